@@ -1,0 +1,102 @@
+/**
+ * Process start-up shared by the Bun and Deno entries: config, clients, bootstrap admin, HTTP
+ * server, graceful shutdown; and, with WORKERS > 1, a primary that migrates once and then
+ * keeps N server processes sharing the port (`reusePort`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createApp } from './app';
+import { ConfigError, loadConfig, type Config } from './config';
+import { openDatabase } from './db/client';
+import { buildDeps } from './deps';
+import { createLogger, type Logger } from './logger';
+import { bootstrapAdmin } from './modules/admin/bootstrap';
+import { serve } from './platform/server';
+
+const WORKER_ENV = 'PICTOR_WORKER_INDEX';
+
+export async function start(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const workerIndex = process.env[WORKER_ENV];
+  const log = createLogger(config.logLevel, workerIndex ? { worker: Number(workerIndex) } : {});
+  if (config.workers > 1 && workerIndex === undefined) return runPrimary(config, log);
+  await runServer(config, log, workerIndex === undefined);
+}
+
+async function runServer(config: Config, log: Logger, isPrimary: boolean): Promise<void> {
+  const deps = await buildDeps(config, log);
+  if (isPrimary) await bootstrapAdmin(deps);
+  const app = createApp(deps);
+  const server = await serve(app, {
+    port: config.port,
+    hostname: config.host,
+    reusePort: config.workers > 1,
+    // The runtime's own cap must admit the largest upload; routes enforce the real, per-account limits.
+    maxRequestBodySize: Math.max(config.maxUploadBytes, config.promotedMaxUploadBytes) + 1024 * 1024,
+  });
+  log.info({ port: server.port, url: config.publicUrl, database: deps.database.kind, redis: Boolean(deps.redis) }, 'listening');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: no new connections, waiting for in-flight requests');
+    const drained = await Promise.race([
+      server.stop().then(() => true),
+      new Promise<false>((r) => setTimeout(() => r(false), config.shutdownTimeoutMs).unref?.()),
+    ]);
+    if (!drained) log.warn({ timeout_ms: config.shutdownTimeoutMs }, 'in-flight requests did not finish in time');
+    await deps.shutdown();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Migrates and bootstraps once, then supervises the server processes. */
+async function runPrimary(config: Config, log: Logger): Promise<void> {
+  const database = await openDatabase({ url: config.databaseUrl, pool: 1 });
+  await database.close();
+  const deps = await buildDeps(config, log);
+  await bootstrapAdmin(deps);
+  await deps.shutdown();
+
+  const children = new Map<number, ChildProcess>();
+  let stopping = false;
+  const launch = (index: number) => {
+    const child = spawn(process.execPath, process.argv.slice(1), {
+      env: { ...process.env, [WORKER_ENV]: String(index) },
+      stdio: 'inherit',
+    });
+    children.set(index, child);
+    child.on('exit', (code, signal) => {
+      children.delete(index);
+      if (stopping) {
+        if (children.size === 0) process.exit(0);
+        return;
+      }
+      log.error({ worker: index, code, signal }, 'worker exited; restarting in 1 s');
+      setTimeout(() => launch(index), 1000);
+    });
+  };
+  for (let i = 0; i < config.workers; i++) launch(i);
+  log.info({ workers: config.workers, port: config.port }, 'primary started workers');
+
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children.values()) child.kill(signal);
+    if (children.size === 0) process.exit(0);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

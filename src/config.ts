@@ -1,0 +1,310 @@
+/**
+ * Every environment variable Pictor reads, declared once with its default and a one-line doc
+ * (API.md §11). Parsed once at boot by `loadConfig`; an invalid value stops the server with a
+ * message naming the variable and what is allowed. The README's configuration table is
+ * generated from this schema (`npm run docs:config`), and a test fails when it is stale.
+ */
+import { Type, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseBytes, parseRateRule, type RateRule } from './lib/units';
+
+type Kind = 'int' | 'bool' | 'bytes' | 'string' | 'url' | 'enum' | 'list' | 'rate' | 'concurrency';
+
+interface VarOptions {
+  doc: string;
+  /** Default as written in the environment; omitted = optional (unset is allowed). */
+  default?: string;
+  /** Text shown in the README when the default is computed rather than literal. */
+  defaultText?: string;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  secret?: boolean;
+}
+
+/** Builds the schema of one variable; the `x-env-kind` drives string → value conversion. */
+function envVar(kind: Kind, base: TSchema, o: VarOptions): TSchema {
+  return {
+    ...base,
+    description: o.doc,
+    ...(o.default !== undefined ? { default: o.default } : {}),
+    'x-env-kind': kind,
+    'x-default-text': o.defaultText ?? o.default ?? 'unset',
+    ...(o.secret ? { 'x-secret': true } : {}),
+  };
+}
+
+const int = (o: VarOptions & { min: number; max: number }) =>
+  envVar('int', Type.Integer({ minimum: o.min, maximum: o.max }), o);
+const bool = (o: VarOptions) => envVar('bool', Type.Boolean(), o);
+const bytes = (o: VarOptions & { min?: number }) =>
+  envVar('bytes', Type.Integer({ minimum: o.min ?? 0 }), o);
+const str = (o: VarOptions) => envVar('string', Type.String({ minLength: 1 }), o);
+const url = (o: VarOptions) => envVar('url', Type.String({ pattern: '^[a-z][a-z0-9+.-]*://' }), o);
+const oneOf = <const V extends readonly string[]>(values: V, o: VarOptions) =>
+  envVar('enum', Type.Union(values.map((v) => Type.Literal(v))), { ...o, values });
+const list = (o: VarOptions) => envVar('list', Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }), o);
+const rate = (o: VarOptions) => envVar('rate', Type.Object({ max: Type.Integer({ minimum: 1 }), windowMs: Type.Integer({ minimum: 1 }) }), o);
+const concurrency = (o: VarOptions) => envVar('concurrency', Type.Object({ max: Type.Integer({ minimum: 1 }), windowMs: Type.Literal(0) }), o);
+
+/** Content types accepted for upload by default (API.md §4). Families (`image/*`) are allowed too. */
+export const DEFAULT_ALLOWED_TYPES = [
+  'image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif', 'image/heic', 'image/heif',
+  'image/tiff', 'image/bmp', 'image/svg+xml', 'video/mp4', 'video/webm', 'video/quicktime',
+  'video/x-m4v', 'application/pdf', 'text/plain', 'application/zip',
+];
+
+/** The schema: one entry per variable, in the order of the README table. */
+export const configSchema = {
+  PORT: int({ doc: 'Port to listen on (0 picks a free port).', default: '3000', min: 0, max: 65535 }),
+  HOST: str({ doc: 'Address to listen on.', default: '0.0.0.0' }),
+  PUBLIC_URL: url({ doc: 'Base of every URL the API returns (no trailing slash).', default: 'http://localhost:3000' }),
+  DATA_DIR: str({ doc: 'Embedded database, local files and the disk cache live here.', default: './data' }),
+  DATABASE_URL: url({ doc: 'Postgres connection string; unset → embedded PGlite in `DATA_DIR/pg`.', secret: true }),
+  DATABASE_POOL: int({ doc: 'Postgres connections per process.', default: '10', min: 1, max: 500 }),
+  REDIS_URL: url({ doc: 'Redis connection string; unset → in-process limiter and event bus.', secret: true }),
+  STORAGE_DRIVER: oneOf(['fs', 's3'], { doc: 'Where file bytes go: local disk under `DATA_DIR/files`, or an S3 bucket.', default: 'fs' }),
+  S3_ENDPOINT: url({ doc: 'S3-compatible endpoint (MinIO, R2, …); unset → AWS.' }),
+  S3_REGION: str({ doc: 'S3 region.', default: 'us-east-1' }),
+  S3_BUCKET: str({ doc: 'S3 bucket (required when `STORAGE_DRIVER=s3`).' }),
+  S3_ACCESS_KEY_ID: str({ doc: 'S3 access key id.', secret: true }),
+  S3_SECRET_ACCESS_KEY: str({ doc: 'S3 secret access key.', secret: true }),
+  S3_FORCE_PATH_STYLE: bool({ doc: 'Path-style bucket addressing (needed by MinIO).', default: 'false' }),
+  JWT_SECRET: str({ doc: 'Access-token signing key; unset → generated once into `DATA_DIR/secrets.json` (warns).', secret: true }),
+  SIGNING_SECRETS: list({ doc: 'Comma list of signed-URL secrets, the first signs, all verify; unset → generated once (warns).', secret: true }),
+  ADMIN_EMAIL: str({ doc: 'Bootstrap admin email (first start only); unset → `admin@localhost`.' }),
+  ADMIN_PASSWORD: str({ doc: 'Bootstrap admin password; unset → generated and printed once.', secret: true }),
+  INVITE_ONLY: bool({ doc: 'Registration needs an invite code.', default: 'false' }),
+  REQUIRE_EMAIL_VERIFICATION: bool({ doc: 'Login waits for the email confirmation link.', default: 'false' }),
+  SMTP_URL: url({ doc: 'Outgoing mail server (`smtp://user:pass@host:587`); unset → mails are logged.', secret: true }),
+  MAIL_FROM: str({ doc: 'Sender of outgoing mail.', default: 'Pictor <no-reply@localhost>' }),
+  MAX_UPLOAD_BYTES: bytes({ doc: 'Per-file upload limit of the default plan.', default: '750MiB', min: 1 }),
+  PROMOTED_MAX_UPLOAD_BYTES: bytes({ doc: 'Per-file upload limit of promoted accounts.', default: '1GiB', min: 1 }),
+  MAX_JSON_BODY_BYTES: bytes({ doc: 'Largest JSON request body; larger ones get 413 without being read.', default: '1MiB', min: 1024 }),
+  STORAGE_QUOTA_BYTES: bytes({ doc: 'Storage quota per account (promoted: unlimited).', default: '50GiB', min: 1 }),
+  MAX_FILES: int({ doc: 'File-count quota per account (promoted: unlimited).', default: '100000', min: 1, max: 1e9 }),
+  ALLOWED_TYPES: list({ doc: 'Comma list of MIME types or families (`image/*`) accepted for upload.', default: DEFAULT_ALLOWED_TYPES.join(','), defaultText: 'the list in API.md §4' }),
+  TRANSFORM_POLICY: oneOf(['open', 'presets', 'signed'], { doc: 'Which unsigned `/t` URLs are allowed.', default: 'open' }),
+  TRANSFORM_CONCURRENCY: int({ doc: 'Transforms running at once; 0 → number of CPU cores.', default: '0', defaultText: 'CPU cores', min: 0, max: 256 }),
+  TRANSFORM_QUEUE: int({ doc: 'Transforms waiting for the pool; past it 503 `OVERLOADED`.', default: '64', min: 0, max: 100000 }),
+  TRANSFORM_TIMEOUT_MS: int({ doc: 'A transform running longer is abandoned with 503.', default: '15000', min: 100, max: 600000 }),
+  MAX_DIMENSION: int({ doc: 'Largest output width or height.', default: '8192', min: 16, max: 65535 }),
+  MAX_OUTPUT_PIXELS: int({ doc: 'Largest output area in pixels.', default: '40000000', min: 256, max: 1e10 }),
+  MAX_INPUT_PIXELS: int({ doc: 'Largest source area in pixels (frames summed), checked before decoding.', default: '100000000', min: 256, max: 1e10 }),
+  MAX_ANIMATION_FRAMES: int({ doc: 'Most frames of an animated source that are kept.', default: '300', min: 1, max: 100000 }),
+  AUTO_AVIF: bool({ doc: '`f_auto` may pick AVIF when the client accepts it.', default: 'true' }),
+  RASTERIZE_SVG: bool({ doc: 'Allow transforming SVG (rasterised by librsvg, no external references).', default: 'false' }),
+  CACHE_MEMORY_BYTES: bytes({ doc: 'Memory tier of the derivative cache.', default: '256MiB' }),
+  CACHE_DISK_BYTES: bytes({ doc: 'Disk tier of the derivative cache.', default: '5GiB' }),
+  CACHE_DIR: str({ doc: 'Disk tier location.', defaultText: '`DATA_DIR/cache`' }),
+  PRESETS: str({ doc: 'Named transformations: JSON, or a path to a JSON file.', defaultText: 'the table in TRANSFORMS.md' }),
+  RATE_LIMIT_PUBLIC: rate({ doc: '`/i`, `/d`, `/t` requests per client IP.', default: '6000/60s' }),
+  RATE_LIMIT_TRANSFORM: rate({ doc: 'Derivative cache misses per client IP.', default: '120/60s' }),
+  RATE_LIMIT_API: rate({ doc: 'Authenticated `/api` calls per account.', default: '1200/60s' }),
+  RATE_LIMIT_UPLOAD_COUNT: rate({ doc: 'Uploads per account.', default: '600/10m' }),
+  RATE_LIMIT_UPLOAD_BYTES: rate({ doc: 'Uploaded bytes per account.', default: '10GiB/1h' }),
+  RATE_LIMIT_UPLOAD_CONCURRENCY: concurrency({ doc: 'Uploads in progress at once per account.', default: '8' }),
+  RATE_LIMIT_LOGIN: rate({ doc: 'Login attempts per IP and email.', default: '5/15m' }),
+  RATE_LIMIT_REGISTER: rate({ doc: 'Registrations per IP.', default: '3/1h' }),
+  RATE_LIMIT_PASSWORD_RESET: rate({ doc: 'Password-reset requests per IP.', default: '5/1h' }),
+  RATE_LIMIT_SENSITIVE: rate({ doc: 'Refresh, change-password and verify calls per IP.', default: '30/15m' }),
+  DISABLE_RATE_LIMIT: bool({ doc: 'Turn every rate limit off.', default: 'false' }),
+  TRUST_PROXY: str({ doc: 'Trusted proxy hop count (`1`) or CIDR list (`10.0.0.0/8,::1/128`) for `X-Forwarded-For`.' }),
+  WORKERS: int({ doc: 'Server processes sharing the port (`reusePort`); >1 needs `DATABASE_URL`.', default: '1', min: 1, max: 64 }),
+  SHUTDOWN_TIMEOUT_MS: int({ doc: 'On SIGTERM, how long in-flight requests may take to finish.', default: '30000', min: 0, max: 600000 }),
+  METRICS_TOKEN: str({ doc: 'Bearer token for `/metrics`; unset → admins only.', secret: true }),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { doc: 'pino log level.', default: 'info' }),
+  LOG_RETENTION_DAYS: int({ doc: 'Request logs older than this are pruned.', default: '30', min: 1, max: 3650 }),
+} as const satisfies Record<string, TSchema>;
+
+export type ConfigKey = keyof typeof configSchema;
+
+/** The parsed configuration, with derived paths resolved. */
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databasePool: number;
+  redisUrl: string | undefined;
+  storageDriver: 'fs' | 's3';
+  s3: { endpoint?: string; region: string; bucket?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
+  jwtSecret: string | undefined;
+  signingSecrets: string[] | undefined;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  inviteOnly: boolean;
+  requireEmailVerification: boolean;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  maxUploadBytes: number;
+  promotedMaxUploadBytes: number;
+  maxJsonBodyBytes: number;
+  storageQuotaBytes: number;
+  maxFiles: number;
+  allowedTypes: string[];
+  transformPolicy: 'open' | 'presets' | 'signed';
+  transformConcurrency: number;
+  transformQueue: number;
+  transformTimeoutMs: number;
+  maxDimension: number;
+  maxOutputPixels: number;
+  maxInputPixels: number;
+  maxAnimationFrames: number;
+  autoAvif: boolean;
+  rasterizeSvg: boolean;
+  cacheMemoryBytes: number;
+  cacheDiskBytes: number;
+  cacheDir: string;
+  presets: string | undefined;
+  rateLimits: Record<RateBucket, RateRule>;
+  disableRateLimit: boolean;
+  trustProxy: string | undefined;
+  workers: number;
+  shutdownTimeoutMs: number;
+  metricsToken: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logRetentionDays: number;
+}
+
+export const RATE_BUCKETS = [
+  'public', 'transform', 'api', 'upload_count', 'upload_bytes', 'upload_concurrency',
+  'login', 'register', 'password_reset', 'sensitive',
+] as const;
+export type RateBucket = (typeof RATE_BUCKETS)[number];
+
+/** Thrown by `loadConfig`; its message names every bad variable and what it allows. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function describeAllowed(schema: TSchema): string {
+  switch (schema['x-env-kind'] as Kind) {
+    case 'int': return `an integer from ${schema.minimum} to ${schema.maximum}`;
+    case 'bool': return '`true` or `false`';
+    case 'bytes': return `a byte size such as \`512MiB\`, \`1GB\` or \`1048576\` (at least ${schema.minimum})`;
+    case 'url': return 'a URL such as `scheme://host`';
+    case 'enum': return `one of ${(schema.anyOf as TSchema[]).map((s) => `\`${s.const}\``).join(', ')}`;
+    case 'list': return 'a non-empty comma-separated list';
+    case 'rate': return 'a limit `<max>/<window>` such as `5/15m` or `10GiB/1h` (window in s, m, h or d)';
+    case 'concurrency': return 'a positive integer';
+    default: return 'a non-empty string';
+  }
+}
+
+function convert(kind: Kind, raw: string): unknown {
+  switch (kind) {
+    case 'int': return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+    case 'bool': {
+      const v = raw.trim().toLowerCase();
+      return ['true', '1', 'yes', 'on'].includes(v) ? true : ['false', '0', 'no', 'off'].includes(v) ? false : raw;
+    }
+    case 'bytes': return parseBytes(raw) ?? raw;
+    case 'list': return raw.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'rate': return parseRateRule(raw) ?? raw;
+    case 'concurrency': return parseRateRule(raw, true) ?? raw;
+    case 'url': return raw.trim().replace(/\/+$/, '');
+    default: return raw;
+  }
+}
+
+/** Reads and validates every variable; throws `ConfigError` listing all problems at once. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, schema] of Object.entries(configSchema) as [string, TSchema][]) {
+    const raw = env[name];
+    const text = raw === undefined || raw.trim() === '' ? (schema.default as string | undefined) : raw;
+    if (text === undefined) continue;
+    const value = convert(schema['x-env-kind'] as Kind, text);
+    if (!Value.Check(schema, value)) {
+      const shown = schema['x-secret'] ? '(hidden)' : JSON.stringify(raw);
+      problems.push(`${name} must be ${describeAllowed(schema)}; got ${shown}`);
+      continue;
+    }
+    values[name] = value;
+  }
+  if (values.STORAGE_DRIVER === 's3' && !values.S3_BUCKET) problems.push('S3_BUCKET must be set when STORAGE_DRIVER=s3');
+  if ((values.WORKERS as number) > 1 && !values.DATABASE_URL) {
+    problems.push('WORKERS must be 1 without DATABASE_URL (the embedded PGlite database belongs to one process)');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  // Every value was checked against its schema above; `never` lets each field take its declared type.
+  const v = values as { [K in ConfigKey]: never };
+  const dataDir = resolve(v.DATA_DIR);
+  const rateLimits = Object.fromEntries(
+    RATE_BUCKETS.map((b) => [b, v[`RATE_LIMIT_${b.toUpperCase()}` as ConfigKey] as RateRule]),
+  ) as Record<RateBucket, RateRule>;
+  return {
+    port: v.PORT,
+    host: v.HOST,
+    publicUrl: v.PUBLIC_URL,
+    dataDir,
+    databaseUrl: v.DATABASE_URL,
+    databasePool: v.DATABASE_POOL,
+    redisUrl: v.REDIS_URL,
+    storageDriver: v.STORAGE_DRIVER,
+    s3: {
+      endpoint: v.S3_ENDPOINT,
+      region: v.S3_REGION,
+      bucket: v.S3_BUCKET,
+      accessKeyId: v.S3_ACCESS_KEY_ID,
+      secretAccessKey: v.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: v.S3_FORCE_PATH_STYLE,
+    },
+    jwtSecret: v.JWT_SECRET,
+    signingSecrets: v.SIGNING_SECRETS,
+    adminEmail: v.ADMIN_EMAIL,
+    adminPassword: v.ADMIN_PASSWORD,
+    inviteOnly: v.INVITE_ONLY,
+    requireEmailVerification: v.REQUIRE_EMAIL_VERIFICATION,
+    smtpUrl: v.SMTP_URL,
+    mailFrom: v.MAIL_FROM,
+    maxUploadBytes: v.MAX_UPLOAD_BYTES,
+    promotedMaxUploadBytes: v.PROMOTED_MAX_UPLOAD_BYTES,
+    maxJsonBodyBytes: v.MAX_JSON_BODY_BYTES,
+    storageQuotaBytes: v.STORAGE_QUOTA_BYTES,
+    maxFiles: v.MAX_FILES,
+    allowedTypes: v.ALLOWED_TYPES,
+    transformPolicy: v.TRANSFORM_POLICY,
+    transformConcurrency: v.TRANSFORM_CONCURRENCY || availableParallelism(),
+    transformQueue: v.TRANSFORM_QUEUE,
+    transformTimeoutMs: v.TRANSFORM_TIMEOUT_MS,
+    maxDimension: v.MAX_DIMENSION,
+    maxOutputPixels: v.MAX_OUTPUT_PIXELS,
+    maxInputPixels: v.MAX_INPUT_PIXELS,
+    maxAnimationFrames: v.MAX_ANIMATION_FRAMES,
+    autoAvif: v.AUTO_AVIF,
+    rasterizeSvg: v.RASTERIZE_SVG,
+    cacheMemoryBytes: v.CACHE_MEMORY_BYTES,
+    cacheDiskBytes: v.CACHE_DISK_BYTES,
+    cacheDir: v.CACHE_DIR ? resolve(v.CACHE_DIR) : join(dataDir, 'cache'),
+    presets: v.PRESETS,
+    rateLimits,
+    disableRateLimit: v.DISABLE_RATE_LIMIT,
+    trustProxy: v.TRUST_PROXY,
+    workers: v.WORKERS,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    metricsToken: v.METRICS_TOKEN,
+    logLevel: v.LOG_LEVEL,
+    logRetentionDays: v.LOG_RETENTION_DAYS,
+  };
+}
+
+/** Rows of the README configuration table, generated from the schema. */
+export function configTableMarkdown(): string {
+  const rows = Object.entries(configSchema).map(([name, s]) => {
+    const schema = s as TSchema;
+    const def = String(schema['x-default-text']);
+    const shown = def === 'unset' || def.startsWith('`') || def.includes(' ') ? def : `\`${def}\``;
+    return `| \`${name}\` | ${shown} | ${schema.description} Allowed: ${describeAllowed(schema)}. |`;
+  });
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,6 @@
+/**
+ * The schema index: every Drizzle table of every feature, re-exported for the client
+ * (typed queries) and for drizzle-kit (migration generation). Tables live next to their feature.
+ */
+export * from '../modules/users/table';
+export * from '../modules/keys/table';

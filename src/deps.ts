@@ -1,0 +1,120 @@
+/**
+ * The composition root's inputs: everything a module needs from the outside world, built once
+ * per process from the config. Tests build the same object with other parts (in-memory PGlite,
+ * a test Redis) and pass it to `createApp`; nothing else in the code base constructs clients.
+ */
+import Redis from 'ioredis';
+import { access, constants, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from './config';
+import { openDatabase, type Database, type Db } from './db/client';
+import { createPostgresBus, createRedisBus, type Bus } from './lib/bus';
+import type { Logger } from './logger';
+
+export interface Clock {
+  /** Milliseconds since the epoch; tests substitute a controllable clock. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** A dependency probe for `/health/ready`: resolves when healthy, throws when not. */
+export type Probe = () => Promise<void>;
+
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  database: Database;
+  /** Shortcut for `database.db`. */
+  db: Db;
+  /** Null in embedded mode (no `REDIS_URL`). */
+  redis: Redis | null;
+  bus: Bus;
+  clock: Clock;
+  version: string;
+  startedAt: number;
+  /** Readiness probes by name; features replace or add theirs (e.g. the storage driver). */
+  probes: { database: Probe; redis: Probe | null; storage: Probe };
+  /** Run in reverse order on shutdown, after the server stopped taking requests. */
+  onShutdown(fn: () => Promise<void> | void): void;
+  shutdown(): Promise<void>;
+}
+
+export const VERSION = '0.1.0';
+
+export interface BuildOptions {
+  /** Overrides the PGlite location (tests use `memory://`). */
+  pgliteDir?: string;
+  clock?: Clock;
+}
+
+/** Opens every client the config asks for. */
+export async function buildDeps(config: Config, log: Logger, opts: BuildOptions = {}): Promise<AppDeps> {
+  await mkdir(config.dataDir, { recursive: true });
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    pool: config.databasePool,
+    pgliteDir: opts.pgliteDir ?? join(config.dataDir, 'pg'),
+  });
+  const redis = config.redisUrl ? createRedis(config.redisUrl, log) : null;
+  const bus = redis ? createRedisBus(redis, log) : createPostgresBus(database);
+  const closers: (() => Promise<void> | void)[] = [];
+  const filesDir = join(config.dataDir, 'files');
+  await mkdir(filesDir, { recursive: true });
+
+  const deps: AppDeps = {
+    config,
+    log,
+    database,
+    db: database.db,
+    redis,
+    bus,
+    clock: opts.clock ?? systemClock,
+    version: VERSION,
+    startedAt: Date.now(),
+    probes: {
+      database: () => database.ping(),
+      redis: redis ? async () => void (await redis.ping()) : null,
+      storage: () => access(filesDir, constants.W_OK),
+    },
+    onShutdown: (fn) => void closers.push(fn),
+    shutdown: async () => {
+      for (const fn of closers.reverse()) {
+        try {
+          await fn();
+        } catch (err) {
+          log.error({ err }, 'shutdown step failed');
+        }
+      }
+      await bus.close();
+      redis?.disconnect();
+      await database.close();
+    },
+  };
+  return deps;
+}
+
+/**
+ * ioredis tuned for a dependency that may vanish: commands fail fast instead of queueing
+ * while disconnected, so callers (the limiter) can fall back within one request, and the
+ * client keeps reconnecting in the background.
+ */
+function createRedis(url: string, log: Logger): Redis {
+  const redis = new Redis(url, {
+    enableAutoPipelining: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 500,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+  });
+  let lastLog = 0;
+  redis.on('error', (err) => {
+    // Reconnect attempts error every second while Redis is down; log at most every 10 s.
+    if (Date.now() - lastLog > 10_000) {
+      lastLog = Date.now();
+      log.warn({ err: err.message }, 'redis connection problem');
+    }
+  });
+  return redis;
+}

@@ -1,0 +1,75 @@
+/**
+ * OpenAPI: `/openapi.json` generated from the route schemas, and `/docs`, the Scalar UI.
+ * The UI bundle is served from our own node_modules rather than a CDN, so the docs work on
+ * air-gapped installs and leak no visitor to a third party.
+ */
+import { openapi } from '@elysiajs/openapi';
+import { Elysia } from 'elysia';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { AppDeps } from './deps';
+
+const require = createRequire(import.meta.url);
+const SCALAR_BUNDLE_PATH = '/docs/assets/scalar.js';
+
+export const TAGS = [
+  { name: 'auth', description: 'Registration, sessions, refresh tokens and API keys (API.md §2).' },
+  { name: 'account', description: 'Profile, settings, usage, request logs and invites (API.md §3).' },
+  { name: 'files', description: 'Uploads, files and folders (API.md §4).' },
+  { name: 'delivery', description: 'Public delivery of originals and transformations (API.md §5, §6).' },
+  { name: 'cache', description: 'Derivative cache control (API.md §6.4).' },
+  { name: 'queue', description: 'Job queue and its live events (API.md §8).' },
+  { name: 'admin', description: 'Administration (API.md §9).' },
+  { name: 'health', description: 'Liveness, readiness and metrics (API.md §10).' },
+  { name: 'reference', description: 'Machine-readable reference data (API.md §10).' },
+];
+
+/** Every way to authenticate (API.md §2); routes list the ones they accept in `security`. */
+export const SECURITY_SCHEMES = {
+  bearerJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from login or refresh (15 min).' },
+  bearerApiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'pk_…', description: 'API key as a bearer token.' },
+  apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key in its own header.' },
+  cookie: { type: 'apiKey', in: 'cookie', name: 'pictor_access', description: 'Browser session; mutating requests also need `X-CSRF-Token`.' },
+} as const;
+
+/** The `security` requirement of an authenticated route: any one of the schemes. */
+export const AUTHENTICATED = [{ bearerJwt: [] }, { bearerApiKey: [] }, { apiKeyHeader: [] }, { cookie: [] }];
+/** Session-only routes (API keys cannot manage API keys). */
+export const SESSION_ONLY = [{ bearerJwt: [] }, { cookie: [] }];
+
+export function docs(deps: AppDeps) {
+  let bundle: Promise<Buffer> | null = null;
+  return new Elysia({ name: 'pictor.docs' })
+    .use(
+      openapi({
+        path: '/docs',
+        specPath: '/openapi.json',
+        provider: 'scalar',
+        // Partial config: Scalar fills in its defaults; only the bundle location changes.
+        scalar: { cdn: SCALAR_BUNDLE_PATH } as NonNullable<Parameters<typeof openapi>[0]>['scalar'],
+        exclude: { paths: [SCALAR_BUNDLE_PATH] },
+        documentation: {
+          info: {
+            title: 'Pictor API',
+            version: deps.version,
+            description:
+              'Self-hosted media server: streamed uploads, public delivery, on-the-fly image transformations, ' +
+              'accounts and scoped API keys. Every error is `{error, message, details?}` (see the Error schema).',
+          },
+          servers: [{ url: deps.config.publicUrl }],
+          tags: TAGS,
+          components: { securitySchemes: SECURITY_SCHEMES },
+        },
+      }),
+    )
+    .get(
+      SCALAR_BUNDLE_PATH,
+      async () => {
+        bundle ??= readFile(require.resolve('@scalar/api-reference/dist/browser/standalone.js'));
+        return new Response(new Uint8Array(await bundle), {
+          headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' },
+        });
+      },
+      { detail: { hide: true } },
+    );
+}

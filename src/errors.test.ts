@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { Elysia, t } from 'elysia';
+import { json, makeTestApp, type TestApp } from '../test/helpers/app';
+
+describe('error envelope (API.md §1)', () => {
+  let h: TestApp;
+  beforeAll(async () => {
+    h = await makeTestApp();
+    // Throwaway routes that exercise the mapper: a schema, and a handler that throws.
+    h.app.use(
+      new Elysia()
+        .post('/__test/echo', ({ body }) => body, { body: t.Object({ name: t.String({ minLength: 2 }), n: t.Integer() }) })
+        .get('/__test/boom', () => {
+          throw new Error('secret SQL: select * from users');
+        }),
+    );
+  });
+  afterAll(() => h.close());
+
+  test('unknown route → 404 NOT_FOUND with the envelope and a request id', async () => {
+    const res = await h.request('/no/such/thing');
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await res.json()).toEqual({ error: 'NOT_FOUND', message: 'No route for GET /no/such/thing.' });
+  });
+
+  test('wrong method on a known path → 405 with Allow', async () => {
+    const res = await h.request('/health', { method: 'DELETE' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+    const body = (await res.json()) as { error: string; details: { allowed: string[] } };
+    expect(body.error).toBe('METHOD_NOT_ALLOWED');
+    expect(body.details.allowed).toEqual(['GET', 'HEAD']);
+  });
+
+  test('malformed JSON → 400 VALIDATION_ERROR', async () => {
+    const res = await h.request('/__test/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": ' });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string; message: string; details: { fields: unknown[] } };
+    expect(body.error).toBe('VALIDATION_ERROR');
+    expect(body.message).toContain('not valid JSON');
+    expect(body.details.fields).toHaveLength(1);
+  });
+
+  test('schema failure → 400 with every failing field in details.fields', async () => {
+    const res = await h.request('/__test/echo', json('POST', { name: 'x', n: 'seven' }));
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string; details: { fields: { path: string; message: string }[] } };
+    expect(body.error).toBe('VALIDATION_ERROR');
+    const paths = body.details.fields.map((f) => f.path);
+    expect(paths).toContain('/name');
+    expect(paths).toContain('/n');
+  });
+
+  test('a valid body passes through', async () => {
+    const res = await h.request('/__test/echo', json('POST', { name: 'ok', n: 3 }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ name: 'ok', n: 3 });
+  });
+
+  test('oversized JSON body → 413 before reading it (Content-Length) and while reading (chunked)', async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), n: 1 });
+    const byLength = await h.request('/__test/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(big.length) },
+      body: big,
+    });
+    expect(byLength.status).toBe(413);
+    expect(((await byLength.json()) as { error: string }).error).toBe('FILE_TOO_LARGE');
+
+    let pulled = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        if (pulled > 100) return controller.close();
+        controller.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+      },
+    });
+    const chunked = await h.request('/__test/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    // The reader stopped soon after crossing 1 MiB instead of draining all 6.4 MB.
+    expect(pulled).toBeLessThan(40);
+  });
+
+  test('unexpected throw → 500 INTERNAL_ERROR with request_id and no internals', async () => {
+    const res = await h.request('/__test/boom', { headers: { 'x-request-id': 'trace-123' } });
+    expect(res.status).toBe(500);
+    expect(res.headers.get('x-request-id')).toBe('trace-123');
+    const text = await res.text();
+    expect(text).not.toContain('secret SQL');
+    expect(text).not.toContain('at ');
+    expect(JSON.parse(text)).toEqual({
+      error: 'INTERNAL_ERROR',
+      message: 'Something went wrong on our side.',
+      details: { request_id: 'trace-123' },
+    });
+  });
+
+  test('an insane X-Request-Id is replaced, not echoed', async () => {
+    const res = await h.request('/health', { headers: { 'x-request-id': 'bad id\twith spaces' } });
+    expect(res.headers.get('x-request-id')).not.toContain(' ');
+  });
+});

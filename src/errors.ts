@@ -1,0 +1,122 @@
+/**
+ * The one error type and the one mapper (API.md §1). Feature code throws `AppError`s from the
+ * small factories below; `errorEnvelope` turns those, Elysia's own errors and anything
+ * unexpected into `{error, message, details?}` with the right status. Stacks and SQL never
+ * reach a response body; 500s are logged with the request id the client sees.
+ */
+import { t, type TSchema } from 'elysia';
+
+export type ErrorCode =
+  | 'VALIDATION_ERROR' | 'INVALID_TRANSFORMATION' | 'UNAUTHORIZED' | 'TOKEN_REUSED'
+  | 'EMAIL_NOT_VERIFIED' | 'FORBIDDEN' | 'MISSING_SCOPE' | 'CSRF_INVALID' | 'ACCOUNT_BANNED'
+  | 'INVALID_SIGNATURE' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'CONFLICT' | 'GONE'
+  | 'FILE_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RANGE_NOT_SATISFIABLE' | 'RATE_LIMITED'
+  | 'QUOTA_EXCEEDED' | 'OVERLOADED' | 'INTERNAL_ERROR';
+
+export interface ErrorBody {
+  error: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** An error meant for the client: code, HTTP status, message and optional details/headers. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly status: number,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    /** Extra response headers, e.g. `Retry-After` or `Allow`. */
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  toBody(): ErrorBody {
+    return this.details ? { error: this.code, message: this.message, details: this.details } : { error: this.code, message: this.message };
+  }
+}
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export const validationError = (message: string, fields: FieldError[] = []) =>
+  new AppError('VALIDATION_ERROR', 400, message, { fields });
+export const unauthorized = (message = 'Authentication required.') => new AppError('UNAUTHORIZED', 401, message);
+export const forbidden = (message = 'You are not allowed to do this.') => new AppError('FORBIDDEN', 403, message);
+export const missingScope = (required: string) =>
+  new AppError('MISSING_SCOPE', 403, `This API key lacks the scope ${required}.`, { required });
+export const notFound = (what = 'Resource') => new AppError('NOT_FOUND', 404, `${what} not found.`);
+export const routeNotFound = (method: string, path: string) =>
+  new AppError('NOT_FOUND', 404, `No route for ${method} ${path}.`);
+export const methodNotAllowed = (method: string, allowed: string[]) =>
+  new AppError('METHOD_NOT_ALLOWED', 405, `${method} is not allowed here; use ${allowed.join(', ')}.`, { allowed }, { Allow: allowed.join(', ') });
+export const conflict = (message: string) => new AppError('CONFLICT', 409, message);
+export const gone = (message = 'This resource has expired.') => new AppError('GONE', 410, message);
+export const payloadTooLarge = (maxBytes: number) =>
+  new AppError('FILE_TOO_LARGE', 413, `The request body is larger than ${maxBytes} bytes.`, { max_bytes: maxBytes });
+export const overloaded = (message: string, retryAfterS = 1) =>
+  new AppError('OVERLOADED', 503, message, { retry_after: retryAfterS }, { 'Retry-After': String(retryAfterS) });
+export const internalError = (requestId: string) =>
+  new AppError('INTERNAL_ERROR', 500, 'Something went wrong on our side.', { request_id: requestId });
+
+/** Elysia's validation error, reduced to the fields the mapper reads (kept structural to avoid its generics). */
+interface ValidationLike {
+  type: string;
+  all: { path?: string; message?: string; summary?: string }[];
+}
+
+/** Builds the 400 envelope from an Elysia validation failure, listing every failing field. */
+export function fromValidation(error: ValidationLike): AppError {
+  const where = error.type === 'body' ? 'body' : error.type === 'query' ? 'query' : error.type === 'params' ? 'path' : error.type;
+  const fields = error.all.map((e) => ({
+    path: e.path && e.path !== '' ? e.path : '/',
+    message: e.summary ?? e.message ?? 'is invalid',
+  }));
+  const first = fields[0];
+  const message = first ? `Invalid ${where}: ${first.path} ${first.message}` : `Invalid ${where}.`;
+  return new AppError('VALIDATION_ERROR', 400, message, { fields: fields.map((f) => ({ ...f, in: where })) });
+}
+
+/** Builds a JSON response for an `AppError`, merging any headers already set on the context. */
+export function errorResponse(err: AppError, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(err.toBody()), {
+    status: err.status,
+    headers: { ...headers, ...err.headers, 'content-type': 'application/json; charset=utf-8' },
+  });
+}
+
+/** OpenAPI schema of the envelope, used in every route's `response` map. */
+export const ErrorSchema = t.Object(
+  {
+    error: t.String({ description: 'Machine-readable code, see API.md §1.', examples: ['NOT_FOUND'] }),
+    message: t.String({ description: 'Human-readable explanation.' }),
+    details: t.Optional(t.Record(t.String(), t.Unknown(), { description: 'Code-specific details.' })),
+  },
+  { $id: '#/components/schemas/Error', title: 'Error' },
+);
+
+const STANDARD_ERRORS: Record<number, string> = {
+  400: 'VALIDATION_ERROR — the request failed validation (`details.fields`).',
+  401: 'UNAUTHORIZED — no or invalid credentials.',
+  403: 'FORBIDDEN, MISSING_SCOPE, CSRF_INVALID or ACCOUNT_BANNED.',
+  404: 'NOT_FOUND.',
+  409: 'CONFLICT.',
+  410: 'GONE.',
+  413: 'FILE_TOO_LARGE — body over the limit (`details.max_bytes`).',
+  415: 'UNSUPPORTED_MEDIA_TYPE (`details.detected`).',
+  429: 'RATE_LIMITED — see `Retry-After`.',
+  500: 'INTERNAL_ERROR (`details.request_id`).',
+  503: 'OVERLOADED — see `Retry-After`.',
+  507: 'QUOTA_EXCEEDED.',
+};
+
+/** The `response` entries for the given error statuses, for a route's OpenAPI documentation. */
+export function errorResponses(...statuses: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {};
+  for (const s of statuses) out[s] = t.Object(ErrorSchema.properties, { description: STANDARD_ERRORS[s] ?? 'Error.' });
+  return out;
+}

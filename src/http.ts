@@ -1,0 +1,118 @@
+/**
+ * Request plumbing shared by every route: request ids, bounded JSON parsing, the error
+ * mapper and the 404/405 distinction. Registered once, globally, by `createApp`.
+ */
+import { Elysia, ValidationError } from 'elysia';
+import type { AppDeps } from './deps';
+import {
+  AppError, errorResponse, fromValidation, internalError, methodNotAllowed, payloadTooLarge,
+  routeNotFound, validationError,
+} from './errors';
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The id of each request in flight; a WeakMap so nothing outlives its request. */
+const requestIds = new WeakMap<Request, string>();
+
+/** The request id assigned to (or echoed for) this request. */
+export const requestIdOf = (request: Request): string => requestIds.get(request) ?? 'unknown';
+
+/** Reads a body as text, refusing (413) by `Content-Length` before reading, or the moment it grows too big. */
+export async function readTextLimited(request: Request, maxBytes: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) throw payloadTooLarge(maxBytes);
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw payloadTooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
+}
+
+interface RouteInfo {
+  method: string;
+  pattern: RegExp;
+}
+
+/** Compiles Elysia paths (`/api/files/:id`, `/t/*`) into regexes, for telling 405 from 404. */
+function compileRoutes(routes: { method: string; path: string }[]): RouteInfo[] {
+  return routes.map((r) => {
+    const source = r.path
+      .split('/')
+      .map((seg) => (seg === '*' ? '.*' : seg.startsWith(':') ? '[^/]+' : seg.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    return { method: r.method.toUpperCase(), pattern: new RegExp(`^${source}/?$`) };
+  });
+}
+
+/**
+ * The global hooks. `routesOf` is read lazily on the first 404 so that it sees every
+ * route registered after this plugin.
+ */
+export function httpPlumbing(deps: AppDeps, routesOf: () => { method: string; path: string }[]) {
+  let compiled: RouteInfo[] | null = null;
+  const allowedMethods = (path: string): string[] => {
+    compiled ??= compileRoutes(routesOf());
+    const methods = new Set(compiled.filter((r) => r.pattern.test(path)).map((r) => r.method));
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].filter((m) => m !== 'ALL').sort();
+  };
+
+  return new Elysia({ name: 'pictor.http' })
+    .onRequest(({ request, set }) => {
+      const given = request.headers.get('x-request-id');
+      const id = given && REQUEST_ID_RE.test(given) ? given : crypto.randomUUID();
+      requestIds.set(request, id);
+      set.headers['x-request-id'] = id;
+    })
+    .onParse({ as: 'global' }, async ({ request, contentType }) => {
+      // JSON (and any other non-upload body) is read with a hard cap; uploads opt out with `parse: 'none'`.
+      if (!contentType || contentType.startsWith('application/json')) {
+        const text = await readTextLimited(request, deps.config.maxJsonBodyBytes);
+        if (text.trim() === '') return {};
+        try {
+          return JSON.parse(text) as unknown;
+        } catch (err) {
+          throw validationError('The request body is not valid JSON.', [{ path: '/', message: (err as Error).message }]);
+        }
+      }
+      if (contentType.startsWith('application/x-www-form-urlencoded') || contentType.startsWith('text/')) {
+        const text = await readTextLimited(request, deps.config.maxJsonBodyBytes);
+        return contentType.startsWith('text/') ? text : Object.fromEntries(new URLSearchParams(text));
+      }
+    })
+    .onError({ as: 'global' }, ({ error, code, request, set }) => {
+      const headers = { 'x-request-id': requestIdOf(request) };
+      // Elysia wraps whatever a parser throws in a ParseError; our parser throws AppErrors.
+      const cause = code === 'PARSE' ? (error as Error).cause : undefined;
+      let appError: AppError;
+      if (error instanceof AppError) appError = error;
+      else if (cause instanceof AppError) appError = cause;
+      else if (error instanceof ValidationError || code === 'VALIDATION') appError = fromValidation(error as ValidationError);
+      else if (code === 'PARSE') appError = validationError('The request body could not be parsed.', [{ path: '/', message: 'malformed body' }]);
+      else if (code === 'NOT_FOUND') {
+        const url = new URL(request.url);
+        const allowed = allowedMethods(url.pathname);
+        appError = allowed.length && !allowed.includes(request.method)
+          ? methodNotAllowed(request.method, allowed)
+          : routeNotFound(request.method, url.pathname);
+      } else {
+        appError = internalError(requestIdOf(request));
+        deps.log.error({ err: error, request_id: requestIdOf(request), method: request.method, url: request.url }, 'unhandled error');
+      }
+      if (appError.status >= 500 && appError.code !== 'INTERNAL_ERROR') {
+        deps.log.warn({ request_id: requestIdOf(request), code: appError.code }, appError.message);
+      }
+      set.status = appError.status;
+      return errorResponse(appError, headers);
+    });
+}

@@ -1,0 +1,4 @@
+/** Bun entry: `bun src/main.ts` (what `npm start` runs). */
+import { start } from './boot';
+
+await start();

@@ -1,0 +1,52 @@
+import type { AppDeps, Probe } from '../../deps';
+
+export type CheckStatus = 'ok' | 'down' | 'disabled';
+
+export interface CheckResult {
+  status: CheckStatus;
+  latency_ms: number;
+  error?: string;
+}
+
+export interface Readiness {
+  status: 'ok' | 'degraded' | 'down';
+  checks: { database: CheckResult; redis: CheckResult; storage: CheckResult };
+}
+
+/** A probe slower than this counts as down: readiness must answer fast for load balancers. */
+const PROBE_TIMEOUT_MS = 1500;
+
+async function runProbe(probe: Probe | null): Promise<CheckResult> {
+  if (!probe) return { status: 'disabled', latency_ms: 0 };
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+      }),
+    ]);
+    return { status: 'ok', latency_ms: round(performance.now() - started) };
+  } catch (err) {
+    return { status: 'down', latency_ms: round(performance.now() - started), error: (err as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
+
+/**
+ * Database and storage are essential (down → 503). Redis is not: without it limits and
+ * invalidation fall back to this process, so its loss only degrades the instance.
+ */
+export async function checkReadiness(deps: AppDeps): Promise<Readiness> {
+  const [database, redis, storage] = await Promise.all([
+    runProbe(deps.probes.database),
+    runProbe(deps.probes.redis),
+    runProbe(deps.probes.storage),
+  ]);
+  const status = database.status === 'down' || storage.status === 'down' ? 'down' : redis.status === 'down' ? 'degraded' : 'ok';
+  return { status, checks: { database, redis, storage } };
+}

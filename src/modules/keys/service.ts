@@ -1,0 +1,42 @@
+import { apiKeys, type ApiKeyRow } from './table';
+import type { DbOrTx } from '../../db/client';
+import { randomString, sha256Hex } from '../../lib/random';
+import { DEFAULT_KEY_SCOPES, type Scope } from './scopes';
+
+/** `pk_` + 40 base62 characters ≈ 238 bits. */
+const KEY_RANDOM_CHARS = 40;
+export const KEY_PREFIX_LENGTH = 12;
+
+export interface NewApiKey {
+  key: string;
+  hash: string;
+  prefix: string;
+}
+
+/** A fresh key, its SHA-256 (what is stored) and its display prefix. */
+export async function generateApiKey(): Promise<NewApiKey> {
+  const key = `pk_${randomString(KEY_RANDOM_CHARS)}`;
+  return { key, hash: await sha256Hex(key), prefix: key.slice(0, KEY_PREFIX_LENGTH) };
+}
+
+/** Creates a key for a user; the clear key is returned once and never stored. */
+export async function createApiKey(
+  db: DbOrTx,
+  userId: string,
+  opts: { name?: string | null; scopes?: Scope[]; expiresAt?: Date | null } = {},
+): Promise<{ row: ApiKeyRow; key: string }> {
+  const generated = await generateApiKey();
+  const [row] = await db
+    .insert(apiKeys)
+    .values({
+      userId,
+      name: opts.name ?? null,
+      keyHash: generated.hash,
+      keyPrefix: generated.prefix,
+      scopes: opts.scopes ?? DEFAULT_KEY_SCOPES,
+      expiresAt: opts.expiresAt ?? null,
+    })
+    .returning();
+  if (!row) throw new Error('insert returned no row');
+  return { row, key: generated.key };
+}

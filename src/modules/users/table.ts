@@ -1,0 +1,29 @@
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, index, integer, pgTable, text, timestamp, uuid, uniqueIndex } from 'drizzle-orm/pg-core';
+
+/**
+ * Accounts. `email` is stored lower-cased (unique); `token_version` is bumped by logout-all and
+ * password changes so live access tokens carrying an older version are refused.
+ * `storage_bytes` / `files_count` are the exact usage counters, written in the same
+ * transaction as the file rows they count.
+ */
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    email: text('email').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    role: text('role', { enum: ['user', 'admin'] }).notNull().default('user'),
+    isPromoted: boolean('is_promoted').notNull().default(false),
+    isBanned: boolean('is_banned').notNull().default(false),
+    emailVerified: boolean('email_verified').notNull().default(false),
+    tokenVersion: integer('token_version').notNull().default(0),
+    storageBytes: bigint('storage_bytes', { mode: 'number' }).notNull().default(0),
+    filesCount: integer('files_count').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('users_email_key').on(t.email), index('users_created_at_idx').on(t.createdAt)],
+);
+
+export type UserRow = typeof users.$inferSelect;
