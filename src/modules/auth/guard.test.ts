@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { Elysia } from 'elysia';
+import { makeTestApp, type TestApp } from '../../../test/helpers/app';
+import { bootstrapAdmin } from '../admin/bootstrap';
+import { createApiKey } from '../keys/service';
+import { authGuard } from './guard';
+
+describe('auth guard with API keys', () => {
+  let h: TestApp;
+  let adminKey: string;
+  let readOnlyKey: string;
+  beforeAll(async () => {
+    h = await makeTestApp();
+    const boot = await bootstrapAdmin(h.deps);
+    adminKey = boot!.apiKey;
+    const [admin] = await h.deps.db.query.users.findMany();
+    readOnlyKey = (await createApiKey(h.deps.db, admin!.id, { scopes: ['files:read'] })).key;
+    h.app.use(
+      new Elysia()
+        .use(authGuard(h.deps))
+        .get('/__t/read', ({ principal }) => ({ email: principal.email, via: principal.via }), { auth: 'files:read' })
+        .get('/__t/write', () => 'ok', { auth: 'files:write' }),
+    );
+  });
+  afterAll(() => h.close());
+
+  test('X-API-Key and Bearer both authenticate', async () => {
+    for (const headers of [{ 'x-api-key': adminKey }, { authorization: `Bearer ${adminKey}` }] as Record<string, string>[]) {
+      const res = await h.request('/__t/read', { headers });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ email: 'admin@localhost', via: 'api_key' });
+    }
+  });
+
+  test('no or unknown key → 401 UNAUTHORIZED', async () => {
+    expect((await h.request('/__t/read')).status).toBe(401);
+    const res = await h.request('/__t/read', { headers: { 'x-api-key': 'pk_nope' } });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe('UNAUTHORIZED');
+  });
+
+  test('missing scope → 403 MISSING_SCOPE with details.required', async () => {
+    const res = await h.request('/__t/write', { headers: { 'x-api-key': readOnlyKey } });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({
+      error: 'MISSING_SCOPE',
+      message: 'This API key lacks the scope files:write.',
+      details: { required: 'files:write' },
+    });
+  });
+});

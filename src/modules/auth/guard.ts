@@ -1,0 +1,64 @@
+/**
+ * The route guard every authenticated route uses:
+ *
+ *   new Elysia().use(authGuard(deps)).get('/api/files', ({ principal }) => …, { auth: 'files:read' })
+ *
+ * `auth: true` requires any credential; `auth: '<scope>'` also requires that scope (403
+ * `MISSING_SCOPE` with `details.required`). The resolved `principal` says who is calling.
+ *
+ * Credentials are resolved by `resolvePrincipal` (auth/service.ts owns the details).
+ */
+import { Elysia } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { missingScope, unauthorized } from '../../errors';
+import type { Scope } from '../keys/scopes';
+import { createCredentialResolver } from './credentials';
+
+export interface Principal {
+  userId: string;
+  email: string;
+  role: 'user' | 'admin';
+  isPromoted: boolean;
+  scopes: ReadonlySet<Scope>;
+  /** How the caller authenticated. */
+  via: 'jwt' | 'cookie' | 'api_key';
+  apiKeyId?: string;
+  apiKeyPrefix?: string;
+}
+
+export type AuthRequirement = true | Scope;
+
+/** Throws 403 MISSING_SCOPE unless the principal holds the scope. */
+export function requireScope(principal: Principal, scope: Scope): void {
+  if (!principal.scopes.has(scope)) throw missingScope(scope);
+}
+
+/** Per-`deps` resolvers, so every plugin that uses the guard shares one cache. */
+const resolvers = new WeakMap<AppDeps, ReturnType<typeof createCredentialResolver>>();
+
+export function credentialResolver(deps: AppDeps) {
+  let r = resolvers.get(deps);
+  if (!r) {
+    r = createCredentialResolver(deps);
+    resolvers.set(deps, r);
+  }
+  return r;
+}
+
+export function authGuard(deps: AppDeps) {
+  const resolver = credentialResolver(deps);
+  return new Elysia({ name: 'pictor.auth.guard' }).macro({
+    auth: (requirement: AuthRequirement) => ({
+      detail: {
+        security: [{ bearerJwt: [] }, { bearerApiKey: [] }, { apiKeyHeader: [] }, { cookie: [] }],
+        ...(requirement === true ? {} : { 'x-required-scope': requirement }),
+      },
+      async resolve({ request }) {
+        const principal = await resolver.resolve(request);
+        if (!principal) throw unauthorized();
+        if (requirement !== true) requireScope(principal, requirement);
+        return { principal };
+      },
+    }),
+  });
+}
