@@ -4,3 +4,5 @@
  */
 export * from '../modules/users/table';
 export * from '../modules/keys/table';
+export * from '../modules/files/table';
+export * from '../modules/folders/table';

@@ -1,0 +1,61 @@
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { users } from '../users/table';
+
+/**
+ * Uploaded files. `id` is the random public id used in every URL (base62, 12 chars ≈ 71 bits).
+ * `storage_key` is where the bytes live in the storage driver; it is never derived from the
+ * name. Deleting sets `deleted_at` and releases the usage counters in one transaction; the
+ * row stays until the purge has removed the bytes, so a purge can never be forgotten.
+ * `meta` caches the computed metadata (blurhash, dominant colour, EXIF) once asked for.
+ */
+export const files = pgTable(
+  'files',
+  {
+    id: text('id').primaryKey(),
+    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    folder: text('folder').notNull().default('/'),
+    contentType: text('content_type').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    sha256: text('sha256').notNull(),
+    width: integer('width'),
+    height: integer('height'),
+    isPublic: boolean('is_public').notNull().default(true),
+    storageKey: text('storage_key').notNull(),
+    meta: jsonb('meta').$type<Record<string, unknown>>(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }),
+    deletedAt: timestamp('deleted_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    // Keyset pagination newest-first per owner: (created_at, id) is unique and ordered.
+    index('files_user_created_idx').on(t.userId, t.createdAt, t.id),
+    index('files_user_folder_idx').on(t.userId, t.folder),
+    index('files_expires_at_idx').on(t.expiresAt).where(sql`${t.expiresAt} is not null and ${t.deletedAt} is null`),
+    index('files_deleted_at_idx').on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
+  ],
+);
+
+export type FileRow = typeof files.$inferSelect;
+
+/**
+ * One-time upload URLs (`POST /api/uploads/presign`). Only the SHA-256 of the token is
+ * stored; `used_at` is set atomically by the upload that consumes it.
+ */
+export const uploadTokens = pgTable(
+  'upload_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    folder: text('folder').notNull().default('/'),
+    maxSize: bigint('max_size', { mode: 'number' }),
+    contentTypes: text('content_types').array(),
+    isPublic: boolean('is_public').notNull().default(true),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true, precision: 3 }),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index('upload_tokens_expires_at_idx').on(t.expiresAt)],
+);
