@@ -10,6 +10,7 @@ import type { Config } from './config';
 import { openDatabase, type Database, type Db } from './db/client';
 import { createPostgresBus, createRedisBus, type Bus } from './lib/bus';
 import type { Logger } from './logger';
+import { loadSecrets, type Secrets } from './modules/auth/secrets';
 
 export interface Clock {
   /** Milliseconds since the epoch; tests substitute a controllable clock. */
@@ -30,6 +31,8 @@ export interface AppDeps {
   /** Null in embedded mode (no `REDIS_URL`). */
   redis: Redis | null;
   bus: Bus;
+  /** JWT and signed-URL secrets: from the env, else generated once into `DATA_DIR/secrets.json`. */
+  secrets: Secrets;
   clock: Clock;
   version: string;
   startedAt: number;
@@ -58,6 +61,7 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
   });
   const redis = config.redisUrl ? createRedis(config.redisUrl, log) : null;
   const bus = redis ? createRedisBus(redis, log) : createPostgresBus(database);
+  const secrets = await loadSecrets(config, log);
   const closers: (() => Promise<void> | void)[] = [];
   const filesDir = join(config.dataDir, 'files');
   await mkdir(filesDir, { recursive: true });
@@ -69,6 +73,7 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
     db: database.db,
     redis,
     bus,
+    secrets,
     clock: opts.clock ?? systemClock,
     version: VERSION,
     startedAt: Date.now(),

@@ -4,5 +4,7 @@
  */
 export * from '../modules/users/table';
 export * from '../modules/keys/table';
+export * from '../modules/auth/table';
+export * from '../modules/invites/table';
 export * from '../modules/files/table';
 export * from '../modules/folders/table';

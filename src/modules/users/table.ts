@@ -5,7 +5,8 @@ import { bigint, boolean, index, integer, pgTable, text, timestamp, uuid, unique
  * Accounts. `email` is stored lower-cased (unique); `token_version` is bumped by logout-all and
  * password changes so live access tokens carrying an older version are refused.
  * `storage_bytes` / `files_count` are the exact usage counters, written in the same
- * transaction as the file rows they count.
+ * transaction as the file rows they count. The settings columns are the per-account
+ * preferences of API.md §3 (`src/modules/users/settings.ts`).
  */
 export const users = pgTable(
   'users',
@@ -20,6 +21,12 @@ export const users = pgTable(
     tokenVersion: integer('token_version').notNull().default(0),
     storageBytes: bigint('storage_bytes', { mode: 'number' }).notNull().default(0),
     filesCount: integer('files_count').notNull().default(0),
+    // Per-account settings (API.md §3); null = the plan's / server's default.
+    publicUrlBase: text('public_url_base'),
+    maxUploadSizeBytes: bigint('max_upload_size_bytes', { mode: 'number' }),
+    defaultIsPublic: boolean('default_is_public').notNull().default(true),
+    /** Seconds after upload at which new files expire by default; null = never. */
+    defaultExpiresIn: integer('default_expires_in'),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
