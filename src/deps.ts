@@ -4,12 +4,13 @@
  * a test Redis) and pass it to `createApp`; nothing else in the code base constructs clients.
  */
 import Redis from 'ioredis';
-import { access, constants, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from './config';
 import { openDatabase, type Database, type Db } from './db/client';
 import { createPostgresBus, createRedisBus, type Bus } from './lib/bus';
 import type { Logger } from './logger';
+import { createStorage, type StorageDriver } from './storage';
 import { loadSecrets, type Secrets } from './modules/auth/secrets';
 
 export interface Clock {
@@ -31,6 +32,8 @@ export interface AppDeps {
   /** Null in embedded mode (no `REDIS_URL`). */
   redis: Redis | null;
   bus: Bus;
+  /** Where file bytes live (`STORAGE_DRIVER`): local disk or S3. */
+  storage: StorageDriver;
   /** JWT and signed-URL secrets: from the env, else generated once into `DATA_DIR/secrets.json`. */
   secrets: Secrets;
   clock: Clock;
@@ -63,8 +66,7 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
   const bus = redis ? createRedisBus(redis, log) : createPostgresBus(database);
   const secrets = await loadSecrets(config, log);
   const closers: (() => Promise<void> | void)[] = [];
-  const filesDir = join(config.dataDir, 'files');
-  await mkdir(filesDir, { recursive: true });
+  const storage = await createStorage(config);
 
   const deps: AppDeps = {
     config,
@@ -73,6 +75,7 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
     db: database.db,
     redis,
     bus,
+    storage,
     secrets,
     clock: opts.clock ?? systemClock,
     version: VERSION,
@@ -80,7 +83,7 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
     probes: {
       database: () => database.ping(),
       redis: redis ? async () => void (await redis.ping()) : null,
-      storage: () => access(filesDir, constants.W_OK),
+      storage: () => storage.health(),
     },
     onShutdown: (fn) => void closers.push(fn),
     shutdown: async () => {
@@ -92,6 +95,7 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
         }
       }
       await bus.close();
+      await storage.close();
       redis?.disconnect();
       await database.close();
     },

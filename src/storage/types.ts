@@ -1,0 +1,48 @@
+/**
+ * Where file bytes live. Every driver speaks web streams so the upload and delivery paths are
+ * the same for disk and S3. Contract (checked by `storage.contract.test.ts` for every driver):
+ *
+ * - `put` consumes the whole stream; the object becomes visible only when it is complete.
+ *   If the stream errors (limit crossed, client gone) or storage fails, `put` rejects and
+ *   nothing is left behind: no temp file, no S3 multipart upload.
+ * - `get` returns null for a missing key; with a range it streams exactly `start..end`.
+ * - `delete` and `deletePrefix` are idempotent (deleting nothing is not an error).
+ */
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+export interface PutOptions {
+  /** Exact length when known (raw uploads with Content-Length); drivers may use it to plan. */
+  size?: number;
+  contentType?: string;
+}
+
+export interface ObjectInfo {
+  size: number;
+}
+
+export interface StorageDriver {
+  readonly kind: 'fs' | 's3';
+  /** Stores the stream under `key`, returning the byte count written. */
+  put(key: string, body: ReadableStream<Uint8Array>, opts?: PutOptions): Promise<ObjectInfo>;
+  /** The object's bytes (or a range of them), or null when missing. */
+  get(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null>;
+  head(key: string): Promise<ObjectInfo | null>;
+  delete(key: string): Promise<void>;
+  /** Deletes every object whose key starts with `prefix`; returns how many. */
+  deletePrefix(prefix: string): Promise<number>;
+  /** Resolves when the storage is usable (readiness probe); throws when not. */
+  health(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Keys are `/`-separated, relative, with no empty, `.` or `..` segments. */
+export function assertValidKey(key: string): void {
+  if (!key || key.startsWith('/') || key.split('/').some((s) => s === '' || s === '.' || s === '..') || key.includes('\0')) {
+    throw new Error(`invalid storage key: ${JSON.stringify(key)}`);
+  }
+}
