@@ -49,6 +49,13 @@ export const unauthorized = (message = 'Authentication required.') => new AppErr
 export const forbidden = (message = 'You are not allowed to do this.') => new AppError('FORBIDDEN', 403, message);
 export const missingScope = (required: string) =>
   new AppError('MISSING_SCOPE', 403, `This API key lacks the scope ${required}.`, { required });
+export const tokenReused = () =>
+  new AppError('TOKEN_REUSED', 401, 'This refresh token was already used; the whole session has been revoked. Sign in again.');
+export const csrfInvalid = () =>
+  new AppError('CSRF_INVALID', 403, 'Cookie-authenticated requests that change state must send X-CSRF-Token equal to the pictor_csrf cookie.');
+export const accountBanned = () => new AppError('ACCOUNT_BANNED', 403, 'This account is banned.');
+export const emailNotVerified = () =>
+  new AppError('EMAIL_NOT_VERIFIED', 403, 'Confirm your email address first; check your inbox for the link.');
 export const notFound = (what = 'Resource') => new AppError('NOT_FOUND', 404, `${what} not found.`);
 export const routeNotFound = (method: string, path: string) =>
   new AppError('NOT_FOUND', 404, `No route for ${method} ${path}.`);
@@ -60,6 +67,14 @@ export const payloadTooLarge = (maxBytes: number) =>
   new AppError('FILE_TOO_LARGE', 413, `The request body is larger than ${maxBytes} bytes.`, { max_bytes: maxBytes });
 export const overloaded = (message: string, retryAfterS = 1) =>
   new AppError('OVERLOADED', 503, message, { retry_after: retryAfterS }, { 'Retry-After': String(retryAfterS) });
+/** 400 for a bad `/t` transformation: names the parameter and what it allows (TRANSFORMS.md). */
+export const invalidTransformation = (parameter: string, allowed: string, value?: string) =>
+  new AppError(
+    'INVALID_TRANSFORMATION', 400,
+    `Invalid transformation parameter ${parameter}${value !== undefined ? ` (${JSON.stringify(value.slice(0, 64))})` : ''}: allowed ${allowed}.`,
+    { parameter, allowed, ...(value !== undefined ? { value: value.slice(0, 64) } : {}) },
+  );
+export const invalidSignature = () => new AppError('INVALID_SIGNATURE', 403, 'The URL signature does not match.');
 export const internalError = (requestId: string) =>
   new AppError('INTERNAL_ERROR', 500, 'Something went wrong on our side.', { request_id: requestId });
 

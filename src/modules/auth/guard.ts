@@ -6,7 +6,8 @@
  * `auth: true` requires any credential; `auth: '<scope>'` also requires that scope (403
  * `MISSING_SCOPE` with `details.required`). The resolved `principal` says who is calling.
  *
- * Credentials are resolved by `resolvePrincipal` (auth/service.ts owns the details).
+ * Credentials are resolved by `credentials.ts` (API keys, access JWTs, cookies + CSRF; bans
+ * → 403 `ACCOUNT_BANNED`), warm from in-memory caches that every instance invalidates over the bus.
  */
 import { Elysia } from 'elysia';
 import type { AppDeps } from '../../deps';
@@ -24,6 +25,8 @@ export interface Principal {
   via: 'jwt' | 'cookie' | 'api_key';
   apiKeyId?: string;
   apiKeyPrefix?: string;
+  /** The session (refresh-token family) of a JWT or cookie caller. */
+  sessionId?: string;
 }
 
 export type AuthRequirement = true | Scope;
