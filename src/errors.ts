@@ -65,6 +65,12 @@ export const conflict = (message: string) => new AppError('CONFLICT', 409, messa
 export const gone = (message = 'This resource has expired.') => new AppError('GONE', 410, message);
 export const payloadTooLarge = (maxBytes: number) =>
   new AppError('FILE_TOO_LARGE', 413, `The request body is larger than ${maxBytes} bytes.`, { max_bytes: maxBytes });
+export const unsupportedMediaType = (message: string, details: { detected: string } & Record<string, unknown>) =>
+  new AppError('UNSUPPORTED_MEDIA_TYPE', 415, message, details);
+export const quotaExceeded = (message: string, details: Record<string, unknown>) =>
+  new AppError('QUOTA_EXCEEDED', 507, message, details);
+export const rangeNotSatisfiable = (size: number) =>
+  new AppError('RANGE_NOT_SATISFIABLE', 416, 'The requested range is not satisfiable.', { size }, { 'Content-Range': `bytes */${size}` });
 export const overloaded = (message: string, retryAfterS = 1) =>
   new AppError('OVERLOADED', 503, message, { retry_after: retryAfterS }, { 'Retry-After': String(retryAfterS) });
 /** 400 for a bad `/t` transformation: names the parameter and what it allows (TRANSFORMS.md). */

@@ -1,0 +1,99 @@
+/**
+ * The vocabulary of the transformation grammar (TRANSFORMS.md): the value sets of every key
+ * and the immutable, canonical options object the parser produces and the pipeline reads.
+ */
+
+export const CROP_MODES = ['fill', 'lfill', 'fit', 'limit', 'mfit', 'pad', 'lpad', 'scale', 'crop', 'thumb'] as const;
+export type CropMode = (typeof CROP_MODES)[number];
+
+export const GRAVITIES = [
+  'center', 'north', 'south', 'east', 'west', 'north_east', 'north_west', 'south_east', 'south_west',
+  'auto', 'entropy', 'face',
+] as const;
+export type Gravity = (typeof GRAVITIES)[number];
+
+/** Output formats a URL may ask for; `jpg` is an alias of `jpeg`. */
+export const FORMATS = ['auto', 'webp', 'avif', 'jpeg', 'png', 'gif'] as const;
+export type Format = (typeof FORMATS)[number];
+/** A concrete encoder (what `auto` resolves to). */
+export type OutputFormat = Exclude<Format, 'auto'>;
+
+export const FLAGS = ['hflip', 'vflip', 'progressive', 'keep_icc'] as const;
+export type Flag = (typeof FLAGS)[number];
+
+/** Effects in the order the pipeline applies them (trim before resize, colour last). */
+export const EFFECT_ORDER = ['trim', 'blur', 'sharpen', 'pixelate', 'grayscale', 'sepia', 'negate'] as const;
+export type EffectName = (typeof EFFECT_ORDER)[number];
+
+export interface Effect {
+  readonly name: EffectName;
+  /** Strength (blur, sharpen, pixelate) or tolerance (trim); absent = the effect's default. */
+  readonly amount?: number;
+}
+
+/** RGBA, each channel 0–255. */
+export interface Rgba {
+  readonly r: number;
+  readonly g: number;
+  readonly b: number;
+  readonly alpha: number;
+}
+
+/**
+ * Parsed, canonical transformation options. Keys left at their default are absent, so two
+ * URLs that mean the same thing produce equal objects and the same canonical string.
+ */
+export interface TransformOptions {
+  readonly w?: number;
+  readonly h?: number;
+  /** Device pixel ratio, one decimal, 1 < dpr ≤ 4 (1 is the default and dropped). */
+  readonly dpr?: number;
+  /** Resize mode; default `limit`. */
+  readonly c?: Exclude<CropMode, 'limit'>;
+  /** Gravity; default `center`; `face` is stored as `auto`. */
+  readonly g?: Exclude<Gravity, 'center' | 'face'>;
+  readonly x?: number;
+  readonly y?: number;
+  /** Aspect ratio width / height, 4 decimals. */
+  readonly ar?: number;
+  /** Quality 1–100; absent = the per-format default (`q_auto`). */
+  readonly q?: number;
+  /** Output format; absent = negotiate (`auto`). */
+  readonly f?: OutputFormat;
+  /** Rotation in degrees, normalised to 1–359 (0 dropped); EXIF auto-orient always runs first. */
+  readonly a?: number;
+  readonly fl?: readonly Flag[];
+  /** Background; absent = white for flatten/pad of opaque output, transparent otherwise. */
+  readonly b?: Rgba;
+  /** Corner radius in px, or `max` for a circle/ellipse. */
+  readonly r?: number | 'max';
+  readonly e?: readonly Effect[];
+}
+
+/** What the parser returns: the options plus facts the policy and the signature check need. */
+export interface ParsedTransformation {
+  readonly options: TransformOptions;
+  /** Canonical form of `options` (sorted keys, defaults dropped); `''` when nothing is set. */
+  readonly canonical: string;
+  /** `exp_` of a signed URL (unix seconds). Not part of the canonical form: it does not change pixels. */
+  readonly exp?: number;
+  /** The preset named by `t_`, if any. */
+  readonly preset?: string;
+  /** Keys written in the URL itself (not those that came from the preset). */
+  readonly keys: readonly string[];
+  /** Only `t_`, `dpr_`, `f_auto` (and `exp_`) were written: allowed unsigned under the `presets` policy. */
+  readonly presetOnly: boolean;
+}
+
+/** Limits the parser enforces (from config). */
+export interface ParseLimits {
+  readonly maxDimension: number;
+  readonly maxOutputPixels: number;
+}
+
+/** Named transformations (config `PRESETS`): name → transformation string and eager flag. */
+export interface Preset {
+  readonly name: string;
+  readonly transformation: string;
+  readonly eager: boolean;
+}
