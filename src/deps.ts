@@ -12,6 +12,8 @@ import { createPostgresBus, createRedisBus, type Bus } from './lib/bus';
 import type { Logger } from './logger';
 import { createStorage, type StorageDriver } from './storage';
 import { loadSecrets, type Secrets } from './modules/auth/secrets';
+import { createLimiter } from './modules/limits/service';
+import type { RateLimiter } from './modules/limits/types';
 
 export interface Clock {
   /** Milliseconds since the epoch; tests substitute a controllable clock. */
@@ -36,6 +38,8 @@ export interface AppDeps {
   storage: StorageDriver;
   /** JWT and signed-URL secrets: from the env, else generated once into `DATA_DIR/secrets.json`. */
   secrets: Secrets;
+  /** Rate limiter (API.md §7): Redis with in-process fallback when `REDIS_URL` is set, else in process. */
+  limiter: RateLimiter;
   clock: Clock;
   version: string;
   startedAt: number;
@@ -67,6 +71,8 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
   const secrets = await loadSecrets(config, log);
   const closers: (() => Promise<void> | void)[] = [];
   const storage = await createStorage(config);
+  const clock = opts.clock ?? systemClock;
+  const limiter = createLimiter(config, redis, clock, log);
 
   const deps: AppDeps = {
     config,
@@ -77,7 +83,8 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
     bus,
     storage,
     secrets,
-    clock: opts.clock ?? systemClock,
+    limiter,
+    clock,
     version: VERSION,
     startedAt: Date.now(),
     probes: {
@@ -95,6 +102,7 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
         }
       }
       await bus.close();
+      await limiter.close();
       await storage.close();
       redis?.disconnect();
       await database.close();

@@ -71,6 +71,11 @@ export const quotaExceeded = (message: string, details: Record<string, unknown>)
   new AppError('QUOTA_EXCEEDED', 507, message, details);
 export const rangeNotSatisfiable = (size: number) =>
   new AppError('RANGE_NOT_SATISFIABLE', 416, 'The requested range is not satisfiable.', { size }, { 'Content-Range': `bytes */${size}` });
+/** 429 with the API.md §7 details; `headers` carry `Retry-After` and the `X-RateLimit-*` set. */
+export const rateLimited = (
+  details: { bucket: string; limit: number; remaining: number; retry_after: number; window_seconds: number },
+  headers: Record<string, string>,
+) => new AppError('RATE_LIMITED', 429, 'Rate limit exceeded.', details, { ...headers, 'Retry-After': String(details.retry_after) });
 export const overloaded = (message: string, retryAfterS = 1) =>
   new AppError('OVERLOADED', 503, message, { retry_after: retryAfterS }, { 'Retry-After': String(retryAfterS) });
 /** 400 for a bad `/t` transformation: names the parameter and what it allows (TRANSFORMS.md). */

@@ -14,6 +14,7 @@ import type { AppDeps } from '../../deps';
 import { missingScope, unauthorized } from '../../errors';
 import type { Scope } from '../keys/scopes';
 import { createCredentialResolver } from './credentials';
+import { enforceApiLimit } from '../limits/service';
 
 export interface Principal {
   userId: string;
@@ -56,9 +57,10 @@ export function authGuard(deps: AppDeps) {
         security: [{ bearerJwt: [] }, { bearerApiKey: [] }, { apiKeyHeader: [] }, { cookie: [] }],
         ...(requirement === true ? {} : { 'x-required-scope': requirement }),
       },
-      async resolve({ request }) {
+      async resolve({ request, set }) {
         const principal = await resolver.resolve(request);
         if (!principal) throw unauthorized();
+        await enforceApiLimit(deps, request, set, principal);
         if (requirement !== true) requireScope(principal, requirement);
         return { principal };
       },

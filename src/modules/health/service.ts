@@ -47,6 +47,8 @@ export async function checkReadiness(deps: AppDeps): Promise<Readiness> {
     runProbe(deps.probes.redis),
     runProbe(deps.probes.storage),
   ]);
-  const status = database.status === 'down' || storage.status === 'down' ? 'down' : redis.status === 'down' ? 'degraded' : 'ok';
+  // A limiter deciding in process while Redis is configured (fallback) also degrades the instance.
+  const limiterDegraded = deps.limiter.isDegraded();
+  const status = database.status === 'down' || storage.status === 'down' ? 'down' : redis.status === 'down' || limiterDegraded ? 'degraded' : 'ok';
   return { status, checks: { database, redis, storage } };
 }
