@@ -117,6 +117,10 @@ export const configSchema = {
   METRICS_TOKEN: str({ doc: 'Bearer token for `/metrics`; unset → admins only.', secret: true }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { doc: 'pino log level.', default: 'info' }),
   LOG_RETENTION_DAYS: int({ doc: 'Request logs older than this are pruned.', default: '30', min: 1, max: 3650 }),
+  QUEUE_CONCURRENCY: int({ doc: 'Jobs this process runs at once; 0 → no worker in the API process (run `npm run worker`).', default: '4', min: 0, max: 256 }),
+  QUEUE_LEASE_MS: int({ doc: 'Job lease: a job whose worker stops renewing it for this long is retried elsewhere.', default: '30000', min: 300, max: 3600000 }),
+  QUEUE_POLL_MS: int({ doc: 'Fallback poll interval of queue workers (NOTIFY wakes them sooner).', default: '1000', min: 10, max: 600000 }),
+  QUEUE_RETENTION_DAYS: int({ doc: 'Finished jobs and queue events older than this are pruned.', default: '7', min: 1, max: 3650 }),
 } as const satisfies Record<string, TSchema>;
 
 export type ConfigKey = keyof typeof configSchema;
@@ -168,6 +172,7 @@ export interface Config {
   metricsToken: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logRetentionDays: number;
+  queue: { concurrency: number; leaseMs: number; pollMs: number; retentionDays: number };
 }
 
 export const RATE_BUCKETS = [
@@ -295,6 +300,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: v.METRICS_TOKEN,
     logLevel: v.LOG_LEVEL,
     logRetentionDays: v.LOG_RETENTION_DAYS,
+    queue: { concurrency: v.QUEUE_CONCURRENCY, leaseMs: v.QUEUE_LEASE_MS, pollMs: v.QUEUE_POLL_MS, retentionDays: v.QUEUE_RETENTION_DAYS },
   };
 }
 

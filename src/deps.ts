@@ -14,6 +14,7 @@ import { createStorage, type StorageDriver } from './storage';
 import { loadSecrets, type Secrets } from './modules/auth/secrets';
 import { createLimiter } from './modules/limits/service';
 import type { RateLimiter } from './modules/limits/types';
+import { createQueue, type Queue } from './modules/queue/runner';
 
 export interface Clock {
   /** Milliseconds since the epoch; tests substitute a controllable clock. */
@@ -40,6 +41,8 @@ export interface AppDeps {
   secrets: Secrets;
   /** Rate limiter (API.md §7): Redis with in-process fallback when `REDIS_URL` is set, else in process. */
   limiter: RateLimiter;
+  /** The job queue (API.md §8): `register(type, handler)`, `enqueue`, workers (`start`). Enqueue inside a transaction with `enqueueJob(tx, …)`. */
+  queue: Queue;
   clock: Clock;
   version: string;
   startedAt: number;
@@ -73,6 +76,7 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
   const storage = await createStorage(config);
   const clock = opts.clock ?? systemClock;
   const limiter = createLimiter(config, redis, clock, log);
+  const queue = createQueue(database, log, config.queue);
 
   const deps: AppDeps = {
     config,
@@ -84,6 +88,7 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
     storage,
     secrets,
     limiter,
+    queue,
     clock,
     version: VERSION,
     startedAt: Date.now(),
@@ -108,6 +113,8 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
       await database.close();
     },
   };
+  // Registered first so it runs last among the closers: features stop producing before the worker releases its jobs.
+  deps.onShutdown(() => queue.stop());
   return deps;
 }
 

@@ -8,3 +8,4 @@ export * from '../modules/auth/table';
 export * from '../modules/invites/table';
 export * from '../modules/files/table';
 export * from '../modules/folders/table';
+export * from '../modules/queue/table';

@@ -1,0 +1,329 @@
+/**
+ * The queue object on `deps.queue`: the handler registry and the worker that runs them.
+ *
+ * Modules register their job types once (`deps.queue.register('purge', handler)`); any process
+ * that calls `start()` (the API with `QUEUE_CONCURRENCY` > 0, or `npm run worker`) then claims
+ * due jobs of the registered types, at most `concurrency` at a time. A job holds a lease that
+ * is renewed every third of its length while the handler runs; each renewal also reads the
+ * job's cancel flag, which aborts `ctx.signal`. Failures go back to `pending` with exponential
+ * backoff and jitter until `max_attempts`. `stop()` aborts running handlers, waits briefly,
+ * and hands their jobs back to the queue.
+ *
+ * PGlite has one connection and serialises transactions: a handler must not call
+ * `ctx.setProgress`/`ctx.checkpoint` (which use the database) from inside its own open
+ * transaction, and callers must enqueue with their transaction handle, never `deps.db`.
+ */
+import { hostname } from 'node:os';
+import type { Database, Db } from '../../db/client';
+import type { Logger } from '../../logger';
+import { enqueueJob, type EnqueueOptions } from './enqueue';
+import { JOBS_CHANNEL } from './sql';
+import {
+  claimJobs, completeJobs, failJob, markCancelled, reapExpiredLeases, recordProgress, releaseJobs, renewLeases,
+} from './statements';
+import type { JobRow } from './table';
+
+/** Thrown by `ctx.checkpoint()` (or by a handler itself) to end a job as `cancelled`. */
+export class JobCancelledError extends Error {
+  constructor() {
+    super('The job was cancelled.');
+    this.name = 'JobCancelledError';
+  }
+}
+
+export interface JobContext {
+  job: JobRow;
+  db: Db;
+  log: Logger;
+  /** Aborted when a cancel is requested, the lease is lost, or the worker shuts down. */
+  signal: AbortSignal;
+  /** Records progress (0–100) and publishes `job.progress`; throws `JobCancelledError` if cancelled. */
+  setProgress(percent: number): Promise<void>;
+  /** Throws `JobCancelledError` if a cancel was requested (cooperative cancellation point). */
+  checkpoint(): Promise<void>;
+}
+
+export type JobHandler = (ctx: JobContext) => Promise<void>;
+
+export interface HandlerOptions {
+  /** First retry delay; each further attempt doubles it (with ±25 % jitter). Default 1 s. */
+  backoffBaseMs?: number;
+  /** Longest retry delay. Default 1 h. */
+  backoffMaxMs?: number;
+  /** Run once per period across all instances (the sweep jobs). */
+  periodMs?: number;
+}
+
+export interface QueueSettings {
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+}
+
+interface Running {
+  job: JobRow;
+  controller: AbortController;
+  /** Settles once the outcome is recorded. */
+  finished: Promise<void>;
+}
+
+/** Retry delay after `attempt` failed attempts: base·2^(attempt−1), capped, with ±25 % jitter. */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+  const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exp * (0.75 + random() * 0.5));
+}
+
+export type Queue = ReturnType<typeof createQueue>;
+
+export function createQueue(database: Database, log: Logger, settings: QueueSettings) {
+  const db = database.db;
+  const workerId = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
+  const handlers = new Map<string, { fn: JobHandler; opts: HandlerOptions }>();
+  const running = new Map<string, Running>();
+  let started = false;
+  let stopping = false;
+  let ticking = false;
+  let again = false;
+  let lastReap = 0;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  let unlisten: (() => Promise<void>) | null = null;
+
+  // Group commit: completions that arrive while a flush is in flight share the next statement.
+  let completions: { id: string; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  let flushing = false;
+  async function flushCompletions(): Promise<void> {
+    if (flushing) return;
+    flushing = true;
+    try {
+      while (completions.length) {
+        const batch = completions;
+        completions = [];
+        try {
+          await completeJobs(db, workerId, batch.map((c) => c.id));
+          batch.forEach((c) => c.resolve());
+        } catch (err) {
+          batch.forEach((c) => c.reject(err));
+        }
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+  const complete = (id: string) =>
+    new Promise<void>((resolve, reject) => {
+      completions.push({ id, resolve, reject });
+      void flushCompletions();
+    });
+
+  function runJob(job: JobRow): Promise<void> {
+    const controller = new AbortController();
+    const finished = executeJob(job, controller);
+    running.set(job.id, { job, controller, finished });
+    return finished;
+  }
+
+  async function executeJob(job: JobRow, controller: AbortController): Promise<void> {
+    const entry = handlers.get(job.type);
+    const ctx: JobContext = {
+      job,
+      db,
+      log: log.child({ job_id: job.id, job_type: job.type }),
+      signal: controller.signal,
+      setProgress: async (percent) => {
+        const cancel = await recordProgress(db, workerId, job.id, percent, settings.leaseMs);
+        if (cancel === null) controller.abort('lease lost');
+        if (cancel) controller.abort('cancel');
+        if (cancel !== false) throw new JobCancelledError();
+      },
+      checkpoint: async () => {
+        if (!controller.signal.aborted) {
+          const held = await renewLeases(db, workerId, [job.id], settings.leaseMs);
+          const cancel = held.get(job.id);
+          if (cancel === undefined) controller.abort('lease lost');
+          else if (cancel) controller.abort('cancel');
+        }
+        if (controller.signal.aborted) throw new JobCancelledError();
+      },
+    };
+    let outcome: 'completed' | 'error' = 'completed';
+    let error: unknown;
+    try {
+      if (!entry) throw new Error(`no handler registered for job type ${job.type}`);
+      await entry.fn(ctx);
+    } catch (err) {
+      outcome = 'error';
+      error = err;
+    }
+    const reason = controller.signal.aborted ? String(controller.signal.reason) : null;
+    try {
+      if (reason === 'lease lost') {
+        // Another worker owns the job now; its outcome is theirs to record.
+      } else if (outcome === 'completed') {
+        // Work that finished counts even if a cancel or shutdown arrived meanwhile.
+        await complete(job.id);
+      } else if (reason === 'shutdown') {
+        // stop() hands the job back to the queue.
+      } else if (reason === 'cancel' || error instanceof JobCancelledError) {
+        await markCancelled(db, workerId, job.id);
+      } else {
+        const opts = entry?.opts ?? {};
+        const delay = backoffDelay(job.attempts, opts.backoffBaseMs ?? 1000, opts.backoffMaxMs ?? 3_600_000);
+        const message = error instanceof Error ? error.message : String(error);
+        const row = await failJob(db, workerId, job.id, message, delay);
+        if (row?.status === 'failed') ctx.log.warn({ attempts: row.attempts, err: message }, 'job failed for good');
+        else if (row) wakeAfter(delay);
+      }
+    } catch (err) {
+      ctx.log.error({ err }, 'could not record the job outcome; its lease will expire and it will be retried');
+    } finally {
+      running.delete(job.id);
+      if (started && !stopping) void tick();
+    }
+  }
+
+  function wakeAfter(ms: number): void {
+    if (!started) return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      void tick();
+    }, ms + 5);
+    timer.unref?.();
+    timers.add(timer);
+  }
+
+  async function reapIfDue(): Promise<void> {
+    const now = Date.now();
+    if (now - lastReap < Math.min(1000, settings.leaseMs / 2)) return;
+    lastReap = now;
+    await reapExpiredLeases(db);
+  }
+
+  async function tick(): Promise<void> {
+    if (ticking) {
+      again = true;
+      return;
+    }
+    ticking = true;
+    try {
+      do {
+        again = false;
+        if (stopping) break;
+        await reapIfDue();
+        const free = settings.concurrency - running.size;
+        if (free <= 0) break;
+        const claimed = await claimJobs(db, workerId, [...handlers.keys()], free, settings.leaseMs);
+        for (const job of claimed) void runJob(job);
+        if (claimed.length === free) again = true;
+      } while (again && !stopping);
+    } catch (err) {
+      log.warn({ err }, 'queue poll failed; retrying on the next tick');
+    } finally {
+      ticking = false;
+    }
+  }
+
+  async function renewAll(): Promise<void> {
+    const ids = [...running.keys()];
+    if (ids.length === 0) return;
+    try {
+      const held = await renewLeases(db, workerId, ids, settings.leaseMs);
+      for (const id of ids) {
+        const r = running.get(id);
+        if (!r || r.controller.signal.aborted) continue;
+        const cancel = held.get(id);
+        if (cancel === undefined) r.controller.abort('lease lost');
+        else if (cancel) r.controller.abort('cancel');
+      }
+    } catch (err) {
+      log.warn({ err }, 'lease renewal failed');
+    }
+  }
+
+  /** Enqueues periodic jobs for the current period; the unique key makes it once per period cluster-wide. */
+  async function schedulePeriodic(): Promise<void> {
+    for (const [type, { opts }] of handlers) {
+      if (!opts.periodMs) continue;
+      const period = Math.floor(Date.now() / opts.periodMs);
+      try {
+        await enqueueJob(db, { type, uniqueKey: `${type}@${period}`, runAt: new Date(period * opts.periodMs), priority: -1 });
+      } catch (err) {
+        log.warn({ err, type }, 'could not schedule periodic job');
+      }
+    }
+  }
+
+  return {
+    workerId,
+    settings,
+
+    /** Registers (or replaces) the handler of a job type. */
+    register(type: string, fn: JobHandler, opts: HandlerOptions = {}): void {
+      handlers.set(type, { fn, opts });
+    },
+
+    /** The registered job types. */
+    types: (): string[] => [...handlers.keys()],
+
+    /** Enqueues on the database itself; inside a transaction call `enqueueJob(tx, …)` instead. */
+    enqueue: (spec: EnqueueOptions) => enqueueJob(db, spec),
+
+    /** Number of jobs this process is running right now. */
+    inFlight: (): number => running.size,
+
+    /** Starts claiming jobs: on NOTIFY from any instance, after each finished job, and every `pollMs`. */
+    async start(): Promise<void> {
+      if (started || settings.concurrency <= 0) return;
+      started = true;
+      stopping = false;
+      unlisten = await database.listen(JOBS_CHANNEL, () => void tick());
+      const poll = setInterval(() => void tick(), settings.pollMs);
+      const renew = setInterval(() => void renewAll(), Math.max(50, Math.floor(settings.leaseMs / 3)));
+      const periodic = setInterval(() => void schedulePeriodic(), 60_000);
+      for (const t of [poll, renew, periodic]) {
+        t.unref?.();
+        timers.add(t);
+      }
+      await schedulePeriodic();
+      void tick();
+    },
+
+    /**
+     * Stops claiming, aborts running handlers (`ctx.signal`), waits up to `graceMs` for them,
+     * then releases whatever this worker still holds back to `pending`.
+     */
+    async stop(graceMs = 5000): Promise<void> {
+      if (!started) return;
+      stopping = true;
+      started = false;
+      for (const t of timers) clearInterval(t);
+      timers.clear();
+      await unlisten?.().catch(() => {});
+      unlisten = null;
+      const inFlight = [...running.values()];
+      for (const r of inFlight) r.controller.abort('shutdown');
+      await Promise.race([
+        Promise.allSettled(inFlight.map((r) => r.finished)),
+        new Promise((r) => setTimeout(r, graceMs).unref?.()),
+      ]);
+      await flushCompletions();
+      const released = await releaseJobs(db, workerId, inFlight.map((r) => r.job.id));
+      if (released) log.info({ released }, 'released claimed jobs back to the queue');
+    },
+
+    /**
+     * Runs due jobs in this process until none are left (tests and one-shot maintenance);
+     * needs no `start()`. Returns how many jobs ran.
+     */
+    async runPending(limit = 10_000): Promise<number> {
+      let ran = 0;
+      while (ran < limit) {
+        await reapExpiredLeases(db);
+        const claimed = await claimJobs(db, workerId, [...handlers.keys()], Math.max(1, settings.concurrency), settings.leaseMs);
+        if (claimed.length === 0) break;
+        await Promise.all(claimed.map((j) => runJob(j)));
+        ran += claimed.length;
+      }
+      return ran;
+    },
+  };
+}
