@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# The whole test suite (what README's test command and .ci/run call). Service-backed suites use
-# the local Postgres and Redis (TEST_DATABASE_URL / TEST_REDIS_URL override) and a MinIO built
-# into ~/.cache/pictor-tools when missing; a suite that cannot reach its service fails.
+# The whole test suite (README's test command; .ci/run calls it). Service-backed suites use the
+# local Postgres and Redis (TEST_DATABASE_URL / TEST_REDIS_URL override) and a MinIO built into
+# ~/.cache/pictor-tools when missing; a suite that cannot reach its service fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh minio
-exec ./node_modules/.bin/bun test "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+./node_modules/.bin/bun test --timeout 60000 "$@" 2>&1 | tee "$log" || status=$?
+passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+skipped=$(grep -Eo '^ *[0-9]+ skip$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$skipped" != "0" ]; then echo "skipped tests are not allowed" >&2; exit 1; fi
+exit "$status"

@@ -6,11 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createApp } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
-import { openDatabase } from './db/client';
 import { buildDeps } from './deps';
 import { createLogger, type Logger } from './logger';
 import { bootstrapAdmin } from './modules/admin/bootstrap';
-import { serve } from './platform/server';
+import { serve, type HttpServer } from './platform/server';
 
 const WORKER_ENV = 'PICTOR_WORKER_INDEX';
 
@@ -33,39 +32,43 @@ export async function start(): Promise<void> {
 
 async function runServer(config: Config, log: Logger, isPrimary: boolean): Promise<void> {
   const deps = await buildDeps(config, log);
+  let server: HttpServer | null = null;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: no new connections, waiting for in-flight requests');
+    if (server) {
+      const drained = await Promise.race([
+        server.stop().then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), config.shutdownTimeoutMs).unref?.()),
+      ]);
+      if (!drained) log.warn({ timeout_ms: config.shutdownTimeoutMs }, 'in-flight requests did not finish in time');
+    }
+    await deps.shutdown();
+    log.info('stopped');
+    process.exit(0);
+  };
+  // Installed before listening so a signal during start-up also shuts down cleanly.
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+
   if (isPrimary) await bootstrapAdmin(deps);
   const app = createApp(deps);
-  const server = await serve(app, {
+  server = await serve(app, {
     port: config.port,
     hostname: config.host,
     reusePort: config.workers > 1,
     // The runtime's own cap must admit the largest upload; routes enforce the real, per-account limits.
     maxRequestBodySize: Math.max(config.maxUploadBytes, config.promotedMaxUploadBytes) + 1024 * 1024,
   });
+  if (stopping) return void (await server.stop());
   log.info({ port: server.port, url: config.publicUrl, database: deps.database.kind, redis: Boolean(deps.redis) }, 'listening');
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping: no new connections, waiting for in-flight requests');
-    const drained = await Promise.race([
-      server.stop().then(() => true),
-      new Promise<false>((r) => setTimeout(() => r(false), config.shutdownTimeoutMs).unref?.()),
-    ]);
-    if (!drained) log.warn({ timeout_ms: config.shutdownTimeoutMs }, 'in-flight requests did not finish in time');
-    await deps.shutdown();
-    log.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
 }
 
 /** Migrates and bootstraps once, then supervises the server processes. */
 async function runPrimary(config: Config, log: Logger): Promise<void> {
-  const database = await openDatabase({ url: config.databaseUrl, pool: 1 });
-  await database.close();
+  // Opening the deps applies migrations (under an advisory lock) before any worker starts.
   const deps = await buildDeps(config, log);
   await bootstrapAdmin(deps);
   await deps.shutdown();

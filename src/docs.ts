@@ -6,10 +6,11 @@
 import { openapi } from '@elysiajs/openapi';
 import { Elysia } from 'elysia';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { AppDeps } from './deps';
 
-const require = createRequire(import.meta.url);
+// The package's `exports` map hides its browser bundle from require.resolve, so point at the file.
+const SCALAR_BUNDLE_FILE = fileURLToPath(new URL('../node_modules/@scalar/api-reference/dist/browser/standalone.js', import.meta.url));
 const SCALAR_BUNDLE_PATH = '/docs/assets/scalar.js';
 
 export const TAGS = [
@@ -45,8 +46,17 @@ export function docs(deps: AppDeps) {
         path: '/docs',
         specPath: '/openapi.json',
         provider: 'scalar',
-        // Partial config: Scalar fills in its defaults; only the bundle location changes.
-        scalar: { cdn: SCALAR_BUNDLE_PATH } as NonNullable<Parameters<typeof openapi>[0]>['scalar'],
+        // Self-hosted and private: our own bundle, system fonts, no telemetry, no AI agent,
+        // no request proxy. Partial config: Scalar fills in the rest of its defaults.
+        scalar: {
+          cdn: SCALAR_BUNDLE_PATH,
+          withDefaultFonts: false,
+          telemetry: false,
+          agent: { disabled: true },
+          proxyUrl: '',
+          showDeveloperTools: 'never',
+          hideClientButton: false,
+        } as NonNullable<Parameters<typeof openapi>[0]>['scalar'],
         exclude: { paths: [SCALAR_BUNDLE_PATH] },
         documentation: {
           info: {
@@ -65,7 +75,7 @@ export function docs(deps: AppDeps) {
     .get(
       SCALAR_BUNDLE_PATH,
       async () => {
-        bundle ??= readFile(require.resolve('@scalar/api-reference/dist/browser/standalone.js'));
+        bundle ??= readFile(SCALAR_BUNDLE_FILE);
         return new Response(new Uint8Array(await bundle), {
           headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=86400' },
         });

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { configSchema } from '../../src/config';
 
 const ROOT = resolve(import.meta.dir, '../..');
 
@@ -47,9 +48,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const runtime = opts.runtime ?? 'bun';
   const cmd = runtime === 'bun' ? process.execPath : join(ROOT, 'node_modules/.bin/deno');
   const args = runtime === 'bun' ? ['src/main.ts'] : ['run', '--allow-all', 'src/main.deno.ts'];
+  // Start from the environment minus every Pictor setting, so a developer's or CI's shell
+  // (DATABASE_URL, REDIS_URL, …) never changes what a test runs against.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in configSchema)));
   const proc = spawn(cmd, args, {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...opts.env },
+    env: { ...inherited, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];

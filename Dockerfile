@@ -1,0 +1,21 @@
+# Pictor: one image, Bun from npm (like a fresh clone), sharp's prebuilt libvips from npm.
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production DATA_DIR=/data PORT=3000 HOST=0.0.0.0
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY src ./src
+COPY db ./db
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:3000/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# SIGTERM drains in-flight requests (SHUTDOWN_TIMEOUT_MS) before exiting.
+STOPSIGNAL SIGTERM
+CMD ["node_modules/.bin/bun", "src/main.ts"]

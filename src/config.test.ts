@@ -1,0 +1,95 @@
+import { describe, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { renderReadme } from '../scripts/gen-config-table';
+import { ConfigError, configSchema, loadConfig } from './config';
+import { parseBytes, parseDurationMs, parseRateRule } from './lib/units';
+
+describe('config', () => {
+  test('defaults follow API.md §11', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.publicUrl).toBe('http://localhost:3000');
+    expect(c.storageDriver).toBe('fs');
+    expect(c.maxUploadBytes).toBe(750 * 1024 ** 2);
+    expect(c.promotedMaxUploadBytes).toBe(1024 ** 3);
+    expect(c.storageQuotaBytes).toBe(50 * 1024 ** 3);
+    expect(c.rateLimits.login).toEqual({ max: 5, windowMs: 15 * 60_000 });
+    expect(c.rateLimits.upload_bytes).toEqual({ max: 10 * 1024 ** 3, windowMs: 3_600_000 });
+    expect(c.rateLimits.upload_concurrency).toEqual({ max: 8, windowMs: 0 });
+    expect(c.transformConcurrency).toBeGreaterThan(0);
+    expect(c.cacheDir.endsWith('/data/cache')).toBe(true);
+  });
+
+  test('values are converted from their env spelling', () => {
+    const c = loadConfig({ PORT: '8080', INVITE_ONLY: 'yes', MAX_UPLOAD_BYTES: '10MB', RATE_LIMIT_PUBLIC: '20/1m', PUBLIC_URL: 'https://img.example.com/' });
+    expect(c.port).toBe(8080);
+    expect(c.inviteOnly).toBe(true);
+    expect(c.maxUploadBytes).toBe(10_000_000);
+    expect(c.rateLimits.public).toEqual({ max: 20, windowMs: 60_000 });
+    expect(c.publicUrl).toBe('https://img.example.com');
+  });
+
+  test.each([
+    ['PORT', 'abc', /PORT must be an integer from 0 to 65535; got "abc"/],
+    ['PORT', '70000', /PORT must be an integer/],
+    ['STORAGE_DRIVER', 'ftp', /STORAGE_DRIVER must be one of `fs`, `s3`/],
+    ['MAX_UPLOAD_BYTES', 'lots', /MAX_UPLOAD_BYTES must be a byte size/],
+    ['RATE_LIMIT_LOGIN', '5 per minute', /RATE_LIMIT_LOGIN must be a limit/],
+    ['INVITE_ONLY', 'maybe', /INVITE_ONLY must be `true` or `false`/],
+  ])('%s=%s is refused, naming the variable', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  test('all problems are reported at once, secrets are not echoed', () => {
+    try {
+      loadConfig({ PORT: 'x', DATABASE_URL: 'not a url with password hunter2', WORKERS: 'two' });
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems;
+      expect(problems).toHaveLength(3);
+      expect((err as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  test('cross-field rules: s3 needs a bucket, WORKERS > 1 needs Postgres', () => {
+    expect(() => loadConfig({ STORAGE_DRIVER: 's3' })).toThrow(/S3_BUCKET must be set/);
+    expect(() => loadConfig({ WORKERS: '2' })).toThrow(/WORKERS must be 1 without DATABASE_URL/);
+    expect(loadConfig({ WORKERS: '2', DATABASE_URL: 'postgres://x@y/z' }).workers).toBe(2);
+  });
+
+  test('every variable has a doc line', () => {
+    for (const [name, schema] of Object.entries(configSchema)) {
+      expect(typeof schema.description, name).toBe('string');
+      expect(String(schema.description).length, name).toBeGreaterThan(5);
+    }
+  });
+
+  test('the README configuration table is generated from the schema and up to date', () => {
+    const readme = readFileSync(resolve(import.meta.dir, '../README.md'), 'utf8');
+    expect(renderReadme(readme)).toBe(readme);
+    for (const name of Object.keys(configSchema)) expect(readme).toContain(`\`${name}\``);
+  });
+});
+
+describe('units', () => {
+  test('bytes', () => {
+    expect(parseBytes('750MiB')).toBe(786_432_000);
+    expect(parseBytes('1.5GB')).toBe(1_500_000_000);
+    expect(parseBytes('1024')).toBe(1024);
+    expect(parseBytes('10 gib')).toBe(10 * 1024 ** 3);
+    expect(parseBytes('-1')).toBeNull();
+    expect(parseBytes('1XB')).toBeNull();
+  });
+  test('durations and rules', () => {
+    expect(parseDurationMs('30s')).toBe(30_000);
+    expect(parseDurationMs('15m')).toBe(900_000);
+    expect(parseDurationMs('0s')).toBeNull();
+    expect(parseRateRule('10GiB/1h')).toEqual({ max: 10 * 1024 ** 3, windowMs: 3_600_000 });
+    expect(parseRateRule('5/15m/3')).toBeNull();
+    expect(parseRateRule('8', true)).toEqual({ max: 8, windowMs: 0 });
+    expect(parseRateRule('0', true)).toBeNull();
+  });
+});
