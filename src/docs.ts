@@ -56,7 +56,7 @@ export function docs(deps: AppDeps) {
           proxyUrl: '',
           showDeveloperTools: 'never',
           hideClientButton: false,
-        } as NonNullable<Parameters<typeof openapi>[0]>['scalar'],
+        } as unknown as NonNullable<Parameters<typeof openapi>[0]>["scalar"],
         exclude: { paths: [SCALAR_BUNDLE_PATH] },
         documentation: {
           info: {
