@@ -107,3 +107,32 @@ describe('error envelope (API.md §1)', () => {
     expect(res.headers.get('x-request-id')).not.toContain(' ');
   });
 });
+
+describe('logs carry the request id', () => {
+  test('a 500 is logged with the cause and the id the client saw; every request gets an access line at debug', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const h = await makeTestApp({ logLines: lines });
+    try {
+      h.app.use(
+        new Elysia().get('/__test/boom', () => {
+          throw new Error('disk on fire');
+        }),
+      );
+      const res = await h.request('/__test/boom');
+      const id = res.headers.get('x-request-id');
+      expect(res.status).toBe(500);
+      const errorLine = lines.find((l) => l.msg === 'unhandled error');
+      expect(errorLine?.request_id).toBe(id);
+      expect(JSON.stringify(errorLine)).toContain('disk on fire');
+      const ok = await h.request('/health?token=secret');
+      await Bun.sleep(10); // afterResponse runs after the response is handed back
+      const access = lines.filter((l) => l.msg === 'request');
+      const healthLine = access.find((l) => l.request_id === ok.headers.get('x-request-id'));
+      expect(healthLine).toMatchObject({ method: 'GET', path: '/health', status: 200 });
+      expect(JSON.stringify(access)).not.toContain('secret');
+    } finally {
+      await h.close();
+    }
+  });
+});
+

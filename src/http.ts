@@ -11,11 +11,11 @@ import {
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The id of each request in flight; a WeakMap so nothing outlives its request. */
-const requestIds = new WeakMap<Request, string>();
+/** Id and start time of each request in flight; a WeakMap so nothing outlives its request. */
+const requestInfo = new WeakMap<Request, { id: string; startedAt: number }>();
 
 /** The request id assigned to (or echoed for) this request. */
-export const requestIdOf = (request: Request): string => requestIds.get(request) ?? 'unknown';
+export const requestIdOf = (request: Request): string => requestInfo.get(request)?.id ?? 'unknown';
 
 /** Reads a body as text, refusing (413) by `Content-Length` before reading, or the moment it grows too big. */
 export async function readTextLimited(request: Request, maxBytes: number): Promise<string> {
@@ -67,12 +67,29 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => { method: string; pa
     return [...methods].filter((m) => m !== 'ALL').sort();
   };
 
+  const accessLog = deps.log.isLevelEnabled('debug');
   return new Elysia({ name: 'pictor.http' })
     .onRequest(({ request, set }) => {
       const given = request.headers.get('x-request-id');
       const id = given && REQUEST_ID_RE.test(given) ? given : crypto.randomUUID();
-      requestIds.set(request, id);
+      requestInfo.set(request, { id, startedAt: performance.now() });
       set.headers['x-request-id'] = id;
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, set }) => {
+      // One access-log line per request at debug level; skipped entirely (no formatting) above it.
+      if (!accessLog) return;
+      const info = requestInfo.get(request);
+      const url = new URL(request.url);
+      deps.log.debug(
+        {
+          request_id: info?.id,
+          method: request.method,
+          path: url.pathname,
+          status: typeof set.status === 'number' ? set.status : 200,
+          duration_ms: info ? Math.round((performance.now() - info.startedAt) * 100) / 100 : undefined,
+        },
+        'request',
+      );
     })
     .onParse({ as: 'global' }, async ({ request, contentType }) => {
       // JSON (and any other non-upload body) is read with a hard cap; uploads opt out with `parse: 'none'`.

@@ -17,6 +17,8 @@ export interface TestAppOptions {
   redis?: boolean;
   env?: Record<string, string>;
   clock?: Clock;
+  /** Collects every log line (parsed JSON) here instead of printing; sets LOG_LEVEL=debug unless env says otherwise. */
+  logLines?: Record<string, unknown>[];
 }
 
 export interface TestApp {
@@ -33,13 +35,16 @@ export async function makeTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const pg = opts.db === 'postgres' ? await createTestDatabase() : null;
   const config = loadConfig({
     DATA_DIR: dataDir,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    LOG_LEVEL: opts.logLines ? 'debug' : (process.env.TEST_LOG_LEVEL ?? 'silent'),
     PUBLIC_URL: 'http://test.local',
     ...(pg ? { DATABASE_URL: pg.url } : {}),
     ...(opts.redis ? { REDIS_URL: TEST_REDIS_URL } : {}),
     ...opts.env,
   });
-  const log = createLogger(config.logLevel);
+  const lines = opts.logLines;
+  const log = lines
+    ? createLogger(config.logLevel, {}, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) })
+    : createLogger(config.logLevel);
   const deps = await buildDeps(config, log, { pgliteDir: pg ? undefined : 'memory://', clock: opts.clock });
   const app = createApp(deps);
   return {
