@@ -7,16 +7,32 @@ import { Elysia } from 'elysia';
 import type { AppDeps } from './deps';
 import { docs } from './docs';
 import { httpPlumbing } from './http';
+import { adminRoutes } from './modules/admin/routes';
+import { authRoutes } from './modules/auth/routes';
+import { deliveryRoutes } from './modules/delivery/routes';
+import { fileRoutes } from './modules/files/routes';
 import { healthRoutes } from './modules/health/routes';
+import { inviteRoutes } from './modules/invites/routes';
+import { apiKeyRoutes } from './modules/keys/routes';
+import { publicRateLimit } from './modules/limits/plugin';
 import { referenceRoutes } from './modules/reference/routes';
+import { accountRoutes } from './modules/users/routes';
 
 export function createApp(deps: AppDeps) {
   const app: Elysia = new Elysia({ name: 'pictor' });
   return app
     .use(httpPlumbing(deps, () => app.routes.map((r) => ({ method: r.method, path: r.path }))))
+    .use(publicRateLimit(deps))
     .use(docs(deps))
     .use(healthRoutes(deps))
-    .use(referenceRoutes(deps));
+    .use(referenceRoutes(deps))
+    .use(authRoutes(deps))
+    .use(apiKeyRoutes(deps))
+    .use(accountRoutes(deps))
+    .use(inviteRoutes(deps))
+    .use(adminRoutes(deps))
+    .use(fileRoutes(deps))
+    .use(deliveryRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;

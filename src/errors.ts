@@ -134,6 +134,7 @@ const STANDARD_ERRORS: Record<number, string> = {
   410: 'GONE.',
   413: 'FILE_TOO_LARGE — body over the limit (`details.max_bytes`).',
   415: 'UNSUPPORTED_MEDIA_TYPE (`details.detected`).',
+  416: 'RANGE_NOT_SATISFIABLE — the range is outside the file (`Content-Range: bytes */size`).',
   429: 'RATE_LIMITED — see `Retry-After`.',
   500: 'INTERNAL_ERROR (`details.request_id`).',
   503: 'OVERLOADED — see `Retry-After`.',

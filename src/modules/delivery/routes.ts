@@ -1,0 +1,98 @@
+/**
+ * Public delivery of originals (API.md §5): `/i/:id[.ext]` inline, `/d/:id` as an attachment.
+ * Private, deleted or banned-owner files are 404 (existence is never revealed), expired 410.
+ * Bytes stream from storage with backpressure; nothing is buffered whole.
+ */
+import { and, eq, isNull } from 'drizzle-orm';
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { errorResponses, gone, notFound, rangeNotSatisfiable } from '../../errors';
+import { files, type FileRow } from '../files/table';
+import { users } from '../users/table';
+import { isNotModified, parseRange, safetyHeaders } from './http';
+import { deliveryStats } from './stats';
+
+const YEAR_S = 31_536_000;
+
+/** A public, live file by public id (the `.ext` suffix is ignored), or the right error. */
+export async function getPublicFileOrThrow(deps: AppDeps, idWithExt: string): Promise<FileRow> {
+  const id = idWithExt.split('.')[0] ?? '';
+  if (!/^[A-Za-z0-9]{6,64}$/.test(id)) throw notFound('File');
+  const [row] = await deps.db
+    .select({ file: files, banned: users.isBanned })
+    .from(files).innerJoin(users, eq(users.id, files.userId))
+    .where(and(eq(files.id, id), isNull(files.deletedAt)));
+  if (!row || row.banned || !row.file.isPublic) throw notFound('File');
+  const f = row.file;
+  if (f.expiresAt && f.expiresAt.getTime() <= deps.clock.now()) throw gone('This file has expired.');
+  return f;
+}
+
+/**
+ * Builds the response for a stored original: 200, 206, 304 or 416, with ETag, Last-Modified,
+ * caching and the safety headers. `cacheControl` lets signed/private delivery choose its own.
+ */
+export async function serveStoredFile(
+  deps: AppDeps, request: Request, f: FileRow, o: { attachment: boolean; cacheControl: string },
+): Promise<Response> {
+  const etag = `"${f.sha256}"`;
+  const headers: Record<string, string> = {
+    etag,
+    'last-modified': f.createdAt.toUTCString(),
+    'cache-control': o.cacheControl,
+    'accept-ranges': 'bytes',
+    ...safetyHeaders(f.contentType, f.name, o.attachment),
+  };
+  if (isNotModified(request.headers, etag, f.createdAt)) {
+    const { 'content-type': _t, 'content-disposition': _d, ...rest } = headers;
+    return new Response(null, { status: 304, headers: rest });
+  }
+  const ifRange = request.headers.get('if-range');
+  const range = ifRange && ifRange !== etag ? { kind: 'full' as const } : parseRange(request.headers.get('range'), f.size);
+  if (range.kind === 'unsatisfiable') throw rangeNotSatisfiable(f.size);
+  const partial = range.kind === 'partial' ? range : null;
+  const length = partial ? partial.end - partial.start + 1 : f.size;
+  headers['content-length'] = String(length);
+  if (partial) headers['content-range'] = `bytes ${partial.start}-${partial.end}/${f.size}`;
+  const status = partial ? 206 : 200;
+  if (request.method === 'HEAD') return new Response(null, { status, headers });
+  const body = f.size === 0 ? null : await deps.storage.get(f.storageKey, partial ?? undefined);
+  if (f.size > 0 && !body) {
+    deps.log.error({ file_id: f.id, key: f.storageKey }, 'stored object missing');
+    throw notFound('File');
+  }
+  deliveryStats(deps).record(f.userId, length);
+  return new Response(body, { status, headers });
+}
+
+const cacheControlFor = (deps: AppDeps, f: FileRow): string => {
+  if (!f.expiresAt) return `public, max-age=${YEAR_S}, immutable`;
+  const left = Math.max(0, Math.floor((f.expiresAt.getTime() - deps.clock.now()) / 1000));
+  return `public, max-age=${Math.min(left, YEAR_S)}`;
+};
+
+const Params = t.Object({ id: t.String({ maxLength: 80 }) });
+const binary = { 200: t.Any({ description: 'The original bytes.' }), 206: t.Any({ description: 'A byte range.' }), 304: t.Any({ description: 'Not modified.' }) };
+
+export function deliveryRoutes(deps: AppDeps) {
+  deliveryStats(deps);
+  const original = (attachment: boolean) => async ({ request, params }: { request: Request; params: { id: string } }) => {
+    const f = await getPublicFileOrThrow(deps, params.id);
+    return serveStoredFile(deps, request, f, { attachment, cacheControl: cacheControlFor(deps, f) });
+  };
+  const inline = {
+    params: Params,
+    response: { ...binary, ...errorResponses(404, 410, 416, 429) },
+    detail: { summary: 'Original (inline)', description: 'The original bytes of a public file; ETag, ranges, immutable caching.' },
+  };
+  const download = {
+    params: Params,
+    response: { ...binary, ...errorResponses(404, 410, 416, 429) },
+    detail: { summary: 'Original (download)', description: 'The same bytes with `Content-Disposition: attachment`.' },
+  };
+  return new Elysia({ name: 'pictor.delivery.routes', detail: { tags: ['delivery'] } })
+    .get('/i/:id', original(false), inline)
+    .head('/i/:id', original(false), { ...inline, detail: { ...inline.detail, summary: 'Original headers (inline)' } })
+    .get('/d/:id', original(true), download)
+    .head('/d/:id', original(true), { ...download, detail: { ...download.detail, summary: 'Original headers (download)' } });
+}

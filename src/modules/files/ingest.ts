@@ -1,0 +1,157 @@
+/**
+ * Ingest: the upload service behind both request styles. `stageFile` streams one file through
+ * the inspector into storage under a fresh key; `commitFile` then writes the row, the folders
+ * and the usage counters in one transaction whose counter update doubles as the atomic quota
+ * check. Anything that fails between the two removes the stored object, so a failed upload
+ * leaves no bytes, no row and no counter change. Plain functions: no HTTP context.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import type { AppDeps } from '../../deps';
+import { notFound, quotaExceeded } from '../../errors';
+import { users } from '../users/table';
+import { folderAncestors, newFileId, parentOf, sanitizeName } from './names';
+import { createInspector, type Inspection } from './inspect';
+import { probeImage } from './probe';
+import { folders } from '../folders/table';
+import { files, type FileRow } from './table';
+import { contentTypeInfo } from '../reference/content-types';
+
+export interface UploadOwner {
+  userId: string;
+  isPromoted: boolean;
+}
+
+export interface StageOptions {
+  maxBytes: number;
+  /** Declared type (normalised), checked against the sniffed one. */
+  declared?: string;
+  /** Exact length when the request said so. */
+  size?: number;
+  /** Restricts the allow-list further (presigned uploads). */
+  allowedTypes?: readonly string[];
+  name?: string;
+}
+
+export interface StagedFile {
+  id: string;
+  key: string;
+  name: string | undefined;
+  inspection: Inspection;
+  width: number | null;
+  height: number | null;
+}
+
+export interface CommitAttrs {
+  name?: string;
+  folder: string;
+  isPublic: boolean;
+  expiresAt: Date | null;
+}
+
+/** The per-file upload limit of an account's plan. */
+export const uploadLimitFor = (deps: AppDeps, owner: UploadOwner): number =>
+  owner.isPromoted ? deps.config.promotedMaxUploadBytes : deps.config.maxUploadBytes;
+
+/** Refuses (507) before any byte is read when the account is already at its quota. */
+export async function checkQuota(deps: AppDeps, owner: UploadOwner, incomingBytes = 0): Promise<void> {
+  const [u] = await deps.db
+    .select({ storageBytes: users.storageBytes, filesCount: users.filesCount, isPromoted: users.isPromoted })
+    .from(users).where(eq(users.id, owner.userId));
+  if (!u) throw notFound('Account');
+  if (u.isPromoted) return;
+  if (u.filesCount + 1 > deps.config.maxFiles || u.storageBytes + incomingBytes > deps.config.storageQuotaBytes) {
+    throw quotaError(deps, u);
+  }
+}
+
+function quotaError(deps: AppDeps, u: { storageBytes: number; filesCount: number }) {
+  return quotaExceeded('This upload would exceed your storage or file-count quota.', {
+    storage_bytes: u.storageBytes,
+    storage_quota_bytes: deps.config.storageQuotaBytes,
+    files_count: u.filesCount,
+    max_files: deps.config.maxFiles,
+  });
+}
+
+/** Streams one file into storage. Rejects with the inspector's 413/415, or the stream's own error. */
+export async function stageFile(deps: AppDeps, owner: UploadOwner, body: ReadableStream<Uint8Array>, o: StageOptions): Promise<StagedFile> {
+  const id = newFileId();
+  const key = `${owner.userId}/${id}`;
+  const inspector = createInspector({ maxBytes: o.maxBytes, allowedTypes: o.allowedTypes ?? deps.config.allowedTypes, declared: o.declared });
+  try {
+    await deps.storage.put(key, body.pipeThrough(inspector.stream), { size: o.size });
+  } catch (err) {
+    throw inspector.failure() ?? err;
+  }
+  const inspection = inspector.result();
+  try {
+    const dims = await probeImage(inspection.contentType, inspection.head, inspection.complete, deps.config.maxInputPixels, deps.storage, key);
+    return { id, key, name: o.name, inspection, ...dims };
+  } catch (err) {
+    await discardStaged(deps, { key });
+    throw err;
+  }
+}
+
+/** Removes a staged object that will not be committed. */
+export async function discardStaged(deps: AppDeps, staged: { key: string }): Promise<void> {
+  try {
+    await deps.storage.delete(staged.key);
+  } catch (err) {
+    deps.log.error({ err, key: staged.key }, 'could not remove an uncommitted upload');
+  }
+}
+
+/** Writes the row, folders and counters atomically; 507 (and the object removed) when over quota. */
+export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: StagedFile, attrs: CommitAttrs): Promise<FileRow> {
+  const { config } = deps;
+  const { inspection } = staged;
+  const ext = contentTypeInfo(inspection.contentType)?.extensions[0] ?? 'bin';
+  const name = sanitizeName(attrs.name ?? staged.name, `${staged.id}.${ext}`);
+  try {
+    return await deps.db.transaction(async (tx) => {
+      // The counter update is the quota check: it matches only while the new totals fit,
+      // and the row lock it takes serialises parallel uploads of one account.
+      const updated = await tx
+        .update(users)
+        .set({
+          storageBytes: sql`${users.storageBytes} + ${inspection.size}`,
+          filesCount: sql`${users.filesCount} + 1`,
+        })
+        .where(and(
+          eq(users.id, owner.userId),
+          sql`(${users.isPromoted} or (${users.storageBytes} + ${inspection.size} <= ${config.storageQuotaBytes} and ${users.filesCount} + 1 <= ${config.maxFiles}))`,
+        ))
+        .returning({ id: users.id });
+      if (updated.length === 0) {
+        const [u] = await tx.select({ storageBytes: users.storageBytes, filesCount: users.filesCount }).from(users).where(eq(users.id, owner.userId));
+        if (!u) throw notFound('Account');
+        throw quotaError(deps, u);
+      }
+      const ancestors = folderAncestors(attrs.folder);
+      if (ancestors.length) {
+        await tx.insert(folders)
+          .values(ancestors.map((path) => ({ userId: owner.userId, path, parent: parentOf(path) })))
+          .onConflictDoNothing();
+      }
+      const [row] = await tx.insert(files).values({
+        id: staged.id,
+        userId: owner.userId,
+        name,
+        folder: attrs.folder,
+        contentType: inspection.contentType,
+        size: inspection.size,
+        sha256: inspection.sha256,
+        width: staged.width,
+        height: staged.height,
+        isPublic: attrs.isPublic,
+        storageKey: staged.key,
+        expiresAt: attrs.expiresAt,
+      }).returning();
+      return row as FileRow;
+    });
+  } catch (err) {
+    await discardStaged(deps, staged);
+    throw err;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The inspection stage every uploaded byte passes through on its way to storage: it counts
+ * (and stops the stream the moment the byte limit is crossed), sniffs the type from the first
+ * bytes before any of them reach storage, hashes (SHA-256), and keeps a bounded head of the
+ * file for the image probe. Memory: at most `PROBE_BYTES` plus one chunk.
+ */
+import { createHash } from 'node:crypto';
+import { AppError, payloadTooLarge, unsupportedMediaType } from '../../errors';
+import { isAllowedType } from '../reference/content-types';
+import { SNIFF_BYTES, sniffType, typesAgree } from './sniff';
+
+/** Head kept for probing image headers (dimensions, EXIF) without re-reading storage. */
+export const PROBE_BYTES = 512 * 1024;
+
+export interface InspectOptions {
+  maxBytes: number;
+  allowedTypes: readonly string[];
+  /** The type the client declared (already normalised by `declaredTypeOf`), if any. */
+  declared?: string;
+}
+
+export interface Inspection {
+  size: number;
+  sha256: string;
+  contentType: string;
+  /** The first ≤ PROBE_BYTES bytes. */
+  head: Uint8Array;
+  /** True when `head` is the whole file. */
+  complete: boolean;
+}
+
+export interface Inspector {
+  stream: TransformStream<Uint8Array, Uint8Array>;
+  /** The client-facing reason the stream was stopped (413/415), if the inspector stopped it. */
+  failure(): AppError | undefined;
+  /** Available once the stream has been fully consumed. */
+  result(): Inspection;
+}
+
+export function createInspector(o: InspectOptions): Inspector {
+  const hash = createHash('sha256');
+  let size = 0;
+  let contentType: string | undefined;
+  let failure: AppError | undefined;
+  const headParts: Uint8Array[] = [];
+  let headBytes = 0;
+  let held: Uint8Array[] = [];
+  let result: Inspection | undefined;
+
+  const decide = async (complete: boolean) => {
+    const head = Buffer.concat(headParts, headBytes);
+    const detected = await sniffType(head.subarray(0, SNIFF_BYTES), complete);
+    if (!isAllowedType(detected, o.allowedTypes)) {
+      throw (failure = unsupportedMediaType(`Files of type ${detected} are not accepted.`, { detected }));
+    }
+    if (o.declared && !typesAgree(o.declared, detected)) {
+      throw (failure = unsupportedMediaType(`The content is ${detected}, not ${o.declared} as declared.`, { detected, declared: o.declared }));
+    }
+    contentType = detected;
+  };
+  const release = (c: TransformStreamDefaultController<Uint8Array>) => {
+    for (const chunk of held) c.enqueue(chunk);
+    held = [];
+  };
+
+  const stream = new TransformStream<Uint8Array, Uint8Array>({
+    async transform(chunk, c) {
+      size += chunk.byteLength;
+      if (size > o.maxBytes) throw (failure = payloadTooLarge(o.maxBytes));
+      hash.update(chunk);
+      if (headBytes < PROBE_BYTES) {
+        const take = chunk.subarray(0, PROBE_BYTES - headBytes);
+        // Copy: the runtime may reuse the chunk's buffer once we pass it on.
+        headParts.push(Uint8Array.from(take));
+        headBytes += take.byteLength;
+      }
+      if (contentType) return c.enqueue(chunk);
+      held.push(chunk);
+      if (headBytes >= SNIFF_BYTES) {
+        await decide(false);
+        release(c);
+      }
+    },
+    async flush(c) {
+      if (!contentType) {
+        await decide(true);
+        release(c);
+      }
+      result = {
+        size,
+        sha256: hash.digest('hex'),
+        contentType: contentType as string,
+        head: Buffer.concat(headParts, headBytes),
+        complete: size === headBytes,
+      };
+    },
+  });
+  return {
+    stream,
+    failure: () => failure,
+    result: () => {
+      if (!result) throw new Error('inspection read before the stream ended');
+      return result;
+    },
+  };
+}

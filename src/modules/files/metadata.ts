@@ -1,0 +1,93 @@
+/**
+ * `GET /api/files/:id/metadata`: header facts from sharp, selected EXIF (GPS only for the
+ * owner), a blurhash and the dominant colour. Computed once per file from a small decode
+ * (shrink-on-load) and cached in `files.meta`; non-images get the nulls.
+ */
+import { encode } from 'blurhash';
+import exifReader from 'exif-reader';
+import { eq } from 'drizzle-orm';
+import sharp from 'sharp';
+import type { AppDeps } from '../../deps';
+import { notFound } from '../../errors';
+import type { FileMetadata } from './model';
+import { files, type FileRow } from './table';
+
+/** Images larger than this are described without blurhash/colour (a full read would be needed). */
+const MAX_ANALYSE_BYTES = 64 * 1024 * 1024;
+
+const EXIF_KEEP: Record<string, readonly string[]> = {
+  Image: ['Make', 'Model', 'Software', 'DateTime', 'Artist', 'Copyright', 'Orientation'],
+  Photo: ['DateTimeOriginal', 'ExposureTime', 'FNumber', 'ISOSpeedRatings', 'FocalLength', 'LensModel', 'Flash', 'PixelXDimension', 'PixelYDimension'],
+};
+
+type Meta = typeof FileMetadata.static & { gps?: Record<string, unknown> };
+
+const plain = (v: unknown): unknown =>
+  v instanceof Date ? v.toISOString() : Buffer.isBuffer(v) ? undefined : Array.isArray(v) ? v.map(plain) : v;
+
+function selectExif(raw: Buffer | undefined): { exif: Record<string, unknown>; gps?: Record<string, unknown> } {
+  if (!raw) return { exif: {} };
+  try {
+    const parsed = exifReader(raw) as unknown as Record<string, Record<string, unknown> | undefined>;
+    const exif: Record<string, unknown> = {};
+    for (const [group, keys] of Object.entries(EXIF_KEEP)) {
+      for (const k of keys) {
+        const v = plain(parsed[group]?.[k]);
+        if (v !== undefined) exif[k] = v;
+      }
+    }
+    const gpsRaw = parsed.GPSInfo;
+    const gps = gpsRaw ? Object.fromEntries(Object.entries(gpsRaw).map(([k, v]) => [k, plain(v)]).filter(([, v]) => v !== undefined)) : undefined;
+    return { exif, gps };
+  } catch {
+    return { exif: {} };
+  }
+}
+
+async function computeMeta(deps: AppDeps, f: FileRow): Promise<Meta> {
+  const empty: Meta = {
+    format: null, width: f.width, height: f.height, pages: null, has_alpha: null, orientation: null,
+    color_space: null, icc: null, exif: {}, blurhash: null, dominant_color: null,
+  };
+  if (!f.contentType.startsWith('image/') || f.size > MAX_ANALYSE_BYTES) return empty;
+  const stream = await deps.storage.get(f.storageKey);
+  if (!stream) throw notFound('File');
+  const bytes = Buffer.from(await new Response(stream).arrayBuffer());
+  try {
+    const img = sharp(bytes, { limitInputPixels: deps.config.maxInputPixels });
+    const m = await img.metadata();
+    const { exif, gps } = selectExif(m.exif);
+    const small = await sharp(bytes, { limitInputPixels: deps.config.maxInputPixels }).rotate().resize(32, 32, { fit: 'inside' })
+      .ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const stats = await sharp(bytes, { limitInputPixels: deps.config.maxInputPixels }).stats();
+    const hex = (n: number) => n.toString(16).padStart(2, '0');
+    return {
+      format: m.format ?? null,
+      width: m.width ?? f.width,
+      height: m.height ?? f.height,
+      pages: m.pages ?? 1,
+      has_alpha: m.hasAlpha ?? null,
+      orientation: m.orientation ?? null,
+      color_space: m.space ?? null,
+      icc: m.icc ? 'embedded' : null,
+      exif,
+      ...(gps ? { gps } : {}),
+      blurhash: encode(new Uint8ClampedArray(small.data), small.info.width, small.info.height, 4, 3),
+      dominant_color: `#${hex(stats.dominant.r)}${hex(stats.dominant.g)}${hex(stats.dominant.b)}`,
+    };
+  } catch (err) {
+    deps.log.warn({ err, file_id: f.id }, 'metadata extraction failed');
+    return empty;
+  }
+}
+
+/** The metadata of a file, computed on first request and cached. GPS appears only for the owner. */
+export async function getFileMetadata(deps: AppDeps, f: FileRow, isOwner: boolean): Promise<typeof FileMetadata.static> {
+  let meta = f.meta as Meta | null;
+  if (!meta) {
+    meta = await computeMeta(deps, f);
+    await deps.db.update(files).set({ meta }).where(eq(files.id, f.id));
+  }
+  const { gps, ...rest } = meta;
+  return { ...rest, exif: { ...meta.exif, ...(isOwner && gps ? { GPSInfo: gps } : {}) } };
+}

@@ -1,0 +1,82 @@
+/** Request and response schemas of the files API (API.md §4). */
+import { t } from 'elysia';
+
+export const FileSchema = t.Object(
+  {
+    id: t.String({ description: 'Random public id (12 base62 characters).', examples: ['abc123XyZ9kq'] }),
+    name: t.String(),
+    folder: t.String({ examples: ['/holidays/2026'] }),
+    content_type: t.String({ description: 'Sniffed from the bytes, never taken from the client.' }),
+    size: t.Integer({ description: 'Bytes.' }),
+    sha256: t.String({ description: 'Hex SHA-256 of the stored bytes (also the ETag).' }),
+    width: t.Nullable(t.Integer()),
+    height: t.Nullable(t.Integer()),
+    is_public: t.Boolean(),
+    url: t.String({ description: 'Public original, `/i/:id.ext`.' }),
+    download_url: t.String({ description: '`/d/:id`, served as an attachment.' }),
+    transform_url: t.String({ description: 'Template for `/t/{transformations}/:id`.' }),
+    created_at: t.String({ format: 'date-time' }),
+    expires_at: t.Nullable(t.String({ format: 'date-time' })),
+  },
+  { $id: '#/components/schemas/File', title: 'File' },
+);
+
+export const UploadedOne = t.Object({ file: FileSchema, message: t.Literal('File uploaded') });
+export const UploadFailureSchema = t.Object({ name: t.String(), error: t.String(), message: t.String() });
+export const UploadedMany = t.Object({
+  results: t.Array(FileSchema),
+  count: t.Integer(),
+  errors: t.Array(UploadFailureSchema),
+});
+
+export const UploadQuery = t.Object({
+  folder: t.Optional(t.String({ description: 'Target folder (created when missing).' })),
+  is_public: t.Optional(t.String({ description: '`true` (default) or `false`.' })),
+  expires_in: t.Optional(t.String({ description: 'Seconds until the file expires.' })),
+  expires_at: t.Optional(t.String({ description: 'ISO-8601 expiry time.' })),
+});
+
+export const ListQuerySchema = t.Object({
+  folder: t.Optional(t.String()),
+  recursive: t.Optional(t.Boolean({ description: 'Include sub-folders of `folder`.' })),
+  q: t.Optional(t.String({ maxLength: 255, description: 'Name contains (case-insensitive).' })),
+  content_type: t.Optional(t.String({ description: 'Exact type or family such as `image/*`.' })),
+  is_public: t.Optional(t.Boolean()),
+  sort: t.Optional(t.UnionEnum(['created_at', '-created_at', 'name', '-name', 'size', '-size'], { default: '-created_at' })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  cursor: t.Optional(t.String({ maxLength: 1024 })),
+});
+
+export const FileList = t.Object({
+  results: t.Array(FileSchema),
+  count: t.Integer({ description: 'Files matching the filter, all pages.' }),
+  next_cursor: t.Nullable(t.String()),
+});
+
+export const FilePatchSchema = t.Object({
+  name: t.Optional(t.String({ minLength: 1, maxLength: 255 })),
+  folder: t.Optional(t.String({ maxLength: 1024 })),
+  is_public: t.Optional(t.Boolean()),
+  expires_at: t.Optional(t.Nullable(t.String({ format: 'date-time' }))),
+});
+
+export const BulkDeleteBody = t.Object({ ids: t.Array(t.String({ maxLength: 64 }), { minItems: 1, maxItems: 100 }) });
+export const BulkDeleteResult = t.Object({
+  deleted: t.Integer(),
+  errors: t.Array(t.Object({ id: t.String(), error: t.String() })),
+});
+
+export const FileMetadata = t.Object({
+  format: t.Nullable(t.String()),
+  width: t.Nullable(t.Integer()),
+  height: t.Nullable(t.Integer()),
+  pages: t.Nullable(t.Integer()),
+  has_alpha: t.Nullable(t.Boolean()),
+  orientation: t.Nullable(t.Integer()),
+  color_space: t.Nullable(t.String()),
+  icc: t.Nullable(t.String({ description: 'ICC profile description, if any.' })),
+  exif: t.Record(t.String(), t.Unknown(), { description: 'Selected EXIF; GPS only for the owner.' }),
+  duration_s: t.Optional(t.Number()),
+  blurhash: t.Nullable(t.String()),
+  dominant_color: t.Nullable(t.String({ examples: ['#aabbcc'] })),
+});

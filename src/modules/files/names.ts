@@ -1,0 +1,65 @@
+/**
+ * Names, folders and ids (API.md §4): file names lose path separators, control characters and
+ * `..`; folders become normalised absolute paths (`/a/b`, ≤ 16 levels, ≤ 1024 chars).
+ */
+import { validationError } from '../../errors';
+import { randomString } from '../../lib/random';
+
+export const MAX_FOLDER_DEPTH = 16;
+export const MAX_FOLDER_LENGTH = 1024;
+const MAX_NAME_LENGTH = 255;
+
+/** A public file id: 12 base62 characters (≈ 71 bits), never sequential. */
+export const newFileId = (): string => randomString(12);
+
+/** Makes an uploaded name safe to store and to put in a Content-Disposition header. */
+export function sanitizeName(raw: string | undefined | null, fallback: string): string {
+  let name = (raw ?? '')
+    .normalize('NFC')
+    // Keep only the last path segment a browser or tool may have sent.
+    .split(/[/\\]/).pop()!
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+    .replace(/\.{2,}/g, '.')
+    .trim()
+    .replace(/^\.+/, '');
+  if (name.length > MAX_NAME_LENGTH) {
+    const dot = name.lastIndexOf('.');
+    const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
+    name = name.slice(0, MAX_NAME_LENGTH - ext.length) + ext;
+  }
+  return name || fallback;
+}
+
+/** `a//b/` → `/a/b`; refuses `..`, control characters, too deep or too long (400). */
+export function normalizeFolder(raw: string | undefined | null, field = 'folder'): string {
+  if (raw === undefined || raw === null || raw.trim() === '') return '/';
+  const parts = raw.normalize('NFC').split('/').map((p) => p.trim()).filter((p) => p !== '' && p !== '.');
+  const bad = (message: string) => validationError(`Invalid ${field}: ${message}`, [{ path: `/${field}`, message }]);
+  // eslint-disable-next-line no-control-regex
+  if (parts.some((p) => p === '..' || /[\u0000-\u001f\u007f\\]/.test(p))) throw bad('must not contain `..`, backslashes or control characters');
+  if (parts.length > MAX_FOLDER_DEPTH) throw bad(`at most ${MAX_FOLDER_DEPTH} levels`);
+  const path = `/${parts.join('/')}`;
+  if (path.length > MAX_FOLDER_LENGTH) throw bad(`at most ${MAX_FOLDER_LENGTH} characters`);
+  return path;
+}
+
+/** `/a/b/c` → [`/a`, `/a/b`, `/a/b/c`]; `/` → []. */
+export function folderAncestors(folder: string): string[] {
+  const parts = folder.split('/').filter(Boolean);
+  return parts.map((_, i) => `/${parts.slice(0, i + 1).join('/')}`);
+}
+
+export const parentOf = (folder: string): string => (folder === '/' ? '' : folder.slice(0, folder.lastIndexOf('/')) || '/');
+
+/** Decodes `X-File-Name`: RFC 5987 (`UTF-8''%E2%82%AC.png`) or percent-encoding, else as sent. */
+export function decodeHeaderFileName(value: string | null): string | undefined {
+  if (!value) return undefined;
+  const ext = /^utf-8''(.*)$/i.exec(value.trim());
+  const text = ext ? ext[1]! : value;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * `/api/files` (API.md §4). Upload routes use `parse: 'none'` so the body reaches the
+ * streaming ingest untouched; everything else is thin over service.ts.
+ */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { errorResponses, notFound } from '../../errors';
+import { disableIdleTimeout } from '../../platform/server';
+import { authGuard, type Principal } from '../auth/guard';
+import { getFileMetadata } from './metadata';
+import {
+  BulkDeleteBody, BulkDeleteResult, FileList, FileMetadata, FilePatchSchema, FileSchema, ListQuerySchema,
+  UploadedMany, UploadedOne, UploadQuery,
+} from './model';
+import { startFileSweeper } from './purge';
+import { getOwnFileOrThrow, listFiles, patchFile, softDeleteFiles, toFileJson } from './service';
+import { uploadMultipart, uploadRaw, type UploadPolicy } from './upload';
+import type { UploadOwner } from './ingest';
+
+const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) });
+
+const UPLOAD_DESCRIPTION = [
+  'Two styles, both streamed to storage: `multipart/form-data` with one or more parts named `file` or `image`',
+  '(text fields `folder`, `name`, `is_public`, `expires_in` before or after the files), or a raw body with',
+  '`Content-Type` and optional `X-File-Name` (attributes in the query). The type is sniffed from the bytes;',
+  'a declared type that disagrees is refused with 415. One file → 201 `{file, message}`; several →',
+  '`{results, count, errors}` (207 when some failed).',
+].join(' ');
+
+/**
+ * Runs an upload for `owner` and shapes the response. Shared with presigned uploads.
+ * Returns [status, body].
+ */
+export async function handleUpload(
+  deps: AppDeps, owner: UploadOwner, request: Request, query: Record<string, string | undefined>, policy: UploadPolicy = {},
+) {
+  disableIdleTimeout(request);
+  const type = request.headers.get('content-type') ?? '';
+  if (!type.toLowerCase().startsWith('multipart/form-data')) {
+    const row = await uploadRaw(deps, owner, request, query, policy);
+    return [201, { file: toFileJson(deps, row), message: 'File uploaded' as const }] as const;
+  }
+  const out = await uploadMultipart(deps, owner, request, policy);
+  const first = out.errors[0];
+  if (out.files.length + out.errors.length === 1) {
+    if (first) throw first.cause;
+    return [201, { file: toFileJson(deps, out.files[0]!), message: 'File uploaded' as const }] as const;
+  }
+  return [out.errors.length ? 207 : 201, {
+    results: out.files.map((f) => toFileJson(deps, f)),
+    count: out.files.length,
+    errors: out.errors.map(({ name, error, message }) => ({ name, error, message })),
+  }] as const;
+}
+
+const ownerOf = (p: Principal): UploadOwner => ({ userId: p.userId, isPromoted: p.isPromoted });
+
+export function fileRoutes(deps: AppDeps) {
+  const sweeper = startFileSweeper(deps);
+  return new Elysia({ name: 'pictor.files.routes', prefix: '/api/files', detail: { tags: ['files'] } })
+    .use(authGuard(deps))
+    .post(
+      '/',
+      async ({ principal, request, query, set }) => {
+        const [status, body] = await handleUpload(deps, ownerOf(principal), request, query);
+        set.status = status;
+        return body;
+      },
+      {
+        auth: 'files:write',
+        parse: 'none',
+        query: UploadQuery,
+        response: { 201: t.Union([UploadedOne, UploadedMany]), 207: UploadedMany, ...errorResponses(400, 401, 403, 413, 415, 429, 507) },
+        detail: { summary: 'Upload files', description: UPLOAD_DESCRIPTION },
+      },
+    )
+    .get('/', ({ principal, query }) => listFiles(deps, principal.userId, query), {
+      auth: 'files:read',
+      query: ListQuerySchema,
+      response: { 200: FileList, ...errorResponses(400, 401, 403) },
+      detail: { summary: 'List files', description: 'Keyset-paginated, newest first by default; `count` covers all pages.' },
+    })
+    .post(
+      '/bulk-delete',
+      async ({ principal, body }) => {
+        const ids = [...new Set(body.ids)];
+        const deleted = await deps.db.transaction((tx) => softDeleteFiles(tx, principal.userId, ids, new Date(deps.clock.now())));
+        if (deleted.length) sweeper.kick();
+        const done = new Set(deleted);
+        return { deleted: deleted.length, errors: ids.filter((id) => !done.has(id)).map((id) => ({ id, error: 'NOT_FOUND' })) };
+      },
+      {
+        auth: 'files:delete',
+        body: BulkDeleteBody,
+        response: { 200: BulkDeleteResult, ...errorResponses(400, 401, 403) },
+        detail: { summary: 'Delete several files', description: 'Up to 100 ids; unknown ids are reported in `errors`.' },
+      },
+    )
+    .get('/:id', async ({ principal, params }) => toFileJson(deps, await getOwnFileOrThrow(deps, principal.userId, params.id)), {
+      auth: 'files:read',
+      params: IdParams,
+      response: { 200: FileSchema, ...errorResponses(401, 403, 404, 410) },
+      detail: { summary: 'Get a file' },
+    })
+    .get(
+      '/:id/metadata',
+      async ({ principal, params }) => getFileMetadata(deps, await getOwnFileOrThrow(deps, principal.userId, params.id), true),
+      {
+        auth: 'files:read',
+        params: IdParams,
+        response: { 200: FileMetadata, ...errorResponses(401, 403, 404, 410) },
+        detail: { summary: 'File metadata', description: 'Header facts, selected EXIF (GPS for the owner only), blurhash and dominant colour.' },
+      },
+    )
+    .patch('/:id', async ({ principal, params, body }) => toFileJson(deps, await patchFile(deps, principal.userId, params.id, body)), {
+      auth: 'files:write',
+      params: IdParams,
+      body: FilePatchSchema,
+      response: { 200: FileSchema, ...errorResponses(400, 401, 403, 404, 410) },
+      detail: { summary: 'Update a file', description: 'Rename, move, publish/unpublish or change the expiry.' },
+    })
+    .delete(
+      '/:id',
+      async ({ principal, params, set }) => {
+        const [deleted] = await deps.db.transaction((tx) => softDeleteFiles(tx, principal.userId, [params.id], new Date(deps.clock.now())));
+        if (!deleted) throw notFound('File');
+        sweeper.kick();
+        set.status = 204;
+      },
+      {
+        auth: 'files:delete',
+        params: IdParams,
+        response: { 204: t.Void(), ...errorResponses(401, 403, 404) },
+        detail: { summary: 'Delete a file', description: 'The bytes are removed durably (retried until storage confirms).' },
+      },
+    );
+}

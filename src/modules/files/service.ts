@@ -1,0 +1,178 @@
+/**
+ * Files API logic (API.md §4): lookups that never reveal other accounts' files, keyset-paged
+ * listing with filters and a total count, patch, and soft delete that releases the usage
+ * counters in the same transaction and leaves the bytes to the purge (purge.ts).
+ */
+import { and, asc, desc, eq, gt, ilike, inArray, isNull, like, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client';
+import type { AppDeps } from '../../deps';
+import { gone, notFound, validationError } from '../../errors';
+import { contentTypeInfo } from '../reference/content-types';
+import { users } from '../users/table';
+import { folders } from '../folders/table';
+import { folderAncestors, normalizeFolder, parentOf, sanitizeName } from './names';
+import { files, type FileRow } from './table';
+
+/** The API.md §4 file object. */
+export function toFileJson(deps: AppDeps, f: FileRow) {
+  const base = deps.config.publicUrl;
+  const ext = contentTypeInfo(f.contentType)?.extensions[0];
+  return {
+    id: f.id,
+    name: f.name,
+    folder: f.folder,
+    content_type: f.contentType,
+    size: f.size,
+    sha256: f.sha256,
+    width: f.width,
+    height: f.height,
+    is_public: f.isPublic,
+    url: `${base}/i/${f.id}${ext ? `.${ext}` : ''}`,
+    download_url: `${base}/d/${f.id}`,
+    transform_url: `${base}/t/{transformations}/${f.id}`,
+    created_at: f.createdAt.toISOString(),
+    expires_at: f.expiresAt?.toISOString() ?? null,
+  };
+}
+export type FileJson = ReturnType<typeof toFileJson>;
+
+export const isExpired = (f: FileRow, now: number): boolean => f.expiresAt !== null && f.expiresAt.getTime() <= now;
+
+/** A live file of this owner; 404 for missing, deleted or someone else's, 410 when expired. */
+export async function getOwnFileOrThrow(deps: AppDeps, userId: string, id: string): Promise<FileRow> {
+  const [f] = await deps.db.select().from(files).where(and(eq(files.id, id), eq(files.userId, userId), isNull(files.deletedAt)));
+  if (!f) throw notFound('File');
+  if (isExpired(f, deps.clock.now())) throw gone('This file has expired.');
+  return f;
+}
+
+export interface ListQuery {
+  folder?: string;
+  recursive?: boolean;
+  q?: string;
+  content_type?: string;
+  is_public?: boolean;
+  sort?: 'created_at' | '-created_at' | 'name' | '-name' | 'size' | '-size';
+  limit?: number;
+  cursor?: string;
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+const SORT_COLUMNS = { created_at: files.createdAt, name: files.name, size: files.size } as const;
+
+function decodeCursor(cursor: string): [string | number, string] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 2 && (typeof v[0] === 'string' || typeof v[0] === 'number') && typeof v[1] === 'string') {
+      return [v[0], v[1]];
+    }
+  } catch { /* fall through */ }
+  throw validationError('Invalid cursor.', [{ path: '/cursor', message: 'not a cursor from next_cursor' }]);
+}
+
+/** Lists the owner's live files with keyset pagination; `count` is the total over all pages. */
+export async function listFiles(deps: AppDeps, userId: string, q: ListQuery) {
+  const now = new Date(deps.clock.now());
+  const filters: SQL[] = [
+    eq(files.userId, userId),
+    isNull(files.deletedAt),
+    or(isNull(files.expiresAt), gt(files.expiresAt, now))!,
+  ];
+  if (q.folder !== undefined) {
+    const folder = normalizeFolder(q.folder);
+    filters.push(q.recursive
+      ? (folder === '/' ? sql`true` : or(eq(files.folder, folder), like(files.folder, `${escapeLike(folder)}/%`))!)
+      : eq(files.folder, folder));
+  }
+  if (q.q) filters.push(ilike(files.name, `%${escapeLike(q.q)}%`));
+  if (q.content_type) {
+    filters.push(q.content_type.endsWith('/*')
+      ? like(files.contentType, `${escapeLike(q.content_type.slice(0, -1))}%`)
+      : eq(files.contentType, q.content_type.toLowerCase()));
+  }
+  if (q.is_public !== undefined) filters.push(eq(files.isPublic, q.is_public));
+
+  const sort = q.sort ?? '-created_at';
+  const descending = sort.startsWith('-');
+  const key = sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS;
+  const col = SORT_COLUMNS[key];
+  const limit = q.limit ?? 50;
+  const page: SQL[] = [...filters];
+  if (q.cursor) {
+    const [v, id] = decodeCursor(q.cursor);
+    const value = key === 'created_at' ? new Date(v) : v;
+    const cmp = descending ? lt : gt;
+    page.push(or(cmp(col, value), and(eq(col, value), cmp(files.id, id)))!);
+  }
+  const order = descending ? [desc(col), desc(files.id)] : [asc(col), asc(files.id)];
+  const [rows, [total]] = await Promise.all([
+    deps.db.select().from(files).where(and(...page)).orderBy(...order).limit(limit + 1),
+    deps.db.select({ n: sql<number>`count(*)::int` }).from(files).where(and(...filters)),
+  ]);
+  const more = rows.length > limit;
+  const results = more ? rows.slice(0, limit) : rows;
+  const last = results[results.length - 1];
+  const cursorValue = (f: FileRow) => (key === 'created_at' ? f.createdAt.toISOString() : key === 'name' ? f.name : f.size);
+  return {
+    results: results.map((f) => toFileJson(deps, f)),
+    count: total?.n ?? 0,
+    next_cursor: more && last ? Buffer.from(JSON.stringify([cursorValue(last), last.id])).toString('base64url') : null,
+  };
+}
+
+/** Creates a folder path and its missing ancestors. */
+export async function ensureFolders(tx: DbOrTx, userId: string, folder: string): Promise<void> {
+  const paths = folderAncestors(folder);
+  if (paths.length === 0) return;
+  await tx.insert(folders).values(paths.map((path) => ({ userId, path, parent: parentOf(path) }))).onConflictDoNothing();
+}
+
+export interface FilePatch {
+  name?: string;
+  folder?: string;
+  is_public?: boolean;
+  expires_at?: string | null;
+}
+
+export async function patchFile(deps: AppDeps, userId: string, id: string, patch: FilePatch): Promise<FileRow> {
+  const current = await getOwnFileOrThrow(deps, userId, id);
+  const set: Partial<FileRow> = { updatedAt: new Date(deps.clock.now()) };
+  if (patch.name !== undefined) set.name = sanitizeName(patch.name, current.name);
+  if (patch.folder !== undefined) set.folder = normalizeFolder(patch.folder);
+  if (patch.is_public !== undefined) set.isPublic = patch.is_public;
+  if (patch.expires_at !== undefined) {
+    if (patch.expires_at === null) set.expiresAt = null;
+    else {
+      const t = Date.parse(patch.expires_at);
+      if (Number.isNaN(t)) throw validationError('expires_at must be an ISO-8601 time.', [{ path: '/expires_at', message: 'invalid' }]);
+      set.expiresAt = new Date(t);
+    }
+  }
+  return deps.db.transaction(async (tx) => {
+    if (set.folder) await ensureFolders(tx, userId, set.folder);
+    const [row] = await tx.update(files).set(set).where(and(eq(files.id, id), eq(files.userId, userId), isNull(files.deletedAt))).returning();
+    if (!row) throw notFound('File');
+    return row;
+  });
+}
+
+/**
+ * Marks files deleted and releases their usage in one transaction; returns the ids that were
+ * live. The bytes are removed by the purge, which retries until storage confirms.
+ */
+export async function softDeleteFiles(tx: DbOrTx, userId: string, ids: string[], now: Date): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const gone = await tx.update(files)
+    .set({ deletedAt: now })
+    .where(and(inArray(files.id, ids), eq(files.userId, userId), isNull(files.deletedAt)))
+    .returning({ id: files.id, size: files.size });
+  if (gone.length) {
+    const bytes = gone.reduce((s, f) => s + f.size, 0);
+    await tx.update(users).set({
+      storageBytes: sql`greatest(${users.storageBytes} - ${bytes}, 0)`,
+      filesCount: sql`greatest(${users.filesCount} - ${gone.length}, 0)`,
+    }).where(eq(users.id, userId));
+  }
+  return gone.map((f) => f.id);
+}
