@@ -15,6 +15,7 @@ import { healthRoutes } from './modules/health/routes';
 import { inviteRoutes } from './modules/invites/routes';
 import { apiKeyRoutes } from './modules/keys/routes';
 import { publicRateLimit } from './modules/limits/plugin';
+import { queueRoutes } from './modules/queue/routes';
 import { referenceRoutes } from './modules/reference/routes';
 import { accountRoutes } from './modules/users/routes';
 
@@ -26,6 +27,7 @@ export function createApp(deps: AppDeps) {
     .use(docs(deps))
     .use(healthRoutes(deps))
     .use(referenceRoutes(deps))
+    .use(queueRoutes(deps))
     .use(authRoutes(deps))
     .use(apiKeyRoutes(deps))
     .use(accountRoutes(deps))
