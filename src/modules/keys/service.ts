@@ -1,3 +1,4 @@
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import { apiKeys, type ApiKeyRow } from './table';
 import type { DbOrTx } from '../../db/client';
 import { randomString, sha256Hex } from '../../lib/random';
@@ -40,3 +41,44 @@ export async function createApiKey(
   if (!row) throw new Error('insert returned no row');
   return { row, key: generated.key };
 }
+
+/** The user's live (unrevoked) keys, newest first. */
+export async function listApiKeys(db: DbOrTx, userId: string): Promise<ApiKeyRow[]> {
+  return db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
+    .limit(1000);
+}
+
+/** Renames or re-scopes one of the user's keys; null when it is not theirs or is revoked. */
+export async function updateApiKey(db: DbOrTx, userId: string, id: string, patch: { name?: string | null; scopes?: Scope[] }): Promise<ApiKeyRow | null> {
+  const [row] = await db
+    .update(apiKeys)
+    .set(patch)
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+    .returning();
+  return row ?? null;
+}
+
+/** Revokes one of the user's keys; null when it is not theirs or already revoked. */
+export async function revokeApiKey(db: DbOrTx, userId: string, id: string, now: Date): Promise<ApiKeyRow | null> {
+  const [row] = await db
+    .update(apiKeys)
+    .set({ revokedAt: now })
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+    .returning();
+  return row ?? null;
+}
+
+/** The JSON of a key in lists (never the hash). */
+export const toApiKeyJson = (k: ApiKeyRow) => ({
+  id: k.id,
+  key_prefix: k.keyPrefix,
+  name: k.name,
+  scopes: k.scopes,
+  created_at: k.createdAt.toISOString(),
+  last_used_at: k.lastUsedAt?.toISOString() ?? null,
+  expires_at: k.expiresAt?.toISOString() ?? null,
+});

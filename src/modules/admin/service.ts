@@ -1,0 +1,118 @@
+/** Administration (API.md §9): users with usage, ban/promote/role, invites, stats. */
+import { and, desc, eq, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { AppDeps } from '../../deps';
+import { conflict, notFound, validationError } from '../../errors';
+import { credentialResolver } from '../auth/guard';
+import { toUserJson } from '../users/model';
+import { users, type UserRow } from '../users/table';
+
+export const toAdminUserJson = (u: UserRow) => ({
+  ...toUserJson(u),
+  is_banned: u.isBanned,
+  usage: { storage_bytes: u.storageBytes, files_count: u.filesCount },
+});
+
+const encodeCursor = (u: UserRow) => Buffer.from(`${u.createdAt.toISOString()}|${u.id}`).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  if (!id || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(createdAt.getTime())) {
+    throw validationError('cursor is not one this API returned.', [{ path: '/cursor', message: 'is invalid' }]);
+  }
+  return { createdAt, id };
+}
+
+/** Escapes LIKE wildcards so `q` matches literally. */
+const likeLiteral = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** Users, newest first, keyset-paginated, optionally filtered by an email substring. */
+export async function listUsers(deps: AppDeps, o: { q?: string; limit: number; cursor?: string }) {
+  const filter = o.q ? ilike(users.email, likeLiteral(o.q.toLowerCase())) : undefined;
+  let page: SQL | undefined;
+  if (o.cursor) {
+    const c = decodeCursor(o.cursor);
+    page = or(lt(users.createdAt, c.createdAt), and(eq(users.createdAt, c.createdAt), lt(users.id, c.id)));
+  }
+  const [rows, [total]] = await Promise.all([
+    deps.db.select().from(users).where(and(filter, page)).orderBy(desc(users.createdAt), desc(users.id)).limit(o.limit + 1),
+    deps.db.select({ n: sql<number>`count(*)::int` }).from(users).where(filter),
+  ]);
+  const more = rows.length > o.limit;
+  const results = rows.slice(0, o.limit);
+  const last = results.at(-1);
+  return { results: results.map(toAdminUserJson), count: total?.n ?? 0, next_cursor: more && last ? encodeCursor(last) : null };
+}
+
+type Change = { isBanned: boolean } | { isPromoted: boolean } | { role: 'user' | 'admin' };
+
+/**
+ * Applies a ban, promotion or role change and drops the user from every instance's credential
+ * cache, so the change bites on the next request everywhere. An admin cannot ban or demote
+ * themselves (that is how installs lose their last admin).
+ */
+export async function changeUser(deps: AppDeps, actorId: string, userId: string, change: Change): Promise<UserRow> {
+  if (userId === actorId && (('isBanned' in change && change.isBanned) || ('role' in change && change.role !== 'admin'))) {
+    throw conflict('You cannot ban or demote yourself.');
+  }
+  const [row] = await deps.db
+    .update(users)
+    .set({ ...change, updatedAt: new Date(deps.clock.now()) })
+    .where(eq(users.id, userId))
+    .returning();
+  if (!row) throw notFound('User');
+  await credentialResolver(deps).invalidateUser(userId);
+  return row;
+}
+
+export async function getUserOrThrow(deps: AppDeps, userId: string): Promise<UserRow> {
+  const [row] = await deps.db.select().from(users).where(eq(users.id, userId)).limit(1);
+  if (!row) throw notFound('User');
+  return row;
+}
+
+/** Extra sections of `GET /api/admin/stats` that other modules contribute (queue, cache). */
+export type StatsProvider = () => Promise<unknown> | unknown;
+const providers = new WeakMap<AppDeps, Map<string, StatsProvider>>();
+
+/** Adds a section to the admin stats (e.g. `registerAdminStats(deps, 'queue', () => queueStats())`). */
+export function registerAdminStats(deps: AppDeps, name: string, provider: StatsProvider): void {
+  let map = providers.get(deps);
+  if (!map) {
+    map = new Map();
+    providers.set(deps, map);
+  }
+  map.set(name, provider);
+}
+
+export interface AdminStats {
+  users: { total: number; admins: number; banned: number; promoted: number };
+  files: { count: number; bytes: number };
+  [section: string]: unknown;
+}
+
+export async function collectStats(deps: AppDeps): Promise<AdminStats> {
+  const [u] = await deps.db
+    .select({
+      total: sql<number>`count(*)::int`,
+      admins: sql<number>`count(*) filter (where ${users.role} = 'admin')::int`,
+      banned: sql<number>`count(*) filter (where ${users.isBanned})::int`,
+      promoted: sql<number>`count(*) filter (where ${users.isPromoted})::int`,
+      files: sql<number>`coalesce(sum(${users.filesCount}), 0)::bigint`,
+      bytes: sql<number>`coalesce(sum(${users.storageBytes}), 0)::bigint`,
+    })
+    .from(users);
+  const out: AdminStats = {
+    users: { total: u?.total ?? 0, admins: u?.admins ?? 0, banned: u?.banned ?? 0, promoted: u?.promoted ?? 0 },
+    files: { count: Number(u?.files ?? 0), bytes: Number(u?.bytes ?? 0) },
+  };
+  for (const [name, provider] of providers.get(deps) ?? []) {
+    try {
+      out[name] = await provider();
+    } catch (err) {
+      deps.log.warn({ err, section: name }, 'admin stats section failed');
+      out[name] = null;
+    }
+  }
+  return out;
+}

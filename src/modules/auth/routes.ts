@@ -1,0 +1,193 @@
+/**
+ * `/api/auth/*` (API.md §2): registration, login, refresh, logout, passwords, verification.
+ * API-key routes live in `keys/routes.ts`. Rate limits: `register`, `login` (IP + email),
+ * `password_reset` and `sensitive` buckets through the limiter of `limits/`.
+ */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { csrfInvalid, errorResponses, forbidden, unauthorized, validationError } from '../../errors';
+import { clientIpOf, enforceIpLimit, enforceLimit, loginKey } from '../limits/service';
+import { toUserJson, UserSchema } from '../users/model';
+import { checkCsrf, clearedCookies, readCookie, REFRESH_COOKIE, sessionCookies } from './cookies';
+import { authGuard, credentialResolver, type Principal } from './guard';
+import {
+  Accepted, AuthResult, ChangePasswordBody, ForgotPasswordBody, LoginBody, RefreshBody, RegisterBody, RegisterResult,
+  ResetPasswordBody, SessionSchema, strict, VerifyEmailBody,
+} from './model';
+import { changePassword, login, register, requestPasswordReset, resetPassword, verifyEmail } from './service';
+import { refreshSession, revokeAllSessions, revokeSession, sessionOfRefreshToken, toSessionJson, type IssuedSession } from './sessions';
+
+const SESSION_SECURITY: Record<string, string[]>[] = [{ bearerJwt: [] }, { cookie: [] }];
+
+/** Session-only routes: an API key may not manage credentials (403 FORBIDDEN). */
+export function requireSession(principal: Principal): void {
+  if (principal.via === 'api_key') throw forbidden('API keys cannot do this; sign in with a session.');
+}
+
+export function authRoutes(deps: AppDeps) {
+  const secure = deps.config.publicUrl.startsWith('https://');
+  const meta = (request: Request) => ({ ip: clientIpOf(deps, request), userAgent: request.headers.get('user-agent') });
+  const withCookies = (set: { headers: Record<string, unknown> }, s: IssuedSession) => {
+    set.headers['set-cookie'] = sessionCookies({ ...s, refreshMaxAge: Math.floor((s.refreshExpiresAt - deps.clock.now()) / 1000) }, secure);
+  };
+  /** The refresh token of a request: the body wins; the cookie needs the CSRF header. */
+  const presentedRefresh = (request: Request, fromBody: string | undefined): { token: string; viaCookie: boolean } | null => {
+    if (fromBody) return { token: fromBody, viaCookie: false };
+    const cookie = readCookie(request, REFRESH_COOKIE);
+    if (!cookie) return null;
+    if (!checkCsrf(request)) throw csrfInvalid();
+    return { token: cookie, viaCookie: true };
+  };
+
+  return new Elysia({ name: 'pictor.auth.routes', prefix: '/api/auth', detail: { tags: ['auth'] } })
+    .use(authGuard(deps))
+    .post(
+      '/register',
+      async ({ body, request, set }) => {
+        await enforceIpLimit(deps, request, set, 'register');
+        const { user, session } = await register(deps, { email: body.email, password: body.password, inviteCode: body.invite_code }, meta(request));
+        set.status = 201;
+        if (!session) return { message: 'Check your email to confirm your account.', user: toUserJson(user) };
+        withCookies(set, session);
+        return { user: toUserJson(user), session: toSessionJson(session, deps.clock.now()) };
+      },
+      {
+        ...strict(RegisterBody),
+        response: { 201: RegisterResult, ...errorResponses(400, 409, 413, 429) },
+        detail: { summary: 'Create an account', description: '`invite_code` is required when `INVITE_ONLY=true`. Sets the session cookies.' },
+      },
+    )
+    .post(
+      '/login',
+      async ({ body, request, set }) => {
+        await enforceLimit(deps, set, 'login', loginKey(clientIpOf(deps, request), body.email));
+        const { user, session } = await login(deps, body, meta(request));
+        withCookies(set, session);
+        return { user: toUserJson(user), session: toSessionJson(session, deps.clock.now()) };
+      },
+      {
+        ...strict(LoginBody),
+        response: { 200: AuthResult, ...errorResponses(400, 401, 403, 413, 429) },
+        detail: { summary: 'Sign in', description: 'Unknown email and wrong password give the same 401. Sets the session cookies.' },
+      },
+    )
+    .post(
+      '/refresh',
+      async ({ body, request, set }) => {
+        await enforceIpLimit(deps, request, set, 'sensitive');
+        const presented = presentedRefresh(request, body?.refresh_token);
+        if (!presented) throw unauthorized('Send refresh_token or the pictor_refresh cookie.');
+        const session = await refreshSession(deps, presented.token);
+        if (presented.viaCookie) withCookies(set, session);
+        return { session: toSessionJson(session, deps.clock.now()) };
+      },
+      {
+        ...strict(RefreshBody),
+        response: { 200: t.Object({ session: SessionSchema }), ...errorResponses(400, 401, 403, 429) },
+        detail: { summary: 'Rotate a refresh token', description: 'Replaying a used refresh token revokes its whole session (401 `TOKEN_REUSED`).' },
+      },
+    )
+    .post(
+      '/logout',
+      async ({ body, request, set }) => {
+        const principal = await credentialResolver(deps).resolve(request);
+        if (principal) requireSession(principal);
+        const presented = presentedRefresh(request, body?.refresh_token);
+        const owned = presented ? await sessionOfRefreshToken(deps, presented.token) : null;
+        const sessionId = owned && (!principal || owned.userId === principal.userId) ? owned.sessionId : principal?.sessionId;
+        if (!sessionId) throw unauthorized();
+        await revokeSession(deps, sessionId);
+        set.headers['set-cookie'] = clearedCookies(secure);
+        set.status = 204;
+      },
+      {
+        ...strict(RefreshBody),
+        response: { 204: t.Void(), ...errorResponses(401, 403) },
+        detail: { summary: 'Sign out this session', description: 'Revokes this session (by access token, `refresh_token` or cookie) and clears the cookies.', security: SESSION_SECURITY },
+      },
+    )
+    .post(
+      '/logout-all',
+      async ({ principal, set }) => {
+        requireSession(principal);
+        await revokeAllSessions(deps, principal.userId);
+        set.headers['set-cookie'] = clearedCookies(secure);
+        set.status = 204;
+      },
+      {
+        auth: true,
+        response: { 204: t.Void(), ...errorResponses(401, 403) },
+        detail: { summary: 'Sign out everywhere', description: 'Revokes every session and invalidates live access tokens.', security: SESSION_SECURITY },
+      },
+    )
+    .post(
+      '/change-password',
+      async ({ principal, body, request, set }) => {
+        requireSession(principal);
+        await enforceIpLimit(deps, request, set, 'sensitive');
+        const { user, session } = await changePassword(deps, principal.userId, body.current_password, body.new_password, meta(request));
+        if (principal.via === 'cookie') withCookies(set, session);
+        return { user: toUserJson(user), session: toSessionJson(session, deps.clock.now()) };
+      },
+      {
+        auth: true,
+        ...strict(ChangePasswordBody),
+        response: { 200: AuthResult, ...errorResponses(400, 401, 403, 429) },
+        detail: { summary: 'Change the password', description: 'Ends every session, this one included, and returns a new session.', security: SESSION_SECURITY },
+      },
+    )
+    .post(
+      '/forgot-password',
+      async ({ body, request, set }) => {
+        await enforceIpLimit(deps, request, set, 'password_reset');
+        requestPasswordReset(deps, body.email, checkRedirect(deps, body.redirect_to));
+        set.status = 202;
+        return { message: 'If an account exists for this address, a reset link is on its way.' };
+      },
+      {
+        ...strict(ForgotPasswordBody),
+        response: { 202: Accepted, ...errorResponses(400, 429) },
+        detail: { summary: 'Mail a password-reset link', description: 'Always 202, whether or not the account exists. The link is valid one hour, once.' },
+      },
+    )
+    .post(
+      '/reset-password',
+      async ({ body, request, set }) => {
+        await enforceIpLimit(deps, request, set, 'password_reset');
+        await resetPassword(deps, body.token, body.new_password);
+        set.status = 204;
+      },
+      {
+        ...strict(ResetPasswordBody),
+        response: { 204: t.Void(), ...errorResponses(400, 429) },
+        detail: { summary: 'Set a new password from a reset link', description: 'Revokes every session of the account.' },
+      },
+    )
+    .post(
+      '/verify-email',
+      async ({ body, request, set }) => {
+        await enforceIpLimit(deps, request, set, 'sensitive');
+        return { user: toUserJson(await verifyEmail(deps, body.token)) };
+      },
+      {
+        ...strict(VerifyEmailBody),
+        response: { 200: t.Object({ user: UserSchema }), ...errorResponses(400, 429) },
+        detail: { summary: 'Confirm an email address', description: 'With the token from the mailed link.' },
+      },
+    );
+}
+
+/** Reset links may only point at our own origin: a foreign `redirect_to` would mail the token to a phishing page. */
+function checkRedirect(deps: AppDeps, redirectTo: string | undefined): string | undefined {
+  if (redirectTo === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(redirectTo, deps.config.publicUrl);
+  } catch {
+    throw validationError('redirect_to is not a URL.', [{ path: '/redirect_to', message: 'must be a URL' }]);
+  }
+  if (url.origin !== new URL(deps.config.publicUrl).origin) {
+    throw validationError('redirect_to must be on this server (PUBLIC_URL).', [{ path: '/redirect_to', message: 'must have the origin of PUBLIC_URL' }]);
+  }
+  return url.toString();
+}

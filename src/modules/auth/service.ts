@@ -1,0 +1,168 @@
+/**
+ * Account flows of API.md §2: register, login, change/forgot/reset password, email
+ * verification. Plain functions of `deps`; the routes translate HTTP to and from them.
+ */
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import type { AppDeps } from '../../deps';
+import { accountBanned, conflict, emailNotVerified, unauthorized, validationError } from '../../errors';
+import { randomString, sha256Hex } from '../../lib/random';
+import { hashPassword, verifyPassword } from '../../platform/password';
+import { claimInvite } from '../invites/service';
+import { normalizeEmail } from '../users/model';
+import { users, type UserRow } from '../users/table';
+import { credentialResolver } from './guard';
+import { sendInBackground } from './mail';
+import { createSession, revokeAllSessions, type ClientMeta, type IssuedSession } from './sessions';
+import { emailTokens } from './table';
+import { generateMailToken } from './tokens';
+
+const RESET_TTL_MS = 3600_000;
+const VERIFY_TTL_MS = 48 * 3600_000;
+
+/** A hash of a random password, verified against when the email is unknown, so both cases cost one argon2id. */
+const dummyHashes = new WeakMap<AppDeps, Promise<string>>();
+function dummyHash(deps: AppDeps): Promise<string> {
+  let h = dummyHashes.get(deps);
+  if (!h) {
+    h = hashPassword(randomString(24));
+    dummyHashes.set(deps, h);
+  }
+  return h;
+}
+
+const isUniqueViolation = (err: unknown): boolean => {
+  for (let e = err as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) if (e.code === '23505') return true;
+  return false;
+};
+
+export interface RegisterInput {
+  email: string;
+  password: string;
+  inviteCode?: string;
+}
+
+/** Creates an account; returns the user and, unless email verification is required, a session. */
+export async function register(deps: AppDeps, input: RegisterInput, meta: ClientMeta): Promise<{ user: UserRow; session: IssuedSession | null }> {
+  const { config } = deps;
+  if (config.inviteOnly && !input.inviteCode) {
+    throw validationError('Registration is by invitation: send invite_code.', [{ path: '/invite_code', message: 'is required' }]);
+  }
+  const email = normalizeEmail(input.email);
+  const passwordHash = await hashPassword(input.password);
+  let user: UserRow;
+  try {
+    user = await deps.db.transaction(async (tx) => {
+      const [created] = await tx
+        .insert(users)
+        .values({ email, passwordHash, emailVerified: !config.requireEmailVerification })
+        .returning();
+      if (!created) throw new Error('user insert returned no row');
+      // Claimed in the same transaction: a taken email gives the code back, a bad code creates no user.
+      if (config.inviteOnly && !(await claimInvite(tx, input.inviteCode as string, created.id, new Date(deps.clock.now())))) {
+        throw validationError('This invite code is invalid, used or expired.', [{ path: '/invite_code', message: 'is invalid, used or expired' }]);
+      }
+      return created;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict('An account with this email already exists.');
+    throw err;
+  }
+  if (config.requireEmailVerification) {
+    await sendVerificationMail(deps, user);
+    return { user, session: null };
+  }
+  return { user, session: await createSession(deps, user, meta) };
+}
+
+/** Checks the password in constant work whether or not the email exists; one answer for both failures. */
+export async function login(deps: AppDeps, input: { email: string; password: string }, meta: ClientMeta) {
+  const [user] = await deps.db.select().from(users).where(eq(users.email, normalizeEmail(input.email))).limit(1);
+  const ok = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash(deps)));
+  if (!user || !ok) throw unauthorized('Invalid email or password.');
+  if (user.isBanned) throw accountBanned();
+  if (deps.config.requireEmailVerification && !user.emailVerified) throw emailNotVerified();
+  return { user, session: await createSession(deps, user, meta) };
+}
+
+/** Changes the password, ends every session (this one too) and returns a fresh one. */
+export async function changePassword(deps: AppDeps, userId: string, current: string, next: string, meta: ClientMeta) {
+  const [user] = await deps.db.select().from(users).where(eq(users.id, userId)).limit(1);
+  if (!user) throw unauthorized();
+  if (!(await verifyPassword(current, user.passwordHash))) {
+    throw validationError('The current password is incorrect.', [{ path: '/current_password', message: 'is incorrect' }]);
+  }
+  const tokenVersion = await revokeAllSessions(deps, userId, { passwordHash: await hashPassword(next) });
+  return { user, session: await createSession(deps, { id: userId, tokenVersion }, meta) };
+}
+
+async function createMailToken(deps: AppDeps, userId: string, kind: 'verify' | 'reset', ttlMs: number): Promise<string> {
+  const token = generateMailToken();
+  await deps.db.insert(emailTokens).values({
+    userId, kind, tokenHash: await sha256Hex(token), expiresAt: new Date(deps.clock.now() + ttlMs),
+  });
+  return token;
+}
+
+/** Appends the token to a link base (the caller's `redirect_to`, or PUBLIC_URL + path). */
+const linkWith = (base: string, token: string) => `${base}${base.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+
+export async function sendVerificationMail(deps: AppDeps, user: Pick<UserRow, 'id' | 'email'>): Promise<void> {
+  const token = await createMailToken(deps, user.id, 'verify', VERIFY_TTL_MS);
+  const link = linkWith(`${deps.config.publicUrl}/verify-email`, token);
+  sendInBackground(deps, {
+    to: user.email,
+    subject: 'Confirm your email address',
+    text: `Confirm your email address for your Pictor account:\n\n${link}\n\nOr POST {"token": "${token}"} to /api/auth/verify-email. The link is valid for 48 hours.`,
+  });
+}
+
+/**
+ * Mails a reset link when the account exists. The caller answers 202 at once: the lookup and
+ * the mail happen afterwards, so neither timing nor errors reveal whether the account exists.
+ */
+export function requestPasswordReset(deps: AppDeps, email: string, redirectTo: string | undefined): void {
+  void (async () => {
+    const [user] = await deps.db.select().from(users).where(eq(users.email, normalizeEmail(email))).limit(1);
+    if (!user || user.isBanned) return;
+    const token = await createMailToken(deps, user.id, 'reset', RESET_TTL_MS);
+    const link = linkWith(redirectTo ?? `${deps.config.publicUrl}/reset-password`, token);
+    sendInBackground(deps, {
+      to: user.email,
+      subject: 'Reset your password',
+      text: `Someone asked to reset the password of your Pictor account. If it was you, open:\n\n${link}\n\nOr POST {"token": "${token}", "new_password": "…"} to /api/auth/reset-password. The link is valid for one hour and works once. If it was not you, ignore this mail.`,
+    });
+  })().catch((err: unknown) => deps.log.error({ err }, 'password reset request failed'));
+}
+
+/** Consumes a mailed token with a guarded update: valid, unexpired and unused, exactly once. */
+async function consumeMailToken(deps: AppDeps, token: string, kind: 'verify' | 'reset'): Promise<string> {
+  const now = new Date(deps.clock.now());
+  const [row] = await deps.db
+    .update(emailTokens)
+    .set({ usedAt: now })
+    .where(and(eq(emailTokens.tokenHash, await sha256Hex(token)), eq(emailTokens.kind, kind), isNull(emailTokens.usedAt), gt(emailTokens.expiresAt, now)))
+    .returning({ userId: emailTokens.userId });
+  if (!row) throw validationError('This link is invalid, used or expired.', [{ path: '/token', message: 'is invalid, used or expired' }]);
+  return row.userId;
+}
+
+/** Sets a new password from a reset link; every session of the account ends. */
+export async function resetPassword(deps: AppDeps, token: string, newPassword: string): Promise<void> {
+  const passwordHash = await hashPassword(newPassword);
+  const userId = await consumeMailToken(deps, token, 'reset');
+  // The mailbox owner proved control of the address, so it counts as verified too.
+  await revokeAllSessions(deps, userId, { passwordHash, emailVerified: true });
+}
+
+/** Marks the address confirmed. */
+export async function verifyEmail(deps: AppDeps, token: string): Promise<UserRow> {
+  const userId = await consumeMailToken(deps, token, 'verify');
+  const [user] = await deps.db
+    .update(users)
+    .set({ emailVerified: true, updatedAt: new Date(deps.clock.now()) })
+    .where(eq(users.id, userId))
+    .returning();
+  if (!user) throw unauthorized();
+  await credentialResolver(deps).invalidateUser(userId);
+  return user;
+}

@@ -1,0 +1,103 @@
+/**
+ * `/api/auth/api-keys` (API.md §2): session-only management of scoped API keys. The clear
+ * key is returned once by POST; revocation and re-scoping reach every instance at once
+ * through the credential cache's bus invalidation.
+ */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { errorResponses, forbidden, notFound, validationError } from '../../errors';
+import { authGuard, credentialResolver, type Principal } from '../auth/guard';
+import { ApiKeySchema, CreatedKeySchema, CreateKeyBody, strict, UpdateKeyBody } from '../auth/model';
+import { requireSession } from '../auth/routes';
+import { DEFAULT_KEY_SCOPES, type Scope } from './scopes';
+import { createApiKey, listApiKeys, revokeApiKey, toApiKeyJson, updateApiKey } from './service';
+
+const SECURITY: Record<string, string[]>[] = [{ bearerJwt: [] }, { cookie: [] }];
+const IdParams = t.Object({ id: t.String({ format: 'uuid', error: 'must be a key id' }) });
+
+/** Only admins may hold the `admin` scope. */
+function checkScopes(principal: Principal, scopes: Scope[] | undefined): void {
+  if (scopes?.includes('admin') && principal.role !== 'admin') throw forbidden('Only admins can grant the admin scope.');
+}
+
+export function apiKeyRoutes(deps: AppDeps) {
+  const resolver = credentialResolver(deps);
+  return new Elysia({ name: 'pictor.keys.routes', prefix: '/api/auth/api-keys', detail: { tags: ['auth'] } })
+    .use(authGuard(deps))
+    .post(
+      '',
+      async ({ principal, body, set }) => {
+        requireSession(principal);
+        checkScopes(principal, body.scopes);
+        let expiresAt: Date | null = null;
+        if (body.expires_at) {
+          expiresAt = new Date(body.expires_at);
+          if (!(expiresAt.getTime() > deps.clock.now())) {
+            throw validationError('expires_at must be in the future.', [{ path: '/expires_at', message: 'must be in the future' }]);
+          }
+        }
+        const { row, key } = await createApiKey(deps.db, principal.userId, {
+          name: body.name ?? null, scopes: body.scopes ?? DEFAULT_KEY_SCOPES, expiresAt,
+        });
+        set.status = 201;
+        const { last_used_at: _unused, ...shown } = toApiKeyJson(row);
+        return { ...shown, key };
+      },
+      {
+        auth: true,
+        ...strict(CreateKeyBody),
+        response: { 201: CreatedKeySchema, ...errorResponses(400, 401, 403) },
+        detail: { summary: 'Create an API key', description: 'Without `scopes` the key gets every scope but `admin`. `key` is shown once.', security: SECURITY },
+      },
+    )
+    .get(
+      '',
+      async ({ principal }) => {
+        requireSession(principal);
+        const rows = await listApiKeys(deps.db, principal.userId);
+        return { results: rows.map(toApiKeyJson), count: rows.length, next_cursor: null };
+      },
+      {
+        auth: true,
+        response: { 200: t.Object({ results: t.Array(ApiKeySchema), count: t.Integer(), next_cursor: t.Null() }), ...errorResponses(401, 403) },
+        detail: { summary: 'List API keys', security: SECURITY },
+      },
+    )
+    .patch(
+      '/:id',
+      async ({ principal, params, body }) => {
+        requireSession(principal);
+        checkScopes(principal, body.scopes);
+        const row = await updateApiKey(deps.db, principal.userId, params.id, {
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          ...(body.scopes !== undefined ? { scopes: body.scopes } : {}),
+        });
+        if (!row) throw notFound('API key');
+        await resolver.invalidateKey(row.keyHash);
+        return toApiKeyJson(row);
+      },
+      {
+        auth: true,
+        params: IdParams,
+        ...strict(UpdateKeyBody),
+        response: { 200: ApiKeySchema, ...errorResponses(400, 401, 403, 404) },
+        detail: { summary: 'Rename or re-scope an API key', description: 'Takes effect on every instance within a second.', security: SECURITY },
+      },
+    )
+    .delete(
+      '/:id',
+      async ({ principal, params, set }) => {
+        requireSession(principal);
+        const row = await revokeApiKey(deps.db, principal.userId, params.id, new Date(deps.clock.now()));
+        if (!row) throw notFound('API key');
+        await resolver.invalidateKey(row.keyHash);
+        set.status = 204;
+      },
+      {
+        auth: true,
+        params: IdParams,
+        response: { 204: t.Void(), ...errorResponses(400, 401, 403, 404) },
+        detail: { summary: 'Revoke an API key', description: 'Refused on every instance within a second.', security: SECURITY },
+      },
+    );
+}

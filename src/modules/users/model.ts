@@ -1,0 +1,35 @@
+/** JSON shapes of accounts (API.md §2, §3). */
+import { t } from 'elysia';
+import type { CachedUser } from '../auth/credentials';
+
+export const UserSchema = t.Object(
+  {
+    id: t.String({ format: 'uuid' }),
+    email: t.String(),
+    role: t.Union([t.Literal('user'), t.Literal('admin')]),
+    is_promoted: t.Boolean(),
+    email_verified: t.Boolean(),
+    created_at: t.String({ description: 'ISO-8601 UTC' }),
+    updated_at: t.String({ description: 'ISO-8601 UTC' }),
+  },
+  { title: 'User' },
+);
+
+/** The public JSON of a user row (never the hash, never the ban flag of someone else). */
+export function toUserJson(u: CachedUser) {
+  return {
+    id: u.id,
+    email: u.email,
+    role: u.role,
+    is_promoted: u.isPromoted,
+    email_verified: u.emailVerified,
+    created_at: u.createdAt.toISOString(),
+    updated_at: u.updatedAt.toISOString(),
+  };
+}
+
+/** Emails are compared and stored lower-cased and trimmed. */
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+/** A deliberately plain email check (one `@`, a dot in the domain, no spaces); the mail link proves the rest. */
+export const EMAIL_PATTERN = '^[^\\s@]{1,64}@[^\\s@]+\\.[^\\s@]{2,}$';

@@ -1,0 +1,78 @@
+/** `/api/profile` and `/api/settings` (API.md §3). The profile is served from the credential cache. */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { errorResponses, unauthorized } from '../../errors';
+import { authGuard, credentialResolver } from '../auth/guard';
+import { strict } from '../auth/model';
+import { toUserJson, UserSchema } from './model';
+import { getSettings, planOf, updateSettings } from './settings';
+
+const RateRuleSchema = t.Object({ limit: t.Integer(), window_seconds: t.Union([t.Integer(), t.Null()]) });
+const PlanSchema = t.Object({
+  max_upload_size_bytes: t.Integer(),
+  storage_quota_bytes: t.Union([t.Integer(), t.Null()], { description: 'null = unlimited' }),
+  max_files: t.Union([t.Integer(), t.Null()], { description: 'null = unlimited' }),
+  rate_limits: t.Record(t.String(), RateRuleSchema, { description: 'Per bucket (API.md §7); empty when limits are disabled.' }),
+});
+const SettingsSchema = t.Object(
+  {
+    public_url_base: t.Union([t.String(), t.Null()]),
+    max_upload_size_bytes: t.Integer(),
+    default_is_public: t.Boolean(),
+    default_expires_in: t.Union([t.Integer(), t.Null()], { description: 'Seconds; null = files never expire by default.' }),
+  },
+  { title: 'Settings' },
+);
+const SettingsPatchBody = t.Object(
+  {
+    public_url_base: t.Optional(t.Union([t.String({ maxLength: 2048 }), t.Null()])),
+    max_upload_size_bytes: t.Optional(t.Integer({ minimum: 1 })),
+    default_is_public: t.Optional(t.Boolean()),
+    default_expires_in: t.Optional(t.Union([t.Integer({ minimum: 60, maximum: 10 * 365 * 86400 }), t.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export function accountRoutes(deps: AppDeps) {
+  const resolver = credentialResolver(deps);
+  // Two possible plans, computed once: the profile is the hot path of the auth benchmark.
+  const plans = { false: planOf(deps.config, false), true: planOf(deps.config, true) };
+  return new Elysia({ name: 'pictor.account.routes', prefix: '/api', detail: { tags: ['account'] } })
+    .use(authGuard(deps))
+    .get(
+      '/profile',
+      async ({ principal }) => {
+        const user = await resolver.getUser(principal.userId);
+        if (!user) throw unauthorized();
+        return { user: toUserJson(user), plan: plans[`${user.isPromoted}`] };
+      },
+      {
+        auth: 'account:read',
+        response: { 200: t.Object({ user: UserSchema, plan: PlanSchema }), ...errorResponses(401, 403, 429) },
+        detail: { summary: 'Who am I, and my plan' },
+      },
+    )
+    .get(
+      '/settings',
+      async ({ principal }) => {
+        const settings = await getSettings(deps.db, deps.config, principal.userId);
+        if (!settings) throw unauthorized();
+        return settings;
+      },
+      { auth: 'account:read', response: { 200: SettingsSchema, ...errorResponses(401, 403, 429) }, detail: { summary: 'Account settings' } },
+    )
+    .patch(
+      '/settings',
+      async ({ principal, body }) => {
+        const settings = await updateSettings(deps.db, deps.config, principal.userId, principal.isPromoted, body, new Date(deps.clock.now()));
+        if (!settings) throw unauthorized();
+        return settings;
+      },
+      {
+        auth: 'account:write',
+        ...strict(SettingsPatchBody),
+        response: { 200: SettingsSchema, ...errorResponses(400, 401, 403, 429) },
+        detail: { summary: 'Change account settings', description: '`max_upload_size_bytes` ≤ the plan; `public_url_base` an http(s) URL or null.' },
+      },
+    );
+}
