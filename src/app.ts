@@ -9,6 +9,7 @@ import { docs } from './docs';
 import { httpPlumbing } from './http';
 import { adminRoutes } from './modules/admin/routes';
 import { authRoutes } from './modules/auth/routes';
+import { cacheRoutes } from './modules/cache/routes';
 import { deliveryRoutes } from './modules/delivery/routes';
 import { fileRoutes } from './modules/files/routes';
 import { healthRoutes } from './modules/health/routes';
@@ -17,6 +18,7 @@ import { apiKeyRoutes } from './modules/keys/routes';
 import { publicRateLimit } from './modules/limits/plugin';
 import { queueRoutes } from './modules/queue/routes';
 import { referenceRoutes } from './modules/reference/routes';
+import { transformRoutes } from './modules/transform/routes';
 import { accountRoutes } from './modules/users/routes';
 
 export function createApp(deps: AppDeps) {
@@ -34,7 +36,9 @@ export function createApp(deps: AppDeps) {
     .use(inviteRoutes(deps))
     .use(adminRoutes(deps))
     .use(fileRoutes(deps))
-    .use(deliveryRoutes(deps));
+    .use(deliveryRoutes(deps))
+    .use(transformRoutes(deps))
+    .use(cacheRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,128 @@
+/**
+ * Tier 2: derivatives on disk under `CACHE_DIR`, bounded by bytes (`CACHE_DISK_BYTES`) with
+ * least-recently-used eviction.
+ *
+ * Layout: `<dir>/<sha[0..2]>/<sha256>/<variant>.<ext>`: everything derived from one original
+ * sits in one directory, so removing them is one `rename` away (then deleted in the background).
+ * Writes go to `<dir>/tmp/` and are renamed into place, so a reader never sees half a file and a
+ * crash leaves only temp files, which the next start deletes. The in-memory index (an LRU by
+ * bytes) is rebuilt from the directory at start, oldest modification first.
+ */
+import { LRUCache } from 'lru-cache';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomString } from '../../lib/random';
+import type { Logger } from '../../logger';
+import { CONTENT_TYPES, type CachedDerivative, type DerivativeKey, type TierStats } from './types';
+
+interface DiskEntry {
+  size: number;
+  mtimeMs: number;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const FILE_RE = /^([0-9a-f]{32})\.([a-z]{3,4})$/;
+
+export function createDiskTier(dir: string, maxBytes: number, log: Logger) {
+  const tmpDir = join(dir, 'tmp');
+  const trashDir = join(dir, 'trash');
+  const pathOf = (sha256: string, name: string) => join(dir, sha256.slice(0, 2), sha256, name);
+  const index = new LRUCache<string, DiskEntry>({
+    maxSize: Math.max(1, maxBytes),
+    sizeCalculation: (e) => Math.max(1, e.size),
+    // Only evictions unlink: deletes come from purges, which remove the whole directory.
+    dispose: (_entry, key, reason) => {
+      if (reason !== 'evict') return;
+      const [sha, name] = key.split('/');
+      if (sha && name) unlink(pathOf(sha, name)).catch(() => {});
+    },
+  });
+  let hits = 0;
+  let misses = 0;
+
+  /** Rebuilds the index from the directory and clears leftovers of a previous run. */
+  async function open(): Promise<void> {
+    await rm(tmpDir, { recursive: true, force: true });
+    await rm(trashDir, { recursive: true, force: true });
+    await mkdir(tmpDir, { recursive: true });
+    const found: { key: string; size: number; mtimeMs: number }[] = [];
+    for (const prefix of await readdir(dir)) {
+      if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
+      for (const sha of await readdir(join(dir, prefix)).catch(() => [] as string[])) {
+        if (!HEX64.test(sha)) continue;
+        for (const name of await readdir(join(dir, prefix, sha)).catch(() => [] as string[])) {
+          if (!FILE_RE.test(name)) continue;
+          const st = await stat(join(dir, prefix, sha, name)).catch(() => null);
+          if (st?.isFile()) found.push({ key: `${sha}/${name}`, size: st.size, mtimeMs: st.mtimeMs });
+        }
+      }
+    }
+    found.sort((a, b) => a.mtimeMs - b.mtimeMs);
+    for (const f of found) index.set(f.key, { size: f.size, mtimeMs: f.mtimeMs });
+    log.info({ items: index.size, bytes: index.calculatedSize }, 'derivative disk cache indexed');
+  }
+
+  const nameOf = (k: DerivativeKey) => `${k.variant}.${k.ext}`;
+
+  return {
+    open,
+    /** Reads a derivative, or undefined when it is not (or no longer) on disk. */
+    async get(k: DerivativeKey): Promise<CachedDerivative | undefined> {
+      const key = `${k.sha256}/${nameOf(k)}`;
+      const entry = index.get(key);
+      if (!entry) {
+        misses++;
+        return undefined;
+      }
+      try {
+        const body = await readFile(pathOf(k.sha256, nameOf(k)));
+        hits++;
+        return {
+          body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
+          contentType: CONTENT_TYPES[k.ext] ?? 'application/octet-stream',
+          etag: `"${k.variant}"`,
+          lastModified: new Date(entry.mtimeMs).toUTCString(),
+        };
+      } catch {
+        // Removed behind our back (another instance sharing the directory purged it).
+        index.delete(key);
+        misses++;
+        return undefined;
+      }
+    },
+    /** Writes atomically (temp file + rename); a failure only costs a future re-render. */
+    async set(k: DerivativeKey, body: Uint8Array): Promise<void> {
+      if (body.byteLength > maxBytes / 8) return;
+      const tmp = join(tmpDir, `${randomString(16)}.part`);
+      const final = pathOf(k.sha256, nameOf(k));
+      try {
+        await writeFile(tmp, body);
+        await mkdir(join(dir, k.sha256.slice(0, 2), k.sha256), { recursive: true });
+        await rename(tmp, final);
+        index.set(`${k.sha256}/${nameOf(k)}`, { size: body.byteLength, mtimeMs: Date.now() });
+      } catch (err) {
+        await unlink(tmp).catch(() => {});
+        log.warn({ err: (err as Error).message }, 'derivative disk write failed');
+      }
+    },
+    /** Removes every derivative of one original in one step; returns how many were indexed. */
+    async deleteOriginal(sha256: string): Promise<number> {
+      if (!HEX64.test(sha256)) return 0;
+      let n = 0;
+      for (const key of [...index.keys()]) if (key.startsWith(`${sha256}/`) && index.delete(key)) n++;
+      const trash = join(trashDir, `${sha256}-${randomString(8)}`);
+      try {
+        await mkdir(trashDir, { recursive: true });
+        await rename(join(dir, sha256.slice(0, 2), sha256), trash);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        return n;
+      }
+      void rm(trash, { recursive: true, force: true }).catch(() => {});
+      return n;
+    },
+    stats: (): TierStats => ({ items: index.size, bytes: index.calculatedSize, max_bytes: maxBytes, hits, misses }),
+  };
+}
+
+export type DiskTier = ReturnType<typeof createDiskTier>;

@@ -1,0 +1,131 @@
+/**
+ * The hot-path file lookup: public id → what delivery needs (sha256, storage key, type,
+ * visibility, owner ban, expiry), cached in memory so a derivative cache hit touches neither
+ * Postgres nor disk. Changes reach every instance over `deps.bus` within a second:
+ *
+ * - `FILES_INVALIDATE_TOPIC` (`{"id": "<file id>", "sha256"?: "…", "purge"?: true}`): publish on
+ *   file delete, visibility or expiry change (`purge` also drops the derivatives: delete,
+ *   `DELETE /api/cache/:id`). Use `publishFileChange`.
+ * - `auth_invalidate` (`{"kind":"user","id":…}`, published by the accounts module on ban /
+ *   unban): drops that owner's entries.
+ *
+ * A TTL bounds staleness should a message ever be lost (Redis restart).
+ */
+import { and, eq, isNull } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
+import type { AppDeps } from '../../deps';
+import { files } from '../files/table';
+import { users } from '../users/table';
+
+export const FILES_INVALIDATE_TOPIC = 'files_invalidate';
+/** Published by the accounts module (src/modules/auth/credentials.ts) on user changes such as bans. */
+export const AUTH_INVALIDATE_TOPIC = 'auth_invalidate';
+
+export interface FileLookup {
+  id: string;
+  userId: string;
+  sha256: string;
+  storageKey: string;
+  contentType: string;
+  size: number;
+  isPublic: boolean;
+  ownerBanned: boolean;
+  /** Epoch ms, or null. */
+  expiresAt: number | null;
+}
+
+export interface FileChange {
+  id: string;
+  sha256?: string;
+  /** Also drop every derivative of the file's bytes (on every instance). */
+  purge?: boolean;
+}
+
+const TTL_MS = 60_000;
+/** Unknown ids are remembered briefly, so a flood of random ids cannot hammer the database. */
+const NEGATIVE_TTL_MS = 2_000;
+
+/** Tells every instance (this one included) that a file changed. Call after the change committed. */
+export async function publishFileChange(deps: Pick<AppDeps, 'bus'>, change: FileChange): Promise<void> {
+  await deps.bus.publish(FILES_INVALIDATE_TOPIC, JSON.stringify(change));
+}
+
+export function createFileLookup(deps: AppDeps, onPurge: (sha256: string) => Promise<unknown>) {
+  const cache = new LRUCache<string, { value: FileLookup | null }>({ max: 100_000, ttl: TTL_MS });
+  const loading = new Map<string, Promise<FileLookup | null>>();
+
+  async function load(id: string): Promise<FileLookup | null> {
+    const [row] = await deps.db
+      .select({
+        id: files.id, userId: files.userId, sha256: files.sha256, storageKey: files.storageKey, contentType: files.contentType,
+        size: files.size, isPublic: files.isPublic, expiresAt: files.expiresAt, ownerBanned: users.isBanned,
+      })
+      .from(files)
+      .innerJoin(users, eq(users.id, files.userId))
+      .where(and(eq(files.id, id), isNull(files.deletedAt)))
+      .limit(1);
+    return row ? { ...row, expiresAt: row.expiresAt?.getTime() ?? null } : null;
+  }
+
+  function apply(raw: string): void {
+    let msg: { id?: unknown; kind?: unknown; sha256?: unknown; purge?: unknown };
+    try {
+      msg = JSON.parse(raw) as typeof msg;
+    } catch {
+      cache.clear();
+      return;
+    }
+    if (msg.kind === 'user') {
+      for (const [id, entry] of cache.entries()) if (entry.value?.userId === msg.id) cache.delete(id);
+      return;
+    }
+    if (msg.kind !== undefined) return; // key or session changes do not concern delivery
+    if (typeof msg.id !== 'string') return;
+    const sha = typeof msg.sha256 === 'string' ? msg.sha256 : cache.get(msg.id)?.value?.sha256;
+    cache.delete(msg.id);
+    if (msg.purge && sha) void onPurge(sha).catch((err: unknown) => deps.log.error({ err }, 'derivative purge failed'));
+  }
+
+  const unsubscribes: Promise<() => Promise<void>>[] = [FILES_INVALIDATE_TOPIC, AUTH_INVALIDATE_TOPIC].map((topic) =>
+    deps.bus.subscribe(topic, apply).catch((err: unknown) => {
+      deps.log.error({ err, topic }, 'delivery invalidation subscribe failed; relying on cache TTL');
+      return async () => {};
+    }),
+  );
+  deps.onShutdown(async () => {
+    for (const u of unsubscribes) await (await u)();
+  });
+
+  return {
+    /** Subscriptions are in place (tests wait for it before publishing). */
+    ready: Promise.all(unsubscribes).then(() => undefined),
+    /** The cached entry, synchronously, when present (the hot path). */
+    peek: (id: string): { value: FileLookup | null } | undefined => cache.get(id),
+    /** The entry, loading it once (concurrent misses share one query). */
+    async get(id: string): Promise<FileLookup | null> {
+      const hit = cache.get(id);
+      if (hit) return hit.value;
+      let p = loading.get(id);
+      if (!p) {
+        p = load(id).finally(() => loading.delete(id));
+        loading.set(id, p);
+        const value = await p;
+        cache.set(id, { value }, value ? {} : { ttl: NEGATIVE_TTL_MS });
+        return value;
+      }
+      return p;
+    },
+    /** Applies a change here at once (before the response), then tells the other instances. */
+    async invalidate(change: FileChange): Promise<void> {
+      apply(JSON.stringify(change));
+      try {
+        await publishFileChange(deps, change);
+      } catch (err) {
+        deps.log.error({ err, id: change.id }, 'file invalidation broadcast failed; other instances rely on cache TTL');
+      }
+    },
+    delete: (id: string) => cache.delete(id),
+  };
+}
+
+export type FileLookupCache = ReturnType<typeof createFileLookup>;

@@ -1,0 +1,57 @@
+/**
+ * Derivative cache control (API.md §6.4): purge one file's derivatives everywhere, and stats.
+ */
+import { and, eq, isNull } from 'drizzle-orm';
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { errorResponses, notFound } from '../../errors';
+import { authGuard } from '../auth/guard';
+import { files } from '../files/table';
+import { getDelivery } from '../transform/service';
+
+const TierStats = t.Object({
+  items: t.Integer(), bytes: t.Integer(), max_bytes: t.Integer(), hits: t.Integer(), misses: t.Integer(),
+});
+
+export function cacheRoutes(deps: AppDeps) {
+  const delivery = getDelivery(deps);
+  return new Elysia({ name: 'pictor.cache' })
+    .use(authGuard(deps))
+    .delete('/api/cache/:id', async ({ params, principal }) => {
+      const [row] = await deps.db
+        .select({ id: files.id, userId: files.userId, sha256: files.sha256 })
+        .from(files)
+        .where(and(eq(files.id, params.id), isNull(files.deletedAt)))
+        .limit(1);
+      if (!row || (row.userId !== principal.userId && principal.role !== 'admin')) throw notFound('File');
+      const invalidated = await delivery.cache.purgeOriginal(row.sha256);
+      // Every other instance drops its copies (and this one its lookup entry) within a second.
+      await delivery.lookup.invalidate({ id: row.id, sha256: row.sha256, purge: true });
+      return { invalidated };
+    }, {
+      auth: 'cache:write',
+      params: t.Object({ id: t.String() }),
+      response: { 200: t.Object({ invalidated: t.Integer({ description: 'Derivatives removed on this instance.' }) }), ...errorResponses(401, 403, 404) },
+      detail: {
+        tags: ['Cache'],
+        summary: 'Drop every derivative of a file',
+        description: 'Memory and disk, on every instance (Redis pub/sub or Postgres NOTIFY). Derivatives are content-addressed, so files with identical bytes share them.',
+      },
+    })
+    .get('/api/cache/stats', () => {
+      const { memory, disk } = delivery.cache.stats();
+      const pool = delivery.pool.stats();
+      return { memory, disk, transforms: { in_flight: pool.in_flight, queued: pool.queued, rejected: pool.rejected, completed: pool.completed } };
+    }, {
+      auth: 'admin',
+      response: {
+        200: t.Object({
+          memory: TierStats,
+          disk: TierStats,
+          transforms: t.Object({ in_flight: t.Integer(), queued: t.Integer(), rejected: t.Integer(), completed: t.Integer() }),
+        }),
+        ...errorResponses(401, 403),
+      },
+      detail: { tags: ['Cache'], summary: 'Derivative cache and transform pool statistics (admin)' },
+    });
+}

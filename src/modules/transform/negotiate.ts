@@ -1,0 +1,38 @@
+/**
+ * Output format negotiation for `f_auto` (TRANSFORMS.md): AVIF when accepted and enabled
+ * (never for animations, which sharp cannot write as AVIF), else WebP when accepted, else PNG for
+ * sources that may be transparent (or animated → GIF), else JPEG.
+ */
+import type { OutputFormat, TransformOptions } from './options';
+
+/** What negotiation needs to know about the source; unknown facts are absent. */
+export interface SourceFacts {
+  hasAlpha?: boolean;
+  animated?: boolean;
+}
+
+/** Facts that follow from the stored content type alone (JPEG is never transparent, only GIF/WebP animate). */
+export function factsFromContentType(contentType: string): SourceFacts {
+  if (contentType === 'image/jpeg') return { hasAlpha: false, animated: false };
+  if (contentType === 'image/gif' || contentType === 'image/webp') return {};
+  return { animated: false };
+}
+
+/** Extension used in cache paths and URLs for each output format. */
+export const EXTENSION_OF: Record<OutputFormat, string> = { webp: 'webp', avif: 'avif', jpeg: 'jpg', png: 'png', gif: 'gif' };
+
+/** Chooses the output format, or undefined when it depends on a source fact not yet known (probe, then ask again). */
+export function chooseFormat(o: TransformOptions, accept: string, autoAvif: boolean, facts: SourceFacts): OutputFormat | undefined {
+  if (o.f) return o.f;
+  if (autoAvif && accept.includes('image/avif')) {
+    // sharp cannot write animated AVIF: an animation gets WebP instead.
+    if (facts.animated === undefined) return undefined;
+    return facts.animated ? 'webp' : 'avif';
+  }
+  if (accept.includes('image/webp')) return 'webp';
+  if (facts.animated === undefined) return undefined;
+  if (facts.animated) return 'gif';
+  if (o.r !== undefined) return 'png';
+  if (facts.hasAlpha === undefined) return undefined;
+  return facts.hasAlpha ? 'png' : 'jpeg';
+}

@@ -1,0 +1,146 @@
+/**
+ * `GET|HEAD /t/:transformations/:file` and `/authenticated/s--:sig/:transformations/:file`
+ * (API.md §6, TRANSFORMS.md), plus `POST /api/files/:id/signed-url`.
+ *
+ * The handler has two clearly separate paths: a cache hit (memory, then disk) that answers
+ * from bytes already encoded, and a miss that counts against the `transform` rate-limit bucket
+ * and renders under the bounded pool. `If-None-Match` is answered with 304 before either.
+ */
+import { and, eq, isNull } from 'drizzle-orm';
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { errorResponses, notFound } from '../../errors';
+import { authGuard } from '../auth/guard';
+import type { CachedDerivative } from '../cache/types';
+import { files } from '../files/table';
+import { enforceIpLimit } from '../limits/service';
+import { users } from '../users/table';
+import { parseTransformation } from './parse';
+import { getDelivery, type ResolvedRequest } from './service';
+import { signPayload, signedPayload } from './sign';
+
+const YEAR_S = 31_536_000;
+const DEFAULT_SIGNED_TTL_S = 3600;
+
+type XCache = 'HIT-MEMORY' | 'HIT-DISK' | 'MISS';
+
+/** Cache-Control: immutable for public files; private and bounded by `exp` for signed private ones. */
+function cacheControl(r: ResolvedRequest, nowMs: number): string {
+  const until = Math.min(
+    r.parsed.exp !== undefined ? r.parsed.exp * 1000 : Infinity,
+    r.file.expiresAt ?? Infinity,
+  );
+  const maxAge = Number.isFinite(until) ? Math.max(0, Math.floor((until - nowMs) / 1000)) : YEAR_S;
+  if (!r.file.isPublic) return `private, max-age=${Number.isFinite(until) ? maxAge : DEFAULT_SIGNED_TTL_S}`;
+  return Number.isFinite(until) ? `public, max-age=${maxAge}` : `public, max-age=${YEAR_S}, immutable`;
+}
+
+function respond(r: ResolvedRequest, entry: CachedDerivative, xCache: XCache, nowMs: number, timingMs?: number): Response {
+  const headers: Record<string, string> = {
+    'content-type': entry.contentType,
+    'content-length': String(entry.body.byteLength),
+    etag: entry.etag,
+    'last-modified': entry.lastModified,
+    'cache-control': cacheControl(r, nowMs),
+    'x-content-type-options': 'nosniff',
+    'x-cache': xCache,
+  };
+  if (r.negotiated) headers.vary = 'Accept';
+  if (timingMs !== undefined) headers['server-timing'] = `transform;dur=${timingMs.toFixed(1)}`;
+  return new Response(entry.body as Uint8Array<ArrayBuffer>, { status: 200, headers });
+}
+
+/** True when an `If-None-Match` list names this ETag (weak comparison, `*` included). */
+function matchesEtag(header: string | null, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+const deliveryParams = t.Object({
+  transformations: t.String({ description: 'Comma-separated `key_value` parameters (TRANSFORMS.md), e.g. `w_400,h_300,c_fill`.' }),
+  file: t.String({ description: 'File id, optionally with an output extension: `abc123XyZ9.webp`.' }),
+});
+
+export function transformRoutes(deps: AppDeps) {
+  const delivery = getDelivery(deps);
+  // Eager presets: the upload enqueues `{type: 'derive', fileId}` in its transaction; any worker renders them.
+  deps.queue.register('derive', async (ctx) => {
+    if (ctx.job.fileId) await delivery.deriveEager(ctx.job.fileId);
+  });
+
+  async function handle(request: Request, set: { headers: Record<string, unknown> }, params: { transformations: string; file: string }, signature?: string) {
+    const r = await delivery.resolve({ ...params, signature, accept: request.headers.get('accept') ?? '' });
+    const now = deps.clock.now();
+    if (matchesEtag(request.headers.get('if-none-match'), `"${r.key.variant}"`)) {
+      const headers: Record<string, string> = { etag: `"${r.key.variant}"`, 'cache-control': cacheControl(r, now) };
+      if (r.negotiated) headers.vary = 'Accept';
+      return new Response(null, { status: 304, headers });
+    }
+    // Hit path: bytes already encoded, memory first, then disk (promoted into memory).
+    const hot = delivery.cache.getMemory(r.key);
+    const hit = hot ? { entry: hot, tier: 'HIT-MEMORY' as const } : await delivery.cache.get(r.key);
+    if (hit) {
+      delivery.usage.countBytes(r.file.userId, hit.entry.body.byteLength);
+      return respond(r, hit.entry, hit.tier, now);
+    }
+    // Miss path: rate-limited per client IP, rendered under the bounded pool (single-flight).
+    if (!deps.config.disableRateLimit) await enforceIpLimit(deps, request, set, 'transform');
+    const { entry, ms } = await delivery.render(r);
+    delivery.usage.countBytes(r.file.userId, entry.body.byteLength);
+    return respond(r, entry, 'MISS', now, ms);
+  }
+
+  const imageResponse = { 200: t.Any({ description: 'The derivative image (binary).' }), 304: t.Any({ description: 'Not modified.' }) };
+
+  return new Elysia({ name: 'pictor.transform' })
+    .use(authGuard(deps))
+    .get('/t/:transformations/:file', ({ request, set, params }) => handle(request, set, params), {
+      params: deliveryParams,
+      response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 429, 503) },
+      detail: {
+        tags: ['Transformations'],
+        summary: 'Transformed image of a public file',
+        description: 'Derivative of a public image (TRANSFORMS.md). `X-Cache` says HIT-MEMORY, HIT-DISK or MISS; `If-None-Match` → 304. HEAD answers the same headers.',
+      },
+    })
+    .get('/authenticated/:signature/:transformations/:file', ({ request, set, params }) => {
+      if (!params.signature.startsWith('s--')) throw notFound('File');
+      return handle(request, set, { transformations: params.transformations, file: params.file }, params.signature.slice(3));
+    }, {
+      params: t.Object({ signature: t.String({ description: '`s--<signature>` (API.md §6.3).' }), ...deliveryParams.properties }),
+      response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 429, 503) },
+      detail: {
+        tags: ['Transformations'],
+        summary: 'Transformed image through a signed URL',
+        description: 'Works for private files too. A wrong signature → 403 INVALID_SIGNATURE; `exp_` in the past → 410.',
+      },
+    })
+    .post('/api/files/:id/signed-url', async ({ params, body, principal }) => {
+      const [row] = await deps.db
+        .select({ id: files.id, userId: files.userId, base: users.publicUrlBase })
+        .from(files)
+        .innerJoin(users, eq(users.id, files.userId))
+        .where(and(eq(files.id, params.id), isNull(files.deletedAt)))
+        .limit(1);
+      if (!row || (row.userId !== principal.userId && principal.role !== 'admin')) throw notFound('File');
+      const parsed = parseTransformation(body.transformations ?? 'f_auto', undefined, delivery.limits, delivery.presets);
+      const expiresAt = Math.floor(deps.clock.now() / 1000) + (body.expires_in ?? DEFAULT_SIGNED_TTL_S);
+      const segment = [...(parsed.canonical ? parsed.canonical.split(',') : []), `exp_${expiresAt}`].sort().join(',');
+      const signature = signPayload(deps.secrets.signingSecrets[0] as string, signedPayload(segment, row.id));
+      const base = row.base ?? deps.config.publicUrl;
+      return { url: `${base}/authenticated/s--${signature}/${segment}/${row.id}`, expires_at: new Date(expiresAt * 1000).toISOString() };
+    }, {
+      auth: 'transform:sign',
+      params: t.Object({ id: t.String() }),
+      body: t.Object({
+        transformations: t.Optional(t.String({ minLength: 1, maxLength: 1024, description: 'Transformation segment, e.g. `w_400,f_webp`; default none (`f_auto`).' })),
+        expires_in: t.Optional(t.Integer({ minimum: 1, maximum: YEAR_S, description: `Seconds the URL stays valid (default ${DEFAULT_SIGNED_TTL_S}).` })),
+      }),
+      response: {
+        200: t.Object({ url: t.String({ description: 'The signed `/authenticated/s--…` URL.' }), expires_at: t.String({ format: 'date-time' }) }),
+        ...errorResponses(400, 401, 403, 404),
+      },
+      detail: { tags: ['Transformations'], summary: 'Create a signed transformation URL', description: 'For the file owner (or an admin). Private files are reachable only this way.' },
+    });
+}

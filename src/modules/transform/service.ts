@@ -1,0 +1,193 @@
+/**
+ * Delivery of derivatives: the per-process objects (presets, lookup cache, derivative cache,
+ * pool) and the request flow of TRANSFORMS.md:
+ *
+ *   parse → authorise (policy, signature, expiry, file visibility/owner) → resolve the format
+ *   and cache key → 304 → memory hit → disk hit → miss: render under the pool (single-flight).
+ *
+ * A memory hit is synchronous after the lookup cache, with no Postgres, disk or hashing beyond
+ * one short SHA-256 of the key.
+ */
+import { LRUCache } from 'lru-cache';
+import type { AppDeps } from '../../deps';
+import { AppError, gone, invalidSignature, invalidTransformation, notFound } from '../../errors';
+import { createDerivativeCache, derivativeKey, type DerivativeCache } from '../cache/derivatives';
+import { createFileLookup, type FileLookup, type FileLookupCache } from '../cache/lookup';
+import type { CachedDerivative, DerivativeKey } from '../cache/types';
+import { chooseFormat, EXTENSION_OF, factsFromContentType, type SourceFacts } from './negotiate';
+import type { OutputFormat, ParsedTransformation, ParseLimits, Preset } from './options';
+import { parseTransformation } from './parse';
+import { renderImage } from './pipeline';
+import { createTransformPool, type TransformPool } from './pool';
+import { loadPresets } from './presets';
+import { probeImage, type ProbedImage } from './probe';
+import { applySharpSettings } from './sharp-settings';
+import { signedPayload, verifySignature } from './sign';
+import { createUsageCounter, type UsageCounter } from './usage';
+
+export interface TransformRequest {
+  transformations: string;
+  /** `<id>[.<ext>]` as in the URL. */
+  file: string;
+  signature?: string;
+  accept: string;
+  /** Internal callers (the eager `derive` job): no policy or signature, private files allowed. */
+  trusted?: boolean;
+}
+
+/** Everything the response needs once a request is authorised and its key resolved. */
+export interface ResolvedRequest {
+  file: FileLookup;
+  parsed: ParsedTransformation;
+  format: OutputFormat;
+  key: DerivativeKey;
+  /** Format chosen by `Accept` (→ `Vary: Accept`). */
+  negotiated: boolean;
+  signed: boolean;
+}
+
+export interface Delivery {
+  presets: ReadonlyMap<string, Preset>;
+  limits: ParseLimits;
+  lookup: FileLookupCache;
+  cache: DerivativeCache;
+  pool: TransformPool;
+  usage: UsageCounter;
+  resolve(req: TransformRequest): Promise<ResolvedRequest>;
+  /** Renders (or joins the render of) a missed derivative; resolves with the stored entry and render time. */
+  render(r: ResolvedRequest): Promise<{ entry: CachedDerivative; ms: number }>;
+  /** Renders presets marked eager for one file (the `derive` job). */
+  deriveEager(fileId: string): Promise<number>;
+}
+
+const deliveries = new WeakMap<AppDeps, Delivery>();
+
+/** The delivery objects of this `deps` (one per process; tests get one per app). */
+export function getDelivery(deps: AppDeps): Delivery {
+  let d = deliveries.get(deps);
+  if (!d) {
+    d = createDelivery(deps);
+    deliveries.set(deps, d);
+  }
+  return d;
+}
+
+/** Largest original we read into memory for a render; bigger files answer 400. */
+const MAX_SOURCE_BYTES = 512 * 1024 * 1024;
+
+function createDelivery(deps: AppDeps): Delivery {
+  const c = deps.config;
+  applySharpSettings(c.transformConcurrency);
+  const limits: ParseLimits = { maxDimension: c.maxDimension, maxOutputPixels: c.maxOutputPixels };
+  const presets = loadPresets(c.presets, limits);
+  const cache = createDerivativeCache({ dir: c.cacheDir, memoryBytes: c.cacheMemoryBytes, diskBytes: c.cacheDiskBytes, log: deps.log });
+  const lookup = createFileLookup(deps, (sha) => cache.purgeOriginal(sha));
+  const pool = createTransformPool({ concurrency: c.transformConcurrency, queue: c.transformQueue, timeoutMs: c.transformTimeoutMs });
+  const usage = createUsageCounter(deps);
+  /** Parsed segments: the same few URLs repeat endlessly on a busy site. */
+  const parsedCache = new LRUCache<string, ParsedTransformation>({ max: 10_000 });
+  /** Probed facts per original (alpha, animation), for `f_auto` without re-reading it. */
+  const factsCache = new LRUCache<string, SourceFacts>({ max: 100_000 });
+  const renderLimits = { ...limits, maxInputPixels: c.maxInputPixels, timeoutMs: c.transformTimeoutMs };
+  const probeLimits = { maxInputPixels: c.maxInputPixels, maxAnimationFrames: c.maxAnimationFrames, rasterizeSvg: c.rasterizeSvg };
+
+  function parse(segment: string, ext: string | undefined): ParsedTransformation {
+    const k = ext === undefined ? segment : `${segment}\n${ext}`;
+    let p = parsedCache.get(k);
+    if (!p) {
+      p = parseTransformation(segment, ext, limits, presets);
+      parsedCache.set(k, p);
+    }
+    return p;
+  }
+
+  async function readOriginal(file: FileLookup): Promise<Buffer> {
+    if (file.size > MAX_SOURCE_BYTES) throw invalidTransformation('file', `a source of at most ${MAX_SOURCE_BYTES} bytes`, String(file.size));
+    const stream = await deps.storage.get(file.storageKey);
+    if (!stream) throw notFound('File');
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of stream) {
+      total += chunk.byteLength;
+      if (total > MAX_SOURCE_BYTES) throw invalidTransformation('file', `a source of at most ${MAX_SOURCE_BYTES} bytes`);
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, total);
+  }
+
+  async function probeSource(file: FileLookup): Promise<{ input: Buffer; probed: ProbedImage }> {
+    if (!file.contentType.startsWith('image/') || (file.contentType === 'image/svg+xml' && !c.rasterizeSvg)) {
+      throw invalidTransformation('file', 'a raster image (JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF)', `not a raster image (${file.contentType})`);
+    }
+    const input = await readOriginal(file);
+    const probed = await probeImage(input, probeLimits);
+    factsCache.set(file.sha256, { hasAlpha: probed.hasAlpha, animated: probed.animated });
+    return { input, probed };
+  }
+
+  function checkAccess(file: FileLookup | null, signed: boolean): asserts file is FileLookup {
+    if (!file || file.ownerBanned) throw notFound('File');
+    if (!file.isPublic && !signed) throw notFound('File');
+    if (file.expiresAt !== null && file.expiresAt <= deps.clock.now()) throw gone('This file has expired.');
+  }
+
+  async function resolve(req: TransformRequest): Promise<ResolvedRequest> {
+    const dot = req.file.lastIndexOf('.');
+    const id = dot > 0 ? req.file.slice(0, dot) : req.file;
+    const ext = dot > 0 ? req.file.slice(dot + 1) : undefined;
+    const parsed = parse(req.transformations, ext);
+    const signed = req.signature !== undefined || req.trusted === true;
+    if (req.trusted) {
+      // Internal render: nothing to verify.
+    } else if (signed) {
+      if (!verifySignature(deps.secrets.signingSecrets, signedPayload(req.transformations, req.file), req.signature as string)) {
+        throw invalidSignature();
+      }
+      if (parsed.exp !== undefined && parsed.exp * 1000 <= deps.clock.now()) throw gone('This signed URL has expired.');
+    } else if (c.transformPolicy === 'signed' || (c.transformPolicy === 'presets' && !parsed.presetOnly)) {
+      throw new AppError('INVALID_SIGNATURE', 403,
+        c.transformPolicy === 'signed' ? 'This server only serves signed transformation URLs.' : 'Unsigned URLs may only use presets (t_<name>), f_auto and dpr.');
+    }
+    const cached = lookup.peek(id);
+    const file = cached ? cached.value : await lookup.get(id);
+    checkAccess(file, signed);
+    const facts = { ...factsFromContentType(file.contentType), ...factsCache.get(file.sha256) };
+    let format = chooseFormat(parsed.options, req.accept, c.autoAvif, facts);
+    if (!format) {
+      const { probed } = await probeSource(file);
+      format = chooseFormat(parsed.options, req.accept, c.autoAvif, { hasAlpha: probed.hasAlpha, animated: probed.animated }) as OutputFormat;
+    }
+    const key = derivativeKey(file.sha256, parsed.canonical, EXTENSION_OF[format]);
+    return { file, parsed, format, key, negotiated: parsed.options.f === undefined, signed };
+  }
+
+  function render(r: ResolvedRequest): Promise<{ entry: CachedDerivative; ms: number }> {
+    return pool.run(`${r.key.sha256}/${r.key.variant}`, async () => {
+      const started = performance.now();
+      const epoch = cache.epochOf(r.file.sha256);
+      const { input, probed } = await probeSource(r.file);
+      const out = await renderImage(input, probed, r.parsed.options, r.format, renderLimits);
+      usage.countImageOp(r.file.userId);
+      return { entry: cache.set(r.key, out.body, epoch), ms: performance.now() - started };
+    });
+  }
+
+  async function deriveEager(fileId: string): Promise<number> {
+    const file = await lookup.get(fileId);
+    if (!file || !file.contentType.startsWith('image/') || file.contentType === 'image/svg+xml') return 0;
+    let n = 0;
+    for (const preset of presets.values()) {
+      if (!preset.eager) continue;
+      // Browsers send both; derive what they will ask for first.
+      for (const accept of c.autoAvif ? ['image/avif,image/webp', 'image/webp'] : ['image/webp']) {
+        const r = await resolve({ transformations: `t_${preset.name}`, file: file.id, accept, trusted: true }).catch(() => null);
+        if (!r || (await cache.get(r.key))) continue;
+        await render(r);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  return { presets, limits, lookup, cache, pool, usage, resolve, render, deriveEager };
+}
