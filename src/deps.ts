@@ -114,7 +114,7 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
     },
   };
   // Registered first so it runs last among the closers: features stop producing before the worker releases its jobs.
-  deps.onShutdown(() => queue.stop());
+  deps.onShutdown(() => queue.close());
   return deps;
 }
 

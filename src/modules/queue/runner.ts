@@ -17,6 +17,7 @@ import { hostname } from 'node:os';
 import type { Database, Db } from '../../db/client';
 import type { Logger } from '../../logger';
 import { enqueueJob, type EnqueueOptions } from './enqueue';
+import { createEventHub } from './events';
 import { JOBS_CHANNEL } from './sql';
 import {
   claimJobs, completeJobs, failJob, markCancelled, reapExpiredLeases, recordProgress, releaseJobs, renewLeases,
@@ -87,6 +88,7 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
   let lastReap = 0;
   const timers = new Set<ReturnType<typeof setTimeout>>();
   let unlisten: (() => Promise<void>) | null = null;
+  const events = createEventHub(database, log);
 
   // Group commit: completions that arrive while a flush is in flight share the next statement.
   let completions: { id: string; resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -252,9 +254,30 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
     }
   }
 
+  async function stop(graceMs = 5000): Promise<void> {
+    if (!started) return;
+    stopping = true;
+    started = false;
+    for (const t of timers) clearInterval(t);
+    timers.clear();
+    await unlisten?.().catch(() => {});
+    unlisten = null;
+    const inFlight = [...running.values()];
+    for (const r of inFlight) r.controller.abort('shutdown');
+    await Promise.race([
+      Promise.allSettled(inFlight.map((r) => r.finished)),
+      new Promise((r) => setTimeout(r, graceMs).unref?.()),
+    ]);
+    await flushCompletions();
+    const released = await releaseJobs(db, workerId, inFlight.map((r) => r.job.id));
+    if (released) log.info({ released }, 'released claimed jobs back to the queue');
+  }
+
   return {
     workerId,
     settings,
+    /** The SSE hub of `/api/queue/events`. */
+    events,
 
     /** Registers (or replaces) the handler of a job type. */
     register(type: string, fn: JobHandler, opts: HandlerOptions = {}): void {
@@ -291,23 +314,12 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
      * Stops claiming, aborts running handlers (`ctx.signal`), waits up to `graceMs` for them,
      * then releases whatever this worker still holds back to `pending`.
      */
-    async stop(graceMs = 5000): Promise<void> {
-      if (!started) return;
-      stopping = true;
-      started = false;
-      for (const t of timers) clearInterval(t);
-      timers.clear();
-      await unlisten?.().catch(() => {});
-      unlisten = null;
-      const inFlight = [...running.values()];
-      for (const r of inFlight) r.controller.abort('shutdown');
-      await Promise.race([
-        Promise.allSettled(inFlight.map((r) => r.finished)),
-        new Promise((r) => setTimeout(r, graceMs).unref?.()),
-      ]);
-      await flushCompletions();
-      const released = await releaseJobs(db, workerId, inFlight.map((r) => r.job.id));
-      if (released) log.info({ released }, 'released claimed jobs back to the queue');
+    stop,
+
+    /** Shutdown: stops the worker and ends every event stream. */
+    async close(): Promise<void> {
+      await stop();
+      await events.close();
     },
 
     /**

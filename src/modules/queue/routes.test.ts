@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { asc, eq, sql } from 'drizzle-orm';
+import { makeTestApp, type TestApp } from '../../../test/helpers/app';
+import { DB_BACKENDS } from '../../../test/helpers/services';
+import { readSse } from '../../../test/helpers/sse';
+import { createApiKey } from '../keys/service';
+import { users } from '../users/table';
+import { formatCursor } from './events';
+import { jobEvents, jobs } from './table';
+
+describe.each(DB_BACKENDS)('/api/queue on %s', (db) => {
+  let h: TestApp;
+  let alice: string;
+  let aliceKey: string;
+  let aliceReadOnly: string;
+  let adminKey: string;
+  const as = (key: string, init: RequestInit = {}) => ({ ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${key}` } });
+
+  beforeAll(async () => {
+    h = await makeTestApp({ db, env: { QUEUE_CONCURRENCY: '4', QUEUE_POLL_MS: '50' } });
+    const [a, adm] = await h.deps.db
+      .insert(users)
+      .values([
+        { email: `alice-${db}@example.test`, passwordHash: 'x' },
+        { email: `root-${db}@example.test`, passwordHash: 'x', role: 'admin' },
+      ])
+      .returning();
+    alice = a!.id;
+    aliceKey = (await createApiKey(h.deps.db, alice)).key;
+    aliceReadOnly = (await createApiKey(h.deps.db, alice, { scopes: ['queue:read'] })).key;
+    adminKey = (await createApiKey(h.deps.db, adm!.id, { scopes: ['queue:read', 'queue:write', 'admin'] })).key;
+    h.deps.queue.register('test.noop', async () => {});
+    h.deps.queue.register('test.steps', async (ctx) => {
+      for (const p of [25, 50, 75]) await ctx.setProgress(p);
+    });
+  });
+  afterAll(() => h.close());
+
+  test('users see their own jobs, admins all; filters, pagination and stats agree', async () => {
+    for (let i = 0; i < 3; i++) await h.deps.queue.enqueue({ type: 'test.list', userId: alice, payload: { i } });
+    await h.deps.queue.enqueue({ type: 'test.list', payload: { system: true } });
+    const mine = await (await h.request('/api/queue/jobs?type=test.list&limit=2', as(aliceKey))).json();
+    expect(mine.count).toBe(3);
+    expect(mine.results).toHaveLength(2);
+    expect(mine.results[0].payload).toEqual({ i: 2 });
+    const next = await (await h.request(`/api/queue/jobs?type=test.list&limit=2&cursor=${mine.next_cursor}`, as(aliceKey))).json();
+    expect(next.results.map((j: { payload: unknown }) => j.payload)).toEqual([{ i: 0 }]);
+    expect(next.next_cursor).toBeNull();
+    const all = await (await h.request('/api/queue/jobs?type=test.list', as(adminKey))).json();
+    expect(all.count).toBe(4);
+    const stats = await (await h.request('/api/queue/stats', as(aliceKey))).json();
+    expect(stats.by_type['test.list']).toEqual({ pending: 3, running: 0, completed: 0, failed: 0, cancelled: 0 });
+    const adminStats = await (await h.request('/api/queue/stats', as(adminKey))).json();
+    expect(adminStats.by_type['test.list'].pending).toBe(4);
+    expect((await h.request('/api/queue/jobs?status=nope', as(aliceKey))).status).toBe(400);
+    expect((await h.request('/api/queue/jobs')).status).toBe(401);
+  });
+
+  test('cancel, retry and delete follow the status rules and scopes', async () => {
+    const job = (await h.deps.queue.enqueue({ type: 'test.rules', userId: alice }))!;
+    const other = (await h.deps.queue.enqueue({ type: 'test.rules' }))!;
+    const url = (id: string, op = '') => `/api/queue/jobs/${id}${op}`;
+    const ro = await h.request(url(job.id, '/cancel'), as(aliceReadOnly, { method: 'POST' }));
+    expect(ro.status).toBe(403);
+    expect((await ro.json()).error).toBe('MISSING_SCOPE');
+    expect((await h.request(url(other.id, '/cancel'), as(aliceKey, { method: 'POST' }))).status).toBe(404);
+    expect((await h.request(url(job.id), as(aliceKey, { method: 'DELETE' }))).status).toBe(409);
+    expect((await h.request(url(job.id, '/retry'), as(aliceKey, { method: 'POST' }))).status).toBe(409);
+    const cancelled = await (await h.request(url(job.id, '/cancel'), as(aliceKey, { method: 'POST' }))).json();
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.finished_at).not.toBeNull();
+    expect((await h.request(url(job.id, '/cancel'), as(aliceKey, { method: 'POST' }))).status).toBe(409);
+    const retried = await (await h.request(url(job.id, '/retry'), as(aliceKey, { method: 'POST' }))).json();
+    expect(retried).toMatchObject({ status: 'pending', attempts: 0, finished_at: null, cancel_requested: false });
+    await h.request(url(job.id, '/cancel'), as(aliceKey, { method: 'POST' }));
+    const del = await h.request(url(job.id), as(aliceKey, { method: 'DELETE' }));
+    expect(del.status).toBe(204);
+    expect((await h.request(url(job.id), as(aliceKey, { method: 'DELETE' }))).status).toBe(404);
+    expect((await h.request(url('not-a-uuid', '/retry'), as(aliceKey, { method: 'POST' }))).status).toBe(400);
+    // Admin may act on anyone's job.
+    expect((await (await h.request(url(other.id, '/cancel'), as(adminKey, { method: 'POST' }))).json()).status).toBe('cancelled');
+  });
+
+  test('SSE: reconnect with Last-Event-ID receives every missed event once, in order; others\' events hidden', async () => {
+    const res = await h.request('/api/queue/events', as(aliceKey));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const first = readSse(res.body!);
+    await first.until((_, c) => c.includes('connected'));
+    await h.deps.queue.enqueue({ type: 'test.steps', userId: alice });
+    await h.deps.queue.runPending();
+    await first.until((ev) => ev.some((e) => e.event === 'job.completed'));
+    const lastSeen = first.events[first.events.length - 1]!;
+    await first.close();
+
+    // While disconnected: more jobs progress, someone else's too.
+    const missedJobs = [];
+    for (let i = 0; i < 3; i++) missedJobs.push((await h.deps.queue.enqueue({ type: 'test.steps', userId: alice }))!.id);
+    await h.deps.queue.enqueue({ type: 'test.steps' });
+    await h.deps.queue.runPending();
+
+    const expected = (await h.deps.db.select().from(jobEvents).where(eq(jobEvents.userId, alice)).orderBy(asc(jobEvents.tx), asc(jobEvents.id)))
+      .map((e) => ({ id: formatCursor({ tx: e.tx, id: e.id }), event: e.type }));
+    const from = expected.findIndex((e) => e.id === lastSeen.id);
+    expect(from).toBeGreaterThanOrEqual(0);
+    const missed = expected.slice(from + 1);
+    expect(missed).toHaveLength(3 * 6); // created, started, 3× progress, completed
+
+    const again = readSse((await h.request('/api/queue/events', as(aliceKey, { headers: { 'last-event-id': lastSeen.id! } }))).body!);
+    await again.until((ev) => ev.length >= missed.length);
+    await new Promise((r) => setTimeout(r, 200)); // nothing extra may follow
+    await again.until(() => true);
+    expect(again.events.map((e) => ({ id: e.id, event: e.event }))).toEqual(missed);
+    const data = again.events.map((e) => JSON.parse(e.data) as { job_id: string });
+    expect(new Set(data.map((d) => d.job_id))).toEqual(new Set(missedJobs));
+    await again.close();
+    expect((await h.request('/api/queue/events', as(aliceKey, { headers: { 'last-event-id': 'garbage' } }))).status).toBe(400);
+  });
+
+  test('SSE: a client that does not read is switched to replay (bounded buffer) and still gets everything in order', async () => {
+    const hub = h.deps.queue.events;
+    hub.options.bufferLimit = 5;
+    try {
+      const res = await h.request('/api/queue/events', as(adminKey));
+      const slow = readSse(res.body!);
+      await slow.until((_, c) => c.includes('connected'));
+      const [{ maxId }] = (await h.deps.db.select({ maxId: sql<string>`max(${jobEvents.id})` }).from(jobEvents)) as [{ maxId: string }];
+      for (let i = 0; i < 20; i++) await h.deps.queue.enqueue({ type: 'test.noop', userId: alice });
+      await h.deps.queue.runPending();
+      // The reader has not pulled: the hub dropped its buffer instead of growing it.
+      await new Promise((r) => setTimeout(r, 300));
+      const expected = (await h.deps.db.select().from(jobEvents).where(sql`${jobEvents.id} > ${Number(maxId)}`).orderBy(asc(jobEvents.tx), asc(jobEvents.id)))
+        .map((e) => formatCursor({ tx: e.tx, id: e.id }));
+      expect(expected).toHaveLength(60);
+      await slow.until((ev) => ev.length >= 60);
+      expect(slow.events.map((e) => e.id)).toEqual(expected);
+      await slow.close();
+    } finally {
+      hub.options.bufferLimit = 1000;
+    }
+  });
+
+  test('SSE: heartbeat comments while idle', async () => {
+    h.deps.queue.events.options.heartbeatMs = 100;
+    try {
+      const s = readSse((await h.request('/api/queue/events', as(aliceKey))).body!);
+      await s.until((_, c) => c.filter((x) => x === 'heartbeat').length >= 2, 3000);
+      await s.close();
+    } finally {
+      h.deps.queue.events.options.heartbeatMs = 15_000;
+    }
+  });
+
+  test('periodic sweeps are enqueued once per period', async () => {
+    await h.deps.queue.start();
+    await h.deps.queue.stop();
+    await h.deps.queue.start();
+    await h.deps.queue.stop();
+    const rows = await h.deps.db.select().from(jobs).where(sql`${jobs.type} in ('expire', 'prune')`);
+    expect(rows.map((r) => r.type).sort()).toEqual(['expire', 'prune']);
+    expect(rows.every((r) => r.uniqueKey?.startsWith(`${r.type}@`))).toBe(true);
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * `/api/queue/*` (API.md §8): stats, list, retry, cancel, delete and the Server-Sent-Events
+ * feed. Users see and act on their own jobs; admins (role admin with the `admin` scope) on all.
+ */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { errorResponses, validationError } from '../../errors';
+import { authGuard, type Principal } from '../auth/guard';
+import { parseCursor } from './events';
+import { registerCoreJobs } from './handlers';
+import { EventsQuery, JobIdParams, JobList, JobListQuery, JobSchema, QueueStats } from './model';
+import { cancelJob, deleteJob, getStats, listJobs, retryJob, type Viewer } from './service';
+
+/** What a principal may see: its own jobs, or all of them for admins. */
+export const viewerOf = (p: Principal): Viewer => ({ userId: p.userId, all: p.role === 'admin' && p.scopes.has('admin') });
+
+/** The queue plugin: registers the core job handlers on `deps.queue` and serves `/api/queue`. */
+export function queueRoutes(deps: AppDeps) {
+  registerCoreJobs(deps);
+  return new Elysia({ name: 'pictor.queue.routes', prefix: '/api/queue', detail: { tags: ['queue'] } })
+    .use(authGuard(deps))
+    .get('/stats', ({ principal }) => getStats(deps.db, viewerOf(principal)), {
+      auth: 'queue:read',
+      response: { 200: QueueStats, ...errorResponses(401, 403) },
+      detail: { summary: 'Job counts by status and type', description: 'Own jobs; admins see every job.' },
+    })
+    .get('/jobs', ({ principal, query }) => listJobs(deps.db, viewerOf(principal), query), {
+      auth: 'queue:read',
+      query: JobListQuery,
+      response: { 200: JobList, ...errorResponses(400, 401, 403) },
+      detail: { summary: 'List jobs', description: 'Newest first; filter by `status` and `type`; keyset pagination with `cursor`.' },
+    })
+    .post('/jobs/:id/retry', ({ principal, params }) => retryJob(deps.db, viewerOf(principal), params.id), {
+      auth: 'queue:write',
+      params: JobIdParams,
+      response: { 200: JobSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      detail: { summary: 'Retry a failed or cancelled job', description: 'Back to `pending` with a fresh set of attempts; 409 for other statuses.' },
+    })
+    .post('/jobs/:id/cancel', ({ principal, params }) => cancelJob(deps.db, viewerOf(principal), params.id), {
+      auth: 'queue:write',
+      params: JobIdParams,
+      response: { 200: JobSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      detail: {
+        summary: 'Cancel a job',
+        description: 'A pending job is `cancelled` at once; a running one gets `cancel_requested` and stops at its next check. 409 for finished jobs.',
+      },
+    })
+    .delete(
+      '/jobs/:id',
+      async ({ principal, params, set }) => {
+        await deleteJob(deps.db, viewerOf(principal), params.id);
+        set.status = 204;
+        return null;
+      },
+      {
+        auth: 'queue:write',
+        params: JobIdParams,
+        response: { 204: t.Null({ description: 'Deleted.' }), ...errorResponses(400, 401, 403, 404, 409) },
+        detail: { summary: 'Delete a finished job', description: 'Completed, failed or cancelled jobs only; 409 otherwise.' },
+      },
+    )
+    .get(
+      '/events',
+      async ({ principal, request, query }) => {
+        const raw = request.headers.get('last-event-id') ?? query.last_event_id ?? null;
+        const after = raw === null || raw.trim() === '' ? null : parseCursor(raw);
+        if (raw !== null && raw.trim() !== '' && !after) {
+          throw validationError('Invalid Last-Event-ID.', [{ path: 'Last-Event-ID', message: 'is not an event id this server sent' }]);
+        }
+        const stream = await deps.queue.events.subscribe(viewerOf(principal), after);
+        return new Response(stream, {
+          headers: {
+            'content-type': 'text/event-stream; charset=utf-8',
+            'cache-control': 'no-cache, no-transform',
+            'x-accel-buffering': 'no',
+          },
+        });
+      },
+      {
+        auth: 'queue:read',
+        query: EventsQuery,
+        response: {
+          200: t.String({ description: 'text/event-stream', contentMediaType: 'text/event-stream' }),
+          ...errorResponses(400, 401, 403),
+        },
+        detail: {
+          summary: 'Live job events (Server-Sent Events)',
+          description:
+            'Events `job.created`, `job.started`, `job.progress`, `job.retrying`, `job.completed`, `job.failed`, `job.cancel_requested`, `job.cancelled`, `job.released`; ' +
+            '`data` is JSON `{job_id, type, status, attempts, max_attempts, progress, file_id, last_error, run_at, event, at}`. ' +
+            'Every event has an `id:`; reconnect with `Last-Event-ID` (or `?last_event_id=`) to receive every missed event once, in order. ' +
+            'A `: heartbeat` comment is sent after 15 s without events. Events from every instance are included.',
+        },
+      },
+    );
+}

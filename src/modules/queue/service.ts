@@ -1,0 +1,162 @@
+/**
+ * The operations behind `/api/queue` (API.md §8): list, stats, retry, cancel, delete. Every one
+ * is scoped by a `Viewer`: users see and touch only their own jobs, admins all of them; a job
+ * the viewer may not see is "not found", never "forbidden".
+ */
+import { and, count, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { conflict, notFound, validationError } from '../../errors';
+import { appendEventsFrom, EVENTS_CHANNEL, JOB_COLUMNS, JOBS_CHANNEL, queryRows, toJobRow } from './sql';
+import { JOB_STATUSES, jobs, type JobRow, type JobStatus } from './table';
+
+export interface Viewer {
+  userId: string;
+  /** Admins see every job. */
+  all: boolean;
+}
+
+const FINISHED: JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** The API shape of a job (snake_case, ISO timestamps). */
+export function toJobJson(j: JobRow) {
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
+  return {
+    id: j.id,
+    type: j.type,
+    status: j.status,
+    priority: j.priority,
+    attempts: j.attempts,
+    max_attempts: j.maxAttempts,
+    progress: j.progress,
+    payload: j.payload,
+    last_error: j.lastError,
+    file_id: j.fileId,
+    user_id: j.userId,
+    cancel_requested: j.cancelRequested,
+    created_at: j.createdAt.toISOString(),
+    started_at: iso(j.startedAt),
+    finished_at: iso(j.finishedAt),
+    run_at: j.runAt.toISOString(),
+  };
+}
+export type JobJson = ReturnType<typeof toJobJson>;
+
+const visibleTo = (v: Viewer): SQL | undefined => (v.all ? undefined : eq(jobs.userId, v.userId));
+const visibleSql = (v: Viewer): SQL => (v.all ? sql`true` : sql`user_id = ${v.userId}::uuid`);
+
+function encodeCursor(j: JobRow): string {
+  return Buffer.from(`${j.createdAt.toISOString()}|${j.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const createdAt = new Date(at ?? '');
+  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) {
+    throw validationError('Invalid cursor.', [{ path: 'cursor', message: 'is not a cursor this API returned' }]);
+  }
+  return { createdAt, id };
+}
+
+export interface ListQuery {
+  status?: JobStatus;
+  type?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** Newest first, keyset-paginated on `(created_at, id)`; `count` covers all pages. */
+export async function listJobs(db: Db, viewer: Viewer, q: ListQuery) {
+  const limit = q.limit ?? 50;
+  const filter = and(visibleTo(viewer), q.status ? eq(jobs.status, q.status) : undefined, q.type ? eq(jobs.type, q.type) : undefined);
+  let page = filter;
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor);
+    page = and(filter, or(lt(jobs.createdAt, c.createdAt), and(eq(jobs.createdAt, c.createdAt), lt(jobs.id, c.id))));
+  }
+  const [rows, [total]] = await Promise.all([
+    db.select().from(jobs).where(page).orderBy(desc(jobs.createdAt), desc(jobs.id)).limit(limit + 1),
+    db.select({ n: count() }).from(jobs).where(filter),
+  ]);
+  const more = rows.length > limit;
+  const results = rows.slice(0, limit);
+  const last = results[results.length - 1];
+  return {
+    results: results.map(toJobJson),
+    count: total?.n ?? 0,
+    next_cursor: more && last ? encodeCursor(last) : null,
+  };
+}
+
+type Counts = Record<JobStatus, number>;
+const zeroCounts = (): Counts => ({ pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0 });
+
+/** Counts by status, overall and per type. */
+export async function getStats(db: Db, viewer: Viewer) {
+  const rows = await db
+    .select({ type: jobs.type, status: jobs.status, n: count() })
+    .from(jobs)
+    .where(visibleTo(viewer))
+    .groupBy(jobs.type, jobs.status);
+  const totals = zeroCounts();
+  const byType: Record<string, Counts> = {};
+  for (const r of rows) {
+    totals[r.status] += r.n;
+    (byType[r.type] ??= zeroCounts())[r.status] += r.n;
+  }
+  return { ...totals, by_type: byType };
+}
+
+async function getVisible(db: Db, viewer: Viewer, id: string): Promise<JobRow> {
+  const [row] = await db.select().from(jobs).where(and(eq(jobs.id, id), visibleTo(viewer))).limit(1);
+  if (!row) throw notFound('Job');
+  return row;
+}
+
+/** failed or cancelled → pending, with a fresh set of attempts. */
+export async function retryJob(db: Db, viewer: Viewer, id: string): Promise<JobJson> {
+  const rows = await queryRows(
+    db,
+    sql`with j as (
+        update jobs set status = 'pending', attempts = 0, progress = 0, run_at = now(), finished_at = null,
+          started_at = null, cancel_requested = false
+        where id = ${id}::uuid and status in ('failed', 'cancelled') and ${visibleSql(viewer)}
+        returning ${JOB_COLUMNS}
+      ), e as (${appendEventsFrom('j', 'job.retrying')})
+      select j.*, pg_notify(${EVENTS_CHANNEL}, ''), pg_notify(${JOBS_CHANNEL}, '') from j`,
+  );
+  if (rows[0]) return toJobJson(toJobRow(rows[0]));
+  const job = await getVisible(db, viewer, id);
+  throw conflict(`Only failed or cancelled jobs can be retried; this one is ${job.status}.`);
+}
+
+/** pending → cancelled at once; running → cancel requested (the worker stops at its next check). */
+export async function cancelJob(db: Db, viewer: Viewer, id: string): Promise<JobJson> {
+  const rows = await queryRows(
+    db,
+    sql`with j as (
+        update jobs set
+          status = case when status = 'pending' then 'cancelled' else status end,
+          finished_at = case when status = 'pending' then now() else finished_at end,
+          cancel_requested = true
+        where id = ${id}::uuid and status in ('pending', 'running') and ${visibleSql(viewer)}
+        returning ${JOB_COLUMNS}
+      ), e as (${appendEventsFrom('j', sql`case when c.status = 'cancelled' then 'job.cancelled' else 'job.cancel_requested' end`)})
+      select j.*, pg_notify(${EVENTS_CHANNEL}, '') from j`,
+  );
+  if (rows[0]) return toJobJson(toJobRow(rows[0]));
+  const job = await getVisible(db, viewer, id);
+  throw conflict(`Only pending or running jobs can be cancelled; this one is ${job.status}.`);
+}
+
+/** Deletes a finished job (completed, failed or cancelled). */
+export async function deleteJob(db: Db, viewer: Viewer, id: string): Promise<void> {
+  const deleted = await db
+    .delete(jobs)
+    .where(and(eq(jobs.id, id), inArray(jobs.status, FINISHED), visibleTo(viewer)))
+    .returning({ id: jobs.id });
+  if (deleted.length) return;
+  const job = await getVisible(db, viewer, id);
+  throw conflict(`Only finished jobs can be deleted; this one is ${job.status}.`);
+}
+
+export const isJobStatus = (s: string): s is JobStatus => (JOB_STATUSES as readonly string[]).includes(s);
