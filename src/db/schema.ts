@@ -9,3 +9,5 @@ export * from '../modules/invites/table';
 export * from '../modules/files/table';
 export * from '../modules/folders/table';
 export * from '../modules/queue/table';
+export * from '../modules/usage/table';
+export * from '../modules/logs/table';

@@ -1,0 +1,28 @@
+CREATE TABLE "usage_counters" (
+	"user_id" uuid NOT NULL,
+	"period" date NOT NULL,
+	"origin_reads" bigint DEFAULT 0 NOT NULL,
+	"image_ops" bigint DEFAULT 0 NOT NULL,
+	"bytes_served" bigint DEFAULT 0 NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "usage_counters_user_id_period_pk" PRIMARY KEY("user_id","period")
+);
+--> statement-breakpoint
+CREATE TABLE "request_logs" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"user_id" uuid NOT NULL,
+	"method" text NOT NULL,
+	"path" text NOT NULL,
+	"status_code" integer NOT NULL,
+	"duration_ms" real NOT NULL,
+	"request_size_bytes" bigint,
+	"response_size_bytes" bigint,
+	"ip" text,
+	"api_key_prefix" text,
+	"created_at" timestamp (3) with time zone NOT NULL
+);
+--> statement-breakpoint
+ALTER TABLE "usage_counters" ADD CONSTRAINT "usage_counters_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "request_logs" ADD CONSTRAINT "request_logs_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "request_logs_user_created_idx" ON "request_logs" USING btree ("user_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "request_logs_created_idx" ON "request_logs" USING btree ("created_at");
