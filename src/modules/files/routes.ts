@@ -16,6 +16,7 @@ import { startFileSweeper } from './purge';
 import { getOwnFileOrThrow, listFiles, patchFile, softDeleteFiles, toFileJson } from './service';
 import { uploadMultipart, uploadRaw, type UploadPolicy } from './upload';
 import type { UploadOwner } from './ingest';
+import { contentLengthOf, startUploadLimits } from '../limits/upload';
 
 const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) });
 
@@ -62,9 +63,16 @@ export function fileRoutes(deps: AppDeps) {
     .post(
       '/',
       async ({ principal, request, query, set }) => {
-        const [status, body] = await handleUpload(deps, ownerOf(principal), request, query);
-        set.status = status;
-        return body;
+        // upload_count, upload_bytes (by Content-Length) and an upload_concurrency lease (API.md §7).
+        const limits = await startUploadLimits(deps, set, principal, contentLengthOf(request));
+        try {
+          const [status, body] = await handleUpload(deps, ownerOf(principal), request, query);
+          await limits.finish('file' in body ? body.file.size : body.results.reduce((n, f) => n + f.size, 0));
+          set.status = status;
+          return body;
+        } finally {
+          await limits.release();
+        }
       },
       {
         auth: 'files:write',

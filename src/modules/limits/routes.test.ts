@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { Elysia } from 'elysia';
+import sharp from 'sharp';
 import { makeTestApp, type TestApp } from '../../../test/helpers/app';
 import { DB_BACKENDS } from '../../../test/helpers/services';
 import { bootstrapAdmin } from '../admin/bootstrap';
@@ -103,6 +104,21 @@ describe.each(DB_BACKENDS)('rate limits over HTTP (%s)', (db) => {
     expect(((await busy.json()) as { details: { bucket: string } }).details.bucket).toBe('upload_concurrency');
     now += 61_000; // the held lease was never released nor renewed: it lapses by itself (30 s TTL)
     expect((await up(0)).status).toBe(200);
+  });
+
+  test('POST /api/files: the real upload route refuses the upload that crosses upload_bytes', async () => {
+    now = T0 + 10_000_000; // earlier windows have passed
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#c00' } }).png().toBuffer();
+    const post = (body: Uint8Array) =>
+      h.request('/api/files', { method: 'POST', headers: { 'x-api-key': userKey, 'content-type': 'image/png', 'content-length': String(body.byteLength) }, body });
+    const first = await post(png);
+    expect(first.status, await first.clone().text()).toBe(201);
+    now += 61_000;
+    const padded = new Uint8Array(1000 - png.byteLength + 1);
+    padded.set(png);
+    const crossing = await post(padded);
+    expect(crossing.status).toBe(429);
+    expect(((await crossing.json()) as { details: { bucket: string; remaining: number } }).details).toMatchObject({ bucket: 'upload_bytes', remaining: 1000 - png.byteLength });
   });
 });
 

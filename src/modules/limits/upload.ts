@@ -20,8 +20,11 @@ const CHARGE_BATCH_BYTES = 4 * 1024 * 1024;
 export interface UploadLimits {
   /** Counts streamed bytes; a no-op when the declared length was already counted. Throws 429 when over. */
   chargeBytes(bytes: number): Promise<void>;
-  /** Charges any remainder (call after the stream ended successfully). */
-  finish(): Promise<void>;
+  /**
+   * After a successful upload of `storedBytes` in total, charges what was not counted yet (unknown
+   * length), clamped to the budget left so the next upload is refused; never throws 429.
+   */
+  finish(storedBytes?: number): Promise<void>;
   /** Frees the concurrency slot (idempotent). */
   release(): Promise<void>;
 }
@@ -36,10 +39,13 @@ export async function startUploadLimits(deps: AppDeps, set: HeaderSink, account:
   ]);
   const slot = await acquireUploadSlot(deps, account);
   let pending = declared ? 0 : -1;
+  /** Bytes charged while streaming (besides the byte counted up front). */
+  let charged = 0;
   const flush = async () => {
     if (pending <= 0) return;
     const weight = pending;
     pending = 0;
+    charged += weight;
     await enforceAccountLimits(deps, set, account, [{ bucket: 'upload_bytes', weight }]);
   };
   return {
@@ -48,9 +54,24 @@ export async function startUploadLimits(deps: AppDeps, set: HeaderSink, account:
       pending += bytes;
       if (pending >= CHARGE_BATCH_BYTES) await flush();
     },
-    finish: async () => {
-      if (!off && !declared) await flush();
+    finish: async (storedBytes) => {
+      if (off || declared) return;
+      if (storedBytes !== undefined) pending = Math.max(pending, storedBytes - 1 - charged);
+      if (pending <= 0) return;
+      // The file is already stored: count what still fits (the budget ends spent), never refuse now.
+      const rule = deps.config.rateLimits.upload_bytes;
+      const req = { bucket: 'upload_bytes', key: account.userId, rule };
+      const room = (await deps.limiter.peek({ ...req, weight: 0 })).remaining;
+      const weight = Math.min(pending, room);
+      pending = 0;
+      if (weight > 0) await deps.limiter.consume({ ...req, weight });
     },
     release: () => slot.release(),
   };
+}
+
+/** The declared body length, or null when absent or malformed (chunked uploads). */
+export function contentLengthOf(request: Request): number | null {
+  const raw = request.headers.get('content-length');
+  return raw !== null && /^\d+$/.test(raw.trim()) ? Number(raw) : null;
 }
