@@ -64,6 +64,8 @@ async function runServer(config: Config, log: Logger, isPrimary: boolean): Promi
   });
   if (stopping) return void (await server.stop());
   log.info({ port: server.port, url: config.publicUrl, database: deps.database.kind, redis: Boolean(deps.redis) }, 'listening');
+  // Job workers in this process (QUEUE_CONCURRENCY=0 leaves the jobs to `npm run worker`).
+  await deps.queue.start();
 }
 
 /** Migrates and bootstraps once, then supervises the server processes. */

@@ -1,0 +1,229 @@
+/**
+ * Golden images: every resize mode, gravity, effect, rotation, format and animated input gives
+ * the right size and format and matches an independently drawn reference within a pixel-
+ * difference threshold (mean absolute difference per channel, 0–255).
+ */
+import { beforeAll, describe, expect, test } from 'bun:test';
+import sharp from 'sharp';
+import {
+  animation, BLUE, flat, gradient, GREEN, pixelAt, pixelDifference, pngHeaderOnly, quadrants, RED, YELLOW, type Colour,
+} from '../../../test/helpers/images';
+import { AppError } from '../../errors';
+import type { OutputFormat } from './options';
+import { parseTransformation } from './parse';
+import { renderImage } from './pipeline';
+import { probeImage } from './probe';
+
+const limits = { maxDimension: 8192, maxOutputPixels: 40_000_000, maxInputPixels: 100_000_000, timeoutMs: 15_000 };
+const probeLimits = { maxInputPixels: 100_000_000, maxAnimationFrames: 300, rasterizeSvg: false };
+/** Flat quadrants resample almost exactly; edges between them and lossy encoders add a little. */
+const THRESHOLD = 6;
+
+async function render(input: Buffer, segment: string, format: OutputFormat = 'png') {
+  const parsed = parseTransformation(segment, undefined, limits, new Map());
+  const probed = await probeImage(input, probeLimits);
+  const out = await renderImage(input, probed, parsed.options, parsed.options.f ?? format, limits);
+  return { ...out, buffer: Buffer.from(out.body), meta: await sharp(out.body, { animated: true }).metadata() };
+}
+
+let src: Buffer; // 400×200 quadrants: TL red, TR green, BL blue, BR yellow
+const q = (w: number, h: number, c: [Colour, Colour, Colour, Colour]) => quadrants(w, h, c).png().toBuffer();
+
+beforeAll(async () => {
+  src = await quadrants(400, 200).png().toBuffer();
+});
+
+async function expectGolden(segment: string, size: [number, number], reference: Buffer | sharp.Sharp, threshold = THRESHOLD) {
+  const out = await render(src, segment);
+  expect([out.width, out.height]).toEqual(size);
+  expect(await pixelDifference(out.buffer, reference)).toBeLessThan(threshold);
+}
+
+describe('resize modes and gravity (golden)', () => {
+  test('c_fill: centre, west, east, north, south', async () => {
+    await expectGolden('c_fill,w_100,h_100', [100, 100], await q(100, 100, [RED, GREEN, BLUE, YELLOW]));
+    await expectGolden('c_fill,w_100,h_100,g_west', [100, 100], await q(100, 100, [RED, RED, BLUE, BLUE]));
+    await expectGolden('c_fill,w_100,h_100,g_east', [100, 100], await q(100, 100, [GREEN, GREEN, YELLOW, YELLOW]));
+    await expectGolden('c_fill,w_200,h_50,g_north', [200, 50], await q(200, 50, [RED, GREEN, RED, GREEN]));
+    await expectGolden('c_fill,w_200,h_50,g_south', [200, 50], await q(200, 50, [BLUE, YELLOW, BLUE, YELLOW]));
+    await expectGolden('c_fill,w_100,h_100,g_north_west', [100, 100], await q(100, 100, [RED, RED, BLUE, BLUE]));
+  });
+
+  test('g_auto (attention) and g_entropy pick the detailed side', async () => {
+    // Left half flat grey, right half a busy gradient: both strategies should crop to the right.
+    const busy = await gradient(200, 200).png().toBuffer();
+    const input = await flat(400, 200, [128, 128, 128]).composite([{ input: busy, left: 200, top: 0 }]).png().toBuffer();
+    for (const g of ['auto', 'entropy']) {
+      const parsed = parseTransformation(`c_fill,w_100,h_100,g_${g}`, undefined, limits, new Map());
+      const out = await renderImage(input, await probeImage(input, probeLimits), parsed.options, 'png', limits);
+      expect([out.width, out.height]).toEqual([100, 100]);
+      const right = await pixelDifference(Buffer.from(out.body), sharp(busy).resize(100, 100));
+      const left = await pixelDifference(Buffer.from(out.body), flat(100, 100, [128, 128, 128]));
+      expect(right).toBeLessThan(left);
+    }
+  });
+
+  test('fit, limit, scale, mfit, thumb, lfill', async () => {
+    await expectGolden('c_fit,w_100,h_100', [100, 50], await q(100, 50, [RED, GREEN, BLUE, YELLOW]));
+    await expectGolden('w_1000', [400, 200], src); // limit never enlarges
+    await expectGolden('c_fit,w_800', [800, 400], await q(800, 400, [RED, GREEN, BLUE, YELLOW]));
+    await expectGolden('c_scale,w_100,h_100', [100, 100], await q(100, 100, [RED, GREEN, BLUE, YELLOW]));
+    await expectGolden('c_mfit,w_100,h_100', [200, 100], await q(200, 100, [RED, GREEN, BLUE, YELLOW]));
+    // c_thumb is c_fill with g_auto by default.
+    await expectGolden('c_thumb,w_50,h_50', [50, 50], (await render(src, 'c_fill,w_50,h_50,g_auto')).buffer, 1);
+    await expectGolden('c_lfill,w_200,h_200', [200, 200], await q(200, 200, [RED, GREEN, BLUE, YELLOW]));
+  });
+
+  test('pad and lpad add background bars', async () => {
+    const padded = quadrants(100, 50).extend({ top: 25, bottom: 25, background: { r: 255, g: 255, b: 255 } });
+    await expectGolden('c_pad,w_100,h_100,b_white', [100, 100], await padded.png().toBuffer());
+    const lpadded = sharp(src).extend({ top: 300, bottom: 300, left: 200, right: 200, background: { r: 0, g: 0, b: 0 } });
+    await expectGolden('c_lpad,w_800,h_800,b_black', [800, 800], await lpadded.png().toBuffer());
+  });
+
+  test('c_crop extracts a region; ar and dpr size the box', async () => {
+    await expectGolden('c_crop,w_100,h_100,x_150,y_50', [100, 100], await q(100, 100, [RED, GREEN, BLUE, YELLOW]));
+    await expectGolden('c_crop,w_100,h_100,g_south_east', [100, 100], await flat(100, 100, YELLOW).png().toBuffer());
+    await expectGolden('c_fill,w_100,ar_1:1', [100, 100], await q(100, 100, [RED, GREEN, BLUE, YELLOW]));
+    await expectGolden('w_50,dpr_2', [100, 50], await q(100, 50, [RED, GREEN, BLUE, YELLOW]));
+  });
+
+  test('outputs over the limits are refused before rendering', async () => {
+    const thin = await flat(1, 1000, RED).png().toBuffer();
+    const parsed = parseTransformation('c_mfit,w_8000,h_1', undefined, limits, new Map());
+    await expect(renderImage(thin, await probeImage(thin, probeLimits), parsed.options, 'png', limits)).rejects.toMatchObject({ code: 'INVALID_TRANSFORMATION' });
+  });
+});
+
+describe('rotation, flips, orientation', () => {
+  test('a_90, a_180, a_45 and flips', async () => {
+    await expectGolden('a_90', [200, 400], await q(200, 400, [BLUE, RED, YELLOW, GREEN]));
+    await expectGolden('a_180', [400, 200], await q(400, 200, [YELLOW, BLUE, GREEN, RED]));
+    await expectGolden('fl_hflip', [400, 200], await q(400, 200, [GREEN, RED, YELLOW, BLUE]));
+    await expectGolden('fl_vflip', [400, 200], await q(400, 200, [BLUE, YELLOW, RED, GREEN]));
+    const tilted = await render(src, 'a_45');
+    expect(Math.abs(tilted.width - 424)).toBeLessThanOrEqual(2);
+    expect(Math.abs(tilted.height - 424)).toBeLessThanOrEqual(2);
+  });
+
+  test('EXIF orientation is applied and metadata stripped', async () => {
+    const jpeg = await quadrants(200, 100).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const out = await render(jpeg, 'f_jpeg');
+    expect([out.width, out.height]).toEqual([100, 200]);
+    expect(out.meta.orientation).toBeUndefined();
+    expect(out.meta.exif).toBeUndefined();
+  });
+});
+
+describe('effects (golden)', () => {
+  test('grayscale, negate, sepia', async () => {
+    const gray = await render(src, 'e_grayscale');
+    const [r, g, b] = await pixelAt(gray.buffer, 50, 50);
+    expect(Math.abs(r - g) + Math.abs(g - b)).toBeLessThan(3);
+    await expectGolden('e_negate', [400, 200], await q(400, 200, [RED, GREEN, BLUE, YELLOW].map((c) => c.map((v) => 255 - v)) as [Colour, Colour, Colour, Colour]));
+    const sepia = await render(src, 'e_sepia');
+    const [sr, sg, sb] = await pixelAt(sepia.buffer, 50, 50);
+    const [R, G, B] = RED;
+    expect(Math.abs(sr - Math.min(255, 0.393 * R + 0.769 * G + 0.189 * B))).toBeLessThan(6);
+    expect(Math.abs(sg - (0.349 * R + 0.686 * G + 0.168 * B))).toBeLessThan(6);
+    expect(Math.abs(sb - (0.272 * R + 0.534 * G + 0.131 * B))).toBeLessThan(6);
+  });
+
+  test('blur keeps flat areas and mixes edges; sharpen stays close', async () => {
+    const out = await render(src, 'e_blur:200');
+    expect(await pixelAt(out.buffer, 50, 50)).toEqual([...RED, 255]);
+    const [er, eg] = await pixelAt(out.buffer, 200, 50);
+    expect(er).toBeGreaterThan(GREEN[0] + 20);
+    expect(eg).toBeGreaterThan(RED[1] + 20);
+    await expectGolden('e_sharpen', [400, 200], src);
+  });
+
+  test('pixelate makes uniform blocks', async () => {
+    const input = await gradient(200, 200).png().toBuffer();
+    const out = await render(input, 'e_pixelate:20');
+    expect(await pixelAt(out.buffer, 0, 0)).toEqual(await pixelAt(out.buffer, 19, 19));
+    expect(await pixelAt(out.buffer, 0, 0)).not.toEqual(await pixelAt(out.buffer, 199, 199));
+  });
+
+  test('trim removes a flat border', async () => {
+    const input = await flat(300, 300, [255, 255, 255]).composite([{ input: await flat(100, 100, YELLOW).png().toBuffer(), left: 100, top: 100 }]).png().toBuffer();
+    const out = await render(input, 'e_trim');
+    expect([out.width, out.height]).toEqual([100, 100]);
+  });
+
+  test('rounded corners: r_20 and r_max are transparent outside the curve', async () => {
+    const square = await flat(100, 100, RED).png().toBuffer();
+    for (const r of ['r_20', 'r_max']) {
+      const out = await render(square, r);
+      expect(out.meta.hasAlpha).toBe(true);
+      expect((await pixelAt(out.buffer, 0, 0))[3]).toBe(0);
+      expect((await pixelAt(out.buffer, 50, 50))[3]).toBe(255);
+    }
+    const circle = await render(square, 'r_max');
+    expect((await pixelAt(circle.buffer, 10, 10))[3]).toBe(0);
+  });
+});
+
+describe('formats and animation', () => {
+  test('every output format encodes with the right type and close pixels', async () => {
+    const expected: Record<OutputFormat, string> = { webp: 'webp', avif: 'heif', jpeg: 'jpeg', png: 'png', gif: 'gif' };
+    for (const f of Object.keys(expected) as OutputFormat[]) {
+      const out = await render(src, `w_200,f_${f}`);
+      expect(out.meta.format).toBe(expected[f]);
+      expect([out.width, out.height]).toEqual([200, 100]);
+      expect(await pixelDifference(out.buffer, await q(200, 100, [RED, GREEN, BLUE, YELLOW]))).toBeLessThan(THRESHOLD);
+    }
+  });
+
+  test('quality and progressive flags reach the encoder; JPEG flattens alpha onto white', async () => {
+    const photo = await gradient(300, 300).png().toBuffer();
+    const low = await render(photo, 'f_jpeg,q_10');
+    const high = await render(photo, 'f_jpeg,q_95');
+    expect(low.body.byteLength).toBeLessThan(high.body.byteLength);
+    expect((await render(photo, 'f_jpeg,fl_progressive')).meta.isProgressive).toBe(true);
+    const transparent = await flat(20, 20, RED, 0).png().toBuffer();
+    expect(await pixelAt((await render(transparent, 'f_jpeg')).buffer, 5, 5)).toEqual([255, 255, 255, 255]);
+  });
+
+  test('animated GIF and WebP stay animated; a still format takes the first frame', async () => {
+    for (const format of ['gif', 'webp'] as const) {
+      const input = await animation(format, 6);
+      const out = await render(input, `w_20,f_${format}`);
+      expect(out.meta.format).toBe(format);
+      expect(out.meta.pages).toBe(6);
+      expect(out.width).toBe(20);
+      expect(out.height).toBe(15);
+      const first = await render(input, 'w_20,f_png');
+      expect(first.meta.pages ?? 1).toBe(1);
+      expect(await pixelDifference(first.buffer, flat(20, 15, RED))).toBeLessThan(THRESHOLD);
+    }
+  });
+});
+
+describe('input limits (header only, no decoding)', () => {
+  test('a 30000×30000 PNG is refused in under a second', async () => {
+    const bomb = pngHeaderOnly(30000, 30000);
+    const started = performance.now();
+    const err = await probeImage(bomb, probeLimits).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('INVALID_TRANSFORMATION');
+    expect((err as AppError).message).toContain('pixels');
+  });
+
+  test('a 301-frame GIF is refused in under a second', async () => {
+    const gif = await animation('gif', 301, 8, 8);
+    const started = performance.now();
+    const err = await probeImage(gif, probeLimits).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect((err as AppError).code).toBe('INVALID_TRANSFORMATION');
+    expect((err as AppError).message).toContain('frames');
+  });
+
+  test('non-images are refused as not a raster image', async () => {
+    const err = await probeImage(Buffer.from('hello, not an image'), probeLimits).catch((e: unknown) => e);
+    expect((err as AppError).code).toBe('INVALID_TRANSFORMATION');
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
+    expect(((await probeImage(svg, probeLimits).catch((e: unknown) => e)) as AppError).message).toContain('not a raster image');
+  });
+});
