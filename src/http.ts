@@ -38,6 +38,17 @@ export async function readTextLimited(request: Request, maxBytes: number): Promi
   return Buffer.concat(chunks, total).toString('utf8');
 }
 
+/** Routes (Elysia route patterns) whose handler streams `request.body` itself: uploads. */
+const streamingRoutes = new Set<string>();
+
+/**
+ * Marks a route as reading its own body, so the global parser leaves the stream untouched.
+ * (A route's `parse: 'none'` alone is not enough once a global parse hook exists.)
+ */
+export function streamRequestBody(route: string): void {
+  streamingRoutes.add(route);
+}
+
 interface RouteInfo {
   method: string;
   pattern: RegExp;
@@ -91,7 +102,9 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => { method: string; pa
         'request',
       );
     })
-    .onParse({ as: 'global' }, async ({ request, contentType }) => {
+    .onParse({ as: 'global' }, async ({ request, contentType, route }) => {
+      // null (not undefined) marks the body as handled, so no later parser reads the stream either.
+      if (streamingRoutes.has(route)) return null;
       // JSON (and any other non-upload body) is read with a hard cap; uploads opt out with `parse: 'none'`.
       if (!contentType || contentType.startsWith('application/json')) {
         const text = await readTextLimited(request, deps.config.maxJsonBodyBytes);

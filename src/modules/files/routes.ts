@@ -5,6 +5,7 @@
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, notFound } from '../../errors';
+import { streamRequestBody } from '../../http';
 import { disableIdleTimeout } from '../../platform/server';
 import { authGuard, type Principal } from '../auth/guard';
 import { getFileMetadata } from './metadata';
@@ -58,6 +59,7 @@ const ownerOf = (p: Principal): UploadOwner => ({ userId: p.userId, isPromoted: 
 
 export function fileRoutes(deps: AppDeps) {
   const sweeper = startFileSweeper(deps);
+  streamRequestBody('/api/files/');
   return new Elysia({ name: 'pictor.files.routes', prefix: '/api/files', detail: { tags: ['files'] } })
     .use(authGuard(deps))
     .post(
