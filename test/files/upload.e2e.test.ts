@@ -190,7 +190,7 @@ describe.each(['fs', 's3'] as const)('uploads and delivery on %s', (driver) => {
 
     const bomb = pngHeaderOnly(30000, 30000);
     const t0 = Date.now();
-    const b = await api('/api/files', { method: 'POST', body: bomb, headers: { 'content-type': 'image/png' } });
+    const b = await api('/api/files', { method: 'POST', body: new Uint8Array(bomb), headers: { 'content-type': 'image/png' } });
     expect(b.status).toBe(415);
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(await leftovers()).toBe(0);
