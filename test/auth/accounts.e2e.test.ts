@@ -1,0 +1,313 @@
+/**
+ * Accounts end to end over real HTTP (issue #3 acceptance 1–7), on embedded defaults
+ * (PGlite, in-process bus and limiter) and on Postgres + Redis. Mail goes through a real SMTP
+ * sink. The last test of each mode reads the database tables directly.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { PGlite } from '@electric-sql/pglite';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { createClient, cookiesOf } from '../helpers/client';
+import { startServer, type RunningServer } from '../helpers/server';
+import { createTestDatabase, requireRedis, TEST_REDIS_URL, type TestDatabase } from '../helpers/services';
+import { startSmtpSink, tokenFromMail, type SmtpSink } from '../helpers/smtp';
+
+// Argon2id at 64 MiB on a shared 2-core box: a flow with several logins takes seconds.
+setDefaultTimeout(30_000);
+
+const MODES = [
+  { name: 'embedded defaults', postgres: false },
+  { name: 'Postgres + Redis', postgres: true },
+] as const;
+
+/** Generous limits except `login` (default 5/15m), so only the rate-limit test hits one. */
+const LIMITS = { RATE_LIMIT_REGISTER: '500/1h', RATE_LIMIT_PASSWORD_RESET: '500/1h', RATE_LIMIT_SENSITIVE: '500/15m', RATE_LIMIT_API: '100000/60s' };
+let seq = 0;
+const email = (tag: string) => `${tag}-${Date.now().toString(36)}-${seq++}@example.com`;
+
+describe.each(MODES)('accounts on $name', (mode) => {
+  let smtp: SmtpSink;
+  let db: TestDatabase | null = null;
+  let server: RunningServer;
+  let api: ReturnType<typeof createClient>;
+  let adminKey: string;
+  const modeEnv = (database: TestDatabase | null): Record<string, string> =>
+    database ? { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL } : {};
+
+  beforeAll(async () => {
+    if (mode.postgres) {
+      await requireRedis();
+      db = await createTestDatabase();
+    }
+    smtp = await startSmtpSink();
+    server = await startServer({ env: { ...modeEnv(db), ...LIMITS, SMTP_URL: smtp.url } });
+    api = createClient(server.url);
+    adminKey = server.bootstrap!.api_key;
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+    await smtp?.close();
+    await db?.drop();
+  });
+
+  /** Registers and returns the account's first session. */
+  async function signUp(tag: string, password = 'correct horse 1') {
+    const address = email(tag);
+    const res = await api('POST', '/api/auth/register', { email: address, password });
+    expect(res.status).toBe(201);
+    return { email: address, password, user: res.body.user, session: res.body.session, cookies: cookiesOf(res.headers) };
+  }
+
+  test('register → login → refresh → logout', async () => {
+    const { email: address, password, user, session } = await signUp('flow');
+    expect(user).toMatchObject({ email: address, role: 'user', is_promoted: false, email_verified: true });
+    expect(session).toMatchObject({ token_type: 'bearer', expires_in: 900 });
+
+    const login = await api('POST', '/api/auth/login', { email: address.toUpperCase(), password });
+    expect(login.status).toBe(200);
+    const s1 = login.body.session;
+    expect((await api('GET', '/api/profile', undefined, { bearer: s1.access_token })).body.user.id).toBe(user.id);
+
+    const refreshed = await api('POST', '/api/auth/refresh', { refresh_token: s1.refresh_token });
+    expect(refreshed.status).toBe(200);
+    const s2 = refreshed.body.session;
+    expect(s2.refresh_token).not.toBe(s1.refresh_token);
+    expect((await api('GET', '/api/profile', undefined, { bearer: s2.access_token })).status).toBe(200);
+
+    expect((await api('POST', '/api/auth/logout', {}, { bearer: s2.access_token })).status).toBe(204);
+    expect((await api('GET', '/api/profile', undefined, { bearer: s2.access_token })).status).toBe(401);
+    expect((await api('POST', '/api/auth/refresh', { refresh_token: s2.refresh_token })).status).toBe(401);
+    // The registration session is a different one and lives on.
+    expect((await api('GET', '/api/profile', undefined, { bearer: session.access_token })).status).toBe(200);
+
+    const wrong = await api('POST', '/api/auth/login', { email: address, password: 'wrong password' });
+    const unknown = await api('POST', '/api/auth/login', { email: email('nobody'), password: 'wrong password' });
+    expect(wrong.status).toBe(401);
+    expect(unknown.body).toEqual(wrong.body); // no account enumeration
+  });
+
+  test('forgot → mail received → reset → old sessions dead', async () => {
+    const { email: address, session } = await signUp('reset');
+    const forgot = await api('POST', '/api/auth/forgot-password', { email: address });
+    const forgotUnknown = await api('POST', '/api/auth/forgot-password', { email: email('ghost') });
+    expect(forgot.status).toBe(202);
+    expect(forgotUnknown.status).toBe(202);
+    expect(forgotUnknown.body).toEqual(forgot.body);
+
+    const token = tokenFromMail(await smtp.waitFor(address, /reset/i));
+    expect((await api('POST', '/api/auth/reset-password', { token, new_password: 'brand new pass' })).status).toBe(204);
+    expect((await api('GET', '/api/profile', undefined, { bearer: session.access_token })).status).toBe(401);
+    expect((await api('POST', '/api/auth/refresh', { refresh_token: session.refresh_token })).status).toBe(401);
+    expect((await api('POST', '/api/auth/login', { email: address, password: 'correct horse 1' })).status).toBe(401);
+    expect((await api('POST', '/api/auth/login', { email: address, password: 'brand new pass' })).status).toBe(200);
+    const again = await api('POST', '/api/auth/reset-password', { token, new_password: 'another pass 2' });
+    expect(again.status).toBe(400); // single use
+  });
+
+  test('change-password and logout-all kill live access tokens', async () => {
+    const { email: address, password, session } = await signUp('change');
+    const other = (await api('POST', '/api/auth/login', { email: address, password })).body.session;
+    const changed = await api('POST', '/api/auth/change-password', { current_password: password, new_password: 'next password 9' }, { bearer: session.access_token });
+    expect(changed.status).toBe(200);
+    for (const s of [session, other]) expect((await api('GET', '/api/profile', undefined, { bearer: s.access_token })).status).toBe(401);
+    const fresh = changed.body.session;
+    expect((await api('GET', '/api/profile', undefined, { bearer: fresh.access_token })).status).toBe(200);
+    expect((await api('POST', '/api/auth/logout-all', undefined, { bearer: fresh.access_token })).status).toBe(204);
+    expect((await api('GET', '/api/profile', undefined, { bearer: fresh.access_token })).status).toBe(401);
+    expect((await api('POST', '/api/auth/refresh', { refresh_token: fresh.refresh_token })).status).toBe(401);
+  });
+
+  test('replay of a rotated refresh token revokes the family; ten parallel refreshes → exactly one 200', async () => {
+    const { session } = await signUp('replay');
+    const b = await api('POST', '/api/auth/refresh', { refresh_token: session.refresh_token });
+    expect(b.status).toBe(200);
+    const replay = await api('POST', '/api/auth/refresh', { refresh_token: session.refresh_token });
+    expect(replay.status).toBe(401);
+    expect(replay.body.error).toBe('TOKEN_REUSED');
+    expect((await api('POST', '/api/auth/refresh', { refresh_token: b.body.session.refresh_token })).status).toBe(401);
+    expect((await api('GET', '/api/profile', undefined, { bearer: b.body.session.access_token })).status).toBe(401);
+
+    const { session: s } = await signUp('parallel');
+    const results = await Promise.all(Array.from({ length: 10 }, () => api('POST', '/api/auth/refresh', { refresh_token: s.refresh_token })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 401)).toHaveLength(9);
+  });
+
+  test('cookies: mutating request without X-CSRF-Token → 403 CSRF_INVALID; with it → OK; Bearer exempt', async () => {
+    const { cookies, session } = await signUp('csrf');
+    expect(Object.keys(cookies.map).sort()).toEqual(['pictor_access', 'pictor_csrf', 'pictor_refresh']);
+    const csrf = cookies.map.pictor_csrf!;
+    expect((await api('GET', '/api/profile', undefined, { cookie: cookies.header })).status).toBe(200);
+    const without = await api('POST', '/api/auth/api-keys', { name: 'c' }, { cookie: cookies.header });
+    expect(without.status).toBe(403);
+    expect(without.body.error).toBe('CSRF_INVALID');
+    expect((await api('POST', '/api/auth/api-keys', { name: 'c' }, { cookie: cookies.header, csrf: 'x'.repeat(csrf.length) })).status).toBe(403);
+    expect((await api('POST', '/api/auth/api-keys', { name: 'c' }, { cookie: cookies.header, csrf })).status).toBe(201);
+    expect((await api('POST', '/api/auth/api-keys', { name: 'b' }, { bearer: session.access_token })).status).toBe(201);
+    // The refresh cookie works too, with the same double-submit rule, and rotates the cookies.
+    expect((await api('POST', '/api/auth/refresh', {}, { cookie: cookies.header })).status).toBe(403);
+    const rotated = await api('POST', '/api/auth/refresh', {}, { cookie: cookies.header, csrf });
+    expect(rotated.status).toBe(200);
+    expect(cookiesOf(rotated.headers).map.pictor_refresh).not.toBe(cookies.map.pictor_refresh);
+  });
+
+  test('API keys: scopes, no key management by key, revocation', async () => {
+    const { session } = await signUp('keys');
+    const created = await api('POST', '/api/auth/api-keys', { name: 'ro', scopes: ['files:read', 'account:read'] }, { bearer: session.access_token });
+    expect(created.status).toBe(201);
+    const key: string = created.body.key;
+    expect(key).toMatch(/^pk_[A-Za-z0-9]{32,}$/);
+    expect(created.body.key_prefix).toBe(key.slice(0, 12));
+    expect((await api('GET', '/api/profile', undefined, { bearer: key })).status).toBe(200);
+
+    const manage = await api('POST', '/api/auth/api-keys', { name: 'x' }, { key });
+    expect(manage.status).toBe(403);
+    expect(manage.body.error).toBe('FORBIDDEN');
+    const write = await api('POST', '/api/files', undefined, { key, headers: { 'content-type': 'image/png' } });
+    expect(write.status).toBe(403);
+    expect(write.body).toMatchObject({ error: 'MISSING_SCOPE', details: { required: 'files:write' } });
+    const settings = await api('PATCH', '/api/settings', { default_is_public: false }, { key });
+    expect(settings.body).toMatchObject({ error: 'MISSING_SCOPE', details: { required: 'account:write' } });
+    expect((await api('POST', '/api/auth/api-keys', { scopes: ['admin'] }, { bearer: session.access_token })).status).toBe(403);
+
+    const listed = await api('GET', '/api/auth/api-keys', undefined, { bearer: session.access_token });
+    expect(listed.body.results.map((k: { id: string }) => k.id)).toContain(created.body.id);
+    expect(JSON.stringify(listed.body)).not.toContain(key);
+    expect((await api('DELETE', `/api/auth/api-keys/${created.body.id}`, undefined, { bearer: session.access_token })).status).toBe(204);
+    expect((await api('GET', '/api/profile', undefined, { key })).status).toBe(401);
+  });
+
+  test('invites, bans, and non-admins on admin routes', async () => {
+    const user = await signUp('banme');
+    const key = (await api('POST', '/api/auth/api-keys', {}, { bearer: user.session.access_token })).body.key as string;
+    const forbidden = await api('GET', '/api/admin/users', undefined, { bearer: user.session.access_token });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.error).toBe('FORBIDDEN');
+    expect((await api('POST', `/api/admin/users/${user.user.id}/ban`, { banned: true }, { key })).status).toBe(403);
+
+    expect((await api('POST', `/api/admin/users/${user.user.id}/ban`, { banned: true }, { key: adminKey })).status).toBe(200);
+    for (const auth of [{ key }, { bearer: user.session.access_token }]) {
+      const res = await api('GET', '/api/profile', undefined, auth);
+      expect(res.status).toBe(403);
+      expect(res.body.error).toBe('ACCOUNT_BANNED');
+    }
+    expect((await api('POST', '/api/auth/login', { email: user.email, password: user.password })).body.error).toBe('ACCOUNT_BANNED');
+    expect((await api('POST', `/api/admin/users/${user.user.id}/ban`, { banned: false }, { key: adminKey })).status).toBe(200);
+    expect((await api('GET', '/api/profile', undefined, { key })).status).toBe(200);
+
+    const found = await api('GET', `/api/admin/users?q=${encodeURIComponent(user.email)}`, undefined, { key: adminKey });
+    expect(found.body.count).toBe(1);
+    expect(found.body.results[0]).toMatchObject({ id: user.user.id, is_banned: false, usage: { storage_bytes: 0, files_count: 0 } });
+    const invites = await api('POST', `/api/admin/users/${user.user.id}/invites`, { count: 2 }, { key: adminKey });
+    expect(invites.status).toBe(201);
+    expect(invites.body.results[0].code).toMatch(/^INV-[A-Za-z0-9]{16}$/);
+    expect((await api('GET', '/api/invites', undefined, { key })).body.count).toBe(2);
+  });
+
+  test('invite-only registration and required email verification', async () => {
+    const strictDb = mode.postgres ? await createTestDatabase() : null;
+    const strict = await startServer({
+      env: { ...modeEnv(strictDb), ...LIMITS, SMTP_URL: smtp.url, INVITE_ONLY: 'true', REQUIRE_EMAIL_VERIFICATION: 'true' },
+    });
+    try {
+      const s = createClient(strict.url);
+      const admin = strict.bootstrap!.api_key;
+      const adminId = (await s('GET', '/api/profile', undefined, { key: admin })).body.user.id;
+      const address = email('invited');
+      const none = await s('POST', '/api/auth/register', { email: address, password: 'password 123' });
+      expect(none.status).toBe(400);
+      expect(none.body.details.fields[0].path).toBe('/invite_code');
+      expect((await s('POST', '/api/auth/register', { email: address, password: 'password 123', invite_code: 'INV-0000000000000000' })).status).toBe(400);
+
+      const code: string = (await s('POST', `/api/admin/users/${adminId}/invites`, {}, { key: admin })).body.results[0].code;
+      const ok = await s('POST', '/api/auth/register', { email: address, password: 'password 123', invite_code: code });
+      expect(ok.status).toBe(201);
+      expect(ok.body.session).toBeUndefined();
+      expect(ok.body.message).toContain('Check your email');
+      const used = await s('POST', '/api/auth/register', { email: email('second'), password: 'password 123', invite_code: code });
+      expect(used.status).toBe(400);
+
+      const early = await s('POST', '/api/auth/login', { email: address, password: 'password 123' });
+      expect(early.status).toBe(403);
+      expect(early.body.error).toBe('EMAIL_NOT_VERIFIED');
+      const token = tokenFromMail(await smtp.waitFor(address, /verify-email/));
+      const verified = await s('POST', '/api/auth/verify-email', { token });
+      expect(verified.status).toBe(200);
+      expect(verified.body.user.email_verified).toBe(true);
+      expect((await s('POST', '/api/auth/login', { email: address, password: 'password 123' })).status).toBe(200);
+    } finally {
+      await strict.close();
+      await strictDb?.drop();
+    }
+  }, 60_000);
+
+  test('bad input gets a clear 4xx envelope', async () => {
+    const cases: [unknown, string][] = [
+      [{ email: 'not-an-email', password: 'password 123' }, '/email'],
+      [{ email: email('long'), password: 'p'.repeat(1025) }, '/password'],
+      [{ email: email('extra'), password: 'password 123', admin: true }, '/admin'],
+      [{ email: 42, password: ['x'] }, '/email'],
+      [{ email: email('short'), password: 'short' }, '/password'],
+    ];
+    for (const [body, path] of cases) {
+      const res = await api('POST', '/api/auth/register', body);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('VALIDATION_ERROR');
+      expect(res.body.details.fields.map((f: { path: string }) => f.path)).toContain(path);
+    }
+    const junk = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":' });
+    expect(junk.status).toBe(400);
+
+    // 10 MB body: refused by Content-Length before the body is read.
+    const big = new Uint8Array(10 * 1024 * 1024).fill(0x20);
+    const huge = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { error: string }).error).toBe('FILE_TOO_LARGE');
+  });
+
+  test('login attempts past the login bucket are refused (429)', async () => {
+    const address = email('brute');
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await api('POST', '/api/auth/login', { email: address, password: `guess ${i}` })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    const limited = await api('POST', '/api/auth/login', { email: address, password: 'guess' });
+    expect(limited.body).toMatchObject({ error: 'RATE_LIMITED', details: { bucket: 'login' } });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Keyed by IP and email: another account from the same IP is not locked out.
+    expect((await api('POST', '/api/auth/login', { email: email('other'), password: 'guess' })).status).toBe(401);
+  });
+
+  test('the database holds no plaintext API key or refresh token', async () => {
+    const { session } = await signUp('plain');
+    const key: string = (await api('POST', '/api/auth/api-keys', {}, { bearer: session.access_token })).body.key;
+    const query = async (text: string) => {
+      if (db) {
+        const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+        try {
+          return (await sql.unsafe(text)) as unknown as Record<string, unknown>[];
+        } finally {
+          await sql.end();
+        }
+      }
+      // PGlite belongs to the server process: stop it, then read its files.
+      await server.stop();
+      const pg = await PGlite.create(join(server.dataDir, 'pg'));
+      try {
+        return (await pg.query<Record<string, unknown>>(text)).rows;
+      } finally {
+        await pg.close();
+      }
+    };
+    const dump = JSON.stringify(await query(`
+      select json_build_object('keys', (select json_agg(k) from api_keys k), 'refresh', (select json_agg(r) from refresh_tokens r),
+                               'mail', (select json_agg(e) from email_tokens e)) as everything`));
+    expect(dump).toContain(await sha256(key)); // the hash is there…
+    expect(dump).not.toContain(key.slice(3)); // …the key is not
+    expect(dump).toContain(await sha256(session.refresh_token));
+    expect(dump).not.toContain(session.refresh_token.slice(3));
+  });
+});
+
+async function sha256(text: string): Promise<string> {
+  return Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))).toString('hex');
+}
