@@ -1,0 +1,210 @@
+/**
+ * Route tests of /t, /authenticated, signed-url and /api/cache on both database backends:
+ * cache tiers in X-Cache, 304 before work, format negotiation, signatures, visibility, bans,
+ * expiry, purge, single-flight, and header-only refusal of oversized sources.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { eq } from 'drizzle-orm';
+import sharp from 'sharp';
+import { json, makeTestApp, type TestApp } from '../../../test/helpers/app';
+import { animation, flat, pngHeaderOnly, quadrants } from '../../../test/helpers/images';
+import { seedFile, seedUser, setBanned, type SeededUser } from '../../../test/helpers/seed';
+import { DB_BACKENDS } from '../../../test/helpers/services';
+import { files } from '../files/table';
+import { FILES_INVALIDATE_TOPIC } from '../cache/lookup';
+import { getDelivery } from './service';
+import { signPayload } from './sign';
+
+const AVIF_ACCEPT = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
+
+/** Waits until `check` passes (bus messages arrive asynchronously), at most `ms`. */
+async function eventually(check: () => Promise<boolean>, ms = 1000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await Bun.sleep(10);
+  }
+}
+
+describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
+  let h: TestApp;
+  let owner: SeededUser;
+  let admin: SeededUser;
+  let photo: { id: string; sha256: string };
+  let alpha: { id: string; sha256: string };
+  let secret: { id: string; sha256: string };
+
+  beforeAll(async () => {
+    h = await makeTestApp({ db, env: { DISABLE_RATE_LIMIT: 'true', SIGNING_SECRETS: 'first-secret,second-secret', JWT_SECRET: 'j'.repeat(40) } });
+    owner = await seedUser(h.deps);
+    admin = await seedUser(h.deps, { role: 'admin' });
+    photo = await seedFile(h.deps, owner.id, await quadrants(400, 300).jpeg().toBuffer(), { contentType: 'image/jpeg' });
+    alpha = await seedFile(h.deps, owner.id, await flat(50, 50, [10, 20, 30], 0.5).png().toBuffer());
+    secret = await seedFile(h.deps, owner.id, await quadrants(100, 100).png().toBuffer(), { isPublic: false });
+    await getDelivery(h.deps).lookup.ready;
+  }, 60_000);
+  afterAll(() => h.close());
+
+  test('MISS, then HIT-MEMORY, with the documented headers', async () => {
+    const first = await h.request(`/t/w_200,f_webp/${photo.id}`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    expect(first.headers.get('content-type')).toBe('image/webp');
+    expect(first.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(first.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(first.headers.get('server-timing')).toMatch(/^transform;dur=\d+(\.\d)?$/);
+    expect(first.headers.get('etag')).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(first.headers.get('last-modified')).toBeTruthy();
+    expect(first.headers.get('vary')).toBeNull();
+    const body = Buffer.from(await first.arrayBuffer());
+    expect(Number(first.headers.get('content-length'))).toBe(body.length);
+    expect((await sharp(body).metadata()).width).toBe(200);
+
+    const second = await h.request(`/t/f_webp,w_200/${photo.id}`); // same canonical form
+    expect(second.headers.get('x-cache')).toBe('HIT-MEMORY');
+    expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+    expect(second.headers.get('server-timing')).toBeNull();
+    expect(Buffer.from(await second.arrayBuffer()).equals(body)).toBe(true);
+    // The extension form is the same derivative too.
+    expect((await h.request(`/t/w_200/${photo.id}.webp`)).headers.get('x-cache')).toBe('HIT-MEMORY');
+  });
+
+  test('If-None-Match → 304 before any work, even for a derivative never rendered', async () => {
+    const pool = getDelivery(h.deps).pool;
+    const first = await h.request(`/t/w_120,f_png/${photo.id}`);
+    const etag = first.headers.get('etag') as string;
+    const before = pool.stats().completed;
+    const res = await h.request(`/t/w_120,f_png/${photo.id}`, { headers: { 'if-none-match': etag } });
+    expect(res.status).toBe(304);
+    expect(res.headers.get('etag')).toBe(etag);
+    // A new variant: its ETag is known from the key, so a revalidation needs no render.
+    const other = await h.request(`/t/w_121,f_png/${photo.id}`, { method: 'HEAD' });
+    const otherEtag = other.headers.get('etag') as string;
+    const count = pool.stats().completed;
+    await getDelivery(h.deps).cache.purgeOriginal(photo.sha256);
+    const reval = await h.request(`/t/w_121,f_png/${photo.id}`, { headers: { 'if-none-match': `W/"x", ${otherEtag}` } });
+    expect(reval.status).toBe(304);
+    expect(pool.stats().completed).toBe(count);
+    expect(count).toBe(before + 1);
+  });
+
+  test('f_auto picks AVIF, WebP, JPEG or PNG by Accept and sends Vary: Accept', async () => {
+    const cases: [string, string, string][] = [
+      [photo.id, AVIF_ACCEPT, 'image/avif'],
+      [photo.id, 'image/webp,*/*', 'image/webp'],
+      [photo.id, 'image/*', 'image/jpeg'],
+      [alpha.id, '*/*', 'image/png'],
+    ];
+    for (const [id, accept, type] of cases) {
+      const res = await h.request(`/t/w_40/${id}`, { headers: { accept } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe(type);
+      expect(res.headers.get('vary')).toBe('Accept');
+    }
+  });
+
+  test('signed URLs: valid 200 (private cache), one character changed 403, expired 410, second secret verifies', async () => {
+    expect((await h.request(`/t/w_50/${secret.id}`)).status).toBe(404);
+    const created = await h.request(`/api/files/${secret.id}/signed-url`, json('POST', { transformations: 'w_50,f_png', expires_in: 600 }, { 'x-api-key': owner.key }));
+    expect(created.status).toBe(200);
+    const { url, expires_at } = (await created.json()) as { url: string; expires_at: string };
+    expect(url).toMatch(/^http:\/\/test\.local\/authenticated\/s--[A-Za-z0-9_-]{24}\/exp_\d+,f_png,w_50\//);
+    expect(Date.parse(expires_at) - Date.now()).toBeGreaterThan(590_000);
+    const path = new URL(url).pathname;
+    const ok = await h.request(path);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('cache-control')).toMatch(/^private, max-age=(59\d|600)$/);
+
+    const sig = path.split('/')[2] as string;
+    const flipped = sig.slice(0, 5) + (sig[5] === 'A' ? 'B' : 'A') + sig.slice(6);
+    const bad = await h.request(path.replace(sig, flipped));
+    expect(bad.status).toBe(403);
+    expect(((await bad.json()) as { error: string }).error).toBe('INVALID_SIGNATURE');
+
+    const past = Math.floor(Date.now() / 1000) - 10;
+    const expired = `exp_${past},w_50`;
+    const expiredSig = signPayload('first-secret', `${expired}/${secret.id}`);
+    expect((await h.request(`/authenticated/s--${expiredSig}/${expired}/${secret.id}`)).status).toBe(410);
+
+    const rotated = signPayload('second-secret', `w_60/${secret.id}`);
+    expect((await h.request(`/authenticated/s--${rotated}/w_60/${secret.id}`)).status).toBe(200);
+    // Someone else's key cannot sign the owner's file.
+    const other = await seedUser(h.deps);
+    expect((await h.request(`/api/files/${secret.id}/signed-url`, json('POST', {}, { 'x-api-key': other.key }))).status).toBe(404);
+  });
+
+  test('visibility change and ban are honoured at once; expired files answer 410', async () => {
+    const file = await seedFile(h.deps, owner.id, await quadrants(60, 60).png().toBuffer());
+    expect((await h.request(`/t/w_30/${file.id}`)).status).toBe(200);
+    await h.deps.db.update(files).set({ isPublic: false }).where(eq(files.id, file.id));
+    await h.deps.bus.publish(FILES_INVALIDATE_TOPIC, JSON.stringify({ id: file.id }));
+    await eventually(async () => (await h.request(`/t/w_30/${file.id}`)).status === 404);
+
+    const banned = await seedUser(h.deps);
+    const theirs = await seedFile(h.deps, banned.id, await quadrants(60, 60).png().toBuffer());
+    expect((await h.request(`/t/w_30/${theirs.id}`)).status).toBe(200);
+    await setBanned(h.deps, banned.id, true);
+    await h.deps.bus.publish('auth_invalidate', JSON.stringify({ kind: 'user', id: banned.id }));
+    await eventually(async () => (await h.request(`/t/w_30/${theirs.id}`)).status === 404);
+
+    const old = await seedFile(h.deps, owner.id, await quadrants(60, 60).png().toBuffer(), { expiresAt: new Date(Date.now() - 1000) });
+    expect((await h.request(`/t/w_30/${old.id}`)).status).toBe(410);
+  });
+
+  test('DELETE /api/cache/:id drops the derivatives (next request MISS); stats need admin', async () => {
+    await h.request(`/t/w_77,f_webp/${photo.id}`);
+    expect((await h.request(`/t/w_77,f_webp/${photo.id}`)).headers.get('x-cache')).toBe('HIT-MEMORY');
+    const del = await h.request(`/api/cache/${photo.id}`, { method: 'DELETE', headers: { 'x-api-key': owner.key } });
+    expect(del.status).toBe(200);
+    expect(((await del.json()) as { invalidated: number }).invalidated).toBeGreaterThanOrEqual(1);
+    expect((await h.request(`/t/w_77,f_webp/${photo.id}`)).headers.get('x-cache')).toBe('MISS');
+
+    expect((await h.request('/api/cache/stats', { headers: { 'x-api-key': owner.key } })).status).toBe(403);
+    const stats = await h.request('/api/cache/stats', { headers: { 'x-api-key': admin.key } });
+    expect(stats.status).toBe(200);
+    const body = (await stats.json()) as { memory: { items: number; bytes: number; max_bytes: number }; transforms: { rejected: number } };
+    expect(body.memory.items).toBeGreaterThan(0);
+    expect(body.memory.max_bytes).toBe(h.deps.config.cacheMemoryBytes);
+    expect(body.transforms.rejected).toBe(0);
+  });
+
+  test('100 concurrent identical cold requests run the transform once', async () => {
+    const pool = getDelivery(h.deps).pool;
+    const before = pool.stats().completed;
+    const responses = await Promise.all(Array.from({ length: 100 }, () => h.request(`/t/w_333,f_webp,e_grayscale/${photo.id}`)));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(pool.stats().completed - before).toBe(1);
+    expect(getDelivery(h.deps).usage.pending().find((u) => u.userId === owner.id)?.imageOps).toBeGreaterThan(0);
+  });
+
+  test('oversized, over-animated and non-image sources answer 400 fast', async () => {
+    const bomb = await seedFile(h.deps, owner.id, pngHeaderOnly(30000, 30000));
+    const gif = await seedFile(h.deps, owner.id, await animation('gif', 301, 8, 8), { contentType: 'image/gif' });
+    const text = await seedFile(h.deps, owner.id, Buffer.from('plain text'), { contentType: 'text/plain' });
+    for (const id of [bomb.id, gif.id, text.id]) {
+      const started = performance.now();
+      const res = await h.request(`/t/w_100/${id}`, { headers: { accept: 'image/webp' } });
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toBe('INVALID_TRANSFORMATION');
+    }
+    const typo = await h.request(`/t/w_100,zoom_2/${photo.id}`);
+    expect(typo.status).toBe(400);
+    expect(((await typo.json()) as { details: { parameter: string } }).details.parameter).toBe('zoom');
+  });
+});
+
+describe('TRANSFORM_POLICY=presets', () => {
+  let h: TestApp;
+  afterAll(() => h.close());
+
+  test('unsigned URLs may use presets, f_auto and dpr only', async () => {
+    h = await makeTestApp({ env: { DISABLE_RATE_LIMIT: 'true', TRANSFORM_POLICY: 'presets' } });
+    const user = await seedUser(h.deps);
+    const file = await seedFile(h.deps, user.id, await quadrants(300, 300).png().toBuffer());
+    expect((await h.request(`/t/t_thumb,dpr_2,f_auto/${file.id}`)).status).toBe(200);
+    const res = await h.request(`/t/w_100/${file.id}`);
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string }).error).toBe('INVALID_SIGNATURE');
+  }, 60_000);
+});
