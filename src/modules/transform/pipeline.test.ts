@@ -4,7 +4,7 @@
  * difference threshold (mean absolute difference per channel, 0–255).
  */
 import { beforeAll, describe, expect, test } from 'bun:test';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import {
   animation, BLUE, flat, gradient, GREEN, pixelAt, pixelDifference, pngHeaderOnly, quadrants, RED, YELLOW, type Colour,
 } from '../../../test/helpers/images';
@@ -33,7 +33,7 @@ beforeAll(async () => {
   src = await quadrants(400, 200).png().toBuffer();
 });
 
-async function expectGolden(segment: string, size: [number, number], reference: Buffer | sharp.Sharp, threshold = THRESHOLD) {
+async function expectGolden(segment: string, size: [number, number], reference: Buffer | Sharp, threshold = THRESHOLD) {
   const out = await render(src, segment);
   expect([out.width, out.height]).toEqual(size);
   expect(await pixelDifference(out.buffer, reference)).toBeLessThan(threshold);
@@ -169,7 +169,7 @@ describe('formats and animation', () => {
     const expected: Record<OutputFormat, string> = { webp: 'webp', avif: 'heif', jpeg: 'jpeg', png: 'png', gif: 'gif' };
     for (const f of Object.keys(expected) as OutputFormat[]) {
       const out = await render(src, `w_200,f_${f}`);
-      expect(out.meta.format).toBe(expected[f]);
+      expect(out.meta.format as string).toBe(expected[f]);
       expect([out.width, out.height]).toEqual([200, 100]);
       expect(await pixelDifference(out.buffer, await q(200, 100, [RED, GREEN, BLUE, YELLOW]))).toBeLessThan(THRESHOLD);
     }
