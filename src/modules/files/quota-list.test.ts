@@ -15,7 +15,7 @@ describe.each(DB_BACKENDS)('quota and listing on %s', (db) => {
   let h: TestApp;
   let key: string;
   let userId: string;
-  let img: Uint8Array;
+  let img: Uint8Array<ArrayBuffer>;
   const upload = (body: Uint8Array) =>
     h.request('/api/files', { method: 'POST', body, headers: { authorization: `Bearer ${key}`, 'content-type': 'image/png' } });
 
