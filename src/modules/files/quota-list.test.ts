@@ -16,7 +16,7 @@ describe.each(DB_BACKENDS)('quota and listing on %s', (db) => {
   let key: string;
   let userId: string;
   let img: Uint8Array<ArrayBuffer>;
-  const upload = (body: Uint8Array) =>
+  const upload = (body: Uint8Array<ArrayBuffer>) =>
     h.request('/api/files', { method: 'POST', body, headers: { authorization: `Bearer ${key}`, 'content-type': 'image/png' } });
 
   beforeAll(async () => {
