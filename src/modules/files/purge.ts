@@ -7,18 +7,21 @@
 import { and, eq, isNotNull, isNull, lte, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { users } from '../users/table';
+import { publishFileChanges } from '../cache/lookup';
 import { softDeleteFiles } from './service';
 import { files } from './table';
 
 /** Deletes one soft-deleted file's bytes, then its row. Throws if storage fails (retry later). */
-export async function purgeFile(deps: AppDeps, file: { id: string; storageKey: string }): Promise<void> {
+export async function purgeFile(deps: AppDeps, file: { id: string; storageKey: string; sha256?: string }): Promise<void> {
   await deps.storage.delete(file.storageKey);
+  // Its derivatives go too, from memory and disk on every instance.
+  if (file.sha256) await publishFileChanges(deps, [file.id], file.sha256);
   await deps.db.delete(files).where(and(eq(files.id, file.id), isNotNull(files.deletedAt)));
 }
 
 /** Purges up to `limit` soft-deleted files; returns how many succeeded. Failures stay for the next run. */
 export async function purgeDeletedFiles(deps: AppDeps, limit = 200): Promise<number> {
-  const rows = await deps.db.select({ id: files.id, storageKey: files.storageKey })
+  const rows = await deps.db.select({ id: files.id, storageKey: files.storageKey, sha256: files.sha256 })
     .from(files).where(isNotNull(files.deletedAt)).limit(limit);
   let done = 0;
   for (const row of rows) {

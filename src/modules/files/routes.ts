@@ -13,6 +13,7 @@ import {
   BulkDeleteBody, BulkDeleteResult, FileList, FileMetadata, FilePatchSchema, FileSchema, ListQuerySchema,
   UploadedMany, UploadedOne, UploadQuery,
 } from './model';
+import { publishFileChanges } from '../cache/lookup';
 import { startFileSweeper } from './purge';
 import { getOwnFileOrThrow, listFiles, patchFile, softDeleteFiles, toFileJson } from './service';
 import { uploadMultipart, uploadRaw, type UploadPolicy } from './upload';
@@ -96,6 +97,7 @@ export function fileRoutes(deps: AppDeps) {
         const ids = [...new Set(body.ids)];
         const deleted = await deps.db.transaction((tx) => softDeleteFiles(tx, principal.userId, ids, new Date(deps.clock.now())));
         if (deleted.length) sweeper.kick();
+        await publishFileChanges(deps, deleted); // delivery caches on every instance forget them
         const done = new Set(deleted);
         return { deleted: deleted.length, errors: ids.filter((id) => !done.has(id)).map((id) => ({ id, error: 'NOT_FOUND' })) };
       },
@@ -135,6 +137,7 @@ export function fileRoutes(deps: AppDeps) {
         const [deleted] = await deps.db.transaction((tx) => softDeleteFiles(tx, principal.userId, [params.id], new Date(deps.clock.now())));
         if (!deleted) throw notFound('File');
         sweeper.kick();
+        await publishFileChanges(deps, [deleted]); // delivery caches on every instance forget it
         set.status = 204;
       },
       {

@@ -12,6 +12,7 @@ import { users } from '../users/table';
 import { folders } from '../folders/table';
 import { folderAncestors, normalizeFolder, parentOf, sanitizeName } from './names';
 import { files, type FileRow } from './table';
+import { publishFileChanges } from '../cache/lookup';
 
 /** The API.md §4 file object. */
 export function toFileJson(deps: AppDeps, f: FileRow) {
@@ -149,12 +150,15 @@ export async function patchFile(deps: AppDeps, userId: string, id: string, patch
       set.expiresAt = new Date(t);
     }
   }
-  return deps.db.transaction(async (tx) => {
+  const updated = await deps.db.transaction(async (tx) => {
     if (set.folder) await ensureFolders(tx, userId, set.folder);
     const [row] = await tx.update(files).set(set).where(and(eq(files.id, id), eq(files.userId, userId), isNull(files.deletedAt))).returning();
     if (!row) throw notFound('File');
     return row;
   });
+  // Visibility and expiry decide delivery: every instance's lookup cache must forget the old state.
+  if (set.isPublic !== undefined || set.expiresAt !== undefined) await publishFileChanges(deps, [id]);
+  return updated;
 }
 
 /**
