@@ -15,16 +15,21 @@ import { fileRoutes } from './modules/files/routes';
 import { healthRoutes } from './modules/health/routes';
 import { inviteRoutes } from './modules/invites/routes';
 import { apiKeyRoutes } from './modules/keys/routes';
+import { logRoutes } from './modules/logs/routes';
+import { metricsRoutes } from './modules/metrics/routes';
 import { publicRateLimit } from './modules/limits/plugin';
 import { queueRoutes } from './modules/queue/routes';
 import { referenceRoutes } from './modules/reference/routes';
 import { transformRoutes } from './modules/transform/routes';
+import { usageRoutes } from './modules/usage/routes';
 import { accountRoutes } from './modules/users/routes';
 
 export function createApp(deps: AppDeps) {
   const app: Elysia = new Elysia({ name: 'pictor' });
   return app
     .use(httpPlumbing(deps, () => app.routes.map((r) => ({ method: r.method, path: r.path }))))
+    .use(metricsRoutes(deps))
+    .use(logRoutes(deps))
     .use(publicRateLimit(deps))
     .use(docs(deps))
     .use(healthRoutes(deps))
@@ -33,6 +38,7 @@ export function createApp(deps: AppDeps) {
     .use(authRoutes(deps))
     .use(apiKeyRoutes(deps))
     .use(accountRoutes(deps))
+    .use(usageRoutes(deps))
     .use(inviteRoutes(deps))
     .use(adminRoutes(deps))
     .use(fileRoutes(deps))

@@ -117,6 +117,8 @@ export const configSchema = {
   METRICS_TOKEN: str({ doc: 'Bearer token for `/metrics`; unset → admins only.', secret: true }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { doc: 'pino log level.', default: 'info' }),
   LOG_RETENTION_DAYS: int({ doc: 'Request logs older than this are pruned.', default: '30', min: 1, max: 3650 }),
+  REQUEST_LOGS: bool({ doc: 'Keep per-account request logs (`GET /api/logs`).', default: 'true' }),
+  REQUEST_LOG_BUFFER: int({ doc: 'Request-log entries held in memory for the batch writer; past it entries are dropped and counted.', default: '10000', min: 1, max: 10000000 }),
   QUEUE_CONCURRENCY: int({ doc: 'Jobs this process runs at once; 0 → no worker in the API process (run `npm run worker`).', default: '4', min: 0, max: 256 }),
   QUEUE_LEASE_MS: int({ doc: 'Job lease: a job whose worker stops renewing it for this long is retried elsewhere.', default: '30000', min: 300, max: 3600000 }),
   QUEUE_POLL_MS: int({ doc: 'Fallback poll interval of queue workers (NOTIFY wakes them sooner).', default: '1000', min: 10, max: 600000 }),
@@ -172,6 +174,7 @@ export interface Config {
   metricsToken: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logRetentionDays: number;
+  requestLogs: { enabled: boolean; bufferSize: number };
   queue: { concurrency: number; leaseMs: number; pollMs: number; retentionDays: number };
 }
 
@@ -300,6 +303,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: v.METRICS_TOKEN,
     logLevel: v.LOG_LEVEL,
     logRetentionDays: v.LOG_RETENTION_DAYS,
+    requestLogs: { enabled: v.REQUEST_LOGS, bufferSize: v.REQUEST_LOG_BUFFER },
     queue: { concurrency: v.QUEUE_CONCURRENCY, leaseMs: v.QUEUE_LEASE_MS, pollMs: v.QUEUE_POLL_MS, retentionDays: v.QUEUE_RETENTION_DAYS },
   };
 }

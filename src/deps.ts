@@ -15,6 +15,8 @@ import { loadSecrets, type Secrets } from './modules/auth/secrets';
 import { createLimiter } from './modules/limits/service';
 import type { RateLimiter } from './modules/limits/types';
 import { createQueue, type Queue } from './modules/queue/runner';
+import { createMetrics, instrumentLimiter, type Metrics } from './modules/metrics/registry';
+import { createUsageRecorder, type UsageRecorder } from './modules/usage/recorder';
 
 export interface Clock {
   /** Milliseconds since the epoch; tests substitute a controllable clock. */
@@ -43,6 +45,10 @@ export interface AppDeps {
   limiter: RateLimiter;
   /** The job queue (API.md §8): `register(type, handler)`, `enqueue`, workers (`start`). Enqueue inside a transaction with `enqueueJob(tx, …)`. */
   queue: Queue;
+  /** Prometheus registry and metric families (API.md §10); modules increment theirs, `/metrics` renders it. */
+  metrics: Metrics;
+  /** Delivery usage counters (API.md §3): `deps.usage.record(userId, {originReads, imageOps, bytesServed})`, batched to the DB. */
+  usage: UsageRecorder;
   clock: Clock;
   version: string;
   startedAt: number;
@@ -75,7 +81,8 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
   const closers: (() => Promise<void> | void)[] = [];
   const storage = await createStorage(config);
   const clock = opts.clock ?? systemClock;
-  const limiter = createLimiter(config, redis, clock, log);
+  const metrics = createMetrics();
+  const limiter = instrumentLimiter(createLimiter(config, redis, clock, log), metrics);
   const queue = createQueue(database, log, config.queue);
 
   const deps: AppDeps = {
@@ -89,6 +96,8 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
     secrets,
     limiter,
     queue,
+    metrics,
+    usage: createUsageRecorder({ db: database.db, log, now: () => clock.now(), onFlushError: () => metrics.usageFlushFailures.inc() }),
     clock,
     version: VERSION,
     startedAt: Date.now(),
@@ -114,6 +123,8 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
     },
   };
   // Registered first so it runs last among the closers: features stop producing before the worker releases its jobs.
+  // Usage is written last of all (after the queue stopped), while the database is still open.
+  deps.onShutdown(() => deps.usage.close());
   deps.onShutdown(() => queue.close());
   return deps;
 }

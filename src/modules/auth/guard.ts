@@ -49,6 +49,12 @@ export function credentialResolver(deps: AppDeps) {
   return r;
 }
 
+/** Who made each authenticated request, for hooks that run outside the route (request logs, usage). */
+const callers = new WeakMap<Request, Principal>();
+
+/** The principal the guard resolved for this request, if any (set before limits and scope checks). */
+export const principalOf = (request: Request): Principal | undefined => callers.get(request);
+
 export function authGuard(deps: AppDeps) {
   const resolver = credentialResolver(deps);
   return new Elysia({ name: 'pictor.auth.guard' }).macro({
@@ -60,6 +66,7 @@ export function authGuard(deps: AppDeps) {
       async resolve({ request, set }) {
         const principal = await resolver.resolve(request);
         if (!principal) throw unauthorized();
+        callers.set(request, principal);
         await enforceApiLimit(deps, request, set, principal);
         if (requirement !== true) requireScope(principal, requirement);
         return { principal };

@@ -149,6 +149,10 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
         expiresAt: attrs.expiresAt,
       }).returning();
       return row as FileRow;
+    }).then((row) => {
+      deps.metrics.uploads.inc();
+      deps.metrics.uploadBytes.inc(inspection.size);
+      return row;
     });
   } catch (err) {
     await discardStaged(deps, staged);

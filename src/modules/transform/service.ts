@@ -168,6 +168,7 @@ function createDelivery(deps: AppDeps): Delivery {
       const { input, probed } = await probeSource(r.file);
       const out = await renderImage(input, probed, r.parsed.options, r.format, renderLimits);
       usage.countImageOp(r.file.userId);
+      deps.metrics.transformDuration.observe({ format: r.format }, (performance.now() - started) / 1000);
       return { entry: cache.set(r.key, out.body, epoch), ms: performance.now() - started };
     });
   }

@@ -1,0 +1,89 @@
+/**
+ * The request-log write buffer: the request path only pushes an entry onto a bounded array; a
+ * single writer takes up to `batchSize` entries at a time and inserts them with one statement.
+ * When the database is slow or down the array fills up to `capacity`, and further entries are
+ * dropped and counted (never awaited, never unbounded): losing a log line is better than
+ * slowing every authenticated request. A failed batch is dropped and counted too (retrying
+ * would compete with the fresh entries for the same bounded space).
+ */
+
+export interface LogBufferOptions<T> {
+  capacity: number;
+  /** Entries per insert. */
+  batchSize?: number;
+  /** Idle flush delay: a lone entry is written at most this late. */
+  intervalMs?: number;
+  write(batch: T[]): Promise<void>;
+  onDrop?(n: number): void;
+  onWritten?(n: number): void;
+  onError?(err: unknown, n: number): void;
+}
+
+export function createLogBuffer<T>(o: LogBufferOptions<T>) {
+  const batchSize = o.batchSize ?? 500;
+  const intervalMs = o.intervalMs ?? 1000;
+  let entries: T[] = [];
+  let dropped = 0;
+  let writing: Promise<void> | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let closed = false;
+
+  async function drain(): Promise<void> {
+    while (entries.length) {
+      const batch = entries.length <= batchSize ? entries : entries.slice(0, batchSize);
+      entries = entries.length <= batchSize ? [] : entries.slice(batchSize);
+      try {
+        await o.write(batch);
+        o.onWritten?.(batch.length);
+      } catch (err) {
+        dropped += batch.length;
+        o.onDrop?.(batch.length);
+        o.onError?.(err, batch.length);
+      }
+    }
+  }
+
+  /** Starts the writer unless it is running; it keeps going until the buffer is empty. */
+  function kick(): Promise<void> {
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    writing ??= drain().finally(() => {
+      writing = null;
+    });
+    return writing;
+  }
+
+  return {
+    /** Queues one entry; O(1), never blocks. Returns false when it was dropped. */
+    push(entry: T): boolean {
+      if (closed || entries.length >= o.capacity) {
+        dropped++;
+        o.onDrop?.(1);
+        return false;
+      }
+      entries.push(entry);
+      if (writing) return true;
+      if (entries.length >= batchSize) void kick();
+      else if (!timer) {
+        timer = setTimeout(() => void kick(), intervalMs);
+        (timer as { unref?: () => void }).unref?.();
+      }
+      return true;
+    },
+    /** Writes everything queued so far (and waits for a write in progress). */
+    async flush(): Promise<void> {
+      while (writing || entries.length) await kick();
+    },
+    /** Flushes and refuses further entries (the shutdown step). */
+    async close(): Promise<void> {
+      await this.flush();
+      closed = true;
+    },
+    size: (): number => entries.length,
+    dropped: (): number => dropped,
+  };
+}
+
+export type LogBuffer<T> = ReturnType<typeof createLogBuffer<T>>;

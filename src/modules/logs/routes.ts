@@ -1,0 +1,120 @@
+/**
+ * Per-account request logs (API.md §3): a global after-response hook queues one entry for every
+ * request the auth guard resolved a caller for (including its 403s and 429s), into the bounded
+ * buffer of `buffer.ts`; `GET /api/logs` lists the caller's own entries. Old entries are
+ * removed by the queue's hourly `prune` job. `REQUEST_LOGS=false` turns the hook off.
+ */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { errorResponses } from '../../errors';
+import { authGuard, principalOf } from '../auth/guard';
+import { clientIpOf } from '../limits/service';
+import { addPruneStep } from '../queue/handlers';
+import { createLogBuffer, type LogBuffer } from './buffer';
+import { sanitizeUrl } from './sanitize';
+import { insertLogs, listLogs, pruneLogs } from './service';
+import type { NewRequestLog } from './table';
+
+const LogEntry = t.Object(
+  {
+    id: t.String({ format: 'uuid' }),
+    method: t.String(),
+    path: t.String({ description: 'Path and query with secrets and token-looking segments replaced by `[redacted]`.' }),
+    status_code: t.Integer(),
+    duration_ms: t.Number(),
+    request_size_bytes: t.Nullable(t.Integer()),
+    response_size_bytes: t.Nullable(t.Integer({ description: 'Null when the body was streamed without a known length.' })),
+    ip: t.Nullable(t.String()),
+    api_key_prefix: t.Nullable(t.String({ description: 'First 12 characters of the API key used; null for sessions.' })),
+    created_at: t.String({ format: 'date-time' }),
+  },
+  { title: 'RequestLog' },
+);
+
+const LogList = t.Object({ results: t.Array(LogEntry), count: t.Integer(), next_cursor: t.Nullable(t.String()) }, { title: 'RequestLogList' });
+
+const LogQuery = t.Object({
+  status: t.Optional(t.String({ pattern: '^[1-5](\\d\\d|xx|XX)$', description: 'Exact status (`404`) or class (`4xx`).' })),
+  method: t.Optional(t.String({ pattern: '^[A-Za-z]{3,7}$', description: 'HTTP method, e.g. `POST`.' })),
+  since: t.Optional(t.String({ format: 'date-time', description: 'Only entries at or after this time.' })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  cursor: t.Optional(t.String({ maxLength: 200 })),
+});
+
+/** Per-`deps` buffers, so tests (and the metrics module) can reach the one this app writes through. */
+const buffers = new WeakMap<AppDeps, LogBuffer<NewRequestLog>>();
+
+/** The request-log buffer of this app (created on first use). */
+export function requestLogBuffer(deps: AppDeps): LogBuffer<NewRequestLog> {
+  let b = buffers.get(deps);
+  if (!b) {
+    const m = deps.metrics;
+    const buffer = createLogBuffer<NewRequestLog>({
+      capacity: deps.config.requestLogs.bufferSize,
+      write: (rows) => insertLogs(deps.db, rows),
+      onDrop: (n) => m.requestLogsDropped.inc(n),
+      onWritten: (n) => m.requestLogsWritten.inc(n),
+      onError: (err, n) => deps.log.warn({ err: (err as Error).message, entries: n }, 'request-log batch failed; entries dropped'),
+    });
+    m.addCollector(() => m.requestLogsBuffered.set(buffer.size()));
+    deps.onShutdown(() => buffer.close());
+    buffers.set(deps, (b = buffer));
+  }
+  return b;
+}
+
+/** Bytes of a response body as Elysia sent it, or null when unknown (streams). */
+function responseSize(value: unknown): number | null {
+  if (value instanceof Response) {
+    const len = value.headers.get('content-length');
+    return len === null ? null : Number(len);
+  }
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return value.byteLength;
+  if (value instanceof Blob) return value.size;
+  if (typeof value === 'object') return Buffer.byteLength(JSON.stringify(value));
+  return String(value).length;
+}
+
+export function logRoutes(deps: AppDeps) {
+  const app = new Elysia({ name: 'pictor.logs.routes' });
+  if (deps.config.requestLogs.enabled) {
+    const buffer = requestLogBuffer(deps);
+    addPruneStep(deps, 'request_logs', (d) => pruneLogs(d.db, d.config.logRetentionDays));
+    const started = new WeakMap<Request, number>();
+    app
+      .onRequest(({ request }) => void started.set(request, performance.now()))
+      .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
+        const p = principalOf(request);
+        if (!p) return;
+        const t0 = started.get(request);
+        const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200;
+        const declared = request.headers.get('content-length');
+        buffer.push({
+          id: crypto.randomUUID(),
+          userId: p.userId,
+          method: request.method,
+          path: sanitizeUrl(request.url),
+          statusCode: status,
+          durationMs: t0 === undefined ? 0 : performance.now() - t0,
+          requestSizeBytes: declared === null ? (request.body ? null : 0) : Number(declared) || 0,
+          responseSizeBytes: responseSize(responseValue),
+          ip: clientIpOf(deps, request),
+          apiKeyPrefix: p.apiKeyPrefix ?? null,
+          createdAt: new Date(deps.clock.now()),
+        });
+      });
+  }
+  return app.use(authGuard(deps)).get('/api/logs', ({ principal, query }) => listLogs(deps.db, principal.userId, query), {
+    auth: 'account:read',
+    query: LogQuery,
+    response: { 200: LogList, ...errorResponses(400, 401, 403) },
+    detail: {
+      tags: ['account'],
+      summary: 'List your request logs',
+      description: 'Your own authenticated requests, newest first; filters `status` (`404` or `4xx`), `method`, `since`; keyset pagination with `cursor`. '
+        + 'Entries are written in batches, so the last second or so may not show yet; entries older than `LOG_RETENTION_DAYS` are pruned.',
+    },
+  });
+}

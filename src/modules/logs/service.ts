@@ -1,0 +1,112 @@
+/**
+ * Request logs (API.md §3 `GET /api/logs`): the batch insert the write buffer uses, the
+ * caller's own entries newest first with keyset pagination on `(created_at, id)`, and the
+ * retention prune the queue's hourly `prune` job runs.
+ */
+import { and, count, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { validationError } from '../../errors';
+import { requestLogs, type NewRequestLog, type RequestLogRow } from './table';
+
+export const toLogJson = (r: RequestLogRow) => ({
+  id: r.id,
+  method: r.method,
+  path: r.path,
+  status_code: r.statusCode,
+  duration_ms: Math.round(r.durationMs * 100) / 100,
+  request_size_bytes: r.requestSizeBytes,
+  response_size_bytes: r.responseSizeBytes,
+  ip: r.ip,
+  api_key_prefix: r.apiKeyPrefix,
+  created_at: r.createdAt.toISOString(),
+});
+
+/** Inserts a batch in one statement; rows of accounts deleted meanwhile are skipped, not fatal. */
+export async function insertLogs(db: Db, rows: NewRequestLog[]): Promise<void> {
+  if (!rows.length) return;
+  const values = rows.map((r) => sql`(${r.id}::uuid, ${r.userId}::uuid, ${r.method}, ${r.path}, ${r.statusCode}::int,
+    ${r.durationMs}::real, ${r.requestSizeBytes ?? null}::bigint, ${r.responseSizeBytes ?? null}::bigint, ${r.ip ?? null},
+    ${r.apiKeyPrefix ?? null}, ${(r.createdAt as Date).toISOString()}::timestamptz)`);
+  await db.execute(sql`
+    insert into request_logs (id, user_id, method, path, status_code, duration_ms, request_size_bytes,
+      response_size_bytes, ip, api_key_prefix, created_at)
+    select v.* from (values ${sql.join(values, sql`, `)}) as v(id, user_id, method, path, status_code, duration_ms,
+      request_size_bytes, response_size_bytes, ip, api_key_prefix, created_at)
+    where exists (select 1 from users u where u.id = v.user_id)
+    on conflict (id) do nothing`);
+}
+
+const encodeCursor = (r: RequestLogRow) => Buffer.from(`${r.createdAt.toISOString()}|${r.id}`).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const createdAt = new Date(at ?? '');
+  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) {
+    throw validationError('Invalid cursor.', [{ path: 'cursor', message: 'is not a cursor this API returned' }]);
+  }
+  return { createdAt, id };
+}
+
+export interface LogQuery {
+  /** An exact status (`404`) or a class (`4xx`). */
+  status?: string;
+  method?: string;
+  /** ISO-8601 timestamp: entries at or after it. */
+  since?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+function statusFilter(status: string): SQL {
+  const m = /^([1-5])(?:xx|XX)$/.exec(status);
+  if (m) {
+    const base = Number(m[1]) * 100;
+    return and(gte(requestLogs.statusCode, base), lt(requestLogs.statusCode, base + 100)) as SQL;
+  }
+  if (/^[1-5]\d\d$/.test(status)) return eq(requestLogs.statusCode, Number(status));
+  throw validationError('Invalid status filter.', [{ path: 'status', message: 'must be a status code (404) or a class (4xx)' }]);
+}
+
+/** The caller's own entries, newest first; `count` covers every page of the filter. */
+export async function listLogs(db: Db, userId: string, q: LogQuery) {
+  const limit = q.limit ?? 50;
+  let since: Date | undefined;
+  if (q.since !== undefined) {
+    since = new Date(q.since);
+    if (Number.isNaN(since.getTime())) throw validationError('Invalid since.', [{ path: 'since', message: 'must be an ISO-8601 timestamp' }]);
+  }
+  const filter = and(
+    eq(requestLogs.userId, userId),
+    q.status ? statusFilter(q.status) : undefined,
+    q.method ? eq(requestLogs.method, q.method.toUpperCase()) : undefined,
+    since ? gte(requestLogs.createdAt, since) : undefined,
+  );
+  let page = filter;
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor);
+    page = and(filter, or(lt(requestLogs.createdAt, c.createdAt), and(eq(requestLogs.createdAt, c.createdAt), lt(requestLogs.id, c.id))));
+  }
+  const [rows, [total]] = await Promise.all([
+    db.select().from(requestLogs).where(page).orderBy(desc(requestLogs.createdAt), desc(requestLogs.id)).limit(limit + 1),
+    db.select({ n: count() }).from(requestLogs).where(filter),
+  ]);
+  const more = rows.length > limit;
+  const results = rows.slice(0, limit);
+  const last = results[results.length - 1];
+  return { results: results.map(toLogJson), count: total?.n ?? 0, next_cursor: more && last ? encodeCursor(last) : null };
+}
+
+/** Deletes entries older than `retentionDays`, in chunks so one prune never holds a huge lock. */
+export async function pruneLogs(db: Db, retentionDays: number, now = Date.now()): Promise<number> {
+  const before = new Date(now - retentionDays * 86_400_000).toISOString();
+  let removed = 0;
+  for (;;) {
+    const rows = await db.execute<{ id: string }>(sql`
+      delete from request_logs where id in (
+        select id from request_logs where created_at < ${before}::timestamptz limit 5000)
+      returning id`);
+    const n = Array.isArray(rows) ? rows.length : ((rows as { rows?: unknown[] }).rows?.length ?? 0);
+    removed += n;
+    if (n < 5000) return removed;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * `GET /metrics` (API.md §10): Prometheus text exposition of this process, for a bearer
+ * `METRICS_TOKEN` or an admin credential (401 without credentials, 403 for non-admins).
+ *
+ * The plugin also installs the global hook that counts every request by method, route
+ * template (`/api/files/:id`, never the concrete path, so cardinality stays bounded) and
+ * status, and the scrape-time collectors that read state other modules keep.
+ */
+import { sql } from 'drizzle-orm';
+import { Elysia, t } from 'elysia';
+import { timingSafeEqual } from 'node:crypto';
+import type { AppDeps } from '../../deps';
+import { errorResponses, forbidden, unauthorized } from '../../errors';
+import { credentialResolver } from '../auth/guard';
+import { getDelivery } from '../transform/service';
+import { setCounterTotal, type Metrics } from './registry';
+
+/** Constant-time comparison of the presented bearer token with `METRICS_TOKEN`. */
+function tokenMatches(presented: string, expected: string): boolean {
+  const a = Buffer.from(presented);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Scrape-time collectors: cache tiers and transform pool, job counts, DB connections. */
+function addCollectors(deps: AppDeps, m: Metrics): void {
+  m.dbPoolSize.set(deps.database.kind === 'postgres' ? deps.config.databasePool : 1);
+  const delivery = getDelivery(deps);
+  m.addCollector(() => {
+    const tiers = delivery.cache.stats();
+    for (const tier of ['memory', 'disk'] as const) {
+      const s = tiers[tier];
+      setCounterTotal(m.cacheHits, s.hits, { tier });
+      setCounterTotal(m.cacheMisses, s.misses, { tier });
+      m.cacheBytes.set({ tier }, s.bytes);
+      m.cacheItems.set({ tier }, s.items);
+      m.cacheMaxBytes.set({ tier }, s.max_bytes);
+    }
+    const pool = delivery.pool.stats();
+    m.transformInFlight.set(pool.in_flight);
+    m.transformQueueDepth.set(pool.queued);
+    setCounterTotal(m.transformRejected, pool.rejected);
+  });
+  m.addCollector(async () => {
+    const rows = await deps.db.execute<{ status: string; n: number }>(sql`select status, count(*)::int as n from jobs group by status`);
+    const list = Array.isArray(rows) ? rows : (rows as unknown as { rows: { status: string; n: number }[] }).rows;
+    for (const state of ['pending', 'running', 'completed', 'failed', 'cancelled']) m.jobs.set({ state }, 0);
+    for (const r of list) m.jobs.set({ state: r.status }, Number(r.n));
+  });
+  if (deps.database.kind === 'postgres') {
+    m.addCollector(async () => {
+      const rows = await deps.db.execute<{ state: string; n: number }>(sql`
+        select coalesce(state, 'unknown') as state, count(*)::int as n from pg_stat_activity
+        where application_name = 'pictor' and datname = current_database() group by 1`);
+      const list = rows as unknown as { state: string; n: number }[];
+      for (const state of ['active', 'idle', 'idle in transaction']) m.dbConnections.set({ state }, 0);
+      for (const r of list) m.dbConnections.set({ state: r.state }, Number(r.n));
+    });
+  }
+}
+
+export function metricsRoutes(deps: AppDeps) {
+  const m = deps.metrics;
+  addCollectors(deps, m);
+  const resolver = credentialResolver(deps);
+  const started = new WeakMap<Request, number>();
+  return new Elysia({ name: 'pictor.metrics' })
+    .onRequest(({ request }) => void started.set(request, performance.now()))
+    .onAfterResponse({ as: 'global' }, ({ request, set, route, responseValue }) => {
+      const t0 = started.get(request);
+      const status = String(responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200);
+      const labels = { method: request.method, route: route || 'unmatched', status };
+      m.httpRequests.inc(labels);
+      if (t0 !== undefined) m.httpDuration.observe(labels, (performance.now() - t0) / 1000);
+    })
+    .get('/metrics', async ({ request, set }) => {
+      const auth = request.headers.get('authorization') ?? '';
+      const bearer = auth.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : '';
+      const byToken = deps.config.metricsToken !== undefined && bearer !== '' && tokenMatches(bearer, deps.config.metricsToken);
+      if (!byToken) {
+        const principal = await resolver.resolve(request);
+        if (!principal) throw unauthorized('Send `Authorization: Bearer <METRICS_TOKEN>` or an admin credential.');
+        if (principal.role !== 'admin' || !principal.scopes.has('admin')) throw forbidden('Metrics are for admins and the metrics token.');
+      }
+      set.headers['content-type'] = m.contentType;
+      set.headers['cache-control'] = 'no-store';
+      return m.render();
+    }, {
+      response: { 200: t.String({ description: 'Prometheus text exposition format 0.0.4.' }), ...errorResponses(401, 403) },
+      detail: {
+        tags: ['health'],
+        summary: 'Prometheus metrics',
+        description: 'Requests by route template and status with latency histograms, derivative cache hits/misses/bytes per tier, '
+          + 'transform durations and queue depth, rate-limit decisions and Redis fallbacks, upload bytes, job counts by state, '
+          + 'DB connections, request-log drops. Per process. `Authorization: Bearer <METRICS_TOKEN>` or an admin credential.',
+        security: [{ bearerJwt: [] }, { bearerApiKey: [] }],
+      },
+    });
+}
