@@ -55,8 +55,8 @@ beforeAll(async () => {
   redisPort = await freePort();
   redis = await startRedis(redisPort);
   const env = { REDIS_URL: `redis://127.0.0.1:${redisPort}`, RATE_LIMIT_PUBLIC: `${LIMIT}/1m` };
-  [a, b] = await Promise.all([startServer({ env }), startServer({ env: { ...env, TRUST_PROXY: '1' } })]);
-}, 60_000);
+  [a, b] = await Promise.all([startServer({ env, timeoutMs: 90_000 }), startServer({ env: { ...env, TRUST_PROXY: '1' }, timeoutMs: 90_000 })]);
+}, 120_000);
 
 afterAll(async () => {
   await Promise.all([a?.close(), b?.close()]);

@@ -52,7 +52,7 @@ const prefix = `pictor-prop:${crypto.randomUUID()}:`;
 beforeAll(async () => {
   await requireRedis();
   redis = new Redis(TEST_REDIS_URL, { enableAutoPipelining: true });
-});
+}, 15_000);
 afterAll(async () => {
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length) await redis.del(...keys);
@@ -104,4 +104,4 @@ test('memory, Redis and the reference model agree on every decision', async () =
     ),
     { numRuns: 150 },
   );
-});
+}, 60_000);

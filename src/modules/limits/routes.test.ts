@@ -109,7 +109,7 @@ describe.each(DB_BACKENDS)('rate limits over HTTP (%s)', (db) => {
   test('POST /api/files: the real upload route refuses the upload that crosses upload_bytes', async () => {
     now = T0 + 10_000_000; // earlier windows have passed
     const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#c00' } }).png().toBuffer();
-    const post = (body: Uint8Array) =>
+    const post = (body: Uint8Array<ArrayBuffer>) =>
       h.request('/api/files', { method: 'POST', headers: { 'x-api-key': userKey, 'content-type': 'image/png', 'content-length': String(body.byteLength) }, body });
     const first = await post(png);
     expect(first.status, await first.clone().text()).toBe(201);
@@ -133,4 +133,4 @@ test('DISABLE_RATE_LIMIT=true: no headers, never 429', async () => {
   } finally {
     await h.close();
   }
-});
+}, 30_000);
