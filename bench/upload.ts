@@ -1,0 +1,88 @@
+/**
+ * Upload benchmark runner (issue #4 acceptance 8). In one run it streams the same 1 GiB raw body
+ * to Pictor (`POST /api/files`, fs driver) and to a minimal Bun server that writes the body to
+ * disk, sampling each server's RSS every 50 ms, and reports MB/s, the ratio and Pictor's RSS
+ * growth. Then it runs the k6 small-file script (200 KB multipart) when k6 is available.
+ * Loopback only; bounded in size and time.   Usage: bash bench/upload.sh [bytes]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startServer } from '../test/helpers/server';
+
+const ROOT = resolve(import.meta.dir, '..');
+const TOTAL = Number(process.argv[2] ?? 1024 ** 3);
+const CHUNK = 1024 * 1024;
+
+async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** A body of TOTAL bytes of text (sniffed as text/plain), generated without holding it. */
+function body(): ReadableStream<Uint8Array> {
+  const chunk = new Uint8Array(CHUNK).fill(0x61);
+  let sent = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (sent >= TOTAL) return c.close();
+      const n = Math.min(CHUNK, TOTAL - sent);
+      sent += n;
+      c.enqueue(n === CHUNK ? chunk : chunk.subarray(0, n));
+    },
+  }, { highWaterMark: 0 });
+}
+
+async function measure(label: string, url: string, pid: number, headers: Record<string, string>) {
+  const before = await rssOf(pid);
+  let peak = before;
+  const timer = setInterval(() => void rssOf(pid).then((r) => (peak = Math.max(peak, r)), () => {}), 50);
+  const t0 = performance.now();
+  const res = await fetch(url, { method: 'POST', body: body(), headers: { 'content-type': 'text/plain', ...headers }, duplex: 'half' } as RequestInit);
+  const text = await res.text();
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(timer);
+  if (res.status !== 201) throw new Error(`${label}: ${res.status} ${text}`);
+  const mbps = TOTAL / 1e6 / seconds;
+  console.log(`${label.padEnd(9)} ${mbps.toFixed(1)} MB/s  (${seconds.toFixed(2)} s)  RSS before ${(before / 2 ** 20).toFixed(1)} MiB, peak ${(peak / 2 ** 20).toFixed(1)} MiB, growth ${((peak - before) / 2 ** 20).toFixed(1)} MiB`);
+  return { mbps, growth: peak - before };
+}
+
+async function startBaseline(dir: string): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(process.execPath, [join(ROOT, 'bench/baseline-upload-server.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((res, rej) => {
+    proc.stdout!.on('data', (d: Buffer) => {
+      const m = /listening (\d+)/.exec(d.toString());
+      if (m) res(Number(m[1]));
+    });
+    proc.once('exit', (c) => rej(new Error(`baseline exited ${c}`)));
+  });
+  return { proc, port };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'pictor-bench-'));
+const pictor = await startServer({
+  env: { MAX_UPLOAD_BYTES: '4GiB', PROMOTED_MAX_UPLOAD_BYTES: '4GiB', STORAGE_QUOTA_BYTES: '100GiB', DISABLE_RATE_LIMIT: 'true' },
+});
+const baseline = await startBaseline(dir);
+try {
+  const key = pictor.bootstrap!.api_key;
+  console.log(`raw upload of ${(TOTAL / 2 ** 20).toFixed(0)} MiB over loopback`);
+  const base = await measure('baseline', `http://127.0.0.1:${baseline.port}/`, baseline.proc.pid!, {});
+  const ours = await measure('pictor', `${pictor.url}/api/files`, pictor.proc.pid!, { authorization: `Bearer ${key}`, 'x-file-name': 'big.txt' });
+  const ratio = ours.mbps / base.mbps;
+  console.log(`ratio pictor/baseline: ${(ratio * 100).toFixed(0)} % (target ≥ 80 %); pictor RSS growth ${(ours.growth / 2 ** 20).toFixed(1)} MiB (target < 64 MiB)`);
+  const k6 = join(process.env.PICTOR_TOOLS_DIR ?? join(process.env.HOME ?? '', '.cache/pictor-tools'), 'bin/k6');
+  if (await Bun.file(k6).exists()) {
+    const run = spawn(k6, ['run', '--quiet', join(ROOT, 'bench/k6/upload-small.js')], {
+      stdio: 'inherit', env: { ...process.env, BASE_URL: pictor.url, API_KEY: key },
+    });
+    await new Promise((r) => run.once('exit', r));
+  }
+  if (ratio < 0.8 || ours.growth >= 64 * 2 ** 20) process.exitCode = 1;
+} finally {
+  baseline.proc.kill('SIGKILL');
+  await pictor.close();
+  await rm(dir, { recursive: true, force: true });
+}
