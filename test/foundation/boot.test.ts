@@ -52,7 +52,7 @@ describe('server on embedded defaults', () => {
       paths: Record<string, unknown>;
       components: { securitySchemes: Record<string, unknown> };
     };
-    const result = await new Validator().validate(spec as unknown as object);
+    const result = await new Validator().validate(spec as unknown as Parameters<Validator['validate']>[0]);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(spec.openapi).toMatch(/^3\./);
