@@ -1,0 +1,121 @@
+/**
+ * Read-path scenarios: derivative cache hits (memory, disk) against nginx and a raw
+ * `Bun.serve` serving the same bytes, originals with and without `Range`, and the API list.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { startBunMemory, startNginx } from './baselines';
+import { probe, record, unavailable, warmAndRun, writeJson, type Ctx } from './context';
+import type { Pictor } from './pictor';
+
+export const HIT_SEGMENTS = ['w_320,f_webp', 'w_640,f_webp'];
+const HIT_THRESHOLDS = { P95_MS: 50, P99_MS: 100 };
+
+/** Renders every hit URL once, checks the second answer comes from `tier`; returns the reason when it cannot. */
+export async function warmHits(ctx: Ctx, p: Pictor, tier: 'HIT-MEMORY' | 'HIT-DISK', rounds = 2): Promise<string | null> {
+  if (!ctx.ids.length) return 'no corpus files were uploaded';
+  for (const path of ctx.hitPaths) {
+    let last = '';
+    for (let i = 0; i < rounds; i++) {
+      const r = await probe(p.url + path);
+      if (!r.ok) return r.reason;
+      last = r.res.headers.get('x-cache') ?? '(no X-Cache header)';
+    }
+    if (last !== tier) return `${path} answered X-Cache ${last} after warming, expected ${tier}`;
+  }
+  return null;
+}
+
+/** Scenario 1 + baselines: memory hits vs nginx vs raw Bun.serve on the same bytes. */
+export async function runHits(ctx: Ctx, p: Pictor): Promise<void> {
+  ctx.hitPaths = ctx.ids.flatMap((id) => HIT_SEGMENTS.map((seg) => `/t/${seg}/${id}`));
+  const problem = await warmHits(ctx, p, 'HIT-MEMORY');
+  if (problem) {
+    for (const k of ['hits_memory', 'nginx', 'bun_memory']) unavailable(ctx, k, k === 'hits_memory' ? 'scenario' : 'baseline', k, problem);
+    return;
+  }
+  // The baselines serve exactly the bytes Pictor serves.
+  const root = join(ctx.work, 'static');
+  const manifest: Record<string, { file: string; type: string }> = {};
+  for (const path of ctx.hitPaths) {
+    const r = await probe(p.url + path);
+    if (!r.ok) throw new Error(r.reason);
+    const file = join(root, path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, r.body);
+    manifest[path] = { file, type: 'image/webp' };
+  }
+  const urls = (base: string) => writeJson(ctx, 'hits', ctx.hitPaths.map((x) => base + x));
+  const vus = ctx.s.vusHits;
+  await record(ctx, 'hits_memory', 'scenario', 'memory-cache hits on /t', p.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: await urls(p.url), VUS: vus, ...HIT_THRESHOLDS }) }));
+  await runNginx(ctx, root, 1, 'nginx', urls);
+  const bun = await startBunMemory(await writeJson(ctx, 'manifest', manifest)).catch((err: Error) => err);
+  if (bun instanceof Error) return unavailable(ctx, 'bun_memory', 'baseline', 'raw Bun.serve from memory', bun.message);
+  try {
+    await record(ctx, 'bun_memory', 'baseline', 'raw Bun.serve from memory', bun.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: await urls(bun.url), VUS: vus }) }));
+  } finally {
+    await bun.stop();
+  }
+}
+
+/** nginx baseline with `workers` processes over the same static tree. */
+export async function runNginx(ctx: Ctx, root: string, workers: number, key: string, urls: (base: string) => Promise<string>): Promise<void> {
+  const ng = await startNginx(root, join(ctx.work, `nginx-${key}`), workers, 'image/webp').catch((err: Error) => err);
+  if (ng instanceof Error) return unavailable(ctx, key, 'baseline', `nginx ${workers} worker(s)`, ng.message);
+  try {
+    await record(ctx, key, 'baseline', `nginx static, ${workers} worker(s)`, ng.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: await urls(ng.url), VUS: ctx.s.vusHits }) }), { worker_processes: String(workers) });
+  } finally {
+    await ng.stop();
+  }
+}
+
+/** A hits run on a variant server (limiter off, WORKERS=2, disk tier only). */
+export async function runHitVariant(ctx: Ctx, p: Pictor, key: string, kind: 'scenario' | 'variant', title: string, tier: 'HIT-MEMORY' | 'HIT-DISK', config: Record<string, string>): Promise<void> {
+  const problem = ctx.hitPaths.length ? await warmHits(ctx, p, tier, tier === 'HIT-MEMORY' ? 4 : 2) : 'hit URLs were not prepared (memory-hit scenario unavailable)';
+  if (problem) return unavailable(ctx, key, kind, title, problem);
+  const file = await writeJson(ctx, 'hits', ctx.hitPaths.map((x) => p.url + x));
+  await record(ctx, key, kind, title, p.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: file, VUS: ctx.s.vusHits, ...HIT_THRESHOLDS }) }), config);
+}
+
+/** Scenario 4: originals on /i, whole and with a 64 KiB Range (206). */
+export async function runOriginals(ctx: Ctx, p: Pictor): Promise<void> {
+  if (!ctx.ids.length) {
+    for (const k of ['originals', 'originals_range']) unavailable(ctx, k, 'scenario', k, 'no corpus files were uploaded');
+    return;
+  }
+  const whole = await probe(`${p.url}/i/${ctx.ids[0]}`);
+  const ranged = await probe(`${p.url}/i/${ctx.ids[0]}`, { headers: { range: 'bytes=0-65535' } }, [206]);
+  const file = await writeJson(ctx, 'originals', ctx.ids.map((id) => `${p.url}/i/${id}`));
+  if (!whole.ok) unavailable(ctx, 'originals', 'scenario', 'originals /i', whole.reason);
+  else await record(ctx, 'originals', 'scenario', 'originals /i (whole file)', p.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: file, VUS: ctx.s.vusApi, P95_MS: 1000, P99_MS: 2000 }) }));
+  if (!ranged.ok) unavailable(ctx, 'originals_range', 'scenario', 'originals /i with Range', ranged.reason);
+  else {
+    const headers = JSON.stringify({ Range: 'bytes=0-65535' });
+    await record(ctx, 'originals_range', 'scenario', 'originals /i with Range: bytes=0-65535', p.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: file, HEADERS: headers, VUS: ctx.s.vusApi, P95_MS: 50, P99_MS: 100 }) }));
+  }
+}
+
+/** Scenario 7: `GET /api/files` pages (first page and deep cursor pages) over the 100 000 rows. */
+export async function runList(ctx: Ctx, p: Pictor, key: string, apiKey: string | undefined, config: Record<string, string>): Promise<void> {
+  const kind = key === 'list_postgres' ? 'scenario' : 'variant';
+  if (!apiKey) return unavailable(ctx, key, kind, 'GET /api/files', 'no API key (account seeding failed)');
+  const headers = { 'x-api-key': apiKey };
+  const urls: string[] = [];
+  let next: string | null = `${p.url}/api/files?limit=50`;
+  let count = 0;
+  while (next && urls.length < ctx.s.listPages) {
+    const r = await probe(next, { headers });
+    if (!r.ok) return unavailable(ctx, key, kind, 'GET /api/files', r.reason);
+    urls.push(next);
+    const page = JSON.parse(new TextDecoder().decode(r.body)) as { count?: number; next_cursor?: string | null };
+    count = page.count ?? count;
+    next = page.next_cursor ? `${p.url}/api/files?limit=50&cursor=${encodeURIComponent(page.next_cursor)}` : null;
+  }
+  if (count < 100_000) return unavailable(ctx, key, kind, 'GET /api/files', `list reports count ${count}, expected ≥ 100000 seeded rows`);
+  const file = await writeJson(ctx, 'list', urls);
+  await record(
+    ctx, key, kind, `GET /api/files pages over ${count} files`, p.pid,
+    async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: file, HEADERS: JSON.stringify({ 'X-API-Key': apiKey }), VUS: ctx.s.vusApi, P95_MS: 15 }), extra: { files: count, pages: urls.length } }),
+    config,
+  );
+}

@@ -1,0 +1,161 @@
+/**
+ * Process plumbing for the benchmark: free loopback ports, child processes we own (and only
+ * those are ever killed, by pid), and RSS/CPU sampling of a process tree from /proc.
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+const owned = new Set<ChildProcess>();
+
+/** A free TCP port on 127.0.0.1 (needed for WORKERS>1, where PORT=0 would give each worker its own). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Spawns a child we own; `killOwned` ends it on exit or failure. */
+export function spawnOwned(cmd: string, args: string[], opts: SpawnOptions): ChildProcess {
+  const child = spawn(cmd, args, { ...opts, detached: false });
+  owned.add(child);
+  child.once('exit', () => owned.delete(child));
+  return child;
+}
+
+/** Stops one child: SIGTERM, then SIGKILL after `graceMs`. Its own children go with it (the server supervises its workers). */
+export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const tree = child.pid ? descendants(child.pid) : [];
+  child.kill('SIGTERM');
+  const done = await Promise.race([exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
+  if (done) return;
+  child.kill('SIGKILL');
+  // Workers of a killed supervisor: only pids that were its children a moment ago.
+  for (const pid of tree) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** Kills every child still running (exit/interrupt path). */
+export function killOwned(): void {
+  for (const c of owned) if (c.exitCode === null && c.pid) c.kill('SIGKILL');
+}
+
+/** Runs a command to completion and returns its exit code and output. */
+export async function runCommand(cmd: string, args: string[], opts: SpawnOptions = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawnOwned(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => void (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => void (stderr += d.toString()));
+  const code = await new Promise<number>((r) => child.once('exit', (c) => r(c ?? 1)));
+  return { code, stdout, stderr };
+}
+
+/** Every descendant pid of `pid` (children, grandchildren…), read from /proc. */
+export function descendants(pid: number): number[] {
+  const byParent = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = byParent.get(ppid) ?? [];
+      list.push(Number(name));
+      byParent.set(ppid, list);
+    } catch {
+      /* exited while we looked */
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of byParent.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+const CLK_TCK = 100;
+
+/** RSS (bytes) and cumulative CPU time (seconds) of one pid; null when it is gone. */
+function readProc(pid: number): { rss: number; cpu: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+    return { rss: rssKb * 1024, cpu: ticks / CLK_TCK };
+  } catch {
+    return null;
+  }
+}
+
+export interface ProcStats {
+  /** Peak summed RSS of the tree while sampling, MiB. */
+  peak_rss_mib: number;
+  /** RSS when sampling began, MiB. */
+  start_rss_mib: number;
+  /** Peak minus start, MiB. */
+  rss_growth_mib: number;
+  /** CPU used over the window as % of one core (200 = two cores busy). */
+  cpu_pct: number;
+  samples: number;
+}
+
+/** Samples the summed RSS and CPU of `pid` and its descendants every `everyMs` until `stop()`. */
+export function sampleTree(pid: number, everyMs = 100): { stop(): ProcStats } {
+  const read = () => {
+    let rss = 0;
+    let cpu = 0;
+    for (const p of [pid, ...descendants(pid)]) {
+      const s = readProc(p);
+      if (s) {
+        rss += s.rss;
+        cpu += s.cpu;
+      }
+    }
+    return { rss, cpu };
+  };
+  const first = read();
+  const t0 = performance.now();
+  let peak = first.rss;
+  let samples = 1;
+  let lastCpu = first.cpu;
+  const timer = setInterval(() => {
+    const s = read();
+    peak = Math.max(peak, s.rss);
+    lastCpu = Math.max(lastCpu, s.cpu);
+    samples++;
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      const end = read();
+      peak = Math.max(peak, end.rss);
+      const secs = (performance.now() - t0) / 1000;
+      const mib = (b: number) => Math.round((b / 1048576) * 10) / 10;
+      return {
+        peak_rss_mib: mib(peak),
+        start_rss_mib: mib(first.rss),
+        rss_growth_mib: mib(peak - first.rss),
+        cpu_pct: secs > 0 ? Math.round(((Math.max(end.cpu, lastCpu) - first.cpu) / secs) * 100) : 0,
+        samples: samples + 1,
+      };
+    },
+  };
+}

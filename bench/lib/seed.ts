@@ -1,0 +1,153 @@
+/**
+ * Bench data: corpus photos (from ../shared/corpus when present, else generated with sharp),
+ * a 200 KB upload payload, a 1 GiB upload payload, an account with a password and an API key,
+ * and 100 000 file rows inserted in one SQL statement (the list scenario needs the rows, not bytes).
+ */
+import { PGlite } from '@electric-sql/pglite';
+import { existsSync, readdirSync } from 'node:fs';
+import { open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import sharp from 'sharp';
+import { ROOT } from './pictor';
+
+export interface CorpusImage {
+  path: string;
+  name: string;
+}
+
+/** Corpus photos: the shared corpus when present, otherwise `count` generated photos. */
+export async function prepareCorpus(workDir: string, count = 6): Promise<{ images: CorpusImage[]; source: string }> {
+  const shared = join(ROOT, '..', 'shared', 'corpus');
+  if (existsSync(shared)) {
+    const images = readdirSync(shared)
+      .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+      .sort()
+      .map((name) => ({ path: join(shared, name), name }));
+    if (images.length) return { images, source: shared };
+  }
+  const images: CorpusImage[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `generated-${i}.jpg`;
+    const path = join(workDir, name);
+    await photoLike(2400 + i * 160, 1600 + i * 90, i).jpeg({ quality: 88 }).toFile(path);
+    images.push({ path, name });
+  }
+  return { images, source: 'generated with sharp' };
+}
+
+/** Blurred noise: compresses like a photo (a flat image would flatter every encoder). */
+function photoLike(width: number, height: number, seed: number): ReturnType<typeof sharp> {
+  return sharp({ create: { width, height, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 110 + seed * 8, sigma: 45 } } }).blur(1.2);
+}
+
+/** A JPEG of about `targetBytes` (default 200 KB), the small-upload payload. */
+export async function makeUploadJpeg(workDir: string, targetBytes = 200_000): Promise<{ path: string; bytes: number }> {
+  let side = 400;
+  let buf = Buffer.alloc(0);
+  for (let i = 0; i < 8; i++) {
+    buf = await sharp({ create: { width: side, height: side, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 50 } } }).jpeg({ quality: 80 }).toBuffer();
+    if (Math.abs(buf.byteLength - targetBytes) < targetBytes * 0.1) break;
+    side = Math.round(side * Math.sqrt(targetBytes / buf.byteLength));
+  }
+  const path = join(workDir, 'upload-200k.jpg');
+  await writeFile(path, buf);
+  return { path, bytes: buf.byteLength };
+}
+
+/** A text file of `bytes` bytes (plain text: sniffed as text/plain, stored byte-exact, no image decode). */
+export async function makeBigFile(workDir: string, bytes: number): Promise<string> {
+  const path = join(workDir, `big-${bytes}.txt`);
+  const line = 'Pictor benchmark payload line: the quick brown fox jumps over the lazy dog 0123456789.\n';
+  const chunk = Buffer.from(line.repeat(Math.ceil((8 * 1024 * 1024) / line.length)).slice(0, 8 * 1024 * 1024));
+  const fh = await open(path, 'w');
+  try {
+    for (let written = 0; written < bytes; ) {
+      const n = Math.min(chunk.byteLength, bytes - written);
+      await fh.write(chunk, 0, n);
+      written += n;
+    }
+  } finally {
+    await fh.close();
+  }
+  return path;
+}
+
+export interface Account {
+  email: string;
+  password: string;
+  apiKey: string;
+  userId: string;
+  /** How the account was made: registered through the API, or the bootstrap admin as fallback. */
+  via: 'register' | 'bootstrap';
+}
+
+/** Registers a bench account and creates an API key through the API; falls back to the bootstrap admin. */
+export async function seedAccount(base: string, bootstrap?: { email: string; initial_password: string; api_key: string }): Promise<Account> {
+  const email = `bench-${Date.now().toString(36)}@example.com`;
+  const password = 'bench-password-1234';
+  try {
+    const reg = await fetch(`${base}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    if (reg.status !== 201) throw new Error(`register → ${reg.status} ${await reg.text()}`);
+    const r = (await reg.json()) as { user: { id: string }; session?: { access_token: string } };
+    if (!r.session) throw new Error('register returned no session (email verification on?)');
+    const key = await fetch(`${base}/api/auth/api-keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${r.session.access_token}` },
+      body: JSON.stringify({ name: 'bench' }),
+    });
+    if (key.status !== 201) throw new Error(`api key → ${key.status} ${await key.text()}`);
+    return { email, password, apiKey: ((await key.json()) as { key: string }).key, userId: r.user.id, via: 'register' };
+  } catch (err) {
+    if (!bootstrap) throw err;
+    const me = await fetch(`${base}/api/profile`, { headers: { 'x-api-key': bootstrap.api_key } });
+    const id = me.ok ? ((await me.json()) as { user: { id: string } }).user.id : '';
+    console.warn(`  (registration path unavailable: ${(err as Error).message}; using the bootstrap admin)`);
+    return { email: bootstrap.email, password: bootstrap.initial_password, apiKey: bootstrap.api_key, userId: id, via: 'bootstrap' };
+  }
+}
+
+/** Uploads each corpus photo (multipart, API key) and returns the file ids. */
+export async function uploadCorpus(base: string, apiKey: string, images: CorpusImage[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const img of images) {
+    const form = new FormData();
+    form.append('file', Bun.file(img.path), img.name);
+    form.append('folder', '/corpus');
+    const res = await fetch(`${base}/api/files`, { method: 'POST', headers: { 'x-api-key': apiKey }, body: form });
+    if (res.status !== 201) throw new Error(`upload of ${img.name} → ${res.status} ${await res.text()}`);
+    ids.push(((await res.json()) as { file: { id: string } }).file.id);
+  }
+  return ids;
+}
+
+/** One INSERT … SELECT generate_series: `n` rows for `userId`, newest-first order spread over a day. */
+const INSERT_ROWS = (n: number) => `
+  insert into files (id, user_id, name, folder, content_type, size, sha256, width, height, is_public, storage_key, created_at, updated_at)
+  select 'bench' || lpad(g::text, 7, '0'), $1::uuid, 'photo-' || g || '.jpg', '/bulk/' || (g % 50), 'image/jpeg', 200000,
+         repeat('0', 64), 800, 600, true, 'bench-missing/' || g, now() - (g || ' seconds')::interval, now()
+  from generate_series(1, ${n}) g`;
+
+/** Inserts the rows into Postgres and updates the owner's counters (quota stays exact). */
+export async function insertFileRowsPostgres(url: string, userId: string, n: number): Promise<void> {
+  const sqlc = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sqlc.unsafe(INSERT_ROWS(n), [userId]);
+    await sqlc.unsafe('update users set files_count = files_count + $2, storage_bytes = storage_bytes + $2::bigint * 200000 where id = $1', [userId, n]);
+    await sqlc.unsafe('analyze files');
+  } finally {
+    await sqlc.end();
+  }
+}
+
+/** The same for an embedded database directory (the server must be stopped: PGlite is single-process). */
+export async function insertFileRowsPglite(dir: string, userId: string, n: number): Promise<void> {
+  const db = await PGlite.create(dir);
+  try {
+    await db.query(INSERT_ROWS(n), [userId]);
+    await db.query('update users set files_count = files_count + $2, storage_bytes = storage_bytes + $2::bigint * 200000 where id = $1', [userId, n]);
+    await db.query('analyze files');
+  } finally {
+    await db.close();
+  }
+}

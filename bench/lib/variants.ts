@@ -1,0 +1,90 @@
+/**
+ * Variant servers for tuning: rate limiting off, WORKERS=2 (vs nginx with 2 workers), the disk
+ * tier alone, TRANSFORM_CONCURRENCY=1, S3 on MinIO, and PGlite for the API list. Each starts its
+ * own Pictor, measures, and stops it, so the numbers differ from the main run by one setting.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startMinio } from '../../test/helpers/minio';
+import { unavailable, writeJson, type Ctx } from './context';
+import { runHitVariant, runList, runNginx } from './hot';
+import { startPictor, type Pictor } from './pictor';
+import { seedAccount, insertFileRowsPglite } from './seed';
+import { runBigUpload, runCold } from './work';
+
+/** Env of the main configuration: local Postgres + Redis, fs storage in the shared data dir. */
+export function mainEnv(ctx: Ctx): Record<string, string> {
+  return { DATABASE_URL: ctx.databaseUrl, REDIS_URL: ctx.redisUrl, DATA_DIR: ctx.dataDir, WORKERS: '1' };
+}
+
+/** Starts a variant server, runs `fn`, always stops it; a failed start marks `keys` unavailable. */
+async function withServer(ctx: Ctx, env: Record<string, string>, keys: string[], fn: (p: Pictor) => Promise<void>): Promise<void> {
+  const p = await startPictor(env).catch((err: Error) => err);
+  if (p instanceof Error) {
+    for (const k of keys) unavailable(ctx, k, 'variant', k, `server did not start: ${p.message}`);
+    return;
+  }
+  try {
+    await fn(p);
+  } finally {
+    await p.stop();
+  }
+}
+
+export async function runVariants(ctx: Ctx, bigFile: string | null): Promise<void> {
+  const base = mainEnv(ctx);
+  console.log('variant: DISABLE_RATE_LIMIT=true');
+  await withServer(ctx, { ...base, DISABLE_RATE_LIMIT: 'true' }, ['hits_memory_limiter_off'], (p) =>
+    runHitVariant(ctx, p, 'hits_memory_limiter_off', 'variant', 'memory hits, rate limiting off', 'HIT-MEMORY', { DISABLE_RATE_LIMIT: 'true' }));
+
+  console.log('variant: WORKERS=2');
+  await withServer(ctx, { ...base, WORKERS: '2' }, ['hits_memory_workers2'], (p) =>
+    runHitVariant(ctx, p, 'hits_memory_workers2', 'variant', 'memory hits, WORKERS=2', 'HIT-MEMORY', { WORKERS: '2' }));
+  if (ctx.hitPaths.length) await runNginx(ctx, join(ctx.work, 'static'), 2, 'nginx_workers2', (b) => writeJson(ctx, 'hits', ctx.hitPaths.map((x) => b + x)));
+
+  console.log('variant: CACHE_MEMORY_BYTES=0 (disk tier only)');
+  await withServer(ctx, { ...base, CACHE_MEMORY_BYTES: '0' }, ['hits_disk'], (p) =>
+    runHitVariant(ctx, p, 'hits_disk', 'scenario', 'disk-cache hits on /t (memory tier 0)', 'HIT-DISK', { CACHE_MEMORY_BYTES: '0' }));
+
+  console.log('variant: TRANSFORM_CONCURRENCY=1');
+  await withServer(ctx, { ...base, TRANSFORM_CONCURRENCY: '1' }, ['cold_transforms_tc1'], (p) => runCold(ctx, p, 'cold_transforms_tc1', 2, false, { TRANSFORM_CONCURRENCY: '1' }));
+
+  console.log('variant: STORAGE_DRIVER=s3 (MinIO)');
+  if (!bigFile) unavailable(ctx, 'upload_1gib_s3', 'variant', 'S3 upload', 'the big upload file could not be made');
+  else {
+    const minio = await startMinio().catch((err: Error) => err);
+    if (minio instanceof Error) unavailable(ctx, 'upload_1gib_s3', 'variant', 'S3 upload', minio.message);
+    else {
+      const dir = await mkdtemp(join(ctx.work, 's3-data-'));
+      try {
+        const env = { ...base, DATA_DIR: dir, ...minio.env(await minio.createBucket()) };
+        await withServer(ctx, env, ['upload_1gib_s3'], (p) => runBigUpload(ctx, p, 'upload_1gib_s3', bigFile, { STORAGE_DRIVER: 's3' }));
+      } finally {
+        await minio.stop();
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  }
+
+  console.log('variant: PGlite (embedded database) for the API list');
+  await runPgliteList(ctx);
+}
+
+/** Seeds an embedded database with an account and 100 000 rows, then measures the list on it. */
+async function runPgliteList(ctx: Ctx): Promise<void> {
+  const dir = await mkdtemp(join(ctx.work, 'pglite-'));
+  const env = { REDIS_URL: ctx.redisUrl, DATA_DIR: dir, WORKERS: '1' };
+  try {
+    let account: Awaited<ReturnType<typeof seedAccount>> | undefined;
+    await withServer(ctx, env, ['list_pglite'], async (p) => {
+      account = await seedAccount(p.url, p.bootstrap);
+    });
+    if (!account?.userId) return unavailable(ctx, 'list_pglite', 'variant', 'list on PGlite', 'could not create an account on the embedded database');
+    await insertFileRowsPglite(join(dir, 'pg'), account.userId, 100_000);
+    await withServer(ctx, env, ['list_pglite'], (p) => runList(ctx, p, 'list_pglite', account?.apiKey, { DATABASE_URL: '(unset: PGlite)' }));
+  } catch (err) {
+    unavailable(ctx, 'list_pglite', 'variant', 'list on PGlite', (err as Error).message);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

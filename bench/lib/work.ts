@@ -1,0 +1,106 @@
+/**
+ * Write- and CPU-path scenarios: small multipart uploads, logins (argon2), cold transforms vs
+ * in-process sharp, the mixed profile, and the 1 GiB raw upload vs a raw stream-to-disk server.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runSharpBaseline, startUploadSink } from './baselines';
+import { coldOps, coldSegment } from './cold';
+import { probe, record, unavailable, warmAndRun, writeJson, type Ctx } from './context';
+import { runK6 } from './k6';
+import type { Pictor } from './pictor';
+import { runCommand, sampleTree } from './procs';
+
+/** Scenario 5: 200 KB multipart uploads with an API key. */
+export async function runSmallUploads(ctx: Ctx, p: Pictor): Promise<void> {
+  const key = ctx.account?.apiKey;
+  if (!key) return unavailable(ctx, 'uploads_small', 'scenario', 'multipart uploads', 'no API key (account seeding failed)');
+  const env = { BASE_URL: p.url, API_KEY: key, FILE: ctx.upload200k, VUS: ctx.s.vusUpload, P95_MS: 500, P99_MS: 1000 };
+  await record(ctx, 'uploads_small', 'scenario', '200 KB multipart uploads (API key)', p.pid, async () => ({ load: await warmAndRun(ctx, 'upload.js', env) }));
+}
+
+/** Scenario 8: password logins. */
+export async function runLogin(ctx: Ctx, p: Pictor): Promise<void> {
+  const a = ctx.account;
+  if (!a) return unavailable(ctx, 'login', 'scenario', 'login', 'no account (seeding failed)');
+  const check = await probe(`${p.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: a.email, password: a.password }) });
+  if (!check.ok) return unavailable(ctx, 'login', 'scenario', 'login', check.reason);
+  const env = { BASE_URL: p.url, EMAIL: a.email, PASSWORD: a.password, VUS: ctx.s.vusLogin, P95_MS: 2000 };
+  await record(ctx, 'login', 'scenario', 'POST /api/auth/login (argon2id)', p.pid, async () => ({ load: await warmAndRun(ctx, 'login.js', env) }));
+}
+
+/** Scenario 3 (+ the sharp baseline when `withBaseline`): distinct transforms at a fixed concurrency. */
+export async function runCold(ctx: Ctx, p: Pictor, key: string, salt: number, withBaseline: boolean, config: Record<string, string> = {}): Promise<void> {
+  const kind = key === 'cold_transforms' ? 'scenario' : 'variant';
+  if (!ctx.ids.length) return unavailable(ctx, key, kind, 'cold transforms', 'no corpus files were uploaded');
+  const check = await probe(`${p.url}/t/w_97,f_webp/${ctx.ids[0]}`);
+  if (!check.ok) return unavailable(ctx, key, kind, 'cold transforms', check.reason);
+  const ops = coldOps(ctx.s.coldIterations, salt);
+  const urls = ops.map((op, i) => `${p.url}/t/${coldSegment(op)}/${ctx.ids[i % ctx.ids.length]}`);
+  const jobs = ops.map((op, i) => ({ src: ctx.corpus[i % ctx.corpus.length]!.path, op }));
+  const c = ctx.s.coldConcurrency;
+  const env = { URLS_FILE: await writeJson(ctx, 'cold', urls), ITERATIONS: ops.length, VUS: c, P95_MS: 10_000 };
+  await record(ctx, key, kind, `cold transforms, ${ops.length} distinct URLs at concurrency ${c}`, p.pid, async () => ({ load: await runK6('get.js', env) }), config);
+  if (!withBaseline) return;
+  const jobsFile = await writeJson(ctx, 'sharp-jobs', { concurrency: c, jobs });
+  await record(ctx, 'sharp', 'baseline', `sharp in-process, same ${ops.length} ops at concurrency ${c}`, null, async () => {
+    const r = await runSharpBaseline(jobsFile);
+    return { load: { requests: r.count, rps: r.rps, p50_ms: r.p50_ms, p95_ms: r.p95_ms, p99_ms: r.p99_ms, max_ms: 0, unexpected: 0, rejected: 0, mb_received_per_s: 0, thresholds_ok: true, crossed: [], duration_s: 0 } };
+  });
+}
+
+/** Scenario 9: 95 % hits, 4 % misses, 1 % uploads. */
+export async function runMixed(ctx: Ctx, p: Pictor): Promise<void> {
+  if (!ctx.hitPaths.length || !ctx.account) return unavailable(ctx, 'mixed', 'scenario', 'mixed profile', 'needs the hit URLs and an account (an earlier step was unavailable)');
+  const env = {
+    URLS_FILE: await writeJson(ctx, 'mixed-hits', ctx.hitPaths.map((x) => p.url + x)),
+    MISS_FILE: await writeJson(ctx, 'mixed-miss', { base: p.url, ids: ctx.ids }),
+    BASE_URL: p.url, API_KEY: ctx.account.apiKey, FILE: ctx.upload200k, VUS: ctx.s.vusMixed,
+    ALLOW_STATUS: '429,503', P95_MS: 1000,
+  };
+  await record(ctx, 'mixed', 'scenario', 'mixed: 95 % hits, 4 % misses, 1 % uploads', p.pid, async () => ({ load: await warmAndRun(ctx, 'mixed.js', env) }));
+}
+
+/** One raw upload of `file` with curl (streams from disk, sends Content-Length). */
+async function curlUpload(url: string, file: string, headers: string[]): Promise<{ status: number; seconds: number }> {
+  const args = ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total}', '-X', 'POST', '-T', file, '-H', 'Content-Type: text/plain', '-H', 'Expect:'];
+  for (const h of headers) args.push('-H', h);
+  const r = await runCommand('curl', [...args, url]);
+  const [status, seconds] = r.stdout.trim().split(' ').map(Number);
+  if (r.code !== 0) throw new Error(`curl failed (${r.code}): ${r.stderr.trim()}`);
+  return { status: status ?? 0, seconds: seconds ?? 0 };
+}
+
+/** Scenario 6: one big raw upload to Pictor with RSS sampling. */
+export async function runBigUpload(ctx: Ctx, p: Pictor, key: string, file: string, config: Record<string, string>): Promise<void> {
+  const apiKey = ctx.account?.apiKey;
+  if (!apiKey) return unavailable(ctx, key, 'scenario', 'big upload', 'no API key (account seeding failed)');
+  const bytes = ctx.s.bigUploadBytes;
+  await record(ctx, key, 'scenario', `one ${bytes / 1024 ** 3} GiB raw upload (${config.STORAGE_DRIVER ?? 'fs'})`, null, async () => {
+    const sampler = sampleTree(p.pid, 50);
+    const r = await curlUpload(`${p.url}/api/files?folder=/big`, file, [`X-API-Key: ${apiKey}`, 'X-File-Name: big.txt']);
+    const server = sampler.stop();
+    if (r.status !== 201) throw new Error(`upload answered ${r.status}`);
+    return { server, extra: { mb_per_s: Math.round((bytes / 1e6 / r.seconds) * 10) / 10, seconds: r.seconds, rss_growth_mib: server.rss_growth_mib, peak_rss_mib: server.peak_rss_mib } };
+  }, config);
+}
+
+/** Baseline for scenario 6: the same upload into a minimal Bun stream-to-disk server. */
+export async function runSinkBaseline(ctx: Ctx, file: string): Promise<void> {
+  const dir = join(ctx.work, 'sink');
+  await runCommand('mkdir', ['-p', dir]);
+  const sink = await startUploadSink(dir).catch((err: Error) => err);
+  if (sink instanceof Error) return unavailable(ctx, 'upload_sink', 'baseline', 'raw stream-to-disk', sink.message);
+  try {
+    await record(ctx, 'upload_sink', 'baseline', 'minimal Bun server streaming the body to disk', null, async () => {
+      const sampler = sampleTree(sink.pid, 50);
+      const r = await curlUpload(sink.url, file, []);
+      const server = sampler.stop();
+      if (r.status !== 201) throw new Error(`sink answered ${r.status}`);
+      return { server, extra: { mb_per_s: Math.round((ctx.s.bigUploadBytes / 1e6 / r.seconds) * 10) / 10, seconds: r.seconds, rss_growth_mib: server.rss_growth_mib } };
+    });
+  } finally {
+    await sink.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

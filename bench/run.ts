@@ -1,0 +1,152 @@
+/**
+ * `npm run bench` (full) / `npm run bench -- --quick` (< 3 min): builds or finds k6, starts
+ * Pictor on a fresh Postgres database + Redis, seeds data, runs every scenario against its
+ * same-run baseline and the tuning variants, samples server RSS/CPU, and writes
+ * `bench/results/<timestamp>.json` + `.md`. Exits 1 when a k6 threshold or a target fails.
+ *
+ * Options: --quick; --only=main|variants (develop one half); BENCH_BIG_UPLOAD_BYTES to shrink
+ * the 1 GiB upload while developing.
+ */
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, requireRedis } from '../test/helpers/services';
+import { settingsFor, unavailable, type Ctx } from './lib/context';
+import { runHits, runList, runOriginals } from './lib/hot';
+import { ensureK6, K6_BIN } from './lib/k6';
+import { TARGET_NOTES } from './lib/notes';
+import { ROOT, startPictor } from './lib/pictor';
+import { killOwned, runCommand } from './lib/procs';
+import { computeRatios, renderMarkdown } from './lib/report';
+import { insertFileRowsPostgres, makeBigFile, makeUploadJpeg, prepareCorpus, seedAccount, uploadCorpus } from './lib/seed';
+import { mainEnv, runVariants } from './lib/variants';
+import { runBigUpload, runCold, runLogin, runMixed, runSinkBaseline, runSmallUploads } from './lib/work';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice(7);
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
+
+process.on('SIGINT', () => {
+  killOwned();
+  process.exit(130);
+});
+
+console.log(`Pictor bench (${quick ? 'quick' : 'full'})`);
+await ensureK6();
+await requireRedis();
+const db = await createTestDatabase();
+const work = await mkdtemp(join(tmpdir(), 'pictor-bench-'));
+const ctx: Ctx = {
+  s: settingsFor(quick),
+  work,
+  databaseUrl: db.url,
+  // A Redis database of its own, so the bench's limiter keys never meet anyone else's.
+  redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/9',
+  corpus: [],
+  upload200k: '',
+  ids: [],
+  hitPaths: [],
+  dataDir: join(work, 'data'),
+  entries: {},
+};
+let bigFile: string | null = null;
+try {
+  const corpus = await prepareCorpus(work);
+  ctx.corpus = corpus.images;
+  ctx.upload200k = (await makeUploadJpeg(work)).path;
+  bigFile = await makeBigFile(work, ctx.s.bigUploadBytes).catch(() => null);
+  console.log(`prepared corpus (${corpus.images.length} photos, ${corpus.source}) and payloads [${elapsed()}]`);
+
+  if (only !== 'variants') await mainPhase(ctx, bigFile);
+  if (only !== 'main') await runVariants(ctx, bigFile);
+} finally {
+  killOwned();
+  await db.drop().catch(() => {});
+}
+
+const ratios = computeRatios(ctx.entries);
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const meta = {
+  date: new Date().toISOString(),
+  command: `npm run bench${quick ? ' -- --quick' : ''}${only ? ` --only=${only}` : ''}`,
+  machine: machine(),
+  commit: commit(),
+  corpus: `${ctx.corpus.length} photos`,
+  k6: (await runCommand(K6_BIN, ['version'])).stdout.trim().split('\n')[0],
+  bun: Bun.version,
+  settings: ctx.s,
+  wall_seconds: Math.round((Date.now() - started) / 1000),
+};
+const md = renderMarkdown(meta, ctx.entries, ratios, TARGET_NOTES);
+const outDir = join(ROOT, 'bench/results');
+await mkdir(outDir, { recursive: true });
+await writeFile(join(outDir, `${stamp}.json`), JSON.stringify({ meta, entries: ctx.entries, ratios }, null, 2));
+await writeFile(join(outDir, `${stamp}.md`), md);
+await rm(work, { recursive: true, force: true });
+console.log('\n' + md);
+console.log(`wrote bench/results/${stamp}.json and .md in ${elapsed()}`);
+const crossed = Object.values(ctx.entries).some((e) => e.load && !e.load.thresholds_ok);
+const missed = ratios.some((r) => r.met === false);
+process.exit(crossed || missed ? 1 : 0);
+
+/** The main configuration: seeding, then scenarios 1, 4, 5, 7, 8, 3, 9, 6 and their baselines. */
+async function mainPhase(ctx: Ctx, big: string | null): Promise<void> {
+  const p = await startPictor(mainEnv(ctx));
+  console.log(`main server up (Postgres + Redis, WORKERS=1) [${elapsed()}]`);
+  try {
+    try {
+      ctx.account = await seedAccount(p.url, p.bootstrap);
+      await insertFileRowsPostgres(ctx.databaseUrl, ctx.account.userId, 100_000);
+      console.log(`seeded account (${ctx.account.via}) and 100 000 file rows [${elapsed()}]`);
+      ctx.ids = await uploadCorpus(p.url, ctx.account.apiKey, ctx.corpus);
+      console.log(`uploaded ${ctx.ids.length} corpus photos [${elapsed()}]`);
+    } catch (err) {
+      console.log(`  seeding incomplete: ${(err as Error).message}`);
+    }
+    const steps: [string, () => Promise<void>][] = [
+      ['hits', () => runHits(ctx, p)],
+      ['originals', () => runOriginals(ctx, p)],
+      ['list', () => runList(ctx, p, 'list_postgres', ctx.account?.apiKey, {})],
+      ['uploads', () => runSmallUploads(ctx, p)],
+      ['login', () => runLogin(ctx, p)],
+      ['cold', () => runCold(ctx, p, 'cold_transforms', 1, true)],
+      ['mixed', () => runMixed(ctx, p)],
+      ['big upload', async () => {
+        if (!big) return unavailable(ctx, 'upload_1gib_fs', 'scenario', 'big upload', 'the big upload file could not be made');
+        await runBigUpload(ctx, p, 'upload_1gib_fs', big, { STORAGE_DRIVER: 'fs' });
+        await runSinkBaseline(ctx, big);
+      }],
+    ];
+    for (const [name, step] of steps) {
+      console.log(`${name} [${elapsed()}]`);
+      await step().catch((err: Error) => console.log(`  ${name} failed: ${err.message}`));
+    }
+  } finally {
+    await p.stop();
+  }
+}
+
+function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  let kernel = '';
+  try {
+    kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  } catch {
+    /* not Linux */
+  }
+  return `${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 1024 ** 3)} GiB RAM, Linux ${kernel}, Bun ${Bun.version}`;
+}
+
+function commit(): string {
+  try {
+    const sha = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
+    const dirty = execSync('git status --porcelain --untracked-files=no', { cwd: ROOT }).toString().trim() ? ' (+ uncommitted changes)' : '';
+    return sha + dirty;
+  } catch {
+    return 'unknown';
+  }
+}
