@@ -12,7 +12,7 @@ import { json, makeTestApp, type TestApp } from '../helpers/app';
 import { parsePrometheus, sampleSum, sampleValue } from '../helpers/prometheus';
 
 const METRICS_TOKEN = 'metrics-test-token-0123456789';
-const png = (w: number, color: string) => sharp({ create: { width: w, height: 40, channels: 3, background: color } }).png().toBuffer();
+const png = async (w: number, color: string) => new Uint8Array(await sharp({ create: { width: w, height: 40, channels: 3, background: color } }).png().toBuffer());
 
 /** After-response hooks run just after the caller got its response: let them run, then write the log buffer. */
 async function settle(h: TestApp): Promise<void> {
@@ -59,7 +59,7 @@ describe.each(DB_BACKENDS)('usage, logs and metrics on %s', (db) => {
     const counted = new Map<string, { storage: number; files: number; reads: number; ops: number; bytes: number }>();
     for (const a of [alice, bob]) counted.set(a.userId, { storage: 0, files: 0, reads: 0, ops: 0, bytes: 0 });
     const ids = new Map<string, { id: string; size: number }[]>();
-    const upload = async (a: Account, body: Buffer) => {
+    const upload = async (a: Account, body: Uint8Array) => {
       const r = await as(a, '/api/files', { method: 'POST', body, headers: { 'content-type': 'image/png' } });
       expect(r.status).toBe(201);
       const f = ((await r.json()) as { file: { id: string; size: number } }).file;
