@@ -59,7 +59,7 @@ describe.each(DB_BACKENDS)('usage, logs and metrics on %s', (db) => {
     const counted = new Map<string, { storage: number; files: number; reads: number; ops: number; bytes: number }>();
     for (const a of [alice, bob]) counted.set(a.userId, { storage: 0, files: 0, reads: 0, ops: 0, bytes: 0 });
     const ids = new Map<string, { id: string; size: number }[]>();
-    const upload = async (a: Account, body: Uint8Array) => {
+    const upload = async (a: Account, body: Uint8Array<ArrayBuffer>) => {
       const r = await as(a, '/api/files', { method: 'POST', body, headers: { 'content-type': 'image/png' } });
       expect(r.status).toBe(201);
       const f = ((await r.json()) as { file: { id: string; size: number } }).file;
