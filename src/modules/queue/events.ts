@@ -5,8 +5,9 @@
  * - Order and completeness: rows are read in `(tx, id)` order and only once their transaction
  *   is older than every running one (`pg_snapshot_xmin`), so the cursor `tx-id` (the SSE `id:`)
  *   never passes a row that commits later. `Last-Event-ID` replays from the table.
- * - Every instance: writers NOTIFY at commit; each hub LISTENs and also polls, which covers
- *   rows held back by a slow transaction that sent no NOTIFY of its own.
+ * - Every instance: workers NOTIFY at commit; each hub LISTENs and also polls (every 250 ms
+ *   while clients are connected), which covers enqueues (they send no NOTIFY, see enqueue.ts)
+ *   and rows held back by a slow transaction.
  * - Bounded memory: each client has a queue of at most `bufferLimit` events. A client that
  *   falls behind (slow socket) has its queue dropped and switches to replaying from the table
  *   at its own pace, then rejoins the live feed; the server never buffers more than that.
@@ -86,7 +87,7 @@ export function encodeEvents(events: QueueEvent[]): Uint8Array {
 export type EventHub = ReturnType<typeof createEventHub>;
 
 export function createEventHub(database: Database, log: Logger, options: Partial<HubOptions> = {}) {
-  const opts: HubOptions = { bufferLimit: 1000, heartbeatMs: 15_000, pollMs: 1000, ...options };
+  const opts: HubOptions = { bufferLimit: 1000, heartbeatMs: 15_000, pollMs: 250, ...options };
   const db = database.db;
   const clients = new Set<Client>();
   let cursor: Cursor | null = null;

@@ -30,7 +30,7 @@ describe.each(DB_BACKENDS)('queue core on %s', (db) => {
   let h: TestApp;
   beforeAll(async () => {
     h = await makeTestApp({ db, env: { QUEUE_CONCURRENCY: '4', QUEUE_POLL_MS: '50', QUEUE_LEASE_MS: '3000' } });
-  });
+  }, 60_000);
   afterAll(() => h.close());
 
   test('enqueue inside a transaction: rollback leaves no job, commit leaves one (acceptance 4)', async () => {
@@ -100,11 +100,18 @@ describe.each(DB_BACKENDS)('queue core on %s', (db) => {
       expect(done.lastError).toBe('storage says no');
       expect(done.finishedAt).not.toBeNull();
       expect(seen).toHaveLength(4);
-      const gaps = seen.slice(1).map((t, i) => t - seen[i]!);
-      // base 100 ms ±25 %: ≥75, ≥150, ≥300 — each gap longer than the one before
-      expect(gaps[0]!).toBeGreaterThanOrEqual(70);
-      expect(gaps[1]!).toBeGreaterThan(gaps[0]!);
-      expect(gaps[2]!).toBeGreaterThan(gaps[1]!);
+      // The delay the queue scheduled for each retry (run_at − the failure's time, both from the
+      // database): base 100 ms doubling, ±25 % jitter → [75,125], [150,250], [300,500].
+      const retries = await h.deps.db.select().from(jobEvents)
+        .where(sql`${jobEvents.jobId} = ${job!.id} and ${jobEvents.type} = 'job.retrying'`).orderBy(jobEvents.id);
+      const delays = retries.map((e) => new Date(String(e.data.run_at)).getTime() - e.createdAt.getTime());
+      expect(delays).toHaveLength(3);
+      delays.forEach((d, i) => {
+        expect(d).toBeGreaterThanOrEqual(75 * 2 ** i - 2);
+        expect(d).toBeLessThanOrEqual(125 * 2 ** i + 2);
+      });
+      // The runs really waited for them.
+      seen.slice(1).forEach((t, i) => expect(t - seen[i]!).toBeGreaterThanOrEqual(75 * 2 ** i - 5));
       const events = await h.deps.db.select().from(jobEvents).where(eq(jobEvents.jobId, job!.id)).orderBy(jobEvents.id);
       expect(events.map((e) => e.type)).toEqual([
         'job.created', 'job.started', 'job.retrying', 'job.started', 'job.retrying', 'job.started', 'job.retrying', 'job.started', 'job.failed',

@@ -92,24 +92,25 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
 
   // Group commit: completions that arrive while a flush is in flight share the next statement.
   let completions: { id: string; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  let flushing = false;
-  async function flushCompletions(): Promise<void> {
-    if (flushing) return;
-    flushing = true;
-    try {
-      while (completions.length) {
-        const batch = completions;
-        completions = [];
-        try {
-          await completeJobs(db, workerId, batch.map((c) => c.id));
-          batch.forEach((c) => c.resolve());
-        } catch (err) {
-          batch.forEach((c) => c.reject(err));
+  let flushing: Promise<void> | null = null;
+  function flushCompletions(): Promise<void> {
+    flushing ??= (async () => {
+      try {
+        while (completions.length) {
+          const batch = completions;
+          completions = [];
+          try {
+            await completeJobs(db, workerId, batch.map((c) => c.id));
+            batch.forEach((c) => c.resolve());
+          } catch (err) {
+            batch.forEach((c) => c.reject(err));
+          }
         }
+      } finally {
+        flushing = null;
       }
-    } finally {
-      flushing = false;
-    }
+    })();
+    return flushing;
   }
   const complete = (id: string) =>
     new Promise<void>((resolve, reject) => {
@@ -161,7 +162,9 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
       if (reason === 'lease lost') {
         // Another worker owns the job now; its outcome is theirs to record.
       } else if (outcome === 'completed') {
-        // Work that finished counts even if a cancel or shutdown arrived meanwhile.
+        // Work that finished counts even if a cancel or shutdown arrived meanwhile. The slot is
+        // free already: the next claim overlaps this (batched) completion.
+        freeSlot(job.id);
         await complete(job.id);
       } else if (reason === 'shutdown') {
         // stop() hands the job back to the queue.
@@ -178,9 +181,13 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
     } catch (err) {
       ctx.log.error({ err }, 'could not record the job outcome; its lease will expire and it will be retried');
     } finally {
-      running.delete(job.id);
-      if (started && !stopping) void tick();
+      freeSlot(job.id);
     }
+  }
+
+  function freeSlot(id: string): void {
+    if (!running.delete(id)) return;
+    if (started && !stopping) void tick();
   }
 
   function wakeAfter(ms: number): void {
@@ -284,11 +291,18 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
       handlers.set(type, { fn, opts });
     },
 
+    /** Enqueues this period's periodic jobs (also done by `start()` and every minute after). */
+    schedulePeriodic,
+
     /** The registered job types. */
     types: (): string[] => [...handlers.keys()],
 
-    /** Enqueues on the database itself; inside a transaction call `enqueueJob(tx, …)` instead. */
-    enqueue: (spec: EnqueueOptions) => enqueueJob(db, spec),
+    /** Enqueues on the database itself (and wakes this process's worker); inside a transaction call `enqueueJob(tx, …)` instead. */
+    async enqueue(spec: EnqueueOptions): Promise<JobRow | null> {
+      const row = await enqueueJob(db, spec);
+      if (row && started) void tick();
+      return row;
+    },
 
     /** Number of jobs this process is running right now. */
     inFlight: (): number => running.size,
