@@ -19,7 +19,7 @@ export function readSse(body: ReadableStream<Uint8Array>): SseReader {
   const events: SseEvent[] = [];
   const comments: string[] = [];
   let buffer = '';
-  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+  let pending: ReturnType<typeof reader.read> | null = null;
 
   const parse = () => {
     let sep: number;
