@@ -53,6 +53,16 @@ describe('error envelope (API.md §1)', () => {
     expect(paths).toContain('/n');
   });
 
+  test('a non-JSON body on a JSON route → 415, never buffered by a default parser', async () => {
+    const res = await h.request('/__test/echo', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(10) });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toEqual({
+      error: 'UNSUPPORTED_MEDIA_TYPE',
+      message: 'This route takes application/json, not application/octet-stream.',
+      details: { detected: 'application/octet-stream' },
+    });
+  });
+
   test('a valid body passes through', async () => {
     const res = await h.request('/__test/echo', json('POST', { name: 'ok', n: 3 }));
     expect(res.status).toBe(200);

@@ -6,7 +6,7 @@ import { Elysia, ValidationError } from 'elysia';
 import type { AppDeps } from './deps';
 import {
   AppError, errorResponse, fromValidation, internalError, methodNotAllowed, payloadTooLarge,
-  routeNotFound, validationError,
+  routeNotFound, unsupportedMediaType, validationError,
 } from './errors';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -119,6 +119,10 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => { method: string; pa
         const text = await readTextLimited(request, deps.config.maxJsonBodyBytes);
         return contentType.startsWith('text/') ? text : Object.fromEntries(new URLSearchParams(text));
       }
+      // Any other body (octet-stream, multipart, …) is not something these routes read: refuse it
+      // rather than let a default parser buffer it whole.
+      const mime = contentType.split(';')[0]!.trim();
+      throw unsupportedMediaType(`This route takes application/json, not ${mime}.`, { detected: mime });
     })
     .onError({ as: 'global' }, ({ error, code, request, set }) => {
       const headers: Record<string, string> = { 'x-request-id': requestIdOf(request) };
