@@ -115,8 +115,11 @@ export async function probe(url: string, init: RequestInit = {}, expect: number[
   }
 }
 
-/** A k6 run preceded by an unmeasured warm-up of the same script. */
-export async function warmAndRun(ctx: Ctx, script: string, env: Record<string, string | number | undefined>): Promise<LoadResult> {
-  if (!env.ITERATIONS) await runK6(script, { ...env, DURATION: ctx.s.warmup, P95_MS: undefined, P99_MS: undefined });
+/**
+ * A k6 run preceded by an unmeasured warm-up of the same script. Figures compared as ratios
+ * (`compared`) are always warmed; in quick mode the absolute-only ones skip it to save time.
+ */
+export async function warmAndRun(ctx: Ctx, script: string, env: Record<string, string | number | undefined>, compared = false): Promise<LoadResult> {
+  if (!env.ITERATIONS && (compared || !ctx.s.quick)) await runK6(script, { ...env, DURATION: ctx.s.warmup, P95_MS: undefined, P99_MS: undefined });
   return runK6(script, { DURATION: ctx.s.duration, ...env });
 }

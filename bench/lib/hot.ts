@@ -26,15 +26,8 @@ export async function warmHits(ctx: Ctx, p: Pictor, tier: 'HIT-MEMORY' | 'HIT-DI
   return null;
 }
 
-/** Scenario 1 + baselines: memory hits vs nginx vs raw Bun.serve on the same bytes. */
-export async function runHits(ctx: Ctx, p: Pictor): Promise<void> {
-  ctx.hitPaths = ctx.ids.flatMap((id) => HIT_SEGMENTS.map((seg) => `/t/${seg}/${id}`));
-  const problem = await warmHits(ctx, p, 'HIT-MEMORY');
-  if (problem) {
-    for (const k of ['hits_memory', 'nginx', 'bun_memory']) unavailable(ctx, k, k === 'hits_memory' ? 'scenario' : 'baseline', k, problem);
-    return;
-  }
-  // The baselines serve exactly the bytes Pictor serves.
+/** Writes the derivative bytes Pictor serves into `work/static` (nginx root) and a manifest (Bun.serve). */
+export async function writeStaticTree(ctx: Ctx, p: Pictor): Promise<{ root: string; manifest: Record<string, { file: string; type: string }> }> {
   const root = join(ctx.work, 'static');
   const manifest: Record<string, { file: string; type: string }> = {};
   for (const path of ctx.hitPaths) {
@@ -43,16 +36,28 @@ export async function runHits(ctx: Ctx, p: Pictor): Promise<void> {
     const file = join(root, path);
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, r.body);
-    manifest[path] = { file, type: 'image/webp' };
+    manifest[path] = { file, type: r.res.headers.get('content-type') ?? 'image/webp' };
   }
+  return { root, manifest };
+}
+
+/** Scenario 1 + baselines: memory hits vs nginx vs raw Bun.serve on the same bytes. */
+export async function runHits(ctx: Ctx, p: Pictor): Promise<void> {
+  ctx.hitPaths = ctx.ids.flatMap((id) => HIT_SEGMENTS.map((seg) => `/t/${seg}/${id}`));
+  const problem = await warmHits(ctx, p, 'HIT-MEMORY');
+  if (problem) {
+    for (const k of ['hits_memory', 'nginx', 'bun_memory']) unavailable(ctx, k, k === 'hits_memory' ? 'scenario' : 'baseline', k, problem);
+    return;
+  }
+  const { root, manifest } = await writeStaticTree(ctx, p);
   const urls = (base: string) => writeJson(ctx, 'hits', ctx.hitPaths.map((x) => base + x));
   const vus = ctx.s.vusHits;
-  await record(ctx, 'hits_memory', 'scenario', 'memory-cache hits on /t', p.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: await urls(p.url), VUS: vus, ...HIT_THRESHOLDS }) }));
+  await record(ctx, 'hits_memory', 'scenario', 'memory-cache hits on /t', p.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: await urls(p.url), VUS: vus, ...HIT_THRESHOLDS }, true) }));
   await runNginx(ctx, root, 1, 'nginx', urls);
   const bun = await startBunMemory(await writeJson(ctx, 'manifest', manifest)).catch((err: Error) => err);
   if (bun instanceof Error) return unavailable(ctx, 'bun_memory', 'baseline', 'raw Bun.serve from memory', bun.message);
   try {
-    await record(ctx, 'bun_memory', 'baseline', 'raw Bun.serve from memory', bun.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: await urls(bun.url), VUS: vus }) }));
+    await record(ctx, 'bun_memory', 'baseline', 'raw Bun.serve from memory', bun.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: await urls(bun.url), VUS: vus }, true) }));
   } finally {
     await bun.stop();
   }
@@ -63,7 +68,7 @@ export async function runNginx(ctx: Ctx, root: string, workers: number, key: str
   const ng = await startNginx(root, join(ctx.work, `nginx-${key}`), workers, 'image/webp').catch((err: Error) => err);
   if (ng instanceof Error) return unavailable(ctx, key, 'baseline', `nginx ${workers} worker(s)`, ng.message);
   try {
-    await record(ctx, key, 'baseline', `nginx static, ${workers} worker(s)`, ng.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: await urls(ng.url), VUS: ctx.s.vusHits }) }), { worker_processes: String(workers) });
+    await record(ctx, key, 'baseline', `nginx static, ${workers} worker(s)`, ng.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: await urls(ng.url), VUS: ctx.s.vusHits }, true) }), { worker_processes: String(workers) });
   } finally {
     await ng.stop();
   }
@@ -74,7 +79,7 @@ export async function runHitVariant(ctx: Ctx, p: Pictor, key: string, kind: 'sce
   const problem = ctx.hitPaths.length ? await warmHits(ctx, p, tier, tier === 'HIT-MEMORY' ? 4 : 2) : 'hit URLs were not prepared (memory-hit scenario unavailable)';
   if (problem) return unavailable(ctx, key, kind, title, problem);
   const file = await writeJson(ctx, 'hits', ctx.hitPaths.map((x) => p.url + x));
-  await record(ctx, key, kind, title, p.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: file, VUS: ctx.s.vusHits, ...HIT_THRESHOLDS }) }), config);
+  await record(ctx, key, kind, title, p.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: file, VUS: ctx.s.vusHits, ...HIT_THRESHOLDS }, true) }), config);
 }
 
 /** Scenario 4: originals on /i, whole and with a 64 KiB Range (206). */

@@ -50,15 +50,15 @@ export async function runVariants(ctx: Ctx, bigFile: string | null): Promise<voi
   await withServer(ctx, { ...base, TRANSFORM_CONCURRENCY: '1' }, ['cold_transforms_tc1'], (p) => runCold(ctx, p, 'cold_transforms_tc1', 2, false, { TRANSFORM_CONCURRENCY: '1' }));
 
   console.log('variant: STORAGE_DRIVER=s3 (MinIO)');
-  if (!bigFile) unavailable(ctx, 'upload_1gib_s3', 'variant', 'S3 upload', 'the big upload file could not be made');
+  if (!bigFile) unavailable(ctx, 'upload_big_s3', 'variant', 'S3 upload', 'the big upload file could not be made');
   else {
     const minio = await startMinio().catch((err: Error) => err);
-    if (minio instanceof Error) unavailable(ctx, 'upload_1gib_s3', 'variant', 'S3 upload', minio.message);
+    if (minio instanceof Error) unavailable(ctx, 'upload_big_s3', 'variant', 'S3 upload', minio.message);
     else {
       const dir = await mkdtemp(join(ctx.work, 's3-data-'));
       try {
         const env = { ...base, DATA_DIR: dir, ...minio.env(await minio.createBucket()) };
-        await withServer(ctx, env, ['upload_1gib_s3'], (p) => runBigUpload(ctx, p, 'upload_1gib_s3', bigFile, { STORAGE_DRIVER: 's3' }));
+        await withServer(ctx, env, ['upload_big_s3'], (p) => runBigUpload(ctx, p, 'upload_big_s3', bigFile, { STORAGE_DRIVER: 's3' }));
       } finally {
         await minio.stop();
         await rm(dir, { recursive: true, force: true });
