@@ -64,11 +64,12 @@ describe.each(DB_BACKENDS)('database on %s', (backend) => {
   });
 
   test('LISTEN/NOTIFY delivers a message', async () => {
-    const got = new Promise<string>((resolve) => {
-      void database.listen('pictor_test_channel', resolve);
-    });
-    await Bun.sleep(50);
+    let resolveGot: (message: string) => void = () => {};
+    const got = new Promise<string>((resolve) => (resolveGot = resolve));
+    // listen() resolves once LISTEN is in effect, so the NOTIFY below cannot be missed.
+    const unlisten = await database.listen('pictor_test_channel', (m) => resolveGot(m));
     await database.notify('pictor_test_channel', 'hello');
     expect(await got).toBe('hello');
+    await unlisten();
   });
 });
