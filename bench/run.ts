@@ -22,7 +22,7 @@ import { killOwned, runCommand } from './lib/procs';
 import { computeRatios, renderMarkdown } from './lib/report';
 import { insertFileRowsPostgres, makeBigFile, makeUploadJpeg, prepareCorpus, seedAccount, uploadCorpus } from './lib/seed';
 import { mainEnv, runVariants } from './lib/variants';
-import { runBigUpload, runCold, runLogin, runMixed, runSinkBaseline, runSmallUploads } from './lib/work';
+import { runApiKeyAuth, runBigUpload, runCold, runLogin, runMixed, runSinkBaseline, runSmallUploads } from './lib/work';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -121,6 +121,7 @@ async function mainPhase(ctx: Ctx, big: string | null, measure: boolean): Promis
       ['list', () => runList(ctx, p, 'list_postgres', ctx.account?.apiKey, {})],
       ['uploads', () => runSmallUploads(ctx, p)],
       ['login', () => runLogin(ctx, p)],
+      ['api-key auth', () => runApiKeyAuth(ctx, p)],
       ['cold', () => runCold(ctx, p, 'cold_transforms', 1, true)],
       ['mixed', () => runMixed(ctx, p)],
       ['big upload', async () => {

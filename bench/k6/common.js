@@ -20,12 +20,19 @@ export function classify(res) {
   return false;
 }
 
-/** `constant-vus` for a duration, or `shared-iterations` when ITERATIONS is set (cold work: each item once). */
+/**
+ * `constant-vus` for a duration (closed model: throughput), `shared-iterations` when ITERATIONS
+ * is set (cold work: each item once), or `constant-arrival-rate` when RATE is set (open model:
+ * traffic arrives whether or not earlier requests finished, as at a CDN origin).
+ */
 export function buildOptions(extraThresholds = {}) {
   const vus = Number(__ENV.VUS || 8);
+  const duration = __ENV.DURATION || '5s';
   const scenario = __ENV.ITERATIONS
     ? { executor: 'shared-iterations', vus, iterations: Number(__ENV.ITERATIONS), maxDuration: __ENV.MAX_DURATION || '120s' }
-    : { executor: 'constant-vus', vus, duration: __ENV.DURATION || '5s' };
+    : __ENV.RATE
+      ? { executor: 'constant-arrival-rate', rate: Number(__ENV.RATE), timeUnit: '1s', duration, preAllocatedVUs: vus, maxVUs: vus * 8 }
+      : { executor: 'constant-vus', vus, duration };
   const thresholds = { unexpected_status: ['count==0'], ...extraThresholds };
   const latency = [];
   if (__ENV.P95_MS) latency.push(`p(95)<${__ENV.P95_MS}`);

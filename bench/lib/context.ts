@@ -22,6 +22,8 @@ export interface Settings {
   vusUpload: number;
   vusLogin: number;
   vusMixed: number;
+  /** Offered rate of the mixed profile (open model), requests per second. */
+  mixedRate: number;
   coldIterations: number;
   coldConcurrency: number;
   bigUploadBytes: number;
@@ -37,7 +39,8 @@ export function settingsFor(quick: boolean): Settings {
     vusApi: 8,
     vusUpload: 4,
     vusLogin: 2,
-    vusMixed: 8,
+    vusMixed: 16,
+    mixedRate: Number(process.env.BENCH_MIXED_RATE ?? 150),
     coldIterations: quick ? 12 : 120,
     coldConcurrency: 4,
     bigUploadBytes: Number(process.env.BENCH_BIG_UPLOAD_BYTES ?? 1024 ** 3),
@@ -90,10 +93,11 @@ export async function record(
   try {
     const r = await fn();
     const sampled = sampler?.stop();
+    if (r.load) delete r.load.stdout;
     const entry: Entry = { title, kind, available: true, ...r, server: r.server ?? sampled, config };
     ctx.entries[key] = entry;
     const l = entry.load;
-    const shown = l ? `${l.rps} req/s p50 ${l.p50_ms} p95 ${l.p95_ms} p99 ${l.p99_ms} ms, unexpected ${l.unexpected}${l.thresholds_ok ? '' : ` THRESHOLDS CROSSED: ${l.crossed.join('; ')}`}` : JSON.stringify(entry.extra);
+    const shown = l ? `${l.rps} req/s p50 ${l.p50_ms} p95 ${l.p95_ms} p99 ${l.p99_ms} ms, unexpected ${l.unexpected}, 429/503 ${l.rejected}, dropped ${l.dropped}${l.thresholds_ok ? '' : ` THRESHOLDS CROSSED: ${l.crossed.join('; ')}`}` : JSON.stringify(entry.extra);
     console.log(`  ${key}: ${shown}`);
     return entry;
   } catch (err) {

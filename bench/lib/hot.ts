@@ -9,7 +9,8 @@ import { probe, record, unavailable, warmAndRun, writeJson, type Ctx } from './c
 import type { Pictor } from './pictor';
 
 export const HIT_SEGMENTS = ['w_320,f_webp', 'w_640,f_webp'];
-const HIT_THRESHOLDS = { P95_MS: 50, P99_MS: 100 };
+// Ceilings that catch regressions, not noise: the 2-core machine is shared with k6 and others.
+const HIT_THRESHOLDS = { P95_MS: 50, P99_MS: 200 };
 
 /** Renders every hit URL once, checks the second answer comes from `tier`; returns the reason when it cannot. */
 export async function warmHits(ctx: Ctx, p: Pictor, tier: 'HIT-MEMORY' | 'HIT-DISK', rounds = 2): Promise<string | null> {
@@ -96,7 +97,7 @@ export async function runOriginals(ctx: Ctx, p: Pictor): Promise<void> {
   if (!ranged.ok) unavailable(ctx, 'originals_range', 'scenario', 'originals /i with Range', ranged.reason);
   else {
     const headers = JSON.stringify({ Range: 'bytes=0-65535' });
-    await record(ctx, 'originals_range', 'scenario', 'originals /i with Range: bytes=0-65535', p.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: file, HEADERS: headers, VUS: ctx.s.vusApi, P95_MS: 50, P99_MS: 100 }) }));
+    await record(ctx, 'originals_range', 'scenario', 'originals /i with Range: bytes=0-65535', p.pid, async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: file, HEADERS: headers, VUS: ctx.s.vusApi, P95_MS: 100, P99_MS: 200 }) }));
   }
 }
 

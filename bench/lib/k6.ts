@@ -31,11 +31,15 @@ export interface LoadResult {
   /** Intended 429/503 answers (overload and limits doing their job). */
   rejected: number;
   mb_received_per_s: number;
+  /** Open-model runs: arrivals k6 could not start because every VU was busy (the server fell behind). */
+  dropped: number;
   /** Every threshold held. */
   thresholds_ok: boolean;
   /** Crossed thresholds, `metric: expression`. */
   crossed: string[];
   duration_s: number;
+  /** What the script printed (scripts with a handleSummary report their own figures there). */
+  stdout?: string;
 }
 
 type Metric = Record<string, number> & { thresholds?: Record<string, boolean> };
@@ -49,10 +53,9 @@ export async function runK6(script: string, env: Record<string, string | number 
   const dir = await mkdtemp(join(tmpdir(), 'pictor-k6-'));
   const summary = join(dir, 'summary.json');
   const args = ['run', '--quiet', '--no-color', '--summary-export', summary];
-  if (thresholds) {
-    await writeFile(join(dir, 'config.json'), JSON.stringify({ thresholds, summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'] }));
-    args.push('--config', join(dir, 'config.json'));
-  }
+  // Scripts that set neither get these; a script's own options win (k6 precedence).
+  await writeFile(join(dir, 'config.json'), JSON.stringify({ ...(thresholds ? { thresholds } : {}), summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'] }));
+  args.push('--config', join(dir, 'config.json'));
   for (const [k, v] of Object.entries(env)) if (v !== undefined) args.push('-e', `${k}=${v}`);
   args.push(join(ROOT, 'bench/k6', script));
   const t0 = performance.now();
@@ -77,10 +80,12 @@ export async function runK6(script: string, env: Record<string, string | number 
       // Our scripts count by status class; a reused script without that counter: failed requests + failed checks.
       unexpected: metrics.unexpected_status ? metrics.unexpected_status.count ?? 0 : (metrics.http_req_failed?.passes ?? 0) + (metrics.checks?.fails ?? 0),
       rejected: metrics.intended_rejections?.count ?? 0,
+      dropped: metrics.dropped_iterations?.count ?? 0,
       mb_received_per_s: round((metrics.data_received?.rate ?? 0) / 1e6, 1),
       thresholds_ok: r.code === 0 && crossed.length === 0,
       crossed: crossed.length || r.code === 0 ? crossed : ['k6 exited 99'],
       duration_s: round(duration_s, 1),
+      stdout: r.stdout.trim().split('\n').pop(),
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

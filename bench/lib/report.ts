@@ -59,6 +59,7 @@ export function computeRatios(e: Entries): Ratio[] {
   add('disk-cache hits / memory-cache hits', div(rps(e, 'hits_disk'), rps(e, 'hits_memory')), null, 'CACHE_MEMORY_BYTES=0 vs 256MiB', ['hits_disk', 'hits_memory']);
   add('cold transforms TRANSFORM_CONCURRENCY=1 / default', div(rps(e, 'cold_transforms_tc1'), rps(e, 'cold_transforms')), null, 'default = CPU cores', ['cold_transforms_tc1', 'cold_transforms']);
   add('1 GiB upload S3 / fs (MB/s)', div(num(e, 'upload_big_s3', 'mb_per_s'), num(e, 'upload_big_fs', 'mb_per_s')), null, 'MinIO on the same disk', ['upload_big_s3', 'upload_big_fs']);
+  add('API-key GET /api/profile / GET /health', num(e, 'api_key_auth', 'profile_to_health'), null, 'auth.js from the auth issue, same server', ['api_key_auth']);
   const p95 = e.list_postgres?.available ? e.list_postgres.load?.p95_ms ?? null : null;
   out.push({ name: 'GET /api/files p95 at 100 000 files, Postgres (ms)', value: p95, target: '< 15', met: p95 === null ? null : p95 < 15, note: p95 === null ? `not available — ${why(e, 'list_postgres')}` : 'pages 1..N by cursor, limit 50' });
   const p95l = e.list_pglite?.available ? e.list_pglite.load?.p95_ms ?? null : null;
@@ -77,17 +78,17 @@ export function renderMarkdown(meta: Record<string, unknown>, e: Entries, ratios
   lines.push(`# Pictor benchmark — ${meta.date}`, '');
   lines.push(`Machine: ${meta.machine}. Command: \`${meta.command}\`. Corpus: ${meta.corpus}. Commit ${meta.commit}.`, '');
   lines.push('## Scenarios', '');
-  lines.push('| scenario | req/s | p50 ms | p95 ms | p99 ms | unexpected | 429/503 | CPU % | peak RSS MiB | thresholds |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  lines.push('| scenario | req/s | p50 ms | p95 ms | p99 ms | unexpected | 429/503 | dropped | CPU % | peak RSS MiB | thresholds |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const [k, v] of Object.entries(e)) {
     if (!v.available) {
-      lines.push(`| ${k} (${v.kind}) | not available: ${v.reason?.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 160)} | | | | | | | | |`);
+      lines.push(`| ${k} (${v.kind}) | not available: ${v.reason?.replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 160)} | | | | | | | | | |`);
       continue;
     }
     const l = v.load;
-    const extra = v.extra?.mb_per_s !== undefined ? ` — ${f(v.extra.mb_per_s as number)} MB/s` : '';
+    const extra = v.extra?.mb_per_s !== undefined ? ` — ${v.extra.mib} MiB at ${f(v.extra.mb_per_s as number)} MB/s, RSS +${v.extra.rss_growth_mib} MiB` : '';
     lines.push(
-      `| ${k} (${v.kind})${extra} | ${f(l?.rps)} | ${f(l?.p50_ms, 2)} | ${f(l?.p95_ms, 2)} | ${f(l?.p99_ms, 2)} | ${l ? l.unexpected : '—'} | ${l ? l.rejected : '—'} | ${f(v.server?.cpu_pct, 0)} | ${f(v.server?.peak_rss_mib)} | ${l ? (l.thresholds_ok ? 'ok' : `crossed: ${l.crossed.join('; ')}`) : '—'} |`,
+      `| ${k} (${v.kind})${extra} | ${f(l?.rps)} | ${f(l?.p50_ms, 2)} | ${f(l?.p95_ms, 2)} | ${f(l?.p99_ms, 2)} | ${l ? l.unexpected : '—'} | ${l ? l.rejected : '—'} | ${l ? l.dropped : '—'} | ${f(v.server?.cpu_pct, 0)} | ${f(v.server?.peak_rss_mib)} | ${l ? (l.thresholds_ok ? 'ok' : `crossed: ${l.crossed.join('; ')}`) : '—'} |`,
     );
   }
   lines.push('', '## Ratios and targets', '');

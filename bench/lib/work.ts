@@ -32,6 +32,24 @@ export async function runLogin(ctx: Ctx, p: Pictor): Promise<void> {
 
 const COLD_THRESHOLDS = { http_req_failed: ['rate==0'], checks: ['rate==1'], http_req_duration: ['p(95)<10000'] };
 
+/**
+ * The auth issue's own script (bench/k6/auth.js) when present: API-key `GET /api/profile` vs
+ * unauthenticated `/health` on the same server, one after the other; its figures come from
+ * its handleSummary line.
+ */
+export async function runApiKeyAuth(ctx: Ctx, p: Pictor): Promise<void> {
+  const key = ctx.account?.apiKey;
+  if (!existsSync(join(ROOT, 'bench/k6/auth.js'))) return unavailable(ctx, 'api_key_auth', 'scenario', 'API-key auth', 'bench/k6/auth.js is not there yet');
+  if (!key) return unavailable(ctx, 'api_key_auth', 'scenario', 'API-key auth', 'no API key (account seeding failed)');
+  const seconds = ctx.s.quick ? 2 : 10;
+  await record(ctx, 'api_key_auth', 'scenario', 'API-key GET /api/profile vs GET /health (auth.js)', p.pid, async () => {
+    const load = await runK6('auth.js', { BASE_URL: p.url, API_KEY: key, VUS: ctx.s.vusHits, DURATION: seconds });
+    const own = JSON.parse(load.stdout ?? '{}') as { health_rps?: number; profile_rps?: number; ratio?: number };
+    if (own.profile_rps === undefined) throw new Error(`auth.js printed no figures: ${load.stdout}`);
+    return { load, extra: { profile_rps: own.profile_rps, health_rps: own.health_rps ?? 0, profile_to_health: own.ratio ?? 0 } };
+  });
+}
+
 /** Scenario 3 (+ the sharp baseline when `withBaseline`): distinct transforms at a fixed concurrency. */
 export async function runCold(ctx: Ctx, p: Pictor, key: string, salt: number, withBaseline: boolean, config: Record<string, string> = {}): Promise<void> {
   const kind = key === 'cold_transforms' ? 'scenario' : 'variant';
@@ -51,7 +69,7 @@ export async function runCold(ctx: Ctx, p: Pictor, key: string, salt: number, wi
   const jobsFile = await writeJson(ctx, 'sharp-jobs', { concurrency: c, jobs });
   await record(ctx, 'sharp', 'baseline', `sharp in-process, same ${ops.length} ops at concurrency ${c}`, null, async () => {
     const r = await runSharpBaseline(jobsFile);
-    return { load: { requests: r.count, rps: r.rps, p50_ms: r.p50_ms, p95_ms: r.p95_ms, p99_ms: r.p99_ms, max_ms: 0, unexpected: 0, rejected: 0, mb_received_per_s: 0, thresholds_ok: true, crossed: [], duration_s: 0 } };
+    return { load: { requests: r.count, rps: r.rps, p50_ms: r.p50_ms, p95_ms: r.p95_ms, p99_ms: r.p99_ms, max_ms: 0, unexpected: 0, rejected: 0, mb_received_per_s: 0, dropped: 0, thresholds_ok: true, crossed: [], duration_s: 0 } };
   });
 }
 
@@ -61,10 +79,10 @@ export async function runMixed(ctx: Ctx, p: Pictor): Promise<void> {
   const env = {
     URLS_FILE: await writeJson(ctx, 'mixed-hits', ctx.hitPaths.map((x) => p.url + x)),
     MISS_FILE: await writeJson(ctx, 'mixed-miss', { base: p.url, ids: ctx.ids }),
-    BASE_URL: p.url, API_KEY: ctx.account.apiKey, FILE: ctx.upload200k, VUS: ctx.s.vusMixed,
+    BASE_URL: p.url, API_KEY: ctx.account.apiKey, FILE: ctx.upload200k, VUS: ctx.s.vusMixed, RATE: ctx.s.mixedRate,
     ALLOW_STATUS: '429,503', P95_MS: 1000,
   };
-  await record(ctx, 'mixed', 'scenario', 'mixed: 95 % hits, 4 % misses, 1 % uploads', p.pid, async () => ({ load: await warmAndRun(ctx, 'mixed.js', env) }));
+  await record(ctx, 'mixed', 'scenario', `mixed at ${ctx.s.mixedRate} req/s offered: 95 % hits, 4 % misses, 1 % uploads`, p.pid, async () => ({ load: await warmAndRun(ctx, 'mixed.js', env) }));
 }
 
 /** One raw upload of `file` with curl (streams from disk, sends Content-Length). */
