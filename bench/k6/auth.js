@@ -1,24 +1,27 @@
 // Auth hot path (issue #3 acceptance 8): API-key `GET /api/profile` against unauthenticated
-// `/health`, same server, same run, same connections; the two scenarios run one after the
-// other so neither steals CPU from the other. Prints both req/s and their ratio.
-// env: BASE_URL, API_KEY, VUS (default 16), DURATION seconds per scenario (default 10).
+// `/health`, same server, same run, same connection count. The two endpoints alternate in
+// short rounds (health, profile, health, profile, …) so that load from anything else on the
+// machine falls on both alike; they never run at the same time. Prints both req/s and the ratio.
+// env: BASE_URL, API_KEY, VUS (default 16), ROUNDS (default 4), SECONDS per round (default 3).
 import http from 'k6/http';
 import { check } from 'k6';
 import { Counter } from 'k6/metrics';
 
 const vus = Number(__ENV.VUS || 16);
-const seconds = Number(__ENV.DURATION || 10);
-const gap = 2;
+const rounds = Number(__ENV.ROUNDS || 4);
+const seconds = Number(__ENV.SECONDS || 3);
+const gap = 1;
 const ok = { health: new Counter('ok_health'), profile: new Counter('ok_profile') };
 
-export const options = {
-  discardResponseBodies: true,
-  scenarios: {
-    health: { executor: 'constant-vus', vus, duration: `${seconds}s`, exec: 'health' },
-    profile: { executor: 'constant-vus', vus, duration: `${seconds}s`, startTime: `${seconds + gap}s`, exec: 'profile' },
-  },
-  thresholds: { checks: ['rate==1'] },
-};
+const scenarios = {};
+for (let r = 0; r < rounds; r++) {
+  for (const [i, name] of ['health', 'profile'].entries()) {
+    const slot = r * 2 + i;
+    scenarios[`${name}_${r}`] = { executor: 'constant-vus', vus, duration: `${seconds}s`, startTime: `${slot * (seconds + gap)}s`, exec: name, gracefulStop: '0s' };
+  }
+}
+
+export const options = { discardResponseBodies: true, scenarios, thresholds: { checks: ['rate==1'] } };
 
 const apiKey = { headers: { 'x-api-key': __ENV.API_KEY } };
 
@@ -34,11 +37,13 @@ export function profile() {
 
 export function handleSummary(data) {
   const count = (name) => (data.metrics[name] ? data.metrics[name].values.count : 0);
-  const health = count('ok_health') / seconds;
-  const profile = count('ok_profile') / seconds;
+  const total = rounds * seconds;
+  const health = count('ok_health') / total;
+  const profile = count('ok_profile') / total;
   const result = {
     vus,
-    seconds_per_scenario: seconds,
+    rounds,
+    seconds_per_round: seconds,
     health_rps: Math.round(health),
     profile_rps: Math.round(profile),
     ratio: health > 0 ? Math.round((profile / health) * 1000) / 1000 : 0,
