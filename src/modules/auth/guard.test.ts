@@ -1,9 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { Elysia } from 'elysia';
 import { makeTestApp, type TestApp } from '../../../test/helpers/app';
 import { bootstrapAdmin } from '../admin/bootstrap';
 import { createApiKey } from '../keys/service';
-import { authGuard } from './guard';
+import { eq } from 'drizzle-orm';
+import { users } from '../users/table';
+import { authGuard, credentialResolver } from './guard';
+
+setDefaultTimeout(30_000);
 
 describe('auth guard with API keys', () => {
   let h: TestApp;
@@ -47,5 +51,16 @@ describe('auth guard with API keys', () => {
       message: 'This API key lacks the scope files:write.',
       details: { required: 'files:write' },
     });
+  });
+
+  test('a banned account → 403 ACCOUNT_BANNED for its API keys (after invalidation, no restart)', async () => {
+    const [admin] = await h.deps.db.query.users.findMany();
+    const ok = await h.request('/__t/read', { headers: { 'x-api-key': readOnlyKey } });
+    expect(ok.status).toBe(200);
+    await h.deps.db.update(users).set({ isBanned: true }).where(eq(users.id, admin!.id));
+    await credentialResolver(h.deps).invalidateUser(admin!.id);
+    const res = await h.request('/__t/read', { headers: { 'x-api-key': readOnlyKey } });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string }).error).toBe('ACCOUNT_BANNED');
   });
 });
