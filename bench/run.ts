@@ -18,7 +18,7 @@ import { HIT_SEGMENTS, runHits, runList, runOriginals, warmHits, writeStaticTree
 import { ensureK6, K6_BIN } from './lib/k6';
 import { TARGET_NOTES } from './lib/notes';
 import { ROOT, startPictor } from './lib/pictor';
-import { killOwned, runCommand } from './lib/procs';
+import { killOwned, runCommand, waitIdle } from './lib/procs';
 import { computeRatios, renderMarkdown } from './lib/report';
 import { insertFileRowsPostgres, makeBigFile, makeUploadJpeg, prepareCorpus, seedAccount, uploadCorpus } from './lib/seed';
 import { mainEnv, runVariants } from './lib/variants';
@@ -63,7 +63,7 @@ try {
 
   // The main phase seeds what the variants reuse; `--only=variants` seeds without measuring.
   await mainPhase(ctx, bigFile, only !== 'variants');
-  if (only !== 'main') await runVariants(ctx, bigFile);
+  if (only !== 'main') await runVariants(ctx, bigFile, (m) => console.log(`${m} [${elapsed()}]`));
 } finally {
   killOwned();
   await db.drop().catch(() => {});
@@ -133,6 +133,7 @@ async function mainPhase(ctx: Ctx, big: string | null, measure: boolean): Promis
     for (const [name, step] of steps) {
       console.log(`${name} [${elapsed()}]`);
       await step().catch((err: Error) => console.log(`  ${name} failed: ${err.message}`));
+      await waitIdle(p.pid);
     }
   } finally {
     await p.stop();

@@ -31,7 +31,7 @@ export function buildOptions(extraThresholds = {}) {
   const scenario = __ENV.ITERATIONS
     ? { executor: 'shared-iterations', vus, iterations: Number(__ENV.ITERATIONS), maxDuration: __ENV.MAX_DURATION || '120s' }
     : __ENV.RATE
-      ? { executor: 'constant-arrival-rate', rate: Number(__ENV.RATE), timeUnit: '1s', duration, preAllocatedVUs: vus, maxVUs: vus * 8 }
+      ? { executor: 'constant-arrival-rate', rate: Number(__ENV.RATE), timeUnit: '1s', duration, preAllocatedVUs: vus, maxVUs: vus * 8, gracefulStop: '5s' }
       : { executor: 'constant-vus', vus, duration };
   const thresholds = { unexpected_status: ['count==0'], ...extraThresholds };
   const latency = [];

@@ -19,6 +19,8 @@ export interface Settings {
   warmup: string;
   vusHits: number;
   vusApi: number;
+  /** Concurrency of the list scenario (its p95 target is a latency figure, not a saturation one). */
+  vusList: number;
   vusUpload: number;
   vusLogin: number;
   vusMixed: number;
@@ -27,6 +29,8 @@ export interface Settings {
   coldIterations: number;
   coldConcurrency: number;
   bigUploadBytes: number;
+  /** The S3 variant's upload (quick: 256 MiB, to stay under 3 minutes; its RSS bound is what it checks). */
+  s3UploadBytes: number;
   listPages: number;
 }
 
@@ -37,13 +41,15 @@ export function settingsFor(quick: boolean): Settings {
     warmup: quick ? '1s' : '3s',
     vusHits: 16,
     vusApi: 8,
+    vusList: 4,
     vusUpload: 4,
     vusLogin: 2,
     vusMixed: 16,
-    mixedRate: Number(process.env.BENCH_MIXED_RATE ?? 150),
-    coldIterations: quick ? 12 : 120,
+    mixedRate: Number(process.env.BENCH_MIXED_RATE ?? 100),
+    coldIterations: quick ? 8 : 120,
     coldConcurrency: 4,
     bigUploadBytes: Number(process.env.BENCH_BIG_UPLOAD_BYTES ?? 1024 ** 3),
+    s3UploadBytes: Number(process.env.BENCH_S3_UPLOAD_BYTES ?? process.env.BENCH_BIG_UPLOAD_BYTES ?? (quick ? 256 * 1024 ** 2 : 1024 ** 3)),
     listPages: quick ? 10 : 40,
   };
 }

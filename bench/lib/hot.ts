@@ -121,7 +121,7 @@ export async function runList(ctx: Ctx, p: Pictor, key: string, apiKey: string |
   const file = await writeJson(ctx, 'list', urls);
   await record(
     ctx, key, kind, `GET /api/files pages over ${count} files`, p.pid,
-    async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: file, HEADERS: JSON.stringify({ 'X-API-Key': apiKey }), VUS: ctx.s.vusApi, P95_MS: 15 }), extra: { files: count, pages: urls.length } }),
+    async () => ({ load: await warmAndRun(ctx, 'get.js', { URLS_FILE: file, HEADERS: JSON.stringify({ 'X-API-Key': apiKey }), VUS: ctx.s.vusList, P95_MS: 15 }), extra: { files: count, pages: urls.length } }),
     config,
   );
 }

@@ -63,12 +63,14 @@ export async function runK6(script: string, env: Record<string, string | number 
     const r = await runCommand(K6_BIN, args, { cwd: ROOT, env: { ...process.env, K6_NO_USAGE_REPORT: 'true' } });
     const duration_s = (performance.now() - t0) / 1000;
     if (r.code !== 0 && r.code !== 99) throw new Error(`k6 ${script} failed (${r.code}): ${r.stderr.trim().split('\n').slice(-5).join('\n')}`);
-    const metrics = (JSON.parse(await readFile(summary, 'utf8')) as { metrics: Record<string, Metric> }).metrics;
+    const exported = JSON.parse(await readFile(summary, 'utf8')) as { metrics: Record<string, Metric>; root_group?: { checks?: Record<string, { name: string; fails: number }> } };
+    const metrics = exported.metrics;
     const d = metrics.http_req_duration ?? ({} as Metric);
     const crossed: string[] = [];
     for (const [name, m] of Object.entries(metrics)) {
       for (const [expr, failed] of Object.entries(m.thresholds ?? {})) if (failed) crossed.push(`${name}: ${expr}`);
     }
+    for (const c of Object.values(exported.root_group?.checks ?? {})) if (c.fails > 0) crossed.push(`check "${c.name}" failed ${c.fails}×`);
     const round = (n: number | undefined, p = 2) => Math.round((n ?? 0) * 10 ** p) / 10 ** p;
     return {
       requests: metrics.http_reqs?.count ?? 0,

@@ -159,3 +159,17 @@ export function sampleTree(pid: number, everyMs = 100): { stop(): ProcStats } {
     },
   };
 }
+
+/**
+ * Waits until `pid`'s tree uses less than `belowPct` % of a core over a 300 ms window (queued
+ * transforms from an overload scenario finishing), at most `maxMs`, so the next scenario
+ * does not inherit the previous one's work.
+ */
+export async function waitIdle(pid: number, maxMs = 15_000, belowPct = 25): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  while (Date.now() < deadline) {
+    const s = sampleTree(pid, 1000);
+    await Bun.sleep(300);
+    if (s.stop().cpu_pct < belowPct) return;
+  }
+}

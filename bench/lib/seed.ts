@@ -55,18 +55,19 @@ export async function makeUploadJpeg(workDir: string, targetBytes = 200_000): Pr
   return { path, bytes: buf.byteLength };
 }
 
-/** A text file of `bytes` bytes (plain text: sniffed as text/plain, stored byte-exact, no image decode). */
+/**
+ * A `bytes`-long upload payload: 64 KiB of text (so it sniffs as text/plain) and then a sparse
+ * hole of zeros, which costs no disk to create or to read — the client stays cheap and
+ * the server's write path is what gets measured. Pictor stores it byte-exact like any file.
+ */
 export async function makeBigFile(workDir: string, bytes: number): Promise<string> {
   const path = join(workDir, `big-${bytes}.txt`);
   const line = 'Pictor benchmark payload line: the quick brown fox jumps over the lazy dog 0123456789.\n';
-  const chunk = Buffer.from(line.repeat(Math.ceil((8 * 1024 * 1024) / line.length)).slice(0, 8 * 1024 * 1024));
+  const head = Buffer.from(line.repeat(Math.ceil(65536 / line.length)).slice(0, Math.min(65536, bytes)));
   const fh = await open(path, 'w');
   try {
-    for (let written = 0; written < bytes; ) {
-      const n = Math.min(chunk.byteLength, bytes - written);
-      await fh.write(chunk, 0, n);
-      written += n;
-    }
+    await fh.write(head, 0, head.byteLength, 0);
+    await fh.truncate(bytes);
   } finally {
     await fh.close();
   }

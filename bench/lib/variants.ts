@@ -9,7 +9,7 @@ import { startMinio } from '../../test/helpers/minio';
 import { unavailable, writeJson, type Ctx } from './context';
 import { runHitVariant, runList, runNginx } from './hot';
 import { startPictor, type Pictor } from './pictor';
-import { seedAccount, insertFileRowsPglite } from './seed';
+import { insertFileRowsPglite, makeBigFile, seedAccount } from './seed';
 import { runBigUpload, runCold } from './work';
 
 /** Env of the main configuration: local Postgres + Redis, fs storage in the shared data dir. */
@@ -31,26 +31,27 @@ async function withServer(ctx: Ctx, env: Record<string, string>, keys: string[],
   }
 }
 
-export async function runVariants(ctx: Ctx, bigFile: string | null): Promise<void> {
+export async function runVariants(ctx: Ctx, bigFile: string | null, log: (m: string) => void): Promise<void> {
   const base = mainEnv(ctx);
-  console.log('variant: DISABLE_RATE_LIMIT=true');
+  log('variant: DISABLE_RATE_LIMIT=true');
   await withServer(ctx, { ...base, DISABLE_RATE_LIMIT: 'true' }, ['hits_memory_limiter_off'], (p) =>
     runHitVariant(ctx, p, 'hits_memory_limiter_off', 'variant', 'memory hits, rate limiting off', 'HIT-MEMORY', { DISABLE_RATE_LIMIT: 'true' }));
 
-  console.log('variant: WORKERS=2');
+  log('variant: WORKERS=2');
   await withServer(ctx, { ...base, WORKERS: '2' }, ['hits_memory_workers2'], (p) =>
     runHitVariant(ctx, p, 'hits_memory_workers2', 'variant', 'memory hits, WORKERS=2', 'HIT-MEMORY', { WORKERS: '2' }));
   if (ctx.hitPaths.length) await runNginx(ctx, join(ctx.work, 'static'), 2, 'nginx_workers2', (b) => writeJson(ctx, 'hits', ctx.hitPaths.map((x) => b + x)));
 
-  console.log('variant: CACHE_MEMORY_BYTES=0 (disk tier only)');
+  log('variant: CACHE_MEMORY_BYTES=0 (disk tier only)');
   await withServer(ctx, { ...base, CACHE_MEMORY_BYTES: '0' }, ['hits_disk'], (p) =>
     runHitVariant(ctx, p, 'hits_disk', 'scenario', 'disk-cache hits on /t (memory tier 0)', 'HIT-DISK', { CACHE_MEMORY_BYTES: '0' }));
 
-  console.log('variant: TRANSFORM_CONCURRENCY=1');
+  log('variant: TRANSFORM_CONCURRENCY=1');
   await withServer(ctx, { ...base, TRANSFORM_CONCURRENCY: '1' }, ['cold_transforms_tc1'], (p) => runCold(ctx, p, 'cold_transforms_tc1', 2, false, { TRANSFORM_CONCURRENCY: '1' }));
 
-  console.log('variant: STORAGE_DRIVER=s3 (MinIO)');
-  if (!bigFile) unavailable(ctx, 'upload_big_s3', 'variant', 'S3 upload', 'the big upload file could not be made');
+  log('variant: STORAGE_DRIVER=s3 (MinIO)');
+  const s3File = ctx.s.s3UploadBytes === ctx.s.bigUploadBytes ? bigFile : await makeBigFile(ctx.work, ctx.s.s3UploadBytes).catch(() => null);
+  if (!s3File) unavailable(ctx, 'upload_big_s3', 'variant', 'S3 upload', 'the upload file could not be made');
   else {
     const minio = await startMinio().catch((err: Error) => err);
     if (minio instanceof Error) unavailable(ctx, 'upload_big_s3', 'variant', 'S3 upload', minio.message);
@@ -58,7 +59,7 @@ export async function runVariants(ctx: Ctx, bigFile: string | null): Promise<voi
       const dir = await mkdtemp(join(ctx.work, 's3-data-'));
       try {
         const env = { ...base, DATA_DIR: dir, ...minio.env(await minio.createBucket()) };
-        await withServer(ctx, env, ['upload_big_s3'], (p) => runBigUpload(ctx, p, 'upload_big_s3', bigFile, { STORAGE_DRIVER: 's3' }));
+        await withServer(ctx, env, ['upload_big_s3'], (p) => runBigUpload(ctx, p, 'upload_big_s3', s3File, { STORAGE_DRIVER: 's3' }));
       } finally {
         await minio.stop();
         await rm(dir, { recursive: true, force: true });
@@ -66,7 +67,7 @@ export async function runVariants(ctx: Ctx, bigFile: string | null): Promise<voi
     }
   }
 
-  console.log('variant: PGlite (embedded database) for the API list');
+  log('variant: PGlite (embedded database) for the API list');
   await runPgliteList(ctx);
 }
 
