@@ -14,7 +14,7 @@ import {
   Accepted, AuthResult, ChangePasswordBody, ForgotPasswordBody, LoginBody, RefreshBody, RegisterBody, RegisterResult,
   ResetPasswordBody, SessionSchema, strict, VerifyEmailBody,
 } from './model';
-import { changePassword, login, register, requestPasswordReset, resetPassword, verifyEmail } from './service';
+import { changePassword, dummyHash, login, register, requestPasswordReset, resetPassword, verifyEmail } from './service';
 import { refreshSession, revokeAllSessions, revokeSession, sessionOfRefreshToken, toSessionJson, type IssuedSession } from './sessions';
 
 const SESSION_SECURITY: Record<string, string[]>[] = [{ bearerJwt: [] }, { cookie: [] }];
@@ -26,6 +26,7 @@ export function requireSession(principal: Principal): void {
 
 export function authRoutes(deps: AppDeps) {
   const secure = deps.config.publicUrl.startsWith('https://');
+  void dummyHash(deps);
   const meta = (request: Request) => ({ ip: clientIpOf(deps, request), userAgent: request.headers.get('user-agent') });
   const withCookies = (set: { headers: Record<string, unknown> }, s: IssuedSession) => {
     set.headers['set-cookie'] = sessionCookies({ ...s, refreshMaxAge: Math.floor((s.refreshExpiresAt - deps.clock.now()) / 1000) }, secure);

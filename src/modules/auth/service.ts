@@ -21,7 +21,8 @@ const VERIFY_TTL_MS = 48 * 3600_000;
 
 /** A hash of a random password, verified against when the email is unknown, so both cases cost one argon2id. */
 const dummyHashes = new WeakMap<AppDeps, Promise<string>>();
-function dummyHash(deps: AppDeps): Promise<string> {
+/** Computed at startup (`authRoutes`) so that even the first unknown-email login costs the same. */
+export function dummyHash(deps: AppDeps): Promise<string> {
   let h = dummyHashes.get(deps);
   if (!h) {
     h = hashPassword(randomString(24));
