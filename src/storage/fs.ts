@@ -4,14 +4,62 @@
  * half-written object and a crash leaves at most a temp file (swept at start-up).
  */
 import { constants } from 'node:fs';
-import { access, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomString } from '../lib/random';
 import { assertValidKey, type ByteRange, type ObjectInfo, type StorageDriver } from './types';
 
 const READ_CHUNK = 256 * 1024;
-/** Small chunks are gathered up to this size before a write syscall. */
-const WRITE_BATCH = 1024 * 1024;
+/** Size of each of the two write buffers of an upload. */
+const WRITE_BUFFER = 1024 * 1024;
+
+async function writeAll(fh: FileHandle, buf: Uint8Array, length: number): Promise<void> {
+  let off = 0;
+  while (off < length) off += (await fh.write(buf, off, length - off)).bytesWritten;
+}
+
+/**
+ * Copies the stream into two fixed buffers used in turn: one fills (the next `read()`, so the
+ * request keeps flowing) while the other is being written. Memory per upload is 2 × 1 MiB
+ * whatever the chunk sizes, no per-chunk garbage is created, and at most one read is ahead of
+ * the disk, so a slow disk slows the client (backpressure) instead of filling memory.
+ */
+async function writeStream(fh: FileHandle, body: ReadableStream<Uint8Array>): Promise<number> {
+  const reader = body.getReader();
+  let fill = new Uint8Array(WRITE_BUFFER);
+  let spare = new Uint8Array(WRITE_BUFFER);
+  let used = 0;
+  let size = 0;
+  let writing: Promise<void> = Promise.resolve();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      let off = 0;
+      while (off < value.byteLength) {
+        const n = Math.min(WRITE_BUFFER - used, value.byteLength - off);
+        fill.set(value.subarray(off, off + n), used);
+        used += n;
+        off += n;
+        if (used === WRITE_BUFFER) {
+          await writing; // the spare buffer is free again
+          writing = writeAll(fh, fill, used);
+          writing.catch(() => {}); // handled: awaited before the next write or at the end
+          [fill, spare] = [spare, fill];
+          used = 0;
+        }
+      }
+    }
+    await writing;
+    await writeAll(fh, fill, used);
+    return size;
+  } catch (err) {
+    await writing.catch(() => {});
+    await reader.cancel(err).catch(() => {});
+    throw err;
+  }
+}
 
 export async function createFsStorage(root: string): Promise<StorageDriver> {
   const tmpDir = join(root, '.tmp');
@@ -30,29 +78,9 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
       const finalPath = pathOf(key);
       const tmpPath = join(tmpDir, randomString(16));
       const fh = await open(tmpPath, 'wx');
-      let size = 0;
       let done = false;
       try {
-        const reader = body.getReader();
-        let batch: Uint8Array[] = [];
-        let batched = 0;
-        const flush = async () => {
-          if (batched === 0) return;
-          const buf = batch.length === 1 ? (batch[0] as Uint8Array) : Buffer.concat(batch, batched);
-          batch = [];
-          batched = 0;
-          let off = 0;
-          while (off < buf.byteLength) off += (await fh.write(buf, off, buf.byteLength - off)).bytesWritten;
-        };
-        for (;;) {
-          const { done: end, value } = await reader.read();
-          if (end) break;
-          size += value.byteLength;
-          batch.push(value);
-          batched += value.byteLength;
-          if (batched >= WRITE_BATCH) await flush();
-        }
-        await flush();
+        const size = await writeStream(fh, body);
         await fh.sync();
         await fh.close();
         done = true;

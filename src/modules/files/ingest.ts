@@ -3,7 +3,7 @@
  * the inspector into storage under a fresh key; `commitFile` then writes the row, the folders
  * and the usage counters in one transaction whose counter update doubles as the atomic quota
  * check. Anything that fails between the two removes the stored object, so a failed upload
- * leaves no bytes, no row and no counter change. Plain functions: no HTTP context.
+ * leaves no bytes, no row and no counter change. The same transaction enqueues the file's `derive` job. Plain functions: no HTTP context.
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
@@ -15,6 +15,7 @@ import { probeImage } from './probe';
 import { folders } from '../folders/table';
 import { files, type FileRow } from './table';
 import { contentTypeInfo } from '../reference/content-types';
+import { enqueueDerive } from '../queue/handlers';
 
 export interface UploadOwner {
   userId: string;
@@ -47,6 +48,9 @@ export interface CommitAttrs {
   isPublic: boolean;
   expiresAt: Date | null;
 }
+
+/** Raster images get a `derive` job; other types have no derivatives to prepare. */
+export const isDerivable = (contentType: string): boolean => contentType.startsWith('image/') && contentType !== 'image/svg+xml';
 
 /** The per-file upload limit of an account's plan. */
 export const uploadLimitFor = (deps: AppDeps, owner: UploadOwner): number =>
@@ -148,6 +152,8 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
         storageKey: staged.key,
         expiresAt: attrs.expiresAt,
       }).returning();
+      // Its `derive` job (eager presets) commits or rolls back with the row: never one without the other.
+      if (isDerivable(inspection.contentType)) await enqueueDerive(tx, { id: staged.id, userId: owner.userId });
       return row as FileRow;
     }).then((row) => {
       deps.metrics.uploads.inc();

@@ -1,8 +1,9 @@
 /**
  * Durable removal of bytes. A deleted or expired file keeps its row (with `deleted_at`) until
- * storage has confirmed the delete, so nothing is forgotten if storage is down: the sweeper
- * retries every `intervalMs` until it succeeds. (When the queue's `purge` jobs are wired in,
- * they call the same `purgeFile`.)
+ * storage has confirmed the delete, so nothing is forgotten if storage is down. Every soft
+ * delete enqueues a `purge` job in its own transaction (service.ts `softDeleteFiles`); the
+ * queue's `purge` handler (queue/handlers.ts) calls `purgeFile` and is retried with backoff
+ * until it succeeds, and the periodic `expire` job calls `expireFiles`.
  */
 import { and, eq, isNotNull, isNull, lte, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
@@ -11,31 +12,19 @@ import { publishFileChanges } from '../cache/lookup';
 import { softDeleteFiles } from './service';
 import { files } from './table';
 
-/** Deletes one soft-deleted file's bytes, then its row. Throws if storage fails (retry later). */
-export async function purgeFile(deps: AppDeps, file: { id: string; storageKey: string; sha256?: string }): Promise<void> {
+/**
+ * Deletes one soft-deleted file's bytes, then its row. Throws if storage fails (the job is
+ * retried). The caller (the `purge` handler) then tells every instance to drop derivatives.
+ */
+export async function purgeFile(deps: AppDeps, file: { id: string; storageKey: string }): Promise<void> {
   await deps.storage.delete(file.storageKey);
-  // Its derivatives go too, from memory and disk on every instance.
-  if (file.sha256) await publishFileChanges(deps, [file.id], file.sha256);
   await deps.db.delete(files).where(and(eq(files.id, file.id), isNotNull(files.deletedAt)));
 }
 
-/** Purges up to `limit` soft-deleted files; returns how many succeeded. Failures stay for the next run. */
-export async function purgeDeletedFiles(deps: AppDeps, limit = 200): Promise<number> {
-  const rows = await deps.db.select({ id: files.id, storageKey: files.storageKey, sha256: files.sha256 })
-    .from(files).where(isNotNull(files.deletedAt)).limit(limit);
-  let done = 0;
-  for (const row of rows) {
-    try {
-      await purgeFile(deps, row);
-      done++;
-    } catch (err) {
-      deps.log.warn({ err, file_id: row.id }, 'purge failed; will retry');
-    }
-  }
-  return done;
-}
-
-/** Marks expired files deleted and releases their usage, one account at a time. */
+/**
+ * Marks expired files deleted, releases their usage and enqueues their purges, one account
+ * per transaction; then tells delivery on every instance (expired files already answer 410).
+ */
 export async function expireFiles(deps: AppDeps, limit = 500): Promise<number> {
   const now = new Date(deps.clock.now());
   const expired = await deps.db.select({ id: files.id, userId: files.userId })
@@ -47,40 +36,9 @@ export async function expireFiles(deps: AppDeps, limit = 500): Promise<number> {
     n += await deps.db.transaction(async (tx) => {
       return (await softDeleteFiles(tx, userId, ids, now)).length;
     });
+    await publishFileChanges(deps, ids);
   }
   return n;
-}
-
-/**
- * Runs expiry and purge now and then every `intervalMs` (unref'd; stopped on shutdown).
- * `kick()` asks for a run soon, e.g. right after a delete.
- */
-export function startFileSweeper(deps: AppDeps, intervalMs = 30_000) {
-  let running = false;
-  let again = false;
-  const run = async () => {
-    if (running) return void (again = true);
-    running = true;
-    try {
-      do {
-        again = false;
-        await expireFiles(deps);
-        await purgeDeletedFiles(deps);
-      } while (again);
-    } catch (err) {
-      deps.log.warn({ err }, 'file sweeper run failed; will retry');
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(() => void run(), intervalMs);
-  timer.unref?.();
-  let stopped = false;
-  deps.onShutdown(() => {
-    stopped = true;
-    clearInterval(timer);
-  });
-  return { kick: () => (stopped ? undefined : void run()), run };
 }
 
 /** Usage counters recomputed from the table (for checks; the counters are kept exact by the writes). */

@@ -14,7 +14,6 @@ import {
   UploadedMany, UploadedOne, UploadQuery,
 } from './model';
 import { publishFileChanges } from '../cache/lookup';
-import { startFileSweeper } from './purge';
 import { getOwnFileOrThrow, listFiles, patchFile, softDeleteFiles, toFileJson } from './service';
 import { uploadMultipart, uploadRaw, type UploadPolicy } from './upload';
 import type { UploadOwner } from './ingest';
@@ -59,7 +58,6 @@ export async function handleUpload(
 const ownerOf = (p: Principal): UploadOwner => ({ userId: p.userId, isPromoted: p.isPromoted });
 
 export function fileRoutes(deps: AppDeps) {
-  const sweeper = startFileSweeper(deps);
   streamRequestBody('/api/files/');
   return new Elysia({ name: 'pictor.files.routes', prefix: '/api/files', detail: { tags: ['files'] } })
     .use(authGuard(deps))
@@ -96,7 +94,6 @@ export function fileRoutes(deps: AppDeps) {
       async ({ principal, body }) => {
         const ids = [...new Set(body.ids)];
         const deleted = await deps.db.transaction((tx) => softDeleteFiles(tx, principal.userId, ids, new Date(deps.clock.now())));
-        if (deleted.length) sweeper.kick();
         await publishFileChanges(deps, deleted); // delivery caches on every instance forget them
         const done = new Set(deleted);
         return { deleted: deleted.length, errors: ids.filter((id) => !done.has(id)).map((id) => ({ id, error: 'NOT_FOUND' })) };
@@ -136,7 +133,6 @@ export function fileRoutes(deps: AppDeps) {
       async ({ principal, params, set }) => {
         const [deleted] = await deps.db.transaction((tx) => softDeleteFiles(tx, principal.userId, [params.id], new Date(deps.clock.now())));
         if (!deleted) throw notFound('File');
-        sweeper.kick();
         await publishFileChanges(deps, [deleted]); // delivery caches on every instance forget it
         set.status = 204;
       },
@@ -144,7 +140,7 @@ export function fileRoutes(deps: AppDeps) {
         auth: 'files:delete',
         params: IdParams,
         response: { 204: t.Void(), ...errorResponses(401, 403, 404) },
-        detail: { summary: 'Delete a file', description: 'The bytes are removed durably (retried until storage confirms).' },
+        detail: { summary: 'Delete a file', description: 'The bytes are removed durably by a `purge` job (retried until storage confirms).' },
       },
     );
 }

@@ -13,6 +13,7 @@ import { folders } from '../folders/table';
 import { folderAncestors, normalizeFolder, parentOf, sanitizeName } from './names';
 import { files, type FileRow } from './table';
 import { publishFileChanges } from '../cache/lookup';
+import { enqueuePurge } from '../queue/handlers';
 
 /** The API.md §4 file object. */
 export function toFileJson(deps: AppDeps, f: FileRow) {
@@ -162,8 +163,9 @@ export async function patchFile(deps: AppDeps, userId: string, id: string, patch
 }
 
 /**
- * Marks files deleted and releases their usage in one transaction; returns the ids that were
- * live. The bytes are removed by the purge, which retries until storage confirms.
+ * Marks files deleted, releases their usage and enqueues their `purge` jobs in one transaction
+ * (the caller's); returns the ids that were live. The purge job removes the bytes and is
+ * retried by the queue until storage confirms.
  */
 export async function softDeleteFiles(tx: DbOrTx, userId: string, ids: string[], now: Date): Promise<string[]> {
   if (ids.length === 0) return [];
@@ -177,6 +179,7 @@ export async function softDeleteFiles(tx: DbOrTx, userId: string, ids: string[],
       storageBytes: sql`greatest(${users.storageBytes} - ${bytes}, 0)`,
       filesCount: sql`greatest(${users.filesCount} - ${gone.length}, 0)`,
     }).where(eq(users.id, userId));
+    for (const f of gone) await enqueuePurge(tx, { id: f.id, userId });
   }
   return gone.map((f) => f.id);
 }
