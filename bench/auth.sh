@@ -11,11 +11,11 @@ K6="${K6_BIN:-$HOME/.cache/pictor-tools/bin/k6}"
 [ -x "$K6" ] || ./scripts/ensure-tools.sh k6
 
 data_dir="$(mktemp -d /tmp/pictor-bench-auth-XXXXXX)"
-log="$data_dir/server.log"
+log="$(mktemp /tmp/pictor-bench-auth-log-XXXXXX)"
 PORT=0 HOST=127.0.0.1 DATA_DIR="$data_dir" DISABLE_RATE_LIMIT=true LOG_LEVEL=info \
   ./node_modules/.bin/bun src/main.ts >"$log" 2>&1 &
 server_pid=$!
-cleanup() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; rm -rf "$data_dir"; }
+cleanup() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; rm -rf "$data_dir" "$log"; }
 trap cleanup EXIT
 
 port=""
