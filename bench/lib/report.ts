@@ -56,7 +56,8 @@ export function computeRatios(e: Entries): Ratio[] {
   add('rate limiting on / off (hits)', div(rps(e, 'hits_memory'), rps(e, 'hits_memory_limiter_off')), 0.8, 'Redis sliding window on every public request vs DISABLE_RATE_LIMIT', ['hits_memory', 'hits_memory_limiter_off']);
   add('WORKERS=2 / WORKERS=1 (hits)', div(rps(e, 'hits_memory_workers2'), rps(e, 'hits_memory')), null, 'k6 shares the same 2 cores', ['hits_memory_workers2', 'hits_memory']);
   add('WORKERS=2 hits / nginx 2 workers', div(rps(e, 'hits_memory_workers2'), rps(e, 'nginx_workers2')), null, 'both sides with 2 processes', ['hits_memory_workers2', 'nginx_workers2']);
-  add('disk-cache hits / memory-cache hits', div(rps(e, 'hits_disk'), rps(e, 'hits_memory')), null, 'CACHE_MEMORY_BYTES=0 vs 256MiB', ['hits_disk', 'hits_memory']);
+  add('disk-cache hits / memory-cache hits (limiter off)', div(rps(e, 'hits_disk'), rps(e, 'hits_memory_limiter_off')), null, 'CACHE_MEMORY_BYTES=0 vs 256MiB, both DISABLE_RATE_LIMIT=true', ['hits_disk', 'hits_memory_limiter_off']);
+  add('memory-cache hits / raw Bun.serve (limiter off)', div(rps(e, 'hits_memory_limiter_off'), rps(e, 'bun_memory')), null, 'what the hit path costs without the limiter', ['hits_memory_limiter_off', 'bun_memory']);
   add('cold transforms TRANSFORM_CONCURRENCY=1 / default', div(rps(e, 'cold_transforms_tc1'), rps(e, 'cold_transforms')), null, 'default = CPU cores', ['cold_transforms_tc1', 'cold_transforms']);
   add('1 GiB upload S3 / fs (MB/s)', div(num(e, 'upload_big_s3', 'mb_per_s'), num(e, 'upload_big_fs', 'mb_per_s')), null, 'MinIO on the same disk', ['upload_big_s3', 'upload_big_fs']);
   add('API-key GET /api/profile / GET /health', num(e, 'api_key_auth', 'profile_to_health'), null, 'auth.js from the auth issue, same server', ['api_key_auth']);

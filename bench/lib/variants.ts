@@ -42,9 +42,11 @@ export async function runVariants(ctx: Ctx, bigFile: string | null, log: (m: str
     runHitVariant(ctx, p, 'hits_memory_workers2', 'variant', 'memory hits, WORKERS=2', 'HIT-MEMORY', { WORKERS: '2' }));
   if (ctx.hitPaths.length) await runNginx(ctx, join(ctx.work, 'static'), 2, 'nginx_workers2', (b) => writeJson(ctx, 'hits', ctx.hitPaths.map((x) => b + x)));
 
-  log('variant: CACHE_MEMORY_BYTES=0 (disk tier only)');
-  await withServer(ctx, { ...base, CACHE_MEMORY_BYTES: '0' }, ['hits_disk'], (p) =>
-    runHitVariant(ctx, p, 'hits_disk', 'scenario', 'disk-cache hits on /t (memory tier 0)', 'HIT-DISK', { CACHE_MEMORY_BYTES: '0' }));
+  // Limiter off here too, so the comparison with hits_memory_limiter_off isolates the cache tier.
+  log('variant: CACHE_MEMORY_BYTES=0 (disk tier only), rate limiting off');
+  const disk = { CACHE_MEMORY_BYTES: '0', DISABLE_RATE_LIMIT: 'true' };
+  await withServer(ctx, { ...base, ...disk }, ['hits_disk'], (p) =>
+    runHitVariant(ctx, p, 'hits_disk', 'scenario', 'disk-cache hits on /t (memory tier 0, limiter off)', 'HIT-DISK', disk));
 
   log('variant: TRANSFORM_CONCURRENCY=1');
   await withServer(ctx, { ...base, TRANSFORM_CONCURRENCY: '1' }, ['cold_transforms_tc1'], (p) => runCold(ctx, p, 'cold_transforms_tc1', 2, false, { TRANSFORM_CONCURRENCY: '1' }));
