@@ -4,7 +4,8 @@
  * same-run baseline and the tuning variants, samples server RSS/CPU, and writes
  * `bench/results/<timestamp>.json` + `.md`. Exits 1 when a k6 threshold or a target fails.
  *
- * Options: --quick; --only=main|variants (develop one half); BENCH_BIG_UPLOAD_BYTES to shrink
+ * Options: --quick; --only=main|variants (develop one half); --steps=hits,uploads,… (main-phase
+ * steps by name); BENCH_BIG_UPLOAD_BYTES to shrink
  * the 1 GiB upload while developing.
  */
 import { execSync } from 'node:child_process';
@@ -27,6 +28,8 @@ import { runApiKeyAuth, runBigUpload, runCold, runLogin, runMixed, runSinkBaseli
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7);
+/** `--steps=hits,uploads`: run only these main-phase steps (development). */
+const stepsFilter = args.find((a) => a.startsWith('--steps='))?.slice(8).split(',');
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
 
@@ -131,6 +134,7 @@ async function mainPhase(ctx: Ctx, big: string | null, measure: boolean): Promis
       }],
     ];
     for (const [name, step] of steps) {
+      if (stepsFilter && !stepsFilter.includes(name)) continue;
       console.log(`${name} [${elapsed()}]`);
       await step().catch((err: Error) => console.log(`  ${name} failed: ${err.message}`));
       await waitIdle(p.pid);

@@ -52,7 +52,8 @@ type Metric = Record<string, number> & { thresholds?: Record<string, boolean> };
 export async function runK6(script: string, env: Record<string, string | number | undefined>, thresholds?: Record<string, string[]>): Promise<LoadResult> {
   const dir = await mkdtemp(join(tmpdir(), 'pictor-k6-'));
   const summary = join(dir, 'summary.json');
-  const args = ['run', '--quiet', '--no-color', '--summary-export', summary];
+  // CLI flags beat script options: every script, reused ones included, reports p50/p95/p99.
+  const args = ['run', '--quiet', '--no-color', '--summary-export', summary, '--summary-trend-stats', 'avg,min,med,p(90),p(95),p(99),max'];
   // Scripts that set neither get these; a script's own options win (k6 precedence).
   await writeFile(join(dir, 'config.json'), JSON.stringify({ ...(thresholds ? { thresholds } : {}), summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'] }));
   args.push('--config', join(dir, 'config.json'));
