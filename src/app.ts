@@ -12,6 +12,8 @@ import { authRoutes } from './modules/auth/routes';
 import { cacheRoutes } from './modules/cache/routes';
 import { deliveryRoutes } from './modules/delivery/routes';
 import { fileRoutes } from './modules/files/routes';
+import { folderRoutes } from './modules/folders/routes';
+import { uploadRoutes } from './modules/files/uploads-routes';
 import { healthRoutes } from './modules/health/routes';
 import { inviteRoutes } from './modules/invites/routes';
 import { apiKeyRoutes } from './modules/keys/routes';
@@ -42,6 +44,8 @@ export function createApp(deps: AppDeps) {
     .use(inviteRoutes(deps))
     .use(adminRoutes(deps))
     .use(fileRoutes(deps))
+    .use(folderRoutes(deps))
+    .use(uploadRoutes(deps))
     .use(deliveryRoutes(deps))
     .use(transformRoutes(deps))
     .use(cacheRoutes(deps));

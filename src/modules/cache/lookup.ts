@@ -32,6 +32,9 @@ export interface FileLookup {
   ownerBanned: boolean;
   /** Epoch ms, or null. */
   expiresAt: number | null;
+  /** For delivery of originals (`/i`, `/d`): Content-Disposition and Last-Modified. */
+  name: string;
+  createdAt: Date;
 }
 
 export interface FileChange {
@@ -74,6 +77,7 @@ export function createFileLookup(deps: AppDeps, onPurge: (sha256: string) => Pro
       .select({
         id: files.id, userId: files.userId, sha256: files.sha256, storageKey: files.storageKey, contentType: files.contentType,
         size: files.size, isPublic: files.isPublic, expiresAt: files.expiresAt, ownerBanned: users.isBanned,
+        name: files.name, createdAt: files.createdAt,
       })
       .from(files)
       .innerJoin(users, eq(users.id, files.userId))

@@ -3,28 +3,38 @@
  * Private, deleted or banned-owner files are 404 (existence is never revealed), expired 410.
  * Bytes stream from storage with backpressure; nothing is buffered whole.
  */
-import { and, eq, isNull } from 'drizzle-orm';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, gone, notFound, rangeNotSatisfiable } from '../../errors';
-import { files, type FileRow } from '../files/table';
-import { users } from '../users/table';
+import { getDelivery } from '../transform/service';
 import { isNotModified, parseRange, safetyHeaders } from './http';
 import { deliveryStats } from './stats';
 
 const YEAR_S = 31_536_000;
 
-/** A public, live file by public id (the `.ext` suffix is ignored), or the right error. */
-export async function getPublicFileOrThrow(deps: AppDeps, idWithExt: string): Promise<FileRow> {
+/** What serving stored bytes needs to know about a file (a row or a cached lookup entry). */
+export interface StoredFile {
+  id: string;
+  userId: string;
+  name: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  storageKey: string;
+  createdAt: Date;
+}
+
+/**
+ * A public, live file by public id (the `.ext` suffix is ignored), or the right error. Served
+ * from the bus-invalidated lookup cache shared with `/t` (cache/lookup.ts), so a hot original
+ * costs no database round trip; delete, visibility, expiry and ban changes reach it at once.
+ */
+export async function getPublicFileOrThrow(deps: AppDeps, idWithExt: string): Promise<StoredFile & { expiresAt: number | null }> {
   const id = idWithExt.split('.')[0] ?? '';
   if (!/^[A-Za-z0-9]{6,64}$/.test(id)) throw notFound('File');
-  const [row] = await deps.db
-    .select({ file: files, banned: users.isBanned })
-    .from(files).innerJoin(users, eq(users.id, files.userId))
-    .where(and(eq(files.id, id), isNull(files.deletedAt)));
-  if (!row || row.banned || !row.file.isPublic) throw notFound('File');
-  const f = row.file;
-  if (f.expiresAt && f.expiresAt.getTime() <= deps.clock.now()) throw gone('This file has expired.');
+  const f = await getDelivery(deps).lookup.get(id);
+  if (!f || f.ownerBanned || !f.isPublic) throw notFound('File');
+  if (f.expiresAt !== null && f.expiresAt <= deps.clock.now()) throw gone('This file has expired.');
   return f;
 }
 
@@ -33,7 +43,7 @@ export async function getPublicFileOrThrow(deps: AppDeps, idWithExt: string): Pr
  * caching and the safety headers. `cacheControl` lets signed/private delivery choose its own.
  */
 export async function serveStoredFile(
-  deps: AppDeps, request: Request, f: FileRow, o: { attachment: boolean; cacheControl: string },
+  deps: AppDeps, request: Request, f: StoredFile, o: { attachment: boolean; cacheControl: string },
 ): Promise<Response> {
   const etag = `"${f.sha256}"`;
   const headers: Record<string, string> = {
@@ -65,9 +75,9 @@ export async function serveStoredFile(
   return new Response(body, { status, headers });
 }
 
-const cacheControlFor = (deps: AppDeps, f: FileRow): string => {
-  if (!f.expiresAt) return `public, max-age=${YEAR_S}, immutable`;
-  const left = Math.max(0, Math.floor((f.expiresAt.getTime() - deps.clock.now()) / 1000));
+const cacheControlFor = (deps: AppDeps, f: { expiresAt: number | null }): string => {
+  if (f.expiresAt === null) return `public, max-age=${YEAR_S}, immutable`;
+  const left = Math.max(0, Math.floor((f.expiresAt - deps.clock.now()) / 1000));
   return `public, max-age=${Math.min(left, YEAR_S)}`;
 };
 

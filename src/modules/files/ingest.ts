@@ -28,7 +28,7 @@ export interface StageOptions {
   declared?: string;
   /** Exact length when the request said so. */
   size?: number;
-  /** Restricts the allow-list further (presigned uploads). */
+  /** Restricts the server's allow-list further (presigned uploads); never widens it. */
   allowedTypes?: readonly string[];
   name?: string;
 }
@@ -81,7 +81,7 @@ function quotaError(deps: AppDeps, u: { storageBytes: number; filesCount: number
 export async function stageFile(deps: AppDeps, owner: UploadOwner, body: ReadableStream<Uint8Array>, o: StageOptions): Promise<StagedFile> {
   const id = newFileId();
   const key = `${owner.userId}/${id}`;
-  const inspector = createInspector({ maxBytes: o.maxBytes, allowedTypes: o.allowedTypes ?? deps.config.allowedTypes, declared: o.declared });
+  const inspector = createInspector({ maxBytes: o.maxBytes, allowedTypes: deps.config.allowedTypes, restrictTypes: o.allowedTypes, declared: o.declared });
   try {
     await deps.storage.put(key, body.pipeThrough(inspector.stream), { size: o.size });
   } catch (err) {

@@ -15,6 +15,8 @@ export const PROBE_BYTES = 512 * 1024;
 export interface InspectOptions {
   maxBytes: number;
   allowedTypes: readonly string[];
+  /** A further restriction (presigned uploads): the type must pass both lists. */
+  restrictTypes?: readonly string[];
   /** The type the client declared (already normalised by `declaredTypeOf`), if any. */
   declared?: string;
 }
@@ -50,7 +52,7 @@ export function createInspector(o: InspectOptions): Inspector {
   const decide = async (complete: boolean) => {
     const head = Buffer.concat(headParts, headBytes);
     const detected = await sniffType(head.subarray(0, SNIFF_BYTES), complete);
-    if (!isAllowedType(detected, o.allowedTypes)) {
+    if (!isAllowedType(detected, o.allowedTypes) || (o.restrictTypes && !isAllowedType(detected, o.restrictTypes))) {
       throw (failure = unsupportedMediaType(`Files of type ${detected} are not accepted.`, { detected }));
     }
     if (o.declared && !typesAgree(o.declared, detected)) {

@@ -8,7 +8,7 @@
 import { and, eq, isNotNull, isNull, lte, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { users } from '../users/table';
-import { publishFileChanges } from '../cache/lookup';
+import { forgetFiles } from './invalidate';
 import { softDeleteFiles } from './service';
 import { files } from './table';
 
@@ -36,7 +36,7 @@ export async function expireFiles(deps: AppDeps, limit = 500): Promise<number> {
     n += await deps.db.transaction(async (tx) => {
       return (await softDeleteFiles(tx, userId, ids, now)).length;
     });
-    await publishFileChanges(deps, ids);
+    await forgetFiles(deps, ids);
   }
   return n;
 }

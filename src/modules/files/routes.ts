@@ -13,7 +13,7 @@ import {
   BulkDeleteBody, BulkDeleteResult, FileList, FileMetadata, FilePatchSchema, FileSchema, ListQuerySchema,
   UploadedMany, UploadedOne, UploadQuery,
 } from './model';
-import { publishFileChanges } from '../cache/lookup';
+import { forgetFiles } from './invalidate';
 import { getOwnFileOrThrow, listFiles, patchFile, softDeleteFiles, toFileJson } from './service';
 import { uploadMultipart, uploadRaw, type UploadPolicy } from './upload';
 import type { UploadOwner } from './ingest';
@@ -94,7 +94,7 @@ export function fileRoutes(deps: AppDeps) {
       async ({ principal, body }) => {
         const ids = [...new Set(body.ids)];
         const deleted = await deps.db.transaction((tx) => softDeleteFiles(tx, principal.userId, ids, new Date(deps.clock.now())));
-        await publishFileChanges(deps, deleted); // delivery caches on every instance forget them
+        await forgetFiles(deps, deleted); // delivery caches on every instance forget them
         const done = new Set(deleted);
         return { deleted: deleted.length, errors: ids.filter((id) => !done.has(id)).map((id) => ({ id, error: 'NOT_FOUND' })) };
       },
@@ -133,7 +133,7 @@ export function fileRoutes(deps: AppDeps) {
       async ({ principal, params, set }) => {
         const [deleted] = await deps.db.transaction((tx) => softDeleteFiles(tx, principal.userId, [params.id], new Date(deps.clock.now())));
         if (!deleted) throw notFound('File');
-        await publishFileChanges(deps, [deleted]); // delivery caches on every instance forget it
+        await forgetFiles(deps, [deleted]); // delivery caches on every instance forget it
         set.status = 204;
       },
       {

@@ -12,7 +12,7 @@ import { users } from '../users/table';
 import { folders } from '../folders/table';
 import { folderAncestors, normalizeFolder, parentOf, sanitizeName } from './names';
 import { files, type FileRow } from './table';
-import { publishFileChanges } from '../cache/lookup';
+import { forgetFiles } from './invalidate';
 import { enqueuePurge } from '../queue/handlers';
 
 /** The API.md §4 file object. */
@@ -157,8 +157,8 @@ export async function patchFile(deps: AppDeps, userId: string, id: string, patch
     if (!row) throw notFound('File');
     return row;
   });
-  // Visibility and expiry decide delivery: every instance's lookup cache must forget the old state.
-  if (set.isPublic !== undefined || set.expiresAt !== undefined) await publishFileChanges(deps, [id]);
+  // Visibility, expiry and name decide delivery: every instance's lookup cache forgets the old state.
+  await forgetFiles(deps, [id]);
   return updated;
 }
 

@@ -4,7 +4,8 @@
  * streaming; any failure or disconnect removes whatever was staged.
  */
 import type { AppDeps } from '../../deps';
-import { AppError, payloadTooLarge, validationError } from '../../errors';
+import { AppError, internalError, payloadTooLarge, validationError } from '../../errors';
+import { requestIdOf } from '../../http';
 import { parseMultipart } from './multipart';
 import { normalizeFolder, decodeHeaderFileName } from './names';
 import { declaredTypeOf } from './sniff';
@@ -59,8 +60,18 @@ export function parseUploadAttrs(input: Record<string, string | undefined>, now:
   return { folder, isPublic, expiresAt, name: input.name };
 }
 
-const toFailure = (name: string, err: unknown): UploadFailure | null =>
-  err instanceof AppError ? { name, error: err.code, message: err.message, cause: err } : null;
+/**
+ * A per-file failure for the response. An unexpected error (storage or database down) becomes
+ * that file's INTERNAL_ERROR, logged, so the other files of the request are still committed
+ * or discarded normally and nothing is left orphaned.
+ */
+function toFailure(deps: AppDeps, request: Request, name: string, err: unknown): UploadFailure {
+  if (err instanceof AppError) return { name, error: err.code, message: err.message, cause: err };
+  const requestId = requestIdOf(request);
+  deps.log.error({ err, request_id: requestId, name }, 'upload of one file failed');
+  const cause = internalError(requestId);
+  return { name, error: cause.code, message: cause.message, cause };
+}
 
 function limitOf(deps: AppDeps, owner: UploadOwner, policy: UploadPolicy) {
   const plan = uploadLimitFor(deps, owner);
@@ -143,19 +154,15 @@ export async function uploadMultipart(
   for (const [i, result] of settled.entries()) {
     const name = pending[i]!.name;
     if (result.status === 'rejected') {
-      const failure = toFailure(name, result.reason);
-      if (!failure) throw result.reason;
-      out.errors.push(failure);
+      out.errors.push(toFailure(deps, request, name, result.reason));
       continue;
     }
     try {
       // `name` renames a single file; with several, each keeps its own.
       const own = pending.length === 1 ? attrs : { ...attrs, name: undefined };
-      out.files.push(await commitFile(deps, owner, result.value, own));
+      out.files.push(await commitFile(deps, owner, result.value, own)); // removes its object itself on failure
     } catch (err) {
-      const failure = toFailure(name, err);
-      if (!failure) throw err;
-      out.errors.push(failure);
+      out.errors.push(toFailure(deps, request, name, err));
     }
   }
   return out;

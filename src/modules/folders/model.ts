@@ -1,0 +1,28 @@
+/** Request and response schemas of the folders API (API.md §4). */
+import { t } from 'elysia';
+
+export const FolderSchema = t.Object(
+  {
+    path: t.String({ description: 'Normalised absolute path.', examples: ['/holidays/2026'] }),
+    name: t.String({ description: 'Last segment of the path.', examples: ['2026'] }),
+    parent: t.String({ examples: ['/holidays'] }),
+    files_count: t.Integer({ description: 'Live files directly in this folder (not in subfolders).' }),
+    created_at: t.String({ format: 'date-time' }),
+  },
+  { $id: '#/components/schemas/Folder', title: 'Folder' },
+);
+
+export const FolderList = t.Object({ results: t.Array(FolderSchema), count: t.Integer() });
+
+export const CreateFolderBody = t.Object({
+  path: t.String({ minLength: 1, maxLength: 4096, description: 'Absolute path, e.g. `/a/b`; missing ancestors are created (≤ 16 levels, ≤ 1024 characters).' }),
+});
+
+export const ListFoldersQuery = t.Object({
+  parent: t.Optional(t.String({ maxLength: 4096, description: 'List the direct subfolders of this folder (default `/`).' })),
+});
+
+export const DeleteFolderQuery = t.Object({
+  path: t.String({ minLength: 1, maxLength: 4096 }),
+  recursive: t.Optional(t.Boolean({ default: false, description: 'Also delete subfolders and every file in them.' })),
+});

@@ -1,0 +1,97 @@
+/**
+ * Folders (API.md §4): normalised absolute paths per account. A folder exists when it has a
+ * row; uploads and moves create missing ancestors, `POST /api/folders` creates one explicitly.
+ * Deleting a non-empty folder needs `recursive`, which soft-deletes every file below it in the
+ * same transaction as the folder rows (their `purge` jobs enqueued with them).
+ */
+import { and, asc, eq, inArray, isNull, like, or, sql } from 'drizzle-orm';
+import type { AppDeps } from '../../deps';
+import { conflict, notFound, validationError } from '../../errors';
+import { forgetFiles } from '../files/invalidate';
+import { folderAncestors, normalizeFolder, parentOf } from '../files/names';
+import { softDeleteFiles } from '../files/service';
+import { files } from '../files/table';
+import { folders } from './table';
+
+export interface FolderJson {
+  path: string;
+  name: string;
+  parent: string;
+  files_count: number;
+  created_at: string;
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+const nameOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+/** The path itself and everything below it. */
+const subtree = (col: typeof folders.path | typeof files.folder, path: string) =>
+  or(eq(col, path), like(col, `${escapeLike(path)}/%`))!;
+
+/** Live (not deleted) files directly in each of `paths`. */
+async function countFiles(deps: AppDeps, userId: string, paths: string[]): Promise<Map<string, number>> {
+  if (paths.length === 0) return new Map();
+  const rows = await deps.db
+    .select({ folder: files.folder, n: sql<number>`count(*)::int` })
+    .from(files)
+    .where(and(eq(files.userId, userId), isNull(files.deletedAt), inArray(files.folder, paths)))
+    .groupBy(files.folder);
+  return new Map(rows.map((r) => [r.folder, Number(r.n)]));
+}
+
+/** Creates a folder (and its missing ancestors); 409 when it already exists. */
+export async function createFolder(deps: AppDeps, userId: string, rawPath: string): Promise<FolderJson> {
+  const path = normalizeFolder(rawPath, 'path');
+  if (path === '/') throw conflict('The root folder always exists.');
+  const created = await deps.db.transaction(async (tx) => {
+    await tx.insert(folders)
+      .values(folderAncestors(path).slice(0, -1).map((p) => ({ userId, path: p, parent: parentOf(p) })))
+      .onConflictDoNothing();
+    const [row] = await tx.insert(folders).values({ userId, path, parent: parentOf(path) }).onConflictDoNothing().returning();
+    return row;
+  });
+  if (!created) throw conflict(`The folder ${path} already exists.`);
+  return { path, name: nameOf(path), parent: created.parent, files_count: 0, created_at: created.createdAt.toISOString() };
+}
+
+/** The direct subfolders of `parent` (default `/`), by path, each with its own file count. */
+export async function listFolders(deps: AppDeps, userId: string, rawParent?: string): Promise<{ results: FolderJson[]; count: number }> {
+  const parent = normalizeFolder(rawParent, 'parent');
+  const rows = await deps.db.select().from(folders)
+    .where(and(eq(folders.userId, userId), eq(folders.parent, parent)))
+    .orderBy(asc(folders.path));
+  const counts = await countFiles(deps, userId, rows.map((r) => r.path));
+  const results = rows.map((r) => ({
+    path: r.path, name: nameOf(r.path), parent: r.parent, files_count: counts.get(r.path) ?? 0, created_at: r.createdAt.toISOString(),
+  }));
+  return { results, count: results.length };
+}
+
+/**
+ * Deletes a folder. Without `recursive`, only an empty one (no subfolders, no live files);
+ * with it, the whole subtree and every file in it. Returns how many files were deleted.
+ */
+export async function deleteFolder(deps: AppDeps, userId: string, rawPath: string, recursive: boolean): Promise<number> {
+  const path = normalizeFolder(rawPath, 'path');
+  if (path === '/') throw validationError('The root folder cannot be deleted.', [{ path: '/path', message: 'root' }]);
+  const now = new Date(deps.clock.now());
+  const deleted = await deps.db.transaction(async (tx) => {
+    const [own] = await tx.select({ path: folders.path }).from(folders)
+      .where(and(eq(folders.userId, userId), eq(folders.path, path))).for('update');
+    if (!own) throw notFound('Folder');
+    const live = await tx.select({ id: files.id }).from(files)
+      .where(and(eq(files.userId, userId), isNull(files.deletedAt), subtree(files.folder, path)));
+    const [sub] = await tx.select({ n: sql<number>`count(*)::int` }).from(folders)
+      .where(and(eq(folders.userId, userId), like(folders.path, `${escapeLike(path)}/%`)));
+    if (!recursive && (live.length > 0 || Number(sub?.n ?? 0) > 0)) {
+      throw conflict(`The folder ${path} is not empty (${live.length} files, ${Number(sub?.n ?? 0)} subfolders); pass recursive=true to delete it with its contents.`);
+    }
+    const ids: string[] = [];
+    for (let i = 0; i < live.length; i += 500) {
+      ids.push(...await softDeleteFiles(tx, userId, live.slice(i, i + 500).map((f) => f.id), now));
+    }
+    await tx.delete(folders).where(and(eq(folders.userId, userId), subtree(folders.path, path)));
+    return ids;
+  });
+  await forgetFiles(deps, deleted); // delivery on every instance forgets them
+  return deleted.length;
+}
