@@ -50,7 +50,7 @@ export function authRoutes(deps: AppDeps) {
         set.status = 201;
         if (!session) return { message: 'Check your email to confirm your account.', user: toUserJson(user) };
         withCookies(set, session);
-        return { user: toUserJson(user), session: toSessionJson(session, deps.clock.now()) };
+        return { user: toUserJson(user), session: toSessionJson(session) };
       },
       {
         ...strict(RegisterBody),
@@ -64,7 +64,7 @@ export function authRoutes(deps: AppDeps) {
         await enforceLimit(deps, set, 'login', loginKey(clientIpOf(deps, request), body.email));
         const { user, session } = await login(deps, body, meta(request));
         withCookies(set, session);
-        return { user: toUserJson(user), session: toSessionJson(session, deps.clock.now()) };
+        return { user: toUserJson(user), session: toSessionJson(session) };
       },
       {
         ...strict(LoginBody),
@@ -80,7 +80,7 @@ export function authRoutes(deps: AppDeps) {
         if (!presented) throw unauthorized('Send refresh_token or the pictor_refresh cookie.');
         const session = await refreshSession(deps, presented.token);
         if (presented.viaCookie) withCookies(set, session);
-        return { session: toSessionJson(session, deps.clock.now()) };
+        return { session: toSessionJson(session) };
       },
       {
         ...strict(RefreshBody),
@@ -128,7 +128,7 @@ export function authRoutes(deps: AppDeps) {
         await enforceIpLimit(deps, request, set, 'sensitive');
         const { user, session } = await changePassword(deps, principal.userId, body.current_password, body.new_password, meta(request));
         if (principal.via === 'cookie') withCookies(set, session);
-        return { user: toUserJson(user), session: toSessionJson(session, deps.clock.now()) };
+        return { user: toUserJson(user), session: toSessionJson(session) };
       },
       {
         auth: true,

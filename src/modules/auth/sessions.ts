@@ -35,11 +35,12 @@ export interface IssuedSession {
 }
 
 /** The `session` object of API.md §2. */
-export function toSessionJson(s: IssuedSession, nowMs: number) {
+export function toSessionJson(s: IssuedSession) {
   return {
     access_token: s.accessToken,
     refresh_token: s.refreshToken,
-    expires_in: Math.max(0, Math.round((s.accessExpiresAt - nowMs) / 1000)),
+    // OAuth 2 semantics: the token's lifetime (its `exp` − `iat`), so a fresh token says 900, not 899.
+    expires_in: ACCESS_TTL_S,
     expires_at: new Date(s.accessExpiresAt).toISOString(),
     token_type: 'bearer' as const,
   };
