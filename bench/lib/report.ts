@@ -61,6 +61,8 @@ export function computeRatios(e: Entries): Ratio[] {
   add('cold transforms TRANSFORM_CONCURRENCY=1 / default', div(rps(e, 'cold_transforms_tc1'), rps(e, 'cold_transforms')), null, 'default = CPU cores', ['cold_transforms_tc1', 'cold_transforms']);
   add('1 GiB upload S3 / fs (MB/s)', div(num(e, 'upload_big_s3', 'mb_per_s'), num(e, 'upload_big_fs', 'mb_per_s')), null, 'MinIO on the same disk', ['upload_big_s3', 'upload_big_fs']);
   add('API-key GET /api/profile / GET /health', num(e, 'api_key_auth', 'profile_to_health'), null, 'auth.js from the auth issue, same server', ['api_key_auth']);
+  add('REQUEST_LOGS off / on (API-key /api/profile req/s)', div(num(e, 'api_key_auth_logs_off', 'profile_rps'), num(e, 'api_key_auth', 'profile_rps')), null, 'cost of per-account request logs', ['api_key_auth_logs_off', 'api_key_auth']);
+  add('job queue jobs/s / plain INSERTs/s', num(e, 'queue', 'ratio_to_baseline'), null, `queue.ts from the queue issue: ${num(e, 'queue', 'jobs_per_s') ?? '—'} jobs/s end to end`, ['queue']);
   const p95 = e.list_postgres?.available ? e.list_postgres.load?.p95_ms ?? null : null;
   out.push({ name: 'GET /api/files p95 at 100 000 files, Postgres (ms)', value: p95, target: '< 15', met: p95 === null ? null : p95 < 15, note: p95 === null ? `not available — ${why(e, 'list_postgres')}` : 'pages 1..N by cursor, limit 50' });
   const p95l = e.list_pglite?.available ? e.list_pglite.load?.p95_ms ?? null : null;
@@ -87,7 +89,9 @@ export function renderMarkdown(meta: Record<string, unknown>, e: Entries, ratios
       continue;
     }
     const l = v.load;
-    const extra = v.extra?.mb_per_s !== undefined ? ` — ${v.extra.mib} MiB at ${f(v.extra.mb_per_s as number)} MB/s, RSS +${v.extra.rss_growth_mib} MiB` : '';
+    const extra = v.extra?.mb_per_s !== undefined
+      ? ` — ${v.extra.mib} MiB at ${f(v.extra.mb_per_s as number)} MB/s, RSS +${v.extra.rss_growth_mib} MiB`
+      : !l && v.extra ? ` — ${Object.entries(v.extra).map(([k, x]) => `${k} ${x}`).join(', ')}` : '';
     lines.push(
       `| ${k} (${v.kind})${extra} | ${f(l?.rps)} | ${f(l?.p50_ms, 2)} | ${f(l?.p95_ms, 2)} | ${f(l?.p99_ms, 2)} | ${l ? l.unexpected : '—'} | ${l ? l.rejected : '—'} | ${l ? l.dropped : '—'} | ${f(v.server?.cpu_pct, 0)} | ${f(v.server?.peak_rss_mib)} | ${l ? (l.thresholds_ok ? 'ok' : `crossed: ${l.crossed.join('; ')}`) : '—'} |`,
     );

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMinio } from '../../test/helpers/minio';
 import { unavailable, writeJson, type Ctx } from './context';
+import { runQueueBench, runRequestLogsVariant } from './extras';
 import { runHitVariant, runList, runNginx } from './hot';
 import { startPictor, type Pictor } from './pictor';
 import { insertFileRowsPglite, makeBigFile, seedAccount } from './seed';
@@ -71,6 +72,15 @@ export async function runVariants(ctx: Ctx, bigFile: string | null, log: (m: str
 
   log('variant: PGlite (embedded database) for the API list');
   await runPgliteList(ctx);
+
+  // Cheap enough for --quick; the request-log variant costs a server start and runs in full mode only.
+  log('extra: job queue (queue.ts)');
+  await runQueueBench(ctx);
+  if (ctx.s.quick) unavailable(ctx, 'api_key_auth_logs_off', 'variant', 'REQUEST_LOGS=false', 'measured in the full run only (npm run bench), to keep --quick under 3 minutes');
+  else {
+    log('variant: REQUEST_LOGS=false');
+    await runRequestLogsVariant(ctx, base);
+  }
 }
 
 /** Seeds an embedded database with an account and 100 000 rows, then measures the list on it. */

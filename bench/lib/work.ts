@@ -44,17 +44,18 @@ const COLD_THRESHOLDS = { http_req_failed: ['rate==0'], checks: ['rate==1'], htt
  * unauthenticated `/health` on the same server, one after the other; its figures come from
  * its handleSummary line.
  */
-export async function runApiKeyAuth(ctx: Ctx, p: Pictor): Promise<void> {
+export async function runApiKeyAuth(ctx: Ctx, p: Pictor, name = 'api_key_auth', config?: Record<string, string>): Promise<void> {
   const key = ctx.account?.apiKey;
-  if (!existsSync(join(ROOT, 'bench/k6/auth.js'))) return unavailable(ctx, 'api_key_auth', 'scenario', 'API-key auth', 'bench/k6/auth.js is not there yet');
-  if (!key) return unavailable(ctx, 'api_key_auth', 'scenario', 'API-key auth', 'no API key (account seeding failed)');
+  const kind = config ? 'variant' : 'scenario';
+  if (!existsSync(join(ROOT, 'bench/k6/auth.js'))) return unavailable(ctx, name, kind, 'API-key auth', 'bench/k6/auth.js is not there yet');
+  if (!key) return unavailable(ctx, name, kind, 'API-key auth', 'no API key (account seeding failed)');
   const seconds = ctx.s.quick ? 2 : 10;
-  await record(ctx, 'api_key_auth', 'scenario', 'API-key GET /api/profile vs GET /health (auth.js)', p.pid, async () => {
+  await record(ctx, name, kind, `API-key GET /api/profile vs GET /health (auth.js)${config ? ', ' + Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ') : ''}`, p.pid, async () => {
     const load = await runK6('auth.js', { BASE_URL: p.url, API_KEY: key, VUS: ctx.s.vusHits, DURATION: seconds });
     const own = JSON.parse(load.stdout ?? '{}') as { health_rps?: number; profile_rps?: number; ratio?: number };
     if (own.profile_rps === undefined) throw new Error(`auth.js printed no figures: ${load.stdout}`);
     return { load, extra: { profile_rps: own.profile_rps, health_rps: own.health_rps ?? 0, profile_to_health: own.ratio ?? 0 } };
-  });
+  }, config);
 }
 
 /** Scenario 3 (+ the sharp baseline when `withBaseline`): distinct transforms at a fixed concurrency. */

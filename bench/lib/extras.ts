@@ -1,0 +1,38 @@
+/**
+ * Figures from the other issues' own benches, run as they are and folded into the report:
+ * the queue's in-process throughput (`bench/queue.ts`, its own fresh database and its own
+ * INSERT baseline) and the request-log cost (`REQUEST_LOGS=false` vs the main server, measured
+ * with the auth issue's `k6/auth.js`).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { record, unavailable, type Ctx } from './context';
+import { startPictor, ROOT } from './pictor';
+import { runCommand } from './procs';
+import { runApiKeyAuth } from './work';
+
+/** The queue issue's bench: enqueue → claim → complete of no-op jobs vs plain INSERTs. */
+export async function runQueueBench(ctx: Ctx): Promise<void> {
+  if (!existsSync(join(ROOT, 'bench/queue.ts'))) return unavailable(ctx, 'queue', 'scenario', 'job queue', 'bench/queue.ts is not there yet');
+  const jobs = ctx.s.quick ? 1000 : 5000;
+  await record(ctx, 'queue', 'scenario', `job queue: ${jobs} no-op jobs end to end (queue.ts)`, null, async () => {
+    const r = await runCommand(process.execPath, [join(ROOT, 'bench/queue.ts'), '--jobs', String(jobs), '--batch', '1', '--producers', '8', '--concurrency', '16'], { cwd: ROOT });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    if (r.code !== 0 || !line.startsWith('{')) throw new Error(`queue.ts exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`);
+    const j = JSON.parse(line) as Record<string, unknown>;
+    const extra: Record<string, number> = {};
+    for (const k of ['jobs_per_s', 'baseline_inserts_per_s', 'ratio_to_baseline', 'total_ms']) if (typeof j[k] === 'number') extra[k] = j[k];
+    return { extra };
+  });
+}
+
+/** REQUEST_LOGS=false on the main configuration, API-key `/api/profile` through auth.js. */
+export async function runRequestLogsVariant(ctx: Ctx, env: Record<string, string>): Promise<void> {
+  const p = await startPictor({ ...env, REQUEST_LOGS: 'false' }).catch((err: Error) => err);
+  if (p instanceof Error) return unavailable(ctx, 'api_key_auth_logs_off', 'variant', 'REQUEST_LOGS=false', p.message);
+  try {
+    await runApiKeyAuth(ctx, p, 'api_key_auth_logs_off', { REQUEST_LOGS: 'false' });
+  } finally {
+    await p.stop();
+  }
+}
