@@ -10,7 +10,7 @@ import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { accountBanned, conflict, gone, notFound, validationError } from '../../errors';
 import { randomString } from '../../lib/random';
-import { isAllowedType } from '../reference/content-types';
+import { allowedContentTypes, isAllowedType } from '../reference/content-types';
 import { users } from '../users/table';
 import { normalizeFolder } from './names';
 import { uploadTokens } from './table';
@@ -34,7 +34,11 @@ export async function createUploadToken(deps: AppDeps, userId: string, input: Pr
   const folder = normalizeFolder(input.folder);
   const types = input.content_types?.map((t) => t.trim().toLowerCase());
   // A presigned URL can only narrow what the server accepts, never widen it.
-  const refused = types?.filter((t) => !isAllowedType(t, deps.config.allowedTypes) && !deps.config.allowedTypes.includes(t));
+  // (The upload must pass both lists, so this only catches policies that could never accept anything.)
+  const admits = (t: string) => t === '*/*' || deps.config.allowedTypes.includes(t) || (t.endsWith('/*')
+    ? allowedContentTypes(deps.config.allowedTypes).some((c) => c.mime.startsWith(t.slice(0, -1)))
+    : isAllowedType(t, deps.config.allowedTypes));
+  const refused = types?.filter((t) => !admits(t));
   if (refused?.length) {
     throw validationError(`Not accepted by this server: ${refused.join(', ')}.`, refused.map((t) => ({ path: '/content_types', message: `${t} is not allowed` })));
   }

@@ -43,9 +43,10 @@ export async function createFolder(deps: AppDeps, userId: string, rawPath: strin
   const path = normalizeFolder(rawPath, 'path');
   if (path === '/') throw conflict('The root folder always exists.');
   const created = await deps.db.transaction(async (tx) => {
-    await tx.insert(folders)
-      .values(folderAncestors(path).slice(0, -1).map((p) => ({ userId, path: p, parent: parentOf(p) })))
-      .onConflictDoNothing();
+    const ancestors = folderAncestors(path).slice(0, -1);
+    if (ancestors.length) {
+      await tx.insert(folders).values(ancestors.map((p) => ({ userId, path: p, parent: parentOf(p) }))).onConflictDoNothing();
+    }
     const [row] = await tx.insert(folders).values({ userId, path, parent: parentOf(path) }).onConflictDoNothing().returning();
     return row;
   });

@@ -1,0 +1,105 @@
+/**
+ * Folders API (API.md §4) through the real routes in process, on PGlite and Postgres: create
+ * (201/409, normalised, ancestors), limits (16 levels, 1024 chars), list by parent with file
+ * counts, delete (empty, non-empty → 409, recursive → files soft-deleted with purge jobs).
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { and, eq } from 'drizzle-orm';
+import sharp from 'sharp';
+import { json, makeTestApp, type TestApp } from '../../../test/helpers/app';
+import { seedUser, type SeededUser } from '../../../test/helpers/seed';
+import { DB_BACKENDS } from '../../../test/helpers/services';
+import { jobs } from '../queue/table';
+import { users } from '../users/table';
+
+interface Folder { path: string; name: string; parent: string; files_count: number; created_at: string }
+
+describe.each(DB_BACKENDS)('folders on %s', (db) => {
+  let h: TestApp;
+  let u: SeededUser;
+  let img: Uint8Array<ArrayBuffer>;
+  const auth = () => ({ authorization: `Bearer ${u.key}` });
+  const create = (path: string) => h.request('/api/folders', json('POST', { path }, auth()));
+  const list = async (parent?: string) =>
+    (await (await h.request(`/api/folders${parent ? `?parent=${encodeURIComponent(parent)}` : ''}`, { headers: auth() })).json()) as { results: Folder[]; count: number };
+  const upload = async (folder: string) => {
+    const r = await h.request(`/api/files?folder=${encodeURIComponent(folder)}`, { method: 'POST', body: img, headers: { ...auth(), 'content-type': 'image/png' } });
+    expect(r.status).toBe(201);
+    return ((await r.json()) as { file: { id: string } }).file.id;
+  };
+
+  beforeAll(async () => {
+    img = new Uint8Array(await sharp({ create: { width: 4, height: 4, channels: 3, background: '#0a0' } }).png().toBuffer());
+    h = await makeTestApp({ db, env: { DISABLE_RATE_LIMIT: 'true' } });
+    u = await seedUser(h.deps);
+  }, 30_000);
+  afterAll(() => h.close());
+
+  test('create: 201 with the normalised path and missing ancestors; 409 when it exists', async () => {
+    const r = await create('a//b/ c /');
+    expect(r.status).toBe(201);
+    const f = (await r.json()) as Folder;
+    expect(f).toMatchObject({ path: '/a/b/c', name: 'c', parent: '/a/b', files_count: 0 });
+    expect(Date.parse(f.created_at)).not.toBeNaN();
+    expect((await list('/a')).results.map((x) => x.path)).toEqual(['/a/b']);
+    const again = await create('/a/b/c');
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: string }).error).toBe('CONFLICT');
+    expect((await create('/a')).status).toBe(409); // created as an ancestor
+    expect((await create('/')).status).toBe(409);
+  });
+
+  test('limits: more than 16 levels, more than 1024 characters, `..` → 400', async () => {
+    const deep = `/${Array.from({ length: 17 }, (_, i) => `d${i}`).join('/')}`;
+    expect((await create(deep)).status).toBe(400);
+    expect((await create(`/${Array.from({ length: 16 }, (_, i) => `d${i}`).join('/')}`)).status).toBe(201);
+    expect((await create(`/${'x'.repeat(1024)}`)).status).toBe(400);
+    expect((await create(`/${'x'.repeat(1023)}`)).status).toBe(201);
+    const dots = await create('/a/../etc');
+    expect(dots.status).toBe(400);
+    expect(((await dots.json()) as { error: string }).error).toBe('VALIDATION_ERROR');
+  });
+
+  test('list: direct children of ?parent= (default /) with their own file counts', async () => {
+    await upload('/p/q');
+    await upload('/p/q');
+    await upload('/p');
+    const top = await list();
+    expect(top.results.map((f) => f.path)).toContain('/p');
+    expect(top.results.find((f) => f.path === '/p')!.files_count).toBe(1);
+    const children = await list('/p/');
+    expect(children.results).toEqual([expect.objectContaining({ path: '/p/q', name: 'q', files_count: 2 })]);
+    expect(children.count).toBe(1);
+    expect((await list('/nothing/here')).results).toEqual([]);
+    // Another account sees none of them.
+    const other = await seedUser(h.deps);
+    const theirs = (await (await h.request('/api/folders', { headers: { authorization: `Bearer ${other.key}` } })).json()) as { results: Folder[] };
+    expect(theirs.results).toEqual([]);
+  });
+
+  test('delete: empty → 204; non-empty without recursive → 409; recursive removes files and subfolders', async () => {
+    expect((await create('/empty')).status).toBe(201);
+    expect((await h.request('/api/folders?path=/empty', { method: 'DELETE', headers: auth() })).status).toBe(204);
+    expect((await list()).results.map((f) => f.path)).not.toContain('/empty');
+    expect((await h.request('/api/folders?path=/empty', { method: 'DELETE', headers: auth() })).status).toBe(404);
+
+    const ids = [await upload('/r'), await upload('/r/s/t')];
+    const [before] = await h.deps.db.select({ n: users.filesCount, bytes: users.storageBytes }).from(users).where(eq(users.id, u.id));
+    const refused = await h.request('/api/folders?path=/r&recursive=false', { method: 'DELETE', headers: auth() });
+    expect(refused.status).toBe(409);
+    // Only a subfolder, no file: still not empty.
+    await create('/only/sub');
+    expect((await h.request('/api/folders?path=/only', { method: 'DELETE', headers: auth() })).status).toBe(409);
+
+    expect((await h.request('/api/folders?path=/r&recursive=true', { method: 'DELETE', headers: auth() })).status).toBe(204);
+    for (const id of ids) expect((await h.request(`/api/files/${id}`, { headers: auth() })).status).toBe(404);
+    expect((await list()).results.map((f) => f.path)).not.toContain('/r');
+    expect((await list('/r/s')).results).toEqual([]);
+    const [after] = await h.deps.db.select({ n: users.filesCount, bytes: users.storageBytes }).from(users).where(eq(users.id, u.id));
+    expect(after!.n).toBe(before!.n - 2);
+    expect(after!.bytes).toBe(before!.bytes - 2 * img.length);
+    for (const id of ids) {
+      expect(await h.deps.db.select().from(jobs).where(and(eq(jobs.type, 'purge'), eq(jobs.fileId, id)))).toHaveLength(1);
+    }
+  });
+});
