@@ -116,7 +116,7 @@ export async function record(
 /** Fetches once and explains why the scenario cannot run when the answer is not `expect`. */
 export async function probe(url: string, init: RequestInit = {}, expect: number[] = [200]): Promise<{ ok: true; res: Response; body: Uint8Array } | { ok: false; reason: string }> {
   try {
-    const res = await fetch(url, init);
+    const res = await fetch(url, { signal: AbortSignal.timeout(60_000), ...init });
     const body = new Uint8Array(await res.arrayBuffer());
     if (expect.includes(res.status)) return { ok: true, res, body };
     return { ok: false, reason: `${init.method ?? 'GET'} ${new URL(url).pathname} → ${res.status} ${new TextDecoder().decode(body.slice(0, 160))}` };

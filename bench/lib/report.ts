@@ -59,6 +59,9 @@ export function computeRatios(e: Entries): Ratio[] {
   add('disk-cache hits / memory-cache hits (limiter off)', div(rps(e, 'hits_disk'), rps(e, 'hits_memory_limiter_off')), null, 'CACHE_MEMORY_BYTES=0 vs 256MiB, both DISABLE_RATE_LIMIT=true', ['hits_disk', 'hits_memory_limiter_off']);
   add('memory-cache hits / raw Bun.serve (limiter off)', div(rps(e, 'hits_memory_limiter_off'), rps(e, 'bun_memory')), null, 'what the hit path costs without the limiter', ['hits_memory_limiter_off', 'bun_memory']);
   add('cold transforms TRANSFORM_CONCURRENCY=1 / default', div(rps(e, 'cold_transforms_tc1'), rps(e, 'cold_transforms')), null, 'default = CPU cores', ['cold_transforms_tc1', 'cold_transforms']);
+  for (const k of Object.keys(e).filter((k) => /^cold_transforms_tc\d+$/.test(k) && k !== 'cold_transforms_tc1')) {
+    add(`cold transforms TRANSFORM_CONCURRENCY=${k.slice(18)} / default`, div(rps(e, k), rps(e, 'cold_transforms')), null, 'default = CPU cores', [k, 'cold_transforms']);
+  }
   add('1 GiB upload S3 / fs (MB/s)', div(num(e, 'upload_big_s3', 'mb_per_s'), num(e, 'upload_big_fs', 'mb_per_s')), null, 'MinIO on the same disk', ['upload_big_s3', 'upload_big_fs']);
   add('API-key GET /api/profile / GET /health', num(e, 'api_key_auth', 'profile_to_health'), null, 'auth.js from the auth issue, same server', ['api_key_auth']);
   add('REQUEST_LOGS off / on (API-key /api/profile req/s)', div(num(e, 'api_key_auth_logs_off', 'profile_rps'), num(e, 'api_key_auth', 'profile_rps')), null, 'cost of per-account request logs', ['api_key_auth_logs_off', 'api_key_auth']);

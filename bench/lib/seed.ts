@@ -115,7 +115,7 @@ export async function uploadCorpus(base: string, apiKey: string, images: CorpusI
     const form = new FormData();
     form.append('file', Bun.file(img.path), img.name);
     form.append('folder', '/corpus');
-    const res = await fetch(`${base}/api/files`, { method: 'POST', headers: { 'x-api-key': apiKey }, body: form });
+    const res = await fetch(`${base}/api/files`, { method: 'POST', headers: { 'x-api-key': apiKey }, body: form, signal: AbortSignal.timeout(60_000) });
     if (res.status !== 201) throw new Error(`upload of ${img.name} → ${res.status} ${await res.text()}`);
     ids.push(((await res.json()) as { file: { id: string } }).file.id);
   }

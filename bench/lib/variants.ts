@@ -4,6 +4,7 @@
  * own Pictor, measures, and stops it, so the numbers differ from the main run by one setting.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { startMinio } from '../../test/helpers/minio';
 import { unavailable, writeJson, type Ctx } from './context';
@@ -49,8 +50,13 @@ export async function runVariants(ctx: Ctx, bigFile: string | null, log: (m: str
   await withServer(ctx, { ...base, ...disk }, ['hits_disk'], (p) =>
     runHitVariant(ctx, p, 'hits_disk', 'scenario', 'disk-cache hits on /t (memory tier 0, limiter off)', 'HIT-DISK', disk));
 
-  log('variant: TRANSFORM_CONCURRENCY=1');
-  await withServer(ctx, { ...base, TRANSFORM_CONCURRENCY: '1' }, ['cold_transforms_tc1'], (p) => runCold(ctx, p, 'cold_transforms_tc1', 2, false, { TRANSFORM_CONCURRENCY: '1' }));
+  // Default = cores; 1 (fewer renders, more libvips threads each) always; 2× cores in full runs.
+  const tcs = ctx.s.quick ? [1] : [1, 2 * availableParallelism()];
+  for (const [i, tc] of tcs.entries()) {
+    log(`variant: TRANSFORM_CONCURRENCY=${tc}`);
+    const key = `cold_transforms_tc${tc}`;
+    await withServer(ctx, { ...base, TRANSFORM_CONCURRENCY: String(tc) }, [key], (p) => runCold(ctx, p, key, 2 + i, false, { TRANSFORM_CONCURRENCY: String(tc) }));
+  }
 
   log('variant: STORAGE_DRIVER=s3 (MinIO)');
   const s3File = ctx.s.s3UploadBytes === ctx.s.bigUploadBytes ? bigFile : await makeBigFile(ctx.work, ctx.s.s3UploadBytes).catch(() => null);

@@ -95,7 +95,7 @@ export async function runMixed(ctx: Ctx, p: Pictor): Promise<void> {
 
 /** One raw upload of `file` with curl (streams from disk, sends Content-Length). */
 async function curlUpload(url: string, file: string, headers: string[]): Promise<{ status: number; seconds: number }> {
-  const args = ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total}', '-X', 'POST', '-T', file, '-H', 'Content-Type: text/plain', '-H', 'Expect:'];
+  const args = ['-sS', '--max-time', '600', '-o', '/dev/null', '-w', '%{http_code} %{time_total}', '-X', 'POST', '-T', file, '-H', 'Content-Type: text/plain', '-H', 'Expect:'];
   for (const h of headers) args.push('-H', h);
   const r = await runCommand('curl', [...args, url]);
   const [status, seconds] = r.stdout.trim().split(' ').map(Number);
