@@ -12,7 +12,7 @@ import { checkCsrf, clearedCookies, readCookie, REFRESH_COOKIE, sessionCookies }
 import { authGuard, credentialResolver, type Principal } from './guard';
 import {
   Accepted, AuthResult, ChangePasswordBody, ForgotPasswordBody, LoginBody, RefreshBody, RegisterBody, RegisterResult,
-  ResetPasswordBody, SessionSchema, strict, VerifyEmailBody,
+  noContent, ResetPasswordBody, SessionSchema, strict, VerifyEmailBody,
 } from './model';
 import { changePassword, dummyHash, login, register, requestPasswordReset, resetPassword, verifyEmail } from './service';
 import { refreshSession, revokeAllSessions, revokeSession, sessionOfRefreshToken, toSessionJson, type IssuedSession } from './sessions';
@@ -99,7 +99,7 @@ export function authRoutes(deps: AppDeps) {
         if (!sessionId) throw unauthorized();
         await revokeSession(deps, sessionId);
         set.headers['set-cookie'] = clearedCookies(secure);
-        set.status = 204;
+        return noContent();
       },
       {
         ...strict(RefreshBody),
@@ -113,7 +113,7 @@ export function authRoutes(deps: AppDeps) {
         requireSession(principal);
         await revokeAllSessions(deps, principal.userId);
         set.headers['set-cookie'] = clearedCookies(secure);
-        set.status = 204;
+        return noContent();
       },
       {
         auth: true,
@@ -156,7 +156,7 @@ export function authRoutes(deps: AppDeps) {
       async ({ body, request, set }) => {
         await enforceIpLimit(deps, request, set, 'password_reset');
         await resetPassword(deps, body.token, body.new_password);
-        set.status = 204;
+        return noContent();
       },
       {
         ...strict(ResetPasswordBody),

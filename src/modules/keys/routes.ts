@@ -7,7 +7,7 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, forbidden, notFound, validationError } from '../../errors';
 import { authGuard, credentialResolver, type Principal } from '../auth/guard';
-import { ApiKeySchema, CreatedKeySchema, CreateKeyBody, strict, UpdateKeyBody } from '../auth/model';
+import { ApiKeySchema, CreatedKeySchema, CreateKeyBody, noContent, strict, UpdateKeyBody } from '../auth/model';
 import { requireSession } from '../auth/routes';
 import { DEFAULT_KEY_SCOPES, type Scope } from './scopes';
 import { createApiKey, listApiKeys, revokeApiKey, toApiKeyJson, updateApiKey } from './service';
@@ -86,12 +86,12 @@ export function apiKeyRoutes(deps: AppDeps) {
     )
     .delete(
       '/:id',
-      async ({ principal, params, set }) => {
+      async ({ principal, params }) => {
         requireSession(principal);
         const row = await revokeApiKey(deps.db, principal.userId, params.id, new Date(deps.clock.now()));
         if (!row) throw notFound('API key');
         await resolver.invalidateKey(row.keyHash);
-        set.status = 204;
+        return noContent();
       },
       {
         auth: true,
