@@ -9,7 +9,7 @@ CREATE TABLE "usage_counters" (
 );
 --> statement-breakpoint
 CREATE TABLE "request_logs" (
-	"id" uuid PRIMARY KEY NOT NULL,
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "request_logs_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
 	"user_id" uuid NOT NULL,
 	"method" text NOT NULL,
 	"path" text NOT NULL,
@@ -24,5 +24,5 @@ CREATE TABLE "request_logs" (
 --> statement-breakpoint
 ALTER TABLE "usage_counters" ADD CONSTRAINT "usage_counters_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "request_logs" ADD CONSTRAINT "request_logs_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "request_logs_user_created_idx" ON "request_logs" USING btree ("user_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "request_logs_created_idx" ON "request_logs" USING btree ("created_at");
+CREATE INDEX "request_logs_user_id_idx" ON "request_logs" USING btree ("user_id","id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "request_logs_created_brin" ON "request_logs" USING brin ("created_at");

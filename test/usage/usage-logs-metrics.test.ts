@@ -149,6 +149,7 @@ describe.each(DB_BACKENDS)('usage, logs and metrics on %s', (db) => {
     expect(all.count).toBe(all.results.length);
     const times = all.results.map((e) => e.created_at);
     expect([...times].sort().reverse()).toEqual(times);
+    expect(all.results.map((e) => Number(e.id))).toEqual(all.results.map((e) => Number(e.id)).sort((x, y) => y - x));
     const viaKey = all.results.find((e) => e.path === '/api/files?limit=3')!;
     expect(viaKey).toMatchObject({ method: 'GET', status_code: 200, api_key_prefix: alice.key.slice(0, 12) });
     expect(viaKey.response_size_bytes).toBeGreaterThan(0);

@@ -37,8 +37,22 @@ const decode = (s: string): string => {
   }
 };
 
+/** Recent results: busy clients repeat the same few URLs (bounded; cleared when full). */
+const recent = new Map<string, string>();
+const RECENT_MAX = 2048;
+
 /** Path and query of `url`, safe to store. Long paths are cut at 1024 characters. */
 export function sanitizeUrl(url: string): string {
+  let out = recent.get(url);
+  if (out === undefined) {
+    out = sanitize(url);
+    if (recent.size >= RECENT_MAX) recent.clear();
+    recent.set(url, out);
+  }
+  return out;
+}
+
+function sanitize(url: string): string {
   const q = url.indexOf('?');
   const pathStart = url.indexOf('/', url.indexOf('//') + 2);
   const rawPath = url.slice(pathStart < 0 ? url.length : pathStart, q < 0 ? undefined : q) || '/';

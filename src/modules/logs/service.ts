@@ -1,15 +1,15 @@
 /**
  * Request logs (API.md §3 `GET /api/logs`): the batch insert the write buffer uses, the
- * caller's own entries newest first with keyset pagination on `(created_at, id)`, and the
+ * caller's own entries newest first with keyset pagination on the sequential `id`, and the
  * retention prune the queue's hourly `prune` job runs.
  */
-import { and, count, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { validationError } from '../../errors';
 import { requestLogs, type NewRequestLog, type RequestLogRow } from './table';
 
 export const toLogJson = (r: RequestLogRow) => ({
-  id: r.id,
+  id: String(r.id),
   method: r.method,
   path: r.path,
   status_code: r.statusCode,
@@ -21,30 +21,36 @@ export const toLogJson = (r: RequestLogRow) => ({
   created_at: r.createdAt.toISOString(),
 });
 
-/** Inserts a batch in one statement; rows of accounts deleted meanwhile are skipped, not fatal. */
+/**
+ * Inserts a batch in one statement with a single JSON parameter (`json_to_recordset`): far
+ * cheaper to build and parse than thousands of bind parameters. Rows of accounts deleted
+ * meanwhile are skipped, not fatal. Ids follow the batch order, so id order is request order.
+ */
 export async function insertLogs(db: Db, rows: NewRequestLog[]): Promise<void> {
   if (!rows.length) return;
-  const values = rows.map((r) => sql`(${r.id}::uuid, ${r.userId}::uuid, ${r.method}, ${r.path}, ${r.statusCode}::int,
-    ${r.durationMs}::real, ${r.requestSizeBytes ?? null}::bigint, ${r.responseSizeBytes ?? null}::bigint, ${r.ip ?? null},
-    ${r.apiKeyPrefix ?? null}, ${(r.createdAt as Date).toISOString()}::timestamptz)`);
+  const payload = JSON.stringify(rows.map((r) => ({
+    user_id: r.userId, method: r.method, path: r.path, status_code: r.statusCode, duration_ms: r.durationMs,
+    request_size_bytes: r.requestSizeBytes ?? null, response_size_bytes: r.responseSizeBytes ?? null, ip: r.ip ?? null,
+    api_key_prefix: r.apiKeyPrefix ?? null, created_at: r.createdAt,
+  })));
   await db.execute(sql`
-    insert into request_logs (id, user_id, method, path, status_code, duration_ms, request_size_bytes,
+    insert into request_logs (user_id, method, path, status_code, duration_ms, request_size_bytes,
       response_size_bytes, ip, api_key_prefix, created_at)
-    select v.* from (values ${sql.join(values, sql`, `)}) as v(id, user_id, method, path, status_code, duration_ms,
-      request_size_bytes, response_size_bytes, ip, api_key_prefix, created_at)
+    select v.user_id, v.method, v.path, v.status_code, v.duration_ms, v.request_size_bytes,
+      v.response_size_bytes, v.ip, v.api_key_prefix, v.created_at
+    from rows from (json_to_recordset(${payload}::json) as (user_id uuid, method text, path text, status_code int,
+      duration_ms real, request_size_bytes bigint, response_size_bytes bigint, ip text, api_key_prefix text, created_at timestamptz))
+      with ordinality as v(user_id, method, path, status_code, duration_ms, request_size_bytes, response_size_bytes, ip, api_key_prefix, created_at, ord)
     where exists (select 1 from users u where u.id = v.user_id)
-    on conflict (id) do nothing`);
+    order by v.ord`);
 }
 
-const encodeCursor = (r: RequestLogRow) => Buffer.from(`${r.createdAt.toISOString()}|${r.id}`).toString('base64url');
+const encodeCursor = (r: RequestLogRow) => Buffer.from(`l${r.id}`).toString('base64url');
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) {
-    throw validationError('Invalid cursor.', [{ path: 'cursor', message: 'is not a cursor this API returned' }]);
-  }
-  return { createdAt, id };
+function decodeCursor(cursor: string): number {
+  const m = /^l(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m) throw validationError('Invalid cursor.', [{ path: 'cursor', message: 'is not a cursor this API returned' }]);
+  return Number(m[1]);
 }
 
 export interface LogQuery {
@@ -81,13 +87,9 @@ export async function listLogs(db: Db, userId: string, q: LogQuery) {
     q.method ? eq(requestLogs.method, q.method.toUpperCase()) : undefined,
     since ? gte(requestLogs.createdAt, since) : undefined,
   );
-  let page = filter;
-  if (q.cursor) {
-    const c = decodeCursor(q.cursor);
-    page = and(filter, or(lt(requestLogs.createdAt, c.createdAt), and(eq(requestLogs.createdAt, c.createdAt), lt(requestLogs.id, c.id))));
-  }
+  const page = q.cursor ? and(filter, lt(requestLogs.id, decodeCursor(q.cursor))) : filter;
   const [rows, [total]] = await Promise.all([
-    db.select().from(requestLogs).where(page).orderBy(desc(requestLogs.createdAt), desc(requestLogs.id)).limit(limit + 1),
+    db.select().from(requestLogs).where(page).orderBy(desc(requestLogs.id)).limit(limit + 1),
     db.select({ n: count() }).from(requestLogs).where(filter),
   ]);
   const more = rows.length > limit;
