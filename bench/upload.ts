@@ -79,6 +79,7 @@ async function clearUploads(...dirs: string[]) {
 const dir = await mkdtemp(join(tmpdir(), 'pictor-bench-'));
 const pictor = await startServer({
   env: { MAX_UPLOAD_BYTES: '4GiB', PROMOTED_MAX_UPLOAD_BYTES: '4GiB', STORAGE_QUOTA_BYTES: '100GiB', DISABLE_RATE_LIMIT: 'true' },
+  timeoutMs: 120_000, // a loaded machine may take a while to boot PGlite
 });
 const baseline = await startBaseline(dir);
 try {

@@ -95,39 +95,46 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
     },
 
     async get(key, range?: ByteRange) {
-      const fh = await open(pathOf(key), 'r').catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT' || err.code === 'EISDIR') return null;
+      const path = pathOf(key);
+      const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
         throw err;
       });
-      if (!fh) return null;
+      if (!info?.isFile()) return null;
+      let fh: FileHandle | null = null;
       let pos = range?.start ?? 0;
       const end = range ? range.end + 1 : Infinity;
-      // Pull-based: the next read happens only when the consumer asks, so a slow client
-      // holds one chunk at most.
+      const close = async () => {
+        const h = fh;
+        fh = null;
+        await h?.close().catch(() => {});
+      };
+      // Pull-based: the next read happens only when the consumer asks, so a slow client holds
+      // one chunk at most. The file is opened on the first pull, so a stream that is never
+      // read (a response dropped unsent) holds no descriptor for the GC to find.
       return new ReadableStream<Uint8Array>({
         async pull(controller) {
           try {
             const want = Math.min(READ_CHUNK, end - pos);
             if (want <= 0) {
-              await fh.close();
+              await close();
               return controller.close();
             }
+            fh ??= await open(path, 'r');
             const buf = new Uint8Array(want);
             const { bytesRead } = await fh.read(buf, 0, want, pos);
             if (bytesRead === 0) {
-              await fh.close();
+              await close();
               return controller.close();
             }
             pos += bytesRead;
             controller.enqueue(bytesRead === want ? buf : buf.subarray(0, bytesRead));
           } catch (err) {
-            await fh.close().catch(() => {});
+            await close();
             controller.error(err);
           }
         },
-        async cancel() {
-          await fh.close().catch(() => {});
-        },
+        cancel: close,
       }, { highWaterMark: 0 });
     },
 

@@ -5,9 +5,13 @@
  * file for the image probe. Memory: at most `PROBE_BYTES` plus one chunk.
  */
 import { createHash } from 'node:crypto';
+import { requestGarbageCollection } from '../../platform/memory';
 import { AppError, payloadTooLarge, unsupportedMediaType } from '../../errors';
 import { isAllowedType } from '../reference/content-types';
 import { SNIFF_BYTES, sniffType, typesAgree } from './sniff';
+
+/** A garbage collection is requested after every this many bytes of one upload (platform/memory.ts). */
+const GC_EVERY_BYTES = 32 * 1024 * 1024;
 
 /** Head kept for probing image headers (dimensions, EXIF) without re-reading storage. */
 export const PROBE_BYTES = 512 * 1024;
@@ -67,6 +71,7 @@ export function createInspector(o: InspectOptions): Inspector {
 
   const stream = new TransformStream<Uint8Array, Uint8Array>({
     async transform(chunk, c) {
+      if (Math.floor((size + chunk.byteLength) / GC_EVERY_BYTES) > Math.floor(size / GC_EVERY_BYTES)) requestGarbageCollection();
       size += chunk.byteLength;
       if (size > o.maxBytes) throw (failure = payloadTooLarge(o.maxBytes));
       hash.update(chunk);
