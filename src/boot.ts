@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createApp } from './app';
-import { ConfigError, loadConfig, type Config } from './config';
+import { loadConfigOrExit, type Config } from './config';
 import { buildDeps } from './deps';
 import { createLogger, type Logger } from './logger';
 import { bootstrapAdmin } from './modules/admin/bootstrap';
@@ -14,16 +14,7 @@ import { serve, type HttpServer } from './platform/server';
 const WORKER_ENV = 'PICTOR_WORKER_INDEX';
 
 export async function start(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const workerIndex = process.env[WORKER_ENV];
   const log = createLogger(config.logLevel, workerIndex ? { worker: Number(workerIndex) } : {});
   if (config.workers > 1 && workerIndex === undefined) return runPrimary(config, log);

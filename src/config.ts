@@ -308,6 +308,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 }
 
+/** `loadConfig` for process entry points: a bad value prints the problems and exits 1. */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
 /** Rows of the README configuration table, generated from the schema. */
 export function configTableMarkdown(): string {
   const rows = Object.entries(configSchema).map(([name, s]) => {

@@ -4,20 +4,11 @@
  * with `QUEUE_CONCURRENCY` slots (at least 1). SIGTERM/SIGINT release claimed jobs and exit.
  */
 import { createApp } from './app';
-import { ConfigError, loadConfig, type Config } from './config';
+import { loadConfigOrExit } from './config';
 import { buildDeps } from './deps';
 import { createLogger } from './logger';
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
+let config = loadConfigOrExit();
 if (!config.databaseUrl) {
   // PGlite belongs to one process: the server runs jobs itself there.
   console.error('npm run worker needs DATABASE_URL; with the embedded database the server runs the jobs (QUEUE_CONCURRENCY).');
