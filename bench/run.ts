@@ -124,10 +124,10 @@ async function mainPhase(ctx: Ctx, big: string | null, measure: boolean): Promis
       ['list', () => runList(ctx, p, 'list_postgres', ctx.account?.apiKey, {})],
       ['uploads', () => runSmallUploads(ctx, p)],
       ['login', () => runLogin(ctx, p)],
-      ['api-key auth', () => runApiKeyAuth(ctx, p)],
+      ['auth', () => runApiKeyAuth(ctx, p)],
       ['cold', () => runCold(ctx, p, 'cold_transforms', 1, true)],
       ['mixed', () => runMixed(ctx, p)],
-      ['big upload', async () => {
+      ['upload-big', async () => {
         if (!big) return unavailable(ctx, 'upload_big_fs', 'scenario', 'big upload', 'the big upload file could not be made');
         await runBigUpload(ctx, p, 'upload_big_fs', big, { STORAGE_DRIVER: 'fs' });
         await runSinkBaseline(ctx, big);
@@ -137,7 +137,8 @@ async function mainPhase(ctx: Ctx, big: string | null, measure: boolean): Promis
       if (stepsFilter && !stepsFilter.includes(name)) continue;
       console.log(`${name} [${elapsed()}]`);
       await step().catch((err: Error) => console.log(`  ${name} failed: ${err.message}`));
-      await waitIdle(p.pid);
+      const waited = await waitIdle(p.pid);
+      if (waited > 1000) console.log(`  (waited ${(waited / 1000).toFixed(1)} s for the server to go idle)`);
     }
   } finally {
     await p.stop();

@@ -165,11 +165,12 @@ export function sampleTree(pid: number, everyMs = 100): { stop(): ProcStats } {
  * transforms from an overload scenario finishing), at most `maxMs`, so the next scenario
  * does not inherit the previous one's work.
  */
-export async function waitIdle(pid: number, maxMs = 15_000, belowPct = 25): Promise<void> {
-  const deadline = Date.now() + maxMs;
-  while (Date.now() < deadline) {
+export async function waitIdle(pid: number, maxMs = 8_000, belowPct = 30): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < maxMs) {
     const s = sampleTree(pid, 1000);
     await Bun.sleep(300);
-    if (s.stop().cpu_pct < belowPct) return;
+    if (s.stop().cpu_pct < belowPct) break;
   }
+  return Date.now() - started;
 }

@@ -3,12 +3,15 @@
  * a 200 KB upload payload, a 1 GiB upload payload, an account with a password and an API key,
  * and 100 000 file rows inserted in one SQL statement (the list scenario needs the rows, not bytes).
  */
-import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
 import { existsSync, readdirSync } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import sharp from 'sharp';
+import { openDatabase } from '../../src/db/client';
+import { createApiKey } from '../../src/modules/keys/service';
+import { users } from '../../src/modules/users/table';
 import { ROOT } from './pictor';
 
 export interface CorpusImage {
@@ -108,17 +111,23 @@ export async function seedAccount(base: string, bootstrap?: { email: string; ini
   }
 }
 
-/** Uploads each corpus photo (multipart, API key) and returns the file ids. */
+/** Uploads each corpus photo (multipart, API key), two at a time, and returns the file ids in corpus order. */
 export async function uploadCorpus(base: string, apiKey: string, images: CorpusImage[]): Promise<string[]> {
-  const ids: string[] = [];
-  for (const img of images) {
-    const form = new FormData();
-    form.append('file', Bun.file(img.path), img.name);
-    form.append('folder', '/corpus');
-    const res = await fetch(`${base}/api/files`, { method: 'POST', headers: { 'x-api-key': apiKey }, body: form, signal: AbortSignal.timeout(60_000) });
-    if (res.status !== 201) throw new Error(`upload of ${img.name} → ${res.status} ${await res.text()}`);
-    ids.push(((await res.json()) as { file: { id: string } }).file.id);
-  }
+  const ids: string[] = new Array(images.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < images.length) {
+      const i = next++;
+      const img = images[i]!;
+      const form = new FormData();
+      form.append('file', Bun.file(img.path), img.name);
+      form.append('folder', '/corpus');
+      const res = await fetch(`${base}/api/files`, { method: 'POST', headers: { 'x-api-key': apiKey }, body: form, signal: AbortSignal.timeout(60_000) });
+      if (res.status !== 201) throw new Error(`upload of ${img.name} → ${res.status} ${await res.text()}`);
+      ids[i] = ((await res.json()) as { file: { id: string } }).file.id;
+    }
+  };
+  await Promise.all([worker(), worker()]);
   return ids;
 }
 
@@ -141,14 +150,26 @@ export async function insertFileRowsPostgres(url: string, userId: string, n: num
   }
 }
 
-/** The same for an embedded database directory (the server must be stopped: PGlite is single-process). */
-export async function insertFileRowsPglite(dir: string, userId: string, n: number): Promise<void> {
-  const db = await PGlite.create(dir);
+/**
+ * Seeds an embedded database directory without a server start (PGlite is single-process):
+ * migrates it with the app's own `openDatabase`, adds an account with the app's own
+ * `createApiKey`, and inserts the rows. The server started on it afterwards finds it ready.
+ */
+export async function seedPglite(dir: string, n: number): Promise<{ userId: string; apiKey: string }> {
+  const database = await openDatabase({ pgliteDir: dir });
   try {
-    await db.query(INSERT_ROWS(n), [userId]);
-    await db.query('update users set files_count = files_count + $2, storage_bytes = storage_bytes + $2::bigint * 200000 where id = $1', [userId, n]);
-    await db.query('analyze files');
+    const [user] = await database.db
+      .insert(users)
+      .values({ email: 'bench-pglite@example.com', passwordHash: 'no-password: list benchmark account', emailVerified: true })
+      .returning();
+    if (!user) throw new Error('could not create the PGlite bench account');
+    const { key } = await createApiKey(database.db, user.id, { name: 'bench' });
+    // The id comes from the database (a uuid), so inlining it is safe.
+    await database.db.execute(sql.raw(INSERT_ROWS(n).replace('$1::uuid', `'${user.id}'::uuid`)));
+    await database.db.execute(sql.raw(`update users set files_count = files_count + ${n}, storage_bytes = storage_bytes + ${n}::bigint * 200000 where id = '${user.id}'`));
+    await database.db.execute(sql.raw('analyze files'));
+    return { userId: user.id, apiKey: key };
   } finally {
-    await db.close();
+    await database.close();
   }
 }

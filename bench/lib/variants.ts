@@ -11,7 +11,7 @@ import { unavailable, writeJson, type Ctx } from './context';
 import { runQueueBench, runRequestLogsVariant } from './extras';
 import { runHitVariant, runList, runNginx } from './hot';
 import { startPictor, type Pictor } from './pictor';
-import { insertFileRowsPglite, makeBigFile, seedAccount } from './seed';
+import { makeBigFile, seedPglite } from './seed';
 import { runBigUpload, runCold } from './work';
 
 /** Env of the main configuration: local Postgres + Redis, fs storage in the shared data dir. */
@@ -94,13 +94,8 @@ async function runPgliteList(ctx: Ctx): Promise<void> {
   const dir = await mkdtemp(join(ctx.work, 'pglite-'));
   const env = { REDIS_URL: ctx.redisUrl, DATA_DIR: dir, WORKERS: '1' };
   try {
-    let account: Awaited<ReturnType<typeof seedAccount>> | undefined;
-    await withServer(ctx, env, ['list_pglite'], async (p) => {
-      account = await seedAccount(p.url, p.bootstrap);
-    });
-    if (!account?.userId) return unavailable(ctx, 'list_pglite', 'variant', 'list on PGlite', 'could not create an account on the embedded database');
-    await insertFileRowsPglite(join(dir, 'pg'), account.userId, 100_000);
-    await withServer(ctx, env, ['list_pglite'], (p) => runList(ctx, p, 'list_pglite', account?.apiKey, { DATABASE_URL: '(unset: PGlite)' }));
+    const seeded = await seedPglite(join(dir, 'pg'), 100_000);
+    await withServer(ctx, env, ['list_pglite'], (p) => runList(ctx, p, 'list_pglite', seeded.apiKey, { DATABASE_URL: '(unset: PGlite)' }));
   } catch (err) {
     unavailable(ctx, 'list_pglite', 'variant', 'list on PGlite', (err as Error).message);
   } finally {

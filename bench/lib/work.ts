@@ -49,9 +49,10 @@ export async function runApiKeyAuth(ctx: Ctx, p: Pictor, name = 'api_key_auth', 
   const kind = config ? 'variant' : 'scenario';
   if (!existsSync(join(ROOT, 'bench/k6/auth.js'))) return unavailable(ctx, name, kind, 'API-key auth', 'bench/k6/auth.js is not there yet');
   if (!key) return unavailable(ctx, name, kind, 'API-key auth', 'no API key (account seeding failed)');
-  const seconds = ctx.s.quick ? 2 : 10;
+  const seconds = ctx.s.quick ? 2 : 5;
   await record(ctx, name, kind, `API-key GET /api/profile vs GET /health (auth.js)${config ? ', ' + Object.entries(config).map(([k, v]) => `${k}=${v}`).join(' ') : ''}`, p.pid, async () => {
-    const load = await runK6('auth.js', { BASE_URL: p.url, API_KEY: key, VUS: ctx.s.vusHits, DURATION: seconds });
+    // auth.js alternates health/profile rounds; quick: one short round each.
+    const load = await runK6('auth.js', { BASE_URL: p.url, API_KEY: key, VUS: ctx.s.vusHits, DURATION: seconds, SECONDS: seconds, ROUNDS: ctx.s.quick ? 1 : 4 });
     const own = JSON.parse(load.stdout ?? '{}') as { health_rps?: number; profile_rps?: number; ratio?: number };
     if (own.profile_rps === undefined) throw new Error(`auth.js printed no figures: ${load.stdout}`);
     return { load, extra: { profile_rps: own.profile_rps, health_rps: own.health_rps ?? 0, profile_to_health: own.ratio ?? 0 } };
