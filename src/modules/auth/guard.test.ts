@@ -53,6 +53,23 @@ describe('auth guard with API keys', () => {
     });
   });
 
+  test('a warm credential costs no database query (the hot path of bench/auth.sh)', async () => {
+    const db = h.deps.db as unknown as Record<string, (...args: unknown[]) => unknown>;
+    // `execute` is left out: it is the batched last_used_at flush, on its own timer, not per request.
+    const methods = ['select', 'update', 'insert', 'transaction'] as const;
+    const originals = Object.fromEntries(methods.map((m) => [m, db[m]!]));
+    let queries = 0;
+    for (const m of methods) db[m] = (...args: unknown[]) => (queries++, originals[m]!.apply(h.deps.db, args));
+    try {
+      expect((await h.request('/__t/read', { headers: { 'x-api-key': readOnlyKey } })).status).toBe(200); // warm-up
+      const cold = queries;
+      for (let i = 0; i < 200; i++) expect((await h.request('/__t/read', { headers: { 'x-api-key': readOnlyKey } })).status).toBe(200);
+      expect(queries - cold).toBe(0);
+    } finally {
+      for (const m of methods) db[m] = originals[m]!;
+    }
+  });
+
   test('a banned account → 403 ACCOUNT_BANNED for its API keys (after invalidation, no restart)', async () => {
     const [admin] = await h.deps.db.query.users.findMany();
     const ok = await h.request('/__t/read', { headers: { 'x-api-key': readOnlyKey } });
