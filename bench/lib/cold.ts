@@ -14,7 +14,8 @@ export interface ColdOp {
 export function coldOps(count: number, salt: number): ColdOp[] {
   const ops: ColdOp[] = [];
   for (let i = 0; i < count; i++) {
-    const w = 200 + ((i * 53 + salt * 7) % 1000);
+    // Odd widths only: the hit scenarios use even ones (w_320, w_640), so a cold URL is never a warm one.
+    const w = 201 + 2 * ((i * 53 + salt * 7) % 500);
     const kind = i % 5;
     // Mostly WebP and JPEG, some AVIF: the mix an image CDN sees with f_auto.
     if (kind === 4) ops.push({ w, fit: 'inside', format: 'avif' });

@@ -59,4 +59,9 @@ describe('cold workload', () => {
     expect(new Set(a).size).toBe(200);
     expect(a.filter((x) => b.includes(x))).toEqual([]);
   });
+
+  test('no cold URL is one of the warm hit URLs', async () => {
+    const { HIT_SEGMENTS } = await import('./hot');
+    for (const salt of [1, 2, 3]) expect(coldOps(300, salt).map(coldSegment).filter((x) => HIT_SEGMENTS.includes(x))).toEqual([]);
+  });
 });
