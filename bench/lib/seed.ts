@@ -19,9 +19,9 @@ export interface CorpusImage {
   name: string;
 }
 
-/** Corpus photos: the shared corpus when present, otherwise `count` generated photos. */
+/** Corpus photos: the shared corpus (or BENCH_CORPUS_DIR) when present, otherwise `count` generated photos. */
 export async function prepareCorpus(workDir: string, count = 6): Promise<{ images: CorpusImage[]; source: string }> {
-  const shared = join(ROOT, '..', 'shared', 'corpus');
+  const shared = process.env.BENCH_CORPUS_DIR ?? join(ROOT, '..', 'shared', 'corpus');
   if (existsSync(shared)) {
     const images = readdirSync(shared)
       .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
@@ -33,7 +33,7 @@ export async function prepareCorpus(workDir: string, count = 6): Promise<{ image
   for (let i = 0; i < count; i++) {
     const name = `generated-${i}.jpg`;
     const path = join(workDir, name);
-    await photoLike(2400 + i * 160, 1600 + i * 90, i).jpeg({ quality: 88 }).toFile(path);
+    await photoLike(1800 + i * 160, 1200 + i * 90, i).jpeg({ quality: 88 }).toFile(path);
     images.push({ path, name });
   }
   return { images, source: 'generated with sharp' };
