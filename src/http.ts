@@ -126,8 +126,11 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => { method: string; pa
     })
     .onError({ as: 'global' }, ({ error, code, request, set }) => {
       const headers: Record<string, string> = { 'x-request-id': requestIdOf(request) };
-      // Rate-limit headers set before the failure stay on error responses too (API.md §7).
-      for (const [k, v] of Object.entries(set.headers)) if (k.startsWith('x-ratelimit-') && typeof v === 'string') headers[k] = v;
+      // Rate-limit headers set before the failure stay on error responses too (API.md §7), and so
+      // do CORS headers (a browser must be able to read why a presigned upload was refused).
+      for (const [k, v] of Object.entries(set.headers)) {
+        if ((k.startsWith('x-ratelimit-') || k.startsWith('access-control-')) && typeof v === 'string') headers[k] = v;
+      }
       // Elysia wraps whatever a parser throws in a ParseError; our parser throws AppErrors.
       const cause = code === 'PARSE' ? (error as Error).cause : undefined;
       let appError: AppError;

@@ -7,55 +7,28 @@ import { constants } from 'node:fs';
 import { access, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomString } from '../lib/random';
+import { createFileSink } from '../platform/file-sink';
 import { assertValidKey, type ByteRange, type ObjectInfo, type StorageDriver } from './types';
 
 const READ_CHUNK = 256 * 1024;
-/** Size of each of the two write buffers of an upload. */
-const WRITE_BUFFER = 1024 * 1024;
 
-async function writeAll(fh: FileHandle, buf: Uint8Array, length: number): Promise<void> {
-  let off = 0;
-  while (off < length) off += (await fh.write(buf, off, length - off)).bytesWritten;
-}
-
-/**
- * Copies the stream into two fixed buffers used in turn: one fills (the next `read()`, so the
- * request keeps flowing) while the other is being written. Memory per upload is 2 × 1 MiB
- * whatever the chunk sizes, no per-chunk garbage is created, and at most one read is ahead of
- * the disk, so a slow disk slows the client (backpressure) instead of filling memory.
- */
+/** Streams `body` into the open file through the runtime's fastest bounded writer. */
 async function writeStream(fh: FileHandle, body: ReadableStream<Uint8Array>): Promise<number> {
   const reader = body.getReader();
-  let fill = new Uint8Array(WRITE_BUFFER);
-  let spare = new Uint8Array(WRITE_BUFFER);
-  let used = 0;
+  const sink = createFileSink(fh);
   let size = 0;
-  let writing: Promise<void> = Promise.resolve();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       size += value.byteLength;
-      let off = 0;
-      while (off < value.byteLength) {
-        const n = Math.min(WRITE_BUFFER - used, value.byteLength - off);
-        fill.set(value.subarray(off, off + n), used);
-        used += n;
-        off += n;
-        if (used === WRITE_BUFFER) {
-          await writing; // the spare buffer is free again
-          writing = writeAll(fh, fill, used);
-          writing.catch(() => {}); // handled: awaited before the next write or at the end
-          [fill, spare] = [spare, fill];
-          used = 0;
-        }
-      }
+      const pending = sink.write(value);
+      if (pending) await pending;
     }
-    await writing;
-    await writeAll(fh, fill, used);
+    await sink.end();
     return size;
   } catch (err) {
-    await writing.catch(() => {});
+    await sink.abort();
     await reader.cancel(err).catch(() => {});
     throw err;
   }

@@ -53,6 +53,7 @@ describe.each(DB_BACKENDS)('presigned uploads on %s', (db) => {
     const again = await send(p.body.url, img);
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: string }).error).toBe('CONFLICT');
+    expect(again.headers.get('access-control-allow-origin')).toBe('*'); // the browser can read why
   });
 
   test('single use under concurrency: of 8 parallel uploads exactly one is stored', async () => {
