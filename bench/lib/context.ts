@@ -11,6 +11,7 @@ import { sampleTree } from './procs';
 import type { Entry } from './report';
 import type { Account, CorpusImage } from './seed';
 
+/** Sizes of one run: windows, connection counts, workload sizes. */
 export interface Settings {
   quick: boolean;
   /** Measured window of each constant-load scenario. */
@@ -34,6 +35,7 @@ export interface Settings {
   listPages: number;
 }
 
+/** `--quick` (under 3 minutes) or full settings; a few can be overridden by BENCH_* variables. */
 export function settingsFor(quick: boolean): Settings {
   return {
     quick,
@@ -54,6 +56,7 @@ export function settingsFor(quick: boolean): Settings {
   };
 }
 
+/** State shared by the phases of one run. */
 export interface Ctx {
   s: Settings;
   work: string;

@@ -9,6 +9,7 @@ import { probe, record, unavailable, warmAndRun, writeJson, type Ctx } from './c
 import { runK6 } from './k6';
 import type { Pictor } from './pictor';
 
+/** Transformations of the hit URLs (two sizes per corpus photo, explicit WebP: no Vary). */
 export const HIT_SEGMENTS = ['w_320,f_webp', 'w_640,f_webp'];
 // Ceilings that catch regressions, not noise: the 2-core machine is shared with k6 and others.
 const HIT_THRESHOLDS = { P95_MS: 50, P99_MS: 200 };

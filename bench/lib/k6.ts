@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ROOT } from './pictor';
 import { runCommand } from './procs';
 
+/** The k6 binary: K6_BIN, or the one scripts/ensure-tools.sh builds. */
 export const K6_BIN = process.env.K6_BIN ?? join(process.env.PICTOR_TOOLS_DIR ?? join(homedir(), '.cache/pictor-tools'), 'bin/k6');
 
 /** Builds k6 with `go install` when it is missing (cached under ~/.cache/pictor-tools). */
@@ -19,6 +20,7 @@ export async function ensureK6(): Promise<string> {
   return K6_BIN;
 }
 
+/** What one k6 run says, reduced to what the report shows. */
 export interface LoadResult {
   requests: number;
   rps: number;

@@ -8,8 +8,10 @@ import { resolve } from 'node:path';
 import { configSchema } from '../../src/config';
 import { freePort, spawnOwned, stopChild } from './procs';
 
+/** The repository root (the server runs from here). */
 export const ROOT = resolve(import.meta.dir, '../..');
 
+/** A running Pictor under test, owned by this harness. */
 export interface Pictor {
   url: string;
   pid: number;
@@ -38,6 +40,7 @@ export const BENCH_LIMITS: Record<string, string> = {
   STORAGE_QUOTA_BYTES: '1000GiB',
 };
 
+/** Starts Pictor with the bench defaults plus `env`; resolves once every worker listens. */
 export async function startPictor(env: Record<string, string>, timeoutMs = 60_000): Promise<Pictor> {
   const port = await freePort();
   // Only the variant's settings: a developer's shell (DATABASE_URL, …) must not leak in.

@@ -33,6 +33,7 @@ async function withServer(ctx: Ctx, env: Record<string, string>, keys: string[],
   }
 }
 
+/** Every tuning variant in turn, each on its own server start. */
 export async function runVariants(ctx: Ctx, bigFile: string | null, log: (m: string) => void): Promise<void> {
   const base = mainEnv(ctx);
   log('variant: DISABLE_RATE_LIMIT=true');
