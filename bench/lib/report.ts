@@ -83,6 +83,14 @@ export function renderMarkdown(meta: Record<string, unknown>, e: Entries, ratios
   const lines: string[] = [];
   lines.push(`# Pictor benchmark — ${meta.date}`, '');
   lines.push(`Machine: ${meta.machine}. Command: \`${meta.command}\`. Corpus: ${meta.corpus}. Commit ${meta.commit}.`, '');
+  const st = meta.settings as Record<string, unknown> | undefined;
+  if (st) {
+    lines.push(
+      `Load: ${st.duration} windows after ${st.warmup} warm-up; VUs hits ${st.vusHits}, originals ${st.vusApi}, list ${st.vusList}, uploads ${st.vusUpload}, login ${st.vusLogin}; ` +
+        `cold ${st.coldIterations} distinct renders at concurrency ${st.coldConcurrency}; mixed ${st.mixedRate} req/s offered. k6 runs on the same machine as the servers.`,
+      '',
+    );
+  }
   lines.push('## Scenarios', '');
   lines.push('| scenario | req/s | p50 ms | p95 ms | p99 ms | unexpected | 429/503 | dropped | CPU % | peak RSS MiB | thresholds |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
