@@ -41,6 +41,9 @@ export const SESSION_ONLY = [{ bearerJwt: [] }, { cookie: [] }];
 export function docs(deps: AppDeps) {
   let bundle: Promise<Buffer> | null = null;
   return new Elysia({ name: 'pictor.docs' })
+    .onAfterHandle(({ path, responseValue }) => {
+      if (path === '/openapi.json') fixVoidResponses(responseValue);
+    })
     .use(
       openapi({
         path: '/docs',
@@ -82,4 +85,23 @@ export function docs(deps: AppDeps) {
       },
       { detail: { hide: true } },
     );
+}
+
+interface SpecLike {
+  paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>>;
+}
+
+/**
+ * @elysiajs/openapi renders a `t.Void()` response (our 204s) as `content: {type: "void"}`,
+ * which is not a media-type map and fails OpenAPI validation; a bodiless response has no
+ * `content` at all. The plugin caches the spec object, so this runs once per change of routes.
+ */
+function fixVoidResponses(spec: unknown): void {
+  for (const ops of Object.values((spec as SpecLike)?.paths ?? {})) {
+    for (const op of Object.values(ops)) {
+      for (const response of Object.values(op.responses ?? {})) {
+        if (response.content && Object.keys(response.content).some((k) => !k.includes('/'))) delete response.content;
+      }
+    }
+  }
 }

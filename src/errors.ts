@@ -122,7 +122,7 @@ export const ErrorSchema = t.Object(
     message: t.String({ description: 'Human-readable explanation.' }),
     details: t.Optional(t.Record(t.String(), t.Unknown(), { description: 'Code-specific details.' })),
   },
-  { $id: '#/components/schemas/Error', title: 'Error' },
+  { title: 'Error' },
 );
 
 const STANDARD_ERRORS: Record<number, string> = {

@@ -18,7 +18,7 @@ export const FileSchema = t.Object(
     created_at: t.String({ format: 'date-time' }),
     expires_at: t.Nullable(t.String({ format: 'date-time' })),
   },
-  { $id: '#/components/schemas/File', title: 'File' },
+  { title: 'File' },
 );
 
 export const UploadedOne = t.Object({ file: FileSchema, message: t.Literal('File uploaded') });

@@ -9,7 +9,7 @@ export const FolderSchema = t.Object(
     files_count: t.Integer({ description: 'Live files directly in this folder (not in subfolders).' }),
     created_at: t.String({ format: 'date-time' }),
   },
-  { $id: '#/components/schemas/Folder', title: 'Folder' },
+  { title: 'Folder' },
 );
 
 export const FolderList = t.Object({ results: t.Array(FolderSchema), count: t.Integer() });

@@ -26,7 +26,7 @@ export const JobSchema = t.Object(
     finished_at: t.Nullable(Timestamp),
     run_at: t.String({ format: 'date-time', description: 'Not before this time (retries are delayed with exponential backoff).' }),
   },
-  { $id: '#/components/schemas/Job', title: 'Job' },
+  { title: 'Job' },
 );
 
 export const JobList = t.Object({
