@@ -26,7 +26,7 @@ export interface FileSinkWriter {
 }
 
 export function createFileSink(fh: FileHandle): FileSinkWriter {
-  return isBun ? bunSink(fh) : bufferedSink(fh);
+  return isBun ? bunSink(fh) : createPortableFileSink(fh);
 }
 
 function bunSink(fh: FileHandle): FileSinkWriter {
@@ -61,7 +61,8 @@ async function writeAll(fh: FileHandle, buf: Uint8Array, length: number): Promis
   while (off < length) off += (await fh.write(buf, off, length - off)).bytesWritten;
 }
 
-function bufferedSink(fh: FileHandle): FileSinkWriter {
+/** The runtime-neutral sink (Deno, Node); exported for its tests. */
+export function createPortableFileSink(fh: FileHandle): FileSinkWriter {
   let fill = new Uint8Array(BUFFER_BYTES);
   let spare = new Uint8Array(BUFFER_BYTES);
   let used = 0;
