@@ -16,8 +16,10 @@ const SCALAR_BUNDLE_PATH = '/docs/assets/scalar.js';
 export const TAGS = [
   { name: 'auth', description: 'Registration, sessions, refresh tokens and API keys (API.md §2).' },
   { name: 'account', description: 'Profile, settings, usage, request logs and invites (API.md §3).' },
-  { name: 'files', description: 'Uploads, files and folders (API.md §4).' },
-  { name: 'delivery', description: 'Public delivery of originals and transformations (API.md §5, §6).' },
+  { name: 'files', description: 'Uploads, files and presigned uploads (API.md §4).' },
+  { name: 'folders', description: 'Folders (API.md §4).' },
+  { name: 'delivery', description: 'Public delivery of originals (API.md §5).' },
+  { name: 'transformations', description: 'On-the-fly image transformations and signed URLs (API.md §6, TRANSFORMS.md).' },
   { name: 'cache', description: 'Derivative cache control (API.md §6.4).' },
   { name: 'queue', description: 'Job queue and its live events (API.md §8).' },
   { name: 'admin', description: 'Administration (API.md §9).' },

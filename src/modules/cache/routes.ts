@@ -33,7 +33,7 @@ export function cacheRoutes(deps: AppDeps) {
       params: t.Object({ id: t.String() }),
       response: { 200: t.Object({ invalidated: t.Integer({ description: 'Derivatives removed on this instance.' }) }), ...errorResponses(401, 403, 404) },
       detail: {
-        tags: ['Cache'],
+        tags: ['cache'],
         summary: 'Drop every derivative of a file',
         description: 'Memory and disk, on every instance (Redis pub/sub or Postgres NOTIFY). Derivatives are content-addressed, so files with identical bytes share them.',
       },
@@ -52,6 +52,6 @@ export function cacheRoutes(deps: AppDeps) {
         }),
         ...errorResponses(401, 403),
       },
-      detail: { tags: ['Cache'], summary: 'Derivative cache and transform pool statistics (admin)' },
+      detail: { tags: ['cache'], summary: 'Derivative cache and transform pool statistics (admin)' },
     });
 }

@@ -99,7 +99,7 @@ export function transformRoutes(deps: AppDeps) {
       params: deliveryParams,
       response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 429, 503) },
       detail: {
-        tags: ['Transformations'],
+        tags: ['transformations'],
         summary: 'Transformed image of a public file',
         description: 'Derivative of a public image (TRANSFORMS.md). `X-Cache` says HIT-MEMORY, HIT-DISK or MISS; `If-None-Match` → 304. HEAD answers the same headers.',
       },
@@ -111,7 +111,7 @@ export function transformRoutes(deps: AppDeps) {
       params: t.Object({ signature: t.String({ description: '`s--<signature>` (API.md §6.3).' }), ...deliveryParams.properties }),
       response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 429, 503) },
       detail: {
-        tags: ['Transformations'],
+        tags: ['transformations'],
         summary: 'Transformed image through a signed URL',
         description: 'Works for private files too. A wrong signature → 403 INVALID_SIGNATURE; `exp_` in the past → 410.',
       },
@@ -141,6 +141,6 @@ export function transformRoutes(deps: AppDeps) {
         200: t.Object({ url: t.String({ description: 'The signed `/authenticated/s--…` URL.' }), expires_at: t.String({ format: 'date-time' }) }),
         ...errorResponses(400, 401, 403, 404),
       },
-      detail: { tags: ['Transformations'], summary: 'Create a signed transformation URL', description: 'For the file owner (or an admin). Private files are reachable only this way.' },
+      detail: { tags: ['transformations'], summary: 'Create a signed transformation URL', description: 'For the file owner (or an admin). Private files are reachable only this way.' },
     });
 }
