@@ -59,11 +59,13 @@ describe('server on embedded defaults', () => {
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/health', '/health/ready', '/api/reference/allowed-content-types']));
     expect(Object.keys(spec.components.securitySchemes).sort()).toEqual(['apiKeyHeader', 'bearerApiKey', 'bearerJwt', 'cookie']);
     // Every operation is tagged and summarised; every authenticated one documents its errors.
+    const declaredTags = (spec as unknown as { tags: { name: string }[] }).tags.map((t) => t.name);
     type Op = { tags?: string[]; summary?: string; security?: unknown[]; responses: Record<string, unknown> };
     for (const [path, ops] of Object.entries(spec.paths as Record<string, Record<string, Op>>)) {
       for (const [method, op] of Object.entries(ops)) {
         const where = `${method.toUpperCase()} ${path}`;
         expect(op.tags?.length, where).toBeGreaterThan(0);
+        for (const tag of op.tags ?? []) expect(declaredTags, where).toContain(tag);
         expect(op.summary, where).toBeTruthy();
         if (op.security) expect(Object.keys(op.responses).some((c) => c.startsWith('4')), where).toBe(true);
       }
