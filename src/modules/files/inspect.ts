@@ -11,7 +11,7 @@ import { isAllowedType } from '../reference/content-types';
 import { SNIFF_BYTES, sniffType, typesAgree } from './sniff';
 
 /** A garbage collection is requested after every this many bytes of one upload (platform/memory.ts). */
-const GC_EVERY_BYTES = 32 * 1024 * 1024;
+const GC_EVERY_BYTES = 16 * 1024 * 1024;
 
 /** Head kept for probing image headers (dimensions, EXIF) without re-reading storage. */
 export const PROBE_BYTES = 512 * 1024;
