@@ -28,10 +28,14 @@ import { accountRoutes } from './modules/users/routes';
 
 export function createApp(deps: AppDeps) {
   const app: Elysia = new Elysia({ name: 'pictor' });
+  // Built before the plumbing: they register request-done observers, which the plumbing's one
+  // global after-response hook calls (and which decide whether that hook exists at all).
+  const metrics = metricsRoutes(deps);
+  const logs = logRoutes(deps);
   return app
     .use(httpPlumbing(deps, () => app.routes.map((r) => ({ method: r.method, path: r.path }))))
-    .use(metricsRoutes(deps))
-    .use(logRoutes(deps))
+    .use(metrics)
+    .use(logs)
     .use(publicRateLimit(deps))
     .use(docs(deps))
     .use(healthRoutes(deps))

@@ -17,6 +17,83 @@ const requestInfo = new WeakMap<Request, { id: string; startedAt: number }>();
 /** The request id assigned to (or echoed for) this request. */
 export const requestIdOf = (request: Request): string => requestInfo.get(request)?.id ?? 'unknown';
 
+/** When this request started (`performance.now()`), or undefined for a request this app never saw. */
+export const requestStartOf = (request: Request): number | undefined => requestInfo.get(request)?.startedAt;
+
+/**
+ * Assigns the request id (the client's `X-Request-Id` when well-formed, else a UUID) and records
+ * the start time. The routed path does it in the global `onRequest`; the delivery fast path
+ * (src/modules/transform/fast.ts) calls it itself, since it answers before Elysia runs.
+ */
+export function beginRequest(request: Request): string {
+  const given = request.headers.get('x-request-id');
+  const id = given !== null && REQUEST_ID_RE.test(given) ? given : crypto.randomUUID();
+  requestInfo.set(request, { id, startedAt: performance.now() });
+  return id;
+}
+
+/** The path of a request URL without building a `URL` (this runs on every request). */
+export function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const q = url.indexOf('?', start);
+  return q < 0 ? url.slice(start) : url.slice(start, q);
+}
+
+/** What every request-done observer receives, however the response was produced. */
+export interface RequestDone {
+  request: Request;
+  /** Route template (`/api/files/:id`), or '' when no route matched. */
+  route: string;
+  status: number;
+  /** The handler's value (a Response, a string, an object…), for body-size accounting. */
+  response: unknown;
+}
+
+/** Runs after a response was sent; must not throw (errors are logged and swallowed). */
+export type RequestObserver = (done: RequestDone) => void;
+
+interface ObserverList {
+  fns: RequestObserver[];
+  /** Set once the global hook was (or was not) installed; later registrations are a bug. */
+  sealed: boolean;
+}
+const observerLists = new WeakMap<AppDeps, ObserverList>();
+
+function observersOf(deps: AppDeps): ObserverList {
+  let l = observerLists.get(deps);
+  if (!l) observerLists.set(deps, (l = { fns: [], sealed: false }));
+  return l;
+}
+
+/**
+ * Registers an observer of finished requests (access log, metrics, request logs). They share
+ * one global after-response hook instead of one each, and the hook is not installed at all when
+ * nobody observes. Register while the plugins are being built, before `httpPlumbing(deps)` runs
+ * (createApp builds the observing plugins first).
+ */
+export function onRequestDone(deps: AppDeps, fn: RequestObserver): void {
+  const l = observersOf(deps);
+  if (l.sealed && l.fns.length === 0) throw new Error('onRequestDone: register observers before httpPlumbing(deps) is built');
+  l.fns.push(fn);
+}
+
+/** Tells every observer that a request finished (the global hook and the delivery fast path call this). */
+export function notifyRequestDone(deps: AppDeps, done: RequestDone): void {
+  const fns = observerLists.get(deps)?.fns;
+  if (!fns) return;
+  for (const fn of fns) {
+    try {
+      fn(done);
+    } catch (err) {
+      deps.log.error({ err }, 'request observer failed');
+    }
+  }
+}
+
+/** True when something observes finished requests (the fast path skips building `RequestDone` otherwise). */
+export const hasRequestObservers = (deps: AppDeps): boolean => (observerLists.get(deps)?.fns.length ?? 0) > 0;
+
 /** Reads a body as text, refusing (413) by `Content-Length` before reading, or the moment it grows too big. */
 export async function readTextLimited(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
@@ -78,30 +155,36 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => { method: string; pa
     return [...methods].filter((m) => m !== 'ALL').sort();
   };
 
-  const accessLog = deps.log.isLevelEnabled('debug');
-  return new Elysia({ name: 'pictor.http' })
-    .onRequest(({ request, set }) => {
-      const given = request.headers.get('x-request-id');
-      const id = given && REQUEST_ID_RE.test(given) ? given : crypto.randomUUID();
-      requestInfo.set(request, { id, startedAt: performance.now() });
-      set.headers['x-request-id'] = id;
-    })
-    .onAfterResponse({ as: 'global' }, ({ request, set }) => {
-      // One access-log line per request at debug level; skipped entirely (no formatting) above it.
-      if (!accessLog) return;
-      const info = requestInfo.get(request);
-      const url = new URL(request.url);
+  // One access-log line per request at debug level; not even registered above it.
+  if (deps.log.isLevelEnabled('debug')) {
+    onRequestDone(deps, ({ request, status }) => {
+      const startedAt = requestStartOf(request);
       deps.log.debug(
         {
-          request_id: info?.id,
+          request_id: requestIdOf(request),
           method: request.method,
-          path: url.pathname,
-          status: typeof set.status === 'number' ? set.status : 200,
-          duration_ms: info ? Math.round((performance.now() - info.startedAt) * 100) / 100 : undefined,
+          path: pathOf(request.url),
+          status,
+          duration_ms: startedAt === undefined ? undefined : Math.round((performance.now() - startedAt) * 100) / 100,
         },
         'request',
       );
-    })
+    });
+  }
+  const observers = observersOf(deps);
+  observers.sealed = true;
+
+  const app = new Elysia({ name: 'pictor.http' })
+    .onRequest(({ request, set }) => {
+      set.headers['x-request-id'] = beginRequest(request);
+    });
+  if (observers.fns.length > 0) {
+    app.onAfterResponse({ as: 'global' }, ({ request, set, route, responseValue }) => {
+      const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200;
+      notifyRequestDone(deps, { request, route, status, response: responseValue });
+    });
+  }
+  return app
     .onParse({ as: 'global' }, async ({ request, contentType, route }) => {
       // null (not undefined) marks the body as handled, so no later parser reads the stream either.
       if (streamingRoutes.has(route)) return null;
@@ -139,11 +222,11 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => { method: string; pa
       else if (error instanceof ValidationError || code === 'VALIDATION') appError = fromValidation(error as ValidationError);
       else if (code === 'PARSE') appError = validationError('The request body could not be parsed.', [{ path: '/', message: 'malformed body' }]);
       else if (code === 'NOT_FOUND') {
-        const url = new URL(request.url);
-        const allowed = allowedMethods(url.pathname);
+        const path = pathOf(request.url);
+        const allowed = allowedMethods(path);
         appError = allowed.length && !allowed.includes(request.method)
           ? methodNotAllowed(request.method, allowed)
-          : routeNotFound(request.method, url.pathname);
+          : routeNotFound(request.method, path);
       } else {
         appError = internalError(requestIdOf(request));
         deps.log.error({ err: error, request_id: requestIdOf(request), method: request.method, url: request.url }, 'unhandled error');

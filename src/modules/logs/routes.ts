@@ -7,6 +7,7 @@
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses } from '../../errors';
+import { onRequestDone, requestStartOf } from '../../http';
 import { authGuard, principalOf } from '../auth/guard';
 import { clientIpOf } from '../limits/service';
 import { addPruneStep } from '../queue/handlers';
@@ -82,28 +83,24 @@ export function logRoutes(deps: AppDeps) {
   if (deps.config.requestLogs.enabled) {
     const buffer = requestLogBuffer(deps);
     addPruneStep(deps, 'request_logs', (d) => pruneLogs(d.db, d.config.logRetentionDays));
-    const started = new WeakMap<Request, number>();
-    app
-      .onRequest(({ request }) => void started.set(request, performance.now()))
-      .onAfterResponse({ as: 'global' }, ({ request, set, responseValue }) => {
-        const p = principalOf(request);
-        if (!p) return;
-        const t0 = started.get(request);
-        const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200;
-        const declared = request.headers.get('content-length');
-        buffer.push({
-          userId: p.userId,
-          method: request.method,
-          path: sanitizeUrl(request.url),
-          statusCode: status,
-          durationMs: t0 === undefined ? 0 : performance.now() - t0,
-          requestSizeBytes: declared === null ? (request.body ? null : 0) : Number(declared) || 0,
-          responseSizeBytes: responseSize(responseValue),
-          ip: clientIpOf(deps, request),
-          apiKeyPrefix: p.apiKeyPrefix ?? null,
-          createdAt: new Date(deps.clock.now()),
-        });
+    onRequestDone(deps, ({ request, status, response }) => {
+      const p = principalOf(request);
+      if (!p) return;
+      const t0 = requestStartOf(request);
+      const declared = request.headers.get('content-length');
+      buffer.push({
+        userId: p.userId,
+        method: request.method,
+        path: sanitizeUrl(request.url),
+        statusCode: status,
+        durationMs: t0 === undefined ? 0 : performance.now() - t0,
+        requestSizeBytes: declared === null ? (request.body ? null : 0) : Number(declared) || 0,
+        responseSizeBytes: responseSize(response),
+        ip: clientIpOf(deps, request),
+        apiKeyPrefix: p.apiKeyPrefix ?? null,
+        createdAt: new Date(deps.clock.now()),
       });
+    });
   }
   return app.use(authGuard(deps)).get('/api/logs', ({ principal, query }) => listLogs(deps.db, principal.userId, query), {
     auth: 'account:read',

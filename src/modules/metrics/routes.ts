@@ -11,6 +11,7 @@ import { Elysia, t } from 'elysia';
 import { timingSafeEqual } from 'node:crypto';
 import type { AppDeps } from '../../deps';
 import { errorResponses, forbidden, unauthorized } from '../../errors';
+import { onRequestDone, requestStartOf } from '../../http';
 import { credentialResolver } from '../auth/guard';
 import { getDelivery } from '../transform/service';
 import { setCounterTotal, type Metrics } from './registry';
@@ -63,16 +64,13 @@ export function metricsRoutes(deps: AppDeps) {
   const m = deps.metrics;
   addCollectors(deps, m);
   const resolver = credentialResolver(deps);
-  const started = new WeakMap<Request, number>();
+  onRequestDone(deps, ({ request, route, status }) => {
+    const labels = { method: request.method, route: route || 'unmatched', status: String(status) };
+    m.httpRequests.inc(labels);
+    const t0 = requestStartOf(request);
+    if (t0 !== undefined) m.httpDuration.observe(labels, (performance.now() - t0) / 1000);
+  });
   return new Elysia({ name: 'pictor.metrics' })
-    .onRequest(({ request }) => void started.set(request, performance.now()))
-    .onAfterResponse({ as: 'global' }, ({ request, set, route, responseValue }) => {
-      const t0 = started.get(request);
-      const status = String(responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200);
-      const labels = { method: request.method, route: route || 'unmatched', status };
-      m.httpRequests.inc(labels);
-      if (t0 !== undefined) m.httpDuration.observe(labels, (performance.now() - t0) / 1000);
-    })
     .get('/metrics', async ({ request, set }) => {
       const auth = request.headers.get('authorization') ?? '';
       const bearer = auth.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : '';
