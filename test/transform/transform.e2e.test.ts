@@ -102,7 +102,9 @@ describe('overload protection', () => {
   afterAll(() => srv?.close());
 
   test('300 concurrent distinct cold requests with TRANSFORM_QUEUE=8 → only 200 and 503 + Retry-After; RSS bounded', async () => {
-    srv = await startServer({ env: { TRANSFORM_QUEUE: '8', TRANSFORM_CONCURRENCY: '2', DISABLE_RATE_LIMIT: 'true' } });
+    // QUEUE_CONCURRENCY=0: the upload's eager-preset `derive` job would otherwise take a pool slot
+    // during the flood; this test measures what requests alone can do to the pool.
+    srv = await startServer({ env: { TRANSFORM_QUEUE: '8', TRANSFORM_CONCURRENCY: '2', DISABLE_RATE_LIMIT: 'true', QUEUE_CONCURRENCY: '0' } });
     const id = await upload(srv, await quadrants(2000, 1500).jpeg().toBuffer());
     const pid = srv.proc.pid as number;
     // (Peak RSS at boot is PGlite's migration, not delivery: sample while the flood runs instead.)
