@@ -94,6 +94,12 @@ export function notifyRequestDone(deps: AppDeps, done: RequestDone): void {
 /** True when something observes finished requests (the fast path skips building `RequestDone` otherwise). */
 export const hasRequestObservers = (deps: AppDeps): boolean => (observerLists.get(deps)?.fns.length ?? 0) > 0;
 
+/**
+ * A 204 with a null body. Deno refuses a 204 whose body is an empty string (what Elysia builds
+ * from `set.status = 204`) and drops the connection, so bodiless answers go through this.
+ */
+export const noContent = (): Response => new Response(null, { status: 204 });
+
 /** Reads a body as text, refusing (413) by `Content-Length` before reading, or the moment it grows too big. */
 export async function readTextLimited(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
@@ -237,4 +243,30 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => { method: string; pa
       set.status = appError.status;
       return errorResponse(appError, headers);
     });
+}
+
+/**
+ * Puts `shortcut` in front of the app's compiled handler: `app.fetch` (what `listen`, Deno's
+ * serve and `app.handle` all call) first asks the shortcut, and only when it returns undefined
+ * runs Elysia's router. For the few responses worth answering before routing at all (the
+ * delivery fast path). The router is composed lazily on the first fall-through, so routes
+ * added after this call still count.
+ */
+export function useFetchShortcut<A extends object>(
+  app: A,
+  shortcut: (request: Request) => Response | Promise<Response> | undefined,
+): A {
+  type Handler = (request: Request) => Response | Promise<Response>;
+  let routed: Handler | undefined;
+  const wrapped: Handler = (request) => shortcut(request) ?? (routed ??= compose())(request);
+  const define = () => Object.defineProperty(app, 'fetch', { value: wrapped, configurable: true, writable: true });
+  function compose(): Handler {
+    // Elysia's `fetch` getter (on the prototype) composes the router and caches it on the
+    // instance, replacing our wrapper: take the composed handler and put the wrapper back.
+    const composed = Reflect.get(Object.getPrototypeOf(app) as object, 'fetch', app) as Handler;
+    define();
+    return composed;
+  }
+  define();
+  return app;
 }

@@ -5,7 +5,7 @@
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, notFound } from '../../errors';
-import { streamRequestBody } from '../../http';
+import { noContent, streamRequestBody } from '../../http';
 import { disableIdleTimeout } from '../../platform/server';
 import { authGuard, type Principal } from '../auth/guard';
 import { getFileMetadata } from './metadata';
@@ -134,7 +134,7 @@ export function fileRoutes(deps: AppDeps) {
         const [deleted] = await deps.db.transaction((tx) => softDeleteFiles(tx, principal.userId, [params.id], new Date(deps.clock.now())));
         if (!deleted) throw notFound('File');
         await forgetFiles(deps, [deleted]); // delivery caches on every instance forget it
-        set.status = 204;
+        return noContent();
       },
       {
         auth: 'files:delete',

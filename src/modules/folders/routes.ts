@@ -1,4 +1,5 @@
 /** `/api/folders` (API.md §4): create, list children, delete (recursive on request). */
+import { noContent } from '../../http';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses } from '../../errors';
@@ -31,9 +32,9 @@ export function folderRoutes(deps: AppDeps) {
     })
     .delete(
       '/',
-      async ({ principal, query, set }) => {
+      async ({ principal, query }) => {
         await deleteFolder(deps, principal.userId, query.path, query.recursive ?? false);
-        set.status = 204;
+        return noContent();
       },
       {
         auth: 'files:delete',

@@ -94,7 +94,8 @@ export function logRoutes(deps: AppDeps) {
         path: sanitizeUrl(request.url),
         statusCode: status,
         durationMs: t0 === undefined ? 0 : performance.now() - t0,
-        requestSizeBytes: declared === null ? (request.body ? null : 0) : Number(declared) || 0,
+        // Headers only: on Deno the body may no longer be touched once the response is sent.
+        requestSizeBytes: declared === null ? (request.headers.has('transfer-encoding') ? null : 0) : Number(declared) || 0,
         responseSizeBytes: responseSize(response),
         ip: clientIpOf(deps, request),
         apiKeyPrefix: p.apiKeyPrefix ?? null,

@@ -2,6 +2,7 @@
  * `/api/queue/*` (API.md §8): stats, list, retry, cancel, delete and the Server-Sent-Events
  * feed. Users see and act on their own jobs; admins (role admin with the `admin` scope) on all.
  */
+import { noContent } from '../../http';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, validationError } from '../../errors';
@@ -47,10 +48,9 @@ export function queueRoutes(deps: AppDeps) {
     })
     .delete(
       '/jobs/:id',
-      async ({ principal, params, set }) => {
+      async ({ principal, params }) => {
         await deleteJob(deps.db, viewerOf(principal), params.id);
-        set.status = 204;
-        return null;
+        return noContent();
       },
       {
         auth: 'queue:write',
