@@ -6,7 +6,7 @@
 import { Elysia } from 'elysia';
 import type { AppDeps } from './deps';
 import { docs } from './docs';
-import { httpPlumbing } from './http';
+import { httpPlumbing, useFetchShortcut } from './http';
 import { adminRoutes } from './modules/admin/routes';
 import { authRoutes } from './modules/auth/routes';
 import { cacheRoutes } from './modules/cache/routes';
@@ -22,6 +22,7 @@ import { metricsRoutes } from './modules/metrics/routes';
 import { publicRateLimit } from './modules/limits/plugin';
 import { queueRoutes } from './modules/queue/routes';
 import { referenceRoutes } from './modules/reference/routes';
+import { createDeliveryFastPath } from './modules/transform/fast';
 import { transformRoutes } from './modules/transform/routes';
 import { usageRoutes } from './modules/usage/routes';
 import { accountRoutes } from './modules/users/routes';
@@ -32,6 +33,8 @@ export function createApp(deps: AppDeps) {
   // global after-response hook calls (and which decide whether that hook exists at all).
   const metrics = metricsRoutes(deps);
   const logs = logRoutes(deps);
+  // Memory-cache hits of public /t URLs are answered before routing (src/modules/transform/fast.ts).
+  useFetchShortcut(app, createDeliveryFastPath(deps));
   return app
     .use(httpPlumbing(deps, () => app.routes.map((r) => ({ method: r.method, path: r.path }))))
     .use(metrics)

@@ -16,45 +16,14 @@ import { files } from '../files/table';
 import { enforceIpLimit } from '../limits/service';
 import { users } from '../users/table';
 import { parseTransformation } from './parse';
+import { DEFAULT_SIGNED_TTL_S, derivativeHeaders, matchesEtag, notModifiedHeaders, YEAR_S, type XCache } from './headers';
 import { getDelivery, type ResolvedRequest } from './service';
 import { signPayload, signedPayload } from './sign';
 
-const YEAR_S = 31_536_000;
-const DEFAULT_SIGNED_TTL_S = 3600;
-
-type XCache = 'HIT-MEMORY' | 'HIT-DISK' | 'MISS';
-
-/** Cache-Control: immutable for public files; private and bounded by `exp` for signed private ones. */
-function cacheControl(r: ResolvedRequest, nowMs: number): string {
-  const until = Math.min(
-    r.parsed.exp !== undefined ? r.parsed.exp * 1000 : Infinity,
-    r.file.expiresAt ?? Infinity,
-  );
-  const maxAge = Number.isFinite(until) ? Math.max(0, Math.floor((until - nowMs) / 1000)) : YEAR_S;
-  if (!r.file.isPublic) return `private, max-age=${Number.isFinite(until) ? maxAge : DEFAULT_SIGNED_TTL_S}`;
-  return Number.isFinite(until) ? `public, max-age=${maxAge}` : `public, max-age=${YEAR_S}, immutable`;
-}
-
 function respond(r: ResolvedRequest, entry: CachedDerivative, xCache: XCache, nowMs: number, timingMs?: number): Response {
-  const headers: Record<string, string> = {
-    'content-type': entry.contentType,
-    'content-length': String(entry.body.byteLength),
-    etag: entry.etag,
-    'last-modified': entry.lastModified,
-    'cache-control': cacheControl(r, nowMs),
-    'x-content-type-options': 'nosniff',
-    'x-cache': xCache,
-  };
-  if (r.negotiated) headers.vary = 'Accept';
+  const headers = derivativeHeaders(r, entry, xCache, nowMs);
   if (timingMs !== undefined) headers['server-timing'] = `transform;dur=${timingMs.toFixed(1)}`;
   return new Response(entry.body as Uint8Array<ArrayBuffer>, { status: 200, headers });
-}
-
-/** True when an `If-None-Match` list names this ETag (weak comparison, `*` included). */
-function matchesEtag(header: string | null, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
 
 const deliveryParams = t.Object({
@@ -73,9 +42,7 @@ export function transformRoutes(deps: AppDeps) {
     const r = await delivery.resolve({ ...params, signature, accept: request.headers.get('accept') ?? '' });
     const now = deps.clock.now();
     if (matchesEtag(request.headers.get('if-none-match'), `"${r.key.variant}"`)) {
-      const headers: Record<string, string> = { etag: `"${r.key.variant}"`, 'cache-control': cacheControl(r, now) };
-      if (r.negotiated) headers.vary = 'Accept';
-      return new Response(null, { status: 304, headers });
+      return new Response(null, { status: 304, headers: notModifiedHeaders(r, now) });
     }
     // Hit path: bytes already encoded, memory first, then disk (promoted into memory).
     const hot = delivery.cache.getMemory(r.key);

@@ -54,6 +54,12 @@ export interface Delivery {
   pool: TransformPool;
   usage: UsageCounter;
   resolve(req: TransformRequest): Promise<ResolvedRequest>;
+  /**
+   * The synchronous subset of `resolve` for the delivery fast path: an unsigned URL whose file is
+   * in the lookup cache, allowed by the policy, and whose format needs no probe. Anything else
+   * (including every error `resolve` would throw) → undefined, and the caller takes the routed path.
+   */
+  resolveHot(transformations: string, file: string, accept: string): ResolvedRequest | undefined;
   /** Renders (or joins the render of) a missed derivative; resolves with the stored entry and render time. */
   render(r: ResolvedRequest): Promise<{ entry: CachedDerivative; ms: number }>;
   /** Renders presets marked eager for one file (the `derive` job). */
@@ -161,6 +167,25 @@ function createDelivery(deps: AppDeps): Delivery {
     return { file, parsed, format, key, negotiated: parsed.options.f === undefined, signed };
   }
 
+  function resolveHot(transformations: string, fileSegment: string, accept: string): ResolvedRequest | undefined {
+    const dot = fileSegment.lastIndexOf('.');
+    const id = dot > 0 ? fileSegment.slice(0, dot) : fileSegment;
+    let parsed: ParsedTransformation;
+    try {
+      parsed = parse(transformations, dot > 0 ? fileSegment.slice(dot + 1) : undefined);
+    } catch {
+      return undefined; // the routed path answers the 400
+    }
+    if (c.transformPolicy === 'signed' || (c.transformPolicy === 'presets' && !parsed.presetOnly)) return undefined;
+    const file = lookup.peek(id)?.value;
+    if (!file || file.ownerBanned || !file.isPublic) return undefined;
+    if (file.expiresAt !== null && file.expiresAt <= deps.clock.now()) return undefined;
+    const format = chooseFormat(parsed.options, accept, c.autoAvif, { ...factsFromContentType(file.contentType), ...factsCache.get(file.sha256) });
+    if (!format) return undefined;
+    const key = derivativeKey(file.sha256, parsed.canonical, EXTENSION_OF[format]);
+    return { file, parsed, format, key, negotiated: parsed.options.f === undefined, signed: false };
+  }
+
   function render(r: ResolvedRequest): Promise<{ entry: CachedDerivative; ms: number }> {
     return pool.run(`${r.key.sha256}/${r.key.variant}`, async () => {
       const started = performance.now();
@@ -190,5 +215,5 @@ function createDelivery(deps: AppDeps): Delivery {
     return n;
   }
 
-  return { presets, limits, lookup, cache, pool, usage, resolve, render, deriveEager };
+  return { presets, limits, lookup, cache, pool, usage, resolve, resolveHot, render, deriveEager };
 }

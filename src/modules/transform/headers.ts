@@ -1,0 +1,56 @@
+/**
+ * Response headers of a derivative, shared by the routed handler (routes.ts) and the delivery
+ * fast path (fast.ts) so both answer byte-for-byte the same headers.
+ */
+import type { CachedDerivative } from '../cache/types';
+import type { ResolvedRequest } from './service';
+
+/** One year: `max-age` of immutable public derivatives, and the largest signed-URL lifetime. */
+export const YEAR_S = 31_536_000;
+/** Lifetime of a signed URL without `expires_in`, and `max-age` of a private one without `exp`. */
+export const DEFAULT_SIGNED_TTL_S = 3600;
+
+export type XCache = 'HIT-MEMORY' | 'HIT-DISK' | 'MISS';
+
+/** The Cache-Control of a public file that never expires, requested without `exp`. */
+export const IMMUTABLE_CACHE_CONTROL = `public, max-age=${YEAR_S}, immutable`;
+
+/** Cache-Control: immutable for public files; private and bounded by `exp` for signed private ones. */
+export function cacheControl(r: ResolvedRequest, nowMs: number): string {
+  const until = Math.min(
+    r.parsed.exp !== undefined ? r.parsed.exp * 1000 : Infinity,
+    r.file.expiresAt ?? Infinity,
+  );
+  const maxAge = Number.isFinite(until) ? Math.max(0, Math.floor((until - nowMs) / 1000)) : YEAR_S;
+  if (!r.file.isPublic) return `private, max-age=${Number.isFinite(until) ? maxAge : DEFAULT_SIGNED_TTL_S}`;
+  return Number.isFinite(until) ? `public, max-age=${maxAge}` : IMMUTABLE_CACHE_CONTROL;
+}
+
+/** Headers of a 200 carrying `entry` (a fresh object: callers may add to it). */
+export function derivativeHeaders(r: ResolvedRequest, entry: CachedDerivative, xCache: XCache, nowMs: number): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': entry.contentType,
+    'content-length': String(entry.body.byteLength),
+    etag: entry.etag,
+    'last-modified': entry.lastModified,
+    'cache-control': cacheControl(r, nowMs),
+    'x-content-type-options': 'nosniff',
+    'x-cache': xCache,
+  };
+  if (r.negotiated) headers.vary = 'Accept';
+  return headers;
+}
+
+/** Headers of the 304 answering a matching `If-None-Match`. */
+export function notModifiedHeaders(r: ResolvedRequest, nowMs: number): Record<string, string> {
+  const headers: Record<string, string> = { etag: `"${r.key.variant}"`, 'cache-control': cacheControl(r, nowMs) };
+  if (r.negotiated) headers.vary = 'Accept';
+  return headers;
+}
+
+/** True when an `If-None-Match` list names this ETag (weak comparison, `*` included). */
+export function matchesEtag(header: string | null, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
