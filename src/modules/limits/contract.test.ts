@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import Redis from 'ioredis';
 import { requireRedis, TEST_REDIS_URL } from '../../../test/helpers/services';
+import { coalesceConsumes } from './coalesce';
 import { createMemoryLimiter } from './memory';
 import { createRedisLimiter } from './redis';
 import type { RateLimiter, WindowRule } from './types';
@@ -35,6 +36,11 @@ const IMPLS: Record<string, (clock: Clock) => Promise<{ limiter: RateLimiter; cl
         redis.disconnect();
       },
     };
+  },
+  // What production runs: the Redis limiter behind same-key coalescing (coalesce.ts).
+  'redis+coalesce': async (clock) => {
+    const inner = await IMPLS.redis!(clock);
+    return { limiter: coalesceConsumes(inner.limiter), close: inner.close };
   },
 };
 

@@ -12,6 +12,7 @@ import { rateLimited } from '../../errors';
 import type { Logger } from '../../logger';
 import { socketAddress } from '../../platform/server';
 import { clientIp, parseTrustProxy, type TrustProxy } from './client-ip';
+import { coalesceConsumes } from './coalesce';
 import { createFailoverLimiter } from './failover';
 import { createMemoryLimiter } from './memory';
 import { createRedisLimiter } from './redis';
@@ -30,7 +31,8 @@ export function createLimiter(config: Config, redis: Redis | null, clock: Clock,
   parseTrustProxy(config.trustProxy); // fail at boot on a bad TRUST_PROXY, not on the first request
   const local = createMemoryLimiter({ clock });
   if (!redis) return local;
-  return createFailoverLimiter(redis, createRedisLimiter(redis, { clock }), local, log);
+  // Same-IP requests of one event-loop turn share one script call (coalesce.ts).
+  return createFailoverLimiter(redis, coalesceConsumes(createRedisLimiter(redis, { clock })), local, log);
 }
 
 const trustCache = new WeakMap<Config, TrustProxy>();
