@@ -3,7 +3,7 @@
  * listing with filters and a total count, patch, and soft delete that releases the usage
  * counters in the same transaction and leaves the bytes to the purge (purge.ts).
  */
-import { and, asc, desc, eq, gt, ilike, inArray, isNull, like, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ilike, inArray, isNotNull, isNull, like, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import type { AppDeps } from '../../deps';
 import { gone, notFound, validationError } from '../../errors';
@@ -73,6 +73,41 @@ function decodeCursor(cursor: string): [string | number, string] {
   throw validationError('Invalid cursor.', [{ path: '/cursor', message: 'not a cursor from next_cursor' }]);
 }
 
+/** Whether a list query narrows the owner's live files (then `count` needs a query of its own). */
+const isFiltered = (q: ListQuery): boolean =>
+  (q.folder !== undefined && !(q.recursive && normalizeFolder(q.folder) === '/'))
+  || !!q.q || !!q.content_type || q.is_public !== undefined;
+
+/**
+ * The total for `count`. Unfiltered, it is the owner's `files_count` (kept exact in the same
+ * transactions that insert and soft-delete rows, so it counts `deleted_at is null`) minus the
+ * expired files the sweep has not soft-deleted yet (the list hides them at once) — an index
+ * probe instead of counting every row. Filtered, a count over the owner's index range.
+ */
+async function countFiles(deps: AppDeps, userId: string, filters: SQL[], filtered: boolean, now: Date): Promise<number> {
+  if (filtered) {
+    const [row] = await deps.db.select({ n: sql<number>`count(*)::int` }).from(files).where(and(...filters));
+    return row?.n ?? 0;
+  }
+  const expiredLive = deps.db.select({ n: sql<number>`count(*)::int` }).from(files)
+    .where(and(eq(files.userId, userId), isNull(files.deletedAt), isNotNull(files.expiresAt), lte(files.expiresAt, now)));
+  const [row] = await deps.db.select({ n: sql<number>`greatest(${users.filesCount} - (${expiredLive}), 0)::int` })
+    .from(users).where(eq(users.id, userId));
+  return row?.n ?? 0;
+}
+
+/** The keyset condition: a row comparison, so the (user_id, key, id) index bounds the scan. */
+function afterCursor(key: keyof typeof SORT_COLUMNS, descending: boolean, cursor: string): SQL {
+  const [v, id] = decodeCursor(cursor);
+  if ((key === 'created_at' && Number.isNaN(Date.parse(String(v)))) || (key === 'size' && !Number.isSafeInteger(v))) {
+    throw validationError('Invalid cursor.', [{ path: '/cursor', message: 'not a cursor for this sort' }]);
+  }
+  const col = SORT_COLUMNS[key];
+  const value = key === 'created_at' ? sql`${new Date(String(v)).toISOString()}::timestamptz`
+    : key === 'size' ? sql`${Number(v)}::bigint` : sql`${String(v)}::text`;
+  return descending ? sql`(${col}, ${files.id}) < (${value}, ${id})` : sql`(${col}, ${files.id}) > (${value}, ${id})`;
+}
+
 /** Lists the owner's live files with keyset pagination; `count` is the total over all pages. */
 export async function listFiles(deps: AppDeps, userId: string, q: ListQuery) {
   const now = new Date(deps.clock.now());
@@ -100,17 +135,11 @@ export async function listFiles(deps: AppDeps, userId: string, q: ListQuery) {
   const key = sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS;
   const col = SORT_COLUMNS[key];
   const limit = q.limit ?? 50;
-  const page: SQL[] = [...filters];
-  if (q.cursor) {
-    const [v, id] = decodeCursor(q.cursor);
-    const value = key === 'created_at' ? new Date(v) : v;
-    const cmp = descending ? lt : gt;
-    page.push(or(cmp(col, value), and(eq(col, value), cmp(files.id, id)))!);
-  }
+  const page: SQL[] = q.cursor ? [...filters, afterCursor(key, descending, q.cursor)] : filters;
   const order = descending ? [desc(col), desc(files.id)] : [asc(col), asc(files.id)];
-  const [rows, [total]] = await Promise.all([
+  const [rows, total] = await Promise.all([
     deps.db.select().from(files).where(and(...page)).orderBy(...order).limit(limit + 1),
-    deps.db.select({ n: sql<number>`count(*)::int` }).from(files).where(and(...filters)),
+    countFiles(deps, userId, filters, isFiltered(q), now),
   ]);
   const more = rows.length > limit;
   const results = more ? rows.slice(0, limit) : rows;
@@ -118,7 +147,7 @@ export async function listFiles(deps: AppDeps, userId: string, q: ListQuery) {
   const cursorValue = (f: FileRow) => (key === 'created_at' ? f.createdAt.toISOString() : key === 'name' ? f.name : f.size);
   return {
     results: results.map((f) => toFileJson(deps, f)),
-    count: total?.n ?? 0,
+    count: total,
     next_cursor: more && last ? Buffer.from(JSON.stringify([cursorValue(last), last.id])).toString('base64url') : null,
   };
 }

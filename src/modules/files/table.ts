@@ -30,8 +30,13 @@ export const files = pgTable(
     deletedAt: timestamp('deleted_at', { withTimezone: true, precision: 3 }),
   },
   (t) => [
-    // Keyset pagination newest-first per owner: (created_at, id) is unique and ordered.
-    index('files_user_created_idx').on(t.userId, t.createdAt, t.id),
+    // Keyset pagination per owner and sort key: the list's row comparison `(key, id) < ($1, $2)`
+    // is an index condition on these, so a deep page reads only the rows it returns.
+    index('files_user_created_idx').on(t.userId, t.createdAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('files_user_name_idx').on(t.userId, t.name, t.id),
+    index('files_user_size_idx').on(t.userId, t.size, t.id),
+    // `count` of an unfiltered list subtracts the owner's expired files not yet swept.
+    index('files_user_expires_idx').on(t.userId, t.expiresAt).where(sql`${t.expiresAt} is not null and ${t.deletedAt} is null`),
     index('files_user_folder_idx').on(t.userId, t.folder),
     index('files_expires_at_idx').on(t.expiresAt).where(sql`${t.expiresAt} is not null and ${t.deletedAt} is null`),
     index('files_deleted_at_idx').on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
