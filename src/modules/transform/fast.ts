@@ -41,10 +41,11 @@ interface Memo {
   file: FileLookup;
   r: ResolvedRequest;
   etag: string;
-  notModified: Record<string, string>;
+  /** Prebuilt `Headers` (the Response constructor copies a `Headers` about twice as fast as a plain object). */
+  notModified: Headers;
   /** The memory entry `hit` was built for; a different (re-rendered) entry rebuilds it. */
   entry: CachedDerivative | null;
-  hit: Record<string, string> | null;
+  hit: Headers | null;
 }
 
 /** A fetch-level shortcut: a Response (or its promise) when it answers, undefined to fall through. */
@@ -63,7 +64,7 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     if (!r || r.parsed.exp !== undefined || r.file.expiresAt !== null) return undefined;
     const notModified = notModifiedHeaders(r, 0);
     if (notModified['cache-control'] !== IMMUTABLE_CACHE_CONTROL) return undefined;
-    const memo: Memo = { file: r.file, r, etag: `"${r.key.variant}"`, notModified, entry: null, hit: null };
+    const memo: Memo = { file: r.file, r, etag: `"${r.key.variant}"`, notModified: new Headers(notModified), entry: null, hit: null };
     memos.set(memoKey, memo);
     return memo;
   }
@@ -73,10 +74,12 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     return response;
   }
 
-  function answer(request: Request, id: string, status: number, base: Record<string, string>, body: Uint8Array | null, limits?: Record<string, unknown>): Response {
-    const headers: Record<string, string> = { ...base, 'x-request-id': id };
-    if (limits) for (const k in limits) headers[k] = String(limits[k]);
-    return finish(request, status, new Response(body as Uint8Array<ArrayBuffer> | null, { status, headers }));
+  function answer(request: Request, id: string, status: number, base: Headers, body: Uint8Array | null, limits?: Record<string, unknown>): Response {
+    const response = new Response(body as Uint8Array<ArrayBuffer> | null, { status, headers: base });
+    const headers = response.headers; // a copy: `base` stays as it is
+    headers.set('x-request-id', id);
+    if (limits) for (const k in limits) headers.set(k, String(limits[k]));
+    return finish(request, status, response);
   }
 
   async function answerLimited(request: Request, id: string, memo: Memo, entry: CachedDerivative | undefined): Promise<Response> {
@@ -92,7 +95,7 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     }
     if (!entry) return answer(request, id, 304, memo.notModified, null, set.headers);
     delivery.usage.countBytes(memo.file.userId, entry.body.byteLength);
-    return answer(request, id, 200, memo.hit as Record<string, string>, entry.body, set.headers);
+    return answer(request, id, 200, memo.hit as Headers, entry.body, set.headers);
   }
 
   return (request) => {
@@ -117,7 +120,7 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
       entry = delivery.cache.getMemory(memo.r.key);
       if (!entry) return undefined;
       if (memo.entry !== entry) {
-        memo.hit = derivativeHeaders(memo.r, entry, 'HIT-MEMORY', 0);
+        memo.hit = new Headers(derivativeHeaders(memo.r, entry, 'HIT-MEMORY', 0));
         memo.entry = entry;
       }
     }
@@ -125,6 +128,6 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     if (limited) return answerLimited(request, id, memo, entry);
     if (!entry) return answer(request, id, 304, memo.notModified, null);
     delivery.usage.countBytes(memo.file.userId, entry.body.byteLength);
-    return answer(request, id, 200, memo.hit as Record<string, string>, entry.body);
+    return answer(request, id, 200, memo.hit as Headers, entry.body);
   };
 }
