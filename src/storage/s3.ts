@@ -9,6 +9,7 @@ import {
   HeadBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { collectGarbageNow } from '../platform/memory';
 import { assertValidKey, type ByteRange, type ObjectInfo, type StorageDriver } from './types';
 
 export interface S3Options {
@@ -23,7 +24,14 @@ export interface S3Options {
 }
 
 const PART_SIZE = 8 * 1024 * 1024;
-const QUEUE_SIZE = 4;
+const QUEUE_SIZE = 2;
+/**
+ * A full collection after every this many bytes. lib-storage pulls the body only as parts are
+ * wanted (no read-ahead), but the body chunks and each concatenated part are external buffers
+ * the collector left uncollected for ~200 MiB even with the inspector's GC requests; measured
+ * on a 256 MiB upload to MinIO: RSS growth 265 MiB before, ~87 MiB with this and QUEUE_SIZE 2.
+ */
+const GC_EVERY_BYTES = 2 * PART_SIZE;
 
 const isNotFound = (err: unknown) => {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -52,6 +60,7 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
       const counted = body.pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, c) {
+            if (Math.floor((size + chunk.byteLength) / GC_EVERY_BYTES) > Math.floor(size / GC_EVERY_BYTES)) collectGarbageNow();
             size += chunk.byteLength;
             c.enqueue(chunk);
           },
