@@ -31,6 +31,8 @@ export interface StageOptions {
   /** Restricts the server's allow-list further (presigned uploads); never widens it. */
   allowedTypes?: readonly string[];
   name?: string;
+  /** See `InspectOptions.onBytes`. */
+  onBytes?: (bytes: number) => Promise<void>;
 }
 
 export interface StagedFile {
@@ -81,7 +83,9 @@ function quotaError(deps: AppDeps, u: { storageBytes: number; filesCount: number
 export async function stageFile(deps: AppDeps, owner: UploadOwner, body: ReadableStream<Uint8Array>, o: StageOptions): Promise<StagedFile> {
   const id = newFileId();
   const key = `${owner.userId}/${id}`;
-  const inspector = createInspector({ maxBytes: o.maxBytes, allowedTypes: deps.config.allowedTypes, restrictTypes: o.allowedTypes, declared: o.declared });
+  const inspector = createInspector({
+    maxBytes: o.maxBytes, allowedTypes: deps.config.allowedTypes, restrictTypes: o.allowedTypes, declared: o.declared, onBytes: o.onBytes,
+  });
   try {
     await deps.storage.put(key, body.pipeThrough(inspector.stream), { size: o.size });
   } catch (err) {

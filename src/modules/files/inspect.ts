@@ -23,6 +23,8 @@ export interface InspectOptions {
   restrictTypes?: readonly string[];
   /** The type the client declared (already normalised by `declaredTypeOf`), if any. */
   declared?: string;
+  /** Told each chunk's size as it streams (the `upload_bytes` rate limit); its AppError stops the upload. */
+  onBytes?: (bytes: number) => Promise<void>;
 }
 
 export interface Inspection {
@@ -74,6 +76,14 @@ export function createInspector(o: InspectOptions): Inspector {
       if (Math.floor((size + chunk.byteLength) / GC_EVERY_BYTES) > Math.floor(size / GC_EVERY_BYTES)) requestGarbageCollection();
       size += chunk.byteLength;
       if (size > o.maxBytes) throw (failure = payloadTooLarge(o.maxBytes));
+      if (o.onBytes) {
+        try {
+          await o.onBytes(chunk.byteLength);
+        } catch (err) {
+          if (err instanceof AppError) failure = err;
+          throw err;
+        }
+      }
       hash.update(chunk);
       if (headBytes < PROBE_BYTES) {
         const take = chunk.subarray(0, PROBE_BYTES - headBytes);

@@ -67,7 +67,7 @@ export function fileRoutes(deps: AppDeps) {
         // upload_count, upload_bytes (by Content-Length) and an upload_concurrency lease (API.md §7).
         const limits = await startUploadLimits(deps, set, principal, contentLengthOf(request));
         try {
-          const [status, body] = await handleUpload(deps, ownerOf(principal), request, query);
+          const [status, body] = await handleUpload(deps, ownerOf(principal), request, query, { onBytes: limits.chargeBytes });
           await limits.finish('file' in body ? body.file.size : body.results.reduce((n, f) => n + f.size, 0));
           set.status = status;
           return body;

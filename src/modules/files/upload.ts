@@ -37,6 +37,8 @@ export interface UploadPolicy {
   allowedTypes?: readonly string[];
   folder?: string;
   isPublic?: boolean;
+  /** Streamed-byte accounting for the `upload_bytes` rate limit (chunked uploads): may throw 429 mid-stream. */
+  onBytes?: (bytes: number) => Promise<void>;
 }
 
 const truthy = (v: string) => ['true', '1', 'yes', 'on'].includes(v.toLowerCase());
@@ -99,6 +101,7 @@ export async function uploadRaw(
     declared: declaredTypeOf(request.headers.get('content-type')),
     size,
     allowedTypes: policy.allowedTypes,
+    onBytes: policy.onBytes,
     name: decodeHeaderFileName(request.headers.get('x-file-name')),
   });
   return commitFile(deps, owner, staged, attrs);
@@ -122,11 +125,11 @@ export async function uploadMultipart(
     onFile(part) {
       if (part.field !== 'file' && part.field !== 'image') return void part.stream.cancel();
       const staged = stageFile(deps, owner, part.stream, {
-        maxBytes, declared: declaredTypeOf(part.mimeType), name: part.filename, allowedTypes: policy.allowedTypes,
+        maxBytes, declared: declaredTypeOf(part.mimeType), name: part.filename, allowedTypes: policy.allowedTypes, onBytes: policy.onBytes,
       });
-      // Crossing the byte limit stops reading the whole request at once (API.md §4).
+      // Crossing the byte limit or the upload_bytes budget stops reading the whole request at once (API.md §4, §7).
       staged.catch((err: unknown) => {
-        if (err instanceof AppError && err.status === 413) parser.stop(err);
+        if (err instanceof AppError && (err.status === 413 || err.status === 429)) parser.stop(err);
       });
       pending.push({ name: part.filename ?? part.field, staged });
     },

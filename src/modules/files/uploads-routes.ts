@@ -64,7 +64,7 @@ export function uploadRoutes(deps: AppDeps) {
         try {
           const limits = await startUploadLimits(deps, set, claim.owner, contentLengthOf(request));
           try {
-            const [status, body] = await handleUpload(deps, claim.owner, request, query, claim.policy);
+            const [status, body] = await handleUpload(deps, claim.owner, request, query, { ...claim.policy, onBytes: limits.chargeBytes });
             await limits.finish('file' in body ? body.file.size : body.results.reduce((n, f) => n + f.size, 0));
             set.status = status;
             if (!('file' in body) && body.count === 0) await claim.release(); // nothing stored: still usable

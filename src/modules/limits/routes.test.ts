@@ -120,6 +120,39 @@ describe.each(DB_BACKENDS)('rate limits over HTTP (%s)', (db) => {
     expect(crossing.status).toBe(429);
     expect(((await crossing.json()) as { details: { bucket: string; remaining: number } }).details).toMatchObject({ bucket: 'upload_bytes', remaining: 1000 - png.byteLength });
   });
+
+  test('POST /api/files without Content-Length: the chunked upload that crosses upload_bytes is refused mid-stream, nothing kept', async () => {
+    now = T0 + 20_000_000; // a fresh window: 1000 bytes of budget
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#0c0' } }).png().toBuffer();
+    const chunked = (total: number) => {
+      const bytes = new Uint8Array(total);
+      bytes.set(png);
+      let sent = 0;
+      return new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (sent >= total) return c.close();
+          c.enqueue(bytes.slice(sent, sent + 256));
+          sent += 256;
+        },
+      });
+    };
+    const post = (total: number) =>
+      h.request('/api/files', { method: 'POST', headers: { 'x-api-key': userKey, 'content-type': 'image/png' }, body: chunked(total), duplex: 'half' } as RequestInit);
+    // RATE_LIMIT_API is 2/1m here: step the clock past it between calls (the byte window is 1 h).
+    const listCount = async () => {
+      now += 61_000;
+      return ((await (await h.request('/api/files', { headers: { 'x-api-key': userKey } })).json()) as { count: number }).count;
+    };
+    const before = await listCount();
+    now += 61_000;
+    const small = await post(512);
+    expect(small.status, await small.clone().text()).toBe(201);
+    now += 61_000;
+    const crossing = await post(4096);
+    expect(crossing.status).toBe(429);
+    expect(((await crossing.json()) as { details: { bucket: string } }).details.bucket).toBe('upload_bytes');
+    expect(await listCount()).toBe(before + 1);
+  });
 });
 
 test('DISABLE_RATE_LIMIT=true: no headers, never 429', async () => {

@@ -14,8 +14,11 @@ import type { AppDeps } from '../../deps';
 import { acquireUploadSlot } from './lease';
 import { enforceAccountLimits, isExempt, type Account, type HeaderSink } from './service';
 
-/** Unknown-length uploads are charged in batches of this many bytes (one Redis call each). */
-const CHARGE_BATCH_BYTES = 4 * 1024 * 1024;
+/**
+ * Unknown-length uploads are charged in batches (one Redis call each) of at most 4 MiB, and of at
+ * most 1/16 of the byte budget, so a small budget is still enforced close to the byte.
+ */
+const chargeBatchBytes = (budget: number) => Math.max(1, Math.min(4 * 1024 * 1024, Math.floor(budget / 16)));
 
 export interface UploadLimits {
   /** Counts streamed bytes; a no-op when the declared length was already counted. Throws 429 when over. */
@@ -38,6 +41,7 @@ export async function startUploadLimits(deps: AppDeps, set: HeaderSink, account:
     { bucket: 'upload_bytes', weight: declared ? contentLength : 1 },
   ]);
   const slot = await acquireUploadSlot(deps, account);
+  const batchBytes = chargeBatchBytes(deps.config.rateLimits.upload_bytes.max);
   let pending = declared ? 0 : -1;
   /** Bytes charged while streaming (besides the byte counted up front). */
   let charged = 0;
@@ -52,7 +56,7 @@ export async function startUploadLimits(deps: AppDeps, set: HeaderSink, account:
     chargeBytes: async (bytes) => {
       if (off || declared) return;
       pending += bytes;
-      if (pending >= CHARGE_BATCH_BYTES) await flush();
+      if (pending >= batchBytes) await flush();
     },
     finish: async (storedBytes) => {
       if (off || declared) return;
