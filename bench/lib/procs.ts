@@ -4,21 +4,10 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+
+export { freePort } from '../../test/helpers/ports';
 
 const owned = new Set<ChildProcess>();
-
-/** A free TCP port on 127.0.0.1 (needed for WORKERS>1, where PORT=0 would give each worker its own). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Spawns a child we own; `killOwned` ends it on exit or failure. */
 export function spawnOwned(cmd: string, args: string[], opts: SpawnOptions): ChildProcess {

@@ -3,18 +3,9 @@
  * (`reusePort`) on Postgres; SIGTERM to the primary stops both and exits 0.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { createServer } from 'node:net';
 import { startServer, type RunningServer } from '../helpers/server';
 import { createTestDatabase, type TestDatabase } from '../helpers/services';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/ports';
 
 let pg: TestDatabase;
 let server: RunningServer;

@@ -8,9 +8,9 @@ import { CreateBucketCommand, ListMultipartUploadsCommand, S3Client } from '@aws
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './ports';
 
 export const MINIO_BIN = process.env.MINIO_BIN ?? join(process.env.PICTOR_TOOLS_DIR ?? join(homedir(), '.cache/pictor-tools'), 'bin/minio');
 
@@ -26,17 +26,6 @@ export interface Minio {
   /** Env vars for a Pictor server storing into `bucket`. */
   env(bucket: string): Record<string, string>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startMinio(): Promise<Minio> {

@@ -7,21 +7,10 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { startServer, type RunningServer } from '../helpers/server';
+import { freePort } from '../helpers/ports';
 
 const LIMIT = 20;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts `redis-server` on `port` and resolves once it accepts connections. */
 async function startRedis(port: number): Promise<ChildProcess> {

@@ -94,8 +94,3 @@ export const CreatedKeySchema = t.Object({
   expires_at: t.Union([t.String(), t.Null()]),
 });
 
-/**
- * A 204 as a real `Response` with a null body: Deno refuses the empty-string body Elysia
- * builds for `set.status = 204` (and closes the connection). `set.headers` are still merged.
- */
-export const noContent = () => new Response(null, { status: 204 });

@@ -5,6 +5,7 @@
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
+import { noContent } from '../../http';
 import { csrfInvalid, errorResponses, forbidden, unauthorized, validationError } from '../../errors';
 import { clientIpOf, enforceIpLimit, enforceLimit, loginKey } from '../limits/service';
 import { toUserJson, UserSchema } from '../users/model';
@@ -12,7 +13,7 @@ import { checkCsrf, clearedCookies, readCookie, REFRESH_COOKIE, sessionCookies }
 import { authGuard, credentialResolver, type Principal } from './guard';
 import {
   Accepted, AuthResult, ChangePasswordBody, ForgotPasswordBody, LoginBody, RefreshBody, RegisterBody, RegisterResult,
-  noContent, ResetPasswordBody, SessionSchema, strict, VerifyEmailBody,
+  ResetPasswordBody, SessionSchema, strict, VerifyEmailBody,
 } from './model';
 import { changePassword, dummyHash, login, register, requestPasswordReset, resetPassword, verifyEmail } from './service';
 import { refreshSession, revokeAllSessions, revokeSession, sessionOfRefreshToken, toSessionJson, type IssuedSession } from './sessions';
