@@ -1,12 +1,14 @@
 /**
  * Baseline: a minimal Bun server streaming an upload body to disk (temp file, fsync, rename —
  * the same durability Pictor's fs driver gives), no parsing, no hashing, no database.
- * argv: <directory>.
+ * argv: <directory> [nosync]. `nosync` skips the fsync (answers once the bytes are in the page
+ * cache): not like-for-like with a server whose 201 means "durable", reported for reference.
  */
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.argv[2]!;
+const durable = process.argv[3] !== 'nosync';
 let n = 0;
 const server = Bun.serve({
   hostname: '127.0.0.1',
@@ -23,7 +25,7 @@ const server = Bun.serve({
         while (off < chunk.byteLength) off += writeSync(fd, chunk, off);
         size += chunk.byteLength;
       }
-      fsyncSync(fd);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }

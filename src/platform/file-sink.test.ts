@@ -17,7 +17,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const sizes = [0, 1, 7, 65_536, 1_048_575, 1, 1_048_576, 3_000_000, 12, 0, 2_097_153];
 
-for (const [name, make] of [['runtime', createFileSink], ['portable', createPortableFileSink]] as [string, (fh: FileHandle) => FileSinkWriter][]) {
+for (const [name, make] of [['threaded', createFileSink], ['runtime', (fh: FileHandle) => createFileSink(fh, { threaded: false })], ['portable', createPortableFileSink]] as [string, (fh: FileHandle) => FileSinkWriter][]) {
   test(`${name} sink writes every byte in order and keeps the descriptor open`, async () => {
     const path = join(dir, name);
     const fh = await open(path, 'wx');

@@ -11,12 +11,20 @@ import { createFileSink } from '../platform/file-sink';
 import { assertValidKey, type ByteRange, type ObjectInfo, type StorageDriver } from './types';
 
 const READ_CHUNK = 256 * 1024;
+/**
+ * A big upload starts writing its pages back to disk every this many bytes (a background
+ * `fdatasync`, one at a time), so the fsync before the rename finds little left to do instead
+ * of flushing the whole file while the client waits.
+ */
+const EARLY_SYNC_BYTES = 64 * 1024 * 1024;
 
 /** Streams `body` into the open file through the runtime's fastest bounded writer. */
 async function writeStream(fh: FileHandle, body: ReadableStream<Uint8Array>): Promise<number> {
   const reader = body.getReader();
   const sink = createFileSink(fh);
   let size = 0;
+  let synced = 0;
+  let syncing: Promise<void> | null = null;
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -24,10 +32,16 @@ async function writeStream(fh: FileHandle, body: ReadableStream<Uint8Array>): Pr
       size += value.byteLength;
       const pending = sink.write(value);
       if (pending) await pending;
+      if (!syncing && size - synced >= EARLY_SYNC_BYTES) {
+        synced = size;
+        syncing = fh.datasync().finally(() => (syncing = null));
+      }
     }
     await sink.end();
+    await syncing;
     return size;
   } catch (err) {
+    await syncing?.catch(() => {});
     await sink.abort();
     await reader.cancel(err).catch(() => {});
     throw err;

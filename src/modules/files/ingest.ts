@@ -87,7 +87,7 @@ export async function stageFile(deps: AppDeps, owner: UploadOwner, body: Readabl
     maxBytes: o.maxBytes, allowedTypes: deps.config.allowedTypes, restrictTypes: o.allowedTypes, declared: o.declared, onBytes: o.onBytes,
   });
   try {
-    await deps.storage.put(key, body.pipeThrough(inspector.stream), { size: o.size });
+    await deps.storage.put(key, inspector.wrap(body), { size: o.size });
   } catch (err) {
     throw inspector.failure() ?? err;
   }
