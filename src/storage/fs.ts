@@ -34,7 +34,8 @@ async function writeStream(fh: FileHandle, body: ReadableStream<Uint8Array>): Pr
       if (pending) await pending;
       if (!syncing && size - synced >= EARLY_SYNC_BYTES) {
         synced = size;
-        syncing = fh.datasync().finally(() => (syncing = null));
+        // Only a head start: a failure here surfaces in the fsync before the rename.
+        syncing = fh.datasync().catch(() => {}).finally(() => (syncing = null));
       }
     }
     await sink.end();
