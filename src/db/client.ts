@@ -31,11 +31,13 @@ export interface Database {
   /** Sends a NOTIFY (delivered to every listening process, after commit). */
   notify(channel: string, payload: string): Promise<void>;
   /**
-   * Bulk insert with `COPY <target> FROM STDIN` in the text format (`copyText` builds the rows):
-   * the cheapest way into Postgres for both drivers, with no parameters to parse.
+   * Bulk insert with `COPY <target> FROM STDIN` in the text format (`copyText` builds the rows),
+   * where the driver does it reliably: PGlite only. postgres.js never settles a COPY the server
+   * refuses (its stream's final callback is dropped with the error), so one bad batch would
+   * hang the caller for good; Postgres callers use a plain statement instead.
    * `target` is `table (col, …)`, never user input.
    */
-  copyIn(target: string, text: string): Promise<void>;
+  copyIn?(target: string, text: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,21 +81,6 @@ async function openPostgres(url: string, pool: number): Promise<Database> {
     },
     notify: async (channel, payload) => {
       await client.notify(channel, payload);
-    },
-    copyIn: async (target, text) => {
-      // On a reserved connection: postgres.js would otherwise pipeline other queries onto the
-      // connection mid-COPY, which the server answers by dropping it ("protocol
-      // synchronization was lost"). The stream's final callback runs once the server answered.
-      const conn = await client.reserve();
-      try {
-        const stream = await conn.unsafe(`copy ${target} from stdin`).writable();
-        await new Promise<void>((resolve, reject) => {
-          stream.once('error', reject);
-          stream.end(text, () => resolve());
-        });
-      } finally {
-        conn.release();
-      }
     },
     close: () => client.end({ timeout: 5 }),
   };

@@ -40,3 +40,25 @@ for (const [name, make] of [['threaded', createFileSink], ['runtime', (fh: FileH
     expect(createHash('sha256').update(written).digest('hex')).toBe(hash.digest('hex'));
   });
 }
+
+test('threaded sink: a failed write rejects, and abort returns once no block is out', async () => {
+  const path = join(dir, 'readonly');
+  await (await open(path, 'wx')).close();
+  const fh = await open(path, 'r'); // writes to it fail with EBADF on the worker thread
+  const sink = createFileSink(fh);
+  const chunk = new Uint8Array(256 * 1024);
+  let failure: unknown;
+  try {
+    for (let i = 0; i < 40; i++) {
+      const pending = sink.write(chunk); // 10 MiB: more blocks than may be out at once
+      if (pending) await pending;
+    }
+    await sink.end();
+  } catch (err) {
+    failure = err;
+  }
+  expect(String(failure)).toMatch(/EBADF|bad file/i);
+  await sink.abort();
+  await fh.close();
+  expect((await readFile(path)).byteLength).toBe(0);
+});

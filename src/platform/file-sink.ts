@@ -40,10 +40,10 @@ export function createFileSink(fh: FileHandle, opts: { threaded?: boolean } = {}
 }
 
 /**
- * Writes in 1 MiB blocks on a worker thread (`file-writer-worker.ts`). Measured on a 1 GiB
- * raw upload (bench/upload.sh), writing on the request thread was the largest single cost
- * there, in series with reading the body and hashing; off-thread, the request thread only
- * copies. At most a few blocks are in flight per file, so a slow disk still slows the upload.
+ * Writes in 1 MiB blocks on a worker thread (`file-writer-worker.ts`), so the request thread
+ * only copies while the disk writes happen beside reading the body and hashing (bench/upload.sh
+ * measures the whole path). At most a few blocks are in flight per file, so a slow disk still
+ * slows the upload.
  */
 function threadedSink(fh: FileHandle, channel: NonNullable<ReturnType<typeof blockChannel>>): FileSinkWriter {
   const blocks = new BlockStream(channel, { fd: fh.fd });

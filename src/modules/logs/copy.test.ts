@@ -1,7 +1,7 @@
 /**
- * The request-log batch insert goes through `COPY … FROM STDIN` on both drivers: every value
- * must come back exactly as given (tabs, line breaks, backslashes, `\N`-looking text, nulls,
- * non-ASCII), in batch order.
+ * The request-log batch insert (`COPY … FROM STDIN` on PGlite, a JSON statement on Postgres):
+ * every value must come back exactly as given (tabs, line breaks, backslashes, `\N`-looking
+ * text, nulls, non-ASCII), in batch order; a refused batch must reject, never hang.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { asc, eq } from 'drizzle-orm';
@@ -16,7 +16,7 @@ test('copyText escapes the text format and writes nulls as \\N', () => {
   expect(copyText([])).toBe('');
 });
 
-describe.each(DB_BACKENDS)('request-log COPY insert on %s', (db) => {
+describe.each(DB_BACKENDS)('request-log batch insert on %s', (db) => {
   let h: TestApp;
   beforeAll(async () => void (h = await makeTestApp({ db, env: { REQUEST_LOGS: 'false' } })));
   afterAll(() => h?.close());
@@ -39,7 +39,19 @@ describe.each(DB_BACKENDS)('request-log COPY insert on %s', (db) => {
     expect(a!.createdAt.toISOString()).toBe(at.toISOString());
   });
 
-  test('a COPY among concurrent queries disturbs none of them (its connection is its own)', async () => {
+  test('a refused batch rejects, stores nothing of it, and leaves the database usable', async () => {
+    const userId = crypto.randomUUID();
+    const before = await h.deps.db.select({ id: requestLogs.id }).from(requestLogs);
+    const bad = [{ userId, method: 'GET', path: '/ok', statusCode: 200, durationMs: 0, createdAt: new Date() },
+      { userId: 'not-a-uuid', method: 'GET', path: '/bad', statusCode: 200, durationMs: 0, createdAt: new Date() }];
+    await expect(insertLogs(h.deps.database, bad)).rejects.toThrow(/uuid/i);
+    const after = await h.deps.db.select({ id: requestLogs.id }).from(requestLogs);
+    expect(after.length).toBe(before.length);
+    await insertLogs(h.deps.database, [bad[0]!]);
+    expect((await h.deps.db.select({ id: requestLogs.id }).from(requestLogs).where(eq(requestLogs.userId, userId))).length).toBe(1);
+  });
+
+  test('batches among concurrent queries disturb none of them', async () => {
     const userId = crypto.randomUUID();
     const batch = (n: number): NewRequestLog[] => Array.from({ length: n }, (_, i) => ({ userId, method: 'GET', path: `/c/${i}`, statusCode: 200, durationMs: 0, createdAt: new Date() }));
     const work: Promise<unknown>[] = [];
