@@ -3,16 +3,17 @@
  * 1. SHA-256 cost per GiB on one thread (why big uploads hash on a worker: platform/sha256.ts);
  * 2. a worker round trip carrying a transferred 1 MiB ArrayBuffer vs a small message (why
  *    platform/block-worker.ts uses shared memory and sends slot numbers);
- * 3. request-log batch insert per row on embedded PGlite: the `json_to_recordset` statement
- *    (Postgres path) vs `COPY … FROM STDIN` (PGlite path; modules/logs/service.ts).
+ * 3. request-log insert cost per entry on embedded PGlite: a row per entry vs one batch row per
+ *    account (why modules/logs/table.ts stores batches).
  * Usage: ./node_modules/.bin/bun bench/micro.ts   (about 20 s; prints one line per figure)
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { openDatabase } from '../src/db/client';
-import { insertLogs, insertLogsJson } from '../src/modules/logs/service';
+import { insertLogs } from '../src/modules/logs/service';
 import type { NewRequestLog } from '../src/modules/logs/table';
 
 const best = async (runs: number, fn: () => Promise<number> | number) => {
@@ -48,24 +49,37 @@ worker.terminate();
 console.log(`worker round trip: ${transferUs.toFixed(0)} µs with a transferred 1 MiB buffer, ${smallUs.toFixed(0)} µs with a small message`);
 
 // 3. request-log inserts on PGlite
-// On disk, as the server runs it (DATA_DIR/pg).
+// On disk, as the server runs it (DATA_DIR/pg). The row-per-entry layout the logs used before
+// (a scratch table: identity key, (user_id, id) index) against the batch rows of logs/table.ts.
 const pgDir = await mkdtemp(join(tmpdir(), 'pictor-micro-'));
 const database = await openDatabase({ pgliteDir: pgDir });
 const userId = crypto.randomUUID();
-const rows: NewRequestLog[] = Array.from({ length: 2000 }, (_, i) => ({
+const rows: NewRequestLog[] = Array.from({ length: 500 }, (_, i) => ({
   userId, method: 'GET', path: '/api/profile', statusCode: 200, durationMs: i / 7, requestSizeBytes: 0, responseSizeBytes: 300,
-  ip: '127.0.0.1', apiKeyPrefix: 'pk_abcdefgh1', createdAt: new Date(),
+  ip: '127.0.0.1', apiKeyPrefix: 'pk_abcdefgh1', createdAt: Date.now(),
 }));
-const jsonInsert = () => insertLogsJson(database.db, rows);
-const perRow = (fn: () => Promise<void>) => best(3, async () => {
+await database.db.execute(sql.raw(`create table micro_rows (id bigint generated always as identity primary key, user_id uuid not null,
+  method text not null, path text not null, status_code int not null, duration_ms real not null, request_size_bytes bigint,
+  response_size_bytes bigint, ip text, api_key_prefix text, created_at timestamptz not null)`));
+await database.db.execute(sql.raw('create index on micro_rows (user_id, id desc)'));
+const rowPerEntry = () => database.db.execute(sql`insert into micro_rows (user_id, method, path, status_code, duration_ms,
+  request_size_bytes, response_size_bytes, ip, api_key_prefix, created_at)
+  select * from json_to_recordset(${JSON.stringify(rows.map((r) => ({
+    user_id: r.userId, method: r.method, path: r.path, status_code: r.statusCode, duration_ms: r.durationMs, request_size_bytes: r.requestSizeBytes,
+    response_size_bytes: r.responseSizeBytes, ip: r.ip, api_key_prefix: r.apiKeyPrefix, created_at: new Date(r.createdAt),
+  })))}::json)
+  as v(user_id uuid, method text, path text, status_code int, duration_ms real, request_size_bytes bigint,
+    response_size_bytes bigint, ip text, api_key_prefix text, created_at timestamptz)`);
+const batchRow = () => insertLogs(database.db, rows);
+const perEntry = (fn: () => Promise<unknown>) => best(3, async () => {
   const t = performance.now();
-  for (let i = 0; i < 5; i++) await fn();
-  return ((performance.now() - t) * 1000) / (5 * rows.length);
+  for (let i = 0; i < 20; i++) await fn();
+  return ((performance.now() - t) * 1000) / (20 * rows.length);
 });
-await jsonInsert(); // warm both statements up
-await insertLogs(database, rows);
-const jsonUs = await perRow(jsonInsert);
-const copyUs = await perRow(() => insertLogs(database, rows));
+await rowPerEntry(); // warm both statements up
+await batchRow();
+const rowUs = await perEntry(rowPerEntry);
+const batchUs = await perEntry(batchRow);
 await database.close();
 await rm(pgDir, { recursive: true, force: true });
-console.log(`request-log insert on PGlite, 2000-row batches: json_to_recordset ${jsonUs.toFixed(1)} µs/row, COPY ${copyUs.toFixed(1)} µs/row`);
+console.log(`request-log insert on PGlite, 500-entry batches: a row per entry ${rowUs.toFixed(1)} µs/entry, one batch row ${batchUs.toFixed(1)} µs/entry`);

@@ -1,25 +1,19 @@
 // Auth hot path (issue #3 acceptance 8): API-key `GET /api/profile` against unauthenticated
-// `/health`, same server, same run, same connection count. The two endpoints alternate in
-// short rounds (health, profile, health, profile, …) so that load from anything else on the
-// machine falls on both alike; they never run at the same time. Prints both req/s and the ratio.
+// `/health`, same server, same run, same connection count, in alternating rounds after a
+// warm-up of each (rounds.js), so that load from anything else on the machine falls on both
+// alike; they never run at the same time. Prints both req/s and the ratio.
 // env: BASE_URL, API_KEY, VUS (default 16), ROUNDS (default 4), SECONDS per round (default 3).
 import http from 'k6/http';
 import { check } from 'k6';
 import { Counter } from 'k6/metrics';
+import { alternatingScenarios, measuring } from './rounds.js';
 
 const vus = Number(__ENV.VUS || 16);
 const rounds = Number(__ENV.ROUNDS || 4);
 const seconds = Number(__ENV.SECONDS || 3);
-const gap = 1;
 const ok = { health: new Counter('ok_health'), profile: new Counter('ok_profile') };
 
-const scenarios = {};
-for (let r = 0; r < rounds; r++) {
-  for (const [i, name] of ['health', 'profile'].entries()) {
-    const slot = r * 2 + i;
-    scenarios[`${name}_${r}`] = { executor: 'constant-vus', vus, duration: `${seconds}s`, startTime: `${slot * (seconds + gap)}s`, exec: name, gracefulStop: '0s' };
-  }
-}
+const scenarios = alternatingScenarios('health', 'profile', { vus, rounds, seconds });
 
 export const options = { discardResponseBodies: true, scenarios, thresholds: { checks: ['rate==1'] } };
 
@@ -27,12 +21,12 @@ const apiKey = { headers: { 'x-api-key': __ENV.API_KEY } };
 
 export function health() {
   const res = http.get(`${__ENV.BASE_URL}/health`);
-  if (check(res, { 'health 200': (r) => r.status === 200 })) ok.health.add(1);
+  if (check(res, { 'health 200': (r) => r.status === 200 }) && measuring()) ok.health.add(1);
 }
 
 export function profile() {
   const res = http.get(`${__ENV.BASE_URL}/api/profile`, apiKey);
-  if (check(res, { 'profile 200': (r) => r.status === 200 })) ok.profile.add(1);
+  if (check(res, { 'profile 200': (r) => r.status === 200 }) && measuring()) ok.profile.add(1);
 }
 
 export function handleSummary(data) {

@@ -1,35 +1,27 @@
 // Request-log overhead (issue #8 acceptance 4): the same authenticated API call against two
 // servers of the same build, one with REQUEST_LOGS=true and one with REQUEST_LOGS=false, in
-// alternating short rounds (on, off, on, off, …) so that other load on the machine falls on
+// alternating short rounds after a warm-up of each (rounds.js), so that other load on the machine falls on
 // both alike; they never run at the same time. Prints both req/s and the ratio on/off.
 // env: ON_URL, ON_KEY, OFF_URL, OFF_KEY, API_PATH (default /api/files?limit=10),
 //      VUS (default 16), ROUNDS (default 4), SECONDS per round (default 3).
 import http from 'k6/http';
 import { check } from 'k6';
 import { Counter } from 'k6/metrics';
+import { alternatingScenarios, measuring } from './rounds.js';
 
 const vus = Number(__ENV.VUS || 16);
 const rounds = Number(__ENV.ROUNDS || 4);
 const seconds = Number(__ENV.SECONDS || 3);
 const path = __ENV.API_PATH || '/api/files?limit=10';
-const gap = 1;
 const ok = { on: new Counter('ok_on'), off: new Counter('ok_off') };
 
-const scenarios = {};
-for (let r = 0; r < rounds; r++) {
-  // Alternate which side goes first so warm-up or drift does not favour one.
-  const order = r % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
-  for (const [i, name] of order.entries()) {
-    const slot = r * 2 + i;
-    scenarios[`${name}_${r}`] = { executor: 'constant-vus', vus, duration: `${seconds}s`, startTime: `${slot * (seconds + gap)}s`, exec: name, gracefulStop: '0s' };
-  }
-}
+const scenarios = alternatingScenarios('on', 'off', { vus, rounds, seconds });
 
 export const options = { discardResponseBodies: true, scenarios, thresholds: { checks: ['rate==1'] } };
 
 function call(side) {
   const res = http.get(`${__ENV[side === 'on' ? 'ON_URL' : 'OFF_URL']}${path}`, { headers: { 'x-api-key': __ENV[side === 'on' ? 'ON_KEY' : 'OFF_KEY'] } });
-  if (check(res, { [`${side} 200`]: (r) => r.status === 200 })) ok[side].add(1);
+  if (check(res, { [`${side} 200`]: (r) => r.status === 200 }) && measuring()) ok[side].add(1);
 }
 
 export function on() {

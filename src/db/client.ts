@@ -30,14 +30,6 @@ export interface Database {
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   /** Sends a NOTIFY (delivered to every listening process, after commit). */
   notify(channel: string, payload: string): Promise<void>;
-  /**
-   * Bulk insert with `COPY <target> FROM STDIN` in the text format (`copyText` builds the rows),
-   * where the driver does it reliably: PGlite only. postgres.js never settles a COPY the server
-   * refuses (its stream's final callback is dropped with the error), so one bad batch would
-   * hang the caller for good; Postgres callers use a plain statement instead.
-   * `target` is `table (col, …)`, never user input.
-   */
-  copyIn?(target: string, text: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -113,25 +105,6 @@ async function openPglite(dir: string): Promise<Database> {
     notify: async (channel, payload) => {
       await db.execute(sql`select pg_notify(${channel}, ${payload})`);
     },
-    copyIn: async (target, text) => {
-      // PGlite reads COPY input from a Blob it exposes as /dev/blob.
-      await client.query(`copy ${target} from '/dev/blob'`, [], { blob: new Blob([text]) });
-    },
     close: () => client.close(),
   };
-}
-
-/** A text-format COPY field: `\N` for null, with backslash, tab and line breaks escaped. */
-function copyField(v: string | number | null | undefined): string {
-  if (v === null || v === undefined) return '\\N';
-  if (typeof v === 'number') return String(v);
-  return /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c] as string) : v;
-}
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/** The rows as COPY text (one line per row, fields tab-separated). */
-export function copyText(rows: readonly (readonly (string | number | null | undefined)[])[]): string {
-  let out = '';
-  for (const row of rows) out += `${row.map(copyField).join('\t')}\n`;
-  return out;
 }

@@ -1,6 +1,6 @@
 /**
  * Request logs under pressure (issue #8 acceptance 2, last part): while another connection holds
- * an exclusive lock on `request_logs` (a stalled database), authenticated requests still complete,
+ * an exclusive lock on `request_log_batches` (a stalled database), authenticated requests still complete,
  * the bounded buffer fills, and the overflow shows up in `/metrics` as
  * `pictor_request_logs_dropped_total`. Every request is either written or counted as dropped.
  * Postgres only: holding the lock needs a second connection, which embedded PGlite does not
@@ -37,7 +37,7 @@ test('a full buffer drops and counts instead of blocking requests', async () => 
   let locked!: () => void;
   const isLocked = new Promise<void>((r) => (locked = r));
   const tx = locker.begin(async (sql) => {
-    await sql`lock table request_logs in access exclusive mode`;
+    await sql`lock table request_log_batches in access exclusive mode`;
     locked();
     await held;
   });

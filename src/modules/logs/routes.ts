@@ -52,7 +52,7 @@ export function requestLogBuffer(deps: AppDeps): LogBuffer<NewRequestLog> {
     const m = deps.metrics;
     const buffer = createLogBuffer<NewRequestLog>({
       capacity: deps.config.requestLogs.bufferSize,
-      write: (rows) => insertLogs(deps.database, rows),
+      write: (rows) => insertLogs(deps.db, rows),
       onDrop: (n) => m.requestLogsDropped.inc(n),
       onWritten: (n) => m.requestLogsWritten.inc(n),
       onError: (err, n) => deps.log.warn({ err: (err as Error).message, entries: n }, 'request-log batch failed; entries dropped'),
@@ -99,7 +99,7 @@ export function logRoutes(deps: AppDeps) {
         responseSizeBytes: responseSize(response),
         ip: clientIpOf(deps, request),
         apiKeyPrefix: p.apiKeyPrefix ?? null,
-        createdAt: new Date(deps.clock.now()),
+        createdAt: deps.clock.now(),
       });
     });
   }

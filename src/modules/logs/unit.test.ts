@@ -60,6 +60,30 @@ describe('log buffer', () => {
     expect(new Set(written).size).toBe(accepted);
   });
 
+  test('a busy writer writes full batches only; the partial rest waits for the timer', async () => {
+    let release!: () => void;
+    const stalled = new Promise<void>((r) => (release = r));
+    const batches: number[][] = [];
+    const buf = createLogBuffer<number>({
+      capacity: 100,
+      batchSize: 10,
+      intervalMs: 80,
+      write: async (batch) => {
+        if (batches.length === 0) await stalled;
+        batches.push(batch);
+      },
+    });
+    for (let i = 0; i < 10; i++) buf.push(i); // a full batch: written at once (and stalls)
+    for (let i = 10; i < 23; i++) buf.push(i); // arrives during the write: one more full batch and 3 left
+    release();
+    await Bun.sleep(20);
+    expect(batches.map((b) => b.length)).toEqual([10, 10]);
+    expect(buf.size()).toBe(3);
+    await Bun.sleep(120);
+    expect(batches.map((b) => b.length)).toEqual([10, 10, 3]);
+    expect(batches.flat()).toEqual(Array.from({ length: 23 }, (_, i) => i));
+  });
+
   test('a failing batch is dropped and counted, later batches still go through', async () => {
     let fail = true;
     const written: number[] = [];
