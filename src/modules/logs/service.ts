@@ -9,7 +9,7 @@
 import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { validationError } from '../../errors';
-import { MAX_BATCH_ENTRIES, requestLogBatches, type LogTuple, type NewRequestLog, type RequestLogRow } from './table';
+import { MAX_BATCH_ENTRIES, requestLogBatches, type NewRequestLog, type RequestLogRow, type StoredBatch } from './table';
 
 export const toLogJson = (r: RequestLogRow) => ({
   id: String(r.id),
@@ -24,10 +24,43 @@ export const toLogJson = (r: RequestLogRow) => ({
   created_at: new Date(r.createdAt).toISOString(),
 });
 
-const tupleOf = (r: NewRequestLog): LogTuple => [
-  r.method, r.path, r.statusCode, Math.round(r.durationMs * 100) / 100, r.requestSizeBytes ?? null,
-  r.responseSizeBytes ?? null, r.ip ?? null, r.apiKeyPrefix ?? null, r.createdAt,
-];
+/** One account's entries (at most `MAX_BATCH_ENTRIES`) as a batch row. */
+function batchRow(userId: string, part: readonly NewRequestLog[]): typeof requestLogBatches.$inferInsert {
+  const counts: Record<string, number> = {};
+  const contexts = new Map<string, number>();
+  const stored: StoredBatch = { c: [], e: [] };
+  let first = Infinity;
+  let last = -Infinity;
+  for (const r of part) {
+    if (r.createdAt < first) first = r.createdAt;
+    if (r.createdAt > last) last = r.createdAt;
+  }
+  for (const r of part) {
+    const k = `${r.method} ${r.statusCode}`;
+    counts[k] = (counts[k] ?? 0) + 1;
+    const ip = r.ip ?? null;
+    const prefix = r.apiKeyPrefix ?? null;
+    const ck = `${r.method} ${ip} ${prefix} ${r.path}`;
+    let ci = contexts.get(ck);
+    if (ci === undefined) {
+      contexts.set(ck, (ci = stored.c.length));
+      stored.c.push([r.method, r.path, ip, prefix]);
+    }
+    stored.e.push([ci, r.statusCode, Math.round(r.durationMs * 100) / 100, r.requestSizeBytes ?? null, r.responseSizeBytes ?? null, r.createdAt - first]);
+  }
+  return { userId, entryCount: part.length, firstAt: new Date(first), lastAt: new Date(last), counts, entries: JSON.stringify(stored) };
+}
+
+/** The entries of a stored batch, oldest first, as `GET /api/logs` returns them (ids included). */
+function* entriesOf(batchId: number, firstAt: Date, entries: string): Generator<RequestLogRow> {
+  const { c, e } = JSON.parse(entries) as StoredBatch;
+  const base = firstAt.getTime();
+  for (let i = 0; i < e.length; i++) {
+    const [ci, statusCode, durationMs, requestSizeBytes, responseSizeBytes, after] = e[i]!;
+    const [method, path, ip, apiKeyPrefix] = c[ci]!;
+    yield { id: batchId * MAX_BATCH_ENTRIES + i, method, path, statusCode, durationMs, requestSizeBytes, responseSizeBytes, ip, apiKeyPrefix, createdAt: base + after };
+  }
+}
 
 /**
  * Inserts a batch as one row per account (and per `MAX_BATCH_ENTRIES`), with one statement;
@@ -43,22 +76,7 @@ export async function insertLogs(db: Db, rows: readonly NewRequestLog[]): Promis
   }
   const values: (typeof requestLogBatches.$inferInsert)[] = [];
   for (const [userId, list] of byUser) {
-    for (let i = 0; i < list.length; i += MAX_BATCH_ENTRIES) {
-      const part = list.slice(i, i + MAX_BATCH_ENTRIES);
-      const counts: Record<string, number> = {};
-      let first = Infinity;
-      let last = -Infinity;
-      for (const r of part) {
-        const k = `${r.method} ${r.statusCode}`;
-        counts[k] = (counts[k] ?? 0) + 1;
-        if (r.createdAt < first) first = r.createdAt;
-        if (r.createdAt > last) last = r.createdAt;
-      }
-      values.push({
-        userId, entryCount: part.length, firstAt: new Date(first), lastAt: new Date(last), counts,
-        entries: JSON.stringify(part.map(tupleOf)),
-      });
-    }
+    for (let i = 0; i < list.length; i += MAX_BATCH_ENTRIES) values.push(batchRow(userId, list.slice(i, i + MAX_BATCH_ENTRIES)));
   }
   await db.insert(requestLogBatches).values(values);
 }
@@ -147,17 +165,15 @@ async function readPage(db: Db, userId: string, f: Filter, limit: number, cursor
   let maxBatch = Math.floor(before / MAX_BATCH_ENTRIES);
   const where = batchConditions(userId, f);
   for (;;) {
-    const batches = await db.select({ id: requestLogBatches.id, entries: requestLogBatches.entries }).from(requestLogBatches)
+    const batches = await db.select({ id: requestLogBatches.id, firstAt: requestLogBatches.firstAt, entries: requestLogBatches.entries }).from(requestLogBatches)
       .where(and(...where, lte(requestLogBatches.id, maxBatch))).orderBy(desc(requestLogBatches.id)).limit(BATCHES_PER_READ);
     for (const b of batches) {
-      const tuples = JSON.parse(b.entries) as LogTuple[];
-      for (let i = tuples.length - 1; i >= 0; i--) {
-        const id = b.id * MAX_BATCH_ENTRIES + i;
-        if (id >= before) continue;
-        const [method, path, statusCode, durationMs, requestSizeBytes, responseSizeBytes, ip, apiKeyPrefix, createdAt] = tuples[i]!;
-        if (!matches(f, method, statusCode, createdAt)) continue;
+      const entries = [...entriesOf(b.id, b.firstAt, b.entries)];
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const e = entries[i]!;
+        if (e.id >= before || !matches(f, e.method, e.statusCode, e.createdAt)) continue;
         if (out.length === limit) return [out, true];
-        out.push({ id, method, path, statusCode, durationMs, requestSizeBytes, responseSizeBytes, ip, apiKeyPrefix, createdAt });
+        out.push(e);
       }
     }
     if (batches.length < BATCHES_PER_READ) return [out, false];
@@ -179,10 +195,10 @@ async function countLogs(db: Db, userId: string, f: Filter): Promise<number> {
   }).from(requestLogBatches).where(whole);
   let n = Number(summed?.n ?? 0);
   if (sinceAt) {
-    const straddling = await db.select({ entries: requestLogBatches.entries }).from(requestLogBatches)
-      .where(and(...where, lt(requestLogBatches.firstAt, sinceAt)));
+    const straddling = await db.select({ id: requestLogBatches.id, firstAt: requestLogBatches.firstAt, entries: requestLogBatches.entries })
+      .from(requestLogBatches).where(and(...where, lt(requestLogBatches.firstAt, sinceAt)));
     for (const b of straddling) {
-      for (const t of JSON.parse(b.entries) as LogTuple[]) if (matches(f, t[0], t[2], t[8])) n++;
+      for (const e of entriesOf(b.id, b.firstAt, b.entries)) if (matches(f, e.method, e.statusCode, e.createdAt)) n++;
     }
   }
   return n;
