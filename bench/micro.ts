@@ -4,7 +4,7 @@
  * 2. a worker round trip carrying a transferred 1 MiB ArrayBuffer vs a small message (why
  *    platform/block-worker.ts uses shared memory and sends slot numbers);
  * 3. request-log insert cost per entry on embedded PGlite: a row per entry vs one batch row per
- *    account (why modules/logs/table.ts stores batches).
+ *    account and the statement size (why modules/logs/table.ts stores batches, 2000 entries per write).
  * Usage: ./node_modules/.bin/bun bench/micro.ts   (about 20 s; prints one line per figure)
  */
 import { createHash } from 'node:crypto';
@@ -70,16 +70,18 @@ const rowPerEntry = () => database.db.execute(sql`insert into micro_rows (user_i
   })))}::json)
   as v(user_id uuid, method text, path text, status_code int, duration_ms real, request_size_bytes bigint,
     response_size_bytes bigint, ip text, api_key_prefix text, created_at timestamptz)`);
-const batchRow = () => insertLogs(database.db, rows);
-const perEntry = (fn: () => Promise<unknown>) => best(3, async () => {
+const rows2000: NewRequestLog[] = Array.from({ length: 2000 }, (_, i) => ({ ...rows[i % rows.length]!, durationMs: i / 7 }));
+const perEntry = (fn: () => Promise<unknown>, entries: number) => best(3, async () => {
   const t = performance.now();
   for (let i = 0; i < 20; i++) await fn();
-  return ((performance.now() - t) * 1000) / (20 * rows.length);
+  return ((performance.now() - t) * 1000) / (20 * entries);
 });
-await rowPerEntry(); // warm both statements up
-await batchRow();
-const rowUs = await perEntry(rowPerEntry);
-const batchUs = await perEntry(batchRow);
+const batch500 = () => insertLogs(database.db, rows);
+const batch2000 = () => insertLogs(database.db, rows2000);
+for (const fn of [rowPerEntry, batch500, batch2000]) await fn(); // warm the statements up
+const rowUs = await perEntry(rowPerEntry, rows.length);
+const batchUs = await perEntry(batch500, rows.length);
+const bigBatchUs = await perEntry(batch2000, rows2000.length);
 await database.close();
 await rm(pgDir, { recursive: true, force: true });
-console.log(`request-log insert on PGlite, 500-entry batches: a row per entry ${rowUs.toFixed(1)} µs/entry, one batch row ${batchUs.toFixed(1)} µs/entry`);
+console.log(`request-log insert on PGlite: a row per entry ${rowUs.toFixed(1)} µs/entry (500 per statement); batch rows ${batchUs.toFixed(1)} µs/entry with 500 per statement, ${bigBatchUs.toFixed(1)} with 2000`);

@@ -14,7 +14,7 @@ import { addPruneStep } from '../queue/handlers';
 import { createLogBuffer, type LogBuffer } from './buffer';
 import { sanitizeUrl } from './sanitize';
 import { insertLogs, listLogs, pruneLogs } from './service';
-import type { NewRequestLog } from './table';
+import { WRITE_BATCH_ENTRIES, type NewRequestLog } from './table';
 
 const LogEntry = t.Object(
   {
@@ -52,6 +52,7 @@ export function requestLogBuffer(deps: AppDeps): LogBuffer<NewRequestLog> {
     const m = deps.metrics;
     const buffer = createLogBuffer<NewRequestLog>({
       capacity: deps.config.requestLogs.bufferSize,
+      batchSize: WRITE_BATCH_ENTRIES,
       write: (rows) => insertLogs(deps.db, rows),
       onDrop: (n) => m.requestLogsDropped.inc(n),
       onWritten: (n) => m.requestLogsWritten.inc(n),
