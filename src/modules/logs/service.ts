@@ -153,9 +153,9 @@ export async function listLogs(db: Db, userId: string, q: LogQuery) {
   const limit = q.limit ?? 50;
   const f = parseFilter(q);
   const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
-  const [results, more] = await readPage(db, userId, f, limit, cursor);
+  const [[results, more], count] = await Promise.all([readPage(db, userId, f, limit, cursor), countLogs(db, userId, f)]);
   const last = results[results.length - 1];
-  return { results: results.map(toLogJson), count: await countLogs(db, userId, f), next_cursor: more && last ? encodeCursor(last.id) : null };
+  return { results: results.map(toLogJson), count, next_cursor: more && last ? encodeCursor(last.id) : null };
 }
 
 async function readPage(db: Db, userId: string, f: Filter, limit: number, cursor: number | undefined): Promise<[RequestLogRow[], boolean]> {
