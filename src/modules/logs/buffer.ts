@@ -32,8 +32,8 @@ export function createLogBuffer<T>(o: LogBufferOptions<T>) {
    * Writes batches. A full batch starts a writer that goes on only while full batches are
    * waiting; the rest waits for the timer. Writing whatever piled up during the previous
    * insert instead (the obvious loop) turns a busy server's log into a trickle of tiny
-   * statements, each with its own parse, plan and commit (in bench/logs.sh, with one row per
-   * entry then, throughput with logs went from 85 % to 91 % of logs-off with this change alone). `all` (timer, flush)
+   * statements, each with its own parse, plan and commit (bench/logs.sh measures what logs
+   * cost). `all` (timer, flush)
    * also writes the partial batch that was queued when it started, but not what arrives after.
    */
   async function drain(all: boolean): Promise<void> {

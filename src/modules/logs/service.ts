@@ -51,14 +51,29 @@ function batchRow(userId: string, part: readonly NewRequestLog[]): typeof reques
   return { userId, entryCount: part.length, firstAt: new Date(first), lastAt: new Date(last), counts, entries: JSON.stringify(stored) };
 }
 
-/** The entries of a stored batch, oldest first, as `GET /api/logs` returns them (ids included). */
-function* entriesOf(batchId: number, firstAt: Date, entries: string): Generator<RequestLogRow> {
-  const { c, e } = JSON.parse(entries) as StoredBatch;
-  const base = firstAt.getTime();
-  for (let i = 0; i < e.length; i++) {
-    const [ci, statusCode, durationMs, requestSizeBytes, responseSizeBytes, after] = e[i]!;
-    const [method, path, ip, apiKeyPrefix] = c[ci]!;
-    yield { id: batchId * MAX_BATCH_ENTRIES + i, method, path, statusCode, durationMs, requestSizeBytes, responseSizeBytes, ip, apiKeyPrefix, createdAt: base + after };
+/** A stored batch, parsed: its entries are read by position, and built into rows only when wanted. */
+class ParsedBatch {
+  private readonly stored: StoredBatch;
+  private readonly base: number;
+  constructor(private readonly batchId: number, firstAt: Date, entries: string) {
+    this.stored = JSON.parse(entries) as StoredBatch;
+    this.base = firstAt.getTime();
+  }
+
+  get length(): number {
+    return this.stored.e.length;
+  }
+
+  /** Whether entry `i` passes the filter, without building its row. */
+  matches(f: Filter, i: number): boolean {
+    const e = this.stored.e[i]!;
+    return matches(f, this.stored.c[e[0]]![0], e[1], this.base + e[5]);
+  }
+
+  row(i: number): RequestLogRow {
+    const [ci, statusCode, durationMs, requestSizeBytes, responseSizeBytes, after] = this.stored.e[i]!;
+    const [method, path, ip, apiKeyPrefix] = this.stored.c[ci]!;
+    return { id: this.batchId * MAX_BATCH_ENTRIES + i, method, path, statusCode, durationMs, requestSizeBytes, responseSizeBytes, ip, apiKeyPrefix, createdAt: this.base + after };
   }
 }
 
@@ -168,12 +183,12 @@ async function readPage(db: Db, userId: string, f: Filter, limit: number, cursor
     const batches = await db.select({ id: requestLogBatches.id, firstAt: requestLogBatches.firstAt, entries: requestLogBatches.entries }).from(requestLogBatches)
       .where(and(...where, lte(requestLogBatches.id, maxBatch))).orderBy(desc(requestLogBatches.id)).limit(BATCHES_PER_READ);
     for (const b of batches) {
-      const entries = [...entriesOf(b.id, b.firstAt, b.entries)];
-      for (let i = entries.length - 1; i >= 0; i--) {
-        const e = entries[i]!;
-        if (e.id >= before || !matches(f, e.method, e.statusCode, e.createdAt)) continue;
+      const batch = new ParsedBatch(b.id, b.firstAt, b.entries);
+      // Newest first; in the cursor's own batch, only positions below it.
+      for (let i = Math.min(batch.length, before - b.id * MAX_BATCH_ENTRIES) - 1; i >= 0; i--) {
+        if (!batch.matches(f, i)) continue;
         if (out.length === limit) return [out, true];
-        out.push(e);
+        out.push(batch.row(i));
       }
     }
     if (batches.length < BATCHES_PER_READ) return [out, false];
@@ -198,7 +213,8 @@ async function countLogs(db: Db, userId: string, f: Filter): Promise<number> {
     const straddling = await db.select({ id: requestLogBatches.id, firstAt: requestLogBatches.firstAt, entries: requestLogBatches.entries })
       .from(requestLogBatches).where(and(...where, lt(requestLogBatches.firstAt, sinceAt)));
     for (const b of straddling) {
-      for (const e of entriesOf(b.id, b.firstAt, b.entries)) if (matches(f, e.method, e.statusCode, e.createdAt)) n++;
+      const batch = new ParsedBatch(b.id, b.firstAt, b.entries);
+      for (let i = 0; i < batch.length; i++) if (batch.matches(f, i)) n++;
     }
   }
   return n;
