@@ -4,13 +4,17 @@
  * 2. a worker round trip carrying a transferred 1 MiB ArrayBuffer vs a small message (why
  *    platform/block-worker.ts uses shared memory and sends slot numbers);
  * 3. request-log insert cost per entry on embedded PGlite: a row per entry vs one batch row per
- *    account and the statement size (why modules/logs/table.ts stores batches, 2000 entries per write).
- * Usage: ./node_modules/.bin/bun bench/micro.ts   (about 20 s; prints one line per figure)
+ *    account and the statement size (why modules/logs/table.ts stores batches, 2000 entries per write);
+ * 4. draining a 1 GiB request body (64 KiB chunks, as Bun hands it over) next to an open PGlite:
+ *    CPU and RSS growth with no collection, a `Bun.gc(false)` request or a young-generation
+ *    collection every 16 MiB (why platform/memory.ts collects the young generation during uploads).
+ * Usage: ./node_modules/.bin/bun bench/micro.ts   (about 30 s; prints one line per figure)
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { edenGC } from 'bun:jsc';
 import { sql } from 'drizzle-orm';
 import { openDatabase } from '../src/db/client';
 import { insertLogs } from '../src/modules/logs/service';
@@ -82,6 +86,51 @@ for (const fn of [rowPerEntry, batch500, batch2000]) await fn(); // warm the sta
 const rowUs = await perEntry(rowPerEntry, rows.length);
 const batchUs = await perEntry(batch500, rows.length);
 const bigBatchUs = await perEntry(batch2000, rows2000.length);
+
+// 4. request-body garbage next to PGlite (still open: its WebAssembly memory counts as the heap's
+// extra memory). A child process posts 1 GiB; this process drains it, collecting by each policy,
+// and reports its own CPU and RSS growth while draining. Real request bodies, since chunks the
+// runtime allocates natively did not behave like `new Uint8Array` garbage here.
+const EVERY = 16 * 1024 * 1024;
+let policy: (() => void) | null = null;
+let drained: { cpuS: number; growthMiB: number } | null = null;
+const sink = Bun.serve({
+  hostname: '127.0.0.1', port: 0, maxRequestBodySize: 2 * 1024 ** 3,
+  async fetch(req) {
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const cpu0 = process.cpuUsage();
+    let size = 0;
+    for await (const chunk of req.body!) {
+      if (Math.floor((size + chunk.byteLength) / EVERY) > Math.floor(size / EVERY)) {
+        policy?.();
+        peak = Math.max(peak, process.memoryUsage().rss);
+      }
+      size += chunk.byteLength;
+    }
+    const cpu = process.cpuUsage(cpu0);
+    drained = { cpuS: (cpu.user + cpu.system) / 1e6, growthMiB: (peak - rss0) / 2 ** 20 };
+    return new Response(String(size));
+  },
+});
+const poster = `const c = new Uint8Array(1 << 20).fill(97); let n = 0;
+  const body = new ReadableStream({ pull(k) { if (n++ === 1024) k.close(); else k.enqueue(c); } }, { highWaterMark: 0 });
+  await fetch('http://127.0.0.1:${sink.port}/', { method: 'POST', body, duplex: 'half' });`;
+const drain = async (fn: (() => void) | null) => {
+  policy = fn;
+  await Bun.spawn([process.execPath, '-e', poster], { stdout: 'inherit', stderr: 'inherit' }).exited;
+  Bun.gc(true); // leave nothing for the next run
+  return drained as { cpuS: number; growthMiB: number };
+};
+const policies: [string, (() => void) | null][] = [['none', null], ['Bun.gc(false)', () => Bun.gc(false)], ['edenGC', () => void edenGC()]];
+const garbage: string[] = [];
+for (const [name, fn] of policies) {
+  const runs = [await drain(fn), await drain(fn), await drain(fn)];
+  garbage.push(`${name} ${Math.min(...runs.map((r) => r.cpuS)).toFixed(2)} s CPU, RSS +${Math.max(...runs.map((r) => r.growthMiB)).toFixed(0)} MiB`);
+}
+sink.stop(true);
+
 await database.close();
 await rm(pgDir, { recursive: true, force: true });
 console.log(`request-log insert on PGlite: a row per entry ${rowUs.toFixed(1)} µs/entry (500 per statement); batch rows ${batchUs.toFixed(1)} µs/entry with 500 per statement, ${bigBatchUs.toFixed(1)} with 2000`);
+console.log(`draining a 1 GiB request body next to PGlite, collecting every 16 MiB (best/worst of 3): ${garbage.join('; ')}`);

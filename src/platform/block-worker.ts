@@ -1,22 +1,26 @@
 /**
- * Feeding a stream's bytes to a worker thread in 1 MiB blocks: the shared mechanism behind the
+ * Feeding a stream's bytes to worker threads in 1 MiB blocks: the shared mechanism behind the
  * off-thread SHA-256 (`sha256.ts`) and file writer (`file-sink.ts`) of big uploads.
  *
  * Chunks are copied (one memcpy) into a block of a `SharedArrayBuffer`; a full block's slot
- * number goes to the worker, which does its work on the shared memory and sends the slot back
- * for reuse. Shared memory rather than transferring `ArrayBuffer`s: in Bun a round trip with a
- * transferred 1 MiB buffer costs ~120 µs against ~35 µs for a small message (`bun bench/micro.ts`), which at two streams
- * per upload was a large share of a GiB upload's request-thread time.
+ * number goes to the worker (or to each of several workers: a file's writer and its hasher read
+ * the same copy), which does its work on the shared memory and sends the slot back for reuse.
+ * Shared memory rather than transferring `ArrayBuffer`s: in Bun a round trip with a transferred
+ * 1 MiB buffer costs several times one with a small message (`bun bench/micro.ts`), and a GiB
+ * upload makes a thousand of them per worker.
  *
  * At most `IN_FLIGHT` blocks per stream are out at once, so a slow worker slows the stream
  * (backpressure) instead of filling memory: a stream holds `SLOTS` MiB, taken from a small
- * pool so that uploads do not allocate (and zero) fresh memory each time. One worker per kind
+ * pool so that uploads do not allocate (and zero) fresh memory each time. Eight rather than
+ * four: the writer stalls now and then while the kernel throttles dirty pages, and with four
+ * out the request thread sat waiting for a slot more often (`ROUNDS=7 SMALL=0 bash
+ * bench/upload.sh`: 0.71 of the sink with eight, 0.66 with four, one after the other). One worker per kind
  * serves every stream of the process; each worker handles messages in order, so a stream's
  * blocks are processed in the order they were sent.
  */
 
 export const BLOCK_BYTES = 1024 * 1024;
-const IN_FLIGHT = 4;
+const IN_FLIGHT = 8;
 const SLOTS = IN_FLIGHT + 1;
 const POOL_MAX = 8;
 
@@ -76,10 +80,17 @@ export function blockChannel(url: URL): BlockChannel | null {
   return channel;
 }
 
-/** One stream's side of a block channel; `fields` go with each block. */
+/**
+ * One stream's side of one or more block channels; `fields` go with each block. With several
+ * channels every block goes to each of them (one copy of the bytes feeding, say, a writer and
+ * a hasher) and its slot is reused only once all of them are done with it.
+ */
 export class BlockStream {
   private memory: SharedArrayBuffer | null = pool.pop() ?? new SharedArrayBuffer(SLOTS * BLOCK_BYTES);
+  private readonly channels: readonly BlockChannel[];
   private readonly freeSlots: number[] = [];
+  /** Per slot, how many channels still hold it. */
+  private readonly holders = new Array<number>(SLOTS).fill(0);
   private slot = 0;
   private block: Uint8Array;
   private used = 0;
@@ -87,17 +98,24 @@ export class BlockStream {
   private readonly id = nextId++;
   private out = 0;
   private wake: (() => void) | null = null;
-  private settle: { resolve(v: unknown): void; reject(e: Error): void } | null = null;
+  private readonly results: unknown[] = [];
+  private resultsLeft = 0;
+  private settle: { resolve(v: unknown[]): void; reject(e: Error): void } | null = null;
   private failure: Error | null = null;
   private closed = false;
 
-  constructor(private readonly channel: BlockChannel, private readonly fields: StreamFields = {}) {
+  constructor(channels: BlockChannel | readonly BlockChannel[], private readonly fields: StreamFields = {}) {
+    this.channels = Array.isArray(channels) ? channels : [channels as BlockChannel];
     for (let s = SLOTS - 1; s > 0; s--) this.freeSlots.push(s);
     this.block = this.view(0);
-    channel.listeners.set(this.id, {
+    this.channels.forEach((channel, index) => channel.listeners.set(this.id, {
       reply: (msg) => {
-        if ('result' in msg) return this.settle?.resolve(msg.result);
-        if (msg.slot >= 0) {
+        if ('result' in msg) {
+          this.results[index] = msg.result;
+          if (--this.resultsLeft === 0) this.settle?.resolve(this.results);
+          return;
+        }
+        if (msg.slot >= 0 && --(this.holders[msg.slot] as number) === 0) {
           this.out--;
           this.freeSlots.push(msg.slot);
         }
@@ -113,7 +131,7 @@ export class BlockStream {
         this.settle?.reject(err);
         this.notify();
       },
-    });
+    }));
   }
 
   private view(slot: number): Uint8Array {
@@ -136,15 +154,18 @@ export class BlockStream {
     return this.block.subarray(0, this.used);
   }
 
-  /** True once any block has gone to the worker. */
+  /** True once any block has gone to the workers. */
   get started(): boolean {
     return this.pos > 0;
   }
 
   private send() {
     this.out++;
-    const first = this.pos === 0;
-    this.channel.send({ ...this.fields, id: this.id, slot: this.slot, len: this.used, pos: this.pos, memory: first ? this.memory as SharedArrayBuffer : undefined });
+    this.holders[this.slot] = this.channels.length;
+    const memory = this.pos === 0 ? this.memory as SharedArrayBuffer : undefined;
+    for (const channel of this.channels) {
+      channel.send({ ...this.fields, id: this.id, slot: this.slot, len: this.used, pos: this.pos, memory });
+    }
     this.pos += this.used;
     this.used = 0;
   }
@@ -179,13 +200,14 @@ export class BlockStream {
     return fill();
   }
 
-  /** Ships what is left, then ends the stream; resolves with the worker's result. */
-  async end(): Promise<unknown> {
+  /** Ships what is left, then ends the stream; resolves with each channel's result, in channel order. */
+  async end(): Promise<unknown[]> {
     this.closed = true;
     if (this.failure) throw this.failure;
-    const result = new Promise<unknown>((resolve, reject) => (this.settle = { resolve, reject }));
+    this.resultsLeft = this.channels.length;
+    const result = new Promise<unknown[]>((resolve, reject) => (this.settle = { resolve, reject }));
     if (this.used) this.send();
-    this.channel.send({ id: this.id, end: true });
+    for (const channel of this.channels) channel.send({ id: this.id, end: true });
     try {
       return await result;
     } finally {
@@ -196,13 +218,13 @@ export class BlockStream {
   /** Stops: waits until the worker holds none of this stream's blocks, then forgets the stream. */
   async abort(): Promise<void> {
     this.closed = true;
-    if (this.started) this.channel.send({ id: this.id, end: true, drop: true });
+    if (this.started) for (const channel of this.channels) channel.send({ id: this.id, end: true, drop: true });
     await this.release();
   }
 
   private async release() {
     await this.waitUntil(() => this.out === 0).catch(() => {});
-    this.channel.listeners.delete(this.id);
+    for (const channel of this.channels) channel.listeners.delete(this.id);
     // Back to the pool only when no block is out (a failed worker may still hold one: drop it).
     if (this.memory && this.out === 0 && !this.failure && pool.length < POOL_MAX) pool.push(this.memory);
     this.memory = null;

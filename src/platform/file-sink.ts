@@ -1,6 +1,8 @@
 /**
  * Writing a stream of chunks to an open file, as fast as the runtime allows and with bounded
- * memory. The caller owns the file handle (it fsyncs and closes it); a sink only writes.
+ * memory, and taking the SHA-256 of what was written on the way (the digest an upload is
+ * stored under: hashing here lets one copy of each block feed both the writer and the hasher).
+ * The caller owns the file handle (it fsyncs and closes it); a sink only writes.
  *
  * - Where worker threads run (Bun, Deno): `threadedSink` below, writes on a worker thread.
  * - Bun without workers: a `FileSink` on the handle's descriptor (`Bun.file(fd).writer()`), which buffers up to
@@ -12,17 +14,19 @@
  * Each way only a few MiB are in flight, so a slow disk slows the upload (backpressure)
  * instead of filling memory.
  */
+import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { blockChannel, BlockStream } from './block-worker';
+import { blockChannel, BlockStream, type BlockChannel } from './block-worker';
 import { isBun } from './runtime';
+import { hashChannel } from './sha256';
 
 const BUFFER_BYTES = 1024 * 1024;
 
 export interface FileSinkWriter {
   /** Takes a chunk (copied or written before the promise settles; the caller may reuse it after). */
   write(chunk: Uint8Array): void | Promise<void>;
-  /** Writes whatever is buffered. */
-  end(): Promise<void>;
+  /** Writes whatever is buffered; resolves with the hex SHA-256 of every byte written. */
+  end(): Promise<string>;
   /** Stops after a failure: drops what is buffered, never writes again. */
   abort(): Promise<void>;
 }
@@ -34,30 +38,35 @@ export const startFileWriterThread = (): void => void blockChannel(WRITER_URL);
 
 /** `threaded` (the default where workers run) moves the writes off the request thread; see `threadedSink`. */
 export function createFileSink(fh: FileHandle, opts: { threaded?: boolean } = {}): FileSinkWriter {
-  const channel = opts.threaded === false ? null : blockChannel(WRITER_URL);
-  if (channel) return threadedSink(fh, channel);
+  const writer = opts.threaded === false ? null : blockChannel(WRITER_URL);
+  const hasher = writer && hashChannel();
+  if (writer && hasher) return threadedSink(fh, writer, hasher);
   return isBun ? bunSink(fh) : createPortableFileSink(fh);
 }
 
 /**
- * Writes in 1 MiB blocks on a worker thread (`file-writer-worker.ts`), so the request thread
- * only copies while the disk writes happen beside reading the body and hashing (bench/upload.sh
- * measures the whole path). At most a few blocks are in flight per file, so a slow disk still
- * slows the upload.
+ * Copies each chunk once into 1 MiB shared blocks that go to two worker threads: the writer
+ * (`file-writer-worker.ts`) and the hasher (`sha256-worker.ts`). The request thread only
+ * copies while writing and hashing happen beside reading the body (bench/upload.sh measures
+ * the whole path); one copy feeding both, rather than one per consumer, saves a memcpy of
+ * every byte on the request thread. They stay two threads: one thread hashing then writing
+ * each block measured far slower (the hash waits whenever the write blocks on the disk). At
+ * most a few blocks are in flight per file, so a slow disk still slows the upload.
  */
-function threadedSink(fh: FileHandle, channel: NonNullable<ReturnType<typeof blockChannel>>): FileSinkWriter {
-  const blocks = new BlockStream(channel, { fd: fh.fd });
+function threadedSink(fh: FileHandle, writer: BlockChannel, hasher: BlockChannel): FileSinkWriter {
+  const blocks = new BlockStream([writer, hasher], { fd: fh.fd });
   let ended = false;
   return {
     write: (chunk) => blocks.write(chunk),
     async end() {
       ended = true;
-      if (blocks.started) return void (await blocks.end());
-      // A file smaller than one block: one write from here beats two thread hops. (Copied out
-      // of the shared block first: the file API takes plain buffers.)
+      if (blocks.started) return (await blocks.end())[1] as string;
+      // A file smaller than one block: one write and hash from here beat the thread hops.
+      // (Copied out of the shared block first: the file API takes plain buffers.)
       const rest = blocks.pending().slice();
       await writeAll(fh, rest, rest.byteLength);
       await blocks.abort();
+      return createHash('sha256').update(rest).digest('hex');
     },
     async abort() {
       // Wait until the worker holds no block of this file: the caller closes the descriptor next.
@@ -70,9 +79,11 @@ function threadedSink(fh: FileHandle, channel: NonNullable<ReturnType<typeof blo
 
 function bunSink(fh: FileHandle): FileSinkWriter {
   const sink = Bun.file(fh.fd).writer({ highWaterMark: BUFFER_BYTES });
+  const hash = createHash('sha256');
   let ended = false;
   return {
     write(chunk) {
+      hash.update(chunk);
       const r = sink.write(chunk);
       if (typeof r !== 'number') return r.then(() => {});
     },
@@ -80,6 +91,7 @@ function bunSink(fh: FileHandle): FileSinkWriter {
       ended = true;
       await sink.flush();
       await sink.end();
+      return hash.digest('hex');
     },
     async abort() {
       // End it now, while the descriptor is still ours: a sink left to the GC could flush
@@ -102,6 +114,7 @@ async function writeAll(fh: FileHandle, buf: Uint8Array, length: number): Promis
 
 /** The runtime-neutral sink (Deno, Node); exported for its tests. */
 export function createPortableFileSink(fh: FileHandle): FileSinkWriter {
+  const hash: Hash = createHash('sha256');
   let fill = new Uint8Array(BUFFER_BYTES);
   let spare = new Uint8Array(BUFFER_BYTES);
   let used = 0;
@@ -115,6 +128,7 @@ export function createPortableFileSink(fh: FileHandle): FileSinkWriter {
   };
   return {
     async write(chunk) {
+      hash.update(chunk);
       let off = 0;
       while (off < chunk.byteLength) {
         const n = Math.min(BUFFER_BYTES - used, chunk.byteLength - off);
@@ -128,6 +142,7 @@ export function createPortableFileSink(fh: FileHandle): FileSinkWriter {
       await writing;
       await writeAll(fh, fill, used);
       used = 0;
+      return hash.digest('hex');
     },
     async abort() {
       await writing.catch(() => {});

@@ -27,6 +27,9 @@ export interface StreamHasher {
 /** Starts the hashing thread now (server start) rather than in the middle of the first big upload. */
 export const startHashThread = (): void => void blockChannel(WORKER_URL);
 
+/** The hashing thread's channel (null where workers cannot run), for streams that feed it blocks they also send elsewhere. */
+export const hashChannel = () => blockChannel(WORKER_URL);
+
 export function createStreamHasher(): StreamHasher {
   const channel = blockChannel(WORKER_URL);
   let inline: Hash | null = channel ? null : createHash('sha256');
@@ -48,7 +51,7 @@ export function createStreamHasher(): StreamHasher {
         void b.abort();
         return hex;
       }
-      return (await b.end()) as string;
+      return (await b.end())[0] as string;
     },
     abort() {
       finished = true;

@@ -8,7 +8,7 @@ import { access, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle
 import { dirname, join } from 'node:path';
 import { randomString } from '../lib/random';
 import { createFileSink } from '../platform/file-sink';
-import { assertValidKey, type ByteRange, type ObjectInfo, type StorageDriver } from './types';
+import { assertValidKey, type ByteRange, type ObjectInfo, type StorageDriver, type StoredObject } from './types';
 
 const READ_CHUNK = 256 * 1024;
 /**
@@ -19,7 +19,7 @@ const READ_CHUNK = 256 * 1024;
 const EARLY_SYNC_BYTES = 64 * 1024 * 1024;
 
 /** Streams `body` into the open file through the runtime's fastest bounded writer. */
-async function writeStream(fh: FileHandle, body: ReadableStream<Uint8Array>): Promise<number> {
+async function writeStream(fh: FileHandle, body: ReadableStream<Uint8Array>): Promise<StoredObject> {
   const reader = body.getReader();
   const sink = createFileSink(fh);
   let size = 0;
@@ -38,9 +38,9 @@ async function writeStream(fh: FileHandle, body: ReadableStream<Uint8Array>): Pr
         syncing = fh.datasync().catch(() => {}).finally(() => (syncing = null));
       }
     }
-    await sink.end();
+    const sha256 = await sink.end();
     await syncing;
-    return size;
+    return { size, sha256 };
   } catch (err) {
     await syncing?.catch(() => {});
     await sink.abort();
@@ -68,13 +68,13 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
       const fh = await open(tmpPath, 'wx');
       let done = false;
       try {
-        const size = await writeStream(fh, body);
+        const stored = await writeStream(fh, body);
         await fh.sync();
         await fh.close();
         done = true;
         await mkdir(dirname(finalPath), { recursive: true });
         await rename(tmpPath, finalPath);
-        return { size };
+        return stored;
       } catch (err) {
         if (!done) await fh.close().catch(() => {});
         await unlink(tmpPath).catch(() => {});

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { collectGarbageNow } from '../platform/memory';
+import { createStreamHasher } from '../platform/sha256';
 import { assertValidKey, type ByteRange, type ObjectInfo, type StorageDriver } from './types';
 
 export interface S3Options {
@@ -57,11 +58,15 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
 
     async put(key, body, opts = {}) {
       let size = 0;
+      // Off-thread for big objects (platform/sha256.ts); the chunk is copied before it goes on.
+      const hasher = createStreamHasher();
       const counted = body.pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
-          transform(chunk, c) {
+          async transform(chunk, c) {
             if (Math.floor((size + chunk.byteLength) / GC_EVERY_BYTES) > Math.floor(size / GC_EVERY_BYTES)) collectGarbageNow();
             size += chunk.byteLength;
+            const copied = hasher.update(chunk);
+            if (copied) await copied;
             c.enqueue(chunk);
           },
         }),
@@ -76,13 +81,20 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
       try {
         await upload.done();
       } catch (err) {
+        hasher.abort();
         // lib-storage aborts the multipart upload itself when leavePartsOnError is false;
         // abort() again covers a failure before it had recorded the upload id.
         await upload.abort().catch(() => {});
         await body.cancel().catch(() => {});
         throw err;
       }
-      return { size };
+      try {
+        return { size, sha256: await hasher.digest() };
+      } catch (err) {
+        // Stored but undigested: remove it, or it would be an object no row points to.
+        await client.send(new DeleteObjectCommand({ Bucket, Key: keyOf(key) })).catch(() => {});
+        throw err;
+      }
     },
 
     async get(key, range?: ByteRange) {

@@ -60,7 +60,8 @@ function byteStream(total: number, chunk = 64 * 1024, failAt?: number): { stream
       c.enqueue(buf);
     },
   });
-  return { stream, sha: () => hash.digest('hex') };
+  let digest: string | undefined;
+  return { stream, sha: () => (digest ??= hash.digest('hex')) };
 }
 
 async function collect(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
@@ -74,22 +75,25 @@ describe.each(['fs', 's3'] as const)('StorageDriver contract: %s', (kind) => {
   }, 30_000);
   afterAll(() => h.close());
 
-  test('put of unknown length, then get byte-exact and head', async () => {
+  test('put of unknown length reports size and SHA-256 of the stored bytes, then get byte-exact and head', async () => {
     const src = byteStream(3 * 1024 * 1024 + 17);
     const info = await h.driver.put('u1/a', src.stream);
     expect(info.size).toBe(3 * 1024 * 1024 + 17);
     const back = await collect((await h.driver.get('u1/a'))!);
     expect(createHash('sha256').update(back).digest('hex')).toBe(src.sha());
+    expect(info.sha256).toBe(src.sha());
     expect(await h.driver.head('u1/a')).toEqual({ size: 3 * 1024 * 1024 + 17 });
   });
 
   test('put of known length and a multipart-sized object (> 8 MiB)', async () => {
     const small = byteStream(1000);
-    expect((await h.driver.put('u1/small', small.stream, { size: 1000, contentType: 'application/octet-stream' })).size).toBe(1000);
+    expect(await h.driver.put('u1/small', small.stream, { size: 1000, contentType: 'application/octet-stream' })).toEqual({ size: 1000, sha256: small.sha() });
     const big = byteStream(9 * 1024 * 1024 + 5, 256 * 1024);
-    expect((await h.driver.put('u1/big', big.stream)).size).toBe(9 * 1024 * 1024 + 5);
+    expect(await h.driver.put('u1/big', big.stream)).toEqual({ size: 9 * 1024 * 1024 + 5, sha256: big.sha() });
     const back = await collect((await h.driver.get('u1/big'))!);
     expect(createHash('sha256').update(back).digest('hex')).toBe(big.sha());
+    const empty = byteStream(0);
+    expect(await h.driver.put('u1/empty', empty.stream)).toEqual({ size: 0, sha256: createHash('sha256').digest('hex') });
   });
 
   test('get with a byte range returns exactly that slice', async () => {

@@ -2,7 +2,9 @@
  * Where file bytes live. Every driver speaks web streams so the upload and delivery paths are
  * the same for disk and S3. Contract (checked by `storage.contract.test.ts` for every driver):
  *
- * - `put` consumes the whole stream; the object becomes visible only when it is complete.
+ * - `put` consumes the whole stream; the object becomes visible only when it is complete. It
+ *   reports the size and SHA-256 of what it stored (the driver sees every byte anyway, and
+ *   hashing beside the write lets the fs driver feed one copy of each block to both).
  *   If the stream errors (limit crossed, client gone) or storage fails, `put` rejects and
  *   nothing is left behind: no temp file, no S3 multipart upload.
  * - `get` returns null for a missing key; with a range it streams exactly `start..end`.
@@ -25,10 +27,16 @@ export interface ObjectInfo {
   size: number;
 }
 
+/** What `put` stored. */
+export interface StoredObject extends ObjectInfo {
+  /** Hex SHA-256 of the stored bytes. */
+  sha256: string;
+}
+
 export interface StorageDriver {
   readonly kind: 'fs' | 's3';
-  /** Stores the stream under `key`, returning the byte count written. */
-  put(key: string, body: ReadableStream<Uint8Array>, opts?: PutOptions): Promise<ObjectInfo>;
+  /** Stores the stream under `key`, returning the byte count and digest of what was written. */
+  put(key: string, body: ReadableStream<Uint8Array>, opts?: PutOptions): Promise<StoredObject>;
   /** The object's bytes (or a range of them), or null when missing. */
   get(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null>;
   head(key: string): Promise<ObjectInfo | null>;

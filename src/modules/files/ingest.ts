@@ -40,6 +40,8 @@ export interface StagedFile {
   key: string;
   name: string | undefined;
   inspection: Inspection;
+  /** Hex SHA-256 of the stored bytes, as the storage driver reported it. */
+  sha256: string;
   width: number | null;
   height: number | null;
 }
@@ -86,15 +88,17 @@ export async function stageFile(deps: AppDeps, owner: UploadOwner, body: Readabl
   const inspector = createInspector({
     maxBytes: o.maxBytes, allowedTypes: deps.config.allowedTypes, restrictTypes: o.allowedTypes, declared: o.declared, onBytes: o.onBytes,
   });
+  let stored: { size: number; sha256: string };
   try {
-    await deps.storage.put(key, inspector.wrap(body), { size: o.size });
+    stored = await deps.storage.put(key, inspector.wrap(body), { size: o.size });
   } catch (err) {
     throw inspector.failure() ?? err;
   }
   const inspection = inspector.result();
   try {
+    if (stored.size !== inspection.size) throw new Error(`storage stored ${stored.size} bytes of ${inspection.size}`);
     const dims = await probeImage(inspection.contentType, inspection.head, inspection.complete, deps.config.maxInputPixels, deps.storage, key);
-    return { id, key, name: o.name, inspection, ...dims };
+    return { id, key, name: o.name, inspection, sha256: stored.sha256, ...dims };
   } catch (err) {
     await discardStaged(deps, { key });
     throw err;
@@ -149,7 +153,7 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
         folder: attrs.folder,
         contentType: inspection.contentType,
         size: inspection.size,
-        sha256: inspection.sha256,
+        sha256: staged.sha256,
         width: staged.width,
         height: staged.height,
         isPublic: attrs.isPublic,

@@ -1,16 +1,17 @@
 /**
  * The inspection stage every uploaded byte passes through on its way to storage: it counts
  * (and stops the stream the moment the byte limit is crossed), sniffs the type from the first
- * bytes before any of them reach storage, hashes (SHA-256), and keeps a bounded head of the
- * file for the image probe. Memory: at most `PROBE_BYTES` plus one chunk.
+ * bytes before any of them reach storage, and keeps a bounded head of the file for the image
+ * probe. Memory: at most `PROBE_BYTES` plus one chunk. The SHA-256 is not taken here: the
+ * storage driver reports it from the bytes it stored (`StorageDriver.put`), which lets the fs
+ * driver hash and write from one copy.
  */
-import { requestGarbageCollection } from '../../platform/memory';
-import { createStreamHasher } from '../../platform/sha256';
+import { collectYoungGarbage } from '../../platform/memory';
 import { AppError, payloadTooLarge, unsupportedMediaType } from '../../errors';
 import { isAllowedType } from '../reference/content-types';
 import { SNIFF_BYTES, sniffType, typesAgree } from './sniff';
 
-/** A garbage collection is requested after every this many bytes of one upload (platform/memory.ts). */
+/** The young generation is collected after every this many bytes of one upload (platform/memory.ts). */
 const GC_EVERY_BYTES = 16 * 1024 * 1024;
 
 /** Head kept for probing image headers (dimensions, EXIF) without re-reading storage. */
@@ -29,7 +30,6 @@ export interface InspectOptions {
 
 export interface Inspection {
   size: number;
-  sha256: string;
   contentType: string;
   /** The first ≤ PROBE_BYTES bytes. */
   head: Uint8Array;
@@ -56,7 +56,6 @@ export interface Inspector {
  * path. Here each pull is one read of the body, a few synchronous checks, and one enqueue.
  */
 export function createInspector(o: InspectOptions): Inspector {
-  const hash = createStreamHasher();
   let size = 0;
   let contentType: string | undefined;
   let failure: AppError | undefined;
@@ -83,7 +82,7 @@ export function createInspector(o: InspectOptions): Inspector {
 
   /** Checks one chunk; true when it (and any held before it) went on to the consumer. */
   async function take(chunk: Uint8Array, c: ReadableStreamDefaultController<Uint8Array>): Promise<boolean> {
-    if (Math.floor((size + chunk.byteLength) / GC_EVERY_BYTES) > Math.floor(size / GC_EVERY_BYTES)) requestGarbageCollection();
+    if (Math.floor((size + chunk.byteLength) / GC_EVERY_BYTES) > Math.floor(size / GC_EVERY_BYTES)) collectYoungGarbage();
     size += chunk.byteLength;
     if (size > o.maxBytes) throw (failure = payloadTooLarge(o.maxBytes));
     if (o.onBytes) {
@@ -94,14 +93,12 @@ export function createInspector(o: InspectOptions): Inspector {
         throw err;
       }
     }
-    const waitForHash = hash.update(chunk);
     if (headBytes < PROBE_BYTES) {
       // Copy: the runtime may reuse the chunk's buffer once we pass it on.
       const take = chunk.slice(0, PROBE_BYTES - headBytes);
       headParts.push(take);
       headBytes += take.byteLength;
     }
-    if (waitForHash) await waitForHash;
     if (contentType) {
       c.enqueue(chunk);
       return true;
@@ -120,7 +117,6 @@ export function createInspector(o: InspectOptions): Inspector {
     }
     result = {
       size,
-      sha256: await hash.digest(),
       contentType: contentType as string,
       head: Buffer.concat(headParts, headBytes),
       complete: size === headBytes,
@@ -140,13 +136,11 @@ export function createInspector(o: InspectOptions): Inspector {
               if (await take(value, c)) return;
             }
           } catch (err) {
-            hash.abort();
             await reader.cancel(err).catch(() => {});
             throw err;
           }
         },
         async cancel(reason) {
-          hash.abort();
           await reader.cancel(reason);
         },
       }, { highWaterMark: 0 });
