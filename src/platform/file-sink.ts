@@ -2,14 +2,15 @@
  * Writing a stream of chunks to an open file, as fast as the runtime allows and with bounded
  * memory, and taking the SHA-256 of what was written on the way (the digest an upload is
  * stored under: hashing here lets one copy of each block feed both the writer and the hasher).
- * The caller owns the file handle (it fsyncs and closes it); a sink only writes.
+ * The caller owns the file handle (it fsyncs and closes it); a sink only writes and hashes.
  *
- * - Where worker threads run (Bun, Deno): `threadedSink` below, writes on a worker thread.
+ * - Where worker threads run (Bun, Deno): `threadedSink` below, writes and hashes on worker threads.
  * - Bun without workers: a `FileSink` on the handle's descriptor (`Bun.file(fd).writer()`), which buffers up to
  *   1 MiB and writes natively. Measured with bench/upload.ts-style runs on this project's
  *   machine, it streamed a 512 MiB body to disk about 2–3× faster than `FileHandle.write`.
  *   `end()` flushes but leaves the descriptor open (checked), so fsync-then-rename still works.
  * - Elsewhere: two fixed 1 MiB buffers used in turn, one filling while the other is written.
+ * The last two hash on the calling thread as the chunks come.
  *
  * Each way only a few MiB are in flight, so a slow disk slows the upload (backpressure)
  * instead of filling memory.
