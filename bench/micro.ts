@@ -1,5 +1,5 @@
 /**
- * The micro-measurements behind three design choices, so their figures can be re-measured:
+ * The micro-measurements behind four design choices, so their figures can be re-measured:
  * 1. SHA-256 cost per GiB on one thread (why big uploads hash on a worker: platform/sha256.ts);
  * 2. a worker round trip carrying a transferred 1 MiB ArrayBuffer vs a small message (why
  *    platform/block-worker.ts uses shared memory and sends slot numbers);
@@ -14,9 +14,9 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { edenGC } from 'bun:jsc';
 import { sql } from 'drizzle-orm';
 import { openDatabase } from '../src/db/client';
+import { collectYoungGarbage } from '../src/platform/memory';
 import { insertLogs } from '../src/modules/logs/service';
 import type { NewRequestLog } from '../src/modules/logs/table';
 
@@ -122,7 +122,7 @@ const drain = async (fn: (() => void) | null) => {
   Bun.gc(true); // leave nothing for the next run
   return drained as { cpuS: number; growthMiB: number };
 };
-const policies: [string, (() => void) | null][] = [['none', null], ['Bun.gc(false)', () => Bun.gc(false)], ['edenGC', () => void edenGC()]];
+const policies: [string, (() => void) | null][] = [['none', null], ['Bun.gc(false)', () => Bun.gc(false)], ['young generation (collectYoungGarbage)', collectYoungGarbage]];
 const garbage: string[] = [];
 for (const [name, fn] of policies) {
   const runs = [await drain(fn), await drain(fn), await drain(fn)];

@@ -1,5 +1,7 @@
 /**
- * SHA-256 of an upload as it streams, off the request thread once the stream is big.
+ * SHA-256 of an upload as it streams, off the request thread once the stream is big. The S3
+ * driver uses `createStreamHasher`; the fs driver's threaded sink sends the blocks it writes
+ * to the same thread (`hashChannel`), so one copy feeds both.
  *
  * Why not just `createHash` inline: at upload speeds the hash is the biggest single cost on the
  * request thread (≈ 0.6 s per GiB even with SHA-NI; `bun bench/micro.ts`), in series with reading and writing the
@@ -24,14 +26,14 @@ export interface StreamHasher {
   abort(): void;
 }
 
-/** Starts the hashing thread now (server start) rather than in the middle of the first big upload. */
-export const startHashThread = (): void => void blockChannel(WORKER_URL);
-
 /** The hashing thread's channel (null where workers cannot run), for streams that feed it blocks they also send elsewhere. */
 export const hashChannel = () => blockChannel(WORKER_URL);
 
+/** Starts the hashing thread now (server start) rather than in the middle of the first big upload. */
+export const startHashThread = (): void => void hashChannel();
+
 export function createStreamHasher(): StreamHasher {
-  const channel = blockChannel(WORKER_URL);
+  const channel = hashChannel();
   let inline: Hash | null = channel ? null : createHash('sha256');
   const blocks = channel ? new BlockStream(channel) : null;
   let finished = false;

@@ -10,7 +10,7 @@ import type { StorageDriver } from './types';
 export type { StorageDriver } from './types';
 
 export async function createStorage(config: Config): Promise<StorageDriver> {
-  // The upload helper threads (a JS runtime each, ~10–20 MiB) start with the server, not
+  // The upload helper threads (a JS runtime each, several MiB) start with the server, not
   // during the first big upload, whose memory they would otherwise seem to take.
   startHashThread();
   if (config.storageDriver === 's3') {

@@ -29,10 +29,9 @@ const QUEUE_SIZE = 2;
 /**
  * A full collection after every this many bytes. lib-storage pulls the body only as parts are
  * wanted (no read-ahead), but the body chunks and each concatenated part are external buffers
- * the collector left uncollected for ~200 MiB even with the inspector's young-generation
- * collections (the parts outlive them: with young-generation collections alone RSS grew by
- * over 1 GiB on a 1 GiB upload, in a throwaway variant of bench/upload.sh STORAGE=s3); measured
- * on a 256 MiB upload to MinIO: RSS growth 265 MiB before, ~87 MiB with this and QUEUE_SIZE 2.
+ * the collector left uncollected for hundreds of MiB, and they outlive the inspector's
+ * young-generation collections. `STORAGE=s3 bash bench/upload.sh` measures the RSS growth
+ * this leaves (README "Performance").
  */
 const GC_EVERY_BYTES = 2 * PART_SIZE;
 
@@ -60,7 +59,10 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
 
     async put(key, body, opts = {}) {
       let size = 0;
+      let sha256 = '';
       // Off-thread for big objects (platform/sha256.ts); the chunk is copied before it goes on.
+      // The digest is taken as the stream ends, before lib-storage completes the upload, so a
+      // failing hash is just a failing stream: the upload is aborted like any other.
       const hasher = createStreamHasher();
       const counted = body.pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
@@ -70,6 +72,9 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
             const copied = hasher.update(chunk);
             if (copied) await copied;
             c.enqueue(chunk);
+          },
+          async flush() {
+            sha256 = await hasher.digest();
           },
         }),
       );
@@ -90,13 +95,7 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
         await body.cancel().catch(() => {});
         throw err;
       }
-      try {
-        return { size, sha256: await hasher.digest() };
-      } catch (err) {
-        // Stored but undigested: remove it, or it would be an object no row points to.
-        await client.send(new DeleteObjectCommand({ Bucket, Key: keyOf(key) })).catch(() => {});
-        throw err;
-      }
+      return { size, sha256 };
     },
 
     async get(key, range?: ByteRange) {

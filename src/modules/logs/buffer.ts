@@ -33,8 +33,8 @@ export function createLogBuffer<T>(o: LogBufferOptions<T>) {
    * waiting; the rest waits for the timer. Writing whatever piled up during the previous
    * insert instead (the obvious loop) turns a busy server's log into a trickle of tiny
    * statements, each with its own parse, plan and commit (bench/logs.sh measures what logs
-   * cost). `all` (timer, flush)
-   * also writes the partial batch that was queued when it started, but not what arrives after.
+   * cost). `all` (timer, flush) also writes the partial batch that was queued when it
+   * started, but not what arrives after.
    */
   async function drain(all: boolean): Promise<void> {
     let owed = all ? entries.length : 0;

@@ -4,9 +4,9 @@ import { bigint, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'd
  * Request logs of authenticated calls (API.md §3 `GET /api/logs`), stored as one row per
  * account per written batch (`logs/buffer.ts`), not one row per request. Logging runs at
  * thousands of entries a second; a row per entry cost a heap tuple, two index entries and the
- * statement's per-row work each (≈ 9 µs of the request thread per entry on embedded PGlite,
- * where the database runs in-process), a batch row costs that once per few hundred entries
- * (bench/micro.ts). Listing reads the newest batches and walks their entries; `counts` lets
+ * statement's per-row work each (paid on the request thread on embedded PGlite, where the
+ * database runs in-process), a batch row costs that once per batch (part 3 of
+ * `bun bench/micro.ts` compares the two). Listing reads the newest batches and walks their entries; `counts` lets
  * `count` and the method/status filters skip batches without reading their entries.
  *
  * An entry's public id is `id * 10 000 + position` (position 0-based in the batch), so ids keep
@@ -45,8 +45,8 @@ export const WRITE_BATCH_ENTRIES = 2000;
 /**
  * The entries of a batch. What repeats across a busy account's requests (method, path, IP, key)
  * is stored once per batch in `c`; each entry in `e` points at its context and carries the
- * rest, its time as milliseconds after `first_at`. A third of the bytes of a plain tuple per
- * entry, and the insert cost follows the bytes (compression, WAL, the driver's encoding).
+ * rest, its time as milliseconds after `first_at`: far fewer bytes per entry than a plain
+ * tuple, and the insert cost follows the bytes (compression, WAL, the driver's encoding).
  */
 export interface StoredBatch {
   /** Contexts: `[method, path, ip, api_key_prefix]`. */
