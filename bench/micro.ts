@@ -1,5 +1,5 @@
 /**
- * The micro-measurements behind four design choices, so their figures can be re-measured:
+ * The micro-measurements behind five design choices, so their figures can be re-measured:
  * 1. SHA-256 cost per GiB on one thread (why big uploads hash on a worker: platform/sha256.ts);
  * 2. a worker round trip carrying a transferred 1 MiB ArrayBuffer vs a small message (why
  *    platform/block-worker.ts uses shared memory and sends slot numbers);
@@ -7,7 +7,10 @@
  *    account and the statement size (why modules/logs/table.ts stores batches, 2000 entries per write);
  * 4. draining a 1 GiB request body (64 KiB chunks, as Bun hands it over) next to an open PGlite:
  *    CPU and RSS growth with no collection, a `Bun.gc(false)` request or a young-generation
- *    collection every 16 MiB (why platform/memory.ts collects the young generation during uploads).
+ *    collection every 16 MiB (why platform/memory.ts collects the young generation during uploads);
+ * 5. recording one finished request in the request metrics: prom-client's `Counter.inc` +
+ *    `Histogram.observe` with a label object vs `modules/metrics/requests.ts` (why the per-request
+ *    families are kept outside prom-client).
  * Usage: ./node_modules/.bin/bun bench/micro.ts   (about 30 s; prints one line per figure)
  */
 import { createHash } from 'node:crypto';
@@ -16,6 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { openDatabase } from '../src/db/client';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { createRequestMetrics } from '../src/modules/metrics/requests';
 import { collectYoungGarbage } from '../src/platform/memory';
 import { insertLogs } from '../src/modules/logs/service';
 import type { NewRequestLog } from '../src/modules/logs/table';
@@ -134,3 +139,27 @@ await database.close();
 await rm(pgDir, { recursive: true, force: true });
 console.log(`request-log insert on PGlite: a row per entry ${rowUs.toFixed(1)} µs/entry (500 per statement); batch rows ${batchUs.toFixed(1)} µs/entry with 500 per statement, ${bigBatchUs.toFixed(1)} with 2000`);
 console.log(`draining a 1 GiB request body next to PGlite, collecting every 16 MiB (best/worst of 3): ${garbage.join('; ')}`);
+
+// 5. request metrics: the same mix of series and latencies through each recorder.
+const LATENCY = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const mix = [['GET', '/t/:transformations/:file', 200], ['GET', '/t/:transformations/:file', 304], ['GET', '/i/:id', 200], ['POST', '/api/files', 201]] as const;
+const N = 1_000_000;
+const perRequestUs = (record: (method: string, route: string, status: number, seconds: number) => void) => best(3, () => {
+  const t = performance.now();
+  for (let i = 0; i < N; i++) {
+    const [method, route, status] = mix[i & 3]!;
+    record(method, route, status, (i % 97) / 10_000);
+  }
+  return ((performance.now() - t) * 1000) / N;
+});
+const promRegistry = new Registry();
+const promCount = new Counter({ name: 'c_total', help: 'c', labelNames: ['method', 'route', 'status'] as const, registers: [promRegistry] });
+const promHist = new Histogram({ name: 'h', help: 'h', labelNames: ['method', 'route', 'status'] as const, buckets: LATENCY, registers: [promRegistry] });
+const promUs = await perRequestUs((method, route, status, seconds) => {
+  const labels = { method, route, status: String(status) };
+  promCount.inc(labels);
+  promHist.observe(labels, seconds);
+});
+const ours = createRequestMetrics(new Registry(), LATENCY);
+const oursUs = await perRequestUs((method, route, status, seconds) => ours.record(method, route, status, seconds));
+console.log(`request metrics, per request: prom-client Counter + Histogram ${promUs.toFixed(2)} µs; modules/metrics/requests.ts ${oursUs.toFixed(3)} µs`);

@@ -1,7 +1,7 @@
 /**
  * Starts the HTTP server for the current runtime and gives the app the two socket-level
  * facts only the runtime knows: the peer address and a way to lift the idle timeout for a
- * long upload. Bun: `Bun.serve` (through Elysia's `listen`), with `reusePort` for WORKERS;
+ * long upload. Bun: `Bun.serve` with `reusePort` for WORKERS;
  * Deno: `Deno.serve(app.fetch)`.
  */
 import type { AnyElysia } from 'elysia';
@@ -37,16 +37,23 @@ export const disableIdleTimeout = (request: Request): void => socket.disableIdle
 const IDLE_TIMEOUT_S = 60;
 
 export async function serve(app: AnyElysia, opts: ServeOptions): Promise<HttpServer> {
+  // The app's whole handler, read once: `createApp` puts the delivery fast path in front of
+  // Elysia's router (http.ts `useFetchShortcut`), and every runtime must enter through it.
+  const fetch = app.fetch;
   if (isBun) {
-    app.listen({
+    // Not `app.listen`: it recompiles `app.fetch` (dropping the shortcut) and hands every route
+    // to Bun's native router, which calls route handlers directly. Either way the fast path
+    // never ran in the served app (test/e2e/fast-path.test.ts checks that it does now).
+    // One fetch handler is also the same path `app.handle` and Deno take.
+    const server = Bun.serve({
       port: opts.port,
       hostname: opts.hostname,
       reusePort: opts.reusePort,
       maxRequestBodySize: opts.maxRequestBodySize,
       idleTimeout: IDLE_TIMEOUT_S,
+      development: false,
+      fetch: (request) => fetch(request),
     });
-    const server = app.server;
-    if (!server) throw new Error('Bun server did not start');
     socket = {
       address: (request) => server.requestIP(request)?.address,
       disableIdleTimeout: (request) => server.timeout(request, 0),
@@ -54,7 +61,7 @@ export async function serve(app: AnyElysia, opts: ServeOptions): Promise<HttpSer
     return { port: server.port ?? opts.port, stop: () => server.stop() };
   }
   const { serveDeno } = await import('./deno');
-  const { server, addresses } = await serveDeno(app.fetch, opts);
+  const { server, addresses } = await serveDeno(fetch, opts);
   socket = { address: (request) => addresses.get(request), disableIdleTimeout: () => {} };
   return server;
 }

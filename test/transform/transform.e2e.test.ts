@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { quadrants } from '../helpers/images';
+import { parsePrometheus, sampleValue } from '../helpers/prometheus';
 import { startServer, type RunningServer } from '../helpers/server';
 import { createTestDatabase, requireRedis, TEST_REDIS_URL, type TestDatabase } from '../helpers/services';
 
@@ -76,6 +77,31 @@ describe('derivative cache across processes (Postgres + Redis)', () => {
     const again = `${a.url}/t/w_200,f_webp/${id}`;
     expect(await xCache(again)).toBe('HIT-DISK');
     expect(await xCache(again)).toBe('HIT-MEMORY');
+  }, 60_000);
+
+  test('the served app answers memory hits and 304s through the delivery fast path', async () => {
+    // The fast path (src/modules/transform/fast.ts) sits in front of the router in `app.fetch`;
+    // this checks the *served* process enters through it. (It did not: `app.listen` recompiled
+    // the handler and gave the routes to Bun's native router, so it only ran in in-process tests.)
+    const metric = async () => {
+      const res = await fetch(`${a.url}/metrics`, { headers: { 'x-api-key': key } });
+      expect(res.status).toBe(200);
+      return sampleValue(parsePrometheus(await res.text()), 'pictor_delivery_fast_path_responses_total') ?? 0;
+    };
+    const url = `${a.url}/t/w_120,f_webp/${id}`;
+    expect(await xCache(url)).toBe('MISS');
+    const before = await metric();
+    const hit = await fetch(url);
+    await hit.arrayBuffer();
+    expect(hit.headers.get('x-cache')).toBe('HIT-MEMORY');
+    expect(hit.headers.get('x-request-id')).toBeTruthy();
+    const etag = hit.headers.get('etag') as string;
+    const notModified = await fetch(url, { headers: { 'if-none-match': etag } });
+    expect(notModified.status).toBe(304);
+    expect(await metric()).toBe(before + 2);
+    // A request the fast path declines (a query string) is answered by the router, not counted.
+    expect(await xCache(`${url}?routed`)).toBe('HIT-MEMORY');
+    expect(await metric()).toBe(before + 2);
   }, 60_000);
 
   test('a purge or a delete on one server is honoured by the other within 1 s', async () => {

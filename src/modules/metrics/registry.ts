@@ -13,6 +13,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RateLimiter } from '../limits/types';
+import { createRequestMetrics } from './requests';
 
 /** Seconds; spans a cache hit (sub-millisecond) to a slow upload or render. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -38,14 +39,8 @@ export function createMetrics() {
 
   const m = {
     registry,
-    httpRequests: new Counter({
-      name: 'pictor_http_requests_total', help: 'HTTP requests by method, route template and status.',
-      labelNames: ['method', 'route', 'status'] as const, registers,
-    }),
-    httpDuration: new Histogram({
-      name: 'pictor_http_request_duration_seconds', help: 'HTTP request latency by method, route template and status.',
-      labelNames: ['method', 'route', 'status'] as const, buckets: LATENCY_BUCKETS, registers,
-    }),
+    /** Requests and their latency by method, route template and status (requests.ts: no prom-client call per request). */
+    http: createRequestMetrics(registry, LATENCY_BUCKETS),
     cacheHits: new Counter({ name: 'pictor_cache_hits_total', help: 'Derivative cache hits by tier (memory|disk).', labelNames: ['tier'] as const, registers }),
     cacheMisses: new Counter({ name: 'pictor_cache_misses_total', help: 'Derivative cache misses by tier (memory|disk).', labelNames: ['tier'] as const, registers }),
     cacheBytes: new Gauge({ name: 'pictor_cache_bytes', help: 'Bytes held by each derivative cache tier.', labelNames: ['tier'] as const, registers }),
@@ -54,6 +49,10 @@ export function createMetrics() {
     transformDuration: new Histogram({
       name: 'pictor_transform_duration_seconds', help: 'Time to render one derivative (cache miss), by output format.',
       labelNames: ['format'] as const, buckets: TRANSFORM_BUCKETS, registers,
+    }),
+    fastPathResponses: new Counter({
+      name: 'pictor_delivery_fast_path_responses_total',
+      help: 'Responses (memory-cache hits, 304s, 429s) answered by the delivery fast path before routing.', registers,
     }),
     transformInFlight: new Gauge({ name: 'pictor_transform_in_flight', help: 'Renders running now.', registers }),
     transformQueueDepth: new Gauge({ name: 'pictor_transform_queue_depth', help: 'Renders waiting for the pool.', registers }),

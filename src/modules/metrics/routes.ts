@@ -37,6 +37,7 @@ function addCollectors(deps: AppDeps, m: Metrics): void {
       m.cacheItems.set({ tier }, s.items);
       m.cacheMaxBytes.set({ tier }, s.max_bytes);
     }
+    setCounterTotal(m.fastPathResponses, delivery.fastPath.responses);
     const pool = delivery.pool.stats();
     m.transformInFlight.set(pool.in_flight);
     m.transformQueueDepth.set(pool.queued);
@@ -65,10 +66,8 @@ export function metricsRoutes(deps: AppDeps) {
   addCollectors(deps, m);
   const resolver = credentialResolver(deps);
   onRequestDone(deps, ({ request, route, status }) => {
-    const labels = { method: request.method, route: route || 'unmatched', status: String(status) };
-    m.httpRequests.inc(labels);
     const t0 = requestStartOf(request);
-    if (t0 !== undefined) m.httpDuration.observe(labels, (performance.now() - t0) / 1000);
+    m.http.record(request.method, route || 'unmatched', status, t0 === undefined ? undefined : (performance.now() - t0) / 1000);
   });
   return new Elysia({ name: 'pictor.metrics' })
     .get('/metrics', async ({ request, set }) => {

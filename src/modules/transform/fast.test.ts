@@ -73,7 +73,7 @@ describe.each(DB_BACKENDS)('delivery fast path (%s)', (db) => {
     expect(viaApp.headers.get('x-cache')).toBe('HIT-MEMORY');
     expect(viaApp.headers.get('x-ratelimit-remaining')).toBe('6');
     await Bun.sleep(20); // the routed path reports after the response went out
-    const metric = await h.deps.metrics.httpRequests.get();
+    const metric = await h.deps.metrics.http.requests.get();
     const label = metric.values.find((v) => v.labels.route === '/t/:transformations/:file' && v.labels.status === '304');
     expect(label?.value).toBe(2);
   });

@@ -70,6 +70,7 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
   }
 
   function finish(request: Request, status: number, response: Response): Response {
+    delivery.fastPath.responses++;
     if (hasRequestObservers(deps)) notifyRequestDone(deps, { request, route: ROUTE, status, response });
     return response;
   }

@@ -53,6 +53,8 @@ export interface Delivery {
   cache: DerivativeCache;
   pool: TransformPool;
   usage: UsageCounter;
+  /** Responses the delivery fast path (fast.ts) answered itself; exported as a metric. */
+  fastPath: { responses: number };
   resolve(req: TransformRequest): Promise<ResolvedRequest>;
   /**
    * The synchronous subset of `resolve` for the delivery fast path: an unsigned URL whose file is
@@ -215,5 +217,5 @@ function createDelivery(deps: AppDeps): Delivery {
     return n;
   }
 
-  return { presets, limits, lookup, cache, pool, usage, resolve, resolveHot, render, deriveEager };
+  return { presets, limits, lookup, cache, pool, usage, fastPath: { responses: 0 }, resolve, resolveHot, render, deriveEager };
 }
