@@ -4,8 +4,12 @@
  * 1. Memory-cache hits of an ~8 KB derivative (k6, 64 connections, rate limiting off) vs nginx
  *    serving the same bytes as a static file (generated config, 127.0.0.1, one worker) and vs
  *    a minimal `Bun.serve` returning the bytes from memory. Alternating rounds; best round each.
- * 2. Cold transforms of generated photos (resize to 400 px WebP, every URL distinct) through
- *    Pictor vs sharp called directly in this process, at the same concurrency.
+ *    Besides requests/s, each server's own CPU per request (its process tree, from /proc, over
+ *    the same k6 run): with k6 on the same cores, requests/s shows the client's ceiling as much
+ *    as the server's, while CPU per request is the server's cost alone.
+ * 2. Cold transforms of the corpus photos (../shared/corpus; generated photos where it is absent),
+ *    resize to 400 px WebP, every URL distinct, through Pictor vs sharp called directly in this
+ *    process, at the same concurrency.
  *
  * Usage: bench/transform.sh [--duration=10s] [--rounds=2]. Prints a table and the ratios.
  */
@@ -14,7 +18,10 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
+import { applySharpSettings } from '../src/modules/transform/sharp-settings';
 import { startServer } from '../test/helpers/server';
+import { sampleTree } from './lib/procs';
+import { prepareCorpus } from './lib/seed';
 
 const ROOT = resolve(import.meta.dir, '..');
 const K6 = process.env.K6 ?? join(process.env.HOME ?? '', '.cache/pictor-tools/bin/k6');
@@ -24,30 +31,23 @@ const DURATION = arg('duration', '10s');
 const ROUNDS = Number(arg('rounds', '2'));
 const CONCURRENCY = availableParallelism();
 
-interface K6Result { rps: number; p99: number; p50: number; failed: number }
+interface K6Result { rps: number; p99: number; p50: number; failed: number; cpuUsPerReq?: number }
 
-async function runK6(script: string, env: Record<string, string>, work: string): Promise<K6Result> {
+async function runK6(script: string, env: Record<string, string>, work: string, serverPid?: number): Promise<K6Result> {
   const summary = join(work, `k6-${Date.now()}.json`);
+  const sampler = serverPid === undefined ? null : sampleTree(serverPid, 500);
   await new Promise<void>((ok, fail) => {
     const p = spawn(K6, ['run', '--quiet', '--summary-export', summary, join(ROOT, 'bench/k6', script)], {
       env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'],
     });
     p.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`k6 exited ${code}`))));
   });
+  const cpu = sampler?.stop();
   const m = JSON.parse(await readFile(summary, 'utf8')).metrics;
-  return { rps: m.http_reqs.rate, p99: m.http_req_duration['p(99)'], p50: m.http_req_duration['p(50)'], failed: m.http_req_failed?.value ?? 0 };
-}
-
-/** A photo-like image: gradient plus noise, so encoders and resamplers do real work. */
-async function makePhoto(seed: number): Promise<Buffer> {
-  const width = 2400, height = 1600;
-  const noise = Buffer.alloc(width * height * 3);
-  let x = seed * 2654435761;
-  for (let i = 0; i < noise.length; i++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    noise[i] = (Math.floor(i / 3) % width) / width * 160 + ((x >> 16) % 90);
-  }
-  return sharp(noise, { raw: { width, height, channels: 3 } }).blur(0.6).jpeg({ quality: 88 }).toBuffer();
+  const rps: number = m.http_reqs.rate;
+  // cpu_pct is % of one core over the run: core-seconds per second, divided by requests per second.
+  const cpuUsPerReq = cpu ? (cpu.cpu_pct / 100 / rps) * 1e6 : undefined;
+  return { rps, p99: m.http_req_duration['p(99)'], p50: m.http_req_duration['p(50)'], failed: m.http_req_failed?.value ?? 0, cpuUsPerReq };
 }
 
 async function startNginx(work: string, bytes: Buffer): Promise<{ url: string; proc: ChildProcess }> {
@@ -95,13 +95,16 @@ async function sharpBaseline(photos: Buffer[], count: number, concurrency: numbe
   return count / ((performance.now() - started) / 1000);
 }
 
+const us = (r: K6Result) => (r.cpuUsPerReq === undefined ? '—' : r.cpuUsPerReq.toFixed(1));
+
 const work = await mkdtemp(join(tmpdir(), 'pictor-bench-transform-'));
 const owned: ChildProcess[] = [];
 try {
   const srv = await startServer({ env: { DISABLE_RATE_LIMIT: 'true', LOG_LEVEL: 'info' } });
   owned.push(srv.proc);
   const key = srv.bootstrap?.api_key as string;
-  const photos = await Promise.all([1, 2, 3, 4].map(makePhoto));
+  const corpus = await prepareCorpus(work);
+  const photos = await Promise.all(corpus.images.map((img) => readFile(img.path)));
   const ids: string[] = [];
   for (const p of photos) {
     const res = await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'image/jpeg' }, body: new Uint8Array(p) });
@@ -124,6 +127,7 @@ try {
   const bun = await startBunBaseline(work, bytes);
   owned.push(nginx.proc, bun.proc);
   const targets = { pictor: hitUrl, nginx: nginx.url, 'bun.serve': bun.url };
+  const pids: Record<string, number | undefined> = { pictor: srv.proc.pid, nginx: nginx.proc.pid, 'bun.serve': bun.proc.pid };
   for (const [name, url] of Object.entries(targets)) {
     const r = await fetch(url);
     const got = (await r.arrayBuffer()).byteLength;
@@ -132,8 +136,8 @@ try {
   const best: Record<string, K6Result> = {};
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, url] of Object.entries(targets)) {
-      const r = await runK6('transform-hits.js', { TARGET_URL: url, VUS: '64', DURATION }, work);
-      console.log(`round ${round + 1} ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  failed ${(r.failed * 100).toFixed(2)}%`);
+      const r = await runK6('transform-hits.js', { TARGET_URL: url, VUS: '64', DURATION }, work, pids[name]);
+      console.log(`round ${round + 1} ${name.padEnd(10)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  server CPU ${us(r)} µs/req  failed ${(r.failed * 100).toFixed(2)}%`);
       if (!best[name] || r.rps > (best[name] as K6Result).rps) best[name] = r;
     }
   }
@@ -144,17 +148,20 @@ try {
   const urlsFile = join(work, 'cold.json');
   await writeFile(urlsFile, JSON.stringify(urls));
   const cold = await runK6('transform-cold.js', { URLS_FILE: urlsFile, VUS: String(CONCURRENCY) }, work);
+  applySharpSettings(CONCURRENCY); // the server's libvips settings (TRANSFORM_CONCURRENCY = cores), like for like
   const sharpOps = await sharpBaseline(photos, COLD, CONCURRENCY);
 
   const p = best.pictor as K6Result, n = best.nginx as K6Result, b = best['bun.serve'] as K6Result;
-  console.log(`\n## Transform benchmark (${new Date().toISOString()}, ${CONCURRENCY} cores, ${bytes.length} B derivative, ${DURATION} × ${ROUNDS} rounds, 64 VUs)`);
-  console.log('| target | req/s | p50 ms | p99 ms |\n|---|---|---|---|');
+  console.log(`\n## Transform benchmark (${new Date().toISOString()}, ${CONCURRENCY} cores, ${bytes.length} B derivative, ${DURATION} × ${ROUNDS} rounds, 64 VUs, photos: ${corpus.source})`);
+  console.log('| target | req/s | p50 ms | p99 ms | server CPU µs/req |\n|---|---|---|---|---|');
   for (const [name, r] of [['Pictor memory hit', p], ['nginx static (1 worker)', n], ['Bun.serve from memory', b]] as const) {
-    console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`);
+    console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${us(r)} |`);
   }
-  console.log(`| Pictor cold 400 px WebP (${CONCURRENCY} VUs) | ${cold.rps.toFixed(1)} ops/s | ${cold.p50.toFixed(1)} | ${cold.p99.toFixed(1)} |`);
-  console.log(`| sharp in-process (${CONCURRENCY} at once) | ${sharpOps.toFixed(1)} ops/s | | |`);
+  console.log(`| Pictor cold 400 px WebP (${CONCURRENCY} VUs) | ${cold.rps.toFixed(1)} ops/s | ${cold.p50.toFixed(1)} | ${cold.p99.toFixed(1)} | |`);
+  console.log(`| sharp in-process (${CONCURRENCY} at once) | ${sharpOps.toFixed(1)} ops/s | | | |`);
+  const cpuRatio = (base: K6Result) => (p.cpuUsPerReq && base.cpuUsPerReq ? (base.cpuUsPerReq / p.cpuUsPerReq).toFixed(2) : '—');
   console.log(`\nratios: hits/nginx ${(p.rps / n.rps).toFixed(2)} (target ≥ 1.2), hits/Bun.serve ${(p.rps / b.rps).toFixed(2)} (≥ 0.85), hit p99 ${p.p99.toFixed(2)} ms (< 5), cold/sharp ${(cold.rps / sharpOps).toFixed(2)} (≥ 0.9)`);
+  console.log(`requests per server CPU-second (inverse of CPU per request), Pictor / nginx ${cpuRatio(n)}, Pictor / Bun.serve ${cpuRatio(b)}`);
 } finally {
   for (const proc of owned) if (proc.exitCode === null) proc.kill('SIGKILL');
   await rm(work, { recursive: true, force: true });

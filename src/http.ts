@@ -245,12 +245,37 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => { method: string; pa
     });
 }
 
+/** The real `Content-Length` of HEAD answers built without their body (`headResponse`). */
+const headLengths = new WeakMap<Request, number>();
+
 /**
- * Puts `shortcut` in front of the app's compiled handler: `app.fetch` (what `listen`, Deno's
- * serve and `app.handle` all call) first asks the shortcut, and only when it returns undefined
- * runs Elysia's router. For the few responses worth answering before routing at all (the
- * delivery fast path). The router is composed lazily on the first fall-through, so routes
- * added after this call still count.
+ * The answer to a HEAD request whose handler knows the length without producing the body (a
+ * stored original: opening the object only to drop it would cost a storage read). Elysia's
+ * router answers HEAD on a path with a GET route by running the GET handler and setting
+ * `Content-Length` to the bytes of the body it returned, which here are none;
+ * `useFetchShortcut` puts the length recorded here back.
+ */
+export function headResponse(request: Request, status: number, headers: Record<string, string>, length: number): Response {
+  headLengths.set(request, length);
+  return new Response(null, { status, headers });
+}
+
+/** Restores the `Content-Length` a `headResponse` declared (see there). */
+function withHeadLength(request: Request, response: Response | Promise<Response>): Response | Promise<Response> {
+  const fix = (r: Response) => {
+    const length = headLengths.get(request);
+    if (length !== undefined) r.headers.set('content-length', String(length));
+    return r;
+  };
+  return response instanceof Response ? fix(response) : response.then(fix);
+}
+
+/**
+ * Puts `shortcut` in front of the app's compiled handler: `app.fetch` (what `serve` hands to
+ * Bun and Deno, and what `app.handle` calls) first asks the shortcut, and only when it returns
+ * undefined runs Elysia's router. For the few responses worth answering before routing at all
+ * (the delivery fast path). The router is composed lazily on the first fall-through, so routes
+ * added after this call still count. HEAD answers get their declared length back (`headResponse`).
  */
 export function useFetchShortcut<A extends object>(
   app: A,
@@ -258,7 +283,12 @@ export function useFetchShortcut<A extends object>(
 ): A {
   type Handler = (request: Request) => Response | Promise<Response>;
   let routed: Handler | undefined;
-  const wrapped: Handler = (request) => shortcut(request) ?? (routed ??= compose())(request);
+  const wrapped: Handler = (request) => {
+    const short = shortcut(request);
+    if (short) return short;
+    const response = (routed ??= compose())(request);
+    return request.method === 'HEAD' ? withHeadLength(request, response) : response;
+  };
   const define = () => Object.defineProperty(app, 'fetch', { value: wrapped, configurable: true, writable: true });
   function compose(): Handler {
     // Elysia's `fetch` getter (on the prototype) composes the router and caches it on the

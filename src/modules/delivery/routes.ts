@@ -6,6 +6,7 @@
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, gone, notFound, rangeNotSatisfiable } from '../../errors';
+import { headResponse } from '../../http';
 import { getDelivery } from '../transform/service';
 import { isNotModified, parseRange, safetyHeaders } from './http';
 import { deliveryStats } from './stats';
@@ -65,7 +66,7 @@ export async function serveStoredFile(
   headers['content-length'] = String(length);
   if (partial) headers['content-range'] = `bytes ${partial.start}-${partial.end}/${f.size}`;
   const status = partial ? 206 : 200;
-  if (request.method === 'HEAD') return new Response(null, { status, headers });
+  if (request.method === 'HEAD') return headResponse(request, status, headers, length);
   const body = f.size === 0 ? null : await deps.storage.get(f.storageKey, partial ?? undefined);
   if (f.size > 0 && !body) {
     deps.log.error({ file_id: f.id, key: f.storageKey }, 'stored object missing');
