@@ -1,5 +1,5 @@
 /**
- * The micro-measurements behind five design choices, so their figures can be re-measured:
+ * The micro-measurements behind six design choices, so their figures can be re-measured:
  * 1. SHA-256 cost per GiB on one thread (why big uploads hash on a worker: platform/sha256.ts);
  * 2. a worker round trip carrying a transferred 1 MiB ArrayBuffer vs a small message (why
  *    platform/block-worker.ts uses shared memory and sends slot numbers);
@@ -10,7 +10,9 @@
  *    collection every 16 MiB (why platform/memory.ts collects the young generation during uploads);
  * 5. recording one finished request in the request metrics: prom-client's `Counter.inc` +
  *    `Histogram.observe` with a label object vs `modules/metrics/requests.ts` (why the per-request
- *    families are kept outside prom-client).
+ *    families are kept outside prom-client);
+ * 6. reading a 1 MiB stored original whole on local disk: `StorageDriver.read` (one read) vs
+ *    pulling it through `get` in chunks and concatenating (why renders use `read`).
  * Usage: ./node_modules/.bin/bun bench/micro.ts   (about 30 s; prints one line per figure)
  */
 import { createHash } from 'node:crypto';
@@ -22,6 +24,7 @@ import { openDatabase } from '../src/db/client';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { createRequestMetrics } from '../src/modules/metrics/requests';
 import { collectYoungGarbage } from '../src/platform/memory';
+import { createFsStorage } from '../src/storage/fs';
 import { insertLogs } from '../src/modules/logs/service';
 import type { NewRequestLog } from '../src/modules/logs/table';
 
@@ -163,3 +166,22 @@ const promUs = await perRequestUs((method, route, status, seconds) => {
 const ours = createRequestMetrics(new Registry(), LATENCY);
 const oursUs = await perRequestUs((method, route, status, seconds) => ours.record(method, route, status, seconds));
 console.log(`request metrics, per request: prom-client Counter + Histogram ${promUs.toFixed(2)} µs; modules/metrics/requests.ts ${oursUs.toFixed(3)} µs`);
+
+// 6. whole-object reads on local disk (a render's source): one read vs the chunked stream.
+const storeDir = await mkdtemp(join(tmpdir(), 'pictor-micro-read-'));
+try {
+  const store = await createFsStorage(storeDir);
+  const original = new Uint8Array(1024 * 1024).map((_, i) => (i * 2654435761) >>> 24);
+  await store.put('u/original', new Blob([original]).stream());
+  const READS = 200;
+  const perReadMs = (fn: () => Promise<unknown>) => best(3, async () => {
+    const t = performance.now();
+    for (let i = 0; i < READS; i++) await fn();
+    return (performance.now() - t) / READS;
+  });
+  const readMs = await perReadMs(() => store.read('u/original', 2 * 1024 * 1024));
+  const streamMs = await perReadMs(async () => Buffer.from(await new Response(await store.get('u/original')).arrayBuffer()));
+  console.log(`reading a 1 MiB original on local disk: StorageDriver.read ${readMs.toFixed(2)} ms; through get (256 KiB chunks) ${streamMs.toFixed(2)} ms`);
+} finally {
+  await rm(storeDir, { recursive: true, force: true });
+}

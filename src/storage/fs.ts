@@ -4,11 +4,12 @@
  * half-written object and a crash leaves at most a temp file (swept at start-up).
  */
 import { constants } from 'node:fs';
-import { access, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomString } from '../lib/random';
 import { createFileSink } from '../platform/file-sink';
-import { assertValidKey, type ByteRange, type ObjectInfo, type StorageDriver, type StoredObject } from './types';
+import { isBun } from '../platform/runtime';
+import { assertValidKey, ObjectTooLargeError, type ByteRange, type ObjectInfo, type StorageDriver, type StoredObject } from './types';
 
 const READ_CHUNK = 256 * 1024;
 /**
@@ -124,6 +125,22 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
         },
         cancel: close,
       }, { highWaterMark: 0 });
+    },
+
+    async read(key, maxBytes) {
+      const path = pathOf(key);
+      let size: number;
+      try {
+        const s = await stat(path);
+        if (!s.isFile()) return null;
+        size = s.size;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw err;
+      }
+      if (size > maxBytes) throw new ObjectTooLargeError(maxBytes);
+      // Objects are written once (temp file, then rename), so the size just read still holds.
+      return isBun ? await Bun.file(path).bytes() : await readFile(path);
     },
 
     async head(key): Promise<ObjectInfo | null> {

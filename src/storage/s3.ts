@@ -11,7 +11,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { collectGarbageNow } from '../platform/memory';
 import { createStreamHasher } from '../platform/sha256';
-import { assertValidKey, type ByteRange, type ObjectInfo, type StorageDriver } from './types';
+import { assertValidKey, collectCapped, ObjectTooLargeError, type ByteRange, type ObjectInfo, type StorageDriver } from './types';
 
 export interface S3Options {
   endpoint?: string;
@@ -96,6 +96,22 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
         throw err;
       }
       return { size, sha256 };
+    },
+
+    async read(key, maxBytes) {
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket, Key: keyOf(key) }));
+        if (!res.Body) return null;
+        const stream = res.Body.transformToWebStream() as ReadableStream<Uint8Array>;
+        if ((res.ContentLength ?? 0) > maxBytes) {
+          await stream.cancel();
+          throw new ObjectTooLargeError(maxBytes);
+        }
+        return await collectCapped(stream, maxBytes);
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw err;
+      }
     },
 
     async get(key, range?: ByteRange) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startMinio, type Minio } from '../../test/helpers/minio';
 import { createFsStorage } from './fs';
 import { createS3Storage } from './s3';
-import type { StorageDriver } from './types';
+import { ObjectTooLargeError, type StorageDriver } from './types';
 
 interface Harness {
   driver: StorageDriver;
@@ -103,6 +103,14 @@ describe.each(['fs', 's3'] as const)('StorageDriver contract: %s', (kind) => {
     expect(part.equals(whole.subarray(100, 300_001))).toBe(true);
     const last = await collect((await h.driver.get('u1/a', { start: whole.length - 1, end: whole.length - 1 }))!);
     expect(last.equals(whole.subarray(whole.length - 1))).toBe(true);
+  });
+
+  test('read returns the whole object byte-exact, and refuses one over its cap', async () => {
+    const whole = await collect((await h.driver.get('u1/a'))!);
+    const read = await h.driver.read('u1/a', whole.length);
+    expect(read && Buffer.from(read).equals(whole)).toBe(true);
+    await expect(h.driver.read('u1/a', whole.length - 1)).rejects.toBeInstanceOf(ObjectTooLargeError);
+    expect(await h.driver.read('u1/nope', 1024)).toBeNull();
   });
 
   test('missing keys: get and head are null, delete is a no-op', async () => {

@@ -8,6 +8,8 @@
  *   If the stream errors (limit crossed, client gone) or storage fails, `put` rejects and
  *   nothing is left behind: no temp file, no S3 multipart upload.
  * - `get` returns null for a missing key; with a range it streams exactly `start..end`.
+ * - `read` returns the whole object in memory (null when missing) and refuses one larger than
+ *   its cap with `ObjectTooLargeError`, never holding more than the cap.
  * - `delete` and `deletePrefix` are idempotent (deleting nothing is not an error).
  */
 export interface ByteRange {
@@ -39,6 +41,14 @@ export interface StorageDriver {
   put(key: string, body: ReadableStream<Uint8Array>, opts?: PutOptions): Promise<StoredObject>;
   /** The object's bytes (or a range of them), or null when missing. */
   get(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null>;
+  /**
+   * The whole object in one buffer, for the few readers that need all of it at once (a render's
+   * source, metadata analysis). On local disk that is one read instead of a stream of 256 KiB
+   * reads, each resolved through the event loop, which a busy server delays: the render path
+   * reads its source on every cache miss (`bun bench/micro.ts` part 6 times both in isolation;
+   * `bench/transform.sh` measures cold renders through the server).
+   */
+  read(key: string, maxBytes: number): Promise<Uint8Array | null>;
   head(key: string): Promise<ObjectInfo | null>;
   delete(key: string): Promise<void>;
   /** Deletes every object whose key starts with `prefix`; returns how many. */
@@ -46,6 +56,26 @@ export interface StorageDriver {
   /** Resolves when the storage is usable (readiness probe); throws when not. */
   health(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** `read` found an object larger than the caller's cap (nothing beyond the cap was kept). */
+export class ObjectTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`object larger than ${maxBytes} bytes`);
+  }
+}
+
+/** Collects a stream into one buffer, refusing (and cancelling it) past `maxBytes`. */
+export async function collectCapped(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    total += chunk.byteLength;
+    // Leaving the loop early cancels the stream (the async iterator's return()).
+    if (total > maxBytes) throw new ObjectTooLargeError(maxBytes);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, total);
 }
 
 /** Keys are `/`-separated, relative, with no empty, `.` or `..` segments. */

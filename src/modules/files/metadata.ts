@@ -50,9 +50,9 @@ async function computeMeta(deps: AppDeps, f: FileRow): Promise<Meta> {
     color_space: null, icc: null, exif: {}, blurhash: null, dominant_color: null,
   };
   if (!f.contentType.startsWith('image/') || f.size > MAX_ANALYSE_BYTES) return empty;
-  const stream = await deps.storage.get(f.storageKey);
-  if (!stream) throw notFound('File');
-  const bytes = Buffer.from(await new Response(stream).arrayBuffer());
+  const read = await deps.storage.read(f.storageKey, MAX_ANALYSE_BYTES);
+  if (!read) throw notFound('File');
+  const bytes = Buffer.from(read.buffer, read.byteOffset, read.byteLength);
   try {
     const img = sharp(bytes, { limitInputPixels: deps.config.maxInputPixels });
     const m = await img.metadata();

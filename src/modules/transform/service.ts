@@ -11,6 +11,7 @@
 import { LRUCache } from 'lru-cache';
 import type { AppDeps } from '../../deps';
 import { AppError, gone, invalidSignature, invalidTransformation, notFound } from '../../errors';
+import { ObjectTooLargeError } from '../../storage/types';
 import { createDerivativeCache, derivativeKey, type DerivativeCache } from '../cache/derivatives';
 import { createFileLookup, type FileLookup, type FileLookupCache } from '../cache/lookup';
 import type { CachedDerivative, DerivativeKey } from '../cache/types';
@@ -110,17 +111,13 @@ function createDelivery(deps: AppDeps): Delivery {
   }
 
   async function readOriginal(file: FileLookup): Promise<Buffer> {
-    if (file.size > MAX_SOURCE_BYTES) throw invalidTransformation('file', `a source of at most ${MAX_SOURCE_BYTES} bytes`, String(file.size));
-    const stream = await deps.storage.get(file.storageKey);
-    if (!stream) throw notFound('File');
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for await (const chunk of stream) {
-      total += chunk.byteLength;
-      if (total > MAX_SOURCE_BYTES) throw invalidTransformation('file', `a source of at most ${MAX_SOURCE_BYTES} bytes`);
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks, total);
+    const tooBig = () => invalidTransformation('file', `a source of at most ${MAX_SOURCE_BYTES} bytes`, String(file.size));
+    if (file.size > MAX_SOURCE_BYTES) throw tooBig();
+    const bytes = await deps.storage.read(file.storageKey, MAX_SOURCE_BYTES).catch((err: unknown) => {
+      throw err instanceof ObjectTooLargeError ? tooBig() : err;
+    });
+    if (!bytes) throw notFound('File');
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   async function probeSource(file: FileLookup): Promise<{ input: Buffer; probed: ProbedImage }> {
