@@ -87,7 +87,7 @@ export function metricsRoutes(deps: AppDeps) {
       detail: {
         tags: ['health'],
         summary: 'Prometheus metrics',
-        description: 'Requests by route template and status with latency histograms, derivative cache hits/misses/bytes per tier, '
+        description: 'Requests by route template and status with latency histograms, derivative cache hits/misses/bytes per tier, answers of the delivery fast path, '
           + 'transform durations and queue depth, rate-limit decisions and Redis fallbacks, upload bytes, job counts by state, '
           + 'DB connections, request-log drops. Per process. `Authorization: Bearer <METRICS_TOKEN>` or an admin credential.',
         security: [{ bearerJwt: [] }, { bearerApiKey: [] }],
