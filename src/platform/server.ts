@@ -43,7 +43,7 @@ export async function serve(app: AnyElysia, opts: ServeOptions): Promise<HttpSer
   if (isBun) {
     // Not `app.listen`: it recompiles `app.fetch` (dropping the shortcut) and hands every route
     // to Bun's native router, which calls route handlers directly. Either way the fast path
-    // never ran in the served app (test/e2e/fast-path.test.ts checks that it does now).
+    // never ran in the served app (test/transform/transform.e2e.test.ts checks that it does now).
     // One fetch handler is also the same path `app.handle` and Deno take.
     const server = Bun.serve({
       port: opts.port,
@@ -52,7 +52,7 @@ export async function serve(app: AnyElysia, opts: ServeOptions): Promise<HttpSer
       maxRequestBodySize: opts.maxRequestBodySize,
       idleTimeout: IDLE_TIMEOUT_S,
       development: false,
-      fetch: (request) => fetch(request),
+      fetch,
     });
     socket = {
       address: (request) => server.requestIP(request)?.address,
