@@ -12,6 +12,7 @@
  *    process, at the same concurrency.
  *
  * Usage: bench/transform.sh [--duration=10s] [--rounds=2]. Prints a table and the ratios.
+ * `SERVER_ENV='{"SOURCE_CACHE_BYTES":"0"}'` adds settings to Pictor's environment (a variant).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -100,7 +101,8 @@ const us = (r: K6Result) => (r.cpuUsPerReq === undefined ? '—' : r.cpuUsPerReq
 const work = await mkdtemp(join(tmpdir(), 'pictor-bench-transform-'));
 const owned: ChildProcess[] = [];
 try {
-  const srv = await startServer({ env: { DISABLE_RATE_LIMIT: 'true', LOG_LEVEL: 'info' } });
+  const variant = JSON.parse(process.env.SERVER_ENV ?? '{}') as Record<string, string>;
+  const srv = await startServer({ env: { DISABLE_RATE_LIMIT: 'true', LOG_LEVEL: 'info', ...variant } });
   owned.push(srv.proc);
   const key = srv.bootstrap?.api_key as string;
   const corpus = await prepareCorpus(work);

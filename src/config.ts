@@ -98,6 +98,10 @@ export const configSchema = {
   RASTERIZE_SVG: bool({ doc: 'Allow transforming SVG (rasterised by librsvg, no external references).', default: 'false' }),
   CACHE_MEMORY_BYTES: bytes({ doc: 'Memory tier of the derivative cache.', default: '256MiB' }),
   CACHE_DISK_BYTES: bytes({ doc: 'Disk tier of the derivative cache.', default: '5GiB' }),
+  SOURCE_CACHE_BYTES: bytes({
+    doc: 'Originals (and their probed headers) kept in memory after a render, so the other sizes of a just-requested image do not read storage again; 0 turns it off.',
+    default: '64MiB',
+  }),
   CACHE_DIR: str({ doc: 'Disk tier location.', defaultText: '`DATA_DIR/cache`' }),
   PRESETS: str({ doc: 'Named transformations: JSON, or a path to a JSON file.', defaultText: 'the table in TRANSFORMS.md' }),
   RATE_LIMIT_PUBLIC: rate({ doc: '`/i`, `/d`, `/t` requests per client IP.', default: '6000/60s' }),
@@ -164,6 +168,7 @@ export interface Config {
   rasterizeSvg: boolean;
   cacheMemoryBytes: number;
   cacheDiskBytes: number;
+  sourceCacheBytes: number;
   cacheDir: string;
   presets: string | undefined;
   rateLimits: Record<RateBucket, RateRule>;
@@ -293,6 +298,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rasterizeSvg: v.RASTERIZE_SVG,
     cacheMemoryBytes: v.CACHE_MEMORY_BYTES,
     cacheDiskBytes: v.CACHE_DISK_BYTES,
+    sourceCacheBytes: v.SOURCE_CACHE_BYTES,
     cacheDir: v.CACHE_DIR ? resolve(v.CACHE_DIR) : join(dataDir, 'cache'),
     presets: v.PRESETS,
     rateLimits,

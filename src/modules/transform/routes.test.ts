@@ -11,7 +11,7 @@ import { animation, flat, pngHeaderOnly, quadrants } from '../../../test/helpers
 import { seedFile, seedUser, setBanned, type SeededUser } from '../../../test/helpers/seed';
 import { DB_BACKENDS } from '../../../test/helpers/services';
 import { files } from '../files/table';
-import { FILES_INVALIDATE_TOPIC } from '../cache/lookup';
+import { FILES_INVALIDATE_TOPIC, publishFileChange } from '../cache/lookup';
 import { getDelivery } from './service';
 import { signPayload } from './sign';
 
@@ -206,5 +206,55 @@ describe('TRANSFORM_POLICY=presets', () => {
     const res = await h.request(`/t/w_100/${file.id}`);
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: string }).error).toBe('INVALID_SIGNATURE');
+  }, 60_000);
+});
+
+describe.each(DB_BACKENDS)('source cache (%s)', (db) => {
+  /** The app's storage with its whole-object reads counted (the real driver underneath). */
+  async function appWith(env: Record<string, string>) {
+    const h = await makeTestApp({ db, env: { DISABLE_RATE_LIMIT: 'true', ...env } });
+    const read = h.deps.storage.read.bind(h.deps.storage);
+    const counted = { reads: 0 };
+    h.deps.storage.read = (key, max) => {
+      counted.reads++;
+      return read(key, max);
+    };
+    const owner = await seedUser(h.deps);
+    const file = await seedFile(h.deps, owner.id, await quadrants(300, 200).jpeg().toBuffer(), { contentType: 'image/jpeg' });
+    await getDelivery(h.deps).lookup.ready;
+    return { h, owner, file, counted };
+  }
+
+  test('several sizes of one original read storage once; with SOURCE_CACHE_BYTES=0, once per render', async () => {
+    const on = await appWith({});
+    const off = await appWith({ SOURCE_CACHE_BYTES: '0' });
+    try {
+      for (const w of [40, 80, 120]) {
+        for (const app of [on, off]) {
+          const res = await app.h.request(`/t/w_${w},f_webp/${app.file.id}`);
+          expect(res.headers.get('x-cache')).toBe('MISS');
+          expect((await sharp(Buffer.from(await res.arrayBuffer())).metadata()).width).toBe(w);
+        }
+      }
+      expect(on.counted.reads).toBe(1);
+      expect(off.counted.reads).toBe(3);
+      expect(getDelivery(on.h.deps).sources.has(on.file.sha256)).toBe(true);
+    } finally {
+      await on.h.close();
+      await off.h.close();
+    }
+  }, 60_000);
+
+  test('purging the bytes of a deleted file (what the purge job announces) drops its original', async () => {
+    const { h, file } = await appWith({});
+    try {
+      expect((await h.request(`/t/w_50,f_webp/${file.id}`)).status).toBe(200);
+      const delivery = getDelivery(h.deps);
+      expect(delivery.sources.has(file.sha256)).toBe(true);
+      await publishFileChange(h.deps, { id: file.id, sha256: file.sha256, purge: true });
+      await eventually(async () => !delivery.sources.has(file.sha256));
+    } finally {
+      await h.close();
+    }
   }, 60_000);
 });

@@ -54,6 +54,8 @@ export interface Delivery {
   cache: DerivativeCache;
   pool: TransformPool;
   usage: UsageCounter;
+  /** Whether an original's bytes are held in the source cache (tests, stats). */
+  sources: { has(sha256: string): boolean };
   /** Responses the delivery fast path (fast.ts) answered itself; exported as a metric. */
   fastPath: { responses: number };
   resolve(req: TransformRequest): Promise<ResolvedRequest>;
@@ -90,7 +92,19 @@ function createDelivery(deps: AppDeps): Delivery {
   const limits: ParseLimits = { maxDimension: c.maxDimension, maxOutputPixels: c.maxOutputPixels };
   const presets = loadPresets(c.presets, limits);
   const cache = createDerivativeCache({ dir: c.cacheDir, memoryBytes: c.cacheMemoryBytes, diskBytes: c.cacheDiskBytes, log: deps.log });
-  const lookup = createFileLookup(deps, (sha) => cache.purgeOriginal(sha));
+  /**
+   * Recently rendered originals with their probed header, by SHA-256 (content never changes
+   * under a digest). A page asks for several sizes of a new image at once (`srcset`), and each
+   * miss would otherwise read the whole original from storage again (an S3 GET each) and
+   * re-probe it. Bounded by bytes; an original bigger than a quarter of the budget is not kept.
+   */
+  const sources = c.sourceCacheBytes > 0
+    ? new LRUCache<string, { input: Buffer; probed: ProbedImage }>({ maxSize: c.sourceCacheBytes, sizeCalculation: (v) => Math.max(1, v.input.byteLength) })
+    : null;
+  const lookup = createFileLookup(deps, (sha) => {
+    sources?.delete(sha);
+    return cache.purgeOriginal(sha);
+  });
   const pool = createTransformPool({ concurrency: c.transformConcurrency, queue: c.transformQueue, timeoutMs: c.transformTimeoutMs });
   const usage = createUsageCounter(deps);
   /** Parsed segments: the same few URLs repeat endlessly on a busy site. */
@@ -124,9 +138,12 @@ function createDelivery(deps: AppDeps): Delivery {
     if (!file.contentType.startsWith('image/') || (file.contentType === 'image/svg+xml' && !c.rasterizeSvg)) {
       throw invalidTransformation('file', 'a raster image (JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF)', `not a raster image (${file.contentType})`);
     }
+    const kept = sources?.get(file.sha256);
+    if (kept) return kept;
     const input = await readOriginal(file);
     const probed = await probeImage(input, probeLimits);
     factsCache.set(file.sha256, { hasAlpha: probed.hasAlpha, animated: probed.animated });
+    if (sources && input.byteLength <= c.sourceCacheBytes / 4) sources.set(file.sha256, { input, probed });
     return { input, probed };
   }
 
@@ -214,5 +231,5 @@ function createDelivery(deps: AppDeps): Delivery {
     return n;
   }
 
-  return { presets, limits, lookup, cache, pool, usage, fastPath: { responses: 0 }, resolve, resolveHot, render, deriveEager };
+  return { presets, limits, lookup, cache, pool, usage, sources: { has: (sha) => sources?.has(sha) ?? false }, fastPath: { responses: 0 }, resolve, resolveHot, render, deriveEager };
 }
