@@ -43,10 +43,9 @@ export interface StorageDriver {
   get(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null>;
   /**
    * The whole object in one buffer, for the few readers that need all of it at once (a render's
-   * source, metadata analysis). On local disk that is one read instead of a stream of 256 KiB
-   * reads, each resolved through the event loop, which a busy server delays: the render path
-   * reads its source on every cache miss (`bun bench/micro.ts` part 6 times both in isolation;
-   * `bench/transform.sh` measures cold renders through the server).
+   * source, metadata analysis): on local disk one read of the file rather than a stream of
+   * 256 KiB reads collected again, on S3 one GET refused early by its length (`bun
+   * bench/micro.ts` part 6 times both on disk; `bench/transform.sh` measures cold renders).
    */
   read(key: string, maxBytes: number): Promise<Uint8Array | null>;
   head(key: string): Promise<ObjectInfo | null>;
