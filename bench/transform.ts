@@ -20,8 +20,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { applySharpSettings } from '../src/modules/transform/sharp-settings';
-import { startServer } from '../test/helpers/server';
-import { sampleTree } from './lib/procs';
+import { startServer, type RunningServer } from '../test/helpers/server';
+import { sampleTree, stopChild } from './lib/procs';
 import { prepareCorpus } from './lib/seed';
 
 const ROOT = resolve(import.meta.dir, '..');
@@ -100,16 +100,16 @@ const us = (r: K6Result) => (r.cpuUsPerReq === undefined ? '—' : r.cpuUsPerReq
 
 const work = await mkdtemp(join(tmpdir(), 'pictor-bench-transform-'));
 const owned: ChildProcess[] = [];
+let srv: RunningServer | undefined;
 try {
   const variant = JSON.parse(process.env.SERVER_ENV ?? '{}') as Record<string, string>;
-  const srv = await startServer({ env: { DISABLE_RATE_LIMIT: 'true', LOG_LEVEL: 'info', ...variant } });
-  owned.push(srv.proc);
-  const key = srv.bootstrap?.api_key as string;
+  const server = (srv = await startServer({ env: { DISABLE_RATE_LIMIT: 'true', LOG_LEVEL: 'info', ...variant } }));
+  const key = server.bootstrap?.api_key as string;
   const corpus = await prepareCorpus(work);
   const photos = await Promise.all(corpus.images.map((img) => readFile(img.path)));
   const ids: string[] = [];
   for (const p of photos) {
-    const res = await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'image/jpeg' }, body: new Uint8Array(p) });
+    const res = await fetch(`${server.url}/api/files`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'image/jpeg' }, body: new Uint8Array(p) });
     ids.push(((await res.json()) as { file: { id: string } }).file.id);
   }
 
@@ -118,7 +118,7 @@ try {
   let hitUrl = '';
   let bestGap = Infinity;
   for (const w of [160, 240, 320, 400, 480, 640]) {
-    const url = `${srv.url}/t/w_${w},f_webp/${ids[0]}`;
+    const url = `${server.url}/t/w_${w},f_webp/${ids[0]}`;
     const size = (await (await fetch(url)).arrayBuffer()).byteLength;
     if (Math.abs(size - 8192) < bestGap) [bestGap, hitUrl] = [Math.abs(size - 8192), url];
   }
@@ -129,7 +129,7 @@ try {
   const bun = await startBunBaseline(work, bytes);
   owned.push(nginx.proc, bun.proc);
   const targets = { pictor: hitUrl, nginx: nginx.url, 'bun.serve': bun.url };
-  const pids: Record<string, number | undefined> = { pictor: srv.proc.pid, nginx: nginx.proc.pid, 'bun.serve': bun.proc.pid };
+  const pids: Record<string, number | undefined> = { pictor: server.proc.pid, nginx: nginx.proc.pid, 'bun.serve': bun.proc.pid };
   for (const [name, url] of Object.entries(targets)) {
     const r = await fetch(url);
     const got = (await r.arrayBuffer()).byteLength;
@@ -146,7 +146,7 @@ try {
 
   // 2. Cold transforms: distinct URLs (quality varies), 400 px WebP, same concurrency as sharp.
   const COLD = 160;
-  const urls = Array.from({ length: COLD }, (_, i) => `${srv.url}/t/w_400,f_webp,q_${30 + (Math.floor(i / ids.length) % 70)}/${ids[i % ids.length]}`);
+  const urls = Array.from({ length: COLD }, (_, i) => `${server.url}/t/w_400,f_webp,q_${30 + (Math.floor(i / ids.length) % 70)}/${ids[i % ids.length]}`);
   const urlsFile = join(work, 'cold.json');
   await writeFile(urlsFile, JSON.stringify(urls));
   const cold = await runK6('transform-cold.js', { URLS_FILE: urlsFile, VUS: String(CONCURRENCY) }, work);
@@ -165,6 +165,9 @@ try {
   console.log(`\nratios: hits/nginx ${(p.rps / n.rps).toFixed(2)} (target ≥ 1.2), hits/Bun.serve ${(p.rps / b.rps).toFixed(2)} (≥ 0.85), hit p99 ${p.p99.toFixed(2)} ms (< 5), cold/sharp ${(cold.rps / sharpOps).toFixed(2)} (≥ 0.9)`);
   console.log(`requests per server CPU-second (inverse of CPU per request), Pictor / nginx ${cpuRatio(n)}, Pictor / Bun.serve ${cpuRatio(b)}`);
 } finally {
-  for (const proc of owned) if (proc.exitCode === null) proc.kill('SIGKILL');
+  // Each with its own children: a SIGKILLed nginx master leaves its worker running. The server's
+  // own close() also removes its data directory.
+  for (const proc of owned) await stopChild(proc, 2000);
+  await srv?.close();
   await rm(work, { recursive: true, force: true });
 }
