@@ -50,6 +50,17 @@ async function writeStream(fh: FileHandle, body: ReadableStream<Uint8Array>): Pr
   }
 }
 
+/** Size of the file at `path`, or null when there is no file there. */
+async function objectInfo(path: string): Promise<ObjectInfo | null> {
+  try {
+    const s = await stat(path);
+    return s.isFile() ? { size: s.size } : null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
 export async function createFsStorage(root: string): Promise<StorageDriver> {
   const tmpDir = join(root, '.tmp');
   // Anything in .tmp belongs to an upload that died with its process.
@@ -129,29 +140,14 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
 
     async read(key, maxBytes) {
       const path = pathOf(key);
-      let size: number;
-      try {
-        const s = await stat(path);
-        if (!s.isFile()) return null;
-        size = s.size;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw err;
-      }
-      if (size > maxBytes) throw new ObjectTooLargeError(maxBytes);
+      const info = await objectInfo(path);
+      if (!info) return null;
+      if (info.size > maxBytes) throw new ObjectTooLargeError(maxBytes);
       // Objects are written once (temp file, then rename), so the size just read still holds.
       return isBun ? await Bun.file(path).bytes() : await readFile(path);
     },
 
-    async head(key): Promise<ObjectInfo | null> {
-      try {
-        const s = await stat(pathOf(key));
-        return s.isFile() ? { size: s.size } : null;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw err;
-      }
-    },
+    head: (key) => objectInfo(pathOf(key)),
 
     async delete(key) {
       await rm(pathOf(key), { force: true });

@@ -54,6 +54,20 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
   };
   const Bucket = o.bucket;
 
+  /** One GetObject: the body as a web stream and its announced length, or null when missing. */
+  async function getObject(key: string, range?: ByteRange): Promise<{ stream: ReadableStream<Uint8Array>; length: number } | null> {
+    try {
+      const res = await client.send(
+        new GetObjectCommand({ Bucket, Key: keyOf(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
+      );
+      if (!res.Body) return null;
+      return { stream: res.Body.transformToWebStream() as ReadableStream<Uint8Array>, length: res.ContentLength ?? 0 };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
   return {
     kind: 's3',
 
@@ -99,33 +113,16 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
     },
 
     async read(key, maxBytes) {
-      try {
-        const res = await client.send(new GetObjectCommand({ Bucket, Key: keyOf(key) }));
-        if (!res.Body) return null;
-        const stream = res.Body.transformToWebStream() as ReadableStream<Uint8Array>;
-        if ((res.ContentLength ?? 0) > maxBytes) {
-          await stream.cancel();
-          throw new ObjectTooLargeError(maxBytes);
-        }
-        return await collectCapped(stream, maxBytes);
-      } catch (err) {
-        if (isNotFound(err)) return null;
-        throw err;
+      const object = await getObject(key);
+      if (!object) return null;
+      if (object.length > maxBytes) {
+        await object.stream.cancel();
+        throw new ObjectTooLargeError(maxBytes);
       }
+      return collectCapped(object.stream, maxBytes);
     },
 
-    async get(key, range?: ByteRange) {
-      try {
-        const res = await client.send(
-          new GetObjectCommand({ Bucket, Key: keyOf(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
-        );
-        if (!res.Body) return null;
-        return res.Body.transformToWebStream() as ReadableStream<Uint8Array>;
-      } catch (err) {
-        if (isNotFound(err)) return null;
-        throw err;
-      }
-    },
+    get: async (key, range?: ByteRange) => (await getObject(key, range))?.stream ?? null,
 
     async head(key): Promise<ObjectInfo | null> {
       try {

@@ -12,6 +12,7 @@ import { seedFile, seedUser, setBanned, type SeededUser } from '../../../test/he
 import { DB_BACKENDS } from '../../../test/helpers/services';
 import { files } from '../files/table';
 import { FILES_INVALIDATE_TOPIC, publishFileChange } from '../cache/lookup';
+import { ObjectTooLargeError } from '../../storage/types';
 import { getDelivery } from './service';
 import { signPayload } from './sign';
 
@@ -210,19 +211,25 @@ describe('TRANSFORM_POLICY=presets', () => {
 });
 
 describe.each(DB_BACKENDS)('source cache (%s)', (db) => {
-  /** The app's storage with its whole-object reads counted (the real driver underneath). */
+  /**
+   * The app's storage with its whole-object reads counted (the real driver underneath);
+   * `counted.fail`, when set, answers the next read instead of the driver (a storage fault).
+   */
   async function appWith(env: Record<string, string>) {
     const h = await makeTestApp({ db, env: { DISABLE_RATE_LIMIT: 'true', ...env } });
     const read = h.deps.storage.read.bind(h.deps.storage);
-    const counted = { reads: 0 };
+    const counted: { reads: number; fail?: () => Promise<Uint8Array | null> } = { reads: 0 };
     h.deps.storage.read = (key, max) => {
       counted.reads++;
-      return read(key, max);
+      const fail = counted.fail;
+      counted.fail = undefined;
+      return fail ? fail() : read(key, max);
     };
     const owner = await seedUser(h.deps);
-    const file = await seedFile(h.deps, owner.id, await quadrants(300, 200).jpeg().toBuffer(), { contentType: 'image/jpeg' });
+    const bytes = await quadrants(300, 200).jpeg().toBuffer();
+    const file = await seedFile(h.deps, owner.id, bytes, { contentType: 'image/jpeg' });
     await getDelivery(h.deps).lookup.ready;
-    return { h, owner, file, counted };
+    return { h, owner, file, size: bytes.length, counted };
   }
 
   test('several sizes of one original read storage once; with SOURCE_CACHE_BYTES=0, once per render', async () => {
@@ -242,6 +249,44 @@ describe.each(DB_BACKENDS)('source cache (%s)', (db) => {
     } finally {
       await on.h.close();
       await off.h.close();
+    }
+  }, 60_000);
+
+  test('an original over a quarter of the budget is not kept', async () => {
+    const { h, file, size, counted } = await appWith({ SOURCE_CACHE_BYTES: '4KiB' });
+    try {
+      // Over a quarter of 4 KiB, yet small enough that the LRU alone would keep it.
+      expect(size).toBeGreaterThan(1024);
+      expect(size).toBeLessThan(4096);
+      for (const w of [40, 80]) expect((await h.request(`/t/w_${w},f_webp/${file.id}`)).status).toBe(200);
+      expect(counted.reads).toBe(2);
+      expect(getDelivery(h.deps).sources.has(file.sha256)).toBe(false);
+    } finally {
+      await h.close();
+    }
+  }, 60_000);
+
+  test('a source that cannot be read: missing → 404, over the cap → 400, a storage fault → 500; nothing kept', async () => {
+    const { h, file, counted } = await appWith({});
+    const url = `/t/w_60,f_webp/${file.id}`;
+    const refused = async (fail: () => Promise<Uint8Array | null>, status: number, error: string) => {
+      counted.fail = fail;
+      const res = await h.request(url);
+      expect(res.status).toBe(status);
+      expect(((await res.json()) as { error: string }).error).toBe(error);
+      expect(getDelivery(h.deps).sources.has(file.sha256)).toBe(false);
+    };
+    try {
+      await refused(async () => null, 404, 'NOT_FOUND');
+      await refused(() => Promise.reject(new ObjectTooLargeError(1)), 400, 'INVALID_TRANSFORMATION');
+      await refused(() => Promise.reject(new Error('disk gone')), 500, 'INTERNAL_ERROR');
+      // The next read works again: rendered now, not an error remembered.
+      const ok = await h.request(url);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('x-cache')).toBe('MISS');
+      expect(counted.reads).toBe(4);
+    } finally {
+      await h.close();
     }
   }, 60_000);
 

@@ -54,7 +54,7 @@ export interface Delivery {
   cache: DerivativeCache;
   pool: TransformPool;
   usage: UsageCounter;
-  /** Whether an original's bytes are held in the source cache (tests, stats). */
+  /** Whether an original's bytes are held in the source cache (for tests). */
   sources: { has(sha256: string): boolean };
   /** Responses the delivery fast path (fast.ts) answered itself; exported as a metric. */
   fastPath: { responses: number };
