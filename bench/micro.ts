@@ -1,5 +1,5 @@
 /**
- * The micro-measurements behind six design choices, so their figures can be re-measured:
+ * The micro-measurements behind six design choices and one fact of the benchmark machine, so their figures can be re-measured:
  * 1. SHA-256 cost per GiB on one thread (why big uploads hash on a worker: platform/sha256.ts);
  * 2. a worker round trip carrying a transferred 1 MiB ArrayBuffer vs a small message (why
  *    platform/block-worker.ts uses shared memory and sends slot numbers);
@@ -12,8 +12,11 @@
  *    `Histogram.observe` with a label object vs `modules/metrics/requests.ts` (why the per-request
  *    families are kept outside prom-client);
  * 6. reading a 1 MiB stored original whole on local disk: `StorageDriver.read` (one read) vs
- *    pulling it through `get` in chunks and concatenating (why renders use `read`).
- * Usage: ./node_modules/.bin/bun bench/micro.ts   (about 30 s; prints one line per figure)
+ *    pulling it through `get` in chunks and concatenating (why renders use `read`);
+ * 7. writing 1 GiB into the page cache right after another 1 GiB file was deleted vs 5 s after
+ *    (a fact of the machine, not of Pictor: why bench/upload.ts removes each upload right after
+ *    measuring it, so every server writes into memory in the same state).
+ * Usage: ./node_modules/.bin/bun bench/micro.ts   (about a minute; prints one line per figure)
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -184,4 +187,37 @@ try {
   console.log(`reading a 1 MiB original on local disk: StorageDriver.read ${readMs.toFixed(2)} ms; through get (256 KiB chunks) ${streamMs.toFixed(2)} ms`);
 } finally {
   await rm(storeDir, { recursive: true, force: true });
+}
+
+// 7. page-cache writes into memory just freed vs memory left free for a while. Where the VM hands
+// free memory back to its host (virtio-balloon free page reporting), touching it again costs a
+// host fault per page, charged to whoever writes. CPU of the writing thread, 1 MiB writes.
+const pageDir = await mkdtemp(join(tmpdir(), 'pictor-micro-pages-'));
+try {
+  const { closeSync, openSync, unlinkSync, writeSync } = await import('node:fs');
+  const MiB = 1024 * 1024;
+  const buf = new Uint8Array(MiB).fill(97);
+  const path = join(pageDir, 'f');
+  const writeGiB = () => {
+    const fd = openSync(path, 'w');
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < 1024; i++) writeSync(fd, buf, 0, MiB, i * MiB);
+    const c = process.cpuUsage(c0);
+    closeSync(fd);
+    return (c.user + c.system) / 1e6;
+  };
+  writeGiB();
+  const fresh: number[] = [];
+  const idle: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    unlinkSync(path);
+    fresh.push(writeGiB());
+    unlinkSync(path);
+    await Bun.sleep(5000);
+    idle.push(writeGiB());
+  }
+  const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
+  console.log(`writing 1 GiB of page cache, CPU s: right after 1 GiB was freed ${list(fresh)}; 5 s after ${list(idle)}`);
+} finally {
+  await rm(pageDir, { recursive: true, force: true });
 }
