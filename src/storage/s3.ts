@@ -1,8 +1,11 @@
 /**
- * S3-compatible storage (AWS, MinIO, R2…) through `@aws-sdk/client-s3`, which runs on Bun and
- * Deno alike. Uploads are streamed as multipart uploads by `@aws-sdk/lib-storage` (bounded
- * memory: part size × queue size); any failure, including the source stream erroring
- * mid-way, aborts the multipart upload so no parts are left billed and invisible.
+ * S3-compatible storage (AWS, MinIO, R2…). Reads, heads, deletes and listings go through
+ * `@aws-sdk/client-s3`, which runs on Bun and Deno alike. Uploads are streamed as multipart
+ * uploads (bounded memory: part size × queue size) by Bun's native S3 client on Bun, and by
+ * `@aws-sdk/lib-storage` elsewhere or when no access key is configured (Bun's client does not
+ * walk the SDK's credential chain: instance roles, profiles). Either way any failure, including
+ * the source stream erroring mid-way, aborts the multipart upload so no parts are left billed
+ * and invisible (the contract test checks that MinIO holds none).
  */
 import {
   DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand,
@@ -10,6 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { collectGarbageNow } from '../platform/memory';
+import { isBun } from '../platform/runtime';
 import { createStreamHasher } from '../platform/sha256';
 import { assertValidKey, collectCapped, ObjectTooLargeError, type ByteRange, type ObjectInfo, type StorageDriver } from './types';
 
@@ -22,12 +26,22 @@ export interface S3Options {
   forcePathStyle: boolean;
   /** Optional key prefix inside the bucket (tests share one bucket). */
   prefix?: string;
+  /** `sdk` forces lib-storage uploads on Bun too (the contract test runs both paths). */
+  uploader?: 'auto' | 'sdk';
 }
 
+/** lib-storage's parts: 8 MiB, two in flight. */
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 2;
 /**
- * A full collection after every this many bytes. lib-storage pulls the body only as parts are
+ * Bun's client: the smallest part S3 allows, one in flight. With these two constants at 8 MiB × 2
+ * its uploads ran faster but grew RSS by 81-123 MiB per GiB, over the 64 MiB an upload may take;
+ * 5 MiB × 1 kept it under (`STORAGE=s3 ROUNDS=3 SMALL=0 bash bench/upload.sh`, README "Performance").
+ */
+const NATIVE_PART_SIZE = 5 * 1024 * 1024;
+const NATIVE_QUEUE_SIZE = 1;
+/**
+ * lib-storage only: a full collection after every this many bytes. lib-storage pulls the body only as parts are
  * wanted (no read-ahead), but the body chunks and each concatenated part are external buffers
  * the collector left uncollected for hundreds of MiB, and they outlive the inspector's
  * young-generation collections. `STORAGE=s3 bash bench/upload.sh` measures the RSS growth
@@ -40,7 +54,29 @@ const isNotFound = (err: unknown) => {
   return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 };
 
-export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(): Promise<number> } {
+/**
+ * Bun's client uploads `body` from native code: it buffers and sends the parts itself, so no
+ * concatenated part exists as a JS buffer (lib-storage's do). `S3File.write(stream)` rather than
+ * `writer()`: when the stream errors, `write` aborts the multipart upload, whereas ending or
+ * closing a writer after a failure completes the object with the bytes written so far
+ * (both tried against MinIO).
+ */
+async function putNative(client: Bun.S3Client, key: string, body: ReadableStream<Uint8Array>, contentType: string | undefined): Promise<void> {
+  // Wrapped in a Response, the one streaming body `write` is typed to take.
+  await client.file(key).write(new Response(body), { partSize: NATIVE_PART_SIZE, queueSize: NATIVE_QUEUE_SIZE, type: contentType });
+}
+
+export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(): Promise<number>; uploader: 'bun' | 'sdk' } {
+  const bunClient = isBun && o.uploader !== 'sdk' && o.accessKeyId && o.secretAccessKey
+    ? new Bun.S3Client({
+      endpoint: o.endpoint,
+      region: o.region,
+      bucket: o.bucket,
+      accessKeyId: o.accessKeyId,
+      secretAccessKey: o.secretAccessKey,
+      virtualHostedStyle: !o.forcePathStyle, // as the SDK client addresses the bucket
+    })
+    : null;
   const client = new S3Client({
     region: o.region,
     endpoint: o.endpoint,
@@ -68,20 +104,42 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
     }
   }
 
+  /** lib-storage's multipart upload of `body` (see the header for when it is used). */
+  async function putWithSdk(Key: string, body: ReadableStream<Uint8Array>, opts: { contentType?: string; size?: number }): Promise<void> {
+    const upload = new Upload({
+      client,
+      params: { Bucket, Key, Body: body, ContentType: opts.contentType, ContentLength: opts.size },
+      partSize: PART_SIZE,
+      queueSize: QUEUE_SIZE,
+      leavePartsOnError: false,
+    });
+    try {
+      await upload.done();
+    } catch (err) {
+      // lib-storage aborts the multipart upload itself when leavePartsOnError is false;
+      // abort() again covers a failure before it had recorded the upload id.
+      await upload.abort().catch(() => {});
+      throw err;
+    }
+  }
+
   return {
     kind: 's3',
+    uploader: bunClient ? 'bun' : 'sdk',
 
     async put(key, body, opts = {}) {
       let size = 0;
       let sha256 = '';
       // Off-thread for big objects (platform/sha256.ts); the chunk is copied before it goes on.
-      // The digest is taken as the stream ends, before lib-storage completes the upload, so a
-      // failing hash is just a failing stream: the upload is aborted like any other.
+      // The digest is taken as the stream ends, before the upload completes, so a failing hash
+      // is just a failing stream: the upload is aborted like any other.
       const hasher = createStreamHasher();
       const counted = body.pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
           async transform(chunk, c) {
-            if (Math.floor((size + chunk.byteLength) / GC_EVERY_BYTES) > Math.floor(size / GC_EVERY_BYTES)) collectGarbageNow();
+            // Not for Bun's client: its parts are not JS buffers, and a full collection every
+            // 16 MiB halved its throughput (same command as above).
+            if (!bunClient && Math.floor((size + chunk.byteLength) / GC_EVERY_BYTES) > Math.floor(size / GC_EVERY_BYTES)) collectGarbageNow();
             size += chunk.byteLength;
             const copied = hasher.update(chunk);
             if (copied) await copied;
@@ -92,20 +150,10 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
           },
         }),
       );
-      const upload = new Upload({
-        client,
-        params: { Bucket, Key: keyOf(key), Body: counted, ContentType: opts.contentType, ContentLength: opts.size },
-        partSize: PART_SIZE,
-        queueSize: QUEUE_SIZE,
-        leavePartsOnError: false,
-      });
       try {
-        await upload.done();
+        await (bunClient ? putNative(bunClient, keyOf(key), counted, opts.contentType) : putWithSdk(keyOf(key), counted, opts));
       } catch (err) {
         hasher.abort();
-        // lib-storage aborts the multipart upload itself when leavePartsOnError is false;
-        // abort() again covers a failure before it had recorded the upload id.
-        await upload.abort().catch(() => {});
         await body.cancel().catch(() => {});
         throw err;
       }

@@ -1,6 +1,6 @@
 /**
  * The one contract every storage driver meets (types.ts), run against local disk and a real
- * MinIO server. Nothing half-written is ever visible, and a failed put leaves nothing behind.
+ * MinIO server (through both S3 upload paths). Nothing half-written is ever visible, and a failed put leaves nothing behind.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
@@ -19,7 +19,21 @@ interface Harness {
   close(): Promise<void>;
 }
 
-const drivers: Record<'fs' | 's3', () => Promise<Harness>> = {
+async function s3Harness(uploader: 'auto' | 'sdk', expected: 'bun' | 'sdk'): Promise<Harness> {
+  minio ??= await startMinio();
+  const m = minio;
+  const bucket = await m.createBucket();
+  const driver = createS3Storage({
+    endpoint: m.endpoint, region: 'us-east-1', bucket, forcePathStyle: true,
+    accessKeyId: m.accessKeyId, secretAccessKey: m.secretAccessKey, uploader,
+  });
+  // The suite must exercise the upload path it is named after.
+  if (driver.uploader !== expected) throw new Error(`expected the ${expected} uploader, got ${driver.uploader}`);
+  return { driver, leftovers: () => m.pendingUploads(bucket), close: () => driver.close() };
+}
+
+/** `s3`: uploads through Bun's native client (the default on Bun); `s3-sdk`: through lib-storage (Deno, or no access key). */
+const drivers: Record<'fs' | 's3' | 's3-sdk', () => Promise<Harness>> = {
   fs: async () => {
     const root = await mkdtemp(join(tmpdir(), 'pictor-fs-'));
     const driver = await createFsStorage(root);
@@ -29,16 +43,8 @@ const drivers: Record<'fs' | 's3', () => Promise<Harness>> = {
       close: () => rm(root, { recursive: true, force: true }),
     };
   },
-  s3: async () => {
-    minio ??= await startMinio();
-    const m = minio;
-    const bucket = await m.createBucket();
-    const driver = createS3Storage({
-      endpoint: m.endpoint, region: 'us-east-1', bucket, forcePathStyle: true,
-      accessKeyId: m.accessKeyId, secretAccessKey: m.secretAccessKey,
-    });
-    return { driver, leftovers: () => m.pendingUploads(bucket), close: () => driver.close() };
-  },
+  s3: () => s3Harness('auto', 'bun'),
+  's3-sdk': () => s3Harness('sdk', 'sdk'),
 };
 let minio: Minio | undefined;
 afterAll(() => minio?.stop());
@@ -68,7 +74,7 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
   return Buffer.from(await new Response(stream).arrayBuffer());
 }
 
-describe.each(['fs', 's3'] as const)('StorageDriver contract: %s', (kind) => {
+describe.each(['fs', 's3', 's3-sdk'] as const)('StorageDriver contract: %s', (kind) => {
   let h: Harness;
   beforeAll(async () => {
     h = await drivers[kind]();

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { startMinio, type Minio } from '../helpers/minio';
@@ -52,6 +53,12 @@ async function tempFiles(dataDir: string): Promise<number> {
   return (await readdir(join(dataDir, 'files', '.tmp')).catch(() => [])).length;
 }
 
+/** Stored objects outside `.tmp` (fs), so a half-written upload left in place is caught too. */
+async function storedFiles(dataDir: string): Promise<number> {
+  const entries = await readdir(join(dataDir, 'files'), { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile() && !join(e.parentPath, e.name).includes(`${join(dataDir, 'files', '.tmp')}`)).length;
+}
+
 /** Sends `total` bytes of a raw upload, then destroys the socket halfway; resolves when the server saw it. */
 function abortedUpload(url: string, path: string, headers: Record<string, string>, first: Uint8Array): Promise<void> {
   return new Promise((resolve) => {
@@ -80,9 +87,13 @@ describe.each(['fs', 's3'] as const)('uploads and delivery on %s', (driver) => {
   /** The server's own address for a URL built from PUBLIC_URL. */
   const local = (u: string) => srv.url + new URL(u).pathname;
   const leftovers = async () => (driver === 'fs' ? tempFiles(srv.dataDir) : minio!.pendingUploads(bucket));
+  /** Objects in storage: an aborted upload must not leave one behind (completed, but with no row). */
+  const objects = async () => (driver === 'fs'
+    ? storedFiles(srv.dataDir)
+    : (await minio!.client.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount ?? 0);
 
   beforeAll(async () => {
-    let env: Record<string, string> = { MAX_UPLOAD_BYTES: '4MiB', DISABLE_RATE_LIMIT: 'true' };
+    let env: Record<string, string> = { MAX_UPLOAD_BYTES: '4MiB', PROMOTED_MAX_UPLOAD_BYTES: '64MiB', DISABLE_RATE_LIMIT: 'true' };
     if (driver === 's3') {
       minio ??= await startMinio();
       bucket = await minio.createBucket();
@@ -131,6 +142,7 @@ describe.each(['fs', 's3'] as const)('uploads and delivery on %s', (driver) => {
 
   test('client aborts halfway (raw and multipart): nothing left, no row, counters unchanged', async () => {
     const before = await usage();
+    const stored = await objects();
     const big = new Uint8Array(3 * 1024 * 1024);
     big.set(await png(), 0);
     await abortedUpload(srv.url, '/api/files', { ...auth(), 'content-type': 'image/png', 'content-length': String(big.length * 2) }, big);
@@ -139,8 +151,29 @@ describe.each(['fs', 's3'] as const)('uploads and delivery on %s', (driver) => {
     await abortedUpload(srv.url, '/api/files', { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(10_000_000) }, Buffer.concat([head, big]));
     await Bun.sleep(500);
     expect(await leftovers()).toBe(0);
+    expect(await objects()).toBe(stored);
     expect(await usage()).toEqual(before);
   }, 20_000);
+
+  test('a big upload aborted after several parts were stored (S3: a multipart upload open): nothing left', async () => {
+    // Promoted for 64 MiB, so 20 MiB stream in: on S3 that is two 8 MiB parts already sent.
+    const me = ((await (await api('/api/profile')).json()) as { user: { id: string } }).user.id;
+    const promote = (promoted: boolean) => api(`/api/admin/users/${me}/promote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ promoted }) });
+    expect((await promote(true)).status).toBe(200);
+    try {
+      const before = await usage();
+      const stored = await objects();
+      const big = new Uint8Array(20 * 1024 * 1024);
+      big.set(await png(), 0);
+      await abortedUpload(srv.url, '/api/files', { ...auth(), 'content-type': 'image/png', 'content-length': String(40 * 1024 * 1024) }, big);
+      await Bun.sleep(500);
+      expect(await leftovers()).toBe(0);
+      expect(await objects()).toBe(stored);
+      expect(await usage()).toEqual(before);
+    } finally {
+      expect((await promote(false)).status).toBe(200);
+    }
+  }, 30_000);
 
   test('over-limit stream without Content-Length → 413 and nothing left; over-limit Content-Length → 413 unread', async () => {
     const before = await usage();
