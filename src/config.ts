@@ -125,7 +125,7 @@ export const configSchema = {
   REQUEST_LOG_BUFFER: int({ doc: 'Request-log entries held in memory for the batch writer; past it entries are dropped and counted.', default: '10000', min: 1, max: 10000000 }),
   QUEUE_CONCURRENCY: int({ doc: 'Jobs this process runs at once; 0 → no worker in the API process (run `npm run worker`).', default: '4', min: 0, max: 256 }),
   QUEUE_LEASE_MS: int({ doc: 'Job lease: a job whose worker stops renewing it for this long is retried elsewhere.', default: '30000', min: 300, max: 3600000 }),
-  QUEUE_POLL_MS: int({ doc: 'How often idle queue workers look for due jobs (one indexed query).', default: '250', min: 10, max: 600000 }),
+  QUEUE_POLL_MS: int({ doc: 'How often idle queue workers look for due jobs (one indexed query); an upload wakes its own process at once.', default: '1000', min: 10, max: 600000 }),
   QUEUE_RETENTION_DAYS: int({ doc: 'Finished jobs and queue events older than this are pruned.', default: '7', min: 1, max: 3650 }),
 } as const satisfies Record<string, TSchema>;
 

@@ -166,6 +166,8 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
     }).then((row) => {
       deps.metrics.uploads.inc();
       deps.metrics.uploadBytes.inc(inspection.size);
+      // Its derive job is committed: render the eager presets now, not at the next queue poll.
+      if (isDerivable(inspection.contentType)) deps.queue.wake();
       return row;
     });
   } catch (err) {

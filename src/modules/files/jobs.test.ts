@@ -143,3 +143,24 @@ describe.each(DB_BACKENDS)('uploads, deletes and their jobs on %s', (db) => {
     expect(after.bytes).toBe(before.bytes + 2 * img.length);
   });
 });
+
+describe('an upload wakes its own queue worker', () => {
+  test('its derive job runs at once, not at the next poll (poll set to ten minutes)', async () => {
+    const h = await makeTestApp({ env: { DISABLE_RATE_LIMIT: 'true', QUEUE_POLL_MS: '600000' } });
+    try {
+      const u = await seedUser(h.deps);
+      await h.deps.queue.start();
+      await Bun.sleep(200); // the start's own claim pass finds nothing and goes idle
+      const img = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#0c0' } }).png().toBuffer();
+      const res = await h.request('/api/files', { method: 'POST', body: new Uint8Array(img), headers: { authorization: `Bearer ${u.key}`, 'content-type': 'image/png' } });
+      expect(res.status).toBe(201);
+      const id = ((await res.json()) as { file: { id: string } }).file.id;
+      await until(async () => {
+        const [job] = await h.deps.db.select().from(jobs).where(and(eq(jobs.type, 'derive'), eq(jobs.fileId, id)));
+        return job?.status === 'completed';
+      }, 5_000);
+    } finally {
+      await h.close();
+    }
+  }, 30_000);
+});

@@ -6,8 +6,8 @@
  * No NOTIFY here on purpose: Postgres serialises the commits of every transaction that sent a
  * NOTIFY (a database-wide lock held through the WAL flush), which cut single-job enqueue
  * throughput about six-fold in `bench/queue.ts`. Workers find new jobs by polling
- * (`QUEUE_POLL_MS`, 250 ms) — an indexed probe of the pending jobs — and `deps.queue.enqueue`
- * wakes the local worker at once.
+ * (`QUEUE_POLL_MS`, 1 s) — an indexed probe of the pending jobs — and `deps.queue.enqueue`, or
+ * `deps.queue.wake()` after a transaction that enqueued, wakes the local worker at once.
  */
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';

@@ -304,6 +304,14 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
       return row;
     },
 
+    /**
+     * Tells this process's worker that jobs were just committed (`enqueueJob(tx, …)` inside a
+     * transaction that has committed), so it claims them now rather than at its next poll.
+     */
+    wake(): void {
+      if (started) void tick();
+    },
+
     /** Number of jobs this process is running right now. */
     inFlight: (): number => running.size,
 
