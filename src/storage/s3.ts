@@ -35,8 +35,9 @@ const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 2;
 /**
  * Bun's client: the smallest part S3 allows, one in flight. With these two constants at 8 MiB × 2
- * its uploads ran faster but grew RSS by 81-123 MiB per GiB, over the 64 MiB an upload may take;
- * 5 MiB × 1 kept it under (`STORAGE=s3 ROUNDS=3 SMALL=0 bash bench/upload.sh`, README "Performance").
+ * its uploads ran faster but grew RSS by 81-123 MiB per GiB; 5 MiB × 1 grew it by 46-92 MiB
+ * (`STORAGE=s3 ROUNDS=3 SMALL=0 bash bench/upload.sh`, docs/TUNING.md), still not always under
+ * the 64 MiB an upload should take.
  */
 const NATIVE_PART_SIZE = 5 * 1024 * 1024;
 const NATIVE_QUEUE_SIZE = 1;
