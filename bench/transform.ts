@@ -183,9 +183,9 @@ try {
   console.log(`\nratios: hits/nginx ${(p.rps / n.rps).toFixed(2)} (target ≥ 1.2), hits/Bun.serve ${(p.rps / b.rps).toFixed(2)} (≥ 0.85), hit p99 ${p.p99.toFixed(2)} ms (< 5), cold/sharp ${(cold.rps / sharpOps).toFixed(2)} (≥ 0.9)`);
   console.log(`requests per server CPU-second (inverse of CPU per request), Pictor / nginx ${cpuRatio(n)}, Pictor / Bun.serve ${cpuRatio(b)}`);
   console.log(`diagnostic: hits / Bun.serve with Pictor's headers ${(p.rps / bh.rps).toFixed(2)}; those headers alone: ${(bh.rps / b.rps).toFixed(2)} of the minimal Bun.serve`);
-  // What the baselines themselves reach here: a server that only returns bytes from memory is the
-  // most a Bun fetch handler can do, and with k6 on the same cores no server can leave k6 more
-  // than all of the CPU (k6's CPU per request bounds the rate of a server that cost nothing).
+  // What the baselines themselves reach here: the minimal Bun.serve does the least a Bun fetch
+  // handler can (return bytes from memory), and with k6 on the same cores no server can leave k6
+  // more than all of the CPU (k6's CPU per request bounds the rate of a server that cost nothing).
   const zeroCost = (CONCURRENCY * 1e6) / b.clientUsPerReq;
   console.log(`same-run ceilings: Bun.serve / nginx ${(b.rps / n.rps).toFixed(2)}; baseline p99 nginx ${n.p99.toFixed(2)} ms, Bun.serve ${b.p99.toFixed(2)} ms; `
     + `a server costing no CPU could reach at most ~${zeroCost.toFixed(0)} req/s (${CONCURRENCY} cores / k6's ${b.clientUsPerReq.toFixed(1)} µs per request), ${(zeroCost / n.rps).toFixed(2)} × nginx`);

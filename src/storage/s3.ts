@@ -42,11 +42,11 @@ const QUEUE_SIZE = 2;
 const NATIVE_PART_SIZE = 5 * 1024 * 1024;
 const NATIVE_QUEUE_SIZE = 1;
 /**
- * lib-storage only: a full collection after every this many bytes. lib-storage pulls the body only as parts are
- * wanted (no read-ahead), but the body chunks and each concatenated part are external buffers
- * the collector left uncollected for hundreds of MiB, and they outlive the inspector's
- * young-generation collections. `STORAGE=s3 bash bench/upload.sh` measures the RSS growth
- * this leaves (README "Performance").
+ * lib-storage only: a full collection after every this many bytes. lib-storage pulls the body
+ * only as parts are wanted (no read-ahead), but the body chunks and each concatenated part are
+ * external buffers the collector left uncollected for hundreds of MiB, and they outlive the
+ * inspector's young-generation collections. `STORAGE=s3 bash bench/upload.sh` measures the RSS
+ * growth this leaves (README "Performance").
  */
 const GC_EVERY_BYTES = 2 * PART_SIZE;
 
