@@ -45,9 +45,9 @@ const NATIVE_QUEUE_SIZE = 1;
  * Bun's client: a full collection every this many bytes. Its parts are not JS buffers, but the
  * body's chunks pass through JS on their way to it and some outlive the young-generation
  * collections: without this, the RSS before each upload rose by tens of MiB and one upload grew
- * by 92 MiB; with it, 51-57 MiB per upload and no rise, for about 15 % of throughput (one run
- * each of `STORAGE=s3 ROUNDS=3 SMALL=0 bash bench/upload.sh`). Every 16 MiB, like lib-storage,
- * halved the throughput.
+ * by 92 MiB; with it, 43-57 MiB per upload and no rise, for about 15 % of throughput
+ * (`STORAGE=s3 ROUNDS=3 SMALL=0 bash bench/upload.sh`, docs/TUNING.md). Every 16 MiB, like
+ * lib-storage, halved the throughput.
  */
 const NATIVE_GC_EVERY_BYTES = 128 * 1024 * 1024;
 /**
