@@ -52,7 +52,7 @@ export function computeRatios(e: Entries): Ratio[] {
   const rss = num(e, 'upload_big_fs', 'rss_growth_mib');
   out.push({ name: '1 GiB upload peak RSS growth (MiB)', value: rss, target: '< 64', met: rss === null ? null : rss < 64, note: rss === null ? `not available — ${why(e, 'upload_big_fs')}` : 'server tree RSS sampled every 50 ms' });
   const rssS3 = num(e, 'upload_big_s3', 'rss_growth_mib');
-  out.push({ name: '1 GiB upload to S3 (MinIO) peak RSS growth (MiB)', value: rssS3, target: '< 64', met: rssS3 === null ? null : rssS3 < 64, note: rssS3 === null ? `not available — ${why(e, 'upload_big_s3')}` : 'lib-storage multipart parts in flight' });
+  out.push({ name: '1 GiB upload to S3 (MinIO) peak RSS growth (MiB)', value: rssS3, target: '< 64', met: rssS3 === null ? null : rssS3 < 64, note: rssS3 === null ? `not available — ${why(e, 'upload_big_s3')}` : 'a fresh server\'s first upload (Bun\'s S3 client on Bun)' });
   add('rate limiting on / off (hits)', div(rps(e, 'hits_memory'), rps(e, 'hits_memory_limiter_off')), 0.8, 'Redis sliding window on every public request vs DISABLE_RATE_LIMIT', ['hits_memory', 'hits_memory_limiter_off']);
   add('WORKERS=2 / WORKERS=1 (hits)', div(rps(e, 'hits_memory_workers2'), rps(e, 'hits_memory')), null, 'k6 shares the same 2 cores', ['hits_memory_workers2', 'hits_memory']);
   add('WORKERS=2 hits / nginx 2 workers', div(rps(e, 'hits_memory_workers2'), rps(e, 'nginx_workers2')), null, 'both sides with 2 processes', ['hits_memory_workers2', 'nginx_workers2']);
