@@ -50,13 +50,18 @@ async function writeStream(fh: FileHandle, body: ReadableStream<Uint8Array>): Pr
   }
 }
 
-/** Size of the file at `path`, or null when there is no file there. */
+/**
+ * Size of the file at `path`, or null when there is no file there: nothing at the path, a
+ * directory (a key that is a prefix of others), or a path through a file (a key under another
+ * object's key, ENOTDIR).
+ */
 async function objectInfo(path: string): Promise<ObjectInfo | null> {
   try {
     const s = await stat(path);
     return s.isFile() ? { size: s.size } : null;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw err;
   }
 }
@@ -96,11 +101,7 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
 
     async get(key, range?: ByteRange) {
       const path = pathOf(key);
-      const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
-        throw err;
-      });
-      if (!info?.isFile()) return null;
+      if (!(await objectInfo(path))) return null;
       let fh: FileHandle | null = null;
       let pos = range?.start ?? 0;
       const end = range ? range.end + 1 : Infinity;

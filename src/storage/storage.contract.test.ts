@@ -119,10 +119,18 @@ describe.each(['fs', 's3', 's3-sdk'] as const)('StorageDriver contract: %s', (ki
     expect(await h.driver.read('u1/nope', 1024)).toBeNull();
   });
 
-  test('missing keys: get and head are null, delete is a no-op', async () => {
+  test('missing keys: get, read and head are null, delete is a no-op', async () => {
     expect(await h.driver.get('u1/nope')).toBeNull();
     expect(await h.driver.head('u1/nope')).toBeNull();
     await h.driver.delete('u1/nope');
+    // A key under an existing object's key, and a key that is only a prefix of others: on disk
+    // a path through a file (ENOTDIR) and a directory, both simply "no such object".
+    await h.driver.put('u9/parent', new Blob(['p']).stream());
+    for (const key of ['u9/parent/below', 'u9']) {
+      expect(await h.driver.get(key)).toBeNull();
+      expect(await h.driver.read(key, 1024)).toBeNull();
+      expect(await h.driver.head(key)).toBeNull();
+    }
   });
 
   test('a stream that fails mid-way leaves nothing visible and nothing pending', async () => {
