@@ -17,43 +17,18 @@
  * on the same two cores), so that mode is about Pictor's MB/s and its RSS growth (< 64 MiB).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startMinio } from '../test/helpers/minio';
 import { startServer } from '../test/helpers/server';
+import { rssOf, threadCpu, threadCpuBetween } from './lib/procs';
 
 const ROOT = resolve(import.meta.dir, '..');
 const TOTAL = Number(process.argv[2] ?? 1024 ** 3);
 const CHUNK = 1024 * 1024;
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 3));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
-/** CPU seconds (user + system) a process has used so far, per thread (by name, `comm`) and in all. */
-async function cpuOf(pid: number): Promise<{ total: number; threads: Map<string, number> }> {
-  const tick = 100; // USER_HZ on Linux
-  const threads = new Map<string, number>();
-  let total = 0;
-  for (const tid of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
-    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
-    const close = stat.lastIndexOf(')');
-    if (close < 0) continue;
-    // Threads of one name (Bun's workers are all "Worker") are told apart by their order.
-    const base = stat.slice(stat.indexOf('(') + 1, close);
-    let name = base;
-    for (let i = 2; threads.has(name); i++) name = `${base} ${i}`;
-    const fields = stat.slice(close + 2).split(' '); // fields[0] is field 3 (state)
-    const secs = (Number(fields[11]) + Number(fields[12])) / tick; // utime, stime
-    threads.set(name, secs);
-    total += secs;
-  }
-  return { total, threads };
-}
-
-async function rssOf(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-}
 
 /** A body of `total` bytes of text (sniffed as text/plain), generated without holding it. */
 function body(total: number): ReadableStream<Uint8Array> {
@@ -80,24 +55,25 @@ async function upload(label: string, url: string, headers: Record<string, string
 async function measure(label: string, url: string, pid: number, headers: Record<string, string>) {
   // Start each run with no dirty pages left by the previous one (the baseline never fsyncs).
   spawnSync('sync');
-  const before = await rssOf(pid);
+  const before = rssOf(pid);
   let peak = before;
-  const timer = setInterval(() => void rssOf(pid).then((r) => (peak = Math.max(peak, r)), () => {}), 50);
-  const cpu0 = await cpuOf(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
+  const cpu0 = threadCpu(pid);
   const client0 = process.cpuUsage();
   const t0 = performance.now();
   await upload(label, url, headers, TOTAL);
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(timer);
-  const cpu1 = await cpuOf(pid);
+  const cpu1 = threadCpu(pid);
   const client = process.cpuUsage(client0);
   const mbps = TOTAL / 1e6 / seconds;
   console.log(`${label.padEnd(9)} ${mbps.toFixed(1)} MB/s  (${seconds.toFixed(2)} s)  RSS before ${(before / 2 ** 20).toFixed(1)} MiB, peak ${(peak / 2 ** 20).toFixed(1)} MiB, growth ${((peak - before) / 2 ** 20).toFixed(1)} MiB`);
   // CPU over the request, per GiB: the server's (by thread, busiest first) and this client's.
   const perGiB = (secs: number) => (secs / (TOTAL / 2 ** 30)).toFixed(2);
-  const threads = [...cpu1.threads].map(([name, secs]) => [name, secs - (cpu0.threads.get(name) ?? 0)] as const)
-    .filter(([, secs]) => secs >= 0.01).sort((a, b) => b[1] - a[1]).map(([name, secs]) => `${name} ${perGiB(secs)}`).join(', ');
-  console.log(`${''.padEnd(9)} CPU s/GiB: server ${perGiB(cpu1.total - cpu0.total)} (${threads}), client ${perGiB((client.user + client.system) / 1e6)}`);
+  const used = threadCpuBetween(cpu0, cpu1);
+  const threads = used.filter(([, secs]) => secs >= 0.01).map(([name, secs]) => `${name} ${perGiB(secs)}`).join(', ');
+  const total = used.reduce((sum, [, secs]) => sum + secs, 0);
+  console.log(`${''.padEnd(9)} CPU s/GiB: server ${perGiB(total)} (${threads}), client ${perGiB((client.user + client.system) / 1e6)}`);
   return { mbps, growth: peak - before, peak };
 }
 
@@ -155,7 +131,7 @@ try {
   // for compiling its hot code and growing its heap, and the memory it writes into has sat
   // free. Pictor's RSS growth during it still counts (a first upload must stay bounded too), as
   // does its growth from before it to any later peak.
-  const pictorStart = await rssOf(pictor.proc.pid!);
+  const pictorStart = rssOf(pictor.proc.pid!);
   const warmUps: number[] = [];
   for (const t of targets) {
     const m = await measure(`${t.label} (warm-up)`, t.url, t.pid, t.headers);

@@ -80,18 +80,63 @@ export function descendants(pid: number): number[] {
 
 const CLK_TCK = 100;
 
+/** CPU seconds (utime + stime) from the text of a `/proc/…/stat` file. */
+function cpuOfStat(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** Resident memory of one pid in bytes (0 when it is gone). */
+export function rssOf(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
 /** RSS (bytes) and cumulative CPU time (seconds) of one pid; null when it is gone. */
 function readProc(pid: number): { rss: number; cpu: number } | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-    return { rss: rssKb * 1024, cpu: ticks / CLK_TCK };
+    return { rss: rssKb * 1024, cpu: cpuOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8')) };
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU seconds each thread of `pid` has used so far, by thread name (`comm`; threads sharing a
+ * name, like Bun's workers, are numbered in the order /proc lists them).
+ */
+export function threadCpu(pid: number): { threads: Map<string, number> } {
+  const threads = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    /* gone */
+  }
+  for (const tid of tids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended
+    }
+    const base = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    let name = base;
+    for (let i = 2; threads.has(name); i++) name = `${base} ${i}`;
+    threads.set(name, cpuOfStat(stat));
+  }
+  return { threads };
+}
+
+/** Per thread, CPU seconds used between two `threadCpu` readings (threads that used some). */
+export function threadCpuBetween(before: ReturnType<typeof threadCpu>, after: ReturnType<typeof threadCpu>): [string, number][] {
+  return [...after.threads].map(([name, secs]) => [name, secs - (before.threads.get(name) ?? 0)] as [string, number])
+    .filter(([, secs]) => secs > 0).sort((a, b) => b[1] - a[1]);
 }
 
 export interface ProcStats {
