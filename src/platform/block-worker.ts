@@ -14,8 +14,8 @@
  * pool so that uploads do not allocate (and zero) fresh memory each time. Eight rather than
  * four: the writer stalls now and then while the kernel throttles dirty pages, and with four
  * out the request thread sat waiting for a slot more often (`ROUNDS=7 SMALL=0 bash
- * bench/upload.sh`: 0.71 of the sink with eight, 0.66 with `IN_FLIGHT` at four, one run after
- * the other).
+ * bench/upload.sh` with its harness as of 33167e9: 0.71 of the sink with eight, 0.66 with
+ * `IN_FLIGHT` at four, one run after the other).
  *
  * One worker per kind serves every stream of the process; each worker handles messages in
  * order, so a stream's blocks are processed in the order they were sent.

@@ -6,8 +6,9 @@ import { bigint, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'd
  * thousands of entries a second; a row per entry cost a heap tuple, two index entries and the
  * statement's per-row work each (paid on the request thread on embedded PGlite, where the
  * database runs in-process), a batch row costs that once per batch (part 3 of
- * `bun bench/micro.ts` compares the two). Listing reads the newest batches and walks their entries; `counts` lets
- * `count` and the method/status filters skip batches without reading their entries.
+ * `bun bench/micro.ts` compares the two). Listing reads the newest batches and walks their
+ * entries; `counts` lets `count` and the method/status filters skip batches without reading
+ * their entries.
  *
  * An entry's public id is `id * 10 000 + position` (position 0-based in the batch), so ids keep
  * increasing in request order; a batch holds at most `MAX_BATCH_ENTRIES` entries.
