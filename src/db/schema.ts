@@ -11,3 +11,4 @@ export * from '../modules/folders/table';
 export * from '../modules/queue/table';
 export * from '../modules/usage/table';
 export * from '../modules/logs/table';
+export * from '../modules/admin/table';
