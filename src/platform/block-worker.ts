@@ -26,9 +26,14 @@ const IN_FLIGHT = 8;
 const SLOTS = IN_FLIGHT + 1;
 const POOL_MAX = 8;
 
-/** Per-stream fields the worker needs (the file writer's descriptor). */
+/**
+ * Per-stream fields the worker needs: the file writer's descriptor, or the path it opens itself
+ * where descriptors belong to one thread (Deno: a descriptor from the request thread is "Bad
+ * file descriptor" in a worker).
+ */
 export interface StreamFields {
   fd?: number;
+  path?: string;
 }
 /**
  * What a worker receives: a block (slot of the stream's shared memory, at stream offset `pos`;
@@ -238,6 +243,8 @@ export function serveBlocks<S>(handler: {
   open(fields: StreamFields): S;
   block(state: S, bytes: Uint8Array, pos: number): void;
   end(state: S): unknown;
+  /** Releases what `open` took when a stream is dropped (the end of a failed upload). */
+  drop?(state: S): void;
 }): void {
   const streams = new Map<number, { state: S; memory: SharedArrayBuffer }>();
   const post = (msg: BlockReply) => (self as unknown as Worker).postMessage(msg);
@@ -245,8 +252,9 @@ export function serveBlocks<S>(handler: {
     const msg = e.data;
     if ('slot' in msg) {
       let s = streams.get(msg.id);
-      if (!s && msg.memory) streams.set(msg.id, (s = { state: handler.open(msg), memory: msg.memory }));
       try {
+        // Inside the try: a failing open (a file that cannot be opened) fails this stream, not the worker.
+        if (!s && msg.memory) streams.set(msg.id, (s = { state: handler.open(msg), memory: msg.memory }));
         if (!s) throw new Error('block for an unknown stream');
         handler.block(s.state, new Uint8Array(s.memory, msg.slot * BLOCK_BYTES, msg.len), msg.pos);
         post({ id: msg.id, slot: msg.slot });
@@ -257,7 +265,10 @@ export function serveBlocks<S>(handler: {
     }
     const s = streams.get(msg.id);
     streams.delete(msg.id);
-    if (msg.drop) return;
+    if (msg.drop) {
+      if (s) handler.drop?.(s.state);
+      return;
+    }
     try {
       post({ id: msg.id, result: s ? handler.end(s.state) : handler.end(handler.open({})) });
     } catch (err) {

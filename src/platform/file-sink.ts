@@ -5,6 +5,8 @@
  * The caller owns the file handle (it fsyncs and closes it); a sink only writes and hashes.
  *
  * - Where worker threads run (Bun, Deno): `threadedSink` below, writes and hashes on worker threads.
+ *   On Bun the writer uses the caller's descriptor; on Deno a descriptor is valid only in the
+ *   thread that opened it, so the writer opens the file's `path` itself (no path: next way).
  * - Bun without workers: a `FileSink` on the handle's descriptor (`Bun.file(fd).writer()`),
  *   which buffers up to 1 MiB and writes natively, faster than `FileHandle.write` in the runs
  *   that chose it. `end()` flushes but leaves the descriptor open (the sink test checks), so
@@ -17,8 +19,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { blockChannel, BlockStream, type BlockChannel } from './block-worker';
-import { isBun } from './runtime';
+import { blockChannel, BlockStream, type BlockChannel, type StreamFields } from './block-worker';
+import { isBun, isDeno } from './runtime';
 import { hashChannel } from './sha256';
 
 const BUFFER_BYTES = 1024 * 1024;
@@ -37,11 +39,21 @@ const WRITER_URL = new URL('./file-writer-worker.ts', import.meta.url);
 /** Starts the writing thread now (server start) rather than in the middle of the first big upload. */
 export const startFileWriterThread = (): void => void blockChannel(WRITER_URL);
 
-/** `threaded` (the default where workers run) moves the writes off the request thread; see `threadedSink`. */
-export function createFileSink(fh: FileHandle, opts: { threaded?: boolean } = {}): FileSinkWriter {
-  const writer = opts.threaded === false ? null : blockChannel(WRITER_URL);
+export interface FileSinkOptions {
+  /** False keeps the writes on the calling thread; the default moves them off it where workers run (`threadedSink`). */
+  threaded?: boolean;
+  /** The file `fh` has open: the writing thread opens it itself where descriptors are per thread. */
+  path?: string;
+  /** Have the writing thread open `path` rather than use `fh.fd` (default: on Deno; tests force it). */
+  openInWorker?: boolean;
+}
+
+export function createFileSink(fh: FileHandle, opts: FileSinkOptions = {}): FileSinkWriter {
+  const openInWorker = opts.openInWorker ?? isDeno;
+  const usable = opts.threaded !== false && (!openInWorker || opts.path !== undefined);
+  const writer = usable ? blockChannel(WRITER_URL) : null;
   const hasher = writer && hashChannel();
-  if (writer && hasher) return threadedSink(fh, writer, hasher);
+  if (writer && hasher) return threadedSink(fh, writer, hasher, openInWorker ? { path: opts.path } : { fd: fh.fd });
   return isBun ? bunSink(fh) : createPortableFileSink(fh);
 }
 
@@ -54,8 +66,8 @@ export function createFileSink(fh: FileHandle, opts: { threaded?: boolean } = {}
  * each block measured far slower (the hash waits whenever the write blocks on the disk). At
  * most a few blocks are in flight per file, so a slow disk still slows the upload.
  */
-function threadedSink(fh: FileHandle, writer: BlockChannel, hasher: BlockChannel): FileSinkWriter {
-  const blocks = new BlockStream([writer, hasher], { fd: fh.fd });
+function threadedSink(fh: FileHandle, writer: BlockChannel, hasher: BlockChannel, target: StreamFields): FileSinkWriter {
+  const blocks = new BlockStream([writer, hasher], target);
   let ended = false;
   return {
     write: (chunk) => blocks.write(chunk),

@@ -20,9 +20,9 @@ const READ_CHUNK = 256 * 1024;
 const EARLY_SYNC_BYTES = 64 * 1024 * 1024;
 
 /** Streams `body` into the open file through the runtime's fastest bounded writer. */
-async function writeStream(fh: FileHandle, body: ReadableStream<Uint8Array>): Promise<StoredObject> {
+async function writeStream(fh: FileHandle, path: string, body: ReadableStream<Uint8Array>): Promise<StoredObject> {
   const reader = body.getReader();
-  const sink = createFileSink(fh);
+  const sink = createFileSink(fh, { path });
   let size = 0;
   let synced = 0;
   let syncing: Promise<void> | null = null;
@@ -85,7 +85,7 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
       const fh = await open(tmpPath, 'wx');
       let done = false;
       try {
-        const stored = await writeStream(fh, body);
+        const stored = await writeStream(fh, tmpPath, body);
         await fh.sync();
         await fh.close();
         done = true;
