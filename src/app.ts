@@ -28,7 +28,12 @@ import { usageRoutes } from './modules/usage/routes';
 import { accountRoutes } from './modules/users/routes';
 
 export function createApp(deps: AppDeps) {
-  const app: Elysia = new Elysia({ name: 'pictor' });
+  // Elysia assumes a host of at least 4 characters (`http://a.bc`) and starts looking for the path
+  // at character 11; with `Host: x` (a compose service name) it cut the path short, so the router
+  // saw `/profile` for `/api/profile` (404) and `/api/profile` for `/zz/api/profile` (served,
+  // while the limiters saw the real path). From character 7 (`http://` + one host character)
+  // the router's path is the one `pathOf` (http.ts) derives. Pictor serves plain HTTP only.
+  const app: Elysia = new Elysia({ name: 'pictor', handler: { standardHostname: false } });
   // Built before the plumbing: they register request-done observers, which the plumbing's one
   // global after-response hook calls (and which decide whether that hook exists at all).
   const metrics = metricsRoutes(deps);

@@ -54,6 +54,8 @@ async function runServer(config: Config, log: Logger, isPrimary: boolean): Promi
     maxRequestBodySize: Math.max(config.maxUploadBytes, config.promotedMaxUploadBytes) + 1024 * 1024,
   });
   if (stopping) return void (await server.stop());
+  // PUBLIC_URL unset: links follow the port actually listened on (PORT=0 picks one).
+  if (config.publicUrlFromPort) config.publicUrl = `http://localhost:${server.port}`;
   log.info({ port: server.port, url: config.publicUrl, database: deps.database.kind, redis: Boolean(deps.redis) }, 'listening');
   // Job workers in this process (QUEUE_CONCURRENCY=0 leaves the jobs to `npm run worker`).
   await deps.queue.start();

@@ -60,7 +60,10 @@ export const DEFAULT_ALLOWED_TYPES = [
 export const configSchema = {
   PORT: int({ doc: 'Port to listen on (0 picks a free port).', default: '3000', min: 0, max: 65535 }),
   HOST: str({ doc: 'Address to listen on.', default: '0.0.0.0' }),
-  PUBLIC_URL: url({ doc: 'Base of every URL the API returns (no trailing slash).', default: 'http://localhost:3000' }),
+  PUBLIC_URL: url({
+    doc: 'Base of every URL the API returns (no trailing slash); unset → `http://localhost:<port>` with the port actually listened on.',
+    defaultText: '`http://localhost:<PORT>`',
+  }),
   DATA_DIR: str({ doc: 'Embedded database, local files and the disk cache live here.', default: './data' }),
   DATABASE_URL: url({ doc: 'Postgres connection string; unset → embedded PGlite in `DATA_DIR/pg`.', secret: true }),
   DATABASE_POOL: int({ doc: 'Postgres connections per process.', default: '10', min: 1, max: 500 }),
@@ -137,7 +140,10 @@ export interface Config {
   host: string;
   publicUrl: string;
   dataDir: string;
+  /** `PUBLIC_URL`, or `http://localhost:<port>`; with `PORT=0` the start-up sets the picked port. */
   databaseUrl: string | undefined;
+  /** True when `PUBLIC_URL` is unset, so `publicUrl` follows the listening port. */
+  publicUrlFromPort: boolean;
   databasePool: number;
   redisUrl: string | undefined;
   storageDriver: 'fs' | 's3';
@@ -258,7 +264,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     port: v.PORT,
     host: v.HOST,
-    publicUrl: v.PUBLIC_URL,
+    publicUrl: v.PUBLIC_URL ?? `http://localhost:${v.PORT}`,
+    publicUrlFromPort: v.PUBLIC_URL === undefined,
     dataDir,
     databaseUrl: v.DATABASE_URL,
     databasePool: v.DATABASE_POOL,

@@ -71,7 +71,8 @@ export function docs(deps: AppDeps) {
               'Self-hosted media server: streamed uploads, public delivery, on-the-fly image transformations, ' +
               'accounts and scoped API keys. Every error is `{error, message, details?}` (see the Error schema).',
           },
-          servers: [{ url: deps.config.publicUrl }],
+          // Read when the spec is rendered: without PUBLIC_URL it follows the listening port, known only after start.
+          servers: [{ get url() { return deps.config.publicUrl; } }],
           tags: TAGS,
           components: { securitySchemes: SECURITY_SCHEMES },
         },

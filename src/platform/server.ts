@@ -28,8 +28,21 @@ interface SocketInfo {
 
 let socket: SocketInfo = { address: () => undefined, disableIdleTimeout: () => {} };
 
+/** Peer addresses kept past the response (`keepSocketAddress`); Bun forgets them once it is sent. */
+const kept = new WeakMap<Request, string>();
+
 /** The TCP peer address of a request, or undefined when not served over a socket (tests with `app.handle`). */
-export const socketAddress = (request: Request): string | undefined => socket.address(request);
+export const socketAddress = (request: Request): string | undefined => kept.get(request) ?? socket.address(request);
+
+/**
+ * Reads the peer address now and keeps it for observers that run after the response (request
+ * logs): Bun's `requestIP` answers null once the response is sent. Only requests that will be
+ * logged pay for it.
+ */
+export function keepSocketAddress(request: Request): void {
+  const address = socket.address(request);
+  if (address !== undefined) kept.set(request, address);
+}
 /** Lets a long upload run past the idle timeout. */
 export const disableIdleTimeout = (request: Request): void => socket.disableIdleTimeout(request);
 

@@ -15,6 +15,7 @@ import { missingScope, unauthorized } from '../../errors';
 import type { Scope } from '../keys/scopes';
 import { createCredentialResolver } from './credentials';
 import { enforceApiLimit } from '../limits/service';
+import { keepSocketAddress } from '../../platform/server';
 
 export interface Principal {
   userId: string;
@@ -63,11 +64,13 @@ export function authGuard(deps: AppDeps) {
         security: [{ bearerJwt: [] }, { bearerApiKey: [] }, { apiKeyHeader: [] }, { cookie: [] }],
         ...(requirement === true ? {} : { 'x-required-scope': requirement }),
       },
-      async resolve({ request, set }) {
+      async resolve({ request, path, set }) {
         const principal = await resolver.resolve(request);
         if (!principal) throw unauthorized();
         callers.set(request, principal);
-        await enforceApiLimit(deps, request, set, principal);
+        // Request logs read the client address after the response, when Bun no longer knows the peer.
+        keepSocketAddress(request);
+        await enforceApiLimit(deps, path, set, principal);
         if (requirement !== true) requireScope(principal, requirement);
         return { principal };
       },

@@ -18,22 +18,18 @@ import { enforceIpLimit, type WindowBucket } from './service';
 /** Path prefixes of public delivery (API.md §5, §6). */
 const PUBLIC_PREFIXES = ['/i/', '/d/', '/t/', '/authenticated/'];
 
-/** The path of a request URL without parsing it (this runs on every request). */
-function pathOf(url: string): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2);
-  return start < 0 ? '/' : url.slice(start);
-}
-
-export const isPublicDelivery = (url: string): boolean => {
-  const path = pathOf(url);
-  return PUBLIC_PREFIXES.some((p) => path.startsWith(p));
-};
+/** Whether a request path (without query) is public delivery. */
+export const isPublicDelivery = (path: string): boolean => PUBLIC_PREFIXES.some((p) => path.startsWith(p));
 
 export function publicRateLimit(deps: AppDeps) {
   const app = new Elysia({ name: 'pictor.limits.public' });
   if (deps.config.disableRateLimit) return app;
-  return app.onRequest(async ({ request, set }) => {
-    if (isPublicDelivery(request.url)) await enforceIpLimit(deps, request, set, 'public');
+  // `path` is the one the router matches (derived once by Elysia per request): a limiter reading
+  // the URL itself could disagree with the router and let requests through uncounted.
+  return app.onRequest(async (ctx) => {
+    // The pre-routing context's type omits `path`, but Elysia sets it before any onRequest hook.
+    const { request, path, set } = ctx as typeof ctx & { path: string };
+    if (isPublicDelivery(path)) await enforceIpLimit(deps, request, set, 'public');
   });
 }
 

@@ -67,9 +67,13 @@ function setHeaders(set: HeaderSink, d: { limit: number; remaining: number; rese
 }
 
 function deny(bucket: string, d: WindowDecision, windowMs: number, now: number): never {
-  const retryAfter = Math.max(1, seconds(d.retryAfterMs));
+  // The quantised window (window.ts) holds weight up to one slot (1/60 of the window) past the
+  // window, so the exact wait can be 61 s for a 60 s window. Rounded up to whole seconds it is
+  // never promised beyond the window itself: a client retrying then is at most one slot early.
+  const windowSeconds = seconds(windowMs);
+  const retryAfter = Math.min(windowSeconds, Math.max(1, seconds(d.retryAfterMs)));
   throw rateLimited(
-    { bucket, limit: d.limit, remaining: d.remaining, retry_after: retryAfter, window_seconds: seconds(windowMs) },
+    { bucket, limit: d.limit, remaining: d.remaining, retry_after: retryAfter, window_seconds: windowSeconds },
     headersOf({ ...d, resetAt: Math.max(d.resetAt, now + d.retryAfterMs) }),
   );
 }
@@ -127,10 +131,11 @@ export async function enforceAccountLimits(deps: AppDeps, set: HeaderSink, accou
 /** `login` is keyed by IP and email together, so one IP cannot lock out an account and vice versa. */
 export const loginKey = (ip: string, email: string) => `${ip}|${email.trim().toLowerCase()}`;
 
-/** The `api` bucket: every authenticated `/api` call, per account (called by the auth guard). */
-export async function enforceApiLimit(deps: AppDeps, request: Request, set: HeaderSink, account: Account): Promise<void> {
+/**
+ * The `api` bucket: every authenticated `/api` call, per account (called by the auth guard with
+ * the routed path, the one the router matched, so the two can never disagree).
+ */
+export async function enforceApiLimit(deps: AppDeps, path: string, set: HeaderSink, account: Account): Promise<void> {
   if (deps.config.disableRateLimit || isExempt(account)) return;
-  const url = request.url;
-  const path = url.slice(url.indexOf('/', url.indexOf('//') + 2));
   if (path === '/api' || path.startsWith('/api/')) await enforceLimit(deps, set, 'api', account.userId);
 }

@@ -51,13 +51,13 @@ function forAgents(deps: AppDeps) {
 
 export function referenceRoutes(deps: AppDeps) {
   const types = allowedContentTypes(deps.config.allowedTypes).map(({ mime, extensions, category }) => ({ mime, extensions, category }));
-  const agents = forAgents(deps);
   return new Elysia({ name: 'pictor.reference', prefix: '/api/reference', detail: { tags: ['reference'] } })
     .get('/allowed-content-types', () => ({ results: types, count: types.length }), {
       response: { 200: ContentTypeList },
       detail: { summary: 'Content types accepted for upload' },
     })
-    .get('/for-agents', () => agents, {
+    // Built per request: `base_url` follows the listening port when PUBLIC_URL is unset.
+    .get('/for-agents', () => forAgents(deps), {
       response: { 200: t.Record(t.String(), t.Unknown()) },
       detail: { summary: 'Summary for automated clients' },
     });
