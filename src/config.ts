@@ -81,6 +81,7 @@ export const configSchema = {
   ADMIN_PASSWORD: str({ doc: 'Bootstrap admin password; unset → generated and printed once.', secret: true }),
   INVITE_ONLY: bool({ doc: 'Registration needs an invite code.', default: 'false' }),
   REQUIRE_EMAIL_VERIFICATION: bool({ doc: 'Login waits for the email confirmation link.', default: 'false' }),
+  REFRESH_REUSE_INTERVAL: int({ doc: 'Seconds after a refresh token is rotated during which using it again returns the current session instead of revoking it (two tabs refreshing at once); 0 → every reuse revokes.', default: '30', min: 0, max: 300 }),
   SMTP_URL: url({ doc: 'Outgoing mail server (`smtp://user:pass@host:587`); unset → mails are logged.', secret: true }),
   MAIL_FROM: str({ doc: 'Sender of outgoing mail.', default: 'Pictor <no-reply@localhost>' }),
   MAX_UPLOAD_BYTES: bytes({ doc: 'Per-file upload limit of the default plan.', default: '750MiB', min: 1 }),
@@ -114,6 +115,7 @@ export const configSchema = {
   RATE_LIMIT_UPLOAD_BYTES: rate({ doc: 'Uploaded bytes per account.', default: '10GiB/1h' }),
   RATE_LIMIT_UPLOAD_CONCURRENCY: concurrency({ doc: 'Uploads in progress at once per account.', default: '8' }),
   RATE_LIMIT_LOGIN: rate({ doc: 'Login attempts per IP and email.', default: '5/15m' }),
+  RATE_LIMIT_LOGIN_IP: rate({ doc: 'Login attempts per IP, whatever the email (stops one address trying many accounts).', default: '50/15m' }),
   RATE_LIMIT_REGISTER: rate({ doc: 'Registrations per IP.', default: '3/1h' }),
   RATE_LIMIT_PASSWORD_RESET: rate({ doc: 'Password-reset requests per IP.', default: '5/1h' }),
   RATE_LIMIT_SENSITIVE: rate({ doc: 'Refresh, change-password and verify calls per IP.', default: '30/15m' }),
@@ -154,6 +156,8 @@ export interface Config {
   adminPassword: string | undefined;
   inviteOnly: boolean;
   requireEmailVerification: boolean;
+  /** Reuse interval of rotated refresh tokens (`REFRESH_REUSE_INTERVAL`), ms; 0 = none. */
+  refreshReuseIntervalMs: number;
   smtpUrl: string | undefined;
   mailFrom: string;
   maxUploadBytes: number;
@@ -191,7 +195,7 @@ export interface Config {
 
 export const RATE_BUCKETS = [
   'public', 'transform', 'api', 'upload_count', 'upload_bytes', 'upload_concurrency',
-  'login', 'register', 'password_reset', 'sensitive',
+  'login', 'login_ip', 'register', 'password_reset', 'sensitive',
 ] as const;
 export type RateBucket = (typeof RATE_BUCKETS)[number];
 
@@ -285,6 +289,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminPassword: v.ADMIN_PASSWORD,
     inviteOnly: v.INVITE_ONLY,
     requireEmailVerification: v.REQUIRE_EMAIL_VERIFICATION,
+    refreshReuseIntervalMs: v.REFRESH_REUSE_INTERVAL * 1000,
     smtpUrl: v.SMTP_URL,
     mailFrom: v.MAIL_FROM,
     maxUploadBytes: v.MAX_UPLOAD_BYTES,

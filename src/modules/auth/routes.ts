@@ -1,13 +1,13 @@
 /**
  * `/api/auth/*` (API.md §2): registration, login, refresh, logout, passwords, verification.
- * API-key routes live in `keys/routes.ts`. Rate limits: `register`, `login` (IP + email),
+ * API-key routes live in `keys/routes.ts`. Rate limits: `register`, `login` (IP + email), `login_ip`,
  * `password_reset` and `sensitive` buckets through the limiter of `limits/`.
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { noContent } from '../../http';
 import { csrfInvalid, errorResponses, forbidden, unauthorized, validationError } from '../../errors';
-import { clientIpOf, enforceIpLimit, enforceLimit, loginKey } from '../limits/service';
+import { clientIpOf, enforceIpLimit, enforceLimits, loginKey } from '../limits/service';
 import { toUserJson, UserSchema } from '../users/model';
 import { checkCsrf, clearedCookies, readCookie, REFRESH_COOKIE, sessionCookies } from './cookies';
 import { authGuard, credentialResolver, type Principal } from './guard';
@@ -62,7 +62,9 @@ export function authRoutes(deps: AppDeps) {
     .post(
       '/login',
       async ({ body, request, set }) => {
-        await enforceLimit(deps, set, 'login', loginKey(clientIpOf(deps, request), body.email));
+        // IP and email together (one account's guesses), and IP alone (one address trying many accounts).
+        const ip = clientIpOf(deps, request);
+        await enforceLimits(deps, set, [{ bucket: 'login', key: loginKey(ip, body.email) }, { bucket: 'login_ip', key: ip }]);
         const { user, session } = await login(deps, body, meta(request));
         withCookies(set, session);
         return { user: toUserJson(user), session: toSessionJson(session) };
@@ -70,7 +72,7 @@ export function authRoutes(deps: AppDeps) {
       {
         ...strict(LoginBody),
         response: { 200: AuthResult, ...errorResponses(400, 401, 403, 413, 429) },
-        detail: { summary: 'Sign in', description: 'Unknown email and wrong password give the same 401. Sets the session cookies.' },
+        detail: { summary: 'Sign in', description: 'Unknown email and wrong password give the same 401. Sets the session cookies. Rate-limited per client IP and email (`login`) and per client IP alone (`login_ip`).' },
       },
     )
     .post(
@@ -86,7 +88,12 @@ export function authRoutes(deps: AppDeps) {
       {
         ...strict(RefreshBody),
         response: { 200: t.Object({ session: SessionSchema }), ...errorResponses(400, 401, 403, 429) },
-        detail: { summary: 'Rotate a refresh token', description: 'Replaying a used refresh token revokes its whole session (401 `TOKEN_REUSED`).' },
+        detail: {
+          summary: 'Rotate a refresh token',
+          description: 'Returns a new session and rotates the refresh token. A rotated token used again within `REFRESH_REUSE_INTERVAL` '
+            + '(30 s) of its rotation, e.g. by two tabs refreshing at once, gets the same new session (a reuse interval, deviating from '
+            + 'API.md\'s "exactly one wins"); used after that, it is a replay and revokes the whole session (401 `TOKEN_REUSED`).',
+        },
       },
     )
     .post(

@@ -9,6 +9,7 @@ import { json, makeTestApp, type TestApp } from '../../../test/helpers/app';
 import { DB_BACKENDS } from '../../../test/helpers/services';
 import { bootstrapAdmin } from '../admin/bootstrap';
 import { apiKeys } from '../keys/table';
+import { refreshTokens } from './table';
 import { credentialResolver } from './guard';
 
 setDefaultTimeout(30_000);
@@ -64,6 +65,44 @@ describe.each(DB_BACKENDS)('sessions and keys on %s', (db) => {
     const late = await call('POST', '/api/auth/refresh', { refresh_token: session.refresh_token });
     expect(late.status).toBe(401);
     expect(late.body.error).toBe('UNAUTHORIZED');
+  });
+
+  test('two concurrent refreshes with one token both succeed in one family; a reuse after the 30 s interval revokes it', async () => {
+    const { user, session } = await signUp();
+    const refresh = (token: string) => call('POST', '/api/auth/refresh', { refresh_token: token });
+    const [a, b] = await Promise.all([refresh(session.refresh_token), refresh(session.refresh_token)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(b.body.session.refresh_token).toBe(a.body.session.refresh_token); // the same new session
+    expect(a.body.session.refresh_token).not.toBe(session.refresh_token);
+    for (const r of [a, b]) expect((await call('GET', '/api/profile', undefined, { authorization: `Bearer ${r.body.session.access_token}` })).status).toBe(200);
+    const families = await h.deps.db.select({ familyId: refreshTokens.familyId }).from(refreshTokens).where(eq(refreshTokens.userId, user.id));
+    expect(families).toHaveLength(2); // the login's token and its one successor
+    expect(new Set(families.map((f) => f.familyId)).size).toBe(1);
+
+    // One tab rotates again; the other's late request with the first token gets the current one.
+    advance(10_000);
+    const next = await refresh(a.body.session.refresh_token);
+    expect(next.status).toBe(200);
+    advance(10_000);
+    const late = await refresh(session.refresh_token);
+    expect(late.status).toBe(200);
+    expect(late.body.session.refresh_token).toBe(next.body.session.refresh_token);
+
+    // Past the interval a rotated token is a replay: the whole family is revoked.
+    advance(11_000);
+    const replay = await refresh(session.refresh_token);
+    expect(replay.status).toBe(401);
+    expect(replay.body.error).toBe('TOKEN_REUSED');
+    expect((await refresh(next.body.session.refresh_token)).status).toBe(401);
+    expect((await call('GET', '/api/profile', undefined, { authorization: `Bearer ${next.body.session.access_token}` })).status).toBe(401);
+  });
+
+  test('a reuse within the interval does not bring back a session that was signed out', async () => {
+    const { session } = await signUp();
+    const rotated = await call('POST', '/api/auth/refresh', { refresh_token: session.refresh_token });
+    expect((await call('POST', '/api/auth/logout', { refresh_token: rotated.body.session.refresh_token })).status).toBe(204);
+    const reuse = await call('POST', '/api/auth/refresh', { refresh_token: session.refresh_token });
+    expect(reuse.status).toBe(401);
   });
 
   test('logout by refresh cookie alone (access token expired) needs the CSRF header', async () => {

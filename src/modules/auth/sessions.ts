@@ -3,9 +3,14 @@
  *
  * A session is a refresh-token family with an absolute 30-day lifetime. `refresh` marks the
  * presented token used with a guarded UPDATE (`where used_at is null`) inside a transaction,
- * so among concurrent refreshes with one token exactly one gets a row back; everyone else,
- * and any later replay of a rotated token, finds `used_at` set, which revokes the whole
- * family (`TOKEN_REUSED`) — a stolen token and its legitimate twin cannot both live on.
+ * so among concurrent refreshes with one token exactly one rotates it. The others (two tabs
+ * refreshing at once) arrive within the reuse interval (`REFRESH_REUSE_INTERVAL`, 30 s) of
+ * that rotation and get the family's current token back: successors are derived from their
+ * predecessor under the server secret (`deriveRefreshToken`), so it is recomputed, never
+ * stored. A rotated token used after the interval is a replay and revokes the whole family
+ * (`TOKEN_REUSED`) — a stolen token and its legitimate twin cannot both live on. (API.md says
+ * exactly one concurrent refresh wins; the interval is the deliberate deviation, what OAuth 2.1
+ * servers such as Auth0 and Okta call a reuse interval or grace period.)
  */
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
@@ -15,8 +20,11 @@ import { users, type UserRow } from '../users/table';
 import { credentialResolver } from './guard';
 import { refreshTokens, sessions } from './table';
 import {
-  ACCESS_TTL_S, FAMILY_TTL_S, REFRESH_TTL_S, generateCsrfToken, generateRefreshToken, jwtKey, signAccessToken,
+  ACCESS_TTL_S, FAMILY_TTL_S, REFRESH_TTL_S, deriveRefreshToken, generateCsrfToken, generateRefreshToken, jwtKey, signAccessToken,
 } from './tokens';
+
+/** How far along a chain of rotations a reuse may walk to find the live token (each step is one rotation in the interval). */
+const MAX_REUSE_STEPS = 8;
 
 export interface ClientMeta {
   ip: string | null;
@@ -46,23 +54,61 @@ export function toSessionJson(s: IssuedSession) {
   };
 }
 
+/** Signs an access token for a refresh token the caller has stored (or found). */
+async function sessionFor(
+  deps: AppDeps, user: Pick<UserRow, 'id' | 'tokenVersion'>, sessionId: string, refreshToken: string, refreshExpiresAt: number,
+): Promise<IssuedSession> {
+  const now = deps.clock.now();
+  const accessToken = await signAccessToken(jwtKey(deps.secrets.jwtSecret), { userId: user.id, tokenVersion: user.tokenVersion, sessionId }, now);
+  return {
+    sessionId, accessToken, refreshToken, csrfToken: generateCsrfToken(),
+    accessExpiresAt: (Math.floor(now / 1000) + ACCESS_TTL_S) * 1000, refreshExpiresAt,
+  };
+}
+
 async function issueTokens(
   deps: AppDeps,
   tx: Pick<AppDeps['db'], 'insert'>,
   user: Pick<UserRow, 'id' | 'tokenVersion'>,
   session: { id: string; expiresAt: Date },
+  refreshToken = generateRefreshToken(),
 ): Promise<IssuedSession> {
-  const now = deps.clock.now();
-  const refreshToken = generateRefreshToken();
-  const refreshExpiresAt = Math.min(now + REFRESH_TTL_S * 1000, session.expiresAt.getTime());
+  const refreshExpiresAt = Math.min(deps.clock.now() + REFRESH_TTL_S * 1000, session.expiresAt.getTime());
   await tx.insert(refreshTokens).values({
     familyId: session.id, userId: user.id, tokenHash: await sha256Hex(refreshToken), expiresAt: new Date(refreshExpiresAt),
   });
-  const accessToken = await signAccessToken(jwtKey(deps.secrets.jwtSecret), { userId: user.id, tokenVersion: user.tokenVersion, sessionId: session.id }, now);
-  return {
-    sessionId: session.id, accessToken, refreshToken, csrfToken: generateCsrfToken(),
-    accessExpiresAt: (Math.floor(now / 1000) + ACCESS_TTL_S) * 1000, refreshExpiresAt,
-  };
+  return sessionFor(deps, user, session.id, refreshToken, refreshExpiresAt);
+}
+
+/** The session and user of a family, if it may still refresh; throws 401/403 when it may not. */
+async function liveFamily(tx: Pick<AppDeps['db'], 'select'>, familyId: string, now: Date) {
+  const [row] = await tx
+    .select({ session: sessions, user: users })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, familyId))
+    .limit(1);
+  if (!row || row.session.revokedAt || row.session.expiresAt <= now) throw unauthorized('This session has ended; sign in again.');
+  if (row.user.isBanned) throw accountBanned();
+  return row;
+}
+
+/**
+ * A rotated token used again within the reuse interval: the family's current token, found by
+ * deriving successors from the presented one until an unused, unexpired row answers (each
+ * step is a rotation that happened meanwhile). Null when the chain leads nowhere.
+ */
+async function currentOfFamily(deps: AppDeps, presented: string, now: Date): Promise<IssuedSession | null> {
+  let token = presented;
+  for (let step = 0; step < MAX_REUSE_STEPS; step++) {
+    token = deriveRefreshToken(deps.secrets.jwtSecret, token);
+    const [row] = await deps.db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, await sha256Hex(token))).limit(1);
+    if (!row || row.expiresAt <= now) return null;
+    if (row.usedAt) continue;
+    const { user } = await liveFamily(deps.db, row.familyId, now);
+    return sessionFor(deps, user, row.familyId, token, row.expiresAt.getTime());
+  }
+  return null;
 }
 
 /** Starts a new session (login, registration, password change) for a user allowed to sign in. */
@@ -78,10 +124,14 @@ export async function createSession(deps: AppDeps, user: Pick<UserRow, 'id' | 't
   });
 }
 
-/** Rotates a refresh token: exactly one caller per token gets a new session pair. */
+/**
+ * Rotates a refresh token: exactly one caller per token stores a successor; a reuse within the
+ * interval gets the family's current token; a reuse after it revokes the family.
+ */
 export async function refreshSession(deps: AppDeps, presented: string): Promise<IssuedSession> {
   const hash = await sha256Hex(presented);
   const now = new Date(deps.clock.now());
+  const successor = deriveRefreshToken(deps.secrets.jwtSecret, presented);
   const outcome = await deps.db.transaction(async (tx) => {
     const [used] = await tx
       .update(refreshTokens)
@@ -89,15 +139,8 @@ export async function refreshSession(deps: AppDeps, presented: string): Promise<
       .where(and(eq(refreshTokens.tokenHash, hash), isNull(refreshTokens.usedAt), gt(refreshTokens.expiresAt, now)))
       .returning({ familyId: refreshTokens.familyId, userId: refreshTokens.userId });
     if (!used) return null;
-    const [row] = await tx
-      .select({ session: sessions, user: users })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(eq(sessions.id, used.familyId))
-      .limit(1);
-    if (!row || row.session.revokedAt || row.session.expiresAt <= now) throw unauthorized('This session has ended; sign in again.');
-    if (row.user.isBanned) throw accountBanned();
-    return issueTokens(deps, tx, row.user, row.session);
+    const row = await liveFamily(tx, used.familyId, now);
+    return issueTokens(deps, tx, row.user, row.session, successor);
   });
   if (outcome) return outcome;
 
@@ -107,6 +150,13 @@ export async function refreshSession(deps: AppDeps, presented: string): Promise<
     .from(refreshTokens)
     .where(eq(refreshTokens.tokenHash, hash))
     .limit(1);
+  if (old?.usedAt && now.getTime() - old.usedAt.getTime() <= deps.config.refreshReuseIntervalMs) {
+    const current = await currentOfFamily(deps, presented, now);
+    if (current) {
+      deps.log.debug({ session_id: old.familyId }, 'rotated refresh token reused within the reuse interval');
+      return current;
+    }
+  }
   if (old?.usedAt) {
     await revokeSession(deps, old.familyId);
     deps.log.warn({ session_id: old.familyId }, 'refresh token replayed; session revoked');

@@ -4,6 +4,7 @@
  * the refresh-token family), so that each of those can kill a live token before it expires.
  * Opaque tokens (refresh, email links) are random base62 strings stored only as SHA-256.
  */
+import { createHmac } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import { randomString } from '../../lib/random';
 
@@ -47,6 +48,25 @@ export async function verifyAccessToken(key: Uint8Array, token: string, nowMs: n
 
 /** A refresh token: `rt_` + 48 base62 characters (≈ 285 bits). */
 export const generateRefreshToken = () => `rt_${randomString(48)}`;
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/**
+ * The token that replaces `presented` on rotation: HMAC-SHA512 under the server's secret, in
+ * the same `rt_` + 48 base62 form. Deriving it (instead of drawing it at random) lets a
+ * concurrent use of the just-rotated token be answered with the same successor without
+ * keeping any token in clear; without the secret it cannot be computed from `presented`.
+ */
+export function deriveRefreshToken(secret: string, presented: string): string {
+  let n = BigInt(`0x${createHmac('sha512', secret).update(`pictor refresh successor\0${presented}`).digest('hex')}`);
+  // 512 uniform bits, 48 base62 digits (≈ 286 bits) taken from them: no usable bias.
+  let out = '';
+  for (let i = 0; i < 48; i++) {
+    out += BASE62[Number(n % 62n)];
+    n /= 62n;
+  }
+  return `rt_${out}`;
+}
 /** A mailed single-use token (verification, reset). */
 export const generateMailToken = () => randomString(43);
 /** The double-submit CSRF token. */
