@@ -41,7 +41,7 @@ export function createApp(deps: AppDeps) {
   // Memory-cache hits of public /t URLs are answered before routing (src/modules/transform/fast.ts).
   useFetchShortcut(app, createDeliveryFastPath(deps));
   return app
-    .use(httpPlumbing(deps, () => app.routes.map((r) => ({ method: r.method, path: r.path }))))
+    .use(httpPlumbing(deps, () => app.routes))
     .use(metrics)
     .use(logs)
     .use(publicRateLimit(deps))

@@ -5,6 +5,7 @@
  * reach a response body; 500s are logged with the request id the client sees.
  */
 import { t, type TSchema } from 'elysia';
+import { closestName } from './lib/suggest';
 
 export type ErrorCode =
   | 'VALIDATION_ERROR' | 'INVALID_TRANSFORMATION' | 'UNAUTHORIZED' | 'TOKEN_REUSED'
@@ -45,6 +46,30 @@ export interface FieldError {
 
 export const validationError = (message: string, fields: FieldError[] = []) =>
   new AppError('VALIDATION_ERROR', 400, message, { fields });
+
+/**
+ * 400 for inputs a route does not take (query parameters, form fields, JSON body fields): each
+ * is named, with the closest known name when one is close (`isPublic` → `is_public`), so a typo
+ * is never silently ignored.
+ */
+export function unknownInputs(kind: 'query parameter' | 'form field' | 'body field', names: string[], known: readonly string[]): AppError {
+  // Names come from the client: at most 20 of them, 64 characters each, go back in the answer.
+  const fields = names.slice(0, 20).map((full) => {
+    const name = full.slice(0, 64);
+    const suggestion = closestName(name, known);
+    return {
+      path: `/${name}`,
+      message: `is not a known ${kind}${suggestion === undefined ? '' : `; did you mean ${suggestion}?`}`,
+      in: kind === 'query parameter' ? 'query' : 'body',
+      ...(suggestion === undefined ? {} : { suggestion }),
+    };
+  });
+  const first = fields[0]!;
+  const takes = known.length ? `Known: ${known.join(', ')}.` : `This route takes no ${kind}s.`;
+  const message = `Unknown ${kind} ${JSON.stringify(first.path.slice(1))}${first.suggestion === undefined ? '' : ` (did you mean ${first.suggestion}?)`}. ${takes}`;
+  return new AppError('VALIDATION_ERROR', 400, message, { fields });
+}
+
 export const unauthorized = (message = 'Authentication required.') => new AppError('UNAUTHORIZED', 401, message);
 export const forbidden = (message = 'You are not allowed to do this.') => new AppError('FORBIDDEN', 403, message);
 export const missingScope = (required: string) =>

@@ -1,9 +1,11 @@
 /**
- * Request plumbing shared by every route: request ids, bounded JSON parsing, the error
- * mapper and the 404/405 distinction. Registered once, globally, by `createApp`.
+ * Request plumbing shared by every route: request ids, bounded JSON parsing (415 for other
+ * bodies), refusal of unknown query parameters and body fields, the error mapper and the
+ * 404/405 distinction. Registered once, globally, by `createApp`.
  */
 import { Elysia, ValidationError } from 'elysia';
 import type { AppDeps } from './deps';
+import { inputCheck, type RouteShape } from './inputs';
 import {
   AppError, errorResponse, fromValidation, internalError, methodNotAllowed, payloadTooLarge,
   routeNotFound, unsupportedMediaType, validationError,
@@ -132,6 +134,14 @@ export function streamRequestBody(route: string): void {
   streamingRoutes.add(route);
 }
 
+/** Routes that also take an `application/x-www-form-urlencoded` body (a server-rendered HTML form). */
+const formRoutes = new Set<string>();
+
+/** Lets a route read a URL-encoded form body (capped like JSON) besides JSON; every other route answers it 415. */
+export function acceptFormBody(route: string): void {
+  formRoutes.add(route);
+}
+
 interface RouteInfo {
   method: string;
   pattern: RegExp;
@@ -149,11 +159,12 @@ function compileRoutes(routes: { method: string; path: string }[]): RouteInfo[] 
 }
 
 /**
- * The global hooks. `routesOf` is read lazily on the first 404 so that it sees every
- * route registered after this plugin.
+ * The global hooks. `routesOf` is read lazily (first 404, first query string or body) so that
+ * it sees every route registered after this plugin.
  */
-export function httpPlumbing(deps: AppDeps, routesOf: () => { method: string; path: string }[]) {
+export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
   let compiled: RouteInfo[] | null = null;
+  const checkInputs = inputCheck(routesOf);
   const allowedMethods = (path: string): string[] => {
     compiled ??= compileRoutes(routesOf());
     const methods = new Set(compiled.filter((r) => r.pattern.test(path)).map((r) => r.method));
@@ -194,31 +205,36 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => { method: string; pa
     .onParse({ as: 'global' }, async ({ request, contentType, route }) => {
       // null (not undefined) marks the body as handled, so no later parser reads the stream either.
       if (streamingRoutes.has(route)) return null;
-      // JSON (and any other non-upload body) is read with a hard cap; uploads opt out with `parse: 'none'`.
-      if (!contentType || contentType.startsWith('application/json')) {
-        const text = await readTextLimited(request, deps.config.maxJsonBodyBytes);
-        if (text.trim() === '') return {};
-        try {
-          return JSON.parse(text) as unknown;
-        } catch (err) {
-          throw validationError('The request body is not valid JSON.', [{ path: '/', message: (err as Error).message }]);
-        }
+      // Every body these routes read is JSON, read with a hard cap (uploads opt out above). Any
+      // other type — text/plain, a form, no Content-Type at all — is refused (415) rather than
+      // guessed at: guessing answered 200 and changed nothing.
+      const mime = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+      const json = mime === 'application/json' || (mime.startsWith('application/') && mime.endsWith('+json'));
+      const form = mime === 'application/x-www-form-urlencoded' && formRoutes.has(route);
+      if (!json && !form && mime !== '') {
+        throw unsupportedMediaType(`This route takes application/json, not ${mime}.`, { detected: mime });
       }
-      if (contentType.startsWith('application/x-www-form-urlencoded') || contentType.startsWith('text/')) {
-        const text = await readTextLimited(request, deps.config.maxJsonBodyBytes);
-        return contentType.startsWith('text/') ? text : Object.fromEntries(new URLSearchParams(text));
+      const text = await readTextLimited(request, deps.config.maxJsonBodyBytes);
+      if (text.trim() === '') return {};
+      if (mime === '') {
+        throw unsupportedMediaType('This route takes a JSON body: send it with Content-Type: application/json.', { detected: 'none' });
       }
-      // Any other body (octet-stream, multipart, …) is not something these routes read: refuse it
-      // rather than let a default parser buffer it whole.
-      const mime = contentType.split(';')[0]!.trim();
-      throw unsupportedMediaType(`This route takes application/json, not ${mime}.`, { detected: mime });
+      if (form) return Object.fromEntries(new URLSearchParams(text));
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (err) {
+        throw validationError('The request body is not valid JSON.', [{ path: '/', message: (err as Error).message }]);
+      }
     })
+    // Unknown query parameters and body fields → 400 naming them (src/inputs.ts); before
+    // validation, so a misspelt parameter is reported as such rather than as a missing one.
+    .onTransform({ as: 'global' }, ({ request, route, body }) => checkInputs(request, route, body))
     .onError({ as: 'global' }, ({ error, code, request, set }) => {
       const headers: Record<string, string> = { 'x-request-id': requestIdOf(request) };
       // Rate-limit headers set before the failure stay on error responses too (API.md §7), and so
       // do CORS headers (a browser must be able to read why a presigned upload was refused).
       for (const [k, v] of Object.entries(set.headers)) {
-        if ((k.startsWith('x-ratelimit-') || k.startsWith('access-control-')) && typeof v === 'string') headers[k] = v;
+        if ((k.startsWith('x-ratelimit-') || k.startsWith('access-control-') || k === 'vary') && typeof v === 'string') headers[k] = v;
       }
       // Elysia wraps whatever a parser throws in a ParseError; our parser throws AppErrors.
       const cause = code === 'PARSE' ? (error as Error).cause : undefined;

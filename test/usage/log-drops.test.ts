@@ -46,7 +46,7 @@ test('a full buffer drops and counts instead of blocking requests', async () => 
   const N = 40;
   const started = performance.now();
   for (let i = 0; i < N; i++) {
-    const r = await h.request(`/api/files?i=${i}`, { headers: { authorization: `Bearer ${key}` } });
+    const r = await h.request(`/api/files?q=${i}`, { headers: { authorization: `Bearer ${key}` } });
     expect(r.status).toBe(200);
   }
   const elapsed = performance.now() - started;

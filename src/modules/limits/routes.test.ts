@@ -4,10 +4,11 @@
  * `DISABLE_RATE_LIMIT`.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { Elysia } from 'elysia';
+import { Elysia, t } from 'elysia';
 import sharp from 'sharp';
 import { makeTestApp, type TestApp } from '../../../test/helpers/app';
 import { DB_BACKENDS } from '../../../test/helpers/services';
+import { streamRequestBody } from '../../http';
 import { bootstrapAdmin } from '../admin/bootstrap';
 import { authGuard } from '../auth/guard';
 import { createApiKey } from '../keys/service';
@@ -32,6 +33,7 @@ describe.each(DB_BACKENDS)('rate limits over HTTP (%s)', (db) => {
     adminKey = (await bootstrapAdmin(h.deps))!.apiKey;
     const [user] = await h.deps.db.insert(users).values({ email: 'u@example.com', passwordHash: 'x' }).returning();
     userKey = (await createApiKey(h.deps.db, user!.id, { scopes: ['files:read', 'files:write'] })).key;
+    streamRequestBody('/api/__t/upload'); // like a real upload route: the body is not parsed
     h.app.use(
       new Elysia()
         .use(authGuard(h.deps))
@@ -40,7 +42,7 @@ describe.each(DB_BACKENDS)('rate limits over HTTP (%s)', (db) => {
           const limits = await startUploadLimits(h.deps, set, principal, request.headers.has('content-length') ? Number(request.headers.get('content-length')) : null);
           if (query.hold !== '1') await limits.release();
           return { ok: true };
-        }, { auth: 'files:write' }),
+        }, { auth: 'files:write', parse: 'none', query: t.Object({ hold: t.Optional(t.String()) }) }),
     );
   }, 60_000);
   afterAll(() => h?.close());

@@ -1,0 +1,90 @@
+/**
+ * Nothing a client sends is silently ignored (issue #26): a query parameter or a top-level JSON
+ * body field that the route does not declare is refused with a 400 naming it, and the closest
+ * declared name (`isPublic` → "did you mean is_public?"). One check for every route, driven by
+ * each route's own `query` / `body` schema, run by the global transform hook in http.ts
+ * (before validation, authentication and any handler work).
+ *
+ * Exception: public delivery (`/i`, `/d`, `/t`, `/authenticated`) ignores query strings, as
+ * imgproxy and Cloudinary do, because CDNs, browsers and caches append cache-busters (`?v=123`)
+ * to image URLs.
+ */
+import { unknownInputs } from './errors';
+
+/** What the check reads of a registered route (a structural subset of Elysia's `InternalRoute`). */
+export interface RouteShape {
+  method: string;
+  path: string;
+  hooks?: { query?: unknown; body?: unknown };
+}
+
+/** Route prefixes whose query string is ignored rather than refused (see the module comment). */
+const ANY_QUERY_PREFIXES = ['/i/', '/d/', '/t/', '/authenticated/'];
+
+/** Declared names, or null when the route takes any (no closed object schema to compare with). */
+type Known = readonly string[] | null;
+
+interface RouteInputs {
+  query: Known;
+  body: Known;
+}
+
+/** The property names of a closed object schema; null for anything open or not an object schema. */
+function namesOf(schema: unknown): Known {
+  if (!schema || typeof schema !== 'object') return null;
+  const s = schema as { type?: unknown; properties?: Record<string, unknown>; additionalProperties?: unknown };
+  if (s.type !== 'object' || !s.properties) return null;
+  if (s.additionalProperties !== undefined && s.additionalProperties !== false) return null;
+  return Object.keys(s.properties);
+}
+
+function inputsOf(route: RouteShape): RouteInputs {
+  const open = ANY_QUERY_PREFIXES.some((p) => route.path.startsWith(p));
+  const query = route.hooks?.query;
+  return {
+    // No query schema: the route takes no query parameters at all.
+    query: open ? null : query === undefined ? [] : namesOf(query),
+    // No body schema: the route takes no body fields (an empty `{}` is still fine).
+    body: route.hooks?.body === undefined ? [] : namesOf(route.hooks.body),
+  };
+}
+
+/** The parameter names of a query string (`a=1&b&a=2` → a, b), decoded as URLSearchParams does. */
+function queryNames(search: string): string[] {
+  return [...new Set(new URLSearchParams(search).keys())];
+}
+
+/**
+ * Builds the check. `routesOf` is read lazily on the first request, so it sees every route
+ * registered after the plumbing. Throws the 400 `unknownInputs` error; returns nothing otherwise.
+ */
+export function inputCheck(routesOf: () => RouteShape[]) {
+  let table: Map<string, RouteInputs> | null = null;
+  const build = () => {
+    const m = new Map<string, RouteInputs>();
+    for (const r of routesOf()) m.set(`${r.method.toUpperCase()} ${r.path}`, inputsOf(r));
+    return m;
+  };
+  return (request: Request, route: string, body: unknown): void => {
+    // A CORS preflight carries the query of the request it asks about, not its own.
+    if (request.method === 'OPTIONS') return;
+    const q = request.url.indexOf('?');
+    const hasQuery = q >= 0 && q < request.url.length - 1;
+    const hasBody = body !== null && typeof body === 'object' && !Array.isArray(body);
+    if (!hasQuery && !hasBody) return;
+    table ??= build();
+    // HEAD is answered by the GET route of the same path.
+    const inputs = table.get(`${request.method} ${route}`) ?? (request.method === 'HEAD' ? table.get(`GET ${route}`) : undefined);
+    if (!inputs) return;
+    if (hasQuery && inputs.query) {
+      const known = inputs.query;
+      const unknown = queryNames(request.url.slice(q + 1)).filter((n) => !known.includes(n));
+      if (unknown.length) throw unknownInputs('query parameter', unknown, known);
+    }
+    if (hasBody && inputs.body) {
+      const known = inputs.body;
+      const unknown = Object.keys(body).filter((n) => !known.includes(n));
+      if (unknown.length) throw unknownInputs('body field', unknown, known);
+    }
+  };
+}
