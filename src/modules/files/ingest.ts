@@ -7,7 +7,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
-import { notFound, quotaExceeded } from '../../errors';
+import { invalidTransformation, notFound, quotaExceeded } from '../../errors';
 import { users } from '../users/table';
 import { folderAncestors, newFileId, parentOf, sanitizeName } from './names';
 import { createInspector, type Inspection } from './inspect';
@@ -51,14 +51,12 @@ export interface CommitAttrs {
   folder: string;
   isPublic: boolean;
   expiresAt: Date | null;
+  /** Validated transformation segments to render eagerly (the `derive` job), besides the eager presets. */
+  transformations?: readonly string[];
 }
 
 /** Raster images get a `derive` job; other types have no derivatives to prepare. */
 export const isDerivable = (contentType: string): boolean => contentType.startsWith('image/') && contentType !== 'image/svg+xml';
-
-/** The per-file upload limit of an account's plan. */
-export const uploadLimitFor = (deps: AppDeps, owner: UploadOwner): number =>
-  owner.isPromoted ? deps.config.promotedMaxUploadBytes : deps.config.maxUploadBytes;
 
 /** Refuses (507) before any byte is read when the account is already at its quota. */
 export async function checkQuota(deps: AppDeps, owner: UploadOwner, incomingBytes = 0): Promise<void> {
@@ -120,7 +118,11 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
   const { inspection } = staged;
   const ext = contentTypeInfo(inspection.contentType)?.extensions[0] ?? 'bin';
   const name = sanitizeName(attrs.name ?? staged.name, `${staged.id}.${ext}`);
+  const derivable = isDerivable(inspection.contentType);
   try {
+    if (attrs.transformations?.length && !derivable) {
+      throw invalidTransformation('transformations', 'only on raster images (JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF)', inspection.contentType);
+    }
     return await deps.db.transaction(async (tx) => {
       // The counter update is the quota check: it matches only while the new totals fit,
       // and the row lock it takes serialises parallel uploads of one account.
@@ -161,13 +163,13 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
         expiresAt: attrs.expiresAt,
       }).returning();
       // Its `derive` job (eager presets) commits or rolls back with the row: never one without the other.
-      if (isDerivable(inspection.contentType)) await enqueueDerive(tx, { id: staged.id, userId: owner.userId });
+      if (derivable) await enqueueDerive(tx, { id: staged.id, userId: owner.userId }, attrs.transformations);
       return row as FileRow;
     }).then((row) => {
       deps.metrics.uploads.inc();
       deps.metrics.uploadBytes.inc(inspection.size);
       // Its derive job is committed: render the eager presets now, not at the next queue poll.
-      if (isDerivable(inspection.contentType)) deps.queue.wake();
+      if (derivable) deps.queue.wake();
       return row;
     });
   } catch (err) {

@@ -31,9 +31,13 @@ export const UploadedMany = t.Object({
 
 export const UploadQuery = t.Object({
   folder: t.Optional(t.String({ description: 'Target folder (created when missing).' })),
-  is_public: t.Optional(t.String({ description: '`true` (default) or `false`.' })),
-  expires_in: t.Optional(t.String({ description: 'Seconds until the file expires.' })),
+  is_public: t.Optional(t.String({ description: '`true` or `false`; default: the account setting `default_is_public`.' })),
+  expires_in: t.Optional(t.String({ description: 'Seconds until the file expires; default: the account setting `default_expires_in`.' })),
   expires_at: t.Optional(t.String({ description: 'ISO-8601 expiry time.' })),
+  transformations: t.Optional(t.String({
+    description: 'Derivatives to render eagerly (raw uploads; multipart sends a `transformations` field): `|`-separated, the parameter may repeat.',
+    examples: ['w_400,f_webp|t_thumb'],
+  })),
 });
 
 export const ListQuerySchema = t.Object({

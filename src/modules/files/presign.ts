@@ -11,6 +11,7 @@ import type { AppDeps } from '../../deps';
 import { accountBanned, conflict, gone, notFound, validationError } from '../../errors';
 import { randomString } from '../../lib/random';
 import { allowedContentTypes, isAllowedType } from '../reference/content-types';
+import { getSettings } from '../users/settings';
 import { users } from '../users/table';
 import { normalizeFolder } from './names';
 import { uploadTokens } from './table';
@@ -42,6 +43,8 @@ export async function createUploadToken(deps: AppDeps, userId: string, input: Pr
   if (refused?.length) {
     throw validationError(`Not accepted by this server: ${refused.join(', ')}.`, refused.map((t) => ({ path: '/content_types', message: `${t} is not allowed` })));
   }
+  // Visibility the presign does not fix follows the account's default; the URL uses its URL base.
+  const settings = await getSettings(deps.db, deps.config, userId);
   const expiresIn = input.expires_in ?? DEFAULT_PRESIGN_EXPIRES_IN_S;
   const expiresAt = new Date(deps.clock.now() + expiresIn * 1000);
   const token = randomString(43); // ≈ 256 bits
@@ -51,10 +54,10 @@ export async function createUploadToken(deps: AppDeps, userId: string, input: Pr
     folder,
     maxSize: input.max_size ?? null,
     contentTypes: types?.length ? types : null,
-    isPublic: input.is_public ?? true,
+    isPublic: input.is_public ?? settings?.default_is_public ?? true,
     expiresAt,
   });
-  return { url: `${deps.config.publicUrl}/api/uploads/${token}`, expires_at: expiresAt.toISOString() };
+  return { url: `${settings?.public_url_base ?? deps.config.publicUrl}/api/uploads/${token}`, expires_at: expiresAt.toISOString() };
 }
 
 export interface ClaimedUpload {

@@ -14,8 +14,8 @@ import {
   UploadedMany, UploadedOne, UploadQuery,
 } from './model';
 import { forgetFiles } from './invalidate';
-import { getOwnFileOrThrow, listFiles, patchFile, softDeleteFiles, toFileJson } from './service';
-import { uploadMultipart, uploadRaw, type UploadPolicy } from './upload';
+import { getOwnFileOrThrow, listFiles, patchFile, softDeleteFiles, toFileJson, urlBaseOf } from './service';
+import { prepareUpload, uploadMultipart, uploadRaw, type UploadPolicy } from './upload';
 import type { UploadOwner } from './ingest';
 import { contentLengthOf, startUploadLimits } from '../limits/upload';
 
@@ -23,10 +23,17 @@ const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) });
 
 const UPLOAD_DESCRIPTION = [
   'Two styles, both streamed to storage: `multipart/form-data` with one or more parts named `file` or `image`',
-  '(text fields `folder`, `name`, `is_public`, `expires_in` before or after the files), or a raw body with',
-  '`Content-Type` and optional `X-File-Name` (attributes in the query). The type is sniffed from the bytes;',
+  '(text fields `folder`, `name`, `is_public`, `expires_in`, `expires_at`, `transformations` before or after the files),',
+  'or a raw body with `Content-Type` and optional `X-File-Name` (attributes in the query). The type is sniffed from the bytes;',
   'a declared type that disagrees is refused with 415. One file → 201 `{file, message}`; several →',
   '`{results, count, errors}` (207 when some failed).',
+  'Names: each file is named by its part\'s filename; to rename, send one `name` field per file part — the n-th `name`',
+  'names the n-th file part (any other number of `name` fields → 400).',
+  '`is_public` and the expiry default to the account settings `default_is_public` / `default_expires_in`;',
+  'the per-file limit is the smaller of the setting `max_upload_size_bytes` and the plan (413 `FILE_TOO_LARGE`).',
+  '`transformations` (field or query parameter, may repeat, values `|`-separated, at most 10; e.g. `w_400,f_webp|t_thumb`)',
+  'renders those derivatives eagerly through the queue (`derive` job) so the first request is a cache hit; an invalid one',
+  '→ 400 `INVALID_TRANSFORMATION` and nothing is stored. Only raster images can have them (another type → 400).',
 ].join(' ');
 
 /**
@@ -37,19 +44,20 @@ export async function handleUpload(
   deps: AppDeps, owner: UploadOwner, request: Request, query: Record<string, string | undefined>, policy: UploadPolicy = {},
 ) {
   disableIdleTimeout(request);
+  const ctx = await prepareUpload(deps, owner, policy);
   const type = request.headers.get('content-type') ?? '';
   if (!type.toLowerCase().startsWith('multipart/form-data')) {
-    const row = await uploadRaw(deps, owner, request, query, policy);
-    return [201, { file: toFileJson(deps, row), message: 'File uploaded' as const }] as const;
+    const row = await uploadRaw(deps, owner, request, query, ctx, policy);
+    return [201, { file: toFileJson(row, ctx.urlBase), message: 'File uploaded' as const }] as const;
   }
-  const out = await uploadMultipart(deps, owner, request, policy);
+  const out = await uploadMultipart(deps, owner, request, ctx, policy);
   const first = out.errors[0];
   if (out.files.length + out.errors.length === 1) {
     if (first) throw first.cause;
-    return [201, { file: toFileJson(deps, out.files[0]!), message: 'File uploaded' as const }] as const;
+    return [201, { file: toFileJson(out.files[0]!, ctx.urlBase), message: 'File uploaded' as const }] as const;
   }
   return [out.errors.length ? 207 : 201, {
-    results: out.files.map((f) => toFileJson(deps, f)),
+    results: out.files.map((f) => toFileJson(f, ctx.urlBase)),
     count: out.files.length,
     errors: out.errors.map(({ name, error, message }) => ({ name, error, message })),
   }] as const;
@@ -105,7 +113,10 @@ export function fileRoutes(deps: AppDeps) {
         detail: { summary: 'Delete several files', description: 'Up to 100 ids; unknown ids are reported in `errors`.' },
       },
     )
-    .get('/:id', async ({ principal, params }) => toFileJson(deps, await getOwnFileOrThrow(deps, principal.userId, params.id)), {
+    .get('/:id', async ({ principal, params }) => {
+      const [file, base] = await Promise.all([getOwnFileOrThrow(deps, principal.userId, params.id), urlBaseOf(deps, principal.userId)]);
+      return toFileJson(file, base);
+    }, {
       auth: 'files:read',
       params: IdParams,
       response: { 200: FileSchema, ...errorResponses(401, 403, 404, 410) },
@@ -121,7 +132,10 @@ export function fileRoutes(deps: AppDeps) {
         detail: { summary: 'File metadata', description: 'Header facts, selected EXIF (GPS for the owner only), blurhash and dominant colour.' },
       },
     )
-    .patch('/:id', async ({ principal, params, body }) => toFileJson(deps, await patchFile(deps, principal.userId, params.id, body)), {
+    .patch('/:id', async ({ principal, params, body }) => {
+      const [file, base] = await Promise.all([patchFile(deps, principal.userId, params.id, body), urlBaseOf(deps, principal.userId)]);
+      return toFileJson(file, base);
+    }, {
       auth: 'files:write',
       params: IdParams,
       body: FilePatchSchema,

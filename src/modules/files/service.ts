@@ -15,9 +15,17 @@ import { files, type FileRow } from './table';
 import { forgetFiles } from './invalidate';
 import { enqueuePurge } from '../queue/handlers';
 
-/** The API.md §4 file object. */
-export function toFileJson(deps: AppDeps, f: FileRow) {
-  const base = deps.config.publicUrl;
+/**
+ * The base of the URLs of one account's files: its `public_url_base` setting, else `PUBLIC_URL`
+ * (API.md §3). One primary-key read; callers read it once per request, not per file.
+ */
+export async function urlBaseOf(deps: AppDeps, userId: string): Promise<string> {
+  const [u] = await deps.db.select({ base: users.publicUrlBase }).from(users).where(eq(users.id, userId)).limit(1);
+  return u?.base ?? deps.config.publicUrl;
+}
+
+/** The API.md §4 file object; `base` is the owner's URL base (`urlBaseOf`). */
+export function toFileJson(f: FileRow, base: string) {
   const ext = contentTypeInfo(f.contentType)?.extensions[0];
   return {
     id: f.id,
@@ -137,16 +145,17 @@ export async function listFiles(deps: AppDeps, userId: string, q: ListQuery) {
   const limit = q.limit ?? 50;
   const page: SQL[] = q.cursor ? [...filters, afterCursor(key, descending, q.cursor)] : filters;
   const order = descending ? [desc(col), desc(files.id)] : [asc(col), asc(files.id)];
-  const [rows, total] = await Promise.all([
+  const [rows, total, base] = await Promise.all([
     deps.db.select().from(files).where(and(...page)).orderBy(...order).limit(limit + 1),
     countFiles(deps, userId, filters, isFiltered(q), now),
+    urlBaseOf(deps, userId),
   ]);
   const more = rows.length > limit;
   const results = more ? rows.slice(0, limit) : rows;
   const last = results[results.length - 1];
   const cursorValue = (f: FileRow) => (key === 'created_at' ? f.createdAt.toISOString() : key === 'name' ? f.name : f.size);
   return {
-    results: results.map((f) => toFileJson(deps, f)),
+    results: results.map((f) => toFileJson(f, base)),
     count: total,
     next_cursor: more && last ? Buffer.from(JSON.stringify([cursorValue(last), last.id])).toString('base64url') : null,
   };

@@ -1,21 +1,34 @@
 /**
  * The two upload styles of API.md §4 on top of `ingest`: multipart (several files, fields
  * anywhere) and raw body. Limits are enforced before reading (`Content-Length`) and while
- * streaming; any failure or disconnect removes whatever was staged.
+ * streaming; any failure or disconnect removes whatever was staged. The account's settings
+ * (limit, defaults, URL base) are read once per request by `prepareUpload`.
  */
 import type { AppDeps } from '../../deps';
 import { AppError, internalError, payloadTooLarge, validationError } from '../../errors';
 import { requestIdOf } from '../../http';
+import { getSettings, uploadLimitOf } from '../users/settings';
+import { parseTransformation } from '../transform/parse';
+import { getDelivery } from '../transform/service';
 import { parseMultipart } from './multipart';
 import { normalizeFolder, decodeHeaderFileName } from './names';
 import { declaredTypeOf } from './sniff';
 import {
-  checkQuota, commitFile, discardStaged, stageFile, uploadLimitFor, type CommitAttrs, type StagedFile, type UploadOwner,
+  checkQuota, commitFile, discardStaged, stageFile, type CommitAttrs, type StagedFile, type UploadOwner,
 } from './ingest';
 import type { FileRow } from './table';
 
 /** Files accepted in one multipart request. */
 export const MAX_FILES_PER_REQUEST = 20;
+/**
+ * The multipart text fields an upload understands (API.md §4), and the part names that carry
+ * a file. `name` may repeat (one per file part, by order); `transformations` may repeat.
+ * This is the one list: anything else in a form is not understood.
+ */
+export const UPLOAD_TEXT_FIELDS = ['folder', 'name', 'is_public', 'expires_in', 'expires_at', 'transformations'] as const;
+export const UPLOAD_FILE_FIELDS = ['file', 'image'] as const;
+/** Derivatives one upload may ask to render eagerly. */
+export const MAX_EAGER_TRANSFORMATIONS = 10;
 const MAX_EXPIRES_IN_S = 10 * 365 * 24 * 3600;
 
 export interface UploadFailure {
@@ -41,13 +54,40 @@ export interface UploadPolicy {
   onBytes?: (bytes: number) => Promise<void>;
 }
 
+/** What an upload needs to know about its account, read once per request (`prepareUpload`). */
+export interface UploadContext {
+  /** Per-file limit: min(setting, plan[, presigned max_size]). */
+  maxBytes: number;
+  /** Base of the returned URLs: the account's `public_url_base`, else `PUBLIC_URL`. */
+  urlBase: string;
+  /** The account's `default_is_public` / `default_expires_in`, for uploads that do not say. */
+  defaults: { isPublic: boolean; expiresIn: number | null };
+}
+
+/** Reads the account's settings once; every upload path (multipart, raw, presigned, any later one) starts here. */
+export async function prepareUpload(deps: AppDeps, owner: UploadOwner, policy: UploadPolicy = {}): Promise<UploadContext> {
+  const settings = await getSettings(deps.db, deps.config, owner.userId);
+  return {
+    maxBytes: uploadLimitOf(deps.config, owner.isPromoted, settings, policy.maxBytes),
+    urlBase: settings?.public_url_base ?? deps.config.publicUrl,
+    defaults: { isPublic: settings?.default_is_public ?? true, expiresIn: settings?.default_expires_in ?? null },
+  };
+}
+
+const NO_DEFAULTS: UploadContext['defaults'] = { isPublic: true, expiresIn: null };
+
 const truthy = (v: string) => ['true', '1', 'yes', 'on'].includes(v.toLowerCase());
 
-/** `folder`, `is_public`, `expires_in` / `expires_at` from form fields or the query string. */
-export function parseUploadAttrs(input: Record<string, string | undefined>, now: number, policy: UploadPolicy = {}): CommitAttrs {
+/**
+ * `folder`, `is_public`, `expires_in` / `expires_at` from form fields or the query string;
+ * what the upload does not say comes from the account's defaults.
+ */
+export function parseUploadAttrs(
+  input: Record<string, string | undefined>, now: number, policy: UploadPolicy = {}, defaults = NO_DEFAULTS,
+): CommitAttrs {
   const folder = policy.folder ?? normalizeFolder(input.folder);
-  const isPublic = policy.isPublic ?? (input.is_public === undefined ? true : truthy(input.is_public));
-  let expiresAt: Date | null = null;
+  const isPublic = policy.isPublic ?? (input.is_public === undefined ? defaults.isPublic : truthy(input.is_public));
+  let expiresAt: Date | null = defaults.expiresIn === null ? null : new Date(now + defaults.expiresIn * 1000);
   if (input.expires_in !== undefined && input.expires_in !== '') {
     const s = Number(input.expires_in);
     if (!Number.isInteger(s) || s < 1 || s > MAX_EXPIRES_IN_S) {
@@ -63,6 +103,27 @@ export function parseUploadAttrs(input: Record<string, string | undefined>, now:
 }
 
 /**
+ * The `transformations` of an upload (each value `|`-separated, the field or parameter may
+ * repeat), validated with the delivery parser so a bad one is refused (400
+ * INVALID_TRANSFORMATION) before the file is kept. Duplicates (same canonical form) collapse.
+ */
+export function parseEagerTransformations(deps: AppDeps, values: readonly string[]): string[] {
+  const segments = values.flatMap((v) => v.split('|')).map((v) => v.trim()).filter((v) => v !== '');
+  if (segments.length > MAX_EAGER_TRANSFORMATIONS) {
+    throw validationError(`At most ${MAX_EAGER_TRANSFORMATIONS} transformations per upload.`, [
+      { path: '/transformations', message: `${segments.length} given` },
+    ]);
+  }
+  const { limits, presets } = getDelivery(deps);
+  const byCanonical = new Map<string, string>();
+  for (const segment of segments) {
+    const { canonical } = parseTransformation(segment, undefined, limits, presets);
+    if (!byCanonical.has(canonical)) byCanonical.set(canonical, segment);
+  }
+  return [...byCanonical.values()];
+}
+
+/**
  * A per-file failure for the response. An unexpected error (storage or database down) becomes
  * that file's INTERNAL_ERROR, logged, so the other files of the request are still committed
  * or discarded normally and nothing is left orphaned.
@@ -75,11 +136,6 @@ function toFailure(deps: AppDeps, request: Request, name: string, err: unknown):
   return { name, error: cause.code, message: cause.message, cause };
 }
 
-function limitOf(deps: AppDeps, owner: UploadOwner, policy: UploadPolicy) {
-  const plan = uploadLimitFor(deps, owner);
-  return policy.maxBytes ? Math.min(plan, policy.maxBytes) : plan;
-}
-
 function refuseByLength(request: Request, maxBytes: number): number | undefined {
   const header = request.headers.get('content-length');
   const declared = header === null ? undefined : Number(header);
@@ -89,11 +145,13 @@ function refuseByLength(request: Request, maxBytes: number): number | undefined 
 
 /** Raw body upload (`Content-Type: <mime>`, `X-File-Name`, attributes in the query). */
 export async function uploadRaw(
-  deps: AppDeps, owner: UploadOwner, request: Request, query: Record<string, string | undefined>, policy: UploadPolicy = {},
+  deps: AppDeps, owner: UploadOwner, request: Request, query: Record<string, string | undefined>, ctx: UploadContext, policy: UploadPolicy = {},
 ): Promise<FileRow> {
-  const maxBytes = limitOf(deps, owner, policy);
+  const { maxBytes } = ctx;
   const size = refuseByLength(request, maxBytes);
-  const attrs = parseUploadAttrs(query, deps.clock.now(), policy);
+  const attrs = parseUploadAttrs(query, deps.clock.now(), policy, ctx.defaults);
+  // Read from the URL itself: `?transformations=` may repeat, and each value holds commas.
+  attrs.transformations = parseEagerTransformations(deps, new URL(request.url).searchParams.getAll('transformations'));
   await checkQuota(deps, owner, size ?? 0);
   if (!request.body) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
   const staged = await stageFile(deps, owner, request.body, {
@@ -107,11 +165,17 @@ export async function uploadRaw(
   return commitFile(deps, owner, staged, attrs);
 }
 
-/** Multipart upload: every `file`/`image` part is staged as it streams, then all are committed. */
+const isFileField = (field: string) => (UPLOAD_FILE_FIELDS as readonly string[]).includes(field);
+
+/**
+ * Multipart upload: every `file`/`image` part is staged as it streams, then all are committed.
+ * Each file is named by the n-th `name` field when the form has one per file part, else by
+ * its part's own filename.
+ */
 export async function uploadMultipart(
-  deps: AppDeps, owner: UploadOwner, request: Request, policy: UploadPolicy = {},
+  deps: AppDeps, owner: UploadOwner, request: Request, ctx: UploadContext, policy: UploadPolicy = {},
 ): Promise<UploadOutcome> {
-  const maxBytes = limitOf(deps, owner, policy);
+  const { maxBytes } = ctx;
   // A multipart body carries up to MAX_FILES_PER_REQUEST files, so only a length beyond all of them is refused unread.
   refuseByLength(request, maxBytes * MAX_FILES_PER_REQUEST + 1024 * 1024);
   await checkQuota(deps, owner);
@@ -122,8 +186,12 @@ export async function uploadMultipart(
     contentType: request.headers.get('content-type') ?? '',
     maxPartBytes: maxBytes + 1,
     maxFiles: MAX_FILES_PER_REQUEST,
+    // A bad transformation sent before the files stops the request before any byte is stored.
+    onField(name, value) {
+      if (name === 'transformations') parseEagerTransformations(deps, [value]);
+    },
     onFile(part) {
-      if (part.field !== 'file' && part.field !== 'image') return void part.stream.cancel();
+      if (!isFileField(part.field)) return void part.stream.cancel();
       const staged = stageFile(deps, owner, part.stream, {
         maxBytes, declared: declaredTypeOf(part.mimeType), name: part.filename, allowedTypes: policy.allowedTypes, onBytes: policy.onBytes,
       });
@@ -135,7 +203,7 @@ export async function uploadMultipart(
     },
   });
 
-  let fields: Record<string, string>;
+  let fields: Record<string, string[]>;
   try {
     fields = await parser.done;
   } catch (err) {
@@ -147,8 +215,19 @@ export async function uploadMultipart(
     throw validationError('No file part: send the file in a part named `file` or `image`.', [{ path: '/file', message: 'missing' }]);
   }
   let attrs: CommitAttrs;
+  const names = fields.name ?? [];
   try {
-    attrs = parseUploadAttrs(fields, deps.clock.now(), policy);
+    const last = (k: string) => fields[k]?.at(-1);
+    attrs = parseUploadAttrs(
+      { folder: last('folder'), is_public: last('is_public'), expires_in: last('expires_in'), expires_at: last('expires_at') },
+      deps.clock.now(), policy, ctx.defaults,
+    );
+    attrs.transformations = parseEagerTransformations(deps, fields.transformations ?? []);
+    if (names.length > 0 && names.length !== pending.length) {
+      throw validationError(`Send one \`name\` field per file part, in the same order (${pending.length} files, ${names.length} names), or none.`, [
+        { path: '/name', message: `expected ${pending.length} values, got ${names.length}` },
+      ]);
+    }
   } catch (err) {
     await settleAndDiscard(deps, pending);
     throw err;
@@ -161,9 +240,8 @@ export async function uploadMultipart(
       continue;
     }
     try {
-      // `name` renames a single file; with several, each keeps its own.
-      const own = pending.length === 1 ? attrs : { ...attrs, name: undefined };
-      out.files.push(await commitFile(deps, owner, result.value, own)); // removes its object itself on failure
+      // The i-th `name` field names the i-th file part; without them each keeps its part's filename.
+      out.files.push(await commitFile(deps, owner, result.value, { ...attrs, name: names[i] })); // removes its object itself on failure
     } catch (err) {
       out.errors.push(toFailure(deps, request, name, err));
     }

@@ -15,12 +15,12 @@ import { handleUpload } from './routes';
 
 const PresignBody = t.Object({
   folder: t.Optional(t.String({ maxLength: 4096, description: 'Every file goes here (created when missing); the uploader cannot change it.' })),
-  max_size: t.Optional(t.Integer({ minimum: 1, description: 'Bytes per file; the account plan limit applies too.' })),
+  max_size: t.Optional(t.Integer({ minimum: 1, description: 'Bytes per file; the account limit (setting `max_upload_size_bytes`, capped by the plan) applies too.' })),
   content_types: t.Optional(t.Array(t.String({ minLength: 3, maxLength: 127 }), {
     minItems: 1, maxItems: 50, description: 'Allowed types, e.g. `image/*`, `application/pdf` (within the server allow-list).',
   })),
   expires_in: t.Optional(t.Integer({ minimum: 1, maximum: MAX_PRESIGN_EXPIRES_IN_S, default: 900, description: 'Seconds, ≤ 3600.' })),
-  is_public: t.Optional(t.Boolean({ default: true })),
+  is_public: t.Optional(t.Boolean({ description: 'Visibility of the uploaded files; default: the account setting `default_is_public`.' })),
 });
 const PresignResult = t.Object({ url: t.String(), expires_at: t.String({ format: 'date-time' }) });
 const TokenParams = t.Object({ token: t.String({ maxLength: 128 }) });

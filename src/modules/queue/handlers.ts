@@ -3,7 +3,8 @@
  *
  * - `purge` (file_id): deletes a soft-deleted file's bytes (files/purge.ts), then tells every
  *   instance to drop its derivatives; retried with backoff until storage confirms.
- * - `derive` (file_id): renders the eager presets of a new upload (transform/service.ts).
+ * - `derive` (file_id, transformations?): renders the eager presets of a new upload and the
+ *   transformations it asked for (transform/service.ts).
  * - `expire` (every minute, once per minute cluster-wide): soft-deletes expired files and
  *   enqueues a `purge` for every deleted file that has none yet.
  * - `prune` (hourly, once per hour cluster-wide): finished jobs and queue events past
@@ -52,9 +53,14 @@ const purgeSpec = (file: { id: string; userId?: string | null }): EnqueueOptions
 });
 
 /** The `derive` job of a new upload; call with the transaction that writes the file row. */
-export function enqueueDerive(tx: DbOrTx, file: { id: string; userId: string }) {
-  return enqueueJob(tx, { type: 'derive', fileId: file.id, userId: file.userId, payload: { file_id: file.id }, maxAttempts: 3 });
+export function enqueueDerive(tx: DbOrTx, file: { id: string; userId: string }, transformations: readonly string[] = []) {
+  const payload = transformations.length ? { file_id: file.id, transformations: [...transformations] } : { file_id: file.id };
+  return enqueueJob(tx, { type: 'derive', fileId: file.id, userId: file.userId, payload, maxAttempts: 3 });
 }
+
+/** The upload's own `transformations` a derive job carries (validated at upload). */
+const transformationsOf = (payload: Record<string, unknown>): string[] =>
+  Array.isArray(payload.transformations) ? payload.transformations.filter((v): v is string => typeof v === 'string') : [];
 
 const fileIdOf = (job: { fileId: string | null; payload: Record<string, unknown> }) =>
   job.fileId ?? (typeof job.payload.file_id === 'string' ? job.payload.file_id : null);
@@ -93,7 +99,7 @@ export function registerCoreJobs(deps: AppDeps): void {
     const id = fileIdOf(job);
     if (!id) throw new Error('derive job without file_id');
     await setProgress(10);
-    await getDelivery(deps).deriveEager(id);
+    await getDelivery(deps).deriveEager(id, transformationsOf(job.payload));
   });
 
   q.register(

@@ -33,10 +33,7 @@ const deliveryParams = t.Object({
 
 export function transformRoutes(deps: AppDeps) {
   const delivery = getDelivery(deps);
-  // Eager presets: the upload enqueues `{type: 'derive', fileId}` in its transaction; any worker renders them.
-  deps.queue.register('derive', async (ctx) => {
-    if (ctx.job.fileId) await delivery.deriveEager(ctx.job.fileId);
-  });
+  // Eager derivatives: the `derive` job is registered with the other core jobs (queue/handlers.ts).
 
   async function handle(request: Request, set: { headers: Record<string, unknown> }, params: { transformations: string; file: string }, signature?: string) {
     const r = await delivery.resolve({ ...params, signature, accept: request.headers.get('accept') ?? '' });

@@ -67,8 +67,8 @@ export interface Delivery {
   resolveHot(transformations: string, file: string, accept: string): ResolvedRequest | undefined;
   /** Renders (or joins the render of) a missed derivative; resolves with the stored entry and render time. */
   render(r: ResolvedRequest): Promise<{ entry: CachedDerivative; ms: number }>;
-  /** Renders presets marked eager for one file (the `derive` job). */
-  deriveEager(fileId: string): Promise<number>;
+  /** Renders presets marked eager, and `extra` segments (asked for at upload), for one file (the `derive` job). */
+  deriveEager(fileId: string, extra?: readonly string[]): Promise<number>;
 }
 
 const deliveries = new WeakMap<AppDeps, Delivery>();
@@ -214,15 +214,15 @@ function createDelivery(deps: AppDeps): Delivery {
     });
   }
 
-  async function deriveEager(fileId: string): Promise<number> {
+  async function deriveEager(fileId: string, extra: readonly string[] = []): Promise<number> {
     const file = await lookup.get(fileId);
     if (!file || !file.contentType.startsWith('image/') || file.contentType === 'image/svg+xml') return 0;
+    const segments = [...[...presets.values()].filter((p) => p.eager).map((p) => `t_${p.name}`), ...extra];
     let n = 0;
-    for (const preset of presets.values()) {
-      if (!preset.eager) continue;
-      // Browsers send both; derive what they will ask for first.
+    for (const segment of segments) {
+      // Browsers send both; derive what they will ask for first (a segment with its own `f_` resolves to one key).
       for (const accept of c.autoAvif ? ['image/avif,image/webp', 'image/webp'] : ['image/webp']) {
-        const r = await resolve({ transformations: `t_${preset.name}`, file: file.id, accept, trusted: true }).catch(() => null);
+        const r = await resolve({ transformations: segment, file: file.id, accept, trusted: true }).catch(() => null);
         if (!r || (await cache.get(r.key))) continue;
         await render(r);
         n++;

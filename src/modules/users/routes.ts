@@ -17,10 +17,10 @@ const PlanSchema = t.Object({
 });
 const SettingsSchema = t.Object(
   {
-    public_url_base: t.Union([t.String(), t.Null()]),
-    max_upload_size_bytes: t.Integer(),
-    default_is_public: t.Boolean(),
-    default_expires_in: t.Union([t.Integer(), t.Null()], { description: 'Seconds; null = files never expire by default.' }),
+    public_url_base: t.Union([t.String(), t.Null()], { description: 'Base of every URL returned for your files (e.g. a CDN); null = `PUBLIC_URL`.' }),
+    max_upload_size_bytes: t.Integer({ description: 'Per-file upload limit on every upload path, at most the plan\'s.' }),
+    default_is_public: t.Boolean({ description: 'Visibility of uploads that do not set `is_public`.' }),
+    default_expires_in: t.Union([t.Integer(), t.Null()], { description: 'Seconds until uploads that set no expiry expire; null = never.' }),
   },
   { title: 'Settings' },
 );

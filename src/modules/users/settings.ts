@@ -1,7 +1,7 @@
 /**
  * Per-account settings and plan (API.md §3). Other modules read them through here:
- * uploads use `uploadLimitOf` and `getSettings` (default visibility and expiry), URL
- * building uses `public_url_base`.
+ * uploads use `getSettings` once per request (files/upload.ts `prepareUpload`) for
+ * `uploadLimitOf`, default visibility and expiry; file URLs use `public_url_base`.
  */
 import { eq } from 'drizzle-orm';
 import type { Config, RateBucket } from '../../config';
@@ -59,9 +59,15 @@ export async function getSettings(db: DbOrTx, config: Config, userId: string): P
   };
 }
 
-/** The effective per-file upload limit of an account (its setting, capped by its plan). */
-export async function uploadLimitOf(db: DbOrTx, config: Config, userId: string): Promise<number> {
-  return (await getSettings(db, config, userId))?.max_upload_size_bytes ?? config.maxUploadBytes;
+/**
+ * The effective per-file upload limit of an account: its setting, capped by its plan, and by a
+ * presigned URL's `max_size` when there is one. Every upload path (files/upload.ts
+ * `prepareUpload`) takes its limit from here.
+ */
+export function uploadLimitOf(config: Config, isPromoted: boolean, settings: Settings | null, policyMax?: number): number {
+  const plan = planUploadLimit(config, isPromoted);
+  const own = Math.min(settings?.max_upload_size_bytes ?? plan, plan);
+  return policyMax ? Math.min(own, policyMax) : own;
 }
 
 /** Validates and stores a subset of settings; returns the new settings. */
