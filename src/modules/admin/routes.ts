@@ -1,12 +1,19 @@
-/** `/api/admin/*` (API.md §9). Non-admins get 403 FORBIDDEN; an admin's key without `admin` gets MISSING_SCOPE. */
+/**
+ * `/api/admin/*` (API.md §9), plus moderation of any account's files with an audit trail
+ * (`/files`, `/audit`, moderation.ts). Non-admins get 403 FORBIDDEN; an admin's key without
+ * `admin` gets MISSING_SCOPE.
+ */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, forbidden } from '../../errors';
+import { noContent } from '../../http';
+import { FileSchema } from '../files/model';
 import { strict } from '../auth/model';
 import { authGuard, requireScope, type Principal } from '../auth/guard';
 import { InviteSchema } from '../invites/routes';
 import { createInvites, toInviteJson } from '../invites/service';
 import { UserSchema } from '../users/model';
+import { deleteAnyFile, listAllFiles, listAudit, viewFile } from './moderation';
 import { changeUser, collectStats, getUserOrThrow, listUsers, toAdminUserJson } from './service';
 
 const DEFAULT_INVITE_TTL_S = 7 * 86400;
@@ -19,6 +26,25 @@ function requireAdmin(principal: Principal): void {
 const AdminUser = t.Composite([UserSchema, t.Object({ is_banned: t.Boolean(), usage: t.Object({ storage_bytes: t.Integer(), files_count: t.Integer() }) })], { title: 'AdminUser' });
 const IdParams = t.Object({ id: t.String({ format: 'uuid', error: 'must be a user id' }) });
 const obj = <T extends Parameters<typeof t.Object>[0]>(p: T) => t.Object(p, { additionalProperties: false });
+const AdminFile = t.Composite([FileSchema, t.Object({ user_id: t.String({ format: 'uuid' }), owner_email: t.String() })], { title: 'AdminFile' });
+const FileIdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) });
+const AuditEntry = t.Object(
+  {
+    id: t.String({ format: 'uuid' }),
+    action: t.Union([t.Literal('file.view'), t.Literal('file.delete')]),
+    actor_id: t.Nullable(t.String({ format: 'uuid', description: 'null once the admin account is deleted (`actor_email` stays).' })),
+    actor_email: t.String(),
+    file_id: t.String(),
+    owner_id: t.Nullable(t.String({ format: 'uuid' })),
+    details: t.Record(t.String(), t.Unknown(), { description: 'The file at the time: `name`, `content_type`, `size`.' }),
+    created_at: t.String({ format: 'date-time' }),
+  },
+  { title: 'AuditEntry' },
+);
+const PageQuery = {
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 200 })),
+  cursor: t.Optional(t.String({ maxLength: 200, description: '`next_cursor` of the previous page.' })),
+};
 
 export function adminRoutes(deps: AppDeps) {
   const now = () => new Date(deps.clock.now());
@@ -78,6 +104,71 @@ export function adminRoutes(deps: AppDeps) {
         })),
         response: { 201: t.Object({ results: t.Array(InviteSchema), count: t.Integer() }), ...errorResponses(400, 401, 403, 404) },
         detail: { summary: 'Create invite codes for a user' },
+      },
+    )
+    .get(
+      '/files',
+      async ({ principal, query }) => {
+        requireAdmin(principal);
+        return listAllFiles(deps, query);
+      },
+      {
+        auth: true,
+        query: t.Object({
+          user_id: t.Optional(t.String({ format: 'uuid', error: 'must be a user id', description: 'Only this account\'s files.' })),
+          q: t.Optional(t.String({ maxLength: 255, description: 'File name contains (case-insensitive).' })),
+          ...PageQuery,
+        }),
+        response: { 200: t.Object({ results: t.Array(AdminFile), count: t.Integer(), next_cursor: t.Union([t.String(), t.Null()]) }), ...errorResponses(400, 401, 403) },
+        detail: { summary: 'List the files of every account', description: 'Moderation. Live files, newest first, keyset-paginated; `count` covers all pages. Listing is not audited.' },
+      },
+    )
+    .get(
+      '/files/:id',
+      async ({ principal, params }) => {
+        requireAdmin(principal);
+        return viewFile(deps, principal, params.id);
+      },
+      {
+        auth: true,
+        params: FileIdParams,
+        response: { 200: AdminFile, ...errorResponses(401, 403, 404) },
+        detail: { summary: "View any account's file", description: 'Moderation. Recorded in the audit trail (`file.view`).' },
+      },
+    )
+    .delete(
+      '/files/:id',
+      async ({ principal, params }) => {
+        requireAdmin(principal);
+        await deleteAnyFile(deps, principal, params.id);
+        return noContent();
+      },
+      {
+        auth: true,
+        params: FileIdParams,
+        response: { 204: t.Void(), ...errorResponses(401, 403, 404) },
+        detail: {
+          summary: "Delete any account's file",
+          description: "Moderation. The owner's delete: usage released at once, bytes removed durably by a `purge` job. Recorded in the audit trail (`file.delete`).",
+        },
+      },
+    )
+    .get(
+      '/audit',
+      async ({ principal, query }) => {
+        requireAdmin(principal);
+        return listAudit(deps, query);
+      },
+      {
+        auth: true,
+        query: t.Object({
+          file_id: t.Optional(t.String({ minLength: 1, maxLength: 64 })),
+          actor_id: t.Optional(t.String({ format: 'uuid', error: 'must be a user id' })),
+          action: t.Optional(t.Union([t.Literal('file.view'), t.Literal('file.delete')])),
+          ...PageQuery,
+        }),
+        response: { 200: t.Object({ results: t.Array(AuditEntry), next_cursor: t.Union([t.String(), t.Null()]) }), ...errorResponses(400, 401, 403) },
+        detail: { summary: 'The moderation audit trail', description: "Who viewed or deleted which account's file, and when; newest first." },
       },
     )
     .get(
