@@ -101,6 +101,10 @@ describe.each(MODES)('moderation on $name', (mode) => {
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen).toContain(file.id);
     expect((await api('GET', '/api/admin/files?cursor=bogus', undefined, admin)).status).toBe(400);
+    // NUL bytes (Postgres refuses them) and malformed ids are a 400, never a 500.
+    for (const path of ['/api/admin/files?q=a%00b', '/api/admin/files/a%00b', '/api/admin/audit?file_id=a%00b', '/api/admin/files?user_id=nope']) {
+      expect((await api('GET', path, undefined, admin)).status).toBe(400);
+    }
 
     const viewed = await api('GET', `/api/admin/files/${file.id}`, undefined, admin);
     expect(viewed.status).toBe(200);

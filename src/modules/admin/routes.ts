@@ -27,7 +27,10 @@ const AdminUser = t.Composite([UserSchema, t.Object({ is_banned: t.Boolean(), us
 const IdParams = t.Object({ id: t.String({ format: 'uuid', error: 'must be a user id' }) });
 const obj = <T extends Parameters<typeof t.Object>[0]>(p: T) => t.Object(p, { additionalProperties: false });
 const AdminFile = t.Composite([FileSchema, t.Object({ user_id: t.String({ format: 'uuid' }), owner_email: t.String() })], { title: 'AdminFile' });
-const FileIdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) });
+/** File ids are base62; the pattern also keeps NUL bytes (which Postgres refuses) away from queries. */
+const FileId = t.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', error: 'must be a file id' });
+const FileIdParams = t.Object({ id: FileId });
+const NoNul = '^[^\\u0000]*$';
 const AuditEntry = t.Object(
   {
     id: t.String({ format: 'uuid' }),
@@ -65,7 +68,7 @@ export function adminRoutes(deps: AppDeps) {
       {
         auth: true,
         query: t.Object({
-          q: t.Optional(t.String({ maxLength: 254, description: 'Email contains' })),
+          q: t.Optional(t.String({ maxLength: 254, pattern: NoNul, description: 'Email contains' })),
           limit: t.Optional(t.Integer({ minimum: 1, maximum: 200 })),
           cursor: t.Optional(t.String({ maxLength: 200 })),
         }),
@@ -116,7 +119,7 @@ export function adminRoutes(deps: AppDeps) {
         auth: true,
         query: t.Object({
           user_id: t.Optional(t.String({ format: 'uuid', error: 'must be a user id', description: 'Only this account\'s files.' })),
-          q: t.Optional(t.String({ maxLength: 255, description: 'File name contains (case-insensitive).' })),
+          q: t.Optional(t.String({ maxLength: 255, pattern: NoNul, description: 'File name contains (case-insensitive).' })),
           ...PageQuery,
         }),
         response: { 200: t.Object({ results: t.Array(AdminFile), count: t.Integer(), next_cursor: t.Union([t.String(), t.Null()]) }), ...errorResponses(400, 401, 403) },
@@ -162,7 +165,7 @@ export function adminRoutes(deps: AppDeps) {
       {
         auth: true,
         query: t.Object({
-          file_id: t.Optional(t.String({ minLength: 1, maxLength: 64 })),
+          file_id: t.Optional(FileId),
           actor_id: t.Optional(t.String({ format: 'uuid', error: 'must be a user id' })),
           action: t.Optional(t.Union([t.Literal('file.view'), t.Literal('file.delete')])),
           ...PageQuery,
