@@ -2,27 +2,54 @@
  * Process start-up shared by the Bun and Deno entries: config, clients, bootstrap admin, HTTP
  * server, graceful shutdown; and, with WORKERS > 1, a primary that migrates once and then
  * keeps N server processes sharing the port (`reusePort`).
+ *
+ * A start-up failure (port taken, database unreachable, DATA_DIR not writable, S3 bucket
+ * missing: a `StartupError`) is one fatal log line naming the cause and the variable to set,
+ * then a non-zero exit. The bootstrap admin is created only once the server listens, so a
+ * failed start neither prints credentials nor leaves an admin whose password nobody saw.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createApp } from './app';
 import { loadConfigOrExit, type Config } from './config';
-import { buildDeps } from './deps';
+import { buildDeps, type AppDeps } from './deps';
+import { StartupError } from './lib/startup';
 import { createLogger, type Logger } from './logger';
 import { bootstrapAdmin } from './modules/admin/bootstrap';
+import { assertCanListen, listenFailure } from './platform/listen';
 import { serve, type HttpServer } from './platform/server';
 
 const WORKER_ENV = 'PICTOR_WORKER_INDEX';
+/** A server process's exit code when it could not start: its primary stops rather than restart it. */
+const WORKER_START_FAILED = 78;
 
 export async function start(): Promise<void> {
   const config = loadConfigOrExit();
   const workerIndex = process.env[WORKER_ENV];
   const log = createLogger(config.logLevel, workerIndex ? { worker: Number(workerIndex) } : {});
-  if (config.workers > 1 && workerIndex === undefined) return runPrimary(config, log);
-  await runServer(config, log, workerIndex === undefined);
+  const opened: Opened = {};
+  try {
+    if (config.workers > 1 && workerIndex === undefined) return await runPrimary(config, log, opened);
+    await runServer(config, log, opened);
+  } catch (err) {
+    await exitStartFailed(log, err, opened, workerIndex === undefined ? 1 : WORKER_START_FAILED);
+  }
 }
 
-async function runServer(config: Config, log: Logger, isPrimary: boolean): Promise<void> {
-  const deps = await buildDeps(config, log);
+/** What start-up has opened so far, to close on the way out of a failed start. */
+interface Opened {
+  deps?: AppDeps;
+}
+
+async function exitStartFailed(log: Logger, err: unknown, opened: Opened, code: number): Promise<never> {
+  if (err instanceof StartupError) log.fatal({ variable: err.variable, code: err.code }, err.message);
+  else log.fatal({ err }, 'start-up failed');
+  // Closed (briefly) so the embedded database is left tidy; nothing here waits long.
+  if (opened.deps) await Promise.race([opened.deps.shutdown().catch(() => {}), new Promise((r) => setTimeout(r, 3000))]);
+  process.exit(code);
+}
+
+async function runServer(config: Config, log: Logger, opened: Opened): Promise<void> {
+  const deps = (opened.deps = await buildDeps(config, log));
   let server: HttpServer | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
@@ -44,16 +71,22 @@ async function runServer(config: Config, log: Logger, isPrimary: boolean): Promi
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  if (isPrimary) await bootstrapAdmin(deps);
   const app = createApp(deps);
-  server = await serve(app, {
-    port: config.port,
-    hostname: config.host,
-    reusePort: config.workers > 1,
-    // The runtime's own cap must admit the largest upload; routes enforce the real, per-account limits.
-    maxRequestBodySize: Math.max(config.maxUploadBytes, config.promotedMaxUploadBytes) + 1024 * 1024,
-  });
+  try {
+    server = await serve(app, {
+      port: config.port,
+      hostname: config.host,
+      reusePort: config.workers > 1,
+      // The runtime's own cap must admit the largest upload; routes enforce the real, per-account limits.
+      maxRequestBodySize: Math.max(config.maxUploadBytes, config.promotedMaxUploadBytes) + 1024 * 1024,
+    });
+  } catch (err) {
+    throw listenFailure(err, config.port, config.host) ?? err;
+  }
   if (stopping) return void (await server.stop());
+  // Only now that the server listens: credentials printed by a start that then failed would be
+  // for a server nobody can reach. Every process of WORKERS tries; the unique email lets one win.
+  await bootstrapAdmin(deps);
   // PUBLIC_URL unset: links follow the port actually listened on (PORT=0 picks one).
   if (config.publicUrlFromPort) config.publicUrl = `http://localhost:${server.port}`;
   log.info({ port: server.port, url: config.publicUrl, database: deps.database.kind, redis: Boolean(deps.redis) }, 'listening');
@@ -61,15 +94,25 @@ async function runServer(config: Config, log: Logger, isPrimary: boolean): Promi
   await deps.queue.start();
 }
 
-/** Migrates and bootstraps once, then supervises the server processes. */
-async function runPrimary(config: Config, log: Logger): Promise<void> {
+/** Migrates once and checks the port, then supervises the server processes (which bootstrap once listening). */
+async function runPrimary(config: Config, log: Logger, opened: Opened): Promise<void> {
   // Opening the deps applies migrations (under an advisory lock) before any worker starts.
-  const deps = await buildDeps(config, log);
-  await bootstrapAdmin(deps);
+  const deps = (opened.deps = await buildDeps(config, log));
+  // The workers listen, not this process: a taken port is reported here once, not by each of them.
+  await assertCanListen(config.port, config.host);
   await deps.shutdown();
+  opened.deps = undefined;
 
   const children = new Map<number, ChildProcess>();
   let stopping = false;
+  let exitCode = 0;
+  const stop = (signal: NodeJS.Signals, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    exitCode = code;
+    for (const child of children.values()) child.kill(signal);
+    if (children.size === 0) process.exit(exitCode);
+  };
   const launch = (index: number) => {
     const child = spawn(process.execPath, process.argv.slice(1), {
       env: { ...process.env, [WORKER_ENV]: String(index) },
@@ -79,7 +122,12 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
     child.on('exit', (code, signal) => {
       children.delete(index);
       if (stopping) {
-        if (children.size === 0) process.exit(0);
+        if (children.size === 0) process.exit(exitCode);
+        return;
+      }
+      if (code === WORKER_START_FAILED) {
+        // It printed why (one fatal line); restarting would fail the same way every second.
+        stop('SIGTERM', 1);
         return;
       }
       log.error({ worker: index, code, signal }, 'worker exited; restarting in 1 s');
@@ -89,12 +137,6 @@ async function runPrimary(config: Config, log: Logger): Promise<void> {
   for (let i = 0; i < config.workers; i++) launch(i);
   log.info({ workers: config.workers, port: config.port }, 'primary started workers');
 
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    for (const child of children.values()) child.kill(signal);
-    if (children.size === 0) process.exit(0);
-  };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

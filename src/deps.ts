@@ -4,11 +4,11 @@
  * a test Redis) and pass it to `createApp`; nothing else in the code base constructs clients.
  */
 import Redis from 'ioredis';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from './config';
 import { openDatabase, type Database, type Db } from './db/client';
 import { createPostgresBus, createRedisBus, type Bus } from './lib/bus';
+import { ensureWritableDir } from './lib/startup';
 import type { Logger } from './logger';
 import { createStorage, type StorageDriver } from './storage';
 import { loadSecrets, type Secrets } from './modules/auth/secrets';
@@ -69,7 +69,8 @@ export interface BuildOptions {
 
 /** Opens every client the config asks for. */
 export async function buildDeps(config: Config, log: Logger, opts: BuildOptions = {}): Promise<AppDeps> {
-  await mkdir(config.dataDir, { recursive: true });
+  // Checked first: the embedded database, the secrets file and local files all live there.
+  await ensureWritableDir(config.dataDir, 'DATA_DIR');
   const database = await openDatabase({
     url: config.databaseUrl,
     pool: config.databasePool,

@@ -13,6 +13,7 @@ import { sql } from 'drizzle-orm';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { errorCode, errorSummary, StartupError } from '../lib/startup';
 import * as schema from './schema';
 
 export type Schema = typeof schema;
@@ -51,7 +52,75 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return opts.url ? openPostgres(opts.url, opts.pool ?? 10) : openPglite(opts.pgliteDir ?? 'memory://');
 }
 
+/**
+ * How long start-up waits for Postgres to accept a connection: long enough for a database
+ * container that starts beside the app, short enough that a wrong `DATABASE_URL` is reported
+ * promptly instead of hanging.
+ */
+export const DATABASE_WAIT_MS = 10_000;
+const RETRY_MS = 500;
+
+/** Errors that mean "not reachable (yet)": worth retrying until the wait is over. */
+const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'CONNECT_TIMEOUT', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'CONNECTION_CLOSED', '57P03']);
+
+/** `host:port/database` of a Postgres URL: names the target without its password. */
+function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return 'DATABASE_URL';
+  }
+}
+
+/**
+ * Resolves once a `select 1` succeeds, retrying while the database is unreachable, for at
+ * most `waitMs` in all (each attempt is raced against what is left, as a server that accepts
+ * TCP but never answers would otherwise hold it). Throws a `StartupError` naming `DATABASE_URL`.
+ */
+export async function waitForPostgres(url: string, waitMs = DATABASE_WAIT_MS): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  let last: unknown = null;
+  for (;;) {
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      throw new StartupError(
+        `Database at ${describeUrl(url)} unreachable within ${Math.round(waitMs / 1000)} s (${errorSummary(last)}): start it, or set DATABASE_URL to a reachable Postgres (unset: the embedded PGlite in DATA_DIR)`,
+        'DATABASE_URL',
+        errorCode(last),
+      );
+    }
+    const conn = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: Math.max(1, Math.ceil(left / 1000)) });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Handled here too: when the timer wins, the query still rejects later (as the connection ends).
+    const query = conn`select 1`.then(() => undefined);
+    query.catch(() => {});
+    try {
+      await Promise.race([
+        query,
+        new Promise((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error('no answer'), { code: 'CONNECT_TIMEOUT' })), left))),
+      ]);
+      return;
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === undefined || !TRANSIENT.has(code)) {
+        throw new StartupError(
+          `Database at ${describeUrl(url)} refused the connection (${errorSummary(err)}): fix DATABASE_URL (user, password, database name)`,
+          'DATABASE_URL',
+          code,
+        );
+      }
+      last = err;
+    } finally {
+      clearTimeout(timer);
+      void conn.end({ timeout: 0 }).catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, Math.min(RETRY_MS, deadline - Date.now()))));
+  }
+}
+
 async function openPostgres(url: string, pool: number): Promise<Database> {
+  await waitForPostgres(url);
   await migratePostgresLocked(url);
   const client = postgres(url, {
     max: pool,

@@ -1,7 +1,8 @@
 /**
  * First start (API.md §2): when there are no users, create an admin from ADMIN_EMAIL /
  * ADMIN_PASSWORD, or `admin@localhost` with a random password, and print the password and a
- * ready API key once, so a new user can `curl` straight away. Safe when several instances
+ * ready API key once, so a new user can `curl` straight away. The server calls it only once
+ * it listens (boot.ts), so a failed start prints no credentials. Safe when several instances
  * boot together: the unique email index lets exactly one insert win.
  */
 import { sql } from 'drizzle-orm';
@@ -25,7 +26,7 @@ export async function bootstrapAdmin(deps: AppDeps): Promise<BootstrapResult | n
   const email = (config.adminEmail ?? 'admin@localhost').toLowerCase();
   const generated = config.adminPassword ? undefined : randomString(20);
   const passwordHash = await hashPassword(config.adminPassword ?? (generated as string));
-  return db.transaction(async (tx) => {
+  const created = await db.transaction(async (tx) => {
     const [admin] = await tx
       .insert(users)
       .values({ email, passwordHash, role: 'admin', emailVerified: true })
@@ -33,10 +34,14 @@ export async function bootstrapAdmin(deps: AppDeps): Promise<BootstrapResult | n
       .returning();
     if (!admin) return null; // another instance won the race
     const { key } = await createApiKey(tx, admin.id, { name: 'bootstrap', scopes: [...SCOPES] });
-    log.warn(
-      { bootstrap: { email, initial_password: generated ?? '(from ADMIN_PASSWORD)', api_key: key } },
-      'Created the bootstrap admin. This is shown once: store the password and API key now.',
-    );
     return { email, password: generated, apiKey: key };
   });
+  // Printed after the commit: credentials are shown only for an admin that exists.
+  if (created) {
+    log.warn(
+      { bootstrap: { email, initial_password: generated ?? '(from ADMIN_PASSWORD)', api_key: created.apiKey } },
+      'Created the bootstrap admin. This is shown once: store the password and API key now.',
+    );
+  }
+  return created;
 }
