@@ -8,6 +8,7 @@ import type { AppDeps } from './deps';
 import { docs } from './docs';
 import { httpPlumbing, useFetchShortcut } from './http';
 import { adminRoutes } from './modules/admin/routes';
+import { authPages } from './modules/auth/pages';
 import { authRoutes } from './modules/auth/routes';
 import { cacheRoutes } from './modules/cache/routes';
 import { deliveryRoutes } from './modules/delivery/routes';
@@ -20,6 +21,7 @@ import { apiKeyRoutes } from './modules/keys/routes';
 import { logRoutes } from './modules/logs/routes';
 import { metricsRoutes } from './modules/metrics/routes';
 import { publicRateLimit } from './modules/limits/plugin';
+import { corsPlugin } from './modules/cors/plugin';
 import { queueRoutes } from './modules/queue/routes';
 import { referenceRoutes } from './modules/reference/routes';
 import { createDeliveryFastPath } from './modules/transform/fast';
@@ -44,12 +46,15 @@ export function createApp(deps: AppDeps) {
     .use(httpPlumbing(deps, () => app.routes))
     .use(metrics)
     .use(logs)
+    // Before the public limiter: its 429s carry the CORS headers too, and preflights are not counted.
+    .use(corsPlugin(deps))
     .use(publicRateLimit(deps))
     .use(docs(deps))
     .use(healthRoutes(deps))
     .use(referenceRoutes(deps))
     .use(queueRoutes(deps))
     .use(authRoutes(deps))
+    .use(authPages(deps))
     .use(apiKeyRoutes(deps))
     .use(accountRoutes(deps))
     .use(usageRoutes(deps))

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseBytes, parseRateRule, type RateRule } from './lib/units';
 
-type Kind = 'int' | 'bool' | 'bytes' | 'string' | 'url' | 'enum' | 'list' | 'rate' | 'concurrency';
+type Kind = 'int' | 'bool' | 'bytes' | 'string' | 'url' | 'enum' | 'list' | 'origins' | 'rate' | 'concurrency';
 
 interface VarOptions {
   doc: string;
@@ -22,6 +22,8 @@ interface VarOptions {
   max?: number;
   values?: readonly string[];
   secret?: boolean;
+  /** What the README and the error message say is allowed, when the kind's own wording is too vague. */
+  allowed?: string;
 }
 
 /** Builds the schema of one variable; the `x-env-kind` drives string → value conversion. */
@@ -33,6 +35,7 @@ function envVar(kind: Kind, base: TSchema, o: VarOptions): TSchema {
     'x-env-kind': kind,
     'x-default-text': o.defaultText ?? o.default ?? 'unset',
     ...(o.secret ? { 'x-secret': true } : {}),
+    ...(o.allowed ? { 'x-allowed': o.allowed } : {}),
   };
 }
 
@@ -46,6 +49,9 @@ const url = (o: VarOptions) => envVar('url', Type.String({ pattern: '^[a-z][a-z0
 const oneOf = <const V extends readonly string[]>(values: V, o: VarOptions) =>
   envVar('enum', Type.Union(values.map((v) => Type.Literal(v))), { ...o, values });
 const list = (o: VarOptions) => envVar('list', Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }), o);
+/** `scheme://host[:port]`, nothing after it (what a browser sends as `Origin`). */
+const ORIGIN_PATTERN = '^[a-z][a-z0-9+.-]*://[^/\\s?#]+$';
+const origins = (o: VarOptions) => envVar('origins', Type.Array(Type.String({ pattern: ORIGIN_PATTERN }), { minItems: 1 }), o);
 const rate = (o: VarOptions) => envVar('rate', Type.Object({ max: Type.Integer({ minimum: 1 }), windowMs: Type.Integer({ minimum: 1 }) }), o);
 const concurrency = (o: VarOptions) => envVar('concurrency', Type.Object({ max: Type.Integer({ minimum: 1 }), windowMs: Type.Literal(0) }), o);
 
@@ -84,6 +90,10 @@ export const configSchema = {
   REFRESH_REUSE_INTERVAL: int({ doc: 'Seconds after a refresh token is rotated during which using it again returns the current session instead of revoking it (two tabs refreshing at once); 0 → every reuse revokes.', default: '30', min: 0, max: 300 }),
   SMTP_URL: url({ doc: 'Outgoing mail server (`smtp://user:pass@host:587`); unset → mails are logged.', secret: true }),
   MAIL_FROM: str({ doc: 'Sender of outgoing mail.', default: 'Pictor <no-reply@localhost>' }),
+  ALLOWED_REDIRECT_ORIGINS: origins({
+    doc: 'Comma list of origins (`https://app.example.com`) a password-reset `redirect_to` may point at, besides `PUBLIC_URL`\'s own; others → 400.',
+    defaultText: 'only `PUBLIC_URL`\'s origin',
+  }),
   MAX_UPLOAD_BYTES: bytes({ doc: 'Per-file upload limit of the default plan.', default: '750MiB', min: 1 }),
   PROMOTED_MAX_UPLOAD_BYTES: bytes({ doc: 'Per-file upload limit of promoted accounts.', default: '1GiB', min: 1 }),
   MAX_JSON_BODY_BYTES: bytes({ doc: 'Largest JSON request body; larger ones get 413 without being read.', default: '1MiB', min: 1024 }),
@@ -121,6 +131,12 @@ export const configSchema = {
   RATE_LIMIT_SENSITIVE: rate({ doc: 'Refresh, change-password and verify calls per IP.', default: '30/15m' }),
   DISABLE_RATE_LIMIT: bool({ doc: 'Turn every rate limit off.', default: 'false' }),
   TRUST_PROXY: str({ doc: 'Trusted proxy hop count (`1`) or CIDR list (`10.0.0.0/8,::1/128`) for `X-Forwarded-For`.' }),
+  CORS_DELIVERY_ORIGIN: envVar('string', Type.String({ pattern: '^(\\*|none|[a-z][a-z0-9+.-]*://[^/\\s?#]+)$' }), {
+    doc: '`Access-Control-Allow-Origin` of public delivery (`/i`, `/d`, `/t`, `/authenticated`), so images work in canvas and `fetch`: `*`, one origin, or `none` for no CORS headers.',
+    default: '*',
+    allowed: '`*`, `none` or one origin such as `https://app.example.com`',
+  }),
+  CORS_API_ORIGINS: origins({ doc: 'Comma list of origins allowed to call `/api` from a browser (preflights answered, credentials allowed); unset → none.' }),
   WORKERS: int({ doc: 'Server processes sharing the port (`reusePort`); >1 needs `DATABASE_URL`.', default: '1', min: 1, max: 64 }),
   SHUTDOWN_TIMEOUT_MS: int({ doc: 'On SIGTERM, how long in-flight requests may take to finish.', default: '30000', min: 0, max: 600000 }),
   METRICS_TOKEN: str({ doc: 'Bearer token for `/metrics`; unset → admins only.', secret: true }),
@@ -140,12 +156,12 @@ export type ConfigKey = keyof typeof configSchema;
 export interface Config {
   port: number;
   host: string;
-  publicUrl: string;
-  dataDir: string;
   /** `PUBLIC_URL`, or `http://localhost:<port>`; with `PORT=0` the start-up sets the picked port. */
-  databaseUrl: string | undefined;
+  publicUrl: string;
   /** True when `PUBLIC_URL` is unset, so `publicUrl` follows the listening port. */
   publicUrlFromPort: boolean;
+  dataDir: string;
+  databaseUrl: string | undefined;
   databasePool: number;
   redisUrl: string | undefined;
   storageDriver: 'fs' | 's3';
@@ -160,6 +176,8 @@ export interface Config {
   refreshReuseIntervalMs: number;
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** Origins a reset `redirect_to` may use besides `PUBLIC_URL`'s (`ALLOWED_REDIRECT_ORIGINS`). */
+  allowedRedirectOrigins: string[];
   maxUploadBytes: number;
   promotedMaxUploadBytes: number;
   maxJsonBodyBytes: number;
@@ -184,6 +202,10 @@ export interface Config {
   rateLimits: Record<RateBucket, RateRule>;
   disableRateLimit: boolean;
   trustProxy: string | undefined;
+  /** `Access-Control-Allow-Origin` of public delivery; null → none sent (`CORS_DELIVERY_ORIGIN=none`). */
+  corsDeliveryOrigin: string | null;
+  /** Origins allowed to call `/api` from a browser (`CORS_API_ORIGINS`); empty → none. */
+  corsApiOrigins: string[];
   workers: number;
   shutdownTimeoutMs: number;
   metricsToken: string | undefined;
@@ -208,6 +230,7 @@ export class ConfigError extends Error {
 }
 
 function describeAllowed(schema: TSchema): string {
+  if (typeof schema['x-allowed'] === 'string') return schema['x-allowed'];
   switch (schema['x-env-kind'] as Kind) {
     case 'int': return `an integer from ${schema.minimum} to ${schema.maximum}`;
     case 'bool': return '`true` or `false`';
@@ -215,6 +238,7 @@ function describeAllowed(schema: TSchema): string {
     case 'url': return 'a URL such as `scheme://host`';
     case 'enum': return `one of ${(schema.anyOf as TSchema[]).map((s) => `\`${s.const}\``).join(', ')}`;
     case 'list': return 'a non-empty comma-separated list';
+    case 'origins': return 'a comma-separated list of origins such as `https://app.example.com` (no path)';
     case 'rate': return 'a limit `<max>/<window>` such as `5/15m` or `10GiB/1h` (window in s, m, h or d)';
     case 'concurrency': return 'a positive integer';
     default: return 'a non-empty string';
@@ -230,6 +254,8 @@ function convert(kind: Kind, raw: string): unknown {
     }
     case 'bytes': return parseBytes(raw) ?? raw;
     case 'list': return raw.split(',').map((s) => s.trim()).filter(Boolean);
+    // Origins compare as browsers send them: lower-case, no trailing slash.
+    case 'origins': return raw.split(',').map((s) => s.trim().replace(/\/+$/, '').toLowerCase()).filter(Boolean);
     case 'rate': return parseRateRule(raw) ?? raw;
     case 'concurrency': return parseRateRule(raw, true) ?? raw;
     case 'url': return raw.trim().replace(/\/+$/, '');
@@ -292,6 +318,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     refreshReuseIntervalMs: v.REFRESH_REUSE_INTERVAL * 1000,
     smtpUrl: v.SMTP_URL,
     mailFrom: v.MAIL_FROM,
+    allowedRedirectOrigins: v.ALLOWED_REDIRECT_ORIGINS ?? [],
     maxUploadBytes: v.MAX_UPLOAD_BYTES,
     promotedMaxUploadBytes: v.PROMOTED_MAX_UPLOAD_BYTES,
     maxJsonBodyBytes: v.MAX_JSON_BODY_BYTES,
@@ -316,6 +343,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimits,
     disableRateLimit: v.DISABLE_RATE_LIMIT,
     trustProxy: v.TRUST_PROXY,
+    corsDeliveryOrigin: v.CORS_DELIVERY_ORIGIN === 'none' ? null : v.CORS_DELIVERY_ORIGIN,
+    corsApiOrigins: v.CORS_API_ORIGINS ?? [],
     workers: v.WORKERS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     metricsToken: v.METRICS_TOKEN,

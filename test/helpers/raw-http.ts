@@ -20,7 +20,9 @@ export function rawRequest(
   if (opts.body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(opts.body)}`);
   const head = `${lines.join('\r\n')}\r\n\r\n`;
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end(head + (opts.body ?? '')));
+    // write, not end: a half-closed socket may count as an aborted request (Bun then drops the
+    // answer of a handler still awaiting); `Connection: close` makes the server close it.
+    const socket = connect(port, '127.0.0.1', () => socket.write(head + (opts.body ?? '')));
     const chunks: Buffer[] = [];
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('error', reject);
@@ -28,7 +30,7 @@ export function rawRequest(
       try {
         resolve(parse(Buffer.concat(chunks)));
       } catch (err) {
-        reject(err);
+        reject(new Error(`${opts.method ?? 'GET'} ${opts.path} (Host: ${opts.host}): ${(err as Error).message}`));
       }
     });
   });

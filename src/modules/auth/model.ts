@@ -38,7 +38,7 @@ export const RefreshBody = obj({ refresh_token: t.Optional(Token) }, 'Omit to us
 export const ChangePasswordBody = obj({ current_password: AnyPassword, new_password: NewPassword });
 export const ForgotPasswordBody = obj({
   email: Email,
-  redirect_to: t.Optional(t.String({ maxLength: 2048, description: 'Link base for the mail (same origin as PUBLIC_URL); `?token=…` is appended.' })),
+  redirect_to: t.Optional(t.String({ maxLength: 2048, description: 'Link base for the mail, on the origin of PUBLIC_URL or one in `ALLOWED_REDIRECT_ORIGINS` (others → 400); `?token=…` is appended. Default: the `/reset-password` page of this server.' })),
 });
 export const ResetPasswordBody = obj({ token: Token, new_password: NewPassword });
 export const VerifyEmailBody = obj({ token: Token });

@@ -186,7 +186,10 @@ export function authRoutes(deps: AppDeps) {
     );
 }
 
-/** Reset links may only point at our own origin: a foreign `redirect_to` would mail the token to a phishing page. */
+/**
+ * Reset links may only point at our own origin or one listed in `ALLOWED_REDIRECT_ORIGINS` (a
+ * web app's): any other `redirect_to` would mail the token to a phishing page.
+ */
 function checkRedirect(deps: AppDeps, redirectTo: string | undefined): string | undefined {
   if (redirectTo === undefined) return undefined;
   let url: URL;
@@ -195,8 +198,10 @@ function checkRedirect(deps: AppDeps, redirectTo: string | undefined): string | 
   } catch {
     throw validationError('redirect_to is not a URL.', [{ path: '/redirect_to', message: 'must be a URL' }]);
   }
-  if (url.origin !== new URL(deps.config.publicUrl).origin) {
-    throw validationError('redirect_to must be on this server (PUBLIC_URL).', [{ path: '/redirect_to', message: 'must have the origin of PUBLIC_URL' }]);
+  if (url.origin !== new URL(deps.config.publicUrl).origin && !deps.config.allowedRedirectOrigins.includes(url.origin)) {
+    throw validationError('redirect_to must be on this server (PUBLIC_URL) or an origin in ALLOWED_REDIRECT_ORIGINS.', [
+      { path: '/redirect_to', message: `origin ${url.origin} is not allowed` },
+    ]);
   }
   return url.toString();
 }

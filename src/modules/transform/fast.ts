@@ -32,6 +32,7 @@ import { AppError, errorResponse, internalError } from '../../errors';
 import { beginRequest, hasRequestObservers, notifyRequestDone } from '../../http';
 import type { CachedDerivative } from '../cache/types';
 import type { FileLookup } from '../cache/lookup';
+import { deliveryCorsHeaders } from '../cors/plugin';
 import { enforceIpLimit } from '../limits/service';
 import { derivativeHeaders, IMMUTABLE_CACHE_CONTROL, matchesEtag, notModifiedHeaders } from './headers';
 import { getDelivery, type ResolvedRequest } from './service';
@@ -57,6 +58,8 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
   const delivery = getDelivery(deps);
   const limited = !deps.config.disableRateLimit;
   const memos = new LRUCache<string, Memo>({ max: 10_000 });
+  // Built once: the memoised header sets below include them, so a hit pays nothing for CORS.
+  const cors = deliveryCorsHeaders(deps.config);
 
   /** Resolves `/t/<segment>/<file>` (path already known to start with `/t/`) into a memo, or declines. */
   function memoFor(path: string, accept: string, memoKey: string): Memo | undefined {
@@ -66,7 +69,7 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     if (!r || r.parsed.exp !== undefined || r.file.expiresAt !== null) return undefined;
     const notModified = notModifiedHeaders(r, 0);
     if (notModified['cache-control'] !== IMMUTABLE_CACHE_CONTROL) return undefined;
-    const memo: Memo = { file: r.file, r, etag: `"${r.key.variant}"`, notModified: new Headers(notModified), entry: null, hit: null };
+    const memo: Memo = { file: r.file, r, etag: `"${r.key.variant}"`, notModified: new Headers({ ...notModified, ...cors }), entry: null, hit: null };
     memos.set(memoKey, memo);
     return memo;
   }
@@ -92,7 +95,7 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     } catch (err) {
       const appError = err instanceof AppError ? err : internalError(id);
       if (!(err instanceof AppError)) deps.log.error({ err, request_id: id }, 'public limiter failed on the fast path');
-      const headers: Record<string, string> = { 'x-request-id': id };
+      const headers: Record<string, string> = { ...cors, 'x-request-id': id };
       for (const k in set.headers) headers[k] = String(set.headers[k]);
       return finish(request, appError.status, errorResponse(appError, headers));
     }
@@ -123,7 +126,7 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
       entry = delivery.cache.getMemory(memo.r.key);
       if (!entry) return undefined;
       if (memo.entry !== entry) {
-        memo.hit = new Headers(derivativeHeaders(memo.r, entry, 'HIT-MEMORY', 0));
+        memo.hit = new Headers({ ...derivativeHeaders(memo.r, entry, 'HIT-MEMORY', 0), ...cors });
         memo.entry = entry;
       }
     }

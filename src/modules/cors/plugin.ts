@@ -1,0 +1,90 @@
+/**
+ * CORS (issue #26 point 10), before routing:
+ *
+ * - Public delivery (`/i`, `/d`, `/t`, `/authenticated`) carries
+ *   `Access-Control-Allow-Origin: CORS_DELIVERY_ORIGIN` (`*` by default, as Cloudinary and
+ *   imgproxy deployments do), so images can be drawn to a canvas and read with `fetch` from any
+ *   page. No credentials and no `Vary`: the header is the same for every caller, so one cached
+ *   copy serves all. Preflights there get GET/HEAD and the range/conditional headers. The delivery
+ *   fast path (transform/fast.ts) adds the same header to its precomputed header sets.
+ * - `/api` answers CORS only for origins in `CORS_API_ORIGINS` (none by default): a preflight
+ *   from a listed origin gets 204 with the methods and headers the API takes; every `/api`
+ *   response to a listed origin echoes it with credentials allowed (cookie sessions). Another
+ *   origin's preflight gets 403 and no CORS header, so the browser blocks the call. `Vary: Origin`
+ *   on `/api` whenever a list is configured, since the answer then depends on the caller.
+ * - `/api/uploads/:token` keeps its own `*` CORS (the token is the credential, uploads-routes.ts).
+ */
+import { Elysia } from 'elysia';
+import type { Config } from '../../config';
+import type { AppDeps } from '../../deps';
+import { errorResponse, forbidden } from '../../errors';
+import { requestIdOf } from '../../http';
+import { isPublicDelivery } from '../limits/plugin';
+
+const PREFLIGHT_MAX_AGE_S = '600';
+const API_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
+const API_HEADERS = 'authorization, content-type, x-api-key, x-csrf-token, x-request-id, x-file-name';
+/** Response headers a page may read besides the CORS-safelisted ones. */
+const API_EXPOSED = 'x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after, location, content-disposition, etag';
+const DELIVERY_EXPOSED = 'x-request-id, x-cache, etag, content-disposition, content-range, accept-ranges';
+
+/** The headers every public-delivery response carries (empty when `CORS_DELIVERY_ORIGIN=none`). */
+export function deliveryCorsHeaders(config: Pick<Config, 'corsDeliveryOrigin'>): Record<string, string> {
+  const origin = config.corsDeliveryOrigin;
+  return origin === null ? {} : { 'access-control-allow-origin': origin, 'access-control-expose-headers': DELIVERY_EXPOSED };
+}
+
+const isApi = (path: string) => path === '/api' || path.startsWith('/api/');
+/** Presigned upload URLs answer their own CORS (`*`, no credentials). */
+const isPresignedUpload = (path: string) => path.startsWith('/api/uploads/') && path !== '/api/uploads/presign';
+
+export function corsPlugin(deps: AppDeps) {
+  const delivery = deliveryCorsHeaders(deps.config);
+  const hasDelivery = Object.keys(delivery).length > 0;
+  const deliveryPreflight = {
+    ...delivery,
+    'access-control-allow-methods': 'GET, HEAD',
+    'access-control-allow-headers': 'range, if-none-match, if-modified-since, if-range',
+    'access-control-max-age': PREFLIGHT_MAX_AGE_S,
+  };
+  const apiOrigins = new Set(deps.config.corsApiOrigins);
+
+  return new Elysia({ name: 'pictor.cors' }).onRequest((ctx) => {
+    // The pre-routing context's type omits `path`, but Elysia sets it before any onRequest hook.
+    const { request, path, set } = ctx as typeof ctx & { path: string };
+    const preflight = request.method === 'OPTIONS' && request.headers.has('access-control-request-method');
+    if (isPublicDelivery(path)) {
+      if (!hasDelivery) return;
+      if (preflight) return new Response(null, { status: 204, headers: deliveryPreflight });
+      Object.assign(set.headers, delivery);
+      return;
+    }
+    if (apiOrigins.size === 0 || !isApi(path) || isPresignedUpload(path)) return;
+    set.headers.vary = 'Origin';
+    const origin = request.headers.get('origin');
+    const allowed = origin !== null && apiOrigins.has(origin.toLowerCase());
+    if (preflight) {
+      if (!allowed) {
+        const refused = forbidden('This origin may not call the API (CORS_API_ORIGINS).');
+        return errorResponse(refused, { vary: 'Origin', 'x-request-id': requestIdOf(request) });
+      }
+      return new Response(null, {
+        status: 204,
+        headers: {
+          'access-control-allow-origin': origin,
+          'access-control-allow-credentials': 'true',
+          'access-control-allow-methods': API_METHODS,
+          'access-control-allow-headers': API_HEADERS,
+          'access-control-max-age': PREFLIGHT_MAX_AGE_S,
+          vary: 'Origin',
+          'x-request-id': requestIdOf(request),
+        },
+      });
+    }
+    if (allowed) {
+      set.headers['access-control-allow-origin'] = origin;
+      set.headers['access-control-allow-credentials'] = 'true';
+      set.headers['access-control-expose-headers'] = API_EXPOSED;
+    }
+  });
+}
