@@ -12,16 +12,13 @@ const ROOT = resolve(import.meta.dir, '../..');
 
 describe('server on embedded defaults', () => {
   let server: RunningServer;
-  let startMs = 0;
+  // How long start-up takes is measured by bench/startup.ts, not asserted here (a loaded machine is slow).
   beforeAll(async () => {
-    const t0 = performance.now();
     server = await startServer();
-    startMs = performance.now() - t0;
   });
   afterAll(() => server.close());
 
   test('answers /health and logs the bootstrap credentials once', async () => {
-    expect(startMs).toBeLessThan(10_000);
     const res = await fetch(`${server.url}/health`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { status: string; version: string; uptime_s: number };

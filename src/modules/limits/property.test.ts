@@ -2,18 +2,32 @@
  * Property test: random sequences of consume/peek/time steps give identical decisions from
  * the in-process limiter, the Redis limiter and a deliberately naive reference model (a plain
  * event log); and what they admit never exceeds `max` in any true window of `windowMs`.
+ *
+ * Decisions run on an injected clock that jumps ahead, while Redis expires keys on its own real
+ * clock: a slow step on a loaded machine let a key expire that the injected clock still counted.
+ * So the test's Redis runs the limiter's own script with its PEXPIRE recorded instead of applied:
+ * no key expires mid-test (the script's own rule, which drops slots older than the window, is
+ * what decides), and the expiry the script would set must match the reference model's.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { requireRedis, TEST_REDIS_URL } from '../../../test/helpers/services';
 import { createMemoryLimiter } from './memory';
+import { WINDOW_LUA } from './lua';
 import { createRedisLimiter } from './redis';
 import { slotMsOf, type WindowDecision, type WindowRule } from './types';
 
 /** The rule, spelled out as simply as possible: an event counts until its slot's end + window. */
 class ReferenceModel {
   private events: { at: number; weight: number }[] = [];
+  /** What the key's expiry should be now: when its newest counted event leaves the window. */
+  ttl(now: number, rule: WindowRule): number {
+    const slot = slotMsOf(rule.windowMs);
+    const release = (at: number) => (Math.floor(at / slot) + 1) * slot + rule.windowMs;
+    const newest = Math.max(...this.events.filter((e) => release(e.at) > now).map((e) => e.at));
+    return Math.max(1, release(newest) - now);
+  }
   decide(now: number, rule: WindowRule, weight: number, consume: boolean): WindowDecision {
     const slot = slotMsOf(rule.windowMs);
     const release = (at: number) => (Math.floor(at / slot) + 1) * slot + rule.windowMs;
@@ -52,6 +66,22 @@ const prefix = `pictor-prop:${crypto.randomUUID()}:`;
 beforeAll(async () => {
   await requireRedis();
   redis = new Redis(TEST_REDIS_URL, { enableAutoPipelining: true });
+  // Registered before createRedisLimiter, which keeps a command already defined on the client:
+  // the limiter's own script, with PEXPIRE recorded instead of applied.
+  redis.defineCommand('pictorRlWindow', {
+    numberOfKeys: 1,
+    lua: `local real = redis
+local expiry = -1
+local redis = { call = function(...)
+  local args = { ... }
+  if args[1] == 'PEXPIRE' then expiry = tonumber(args[3]); return 1 end
+  return real.call(...)
+end }
+local function window()\n${WINDOW_LUA}\nend
+local reply = window()
+real.call('SET', KEYS[1] .. ':ttl', expiry)
+return reply`,
+  });
 }, 15_000);
 afterAll(async () => {
   const keys = await redis.keys(`${prefix}*`);
@@ -67,6 +97,7 @@ const step = fc.oneof(
 
 test('memory, Redis and the reference model agree on every decision', async () => {
   let run = 0;
+  let expiries = 0;
   await fc.assert(
     fc.asyncProperty(
       fc.record({ max: fc.integer({ min: 1, max: 10 }), windowMs: fc.constantFrom(20, 100, 1000, 2500, 60_000) }),
@@ -93,6 +124,13 @@ test('memory, Redis and the reference model agree on every decision', async () =
             : await Promise.all([memory.peek(req), shared.peek(req)]);
           expect(m).toEqual(expected);
           expect(r).toEqual(expected);
+          // The expiry the script set (-1: it left the key's as it was) is when the model's newest event leaves.
+          const ttl = await redis.getdel(`${prefix}rl:{p:${key}}:ttl`);
+          expect(ttl).not.toBeNull();
+          if (Number(ttl) >= 0) {
+            expect(Number(ttl)).toBe(ref.ttl(now, rule));
+            expiries++;
+          }
           if (consume && expected.allowed) admitted.push({ at: now, weight: s.weight });
         }
         // Safety against an exact sliding log: no window of windowMs ever holds more than max.
@@ -104,4 +142,5 @@ test('memory, Redis and the reference model agree on every decision', async () =
     ),
     { numRuns: 150 },
   );
+  expect(expiries).toBeGreaterThan(0);
 }, 60_000);
