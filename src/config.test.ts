@@ -31,7 +31,22 @@ describe('config', () => {
     expect(c.publicUrl).toBe('https://img.example.com');
   });
 
+  test('PUBLIC_URL unset follows PORT; origin lists are normalised as browsers send them', () => {
+    expect(loadConfig({ PORT: '8080' })).toMatchObject({ publicUrl: 'http://localhost:8080', publicUrlFromPort: true });
+    expect(loadConfig({ PORT: '8080', PUBLIC_URL: 'https://img.example.com' })).toMatchObject({ publicUrl: 'https://img.example.com', publicUrlFromPort: false });
+    const c = loadConfig({ CORS_API_ORIGINS: 'https://App.example.com/, http://localhost:5173', ALLOWED_REDIRECT_ORIGINS: 'https://app.example.com' });
+    expect(c.corsApiOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(c.allowedRedirectOrigins).toEqual(['https://app.example.com']);
+    expect(c.corsDeliveryOrigin).toBe('*');
+    expect(loadConfig({}).corsApiOrigins).toEqual([]);
+    expect(loadConfig({ CORS_DELIVERY_ORIGIN: 'none' }).corsDeliveryOrigin).toBeNull();
+    expect(loadConfig({ CORS_DELIVERY_ORIGIN: 'https://site.example.org' }).corsDeliveryOrigin).toBe('https://site.example.org');
+  });
+
   test.each([
+    ['CORS_API_ORIGINS', 'https://app.example.com/path', /CORS_API_ORIGINS must be a comma-separated list of origins/],
+    ['ALLOWED_REDIRECT_ORIGINS', 'app.example.com', /ALLOWED_REDIRECT_ORIGINS must be a comma-separated list of origins/],
+    ['CORS_DELIVERY_ORIGIN', 'everyone', /CORS_DELIVERY_ORIGIN must be `\*`, `none` or one origin/],
     ['PORT', 'abc', /PORT must be an integer from 0 to 65535; got "abc"/],
     ['PORT', '70000', /PORT must be an integer/],
     ['STORAGE_DRIVER', 'ftp', /STORAGE_DRIVER must be one of `fs`, `s3`/],
