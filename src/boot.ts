@@ -84,11 +84,12 @@ async function runServer(config: Config, log: Logger, opened: Opened): Promise<v
     throw listenFailure(err, config.port, config.host) ?? err;
   }
   if (stopping) return void (await server.stop());
+  // PUBLIC_URL unset: links follow the port actually listened on (PORT=0 picks one). Set before
+  // any await, so no request sees the unresolved port.
+  if (config.publicUrlFromPort) config.publicUrl = `http://localhost:${server.port}`;
   // Only now that the server listens: credentials printed by a start that then failed would be
   // for a server nobody can reach. Every process of WORKERS tries; the unique email lets one win.
   await bootstrapAdmin(deps);
-  // PUBLIC_URL unset: links follow the port actually listened on (PORT=0 picks one).
-  if (config.publicUrlFromPort) config.publicUrl = `http://localhost:${server.port}`;
   log.info({ port: server.port, url: config.publicUrl, database: deps.database.kind, redis: Boolean(deps.redis) }, 'listening');
   // Job workers in this process (QUEUE_CONCURRENCY=0 leaves the jobs to `npm run worker`).
   await deps.queue.start();
