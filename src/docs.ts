@@ -69,7 +69,11 @@ export function docs(deps: AppDeps) {
             version: deps.version,
             description:
               'Self-hosted media server: streamed uploads, public delivery, on-the-fly image transformations, ' +
-              'accounts and scoped API keys. Every error is `{error, message, details?}` (see the Error schema).',
+              'accounts and scoped API keys. Every error is `{error, message, details?}` (see the Error schema). ' +
+              'Nothing is silently ignored: a query parameter, JSON body field or multipart field a route does not list is a 400 ' +
+              '`VALIDATION_ERROR` naming it (with the close known name, e.g. `isPublic` → `is_public`); a JSON route answers any ' +
+              'other body type, or a body without `Content-Type`, with 415. Public delivery (`/i`, `/d`, `/t`, `/authenticated`) ' +
+              'ignores query strings, so cache-busters such as `?v=123` work.',
           },
           // Read when the spec is rendered: without PUBLIC_URL it follows the listening port, known only after start.
           servers: [{ get url() { return deps.config.publicUrl; } }],

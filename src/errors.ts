@@ -151,14 +151,14 @@ export const ErrorSchema = t.Object(
 );
 
 const STANDARD_ERRORS: Record<number, string> = {
-  400: 'VALIDATION_ERROR — the request failed validation (`details.fields`).',
+  400: 'VALIDATION_ERROR — the request failed validation, or sent a parameter or field the route does not take (`details.fields`).',
   401: 'UNAUTHORIZED — no or invalid credentials.',
   403: 'FORBIDDEN, MISSING_SCOPE, CSRF_INVALID or ACCOUNT_BANNED.',
   404: 'NOT_FOUND.',
   409: 'CONFLICT.',
   410: 'GONE.',
   413: 'FILE_TOO_LARGE — body over the limit (`details.max_bytes`).',
-  415: 'UNSUPPORTED_MEDIA_TYPE (`details.detected`).',
+  415: 'UNSUPPORTED_MEDIA_TYPE — a type that is not allowed, or a body that is not JSON on a JSON route (`details.detected`).',
   416: 'RANGE_NOT_SATISFIABLE — the range is outside the file (`Content-Range: bytes */size`).',
   429: 'RATE_LIMITED — see `Retry-After`.',
   500: 'INTERNAL_ERROR (`details.request_id`).',

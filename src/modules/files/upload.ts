@@ -5,7 +5,7 @@
  * (limit, defaults, URL base) are read once per request by `prepareUpload`.
  */
 import type { AppDeps } from '../../deps';
-import { AppError, internalError, payloadTooLarge, validationError } from '../../errors';
+import { AppError, internalError, payloadTooLarge, unknownInputs, validationError } from '../../errors';
 import { requestIdOf } from '../../http';
 import { getSettings, uploadLimitOf } from '../users/settings';
 import { parseTransformation } from '../transform/parse';
@@ -167,6 +167,17 @@ export async function uploadRaw(
 
 const isFileField = (field: string) => (UPLOAD_FILE_FIELDS as readonly string[]).includes(field);
 
+/** Refuses a multipart text field the upload does not understand (400 naming it, with the close known name). */
+function checkTextField(name: string): void {
+  if ((UPLOAD_TEXT_FIELDS as readonly string[]).includes(name)) return;
+  if (isFileField(name)) {
+    throw validationError(`The part \`${name}\` carries no file: send it as a file part with a filename (curl -F ${name}=@photo.jpg).`, [
+      { path: `/${name}`, message: 'is a text field, not a file' },
+    ]);
+  }
+  throw unknownInputs('form field', [name], UPLOAD_TEXT_FIELDS);
+}
+
 /**
  * Multipart upload: every `file`/`image` part is staged as it streams, then all are committed.
  * Each file is named by the n-th `name` field when the form has one per file part, else by
@@ -188,10 +199,14 @@ export async function uploadMultipart(
     maxFiles: MAX_FILES_PER_REQUEST,
     // A bad transformation sent before the files stops the request before any byte is stored.
     onField(name, value) {
+      checkTextField(name); // an unknown field fails the request: 400 naming it, nothing kept
       if (name === 'transformations') parseEagerTransformations(deps, [value]);
     },
     onFile(part) {
-      if (!isFileField(part.field)) return void part.stream.cancel();
+      if (!isFileField(part.field)) {
+        void part.stream.cancel();
+        return parser.stop(unknownInputs('form field', [part.field], UPLOAD_FILE_FIELDS));
+      }
       const staged = stageFile(deps, owner, part.stream, {
         maxBytes, declared: declaredTypeOf(part.mimeType), name: part.filename, allowedTypes: policy.allowedTypes, onBytes: policy.onBytes,
       });
