@@ -18,6 +18,8 @@ const ENV = {
   RATE_LIMIT_API: `3/${WINDOW_S}s`,
   RATE_LIMIT_PASSWORD_RESET: `2/${WINDOW_S}s`,
   RATE_LIMIT_REGISTER: '100/1h',
+  // One trusted hop: requests without X-Forwarded-For are keyed and logged by the socket address.
+  TRUST_PROXY: '1',
 };
 
 describe('links, hosts and client addresses', () => {
@@ -90,20 +92,23 @@ describe('links, hosts and client addresses', () => {
     expect((await get('/api/profile')).status).toBe(429);
   });
 
-  test('request logs record the client IP', async () => {
-    const marker = `/api/files?limit=7`;
-    expect((await api('GET', marker, undefined, { key: adminKey })).status).toBe(200);
-    // Entries are written in batches: wait until it shows.
+  test('request logs record the client IP, honouring TRUST_PROXY', async () => {
+    const direct = `/api/files?limit=7`;
+    const proxied = `/api/files?limit=8`;
+    expect((await api('GET', direct, undefined, { key: adminKey })).status).toBe(200);
+    expect((await api('GET', proxied, undefined, { key: adminKey, headers: { 'x-forwarded-for': '203.0.113.7' } })).status).toBe(200);
+    // Entries are written in batches: wait until both show.
     const deadline = Date.now() + 15_000;
-    let entry: { path: string; ip: string | null } | undefined;
-    while (!entry && Date.now() < deadline) {
+    let entries: { path: string; ip: string | null }[] = [];
+    const find = (path: string) => entries.find((e) => e.path === path);
+    while (!(find(direct) && find(proxied)) && Date.now() < deadline) {
       const logs = await api('GET', '/api/logs?limit=200', undefined, { key: adminKey });
       expect(logs.status).toBe(200);
-      entry = (logs.body.results as { path: string; ip: string | null }[]).find((e) => e.path === marker);
-      if (!entry) await Bun.sleep(200);
+      entries = logs.body.results;
+      if (!(find(direct) && find(proxied))) await Bun.sleep(200);
     }
-    expect(entry).toBeDefined();
-    expect(entry!.ip).toBe('127.0.0.1');
+    expect(find(direct)?.ip).toBe('127.0.0.1');
+    expect(find(proxied)?.ip).toBe('203.0.113.7');
   });
 
   test('Retry-After (and details.retry_after) never exceeds the window', async () => {
