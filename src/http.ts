@@ -150,7 +150,9 @@ interface RouteInfo {
 /** Compiles Elysia paths (`/api/files/:id`, `/t/*`) into regexes, for telling 405 from 404. */
 function compileRoutes(routes: { method: string; path: string }[]): RouteInfo[] {
   return routes.map((r) => {
+    // A group's own route is registered as `/api/files/`; the optional slash is added below.
     const source = r.path
+      .replace(/(.)\/$/, '$1')
       .split('/')
       .map((seg) => (seg === '*' ? '.*' : seg.startsWith(':') ? '[^/]+' : seg.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
       .join('/');
