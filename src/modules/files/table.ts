@@ -23,6 +23,9 @@ export const files = pgTable(
     height: integer('height'),
     isPublic: boolean('is_public').notNull().default(true),
     storageKey: text('storage_key').notNull(),
+    /** The location-free copy served publicly (public-copy.ts); null when the original has no GPS. */
+    publicStorageKey: text('public_storage_key'),
+    publicSha256: text('public_sha256'),
     meta: jsonb('meta').$type<Record<string, unknown>>(),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
