@@ -21,8 +21,10 @@ export interface Bus {
 const channel = (topic: string) => `pictor_${topic.replace(/[^a-z0-9_]/gi, '_')}`;
 
 export function createRedisBus(redis: Redis, log: Logger): Bus {
-  // A subscribed ioredis connection can run nothing else, so pub/sub gets its own.
-  const sub = redis.duplicate();
+  // A subscribed ioredis connection can run nothing else, so pub/sub gets its own. Unlike the
+  // command client (which fails fast so the limiter can fall back), it queues SUBSCRIBE until
+  // connected: a subscription made before the first connect must wait, not fail for good.
+  const sub = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
   const handlers = new Map<string, Set<BusHandler>>();
   sub.on('message', (ch: string, message: string) => {
     for (const h of handlers.get(ch) ?? []) {
