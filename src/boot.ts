@@ -49,7 +49,8 @@ async function exitStartFailed(log: Logger, err: unknown, opened: Opened, code: 
 }
 
 async function runServer(config: Config, log: Logger, opened: Opened): Promise<void> {
-  const deps = (opened.deps = await buildDeps(config, log));
+  const worker = process.env[WORKER_ENV]; // set by the primary of WORKERS=N; labels the metrics
+  const deps = (opened.deps = await buildDeps(config, log, { worker: worker === undefined ? undefined : Number(worker) }));
   let server: HttpServer | null = null;
   let stopping = false;
   const stop = async (signal: string) => {

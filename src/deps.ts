@@ -65,6 +65,8 @@ export interface BuildOptions {
   /** Overrides the PGlite location (tests use `memory://`). */
   pgliteDir?: string;
   clock?: Clock;
+  /** The server process's index under `WORKERS=N` (labels its metrics). */
+  worker?: number;
 }
 
 /** Opens every client the config asks for. */
@@ -82,7 +84,7 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
   const closers: (() => Promise<void> | void)[] = [];
   const storage = await createStorage(config);
   const clock = opts.clock ?? systemClock;
-  const metrics = createMetrics();
+  const metrics = createMetrics({ worker: opts.worker });
   const limiter = instrumentLimiter(createLimiter(config, redis, clock, log), metrics);
   const queue = createQueue(database, log, config.queue);
 

@@ -32,8 +32,18 @@ export function setCounterTotal<L extends string>(counter: Counter<L>, value: nu
   else counter.inc(value);
 }
 
-export function createMetrics() {
+export interface MetricsOptions {
+  /**
+   * Which server process of a `WORKERS=N` host this is (0 for a single process). Every series
+   * carries it as `worker="…"`: the processes share one port, so a scrape lands on any one of
+   * them, and without the label their counters would look like one counter jumping about.
+   */
+  worker?: number;
+}
+
+export function createMetrics(opts: MetricsOptions = {}) {
   const registry = new Registry();
+  registry.setDefaultLabels({ worker: String(opts.worker ?? 0) });
   const registers = [registry];
   const collectors: Collector[] = [];
 
