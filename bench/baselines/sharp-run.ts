@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
+import { ENCODERS } from '../../src/modules/transform/sharp-settings';
 import type { ColdOp } from '../lib/cold';
 
 const { concurrency, jobs } = (await Bun.file(process.argv[2]!).json()) as { concurrency: number; jobs: { src: string; op: ColdOp }[] };
@@ -15,9 +16,9 @@ sharp.concurrency(Math.max(1, Math.floor(availableParallelism() / concurrency)))
 function render(src: string, op: ColdOp): Promise<Buffer> {
   let img = sharp(src, { failOn: 'error' }).autoOrient();
   img = op.fit === 'cover' ? img.resize(op.w, op.h, { fit: 'cover', position: 'centre' }) : img.resize(op.w, undefined, { fit: 'inside', withoutEnlargement: true });
-  if (op.format === 'webp') img = img.webp({ quality: 80, effort: 4 });
-  else if (op.format === 'avif') img = img.avif({ quality: 55, effort: 4 });
-  else img = img.jpeg({ quality: 80, mozjpeg: false });
+  if (op.format === 'webp') img = img.webp(ENCODERS.webp);
+  else if (op.format === 'avif') img = img.avif(ENCODERS.avif);
+  else img = img.jpeg({ ...ENCODERS.jpeg, mozjpeg: false });
   return img.toBuffer();
 }
 

@@ -10,7 +10,7 @@ import sharp, { type Sharp } from 'sharp';
 import { planGeometry, type GeometryLimits, type GeometryPlan } from './geometry';
 import type { OutputFormat, Rgba, TransformOptions } from './options';
 import type { ProbedImage } from './probe';
-import { FAIL_ON } from './sharp-settings';
+import { ENCODERS, FAIL_ON, type EncoderSettings } from './sharp-settings';
 
 export interface RenderLimits extends GeometryLimits {
   maxInputPixels: number;
@@ -25,6 +25,7 @@ interface Ctx {
   readonly format: OutputFormat;
   readonly animated: boolean;
   readonly limits: RenderLimits;
+  readonly encoders: EncoderSettings;
 }
 
 type Step = (ctx: Ctx) => void | Promise<void>;
@@ -155,16 +156,16 @@ const background: Step = (ctx) => {
   else if (b && b.alpha === 255 && ctx.plan.mode !== 'pad' && ctx.plan.mode !== 'lpad') ctx.img = ctx.img.flatten({ background: toSharpColour(b) });
 };
 
-/** Per-format encoder settings: quality defaults of `q_auto` and effort chosen for a hot path. */
+/** Per-format encoder settings (sharp-settings.ts `ENCODERS`); `q_` replaces the default quality. */
 const encode: Step = (ctx) => {
   const q = ctx.o.q;
+  const { jpeg, webp, avif } = ctx.encoders;
   const progressive = ctx.o.fl?.includes('progressive') ?? false;
   if (ctx.o.fl?.includes('keep_icc')) ctx.img = ctx.img.keepIccProfile();
   switch (ctx.format) {
-    case 'webp': ctx.img = ctx.img.webp({ quality: q ?? 80, effort: 4 }); return;
-    // AVIF effort 4 is ~3× faster than the default 4→9 range's top and within a few % in size.
-    case 'avif': ctx.img = ctx.img.avif({ quality: q ?? 55, effort: 4 }); return;
-    case 'jpeg': ctx.img = ctx.img.jpeg({ quality: q ?? 80, progressive, mozjpeg: false }); return;
+    case 'webp': ctx.img = ctx.img.webp({ ...webp, quality: q ?? webp.quality }); return;
+    case 'avif': ctx.img = ctx.img.avif({ ...avif, quality: q ?? avif.quality }); return;
+    case 'jpeg': ctx.img = ctx.img.jpeg({ quality: q ?? jpeg.quality, progressive, mozjpeg: false }); return;
     case 'png': ctx.img = ctx.img.png({ compressionLevel: 6, progressive, ...(q !== undefined ? { quality: q, palette: q < 100 } : {}) }); return;
     case 'gif': ctx.img = ctx.img.gif({ effort: 7 }); return;
   }
@@ -183,14 +184,15 @@ export interface RenderResult {
   height: number;
 }
 
-/** Renders `input` (already probed) with `o` into `format`. */
+/** Renders `input` (already probed) with `o` into `format`; `encoders` differ from the defaults only in bench/formats.ts. */
 export async function renderImage(
   input: Buffer | string, source: ProbedImage, o: TransformOptions, format: OutputFormat, limits: RenderLimits,
+  encoders: EncoderSettings = ENCODERS,
 ): Promise<RenderResult> {
   const plan = planGeometry({ width: source.width, height: source.height }, o, limits);
   const animated = source.animated && (format === 'webp' || format === 'gif');
   const img = sharp(input, { failOn: FAIL_ON, limitInputPixels: limits.maxInputPixels, animated }).timeout({ seconds: Math.max(1, Math.ceil(limits.timeoutMs / 1000)) });
-  const ctx: Ctx = { img, o, plan, source, format, animated, limits };
+  const ctx: Ctx = { img, o, plan, source, format, animated, limits, encoders };
   for (const [, step] of STEPS) await step(ctx);
   const { data, info } = await ctx.img.toBuffer({ resolveWithObject: true });
   return {

@@ -29,3 +29,28 @@ export function applySharpSettings(transformConcurrency: number): void {
 
 /** Input options shared by every decode. */
 export const FAIL_ON = 'error' as const;
+
+/** Lossy encoder settings the pipeline uses (`q_` overrides the quality only). */
+export interface EncoderSettings {
+  jpeg: { quality: number };
+  webp: { quality: number; effort: number };
+  avif: { quality: number; effort: number; chromaSubsampling: '4:2:0' | '4:4:4' };
+}
+
+/**
+ * Chosen by `bun bench/formats.ts` (table in docs/TUNING.md, "Output encoders"). AVIF is what
+ * Chrome gets for `f_auto`, so its encode is every Chrome user's first view:
+ * - effort 0 (aom speed 9): an 18 MP photo → 1200 px costs ~1.7× the JPEG render, against ~55×
+ *   at effort 4 (~5 s, past the transform timeout under load); effort 1 costs 2.5× effort 0 for
+ *   files ~2 % smaller at the same quality. imgproxy likewise defaults to a fast speed (8).
+ * - 4:2:0 chroma, like the JPEG and WebP we serve and libvips' own default: ~2–3 % smaller and a
+ *   little faster than 4:4:4 (sharp's default), chroma as faithful as JPEG's.
+ * - quality 58: the lowest whose luma SSIM matches the old default (effort 4, q55) on every photo
+ *   measured, at both 1200 and 400 px; files stay no larger than WebP q80's.
+ * The eager `derive` job renders through the same pipeline, so uses these too.
+ */
+export const ENCODERS: EncoderSettings = {
+  jpeg: { quality: 80 },
+  webp: { quality: 80, effort: 4 },
+  avif: { quality: 58, effort: 0, chromaSubsampling: '4:2:0' },
+};
