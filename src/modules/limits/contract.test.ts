@@ -71,23 +71,25 @@ describe.each(Object.keys(IMPLS))('RateLimiter contract: %s', (name) => {
     expect((await limiter.peek({ bucket: 'b', key, rule: { max: 6, windowMs: 60_000 } })).remaining).toBe(1);
   });
 
-  test('the window slides: weight leaves at its slot end + window, not before', async () => {
-    clock.set(T0 + 500); // slot [T0, T0+1000) → released at T0 + 61 000
+  test('the window slides: weight leaves a window after its slot\'s latest request, not before', async () => {
+    clock.set(T0 + 200); // slot [T0, T0+1000)
     const key = fresh();
-    const first = await limiter.consume({ bucket: 'b', key, rule: minute, weight: 3 });
-    expect(first.resetAt).toBe(T0 + 61_000);
+    expect((await limiter.consume({ bucket: 'b', key, rule: minute, weight: 1 })).resetAt).toBe(T0 + 60_200);
+    clock.set(T0 + 500); // same slot, later: the slot (3 units) is released at T0 + 60 500
+    const first = await limiter.consume({ bucket: 'b', key, rule: minute, weight: 2 });
+    expect(first.resetAt).toBe(T0 + 60_500);
     clock.set(T0 + 30_000);
     await limiter.consume({ bucket: 'b', key, rule: minute, weight: 2 });
     clock.set(T0 + 40_000);
     const full = await limiter.consume({ bucket: 'b', key, rule: minute });
-    expect(full).toMatchObject({ allowed: false, remaining: 0, resetAt: T0 + 61_000, retryAfterMs: 21_000 });
-    // Four units only fit once the second batch has left too (at T0 + 91 000).
-    expect((await limiter.peek({ bucket: 'b', key, rule: minute, weight: 4 })).retryAfterMs).toBe(51_000);
-    clock.set(T0 + 60_999);
+    expect(full).toMatchObject({ allowed: false, remaining: 0, resetAt: T0 + 60_500, retryAfterMs: 20_500 });
+    // Four units only fit once the second batch has left too (at T0 + 90 000).
+    expect((await limiter.peek({ bucket: 'b', key, rule: minute, weight: 4 })).retryAfterMs).toBe(50_000);
+    clock.set(T0 + 60_499);
     expect((await limiter.consume({ bucket: 'b', key, rule: minute })).allowed).toBe(false);
-    clock.set(T0 + 61_000);
+    clock.set(T0 + 60_500);
     const after = await limiter.consume({ bucket: 'b', key, rule: minute });
-    expect(after).toMatchObject({ allowed: true, remaining: 2, resetAt: T0 + 91_000 });
+    expect(after).toMatchObject({ allowed: true, remaining: 2, resetAt: T0 + 90_000 });
     clock.set(T0 + 200_000);
     expect(await limiter.peek({ bucket: 'b', key, rule: minute })).toMatchObject({ allowed: true, remaining: 5, resetAt: T0 + 200_000 });
   });
@@ -99,7 +101,8 @@ describe.each(Object.keys(IMPLS))('RateLimiter contract: %s', (name) => {
     expect((await limiter.consume({ bucket: 'bytes', key, rule: bytes, weight: 600 })).remaining).toBe(400);
     const crossing = await limiter.consume({ bucket: 'bytes', key, rule: bytes, weight: 401 });
     expect(crossing).toMatchObject({ allowed: false, remaining: 400 });
-    expect(crossing.retryAfterMs).toBe(3_600_000 + 60_000); // slot of 60 s, released at slot end + 1 h
+    // Released an hour after its slot's latest request: never a wait longer than the window.
+    expect(crossing.retryAfterMs).toBe(3_600_000);
     expect((await limiter.consume({ bucket: 'bytes', key, rule: bytes, weight: 400 })).remaining).toBe(0);
     const huge = await limiter.peek({ bucket: 'bytes', key: fresh(), rule: bytes, weight: 1001 });
     expect(huge.allowed).toBe(false);
@@ -126,10 +129,10 @@ describe.each(Object.keys(IMPLS))('RateLimiter contract: %s', (name) => {
     await limiter.consume({ bucket: 'ms', key, rule: tiny });
     clock.set(T0 + 10);
     await limiter.consume({ bucket: 'ms', key, rule: tiny });
-    clock.set(T0 + 50);
+    clock.set(T0 + 49);
     expect((await limiter.consume({ bucket: 'ms', key, rule: tiny })).allowed).toBe(false);
-    clock.set(T0 + 51);
-    expect(await limiter.consume({ bucket: 'ms', key, rule: tiny })).toMatchObject({ allowed: true, resetAt: T0 + 61 });
+    clock.set(T0 + 50);
+    expect(await limiter.consume({ bucket: 'ms', key, rule: tiny })).toMatchObject({ allowed: true, resetAt: T0 + 60 });
   });
 
   test('concurrency leases: max at once, release frees, renew extends, expiry frees a lost lease', async () => {

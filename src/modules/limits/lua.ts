@@ -3,9 +3,10 @@
  * `defineCommand` (sent as EVALSHA; ioredis re-sends the source on NOSCRIPT). Each script
  * touches exactly one key, so the scripts are Redis-Cluster safe; keys carry a `{…}` hash tag.
  *
- * WINDOW is `window.ts` transcribed: a hash with one field per slot index plus `t` (total),
- * `o` (oldest slot index) and `n` (newest), expiring when its newest weight leaves the window.
- * The loops are bounded by the number of slots (≤ 62 iterations).
+ * WINDOW is `window.ts` transcribed: a hash with one field per slot index (its weight) and one
+ * `l<index>` (the time of its latest request, which releases the slot a window later), plus
+ * `t` (total), `o` (oldest slot index) and `n` (newest), expiring when its newest weight leaves
+ * the window. The loops are bounded by the number of slots (≤ 62 iterations).
  */
 
 /** KEYS[1] window hash. ARGV: now, windowMs, max, weight, slotMs, consume (1|0). Returns {allowed, remaining, resetAt, retryAfterMs}. */
@@ -18,25 +19,26 @@ local weight = tonumber(ARGV[4])
 local slot = tonumber(ARGV[5])
 local consume = ARGV[6] == '1'
 local function s(x) return string.format('%.0f', x) end
-local lo = math.floor((now - window) / slot)
+local function last(i) return tonumber(redis.call('HGET', key, 'l' .. s(i))) or 0 end
+local cutoff = now - window
 local cur = math.floor(now / slot)
 local st = redis.call('HMGET', key, 't', 'o', 'n')
 local total = tonumber(st[1]) or 0
 local o = tonumber(st[2])
 local n = tonumber(st[3])
 local dirty = false
-if total <= 0 or o == nil or n == nil or n < lo then
+if total <= 0 or o == nil or n == nil or last(n) <= cutoff then
   if st[1] then redis.call('DEL', key) end
   total = 0; o = nil; n = nil
-elseif o < lo then
+elseif last(o) <= cutoff then
   dirty = true
   local first = nil
   for i = o, n do
     local w = tonumber(redis.call('HGET', key, s(i)))
-    if i < lo then
-      if w then total = total - w; redis.call('HDEL', key, s(i)) end
-    elseif w then
-      first = i; break
+    if w then
+      if last(i) > cutoff then first = i; break end
+      total = total - w
+      redis.call('HDEL', key, s(i), 'l' .. s(i))
     end
   end
   o = first
@@ -45,6 +47,7 @@ end
 local allowed = total + weight <= max
 if allowed and consume and weight > 0 then
   redis.call('HINCRBY', key, s(cur), weight)
+  if now > last(cur) then redis.call('HSET', key, 'l' .. s(cur), s(now)) end
   total = total + weight
   if o == nil or cur < o then o = cur end
   if n == nil or cur > n then n = cur end
@@ -52,20 +55,20 @@ if allowed and consume and weight > 0 then
 end
 if dirty and o ~= nil then
   redis.call('HSET', key, 't', s(total), 'o', s(o), 'n', s(n))
-  redis.call('PEXPIRE', key, math.max(1, (n + 1) * slot + window - now))
+  redis.call('PEXPIRE', key, math.max(1, last(n) + window - now))
 end
 local reset = now
-if o ~= nil then reset = (o + 1) * slot + window end
+if o ~= nil then reset = last(o) + window end
 local retry = 0
 if not allowed then
   if weight > max or o == nil then
-    if n ~= nil then retry = (n + 1) * slot + window - now else retry = window end
+    if n ~= nil then retry = last(n) + window - now else retry = window end
   else
     local need = total + weight - max
     local freed = 0
     for i = o, n do
       freed = freed + (tonumber(redis.call('HGET', key, s(i))) or 0)
-      if freed >= need then retry = (i + 1) * slot + window - now; break end
+      if freed >= need then retry = last(i) + window - now; break end
     end
   end
 end

@@ -18,19 +18,24 @@ import { WINDOW_LUA } from './lua';
 import { createRedisLimiter } from './redis';
 import { slotMsOf, type WindowDecision, type WindowRule } from './types';
 
-/** The rule, spelled out as simply as possible: an event counts until its slot's end + window. */
+/** The rule, spelled out as simply as possible: an event counts until a window after the latest event of its slot. */
 class ReferenceModel {
   private events: { at: number; weight: number }[] = [];
+  private releaseOf(rule: WindowRule): (at: number) => number {
+    const slot = slotMsOf(rule.windowMs);
+    return (at: number) => {
+      const idx = Math.floor(at / slot);
+      return Math.max(...this.events.filter((e) => Math.floor(e.at / slot) === idx).map((e) => e.at), at) + rule.windowMs;
+    };
+  }
   /** What the key's expiry should be now: when its newest counted event leaves the window. */
   ttl(now: number, rule: WindowRule): number {
-    const slot = slotMsOf(rule.windowMs);
-    const release = (at: number) => (Math.floor(at / slot) + 1) * slot + rule.windowMs;
+    const release = this.releaseOf(rule);
     const newest = Math.max(...this.events.filter((e) => release(e.at) > now).map((e) => e.at));
     return Math.max(1, release(newest) - now);
   }
   decide(now: number, rule: WindowRule, weight: number, consume: boolean): WindowDecision {
-    const slot = slotMsOf(rule.windowMs);
-    const release = (at: number) => (Math.floor(at / slot) + 1) * slot + rule.windowMs;
+    const release = this.releaseOf(rule);
     const live = this.events.filter((e) => release(e.at) > now).sort((a, b) => a.at - b.at);
     const total = live.reduce((s, e) => s + e.weight, 0);
     const allowed = total + weight <= rule.max;

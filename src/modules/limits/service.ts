@@ -67,9 +67,8 @@ function setHeaders(set: HeaderSink, d: { limit: number; remaining: number; rese
 }
 
 function deny(bucket: string, d: WindowDecision, windowMs: number, now: number): never {
-  // The quantised window (window.ts) holds weight up to one slot (1/60 of the window) past the
-  // window, so the exact wait can be 61 s for a 60 s window. Rounded up to whole seconds it is
-  // never promised beyond the window itself: a client retrying then is at most one slot early.
+  // The window (window.ts) never asks for more than the window itself; the cap still holds when
+  // instances' clocks disagree (a slot's latest request stamped by a clock ahead of ours).
   const windowSeconds = seconds(windowMs);
   const retryAfter = Math.min(windowSeconds, Math.max(1, seconds(d.retryAfterMs)));
   throw rateLimited(

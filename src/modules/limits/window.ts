@@ -5,18 +5,23 @@
  * IP for `public`, and cannot weight bytes cheaply); the two-window weighted counter is O(1)
  * but assumes uniform traffic and can admit almost 2× the limit in a burst across the window
  * edge. Here each window is cut into `SLOTS` (60) slots of `slotMs`; a key keeps one counter
- * per slot it used, so memory is bounded (≤ 61 counters) and counting is exact.
+ * per slot it used (its weight and the time of its latest request), so memory is bounded
+ * (≤ 61 slots) and counting is exact.
  *
- * Error bound: weight consumed at time t in slot s is released at `(s + 1) * slotMs + windowMs`,
- * i.e. at most `slotMs = windowMs / 60` (1.7 %) later than an exact sliding log would release
- * it, and never earlier. So the limit is never exceeded in any window of `windowMs`, and a client
- * waits at most one slot longer than ideal. `resetAt` and `retryAfterMs` are exact for this rule.
+ * Error bound: a slot's weight is released `windowMs` after the slot's latest request. Weight
+ * consumed at time t is so released at most `slotMs = windowMs / 60` (1.7 %) later than an exact
+ * sliding log would release it, and never earlier: the limit is never exceeded in any window of
+ * `windowMs`. And since that latest request is never in the future, a denied client is never
+ * told to wait longer than the window (`Retry-After` ≤ window; releasing at the slot's end + the
+ * window, as before, said 61 s for a 60 s window). `resetAt` and `retryAfterMs` are exact for this rule.
  */
 import { slotMsOf, type WindowDecision, type WindowRule } from './types';
 
 interface Slot {
   idx: number;
   weight: number;
+  /** Epoch ms of the latest request counted in this slot; the slot is released `windowMs` after it. */
+  last: number;
 }
 
 /** The counted weight of one key: slots in ascending order, with their running total. */
@@ -27,10 +32,10 @@ export class SlidingWindow {
   /** Checks `weight` against `rule` at `now`; counts it when allowed and `consume` is set. */
   decide(now: number, rule: WindowRule, weight: number, consume: boolean): WindowDecision {
     const slotMs = slotMsOf(rule.windowMs);
-    this.expire(Math.floor((now - rule.windowMs) / slotMs));
+    this.expire(now - rule.windowMs);
     const allowed = this.total + weight <= rule.max;
-    if (allowed && consume && weight > 0) this.add(Math.floor(now / slotMs), weight);
-    const releaseAt = (s: Slot) => (s.idx + 1) * slotMs + rule.windowMs;
+    if (allowed && consume && weight > 0) this.add(Math.floor(now / slotMs), weight, now);
+    const releaseAt = (s: Slot) => s.last + rule.windowMs;
     const oldest = this.slots[0];
     return {
       allowed,
@@ -46,21 +51,23 @@ export class SlidingWindow {
     return this.total === 0;
   }
 
-  /** Drops every slot older than `lo` (their weight has left the window). */
-  private expire(lo: number): void {
+  /** Drops the oldest slots whose latest request is at or before `cutoff` (their weight has left the window). */
+  private expire(cutoff: number): void {
     let drop = 0;
-    while (drop < this.slots.length && this.slots[drop]!.idx < lo) this.total -= this.slots[drop++]!.weight;
+    while (drop < this.slots.length && this.slots[drop]!.last <= cutoff) this.total -= this.slots[drop++]!.weight;
     if (drop) this.slots.splice(0, drop);
   }
 
-  private add(idx: number, weight: number): void {
+  private add(idx: number, weight: number, now: number): void {
     this.total += weight;
     // Usually the newest slot or a new one at the end; a clock step back inserts in order.
     let i = this.slots.length;
     while (i > 0 && this.slots[i - 1]!.idx > idx) i--;
     const prev = this.slots[i - 1];
-    if (prev && prev.idx === idx) prev.weight += weight;
-    else this.slots.splice(i, 0, { idx, weight });
+    if (prev && prev.idx === idx) {
+      prev.weight += weight;
+      prev.last = Math.max(prev.last, now);
+    } else this.slots.splice(i, 0, { idx, weight, last: now });
   }
 
   /** Epoch ms when at least `need` weight will have been released. */
