@@ -12,6 +12,7 @@ import { authPages } from './modules/auth/pages';
 import { authRoutes } from './modules/auth/routes';
 import { cacheRoutes } from './modules/cache/routes';
 import { deliveryRoutes } from './modules/delivery/routes';
+import { privateDeliveryRoutes } from './modules/delivery/private';
 import { fileRoutes } from './modules/files/routes';
 import { folderRoutes } from './modules/folders/routes';
 import { uploadRoutes } from './modules/files/uploads-routes';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps) {
     .use(folderRoutes(deps))
     .use(uploadRoutes(deps))
     .use(deliveryRoutes(deps))
+    .use(privateDeliveryRoutes(deps))
     .use(transformRoutes(deps))
     .use(cacheRoutes(deps));
 }

@@ -35,6 +35,9 @@ export interface FileLookup {
   /** For delivery of originals (`/i`, `/d`): Content-Disposition and Last-Modified. */
   name: string;
   createdAt: Date;
+  /** The location-free copy `/i`, `/d` and signed originals serve, when the original has GPS. */
+  publicStorageKey: string | null;
+  publicSha256: string | null;
 }
 
 export interface FileChange {
@@ -77,7 +80,7 @@ export function createFileLookup(deps: AppDeps, onPurge: (sha256: string) => Pro
       .select({
         id: files.id, userId: files.userId, sha256: files.sha256, storageKey: files.storageKey, contentType: files.contentType,
         size: files.size, isPublic: files.isPublic, expiresAt: files.expiresAt, ownerBanned: users.isBanned,
-        name: files.name, createdAt: files.createdAt,
+        name: files.name, createdAt: files.createdAt, publicStorageKey: files.publicStorageKey, publicSha256: files.publicSha256,
       })
       .from(files)
       .innerJoin(users, eq(users.id, files.userId))

@@ -1,7 +1,8 @@
 /**
  * Public delivery of originals (API.md §5): `/i/:id[.ext]` inline, `/d/:id` as an attachment.
  * Private, deleted or banned-owner files are 404 (existence is never revealed), expired 410.
- * Bytes stream from storage with backpressure; nothing is buffered whole.
+ * Bytes stream from storage with backpressure; nothing is buffered whole. A photo with GPS is
+ * served as its location-free public copy (files/public-copy.ts), with that copy's ETag.
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
@@ -25,12 +26,17 @@ export interface StoredFile {
   createdAt: Date;
 }
 
+/** The bytes anyone but the owner gets: the location-free copy when there is one, else the original. */
+export function publicBytesOf<F extends StoredFile & { publicStorageKey: string | null; publicSha256: string | null }>(f: F): F {
+  return f.publicStorageKey && f.publicSha256 ? { ...f, storageKey: f.publicStorageKey, sha256: f.publicSha256 } : f;
+}
+
 /**
  * A public, live file by public id (the `.ext` suffix is ignored), or the right error. Served
  * from the bus-invalidated lookup cache shared with `/t` (cache/lookup.ts), so a hot original
  * costs no database round trip; delete, visibility, expiry and ban changes reach it at once.
  */
-export async function getPublicFileOrThrow(deps: AppDeps, idWithExt: string): Promise<StoredFile & { expiresAt: number | null }> {
+export async function getPublicFileOrThrow(deps: AppDeps, idWithExt: string): Promise<StoredFile & { expiresAt: number | null; publicStorageKey: string | null; publicSha256: string | null }> {
   const id = idWithExt.split('.')[0] ?? '';
   if (!/^[A-Za-z0-9]{6,64}$/.test(id)) throw notFound('File');
   const f = await getDelivery(deps).lookup.get(id);
@@ -89,12 +95,15 @@ export function deliveryRoutes(deps: AppDeps) {
   deliveryStats(deps);
   const original = (attachment: boolean) => async ({ request, params }: { request: Request; params: { id: string } }) => {
     const f = await getPublicFileOrThrow(deps, params.id);
-    return serveStoredFile(deps, request, f, { attachment, cacheControl: cacheControlFor(deps, f) });
+    return serveStoredFile(deps, request, publicBytesOf(f), { attachment, cacheControl: cacheControlFor(deps, f) });
   };
   const inline = {
     params: Params,
     response: { ...binary, ...errorResponses(404, 410, 416, 429) },
-    detail: { summary: 'Original (inline)', description: 'The original bytes of a public file; ETag, ranges, immutable caching.' },
+    detail: {
+      summary: 'Original (inline)',
+      description: 'The original bytes of a public file, except that a photo\'s GPS location is blanked (lossless; ETag is then that copy\'s SHA-256, not the file\'s `sha256`). The owner gets the byte-exact original from `GET /api/files/{id}/original`. ETag, ranges, immutable caching.',
+    },
   };
   const download = {
     params: Params,

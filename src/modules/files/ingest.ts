@@ -12,6 +12,7 @@ import { users } from '../users/table';
 import { folderAncestors, newFileId, parentOf, sanitizeName } from './names';
 import { createInspector, type Inspection } from './inspect';
 import { probeImage } from './probe';
+import { makePublicCopy, publicKeyOf, type PublicCopy } from './public-copy';
 import { folders } from '../folders/table';
 import { files, type FileRow } from './table';
 import { contentTypeInfo } from '../reference/content-types';
@@ -44,6 +45,8 @@ export interface StagedFile {
   sha256: string;
   width: number | null;
   height: number | null;
+  /** The location-free copy public delivery serves, when the original carries GPS. */
+  publicCopy: PublicCopy | null;
 }
 
 export interface CommitAttrs {
@@ -96,19 +99,23 @@ export async function stageFile(deps: AppDeps, owner: UploadOwner, body: Readabl
   try {
     if (stored.size !== inspection.size) throw new Error(`storage stored ${stored.size} bytes of ${inspection.size}`);
     const dims = await probeImage(inspection.contentType, inspection.head, inspection.complete, deps.config.maxInputPixels, deps.storage, key);
-    return { id, key, name: o.name, inspection, sha256: stored.sha256, ...dims };
+    // Before the row exists: a photo with GPS is never served publicly without its public copy.
+    const publicCopy = await makePublicCopy(deps, { key, contentType: inspection.contentType, size: stored.size, sha256: stored.sha256 });
+    return { id, key, name: o.name, inspection, sha256: stored.sha256, ...dims, publicCopy };
   } catch (err) {
-    await discardStaged(deps, { key });
+    await discardStaged(deps, { key, publicCopy: { key: publicKeyOf(key), sha256: '' } }); // the copy too, if it was written
     throw err;
   }
 }
 
-/** Removes a staged object that will not be committed. */
-export async function discardStaged(deps: AppDeps, staged: { key: string }): Promise<void> {
-  try {
-    await deps.storage.delete(staged.key);
-  } catch (err) {
-    deps.log.error({ err, key: staged.key }, 'could not remove an uncommitted upload');
+/** Removes a staged object (and its public copy) that will not be committed. */
+export async function discardStaged(deps: AppDeps, staged: { key: string; publicCopy?: PublicCopy | null }): Promise<void> {
+  for (const key of [staged.key, ...(staged.publicCopy ? [staged.publicCopy.key] : [])]) {
+    try {
+      await deps.storage.delete(key);
+    } catch (err) {
+      deps.log.error({ err, key }, 'could not remove an uncommitted upload');
+    }
   }
 }
 
@@ -160,6 +167,8 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
         height: staged.height,
         isPublic: attrs.isPublic,
         storageKey: staged.key,
+        publicStorageKey: staged.publicCopy?.key ?? null,
+        publicSha256: staged.publicCopy?.sha256 ?? null,
         expiresAt: attrs.expiresAt,
       }).returning();
       // Its `derive` job (eager presets) commits or rolls back with the row: never one without the other.

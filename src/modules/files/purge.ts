@@ -16,7 +16,8 @@ import { files } from './table';
  * Deletes one soft-deleted file's bytes, then its row. Throws if storage fails (the job is
  * retried). The caller (the `purge` handler) then tells every instance to drop derivatives.
  */
-export async function purgeFile(deps: AppDeps, file: { id: string; storageKey: string }): Promise<void> {
+export async function purgeFile(deps: AppDeps, file: { id: string; storageKey: string; publicStorageKey?: string | null }): Promise<void> {
+  if (file.publicStorageKey) await deps.storage.delete(file.publicStorageKey);
   await deps.storage.delete(file.storageKey);
   await deps.db.delete(files).where(and(eq(files.id, file.id), isNotNull(files.deletedAt)));
 }

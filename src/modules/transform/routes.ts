@@ -9,7 +9,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { errorResponses, notFound } from '../../errors';
+import { errorResponses, notFound, validationError } from '../../errors';
 import { authGuard } from '../auth/guard';
 import type { CachedDerivative } from '../cache/types';
 import { files } from '../files/table';
@@ -19,6 +19,11 @@ import { parseTransformation } from './parse';
 import { DEFAULT_SIGNED_TTL_S, derivativeHeaders, matchesEtag, notModifiedHeaders, YEAR_S, type XCache } from './headers';
 import { getDelivery, type ResolvedRequest } from './service';
 import { signPayload, signedPayload } from './sign';
+import { signOriginal } from '../delivery/private';
+import { contentTypeInfo } from '../reference/content-types';
+
+/** Files `/t` can render; anything else is signed as its original by default. */
+const isRenderable = (contentType: string) => contentType.startsWith('image/') && contentType !== 'image/svg+xml';
 
 function respond(r: ResolvedRequest, entry: CachedDerivative, xCache: XCache, nowMs: number, timingMs?: number): Response {
   const headers = derivativeHeaders(r, entry, xCache, nowMs);
@@ -82,17 +87,26 @@ export function transformRoutes(deps: AppDeps) {
     })
     .post('/api/files/:id/signed-url', async ({ params, body, principal }) => {
       const [row] = await deps.db
-        .select({ id: files.id, userId: files.userId, base: users.publicUrlBase })
+        .select({ id: files.id, userId: files.userId, contentType: files.contentType, base: users.publicUrlBase })
         .from(files)
         .innerJoin(users, eq(users.id, files.userId))
         .where(and(eq(files.id, params.id), isNull(files.deletedAt)))
         .limit(1);
       if (!row || (row.userId !== principal.userId && principal.role !== 'admin')) throw notFound('File');
+      if (body.original && body.transformations !== undefined) {
+        throw validationError('original and transformations exclude each other.', [{ path: '/original', message: 'not with transformations' }]);
+      }
+      const base = row.base ?? deps.config.publicUrl;
+      if (body.original || (body.transformations === undefined && !isRenderable(row.contentType))) {
+        const expiresAt = Math.floor(deps.clock.now() / 1000) + (body.expires_in ?? DEFAULT_SIGNED_TTL_S);
+        const ext = contentTypeInfo(row.contentType)?.extensions[0];
+        const signed = signOriginal(deps.secrets.signingSecrets[0] as string, ext ? `${row.id}.${ext}` : row.id, expiresAt);
+        return { url: base + signed.path, download_url: base + signed.downloadPath, expires_at: new Date(expiresAt * 1000).toISOString() };
+      }
       const parsed = parseTransformation(body.transformations ?? 'f_auto', undefined, delivery.limits, delivery.presets);
       const expiresAt = Math.floor(deps.clock.now() / 1000) + (body.expires_in ?? DEFAULT_SIGNED_TTL_S);
       const segment = [...(parsed.canonical ? parsed.canonical.split(',') : []), `exp_${expiresAt}`].sort().join(',');
       const signature = signPayload(deps.secrets.signingSecrets[0] as string, signedPayload(segment, row.id));
-      const base = row.base ?? deps.config.publicUrl;
       return { url: `${base}/authenticated/s--${signature}/${segment}/${row.id}`, expires_at: new Date(expiresAt * 1000).toISOString() };
     }, {
       auth: 'transform:sign',
@@ -100,11 +114,24 @@ export function transformRoutes(deps: AppDeps) {
       body: t.Object({
         transformations: t.Optional(t.String({ minLength: 1, maxLength: 1024, description: 'Transformation segment, e.g. `w_400,f_webp`; default none (`f_auto`).' })),
         expires_in: t.Optional(t.Integer({ minimum: 1, maximum: YEAR_S, description: `Seconds the URL stays valid (default ${DEFAULT_SIGNED_TTL_S}).` })),
+        original: t.Optional(t.Boolean({
+          description: 'Sign the original instead of a derivative: `url` is `/i/s--<sig>/exp_<t>/<id>.<ext>`, `download_url` the `/d/…` form. '
+            + 'The default for files `/t` cannot render (PDF, video, SVG, …) when no `transformations` are given.',
+        })),
       }),
       response: {
-        200: t.Object({ url: t.String({ description: 'The signed `/authenticated/s--…` URL.' }), expires_at: t.String({ format: 'date-time' }) }),
+        200: t.Object({
+          url: t.String({ description: 'The signed `/authenticated/s--…` URL, or for an original `/i/s--…/exp_<t>/<id>.<ext>` (inline).' }),
+          download_url: t.Optional(t.String({ description: 'For an original: the same signature as an attachment, `/d/s--…/exp_<t>/<id>.<ext>`.' })),
+          expires_at: t.String({ format: 'date-time' }),
+        }),
         ...errorResponses(400, 401, 403, 404),
       },
-      detail: { tags: ['transformations'], summary: 'Create a signed transformation URL', description: 'For the file owner (or an admin). Private files are reachable only this way.' },
+      detail: {
+        tags: ['transformations'],
+        summary: 'Create a signed URL',
+        description: 'For the file owner (or an admin): a signed transformation URL, or with `original: true` (the default for non-images) a signed URL of the original, any file type. '
+          + 'Private files are reachable publicly only this way. Signed originals carry no GPS, like `/i`.',
+      },
     });
 }
