@@ -41,14 +41,17 @@ export function cacheRoutes(deps: AppDeps) {
     .get('/api/cache/stats', () => {
       const { memory, disk } = delivery.cache.stats();
       const pool = delivery.pool.stats();
-      return { memory, disk, transforms: { in_flight: pool.in_flight, queued: pool.queued, rejected: pool.rejected, completed: pool.completed } };
+      return { memory, disk, transforms: { in_flight: pool.in_flight, queued: pool.queued, rejected: pool.rejected, completed: pool.completed, timed_out: pool.timed_out } };
     }, {
       auth: 'admin',
       response: {
         200: t.Object({
           memory: TierStats,
           disk: TierStats,
-          transforms: t.Object({ in_flight: t.Integer(), queued: t.Integer(), rejected: t.Integer(), completed: t.Integer() }),
+          transforms: t.Object({
+            in_flight: t.Integer(), queued: t.Integer(), rejected: t.Integer(), completed: t.Integer(),
+            timed_out: t.Integer({ description: 'Renders abandoned at TRANSFORM_TIMEOUT_MS (answered 503); their work is stopped, and in_flight counts them until it has.' }),
+          }),
         }),
         ...errorResponses(401, 403),
       },

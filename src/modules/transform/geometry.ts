@@ -1,7 +1,9 @@
 /**
  * Pure geometry: from the (auto-oriented) source size and the options, the region to extract
- * (`c_crop`), the resize box and the output size each resize mode will produce. Computed from
- * the header before any pixel is decoded, so oversized outputs are refused up front.
+ * (`c_crop`), the resize box, the size each resize mode will produce and the size after
+ * rotation. Computed from the header before any pixel is decoded, so that every intermediate
+ * and the final output are checked against MAX_DIMENSION / MAX_OUTPUT_PIXELS up front: those
+ * limits also bound the raw frames a render holds (docs/TUNING.md, "Memory of a render").
  */
 import { invalidTransformation } from '../../errors';
 import type { CropMode, Gravity, TransformOptions } from './options';
@@ -22,8 +24,10 @@ export interface GeometryPlan {
   extract?: Region;
   /** Requested box in device pixels (w × dpr, h × dpr, completed by `ar`); absent sides are free. */
   box: { width?: number; height?: number };
-  /** The output size this plan produces (before rotation by non-right angles). */
+  /** Size after the resize step (padding of `pad`/`lpad` included), before rotation. */
   output: Size;
+  /** Size after rotation (`a_`): the rotated frame's bounding box; what the client receives. */
+  final: Size;
   mode: CropMode;
   gravity: Gravity;
 }
@@ -31,6 +35,8 @@ export interface GeometryPlan {
 export interface GeometryLimits {
   maxDimension: number;
   maxOutputPixels: number;
+  /** An animation's output, all frames summed, may hold at most this many pixels (MAX_INPUT_PIXELS). */
+  maxAnimationPixels?: number;
 }
 
 const px = (n: number) => Math.max(1, Math.round(n));
@@ -87,14 +93,66 @@ function resizedSize(source: Size, box: { width?: number; height?: number }, mod
   }
 }
 
-/** Plans the geometry and refuses (400) outputs over the limits. */
-export function planGeometry(source: Size, o: TransformOptions, limits: GeometryLimits): GeometryPlan {
+/**
+ * Bounding box of `size` rotated by `degrees`, rounded as libvips' `rotate` does (the same
+ * size in 300 random cases, right angles exact): what the client receives.
+ */
+export function rotatedSize(size: Size, degrees: number | undefined): Size {
+  const a = (((degrees ?? 0) % 360) + 360) % 360;
+  if (a === 0 || a === 180) return size;
+  if (a === 90 || a === 270) return { width: size.height, height: size.width };
+  const rad = (a * Math.PI) / 180;
+  const cos = Math.abs(Math.cos(rad));
+  const sin = Math.abs(Math.sin(rad));
+  return {
+    width: Math.round(size.width * cos + size.height * sin),
+    height: Math.round(size.width * sin + size.height * cos),
+  };
+}
+
+/**
+ * Refuses (400) a step whose result exceeds the output limits, naming the step, the limit and
+ * the size it would have produced. `parameter` is the key that asked for the step.
+ */
+export function checkStepSize(step: string, parameter: string, size: Size, limits: GeometryLimits, frames = 1): void {
+  const pixels = size.width * size.height;
+  if (size.width > limits.maxDimension || size.height > limits.maxDimension || pixels > limits.maxOutputPixels) {
+    throw invalidTransformation(parameter,
+      `an output of at most ${limits.maxDimension} px per side and ${limits.maxOutputPixels} pixels after every step (${step} would give ${size.width}x${size.height})`,
+      `${size.width}x${size.height}`);
+  }
+  if (frames > 1 && limits.maxAnimationPixels !== undefined && pixels * frames > limits.maxAnimationPixels) {
+    throw invalidTransformation(parameter,
+      `an animated output of at most ${limits.maxAnimationPixels} pixels, frames summed (${step} would give ${frames} frames of ${size.width}x${size.height})`,
+      `${size.width}x${size.height}x${frames}`);
+  }
+}
+
+/**
+ * Plans the geometry and refuses (400) any step over the limits: the resize (padding
+ * included) and the rotation's bounding box, each times `frames` for an animation. Effects
+ * and rounded corners keep the size. `e_trim` shrinks by an amount only the pixels tell: the
+ * pipeline trims first and plans again with the trimmed size.
+ */
+export function planGeometry(source: Size, o: TransformOptions, limits: GeometryLimits, frames = 1, regionDone = false): GeometryPlan {
+  const plan = planResize(source, o, limits, regionDone);
+  checkStepSize('the resize', 'w', plan.output, limits, frames);
+  const final = rotatedSize(plan.output, o.a);
+  if (final !== plan.output) checkStepSize(`rotation by ${o.a}°`, 'a', final, limits, frames);
+  return { ...plan, final };
+}
+
+/**
+ * The extract region and resize of the plan, unchecked. `regionDone`: `source` is already the
+ * `c_crop` region (trimmed since), so nothing is extracted again.
+ */
+export function planResize(source: Size, o: TransformOptions, limits: GeometryLimits, regionDone = false): Omit<GeometryPlan, 'final'> {
   const mode = effectiveCrop(o);
   const gravity = effectiveGravity(o);
   const box = requestedBox(o, source);
   let extract: Region | undefined;
   let resizeFrom = source;
-  if (mode === 'crop') {
+  if (mode === 'crop' && !regionDone) {
     const width = Math.min(box.width ?? source.width, source.width);
     const height = Math.min(box.height ?? source.height, source.height);
     const at = o.x !== undefined || o.y !== undefined
@@ -107,17 +165,16 @@ export function planGeometry(source: Size, o: TransformOptions, limits: Geometry
     resizeFrom = extract;
   }
   let output = mode === 'crop' ? resizeFrom : resizedSize(source, box, mode);
-  // Nothing asked for but the source itself exceeds the output limits: scale it down to fit.
+  // Nothing asked for but the source itself (rotated, if asked) exceeds the output limits:
+  // scale it down to fit. A rotation's bounding box scales with the image.
   if (box.width === undefined && box.height === undefined && mode !== 'crop') {
-    const scale = Math.min(1, limits.maxDimension / output.width, limits.maxDimension / output.height,
-      Math.sqrt(limits.maxOutputPixels / (output.width * output.height)));
+    const turned = rotatedSize(output, o.a);
+    const scale = Math.min(1, limits.maxDimension / turned.width, limits.maxDimension / turned.height,
+      Math.sqrt(limits.maxOutputPixels / (turned.width * turned.height)));
     if (scale < 1) {
       output = { width: Math.floor(output.width * scale) || 1, height: Math.floor(output.height * scale) || 1 };
       return { extract, box: { width: output.width, height: output.height }, output, mode: 'fit', gravity };
     }
-  }
-  if (output.width > limits.maxDimension || output.height > limits.maxDimension || output.width * output.height > limits.maxOutputPixels) {
-    throw invalidTransformation('w', `an output of at most ${limits.maxDimension} px per side and ${limits.maxOutputPixels} pixels`, `${output.width}x${output.height}`);
   }
   return { extract, box, output, mode, gravity };
 }

@@ -6,8 +6,11 @@
  * drops EXIF/XMP/ICC); `fl_keep_icc` keeps the source profile. Animated GIF/WebP stay animated
  * when the output format can animate.
  */
-import sharp, { type Sharp } from 'sharp';
-import { planGeometry, type GeometryLimits, type GeometryPlan } from './geometry';
+import sharp, { type OutputInfo, type Sharp } from 'sharp';
+import { invalidTransformation } from '../../errors';
+import { collectYoungGarbage } from '../../platform/memory';
+import { isSharpTimeout, renderTimedOut, secondsLeft, type RenderDeadline } from './deadline';
+import { checkStepSize, planGeometry, planResize, type GeometryLimits, type GeometryPlan, type Size } from './geometry';
 import type { OutputFormat, Rgba, TransformOptions } from './options';
 import type { ProbedImage } from './probe';
 import { ENCODERS, FAIL_ON, type EncoderSettings } from './sharp-settings';
@@ -21,6 +24,13 @@ interface Ctx {
   img: Sharp;
   readonly o: TransformOptions;
   readonly plan: GeometryPlan;
+  /** What the resize step sees: the oriented source, or the trimmed region after `e_trim`. */
+  readonly input: Size;
+  /** Already auto-oriented, cropped and trimmed by the trim stage (`trimFirst`). */
+  readonly trimmed: boolean;
+  readonly deadline: RenderDeadline;
+  /** The exact size of the pixels so far, once a stage has produced them (materialise). */
+  size?: Size;
   readonly source: ProbedImage;
   readonly format: OutputFormat;
   readonly animated: boolean;
@@ -43,25 +53,49 @@ const SHARP_GRAVITY: Record<string, string | number> = {
 const has = (o: TransformOptions, name: string) => o.e?.some((e) => e.name === name) ?? false;
 const amountOf = (o: TransformOptions, name: string) => o.e?.find((e) => e.name === name)?.amount;
 
-/** Re-opens the pipeline from its current pixels: needed where a step must know the exact size. */
-async function materialise(ctx: Ctx): Promise<{ width: number; height: number }> {
-  const { data, info } = await ctx.img.raw().toBuffer({ resolveWithObject: true });
-  ctx.img = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).timeout({ seconds: timeoutS(ctx) });
-  return { width: info.width, height: info.height };
+const rawOf = (info: { width: number; height: number; channels: number }) =>
+  ({ width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4 });
+/** A pipeline over raw pixels, under the render's deadline. */
+const fromRaw = (ctx: Ctx, data: Buffer, info: { width: number; height: number; channels: number }) =>
+  sharp(data, { raw: rawOf(info) }).timeout({ seconds: secondsLeft(ctx.deadline) });
+
+/**
+ * Ends the stage so far as raw pixels and re-opens a pipeline on them: needed where a step must
+ * know the exact size or resize twice. The frame is at most the plan's checked final size
+ * (≤ MAX_OUTPUT_PIXELS × 4 bytes); it is the only full raw frame a render materialises.
+ */
+async function materialise(ctx: Ctx): Promise<Size> {
+  const { data, info } = await ctx.img.raw().timeout({ seconds: secondsLeft(ctx.deadline) }).toBuffer({ resolveWithObject: true });
+  ctx.img = fromRaw(ctx, data, info);
+  ctx.size = { width: info.width, height: info.height };
+  return ctx.size;
 }
-const timeoutS = (ctx: Ctx) => Math.max(1, Math.ceil(ctx.limits.timeoutMs / 1000));
+
+/**
+ * The exact output size when the plan alone gives it (a box the resize fills exactly, or the
+ * `c_crop` region, upright or upside down), so that rounded corners need no raw frame.
+ */
+function exactSize(ctx: Ctx): Size | undefined {
+  if (ctx.size) return ctx.size;
+  const { plan, o } = ctx;
+  const a = o.a ?? 0;
+  const exactBox = plan.box.width !== undefined && plan.box.height !== undefined &&
+    (plan.mode === 'fill' || plan.mode === 'thumb' || plan.mode === 'scale' || plan.mode === 'pad');
+  const exactCrop = plan.mode === 'crop' && !has(o, 'trim');
+  // Not after a quarter turn: sharp composites such an image before turning it.
+  return (exactBox || exactCrop) && a % 180 === 0 ? plan.final : undefined;
+}
 
 const autoOrient: Step = (ctx) => {
-  ctx.img = ctx.img.autoOrient();
+  if (!ctx.trimmed) ctx.img = ctx.img.autoOrient();
 };
 
 const extract: Step = (ctx) => {
   if (ctx.plan.extract) ctx.img = ctx.img.extract(ctx.plan.extract);
 };
 
-const trim: Step = (ctx) => {
-  if (has(ctx.o, 'trim')) ctx.img = ctx.img.trim({ threshold: amountOf(ctx.o, 'trim') ?? 10 });
-};
+/** Done by `trimFirst` before the plan is made (the trimmed size decides the geometry). */
+const trim: Step = () => {};
 
 const resize: Step = (ctx) => {
   const { plan, o } = ctx;
@@ -88,7 +122,7 @@ const resize: Step = (ctx) => {
     case 'lpad': {
       // Never enlarge, but still pad to the requested box: resize inside, then extend around it.
       ctx.img = ctx.img.resize({ width, height, fit: 'inside', withoutEnlargement: true });
-      const inner = innerSize(ctx.source, plan);
+      const inner = innerSize(ctx.input, plan);
       const padX = Math.max(0, plan.output.width - inner.width);
       const padY = Math.max(0, plan.output.height - inner.height);
       if (padX || padY) {
@@ -101,7 +135,7 @@ const resize: Step = (ctx) => {
 };
 
 /** Size after `inside` + `withoutEnlargement` into the plan's box (for `lpad`'s padding). */
-function innerSize(source: ProbedImage, plan: GeometryPlan) {
+function innerSize(source: Size, plan: GeometryPlan) {
   const sx = (plan.box.width ?? Infinity) / source.width;
   const sy = (plan.box.height ?? Infinity) / source.height;
   const scale = Math.min(1, sx, sy);
@@ -128,11 +162,14 @@ const effects: Step = async (ctx) => {
   if (has(o, 'sharpen')) ctx.img = ctx.img.sharpen({ sigma: 0.5 + (amountOf(o, 'sharpen') ?? 100) / 200 });
   const block = amountOf(o, 'pixelate');
   if (block !== undefined && !ctx.animated) {
+    // Two resizes (down by the block, back up with nearest) need two pipelines. The full frame
+    // lives only until the reduced one (≤ a quarter of it) exists, then is collected at once.
     const size = await materialise(ctx);
     const small = { width: Math.max(1, Math.round(size.width / block)), height: Math.max(1, Math.round(size.height / block)) };
     const reduced = await ctx.img.resize({ ...small, fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
-    ctx.img = sharp(reduced.data, { raw: { width: reduced.info.width, height: reduced.info.height, channels: reduced.info.channels } })
-      .resize({ ...size, fit: 'fill', kernel: 'nearest' });
+    ctx.img = fromRaw(ctx, reduced.data, reduced.info);
+    collectYoungGarbage();
+    ctx.img = ctx.img.resize({ ...size, fit: 'fill', kernel: 'nearest' });
   }
   if (has(o, 'grayscale')) ctx.img = ctx.img.grayscale();
   if (has(o, 'sepia')) ctx.img = ctx.img.recomb(SEPIA);
@@ -142,7 +179,7 @@ const effects: Step = async (ctx) => {
 const roundCorners: Step = async (ctx) => {
   const r = ctx.o.r;
   if (r === undefined || ctx.animated) return;
-  const { width, height } = await materialise(ctx);
+  const { width, height } = exactSize(ctx) ?? (await materialise(ctx));
   const rx = r === 'max' ? width / 2 : Math.min(r, width / 2);
   const ry = r === 'max' ? height / 2 : Math.min(r, height / 2);
   const mask = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="${width}" height="${height}" rx="${rx}" ry="${ry}"/></svg>`);
@@ -188,17 +225,68 @@ export interface RenderResult {
 export async function renderImage(
   input: Buffer | string, source: ProbedImage, o: TransformOptions, format: OutputFormat, limits: RenderLimits,
   encoders: EncoderSettings = ENCODERS,
+  signal?: AbortSignal,
 ): Promise<RenderResult> {
-  const plan = planGeometry({ width: source.width, height: source.height }, o, limits);
+  const deadline: RenderDeadline = { at: Date.now() + limits.timeoutMs, signal };
   const animated = source.animated && (format === 'webp' || format === 'gif');
-  const img = sharp(input, { failOn: FAIL_ON, limitInputPixels: limits.maxInputPixels, animated }).timeout({ seconds: Math.max(1, Math.ceil(limits.timeoutMs / 1000)) });
-  const ctx: Ctx = { img, o, plan, source, format, animated, limits, encoders };
-  for (const [, step] of STEPS) await step(ctx);
-  const { data, info } = await ctx.img.toBuffer({ resolveWithObject: true });
-  return {
-    body: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    format,
-    width: info.width,
-    height: animated ? (info.pageHeight ?? info.height) : info.height,
-  };
+  const geometryLimits = { ...limits, maxAnimationPixels: limits.maxInputPixels };
+  const open = () => sharp(input, { failOn: FAIL_ON, limitInputPixels: limits.maxInputPixels, animated }).timeout({ seconds: secondsLeft(deadline) });
+  try {
+    let first: { img: Sharp; input: Size; plan: GeometryPlan; trimmed: boolean };
+    if (has(o, 'trim')) {
+      first = await trimFirst(open, source, o, geometryLimits, deadline, animated);
+    } else {
+      const size = { width: source.width, height: source.height };
+      // Checked before a pixel is decoded: every step's size against the output limits.
+      const plan = planGeometry(size, o, geometryLimits, animated ? source.pages : 1);
+      first = { img: open(), input: size, plan, trimmed: false };
+    }
+    const ctx: Ctx = { ...first, o, source, format, animated, limits, encoders, deadline };
+    for (const [, step] of STEPS) await step(ctx);
+    const { data, info } = await ctx.img.timeout({ seconds: secondsLeft(deadline) }).toBuffer({ resolveWithObject: true });
+    return {
+      body: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      format,
+      width: info.width,
+      height: animated ? (info.pageHeight ?? info.height) : info.height,
+    };
+  } catch (err) {
+    throw isSharpTimeout(err) ? renderTimedOut() : err;
+  }
+}
+
+/**
+ * `e_trim` removes a border whose size only the pixels tell, and the size after it decides
+ * the resize (`w_800` alone on a trimmed strip could otherwise grow without bound). So the
+ * oriented, cropped source is trimmed in a stage of its own and the geometry is planned and
+ * checked on the exact trimmed size. That stage's raw frame is bounded like the output: a
+ * trim input over MAX_OUTPUT_PIXELS is refused before decoding.
+ */
+async function trimFirst(
+  open: () => Sharp, source: ProbedImage, o: TransformOptions, limits: GeometryLimits, deadline: RenderDeadline, animated: boolean,
+): Promise<{ img: Sharp; input: Size; plan: GeometryPlan; trimmed: boolean }> {
+  if (animated) throw invalidTransformation('e', 'trim on a still image (an animation cannot be trimmed)', 'trim');
+  const region = planResize({ width: source.width, height: source.height }, o, limits).extract;
+  const before = region ?? { width: source.width, height: source.height };
+  if (before.width * before.height > limits.maxOutputPixels) {
+    throw invalidTransformation('e', `trim on an image (after c_crop) of at most ${limits.maxOutputPixels} pixels`, `${before.width}x${before.height}`);
+  }
+  let img = open().autoOrient();
+  if (region) {
+    // Within one pipeline sharp trims before it extracts; the documented order is the reverse.
+    const cropped = await img.extract(region).raw().toBuffer({ resolveWithObject: true });
+    img = sharp(cropped.data, { raw: rawOf(cropped.info) }).timeout({ seconds: secondsLeft(deadline) });
+  }
+  let trimmed: { data: Buffer; info: OutputInfo };
+  try {
+    trimmed = await img.trim({ threshold: amountOf(o, 'trim') ?? 10 }).raw().toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    if (isSharpTimeout(err)) throw err;
+    // libvips refuses to trim what it cannot (under 3×3, or nothing but background).
+    throw invalidTransformation('e', 'trim on an image with content to keep', (err as Error).message);
+  }
+  const size = { width: trimmed.info.width, height: trimmed.info.height };
+  const plan = planGeometry(size, o, limits, 1, true);
+  checkStepSize('e_trim', 'e', size, limits);
+  return { img: sharp(trimmed.data, { raw: rawOf(trimmed.info) }).timeout({ seconds: secondsLeft(deadline) }), input: size, plan, trimmed: true };
 }

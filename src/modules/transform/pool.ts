@@ -11,12 +11,18 @@ export interface PoolStats {
   queued: number;
   rejected: number;
   completed: number;
+  /** Renders abandoned at TRANSFORM_TIMEOUT_MS (their callers got 503). */
+  timed_out: number;
 }
 
 export interface PoolOptions {
   concurrency: number;
   queue: number;
-  /** A task still running after this is abandoned: its callers get 503 (the slot frees when it ends). */
+  /**
+   * A task still running after this is abandoned: its callers get 503 and its signal aborts, so
+   * the render starts no further stage and sharp's own timeout stops the running one. Its slot
+   * frees only when the task has really ended, so abandoned work never runs beside a full pool.
+   */
   timeoutMs: number;
 }
 
@@ -27,6 +33,7 @@ export function createTransformPool(opts: PoolOptions) {
   let running = 0;
   let rejected = 0;
   let completed = 0;
+  let timedOut = 0;
   const waiting: (() => void)[] = [];
   const inFlight = new Map<string, Promise<unknown>>();
 
@@ -39,7 +46,7 @@ export function createTransformPool(opts: PoolOptions) {
     }
   };
 
-  async function runBounded<T>(task: () => Promise<T>): Promise<T> {
+  async function runBounded<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (running >= opts.concurrency) {
       if (waiting.length >= opts.queue) {
         rejected++;
@@ -49,13 +56,18 @@ export function createTransformPool(opts: PoolOptions) {
     } else {
       running++;
     }
-    const work = task().finally(() => {
+    const abandon = new AbortController();
+    const work = task(abandon.signal).finally(() => {
       completed++;
       release();
     });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(overloaded('The transformation took too long and was abandoned.', RETRY_AFTER_S)), opts.timeoutMs);
+      timer = setTimeout(() => {
+        timedOut++;
+        abandon.abort();
+        reject(overloaded('The transformation took too long and was abandoned.', RETRY_AFTER_S));
+      }, opts.timeoutMs);
     });
     try {
       return await Promise.race([work, timeout]);
@@ -67,14 +79,14 @@ export function createTransformPool(opts: PoolOptions) {
 
   return {
     /** Runs `task` under the pool, sharing the result with identical concurrent calls of `key`. */
-    run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    run<T>(key: string, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
       const existing = inFlight.get(key);
       if (existing) return existing as Promise<T>;
       const p = runBounded(task).finally(() => inFlight.delete(key));
       inFlight.set(key, p);
       return p;
     },
-    stats: (): PoolStats => ({ in_flight: running, queued: waiting.length, rejected, completed }),
+    stats: (): PoolStats => ({ in_flight: running, queued: waiting.length, rejected, completed, timed_out: timedOut }),
   };
 }
 

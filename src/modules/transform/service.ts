@@ -203,11 +203,11 @@ function createDelivery(deps: AppDeps): Delivery {
   }
 
   function render(r: ResolvedRequest): Promise<{ entry: CachedDerivative; ms: number }> {
-    return pool.run(`${r.key.sha256}/${r.key.variant}`, async () => {
+    return pool.run(`${r.key.sha256}/${r.key.variant}`, async (signal) => {
       const started = performance.now();
       const epoch = cache.epochOf(r.file.sha256);
       const { input, probed } = await probeSource(r.file);
-      const out = await renderImage(input, probed, r.parsed.options, r.format, renderLimits);
+      const out = await renderImage(input, probed, r.parsed.options, r.format, renderLimits, undefined, signal);
       usage.countImageOp(r.file.userId);
       deps.metrics.transformDuration.observe({ format: r.format }, (performance.now() - started) / 1000);
       return { entry: cache.set(r.key, out.body, epoch), ms: performance.now() - started };
