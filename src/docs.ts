@@ -8,6 +8,8 @@ import { Elysia } from 'elysia';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { AppDeps } from './deps';
+import { grammarMarkdown } from './modules/transform/grammar';
+import { loadPresets } from './modules/transform/presets';
 
 // The package's `exports` map hides its browser bundle from require.resolve, so point at the file.
 const SCALAR_BUNDLE_FILE = fileURLToPath(new URL('../node_modules/@scalar/api-reference/dist/browser/standalone.js', import.meta.url));
@@ -42,6 +44,7 @@ export const SESSION_ONLY = [{ bearerJwt: [] }, { cookie: [] }];
 
 export function docs(deps: AppDeps) {
   let bundle: Promise<Buffer> | null = null;
+  const limits = { maxDimension: deps.config.maxDimension, maxOutputPixels: deps.config.maxOutputPixels };
   return new Elysia({ name: 'pictor.docs' })
     .onAfterHandle(({ path, responseValue }) => {
       if (path === '/openapi.json') fixVoidResponses(responseValue);
@@ -73,7 +76,8 @@ export function docs(deps: AppDeps) {
               'Nothing is silently ignored: a query parameter, JSON body field or multipart field a route does not list is a 400 ' +
               '`VALIDATION_ERROR` naming it (with the close known name, e.g. `isPublic` → `is_public`); a JSON route answers any ' +
               'other body type, or a body without `Content-Type`, with 415. Public delivery (`/i`, `/d`, `/t`, `/authenticated`) ' +
-              'ignores query strings, so cache-busters such as `?v=123` work.',
+              'ignores query strings, so cache-busters such as `?v=123` work.\n\n' +
+              grammarMarkdown(limits, loadPresets(deps.config.presets, limits)),
           },
           // Read when the spec is rendered: without PUBLIC_URL it follows the listening port, known only after start.
           servers: [{ get url() { return deps.config.publicUrl; } }],

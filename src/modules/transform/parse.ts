@@ -157,6 +157,11 @@ const PARAMETERS: Record<string, ParamSpec> = {
   },
 };
 
+/** Every key with the values it allows under `limits`, in table order (the served grammar, grammar.ts). */
+export function parameterGrammar(limits: ParseLimits): { key: string; allowed: string }[] {
+  return Object.entries(PARAMETERS).map(([key, spec]) => ({ key, allowed: spec.allowed(limits) }));
+}
+
 function nullIfZero(n: number | undefined): number | null | undefined {
   return n === 0 ? null : n;
 }

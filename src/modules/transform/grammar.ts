@@ -1,0 +1,58 @@
+/**
+ * The transformation grammar as Markdown, for the served reference (`/openapi.json`'s
+ * `info.description`, shown at `/docs`). The allowed values come from the parser's own table
+ * (`parameterGrammar`) under this server's limits, so the reference cannot disagree with what
+ * the parser accepts; only the one-line meanings are written here. docs/TRANSFORMS.md has the
+ * same table in prose (grammar.test.ts keeps both in step with the parser's keys).
+ */
+import type { ParseLimits, Preset } from './options';
+import { parameterGrammar } from './parse';
+
+/** What each key does; one entry per parser key (grammar.test.ts checks both ways). */
+export const MEANINGS: Readonly<Record<string, string>> = {
+  w: 'target width in CSS px (the output is w × dpr)',
+  h: 'target height in CSS px (the output is h × dpr)',
+  dpr: 'device pixel ratio (default 1)',
+  c: 'resize mode (default `limit`): `fill` crops to the exact size, `lfill` is fill that never enlarges, `fit` fits inside, '
+    + '`limit` is fit that never enlarges, `mfit` covers the box, `pad` fits and pads to the exact size with `b`, `lpad` is pad '
+    + 'that never enlarges, `scale` stretches, `crop` extracts the `w`×`h` region at `x`,`y` of the original, `thumb` is fill with `g_auto`',
+  g: 'gravity for fill, crop and pad (default `center`; `auto` is libvips attention, `face` an alias of `auto`)',
+  x: 'left offset of the `c_crop` region',
+  y: 'top offset of the `c_crop` region',
+  ar: 'aspect ratio (width / height) of the box: with only `w` or `h` it sets the other side; alone, the largest box of that ratio inside the source',
+  q: 'quality (`auto`, the default, is each format\'s own default)',
+  f: 'output format; `auto` (the default) negotiates from `Accept`: AVIF (with `AUTO_AVIF`, not for animations), else WebP, '
+    + 'else GIF for animations, PNG for transparency or `r`, else JPEG; such answers carry `Vary: Accept`',
+  a: 'rotation in degrees after the EXIF orientation is applied (always)',
+  fl: 'flags: `hflip`, `vflip`, `progressive` (JPEG/PNG), `keep_icc` (keep the source ICC profile)',
+  b: 'background for pad, rotation and flattening (JPEG output, or an opaque `b` elsewhere); default white, or transparent where the format allows',
+  r: 'rounded corners in px, `max` for a circle or ellipse',
+  e: 'effects, applied trim first and colour last',
+  exp: 'expiry of a signed URL (410 after it); not checked on unsigned URLs',
+  t: 'a named preset; keys written next to it override the preset\'s',
+};
+
+/** Markdown: the URL forms, one table row per key, the presets, and the error rule. */
+export function grammarMarkdown(limits: ParseLimits, presets: ReadonlyMap<string, Preset>): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const rows = parameterGrammar(limits).map(({ key, allowed }) => `| \`${key}\` | ${cell(allowed)} | ${cell(MEANINGS[key] ?? '')} |`);
+  const presetRows = [...presets.values()].map((p) => `| \`t_${p.name}\` | \`${p.transformation}\` | ${p.eager ? 'yes' : 'no'} |`);
+  return [
+    '## Transformations',
+    '',
+    '`/t/<transformations>/<id>[.<ext>]` and `/authenticated/s--<signature>/<transformations>/<id>[.<ext>]`: `<transformations>` is one '
+      + 'path segment of comma-separated `key_value` parameters (`w_400,h_300,c_fill`), in any order, each key at most once. An `<ext>` '
+      + '(webp, avif, jpg, jpeg, png, gif) sets the output format when no `f_` is given. Anything unknown, malformed or out of range is '
+      + '400 `INVALID_TRANSFORMATION` naming the parameter and what it allows.',
+    '',
+    '| key | allowed | meaning |',
+    '|---|---|---|',
+    ...rows,
+    '',
+    'Presets on this server (`PRESETS`; eager ones are rendered right after upload):',
+    '',
+    '| preset | transformation | eager |',
+    '|---|---|---|',
+    ...presetRows,
+  ].join('\n');
+}
