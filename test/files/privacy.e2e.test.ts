@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { cookiesOf } from '../helpers/client';
-import { CONTENT_TYPE, exifOf, GPS_FORMATS, hasRawLatitude, photoWithGps } from '../helpers/gps';
+import { CONTENT_TYPE, exifOf, GPS_FORMATS, hasRawLatitude, photoWithGps, xmpOf } from '../helpers/gps';
 import { startMinio, type Minio } from '../helpers/minio';
 import { startServer, type RunningServer } from '../helpers/server';
 
@@ -93,9 +93,7 @@ describe.each(['fs', 's3'] as const)('location privacy and originals on %s', (dr
     const f = await upload(original, CONTENT_TYPE[format]);
     expect(f.sha256).toBe(sha(original));
 
-    const signed = await signedUrl(f.id, { original: true });
-    expect(new URL(signed.url).pathname).toMatch(new RegExp(`^/i/s--[A-Za-z0-9_-]{24}/exp_\\d+/${f.id}\\.`));
-    for (const url of [local(f.url), local(f.download_url), local(signed.url), local(signed.download_url!)]) {
+    const check = async (url: string) => {
       const { res, body } = await get(url);
       expect(res.status).toBe(200);
       expect(body.length).toBe(original.length);
@@ -103,9 +101,24 @@ describe.each(['fs', 's3'] as const)('location privacy and originals on %s', (dr
       const exif = await exifOf(body, format);
       expect(exif?.GPSInfo).toBeUndefined();
       expect(exif?.Image?.Make).toBe('PictorCam'); // only the location is removed
+      expect(body.includes('GPSLatitude')).toBe(false); // nor in XMP
+      expect((await xmpOf(body)) ?? '').not.toContain('GPS');
       expect(res.headers.get('etag')).toBe(`"${sha(body)}"`);
       expect(res.headers.get('etag')).not.toBe(`"${f.sha256}"`);
-    }
+    };
+    // Public delivery first (this is where the location leaked), then the signed original.
+    await check(local(f.url));
+    await check(local(f.download_url));
+    const signed = await signedUrl(f.id, { original: true });
+    expect(new URL(signed.url).pathname).toMatch(new RegExp(`^/i/s--[A-Za-z0-9_-]{24}/exp_\\d+/${f.id}\\.`));
+    await check(local(signed.url));
+    await check(local(signed.download_url!));
+
+    // Derivatives carry no EXIF at all.
+    const derived = await get(`${srv.url}/t/w_10,f_jpeg/${f.id}`);
+    expect(derived.res.status).toBe(200);
+    expect(hasRawLatitude(derived.body)).toBe(false);
+    expect((await exifOf(derived.body, 'jpeg'))?.GPSInfo).toBeUndefined();
 
     const mine = await get(`${srv.url}/api/files/${f.id}/original`, owner());
     expect(mine.res.status).toBe(200);
@@ -113,6 +126,7 @@ describe.each(['fs', 's3'] as const)('location privacy and originals on %s', (dr
     expect(mine.res.headers.get('etag')).toBe(`"${f.sha256}"`);
     expect(mine.res.headers.get('cache-control')).toBe('private, no-cache');
     expect((await exifOf(mine.body, format))?.GPSInfo?.GPSLongitude).toEqual([2, 17, 40.08]);
+    expect(await xmpOf(mine.body)).toContain('exif:GPSLatitude="48,51.494N"');
   });
 
   test('a photo without GPS is served as uploaded everywhere, with ETag = sha256', async () => {

@@ -15,10 +15,19 @@ export const CONTENT_TYPE: Record<GpsFormat, string> = {
 const LAT = [[48, 1], [51, 1], [2964, 100]] as const;
 const LON = [[2, 1], [17, 1], [4008, 100]] as const;
 const CAMERA = { Make: 'PictorCam', Model: 'GPS-1' };
+/** XMP with GPS as attributes and as an element, next to a property that must survive. */
+const XMP = '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+  + '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+  + 'xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+  + 'exif:GPSLatitude="48,51.494N" exif:GPSLongitude="2,17.668E"><exif:GPSAltitude>35/1</exif:GPSAltitude>'
+  + '<dc:creator><rdf:Seq><rdf:li>Ann Example</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>';
 
-/** A small photo of `format` whose EXIF has camera tags and a GPS position (48°51'29.64"N 2°17'40.08"E). */
+/**
+ * A small photo of `format` whose EXIF has camera tags and a GPS position (48°51'29.64"N
+ * 2°17'40.08"E), and whose XMP has the position too, next to a creator.
+ */
 export async function photoWithGps(format: GpsFormat, width = 24, height = 16): Promise<Buffer> {
-  const img = sharp({ create: { width, height, channels: 3, background: '#7a5230' } });
+  const img = sharp({ create: { width, height, channels: 3, background: '#7a5230' } }).withXmp(XMP);
   // libvips writes no EXIF into TIFF, so the TIFF gets its GPS directory added by hand.
   if (format === 'tiff') return addGpsToTiff(await img.tiff().toBuffer());
   const rat = (r: readonly (readonly [number, number])[]) => r.map(([n, d]) => `${n}/${d}`).join(' ');
@@ -33,6 +42,11 @@ export async function exifOf(bytes: Buffer, format: GpsFormat): Promise<ReturnTy
   if (format === 'tiff') return exifReader(bytes);
   const { exif } = await sharp(bytes).metadata();
   return exif ? exifReader(exif) : null;
+}
+
+/** The XMP packet as sharp reads it, or null. */
+export async function xmpOf(bytes: Buffer): Promise<string | null> {
+  return (await sharp(bytes).metadata()).xmp?.toString('utf8') ?? null;
 }
 
 /** True when the latitude's rationals (as written, either byte order) occur anywhere in `bytes`. */

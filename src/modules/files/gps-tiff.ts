@@ -8,10 +8,14 @@
  *   (and the next-IFD offset) up by one entry: the IFD stays sorted and valid, one entry shorter,
  *   followed by 12 unreferenced zero bytes.
  *
+ * XMP packets held in an IFD (tag 700) lose their GPS properties too (gps-xmp.ts).
+ *
  * Written here rather than taken from npm: the EXIF editors there (piexifjs, exifremove,
  * exif-be-gone) handle JPEG only and/or re-serialise or drop all metadata; none edits GPS alone
  * in all five containers without moving bytes.
  */
+
+import { xmpGpsPatches } from './gps-xmp';
 
 /** Bytes to write at an absolute offset of the object. */
 export interface Patch {
@@ -25,7 +29,18 @@ export interface ByteSource {
   read(offset: number, length: number): Promise<Uint8Array>;
 }
 
+/** A `ByteSource` over bytes already in memory, placed at absolute offset `base`. */
+export function memorySource(bytes: Uint8Array, base = 0): ByteSource {
+  return {
+    size: base + bytes.byteLength,
+    read: async (offset, length) => bytes.subarray(Math.max(0, offset - base), Math.max(0, offset - base + length)),
+  };
+}
+
 export const GPS_POINTER_TAG = 0x8825;
+/** XMLPacket: an XMP packet inside the IFD (TIFF files). */
+const XMP_TAG = 700;
+const MAX_XMP = 16 * 1024 * 1024;
 const TYPE_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4 };
 /** Enough for any real IFD chain (multi-page TIFFs included); bounds work on a crafted loop. */
 const MAX_IFDS = 256;
@@ -62,6 +77,13 @@ export async function tiffGpsPatches(src: ByteSource, base: number, length: numb
     if (count > MAX_ENTRIES) break;
     const ifd = await rd(next + 2, count * 12 + 4);
     if (!ifd) break;
+    for (let i = 0; i < count; i++) {
+      const n = u32(ifd, i * 12 + 4);
+      if (u16(ifd, i * 12) !== XMP_TAG || n <= 4 || n > MAX_XMP) continue;
+      const at = u32(ifd, i * 12 + 8);
+      const xmp = await rd(at, n);
+      if (xmp) patches.push(...xmpGpsPatches(new Uint8Array(xmp.buffer, xmp.byteOffset, n), base + at));
+    }
     for (let i = 0; i < count; i++) {
       if (u16(ifd, i * 12) !== GPS_POINTER_TAG) continue;
       await blankGpsIfd(rd, u32(ifd, i * 12 + 8), le, zero);

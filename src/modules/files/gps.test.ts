@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import sharp from 'sharp';
-import { CONTENT_TYPE, exifOf, GPS_FORMATS, hasRawLatitude, photoWithGps } from '../../../test/helpers/gps';
+import { CONTENT_TYPE, exifOf, GPS_FORMATS, hasRawLatitude, photoWithGps, xmpOf } from '../../../test/helpers/gps';
 import { gpsPatches, memorySource, patchStream, type Patch } from './gps';
 
 async function apply(bytes: Buffer, patches: Patch[], chunk = 7): Promise<Buffer> {
@@ -30,6 +30,7 @@ describe.each(GPS_FORMATS)('GPS removal from %s', (format) => {
     const before = await exifOf(original, format);
     expect(before?.GPSInfo?.GPSLatitude).toEqual([48, 51, 29.64]);
     expect(hasRawLatitude(original)).toBe(true);
+    expect(await xmpOf(original)).toContain('exif:GPSLatitude="48,51.494N"');
 
     const patches = await gpsPatches(memorySource(original), CONTENT_TYPE[format]);
     expect(patches.length).toBeGreaterThan(0);
@@ -44,6 +45,14 @@ describe.each(GPS_FORMATS)('GPS removal from %s', (format) => {
     expect(after?.Image?.Make).toBe('PictorCam');
     expect(after?.Image?.Model).toBe('GPS-1');
     expect((await pixels(stripped)).equals(await pixels(original))).toBe(true);
+    // XMP: the GPS properties are gone; the rest stays, except from PNG, whose compressed packet is dropped whole.
+    const xmp = await xmpOf(stripped);
+    expect(stripped.includes('GPSLatitude')).toBe(false);
+    if (format === 'png') expect(xmp).toBeNull();
+    else {
+      expect(xmp).not.toContain('GPS');
+      expect(xmp).toContain('<rdf:li>Ann Example</rdf:li>');
+    }
     // A second pass finds nothing more to remove.
     expect(await gpsPatches(memorySource(stripped), CONTENT_TYPE[format])).toEqual([]);
   });
@@ -52,6 +61,19 @@ describe.each(GPS_FORMATS)('GPS removal from %s', (format) => {
     const img = sharp({ create: { width: 8, height: 8, channels: 3, background: '#123456' } });
     const plain = format === 'tiff' ? await img.tiff().toBuffer() : await img.withExif({ IFD0: { Make: 'NoGps' } }).toFormat(format).toBuffer();
     expect(await gpsPatches(memorySource(plain), CONTENT_TYPE[format])).toEqual([]);
+  });
+});
+
+describe('GPS removal from XMP text', () => {
+  test('attribute, element and empty-element forms become spaces; the packet keeps its length', async () => {
+    const { xmpGpsPatches } = await import('./gps-xmp');
+    const xmp = Buffer.from('<rdf:Description a="1"\n exif:GPSLatitude = \'48N\' exif:GPSLongitude="2E"><exif:GPSAltitude>35</exif:GPSAltitude>'
+      + '<exif:GPSVersionID/><exif:GPSTimeStamp><rdf:Seq><rdf:li>1</rdf:li></rdf:Seq></exif:GPSTimeStamp><dc:title>Keep</dc:title></rdf:Description>');
+    const out = Buffer.from(xmp);
+    for (const p of xmpGpsPatches(xmp, 0)) out.set(p.bytes, p.offset);
+    expect(out.length).toBe(xmp.length);
+    expect(out.toString()).not.toContain('GPS');
+    expect(out.toString().replace(/\s+/g, ' ')).toBe('<rdf:Description a="1" > <dc:title>Keep</dc:title></rdf:Description>');
   });
 });
 

@@ -1,33 +1,33 @@
 /**
- * Finds where a photo keeps its location and returns the in-place patches that blank it
- * (gps-tiff.ts), for JPEG, PNG, WebP, HEIF/AVIF and TIFF. Only the container structure is read,
+ * Finds where a photo keeps its location and returns the in-place patches that blank it, for
+ * JPEG, PNG, WebP, HEIF/AVIF and TIFF: the EXIF GPS directory (gps-tiff.ts) and the GPS
+ * properties of XMP (gps-xmp.ts). Only the container structure is read,
  * through random access (a few small reads for most photos), so memory stays bounded whatever
  * the file's size. A malformed structure ends the walk with what was found so far. Pure: the
  * caller supplies the bytes and applies the patches (`patchStream`).
  */
-import { tiffGpsPatches, type ByteSource, type Patch } from './gps-tiff';
+import { inflateSync } from 'node:zlib';
+import { memorySource, tiffGpsPatches, type ByteSource, type Patch } from './gps-tiff';
+import { heifPatches } from './gps-heif';
+import { xmpGpsPatches, xmpHasGps } from './gps-xmp';
 
-export type { ByteSource, Patch } from './gps-tiff';
+export { memorySource, type ByteSource, type Patch } from './gps-tiff';
 
 /** Content types whose files can carry EXIF location. */
 export const LOCATION_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/heif', 'image/heic', 'image/tiff']);
 
 /** Caps on what is held in memory at once (one JPEG segment is at most 64 KiB anyway). */
 const MAX_CHUNK = 16 * 1024 * 1024;
-const MAX_META_BOX = 16 * 1024 * 1024;
 const MAX_WALK = 1_000_000;
 
-const ascii = (b: Uint8Array, at: number, n: number) => String.fromCharCode(...b.subarray(at, at + n));
+const XMP_APP1 = 'http://ns.adobe.com/xap/1.0/\0';
+const PNG_XMP_KEYWORD = 'XML:com.adobe.xmp';
+/** An unknown ancillary PNG chunk type: decoders skip it (a compressed XMP packet with GPS becomes this, zeroed). */
+const PNG_DROPPED = 'xmRm';
+
+const ascii = (b: Uint8Array, at: number, n: number) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1', at, at + n);
 const be32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset).getUint32(at);
 const be16 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset).getUint16(at);
-
-/** A `ByteSource` over bytes already in memory, placed at absolute offset `base`. */
-export function memorySource(bytes: Uint8Array, base = 0): ByteSource {
-  return {
-    size: base + bytes.byteLength,
-    read: async (offset, length) => bytes.subarray(Math.max(0, offset - base), Math.max(0, offset - base + length)),
-  };
-}
 
 /** The patches that remove location from a file of this content type (none when it has none). */
 export async function gpsPatches(src: ByteSource, contentType: string): Promise<Patch[]> {
@@ -61,7 +61,13 @@ async function jpegPatches(src: ByteSource): Promise<Patch[]> {
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { pos += 2; continue; }
     const len = be16(h, 2);
     if (len < 2) break;
-    if (marker === 0xe1) out.push(...await exifPayload(src, pos + 4, len - 2));
+    if (marker === 0xe1) {
+      const head = await src.read(pos + 4, XMP_APP1.length);
+      if (ascii(head, 0, head.byteLength) === XMP_APP1) {
+        const at = pos + 4 + XMP_APP1.length;
+        out.push(...xmpGpsPatches(await src.read(at, len - 2 - XMP_APP1.length), at));
+      } else out.push(...await exifPayload(src, pos + 4, len - 2));
+    }
     pos += 2 + len;
   }
   return out;
@@ -77,19 +83,52 @@ async function pngPatches(src: ByteSource): Promise<Patch[]> {
     const len = be32(h, 0);
     const type = ascii(h, 4, 4);
     if (type === 'IEND') break;
-    if (type === 'eXIf' && len <= MAX_CHUNK) {
+    if ((type === 'eXIf' || type === 'iTXt' || type === 'zTXt' || type === 'tEXt') && len <= MAX_CHUNK) {
       const data = new Uint8Array(await src.read(pos + 8, len));
-      const patches = await exifPayload(memorySource(data, pos + 8), pos + 8, len);
+      const patches = type === 'eXIf' ? await exifPayload(memorySource(data, pos + 8), pos + 8, len) : pngXmpPatches(type, data, pos);
       if (patches.length) {
-        for (const p of patches) data.set(p.bytes, p.offset - pos - 8);
+        const chunk = new Uint8Array(4 + len); // type and data, as the CRC covers them
+        chunk.set(h.subarray(4, 8), 0);
+        chunk.set(data, 4);
+        for (const p of patches) if (p.offset >= pos + 4) chunk.set(p.bytes, p.offset - pos - 4);
         const crc = new Uint8Array(4);
-        new DataView(crc.buffer).setUint32(0, crc32(Buffer.concat([Buffer.from('eXIf', 'ascii'), data])));
+        new DataView(crc.buffer).setUint32(0, crc32(chunk));
         out.push(...patches, { offset: pos + 8 + len, bytes: crc });
       }
     }
     pos += 12 + len;
   }
   return out;
+}
+
+/**
+ * A PNG text chunk (`tEXt`, `zTXt`, `iTXt`; data at `pos + 8`) holding XMP: blanked in place when
+ * stored as text; when compressed (libvips writes `zTXt`) and naming GPS, dropped whole, since
+ * recompressing would change its length: the type becomes an unknown ancillary one, the data zeros.
+ */
+function pngXmpPatches(type: string, data: Uint8Array, pos: number): Patch[] {
+  const kw = data.indexOf(0);
+  if (kw < 0 || kw > 79 || ascii(data, 0, kw) !== PNG_XMP_KEYWORD) return [];
+  let compressed = type === 'zTXt';
+  let textAt = kw + (compressed ? 2 : 1); // zTXt: keyword\0 method data; tEXt: keyword\0 text
+  if (type === 'iTXt') { // keyword\0 flag method language\0 translated keyword\0 text
+    compressed = data[kw + 1] === 1;
+    const lang = data.indexOf(0, kw + 3);
+    const translated = lang < 0 ? -1 : data.indexOf(0, lang + 1);
+    if (translated < 0) return [];
+    textAt = translated + 1;
+  }
+  if (textAt > data.byteLength) return [];
+  const text = data.subarray(textAt);
+  if (!compressed) return xmpGpsPatches(text, pos + 8 + textAt);
+  let xmp: Uint8Array;
+  try {
+    xmp = inflateSync(text, { maxOutputLength: MAX_CHUNK });
+  } catch {
+    return [];
+  }
+  if (!xmpHasGps(xmp)) return [];
+  return [{ offset: pos + 4, bytes: Buffer.from(PNG_DROPPED, 'ascii') }, { offset: pos + 8, bytes: new Uint8Array(data.byteLength) }];
 }
 
 /** WebP: the `EXIF` chunk of an extended (VP8X) file. */
@@ -103,110 +142,12 @@ async function webpPatches(src: ByteSource): Promise<Patch[]> {
     const h = await src.read(pos, 8);
     if (h.byteLength < 8) break;
     const len = Buffer.from(h).readUInt32LE(4);
-    if (ascii(h, 0, 4) === 'EXIF') out.push(...await exifPayload(src, pos + 8, Math.min(len, end - pos - 8)));
+    const size = Math.min(len, end - pos - 8);
+    if (ascii(h, 0, 4) === 'EXIF') out.push(...await exifPayload(src, pos + 8, size));
+    if (ascii(h, 0, 4) === 'XMP ' && size <= MAX_CHUNK) out.push(...xmpGpsPatches(await src.read(pos + 8, size), pos + 8));
     pos += 8 + len + (len & 1);
   }
   return out;
-}
-
-/** ISOBMFF boxes inside `[from, to)`: type, payload start (after size/type) and end. */
-async function* boxes(src: ByteSource, from: number, to: number): AsyncGenerator<{ type: string; start: number; end: number }> {
-  let pos = from;
-  for (let n = 0; n < MAX_WALK && pos + 8 <= to; n++) {
-    const h = await src.read(pos, 16);
-    if (h.byteLength < 8) return;
-    let size = be32(h, 0);
-    let header = 8;
-    if (size === 1) {
-      if (h.byteLength < 16) return;
-      size = be32(h, 8) * 2 ** 32 + be32(h, 12);
-      header = 16;
-    } else if (size === 0) size = to - pos;
-    if (size < header) return;
-    yield { type: ascii(h, 4, 4), start: pos + header, end: Math.min(pos + size, to) };
-    pos += size;
-  }
-}
-
-/** HEIF/AVIF: the `Exif` item located through `meta` → `iinf` and `iloc` (file or `idat` offsets). */
-async function heifPatches(src: ByteSource): Promise<Patch[]> {
-  let meta: { start: number; end: number } | undefined;
-  for await (const b of boxes(src, 0, src.size)) if (b.type === 'meta') { meta = b; break; }
-  if (!meta || meta.end - meta.start > MAX_META_BOX) return [];
-  const bytes = await src.read(meta.start, meta.end - meta.start);
-  const m = memorySource(bytes, meta.start);
-  const exifIds = new Set<number>();
-  let iloc: { start: number; end: number } | undefined;
-  let idat: { start: number; end: number } | undefined;
-  for await (const b of boxes(m, meta.start + 4, meta.end)) { // `meta` is a full box: 4 bytes version/flags
-    if (b.type === 'iinf') for (const id of await exifItems(m, b)) exifIds.add(id);
-    else if (b.type === 'iloc') iloc = b;
-    else if (b.type === 'idat') idat = b;
-  }
-  if (!exifIds.size || !iloc) return [];
-  const out: Patch[] = [];
-  for (const item of parseIloc(await m.read(iloc.start, iloc.end - iloc.start))) {
-    if (!exifIds.has(item.id) || item.extents.length !== 1) continue; // split Exif items do not occur in practice
-    const ext = item.extents[0] as { offset: number; length: number };
-    const at = (item.method === 1 ? (idat?.start ?? NaN) : 0) + item.base + ext.offset;
-    if (!Number.isFinite(at)) continue;
-    const lead = await src.read(at, 4);
-    if (lead.byteLength < 4) continue;
-    const skip = 4 + be32(lead, 0); // exif_tiff_header_offset, then the TIFF header
-    out.push(...await tiffGpsPatches(src, at + skip, ext.length - skip));
-  }
-  return out;
-}
-
-async function exifItems(m: ByteSource, iinf: { start: number; end: number }): Promise<number[]> {
-  const h = await m.read(iinf.start, 8);
-  const first = iinf.start + 4 + (h[0] === 0 ? 2 : 4);
-  const ids: number[] = [];
-  for await (const infe of boxes(m, first, iinf.end)) {
-    if (infe.type !== 'infe') continue;
-    const e = await m.read(infe.start, 16);
-    const version = e[0] as number;
-    if (version < 2) continue;
-    const idSize = version === 2 ? 2 : 4;
-    const id = idSize === 2 ? be16(e, 4) : be32(e, 4);
-    if (ascii(e, 4 + idSize + 2, 4) === 'Exif') ids.push(id);
-  }
-  return ids;
-}
-
-interface IlocItem { id: number; method: number; base: number; extents: { offset: number; length: number }[] }
-
-/** The `iloc` box payload (after its header), versions 0–2. */
-function parseIloc(b: Uint8Array): IlocItem[] {
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const version = b[0] as number;
-  const offSize = (b[4] as number) >> 4;
-  const lenSize = (b[4] as number) & 15;
-  const baseSize = (b[5] as number) >> 4;
-  const idxSize = version >= 1 ? (b[5] as number) & 15 : 0;
-  let p = 6;
-  const num = (size: number) => {
-    let n = 0;
-    for (let i = 0; i < size; i++) n = n * 256 + v.getUint8(p + i);
-    p += size;
-    return n;
-  };
-  const items: IlocItem[] = [];
-  try {
-    const count = num(version < 2 ? 2 : 4);
-    for (let i = 0; i < count; i++) {
-      const id = num(version < 2 ? 2 : 4);
-      const method = version >= 1 ? num(2) & 15 : 0;
-      num(2); // data_reference_index
-      const base = num(baseSize);
-      const extents = Array.from({ length: num(2) }, () => {
-        num(idxSize);
-        return { offset: num(offSize), length: num(lenSize) };
-      });
-      items.push({ id, method, base, extents });
-    }
-  } catch { /* truncated: keep what was read */ }
-  return items;
 }
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
