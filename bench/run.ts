@@ -15,6 +15,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, requireRedis } from '../test/helpers/services';
 import { settingsFor, unavailable, type Ctx } from './lib/context';
+import { runFormatsBench } from './lib/extras';
 import { HIT_SEGMENTS, runHits, runList, runOriginals, warmHits, writeStaticTree } from './lib/hot';
 import { ensureK6, K6_BIN } from './lib/k6';
 import { TARGET_NOTES } from './lib/notes';
@@ -126,6 +127,7 @@ async function mainPhase(ctx: Ctx, big: string | null, measure: boolean): Promis
       ['login', () => runLogin(ctx, p)],
       ['auth', () => runApiKeyAuth(ctx, p)],
       ['cold', () => runCold(ctx, p, 'cold_transforms', 1, true)],
+      ['formats', () => runFormatsBench(ctx)],
       ['mixed', () => runMixed(ctx, p)],
       ['upload-big', async () => {
         if (!big) return unavailable(ctx, 'upload_big_fs', 'scenario', 'big upload', 'the big upload file could not be made');

@@ -2,7 +2,8 @@
  * Figures from the other issues' own benches, run as they are and folded into the report:
  * the queue's in-process throughput (`bench/queue.ts`, its own fresh database and its own
  * INSERT baseline) and the request-log cost (`REQUEST_LOGS=false` vs the main server, measured
- * with the auth issue's `k6/auth.js`).
+ * with the auth issue's `k6/auth.js`), and the output encoders' cold renders of an 18 MP photo
+ * (`bench/formats.ts`, in its own process).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,4 +36,34 @@ export async function runRequestLogsVariant(ctx: Ctx, env: Record<string, string
   } finally {
     await p.stop();
   }
+}
+
+/**
+ * `bench/formats.ts`: cold renders of an 18 MP photo to 1200 and 400 px in JPEG, WebP and AVIF
+ * through the pipeline; the AVIF/JPEG CPU ratio per round. Quick runs skip the candidate grid.
+ */
+export async function runFormatsBench(ctx: Ctx): Promise<void> {
+  const args = [join(ROOT, 'bench/formats.ts'), '--json', ...(ctx.s.quick ? ['--quick', '--ratios-only'] : [])];
+  await record(ctx, 'cold_formats', 'scenario', 'cold renders of an 18 MP photo per output format (formats.ts)', null, async () => {
+    const r = await runCommand(process.execPath, args, { cwd: ROOT });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    // Exit 1 only says the target was missed; the figures are still there.
+    if (!line.startsWith('{')) throw new Error(`formats.ts exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`);
+    const j = JSON.parse(line) as {
+      ratios: { width: number; cpu: { median: number }; wall: { median: number } }[];
+      cases: Record<string, { width: number; label: string; cpu_ms: number; bytes?: number }>;
+    };
+    const extra: Record<string, number> = {};
+    for (const x of j.ratios) {
+      extra[`avif_jpeg_cpu_${x.width}`] = x.cpu.median;
+      extra[`avif_jpeg_wall_${x.width}`] = x.wall.median;
+    }
+    for (const [key, c] of Object.entries(j.cases)) {
+      const format = key.split(':')[0];
+      if (!c.label.startsWith('JPEG') && !c.label.startsWith('WebP') && !c.label.endsWith('(chosen)')) continue;
+      extra[`${format}_cpu_ms_${c.width}`] = c.cpu_ms;
+      if (c.bytes !== undefined) extra[`${format}_kib_${c.width}`] = Math.round(c.bytes / 102.4) / 10;
+    }
+    return { extra };
+  });
 }

@@ -48,6 +48,11 @@ export function computeRatios(e: Entries): Ratio[] {
   add('memory-cache hits / nginx', div(rps(e, 'hits_memory'), rps(e, 'nginx')), 1.2, 'same URLs, bytes, VUs; nginx worker_processes = WORKERS', ['hits_memory', 'nginx']);
   add('memory-cache hits / raw Bun.serve', div(rps(e, 'hits_memory'), rps(e, 'bun_memory')), 0.85, 'same URLs, bytes, VUs', ['hits_memory', 'bun_memory']);
   add('cold transforms / raw sharp', div(rps(e, 'cold_transforms'), rps(e, 'sharp')), 0.9, 'same ops, sources, concurrency and libvips settings', ['cold_transforms', 'sharp']);
+  const avif = num(e, 'cold_formats', 'avif_jpeg_cpu_1200');
+  out.push({
+    name: 'cold AVIF / JPEG render, 18 MP → 1200 px (CPU)', value: avif, target: '≤ 2', met: avif === null ? null : avif <= 2,
+    note: avif === null ? `not available — ${why(e, 'cold_formats')}` : `median of per-round ratios, bench/formats.ts (→ 400 px: ${num(e, 'cold_formats', 'avif_jpeg_cpu_400') ?? '—'})`,
+  });
   add('1 GiB upload MB/s / raw stream-to-disk', div(num(e, 'upload_big_fs', 'mb_per_s'), num(e, 'upload_sink', 'mb_per_s')), 0.8, 'same client (curl -T), same file', ['upload_big_fs', 'upload_sink']);
   const rss = num(e, 'upload_big_fs', 'rss_growth_mib');
   out.push({ name: '1 GiB upload peak RSS growth (MiB)', value: rss, target: '< 64', met: rss === null ? null : rss < 64, note: rss === null ? `not available — ${why(e, 'upload_big_fs')}` : 'server tree RSS sampled every 50 ms' });
