@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseBytes, parseRateRule, type RateRule } from './lib/units';
 
-type Kind = 'int' | 'bool' | 'bytes' | 'string' | 'url' | 'enum' | 'list' | 'origins' | 'rate' | 'concurrency';
+type Kind = 'int' | 'bool' | 'bytes' | 'string' | 'url' | 'enum' | 'list' | 'origins' | 'rate' | 'concurrency' | 'space';
 
 interface VarOptions {
   doc: string;
@@ -53,6 +53,11 @@ const list = (o: VarOptions) => envVar('list', Type.Array(Type.String({ minLengt
 const ORIGIN_PATTERN = '^[a-z][a-z0-9+.-]*://[^/\\s?#]+$';
 const origins = (o: VarOptions) => envVar('origins', Type.Array(Type.String({ pattern: ORIGIN_PATTERN }), { minItems: 1 }), o);
 const rate = (o: VarOptions) => envVar('rate', Type.Object({ max: Type.Integer({ minimum: 1 }), windowMs: Type.Integer({ minimum: 1 }) }), o);
+/** Disk space as a share of the filesystem (`10%`) or a byte size (`1GiB`). */
+const space = (o: VarOptions) => envVar('space', Type.Union([
+  Type.Object({ percent: Type.Number({ minimum: 0, maximum: 100 }) }),
+  Type.Object({ bytes: Type.Integer({ minimum: 0 }) }),
+]), o);
 const concurrency = (o: VarOptions) => envVar('concurrency', Type.Object({ max: Type.Integer({ minimum: 1 }), windowMs: Type.Literal(0) }), o);
 
 /** Content types accepted for upload by default (API.md §4). Families (`image/*`) are allowed too. */
@@ -97,6 +102,9 @@ export const configSchema = {
   MAX_UPLOAD_BYTES: bytes({ doc: 'Per-file upload limit of the default plan.', default: '750MiB', min: 1 }),
   PROMOTED_MAX_UPLOAD_BYTES: bytes({ doc: 'Per-file upload limit of promoted accounts.', default: '1GiB', min: 1 }),
   MAX_JSON_BODY_BYTES: bytes({ doc: 'Largest JSON request body; larger ones get 413 without being read.', default: '1MiB', min: 1024 }),
+  UPLOAD_IDLE_TIMEOUT: int({ doc: 'Seconds an upload may send nothing before it is aborted (408 `REQUEST_TIMEOUT`, nothing kept, its concurrency slot freed); slow uploads that keep sending continue.', default: '30', min: 1, max: 3600 }),
+  ABANDONED_UPLOAD_AFTER: int({ doc: 'Seconds after which an unfinished upload left by a crash is removed, at start-up and hourly: S3 multipart uploads under the bucket (prefix), and local temp files not owned by a live process of this host.', default: '86400', min: 1, max: 31536000 }),
+  MIN_FREE_DISK: space({ doc: 'Free space below which `/health/ready` reports local storage (`DATA_DIR/files`) `degraded`: a share (`10%`) or a size (`5GiB`).', default: '10%', allowed: 'a percentage such as `10%` or a byte size such as `5GiB`' }),
   STORAGE_QUOTA_BYTES: bytes({ doc: 'Storage quota per account (promoted: unlimited).', default: '50GiB', min: 1 }),
   MAX_FILES: int({ doc: 'File-count quota per account (promoted: unlimited).', default: '100000', min: 1, max: 1e9 }),
   ALLOWED_TYPES: list({ doc: 'Comma list of MIME types or families (`image/*`) accepted for upload.', default: DEFAULT_ALLOWED_TYPES.join(','), defaultText: 'the list in API.md §4' }),
@@ -181,6 +189,12 @@ export interface Config {
   maxUploadBytes: number;
   promotedMaxUploadBytes: number;
   maxJsonBodyBytes: number;
+  /** `UPLOAD_IDLE_TIMEOUT` in ms. */
+  uploadIdleTimeoutMs: number;
+  /** `ABANDONED_UPLOAD_AFTER` in ms. */
+  abandonedUploadAfterMs: number;
+  /** `MIN_FREE_DISK`. */
+  minFreeDisk: { percent: number } | { bytes: number };
   storageQuotaBytes: number;
   maxFiles: number;
   allowedTypes: string[];
@@ -258,6 +272,12 @@ function convert(kind: Kind, raw: string): unknown {
     case 'origins': return raw.split(',').map((s) => s.trim().replace(/\/+$/, '').toLowerCase()).filter(Boolean);
     case 'rate': return parseRateRule(raw) ?? raw;
     case 'concurrency': return parseRateRule(raw, true) ?? raw;
+    case 'space': {
+      const share = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(raw);
+      if (share) return { percent: Number(share[1]) };
+      const bytes = parseBytes(raw);
+      return bytes === null ? raw : { bytes };
+    }
     case 'url': return raw.trim().replace(/\/+$/, '');
     default: return raw;
   }
@@ -322,6 +342,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxUploadBytes: v.MAX_UPLOAD_BYTES,
     promotedMaxUploadBytes: v.PROMOTED_MAX_UPLOAD_BYTES,
     maxJsonBodyBytes: v.MAX_JSON_BODY_BYTES,
+    uploadIdleTimeoutMs: v.UPLOAD_IDLE_TIMEOUT * 1000,
+    abandonedUploadAfterMs: v.ABANDONED_UPLOAD_AFTER * 1000,
+    minFreeDisk: v.MIN_FREE_DISK,
     storageQuotaBytes: v.STORAGE_QUOTA_BYTES,
     maxFiles: v.MAX_FILES,
     allowedTypes: v.ALLOWED_TYPES,

@@ -12,7 +12,7 @@ export type ErrorCode =
   | 'EMAIL_NOT_VERIFIED' | 'FORBIDDEN' | 'MISSING_SCOPE' | 'CSRF_INVALID' | 'ACCOUNT_BANNED'
   | 'INVALID_SIGNATURE' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'CONFLICT' | 'GONE'
   | 'FILE_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RANGE_NOT_SATISFIABLE' | 'RATE_LIMITED'
-  | 'QUOTA_EXCEEDED' | 'OVERLOADED' | 'INTERNAL_ERROR';
+  | 'QUOTA_EXCEEDED' | 'REQUEST_TIMEOUT' | 'INSUFFICIENT_STORAGE' | 'OVERLOADED' | 'INTERNAL_ERROR';
 
 export interface ErrorBody {
   error: ErrorCode;
@@ -94,6 +94,20 @@ export const unsupportedMediaType = (message: string, details: { detected: strin
   new AppError('UNSUPPORTED_MEDIA_TYPE', 415, message, details);
 export const quotaExceeded = (message: string, details: Record<string, unknown>) =>
   new AppError('QUOTA_EXCEEDED', 507, message, details);
+/** 408: an upload sent nothing for `UPLOAD_IDLE_TIMEOUT` and was aborted. */
+export const uploadTimedOut = (idleSeconds: number) =>
+  new AppError('REQUEST_TIMEOUT', 408, `No bytes arrived for ${idleSeconds} s: the upload was aborted and nothing was kept.`, { idle_timeout_s: idleSeconds });
+/**
+ * True for a write refused because the disk (or the process's quota on it) is full: ENOSPC and
+ * EDQUOT from the file system, SQLSTATE 53100 (disk_full) from Postgres.
+ */
+export function isDiskFullError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === '53100';
+}
+/** 507: the server's storage is full (ENOSPC, EDQUOT), not the account's quota. */
+export const insufficientStorage = () =>
+  new AppError('INSUFFICIENT_STORAGE', 507, 'The server has no storage space left for this upload; nothing was kept. Try again later.');
 export const rangeNotSatisfiable = (size: number) =>
   new AppError('RANGE_NOT_SATISFIABLE', 416, 'The requested range is not satisfiable.', { size }, { 'Content-Range': `bytes */${size}` });
 /** 429 with the API.md §7 details; `headers` carry `Retry-After` and the `X-RateLimit-*` set. */
@@ -159,11 +173,12 @@ const STANDARD_ERRORS: Record<number, string> = {
   410: 'GONE.',
   413: 'FILE_TOO_LARGE — body over the limit (`details.max_bytes`).',
   415: 'UNSUPPORTED_MEDIA_TYPE — a type that is not allowed, or a body that is not JSON on a JSON route (`details.detected`).',
+  408: 'REQUEST_TIMEOUT — the upload sent nothing for `UPLOAD_IDLE_TIMEOUT` seconds.',
   416: 'RANGE_NOT_SATISFIABLE — the range is outside the file (`Content-Range: bytes */size`).',
   429: 'RATE_LIMITED — see `Retry-After`.',
   500: 'INTERNAL_ERROR (`details.request_id`).',
   503: 'OVERLOADED — see `Retry-After`.',
-  507: 'QUOTA_EXCEEDED.',
+  507: 'QUOTA_EXCEEDED (the account\'s quota) or INSUFFICIENT_STORAGE (the server\'s disk is full).',
 };
 
 /** The `response` entries for the given error statuses, for a route's OpenAPI documentation. */

@@ -7,7 +7,7 @@ import { Elysia, ValidationError } from 'elysia';
 import type { AppDeps } from './deps';
 import { inputCheck, type RouteShape } from './inputs';
 import {
-  AppError, errorResponse, fromValidation, internalError, methodNotAllowed, payloadTooLarge,
+  AppError, errorResponse, fromValidation, insufficientStorage, internalError, isDiskFullError, methodNotAllowed, payloadTooLarge,
   routeNotFound, unsupportedMediaType, validationError,
 } from './errors';
 
@@ -245,6 +245,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       else if (cause instanceof AppError) appError = cause;
       else if (error instanceof ValidationError || code === 'VALIDATION') appError = fromValidation(error as ValidationError);
       else if (code === 'PARSE') appError = validationError('The request body could not be parsed.', [{ path: '/', message: 'malformed body' }]);
+      else if (isDiskFullError(error)) appError = insufficientStorage();
       else if (code === 'NOT_FOUND') {
         const path = pathOf(request.url);
         const allowed = allowedMethods(path);

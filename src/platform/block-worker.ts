@@ -43,7 +43,7 @@ export type BlockMessage =
   | (StreamFields & { id: number; slot: number; len: number; pos: number; memory?: SharedArrayBuffer })
   | { id: number; end: true; drop?: boolean };
 /** What a worker answers: a slot done (or failed; slot -1: the end failed), or the result of an ended stream. */
-export type BlockReply = { id: number; slot: number; error?: string } | { id: number; result: unknown };
+export type BlockReply = { id: number; slot: number; error?: string; code?: string } | { id: number; result: unknown };
 
 interface Listener {
   reply(msg: BlockReply): void;
@@ -127,7 +127,8 @@ export class BlockStream {
           this.freeSlots.push(msg.slot);
         }
         if (msg.error !== undefined) {
-          this.failure ??= new Error(msg.error);
+          // The errno code crosses the thread too: callers tell a full disk (ENOSPC) from other failures.
+          this.failure ??= Object.assign(new Error(msg.error), msg.code ? { code: msg.code } : {});
           this.settle?.reject(this.failure);
         }
         this.notify();
@@ -259,7 +260,7 @@ export function serveBlocks<S>(handler: {
         handler.block(s.state, new Uint8Array(s.memory, msg.slot * BLOCK_BYTES, msg.len), msg.pos);
         post({ id: msg.id, slot: msg.slot });
       } catch (err) {
-        post({ id: msg.id, slot: msg.slot, error: (err as Error).message });
+        post({ id: msg.id, slot: msg.slot, error: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
       }
       return;
     }
@@ -272,7 +273,7 @@ export function serveBlocks<S>(handler: {
     try {
       post({ id: msg.id, result: s ? handler.end(s.state) : handler.end(handler.open({})) });
     } catch (err) {
-      post({ id: msg.id, slot: -1, error: (err as Error).message });
+      post({ id: msg.id, slot: -1, error: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
     }
   };
 }

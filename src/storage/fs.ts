@@ -1,13 +1,18 @@
 /**
- * Local-disk storage under one root (`DATA_DIR/files`). Writes go to `<root>/.tmp/<random>`
- * on the same filesystem, are fsynced, then renamed into place, so a reader never sees a
- * half-written object and a crash leaves at most a temp file (swept at start-up).
+ * Local-disk storage under one root (`DATA_DIR/files`). Writes go to
+ * `<root>/.tmp/<host>~<pid>~<random>` on the same filesystem, are fsynced, then renamed into
+ * place, so a reader never sees a half-written object and a crash leaves at most a temp file.
+ * Temp files are owned by the process named in them: at start-up a process removes those of
+ * dead processes of its host (and its own pid's, left by an earlier process with that pid), and
+ * never those of a live sibling (WORKERS=N restarting one worker, issue #17.6); the rest (other
+ * hosts on a shared volume, unknown names) go by age (`sweepAbandoned`).
  */
 import { constants } from 'node:fs';
-import { access, mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomString } from '../lib/random';
 import { createFileSink } from '../platform/file-sink';
+import { HOST_TAG, isProcessAlive, ownTag, parseOwnerTag } from '../platform/process-owner';
 import { isBun } from '../platform/runtime';
 import { assertValidKey, ObjectTooLargeError, type ByteRange, type ObjectInfo, type StorageDriver, type StoredObject } from './types';
 
@@ -66,11 +71,41 @@ async function objectInfo(path: string): Promise<ObjectInfo | null> {
   }
 }
 
+/**
+ * Removes the temp files in `tmpDir` no live writer can own: those of this host's dead
+ * processes; at start-up (`atStart`) also this pid's, which an earlier process with the same
+ * pid left (pid 1 in a restarted container); and, given `olderThan`, any other file last
+ * written before it (another host's, a reused pid's, an older naming). Returns how many.
+ */
+async function sweepTemp(tmpDir: string, o: { atStart: boolean; olderThan?: Date }): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(tmpDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const owner = parseOwnerTag(name.slice(0, name.lastIndexOf('~')));
+    const ours = owner?.host === HOST_TAG;
+    let abandoned = ours && (owner.pid === process.pid ? o.atStart : !isProcessAlive(owner.pid));
+    if (!abandoned && o.olderThan && !(ours && owner.pid === process.pid)) {
+      const s = await stat(join(tmpDir, name)).catch(() => null);
+      abandoned = s !== null && s.mtimeMs < o.olderThan.getTime();
+    }
+    if (!abandoned) continue;
+    await rm(join(tmpDir, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
 export async function createFsStorage(root: string): Promise<StorageDriver> {
   const tmpDir = join(root, '.tmp');
-  // Anything in .tmp belongs to an upload that died with its process.
-  await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true });
+  await sweepTemp(tmpDir, { atStart: true });
+  const tmpPrefix = `${ownTag()}~`;
   const pathOf = (key: string) => {
     assertValidKey(key);
     return join(root, key);
@@ -81,7 +116,7 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
 
     async put(key, body) {
       const finalPath = pathOf(key);
-      const tmpPath = join(tmpDir, randomString(16));
+      const tmpPath = join(tmpDir, tmpPrefix + randomString(16));
       const fh = await open(tmpPath, 'wx');
       let done = false;
       try {
@@ -177,6 +212,14 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
         }
       }
       return count;
+    },
+
+    sweepAbandoned: (olderThan) => sweepTemp(tmpDir, { atStart: false, olderThan }),
+
+    async space() {
+      const s = await statfs(root);
+      // bavail, not bfree: the blocks reserved for root are not ours to fill.
+      return { free: s.bavail * s.bsize, total: s.blocks * s.bsize };
     },
 
     health: () => access(root, constants.W_OK),

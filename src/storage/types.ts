@@ -52,6 +52,15 @@ export interface StorageDriver {
   delete(key: string): Promise<void>;
   /** Deletes every object whose key starts with `prefix`; returns how many. */
   deletePrefix(prefix: string): Promise<number>;
+  /**
+   * Removes what uploads cut short by a crash left behind, when begun before `olderThan`: open
+   * S3 multipart uploads under the driver's prefix; on disk, temp files no live process of this
+   * host owns (the fs driver also removes those of dead processes of this host at once, whatever
+   * their age). Never touches an upload another live process is writing. Returns how many.
+   */
+  sweepAbandoned(olderThan: Date): Promise<number>;
+  /** Free and total bytes of the file system holding the objects; null where that has no meaning (S3). */
+  space(): Promise<{ free: number; total: number } | null>;
   /** Resolves when the storage is usable (readiness probe); throws when not. */
   health(): Promise<void>;
   close(): Promise<void>;

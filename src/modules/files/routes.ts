@@ -14,6 +14,7 @@ import {
   UploadedMany, UploadedOne, UploadQuery,
 } from './model';
 import { forgetFiles } from './invalidate';
+import { scheduleAbandonedUploadSweep } from './abandoned';
 import { getOwnFileOrThrow, listFiles, patchFile, softDeleteFiles, toFileJson, urlBaseOf } from './service';
 import { prepareUpload, uploadMultipart, uploadRaw, type UploadPolicy } from './upload';
 import type { UploadOwner } from './ingest';
@@ -34,6 +35,8 @@ const UPLOAD_DESCRIPTION = [
   '`transformations` (field or query parameter, may repeat, values `|`-separated, at most 10; e.g. `w_400,f_webp|t_thumb`)',
   'renders those derivatives eagerly through the queue (`derive` job) so the first request is a cache hit; an invalid one',
   '→ 400 `INVALID_TRANSFORMATION` and nothing is stored. Only raster images can have them (another type → 400).',
+  'An upload that sends nothing for `UPLOAD_IDLE_TIMEOUT` seconds is aborted with 408 `REQUEST_TIMEOUT`; a full server disk',
+  'answers 507 `INSUFFICIENT_STORAGE` (507 `QUOTA_EXCEEDED` is the account\'s quota); either way nothing is kept.',
 ].join(' ');
 
 /**
@@ -67,6 +70,7 @@ const ownerOf = (p: Principal): UploadOwner => ({ userId: p.userId, isPromoted: 
 
 export function fileRoutes(deps: AppDeps) {
   streamRequestBody('/api/files/');
+  scheduleAbandonedUploadSweep(deps);
   return new Elysia({ name: 'pictor.files.routes', prefix: '/api/files', detail: { tags: ['files'] } })
     .use(authGuard(deps))
     .post(
@@ -87,7 +91,7 @@ export function fileRoutes(deps: AppDeps) {
         auth: 'files:write',
         parse: 'none',
         query: UploadQuery,
-        response: { 201: t.Union([UploadedOne, UploadedMany]), 207: UploadedMany, ...errorResponses(400, 401, 403, 413, 415, 429, 507) },
+        response: { 201: t.Union([UploadedOne, UploadedMany]), 207: UploadedMany, ...errorResponses(400, 401, 403, 408, 413, 415, 429, 507) },
         detail: { summary: 'Upload files', description: UPLOAD_DESCRIPTION },
       },
     )

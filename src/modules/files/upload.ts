@@ -5,11 +5,12 @@
  * (limit, defaults, URL base) are read once per request by `prepareUpload`.
  */
 import type { AppDeps } from '../../deps';
-import { AppError, internalError, payloadTooLarge, unknownInputs, validationError } from '../../errors';
+import { AppError, insufficientStorage, internalError, isDiskFullError, payloadTooLarge, unknownInputs, validationError } from '../../errors';
 import { requestIdOf } from '../../http';
 import { getSettings, uploadLimitOf } from '../users/settings';
 import { parseTransformation } from '../transform/parse';
 import { getDelivery } from '../transform/service';
+import { guardIdleBody } from './idle';
 import { parseMultipart } from './multipart';
 import { normalizeFolder, decodeHeaderFileName } from './names';
 import { declaredTypeOf } from './sniff';
@@ -130,6 +131,7 @@ export function parseEagerTransformations(deps: AppDeps, values: readonly string
  */
 function toFailure(deps: AppDeps, request: Request, name: string, err: unknown): UploadFailure {
   if (err instanceof AppError) return { name, error: err.code, message: err.message, cause: err };
+  if (isDiskFullError(err)) return toFailure(deps, request, name, insufficientStorage());
   const requestId = requestIdOf(request);
   deps.log.error({ err, request_id: requestId, name }, 'upload of one file failed');
   const cause = internalError(requestId);
@@ -154,7 +156,7 @@ export async function uploadRaw(
   attrs.transformations = parseEagerTransformations(deps, new URL(request.url).searchParams.getAll('transformations'));
   await checkQuota(deps, owner, size ?? 0);
   if (!request.body) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
-  const staged = await stageFile(deps, owner, request.body, {
+  const staged = await stageFile(deps, owner, guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs), {
     maxBytes,
     declared: declaredTypeOf(request.headers.get('content-type')),
     size,
@@ -193,7 +195,7 @@ export async function uploadMultipart(
   if (!request.body) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
 
   const pending: { name: string; staged: Promise<StagedFile> }[] = [];
-  const parser = parseMultipart(request.body, {
+  const parser = parseMultipart(guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs), {
     contentType: request.headers.get('content-type') ?? '',
     maxPartBytes: maxBytes + 1,
     maxFiles: MAX_FILES_PER_REQUEST,

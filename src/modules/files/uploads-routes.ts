@@ -81,7 +81,7 @@ export function uploadRoutes(deps: AppDeps) {
         parse: 'none',
         params: TokenParams,
         query: UploadQuery,
-        response: { 201: t.Union([UploadedOne, UploadedMany]), 207: UploadedMany, ...errorResponses(400, 403, 404, 409, 410, 413, 415, 429, 507) },
+        response: { 201: t.Union([UploadedOne, UploadedMany]), 207: UploadedMany, ...errorResponses(400, 403, 404, 408, 409, 410, 413, 415, 429, 507) },
         detail: {
           summary: 'Upload to a presigned URL',
           description: 'No credential: the token in the path is one. Folder, visibility, size and types come from the presign policy. 404 unknown, 410 expired, 409 already used.',

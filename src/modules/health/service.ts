@@ -1,11 +1,13 @@
 import type { AppDeps, Probe } from '../../deps';
 
-export type CheckStatus = 'ok' | 'down' | 'disabled';
+export type CheckStatus = 'ok' | 'degraded' | 'down' | 'disabled';
 
 export interface CheckResult {
   status: CheckStatus;
   latency_ms: number;
   error?: string;
+  free_bytes?: number;
+  total_bytes?: number;
 }
 
 export interface Readiness {
@@ -38,6 +40,25 @@ async function runProbe(probe: Probe | null): Promise<CheckResult> {
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
 /**
+ * A usable local disk running out of space is `degraded` (issue #17.12): uploads will soon
+ * fail with 507, though reads still work. The free space is `statfs` of the storage root.
+ */
+async function withFreeSpace(deps: AppDeps, check: CheckResult): Promise<CheckResult> {
+  if (check.status !== 'ok') return check;
+  let space: { free: number; total: number } | null;
+  try {
+    space = await deps.storage.space();
+  } catch (err) {
+    return { ...check, status: 'degraded', error: `free space unknown: ${(err as Error).message}` };
+  }
+  if (!space) return check;
+  const min = deps.config.minFreeDisk;
+  const floor = 'bytes' in min ? min.bytes : (space.total * min.percent) / 100;
+  const out = { ...check, free_bytes: space.free, total_bytes: space.total };
+  return space.free < floor ? { ...out, status: 'degraded', error: `${space.free} bytes free, below MIN_FREE_DISK` } : out;
+}
+
+/**
  * Database and storage are essential (down → 503). Redis is not: without it limits and
  * invalidation fall back to this process, so its loss only degrades the instance.
  */
@@ -45,10 +66,11 @@ export async function checkReadiness(deps: AppDeps): Promise<Readiness> {
   const [database, redis, storage] = await Promise.all([
     runProbe(deps.probes.database),
     runProbe(deps.probes.redis),
-    runProbe(deps.probes.storage),
+    runProbe(deps.probes.storage).then((check) => withFreeSpace(deps, check)),
   ]);
   // A limiter deciding in process while Redis is configured (fallback) also degrades the instance.
   const limiterDegraded = deps.limiter.isDegraded();
-  const status = database.status === 'down' || storage.status === 'down' ? 'down' : redis.status === 'down' || limiterDegraded ? 'degraded' : 'ok';
+  const status = database.status === 'down' || storage.status === 'down' ? 'down'
+    : redis.status === 'down' || limiterDegraded || storage.status === 'degraded' ? 'degraded' : 'ok';
   return { status, checks: { database, redis, storage } };
 }

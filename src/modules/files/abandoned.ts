@@ -1,0 +1,22 @@
+/**
+ * Uploads a crash cut short (issue #17.5, #17.6): an S3 multipart upload nobody will complete
+ * or abort, a temp file whose writer died. Swept once when the process starts and then hourly
+ * with the `prune` job (once per hour cluster-wide), for those begun more than
+ * `ABANDONED_UPLOAD_AFTER` ago; the storage driver never touches an upload a live process of
+ * its host is writing.
+ */
+import type { AppDeps } from '../../deps';
+import { addPruneStep } from '../queue/handlers';
+
+export async function sweepAbandonedUploads(deps: AppDeps): Promise<number> {
+  // Storage timestamps (S3's `Initiated`, file times) are wall-clock: so is the bound.
+  const removed = await deps.storage.sweepAbandoned(new Date(Date.now() - deps.config.abandonedUploadAfterMs));
+  if (removed) deps.log.info({ removed, storage: deps.storage.kind }, 'removed uploads abandoned by a crash');
+  return removed;
+}
+
+/** Start-up sweep (in the background: start-up does not wait on S3) and the hourly one. */
+export function scheduleAbandonedUploadSweep(deps: AppDeps): void {
+  addPruneStep(deps, 'abandoned_uploads', sweepAbandonedUploads);
+  sweepAbandonedUploads(deps).catch((err: unknown) => deps.log.warn({ err }, 'could not sweep abandoned uploads'));
+}
