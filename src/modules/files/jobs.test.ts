@@ -158,7 +158,7 @@ describe('an upload wakes its own queue worker', () => {
       await until(async () => {
         const [job] = await h.deps.db.select().from(jobs).where(and(eq(jobs.type, 'derive'), eq(jobs.fileId, id)));
         return job?.status === 'completed';
-      }, 5_000);
+      }, 20_000); // far below the ten-minute poll: only the wake-up can have started it
     } finally {
       await h.close();
     }

@@ -201,21 +201,18 @@ describe('formats and animation', () => {
 });
 
 describe('input limits (header only, no decoding)', () => {
-  test('a 30000×30000 PNG is refused in under a second', async () => {
+  // The PNG has a header and no pixel data at all: refused for its pixel count, it was never decoded.
+  test('a 30000×30000 PNG is refused from its header', async () => {
     const bomb = pngHeaderOnly(30000, 30000);
-    const started = performance.now();
     const err = await probeImage(bomb, probeLimits).catch((e: unknown) => e);
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('INVALID_TRANSFORMATION');
     expect((err as AppError).message).toContain('pixels');
   });
 
-  test('a 301-frame GIF is refused in under a second', async () => {
+  test('a 301-frame GIF is refused from its header', async () => {
     const gif = await animation('gif', 301, 8, 8);
-    const started = performance.now();
     const err = await probeImage(gif, probeLimits).catch((e: unknown) => e);
-    expect(performance.now() - started).toBeLessThan(1000);
     expect((err as AppError).code).toBe('INVALID_TRANSFORMATION');
     expect((err as AppError).message).toContain('frames');
   });
