@@ -176,7 +176,10 @@ for (const c of cases.filter((c) => c.quality === undefined)) {
 async function corpusCheck(): Promise<string[]> {
   if (ratiosOnly) return ['(--ratios-only: skipped)'];
   if (!existsSync(CORPUS)) return [`(corpus not found at ${CORPUS}: skipped)`];
-  const lines = ['| photo | px | JPEG KiB / SSIM / CPU ms | WebP KiB / SSIM / CPU ms | AVIF KiB / SSIM / CPU ms | AVIF/WebP bytes | AVIF/JPEG CPU |', '|---|---:|---|---|---|---:|---:|'];
+  const lines = [
+    '| photo | px | JPEG KiB / SSIM / CPU ms | WebP KiB / SSIM / CPU ms | AVIF KiB / SSIM / CPU ms | AVIF/WebP bytes | AVIF/JPEG CPU | previous AVIF KiB / SSIM / CPU ms |',
+    '|---|---:|---|---|---|---:|---:|---|',
+  ];
   for (const name of readdirSync(CORPUS).filter((f) => /\.jpe?g$/i.test(f)).sort()) {
     const bytes = await readFile(join(CORPUS, name));
     const p = await probeImage(bytes, probeLimits);
@@ -184,14 +187,14 @@ async function corpusCheck(): Promise<string[]> {
       const o = optionsFor(width);
       const ref = await decodeRgb((await renderImage(bytes, p, o, 'png', limits)).body);
       const out: Record<string, { kib: number; ssim: number; cpu: number }> = {};
-      for (const format of ['jpeg', 'webp', 'avif'] as const) {
+      for (const [key, format, encoders] of [['jpeg', 'jpeg', ENCODERS], ['webp', 'webp', ENCODERS], ['avif', 'avif', ENCODERS], ['before', 'avif', PREVIOUS]] as const) {
         const cpu0 = process.cpuUsage();
-        const body = (await renderImage(bytes, p, o, format, limits)).body;
+        const body = (await renderImage(bytes, p, o, format, limits, encoders)).body;
         const cpu = process.cpuUsage(cpu0);
-        out[format] = { kib: body.byteLength / 1024, ssim: compare(ref, await decodeRgb(body)).ssimY, cpu: (cpu.user + cpu.system) / 1000 };
+        out[key] = { kib: body.byteLength / 1024, ssim: compare(ref, await decodeRgb(body)).ssimY, cpu: (cpu.user + cpu.system) / 1000 };
       }
       const cell = (f: string) => `${fmt(out[f]!.kib, 1)} / ${fmt(out[f]!.ssim, 4)} / ${fmt(out[f]!.cpu)}`;
-      lines.push(`| ${name} | ${width} | ${cell('jpeg')} | ${cell('webp')} | ${cell('avif')} | ${fmt(out.avif!.kib / out.webp!.kib, 2)} | ${fmt(out.avif!.cpu / out.jpeg!.cpu, 2)} |`);
+      lines.push(`| ${name} | ${width} | ${cell('jpeg')} | ${cell('webp')} | ${cell('avif')} | ${fmt(out.avif!.kib / out.webp!.kib, 2)} | ${fmt(out.avif!.cpu / out.jpeg!.cpu, 2)} | ${cell('before')} |`);
     }
   }
   return lines;
