@@ -10,9 +10,9 @@
 import { constants } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { ownedTempName, sweepOwnedTemp } from '../lib/owned-temp';
 import { randomString } from '../lib/random';
 import { createFileSink } from '../platform/file-sink';
-import { HOST_TAG, isProcessAlive, ownTag, parseOwnerTag } from '../platform/process-owner';
 import { isBun } from '../platform/runtime';
 import { assertValidKey, ObjectTooLargeError, type ByteRange, type ObjectInfo, type StorageDriver, type StoredObject } from './types';
 
@@ -71,41 +71,10 @@ async function objectInfo(path: string): Promise<ObjectInfo | null> {
   }
 }
 
-/**
- * Removes the temp files in `tmpDir` no live writer can own: those of this host's dead
- * processes; at start-up (`atStart`) also this pid's, which an earlier process with the same
- * pid left (pid 1 in a restarted container); and, given `olderThan`, any other file last
- * written before it (another host's, a reused pid's, an older naming). Returns how many.
- */
-async function sweepTemp(tmpDir: string, o: { atStart: boolean; olderThan?: Date }): Promise<number> {
-  let names: string[];
-  try {
-    names = await readdir(tmpDir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw err;
-  }
-  let removed = 0;
-  for (const name of names) {
-    const owner = parseOwnerTag(name.slice(0, name.lastIndexOf('~')));
-    const ours = owner?.host === HOST_TAG;
-    let abandoned = ours && (owner.pid === process.pid ? o.atStart : !isProcessAlive(owner.pid));
-    if (!abandoned && o.olderThan && !(ours && owner.pid === process.pid)) {
-      const s = await stat(join(tmpDir, name)).catch(() => null);
-      abandoned = s !== null && s.mtimeMs < o.olderThan.getTime();
-    }
-    if (!abandoned) continue;
-    await rm(join(tmpDir, name), { recursive: true, force: true });
-    removed++;
-  }
-  return removed;
-}
-
 export async function createFsStorage(root: string): Promise<StorageDriver> {
   const tmpDir = join(root, '.tmp');
   await mkdir(tmpDir, { recursive: true });
-  await sweepTemp(tmpDir, { atStart: true });
-  const tmpPrefix = `${ownTag()}~`;
+  await sweepOwnedTemp(tmpDir, { atStart: true });
   const pathOf = (key: string) => {
     assertValidKey(key);
     return join(root, key);
@@ -116,7 +85,7 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
 
     async put(key, body) {
       const finalPath = pathOf(key);
-      const tmpPath = join(tmpDir, tmpPrefix + randomString(16));
+      const tmpPath = join(tmpDir, ownedTempName(randomString(16)));
       const fh = await open(tmpPath, 'wx');
       let done = false;
       try {
@@ -214,7 +183,7 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
       return count;
     },
 
-    sweepAbandoned: (olderThan) => sweepTemp(tmpDir, { atStart: false, olderThan }),
+    sweepAbandoned: (olderThan) => sweepOwnedTemp(tmpDir, { atStart: false, olderThan }),
 
     async space() {
       const s = await statfs(root);

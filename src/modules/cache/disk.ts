@@ -5,12 +5,14 @@
  * Layout: `<dir>/<sha[0..2]>/<sha256>/<variant>.<ext>`: everything derived from one original
  * sits in one directory, so removing them is one `rename` away (then deleted in the background).
  * Writes go to `<dir>/tmp/` and are renamed into place, so a reader never sees half a file and a
- * crash leaves only temp files, which the next start deletes. The in-memory index (an LRU by
+ * crash leaves only temp files, which the next start deletes: those of dead processes only, as
+ * a sibling process sharing the folder (WORKERS=N) may be writing its own (lib/owned-temp.ts). The in-memory index (an LRU by
  * bytes) is rebuilt from the directory at start, oldest modification first.
  */
 import { LRUCache } from 'lru-cache';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ownedTempName, sweepOwnedTemp } from '../../lib/owned-temp';
 import { randomString } from '../../lib/random';
 import type { Logger } from '../../logger';
 import { CONTENT_TYPES, type CachedDerivative, type DerivativeKey, type TierStats } from './types';
@@ -42,9 +44,10 @@ export function createDiskTier(dir: string, maxBytes: number, log: Logger) {
 
   /** Rebuilds the index from the directory and clears leftovers of a previous run. */
   async function open(): Promise<void> {
-    await rm(tmpDir, { recursive: true, force: true });
-    await rm(trashDir, { recursive: true, force: true });
     await mkdir(tmpDir, { recursive: true });
+    // Another host's leftovers on a shared volume go by age: a derivative is written in one call.
+    await sweepOwnedTemp(tmpDir, { atStart: true, olderThan: new Date(Date.now() - 3_600_000) });
+    await rm(trashDir, { recursive: true, force: true });
     const found: { key: string; size: number; mtimeMs: number }[] = [];
     for (const prefix of await readdir(dir)) {
       if (!/^[0-9a-f]{2}$/.test(prefix)) continue;
@@ -93,7 +96,7 @@ export function createDiskTier(dir: string, maxBytes: number, log: Logger) {
     /** Writes atomically (temp file + rename); a failure only costs a future re-render. */
     async set(k: DerivativeKey, body: Uint8Array): Promise<void> {
       if (body.byteLength > maxBytes / 8) return;
-      const tmp = join(tmpDir, `${randomString(16)}.part`);
+      const tmp = join(tmpDir, `${ownedTempName(randomString(16))}.part`);
       const final = pathOf(k.sha256, nameOf(k));
       try {
         await writeFile(tmp, body);
