@@ -31,6 +31,13 @@ describe('config', () => {
     expect(c.publicUrl).toBe('https://img.example.com');
   });
 
+  test('upload fault settings: idle timeout and abandoned-upload age in ms, free-space floor as a share or a size', () => {
+    expect(loadConfig({})).toMatchObject({ uploadIdleTimeoutMs: 30_000, abandonedUploadAfterMs: 86_400_000, minFreeDisk: { percent: 10 } });
+    const c = loadConfig({ UPLOAD_IDLE_TIMEOUT: '5', ABANDONED_UPLOAD_AFTER: '3600', MIN_FREE_DISK: '2.5 %' });
+    expect(c).toMatchObject({ uploadIdleTimeoutMs: 5000, abandonedUploadAfterMs: 3_600_000, minFreeDisk: { percent: 2.5 } });
+    expect(loadConfig({ MIN_FREE_DISK: '5GiB' }).minFreeDisk).toEqual({ bytes: 5 * 1024 ** 3 });
+  });
+
   test('PUBLIC_URL unset follows PORT; origin lists are normalised as browsers send them', () => {
     expect(loadConfig({ PORT: '8080' })).toMatchObject({ publicUrl: 'http://localhost:8080', publicUrlFromPort: true });
     expect(loadConfig({ PORT: '8080', PUBLIC_URL: 'https://img.example.com' })).toMatchObject({ publicUrl: 'https://img.example.com', publicUrlFromPort: false });
@@ -53,6 +60,9 @@ describe('config', () => {
     ['MAX_UPLOAD_BYTES', 'lots', /MAX_UPLOAD_BYTES must be a byte size/],
     ['RATE_LIMIT_LOGIN', '5 per minute', /RATE_LIMIT_LOGIN must be a limit/],
     ['INVITE_ONLY', 'maybe', /INVITE_ONLY must be `true` or `false`/],
+    ['MIN_FREE_DISK', '150%', /MIN_FREE_DISK must be a percentage such as `10%` or a byte size/],
+    ['MIN_FREE_DISK', 'plenty', /MIN_FREE_DISK must be a percentage/],
+    ['UPLOAD_IDLE_TIMEOUT', '0', /UPLOAD_IDLE_TIMEOUT must be an integer from 1 to 3600/],
   ])('%s=%s is refused, naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
