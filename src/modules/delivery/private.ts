@@ -13,6 +13,7 @@ import type { AppDeps } from '../../deps';
 import { errorResponses, gone, invalidSignature, notFound, validationError } from '../../errors';
 import { authGuard } from '../auth/guard';
 import { getOwnFileOrThrow } from '../files/service';
+import { ensurePublicCopy } from '../files/public-copy';
 import { signPayload, verifySignature } from '../transform/sign';
 import { getDelivery } from '../transform/service';
 import { publicBytesOf, serveStoredFile } from './routes';
@@ -54,7 +55,7 @@ export function privateDeliveryRoutes(deps: AppDeps) {
     if (f.expiresAt !== null && f.expiresAt <= now) throw gone('This file has expired.');
     const until = Math.min(expiresAt, f.expiresAt ?? Infinity);
     const cacheControl = `private, max-age=${Math.min(YEAR_S, Math.floor((until - now) / 1000))}`;
-    return serveStoredFile(deps, request, publicBytesOf(f), { attachment, cacheControl });
+    return serveStoredFile(deps, request, publicBytesOf(await ensurePublicCopy(deps, f)), { attachment, cacheControl });
   };
   const signedDoc = (attachment: boolean) => ({
     params: SignedParams,

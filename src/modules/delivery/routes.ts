@@ -9,6 +9,7 @@ import type { AppDeps } from '../../deps';
 import { errorResponses, gone, notFound, rangeNotSatisfiable } from '../../errors';
 import { headResponse } from '../../http';
 import { getDelivery } from '../transform/service';
+import { ensurePublicCopy } from '../files/public-copy';
 import { isNotModified, parseRange, safetyHeaders } from './http';
 import { deliveryStats } from './stats';
 
@@ -95,7 +96,7 @@ export function deliveryRoutes(deps: AppDeps) {
   deliveryStats(deps);
   const original = (attachment: boolean) => async ({ request, params }: { request: Request; params: { id: string } }) => {
     const f = await getPublicFileOrThrow(deps, params.id);
-    return serveStoredFile(deps, request, publicBytesOf(f), { attachment, cacheControl: cacheControlFor(deps, f) });
+    return serveStoredFile(deps, request, publicBytesOf(await ensurePublicCopy(deps, f)), { attachment, cacheControl: cacheControlFor(deps, f) });
   };
   const inline = {
     params: Params,

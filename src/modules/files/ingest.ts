@@ -168,7 +168,8 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
         isPublic: attrs.isPublic,
         storageKey: staged.key,
         publicStorageKey: staged.publicCopy?.key ?? null,
-        publicSha256: staged.publicCopy?.sha256 ?? null,
+        // Set for every new row: the copy's digest, or the original's when there is nothing to hide (public-copy.ts).
+        publicSha256: staged.publicCopy?.sha256 ?? staged.sha256,
         expiresAt: attrs.expiresAt,
       }).returning();
       // Its `derive` job (eager presets) commits or rolls back with the row: never one without the other.

@@ -5,11 +5,18 @@
  * gps.ts), and when it has location, the original is streamed once more into `<key>.public`
  * with the GPS blanked in place (same size, same pixels). `/i`, `/d` and signed original URLs
  * serve that copy; the owner's download serves the byte-exact original.
+ *
+ * `files.public_sha256` doubles as the "checked" mark: the copy's digest, or the original's when
+ * it has no location. A row without it predates public copies; delivery makes its copy on the
+ * first request (`ensurePublicCopy`) before serving any byte of it.
  */
+import { and, eq, isNull } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import type { StorageDriver } from '../../storage/types';
 import { collectCapped } from '../../storage/types';
 import { gpsPatches, LOCATION_TYPES, patchStream, type ByteSource } from './gps';
+import { forgetFiles } from './invalidate';
+import { files } from './table';
 
 export interface PublicCopy {
   key: string;
@@ -77,4 +84,42 @@ export async function makePublicCopy(
     return null;
   }
   return { key: copy, sha256: stored.sha256 };
+}
+
+/** What delivery knows of a file, as far as its public copy goes. */
+export interface PublicCopyState {
+  id: string;
+  storageKey: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  publicStorageKey: string | null;
+  publicSha256: string | null;
+}
+
+/** Copies being made for rows that predate public copies, so concurrent first requests share one. */
+const making = new Map<string, Promise<PublicCopy | null>>();
+
+/** `f` with its public copy, made now (and recorded) when its row predates public copies. */
+export async function ensurePublicCopy<F extends PublicCopyState>(deps: AppDeps, f: F): Promise<F> {
+  if (f.publicSha256 !== null || !LOCATION_TYPES.has(f.contentType)) return f;
+  let pending = making.get(f.storageKey);
+  if (!pending) {
+    pending = recordPublicCopy(deps, f).finally(() => making.delete(f.storageKey));
+    making.set(f.storageKey, pending);
+  }
+  const copy = await pending;
+  return { ...f, publicStorageKey: copy?.key ?? null, publicSha256: copy?.sha256 ?? f.sha256 };
+}
+
+async function recordPublicCopy(deps: AppDeps, f: PublicCopyState): Promise<PublicCopy | null> {
+  const copy = await makePublicCopy(deps, { key: f.storageKey, contentType: f.contentType, size: f.size, sha256: f.sha256 });
+  const updated = await deps.db.update(files)
+    .set({ publicStorageKey: copy?.key ?? null, publicSha256: copy?.sha256 ?? f.sha256 })
+    .where(and(eq(files.id, f.id), isNull(files.deletedAt)))
+    .returning({ id: files.id });
+  // Deleted meanwhile: its purge may already have run, so the copy is removed here.
+  if (updated.length === 0 && copy) await deps.storage.delete(copy.key);
+  await forgetFiles(deps, [f.id]);
+  return copy;
 }
