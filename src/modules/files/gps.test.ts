@@ -88,6 +88,20 @@ describe('GPS removal on damaged input', () => {
     }
   });
 
+  test('damaged photos of every format (random bytes overwritten, cut short) never make the walk throw', async () => {
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const format of GPS_FORMATS) {
+      const photo = await photoWithGps(format);
+      for (let round = 0; round < 300; round++) {
+        const damaged = Buffer.from(photo.subarray(0, round % 3 === 0 ? Math.floor(random() * photo.length) : photo.length));
+        for (let k = 0; k < 1 + (round % 8); k++) damaged[Math.floor(random() * damaged.length)] = Math.floor(random() * 256);
+        const patches = await gpsPatches(memorySource(damaged), CONTENT_TYPE[format]);
+        for (const p of patches) expect(p.offset + p.bytes.byteLength).toBeLessThanOrEqual(damaged.length + 4096);
+      }
+    }
+  });
+
   test('types that carry no EXIF are left alone', async () => {
     const jpeg = await photoWithGps('jpeg');
     expect(await gpsPatches(memorySource(jpeg), 'application/pdf')).toEqual([]);
