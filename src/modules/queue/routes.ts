@@ -67,14 +67,12 @@ export function queueRoutes(deps: AppDeps) {
         if (raw !== null && raw.trim() !== '' && !after) {
           throw validationError('Invalid Last-Event-ID.', [{ path: 'Last-Event-ID', message: 'is not an event id this server sent' }]);
         }
+        const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
+        // HEAD runs this GET handler; a stream that never ends would hold the answer (and a
+        // subscription) forever, since the runtime waits for the body's end to drop it.
+        if (request.method === 'HEAD') return new Response(null, { headers });
         const stream = await deps.queue.events.subscribe(viewerOf(principal), after);
-        return new Response(stream, {
-          headers: {
-            'content-type': 'text/event-stream; charset=utf-8',
-            'cache-control': 'no-cache, no-transform',
-            'x-accel-buffering': 'no',
-          },
-        });
+        return new Response(stream, { headers });
       },
       {
         auth: 'queue:read',
