@@ -66,7 +66,7 @@ export function transformRoutes(deps: AppDeps) {
     .use(authGuard(deps))
     .get('/t/:transformations/:file', ({ request, set, params }) => handle(request, set, params), {
       params: deliveryParams,
-      response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 429, 503) },
+      response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 422, 429, 503) },
       detail: {
         tags: ['transformations'],
         summary: 'Transformed image of a public file',
@@ -78,7 +78,7 @@ export function transformRoutes(deps: AppDeps) {
       return handle(request, set, { transformations: params.transformations, file: params.file }, params.signature.slice(3));
     }, {
       params: t.Object({ signature: t.String({ description: '`s--<signature>` (API.md §6.3).' }), ...deliveryParams.properties }),
-      response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 429, 503) },
+      response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 422, 429, 503) },
       detail: {
         tags: ['transformations'],
         summary: 'Transformed image through a signed URL',
@@ -97,7 +97,7 @@ export function transformRoutes(deps: AppDeps) {
         throw validationError('original and transformations exclude each other.', [{ path: '/original', message: 'not with transformations' }]);
       }
       const base = row.base ?? deps.config.publicUrl;
-      if (body.original || (body.transformations === undefined && !isRenderable(row.contentType))) {
+      if (body.original ?? (body.transformations === undefined && !isRenderable(row.contentType))) {
         const expiresAt = Math.floor(deps.clock.now() / 1000) + (body.expires_in ?? DEFAULT_SIGNED_TTL_S);
         const ext = contentTypeInfo(row.contentType)?.extensions[0];
         const signed = signOriginal(deps.secrets.signingSecrets[0] as string, ext ? `${row.id}.${ext}` : row.id, expiresAt);
