@@ -12,3 +12,4 @@ export * from '../modules/queue/table';
 export * from '../modules/usage/table';
 export * from '../modules/logs/table';
 export * from '../modules/admin/table';
+export * from '../modules/tus/table';

@@ -1,0 +1,51 @@
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { users } from '../users/table';
+
+/** One S3 multipart part already uploaded (number and ETag, for CompleteMultipartUpload). */
+export interface TusPart {
+  n: number;
+  etag: string;
+}
+
+/**
+ * Resumable (tus) uploads in progress. Everything a PATCH needs to continue lives here, so an
+ * upload goes on after a restart or on another process sharing the database and storage:
+ * the offset, the SHA-256 state of the bytes so far (hash-wasm `save()`, base64), the first
+ * bytes (for sniffing the type), the storage's own state (S3 upload id, parts, the size of the
+ * sub-part tail kept as its own object). `lock_*` is a lease: one PATCH at a time per upload,
+ * across processes. The row goes when the file is committed, terminated or expired.
+ */
+export const tusUploads = pgTable(
+  'tus_uploads',
+  {
+    id: text('id').primaryKey(),
+    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    /** The file id and storage key the upload becomes (chosen at creation). */
+    fileId: text('file_id').notNull(),
+    storageKey: text('storage_key').notNull(),
+    /** Null while the length is deferred (`Upload-Defer-Length: 1`). */
+    length: bigint('length', { mode: 'number' }),
+    offset: bigint('offset', { mode: 'number' }).notNull().default(0),
+    /** The per-file limit that applied at creation (account, plan, presign policy). */
+    maxBytes: bigint('max_bytes', { mode: 'number' }).notNull(),
+    /** Raw `Upload-Metadata` (echoed by HEAD) and the parsed attributes the file gets. */
+    metadata: text('metadata'),
+    attrs: jsonb('attrs').$type<{ name?: string; folder: string; is_public: boolean; expires_at: string | null; declared?: string; allowed_types?: string[] }>().notNull(),
+    hashState: text('hash_state'),
+    /** Base64 of the first bytes (up to the sniff window). */
+    head: text('head').notNull().default(''),
+    contentType: text('content_type'),
+    s3UploadId: text('s3_upload_id'),
+    parts: jsonb('parts').$type<TusPart[]>().notNull().default([]),
+    tailSize: integer('tail_size').notNull().default(0),
+    /** Presigned uploads: the upload URL is the credential; otherwise the owner must authenticate. */
+    viaToken: boolean('via_token').notNull().default(false),
+    lockId: text('lock_id'),
+    lockedUntil: timestamp('locked_until', { withTimezone: true, precision: 3 }),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [index('tus_uploads_expires_at_idx').on(t.expiresAt), index('tus_uploads_user_idx').on(t.userId)],
+);
+
+export type TusUploadRow = typeof tusUploads.$inferSelect;
