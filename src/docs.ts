@@ -45,9 +45,13 @@ export const SESSION_ONLY = [{ bearerJwt: [] }, { cookie: [] }];
 export function docs(deps: AppDeps) {
   let bundle: Promise<Buffer> | null = null;
   const limits = { maxDimension: deps.config.maxDimension, maxOutputPixels: deps.config.maxOutputPixels };
-  return new Elysia({ name: 'pictor.docs' })
+  const plugin: Elysia = new Elysia({ name: 'pictor.docs' });
+  return plugin
     .onAfterHandle(({ path, responseValue }) => {
-      if (path === '/openapi.json') fixVoidResponses(responseValue);
+      if (path !== '/openapi.json') return;
+      fixVoidResponses(responseValue);
+      // The app's routes, not only this plugin's (`routes`); the method is protected in the types only.
+      fillJsonBodies(responseValue, (plugin as unknown as { getGlobalRoutes(): RouteLike[] }).getGlobalRoutes());
     })
     .use(
       openapi({
@@ -99,7 +103,29 @@ export function docs(deps: AppDeps) {
 }
 
 interface SpecLike {
-  paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>>;
+  paths?: Record<
+    string,
+    Record<string, { responses?: Record<string, { content?: Record<string, unknown> }>; requestBody?: { content?: Record<string, unknown> } }>
+  >;
+}
+
+/**
+ * Our one global body parser (http.ts) is a function, and @elysiajs/openapi lists a body's
+ * media types only for named parsers, so every JSON body came out as `content: {}`: no schema
+ * for clients or the fuzz test. Every body a route declares is JSON (uploads stream their own
+ * and declare none), so the route's schema goes under `application/json`.
+ */
+type RouteLike = { method: string; path: string; hooks?: { body?: unknown } };
+
+function fillJsonBodies(spec: unknown, routes: RouteLike[]): void {
+  const paths = (spec as SpecLike)?.paths ?? {};
+  for (const route of routes) {
+    if (!route.hooks?.body) continue;
+    const op = paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
+    if (op?.requestBody && Object.keys(op.requestBody.content ?? {}).length === 0) {
+      op.requestBody.content = { 'application/json': { schema: route.hooks.body } };
+    }
+  }
 }
 
 /**
