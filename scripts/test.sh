@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh minio
+# The web app's browser tests need its build (npm install makes it; rebuilt here when stale).
+bash scripts/build-web.sh --if-stale
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

@@ -29,6 +29,7 @@ import { createDeliveryFastPath } from './modules/transform/fast';
 import { transformRoutes } from './modules/transform/routes';
 import { usageRoutes } from './modules/usage/routes';
 import { accountRoutes } from './modules/users/routes';
+import { webappRoutes } from './modules/webapp/routes';
 
 export function createApp(deps: AppDeps) {
   // Elysia assumes a host of at least 4 characters (`http://a.bc`) and starts looking for the path
@@ -67,7 +68,9 @@ export function createApp(deps: AppDeps) {
     .use(deliveryRoutes(deps))
     .use(privateDeliveryRoutes(deps))
     .use(transformRoutes(deps))
-    .use(cacheRoutes(deps));
+    .use(cacheRoutes(deps))
+    // The web app at `/` and its deep links (after every other route: it claims only what they leave).
+    .use(webappRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -142,6 +142,15 @@ export function acceptFormBody(route: string): void {
   formRoutes.add(route);
 }
 
+/** Answers a request no route matched, or returns undefined for the usual 404/405. */
+export type UnmatchedPage = (request: Request, path: string) => Response | undefined;
+const unmatchedPages = new WeakMap<AppDeps, UnmatchedPage>();
+
+/** Lets the web app answer deep links (any unmatched GET it claims) with its shell. */
+export function onUnmatchedPage(deps: AppDeps, fn: UnmatchedPage): void {
+  unmatchedPages.set(deps, fn);
+}
+
 interface RouteInfo {
   method: string;
   pattern: RegExp;
@@ -248,6 +257,12 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       else if (isDiskFullError(error)) appError = insufficientStorage();
       else if (code === 'NOT_FOUND') {
         const path = pathOf(request.url);
+        // A page of the web app (`/files/…`, `/library`): its shell, not a JSON 404 (src/modules/webapp).
+        const page = unmatchedPages.get(deps)?.(request, path);
+        if (page) {
+          set.status = page.status;
+          return page;
+        }
         const allowed = allowedMethods(path);
         appError = allowed.length && !allowed.includes(request.method)
           ? methodNotAllowed(request.method, allowed)

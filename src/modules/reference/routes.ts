@@ -1,6 +1,7 @@
 import { Elysia, t } from 'elysia';
 import { RATE_BUCKETS } from '../../config';
 import type { AppDeps } from '../../deps';
+import { loadPresets } from '../transform/presets';
 import { allowedContentTypes } from './content-types';
 
 const ContentTypeList = t.Object({
@@ -15,7 +16,7 @@ const ContentTypeList = t.Object({
 });
 
 /** A compact description for automated clients (agents, SDK generators). */
-function forAgents(deps: AppDeps) {
+function forAgents(deps: AppDeps, presets: { name: string; transformation: string }[]) {
   const base = deps.config.publicUrl;
   return {
     name: 'Pictor',
@@ -45,20 +46,31 @@ function forAgents(deps: AppDeps) {
         ? 'disabled'
         : Object.fromEntries(RATE_BUCKETS.map((b) => [b, deps.config.rateLimits[b]])),
     },
+    // What a sign-up form and a transformation builder (the web app at `/`) need to know.
+    registration: { invite_only: deps.config.inviteOnly, email_verification_required: deps.config.requireEmailVerification },
+    transformations: {
+      policy: deps.config.transformPolicy,
+      presets,
+    },
     errors: 'Every error is {error, message, details?}; see components.schemas.Error in the OpenAPI spec.',
   };
 }
 
 export function referenceRoutes(deps: AppDeps) {
   const types = allowedContentTypes(deps.config.allowedTypes).map(({ mime, extensions, category }) => ({ mime, extensions, category }));
+  const limits = { maxDimension: deps.config.maxDimension, maxOutputPixels: deps.config.maxOutputPixels };
+  const presets = [...loadPresets(deps.config.presets, limits).values()].map((p) => ({ name: p.name, transformation: p.transformation }));
   return new Elysia({ name: 'pictor.reference', prefix: '/api/reference', detail: { tags: ['reference'] } })
     .get('/allowed-content-types', () => ({ results: types, count: types.length }), {
       response: { 200: ContentTypeList },
       detail: { summary: 'Content types accepted for upload' },
     })
     // Built per request: `base_url` follows the listening port when PUBLIC_URL is unset.
-    .get('/for-agents', () => forAgents(deps), {
+    .get('/for-agents', () => forAgents(deps, presets), {
       response: { 200: t.Record(t.String(), t.Unknown()) },
-      detail: { summary: 'Summary for automated clients' },
+      detail: {
+        summary: 'Summary for automated clients',
+        description: 'Base URL, auth methods, key endpoints, limits, whether registration needs an invite code (`registration.invite_only`) and the transformation policy and presets. The web app reads it too.',
+      },
     });
 }

@@ -1,0 +1,157 @@
+/**
+ * The app's only way to the server: the public JSON API with the cookie session. Mutating calls
+ * echo the readable `pictor_csrf` cookie in `X-CSRF-Token` (double submit); no token is ever
+ * kept in localStorage. An expired access cookie is renewed once through /api/auth/refresh.
+ */
+export interface ApiErrorBody {
+  error: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function csrfToken(): string {
+  const m = /(?:^|;\s*)pictor_csrf=([^;]+)/.exec(document.cookie);
+  return m?.[1] ? decodeURIComponent(m[1]) : '';
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export function headersFor(method: string, json: boolean): Record<string, string> {
+  const h: Record<string, string> = { accept: 'application/json' };
+  if (json) h['content-type'] = 'application/json';
+  if (MUTATING.has(method)) h['x-csrf-token'] = csrfToken();
+  return h;
+}
+
+/** Turns an error envelope (or a network failure) into a sentence a person can act on. */
+export function describeError(status: number, body: Partial<ApiErrorBody> | null, retryAfter?: string | null): ApiError {
+  const code = body?.error ?? (status === 0 ? 'NETWORK' : `HTTP_${status}`);
+  const details = (body?.details ?? {}) as Record<string, unknown>;
+  let message = body?.message ?? (status === 0 ? 'The server could not be reached. Check your connection and try again.' : `The server answered ${status}.`);
+  if (code === 'RATE_LIMITED') {
+    const wait = Number(details.retry_after ?? retryAfter ?? 0);
+    message = `Too many requests for now. Try again in ${wait > 0 ? formatWait(wait) : 'a moment'}.`;
+  } else if (code === 'FILE_TOO_LARGE' && typeof details.max_bytes === 'number') {
+    message = `This file is larger than your upload limit of ${formatBytes(details.max_bytes)}.`;
+  } else if (code === 'UNSUPPORTED_MEDIA_TYPE') {
+    const detected = typeof details.detected === 'string' ? ` (it looks like ${details.detected})` : '';
+    message = `This type of file is not accepted${detected}. Upload an image, a video, a PDF, text or a zip.`;
+  } else if (code === 'QUOTA_EXCEEDED') {
+    message = `Your storage is full: ${message} Delete files to make room.`;
+  }
+  return new ApiError(status, code, message, details);
+}
+
+export function formatWait(seconds: number): string {
+  if (seconds < 90) return `${Math.ceil(seconds)} seconds`;
+  if (seconds < 5400) return `${Math.ceil(seconds / 60)} minutes`;
+  return `${Math.ceil(seconds / 3600)} hours`;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = -1;
+  do {
+    v /= 1024;
+    i++;
+  } while (v >= 1024 && i < units.length - 1);
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}
+
+let refreshing: Promise<boolean> | null = null;
+/** One refresh at a time, however many calls found the access cookie expired. */
+function refreshSession(): Promise<boolean> {
+  refreshing ??= fetch('/api/auth/refresh', { method: 'POST', headers: headersFor('POST', true), body: '{}', credentials: 'same-origin' })
+    .then((r) => r.ok)
+    .catch(() => false)
+    .finally(() => setTimeout(() => (refreshing = null), 0));
+  return refreshing;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown, retry = true): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: headersFor(method, body !== undefined),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+  } catch {
+    throw describeError(0, null);
+  }
+  if (res.status === 401 && retry && !path.startsWith('/api/auth/')) {
+    if (await refreshSession()) return api<T>(method, path, body, false);
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!res.ok) throw describeError(res.status, parsed as ApiErrorBody | null, res.headers.get('retry-after'));
+  return parsed as T;
+}
+
+export const errorText = (err: unknown): string => (err instanceof Error ? err.message : 'Something went wrong.');
+
+export interface User {
+  id: string;
+  email: string;
+  role: 'user' | 'admin';
+  email_verified: boolean;
+}
+export interface FileItem {
+  id: string;
+  name: string;
+  folder: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  is_public: boolean;
+  url: string;
+  download_url: string;
+  transform_url: string;
+  created_at: string;
+  expires_at: string | null;
+  blurhash?: string | null;
+}
+export interface Page<T> {
+  results: T[];
+  count: number;
+  next_cursor: string | null;
+}
+export interface Folder {
+  path: string;
+  name: string;
+  files_count: number;
+}
+export interface Profile {
+  user: User;
+  plan: { max_upload_size_bytes: number; storage_quota_bytes: number | null; max_files: number | null };
+}
+export interface Usage {
+  storage_bytes: number;
+  files_count: number;
+}
+export interface ServerInfo {
+  registration?: { invite_only: boolean; email_verification_required: boolean };
+  transformations?: { policy: string; presets: { name: string; transformation: string }[] };
+}

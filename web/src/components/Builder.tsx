@@ -1,0 +1,110 @@
+import { useMemo, useState } from 'preact/hooks';
+import type { FileItem, ServerInfo } from '../api';
+import { CopyField } from './Copy';
+import { localPath } from './Thumb';
+
+const MODES = ['limit', 'fit', 'fill', 'lfill', 'pad', 'scale', 'thumb'] as const;
+const GRAVITY = ['center', 'auto', 'north', 'south', 'east', 'west', 'north_east', 'north_west', 'south_east', 'south_west', 'entropy'] as const;
+const FORMATS = ['auto', 'webp', 'avif', 'jpg', 'png', 'gif'] as const;
+const EFFECTS = ['grayscale', 'sepia', 'negate', 'sharpen', 'blur:200', 'pixelate:10'] as const;
+
+export interface Options {
+  preset: string;
+  w: string;
+  h: string;
+  c: string;
+  g: string;
+  f: string;
+  q: string;
+  effects: string[];
+}
+
+/** The `/t` segment for these options, keys in a stable order, defaults left out. */
+export function compose(o: Options): string {
+  const parts: string[] = [];
+  if (o.preset) parts.push(`t_${o.preset}`);
+  if (o.w) parts.push(`w_${o.w}`);
+  if (o.h) parts.push(`h_${o.h}`);
+  if (o.c && (o.w || o.h)) parts.push(`c_${o.c}`);
+  if (o.g && o.g !== 'center') parts.push(`g_${o.g}`);
+  if (o.f) parts.push(`f_${o.f}`);
+  if (o.q) parts.push(`q_${o.q}`);
+  if (o.effects.length) parts.push(`e_${o.effects.join('.')}`);
+  return parts.join(',') || 'f_auto';
+}
+
+/**
+ * Composes a transformation from controls, previews it live (the browser fetches the `/t` URL;
+ * a refusal shows the server's reason) and offers the URL to copy.
+ */
+export function Builder({ file, info, onChange }: { file: FileItem; info: ServerInfo; onChange: (t: string) => void }) {
+  const [o, setO] = useState<Options>({ preset: '', w: '', h: '', c: 'limit', g: 'center', f: 'auto', q: '', effects: [] });
+  const [size, setSize] = useState('');
+  const [error, setError] = useState('');
+  const tx = useMemo(() => compose(o), [o]);
+  const set = (patch: Partial<Options>) => {
+    const next = { ...o, ...patch };
+    setO(next);
+    setSize('');
+    setError('');
+    onChange(compose(next));
+  };
+  const val = (e: Event) => (e.currentTarget as HTMLInputElement).value;
+  const url = file.transform_url.replace('{transformations}', tx);
+  const presets = info.transformations?.presets ?? [];
+
+  const checkError = async () => {
+    const res = await fetch(localPath(url)).catch(() => null);
+    const body = res ? await res.json().catch(() => null) : null;
+    setError((body as { message?: string } | null)?.message ?? 'The preview could not be loaded.');
+  };
+
+  return (
+    <section class="card builder" aria-labelledby="builder-title">
+      <h2 id="builder-title">Transformation builder</h2>
+      {!file.is_public && <p class="notice">This file is private: the preview URL below works only once the file is public. Use a signed URL to share it privately.</p>}
+      <div class="controls">
+        <label>Preset
+          <select value={o.preset} onChange={(e) => set({ preset: val(e) })}>
+            <option value="">None</option>
+            {presets.map((p) => <option key={p.name} value={p.name}>{p.name} ({p.transformation})</option>)}
+          </select>
+        </label>
+        <label>Width <input id="tx-w" type="number" min={1} max={8192} inputMode="numeric" value={o.w} onInput={(e) => set({ w: val(e) })} /></label>
+        <label>Height <input id="tx-h" type="number" min={1} max={8192} inputMode="numeric" value={o.h} onInput={(e) => set({ h: val(e) })} /></label>
+        <label>Crop mode
+          <select id="tx-c" value={o.c} onChange={(e) => set({ c: val(e) })}>{MODES.map((m) => <option key={m} value={m}>{m}</option>)}</select>
+        </label>
+        <label>Gravity
+          <select id="tx-g" value={o.g} onChange={(e) => set({ g: val(e) })}>{GRAVITY.map((m) => <option key={m} value={m}>{m}</option>)}</select>
+        </label>
+        <label>Format
+          <select id="tx-f" value={o.f} onChange={(e) => set({ f: val(e) })}>{FORMATS.map((m) => <option key={m} value={m}>{m}</option>)}</select>
+        </label>
+        <label>Quality <input id="tx-q" type="number" min={1} max={100} placeholder="auto" value={o.q} onInput={(e) => set({ q: val(e) })} /></label>
+      </div>
+      <fieldset class="effects">
+        <legend>Effects</legend>
+        {EFFECTS.map((fx) => (
+          <label key={fx} class="check">
+            <input type="checkbox" checked={o.effects.includes(fx)} onChange={(e) => set({ effects: (e.currentTarget as HTMLInputElement).checked ? [...o.effects, fx] : o.effects.filter((x) => x !== fx) })} />
+            {fx.split(':')[0]}
+          </label>
+        ))}
+      </fieldset>
+      <CopyField id="tx-url" label="Transformation URL" value={url} />
+      {file.is_public && (
+        <figure class="tx-preview">
+          <img
+            key={tx}
+            src={localPath(url)}
+            alt={`Preview of ${file.name} with ${tx}`}
+            onLoad={(e) => setSize(`${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px`)}
+            onError={() => void checkError()}
+          />
+          <figcaption><span role="status">{error ? <span class="error">{error}</span> : size ? `Preview: ${size}` : 'Loading preview…'}</span></figcaption>
+        </figure>
+      )}
+    </section>
+  );
+}

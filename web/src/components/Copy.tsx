@@ -1,0 +1,27 @@
+import { useState } from 'preact/hooks';
+
+/** A read-only URL field with a copy button; says "Copied" where a person looks. */
+export function CopyField({ label, value, id }: { label: string; value: string; id: string }) {
+  const [state, setState] = useState('');
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+      setState('Copied');
+    } catch {
+      // No clipboard permission (plain http on another host): select it for Ctrl+C instead.
+      (document.getElementById(id) as HTMLInputElement | null)?.select();
+      setState('Press Ctrl+C to copy');
+    }
+    setTimeout(() => setState(''), 2500);
+  };
+  return (
+    <div class="copy">
+      <label for={id}>{label}</label>
+      <div class="copy-row">
+        <input id={id} readOnly value={value} onFocus={(e) => (e.currentTarget as HTMLInputElement).select()} />
+        <button type="button" onClick={copy} aria-describedby={`${id}-state`}>Copy</button>
+        <span id={`${id}-state`} class="copied" role="status">{state}</span>
+      </div>
+    </div>
+  );
+}

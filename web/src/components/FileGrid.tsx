@@ -1,0 +1,97 @@
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { formatBytes, type FileItem } from '../api';
+import { kindOf, Thumb } from './Thumb';
+
+interface Props {
+  items: FileItem[];
+  view: 'grid' | 'list';
+  selected: Set<string>;
+  onToggle: (id: string) => void;
+  hasMore: boolean;
+  onNearEnd: () => void;
+}
+
+const TILE = 168;
+const GAP = 12;
+const GRID_ROW = TILE + 56;
+const LIST_ROW = 56;
+const OVERSCAN = 4;
+
+/**
+ * Windowed rendering: only the rows in (or near) the viewport exist in the DOM, so a library of
+ * 100 000 files costs the same as one of 100. Rows are absolutely placed inside a box as tall as
+ * all rows together; the page's own scroll moves through it. Reaching the last rows asks for the
+ * next cursor page.
+ */
+export function FileGrid({ items, view, selected, onToggle, hasMore, onNearEnd }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(800);
+  const [range, setRange] = useState<[number, number]>([0, 20]);
+
+  const cols = view === 'grid' ? Math.max(1, Math.floor((width + GAP) / (TILE + GAP))) : 1;
+  const rowH = view === 'grid' ? GRID_ROW : LIST_ROW;
+  const rows = Math.ceil(items.length / cols);
+
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const measure = () => {
+      setWidth(el.clientWidth);
+      const top = el.getBoundingClientRect().top;
+      const first = Math.max(0, Math.floor(-top / rowH) - OVERSCAN);
+      const last = Math.ceil((window.innerHeight - top) / rowH) + OVERSCAN;
+      setRange((r) => (r[0] === first && r[1] === last ? r : [first, last]));
+    };
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    window.addEventListener('scroll', measure, { passive: true });
+    window.addEventListener('resize', measure);
+    return () => {
+      ro.disconnect();
+      window.removeEventListener('scroll', measure);
+      window.removeEventListener('resize', measure);
+    };
+  }, [rowH]);
+
+  const [first, last] = range;
+  const end = Math.min(rows, last);
+  useEffect(() => {
+    if (hasMore && end >= rows - OVERSCAN) onNearEnd();
+  }, [end, rows, hasMore]);
+
+  const visible: preact.JSX.Element[] = [];
+  for (let r = first; r < end; r++) {
+    const cells = items.slice(r * cols, r * cols + cols);
+    visible.push(
+      <div class={`row ${view}`} role="presentation" key={r} style={{ transform: `translateY(${r * rowH}px)`, height: `${rowH}px` }}>
+        {cells.map((f) => (
+          <Cell key={f.id} file={f} view={view} checked={selected.has(f.id)} onToggle={onToggle} />
+        ))}
+      </div>,
+    );
+  }
+  return (
+    <div ref={box} class="files" style={{ height: `${rows * rowH}px` }} aria-label="Files" role="list">
+      {visible}
+    </div>
+  );
+}
+
+function Cell({ file, view, checked, onToggle }: { file: FileItem; view: 'grid' | 'list'; checked: boolean; onToggle: (id: string) => void }) {
+  const href = `/files/${encodeURIComponent(file.id)}`;
+  return (
+    <div class={`cell${checked ? ' selected' : ''}`} role="listitem">
+      <input type="checkbox" class="pick" checked={checked} onChange={() => onToggle(file.id)} aria-label={`Select ${file.name}`} />
+      <a href={href} class="open" title={file.name}>
+        <Thumb file={file} size={view === 'grid' ? TILE : 40} />
+        <span class="name">{file.name}</span>
+        {view === 'list' && (
+          <span class="meta">
+            {kindOf(file)} · {formatBytes(file.size)} · {file.is_public ? 'public' : 'private'} · {new Date(file.created_at).toLocaleDateString()}
+          </span>
+        )}
+      </a>
+    </div>
+  );
+}

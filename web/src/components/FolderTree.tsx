@@ -1,0 +1,56 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, type Folder, type Page } from '../api';
+
+/** One level of the folder tree; children load when a folder is opened. */
+function Level({ parent, current, onPick, version }: { parent: string; current: string; onPick: (p: string) => void; version: number }) {
+  const [folders, setFolders] = useState<Folder[] | null>(null);
+  const [open, setOpen] = useState<Set<string>>(new Set());
+  useEffect(() => {
+    api<Page<Folder>>('GET', `/api/folders?parent=${encodeURIComponent(parent)}`)
+      .then((p) => setFolders(p.results))
+      .catch(() => setFolders([]));
+  }, [parent, version]);
+  // The path to the current folder stays open.
+  useEffect(() => {
+    if (folders) setOpen((o) => new Set([...o, ...folders.filter((f) => current.startsWith(`${f.path}/`)).map((f) => f.path)]));
+  }, [folders, current]);
+  if (!folders?.length) return null;
+  return (
+    <ul role="group">
+      {folders.map((f) => (
+        <li key={f.path}>
+          <div class={`folder${f.path === current ? ' current' : ''}`}>
+            <button
+              type="button"
+              class="twisty"
+              aria-expanded={open.has(f.path)}
+              aria-label={`${open.has(f.path) ? 'Close' : 'Open'} ${f.name}`}
+              onClick={() => setOpen((o) => {
+                const n = new Set(o);
+                if (!n.delete(f.path)) n.add(f.path);
+                return n;
+              })}
+            >
+              {open.has(f.path) ? '▾' : '▸'}
+            </button>
+            <button type="button" class="link" aria-current={f.path === current ? 'page' : undefined} onClick={() => onPick(f.path)}>
+              {f.name} <span class="count">{f.files_count}</span>
+            </button>
+          </div>
+          {open.has(f.path) && <Level parent={f.path} current={current} onPick={onPick} version={version} />}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function FolderTree({ current, onPick, version }: { current: string; onPick: (p: string) => void; version: number }) {
+  return (
+    <nav class="tree" aria-label="Folders">
+      <div class={`folder${current === '/' ? ' current' : ''}`}>
+        <button type="button" class="link" aria-current={current === '/' ? 'page' : undefined} onClick={() => onPick('/')}>All folders (/)</button>
+      </div>
+      <Level parent="/" current={current} onPick={onPick} version={version} />
+    </nav>
+  );
+}

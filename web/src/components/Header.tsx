@@ -1,0 +1,44 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, formatBytes, type Profile, type Usage } from '../api';
+import { navigate } from '../router';
+
+export function Header({ profile, usageTick, onSignedOut }: { profile: Profile | null; usageTick: number; onSignedOut: () => void }) {
+  const [usage, setUsage] = useState<Usage | null>(null);
+  useEffect(() => {
+    if (profile) api<Usage>('GET', '/api/usage').then(setUsage).catch(() => setUsage(null));
+  }, [profile, usageTick]);
+
+  const signOut = async () => {
+    await api('POST', '/api/auth/logout').catch(() => undefined);
+    onSignedOut();
+    navigate('/login');
+  };
+  const quota = profile?.plan.storage_quota_bytes ?? null;
+  const share = usage && quota ? Math.min(100, (usage.storage_bytes / quota) * 100) : 0;
+
+  return (
+    <header class="top">
+      <a class="brand" href="/">Pictor</a>
+      {profile && usage && (
+        <div class="usage" title="Storage used this month">
+          <span>
+            {formatBytes(usage.storage_bytes)}
+            {quota ? ` of ${formatBytes(quota)}` : ''} · {usage.files_count} {usage.files_count === 1 ? 'file' : 'files'}
+          </span>
+          {quota ? <progress max={100} value={share} aria-label="Storage used" /> : null}
+        </div>
+      )}
+      <nav class="top-nav" aria-label="Account">
+        <a href="/docs">API docs</a>
+        {profile ? (
+          <>
+            <a href="/account" title="Your account">{profile.user.email}</a>
+            <button type="button" class="link" onClick={signOut}>Sign out</button>
+          </>
+        ) : (
+          <a href="/login">Sign in</a>
+        )}
+      </nav>
+    </header>
+  );
+}

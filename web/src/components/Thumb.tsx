@@ -1,0 +1,48 @@
+import { useState } from 'preact/hooks';
+import type { FileItem } from '../api';
+
+/** Same-origin path of an absolute URL the API returned (PUBLIC_URL may name another host). */
+export const localPath = (url: string): string => {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
+  }
+};
+
+export const isRaster = (f: FileItem) => f.content_type.startsWith('image/') && f.content_type !== 'image/svg+xml';
+
+export const kindOf = (f: FileItem): string =>
+  f.content_type.startsWith('image/') ? 'Image' : f.content_type.startsWith('video/') ? 'Video' : f.content_type === 'application/pdf' ? 'PDF' : f.content_type.split('/')[1]?.toUpperCase() ?? 'File';
+
+/**
+ * A tile's picture: Pictor's own `/t` URL with `f_auto` (AVIF/WebP by the browser's Accept) and a
+ * 2x `srcset`. Until it loads, a blurhash-free neutral placeholder (the file object has no hash;
+ * the metadata route does, but one request per tile would cost more than the thumbnail).
+ * Private files are not served by `/t`: they show their kind instead.
+ */
+export function Thumb({ file, size }: { file: FileItem; size: number }) {
+  const [loaded, setLoaded] = useState(false);
+  const [failed, setFailed] = useState(false);
+  const canShow = isRaster(file) && file.is_public && !failed;
+  const t = (dpr: number) => `/t/w_${size},h_${size},c_fill,g_auto,f_auto${dpr > 1 ? `,dpr_${dpr}` : ''}/${file.id}`;
+  return (
+    <div class={`thumb${loaded ? ' loaded' : ''}`} aria-hidden="true">
+      {canShow ? (
+        <img
+          src={t(1)}
+          srcSet={`${t(1)} 1x, ${t(2)} 2x`}
+          alt=""
+          width={size}
+          height={size}
+          loading="lazy"
+          decoding="async"
+          onLoad={() => setLoaded(true)}
+          onError={() => setFailed(true)}
+        />
+      ) : (
+        <span class="kind">{file.is_public ? kindOf(file) : `${kindOf(file)} · private`}</span>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,65 @@
+import { render } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { api, type Profile, type ServerInfo } from './api';
+import { Header } from './components/Header';
+import { Account } from './pages/Account';
+import { Forgot, Reset, SignIn, Register, Verify } from './pages/Auth';
+import { Details } from './pages/Details';
+import { Library } from './pages/Library';
+import { navigate, onLinkClick, useRoute } from './router';
+import './styles.css';
+
+export interface Session {
+  profile: Profile;
+  reload: () => void;
+}
+
+const PUBLIC = new Set(['/login', '/register', '/forgot-password', '/reset-password', '/verify-email']);
+
+function App() {
+  const route = useRoute();
+  const [profile, setProfile] = useState<Profile | null | undefined>(undefined);
+  const [info, setInfo] = useState<ServerInfo>({});
+  const [usageTick, setUsageTick] = useState(0);
+
+  const load = useCallback(() => {
+    api<Profile>('GET', '/api/profile')
+      .then(setProfile)
+      .catch(() => setProfile(null));
+  }, []);
+  useEffect(load, [load]);
+  useEffect(() => {
+    api<ServerInfo>('GET', '/api/reference/for-agents').then(setInfo).catch(() => setInfo({}));
+  }, []);
+
+  const isPublic = PUBLIC.has(route.path);
+  useEffect(() => {
+    if (profile === null && !isPublic) navigate(`/login?next=${encodeURIComponent(route.path + location.search)}`, true);
+    if (profile && (route.path === '/login' || route.path === '/register')) navigate(route.query.get('next') ?? '/', true);
+  }, [profile, isPublic, route.path]);
+
+  if (profile === undefined) return <p class="loading" role="status">Loading…</p>;
+
+  const signedIn = (p: Profile | null) => (p ? setProfile(p) : load());
+  let page;
+  if (route.path === '/login') page = <SignIn onDone={signedIn} />;
+  else if (route.path === '/register') page = <Register info={info} onDone={signedIn} />;
+  else if (route.path === '/forgot-password') page = <Forgot />;
+  else if (route.path === '/reset-password') page = <Reset token={route.query.get('token') ?? ''} />;
+  else if (route.path === '/verify-email') page = <Verify token={route.query.get('token') ?? ''} />;
+  else if (!profile) return <p class="loading" role="status">Loading…</p>;
+  else if (route.path === '/account') page = <Account profile={profile} onSignedOut={() => setProfile(null)} />;
+  else if (route.path.startsWith('/files/')) {
+    page = <Details id={decodeURIComponent(route.path.slice(7))} info={info} onChange={() => setUsageTick((n) => n + 1)} />;
+  } else page = <Library route={route} onChange={() => setUsageTick((n) => n + 1)} />;
+
+  return (
+    <div class="app" onClick={onLinkClick}>
+      <a class="skip" href="#main">Skip to content</a>
+      <Header profile={profile} usageTick={usageTick} onSignedOut={() => setProfile(null)} />
+      <main id="main" tabIndex={-1}>{page}</main>
+    </div>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,169 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, errorText, formatBytes, type FileItem, type ServerInfo } from '../api';
+import { Builder } from '../components/Builder';
+import { CopyField } from '../components/Copy';
+import { isRaster, localPath } from '../components/Thumb';
+import { navigate } from '../router';
+
+type Metadata = Record<string, unknown> & { exif?: Record<string, unknown> };
+
+const toLocalInput = (iso: string | null) => (iso ? new Date(new Date(iso).getTime() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16) : '');
+
+export function Details({ id, info, onChange }: { id: string; info: ServerInfo; onChange: () => void }) {
+  const [file, setFile] = useState<FileItem | null>(null);
+  const [meta, setMeta] = useState<Metadata | null>(null);
+  const [preview, setPreview] = useState('');
+  const [error, setError] = useState('');
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [edit, setEdit] = useState({ name: '', folder: '', isPublic: true, expires: '' });
+  const [tx, setTx] = useState('f_auto');
+  const [signTtl, setSignTtl] = useState('3600');
+  const [signWith, setSignWith] = useState<'transform' | 'original'>('transform');
+  const [signed, setSigned] = useState<{ url: string; expires_at: string } | null>(null);
+
+  const show = (f: FileItem) => {
+    setFile(f);
+    setEdit({ name: f.name, folder: f.folder, isPublic: f.is_public, expires: toLocalInput(f.expires_at) });
+    if (f.is_public) setPreview(localPath(f.url));
+    else {
+      // Private: a short-lived signed URL of the original, made by the same public API.
+      api<{ url: string }>('POST', `/api/files/${f.id}/signed-url`, { original: true, expires_in: 3600 })
+        .then((s) => setPreview(localPath(s.url)))
+        .catch(() => setPreview(''));
+    }
+  };
+  useEffect(() => {
+    setError('');
+    api<FileItem>('GET', `/api/files/${encodeURIComponent(id)}`).then(show).catch((err) => setError(errorText(err)));
+    api<Metadata>('GET', `/api/files/${encodeURIComponent(id)}/metadata`).then(setMeta).catch(() => setMeta(null));
+  }, [id]);
+
+  if (error) return <div class="narrow"><p class="error" role="alert">{error}</p><p><a href="/">Back to the library</a></p></div>;
+  if (!file) return <p class="loading" role="status">Loading file…</p>;
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setMessage(null);
+    try {
+      const updated = await api<FileItem>('PATCH', `/api/files/${file.id}`, {
+        name: edit.name,
+        folder: edit.folder,
+        is_public: edit.isPublic,
+        expires_at: edit.expires ? new Date(edit.expires).toISOString() : null,
+      });
+      show(updated);
+      onChange();
+      setMessage({ ok: true, text: 'Changes saved.' });
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(err) });
+    }
+  };
+  const remove = async () => {
+    if (!confirm(`Delete ${file.name}? This cannot be undone.`)) return;
+    try {
+      await api('DELETE', `/api/files/${file.id}`);
+      onChange();
+      navigate(`/?${new URLSearchParams(file.folder === '/' ? {} : { folder: file.folder })}`);
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(err) });
+    }
+  };
+  const sign = async () => {
+    setSigned(null);
+    try {
+      const body = signWith === 'original' || !isRaster(file) ? { original: true, expires_in: Number(signTtl) } : { transformations: tx, expires_in: Number(signTtl) };
+      setSigned(await api('POST', `/api/files/${file.id}/signed-url`, body));
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(err) });
+    }
+  };
+
+  const video = file.content_type.startsWith('video/');
+  const image = file.content_type.startsWith('image/');
+  const exif = meta?.exif && Object.keys(meta.exif).length ? meta.exif : null;
+  return (
+    <div class="details">
+      <p class="crumbs"><a href={`/?${new URLSearchParams(file.folder === '/' ? {} : { folder: file.folder })}`}>← {file.folder === '/' ? 'All folders' : file.folder}</a></p>
+      <h1 class="file-title">{file.name}</h1>
+      <div class="details-grid">
+        <div class="preview card">
+          {preview && image && <img src={preview} alt={file.name} />}
+          {preview && video && <video src={preview} controls preload="metadata" aria-label={file.name} />}
+          {(!preview || (!image && !video)) && (
+            <p>No preview for this type. <a href={localPath(file.download_url)} download>Download {file.name}</a></p>
+          )}
+        </div>
+        <section class="card facts-card" aria-labelledby="facts-title">
+          <h2 id="facts-title">About this file</h2>
+          <dl class="facts">
+            <dt>Folder</dt><dd>{file.folder}</dd>
+            <dt>Size</dt><dd>{formatBytes(file.size)} ({file.size.toLocaleString()} bytes)</dd>
+            <dt>Type</dt><dd>{file.content_type}</dd>
+            {file.width && file.height ? <><dt>Dimensions</dt><dd>{file.width} × {file.height} px</dd></> : null}
+            <dt>Visibility</dt><dd>{file.is_public ? 'Public' : 'Private'}</dd>
+            <dt>Created</dt><dd>{new Date(file.created_at).toLocaleString()}</dd>
+            <dt>Expires</dt><dd>{file.expires_at ? new Date(file.expires_at).toLocaleString() : 'Never'}</dd>
+            <dt>SHA-256</dt><dd class="mono">{file.sha256}</dd>
+            {meta?.format ? <><dt>Format</dt><dd>{String(meta.format)}{meta.color_space ? ` · ${String(meta.color_space)}` : ''}</dd></> : null}
+            {typeof meta?.duration_s === 'number' ? <><dt>Duration</dt><dd>{meta.duration_s.toFixed(1)} s</dd></> : null}
+          </dl>
+          {exif && (
+            <details>
+              <summary>EXIF metadata</summary>
+              <dl class="facts">{Object.entries(exif).map(([k, v]) => <><dt>{k}</dt><dd>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd></>)}</dl>
+            </details>
+          )}
+          <CopyField id="url-original" label="Original URL" value={file.url} />
+          <CopyField id="url-download" label="Download URL" value={file.download_url} />
+        </section>
+      </div>
+      {isRaster(file) && <Builder file={file} info={info} onChange={setTx} />}
+      <section class="card" aria-labelledby="sign-title">
+        <h2 id="sign-title">Signed URL</h2>
+        <p>A link that works for anyone until it expires, even for a private file.</p>
+        <div class="controls">
+          {isRaster(file) && (
+            <label>Of
+              <select value={signWith} onChange={(e) => setSignWith((e.currentTarget as HTMLSelectElement).value as 'transform' | 'original')}>
+                <option value="transform">the transformation above ({tx})</option>
+                <option value="original">the original</option>
+              </select>
+            </label>
+          )}
+          <label>Valid for
+            <select id="sign-ttl" value={signTtl} onChange={(e) => setSignTtl((e.currentTarget as HTMLSelectElement).value)}>
+              <option value="900">15 minutes</option>
+              <option value="3600">1 hour</option>
+              <option value="86400">1 day</option>
+              <option value="604800">7 days</option>
+              <option value="2592000">30 days</option>
+            </select>
+          </label>
+          <button type="button" class="primary" onClick={sign}>Create signed URL</button>
+        </div>
+        {signed && <CopyField id="signed-url" label={`Signed URL (expires ${new Date(signed.expires_at).toLocaleString()})`} value={signed.url} />}
+      </section>
+      <section class="card" aria-labelledby="edit-title">
+        <h2 id="edit-title">Edit</h2>
+        <form class="edit" onSubmit={save}>
+          <label for="f-name">Name</label>
+          <input id="f-name" required value={edit.name} onInput={(e) => setEdit({ ...edit, name: (e.currentTarget as HTMLInputElement).value })} />
+          <label for="f-folder">Folder</label>
+          <input id="f-folder" required value={edit.folder} onInput={(e) => setEdit({ ...edit, folder: (e.currentTarget as HTMLInputElement).value })} />
+          <label for="f-vis">Visibility</label>
+          <select id="f-vis" value={edit.isPublic ? 'public' : 'private'} onChange={(e) => setEdit({ ...edit, isPublic: (e.currentTarget as HTMLSelectElement).value === 'public' })}>
+            <option value="public">Public: anyone with the URL</option>
+            <option value="private">Private: signed URLs only</option>
+          </select>
+          <label for="f-exp">Expires (empty: never)</label>
+          <input id="f-exp" type="datetime-local" value={edit.expires} onInput={(e) => setEdit({ ...edit, expires: (e.currentTarget as HTMLInputElement).value })} />
+          {message && <p class={message.ok ? 'notice' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
+          <div class="actions">
+            <button type="submit" class="primary">Save changes</button>
+            <button type="button" class="danger" onClick={remove}>Delete file</button>
+          </div>
+        </form>
+      </section>
+    </div>
+  );
+}

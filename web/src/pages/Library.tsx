@@ -1,0 +1,247 @@
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { api, errorText, type FileItem, type Page } from '../api';
+import { FileGrid } from '../components/FileGrid';
+import { FolderActions } from '../components/FolderActions';
+import { FolderTree } from '../components/FolderTree';
+import { Uploader } from '../components/Uploader';
+import { navigate, type Route } from '../router';
+
+const TYPES = [
+  ['', 'All types'],
+  ['image/*', 'Images'],
+  ['video/*', 'Videos'],
+  ['application/*', 'Documents and archives'],
+  ['text/*', 'Text'],
+] as const;
+
+export function Library({ route, onChange }: { route: Route; onChange: () => void }) {
+  const q = route.query;
+  const folder = q.get('folder') ?? '/';
+  const filters = {
+    q: q.get('q') ?? '',
+    type: q.get('type') ?? '',
+    visibility: q.get('visibility') ?? '',
+    sort: q.get('sort') ?? '-created_at',
+    recursive: q.get('recursive') === '1',
+  };
+  const view = (q.get('view') === 'list' ? 'list' : 'grid') as 'grid' | 'list';
+  const [items, setItems] = useState<FileItem[]>([]);
+  const [count, setCount] = useState(0);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState('');
+  const [notice, setNotice] = useState('');
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [treeVersion, setTreeVersion] = useState(0);
+  const [incoming, setIncoming] = useState<{ files: File[]; seq: number }>({ files: [], seq: 0 });
+  const [dragging, setDragging] = useState(false);
+  const [search, setSearch] = useState(filters.q);
+  const generation = useRef(0);
+
+  const setParam = (patch: Record<string, string | null>) => {
+    const next = new URLSearchParams(q);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null || v === '') next.delete(k);
+      else next.set(k, v);
+    }
+    const s = next.toString();
+    navigate(s ? `/?${s}` : '/', true);
+  };
+
+  const query = (c: string | null) => {
+    const p = new URLSearchParams({ folder, limit: '100', sort: filters.sort });
+    if (filters.recursive) p.set('recursive', 'true');
+    if (filters.q) p.set('q', filters.q);
+    if (filters.type) p.set('content_type', filters.type);
+    if (filters.visibility) p.set('is_public', String(filters.visibility === 'public'));
+    if (c) p.set('cursor', c);
+    return `/api/files?${p}`;
+  };
+
+  const reload = useCallback(() => {
+    const gen = ++generation.current;
+    setLoading(true);
+    setError('');
+    api<Page<FileItem>>('GET', query(null))
+      .then((page) => {
+        if (gen !== generation.current) return;
+        setItems(page.results);
+        setCount(page.count);
+        setCursor(page.next_cursor);
+      })
+      .catch((err) => gen === generation.current && setError(errorText(err)))
+      .finally(() => gen === generation.current && setLoading(false));
+  }, [route.query.toString()]);
+  useEffect(() => {
+    reload();
+    setSelected(new Set());
+  }, [reload]);
+
+  const loadMore = () => {
+    if (loading || !cursor) return;
+    const gen = generation.current;
+    setLoading(true);
+    api<Page<FileItem>>('GET', query(cursor))
+      .then((page) => {
+        if (gen !== generation.current) return;
+        setItems((xs) => [...xs, ...page.results]);
+        setCursor(page.next_cursor);
+      })
+      .catch((err) => setError(errorText(err)))
+      .finally(() => setLoading(false));
+  };
+
+  // Paste an image (or any file) from the clipboard.
+  useEffect(() => {
+    const onPaste = (e: ClipboardEvent) => {
+      const files = [...(e.clipboardData?.files ?? [])];
+      if (files.length) setIncoming((x) => ({ files, seq: x.seq + 1 }));
+    };
+    document.addEventListener('paste', onPaste);
+    return () => document.removeEventListener('paste', onPaste);
+  }, []);
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (files.length) setIncoming((x) => ({ files, seq: x.seq + 1 }));
+  };
+
+  const uploaded = (f: FileItem) => {
+    if (f.folder === folder || filters.recursive) {
+      setItems((xs) => [f, ...xs.filter((x) => x.id !== f.id)]);
+      setCount((n) => n + 1);
+    }
+    setTreeVersion((v) => v + 1);
+    onChange();
+  };
+
+  const toggle = (id: string) =>
+    setSelected((s) => {
+      const n = new Set(s);
+      if (!n.delete(id)) n.add(id);
+      return n;
+    });
+
+  const bulk = async (label: string, fn: (ids: string[]) => Promise<number>) => {
+    const ids = [...selected];
+    setError('');
+    setNotice('');
+    try {
+      const done = await fn(ids);
+      setNotice(`${label}: ${done} of ${ids.length} ${ids.length === 1 ? 'file' : 'files'}.`);
+    } catch (err) {
+      setError(errorText(err));
+    }
+    setSelected(new Set());
+    setTreeVersion((v) => v + 1);
+    onChange();
+    reload();
+  };
+  const bulkDelete = () => {
+    if (!confirm(`Delete ${selected.size} ${selected.size === 1 ? 'file' : 'files'}? This cannot be undone.`)) return;
+    void bulk('Deleted', async (ids) => (await api<{ deleted: number }>('POST', '/api/files/bulk-delete', { ids })).deleted);
+  };
+  const patchAll = (label: string, body: Record<string, unknown>) =>
+    bulk(label, async (ids) => {
+      const results = await Promise.allSettled(ids.map((id) => api('PATCH', `/api/files/${id}`, body)));
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed && results.every((r) => r.status === 'rejected')) throw (failed as PromiseRejectedResult).reason;
+      return results.filter((r) => r.status === 'fulfilled').length;
+    });
+  const bulkMove = () => {
+    const to = prompt('Move the selected files to which folder? (for example /holidays/2026)', folder);
+    if (to) void patchAll(`Moved to ${to}`, { folder: to });
+  };
+
+  const empty = !loading && !error && items.length === 0;
+  const filtered = filters.q || filters.type || filters.visibility;
+  return (
+    <div
+      class={`library${dragging ? ' dragging' : ''}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => e.currentTarget === e.target && setDragging(false)}
+      onDrop={onDrop}
+    >
+      <aside class="side">
+        <FolderTree current={folder} version={treeVersion} onPick={(p) => setParam({ folder: p === '/' ? null : p })} />
+        <FolderActions folder={folder} onChanged={(to) => {
+          setTreeVersion((v) => v + 1);
+          if (to !== undefined) setParam({ folder: to === '/' ? null : to });
+          else reload();
+        }} />
+      </aside>
+      <div class="content">
+        <h1 class="folder-title">{folder === '/' ? 'All folders' : folder}</h1>
+        <Uploader folder={folder} onUploaded={uploaded} incoming={incoming} />
+        <form class="toolbar" role="search" onSubmit={(e) => {
+          e.preventDefault();
+          setParam({ q: search });
+        }}>
+          <label class="grow">
+            <span class="sr-only">Search by name</span>
+            <input type="search" placeholder="Search by name" value={search} onInput={(e) => setSearch((e.currentTarget as HTMLInputElement).value)} onChange={() => setParam({ q: search })} />
+          </label>
+          <label>
+            <span class="sr-only">Type</span>
+            <select value={filters.type} onChange={(e) => setParam({ type: (e.currentTarget as HTMLSelectElement).value })}>
+              {TYPES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+            </select>
+          </label>
+          <label>
+            <span class="sr-only">Visibility</span>
+            <select value={filters.visibility} onChange={(e) => setParam({ visibility: (e.currentTarget as HTMLSelectElement).value })}>
+              <option value="">Public and private</option>
+              <option value="public">Public only</option>
+              <option value="private">Private only</option>
+            </select>
+          </label>
+          <label>
+            <span class="sr-only">Sort</span>
+            <select value={filters.sort} onChange={(e) => setParam({ sort: (e.currentTarget as HTMLSelectElement).value })}>
+              <option value="-created_at">Newest first</option>
+              <option value="created_at">Oldest first</option>
+              <option value="name">Name A–Z</option>
+              <option value="-name">Name Z–A</option>
+              <option value="-size">Largest first</option>
+              <option value="size">Smallest first</option>
+            </select>
+          </label>
+          <label class="check">
+            <input type="checkbox" checked={filters.recursive} onChange={(e) => setParam({ recursive: (e.currentTarget as HTMLInputElement).checked ? '1' : null })} /> Subfolders too
+          </label>
+          <div class="seg" role="group" aria-label="View">
+            <button type="button" aria-pressed={view === 'grid'} onClick={() => setParam({ view: null })}>Grid</button>
+            <button type="button" aria-pressed={view === 'list'} onClick={() => setParam({ view: 'list' })}>List</button>
+          </div>
+        </form>
+        <div class="status-line">
+          <span role="status">{loading && items.length === 0 ? 'Loading files…' : `${count} ${count === 1 ? 'file' : 'files'}`}</span>
+          {selected.size > 0 && (
+            <div class="bulk" role="group" aria-label="Selected files">
+              <span>{selected.size} selected</span>
+              <button type="button" onClick={bulkMove}>Move…</button>
+              <button type="button" onClick={() => void patchAll('Made public', { is_public: true })}>Make public</button>
+              <button type="button" onClick={() => void patchAll('Made private', { is_public: false })}>Make private</button>
+              <button type="button" class="danger" onClick={bulkDelete}>Delete</button>
+              <button type="button" class="link" onClick={() => setSelected(new Set())}>Clear</button>
+            </div>
+          )}
+        </div>
+        {error && <p class="error" role="alert">{error}</p>}
+        {notice && <p class="notice" role="status">{notice}</p>}
+        {empty && (
+          <p class="empty">
+            {filtered ? 'No file matches these filters. Clear the search or choose another type.' : 'This folder is empty. Drop files here, paste an image or choose files above to upload.'}
+          </p>
+        )}
+        <FileGrid items={items} view={view} selected={selected} onToggle={toggle} hasMore={cursor !== null} onNearEnd={loadMore} />
+        {loading && items.length > 0 && <p class="loading" role="status">Loading more…</p>}
+      </div>
+    </div>
+  );
+}
