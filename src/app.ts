@@ -16,6 +16,7 @@ import { privateDeliveryRoutes } from './modules/delivery/private';
 import { fileRoutes } from './modules/files/routes';
 import { folderRoutes } from './modules/folders/routes';
 import { uploadRoutes } from './modules/files/uploads-routes';
+import { tusRoutes } from './modules/tus/routes';
 import { healthRoutes } from './modules/health/routes';
 import { inviteRoutes } from './modules/invites/routes';
 import { apiKeyRoutes } from './modules/keys/routes';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps) {
     .use(adminRoutes(deps))
     .use(fileRoutes(deps))
     .use(folderRoutes(deps))
+    .use(tusRoutes(deps))
     .use(uploadRoutes(deps))
     .use(deliveryRoutes(deps))
     .use(privateDeliveryRoutes(deps))

@@ -12,7 +12,10 @@ export type ErrorCode =
   | 'EMAIL_NOT_VERIFIED' | 'FORBIDDEN' | 'MISSING_SCOPE' | 'CSRF_INVALID' | 'ACCOUNT_BANNED'
   | 'INVALID_SIGNATURE' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'CONFLICT' | 'GONE'
   | 'FILE_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RANGE_NOT_SATISFIABLE' | 'RATE_LIMITED'
-  | 'QUOTA_EXCEEDED' | 'REQUEST_TIMEOUT' | 'INSUFFICIENT_STORAGE' | 'OVERLOADED' | 'INTERNAL_ERROR';
+  | 'QUOTA_EXCEEDED' | 'REQUEST_TIMEOUT' | 'INSUFFICIENT_STORAGE' | 'OVERLOADED' | 'INTERNAL_ERROR'
+  | 'UNPROCESSABLE_IMAGE'
+  // The tus protocol's own statuses (modules/tus): 460 checksum mismatch, 423 upload busy, 412 version.
+  | 'CHECKSUM_MISMATCH' | 'LOCKED' | 'PRECONDITION_FAILED';
 
 export interface ErrorBody {
   error: ErrorCode;
@@ -70,6 +73,15 @@ export function unknownInputs(kind: 'query parameter' | 'form field' | 'body fie
   return new AppError('VALIDATION_ERROR', 400, message, { fields });
 }
 
+/**
+ * 400 for a NUL byte (`%00` in the URL, `\u0000` in a JSON or form string): no Pictor input
+ * may hold one, and Postgres refuses it in text (it used to surface as a 500).
+ */
+export const nulByte = (where: 'path' | 'query' | 'body', path: string) =>
+  new AppError('VALIDATION_ERROR', 400, `The request ${where === 'query' ? 'query string' : where} contains a NUL byte (${where === 'body' ? '\\u0000' : '%00'}) at ${path}; no input accepts one.`, {
+    fields: [{ path, message: 'contains a NUL byte', in: where }],
+  });
+
 export const unauthorized = (message = 'Authentication required.') => new AppError('UNAUTHORIZED', 401, message);
 export const forbidden = (message = 'You are not allowed to do this.') => new AppError('FORBIDDEN', 403, message);
 export const missingScope = (required: string) =>
@@ -92,6 +104,9 @@ export const payloadTooLarge = (maxBytes: number) =>
   new AppError('FILE_TOO_LARGE', 413, `The request body is larger than ${maxBytes} bytes.`, { max_bytes: maxBytes });
 export const unsupportedMediaType = (message: string, details: { detected: string } & Record<string, unknown>) =>
   new AppError('UNSUPPORTED_MEDIA_TYPE', 415, message, details);
+/** 422 for a stored image the decoder cannot read (truncated or corrupt): retrying will not help. */
+export const unprocessableImage = (reason: string) =>
+  new AppError('UNPROCESSABLE_IMAGE', 422, `This image cannot be decoded, so it cannot be transformed: ${reason}.`, { reason });
 export const quotaExceeded = (message: string, details: Record<string, unknown>) =>
   new AppError('QUOTA_EXCEEDED', 507, message, details);
 /** 408: an upload sent nothing for `UPLOAD_IDLE_TIMEOUT` and was aborted. */
@@ -150,7 +165,8 @@ export function fromValidation(error: ValidationLike): AppError {
 export function errorResponse(err: AppError, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(err.toBody()), {
     status: err.status,
-    headers: { ...headers, ...err.headers, 'content-type': 'application/json; charset=utf-8' },
+    // nosniff on every error body, whoever builds it (the mapper, the fast path, CORS refusals).
+    headers: { ...headers, ...err.headers, 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' },
   });
 }
 
@@ -165,7 +181,7 @@ export const ErrorSchema = t.Object(
 );
 
 const STANDARD_ERRORS: Record<number, string> = {
-  400: 'VALIDATION_ERROR — the request failed validation, or sent a parameter or field the route does not take (`details.fields`).',
+  400: 'VALIDATION_ERROR — the request failed validation, sent a parameter or field the route does not take, or held a NUL byte (`details.fields`).',
   401: 'UNAUTHORIZED — no or invalid credentials.',
   403: 'FORBIDDEN, MISSING_SCOPE, CSRF_INVALID or ACCOUNT_BANNED.',
   404: 'NOT_FOUND.',
@@ -175,7 +191,11 @@ const STANDARD_ERRORS: Record<number, string> = {
   415: 'UNSUPPORTED_MEDIA_TYPE — a type that is not allowed, or a body that is not JSON on a JSON route (`details.detected`).',
   408: 'REQUEST_TIMEOUT — the upload sent nothing for `UPLOAD_IDLE_TIMEOUT` seconds.',
   416: 'RANGE_NOT_SATISFIABLE — the range is outside the file (`Content-Range: bytes */size`).',
+  422: 'UNPROCESSABLE_IMAGE — the stored image cannot be decoded (truncated or corrupt; `details.reason`); remembered, so retrying answers the same.',
+  412: 'PRECONDITION_FAILED — a tus request without `Tus-Resumable: 1.0.0`.',
+  423: 'LOCKED — another request is writing to this tus upload; retry.',
   429: 'RATE_LIMITED — see `Retry-After`.',
+  460: 'CHECKSUM_MISMATCH — the tus chunk did not match its `Upload-Checksum`; it was discarded.',
   500: 'INTERNAL_ERROR (`details.request_id`).',
   503: 'OVERLOADED — see `Retry-After`.',
   507: 'QUOTA_EXCEEDED (the account\'s quota) or INSUFFICIENT_STORAGE (the server\'s disk is full).',

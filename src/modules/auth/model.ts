@@ -66,7 +66,7 @@ const ScopeSchema = t.Union(SCOPES.map((s) => t.Literal(s)));
 export const CreateKeyBody = obj({
   name: t.Optional(t.Union([t.String({ maxLength: 100 }), t.Null()])),
   scopes: t.Optional(t.Array(ScopeSchema, { uniqueItems: true, maxItems: SCOPES.length })),
-  expires_at: t.Optional(t.Union([t.String({ format: 'date-time' }), t.Null()])),
+  expires_at: t.Optional(t.Union([t.String({ format: 'date-time', description: 'In the future and at most 100 years ahead (else 400).' }), t.Null()])),
 });
 export const UpdateKeyBody = obj({
   name: t.Optional(t.Union([t.String({ maxLength: 100 }), t.Null()])),

@@ -96,12 +96,27 @@ export async function stageFile(deps: AppDeps, owner: UploadOwner, body: Readabl
     throw inspector.failure() ?? err;
   }
   const inspection = inspector.result();
+  if (stored.size !== inspection.size) {
+    await discardStaged(deps, { key });
+    throw new Error(`storage stored ${stored.size} bytes of ${inspection.size}`);
+  }
+  return finishStaged(deps, { id, key, name: o.name, inspection, sha256: stored.sha256 });
+}
+
+/**
+ * The steps after an object is stored whole and inspected (here, or by a resumable upload over
+ * several requests, modules/tus): dimensions, and the public copy of a photo with GPS. On
+ * failure the object (and its copy) is removed.
+ */
+export async function finishStaged(
+  deps: AppDeps, s: { id: string; key: string; name: string | undefined; inspection: Inspection; sha256: string },
+): Promise<StagedFile> {
+  const { key, inspection } = s;
   try {
-    if (stored.size !== inspection.size) throw new Error(`storage stored ${stored.size} bytes of ${inspection.size}`);
     const dims = await probeImage(inspection.contentType, inspection.head, inspection.complete, deps.config.maxInputPixels, deps.storage, key);
     // Before the row exists: a photo with GPS is never served publicly without its public copy.
-    const publicCopy = await makePublicCopy(deps, { key, contentType: inspection.contentType, size: stored.size, sha256: stored.sha256 });
-    return { id, key, name: o.name, inspection, sha256: stored.sha256, ...dims, publicCopy };
+    const publicCopy = await makePublicCopy(deps, { key, contentType: inspection.contentType, size: inspection.size, sha256: s.sha256 });
+    return { ...s, ...dims, publicCopy };
   } catch (err) {
     await discardStaged(deps, { key, publicCopy: { key: publicKeyOf(key), sha256: '' } }); // the copy too, if it was written
     throw err;

@@ -10,6 +10,7 @@ import { collectYoungGarbage } from '../../platform/memory';
 import { AppError, payloadTooLarge, unsupportedMediaType } from '../../errors';
 import { isAllowedType } from '../reference/content-types';
 import { SNIFF_BYTES, sniffType, typesAgree } from './sniff';
+import { truncationCheckFor, type TruncationCheck } from './truncation';
 
 /** The young generation is collected after every this many bytes of one upload (platform/memory.ts). */
 const GC_EVERY_BYTES = 16 * 1024 * 1024;
@@ -63,6 +64,8 @@ export function createInspector(o: InspectOptions): Inspector {
   let headBytes = 0;
   let held: Uint8Array[] = [];
   let result: Inspection | undefined;
+  /** Follows the image's structure as it streams, so a truncated file is refused (415) before it is kept. */
+  let truncation: TruncationCheck | null = null;
 
   const decide = async (complete: boolean) => {
     const head = Buffer.concat(headParts, headBytes);
@@ -74,9 +77,13 @@ export function createInspector(o: InspectOptions): Inspector {
       throw (failure = unsupportedMediaType(`The content is ${detected}, not ${o.declared} as declared.`, { detected, declared: o.declared }));
     }
     contentType = detected;
+    truncation = truncationCheckFor(detected);
   };
   const release = (c: ReadableStreamDefaultController<Uint8Array>) => {
-    for (const chunk of held) c.enqueue(chunk);
+    for (const chunk of held) {
+      truncation?.push(chunk);
+      c.enqueue(chunk);
+    }
     held = [];
   };
 
@@ -100,6 +107,7 @@ export function createInspector(o: InspectOptions): Inspector {
       headBytes += take.byteLength;
     }
     if (contentType) {
+      truncation?.push(chunk);
       c.enqueue(chunk);
       return true;
     }
@@ -115,6 +123,8 @@ export function createInspector(o: InspectOptions): Inspector {
       await decide(true);
       release(c);
     }
+    const cut = truncation?.end();
+    if (cut) throw (failure = unsupportedMediaType(`The image cannot be decoded: ${cut}.`, { detected: contentType as string, reason: cut }));
     result = {
       size,
       contentType: contentType as string,

@@ -33,7 +33,7 @@ export const UploadQuery = t.Object({
   folder: t.Optional(t.String({ description: 'Target folder (created when missing).' })),
   is_public: t.Optional(t.String({ description: '`true` or `false`; default: the account setting `default_is_public`.' })),
   expires_in: t.Optional(t.String({ description: 'Seconds until the file expires; default: the account setting `default_expires_in`.' })),
-  expires_at: t.Optional(t.String({ description: 'ISO-8601 expiry time.' })),
+  expires_at: t.Optional(t.String({ description: 'ISO-8601 expiry time, in the future and at most 100 years ahead (else 400).' })),
   transformations: t.Optional(t.String({
     description: 'Derivatives to render eagerly (raw uploads; multipart sends a `transformations` field): `|`-separated, the parameter may repeat.',
     examples: ['w_400,f_webp|t_thumb'],
@@ -61,7 +61,9 @@ export const FilePatchSchema = t.Object({
   name: t.Optional(t.String({ minLength: 1, maxLength: 255 })),
   folder: t.Optional(t.String({ maxLength: 1024 })),
   is_public: t.Optional(t.Boolean()),
-  expires_at: t.Optional(t.Nullable(t.String({ format: 'date-time' }))),
+  expires_at: t.Optional(t.Nullable(t.String({
+    format: 'date-time', description: 'In the future and at most 100 years ahead (else 400); null = never expires.',
+  }))),
 });
 
 export const BulkDeleteBody = t.Object({ ids: t.Array(t.String({ maxLength: 64 }), { minItems: 1, maxItems: 100 }) });

@@ -7,7 +7,7 @@
 import busboy from 'busboy';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
-import { validationError } from '../../errors';
+import { AppError, validationError } from '../../errors';
 
 export interface FilePart {
   field: string;
@@ -28,6 +28,16 @@ export interface MultipartOptions {
 
 /** Text fields the parser accepts in one body (busboy would drop the rest silently). */
 const MAX_FIELDS = 64;
+/** Longest text field value (busboy would cut it silently). */
+const MAX_FIELD_BYTES = 8192;
+
+/** 400 for a body that is not well-formed multipart, with the parser's reason. */
+function malformed(err: unknown, hint?: string): AppError {
+  if (err instanceof AppError) return err;
+  const reason = err instanceof Error ? err.message : String(err);
+  const message = `Malformed multipart/form-data body: ${reason}${hint ? ` (${hint})` : ''}.`;
+  return validationError(message, [{ path: '/', message: reason }]);
+}
 
 /**
  * A web stream over one busboy part. Cancelling it (the inspector refused the file) switches
@@ -73,11 +83,21 @@ function partStream(file: Readable): ReadableStream<Uint8Array> {
 export function parseMultipart(body: ReadableStream<Uint8Array>, o: MultipartOptions) {
   const fields: Record<string, string[]> = {};
   const source = Readable.fromWeb(body as unknown as NodeWebReadableStream<Uint8Array>);
-  const bb = busboy({
-    headers: { 'content-type': o.contentType },
-    limits: { files: o.maxFiles, fields: MAX_FIELDS, fieldSize: 8192, parts: o.maxFiles + MAX_FIELDS, fileSize: o.maxPartBytes },
-  });
+  let bb: busboy.Busboy;
+  try {
+    bb = busboy({
+      headers: { 'content-type': o.contentType },
+      // Browsers and curl send file names as raw UTF-8 (WHATWG form-data); busboy's default reads latin1.
+      defParamCharset: 'utf8',
+      limits: { files: o.maxFiles, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: o.maxFiles + MAX_FIELDS, fileSize: o.maxPartBytes },
+    });
+  } catch (err) {
+    // No or an empty boundary: nothing can be parsed.
+    throw malformed(err, 'the Content-Type needs a boundary: multipart/form-data; boundary=…');
+  }
   let fail: (err: unknown) => void = () => {};
+  /** The body itself failed (client gone): not the client's malformed form, so not a 400. */
+  let sourceFailed = false;
   const stop = (err: unknown) => {
     source.unpipe(bb);
     source.destroy();
@@ -86,7 +106,10 @@ export function parseMultipart(body: ReadableStream<Uint8Array>, o: MultipartOpt
   };
   const done = new Promise<Record<string, string[]>>((resolve, reject) => {
     fail = reject;
-    bb.on('field', (name, value) => {
+    bb.on('field', (name, value, info) => {
+      if (info.nameTruncated || info.valueTruncated) {
+        return stop(validationError(`A text field is longer than ${MAX_FIELD_BYTES} bytes.`, [{ path: `/${name.slice(0, 64)}`, message: 'too long' }]));
+      }
       (fields[name] ??= []).push(value);
       try {
         o.onField?.(name, value);
@@ -95,12 +118,24 @@ export function parseMultipart(body: ReadableStream<Uint8Array>, o: MultipartOpt
       }
     });
     bb.once('fieldsLimit', () => stop(validationError(`At most ${MAX_FIELDS} text fields per upload.`, [{ path: '/', message: 'too many fields' }])));
+    // Busboy would drop the parts beyond its limits without a word: the whole request is refused
+    // instead, and the caller discards the files already staged, so nothing is kept.
+    bb.once('filesLimit', () => stop(validationError(
+      `At most ${o.maxFiles} files per request; send the others in further requests.`,
+      [{ path: '/file', message: `more than ${o.maxFiles} file parts` }],
+    )));
+    bb.once('partsLimit', () => stop(validationError(
+      `At most ${o.maxFiles + MAX_FIELDS} parts per request.`,
+      [{ path: '/', message: 'too many parts' }],
+    )));
     bb.on('file', (field, file, info) => {
       o.onFile({ field, filename: info.filename, mimeType: info.mimeType, stream: partStream(file) });
     });
     bb.once('close', () => resolve(fields));
-    bb.once('error', reject);
+    // Busboy's own errors are about the body's form ('Unexpected end of form', 'Malformed part header').
+    bb.once('error', (err) => reject(sourceFailed ? err : malformed(err)));
     source.once('error', (err) => {
+      sourceFailed = true;
       bb.destroy(err);
       reject(err);
     });

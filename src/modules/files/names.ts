@@ -12,14 +12,27 @@ const MAX_NAME_LENGTH = 255;
 /** A public file id: 12 base62 characters (≈ 71 bits), never sequential. */
 export const newFileId = (): string => randomString(12);
 
-/** Makes an uploaded name safe to store and to put in a Content-Disposition header. */
+/**
+ * Invisible characters a name must not carry: C0/C1 controls, line/paragraph separators and
+ * every format character (bidi embeddings, overrides and isolates U+202A–U+202E, U+2066–U+2069,
+ * marks U+200E/U+200F/U+061C, zero-width space, word joiner, BOM, tags…). A right-to-left
+ * override makes `invoice\u202Efdp.exe` display as `invoiceexe.pdf`.
+ */
+// eslint-disable-next-line no-control-regex
+const INVISIBLE = /[\p{Cc}\p{Zl}\p{Zp}]|(?![\u200c\u200d])\p{Cf}/gu;
+/**
+ * Zero-width (non-)joiners are kept only between two non-ASCII characters, where emoji
+ * sequences (👨‍👩‍👧) and Persian or Indic spelling need them; next to ASCII they only hide text.
+ */
+// eslint-disable-next-line no-control-regex
+const LONE_JOINER = /(?<![^\x00-\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\x00-\x7f])/g;
+const stripInvisible = (s: string) => s.replace(INVISIBLE, '').replace(LONE_JOINER, '');
+
+/** Makes an uploaded name safe to store and to put in a Content-Disposition header (every upload path and rename). */
 export function sanitizeName(raw: string | undefined | null, fallback: string): string {
-  let name = (raw ?? '')
-    .normalize('NFC')
+  let name = stripInvisible((raw ?? '').normalize('NFC'))
     // Keep only the last path segment a browser or tool may have sent.
     .split(/[/\\]/).pop()!
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
     .replace(/\.{2,}/g, '.')
     .trim()
     .replace(/^\.+/, '');
@@ -31,13 +44,14 @@ export function sanitizeName(raw: string | undefined | null, fallback: string): 
   return name || fallback;
 }
 
-/** `a//b/` → `/a/b`; refuses `..`, control characters, too deep or too long (400). */
+/** `a//b/` → `/a/b`; refuses `..`, control or bidi/zero-width characters, too deep or too long (400). */
 export function normalizeFolder(raw: string | undefined | null, field = 'folder'): string {
   if (raw === undefined || raw === null || raw.trim() === '') return '/';
   const parts = raw.normalize('NFC').split('/').map((p) => p.trim()).filter((p) => p !== '' && p !== '.');
   const bad = (message: string) => validationError(`Invalid ${field}: ${message}`, [{ path: `/${field}`, message }]);
-  // eslint-disable-next-line no-control-regex
-  if (parts.some((p) => p === '..' || /[\u0000-\u001f\u007f\\]/.test(p))) throw bad('must not contain `..`, backslashes or control characters');
+  if (parts.some((p) => p === '..' || p.includes('\\') || stripInvisible(p) !== p)) {
+    throw bad('must not contain `..`, backslashes, control characters or invisible formatting (bidi overrides, zero-width characters)');
+  }
   if (parts.length > MAX_FOLDER_DEPTH) throw bad(`at most ${MAX_FOLDER_DEPTH} levels`);
   const path = `/${parts.join('/')}`;
   if (path.length > MAX_FOLDER_LENGTH) throw bad(`at most ${MAX_FOLDER_LENGTH} characters`);

@@ -1,10 +1,12 @@
 /**
  * Image dimensions from the header only: sharp's `metadata()` parses headers without decoding
  * pixels, so a 30000×30000 "decompression bomb" is measured in microseconds and refused
- * against `MAX_INPUT_PIXELS` before anything decodes it.
+ * against `MAX_INPUT_PIXELS` before anything decodes it. An image whose whole bytes were seen
+ * and whose header the transform probe could not read is refused (415) with the decoder's reason.
  */
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { unsupportedMediaType } from '../../errors';
+import { FAIL_ON } from '../transform/sharp-settings';
 import type { StorageDriver } from '../../storage';
 
 /** How much of a stored image is read when its header lies beyond the upload head. */
@@ -17,12 +19,29 @@ export interface Dimensions {
 
 const NONE: Dimensions = { width: null, height: null };
 
-async function readMetadata(bytes: Uint8Array) {
+/**
+ * Types the image pipeline decodes: for these, a header libvips cannot read in the whole file
+ * means every render would fail, so the upload is refused (415) with the decoder's reason.
+ */
+const DECODED_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/tiff']);
+
+type MetadataResult = { meta: Metadata; reason?: undefined } | { meta: null; reason: string };
+
+/** Lenient for dimensions; `strict` reads the header as the transform probe does (transform/probe.ts). */
+async function readMetadata(bytes: Uint8Array, strict = false): Promise<MetadataResult> {
+  const options = strict ? { failOn: FAIL_ON, animated: true } : { failOn: 'none' as const };
   try {
-    return await sharp(bytes, { limitInputPixels: false, failOn: 'none' }).metadata();
-  } catch {
-    return null;
+    return { meta: await sharp(bytes, { limitInputPixels: false, ...options }).metadata() };
+  } catch (err) {
+    return { meta: null, reason: decoderReason(err) };
   }
+}
+
+/** The decoder's own words, on one line: libvips may log several (`source: bad seek…`); the last says most. */
+export function decoderReason(err: unknown): string {
+  const lines = (err instanceof Error ? err.message : String(err)).split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const line = lines.filter((l) => l.length > 12).at(-1) ?? lines.at(-1) ?? 'unknown error';
+  return line.slice(0, 300);
 }
 
 async function readPrefix(storage: StorageDriver, key: string, bytes: number): Promise<Uint8Array | null> {
@@ -39,11 +58,24 @@ export async function probeImage(
   storage: StorageDriver, key: string,
 ): Promise<Dimensions> {
   if (!contentType.startsWith('image/')) return NONE;
-  let meta = await readMetadata(head);
-  if (!meta?.width && !complete) {
+  let bytes = head;
+  let read = await readMetadata(head);
+  if (!read.meta?.width && !complete) {
     const prefix = await readPrefix(storage, key, FALLBACK_PROBE_BYTES);
-    if (prefix) meta = await readMetadata(prefix);
+    if (prefix) {
+      bytes = prefix;
+      read = await readMetadata(prefix);
+    }
   }
+  // Only when the decoder saw every byte: a header beyond the prefix (a big TIFF) proves nothing.
+  const whole = complete || bytes.byteLength < FALLBACK_PROBE_BYTES;
+  if (whole && DECODED_TYPES.has(contentType)) {
+    const strict = read.meta ? await readMetadata(bytes, true) : read;
+    if (strict.reason !== undefined) {
+      throw unsupportedMediaType(`The image cannot be decoded: ${strict.reason}.`, { detected: contentType, reason: strict.reason });
+    }
+  }
+  const meta = read.meta;
   if (!meta?.width || !meta.height) return NONE;
   const frames = meta.pages ?? 1;
   const pixels = meta.width * meta.height * frames;

@@ -37,6 +37,9 @@ const UPLOAD_DESCRIPTION = [
   '→ 400 `INVALID_TRANSFORMATION` and nothing is stored. Only raster images can have them (another type → 400).',
   'An upload that sends nothing for `UPLOAD_IDLE_TIMEOUT` seconds is aborted with 408 `REQUEST_TIMEOUT`; a full server disk',
   'answers 507 `INSUFFICIENT_STORAGE` (507 `QUOTA_EXCEEDED` is the account\'s quota); either way nothing is kept.',
+  'At most 20 file parts per request: a 21st makes the whole request a 400 `VALIDATION_ERROR` with nothing kept; so does a',
+  'text field over 8 KiB, and a malformed multipart body (no or wrong boundary, no closing boundary, a malformed part header).',
+  'Names lose control characters and bidi/zero-width formatting; `expires_at` must lie in the future, at most 100 years ahead.',
 ].join(' ');
 
 /**

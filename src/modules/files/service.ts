@@ -10,6 +10,7 @@ import { gone, notFound, validationError } from '../../errors';
 import { contentTypeInfo } from '../reference/content-types';
 import { users } from '../users/table';
 import { folders } from '../folders/table';
+import { parseFutureTime } from '../../lib/dates';
 import { folderAncestors, normalizeFolder, parentOf, sanitizeName } from './names';
 import { files, type FileRow } from './table';
 import { forgetFiles } from './invalidate';
@@ -183,11 +184,7 @@ export async function patchFile(deps: AppDeps, userId: string, id: string, patch
   if (patch.is_public !== undefined) set.isPublic = patch.is_public;
   if (patch.expires_at !== undefined) {
     if (patch.expires_at === null) set.expiresAt = null;
-    else {
-      const t = Date.parse(patch.expires_at);
-      if (Number.isNaN(t)) throw validationError('expires_at must be an ISO-8601 time.', [{ path: '/expires_at', message: 'invalid' }]);
-      set.expiresAt = new Date(t);
-    }
+    else set.expiresAt = parseFutureTime(patch.expires_at, 'expires_at', deps.clock.now()); // ≤ 100 years ahead; to end a file now, DELETE it
   }
   const updated = await deps.db.transaction(async (tx) => {
     if (set.folder) await ensureFolders(tx, userId, set.folder);

@@ -7,6 +7,7 @@
 import type { AppDeps } from '../../deps';
 import { AppError, insufficientStorage, internalError, isDiskFullError, payloadTooLarge, unknownInputs, validationError } from '../../errors';
 import { requestIdOf } from '../../http';
+import { parseFutureTime } from '../../lib/dates';
 import { getSettings, uploadLimitOf } from '../users/settings';
 import { parseTransformation } from '../transform/parse';
 import { getDelivery } from '../transform/service';
@@ -96,9 +97,7 @@ export function parseUploadAttrs(
     }
     expiresAt = new Date(now + s * 1000);
   } else if (input.expires_at) {
-    const t = Date.parse(input.expires_at);
-    if (Number.isNaN(t) || t <= now) throw validationError('expires_at must be a future ISO-8601 time.', [{ path: '/expires_at', message: 'invalid' }]);
-    expiresAt = new Date(t);
+    expiresAt = parseFutureTime(input.expires_at, 'expires_at', now); // ≤ 100 years ahead (#17.13)
   }
   return { folder, isPublic, expiresAt, name: input.name };
 }

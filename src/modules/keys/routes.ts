@@ -5,7 +5,8 @@
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { errorResponses, forbidden, notFound, validationError } from '../../errors';
+import { errorResponses, forbidden, notFound } from '../../errors';
+import { parseFutureTime } from '../../lib/dates';
 import { authGuard, credentialResolver, type Principal } from '../auth/guard';
 import { noContent } from '../../http';
 import { ApiKeySchema, CreatedKeySchema, CreateKeyBody, strict, UpdateKeyBody } from '../auth/model';
@@ -30,13 +31,7 @@ export function apiKeyRoutes(deps: AppDeps) {
       async ({ principal, body, set }) => {
         requireSession(principal);
         checkScopes(principal, body.scopes);
-        let expiresAt: Date | null = null;
-        if (body.expires_at) {
-          expiresAt = new Date(body.expires_at);
-          if (!(expiresAt.getTime() > deps.clock.now())) {
-            throw validationError('expires_at must be in the future.', [{ path: '/expires_at', message: 'must be in the future' }]);
-          }
-        }
+        const expiresAt = body.expires_at ? parseFutureTime(body.expires_at, 'expires_at', deps.clock.now()) : null;
         const { row, key } = await createApiKey(deps.db, principal.userId, {
           name: body.name ?? null, scopes: body.scopes ?? DEFAULT_KEY_SCOPES, expiresAt,
         });

@@ -4,7 +4,8 @@
  * MAX_INPUT_PIXELS (all frames summed), more frames than MAX_ANIMATION_FRAMES.
  */
 import sharp, { type Metadata } from 'sharp';
-import { invalidTransformation } from '../../errors';
+import { invalidTransformation, unprocessableImage } from '../../errors';
+import { decoderReason } from '../files/probe';
 import { FAIL_ON } from './sharp-settings';
 
 /** Formats we decode (sharp's names); SVG only when RASTERIZE_SVG=true. */
@@ -33,8 +34,13 @@ export async function probeImage(input: Buffer | string, limits: ProbeLimits): P
   try {
     // limitInputPixels is off here on purpose: we want the header even for a bomb, to refuse it ourselves.
     meta = await sharp(input, { failOn: FAIL_ON, limitInputPixels: false, animated: true }).metadata();
-  } catch {
-    throw invalidTransformation('file', 'a raster image (JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF)', 'not a raster image');
+  } catch (err) {
+    // The header of a stored image does not parse (corrupt, or a format we cannot read): the
+    // request is fine, the image is not, and retrying will not change that (#17.7).
+    const reason = decoderReason(err);
+    // A format libvips does not read at all (BMP, HEVC-coded HEIC) is not for this endpoint.
+    if (/unsupported image format/i.test(reason)) throw invalidTransformation('file', 'a raster image (JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF)', 'not a raster image');
+    throw unprocessableImage(reason);
   }
   const format = meta.format ?? 'unknown';
   if (format === 'svg' ? !limits.rasterizeSvg : !RASTER_FORMATS.has(format)) {

@@ -24,6 +24,7 @@ import { loadPresets } from './presets';
 import { probeImage, type ProbedImage } from './probe';
 import { applySharpSettings } from './sharp-settings';
 import { signedPayload, verifySignature } from './sign';
+import { createUnreadableSources } from './unreadable';
 import { createUsageCounter, type UsageCounter } from './usage';
 
 export interface TransformRequest {
@@ -111,6 +112,8 @@ function createDelivery(deps: AppDeps): Delivery {
   const parsedCache = new LRUCache<string, ParsedTransformation>({ max: 10_000 });
   /** Probed facts per original (alpha, animation), for `f_auto` without re-reading it. */
   const factsCache = new LRUCache<string, SourceFacts>({ max: 100_000 });
+  /** Originals that do not decode: answered 422 at once, never read or rendered again (#17.7). */
+  const unreadable = createUnreadableSources();
   const renderLimits = { ...limits, maxInputPixels: c.maxInputPixels, timeoutMs: c.transformTimeoutMs };
   const probeLimits = { maxInputPixels: c.maxInputPixels, maxAnimationFrames: c.maxAnimationFrames, rasterizeSvg: c.rasterizeSvg };
 
@@ -140,8 +143,12 @@ function createDelivery(deps: AppDeps): Delivery {
     }
     const kept = sources?.get(file.sha256);
     if (kept) return kept;
+    const known = unreadable.get(file.sha256);
+    if (known) throw known;
     const input = await readOriginal(file);
-    const probed = await probeImage(input, probeLimits);
+    const probed = await probeImage(input, probeLimits).catch((err: unknown) => {
+      throw err instanceof AppError && err.code === 'UNPROCESSABLE_IMAGE' ? unreadable.remember(file.sha256, err) : err;
+    });
     factsCache.set(file.sha256, { hasAlpha: probed.hasAlpha, animated: probed.animated });
     if (sources && input.byteLength <= c.sourceCacheBytes / 4) sources.set(file.sha256, { input, probed });
     return { input, probed };
@@ -203,11 +210,16 @@ function createDelivery(deps: AppDeps): Delivery {
   }
 
   function render(r: ResolvedRequest): Promise<{ entry: CachedDerivative; ms: number }> {
+    const known = unreadable.get(r.file.sha256);
+    if (known) return Promise.reject(known);
     return pool.run(`${r.key.sha256}/${r.key.variant}`, async (signal) => {
       const started = performance.now();
       const epoch = cache.epochOf(r.file.sha256);
       const { input, probed } = await probeSource(r.file);
-      const out = await renderImage(input, probed, r.parsed.options, r.format, renderLimits, undefined, signal);
+      const out = await renderImage(input, probed, r.parsed.options, r.format, renderLimits, undefined, signal).catch(async (err: unknown) => {
+        // A failure the original's own decode reproduces is a 422, remembered; anything else stays ours (500).
+        throw signal.aborted ? err : await unreadable.explain(r.file.sha256, input, err, { limitInputPixels: c.maxInputPixels, animated: probed.animated });
+      });
       usage.countImageOp(r.file.userId);
       deps.metrics.transformDuration.observe({ format: r.format }, (performance.now() - started) / 1000);
       return { entry: cache.set(r.key, out.body, epoch), ms: performance.now() - started };
@@ -224,7 +236,12 @@ function createDelivery(deps: AppDeps): Delivery {
       for (const accept of c.autoAvif ? ['image/avif,image/webp', 'image/webp'] : ['image/webp']) {
         const r = await resolve({ transformations: segment, file: file.id, accept, trusted: true }).catch(() => null);
         if (!r || (await cache.get(r.key))) continue;
-        await render(r);
+        const done = await render(r).then(() => true, (err: unknown) => {
+          // An original that does not decode has nothing to derive: done, not a job to retry.
+          if (err instanceof AppError && err.code === 'UNPROCESSABLE_IMAGE') return false;
+          throw err;
+        });
+        if (!done) return n;
         n++;
       }
     }

@@ -1,0 +1,30 @@
+/**
+ * Client-chosen expiry times (API.md §1: ISO-8601 UTC). One check for every route that takes
+ * one, so a far-future or malformed time is a 400, never a value the database or
+ * `toISOString` (years past 9999 print as `+010000-…`) cannot take.
+ */
+import { validationError } from '../errors';
+
+/** How far ahead an expiry may lie: 100 years. */
+export const MAX_AHEAD_YEARS = 100;
+export const MAX_AHEAD_S = MAX_AHEAD_YEARS * 365 * 24 * 3600;
+
+/** `2026-01-15`, `2026-01-15T12:00`, `…:00.000Z`, `…+02:00`: a four-digit year, date first. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * Parses an expiry `field` sent by a client: an ISO-8601 time after `nowMs` and at most
+ * 100 years ahead; anything else → 400 VALIDATION_ERROR naming the field and the range.
+ */
+export function parseFutureTime(value: string, field: string, nowMs: number): Date {
+  const path = `/${field}`;
+  const t = ISO_8601.test(value.trim()) ? Date.parse(value.trim()) : Number.NaN;
+  if (Number.isNaN(t)) {
+    throw validationError(`${field} must be an ISO-8601 time such as 2030-01-15T12:00:00Z.`, [{ path, message: 'is not an ISO-8601 time' }]);
+  }
+  if (t <= nowMs) throw validationError(`${field} must be in the future.`, [{ path, message: 'must be in the future' }]);
+  if (t > nowMs + MAX_AHEAD_S * 1000) {
+    throw validationError(`${field} must be at most ${MAX_AHEAD_YEARS} years ahead.`, [{ path, message: `more than ${MAX_AHEAD_YEARS} years ahead` }]);
+  }
+  return new Date(t);
+}

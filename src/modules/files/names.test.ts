@@ -1,0 +1,37 @@
+/** Name sanitising and folder checks (API.md §4; issue #17 point 14: bidi and invisible characters). */
+import { describe, expect, test } from 'bun:test';
+import { normalizeFolder, sanitizeName } from './names';
+
+describe('sanitizeName', () => {
+  test('bidi embeddings, overrides, isolates and marks are removed', () => {
+    // U+202E makes "invoice\u202Efdp.exe" display as "invoiceexe.pdf".
+    expect(sanitizeName('invoice\u202Efdp.exe', 'x')).toBe('invoicefdp.exe');
+    const bidi = ['\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C'];
+    for (const c of bidi) expect(sanitizeName(`a${c}b.png`, 'x')).toBe('ab.png');
+  });
+
+  test('zero-width and other format characters, C0/C1 controls and line separators are removed', () => {
+    for (const c of ['\u200B', '\u2060', '\uFEFF', '\u00AD', '\u0000', '\u0007', '\r', '\n', '\u0085', '\u009B', '\u2028', '\u2029', '\u{E0041}']) {
+      expect(sanitizeName(`re${c}port.pdf`, 'x')).toBe('report.pdf');
+    }
+    // Joiners next to ASCII hide text; between emoji they are part of the sequence and stay.
+    expect(sanitizeName('pay\u200Dpal.png', 'x')).toBe('paypal.png');
+    expect(sanitizeName('\u200Cpaypal.png\u200D', 'x')).toBe('paypal.png');
+    expect(sanitizeName('👨\u200D👩\u200D👧.png', 'x')).toBe('👨\u200D👩\u200D👧.png');
+  });
+
+  test('ordinary names, accents and right-to-left scripts are kept', () => {
+    expect(sanitizeName('Résumé 2026.pdf', 'x')).toBe('Résumé 2026.pdf');
+    expect(sanitizeName('صورة.png', 'x')).toBe('صورة.png');
+    expect(sanitizeName('\u202E\u200B', 'fallback.png')).toBe('fallback.png');
+  });
+});
+
+describe('normalizeFolder', () => {
+  test('bidi overrides and zero-width characters in a folder are refused (400)', () => {
+    for (const f of ['/a\u202Eb', '/x/\u2066y', '/pay\u200Bpal', '/a\u0085b', '/a\u200Db']) {
+      expect(() => normalizeFolder(f)).toThrow(/invisible formatting/);
+    }
+    expect(normalizeFolder('/holidays/صورة/👨\u200D👩')).toBe('/holidays/صورة/👨\u200D👩');
+  });
+});

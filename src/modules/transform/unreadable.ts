@@ -1,0 +1,56 @@
+/**
+ * Originals the decoder cannot read (issue #17 point 7). Uploads refuse what a cheap check can
+ * tell (a truncated JPEG/PNG/AVIF, an unreadable header); a file corrupt inside its data still
+ * gets through, and each render of it would fail. Such a failure answers 422
+ * `UNPROCESSABLE_IMAGE` with the decoder's reason, and the original's digest is remembered
+ * (an LRU of keys, so memory stays bounded) so that variant and every later one answer the
+ * same 422 at once, without reading or decoding the original again.
+ */
+import { LRUCache } from 'lru-cache';
+import sharp from 'sharp';
+import { AppError, unprocessableImage } from '../../errors';
+import { decoderReason } from '../files/probe';
+import { FAIL_ON } from './sharp-settings';
+
+/** Originals remembered as undecodable: a digest and a short message each (~0.5 KiB). */
+const MAX_REMEMBERED = 10_000;
+
+export interface DecodeOptions {
+  limitInputPixels: number;
+  animated: boolean;
+}
+
+export interface UnreadableSources {
+  /** The remembered 422 for an original, by SHA-256. */
+  get(sha256: string): AppError | undefined;
+  /** Remembers a 422 for an original (its header could not be read). */
+  remember(sha256: string, err: AppError): AppError;
+  /**
+   * Decides what a failed render means: when the original itself does not decode, the 422 to
+   * answer (remembered); otherwise the original error, which stays a 500 (the fault is ours).
+   */
+  explain(sha256: string, input: Buffer | string, err: unknown, o: DecodeOptions): Promise<unknown>;
+}
+
+export function createUnreadableSources(max = MAX_REMEMBERED): UnreadableSources {
+  const known = new LRUCache<string, AppError>({ max });
+  const remember = (sha256: string, err: AppError) => {
+    known.set(sha256, err);
+    return err;
+  };
+  return {
+    get: (sha256) => known.get(sha256),
+    remember,
+    async explain(sha256, input, err, o) {
+      // Our own refusals (limits, overload) and libvips' timeout say nothing about the bytes.
+      if (err instanceof AppError || /timeout/i.test(err instanceof Error ? err.message : '')) return err;
+      try {
+        // Decode every pixel and nothing else (statistics are a streaming sink: bounded memory).
+        await sharp(input, { failOn: FAIL_ON, limitInputPixels: o.limitInputPixels, animated: o.animated }).stats();
+      } catch (decodeErr) {
+        return remember(sha256, unprocessableImage(decoderReason(decodeErr)));
+      }
+      return err;
+    },
+  };
+}

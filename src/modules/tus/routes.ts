@@ -1,0 +1,242 @@
+/**
+ * `/api/uploads/tus` (API.md §4, issue #22): tus 1.0.0 with `creation`, `creation-with-upload`,
+ * `creation-defer-length`, `termination`, `expiration` and `checksum` (sha256). Answers carry
+ * `Tus-Resumable`; errors keep the usual JSON envelope, with tus's own statuses where the
+ * protocol names one (409 offset, 412 version, 423 busy, 460 checksum).
+ *
+ * Credentials: the creating request authenticates like any upload (API key with `files:write`,
+ * cookie + CSRF, JWT), or is a presigned URL (`POST /api/uploads/<token>/tus`); later requests
+ * to the upload URL need the same account again, except for a presigned upload, whose random
+ * upload URL is then the credential (a browser holding a presigned URL has nothing else).
+ */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { AppError, errorResponse, errorResponses, notFound, unauthorized, validationError } from '../../errors';
+import { requestIdOf, streamRequestBody } from '../../http';
+import { authGuard, credentialResolver, requireScope } from '../auth/guard';
+import { claimUploadToken } from '../files/presign';
+import { guardIdleBody } from '../files/idle';
+import { acquireUploadSlot } from '../limits/lease';
+import { enforceAccountLimits, enforceApiLimit, type Account } from '../limits/service';
+import { startUploadLimits } from '../limits/upload';
+import { users } from '../users/table';
+import { eq } from 'drizzle-orm';
+import { appendChunk, createUpload, expireUploads, getUpload, removeUpload, setLength, type ChunkResult } from './service';
+import { createTusStore } from './store';
+import type { TusUploadRow } from './table';
+
+export const TUS_VERSION = '1.0.0';
+export const TUS_EXTENSIONS = 'creation,creation-with-upload,creation-defer-length,termination,expiration,checksum';
+const BASE = '/api/uploads/tus';
+
+type Headers = Record<string, string>;
+
+const numberHeader = (request: Request, name: string): number | null => {
+  const raw = request.headers.get(name);
+  if (raw === null) return null;
+  if (!/^\d{1,16}$/.test(raw.trim())) throw validationError(`${name} must be a non-negative integer.`, [{ path: `/${name}`, message: raw.slice(0, 32) }]);
+  return Number(raw);
+};
+
+/** `Upload-Checksum: sha256 <base64>`; other algorithms → 400 (tus: only those in `Tus-Checksum-Algorithm`). */
+function checksumOf(request: Request): Buffer | null {
+  const raw = request.headers.get('upload-checksum');
+  if (raw === null) return null;
+  const [algo, value] = raw.trim().split(' ');
+  if (algo !== 'sha256' || !value || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) {
+    throw validationError('Upload-Checksum must be `sha256 <base64 digest>`.', [{ path: '/Upload-Checksum', message: raw.slice(0, 80) }]);
+  }
+  return Buffer.from(value, 'base64');
+}
+
+function checkVersion(request: Request): void {
+  const v = request.headers.get('tus-resumable');
+  if (v !== TUS_VERSION) {
+    throw new AppError('PRECONDITION_FAILED', 412, `Send Tus-Resumable: ${TUS_VERSION}.`, undefined, { 'tus-version': TUS_VERSION });
+  }
+}
+
+export function tusRoutes(deps: AppDeps) {
+  streamRequestBody(BASE);
+  streamRequestBody(`${BASE}/:id`);
+  streamRequestBody('/api/uploads/:token/tus');
+  const store = createTusStore(deps.config);
+  const resolver = credentialResolver(deps);
+
+  // Abandoned uploads: swept every quarter of their lifetime (at most each minute, at least each second).
+  const every = Math.max(1000, Math.min(60_000, Math.floor(deps.config.abandonedUploadAfterMs / 4)));
+  const timer = setInterval(() => {
+    expireUploads(deps, store)
+      .then((n) => n && deps.log.info({ removed: n }, 'removed expired tus uploads'))
+      .catch((err: unknown) => deps.log.warn({ err }, 'could not sweep expired tus uploads'));
+  }, every);
+  (timer as { unref?: () => void }).unref?.();
+  deps.onShutdown(async () => {
+    clearInterval(timer);
+    await store.close();
+  });
+
+  const tusHeaders = (row?: TusUploadRow): Headers => ({
+    'tus-resumable': TUS_VERSION,
+    ...(row ? { 'upload-expires': row.expiresAt.toUTCString() } : {}),
+  });
+
+  /** Runs a tus handler: AppErrors become the envelope with the tus headers kept. */
+  const tus = async (request: Request, set: { status?: unknown; headers: Record<string, unknown> }, fn: () => Promise<Response>): Promise<Response> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      const headers: Headers = { 'tus-resumable': TUS_VERSION, 'x-request-id': requestIdOf(request) };
+      for (const [k, v] of Object.entries(set.headers)) if (k.startsWith('x-ratelimit-') && typeof v === 'string') headers[k] = v;
+      set.status = err.status;
+      return errorResponse(err, headers);
+    }
+  };
+
+  const accountOf = async (row: TusUploadRow): Promise<Account & { isBanned: boolean }> => {
+    const [u] = await deps.db.select({ role: users.role, isPromoted: users.isPromoted, isBanned: users.isBanned }).from(users).where(eq(users.id, row.userId));
+    if (!u) throw notFound('Upload');
+    return { userId: row.userId, ...u };
+  };
+
+  /** The upload, if this caller may touch it (404 otherwise: never reveal another account's upload). */
+  const ownUpload = async (request: Request, path: string, set: { headers: Record<string, unknown> }, id: string): Promise<{ row: TusUploadRow; account: Account }> => {
+    const row = await getUpload(deps, id);
+    const account = await accountOf(row);
+    if (account.isBanned) throw new AppError('ACCOUNT_BANNED', 403, 'This account is banned.');
+    if (!row.viaToken) {
+      const principal = await resolver.resolve(request);
+      if (!principal) throw unauthorized();
+      await enforceApiLimit(deps, path, set, principal);
+      requireScope(principal, 'files:write');
+      if (principal.userId !== row.userId) throw notFound('Upload');
+    }
+    return { row, account };
+  };
+
+  /** PATCH (and creation-with-upload): one body at `Upload-Offset`, under the account's concurrency slot. */
+  const patch = async (request: Request, row: TusUploadRow, account: Account, offset: number, set: { headers: Record<string, unknown> }): Promise<ChunkResult> => {
+    const type = request.headers.get('content-type');
+    if (type?.split(';')[0]?.trim().toLowerCase() !== 'application/offset+octet-stream') {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'PATCH bodies are sent as Content-Type: application/offset+octet-stream.', { detected: type ?? 'none' });
+    }
+    const checksum = checksumOf(request);
+    const length = numberHeader(request, 'upload-length');
+    if (length !== null) row = await setLength(deps, row, length);
+    const declared = numberHeader(request, 'content-length');
+    const limit = row.length ?? row.maxBytes;
+    if (declared !== null && row.offset + declared > limit) {
+      // Over the length or the limit before a byte is read: the upload can never end well.
+      await removeUpload(deps, store, row);
+      throw new AppError('FILE_TOO_LARGE', 413, `This chunk would take the upload past ${limit} bytes.`, { max_bytes: limit });
+    }
+    const slot = await acquireUploadSlot(deps, account);
+    try {
+      // A deferred length was not counted at creation: its bytes count as they arrive.
+      const onBytes = row.length === null
+        ? async (n: number) => void (await enforceAccountLimits(deps, set, account, [{ bucket: 'upload_bytes', weight: n }]))
+        : undefined;
+      const body = request.body ? guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs) : null;
+      return await appendChunk(deps, store, account, row, { offset, body, checksum, onBytes: deps.config.disableRateLimit ? undefined : onBytes });
+    } finally {
+      await slot.release();
+    }
+  };
+
+  const fileHeaders = (r: ChunkResult): Headers => (r.file ? { 'x-file-id': r.file.id } : {});
+
+  /** Creation: checks, rate limits (count, declared bytes, a concurrency slot), then the optional first chunk. */
+  const create = async (request: Request, set: { status?: unknown; headers: Record<string, unknown> }, account: Account, policy: Parameters<typeof createUpload>[3]['policy'], viaToken: boolean) => {
+    checkVersion(request);
+    const length = numberHeader(request, 'upload-length');
+    const defer = request.headers.get('upload-defer-length');
+    if ((length === null) === (defer === null) || (defer !== null && defer !== '1')) {
+      throw validationError('Send either Upload-Length or Upload-Defer-Length: 1.', [{ path: '/Upload-Length', message: 'missing or both' }]);
+    }
+    const limits = await startUploadLimits(deps, set, account, length);
+    await limits.release();
+    const row = await createUpload(deps, store, account, { length, metadata: request.headers.get('upload-metadata'), policy, viaToken });
+    const headers: Headers = { ...tusHeaders(row), location: `${BASE}/${row.id}` };
+    let result: ChunkResult = { row, file: null };
+    if (request.headers.get('content-type') === 'application/offset+octet-stream') {
+      result = await patch(request, row, account, 0, set);
+      headers['upload-offset'] = String(result.row.offset);
+    }
+    set.status = 201;
+    return new Response(null, { status: 201, headers: { ...headers, ...fileHeaders(result) } });
+  };
+
+  const discovery = (): Response => new Response(null, {
+    status: 204,
+    headers: {
+      'tus-resumable': TUS_VERSION, 'tus-version': TUS_VERSION, 'tus-extension': TUS_EXTENSIONS,
+      'tus-max-size': String(Math.max(deps.config.maxUploadBytes, deps.config.promotedMaxUploadBytes)),
+      'tus-checksum-algorithm': 'sha256',
+    },
+  });
+
+  const tusHeaderDoc = 'tus 1.0.0 headers (`Tus-Resumable`, `Upload-Offset`, `Upload-Length`, …) as in https://tus.io/protocols/resumable-upload.';
+  const IdParams = t.Object({ id: t.String({ maxLength: 64 }) });
+  return new Elysia({ name: 'pictor.tus.routes', detail: { tags: ['files'] } })
+    .use(authGuard(deps))
+    .options(BASE, () => discovery(), { detail: { summary: 'tus discovery', description: `Tus-Version, Tus-Extension (${TUS_EXTENSIONS}), Tus-Max-Size (the largest plan's limit; yours may be lower), Tus-Checksum-Algorithm: sha256.` } })
+    .options(`${BASE}/:id`, () => discovery(), { params: IdParams, detail: { summary: 'tus discovery (upload URL)' } })
+    .post(BASE, ({ request, principal, set }) => tus(request, set, () => create(request, set, principal, {}, false)), {
+      auth: 'files:write',
+      parse: 'none',
+      response: { 201: t.Void(), ...errorResponses(400, 401, 403, 412, 413, 415, 429, 460, 507) },
+      detail: {
+        summary: 'Create a resumable (tus) upload',
+        description: `${tusHeaderDoc} \`Upload-Length\` (≤ your upload limit, else 413) or \`Upload-Defer-Length: 1\`; \`Upload-Metadata\` keys \`name\`/\`filename\`, \`type\`/\`filetype\` (checked against the sniffed type), \`folder\`, \`is_public\` or \`visibility\` (public|private), \`expires_in\`. 201 with \`Location\` and \`Upload-Expires\` (unfinished uploads are removed then). With a body (\`Content-Type: application/offset+octet-stream\`) the first chunk is stored at once (creation-with-upload). Counts against \`upload_count\` and \`upload_bytes\` like any upload.`,
+      },
+    })
+    .post('/api/uploads/:token/tus', ({ request, params, set }) => tus(request, set, async () => {
+      checkVersion(request);
+      const claim = await claimUploadToken(deps, params.token);
+      try {
+        return await create(request, set, claim.owner, claim.policy, true);
+      } catch (err) {
+        await claim.release();
+        throw err;
+      }
+    }), {
+      parse: 'none',
+      params: t.Object({ token: t.String({ maxLength: 128 }) }),
+      response: { 201: t.Void(), ...errorResponses(400, 404, 409, 410, 412, 413, 415, 429, 507) },
+      detail: { summary: 'Create a resumable (tus) upload from a presigned URL', description: 'As `POST /api/uploads/tus`, without credentials: use `<presigned url>/tus` as the tus endpoint. The token is spent by the creation; the upload URL is then the credential.' },
+    })
+    .head(`${BASE}/:id`, ({ request, params, path, set }) => tus(request, set, async () => {
+      const { row } = await ownUpload(request, path, set, params.id);
+      return new Response(null, {
+        status: 200,
+        headers: {
+          ...tusHeaders(row), 'upload-offset': String(row.offset), 'cache-control': 'no-store',
+          ...(row.length === null ? { 'upload-defer-length': '1' } : { 'upload-length': String(row.length) }),
+          ...(row.metadata ? { 'upload-metadata': row.metadata } : {}),
+        },
+      });
+    }), { params: IdParams, detail: { summary: 'Offset of a tus upload', description: `${tusHeaderDoc} 404 unknown (or another account's), 410 expired.` } })
+    .patch(`${BASE}/:id`, ({ request, params, path, set }) => tus(request, set, async () => {
+      checkVersion(request);
+      const offset = numberHeader(request, 'upload-offset');
+      if (offset === null) throw validationError('Upload-Offset is required.', [{ path: '/Upload-Offset', message: 'missing' }]);
+      const { row, account } = await ownUpload(request, path, set, params.id);
+      const result = await patch(request, row, account, offset, set);
+      return new Response(null, { status: 204, headers: { ...tusHeaders(result.row), 'upload-offset': String(result.row.offset), ...fileHeaders(result) } });
+    }), {
+      parse: 'none',
+      params: IdParams,
+      response: { 204: t.Void(), ...errorResponses(400, 401, 403, 404, 408, 409, 410, 412, 413, 415, 423, 429, 460, 507) },
+      detail: {
+        summary: 'Append to a tus upload',
+        description: `${tusHeaderDoc} \`Upload-Offset\` must equal the stored offset (409). Optional \`Upload-Checksum: sha256 <base64>\` of this chunk: a mismatch answers 460 and the chunk is discarded. Bytes beyond \`Upload-Length\` or your limit → 413 and the upload is removed; a type not accepted (sniffed from the first bytes) → 415 and the upload is removed. A dropped connection keeps what arrived (HEAD tells where to resume). The request that brings the last byte creates the file (its id in \`X-File-Id\`) exactly like \`POST /api/files\`: sha256, jobs, usage, quota (507).`,
+      },
+    })
+    .delete(`${BASE}/:id`, ({ request, params, path, set }) => tus(request, set, async () => {
+      checkVersion(request);
+      const { row } = await ownUpload(request, path, set, params.id);
+      await removeUpload(deps, store, row);
+      return new Response(null, { status: 204, headers: { 'tus-resumable': TUS_VERSION } });
+    }), { params: IdParams, response: { 204: t.Void(), ...errorResponses(401, 403, 404, 410, 412) }, detail: { summary: 'Terminate a tus upload', description: 'Removes the unfinished upload and every byte of it (termination extension).' } });
+}

@@ -1,0 +1,297 @@
+/**
+ * Resumable uploads over tus 1.0.0 (issue #22). Hand-written over our storage rather than
+ * `@tus/server`: every upload here passes the same rules as `POST /api/files` through the same
+ * code (limit, quota, rate limits, `decideType` sniffing, `finishStaged` + `commitFile` for the
+ * row, jobs and usage), and the state those need across requests and processes — the SHA-256
+ * of the whole file hashed incrementally (hash-wasm can save and load its state), the first
+ * bytes for sniffing, a per-upload lease — lives in Postgres. @tus/server's stores keep their
+ * state in `.info` files/objects, take no hook between receiving bytes and storing them, and
+ * its file store would need a second pass over the whole file to hash it.
+ */
+import { createHash } from 'node:crypto';
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { createSHA256, type IHasher } from 'hash-wasm';
+import type { AppDeps } from '../../deps';
+import { AppError, gone, notFound, payloadTooLarge, unsupportedMediaType, validationError } from '../../errors';
+import { randomString } from '../../lib/random';
+import { checkQuota, commitFile, finishStaged, type UploadOwner } from '../files/ingest';
+import { decideType, PROBE_BYTES } from '../files/inspect';
+import { newFileId } from '../files/names';
+import { declaredTypeOf, SNIFF_BYTES } from '../files/sniff';
+import { truncationCheckFor } from '../files/truncation';
+import type { FileRow } from '../files/table';
+import { parseUploadAttrs, prepareUpload, type UploadPolicy } from '../files/upload';
+import { tusUploads, type TusUploadRow } from './table';
+import { chunksOf, type PendingChunk, type TusStore } from './store';
+
+/** How long one PATCH holds an upload; a PATCH renews nothing, so a crashed one frees it after this. */
+const LEASE_MS = 10 * 60_000;
+
+export const chunkError = (status: 409 | 412 | 423 | 460, message: string) =>
+  new AppError(status === 409 ? 'CONFLICT' : status === 412 ? 'PRECONDITION_FAILED' : status === 423 ? 'LOCKED' : 'CHECKSUM_MISMATCH', status, message);
+
+/** `Upload-Metadata`: comma-separated `key base64value` pairs (value optional). */
+export function parseMetadata(raw: string | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!raw) return out;
+  for (const pair of raw.split(',')) {
+    const [key, value, extra] = pair.trim().split(' ');
+    if (!key || extra !== undefined || (value !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(value))) {
+      throw validationError('Upload-Metadata must be comma-separated `key base64value` pairs.', [{ path: '/Upload-Metadata', message: `bad pair: ${pair.trim().slice(0, 64)}` }]);
+    }
+    out[key] = value ? Buffer.from(value, 'base64').toString('utf8') : '';
+  }
+  return out;
+}
+
+/**
+ * The file attributes from the metadata: `name`/`filename`, `type`/`filetype` (checked against
+ * the sniffed type), `folder`, `is_public` or `visibility` (`public`/`private`), `expires_in`.
+ * Other keys (Uppy sends `relativePath`…) are ignored, as tusd does.
+ */
+function attrsOf(deps: AppDeps, meta: Record<string, string>, policy: UploadPolicy, defaults: { isPublic: boolean; expiresIn: number | null }) {
+  let isPublic = meta.is_public;
+  if (isPublic === undefined && meta.visibility !== undefined) {
+    if (meta.visibility !== 'public' && meta.visibility !== 'private') {
+      throw validationError('visibility must be `public` or `private`.', [{ path: '/Upload-Metadata/visibility', message: meta.visibility }]);
+    }
+    isPublic = String(meta.visibility === 'public');
+  }
+  const attrs = parseUploadAttrs({ folder: meta.folder, is_public: isPublic, expires_in: meta.expires_in }, deps.clock.now(), policy, defaults);
+  const declared = declaredTypeOf(meta.type ?? meta.filetype);
+  return {
+    name: meta.name ?? meta.filename, folder: attrs.folder, is_public: attrs.isPublic,
+    expires_at: attrs.expiresAt?.toISOString() ?? null, declared, allowed_types: policy.allowedTypes ? [...policy.allowedTypes] : undefined,
+  };
+}
+
+export interface CreateInput {
+  length: number | null;
+  metadata: string | null;
+  policy: UploadPolicy;
+  viaToken: boolean;
+}
+
+/** Creates an upload after the same checks as any upload (limit, quota); the caller counted the rate limits. */
+export async function createUpload(deps: AppDeps, store: TusStore, owner: UploadOwner, input: CreateInput): Promise<TusUploadRow> {
+  const ctx = await prepareUpload(deps, owner, input.policy);
+  if (input.length !== null && input.length > ctx.maxBytes) throw payloadTooLarge(ctx.maxBytes);
+  const attrs = attrsOf(deps, parseMetadata(input.metadata), input.policy, ctx.defaults);
+  await checkQuota(deps, owner, input.length ?? 0);
+  const id = randomString(32);
+  const fileId = newFileId();
+  const storageKey = `${owner.userId}/${fileId}`;
+  const { s3UploadId } = await store.begin(storageKey);
+  const [row] = await deps.db.insert(tusUploads).values({
+    id, userId: owner.userId, fileId, storageKey, length: input.length, maxBytes: ctx.maxBytes,
+    metadata: input.metadata, attrs, s3UploadId, viaToken: input.viaToken,
+    expiresAt: new Date(deps.clock.now() + deps.config.abandonedUploadAfterMs),
+  }).returning();
+  return row as TusUploadRow;
+}
+
+/** The live upload `id` (404 unknown, 410 past its expiry). */
+export async function getUpload(deps: AppDeps, id: string): Promise<TusUploadRow> {
+  if (!/^[A-Za-z0-9]{32}$/.test(id)) throw notFound('Upload');
+  const [row] = await deps.db.select().from(tusUploads).where(eq(tusUploads.id, id));
+  if (!row) throw notFound('Upload');
+  if (row.expiresAt.getTime() <= deps.clock.now()) throw gone('This upload has expired.');
+  return row;
+}
+
+/** Removes an unfinished upload: its bytes (S3 multipart and tail too) and its row. */
+export async function removeUpload(deps: AppDeps, store: TusStore, row: TusUploadRow): Promise<void> {
+  await store.discard(row);
+  await deps.db.delete(tusUploads).where(eq(tusUploads.id, row.id));
+}
+
+/** Sets a deferred length (`Upload-Length` on a later request), within the limit. */
+export async function setLength(deps: AppDeps, row: TusUploadRow, length: number): Promise<TusUploadRow> {
+  if (row.length !== null) {
+    if (row.length !== length) throw chunkError(409, `Upload-Length is already ${row.length}.`);
+    return row;
+  }
+  if (length > row.maxBytes) throw payloadTooLarge(row.maxBytes);
+  if (length < row.offset) throw chunkError(409, `Upload-Length ${length} is below the ${row.offset} bytes already received.`);
+  await deps.db.update(tusUploads).set({ length }).where(eq(tusUploads.id, row.id));
+  return { ...row, length };
+}
+
+export interface ChunkInput {
+  offset: number;
+  body: ReadableStream<Uint8Array> | null;
+  /** `Upload-Checksum: sha256 <base64>`, already parsed. */
+  checksum: Buffer | null;
+  /** Told each chunk's size (the `upload_bytes` rate limit of a deferred-length upload); may throw 429. */
+  onBytes?: (bytes: number) => Promise<void>;
+}
+
+export type ChunkResult = { row: TusUploadRow; file: FileRow | null };
+
+/**
+ * Appends one PATCH (or creation-with-upload) body at `offset`. Holds the upload's lease while
+ * it runs. 413 past the length or limit and 415 for a refused type remove the whole upload;
+ * a checksum mismatch (460) forgets the chunk; a dropped connection keeps what arrived (unless
+ * a checksum was sent: unverifiable bytes are dropped). The last byte commits the file.
+ */
+export async function appendChunk(deps: AppDeps, store: TusStore, owner: UploadOwner, row0: TusUploadRow, input: ChunkInput): Promise<ChunkResult> {
+  const lockId = randomString(16);
+  const now = new Date(deps.clock.now());
+  const [row] = await deps.db.update(tusUploads)
+    .set({ lockId, lockedUntil: new Date(now.getTime() + LEASE_MS) })
+    .where(and(eq(tusUploads.id, row0.id), or(isNull(tusUploads.lockId), lt(tusUploads.lockedUntil, now))))
+    .returning();
+  if (!row) throw chunkError(423, 'Another request is writing to this upload; retry shortly.');
+  const unlock = () => deps.db.update(tusUploads).set({ lockId: null, lockedUntil: null }).where(and(eq(tusUploads.id, row.id), eq(tusUploads.lockId, lockId)));
+  try {
+    if (input.offset !== row.offset) throw chunkError(409, `Upload-Offset ${input.offset} does not match the ${row.offset} bytes received.`);
+    return await receive(deps, store, owner, row, input, unlock);
+  } finally {
+    await unlock().catch(() => {});
+  }
+}
+
+async function receive(
+  deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, input: ChunkInput, unlock: () => Promise<unknown>,
+): Promise<ChunkResult> {
+  const limit = row.length ?? row.maxBytes;
+  const hasher = await createSHA256();
+  if (row.hashState) hasher.load(Buffer.from(row.hashState, 'base64'));
+  else hasher.init();
+  const chunkHash = input.checksum ? createHash('sha256') : null;
+  let head = Buffer.from(row.head, 'base64');
+  let contentType = row.contentType;
+  let terminal: AppError | undefined;
+  let received = 0;
+  const typeOptions = { allowedTypes: deps.config.allowedTypes, restrictTypes: row.attrs.allowed_types, declared: row.attrs.declared };
+
+  const reader = input.body?.getReader();
+  const checked = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      const next = reader ? await reader.read() : { done: true as const, value: undefined };
+      if (next.done) return c.close();
+      const chunk = next.value;
+      try {
+        if (row.offset + received + chunk.byteLength > limit) {
+          throw (terminal = row.length === null ? payloadTooLarge(row.maxBytes) : new AppError('FILE_TOO_LARGE', 413, `The upload sends more than its Upload-Length of ${row.length} bytes.`, { max_bytes: row.length }));
+        }
+        await input.onBytes?.(chunk.byteLength);
+        received += chunk.byteLength;
+        if (head.byteLength < SNIFF_BYTES) head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.byteLength)]);
+        if (!contentType && head.byteLength >= SNIFF_BYTES) contentType = await decide(head, false);
+        hasher.update(chunk);
+        chunkHash?.update(chunk);
+        c.enqueue(chunk);
+      } catch (err) {
+        await reader?.cancel(err).catch(() => {});
+        throw err;
+      }
+    },
+    cancel: (reason) => reader?.cancel(reason),
+  }, { highWaterMark: 0 });
+  const decide = async (bytes: Uint8Array, complete: boolean) => {
+    try {
+      return await decideType(bytes, complete, typeOptions);
+    } catch (err) {
+      if (err instanceof AppError) terminal = err;
+      throw err;
+    }
+  };
+
+  const pending = await store.write(row, checked);
+  const fail = async (err: unknown, whole: boolean): Promise<never> => {
+    await pending.reject().catch(() => {});
+    if (whole) await removeUpload(deps, store, row);
+    throw err;
+  };
+  if (terminal) return fail(terminal, true);
+  if (pending.error) {
+    // A 429 or a dropped/idle client: keep what arrived (the client resumes from HEAD's offset),
+    // unless it came with a checksum it no longer can match.
+    if (chunkHash || received === 0) return fail(pending.error, false);
+    await save(deps, row, pending, false, { hasher, head, contentType });
+    throw pending.error;
+  }
+  if (chunkHash && input.checksum && !chunkHash.digest().equals(input.checksum)) {
+    return fail(chunkError(460, 'Upload-Checksum does not match the bytes received; the chunk was discarded.'), false);
+  }
+  const offset = row.offset + received;
+  const complete = row.length !== null && offset === row.length;
+  if (complete && !contentType) {
+    try {
+      contentType = await decide(head, true);
+    } catch (err) {
+      return fail(err, true);
+    }
+  }
+  const saved = await save(deps, row, pending, complete, { hasher, head, contentType });
+  if (!complete) return { row: saved, file: null };
+  await unlock();
+  return { row: saved, file: await finish(deps, store, owner, saved, hasher.digest('hex')) };
+}
+
+async function save(
+  deps: AppDeps, row: TusUploadRow, pending: PendingChunk, complete: boolean, s: { hasher: IHasher; head: Buffer; contentType: string | null },
+): Promise<TusUploadRow> {
+  const { parts, tailSize } = await pending.accept(complete);
+  const values = {
+    offset: row.offset + pending.bytes, parts, tailSize, contentType: s.contentType,
+    head: s.head.toString('base64'), hashState: Buffer.from(s.hasher.save()).toString('base64'),
+  };
+  await deps.db.update(tusUploads).set(values).where(eq(tusUploads.id, row.id));
+  return { ...row, ...values };
+}
+
+/**
+ * The upload is whole: make it the object, re-read it for what the streamed inspector would
+ * have checked on the way (truncated image structure, the probe's head), then the row, jobs
+ * and usage through `finishStaged` and `commitFile`, like every upload.
+ */
+async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, sha256: string): Promise<FileRow> {
+  await store.complete(row);
+  await deps.db.delete(tusUploads).where(eq(tusUploads.id, row.id));
+  const key = row.storageKey;
+  const contentType = row.contentType as string;
+  const size = row.offset;
+  try {
+    const check = truncationCheckFor(contentType);
+    const headParts: Uint8Array[] = [];
+    let headBytes = 0;
+    const stream = await deps.storage.get(key, check || size === 0 ? undefined : { start: 0, end: Math.min(size, PROBE_BYTES) - 1 });
+    for await (const chunk of stream ? chunksOf(stream) : []) {
+      check?.push(chunk);
+      if (headBytes < PROBE_BYTES) {
+        const part = chunk.slice(0, PROBE_BYTES - headBytes);
+        headParts.push(part);
+        headBytes += part.byteLength;
+      }
+    }
+    const cut = check?.end();
+    if (cut) throw unsupportedMediaType(`The image cannot be decoded: ${cut}.`, { detected: contentType, reason: cut });
+    const inspection = { size, contentType, head: Buffer.concat(headParts, headBytes), complete: size === headBytes };
+    const staged = await finishStaged(deps, { id: row.fileId, key, name: row.attrs.name, inspection, sha256 });
+    return await commitFile(deps, owner, staged, {
+      name: row.attrs.name, folder: row.attrs.folder, isPublic: row.attrs.is_public,
+      expiresAt: row.attrs.expires_at ? new Date(row.attrs.expires_at) : null,
+    });
+  } catch (err) {
+    await deps.storage.delete(key).catch(() => {});
+    throw err;
+  }
+}
+
+/** Removes uploads past their expiry (the `tus_expire` job); returns how many. */
+export async function expireUploads(deps: AppDeps, store: TusStore, limit = 500): Promise<number> {
+  const rows = await deps.db.select().from(tusUploads).where(lt(tusUploads.expiresAt, new Date(deps.clock.now()))).limit(limit);
+  let n = 0;
+  for (const row of rows) {
+    // Not one a PATCH is writing right now (its lease is live): the next sweep takes it.
+    const [taken] = await deps.db.update(tusUploads).set({ lockId: 'expiring', lockedUntil: sql`now() + interval '10 minutes'` })
+      .where(and(eq(tusUploads.id, row.id), or(isNull(tusUploads.lockId), lt(tusUploads.lockedUntil, new Date(deps.clock.now())))))
+      .returning({ id: tusUploads.id });
+    if (!taken) continue;
+    await removeUpload(deps, store, row);
+    n++;
+  }
+  return n;
+}

@@ -1,0 +1,230 @@
+/**
+ * Where the bytes of a tus upload go while it is incomplete, for each storage driver. Neither
+ * buffers the whole file anywhere, and neither copies it at the end:
+ *
+ * - fs: one file under `<DATA_DIR>/files/.tus/` written at each PATCH's offset, renamed into the
+ *   object's place when complete (same file system, no copy). Not under `.tmp/`: the temp sweep
+ *   removes files of dead processes, and a tus upload outlives its process by design.
+ * - s3: an S3 multipart upload on the object's final key, created with the upload. A PATCH
+ *   sends its bytes as parts of `PART_BYTES` (one part in memory at a time); what is left below a
+ *   part when the PATCH ends is kept as a small object of its own (the "tail", S3 parts but the
+ *   last must be ≥ 5 MiB) and becomes the head of the next part. Any process can continue it.
+ *
+ * A PATCH's bytes become part of the upload only when it calls `accept()` (after the checksum, if
+ * any, matched); `reject()` forgets them, so the offset stays where it was.
+ */
+import {
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
+  GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Config } from '../../config';
+import type { TusPart } from './table';
+
+/** S3 part size: the bytes a PATCH holds in memory at most (besides the runtime's own buffers). */
+const PART_BYTES = 8 * 1024 * 1024;
+
+/** The storage side of an upload, as the row keeps it. */
+export interface StoreState {
+  id: string;
+  storageKey: string;
+  offset: number;
+  s3UploadId: string | null;
+  parts: TusPart[];
+  tailSize: number;
+}
+
+export interface PendingChunk {
+  /** Bytes of this PATCH written so far. */
+  readonly bytes: number;
+  /** Makes them part of the upload; returns the new storage state. */
+  accept(complete: boolean): Promise<Pick<StoreState, 'parts' | 'tailSize'>>;
+  /** Forgets them (checksum mismatch, refused content). */
+  reject(): Promise<void>;
+}
+
+export interface TusStore {
+  /** Starts an upload's storage (S3: the multipart upload). */
+  begin(storageKey: string): Promise<{ s3UploadId: string | null }>;
+  /**
+   * Writes `body` after the upload's current bytes, chunk by chunk. Resolves once the stream ends
+   * or fails (the failure is in `error`: what was received up to it can still be accepted).
+   * `accept(true)`: these bytes complete the upload (S3 then sends the rest as the last part).
+   */
+  write(s: StoreState, body: ReadableStream<Uint8Array>): Promise<PendingChunk & { error?: unknown }>;
+  /** Makes the complete upload the object at `storageKey`. */
+  complete(s: StoreState): Promise<void>;
+  /** Removes every byte of an unfinished upload (termination, expiry, refusal). Idempotent. */
+  discard(s: StoreState): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The chunks of a stream (a reader loop: not every runtime's types make streams async-iterable). */
+export async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+export function createTusStore(config: Config): TusStore {
+  return config.storageDriver === 's3' ? createS3TusStore(config) : createFsTusStore(join(config.dataDir, 'files'));
+}
+
+function createFsTusStore(root: string): TusStore {
+  const dir = join(root, '.tus');
+  const partPath = (id: string) => join(dir, id);
+  return {
+    async begin() {
+      await mkdir(dir, { recursive: true });
+      return { s3UploadId: null };
+    },
+    async write(s, body) {
+      let fh: FileHandle | null = await open(partPath(s.id), 'a+');
+      let bytes = 0;
+      let error: unknown;
+      try {
+        // Positional writes from the stored offset: bytes a dropped PATCH left beyond it are overwritten.
+        for await (const chunk of chunksOf(body)) {
+          await fh.write(chunk, 0, chunk.byteLength, s.offset + bytes);
+          bytes += chunk.byteLength;
+        }
+      } catch (err) {
+        error = err;
+      }
+      const closeFile = async () => {
+        const h = fh;
+        fh = null;
+        await h?.close();
+      };
+      return {
+        error,
+        get bytes() {
+          return bytes;
+        },
+        async accept() {
+          await fh?.datasync();
+          await closeFile();
+          return { parts: [], tailSize: 0 };
+        },
+        async reject() {
+          await fh?.truncate(s.offset);
+          await closeFile();
+        },
+      };
+    },
+    async complete(s) {
+      const finalPath = join(root, s.storageKey);
+      await mkdir(dirname(finalPath), { recursive: true });
+      await rename(partPath(s.id), finalPath);
+    },
+    async discard(s) {
+      await rm(partPath(s.id), { force: true });
+    },
+    close: async () => {},
+  };
+}
+
+function createS3TusStore(config: Config): TusStore {
+  const o = config.s3;
+  const Bucket = o.bucket as string;
+  const client = new S3Client({
+    region: o.region,
+    endpoint: o.endpoint,
+    forcePathStyle: o.forcePathStyle,
+    credentials: o.accessKeyId && o.secretAccessKey ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } : undefined,
+  });
+  const tailKey = (id: string) => `.tus/${id}.tail`;
+
+  async function readTail(s: StoreState, into: Uint8Array): Promise<number> {
+    if (s.tailSize === 0) return 0;
+    const res = await client.send(new GetObjectCommand({ Bucket, Key: tailKey(s.id) }));
+    const bytes = await res.Body!.transformToByteArray();
+    if (bytes.byteLength !== s.tailSize) throw new Error(`tus tail of ${s.id} holds ${bytes.byteLength} bytes, expected ${s.tailSize}`);
+    into.set(bytes, 0);
+    return bytes.byteLength;
+  }
+
+  return {
+    async begin(storageKey) {
+      const res = await client.send(new CreateMultipartUploadCommand({ Bucket, Key: storageKey }));
+      return { s3UploadId: res.UploadId ?? null };
+    },
+
+    async write(s, body) {
+      const buffer = new Uint8Array(PART_BYTES);
+      let filled = await readTail(s, buffer);
+      const parts: TusPart[] = [...s.parts];
+      let bytes = 0;
+      let error: unknown;
+      const sendPart = async (size: number) => {
+        const n = parts.length + 1;
+        const res = await client.send(new UploadPartCommand({
+          Bucket, Key: s.storageKey, UploadId: s.s3UploadId as string, PartNumber: n, Body: buffer.subarray(0, size), ContentLength: size,
+        }));
+        parts.push({ n, etag: res.ETag as string });
+      };
+      try {
+        for await (const chunk of chunksOf(body)) {
+          let at = 0;
+          while (at < chunk.byteLength) {
+            const take = Math.min(chunk.byteLength - at, PART_BYTES - filled);
+            buffer.set(chunk.subarray(at, at + take), filled);
+            filled += take;
+            at += take;
+            if (filled === PART_BYTES) {
+              await sendPart(filled); // awaited: the buffer is reused for the next part
+              filled = 0;
+            }
+          }
+          bytes += chunk.byteLength;
+        }
+      } catch (err) {
+        error = err;
+      }
+      return {
+        error,
+        bytes,
+        async accept(complete) {
+          if (complete) {
+            // The last part may be small; an empty upload still needs one part.
+            if (filled > 0 || parts.length === 0) await sendPart(filled);
+            return { parts, tailSize: 0 };
+          }
+          if (filled > 0) await client.send(new PutObjectCommand({ Bucket, Key: tailKey(s.id), Body: buffer.subarray(0, filled), ContentLength: filled }));
+          return { parts, tailSize: filled };
+        },
+        // Parts sent by this PATCH are overwritten by the next (same numbers) or aborted with the upload.
+        reject: async () => {},
+      };
+    },
+
+    async complete(s) {
+      await client.send(new CompleteMultipartUploadCommand({
+        Bucket, Key: s.storageKey, UploadId: s.s3UploadId as string,
+        MultipartUpload: { Parts: s.parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })) },
+      }));
+      await client.send(new DeleteObjectCommand({ Bucket, Key: tailKey(s.id) })).catch(() => {});
+    },
+
+    async discard(s) {
+      if (s.s3UploadId) {
+        try {
+          await client.send(new AbortMultipartUploadCommand({ Bucket, Key: s.storageKey, UploadId: s.s3UploadId }));
+        } catch (err) {
+          if ((err as { name?: string }).name !== 'NoSuchUpload') throw err;
+        }
+      }
+      await client.send(new DeleteObjectCommand({ Bucket, Key: tailKey(s.id) }));
+    },
+
+    close: async () => client.destroy(),
+  };
+}
