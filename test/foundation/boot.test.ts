@@ -15,7 +15,7 @@ describe('server on embedded defaults', () => {
   // How long start-up takes is measured by bench/startup.ts, not asserted here (a loaded machine is slow).
   beforeAll(async () => {
     server = await startServer();
-  });
+  }, 120_000);
   afterAll(() => server.close());
 
   test('answers /health and logs the bootstrap credentials once', async () => {
@@ -54,7 +54,7 @@ describe('server on embedded defaults', () => {
     expect(result.valid).toBe(true);
     expect(spec.openapi).toMatch(/^3\./);
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/health', '/health/ready', '/api/reference/allowed-content-types']));
-    expect(Object.keys(spec.components.securitySchemes).sort()).toEqual(['apiKeyHeader', 'bearerApiKey', 'bearerJwt', 'cookie']);
+    expect(Object.keys(spec.components.securitySchemes).sort()).toEqual(['apiKeyHeader', 'bearerApiKey', 'bearerJwt', 'cookie', 'csrfHeader']);
     // Every operation is tagged and summarised; every authenticated one documents its errors.
     const declaredTags = (spec as unknown as { tags: { name: string }[] }).tags.map((t) => t.name);
     type Op = { tags?: string[]; summary?: string; security?: unknown[]; responses: Record<string, unknown> };
@@ -81,7 +81,7 @@ describe('server on embedded defaults', () => {
       await second.close();
       await first.close();
     }
-  });
+  }, 240_000); // two start-ups, each slow on a loaded machine
 });
 
 describe('invalid configuration stops the server', () => {

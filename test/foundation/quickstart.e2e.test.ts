@@ -129,7 +129,7 @@ beforeAll(async () => {
   photo = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3a7' } }).jpeg().toBuffer();
   await writeFile(join(dir, 'photo.jpg'), photo);
   await writeFile(join(dir, 'logo.png'), await sharp({ create: { width: 64, height: 64, channels: 4, background: '#f00a' } }).png().toBuffer());
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   await server?.close();
   if (dir) await rm(dir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { startServer, type RunningServer } from '../helpers/server';
 let server: RunningServer;
 beforeAll(async () => {
   server = await startServer({ env: { DISABLE_RATE_LIMIT: 'true' } });
-});
+}, 120_000);
 afterAll(() => server?.close());
 
 interface SlowPost {

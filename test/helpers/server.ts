@@ -17,7 +17,7 @@ export interface StartOptions {
   runtime?: 'bun' | 'deno';
   /** Reuse a data directory (e.g. to restart a server on the same data). */
   dataDir?: string;
-  /** How long to wait for `listening`. */
+  /** How long to wait for `listening` (default 90 s: a fresh start takes ~5 s idle, far longer on a loaded machine). */
   timeoutMs?: number;
 }
 
@@ -81,7 +81,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   collect(proc.stdout!);
   collect(proc.stderr!);
 
-  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const timeoutMs = opts.timeoutMs ?? 90_000;
   const port = await new Promise<number>((resolvePort, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not listen within ${timeoutMs} ms:\n${dump(logs)}`)), timeoutMs);
     const check = (line: LogLine) => {
