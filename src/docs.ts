@@ -79,7 +79,8 @@ export function docs(deps: AppDeps) {
               'accounts and scoped API keys. Every error is `{error, message, details?}` (see the Error schema). ' +
               'Nothing is silently ignored: a query parameter, JSON body field or multipart field a route does not list is a 400 ' +
               '`VALIDATION_ERROR` naming it (with the close known name, e.g. `isPublic` → `is_public`); a JSON route answers any ' +
-              'other body type, or a body without `Content-Type`, with 415. Public delivery (`/i`, `/d`, `/t`, `/authenticated`) ' +
+              'other body type, or a body without `Content-Type`, with 415. A NUL byte (`%00` in the path or query, `\\u0000` in a JSON string) ' +
+              'is a 400 `VALIDATION_ERROR`. Public delivery (`/i`, `/d`, `/t`, `/authenticated`) ' +
               'ignores query strings, so cache-busters such as `?v=123` work.\n\n' +
               grammarMarkdown(limits, loadPresets(deps.config.presets, limits)),
           },

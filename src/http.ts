@@ -5,7 +5,10 @@
  */
 import { Elysia, ValidationError } from 'elysia';
 import type { AppDeps } from './deps';
+import { API_SECURITY_HEADERS, assertNoNulInBody, assertNoNulInUrl, DELIVERY_SECURITY_HEADERS } from './hardening';
 import { inputCheck, type RouteShape } from './inputs';
+import { isPublicDelivery } from './modules/limits/plugin';
+import { clientDisconnected } from './platform/server';
 import {
   AppError, errorResponse, fromValidation, insufficientStorage, internalError, isDiskFullError, methodNotAllowed, payloadTooLarge,
   routeNotFound, unsupportedMediaType, validationError,
@@ -203,8 +206,11 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
   observers.sealed = true;
 
   const app = new Elysia({ name: 'pictor.http' })
-    .onRequest(({ request, set }) => {
+    .onRequest((ctx) => {
+      // The pre-routing context's type omits `path`, but Elysia sets it before any onRequest hook.
+      const { request, set, path } = ctx as typeof ctx & { path: string };
       set.headers['x-request-id'] = beginRequest(request);
+      Object.assign(set.headers, isPublicDelivery(path) ? DELIVERY_SECURITY_HEADERS : API_SECURITY_HEADERS);
     });
   if (observers.fns.length > 0) {
     app.onAfterResponse({ as: 'global' }, ({ request, set, route, responseValue }) => {
@@ -230,18 +236,41 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       if (mime === '') {
         throw unsupportedMediaType('This route takes a JSON body: send it with Content-Type: application/json.', { detected: 'none' });
       }
-      if (form) return Object.fromEntries(new URLSearchParams(text));
-      try {
-        return JSON.parse(text) as unknown;
-      } catch (err) {
-        throw validationError('The request body is not valid JSON.', [{ path: '/', message: (err as Error).message }]);
+      let parsed: unknown;
+      if (form) parsed = Object.fromEntries(new URLSearchParams(text));
+      else {
+        try {
+          parsed = JSON.parse(text) as unknown;
+        } catch (err) {
+          throw validationError('The request body is not valid JSON.', [{ path: '/', message: (err as Error).message }]);
+        }
       }
+      // A NUL can only come from a `\u0000` escape (JSON) or `%00` (form): scan only then.
+      if (text.includes(form ? '%00' : '\\u0000')) assertNoNulInBody(parsed);
+      return parsed;
     })
     // Unknown query parameters and body fields → 400 naming them (src/inputs.ts); before
     // validation, so a misspelt parameter is reported as such rather than as a missing one.
-    .onTransform({ as: 'global' }, ({ request, route, body }) => checkInputs(request, route, body))
-    .onError({ as: 'global' }, ({ error, code, request, set }) => {
-      const headers: Record<string, string> = { 'x-request-id': requestIdOf(request) };
+    // A NUL in the path or query (`%00`) → 400 here, before any handler could put it in a query.
+    .onTransform({ as: 'global' }, ({ request, route, body }) => {
+      assertNoNulInUrl(request.url);
+      checkInputs(request, route, body);
+    })
+    .onError({ as: 'global' }, ({ error, code, request, set, route }) => {
+      const path = pathOf(request.url);
+      if (clientDisconnected(request, error)) {
+        // The client went away mid-request (an upload cut off, a body half sent): nothing failed
+        // here and nobody reads the answer. Logged at debug, counted apart, and reported to the
+        // request metrics and logs as 499, nginx's "client closed request" (never as a 500).
+        deps.metrics.clientAborts.inc({ route: route || 'unmatched' });
+        deps.log.debug({ request_id: requestIdOf(request), method: request.method, path, reason: (error as Error)?.message }, 'client closed the request');
+        set.status = CLIENT_CLOSED_REQUEST;
+        return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+      }
+      const headers: Record<string, string> = {
+        ...(isPublicDelivery(path) ? DELIVERY_SECURITY_HEADERS : API_SECURITY_HEADERS),
+        'x-request-id': requestIdOf(request),
+      };
       // Rate-limit headers set before the failure stay on error responses too (API.md §7), and so
       // do CORS headers (a browser must be able to read why a presigned upload was refused).
       for (const [k, v] of Object.entries(set.headers)) {
@@ -256,7 +285,6 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       else if (code === 'PARSE') appError = validationError('The request body could not be parsed.', [{ path: '/', message: 'malformed body' }]);
       else if (isDiskFullError(error)) appError = insufficientStorage();
       else if (code === 'NOT_FOUND') {
-        const path = pathOf(request.url);
         // A page of the web app (`/files/…`, `/library`): its shell, not a JSON 404 (src/modules/webapp).
         const page = unmatchedPages.get(deps)?.(request, path);
         if (page) {
@@ -278,6 +306,9 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       return errorResponse(appError, headers);
     });
 }
+
+/** Status recorded for a request whose client disconnected before the answer (nginx's 499). */
+export const CLIENT_CLOSED_REQUEST = 499;
 
 /** The real `Content-Length` of HEAD answers built without their body (`headResponse`). */
 const headLengths = new WeakMap<Request, number>();

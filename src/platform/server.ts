@@ -5,7 +5,7 @@
  * Deno: `Deno.serve(app.fetch)`.
  */
 import type { AnyElysia } from 'elysia';
-import { isBun } from './runtime';
+import { isBun, isDeno } from './runtime';
 
 export interface ServeOptions {
   port: number;
@@ -43,6 +43,18 @@ export function keepSocketAddress(request: Request): void {
   const address = socket.address(request);
   if (address !== undefined) kept.set(request, address);
 }
+/**
+ * Whether a request failed because its client disconnected (an upload cut off): Bun aborts the
+ * request's signal; Deno fails the body read (`BadResource`, `Http`) and aborts the signal only
+ * later. Such failures are the client's doing, not errors of the server.
+ */
+export function clientDisconnected(request: Request, error: unknown): boolean {
+  if (request.signal.aborted) return true;
+  if (!isDeno || request.body === null) return false;
+  const name = (error as { name?: unknown } | null)?.name;
+  return name === 'BadResource' || name === 'Http';
+}
+
 /** Lets a long upload run past the idle timeout. */
 export const disableIdleTimeout = (request: Request): void => socket.disableIdleTimeout(request);
 

@@ -12,6 +12,7 @@ import { access, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlin
 import { dirname, join } from 'node:path';
 import { ownedTempName, sweepOwnedTemp } from '../lib/owned-temp';
 import { randomString } from '../lib/random';
+import { fileSliceBody } from '../platform/file-body';
 import { createFileSink } from '../platform/file-sink';
 import { isBun } from '../platform/runtime';
 import { assertValidKey, ObjectTooLargeError, type ByteRange, type ObjectInfo, type StorageDriver, type StoredObject } from './types';
@@ -71,6 +72,45 @@ async function objectInfo(path: string): Promise<ObjectInfo | null> {
   }
 }
 
+/** Streams `range` of the file at `path` (all of it without one), reading only as the consumer pulls. */
+function fileStream(path: string, range?: ByteRange): ReadableStream<Uint8Array> {
+  let fh: FileHandle | null = null;
+  let pos = range?.start ?? 0;
+  const end = range ? range.end + 1 : Infinity;
+  const close = async () => {
+    const h = fh;
+    fh = null;
+    await h?.close().catch(() => {});
+  };
+  // Pull-based: the next read happens only when the consumer asks, so a slow client holds
+  // one chunk at most. The file is opened on the first pull, so a stream that is never
+  // read (a response dropped unsent) holds no descriptor for the GC to find.
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const want = Math.min(READ_CHUNK, end - pos);
+        if (want <= 0) {
+          await close();
+          return controller.close();
+        }
+        fh ??= await open(path, 'r');
+        const buf = new Uint8Array(want);
+        const { bytesRead } = await fh.read(buf, 0, want, pos);
+        if (bytesRead === 0) {
+          await close();
+          return controller.close();
+        }
+        pos += bytesRead;
+        controller.enqueue(bytesRead === want ? buf : buf.subarray(0, bytesRead));
+      } catch (err) {
+        await close();
+        controller.error(err);
+      }
+    },
+    cancel: close,
+  }, { highWaterMark: 0 });
+}
+
 export async function createFsStorage(root: string): Promise<StorageDriver> {
   const tmpDir = join(root, '.tmp');
   await mkdir(tmpDir, { recursive: true });
@@ -106,41 +146,16 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
     async get(key, range?: ByteRange) {
       const path = pathOf(key);
       if (!(await objectInfo(path))) return null;
-      let fh: FileHandle | null = null;
-      let pos = range?.start ?? 0;
-      const end = range ? range.end + 1 : Infinity;
-      const close = async () => {
-        const h = fh;
-        fh = null;
-        await h?.close().catch(() => {});
-      };
-      // Pull-based: the next read happens only when the consumer asks, so a slow client holds
-      // one chunk at most. The file is opened on the first pull, so a stream that is never
-      // read (a response dropped unsent) holds no descriptor for the GC to find.
-      return new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          try {
-            const want = Math.min(READ_CHUNK, end - pos);
-            if (want <= 0) {
-              await close();
-              return controller.close();
-            }
-            fh ??= await open(path, 'r');
-            const buf = new Uint8Array(want);
-            const { bytesRead } = await fh.read(buf, 0, want, pos);
-            if (bytesRead === 0) {
-              await close();
-              return controller.close();
-            }
-            pos += bytesRead;
-            controller.enqueue(bytesRead === want ? buf : buf.subarray(0, bytesRead));
-          } catch (err) {
-            await close();
-            controller.error(err);
-          }
-        },
-        cancel: close,
-      }, { highWaterMark: 0 });
+      return fileStream(path, range);
+    },
+
+    // A body Bun sends with sendfile and its Content-Length (platform/file-body.ts); Deno takes
+    // the stream of `get` with the length the handler sets.
+    async getBody(key, range?: ByteRange) {
+      const path = pathOf(key);
+      const info = await objectInfo(path);
+      if (!info) return null;
+      return fileSliceBody(path, range?.start ?? 0, range ? range.end + 1 : info.size) ?? fileStream(path, range);
     },
 
     async read(key, maxBytes) {

@@ -42,6 +42,12 @@ export interface StorageDriver {
   /** The object's bytes (or a range of them), or null when missing. */
   get(key: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null>;
   /**
+   * Optional: the object's bytes (or a range) as a response body whose length the HTTP server
+   * knows without reading it (null when missing). The fs driver hands Bun the file itself, sent
+   * with sendfile and a `Content-Length`. Delivery uses it when present, else `get`.
+   */
+  getBody?(key: string, range?: ByteRange): Promise<Blob | ReadableStream<Uint8Array> | null>;
+  /**
    * The whole object in one buffer, for the few readers that need all of it at once (a render's
    * source, metadata analysis): on local disk one read of the file rather than a stream of
    * 256 KiB reads collected again, on S3 one GET refused early by its length (`bun

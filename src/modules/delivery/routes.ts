@@ -74,7 +74,13 @@ export async function serveStoredFile(
   if (partial) headers['content-range'] = `bytes ${partial.start}-${partial.end}/${f.size}`;
   const status = partial ? 206 : 200;
   if (request.method === 'HEAD') return headResponse(request, status, headers, length);
-  const body = f.size === 0 ? null : await deps.storage.get(f.storageKey, partial ?? undefined);
+  // A body of known length where the driver has one (the file itself on Bun), so the answer
+  // carries Content-Length instead of going out chunked. Not for a full answer to a request
+  // with a Range header (ignored above): Bun would cut a file body to that range itself.
+  const sized = deps.storage.getBody && (partial !== null || !request.headers.has('range'));
+  const body = f.size === 0 ? null : sized
+    ? await deps.storage.getBody!(f.storageKey, partial ?? undefined)
+    : await deps.storage.get(f.storageKey, partial ?? undefined);
   if (f.size > 0 && !body) {
     deps.log.error({ file_id: f.id, key: f.storageKey }, 'stored object missing');
     throw notFound('File');

@@ -51,6 +51,11 @@ export function createMetrics(opts: MetricsOptions = {}) {
     registry,
     /** Requests and their latency by method, route template and status (requests.ts: no prom-client call per request). */
     http: createRequestMetrics(registry, LATENCY_BUCKETS),
+    /** Requests whose client disconnected before the answer (also counted as status 499 in `http`). */
+    clientAborts: new Counter({
+      name: 'pictor_http_client_aborts_total', help: 'Requests abandoned by their client before the answer (recorded with status 499), by route template.',
+      labelNames: ['route'] as const, registers,
+    }),
     cacheHits: new Counter({ name: 'pictor_cache_hits_total', help: 'Derivative cache hits by tier (memory|disk).', labelNames: ['tier'] as const, registers }),
     cacheMisses: new Counter({ name: 'pictor_cache_misses_total', help: 'Derivative cache misses by tier (memory|disk).', labelNames: ['tier'] as const, registers }),
     cacheBytes: new Gauge({ name: 'pictor_cache_bytes', help: 'Bytes held by each derivative cache tier.', labelNames: ['tier'] as const, registers }),

@@ -89,7 +89,7 @@ export function metricsRoutes(deps: AppDeps) {
         summary: 'Prometheus metrics',
         description: 'Requests by route template and status with latency histograms, derivative cache hits/misses/bytes per tier, answers of the delivery fast path, '
           + 'transform durations and queue depth, rate-limit decisions and Redis fallbacks, upload bytes, job counts by state, '
-          + 'DB connections, request-log drops. Per process: every series carries `worker="<n>"`, the index of the answering process under `WORKERS=N` (`0` for a single process), '
+          + 'DB connections, request-log drops, client disconnects (`pictor_http_client_aborts_total`; such requests are recorded with status 499). Per process: every series carries `worker="<n>"`, the index of the answering process under `WORKERS=N` (`0` for a single process), '
           + 'since the processes share one port and a scrape lands on any of them. `Authorization: Bearer <METRICS_TOKEN>` or an admin credential.',
         security: [{ bearerJwt: [] }, { bearerApiKey: [] }],
       },

@@ -1,0 +1,67 @@
+/**
+ * Input and response hardening shared by the request plumbing (http.ts): the refusal of NUL
+ * bytes anywhere in a request's text, and the security headers every routed answer carries.
+ */
+import { nulByte } from './errors';
+
+/**
+ * Headers of every routed answer outside public delivery (JSON, errors, `/docs`, the HTML
+ * pages), as OWASP's REST and secure-headers guidance lists them: no MIME sniffing, no Referer
+ * leaving the API or its pages, never framed (`X-Frame-Options` for old browsers,
+ * `frame-ancestors` for the rest). A handler's own value wins (the auth pages send a stricter
+ * CSP). Built once; the plumbing copies it into each request's headers.
+ */
+export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "frame-ancestors 'none'",
+});
+
+/**
+ * Public delivery (`/i`, `/d`, `/t`, `/authenticated`) keeps the headers API.md §5 documents:
+ * its bytes must stay embeddable (`<img>`, `<video>`, other sites' pages), and a sandboxing CSP
+ * of its own is set per content type. Its errors still get nosniff.
+ */
+export const DELIVERY_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'x-content-type-options': 'nosniff',
+});
+
+/**
+ * Refuses a URL holding `%00` (a NUL byte once decoded, in the path or the query string) with
+ * a 400 naming where it is. Raw NUL bytes never get this far: the runtime's HTTP parser refuses
+ * them in the request line.
+ */
+export function assertNoNulInUrl(url: string): void {
+  const at = url.indexOf('%00');
+  if (at < 0) return;
+  const q = url.indexOf('?');
+  if (q < 0 || at < q) throw nulByte('path', '/');
+  // Name the parameter (decoded as URLSearchParams does) when one can be told.
+  for (const [name, value] of new URLSearchParams(url.slice(q + 1))) {
+    if (name.includes('\0') || value.includes('\0')) throw nulByte('query', `/${name.replaceAll('\0', '\\0').slice(0, 64)}`);
+  }
+  throw nulByte('query', '/');
+}
+
+/**
+ * Refuses a parsed JSON or form body whose strings (values or keys, at any depth) hold a NUL,
+ * with the JSON pointer of one of them. Iterative: a deeply nested body cannot overflow the
+ * stack. Callers run it only when the body text can hold one (`\u0000`, `%00`).
+ */
+export function assertNoNulInBody(body: unknown): void {
+  const stack: [unknown, string][] = [[body, '']];
+  while (stack.length) {
+    const [value, at] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\0')) throw nulByte('body', at || '/');
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    for (const [key, child] of Object.entries(value)) {
+      const here = `${at}/${key.replaceAll('~', '~0').replaceAll('/', '~1').replaceAll('\0', '\\0').slice(0, 64)}`;
+      if (key.includes('\0')) throw nulByte('body', here);
+      stack.push([child, here]);
+    }
+  }
+}

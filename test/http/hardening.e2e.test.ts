@@ -1,0 +1,219 @@
+/**
+ * Hostile input and transport faults over real HTTP (issue #17 points 9, 15, 16, 17), on
+ * Postgres + Redis (Postgres is what refuses NUL bytes in text):
+ * - NUL bytes in paths, queries and JSON strings are a 400 before any query, never a 500;
+ * - `GET /i` and range requests carry `Content-Length` (no chunked framing), on Bun and Deno;
+ * - API JSON, errors, `/docs` and `/openapi.json` carry the hardening headers; delivery keeps its own;
+ * - a client that disconnects mid-upload is a debug line and a 499, not an error and a 500.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import sharp from 'sharp';
+import { parsePrometheus, sampleSum } from '../helpers/prometheus';
+import { startServer, type RunningServer } from '../helpers/server';
+import { createTestDatabase, requireRedis, TEST_REDIS_URL, type TestDatabase } from '../helpers/services';
+
+setDefaultTimeout(60_000);
+
+const LIMITS = { RATE_LIMIT_REGISTER: '500/1h', RATE_LIMIT_LOGIN: '500/15m', RATE_LIMIT_LOGIN_IP: '100000/15m', RATE_LIMIT_API: '100000/60s' };
+
+/** A PNG of noise, larger than one 256 KiB read of the fs driver. */
+const noisePng = () => sharp(randomBytes(320 * 320 * 3), { raw: { width: 320, height: 320, channels: 3 } }).png().toBuffer();
+
+async function upload(server: RunningServer, png: Buffer): Promise<string> {
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'noise.png');
+  const res = await fetch(`${server.url}/api/files`, { method: 'POST', body: form, headers: { 'x-api-key': server.bootstrap!.api_key } });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { file: { id: string } }).file.id;
+}
+
+/** `Content-Length` equals the bytes received, with no chunked framing; returns the bytes. */
+async function expectSized(res: Response, status: number): Promise<Uint8Array> {
+  expect(res.status).toBe(status);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  expect(res.headers.get('transfer-encoding')).toBeNull();
+  expect(res.headers.get('content-length')).toBe(String(bytes.byteLength));
+  return bytes;
+}
+
+async function expectContentLength(server: RunningServer, id: string, png: Buffer): Promise<void> {
+  for (const path of [`/i/${id}`, `/i/${id}.png`, `/d/${id}`]) {
+    expect(Buffer.from(await expectSized(await fetch(`${server.url}${path}`), 200)).equals(png)).toBe(true);
+    const part = await expectSized(await fetch(`${server.url}${path}`, { headers: { range: 'bytes=1000-300999' } }), 206);
+    expect(Buffer.from(part).equals(png.subarray(1000, 301000))).toBe(true);
+    const tail = await expectSized(await fetch(`${server.url}${path}`, { headers: { range: 'bytes=-100' } }), 206);
+    expect(Buffer.from(tail).equals(png.subarray(png.length - 100))).toBe(true);
+  }
+  // A Range the answer ignores (If-Range names another version): the whole file, not the range.
+  const whole = await fetch(`${server.url}/i/${id}`, { headers: { range: 'bytes=0-9', 'if-range': '"other"' } });
+  expect(whole.status).toBe(200);
+  expect(Buffer.from(await whole.arrayBuffer()).equals(png)).toBe(true);
+}
+
+const HARDENED = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "frame-ancestors 'none'",
+};
+
+describe('hardening on Postgres + Redis', () => {
+  let db: TestDatabase;
+  let server: RunningServer;
+  let key: string;
+  let id: string;
+  let png: Buffer;
+
+  beforeAll(async () => {
+    await requireRedis();
+    db = await createTestDatabase();
+    server = await startServer({ env: { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: 'debug', ...LIMITS } });
+    key = server.bootstrap!.api_key;
+    png = await noisePng();
+    id = await upload(server, png);
+  }, 90_000);
+  afterAll(async () => {
+    await server?.close();
+    await db?.drop();
+  });
+
+  const errorsLogged = () => server.logs.filter((l) => l.level === 'error');
+
+  test('NUL bytes in paths, queries and JSON strings: 400 VALIDATION_ERROR naming where, never a 500', async () => {
+    const get = (path: string) => fetch(`${server.url}${path}`, { headers: { 'x-api-key': key } });
+    const cases: [string, 'path' | 'query'][] = [
+      [`/api/files/${id}%00`, 'path'],
+      ['/api/files/%00', 'path'],
+      ['/api/folders?parent=%2Fa%00b', 'query'],
+      ['/api/files?q=a%00', 'query'],
+      [`/i/${id}%00`, 'path'],
+      [`/d/${id}%00.png`, 'path'],
+      [`/t/w_10/${id}%00`, 'path'],
+      [`/t/w_10%00/${id}`, 'path'],
+      [`/i/${id}?v=%00`, 'query'],
+    ];
+    for (const [path, where] of cases) {
+      const res = await get(path);
+      const body = (await res.json()) as { error: string; details?: { fields?: { in: string; path: string }[] } };
+      expect({ path, status: res.status, error: body.error, in: body.details?.fields?.[0]?.in }).toEqual({ path, status: 400, error: 'VALIDATION_ERROR', in: where });
+    }
+    const json = (method: string, path: string, body: unknown) =>
+      fetch(`${server.url}${path}`, { method, headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const bodies: [string, string, unknown, string][] = [
+      ['POST', '/api/auth/register', { email: 'nul\u0000@example.com', password: 'correct horse 1' }, '/email'],
+      ['POST', '/api/auth/login', { email: 'admin@localhost', password: 'x\u0000y' }, '/password'],
+      ['PATCH', '/api/settings', { public_url_base: 'https://cdn.example.com/\u0000' }, '/public_url_base'],
+      ['POST', '/api/files/bulk-delete', { ids: ['a', `${id}\u0000`] }, '/ids/1'],
+    ];
+    for (const [method, path, body, pointer] of bodies) {
+      const res = await json(method, path, body);
+      const out = (await res.json()) as { error: string; details?: { fields?: { in: string; path: string; message: string }[] } };
+      expect({ path, status: res.status, error: out.error, field: out.details?.fields?.[0] }).toEqual({
+        path, status: 400, error: 'VALIDATION_ERROR', field: { in: 'body', path: pointer, message: 'contains a NUL byte' },
+      });
+    }
+    // The six characters `\u0000` (an escaped backslash) are text, not a NUL: accepted.
+    const literal = await json('POST', '/api/auth/register', { email: `literal-${Date.now()}@example.com`, password: 'correct \\u0000 horse' });
+    expect(literal.status).toBe(201);
+    expect(errorsLogged()).toEqual([]);
+  });
+
+  test('GET /i and range requests carry Content-Length equal to the bytes sent (fs storage, Bun)', async () => {
+    await expectContentLength(server, id, png);
+  });
+
+  test('API JSON, errors, /docs and /openapi.json carry the hardening headers; delivery keeps its own', async () => {
+    const auth = { 'x-api-key': key };
+    const responses: [string, Response][] = [
+      ['/api/profile', await fetch(`${server.url}/api/profile`, { headers: auth })],
+      ['401', await fetch(`${server.url}/api/profile`)],
+      ['404', await fetch(`${server.url}/no/such/route`)],
+      ['400', await fetch(`${server.url}/api/files?nope=1`, { headers: auth })],
+      ['/docs', await fetch(`${server.url}/docs`)],
+      ['/openapi.json', await fetch(`${server.url}/openapi.json`)],
+      ['/health', await fetch(`${server.url}/health`)],
+    ];
+    for (const [what, res] of responses) {
+      await res.arrayBuffer();
+      const got = Object.fromEntries(Object.keys(HARDENED).map((h) => [h, res.headers.get(h)]));
+      expect({ what, ...got }).toEqual({ what, ...HARDENED });
+    }
+    // The reset page keeps its stricter policy (which also forbids framing).
+    const page = await fetch(`${server.url}/reset-password?token=abc`);
+    await page.arrayBuffer();
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    // Delivery: embeddable bytes, nosniff, no framing headers; its errors still get nosniff.
+    for (const path of [`/i/${id}`, `/t/w_20/${id}`]) {
+      const res = await fetch(`${server.url}${path}`);
+      await res.arrayBuffer();
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBeNull();
+      expect(res.headers.get('content-security-policy')).toBeNull();
+    }
+    const missing = await fetch(`${server.url}/i/AAAAAAAAAAAA`);
+    await missing.arrayBuffer();
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  test('a client that disconnects mid-upload: debug line, status 499 and pictor_http_client_aborts_total, no error and no 500', async () => {
+    const boundary = '----hardening';
+    const head = `POST /api/files HTTP/1.1\r\nHost: localhost\r\nX-API-Key: ${key}\r\n`
+      + `Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 10000000\r\n\r\n`;
+    const part = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.png"\r\nContent-Type: image/png\r\n\r\n`;
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1', () => {
+        socket.write(head + part);
+        // Then part of the bytes, and the client goes away once the server is reading them.
+        socket.write(png.subarray(0, 200_000), () => setTimeout(() => socket.destroy(), 200));
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    const metrics = async () => {
+      const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${key}` } });
+      return parsePrometheus(await res.text());
+    };
+    // Wait until the cut-off upload is counted (uploads in beforeAll were counted already).
+    const uploads = (f: Awaited<ReturnType<typeof metrics>>) => sampleSum(f, 'pictor_http_requests_total', { route: '/api/files/', method: 'POST' });
+    let families = await metrics();
+    for (let i = 0; i < 100 && uploads(families) < 2; i++) {
+      await Bun.sleep(100);
+      families = await metrics();
+    }
+    expect(sampleSum(families, 'pictor_http_requests_total', { status: '500' })).toBe(0);
+    expect(sampleSum(families, 'pictor_http_requests_total', { route: '/api/files/', method: 'POST', status: '499' })).toBe(1);
+    expect(sampleSum(families, 'pictor_http_client_aborts_total', { route: '/api/files/' })).toBe(1);
+    expect(server.logs.some((l) => l.level === 'debug' && l.msg === 'client closed the request')).toBe(true);
+    expect(errorsLogged()).toEqual([]);
+    // The request log (batched) records it as 499 too.
+    let logged: { status_code: number; method: string }[] = [];
+    for (let i = 0; i < 100 && logged.length === 0; i++) {
+      const res = await fetch(`${server.url}/api/logs?status=4xx&method=POST`, { headers: { 'x-api-key': key } });
+      logged = ((await res.json()) as { results: { status_code: number; method: string }[] }).results.filter((r) => r.status_code === 499);
+      if (logged.length === 0) await Bun.sleep(100);
+    }
+    expect(logged.length).toBe(1);
+  });
+});
+
+describe('Content-Length on Deno', () => {
+  let server: RunningServer;
+  let id: string;
+  let png: Buffer;
+  beforeAll(async () => {
+    server = await startServer({ runtime: 'deno', timeoutMs: 60_000 });
+    png = await noisePng();
+    id = await upload(server, png);
+  }, 90_000);
+  afterAll(() => server?.close());
+
+  test('GET /i and range requests carry Content-Length equal to the bytes sent (fs storage, Deno)', async () => {
+    await expectContentLength(server, id, png);
+  });
+});
