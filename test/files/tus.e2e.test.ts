@@ -165,3 +165,182 @@ for (const driver of ['fs', 's3'] as const) {
     }, 240_000);
   });
 }
+
+/** One tus request by hand (exact headers and bodies the checks need). */
+function tusCall(base: string, auth: string) {
+  return async (method: string, path: string, headers: Record<string, string> = {}, body?: BodyInit) => {
+    const res = await fetch(`${base}${path}`, {
+      method, body, headers: { authorization: `Bearer ${auth}`, 'tus-resumable': '1.0.0', ...headers },
+      ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+    } as RequestInit);
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as { error: string; details?: Record<string, unknown> }) : null };
+  };
+}
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const OCTETS = { 'content-type': 'application/offset+octet-stream' };
+
+describe('tus uploads obey the rules of every upload', () => {
+  let srv: RunningServer;
+  let n = 0;
+  /** A fresh ordinary account (admins are exempt from account limits), signed in with a JWT. */
+  async function account() {
+    const res = await fetch(`${srv.url}/api/auth/register`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `tus${n++}-${Date.now()}@example.com`, password: 'correct horse 1' }),
+    });
+    expect(res.status).toBe(201);
+    const token = ((await res.json()) as { session: { access_token: string } }).session.access_token;
+    return tusCall(srv.url, token);
+  }
+  const tusFiles = () => readdir(join(srv.dataDir, 'files', '.tus')).catch(() => [] as string[]);
+  async function create(call: ReturnType<typeof tusCall>, headers: Record<string, string>) {
+    const res = await call('POST', '/api/uploads/tus', headers);
+    return { ...res, path: res.headers.get('location') ?? '' };
+  }
+
+  beforeAll(async () => {
+    srv = await startServer({
+      env: { MAX_UPLOAD_BYTES: '4MiB', STORAGE_QUOTA_BYTES: '6MiB', RATE_LIMIT_UPLOAD_COUNT: '3/10m', RATE_LIMIT_REGISTER: '100/1h' },
+    });
+  }, 120_000);
+  afterAll(() => srv?.close());
+
+  test('OPTIONS lists the version, extensions, max size and checksum algorithm', async () => {
+    const res = await fetch(`${srv.url}/api/uploads/tus`, { method: 'OPTIONS' });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('tus-version')).toBe('1.0.0');
+    expect(res.headers.get('tus-extension')!.split(',')).toEqual(['creation', 'creation-with-upload', 'creation-defer-length', 'termination', 'expiration', 'checksum']);
+    expect(res.headers.get('tus-checksum-algorithm')).toBe('sha256');
+  });
+
+  test('an Upload-Length over the limit is refused at creation (413)', async () => {
+    const call = await account();
+    const res = await create(call, { 'upload-length': String(4 * MiB + 1) });
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ error: 'FILE_TOO_LARGE', details: { max_bytes: 4 * MiB } });
+  });
+
+  test('a lying length is cut off while receiving and leaves nothing', async () => {
+    const call = await account();
+    // Deferred length, then 5 MiB streamed without Content-Length: refused as it crosses 4 MiB.
+    const up = await create(call, { 'upload-defer-length': '1' });
+    expect(up.status).toBe(201);
+    const chunk = textBytes(256 * 1024);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent >= 5 * MiB) return c.close();
+        sent += chunk.length;
+        c.enqueue(chunk);
+      },
+    });
+    const res = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, body);
+    expect(res.status).toBe(413);
+    expect((await call('HEAD', up.path)).status).toBe(404);
+    // A declared length, then more bytes than it: refused too.
+    const two = await create(call, { 'upload-length': '1000' });
+    const over = await call('PATCH', two.path, { ...OCTETS, 'upload-offset': '0' }, textBytes(2000));
+    expect(over.status).toBe(413);
+    expect((await call('HEAD', two.path)).status).toBe(404);
+    expect(await tusFiles()).toEqual([]);
+  });
+
+  test('a refused type is answered 415 after the first chunk, with nothing left', async () => {
+    const call = await account();
+    const up = await create(call, { 'upload-length': String(64 * 1024), 'upload-metadata': `filename ${b64('x.exe')}` });
+    const exe = Buffer.concat([Buffer.from('MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff', 'latin1'), Buffer.alloc(16 * 1024 - 16, 0)]);
+    const res = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, exe);
+    expect(res.status).toBe(415);
+    expect(res.body?.error).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect((await call('HEAD', up.path)).status).toBe(404);
+    expect(await tusFiles()).toEqual([]);
+  });
+
+  test('a checksum mismatch answers 460 and discards the chunk; metadata sets name, folder, visibility and expiry', async () => {
+    const call = await account();
+    const data = textBytes(300 * 1024);
+    const meta = [`name ${b64('notes.txt')}`, `folder ${b64('/tus/docs')}`, `visibility ${b64('private')}`, `expires_in ${b64('3600')}`, `filetype ${b64('text/plain')}`].join(',');
+    const up = await create(call, { 'upload-length': String(data.length), 'upload-metadata': meta });
+    expect(up.status).toBe(201);
+    expect(up.headers.get('upload-expires')).toBeTruthy();
+    const first = data.subarray(0, 100 * 1024);
+    const wrong = createHash('sha256').update(data.subarray(1, 100 * 1024 + 1)).digest('base64');
+    const bad = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0', 'upload-checksum': `sha256 ${wrong}` }, first);
+    expect(bad.status).toBe(460);
+    expect(bad.body?.error).toBe('CHECKSUM_MISMATCH');
+    expect((await call('HEAD', up.path)).headers.get('upload-offset')).toBe('0');
+    const right = createHash('sha256').update(first).digest('base64');
+    const ok = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0', 'upload-checksum': `sha256 ${right}` }, first);
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('upload-offset')).toBe(String(first.length));
+    const stale = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, first);
+    expect(stale.status).toBe(409);
+    const last = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': String(first.length) }, data.subarray(first.length));
+    expect(last.status).toBe(204);
+    const id = last.headers.get('x-file-id')!;
+    const file = await call('GET', `/api/files/${id}`);
+    expect(file.body).toMatchObject({ name: 'notes.txt', folder: '/tus/docs', is_public: false, size: data.length, sha256: sha(data), content_type: 'text/plain' });
+    expect((file.body as unknown as { expires_at: string }).expires_at).toBeTruthy();
+    expect((await call('HEAD', up.path)).status).toBe(404);
+  });
+
+  test('the storage quota and the upload_count rate limit apply', async () => {
+    const call = await account();
+    const three = textBytes(3 * MiB);
+    const up = await create(call, { 'upload-length': String(three.length) });
+    expect((await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, three)).status).toBe(204);
+    // 3 MiB stored of a 6 MiB quota: 4 MiB more does not fit.
+    const over = await create(call, { 'upload-length': String(4 * MiB) });
+    expect(over.status).toBe(507);
+    expect(over.body?.error).toBe('QUOTA_EXCEEDED');
+    // Three uploads counted (two created, one refused by quota after counting): the next is over 3/10m.
+    const fresh = await account();
+    for (let i = 0; i < 3; i++) expect((await create(fresh, { 'upload-length': '10' })).status).toBe(201);
+    const limited = await create(fresh, { 'upload-length': '10' });
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ error: 'RATE_LIMITED', details: { bucket: 'upload_count' } });
+  });
+
+  test('DELETE terminates an upload and removes its bytes', async () => {
+    const call = await account();
+    const up = await create(call, { 'upload-length': '100000' });
+    expect((await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, textBytes(50000))).status).toBe(204);
+    expect(await tusFiles()).toHaveLength(1);
+    expect((await call('DELETE', up.path)).status).toBe(204);
+    expect((await call('HEAD', up.path)).status).toBe(404);
+    expect(await tusFiles()).toEqual([]);
+  });
+});
+
+for (const driver of ['fs', 's3'] as const) {
+  test(`an abandoned upload is removed after its expiry on ${driver}: bytes, row and S3 multipart`, async () => {
+    let env: Record<string, string> = {};
+    let bucket = '';
+    if (driver === 's3') {
+      minio ??= await startMinio();
+      bucket = await minio.createBucket();
+      env = minio.env(bucket);
+    }
+    const srv = await startServer({ env: { ...env, ABANDONED_UPLOAD_AFTER: '3' } });
+    try {
+      const call = tusCall(srv.url, srv.bootstrap!.api_key);
+      const up = await call('POST', '/api/uploads/tus', { 'upload-length': String(20 * MiB) });
+      const path = up.headers.get('location')!;
+      // Two parts' worth and a tail on S3; a partial file on disk.
+      expect((await call('PATCH', path, { ...OCTETS, 'upload-offset': '0' }, textBytes(9 * MiB))).status).toBe(204);
+      if (driver === 's3') expect(await minio!.pendingUploads(bucket)).toBe(1);
+      else expect(await readdir(join(srv.dataDir, 'files', '.tus'))).toHaveLength(1);
+      await waitFor('the upload to be removed', async () => (await call('HEAD', path)).status === 404);
+      if (driver === 's3') {
+        expect(await minio!.pendingUploads(bucket)).toBe(0);
+        const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+        const listed = await minio!.client.send(new ListObjectsV2Command({ Bucket: bucket }));
+        expect(listed.Contents ?? []).toEqual([]);
+      } else {
+        expect(await readdir(join(srv.dataDir, 'files', '.tus'))).toEqual([]);
+      }
+    } finally {
+      await srv.close();
+    }
+  }, 120_000);
+}

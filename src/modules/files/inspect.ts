@@ -52,6 +52,23 @@ export interface Inspector {
 }
 
 /**
+ * The type sniffed from a file's first bytes, or the 415 that refuses it (not allowed, or not
+ * what was declared). The one decision every upload path takes, streamed or resumable (tus).
+ */
+export async function decideType(
+  head: Uint8Array, complete: boolean, o: Pick<InspectOptions, 'allowedTypes' | 'restrictTypes' | 'declared'>,
+): Promise<string> {
+  const detected = await sniffType(head.subarray(0, SNIFF_BYTES), complete);
+  if (!isAllowedType(detected, o.allowedTypes) || (o.restrictTypes && !isAllowedType(detected, o.restrictTypes))) {
+    throw unsupportedMediaType(`Files of type ${detected} are not accepted.`, { detected });
+  }
+  if (o.declared && !typesAgree(o.declared, detected)) {
+    throw unsupportedMediaType(`The content is ${detected}, not ${o.declared} as declared.`, { detected, declared: o.declared });
+  }
+  return detected;
+}
+
+/**
  * One pull loop rather than a `TransformStream`: a transform stage costs several promise hops
  * and two queues per chunk, which at ~16 000 chunks per GiB was a large share of the upload
  * path. Here each pull is one read of the body, a few synchronous checks, and one enqueue.
@@ -68,16 +85,13 @@ export function createInspector(o: InspectOptions): Inspector {
   let truncation: TruncationCheck | null = null;
 
   const decide = async (complete: boolean) => {
-    const head = Buffer.concat(headParts, headBytes);
-    const detected = await sniffType(head.subarray(0, SNIFF_BYTES), complete);
-    if (!isAllowedType(detected, o.allowedTypes) || (o.restrictTypes && !isAllowedType(detected, o.restrictTypes))) {
-      throw (failure = unsupportedMediaType(`Files of type ${detected} are not accepted.`, { detected }));
+    try {
+      contentType = await decideType(Buffer.concat(headParts, headBytes), complete, o);
+    } catch (err) {
+      if (err instanceof AppError) failure = err;
+      throw err;
     }
-    if (o.declared && !typesAgree(o.declared, detected)) {
-      throw (failure = unsupportedMediaType(`The content is ${detected}, not ${o.declared} as declared.`, { detected, declared: o.declared }));
-    }
-    contentType = detected;
-    truncation = truncationCheckFor(detected);
+    truncation = truncationCheckFor(contentType);
   };
   const release = (c: ReadableStreamDefaultController<Uint8Array>) => {
     for (const chunk of held) {
