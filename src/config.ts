@@ -111,7 +111,7 @@ export const configSchema = {
   TRANSFORM_POLICY: oneOf(['open', 'presets', 'signed'], { doc: 'Which unsigned `/t` URLs are allowed.', default: 'open' }),
   TRANSFORM_CONCURRENCY: int({ doc: 'Transforms running at once; 0 → number of CPU cores.', default: '0', defaultText: 'CPU cores', min: 0, max: 256 }),
   TRANSFORM_QUEUE: int({ doc: 'Transforms waiting for the pool; past it 503 `OVERLOADED`.', default: '64', min: 0, max: 100000 }),
-  TRANSFORM_TIMEOUT_MS: int({ doc: 'A transform running longer is abandoned with 503.', default: '15000', min: 100, max: 600000 }),
+  TRANSFORM_TIMEOUT_MS: int({ doc: 'A transform not done this long after its request (queue wait included) is abandoned with 503, and its work stopped.', default: '15000', min: 100, max: 600000 }),
   MAX_DIMENSION: int({ doc: 'Largest output width or height.', default: '8192', min: 16, max: 65535 }),
   MAX_OUTPUT_PIXELS: int({ doc: 'Largest output area in pixels.', default: '40000000', min: 256, max: 1e10 }),
   MAX_INPUT_PIXELS: int({ doc: 'Largest source area in pixels (frames summed), checked before decoding.', default: '100000000', min: 256, max: 1e10 }),

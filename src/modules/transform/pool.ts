@@ -19,11 +19,14 @@ export interface PoolOptions {
   concurrency: number;
   queue: number;
   /**
-   * A task still running after this is abandoned: its callers get 503 and its signal aborts, so
-   * the render starts no further stage and sharp's own timeout stops the running one. Its slot
-   * frees only when the task has really ended, so abandoned work never runs beside a full pool.
+   * A task not done this long after it was asked for (queue wait included) is abandoned: its
+   * callers get 503 and its signal aborts, so the render starts no further stage and sharp's
+   * own timeout stops the running one; one still waiting never starts. Its slot frees only when
+   * the task has really ended, so abandoned work never runs beside a full pool.
    */
   timeoutMs: number;
+  /** Called when the last running task ends and none waits (the service returns freed memory then). */
+  onIdle?: () => void;
 }
 
 /** Seconds a rejected client should wait: roughly the time the current backlog needs. */
@@ -43,24 +46,19 @@ export function createTransformPool(opts: PoolOptions) {
     if (next) {
       running++;
       next();
+    } else if (running === 0) {
+      opts.onIdle?.();
     }
   };
 
   async function runBounded<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    if (running >= opts.concurrency) {
-      if (waiting.length >= opts.queue) {
-        rejected++;
-        throw overloaded('Too many images are being transformed right now; retry shortly.', RETRY_AFTER_S);
-      }
-      await new Promise<void>((resolve) => waiting.push(resolve));
-    } else {
-      running++;
+    if (running >= opts.concurrency && waiting.length >= opts.queue) {
+      rejected++;
+      throw overloaded('Too many images are being transformed right now; retry shortly.', RETRY_AFTER_S);
     }
+    // The clock starts with the request, not with its turn: a caller waits at most timeoutMs in
+    // all, and a task whose caller has already had its 503 never starts.
     const abandon = new AbortController();
-    const work = task(abandon.signal).finally(() => {
-      completed++;
-      release();
-    });
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -69,11 +67,31 @@ export function createTransformPool(opts: PoolOptions) {
         reject(overloaded('The transformation took too long and was abandoned.', RETRY_AFTER_S));
       }, opts.timeoutMs);
     });
+    timeout.catch(() => {});
+    let work: Promise<T> | undefined;
     try {
+      if (running >= opts.concurrency) {
+        let start: () => void = () => {};
+        const turn = new Promise<void>((resolve) => waiting.push((start = resolve)));
+        try {
+          await Promise.race([turn, timeout]);
+        } catch (err) {
+          const i = waiting.indexOf(start);
+          if (i >= 0) waiting.splice(i, 1);
+          else release(); // handed the slot in the same tick as the timeout: give it back
+          throw err;
+        }
+      } else {
+        running++;
+      }
+      work = task(abandon.signal).finally(() => {
+        completed++;
+        release();
+      });
       return await Promise.race([work, timeout]);
     } finally {
       clearTimeout(timer);
-      work.catch(() => {}); // an abandoned task's late failure is not an unhandled rejection
+      work?.catch(() => {}); // an abandoned task's late failure is not an unhandled rejection
     }
   }
 
