@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { AppDeps } from './deps';
 import { grammarMarkdown } from './modules/transform/grammar';
 import { loadPresets } from './modules/transform/presets';
+import { normalizeSpec } from './openapi-contract';
 
 // The package's `exports` map hides its browser bundle from require.resolve, so point at the file.
 const SCALAR_BUNDLE_FILE = fileURLToPath(new URL('../node_modules/@scalar/api-reference/dist/browser/standalone.js', import.meta.url));
@@ -35,6 +36,7 @@ export const SECURITY_SCHEMES = {
   bearerApiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'pk_…', description: 'API key as a bearer token.' },
   apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key in its own header.' },
   cookie: { type: 'apiKey', in: 'cookie', name: 'pictor_access', description: 'Browser session; mutating requests also need `X-CSRF-Token`.' },
+  csrfHeader: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token', description: 'The value of the `pictor_csrf` cookie; required with the cookie session on state-changing requests.' },
 } as const;
 
 /** The `security` requirement of an authenticated route: any one of the schemes. */
@@ -52,6 +54,7 @@ export function docs(deps: AppDeps) {
       fixVoidResponses(responseValue);
       // The app's routes, not only this plugin's (`routes`); the method is protected in the types only.
       fillJsonBodies(responseValue, (plugin as unknown as { getGlobalRoutes(): RouteLike[] }).getGlobalRoutes());
+      normalizeSpec(responseValue);
     })
     .use(
       openapi({

@@ -1,4 +1,10 @@
-/** A small JSON client for end-to-end suites: one call = one real HTTP request. */
+/**
+ * A small JSON client for end-to-end suites: one call = one real HTTP request. Every answer is
+ * checked against the server's own /openapi.json (helpers/openapi.ts): an undocumented status,
+ * content type or body shape fails the calling test.
+ */
+import { assertConforms } from './openapi';
+
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
   body: T;
@@ -17,6 +23,7 @@ export function createClient(baseUrl: string) {
     if (auth.csrf) headers['x-csrf-token'] = auth.csrf;
     const res = await fetch(`${baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
+    await assertConforms(baseUrl, method, res, text);
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T, headers: res.headers };
   };
 }

@@ -9,6 +9,7 @@
  *   original as uploaded (GPS included), like Immich's `/api/assets/:id/original`.
  */
 import { Elysia, t } from 'elysia';
+import { binaryResponse } from '../../openapi-contract';
 import type { AppDeps } from '../../deps';
 import { errorResponses, gone, invalidSignature, notFound, validationError } from '../../errors';
 import { authGuard } from '../auth/guard';
@@ -36,7 +37,7 @@ const SignedParams = t.Object({
   params: t.String({ maxLength: 40, description: '`exp_<unix seconds>`: past it the URL answers 410.' }),
   file: t.String({ maxLength: 80, description: 'File id, optionally with its extension.' }),
 });
-const binary = { 200: t.Any({ description: 'The file\'s bytes.' }), 206: t.Any({ description: 'A byte range.' }), 304: t.Any({ description: 'Not modified.' }) };
+const binary = { 200: binaryResponse('The file\'s bytes.', ['*/*']), 206: binaryResponse('A byte range.', ['*/*']), 304: binaryResponse('Not modified.', []) };
 
 export function privateDeliveryRoutes(deps: AppDeps) {
   const signed = (attachment: boolean) => async ({ request, params }: { request: Request; params: typeof SignedParams.static }) => {

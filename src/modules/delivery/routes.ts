@@ -5,6 +5,7 @@
  * served as its location-free public copy (files/public-copy.ts), with that copy's ETag.
  */
 import { Elysia, t } from 'elysia';
+import { binaryResponse } from '../../openapi-contract';
 import type { AppDeps } from '../../deps';
 import { errorResponses, gone, notFound, rangeNotSatisfiable } from '../../errors';
 import { headResponse } from '../../http';
@@ -96,7 +97,8 @@ const cacheControlFor = (deps: AppDeps, f: { expiresAt: number | null }): string
 };
 
 const Params = t.Object({ id: t.String({ maxLength: 80 }) });
-const binary = { 200: t.Any({ description: 'The original bytes.' }), 206: t.Any({ description: 'A byte range.' }), 304: t.Any({ description: 'Not modified.' }) };
+// The file's own type: any allowed type (GET /api/reference/allowed-content-types).
+const binary = { 200: binaryResponse('The original bytes.', ['*/*']), 206: binaryResponse('A byte range.', ['*/*']), 304: binaryResponse('Not modified.', []) };
 
 export function deliveryRoutes(deps: AppDeps) {
   deliveryStats(deps);

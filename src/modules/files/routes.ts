@@ -17,6 +17,7 @@ import { forgetFiles } from './invalidate';
 import { scheduleAbandonedUploadSweep } from './abandoned';
 import { getOwnFileOrThrow, listFiles, patchFile, softDeleteFiles, toFileJson, urlBaseOf } from './service';
 import { prepareUpload, uploadMultipart, uploadRaw, type UploadPolicy } from './upload';
+import { UPLOAD_REQUEST_BODY } from './upload-doc';
 import type { UploadOwner } from './ingest';
 import { contentLengthOf, startUploadLimits } from '../limits/upload';
 
@@ -95,7 +96,7 @@ export function fileRoutes(deps: AppDeps) {
         parse: 'none',
         query: UploadQuery,
         response: { 201: t.Union([UploadedOne, UploadedMany]), 207: UploadedMany, ...errorResponses(400, 401, 403, 408, 413, 415, 429, 507) },
-        detail: { summary: 'Upload files', description: UPLOAD_DESCRIPTION },
+        detail: { summary: 'Upload files', description: UPLOAD_DESCRIPTION, requestBody: UPLOAD_REQUEST_BODY },
       },
     )
     .get('/', ({ principal, query }) => listFiles(deps, principal.userId, query), {

@@ -12,6 +12,7 @@ import { contentLengthOf, startUploadLimits } from '../limits/upload';
 import { MAX_PRESIGN_EXPIRES_IN_S, claimUploadToken, createUploadToken } from './presign';
 import { UploadedMany, UploadedOne, UploadQuery } from './model';
 import { handleUpload } from './routes';
+import { UPLOAD_REQUEST_BODY } from './upload-doc';
 
 const PresignBody = t.Object({
   folder: t.Optional(t.String({ maxLength: 4096, description: 'Every file goes here (created when missing); the uploader cannot change it.' })),
@@ -84,6 +85,7 @@ export function uploadRoutes(deps: AppDeps) {
         response: { 201: t.Union([UploadedOne, UploadedMany]), 207: UploadedMany, ...errorResponses(400, 403, 404, 408, 409, 410, 413, 415, 429, 507) },
         detail: {
           summary: 'Upload to a presigned URL',
+          requestBody: UPLOAD_REQUEST_BODY,
           description: 'No credential: the token in the path is one. Folder, visibility, size and types come from the presign policy. 404 unknown, 410 expired, 409 already used.',
         },
       },

@@ -8,6 +8,7 @@
  */
 import { and, eq, isNull } from 'drizzle-orm';
 import { Elysia, t } from 'elysia';
+import { binaryResponse } from '../../openapi-contract';
 import type { AppDeps } from '../../deps';
 import { errorResponses, notFound, validationError } from '../../errors';
 import { authGuard } from '../auth/guard';
@@ -60,7 +61,7 @@ export function transformRoutes(deps: AppDeps) {
     return respond(r, entry, 'MISS', now, ms);
   }
 
-  const imageResponse = { 200: t.Any({ description: 'The derivative image (binary).' }), 304: t.Any({ description: 'Not modified.' }) };
+  const imageResponse = { 200: binaryResponse('The derivative image.', ['image/*']), 304: binaryResponse('Not modified.', []) };
 
   return new Elysia({ name: 'pictor.transform' })
     .use(authGuard(deps))

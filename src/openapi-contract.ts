@@ -1,0 +1,199 @@
+/**
+ * Turns what @elysiajs/openapi generates from the route schemas into a valid OpenAPI 3.1
+ * document (JSON Schema 2020-12) that third-party tools accept (issue #19). Everything here is
+ * derived from the routes (their schemas, `security`, bodies); nothing lists routes by hand.
+ *
+ * - Elysia's coercing types (`t.Integer`, `t.Numeric`, `t.BooleanString`…) come out as
+ *   `anyOf: [{type: string, format: integer}, {type: integer}]`: the wire type is kept, the
+ *   string branch (a server-side coercion detail with a non-existent format) dropped.
+ * - `nullable` (OAS 3.0) is dropped: the schemas already carry `type: [x, 'null']` / `anyOf`.
+ * - Elysia's `error` keyword (custom validation messages) is not JSON Schema.
+ * - Public operations get `security: []`; state-changing cookie access needs the CSRF header.
+ * - Statuses every route of a kind can answer are listed (400/413/415 on JSON bodies, 401/403/429
+ *   behind the auth guard, 429 on public delivery, 500 everywhere) with the error envelope.
+ * - Binary responses declared with `binaryResponse` get their real media types.
+ * - Upper-case error codes in descriptions are put in code spans, so Markdown does not read
+ *   `MISSING_SCOPE, CSRF_INVALID` as emphasis (`MISSING  SCOPE`).
+ */
+import { t, type TSchema } from 'elysia';
+import { AUTHENTICATED } from './docs';
+import { errorResponses } from './errors';
+
+/** The marker `binaryResponse` leaves for `normalizeSpec`; removed from the served document. */
+const MEDIA_KEY = 'x-pictor-media-types';
+
+/**
+ * A response with a non-JSON body of the given media types (`[]`: no body, e.g. 304). Declared
+ * in a route's `response` map like any schema.
+ */
+export const binaryResponse = (description: string, mediaTypes: readonly string[]): TSchema =>
+  t.Any({ description, [MEDIA_KEY]: [...mediaTypes] });
+
+/** Formats of JSON Schema 2020-12 and the OpenAPI format registry; any other is dropped. */
+const KNOWN_FORMATS = new Set([
+  'date-time', 'date', 'time', 'duration', 'email', 'idn-email', 'hostname', 'idn-hostname', 'ipv4', 'ipv6', 'uri',
+  'uri-reference', 'iri', 'iri-reference', 'uuid', 'uri-template', 'json-pointer', 'relative-json-pointer', 'regex',
+  'int32', 'int64', 'float', 'double', 'byte', 'binary', 'password',
+]);
+/** Formats Elysia uses to mark a string branch that it coerces to the other branch's type. */
+const COERCION_FORMATS = new Set(['integer', 'numeric', 'boolean', 'ObjectString', 'ArrayString', 'date']);
+
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Normalises one schema in place (and every schema inside it). */
+export function normalizeSchema(schema: unknown): void {
+  if (!isObj(schema)) return;
+  delete schema.nullable;
+  delete schema.error;
+  if (typeof schema.format === 'string' && !KNOWN_FORMATS.has(schema.format)) delete schema.format;
+  // t.Record → `patternProperties: {'^(.*)$': {}}`: the same as additionalProperties.
+  const pp = schema.patternProperties;
+  if (isObj(pp) && Object.keys(pp).length === 1 && '^(.*)$' in pp) {
+    schema.additionalProperties = pp['^(.*)$'];
+    delete schema.patternProperties;
+  }
+  for (const key of ['anyOf', 'oneOf', 'allOf', 'prefixItems'] as const) {
+    const list = schema[key];
+    if (Array.isArray(list)) list.forEach(normalizeSchema);
+  }
+  for (const key of ['items', 'additionalProperties', 'not', 'contains'] as const) normalizeSchema(schema[key]);
+  for (const key of ['properties', 'patternProperties', '$defs'] as const) {
+    const map = schema[key];
+    if (isObj(map)) Object.values(map).forEach(normalizeSchema);
+  }
+  collapseCoercion(schema);
+}
+
+/** `anyOf: [{type: string, format: integer}, X]` → X merged into the parent. */
+function collapseCoercion(schema: Json): void {
+  const list = schema.anyOf;
+  if (!Array.isArray(list)) return;
+  const kept = list.filter((b) => !(isObj(b) && b.type === 'string' && typeof b.format === 'string' && COERCION_FORMATS.has(b.format)));
+  // The format was dropped already when unknown; recognise the coercion branch by its `default` too.
+  const kept2 = kept.filter((b) => !(isObj(b) && b.type === 'string' && b.format === undefined && b.default === 0 && list.length === 2));
+  if (kept2.length === list.length) return;
+  if (kept2.length === 1 && isObj(kept2[0])) {
+    delete schema.anyOf;
+    const { description: _d, ...rest } = kept2[0];
+    for (const [k, v] of Object.entries(rest)) if (!(k in schema)) schema[k] = v;
+  } else schema.anyOf = kept2;
+}
+
+interface Operation {
+  security?: Record<string, string[]>[];
+  requestBody?: { content?: Record<string, { schema?: unknown }>; description?: string };
+  responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }>; headers?: Record<string, { schema?: unknown }> }>;
+  parameters?: { name: string; in: string; schema?: unknown; description?: string }[];
+  description?: string;
+  summary?: string;
+}
+
+interface Document {
+  paths?: Record<string, Record<string, Operation>>;
+  components?: { schemas?: Record<string, unknown>; securitySchemes?: Record<string, unknown> };
+}
+
+const PUBLIC_DELIVERY = ['/i/', '/d/', '/t/', '/authenticated/'];
+const MUTATING = new Set(['post', 'put', 'patch', 'delete']);
+
+/** An error response object (the envelope) for `status`, as plain JSON. */
+function errorResponse(status: number) {
+  const schema = JSON.parse(JSON.stringify(errorResponses(status)[status])) as Json;
+  normalizeSchema(schema);
+  return { description: String(schema.description), content: { 'application/json': { schema } } };
+}
+
+/** Puts bare upper-case codes (`MISSING_SCOPE`) in code spans, leaving existing spans alone. */
+export function codeSpans(text: string): string {
+  return text
+    .split('`')
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g, (m) => `\`${m}\``)))
+    .join('`');
+}
+
+/**
+ * Elysia concatenates a route's own `detail.security` (session-only routes) with the auth guard's
+ * (any credential): the route's narrower list is the real one.
+ */
+function ownSecurity(security: Record<string, string[]>[]): Record<string, string[]>[] {
+  const guard = AUTHENTICATED.map((r) => JSON.stringify(r));
+  const tail = security.slice(-guard.length).map((r) => JSON.stringify(r));
+  const endsWithGuard = security.length > guard.length && tail.every((r, i) => r === guard[i]);
+  return endsWithGuard ? security.slice(0, -guard.length) : security;
+}
+
+function normalizeOperation(path: string, method: string, op: Operation): void {
+  if (op.description) op.description = codeSpans(op.description);
+  // Public unless the route declared a requirement (the auth guard and session-only routes do).
+  if (!op.security) op.security = [];
+  op.security = ownSecurity(op.security);
+  if (MUTATING.has(method)) {
+    op.security = op.security.map((req) => ('cookie' in req ? { ...req, csrfHeader: [] } : req));
+  }
+  const responses = (op.responses ??= {});
+  const add = (status: number) => {
+    if (!responses[status]) responses[status] = errorResponse(status);
+  };
+  const body = op.requestBody?.content ?? {};
+  const delivery = PUBLIC_DELIVERY.some((p) => path.startsWith(p));
+  // Outside public delivery, any query parameter a route does not declare is a 400 (src/inputs.ts).
+  if (!delivery) add(400);
+  if (body['application/json']) [400, 413, 415].forEach(add);
+  if (op.security.length) [401, 403, 429].forEach(add);
+  if (delivery) add(429);
+  add(500);
+  for (const response of Object.values(responses)) {
+    if (response.description) response.description = codeSpans(response.description);
+    for (const media of Object.values(response.content ?? {})) media.schema = normalized(media.schema);
+    for (const header of Object.values(response.headers ?? {})) header.schema = normalized(header.schema);
+    const schema = response.content?.['application/json']?.schema;
+    if (isObj(schema) && Array.isArray(schema[MEDIA_KEY])) {
+      const types = schema[MEDIA_KEY] as string[];
+      if (types.length === 0) delete response.content;
+      else response.content = Object.fromEntries(types.map((mt) => [mt, { schema: { type: 'string', format: 'binary' } }]));
+    }
+  }
+  for (const media of Object.values(body)) media.schema = normalized(media.schema);
+  for (const p of op.parameters ?? []) p.schema = normalized(p.schema);
+  // A raw-body upload names its file in a header.
+  if (body['application/octet-stream'] && !(op.parameters ?? []).some((p) => p.in === 'header' && p.name.toLowerCase() === 'x-file-name')) {
+    (op.parameters ??= []).push({
+      name: 'X-File-Name',
+      in: 'header',
+      description: "File name of a raw-body upload; a non-ASCII name percent-encoded or as RFC 5987 `UTF-8''%E2%82%AC.png`.",
+      schema: { type: 'string', maxLength: 1024 },
+    });
+  }
+}
+
+/**
+ * A normalised copy: the generated document may hold the very schema objects the routes validate
+ * with (a body schema, TypeBox's `error` messages), which must not change.
+ */
+function normalized(schema: unknown): unknown {
+  if (schema === undefined) return schema;
+  const copy = JSON.parse(JSON.stringify(schema)) as unknown;
+  normalizeSchema(copy);
+  return copy;
+}
+
+const done = new WeakSet<object>();
+
+/** Normalises the generated document in place; runs once per document object (the plugin caches it). */
+export function normalizeSpec(spec: unknown): void {
+  if (!isObj(spec) || done.has(spec)) return;
+  done.add(spec);
+  const doc = spec as Document;
+  const schemas = doc.components?.schemas ?? {};
+  for (const [name, schema] of Object.entries(schemas)) schemas[name] = normalized(schema);
+  const paths: NonNullable<Document['paths']> = {};
+  for (const [path, ops] of Object.entries(doc.paths ?? {})) {
+    for (const [method, op] of Object.entries(ops)) normalizeOperation(path, method, op);
+    // A group's own route is registered as `/api/files/`; both forms are served, the document
+    // lists the one without the trailing slash (OpenAPI tools treat them as different paths).
+    const bare = path.replace(/(.)\/$/, '$1');
+    paths[bare] = { ...paths[bare], ...ops };
+  }
+  doc.paths = paths;
+}

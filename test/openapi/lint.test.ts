@@ -1,0 +1,54 @@
+/**
+ * `/openapi.json` is a document third-party tools accept (issue #19): Redocly's linter finds no
+ * error in it, and Ajv (JSON Schema 2020-12, strict mode) compiles every schema it holds. Both
+ * tools are dev dependencies; the server never loads them.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startServer, type RunningServer } from '../helpers/server';
+import { compileAll, schemasOf, type OpenApiDocument } from '../helpers/openapi';
+
+const ROOT = resolve(import.meta.dir, '../..');
+
+let server: RunningServer;
+let spec: OpenApiDocument;
+let dir: string;
+beforeAll(async () => {
+  server = await startServer();
+  spec = (await (await fetch(`${server.url}/openapi.json`)).json()) as OpenApiDocument;
+  dir = await mkdtemp(join(tmpdir(), 'pictor-openapi-'));
+}, 120_000);
+afterAll(async () => {
+  await server?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+interface LintProblem {
+  ruleId: string;
+  severity: 'error' | 'warn';
+  message: string;
+  location?: { pointer?: string }[];
+}
+
+test('redocly lint (recommended rules) reports no error on the served document', async () => {
+  const file = join(dir, 'openapi.json');
+  await writeFile(file, JSON.stringify(spec));
+  const run = spawnSync(join(ROOT, 'node_modules/.bin/redocly'), ['lint', file, '--format=json'], {
+    cwd: dir, encoding: 'utf8', env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' }, timeout: 120_000,
+  });
+  const out = run.stdout.slice(run.stdout.indexOf('{'));
+  const report = JSON.parse(out) as { totals: { errors: number; warnings: number }; problems: LintProblem[] };
+  const errors = report.problems.filter((p) => p.severity === 'error').map((p) => `${p.ruleId}: ${p.message} at ${p.location?.[0]?.pointer}`);
+  expect(errors).toEqual([]);
+  expect(report.totals.errors).toBe(0);
+}, 120_000);
+
+test('Ajv (2020-12, strict) compiles every schema of the document', () => {
+  const schemas = schemasOf(spec);
+  // Every operation's parameters, bodies and responses: hundreds of schemas, not a handful.
+  expect(schemas.length).toBeGreaterThan(300);
+  expect(compileAll(schemas)).toEqual([]);
+});
