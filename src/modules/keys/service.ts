@@ -54,11 +54,13 @@ export async function listApiKeys(db: DbOrTx, userId: string): Promise<ApiKeyRow
 
 /** Renames or re-scopes one of the user's keys; null when it is not theirs or is revoked. */
 export async function updateApiKey(db: DbOrTx, userId: string, id: string, patch: { name?: string | null; scopes?: Scope[] }): Promise<ApiKeyRow | null> {
-  const [row] = await db
-    .update(apiKeys)
-    .set(patch)
-    .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
-    .returning();
+  const own = and(eq(apiKeys.id, id), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt));
+  // An empty patch changes nothing and answers the key as it is (an UPDATE without a SET is a 500).
+  if (Object.keys(patch).length === 0) {
+    const [row] = await db.select().from(apiKeys).where(own).limit(1);
+    return row ?? null;
+  }
+  const [row] = await db.update(apiKeys).set(patch).where(own).returning();
   return row ?? null;
 }
 
