@@ -93,7 +93,8 @@ export async function api<T>(method: string, path: string, body?: unknown, retry
   } catch {
     throw describeError(0, null);
   }
-  if (res.status === 401 && retry && !path.startsWith('/api/auth/')) {
+  // Only a browser that had a session (its readable CSRF cookie is still there) tries to renew it.
+  if (res.status === 401 && retry && csrfToken() && !path.startsWith('/api/auth/')) {
     if (await refreshSession()) return api<T>(method, path, body, false);
   }
   if (res.status === 204) return undefined as T;

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, type Profile, type ServerInfo } from './api';
 import { Header } from './components/Header';
 import { Account } from './pages/Account';
-import { Forgot, Reset, SignIn, Register, Verify } from './pages/Auth';
+import { Forgot, SignIn, Register } from './pages/Auth';
 import { Details } from './pages/Details';
 import { Library } from './pages/Library';
 import { navigate, onLinkClick, useRoute } from './router';
@@ -14,7 +14,9 @@ export interface Session {
   reload: () => void;
 }
 
-const PUBLIC = new Set(['/login', '/register', '/forgot-password', '/reset-password', '/verify-email']);
+// The mailed /reset-password and /verify-email links open server-rendered pages (src/modules/auth/pages.ts):
+// they work without script, and a GET never uses the token up (mail scanners prefetch links).
+const PUBLIC = new Set(['/login', '/register', '/forgot-password']);
 
 function App() {
   const route = useRoute();
@@ -45,8 +47,6 @@ function App() {
   if (route.path === '/login') page = <SignIn onDone={signedIn} />;
   else if (route.path === '/register') page = <Register info={info} onDone={signedIn} />;
   else if (route.path === '/forgot-password') page = <Forgot />;
-  else if (route.path === '/reset-password') page = <Reset token={route.query.get('token') ?? ''} />;
-  else if (route.path === '/verify-email') page = <Verify token={route.query.get('token') ?? ''} />;
   else if (!profile) return <p class="loading" role="status">Loading…</p>;
   else if (route.path === '/account') page = <Account profile={profile} onSignedOut={() => setProfile(null)} />;
   else if (route.path.startsWith('/files/')) {

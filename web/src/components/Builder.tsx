@@ -8,6 +8,16 @@ const GRAVITY = ['center', 'auto', 'north', 'south', 'east', 'west', 'north_east
 const FORMATS = ['auto', 'webp', 'avif', 'jpg', 'png', 'gif'] as const;
 const EFFECTS = ['grayscale', 'sepia', 'negate', 'sharpen', 'blur:200', 'pixelate:10'] as const;
 
+/** A control with its own label (a wrapping label would make the option texts part of its name). */
+export function Ctl({ id, label, children }: { id: string; label: string; children: preact.ComponentChildren }) {
+  return (
+    <div class="ctl">
+      <label for={id}>{label}</label>
+      {children}
+    </div>
+  );
+}
+
 export interface Options {
   preset: string;
   w: string;
@@ -64,24 +74,18 @@ export function Builder({ file, info, onChange }: { file: FileItem; info: Server
       <h2 id="builder-title">Transformation builder</h2>
       {!file.is_public && <p class="notice">This file is private: the preview URL below works only once the file is public. Use a signed URL to share it privately.</p>}
       <div class="controls">
-        <label>Preset
-          <select value={o.preset} onChange={(e) => set({ preset: val(e) })}>
+        <Ctl id="tx-preset" label="Preset">
+          <select id="tx-preset" value={o.preset} onChange={(e) => set({ preset: val(e) })}>
             <option value="">None</option>
             {presets.map((p) => <option key={p.name} value={p.name}>{p.name} ({p.transformation})</option>)}
           </select>
-        </label>
-        <label>Width <input id="tx-w" type="number" min={1} max={8192} inputMode="numeric" value={o.w} onInput={(e) => set({ w: val(e) })} /></label>
-        <label>Height <input id="tx-h" type="number" min={1} max={8192} inputMode="numeric" value={o.h} onInput={(e) => set({ h: val(e) })} /></label>
-        <label>Crop mode
-          <select id="tx-c" value={o.c} onChange={(e) => set({ c: val(e) })}>{MODES.map((m) => <option key={m} value={m}>{m}</option>)}</select>
-        </label>
-        <label>Gravity
-          <select id="tx-g" value={o.g} onChange={(e) => set({ g: val(e) })}>{GRAVITY.map((m) => <option key={m} value={m}>{m}</option>)}</select>
-        </label>
-        <label>Format
-          <select id="tx-f" value={o.f} onChange={(e) => set({ f: val(e) })}>{FORMATS.map((m) => <option key={m} value={m}>{m}</option>)}</select>
-        </label>
-        <label>Quality <input id="tx-q" type="number" min={1} max={100} placeholder="auto" value={o.q} onInput={(e) => set({ q: val(e) })} /></label>
+        </Ctl>
+        <Ctl id="tx-w" label="Width"><input id="tx-w" type="number" min={1} max={8192} inputMode="numeric" value={o.w} onInput={(e) => set({ w: val(e) })} /></Ctl>
+        <Ctl id="tx-h" label="Height"><input id="tx-h" type="number" min={1} max={8192} inputMode="numeric" value={o.h} onInput={(e) => set({ h: val(e) })} /></Ctl>
+        <Ctl id="tx-c" label="Crop mode"><select id="tx-c" value={o.c} onChange={(e) => set({ c: val(e) })}>{MODES.map((m) => <option key={m} value={m}>{m}</option>)}</select></Ctl>
+        <Ctl id="tx-g" label="Gravity"><select id="tx-g" value={o.g} onChange={(e) => set({ g: val(e) })}>{GRAVITY.map((m) => <option key={m} value={m}>{m}</option>)}</select></Ctl>
+        <Ctl id="tx-f" label="Format"><select id="tx-f" value={o.f} onChange={(e) => set({ f: val(e) })}>{FORMATS.map((m) => <option key={m} value={m}>{m}</option>)}</select></Ctl>
+        <Ctl id="tx-q" label="Quality"><input id="tx-q" type="number" min={1} max={100} placeholder="auto" value={o.q} onInput={(e) => set({ q: val(e) })} /></Ctl>
       </div>
       <fieldset class="effects">
         <legend>Effects</legend>

@@ -12,7 +12,7 @@ function Level({ parent, current, onPick, version }: { parent: string; current: 
   }, [parent, version]);
   // The path to the current folder stays open.
   useEffect(() => {
-    if (folders) setOpen((o) => new Set([...o, ...folders.filter((f) => current.startsWith(`${f.path}/`)).map((f) => f.path)]));
+    if (folders) setOpen((o) => new Set([...o, ...folders.filter((f) => f.path === current || current.startsWith(`${f.path}/`)).map((f) => f.path)]));
   }, [folders, current]);
   if (!folders?.length) return null;
   return (

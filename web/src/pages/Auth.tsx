@@ -1,7 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { JSX } from 'preact';
 import { api, errorText, type Profile, type ServerInfo } from '../api';
-import { navigate } from '../router';
 
 type Done = (p: Profile | null) => void;
 
@@ -132,69 +131,6 @@ export function Forgot() {
         <button type="submit" class="primary" disabled={f.busy}>Send the link</button>
       </form>
       <p class="alt"><a href="/login">Back to sign in</a></p>
-    </Card>
-  );
-}
-
-export function Reset({ token }: { token: string }) {
-  const f = useForm();
-  const [password, setPassword] = useState('');
-  const [again, setAgain] = useState('');
-  const [done, setDone] = useState(false);
-  const submit = (e: Event) => {
-    e.preventDefault();
-    if (password !== again) return void f.run(() => Promise.reject(new Error('The two passwords differ.')));
-    void f.run(async () => {
-      await api('POST', '/api/auth/reset-password', { token, new_password: password });
-      setDone(true);
-    });
-  };
-  if (!token) return <Card title="Link incomplete"><p>This link has no token. Open the link from the email exactly as it was sent.</p></Card>;
-  if (done) {
-    return (
-      <Card title="Password changed">
-        <p role="status">Your password has been changed and every session was signed out.</p>
-        <button type="button" class="primary" onClick={() => navigate('/login')}>Sign in with the new password</button>
-      </Card>
-    );
-  }
-  return (
-    <Card title="Choose a new password">
-      <form onSubmit={submit}>
-        <label for="p1">New password (at least 8 characters)</label>
-        <input id="p1" type="password" autocomplete="new-password" minLength={8} required value={password} onInput={(e) => setPassword(field(e))} />
-        <label for="p2">Repeat it</label>
-        <input id="p2" type="password" autocomplete="new-password" minLength={8} required value={again} onInput={(e) => setAgain(field(e))} />
-        <Messages error={f.error} notice={f.notice} />
-        <button type="submit" class="primary" disabled={f.busy}>Set the new password</button>
-      </form>
-    </Card>
-  );
-}
-
-export function Verify({ token }: { token: string }) {
-  const f = useForm();
-  const [email, setEmail] = useState('');
-  // A click, not the page load, uses the token up: mail scanners open links on their own.
-  const confirm = () =>
-    void f.run(async () => {
-      const out = await api<{ user?: { email: string } }>('POST', '/api/auth/verify-email', { token });
-      setEmail(out.user?.email ?? 'Your address');
-    });
-  if (!token) return <Card title="Link incomplete"><p>This link has no token. Open the link from the email exactly as it was sent.</p></Card>;
-  if (email) {
-    return (
-      <Card title="Email address confirmed">
-        <p role="status">{email} is confirmed. You can sign in now.</p>
-        <button type="button" class="primary" onClick={() => navigate('/login')}>Sign in</button>
-      </Card>
-    );
-  }
-  return (
-    <Card title="Confirm your email address">
-      <p>Confirm that this email address belongs to your Pictor account.</p>
-      <Messages error={f.error} notice={f.notice} />
-      <button type="button" class="primary" disabled={f.busy} onClick={confirm}>Confirm my email address</button>
     </Card>
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorText, formatBytes, type FileItem, type ServerInfo } from '../api';
-import { Builder } from '../components/Builder';
+import { Builder, Ctl } from '../components/Builder';
 import { CopyField } from '../components/Copy';
 import { isRaster, localPath } from '../components/Thumb';
 import { navigate } from '../router';
@@ -123,14 +123,14 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
         <p>A link that works for anyone until it expires, even for a private file.</p>
         <div class="controls">
           {isRaster(file) && (
-            <label>Of
-              <select value={signWith} onChange={(e) => setSignWith((e.currentTarget as HTMLSelectElement).value as 'transform' | 'original')}>
+            <Ctl id="sign-of" label="Sign">
+              <select id="sign-of" value={signWith} onChange={(e) => setSignWith((e.currentTarget as HTMLSelectElement).value as 'transform' | 'original')}>
                 <option value="transform">the transformation above ({tx})</option>
                 <option value="original">the original</option>
               </select>
-            </label>
+            </Ctl>
           )}
-          <label>Valid for
+          <Ctl id="sign-ttl" label="Valid for">
             <select id="sign-ttl" value={signTtl} onChange={(e) => setSignTtl((e.currentTarget as HTMLSelectElement).value)}>
               <option value="900">15 minutes</option>
               <option value="3600">1 hour</option>
@@ -138,7 +138,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
               <option value="604800">7 days</option>
               <option value="2592000">30 days</option>
             </select>
-          </label>
+          </Ctl>
           <button type="button" class="primary" onClick={sign}>Create signed URL</button>
         </div>
         {signed && <CopyField id="signed-url" label={`Signed URL (expires ${new Date(signed.expires_at).toLocaleString()})`} value={signed.url} />}

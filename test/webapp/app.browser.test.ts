@@ -1,0 +1,221 @@
+/**
+ * The web app in a real browser (issue #20 acceptance 1–5): a new user registers, confirms the
+ * mailed link and signs in; uploads three images and a PDF by drag and drop with progress shown;
+ * sees them; opens one; builds `w_400,h_300,c_fill,f_webp` whose preview is 400 px wide; copies
+ * its URL; makes a signed URL that loads in a fresh context; moves a file into a folder;
+ * bulk-deletes two; signs out. Then the reset flow from the mail, refused uploads shown in
+ * words with nothing stored, the CSRF header on every mutating call, and axe on every page.
+ * Screenshots go to test-artifacts/webapp/.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createClient } from '../helpers/client';
+import { startServer, type RunningServer } from '../helpers/server';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp';
+import { axeProblems, dropFiles, jpeg, launch, linkFrom, pdf, png, quads, shot } from './browser';
+
+// Argon2id hashing and Chromium on a shared 2-core machine: steps take seconds, not milliseconds.
+setDefaultTimeout(180_000);
+const WAIT = { timeout: 30_000 };
+
+let smtp: SmtpSink;
+let server: RunningServer;
+let browser: Browser;
+let base: string;
+let api: ReturnType<typeof createClient>;
+let seq = 0;
+const email = (tag: string) => `${tag}-${Date.now().toString(36)}-${seq++}@example.com`;
+
+beforeAll(async () => {
+  smtp = await startSmtpSink();
+  server = await startServer({
+    env: {
+      SMTP_URL: smtp.url,
+      REQUIRE_EMAIL_VERIFICATION: 'true',
+      RATE_LIMIT_REGISTER: '100/1h',
+      RATE_LIMIT_LOGIN: '100/15m',
+      RATE_LIMIT_PASSWORD_RESET: '100/1h',
+      RATE_LIMIT_SENSITIVE: '100/15m',
+      RATE_LIMIT_UPLOAD_COUNT: '12/10m',
+    },
+  });
+  // The mailed links and every `url` the API returns name localhost (PUBLIC_URL follows the port):
+  // the browser uses the same origin, as a person following them would.
+  base = `http://localhost:${server.port}`;
+  api = createClient(server.url);
+  browser = await launch();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await smtp?.close();
+});
+
+/** Registers through the pages, confirms the mailed link on its page, and signs in. */
+async function registerAndSignIn(page: Page, address: string, password: string): Promise<void> {
+  await page.goto(`${base}/`);
+  await page.getByRole('heading', { name: 'Sign in to Pictor' }).waitFor(WAIT);
+  await page.getByRole('link', { name: 'Create an account' }).click();
+  await page.getByLabel('Email').fill(address);
+  await page.getByLabel('Password (at least 8 characters)').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByText('Check your email').waitFor(WAIT);
+
+  const link = linkFrom((await smtp.waitFor(address, /verify-email/, 30_000)).raw, '/verify-email');
+  expect(new URL(link).origin).toBe(base);
+  await page.goto(link);
+  await page.getByRole('button', { name: 'Confirm my email address' }).click();
+  await page.getByText(`${address} is confirmed`).waitFor(WAIT);
+
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Email').fill(address);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'All folders' }).waitFor(WAIT);
+}
+
+const tile = (page: Page, name: string) => page.locator('.cell', { has: page.locator('.name', { hasText: name }) });
+
+describe('the web app in Chromium', () => {
+  let context: BrowserContext;
+  let page: Page;
+  const mutating: { method: string; url: string; csrf: string | undefined }[] = [];
+  const address = email('web');
+  const password = 'correct horse 1';
+
+  beforeAll(async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+    page = await context.newPage();
+    page.on('dialog', (d) => void d.accept(d.type() === 'prompt' ? '/albums/2026' : undefined));
+    page.on('request', (r) => {
+      if (r.url().startsWith(`${base}/api/`) && r.method() !== 'GET') mutating.push({ method: r.method(), url: r.url(), csrf: r.headers()['x-csrf-token'] });
+    });
+  });
+  afterAll(async () => {
+    await context?.close();
+  });
+
+  test('register, confirm, sign in; sign-in page passes axe', async () => {
+    await page.goto(`${base}/`);
+    await page.getByRole('heading', { name: 'Sign in to Pictor' }).waitFor(WAIT);
+    expect(page.url()).toBe(`${base}/login?next=%2F`);
+    await shot(page, 'sign-in');
+    expect(await axeProblems(page)).toEqual([]);
+    await registerAndSignIn(page, address, password);
+    await page.getByText('This folder is empty.').waitFor(WAIT);
+    expect(await axeProblems(page)).toEqual([]);
+  });
+
+  test('drag and drop three images and a PDF: progress, then the grid', async () => {
+    // Slow the upload down so the progress (bytes and speed) is there to see.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 400 * 1024 });
+    const files = [await quads('sunset.png', 900, 700), await jpeg('harbour.jpg', 640, 480), await png('garden.png', 900, 700, true), pdf('invoice.pdf')];
+    await dropFiles(page, files);
+    const progress = page.locator('.job', { hasText: 'garden.png' });
+    await progress.locator('.job-info', { hasText: /KB of .* · .*\/s/ }).waitFor(WAIT);
+    expect(await progress.locator('progress').count()).toBe(1);
+    await shot(page, 'upload-in-progress');
+    expect(await axeProblems(page)).toEqual([]);
+    await page.getByText('All uploads finished.').waitFor({ timeout: 120_000 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    for (const f of files) {
+      await expect(page.locator('.job', { hasText: f.name }).getAttribute('data-status')).resolves.toBe('done');
+      await tile(page, f.name).waitFor(WAIT);
+    }
+    await expect(page.getByRole('status').filter({ hasText: /^4 files$/ }).count()).resolves.toBe(1);
+    // Thumbnails come from /t with f_auto and a 2x srcset, and they load.
+    const img = tile(page, 'harbour.jpg').locator('img');
+    expect(await img.getAttribute('src')).toMatch(/^\/t\/w_168,h_168,c_fill,g_auto,f_auto\/[A-Za-z0-9_-]+$/);
+    expect(await img.getAttribute('srcset')).toContain('dpr_2');
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.thumb img')].filter((i) => i.complete && i.naturalWidth > 0).length >= 3, null, WAIT);
+    await expect(tile(page, 'invoice.pdf').locator('.kind').textContent()).resolves.toBe('PDF');
+    await shot(page, 'library');
+    expect(await axeProblems(page)).toEqual([]);
+    await page.setViewportSize({ width: 360, height: 780 });
+    await shot(page, 'library-360');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  test('details: the builder previews w_400,h_300,c_fill,f_webp at 400 px, its URL is copied, a signed URL loads elsewhere', async () => {
+    await tile(page, 'sunset.png').locator('a.open').click();
+    await page.getByRole('heading', { name: 'sunset.png' }).waitFor(WAIT);
+    await page.getByText('900 × 700 px', { exact: true }).waitFor(WAIT);
+    await page.getByText('image/png').waitFor(WAIT);
+    await page.getByLabel('Width', { exact: true }).fill('400');
+    await page.getByLabel('Height', { exact: true }).fill('300');
+    await page.getByLabel('Crop mode', { exact: true }).selectOption('fill');
+    await page.getByLabel('Format', { exact: true }).selectOption('webp');
+    const url = await page.getByLabel('Transformation URL').inputValue();
+    expect(url).toMatch(new RegExp(`^${base}/t/w_400,h_300,c_fill,f_webp/[A-Za-z0-9_-]+$`));
+    await page.getByText('Preview: 400 × 300 px').waitFor(WAIT);
+    const natural = await page.locator('.tx-preview img').evaluate((i: HTMLImageElement) => [i.naturalWidth, i.naturalHeight]);
+    expect(natural).toEqual([400, 300]);
+    await page.locator('.builder').getByRole('button', { name: 'Copy' }).click();
+    await page.locator('#tx-url-state', { hasText: 'Copied' }).waitFor(WAIT);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot(page, 'details');
+    await page.locator('.builder').scrollIntoViewIfNeeded();
+    await shot(page, 'details-builder');
+    expect(await axeProblems(page)).toEqual([]);
+
+    await page.getByLabel('Valid for', { exact: true }).selectOption('3600');
+    await page.getByRole('button', { name: 'Create signed URL' }).click();
+    await page.locator('#signed-url').waitFor(WAIT);
+    const signed = await page.locator('#signed-url').inputValue();
+    expect(signed).toContain('/authenticated/s--');
+    expect(signed).toContain('w_400');
+    const fresh = await browser.newContext();
+    const other = await fresh.newPage();
+    const res = await other.goto(signed);
+    expect(res?.status()).toBe(200);
+    expect(res?.headers()['content-type']).toBe('image/webp');
+    const size = await other.evaluate(() => { const i = document.querySelector('img'); return i ? [i.naturalWidth, i.naturalHeight] : null; });
+    expect(size).toEqual([400, 300]);
+    await fresh.close();
+    await page.setViewportSize({ width: 360, height: 780 });
+    await shot(page, 'details-360');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  test('move a file into a folder, bulk-delete two, sign out', async () => {
+    await page.goto(`${base}/`);
+    await tile(page, 'garden.png').waitFor(WAIT);
+    await tile(page, 'garden.png').getByRole('checkbox').check();
+    await page.getByText('1 selected').waitFor(WAIT);
+    await page.getByRole('button', { name: 'Move…' }).click(); // the prompt answers /albums/2026
+    await page.getByText('Moved to /albums/2026: 1 of 1 file.').waitFor(WAIT);
+    await tile(page, 'garden.png').waitFor({ state: 'detached', ...WAIT });
+    await page.getByRole('button', { name: /^albums/ }).click();
+    await page.getByRole('button', { name: /^2026/ }).click();
+    await page.getByRole('heading', { name: '/albums/2026' }).waitFor(WAIT);
+    await tile(page, 'garden.png').waitFor(WAIT);
+
+    await page.getByRole('button', { name: 'All folders (/)' }).click();
+    await tile(page, 'harbour.jpg').getByRole('checkbox').check();
+    await tile(page, 'invoice.pdf').getByRole('checkbox').check();
+    await page.getByText('2 selected').waitFor(WAIT);
+    await page.locator('.bulk').getByRole('button', { name: 'Delete' }).click(); // the confirm is accepted
+    await page.getByText('Deleted: 2 of 2 files.').waitFor(WAIT);
+    await tile(page, 'harbour.jpg').waitFor({ state: 'detached', ...WAIT });
+    await tile(page, 'invoice.pdf').waitFor({ state: 'detached', ...WAIT });
+    await tile(page, 'sunset.png').waitFor(WAIT);
+
+    // Every mutating call the app made carried the CSRF header, equal to the readable cookie.
+    const csrf = (await context.cookies(base)).find((c) => c.name === 'pictor_csrf')?.value;
+    expect(csrf).toBeTruthy();
+    const sessionCalls = mutating.filter((m) => !/\/api\/auth\/(register|login|verify-email)$/.test(new URL(m.url).pathname));
+    expect(sessionCalls.length).toBeGreaterThanOrEqual(7); // 4 uploads, signed URL, move, bulk delete
+    for (const m of sessionCalls) expect({ ...m, csrf: m.csrf === csrf }).toEqual({ ...m, csrf: true });
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Pictor' }).waitFor(WAIT);
+    await page.goto(`${base}/library`);
+    await page.getByRole('heading', { name: 'Sign in to Pictor' }).waitFor(WAIT);
+  });
+});

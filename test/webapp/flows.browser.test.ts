@@ -1,0 +1,149 @@
+/**
+ * Web app flows in Chromium (issue #20 acceptance 2–4): the password reset from the mailed link
+ * to a successful sign-in; uploads the server refuses (over the account's limit, a refused type,
+ * rate-limited) each shown as a sentence with nothing stored; and a cross-site form post
+ * refused — the session cookie without `X-CSRF-Token` is 403 `CSRF_INVALID`.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { cookiesOf, createClient } from '../helpers/client';
+import { startServer, type RunningServer } from '../helpers/server';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp';
+import { axeProblems, dropFiles, launch, linkFrom, png, shot } from './browser';
+
+setDefaultTimeout(180_000);
+const WAIT = { timeout: 30_000 };
+
+let smtp: SmtpSink;
+let server: RunningServer;
+let browser: Browser;
+let base: string;
+let api: ReturnType<typeof createClient>;
+let seq = 0;
+const email = (tag: string) => `${tag}-${Date.now().toString(36)}-${seq++}@example.com`;
+
+beforeAll(async () => {
+  smtp = await startSmtpSink();
+  server = await startServer({
+    env: {
+      SMTP_URL: smtp.url,
+      RATE_LIMIT_REGISTER: '100/1h',
+      RATE_LIMIT_LOGIN: '100/15m',
+      RATE_LIMIT_PASSWORD_RESET: '100/1h',
+      RATE_LIMIT_SENSITIVE: '100/15m',
+      RATE_LIMIT_UPLOAD_COUNT: '6/10m',
+    },
+  });
+  base = `http://localhost:${server.port}`;
+  api = createClient(server.url);
+  browser = await launch();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await smtp?.close();
+});
+
+/** A new account, signed in inside a fresh browser context through its API cookies. */
+async function signedInContext(): Promise<{ context: BrowserContext; cookie: string; csrf: string }> {
+  const res = await api('POST', '/api/auth/register', { email: email('flow'), password: 'correct horse 1' });
+  expect(res.status).toBe(201);
+  const { header, map } = cookiesOf(res.headers);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
+  return { context, cookie: header, csrf: map.pictor_csrf! };
+}
+
+describe('web app flows', () => {
+  test('forgot password → mailed link → new password → sign in', async () => {
+    const address = email('reset');
+    expect((await api('POST', '/api/auth/register', { email: address, password: 'old password 1' })).status).toBe(201);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/login`);
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Email').fill(address);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await page.getByText('a link to choose a new password is on its way').waitFor(WAIT);
+
+    const link = linkFrom((await smtp.waitFor(address, /reset-password/, 30_000)).raw, '/reset-password');
+    expect(new URL(link).origin).toBe(base);
+    await page.goto(link);
+    await page.getByLabel('New password (at least 8 characters)').fill('new password 2');
+    await page.getByLabel('Repeat it').fill('new password 2');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    await page.getByRole('heading', { name: 'Password changed' }).waitFor(WAIT);
+
+    await page.goto(`${base}/login`);
+    await page.getByLabel('Email').fill(address);
+    await page.getByLabel('Password').fill('old password 1');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Invalid email or password').or(page.locator('.error')).first().waitFor(WAIT);
+    await page.getByLabel('Password').fill('new password 2');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'All folders' }).waitFor(WAIT);
+    await page.getByRole('link', { name: address }).waitFor(WAIT);
+    await context.close();
+  });
+
+  test('refused uploads are explained in words and leave nothing stored', async () => {
+    const { context, cookie, csrf } = await signedInContext();
+    const auth = { cookie, csrf };
+    expect((await api('PATCH', '/api/settings', { max_upload_size_bytes: 4096 }, auth)).status).toBe(200);
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    await page.getByText('This folder is empty.').waitFor(WAIT);
+
+    await dropFiles(page, [await png('too-big.png', 300, 300, true)]);
+    await page.locator('.job', { hasText: 'too-big.png' }).getByText('This file is larger than your upload limit of 4.0 KB.').waitFor(WAIT);
+    const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(120, 1)]);
+    await dropFiles(page, [{ name: 'tool.bin', type: 'application/octet-stream', bytes: elf }]);
+    await page.locator('.job', { hasText: 'tool.bin' }).getByText(/This type of file is not accepted/).waitFor(WAIT);
+    expect(await axeProblems(page)).toEqual([]);
+
+    // Over the upload_count bucket (6 per 10 min): the rest are refused with the wait in words.
+    const small = await Promise.all(Array.from({ length: 8 }, (_, i) => png(`small-${i}.png`, 20 + i, 20)));
+    await dropFiles(page, small);
+    await page.getByText(/Too many requests for now\. Try again in \d+ (seconds|minutes)\./).first().waitFor(WAIT);
+    await page.waitForFunction(() => document.querySelectorAll('.job[data-status="queued"], .job[data-status="uploading"]').length === 0, null, WAIT);
+    await shot(page, 'upload-errors');
+
+    const done = await page.locator('.job[data-status="done"] .job-name').allTextContents();
+    const failed = await page.locator('.job[data-status="failed"] .job-name').allTextContents();
+    expect(failed).toContain('too-big.png');
+    expect(failed).toContain('tool.bin');
+    expect(failed.filter((n) => n.startsWith('small-')).length).toBeGreaterThan(0);
+    const stored = (await api<{ results: { name: string }[]; count: number }>('GET', '/api/files?limit=100', undefined, auth)).body;
+    expect(stored.results.map((f) => f.name).sort()).toEqual([...done].sort());
+    expect(stored.count).toBe(done.length);
+    const usage = (await api<{ files_count: number }>('GET', '/api/usage', undefined, auth)).body;
+    expect(usage.files_count).toBe(done.length);
+    await context.close();
+  });
+
+  test('a cross-site form post is refused; without X-CSRF-Token the session cookie is 403 CSRF_INVALID', async () => {
+    const { context, cookie } = await signedInContext();
+    // A page on another site posts a multipart form (what a plain HTML form can send) to the API.
+    await context.route('http://attacker.test/**', (route) =>
+      route.fulfill({
+        contentType: 'text/html',
+        body: `<form id="f" method="post" enctype="multipart/form-data" action="${base}/api/files"><input name="folder" value="/pwned"></form>`
+          + '<script>document.getElementById("f").submit()</script>',
+      }));
+    const page = await context.newPage();
+    const answer = page.waitForResponse((r) => r.url() === `${base}/api/files`);
+    await page.goto('http://attacker.test/');
+    const res = await answer;
+    expect([401, 403]).toContain(res.status());
+
+    // The same post with the session cookie attached (a browser sending it cross-site) and no header.
+    const form = new FormData();
+    form.append('file', new Blob([(await png('x.png', 10, 10)).bytes], { type: 'image/png' }), 'x.png');
+    const forged = await fetch(`${server.url}/api/files`, { method: 'POST', headers: { cookie }, body: form });
+    expect(forged.status).toBe(403);
+    expect((await forged.json()).error).toBe('CSRF_INVALID');
+    const stored = await fetch(`${server.url}/api/files`, { headers: { cookie } });
+    expect((await stored.json()).count).toBe(0);
+    await context.close();
+  });
+});
