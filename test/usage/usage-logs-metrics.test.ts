@@ -14,9 +14,13 @@ import { parsePrometheus, sampleSum, sampleValue } from '../helpers/prometheus';
 const METRICS_TOKEN = 'metrics-test-token-0123456789';
 const png = async (w: number, color: string) => new Uint8Array(await sharp({ create: { width: w, height: 40, channels: 3, background: color } }).png().toBuffer());
 
-/** After-response hooks run just after the caller got its response: let them run, then write the log buffer. */
+/**
+ * After-response hooks run just after the caller got its response, queued on setImmediate by
+ * Elysia: one turn of that queue lets every hook queued so far run (not a time, so load cannot
+ * make it too short); then write the log buffer.
+ */
 async function settle(h: TestApp): Promise<void> {
-  await Bun.sleep(20);
+  await new Promise<void>((r) => setImmediate(r));
   await requestLogBuffer(h.deps).flush();
 }
 
