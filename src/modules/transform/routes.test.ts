@@ -134,6 +134,17 @@ describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
     expect((await h.request(`/api/files/${secret.id}/signed-url`, json('POST', {}, { 'x-api-key': other.key }))).status).toBe(404);
   });
 
+  test('exp_ on an unsigned URL is refused (400), even when the derivative is cached', async () => {
+    expect((await h.request(`/t/w_70,f_webp/${photo.id}`)).status).toBe(200);
+    for (let i = 0; i < 2; i++) {
+      const res = await h.request(`/t/exp_4102444800,w_70,f_webp/${photo.id}`);
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: string; details: { parameter: string } };
+      expect(body.error).toBe('INVALID_TRANSFORMATION');
+      expect(body.details.parameter).toBe('exp');
+    }
+  });
+
   test('visibility change and ban are honoured at once; expired files answer 410', async () => {
     const file = await seedFile(h.deps, owner.id, await quadrants(60, 60).png().toBuffer());
     expect((await h.request(`/t/w_30/${file.id}`)).status).toBe(200);

@@ -176,6 +176,9 @@ function createDelivery(deps: AppDeps): Delivery {
     } else if (c.transformPolicy === 'signed' || (c.transformPolicy === 'presets' && !parsed.presetOnly)) {
       throw new AppError('INVALID_SIGNATURE', 403,
         c.transformPolicy === 'signed' ? 'This server only serves signed transformation URLs.' : 'Unsigned URLs may only use presets (t_<name>), f_auto and dpr.');
+    } else if (parsed.exp !== undefined) {
+      // An expiry nobody verifies would promise something the URL does not do.
+      throw invalidTransformation('exp', 'only in signed URLs (/authenticated/s--<signature>/…)', String(parsed.exp));
     }
     const cached = lookup.peek(id);
     const file = cached ? cached.value : await lookup.get(id);
@@ -200,6 +203,7 @@ function createDelivery(deps: AppDeps): Delivery {
       return undefined; // the routed path answers the 400
     }
     if (c.transformPolicy === 'signed' || (c.transformPolicy === 'presets' && !parsed.presetOnly)) return undefined;
+    if (parsed.exp !== undefined) return undefined; // unsigned exp_: the routed path answers the 400
     const file = lookup.peek(id)?.value;
     if (!file || file.ownerBanned || !file.isPublic) return undefined;
     if (file.expiresAt !== null && file.expiresAt <= deps.clock.now()) return undefined;
