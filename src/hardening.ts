@@ -9,22 +9,16 @@ import { nulByte } from './errors';
  * pages), as OWASP's REST and secure-headers guidance lists them: no MIME sniffing, no Referer
  * leaving the API or its pages, never framed (`X-Frame-Options` for old browsers,
  * `frame-ancestors` for the rest). A handler's own value wins (the auth pages send a stricter
- * CSP). Built once; the plumbing copies it into each request's headers.
+ * CSP). Built once; the plumbing copies it into each request's headers. Public delivery (`/i`,
+ * `/d`, `/t`, `/authenticated`) gets none of it: its bytes must stay embeddable, and it sets
+ * the headers API.md §5 documents itself (nosniff, a sandbox CSP per content type), exactly as
+ * the fast path does; its error bodies get nosniff from `errorResponse`.
  */
 export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
   'content-security-policy': "frame-ancestors 'none'",
-});
-
-/**
- * Public delivery (`/i`, `/d`, `/t`, `/authenticated`) keeps the headers API.md §5 documents:
- * its bytes must stay embeddable (`<img>`, `<video>`, other sites' pages), and a sandboxing CSP
- * of its own is set per content type. Its errors still get nosniff.
- */
-export const DELIVERY_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  'x-content-type-options': 'nosniff',
 });
 
 /**

@@ -5,7 +5,7 @@
  */
 import { Elysia, ValidationError } from 'elysia';
 import type { AppDeps } from './deps';
-import { API_SECURITY_HEADERS, assertNoNulInBody, assertNoNulInUrl, DELIVERY_SECURITY_HEADERS } from './hardening';
+import { API_SECURITY_HEADERS, assertNoNulInBody, assertNoNulInUrl } from './hardening';
 import { inputCheck, type RouteShape } from './inputs';
 import { isPublicDelivery } from './modules/limits/plugin';
 import { clientDisconnected } from './platform/server';
@@ -210,7 +210,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       // The pre-routing context's type omits `path`, but Elysia sets it before any onRequest hook.
       const { request, set, path } = ctx as typeof ctx & { path: string };
       set.headers['x-request-id'] = beginRequest(request);
-      Object.assign(set.headers, isPublicDelivery(path) ? DELIVERY_SECURITY_HEADERS : API_SECURITY_HEADERS);
+      if (!isPublicDelivery(path)) Object.assign(set.headers, API_SECURITY_HEADERS);
     });
   if (observers.fns.length > 0) {
     app.onAfterResponse({ as: 'global' }, ({ request, set, route, responseValue }) => {
@@ -268,7 +268,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
         return new Response(null, { status: CLIENT_CLOSED_REQUEST });
       }
       const headers: Record<string, string> = {
-        ...(isPublicDelivery(path) ? DELIVERY_SECURITY_HEADERS : API_SECURITY_HEADERS),
+        ...(isPublicDelivery(path) ? {} : API_SECURITY_HEADERS),
         'x-request-id': requestIdOf(request),
       };
       // Rate-limit headers set before the failure stay on error responses too (API.md §7), and so
