@@ -246,6 +246,35 @@ describe('hostile input (issue #17)', () => {
     });
   });
 
+  describe('point 13: durations out of range → 400 on every route that takes one', () => {
+    test('upload expires_in, settings default_expires_in, presign, signed-url and invite expires_in', async () => {
+      const before = await snapshot();
+      for (const v of ['1e20', '99999999999999999999', '-5', '3153600001', '1.5']) {
+        await expectError(await upload(await png(), 'a.png', { expires_in: v }), 400, 'VALIDATION_ERROR');
+        await expectError(
+          await api(`/api/files?expires_in=${v}`, { method: 'POST', body: new Uint8Array(await png()), headers: { 'content-type': 'image/png' } }),
+          400, 'VALIDATION_ERROR',
+        );
+      }
+      expect(await snapshot()).toEqual(before);
+      const me = ((await (await api('/api/profile')).json()) as { user: { id: string } }).user.id;
+      const { file } = (await (await upload(await png())).json()) as { file: FileJson };
+      const huge = [1e20, 2 ** 53, -1, 0];
+      for (const n of huge) {
+        for (const [path, body] of [
+          ['/api/settings', { default_expires_in: n }],
+          ['/api/uploads/presign', { expires_in: n }],
+          [`/api/files/${file.id}/signed-url`, { expires_in: n }],
+          [`/api/admin/users/${me}/invites`, { expires_in: n }],
+        ] as const) {
+          const r = await api(path, json(path === '/api/settings' ? 'PATCH' : 'POST', body));
+          expect({ path, n, status: r.status }).toEqual({ path, n, status: 400 });
+          expect(((await r.json()) as ErrorJson).error).toBe('VALIDATION_ERROR');
+        }
+      }
+    });
+  });
+
   describe('point 14: bidi overrides and invisible characters are stripped from names', () => {
     test('multipart filename, X-File-Name, the name field and a rename', async () => {
       const spoof = 'invoice\u202Efdp\u200B\u2066.exe';
