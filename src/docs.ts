@@ -64,6 +64,8 @@ export function docs(deps: AppDeps) {
         // Self-hosted and private: our own bundle, system fonts, no telemetry, no AI agent,
         // no request proxy. Partial config: Scalar fills in the rest of its defaults.
         scalar: {
+          // Absolute: the plugin's default `openapi.json` is relative, so `/docs/` (trailing slash) asked for /docs/openapi.json.
+          url: '/openapi.json',
           cdn: SCALAR_BUNDLE_PATH,
           withDefaultFonts: false,
           telemetry: false,

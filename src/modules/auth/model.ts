@@ -9,8 +9,10 @@ import { EMAIL_PATTERN, UserSchema } from '../users/model';
 export const MAX_PASSWORD = 1024;
 
 export const Email = t.String({ pattern: EMAIL_PATTERN, maxLength: 254, description: 'Email address', examples: ['ada@example.com'], error: 'must be a valid email address' });
-export const NewPassword = t.String({ minLength: 8, maxLength: MAX_PASSWORD, description: '8 to 1024 characters', error: 'must be 8 to 1024 characters' });
-const AnyPassword = t.String({ minLength: 1, maxLength: MAX_PASSWORD, error: 'must be 1 to 1024 characters' });
+/** The sample password of the documentation's examples (`/docs` "Try it" signs in with it). */
+export const EXAMPLE_PASSWORD = 'correct horse battery staple';
+export const NewPassword = t.String({ minLength: 8, maxLength: MAX_PASSWORD, description: '8 to 1024 characters', examples: [EXAMPLE_PASSWORD], error: 'must be 8 to 1024 characters' });
+const AnyPassword = t.String({ minLength: 1, maxLength: MAX_PASSWORD, examples: [EXAMPLE_PASSWORD], error: 'must be 1 to 1024 characters' });
 const Token = t.String({ minLength: 1, maxLength: 256 });
 
 /**
@@ -64,8 +66,8 @@ export const Accepted = t.Object({ message: t.String() });
 
 const ScopeSchema = t.Union(SCOPES.map((s) => t.Literal(s)));
 export const CreateKeyBody = obj({
-  name: t.Optional(t.Union([t.String({ maxLength: 100 }), t.Null()])),
-  scopes: t.Optional(t.Array(ScopeSchema, { uniqueItems: true, maxItems: SCOPES.length })),
+  name: t.Optional(t.Union([t.String({ maxLength: 100, examples: ['ci uploader'] }), t.Null()])),
+  scopes: t.Optional(t.Array(ScopeSchema, { uniqueItems: true, maxItems: SCOPES.length, examples: [['files:read', 'files:write']] })),
   expires_at: t.Optional(t.Union([t.String({ format: 'date-time', description: 'In the future and at most 100 years ahead (else 400).' }), t.Null()])),
 });
 export const UpdateKeyBody = obj({

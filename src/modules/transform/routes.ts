@@ -113,8 +113,8 @@ export function transformRoutes(deps: AppDeps) {
       auth: 'transform:sign',
       params: t.Object({ id: t.String() }),
       body: t.Object({
-        transformations: t.Optional(t.String({ minLength: 1, maxLength: 1024, description: 'Transformation segment, e.g. `w_400,f_webp`; default none (`f_auto`).' })),
-        expires_in: t.Optional(t.Integer({ minimum: 1, maximum: YEAR_S, description: `Seconds the URL stays valid (default ${DEFAULT_SIGNED_TTL_S}).` })),
+        transformations: t.Optional(t.String({ minLength: 1, maxLength: 1024, description: 'Transformation segment, e.g. `w_400,f_webp`; default none (`f_auto`).', examples: ['w_400,f_webp'] })),
+        expires_in: t.Optional(t.Integer({ minimum: 1, maximum: YEAR_S, description: `Seconds the URL stays valid (default ${DEFAULT_SIGNED_TTL_S}).`, examples: [3600] })),
         original: t.Optional(t.Boolean({
           description: 'Sign the original instead of a derivative: `url` is `/i/s--<sig>/exp_<t>/<id>.<ext>`, `download_url` the `/d/…` form. '
             + 'The default for files `/t` cannot render (PDF, video, SVG, …) when no `transformations` are given.',
@@ -122,7 +122,10 @@ export function transformRoutes(deps: AppDeps) {
       }),
       response: {
         200: t.Object({
-          url: t.String({ description: 'The signed `/authenticated/s--…` URL, or for an original `/i/s--…/exp_<t>/<id>.<ext>` (inline).' }),
+          url: t.String({
+            description: 'The signed `/authenticated/s--…` URL, or for an original `/i/s--…/exp_<t>/<id>.<ext>` (inline).',
+            examples: ['https://media.example.com/authenticated/s--Xb3k9QwzT0aLr2mN/exp_1767225600,f_webp,w_400/abc123XyZ9kq'],
+          }),
           download_url: t.Optional(t.String({ description: 'For an original: the same signature as an attachment, `/d/s--…/exp_<t>/<id>.<ext>`.' })),
           expires_at: t.String({ format: 'date-time' }),
         }),
