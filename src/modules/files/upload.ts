@@ -151,8 +151,10 @@ export async function uploadRaw(
   const { maxBytes } = ctx;
   const size = refuseByLength(request, maxBytes);
   const attrs = parseUploadAttrs(query, deps.clock.now(), policy, ctx.defaults);
-  // Read from the URL itself: `?transformations=` may repeat, and each value holds commas.
-  attrs.transformations = parseEagerTransformations(deps, new URL(request.url).searchParams.getAll('transformations'));
+  // Read from the URL itself: `?transformations=` may repeat, and each value holds commas. Only
+  // its query string: `new URL` throws on the host a client sent (`Host: a:99999`), a 500.
+  const q = request.url.indexOf('?');
+  attrs.transformations = parseEagerTransformations(deps, new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1)).getAll('transformations'));
   await checkQuota(deps, owner, size ?? 0);
   if (!request.body) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
   const staged = await stageFile(deps, owner, guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs), {
