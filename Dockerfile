@@ -2,7 +2,17 @@
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm's prepare step runs scripts/build-web.sh, which skips the build without dev dependencies.
+COPY scripts/build-web.sh ./scripts/
 RUN npm ci --omit=dev --no-audit --no-fund
+
+# The web app (web/ → web/dist), built with the dev dependencies it needs (Vite, Preact).
+FROM node:20-bookworm-slim AS web
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY scripts/build-web.sh ./scripts/
+COPY web ./web
+RUN npm ci --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 WORKDIR /app
@@ -11,6 +21,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY src ./src
 COPY db ./db
+COPY --from=web /app/web/dist ./web/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

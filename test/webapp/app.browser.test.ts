@@ -128,12 +128,18 @@ describe('the web app in Chromium', () => {
     await expect(page.getByRole('status').filter({ hasText: /^4 files$/ }).count()).resolves.toBe(1);
     // Thumbnails come from /t with f_auto and a 2x srcset, and they load.
     const img = tile(page, 'harbour.jpg').locator('img');
-    expect(await img.getAttribute('src')).toMatch(/^\/t\/w_168,h_168,c_fill,g_auto,f_auto\/[A-Za-z0-9_-]+$/);
+    expect(await img.getAttribute('src')).toMatch(/^\/t\/w_200,h_200,c_fill,g_auto,f_auto\/[A-Za-z0-9_-]+$/);
     expect(await img.getAttribute('srcset')).toContain('dpr_2');
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.thumb img')].filter((i) => i.complete && i.naturalWidth > 0).length >= 3, null, WAIT);
     await expect(tile(page, 'invoice.pdf').locator('.kind').textContent()).resolves.toBe('PDF');
+    await page.getByRole('button', { name: 'Clear finished' }).click();
+    await page.locator('.job').first().waitFor({ state: 'detached', ...WAIT });
     await shot(page, 'library');
     expect(await axeProblems(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot(page, 'library-dark');
+    expect(await axeProblems(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.setViewportSize({ width: 360, height: 780 });
     await shot(page, 'library-360');
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);

@@ -138,7 +138,7 @@ describe('web app flows', () => {
 
     // The same post with the session cookie attached (a browser sending it cross-site) and no header.
     const form = new FormData();
-    form.append('file', new Blob([(await png('x.png', 10, 10)).bytes], { type: 'image/png' }), 'x.png');
+    form.append('file', new Blob([new Uint8Array((await png('x.png', 10, 10)).bytes)], { type: 'image/png' }), 'x.png');
     const forged = await fetch(`${server.url}/api/files`, { method: 'POST', headers: { cookie }, body: form });
     expect(forged.status).toBe(403);
     expect((await forged.json()).error).toBe('CSRF_INVALID');

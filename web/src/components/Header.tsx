@@ -1,11 +1,17 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, formatBytes, type Profile, type Usage } from '../api';
 import { navigate } from '../router';
 
 export function Header({ profile, usageTick, onSignedOut }: { profile: Profile | null; usageTick: number; onSignedOut: () => void }) {
   const [usage, setUsage] = useState<Usage | null>(null);
+  const latest = useRef(0);
   useEffect(() => {
-    if (profile) api<Usage>('GET', '/api/usage').then(setUsage).catch(() => setUsage(null));
+    if (!profile) return;
+    // Several uploads finishing at once: only the newest answer counts.
+    const n = ++latest.current;
+    api<Usage>('GET', '/api/usage')
+      .then((u) => n === latest.current && setUsage(u))
+      .catch(() => undefined);
   }, [profile, usageTick]);
 
   const signOut = async () => {

@@ -25,7 +25,9 @@ export function Thumb({ file, size }: { file: FileItem; size: number }) {
   const [loaded, setLoaded] = useState(false);
   const [failed, setFailed] = useState(false);
   const canShow = isRaster(file) && file.is_public && !failed;
-  const t = (dpr: number) => `/t/w_${size},h_${size},c_fill,g_auto,f_auto${dpr > 1 ? `,dpr_${dpr}` : ''}/${file.id}`;
+  // The default `thumb` preset's options (w_200,h_200,c_fill,g_auto,f_auto): the queue renders that
+  // derivative right after upload, so a library opens on cache hits, whatever the tile size.
+  const t = (dpr: number) => `/t/w_200,h_200,c_fill,g_auto,f_auto${dpr > 1 ? `,dpr_${dpr}` : ''}/${file.id}`;
   return (
     <div class={`thumb${loaded ? ' loaded' : ''}`} aria-hidden="true">
       {canShow ? (

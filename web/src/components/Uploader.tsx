@@ -68,7 +68,9 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
     const began = performance.now();
     xhr.upload.onprogress = (e) => {
       const secs = (performance.now() - began) / 1000;
-      update(job.key, { loaded: e.loaded, speed: secs > 0 ? e.loaded / secs : 0 });
+      // e.total counts the multipart envelope too: scale to the file's own bytes.
+      const loaded = e.lengthComputable && e.total > 0 ? Math.min(job.file.size, Math.round((e.loaded / e.total) * job.file.size)) : e.loaded;
+      update(job.key, { loaded, speed: secs > 0 ? loaded / secs : 0 });
     };
     xhr.onload = () => {
       let body: { file?: FileItem; error?: string; message?: string; details?: Record<string, unknown> } | null = null;
@@ -95,6 +97,8 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
   }
 
   const active = jobs.filter((j) => j.status === 'uploading' || j.status === 'queued').length;
+  const done = jobs.filter((j) => j.status === 'done').length;
+  const failed = jobs.filter((j) => j.status === 'failed').length;
   return (
     <section class="uploader card" aria-label="Upload">
       <div class="drop">
@@ -134,7 +138,7 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
           {jobs.map((j) => (
             <li key={j.key} class={`job ${j.status}`} data-status={j.status}>
               <span class="job-name">{j.file.name || 'pasted image'}</span>
-              <progress max={j.file.size || 1} value={j.status === 'done' ? j.file.size : j.loaded} aria-label={`Upload of ${j.file.name}`} />
+              <progress max={j.file.size || 1} value={j.status === 'done' ? j.file.size : j.status === 'failed' ? 0 : j.loaded} aria-label={`Upload of ${j.file.name}`} />
               <span class="job-info">
                 {j.status === 'uploading' && `${formatBytes(j.loaded)} of ${formatBytes(j.file.size)} · ${formatBytes(j.speed)}/s`}
                 {j.status === 'queued' && 'Waiting…'}
@@ -152,7 +156,14 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
           ))}
         </ul>
       )}
-      {active === 0 && jobs.some((j) => j.status === 'done') && <p class="notice" role="status">All uploads finished.</p>}
+      {active === 0 && jobs.length > 0 && (
+        <div class="jobs-done">
+          <p class={failed ? 'error' : 'notice'} role="status">
+            {failed === 0 ? 'All uploads finished.' : `${done} uploaded, ${failed} failed: see the reasons above, then retry or pick other files.`}
+          </p>
+          <button type="button" class="small" onClick={() => setJobs((js) => js.filter((j) => j.status === 'failed'))}>Clear finished</button>
+        </div>
+      )}
     </section>
   );
 }
