@@ -2,7 +2,8 @@
  * Hostile input and transport faults over real HTTP (issue #17 points 9, 15, 16, 17), on
  * Postgres + Redis (Postgres is what refuses NUL bytes in text):
  * - NUL bytes in paths, queries and JSON strings are a 400 before any query, never a 500;
- * - `GET /i` and range requests carry `Content-Length` (no chunked framing), on Bun and Deno;
+ * - `GET /i` and range requests carry `Content-Length` (no chunked framing): local files on Bun
+ *   and Deno, S3 on Deno (Bun drops the length of any streamed body, oven-sh/bun#10507);
  * - API JSON, errors, `/docs` and `/openapi.json` carry the hardening headers; delivery keeps its own;
  * - a client that disconnects mid-upload is a debug line and a 499, not an error and a 500.
  */
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import sharp from 'sharp';
+import { startMinio, type Minio } from '../helpers/minio';
 import { parsePrometheus, sampleSum } from '../helpers/prometheus';
 import { startServer, type RunningServer } from '../helpers/server';
 import { createTestDatabase, requireRedis, TEST_REDIS_URL, type TestDatabase } from '../helpers/services';
@@ -228,5 +230,26 @@ describe('on Deno', () => {
 
   test('a client that disconnects mid-upload on Deno: status 499, counted, no error and no 500', async () => {
     await expectQuietDisconnect(server, png);
+  });
+});
+
+describe('on Deno with S3 storage', () => {
+  let minio: Minio;
+  let server: RunningServer;
+  let id: string;
+  let png: Buffer;
+  beforeAll(async () => {
+    minio = await startMinio();
+    server = await startServer({ runtime: 'deno', timeoutMs: 60_000, env: minio.env(await minio.createBucket()) });
+    png = await noisePng();
+    id = await upload(server, png);
+  }, 90_000);
+  afterAll(async () => {
+    await server?.close();
+    await minio?.stop();
+  });
+
+  test('GET /i and range requests carry Content-Length equal to the bytes sent (S3 storage, Deno)', async () => {
+    await expectContentLength(server, id, png);
   });
 });
