@@ -133,8 +133,10 @@ export function parseMultipart(body: ReadableStream<Uint8Array>, o: MultipartOpt
     });
     bb.once('close', () => resolve(fields));
     // Busboy's own errors are about the body's form ('Unexpected end of form', 'Malformed part header').
-    bb.once('error', (err) => reject(sourceFailed ? err : malformed(err)));
-    source.once('error', (err) => {
+    // `on`, not `once`: after `stop()` destroyed it, busboy may still emit a parse error of the
+    // bytes it holds, and an 'error' nobody listens to crashes the process (found by the fuzz test).
+    bb.on('error', (err) => reject(sourceFailed ? err : malformed(err)));
+    source.on('error', (err) => {
       sourceFailed = true;
       bb.destroy(err);
       reject(err);

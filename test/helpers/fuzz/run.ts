@@ -194,8 +194,10 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       if (!left.length) break;
       await Bun.sleep(500);
     }
-    if (srv.proc.exitCode !== null || srv.proc.signalCode !== null) failures.push({ problem: `server exited (${srv.proc.exitCode ?? srv.proc.signalCode})`, request: '' });
-    const errors = srv.logs.filter((l) => l.level === 'error' || l.level === 'fatal' || (typeof l.level === 'number' && l.level >= 50));
+    const exited = srv.proc.exitCode !== null || srv.proc.signalCode !== null;
+    if (exited) failures.push({ problem: `server exited (${srv.proc.exitCode ?? srv.proc.signalCode})`, request: '' });
+    // A crash may print a plain stack trace (no JSON level): its last lines are kept whole.
+    const errors = [...srv.logs.filter((l) => l.level === 'error' || l.level === 'fatal'), ...(exited ? srv.logs.slice(-15) : [])];
     return { seed, requests, operations: ops.length, covered: answered.size, byStatus, seconds: (Date.now() - started) / 1000, failures, leftovers: left, counterexample, serverErrors: errors.map((l) => JSON.stringify(l).slice(0, 600)) };
   } finally {
     await srv.close();
