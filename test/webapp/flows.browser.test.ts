@@ -1,8 +1,10 @@
 /**
  * Web app flows in Chromium (issue #20 acceptance 2–4): the password reset from the mailed link
  * to a successful sign-in; uploads the server refuses (over the account's limit, a refused type,
- * rate-limited) each shown as a sentence with nothing stored; and a cross-site form post
- * refused — the session cookie without `X-CSRF-Token` is 403 `CSRF_INVALID`.
+ * rate-limited) each shown as a sentence with nothing stored; a cross-site form post refused —
+ * the session cookie without `X-CSRF-Token` is 403 `CSRF_INVALID`; and a library larger than a
+ * page: only the rows on screen are in the DOM, scrolling fetches the next cursor pages, search
+ * narrows by name.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import type { Browser, BrowserContext } from 'playwright-core';
@@ -144,6 +146,49 @@ describe('web app flows', () => {
     expect((await forged.json()).error).toBe('CSRF_INVALID');
     const stored = await fetch(`${server.url}/api/files`, { headers: { cookie } });
     expect((await stored.json()).count).toBe(0);
+    await context.close();
+  });
+
+  test('a large library: windowed rows, infinite scroll through cursor pages, search by name', async () => {
+    const admin = server.bootstrap;
+    if (!admin) throw new Error('the server did not report its bootstrap admin');
+    // Admins are exempt from the account upload buckets: seed 250 files, 20 per request.
+    for (let start = 0; start < 250; start += 20) {
+      const form = new FormData();
+      for (let i = start; i < Math.min(250, start + 20); i++) {
+        const { bytes } = await png(`photo-${String(i).padStart(4, '0')}.png`, 8 + (i % 5), 8);
+        form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), `photo-${String(i).padStart(4, '0')}.png`);
+      }
+      const res = await fetch(`${server.url}/api/files`, { method: 'POST', headers: { 'x-api-key': admin.api_key }, body: form });
+      expect(res.status).toBe(201);
+    }
+    const login = await api('POST', '/api/auth/login', { email: admin.email, password: admin.initial_password });
+    expect(login.status).toBe(200);
+    const { map } = cookiesOf(login.headers);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
+    const page = await context.newPage();
+    const pages: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/files?') && r.url().includes('cursor=')) pages.push(r.url());
+    });
+    await page.goto(`${base}/?view=list`);
+    await page.getByRole('status').filter({ hasText: /^250 files$/ }).waitFor(WAIT);
+    await page.getByText('photo-0249.png').waitFor(WAIT);
+    const cells = () => page.locator('.cell').count();
+    expect(await cells()).toBeLessThan(60);
+    // Scroll to the end: the oldest file arrives through further cursor pages, the DOM stays small.
+    for (let i = 0; i < 40 && !(await page.getByText('photo-0000.png').isVisible()); i++) {
+      await page.mouse.wheel(0, 4000);
+      await page.waitForTimeout(150);
+    }
+    await page.getByText('photo-0000.png').waitFor(WAIT);
+    expect(pages.length).toBeGreaterThanOrEqual(2);
+    expect(await cells()).toBeLessThan(60);
+    await page.getByPlaceholder('Search by name').fill('photo-024');
+    await page.getByPlaceholder('Search by name').press('Enter');
+    await page.getByRole('status').filter({ hasText: /^10 files$/ }).waitFor(WAIT);
+    expect(await cells()).toBe(10);
     await context.close();
   });
 });

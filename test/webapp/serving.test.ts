@@ -42,9 +42,11 @@ function expectShell(res: Response, html: string): void {
 }
 
 describe('web app serving', () => {
-  test('/ is the app shell, not a JSON 404', async () => {
-    const res = await get('/');
-    expectShell(res, await res.text());
+  test('/ is the app shell, not a JSON 404, whatever query the app keeps its state in', async () => {
+    for (const path of ['/', '/?folder=%2Falbums&view=list&q=cat']) {
+      const res = await get(path);
+      expectShell(res, await res.text());
+    }
   });
 
   test('deep links a browser opens fall back to the shell', async () => {

@@ -6,7 +6,7 @@
  * keep their own routes and their JSON 404. Nothing is inlined in the HTML, so the CSP can
  * refuse every inline script.
  */
-import { Elysia } from 'elysia';
+import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { notFound } from '../../errors';
 import { onUnmatchedPage } from '../../http';
@@ -74,7 +74,8 @@ export function webappRoutes(deps: AppDeps) {
   });
 
   return new Elysia({ name: 'pictor.webapp' })
-    .get('/', ({ request }) => shell(request), { detail: { hide: true } })
+    // The app keeps its state in the query (`/?folder=/a&view=list`): any parameter is the app's, not the server's.
+    .get('/', ({ request }) => shell(request), { query: t.Object({}, { additionalProperties: true }), detail: { hide: true } })
     .get(
       '/assets/*',
       ({ request, params }) => {
