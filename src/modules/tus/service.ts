@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { createSHA256, type IHasher } from 'hash-wasm';
+import { resumableHasher, type ResumableHasher } from './hash';
 import type { AppDeps } from '../../deps';
 import { AppError, gone, notFound, payloadTooLarge, unsupportedMediaType, validationError } from '../../errors';
 import { randomString } from '../../lib/random';
@@ -24,8 +24,11 @@ import { parseUploadAttrs, prepareUpload, type UploadPolicy } from '../files/upl
 import { tusUploads, type TusUploadRow } from './table';
 import { chunksOf, type PendingChunk, type TusStore } from './store';
 
-/** How long one PATCH holds an upload; a PATCH renews nothing, so a crashed one frees it after this. */
-const LEASE_MS = 10 * 60_000;
+/**
+ * How long one PATCH holds an upload without renewing it: a running PATCH renews every third
+ * of it, so one whose process crashed frees the upload for the client's retry within this.
+ */
+const LEASE_MS = 30_000;
 
 export const chunkError = (status: 409 | 412 | 423 | 460, message: string) =>
   new AppError(status === 409 ? 'CONFLICT' : status === 412 ? 'PRECONDITION_FAILED' : status === 423 ? 'LOCKED' : 'CHECKSUM_MISMATCH', status, message);
@@ -142,22 +145,28 @@ export async function appendChunk(deps: AppDeps, store: TusStore, owner: UploadO
     .where(and(eq(tusUploads.id, row0.id), or(isNull(tusUploads.lockId), lt(tusUploads.lockedUntil, now))))
     .returning();
   if (!row) throw chunkError(423, 'Another request is writing to this upload; retry shortly.');
-  const unlock = () => deps.db.update(tusUploads).set({ lockId: null, lockedUntil: null }).where(and(eq(tusUploads.id, row.id), eq(tusUploads.lockId, lockId)));
+  const renew = setInterval(() => {
+    deps.db.update(tusUploads).set({ lockedUntil: new Date(deps.clock.now() + LEASE_MS) })
+      .where(and(eq(tusUploads.id, row.id), eq(tusUploads.lockId, lockId)))
+      .catch((err: unknown) => deps.log.warn({ err }, 'could not renew a tus upload lease'));
+  }, LEASE_MS / 3);
+  const unlock = () => {
+    clearInterval(renew);
+    return deps.db.update(tusUploads).set({ lockId: null, lockedUntil: null }).where(and(eq(tusUploads.id, row.id), eq(tusUploads.lockId, lockId)));
+  };
   try {
     if (input.offset !== row.offset) throw chunkError(409, `Upload-Offset ${input.offset} does not match the ${row.offset} bytes received.`);
-    return await receive(deps, store, owner, row, input, unlock);
+    return await receive(deps, store, owner, row, input);
   } finally {
     await unlock().catch(() => {});
   }
 }
 
 async function receive(
-  deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, input: ChunkInput, unlock: () => Promise<unknown>,
+  deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, input: ChunkInput,
 ): Promise<ChunkResult> {
   const limit = row.length ?? row.maxBytes;
-  const hasher = await createSHA256();
-  if (row.hashState) hasher.load(Buffer.from(row.hashState, 'base64'));
-  else hasher.init();
+  const hasher = await resumableHasher(row.hashState ? Buffer.from(row.hashState, 'base64') : null);
   const chunkHash = input.checksum ? createHash('sha256') : null;
   let head = Buffer.from(row.head, 'base64');
   let contentType = row.contentType;
@@ -179,8 +188,9 @@ async function receive(
         received += chunk.byteLength;
         if (head.byteLength < SNIFF_BYTES) head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.byteLength)]);
         if (!contentType && head.byteLength >= SNIFF_BYTES) contentType = await decide(head, false);
-        hasher.update(chunk);
+        const copied = hasher.update(chunk);
         chunkHash?.update(chunk);
+        if (copied) await copied;
         c.enqueue(chunk);
       } catch (err) {
         await reader?.cancel(err).catch(() => {});
@@ -200,6 +210,7 @@ async function receive(
 
   const pending = await store.write(row, checked);
   const fail = async (err: unknown, whole: boolean): Promise<never> => {
+    hasher.abort();
     await pending.reject().catch(() => {});
     if (whole) await removeUpload(deps, store, row);
     throw err;
@@ -208,7 +219,8 @@ async function receive(
   if (pending.error) {
     // A 429 or a dropped/idle client: keep what arrived (the client resumes from HEAD's offset),
     // unless it came with a checksum it no longer can match.
-    if (chunkHash || received === 0) return fail(pending.error, false);
+    // Storage failing mid-chunk leaves bytes hashed but not stored: drop the chunk then too.
+    if (chunkHash || received === 0 || pending.bytes !== received) return fail(pending.error, false);
     await save(deps, row, pending, false, { hasher, head, contentType });
     throw pending.error;
   }
@@ -224,22 +236,21 @@ async function receive(
       return fail(err, true);
     }
   }
-  const saved = await save(deps, row, pending, complete, { hasher, head, contentType });
+  const { saved, hex } = await save(deps, row, pending, complete, { hasher, head, contentType });
   if (!complete) return { row: saved, file: null };
-  await unlock();
-  return { row: saved, file: await finish(deps, store, owner, saved, hasher.digest('hex')) };
+  return { row: saved, file: await finish(deps, store, owner, saved, hex as string) };
 }
 
 async function save(
-  deps: AppDeps, row: TusUploadRow, pending: PendingChunk, complete: boolean, s: { hasher: IHasher; head: Buffer; contentType: string | null },
-): Promise<TusUploadRow> {
-  const { parts, tailSize } = await pending.accept(complete);
+  deps: AppDeps, row: TusUploadRow, pending: PendingChunk, complete: boolean, s: { hasher: ResumableHasher; head: Buffer; contentType: string | null },
+): Promise<{ saved: TusUploadRow; hex: string | null }> {
+  const [{ parts, tailSize }, hash] = await Promise.all([pending.accept(complete), s.hasher.finish(complete)]);
   const values = {
     offset: row.offset + pending.bytes, parts, tailSize, contentType: s.contentType,
-    head: s.head.toString('base64'), hashState: Buffer.from(s.hasher.save()).toString('base64'),
+    head: s.head.toString('base64'), hashState: Buffer.from(hash.state).toString('base64'),
   };
   await deps.db.update(tusUploads).set(values).where(eq(tusUploads.id, row.id));
-  return { ...row, ...values };
+  return { saved: { ...row, ...values }, hex: hash.hex };
 }
 
 /**
