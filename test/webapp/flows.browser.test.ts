@@ -191,4 +191,45 @@ describe('web app flows', () => {
     expect(await cells()).toBe(10);
     await context.close();
   });
+
+  test('folders: create, rename and delete from the tree; account: change password, sign out everywhere', async () => {
+    const { context, cookie } = await signedInContext();
+    const page = await context.newPage();
+    const answers: Record<string, string> = { 'Name of the new folder': 'trips', 'New name of this folder': 'journeys' };
+    page.on('dialog', (d) => void d.accept(Object.entries(answers).find(([k]) => d.message().startsWith(k))?.[1]));
+    await page.goto(`${base}/`);
+    await page.getByText('This folder is empty.').waitFor(WAIT);
+    await page.getByRole('button', { name: 'New folder' }).click();
+    await page.getByText('Created /trips.').waitFor(WAIT);
+    await page.getByRole('heading', { name: '/trips' }).waitFor(WAIT);
+    await dropFiles(page, [await png('beach.png', 40, 30)]);
+    await page.locator('.cell', { hasText: 'beach.png' }).waitFor(WAIT);
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByText('Renamed to /journeys; 1 file moved.').waitFor(WAIT);
+    await page.getByRole('heading', { name: '/journeys' }).waitFor(WAIT);
+    await page.locator('.cell', { hasText: 'beach.png' }).waitFor(WAIT);
+    const tree = page.getByRole('navigation', { name: 'Folders' });
+    await tree.getByRole('button', { name: /^journeys/ }).waitFor(WAIT);
+    expect(await tree.getByRole('button', { name: /^trips/ }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Delete folder' }).click(); // not empty: the confirm is accepted
+    await page.getByText('Deleted /journeys.').waitFor(WAIT);
+    await page.getByRole('heading', { name: 'All folders' }).waitFor(WAIT);
+    expect((await (await fetch(`${server.url}/api/files?recursive=true`, { headers: { cookie } })).json()).count).toBe(0);
+
+    await page.getByRole('link', { name: /^flow-/ }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor(WAIT);
+    expect(await axeProblems(page)).toEqual([]);
+    await page.getByLabel('Current password').fill('wrong password 9');
+    await page.getByLabel('New password (at least 8 characters)').fill('brand new pass 3');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('alert').filter({ hasText: /password/i }).waitFor(WAIT);
+    await page.getByLabel('Current password').fill('correct horse 1');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Your password was changed.').waitFor(WAIT);
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Pictor' }).waitFor(WAIT);
+    // The session the test held outside the browser is over too.
+    expect((await fetch(`${server.url}/api/profile`, { headers: { cookie } })).status).toBe(401);
+    await context.close();
+  });
 });
