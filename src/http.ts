@@ -349,6 +349,14 @@ export function useFetchShortcut<A extends object>(
   type Handler = (request: Request) => Response | Promise<Response>;
   let routed: Handler | undefined;
   const wrapped: Handler = (request) => {
+    // Bun hands a request whose Host is no valid authority (`Host: évil`) over with a bare path
+    // as its URL, which the router (path from character 7) and the limiter (`pathOf`) cut in
+    // different places: refused here, as nginx does, before either sees it.
+    if (request.url.charCodeAt(0) === 47 /* '/' */) {
+      return errorResponse(validationError('The Host header is not a valid host name.', [{ path: 'Host', message: 'is not a valid host' }]), {
+        'x-request-id': beginRequest(request),
+      });
+    }
     const short = shortcut(request);
     if (short) return short;
     const response = (routed ??= compose())(request);
