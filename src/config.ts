@@ -117,6 +117,14 @@ export const configSchema = {
   MAX_INPUT_PIXELS: int({ doc: 'Largest source area in pixels (frames summed), checked before decoding.', default: '100000000', min: 256, max: 1e10 }),
   MAX_ANIMATION_FRAMES: int({ doc: 'Most frames of an animated source that are kept.', default: '300', min: 1, max: 100000 }),
   AUTO_AVIF: bool({ doc: '`f_auto` may pick AVIF when the client accepts it.', default: 'true' }),
+  FFMPEG_PATH: str({ doc: 'ffmpeg binary for video posters and renditions.', defaultText: 'the one bundled by `@ffmpeg-installer/ffmpeg`' }),
+  FFPROBE_PATH: str({ doc: 'ffprobe binary for probing uploaded video.', defaultText: 'the one bundled by `@ffprobe-installer/ffprobe`' }),
+  VIDEO_PROBE_TIMEOUT_MS: int({ doc: 'Longest ffprobe run on an uploaded video; past it the upload is refused (415) and nothing kept.', default: '15000', min: 100, max: 600000 }),
+  VIDEO_MAX_DURATION: int({ doc: 'Longest source video (seconds) that posters and renditions are made from; longer ones answer 400.', default: '3600', min: 1, max: 1000000 }),
+  VIDEO_MAX_PIXELS: int({ doc: 'Largest source video frame (width × height) that posters and renditions are made from; larger ones answer 400.', default: '8294400', min: 256, max: 1e9 }),
+  VIDEO_MAX_OUTPUT_BYTES: bytes({ doc: 'Largest rendition file; ffmpeg stops there and the job fails.', default: '512MiB', min: 1024 }),
+  VIDEO_TIMEOUT_MS: int({ doc: 'A rendition job running longer is killed (ffmpeg too) and fails with a readable error.', default: '600000', min: 1000, max: 86400000 }),
+  VIDEO_CONCURRENCY: int({ doc: 'Renditions transcoding at once per process (separate from `TRANSFORM_CONCURRENCY`).', default: '1', min: 1, max: 64 }),
   RASTERIZE_SVG: bool({ doc: 'Allow transforming SVG (rasterised by librsvg, no external references).', default: 'false' }),
   CACHE_MEMORY_BYTES: bytes({ doc: 'Memory tier of the derivative cache.', default: '256MiB' }),
   CACHE_DISK_BYTES: bytes({ doc: 'Disk tier of the derivative cache.', default: '5GiB' }),
@@ -208,6 +216,17 @@ export interface Config {
   maxAnimationFrames: number;
   autoAvif: boolean;
   rasterizeSvg: boolean;
+  /** Video probing, posters and renditions (modules/video). */
+  video: {
+    ffmpegPath: string | undefined;
+    ffprobePath: string | undefined;
+    probeTimeoutMs: number;
+    maxDurationS: number;
+    maxPixels: number;
+    maxOutputBytes: number;
+    timeoutMs: number;
+    concurrency: number;
+  };
   cacheMemoryBytes: number;
   cacheDiskBytes: number;
   sourceCacheBytes: number;
@@ -358,6 +377,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxAnimationFrames: v.MAX_ANIMATION_FRAMES,
     autoAvif: v.AUTO_AVIF,
     rasterizeSvg: v.RASTERIZE_SVG,
+    video: {
+      ffmpegPath: v.FFMPEG_PATH,
+      ffprobePath: v.FFPROBE_PATH,
+      probeTimeoutMs: v.VIDEO_PROBE_TIMEOUT_MS,
+      maxDurationS: v.VIDEO_MAX_DURATION,
+      maxPixels: v.VIDEO_MAX_PIXELS,
+      maxOutputBytes: v.VIDEO_MAX_OUTPUT_BYTES,
+      timeoutMs: v.VIDEO_TIMEOUT_MS,
+      concurrency: v.VIDEO_CONCURRENCY,
+    },
     cacheMemoryBytes: v.CACHE_MEMORY_BYTES,
     cacheDiskBytes: v.CACHE_DISK_BYTES,
     sourceCacheBytes: v.SOURCE_CACHE_BYTES,

@@ -168,6 +168,7 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
     },
 
     head: (key) => objectInfo(pathOf(key)),
+    localPath: (key) => pathOf(key),
 
     async delete(key) {
       await rm(pathOf(key), { force: true });

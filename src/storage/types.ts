@@ -55,6 +55,8 @@ export interface StorageDriver {
    */
   read(key: string, maxBytes: number): Promise<Uint8Array | null>;
   head(key: string): Promise<ObjectInfo | null>;
+  /** Optional: the object's path on local disk, for programs that must seek in it (ffmpeg on MP4). */
+  localPath?(key: string): string;
   delete(key: string): Promise<void>;
   /** Deletes every object whose key starts with `prefix`; returns how many. */
   deletePrefix(prefix: string): Promise<number>;

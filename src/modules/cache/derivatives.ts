@@ -47,6 +47,13 @@ export function createDerivativeCache(opts: DerivativeCacheOptions) {
       memory.set(memoryKey(k), cold);
       return { entry: cold, tier: 'HIT-DISK' };
     },
+    /** Disk-only derivatives streamed from their file (video renditions): never held in memory. */
+    files: {
+      ready,
+      fileOf: (k: DerivativeKey) => disk.fileOf(k),
+      tempPath: () => disk.tempPath(),
+      adopt: (k: DerivativeKey, tmp: string, size: number) => disk.adopt(k, tmp, size),
+    },
     /** The purge epoch of an original, captured before a render starts and passed to `set`. */
     epochOf: (sha256: string): number => epochs.get(sha256) ?? 0,
     /** Stores a fresh render in both tiers unless its original was purged since `epoch`. */

@@ -108,6 +108,19 @@ export function createDiskTier(dir: string, maxBytes: number, log: Logger) {
         log.warn({ err: (err as Error).message }, 'derivative disk write failed');
       }
     },
+    /** The path of a derivative on disk and its size, when indexed (video renditions are streamed from it). */
+    fileOf(k: DerivativeKey): { path: string; size: number; mtimeMs: number } | undefined {
+      const entry = index.get(`${k.sha256}/${nameOf(k)}`);
+      return entry ? { path: pathOf(k.sha256, nameOf(k)), size: entry.size, mtimeMs: entry.mtimeMs } : undefined;
+    },
+    /** A temp path in this tier's temp folder (removed at start if left by a crash). */
+    tempPath: (): string => join(tmpDir, `${ownedTempName(randomString(16))}.part`),
+    /** Moves a finished file (written at `tempPath()`) into place and indexes it. */
+    async adopt(k: DerivativeKey, tmp: string, size: number): Promise<void> {
+      await mkdir(join(dir, k.sha256.slice(0, 2), k.sha256), { recursive: true });
+      await rename(tmp, pathOf(k.sha256, nameOf(k)));
+      index.set(`${k.sha256}/${nameOf(k)}`, { size, mtimeMs: Date.now() });
+    },
     /** Removes every derivative of one original in one step; returns how many were indexed. */
     async deleteOriginal(sha256: string): Promise<number> {
       if (!HEX64.test(sha256)) return 0;

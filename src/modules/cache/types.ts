@@ -33,4 +33,5 @@ export interface TierStats {
 /** Content type of each output extension. */
 export const CONTENT_TYPES: Record<string, string> = {
   webp: 'image/webp', avif: 'image/avif', jpg: 'image/jpeg', png: 'image/png', gif: 'image/gif',
+  mp4: 'video/mp4', webm: 'video/webm',
 };

@@ -17,6 +17,8 @@ import { folders } from '../folders/table';
 import { files, type FileRow } from './table';
 import { contentTypeInfo } from '../reference/content-types';
 import { enqueueDerive } from '../queue/handlers';
+import { probeUploadedVideo, videoMeta } from '../video/upload';
+import type { VideoInfo } from '../video/probe';
 
 export interface UploadOwner {
   userId: string;
@@ -47,6 +49,8 @@ export interface StagedFile {
   height: number | null;
   /** The location-free copy public delivery serves, when the original carries GPS. */
   publicCopy: PublicCopy | null;
+  /** ffprobe's facts for a video (modules/video); absent for other types. */
+  video?: VideoInfo | null;
 }
 
 export interface CommitAttrs {
@@ -114,9 +118,11 @@ export async function finishStaged(
   const { key, inspection } = s;
   try {
     const dims = await probeImage(inspection.contentType, inspection.head, inspection.complete, deps.config.maxInputPixels, deps.storage, key);
+    // A video that ffprobe cannot read is refused (415) here, before a row exists.
+    const video = await probeUploadedVideo(deps, key, inspection.contentType);
     // Before the row exists: a photo with GPS is never served publicly without its public copy.
     const publicCopy = await makePublicCopy(deps, { key, contentType: inspection.contentType, size: inspection.size, sha256: s.sha256 });
-    return { ...s, ...dims, publicCopy };
+    return { ...s, ...dims, ...(video ? { width: video.width, height: video.height, video } : {}), publicCopy };
   } catch (err) {
     await discardStaged(deps, { key, publicCopy: { key: publicKeyOf(key), sha256: '' } }); // the copy too, if it was written
     throw err;
@@ -186,6 +192,7 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
         // Set for every new row: the copy's digest, or the original's when there is nothing to hide (public-copy.ts).
         publicSha256: staged.publicCopy?.sha256 ?? staged.sha256,
         expiresAt: attrs.expiresAt,
+        ...(staged.video ? { meta: videoMeta(staged.video) } : {}),
       }).returning();
       // Its `derive` job (eager presets) commits or rolls back with the row: never one without the other.
       if (derivable) await enqueueDerive(tx, { id: staged.id, userId: owner.userId }, attrs.transformations);

@@ -37,6 +37,7 @@ export function toFileJson(f: FileRow, base: string) {
     sha256: f.sha256,
     width: f.width,
     height: f.height,
+    duration_s: typeof f.meta?.duration_s === 'number' ? f.meta.duration_s : null,
     is_public: f.isPublic,
     url: `${base}/i/${f.id}${ext ? `.${ext}` : ''}`,
     download_url: `${base}/d/${f.id}`,

@@ -20,6 +20,7 @@ import { expireFiles, purgeFile } from '../files/purge';
 import { files, uploadTokens } from '../files/table';
 import { getDelivery } from '../transform/service';
 import { enqueueJob, type EnqueueOptions } from './enqueue';
+import { registerVideoJobs } from '../video/jobs';
 import { jobEvents, jobs } from './table';
 
 export const EXPIRE_PERIOD_MS = 60_000;
@@ -101,6 +102,9 @@ export function registerCoreJobs(deps: AppDeps): void {
     await setProgress(10);
     await getDelivery(deps).deriveEager(id, transformationsOf(job.payload));
   });
+
+  // `video_render` (modules/video/jobs.ts): one rendition of a video, asked for by `/t/…/<id>.mp4|.webm`.
+  registerVideoJobs(deps);
 
   q.register(
     'expire',

@@ -28,6 +28,11 @@ export const MEANINGS: Readonly<Record<string, string>> = {
   b: 'background for pad, rotation and flattening (JPEG output, or an opaque `b` elsewhere); default white, or transparent where the format allows',
   r: 'rounded corners in px, `max` for a circle or ellipse',
   e: 'effects, applied trim first and colour last',
+  so: 'video: the poster frame\'s time (default min(1 s, 10 % of the duration)), or where a rendition starts',
+  eo: 'video renditions (`.mp4`, `.webm`): where the rendition ends',
+  ac: 'video renditions: `ac_none` drops the audio',
+  fps: 'video renditions: frame-rate cap (never raised)',
+  br: 'video renditions: bit-rate cap (bits per second)',
   exp: 'expiry of a signed URL (410 after it); not checked on unsigned URLs',
   t: 'a named preset; keys written next to it override the preset\'s',
 };

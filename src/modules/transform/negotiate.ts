@@ -15,6 +15,8 @@ export interface SourceFacts {
 export function factsFromContentType(contentType: string): SourceFacts {
   if (contentType === 'image/jpeg') return { hasAlpha: false, animated: false };
   if (contentType === 'image/gif' || contentType === 'image/webp') return {};
+  // A video's poster is one opaque frame.
+  if (contentType.startsWith('video/')) return { hasAlpha: false, animated: false };
   return { animated: false };
 }
 

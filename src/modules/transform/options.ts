@@ -68,6 +68,16 @@ export interface TransformOptions {
   /** Corner radius in px, or `max` for a circle/ellipse. */
   readonly r?: number | 'max';
   readonly e?: readonly Effect[];
+  /** Video: start offset in seconds (the poster's frame, or where a rendition starts). */
+  readonly so?: number;
+  /** Video renditions: end offset in seconds. */
+  readonly eo?: number;
+  /** Video renditions: `none` drops the audio. */
+  readonly ac?: 'none';
+  /** Video renditions: frame-rate cap. */
+  readonly fps?: number;
+  /** Video renditions: bit-rate cap in bits per second. */
+  readonly br?: number;
 }
 
 /** What the parser returns: the options plus facts the policy and the signature check need. */

@@ -104,6 +104,21 @@ function readAspectRatio(raw: string): number | undefined {
   return Math.round(value * 10_000) / 10_000;
 }
 
+/** Seconds with at most 3 decimals, `min` to 86400 (a day). */
+const seconds = (raw: string, min: number): number | undefined => {
+  if (!/^\d{1,5}(\.\d{1,3})?$/.test(raw)) return undefined;
+  const n = Number(raw);
+  return n >= min && n <= 86_400 ? n : undefined;
+};
+
+/** Bits per second written as `800k`, `2m` or a plain integer; 10k to 100m. */
+function readBitRate(raw: string): number | undefined {
+  const m = /^(\d{1,9})([km]?)$/.exec(raw.toLowerCase());
+  if (!m) return undefined;
+  const n = Number(m[1]) * (m[2] === 'k' ? 1000 : m[2] === 'm' ? 1_000_000 : 1);
+  return n >= 10_000 && n <= 100_000_000 ? n : undefined;
+}
+
 /** The grammar of TRANSFORMS.md, one row per key. */
 const PARAMETERS: Record<string, ParamSpec> = {
   w: { allowed: (l) => `an integer from 1 to ${l.maxDimension}`, read: (v, l) => intIn(v, 1, l.maxDimension) },
@@ -150,6 +165,14 @@ const PARAMETERS: Record<string, ParamSpec> = {
       'blur:<1-2000>, sharpen[:<1-2000>], grayscale, sepia, negate, pixelate:<2-200>, trim[:<0-100>], joined by "."',
     read: readEffects,
   },
+  so: { allowed: () => 'seconds from the start of a video, 0 to 86400, at most 3 decimals', read: (v) => seconds(v, 0) },
+  eo: { allowed: () => 'seconds from the start of a video, 0.001 to 86400, at most 3 decimals', read: (v) => seconds(v, 0.001) },
+  ac: { allowed: () => 'none (drop the audio track)', read: (v) => (v === 'none' ? 'none' : undefined) },
+  fps: {
+    allowed: () => 'a frame rate from 1 to 120, at most 3 decimals',
+    read: (v) => (/^\d{1,3}(\.\d{1,3})?$/.test(v) && Number(v) >= 1 && Number(v) <= 120 ? Number(v) : undefined),
+  },
+  br: { allowed: () => 'bits per second from 10k to 100m, written as 800k, 2m or an integer', read: readBitRate },
   exp: { allowed: () => 'a unix time in seconds', read: (v) => intIn(v, 1, 99_999_999_999) },
   t: {
     allowed: () => 'the name of a configured preset',
@@ -272,6 +295,9 @@ function checkCombination(o: Options, limits: ParseLimits): void {
   }
   if (o.w !== undefined && o.h !== undefined && o.w * o.h * dpr * dpr > limits.maxOutputPixels) {
     throw invalidTransformation('w', `w × h × dpr² at most ${limits.maxOutputPixels} pixels`, `${o.w}x${o.h}`);
+  }
+  if (o.so !== undefined && o.eo !== undefined && o.eo <= o.so) {
+    throw invalidTransformation('eo', 'an end offset after so', String(o.eo));
   }
   if (o.c === 'crop' && o.w === undefined && o.h === undefined && o.ar === undefined) {
     throw invalidTransformation('c', 'c_crop together with w, h or ar', 'crop');

@@ -19,6 +19,7 @@ import { users } from '../users/table';
 import { parseTransformation } from './parse';
 import { DEFAULT_SIGNED_TTL_S, derivativeHeaders, matchesEtag, notModifiedHeaders, YEAR_S, type XCache } from './headers';
 import { getDelivery, type ResolvedRequest } from './service';
+import { serveRendition } from '../video/rendition';
 import { signPayload, signedPayload } from './sign';
 import { signOriginal } from '../delivery/private';
 import { contentTypeInfo } from '../reference/content-types';
@@ -43,6 +44,8 @@ export function transformRoutes(deps: AppDeps) {
 
   async function handle(request: Request, set: { headers: Record<string, unknown> }, params: { transformations: string; file: string }, signature?: string) {
     const r = await delivery.resolve({ ...params, signature, accept: request.headers.get('accept') ?? '' });
+    // Video renditions are files made by a queue job (202 until ready), not in-memory derivatives.
+    if (r.rendition) return serveRendition(deps, delivery, request, r);
     const now = deps.clock.now();
     if (matchesEtag(request.headers.get('if-none-match'), `"${r.key.variant}"`)) {
       return new Response(null, { status: 304, headers: notModifiedHeaders(r, now) });

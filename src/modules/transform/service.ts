@@ -26,6 +26,8 @@ import { applySharpSettings } from './sharp-settings';
 import { signedPayload, verifySignature } from './sign';
 import { createUnreadableSources } from './unreadable';
 import { createUsageCounter, type UsageCounter } from './usage';
+import { checkVideoOptions, renditionExtOf, type RenditionExt } from '../video/grammar';
+import { extractPoster } from '../video/poster';
 
 export interface TransformRequest {
   transformations: string;
@@ -46,6 +48,8 @@ export interface ResolvedRequest {
   /** Format chosen by `Accept` (→ `Vary: Accept`). */
   negotiated: boolean;
   signed: boolean;
+  /** A video rendition (`.mp4`/`.webm`, modules/video): served from its file, made by a queue job. */
+  rendition?: RenditionExt;
 }
 
 export interface Delivery {
@@ -154,6 +158,12 @@ function createDelivery(deps: AppDeps): Delivery {
     return { input, probed };
   }
 
+  /** A video's poster frame (modules/video/poster.ts) as the render's source image. */
+  async function posterSource(r: ResolvedRequest, signal: AbortSignal): Promise<{ input: Buffer; probed: ProbedImage }> {
+    const input = await extractPoster(deps, r.file, r.parsed.options, signal);
+    return { input, probed: await probeImage(input, probeLimits) };
+  }
+
   function checkAccess(file: FileLookup | null, signed: boolean): asserts file is FileLookup {
     if (!file || file.ownerBanned) throw notFound('File');
     if (!file.isPublic && !signed) throw notFound('File');
@@ -164,7 +174,8 @@ function createDelivery(deps: AppDeps): Delivery {
     const dot = req.file.lastIndexOf('.');
     const id = dot > 0 ? req.file.slice(0, dot) : req.file;
     const ext = dot > 0 ? req.file.slice(dot + 1) : undefined;
-    const parsed = parse(req.transformations, ext);
+    const rendition = renditionExtOf(ext);
+    const parsed = parse(req.transformations, rendition ? undefined : ext);
     const signed = req.signature !== undefined || req.trusted === true;
     if (req.trusted) {
       // Internal render: nothing to verify.
@@ -183,6 +194,10 @@ function createDelivery(deps: AppDeps): Delivery {
     const cached = lookup.peek(id);
     const file = cached ? cached.value : await lookup.get(id);
     checkAccess(file, signed);
+    checkVideoOptions(file.contentType, parsed.options, rendition);
+    if (rendition) {
+      return { file, parsed, format: 'jpeg', key: derivativeKey(file.sha256, parsed.canonical, rendition), negotiated: false, signed, rendition };
+    }
     const facts = { ...factsFromContentType(file.contentType), ...factsCache.get(file.sha256) };
     let format = chooseFormat(parsed.options, req.accept, c.autoAvif, facts);
     if (!format) {
@@ -219,7 +234,7 @@ function createDelivery(deps: AppDeps): Delivery {
     return pool.run(`${r.key.sha256}/${r.key.variant}`, async (signal) => {
       const started = performance.now();
       const epoch = cache.epochOf(r.file.sha256);
-      const { input, probed } = await probeSource(r.file);
+      const { input, probed } = r.file.contentType.startsWith('video/') ? await posterSource(r, signal) : await probeSource(r.file);
       const out = await renderImage(input, probed, r.parsed.options, r.format, renderLimits, undefined, signal).catch(async (err: unknown) => {
         // A failure the original's own decode reproduces is a 422, remembered; anything else stays ours (500).
         throw signal.aborted ? err : await unreadable.explain(r.file.sha256, input, err, { limitInputPixels: c.maxInputPixels, animated: probed.animated });

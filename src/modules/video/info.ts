@@ -1,0 +1,33 @@
+/** The probe stored with a video's row (`files.meta.video`), cached by content digest. */
+import { eq } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
+import type { AppDeps } from '../../deps';
+import { invalidTransformation, notFound } from '../../errors';
+import { files } from '../files/table';
+import type { VideoInfo } from './probe';
+import { videoInfoOf } from './upload';
+
+const cache = new LRUCache<string, VideoInfo>({ max: 10_000 });
+
+export async function videoInfo(deps: AppDeps, file: { id: string; sha256: string }): Promise<VideoInfo> {
+  const hit = cache.get(file.sha256);
+  if (hit) return hit;
+  const [row] = await deps.db.select({ meta: files.meta }).from(files).where(eq(files.id, file.id)).limit(1);
+  if (!row) throw notFound('File');
+  const info = videoInfoOf(row.meta);
+  // Uploaded before videos were probed: nothing to render from until it is uploaded again.
+  if (!info) throw invalidTransformation('file', 'a video probed at upload', 'no video metadata');
+  cache.set(file.sha256, info);
+  return info;
+}
+
+/** Sources over `VIDEO_MAX_PIXELS` (and, for renditions, `VIDEO_MAX_DURATION`) answer 400. */
+export function checkSourceLimits(deps: AppDeps, info: VideoInfo, transcode: boolean): void {
+  const v = deps.config.video;
+  if (info.width * info.height > v.maxPixels) {
+    throw invalidTransformation('file', `a video of at most ${v.maxPixels} pixels per frame (VIDEO_MAX_PIXELS)`, `${info.width}x${info.height}`);
+  }
+  if (transcode && info.duration_s > v.maxDurationS) {
+    throw invalidTransformation('file', `a video of at most ${v.maxDurationS} s to transcode (VIDEO_MAX_DURATION)`, `${info.duration_s} s`);
+  }
+}

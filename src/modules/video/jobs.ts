@@ -1,0 +1,96 @@
+/**
+ * The `video_render` job: one rendition (rendition.ts enqueues it) transcoded by ffmpeg from the
+ * stored video into the derivative cache's temp folder, then moved into place. Bounded every way
+ * a hostile file could push: source duration and frame size (checked before ffmpeg starts),
+ * output size (`-fs` plus a check), wall time (`VIDEO_TIMEOUT_MS`, then SIGKILL), and at most
+ * `VIDEO_CONCURRENCY` transcodes per process, apart from the image pool. A failure is final
+ * (one attempt: the same bytes fail the same way) with ffmpeg's own last error line, and leaves
+ * no file behind.
+ */
+import { stat, unlink } from 'node:fs/promises';
+import type { AppDeps } from '../../deps';
+import { AppError } from '../../errors';
+import { runProcess } from '../../platform/child-process';
+import { derivativeKey } from '../cache/derivatives';
+import { getDelivery } from '../transform/service';
+import { parseTransformation } from '../transform/parse';
+import { ffmpegPath } from './binaries';
+import { renditionArgs } from './geometry';
+import { checkSourceLimits, videoInfo } from './info';
+import { lastLine } from './probe';
+import { VIDEO_RENDER_JOB, type RenditionPayload } from './rendition';
+import { withLocalSource } from './source';
+
+/** A counting semaphore: the per-process transcode limit. */
+function createLimiter(max: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
+
+const readPayload = (p: Record<string, unknown>): RenditionPayload => {
+  const { file_id, sha256, canonical, ext, variant } = p;
+  if (typeof file_id !== 'string' || typeof sha256 !== 'string' || typeof canonical !== 'string' || typeof variant !== 'string' || (ext !== 'mp4' && ext !== 'webm')) {
+    throw new Error('video_render job with a malformed payload');
+  }
+  return { file_id, sha256, canonical, ext, variant };
+};
+
+/** Transcodes one rendition; returns the output size. Exported for the bench. */
+export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: AbortSignal): Promise<number> {
+  const delivery = getDelivery(deps);
+  const file = await delivery.lookup.get(p.file_id);
+  if (!file || file.sha256 !== p.sha256) throw new Error('the video was deleted or replaced');
+  const info = await videoInfo(deps, file);
+  try {
+    checkSourceLimits(deps, info, true);
+  } catch (err) {
+    throw new Error(err instanceof AppError ? err.message : String(err));
+  }
+  const key = derivativeKey(p.sha256, p.canonical, p.ext);
+  await delivery.cache.files.ready;
+  const done = delivery.cache.files.fileOf(key);
+  if (done) return done.size; // made meanwhile by a twin job
+  const options = parseTransformation(p.canonical || 'so_0', undefined, delivery.limits, delivery.presets).options;
+  const v = deps.config.video;
+  const tmp = delivery.cache.files.tempPath();
+  try {
+    const run = await withLocalSource(deps.storage, file.storageKey, (input) => {
+      const plan = renditionArgs(input, tmp, info, options, p.ext, v.maxOutputBytes);
+      return runProcess(ffmpegPath(deps.config), plan.args, { timeoutMs: v.timeoutMs, maxStdoutBytes: 1024 * 1024, signal });
+    });
+    if (run.killed === 'timeout') throw new Error(`the transcode took longer than ${v.timeoutMs} ms (VIDEO_TIMEOUT_MS) and was stopped`);
+    if (run.killed === 'aborted') throw new Error('the transcode was stopped (job cancelled or worker shutting down)');
+    if (run.code !== 0) throw new Error(`ffmpeg could not transcode the video: ${lastLine(run.stderr) || `exit code ${run.code}`}`);
+    const size = (await stat(tmp)).size;
+    if (size >= v.maxOutputBytes) throw new Error(`the rendition reached the maximum output size of ${v.maxOutputBytes} bytes (VIDEO_MAX_OUTPUT_BYTES)`);
+    if (size === 0) throw new Error('ffmpeg wrote an empty rendition');
+    await delivery.cache.files.adopt(key, tmp, size);
+    return size;
+  } finally {
+    await unlink(tmp).catch(() => {}); // gone already after a successful adopt
+  }
+}
+
+const limiters = new WeakMap<AppDeps, ReturnType<typeof createLimiter>>();
+
+export function registerVideoJobs(deps: AppDeps): void {
+  let limit = limiters.get(deps);
+  if (!limit) limiters.set(deps, (limit = createLimiter(deps.config.video.concurrency)));
+  const run = limit;
+  deps.queue.register(VIDEO_RENDER_JOB, async ({ job, signal, setProgress }) => {
+    const payload = readPayload(job.payload);
+    await setProgress(5);
+    await run(() => transcode(deps, payload, signal));
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * `GET|HEAD /t/<video transformations>/<id>.mp4|.webm`: a rendition ready in the derivative
+ * cache's disk tier is streamed from its file (`Range` → 206); otherwise GET starts (or finds)
+ * its `video_render` job and answers 202 with the job's status and `Retry-After`, as Openinary
+ * and Cloudinary's eager/async video do. HEAD only tells: 200 ready, 202 not yet (no job started).
+ * A job that failed answers 422 with its readable error.
+ */
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { AppDeps } from '../../deps';
+import { AppError, rangeNotSatisfiable } from '../../errors';
+import { fileSliceBody } from '../../platform/file-body';
+import { headResponse } from '../../http';
+import { parseRange } from '../delivery/http';
+import { enqueueJob } from '../queue/enqueue';
+import { jobs } from '../queue/table';
+import type { Delivery, ResolvedRequest } from '../transform/service';
+import { YEAR_S } from '../transform/headers';
+import { checkSourceLimits, videoInfo } from './info';
+
+export const VIDEO_RENDER_JOB = 'video_render';
+/** Seconds a client is told to wait before asking again. */
+const RETRY_AFTER_S = 2;
+
+export interface RenditionPayload {
+  file_id: string;
+  sha256: string;
+  canonical: string;
+  ext: 'mp4' | 'webm';
+  variant: string;
+}
+
+async function latestJob(deps: AppDeps, variant: string) {
+  const [job] = await deps.db.select({ id: jobs.id, status: jobs.status, progress: jobs.progress, lastError: jobs.lastError })
+    .from(jobs)
+    .where(and(eq(jobs.type, VIDEO_RENDER_JOB), sql`${jobs.payload}->>'variant' = ${variant}`))
+    .orderBy(desc(jobs.createdAt)).limit(1);
+  return job;
+}
+
+function pending(status: string, jobId: string | null, progress: number, head: boolean): Response {
+  const body = { status, job_id: jobId, progress, retry_after: RETRY_AFTER_S, message: 'The rendition is being made; ask again after Retry-After seconds.' };
+  return new Response(head ? null : JSON.stringify(body), {
+    status: 202,
+    headers: { 'content-type': 'application/json', 'retry-after': String(RETRY_AFTER_S), 'cache-control': 'no-store' },
+  });
+}
+
+export async function serveRendition(deps: AppDeps, delivery: Delivery, request: Request, r: ResolvedRequest): Promise<Response> {
+  const head = request.method === 'HEAD';
+  await delivery.cache.files.ready;
+  const file = delivery.cache.files.fileOf(r.key);
+  if (file) return serveFile(request, r, file, head);
+  const job = await latestJob(deps, r.key.variant);
+  if (job?.status === 'failed') {
+    throw new AppError('UNPROCESSABLE_IMAGE', 422, `This rendition cannot be made: ${job.lastError ?? 'the transcode failed'}.`, { job_id: job.id, reason: job.lastError });
+  }
+  if (job && (job.status === 'pending' || job.status === 'running')) return pending(job.status, job.id, job.progress, head);
+  if (head) return pending('not_started', null, 0, true);
+  // Checked now, so an over-limit source is a 400 at once rather than a failed job later.
+  checkSourceLimits(deps, await videoInfo(deps, r.file), true);
+  const payload: RenditionPayload = { file_id: r.file.id, sha256: r.file.sha256, canonical: r.parsed.canonical, ext: r.rendition ?? 'mp4', variant: r.key.variant };
+  const created = await enqueueJob(deps.db, {
+    type: VIDEO_RENDER_JOB, fileId: r.file.id, userId: r.file.userId, payload: { ...payload }, maxAttempts: 1, priority: 1,
+  });
+  deps.queue.wake();
+  return pending('pending', created?.id ?? null, 0, false);
+}
+
+function serveFile(request: Request, r: ResolvedRequest, f: { path: string; size: number; mtimeMs: number }, head: boolean): Response {
+  const etag = `"${r.key.variant}"`;
+  const headers: Record<string, string> = {
+    'content-type': r.rendition === 'webm' ? 'video/webm' : 'video/mp4',
+    etag,
+    'last-modified': new Date(f.mtimeMs).toUTCString(),
+    'accept-ranges': 'bytes',
+    'cache-control': r.file.isPublic && !r.signed ? `public, max-age=${YEAR_S}, immutable` : 'private, max-age=3600',
+    'x-content-type-options': 'nosniff',
+  };
+  if (request.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
+  const ifRange = request.headers.get('if-range');
+  const range = ifRange && ifRange !== etag ? { kind: 'full' as const } : parseRange(request.headers.get('range'), f.size);
+  if (range.kind === 'unsatisfiable') throw rangeNotSatisfiable(f.size);
+  const start = range.kind === 'partial' ? range.start : 0;
+  const end = range.kind === 'partial' ? range.end : f.size - 1;
+  headers['content-length'] = String(end - start + 1);
+  if (range.kind === 'partial') headers['content-range'] = `bytes ${start}-${end}/${f.size}`;
+  const status = range.kind === 'partial' ? 206 : 200;
+  if (head) return headResponse(request, status, headers, end - start + 1);
+  const body = fileSliceBody(f.path, start, end + 1)
+    ?? (Readable.toWeb(createReadStream(f.path, { start, end })) as unknown as ReadableStream<Uint8Array>);
+  return new Response(body, { status, headers });
+}

@@ -1,0 +1,245 @@
+/**
+ * Issue #23 acceptance 1–3: video probed at upload, poster frames through the image pipeline,
+ * renditions made by the `video_render` job (202, then the file with Range), and hostile input —
+ * on local disk and on S3 (MinIO), with Postgres. Every video is made here by the bundled ffmpeg.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { startMinio, type Minio } from '../helpers/minio';
+import { startServer, type RunningServer } from '../helpers/server';
+import { createTestDatabase, type TestDatabase } from '../helpers/services';
+import { ffmpegOut, ffprobeBytes, h264Mp4, rotatedMov, tempFile, tenHourSparse, vp9Webm } from '../helpers/videos';
+
+let minio: Minio | undefined;
+afterAll(() => minio?.stop());
+
+interface FileJson { id: string; content_type: string; width: number | null; height: number | null; duration_s: number | null }
+
+/** Mean absolute difference per channel value (0–255) of two images of the same size. */
+async function meanDiff(a: Buffer, b: Buffer): Promise<number> {
+  const ra = await sharp(a).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const rb = await sharp(b).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  expect([ra.info.width, ra.info.height]).toEqual([rb.info.width, rb.info.height]);
+  let sum = 0;
+  for (let i = 0; i < ra.data.length; i++) sum += Math.abs((ra.data[i] as number) - (rb.data[i] as number));
+  return sum / ra.data.length;
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (e.isDirectory()) out.push(...(await filesUnder(join(dir, e.name))));
+    else out.push(join(dir, e.name));
+  }
+  return out;
+}
+
+describe.each(['fs', 's3'] as const)('video on %s', (driver) => {
+  let srv: RunningServer;
+  let db: TestDatabase;
+  let bucket = '';
+  let mp4: Buffer;
+  let mp4File: FileJson;
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${srv.url}${path}`, { ...init, headers: { 'x-api-key': srv.bootstrap!.api_key, ...(init.headers as Record<string, string>) } });
+  const upload = async (bytes: Uint8Array, type: string, name: string) => {
+    const res = await api(`/api/files`, { method: 'POST', headers: { 'content-type': type, 'x-file-name': name }, body: new Uint8Array(bytes) });
+    return { status: res.status, body: (await res.json()) as { file: FileJson; error?: string; message?: string } };
+  };
+  const objects = async () => (driver === 'fs'
+    ? (await filesUnder(join(srv.dataDir, 'files'))).filter((p) => !p.includes('/.tmp/')).length
+    : (await minio!.client.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount ?? 0);
+  const count = async () => ((await (await api('/api/files?limit=1')).json()) as { count: number }).count;
+  /** GETs until the rendition is ready (the job runs in the server's queue). */
+  async function waitReady(url: string): Promise<Response> {
+    for (;;) {
+      const res = await fetch(url);
+      if (res.status !== 202) return res;
+      await res.arrayBuffer();
+      await Bun.sleep(250);
+    }
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    let env: Record<string, string> = { DATABASE_URL: db.url, DISABLE_RATE_LIMIT: 'true' };
+    if (driver === 's3') {
+      minio ??= await startMinio();
+      bucket = await minio.createBucket();
+      env = { ...env, ...minio.env(bucket) };
+    }
+    srv = await startServer({ env });
+    mp4 = await h264Mp4();
+    const up = await upload(mp4, 'video/mp4', 'clip.mp4');
+    expect(up.status).toBe(201);
+    mp4File = up.body.file;
+  }, 120_000);
+  afterAll(async () => {
+    await srv?.close();
+    await db?.drop();
+  });
+
+  test('an H.264/AAC MP4 is probed at upload: file object and /metadata', async () => {
+    expect(mp4File).toMatchObject({ content_type: 'video/mp4', width: 640, height: 360 });
+    expect(mp4File.duration_s).toBeCloseTo(3, 1);
+    const meta = (await (await api(`/api/files/${mp4File.id}/metadata`)).json()) as { duration_s: number; video: Record<string, unknown> };
+    expect(meta.duration_s).toBeCloseTo(3, 1);
+    expect(meta.video).toMatchObject({ width: 640, height: 360, rotation: 0, fps: 25, video_codec: 'h264', audio_codec: 'aac' });
+    expect(String(meta.video.container)).toContain('mp4');
+    expect(meta.video.bit_rate).toBeGreaterThan(0);
+  });
+
+  test('a VP9 WebM and a rotated phone-style MOV are probed (the MOV reports its turn and its displayed size)', async () => {
+    const webm = await upload(await vp9Webm(), 'video/webm', 'clip.webm');
+    expect(webm.status).toBe(201);
+    const wm = (await (await api(`/api/files/${webm.body.file.id}/metadata`)).json()) as { video: Record<string, unknown> };
+    expect(wm.video).toMatchObject({ width: 320, height: 240, video_codec: 'vp9', audio_codec: 'opus' });
+    const movBytes = await rotatedMov();
+    const mov = await upload(movBytes, 'video/quicktime', 'phone.mov');
+    expect(mov.status).toBe(201);
+    expect(mov.body.file).toMatchObject({ content_type: 'video/quicktime', width: 360, height: 640 });
+    const mm = (await (await api(`/api/files/${mov.body.file.id}/metadata`)).json()) as { video: { rotation: number } };
+    expect([90, 270]).toContain(mm.video.rotation);
+    // The poster is upright as ffmpeg itself shows it: portrait.
+    const poster = await fetch(`${srv.url}/t/f_png/${mov.body.file.id}`);
+    expect(poster.status).toBe(200);
+    const m = await sharp(Buffer.from(await poster.arrayBuffer())).metadata();
+    expect([m.width, m.height]).toEqual([360, 640]);
+  }, 60_000);
+
+  test('poster at so_1 equals the frame ffmpeg extracts itself; image parameters and f_auto apply', async () => {
+    const res = await fetch(`${srv.url}/t/so_1,f_png/${mp4File.id}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    const ours = Buffer.from(await res.arrayBuffer());
+    const src = await tempFile(mp4, 'mp4');
+    const theirs = await ffmpegOut(['-ss', '1', '-i', src.path, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', 'pipe:1']);
+    await src.done();
+    expect(await meanDiff(ours, theirs)).toBeLessThan(1.5);
+    // Against a different frame the same measure is large: the threshold means something.
+    const other = await fetch(`${srv.url}/t/so_2.5,f_png/${mp4File.id}`);
+    expect(await meanDiff(Buffer.from(await other.arrayBuffer()), theirs)).toBeGreaterThan(3);
+
+    const auto = await fetch(`${srv.url}/t/w_200,h_200,c_fill,e_grayscale/${mp4File.id}`, { headers: { accept: 'image/webp' } });
+    expect(auto.status).toBe(200);
+    expect(auto.headers.get('content-type')).toBe('image/webp');
+    expect(auto.headers.get('vary')).toBe('Accept');
+    const am = await sharp(Buffer.from(await auto.arrayBuffer())).metadata();
+    expect([am.width, am.height]).toEqual([200, 200]);
+    const again = await fetch(`${srv.url}/t/w_200,h_200,c_fill,e_grayscale/${mp4File.id}`, { headers: { accept: 'image/webp' } });
+    expect(again.headers.get('x-cache')).toMatch(/^HIT/);
+    // The default poster (no so_) renders too.
+    expect((await fetch(`${srv.url}/t/w_100/${mp4File.id}.jpg`)).status).toBe(200);
+  }, 60_000);
+
+  test('video keys where they mean nothing are refused with 400 INVALID_TRANSFORMATION', async () => {
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).png().toBuffer();
+    const img = await upload(png, 'image/png', 'a.png');
+    for (const url of [`/t/so_1/${img.body.file.id}`, `/t/w_10/${img.body.file.id}.mp4`, `/t/eo_2/${mp4File.id}`, `/t/e_blur:5/${mp4File.id}.mp4`, `/t/so_9/${mp4File.id}`, `/t/so_2,eo_1/${mp4File.id}.mp4`]) {
+      const res = await fetch(srv.url + url);
+      expect({ url, status: res.status, error: ((await res.json()) as { error: string }).error }).toEqual({ url, status: 400, error: 'INVALID_TRANSFORMATION' });
+    }
+  });
+
+  test('a 320-px MP4 rendition trimmed with so_/eo_: 202 with Retry-After, then 200 from the cache; Range → 206; HEAD', async () => {
+    const url = `${srv.url}/t/w_320,so_0.5,eo_2.5/${mp4File.id}.mp4`;
+    const head0 = await fetch(url, { method: 'HEAD' });
+    expect(head0.status).toBe(202);
+    const first = await fetch(url);
+    expect(first.status).toBe(202);
+    expect(Number(first.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await first.json()) as { status: string }).toMatchObject({ status: expect.stringMatching(/^(pending|running)$/) });
+    const ready = await waitReady(url);
+    expect(ready.status).toBe(200);
+    expect(ready.headers.get('content-type')).toBe('video/mp4');
+    expect(ready.headers.get('accept-ranges')).toBe('bytes');
+    const body = new Uint8Array(await ready.arrayBuffer());
+    const probed = await ffprobeBytes(body, 'mp4');
+    const v = probed.streams.find((s) => s.codec_type === 'video');
+    expect(v).toMatchObject({ codec_name: 'h264', width: 320, height: 180 });
+    expect(probed.streams.some((s) => s.codec_type === 'audio' && s.codec_name === 'aac')).toBe(true);
+    expect(Number(probed.format.duration)).toBeCloseTo(2, 0);
+    expect(Math.abs(Number(probed.format.duration) - 2)).toBeLessThan(0.15);
+
+    const part = await fetch(url, { headers: { range: 'bytes=100-199' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 100-199/${body.byteLength}`);
+    expect(new Uint8Array(await part.arrayBuffer())).toEqual(body.subarray(100, 200));
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(body.byteLength));
+  }, 120_000);
+
+  test('a muted VP9 WebM rendition with an fps cap', async () => {
+    const url = `${srv.url}/t/w_160,ac_none,fps_10/${mp4File.id}.webm`;
+    const ready = await waitReady(url);
+    expect(ready.status).toBe(200);
+    expect(ready.headers.get('content-type')).toBe('video/webm');
+    const probed = await ffprobeBytes(new Uint8Array(await ready.arrayBuffer()), 'webm');
+    expect(probed.streams.map((s) => s.codec_type)).toEqual(['video']);
+    expect(probed.streams[0]).toMatchObject({ codec_name: 'vp9', width: 160, height: 90 });
+  }, 120_000);
+
+  test('bad input: a truncated MP4 is 415 and leaves nothing; PNG bytes named .mp4 are a PNG, or 415 when declared video', async () => {
+    const before = { files: await count(), objects: await objects() };
+    const truncated = await upload(mp4.subarray(0, Math.floor(mp4.byteLength * 0.6)), 'video/mp4', 'cut.mp4');
+    expect(truncated.status).toBe(415);
+    expect(truncated.body.error).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(truncated.body.message).toContain('video cannot be read');
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#0f0' } }).png().toBuffer();
+    const declared = await upload(png, 'video/mp4', 'fake.mp4');
+    expect(declared.status).toBe(415);
+    expect({ files: await count(), objects: await objects() }).toEqual(before);
+    const form = new FormData();
+    form.append('file', new Blob([png]), 'fake.mp4');
+    const sniffed = await api('/api/files', { method: 'POST', body: form });
+    expect(sniffed.status).toBe(201);
+    expect(((await sniffed.json()) as { file: FileJson }).file.content_type).toBe('image/png');
+  });
+
+  test('bad input: a 10-hour sparse video is accepted and probed, its rendition refused over VIDEO_MAX_DURATION', async () => {
+    const up = await upload(await tenHourSparse(), 'video/mp4', 'long.mp4');
+    expect(up.status).toBe(201);
+    expect(up.body.file.duration_s).toBeGreaterThan(35_000);
+    const res = await fetch(`${srv.url}/t/w_64/${up.body.file.id}.mp4`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toContain('VIDEO_MAX_DURATION');
+  });
+});
+
+describe('a transcode past VIDEO_TIMEOUT_MS', () => {
+  let srv: RunningServer;
+  beforeAll(async () => {
+    srv = await startServer({ env: { DISABLE_RATE_LIMIT: 'true', VIDEO_TIMEOUT_MS: '1000', VIDEO_MAX_DURATION: '100000' } });
+  }, 120_000);
+  afterAll(() => srv?.close());
+
+  test('fails the job with a readable error, kills ffmpeg, leaves no file, and later requests get 422', async () => {
+    const res = await fetch(`${srv.url}/api/files`, {
+      method: 'POST', headers: { 'x-api-key': srv.bootstrap!.api_key, 'content-type': 'video/mp4' }, body: new Uint8Array(await tenHourSparse()),
+    });
+    expect(res.status).toBe(201);
+    const id = ((await res.json()) as { file: FileJson }).file.id;
+    const url = `${srv.url}/t/w_64/${id}.mp4`;
+    expect((await fetch(url)).status).toBe(202);
+    let last: Response;
+    for (;;) {
+      last = await fetch(url);
+      if (last.status !== 202) break;
+      await Bun.sleep(250);
+    }
+    expect(last.status).toBe(422);
+    const err = (await last.json()) as { error: string; message: string; details: { job_id: string } };
+    expect(err.message).toContain('VIDEO_TIMEOUT_MS');
+    const jobs = (await (await fetch(`${srv.url}/api/queue/jobs?type=video_render`, { headers: { 'x-api-key': srv.bootstrap!.api_key } })).json()) as { results: { id: string; status: string; last_error: string }[] };
+    expect(jobs.results.find((j) => j.id === err.details.job_id)).toMatchObject({ status: 'failed', last_error: expect.stringContaining('VIDEO_TIMEOUT_MS') });
+    // No ffmpeg is left reading this server's files.
+    const ps = Bun.spawnSync(['ps', '-eo', 'args']).stdout.toString();
+    expect(ps.split('\n').filter((l) => l.includes(srv.dataDir) && l.includes('ffmpeg'))).toEqual([]);
+    const cacheFiles = await filesUnder(join(srv.dataDir, 'cache'));
+    expect(cacheFiles.filter((p) => p.endsWith('.part') || p.endsWith('.mp4'))).toEqual([]);
+  }, 120_000);
+});
