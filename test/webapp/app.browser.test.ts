@@ -147,7 +147,9 @@ describe('the web app in Chromium', () => {
   });
 
   test('details: the builder previews w_400,h_300,c_fill,f_webp at 400 px, its URL is copied, a signed URL loads elsewhere', async () => {
-    await tile(page, 'sunset.png').locator('a.open').click();
+    // Keyboard: a tile is a link; focus it and press Enter.
+    await tile(page, 'sunset.png').locator('a.open').focus();
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'sunset.png' }).waitFor(WAIT);
     await page.getByText('900 × 700 px', { exact: true }).waitFor(WAIT);
     await page.getByText('image/png').waitFor(WAIT);
@@ -184,6 +186,7 @@ describe('the web app in Chromium', () => {
     expect(size).toEqual([400, 300]);
     await fresh.close();
     await page.setViewportSize({ width: 360, height: 780 });
+    await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, 'details-360');
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await page.setViewportSize({ width: 1280, height: 800 });

@@ -11,9 +11,9 @@ interface Props {
   onNearEnd: () => void;
 }
 
-const TILE = 168;
+const MIN_TILE = 150;
 const GAP = 12;
-const GRID_ROW = TILE + 56;
+const CAPTION = 30;
 const LIST_ROW = 56;
 const OVERSCAN = 4;
 
@@ -28,8 +28,10 @@ export function FileGrid({ items, view, selected, onToggle, hasMore, onNearEnd }
   const [width, setWidth] = useState(800);
   const [range, setRange] = useState<[number, number]>([0, 20]);
 
-  const cols = view === 'grid' ? Math.max(1, Math.floor((width + GAP) / (TILE + GAP))) : 1;
-  const rowH = view === 'grid' ? GRID_ROW : LIST_ROW;
+  // As many columns of at least MIN_TILE px as fit, sharing the width (two columns at 360 px).
+  const cols = view === 'grid' ? Math.max(1, Math.floor((width + GAP) / (MIN_TILE + GAP))) : 1;
+  const tile = Math.floor((width - (cols - 1) * GAP) / cols);
+  const rowH = view === 'grid' ? tile + CAPTION + GAP : LIST_ROW;
   const rows = Math.ceil(items.length / cols);
 
   useLayoutEffect(() => {
@@ -66,7 +68,7 @@ export function FileGrid({ items, view, selected, onToggle, hasMore, onNearEnd }
     visible.push(
       <div class={`row ${view}`} role="presentation" key={r} style={{ transform: `translateY(${r * rowH}px)`, height: `${rowH}px` }}>
         {cells.map((f) => (
-          <Cell key={f.id} file={f} view={view} checked={selected.has(f.id)} onToggle={onToggle} />
+          <Cell key={f.id} file={f} view={view} tile={tile} checked={selected.has(f.id)} onToggle={onToggle} />
         ))}
       </div>,
     );
@@ -78,13 +80,13 @@ export function FileGrid({ items, view, selected, onToggle, hasMore, onNearEnd }
   );
 }
 
-function Cell({ file, view, checked, onToggle }: { file: FileItem; view: 'grid' | 'list'; checked: boolean; onToggle: (id: string) => void }) {
+function Cell({ file, view, tile, checked, onToggle }: { file: FileItem; view: 'grid' | 'list'; tile: number; checked: boolean; onToggle: (id: string) => void }) {
   const href = `/files/${encodeURIComponent(file.id)}`;
   return (
-    <div class={`cell${checked ? ' selected' : ''}`} role="listitem">
+    <div class={`cell${checked ? ' selected' : ''}`} role="listitem" style={view === 'grid' ? { width: `${tile}px` } : undefined}>
       <input type="checkbox" class="pick" checked={checked} onChange={() => onToggle(file.id)} aria-label={`Select ${file.name}`} />
       <a href={href} class="open" title={file.name}>
-        <Thumb file={file} size={view === 'grid' ? TILE : 40} />
+        <Thumb file={file} size={view === 'grid' ? tile : 40} />
         <span class="name">{file.name}</span>
         {view === 'list' && (
           <span class="meta">
