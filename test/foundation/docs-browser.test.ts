@@ -5,7 +5,12 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { EXAMPLE_PASSWORD } from '../../src/modules/auth/model';
+import { quadrants } from '../helpers/images';
 import { startServer, type RunningServer } from '../helpers/server';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -46,5 +51,74 @@ test('/docs renders the API reference with its operations', async () => {
   // Everything the page loaded came from Pictor itself (no CDN, fonts or telemetry).
   expect(external).toEqual([]);
   expect(failed.filter((u) => u.startsWith(server.url))).toEqual([]);
+  await page.close();
+});
+
+/** Opens an operation's "Test Request" client in /docs (Scalar) and returns its dialog. */
+async function openTryIt(page: Page, tag: string, summary: string) {
+  // The default PUBLIC_URL is http://localhost:<port>: the page must be on that origin for "Try it" to call it.
+  await page.goto(`${server.url.replace('127.0.0.1', 'localhost')}/docs/`);
+  await page.getByText('Pictor API').first().waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: tag }).first().click();
+  await page.getByText(summary, { exact: true }).first().click();
+  const section = page.locator('section', { has: page.getByRole('heading', { name: summary, exact: true }) }).last();
+  await section.getByRole('button', { name: /Test Request/ }).first().click();
+  return page.getByRole('dialog');
+}
+
+test('/docs/ "Try it" signs in with the example body, and uploads a file through the multipart form', async () => {
+  // The account of the documented example (`ada@example.com`, the example password).
+  const credentials = { email: 'ada@example.com', password: EXAMPLE_PASSWORD };
+  const registered = await fetch(`${server.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(credentials) });
+  expect(registered.status).toBe(201);
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+  const answerTo = (method: string, path: string) =>
+    page.waitForResponse((r) => r.request().method() === method && new URL(r.url()).pathname === path, { timeout: 30_000 });
+
+  let dialog = await openTryIt(page, 'auth', 'Sign in');
+  let answer = answerTo('POST', '/api/auth/login');
+  await dialog.getByRole('button', { name: /^Send/ }).first().click();
+  const login = await answer;
+  const loginBody = await login.text();
+  expect(login.status(), loginBody).toBe(200);
+  // 200 only for the example's email and password (anything else is 401): the form sent the example body.
+  const token = (JSON.parse(loginBody) as { session: { access_token: string } }).session.access_token;
+  await page.keyboard.press('Escape');
+
+  const file = join(await mkdtemp(join(tmpdir(), 'pictor-docs-')), 'upload.png');
+  await quadrants(40, 30).png().toFile(file);
+  dialog = await openTryIt(page, 'files', 'Upload files');
+  await dialog.getByPlaceholder('Token').fill(token);
+  // The form lists both file part names; only `file` carries one here (an empty `image` part is a 400).
+  for (const field of ['image']) {
+    await dialog.locator(`tr[id="${field}"] input[type=checkbox]`).last().setChecked(false, { force: true });
+  }
+  // Scalar pre-fills `Content-Type: multipart/form-data` without a boundary; left out, the browser sets it with one.
+  await dialog.locator('tr[id="Content-Type"] input[type=checkbox]').first().setChecked(false, { force: true });
+  const chooser = page.waitForEvent('filechooser');
+  await dialog.locator('tr[id="file"]').last().getByRole('button', { name: /Select File/ }).click();
+  await (await chooser).setFiles(file);
+  await dialog.locator('tr[id="file"]').last().getByText('upload.png').first().waitFor({ timeout: 10_000 });
+  // The request the client will send, as its curl snippet: wait until it carries the file part.
+  await dialog.getByRole('button', { name: /Code Snippet/ }).first().click();
+  await dialog.getByText(/file=@upload\.png/).first().waitFor({ timeout: 10_000 });
+  answer = answerTo('POST', '/api/files');
+  await dialog.getByRole('button', { name: /^Send/ }).first().click();
+  const upload = await answer;
+  const uploadBody = await upload.text();
+  expect(upload.status(), uploadBody).toBe(201);
+  expect(upload.request().headers()['content-type']).toStartWith('multipart/form-data; boundary=');
+  expect(JSON.parse(uploadBody)).toMatchObject({ file: { content_type: 'image/png', width: 40, height: 30 }, message: 'File uploaded' });
+  await page.close();
+}, 120_000);
+
+test('/docs/ (trailing slash) loads the same reference as /docs', async () => {
+  const page = await browser.newPage();
+  const res = await page.goto(`${server.url}/docs/`);
+  expect(res?.status()).toBe(200);
+  await page.getByRole('button', { name: 'health' }).first().click({ timeout: 30_000 });
+  await page.getByText('Liveness').first().waitFor({ timeout: 10_000 });
+  expect(await page.locator('body').innerText()).not.toContain('Document could not be loaded');
   await page.close();
 });

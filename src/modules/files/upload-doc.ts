@@ -10,9 +10,10 @@ import { UploadQuery } from './model';
 const filePart = { type: 'string', format: 'binary' } as const;
 
 function textField(name: (typeof UPLOAD_TEXT_FIELDS)[number]) {
-  const fromQuery = (UploadQuery.properties as Record<string, { description?: string; examples?: string[] }>)[name];
+  const fromQuery = (UploadQuery.properties as Record<string, { description?: string }>)[name];
   const description = name === 'name' ? 'New name of the n-th file part (send one per file part, or none).' : fromQuery?.description;
-  return { type: 'string' as const, maxLength: 8192, ...(description ? { description } : {}), ...(fromQuery?.examples ? { examples: fromQuery.examples } : {}) };
+  // No examples: /docs "Try it" would send them as filled-in form fields.
+  return { type: 'string' as const, maxLength: 8192, ...(description ? { description } : {}) };
 }
 
 /** Multipart form: file parts (`file` or `image`, at most MAX_FILES_PER_REQUEST) and the text fields. */
