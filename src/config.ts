@@ -120,7 +120,7 @@ export const configSchema = {
   FFMPEG_PATH: str({ doc: 'ffmpeg binary for video posters and renditions.', defaultText: 'the one bundled by `@ffmpeg-installer/ffmpeg`' }),
   FFPROBE_PATH: str({ doc: 'ffprobe binary for probing uploaded video.', defaultText: 'the one bundled by `@ffprobe-installer/ffprobe`' }),
   VIDEO_PROBE_TIMEOUT_MS: int({ doc: 'Longest ffprobe run on an uploaded video; past it the upload is refused (415) and nothing kept.', default: '15000', min: 100, max: 600000 }),
-  VIDEO_MAX_DURATION: int({ doc: 'Longest source video (seconds) that posters and renditions are made from; longer ones answer 400.', default: '3600', min: 1, max: 1000000 }),
+  VIDEO_MAX_DURATION: int({ doc: 'Longest source video (seconds) that renditions are transcoded from; longer ones answer 400 (posters are not limited by length).', default: '3600', min: 1, max: 1000000 }),
   VIDEO_MAX_PIXELS: int({ doc: 'Largest source video frame (width × height) that posters and renditions are made from; larger ones answer 400.', default: '8294400', min: 256, max: 1e9 }),
   VIDEO_MAX_OUTPUT_BYTES: bytes({ doc: 'Largest rendition file; ffmpeg stops there and the job fails.', default: '512MiB', min: 1024 }),
   VIDEO_TIMEOUT_MS: int({ doc: 'A rendition job running longer is killed (ffmpeg too) and fails with a readable error.', default: '600000', min: 1000, max: 86400000 }),

@@ -64,17 +64,32 @@ export function transformRoutes(deps: AppDeps) {
     return respond(r, entry, 'MISS', now, ms);
   }
 
-  const imageResponse = { 200: binaryResponse('The derivative image.', ['image/*']), 304: binaryResponse('Not modified.', []) };
+  const imageResponse = {
+    200: binaryResponse('The derivative image, or a ready video rendition (`.mp4`/`.webm`).', ['image/*', 'video/mp4', 'video/webm']),
+    202: t.Object({
+      status: t.UnionEnum(['pending', 'running', 'not_started'], { description: '`not_started`: a HEAD found no job (HEAD never starts one).' }),
+      job_id: t.Nullable(t.String({ description: 'The `video_render` job (`/api/queue/jobs`).' })),
+      progress: t.Integer(),
+      retry_after: t.Integer({ description: 'Seconds; also in `Retry-After`.' }),
+      message: t.String(),
+    }, { description: 'Video rendition not ready yet: its job was started (GET) or is running. Ask again after `Retry-After`.' }),
+    206: binaryResponse('A byte range of a ready video rendition (`Range`).', ['video/mp4', 'video/webm']),
+    304: binaryResponse('Not modified.', []),
+  };
 
   return new Elysia({ name: 'pictor.transform' })
     .use(authGuard(deps))
     .get('/t/:transformations/:file', ({ request, set, params }) => handle(request, set, params), {
       params: deliveryParams,
-      response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 422, 429, 503) },
+      response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 416, 422, 429, 503) },
       detail: {
         tags: ['transformations'],
         summary: 'Transformed image of a public file',
-        description: 'Derivative of a public image (TRANSFORMS.md). `X-Cache` says HIT-MEMORY, HIT-DISK or MISS; `If-None-Match` → 304. HEAD answers the same headers.',
+        description: 'Derivative of a public image (TRANSFORMS.md). `X-Cache` says HIT-MEMORY, HIT-DISK or MISS; `If-None-Match` → 304. HEAD answers the same headers. '
+          + 'Of a video: without an extension (or with an image one) a poster frame at `so_` through the image pipeline; with `.mp4`/`.webm` a rendition '
+          + '(w, h, c fill/lfill/fit/limit/scale/pad, q, so, eo, ac_none, fps, br) made by a `video_render` job: 202 with `Retry-After` until it is ready, '
+          + 'then the file with `Range` (206); HEAD answers 200 when ready, else 202 without starting a job; a failed job answers 422 with its error. '
+          + 'Limits: VIDEO_MAX_DURATION, VIDEO_MAX_PIXELS (400), VIDEO_MAX_OUTPUT_BYTES and VIDEO_TIMEOUT_MS (the job fails).',
       },
     })
     .get('/authenticated/:signature/:transformations/:file', ({ request, set, params }) => {
@@ -82,7 +97,7 @@ export function transformRoutes(deps: AppDeps) {
       return handle(request, set, { transformations: params.transformations, file: params.file }, params.signature.slice(3));
     }, {
       params: t.Object({ signature: t.String({ description: '`s--<signature>` (API.md §6.3).' }), ...deliveryParams.properties }),
-      response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 422, 429, 503) },
+      response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 416, 422, 429, 503) },
       detail: {
         tags: ['transformations'],
         summary: 'Transformed image through a signed URL',
