@@ -2,15 +2,15 @@
  * Resumable uploads over tus 1.0.0 (issue #22). Hand-written over our storage rather than
  * `@tus/server`: every upload here passes the same rules as `POST /api/files` through the same
  * code (limit, quota, rate limits, `decideType` sniffing, `finishStaged` + `commitFile` for the
- * row, jobs and usage), and the state those need across requests and processes — the SHA-256
- * of the whole file hashed incrementally (hash-wasm can save and load its state), the first
- * bytes for sniffing, a per-upload lease — lives in Postgres. @tus/server's stores keep their
- * state in `.info` files/objects, take no hook between receiving bytes and storing them, and
- * its file store would need a second pass over the whole file to hash it.
+ * row, jobs and usage), and the state those need across requests and processes — the first
+ * bytes for sniffing, the S3 parts, a per-upload lease, whether the running SHA-256 was kept
+ * (hash.ts) — lives in Postgres. @tus/server's stores keep their state in `.info`
+ * files/objects and take no hook between receiving bytes and storing them (to sniff and refuse
+ * the first chunk, or hash as bytes pass).
  */
 import { createHash } from 'node:crypto';
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { resumableHasher, type ResumableHasher } from './hash';
+import { chunkHasher, digestOf, forgetHash, type ChunkHasher } from './hash';
 import type { AppDeps } from '../../deps';
 import { AppError, gone, notFound, payloadTooLarge, unsupportedMediaType, validationError } from '../../errors';
 import { randomString } from '../../lib/random';
@@ -104,6 +104,7 @@ export async function getUpload(deps: AppDeps, id: string): Promise<TusUploadRow
 
 /** Removes an unfinished upload: its bytes (S3 multipart and tail too) and its row. */
 export async function removeUpload(deps: AppDeps, store: TusStore, row: TusUploadRow): Promise<void> {
+  forgetHash(row.id);
   await store.discard(row);
   await deps.db.delete(tusUploads).where(eq(tusUploads.id, row.id));
 }
@@ -166,7 +167,8 @@ async function receive(
   deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, input: ChunkInput,
 ): Promise<ChunkResult> {
   const limit = row.length ?? row.maxBytes;
-  const hasher = await resumableHasher(row.hashState ? Buffer.from(row.hashState, 'base64') : null);
+  // 'rehash': some earlier chunk went to a process without the running hash; the digest is then taken at completion.
+  const hasher: ChunkHasher = row.hashState === 'rehash' ? { hash: null, accept: () => forgetHash(row.id) } : chunkHasher(row.id, row.offset);
   const chunkHash = input.checksum ? createHash('sha256') : null;
   let head = Buffer.from(row.head, 'base64');
   let contentType = row.contentType;
@@ -188,9 +190,8 @@ async function receive(
         received += chunk.byteLength;
         if (head.byteLength < SNIFF_BYTES) head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.byteLength)]);
         if (!contentType && head.byteLength >= SNIFF_BYTES) contentType = await decide(head, false);
-        const copied = hasher.update(chunk);
+        hasher.hash?.update(chunk);
         chunkHash?.update(chunk);
-        if (copied) await copied;
         c.enqueue(chunk);
       } catch (err) {
         await reader?.cancel(err).catch(() => {});
@@ -210,7 +211,6 @@ async function receive(
 
   const pending = await store.write(row, checked);
   const fail = async (err: unknown, whole: boolean): Promise<never> => {
-    hasher.abort();
     await pending.reject().catch(() => {});
     if (whole) await removeUpload(deps, store, row);
     throw err;
@@ -236,21 +236,22 @@ async function receive(
       return fail(err, true);
     }
   }
-  const { saved, hex } = await save(deps, row, pending, complete, { hasher, head, contentType });
+  const saved = await save(deps, row, pending, complete, { hasher, head, contentType });
   if (!complete) return { row: saved, file: null };
-  return { row: saved, file: await finish(deps, store, owner, saved, hex as string) };
+  return { row: saved, file: await finish(deps, store, owner, saved, digestOf(row.id, hasher)) };
 }
 
 async function save(
-  deps: AppDeps, row: TusUploadRow, pending: PendingChunk, complete: boolean, s: { hasher: ResumableHasher; head: Buffer; contentType: string | null },
-): Promise<{ saved: TusUploadRow; hex: string | null }> {
-  const [{ parts, tailSize }, hash] = await Promise.all([pending.accept(complete), s.hasher.finish(complete)]);
+  deps: AppDeps, row: TusUploadRow, pending: PendingChunk, complete: boolean, s: { hasher: ChunkHasher; head: Buffer; contentType: string | null },
+): Promise<TusUploadRow> {
+  const { parts, tailSize } = await pending.accept(complete);
   const values = {
     offset: row.offset + pending.bytes, parts, tailSize, contentType: s.contentType,
-    head: s.head.toString('base64'), hashState: Buffer.from(hash.state).toString('base64'),
+    head: s.head.toString('base64'), hashState: s.hasher.hash ? null : 'rehash',
   };
   await deps.db.update(tusUploads).set(values).where(eq(tusUploads.id, row.id));
-  return { saved: { ...row, ...values }, hex: hash.hex };
+  if (!complete) s.hasher.accept(values.offset);
+  return { ...row, ...values };
 }
 
 /**
@@ -258,7 +259,7 @@ async function save(
  * have checked on the way (truncated image structure, the probe's head), then the row, jobs
  * and usage through `finishStaged` and `commitFile`, like every upload.
  */
-async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, sha256: string): Promise<FileRow> {
+async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, known: string | null): Promise<FileRow> {
   await store.complete(row);
   await deps.db.delete(tusUploads).where(eq(tusUploads.id, row.id));
   const key = row.storageKey;
@@ -266,11 +267,14 @@ async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: T
   const size = row.offset;
   try {
     const check = truncationCheckFor(contentType);
+    // The whole file is read back only when there is something to follow through it.
+    const rehash = known === null ? createHash('sha256') : null;
     const headParts: Uint8Array[] = [];
     let headBytes = 0;
-    const stream = await deps.storage.get(key, check || size === 0 ? undefined : { start: 0, end: Math.min(size, PROBE_BYTES) - 1 });
+    const stream = await deps.storage.get(key, check || rehash || size === 0 ? undefined : { start: 0, end: Math.min(size, PROBE_BYTES) - 1 });
     for await (const chunk of stream ? chunksOf(stream) : []) {
       check?.push(chunk);
+      rehash?.update(chunk);
       if (headBytes < PROBE_BYTES) {
         const part = chunk.slice(0, PROBE_BYTES - headBytes);
         headParts.push(part);
@@ -280,6 +284,7 @@ async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: T
     const cut = check?.end();
     if (cut) throw unsupportedMediaType(`The image cannot be decoded: ${cut}.`, { detected: contentType, reason: cut });
     const inspection = { size, contentType, head: Buffer.concat(headParts, headBytes), complete: size === headBytes };
+    const sha256 = known ?? (rehash as ReturnType<typeof createHash>).digest('hex');
     const staged = await finishStaged(deps, { id: row.fileId, key, name: row.attrs.name, inspection, sha256 });
     return await commitFile(deps, owner, staged, {
       name: row.attrs.name, folder: row.attrs.folder, isPublic: row.attrs.is_public,
