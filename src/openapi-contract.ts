@@ -46,6 +46,7 @@ export function normalizeSchema(schema: unknown): void {
   if (!isObj(schema)) return;
   delete schema.nullable;
   delete schema.error;
+  if (typeof schema.description === 'string') schema.description = codeSpans(schema.description);
   if (typeof schema.format === 'string' && !KNOWN_FORMATS.has(schema.format)) delete schema.format;
   // t.Record → `patternProperties: {'^(.*)$': {}}`: the same as additionalProperties.
   const pp = schema.patternProperties;
@@ -90,6 +91,8 @@ interface Operation {
 }
 
 interface Document {
+  info?: { description?: string };
+  tags?: { description?: string }[];
   paths?: Record<string, Record<string, Operation>>;
   components?: { schemas?: Record<string, unknown>; securitySchemes?: Record<string, unknown> };
 }
@@ -155,7 +158,10 @@ function normalizeOperation(path: string, method: string, op: Operation): void {
     }
   }
   for (const media of Object.values(body)) media.schema = normalized(media.schema);
-  for (const p of op.parameters ?? []) p.schema = normalized(p.schema);
+  for (const p of op.parameters ?? []) {
+    p.schema = normalized(p.schema);
+    if (p.description) p.description = codeSpans(p.description);
+  }
   // A raw-body upload names its file in a header.
   if (body['application/octet-stream'] && !(op.parameters ?? []).some((p) => p.in === 'header' && p.name.toLowerCase() === 'x-file-name')) {
     (op.parameters ??= []).push({
@@ -185,6 +191,8 @@ export function normalizeSpec(spec: unknown): void {
   if (!isObj(spec) || done.has(spec)) return;
   done.add(spec);
   const doc = spec as Document;
+  if (doc.info?.description) doc.info.description = codeSpans(doc.info.description);
+  for (const tag of doc.tags ?? []) if (tag.description) tag.description = codeSpans(tag.description);
   const schemas = doc.components?.schemas ?? {};
   for (const [name, schema] of Object.entries(schemas)) schemas[name] = normalized(schema);
   const paths: NonNullable<Document['paths']> = {};
