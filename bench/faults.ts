@@ -293,6 +293,7 @@ try {
     try {
       rows.push(await run());
     } catch (err) {
+      console.error(err);
       rows.push({ fault: name, sent: 0, answered: 0, e5xx: 0, lost: 0, note: `error: ${(err as Error).message.split('\n')[0]}` });
     }
     console.error(`${name}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
