@@ -31,6 +31,9 @@ export function authRoutes(deps: AppDeps) {
   const meta = (request: Request) => ({ ip: clientIpOf(deps, request), userAgent: request.headers.get('user-agent') });
   const withCookies = (set: { headers: Record<string, unknown> }, s: IssuedSession) => {
     set.headers['set-cookie'] = sessionCookies({ ...s, refreshMaxAge: Math.floor((s.refreshExpiresAt - deps.clock.now()) / 1000) }, secure);
+    // Elysia's web-standard adapter (Deno) turns headers with a cookie list into a `Headers` object
+    // before it adds `application/json`, which then never reaches the response (text/plain, #19).
+    set.headers['content-type'] = 'application/json; charset=utf-8';
   };
   /** The refresh token of a request: the body wins; the cookie needs the CSRF header. */
   const presentedRefresh = (request: Request, fromBody: string | undefined): { token: string; viaCookie: boolean } | null => {
