@@ -12,6 +12,7 @@ import { LRUCache } from 'lru-cache';
 import type { AppDeps } from '../../deps';
 import { AppError, gone, invalidSignature, invalidTransformation, notFound } from '../../errors';
 import { ObjectTooLargeError } from '../../storage/types';
+import { releaseMemoryWhenIdle } from '../../platform/allocator';
 import { createDerivativeCache, derivativeKey, type DerivativeCache } from '../cache/derivatives';
 import { createFileLookup, type FileLookup, type FileLookupCache } from '../cache/lookup';
 import type { CachedDerivative, DerivativeKey } from '../cache/types';
@@ -110,7 +111,11 @@ function createDelivery(deps: AppDeps): Delivery {
     sources?.delete(sha);
     return cache.purgeOriginal(sha);
   });
-  const pool = createTransformPool({ concurrency: c.transformConcurrency, queue: c.transformQueue, timeoutMs: c.transformTimeoutMs });
+  // Idle after renders: glibc keeps what libvips freed unless asked to return it (#17.19).
+  const pool: TransformPool = createTransformPool({
+    concurrency: c.transformConcurrency, queue: c.transformQueue, timeoutMs: c.transformTimeoutMs,
+    onIdle: () => releaseMemoryWhenIdle(() => pool.stats().in_flight === 0),
+  });
   const usage = createUsageCounter(deps);
   /** Parsed segments: the same few URLs repeat endlessly on a busy site. */
   const parsedCache = new LRUCache<string, ParsedTransformation>({ max: 10_000 });
