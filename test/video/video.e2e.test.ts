@@ -183,6 +183,28 @@ describe.each(['fs', 's3'] as const)('video on %s', (driver) => {
     expect(probed.streams[0]).toMatchObject({ codec_name: 'vp9', width: 160, height: 90 });
   }, 120_000);
 
+  test('eager renditions at upload (`transformations=w_160.mp4`) are made by the queue without any GET; wrong kinds are 400 and nothing kept', async () => {
+    const up = await api('/api/files?transformations=w_160.mp4', { method: 'POST', headers: { 'content-type': 'video/webm' }, body: new Uint8Array(await vp9Webm()) });
+    expect(up.status).toBe(201);
+    const id = ((await up.json()) as { file: FileJson }).file.id;
+    // HEAD never starts a job: a 200 here can only come from the upload's own job.
+    for (;;) {
+      const head = await fetch(`${srv.url}/t/w_160/${id}.mp4`, { method: 'HEAD' });
+      if (head.status === 200) break;
+      expect(head.status).toBe(202);
+      await Bun.sleep(250);
+    }
+    const before = { files: await count(), objects: await objects() };
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#00f' } }).png().toBuffer();
+    const onImage = await api('/api/files?transformations=w_10.mp4', { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(png) });
+    expect(onImage.status).toBe(400);
+    const imageKeyOnVideo = await api('/api/files?transformations=w_10', { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: new Uint8Array(mp4) });
+    expect(imageKeyOnVideo.status).toBe(400);
+    const blurRendition = await api('/api/files?transformations=e_blur:5.mp4', { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: new Uint8Array(mp4) });
+    expect(blurRendition.status).toBe(400);
+    expect({ files: await count(), objects: await objects() }).toEqual(before);
+  }, 120_000);
+
   test('bad input: a truncated MP4 is 415 and leaves nothing; PNG bytes named .mp4 are a PNG, or 415 when declared video', async () => {
     const before = { files: await count(), objects: await objects() };
     const truncated = await upload(mp4.subarray(0, Math.floor(mp4.byteLength * 0.6)), 'video/mp4', 'cut.mp4');

@@ -108,10 +108,20 @@ export function createDiskTier(dir: string, maxBytes: number, log: Logger) {
         log.warn({ err: (err as Error).message }, 'derivative disk write failed');
       }
     },
-    /** The path of a derivative on disk and its size, when indexed (video renditions are streamed from it). */
-    fileOf(k: DerivativeKey): { path: string; size: number; mtimeMs: number } | undefined {
-      const entry = index.get(`${k.sha256}/${nameOf(k)}`);
-      return entry ? { path: pathOf(k.sha256, nameOf(k)), size: entry.size, mtimeMs: entry.mtimeMs } : undefined;
+    /**
+     * The path of a derivative on disk and its size (video renditions are streamed from it). Not
+     * indexed yet, the file is looked for: a worker process sharing `CACHE_DIR` may have made it.
+     */
+    async fileOf(k: DerivativeKey): Promise<{ path: string; size: number; mtimeMs: number } | undefined> {
+      const key = `${k.sha256}/${nameOf(k)}`;
+      const path = pathOf(k.sha256, nameOf(k));
+      let entry = index.get(key);
+      if (!entry) {
+        const st = await stat(path).catch(() => null);
+        if (!st?.isFile()) return undefined;
+        index.set(key, (entry = { size: st.size, mtimeMs: st.mtimeMs }));
+      }
+      return { path, size: entry.size, mtimeMs: entry.mtimeMs };
     },
     /** A temp path in this tier's temp folder (removed at start if left by a crash). */
     tempPath: (): string => join(tmpDir, `${ownedTempName(randomString(16))}.part`),

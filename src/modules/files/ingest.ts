@@ -18,6 +18,9 @@ import { files, type FileRow } from './table';
 import { contentTypeInfo } from '../reference/content-types';
 import { enqueueDerive } from '../queue/handlers';
 import { probeUploadedVideo, videoMeta } from '../video/upload';
+import { eagerRenditionJobs, splitRenditionSegment } from '../video/rendition';
+import { getDelivery } from '../transform/service';
+import { enqueueJobs } from '../queue/enqueue';
 import type { VideoInfo } from '../video/probe';
 
 export interface UploadOwner {
@@ -148,9 +151,15 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
   const name = sanitizeName(attrs.name ?? staged.name, `${staged.id}.${ext}`);
   const derivable = isDerivable(inspection.contentType);
   try {
-    if (attrs.transformations?.length && !derivable) {
-      throw invalidTransformation('transformations', 'only on raster images (JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF)', inspection.contentType);
+    const video = staged.video ? inspection.contentType : null;
+    if (attrs.transformations?.length && !derivable && !video) {
+      throw invalidTransformation('transformations', 'only on raster images (JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF) and video', inspection.contentType);
     }
+    if (!video) for (const t of attrs.transformations ?? []) {
+      if (splitRenditionSegment(t)) throw invalidTransformation('transformations', 'renditions (.mp4, .webm) only for video', t);
+    }
+    // A video's eager renditions: one `video_render` job each, committed with the row (validated first: 400, nothing kept).
+    const renditionJobs = video ? eagerRenditionJobs(getDelivery(deps), { id: staged.id, userId: owner.userId, sha256: staged.sha256, contentType: video }, attrs.transformations ?? []) : [];
     return await deps.db.transaction(async (tx) => {
       // The counter update is the quota check: it matches only while the new totals fit,
       // and the row lock it takes serialises parallel uploads of one account.
@@ -196,12 +205,13 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
       }).returning();
       // Its `derive` job (eager presets) commits or rolls back with the row: never one without the other.
       if (derivable) await enqueueDerive(tx, { id: staged.id, userId: owner.userId }, attrs.transformations);
+      if (renditionJobs.length) await enqueueJobs(tx, renditionJobs);
       return row as FileRow;
     }).then((row) => {
       deps.metrics.uploads.inc();
       deps.metrics.uploadBytes.inc(inspection.size);
       // Its derive job is committed: render the eager presets now, not at the next queue poll.
-      if (derivable) deps.queue.wake();
+      if (derivable || renditionJobs.length) deps.queue.wake();
       return row;
     });
   } catch (err) {

@@ -11,6 +11,7 @@ import { parseFutureTime } from '../../lib/dates';
 import { getSettings, uploadLimitOf } from '../users/settings';
 import { parseTransformation } from '../transform/parse';
 import { getDelivery } from '../transform/service';
+import { splitRenditionSegment } from '../video/rendition';
 import { guardIdleBody } from './idle';
 import { parseMultipart } from './multipart';
 import { normalizeFolder, decodeHeaderFileName } from './names';
@@ -117,8 +118,11 @@ export function parseEagerTransformations(deps: AppDeps, values: readonly string
   const { limits, presets } = getDelivery(deps);
   const byCanonical = new Map<string, string>();
   for (const segment of segments) {
-    const { canonical } = parseTransformation(segment, undefined, limits, presets);
-    if (!byCanonical.has(canonical)) byCanonical.set(canonical, segment);
+    // `<transformations>.mp4|.webm`: an eager video rendition (modules/video); checked against the file at commit.
+    const rendition = splitRenditionSegment(segment);
+    const { canonical } = parseTransformation(rendition ? rendition.segment : segment, undefined, limits, presets);
+    const key = rendition ? `${canonical}.${rendition.ext}` : canonical;
+    if (!byCanonical.has(key)) byCanonical.set(key, segment);
   }
   return [...byCanonical.values()];
 }

@@ -59,7 +59,7 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
   }
   const key = derivativeKey(p.sha256, p.canonical, p.ext);
   await delivery.cache.files.ready;
-  const done = delivery.cache.files.fileOf(key);
+  const done = await delivery.cache.files.fileOf(key);
   if (done) return done.size; // made meanwhile by a twin job
   const options = parseTransformation(p.canonical || 'so_0', undefined, delivery.limits, delivery.presets).options;
   const v = deps.config.video;

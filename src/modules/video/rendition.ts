@@ -9,7 +9,10 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
-import { AppError, rangeNotSatisfiable } from '../../errors';
+import { AppError, invalidTransformation, rangeNotSatisfiable } from '../../errors';
+import { derivativeKey } from '../cache/derivatives';
+import { parseTransformation } from '../transform/parse';
+import { checkVideoOptions } from './grammar';
 import { fileSliceBody } from '../../platform/file-body';
 import { headResponse } from '../../http';
 import { parseRange } from '../delivery/http';
@@ -50,7 +53,7 @@ function pending(status: string, jobId: string | null, progress: number, head: b
 export async function serveRendition(deps: AppDeps, delivery: Delivery, request: Request, r: ResolvedRequest): Promise<Response> {
   const head = request.method === 'HEAD';
   await delivery.cache.files.ready;
-  const file = delivery.cache.files.fileOf(r.key);
+  const file = await delivery.cache.files.fileOf(r.key);
   if (file) return serveFile(request, r, file, head);
   const job = await latestJob(deps, r.key.variant);
   if (job?.status === 'failed') {
@@ -91,4 +94,29 @@ function serveFile(request: Request, r: ResolvedRequest, f: { path: string; size
   const body = fileSliceBody(f.path, start, end + 1)
     ?? (Readable.toWeb(createReadStream(f.path, { start, end })) as unknown as ReadableStream<Uint8Array>);
   return new Response(body, { status, headers });
+}
+
+/** `<transformations>.mp4|.webm`: an eager rendition asked for at upload (`transformations=w_320.mp4`). */
+export function splitRenditionSegment(segment: string): { segment: string; ext: 'mp4' | 'webm' } | null {
+  const m = /^(.+)\.(mp4|webm)$/i.exec(segment);
+  return m ? { segment: m[1] as string, ext: (m[2] as string).toLowerCase() as 'mp4' | 'webm' } : null;
+}
+
+/**
+ * The `video_render` jobs of a new video's eager renditions (like the `derive` job of an image's
+ * eager presets); enqueued in the transaction that writes the row. Throws 400 for a segment a
+ * rendition cannot take.
+ */
+export function eagerRenditionJobs(
+  delivery: Pick<Delivery, 'limits' | 'presets'>, file: { id: string; userId: string; sha256: string; contentType: string }, segments: readonly string[],
+) {
+  return segments.map((raw) => {
+    const split = splitRenditionSegment(raw);
+    if (!split) throw invalidTransformation('transformations', 'for a video: renditions written <transformations>.mp4 or .webm', raw);
+    const parsed = parseTransformation(split.segment, undefined, delivery.limits, delivery.presets);
+    checkVideoOptions(file.contentType, parsed.options, split.ext);
+    const key = derivativeKey(file.sha256, parsed.canonical, split.ext);
+    const payload: RenditionPayload = { file_id: file.id, sha256: file.sha256, canonical: parsed.canonical, ext: split.ext, variant: key.variant };
+    return { type: VIDEO_RENDER_JOB, fileId: file.id, userId: file.userId, payload: { ...payload }, maxAttempts: 1 };
+  });
 }
