@@ -65,9 +65,9 @@ export async function loadOperations(baseUrl: string): Promise<Operation[]> {
         query: params.filter((p) => p.in === 'query').map((p) => ({ name: p.name, schema: p.schema ?? { type: 'string' } })),
         body,
         secured: (op.security?.length ?? 0) > 0,
-        // A write route that declares no JSON body may read its own (multipart or raw bytes):
-        // it gets more of those bodies. Every write route gets every kind of body anyway.
-        upload: isWrite && !op.requestBody,
+        // A write route that declares no JSON body may read its own (multipart or raw bytes; uploads
+        // declare `multipart/form-data`): it gets more of those bodies. Every write route gets every kind of body anyway.
+        upload: isWrite && (!op.requestBody || op.requestBody.content?.['multipart/form-data'] !== undefined),
         nonJsonStatuses: Object.entries(op.responses ?? {})
           .filter(([, r]) => Object.keys(r.content ?? {}).length > 0 && !r.content?.['application/json'])
           .map(([status]) => status),
