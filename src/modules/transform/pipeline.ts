@@ -142,8 +142,17 @@ function innerSize(source: Size, plan: GeometryPlan) {
   return { width: Math.max(1, Math.round(source.width * scale)), height: Math.max(1, Math.round(source.height * scale)) };
 }
 
-const rotate: Step = (ctx) => {
-  if (ctx.o.a) ctx.img = ctx.img.rotate(ctx.o.a, { background: toSharpColour(ctx.o.b ?? (supportsAlpha(ctx.format) ? TRANSPARENT : WHITE)) });
+const rotate: Step = async (ctx) => {
+  const { o, plan } = ctx;
+  if (!o.a) return;
+  // sharp applies a quarter turn as if it came before a resize or crop in the same pipeline
+  // (w_120,h_80,c_fill,a_90 came out 80×80, c_pad,a_90 square: past the checked size), so after
+  // one it turns the resized frame (≤ the checked output size) in a pipeline of its own.
+  const quarter = o.a === 90 || o.a === 270;
+  if (quarter && !ctx.animated && (plan.box.width !== undefined || plan.box.height !== undefined || plan.extract)) await materialise(ctx);
+  ctx.img = ctx.img.rotate(o.a, { background: toSharpColour(o.b ?? (supportsAlpha(ctx.format) ? TRANSPARENT : WHITE)) });
+  // A known size turns with the frame (exactly for quarter turns; other angles are measured again).
+  if (ctx.size) ctx.size = quarter ? { width: ctx.size.height, height: ctx.size.width } : undefined;
 };
 
 const flip: Step = (ctx) => {

@@ -66,9 +66,10 @@ describe('the limits hold after e_trim', () => {
 });
 
 describe('rotation renders at the planned final size', () => {
-  test('a_33 and a_45 of a scaled image, with rounded corners and pixelation', async () => {
+  test('any angle after any resize or crop, with rounded corners and pixelation (a_90 of 120×80 c_fill was 80×80)', async () => {
     const input = await quadrants(300, 200).png().toBuffer();
-    for (const segment of ['a_33,w_310,h_190,c_scale', 'a_45,r_max,e_pixelate:4,w_250,h_250,c_fill', 'a_180,r_20,w_120,h_80,c_fill']) {
+    for (const segment of ['a_33,w_310,h_190,c_scale', 'a_45,r_max,e_pixelate:4,w_250,h_250,c_fill', 'a_180,r_20,w_120,h_80,c_fill',
+      'a_90,r_20,w_120,h_80,c_fill', 'a_270,w_300,h_100,c_pad', 'a_90,c_crop,w_100,h_60,g_north_west', 'a_270,w_90,c_fit']) {
       const parsed = parseTransformation(segment, undefined, limits, new Map());
       const plan = planGeometry({ width: 300, height: 200 }, parsed.options, limits);
       const out = await render(input, segment);
