@@ -14,6 +14,7 @@ import { chunkHasher, digestOf, forgetHash, type ChunkHasher } from './hash';
 import type { AppDeps } from '../../deps';
 import { AppError, gone, notFound, payloadTooLarge, unsupportedMediaType, validationError } from '../../errors';
 import { randomString } from '../../lib/random';
+import { collectYoungGarbage } from '../../platform/memory';
 import { checkQuota, commitFile, finishStaged, type UploadOwner } from '../files/ingest';
 import { decideType, PROBE_BYTES } from '../files/inspect';
 import { newFileId } from '../files/names';
@@ -29,6 +30,8 @@ import { chunksOf, type PendingChunk, type TusStore } from './store';
  * of it, so one whose process crashed frees the upload for the client's retry within this.
  */
 const LEASE_MS = 30_000;
+/** A young-generation collection every this many bytes of a chunk (files/inspect.ts does the same). */
+const GC_EVERY_BYTES = 16 * 1024 * 1024;
 
 export const chunkError = (status: 409 | 412 | 423 | 460, message: string) =>
   new AppError(status === 409 ? 'CONFLICT' : status === 412 ? 'PRECONDITION_FAILED' : status === 423 ? 'LOCKED' : 'CHECKSUM_MISMATCH', status, message);
@@ -187,6 +190,8 @@ async function receive(
           throw (terminal = row.length === null ? payloadTooLarge(row.maxBytes) : new AppError('FILE_TOO_LARGE', 413, `The upload sends more than its Upload-Length of ${row.length} bytes.`, { max_bytes: row.length }));
         }
         await input.onBytes?.(chunk.byteLength);
+        // As the streamed inspector does: the body's chunks are garbage at once, collect them young.
+        if (Math.floor((received + chunk.byteLength) / GC_EVERY_BYTES) > Math.floor(received / GC_EVERY_BYTES)) collectYoungGarbage();
         received += chunk.byteLength;
         if (head.byteLength < SNIFF_BYTES) head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.byteLength)]);
         if (!contentType && head.byteLength >= SNIFF_BYTES) contentType = await decide(head, false);
