@@ -138,7 +138,7 @@ describe.each(['fs', 's3'] as const)('video on %s', (driver) => {
   test('video keys where they mean nothing are refused with 400 INVALID_TRANSFORMATION', async () => {
     const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).png().toBuffer();
     const img = await upload(png, 'image/png', 'a.png');
-    for (const url of [`/t/so_1/${img.body.file.id}`, `/t/w_10/${img.body.file.id}.mp4`, `/t/eo_2/${mp4File.id}`, `/t/e_blur:5/${mp4File.id}.mp4`, `/t/so_9/${mp4File.id}`, `/t/so_2,eo_1/${mp4File.id}.mp4`]) {
+    for (const url of [`/t/so_1/${img.body.file.id}`, `/t/w_10/${img.body.file.id}.mp4`, `/t/eo_2/${mp4File.id}`, `/t/e_blur:5/${mp4File.id}.mp4`, `/t/so_9/${mp4File.id}`, `/t/so_2,eo_1/${mp4File.id}.mp4`, `/t/so_5/${mp4File.id}.mp4`]) {
       const res = await fetch(srv.url + url);
       expect({ url, status: res.status, error: ((await res.json()) as { error: string }).error }).toEqual({ url, status: 400, error: 'INVALID_TRANSFORMATION' });
     }
@@ -171,6 +171,22 @@ describe.each(['fs', 's3'] as const)('video on %s', (driver) => {
     const head = await fetch(url, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(head.headers.get('content-length')).toBe(String(body.byteLength));
+  }, 120_000);
+
+  test('a private video: its rendition through a signed URL (POST /api/files/:id/signed-url with `w_160.mp4`), unsigned 404', async () => {
+    const up = await api('/api/files?is_public=false', { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: new Uint8Array(mp4) });
+    expect(up.status).toBe(201);
+    const id = ((await up.json()) as { file: FileJson }).file.id;
+    expect((await fetch(`${srv.url}/t/w_160/${id}.mp4`)).status).toBe(404);
+    const signed = await api(`/api/files/${id}/signed-url`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ transformations: 'w_160.mp4' }) });
+    expect(signed.status).toBe(200);
+    const { url } = (await signed.json()) as { url: string };
+    expect(url).toEndWith(`/${id}.mp4`);
+    const ready = await waitReady(srv.url + new URL(url).pathname);
+    expect(ready.status).toBe(200);
+    expect(ready.headers.get('cache-control')).toStartWith('private');
+    const v = (await ffprobeBytes(new Uint8Array(await ready.arrayBuffer()), 'mp4')).streams.find((s) => s.codec_type === 'video');
+    expect(v).toMatchObject({ codec_name: 'h264', width: 160, height: 90 });
   }, 120_000);
 
   test('a muted VP9 WebM rendition with an fps cap', async () => {

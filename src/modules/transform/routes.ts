@@ -19,7 +19,8 @@ import { users } from '../users/table';
 import { parseTransformation } from './parse';
 import { DEFAULT_SIGNED_TTL_S, derivativeHeaders, matchesEtag, notModifiedHeaders, YEAR_S, type XCache } from './headers';
 import { getDelivery, type ResolvedRequest } from './service';
-import { serveRendition } from '../video/rendition';
+import { serveRendition, splitRenditionSegment } from '../video/rendition';
+import { checkVideoOptions } from '../video/grammar';
 import { signPayload, signedPayload } from './sign';
 import { signOriginal } from '../delivery/private';
 import { contentTypeInfo } from '../reference/content-types';
@@ -122,16 +123,20 @@ export function transformRoutes(deps: AppDeps) {
         const signed = signOriginal(deps.secrets.signingSecrets[0] as string, ext ? `${row.id}.${ext}` : row.id, expiresAt);
         return { url: base + signed.path, download_url: base + signed.downloadPath, expires_at: new Date(expiresAt * 1000).toISOString() };
       }
-      const parsed = parseTransformation(body.transformations ?? 'f_auto', undefined, delivery.limits, delivery.presets);
+      // `<transformations>.mp4|.webm`: a video rendition; the signature covers the extension.
+      const rendition = body.transformations ? splitRenditionSegment(body.transformations) : null;
+      const parsed = parseTransformation(rendition?.segment ?? body.transformations ?? 'f_auto', undefined, delivery.limits, delivery.presets);
+      if (rendition) checkVideoOptions(row.contentType, parsed.options, rendition.ext);
+      const file = rendition ? `${row.id}.${rendition.ext}` : row.id;
       const expiresAt = Math.floor(deps.clock.now() / 1000) + (body.expires_in ?? DEFAULT_SIGNED_TTL_S);
       const segment = [...(parsed.canonical ? parsed.canonical.split(',') : []), `exp_${expiresAt}`].sort().join(',');
-      const signature = signPayload(deps.secrets.signingSecrets[0] as string, signedPayload(segment, row.id));
-      return { url: `${base}/authenticated/s--${signature}/${segment}/${row.id}`, expires_at: new Date(expiresAt * 1000).toISOString() };
+      const signature = signPayload(deps.secrets.signingSecrets[0] as string, signedPayload(segment, file));
+      return { url: `${base}/authenticated/s--${signature}/${segment}/${file}`, expires_at: new Date(expiresAt * 1000).toISOString() };
     }, {
       auth: 'transform:sign',
       params: t.Object({ id: t.String() }),
       body: t.Object({
-        transformations: t.Optional(t.String({ minLength: 1, maxLength: 1024, description: 'Transformation segment, e.g. `w_400,f_webp`; default none (`f_auto`).', examples: ['w_400,f_webp'] })),
+        transformations: t.Optional(t.String({ minLength: 1, maxLength: 1024, description: 'Transformation segment, e.g. `w_400,f_webp`; default none (`f_auto`). For a video rendition add `.mp4` or `.webm` (`w_640.mp4`).', examples: ['w_400,f_webp'] })),
         expires_in: t.Optional(t.Integer({ minimum: 1, maximum: YEAR_S, description: `Seconds the URL stays valid (default ${DEFAULT_SIGNED_TTL_S}).`, examples: [3600] })),
         original: t.Optional(t.Boolean({
           description: 'Sign the original instead of a derivative: `url` is `/i/s--<sig>/exp_<t>/<id>.<ext>`, `download_url` the `/d/…` form. '

@@ -62,7 +62,10 @@ export async function serveRendition(deps: AppDeps, delivery: Delivery, request:
   if (job && (job.status === 'pending' || job.status === 'running')) return pending(job.status, job.id, job.progress, head);
   if (head) return pending('not_started', null, 0, true);
   // Checked now, so an over-limit source is a 400 at once rather than a failed job later.
-  checkSourceLimits(deps, await videoInfo(deps, r.file), true);
+  const info = await videoInfo(deps, r.file);
+  checkSourceLimits(deps, info, true);
+  const start = r.parsed.options.so ?? 0;
+  if (start >= info.duration_s) throw invalidTransformation('so', `a time before the end of the video (under ${info.duration_s} s)`, String(start));
   const payload: RenditionPayload = { file_id: r.file.id, sha256: r.file.sha256, canonical: r.parsed.canonical, ext: r.rendition ?? 'mp4', variant: r.key.variant };
   const created = await enqueueJob(deps.db, {
     type: VIDEO_RENDER_JOB, fileId: r.file.id, userId: r.file.userId, payload: { ...payload }, maxAttempts: 1, priority: 1,
