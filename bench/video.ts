@@ -66,19 +66,25 @@ try {
     return (performance.now() - t) / 1000;
   };
   const directBefore = await runDirect();
-  t0 = performance.now();
-  for (;;) {
-    const res = await fetch(`${srv.url}/t/w_640/${id}.mp4`, { method: 'GET' });
-    if (res.status === 200) {
-      await res.body?.cancel();
-      break;
+  let directAfter = Infinity;
+  /** From the first request to the 200; `so_0` names a second variant with the very same ffmpeg arguments. */
+  const runPictor = async (segment: string) => {
+    const t = performance.now();
+    for (;;) {
+      const res = await fetch(`${srv.url}/t/${segment}/${id}.mp4`, { method: 'GET' });
+      if (res.status === 200) {
+        await res.body?.cancel();
+        break;
+      }
+      if (res.status !== 202) throw new Error(`rendition: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+      await Bun.sleep(20);
     }
-    if (res.status !== 202) throw new Error(`rendition: ${res.status} ${await res.text()}`);
-    await res.arrayBuffer();
-    await Bun.sleep(20);
-  }
-  const pictorS = (performance.now() - t0) / 1000;
-  const directS = Math.min(directBefore, await runDirect());
+    return (performance.now() - t) / 1000;
+  };
+  // Best of two on both sides, interleaved: the machine is shared.
+  const pictorS = Math.min(await runPictor('w_640'), await runDirect().then((d) => ((directAfter = d), runPictor('so_0,w_640'))));
+  const directS = Math.min(directBefore, directAfter);
 
   const f = (n: number, d = 2) => n.toFixed(d);
   console.log(`clip: ${info.width}x${info.height} ${info.fps} fps ${info.duration_s} s ${info.video_codec}/${info.audio_codec}; posters: ${POSTERS}`);
