@@ -48,7 +48,10 @@ export function grammarMarkdown(limits: ParseLimits, presets: ReadonlyMap<string
     '`/t/<transformations>/<id>[.<ext>]` and `/authenticated/s--<signature>/<transformations>/<id>[.<ext>]`: `<transformations>` is one '
       + 'path segment of comma-separated `key_value` parameters (`w_400,h_300,c_fill`), in any order, each key at most once. An `<ext>` '
       + '(webp, avif, jpg, jpeg, png, gif) sets the output format when no `f_` is given. Anything unknown, malformed or out of range is '
-      + '400 `INVALID_TRANSFORMATION` naming the parameter and what it allows.',
+      + '400 `INVALID_TRANSFORMATION` naming the parameter and what it allows. The output limits '
+      + `(${limits.maxDimension} px per side, ${limits.maxOutputPixels} pixels) hold after every step — the resize with its padding, `
+      + 'then the bounding box of a rotation — and are checked before decoding: 400 naming the step and the size it would give. '
+      + 'A render not done within `TRANSFORM_TIMEOUT_MS` of its request is 503 `OVERLOADED`, and its work is stopped.',
     '',
     '| key | allowed | meaning |',
     '|---|---|---|',
