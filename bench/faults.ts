@@ -132,7 +132,7 @@ async function redisCase(mode: 'stop' | 'pause'): Promise<Row> {
     return await s.finish(`Redis ${mode === 'stop' ? 'stopped' : 'paused (SIGSTOP)'} 10 s under load (6 clients)`, '');
   } finally {
     await s.close();
-    await redis.stop();
+    await redis.close();
   }
 }
 

@@ -36,6 +36,8 @@ export interface PrivateRedis {
   pause(): void;
   resume(): void;
   start(): Promise<void>;
+  /** Stops it for good and removes its directory. */
+  close(): Promise<void>;
 }
 
 /** redis-server on a free port with no persistence; `stop`/`start` keep the port. */
@@ -62,6 +64,11 @@ export async function privateRedis(): Promise<PrivateRedis> {
     stop: async () => {
       if (proc) await stopChild(proc, 3000);
       proc = null;
+    },
+    close: async () => {
+      if (proc) await stopChild(proc, 3000);
+      proc = null;
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
