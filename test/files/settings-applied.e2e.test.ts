@@ -185,6 +185,23 @@ describe('account settings and upload fields take effect', () => {
     expiresAround(explicitForm, 120, t0, t1);
     expect((await fetch(`${srv.url}/i/${explicitRaw.id}.png`)).status).toBe(200);
 
+    // expires_in=0 says "never", overriding default_expires_in; an is_public that is neither yes nor no is refused.
+    const never = ((await (await api('/api/files?expires_in=0', { method: 'POST', body: await png(), headers: { 'content-type': 'image/png' } })).json()) as { file: FileJson }).file;
+    expect(never.expires_at).toBeNull();
+    const neverForm = ((await (await api('/api/files', {
+      method: 'POST', body: multipart([['expires_in', '0'], ['file', { bytes: await png(), filename: 'n.png' }]]),
+    })).json()) as { file: FileJson }).file;
+    expect(neverForm.expires_at).toBeNull();
+    for (const res of [
+      await api('/api/files?is_public=maybe', { method: 'POST', body: await png(), headers: { 'content-type': 'image/png' } }),
+      await api('/api/files', { method: 'POST', body: multipart([['is_public', 'maybe'], ['file', { bytes: await png(), filename: 'm.png' }]]) }),
+    ]) {
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: string; details: { fields: { path: string }[] } };
+      expect(body.error).toBe('VALIDATION_ERROR');
+      expect(body.details.fields[0]?.path).toBe('/is_public');
+    }
+
     await setSettings({ default_is_public: true, default_expires_in: null });
     const plain = ((await (await api('/api/files', { method: 'POST', body: await png(), headers: { 'content-type': 'image/png' } })).json()) as { file: FileJson }).file;
     expect(plain.is_public).toBe(true);

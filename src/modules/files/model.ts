@@ -32,8 +32,8 @@ export const UploadedMany = t.Object({
 
 export const UploadQuery = t.Object({
   folder: t.Optional(t.String({ description: 'Target folder (created when missing).' })),
-  is_public: t.Optional(t.String({ description: '`true` or `false`; default: the account setting `default_is_public`.' })),
-  expires_in: t.Optional(t.String({ description: 'Seconds until the file expires; default: the account setting `default_expires_in`.' })),
+  is_public: t.Optional(t.String({ description: '`true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`; anything else → 400); default: the account setting `default_is_public`.' })),
+  expires_in: t.Optional(t.String({ description: 'Seconds until the file expires (0: never, overriding the account default); default: the account setting `default_expires_in`.' })),
   expires_at: t.Optional(t.String({ description: 'ISO-8601 expiry time, in the future and at most 100 years ahead (else 400).' })),
   transformations: t.Optional(t.String({
     description: 'Derivatives to render eagerly (raw uploads; multipart sends a `transformations` field): `|`-separated, the parameter may repeat. '

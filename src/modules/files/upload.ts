@@ -79,7 +79,13 @@ export async function prepareUpload(deps: AppDeps, owner: UploadOwner, policy: U
 
 const NO_DEFAULTS: UploadContext['defaults'] = { isPublic: true, expiresIn: null };
 
-const truthy = (v: string) => ['true', '1', 'yes', 'on'].includes(v.toLowerCase());
+/** `is_public` as sent: anything but a recognised yes/no is refused, never read as "no". */
+function parseBoolField(v: string, name: string): boolean {
+  const lower = v.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(lower)) return true;
+  if (['false', '0', 'no', 'off'].includes(lower)) return false;
+  throw validationError(`${name} must be true or false.`, [{ path: `/${name}`, message: `expected true or false, got ${JSON.stringify(v.slice(0, 32))}` }]);
+}
 
 /**
  * `folder`, `is_public`, `expires_in` / `expires_at` from form fields or the query string;
@@ -89,14 +95,15 @@ export function parseUploadAttrs(
   input: Record<string, string | undefined>, now: number, policy: UploadPolicy = {}, defaults = NO_DEFAULTS,
 ): CommitAttrs {
   const folder = policy.folder ?? normalizeFolder(input.folder);
-  const isPublic = policy.isPublic ?? (input.is_public === undefined ? defaults.isPublic : truthy(input.is_public));
+  const isPublic = policy.isPublic ?? (input.is_public === undefined ? defaults.isPublic : parseBoolField(input.is_public, 'is_public'));
   let expiresAt: Date | null = defaults.expiresIn === null ? null : new Date(now + defaults.expiresIn * 1000);
   if (input.expires_in !== undefined && input.expires_in !== '') {
     const s = Number(input.expires_in);
-    if (!Number.isInteger(s) || s < 1 || s > MAX_EXPIRES_IN_S) {
-      throw validationError('expires_in must be a whole number of seconds from 1 to 315360000.', [{ path: '/expires_in', message: 'out of range' }]);
+    if (!Number.isInteger(s) || s < 0 || s > MAX_EXPIRES_IN_S) {
+      throw validationError('expires_in must be a whole number of seconds from 0 (never expires) to 315360000.', [{ path: '/expires_in', message: 'out of range' }]);
     }
-    expiresAt = new Date(now + s * 1000);
+    // 0 says "never", overriding the account's default_expires_in.
+    expiresAt = s === 0 ? null : new Date(now + s * 1000);
   } else if (input.expires_at) {
     expiresAt = parseFutureTime(input.expires_at, 'expires_at', now); // ≤ 100 years ahead (#17.13)
   }
