@@ -8,14 +8,14 @@
  * hosts on a shared volume, unknown names) go by age (`sweepAbandoned`).
  */
 import { constants } from 'node:fs';
-import { access, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, opendir, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ownedTempName, sweepOwnedTemp } from '../lib/owned-temp';
 import { randomString } from '../lib/random';
 import { fileSliceBody } from '../platform/file-body';
 import { createFileSink } from '../platform/file-sink';
 import { isBun } from '../platform/runtime';
-import { assertValidKey, ObjectTooLargeError, type ByteRange, type ObjectInfo, type StorageDriver, type StoredObject } from './types';
+import { assertValidKey, ObjectTooLargeError, type ByteRange, type ListedObject, type ObjectInfo, type StorageDriver, type StoredObject } from './types';
 
 const READ_CHUNK = 256 * 1024;
 /**
@@ -111,6 +111,38 @@ function fileStream(path: string, range?: ByteRange): ReadableStream<Uint8Array>
   }, { highWaterMark: 0 });
 }
 
+/**
+ * The files under `root` whose relative key starts with `prefix` and that were last written
+ * before `before`, one directory open at a time (an explicit stack: no full listing in memory).
+ * `.tmp` (put's temp files) and `.tus` (unfinished tus uploads, modules/tus/store.ts) are not
+ * objects and are never listed.
+ */
+async function* walkOlderThan(root: string, prefix: string, before: Date): AsyncGenerator<ListedObject> {
+  const start = prefix.slice(0, prefix.lastIndexOf('/') + 1); // the directory part of the prefix
+  const stack = [start];
+  while (stack.length) {
+    const rel = stack.pop() as string;
+    let dir;
+    try {
+      dir = await opendir(join(root, rel));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      throw err;
+    }
+    for await (const entry of dir) {
+      const key = rel + entry.name;
+      if (rel === '' && (entry.name === '.tmp' || entry.name === '.tus')) continue;
+      if (entry.isDirectory()) {
+        if (prefix.startsWith(key + '/') || key.startsWith(prefix)) stack.push(key + '/');
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        const s = await stat(join(root, key)).catch(() => null); // gone meanwhile: skipped
+        if (s && s.mtime < before) yield { key, lastModified: s.mtime };
+      }
+    }
+  }
+}
+
 export async function createFsStorage(root: string): Promise<StorageDriver> {
   const tmpDir = join(root, '.tmp');
   await mkdir(tmpDir, { recursive: true });
@@ -198,6 +230,8 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
       }
       return count;
     },
+
+    listOlderThan: (prefix, before) => walkOlderThan(root, prefix, before),
 
     sweepAbandoned: (olderThan) => sweepOwnedTemp(tmpDir, { atStart: false, olderThan }),
 

@@ -15,7 +15,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { collectGarbageNow } from '../platform/memory';
 import { isBun } from '../platform/runtime';
 import { createStreamHasher } from '../platform/sha256';
-import { assertValidKey, collectCapped, ObjectTooLargeError, type ByteRange, type ObjectInfo, type StorageDriver } from './types';
+import { assertValidKey, collectCapped, ObjectTooLargeError, type ByteRange, type ListedObject, type ObjectInfo, type StorageDriver } from './types';
 
 export interface S3Options {
   endpoint?: string;
@@ -208,6 +208,18 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
       return count;
+    },
+
+    async *listOlderThan(prefix, before): AsyncGenerator<ListedObject> {
+      let token: string | undefined;
+      do {
+        // One page (up to 1000 keys) at a time; S3 dates an object by its last write.
+        const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: base + prefix, ContinuationToken: token }));
+        for (const c of page.Contents ?? []) {
+          if (c.Key && c.LastModified && c.LastModified < before) yield { key: c.Key.slice(base.length), lastModified: c.LastModified };
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
     },
 
     async health() {

@@ -158,6 +158,41 @@ describe.each(['fs', 's3', 's3-sdk'] as const)('StorageDriver contract: %s', (ki
     expect(await h.driver.deletePrefix('nothing-here/')).toBe(0);
   });
 
+  test('listOlderThan yields the objects under a prefix written before a time, with their dates', async () => {
+    const list = async (prefix: string, before: Date) => {
+      const out: { key: string; lastModified: Date }[] = [];
+      for await (const o of h.driver.listOlderThan(prefix, before)) out.push(o);
+      return out.sort((a, b) => a.key.localeCompare(b.key));
+    };
+    const started = new Date();
+    for (const key of ['l1/a', 'l1/sub/b', 'l10/c', 'l2/d']) await h.driver.put(key, new Blob([key]).stream());
+    const future = new Date(Date.now() + 3_600_000);
+    const l1 = await list('l1/', future);
+    expect(l1.map((o) => o.key)).toEqual(['l1/a', 'l1/sub/b']);
+    for (const o of l1) {
+      expect(o.lastModified).toBeInstanceOf(Date);
+      // Within a minute of the puts (clocks of the test and MinIO, and S3's whole seconds).
+      expect(Math.abs(o.lastModified.getTime() - started.getTime())).toBeLessThan(60_000);
+    }
+    expect((await list('l1', future)).map((o) => o.key)).toEqual(['l1/a', 'l1/sub/b', 'l10/c']);
+    // Written after the bound: not listed.
+    expect(await list('l1/', new Date(started.getTime() - 60_000))).toEqual([]);
+    // Everything: no temp file of a failed put or other non-object is listed.
+    const all = (await list('', future)).map((o) => o.key);
+    expect(all).toContain('l2/d');
+    expect(all).toContain('u1/a');
+    expect(all.filter((k) => k.startsWith('.'))).toEqual([]);
+    expect(await list('nothing-here/', future)).toEqual([]);
+    // Deleting what was yielded while iterating is allowed.
+    let deleted = 0;
+    for await (const o of h.driver.listOlderThan('l1/', future)) {
+      await h.driver.delete(o.key);
+      deleted++;
+    }
+    expect(deleted).toBe(2);
+    expect(await list('l1/', future)).toEqual([]);
+  });
+
   test('keys that could escape are refused', async () => {
     for (const bad of ['../etc/passwd', '/abs', 'a//b', 'a/./b', '']) {
       await expect(h.driver.put(bad, new Blob(['x']).stream())).rejects.toThrow('invalid storage key');

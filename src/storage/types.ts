@@ -11,6 +11,7 @@
  * - `read` returns the whole object in memory (null when missing) and refuses one larger than
  *   its cap with `ObjectTooLargeError`, never holding more than the cap.
  * - `delete` and `deletePrefix` are idempotent (deleting nothing is not an error).
+ * - `listOlderThan` yields stored objects only (never a driver's temp files or unfinished uploads).
  */
 export interface ByteRange {
   /** First byte, inclusive. */
@@ -27,6 +28,12 @@ export interface PutOptions {
 
 export interface ObjectInfo {
   size: number;
+}
+
+/** One object of a listing: its key and when it was last written. */
+export interface ListedObject {
+  key: string;
+  lastModified: Date;
 }
 
 /** What `put` stored. */
@@ -60,6 +67,13 @@ export interface StorageDriver {
   delete(key: string): Promise<void>;
   /** Deletes every object whose key starts with `prefix`; returns how many. */
   deletePrefix(prefix: string): Promise<number>;
+  /**
+   * Every object whose key starts with `prefix` ('' for all) last written before `before`, a
+   * page at a time (disk: one directory, S3: one ListObjectsV2 page of 1000), so a sweep over
+   * millions of objects holds only a page. Order is unspecified; deleting what was yielded
+   * while iterating is allowed.
+   */
+  listOlderThan(prefix: string, before: Date): AsyncIterable<ListedObject>;
   /**
    * Removes what uploads cut short by a crash left behind, when begun before `olderThan`: open
    * S3 multipart uploads under the driver's prefix; on disk, temp files no live process of this

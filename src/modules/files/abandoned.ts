@@ -1,18 +1,22 @@
 /**
  * Uploads a crash cut short (issue #17.5, #17.6): an S3 multipart upload nobody will complete
- * or abort, a temp file whose writer died. Swept once when the process starts and then hourly
+ * or abort, a temp file whose writer died, an object stored whose row was never committed
+ * (orphans.ts). Swept once when the process starts and then hourly
  * with the `prune` job (once per hour cluster-wide), for those begun more than
  * `ABANDONED_UPLOAD_AFTER` ago; the storage driver never touches an upload a live process of
  * its host is writing.
  */
 import type { AppDeps } from '../../deps';
 import { addPruneStep } from '../queue/handlers';
+import { sweepOrphanObjects } from './orphans';
 
 export async function sweepAbandonedUploads(deps: AppDeps): Promise<number> {
   // Storage timestamps (S3's `Initiated`, file times) are wall-clock: so is the bound.
   const removed = await deps.storage.sweepAbandoned(new Date(Date.now() - deps.config.abandonedUploadAfterMs));
   if (removed) deps.log.info({ removed, storage: deps.storage.kind }, 'removed uploads abandoned by a crash');
-  return removed;
+  const orphans = await sweepOrphanObjects(deps);
+  if (orphans) deps.log.info({ removed: orphans, storage: deps.storage.kind }, 'removed stored objects without a row');
+  return removed + orphans;
 }
 
 /** Start-up sweep (in the background: start-up does not wait on S3) and the hourly one. */
