@@ -9,8 +9,8 @@
  * - `nullable` (OAS 3.0) is dropped: the schemas already carry `type: [x, 'null']` / `anyOf`.
  * - Elysia's `error` keyword (custom validation messages) is not JSON Schema.
  * - Public operations get `security: []`; state-changing cookie access needs the CSRF header.
- * - Statuses every route of a kind can answer are listed (400/413/415 on JSON bodies, 401/403/429
- *   behind the auth guard, 429 on public delivery, 500 everywhere) with the error envelope.
+ * - Statuses every route of a kind can answer are listed (400 and 500 everywhere, 413/415 on JSON
+ *   bodies, 401/403/429 behind the auth guard, 429 on public delivery) with the error envelope.
  * - Binary responses declared with `binaryResponse` get their real media types.
  * - Upper-case error codes in descriptions are put in code spans, so Markdown does not read
  *   `MISSING_SCOPE, CSRF_INVALID` as emphasis (`MISSING  SCOPE`).
@@ -140,8 +140,9 @@ function normalizeOperation(path: string, method: string, op: Operation): void {
   };
   const body = op.requestBody?.content ?? {};
   const delivery = PUBLIC_DELIVERY.some((p) => path.startsWith(p));
-  // Outside public delivery, any query parameter a route does not declare is a 400 (src/inputs.ts).
-  if (!delivery) add(400);
+  // Any route: a NUL byte in the path or query (src/hardening.ts), and outside public delivery
+  // any query parameter a route does not declare (src/inputs.ts), is a 400.
+  add(400);
   if (body['application/json']) [400, 413, 415].forEach(add);
   if (op.security.length) [401, 403, 429].forEach(add);
   if (delivery) add(429);

@@ -148,10 +148,10 @@ export class ResponseChecker {
 const checkers = new Map<string, Promise<ResponseChecker>>();
 
 /** The checker of the server at `baseUrl`, built from its `/openapi.json` fetched once. */
-export function checkerFor(baseUrl: string): Promise<ResponseChecker> {
+export function checkerFor(baseUrl: string, fetcher: typeof fetch = originalFetch ?? fetch): Promise<ResponseChecker> {
   let c = checkers.get(baseUrl);
   if (!c) {
-    c = fetch(`${baseUrl}/openapi.json`).then(async (r) => new ResponseChecker((await r.json()) as OpenApiDocument));
+    c = fetcher(`${baseUrl}/openapi.json`).then(async (r) => new ResponseChecker((await r.json()) as OpenApiDocument));
     checkers.set(baseUrl, c);
   }
   return c;
@@ -161,4 +161,32 @@ export function checkerFor(baseUrl: string): Promise<ResponseChecker> {
 export async function assertConforms(baseUrl: string, method: string, res: Response, bodyText: string): Promise<void> {
   const problems = (await checkerFor(baseUrl)).check(method, res.url, res.status, res.headers.get('content-type'), bodyText);
   if (problems.length) throw new Error(`Response does not match /openapi.json:\n${problems.join('\n')}`);
+}
+
+const checkedOrigins = new Set<string>();
+let originalFetch: typeof fetch | undefined;
+
+/**
+ * Checks every answer `fetch` gets from the server at `baseUrl` against its document (status,
+ * content type, JSON body); a mismatch rejects the `fetch`, so the calling test fails. Bodies
+ * that are not JSON are not read (streams, images).
+ */
+export function checkAllResponses(baseUrl: string): void {
+  checkedOrigins.add(new URL(baseUrl).origin);
+  if (originalFetch) return;
+  const plain = (originalFetch = globalThis.fetch);
+  const checked = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const res = await plain(input, init);
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (!checkedOrigins.has(url.origin)) return res;
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    const type = res.headers.get('content-type') ?? '';
+    const json = /^application\/([\w.+-]*\+)?json/i.test(type);
+    const text = json && method !== 'HEAD' ? await res.clone().text() : '';
+    const checker = await checkerFor(url.origin, plain);
+    const problems = checker.check(method, res.url || url.href, res.status, type, text);
+    if (problems.length) throw new Error(`Response does not match /openapi.json:\n${problems.join('\n')}`);
+    return res;
+  };
+  globalThis.fetch = Object.assign(checked, { preconnect: plain.preconnect }) as typeof fetch;
 }

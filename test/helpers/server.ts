@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configSchema } from '../../src/config';
+import { checkAllResponses } from './openapi';
 
 const ROOT = resolve(import.meta.dir, '../..');
 
@@ -104,6 +105,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     proc.kill(signal);
     return exited;
   };
+  // OPENAPI_CHECK_ALL=1: every answer this server gives a suite's fetch is checked against its /openapi.json.
+  if (process.env.OPENAPI_CHECK_ALL === '1') checkAllResponses(`http://127.0.0.1:${port}`);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
