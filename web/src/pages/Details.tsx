@@ -4,8 +4,10 @@ import { Builder, Ctl } from '../components/Builder';
 import { CopyField } from '../components/Copy';
 import { isRaster, localPath } from '../components/Thumb';
 import { navigate } from '../router';
+import { VideoBuilder } from '../components/VideoBuilder';
+import { VideoFacts, VideoView, type VideoMeta } from '../components/VideoView';
 
-type Metadata = Record<string, unknown> & { exif?: Record<string, unknown> };
+type Metadata = Record<string, unknown> & { exif?: Record<string, unknown>; video?: VideoMeta };
 
 const toLocalInput = (iso: string | null) => (iso ? new Date(new Date(iso).getTime() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16) : '');
 
@@ -88,8 +90,8 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
       <div class="details-grid">
         <div class="preview card">
           {preview && image && <img src={preview} alt={file.name} />}
-          {preview && video && <video src={preview} controls preload="metadata" aria-label={file.name} />}
-          {(!preview || (!image && !video)) && (
+          {video && <VideoView file={file} original={preview} />}
+          {((!preview && !video) || (!image && !video)) && (
             <p>No preview for this type. <a href={localPath(file.download_url)} download>Download {file.name}</a></p>
           )}
         </div>
@@ -105,7 +107,8 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
             <dt>Expires</dt><dd>{file.expires_at ? new Date(file.expires_at).toLocaleString() : 'Never'}</dd>
             <dt>SHA-256</dt><dd class="mono">{file.sha256}</dd>
             {meta?.format ? <><dt>Format</dt><dd>{String(meta.format)}{meta.color_space ? ` · ${String(meta.color_space)}` : ''}</dd></> : null}
-            {typeof meta?.duration_s === 'number' ? <><dt>Duration</dt><dd>{meta.duration_s.toFixed(1)} s</dd></> : null}
+            {meta?.video ? <VideoFacts v={meta.video} /> : null}
+            {!meta?.video && typeof meta?.duration_s === 'number' ? <><dt>Duration</dt><dd>{meta.duration_s.toFixed(1)} s</dd></> : null}
           </dl>
           {exif && (
             <details>
@@ -118,6 +121,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
         </section>
       </div>
       {isRaster(file) && <Builder file={file} info={info} onChange={setTx} />}
+      {video && <VideoBuilder file={file} />}
       <section class="card" aria-labelledby="sign-title">
         <h2 id="sign-title">Signed URL</h2>
         <p>A link that works for anyone until it expires, even for a private file.</p>
