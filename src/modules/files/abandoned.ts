@@ -16,6 +16,7 @@ export async function sweepAbandonedUploads(deps: AppDeps): Promise<number> {
   if (removed) deps.log.info({ removed, storage: deps.storage.kind }, 'removed uploads abandoned by a crash');
   const orphans = await sweepOrphanObjects(deps);
   if (orphans) deps.log.info({ removed: orphans, storage: deps.storage.kind }, 'removed stored objects without a row');
+  deps.log.debug({ uploads: removed, orphans }, 'abandoned upload sweep done');
   return removed + orphans;
 }
 
