@@ -161,7 +161,7 @@ async function killDuringUploads(storage: 'fs' | 's3', minio?: Minio): Promise<R
     await s.boot();
     await Bun.sleep(3000);
     s.statuses = s.statuses.filter((x) => x > 0); // cut by the kill: not "unanswered"
-    const before = `left by the crash before the restart: temp ${atKill.temp}, open multipart ${atKill.openMultipart}`;
+    const before = `left by the crash before the restart: temp ${atKill.temp}, open multipart ${atKill.openMultipart}, objects without a row ${atKill.orphanObjects}`;
     return await s.finish(`SIGKILL during uploads (${storage}): 2 clients of 1 MB files + 6 of 20 MB, restart`, `${cut} cut by the kill, ${s.acked.length} acknowledged before it; ${before}`, s3);
   } finally {
     await s.close();
