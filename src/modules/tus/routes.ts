@@ -180,8 +180,8 @@ export function tusRoutes(deps: AppDeps) {
   const IdParams = t.Object({ id: t.String({ maxLength: 64 }) });
   return new Elysia({ name: 'pictor.tus.routes', detail: { tags: ['files'] } })
     .use(authGuard(deps))
-    .options(BASE, () => discovery(), { detail: { summary: 'tus discovery', description: `Tus-Version, Tus-Extension (${TUS_EXTENSIONS}), Tus-Max-Size (the largest plan's limit; yours may be lower), Tus-Checksum-Algorithm: sha256.` } })
-    .options(`${BASE}/:id`, () => discovery(), { params: IdParams, detail: { summary: 'tus discovery (upload URL)' } })
+    .options(BASE, () => discovery(), { response: { 204: t.Void() }, detail: { summary: 'tus discovery', description: `Tus-Version, Tus-Extension (${TUS_EXTENSIONS}), Tus-Max-Size (the largest plan's limit; yours may be lower), Tus-Checksum-Algorithm: sha256.` } })
+    .options(`${BASE}/:id`, () => discovery(), { params: IdParams, response: { 204: t.Void() }, detail: { summary: 'tus discovery (upload URL)' } })
     .post(BASE, ({ request, principal, set }) => tus(request, set, () => create(request, set, principal, {}, false)), {
       auth: 'files:write',
       parse: 'none',
@@ -216,7 +216,7 @@ export function tusRoutes(deps: AppDeps) {
           ...(row.metadata ? { 'upload-metadata': row.metadata } : {}),
         },
       });
-    }), { params: IdParams, detail: { summary: 'Offset of a tus upload', description: `${tusHeaderDoc} 404 unknown (or another account's), 410 expired.` } })
+    }), { params: IdParams, response: { 200: t.Void(), ...errorResponses(400, 401, 403, 404, 410, 412, 429) }, detail: { summary: 'Offset of a tus upload', description: `${tusHeaderDoc} 404 unknown (or another account's), 410 expired.` } })
     .patch(`${BASE}/:id`, ({ request, params, path, set }) => tus(request, set, async () => {
       checkVersion(request);
       const offset = numberHeader(request, 'upload-offset');
