@@ -132,7 +132,9 @@ export interface FileItem {
   transform_url: string;
   created_at: string;
   expires_at: string | null;
-  blurhash?: string | null;
+  /** Images: a BlurHash and `#rrggbb`, null until the upload's job computed them. */
+  blurhash: string | null;
+  dominant_color: string | null;
 }
 export interface Page<T> {
   results: T[];

@@ -81,13 +81,21 @@ async function computeMeta(deps: AppDeps, f: FileRow): Promise<Meta> {
   }
 }
 
+/**
+ * The cached metadata of a file, computed and stored on `files.meta` when missing. The upload's
+ * `derive` job calls this so the file object carries its blurhash right after upload.
+ */
+export async function ensureFileMetadata(deps: AppDeps, f: FileRow): Promise<Meta> {
+  const cached = f.meta as Meta | null;
+  if (cached) return cached;
+  const meta = await computeMeta(deps, f);
+  await deps.db.update(files).set({ meta }).where(eq(files.id, f.id));
+  return meta;
+}
+
 /** The metadata of a file, computed on first request and cached. GPS appears only for the owner. */
 export async function getFileMetadata(deps: AppDeps, f: FileRow, isOwner: boolean): Promise<typeof FileMetadata.static> {
-  let meta = f.meta as Meta | null;
-  if (!meta) {
-    meta = await computeMeta(deps, f);
-    await deps.db.update(files).set({ meta }).where(eq(files.id, f.id));
-  }
+  const meta = await ensureFileMetadata(deps, f);
   const { gps, ...rest } = meta;
   return { ...rest, exif: { ...meta.exif, ...(isOwner && gps ? { GPSInfo: gps } : {}) } };
 }

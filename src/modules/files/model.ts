@@ -12,6 +12,8 @@ export const FileSchema = t.Object(
     width: t.Nullable(t.Integer({ examples: [1600] })),
     height: t.Nullable(t.Integer({ examples: [1200] })),
     duration_s: t.Optional(t.Nullable(t.Number({ description: 'Videos: length in seconds (ffprobe at upload); null for other files.', examples: [12.48] }))),
+    blurhash: t.Nullable(t.String({ description: 'Images: a BlurHash of the picture, for a placeholder while the thumbnail loads. Computed by the job that follows the upload (then also by `GET /api/files/:id/metadata`): null until then, and for non-images.', examples: ['LEHV6nWB2yk8pyo0adR*.7kCMdnj'] })),
+    dominant_color: t.Nullable(t.String({ description: 'Images: the dominant colour as `#rrggbb`, computed together with `blurhash`; null until then and for non-images.', examples: ['#aabbcc'] })),
     is_public: t.Boolean(),
     url: t.String({ description: 'Public original, `/i/:id.ext`.', examples: ['https://media.example.com/i/abc123XyZ9kq.jpg'] }),
     download_url: t.String({ description: '`/d/:id`, served as an attachment.' }),

@@ -38,6 +38,9 @@ export function toFileJson(f: FileRow, base: string) {
     width: f.width,
     height: f.height,
     duration_s: typeof f.meta?.duration_s === 'number' ? f.meta.duration_s : null,
+    // From the cached metadata (computed by the upload's `derive` job): no query per file.
+    blurhash: typeof f.meta?.blurhash === 'string' ? f.meta.blurhash : null,
+    dominant_color: typeof f.meta?.dominant_color === 'string' ? f.meta.dominant_color : null,
     is_public: f.isPublic,
     url: `${base}/i/${f.id}${ext ? `.${ext}` : ''}`,
     download_url: `${base}/d/${f.id}`,

@@ -3,19 +3,21 @@
  *
  * - `purge` (file_id): deletes a soft-deleted file's bytes (files/purge.ts), then tells every
  *   instance to drop its derivatives; retried with backoff until storage confirms.
- * - `derive` (file_id, transformations?): renders the eager presets of a new upload and the
- *   transformations it asked for (transform/service.ts).
+ * - `derive` (file_id, transformations?): caches a new image's metadata (blurhash, dominant
+ *   colour; files/metadata.ts), then renders the eager presets and the transformations it asked
+ *   for (transform/service.ts).
  * - `expire` (every minute, once per minute cluster-wide): soft-deletes expired files and
  *   enqueues a `purge` for every deleted file that has none yet.
  * - `prune` (hourly, once per hour cluster-wide): finished jobs and queue events past
  *   `QUEUE_RETENTION_DAYS`, expired sessions/tokens, plus steps other modules add with
  *   `addPruneStep` (e.g. request logs).
  */
-import { and, eq, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import type { AppDeps } from '../../deps';
 import { refreshTokens, sessions, emailTokens } from '../auth/table';
 import { publishFileChange } from '../cache/lookup';
+import { ensureFileMetadata } from '../files/metadata';
 import { expireFiles, purgeFile } from '../files/purge';
 import { files, uploadTokens } from '../files/table';
 import { getDelivery } from '../transform/service';
@@ -96,10 +98,15 @@ export function registerCoreJobs(deps: AppDeps): void {
     { backoffBaseMs: 2000, backoffMaxMs: 15 * 60_000 },
   );
 
-  q.register('derive', async ({ job, setProgress }) => {
+  q.register('derive', async ({ job, setProgress, log }) => {
     const id = fileIdOf(job);
     if (!id) throw new Error('derive job without file_id');
     await setProgress(10);
+    // Metadata first (blurhash, dominant colour): the file object carries them from then on, so
+    // a library can paint placeholders without a request per tile. A failure here is logged, not
+    // retried: GET /api/files/:id/metadata computes it again on demand.
+    const [row] = await deps.db.select().from(files).where(and(eq(files.id, id), isNull(files.deletedAt))).limit(1);
+    if (row && !row.meta) await ensureFileMetadata(deps, row).catch((err: unknown) => log.warn({ err, file_id: id }, 'metadata at upload failed'));
     await getDelivery(deps).deriveEager(id, transformationsOf(job.payload));
   });
 

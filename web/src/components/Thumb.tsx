@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { FileItem } from '../api';
+import { blurhashDataUrl } from './placeholder';
 
 /** Same-origin path of an absolute URL the API returned (PUBLIC_URL may name another host). */
 export const localPath = (url: string): string => {
@@ -17,8 +18,8 @@ export const kindOf = (f: FileItem): string =>
 
 /**
  * A tile's picture: Pictor's own `/t` URL with `f_auto` (AVIF/WebP by the browser's Accept) and a
- * 2x `srcset`. Until it loads, a blurhash-free neutral placeholder (the file object has no hash;
- * the metadata route does, but one request per tile would cost more than the thumbnail).
+ * 2x `srcset`. Until it loads, the file's blurhash (from the file object, decoded to a small data
+ * URL) shows under it, or its dominant colour while the hash is not computed yet.
  * Private files are not served by `/t`: they show their kind instead.
  */
 export function Thumb({ file, size }: { file: FileItem; size: number }) {
@@ -28,8 +29,12 @@ export function Thumb({ file, size }: { file: FileItem; size: number }) {
   // The default `thumb` preset's options (w_200,h_200,c_fill,g_auto,f_auto): the queue renders that
   // derivative right after upload, so a library opens on cache hits, whatever the tile size.
   const t = (dpr: number) => `/t/w_200,h_200,c_fill,g_auto,f_auto${dpr > 1 ? `,dpr_${dpr}` : ''}/${file.id}`;
+  const placeholder = canShow && !loaded ? blurhashDataUrl(file.blurhash) : null;
+  // Set through the style object (CSSOM), which the CSP's `style-src 'self'` allows.
+  const background = canShow && !loaded && !placeholder && file.dominant_color ? { backgroundColor: file.dominant_color } : undefined;
   return (
-    <div class={`thumb${loaded ? ' loaded' : ''}`} aria-hidden="true">
+    <div class={`thumb${loaded ? ' loaded' : ''}`} style={background} aria-hidden="true">
+      {placeholder && <img class="placeholder" src={placeholder} alt="" width={size} height={size} />}
       {canShow ? (
         <img
           src={t(1)}
