@@ -55,6 +55,10 @@ describe('video in the web app', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
     const page = await context.newPage();
+    // In the library, the video's tile is its poster frame (an image `/t` renders), not a label.
+    await page.goto(`${base}/`);
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.thumb img:not(.placeholder)')]
+      .some((i) => i.complete && i.naturalWidth > 0 && i.src.includes('/t/w_200,h_200,c_fill,g_auto,f_auto/')), null, WAIT);
     await page.goto(`${base}/files/${id}`);
     await page.getByRole('heading', { name: 'clip.mp4' }).waitFor(WAIT);
 
