@@ -13,3 +13,4 @@ export * from '../modules/usage/table';
 export * from '../modules/logs/table';
 export * from '../modules/admin/table';
 export * from '../modules/tus/table';
+export * from '../modules/shares/table';

@@ -27,6 +27,9 @@ export const files = pgTable(
     publicStorageKey: text('public_storage_key'),
     publicSha256: text('public_sha256'),
     meta: jsonb('meta').$type<Record<string, unknown>>(),
+    /** The owner's tags (lower-case, unique; files/tags.ts) and key/value metadata, filterable in the list. */
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    customMeta: jsonb('custom_meta').$type<Record<string, string>>().notNull().default({}),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }),
@@ -42,6 +45,9 @@ export const files = pgTable(
     index('files_user_expires_idx').on(t.userId, t.expiresAt).where(sql`${t.expiresAt} is not null and ${t.deletedAt} is null`),
     index('files_user_folder_idx').on(t.userId, t.folder),
     index('files_expires_at_idx').on(t.expiresAt).where(sql`${t.expiresAt} is not null and ${t.deletedAt} is null`),
+    // `tag=` / `meta=` filters of the list: containment (`@>`) and key presence (`?`) use these.
+    index('files_tags_idx').using('gin', t.tags),
+    index('files_custom_meta_idx').using('gin', t.customMeta),
     index('files_deleted_at_idx').on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
   ],
 );

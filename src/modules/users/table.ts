@@ -27,6 +27,8 @@ export const users = pgTable(
     defaultIsPublic: boolean('default_is_public').notNull().default(true),
     /** Seconds after upload at which new files expire by default; null = never. */
     defaultExpiresIn: integer('default_expires_in'),
+    /** Whether this account's public files get an embed page (`/v/:id`) and oEmbed answers. */
+    embedsEnabled: boolean('embeds_enabled').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
