@@ -20,3 +20,25 @@ export const usageCounters = pgTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.period] })],
 );
+
+/**
+ * The same counters per account and UTC day, plus `uploads`/`upload_bytes` and a snapshot of
+ * the account's storage, for the usage page's charts (`GET /api/usage/history`). Written by the
+ * same flush as `usage_counters`; `storage_bytes`/`files_count` are the account's totals at the
+ * day's last flush (a day without activity has no row: its storage is the previous day's).
+ */
+export const usageDaily = pgTable(
+  'usage_daily',
+  {
+    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    day: date('day', { mode: 'string' }).notNull(),
+    uploads: bigint('uploads', { mode: 'number' }).notNull().default(0),
+    uploadBytes: bigint('upload_bytes', { mode: 'number' }).notNull().default(0),
+    originReads: bigint('origin_reads', { mode: 'number' }).notNull().default(0),
+    imageOps: bigint('image_ops', { mode: 'number' }).notNull().default(0),
+    bytesServed: bigint('bytes_served', { mode: 'number' }).notNull().default(0),
+    storageBytes: bigint('storage_bytes', { mode: 'number' }).notNull().default(0),
+    filesCount: bigint('files_count', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.day] })],
+);
