@@ -14,3 +14,5 @@ export * from '../modules/logs/table';
 export * from '../modules/admin/table';
 export * from '../modules/tus/table';
 export * from '../modules/shares/table';
+export * from '../modules/files/blob-table';
+export * from '../modules/account/table';
