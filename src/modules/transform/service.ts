@@ -75,6 +75,13 @@ export interface Delivery {
   render(r: ResolvedRequest): Promise<{ entry: CachedDerivative; ms: number }>;
   /** Renders presets marked eager, and `extra` segments (asked for at upload), for one file (the `derive` job). */
   deriveEager(fileId: string, extra?: readonly string[]): Promise<number>;
+  /**
+   * Renders bytes that are no stored file (remote sources, modules/remote) into `key`: the same
+   * pool, pipeline, limits, unreadable-source memory and derivative cache as `render`.
+   */
+  renderBytes(key: DerivativeKey, input: Buffer, probed: ProbedImage, parsed: ParsedTransformation, format: OutputFormat): Promise<{ entry: CachedDerivative; ms: number }>;
+  /** Probes bytes with the server's input limits (pixels, frames, SVG) before a render. */
+  probeBytes(input: Buffer): Promise<ProbedImage>;
 }
 
 const deliveries = new WeakMap<AppDeps, Delivery>();
@@ -272,5 +279,22 @@ function createDelivery(deps: AppDeps): Delivery {
     return n;
   }
 
-  return { presets, limits, lookup, cache, pool, usage, sources: { has: (sha) => sources?.has(sha) ?? false }, fastPath: { responses: 0 }, resolve, resolveHot, render, deriveEager };
+  function renderBytes(key: DerivativeKey, input: Buffer, probed: ProbedImage, parsed: ParsedTransformation, format: OutputFormat) {
+    const known = unreadable.get(key.sha256);
+    if (known) return Promise.reject(known);
+    return pool.run(`${key.sha256}/${key.variant}`, async (signal) => {
+      const started = performance.now();
+      const epoch = cache.epochOf(key.sha256);
+      const out = await renderImage(input, probed, parsed.options, format, renderLimits, undefined, signal).catch(async (err: unknown) => {
+        throw signal.aborted ? err : await unreadable.explain(key.sha256, input, err, { limitInputPixels: c.maxInputPixels, animated: probed.animated });
+      });
+      deps.metrics.transformDuration.observe({ format }, (performance.now() - started) / 1000);
+      return { entry: cache.set(key, out.body, epoch), ms: performance.now() - started };
+    });
+  }
+
+  return {
+    presets, limits, lookup, cache, pool, usage, sources: { has: (sha) => sources?.has(sha) ?? false }, fastPath: { responses: 0 }, resolve, resolveHot, render, deriveEager,
+    renderBytes, probeBytes: (input) => probeImage(input, probeLimits),
+  };
 }
