@@ -5,7 +5,11 @@ import { Header } from './components/Header';
 import { Account } from './pages/Account';
 import { Forgot, SignIn, Register } from './pages/Auth';
 import { Details } from './pages/Details';
+import { BrowserUpload, Integrations } from './pages/Integrations';
+import { Keys } from './pages/Keys';
 import { Library } from './pages/Library';
+import { Logs } from './pages/Logs';
+import { Settings } from './pages/Settings';
 import { navigate, onLinkClick, useRoute } from './router';
 import './styles.css';
 
@@ -49,6 +53,11 @@ function App() {
   else if (route.path === '/forgot-password') page = <Forgot />;
   else if (!profile) return <p class="loading" role="status">Loading…</p>;
   else if (route.path === '/account') page = <Account profile={profile} onSignedOut={() => setProfile(null)} />;
+  else if (route.path === '/keys') page = <Keys profile={profile} />;
+  else if (route.path === '/settings') page = <Settings profile={profile} />;
+  else if (route.path === '/logs') page = <Logs route={route} />;
+  else if (route.path === '/integrations') page = <Integrations />;
+  else if (route.path === '/integrations/browser-upload') page = <BrowserUpload />;
   else if (route.path.startsWith('/files/')) {
     page = <Details id={decodeURIComponent(route.path.slice(7))} info={info} onChange={() => setUsageTick((n) => n + 1)} />;
   } else page = <Library route={route} onChange={() => setUsageTick((n) => n + 1)} />;

@@ -1,9 +1,20 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, formatBytes, type Profile, type Usage } from '../api';
-import { navigate } from '../router';
+import { navigate, useRoute } from '../router';
+
+/** The app's sections, in the order the header shows them; `admin` ones only for admins. */
+const SECTIONS: { href: string; label: string; admin?: boolean }[] = [
+  { href: '/', label: 'Library' },
+  { href: '/keys', label: 'API keys' },
+  { href: '/integrations', label: 'Integrations' },
+  { href: '/logs', label: 'Request log' },
+  { href: '/settings', label: 'Settings' },
+];
+const isCurrent = (href: string, path: string) => (href === '/' ? path === '/' || path.startsWith('/files/') : path === href || path.startsWith(`${href}/`));
 
 export function Header({ profile, usageTick, onSignedOut }: { profile: Profile | null; usageTick: number; onSignedOut: () => void }) {
   const [usage, setUsage] = useState<Usage | null>(null);
+  const { path } = useRoute();
   const latest = useRef(0);
   useEffect(() => {
     if (!profile) return;
@@ -25,6 +36,13 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
   return (
     <header class="top">
       <a class="brand" href="/">Pictor</a>
+      {profile && (
+        <nav class="sections" aria-label="Sections">
+          {SECTIONS.filter((s) => !s.admin || profile.user.role === 'admin').map((s) => (
+            <a key={s.href} href={s.href} aria-current={isCurrent(s.href, path) ? 'page' : undefined}>{s.label}</a>
+          ))}
+        </nav>
+      )}
       {profile && usage && (
         <div class="usage" title="Storage used this month">
           <span>
