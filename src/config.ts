@@ -164,6 +164,20 @@ export const configSchema = {
   QUEUE_LEASE_MS: int({ doc: 'Job lease: a job whose worker stops renewing it for this long is retried elsewhere.', default: '30000', min: 300, max: 3600000 }),
   QUEUE_POLL_MS: int({ doc: 'How often idle queue workers look for due jobs (one indexed query); an upload wakes its own process at once.', default: '1000', min: 10, max: 600000 }),
   QUEUE_RETENTION_DAYS: int({ doc: 'Finished jobs and queue events older than this are pruned.', default: '7', min: 1, max: 3650 }),
+  REMOTE_SOURCES: bool({ doc: 'Serve `/t/<transformations>/remote/<source>`: transform images fetched from other servers (off: nothing is ever fetched, 404).', default: 'false' }),
+  REMOTE_ALLOW_HOSTS: list({ doc: 'Comma list of what remote sources may be fetched from: hosts (`img.example.com`), subdomain wildcards (`*.example.com`) or URL prefixes (`https://cdn.example.com/pub/`); unset → any public host. Checked again on every redirect.' }),
+  REMOTE_SIGNED_ONLY: bool({ doc: 'Remote sources only through signed URLs (`POST /api/remote/signed-url`); unsigned ones → 403.', default: 'false' }),
+  REMOTE_MAX_BYTES: bytes({ doc: 'Largest remote source; a longer body is cut off while streaming (413).', default: '20MiB', min: 1024 }),
+  REMOTE_TIMEOUT_MS: int({ doc: 'Whole fetch of a remote source (DNS, connection, redirects, body); past it 504.', default: '10000', min: 100, max: 600000 }),
+  REMOTE_MAX_REDIRECTS: int({ doc: 'Redirects followed for a remote source (each target checked again).', default: '3', min: 0, max: 10 }),
+  REMOTE_CACHE_TTL: int({ doc: 'Seconds a fetched remote source is used without asking its server again; then it is revalidated with its ETag/Last-Modified.', default: '3600', min: 0, max: 31536000 }),
+  REMOTE_CACHE_BYTES: bytes({ doc: 'Memory for fetched remote sources (by URL, with their validators); derivatives go to the derivative cache.', default: '64MiB' }),
+  OUTBOUND_ALLOW_PRIVATE: bool({ doc: 'Let remote sources and webhooks reach private addresses (10/8, 172.16/12, 192.168/16, fc00::/7). Link-local, metadata and other special addresses stay refused.', default: 'false' }),
+  OUTBOUND_ALLOW_LOOPBACK: bool({ doc: 'Let remote sources and webhooks reach loopback (127/8, ::1). For tests and single-machine setups only.', default: 'false' }),
+  WEBHOOK_TIMEOUT_MS: int({ doc: 'A webhook delivery waits this long for the receiver\'s answer, then counts as failed and is retried.', default: '10000', min: 100, max: 120000 }),
+  WEBHOOK_MAX_ATTEMPTS: int({ doc: 'Delivery attempts of one webhook event before it is given up.', default: '8', min: 1, max: 100 }),
+  WEBHOOK_RETRY_BASE_MS: int({ doc: 'First retry delay of a failed webhook delivery; each further attempt doubles it (±25 % jitter).', default: '30000', min: 10, max: 3600000 }),
+  WEBHOOK_RETRY_MAX_MS: int({ doc: 'Longest delay between two webhook delivery attempts.', default: '3600000', min: 10, max: 86400000 }),
 } as const satisfies Record<string, TSchema>;
 
 export type ConfigKey = keyof typeof configSchema;
@@ -246,6 +260,20 @@ export interface Config {
   logRetentionDays: number;
   requestLogs: { enabled: boolean; bufferSize: number };
   queue: { concurrency: number; leaseMs: number; pollMs: number; retentionDays: number };
+  /** Remote sources (modules/remote). */
+  remote: {
+    enabled: boolean;
+    allowHosts: string[] | undefined;
+    signedOnly: boolean;
+    maxBytes: number;
+    timeoutMs: number;
+    maxRedirects: number;
+    cacheTtlMs: number;
+    cacheBytes: number;
+  };
+  /** What outbound requests to client-chosen URLs may reach besides public addresses (lib/ssrf.ts). */
+  outbound: { allowPrivate: boolean; allowLoopback: boolean };
+  webhooks: { timeoutMs: number; maxAttempts: number; retryBaseMs: number; retryMaxMs: number };
 }
 
 export const RATE_BUCKETS = [
@@ -404,6 +432,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logRetentionDays: v.LOG_RETENTION_DAYS,
     requestLogs: { enabled: v.REQUEST_LOGS, bufferSize: v.REQUEST_LOG_BUFFER },
     queue: { concurrency: v.QUEUE_CONCURRENCY, leaseMs: v.QUEUE_LEASE_MS, pollMs: v.QUEUE_POLL_MS, retentionDays: v.QUEUE_RETENTION_DAYS },
+    remote: {
+      enabled: v.REMOTE_SOURCES,
+      allowHosts: v.REMOTE_ALLOW_HOSTS,
+      signedOnly: v.REMOTE_SIGNED_ONLY,
+      maxBytes: v.REMOTE_MAX_BYTES,
+      timeoutMs: v.REMOTE_TIMEOUT_MS,
+      maxRedirects: v.REMOTE_MAX_REDIRECTS,
+      cacheTtlMs: v.REMOTE_CACHE_TTL * 1000,
+      cacheBytes: v.REMOTE_CACHE_BYTES,
+    },
+    outbound: { allowPrivate: v.OUTBOUND_ALLOW_PRIVATE, allowLoopback: v.OUTBOUND_ALLOW_LOOPBACK },
+    webhooks: { timeoutMs: v.WEBHOOK_TIMEOUT_MS, maxAttempts: v.WEBHOOK_MAX_ATTEMPTS, retryBaseMs: v.WEBHOOK_RETRY_BASE_MS, retryMaxMs: v.WEBHOOK_RETRY_MAX_MS },
   };
 }
 

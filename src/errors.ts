@@ -15,7 +15,9 @@ export type ErrorCode =
   | 'QUOTA_EXCEEDED' | 'REQUEST_TIMEOUT' | 'INSUFFICIENT_STORAGE' | 'OVERLOADED' | 'INTERNAL_ERROR'
   | 'UNPROCESSABLE_IMAGE'
   // The tus protocol's own statuses (modules/tus): 460 checksum mismatch, 423 upload busy, 412 version.
-  | 'CHECKSUM_MISMATCH' | 'LOCKED' | 'PRECONDITION_FAILED';
+  | 'CHECKSUM_MISMATCH' | 'LOCKED' | 'PRECONDITION_FAILED'
+  // Outbound requests to URLs a client chose (remote sources, webhooks; lib/ssrf.ts).
+  | 'REMOTE_SOURCE_REFUSED' | 'REMOTE_SOURCE_UNAVAILABLE' | 'REMOTE_SOURCE_TIMEOUT';
 
 export interface ErrorBody {
   error: ErrorCode;
@@ -183,7 +185,7 @@ export const ErrorSchema = t.Object(
 const STANDARD_ERRORS: Record<number, string> = {
   400: 'VALIDATION_ERROR — the request failed validation, sent a parameter or field the route does not take, or held a NUL byte (`details.fields`).',
   401: 'UNAUTHORIZED — no or invalid credentials.',
-  403: 'FORBIDDEN, MISSING_SCOPE, CSRF_INVALID or ACCOUNT_BANNED.',
+  403: 'FORBIDDEN, MISSING_SCOPE, CSRF_INVALID or ACCOUNT_BANNED; on remote sources and webhook targets REMOTE_SOURCE_REFUSED (not on the allow-list, or a private, loopback, link-local or metadata address).',
   404: 'NOT_FOUND.',
   409: 'CONFLICT.',
   410: 'GONE.',
@@ -197,7 +199,9 @@ const STANDARD_ERRORS: Record<number, string> = {
   429: 'RATE_LIMITED — see `Retry-After`.',
   460: 'CHECKSUM_MISMATCH — the tus chunk did not match its `Upload-Checksum`; it was discarded.',
   500: 'INTERNAL_ERROR (`details.request_id`).',
+  502: 'REMOTE_SOURCE_UNAVAILABLE — the remote source could not be fetched (connection, DNS, redirects, or a non-2xx answer in `details.status`).',
   503: 'OVERLOADED — see `Retry-After`.',
+  504: 'REMOTE_SOURCE_TIMEOUT — the remote source did not arrive within `REMOTE_TIMEOUT_MS`.',
   507: 'QUOTA_EXCEEDED (the account\'s quota) or INSUFFICIENT_STORAGE (the server\'s disk is full).',
 };
 

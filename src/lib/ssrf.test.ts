@@ -56,7 +56,7 @@ describe('guardedFetch', () => {
   const server = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
-    fetch(req) {
+    fetch(req): Response {
       const u = new URL(req.url);
       seen.push({ host: req.headers.get('host'), path: u.pathname });
       if (u.pathname === '/to-private') return Response.redirect('http://10.0.0.1/secret', 302);
