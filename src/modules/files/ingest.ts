@@ -21,6 +21,7 @@ import { probeUploadedVideo, videoMeta } from '../video/upload';
 import { eagerRenditionJobs, splitRenditionSegment } from '../video/rendition';
 import { getDelivery } from '../transform/service';
 import { enqueueJobs } from '../queue/enqueue';
+import { acquireBlob } from './blobs';
 import type { VideoInfo } from '../video/probe';
 
 export interface UploadOwner {
@@ -63,6 +64,9 @@ export interface CommitAttrs {
   expiresAt: Date | null;
   /** Validated transformation segments to render eagerly (the `derive` job), besides the eager presets. */
   transformations?: readonly string[];
+  /** Validated tags and custom metadata (files/tags.ts). */
+  tags?: string[];
+  customMeta?: Record<string, string>;
 }
 
 /** Raster images get a `derive` job; other types have no derivatives to prepare. */
@@ -179,6 +183,19 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
         if (!u) throw notFound('Account');
         throw quotaError(deps, u);
       }
+      // De-duplication (blobs.ts): the row holds the key of the one stored copy of these bytes,
+      // this upload's own when it is the first; sha256 order, the order purges lock them in.
+      const backend = deps.storage.kind;
+      const refs = [{ sha256: staged.sha256, key: staged.key, size: inspection.size, public: false }];
+      if (staged.publicCopy) refs.push({ sha256: staged.publicCopy.sha256, key: staged.publicCopy.key, size: inspection.size, public: true });
+      refs.sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
+      let storageKey = staged.key;
+      let publicStorageKey: string | null = null;
+      for (const r of refs) {
+        const key = await acquireBlob(tx, backend, r);
+        if (r.public) publicStorageKey = key;
+        else storageKey = key;
+      }
       const ancestors = folderAncestors(attrs.folder);
       if (ancestors.length) {
         await tx.insert(folders)
@@ -196,20 +213,27 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
         width: staged.width,
         height: staged.height,
         isPublic: attrs.isPublic,
-        storageKey: staged.key,
-        publicStorageKey: staged.publicCopy?.key ?? null,
+        storageKey,
+        publicStorageKey,
         // Set for every new row: the copy's digest, or the original's when there is nothing to hide (public-copy.ts).
         publicSha256: staged.publicCopy?.sha256 ?? staged.sha256,
         expiresAt: attrs.expiresAt,
+        tags: attrs.tags ?? [],
+        customMeta: attrs.customMeta ?? {},
         ...(staged.video ? { meta: videoMeta(staged.video) } : {}),
       }).returning();
       // Its `derive` job (eager presets) commits or rolls back with the row: never one without the other.
       if (derivable) await enqueueDerive(tx, { id: staged.id, userId: owner.userId }, attrs.transformations);
       if (renditionJobs.length) await enqueueJobs(tx, renditionJobs);
       return row as FileRow;
-    }).then((row) => {
+    }).then(async (row) => {
+      // Committed; the bytes were already stored: this upload's own copy goes (a crash here
+      // leaves it to the orphan sweep). Never a key the row holds.
+      const redundant = [staged.key, staged.publicCopy?.key].filter((k): k is string => !!k && k !== row.storageKey && k !== row.publicStorageKey);
+      for (const key of redundant) await discardStaged(deps, { key });
       deps.metrics.uploads.inc();
       deps.metrics.uploadBytes.inc(inspection.size);
+      deps.usage.record(owner.userId, { uploads: 1, uploadBytes: inspection.size }); // the usage page's daily chart
       // Its derive job is committed: render the eager presets now, not at the next queue poll.
       if (derivable || renditionJobs.length) deps.queue.wake();
       return row;

@@ -5,7 +5,9 @@
  * the object behind. Swept with the abandoned uploads (abandoned.ts: at start-up and hourly):
  * an object of that layout last written before `ABANDONED_UPLOAD_AFTER` ago whose key is the
  * `storage_key` or `public_storage_key` of no `files` row (deleted rows awaiting their purge
- * included) and of no tus upload in progress is deleted.
+ * included), of no live blob (de-duplicated bytes, blobs.ts: the key of a file since deleted may
+ * hold bytes other files share) and of no tus upload in progress is deleted. An upload whose
+ * bytes were already stored deletes its own copy after commit; a crash before leaves it here.
  *
  * Why the age bound is safe: an upload commits its row right after its object is written (the
  * probe, ffprobe and the public copy take seconds), and an upload cannot itself outlast the
@@ -19,6 +21,7 @@ import { inArray } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { tusUploads } from '../tus/table';
 import { files } from './table';
+import { liveBlobKeys } from './blobs';
 
 /** Rows are looked up this many keys per query: memory stays bounded however many objects there are. */
 const BATCH = 500;
@@ -39,6 +42,8 @@ async function removeUnreferenced(deps: AppDeps, batch: string[]): Promise<numbe
   }
   // A tus upload's object exists before its row goes (fs: renamed into place, then the row is deleted).
   for (const t of tus) referenced.add(t.storageKey);
+  // De-duplicated bytes (blobs.ts) outlive the file whose upload stored them: a live blob keeps its key.
+  for (const k of await liveBlobKeys(deps, batch)) referenced.add(k);
   let removed = 0;
   for (const key of batch) {
     if (referenced.has(key)) continue;

@@ -1,6 +1,8 @@
 /**
  * Durable removal of bytes. A deleted or expired file keeps its row (with `deleted_at`) until
- * storage has confirmed the delete, so nothing is forgotten if storage is down. Every soft
+ * its purge has released its references to the stored bytes (de-duplicated, blobs.ts) in the
+ * transaction that enqueues the deletion of those nobody references any more, so nothing is
+ * forgotten if storage is down. Every soft
  * delete enqueues a `purge` job in its own transaction (service.ts `softDeleteFiles`); the
  * queue's `purge` handler (queue/handlers.ts) calls `purgeFile` and is retried with backoff
  * until it succeeds, and the periodic `expire` job calls `expireFiles`.
@@ -11,15 +13,34 @@ import { users } from '../users/table';
 import { forgetFiles } from './invalidate';
 import { softDeleteFiles } from './service';
 import { files } from './table';
+import { deleteBlobBytes, releaseFileBlobs } from './blobs';
 
 /**
- * Deletes one soft-deleted file's bytes, then its row. Throws if storage fails (the job is
- * retried). The caller (the `purge` handler) then tells every instance to drop derivatives.
+ * Releases one soft-deleted file's stored bytes and deletes its row, in one transaction
+ * (blobs.ts): bytes other files still reference stay; bytes nobody references any more get a
+ * `blob_delete` job in the same transaction, run here at once (and retried by the queue should
+ * storage fail now). Returns whether the original's bytes went (then the caller drops its
+ * derivatives on every instance; while another file shares them, they stay useful).
  */
-export async function purgeFile(deps: AppDeps, file: { id: string; storageKey: string; publicStorageKey?: string | null }): Promise<void> {
-  if (file.publicStorageKey) await deps.storage.delete(file.publicStorageKey);
-  await deps.storage.delete(file.storageKey);
-  await deps.db.delete(files).where(and(eq(files.id, file.id), isNotNull(files.deletedAt)));
+export async function purgeFile(deps: AppDeps, file: { id: string; storageKey: string; publicStorageKey?: string | null }): Promise<{ originalDied: boolean }> {
+  const backend = deps.storage.kind;
+  const released = await deps.db.transaction(async (tx) => {
+    // Only while the row is still there and deleted: a retry after it went releases nothing twice.
+    const [row] = await tx.select({ id: files.id, storageKey: files.storageKey, publicStorageKey: files.publicStorageKey })
+      .from(files).where(and(eq(files.id, file.id), isNotNull(files.deletedAt))).for('update');
+    return row ? releaseFileBlobs(tx, backend, [row]) : { deadKeys: [], originalDied: false };
+  });
+  await deleteDeadBlobs(deps, released.deadKeys);
+  return { originalDied: released.originalDied };
+}
+
+/** Deletes released bytes now; a failure is left to their `blob_delete` jobs (retried with backoff). */
+export async function deleteDeadBlobs(deps: AppDeps, keys: string[]): Promise<void> {
+  for (const key of keys) {
+    await deleteBlobBytes(deps, deps.storage.kind, key).catch((err: unknown) => {
+      deps.log.warn({ err, key }, 'could not delete released bytes now; their blob_delete job retries');
+    });
+  }
 }
 
 /**

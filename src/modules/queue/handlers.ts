@@ -19,6 +19,7 @@ import { refreshTokens, sessions, emailTokens } from '../auth/table';
 import { publishFileChange } from '../cache/lookup';
 import { ensureFileMetadata } from '../files/metadata';
 import { expireFiles, purgeFile } from '../files/purge';
+import { BLOB_DELETE_JOB, deleteBlobBytes } from '../files/blobs';
 import { files, uploadTokens } from '../files/table';
 import { getDelivery } from '../transform/service';
 import { enqueueJob, type EnqueueOptions } from './enqueue';
@@ -91,9 +92,21 @@ export function registerCoreJobs(deps: AppDeps): void {
       const [file] = await deps.db.select().from(files).where(eq(files.id, id)).limit(1);
       // Already purged (a retry after the row went), or restored: nothing to do.
       if (!file || !file.deletedAt) return;
-      await purgeFile(deps, file);
-      await publishFileChange(deps, { id: file.id, sha256: file.sha256, purge: true });
+      const { originalDied } = await purgeFile(deps, file);
+      // Derivatives are keyed by sha256: they go with the last file holding those bytes (files/blobs.ts).
+      await publishFileChange(deps, originalDied ? { id: file.id, sha256: file.sha256, purge: true } : { id: file.id });
       log.debug({ file_id: id }, 'purged');
+    },
+    { backoffBaseMs: 2000, backoffMaxMs: 15 * 60_000 },
+  );
+
+  // `blob_delete` (files/blobs.ts): the bytes of a key no file references any more; retried until storage confirms.
+  q.register(
+    BLOB_DELETE_JOB,
+    async ({ job }) => {
+      const { backend, key } = job.payload;
+      if (typeof backend !== 'string' || typeof key !== 'string') throw new Error('blob_delete job without backend and key');
+      await deleteBlobBytes(deps, backend, key);
     },
     { backoffBaseMs: 2000, backoffMaxMs: 15 * 60_000 },
   );
