@@ -145,6 +145,7 @@ export const configSchema = {
   RATE_LIMIT_REGISTER: rate({ doc: 'Registrations per IP.', default: '3/1h' }),
   RATE_LIMIT_PASSWORD_RESET: rate({ doc: 'Password-reset requests per IP.', default: '5/1h' }),
   RATE_LIMIT_SENSITIVE: rate({ doc: 'Refresh, change-password and verify calls per IP.', default: '30/15m' }),
+  RATE_LIMIT_SHARE_PASSWORD: rate({ doc: 'Password attempts on one protected share link (`/s/<token>`) per client IP; right or wrong, each attempt counts.', default: '10/15m' }),
   DISABLE_RATE_LIMIT: bool({ doc: 'Turn every rate limit off.', default: 'false' }),
   TRUST_PROXY: str({ doc: 'Trusted proxy hop count (`1`) or CIDR list (`10.0.0.0/8,::1/128`) for `X-Forwarded-For`.' }),
   CORS_DELIVERY_ORIGIN: envVar('string', Type.String({ pattern: '^(\\*|none|[a-z][a-z0-9+.-]*://[^/\\s?#]+)$' }), {
@@ -278,7 +279,7 @@ export interface Config {
 
 export const RATE_BUCKETS = [
   'public', 'transform', 'api', 'upload_count', 'upload_bytes', 'upload_concurrency',
-  'login', 'login_ip', 'register', 'password_reset', 'sensitive',
+  'login', 'login_ip', 'register', 'password_reset', 'sensitive', 'share_password',
 ] as const;
 export type RateBucket = (typeof RATE_BUCKETS)[number];
 
