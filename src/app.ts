@@ -28,6 +28,7 @@ import { queueRoutes } from './modules/queue/routes';
 import { referenceRoutes } from './modules/reference/routes';
 import { createDeliveryFastPath } from './modules/transform/fast';
 import { transformRoutes } from './modules/transform/routes';
+import { remoteRoutes } from './modules/remote/routes';
 import { usageRoutes } from './modules/usage/routes';
 import { accountRoutes } from './modules/users/routes';
 import { webappRoutes } from './modules/webapp/routes';
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps) {
     .use(deliveryRoutes(deps))
     .use(privateDeliveryRoutes(deps))
     .use(transformRoutes(deps))
+    .use(remoteRoutes(deps))
     .use(cacheRoutes(deps))
     // The web app at `/` and its deep links (after every other route: it claims only what they leave).
     .use(webappRoutes(deps));

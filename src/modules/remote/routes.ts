@@ -1,0 +1,200 @@
+/**
+ * Remote sources (#24): `GET /t/<transformations>/remote/<source>` and its signed form
+ * `/authenticated/s--<sig>/<transformations>/remote/<source>`, plus
+ * `POST /api/remote/signed-url`.
+ *
+ * `<source>` is the source URL either percent-encoded (`https%3A%2F%2Fimg.example.com%2Fa.jpg`)
+ * or base64url without padding (`aHR0cHM6Ly9pbWcuZXhhbXBsZS5jb20vYS5qcGc`), imgproxy's two
+ * forms. Off unless `REMOTE_SOURCES=true`: then nothing is parsed or fetched, the answer is 404.
+ *
+ * The flow is the stored-file one with a different source: parse the segment (same grammar,
+ * presets, limits) → policy/signature → fetch or reuse the source (source.ts, under the SSRF
+ * guard) → probe → format (`f_auto` by `Accept`) → derivative cache (keyed by the source's
+ * SHA-256) → render under the same pool (`Delivery.renderBytes`). Misses count against the
+ * `transform` rate-limit bucket before anything is fetched.
+ */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { AppError, errorResponses, gone, invalidSignature, invalidTransformation, notFound, validationError } from '../../errors';
+import { checkUrl, SsrfError } from '../../lib/ssrf';
+import { binaryResponse } from '../../openapi-contract';
+import { authGuard } from '../auth/guard';
+import { derivativeKey } from '../cache/derivatives';
+import type { CachedDerivative } from '../cache/types';
+import { enforceIpLimit } from '../limits/service';
+import { DEFAULT_SIGNED_TTL_S, matchesEtag, YEAR_S } from '../transform/headers';
+import { chooseFormat, EXTENSION_OF } from '../transform/negotiate';
+import type { OutputFormat, ParsedTransformation } from '../transform/options';
+import { parseTransformation } from '../transform/parse';
+import { getDelivery } from '../transform/service';
+import { signPayload, verifySignature } from '../transform/sign';
+import { createRemoteSources, refusalOf, type RemoteSources } from './source';
+
+const sourcesOf = new WeakMap<AppDeps, RemoteSources>();
+
+/** The remote-source cache of this `deps` (one per process). */
+export function getRemoteSources(deps: AppDeps): RemoteSources {
+  let s = sourcesOf.get(deps);
+  if (!s) {
+    s = createRemoteSources({ config: deps.config, now: () => deps.clock.now() });
+    sourcesOf.set(deps, s);
+  }
+  return s;
+}
+
+/** The source URL a `<source>` segment names (percent-encoded or base64url), or a 400. */
+export function decodeSource(segment: string): string {
+  const bad = (why: string) => validationError(`Invalid remote source: ${why}. Give the URL percent-encoded (https%3A%2F%2F…) or base64url-encoded.`, [{ path: '/source', message: why }]);
+  let text: string;
+  if (/^https?:\/\//i.test(segment)) {
+    text = segment; // already decoded by the router
+  } else if (/^https?%3A/i.test(segment)) {
+    try {
+      text = decodeURIComponent(segment);
+    } catch {
+      throw bad('malformed percent-encoding');
+    }
+  } else if (/^[A-Za-z0-9_-]+={0,2}$/.test(segment)) {
+    text = Buffer.from(segment, 'base64url').toString('utf8');
+  } else {
+    throw bad('neither percent-encoded nor base64url');
+  }
+  if (!/^https?:\/\//i.test(text)) throw bad('not an http(s) URL');
+  try {
+    return new URL(text).href;
+  } catch {
+    throw bad('not a valid URL');
+  }
+}
+
+const sourceParam = t.String({
+  description: 'The source URL, percent-encoded (`https%3A%2F%2Fimg.example.com%2Fa.jpg`) or base64url (`aHR0cHM6Ly9pbWcuZXhhbXBsZS5jb20vYS5qcGc`).',
+});
+
+export function remoteRoutes(deps: AppDeps) {
+  const c = deps.config;
+  const delivery = getDelivery(deps);
+  const parsedOf = (segment: string): ParsedTransformation => parseTransformation(segment, undefined, delivery.limits, delivery.presets);
+
+  function headersFor(entry: CachedDerivative, parsed: ParsedTransformation, negotiated: boolean, xCache: string, nowMs: number): Record<string, string> {
+    const ttlS = Math.floor(c.remote.cacheTtlMs / 1000);
+    const maxAge = parsed.exp !== undefined ? Math.max(0, Math.min(ttlS, parsed.exp - Math.floor(nowMs / 1000))) : ttlS;
+    const headers: Record<string, string> = {
+      'content-type': entry.contentType,
+      'content-length': String(entry.body.byteLength),
+      etag: entry.etag,
+      'last-modified': entry.lastModified,
+      // Not immutable: the source may change; it is revalidated after REMOTE_CACHE_TTL.
+      'cache-control': `public, max-age=${Math.min(maxAge, YEAR_S)}`,
+      'x-content-type-options': 'nosniff',
+      'x-cache': xCache,
+    };
+    if (negotiated) headers.vary = 'Accept';
+    return headers;
+  }
+
+  async function handle(request: Request, set: { headers: Record<string, unknown> }, transformations: string, source: string, signature?: string) {
+    // Off: answer before parsing or fetching anything.
+    if (!c.remote.enabled) throw new AppError('NOT_FOUND', 404, 'Remote sources are turned off on this server (REMOTE_SOURCES).');
+    const url = decodeSource(source);
+    const parsed = parsedOf(transformations);
+    if (signature !== undefined) {
+      if (!verifySignature(deps.secrets.signingSecrets, `${transformations}/remote/${source}`, signature)) throw invalidSignature();
+      if (parsed.exp !== undefined && parsed.exp * 1000 <= deps.clock.now()) throw gone('This signed URL has expired.');
+    } else if (c.remote.signedOnly || c.transformPolicy === 'signed') {
+      throw new AppError('INVALID_SIGNATURE', 403, 'This server only serves signed remote-source URLs (POST /api/remote/signed-url).');
+    } else if (c.transformPolicy === 'presets' && !parsed.presetOnly) {
+      throw new AppError('INVALID_SIGNATURE', 403, 'Unsigned URLs may only use presets (t_<name>), f_auto and dpr.');
+    } else if (parsed.exp !== undefined) {
+      throw invalidTransformation('exp', 'only in signed URLs (/authenticated/s--<signature>/…)', String(parsed.exp));
+    }
+    const sources = getRemoteSources(deps);
+    try {
+      checkUrl(url, sources.policy); // scheme and allow-list: refused before the rate limit or the network
+    } catch (err) {
+      throw err instanceof SsrfError ? refusalOf(err) : err;
+    }
+    if (!c.disableRateLimit) await enforceIpLimit(deps, request, set, 'transform');
+    const src = await sources.get(url);
+    const probed = await delivery.probeBytes(src.bytes);
+    const accept = request.headers.get('accept') ?? '';
+    const format = chooseFormat(parsed.options, accept, c.autoAvif, { hasAlpha: probed.hasAlpha, animated: probed.animated }) as OutputFormat;
+    const key = derivativeKey(src.sha256, parsed.canonical, EXTENSION_OF[format]);
+    const negotiated = parsed.options.f === undefined;
+    const now = deps.clock.now();
+    if (matchesEtag(request.headers.get('if-none-match'), `"${key.variant}"`)) {
+      const h = headersFor({ body: new Uint8Array(0), contentType: '', etag: `"${key.variant}"`, lastModified: '' }, parsed, negotiated, 'HIT', now);
+      return new Response(null, { status: 304, headers: { etag: h.etag!, 'cache-control': h['cache-control']!, ...(negotiated ? { vary: 'Accept' } : {}) } });
+    }
+    const hit = await delivery.cache.get(key);
+    if (hit) return new Response(hit.entry.body as Uint8Array<ArrayBuffer>, { status: 200, headers: headersFor(hit.entry, parsed, negotiated, hit.tier, now) });
+    const { entry, ms } = await delivery.renderBytes(key, src.bytes, probed, parsed, format);
+    const headers = headersFor(entry, parsed, negotiated, 'MISS', now);
+    headers['server-timing'] = `transform;dur=${ms.toFixed(1)}`;
+    return new Response(entry.body as Uint8Array<ArrayBuffer>, { status: 200, headers });
+  }
+
+  const response = {
+    200: binaryResponse('The derivative of the remote image.', ['image/*']),
+    304: binaryResponse('Not modified.', []),
+    ...errorResponses(400, 403, 404, 410, 413, 415, 422, 429, 502, 503, 504),
+  };
+  const description = 'Off unless `REMOTE_SOURCES=true` (404). The source is fetched under the SSRF rules (public addresses only after DNS, '
+    + 'redirects re-checked, connection pinned to the checked address), limited to `REMOTE_ALLOW_HOSTS`, `REMOTE_MAX_BYTES` (413) and '
+    + '`REMOTE_TIMEOUT_MS` (504), sniffed like an upload (415 unless a raster image), kept by URL for `REMOTE_CACHE_TTL` then revalidated '
+    + 'with its ETag/Last-Modified. A refused address or host → 403 `REMOTE_SOURCE_REFUSED`; an unreachable source or non-2xx answer → 502.';
+
+  return new Elysia({ name: 'pictor.remote' })
+    .use(authGuard(deps))
+    .get('/t/:transformations/remote/:source', ({ request, set, params }) => handle(request, set, params.transformations, params.source), {
+      params: t.Object({ transformations: t.String({ description: 'Comma-separated parameters (TRANSFORMS.md), e.g. `w_400,f_webp`.' }), source: sourceParam }),
+      response,
+      detail: { tags: ['transformations'], summary: 'Transformed image of a remote source', description: `${description} With \`REMOTE_SIGNED_ONLY=true\` only the signed form works.` },
+    })
+    .get('/authenticated/:signature/:transformations/remote/:source', ({ request, set, params }) => {
+      if (!params.signature.startsWith('s--')) throw notFound('File');
+      return handle(request, set, params.transformations, params.source, params.signature.slice(3));
+    }, {
+      params: t.Object({ signature: t.String({ description: '`s--<signature>` over `<transformations>/remote/<source>`.' }), transformations: t.String(), source: sourceParam }),
+      response,
+      detail: { tags: ['transformations'], summary: 'Transformed image of a remote source, signed', description },
+    })
+    .post('/api/remote/signed-url', ({ body }) => {
+      if (!c.remote.enabled) throw new AppError('NOT_FOUND', 404, 'Remote sources are turned off on this server (REMOTE_SOURCES).');
+      let url: string;
+      try {
+        url = checkUrl(body.url, getRemoteSources(deps).policy).href;
+      } catch (err) {
+        if (err instanceof SsrfError && (err.reason === 'scheme' || err.reason === 'credentials')) throw validationError(`Invalid url: ${err.message}.`, [{ path: '/url', message: err.message }]);
+        throw err instanceof SsrfError ? refusalOf(err) : err;
+      }
+      const parsed = parsedOf(body.transformations ?? 'f_auto');
+      const expiresAt = Math.floor(deps.clock.now() / 1000) + (body.expires_in ?? DEFAULT_SIGNED_TTL_S);
+      const segment = [...(parsed.canonical ? parsed.canonical.split(',') : []), `exp_${expiresAt}`].sort().join(',');
+      const source = Buffer.from(url).toString('base64url');
+      const signature = signPayload(deps.secrets.signingSecrets[0] as string, `${segment}/remote/${source}`);
+      return {
+        url: `${c.publicUrl}/authenticated/s--${signature}/${segment}/remote/${source}`,
+        expires_at: new Date(expiresAt * 1000).toISOString(),
+      };
+    }, {
+      auth: 'transform:sign',
+      body: t.Object({
+        url: t.String({ minLength: 1, maxLength: 4096, description: 'The source image URL (http or https).', examples: ['https://img.example.com/photo.jpg'] }),
+        transformations: t.Optional(t.String({ minLength: 1, maxLength: 1024, description: 'Transformation segment, e.g. `w_400,f_webp`; default none (`f_auto`).' })),
+        expires_in: t.Optional(t.Integer({ minimum: 1, maximum: YEAR_S, description: `Seconds the URL stays valid (default ${DEFAULT_SIGNED_TTL_S}).` })),
+      }),
+      response: {
+        200: t.Object({
+          url: t.String({ description: 'The signed `/authenticated/s--…/<segment>/remote/<base64url source>` URL.' }),
+          expires_at: t.String({ format: 'date-time' }),
+        }),
+        ...errorResponses(400, 401, 403, 404),
+      },
+      detail: {
+        tags: ['transformations'],
+        summary: 'Sign a remote-source URL',
+        description: 'A signed transformation URL of a remote image (needed with `REMOTE_SIGNED_ONLY=true`). The URL is checked against the allow-list here; its addresses are checked when it is fetched.',
+      },
+    });
+}
