@@ -16,3 +16,4 @@ export * from '../modules/tus/table';
 export * from '../modules/shares/table';
 export * from '../modules/files/blob-table';
 export * from '../modules/account/table';
+export * from '../modules/webhooks/table';
