@@ -12,6 +12,8 @@ import { authPages } from './modules/auth/pages';
 import { authRoutes } from './modules/auth/routes';
 import { cacheRoutes } from './modules/cache/routes';
 import { deliveryRoutes } from './modules/delivery/routes';
+import { embedRoutes } from './modules/embed/routes';
+import { shareRoutes } from './modules/shares/routes';
 import { privateDeliveryRoutes } from './modules/delivery/private';
 import { fileRoutes } from './modules/files/routes';
 import { folderRoutes } from './modules/folders/routes';
@@ -70,6 +72,8 @@ export function createApp(deps: AppDeps) {
     .use(uploadRoutes(deps))
     .use(deliveryRoutes(deps))
     .use(privateDeliveryRoutes(deps))
+    .use(embedRoutes(deps))
+    .use(shareRoutes(deps))
     .use(transformRoutes(deps))
     .use(remoteRoutes(deps))
     .use(cacheRoutes(deps))

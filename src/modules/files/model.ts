@@ -1,5 +1,6 @@
 /** Request and response schemas of the files API (API.md §4). */
 import { t } from 'elysia';
+import { META_RULE, TAG_RULE } from './tags';
 
 export const FileSchema = t.Object(
   {
@@ -18,6 +19,12 @@ export const FileSchema = t.Object(
     url: t.String({ description: 'Public original, `/i/:id.ext`.', examples: ['https://media.example.com/i/abc123XyZ9kq.jpg'] }),
     download_url: t.String({ description: '`/d/:id`, served as an attachment.' }),
     transform_url: t.String({ description: 'Template for `/t/{transformations}/:id`.' }),
+    view_url: t.String({
+      description: 'The embed page `/v/:id`: HTML with OpenGraph/Twitter card tags and oEmbed discovery, for sharing in chat apps. 404 while the file is private or the account turned embeds off (setting `embeds_enabled`).',
+      examples: ['https://media.example.com/v/abc123XyZ9kq'],
+    }),
+    tags: t.Array(t.String(), { description: `The file's tags (${TAG_RULE}).`, examples: [['holiday', 'beach']] }),
+    custom_metadata: t.Record(t.String(), t.String(), { description: 'Your own key/value metadata (not the image metadata of `GET /api/files/:id/metadata`).', examples: [{ camera: 'x100v' }] }),
     created_at: t.String({ format: 'date-time' }),
     expires_at: t.Nullable(t.String({ format: 'date-time' })),
   },
@@ -42,6 +49,8 @@ export const UploadQuery = t.Object({
       + 'For a video, renditions written `<transformations>.mp4` or `.webm` (`w_640.mp4|w_320,ac_none.webm`), each a `video_render` job.',
     examples: ['w_400,f_webp|t_thumb'],
   })),
+  tags: t.Optional(t.String({ description: `Comma-separated tags (the parameter may repeat; multipart: a \`tags\` field). ${TAG_RULE}.`, examples: ['holiday,beach'] })),
+  metadata: t.Optional(t.String({ description: `Custom key/value metadata as JSON (multipart: a \`metadata\` field): ${META_RULE}.`, examples: ['{"camera":"x100v"}'] })),
 });
 
 export const ListQuerySchema = t.Object({
@@ -50,6 +59,12 @@ export const ListQuerySchema = t.Object({
   q: t.Optional(t.String({ maxLength: 255, description: 'Name contains (case-insensitive).' })),
   content_type: t.Optional(t.String({ description: 'Exact type or family such as `image/*`.' })),
   is_public: t.Optional(t.Boolean()),
+  tag: t.Optional(t.Array(t.String(), {
+    description: 'Only files with every one of these tags (case-insensitive); repeat the parameter or separate with commas: `tag=beach&tag=2026` = `tag=beach,2026`.',
+  })),
+  meta: t.Optional(t.Array(t.String(), {
+    description: 'Custom-metadata filter, may repeat (all must hold): `key:value` = that exact value, `key` = the key is set. Example: `meta=camera:x100v`.',
+  })),
   sort: t.Optional(t.UnionEnum(['created_at', '-created_at', 'name', '-name', 'size', '-size'], { default: '-created_at' })),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 200, default: 50 })),
   cursor: t.Optional(t.String({ maxLength: 1024 })),
@@ -65,6 +80,8 @@ export const FilePatchSchema = t.Object({
   name: t.Optional(t.String({ minLength: 1, maxLength: 255 })),
   folder: t.Optional(t.String({ maxLength: 1024 })),
   is_public: t.Optional(t.Boolean()),
+  tags: t.Optional(t.Array(t.String(), { description: `Replaces the file's tags (${TAG_RULE}); \`[]\` removes them.`, maxItems: 256 })),
+  custom_metadata: t.Optional(t.Record(t.String(), t.String(), { description: `Replaces the custom metadata (${META_RULE}); \`{}\` removes it.` })),
   expires_at: t.Optional(t.Nullable(t.String({
     format: 'date-time', description: 'In the future and at most 100 years ahead (else 400); null = never expires.',
   }))),

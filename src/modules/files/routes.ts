@@ -25,7 +25,7 @@ const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) });
 
 const UPLOAD_DESCRIPTION = [
   'Two styles, both streamed to storage: `multipart/form-data` with one or more parts named `file` or `image`',
-  '(text fields `folder`, `name`, `is_public`, `expires_in`, `expires_at`, `transformations` before or after the files),',
+  '(text fields `folder`, `name`, `is_public`, `expires_in`, `expires_at`, `transformations`, `tags`, `metadata` before or after the files),',
   'or a raw body with `Content-Type` and optional `X-File-Name` (attributes in the query). The type is sniffed from the bytes;',
   'a declared type that disagrees is refused with 415. One file → 201 `{file, message}`; several →',
   '`{results, count, errors}` (207 when some failed).',
@@ -99,11 +99,19 @@ export function fileRoutes(deps: AppDeps) {
         detail: { summary: 'Upload files', description: UPLOAD_DESCRIPTION, requestBody: UPLOAD_REQUEST_BODY },
       },
     )
-    .get('/', ({ principal, query }) => listFiles(deps, principal.userId, query), {
+    .get('/', ({ principal, query, request }) => {
+      // `meta` values may hold commas, which Elysia's array parsing splits: read them from the URL.
+      const q = request.url.indexOf('?');
+      const params = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1));
+      return listFiles(deps, principal.userId, query, { tag: params.getAll('tag'), meta: params.getAll('meta') });
+    }, {
       auth: 'files:read',
       query: ListQuerySchema,
       response: { 200: FileList, ...errorResponses(400, 401, 403) },
-      detail: { summary: 'List files', description: 'Keyset-paginated, newest first by default; `count` covers all pages.' },
+      detail: {
+        summary: 'List files',
+        description: 'Keyset-paginated, newest first by default; `count` covers all pages. Filters combine (all must hold): `folder` (+`recursive`), `q`, `content_type`, `is_public`, `tag` (every tag given), `meta` (`key:value` or `key`). Example: `?tag=beach&meta=camera:x100v`.',
+      },
     })
     .post(
       '/bulk-delete',
@@ -148,7 +156,7 @@ export function fileRoutes(deps: AppDeps) {
       params: IdParams,
       body: FilePatchSchema,
       response: { 200: FileSchema, ...errorResponses(400, 401, 403, 404, 410) },
-      detail: { summary: 'Update a file', description: 'Rename, move, publish/unpublish or change the expiry.' },
+      detail: { summary: 'Update a file', description: 'Rename, move, publish/unpublish, change the expiry, or replace the `tags` / `custom_metadata`.' },
     })
     .delete(
       '/:id',

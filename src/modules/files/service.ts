@@ -15,6 +15,7 @@ import { folderAncestors, normalizeFolder, parentOf, sanitizeName } from './name
 import { files, type FileRow } from './table';
 import { forgetFiles } from './invalidate';
 import { enqueuePurge } from '../queue/handlers';
+import { checkMeta, parseTags, tagMetaFilters } from './tags';
 
 /**
  * The base of the URLs of one account's files: its `public_url_base` setting, else `PUBLIC_URL`
@@ -45,6 +46,9 @@ export function toFileJson(f: FileRow, base: string) {
     url: `${base}/i/${f.id}${ext ? `.${ext}` : ''}`,
     download_url: `${base}/d/${f.id}`,
     transform_url: `${base}/t/{transformations}/${f.id}`,
+    view_url: `${base}/v/${f.id}`,
+    tags: f.tags ?? [],
+    custom_metadata: f.customMeta ?? {},
     created_at: f.createdAt.toISOString(),
     expires_at: f.expiresAt?.toISOString() ?? null,
   };
@@ -67,6 +71,9 @@ export interface ListQuery {
   q?: string;
   content_type?: string;
   is_public?: boolean;
+  /** Parsed by Elysia; the values are read again from the URL (`tagFilter`/`metaFilter`): a `meta` value may hold commas. */
+  tag?: string[];
+  meta?: string[];
   sort?: 'created_at' | '-created_at' | 'name' | '-name' | 'size' | '-size';
   limit?: number;
   cursor?: string;
@@ -89,7 +96,7 @@ function decodeCursor(cursor: string): [string | number, string] {
 /** Whether a list query narrows the owner's live files (then `count` needs a query of its own). */
 const isFiltered = (q: ListQuery): boolean =>
   (q.folder !== undefined && !(q.recursive && normalizeFolder(q.folder) === '/'))
-  || !!q.q || !!q.content_type || q.is_public !== undefined;
+  || !!q.q || !!q.content_type || q.is_public !== undefined || !!q.tag?.length || !!q.meta?.length;
 
 /**
  * The total for `count`. Unfiltered, it is the owner's `files_count` (kept exact in the same
@@ -122,7 +129,7 @@ function afterCursor(key: keyof typeof SORT_COLUMNS, descending: boolean, cursor
 }
 
 /** Lists the owner's live files with keyset pagination; `count` is the total over all pages. */
-export async function listFiles(deps: AppDeps, userId: string, q: ListQuery) {
+export async function listFiles(deps: AppDeps, userId: string, q: ListQuery, raw?: { tag: string[]; meta: string[] }) {
   const now = new Date(deps.clock.now());
   const filters: SQL[] = [
     eq(files.userId, userId),
@@ -142,6 +149,8 @@ export async function listFiles(deps: AppDeps, userId: string, q: ListQuery) {
       : eq(files.contentType, q.content_type.toLowerCase()));
   }
   if (q.is_public !== undefined) filters.push(eq(files.isPublic, q.is_public));
+  const tagged = tagMetaFilters(raw?.tag ?? q.tag ?? [], raw?.meta ?? q.meta ?? []);
+  if (tagged) filters.push(tagged);
 
   const sort = q.sort ?? '-created_at';
   const descending = sort.startsWith('-');
@@ -177,6 +186,8 @@ export interface FilePatch {
   name?: string;
   folder?: string;
   is_public?: boolean;
+  tags?: string[];
+  custom_metadata?: Record<string, string>;
   expires_at?: string | null;
 }
 
@@ -186,6 +197,8 @@ export async function patchFile(deps: AppDeps, userId: string, id: string, patch
   if (patch.name !== undefined) set.name = sanitizeName(patch.name, current.name);
   if (patch.folder !== undefined) set.folder = normalizeFolder(patch.folder);
   if (patch.is_public !== undefined) set.isPublic = patch.is_public;
+  if (patch.tags !== undefined) set.tags = parseTags(patch.tags);
+  if (patch.custom_metadata !== undefined) set.customMeta = checkMeta(patch.custom_metadata);
   if (patch.expires_at !== undefined) {
     if (patch.expires_at === null) set.expiresAt = null;
     else set.expiresAt = parseFutureTime(patch.expires_at, 'expires_at', deps.clock.now()); // ≤ 100 years ahead; to end a file now, DELETE it

@@ -16,6 +16,7 @@ import { guardIdleBody } from './idle';
 import { parseMultipart } from './multipart';
 import { normalizeFolder, decodeHeaderFileName } from './names';
 import { declaredTypeOf } from './sniff';
+import { parseMetaField, parseTags } from './tags';
 import {
   checkQuota, commitFile, discardStaged, stageFile, type CommitAttrs, type StagedFile, type UploadOwner,
 } from './ingest';
@@ -28,7 +29,7 @@ export const MAX_FILES_PER_REQUEST = 20;
  * a file. `name` may repeat (one per file part, by order); `transformations` may repeat.
  * This is the one list: anything else in a form is not understood.
  */
-export const UPLOAD_TEXT_FIELDS = ['folder', 'name', 'is_public', 'expires_in', 'expires_at', 'transformations'] as const;
+export const UPLOAD_TEXT_FIELDS = ['folder', 'name', 'is_public', 'expires_in', 'expires_at', 'transformations', 'tags', 'metadata'] as const;
 export const UPLOAD_FILE_FIELDS = ['file', 'image'] as const;
 /** Derivatives one upload may ask to render eagerly. */
 export const MAX_EAGER_TRANSFORMATIONS = 10;
@@ -107,7 +108,10 @@ export function parseUploadAttrs(
   } else if (input.expires_at) {
     expiresAt = parseFutureTime(input.expires_at, 'expires_at', now); // ≤ 100 years ahead (#17.13)
   }
-  return { folder, isPublic, expiresAt, name: input.name };
+  const attrs: CommitAttrs = { folder, isPublic, expiresAt, name: input.name };
+  if (input.tags !== undefined) attrs.tags = parseTags([input.tags]);
+  if (input.metadata !== undefined && input.metadata !== '') attrs.customMeta = parseMetaField(input.metadata);
+  return attrs;
 }
 
 /**
@@ -165,7 +169,9 @@ export async function uploadRaw(
   // Read from the URL itself: `?transformations=` may repeat, and each value holds commas. Only
   // its query string: `new URL` throws on the host a client sent (`Host: a:99999`), a 500.
   const q = request.url.indexOf('?');
-  attrs.transformations = parseEagerTransformations(deps, new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1)).getAll('transformations'));
+  const params = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1));
+  attrs.transformations = parseEagerTransformations(deps, params.getAll('transformations'));
+  if (params.has('tags')) attrs.tags = parseTags(params.getAll('tags')); // may repeat, like `transformations`
   await checkQuota(deps, owner, size ?? 0);
   if (!request.body) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
   const staged = await stageFile(deps, owner, guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs), {
@@ -215,6 +221,8 @@ export async function uploadMultipart(
     onField(name, value) {
       checkTextField(name); // an unknown field fails the request: 400 naming it, nothing kept
       if (name === 'transformations') parseEagerTransformations(deps, [value]);
+      if (name === 'tags') parseTags([value]);
+      if (name === 'metadata') parseMetaField(value);
     },
     onFile(part) {
       if (!isFileField(part.field)) {
@@ -248,10 +256,11 @@ export async function uploadMultipart(
   try {
     const last = (k: string) => fields[k]?.at(-1);
     attrs = parseUploadAttrs(
-      { folder: last('folder'), is_public: last('is_public'), expires_in: last('expires_in'), expires_at: last('expires_at') },
+      { folder: last('folder'), is_public: last('is_public'), expires_in: last('expires_in'), expires_at: last('expires_at'), metadata: last('metadata') },
       deps.clock.now(), policy, ctx.defaults,
     );
     attrs.transformations = parseEagerTransformations(deps, fields.transformations ?? []);
+    if (fields.tags) attrs.tags = parseTags(fields.tags); // `tags` may repeat
     if (names.length > 0 && names.length !== pending.length) {
       throw validationError(`Send one \`name\` field per file part, in the same order (${pending.length} files, ${names.length} names), or none.`, [
         { path: '/name', message: `expected ${pending.length} values, got ${names.length}` },

@@ -21,6 +21,7 @@ const SettingsSchema = t.Object(
     max_upload_size_bytes: t.Integer({ description: 'Per-file upload limit on every upload path, at most the plan\'s.' }),
     default_is_public: t.Boolean({ description: 'Visibility of uploads that do not set `is_public`.' }),
     default_expires_in: t.Union([t.Integer(), t.Null()], { description: 'Seconds until uploads that set no expiry expire; null = never.' }),
+    embeds_enabled: t.Boolean({ description: 'Public files get an embed page `/v/:id` (OpenGraph/Twitter cards, oEmbed) for chat-app previews; false → those pages and `/api/oembed` answer 404 for your files.' }),
   },
   { title: 'Settings' },
 );
@@ -30,6 +31,7 @@ const SettingsPatchBody = t.Object(
     max_upload_size_bytes: t.Optional(t.Integer({ minimum: 1 })),
     default_is_public: t.Optional(t.Boolean()),
     default_expires_in: t.Optional(t.Union([t.Integer({ minimum: 60, maximum: 10 * 365 * 86400 }), t.Null()])),
+    embeds_enabled: t.Optional(t.Boolean()),
   },
   { additionalProperties: false },
 );

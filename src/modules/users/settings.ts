@@ -15,6 +15,8 @@ export interface Settings {
   max_upload_size_bytes: number;
   default_is_public: boolean;
   default_expires_in: number | null;
+  /** Embed pages (`/v/:id`) and oEmbed for this account's public files (modules/embed). */
+  embeds_enabled: boolean;
 }
 
 export type SettingsPatch = Partial<Settings>;
@@ -43,7 +45,7 @@ export async function getSettings(db: DbOrTx, config: Config, userId: string): P
   const [u] = await db
     .select({
       isPromoted: users.isPromoted, publicUrlBase: users.publicUrlBase, maxUploadSizeBytes: users.maxUploadSizeBytes,
-      defaultIsPublic: users.defaultIsPublic, defaultExpiresIn: users.defaultExpiresIn,
+      defaultIsPublic: users.defaultIsPublic, defaultExpiresIn: users.defaultExpiresIn, embedsEnabled: users.embedsEnabled,
     })
     .from(users)
     .where(eq(users.id, userId))
@@ -56,6 +58,7 @@ export async function getSettings(db: DbOrTx, config: Config, userId: string): P
     max_upload_size_bytes: Math.min(u.maxUploadSizeBytes ?? plan, plan),
     default_is_public: u.defaultIsPublic,
     default_expires_in: u.defaultExpiresIn,
+    embeds_enabled: u.embedsEnabled,
   };
 }
 
@@ -100,6 +103,7 @@ export async function updateSettings(db: DbOrTx, config: Config, userId: string,
       ...(patch.max_upload_size_bytes !== undefined ? { maxUploadSizeBytes: patch.max_upload_size_bytes } : {}),
       ...(patch.default_is_public !== undefined ? { defaultIsPublic: patch.default_is_public } : {}),
       ...(patch.default_expires_in !== undefined ? { defaultExpiresIn: patch.default_expires_in } : {}),
+      ...(patch.embeds_enabled !== undefined ? { embedsEnabled: patch.embeds_enabled } : {}),
       updatedAt: now,
     })
     .where(eq(users.id, userId));

@@ -1,0 +1,126 @@
+/**
+ * The embed page's HTML (`/v/:id`): the file itself (a responsive `<img srcset>`, a `<video>`,
+ * or a card for other types), a download button, and the head that chat apps read when they
+ * unfurl a link — OpenGraph, Twitter card and oEmbed discovery. No script at all; every value
+ * that came from a user (the file name above all) goes through `escapeHtml`.
+ */
+import { fitWidth, urlsOf, type EmbedFile } from './service';
+
+export const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** Widths offered in `srcset`; the original's own width is always the last candidate. */
+const SRCSET_WIDTHS = [320, 640, 960, 1280, 1920, 2560];
+/** Width of the OpenGraph / Twitter preview image. */
+export const PREVIEW_WIDTH = 1200;
+
+/** Image types the `/t` pipeline renders (SVG is shown as itself). */
+export const isRaster = (f: EmbedFile) => f.kind === 'image' && f.contentType !== 'image/svg+xml';
+
+const STYLE = 'body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#111;color:#eee}'
+  + 'main{max-width:960px;margin:0 auto;padding:1rem}h1{font-size:1.1rem;font-weight:600;margin:.5rem 0;overflow-wrap:anywhere}'
+  + 'img,video{display:block;max-width:100%;height:auto;margin:0 auto;background:#222}'
+  + '.meta{color:#aaa;font-size:.9rem}.actions{margin:1rem 0}'
+  + 'a.button{display:inline-block;padding:.5rem 1.2rem;border-radius:.3rem;background:#2d6cdf;color:#fff;text-decoration:none}'
+  + '.card{padding:2rem;border:1px solid #333;border-radius:.5rem;text-align:center}';
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+const meta = (property: string, content: string | number) => `<meta property="${property}" content="${escapeHtml(String(content))}">`;
+const named = (name: string, content: string | number) => `<meta name="${name}" content="${escapeHtml(String(content))}">`;
+
+/** The picture or video an unfurl shows, with its size when known. */
+function previewOf(f: EmbedFile): { url: string; width: number | null; height: number | null } | null {
+  const u = urlsOf(f);
+  if (isRaster(f) || f.kind === 'video') {
+    const size = fitWidth(f, PREVIEW_WIDTH);
+    return { url: u.preview(PREVIEW_WIDTH), width: size?.width ?? null, height: size?.height ?? null };
+  }
+  if (f.kind === 'image') return { url: u.original, width: f.width, height: f.height };
+  return null;
+}
+
+function head(f: EmbedFile): string {
+  const u = urlsOf(f);
+  const description = [f.width && f.height ? `${f.width}×${f.height}` : null, f.contentType, formatBytes(f.size)].filter(Boolean).join(' · ');
+  const out = [
+    meta('og:site_name', 'Pictor'),
+    meta('og:title', f.name),
+    meta('og:description', description),
+    meta('og:url', u.view),
+    meta('og:type', f.kind === 'video' ? 'video.other' : 'website'),
+    named('description', description),
+  ];
+  const preview = previewOf(f);
+  if (preview) {
+    out.push(meta('og:image', preview.url), meta('og:image:alt', f.name));
+    if (preview.url.startsWith('https:')) out.push(meta('og:image:secure_url', preview.url));
+    if (preview.width && preview.height) out.push(meta('og:image:width', preview.width), meta('og:image:height', preview.height));
+    if (isRaster(f) || f.kind === 'video') out.push(meta('og:image:type', 'image/jpeg'));
+    out.push(named('twitter:card', 'summary_large_image'), named('twitter:image', preview.url), named('twitter:image:alt', f.name));
+  } else {
+    out.push(named('twitter:card', 'summary'));
+  }
+  out.push(named('twitter:title', f.name), named('twitter:description', description));
+  if (f.kind === 'video') {
+    out.push(meta('og:video', u.original), meta('og:video:type', f.contentType));
+    if (u.original.startsWith('https:')) out.push(meta('og:video:secure_url', u.original));
+    if (f.width && f.height) out.push(meta('og:video:width', f.width), meta('og:video:height', f.height));
+  }
+  out.push(`<link rel="alternate" type="application/json+oembed" href="${escapeHtml(u.oembed)}" title="${escapeHtml(f.name)}">`);
+  out.push(`<link rel="canonical" href="${escapeHtml(u.view)}">`);
+  return out.join('');
+}
+
+function media(f: EmbedFile): string {
+  const u = urlsOf(f);
+  const alt = escapeHtml(f.name);
+  const dims = f.width && f.height ? ` width="${f.width}" height="${f.height}"` : '';
+  if (isRaster(f)) {
+    // Never wider than the original (c_limit does not upscale): candidates below its width, then its width.
+    const widths = f.width ? [...SRCSET_WIDTHS.filter((w) => w < f.width!), Math.min(f.width, 4096)] : SRCSET_WIDTHS;
+    const srcset = widths.map((w) => `${escapeHtml(u.sized(w))} ${w}w`).join(', ');
+    const fallback = u.sized(Math.min(f.width ?? 960, 960));
+    return `<img src="${escapeHtml(fallback)}" srcset="${srcset}" sizes="(max-width: 960px) 100vw, 960px" alt="${alt}"${dims}>`;
+  }
+  if (f.kind === 'image') return `<img src="${escapeHtml(u.original)}" alt="${alt}"${dims}>`;
+  if (f.kind === 'video') {
+    return `<video controls preload="metadata" playsinline poster="${escapeHtml(u.preview(PREVIEW_WIDTH))}"${dims}>`
+      + `<source src="${escapeHtml(u.original)}" type="${escapeHtml(f.contentType)}"></video>`;
+  }
+  return `<div class="card"><p>${alt}</p><p class="meta">${escapeHtml(f.contentType)} · ${formatBytes(f.size)}</p></div>`;
+}
+
+export function renderEmbedPage(f: EmbedFile): string {
+  const u = urlsOf(f);
+  const facts = [f.width && f.height ? `${f.width} × ${f.height}` : null, f.durationS ? `${f.durationS.toFixed(1)} s` : null, formatBytes(f.size)]
+    .filter(Boolean).join(' · ');
+  return '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
+    + `<title>${escapeHtml(f.name)} · Pictor</title>${head(f)}<style>${STYLE}</style></head>`
+    + `<body><main><h1>${escapeHtml(f.name)}</h1>${media(f)}`
+    + `<p class="meta">${escapeHtml(facts)}</p>`
+    + `<p class="actions"><a class="button" href="${escapeHtml(u.download)}" download>Download</a></p>`
+    + '</main></body></html>';
+}
+
+/** The page's CSP: no script; pictures, video and links only from this server and the owner's URL base. */
+export function embedCsp(f: EmbedFile): string {
+  let origin = '';
+  try {
+    origin = new URL(f.base).origin;
+  } catch { /* an unusable base: 'self' only */ }
+  const src = origin ? `'self' ${origin}` : "'self'";
+  return [
+    "default-src 'none'", `img-src ${src}`, `media-src ${src}`, "style-src 'unsafe-inline'",
+    "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
+  ].join('; ');
+}

@@ -1,0 +1,108 @@
+/**
+ * Embed pages and oEmbed (issue #25). `GET /v/:id` is a server-rendered page for a public file
+ * that chat apps unfurl (OpenGraph, Twitter card) and that oEmbed consumers discover;
+ * `GET /api/oembed?url=…` answers the oEmbed 1.0 JSON for such a page (or an `/i` URL). Both
+ * are public, count against the `public` IP bucket like `/i`, and answer 404 for private files,
+ * banned owners and accounts that turned `embeds_enabled` off.
+ */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { errorResponses, notFound, notImplemented, validationError } from '../../errors';
+import { binaryResponse } from '../../openapi-contract';
+import { enforceIpLimit } from '../limits/service';
+import { embedCsp, escapeHtml, isRaster, PREVIEW_WIDTH, renderEmbedPage } from './page';
+import { fitWidth, getEmbedFile, urlsOf } from './service';
+
+const OEmbedQuery = t.Object({
+  url: t.String({ minLength: 1, maxLength: 2048, description: 'The page to embed: a `/v/:id` URL (an `/i/:id` URL works too).' }),
+  format: t.Optional(t.String({ maxLength: 16, description: 'Only `json` (the default); any other → 501, as the oEmbed spec says.' })),
+  maxwidth: t.Optional(t.Integer({ minimum: 1, maximum: 10000, description: 'The largest width the consumer can show; the photo is scaled to fit.' })),
+  maxheight: t.Optional(t.Integer({ minimum: 1, maximum: 10000, description: 'The largest height the consumer can show.' })),
+});
+
+const OEmbedSchema = t.Object({
+  version: t.Literal('1.0'),
+  type: t.Union([t.Literal('photo'), t.Literal('video'), t.Literal('link')], { description: '`photo` for images, `video` for videos, `link` for other files.' }),
+  title: t.String(),
+  provider_name: t.String(),
+  provider_url: t.String(),
+  url: t.Optional(t.String({ description: 'photo: the image, scaled to `maxwidth`/`maxheight`.' })),
+  html: t.Optional(t.String({ description: 'video: a `<video>` element to insert.' })),
+  width: t.Optional(t.Integer()),
+  height: t.Optional(t.Integer()),
+  thumbnail_url: t.Optional(t.String()),
+  thumbnail_width: t.Optional(t.Integer()),
+  thumbnail_height: t.Optional(t.Integer()),
+  cache_age: t.Optional(t.Integer()),
+}, { title: 'OEmbed' });
+
+/** The file id in an embeddable URL of this server (`…/v/<id>`, `…/i/<id>.<ext>`), whatever its host. */
+function idFromUrl(raw: string): string {
+  let path: string;
+  try {
+    path = new URL(raw).pathname;
+  } catch {
+    throw validationError('url must be an absolute URL of an embed page (`…/v/<id>`).', [{ path: '/url', message: 'not a URL' }]);
+  }
+  const m = /\/(?:v|i)\/([A-Za-z0-9]{6,64})(?:\.[A-Za-z0-9]{1,8})?\/?$/.exec(path);
+  if (!m) throw notFound('File');
+  return m[1]!;
+}
+
+export function embedRoutes(deps: AppDeps) {
+  return new Elysia({ name: 'pictor.embed.routes', detail: { tags: ['sharing'] } })
+    .get('/v/:id', async ({ params, request, set }) => {
+      await enforceIpLimit(deps, request, set, 'public');
+      const f = await getEmbedFile(deps, params.id);
+      return new Response(renderEmbedPage(f), {
+        headers: {
+          ...(set.headers as Record<string, string>),
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': embedCsp(f),
+          // Short: making a file private or turning embeds off takes effect within a minute for caches.
+          'cache-control': 'public, max-age=60',
+          'x-content-type-options': 'nosniff',
+          'x-frame-options': 'DENY',
+          'referrer-policy': 'strict-origin-when-cross-origin',
+        },
+      });
+    }, {
+      params: t.Object({ id: t.String({ maxLength: 80 }) }),
+      response: { 200: binaryResponse('The embed page (HTML).', ['text/html']), ...errorResponses(404, 410, 429) },
+      detail: {
+        summary: 'Embed page of a public file',
+        description: 'An HTML page for sharing: the image (responsive `srcset` from `/t`), the video, or a card for other files, with a download button. '
+          + 'Its head has OpenGraph (`og:title`, `og:image` = a 1200-wide JPEG preview from `/t` with `og:image:width`/`height`, `og:video` for videos), '
+          + 'Twitter card tags and an oEmbed discovery link. Private files, banned owners and accounts with `embeds_enabled: false` → 404; expired → 410. No script; strict CSP.',
+      },
+    })
+    .get('/api/oembed', async ({ query, request, set }) => {
+      await enforceIpLimit(deps, request, set, 'public');
+      if (query.format !== undefined && query.format !== 'json') throw notImplemented('Only format=json is available.');
+      const f = await getEmbedFile(deps, idFromUrl(query.url));
+      const u = urlsOf(f);
+      const maxW = query.maxwidth ?? PREVIEW_WIDTH;
+      const maxH = query.maxheight ?? Infinity;
+      const common = { version: '1.0' as const, title: f.name, provider_name: 'Pictor', provider_url: f.base, cache_age: 3600 };
+      const thumb = fitWidth(f, Math.min(maxW, 640), maxH);
+      const thumbnail = (isRaster(f) || f.kind === 'video') && thumb
+        ? { thumbnail_url: u.preview(thumb.width), thumbnail_width: thumb.width, thumbnail_height: thumb.height } : {};
+      const size = fitWidth(f, maxW, maxH);
+      if (f.kind === 'image' && size) {
+        return { ...common, type: 'photo' as const, url: isRaster(f) ? u.preview(size.width) : u.original, width: size.width, height: size.height, ...thumbnail };
+      }
+      if (f.kind === 'video' && size) {
+        const html = `<video controls preload="metadata" width="${size.width}" height="${size.height}" poster="${escapeHtml(u.preview(PREVIEW_WIDTH))}" src="${escapeHtml(u.original)}"></video>`;
+        return { ...common, type: 'video' as const, html, width: size.width, height: size.height, ...thumbnail };
+      }
+      return { ...common, type: 'link' as const, url: u.view };
+    }, {
+      query: OEmbedQuery,
+      response: { 200: OEmbedSchema, ...errorResponses(400, 404, 410, 429, 501) },
+      detail: {
+        summary: 'oEmbed for an embed page',
+        description: 'oEmbed 1.0 (https://oembed.com) JSON for a `/v/:id` URL, as discovered from the page\'s `<link rel="alternate" type="application/json+oembed">`: '
+          + '`photo` for images (a JPEG from `/t`, scaled to `maxwidth`/`maxheight`), `video` with an HTML `<video>` element, `link` for other files. Same visibility rules as `/v`.',
+      },
+    });
+}

@@ -1,0 +1,195 @@
+/**
+ * Share links (issue #25). The owner manages them under `/api/files/:id/shares`; anyone with a
+ * link opens `/s/<token>`. A link without a password serves the file at once (each delivery is
+ * a view); a link with one answers a small HTML form (no script, strict CSP) that POSTs the
+ * password back, and the POST's answer is the file. Scripts send the password in the
+ * `X-Share-Password` header of the GET instead. Every password attempt counts in the
+ * `share_password` bucket (per link and client IP), so guessing stops at its limit (429).
+ */
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { AppError, errorResponses, notFound, gone, unauthorized } from '../../errors';
+import { acceptFormBody, noContent } from '../../http';
+import { binaryResponse } from '../../openapi-contract';
+import { verifyPassword } from '../../platform/password';
+import { authGuard } from '../auth/guard';
+import { publicBytesOf, serveStoredFile } from '../delivery/routes';
+import { ensurePublicCopy } from '../files/public-copy';
+import { clientIpOf, enforceIpLimit, enforceLimit, type HeaderSink } from '../limits/service';
+import { getDelivery } from '../transform/service';
+import { escapeHtml } from '../embed/page';
+import { countView, createShare, getShare, listShares, revokeShare } from './service';
+import type { ShareLinkRow } from './table';
+
+const ShareSchema = t.Object({
+  id: t.String({ description: 'Id of the link (for revoking); not the secret token.' }),
+  file_id: t.String(),
+  url: t.String({ description: 'The link to hand out: `/s/<token>` on your URL base. Whoever has it (and the password, if set) gets the file.' }),
+  has_password: t.Boolean(),
+  max_views: t.Nullable(t.Integer()),
+  views: t.Integer({ description: 'Deliveries so far (a video player\'s range requests each count).' }),
+  status: t.Union([t.Literal('active'), t.Literal('expired'), t.Literal('used_up')]),
+  expires_at: t.Nullable(t.String({ format: 'date-time' })),
+  last_viewed_at: t.Nullable(t.String({ format: 'date-time' })),
+  created_at: t.String({ format: 'date-time' }),
+}, { title: 'ShareLink' });
+
+const ShareList = t.Object({ results: t.Array(ShareSchema), count: t.Integer(), next_cursor: t.Null() });
+
+const ShareBody = t.Object({
+  password: t.Optional(t.String({ minLength: 1, maxLength: 256, description: 'Asked before the file is shown; stored as an argon2id hash.' })),
+  max_views: t.Optional(t.Integer({ minimum: 1, maximum: 1_000_000, description: 'Deliveries allowed; the next one answers 410.' })),
+  expires_in: t.Optional(t.Integer({ minimum: 1, maximum: 10 * 365 * 86400, description: 'Seconds until the link expires (410).' })),
+  expires_at: t.Optional(t.String({ format: 'date-time', description: 'Or an ISO-8601 time (future, ≤ 100 years ahead).' })),
+}, { additionalProperties: false });
+
+const FileParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) });
+const ShareParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }), share_id: t.String({ minLength: 1, maxLength: 64 }) });
+const TokenParams = t.Object({ token: t.String({ maxLength: 64, description: 'The link\'s token.' }) });
+
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'cache-control': 'no-store',
+  // The token is in the URL: it must not leak to another site through Referer.
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+const STYLE = 'body{font:16px/1.5 system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem;color:#222}'
+  + 'label{display:block;margin:.8rem 0 .2rem}input[type=password]{width:100%;padding:.45rem;box-sizing:border-box}'
+  + 'button{margin-top:1rem;padding:.5rem 1.2rem}.error{color:#a00}';
+
+function page(title: string, body: string, status = 200, headers: Record<string, string> = {}): Response {
+  const html = '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
+    + `<meta name="robots" content="noindex"><title>${escapeHtml(title)} · Pictor</title><style>${STYLE}</style></head>`
+    + `<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+  return new Response(html, { status, headers: { ...PAGE_HEADERS, ...headers } });
+}
+
+function passwordForm(token: string, error?: string): string {
+  return (error ? `<p class="error">${escapeHtml(error)}</p>` : '')
+    + '<p>This file is protected by a password.</p>'
+    + `<form method="post" action="/s/${escapeHtml(token)}">`
+    + '<label for="pw">Password</label><input id="pw" type="password" name="password" maxlength="256" autocomplete="off" autofocus required>'
+    + '<button type="submit">Open</button></form>';
+}
+
+/** The shared file's bytes for anyone (a photo's GPS blanked), or 404/410 as on `/i`. */
+async function sharedFile(deps: AppDeps, share: ShareLinkRow) {
+  const f = await getDelivery(deps).lookup.get(share.fileId);
+  if (!f || f.ownerBanned) throw notFound('Share link');
+  if (f.expiresAt !== null && f.expiresAt <= deps.clock.now()) throw gone('This file has expired.');
+  return publicBytesOf(await ensurePublicCopy(deps, f));
+}
+
+/** Counts the attempt (429 past the limit), then checks the password. */
+async function passwordMatches(deps: AppDeps, request: Request, set: HeaderSink, share: ShareLinkRow, password: string): Promise<boolean> {
+  await enforceLimit(deps, set, 'share_password', `${clientIpOf(deps, request)}|${share.token}`);
+  return verifyPassword(password, share.passwordHash!);
+}
+
+/** Counts a view and answers the file: inline, never cached (each delivery is a view). */
+async function deliver(deps: AppDeps, request: Request, share: ShareLinkRow, set: HeaderSink): Promise<Response> {
+  const f = await sharedFile(deps, share); // before counting: a link to a deleted file costs no view
+  await countView(deps, share.token);
+  const res = await serveStoredFile(deps, request, f, { attachment: false, cacheControl: 'private, no-store' });
+  for (const [k, v] of Object.entries(set.headers)) if (typeof v === 'string' && !res.headers.has(k)) res.headers.set(k, v);
+  res.headers.set('referrer-policy', 'no-referrer');
+  return res;
+}
+
+const fileBody = { 200: binaryResponse('The shared file (counted as a view).', ['*/*']), 206: binaryResponse('A byte range (counted as a view).', ['*/*']) };
+
+export function shareRoutes(deps: AppDeps) {
+  acceptFormBody('/s/:token');
+  const html = (d: string) => binaryResponse(d, ['text/html']);
+  const api = new Elysia({ name: 'pictor.shares.routes', prefix: '/api/files', detail: { tags: ['sharing'] } })
+    .use(authGuard(deps))
+    .post('/:id/shares', async ({ principal, params, body, set }) => {
+      set.status = 201;
+      return createShare(deps, principal.userId, params.id, body);
+    }, {
+      auth: 'files:write',
+      params: FileParams,
+      body: ShareBody,
+      response: { 201: ShareSchema, ...errorResponses(400, 401, 403, 404, 409, 410) },
+      detail: {
+        summary: 'Create a share link',
+        description: 'A link `/s/<token>` to one of your files, public or private, with an optional `password` (argon2id), `max_views` '
+          + '(the delivery after the last allowed answers 410) and expiry (`expires_in` seconds or `expires_at`). At most 100 links per file (409).',
+      },
+    })
+    .get('/:id/shares', ({ principal, params }) => listShares(deps, principal.userId, params.id), {
+      auth: 'files:read',
+      params: FileParams,
+      response: { 200: ShareList, ...errorResponses(401, 403, 404, 410) },
+      detail: { summary: 'List a file\'s share links', description: 'Newest first, with their view counters and status; never the passwords.' },
+    })
+    .delete('/:id/shares/:share_id', async ({ principal, params }) => {
+      await revokeShare(deps, principal.userId, params.id, params.share_id);
+      return noContent();
+    }, {
+      auth: 'files:write',
+      params: ShareParams,
+      response: { 204: t.Void(), ...errorResponses(401, 403, 404) },
+      detail: { summary: 'Revoke a share link', description: 'The link answers 404 from then on, on every instance.' },
+    });
+
+  const open = new Elysia({ name: 'pictor.shares.public', detail: { tags: ['sharing'] } })
+    .get('/s/:token', async ({ params, request, set }) => {
+      await enforceIpLimit(deps, request, set, 'public');
+      const share = await getShare(deps, params.token);
+      if (share.passwordHash) {
+        const sent = request.headers.get('x-share-password');
+        if (sent === null) {
+          await sharedFile(deps, share); // a deleted file's link is 404 before anyone types a password
+          return page('Protected file', passwordForm(share.token));
+        }
+        if (!(await passwordMatches(deps, request, set, share, sent))) throw unauthorized('Wrong password for this share link.');
+      }
+      return deliver(deps, request, share, set);
+    }, {
+      params: TokenParams,
+      response: { ...fileBody, ...errorResponses(401, 404, 410, 416, 429) },
+      detail: {
+        summary: 'Open a share link',
+        description: 'Without a password: the file itself (inline; each delivery counts as a view). With one: an HTML form asking for it (no view counted), '
+          + 'or — with the `X-Share-Password` header — the file (wrong → 401). Password attempts count in the `share_password` bucket (429 past it). '
+          + 'Unknown or revoked link → 404; expired or out of views (`max_views`) → 410.',
+        parameters: [{ name: 'X-Share-Password', in: 'header', required: false, schema: { type: 'string' }, description: 'The link\'s password, for scripts.' }],
+      },
+    })
+    .post('/s/:token', async ({ params, request, body, set }) => {
+      try {
+        await enforceIpLimit(deps, request, set, 'public');
+        const share = await getShare(deps, params.token);
+        if (share.passwordHash && !(await passwordMatches(deps, request, set, share, body.password))) {
+          return page('Protected file', passwordForm(share.token, 'Wrong password.'), 401, stringHeaders(set));
+        }
+        return await deliver(deps, request, share, set);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status >= 500) throw err;
+        const title = err.status === 429 ? 'Too many attempts' : err.status === 410 ? 'Link no longer available' : 'Link not found';
+        return page(title, `<p class="error">${escapeHtml(err.message)}</p>`, err.status, err.headers ?? {});
+      }
+    }, {
+      params: TokenParams,
+      body: t.Object({ password: t.String({ maxLength: 256 }) }, { additionalProperties: false }),
+      response: {
+        200: binaryResponse('The shared file (counted as a view).', ['*/*']),
+        401: html('Wrong password: the form again, with the error.'),
+        404: html('Unknown or revoked link (HTML page).'),
+        410: html('Expired or out of views (HTML page).'),
+        429: html('Too many password attempts (HTML page; `Retry-After`).'),
+      },
+      detail: {
+        summary: 'Share-link password form submission',
+        description: 'Form-encoded (or JSON) `password`; the answer is the file itself (a view) or an HTML page naming the problem.',
+      },
+    });
+  return new Elysia({ name: 'pictor.shares' }).use(api).use(open);
+}
+
+const stringHeaders = (set: HeaderSink) =>
+  Object.fromEntries(Object.entries(set.headers).filter((e): e is [string, string] => typeof e[1] === 'string'));

@@ -1,0 +1,147 @@
+/**
+ * Protected share links over real HTTP (issue #25.2): a password link refuses a wrong password
+ * (401) and counts every attempt, so guessing ends in 429; the right password gets the file's
+ * bytes; `max_views=2` serves two deliveries and answers the third 410; revocation makes the
+ * link 404; a private file is shareable while `/i` keeps answering 404.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import sharp from 'sharp';
+import { startServer, type RunningServer } from '../helpers/server';
+
+const ATTEMPTS = 3;
+
+describe('share links', () => {
+  let srv: RunningServer;
+  let key: string;
+  const auth = () => ({ authorization: `Bearer ${key}` });
+  let png: Buffer;
+
+  async function upload(query = ''): Promise<{ id: string; is_public: boolean }> {
+    const res = await fetch(`${srv.url}/api/files${query}`, { method: 'POST', body: new Uint8Array(png), headers: { ...auth(), 'content-type': 'image/png' } });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { file: { id: string; is_public: boolean } }).file;
+  }
+  async function share(id: string, body: Record<string, unknown>) {
+    const res = await fetch(`${srv.url}/api/files/${id}/shares`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(res.status).toBe(201);
+    return (await res.json()) as { id: string; url: string; has_password: boolean; views: number; max_views: number | null; status: string };
+  }
+  /** The server's own address for a URL built from PUBLIC_URL. */
+  const local = (u: string) => srv.url + new URL(u).pathname;
+
+  beforeAll(async () => {
+    png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toBuffer();
+    srv = await startServer({ env: { RATE_LIMIT_SHARE_PASSWORD: `${ATTEMPTS}/15m` } });
+    key = srv.bootstrap!.api_key;
+  }, 120_000);
+  afterAll(() => srv?.close());
+
+  test('password link: the form asks, a wrong password is refused and counted (429 at the limit), the right one gets the file', async () => {
+    const f = await upload('?is_public=false');
+    const link = await share(f.id, { password: 'open sesame' });
+    expect(link.has_password).toBe(true);
+    expect(link.url).toMatch(/\/s\/[A-Za-z0-9]{22}$/);
+
+    // The page: an HTML form, no view counted, no script allowed.
+    const form = await fetch(local(link.url));
+    expect(form.status).toBe(200);
+    expect(form.headers.get('content-type')).toContain('text/html');
+    expect(form.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await form.text()).toContain('name="password"');
+
+    // The right password (form POST): the file's bytes.
+    const right = await fetch(local(link.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'password=open+sesame' });
+    expect(right.status).toBe(200);
+    expect(right.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await right.arrayBuffer()).equals(png)).toBe(true);
+
+    // Wrong passwords: 401 (form again) while attempts remain — the right one above counted too.
+    const wrong = () => fetch(local(link.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'password=guess' });
+    const answers: number[] = [];
+    for (let i = 0; i < ATTEMPTS; i++) answers.push((await wrong()).status);
+    expect(answers).toEqual([...Array(ATTEMPTS - 1).fill(401), 429]);
+    const limited = await wrong();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+    // Even the right password waits now (the bucket counts attempts, not failures).
+    const header = await fetch(local(link.url), { headers: { 'x-share-password': 'open sesame' } });
+    expect(header.status).toBe(429);
+    expect(((await header.json()) as { details: { bucket: string } }).details.bucket).toBe('share_password');
+
+    // The private file itself stays private.
+    expect((await fetch(`${srv.url}/i/${f.id}`)).status).toBe(404);
+    const listed = await fetch(`${srv.url}/api/files/${f.id}/shares`, { headers: auth() });
+    const list = (await listed.json()) as { results: { id: string; views: number }[]; count: number };
+    expect(list.count).toBe(1);
+    expect(list.results[0]!.views).toBe(1);
+  });
+
+  test('X-Share-Password: wrong → 401 JSON, right → the file', async () => {
+    const f = await upload();
+    const link = await share(f.id, { password: 'hunter22' });
+    const wrong = await fetch(local(link.url), { headers: { 'x-share-password': 'nope' } });
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as { error: string }).error).toBe('UNAUTHORIZED');
+    const right = await fetch(local(link.url), { headers: { 'x-share-password': 'hunter22' } });
+    expect(right.status).toBe(200);
+    expect(Buffer.from(await right.arrayBuffer()).equals(png)).toBe(true);
+  });
+
+  test('max_views=2: two deliveries, the third is 410; the counter and status say so', async () => {
+    const f = await upload();
+    const link = await share(f.id, { max_views: 2 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(local(link.url));
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+    expect(statuses).toEqual([200, 200, 410]);
+    const list = (await (await fetch(`${srv.url}/api/files/${f.id}/shares`, { headers: auth() })).json()) as { results: { views: number; status: string }[] };
+    expect(list.results[0]).toMatchObject({ views: 2, status: 'used_up' });
+  });
+
+  test('concurrent viewers never exceed max_views', async () => {
+    const f = await upload();
+    const link = await share(f.id, { max_views: 3 });
+    const statuses = await Promise.all(Array.from({ length: 10 }, async () => {
+      const res = await fetch(local(link.url));
+      await res.arrayBuffer();
+      return res.status;
+    }));
+    expect(statuses.filter((s) => s === 200).length).toBe(3);
+    expect(statuses.filter((s) => s === 410).length).toBe(7);
+  });
+
+  test('revoked → 404; unknown token → 404; a past expires_at → 400; another account cannot list or revoke', async () => {
+    const f = await upload();
+    const link = await share(f.id, {});
+    expect((await fetch(local(link.url))).status).toBe(200);
+    const del = await fetch(`${srv.url}/api/files/${f.id}/shares/${link.id}`, { method: 'DELETE', headers: auth() });
+    expect(del.status).toBe(204);
+    expect((await fetch(local(link.url))).status).toBe(404);
+    expect((await fetch(`${srv.url}/s/AAAAAAAAAAAAAAAAAAAAAA`)).status).toBe(404);
+
+    const past = await fetch(`${srv.url}/api/files/${f.id}/shares`, {
+      method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ expires_at: '2001-01-01T00:00:00Z' }),
+    });
+    expect(past.status).toBe(400);
+
+    const reg = await fetch(`${srv.url}/api/auth/register`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: `other-${Date.now().toString(36)}@example.com`, password: 'correct horse 1' }),
+    });
+    const other = ((await reg.json()) as { session: { access_token: string } }).session.access_token;
+    const link2 = await share(f.id, {});
+    expect((await fetch(`${srv.url}/api/files/${f.id}/shares`, { headers: { authorization: `Bearer ${other}` } })).status).toBe(404);
+    expect((await fetch(`${srv.url}/api/files/${f.id}/shares/${link2.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${other}` } })).status).toBe(404);
+    expect((await fetch(local(link2.url))).status).toBe(200);
+  });
+
+  test('deleting the file ends its links (404)', async () => {
+    const f = await upload();
+    const link = await share(f.id, {});
+    expect((await fetch(`${srv.url}/api/files/${f.id}`, { method: 'DELETE', headers: auth() })).status).toBe(204);
+    expect((await fetch(local(link.url))).status).toBe(404);
+  });
+});
