@@ -59,8 +59,8 @@ export function embedRoutes(deps: AppDeps) {
           ...(set.headers as Record<string, string>),
           'content-type': 'text/html; charset=utf-8',
           'content-security-policy': embedCsp(f),
-          // Short: making a file private or turning embeds off takes effect within a minute for caches.
-          'cache-control': 'public, max-age=60',
+          // Revalidated on every view: making a file private or turning embeds off takes effect at once.
+          'cache-control': 'no-cache',
           'x-content-type-options': 'nosniff',
           'x-frame-options': 'DENY',
           'referrer-policy': 'strict-origin-when-cross-origin',
