@@ -14,7 +14,11 @@ import { InviteSchema } from '../invites/routes';
 import { createInvites, toInviteJson } from '../invites/service';
 import { UserSchema } from '../users/model';
 import { deleteAnyFile, listAllFiles, listAudit, viewFile } from './moderation';
-import { changeUser, collectStats, getUserOrThrow, listUsers, toAdminUserJson } from './service';
+import { getStats as queueStats } from '../queue/service';
+import { QueueStats } from '../queue/model';
+import { getDelivery } from '../transform/service';
+import { changeUser, collectStats, getUserOrThrow, listUsers, registerAdminStats, toAdminUserJson } from './service';
+import { trafficOf } from './traffic';
 
 const DEFAULT_INVITE_TTL_S = 7 * 86400;
 
@@ -49,7 +53,54 @@ const PageQuery = {
   cursor: t.Optional(t.String({ maxLength: 200, description: '`next_cursor` of the previous page.' })),
 };
 
+const Int = (description: string) => t.Integer({ description });
+const StatsSchema = t.Object(
+  {
+    users: t.Object({ total: t.Integer(), admins: t.Integer(), banned: t.Integer(), promoted: t.Integer() }),
+    files: t.Object({ count: t.Integer(), bytes: t.Integer() }),
+    queue: t.Optional(t.Nullable(QueueStats)),
+    cache: t.Optional(t.Nullable(t.Object({
+      lookups: Int('Derivative cache lookups since this process started.'),
+      hits: Int('Of which answered from memory or disk.'),
+      hit_ratio: t.Nullable(t.Number({ minimum: 0, maximum: 1, description: 'hits / lookups; null before the first lookup.' })),
+      memory_bytes: t.Integer(),
+      disk_bytes: t.Integer(),
+    }))),
+    transforms: t.Optional(t.Nullable(t.Object({ in_flight: Int('Renders running now.'), queued: Int('Renders waiting for the pool.') }))),
+    traffic: t.Optional(t.Nullable(t.Object({
+      minutes: t.Array(
+        t.Object({
+          at: t.String({ format: 'date-time', description: 'Start of the minute.' }),
+          requests: t.Integer(), errors: Int('Answers with a 5xx status.'), cache_lookups: t.Integer(), cache_hits: t.Integer(),
+        }),
+        { description: 'The last 60 minutes, oldest first, from an in-memory ring of per-minute counters of the answering process.' },
+      ),
+    }))),
+  },
+  { additionalProperties: true, description: 'Cache, transforms and traffic describe the answering process; users, files and queue the whole server.' },
+);
+
+/** The sections this module adds to `GET /api/admin/stats` (queue, cache, transforms, traffic). */
+function registerSections(deps: AppDeps): void {
+  const delivery = getDelivery(deps);
+  // The ring counts every request from now on (request-done observer, registered once).
+  const traffic = trafficOf(deps);
+  registerAdminStats(deps, 'queue', () => queueStats(deps.db, { userId: '', all: true }));
+  registerAdminStats(deps, 'cache', () => {
+    const { memory, disk } = delivery.cache.stats();
+    const lookups = memory.hits + memory.misses;
+    const hits = memory.hits + disk.hits;
+    return { lookups, hits, hit_ratio: lookups ? hits / lookups : null, memory_bytes: memory.bytes, disk_bytes: disk.bytes };
+  });
+  registerAdminStats(deps, 'transforms', () => {
+    const pool = delivery.pool.stats();
+    return { in_flight: pool.in_flight, queued: pool.queued };
+  });
+  registerAdminStats(deps, 'traffic', () => ({ minutes: traffic.lastHour() }));
+}
+
 export function adminRoutes(deps: AppDeps) {
+  registerSections(deps);
   const now = () => new Date(deps.clock.now());
   const changeOptions = { auth: true as const, params: IdParams, response: { 200: AdminUser, ...errorResponses(400, 401, 403, 404, 409) } };
   const apply = async (principal: Principal, id: string, change: Parameters<typeof changeUser>[3]) => {
@@ -183,16 +234,10 @@ export function adminRoutes(deps: AppDeps) {
       {
         auth: true,
         response: {
-          200: t.Object(
-            {
-              users: t.Object({ total: t.Integer(), admins: t.Integer(), banned: t.Integer(), promoted: t.Integer() }),
-              files: t.Object({ count: t.Integer(), bytes: t.Integer() }),
-            },
-            { additionalProperties: true, description: 'Plus sections other modules register (queue, cache).' },
-          ),
+          200: StatsSchema,
           ...errorResponses(401, 403),
         },
-        detail: { summary: 'Server-wide statistics' },
+        detail: { summary: 'Server-wide statistics', description: 'Users, files and jobs of the server; derivative cache hit ratio, transforms in flight and the last hour of requests and cache hits per minute (this process).' },
       },
     );
 }

@@ -1,6 +1,7 @@
 /**
  * `deps.usage`: delivery usage (API.md §3 `origin_reads`, `image_ops`, `bytes_served`) counted
- * in memory per account and calendar month, and added to `usage_counters` in batches with one
+ * (plus uploads) in memory per account and UTC day, and added to `usage_daily` and the month's
+ * `usage_counters` in batches with one
  * upsert (`… on conflict do update set x = x + excluded.x`), so several processes sum up and
  * the request path costs a Map increment. Flushed every `intervalMs`, when many accounts are
  * pending, and on shutdown. A failed write puts its deltas back for the next flush: counts
@@ -17,14 +18,20 @@ export interface UsageDelta {
   originReads?: number;
   imageOps?: number;
   bytesServed?: number;
+  /** Completed uploads (daily table only; the month's file count is the account's). */
+  uploads?: number;
+  uploadBytes?: number;
 }
 
 interface Pending {
   userId: string;
-  period: string;
+  /** `YYYY-MM-DD` (UTC); the month row is its first seven characters plus `-01`. */
+  day: string;
   originReads: number;
   imageOps: number;
   bytesServed: number;
+  uploads: number;
+  uploadBytes: number;
 }
 
 /** Accounts per upsert statement; a flush with more pending runs several. */
@@ -36,6 +43,11 @@ const EARLY_FLUSH_ROWS = 5_000;
 export function periodOf(ms: number): string {
   const d = new Date(ms);
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-01`;
+}
+
+/** `YYYY-MM-DD` of the UTC day containing `ms`. */
+export function dayOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
 }
 
 export interface UsageRecorderOptions {
@@ -52,37 +64,67 @@ export function createUsageRecorder(o: UsageRecorderOptions) {
   let timer: ReturnType<typeof setInterval> | null = null;
   let chain: Promise<void> = Promise.resolve();
 
-  function add(userId: string, period: string, d: Required<UsageDelta>): void {
-    const k = `${userId}|${period}`;
+  function add(userId: string, day: string, d: Required<UsageDelta>): void {
+    const k = `${userId}|${day}`;
     let e = pending.get(k);
     if (!e) {
-      e = { userId, period, originReads: 0, imageOps: 0, bytesServed: 0 };
+      e = { userId, day, originReads: 0, imageOps: 0, bytesServed: 0, uploads: 0, uploadBytes: 0 };
       pending.set(k, e);
     }
     e.originReads += d.originReads;
     e.imageOps += d.imageOps;
     e.bytesServed += d.bytesServed;
+    e.uploads += d.uploads;
+    e.uploadBytes += d.uploadBytes;
   }
 
   async function write(batch: Pending[]): Promise<void> {
     for (let i = 0; i < batch.length; i += BATCH_ROWS) {
       const part = batch.slice(i, i + BATCH_ROWS);
-      const rows = part.map((p) => sql`(${p.userId}::uuid, ${p.period}::date, ${p.originReads}::bigint, ${p.imageOps}::bigint, ${p.bytesServed}::bigint)`);
+      // One month row may collect several days of a batch (a flush across midnight): summed
+      // first, since one upsert statement may not update the same row twice.
+      const months = new Map<string, { userId: string; period: string; originReads: number; imageOps: number; bytesServed: number }>();
+      for (const p of part) {
+        const period = `${p.day.slice(0, 7)}-01`;
+        const m = months.get(`${p.userId}|${period}`) ?? { userId: p.userId, period, originReads: 0, imageOps: 0, bytesServed: 0 };
+        m.originReads += p.originReads;
+        m.imageOps += p.imageOps;
+        m.bytesServed += p.bytesServed;
+        months.set(`${p.userId}|${period}`, m);
+      }
+      const rows = [...months.values()].map((p) => sql`(${p.userId}::uuid, ${p.period}::date, ${p.originReads}::bigint, ${p.imageOps}::bigint, ${p.bytesServed}::bigint)`);
+      const days = part.map((p) => sql`(${p.userId}::uuid, ${p.day}::date, ${p.uploads}::bigint, ${p.uploadBytes}::bigint, ${p.originReads}::bigint, ${p.imageOps}::bigint, ${p.bytesServed}::bigint)`);
       try {
-        await o.db.execute(sql`
-          insert into usage_counters (user_id, period, origin_reads, image_ops, bytes_served)
-          select v.user_id, v.period, v.origin_reads, v.image_ops, v.bytes_served
-          from (values ${sql.join(rows, sql`, `)}) as v(user_id, period, origin_reads, image_ops, bytes_served)
-          where exists (select 1 from users u where u.id = v.user_id)
-          on conflict (user_id, period) do update set
-            origin_reads = usage_counters.origin_reads + excluded.origin_reads,
-            image_ops = usage_counters.image_ops + excluded.image_ops,
-            bytes_served = usage_counters.bytes_served + excluded.bytes_served,
-            updated_at = now()`);
+        // One transaction: a failed batch is put back whole, so neither table counts it twice.
+        await o.db.transaction(async (tx) => {
+          await tx.execute(sql`
+            insert into usage_daily (user_id, day, uploads, upload_bytes, origin_reads, image_ops, bytes_served, storage_bytes, files_count)
+            select v.user_id, v.day, v.uploads, v.upload_bytes, v.origin_reads, v.image_ops, v.bytes_served, u.storage_bytes, u.files_count
+            from (values ${sql.join(days, sql`, `)}) as v(user_id, day, uploads, upload_bytes, origin_reads, image_ops, bytes_served)
+            join users u on u.id = v.user_id
+            on conflict (user_id, day) do update set
+              uploads = usage_daily.uploads + excluded.uploads,
+              upload_bytes = usage_daily.upload_bytes + excluded.upload_bytes,
+              origin_reads = usage_daily.origin_reads + excluded.origin_reads,
+              image_ops = usage_daily.image_ops + excluded.image_ops,
+              bytes_served = usage_daily.bytes_served + excluded.bytes_served,
+              storage_bytes = excluded.storage_bytes,
+              files_count = excluded.files_count`);
+          await tx.execute(sql`
+            insert into usage_counters (user_id, period, origin_reads, image_ops, bytes_served)
+            select v.user_id, v.period, v.origin_reads, v.image_ops, v.bytes_served
+            from (values ${sql.join(rows, sql`, `)}) as v(user_id, period, origin_reads, image_ops, bytes_served)
+            where exists (select 1 from users u where u.id = v.user_id)
+            on conflict (user_id, period) do update set
+              origin_reads = usage_counters.origin_reads + excluded.origin_reads,
+              image_ops = usage_counters.image_ops + excluded.image_ops,
+              bytes_served = usage_counters.bytes_served + excluded.bytes_served,
+              updated_at = now()`);
+        });
       } catch (err) {
         o.onFlushError?.();
         o.log.warn({ err: (err as Error).message, accounts: part.length }, 'usage flush failed; will retry with the next batch');
-        for (const p of part) add(p.userId, p.period, p);
+        for (const p of part) add(p.userId, p.day, p);
       }
     }
   }
@@ -90,7 +132,10 @@ export function createUsageRecorder(o: UsageRecorderOptions) {
   const recorder = {
     /** Adds to the caller's counters for the current month; never waits, never throws. */
     record(userId: string, delta: UsageDelta): void {
-      add(userId, periodOf(o.now()), { originReads: delta.originReads ?? 0, imageOps: delta.imageOps ?? 0, bytesServed: delta.bytesServed ?? 0 });
+      add(userId, dayOf(o.now()), {
+        originReads: delta.originReads ?? 0, imageOps: delta.imageOps ?? 0, bytesServed: delta.bytesServed ?? 0,
+        uploads: delta.uploads ?? 0, uploadBytes: delta.uploadBytes ?? 0,
+      });
       if (pending.size >= EARLY_FLUSH_ROWS) void recorder.flush();
     },
     /** Another module's counter store: drained into this recorder before each flush. */

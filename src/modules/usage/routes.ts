@@ -7,7 +7,7 @@
  * The plugin also connects the counters other modules keep (originals delivery, transforms) to
  * `deps.usage` and starts its periodic flush.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq, gte, lt } from 'drizzle-orm';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, notFound, validationError } from '../../errors';
@@ -15,8 +15,8 @@ import { authGuard } from '../auth/guard';
 import { deliveryStats } from '../delivery/stats';
 import { getDelivery } from '../transform/service';
 import { users } from '../users/table';
-import { periodOf } from './recorder';
-import { usageCounters } from './table';
+import { dayOf, periodOf } from './recorder';
+import { usageCounters, usageDaily } from './table';
 
 const Usage = t.Object(
   {
@@ -65,6 +65,86 @@ export async function getUsage(deps: AppDeps, userId: string, period?: string) {
   };
 }
 
+const Counters = {
+  uploads: t.Integer({ description: 'Files uploaded.' }),
+  upload_bytes: t.Integer({ description: 'Bytes uploaded.' }),
+  origin_reads: t.Integer({ description: 'Originals served (`/i`, `/d`).' }),
+  image_ops: t.Integer({ description: 'Derivatives rendered (cache misses).' }),
+  bytes_served: t.Integer({ description: 'Bytes of originals and derivatives served.' }),
+  storage_bytes: t.Integer({ description: 'Bytes stored at the end of the day or month (now, for today and the current month).' }),
+  files_count: t.Integer({ description: 'Files stored at the same moment.' }),
+};
+const UsageHistory = t.Object(
+  {
+    period: t.String({ description: 'The month of `days`, `YYYY-MM`.' }),
+    days: t.Array(t.Object({ day: t.String({ format: 'date' }), ...Counters }), { description: 'Each day of the month up to today (UTC), oldest first.' }),
+    months: t.Array(t.Object({ period: t.String({ description: '`YYYY-MM`' }), ...Counters }), { description: 'The `months` months up to and including `period`, oldest first.' }),
+  },
+  { title: 'UsageHistory' },
+);
+const HistoryQuery = t.Object({
+  period: UsageQuery.properties.period,
+  months: t.Optional(t.Integer({ minimum: 1, maximum: 36, description: 'How many months to list in `months` (default 12).' })),
+});
+
+type Row = { uploads: number; upload_bytes: number; origin_reads: number; image_ops: number; bytes_served: number; storage_bytes: number; files_count: number };
+const zero = (): Row => ({ uploads: 0, upload_bytes: 0, origin_reads: 0, image_ops: 0, bytes_served: 0, storage_bytes: 0, files_count: 0 });
+
+/**
+ * Daily and monthly history for the usage page's charts. Delivery totals of a month come from
+ * `usage_counters` (older than the daily table, so past months stay complete); uploads and the
+ * storage snapshots from `usage_daily`. A day without a row stored what the previous one did.
+ */
+export async function getUsageHistory(deps: AppDeps, userId: string, period: string | undefined, monthCount: number) {
+  const now = deps.clock.now();
+  const m = monthOf(period, now);
+  const first = new Date(Date.UTC(m.start.getUTCFullYear(), m.start.getUTCMonth() - (monthCount - 1), 1));
+  const firstKey = first.toISOString().slice(0, 10);
+  const today = dayOf(now);
+  const [[user], daily, monthly, [before]] = await Promise.all([
+    deps.db.select({ storageBytes: users.storageBytes, filesCount: users.filesCount }).from(users).where(eq(users.id, userId)),
+    deps.db.select().from(usageDaily)
+      .where(and(eq(usageDaily.userId, userId), gte(usageDaily.day, firstKey), lt(usageDaily.day, m.end.toISOString().slice(0, 10))))
+      .orderBy(usageDaily.day),
+    deps.db.select().from(usageCounters).where(and(eq(usageCounters.userId, userId), gte(usageCounters.period, firstKey), lt(usageCounters.period, m.end.toISOString().slice(0, 10)))),
+    deps.db.select({ storageBytes: usageDaily.storageBytes, filesCount: usageDaily.filesCount }).from(usageDaily)
+      .where(and(eq(usageDaily.userId, userId), lt(usageDaily.day, firstKey))).orderBy(desc(usageDaily.day)).limit(1),
+  ]);
+  if (!user) throw notFound('Account');
+  const byDay = new Map(daily.map((d) => [d.day, d]));
+  const months: (Row & { period: string })[] = [];
+  const days: (Row & { day: string })[] = [];
+  let storage = { bytes: before?.storageBytes ?? 0, files: before?.filesCount ?? 0 };
+  for (let month = new Date(first); month < m.end; month = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1))) {
+    const key = month.toISOString().slice(0, 7);
+    const total = { period: key, ...zero() };
+    const end = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1));
+    for (let d = new Date(month); d < end; d = new Date(d.getTime() + 86_400_000)) {
+      const day = d.toISOString().slice(0, 10);
+      if (day > today) break;
+      const row = byDay.get(day);
+      if (row) storage = { bytes: row.storageBytes, files: row.filesCount };
+      if (day === today) storage = { bytes: user.storageBytes, files: user.filesCount };
+      total.uploads += row?.uploads ?? 0;
+      total.upload_bytes += row?.uploadBytes ?? 0;
+      total.storage_bytes = storage.bytes;
+      total.files_count = storage.files;
+      if (key === m.key.slice(0, 7)) {
+        days.push({
+          day, uploads: row?.uploads ?? 0, upload_bytes: row?.uploadBytes ?? 0, origin_reads: row?.originReads ?? 0, image_ops: row?.imageOps ?? 0,
+          bytes_served: row?.bytesServed ?? 0, storage_bytes: storage.bytes, files_count: storage.files,
+        });
+      }
+    }
+    const c = monthly.find((r) => r.period.slice(0, 7) === key);
+    total.origin_reads = c?.originReads ?? 0;
+    total.image_ops = c?.imageOps ?? 0;
+    total.bytes_served = c?.bytesServed ?? 0;
+    months.push(total);
+  }
+  return { period: m.key.slice(0, 7), days, months };
+}
+
 /** Feeds the delivery and transform counters into `deps.usage` and starts its flush timer. */
 function connectSources(deps: AppDeps): void {
   const originals = deliveryStats(deps);
@@ -93,6 +173,18 @@ export function usageRoutes(deps: AppDeps) {
         summary: 'Your usage',
         description: 'Storage and file count now, plus delivery counters of a calendar month (`?period=YYYY-MM`, default the current one). '
           + 'Delivery counters are aggregated in memory and written every few seconds.',
+      },
+    })
+    .get('/api/usage/history', ({ principal, query }) => getUsageHistory(deps, principal.userId, query.period, query.months ?? 12), {
+      auth: 'account:read',
+      query: HistoryQuery,
+      response: { 200: UsageHistory, ...errorResponses(400, 401, 403) },
+      detail: {
+        tags: ['account'],
+        summary: 'Your usage over time',
+        description: 'Per day of a month (`?period=YYYY-MM`, default the current one) and per month for the `months` months up to it: uploads, '
+          + 'origin reads, image operations, bytes served and the storage held. Same counters as `GET /api/usage`, a few seconds behind; '
+          + "a past day's storage is the account's total at its last activity that day.",
       },
     });
 }
