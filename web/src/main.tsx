@@ -7,6 +7,9 @@ import { Forgot, SignIn, Register } from './pages/Auth';
 import { Details } from './pages/Details';
 import { BrowserUpload, Integrations } from './pages/Integrations';
 import { Keys } from './pages/Keys';
+import { Admin } from './insights/Admin';
+import { Jobs } from './insights/Jobs';
+import { Usage } from './insights/Usage';
 import { Library } from './pages/Library';
 import { Logs } from './pages/Logs';
 import { Settings } from './pages/Settings';
@@ -58,6 +61,9 @@ function App() {
   else if (route.path === '/logs') page = <Logs route={route} />;
   else if (route.path === '/integrations') page = <Integrations />;
   else if (route.path === '/integrations/browser-upload') page = <BrowserUpload />;
+  else if (route.path === '/usage') page = <Usage profile={profile} />;
+  else if (route.path === '/jobs') page = <Jobs profile={profile} />;
+  else if (route.path === '/admin') page = <Admin profile={profile} route={route} />;
   else if (route.path.startsWith('/files/')) {
     page = <Details id={decodeURIComponent(route.path.slice(7))} info={info} onChange={() => setUsageTick((n) => n + 1)} />;
   } else page = <Library route={route} onChange={() => setUsageTick((n) => n + 1)} />;

@@ -9,6 +9,9 @@ const SECTIONS: { href: string; label: string; admin?: boolean }[] = [
   { href: '/integrations', label: 'Integrations' },
   { href: '/logs', label: 'Request log' },
   { href: '/settings', label: 'Settings' },
+  { href: '/usage', label: 'Usage' },
+  { href: '/jobs', label: 'Jobs' },
+  { href: '/admin', label: 'Admin', admin: true },
 ];
 const isCurrent = (href: string, path: string) => (href === '/' ? path === '/' || path.startsWith('/files/') : path === href || path.startsWith(`${href}/`));
 

@@ -1,0 +1,199 @@
+/**
+ * The jobs page: the account's jobs (every job for admins) with status and progress, kept
+ * current by the queue's Server-Sent Events. The browser's EventSource resumes a dropped
+ * stream with `Last-Event-ID` itself; when the stream is closed for good (an expired session
+ * cookie), the page renews the session and reopens it with `?last_event_id=` of the last event
+ * seen, so no event is missed.
+ */
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { api, errorText, type Profile } from '../api';
+import './insights.css';
+
+type Status = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+interface Job {
+  id: string;
+  type: string;
+  status: Status;
+  attempts: number;
+  max_attempts: number;
+  progress: number;
+  file_id: string | null;
+  user_id: string | null;
+  last_error: string | null;
+  cancel_requested: boolean;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+interface JobEvent { job_id: string; type: string; status: Status; attempts: number; max_attempts: number; progress: number; file_id: string | null; last_error: string | null; event: string; at: string }
+type Counts = Record<Status, number>;
+
+const EVENTS = ['job.created', 'job.started', 'job.progress', 'job.retrying', 'job.completed', 'job.failed', 'job.cancel_requested', 'job.cancelled', 'job.released'];
+const STATUSES: Status[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
+const LABEL: Record<Status, string> = { pending: 'Pending', running: 'Running', completed: 'Completed', failed: 'Failed', cancelled: 'Cancelled' };
+const TYPES: Record<string, string> = { derive: 'Thumbnails and metadata', purge: 'Remove stored bytes', video_render: 'Video rendition' };
+
+const time = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en', { dateStyle: 'medium', timeStyle: 'medium' }) : '—');
+
+export function Jobs({ profile }: { profile: Profile }) {
+  const [jobs, setJobs] = useState<Job[] | null>(null);
+  const [counts, setCounts] = useState<Counts | null>(null);
+  const [filter, setFilter] = useState<Status | ''>('');
+  const [next, setNext] = useState<string | null>(null);
+  const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const lastId = useRef<string | null>(null);
+  const admin = profile.user.role === 'admin';
+
+  const load = useCallback(async (cursor?: string) => {
+    const q = new URLSearchParams({ limit: '50' });
+    if (filter) q.set('status', filter);
+    if (cursor) q.set('cursor', cursor);
+    try {
+      const [page, stats] = await Promise.all([
+        api<{ results: Job[]; next_cursor: string | null }>('GET', `/api/queue/jobs?${q}`),
+        api<Counts>('GET', '/api/queue/stats'),
+      ]);
+      setJobs((prev) => (cursor && prev ? [...prev, ...page.results] : page.results));
+      setNext(page.next_cursor);
+      setCounts(stats);
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(err) });
+    }
+  }, [filter]);
+  useEffect(() => void load(), [load]);
+
+  // The live feed: each event updates its job in place (or brings a new one to the top).
+  useEffect(() => {
+    let source: EventSource | null = null;
+    let closed = false;
+    let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+    const apply = (e: MessageEvent<string>) => {
+      if (e.lastEventId) lastId.current = e.lastEventId;
+      const ev = JSON.parse(e.data) as JobEvent;
+      setJobs((prev) => {
+        if (!prev) return prev;
+        const i = prev.findIndex((j) => j.id === ev.job_id);
+        if (i < 0) {
+          if (ev.event !== 'job.created' || (filter && filter !== ev.status)) return prev;
+          const job: Job = {
+            id: ev.job_id, type: ev.type, status: ev.status, attempts: ev.attempts, max_attempts: ev.max_attempts, progress: ev.progress,
+            file_id: ev.file_id, user_id: null, last_error: ev.last_error, cancel_requested: false, created_at: ev.at, started_at: null, finished_at: null,
+          };
+          return [job, ...prev];
+        }
+        const old = prev[i]!;
+        const done = ev.status === 'completed' || ev.status === 'failed' || ev.status === 'cancelled';
+        const job: Job = {
+          ...old, status: ev.status, attempts: ev.attempts, progress: ev.status === 'completed' ? 100 : ev.progress, last_error: ev.last_error,
+          cancel_requested: ev.event === 'job.cancel_requested' || (old.cancel_requested && !done),
+          started_at: ev.event === 'job.started' ? ev.at : old.started_at, finished_at: done ? ev.at : old.finished_at,
+        };
+        return prev.map((j, k) => (k === i ? job : j));
+      });
+      // The counts follow the feed without a request per event.
+      clearTimeout(refreshTimer);
+      refreshTimer = setTimeout(() => api<Counts>('GET', '/api/queue/stats').then(setCounts).catch(() => undefined), 400);
+    };
+    const open = () => {
+      if (closed) return;
+      const url = lastId.current ? `/api/queue/events?last_event_id=${encodeURIComponent(lastId.current)}` : '/api/queue/events';
+      source = new EventSource(url, { withCredentials: true });
+      source.onopen = () => setLive('live');
+      source.onerror = () => {
+        if (!source || source.readyState !== EventSource.CLOSED) {
+          setLive('reconnecting'); // the browser retries on its own, sending Last-Event-ID
+          return;
+        }
+        // Refused (e.g. the access cookie expired): renew the session through the API client, then resume.
+        setLive('reconnecting');
+        source = null;
+        api('GET', '/api/profile').then(open, () => setTimeout(open, 5000));
+      };
+      for (const name of EVENTS) source.addEventListener(name, apply as EventListener);
+    };
+    open();
+    return () => {
+      closed = true;
+      clearTimeout(refreshTimer);
+      source?.close();
+    };
+  }, [filter]);
+
+  const act = async (job: Job, action: 'retry' | 'cancel' | 'delete') => {
+    setMessage(null);
+    try {
+      if (action === 'delete') {
+        await api('DELETE', `/api/queue/jobs/${job.id}`);
+        setJobs((prev) => prev?.filter((j) => j.id !== job.id) ?? prev);
+        setMessage({ ok: true, text: 'Job deleted.' });
+      } else {
+        const updated = await api<Job>('POST', `/api/queue/jobs/${job.id}/${action}`);
+        setJobs((prev) => prev?.map((j) => (j.id === job.id ? updated : j)) ?? prev);
+        setMessage({ ok: true, text: action === 'retry' ? 'Job queued again.' : updated.status === 'cancelled' ? 'Job cancelled.' : 'Cancel requested; the job stops at its next check.' });
+      }
+      api<Counts>('GET', '/api/queue/stats').then(setCounts).catch(() => undefined);
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(err) });
+    }
+  };
+
+  return (
+    <div class="page insights">
+      <header class="page-head">
+        <h1>Jobs</h1>
+        <p class="lede">
+          Background work {admin ? 'of every account (you are an administrator)' : 'for your files'}: thumbnails and metadata after an upload, video renditions, removal of deleted files.
+          <span class={`live ${live}`} role="status">{live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}</span>
+        </p>
+      </header>
+      <div class="stat-tiles" role="group" aria-label="Filter by status">
+        <button type="button" class="tile" aria-pressed={filter === ''} onClick={() => setFilter('')}>
+          <span class="tile-n">{counts ? STATUSES.reduce((s, k) => s + counts[k], 0) : '—'}</span><span>All</span>
+        </button>
+        {STATUSES.map((s) => (
+          <button type="button" key={s} class={`tile st-${s}`} aria-pressed={filter === s} onClick={() => setFilter(s)}>
+            <span class="tile-n" data-count={s}>{counts ? counts[s] : '—'}</span><span>{LABEL[s]}</span>
+          </button>
+        ))}
+      </div>
+      {message && <p class={message.ok ? 'notice' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
+      {!jobs ? <p class="loading" role="status">Loading jobs…</p> : jobs.length === 0 ? (
+        <p class="empty">No {filter ? LABEL[filter].toLowerCase() : ''} jobs. Upload an image and its thumbnails are made here.</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="table job-table">
+            <caption class="sr-only">Jobs, newest first</caption>
+            <thead>
+              <tr><th scope="col">Job</th><th scope="col">Status</th><th scope="col">Progress</th><th scope="col">File</th><th scope="col">Created</th><th scope="col"><span class="sr-only">Actions</span></th></tr>
+            </thead>
+            <tbody>
+              {jobs.map((j) => (
+                <tr key={j.id} data-job={j.id} data-status={j.status}>
+                  <td>
+                    <div>{TYPES[j.type] ?? j.type}</div>
+                    <div class="muted mono">{j.type} · {j.id.slice(0, 8)}{j.attempts > 1 ? ` · attempt ${j.attempts}/${j.max_attempts}` : ''}</div>
+                    {j.last_error && j.status !== 'completed' && <div class="error small-text">{j.last_error}</div>}
+                  </td>
+                  <td><span class={`badge st-${j.status}`}>{LABEL[j.status]}{j.cancel_requested && j.status === 'running' ? ' (cancelling)' : ''}</span></td>
+                  <td class="progress-cell">
+                    <progress max={100} value={j.status === 'pending' ? undefined : j.progress} aria-label={`Progress of job ${j.id.slice(0, 8)}`} />
+                    <span class="muted">{j.status === 'pending' ? 'waiting' : `${j.progress}%`}</span>
+                  </td>
+                  <td>{j.file_id ? <a href={`/files/${encodeURIComponent(j.file_id)}`} class="mono">{j.file_id}</a> : <span class="muted">—</span>}</td>
+                  <td class="nowrap">{time(j.created_at)}</td>
+                  <td class="row-actions">
+                    {(j.status === 'failed' || j.status === 'cancelled') && <button type="button" class="small" onClick={() => act(j, 'retry')}>Retry</button>}
+                    {(j.status === 'pending' || (j.status === 'running' && !j.cancel_requested)) && <button type="button" class="small" onClick={() => act(j, 'cancel')}>Cancel</button>}
+                    {(j.status === 'completed' || j.status === 'failed' || j.status === 'cancelled') && <button type="button" class="small danger" onClick={() => act(j, 'delete')} aria-label={`Delete job ${j.id.slice(0, 8)}`}>Delete</button>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {next && <p><button type="button" onClick={() => load(next)}>Show older jobs</button></p>}
+    </div>
+  );
+}
