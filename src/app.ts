@@ -33,6 +33,7 @@ import { transformRoutes } from './modules/transform/routes';
 import { remoteRoutes } from './modules/remote/routes';
 import { usageRoutes } from './modules/usage/routes';
 import { accountRoutes } from './modules/users/routes';
+import { accountLifeRoutes } from './modules/account/routes';
 import { webappRoutes } from './modules/webapp/routes';
 
 export function createApp(deps: AppDeps) {
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps) {
     .use(authPages(deps))
     .use(apiKeyRoutes(deps))
     .use(accountRoutes(deps))
+    .use(accountLifeRoutes(deps))
     .use(usageRoutes(deps))
     .use(inviteRoutes(deps))
     .use(adminRoutes(deps))

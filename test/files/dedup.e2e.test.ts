@@ -27,7 +27,7 @@ async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 120
 
 const MB5 = 5 * 1024 * 1024;
 /** 5 MB of text (allowed type, no derivatives, no public copy): one distinct content per run. */
-const content = () => Buffer.from(randomBytes(MB5 * 3 / 4).toString('base64'));
+const content = (): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(randomBytes(MB5 * 3 / 4).toString('base64')));
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 let minio: Minio | undefined;
@@ -79,7 +79,7 @@ describe.each(['fs', 's3'] as const)('identical uploads are stored once: %s', (k
     for await (const o of storage.listOlderThan('', new Date(Date.now() + 3_600_000))) keys.push(o.key);
     return keys.sort();
   };
-  const upload = async (auth: Record<string, string>, body: Buffer) => {
+  const upload = async (auth: Record<string, string>, body: Uint8Array<ArrayBuffer>) => {
     const res = await fetch(`${server.url}/api/files`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body });
     expect(res.status).toBe(201);
     return ((await res.json()) as { file: { id: string; sha256: string } }).file;

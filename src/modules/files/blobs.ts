@@ -57,9 +57,9 @@ export interface Released {
 const blobJobKey = (backend: string, key: string) => `blob:${backend}:${key}`;
 
 /** The `blob_delete` job of a key no file references any more; enqueue in the releasing transaction. */
-export function enqueueBlobDelete(tx: DbOrTx, backend: string, key: string) {
+export function enqueueBlobDelete(tx: DbOrTx, backend: string, key: string, runAt?: Date) {
   return enqueueJob(tx, {
-    type: BLOB_DELETE_JOB, payload: { backend, key }, uniqueKey: blobJobKey(backend, key), maxAttempts: 100, priority: 1,
+    type: BLOB_DELETE_JOB, payload: { backend, key }, uniqueKey: blobJobKey(backend, key), maxAttempts: 100, priority: 1, runAt,
   });
 }
 

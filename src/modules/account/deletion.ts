@@ -1,0 +1,158 @@
+/**
+ * Account deletion (issue #25): `DELETE /api/account` (the owner, with a password or a fresh
+ * session; or an admin for anyone) records a deletion and enqueues its `account_delete` job in
+ * one transaction, and ends every session and API key at once so nothing more happens in the
+ * account's name. The job, retried until it finishes, removes in order: export archives; files a
+ * batch at a time (each batch releases its de-duplicated bytes in the transaction that deletes
+ * the rows, files/blobs.ts, so bytes other accounts share stay and unshared ones are deleted,
+ * their derivatives dropped on every instance); the account's jobs and their events; its request
+ * logs; then, under the account row's lock (which an upload's commit takes too, so none can slip
+ * in after), any file that appeared meanwhile and the account row itself, whose foreign keys
+ * cascade to sessions, keys, folders, usage counters, tokens and every other per-account table.
+ * The deletion row has no foreign key: its status stays readable by its id afterwards.
+ */
+import { and, eq, inArray, notInArray } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client';
+import type { AppDeps } from '../../deps';
+import { notFound } from '../../errors';
+import { credentialResolver } from '../auth/guard';
+import { revokeAllSessions } from '../auth/sessions';
+import { publishFileChange } from '../cache/lookup';
+import { releaseFileBlobs } from '../files/blobs';
+import { deleteDeadBlobs } from '../files/purge';
+import { files } from '../files/table';
+import { apiKeys } from '../keys/table';
+import { requestLogBatches } from '../logs/table';
+import { enqueueJob } from '../queue/enqueue';
+import type { JobContext } from '../queue/runner';
+import { jobEvents, jobs } from '../queue/table';
+import { users } from '../users/table';
+import { accountDeletions, accountExports, type AccountDeletionRow } from './table';
+
+export const DELETE_JOB = 'account_delete';
+/** Files released per transaction. */
+const BATCH = 200;
+
+export function toDeletionJson(d: AccountDeletionRow) {
+  return {
+    id: d.id,
+    user_id: d.userId,
+    status: d.status,
+    job_id: d.jobId,
+    error: d.error,
+    removed: d.removed ? (JSON.parse(d.removed) as Record<string, number>) : null,
+    created_at: d.createdAt.toISOString(),
+    finished_at: d.finishedAt?.toISOString() ?? null,
+  };
+}
+
+/** Records the deletion of `userId` and enqueues its job (an unfinished one is returned instead); sessions and keys end now. */
+export async function requestDeletion(deps: AppDeps, userId: string, requestedBy: string): Promise<AccountDeletionRow> {
+  const row = await deps.db.transaction(async (tx) => {
+    const [u] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
+    if (!u) throw notFound('Account');
+    const [open] = await tx.select().from(accountDeletions)
+      .where(and(eq(accountDeletions.userId, userId), inArray(accountDeletions.status, ['pending', 'running'])));
+    if (open) return open;
+    const [created] = await tx.insert(accountDeletions).values({ userId, requestedBy: requestedBy === userId ? null : requestedBy }).returning();
+    const d = created as AccountDeletionRow;
+    // A system job (no owner): the account's own jobs are among what it removes.
+    const job = await enqueueJob(tx, { type: DELETE_JOB, payload: { deletion_id: d.id, user_id: userId }, uniqueKey: `${DELETE_JOB}:${d.id}`, maxAttempts: 50 });
+    const [withJob] = await tx.update(accountDeletions).set({ jobId: job?.id ?? null }).where(eq(accountDeletions.id, d.id)).returning();
+    return withJob as AccountDeletionRow;
+  });
+  await endCredentials(deps, userId);
+  deps.queue.wake();
+  return row;
+}
+
+/** Every session and API key of the account stops working now, on every instance. */
+async function endCredentials(deps: AppDeps, userId: string): Promise<void> {
+  await revokeAllSessions(deps, userId);
+  const revoked = await deps.db.update(apiKeys).set({ revokedAt: new Date(deps.clock.now()) })
+    .where(eq(apiKeys.userId, userId)).returning({ keyHash: apiKeys.keyHash });
+  const resolver = credentialResolver(deps);
+  for (const k of revoked) await resolver.invalidateKey(k.keyHash);
+  await resolver.invalidateUser(userId);
+}
+
+export async function getDeletion(deps: AppDeps, id: string): Promise<AccountDeletionRow> {
+  const [d] = await deps.db.select().from(accountDeletions).where(eq(accountDeletions.id, id));
+  if (!d) throw notFound('Deletion');
+  return d;
+}
+
+/** Deletes up to `limit` file rows of the account (live or awaiting purge), releasing their bytes; returns the rows. */
+async function releaseBatch(tx: DbOrTx, backend: string, userId: string, limit: number) {
+  const rows = await tx.select({
+    id: files.id, storageKey: files.storageKey, publicStorageKey: files.publicStorageKey, sha256: files.sha256, publicSha256: files.publicSha256,
+  }).from(files).where(eq(files.userId, userId)).orderBy(files.id).limit(limit).for('update');
+  const released = await releaseFileBlobs(tx, backend, rows);
+  return { rows, deadKeys: released.deadKeys };
+}
+
+/** After a batch committed: bytes nobody references go now (their jobs retry otherwise), derivatives of dead bytes everywhere. */
+async function afterBatch(deps: AppDeps, batch: Awaited<ReturnType<typeof releaseBatch>>): Promise<number> {
+  await deleteDeadBlobs(deps, batch.deadKeys);
+  const dead = new Set(batch.deadKeys);
+  for (const f of batch.rows) {
+    const purge = dead.has(f.storageKey);
+    await publishFileChange(deps, purge ? { id: f.id, sha256: f.sha256, purge: true } : { id: f.id }).catch(() => {});
+    if (f.publicStorageKey && f.publicSha256 && dead.has(f.publicStorageKey)) {
+      await publishFileChange(deps, { id: f.id, sha256: f.publicSha256, purge: true }).catch(() => {});
+    }
+  }
+  return batch.deadKeys.length;
+}
+
+/** The `account_delete` job. Every step is safe to repeat, so a retry after a crash picks up where it stopped. */
+export async function runDeletion(deps: AppDeps, ctx: JobContext): Promise<void> {
+  const id = ctx.job.payload.deletion_id;
+  if (typeof id !== 'string') throw new Error('account_delete job without deletion_id');
+  const [d] = await deps.db.update(accountDeletions).set({ status: 'running' })
+    .where(and(eq(accountDeletions.id, id), inArray(accountDeletions.status, ['pending', 'running']))).returning();
+  if (!d) return;
+  const { userId } = d;
+  const backend = deps.storage.kind;
+  const removed: Record<string, number> = { files: 0, objects: 0, exports: 0, jobs: 0, log_batches: 0 };
+  try {
+    for (const e of await deps.db.select().from(accountExports).where(eq(accountExports.userId, userId))) {
+      if (e.storageKey) await deps.storage.delete(e.storageKey);
+      removed.exports = (removed.exports ?? 0) + 1;
+    }
+    for (;;) {
+      await ctx.checkpoint();
+      const batch = await deps.db.transaction((tx) => releaseBatch(tx, backend, userId, BATCH));
+      if (batch.rows.length === 0) break;
+      removed.files = (removed.files ?? 0) + batch.rows.length;
+      removed.objects = (removed.objects ?? 0) + await afterBatch(deps, batch);
+    }
+    // Its jobs and their events (a job still running elsewhere keeps its row; its owner goes null with the account).
+    const gone = await deps.db.delete(jobs)
+      .where(and(eq(jobs.userId, userId), notInArray(jobs.status, ['running']))).returning({ id: jobs.id });
+    removed.jobs = gone.length;
+    await deps.db.delete(jobEvents).where(eq(jobEvents.userId, userId));
+    removed.log_batches = (await deps.db.delete(requestLogBatches).where(eq(requestLogBatches.userId, userId)).returning({ id: requestLogBatches.id })).length;
+    // Last, under the account row's lock: what an upload committed meanwhile, then the row (cascading).
+    const last = await deps.db.transaction(async (tx) => {
+      const [u] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
+      if (!u) return null;
+      const batch = await releaseBatch(tx, backend, userId, 100_000);
+      await tx.delete(users).where(eq(users.id, userId));
+      return batch;
+    });
+    if (last) {
+      removed.files = (removed.files ?? 0) + last.rows.length;
+      removed.objects = (removed.objects ?? 0) + await afterBatch(deps, last);
+    }
+    await credentialResolver(deps).invalidateUser(userId);
+    await deps.db.update(accountDeletions).set({ status: 'completed', finishedAt: new Date(deps.clock.now()), removed: JSON.stringify(removed), error: null })
+      .where(eq(accountDeletions.id, id));
+    ctx.log.info({ deletion_id: id, removed }, 'account deleted');
+  } catch (err) {
+    await deps.db.update(accountDeletions)
+      .set(ctx.job.attempts >= ctx.job.maxAttempts ? { status: 'failed', error: (err as Error).message, finishedAt: new Date(deps.clock.now()) } : { error: (err as Error).message })
+      .where(eq(accountDeletions.id, id));
+    throw err;
+  }
+}

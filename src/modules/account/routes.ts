@@ -1,0 +1,176 @@
+/**
+ * The account's whole life (issue #25): export as a ZIP (`POST /api/account/export`, status,
+ * single-use signed download) and deletion (`DELETE /api/account`, status by the deletion's id).
+ * Admins do both for any account under `/api/admin/users/:id/…`. Work happens in the durable
+ * queue (`account_export`, `account_delete`, registered here).
+ */
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { errorResponses, unauthorized, validationError } from '../../errors';
+import { binaryResponse } from '../../openapi-contract';
+import { verifyPassword } from '../../platform/password';
+import { authGuard } from '../auth/guard';
+import { strict } from '../auth/model';
+import { sessions } from '../auth/table';
+import { addPruneStep } from '../queue/handlers';
+import { users } from '../users/table';
+import { DELETE_JOB, getDeletion, requestDeletion, runDeletion, toDeletionJson } from './deletion';
+import { buildExport, EXPORT_JOB, expireExports, getExport, listExports, requestExport, takeExport, toExportJson } from './export';
+
+/** A session this young may delete its account without the password (the owner just proved it by logging in). */
+export const FRESH_SESSION_MS = 10 * 60_000;
+
+const Iso = t.String({ format: 'date-time' });
+const ExportSchema = t.Object(
+  {
+    id: t.String({ format: 'uuid' }),
+    user_id: t.String({ format: 'uuid' }),
+    status: t.Union([t.Literal('pending'), t.Literal('running'), t.Literal('ready'), t.Literal('downloaded'), t.Literal('failed')], {
+      description: '`ready`: `download_url` works once; `downloaded`: taken (and its archive removed).',
+    }),
+    job_id: t.Union([t.String({ format: 'uuid' }), t.Null()], { description: 'The `account_export` job (GET /api/queue/jobs).' }),
+    size: t.Union([t.Integer(), t.Null()], { description: 'Bytes of the ZIP, once built.' }),
+    files_count: t.Union([t.Integer(), t.Null()]),
+    error: t.Union([t.String(), t.Null()]),
+    created_at: Iso,
+    finished_at: t.Union([Iso, t.Null()]),
+    downloaded_at: t.Union([Iso, t.Null()]),
+    expires_at: t.String({ format: 'date-time', description: 'The archive and its link are removed after this.' }),
+    download_url: t.Union([t.String(), t.Null()], { description: 'Signed, single-use link to the ZIP while `ready`; no credentials needed.' }),
+  },
+  { title: 'AccountExport' },
+);
+const DeletionSchema = t.Object(
+  {
+    id: t.String({ format: 'uuid', description: 'Also the capability to read this status: keep it.' }),
+    user_id: t.String({ format: 'uuid' }),
+    status: t.Union([t.Literal('pending'), t.Literal('running'), t.Literal('completed'), t.Literal('failed')]),
+    job_id: t.Union([t.String({ format: 'uuid' }), t.Null()]),
+    error: t.Union([t.String(), t.Null()]),
+    removed: t.Union([t.Record(t.String(), t.Integer()), t.Null()], { description: 'What was removed, by kind, once completed.' }),
+    created_at: Iso,
+    finished_at: t.Union([Iso, t.Null()]),
+  },
+  { title: 'AccountDeletion' },
+);
+const Id = t.Object({ id: t.String({ format: 'uuid' }) });
+const DeleteBody = t.Object(
+  { password: t.Optional(t.String({ maxLength: 1024, description: 'Required unless the caller\'s session began less than 10 minutes ago.' })) },
+  { additionalProperties: false },
+);
+
+/** Password re-entry, or a session (JWT or cookie) that began in the last `FRESH_SESSION_MS`. */
+async function confirmOwner(deps: AppDeps, principal: { userId: string; sessionId?: string }, password: string | undefined): Promise<void> {
+  if (password !== undefined) {
+    const [u] = await deps.db.select({ hash: users.passwordHash }).from(users).where(eq(users.id, principal.userId));
+    if (!u) throw unauthorized();
+    if (!(await verifyPassword(password, u.hash))) {
+      throw validationError('The password is incorrect.', [{ path: '/password', message: 'is incorrect' }]);
+    }
+    return;
+  }
+  if (principal.sessionId) {
+    const [fresh] = await deps.db.select({ id: sessions.id }).from(sessions).where(and(
+      eq(sessions.id, principal.sessionId), isNull(sessions.revokedAt), gt(sessions.createdAt, new Date(deps.clock.now() - FRESH_SESSION_MS)),
+    ));
+    if (fresh) return;
+  }
+  throw validationError('Confirm with your password (or from a session begun in the last 10 minutes).', [{ path: '/password', message: 'is required' }]);
+}
+
+export function accountLifeRoutes(deps: AppDeps) {
+  deps.queue.register(EXPORT_JOB, (ctx) => buildExport(deps, ctx), { backoffBaseMs: 5000 });
+  deps.queue.register(DELETE_JOB, (ctx) => runDeletion(deps, ctx), { backoffBaseMs: 2000, backoffMaxMs: 15 * 60_000 });
+  addPruneStep(deps, 'account_exports', expireExports);
+
+  const exportResponses = { 202: ExportSchema, ...errorResponses(401, 403, 404, 409, 429) };
+  return new Elysia({ name: 'pictor.account-life.routes', prefix: '/api', detail: { tags: ['account'] } })
+    .get(
+      '/account/exports/:id/download',
+      async ({ params, query }) => {
+        const { row, body } = await takeExport(deps, params.id, query.expires, query.signature);
+        return new Response(body, {
+          headers: {
+            'content-type': 'application/zip',
+            'content-length': String(row.size),
+            'content-disposition': `attachment; filename="pictor-export-${row.createdAt.toISOString().slice(0, 10)}.zip"`,
+            'cache-control': 'no-store',
+          },
+        });
+      },
+      {
+        params: Id,
+        query: t.Object({ expires: t.Integer({ description: 'Unix seconds, from `download_url`.' }), signature: t.String({ maxLength: 64 }) }),
+        response: { 200: binaryResponse('The ZIP: `manifest.json` and every original under `files/`.', ['application/zip']), ...errorResponses(403, 410, 429) },
+        detail: {
+          summary: 'Download an export (once)',
+          description: 'The signed link of `download_url`; no credentials. The first request takes the archive (it is removed after sending); any later one is 410. A wrong signature is 403 `INVALID_SIGNATURE`.',
+          security: [],
+        },
+      },
+    )
+    .get('/account/deletions/:id', async ({ params }) => toDeletionJson(await getDeletion(deps, params.id)), {
+      params: Id,
+      response: { 200: DeletionSchema, ...errorResponses(404, 429) },
+      detail: {
+        summary: 'Status of an account deletion',
+        description: 'No credentials (the account\'s are gone): the deletion\'s random id is the capability. `completed` once no row, object or derivative of the account remains.',
+        security: [],
+      },
+    })
+    .use(authGuard(deps))
+    .post('/account/export', async ({ principal, set }) => {
+      set.status = 202;
+      return toExportJson(deps, await requestExport(deps, principal.userId, principal.userId));
+    }, {
+      auth: 'account:write',
+      response: exportResponses,
+      detail: {
+        summary: 'Export the account as a ZIP',
+        description: 'Builds, through the job queue, a ZIP of every original and a `manifest.json` (account, settings, folders, files with sha256, API keys\' metadata without secrets), streamed into storage. Poll `GET /api/account/exports/:id` until `ready`, then fetch `download_url` once (valid 24 h). 409 while another export of the account is being built.',
+      },
+    })
+    .get('/account/exports', async ({ principal }) => ({ results: (await listExports(deps, principal.userId)).map((e) => toExportJson(deps, e)) }), {
+      auth: 'account:read',
+      response: { 200: t.Object({ results: t.Array(ExportSchema) }), ...errorResponses(401, 403, 429) },
+      detail: { summary: 'The account\'s exports (newest first, last 50)' },
+    })
+    .get('/account/exports/:id', async ({ principal, params }) => toExportJson(deps, await getExport(deps, params.id, principal.role === 'admin' ? null : principal.userId)), {
+      auth: 'account:read',
+      params: Id,
+      response: { 200: ExportSchema, ...errorResponses(401, 403, 404, 429) },
+      detail: { summary: 'Status of an export', description: 'Your own exports; admins see any.' },
+    })
+    .delete('/account', async ({ principal, body, set }) => {
+      await confirmOwner(deps, principal, body?.password);
+      set.status = 202;
+      return toDeletionJson(await requestDeletion(deps, principal.userId, principal.userId));
+    }, {
+      auth: 'account:write',
+      ...strict(DeleteBody),
+      response: { 202: DeletionSchema, ...errorResponses(400, 401, 403, 404, 429) },
+      detail: {
+        summary: 'Delete the account',
+        description: 'Needs `password`, unless the session began in the last 10 minutes. Every session and API key stops working at once; the `account_delete` job then removes files (bytes other accounts share stay; derivatives of the rest go), keys, sessions, logs, jobs and the account. Poll `GET /api/account/deletions/:id` (no credentials) until `completed`.',
+      },
+    })
+    .post('/admin/users/:id/export', async ({ principal, params, set }) => {
+      set.status = 202;
+      return toExportJson(deps, await requestExport(deps, params.id, principal.userId));
+    }, {
+      auth: 'admin',
+      params: Id,
+      response: exportResponses,
+      detail: { tags: ['admin'], summary: 'Export an account (admin)', description: 'As `POST /api/account/export`, for any account; the admin polls `GET /api/account/exports/:id` and downloads it.' },
+    })
+    .post('/admin/users/:id/deletion', async ({ principal, params, set }) => {
+      set.status = 202;
+      return toDeletionJson(await requestDeletion(deps, params.id, principal.userId));
+    }, {
+      auth: 'admin',
+      params: Id,
+      response: { 202: DeletionSchema, ...errorResponses(401, 403, 404, 429) },
+      detail: { tags: ['admin'], summary: 'Delete an account (admin)', description: 'As `DELETE /api/account`, for any account, without its password.' },
+    });
+}
