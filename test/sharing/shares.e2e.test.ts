@@ -7,10 +7,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import sharp from 'sharp';
 import { startServer, type RunningServer } from '../helpers/server';
+import { createTestDatabase, DB_BACKENDS, requireRedis, TEST_REDIS_URL, type TestDatabase } from '../helpers/services';
 
 const ATTEMPTS = 3;
 
-describe('share links', () => {
+describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
+  let db: TestDatabase | null = null;
   let srv: RunningServer;
   let key: string;
   const auth = () => ({ authorization: `Bearer ${key}` });
@@ -31,10 +33,19 @@ describe('share links', () => {
 
   beforeAll(async () => {
     png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 30, b: 30 } } }).png().toBuffer();
-    srv = await startServer({ env: { RATE_LIMIT_SHARE_PASSWORD: `${ATTEMPTS}/15m` } });
+    // Postgres with Redis (the limiter in Redis), or the embedded database with the in-process limiter.
+    if (backend === 'postgres') {
+      await requireRedis();
+      db = await createTestDatabase();
+    }
+    const services: Record<string, string> = db ? { DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL } : {};
+    srv = await startServer({ env: { ...services, RATE_LIMIT_SHARE_PASSWORD: `${ATTEMPTS}/15m`, RATE_LIMIT_REGISTER: '1000/1h' } });
     key = srv.bootstrap!.api_key;
   }, 120_000);
-  afterAll(() => srv?.close());
+  afterAll(async () => {
+    await srv?.close();
+    await db?.drop();
+  });
 
   test('password link: the form asks, a wrong password is refused and counted (429 at the limit), the right one gets the file', async () => {
     const f = await upload('?is_public=false');
