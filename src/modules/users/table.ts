@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, pgTable, text, timestamp, uuid, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uuid, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * Accounts. `email` is stored lower-cased (unique); `token_version` is bumped by logout-all and
@@ -27,6 +27,10 @@ export const users = pgTable(
     defaultIsPublic: boolean('default_is_public').notNull().default(true),
     /** Seconds after upload at which new files expire by default; null = never. */
     defaultExpiresIn: integer('default_expires_in'),
+    /** Named watermarks (transform/watermarks.ts): name → layer spec such as `l_<file id>,lg_south_east,lw_0.2`. */
+    watermarks: jsonb('watermarks').$type<Record<string, string>>().notNull().default({}),
+    /** A watermark name drawn on every public render of the account's images (`/i` originals refused); null = none. */
+    forceWatermark: text('force_watermark'),
     /** Whether this account's public files get an embed page (`/v/:id`) and oEmbed answers. */
     embedsEnabled: boolean('embeds_enabled').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
