@@ -22,6 +22,7 @@ export const TAGS = [
   { name: 'files', description: 'Uploads, files and presigned uploads (API.md §4).' },
   { name: 'folders', description: 'Folders (API.md §4).' },
   { name: 'delivery', description: 'Public delivery of originals (API.md §5).' },
+  { name: 'sharing', description: 'Embed pages (`/v/:id`) with OpenGraph/Twitter cards and oEmbed, and protected share links (`/s/<token>`: password, view limit, expiry).' },
   { name: 'transformations', description: 'On-the-fly image transformations and signed URLs (API.md §6, TRANSFORMS.md).' },
   { name: 'cache', description: 'Derivative cache control (API.md §6.4).' },
   { name: 'queue', description: 'Job queue and its live events (API.md §8).' },
