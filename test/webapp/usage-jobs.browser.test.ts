@@ -3,7 +3,8 @@
  * Postgres with `QUEUE_CONCURRENCY=0` (no worker in the API process), so an upload's `derive`
  * job is observably pending until the test starts a worker process (`src/worker.ts`, same
  * database and data directory): the open jobs page shows it go from pending to completed
- * over the SSE stream, with no reload. Then the usage page renders its gauges and charts from
+ * over the SSE stream, with no reload, although the stream dropped while the job ran: the page
+ * resumes from the last event it saw (`last_event_id`). Then the usage page renders its gauges and charts from
  * the real counters the uploads, renders and origin reads produced, and the numbers on the
  * page are read back against `GET /api/usage`. axe on both pages; the README's usage screenshot.
  */
@@ -84,8 +85,20 @@ let account: { context: BrowserContext; bearer: string };
 let fileIds: string[] = [];
 
 describe('jobs and usage pages', () => {
-  test("the jobs page shows an upload's derive job go from pending to completed without a reload (#21.3)", async () => {
+  test("the jobs page shows an upload's derive job go from pending to completed without a reload, across a dropped stream (#21.3)", async () => {
     account = await register();
+    // Keeps the page's EventSources reachable, so the test can drop the stream.
+    await account.context.addInitScript(() => {
+      const Native = window.EventSource;
+      const w = window as unknown as { __sources: EventSource[]; EventSource: typeof EventSource };
+      w.__sources = [];
+      w.EventSource = class extends Native {
+        constructor(url: string | URL, init?: EventSourceInit) {
+          super(url, init);
+          w.__sources.push(this);
+        }
+      };
+    });
     const page = await account.context.newPage();
     await page.goto(`${base}/jobs`);
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor(WAIT);
@@ -99,8 +112,23 @@ describe('jobs and usage pages', () => {
     expect(await row.getByText('Pending', { exact: true }).count()).toBe(1);
     expect(await axeProblems(page)).toEqual([]);
 
+    // The stream drops while the job runs and completes (the test closes the page's EventSource,
+    // as a refused reconnect would); when the page notices, it resumes from the last event it saw
+    // (`?last_event_id=`) and shows the completion it missed.
+    await page.evaluate(() => (window as unknown as { __sources: EventSource[] }).__sources.at(-1)!.close());
     await startWorker();
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const jobs = await api('GET', '/api/queue/jobs', undefined, { bearer: account.bearer });
+      if (jobs.body.results.find((j: { file_id: string }) => j.file_id === file.id)?.status === 'completed') break;
+      if (Date.now() > deadline) throw new Error('the derive job did not complete');
+      await Bun.sleep(100);
+    }
+    expect(await row.getAttribute('data-status')).toBe('pending');
+    await page.evaluate(() => (window as unknown as { __sources: EventSource[] }).__sources.at(-1)!.dispatchEvent(new Event('error')));
     await row.and(page.locator('[data-status="completed"]')).waitFor(WAIT);
+    expect(await page.evaluate(() => (window as unknown as { __sources: EventSource[] }).__sources.at(-1)!.url)).toContain('last_event_id=');
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor(WAIT);
     expect(await row.getByText('Completed', { exact: true }).count()).toBe(1);
     expect(await page.evaluate(() => (window as unknown as { __stay?: number }).__stay)).toBe(1);
     const listed = await api('GET', '/api/queue/jobs', undefined, { bearer: account.bearer });

@@ -108,7 +108,12 @@ export function Jobs({ profile }: { profile: Profile }) {
         // Refused (e.g. the access cookie expired): renew the session through the API client, then resume.
         setLive('reconnecting');
         source = null;
-        api('GET', '/api/profile').then(open, () => setTimeout(open, 5000));
+        // With no event seen yet there is nothing to resume from: the list is read again instead.
+        const reopen = () => {
+          if (!lastId.current) void load();
+          open();
+        };
+        api('GET', '/api/profile').then(reopen, () => setTimeout(reopen, 5000));
       };
       for (const name of EVENTS) source.addEventListener(name, apply as EventListener);
     };
@@ -118,7 +123,7 @@ export function Jobs({ profile }: { profile: Profile }) {
       clearTimeout(refreshTimer);
       source?.close();
     };
-  }, [filter]);
+  }, [filter, load]);
 
   const act = async (job: Job, action: 'retry' | 'cancel' | 'delete') => {
     setMessage(null);
