@@ -31,6 +31,7 @@ import { referenceRoutes } from './modules/reference/routes';
 import { createDeliveryFastPath } from './modules/transform/fast';
 import { transformRoutes } from './modules/transform/routes';
 import { remoteRoutes } from './modules/remote/routes';
+import { webhookRoutes } from './modules/webhooks/routes';
 import { usageRoutes } from './modules/usage/routes';
 import { accountRoutes } from './modules/users/routes';
 import { accountLifeRoutes } from './modules/account/routes';
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps) {
     .use(shareRoutes(deps))
     .use(transformRoutes(deps))
     .use(remoteRoutes(deps))
+    .use(webhookRoutes(deps))
     .use(cacheRoutes(deps))
     // The web app at `/` and its deep links (after every other route: it claims only what they leave).
     .use(webappRoutes(deps));

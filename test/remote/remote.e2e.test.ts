@@ -35,7 +35,7 @@ describe('remote sources', () => {
         switch (u.pathname) {
           case '/photo.png':
             if (req.headers.get('if-none-match') === '"v1"') return new Response(null, { status: 304, headers: { etag: '"v1"' } });
-            return new Response(png, { headers: { 'content-type': 'image/png', etag: '"v1"' } });
+            return new Response(new Uint8Array(png), { headers: { 'content-type': 'image/png', etag: '"v1"' } });
           case '/lying.png': return new Response('<html><body>not an image</body></html>', { headers: { 'content-type': 'image/png' } });
           case '/broken': return new Response('no', { status: 500 });
           case '/to-private': return Response.redirect('http://10.0.0.1/photo.png', 302);

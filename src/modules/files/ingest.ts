@@ -21,6 +21,7 @@ import { probeUploadedVideo, videoMeta } from '../video/upload';
 import { eagerRenditionJobs, splitRenditionSegment } from '../video/rendition';
 import { getDelivery } from '../transform/service';
 import { enqueueJobs } from '../queue/enqueue';
+import { emitWebhookEvent, fileEventData } from '../webhooks/emit';
 import { acquireBlob } from './blobs';
 import type { VideoInfo } from '../video/probe';
 
@@ -164,6 +165,7 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
     }
     // A video's eager renditions: one `video_render` job each, committed with the row (validated first: 400, nothing kept).
     const renditionJobs = video ? eagerRenditionJobs(getDelivery(deps), { id: staged.id, userId: owner.userId, sha256: staged.sha256, contentType: video }, attrs.transformations ?? []) : [];
+    let hooked = false;
     return await deps.db.transaction(async (tx) => {
       // The counter update is the quota check: it matches only while the new totals fit,
       // and the row lock it takes serialises parallel uploads of one account.
@@ -222,6 +224,8 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
         customMeta: attrs.customMeta ?? {},
         ...(staged.video ? { meta: videoMeta(staged.video) } : {}),
       }).returning();
+      // Its webhook deliveries (`file.uploaded`, modules/webhooks) commit with the row as well.
+      hooked = (await emitWebhookEvent(tx, owner.userId, 'file.uploaded', fileEventData(row as FileRow))).length > 0;
       // Its `derive` job (eager presets) commits or rolls back with the row: never one without the other.
       if (derivable) await enqueueDerive(tx, { id: staged.id, userId: owner.userId }, attrs.transformations);
       if (renditionJobs.length) await enqueueJobs(tx, renditionJobs);
@@ -235,7 +239,7 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
       deps.metrics.uploadBytes.inc(inspection.size);
       deps.usage.record(owner.userId, { uploads: 1, uploadBytes: inspection.size }); // the usage page's daily chart
       // Its derive job is committed: render the eager presets now, not at the next queue poll.
-      if (derivable || renditionJobs.length) deps.queue.wake();
+      if (derivable || renditionJobs.length || hooked) deps.queue.wake();
       return row;
     });
   } catch (err) {

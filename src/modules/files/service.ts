@@ -15,6 +15,7 @@ import { folderAncestors, normalizeFolder, parentOf, sanitizeName } from './name
 import { files, type FileRow } from './table';
 import { forgetFiles } from './invalidate';
 import { enqueuePurge } from '../queue/handlers';
+import { emitFileRemovals } from '../webhooks/emit';
 import { checkMeta, parseTags, tagMetaFilters } from './tags';
 
 /**
@@ -232,6 +233,8 @@ export async function softDeleteFiles(tx: DbOrTx, userId: string, ids: string[],
       filesCount: sql`greatest(${users.filesCount} - ${gone.length}, 0)`,
     }).where(eq(users.id, userId));
     for (const f of gone) await enqueuePurge(tx, { id: f.id, userId });
+    // `file.deleted` / `file.expired` webhook deliveries commit with the deletion (modules/webhooks).
+    await emitFileRemovals(tx, userId, gone.map((f) => f.id), now);
   }
   return gone.map((f) => f.id);
 }

@@ -80,6 +80,8 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
   const db = database.db;
   const workerId = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
   const handlers = new Map<string, { fn: JobHandler; opts: HandlerOptions }>();
+  /** Told of each job this worker saw fail for good (webhooks' `job.failed`). */
+  const failedListeners = new Set<(job: JobRow) => void>();
   const running = new Map<string, Running>();
   let started = false;
   let stopping = false;
@@ -175,7 +177,10 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
         const delay = backoffDelay(job.attempts, opts.backoffBaseMs ?? 1000, opts.backoffMaxMs ?? 3_600_000);
         const message = error instanceof Error ? error.message : String(error);
         const row = await failJob(db, workerId, job.id, message, delay);
-        if (row?.status === 'failed') ctx.log.warn({ attempts: row.attempts, err: message }, 'job failed for good');
+        if (row?.status === 'failed') {
+          ctx.log.warn({ attempts: row.attempts, err: message }, 'job failed for good');
+          for (const listener of failedListeners) listener(row);
+        }
         else if (row) wakeAfter(delay);
       }
     } catch (err) {
@@ -289,6 +294,11 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
     /** Registers (or replaces) the handler of a job type. */
     register(type: string, fn: JobHandler, opts: HandlerOptions = {}): void {
       handlers.set(type, { fn, opts });
+    },
+
+    /** Calls `listener` with each job that fails for good in this worker (attempts spent). */
+    onFailed(listener: (job: JobRow) => void): void {
+      failedListeners.add(listener);
     },
 
     /** Enqueues this period's periodic jobs (also done by `start()` and every minute after). */

@@ -1,0 +1,94 @@
+/**
+ * The `webhook_deliver` job: POSTs one delivery to its endpoint under the SSRF guard, signs it
+ * (sign.ts), records the attempt (status code, error, duration) in the delivery log, and fails
+ * the job (→ the queue retries with `WEBHOOK_RETRY_BASE_MS`·2ⁿ backoff) until a 2xx arrives or
+ * `WEBHOOK_MAX_ATTEMPTS` are spent. A target the SSRF rules refuse is not retried.
+ *
+ * Registered with `job.failed` emission: a job of an account that fails for good becomes a
+ * `job.failed` event (never for `webhook_deliver` jobs themselves, which would loop).
+ */
+import { eq, lt, sql } from 'drizzle-orm';
+import type { AppDeps } from '../../deps';
+import { guardedFetch, readBounded, SsrfError } from '../../lib/ssrf';
+import { addPruneStep } from '../queue/handlers';
+import { outboundPolicy } from '../remote/source';
+import { DELIVER_JOB, emitWebhookEvent } from './emit';
+import { signWebhook } from './sign';
+import { webhookDeliveries, webhooks, type DeliveryAttempt } from './table';
+
+/** Thrown to make the queue retry a delivery (the message lands in the job's `last_error`). */
+class RetryDelivery extends Error {}
+
+export function registerWebhookJobs(deps: AppDeps): void {
+  const cfg = deps.config.webhooks;
+  const policy = outboundPolicy(deps.config, { maxRedirects: 0 });
+
+  deps.queue.register(DELIVER_JOB, async ({ job, signal }) => {
+    const deliveryId = String(job.payload.delivery_id ?? '');
+    const [d] = await deps.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId)).limit(1);
+    if (!d || d.status !== 'pending') return;
+    const [hook] = await deps.db.select().from(webhooks).where(eq(webhooks.id, d.webhookId)).limit(1);
+    if (!hook) return; // the endpoint was deleted (its deliveries went with it)
+
+    const body = JSON.stringify(d.payload);
+    const timestamp = Math.floor(deps.clock.now() / 1000);
+    const started = performance.now();
+    let status: number | null = null;
+    let error: string | null = null;
+    let permanent = false;
+    const timeout = AbortSignal.timeout(cfg.timeoutMs);
+    try {
+      const { response } = await guardedFetch(hook.url, policy, {
+        method: 'POST',
+        body,
+        signal: AbortSignal.any([signal, timeout]),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Pictor-Webhooks/1',
+          'webhook-id': d.eventId,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signWebhook(hook.secret, d.eventId, timestamp, body),
+        },
+      });
+      status = response.status;
+      // A little of the answer is read so the connection can be reused; nothing of it is kept.
+      await readBounded(response, 64 * 1024, timeout).catch(() => response.body?.cancel().catch(() => {}));
+      if (status < 200 || status > 299) error = `the receiver answered ${status}`;
+    } catch (err) {
+      if (err instanceof SsrfError) {
+        error = `refused: ${err.message}`;
+        permanent = err.reason !== 'resolve';
+      } else {
+        error = timeout.aborted ? `no answer within ${cfg.timeoutMs} ms` : `could not connect: ${(err as Error).message}`;
+      }
+    }
+    if (signal.aborted && !timeout.aborted) throw new Error('delivery interrupted (shutdown)');
+    const attempt: DeliveryAttempt = { at: new Date(deps.clock.now()).toISOString(), status, error, duration_ms: Math.round(performance.now() - started) };
+    const done = error === null;
+    const final = done || permanent || job.attempts >= cfg.maxAttempts;
+    await deps.db.update(webhookDeliveries).set({
+      attempts: sql`${webhookDeliveries.attempts} || ${JSON.stringify([attempt])}::jsonb`,
+      responseStatus: status,
+      lastError: error,
+      status: done ? 'succeeded' : final ? 'failed' : 'pending',
+      ...(done ? { deliveredAt: new Date(deps.clock.now()) } : {}),
+    }).where(eq(webhookDeliveries.id, d.id));
+    if (!final) throw new RetryDelivery(error ?? 'failed');
+  }, { backoffBaseMs: cfg.retryBaseMs, backoffMaxMs: cfg.retryMaxMs });
+
+  // The delivery log is kept as long as finished jobs (QUEUE_RETENTION_DAYS).
+  addPruneStep(deps, 'webhook_deliveries', async (d) => {
+    const before = new Date(Date.now() - d.config.queue.retentionDays * 86_400_000);
+    return (await d.db.delete(webhookDeliveries).where(lt(webhookDeliveries.createdAt, before)).returning({ id: webhookDeliveries.id })).length;
+  });
+
+  deps.queue.onFailed((job) => {
+    if (job.type === DELIVER_JOB || !job.userId) return;
+    const userId = job.userId;
+    void deps.db.transaction((tx) => emitWebhookEvent(tx, userId, 'job.failed', {
+      id: job.id, type: job.type, attempts: job.attempts, last_error: job.lastError, file_id: job.fileId,
+    })).then((ids) => {
+      if (ids.length) deps.queue.wake();
+    }, (err: unknown) => deps.log.warn({ err, job_id: job.id }, 'could not emit job.failed'));
+  });
+}

@@ -1,0 +1,190 @@
+/**
+ * `/api/webhooks` (#25): an account's webhook endpoints, their delivery log, and a "send test"
+ * call. Targets are checked against the SSRF rules when saved (scheme, resolved addresses:
+ * no private or loopback address unless OUTBOUND_ALLOW_PRIVATE / OUTBOUND_ALLOW_LOOPBACK) and
+ * again at every delivery (deliver.ts). Events, signing and retries: README § Webhooks.
+ */
+import { and, desc, eq } from 'drizzle-orm';
+import { Elysia, t } from 'elysia';
+import type { AppDeps } from '../../deps';
+import { errorResponses, notFound, validationError } from '../../errors';
+import { noContent } from '../../http';
+import { checkUrl, resolveChecked, SsrfError } from '../../lib/ssrf';
+import { authGuard } from '../auth/guard';
+import { outboundPolicy } from '../remote/source';
+import { registerWebhookJobs } from './deliver';
+import { emitWebhookEvent, WEBHOOK_EVENTS } from './emit';
+import { newWebhookSecret } from './sign';
+import { webhookDeliveries, webhooks, type WebhookDeliveryRow, type WebhookRow } from './table';
+
+const Timestamp = t.String({ format: 'date-time' });
+const EventName = t.UnionEnum([...WEBHOOK_EVENTS], { description: 'An event type.' });
+
+const WebhookSchema = t.Object({
+  id: t.String({ format: 'uuid' }),
+  url: t.String({ description: 'Where events are POSTed.' }),
+  events: t.Array(EventName),
+  description: t.Nullable(t.String()),
+  enabled: t.Boolean(),
+  secret: t.String({ description: 'Signing secret (`whsec_<base64>`, Standard Webhooks): verify `webhook-signature` with it.' }),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+}, { title: 'Webhook' });
+
+const AttemptSchema = t.Object({
+  at: Timestamp,
+  status: t.Nullable(t.Integer({ description: 'The receiver\'s HTTP status; null when none came.' })),
+  error: t.Nullable(t.String()),
+  duration_ms: t.Integer(),
+});
+
+const DeliverySchema = t.Object({
+  id: t.String({ format: 'uuid' }),
+  event_id: t.String({ description: 'Sent as `webhook-id`; the same on every retry.' }),
+  event_type: t.String(),
+  status: t.UnionEnum(['pending', 'succeeded', 'failed'], { description: '`pending` includes waiting for a retry.' }),
+  response_status: t.Nullable(t.Integer({ description: 'Status of the last attempt.' })),
+  last_error: t.Nullable(t.String()),
+  attempts: t.Array(AttemptSchema),
+  payload: t.Record(t.String(), t.Unknown(), { description: 'The body sent: `{type, timestamp, data}`.' }),
+  created_at: Timestamp,
+  delivered_at: t.Nullable(Timestamp),
+}, { title: 'WebhookDelivery' });
+
+const toJson = (w: WebhookRow) => ({
+  id: w.id, url: w.url, events: w.events as (typeof WEBHOOK_EVENTS)[number][], description: w.description, enabled: w.enabled,
+  secret: w.secret, created_at: w.createdAt.toISOString(), updated_at: w.updatedAt.toISOString(),
+});
+
+const deliveryJson = (d: WebhookDeliveryRow) => ({
+  id: d.id, event_id: d.eventId, event_type: d.eventType, status: d.status, response_status: d.responseStatus, last_error: d.lastError,
+  attempts: d.attempts, payload: d.payload, created_at: d.createdAt.toISOString(), delivered_at: d.deliveredAt?.toISOString() ?? null,
+});
+
+const IdParams = t.Object({ id: t.String({ format: 'uuid' }) });
+const urlField = t.String({ minLength: 1, maxLength: 2048, description: 'An http(s) URL on a public address (private/loopback only when the server allows them).', examples: ['https://hooks.example.com/pictor'] });
+const eventsField = t.Array(EventName, { minItems: 1, uniqueItems: true, description: `Events to deliver: ${WEBHOOK_EVENTS.map((e) => `\`${e}\``).join(', ')}.` });
+
+export function webhookRoutes(deps: AppDeps) {
+  registerWebhookJobs(deps);
+  const policy = outboundPolicy(deps.config);
+
+  /** The target's URL and its resolved addresses against the SSRF rules; a refusal is a 400 naming why. */
+  async function checkTarget(url: string): Promise<string> {
+    try {
+      const u = checkUrl(url, policy);
+      await resolveChecked(u, policy);
+      return u.href;
+    } catch (err) {
+      if (!(err instanceof SsrfError)) throw err;
+      const hint = err.reason === 'address' ? ' (see OUTBOUND_ALLOW_PRIVATE / OUTBOUND_ALLOW_LOOPBACK)' : '';
+      throw validationError(`Webhook url refused: ${err.message}${hint}.`, [{ path: '/url', message: err.message }]);
+    }
+  }
+
+  async function own(userId: string, id: string): Promise<WebhookRow> {
+    const [row] = await deps.db.select().from(webhooks).where(and(eq(webhooks.id, id), eq(webhooks.userId, userId))).limit(1);
+    if (!row) throw notFound('Webhook');
+    return row;
+  }
+
+  return new Elysia({ name: 'pictor.webhooks', prefix: '/api/webhooks', detail: { tags: ['webhooks'] } })
+    .use(authGuard(deps))
+    .get('', async ({ principal }) => {
+      const rows = await deps.db.select().from(webhooks).where(eq(webhooks.userId, principal.userId)).orderBy(webhooks.createdAt);
+      return { results: rows.map(toJson), count: rows.length };
+    }, {
+      auth: 'account:read',
+      response: { 200: t.Object({ results: t.Array(WebhookSchema), count: t.Integer() }), ...errorResponses(401, 403) },
+      detail: { summary: 'List webhook endpoints' },
+    })
+    .post('', async ({ principal, body, set }) => {
+      const url = await checkTarget(body.url);
+      const [row] = await deps.db.insert(webhooks).values({
+        userId: principal.userId, url, events: body.events, description: body.description ?? null, enabled: body.enabled ?? true, secret: newWebhookSecret(),
+      }).returning();
+      set.status = 201;
+      return toJson(row as WebhookRow);
+    }, {
+      auth: 'account:write',
+      body: t.Object({
+        url: urlField,
+        events: eventsField,
+        description: t.Optional(t.String({ maxLength: 200 })),
+        enabled: t.Optional(t.Boolean()),
+      }),
+      response: { 201: WebhookSchema, ...errorResponses(400, 401, 403) },
+      detail: {
+        summary: 'Create a webhook endpoint',
+        description: 'Events are POSTed as JSON `{type, timestamp, data}` with Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). '
+          + 'A url whose host is or resolves to a private, loopback, link-local or metadata address → 400 (unless OUTBOUND_ALLOW_PRIVATE / OUTBOUND_ALLOW_LOOPBACK).',
+      },
+    })
+    .get('/:id', async ({ principal, params }) => toJson(await own(principal.userId, params.id)), {
+      auth: 'account:read',
+      params: IdParams,
+      response: { 200: WebhookSchema, ...errorResponses(400, 401, 403, 404) },
+      detail: { summary: 'Get a webhook endpoint' },
+    })
+    .patch('/:id', async ({ principal, params, body }) => {
+      await own(principal.userId, params.id);
+      const url = body.url === undefined ? undefined : await checkTarget(body.url);
+      const [row] = await deps.db.update(webhooks).set({
+        ...(url !== undefined ? { url } : {}),
+        ...(body.events !== undefined ? { events: body.events } : {}),
+        ...(body.description !== undefined ? { description: body.description } : {}),
+        ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
+        updatedAt: new Date(deps.clock.now()),
+      }).where(eq(webhooks.id, params.id)).returning();
+      return toJson(row as WebhookRow);
+    }, {
+      auth: 'account:write',
+      params: IdParams,
+      body: t.Object({
+        url: t.Optional(urlField),
+        events: t.Optional(eventsField),
+        description: t.Optional(t.Nullable(t.String({ maxLength: 200 }))),
+        enabled: t.Optional(t.Boolean()),
+      }),
+      response: { 200: WebhookSchema, ...errorResponses(400, 401, 403, 404) },
+      detail: { summary: 'Update a webhook endpoint' },
+    })
+    .delete('/:id', async ({ principal, params }) => {
+      await own(principal.userId, params.id);
+      await deps.db.delete(webhooks).where(eq(webhooks.id, params.id));
+      return noContent();
+    }, {
+      auth: 'account:write',
+      params: IdParams,
+      response: { 204: t.Void(), ...errorResponses(400, 401, 403, 404) },
+      detail: { summary: 'Delete a webhook endpoint', description: 'Its delivery log goes with it; pending deliveries are dropped.' },
+    })
+    .post('/:id/test', async ({ principal, params, set }) => {
+      const hook = await own(principal.userId, params.id);
+      const [id] = await deps.db.transaction((tx) => emitWebhookEvent(tx, principal.userId, 'webhook.test', { webhook_id: hook.id, message: 'A test event from Pictor.' }, hook.id));
+      deps.queue.wake();
+      const [row] = await deps.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id as string)).limit(1);
+      set.status = 202;
+      return deliveryJson(row as WebhookDeliveryRow);
+    }, {
+      auth: 'account:write',
+      params: IdParams,
+      response: { 202: DeliverySchema, ...errorResponses(400, 401, 403, 404) },
+      detail: {
+        summary: 'Send a test event',
+        description: 'Queues a `webhook.test` event to this endpoint (enabled or not, whatever its `events`); follow it in the delivery log.',
+      },
+    })
+    .get('/:id/deliveries', async ({ principal, params, query }) => {
+      await own(principal.userId, params.id);
+      const rows = await deps.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, params.id))
+        .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id)).limit(query.limit ?? 50);
+      return { results: rows.map(deliveryJson), count: rows.length };
+    }, {
+      auth: 'account:read',
+      params: IdParams,
+      query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 200, default: 50 })) }),
+      response: { 200: t.Object({ results: t.Array(DeliverySchema), count: t.Integer() }), ...errorResponses(400, 401, 403, 404) },
+      detail: { summary: 'Delivery log', description: 'Newest first: each delivery with its attempts (time, receiver status code, error, duration).' },
+    });
+}
