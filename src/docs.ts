@@ -26,6 +26,7 @@ export const TAGS = [
   { name: 'transformations', description: 'On-the-fly image transformations and signed URLs (API.md §6, TRANSFORMS.md).' },
   { name: 'cache', description: 'Derivative cache control (API.md §6.4).' },
   { name: 'queue', description: 'Job queue and its live events (API.md §8).' },
+  { name: 'webhooks', description: 'Webhook endpoints of an account: `file.uploaded`, `file.deleted`, `file.expired`, `job.failed`, signed with Standard Webhooks HMAC-SHA256, retried with backoff, with a delivery log (README § Webhooks).' },
   { name: 'admin', description: 'Administration (API.md §9).' },
   { name: 'health', description: 'Liveness, readiness and metrics (API.md §10).' },
   { name: 'reference', description: 'Machine-readable reference data (API.md §10).' },
