@@ -130,11 +130,26 @@ export interface FileItem {
   url: string;
   download_url: string;
   transform_url: string;
+  /** The embed page `/v/:id` (404 while private or with embeds turned off). */
+  view_url: string;
+  tags: string[];
+  custom_metadata: Record<string, string>;
   created_at: string;
   expires_at: string | null;
   /** Images: a BlurHash and `#rrggbb`, null until the upload's job computed them. */
   blurhash: string | null;
   dominant_color: string | null;
+}
+export interface ShareLink {
+  id: string;
+  url: string;
+  has_password: boolean;
+  max_views: number | null;
+  views: number;
+  status: 'active' | 'expired' | 'used_up';
+  expires_at: string | null;
+  last_viewed_at: string | null;
+  created_at: string;
 }
 export interface Page<T> {
   results: T[];

@@ -19,7 +19,7 @@ export const isRaster = (f: EmbedFile) => f.kind === 'image' && f.contentType !=
 
 const STYLE = 'body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#111;color:#eee}'
   + 'main{max-width:960px;margin:0 auto;padding:1rem}h1{font-size:1.1rem;font-weight:600;margin:.5rem 0;overflow-wrap:anywhere}'
-  + 'img,video{display:block;max-width:100%;height:auto;margin:0 auto;background:#222}'
+  + 'img,video{display:block;max-width:100%;max-height:80vh;width:auto;height:auto;margin:0 auto;background:#222}'
   + '.meta{color:#aaa;font-size:.9rem}.actions{margin:1rem 0}'
   + 'a.button{display:inline-block;padding:.5rem 1.2rem;border-radius:.3rem;background:#2d6cdf;color:#fff;text-decoration:none}'
   + '.card{padding:2rem;border:1px solid #333;border-radius:.5rem;text-align:center}';

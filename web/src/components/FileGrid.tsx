@@ -90,7 +90,7 @@ function Cell({ file, view, tile, checked, onToggle }: { file: FileItem; view: '
         <span class="name">{file.name}</span>
         {view === 'list' && (
           <span class="meta">
-            {kindOf(file)} · {formatBytes(file.size)} · {file.is_public ? 'public' : 'private'} · {new Date(file.created_at).toLocaleDateString()}
+            {kindOf(file)} · {formatBytes(file.size)} · {file.is_public ? 'public' : 'private'} · {new Date(file.created_at).toLocaleDateString()}{file.tags.length ? ` · ${file.tags.map((t) => `#${t}`).join(' ')}` : ''}
           </span>
         )}
       </a>

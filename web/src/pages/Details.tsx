@@ -6,8 +6,20 @@ import { isRaster, localPath } from '../components/Thumb';
 import { navigate } from '../router';
 import { VideoBuilder } from '../components/VideoBuilder';
 import { VideoFacts, VideoView, type VideoMeta } from '../components/VideoView';
+import { Shares } from '../components/Shares';
 
 type Metadata = Record<string, unknown> & { exif?: Record<string, unknown>; video?: VideoMeta };
+
+/** Custom metadata as editable lines `key=value`, and back (a line without `=` is refused by the server's key rule). */
+const metaText = (m: Record<string, string>) => Object.entries(m).map(([k, v]) => `${k}=${v}`).join('\n');
+function parseMetaText(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    const i = line.indexOf('=');
+    out[(i < 0 ? line : line.slice(0, i)).trim()] = i < 0 ? '' : line.slice(i + 1).trim();
+  }
+  return out;
+}
 
 const toLocalInput = (iso: string | null) => (iso ? new Date(new Date(iso).getTime() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16) : '');
 
@@ -17,7 +29,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   const [preview, setPreview] = useState('');
   const [error, setError] = useState('');
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
-  const [edit, setEdit] = useState({ name: '', folder: '', isPublic: true, expires: '' });
+  const [edit, setEdit] = useState({ name: '', folder: '', isPublic: true, expires: '', tags: '', meta: '' });
   const [tx, setTx] = useState('f_auto');
   const [signTtl, setSignTtl] = useState('3600');
   const [signWith, setSignWith] = useState<'transform' | 'original'>('transform');
@@ -25,7 +37,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
 
   const show = (f: FileItem) => {
     setFile(f);
-    setEdit({ name: f.name, folder: f.folder, isPublic: f.is_public, expires: toLocalInput(f.expires_at) });
+    setEdit({ name: f.name, folder: f.folder, isPublic: f.is_public, expires: toLocalInput(f.expires_at), tags: f.tags.join(', '), meta: metaText(f.custom_metadata) });
     if (f.is_public) setPreview(localPath(f.url));
     else {
       // Private: a short-lived signed URL of the original, made by the same public API.
@@ -52,6 +64,8 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
         folder: edit.folder,
         is_public: edit.isPublic,
         expires_at: edit.expires ? new Date(edit.expires).toISOString() : null,
+        tags: edit.tags.split(',').map((t) => t.trim()).filter(Boolean),
+        custom_metadata: parseMetaText(edit.meta),
       });
       show(updated);
       onChange();
@@ -105,6 +119,8 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
             <dt>Visibility</dt><dd>{file.is_public ? 'Public' : 'Private'}</dd>
             <dt>Created</dt><dd>{new Date(file.created_at).toLocaleString()}</dd>
             <dt>Expires</dt><dd>{file.expires_at ? new Date(file.expires_at).toLocaleString() : 'Never'}</dd>
+            <dt>Tags</dt><dd>{file.tags.length ? file.tags.map((t) => <a key={t} class="tag" href={`/?${new URLSearchParams({ tag: t, recursive: '1' })}`}>{t}</a>) : 'None'}</dd>
+            {Object.entries(file.custom_metadata).map(([k, v]) => <><dt>{k}</dt><dd>{v}</dd></>)}
             <dt>SHA-256</dt><dd class="mono">{file.sha256}</dd>
             {meta?.format ? <><dt>Format</dt><dd>{String(meta.format)}{meta.color_space ? ` · ${String(meta.color_space)}` : ''}</dd></> : null}
             {meta?.video ? <VideoFacts v={meta.video} /> : null}
@@ -118,6 +134,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
           )}
           <CopyField id="url-original" label="Original URL" value={file.url} />
           <CopyField id="url-download" label="Download URL" value={file.download_url} />
+          {file.is_public && <CopyField id="url-view" label="Share page (previews in chat apps)" value={file.view_url} />}
         </section>
       </div>
       {isRaster(file) && <Builder file={file} info={info} onChange={setTx} />}
@@ -147,6 +164,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
         </div>
         {signed && <CopyField id="signed-url" label={`Signed URL (expires ${new Date(signed.expires_at).toLocaleString()})`} value={signed.url} />}
       </section>
+      <Shares file={file} />
       <section class="card" aria-labelledby="edit-title">
         <h2 id="edit-title">Edit</h2>
         <form class="edit" onSubmit={save}>
@@ -161,6 +179,10 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
           </select>
           <label for="f-exp">Expires (empty: never)</label>
           <input id="f-exp" type="datetime-local" value={edit.expires} onInput={(e) => setEdit({ ...edit, expires: (e.currentTarget as HTMLInputElement).value })} />
+          <label for="f-tags">Tags (comma-separated)</label>
+          <input id="f-tags" value={edit.tags} placeholder="holiday, beach" onInput={(e) => setEdit({ ...edit, tags: (e.currentTarget as HTMLInputElement).value })} />
+          <label for="f-meta">Custom metadata (one <code>key=value</code> per line)</label>
+          <textarea id="f-meta" rows={3} value={edit.meta} placeholder="camera=x100v" onInput={(e) => setEdit({ ...edit, meta: (e.currentTarget as HTMLTextAreaElement).value })} />
           {message && <p class={message.ok ? 'notice' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
           <div class="actions">
             <button type="submit" class="primary">Save changes</button>

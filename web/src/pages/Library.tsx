@@ -23,6 +23,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     visibility: q.get('visibility') ?? '',
     sort: q.get('sort') ?? '-created_at',
     recursive: q.get('recursive') === '1',
+    tag: q.get('tag') ?? '',
   };
   const view = (q.get('view') === 'list' ? 'list' : 'grid') as 'grid' | 'list';
   const [items, setItems] = useState<FileItem[]>([]);
@@ -36,6 +37,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   const [incoming, setIncoming] = useState<{ files: File[]; seq: number }>({ files: [], seq: 0 });
   const [dragging, setDragging] = useState(false);
   const [search, setSearch] = useState(filters.q);
+  const [tagInput, setTagInput] = useState(filters.tag);
   const generation = useRef(0);
 
   const setParam = (patch: Record<string, string | null>) => {
@@ -54,6 +56,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     if (filters.q) p.set('q', filters.q);
     if (filters.type) p.set('content_type', filters.type);
     if (filters.visibility) p.set('is_public', String(filters.visibility === 'public'));
+    if (filters.tag) p.set('tag', filters.tag);
     if (c) p.set('cursor', c);
     return `/api/files?${p}`;
   };
@@ -156,7 +159,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   };
 
   const empty = !loading && !error && items.length === 0;
-  const filtered = filters.q || filters.type || filters.visibility;
+  const filtered = filters.q || filters.type || filters.visibility || filters.tag;
   return (
     <div
       class={`library${dragging ? ' dragging' : ''}`}
@@ -180,11 +183,16 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
         <Uploader folder={folder} onUploaded={uploaded} incoming={incoming} />
         <form class="toolbar" role="search" onSubmit={(e) => {
           e.preventDefault();
-          setParam({ q: search });
+          setParam({ q: search, tag: tagInput.split(',').map((t) => t.trim()).filter(Boolean).join(',') });
         }}>
           <label class="grow">
             <span class="sr-only">Search by name</span>
             <input type="search" placeholder="Search by name" value={search} onInput={(e) => setSearch((e.currentTarget as HTMLInputElement).value)} onChange={() => setParam({ q: search })} />
+          </label>
+          <label>
+            <span class="sr-only">Tags</span>
+            <input type="search" placeholder="Tags (all of)" value={tagInput} onInput={(e) => setTagInput((e.currentTarget as HTMLInputElement).value)}
+              onChange={() => setParam({ tag: tagInput.split(',').map((t) => t.trim()).filter(Boolean).join(',') })} />
           </label>
           <label>
             <span class="sr-only">Type</span>

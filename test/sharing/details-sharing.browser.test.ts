@@ -1,0 +1,105 @@
+/**
+ * The web app's sharing parts in Chromium (issue #25): on a file's details page a person sets
+ * tags and metadata, creates a password link with a view limit, opens it in another tab (the
+ * password form, then the picture), sees the counter move and revokes it; the library filters
+ * by tag. Accessibility of the details page with the new panel is checked with axe.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import type { Browser, BrowserContext } from 'playwright-core';
+import sharp from 'sharp';
+import { cookiesOf, createClient } from '../helpers/client';
+import { startServer, type RunningServer } from '../helpers/server';
+import { axeProblems, launch, shot } from '../webapp/browser';
+
+setDefaultTimeout(180_000);
+const WAIT = { timeout: 30_000 };
+
+describe('sharing in the web app', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let base: string;
+  let bearer: string;
+
+  beforeAll(async () => {
+    server = await startServer({ env: { RATE_LIMIT_REGISTER: '100/1h' } });
+    base = `http://localhost:${server.port}`;
+    browser = await launch();
+    const res = await createClient(server.url)('POST', '/api/auth/register', { email: `share-${Date.now().toString(36)}@example.com`, password: 'correct horse 1' });
+    expect(res.status).toBe(201);
+    bearer = (res.body as { session: { access_token: string } }).session.access_token;
+    const { map } = cookiesOf(res.headers);
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function upload(name: string, query = ''): Promise<string> {
+    const bytes = await sharp({ create: { width: 120, height: 80, channels: 3, background: '#2a7' } }).png().toBuffer();
+    const res = await fetch(`${server.url}/api/files${query}`, {
+      method: 'POST', body: new Uint8Array(bytes), headers: { authorization: `Bearer ${bearer}`, 'content-type': 'image/png', 'x-file-name': name },
+    });
+    expect(res.status).toBe(201);
+    return ((await res.json()) as { file: { id: string } }).file.id;
+  }
+
+  test('tags and metadata, a password link with a view limit, revocation, the library tag filter', async () => {
+    const id = await upload('tagged.png', '?is_public=false');
+    await upload('other.png');
+    const page = await context.newPage();
+    await page.goto(`${base}/files/${id}`);
+    await page.getByLabel('Tags (comma-separated)').fill('Holiday, beach');
+    await page.getByLabel(/Custom metadata/).fill('camera=x100v');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Changes saved.').waitFor(WAIT);
+    await page.locator('.facts a.tag', { hasText: 'holiday' }).waitFor(WAIT);
+    expect(await page.locator('.facts dt', { hasText: 'camera' }).count()).toBe(1);
+
+    // A password link limited to one view.
+    const panel = page.locator('section', { has: page.getByRole('heading', { name: 'Share links' }) });
+    await panel.getByLabel('Password (optional)').fill('open sesame');
+    await panel.getByLabel('Maximum views (optional)').fill('1');
+    await panel.getByRole('button', { name: 'Create link' }).click();
+    await panel.getByText('Share link created.').waitFor(WAIT);
+    const item = panel.locator('.share-item').first();
+    await item.getByText('0 of 1 views').waitFor(WAIT);
+    const url = await item.locator('input').inputValue();
+    expect(url).toMatch(/\/s\/[A-Za-z0-9]{22}$/);
+    expect(await axeProblems(page)).toEqual([]);
+    await shot(page, 'details-shares');
+
+    // Someone opens it: the password form, then the picture.
+    const visitor = await browser.newPage();
+    await visitor.goto(`${base}${new URL(url).pathname}`);
+    await visitor.getByLabel('Password').fill('open sesame');
+    const [answer] = await Promise.all([visitor.waitForResponse((r) => r.request().method() === 'POST'), visitor.getByRole('button', { name: 'Open' }).click()]);
+    expect(answer.status()).toBe(200);
+    expect(answer.headers()['content-type']).toBe('image/png');
+    // The one view is used: the next delivery is 410.
+    const again = await visitor.request.get(`${base}${new URL(url).pathname}`, { headers: { 'x-share-password': 'open sesame' } });
+    expect(again.status()).toBe(410);
+    await visitor.close();
+
+    await page.reload();
+    const after = page.locator('.share-item').first();
+    await after.getByText('1 of 1 views').waitFor(WAIT);
+    await after.getByText('Out of views').waitFor(WAIT);
+    page.once('dialog', (d) => void d.accept());
+    await after.getByRole('button', { name: /Revoke/ }).click();
+    await page.getByText('Link revoked.').waitFor(WAIT);
+    expect(await page.locator('.share-item').count()).toBe(0);
+    expect((await page.request.get(`${base}${new URL(url).pathname}`)).status()).toBe(404);
+
+    // The library: the tag link narrows to the tagged file.
+    await page.locator('.facts a.tag', { hasText: 'beach' }).click();
+    await page.getByRole('status').filter({ hasText: /^1 file$/ }).waitFor(WAIT);
+    expect(await page.locator('.cell .name').allTextContents()).toEqual(['tagged.png']);
+    await page.getByPlaceholder('Tags (all of)').fill('beach, nothing');
+    await page.getByPlaceholder('Tags (all of)').press('Enter');
+    await page.getByRole('status').filter({ hasText: /^0 files$/ }).waitFor(WAIT);
+    await page.close();
+  });
+});

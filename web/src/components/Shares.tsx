@@ -1,0 +1,90 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, errorText, type FileItem, type Page, type ShareLink } from '../api';
+import { Ctl } from './Builder';
+import { CopyField } from './Copy';
+
+const STATUS = { active: 'Active', expired: 'Expired', used_up: 'Out of views' } as const;
+
+/** Protected share links of one file (`/api/files/:id/shares`): create, list with their counters, revoke. */
+export function Shares({ file }: { file: FileItem }) {
+  const [links, setLinks] = useState<ShareLink[]>([]);
+  const [form, setForm] = useState({ password: '', maxViews: '', ttl: '' });
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [created, setCreated] = useState<string | null>(null);
+
+  const load = () => api<Page<ShareLink>>('GET', `/api/files/${file.id}/shares`).then((p) => setLinks(p.results)).catch((err) => setMessage({ ok: false, text: errorText(err) }));
+  useEffect(() => {
+    void load();
+  }, [file.id]);
+
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setMessage(null);
+    const body: Record<string, unknown> = {};
+    if (form.password) body.password = form.password;
+    if (form.maxViews) body.max_views = Number(form.maxViews);
+    if (form.ttl) body.expires_in = Number(form.ttl);
+    try {
+      const link = await api<ShareLink>('POST', `/api/files/${file.id}/shares`, body);
+      setCreated(link.id);
+      setForm({ password: '', maxViews: '', ttl: '' });
+      setMessage({ ok: true, text: 'Share link created.' });
+      await load();
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(err) });
+    }
+  };
+  const revoke = async (link: ShareLink) => {
+    if (!confirm('Revoke this link? Anyone who has it loses access.')) return;
+    try {
+      await api('DELETE', `/api/files/${file.id}/shares/${link.id}`);
+      setMessage({ ok: true, text: 'Link revoked.' });
+      await load();
+    } catch (err) {
+      setMessage({ ok: false, text: errorText(err) });
+    }
+  };
+
+  return (
+    <section class="card" aria-labelledby="shares-title">
+      <h2 id="shares-title">Share links</h2>
+      <p>A link to this file (even a private one), optionally with a password, a limited number of views or an expiry.</p>
+      <form class="controls" onSubmit={create}>
+        <Ctl id="share-password" label="Password (optional)">
+          <input id="share-password" type="password" autocomplete="new-password" maxLength={256} value={form.password}
+            onInput={(e) => setForm({ ...form, password: (e.currentTarget as HTMLInputElement).value })} />
+        </Ctl>
+        <Ctl id="share-views" label="Maximum views (optional)">
+          <input id="share-views" type="number" min={1} max={1000000} value={form.maxViews}
+            onInput={(e) => setForm({ ...form, maxViews: (e.currentTarget as HTMLInputElement).value })} />
+        </Ctl>
+        <Ctl id="share-ttl" label="Expires">
+          <select id="share-ttl" value={form.ttl} onChange={(e) => setForm({ ...form, ttl: (e.currentTarget as HTMLSelectElement).value })}>
+            <option value="">Never</option>
+            <option value="3600">In 1 hour</option>
+            <option value="86400">In 1 day</option>
+            <option value="604800">In 7 days</option>
+            <option value="2592000">In 30 days</option>
+          </select>
+        </Ctl>
+        <button type="submit" class="primary">Create link</button>
+      </form>
+      {message && <p class={message.ok ? 'notice' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
+      {links.length > 0 && (
+        <ul class="share-list" aria-label="Share links of this file">
+          {links.map((l) => (
+            <li key={l.id} class="share-item" data-share-id={l.id}>
+              <CopyField id={`share-${l.id}`} label={`${l.id === created ? 'New link' : 'Link'}${l.has_password ? ' (password)' : ''}`} value={l.url} />
+              <p class="share-facts">
+                <span>{STATUS[l.status]}</span>
+                {' · '}<span>{l.views}{l.max_views !== null ? ` of ${l.max_views}` : ''} {l.views === 1 && l.max_views === null ? 'view' : 'views'}</span>
+                {' · '}<span>{l.expires_at ? `expires ${new Date(l.expires_at).toLocaleString()}` : 'no expiry'}</span>
+                {' '}<button type="button" class="danger" onClick={() => void revoke(l)} aria-label={`Revoke link ${l.url}`}>Revoke</button>
+              </p>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
