@@ -71,10 +71,10 @@ export function Integrations() {
           <ol>
             <li>Download the custom uploader file.</li>
             <li>Double-click it: ShareX imports it and makes Pictor the destination for images and files.</li>
-            <li>Take a screenshot: ShareX uploads it and copies the link. <em>Deletion URL</em> in its history opens the file’s page here, with its Delete button.</li>
+            <li>Take a screenshot: ShareX uploads it and copies the link. <em>Deletion URL</em> in its history opens the file’s page here, with its Delete file button.</li>
           </ol>
           <button type="button" class="primary" disabled={busy !== null} onClick={() => make('sharex')}>
-            {busy === 'sharex' ? 'Creating key…' : 'Download ShareX uploader (.sxcu)'}
+            {busy === 'sharex' ? 'Creating key…' : 'Download the .sxcu file'}
           </button>
         </section>
 
@@ -86,7 +86,7 @@ export function Integrations() {
             <li>Or upload any file: <code>pictor-upload.sh photo.jpg</code> prints the link, and the file’s page for deleting it.</li>
           </ol>
           <button type="button" class="primary" disabled={busy !== null} onClick={() => make('flameshot')}>
-            {busy === 'flameshot' ? 'Creating key…' : 'Download upload script (.sh)'}
+            {busy === 'flameshot' ? 'Creating key…' : 'Download pictor-upload.sh'}
           </button>
         </section>
 
@@ -132,17 +132,19 @@ export function BrowserUpload() {
   return (
     <div class="page prose">
       <p class="crumbs"><a href="/integrations">Integrations</a></p>
-      <h1>Presigned browser uploads</h1>
-      <p class="lede">A presigned URL is a one-time address a browser can upload one file to, without any credential: the URL itself is the permission. Your API key stays on your server.</p>
+      <div class="page-head">
+        <h1>Presigned browser uploads</h1>
+        <p class="lede">A presigned URL is a one-time address a browser can upload one file to, without any credential: the URL itself is the permission. Your API key stays on your server.</p>
+      </div>
       <section class="card">
         <h2>1. Your server asks for a URL</h2>
         <p>With a key that has <code>files:write</code>. The folder, the largest size, the allowed types and the visibility are fixed here; the uploader cannot change them.</p>
-        <pre><code>{serverSide}</code></pre>
+        <pre tabIndex={0} role="region" aria-label="Server side: curl"><code>{serverSide}</code></pre>
       </section>
       <section class="card">
         <h2>2. The visitor’s browser posts the file</h2>
         <p>The URL answers any origin (CORS <code>*</code>, no cookies), multipart with a <code>file</code> field or the raw bytes, exactly like <code>POST /api/files</code>.</p>
-        <pre><code>{page}</code></pre>
+        <pre tabIndex={0} role="region" aria-label="Browser side: HTML and script"><code>{page}</code></pre>
       </section>
       <section class="card">
         <h2>What to expect</h2>

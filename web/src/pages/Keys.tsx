@@ -164,7 +164,7 @@ export function Keys({ profile }: { profile: Profile }) {
         </section>
       )}
 
-      <div class="split">
+      <div class="split keys-split">
         <section class="card" aria-labelledby="create-title">
           <h2 id="create-title">Create a key</h2>
           <form class="stack" onSubmit={create}>

@@ -41,7 +41,12 @@ function CopyId({ id }: { id: string }) {
   };
   return (
     <button type="button" class="small id-copy" onClick={copy} aria-label={`Copy request id ${id}`} title="Copy the request id">
-      <span class="mono">{id}</span> <span aria-hidden="true">{done ? '✓' : '⧉'}</span>
+      <span class="mono">{id}</span>
+      {done ? (
+        <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M5 12l5 5 9-10" /></svg>
+      ) : (
+        <svg viewBox="0 0 24 24" aria-hidden="true"><rect x="8" y="8" width="12" height="12" rx="2" /><path d="M16 8V5a1 1 0 0 0-1-1H5a1 1 0 0 0-1 1v10a1 1 0 0 0 1 1h3" /></svg>
+      )}
       <span class="sr-only" role="status">{done ? 'Copied' : ''}</span>
     </button>
   );

@@ -84,7 +84,10 @@ export function Settings({ profile }: { profile: Profile }) {
     setChanges(null);
     const mb = Number(limitMb);
     if (!Number.isFinite(mb) || mb <= 0) return setError('The upload limit must be a positive number of megabytes.');
-    const next: SettingsDoc = { ...draft, max_upload_size_bytes: Math.min(Math.round(mb * MB), plan.max_upload_size_bytes) };
+    // The field shows 0.1 MB steps: the plan's own value rounded up is still the plan's.
+    const bytes = Math.abs(mb * MB - plan.max_upload_size_bytes) < MB / 20 ? plan.max_upload_size_bytes : Math.round(mb * MB);
+    if (bytes > plan.max_upload_size_bytes) return setError(`The upload limit can be at most your plan’s ${formatBytes(plan.max_upload_size_bytes)}.`);
+    const next: SettingsDoc = { ...draft, max_upload_size_bytes: bytes };
     const base = typeof next.public_url_base === 'string' ? next.public_url_base.trim() : '';
     next.public_url_base = base === '' ? null : base;
     const patch: Record<string, Value> = {};
@@ -113,7 +116,7 @@ export function Settings({ profile }: { profile: Profile }) {
         <p class="lede">Defaults for everything you upload, from this app, the API or a screenshot tool. An upload can still choose its own visibility and expiry.</p>
       </div>
       <div class="split">
-        <form class="card stack" onSubmit={save} aria-labelledby="settings-title">
+        <form class="card stack" noValidate onSubmit={save} aria-labelledby="settings-title">
           <h2 id="settings-title">Uploads and links</h2>
 
           <label for="public-url-base">Public URL base</label>

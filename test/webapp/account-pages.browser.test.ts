@@ -1,0 +1,388 @@
+/**
+ * The account pages of issue #21 in Chromium: API keys (acceptance 1: a key made on the page
+ * with files:read,files:write uploads (201), cannot delete (403 MISSING_SCOPE), and once revoked
+ * on the page is refused (401)); rename and re-scope; settings saved with what changed; the
+ * request log filtered, paged and its ids copied; the integrations page's ShareX `.sxcu`
+ * performed as ShareX would and its Flameshot script run with bash and curl (acceptance 5);
+ * axe on every page (acceptance 6). Screenshots go to test-artifacts/webapp/.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
+import { formatBytes } from '../../web/src/api';
+import { cookiesOf, createClient } from '../helpers/client';
+import { startServer, type RunningServer } from '../helpers/server';
+import { axeProblems, launch, shot } from './browser';
+
+setDefaultTimeout(180_000);
+const WAIT = { timeout: 30_000 };
+
+let server: RunningServer;
+let browser: Browser;
+let base: string;
+let api: ReturnType<typeof createClient>;
+let context: BrowserContext;
+let page: Page;
+let session: { cookie: string; csrf: string };
+const address = `keys-${Date.now().toString(36)}@example.com`;
+
+beforeAll(async () => {
+  server = await startServer({ env: { RATE_LIMIT_REGISTER: '100/1h', RATE_LIMIT_LOGIN: '100/15m', RATE_LIMIT_SENSITIVE: '100/15m' } });
+  base = `http://localhost:${server.port}`;
+  api = createClient(server.url);
+  browser = await launch();
+  const res = await api('POST', '/api/auth/register', { email: address, password: 'correct horse 1' });
+  expect(res.status).toBe(201);
+  const { header, map } = cookiesOf(res.headers);
+  session = { cookie: header, csrf: map.pictor_csrf! };
+  context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  page = await context.newPage();
+}, 120_000);
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+  await server?.close();
+});
+
+const image = (seed: number) =>
+  sharp({ create: { width: 320, height: 200, channels: 3, background: { r: (seed * 53) % 256, g: 140, b: 200 } } }).png().toBuffer();
+
+/** An upload as a program would send it, with the given headers. */
+async function uploadWith(headers: Record<string, string>, bytes: Buffer, name = 'shot.png'): Promise<Response> {
+  const form = new FormData();
+  form.append('file', new File([new Uint8Array(bytes)], name, { type: 'image/png' }));
+  return fetch(`${server.url}/api/files`, { method: 'POST', headers, body: form });
+}
+
+const keyItem = (name: string) => page.getByRole('listitem', { name: `Key ${name}` });
+
+describe('API keys page', () => {
+  test('#21.1 create files:read,files:write, copy it, upload 201, delete 403 MISSING_SCOPE, revoke on the page, 401', async () => {
+    await page.goto(`${base}/keys`);
+    await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor(WAIT);
+    await page.getByText('No API keys yet.').waitFor(WAIT);
+    expect(await axeProblems(page)).toEqual([]);
+    // Two keys made elsewhere: the list the page reloads after creating shows them too.
+    for (const [name, scopes] of [['CI deploy', ['files:write', 'files:delete', 'cache:write']], ['Grafana dashboard', ['account:read']]] as const) {
+      expect((await api('POST', '/api/auth/api-keys', { name, scopes }, session)).status).toBe(201);
+    }
+
+    await page.getByLabel(/^Name/).fill('backup script');
+    // Exactly files:read and files:write, whatever the form starts with.
+    for (const box of await page.locator('.scopes input[type="checkbox"]').all()) await box.setChecked(false);
+    await page.getByRole('checkbox', { name: 'files:read' }).check();
+    await page.getByRole('checkbox', { name: 'files:write' }).check();
+    await page.getByRole('button', { name: 'Create key' }).click();
+
+    const shown = page.getByLabel('API key', { exact: true });
+    await shown.waitFor(WAIT);
+    await expect(page.getByText('this is the only time it is shown').count()).resolves.toBe(1);
+    await page.locator('.new-key').getByRole('button', { name: 'Copy' }).click();
+    await page.locator('.new-key').getByText('Copied').waitFor(WAIT);
+    const key = await page.evaluate(() => navigator.clipboard.readText());
+    expect(key).toBe(await shown.inputValue());
+    expect(key).toMatch(/^pk_[A-Za-z0-9]{32,}$/);
+    await keyItem('backup script').waitFor(WAIT);
+    await expect(keyItem('backup script').locator('.chip').allTextContents()).resolves.toEqual(['files:read', 'files:write']);
+    await shot(page, 'keys-created');
+    expect(await axeProblems(page)).toEqual([]);
+
+    const up = await uploadWith({ authorization: `Bearer ${key}` }, await image(1));
+    expect(up.status).toBe(201);
+    const { file } = (await up.json()) as { file: { id: string } };
+    const del = await api('DELETE', `/api/files/${file.id}`, undefined, { key });
+    expect(del.status).toBe(403);
+    expect(del.body.error).toBe('MISSING_SCOPE');
+
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+    await expect(shown.count()).resolves.toBe(0);
+    await keyItem('backup script').getByRole('button', { name: 'Revoke backup script' }).click();
+    await page.getByText('Every program using it is refused at once').waitFor(WAIT);
+    await page.getByRole('button', { name: 'Yes, revoke backup script' }).click();
+    await keyItem('backup script').waitFor({ state: 'detached', ...WAIT });
+    await page.getByText('backup script was revoked').waitFor(WAIT);
+
+    const after = await api('GET', '/api/files', undefined, { key });
+    expect(after.status).toBe(401);
+    expect((await uploadWith({ authorization: `Bearer ${key}` }, await image(2))).status).toBe(401);
+  });
+
+  test('rename and re-scope a key; an expiry date is kept', async () => {
+    await page.getByLabel(/^Name/).fill('phone');
+    for (const box of await page.locator('.scopes input[type="checkbox"]').all()) await box.setChecked(false);
+    await page.getByRole('checkbox', { name: 'account:read' }).check();
+    const day = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel(/^Expires on/).fill(day);
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await keyItem('phone').waitFor(WAIT);
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+
+    await keyItem('phone').getByRole('button', { name: 'Edit phone' }).click();
+    const item = keyItem('phone');
+    await item.getByLabel('Name').fill('phone uploads');
+    await item.getByRole('checkbox', { name: 'files:write' }).check();
+    await item.getByRole('button', { name: 'Save changes' }).click();
+    await keyItem('phone uploads').getByText('Saved.').waitFor(WAIT);
+
+    const list = await api('GET', '/api/auth/api-keys', undefined, session);
+    const phone = (list.body.results as { name: string; scopes: string[]; expires_at: string }[]).find((k) => k.name === 'phone uploads');
+    expect(phone?.scopes.sort()).toEqual(['account:read', 'files:write']);
+    // The end of the chosen day in the browser's zone, which the test shares.
+    expect(new Date(phone!.expires_at).getTime()).toBe(new Date(`${day}T23:59:59`).getTime());
+    expect(await axeProblems(page)).toEqual([]);
+  });
+});
+
+describe('settings page', () => {
+  test('saving says what changed and takes effect; the plan bounds the upload limit', async () => {
+    await page.goto(`${base}/settings`);
+    await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor(WAIT);
+    const plan = (await api('GET', '/api/profile', undefined, session)).body.plan as { max_upload_size_bytes: number };
+    await page.getByText(`At most your plan’s`).waitFor(WAIT);
+    expect(await axeProblems(page)).toEqual([]);
+
+    await page.getByLabel(/Private —/).check();
+    await page.getByLabel('Default expiry of new uploads').selectOption({ label: 'After 7 days' });
+    await page.getByLabel('Upload limit per file (MB)').fill('2');
+    await page.getByLabel('Public URL base').fill('https://cdn.example.com/');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Saved. What changed:').waitFor(WAIT);
+    const changes = await page.locator('.changes li').allTextContents();
+    expect(changes.sort()).toEqual([
+      'Default expiry: never → after 7 days',
+      'Default visibility: public → private',
+      'Public URL base: this server’s address → https://cdn.example.com',
+      `Upload limit per file: ${formatBytes(plan.max_upload_size_bytes)} → 2.0 MB`,
+    ].sort());
+    await shot(page, 'settings');
+    expect(await axeProblems(page)).toEqual([]);
+
+    const s = (await api('GET', '/api/settings', undefined, session)).body;
+    expect(s).toMatchObject({ default_is_public: false, default_expires_in: 7 * 86_400, max_upload_size_bytes: 2 * 1024 * 1024, public_url_base: 'https://cdn.example.com' });
+    // Taking effect: an upload over 2 MB is refused for this account now.
+    const big = await sharp({ create: { width: 1400, height: 1400, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
+    expect(big.length).toBeGreaterThan(2 * 1024 * 1024);
+    const refused = await uploadWith({ cookie: session.cookie, 'x-csrf-token': session.csrf }, big);
+    expect(refused.status).toBe(413);
+
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Nothing changed.').waitFor(WAIT);
+    // Above the plan: refused in words, nothing is saved.
+    await page.getByLabel('Upload limit per file (MB)').fill(String(Math.ceil(plan.max_upload_size_bytes / 1048576) + 5));
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('alert').filter({ hasText: `The upload limit can be at most your plan’s ${formatBytes(plan.max_upload_size_bytes)}.` }).waitFor(WAIT);
+    await page.getByLabel('Upload limit per file (MB)').fill('2');
+    // A base the API refuses: its message is shown, nothing is saved.
+    await page.getByLabel('Public URL base').fill('ftp://files.example.com');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('alert').filter({ hasText: 'public_url_base must be an http(s) URL' }).waitFor(WAIT);
+    expect((await api('GET', '/api/settings', undefined, session)).body).toMatchObject({ max_upload_size_bytes: 2 * 1024 * 1024, public_url_base: 'https://cdn.example.com' });
+
+    // Back to defaults, so the integrations below get public links on this server.
+    await page.getByLabel(/Public —/).check();
+    await page.getByLabel('Public URL base').fill('');
+    await page.getByLabel('Default expiry of new uploads').selectOption({ label: 'Never' });
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Default visibility: private → public').waitFor(WAIT);
+  });
+});
+
+describe('request log page', () => {
+  test('filters by status class and method, pages with the cursor, copies a request id', async () => {
+    // More than one page (50) of this account's requests, and one 404 to find.
+    for (let i = 0; i < 55; i++) expect((await api('GET', '/api/usage', undefined, session)).status).toBe(200);
+    expect((await api('GET', '/api/files/nosuchfile00', undefined, session)).status).toBe(404);
+    // Entries are written in batches: wait until the 404 is readable through the API.
+    for (;;) {
+      const r = await api('GET', '/api/logs?status=404', undefined, session);
+      if ((r.body.results as unknown[]).length > 0) break;
+      await Bun.sleep(200);
+    }
+
+    await page.goto(`${base}/logs`);
+    await page.getByRole('heading', { name: 'Request log', level: 1 }).waitFor(WAIT);
+    const rows = page.locator('table.logs tbody tr');
+    await rows.first().waitFor(WAIT);
+    await expect(rows.count()).resolves.toBe(50);
+    await page.getByRole('button', { name: 'Show older requests' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('table.logs tbody tr').length > 50, null, WAIT);
+    await shot(page, 'request-log');
+    expect(await axeProblems(page)).toEqual([]);
+
+    await page.getByLabel('Status').selectOption('4xx');
+    await page.waitForURL(/\/logs\?status=4xx$/, WAIT);
+    await page.waitForFunction(() => [...document.querySelectorAll('table.logs tbody tr')].every((r) => /\b4\d\d\b/.test(r.querySelector('.badge')?.textContent ?? '')), null, WAIT);
+    const fourxx = (await api('GET', '/api/logs?status=4xx', undefined, session)).body as { count: number; results: { id: string; path: string }[] };
+    await page.getByText(new RegExp(`^${fourxx.count} requests?`)).waitFor(WAIT);
+    await page.locator('table.logs').getByText('/api/files/nosuchfile00').first().waitFor(WAIT);
+
+    await page.getByLabel('Method').selectOption('DELETE');
+    await page.waitForURL(/status=4xx&method=DELETE$/, WAIT);
+    await page.waitForFunction(() => [...document.querySelectorAll('table.logs tbody tr .method')].every((m) => m.textContent === 'DELETE'), null, WAIT);
+
+    await page.getByLabel('Method').selectOption('GET');
+    await page.locator('table.logs').getByText('/api/files/nosuchfile00').first().waitFor(WAIT);
+    const first = fourxx.results[0]!;
+    await page.getByRole('button', { name: `Copy request id ${first.id}`, exact: true }).click();
+    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(first.id);
+
+    // A time after every entry: nothing left.
+    await page.getByLabel('Since').fill(new Date(Date.now() + 3_600_000 - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16));
+    await page.getByText('No requests match these filters.').waitFor(WAIT);
+    expect(page.url()).toContain('since=');
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await rows.first().waitFor(WAIT);
+    expect(await axeProblems(page)).toEqual([]);
+  });
+});
+
+/** Resolves ShareX's `{json:a.b}` references against an answer, as ShareX does. */
+function sharexTemplate(template: string, answer: unknown): string {
+  return template.replace(/\{json:([^}]+)\}/g, (_, path: string) => {
+    let v: unknown = answer;
+    for (const part of path.split('.')) v = (v as Record<string, unknown> | null)?.[part];
+    if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`{json:${path}} is not in the answer ${JSON.stringify(answer)}`);
+    return String(v);
+  });
+}
+
+async function keysNamed(prefix: string): Promise<{ name: string; scopes: string[] }[]> {
+  const list = await api('GET', '/api/auth/api-keys', undefined, session);
+  return (list.body.results as { name: string; scopes: string[] }[]).filter((k) => k.name.startsWith(prefix));
+}
+
+describe('integrations page', () => {
+  test('#21.5 the .sxcu performed as ShareX would uploads an image and returns a URL that serves it', async () => {
+    await page.goto(`${base}/integrations`);
+    await page.getByRole('heading', { name: 'Integrations', level: 1 }).waitFor(WAIT);
+    expect(await axeProblems(page)).toEqual([]);
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the .sxcu file' }).click()]);
+    expect(dl.suggestedFilename()).toBe('pictor-localhost.sxcu');
+    const sxcu = JSON.parse(readFileSync((await dl.path())!, 'utf8')) as {
+      Version: string; RequestMethod: string; RequestURL: string; Body: string; FileFormName: string;
+      Headers: Record<string, string>; Arguments: Record<string, string>; URL: string; DeletionURL: string; ErrorMessage: string; DestinationType: string;
+    };
+    await page.getByText(/Downloaded\. It holds the new key/).waitFor(WAIT);
+    await shot(page, 'integrations');
+
+    expect(sxcu).toMatchObject({ RequestMethod: 'POST', RequestURL: `${base}/api/files`, Body: 'MultipartFormData', FileFormName: 'file', DestinationType: 'ImageUploader, FileUploader' });
+    expect(await keysNamed('ShareX uploader')).toEqual([expect.objectContaining({ scopes: ['files:write'] })]);
+
+    // ShareX: a multipart body with the Arguments as fields and the file under FileFormName.
+    const bytes = await image(7);
+    const form = new FormData();
+    for (const [k, v] of Object.entries(sxcu.Arguments)) form.append(k, v);
+    form.append(sxcu.FileFormName, new File([new Uint8Array(bytes)], 'Screenshot 2026-12-03.png', { type: 'image/png' }));
+    const res = await fetch(sxcu.RequestURL, { method: sxcu.RequestMethod, headers: sxcu.Headers, body: form });
+    const answer = await res.json();
+    expect(res.status).toBe(201);
+    const url = sharexTemplate(sxcu.URL, answer);
+    const served = await fetch(url);
+    expect(served.status).toBe(200);
+    expect(Buffer.from(await served.arrayBuffer()).equals(bytes)).toBe(true);
+    expect((answer as { file: { folder: string } }).file.folder).toBe('/screenshots');
+
+    // The deletion URL opens the file's page, where a signed-in owner deletes it.
+    const deletion = sharexTemplate(sxcu.DeletionURL, answer);
+    expect(deletion).toBe(`${base}/files/${(answer as { file: { id: string } }).file.id}`);
+    await page.goto(deletion);
+    await page.getByRole('button', { name: 'Delete file', exact: true }).waitFor(WAIT);
+    // A refusal is reported through ErrorMessage.
+    const bad = await fetch(sxcu.RequestURL, { method: 'POST', headers: sxcu.Headers, body: (() => { const f = new FormData(); f.append('file', new File(["not an image at all"], 'x.exe', { type: 'application/x-msdownload' })); return f; })() });
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    expect(sharexTemplate(sxcu.ErrorMessage, await bad.json()).length).toBeGreaterThan(0);
+  });
+
+  test('#21.5 the Flameshot script uploads a file with real curl and prints a URL that serves it (with jq and without)', async () => {
+    await page.goto(`${base}/integrations`);
+    await page.getByLabel('Folder').fill('/desk');
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download pictor-upload.sh' }).click()]);
+    expect(dl.suggestedFilename()).toBe('pictor-upload.sh');
+    const dir = join(tmpdir(), `pictor-flameshot-${Date.now()}`);
+    mkdirSync(dir, { recursive: true });
+    const script = join(dir, 'pictor-upload.sh');
+    await dl.saveAs(script);
+    expect(await keysNamed('Flameshot uploader')).toEqual([expect.objectContaining({ scopes: ['files:write'] })]);
+    expect(spawnSync('bash', ['-n', script]).status).toBe(0);
+
+    // No jq on this PATH: the script falls back to grep.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    for (const tool of ['curl', 'grep', 'head', 'cut', 'mktemp', 'rm']) symlinkSync(spawnSync('bash', ['-c', `command -v ${tool}`]).stdout.toString().trim(), join(bin, tool));
+    const env = { HOME: dir, PATH: '/usr/bin:/bin' };
+    for (const [i, path] of [env.PATH, bin].entries()) {
+      const bytes = await image(20 + i);
+      const file = join(dir, `capture ${i}.png`);
+      writeFileSync(file, bytes);
+      const run = spawnSync('/bin/bash', [script, file], { env: { ...env, PATH: path }, encoding: 'utf8' });
+      expect(run.stderr).toContain(`Delete it at: ${base}/files/`);
+      expect(run.status).toBe(0);
+      const url = run.stdout.trim();
+      expect(url).toMatch(new RegExp(`^${base}/i/[A-Za-z0-9_-]+\\.png$`));
+      const served = await fetch(url);
+      expect(served.status).toBe(200);
+      expect(Buffer.from(await served.arrayBuffer()).equals(bytes)).toBe(true);
+    }
+    const listed = await api('GET', '/api/files?folder=/desk', undefined, session);
+    expect((listed.body.results as { name: string }[]).map((f) => f.name).sort()).toEqual(['capture 0.png', 'capture 1.png']);
+    // A refused upload: the script says why and fails.
+    const junk = join(dir, 'junk.bin');
+    writeFileSync(junk, Buffer.from('MZ not an image'));
+    const failed = spawnSync('/bin/bash', [script, junk], { env, encoding: 'utf8' });
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain('Upload failed:');
+    expect(failed.stdout).toBe('');
+  });
+
+  test('presigned browser upload guide: a URL made on the page takes one upload from another origin', async () => {
+    await page.goto(`${base}/integrations`);
+    await page.getByRole('link', { name: 'How presigned uploads work' }).click();
+    await page.getByRole('heading', { name: 'Presigned browser uploads' }).waitFor(WAIT);
+    await page.getByRole('button', { name: 'Make a presigned URL' }).click();
+    const url = await page.getByLabel(/^Upload URL/).inputValue();
+    expect(url).toContain('/api/uploads/');
+    await shot(page, 'browser-upload');
+    expect(await axeProblems(page)).toEqual([]);
+    const bytes = await image(40);
+    const form = new FormData();
+    form.append('file', new File([new Uint8Array(bytes)], 'from-site.png', { type: 'image/png' }));
+    const res = await fetch(url, { method: 'POST', body: form, headers: { origin: 'https://shop.example' } });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(((await res.json()) as { file: { folder: string } }).file.folder).toBe('/from-my-site');
+  });
+});
+
+describe('every page of #21 at 360 px and in dark mode', () => {
+  test('no horizontal overflow on a phone; axe passes in dark mode; keys screenshot for the README', async () => {
+    await page.goto(`${base}/keys`);
+    await keyItem('phone uploads').waitFor(WAIT);
+    await shot(page, 'keys');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    for (const [path, ready] of [['/keys', '.key'], ['/settings', '#upload-limit'], ['/logs', '.table-wrap'], ['/integrations', '.tool']] as const) {
+      await page.goto(`${base}${path}`);
+      await page.locator(ready).first().waitFor(WAIT);
+      expect(await axeProblems(page)).toEqual([]);
+    }
+    await page.goto(`${base}/keys`);
+    await keyItem('phone uploads').waitFor(WAIT);
+    await shot(page, 'keys-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 360, height: 780 });
+    for (const [path, ready] of [['/keys', '.key'], ['/settings', '#upload-limit'], ['/logs', '.table-wrap'], ['/integrations', '.tool']] as const) {
+      await page.goto(`${base}${path}`);
+      await page.locator(ready).first().waitFor(WAIT);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect([path, width]).toEqual([path, Math.min(width, 360)]);
+    }
+    await page.goto(`${base}/keys`);
+    await shot(page, 'keys-360');
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+});
