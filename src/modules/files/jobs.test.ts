@@ -18,6 +18,7 @@ import { DB_BACKENDS } from '../../../test/helpers/services';
 import { jobs } from '../queue/table';
 import { users } from '../users/table';
 import { files } from './table';
+import { blobs } from './blob-table';
 
 /** Every stored object under the fs driver's root (not its temp dir). */
 async function storedObjects(dataDir: string): Promise<string[]> {
@@ -39,8 +40,10 @@ describe.each(DB_BACKENDS)('uploads, deletes and their jobs on %s', (db) => {
   let u: SeededUser;
   let img: Uint8Array<ArrayBuffer>;
   const auth = () => ({ authorization: `Bearer ${u.key}` });
-  const upload = (name: string) =>
-    h.request('/api/files', { method: 'POST', body: img, headers: { ...auth(), 'content-type': 'image/png', 'x-file-name': name } });
+  const upload = (name: string, body: Uint8Array<ArrayBuffer> = img) =>
+    h.request('/api/files', { method: 'POST', body, headers: { ...auth(), 'content-type': 'image/png', 'x-file-name': name } });
+  // Distinct bytes: identical ones share one stored object (files/blobs.ts).
+  const png = async (background: string) => new Uint8Array(await sharp({ create: { width: 5, height: 5, channels: 3, background } }).png().toBuffer());
   const counters = async () =>
     (await h.deps.db.select({ bytes: users.storageBytes, n: users.filesCount }).from(users).where(eq(users.id, u.id)))[0]!;
   const jobsOf = (type: string, fileId: string) =>
@@ -77,8 +80,8 @@ describe.each(DB_BACKENDS)('uploads, deletes and their jobs on %s', (db) => {
     expect((await storedObjects(h.dataDir)).length).toBe(objects);
   });
 
-  test('delete → a purge job; storage down → retried with the row kept; storage back → bytes and row gone', async () => {
-    const r = await upload('doomed.png');
+  test('delete → a purge job releases the bytes; storage down → their blob_delete job retried, bytes kept; storage back → bytes gone', async () => {
+    const r = await upload('doomed.png', await png('#0a0'));
     const { id } = ((await r.json()) as { file: { id: string } }).file;
     const [row] = await h.deps.db.select().from(files).where(eq(files.id, id));
     const storage = h.deps.storage;
@@ -93,23 +96,27 @@ describe.each(DB_BACKENDS)('uploads, deletes and their jobs on %s', (db) => {
       expect(await jobsOf('purge', id)).toHaveLength(1);
       const started = Date.now();
       await h.deps.queue.start();
-      // The failed attempt is recorded and the job scheduled again (pending, not failed).
+      // The purge releases the file's reference with its row; the bytes' own job is what storage holds up.
+      const blobJob = () => h.deps.db.select().from(jobs).where(eq(jobs.uniqueKey, `blob:${storage.kind}:${row!.storageKey}`));
       await until(async () => {
-        const [job] = await jobsOf('purge', id);
-        return job!.status === 'pending' && job!.attempts >= 1 && job!.lastError !== null;
+        const [job] = await blobJob();
+        return job?.status === 'pending' && job.attempts >= 1 && job.lastError !== null;
       }, 10_000);
-      const [job] = await jobsOf('purge', id);
+      const [job] = await blobJob();
       expect(refused).toBeGreaterThanOrEqual(1);
       expect(job!.lastError).toContain('storage unreachable');
       expect(job!.runAt.getTime()).toBeGreaterThan(started + 1000); // backoff (≥ 1.5 s) before the next attempt
-      expect(await h.deps.db.select().from(files).where(eq(files.id, id))).toHaveLength(1);
+      expect((await jobsOf('purge', id))[0]!.status).toBe('completed');
+      expect(await h.deps.db.select().from(files).where(eq(files.id, id))).toHaveLength(0);
+      // Bytes and their (dying) blob row stay until storage confirms.
       expect(await storage.head(row!.storageKey)).not.toBeNull();
+      expect((await h.deps.db.select().from(blobs).where(eq(blobs.storageKey, row!.storageKey))).map((b) => b.refcount)).toEqual([0]);
     } finally {
       storage.delete = realDelete;
     }
-    await until(async () => (await jobsOf('purge', id))[0]!.status === 'completed', 15_000);
-    expect(await h.deps.db.select().from(files).where(eq(files.id, id))).toHaveLength(0);
+    await until(async () => (await h.deps.db.select().from(jobs).where(eq(jobs.uniqueKey, `blob:${storage.kind}:${row!.storageKey}`)))[0]!.status === 'completed', 15_000);
     expect(await storage.head(row!.storageKey)).toBeNull();
+    expect(await h.deps.db.select().from(blobs).where(eq(blobs.storageKey, row!.storageKey))).toHaveLength(0);
   }, 30_000);
 
   test('multi-file upload: one file failing unexpectedly → 207, the others stored, nothing orphaned', async () => {
@@ -123,12 +130,13 @@ describe.each(DB_BACKENDS)('uploads, deletes and their jobs on %s', (db) => {
       }
       return realPut(key, body, opts);
     };
+    const parts = [['a.png', await png('#a00')], ['b.png', await png('#0b0')], ['c.png', await png('#00c')]] as const;
     const objects = (await storedObjects(h.dataDir)).length;
     const before = await counters();
     let res: Response;
     try {
       const form = new FormData();
-      for (const n of ['a.png', 'b.png', 'c.png']) form.append('file', new Blob([img], { type: 'image/png' }), n);
+      for (const [n, bytes] of parts) form.append('file', new Blob([bytes], { type: 'image/png' }), n);
       res = await h.request('/api/files', { method: 'POST', body: form, headers: auth() });
     } finally {
       storage.put = realPut;
@@ -140,7 +148,8 @@ describe.each(DB_BACKENDS)('uploads, deletes and their jobs on %s', (db) => {
     expect((await storedObjects(h.dataDir)).length).toBe(objects + 2);
     const after = await counters();
     expect(after.n).toBe(before.n + 2);
-    expect(after.bytes).toBe(before.bytes + 2 * img.length);
+    // The second put failed (b.png): a and c are stored and counted.
+    expect(after.bytes).toBe(before.bytes + parts[0][1].length + parts[2][1].length);
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * The server's own job types (API.md §8), registered on `deps.queue` by the queue plugin:
  *
- * - `purge` (file_id): deletes a soft-deleted file's bytes (files/purge.ts), then tells every
- *   instance to drop its derivatives; retried with backoff until storage confirms.
+ * - `purge` (file_id): releases a soft-deleted file's references to its de-duplicated bytes and
+ *   deletes its row (files/purge.ts, files/blobs.ts); when the last reference went, the bytes'
+ *   `blob_delete` job (retried with backoff until storage confirms) and the derivatives go too.
  * - `derive` (file_id, transformations?): caches a new image's metadata (blurhash, dominant
  *   colour; files/metadata.ts), then renders the eager presets and the transformations it asked
  *   for (transform/service.ts).
