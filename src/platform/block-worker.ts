@@ -34,6 +34,10 @@ const POOL_MAX = 8;
 export interface StreamFields {
   fd?: number;
   path?: string;
+  /** Where the stream starts in the file (the writer writes block `pos` at `base + pos`). */
+  base?: number;
+  /** A resumable hash to continue (`resumable-sha256.ts`: the upload's key; its state at `base`). */
+  resume?: string;
 }
 /**
  * What a worker receives: a block (slot of the stream's shared memory, at stream offset `pos`;
@@ -41,7 +45,7 @@ export interface StreamFields {
  */
 export type BlockMessage =
   | (StreamFields & { id: number; slot: number; len: number; pos: number; memory?: SharedArrayBuffer })
-  | { id: number; end: true; drop?: boolean };
+  | (StreamFields & { id: number; end: true; drop?: boolean });
 /** What a worker answers: a slot done (or failed; slot -1: the end failed), or the result of an ended stream. */
 export type BlockReply = { id: number; slot: number; error?: string; code?: string } | { id: number; result: unknown };
 
@@ -215,7 +219,8 @@ export class BlockStream {
     this.resultsLeft = this.channels.length;
     const result = new Promise<unknown[]>((resolve, reject) => (this.settle = { resolve, reject }));
     if (this.used) this.send();
-    for (const channel of this.channels) channel.send({ id: this.id, end: true });
+    // A stream that shipped no block is opened by its end: it carries the fields then.
+    for (const channel of this.channels) channel.send({ ...(this.started ? {} : this.fields), id: this.id, end: true });
     try {
       return await result;
     } finally {
@@ -271,7 +276,7 @@ export function serveBlocks<S>(handler: {
       return;
     }
     try {
-      post({ id: msg.id, result: s ? handler.end(s.state) : handler.end(handler.open({})) });
+      post({ id: msg.id, result: s ? handler.end(s.state) : handler.end(handler.open(msg)) });
     } catch (err) {
       post({ id: msg.id, slot: -1, error: (err as Error).message, code: (err as NodeJS.ErrnoException).code });
     }

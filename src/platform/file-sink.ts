@@ -21,6 +21,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { blockChannel, BlockStream, type BlockChannel, type StreamFields } from './block-worker';
 import { isBun, isDeno } from './runtime';
+import { endHash, resumeHash, updateHash } from './resumable-sha256';
 import { hashChannel } from './sha256';
 
 const BUFFER_BYTES = 1024 * 1024;
@@ -162,4 +163,72 @@ export function createPortableFileSink(fh: FileHandle): FileSinkWriter {
       used = 0;
     },
   };
+}
+
+/** One chunk of a resumable upload: where its bytes go and which running hash they continue. */
+export interface ChunkSinkOptions {
+  /** The upload's key for its running SHA-256 (`resumable-sha256.ts`); null hashes nothing. */
+  hashKey: string | null;
+  /** The upload's offset: the chunk's first byte goes there, and the hash continues from there. */
+  base: number;
+  /** The partial file to write into (none: the caller stores the bytes itself, as the S3 store does). */
+  file?: { fh: FileHandle; path: string };
+  /** False writes and hashes on the calling thread (tests; where workers cannot run this happens anyway). */
+  threaded?: boolean;
+}
+
+export interface ChunkSink {
+  write(chunk: Uint8Array): void | Promise<void>;
+  /**
+   * Writes what is buffered; resolves with the hex SHA-256 of the upload through this chunk,
+   * or null when the bytes before it were hashed elsewhere (or not at all). Rejects when a write failed.
+   */
+  end(): Promise<string | null>;
+  abort(): Promise<void>;
+}
+
+/**
+ * A tus chunk's bytes, written at the upload's offset and hashed on from its running state,
+ * off the request thread as `threadedSink` does for whole uploads (one copy into shared blocks
+ * feeding the writer and the hasher). Without workers: written and hashed here, in order.
+ */
+export function createChunkSink(opts: ChunkSinkOptions): ChunkSink {
+  const openInWorker = isDeno;
+  const writer = opts.file ? blockChannel(WRITER_URL) : null;
+  const hasher = opts.hashKey !== null ? hashChannel() : null;
+  const usable = opts.threaded !== false && (!opts.file || writer) && (opts.hashKey === null || hasher);
+  if (usable && (writer || hasher)) {
+    const channels = [writer, hasher].filter((c): c is BlockChannel => c !== null);
+    const fields: StreamFields = {
+      base: opts.base,
+      ...(opts.hashKey !== null ? { resume: opts.hashKey } : {}),
+      ...(opts.file ? (openInWorker ? { path: opts.file.path } : { fd: opts.file.fh.fd }) : {}),
+    };
+    const blocks = new BlockStream(channels, fields);
+    return {
+      write: (chunk) => blocks.write(chunk),
+      async end() {
+        const results = await blocks.end();
+        return hasher ? (results[channels.length - 1] as string | null) : null;
+      },
+      // Also after a failed `end`: it returns once the workers hold no block (the caller closes the file next).
+      abort: () => blocks.abort(),
+    };
+  }
+  const hash = opts.hashKey !== null ? resumeHash(opts.hashKey, opts.base) : null;
+  let pos = opts.base;
+  return {
+    async write(chunk) {
+      if (hash) updateHash(hash, chunk);
+      if (opts.file) await writeAt(opts.file.fh, chunk, pos);
+      pos += chunk.byteLength;
+    },
+    end: async () => (hash ? endHash(hash) : null),
+    abort: async () => {},
+  };
+}
+
+async function writeAt(fh: FileHandle, buf: Uint8Array, position: number): Promise<void> {
+  let off = 0;
+  while (off < buf.byteLength) off += (await fh.write(buf, off, buf.byteLength - off, position + off)).bytesWritten;
 }

@@ -13,6 +13,8 @@ interface WriterState {
   fd: number;
   /** True when this thread opened `fd` (by path) and so must close it. */
   own: boolean;
+  /** Where the stream starts in the file (a resumed upload appends at its offset). */
+  base: number;
   written: number;
 }
 
@@ -23,10 +25,14 @@ const release = (file: WriterState) => {
 
 serveBlocks<WriterState>({
   // 'r+': the request thread created the file; the sizes and offsets are this stream's.
-  open: (fields) => (fields.path ? { fd: openSync(fields.path, 'r+'), own: true, written: 0 } : { fd: fields.fd ?? -1, own: false, written: 0 }),
+  open: (fields) => ({
+    ...(fields.path ? { fd: openSync(fields.path, 'r+'), own: true } : { fd: fields.fd ?? -1, own: false }),
+    base: fields.base ?? 0,
+    written: 0,
+  }),
   block(file, bytes, pos) {
     let off = 0;
-    while (off < bytes.byteLength) off += writeSync(file.fd, bytes, off, bytes.byteLength - off, pos + off);
+    while (off < bytes.byteLength) off += writeSync(file.fd, bytes, off, bytes.byteLength - off, file.base + pos + off);
     file.written += bytes.byteLength;
   },
   end(file) {

@@ -4,13 +4,12 @@
  * code (limit, quota, rate limits, `decideType` sniffing, `finishStaged` + `commitFile` for the
  * row, jobs and usage), and the state those need across requests and processes — the first
  * bytes for sniffing, the S3 parts, a per-upload lease, whether the running SHA-256 was kept
- * (hash.ts) — lives in Postgres. @tus/server's stores keep their state in `.info`
+ * (platform/resumable-sha256.ts) — lives in Postgres. @tus/server's stores keep their state in `.info`
  * files/objects and take no hook between receiving bytes and storing them (to sniff and refuse
  * the first chunk, or hash as bytes pass).
  */
 import { createHash } from 'node:crypto';
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { chunkHasher, digestOf, forgetHash, type ChunkHasher } from './hash';
 import type { AppDeps } from '../../deps';
 import { AppError, gone, notFound, payloadTooLarge, unsupportedMediaType, validationError } from '../../errors';
 import { randomString } from '../../lib/random';
@@ -107,7 +106,6 @@ export async function getUpload(deps: AppDeps, id: string): Promise<TusUploadRow
 
 /** Removes an unfinished upload: its bytes (S3 multipart and tail too) and its row. */
 export async function removeUpload(deps: AppDeps, store: TusStore, row: TusUploadRow): Promise<void> {
-  forgetHash(row.id);
   await store.discard(row);
   await deps.db.delete(tusUploads).where(eq(tusUploads.id, row.id));
 }
@@ -170,8 +168,6 @@ async function receive(
   deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, input: ChunkInput,
 ): Promise<ChunkResult> {
   const limit = row.length ?? row.maxBytes;
-  // 'rehash': some earlier chunk went to a process without the running hash; the digest is then taken at completion.
-  const hasher: ChunkHasher = row.hashState === 'rehash' ? { hash: null, accept: () => forgetHash(row.id) } : chunkHasher(row.id, row.offset);
   const chunkHash = input.checksum ? createHash('sha256') : null;
   let head = Buffer.from(row.head, 'base64');
   let contentType = row.contentType;
@@ -195,7 +191,6 @@ async function receive(
         received += chunk.byteLength;
         if (head.byteLength < SNIFF_BYTES) head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.byteLength)]);
         if (!contentType && head.byteLength >= SNIFF_BYTES) contentType = await decide(head, false);
-        hasher.hash?.update(chunk);
         chunkHash?.update(chunk);
         c.enqueue(chunk);
       } catch (err) {
@@ -214,7 +209,8 @@ async function receive(
     }
   };
 
-  const pending = await store.write(row, checked);
+  // 'rehash': some earlier chunk went to a process without the running hash; the digest is then taken at completion.
+  const pending = await store.write(row, checked, row.hashState !== 'rehash');
   const fail = async (err: unknown, whole: boolean): Promise<never> => {
     await pending.reject().catch(() => {});
     if (whole) await removeUpload(deps, store, row);
@@ -226,7 +222,7 @@ async function receive(
     // unless it came with a checksum it no longer can match.
     // Storage failing mid-chunk leaves bytes hashed but not stored: drop the chunk then too.
     if (chunkHash || received === 0 || pending.bytes !== received) return fail(pending.error, false);
-    await save(deps, row, pending, false, { hasher, head, contentType });
+    await save(deps, row, pending, false, { head, contentType });
     throw pending.error;
   }
   if (chunkHash && input.checksum && !chunkHash.digest().equals(input.checksum)) {
@@ -241,21 +237,22 @@ async function receive(
       return fail(err, true);
     }
   }
-  const saved = await save(deps, row, pending, complete, { hasher, head, contentType });
+  const saved = await save(deps, row, pending, complete, { head, contentType });
   if (!complete) return { row: saved, file: null };
-  return { row: saved, file: await finish(deps, store, owner, saved, digestOf(row.id, hasher)) };
+  return { row: saved, file: await finish(deps, store, owner, saved, saved.hashState === 'rehash' ? null : pending.sha256) };
 }
 
 async function save(
-  deps: AppDeps, row: TusUploadRow, pending: PendingChunk, complete: boolean, s: { hasher: ChunkHasher; head: Buffer; contentType: string | null },
+  deps: AppDeps, row: TusUploadRow, pending: PendingChunk, complete: boolean, s: { head: Buffer; contentType: string | null },
 ): Promise<TusUploadRow> {
   const { parts, tailSize } = await pending.accept(complete);
+  // An empty chunk changes no hash; otherwise no digest means this process lacked the bytes before it.
+  const rehash = row.hashState === 'rehash' || (pending.bytes > 0 && pending.sha256 === null);
   const values = {
     offset: row.offset + pending.bytes, parts, tailSize, contentType: s.contentType,
-    head: s.head.toString('base64'), hashState: s.hasher.hash ? null : 'rehash',
+    head: s.head.toString('base64'), hashState: rehash ? 'rehash' : null,
   };
   await deps.db.update(tusUploads).set(values).where(eq(tusUploads.id, row.id));
-  if (!complete) s.hasher.accept(values.offset);
   return { ...row, ...values };
 }
 

@@ -17,19 +17,44 @@ import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
   GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { constants } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Config } from '../../config';
+import { createChunkSink, type ChunkSink } from '../../platform/file-sink';
 import { collectGarbageNow } from '../../platform/memory';
 import type { TusPart } from './table';
 
 /** S3 part size: the bytes a PATCH holds in memory at most (besides the runtime's own buffers). */
 const PART_BYTES = 8 * 1024 * 1024;
-/** fs: a full collection after this many bytes received by this process (see `accept`). */
-const FS_GC_EVERY_BYTES = 64 * 1024 * 1024;
-let fsBytesSinceGc = 0;
-/** fs: bytes gathered per write. */
-const WRITE_BYTES = 1024 * 1024;
+/**
+ * S3: part buffers kept for the next PATCH. Fresh 8 MiB buffers per PATCH were external garbage
+ * that only full collections freed (one every other part, a fifth of the upload's time in bench/tus.ts).
+ */
+const partPool: Uint8Array[] = [];
+const PART_POOL_MAX = 4;
+const takePart = (): Uint8Array => partPool.pop() ?? new Uint8Array(PART_BYTES);
+const givePart = (b: Uint8Array): void => void (partPool.length < PART_POOL_MAX && partPool.push(b));
+/**
+ * A full collection every this many bytes received by this process. The request bodies' chunks
+ * (and on S3 the SDK's copies of each part) are external buffers that young collections leave
+ * behind: without it a GiB in 16 MiB PATCHes grew the server's RSS by 120-190 MiB
+ * (bench/tus.ts). Run while the PATCH waits for its last blocks to be written and hashed (or
+ * its last part sent), so that the upload waits for it less.
+ */
+const GC_EVERY_BYTES = 64 * 1024 * 1024;
+let bytesSinceGc = 0;
+function collectWhileWaiting(bytes: number): void {
+  bytesSinceGc += Math.max(0, bytes);
+  if (bytesSinceGc < GC_EVERY_BYTES) return;
+  bytesSinceGc = 0;
+  collectGarbageNow();
+}
+/**
+ * fs: a PATCH starts writing its pages back every this many bytes (a background `fdatasync`,
+ * one at a time), so the fsync before its offset is saved finds little left to do.
+ */
+const EARLY_SYNC_BYTES = 4 * 1024 * 1024;
 
 /** The storage side of an upload, as the row keeps it. */
 export interface StoreState {
@@ -42,8 +67,13 @@ export interface StoreState {
 }
 
 export interface PendingChunk {
-  /** Bytes of this PATCH written so far. */
+  /** Bytes of this PATCH written (-1: storing failed, none can be trusted). */
   readonly bytes: number;
+  /**
+   * With `hash`: the hex SHA-256 of the upload through this PATCH, from the running hash this
+   * process kept (platform/resumable-sha256.ts); null when it did not have the bytes before.
+   */
+  readonly sha256: string | null;
   /** Makes them part of the upload; returns the new storage state. */
   accept(complete: boolean): Promise<Pick<StoreState, 'parts' | 'tailSize'>>;
   /** Forgets them (checksum mismatch, refused content). */
@@ -54,11 +84,12 @@ export interface TusStore {
   /** Starts an upload's storage (S3: the multipart upload). */
   begin(storageKey: string): Promise<{ s3UploadId: string | null }>;
   /**
-   * Writes `body` after the upload's current bytes, chunk by chunk. Resolves once the stream ends
+   * Writes `body` after the upload's current bytes, chunk by chunk, hashing them on (`hash`: the
+   * upload's running SHA-256 was not lost to another process). Resolves once the stream ends
    * or fails (the failure is in `error`: what was received up to it can still be accepted).
    * `accept(true)`: these bytes complete the upload (S3 then sends the rest as the last part).
    */
-  write(s: StoreState, body: ReadableStream<Uint8Array>): Promise<PendingChunk & { error?: unknown }>;
+  write(s: StoreState, body: ReadableStream<Uint8Array>, hash: boolean): Promise<PendingChunk & { error?: unknown }>;
   /** Makes the complete upload the object at `storageKey`. */
   complete(s: StoreState): Promise<void>;
   /** Removes every byte of an unfinished upload (termination, expiry, refusal). Idempotent. */
@@ -92,37 +123,46 @@ function createFsTusStore(root: string): TusStore {
       await mkdir(dir, { recursive: true });
       return { s3UploadId: null };
     },
-    async write(s, body) {
-      let fh: FileHandle | null = await open(partPath(s.id), 'a+');
+    async write(s, body, hash) {
+      const path = partPath(s.id);
+      // Not 'a' (O_APPEND): Linux then appends whatever position a write names.
+      let fh: FileHandle | null = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
       let bytes = 0;
       let error: unknown;
-      // Written in 1 MiB blocks (a request body arrives in ~64 KiB chunks: one write each was the
-      // slowest part), at positions from the stored offset: bytes a dropped PATCH left beyond it are overwritten.
-      const block = new Uint8Array(WRITE_BYTES);
-      let used = 0;
-      const flush = async () => {
-        if (used === 0) return;
-        await (fh as FileHandle).write(block, 0, used, s.offset + bytes);
-        bytes += used;
-        used = 0;
-      };
+      let sha256: string | null = null;
+      let synced = 0;
+      let syncing: Promise<void> | null = null;
+      let sink: ChunkSink | null = null;
       try {
+        // Bytes past the stored offset (a PATCH whose process died before saving it) are not the upload's.
+        await fh.truncate(s.offset);
+        // Written and hashed off the request thread, as a raw upload is (platform/file-sink.ts).
+        sink = createChunkSink({ hashKey: hash ? s.id : null, base: s.offset, file: { fh, path } });
         try {
           for await (const chunk of chunksOf(body)) {
-            for (let at = 0; at < chunk.byteLength;) {
-              const n = Math.min(chunk.byteLength - at, WRITE_BYTES - used);
-              block.set(chunk.subarray(at, at + n), used);
-              used += n;
-              at += n;
-              if (used === WRITE_BYTES) await flush();
+            const copied = sink.write(chunk);
+            if (copied) await copied;
+            bytes += chunk.byteLength;
+            if (!syncing && bytes - synced >= EARLY_SYNC_BYTES) {
+              synced = bytes;
+              // A head start for the fsync `accept` ends with; its failure surfaces there.
+              const h = fh;
+              syncing = h.datasync().catch(() => {}).finally(() => (syncing = null));
             }
           }
-        } finally {
-          await flush(); // what arrived before a failure counts too
+        } catch (err) {
+          error = err; // what arrived before a failure counts too
         }
+        const ending = sink.end();
+        collectWhileWaiting(bytes);
+        sha256 = await ending;
       } catch (err) {
+        // The file could not be written: none of this request's bytes can be trusted to be there.
         error = err;
+        bytes = -1;
+        await sink?.abort().catch(() => {});
       }
+      await syncing;
       const closeFile = async () => {
         const h = fh;
         fh = null;
@@ -130,17 +170,10 @@ function createFsTusStore(root: string): TusStore {
       };
       return {
         error,
-        get bytes() {
-          return bytes;
-        },
+        bytes,
+        sha256,
         async accept() {
-          // The request's body chunks are external buffers young collections leave behind: without
-          // a full collection every 64 MiB a GiB in 16 MiB PATCHes grew RSS by 120-170 MiB (bench/tus.ts).
-          fsBytesSinceGc += bytes;
-          if (fsBytesSinceGc >= FS_GC_EVERY_BYTES) {
-            fsBytesSinceGc = 0;
-            collectGarbageNow();
-          }
+          // The offset is saved (and acknowledged) after this: every byte it counts is on disk.
           await fh?.datasync();
           await closeFile();
           return { parts: [], tailSize: 0 };
@@ -189,14 +222,20 @@ function createS3TusStore(config: Config): TusStore {
       return { s3UploadId: res.UploadId ?? null };
     },
 
-    async write(s, body) {
+    async write(s, body, hash) {
       // Two part buffers: one fills from the request while the other is being sent.
-      let buffer = new Uint8Array(PART_BYTES);
+      let buffer = takePart();
       let spare: Uint8Array | null = null;
-      let filled = await readTail(s, buffer);
+      const release = () => {
+        givePart(buffer);
+        if (spare) givePart(spare);
+        spare = null;
+      };
       const parts: TusPart[] = [...s.parts];
+      let filled = 0;
       let bytes = 0;
       let error: unknown;
+      let sha256: string | null = null;
       let sending: Promise<void> | null = null;
       const sendPart = async (data: Uint8Array) => {
         const n = parts.length + 1;
@@ -204,11 +243,14 @@ function createS3TusStore(config: Config): TusStore {
           Bucket, Key: s.storageKey, UploadId: s.s3UploadId as string, PartNumber: n, Body: data, ContentLength: data.byteLength,
         }));
         parts.push({ n, etag: res.ETag as string });
-        // As the S3 driver's SDK path does: the SDK's copies of each part outlive young collections.
-        if (n % 2 === 0) collectGarbageNow();
       };
+      // Hashed off the request thread, from the upload's running hash (platform/file-sink.ts).
+      const sink = createChunkSink({ hashKey: hash ? s.id : null, base: s.offset });
       try {
+        filled = await readTail(s, buffer);
         for await (const chunk of chunksOf(body)) {
+          const copied = sink.write(chunk);
+          if (copied) await copied;
           let at = 0;
           while (at < chunk.byteLength) {
             const take = Math.min(chunk.byteLength - at, PART_BYTES - filled);
@@ -220,7 +262,7 @@ function createS3TusStore(config: Config): TusStore {
               const full = buffer;
               sending = sendPart(full).then(() => void (spare = full));
               sending.catch(() => {}); // handled: awaited before the next part and at the end
-              buffer = spare ?? new Uint8Array(PART_BYTES);
+              buffer = spare ?? takePart();
               spare = null;
               filled = 0;
             }
@@ -231,26 +273,36 @@ function createS3TusStore(config: Config): TusStore {
         error = err;
       }
       try {
+        const ending = sink.end();
+        ending.catch(() => {}); // handled: awaited below
+        collectWhileWaiting(bytes);
         await sending;
+        sha256 = await ending;
       } catch (err) {
-        // A part that did not reach S3: none of this request's bytes can be trusted to be there.
+        // A part that did not reach S3 (or the hash failed): none of this request's bytes can be trusted.
         error = err;
         bytes = -1;
+        await sink.abort().catch(() => {});
       }
       return {
         error,
         bytes,
+        sha256,
         async accept(complete) {
-          if (complete) {
-            // The last part may be small; an empty upload still needs one part.
-            if (filled > 0 || parts.length === 0) await sendPart(buffer.subarray(0, filled));
-            return { parts, tailSize: 0 };
+          try {
+            if (complete) {
+              // The last part may be small; an empty upload still needs one part.
+              if (filled > 0 || parts.length === 0) await sendPart(buffer.subarray(0, filled));
+              return { parts, tailSize: 0 };
+            }
+            if (filled > 0) await client.send(new PutObjectCommand({ Bucket, Key: tailKey(s.id), Body: buffer.subarray(0, filled), ContentLength: filled }));
+            return { parts, tailSize: filled };
+          } finally {
+            release();
           }
-          if (filled > 0) await client.send(new PutObjectCommand({ Bucket, Key: tailKey(s.id), Body: buffer.subarray(0, filled), ContentLength: filled }));
-          return { parts, tailSize: filled };
         },
         // Parts sent by this PATCH are overwritten by the next (same numbers) or aborted with the upload.
-        reject: async () => {},
+        reject: async () => release(),
       };
     },
 

@@ -10,7 +10,8 @@ export interface TusPart {
 /**
  * Resumable (tus) uploads in progress. Everything a PATCH needs to continue lives here, so an
  * upload goes on after a restart or on another process sharing the database and storage:
- * the offset, the SHA-256 state of the bytes so far (hash-wasm `save()`, base64), the first
+ * the offset, whether the running SHA-256 was lost (`hash_state` 'rehash': a chunk went to a
+ * process without it; the file is then read once at the end), the first
  * bytes (for sniffing the type), the storage's own state (S3 upload id, parts, the size of the
  * sub-part tail kept as its own object). `lock_*` is a lease: one PATCH at a time per upload,
  * across processes. The row goes when the file is committed, terminated or expired.
