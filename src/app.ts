@@ -32,6 +32,7 @@ import { createDeliveryFastPath } from './modules/transform/fast';
 import { transformRoutes } from './modules/transform/routes';
 import { remoteRoutes } from './modules/remote/routes';
 import { webhookRoutes } from './modules/webhooks/routes';
+import { fileInfoRoutes } from './modules/files/info';
 import { usageRoutes } from './modules/usage/routes';
 import { accountRoutes } from './modules/users/routes';
 import { accountLifeRoutes } from './modules/account/routes';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps) {
     .use(transformRoutes(deps))
     .use(remoteRoutes(deps))
     .use(webhookRoutes(deps))
+    .use(fileInfoRoutes(deps))
     .use(cacheRoutes(deps))
     // The web app at `/` and its deep links (after every other route: it claims only what they leave).
     .use(webappRoutes(deps));
