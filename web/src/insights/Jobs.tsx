@@ -31,7 +31,16 @@ type Counts = Record<Status, number>;
 const EVENTS = ['job.created', 'job.started', 'job.progress', 'job.retrying', 'job.completed', 'job.failed', 'job.cancel_requested', 'job.cancelled', 'job.released'];
 const STATUSES: Status[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
 const LABEL: Record<Status, string> = { pending: 'Pending', running: 'Running', completed: 'Completed', failed: 'Failed', cancelled: 'Cancelled' };
-const TYPES: Record<string, string> = { derive: 'Thumbnails and metadata', purge: 'Remove stored bytes', video_render: 'Video rendition' };
+const TYPES: Record<string, string> = {
+  derive: 'Thumbnails and metadata',
+  purge: 'Remove a deleted file',
+  blob_delete: 'Remove stored bytes',
+  video_render: 'Video rendition',
+  expire: 'Expire files',
+  prune: 'Housekeeping',
+  account_export: 'Account export',
+  account_delete: 'Account deletion',
+};
 
 const time = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en', { dateStyle: 'medium', timeStyle: 'medium' }) : '—');
 
@@ -43,6 +52,8 @@ export function Jobs({ profile }: { profile: Profile }) {
   const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const lastId = useRef<string | null>(null);
+  /** Each known job's status, so an event moves the counts at once (the stats call confirms them later). */
+  const statusOf = useRef(new Map<string, Status>());
   const admin = profile.user.role === 'admin';
 
   const load = useCallback(async (cursor?: string) => {
@@ -54,6 +65,7 @@ export function Jobs({ profile }: { profile: Profile }) {
         api<{ results: Job[]; next_cursor: string | null }>('GET', `/api/queue/jobs?${q}`),
         api<Counts>('GET', '/api/queue/stats'),
       ]);
+      for (const j of page.results) statusOf.current.set(j.id, j.status);
       setJobs((prev) => (cursor && prev ? [...prev, ...page.results] : page.results));
       setNext(page.next_cursor);
       setCounts(stats);
@@ -71,6 +83,11 @@ export function Jobs({ profile }: { profile: Profile }) {
     const apply = (e: MessageEvent<string>) => {
       if (e.lastEventId) lastId.current = e.lastEventId;
       const ev = JSON.parse(e.data) as JobEvent;
+      const was = statusOf.current.get(ev.job_id);
+      if (was !== ev.status && (was || ev.event === 'job.created')) {
+        statusOf.current.set(ev.job_id, ev.status);
+        setCounts((c) => c && { ...c, ...(was ? { [was]: Math.max(0, c[was] - 1) } : {}), [ev.status]: c[ev.status] + 1 });
+      }
       setJobs((prev) => {
         if (!prev) return prev;
         const i = prev.findIndex((j) => j.id === ev.job_id);

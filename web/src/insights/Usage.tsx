@@ -105,13 +105,13 @@ export function Usage({ profile }: { profile: Profile }) {
           const total = m.key === 'storage_bytes' ? usage.storage_bytes : range === 'days' ? totals[m.key] ?? 0 : values.reduce((s, v) => s + v, 0);
           const series: Series[] = [{ name: m.title.toLowerCase(), values, kind: m.kind, tone: m.tone }];
           return (
-            <section class="card chart-card" key={m.key} aria-labelledby={`h-${m.key}`}>
+            <section class={`card chart-card${m.key === 'storage_bytes' ? ' wide' : ''}`} key={m.key} aria-labelledby={`h-${m.key}`}>
               <div class="chart-head">
                 <h3 id={`h-${m.key}`}>{m.title}</h3>
                 <span class="chart-total" data-chart-total={m.key} data-value={total}>{m.format(total)}{m.key === 'storage_bytes' ? ' now' : range === 'days' ? ' this month' : ' in 12 months'}</span>
               </div>
               <p class="help">{m.help}</p>
-              <Chart id={`chart-${m.key}`} labels={labels} series={series} format={m.format} bytes={m.format === formatBytes}
+              <Chart id={`chart-${m.key}`} labels={labels} series={series} format={m.format} bytes={m.format === formatBytes} width={m.key === 'storage_bytes' ? 820 : 400}
                 summary={`${m.title} ${range === 'days' ? `per day in ${month}` : 'per month'}: ${points.length ? `${m.format(Math.max(...values))} at most` : 'no data'}, ${m.format(total)} in total.`} />
             </section>
           );
@@ -128,12 +128,12 @@ export function Usage({ profile }: { profile: Profile }) {
           <div class="table-wrap">
             <table class="table">
               <caption class="sr-only">Rate limits</caption>
-              <thead><tr><th scope="col">Limit</th><th scope="col">Bucket</th><th scope="col" class="num">Allowed</th><th scope="col">Window</th></tr></thead>
+              <thead><tr><th scope="col">Limit</th><th scope="col" class="bucket-col">Bucket</th><th scope="col" class="num">Allowed</th><th scope="col">Window</th></tr></thead>
               <tbody>
                 {limits.map(([bucket, r]) => (
                   <tr key={bucket}>
                     <td>{BUCKETS[bucket] ?? bucket}</td>
-                    <td><code>{bucket}</code></td>
+                    <td class="bucket-col"><code>{bucket}</code></td>
                     <td class="num">{bucket === 'upload_bytes' ? formatBytes(r.limit) : r.limit.toLocaleString('en')}</td>
                     <td>{windowText(r.window_seconds)}</td>
                   </tr>
