@@ -7,7 +7,8 @@
  *
  * Exception: public delivery (`/i`, `/d`, `/t`, `/authenticated`) ignores query strings, as
  * imgproxy and Cloudinary do, because CDNs, browsers and caches append cache-busters (`?v=123`)
- * to image URLs.
+ * to image URLs. So do the shared pages (`/v` embed pages, `/s` share links): chat apps, mail
+ * clients and link trackers append `?utm_source=…` to links people paste.
  */
 import { unknownInputs } from './errors';
 
@@ -19,7 +20,7 @@ export interface RouteShape {
 }
 
 /** Route prefixes whose query string is ignored rather than refused (see the module comment). */
-const ANY_QUERY_PREFIXES = ['/i/', '/d/', '/t/', '/authenticated/'];
+const ANY_QUERY_PREFIXES = ['/i/', '/d/', '/t/', '/authenticated/', '/v/', '/s/'];
 
 /** Declared names, or null when the route takes any (no closed object schema to compare with). */
 type Known = readonly string[] | null;

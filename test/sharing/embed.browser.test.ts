@@ -113,6 +113,8 @@ describe('embed page /v/<id>', () => {
     const patched = await fetch(`${srv.url}/api/files/${f.id}`, { method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ is_public: true }) });
     expect(patched.status).toBe(200);
     expect((await page.goto(f.view_url))!.status()).toBe(200);
+    // A pasted link with a tracker's parameters still opens (they are ignored, as on `/i`).
+    expect((await page.goto(`${f.view_url}?utm_source=chat&fbclid=x`))!.status()).toBe(200);
   });
 
   test('embeds_enabled=false: every page of the account is 404 until turned back on', async () => {

@@ -127,7 +127,8 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
   test('revoked → 404; unknown token → 404; a past expires_at → 400; another account cannot list or revoke', async () => {
     const f = await upload();
     const link = await share(f.id, {});
-    expect((await fetch(local(link.url))).status).toBe(200);
+    // Trackers' parameters on a pasted link are ignored, as on `/i`.
+    expect((await fetch(`${local(link.url)}?utm_source=chat`)).status).toBe(200);
     const del = await fetch(`${srv.url}/api/files/${f.id}/shares/${link.id}`, { method: 'DELETE', headers: auth() });
     expect(del.status).toBe(204);
     expect((await fetch(local(link.url))).status).toBe(404);
