@@ -134,6 +134,9 @@ describe('remote sources', () => {
     expect((await expectError(await get(enc(`${o}/broken`)), 502, 'REMOTE_SOURCE_UNAVAILABLE')).message).toContain('500');
     await expectError(await get(enc('ftp://127.0.0.1/x')), 400, 'VALIDATION_ERROR');
     await expectError(await get('not~a~url'), 400, 'VALIDATION_ERROR');
+    // Keys that need an account's file are refused, not ignored.
+    await expectError(await get(enc(`${o}/photo.png`), 'w_50,d_someid'), 400, 'INVALID_TRANSFORMATION');
+    await expectError(await get(enc(`${o}/photo.png`), 'w_50,l_someid'), 400, 'INVALID_TRANSFORMATION');
   });
 
   test('signed remote URLs: signed by the API, a wrong signature is refused', async () => {

@@ -67,6 +67,23 @@ export function decodeSource(segment: string): string {
   }
 }
 
+/**
+ * Keys a remote source cannot honour: image layers (`l_`) and the default image (`d_`) name
+ * files of an account, and Client Hints (`w_auto`, `dpr_auto`) are resolved by the stored-file
+ * route. Refused rather than ignored.
+ */
+const NOT_FOR_REMOTE: Record<string, string> = { l: 'l', d: 'd', wauto: 'w', dprauto: 'dpr' };
+
+function checkRemoteOptions(parsed: ParsedTransformation): void {
+  const steps = [parsed.options, ...(((parsed as { steps?: unknown }).steps as object[] | undefined) ?? [])];
+  for (const o of steps) {
+    for (const [k, key] of Object.entries(NOT_FOR_REMOTE)) {
+      const v = (o as Record<string, unknown>)[k];
+      if (v !== undefined) throw invalidTransformation(key, 'a key that does not need an account\'s file or Client Hints (not l_, d_, w_auto, dpr_auto on a remote source)', String(v));
+    }
+  }
+}
+
 const sourceParam = t.String({
   description: 'The source URL, percent-encoded (`https%3A%2F%2Fimg.example.com%2Fa.jpg`) or base64url (`aHR0cHM6Ly9pbWcuZXhhbXBsZS5jb20vYS5qcGc`).',
 });
@@ -98,6 +115,7 @@ export function remoteRoutes(deps: AppDeps) {
     if (!c.remote.enabled) throw new AppError('NOT_FOUND', 404, 'Remote sources are turned off on this server (REMOTE_SOURCES).');
     const url = decodeSource(source);
     const parsed = parsedOf(transformations);
+    checkRemoteOptions(parsed);
     if (signature !== undefined) {
       if (!verifySignature(deps.secrets.signingSecrets, `${transformations}/remote/${source}`, signature)) throw invalidSignature();
       if (parsed.exp !== undefined && parsed.exp * 1000 <= deps.clock.now()) throw gone('This signed URL has expired.');
@@ -169,6 +187,7 @@ export function remoteRoutes(deps: AppDeps) {
         throw err instanceof SsrfError ? refusalOf(err) : err;
       }
       const parsed = parsedOf(body.transformations ?? 'f_auto');
+      checkRemoteOptions(parsed);
       const expiresAt = Math.floor(deps.clock.now() / 1000) + (body.expires_in ?? DEFAULT_SIGNED_TTL_S);
       const segment = [...(parsed.canonical ? parsed.canonical.split(',') : []), `exp_${expiresAt}`].sort().join(',');
       const source = Buffer.from(url).toString('base64url');
