@@ -147,6 +147,8 @@ export function createFileLookup(deps: AppDeps, onPurge: (sha256: string) => Pro
       }
     },
     delete: (id: string) => cache.delete(id),
+    /** Drops one owner's entries here at once (what an `auth_invalidate` user message does when it arrives). */
+    dropOwner: (userId: string) => apply(JSON.stringify({ kind: 'user', id: userId })),
   };
 }
 

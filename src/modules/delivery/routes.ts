@@ -9,7 +9,7 @@ import { binaryResponse } from '../../openapi-contract';
 import type { AppDeps } from '../../deps';
 import { errorResponses, gone, notFound, rangeNotSatisfiable } from '../../errors';
 import { headResponse } from '../../http';
-import { getDelivery } from '../transform/service';
+import { getDelivery, unmarkedRefused } from '../transform/service';
 import { ensurePublicCopy } from '../files/public-copy';
 import { isNotModified, parseRange, safetyHeaders } from './http';
 import { deliveryStats } from './stats';
@@ -44,6 +44,8 @@ export async function getPublicFileOrThrow(deps: AppDeps, idWithExt: string): Pr
   const f = await getDelivery(deps).lookup.get(id);
   if (!f || f.ownerBanned || !f.isPublic) throw notFound('File');
   if (f.expiresAt !== null && f.expiresAt <= deps.clock.now()) throw gone('This file has expired.');
+  // An account that forces its watermark (settings `force_watermark`) never lets an original out unmarked.
+  if ((await getDelivery(deps).accounts.get(f.userId)).force !== null) throw unmarkedRefused();
   return f;
 }
 
@@ -108,15 +110,15 @@ export function deliveryRoutes(deps: AppDeps) {
   };
   const inline = {
     params: Params,
-    response: { ...binary, ...errorResponses(404, 410, 416, 429) },
+    response: { ...binary, ...errorResponses(403, 404, 410, 416, 429) },
     detail: {
       summary: 'Original (inline)',
-      description: 'The original bytes of a public file, except that a photo\'s GPS location is blanked (lossless; ETag is then that copy\'s SHA-256, not the file\'s `sha256`). The owner gets the byte-exact original from `GET /api/files/{id}/original`. ETag, ranges, immutable caching.',
+      description: 'The original bytes of a public file, except that a photo\'s GPS location is blanked (lossless; ETag is then that copy\'s SHA-256, not the file\'s `sha256`). The owner gets the byte-exact original from `GET /api/files/{id}/original`. ETag, ranges, immutable caching. 403 when the owner forces a watermark on public renders (settings `force_watermark`): use `/t`.',
     },
   };
   const download = {
     params: Params,
-    response: { ...binary, ...errorResponses(404, 410, 416, 429) },
+    response: { ...binary, ...errorResponses(403, 404, 410, 416, 429) },
     detail: { summary: 'Original (download)', description: 'The same bytes with `Content-Disposition: attachment`.' },
   };
   return new Elysia({ name: 'pictor.delivery.routes', detail: { tags: ['delivery'] } })

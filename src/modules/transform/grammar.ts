@@ -7,6 +7,7 @@
  */
 import type { ParseLimits, Preset } from './options';
 import { parameterGrammar } from './parse';
+import { LAYER_MEANINGS } from './layer-grammar';
 
 /** What each key does; one entry per parser key (grammar.test.ts checks both ways). */
 export const MEANINGS: Readonly<Record<string, string>> = {
@@ -35,6 +36,7 @@ export const MEANINGS: Readonly<Record<string, string>> = {
   br: 'video renditions: bit-rate cap (bits per second)',
   exp: 'expiry of a signed URL (410 after it); not checked on unsigned URLs',
   t: 'a named preset; keys written next to it override the preset\'s',
+  ...LAYER_MEANINGS,
 };
 
 /** Markdown: the URL forms, one table row per key, the presets, and the error rule. */

@@ -2,6 +2,7 @@
  * The vocabulary of the transformation grammar (TRANSFORMS.md): the value sets of every key
  * and the immutable, canonical options object the parser produces and the pipeline reads.
  */
+import type { LayerOptions } from './layer-grammar';
 
 export const CROP_MODES = ['fill', 'lfill', 'fit', 'limit', 'mfit', 'pad', 'lpad', 'scale', 'crop', 'thumb'] as const;
 export type CropMode = (typeof CROP_MODES)[number];
@@ -43,7 +44,7 @@ export interface Rgba {
  * Parsed, canonical transformation options. Keys left at their default are absent, so two
  * URLs that mean the same thing produce equal objects and the same canonical string.
  */
-export interface TransformOptions {
+export interface TransformOptions extends LayerOptions {
   readonly w?: number;
   readonly h?: number;
   /** Device pixel ratio, one decimal, 1 < dpr ≤ 4 (1 is the default and dropped). */

@@ -13,6 +13,7 @@ import {
   type CropMode, type Effect, type EffectName, type Flag, type Format, type Gravity, type OutputFormat,
   type ParsedTransformation, type ParseLimits, type Preset, type Rgba, type TransformOptions,
 } from './options';
+import { checkLayerCombination, formatLayerValue, layerParameters } from './layer-grammar';
 
 /** A segment longer than this is refused outright (no legitimate URL needs it). */
 const MAX_SEGMENT_LENGTH = 1024;
@@ -173,6 +174,8 @@ const PARAMETERS: Record<string, ParamSpec> = {
     read: (v) => (/^\d{1,3}(\.\d{1,3})?$/.test(v) && Number(v) >= 1 && Number(v) <= 120 ? Number(v) : undefined),
   },
   br: { allowed: () => 'bits per second from 10k to 100m, written as 800k, 2m or an integer', read: readBitRate },
+  // Image and text layers (layer-grammar.ts).
+  ...layerParameters(parseColour),
   exp: { allowed: () => 'a unix time in seconds', read: (v) => intIn(v, 1, 99_999_999_999) },
   t: {
     allowed: () => 'the name of a configured preset',
@@ -222,7 +225,7 @@ export function canonicalise(o: TransformOptions): string {
     if (key === 'b') text = formatColour(value as Rgba);
     else if (key === 'fl') text = (value as Flag[]).join('.');
     else if (key === 'e') text = (value as Effect[]).map((e) => (e.amount === undefined ? e.name : `${e.name}:${e.amount}`)).join('.');
-    else text = String(value);
+    else text = formatLayerValue(key, value, formatColour) ?? String(value);
     parts.push(`${key}_${text}`);
   }
   return parts.join(',');
@@ -286,6 +289,7 @@ export function parseTransformation(
 
 /** Cross-key rules: `c_crop` needs a size; the requested output must fit the output limits. */
 function checkCombination(o: Options, limits: ParseLimits): void {
+  checkLayerCombination(o);
   const dpr = o.dpr ?? 1;
   if (o.w !== undefined && Math.round(o.w * dpr) > limits.maxDimension) {
     throw invalidTransformation('w', `w × dpr at most ${limits.maxDimension}`, String(o.w));

@@ -14,13 +14,14 @@ import { checkStepSize, planGeometry, planResize, type GeometryLimits, type Geom
 import type { OutputFormat, Rgba, TransformOptions } from './options';
 import type { ProbedImage } from './probe';
 import { ENCODERS, FAIL_ON, type EncoderSettings } from './sharp-settings';
+import { layers, type ImageLayer } from './overlay';
 
 export interface RenderLimits extends GeometryLimits {
   maxInputPixels: number;
   timeoutMs: number;
 }
 
-interface Ctx {
+export interface Ctx {
   img: Sharp;
   readonly o: TransformOptions;
   readonly plan: GeometryPlan;
@@ -36,6 +37,8 @@ interface Ctx {
   readonly animated: boolean;
   readonly limits: RenderLimits;
   readonly encoders: EncoderSettings;
+  /** Image layers (overlay.ts) resolved by the service: the URL's `l_` and a forced watermark. */
+  readonly layers?: readonly ImageLayer[];
 }
 
 type Step = (ctx: Ctx) => void | Promise<void>;
@@ -64,7 +67,7 @@ const fromRaw = (ctx: Ctx, data: Buffer, info: { width: number; height: number; 
  * know the exact size or resize twice. The frame is at most the plan's checked final size
  * (≤ MAX_OUTPUT_PIXELS × 4 bytes); it is the only full raw frame a render materialises.
  */
-async function materialise(ctx: Ctx): Promise<Size> {
+export async function materialise(ctx: Ctx): Promise<Size> {
   const { data, info } = await ctx.img.raw().timeout({ seconds: secondsLeft(ctx.deadline) }).toBuffer({ resolveWithObject: true });
   ctx.img = fromRaw(ctx, data, info);
   ctx.size = { width: info.width, height: info.height };
@@ -220,7 +223,7 @@ const encode: Step = (ctx) => {
 /** The steps, in order. Exported for the golden tests' names. */
 export const STEPS: readonly [string, Step][] = [
   ['auto-orient', autoOrient], ['extract', extract], ['trim', trim], ['resize', resize], ['rotate', rotate],
-  ['flip', flip], ['effects', effects], ['round-corners', roundCorners], ['background', background], ['encode', encode],
+  ['flip', flip], ['effects', effects], ['layers', layers], ['round-corners', roundCorners], ['background', background], ['encode', encode],
 ];
 
 export interface RenderResult {
@@ -235,6 +238,7 @@ export async function renderImage(
   input: Buffer | string, source: ProbedImage, o: TransformOptions, format: OutputFormat, limits: RenderLimits,
   encoders: EncoderSettings = ENCODERS,
   signal?: AbortSignal,
+  imageLayers: readonly ImageLayer[] = [],
 ): Promise<RenderResult> {
   const deadline: RenderDeadline = { at: Date.now() + limits.timeoutMs, signal };
   const animated = source.animated && (format === 'webp' || format === 'gif');
@@ -250,7 +254,7 @@ export async function renderImage(
       const plan = planGeometry(size, o, geometryLimits, animated ? source.pages : 1);
       first = { img: open(), input: size, plan, trimmed: false };
     }
-    const ctx: Ctx = { ...first, o, source, format, animated, limits, encoders, deadline };
+    const ctx: Ctx = { ...first, o, source, format, animated, limits, encoders, deadline, layers: imageLayers };
     for (const [, step] of STEPS) await step(ctx);
     const { data, info } = await ctx.img.timeout({ seconds: secondsLeft(deadline) }).toBuffer({ resolveWithObject: true });
     return {

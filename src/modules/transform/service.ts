@@ -10,7 +10,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { AppDeps } from '../../deps';
-import { AppError, gone, invalidSignature, invalidTransformation, notFound } from '../../errors';
+import { AppError, forbidden, gone, invalidSignature, invalidTransformation, notFound } from '../../errors';
 import { ObjectTooLargeError } from '../../storage/types';
 import { releaseMemoryWhenIdle } from '../../platform/allocator';
 import { createDerivativeCache, derivativeKey, type DerivativeCache } from '../cache/derivatives';
@@ -27,6 +27,8 @@ import { applySharpSettings } from './sharp-settings';
 import { signedPayload, verifySignature } from './sign';
 import { createUnreadableSources } from './unreadable';
 import { createUsageCounter, type UsageCounter } from './usage';
+import { createAccountLayers, resolveLayers, type AccountLayersCache, type LayerRef, type LayerResolver } from './layer-sources';
+import type { ImageLayer } from './overlay';
 import { checkVideoOptions, renditionExtOf, type RenditionExt } from '../video/grammar';
 import { extractPoster } from '../video/poster';
 
@@ -51,12 +53,16 @@ export interface ResolvedRequest {
   signed: boolean;
   /** A video rendition (`.mp4`/`.webm`, modules/video): served from its file, made by a queue job. */
   rendition?: RenditionExt;
+  /** Image layers (layer-sources.ts): the URL's `l_` and a forced watermark, owner-checked. */
+  layers?: readonly LayerRef[];
 }
 
 export interface Delivery {
   presets: ReadonlyMap<string, Preset>;
   limits: ParseLimits;
   lookup: FileLookupCache;
+  /** Per-account watermark settings (layer-sources.ts). */
+  accounts: AccountLayersCache;
   cache: DerivativeCache;
   pool: TransformPool;
   usage: UsageCounter;
@@ -124,6 +130,10 @@ function createDelivery(deps: AppDeps): Delivery {
     onIdle: () => releaseMemoryWhenIdle(() => pool.stats().in_flight === 0),
   });
   const usage = createUsageCounter(deps);
+  const accounts = createAccountLayers(deps);
+  const layerResolver: LayerResolver = {
+    lookup, accounts, now: () => deps.clock.now(), parseSpec: (spec) => parse(spec, undefined).options,
+  };
   /** Parsed segments: the same few URLs repeat endlessly on a busy site. */
   const parsedCache = new LRUCache<string, ParsedTransformation>({ max: 10_000 });
   /** Probed facts per original (alpha, animation), for `f_auto` without re-reading it. */
@@ -207,6 +217,9 @@ function createDelivery(deps: AppDeps): Delivery {
     const file = cached ? cached.value : await lookup.get(id);
     checkAccess(file, signed);
     checkVideoOptions(file.contentType, parsed.options, rendition);
+    // Unsigned renders carry the account's forced watermark; a rendition cannot, so it is refused.
+    const forced = req.signature === undefined;
+    if (rendition && forced && (await accounts.get(file.userId)).force !== null) throw unmarkedRefused();
     if (rendition) {
       return { file, parsed, format: 'jpeg', key: derivativeKey(file.sha256, parsed.canonical, rendition), negotiated: false, signed, rendition };
     }
@@ -216,8 +229,9 @@ function createDelivery(deps: AppDeps): Delivery {
       const { probed } = await probeSource(file);
       format = chooseFormat(parsed.options, req.accept, c.autoAvif, { hasAlpha: probed.hasAlpha, animated: probed.animated }) as OutputFormat;
     }
-    const key = derivativeKey(file.sha256, parsed.canonical, EXTENSION_OF[format]);
-    return { file, parsed, format, key, negotiated: parsed.options.f === undefined, signed };
+    const layers = await resolveLayers(layerResolver, file, parsed.options, forced);
+    const key = derivativeKey(file.sha256, parsed.canonical + layers.identity, EXTENSION_OF[format]);
+    return { file, parsed, format, key, negotiated: parsed.options.f === undefined, signed, ...(layers.refs.length ? { layers: layers.refs } : {}) };
   }
 
   function resolveHot(transformations: string, fileSegment: string, accept: string): ResolvedRequest | undefined {
@@ -234,6 +248,8 @@ function createDelivery(deps: AppDeps): Delivery {
     const file = lookup.peek(id)?.value;
     if (!file || file.ownerBanned || !file.isPublic) return undefined;
     if (file.expiresAt !== null && file.expiresAt <= deps.clock.now()) return undefined;
+    // Image layers need their files looked up, a forced watermark too: the routed path does that.
+    if (parsed.options.l !== undefined || accounts.peek(file.userId)?.force !== null) return undefined;
     const format = chooseFormat(parsed.options, accept, c.autoAvif, { ...factsFromContentType(file.contentType), ...factsCache.get(file.sha256) });
     if (!format) return undefined;
     const key = derivativeKey(file.sha256, parsed.canonical, EXTENSION_OF[format]);
@@ -247,7 +263,9 @@ function createDelivery(deps: AppDeps): Delivery {
       const started = performance.now();
       const epoch = cache.epochOf(r.file.sha256);
       const { input, probed } = r.file.contentType.startsWith('video/') ? await posterSource(r, signal) : await probeSource(r.file);
-      const out = await renderImage(input, probed, r.parsed.options, r.format, renderLimits, undefined, signal).catch(async (err: unknown) => {
+      const images: ImageLayer[] = [];
+      for (const l of r.layers ?? []) images.push({ ...l, input: (await probeSource(l.file)).input });
+      const out = await renderImage(input, probed, r.parsed.options, r.format, renderLimits, undefined, signal, images).catch(async (err: unknown) => {
         // A failure the original's own decode reproduces is a 422, remembered; anything else stays ours (500).
         throw signal.aborted ? err : await unreadable.explain(r.file.sha256, input, err, { limitInputPixels: c.maxInputPixels, animated: probed.animated });
       });
@@ -294,7 +312,11 @@ function createDelivery(deps: AppDeps): Delivery {
   }
 
   return {
-    presets, limits, lookup, cache, pool, usage, sources: { has: (sha) => sources?.has(sha) ?? false }, fastPath: { responses: 0 }, resolve, resolveHot, render, deriveEager,
+    presets, limits, lookup, accounts, cache, pool, usage, sources: { has: (sha) => sources?.has(sha) ?? false }, fastPath: { responses: 0 }, resolve, resolveHot, render, deriveEager,
     renderBytes, probeBytes: (input) => probeImage(input, probeLimits),
   };
 }
+
+/** A public original or rendition of an account whose renders must all carry its watermark. */
+export const unmarkedRefused = () =>
+  forbidden('This account serves its images only with its watermark: use a /t/<transformations>/<id> URL (or a signed URL from the owner).');

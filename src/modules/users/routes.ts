@@ -7,6 +7,7 @@ import { authGuard, credentialResolver } from '../auth/guard';
 import { strict } from '../auth/model';
 import { toUserJson, UserSchema } from './model';
 import { getSettings, planOf, updateSettings } from './settings';
+import { applyWatermarkPatch, checkWatermarkPatch, getWatermarkSettings, MAX_WATERMARKS } from '../transform/watermarks';
 
 const RateRuleSchema = t.Object({ limit: t.Integer(), window_seconds: t.Union([t.Integer(), t.Null()]) });
 const PlanSchema = t.Object({
@@ -22,6 +23,12 @@ const SettingsSchema = t.Object(
     default_is_public: t.Boolean({ description: 'Visibility of uploads that do not set `is_public`.' }),
     default_expires_in: t.Union([t.Integer(), t.Null()], { description: 'Seconds until uploads that set no expiry expire; null = never.' }),
     embeds_enabled: t.Boolean({ description: 'Public files get an embed page `/v/:id` (OpenGraph/Twitter cards, oEmbed) for chat-app previews; false → those pages and `/api/oembed` answer 404 for your files.' }),
+    watermarks: t.Record(t.String(), t.String(), {
+      description: 'Named watermarks for `l_wm:<name>` (TRANSFORMS.md): name → image-layer spec `l_<file id>[,lg_…,lx_…,ly_…,lw_…,lo_…]`, the file an image of this account.',
+    }),
+    force_watermark: t.Union([t.String(), t.Null()], {
+      description: 'A watermark name drawn on every unsigned `/t` render of your images; public `/i` and `/d` originals and video renditions are then refused (403). Signed URLs and share links are not forced. null = none.',
+    }),
   },
   { title: 'Settings' },
 );
@@ -32,6 +39,10 @@ const SettingsPatchBody = t.Object(
     default_is_public: t.Optional(t.Boolean()),
     default_expires_in: t.Optional(t.Union([t.Integer({ minimum: 60, maximum: 10 * 365 * 86400 }), t.Null()])),
     embeds_enabled: t.Optional(t.Boolean()),
+    watermarks: t.Optional(t.Record(t.String({ maxLength: 32 }), t.String({ minLength: 1, maxLength: 256 }), {
+      maxProperties: MAX_WATERMARKS, description: 'Replaces the whole map of named watermarks.',
+    })),
+    force_watermark: t.Optional(t.Union([t.String({ maxLength: 32 }), t.Null()])),
   },
   { additionalProperties: false },
 );
@@ -71,16 +82,20 @@ export function accountRoutes(deps: AppDeps) {
       async ({ principal }) => {
         const settings = await getSettings(deps.db, deps.config, principal.userId);
         if (!settings) throw unauthorized();
-        return settings;
+        return { ...settings, ...(await getWatermarkSettings(deps, principal.userId)) };
       },
       { auth: 'account:read', response: { 200: SettingsSchema, ...errorResponses(401, 403, 429) }, detail: { summary: 'Account settings' } },
     )
     .patch(
       '/settings',
       async ({ principal, body }) => {
-        const settings = await updateSettings(deps.db, deps.config, principal.userId, principal.isPromoted, body, new Date(deps.clock.now()));
+        const { watermarks, force_watermark, ...rest } = body;
+        const marks = await checkWatermarkPatch(deps, principal.userId, { watermarks, force_watermark });
+        const now = new Date(deps.clock.now());
+        const settings = await updateSettings(deps.db, deps.config, principal.userId, principal.isPromoted, rest, now);
         if (!settings) throw unauthorized();
-        return settings;
+        await applyWatermarkPatch(deps, principal.userId, marks, now);
+        return { ...settings, ...(await getWatermarkSettings(deps, principal.userId)) };
       },
       {
         auth: 'account:write',
