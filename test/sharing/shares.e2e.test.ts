@@ -101,6 +101,9 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
   test('max_views=2: two deliveries, the third is 410; the counter and status say so', async () => {
     const f = await upload();
     const link = await share(f.id, { max_views: 2 });
+    // A HEAD sends no bytes and costs no view.
+    const head = await fetch(local(link.url), { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-length')]).toEqual([200, String(png.length)]);
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) {
       const res = await fetch(local(link.url));

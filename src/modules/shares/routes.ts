@@ -92,7 +92,8 @@ async function passwordMatches(deps: AppDeps, request: Request, set: HeaderSink,
 /** Counts a view and answers the file: inline, never cached (each delivery is a view). */
 async function deliver(deps: AppDeps, request: Request, share: ShareLinkRow, set: HeaderSink): Promise<Response> {
   const f = await sharedFile(deps, share); // before counting: a link to a deleted file costs no view
-  await countView(deps, share.token);
+  // HEAD (answered by this GET route) sends no bytes: link checkers and unfurlers probing with it cost no view.
+  if (request.method !== 'HEAD') await countView(deps, share.token);
   const res = await serveStoredFile(deps, request, f, { attachment: false, cacheControl: 'private, no-store' });
   for (const [k, v] of Object.entries(set.headers)) if (typeof v === 'string' && !res.headers.has(k)) res.headers.set(k, v);
   res.headers.set('referrer-policy', 'no-referrer');
