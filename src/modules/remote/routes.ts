@@ -199,7 +199,7 @@ export function remoteRoutes(deps: AppDeps) {
     }, {
       auth: 'transform:sign',
       body: t.Object({
-        url: t.String({ minLength: 1, maxLength: 4096, description: 'The source image URL (http or https).', examples: ['https://img.example.com/photo.jpg'] }),
+        url: t.String({ minLength: 1, maxLength: 4096, description: 'The source image URL (http or https).', examples: ['https://images.example/photo.jpg'] }),
         transformations: t.Optional(t.String({ minLength: 1, maxLength: 1024, description: 'Transformation segment, e.g. `w_400,f_webp`; default none (`f_auto`).' })),
         expires_in: t.Optional(t.Integer({ minimum: 1, maximum: YEAR_S, description: `Seconds the URL stays valid (default ${DEFAULT_SIGNED_TTL_S}).` })),
       }),

@@ -62,7 +62,7 @@ const deliveryJson = (d: WebhookDeliveryRow) => ({
 });
 
 const IdParams = t.Object({ id: t.String({ format: 'uuid' }) });
-const urlField = t.String({ minLength: 1, maxLength: 2048, description: 'An http(s) URL on a public address (private/loopback only when the server allows them).', examples: ['https://hooks.example.com/pictor'] });
+const urlField = t.String({ minLength: 1, maxLength: 2048, description: 'An http(s) URL on a public address (private/loopback only when the server allows them).', examples: ['https://receiver.example/pictor-hooks'] });
 const eventsField = t.Array(EventName, { minItems: 1, uniqueItems: true, description: `Events to deliver: ${WEBHOOK_EVENTS.map((e) => `\`${e}\``).join(', ')}.` });
 
 export function webhookRoutes(deps: AppDeps) {
