@@ -76,6 +76,8 @@ function readText(raw: string): string | undefined {
   const chars = [...text];
   if (chars.length < 1 || chars.length > MAX_TEXT_LENGTH) return undefined;
   if (/[\p{Cc}\p{Cf}\p{Cs}\p{Co}\u2028\u2029]/u.test(text)) return undefined;
+  // Nothing to draw (Pango refuses an empty layout): spaces alone are not a text.
+  if (text.trim() === '') return undefined;
   return chars.every((c) => c === ' ' || fontCovers(c.codePointAt(0) as number)) ? text : undefined;
 }
 
@@ -100,7 +102,7 @@ export const layerParameters = (colour: (raw: string) => Rgba | undefined): Reco
     read: (v) => (/^\d{1,3}$/.test(v) && Number(v) >= 1 && Number(v) <= 100 ? (Number(v) === 100 ? null : Number(v)) : undefined),
   },
   txt: {
-    allowed: () => `1 to ${MAX_TEXT_LENGTH} characters of the bundled font (DejaVu Sans), no control characters; `
+    allowed: () => `1 to ${MAX_TEXT_LENGTH} characters of the bundled font (DejaVu Sans), not only spaces, no control characters; `
       + 'write , / and % encoded twice (%252C, %252F, %2525)',
     read: readText,
   },

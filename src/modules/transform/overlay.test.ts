@@ -68,7 +68,7 @@ describe('layer keys in the parser', () => {
     for (const [segment, key] of [
       [`txt_${'x'.repeat(101)}`, 'txt'], ['txt_a%250Ab', 'txt'], ['txt_a%2509', 'txt'], ['txt_%25E2%2580%25AE', 'txt'], // newline, tab, RLO
       ['txt_%25', 'txt'], ['txt_%25ED%25A0%2580', 'txt'], ['txt_\u4e2d', 'txt'], // bad escape, lone surrogate, a glyph the font lacks
-      ['txt_a,ts_5', 'ts'], ['txt_a,ts_257', 'ts'], ['txt_a,tc_nope', 'tc'], ['txt_a,tg_tile', 'tg'], ['ts_40', 'ts'], ['tb_red', 'tb'],
+      ['txt_%20%20', 'txt'], ['txt_a,ts_5', 'ts'], ['txt_a,ts_257', 'ts'], ['txt_a,tc_nope', 'tc'], ['txt_a,tg_tile', 'tg'], ['ts_40', 'ts'], ['tb_red', 'tb'],
     ] as const) expectInvalid(segment, key);
   });
 
@@ -330,6 +330,9 @@ describe('limits hold for layers', () => {
     // The same text at a size that fits is drawn, shrunk to the base's width.
     const ok = await render(base, `f_png,w_500,txt_${'W'.repeat(100)},ts_24`);
     expect([ok.width, ok.height]).toEqual([500, 250]);
+    // One large glyph on a tiny image: bounded by one glyph, drawn, then shrunk to fit.
+    const tiny = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#888' } }).png().toBuffer();
+    expect([(await render(tiny, 'f_png,txt_x,dpr_4,ts_256,w_10')).width]).toEqual([10]);
   });
 
   test('a 1-px layer tiled over a 40 MP base renders in one composite, within the output bound', async () => {

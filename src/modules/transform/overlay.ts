@@ -93,16 +93,18 @@ export const escapeMarkup = (s: string) =>
 
 /**
  * The text raster's size before it is drawn, from the font's widest advance and line height:
- * an upper bound (every glyph as wide as the widest), wrapped at the base width.
+ * an upper bound (every glyph as wide as the widest), wrapped at `wrapWidth` (a glyph wider than
+ * that gets a line of its own). Word wrapping can leave a line half empty (a word that does not
+ * fit starts the next one), so at least half the glyphs that fit are counted per line.
  */
-export function textBound(text: string, px: number, baseWidth: number): { width: number; height: number; pixels: number } {
+export function textBound(text: string, px: number, wrapWidth: number): { width: number; height: number; pixels: number } {
   const m = fontMetrics();
-  const oneLine = Math.ceil([...text].length * m.maxAdvance * px);
-  const lineHeight = Math.ceil(m.lineHeight * px);
-  const width = Math.min(oneLine, baseWidth);
-  // Wrapping can waste at most one glyph per line.
-  const lines = Math.max(1, Math.ceil(oneLine / Math.max(1, baseWidth - Math.ceil(m.maxAdvance * px))));
-  const height = lines * lineHeight;
+  const glyph = Math.ceil(m.maxAdvance * px);
+  const chars = [...text].length;
+  const width = Math.max(Math.min(chars * glyph, wrapWidth), glyph);
+  const perLine = Math.max(1, Math.floor(Math.floor(width / glyph) / 2));
+  const lines = chars * glyph <= wrapWidth ? 1 : Math.ceil(chars / perLine);
+  const height = lines * (Math.ceil(m.lineHeight * px) + 2);
   return { width, height, pixels: width * height };
 }
 
