@@ -94,7 +94,7 @@ describe.each(DB_BACKENDS)('tags and custom metadata (%s)', (backend) => {
 
   test('bad tags or metadata → 400, nothing stored', async () => {
     const before = await fileCount();
-    for (const fields of [{ tags: 'ok,' + 'x'.repeat(65) }, { tags: 'a;b' }, { metadata: '{"nested":{"a":1}}' }, { metadata: 'not json' }, { metadata: '{"bad key":"v"}' }]) {
+    for (const fields of <Record<string, string>[]>[{ tags: 'ok,' + 'x'.repeat(65) }, { tags: 'a;b' }, { metadata: '{"nested":{"a":1}}' }, { metadata: 'not json' }, { metadata: '{"bad key":"v"}' }]) {
       const res = await multipart({ folder, ...fields });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: string }).error).toBe('VALIDATION_ERROR');
