@@ -1,4 +1,8 @@
 import { afterAll, describe, expect, test } from 'bun:test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { addressRefusal, BodyTooLargeError, classifyAddress, guardedFetch, isAllowListed, readBounded, SsrfError, type Resolver } from './ssrf';
 
 describe('classifyAddress', () => {
@@ -149,5 +153,31 @@ describe('guardedFetch', () => {
     expect(await readBounded(streamed.response, 64 * 1024).catch((e: unknown) => e)).toBeInstanceOf(BodyTooLargeError);
     const small = await guardedFetch(`${base}/big`, loopbackPolicy);
     expect((await readBounded(small.response, 5000)).byteLength).toBe(5000);
+  });
+});
+
+describe('guardedFetch over HTTPS, pinned to the checked address', () => {
+  // A certificate for img.example.test only, made for this test (openssl is a Debian base package).
+  const dir = mkdtempSync(join(tmpdir(), 'pictor-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    '-days', '1', '-subj', '/CN=img.example.test', '-addext', 'subjectAltName=DNS:img.example.test'], { stdio: 'ignore' });
+  const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+  const server = Bun.serve({
+    port: 0, hostname: '127.0.0.1', tls: { cert, key: readFileSync(join(dir, 'key.pem'), 'utf8') },
+    fetch: (req) => new Response(`${req.headers.get('host')} ${new URL(req.url).hostname}`),
+  });
+  afterAll(() => {
+    server.stop(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const resolver: Resolver = async () => [{ address: '127.0.0.1', family: 4 }];
+
+  test('the certificate is verified against the host name, not the address connected to', async () => {
+    const ok = await guardedFetch(`https://img.example.test:${server.port}/a`, { allowLoopback: true, resolver }, { ca: cert });
+    expect(ok.address).toBe('127.0.0.1');
+    expect(await ok.response.text()).toBe(`img.example.test:${server.port} img.example.test`);
+    // Another name resolving to the same address: the certificate does not cover it.
+    const err = await guardedFetch(`https://other.example.test:${server.port}/a`, { allowLoopback: true, resolver }, { ca: cert }).catch((e: unknown) => e);
+    expect(String((err as { code?: string }).code ?? err)).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
   });
 });

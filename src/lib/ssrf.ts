@@ -242,6 +242,8 @@ export interface GuardedInit {
   body?: string | Uint8Array;
   /** Aborts the whole exchange (resolution, connection, headers; the body too via `readBounded`). */
   signal?: AbortSignal;
+  /** Extra trusted CA certificates (PEM) for HTTPS. */
+  ca?: string;
 }
 
 export interface GuardedResponse {
@@ -267,7 +269,7 @@ export async function guardedFetch(input: string | URL, policy: SsrfPolicy, init
   for (let hop = 0; ; hop++) {
     const address = await resolveChecked(url, policy);
     init.signal?.throwIfAborted();
-    const response = await pinnedFetch(url, address, { method, headers: init.headers ?? {}, body, signal: init.signal });
+    const response = await pinnedFetch(url, address, { method, headers: init.headers ?? {}, body, signal: init.signal, ca: init.ca });
     const location = response.headers.get('location');
     if (!REDIRECTS.has(response.status) || !location) return { response, url, address };
     await response.body?.cancel().catch(() => {});

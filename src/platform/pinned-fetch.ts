@@ -19,6 +19,8 @@ export interface PinnedInit {
   headers: Record<string, string>;
   body?: string | Uint8Array;
   signal?: AbortSignal;
+  /** Extra trusted CA certificates (PEM) for HTTPS, e.g. a private CA; the name is still verified. */
+  ca?: string;
 }
 
 export async function pinnedFetch(url: URL, address: string, init: PinnedInit): Promise<Response> {
@@ -27,7 +29,7 @@ export async function pinnedFetch(url: URL, address: string, init: PinnedInit): 
   const headers = { ...init.headers, host: url.host };
   const base = { method: init.method, headers, body: init.body as BodyInit | undefined, signal: init.signal, redirect: 'manual' as const };
   if (isBun) {
-    const extra = { proxy: false, ...(url.protocol === 'https:' ? { tls: { serverName: url.hostname } } : {}) };
+    const extra = { proxy: false, ...(url.protocol === 'https:' ? { tls: { serverName: url.hostname, ...(init.ca ? { ca: init.ca } : {}) } } : {}) };
     return fetch(target, { ...base, ...extra } as RequestInit);
   }
   if (url.protocol === 'https:') throw new Error('HTTPS to a pinned address needs the Bun runtime');
