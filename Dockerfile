@@ -21,6 +21,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY src ./src
 COPY db ./db
+# The text layer's bundled font (src/modules/transform/font.ts): no system font is used.
+COPY assets ./assets
 COPY --from=web /app/web/dist ./web/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
