@@ -21,8 +21,10 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY src ./src
 COPY db ./db
-# The text layer's bundled font (src/modules/transform/font.ts): no system font is used.
+# The text layer's bundled font (src/modules/transform/font.ts), and a fontconfig that sees only it
+# (the image has no system fonts or /etc/fonts, and Pango must never look for one).
 COPY assets ./assets
+ENV FONTCONFIG_FILE=/app/assets/fonts/fonts.conf
 COPY --from=web /app/web/dist ./web/dist
 RUN mkdir -p /data && chown node:node /data
 USER node

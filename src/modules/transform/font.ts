@@ -4,6 +4,10 @@
  * assets/fonts/DejaVuSans-LICENSE.txt). It is handed to Pango as a file, and text is limited to
  * the characters this file has (its `cmap`), so Pango never falls back to a system font.
  *
+ * `assets/fonts/fonts.conf` is a fontconfig that sees only this directory: with
+ * `FONTCONFIG_FILE` pointing at it (the Docker image sets it; it must be in the environment
+ * before the process starts, fontconfig reads it once) Pango cannot see a system font at all.
+ *
  * The few header fields read here also bound the text raster before it is drawn: no glyph is
  * wider than `advanceWidthMax`, and one line is no taller than ascender − descender + lineGap.
  */
