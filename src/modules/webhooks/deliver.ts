@@ -56,7 +56,9 @@ export function registerWebhookJobs(deps: AppDeps): void {
       if (status < 200 || status > 299) error = `the receiver answered ${status}`;
     } catch (err) {
       if (err instanceof SsrfError) {
-        error = `refused: ${err.message}`;
+        error = err.reason === 'redirects'
+          ? 'the receiver answered with a redirect; deliveries do not follow redirects (give the final URL)'
+          : `refused: ${err.message}`;
         permanent = err.reason !== 'resolve';
       } else {
         error = timeout.aborted ? `no answer within ${cfg.timeoutMs} ms` : `could not connect: ${(err as Error).message}`;
