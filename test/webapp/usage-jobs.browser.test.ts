@@ -205,9 +205,19 @@ describe('jobs and usage pages', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: `${SCREENSHOTS}/webapp-usage.png`, fullPage: true });
 
-    await page.getByRole('button', { name: 'Past 12 months' }).click();
+    await page.getByRole('button', { name: '12 months' }).click();
     expect(await page.locator('#chart-uploads rect.bar').count()).toBe(12);
     expect(Number(await page.locator('[data-chart-total="uploads"]').getAttribute('data-value'))).toBe(3);
     expect(await axeProblems(page)).toEqual([]);
+
+    // The previous month by day: every day of it, nothing happened then.
+    const [y, m] = today.day.split('-').map(Number) as [number, number];
+    const prev = new Date(Date.UTC(y, m - 2, 1));
+    const prevKey = prev.toISOString().slice(0, 7);
+    await page.getByLabel('Month shown by day').selectOption(prevKey);
+    await page.getByRole('heading', { name: /^In / }).waitFor(WAIT);
+    expect(await page.locator('#chart-uploads rect.bar').count()).toBe(new Date(Date.UTC(y, m - 1, 0)).getUTCDate());
+    expect(await text('[data-metric="image_ops"]')).toBe('0');
+    expect(await text('[data-metric="uploads"]')).toBe('0');
   });
 });

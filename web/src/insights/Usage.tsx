@@ -51,17 +51,26 @@ export function Usage({ profile }: { profile: Profile }) {
   const [history, setHistory] = useState<History | null>(null);
   const [plan, setPlan] = useState<Plan>(profile.plan);
   const [range, setRange] = useState<'days' | 'months'>('days');
+  /** The month shown by day: undefined = the current one. */
+  const [period, setPeriod] = useState<string | undefined>(undefined);
+  const [choices, setChoices] = useState<string[]>([]);
   const [error, setError] = useState('');
 
   useEffect(() => {
-    Promise.all([api<MonthUsage>('GET', '/api/usage'), api<History>('GET', '/api/usage/history?months=12'), api<{ plan: Plan }>('GET', '/api/profile')])
+    const q = period ? `?period=${period}` : '';
+    Promise.all([
+      api<MonthUsage>('GET', `/api/usage${q}`),
+      api<History>('GET', `/api/usage/history${q ? `${q}&` : '?'}months=12`),
+      api<{ plan: Plan }>('GET', '/api/profile'),
+    ])
       .then(([u, h, p]) => {
         setUsage(u);
         setHistory(h);
         setPlan(p.plan);
+        if (!period) setChoices(h.months.map((m) => m.period).reverse());
       })
       .catch((err) => setError(errorText(err)));
-  }, []);
+  }, [period]);
 
   if (error) return <div class="page"><p class="error" role="alert">{error}</p></div>;
   if (!usage || !history) return <p class="loading" role="status">Loading your usage…</p>;
@@ -70,6 +79,8 @@ export function Usage({ profile }: { profile: Profile }) {
   const labels = range === 'days' ? history.days.map((d) => String(Number(d.day.slice(8)))) : history.months.map((m) => monthName(m.period));
   const limits = Object.entries(plan.rate_limits ?? {});
   const month = `${MONTHS[Number(usage.period.slice(5, 7)) - 1]} ${usage.period.slice(0, 4)}`;
+  const past = choices.length > 0 && usage.period !== choices[0]; // from the answer shown, not the one asked for
+  const storageTotal = past ? history.days.at(-1)?.storage_bytes ?? 0 : usage.storage_bytes;
   const monthUploads = history.days.reduce((s, d) => s + d.uploads, 0);
   const totals: Record<string, number> = { origin_reads: usage.origin_reads, image_ops: usage.image_ops, bytes_served: usage.bytes_served, uploads: monthUploads };
 
@@ -83,7 +94,7 @@ export function Usage({ profile }: { profile: Profile }) {
         <div class="card"><Gauge label="Storage" used={usage.storage_bytes} total={plan.storage_quota_bytes} format={formatBytes} /></div>
         <div class="card"><Gauge label="Files" used={usage.files_count} total={plan.max_files} format={(n) => n.toLocaleString('en')} /></div>
         <div class="card month-totals">
-          <h2>This month</h2>
+          <h2>{past ? `In ${month}` : 'This month'}</h2>
           <dl class="stat-list">
             <div><dt>Uploads</dt><dd data-metric="uploads">{monthUploads.toLocaleString('en')}</dd></div>
             <div><dt>Image operations</dt><dd data-metric="image_ops">{usage.image_ops.toLocaleString('en')}</dd></div>
@@ -94,21 +105,29 @@ export function Usage({ profile }: { profile: Profile }) {
       </section>
       <div class="toolbar chart-range">
         <h2 class="grow">Over time</h2>
+        <label for="usage-month" class="sr-only">Month shown by day</label>
+        <select id="usage-month" value={usage.period} onChange={(e) => {
+          const v = (e.currentTarget as HTMLSelectElement).value;
+          setRange('days');
+          setPeriod(v === choices[0] ? undefined : v);
+        }}>
+          {choices.map((c) => <option key={c} value={c}>{`${MONTHS[Number(c.slice(5, 7)) - 1]} ${c.slice(0, 4)}`}</option>)}
+        </select>
         <div class="seg" role="group" aria-label="Range">
           <button type="button" aria-pressed={range === 'days'} onClick={() => setRange('days')}>{month} by day</button>
-          <button type="button" aria-pressed={range === 'months'} onClick={() => setRange('months')}>Past 12 months</button>
+          <button type="button" aria-pressed={range === 'months'} onClick={() => setRange('months')}>12 months{past ? ` to ${month}` : ''}</button>
         </div>
       </div>
       <div class="charts">
         {METRICS.map((m) => {
           const values = points.map((p) => p[m.key] as number);
-          const total = m.key === 'storage_bytes' ? usage.storage_bytes : range === 'days' ? totals[m.key] ?? 0 : values.reduce((s, v) => s + v, 0);
+          const total = m.key === 'storage_bytes' ? storageTotal : range === 'days' ? totals[m.key] ?? 0 : values.reduce((s, v) => s + v, 0);
           const series: Series[] = [{ name: m.title.toLowerCase(), values, kind: m.kind, tone: m.tone }];
           return (
             <section class={`card chart-card${m.key === 'storage_bytes' ? ' wide' : ''}`} key={m.key} aria-labelledby={`h-${m.key}`}>
               <div class="chart-head">
                 <h3 id={`h-${m.key}`}>{m.title}</h3>
-                <span class="chart-total" data-chart-total={m.key} data-value={total}>{m.format(total)}{m.key === 'storage_bytes' ? ' now' : range === 'days' ? ' this month' : ' in 12 months'}</span>
+                <span class="chart-total" data-chart-total={m.key} data-value={total}>{m.format(total)}{m.key === 'storage_bytes' ? (past ? ' at month end' : ' now') : range === 'days' ? (past ? ` in ${month}` : ' this month') : ' in 12 months'}</span>
               </div>
               <p class="help">{m.help}</p>
               <Chart id={`chart-${m.key}`} labels={labels} series={series} format={m.format} bytes={m.format === formatBytes} width={m.key === 'storage_bytes' ? 820 : 400}
