@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { csrfToken, describeError, formatBytes, type FileItem } from '../api';
+import { Upload, type DetailedError } from 'tus-js-client';
+import { api, csrfToken, describeError, formatBytes, type FileItem } from '../api';
 
 interface Job {
   key: number;
@@ -9,7 +10,12 @@ interface Job {
   loaded: number;
   speed: number;
   error?: string;
-  xhr?: XMLHttpRequest;
+  /** Stops the request(s) in flight (and, for tus, removes the unfinished upload from the server). */
+  cancel?: () => void;
+  /** A tus upload that lost its connection: Retry (or coming back online) resumes it from the server's offset. */
+  upload?: Upload;
+  /** Offline, waiting to resume by itself. */
+  offline?: boolean;
 }
 
 interface Options {
@@ -19,12 +25,31 @@ interface Options {
 }
 
 const PARALLEL = 3;
+const TUS_ENDPOINT = '/api/uploads/tus';
+/** tus PATCH size: what a dropped connection can cost at most to re-send (the server keeps what arrived anyway). */
+const TUS_CHUNK = 16 * 1024 * 1024;
 let nextKey = 1;
 
+let tusCheck: Promise<boolean> | null = null;
+/** Whether the server offers tus 1.0.0 (its OPTIONS discovery), asked once per page load. */
+function tusOffered(): Promise<boolean> {
+  tusCheck ??= fetch(TUS_ENDPOINT, { method: 'OPTIONS', headers: { 'x-csrf-token': csrfToken() }, credentials: 'same-origin' })
+    .then((r) => r.status === 204 && (r.headers.get('tus-version') ?? '').split(',').map((v) => v.trim()).includes('1.0.0'))
+    .catch(() => {
+      tusCheck = null; // offline now: ask again with the next file
+      return false;
+    });
+  return tusCheck;
+}
+
+const statusOf = (err: Error | DetailedError): number => ('originalResponse' in err && err.originalResponse ? err.originalResponse.getStatus() : 0);
+
 /**
- * Uploads with XMLHttpRequest: fetch cannot report upload progress. Three files at a time, each
- * with its bytes, speed, cancel and retry; a refusal (413, 415, 429, 507) is shown as the
- * sentence `describeError` makes of the server's error envelope.
+ * Uploads over tus (resumable) when the server offers it, else with XMLHttpRequest (fetch cannot
+ * report upload progress). Three files at a time, each with its bytes, speed, cancel and retry;
+ * a refusal (413, 415, 429, 507) is shown as the sentence `describeError` makes of the server's
+ * error envelope. A tus upload whose connection drops resumes from the server's offset: by itself
+ * when the browser comes back online (or after a short retry), or with Retry.
  */
 export function Uploader({ folder, onUploaded, incoming }: { folder: string; onUploaded: (f: FileItem) => void; incoming: { files: File[]; seq: number } }) {
   const [jobs, setJobs] = useState<Job[]>([]);
@@ -59,6 +84,99 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
   }, [jobs]);
 
   function start(job: Job) {
+    update(job.key, { status: 'uploading', loaded: 0, error: undefined, offline: false });
+    // An empty file goes by XHR: tus-js-client reports an empty upload done without sending it.
+    if (job.upload) return resumeTus(job, job.upload);
+    void (job.file.size > 0 ? tusOffered() : Promise.resolve(false)).then((tus) => {
+      if (jobsRef.current.find((j) => j.key === job.key)?.status !== 'uploading') return; // cancelled meanwhile
+      if (tus) startTus(job);
+      else startXhr(job);
+    });
+  }
+
+  const isRunning = (key: number) => jobsRef.current.find((j) => j.key === key)?.status === 'uploading';
+
+  function startTus(job: Job) {
+    const opt = opts;
+    let began = performance.now();
+    let from = 0;
+    const upload: Upload = new Upload(job.file, {
+      endpoint: TUS_ENDPOINT,
+      chunkSize: TUS_CHUNK,
+      uploadDataDuringCreation: true,
+      // A drop within one visit resumes; across reloads a file might come back with other options.
+      storeFingerprintForResuming: false,
+      retryDelays: [0, 1000, 3000, 5000, 10000],
+      metadata: {
+        filename: job.file.name || 'pasted-image.png',
+        ...(job.file.type ? { filetype: job.file.type } : {}),
+        folder: job.folder,
+        visibility: opt.isPublic ? 'public' : 'private',
+        ...(opt.expiresIn > 0 ? { expires_in: String(opt.expiresIn) } : {}),
+      },
+      headers: { accept: 'application/json' },
+      // The cookie session's CSRF token, read per request (a session refresh may have changed it).
+      onBeforeRequest: (req) => req.setHeader('X-CSRF-Token', csrfToken()),
+      // Offline: no retry now; the 'online' event resumes it (onError below).
+      onShouldRetry: (err) => {
+        const status = statusOf(err);
+        return navigator.onLine && (status === 0 || status >= 500 || status === 409 || status === 423);
+      },
+      onProgress: (sent) => {
+        if (from < 0) from = sent;
+        const secs = (performance.now() - began) / 1000;
+        update(job.key, { loaded: sent, speed: secs > 0 ? Math.max(0, sent - from) / secs : 0, offline: false });
+      },
+      onSuccess: ({ lastResponse }) => {
+        const id = lastResponse.getHeader('x-file-id');
+        update(job.key, { status: 'done', loaded: job.file.size, cancel: undefined, upload: undefined });
+        if (id) api<FileItem>('GET', `/api/files/${encodeURIComponent(id)}`).then(onUploaded, () => {});
+      },
+      onError: (err) => {
+        const status = statusOf(err);
+        if (status === 0 && !navigator.onLine && isRunning(job.key)) {
+          // Resumes from the server's offset (a HEAD, then the rest) once the network is back.
+          update(job.key, { offline: true });
+          window.addEventListener('online', () => {
+            if (!isRunning(job.key)) return;
+            began = performance.now();
+            from = -1;
+            update(job.key, { offline: false });
+            upload.start();
+          }, { once: true });
+          return;
+        }
+        if (status === 0) {
+          // Kept: Retry resumes it where the server stands.
+          update(job.key, { status: 'failed', error: 'The upload was interrupted. Check your connection and retry.', cancel: undefined, offline: false });
+          return;
+        }
+        const res = (err as DetailedError).originalResponse;
+        let body: never | null = null;
+        try {
+          body = JSON.parse(res?.getBody() ?? '') as never;
+        } catch {
+          body = null;
+        }
+        const e = describeError(status, body, res?.getHeader('retry-after'));
+        update(job.key, { status: 'failed', error: e.message, cancel: undefined, upload: undefined, offline: false });
+      },
+    });
+    resumeTus(job, upload);
+  }
+
+  function resumeTus(job: Job, upload: Upload) {
+    update(job.key, {
+      upload,
+      cancel: () => {
+        update(job.key, { status: 'cancelled', cancel: undefined, upload: undefined, offline: false });
+        void upload.abort(true).catch(() => {}); // and DELETE the unfinished upload
+      },
+    });
+    upload.start();
+  }
+
+  function startXhr(job: Job) {
     const xhr = new XMLHttpRequest();
     const form = new FormData();
     form.append('folder', job.folder);
@@ -80,20 +198,20 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
         body = null;
       }
       if (xhr.status === 201 && body?.file) {
-        update(job.key, { status: 'done', loaded: job.file.size, xhr: undefined });
+        update(job.key, { status: 'done', loaded: job.file.size, cancel: undefined });
         onUploaded(body.file);
       } else {
         const err = describeError(xhr.status, body as never, xhr.getResponseHeader('retry-after'));
-        update(job.key, { status: 'failed', error: err.message, xhr: undefined });
+        update(job.key, { status: 'failed', error: err.message, cancel: undefined });
       }
     };
-    xhr.onerror = () => update(job.key, { status: 'failed', error: 'The upload was interrupted. Check your connection and retry.', xhr: undefined });
-    xhr.onabort = () => update(job.key, { status: 'cancelled', xhr: undefined });
+    xhr.onerror = () => update(job.key, { status: 'failed', error: 'The upload was interrupted. Check your connection and retry.', cancel: undefined });
+    xhr.onabort = () => update(job.key, { status: 'cancelled', cancel: undefined });
     xhr.open('POST', '/api/files');
     xhr.setRequestHeader('X-CSRF-Token', csrfToken());
     xhr.setRequestHeader('Accept', 'application/json');
     xhr.send(form);
-    update(job.key, { status: 'uploading', xhr, loaded: 0, error: undefined });
+    update(job.key, { cancel: () => xhr.abort() });
   }
 
   const active = jobs.filter((j) => j.status === 'uploading' || j.status === 'queued').length;
@@ -140,14 +258,15 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
               <span class="job-name">{j.file.name || 'pasted image'}</span>
               <progress max={j.file.size || 1} value={j.status === 'done' ? j.file.size : j.status === 'failed' ? 0 : j.loaded} aria-label={`Upload of ${j.file.name}`} />
               <span class="job-info">
-                {j.status === 'uploading' && `${formatBytes(j.loaded)} of ${formatBytes(j.file.size)} · ${formatBytes(j.speed)}/s`}
+                {j.status === 'uploading' && !j.offline && `${formatBytes(j.loaded)} of ${formatBytes(j.file.size)} · ${formatBytes(j.speed)}/s`}
+                {j.status === 'uploading' && j.offline && `Offline at ${formatBytes(j.loaded)} of ${formatBytes(j.file.size)}: resumes when the connection is back…`}
                 {j.status === 'queued' && 'Waiting…'}
                 {j.status === 'done' && `Uploaded · ${formatBytes(j.file.size)}`}
                 {j.status === 'cancelled' && 'Cancelled'}
                 {j.status === 'failed' && <span class="error" role="alert">{j.error}</span>}
               </span>
               {(j.status === 'uploading' || j.status === 'queued') && (
-                <button type="button" class="small" onClick={() => (j.xhr ? j.xhr.abort() : update(j.key, { status: 'cancelled' }))}>Cancel</button>
+                <button type="button" class="small" onClick={() => (j.cancel ? j.cancel() : update(j.key, { status: 'cancelled' }))}>Cancel</button>
               )}
               {(j.status === 'failed' || j.status === 'cancelled') && (
                 <button type="button" class="small" onClick={() => update(j.key, { status: 'queued', loaded: 0, error: undefined })}>Retry</button>
