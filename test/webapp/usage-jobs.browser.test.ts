@@ -205,7 +205,7 @@ describe('jobs and usage pages', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: `${SCREENSHOTS}/webapp-usage.png`, fullPage: true });
 
-    await page.getByRole('button', { name: '12 months' }).click();
+    await page.getByRole('button', { name: 'By month' }).click();
     expect(await page.locator('#chart-uploads rect.bar').count()).toBe(12);
     expect(Number(await page.locator('[data-chart-total="uploads"]').getAttribute('data-value'))).toBe(3);
     expect(await axeProblems(page)).toEqual([]);

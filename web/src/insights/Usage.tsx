@@ -114,8 +114,8 @@ export function Usage({ profile }: { profile: Profile }) {
           {choices.map((c) => <option key={c} value={c}>{`${MONTHS[Number(c.slice(5, 7)) - 1]} ${c.slice(0, 4)}`}</option>)}
         </select>
         <div class="seg" role="group" aria-label="Range">
-          <button type="button" aria-pressed={range === 'days'} onClick={() => setRange('days')}>{month} by day</button>
-          <button type="button" aria-pressed={range === 'months'} onClick={() => setRange('months')}>12 months{past ? ` to ${month}` : ''}</button>
+          <button type="button" aria-pressed={range === 'days'} onClick={() => setRange('days')}>By day</button>
+          <button type="button" aria-pressed={range === 'months'} onClick={() => setRange('months')}>By month</button>
         </div>
       </div>
       <div class="charts">
