@@ -134,6 +134,18 @@ describe('embed page /v/<id>', () => {
     expect((await page.goto(f.view_url))!.status()).toBe(200);
   });
 
+  test('another type (a PDF): a card and a download button, no preview image, oEmbed `link`', async () => {
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+    const f = await upload(pdf, 'application/pdf');
+    expect((await page.goto(f.view_url))!.status()).toBe(200);
+    expect(await page.locator('meta[property="og:image"]').count()).toBe(0);
+    expect(await metaOf('meta[name="twitter:card"]')).toBe('summary');
+    expect(await page.locator('main .card').textContent()).toContain('application/pdf');
+    expect(await page.getByRole('link', { name: 'Download' }).getAttribute('href')).toBe(`${srv.url}/d/${f.id}`);
+    const oembed = await (await fetch(`${srv.url}/api/oembed?url=${encodeURIComponent(f.view_url)}`)).json() as Record<string, unknown>;
+    expect(oembed).toMatchObject({ type: 'link', url: f.view_url, title: HOSTILE });
+  });
+
   test('a video: og:video, a poster preview that works, a <video> element', async () => {
     const f = await upload(await h264Mp4(), 'video/mp4');
     expect((await page.goto(f.view_url))!.status()).toBe(200);
