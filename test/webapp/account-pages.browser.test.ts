@@ -90,7 +90,10 @@ describe('API keys page', () => {
     expect(key).toMatch(/^pk_[A-Za-z0-9]{32,}$/);
     await keyItem('backup script').waitFor(WAIT);
     await expect(keyItem('backup script').locator('.chip').allTextContents()).resolves.toEqual(['files:read', 'files:write']);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.setViewportSize({ width: 1280, height: 1000 });
     await shot(page, 'keys-created');
+    await page.setViewportSize({ width: 1280, height: 860 });
     expect(await axeProblems(page)).toEqual([]);
 
     const up = await uploadWith({ authorization: `Bearer ${key}` }, await image(1));
@@ -166,7 +169,7 @@ describe('settings page', () => {
     const s = (await api('GET', '/api/settings', undefined, session)).body;
     expect(s).toMatchObject({ default_is_public: false, default_expires_in: 7 * 86_400, max_upload_size_bytes: 2 * 1024 * 1024, public_url_base: 'https://cdn.example.com' });
     // Taking effect: an upload over 2 MB is refused for this account now.
-    const big = await sharp({ create: { width: 1400, height: 1400, channels: 3, noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
+    const big = await sharp({ create: { width: 1400, height: 1400, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
     expect(big.length).toBeGreaterThan(2 * 1024 * 1024);
     const refused = await uploadWith({ cookie: session.cookie, 'x-csrf-token': session.csrf }, big);
     expect(refused.status).toBe(413);
@@ -184,12 +187,23 @@ describe('settings page', () => {
     await page.getByRole('alert').filter({ hasText: 'public_url_base must be an http(s) URL' }).waitFor(WAIT);
     expect((await api('GET', '/api/settings', undefined, session)).body).toMatchObject({ max_upload_size_bytes: 2 * 1024 * 1024, public_url_base: 'https://cdn.example.com' });
 
+    // A yes/no setting another module added (embed pages, #25) is a switch here, described by the API's document.
+    await page.getByLabel('Public URL base').fill('https://cdn.example.com');
+    const embeds = page.getByRole('checkbox', { name: /^Embeds enabled/ });
+    await page.getByText('Public files get an embed page /v/:id').waitFor(WAIT);
+    await embeds.uncheck();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Embeds enabled: on → off').waitFor(WAIT);
+    expect((await api('GET', '/api/settings', undefined, session)).body.embeds_enabled).toBe(false);
+    await embeds.check();
+
     // Back to defaults, so the integrations below get public links on this server.
     await page.getByLabel(/Public —/).check();
     await page.getByLabel('Public URL base').fill('');
     await page.getByLabel('Default expiry of new uploads').selectOption({ label: 'Never' });
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText('Default visibility: private → public').waitFor(WAIT);
+    expect((await api('GET', '/api/settings', undefined, session)).body).toMatchObject({ default_is_public: true, public_url_base: null, default_expires_in: null, embeds_enabled: true });
   });
 });
 
@@ -197,11 +211,14 @@ describe('request log page', () => {
   test('filters by status class and method, pages with the cursor, copies a request id', async () => {
     // More than one page (50) of this account's requests, and one 404 to find.
     for (let i = 0; i < 55; i++) expect((await api('GET', '/api/usage', undefined, session)).status).toBe(200);
-    expect((await api('GET', '/api/files/nosuchfile00', undefined, session)).status).toBe(404);
+    const missing = await api('GET', '/api/files/nosuchfile00', undefined, { ...session, headers: { 'x-request-id': 'h6a-missing-file-0001' } });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-request-id')).toBe('h6a-missing-file-0001');
+    expect((await api('GET', '/api/files/nosuchfile01', undefined, session)).status).toBe(404);
     // Entries are written in batches: wait until the 404 is readable through the API.
     for (;;) {
       const r = await api('GET', '/api/logs?status=404', undefined, session);
-      if ((r.body.results as unknown[]).length > 0) break;
+      if ((r.body.results as unknown[]).length >= 2) break;
       await Bun.sleep(200);
     }
 
@@ -212,15 +229,23 @@ describe('request log page', () => {
     await expect(rows.count()).resolves.toBe(50);
     await page.getByRole('button', { name: 'Show older requests' }).click();
     await page.waitForFunction(() => document.querySelectorAll('table.logs tbody tr').length > 50, null, WAIT);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, 'request-log');
     expect(await axeProblems(page)).toEqual([]);
 
     await page.getByLabel('Status').selectOption('4xx');
     await page.waitForURL(/\/logs\?status=4xx$/, WAIT);
     await page.waitForFunction(() => [...document.querySelectorAll('table.logs tbody tr')].every((r) => /\b4\d\d\b/.test(r.querySelector('.badge')?.textContent ?? '')), null, WAIT);
-    const fourxx = (await api('GET', '/api/logs?status=4xx', undefined, session)).body as { count: number; results: { id: string; path: string }[] };
+    const fourxx = (await api('GET', '/api/logs?status=4xx', undefined, session)).body as { count: number; results: { id: string; path: string; request_id: string }[] };
     await page.getByText(new RegExp(`^${fourxx.count} requests?`)).waitFor(WAIT);
     await page.locator('table.logs').getByText('/api/files/nosuchfile00').first().waitFor(WAIT);
+    // A server-made id (a UUID) is shortened on screen and copied whole.
+    const other = fourxx.results.find((r) => r.request_id !== 'h6a-missing-file-0001')!;
+    expect(other.request_id).toMatch(/^[0-9a-f-]{36}$/);
+    const button = page.getByRole('button', { name: `Copy request id ${other.request_id}`, exact: true });
+    await expect(button.textContent()).resolves.toContain(`${other.request_id.slice(0, 8)}…`);
+    await button.click();
+    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(other.request_id);
 
     await page.getByLabel('Method').selectOption('DELETE');
     await page.waitForURL(/status=4xx&method=DELETE$/, WAIT);
@@ -228,9 +253,11 @@ describe('request log page', () => {
 
     await page.getByLabel('Method').selectOption('GET');
     await page.locator('table.logs').getByText('/api/files/nosuchfile00').first().waitFor(WAIT);
-    const first = fourxx.results[0]!;
-    await page.getByRole('button', { name: `Copy request id ${first.id}`, exact: true }).click();
-    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(first.id);
+    // The X-Request-Id the call was answered with is the copied id.
+    const missingEntry = fourxx.results.find((r) => r.path === '/api/files/nosuchfile00')!;
+    expect(missingEntry.request_id).toBe('h6a-missing-file-0001');
+    await page.getByRole('button', { name: 'Copy request id h6a-missing-file-0001', exact: true }).click();
+    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe('h6a-missing-file-0001');
 
     // A time after every entry: nothing left.
     await page.getByLabel('Since').fill(new Date(Date.now() + 3_600_000 - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 16));

@@ -7,7 +7,7 @@
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses } from '../../errors';
-import { onRequestDone, requestStartOf } from '../../http';
+import { onRequestDone, requestIdOf, requestStartOf } from '../../http';
 import { authGuard, principalOf } from '../auth/guard';
 import { clientIpOf } from '../limits/service';
 import { addPruneStep } from '../queue/handlers';
@@ -27,6 +27,7 @@ const LogEntry = t.Object(
     response_size_bytes: t.Nullable(t.Integer({ description: 'Null when the body was streamed without a known length.' })),
     ip: t.Nullable(t.String()),
     api_key_prefix: t.Nullable(t.String({ description: 'First 12 characters of the API key used; null for sessions.' })),
+    request_id: t.Nullable(t.String({ description: 'The request\'s `X-Request-Id` (the one a 500\'s `details.request_id` names); null for entries logged before request ids were kept.' })),
     created_at: t.String({ format: 'date-time' }),
   },
   { title: 'RequestLog' },
@@ -100,6 +101,7 @@ export function logRoutes(deps: AppDeps) {
         responseSizeBytes: responseSize(response),
         ip: clientIpOf(deps, request),
         apiKeyPrefix: p.apiKeyPrefix ?? null,
+        requestId: requestIdOf(request),
         createdAt: deps.clock.now(),
       });
     });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { makeTestApp, type TestApp } from '../../../test/helpers/app';
 import { DB_BACKENDS } from '../../../test/helpers/services';
 import { insertLogs, listLogs, pruneLogs, type LogQuery } from './service';
-import { MAX_BATCH_ENTRIES, type NewRequestLog } from './table';
+import { MAX_BATCH_ENTRIES, requestLogBatches, type NewRequestLog } from './table';
 
 type Listed = Awaited<ReturnType<typeof listLogs>>['results'][number];
 
@@ -37,7 +37,7 @@ describe.each(DB_BACKENDS)('request-log storage on %s', (db) => {
     const userId = crypto.randomUUID();
     const at = Date.parse('2026-11-22T10:00:00.123Z');
     await insertLogs(h.deps.db, [
-      { userId, method: 'GET', path: '/a\tb/c\nd\\e?q=\\N"x"', statusCode: 200, durationMs: 1.256, requestSizeBytes: 0, responseSizeBytes: null, ip: null, apiKeyPrefix: 'pk_abc', createdAt: at },
+      { userId, method: 'GET', path: '/a\tb/c\nd\\e?q=\\N"x"', statusCode: 200, durationMs: 1.256, requestSizeBytes: 0, responseSizeBytes: null, ip: null, apiKeyPrefix: 'pk_abc', requestId: 'req-1:a.b', createdAt: at },
       { userId, method: 'POST', path: '/ünïcødé/\r/\u2028', statusCode: 507, durationMs: 0, requestSizeBytes: null, responseSizeBytes: 9_000_000_000, ip: '::1', apiKeyPrefix: null, createdAt: at + 1 },
     ]);
     const { results, count } = await listLogs(h.deps.db, userId, {});
@@ -45,10 +45,20 @@ describe.each(DB_BACKENDS)('request-log storage on %s', (db) => {
     expect(results.map((r) => r.path)).toEqual(['/ünïcødé/\r/\u2028', '/a\tb/c\nd\\e?q=\\N"x"']);
     expect(results[1]).toMatchObject({
       method: 'GET', status_code: 200, duration_ms: 1.26, request_size_bytes: 0, response_size_bytes: null, ip: null,
-      api_key_prefix: 'pk_abc', created_at: '2026-11-22T10:00:00.123Z',
+      api_key_prefix: 'pk_abc', request_id: 'req-1:a.b', created_at: '2026-11-22T10:00:00.123Z',
     });
-    expect(results[0]).toMatchObject({ method: 'POST', status_code: 507, request_size_bytes: null, response_size_bytes: 9_000_000_000, ip: '::1', api_key_prefix: null });
+    expect(results[0]).toMatchObject({ method: 'POST', status_code: 507, request_size_bytes: null, response_size_bytes: 9_000_000_000, ip: '::1', api_key_prefix: null, request_id: null });
     expect(Number(results[0]!.id)).toBeGreaterThan(Number(results[1]!.id));
+  });
+
+  test('a batch written before request ids were kept (six-element entries) reads back with request_id null', async () => {
+    const userId = crypto.randomUUID();
+    const stored = { c: [['GET', '/old', null, null]], e: [[0, 200, 1.5, 0, 10, 0]] };
+    await h.deps.db.insert(requestLogBatches).values({
+      userId, entryCount: 1, firstAt: new Date('2026-11-20T00:00:00Z'), lastAt: new Date('2026-11-20T00:00:00Z'), counts: { 'GET 200': 1 }, entries: JSON.stringify(stored),
+    });
+    const { results } = await listLogs(h.deps.db, userId, {});
+    expect(results).toEqual([expect.objectContaining({ path: '/old', status_code: 200, request_id: null, created_at: '2026-11-20T00:00:00.000Z' })]);
   });
 
   test('pages, filters and counts over many batches agree with the plain list', async () => {

@@ -21,6 +21,7 @@ export const toLogJson = (r: RequestLogRow) => ({
   response_size_bytes: r.responseSizeBytes,
   ip: r.ip,
   api_key_prefix: r.apiKeyPrefix,
+  request_id: r.requestId,
   created_at: new Date(r.createdAt).toISOString(),
 });
 
@@ -46,7 +47,7 @@ function batchRow(userId: string, part: readonly NewRequestLog[]): typeof reques
       contexts.set(ck, (ci = stored.c.length));
       stored.c.push([r.method, r.path, ip, prefix]);
     }
-    stored.e.push([ci, r.statusCode, Math.round(r.durationMs * 100) / 100, r.requestSizeBytes ?? null, r.responseSizeBytes ?? null, r.createdAt - first]);
+    stored.e.push([ci, r.statusCode, Math.round(r.durationMs * 100) / 100, r.requestSizeBytes ?? null, r.responseSizeBytes ?? null, r.createdAt - first, r.requestId ?? null]);
   }
   return { userId, entryCount: part.length, firstAt: new Date(first), lastAt: new Date(last), counts, entries: JSON.stringify(stored) };
 }
@@ -71,9 +72,12 @@ class ParsedBatch {
   }
 
   row(i: number): RequestLogRow {
-    const [ci, statusCode, durationMs, requestSizeBytes, responseSizeBytes, after] = this.stored.e[i]!;
+    const [ci, statusCode, durationMs, requestSizeBytes, responseSizeBytes, after, requestId] = this.stored.e[i]!;
     const [method, path, ip, apiKeyPrefix] = this.stored.c[ci]!;
-    return { id: this.batchId * MAX_BATCH_ENTRIES + i, method, path, statusCode, durationMs, requestSizeBytes, responseSizeBytes, ip, apiKeyPrefix, createdAt: this.base + after };
+    return {
+      id: this.batchId * MAX_BATCH_ENTRIES + i, method, path, statusCode, durationMs, requestSizeBytes, responseSizeBytes, ip, apiKeyPrefix,
+      requestId: requestId ?? null, createdAt: this.base + after,
+    };
   }
 }
 

@@ -52,8 +52,11 @@ export const WRITE_BATCH_ENTRIES = 2000;
 export interface StoredBatch {
   /** Contexts: `[method, path, ip, api_key_prefix]`. */
   c: [string, string, string | null, string | null][];
-  /** Entries in request order: `[context, status, duration_ms, request_size, response_size, ms_after_first_at]`. */
-  e: [number, number, number, number | null, number | null, number][];
+  /**
+   * Entries in request order: `[context, status, duration_ms, request_size, response_size, ms_after_first_at, request_id]`.
+   * Batches written before the request id was logged have six elements.
+   */
+  e: [number, number, number, number | null, number | null, number, (string | null)?][];
 }
 
 /** An entry as the request hook produces it. */
@@ -67,6 +70,8 @@ export interface NewRequestLog {
   responseSizeBytes?: number | null;
   ip?: string | null;
   apiKeyPrefix?: string | null;
+  /** The request's `X-Request-Id` (what a 500's `details.request_id` names). */
+  requestId?: string | null;
   /** Epoch milliseconds (a number: one less object per request). */
   createdAt: number;
 }

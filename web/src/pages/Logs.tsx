@@ -18,6 +18,8 @@ interface Entry {
   response_size_bytes: number | null;
   ip: string | null;
   api_key_prefix: string | null;
+  /** The `X-Request-Id` it was answered with (null for entries logged before ids were kept). */
+  request_id: string | null;
   created_at: string;
 }
 
@@ -28,6 +30,7 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const localToIso = (v: string) => (v ? new Date(v).toISOString() : '');
 const isoToLocal = (iso: string) => (iso ? new Date(new Date(iso).getTime() - new Date(iso).getTimezoneOffset() * 60_000).toISOString().slice(0, 16) : '');
 
+/** The request id, shortened on screen (a UUID's first block), copied whole. */
 function CopyId({ id }: { id: string }) {
   const [done, setDone] = useState(false);
   const copy = async () => {
@@ -40,8 +43,8 @@ function CopyId({ id }: { id: string }) {
     }
   };
   return (
-    <button type="button" class="small id-copy" onClick={copy} aria-label={`Copy request id ${id}`} title="Copy the request id">
-      <span class="mono">{id}</span>
+    <button type="button" class="small id-copy" onClick={copy} aria-label={`Copy request id ${id}`} title={`${id} (click to copy)`}>
+      <span class="mono">{id.length > 13 ? `${id.slice(0, 8)}…` : id}</span>
       {done ? (
         <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M5 12l5 5 9-10" /></svg>
       ) : (
@@ -169,8 +172,8 @@ export function Logs({ route }: { route: Route }) {
                     <td class="num nowrap">{e.duration_ms < 10 ? e.duration_ms.toFixed(1) : Math.round(e.duration_ms)} ms</td>
                     <td class="num nowrap">{e.request_size_bytes === null ? '—' : formatBytes(e.request_size_bytes)} / {e.response_size_bytes === null ? 'stream' : formatBytes(e.response_size_bytes)}</td>
                     <td>{e.api_key_prefix ? <code title="API key prefix">{e.api_key_prefix}…</code> : <span class="muted">session</span>}</td>
-                    <td class="mono">{e.ip ?? '—'}</td>
-                    <td><CopyId id={e.id} /></td>
+                    <td class="mono nowrap">{e.ip ?? '—'}</td>
+                    <td><CopyId id={e.request_id ?? e.id} /></td>
                   </tr>
                 ))}
               </tbody>
