@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../../config';
-import { AppError, payloadTooLarge, unsupportedMediaType } from '../../errors';
+import { AppError, overloaded, payloadTooLarge, unsupportedMediaType } from '../../errors';
 import { BodyTooLargeError, guardedFetch, readBounded, SsrfError, type Resolver, type SsrfPolicy } from '../../lib/ssrf';
 import { sniffType, SNIFF_BYTES } from '../files/sniff';
 
@@ -47,6 +47,12 @@ export function refusalOf(err: unknown, what = 'remote source'): AppError {
   }
   return new AppError('REMOTE_SOURCE_UNAVAILABLE', 502, `The ${what} could not be fetched: ${(err as Error).message ?? String(err)}.`);
 }
+
+/**
+ * Distinct sources fetched at once per process; past it 503 `OVERLOADED`. Each holds at most
+ * `REMOTE_MAX_BYTES` while it downloads, so this bounds the memory of fetches in flight.
+ */
+export const MAX_CONCURRENT_FETCHES = 16;
 
 export interface RemoteSourceOptions {
   config: Config;
@@ -114,6 +120,7 @@ export function createRemoteSources(opts: RemoteSourceOptions) {
       if (have && opts.now() - have.checkedAt < c.cacheTtlMs) return have;
       let p = inFlight.get(url);
       if (!p) {
+        if (inFlight.size >= MAX_CONCURRENT_FETCHES) throw overloaded(`${MAX_CONCURRENT_FETCHES} remote sources are being fetched already; retry shortly.`);
         p = fetchSource(url, have).finally(() => inFlight.delete(url));
         inFlight.set(url, p);
       }
