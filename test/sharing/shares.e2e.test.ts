@@ -153,6 +153,24 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     expect((await fetch(local(link2.url))).status).toBe(200);
   });
 
+  test('expiry: once expires_in has passed the link answers 410 and lists as expired', async () => {
+    const f = await upload();
+    const link = await share(f.id, { expires_in: 1 });
+    expect(link.status).toBe('active');
+    // Wait for the condition (the server's clock passing expires_at), not for a duration.
+    let status = 0;
+    for (let tries = 0; tries < 300 && status !== 410; tries++) {
+      const res = await fetch(local(link.url));
+      await res.arrayBuffer();
+      status = res.status;
+      expect([200, 410]).toContain(status);
+      if (status !== 410) await Bun.sleep(100);
+    }
+    expect(status).toBe(410);
+    const list = (await (await fetch(`${srv.url}/api/files/${f.id}/shares`, { headers: auth() })).json()) as { results: { status: string }[] };
+    expect(list.results[0]!.status).toBe('expired');
+  });
+
   test('deleting the file ends its links (404)', async () => {
     const f = await upload();
     const link = await share(f.id, {});
