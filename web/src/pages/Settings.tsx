@@ -14,6 +14,9 @@ type SettingsDoc = Record<string, Value> & {
   default_is_public: boolean;
   default_expires_in: number | null;
 };
+type OpenApiDoc = {
+  paths?: Record<string, { get?: { responses?: Record<string, { content?: Record<string, { schema?: { properties?: Record<string, { description?: string }> } }> }> } }>;
+};
 const KNOWN = new Set(['public_url_base', 'max_upload_size_bytes', 'default_is_public', 'default_expires_in']);
 
 const MB = 1024 * 1024;
@@ -61,9 +64,10 @@ export function Settings({ profile }: { profile: Profile }) {
         if (Object.keys(s).some((k) => !KNOWN.has(k))) {
           fetch('/openapi.json')
             .then((r) => r.json())
-            .then((doc: { components?: { schemas?: Record<string, { properties?: Record<string, { description?: string }> }> } }) => {
-              const props = doc.components?.schemas?.Settings?.properties ?? {};
-              setExtraHelp(Object.fromEntries(Object.entries(props).map(([k, p]) => [k, p.description ?? ''])));
+            .then((doc: OpenApiDoc) => {
+              const props = doc.paths?.['/api/settings']?.get?.responses?.['200']?.content?.['application/json']?.schema?.properties ?? {};
+              // Descriptions are Markdown: shown as plain text.
+              setExtraHelp(Object.fromEntries(Object.entries(props).map(([k, p]) => [k, (p.description ?? '').replace(/`/g, '')])));
             })
             .catch(() => undefined);
         }
@@ -146,10 +150,13 @@ export function Settings({ profile }: { profile: Profile }) {
             <fieldset class="radios">
               <legend>More</legend>
               {extras.map((k) => (
-                <label class="check" key={k}>
-                  <input type="checkbox" checked={Boolean(draft[k])} onChange={(e) => set(k, (e.currentTarget as HTMLInputElement).checked)} />
-                  {humanise(k)}{extraHelp[k] ? <span class="help"> — {extraHelp[k]}</span> : null}
-                </label>
+                <div class="extra" key={k}>
+                  <label class="check">
+                    <input type="checkbox" checked={Boolean(draft[k])} aria-describedby={`${k}-help`} onChange={(e) => set(k, (e.currentTarget as HTMLInputElement).checked)} />
+                    {humanise(k)}
+                  </label>
+                  <p id={`${k}-help`} class="help">{extraHelp[k] ?? ''}</p>
+                </div>
               ))}
             </fieldset>
           )}
