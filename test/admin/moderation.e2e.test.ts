@@ -64,8 +64,10 @@ describe.each(MODES)('moderation on $name', (mode) => {
     return { id: res.body.user.id as string, email: res.body.user.email as string, auth: { bearer: res.body.session.access_token as string } };
   }
 
+  let uploads = 0;
   async function upload(auth: { bearer: string }, name: string) {
-    const png = await quadrants(16, 16).png().toBuffer();
+    // Distinct bytes per upload: identical ones share one stored object (de-duplication).
+    const png = await quadrants(16 + uploads++, 16).png().toBuffer();
     const res = await fetch(`${server.url}/api/files`, {
       method: 'POST', body: png, headers: { authorization: `Bearer ${auth.bearer}`, 'content-type': 'image/png', 'x-file-name': name },
     });

@@ -65,8 +65,7 @@ export function enqueueBlobDelete(tx: DbOrTx, backend: string, key: string, runA
 
 /**
  * In the caller's transaction: releases the references of these (soft-deleted or about to go)
- * file rows and deletes the rows. Blob rows are locked in key order (no deadlock between two
- * releases); a key without a blob row belongs to its file alone (pre-dedup rows, legacy public copies).
+ * file rows and deletes the rows. A key without a blob row belongs to its file alone (pre-dedup rows, legacy public copies).
  */
 export async function releaseFileBlobs(
   tx: DbOrTx, backend: string, rows: { id: string; storageKey: string; publicStorageKey: string | null }[],
@@ -75,9 +74,10 @@ export async function releaseFileBlobs(
   const uses = new Map<string, number>();
   for (const r of rows) for (const k of [r.storageKey, r.publicStorageKey]) if (k) uses.set(k, (uses.get(k) ?? 0) + 1);
   const keys = [...uses.keys()].sort();
+  // Locked in sha256 order, the order uploads take them in (ingest.ts): no deadlock between the two.
   const locked = await tx.select({ storageKey: blobs.storageKey, refcount: blobs.refcount }).from(blobs)
     .where(and(eq(blobs.backend, backend), inArray(blobs.storageKey, keys)))
-    .orderBy(blobs.storageKey).for('update');
+    .orderBy(blobs.sha256).for('update');
   const counts = new Map(locked.map((b) => [b.storageKey, b.refcount]));
   const dead: string[] = [];
   for (const key of keys) {
