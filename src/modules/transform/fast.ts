@@ -35,7 +35,10 @@ import type { FileLookup } from '../cache/lookup';
 import { deliveryCorsHeaders } from '../cors/plugin';
 import { enforceIpLimit } from '../limits/service';
 import { derivativeHeaders, IMMUTABLE_CACHE_CONTROL, matchesEtag, notModifiedHeaders } from './headers';
+import { readHints, type ClientHints } from './hints';
 import { getDelivery, type ResolvedRequest } from './service';
+
+const NO_HINTS: ClientHints = Object.freeze({});
 
 /** The route template the routed path reports for these requests (metrics labels stay the same). */
 const ROUTE = '/t/:transformations/:file';
@@ -62,11 +65,14 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
   const cors = deliveryCorsHeaders(deps.config);
 
   /** Resolves `/t/<segment>/<file>` (path already known to start with `/t/`) into a memo, or declines. */
-  function memoFor(path: string, accept: string, memoKey: string): Memo | undefined {
-    const slash = path.indexOf('/', 3);
-    if (slash < 0 || path.indexOf('/', slash + 1) >= 0) return undefined;
-    const r = delivery.resolveHot(path.slice(3, slash), path.slice(slash + 1), accept);
+  function memoFor(path: string, accept: string, memoKey: string, hints: ClientHints): Memo | undefined {
+    // The last segment is the file; everything before it the step or the chain of steps.
+    const slash = path.lastIndexOf('/');
+    if (slash <= 3) return undefined;
+    const r = delivery.resolveHot(path.slice(3, slash), path.slice(slash + 1), accept, hints);
     if (!r || r.parsed.exp !== undefined || r.file.expiresAt !== null) return undefined;
+    // Hint-dependent answers are memoised per hint values, which only URLs that say `_auto` add to the key (not a preset's).
+    if (r.hints && !path.includes('_auto')) return undefined;
     const notModified = notModifiedHeaders(r, 0);
     if (notModified['cache-control'] !== IMMUTABLE_CACHE_CONTROL) return undefined;
     const memo: Memo = { file: r.file, r, etag: `"${r.key.variant}"`, notModified: new Headers({ ...notModified, ...cors }), entry: null, hit: null };
@@ -114,10 +120,12 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     const path = url.slice(start);
     if (path.includes('?') || path.includes('%')) return undefined;
     const accept = request.headers.get('accept') ?? '';
-    const memoKey = `${path}\n${accept}`;
+    // `w_auto`/`dpr_auto` (hints.ts): the Client Hints are part of what the URL means.
+    const hints = path.includes('_auto') ? readHints((n) => request.headers.get(n)) : NO_HINTS;
+    const memoKey = hints === NO_HINTS ? `${path}\n${accept}` : `${path}\n${accept}\n${hints.width ?? ''}\n${hints.dpr ?? ''}`;
     let memo = memos.get(memoKey);
     const current = memo ? delivery.lookup.peek(memo.file.id)?.value : undefined;
-    if (!memo || current !== memo.file) memo = memoFor(path, accept, memoKey);
+    if (!memo || current !== memo.file) memo = memoFor(path, accept, memoKey, hints);
     if (!memo) return undefined;
 
     const notModified = matchesEtag(request.headers.get('if-none-match'), memo.etag);

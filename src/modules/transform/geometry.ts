@@ -26,8 +26,12 @@ export interface GeometryPlan {
   box: { width?: number; height?: number };
   /** Size after the resize step (padding of `pad`/`lpad` included), before rotation. */
   output: Size;
-  /** Size after rotation (`a_`): the rotated frame's bounding box; what the client receives. */
+  /** Size after `pd_` (equal to `output` without it). */
+  padded: Size;
+  /** Size after rotation (`a_`): the rotated frame's bounding box; what the client receives without `bo_`. */
   final: Size;
+  /** Size after the border (`bo_`): what the client receives. */
+  bordered: Size;
   mode: CropMode;
   gravity: Gravity;
 }
@@ -137,16 +141,23 @@ export function checkStepSize(step: string, parameter: string, size: Size, limit
 export function planGeometry(source: Size, o: TransformOptions, limits: GeometryLimits, frames = 1, regionDone = false): GeometryPlan {
   const plan = planResize(source, o, limits, regionDone);
   checkStepSize('the resize', 'w', plan.output, limits, frames);
-  const final = rotatedSize(plan.output, o.a);
-  if (final !== plan.output) checkStepSize(`rotation by ${o.a}°`, 'a', final, limits, frames);
-  return { ...plan, final };
+  const dpr = o.dpr ?? 1;
+  const [top, right, bottom, left] = o.pd ? o.pd.map((v) => Math.round(v * dpr)) as [number, number, number, number] : [0, 0, 0, 0];
+  const padded = o.pd ? { width: plan.output.width + left + right, height: plan.output.height + top + bottom } : plan.output;
+  if (padded !== plan.output) checkStepSize('the padding', 'pd', padded, limits, frames);
+  const final = rotatedSize(padded, o.a);
+  if (final !== padded) checkStepSize(`rotation by ${o.a}°`, 'a', final, limits, frames);
+  const bw = o.bo ? 2 * Math.max(1, Math.round(o.bo.width * dpr)) : 0;
+  const bordered = bw ? { width: final.width + bw, height: final.height + bw } : final;
+  if (bordered !== final) checkStepSize('the border', 'bo', bordered, limits, frames);
+  return { ...plan, padded, final, bordered };
 }
 
 /**
  * The extract region and resize of the plan, unchecked. `regionDone`: `source` is already the
  * `c_crop` region (trimmed since), so nothing is extracted again.
  */
-export function planResize(source: Size, o: TransformOptions, limits: GeometryLimits, regionDone = false): Omit<GeometryPlan, 'final'> {
+export function planResize(source: Size, o: TransformOptions, limits: GeometryLimits, regionDone = false): Omit<GeometryPlan, 'final' | 'padded' | 'bordered'> {
   const mode = effectiveCrop(o);
   const gravity = effectiveGravity(o);
   const box = requestedBox(o, source);

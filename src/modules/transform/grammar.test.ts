@@ -39,7 +39,7 @@ describe('the served reference carries the grammar', () => {
     for (const { key, allowed } of parameterGrammar({ maxDimension: 4000, maxOutputPixels: 40_000_000 })) {
       expect(text).toContain(`| \`${key}\` | ${allowed.replace(/\|/g, '\\|')} |`);
     }
-    expect(text).toContain('| `w` | an integer from 1 to 4000 |'); // MAX_DIMENSION of this server, not the default
+    expect(text).toContain('| `w` | an integer from 1 to 4000, or auto'); // MAX_DIMENSION of this server, not the default
     expect(text).toContain('| `t_hero` | `w_1600,c_limit` | no |');
     expect(text).toContain('| `t_thumb` | `w_200,h_200,c_fill,g_auto,f_auto` | yes |');
   });

@@ -11,9 +11,9 @@ import { LAYER_MEANINGS } from './layer-grammar';
 
 /** What each key does; one entry per parser key (grammar.test.ts checks both ways). */
 export const MEANINGS: Readonly<Record<string, string>> = {
-  w: 'target width in CSS px (the output is w × dpr)',
+  w: 'target width in CSS px (the output is w × dpr); `auto` takes it from `Sec-CH-Width`/`Width` (device px ÷ dpr, rounded up to 50 px; no hint → the fallback, else none)',
   h: 'target height in CSS px (the output is h × dpr)',
-  dpr: 'device pixel ratio (default 1)',
+  dpr: 'device pixel ratio (default 1); `auto` takes it from `Sec-CH-DPR`/`DPR`, rounded up to a multiple of 0.5 (no hint → 1)',
   c: 'resize mode (default `limit`): `fill` crops to the exact size, `lfill` is fill that never enlarges, `fit` fits inside, '
     + '`limit` is fit that never enlarges, `mfit` covers the box, `pad` fits and pads to the exact size with `b`, `lpad` is pad '
     + 'that never enlarges, `scale` stretches, `crop` extracts the `w`×`h` region at `x`,`y` of the original, `thumb` is fill with `g_auto`',
@@ -28,12 +28,17 @@ export const MEANINGS: Readonly<Record<string, string>> = {
   fl: 'flags: `hflip`, `vflip`, `progressive` (JPEG/PNG), `keep_icc` (keep the source ICC profile)',
   b: 'background for pad, rotation and flattening (JPEG output, or an opaque `b` elsewhere); default white, or transparent where the format allows',
   r: 'rounded corners in px, `max` for a circle or ellipse',
-  e: 'effects, applied trim first and colour last',
+  e: 'effects, applied trim first and colour last; the adjustments last, in the order gamma, saturation, hue, brightness, contrast, tint, vignette (still images only)',
   so: 'video: the poster frame\'s time (default min(1 s, 10 % of the duration)), or where a rendition starts',
   eo: 'video renditions (`.mp4`, `.webm`): where the rendition ends',
   ac: 'video renditions: `ac_none` drops the audio',
   fps: 'video renditions: frame-rate cap (never raised)',
   br: 'video renditions: bit-rate cap (bits per second)',
+  o: 'opacity in percent (default 100); JPEG output is flattened onto `b` (white)',
+  bo: 'border of that width (CSS px, × dpr) and colour around the image, after `r` (Cloudinary\'s `bo_5px_solid_black`)',
+  pd: 'padding added around the resized image (CSS px, × dpr) in `b`\'s colour, or blurred with `b_blurred`',
+  d: 'default image: an unsigned URL whose file is missing, not public or not an image answers with this public image instead of 404 '
+    + '(it must be a public raster image of a non-banned owner, the same owner when the requested file is a public non-image; cached 300 s)',
   exp: 'expiry of a signed URL (410 after it); not checked on unsigned URLs',
   t: 'a named preset; keys written next to it override the preset\'s',
   ...LAYER_MEANINGS,
@@ -50,7 +55,10 @@ export function grammarMarkdown(limits: ParseLimits, presets: ReadonlyMap<string
     '`/t/<transformations>/<id>[.<ext>]` and `/authenticated/s--<signature>/<transformations>/<id>[.<ext>]`: `<transformations>` is one '
       + 'path segment of comma-separated `key_value` parameters (`w_400,h_300,c_fill`), in any order, each key at most once. An `<ext>` '
       + '(webp, avif, jpg, jpeg, png, gif) sets the output format when no `f_` is given. Anything unknown, malformed or out of range is '
-      + '400 `INVALID_TRANSFORMATION` naming the parameter and what it allows. The output limits '
+      + '400 `INVALID_TRANSFORMATION` naming the parameter and what it allows. Chains: up to 5 such segments joined by `/` '
+      + '(`/t/c_fill,w_400,h_400/e_brightness:20/<id>`) are applied in order, each its own step (f, q, d and the `auto` keys in the last); '
+      + 'the canonical form, cache key and signature cover the whole chain. Answers to `w_auto`/`dpr_auto` carry `Vary` with the hint headers '
+      + 'and `Accept-CH`. The output limits '
       + `(${limits.maxDimension} px per side, ${limits.maxOutputPixels} pixels) hold after every step — the resize with its padding, `
       + 'then the bounding box of a rotation — and are checked before decoding: 400 naming the step and the size it would give. '
       + 'A render not done within `TRANSFORM_TIMEOUT_MS` of its request is 503 `OVERLOADED`, and its work is stopped.',

@@ -3,6 +3,7 @@
  * fast path (fast.ts) so both answer byte-for-byte the same headers.
  */
 import type { CachedDerivative } from '../cache/types';
+import { ACCEPT_CH } from './hints';
 import type { ResolvedRequest } from './service';
 
 /** One year: `max-age` of immutable public derivatives, and the largest signed-URL lifetime. */
@@ -15,8 +16,12 @@ export type XCache = 'HIT-MEMORY' | 'HIT-DISK' | 'MISS';
 /** The Cache-Control of a public file that never expires, requested without `exp`. */
 export const IMMUTABLE_CACHE_CONTROL = `public, max-age=${YEAR_S}, immutable`;
 
+/** Cache life of a `d_` default image standing in for a missing file (the file may appear, or become public). */
+export const FALLBACK_MAX_AGE_S = 300;
+
 /** Cache-Control: immutable for public files; private and bounded by `exp` for signed private ones. */
 export function cacheControl(r: ResolvedRequest, nowMs: number): string {
+  if (r.fallback) return `public, max-age=${FALLBACK_MAX_AGE_S}`;
   const until = Math.min(
     r.parsed.exp !== undefined ? r.parsed.exp * 1000 : Infinity,
     r.file.expiresAt ?? Infinity,
@@ -37,15 +42,22 @@ export function derivativeHeaders(r: ResolvedRequest, entry: CachedDerivative, x
     'x-content-type-options': 'nosniff',
     'x-cache': xCache,
   };
-  if (r.negotiated) headers.vary = 'Accept';
+  varyHeaders(r, headers);
   return headers;
 }
 
 /** Headers of the 304 answering a matching `If-None-Match`. */
 export function notModifiedHeaders(r: ResolvedRequest, nowMs: number): Record<string, string> {
   const headers: Record<string, string> = { etag: `"${r.key.variant}"`, 'cache-control': cacheControl(r, nowMs) };
-  if (r.negotiated) headers.vary = 'Accept';
+  varyHeaders(r, headers);
   return headers;
+}
+
+/** `Vary`: `Accept` for a negotiated format, the Client Hint headers `w_auto`/`dpr_auto` read (with `Accept-CH` asking for them). */
+function varyHeaders(r: ResolvedRequest, headers: Record<string, string>): void {
+  const vary = [...(r.negotiated ? ['Accept'] : []), ...(r.hints ?? [])];
+  if (vary.length) headers.vary = vary.join(', ');
+  if (r.hints?.length) headers['accept-ch'] = ACCEPT_CH;
 }
 
 /** True when an `If-None-Match` list names this ETag (weak comparison, `*` included). */

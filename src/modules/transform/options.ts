@@ -22,14 +22,22 @@ export type OutputFormat = Exclude<Format, 'auto'>;
 export const FLAGS = ['hflip', 'vflip', 'progressive', 'keep_icc'] as const;
 export type Flag = (typeof FLAGS)[number];
 
-/** Effects in the order the pipeline applies them (trim before resize, colour last). */
-export const EFFECT_ORDER = ['trim', 'blur', 'sharpen', 'pixelate', 'grayscale', 'sepia', 'negate'] as const;
+/**
+ * Effects in the order the pipeline applies them (trim before resize, colour last); the
+ * adjustments (gamma … vignette, adjust.ts) run after the others, in this order.
+ */
+export const EFFECT_ORDER = [
+  'trim', 'blur', 'sharpen', 'pixelate', 'grayscale', 'sepia', 'negate',
+  'gamma', 'saturation', 'hue', 'brightness', 'contrast', 'tint', 'vignette',
+] as const;
 export type EffectName = (typeof EFFECT_ORDER)[number];
 
 export interface Effect {
   readonly name: EffectName;
-  /** Strength (blur, sharpen, pixelate) or tolerance (trim); absent = the effect's default. */
+  /** Strength (blur, sharpen, pixelate, adjustments) or tolerance (trim); absent = the effect's default. */
   readonly amount?: number;
+  /** `tint` only: the colour blended in. */
+  readonly colour?: Rgba;
 }
 
 /** RGBA, each channel 0–255. */
@@ -79,6 +87,20 @@ export interface TransformOptions extends LayerOptions {
   readonly fps?: number;
   /** Video renditions: bit-rate cap in bits per second. */
   readonly br?: number;
+  /** Opacity in percent, 0–99 (100, the default, is dropped). */
+  readonly o?: number;
+  /** Border (`bo_<w>px_solid_<colour>`): width in CSS px (× dpr) and colour. */
+  readonly bo?: { readonly width: number; readonly colour: Rgba };
+  /** Per-side padding in CSS px (× dpr): top, right, bottom, left (`pd_`). */
+  readonly pd?: readonly [number, number, number, number];
+  /** `b_blurred[:<1-2000>]`: padding filled with a blurred cover of the image, this strong (written as `b_`). */
+  readonly bblur?: number;
+  /** `d_<id>`: the public image served instead when the file is missing or not an image. */
+  readonly d?: string;
+  /** `w_auto[:<fallback>]`: the width comes from the Client Hints (`Sec-CH-Width`/`Width`); `true` = no fallback. */
+  readonly wauto?: number | true;
+  /** `dpr_auto`: the pixel ratio comes from the Client Hints (`Sec-CH-DPR`/`DPR`). */
+  readonly dprauto?: true;
 }
 
 /** What the parser returns: the options plus facts the policy and the signature check need. */
@@ -94,6 +116,11 @@ export interface ParsedTransformation {
   readonly keys: readonly string[];
   /** Only `t_`, `dpr_`, `f_auto` (and `exp_`) were written: allowed unsigned under the `presets` policy. */
   readonly presetOnly: boolean;
+  /**
+   * A chain (`step/step/…`, chain.ts): every step's options, in order; `options` is the last
+   * step's. Absent for a single step.
+   */
+  readonly steps?: readonly TransformOptions[];
 }
 
 /** Limits the parser enforces (from config). */

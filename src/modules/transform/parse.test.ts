@@ -30,7 +30,7 @@ function expectInvalid(segment: string, parameter: string, ext?: string) {
 const CASES: Record<string, { valid: [string, string][]; invalid: string[] }> = {
   w: { valid: [['w_1', 'w_1'], ['w_8192', 'w_8192']], invalid: ['w_0', 'w_8193', 'w_-5', 'w_1.5', 'w_abc', 'w_'] },
   h: { valid: [['h_300', 'h_300']], invalid: ['h_0', 'h_99999', 'h_x'] },
-  dpr: { valid: [['dpr_2', 'dpr_2'], ['dpr_1.5', 'dpr_1.5'], ['dpr_1', ''], ['dpr_4.0', 'dpr_4']], invalid: ['dpr_0.5', 'dpr_4.1', 'dpr_1.25', 'dpr_auto'] },
+  dpr: { valid: [['dpr_2', 'dpr_2'], ['dpr_1.5', 'dpr_1.5'], ['dpr_1', ''], ['dpr_4.0', 'dpr_4']], invalid: ['dpr_0.5', 'dpr_4.1', 'dpr_1.25', 'dpr_auto:2', 'dpr_Auto'] },
   c: {
     valid: [['c_fill', 'c_fill'], ['c_lfill', 'c_lfill'], ['c_fit', 'c_fit'], ['c_limit', ''], ['c_mfit', 'c_mfit'], ['c_pad', 'c_pad'],
       ['c_lpad', 'c_lpad'], ['c_scale', 'c_scale'], ['c_thumb', 'c_thumb'], ['c_crop,w_10', 'c_crop,w_10']],
@@ -144,13 +144,20 @@ describe('transformation parser (TRANSFORMS.md grammar)', () => {
   });
 
   test('random strings never throw anything but INVALID_TRANSFORMATION', () => {
-    const keys = ['w', 'h', 'dpr', 'c', 'g', 'x', 'y', 'ar', 'q', 'f', 'a', 'fl', 'b', 'r', 'e', 'exp', 't', 'zz', ''];
+    const keys = ['w', 'h', 'dpr', 'c', 'g', 'x', 'y', 'ar', 'q', 'f', 'a', 'fl', 'b', 'r', 'e', 'exp', 't', 'o', 'bo', 'pd', 'd', 'zz', ''];
+    // Values built from the #24 grammar's own pieces (adjustments, border, padding, auto), so that near-misses are tried too.
+    const near = fc.constantFrom('auto', 'auto:', 'auto:400', 'blurred', 'blurred:', 'brightness', 'contrast:-', 'tint:5:', 'tint:5:rgb:', 'colorize.tint',
+      'vignette:-0', 'gamma:-', '5px_solid_', '5px_solid_rgb:', 'px_solid_red', '1:2:3:4:', '::', '-0', '1:-1');
     const piece = fc.oneof(
       fc.string({ maxLength: 12 }),
+      fc.tuple(fc.constantFrom(...keys), near).map(([k, v]) => `${k}_${v}`),
       fc.tuple(fc.constantFrom(...keys), fc.oneof(fc.string({ maxLength: 10 }), fc.integer().map(String), fc.double().map(String)))
         .map(([k, v]) => `${k}_${v}`),
     );
-    const segment = fc.oneof(fc.string({ maxLength: 2000 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.array(piece, { maxLength: 8 }).map((p) => p.join(',')));
+    const step = fc.array(piece, { maxLength: 8 }).map((p) => p.join(','));
+    const segment = fc.oneof(fc.string({ maxLength: 2000 }), fc.string({ unit: 'binary', maxLength: 40 }), step,
+      // Chains: steps joined by `/`, sometimes too many, empty or encoded.
+      fc.array(step, { minLength: 2, maxLength: 7 }).map((p) => p.join('/')), fc.array(step, { maxLength: 3 }).map((p) => p.join('%2F')));
     fc.assert(
       fc.property(segment, fc.option(fc.string({ maxLength: 6 }), { nil: undefined }), (s, ext) => {
         try {

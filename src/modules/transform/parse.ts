@@ -65,31 +65,94 @@ const formatColour = (c: Rgba) => `rgb:${hex2(c.r)}${hex2(c.g)}${hex2(c.b)}${c.a
 const EFFECT_RANGES: Record<EffectName, { min: number; max: number } | null> = {
   blur: { min: 1, max: 2000 }, sharpen: { min: 1, max: 2000 }, pixelate: { min: 2, max: 200 },
   trim: { min: 0, max: 100 }, grayscale: null, sepia: null, negate: null,
+  // The adjustments (adjust.ts), on Cloudinary's scales.
+  gamma: { min: -50, max: 150 }, saturation: { min: -100, max: 100 }, hue: { min: -100, max: 100 },
+  brightness: { min: -99, max: 100 }, contrast: { min: -100, max: 100 }, tint: { min: 0, max: 100 },
+  vignette: { min: 0, max: 100 },
 };
 /** Effects whose amount may be omitted. */
 const OPTIONAL_AMOUNT = new Set<EffectName>(['sharpen', 'trim']);
+/**
+ * Adjustments whose omitted amount means Cloudinary's default; it is written into the options
+ * so that `e_brightness` and `e_brightness:80` are one canonical form. Contrast and gamma
+ * (Cloudinary's default 0 changes nothing) need an amount.
+ */
+export const ADJUSTMENT_DEFAULTS: Partial<Record<EffectName, number>> = { saturation: 80, hue: 80, brightness: 80, tint: 60, vignette: 20 };
+/** `e_tint`'s colour when none is written. */
+export const DEFAULT_TINT: Rgba = { r: 255, g: 0, b: 0, alpha: 255 };
+
+/** An integer with an optional minus sign, `min` to `max`. */
+const signedIn = (raw: string, min: number, max: number): number | undefined =>
+  raw.startsWith('-') ? ((n) => (n === undefined || -n < min ? undefined : -n))(intIn(raw.slice(1), 0, -min)) : intIn(raw, Math.max(0, min), max);
 
 function readEffects(raw: string): Effect[] | undefined {
   const seen = new Set<string>();
   const out: Effect[] = [];
   for (const part of raw.split('.')) {
-    const [name, amountText, extra] = part.split(':');
-    const effect = oneOf(EFFECT_ORDER, name ?? '');
-    if (!effect || extra !== undefined || seen.has(effect)) return undefined;
+    const first = part.indexOf(':');
+    const name = first < 0 ? part : part.slice(0, first);
+    let rest = first < 0 ? undefined : part.slice(first + 1);
+    // `colorize` is Cloudinary's name for the same blend; `tint:<amount>:<colour>` takes a colour (which may hold a `:`).
+    const effect = oneOf(EFFECT_ORDER, name === 'colorize' ? 'tint' : name);
+    if (!effect || seen.has(effect)) return undefined;
+    let colour: Rgba | undefined;
+    if (effect === 'tint' && rest !== undefined && rest.includes(':')) {
+      colour = parseColour(rest.slice(rest.indexOf(':') + 1));
+      if (!colour || colour.alpha !== 255) return undefined;
+      rest = rest.slice(0, rest.indexOf(':'));
+    }
+    if (rest?.includes(':')) return undefined;
     seen.add(effect);
     const range = EFFECT_RANGES[effect];
-    if (amountText === undefined) {
-      if (range && !OPTIONAL_AMOUNT.has(effect)) return undefined;
-      out.push({ name: effect });
+    const fallback = ADJUSTMENT_DEFAULTS[effect];
+    if (rest === undefined) {
+      if (range && !OPTIONAL_AMOUNT.has(effect) && fallback === undefined) return undefined;
+      out.push(effect === 'tint' ? { name: effect, amount: fallback, colour: DEFAULT_TINT } : fallback === undefined ? { name: effect } : { name: effect, amount: fallback });
       continue;
     }
     if (!range) return undefined;
-    const amount = intIn(amountText, range.min, range.max);
+    const amount = signedIn(rest, range.min, range.max);
     if (amount === undefined) return undefined;
-    out.push({ name: effect, amount });
+    out.push(effect === 'tint' ? { name: effect, amount, colour: colour ?? DEFAULT_TINT } : { name: effect, amount });
   }
   return out.sort((a, b) => EFFECT_ORDER.indexOf(a.name) - EFFECT_ORDER.indexOf(b.name));
 }
+
+/** `bo_<1-1000>px_solid_<colour>` (Cloudinary's border; `solid` is the one style). */
+function readBorder(raw: string): TransformOptions['bo'] | undefined {
+  const m = /^(\d{1,4})px_solid_(.+)$/.exec(raw);
+  const width = m ? intIn(m[1] as string, 1, 1000) : undefined;
+  const colour = m ? parseColour(m[2] as string) : undefined;
+  return width !== undefined && colour ? { width, colour } : undefined;
+}
+
+/** `pd_<all>`, `pd_<vertical>:<horizontal>`, `pd_<top>:<horizontal>:<bottom>` or `pd_<top>:<right>:<bottom>:<left>` (CSS order). */
+function readPadding(raw: string, limits: ParseLimits): TransformOptions['pd'] | null | undefined {
+  const parts = raw.split(':').map((v) => intIn(v, 0, limits.maxDimension));
+  if (parts.length > 4 || parts.some((v) => v === undefined)) return undefined;
+  const [t, r = t, b = t, l = r] = parts as number[];
+  const sides = [t, r, b, l] as [number, number, number, number];
+  return sides.every((v) => v === 0) ? null : sides;
+}
+
+/** A background: a colour, or `blurred[:<1-2000>]` (stored as `bblur`). */
+function readBackground(raw: string): Rgba | ReturnType<typeof as> | undefined {
+  const m = /^blurred(?::(\d{1,4}))?$/.exec(raw);
+  if (!m) return parseColour(raw);
+  const amount = m[1] === undefined ? 100 : intIn(m[1], 1, 2000);
+  return amount === undefined ? undefined : as('bblur', amount);
+}
+
+/** A value stored under another option key than the URL's (`w_auto` → `wauto`). */
+const AS = Symbol('as');
+function as(key: keyof TransformOptions, value: unknown): { [AS]: keyof TransformOptions; value: unknown } {
+  return { [AS]: key, value };
+}
+/** The option keys a URL key may set (a key written in the URL replaces every one of them from a preset). */
+const OPTION_KEYS: Record<string, readonly string[]> = { w: ['w', 'wauto'], dpr: ['dpr', 'dprauto'], b: ['b', 'bblur'] };
+
+/** The `/`-separated steps a chain may have (one step, or up to this many). */
+export const MAX_CHAIN_STEPS = 5;
 
 function readFlags(raw: string): Flag[] | undefined {
   const flags = raw.split('.');
@@ -122,11 +185,20 @@ function readBitRate(raw: string): number | undefined {
 
 /** The grammar of TRANSFORMS.md, one row per key. */
 const PARAMETERS: Record<string, ParamSpec> = {
-  w: { allowed: (l) => `an integer from 1 to ${l.maxDimension}`, read: (v, l) => intIn(v, 1, l.maxDimension) },
+  w: {
+    allowed: (l) => `an integer from 1 to ${l.maxDimension}, or auto[:<fallback width>] (Client Hints)`,
+    read: (v, l) => {
+      const auto = /^auto(?::(\d{1,5}))?$/.exec(v);
+      if (!auto) return intIn(v, 1, l.maxDimension);
+      const fallback = auto[1] === undefined ? true : intIn(auto[1], 1, l.maxDimension);
+      return fallback === undefined ? undefined : as('wauto', fallback);
+    },
+  },
   h: { allowed: (l) => `an integer from 1 to ${l.maxDimension}`, read: (v, l) => intIn(v, 1, l.maxDimension) },
   dpr: {
-    allowed: () => 'a number from 1 to 4 with at most one decimal',
+    allowed: () => 'a number from 1 to 4 with at most one decimal, or auto (Client Hints)',
     read: (v) => {
+      if (v === 'auto') return as('dprauto', true);
       if (!/^\d(\.\d)?$/.test(v)) return undefined;
       const n = Number(v);
       return n < 1 || n > 4 ? undefined : n === 1 ? null : n;
@@ -156,14 +228,19 @@ const PARAMETERS: Record<string, ParamSpec> = {
     },
   },
   fl: { allowed: () => `one or more of ${FLAGS.join(', ')}, joined by "."`, read: readFlags },
-  b: { allowed: () => 'transparent, a colour name, rgb:RRGGBB[AA], #RGB[A] or #RRGGBB[AA]', read: parseColour },
+  b: {
+    allowed: () => 'transparent, a colour name, rgb:RRGGBB[AA], #RGB[A] or #RRGGBB[AA], or blurred[:<1-2000>] (padding filled with the image blurred)',
+    read: readBackground,
+  },
   r: {
     allowed: (l) => `an integer from 0 to ${l.maxDimension}, or max`,
     read: (v, l) => (v === 'max' ? 'max' : nullIfZero(intIn(v, 0, l.maxDimension))),
   },
   e: {
     allowed: () =>
-      'blur:<1-2000>, sharpen[:<1-2000>], grayscale, sepia, negate, pixelate:<2-200>, trim[:<0-100>], joined by "."',
+      'blur:<1-2000>, sharpen[:<1-2000>], grayscale, sepia, negate, pixelate:<2-200>, trim[:<0-100>], '
+      + 'gamma:<-50-150>, saturation[:<-100-100>] (default 80), hue[:<-100-100>] (default 80), brightness[:<-99-100>] (default 80), '
+      + 'contrast:<-100-100>, tint[:<0-100>[:<colour>]] (default 60, red; colorize is an alias), vignette[:<0-100>] (default 20), joined by "."',
     read: readEffects,
   },
   so: { allowed: () => 'seconds from the start of a video, 0 to 86400, at most 3 decimals', read: (v) => seconds(v, 0) },
@@ -174,6 +251,10 @@ const PARAMETERS: Record<string, ParamSpec> = {
     read: (v) => (/^\d{1,3}(\.\d{1,3})?$/.test(v) && Number(v) >= 1 && Number(v) <= 120 ? Number(v) : undefined),
   },
   br: { allowed: () => 'bits per second from 10k to 100m, written as 800k, 2m or an integer', read: readBitRate },
+  o: { allowed: () => 'an integer from 0 to 100 (percent)', read: (v) => (v === '100' ? null : intIn(v, 0, 100)) },
+  bo: { allowed: () => '<1-1000>px_solid_<colour> (colour as for b)', read: readBorder },
+  pd: { allowed: (l) => `<px>, or 2 to 4 of them joined by ":" in CSS order (top:right:bottom:left), each 0 to ${l.maxDimension}`, read: (v, l) => readPadding(v, l) },
+  d: { allowed: () => 'the id of a public image (1 to 64 of A-Z a-z 0-9 _ -)', read: (v) => (/^[A-Za-z0-9_-]{1,64}$/.test(v) ? v : undefined) },
   // Image and text layers (layer-grammar.ts).
   ...layerParameters(parseColour),
   exp: { allowed: () => 'a unix time in seconds', read: (v) => intIn(v, 1, 99_999_999_999) },
@@ -210,7 +291,10 @@ function readSegment(segment: string, limits: ParseLimits, presets: ReadonlyMap<
       throw invalidTransformation(key, allowed, raw);
     }
     keys.push(key);
-    if (value !== null) (out as Record<string, unknown>)[key] = value;
+    if (value !== null && typeof value === 'object' && AS in value) {
+      const aliased = value as ReturnType<typeof as>;
+      (out as Record<string, unknown>)[aliased[AS]] = aliased.value;
+    } else if (value !== null) (out as Record<string, unknown>)[key] = value;
   }
   return keys;
 }
@@ -222,11 +306,18 @@ export function canonicalise(o: TransformOptions): string {
     const value = (o as Record<string, unknown>)[key];
     if (value === undefined) continue;
     let text: string;
+    let name = key;
     if (key === 'b') text = formatColour(value as Rgba);
     else if (key === 'fl') text = (value as Flag[]).join('.');
-    else if (key === 'e') text = (value as Effect[]).map((e) => (e.amount === undefined ? e.name : `${e.name}:${e.amount}`)).join('.');
+    else if (key === 'e') {
+      text = (value as Effect[]).map((e) => (e.amount === undefined ? e.name : `${e.name}:${e.amount}${e.colour ? `:${formatColour(e.colour)}` : ''}`)).join('.');
+    } else if (key === 'bo') text = `${(value as { width: number }).width}px_solid_${formatColour((value as { colour: Rgba }).colour)}`;
+    else if (key === 'pd') text = new Set(value as number[]).size === 1 ? String((value as number[])[0]) : (value as number[]).join(':');
+    else if (key === 'bblur') [name, text] = ['b', `blurred:${String(value)}`];
+    else if (key === 'wauto') [name, text] = ['w', value === true ? 'auto' : `auto:${String(value)}`];
+    else if (key === 'dprauto') [name, text] = ['dpr', 'auto'];
     else text = formatLayerValue(key, value, formatColour) ?? String(value);
-    parts.push(`${key}_${text}`);
+    parts.push(`${name}_${text}`);
   }
   return parts.join(',');
 }
@@ -236,11 +327,52 @@ const PRESET_POLICY_KEYS = new Set(['t', 'f', 'dpr', 'exp']);
 
 const EXTENSIONS: Record<string, Format> = { webp: 'webp', avif: 'avif', jpg: 'jpeg', jpeg: 'jpeg', png: 'png', gif: 'gif' };
 
+/** Keys a step before the last of a chain may not hold: they describe the output, or a video. */
+const LAST_STEP_ONLY = ['f', 'q', 'd', 'wauto', 'dprauto', 'so', 'eo', 'ac', 'fps', 'br'] as const;
+
 /**
- * Parses a transformation segment (already percent-decoded or not) and the optional file
- * extension. Preset keys are expanded first; keys written in the URL override them.
+ * Parses a transformation: one segment (`w_400,h_300,c_fill`), or a chain of up to
+ * MAX_CHAIN_STEPS segments joined by `/` (Cloudinary's chained transformations), each step with
+ * its own options, applied in order (chain.ts). The extension sets the last step's format. The
+ * canonical form of a chain is its steps' canonical forms joined by `/`, steps that change
+ * nothing dropped (a chain of one step is that step). Output, Client Hint, default-image and
+ * video keys belong to the last step; `fl_progressive`/`fl_keep_icc` act on the output only.
  */
 export function parseTransformation(
+  segment: string,
+  ext: string | undefined,
+  limits: ParseLimits,
+  presets: ReadonlyMap<string, Preset>,
+): ParsedTransformation {
+  if (!segment.includes('/')) return parseStep(segment, ext, limits, presets);
+  const parts = segment.split('/');
+  if (parts.length > MAX_CHAIN_STEPS) throw invalidTransformation('transformations', `a chain of at most ${MAX_CHAIN_STEPS} steps joined by "/"`, `${parts.length} steps`);
+  const parsed = parts.map((part, i) => parseStep(part, i === parts.length - 1 ? ext : undefined, limits, presets));
+  parsed.slice(0, -1).forEach((step, i) => {
+    const misplaced = LAST_STEP_ONLY.find((k) => step.options[k] !== undefined) ?? (step.exp !== undefined ? 'exp' : undefined);
+    if (misplaced) {
+      const key = misplaced === 'wauto' ? 'w' : misplaced === 'dprauto' ? 'dpr' : misplaced;
+      throw invalidTransformation(key, `${key} only in the last step of a chain`, parts[i]);
+    }
+  });
+  const last = parsed[parsed.length - 1] as ParsedTransformation;
+  const kept = parsed.filter((p) => p.canonical !== '');
+  if (kept.length <= 1 && (kept[0] ?? last) === last) return last;
+  if (['so', 'eo', 'ac', 'fps', 'br'].some((k) => (last.options as Record<string, unknown>)[k] !== undefined)) {
+    throw invalidTransformation('transformations', 'video keys (so, eo, ac, fps, br) only without a chain', segment);
+  }
+  const keys = [...new Set(parsed.flatMap((p) => p.keys))];
+  return Object.freeze({
+    ...last,
+    canonical: kept.map((p) => p.canonical).join('/'),
+    keys: Object.freeze(keys),
+    presetOnly: parsed.every((p) => p.presetOnly),
+    steps: Object.freeze(kept.map((p) => p.options)),
+  });
+}
+
+/** Parses one step (a segment without `/`), already percent-decoded or not. Preset keys are expanded first; keys written in the URL override them. */
+function parseStep(
   segment: string,
   ext: string | undefined,
   limits: ParseLimits,
@@ -256,6 +388,7 @@ export function parseTransformation(
     } catch {
       throw invalidTransformation('transformations', 'valid percent-encoding', segment);
     }
+    if (decoded.includes('/')) throw invalidTransformation('transformations', 'steps of a chain joined by a plain "/"', segment);
   }
   const own: Options = {};
   const keys = readSegment(decoded, limits, presets, own);
@@ -265,7 +398,7 @@ export function parseTransformation(
     if (preset) readSegment(preset.transformation, limits, new Map(), merged);
   }
   // Keys written in the URL override the preset's, including back to a default.
-  for (const key of keys) delete (merged as Record<string, unknown>)[key];
+  for (const key of keys) for (const k of OPTION_KEYS[key] ?? [key]) delete (merged as Record<string, unknown>)[k];
   Object.assign(merged, own);
   const { exp, t, ...options } = merged;
 
@@ -306,7 +439,20 @@ function checkCombination(o: Options, limits: ParseLimits): void {
   if (o.c === 'crop' && o.w === undefined && o.h === undefined && o.ar === undefined) {
     throw invalidTransformation('c', 'c_crop together with w, h or ar', 'crop');
   }
+  if (o.bblur !== undefined && !o.pd && o.c !== 'pad' && o.c !== 'lpad') {
+    throw invalidTransformation('b', 'b_blurred together with pd, c_pad or c_lpad (it fills their padding)', 'blurred');
+  }
+  if (o.wauto !== undefined && o.c === 'crop') throw invalidTransformation('w', 'w_auto with a resize mode other than c_crop', 'auto');
+  // Padding and border add to the requested box: a box already at the limit cannot take them.
+  const extraX = ((o.pd ? o.pd[1] + o.pd[3] : 0) + (o.bo ? 2 * o.bo.width : 0)) * dpr;
+  const extraY = ((o.pd ? o.pd[0] + o.pd[2] : 0) + (o.bo ? 2 * o.bo.width : 0)) * dpr;
+  if (extraX > limits.maxDimension || extraY > limits.maxDimension) {
+    throw invalidTransformation(o.pd ? 'pd' : 'bo', `padding and border (× dpr) of at most ${limits.maxDimension} px per side`, `${Math.round(extraX)}x${Math.round(extraY)}`);
+  }
 }
+
+/** Re-exported for the Client Hints (hints.ts): the options after substitution obey the same rules. */
+export const checkOptions = (o: TransformOptions, limits: ParseLimits): void => checkCombination(o as Options, limits);
 
 function deepFreeze<T extends object>(o: T): T {
   for (const v of Object.values(o)) if (v && typeof v === 'object') deepFreeze(v as object);

@@ -14,6 +14,8 @@ import { checkStepSize, planGeometry, planResize, type GeometryLimits, type Geom
 import type { OutputFormat, Rgba, TransformOptions } from './options';
 import type { ProbedImage } from './probe';
 import { ENCODERS, FAIL_ON, type EncoderSettings } from './sharp-settings';
+import { adjust, opacity } from './adjust';
+import { blurredPad, border, padding } from './frame';
 import { layers, type ImageLayer } from './overlay';
 
 export interface RenderLimits extends GeometryLimits {
@@ -120,7 +122,9 @@ const resize: Step = (ctx) => {
       ctx.img = ctx.img.resize({ width, height, fit: width && height ? 'fill' : 'inside' });
       return;
     case 'pad':
-      ctx.img = ctx.img.resize({ width, height, fit: 'contain', position: typeof position === 'string' ? position : 'centre', background });
+      // With `b_blurred` the bars are the blurred fill's (frame.ts): only the image is resized here.
+      if (blurredPad(ctx)) ctx.img = ctx.img.resize({ width, height, fit: 'inside' });
+      else ctx.img = ctx.img.resize({ width, height, fit: 'contain', position: typeof position === 'string' ? position : 'centre', background });
       return;
     case 'lpad': {
       // Never enlarge, but still pad to the requested box: resize inside, then extend around it.
@@ -128,7 +132,7 @@ const resize: Step = (ctx) => {
       const inner = innerSize(ctx.input, plan);
       const padX = Math.max(0, plan.output.width - inner.width);
       const padY = Math.max(0, plan.output.height - inner.height);
-      if (padX || padY) {
+      if ((padX || padY) && !blurredPad(ctx)) {
         ctx.img = ctx.img.extend({
           left: Math.floor(padX / 2), right: Math.ceil(padX / 2), top: Math.floor(padY / 2), bottom: Math.ceil(padY / 2), background,
         });
@@ -222,8 +226,9 @@ const encode: Step = (ctx) => {
 
 /** The steps, in order. Exported for the golden tests' names. */
 export const STEPS: readonly [string, Step][] = [
-  ['auto-orient', autoOrient], ['extract', extract], ['trim', trim], ['resize', resize], ['rotate', rotate],
-  ['flip', flip], ['effects', effects], ['layers', layers], ['round-corners', roundCorners], ['background', background], ['encode', encode],
+  ['auto-orient', autoOrient], ['extract', extract], ['trim', trim], ['resize', resize], ['padding', padding], ['rotate', rotate],
+  ['flip', flip], ['effects', effects], ['adjust', adjust], ['layers', layers], ['round-corners', roundCorners], ['border', border], ['opacity', opacity],
+  ['background', background], ['encode', encode],
 ];
 
 export interface RenderResult {
@@ -231,6 +236,14 @@ export interface RenderResult {
   format: OutputFormat;
   width: number;
   height: number;
+  channels: number;
+}
+
+/** A step of a chain (chain.ts): raw pixels in and/or out instead of encoded images, under the chain's one deadline. */
+export interface ChainStage {
+  rawInput?: { width: number; height: number; channels: 1 | 2 | 3 | 4 };
+  rawOutput?: boolean;
+  deadline?: number;
 }
 
 /** Renders `input` (already probed) with `o` into `format`; `encoders` differ from the defaults only in bench/formats.ts. */
@@ -239,11 +252,14 @@ export async function renderImage(
   encoders: EncoderSettings = ENCODERS,
   signal?: AbortSignal,
   imageLayers: readonly ImageLayer[] = [],
+  chain: ChainStage = {},
 ): Promise<RenderResult> {
-  const deadline: RenderDeadline = { at: Date.now() + limits.timeoutMs, signal };
+  const deadline: RenderDeadline = { at: chain.deadline ?? Date.now() + limits.timeoutMs, signal };
   const animated = source.animated && (format === 'webp' || format === 'gif');
   const geometryLimits = { ...limits, maxAnimationPixels: limits.maxInputPixels };
-  const open = () => sharp(input, { failOn: FAIL_ON, limitInputPixels: limits.maxInputPixels, animated }).timeout({ seconds: secondsLeft(deadline) });
+  const rawInput = chain.rawInput;
+  const open = () => (rawInput ? sharp(input, { raw: rawInput }) : sharp(input, { failOn: FAIL_ON, limitInputPixels: limits.maxInputPixels, animated }))
+    .timeout({ seconds: secondsLeft(deadline) });
   try {
     let first: { img: Sharp; input: Size; plan: GeometryPlan; trimmed: boolean };
     if (has(o, 'trim')) {
@@ -255,13 +271,15 @@ export async function renderImage(
       first = { img: open(), input: size, plan, trimmed: false };
     }
     const ctx: Ctx = { ...first, o, source, format, animated, limits, encoders, deadline, layers: imageLayers };
-    for (const [, step] of STEPS) await step(ctx);
+    for (const [name, step] of STEPS) if (!(chain.rawOutput && name === 'encode')) await step(ctx);
+    if (chain.rawOutput) ctx.img = ctx.img.raw();
     const { data, info } = await ctx.img.timeout({ seconds: secondsLeft(deadline) }).toBuffer({ resolveWithObject: true });
     return {
       body: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
       format,
       width: info.width,
       height: animated ? (info.pageHeight ?? info.height) : info.height,
+      channels: info.channels,
     };
   } catch (err) {
     throw isSharpTimeout(err) ? renderTimedOut() : err;

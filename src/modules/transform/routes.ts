@@ -17,6 +17,8 @@ import { files } from '../files/table';
 import { enforceIpLimit } from '../limits/service';
 import { users } from '../users/table';
 import { parseTransformation } from './parse';
+import { chainRoutes } from './chain-routes';
+import { readHints } from './hints';
 import { DEFAULT_SIGNED_TTL_S, derivativeHeaders, matchesEtag, notModifiedHeaders, YEAR_S, type XCache } from './headers';
 import { getDelivery, type ResolvedRequest } from './service';
 import { serveRendition, splitRenditionSegment } from '../video/rendition';
@@ -44,7 +46,7 @@ export function transformRoutes(deps: AppDeps) {
   // Eager derivatives: the `derive` job is registered with the other core jobs (queue/handlers.ts).
 
   async function handle(request: Request, set: { headers: Record<string, unknown> }, params: { transformations: string; file: string }, signature?: string) {
-    const r = await delivery.resolve({ ...params, signature, accept: request.headers.get('accept') ?? '' });
+    const r = await delivery.resolve({ ...params, signature, accept: request.headers.get('accept') ?? '', hints: readHints((n) => request.headers.get(n)) });
     // Video renditions are files made by a queue job (202 until ready), not in-memory derivatives.
     if (r.rendition) return serveRendition(deps, delivery, request, r);
     const now = deps.clock.now();
@@ -80,6 +82,7 @@ export function transformRoutes(deps: AppDeps) {
 
   return new Elysia({ name: 'pictor.transform' })
     .use(authGuard(deps))
+    .use(chainRoutes(handle, { ...imageResponse, ...errorResponses(400, 403, 404, 410, 416, 422, 429, 503) }))
     .get('/t/:transformations/:file', ({ request, set, params }) => handle(request, set, params), {
       params: deliveryParams,
       response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 416, 422, 429, 503) },
@@ -129,14 +132,17 @@ export function transformRoutes(deps: AppDeps) {
       if (rendition) checkVideoOptions(row.contentType, parsed.options, rendition.ext);
       const file = rendition ? `${row.id}.${rendition.ext}` : row.id;
       const expiresAt = Math.floor(deps.clock.now() / 1000) + (body.expires_in ?? DEFAULT_SIGNED_TTL_S);
-      const segment = [...(parsed.canonical ? parsed.canonical.split(',') : []), `exp_${expiresAt}`].sort().join(',');
+      // A chain (`a/b/c`) keeps its steps; `exp_` joins the last one.
+      const steps = parsed.canonical.split('/');
+      const last = [...(steps.pop() || '').split(',').filter(Boolean), `exp_${expiresAt}`].sort().join(',');
+      const segment = [...steps, last].join('/');
       const signature = signPayload(deps.secrets.signingSecrets[0] as string, signedPayload(segment, file));
       return { url: `${base}/authenticated/s--${signature}/${segment}/${file}`, expires_at: new Date(expiresAt * 1000).toISOString() };
     }, {
       auth: 'transform:sign',
       params: t.Object({ id: t.String() }),
       body: t.Object({
-        transformations: t.Optional(t.String({ minLength: 1, maxLength: 1024, description: 'Transformation segment, e.g. `w_400,f_webp`; default none (`f_auto`). For a video rendition add `.mp4` or `.webm` (`w_640.mp4`).', examples: ['w_400,f_webp'] })),
+        transformations: t.Optional(t.String({ minLength: 1, maxLength: 5 * 1024 + 4, description: 'Transformation segment, e.g. `w_400,f_webp`, or a chain of steps joined by `/` (`c_fill,w_400,h_400/e_brightness:20`); default none (`f_auto`). For a video rendition add `.mp4` or `.webm` (`w_640.mp4`).', examples: ['w_400,f_webp'] })),
         expires_in: t.Optional(t.Integer({ minimum: 1, maximum: YEAR_S, description: `Seconds the URL stays valid (default ${DEFAULT_SIGNED_TTL_S}).`, examples: [3600] })),
         original: t.Optional(t.Boolean({
           description: 'Sign the original instead of a derivative: `url` is `/i/s--<sig>/exp_<t>/<id>.<ext>`, `download_url` the `/d/…` form. '

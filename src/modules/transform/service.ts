@@ -19,7 +19,8 @@ import type { CachedDerivative, DerivativeKey } from '../cache/types';
 import { chooseFormat, EXTENSION_OF, factsFromContentType, type SourceFacts } from './negotiate';
 import type { OutputFormat, ParsedTransformation, ParseLimits, Preset } from './options';
 import { parseTransformation } from './parse';
-import { renderImage } from './pipeline';
+import { renderTransformation } from './chain';
+import { applyHints, hintHeaders, usesHints, type ClientHints } from './hints';
 import { createTransformPool, type TransformPool } from './pool';
 import { loadPresets } from './presets';
 import { probeImage, type ProbedImage } from './probe';
@@ -40,6 +41,8 @@ export interface TransformRequest {
   accept: string;
   /** Internal callers (the eager `derive` job): no policy or signature, private files allowed. */
   trusted?: boolean;
+  /** Client Hints of the request, for `w_auto`/`dpr_auto` (hints.ts). */
+  hints?: ClientHints;
 }
 
 /** Everything the response needs once a request is authorised and its key resolved. */
@@ -55,6 +58,10 @@ export interface ResolvedRequest {
   rendition?: RenditionExt;
   /** Image layers (layer-sources.ts): the URL's `l_` and a forced watermark, owner-checked. */
   layers?: readonly LayerRef[];
+  /** Hint headers the answer depends on (`w_auto`/`dpr_auto`): listed in `Vary`, asked for with `Accept-CH`. */
+  hints?: readonly string[];
+  /** `file` is the `d_` default image standing in for a missing one: a short, revalidated cache life. */
+  fallback?: boolean;
 }
 
 export interface Delivery {
@@ -76,7 +83,7 @@ export interface Delivery {
    * in the lookup cache, allowed by the policy, and whose format needs no probe. Anything else
    * (including every error `resolve` would throw) → undefined, and the caller takes the routed path.
    */
-  resolveHot(transformations: string, file: string, accept: string): ResolvedRequest | undefined;
+  resolveHot(transformations: string, file: string, accept: string, hints?: ClientHints): ResolvedRequest | undefined;
   /** Renders (or joins the render of) a missed derivative; resolves with the stored entry and render time. */
   render(r: ResolvedRequest): Promise<{ entry: CachedDerivative; ms: number }>;
   /** Renders presets marked eager, and `extra` segments (asked for at upload), for one file (the `derive` job). */
@@ -197,7 +204,8 @@ function createDelivery(deps: AppDeps): Delivery {
     const id = dot > 0 ? req.file.slice(0, dot) : req.file;
     const ext = dot > 0 ? req.file.slice(dot + 1) : undefined;
     const rendition = renditionExtOf(ext);
-    const parsed = parse(req.transformations, rendition ? undefined : ext);
+    const written = parse(req.transformations, rendition ? undefined : ext);
+    const parsed = applyHints(written, req.hints ?? {}, limits);
     const signed = req.signature !== undefined || req.trusted === true;
     if (req.trusted) {
       // Internal render: nothing to verify.
@@ -214,7 +222,9 @@ function createDelivery(deps: AppDeps): Delivery {
       throw invalidTransformation('exp', 'only in signed URLs (/authenticated/s--<signature>/…)', String(parsed.exp));
     }
     const cached = lookup.peek(id);
-    const file = cached ? cached.value : await lookup.get(id);
+    const requested = cached ? cached.value : await lookup.get(id);
+    const fallback = parsed.options.d !== undefined && !signed && !rendition ? await defaultImage(requested, parsed.options.d) : null;
+    const file = fallback ?? requested;
     checkAccess(file, signed);
     checkVideoOptions(file.contentType, parsed.options, rendition);
     // Unsigned renders carry the account's forced watermark; a rendition cannot, so it is refused.
@@ -231,15 +241,46 @@ function createDelivery(deps: AppDeps): Delivery {
     }
     const layers = await resolveLayers(layerResolver, file, parsed.options, forced);
     const key = derivativeKey(file.sha256, parsed.canonical + layers.identity, EXTENSION_OF[format]);
-    return { file, parsed, format, key, negotiated: parsed.options.f === undefined, signed, ...(layers.refs.length ? { layers: layers.refs } : {}) };
+    return {
+      file, parsed, format, key, negotiated: parsed.options.f === undefined, signed, ...(layers.refs.length ? { layers: layers.refs } : {}),
+      ...(usesHints(written) ? { hints: hintHeaders(written) } : {}), ...(fallback ? { fallback: true } : {}),
+    };
   }
 
-  function resolveHot(transformations: string, fileSegment: string, accept: string): ResolvedRequest | undefined {
+  /** What `/t` renders: raster images (SVG with RASTERIZE_SVG), and videos (their poster frame). */
+  const isRaster = (contentType: string) =>
+    contentType.startsWith('video/') || (contentType.startsWith('image/') && (contentType !== 'image/svg+xml' || c.rasterizeSvg));
+
+  /** Public and renderable: what an unsigned `/t` URL may show. */
+  const servable = (f: FileLookup | null): boolean =>
+    f !== null && !f.ownerBanned && f.isPublic && (f.expiresAt === null || f.expiresAt > deps.clock.now()) && isRaster(f.contentType);
+
+  /**
+   * `d_<id>`: the default image when the requested file cannot be shown (missing, private,
+   * expired, its owner banned, or not a raster image). The default must itself be a public,
+   * unexpired raster image whose owner is not banned, and, when the requested file is a public
+   * file of another type, belong to that file's owner (a public non-image never borrows another
+   * account's image); for a file nobody may see, any such public image (already reachable by
+   * its own URL) will do. Otherwise the request answers as without `d_`. Null: no substitution.
+   */
+  async function defaultImage(requested: FileLookup | null, defaultId: string): Promise<FileLookup | null> {
+    if (servable(requested)) return null;
+    const peeked = lookup.peek(defaultId);
+    const candidate = peeked ? peeked.value : await lookup.get(defaultId);
+    if (!candidate || !servable(candidate)) return null;
+    const visible = requested !== null && !requested.ownerBanned && requested.isPublic && (requested.expiresAt === null || requested.expiresAt > deps.clock.now());
+    if (visible && candidate.userId !== requested.userId) return null;
+    return candidate;
+  }
+
+  function resolveHot(transformations: string, fileSegment: string, accept: string, hints: ClientHints = {}): ResolvedRequest | undefined {
     const dot = fileSegment.lastIndexOf('.');
     const id = dot > 0 ? fileSegment.slice(0, dot) : fileSegment;
     let parsed: ParsedTransformation;
+    let written: ParsedTransformation;
     try {
-      parsed = parse(transformations, dot > 0 ? fileSegment.slice(dot + 1) : undefined);
+      written = parse(transformations, dot > 0 ? fileSegment.slice(dot + 1) : undefined);
+      parsed = applyHints(written, hints, limits);
     } catch {
       return undefined; // the routed path answers the 400
     }
@@ -248,12 +289,14 @@ function createDelivery(deps: AppDeps): Delivery {
     const file = lookup.peek(id)?.value;
     if (!file || file.ownerBanned || !file.isPublic) return undefined;
     if (file.expiresAt !== null && file.expiresAt <= deps.clock.now()) return undefined;
+    // A non-image with `d_` is answered with the default image: the routed path resolves it.
+    if (parsed.options.d !== undefined && !isRaster(file.contentType)) return undefined;
     // Image layers need their files looked up, a forced watermark too: the routed path does that.
     if (parsed.options.l !== undefined || accounts.peek(file.userId)?.force !== null) return undefined;
     const format = chooseFormat(parsed.options, accept, c.autoAvif, { ...factsFromContentType(file.contentType), ...factsCache.get(file.sha256) });
     if (!format) return undefined;
     const key = derivativeKey(file.sha256, parsed.canonical, EXTENSION_OF[format]);
-    return { file, parsed, format, key, negotiated: parsed.options.f === undefined, signed: false };
+    return { file, parsed, format, key, negotiated: parsed.options.f === undefined, signed: false, ...(usesHints(written) ? { hints: hintHeaders(written) } : {}) };
   }
 
   function render(r: ResolvedRequest): Promise<{ entry: CachedDerivative; ms: number }> {
@@ -265,7 +308,7 @@ function createDelivery(deps: AppDeps): Delivery {
       const { input, probed } = r.file.contentType.startsWith('video/') ? await posterSource(r, signal) : await probeSource(r.file);
       const images: ImageLayer[] = [];
       for (const l of r.layers ?? []) images.push({ ...l, input: (await probeSource(l.file)).input });
-      const out = await renderImage(input, probed, r.parsed.options, r.format, renderLimits, undefined, signal, images).catch(async (err: unknown) => {
+      const out = await renderTransformation(input, probed, r.parsed, r.format, renderLimits, undefined, signal, images).catch(async (err: unknown) => {
         // A failure the original's own decode reproduces is a 422, remembered; anything else stays ours (500).
         throw signal.aborted ? err : await unreadable.explain(r.file.sha256, input, err, { limitInputPixels: c.maxInputPixels, animated: probed.animated });
       });
@@ -303,7 +346,7 @@ function createDelivery(deps: AppDeps): Delivery {
     return pool.run(`${key.sha256}/${key.variant}`, async (signal) => {
       const started = performance.now();
       const epoch = cache.epochOf(key.sha256);
-      const out = await renderImage(input, probed, parsed.options, format, renderLimits, undefined, signal).catch(async (err: unknown) => {
+      const out = await renderTransformation(input, probed, parsed, format, renderLimits, undefined, signal).catch(async (err: unknown) => {
         throw signal.aborted ? err : await unreadable.explain(key.sha256, input, err, { limitInputPixels: c.maxInputPixels, animated: probed.animated });
       });
       deps.metrics.transformDuration.observe({ format }, (performance.now() - started) / 1000);

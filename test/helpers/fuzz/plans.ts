@@ -65,17 +65,28 @@ const transformKeys: [string, fc.Arbitrary<string>][] = [
   ['dpr', fc.constantFrom('1', '2', '3', '0', '4.5', '10')],
   ['exp', fc.constantFrom('0', '1', '9999999999', '-1', 'x')],
   ['t', fc.constantFrom('thumb', 'nope', '')],
+  // #24 adjustments, border, padding, opacity, default image, Client Hints.
+  ['e', fc.constantFrom('brightness', 'brightness:-99', 'contrast:50', 'contrast', 'saturation:-100', 'hue:100', 'gamma:150', 'gamma:-51', 'tint:30:blue', 'tint:30:rgb:00ff00', 'colorize', 'tint:1:2:3', 'vignette:100', 'vignette:-1', 'brightness.brightness')],
+  ['o', fc.constantFrom('0', '50', '100', '101', '-1', 'half')],
+  ['bo', fc.constantFrom('5px_solid_black', '1000px_solid_rgb:ff000080', '0px_solid_red', '5px_dashed_red', '5_solid_red', '1001px_solid_red', 'px_solid_')],
+  ['pd', fc.constantFrom('10', '10:20', '1:2:3', '1:2:3:4', '1:2:3:4:5', '8192', '9000', ':', '-1')],
+  ['b', fc.constantFrom('blurred', 'blurred:2000', 'blurred:0', 'blurred:x')],
+  ['d', fc.constantFrom('missingfile', 'a/b', '', 'x'.repeat(65))],
+  ['w', fc.constantFrom('auto', 'auto:400', 'auto:0', 'auto:99999', 'auto:')],
+  ['dpr', fc.constantFrom('auto', 'auto:2')],
 ];
 export const transformString = fc.oneof(
   { weight: 8, arbitrary: fc.array(fc.oneof(...transformKeys.map(([k, v]) => v.map((x) => `${k}_${x}`))), { minLength: 1, maxLength: 6 }).map((p) => p.join(',')) },
   { weight: 1, arbitrary: fc.array(fc.tuple(fc.string({ maxLength: 3 }), text), { maxLength: 4 }).map((p) => p.map(([k, v]) => `${k}_${v}`).join(',')) },
   { weight: 1, arbitrary: text },
 );
+/** A chain of such strings joined by `/` (parse.ts): one path segment per step on the chain routes, or `%2F`-encoded in one. */
+export const transformChain = fc.array(transformString, { minLength: 2, maxLength: 7 }).map((steps) => steps.join('/'));
 
 const segment: fc.Arbitrary<Segment> = fc.record({
   i: fc.nat(1000),
   mut: fc.constantFrom<Mutation>('none', 'none', 'none', 'none', 'ext', 'trunc', 'flip', 'nul', 'suffix', 'upper', 'encoded', 'long', 'unicode', 'dots'),
-  transform: transformString,
+  transform: fc.oneof({ weight: 9, arbitrary: transformString }, { weight: 1, arbitrary: transformChain }),
   junk: text,
   pick: fc.nat(9),
 });

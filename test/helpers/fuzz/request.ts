@@ -19,7 +19,7 @@ export interface World {
 
 /** Which pool a path parameter's ids come from; `transform` for transformation segments. */
 function kindOf(path: string, param: string): PoolName | 'transform' {
-  if (param === 'transformations' || param === 'params') return 'transform';
+  if (param === 'transformations' || param === 'params' || /^step\d$/.test(param)) return 'transform';
   if (param === 'token') return 'token';
   if (param === 'signature') return 'signed';
   if (path.startsWith('/api/admin/users')) return 'user';

@@ -1,0 +1,60 @@
+/**
+ * Routes of chained transformations (parse.ts, chain.ts): `/t/<step>/<step>[/…]/<id>` and the
+ * signed `/authenticated/s--<sig>/<step>/<step>[/…]/<id>`, 2 to MAX_CHAIN_STEPS steps. The
+ * last path segment is always the file (`<id>[.<ext>]`); every segment before it is a step.
+ * One route per length (not a wildcard) so each has named parameters in the OpenAPI document.
+ * The router wants one name per path position across routes, so the names are positional and
+ * continue the single-step route's: `{transformations}/{file}/{s3}/…/{sN}` — in a chain
+ * `{file}` is the second step and the last segment is the file. The steps are joined with `/`
+ * into the one transformation string the single-step handler takes, which is also exactly what
+ * a signature covers (`<steps>/<id>`).
+ */
+import { Elysia, t, type TSchema } from 'elysia';
+import { notFound } from '../../errors';
+import { MAX_CHAIN_STEPS } from './parse';
+
+type Handle = (request: Request, set: { headers: Record<string, unknown> }, params: { transformations: string; file: string }, signature?: string) => Promise<Response>;
+
+/** The names of the n + 1 segments of an n-step chain, by position. */
+const segmentNames = (n: number) => ['transformations', 'file', ...Array.from({ length: n - 1 }, (_, i) => `s${i + 3}`)];
+
+export function chainRoutes(handle: Handle, response: Record<number, TSchema>) {
+  let app = new Elysia({ name: 'pictor.transform.chains' });
+  for (let n = 2; n <= MAX_CHAIN_STEPS; n++) {
+    const names = segmentNames(n);
+    const path = names.map((k) => `:${k}`).join('/');
+    const params = t.Object(Object.fromEntries(names.map((k, i) => [k, t.String({
+      description: i === n ? 'The file id, optionally with an output extension: `abc123XyZ9.webp`.' : `Step ${i + 1} of the chain: comma-separated \`key_value\` parameters.`,
+    })])));
+    const join = (p: Record<string, string>) => {
+      const segments = names.map((k) => p[k] as string);
+      return { transformations: segments.slice(0, -1).join('/'), file: segments[n] as string };
+    };
+    app = app
+      .get(`/t/${path}`, ({ request, set, params: p }) => handle(request, set, join(p as Record<string, string>)), {
+        params,
+        response,
+        detail: {
+          tags: ['transformations'],
+          summary: `Chained transformation of a public file (${n} steps)`,
+          description: 'Steps separated by `/` applied in order, each with its own options (TRANSFORMS.md, "Chains"); the last segment is the file. '
+            + 'Output keys (f, q, d, w_auto, dpr_auto) belong to the last step. Otherwise as `/t/{transformations}/{file}`.',
+        },
+      }) as unknown as typeof app;
+    app = app
+      .get(`/authenticated/:signature/${path}`, ({ request, set, params: p }) => {
+        const sig = (p as Record<string, string>).signature as string;
+        if (!sig.startsWith('s--')) throw notFound('File');
+        return handle(request, set, join(p as Record<string, string>), sig.slice(3));
+      }, {
+        params: t.Object({ signature: t.String({ description: '`s--<signature>` over `<steps joined by />/<file>`.' }), ...params.properties }),
+        response,
+        detail: {
+          tags: ['transformations'],
+          summary: `Chained transformation through a signed URL (${n} steps)`,
+          description: 'The signature covers the whole chain and the file (`<step>/<step>/…/<file>`).',
+        },
+      }) as unknown as typeof app;
+  }
+  return app;
+}
