@@ -146,17 +146,22 @@ describe.each(['fs', 's3'] as const)('account export and deletion: %s', (kind) =
     const pid = server.proc.pid!;
     const baseline = rssOf(pid);
     let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 25);
     const started = await json<{ id: string; status: string }>(await fetch(`${server.url}/api/account/export`, { method: 'POST', headers: user }), 202);
     expect(['pending', 'running']).toContain(started.status);
     // A second request while it builds: 409.
     expect((await fetch(`${server.url}/api/account/export`, { method: 'POST', headers: user })).status).toBe(409);
     let ready: { status: string; download_url: string | null; files_count: number | null; size: number | null } | undefined;
-    await waitFor('the export to be ready', async () => {
-      peak = Math.max(peak, rssOf(pid));
-      ready = await json(await fetch(`${server.url}/api/account/exports/${started.id}`, { headers: user }), 200);
-      expect(ready!.status).not.toBe('failed');
-      return ready!.status === 'ready';
-    });
+    try {
+      await waitFor('the export to be ready', async () => {
+        ready = await json(await fetch(`${server.url}/api/account/exports/${started.id}`, { headers: user }), 200);
+        expect(ready!.status).not.toBe('failed');
+        return ready!.status === 'ready';
+      });
+    } finally {
+      clearInterval(sampler);
+    }
+    peak = Math.max(peak, rssOf(pid));
     const growth = peak - baseline;
     console.log(`[${kind}] export of ${FILES} files (${ready!.size} bytes): server RSS ${(baseline / 2 ** 20).toFixed(1)} MiB → peak ${(peak / 2 ** 20).toFixed(1)} MiB (growth ${(growth / 2 ** 20).toFixed(1)} MiB, bound 64 MiB)`);
     expect(growth).toBeLessThan(RSS_BOUND);

@@ -8,8 +8,9 @@
  * their derivatives dropped on every instance); the account's jobs and their events; its request
  * logs; then, under the account row's lock (which an upload's commit takes too, so none can slip
  * in after), any file that appeared meanwhile and the account row itself, whose foreign keys
- * cascade to sessions, keys, folders, usage counters, tokens and every other per-account table.
- * The deletion row has no foreign key: its status stays readable by its id afterwards.
+ * cascade to sessions, keys, folders, usage counters, tokens and every other per-account table;
+ * a last job a few seconds later removes request logs written meanwhile. The deletion row has
+ * no foreign key: its status stays readable by its id afterwards.
  */
 import { and, eq, inArray, notInArray } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
@@ -23,6 +24,7 @@ import { deleteDeadBlobs } from '../files/purge';
 import { files } from '../files/table';
 import { apiKeys } from '../keys/table';
 import { requestLogBatches } from '../logs/table';
+import { requestLogBuffer } from '../logs/routes';
 import { enqueueJob } from '../queue/enqueue';
 import type { JobContext } from '../queue/runner';
 import { jobEvents, jobs } from '../queue/table';
@@ -30,6 +32,10 @@ import { users } from '../users/table';
 import { accountDeletions, accountExports, type AccountDeletionRow } from './table';
 
 export const DELETE_JOB = 'account_delete';
+/** The deletion's last step: request logs written after the account went (see `runDeletion`). */
+export const DELETE_LOGS_JOB = 'account_delete_logs';
+/** How long after the account went its last log batches are swept: well past the buffers' 1 s flush. */
+const LOG_SETTLE_MS = 5000;
 /** Files released per transaction. */
 const BATCH = 200;
 
@@ -146,13 +152,37 @@ export async function runDeletion(deps: AppDeps, ctx: JobContext): Promise<void>
       removed.objects = (removed.objects ?? 0) + await afterBatch(deps, last);
     }
     await credentialResolver(deps).invalidateUser(userId);
-    await deps.db.update(accountDeletions).set({ status: 'completed', finishedAt: new Date(deps.clock.now()), removed: JSON.stringify(removed), error: null })
-      .where(eq(accountDeletions.id, id));
-    ctx.log.info({ deletion_id: id, removed }, 'account deleted');
+    // Request logs are written in batches up to a second late, by every instance (the DELETE
+    // request's own entry included): a last sweep of them a few seconds on completes the deletion.
+    await deps.db.transaction(async (tx) => {
+      await tx.update(accountDeletions).set({ removed: JSON.stringify(removed), error: null }).where(eq(accountDeletions.id, id));
+      await enqueueJob(tx, {
+        type: DELETE_LOGS_JOB, payload: { deletion_id: id, user_id: userId }, uniqueKey: `${DELETE_LOGS_JOB}:${id}`,
+        runAt: new Date(deps.clock.now() + LOG_SETTLE_MS), maxAttempts: 50,
+      });
+    });
+    deps.queue.wake();
+    ctx.log.info({ deletion_id: id, removed }, 'account deleted; its last request logs follow');
   } catch (err) {
     await deps.db.update(accountDeletions)
       .set(ctx.job.attempts >= ctx.job.maxAttempts ? { status: 'failed', error: (err as Error).message, finishedAt: new Date(deps.clock.now()) } : { error: (err as Error).message })
       .where(eq(accountDeletions.id, id));
     throw err;
   }
+}
+
+/** The `account_delete_logs` job: this process's buffered entries out, then every batch of the account; the deletion is complete. */
+export async function finishDeletion(deps: AppDeps, ctx: JobContext): Promise<void> {
+  const id = ctx.job.payload.deletion_id;
+  const userId = ctx.job.payload.user_id;
+  if (typeof id !== 'string' || typeof userId !== 'string') throw new Error('account_delete_logs job without deletion_id and user_id');
+  await requestLogBuffer(deps).flush();
+  const n = (await deps.db.delete(requestLogBatches).where(eq(requestLogBatches.userId, userId)).returning({ id: requestLogBatches.id })).length;
+  await deps.db.delete(jobEvents).where(eq(jobEvents.userId, userId));
+  const [d] = await deps.db.select().from(accountDeletions).where(eq(accountDeletions.id, id));
+  const removed = { ...(d?.removed ? (JSON.parse(d.removed) as Record<string, number>) : {}) };
+  removed.log_batches = (removed.log_batches ?? 0) + n;
+  await deps.db.update(accountDeletions).set({ status: 'completed', finishedAt: new Date(deps.clock.now()), removed: JSON.stringify(removed) })
+    .where(eq(accountDeletions.id, id));
+  ctx.log.info({ deletion_id: id, removed }, 'account deletion completed');
 }

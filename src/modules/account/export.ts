@@ -11,6 +11,7 @@
  */
 import { and, asc, eq, gt, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { makeZip } from 'client-zip';
+import { collectGarbageNow } from '../../platform/memory';
 import type { AppDeps } from '../../deps';
 import { conflict, gone, invalidSignature, notFound } from '../../errors';
 import { enqueueJob } from '../queue/enqueue';
@@ -167,6 +168,28 @@ async function* entries(deps: AppDeps, userId: string, counter: { files: number 
   })() };
 }
 
+/** A collection every this many bytes of archive (platform/memory.ts). */
+const GC_EVERY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Passes the archive through, collecting garbage every 16 MiB: the whole account turns over in
+ * short-lived 256 KiB read chunks (and the storage driver's copies of them), which a server with
+ * a large heap otherwise lets pile up (about 95 MiB of RSS growth for a 100 MiB export on disk
+ * without it, measured by test/account/account-life.e2e.test.ts). A young-generation collection
+ * was not enough in a stand-alone run (the copies are external buffers); a full one costs a few
+ * ms, six times per 100 MiB.
+ */
+function nudgingCollector(): TransformStream<Uint8Array, Uint8Array> {
+  let size = 0;
+  return new TransformStream({
+    transform(chunk, c) {
+      if (Math.floor((size + chunk.byteLength) / GC_EVERY_BYTES) > Math.floor(size / GC_EVERY_BYTES)) collectGarbageNow();
+      size += chunk.byteLength;
+      c.enqueue(chunk);
+    },
+  });
+}
+
 /** The `account_export` job: builds the ZIP into storage, then marks the export ready. */
 export async function buildExport(deps: AppDeps, ctx: JobContext): Promise<void> {
   const id = ctx.job.payload.export_id;
@@ -177,10 +200,16 @@ export async function buildExport(deps: AppDeps, ctx: JobContext): Promise<void>
   const key = exportKey(e.userId, e.id);
   const counter = { files: 0 };
   try {
-    const stored = await deps.storage.put(key, makeZip(entries(deps, e.userId, counter, ctx)), { contentType: 'application/zip' });
-    await deps.db.update(accountExports).set({
+    const zip = makeZip(entries(deps, e.userId, counter, ctx)).pipeThrough(nudgingCollector());
+    const stored = await deps.storage.put(key, zip, { contentType: 'application/zip' });
+    const [done] = await deps.db.update(accountExports).set({
       status: 'ready', storageKey: key, size: stored.size, filesCount: counter.files, finishedAt: new Date(deps.clock.now()), error: null,
-    }).where(and(eq(accountExports.id, e.id), eq(accountExports.status, 'running')));
+    }).where(and(eq(accountExports.id, e.id), eq(accountExports.status, 'running'))).returning({ id: accountExports.id });
+    // The account was deleted while this was built (its export rows went with it): so does the archive.
+    if (!done) {
+      await deps.storage.delete(key);
+      return;
+    }
     ctx.log.info({ export_id: e.id, files: counter.files, bytes: stored.size }, 'account export built');
   } catch (err) {
     // The last attempt records why; earlier ones are retried by the queue.

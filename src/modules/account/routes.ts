@@ -15,7 +15,7 @@ import { strict } from '../auth/model';
 import { sessions } from '../auth/table';
 import { addPruneStep } from '../queue/handlers';
 import { users } from '../users/table';
-import { DELETE_JOB, getDeletion, requestDeletion, runDeletion, toDeletionJson } from './deletion';
+import { DELETE_JOB, DELETE_LOGS_JOB, finishDeletion, getDeletion, requestDeletion, runDeletion, toDeletionJson } from './deletion';
 import { buildExport, EXPORT_JOB, expireExports, getExport, listExports, requestExport, takeExport, toExportJson } from './export';
 
 /** A session this young may delete its account without the password (the owner just proved it by logging in). */
@@ -82,6 +82,7 @@ async function confirmOwner(deps: AppDeps, principal: { userId: string; sessionI
 export function accountLifeRoutes(deps: AppDeps) {
   deps.queue.register(EXPORT_JOB, (ctx) => buildExport(deps, ctx), { backoffBaseMs: 5000 });
   deps.queue.register(DELETE_JOB, (ctx) => runDeletion(deps, ctx), { backoffBaseMs: 2000, backoffMaxMs: 15 * 60_000 });
+  deps.queue.register(DELETE_LOGS_JOB, (ctx) => finishDeletion(deps, ctx), { backoffBaseMs: 2000, backoffMaxMs: 15 * 60_000 });
   addPruneStep(deps, 'account_exports', expireExports);
 
   const exportResponses = { 202: ExportSchema, ...errorResponses(401, 403, 404, 409, 429) };
