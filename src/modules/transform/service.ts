@@ -231,6 +231,8 @@ function createDelivery(deps: AppDeps): Delivery {
     const forced = req.signature === undefined;
     if (rendition && forced && (await accounts.get(file.userId)).force !== null) throw unmarkedRefused();
     if (rendition) {
+      // A rendition is one ffmpeg job over the video: a chain of image steps cannot apply to it.
+      if (parsed.steps) throw invalidTransformation('transformations', 'a single step for a video rendition (.mp4, .webm)', req.transformations);
       return { file, parsed, format: 'jpeg', key: derivativeKey(file.sha256, parsed.canonical, rendition), negotiated: false, signed, rendition };
     }
     const facts = { ...factsFromContentType(file.contentType), ...factsCache.get(file.sha256) };
