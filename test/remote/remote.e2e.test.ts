@@ -139,6 +139,19 @@ describe('remote sources', () => {
     await expectError(await get(enc(`${o}/photo.png`), 'w_50,l_someid'), 400, 'INVALID_TRANSFORMATION');
   });
 
+  test('Client Hints: w_auto and dpr_auto take the stepped hints, and Vary names them', async () => {
+    // Width 290 device px at DPR 1.8: DPR steps up to 2, 145 CSS px up to 150 → 300 px.
+    const res = await get(enc(`${o}/photo.png`), 'w_auto,dpr_auto,f_png', { 'sec-ch-width': '290', 'sec-ch-dpr': '1.8' });
+    expect(res.status).toBe(200);
+    expect((await sharp(Buffer.from(await res.arrayBuffer())).metadata()).width).toBe(300);
+    expect(res.headers.get('vary')).toContain('Sec-CH-DPR');
+    expect(res.headers.get('vary')).toContain('Sec-CH-Width');
+    expect(res.headers.get('accept-ch')).toContain('Sec-CH-DPR');
+    // Another width in the same step shares the derivative.
+    const same = await get(enc(`${o}/photo.png`), 'w_auto,dpr_auto,f_png', { 'sec-ch-width': '300', 'sec-ch-dpr': '2' });
+    expect(same.headers.get('etag')).toBe(res.headers.get('etag'));
+  });
+
   test('signed remote URLs: signed by the API, a wrong signature is refused', async () => {
     const res = await fetch(`${srv.url}/api/remote/signed-url`, {
       method: 'POST',

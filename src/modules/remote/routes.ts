@@ -27,6 +27,7 @@ import { chooseFormat, EXTENSION_OF } from '../transform/negotiate';
 import type { OutputFormat, ParsedTransformation } from '../transform/options';
 import { parseTransformation } from '../transform/parse';
 import { getDelivery } from '../transform/service';
+import { ACCEPT_CH, applyHints, hintHeaders, readHints, usesHints } from '../transform/hints';
 import { signPayload, verifySignature } from '../transform/sign';
 import { createRemoteSources, refusalOf, type RemoteSources } from './source';
 
@@ -69,17 +70,16 @@ export function decodeSource(segment: string): string {
 
 /**
  * Keys a remote source cannot honour: image layers (`l_`) and the default image (`d_`) name
- * files of an account, and Client Hints (`w_auto`, `dpr_auto`) are resolved by the stored-file
- * route. Refused rather than ignored.
+ * files of an account. Refused rather than ignored.
  */
-const NOT_FOR_REMOTE: Record<string, string> = { l: 'l', d: 'd', wauto: 'w', dprauto: 'dpr' };
+const NOT_FOR_REMOTE: Record<string, string> = { l: 'l', d: 'd' };
 
 function checkRemoteOptions(parsed: ParsedTransformation): void {
   const steps = [parsed.options, ...(((parsed as { steps?: unknown }).steps as object[] | undefined) ?? [])];
   for (const o of steps) {
     for (const [k, key] of Object.entries(NOT_FOR_REMOTE)) {
       const v = (o as Record<string, unknown>)[k];
-      if (v !== undefined) throw invalidTransformation(key, 'a key that does not need an account\'s file or Client Hints (not l_, d_, w_auto, dpr_auto on a remote source)', String(v));
+      if (v !== undefined) throw invalidTransformation(key, 'a key that does not need an account\'s file (not l_ or d_ on a remote source)', String(v));
     }
   }
 }
@@ -92,6 +92,12 @@ export function remoteRoutes(deps: AppDeps) {
   const c = deps.config;
   const delivery = getDelivery(deps);
   const parsedOf = (segment: string): ParsedTransformation => parseTransformation(segment, undefined, delivery.limits, delivery.presets);
+
+  /** `Vary` (and `Accept-CH`) of an answer: `Accept` when the format was negotiated, the hint headers `w_auto`/`dpr_auto` read. */
+  function varyOf(parsed: ParsedTransformation, negotiated: boolean): Record<string, string> {
+    const vary = [...(negotiated ? ['Accept'] : []), ...hintHeaders(parsed)];
+    return { ...(vary.length ? { vary: vary.join(', ') } : {}), ...(usesHints(parsed) ? { 'accept-ch': ACCEPT_CH } : {}) };
+  }
 
   function headersFor(entry: CachedDerivative, parsed: ParsedTransformation, negotiated: boolean, xCache: string, nowMs: number): Record<string, string> {
     const ttlS = Math.floor(c.remote.cacheTtlMs / 1000);
@@ -106,8 +112,7 @@ export function remoteRoutes(deps: AppDeps) {
       'x-content-type-options': 'nosniff',
       'x-cache': xCache,
     };
-    if (negotiated) headers.vary = 'Accept';
-    return headers;
+    return { ...headers, ...varyOf(parsed, negotiated) };
   }
 
   async function handle(request: Request, set: { headers: Record<string, unknown> }, transformations: string, source: string, signature?: string) {
@@ -135,18 +140,20 @@ export function remoteRoutes(deps: AppDeps) {
     if (!c.disableRateLimit) await enforceIpLimit(deps, request, set, 'transform');
     const src = await sources.get(url);
     const probed = await delivery.probeBytes(src.bytes);
+    // Client Hints (`w_auto`, `dpr_auto`): replaced by the stepped hint values, as on stored files.
+    const hinted = applyHints(parsed, readHints((n) => request.headers.get(n)), delivery.limits);
     const accept = request.headers.get('accept') ?? '';
-    const format = chooseFormat(parsed.options, accept, c.autoAvif, { hasAlpha: probed.hasAlpha, animated: probed.animated }) as OutputFormat;
-    const key = derivativeKey(src.sha256, parsed.canonical, EXTENSION_OF[format]);
-    const negotiated = parsed.options.f === undefined;
+    const format = chooseFormat(hinted.options, accept, c.autoAvif, { hasAlpha: probed.hasAlpha, animated: probed.animated }) as OutputFormat;
+    const key = derivativeKey(src.sha256, hinted.canonical, EXTENSION_OF[format]);
+    const negotiated = hinted.options.f === undefined;
     const now = deps.clock.now();
     if (matchesEtag(request.headers.get('if-none-match'), `"${key.variant}"`)) {
       const h = headersFor({ body: new Uint8Array(0), contentType: '', etag: `"${key.variant}"`, lastModified: '' }, parsed, negotiated, 'HIT', now);
-      return new Response(null, { status: 304, headers: { etag: h.etag!, 'cache-control': h['cache-control']!, ...(negotiated ? { vary: 'Accept' } : {}) } });
+      return new Response(null, { status: 304, headers: { etag: h.etag!, 'cache-control': h['cache-control']!, ...varyOf(parsed, negotiated) } });
     }
     const hit = await delivery.cache.get(key);
     if (hit) return new Response(hit.entry.body as Uint8Array<ArrayBuffer>, { status: 200, headers: headersFor(hit.entry, parsed, negotiated, hit.tier, now) });
-    const { entry, ms } = await delivery.renderBytes(key, src.bytes, probed, parsed, format);
+    const { entry, ms } = await delivery.renderBytes(key, src.bytes, probed, hinted, format);
     const headers = headersFor(entry, parsed, negotiated, 'MISS', now);
     headers['server-timing'] = `transform;dur=${ms.toFixed(1)}`;
     return new Response(entry.body as Uint8Array<ArrayBuffer>, { status: 200, headers });
