@@ -143,6 +143,11 @@ describe('default image (d_)', () => {
     // The default must itself be public: a private default changes nothing.
     expect((await get(`/t/w_50,d_${hidden}/doesnotexist1`)).status).toBe(404);
     expect((await get(`/t/w_50,d_doesnotexist2/doesnotexist1`)).status).toBe(404);
+    // A public file /t cannot render (a PDF) answers with its owner's default; without d_ it stays a 400.
+    const pdf = await upload(Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n'), 'application/pdf');
+    const forPdf = await get(`/t/w_60,f_png,d_${fallback}/${pdf}`);
+    expect([forPdf.status, forPdf.meta?.width]).toEqual([200, 60]);
+    expect((await get(`/t/w_60,f_png/${pdf}`)).status).toBe(400);
     // An existing public image is served as itself.
     const own = await get(`/t/w_40,f_png,d_${fallback}/${id}`);
     expect([own.status, own.meta?.width, own.meta?.height]).toEqual([200, 40, 20]);
