@@ -23,7 +23,7 @@ export const MEANINGS: Readonly<Record<string, string>> = {
   ar: 'aspect ratio (width / height) of the box: with only `w` or `h` it sets the other side; alone, the largest box of that ratio inside the source',
   q: 'quality (`auto`, the default, is each format\'s own default)',
   f: 'output format; `auto` (the default) negotiates from `Accept`: AVIF (with `AUTO_AVIF`, not for animations), else WebP, '
-    + 'else GIF for animations, PNG for transparency or `r`, else JPEG; such answers carry `Vary: Accept`',
+    + 'else GIF for animations, PNG for transparency, `r` or `o`, else JPEG; such answers carry `Vary: Accept`',
   a: 'rotation in degrees after the EXIF orientation is applied (always)',
   fl: 'flags: `hflip`, `vflip`, `progressive` (JPEG/PNG), `keep_icc` (keep the source ICC profile)',
   b: 'background for pad, rotation and flattening (JPEG output, or an opaque `b` elsewhere); default white, or transparent where the format allows',

@@ -34,7 +34,8 @@ export function chooseFormat(o: TransformOptions, accept: string, autoAvif: bool
   if (accept.includes('image/webp')) return 'webp';
   if (facts.animated === undefined) return undefined;
   if (facts.animated) return 'gif';
-  if (o.r !== undefined) return 'png';
+  // Rounded corners and opacity make transparency JPEG would flatten away.
+  if (o.r !== undefined || o.o !== undefined) return 'png';
   if (facts.hasAlpha === undefined) return undefined;
   return facts.hasAlpha ? 'png' : 'jpeg';
 }

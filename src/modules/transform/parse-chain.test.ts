@@ -8,6 +8,7 @@ import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import { AppError } from '../../errors';
 import { applyHints, readHints, stepDpr } from './hints';
+import { chooseFormat } from './negotiate';
 import type { ParseLimits } from './options';
 import { MAX_CHAIN_STEPS, parseTransformation } from './parse';
 import { loadPresets } from './presets';
@@ -93,6 +94,12 @@ describe('#24 keys', () => {
     expectInvalid('bo_1000px_solid_red,dpr_4.5', 'dpr');
     expectInvalid('pd_3000,bo_1000px_solid_red,dpr_2', 'pd');
   });
+});
+
+test('f_auto for a client without WebP keeps o_\'s transparency (PNG), as for r_', () => {
+  const opaque = { hasAlpha: false, animated: false };
+  expect(chooseFormat(parse('o_50').options, 'image/jpeg', true, opaque)).toBe('png');
+  expect(chooseFormat(parse('w_5').options, 'image/jpeg', true, opaque)).toBe('jpeg');
 });
 
 describe('chains', () => {
