@@ -12,7 +12,7 @@
  * `--set=completing` fires eight rotated, pixelated, rounded 2500×2500 renders instead, which
  * finish within the timeout here, to see memory come back after work that completed.
  *
- * Usage: ./node_modules/.bin/bun bench/transform-memory.ts [--settle=20] [--rounds=1] [--set=worst|completing];
+ * Usage: ./node_modules/.bin/bun bench/transform-memory.ts [--settle=20] [--rounds=1] [--set=worst|completing|issue24];
  * `SERVER_ENV='{"MALLOC_ARENA_MAX":"2"}'` adds settings to the server's environment.
  */
 import { availableParallelism } from 'node:os';
@@ -59,6 +59,17 @@ const STILL = [
 ];
 /** `--set=completing`: renders this machine finishes within the timeout, to see memory come back. */
 const COMPLETING = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `a_${10 + i},r_max,e_pixelate:${2 + i},w_2500,h_2500,c_scale,f_webp,q_{q}`);
+/**
+ * `--set=issue24`: the #24 steps at the output limit — every adjustment with opacity, the
+ * blurred fill of a 40 MP pad with padding and border, and a chain (one more raw frame held
+ * between steps: the bound counts 4 frames for this set, docs/TUNING.md).
+ */
+const ISSUE24 = [
+  'c_pad,w_6000,h_6000,b_blurred:2000,pd_100,bo_50px_solid_red,f_webp,q_{q}',
+  'e_gamma:150.saturation:100.hue:-100.brightness:100.contrast:100.tint:100:blue.vignette:100,o_50,w_6000,h_6600,c_fill,f_png,q_{q}',
+  'w_6000,h_6000,c_fill/e_vignette:100.brightness:20,pd_50,bo_20px_solid_black/o_60,f_webp,q_{q}',
+  'pd_300,b_blurred:500,w_5800,h_5800,c_fill,e_hue:30,f_jpg,q_{q}',
+];
 const ANIMATED = ['w_577,h_577,c_scale,f_gif,q_{q}', 'w_577,h_577,c_scale,f_webp,q_{q}', 'w_1000,h_1000,c_scale,f_gif,q_{q}'];
 
 const serverEnv = JSON.parse(process.env.SERVER_ENV ?? '{}') as Record<string, string>;
@@ -87,6 +98,10 @@ try {
     const q = String(90 - round);
     if (SET === 'completing') {
       for (const t of COMPLETING) urls.push(`/t/${t.replace('{q}', q)}/${photo}`);
+      continue;
+    }
+    if (SET === 'issue24') {
+      for (const id of [photo, turned]) for (const t of ISSUE24) urls.push(`/t/${t.replace('{q}', q)}/${id}`);
       continue;
     }
     for (const id of [photo, turned]) for (const t of STILL) urls.push(`/t/${t.replace('{q}', q)}/${id}`);
@@ -121,7 +136,7 @@ try {
   // MAX_OUTPUT_PIXELS × 4 bytes and one decoded source of MAX_INPUT_PIXELS × 4, at most
   // TRANSFORM_CONCURRENCY renders (an abandoned one keeps its slot until it has stopped), plus
   // the two byte-bounded caches.
-  const perRender = 3 * MAX_OUTPUT_PIXELS * 4 + MAX_INPUT_PIXELS * 4;
+  const perRender = (SET === 'issue24' ? 4 : 3) * MAX_OUTPUT_PIXELS * 4 + MAX_INPUT_PIXELS * 4;
   const renders = Number(serverEnv.TRANSFORM_CONCURRENCY ?? availableParallelism());
   const caches = Number(serverEnv.CACHE_MEMORY_BYTES ?? 256 * MiB) + Number(serverEnv.SOURCE_CACHE_BYTES ?? 64 * MiB);
   const bound = baseline + caches + renders * perRender;
