@@ -131,7 +131,7 @@ describe('chains', () => {
 });
 
 describe('default image (d_)', () => {
-  test('a missing or private file answers with the public default; without d_ it is 404', async () => {
+  test('a missing or private file answers with the public default (any owner\'s), a public PDF only with its owner\'s; without d_ 404/400', async () => {
     const fallback = await upload(await quadrants(300, 300).png().toBuffer(), 'image/png');
     const hidden = await upload(await quadrants(100, 100).png().toBuffer(), 'image/png', '?is_public=false');
     for (const missing of ['doesnotexist1', hidden]) {
@@ -148,6 +148,19 @@ describe('default image (d_)', () => {
     const forPdf = await get(`/t/w_60,f_png,d_${fallback}/${pdf}`);
     expect([forPdf.status, forPdf.meta?.width]).toEqual([200, 60]);
     expect((await get(`/t/w_60,f_png/${pdf}`)).status).toBe(400);
+    // Another account's public image: a default for a missing file, but never for this account's public PDF.
+    const reg = await fetch(`${srv.url}/api/auth/register`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'other-d@example.com', password: 'correct horse 1' }),
+    });
+    expect(reg.status).toBe(201);
+    const token = ((await reg.json()) as { session: { access_token: string } }).session.access_token;
+    const theirs = await fetch(`${srv.url}/api/files`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' }, body: new Uint8Array(await quadrants(80, 80).png().toBuffer()),
+    });
+    expect(theirs.status).toBe(201);
+    const otherId = ((await theirs.json()) as { file: { id: string } }).file.id;
+    expect((await get(`/t/w_30,f_png,d_${otherId}/doesnotexist3`)).meta?.width).toBe(30);
+    expect((await get(`/t/w_30,f_png,d_${otherId}/${pdf}`)).status).toBe(400);
     // An existing public image is served as itself.
     const own = await get(`/t/w_40,f_png,d_${fallback}/${id}`);
     expect([own.status, own.meta?.width, own.meta?.height]).toEqual([200, 40, 20]);
