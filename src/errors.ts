@@ -14,8 +14,6 @@ export type ErrorCode =
   | 'FILE_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RANGE_NOT_SATISFIABLE' | 'RATE_LIMITED'
   | 'QUOTA_EXCEEDED' | 'REQUEST_TIMEOUT' | 'INSUFFICIENT_STORAGE' | 'OVERLOADED' | 'INTERNAL_ERROR'
   | 'UNPROCESSABLE_IMAGE'
-  // oEmbed asked for a format other than JSON (the oEmbed spec's 501).
-  | 'NOT_IMPLEMENTED'
   // The tus protocol's own statuses (modules/tus): 460 checksum mismatch, 423 upload busy, 412 version.
   | 'CHECKSUM_MISMATCH' | 'LOCKED' | 'PRECONDITION_FAILED'
   // Outbound requests to URLs a client chose (remote sources, webhooks; lib/ssrf.ts).
@@ -102,7 +100,6 @@ export const routeNotFound = (method: string, path: string) =>
   new AppError('NOT_FOUND', 404, `No route for ${method} ${path}.`);
 export const methodNotAllowed = (method: string, allowed: string[]) =>
   new AppError('METHOD_NOT_ALLOWED', 405, `${method} is not allowed here; use ${allowed.join(', ')}.`, { allowed }, { Allow: allowed.join(', ') });
-export const notImplemented = (message: string) => new AppError('NOT_IMPLEMENTED', 501, message);
 export const conflict = (message: string) => new AppError('CONFLICT', 409, message);
 export const gone = (message = 'This resource has expired.') => new AppError('GONE', 410, message);
 export const payloadTooLarge = (maxBytes: number) =>
@@ -202,7 +199,6 @@ const STANDARD_ERRORS: Record<number, string> = {
   429: 'RATE_LIMITED — see `Retry-After`.',
   460: 'CHECKSUM_MISMATCH — the tus chunk did not match its `Upload-Checksum`; it was discarded.',
   500: 'INTERNAL_ERROR (`details.request_id`).',
-  501: 'NOT_IMPLEMENTED — oEmbed: the requested `format` is not available (only `json`).',
   502: 'REMOTE_SOURCE_UNAVAILABLE — the remote source could not be fetched (connection, DNS, redirects, or a non-2xx answer in `details.status`).',
   503: 'OVERLOADED — see `Retry-After`.',
   504: 'REMOTE_SOURCE_TIMEOUT — the remote source did not arrive within `REMOTE_TIMEOUT_MS`.',

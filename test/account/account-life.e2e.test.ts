@@ -260,4 +260,16 @@ describe.each(['fs', 's3'] as const)('account export and deletion: %s', (kind) =
     }
     await waitFor('every stored object to be gone', async () => (await objects()).length === 0);
   }, 300_000);
+
+  test('the last administrator cannot be deleted, by itself or through the admin route (409); the account keeps working', async () => {
+    const adminId = (await sql<{ id: string }[]>`select id from users where email = ${server.bootstrap!.email}`)[0]!.id;
+    const own = await fetch(`${server.url}/api/account`, {
+      method: 'DELETE', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ password: server.bootstrap!.initial_password }),
+    });
+    expect(((await json<{ error: string }>(own, 409))).error).toBe('CONFLICT');
+    const viaAdmin = await fetch(`${server.url}/api/admin/users/${adminId}/deletion`, { method: 'POST', headers: admin });
+    expect(((await json<{ error: string }>(viaAdmin, 409))).error).toBe('CONFLICT');
+    expect((await sql`select 1 from account_deletions where user_id = ${adminId}`).length).toBe(0);
+    expect((await fetch(`${server.url}/api/files?limit=1`, { headers: admin })).status).toBe(200);
+  });
 });

@@ -12,10 +12,10 @@
  * a last job a few seconds later removes request logs written meanwhile. The deletion row has
  * no foreign key: its status stays readable by its id afterwards.
  */
-import { and, eq, inArray, notInArray } from 'drizzle-orm';
+import { and, eq, inArray, ne, notInArray } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import type { AppDeps } from '../../deps';
-import { notFound } from '../../errors';
+import { conflict, notFound } from '../../errors';
 import { credentialResolver } from '../auth/guard';
 import { revokeAllSessions } from '../auth/sessions';
 import { publishFileChange } from '../cache/lookup';
@@ -55,8 +55,14 @@ export function toDeletionJson(d: AccountDeletionRow) {
 /** Records the deletion of `userId` and enqueues its job (an unfinished one is returned instead); sessions and keys end now. */
 export async function requestDeletion(deps: AppDeps, userId: string, requestedBy: string): Promise<AccountDeletionRow> {
   const row = await deps.db.transaction(async (tx) => {
-    const [u] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
+    const [u] = await tx.select({ id: users.id, role: users.role }).from(users).where(eq(users.id, userId)).for('update');
     if (!u) throw notFound('Account');
+    if (u.role === 'admin') {
+      // A server without an administrator can no longer be managed (nobody can promote, ban or invite).
+      const [other] = await tx.select({ id: users.id }).from(users)
+        .where(and(eq(users.role, 'admin'), ne(users.id, userId), eq(users.isBanned, false))).limit(1);
+      if (!other) throw conflict('The last administrator cannot be deleted; promote another account to admin first.');
+    }
     const [open] = await tx.select().from(accountDeletions)
       .where(and(eq(accountDeletions.userId, userId), inArray(accountDeletions.status, ['pending', 'running'])));
     if (open) return open;

@@ -150,10 +150,10 @@ export function accountLifeRoutes(deps: AppDeps) {
     }, {
       auth: 'account:write',
       ...strict(DeleteBody),
-      response: { 202: DeletionSchema, ...errorResponses(400, 401, 403, 404, 429) },
+      response: { 202: DeletionSchema, ...errorResponses(400, 401, 403, 404, 409, 429) },
       detail: {
         summary: 'Delete the account',
-        description: 'Needs `password`, unless the session began in the last 10 minutes. Every session and API key stops working at once; the `account_delete` job then removes files (bytes other accounts share stay; derivatives of the rest go), keys, sessions, logs, jobs and the account. Poll `GET /api/account/deletions/:id` (no credentials) until `completed`.',
+        description: 'Needs `password`, unless the session began in the last 10 minutes. The last administrator cannot be deleted (409). Every session and API key stops working at once; the `account_delete` job then removes files (bytes other accounts share stay; derivatives of the rest go), keys, sessions, logs, jobs and the account. Poll `GET /api/account/deletions/:id` (no credentials) until `completed`.',
       },
     })
     .post('/admin/users/:id/export', async ({ principal, params, set }) => {
@@ -171,7 +171,7 @@ export function accountLifeRoutes(deps: AppDeps) {
     }, {
       auth: 'admin',
       params: Id,
-      response: { 202: DeletionSchema, ...errorResponses(401, 403, 404, 429) },
-      detail: { tags: ['admin'], summary: 'Delete an account (admin)', description: 'As `DELETE /api/account`, for any account, without its password.' },
+      response: { 202: DeletionSchema, ...errorResponses(401, 403, 404, 409, 429) },
+      detail: { tags: ['admin'], summary: 'Delete an account (admin)', description: 'As `DELETE /api/account`, for any account, without its password. The last administrator cannot be deleted (409).' },
     });
 }

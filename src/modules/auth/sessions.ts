@@ -12,10 +12,11 @@
  * exactly one concurrent refresh wins; the interval is the deliberate deviation, what OAuth 2.1
  * servers such as Auth0 and Okta call a reuse interval or grace period.)
  */
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, notExists, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { accountBanned, tokenReused, unauthorized } from '../../errors';
 import { sha256Hex } from '../../lib/random';
+import { accountDeletions } from '../account/table';
 import { users, type UserRow } from '../users/table';
 import { credentialResolver } from './guard';
 import { refreshTokens, sessions } from './table';
@@ -115,6 +116,14 @@ async function currentOfFamily(deps: AppDeps, presented: string, now: Date): Pro
 export async function createSession(deps: AppDeps, user: Pick<UserRow, 'id' | 'tokenVersion'>, meta: ClientMeta): Promise<IssuedSession> {
   const expiresAt = new Date(deps.clock.now() + FAMILY_TTL_S * 1000);
   return deps.db.transaction(async (tx) => {
+    // The account may be on its way out (DELETE /api/account, or its job removing the row): no
+    // new session then. The key-share lock holds the row until this session is in.
+    const [alive] = await tx.select({ id: users.id }).from(users).where(and(
+      eq(users.id, user.id),
+      notExists(tx.select({ id: accountDeletions.id }).from(accountDeletions)
+        .where(and(eq(accountDeletions.userId, user.id), inArray(accountDeletions.status, ['pending', 'running'])))),
+    )).for('key share');
+    if (!alive) throw unauthorized('This account is being deleted or no longer exists.');
     const [session] = await tx
       .insert(sessions)
       .values({ userId: user.id, expiresAt, ip: meta.ip, userAgent: meta.userAgent?.slice(0, 512) ?? null })

@@ -7,7 +7,7 @@
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { errorResponses, notFound, notImplemented, validationError } from '../../errors';
+import { errorResponses, notFound, validationError } from '../../errors';
 import { binaryResponse } from '../../openapi-contract';
 import { enforceIpLimit } from '../limits/service';
 import { embedCsp, escapeHtml, isRaster, PREVIEW_WIDTH, renderEmbedPage } from './page';
@@ -15,7 +15,7 @@ import { fitWidth, getEmbedFile, urlsOf } from './service';
 
 const OEmbedQuery = t.Object({
   url: t.String({ minLength: 1, maxLength: 2048, description: 'The page to embed: a `/v/:id` URL (an `/i/:id` URL works too).' }),
-  format: t.Optional(t.String({ maxLength: 16, description: 'Only `json` (the default); any other → 501, as the oEmbed spec says.' })),
+  format: t.Optional(t.String({ maxLength: 16, description: 'Only `json` (the default); any other → 400 (the oEmbed spec says 501; a client asking for what we do not serve is a client error, and no input earns a 5xx here).' })),
   maxwidth: t.Optional(t.Integer({ minimum: 1, maximum: 10000, description: 'The largest width the consumer can show; the photo is scaled to fit.' })),
   maxheight: t.Optional(t.Integer({ minimum: 1, maximum: 10000, description: 'The largest height the consumer can show.' })),
 });
@@ -78,7 +78,7 @@ export function embedRoutes(deps: AppDeps) {
     })
     .get('/api/oembed', async ({ query, request, set }) => {
       await enforceIpLimit(deps, request, set, 'public');
-      if (query.format !== undefined && query.format !== 'json') throw notImplemented('Only format=json is available.');
+      if (query.format !== undefined && query.format !== 'json') throw validationError('Only format=json is available.', [{ path: 'format', message: 'must be json' }]);
       const f = await getEmbedFile(deps, idFromUrl(query.url));
       const u = urlsOf(f);
       const maxW = query.maxwidth ?? PREVIEW_WIDTH;
@@ -98,7 +98,7 @@ export function embedRoutes(deps: AppDeps) {
       return { ...common, type: 'link' as const, url: u.view };
     }, {
       query: OEmbedQuery,
-      response: { 200: OEmbedSchema, ...errorResponses(400, 404, 410, 429, 501) },
+      response: { 200: OEmbedSchema, ...errorResponses(400, 404, 410, 429) },
       detail: {
         summary: 'oEmbed for an embed page',
         description: 'oEmbed 1.0 (https://oembed.com) JSON for a `/v/:id` URL, as discovered from the page\'s `<link rel="alternate" type="application/json+oembed">`: '

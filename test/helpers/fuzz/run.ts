@@ -94,7 +94,9 @@ async function leftovers(srv: RunningServer, dbUrl: string, acked: Set<string>):
   try {
     const rows = await sql<{ id: string; storage_key: string; public_storage_key: string | null }[]>`select id, storage_key, public_storage_key from files`;
     const { objects, temp } = await storedObjects(srv.dataDir);
-    const keys = new Set(rows.flatMap((r) => [r.storage_key, r.public_storage_key].filter((k): k is string => !!k)));
+    // Account exports (POST /api/account/export) are objects of their own, owned by their row.
+    const exports = await sql<{ storage_key: string }[]>`select storage_key from account_exports where storage_key is not null`;
+    const keys = new Set([...rows.flatMap((r) => [r.storage_key, r.public_storage_key].filter((k): k is string => !!k)), ...exports.map((e) => e.storage_key)]);
     return [
       ...rows.filter((r) => !acked.has(r.id)).map((r) => `row ${r.id} from no acknowledged upload`),
       ...[...keys].filter((k) => !objects.has(k)).map((k) => `row's object ${k} missing`),
