@@ -8,35 +8,12 @@
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { AppError } from '../../errors';
+import { escapeHtml, formPage } from '../../lib/form-page';
 import { acceptFormBody } from '../../http';
 import { enforceIpLimit } from '../limits/service';
 import { MAX_PASSWORD, strict } from './model';
 import { resetPassword, verifyEmail } from './service';
 
-const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  // Forms only: no script, no external resource, posts to this origin only, never framed.
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'cache-control': 'no-store',
-  // The token is in the URL: it must not leak to another site through Referer.
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-};
-
-const STYLE = 'body{font:16px/1.5 system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem;color:#222}'
-  + 'label{display:block;margin:.8rem 0 .2rem}input[type=password]{width:100%;padding:.45rem;box-sizing:border-box}'
-  + 'button{margin-top:1rem;padding:.5rem 1.2rem}.error{color:#a00}';
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-function page(title: string, body: string, status = 200, headers: Record<string, string> = {}): Response {
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">`
-    + `<meta name="robots" content="noindex"><title>${escapeHtml(title)} · Pictor</title><style>${STYLE}</style></head>`
-    + `<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
-  return new Response(html, { status, headers: { ...PAGE_HEADERS, ...headers } });
-}
 
 const paragraph = (text: string, cls?: string) => `<p${cls ? ` class="${cls}"` : ''}>${escapeHtml(text)}</p>`;
 
@@ -54,12 +31,12 @@ function verifyForm(token: string): string {
     + '<button type="submit">Confirm my email address</button></form>';
 }
 
-const missingToken = () => page('Link incomplete', paragraph('This link has no token. Open the link from the email exactly as it was sent.'), 400);
+const missingToken = () => formPage('Link incomplete', paragraph('This link has no token. Open the link from the email exactly as it was sent.'), 400);
 
 /** An AppError (bad token, rate limit) as a page with its status and headers; anything else is rethrown. */
 function failure(err: unknown, title: string, retry?: string): Response {
   if (!(err instanceof AppError) || err.status >= 500) throw err;
-  return page(title, paragraph(err.message, 'error') + (retry ?? ''), err.status, err.headers ?? {});
+  return formPage(title, paragraph(err.message, 'error') + (retry ?? ''), err.status, err.headers ?? {});
 }
 
 const TokenQuery = t.Object({ token: t.Optional(t.String({ maxLength: 256, description: 'The token from the mailed link.' })) });
@@ -70,7 +47,7 @@ export function authPages(deps: AppDeps) {
   acceptFormBody('/reset-password');
   acceptFormBody('/verify-email');
   return new Elysia({ name: 'pictor.auth.pages', detail: { tags: ['auth'] } })
-    .get('/reset-password', ({ query }) => (query.token ? page('Choose a new password', resetForm(query.token)) : missingToken()), {
+    .get('/reset-password', ({ query }) => (query.token ? formPage('Choose a new password', resetForm(query.token)) : missingToken()), {
       query: TokenQuery,
       response: HTML,
       detail: { summary: 'Password-reset page (the mailed link)', description: 'An HTML form that POSTs the new password back to this path.' },
@@ -78,9 +55,9 @@ export function authPages(deps: AppDeps) {
     .post(
       '/reset-password',
       async ({ body, request, set }) => {
-        if (body.new_password.length < 8) return page('Choose a new password', resetForm(body.token, 'The password needs at least 8 characters.'), 400);
+        if (body.new_password.length < 8) return formPage('Choose a new password', resetForm(body.token, 'The password needs at least 8 characters.'), 400);
         if (body.confirm_password !== undefined && body.confirm_password !== body.new_password) {
-          return page('Choose a new password', resetForm(body.token, 'The two passwords differ.'), 400);
+          return formPage('Choose a new password', resetForm(body.token, 'The two passwords differ.'), 400);
         }
         try {
           await enforceIpLimit(deps, request, set, 'password_reset');
@@ -88,7 +65,7 @@ export function authPages(deps: AppDeps) {
         } catch (err) {
           return failure(err, 'Password not changed', paragraph('Ask for a new link from the sign-in page if this one has expired or was used.'));
         }
-        return page('Password changed', paragraph('Your password has been changed and every session was signed out. Sign in with the new password.'));
+        return formPage('Password changed', paragraph('Your password has been changed and every session was signed out. Sign in with the new password.'));
       },
       {
         ...strict(t.Object({
@@ -103,7 +80,7 @@ export function authPages(deps: AppDeps) {
         },
       },
     )
-    .get('/verify-email', ({ query }) => (query.token ? page('Confirm your email address', verifyForm(query.token)) : missingToken()), {
+    .get('/verify-email', ({ query }) => (query.token ? formPage('Confirm your email address', verifyForm(query.token)) : missingToken()), {
       query: TokenQuery,
       response: HTML,
       detail: { summary: 'Email-confirmation page (the mailed link)', description: 'An HTML form that POSTs the token back to this path.' },
@@ -114,7 +91,7 @@ export function authPages(deps: AppDeps) {
         try {
           await enforceIpLimit(deps, request, set, 'sensitive');
           const user = await verifyEmail(deps, body.token);
-          return page('Email address confirmed', paragraph(`${user.email} is confirmed. You can sign in now.`));
+          return formPage('Email address confirmed', paragraph(`${user.email} is confirmed. You can sign in now.`));
         } catch (err) {
           return failure(err, 'Email address not confirmed');
         }

@@ -4,10 +4,8 @@
  * unfurl a link — OpenGraph, Twitter card and oEmbed discovery. No script at all; every value
  * that came from a user (the file name above all) goes through `escapeHtml`.
  */
+import { escapeHtml } from '../../lib/form-page';
 import { fitWidth, urlsOf, type EmbedFile } from './service';
-
-export const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Widths offered in `srcset`; the original's own width is always the last candidate. */
 const SRCSET_WIDTHS = [320, 640, 960, 1280, 1920, 2560];

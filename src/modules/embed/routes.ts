@@ -10,7 +10,8 @@ import type { AppDeps } from '../../deps';
 import { errorResponses, notFound, validationError } from '../../errors';
 import { binaryResponse } from '../../openapi-contract';
 import { enforceIpLimit } from '../limits/service';
-import { embedCsp, escapeHtml, isRaster, PREVIEW_WIDTH, renderEmbedPage } from './page';
+import { escapeHtml } from '../../lib/form-page';
+import { embedCsp, isRaster, PREVIEW_WIDTH, renderEmbedPage } from './page';
 import { fitWidth, getEmbedFile, urlsOf } from './service';
 
 const OEmbedQuery = t.Object({

@@ -17,7 +17,7 @@ import { publicBytesOf, serveStoredFile } from '../delivery/routes';
 import { ensurePublicCopy } from '../files/public-copy';
 import { clientIpOf, enforceIpLimit, enforceLimit, type HeaderSink } from '../limits/service';
 import { getDelivery } from '../transform/service';
-import { escapeHtml } from '../embed/page';
+import { escapeHtml, formPage } from '../../lib/form-page';
 import { countView, createShare, getShare, listShares, revokeShare } from './service';
 import type { ShareLinkRow } from './table';
 
@@ -47,25 +47,6 @@ const FileParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) });
 const ShareParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }), share_id: t.String({ minLength: 1, maxLength: 64 }) });
 const TokenParams = t.Object({ token: t.String({ maxLength: 64, description: 'The link\'s token.' }) });
 
-const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'cache-control': 'no-store',
-  // The token is in the URL: it must not leak to another site through Referer.
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-};
-const STYLE = 'body{font:16px/1.5 system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem;color:#222}'
-  + 'label{display:block;margin:.8rem 0 .2rem}input[type=password]{width:100%;padding:.45rem;box-sizing:border-box}'
-  + 'button{margin-top:1rem;padding:.5rem 1.2rem}.error{color:#a00}';
-
-function page(title: string, body: string, status = 200, headers: Record<string, string> = {}): Response {
-  const html = '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
-    + `<meta name="robots" content="noindex"><title>${escapeHtml(title)} · Pictor</title><style>${STYLE}</style></head>`
-    + `<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
-  return new Response(html, { status, headers: { ...PAGE_HEADERS, ...headers } });
-}
 
 function passwordForm(token: string, error?: string): string {
   return (error ? `<p class="error">${escapeHtml(error)}</p>` : '')
@@ -145,7 +126,7 @@ export function shareRoutes(deps: AppDeps) {
         const sent = request.headers.get('x-share-password');
         if (sent === null) {
           await sharedFile(deps, share); // a deleted file's link is 404 before anyone types a password
-          return page('Protected file', passwordForm(share.token));
+          return formPage('Protected file', passwordForm(share.token));
         }
         if (!(await passwordMatches(deps, request, set, share, sent))) throw unauthorized('Wrong password for this share link.');
       }
@@ -166,13 +147,13 @@ export function shareRoutes(deps: AppDeps) {
         await enforceIpLimit(deps, request, set, 'public');
         const share = await getShare(deps, params.token);
         if (share.passwordHash && !(await passwordMatches(deps, request, set, share, body.password))) {
-          return page('Protected file', passwordForm(share.token, 'Wrong password.'), 401, stringHeaders(set));
+          return formPage('Protected file', passwordForm(share.token, 'Wrong password.'), 401, stringHeaders(set));
         }
         return await deliver(deps, request, share, set);
       } catch (err) {
         if (!(err instanceof AppError) || err.status >= 500) throw err;
         const title = err.status === 429 ? 'Too many attempts' : err.status === 410 ? 'Link no longer available' : 'Link not found';
-        return page(title, `<p class="error">${escapeHtml(err.message)}</p>`, err.status, err.headers ?? {});
+        return formPage(title, `<p class="error">${escapeHtml(err.message)}</p>`, err.status, err.headers ?? {});
       }
     }, {
       params: TokenParams,
