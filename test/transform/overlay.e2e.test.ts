@@ -45,9 +45,8 @@ describe('image and text layers over HTTP', () => {
     expect(reg.status).toBe(201);
     other = { authorization: `Bearer ${((await reg.json()) as { session: { access_token: string } }).session.access_token}` };
     base = await upload(owner, await sharp({ create: { width: 400, height: 300, channels: 3, background: '#2050a0' } }).png().toBuffer());
-    // The owner's logos are private: a layer's own visibility does not matter, its owner does.
-    logo = await upload(owner, await sharp({ create: { width: 100, height: 50, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 1 } } }).png().toBuffer(), '?is_public=false');
-    logo2 = await upload(owner, await sharp({ create: { width: 100, height: 50, channels: 4, background: { r: 0, g: 255, b: 0, alpha: 1 } } }).png().toBuffer(), '?is_public=false');
+    logo = await upload(owner, await sharp({ create: { width: 100, height: 50, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 1 } } }).png().toBuffer());
+    logo2 = await upload(owner, await sharp({ create: { width: 100, height: 50, channels: 4, background: { r: 0, g: 255, b: 0, alpha: 1 } } }).png().toBuffer());
     foreign = await upload(other, await sharp({ create: { width: 100, height: 50, channels: 4, background: { r: 255, g: 255, b: 0, alpha: 1 } } }).png().toBuffer());
   }, 120_000);
   afterAll(async () => {
@@ -71,6 +70,30 @@ describe('image and text layers over HTTP', () => {
     // The other account cannot use the owner's private logo on its own image either.
     const theirs = await upload(other, await sharp({ create: { width: 50, height: 50, channels: 3, background: '#000' } }).png().toBuffer());
     expect((await get(`/t/l_${logo},f_png/${theirs}`)).status).toBe(400);
+  });
+
+  test('an unsigned l_ cannot draw a private file (anyone could read it that way); a signed URL or a named watermark may; wm:constructor is an unknown name', async () => {
+    const secret = await upload(owner, await sharp({ create: { width: 100, height: 50, channels: 4, background: { r: 255, g: 0, b: 255, alpha: 1 } } }).png().toBuffer(), '?is_public=false');
+    const leak = await get(`/t/l_${secret},lw_1,f_png/${base}`);
+    expect(leak.status).toBe(400);
+    const refusal = (await leak.json()) as { error: string; message: string };
+    expect(refusal.error).toBe('INVALID_TRANSFORMATION');
+    expect(refusal.message).toContain('public image');
+    const signed = await get(`/api/files/${base}/signed-url`, { method: 'POST', headers: { ...owner, 'content-type': 'application/json' }, body: JSON.stringify({ transformations: `l_${secret},lw_1,f_png` }) });
+    expect(signed.status).toBe(200);
+    expect(await pixel(await get(new URL(((await signed.json()) as { url: string }).url).pathname), 200, 150)).toEqual([255, 0, 255]);
+    const saved = await settings({ watermarks: { hidden: `l_${secret},lw_1` } });
+    expect(saved.status).toBe(200);
+    await saved.arrayBuffer();
+    expect(await pixel(await get(`/t/l_wm:hidden,f_png/${base}`), 200, 150)).toEqual([255, 0, 255]);
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      const r = await get(`/t/l_wm:${name},f_png/${base}`);
+      expect({ name, status: r.status }).toEqual({ name, status: 400 });
+      await r.arrayBuffer();
+      const force = await settings({ force_watermark: name });
+      expect({ name, status: force.status }).toEqual({ name, status: 400 });
+      await force.arrayBuffer();
+    }
   });
 
   test('the layer file is part of the cache key; a deleted layer is never served from the cache', async () => {

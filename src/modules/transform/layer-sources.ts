@@ -99,11 +99,15 @@ export interface LayerResolver {
   now: () => number;
 }
 
-/** The layer's file: of the base's owner, live, a raster image; one answer for every failure. */
-async function layerFile(r: LayerResolver, id: string, base: FileLookup, key: string): Promise<FileLookup> {
+/**
+ * The layer's file: of the base's owner, live, a raster image; one answer for every failure.
+ * `publicOnly` for an `l_<id>` of an unsigned URL: anyone can write one, so it must not draw a
+ * private file into a public render (named watermarks are the owner's own choice in settings).
+ */
+async function layerFile(r: LayerResolver, id: string, base: FileLookup, key: string, publicOnly = false): Promise<FileLookup> {
   const f = await r.lookup.get(id);
-  if (!f || f.userId !== base.userId || (f.expiresAt !== null && f.expiresAt <= r.now()) || !RASTER(f.contentType)) {
-    throw invalidTransformation(key, 'the id of an image of the same account as the transformed file', id);
+  if (!f || f.userId !== base.userId || (f.expiresAt !== null && f.expiresAt <= r.now()) || !RASTER(f.contentType) || (publicOnly && !f.isPublic)) {
+    throw invalidTransformation(key, publicOnly ? 'the id of a public image of the same account as the transformed file (private layers need a signed URL or a named watermark)' : 'the id of an image of the same account as the transformed file', id);
   }
   return f;
 }
@@ -121,7 +125,8 @@ function refOf(file: FileLookup, spec: LayerOptions, over: LayerOptions = {}): L
 }
 
 function namedSpec(r: LayerResolver, account: AccountLayers, name: string, key: string): LayerOptions {
-  const spec = account.watermarks[name];
+  // Own keys only: `wm:constructor` must not find Object's prototype.
+  const spec = Object.hasOwn(account.watermarks, name) ? account.watermarks[name] : undefined;
   if (spec === undefined) throw invalidTransformation(key, 'wm:<name> of a watermark in the account settings', `wm:${name}`);
   return r.parseSpec(spec);
 }
@@ -140,7 +145,7 @@ export async function resolveLayers(
       const spec = namedSpec(r, account as AccountLayers, o.l.slice(3), 'l');
       refs.push(refOf(await layerFile(r, spec.l as string, base, 'l'), spec, o));
     } else {
-      refs.push(refOf(await layerFile(r, o.l, base, 'l'), o));
+      refs.push(refOf(await layerFile(r, o.l, base, 'l', forced), o));
     }
   }
   if (forced && account?.force) {

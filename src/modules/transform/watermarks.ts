@@ -74,7 +74,7 @@ export async function checkWatermarkPatch(
     for (const name of names) watermarks[name] = await checkSpec(deps, userId, name, patch.watermarks[name] as string);
   }
   const force = patch.force_watermark === undefined ? current.force_watermark : patch.force_watermark;
-  if (force !== null && watermarks[force] === undefined) {
+  if (force !== null && !Object.hasOwn(watermarks, force)) {
     throw fieldError('/force_watermark', `must name one of the watermarks (${Object.keys(watermarks).join(', ') || 'none set'}), or be null`);
   }
   return { watermarks, force_watermark: force };
