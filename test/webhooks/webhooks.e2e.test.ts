@@ -76,6 +76,23 @@ describe('webhooks over real HTTP', () => {
 
   const valid = (r: Received) => verifyWebhook(hook.secret, r.id, r.timestamp, r.body, r.signature);
 
+  test('the secret is shown once, at creation; an account has at most 10 endpoints (409 beyond)', async () => {
+    const listed = (await (await api('/api/webhooks')).json()) as { results: Record<string, unknown>[] };
+    expect(listed.results.length).toBeGreaterThan(0);
+    for (const w of listed.results) expect('secret' in w).toBe(false);
+    expect('secret' in ((await (await api(`/api/webhooks/${hook.id}`)).json()) as Record<string, unknown>)).toBe(false);
+    const made: string[] = [];
+    for (let i = listed.results.length; i < 10; i++) {
+      const res = await api('/api/webhooks', { method: 'POST', body: JSON.stringify({ url: rx.url(), events: ['file.deleted'] }) });
+      expect(res.status).toBe(201);
+      made.push(((await res.json()) as { id: string }).id);
+    }
+    const over = await api('/api/webhooks', { method: 'POST', body: JSON.stringify({ url: rx.url(), events: ['file.deleted'] }) });
+    expect(over.status).toBe(409);
+    expect(((await over.json()) as { error: string }).error).toBe('CONFLICT');
+    for (const id of made) expect((await api(`/api/webhooks/${id}`, { method: 'DELETE' })).status).toBe(204);
+  });
+
   test('file.uploaded and file.deleted arrive signed', async () => {
     const png = await quadrants(40, 30).png().toBuffer();
     const up = await api('/api/files', { method: 'POST', body: new Uint8Array(png), headers: { 'content-type': 'image/png' } });

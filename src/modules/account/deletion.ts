@@ -12,7 +12,7 @@
  * a last job a few seconds later removes request logs written meanwhile. The deletion row has
  * no foreign key: its status stays readable by its id afterwards.
  */
-import { and, eq, inArray, ne, notInArray } from 'drizzle-orm';
+import { and, eq, inArray, notInArray } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import type { AppDeps } from '../../deps';
 import { conflict, notFound } from '../../errors';
@@ -55,13 +55,19 @@ export function toDeletionJson(d: AccountDeletionRow) {
 /** Records the deletion of `userId` and enqueues its job (an unfinished one is returned instead); sessions and keys end now. */
 export async function requestDeletion(deps: AppDeps, userId: string, requestedBy: string): Promise<AccountDeletionRow> {
   const row = await deps.db.transaction(async (tx) => {
+    // A server without an administrator can no longer be managed (nobody can promote, ban or
+    // invite). Every admin row is locked first, in one order, so two admins deleting themselves at
+    // once cannot both pass (nor deadlock), and an admin already on the way out does not count.
+    const admins = await tx.select({ id: users.id, banned: users.isBanned }).from(users).where(eq(users.role, 'admin')).orderBy(users.id).for('update');
     const [u] = await tx.select({ id: users.id, role: users.role }).from(users).where(eq(users.id, userId)).for('update');
     if (!u) throw notFound('Account');
     if (u.role === 'admin') {
-      // A server without an administrator can no longer be managed (nobody can promote, ban or invite).
-      const [other] = await tx.select({ id: users.id }).from(users)
-        .where(and(eq(users.role, 'admin'), ne(users.id, userId), eq(users.isBanned, false))).limit(1);
-      if (!other) throw conflict('The last administrator cannot be deleted; promote another account to admin first.');
+      const leaving = await tx.select({ userId: accountDeletions.userId }).from(accountDeletions)
+        .where(and(inArray(accountDeletions.userId, admins.map((a) => a.id)), inArray(accountDeletions.status, ['pending', 'running'])));
+      const gone = new Set(leaving.map((l) => l.userId));
+      if (!admins.some((a) => a.id !== userId && !a.banned && !gone.has(a.id))) {
+        throw conflict('The last administrator cannot be deleted; promote another account to admin first.');
+      }
     }
     const [open] = await tx.select().from(accountDeletions)
       .where(and(eq(accountDeletions.userId, userId), inArray(accountDeletions.status, ['pending', 'running'])));

@@ -4,13 +4,15 @@
  * no private or loopback address unless OUTBOUND_ALLOW_PRIVATE / OUTBOUND_ALLOW_LOOPBACK) and
  * again at every delivery (deliver.ts). Events, signing and retries: README § Webhooks.
  */
-import { and, desc, eq } from 'drizzle-orm';
+import { and, count, desc, eq } from 'drizzle-orm';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { errorResponses, notFound, validationError } from '../../errors';
+import { conflict, errorResponses, notFound, validationError } from '../../errors';
 import { noContent } from '../../http';
 import { checkUrl, resolveChecked, SsrfError } from '../../lib/ssrf';
 import { authGuard } from '../auth/guard';
+import { enforceIpLimit } from '../limits/service';
+import { users } from '../users/table';
 import { outboundPolicy } from '../remote/source';
 import { registerWebhookJobs } from './deliver';
 import { emitWebhookEvent, WEBHOOK_EVENTS } from './emit';
@@ -26,7 +28,7 @@ const WebhookSchema = t.Object({
   events: t.Array(EventName),
   description: t.Nullable(t.String()),
   enabled: t.Boolean(),
-  secret: t.String({ description: 'Signing secret (`whsec_<base64>`, Standard Webhooks): verify `webhook-signature` with it.' }),
+  secret: t.Optional(t.String({ description: 'Signing secret (`whsec_<base64>`, Standard Webhooks): verify `webhook-signature` with it. Only in the answer that creates the endpoint (as API keys are shown once): a key that may only read the account must not be able to forge its events.' })),
   created_at: Timestamp,
   updated_at: Timestamp,
 }, { title: 'Webhook' });
@@ -51,10 +53,13 @@ const DeliverySchema = t.Object({
   delivered_at: t.Nullable(Timestamp),
 }, { title: 'WebhookDelivery' });
 
-const toJson = (w: WebhookRow) => ({
+const toJson = (w: WebhookRow, withSecret = false) => ({
   id: w.id, url: w.url, events: w.events as (typeof WEBHOOK_EVENTS)[number][], description: w.description, enabled: w.enabled,
-  secret: w.secret, created_at: w.createdAt.toISOString(), updated_at: w.updatedAt.toISOString(),
+  ...(withSecret ? { secret: w.secret } : {}), created_at: w.createdAt.toISOString(), updated_at: w.updatedAt.toISOString(),
 });
+
+/** Endpoints per account: each event fans out to all of them inside the emitting transaction. */
+export const MAX_WEBHOOKS = 10;
 
 const deliveryJson = (d: WebhookDeliveryRow) => ({
   id: d.id, event_id: d.eventId, event_type: d.eventType, status: d.status, response_status: d.responseStatus, last_error: d.lastError,
@@ -92,7 +97,7 @@ export function webhookRoutes(deps: AppDeps) {
     .use(authGuard(deps))
     .get('', async ({ principal }) => {
       const rows = await deps.db.select().from(webhooks).where(eq(webhooks.userId, principal.userId)).orderBy(webhooks.createdAt);
-      return { results: rows.map(toJson), count: rows.length };
+      return { results: rows.map((w) => toJson(w)), count: rows.length };
     }, {
       auth: 'account:read',
       response: { 200: t.Object({ results: t.Array(WebhookSchema), count: t.Integer() }), ...errorResponses(401, 403) },
@@ -100,11 +105,18 @@ export function webhookRoutes(deps: AppDeps) {
     })
     .post('', async ({ principal, body, set }) => {
       const url = await checkTarget(body.url);
-      const [row] = await deps.db.insert(webhooks).values({
-        userId: principal.userId, url, events: body.events, description: body.description ?? null, enabled: body.enabled ?? true, secret: newWebhookSecret(),
-      }).returning();
+      const row = await deps.db.transaction(async (tx) => {
+        // The account row's lock makes the count and the insert one step for concurrent creates.
+        await tx.select({ id: users.id }).from(users).where(eq(users.id, principal.userId)).for('update');
+        const [{ n }] = await tx.select({ n: count() }).from(webhooks).where(eq(webhooks.userId, principal.userId)) as [{ n: number }];
+        if (n >= MAX_WEBHOOKS) throw conflict(`An account has at most ${MAX_WEBHOOKS} webhook endpoints; delete one first.`);
+        const [created] = await tx.insert(webhooks).values({
+          userId: principal.userId, url, events: body.events, description: body.description ?? null, enabled: body.enabled ?? true, secret: newWebhookSecret(),
+        }).returning();
+        return created as WebhookRow;
+      });
       set.status = 201;
-      return toJson(row as WebhookRow);
+      return toJson(row, true);
     }, {
       auth: 'account:write',
       body: t.Object({
@@ -113,11 +125,12 @@ export function webhookRoutes(deps: AppDeps) {
         description: t.Optional(t.String({ maxLength: 200 })),
         enabled: t.Optional(t.Boolean()),
       }),
-      response: { 201: WebhookSchema, ...errorResponses(400, 401, 403) },
+      response: { 201: WebhookSchema, ...errorResponses(400, 401, 403, 409) },
       detail: {
         summary: 'Create a webhook endpoint',
         description: 'Events are POSTed as JSON `{type, timestamp, data}` with Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). '
-          + 'A url whose host is or resolves to a private, loopback, link-local or metadata address → 400 (unless OUTBOUND_ALLOW_PRIVATE / OUTBOUND_ALLOW_LOOPBACK).',
+          + 'A url whose host is or resolves to a private, loopback, link-local or metadata address → 400 (unless OUTBOUND_ALLOW_PRIVATE / OUTBOUND_ALLOW_LOOPBACK). '
+          + 'The answer carries `secret`, shown this once. At most 10 endpoints per account (409 beyond).',
       },
     })
     .get('/:id', async ({ principal, params }) => toJson(await own(principal.userId, params.id)), {
@@ -159,7 +172,9 @@ export function webhookRoutes(deps: AppDeps) {
       response: { 204: t.Void(), ...errorResponses(400, 401, 403, 404) },
       detail: { summary: 'Delete a webhook endpoint', description: 'Its delivery log goes with it; pending deliveries are dropped.' },
     })
-    .post('/:id/test', async ({ principal, params, set }) => {
+    .post('/:id/test', async ({ principal, params, set, request }) => {
+      // Each call is a signed POST to a URL of the caller's choosing: the `sensitive` bucket bounds them.
+      await enforceIpLimit(deps, request, set, 'sensitive');
       const hook = await own(principal.userId, params.id);
       const [id] = await deps.db.transaction((tx) => emitWebhookEvent(tx, principal.userId, 'webhook.test', { webhook_id: hook.id, message: 'A test event from Pictor.' }, hook.id));
       deps.queue.wake();
@@ -169,7 +184,7 @@ export function webhookRoutes(deps: AppDeps) {
     }, {
       auth: 'account:write',
       params: IdParams,
-      response: { 202: DeliverySchema, ...errorResponses(400, 401, 403, 404) },
+      response: { 202: DeliverySchema, ...errorResponses(400, 401, 403, 404, 429) },
       detail: {
         summary: 'Send a test event',
         description: 'Queues a `webhook.test` event to this endpoint (enabled or not, whatever its `events`); follow it in the delivery log.',
