@@ -12,7 +12,8 @@ import { Elysia, t } from 'elysia';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import type { AppDeps } from '../../deps';
-import { errorResponses, notFound, unprocessableImage } from '../../errors';
+import { AppError, errorResponses, notFound, unprocessableImage } from '../../errors';
+import { getDelivery } from '../transform/service';
 import { authGuard } from '../auth/guard';
 import { getOwnFileOrThrow } from './service';
 import type { FileRow } from './table';
@@ -64,7 +65,8 @@ export function paletteOf(data: Buffer, channels: number, size = PALETTE_SIZE): 
 }
 
 export function fileInfoRoutes(deps: AppDeps) {
-  const analysed = new LRUCache<string, Analysed>({ max: 10_000 });
+  // Answers by SHA-256, failures too: an undecodable original is not read and decoded again.
+  const analysed = new LRUCache<string, Analysed | AppError>({ max: 10_000 });
 
   async function analyse(f: FileRow): Promise<Analysed> {
     const fromRow: Analysed = {
@@ -74,7 +76,14 @@ export function fileInfoRoutes(deps: AppDeps) {
     const raster = f.contentType.startsWith('image/') && f.contentType !== 'image/svg+xml';
     if (!raster || f.size > MAX_READ_BYTES) return fromRow;
     const kept = analysed.get(f.sha256);
+    if (kept instanceof AppError) throw kept;
     if (kept) return kept;
+    // Under the transform pool: bounded concurrency (each read holds up to MAX_READ_BYTES), its
+    // timeout, and one analysis for concurrent calls on the same content.
+    return getDelivery(deps).pool.run(`info:${f.sha256}`, () => decode(f));
+  }
+
+  async function decode(f: FileRow): Promise<Analysed> {
     const read = await deps.storage.read(f.storageKey, MAX_READ_BYTES);
     if (!read) throw notFound('File');
     const bytes = Buffer.from(read.buffer, read.byteOffset, read.byteLength);
@@ -96,7 +105,9 @@ export function fileInfoRoutes(deps: AppDeps) {
       analysed.set(f.sha256, out);
       return out;
     } catch (err) {
-      throw unprocessableImage((err as Error).message.split('\n')[0] ?? 'unreadable');
+      const refused = unprocessableImage((err as Error).message.split('\n')[0] ?? 'unreadable');
+      analysed.set(f.sha256, refused);
+      throw refused;
     }
   }
 
@@ -109,7 +120,7 @@ export function fileInfoRoutes(deps: AppDeps) {
     }, {
       auth: 'files:read',
       params: t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) }),
-      response: { 200: FileInfo, ...errorResponses(401, 403, 404, 410, 422) },
+      response: { 200: FileInfo, ...errorResponses(401, 403, 404, 410, 422, 503) },
       detail: {
         summary: 'Layout info of a file',
         description: 'Displayed dimensions (after EXIF orientation), format, orientation, alpha, animation and dominant colours (a small palette), '
