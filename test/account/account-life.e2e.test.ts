@@ -121,7 +121,9 @@ describe.each(['fs', 's3'] as const)('account export and deletion: %s', (kind) =
       const isImage = i < 2;
       const body = isImage
         ? new Uint8Array(await gradient(300 + i, 200).png().toBuffer())
-        : new Uint8Array(Buffer.from(randomBytes(FILE_BYTES * 3 / 4).toString('base64')));
+        // A text line first: bare base64 can begin like another format's signature ("BM" is BMP,
+        // "G" every 188 bytes MPEG-TS) and be refused as not the declared text/plain.
+        : new Uint8Array(Buffer.from(`text file ${i}\n${randomBytes(FILE_BYTES * 3 / 4).toString('base64')}`.slice(0, FILE_BYTES)));
       const folder = i % 2 ? '/albums/odd' : '/';
       const res = await fetch(`${server.url}/api/files?folder=${encodeURIComponent(folder)}`, {
         method: 'POST', headers: { ...user, 'content-type': isImage ? 'image/png' : 'text/plain', 'x-file-name': `f${i}.${isImage ? 'png' : 'txt'}` }, body,
@@ -167,6 +169,11 @@ describe.each(['fs', 's3'] as const)('account export and deletion: %s', (kind) =
     expect(growth).toBeLessThan(RSS_BOUND);
     expect(ready!.files_count).toBe(FILES);
     expect(ready!.size!).toBeGreaterThan(FILES * FILE_BYTES * 0.9);
+
+    // One archive at a time: a ready, undownloaded export refuses another (each is a full copy).
+    const again = await fetch(`${server.url}/api/account/export`, { method: 'POST', headers: user });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { message: string }).message).toContain('ready');
 
     // Download once (the link needs no credentials), unzip, hash.
     const link = new URL(ready!.download_url!);

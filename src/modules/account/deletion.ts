@@ -22,6 +22,9 @@ import { publishFileChange } from '../cache/lookup';
 import { releaseFileBlobs } from '../files/blobs';
 import { deleteDeadBlobs } from '../files/purge';
 import { files } from '../files/table';
+import { removeUpload } from '../tus/service';
+import { createTusStore } from '../tus/store';
+import { tusUploads } from '../tus/table';
 import { apiKeys } from '../keys/table';
 import { requestLogBatches } from '../logs/table';
 import { requestLogBuffer } from '../logs/routes';
@@ -145,6 +148,18 @@ export async function runDeletion(deps: AppDeps, ctx: JobContext): Promise<void>
       removed.files = (removed.files ?? 0) + batch.rows.length;
       removed.objects = (removed.objects ?? 0) + await afterBatch(deps, batch);
     }
+    // Unfinished tus uploads: their rows go with the account (cascade), and the expiry sweep works
+    // from rows, so their bytes (partial file, S3 multipart parts and tail) are removed here.
+    const unfinished = await deps.db.select().from(tusUploads).where(eq(tusUploads.userId, userId));
+    if (unfinished.length) {
+      const store = createTusStore(deps.config);
+      try {
+        for (const row of unfinished) await removeUpload(deps, store, row);
+      } finally {
+        await store.close();
+      }
+      removed.tus_uploads = unfinished.length;
+    }
     // Its jobs and their events (a job still running elsewhere keeps its row; its owner goes null with the account).
     const gone = await deps.db.delete(jobs)
       .where(and(eq(jobs.userId, userId), notInArray(jobs.status, ['running']))).returning({ id: jobs.id });
@@ -156,10 +171,13 @@ export async function runDeletion(deps: AppDeps, ctx: JobContext): Promise<void>
       const [u] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
       if (!u) return null;
       const batch = await releaseBatch(tx, backend, userId, 100_000);
+      // An export that finished since the first sweep: its row cascades with the account, its archive goes below.
+      const archives = await tx.select({ key: accountExports.storageKey }).from(accountExports).where(eq(accountExports.userId, userId));
       await tx.delete(users).where(eq(users.id, userId));
-      return batch;
+      return { ...batch, archives: archives.flatMap((a) => (a.key ? [a.key] : [])) };
     });
     if (last) {
+      for (const key of last.archives) await deps.storage.delete(key); // idempotent: the first sweep's are gone already
       removed.files = (removed.files ?? 0) + last.rows.length;
       removed.objects = (removed.objects ?? 0) + await afterBatch(deps, last);
     }

@@ -22,7 +22,7 @@ import { apiKeys } from '../keys/table';
 import { users } from '../users/table';
 import { signPayload, verifySignature } from '../transform/sign';
 import { enqueueBlobDelete } from '../files/blobs';
-import { accountExports, type AccountExportRow } from './table';
+import { accountDeletions, accountExports, type AccountExportRow } from './table';
 
 export const EXPORT_JOB = 'account_export';
 /** How long a finished export waits for its download. */
@@ -62,9 +62,17 @@ export async function requestExport(deps: AppDeps, userId: string, requestedBy: 
     // The account row's lock serialises two requests of one account.
     const [u] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
     if (!u) throw notFound('Account');
-    const [open] = await tx.select({ id: accountExports.id }).from(accountExports)
-      .where(and(eq(accountExports.userId, userId), inArray(accountExports.status, ['pending', 'running'])));
-    if (open) throw conflict('An export of this account is already being built; poll its status.');
+    const [leaving] = await tx.select({ id: accountDeletions.id }).from(accountDeletions)
+      .where(and(eq(accountDeletions.userId, userId), inArray(accountDeletions.status, ['pending', 'running'])));
+    if (leaving) throw conflict('This account is being deleted.');
+    // One archive at a time: each is a full copy of the account's originals in shared storage.
+    const [open] = await tx.select({ status: accountExports.status }).from(accountExports)
+      .where(and(eq(accountExports.userId, userId), inArray(accountExports.status, ['pending', 'running', 'ready']), gt(accountExports.expiresAt, new Date(deps.clock.now()))));
+    if (open) {
+      throw conflict(open.status === 'ready'
+        ? 'An export of this account is ready: download it (GET /api/account/exports lists it) before asking for another.'
+        : 'An export of this account is already being built; poll its status.');
+    }
     const [created] = await tx.insert(accountExports).values({
       userId, requestedBy: requestedBy === userId ? null : requestedBy, expiresAt: new Date(deps.clock.now() + EXPORT_TTL_MS),
     }).returning();

@@ -129,7 +129,7 @@ export function accountLifeRoutes(deps: AppDeps) {
       response: exportResponses,
       detail: {
         summary: 'Export the account as a ZIP',
-        description: 'Builds, through the job queue, a ZIP of every original and a `manifest.json` (account, settings, folders, files with sha256, API keys\' metadata without secrets), streamed into storage. Poll `GET /api/account/exports/:id` until `ready`, then fetch `download_url` once (valid 24 h). 409 while another export of the account is being built.',
+        description: 'Builds, through the job queue, a ZIP of every original and a `manifest.json` (account, settings, folders, files with sha256, API keys\' metadata without secrets), streamed into storage. Poll `GET /api/account/exports/:id` until `ready`, then fetch `download_url` once (valid 24 h). 409 while another export of the account is being built or is ready and not yet downloaded (one archive at a time), or while the account is being deleted.',
       },
     })
     .get('/account/exports', async ({ principal }) => ({ results: (await listExports(deps, principal.userId)).map((e) => toExportJson(deps, e)) }), {
