@@ -15,6 +15,12 @@ import { FAIL_ON } from './sharp-settings';
 /** Originals remembered as undecodable: a digest and a short message each (~0.5 KiB). */
 const MAX_REMEMBERED = 10_000;
 
+/**
+ * A libvips loader's own error (the source's bytes, not our pipeline): "vipspng: libpng read
+ * error", "VipsJpeg: …", "VipsForeignLoad…", "webp2vips: …", "gifload: …", "heifload: …".
+ */
+const LOADER_ERROR = /^(vipspng|vipsjpeg|vipsforeignload\w*|webp2vips|gifload|heifload|tiff2vips|pngload|spngload|jpegload|webpload|tiffload)\b/i;
+
 export interface DecodeOptions {
   limitInputPixels: number;
   animated: boolean;
@@ -50,6 +56,9 @@ export function createUnreadableSources(max = MAX_REMEMBERED): UnreadableSources
       } catch (decodeErr) {
         return remember(sha256, unprocessableImage(decoderReason(decodeErr)));
       }
+      // The check decoded, yet the render's own loader failed on these bytes (seen under load with
+      // a PNG damaged inside IDAT): the source is still what failed, not our pipeline.
+      if (err instanceof Error && LOADER_ERROR.test(err.message)) return remember(sha256, unprocessableImage(decoderReason(err)));
       return err;
     },
   };

@@ -49,13 +49,15 @@ export function compose(o: Options): string {
  */
 export function Builder({ file, info, onChange }: { file: FileItem; info: ServerInfo; onChange: (t: string) => void }) {
   const [o, setO] = useState<Options>({ preset: '', w: '', h: '', c: 'limit', g: 'center', f: 'auto', q: '', effects: [] });
-  const [size, setSize] = useState('');
+  // The size of the preview that loaded, with the transformation it was for: a late load event of
+  // the previous preview must not caption the next one.
+  const [loaded, setLoaded] = useState<{ tx: string; size: string } | null>(null);
   const [error, setError] = useState('');
   const tx = useMemo(() => compose(o), [o]);
   const set = (patch: Partial<Options>) => {
     const next = { ...o, ...patch };
     setO(next);
-    setSize('');
+    setLoaded(null);
     setError('');
     onChange(compose(next));
   };
@@ -103,10 +105,10 @@ export function Builder({ file, info, onChange }: { file: FileItem; info: Server
             key={tx}
             src={localPath(url)}
             alt={`Preview of ${file.name} with ${tx}`}
-            onLoad={(e) => setSize(`${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px`)}
+            onLoad={(e) => setLoaded({ tx, size: `${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px` })}
             onError={() => void checkError()}
           />
-          <figcaption><span role="status">{error ? <span class="error">{error}</span> : size ? `Preview: ${size}` : 'Loading preview…'}</span></figcaption>
+          <figcaption><span role="status">{error ? <span class="error">{error}</span> : loaded?.tx === tx ? `Preview: ${loaded.size}` : 'Loading preview…'}</span></figcaption>
         </figure>
       )}
     </section>
