@@ -222,7 +222,7 @@ export async function uploadMultipart(
       checkTextField(name); // an unknown field fails the request: 400 naming it, nothing kept
       if (name === 'transformations') parseEagerTransformations(deps, [value]);
       if (name === 'tags') parseTags([value]);
-      if (name === 'metadata') parseMetaField(value);
+      if (name === 'metadata' && value !== '') parseMetaField(value); // empty = not given (Scalar's 'Try it' form sends every field)
     },
     onFile(part) {
       if (!isFileField(part.field)) {
