@@ -259,7 +259,16 @@ describe('tus uploads obey the rules of every upload', () => {
   test('a checksum mismatch answers 460 and discards the chunk; metadata sets name, folder, visibility and expiry', async () => {
     const call = await account();
     const data = textBytes(300 * 1024);
-    const meta = [`name ${b64('notes.txt')}`, `folder ${b64('/tus/docs')}`, `visibility ${b64('private')}`, `expires_in ${b64('3600')}`, `filetype ${b64('text/plain')}`].join(',');
+    const meta = [
+      `name ${b64('notes.txt')}`, `folder ${b64('/tus/docs')}`, `visibility ${b64('private')}`, `expires_in ${b64('3600')}`, `filetype ${b64('text/plain')}`,
+      `tags ${b64('Trip,notes')}`, `metadata ${b64('{"camera":"none"}')}`,
+    ].join(',');
+    // The upload fields the other routes take are applied over tus too, and refused the same way.
+    for (const [key, value] of [['tags', '#bad tag'], ['metadata', 'not json'], ['expires_at', 'yesterday'], ['transformations', 'w_nope']]) {
+      // A fresh account each: this server allows three uploads per account (RATE_LIMIT_UPLOAD_COUNT).
+      const refused = await create(await account(), { 'upload-length': '10', 'upload-metadata': `${key} ${b64(value as string)}` });
+      expect({ key, status: refused.status }).toEqual({ key, status: 400 });
+    }
     const up = await create(call, { 'upload-length': String(data.length), 'upload-metadata': meta });
     expect(up.status).toBe(201);
     expect(up.headers.get('upload-expires')).toBeTruthy();
@@ -279,7 +288,7 @@ describe('tus uploads obey the rules of every upload', () => {
     expect(last.status).toBe(204);
     const id = last.headers.get('x-file-id')!;
     const file = await call('GET', `/api/files/${id}`);
-    expect(file.body).toMatchObject({ name: 'notes.txt', folder: '/tus/docs', is_public: false, size: data.length, sha256: sha(data), content_type: 'text/plain' });
+    expect(file.body).toMatchObject({ name: 'notes.txt', folder: '/tus/docs', is_public: false, size: data.length, sha256: sha(data), content_type: 'text/plain', tags: ['trip', 'notes'], custom_metadata: { camera: 'none' } });
     expect((file.body as unknown as { expires_at: string }).expires_at).toBeTruthy();
     expect((await call('HEAD', up.path)).status).toBe(404);
   });

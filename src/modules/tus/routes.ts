@@ -188,7 +188,7 @@ export function tusRoutes(deps: AppDeps) {
       response: { 201: t.Void(), ...errorResponses(400, 401, 403, 412, 413, 415, 429, 460, 507) },
       detail: {
         summary: 'Create a resumable (tus) upload',
-        description: `${tusHeaderDoc} \`Upload-Length\` (≤ your upload limit, else 413) or \`Upload-Defer-Length: 1\`; \`Upload-Metadata\` keys \`name\`/\`filename\`, \`type\`/\`filetype\` (checked against the sniffed type), \`folder\`, \`is_public\` or \`visibility\` (public|private), \`expires_in\`. 201 with \`Location\` and \`Upload-Expires\` (unfinished uploads are removed then). With a body (\`Content-Type: application/offset+octet-stream\`) the first chunk is stored at once (creation-with-upload). Counts against \`upload_count\` and \`upload_bytes\` like any upload.`,
+        description: `${tusHeaderDoc} \`Upload-Length\` (≤ your upload limit, else 413) or \`Upload-Defer-Length: 1\`; \`Upload-Metadata\` keys \`name\`/\`filename\`, \`type\`/\`filetype\` (checked against the sniffed type), \`folder\`, \`is_public\` or \`visibility\` (public|private), \`expires_in\` or \`expires_at\`, \`tags\`, \`metadata\` (JSON object), \`transformations\` (\`|\`-separated), checked as on \`POST /api/files\` (400); other keys are ignored, as tusd does. 201 with \`Location\` and \`Upload-Expires\` (unfinished uploads are removed then). With a body (\`Content-Type: application/offset+octet-stream\`) the first chunk is stored at once (creation-with-upload). Counts against \`upload_count\` and \`upload_bytes\` like any upload.`,
       },
     })
     .post('/api/uploads/:token/tus', ({ request, params, set }) => tus(request, set, async () => {

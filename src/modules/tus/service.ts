@@ -20,7 +20,7 @@ import { newFileId } from '../files/names';
 import { declaredTypeOf, SNIFF_BYTES } from '../files/sniff';
 import { truncationCheckFor } from '../files/truncation';
 import type { FileRow } from '../files/table';
-import { parseUploadAttrs, prepareUpload, type UploadPolicy } from '../files/upload';
+import { parseEagerTransformations, parseUploadAttrs, prepareUpload, type UploadPolicy } from '../files/upload';
 import { tusUploads, type TusUploadRow } from './table';
 import { chunksOf, type PendingChunk, type TusStore } from './store';
 
@@ -51,7 +51,9 @@ export function parseMetadata(raw: string | null): Record<string, string> {
 
 /**
  * The file attributes from the metadata: `name`/`filename`, `type`/`filetype` (checked against
- * the sniffed type), `folder`, `is_public` or `visibility` (`public`/`private`), `expires_in`.
+ * the sniffed type), `folder`, `is_public` or `visibility` (`public`/`private`), `expires_in` or
+ * `expires_at`, `tags` (comma-separated), `metadata` (a JSON object), `transformations` (eager,
+ * `|`-separated): the same fields and checks as the other upload routes.
  * Other keys (Uppy sends `relativePath`…) are ignored, as tusd does.
  */
 function attrsOf(deps: AppDeps, meta: Record<string, string>, policy: UploadPolicy, defaults: { isPublic: boolean; expiresIn: number | null }) {
@@ -62,11 +64,16 @@ function attrsOf(deps: AppDeps, meta: Record<string, string>, policy: UploadPoli
     }
     isPublic = String(meta.visibility === 'public');
   }
-  const attrs = parseUploadAttrs({ folder: meta.folder, is_public: isPublic, expires_in: meta.expires_in }, deps.clock.now(), policy, defaults);
+  const attrs = parseUploadAttrs({
+    folder: meta.folder, is_public: isPublic, expires_in: meta.expires_in, expires_at: meta.expires_at, tags: meta.tags, metadata: meta.metadata,
+  }, deps.clock.now(), policy, defaults);
+  const transformations = meta.transformations ? parseEagerTransformations(deps, [meta.transformations]) : [];
   const declared = declaredTypeOf(meta.type ?? meta.filetype);
   return {
     name: meta.name ?? meta.filename, folder: attrs.folder, is_public: attrs.isPublic,
     expires_at: attrs.expiresAt?.toISOString() ?? null, declared, allowed_types: policy.allowedTypes ? [...policy.allowedTypes] : undefined,
+    ...(attrs.tags ? { tags: attrs.tags } : {}), ...(attrs.customMeta ? { custom_meta: attrs.customMeta } : {}),
+    ...(transformations.length ? { transformations } : {}),
   };
 }
 
@@ -291,6 +298,8 @@ async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: T
     return await commitFile(deps, owner, staged, {
       name: row.attrs.name, folder: row.attrs.folder, isPublic: row.attrs.is_public,
       expiresAt: row.attrs.expires_at ? new Date(row.attrs.expires_at) : null,
+      ...(row.attrs.tags ? { tags: row.attrs.tags } : {}), ...(row.attrs.custom_meta ? { customMeta: row.attrs.custom_meta } : {}),
+      ...(row.attrs.transformations ? { transformations: row.attrs.transformations } : {}),
     });
   } catch (err) {
     await deps.storage.delete(key).catch(() => {});

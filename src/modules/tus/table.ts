@@ -31,7 +31,10 @@ export const tusUploads = pgTable(
     maxBytes: bigint('max_bytes', { mode: 'number' }).notNull(),
     /** Raw `Upload-Metadata` (echoed by HEAD) and the parsed attributes the file gets. */
     metadata: text('metadata'),
-    attrs: jsonb('attrs').$type<{ name?: string; folder: string; is_public: boolean; expires_at: string | null; declared?: string; allowed_types?: string[] }>().notNull(),
+    attrs: jsonb('attrs').$type<{
+      name?: string; folder: string; is_public: boolean; expires_at: string | null; declared?: string; allowed_types?: string[];
+      tags?: string[]; custom_meta?: Record<string, string>; transformations?: string[];
+    }>().notNull(),
     hashState: text('hash_state'),
     /** Base64 of the first bytes (up to the sniff window). */
     head: text('head').notNull().default(''),
