@@ -52,11 +52,12 @@ export function composeVideo(o: VideoOptions): { tx: string; suffix: string } {
  */
 export function VideoBuilder({ file }: { file: FileItem }) {
   const [o, setO] = useState<VideoOptions>({ mode: 'poster', w: '', h: '', c: 'limit', q: '', so: '', eo: '', mute: false, fps: '', br: '', f: 'auto', ext: 'mp4' });
-  const [size, setSize] = useState('');
+  // The preview's size with the URL it loaded for: a late event of the previous preview must not caption the next.
+  const [loaded, setLoaded] = useState<{ url: string; size: string } | null>(null);
   const [error, setError] = useState('');
   const set = (patch: Partial<VideoOptions>) => {
     setO({ ...o, ...patch });
-    setSize('');
+    setLoaded(null);
     setError('');
   };
   const val = (e: Event) => (e.currentTarget as HTMLInputElement).value;
@@ -111,13 +112,13 @@ export function VideoBuilder({ file }: { file: FileItem }) {
               key={url}
               src={localPath(url)}
               alt={`Preview of ${file.name} with ${tx}`}
-              onLoad={(e) => setSize(`${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px`)}
+              onLoad={(e) => setLoaded({ url, size: `${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px` })}
               onError={() => void checkError()}
             />
           ) : settled !== url ? null : (
-            <RenditionVideo key={settled} src={localPath(settled)} label={`Preview of ${file.name} with ${tx}`} onMeta={(v) => setSize(`${v.videoWidth} × ${v.videoHeight} px, ${v.duration.toFixed(1)} s`)} />
+            <RenditionVideo key={settled} src={localPath(settled)} label={`Preview of ${file.name} with ${tx}`} onMeta={(v) => setLoaded({ url: settled, size: `${v.videoWidth} × ${v.videoHeight} px, ${v.duration.toFixed(1)} s` })} />
           )}
-          <figcaption><span role="status">{error ? <span class="error">{error}</span> : size ? `Preview: ${size}` : o.mode === 'poster' ? 'Loading preview…' : ''}</span></figcaption>
+          <figcaption><span role="status">{error ? <span class="error">{error}</span> : loaded?.url === url ? `Preview: ${loaded.size}` : o.mode === 'poster' ? 'Loading preview…' : ''}</span></figcaption>
         </figure>
       )}
     </section>
