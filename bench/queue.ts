@@ -8,7 +8,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../src/config';
-import { buildDeps } from '../src/deps';
+import { buildDeps } from '../src/compose';
 import { createLogger } from '../src/logger';
 import { enqueueJobs } from '../src/modules/queue/enqueue';
 import { queryRows } from '../src/modules/queue/sql';

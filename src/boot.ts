@@ -11,7 +11,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createApp } from './app';
 import { loadConfigOrExit, type Config } from './config';
-import { buildDeps, type AppDeps } from './deps';
+import { buildDeps } from './compose';
+import type { AppDeps } from './deps';
 import { StartupError } from './lib/startup';
 import { createLogger, type Logger } from './logger';
 import { bootstrapAdmin } from './modules/admin/bootstrap';

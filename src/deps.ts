@@ -1,29 +1,24 @@
 /**
- * The composition root's inputs: everything a module needs from the outside world, built once
- * per process from the config. Tests build the same object with other parts (in-memory PGlite,
- * a test Redis) and pass it to `createApp`; nothing else in the code base constructs clients.
+ * The types of the composition root (`compose.ts`): everything a module needs, built once per
+ * process from the config. Types only, so every module can name `AppDeps` without importing
+ * what builds it.
  */
-import Redis from 'ioredis';
-import { join } from 'node:path';
+import type Redis from 'ioredis';
 import type { Config } from './config';
-import { openDatabase, type Database, type Db } from './db/client';
-import { createPostgresBus, createRedisBus, type Bus } from './lib/bus';
-import { ensureWritableDir } from './lib/startup';
+import type { Database, Db } from './db/client';
+import type { Bus } from './lib/bus';
 import type { Logger } from './logger';
-import { createStorage, type StorageDriver } from './storage';
-import { loadSecrets, type Secrets } from './modules/auth/secrets';
-import { createLimiter } from './modules/limits/service';
+import type { StorageDriver } from './storage';
+import type { Secrets } from './modules/auth/secrets';
 import type { RateLimiter } from './modules/limits/types';
-import { createQueue, type Queue } from './modules/queue/runner';
-import { createMetrics, instrumentLimiter, type Metrics } from './modules/metrics/registry';
-import { createUsageRecorder, type UsageRecorder } from './modules/usage/recorder';
+import type { Queue } from './modules/queue/runner';
+import type { Metrics } from './modules/metrics/registry';
+import type { UsageRecorder } from './modules/usage/recorder';
 
 export interface Clock {
   /** Milliseconds since the epoch; tests substitute a controllable clock. */
   now(): number;
 }
-
-export const systemClock: Clock = { now: () => Date.now() };
 
 /** A dependency probe for `/health/ready`: resolves when healthy, throws when not. */
 export type Probe = () => Promise<void>;
@@ -59,100 +54,10 @@ export interface AppDeps {
   shutdown(): Promise<void>;
 }
 
-export const VERSION = '0.1.0';
-
 export interface BuildOptions {
   /** Overrides the PGlite location (tests use `memory://`). */
   pgliteDir?: string;
   clock?: Clock;
   /** The server process's index under `WORKERS=N` (labels its metrics). */
   worker?: number;
-}
-
-/** Opens every client the config asks for. */
-export async function buildDeps(config: Config, log: Logger, opts: BuildOptions = {}): Promise<AppDeps> {
-  // Checked first: the embedded database, the secrets file and local files all live there.
-  await ensureWritableDir(config.dataDir, 'DATA_DIR');
-  const database = await openDatabase({
-    url: config.databaseUrl,
-    pool: config.databasePool,
-    pgliteDir: opts.pgliteDir ?? join(config.dataDir, 'pg'),
-  });
-  const redis = config.redisUrl ? createRedis(config.redisUrl, log) : null;
-  const bus = redis ? createRedisBus(redis, log) : createPostgresBus(database);
-  const secrets = await loadSecrets(config, log);
-  const closers: (() => Promise<void> | void)[] = [];
-  const storage = await createStorage(config);
-  const clock = opts.clock ?? systemClock;
-  const metrics = createMetrics({ worker: opts.worker });
-  const limiter = instrumentLimiter(createLimiter(config, redis, clock, log), metrics);
-  const queue = createQueue(database, log, config.queue);
-
-  const deps: AppDeps = {
-    config,
-    log,
-    database,
-    db: database.db,
-    redis,
-    bus,
-    storage,
-    secrets,
-    limiter,
-    queue,
-    metrics,
-    usage: createUsageRecorder({ db: database.db, log, now: () => clock.now(), onFlushError: () => metrics.usageFlushFailures.inc() }),
-    clock,
-    version: VERSION,
-    startedAt: Date.now(),
-    probes: {
-      database: () => database.ping(),
-      redis: redis ? async () => void (await redis.ping()) : null,
-      storage: () => storage.health(),
-    },
-    onShutdown: (fn) => void closers.push(fn),
-    shutdown: async () => {
-      for (const fn of closers.reverse()) {
-        try {
-          await fn();
-        } catch (err) {
-          log.error({ err }, 'shutdown step failed');
-        }
-      }
-      await bus.close();
-      await limiter.close();
-      await storage.close();
-      redis?.disconnect();
-      await database.close();
-    },
-  };
-  // Registered first so it runs last among the closers: features stop producing before the worker releases its jobs.
-  // Usage is written last of all (after the queue stopped), while the database is still open.
-  deps.onShutdown(() => deps.usage.close());
-  deps.onShutdown(() => queue.close());
-  return deps;
-}
-
-/**
- * ioredis tuned for a dependency that may vanish: commands fail fast instead of queueing
- * while disconnected, so callers (the limiter) can fall back within one request, and the
- * client keeps reconnecting in the background.
- */
-function createRedis(url: string, log: Logger): Redis {
-  const redis = new Redis(url, {
-    enableAutoPipelining: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    commandTimeout: 500,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-  });
-  let lastLog = 0;
-  redis.on('error', (err) => {
-    // Reconnect attempts error every second while Redis is down; log at most every 10 s.
-    if (Date.now() - lastLog > 10_000) {
-      lastLog = Date.now();
-      log.warn({ err: err.message }, 'redis connection problem');
-    }
-  });
-  return redis;
 }

@@ -5,7 +5,7 @@
  */
 import { createApp } from './app';
 import { loadConfigOrExit } from './config';
-import { buildDeps } from './deps';
+import { buildDeps } from './compose';
 import { createLogger } from './logger';
 
 let config = loadConfigOrExit();

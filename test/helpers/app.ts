@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { buildDeps, type AppDeps, type Clock } from '../../src/deps';
+import { buildDeps } from '../../src/compose';
+import type { AppDeps, Clock } from '../../src/deps';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, TEST_REDIS_URL, type DbBackend } from './services';
 

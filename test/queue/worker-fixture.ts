@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { loadConfig } from '../../src/config';
-import { buildDeps } from '../../src/deps';
+import { buildDeps } from '../../src/compose';
 import { createLogger } from '../../src/logger';
 
 const config = loadConfig();

@@ -1,0 +1,111 @@
+/**
+ * The composition root: every long-lived object of a process is built here, in one function, and
+ * handed to the routes, jobs and the server as `AppDeps` (deps.ts). Tests build the same object
+ * with other parts (in-memory PGlite, a test Redis); nothing else constructs clients or caches.
+ */
+import Redis from 'ioredis';
+import { join } from 'node:path';
+import type { Config } from './config';
+import type { AppDeps, BuildOptions, Clock } from './deps';
+import { openDatabase } from './db/client';
+import { createPostgresBus, createRedisBus } from './lib/bus';
+import { ensureWritableDir } from './lib/startup';
+import type { Logger } from './logger';
+import { createStorage } from './storage';
+import { loadSecrets } from './modules/auth/secrets';
+import { createLimiter } from './modules/limits/service';
+import { createQueue } from './modules/queue/runner';
+import { createMetrics, instrumentLimiter } from './modules/metrics/registry';
+import { createUsageRecorder } from './modules/usage/recorder';
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export const VERSION = '0.1.0';
+
+/** Opens every client the config asks for. */
+export async function buildDeps(config: Config, log: Logger, opts: BuildOptions = {}): Promise<AppDeps> {
+  // Checked first: the embedded database, the secrets file and local files all live there.
+  await ensureWritableDir(config.dataDir, 'DATA_DIR');
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    pool: config.databasePool,
+    pgliteDir: opts.pgliteDir ?? join(config.dataDir, 'pg'),
+  });
+  const redis = config.redisUrl ? createRedis(config.redisUrl, log) : null;
+  const bus = redis ? createRedisBus(redis, log) : createPostgresBus(database);
+  const secrets = await loadSecrets(config, log);
+  const closers: (() => Promise<void> | void)[] = [];
+  const storage = await createStorage(config);
+  const clock = opts.clock ?? systemClock;
+  const metrics = createMetrics({ worker: opts.worker });
+  const limiter = instrumentLimiter(createLimiter(config, redis, clock, log), metrics);
+  const queue = createQueue(database, log, config.queue);
+
+  const deps: AppDeps = {
+    config,
+    log,
+    database,
+    db: database.db,
+    redis,
+    bus,
+    storage,
+    secrets,
+    limiter,
+    queue,
+    metrics,
+    usage: createUsageRecorder({ db: database.db, log, now: () => clock.now(), onFlushError: () => metrics.usageFlushFailures.inc() }),
+    clock,
+    version: VERSION,
+    startedAt: Date.now(),
+    probes: {
+      database: () => database.ping(),
+      redis: redis ? async () => void (await redis.ping()) : null,
+      storage: () => storage.health(),
+    },
+    onShutdown: (fn) => void closers.push(fn),
+    shutdown: async () => {
+      for (const fn of closers.reverse()) {
+        try {
+          await fn();
+        } catch (err) {
+          log.error({ err }, 'shutdown step failed');
+        }
+      }
+      await bus.close();
+      await limiter.close();
+      await storage.close();
+      redis?.disconnect();
+      await database.close();
+    },
+  };
+  // Registered first so it runs last among the closers: features stop producing before the worker releases its jobs.
+  // Usage is written last of all (after the queue stopped), while the database is still open.
+  deps.onShutdown(() => deps.usage.close());
+  deps.onShutdown(() => queue.close());
+  return deps;
+}
+
+/**
+ * ioredis tuned for a dependency that may vanish: commands fail fast instead of queueing
+ * while disconnected, so callers (the limiter) can fall back within one request, and the
+ * client keeps reconnecting in the background.
+ */
+function createRedis(url: string, log: Logger): Redis {
+  const redis = new Redis(url, {
+    enableAutoPipelining: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 500,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+  });
+  let lastLog = 0;
+  redis.on('error', (err) => {
+    // Reconnect attempts error every second while Redis is down; log at most every 10 s.
+    if (Date.now() - lastLog > 10_000) {
+      lastLog = Date.now();
+      log.warn({ err: err.message }, 'redis connection problem');
+    }
+  });
+  return redis;
+}
