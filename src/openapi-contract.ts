@@ -16,8 +16,10 @@
  *   `MISSING_SCOPE, CSRF_INVALID` as emphasis (`MISSING  SCOPE`).
  */
 import { t, type TSchema } from 'elysia';
-import { AUTHENTICATED } from './docs';
 import { errorResponses } from './errors';
+
+/** The `security` requirement of an authenticated route: any one of the schemes (docs.ts `SECURITY_SCHEMES`). */
+export const AUTHENTICATED = [{ bearerJwt: [] }, { bearerApiKey: [] }, { apiKeyHeader: [] }, { cookie: [] }];
 
 /** The marker `binaryResponse` leaves for `normalizeSpec`; removed from the served document. */
 const MEDIA_KEY = 'x-pictor-media-types';

@@ -21,7 +21,7 @@ import sharp from 'sharp';
 import { invalidTransformation } from '../../errors';
 import { secondsLeft } from './deadline';
 import type { Effect, EffectName } from './options';
-import { materialise, type Ctx } from './pipeline';
+import { materialise, type Ctx } from './render-context';
 
 export const ADJUSTMENTS: readonly EffectName[] = ['gamma', 'saturation', 'hue', 'brightness', 'contrast', 'tint', 'vignette'];
 

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { secondsLeft } from './deadline';
 import { placeByGravity, type Size } from './geometry';
 import type { Rgba } from './options';
-import { materialise, type Ctx } from './pipeline';
+import { materialise, type Ctx } from './render-context';
 import { refuseAnimated } from './adjust';
 
 /** Largest Gaussian sigma the blurred fill draws at full size (see blurredFill). */

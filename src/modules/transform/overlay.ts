@@ -16,7 +16,7 @@ import { FONT_FAMILY, FONT_FILE, fontMetrics } from './font';
 import { DEFAULT_TEXT_SIZE, type LayerGravity } from './layer-grammar';
 import type { Rgba, TransformOptions } from './options';
 import { secondsLeft } from './deadline';
-import { materialise, type Ctx } from './pipeline';
+import { materialise, type Ctx } from './render-context';
 import { FAIL_ON } from './sharp-settings';
 
 export interface Size {

@@ -17,31 +17,9 @@ import { ENCODERS, FAIL_ON, type EncoderSettings } from './sharp-settings';
 import { adjust, opacity } from './adjust';
 import { blurredPad, border, padding } from './frame';
 import { layers, type ImageLayer } from './overlay';
+import { fromRaw, materialise, rawOf, type Ctx, type RenderLimits } from './render-context';
 
-export interface RenderLimits extends GeometryLimits {
-  maxInputPixels: number;
-  timeoutMs: number;
-}
-
-export interface Ctx {
-  img: Sharp;
-  readonly o: TransformOptions;
-  readonly plan: GeometryPlan;
-  /** What the resize step sees: the oriented source, or the trimmed region after `e_trim`. */
-  readonly input: Size;
-  /** Already auto-oriented, cropped and trimmed by the trim stage (`trimFirst`). */
-  readonly trimmed: boolean;
-  readonly deadline: RenderDeadline;
-  /** The exact size of the pixels so far, once a stage has produced them (materialise). */
-  size?: Size;
-  readonly source: ProbedImage;
-  readonly format: OutputFormat;
-  readonly animated: boolean;
-  readonly limits: RenderLimits;
-  readonly encoders: EncoderSettings;
-  /** Image layers (overlay.ts) resolved by the service: the URL's `l_` and a forced watermark. */
-  readonly layers?: readonly ImageLayer[];
-}
+export type { Ctx, RenderLimits } from './render-context';
 
 type Step = (ctx: Ctx) => void | Promise<void>;
 
@@ -57,24 +35,6 @@ const SHARP_GRAVITY: Record<string, string | number> = {
 };
 const has = (o: TransformOptions, name: string) => o.e?.some((e) => e.name === name) ?? false;
 const amountOf = (o: TransformOptions, name: string) => o.e?.find((e) => e.name === name)?.amount;
-
-const rawOf = (info: { width: number; height: number; channels: number }) =>
-  ({ width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4 });
-/** A pipeline over raw pixels, under the render's deadline. */
-const fromRaw = (ctx: Ctx, data: Buffer, info: { width: number; height: number; channels: number }) =>
-  sharp(data, { raw: rawOf(info) }).timeout({ seconds: secondsLeft(ctx.deadline) });
-
-/**
- * Ends the stage so far as raw pixels and re-opens a pipeline on them: needed where a step must
- * know the exact size or resize twice. The frame is at most the plan's checked final size
- * (≤ MAX_OUTPUT_PIXELS × 4 bytes); it is the only full raw frame a render materialises.
- */
-export async function materialise(ctx: Ctx): Promise<Size> {
-  const { data, info } = await ctx.img.raw().timeout({ seconds: secondsLeft(ctx.deadline) }).toBuffer({ resolveWithObject: true });
-  ctx.img = fromRaw(ctx, data, info);
-  ctx.size = { width: info.width, height: info.height };
-  return ctx.size;
-}
 
 /**
  * The exact output size when the plan alone gives it (a box the resize fills exactly, or the
