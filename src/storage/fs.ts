@@ -8,13 +8,12 @@
  * hosts on a shared volume, unknown names) go by age (`sweepAbandoned`).
  */
 import { constants } from 'node:fs';
-import { access, mkdir, open, opendir, readdir, readFile, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, opendir, readdir, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ownedTempName, sweepOwnedTemp } from '../lib/owned-temp';
 import { randomString } from '../lib/random';
-import { fileSliceBody } from '../platform/file-body';
+import { fileSliceBody, readFileBytes } from '../platform/file-body';
 import { createFileSink } from '../platform/file-sink';
-import { isBun } from '../platform/runtime';
 import { assertValidKey, ObjectTooLargeError, type ByteRange, type ListedObject, type ObjectInfo, type StorageDriver, type StoredObject } from './types';
 
 const READ_CHUNK = 256 * 1024;
@@ -196,7 +195,7 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
       if (!info) return null;
       if (info.size > maxBytes) throw new ObjectTooLargeError(maxBytes);
       // Objects are written once (temp file, then rename), so the size just read still holds.
-      return isBun ? await Bun.file(path).bytes() : await readFile(path);
+      return await readFileBytes(path);
     },
 
     head: (key) => objectInfo(pathOf(key)),

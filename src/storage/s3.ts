@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { collectGarbageNow } from '../platform/memory';
-import { isBun } from '../platform/runtime';
+import { createNativeS3Uploader } from '../platform/s3-native';
 import { createStreamHasher } from '../platform/sha256';
 import { assertValidKey, collectCapped, ObjectTooLargeError, type ByteRange, type ListedObject, type ObjectInfo, type StorageDriver } from './types';
 
@@ -33,14 +33,6 @@ export interface S3Options {
 /** lib-storage's parts: 8 MiB, two in flight. */
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 2;
-/**
- * Bun's client: the smallest part S3 allows, one in flight. With these two constants at 8 MiB × 2
- * its uploads ran faster but grew RSS by 81-123 MiB per GiB; 5 MiB × 1 grew it by 46-92 MiB
- * (`STORAGE=s3 ROUNDS=3 SMALL=0 bash bench/upload.sh`, docs/TUNING.md), still not always under
- * the 64 MiB an upload should take.
- */
-const NATIVE_PART_SIZE = 5 * 1024 * 1024;
-const NATIVE_QUEUE_SIZE = 1;
 /**
  * Bun's client: a full collection every this many bytes. Its parts are not JS buffers, but the
  * body's chunks pass through JS on their way to it and some outlive the young-generation
@@ -64,21 +56,9 @@ const isNotFound = (err: unknown) => {
   return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 };
 
-/**
- * Bun's client uploads `body` from native code: it buffers and sends the parts itself, so no
- * concatenated part exists as a JS buffer (lib-storage's do). `S3File.write(stream)` rather than
- * `writer()`: when the stream errors, `write` aborts the multipart upload, whereas ending or
- * closing a writer after a failure completes the object with the bytes written so far
- * (both tried against MinIO).
- */
-async function putNative(client: Bun.S3Client, key: string, body: ReadableStream<Uint8Array>, contentType: string | undefined): Promise<void> {
-  // Wrapped in a Response, the one streaming body `write` is typed to take.
-  await client.file(key).write(new Response(body), { partSize: NATIVE_PART_SIZE, queueSize: NATIVE_QUEUE_SIZE, type: contentType });
-}
-
 export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(): Promise<number>; uploader: 'bun' | 'sdk' } {
-  const bunClient = isBun && o.uploader !== 'sdk' && o.accessKeyId && o.secretAccessKey
-    ? new Bun.S3Client({
+  const nativeUploader = o.uploader !== 'sdk' && o.accessKeyId && o.secretAccessKey
+    ? createNativeS3Uploader({
       endpoint: o.endpoint,
       region: o.region,
       bucket: o.bucket,
@@ -135,7 +115,7 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
 
   return {
     kind: 's3',
-    uploader: bunClient ? 'bun' : 'sdk',
+    uploader: nativeUploader ? 'bun' : 'sdk',
 
     async put(key, body, opts = {}) {
       let size = 0;
@@ -147,7 +127,7 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
       const counted = body.pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
           async transform(chunk, c) {
-            const every = bunClient ? NATIVE_GC_EVERY_BYTES : GC_EVERY_BYTES;
+            const every = nativeUploader ? NATIVE_GC_EVERY_BYTES : GC_EVERY_BYTES;
             if (Math.floor((size + chunk.byteLength) / every) > Math.floor(size / every)) collectGarbageNow();
             size += chunk.byteLength;
             const copied = hasher.update(chunk);
@@ -160,7 +140,7 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
         }),
       );
       try {
-        await (bunClient ? putNative(bunClient, keyOf(key), counted, opts.contentType) : putWithSdk(keyOf(key), counted, opts));
+        await (nativeUploader ? nativeUploader.put(keyOf(key), counted, opts.contentType) : putWithSdk(keyOf(key), counted, opts));
       } catch (err) {
         hasher.abort();
         await body.cancel().catch(() => {});

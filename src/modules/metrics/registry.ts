@@ -7,7 +7,7 @@
  * transform pool, limiter fallbacks, job counts, DB connections) is read at scrape time by
  * collectors added with `addCollector`, so the hot paths pay nothing for it.
  *
- * prom-client runs unchanged on Bun and Deno. Its `collectDefaultMetrics` is not used: on Bun
+ * prom-client runs unchanged on Bun and Deno; its `collectDefaultMetrics` is not used: on Bun
  * the event-loop-lag gauges print `Nan` (no `monitorEventLoopDelay`), which strict parsers
  * reject; the few process gauges we want are collected here instead.
  */
