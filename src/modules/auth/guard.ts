@@ -14,7 +14,7 @@ import type { AppDeps } from '../../deps';
 import { missingScope, unauthorized } from '../../errors';
 import type { Scope } from '../keys/scopes';
 import { createCredentialResolver } from './credentials';
-import { enforceApiLimit } from '../limits/service';
+import { enforceApiLimit } from '../limits/plugin';
 import { keepSocketAddress } from '../../platform/server';
 
 export interface Principal {

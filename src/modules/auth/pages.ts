@@ -10,7 +10,7 @@ import type { AppDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { escapeHtml, formPage } from '../../lib/form-page';
 import { acceptFormBody } from '../../http';
-import { enforceIpLimit } from '../limits/service';
+import { enforceIpLimit } from '../limits/plugin';
 import { MAX_PASSWORD, strict } from './model';
 import { resetPassword, verifyEmail } from './service';
 

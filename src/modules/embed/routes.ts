@@ -9,7 +9,7 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, notFound, validationError } from '../../errors';
 import { binaryResponse } from '../../openapi-contract';
-import { enforceIpLimit } from '../limits/service';
+import { enforceIpLimit } from '../limits/plugin';
 import { escapeHtml } from '../../lib/form-page';
 import { embedCsp, isRaster, PREVIEW_WIDTH, renderEmbedPage } from './page';
 import { fitWidth, getEmbedFile, urlsOf } from './service';

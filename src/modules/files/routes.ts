@@ -19,7 +19,8 @@ import { getOwnFileOrThrow, listFiles, patchFile, softDeleteFiles, toFileJson, u
 import { prepareUpload, uploadMultipart, uploadRaw, type UploadPolicy } from './upload';
 import { UPLOAD_REQUEST_BODY } from './upload-doc';
 import type { UploadOwner } from './ingest';
-import { contentLengthOf, startUploadLimits } from '../limits/upload';
+import { contentLengthOf, limitHeadersOf } from '../limits/plugin';
+import { startUploadLimits } from '../limits/upload';
 
 const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) });
 
@@ -81,7 +82,7 @@ export function fileRoutes(deps: AppDeps) {
       '/',
       async ({ principal, request, query, set }) => {
         // upload_count, upload_bytes (by Content-Length) and an upload_concurrency lease (API.md §7).
-        const limits = await startUploadLimits(deps, set, principal, contentLengthOf(request));
+        const limits = await startUploadLimits(deps, limitHeadersOf(set), principal, contentLengthOf(request));
         try {
           const [status, body] = await handleUpload(deps, ownerOf(principal), request, query, { onBytes: limits.chargeBytes });
           await limits.finish('file' in body ? body.file.size : body.results.reduce((n, f) => n + f.size, 0));

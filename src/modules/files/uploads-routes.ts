@@ -8,7 +8,8 @@ import type { AppDeps } from '../../deps';
 import { errorResponses } from '../../errors';
 import { streamRequestBody } from '../../http';
 import { authGuard } from '../auth/guard';
-import { contentLengthOf, startUploadLimits } from '../limits/upload';
+import { contentLengthOf, limitHeadersOf } from '../limits/plugin';
+import { startUploadLimits } from '../limits/upload';
 import { MAX_PRESIGN_EXPIRES_IN_S, claimUploadToken, createUploadToken } from './presign';
 import { UploadedMany, UploadedOne, UploadQuery } from './model';
 import { handleUpload } from './routes';
@@ -63,7 +64,7 @@ export function uploadRoutes(deps: AppDeps) {
         Object.assign(set.headers, CORS);
         const claim = await claimUploadToken(deps, params.token);
         try {
-          const limits = await startUploadLimits(deps, set, claim.owner, contentLengthOf(request));
+          const limits = await startUploadLimits(deps, limitHeadersOf(set), claim.owner, contentLengthOf(request));
           try {
             const [status, body] = await handleUpload(deps, claim.owner, request, query, { ...claim.policy, onBytes: limits.chargeBytes });
             await limits.finish('file' in body ? body.file.size : body.results.reduce((n, f) => n + f.size, 0));

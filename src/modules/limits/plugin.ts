@@ -10,10 +10,87 @@
  *   new Elysia().use(rateLimitPlugin(deps)).post('/api/auth/register', handler, { rateLimit: 'register' })
  *
  * Account buckets go through `enforceAccountLimits` (the auth guard does `api`).
+ *
+ * The `enforce*` functions are the HTTP face of service.ts's `check*`: they read the client IP
+ * from the request and set the `X-RateLimit-*` headers of the tightest bucket on the response.
  */
 import { Elysia } from 'elysia';
+import type { Config } from '../../config';
 import type { AppDeps } from '../../deps';
-import { enforceIpLimit, type WindowBucket } from './service';
+import { socketAddress } from '../../platform/server';
+import { clientIp, parseTrustProxy, type TrustProxy } from './client-ip';
+import {
+  checkAccountLimits, checkApiLimit, checkLimits, rateLimitHeaders, type Account, type LimitCheck, type WindowBucket,
+} from './service';
+import type { WindowDecision } from './types';
+
+/** Anything with Elysia's `set.headers` (the route context's `set`). */
+export interface HeaderSink {
+  headers: Record<string, string | number | undefined> | Record<string, unknown>;
+}
+
+/** Sets each decision's headers unless a tighter bucket (smaller remaining share) already set them on this response. */
+export function applyLimitHeaders(set: HeaderSink, decisions: readonly WindowDecision[]): void {
+  const h = set.headers as Record<string, unknown>;
+  for (const d of decisions) {
+    const limit = Number(h['x-ratelimit-limit']);
+    const remaining = Number(h['x-ratelimit-remaining']);
+    if (limit > 0 && remaining / limit < d.remaining / d.limit) continue;
+    Object.assign(h, rateLimitHeaders(d));
+  }
+}
+
+/** What `startUploadLimits` (upload.ts) reports its decisions to: this response's headers. */
+export const limitHeadersOf = (set: HeaderSink) => (decisions: readonly WindowDecision[]) => applyLimitHeaders(set, decisions);
+
+/** The declared body length, or null when absent or malformed (chunked uploads). */
+export function contentLengthOf(request: Request): number | null {
+  const raw = request.headers.get('content-length');
+  return raw !== null && /^\d+$/.test(raw.trim()) ? Number(raw) : null;
+}
+
+const trustCache = new WeakMap<Config, TrustProxy>();
+
+/** The client IP of a request, honouring `TRUST_PROXY` (API.md §7). */
+export function clientIpOf(deps: Pick<AppDeps, 'config'>, request: Request): string {
+  let trust = trustCache.get(deps.config);
+  if (!trust) {
+    trust = parseTrustProxy(deps.config.trustProxy);
+    trustCache.set(deps.config, trust);
+  }
+  return clientIp(trust, socketAddress(request), request.headers.get('x-forwarded-for'));
+}
+
+/** `checkLimits`, with the headers set on the response. */
+export async function enforceLimits(deps: Pick<AppDeps, 'config' | 'limiter' | 'clock'>, set: HeaderSink, checks: LimitCheck[]): Promise<WindowDecision[]> {
+  const decisions = await checkLimits(deps, checks);
+  applyLimitHeaders(set, decisions);
+  return decisions;
+}
+
+/** Checks and counts one bucket; throws 429 `RATE_LIMITED` when over. */
+export async function enforceLimit(
+  deps: Pick<AppDeps, 'config' | 'limiter' | 'clock'>, set: HeaderSink, bucket: WindowBucket, key: string, weight = 1,
+): Promise<WindowDecision | null> {
+  const [d] = await enforceLimits(deps, set, [{ bucket, key, weight }]);
+  return d ?? null;
+}
+
+/** Enforces an IP-keyed bucket for this request (`public`, `transform`, `register`, `password_reset`, `sensitive`). */
+export const enforceIpLimit = (deps: AppDeps, request: Request, set: HeaderSink, bucket: WindowBucket, weight = 1) =>
+  enforceLimit(deps, set, bucket, clientIpOf(deps, request), weight);
+
+/** `checkAccountLimits`, with the headers set on the response. */
+export async function enforceAccountLimits(deps: AppDeps, set: HeaderSink, account: Account, checks: Omit<LimitCheck, 'key'>[]): Promise<WindowDecision[]> {
+  const decisions = await checkAccountLimits(deps, account, checks);
+  applyLimitHeaders(set, decisions);
+  return decisions;
+}
+
+/** The `api` bucket (service.ts `checkApiLimit`), with the headers set on the response. */
+export async function enforceApiLimit(deps: AppDeps, path: string, set: HeaderSink, account: Account): Promise<void> {
+  applyLimitHeaders(set, await checkApiLimit(deps, path, account));
+}
 
 /** Path prefixes of public delivery (API.md §5, §6). */
 const PUBLIC_PREFIXES = ['/i/', '/d/', '/t/', '/authenticated/'];

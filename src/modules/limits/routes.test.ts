@@ -13,6 +13,7 @@ import { bootstrapAdmin } from '../admin/bootstrap';
 import { authGuard } from '../auth/guard';
 import { createApiKey } from '../keys/service';
 import { users } from '../users/table';
+import { limitHeadersOf } from './plugin';
 import { startUploadLimits } from './upload';
 
 const T0 = 1_800_000_000_000;
@@ -39,7 +40,7 @@ describe.each(DB_BACKENDS)('rate limits over HTTP (%s)', (db) => {
         .use(authGuard(h.deps))
         .get('/api/__t/ping', () => ({ ok: true }), { auth: true })
         .post('/api/__t/upload', async ({ principal, request, set, query }) => {
-          const limits = await startUploadLimits(h.deps, set, principal, request.headers.has('content-length') ? Number(request.headers.get('content-length')) : null);
+          const limits = await startUploadLimits(h.deps, limitHeadersOf(set), principal, request.headers.has('content-length') ? Number(request.headers.get('content-length')) : null);
           if (query.hold !== '1') await limits.release();
           return { ok: true };
         }, { auth: 'files:write', parse: 'none', query: t.Object({ hold: t.Optional(t.String()) }) }),

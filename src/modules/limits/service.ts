@@ -1,8 +1,9 @@
 /**
- * What routes call. `enforceLimit` checks one bucket, sets the `X-RateLimit-*` headers and
- * throws the 429 of API.md §7; `enforceLimits` does several buckets in one round trip;
- * `enforceAccountLimit` skips admins and promoted accounts; `acquireUploadSlot` takes a
- * renewing concurrency lease; `clientIpOf` applies `TRUST_PROXY`. `DISABLE_RATE_LIMIT=true`
+ * The limits as plain functions over keys. `checkLimit` checks and counts one bucket and throws
+ * the 429 of API.md §7 when over; `checkLimits` does several buckets in one round trip;
+ * `checkAccountLimits` skips admins and promoted accounts; they return the decisions, whose
+ * `X-RateLimit-*` headers (`rateLimitHeaders`) the HTTP side sets (plugin.ts `enforce*`).
+ * `acquireUploadSlot` (lease.ts) takes a renewing concurrency lease. `DISABLE_RATE_LIMIT=true`
  * makes all of them no-ops.
  */
 import type Redis from 'ioredis';
@@ -10,8 +11,7 @@ import type { Config, RateBucket } from '../../config';
 import type { AppDeps, Clock } from '../../deps';
 import { rateLimited } from '../../errors';
 import type { Logger } from '../../logger';
-import { socketAddress } from '../../platform/server';
-import { clientIp, parseTrustProxy, type TrustProxy } from './client-ip';
+import { parseTrustProxy } from './client-ip';
 import { coalesceConsumes } from './coalesce';
 import { createFailoverLimiter } from './failover';
 import { createMemoryLimiter } from './memory';
@@ -20,11 +20,6 @@ import type { RateLimiter, WindowDecision } from './types';
 
 /** Buckets counted over a time window (all but `upload_concurrency`). */
 export type WindowBucket = Exclude<RateBucket, 'upload_concurrency'>;
-
-/** Anything with Elysia's `set.headers` (the route context's `set`). */
-export interface HeaderSink {
-  headers: Record<string, string | number | undefined> | Record<string, unknown>;
-}
 
 /** Builds `deps.limiter`: Redis with in-process fallback when Redis is configured, else in process. */
 export function createLimiter(config: Config, redis: Redis | null, clock: Clock, log: Logger): RateLimiter {
@@ -35,35 +30,15 @@ export function createLimiter(config: Config, redis: Redis | null, clock: Clock,
   return createFailoverLimiter(redis, coalesceConsumes(createRedisLimiter(redis, { clock })), local, log);
 }
 
-const trustCache = new WeakMap<Config, TrustProxy>();
-
-/** The client IP of a request, honouring `TRUST_PROXY` (API.md §7). */
-export function clientIpOf(deps: Pick<AppDeps, 'config'>, request: Request): string {
-  let trust = trustCache.get(deps.config);
-  if (!trust) {
-    trust = parseTrustProxy(deps.config.trustProxy);
-    trustCache.set(deps.config, trust);
-  }
-  return clientIp(trust, socketAddress(request), request.headers.get('x-forwarded-for'));
-}
-
 const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
 
-function headersOf(d: { limit: number; remaining: number; resetAt: number }): Record<string, string> {
+/** The `X-RateLimit-*` headers of a decision (lower-case names). */
+export function rateLimitHeaders(d: { limit: number; remaining: number; resetAt: number }): Record<string, string> {
   return {
     'x-ratelimit-limit': String(d.limit),
     'x-ratelimit-remaining': String(d.remaining),
     'x-ratelimit-reset': String(seconds(d.resetAt)),
   };
-}
-
-/** Sets the headers unless a tighter bucket (smaller remaining share) already set them on this response. */
-function setHeaders(set: HeaderSink, d: { limit: number; remaining: number; resetAt: number }): void {
-  const h = set.headers as Record<string, unknown>;
-  const limit = Number(h['x-ratelimit-limit']);
-  const remaining = Number(h['x-ratelimit-remaining']);
-  if (limit > 0 && remaining / limit < d.remaining / d.limit) return;
-  Object.assign(h, headersOf(d));
 }
 
 function deny(bucket: string, d: WindowDecision, windowMs: number, now: number): never {
@@ -73,7 +48,7 @@ function deny(bucket: string, d: WindowDecision, windowMs: number, now: number):
   const retryAfter = Math.min(windowSeconds, Math.max(1, seconds(d.retryAfterMs)));
   throw rateLimited(
     { bucket, limit: d.limit, remaining: d.remaining, retry_after: retryAfter, window_seconds: windowSeconds },
-    headersOf({ ...d, resetAt: Math.max(d.resetAt, now + d.retryAfterMs) }),
+    rateLimitHeaders({ ...d, resetAt: Math.max(d.resetAt, now + d.retryAfterMs) }),
   );
 }
 
@@ -88,28 +63,22 @@ export interface LimitCheck {
  * Checks and counts several buckets in one round trip; throws 429 for the first one denied.
  * Returns the decisions (empty when limits are disabled).
  */
-export async function enforceLimits(deps: Pick<AppDeps, 'config' | 'limiter' | 'clock'>, set: HeaderSink, checks: LimitCheck[]): Promise<WindowDecision[]> {
+export async function checkLimits(deps: Pick<AppDeps, 'config' | 'limiter' | 'clock'>, checks: LimitCheck[]): Promise<WindowDecision[]> {
   if (deps.config.disableRateLimit || checks.length === 0) return [];
   const reqs = checks.map((c) => ({ bucket: c.bucket, key: c.key, rule: deps.config.rateLimits[c.bucket], weight: c.weight ?? 1 }));
   const decisions = reqs.length === 1 ? [await deps.limiter.consume(reqs[0]!)] : await deps.limiter.consumeMany(reqs);
   decisions.forEach((d, i) => {
     if (!d.allowed) deny(reqs[i]!.bucket, d, reqs[i]!.rule.windowMs, deps.clock.now());
   });
-  for (const d of decisions) setHeaders(set, d);
   return decisions;
 }
 
 /** Checks and counts one bucket; throws 429 `RATE_LIMITED` when over. */
-export async function enforceLimit(
-  deps: Pick<AppDeps, 'config' | 'limiter' | 'clock'>, set: HeaderSink, bucket: WindowBucket, key: string, weight = 1,
-): Promise<WindowDecision | null> {
-  const [d] = await enforceLimits(deps, set, [{ bucket, key, weight }]);
-  return d ?? null;
+export async function checkLimit(
+  deps: Pick<AppDeps, 'config' | 'limiter' | 'clock'>, bucket: WindowBucket, key: string, weight = 1,
+): Promise<WindowDecision[]> {
+  return checkLimits(deps, [{ bucket, key, weight }]);
 }
-
-/** Enforces an IP-keyed bucket for this request (`public`, `transform`, `register`, `password_reset`, `sensitive`). */
-export const enforceIpLimit = (deps: AppDeps, request: Request, set: HeaderSink, bucket: WindowBucket, weight = 1) =>
-  enforceLimit(deps, set, bucket, clientIpOf(deps, request), weight);
 
 /** The part of a principal the account buckets need. */
 export interface Account {
@@ -121,10 +90,10 @@ export interface Account {
 /** Admins and promoted accounts are exempt from account buckets (API.md §7). */
 export const isExempt = (a: Account) => a.role === 'admin' || a.isPromoted;
 
-/** Enforces account-keyed buckets (`api`, `upload_count`, `upload_bytes`) unless the account is exempt. */
-export async function enforceAccountLimits(deps: AppDeps, set: HeaderSink, account: Account, checks: Omit<LimitCheck, 'key'>[]): Promise<WindowDecision[]> {
+/** Checks account-keyed buckets (`api`, `upload_count`, `upload_bytes`) unless the account is exempt. */
+export async function checkAccountLimits(deps: AppDeps, account: Account, checks: Omit<LimitCheck, 'key'>[]): Promise<WindowDecision[]> {
   if (isExempt(account)) return [];
-  return enforceLimits(deps, set, checks.map((c) => ({ ...c, key: account.userId })));
+  return checkLimits(deps, checks.map((c) => ({ ...c, key: account.userId })));
 }
 
 /** `login` is keyed by IP and email together, so one IP cannot lock out an account and vice versa. */
@@ -134,7 +103,7 @@ export const loginKey = (ip: string, email: string) => `${ip}|${email.trim().toL
  * The `api` bucket: every authenticated `/api` call, per account (called by the auth guard with
  * the routed path, the one the router matched, so the two can never disagree).
  */
-export async function enforceApiLimit(deps: AppDeps, path: string, set: HeaderSink, account: Account): Promise<void> {
-  if (deps.config.disableRateLimit || isExempt(account)) return;
-  if (path === '/api' || path.startsWith('/api/')) await enforceLimit(deps, set, 'api', account.userId);
+export async function checkApiLimit(deps: AppDeps, path: string, account: Account): Promise<WindowDecision[]> {
+  if (deps.config.disableRateLimit || isExempt(account)) return [];
+  return path === '/api' || path.startsWith('/api/') ? checkLimit(deps, 'api', account.userId) : [];
 }

@@ -1,7 +1,7 @@
 /**
  * Limits of an upload request (API.md §7), for `files/`:
  *
- *   const guard = await startUploadLimits(deps, set, principal, contentLength);
+ *   const guard = await startUploadLimits(deps, limitHeadersOf(set), principal, contentLength);
  *   try { …stream, calling `await guard.chargeBytes(chunk.byteLength)` per chunk… } finally { await guard.release(); }
  *
  * One round trip counts `upload_count` and, when `Content-Length` is known, `upload_bytes`
@@ -9,10 +9,12 @@
  * read. Without a length (chunked), bytes are charged while streaming in batches, and the
  * batch that crosses throws 429 mid-stream (the caller discards what it staged). Then an
  * `upload_concurrency` lease is taken for the duration. Admins and promoted accounts are exempt.
+ * Each decision goes to `report` (the route sets the response's `X-RateLimit-*` headers from it).
  */
 import type { AppDeps } from '../../deps';
 import { acquireUploadSlot } from './lease';
-import { enforceAccountLimits, isExempt, type Account, type HeaderSink } from './service';
+import { checkAccountLimits, isExempt, type Account } from './service';
+import type { WindowDecision } from './types';
 
 /**
  * Unknown-length uploads are charged in batches (one Redis call each) of at most 4 MiB, and of at
@@ -32,14 +34,16 @@ export interface UploadLimits {
   release(): Promise<void>;
 }
 
-export async function startUploadLimits(deps: AppDeps, set: HeaderSink, account: Account, contentLength: number | null): Promise<UploadLimits> {
+export async function startUploadLimits(
+  deps: AppDeps, report: (decisions: readonly WindowDecision[]) => void, account: Account, contentLength: number | null,
+): Promise<UploadLimits> {
   const off = deps.config.disableRateLimit || isExempt(account);
   const declared = contentLength !== null && Number.isFinite(contentLength) && contentLength >= 0;
-  await enforceAccountLimits(deps, set, account, [
+  report(await checkAccountLimits(deps, account, [
     { bucket: 'upload_count' },
     // Unknown length: one byte up front, so a spent budget is refused before reading anything.
     { bucket: 'upload_bytes', weight: declared ? contentLength : 1 },
-  ]);
+  ]));
   const slot = await acquireUploadSlot(deps, account);
   const batchBytes = chargeBatchBytes(deps.config.rateLimits.upload_bytes.max);
   let pending = declared ? 0 : -1;
@@ -50,7 +54,7 @@ export async function startUploadLimits(deps: AppDeps, set: HeaderSink, account:
     const weight = pending;
     pending = 0;
     charged += weight;
-    await enforceAccountLimits(deps, set, account, [{ bucket: 'upload_bytes', weight }]);
+    report(await checkAccountLimits(deps, account, [{ bucket: 'upload_bytes', weight }]));
   };
   return {
     chargeBytes: async (bytes) => {
@@ -72,10 +76,4 @@ export async function startUploadLimits(deps: AppDeps, set: HeaderSink, account:
     },
     release: () => slot.release(),
   };
-}
-
-/** The declared body length, or null when absent or malformed (chunked uploads). */
-export function contentLengthOf(request: Request): number | null {
-  const raw = request.headers.get('content-length');
-  return raw !== null && /^\d+$/.test(raw.trim()) ? Number(raw) : null;
 }

@@ -9,7 +9,7 @@ import type { AppDeps } from '../../deps';
 import { errorResponses } from '../../errors';
 import { onRequestDone, requestIdOf, requestStartOf } from '../../http';
 import { authGuard, principalOf } from '../auth/guard';
-import { clientIpOf } from '../limits/service';
+import { clientIpOf } from '../limits/plugin';
 import { addPruneStep } from '../queue/handlers';
 import { createLogBuffer, type LogBuffer } from './buffer';
 import { sanitizeUrl } from './sanitize';

@@ -21,7 +21,7 @@ import { binaryResponse } from '../../openapi-contract';
 import { authGuard } from '../auth/guard';
 import { derivativeKey } from '../cache/derivatives';
 import type { CachedDerivative } from '../cache/types';
-import { enforceIpLimit } from '../limits/service';
+import { enforceIpLimit } from '../limits/plugin';
 import { DEFAULT_SIGNED_TTL_S, matchesEtag, YEAR_S } from '../transform/headers';
 import { chooseFormat, EXTENSION_OF } from '../transform/negotiate';
 import type { OutputFormat, ParsedTransformation } from '../transform/options';

@@ -15,7 +15,7 @@ import { verifyPassword } from '../../platform/password';
 import { authGuard } from '../auth/guard';
 import { publicBytesOf, serveStoredFile } from '../delivery/routes';
 import { ensurePublicCopy } from '../files/public-copy';
-import { clientIpOf, enforceIpLimit, enforceLimit, type HeaderSink } from '../limits/service';
+import { clientIpOf, enforceIpLimit, enforceLimit, type HeaderSink } from '../limits/plugin';
 import { getDelivery } from '../transform/service';
 import { escapeHtml, formPage } from '../../lib/form-page';
 import { countView, createShare, getShare, listShares, revokeShare } from './service';

@@ -24,7 +24,7 @@
  *   The cache entry was read before that await: an entry evicted or purged during the limiter's
  *   round trip is still served once, exactly as if the request had arrived a moment earlier.
  * - Request id, usage bytes, metrics and request logs go through the same functions as the
- *   routed path (`beginRequest`, `usage.countBytes`, `notifyRequestDone`).
+ *   routed path (`beginRequest`, `deps.usage.record`, `notifyRequestDone`).
  */
 import { LRUCache } from 'lru-cache';
 import type { AppDeps } from '../../deps';
@@ -33,7 +33,7 @@ import { beginRequest, hasRequestObservers, notifyRequestDone } from '../../http
 import type { CachedDerivative } from '../cache/types';
 import type { FileLookup } from '../cache/lookup';
 import { deliveryCorsHeaders } from '../cors/plugin';
-import { enforceIpLimit } from '../limits/service';
+import { enforceIpLimit } from '../limits/plugin';
 import { derivativeHeaders, IMMUTABLE_CACHE_CONTROL, matchesEtag, notModifiedHeaders } from './headers';
 import { readHints, type ClientHints } from './hints';
 import { getDelivery, type ResolvedRequest } from './service';
@@ -106,7 +106,7 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
       return finish(request, appError.status, errorResponse(appError, headers));
     }
     if (!entry) return answer(request, id, 304, memo.notModified, null, set.headers);
-    delivery.usage.countBytes(memo.file.userId, entry.body.byteLength);
+    deps.usage.record(memo.file.userId, { bytesServed: entry.body.byteLength });
     return answer(request, id, 200, memo.hit as Headers, entry.body, set.headers);
   }
 
@@ -141,7 +141,7 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     const id = beginRequest(request);
     if (limited) return answerLimited(request, id, memo, entry);
     if (!entry) return answer(request, id, 304, memo.notModified, null);
-    delivery.usage.countBytes(memo.file.userId, entry.body.byteLength);
+    deps.usage.record(memo.file.userId, { bytesServed: entry.body.byteLength });
     return answer(request, id, 200, memo.hit as Headers, entry.body);
   };
 }

@@ -14,7 +14,7 @@ import { errorResponses, notFound, validationError } from '../../errors';
 import { authGuard } from '../auth/guard';
 import type { CachedDerivative } from '../cache/types';
 import { files } from '../files/table';
-import { enforceIpLimit } from '../limits/service';
+import { enforceIpLimit } from '../limits/plugin';
 import { users } from '../users/table';
 import { parseTransformation } from './parse';
 import { chainRoutes } from './chain-routes';
@@ -57,13 +57,13 @@ export function transformRoutes(deps: AppDeps) {
     const hot = delivery.cache.getMemory(r.key);
     const hit = hot ? { entry: hot, tier: 'HIT-MEMORY' as const } : await delivery.cache.get(r.key);
     if (hit) {
-      delivery.usage.countBytes(r.file.userId, hit.entry.body.byteLength);
+      deps.usage.record(r.file.userId, { bytesServed: hit.entry.body.byteLength });
       return respond(r, hit.entry, hit.tier, now);
     }
     // Miss path: rate-limited per client IP, rendered under the bounded pool (single-flight).
     if (!deps.config.disableRateLimit) await enforceIpLimit(deps, request, set, 'transform');
     const { entry, ms } = await delivery.render(r);
-    delivery.usage.countBytes(r.file.userId, entry.body.byteLength);
+    deps.usage.record(r.file.userId, { bytesServed: entry.body.byteLength });
     return respond(r, entry, 'MISS', now, ms);
   }
 

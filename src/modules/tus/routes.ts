@@ -17,7 +17,8 @@ import { authGuard, credentialResolver, requireScope } from '../auth/guard';
 import { claimUploadToken } from '../files/presign';
 import { guardIdleBody } from '../files/idle';
 import { acquireUploadSlot } from '../limits/lease';
-import { enforceAccountLimits, enforceApiLimit, type Account } from '../limits/service';
+import { enforceAccountLimits, enforceApiLimit, limitHeadersOf } from '../limits/plugin';
+import type { Account } from '../limits/service';
 import { startUploadLimits } from '../limits/upload';
 import { users } from '../users/table';
 import { eq } from 'drizzle-orm';
@@ -154,7 +155,7 @@ export function tusRoutes(deps: AppDeps) {
     if ((length === null) === (defer === null) || (defer !== null && defer !== '1')) {
       throw validationError('Send either Upload-Length or Upload-Defer-Length: 1.', [{ path: '/Upload-Length', message: 'missing or both' }]);
     }
-    const limits = await startUploadLimits(deps, set, account, length);
+    const limits = await startUploadLimits(deps, limitHeadersOf(set), account, length);
     await limits.release();
     const row = await createUpload(deps, store, account, { length, metadata: request.headers.get('upload-metadata'), policy, viaToken });
     const headers: Headers = { ...tusHeaders(row), location: `${BASE}/${row.id}` };

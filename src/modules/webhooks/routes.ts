@@ -11,7 +11,7 @@ import { conflict, errorResponses, notFound, validationError } from '../../error
 import { noContent } from '../../http';
 import { checkUrl, resolveChecked, SsrfError } from '../../lib/ssrf';
 import { authGuard } from '../auth/guard';
-import { enforceIpLimit } from '../limits/service';
+import { enforceIpLimit } from '../limits/plugin';
 import { users } from '../users/table';
 import { outboundPolicy } from '../remote/source';
 import { registerWebhookJobs } from './deliver';
