@@ -1,12 +1,11 @@
 /**
  * Derivative cache control (API.md §6.4): purge one file's derivatives everywhere, and stats.
  */
-import { and, eq, isNull } from 'drizzle-orm';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { errorResponses, notFound } from '../../errors';
+import { errorResponses } from '../../errors';
 import { authGuard } from '../auth/guard';
-import { files } from '../files/table';
+import { getManagedFileOrThrow } from '../files/service';
 import { getDelivery } from '../transform/service';
 
 const TierStats = t.Object({
@@ -18,12 +17,7 @@ export function cacheRoutes(deps: AppDeps) {
   return new Elysia({ name: 'pictor.cache' })
     .use(authGuard(deps))
     .delete('/api/cache/:id', async ({ params, principal }) => {
-      const [row] = await deps.db
-        .select({ id: files.id, userId: files.userId, sha256: files.sha256 })
-        .from(files)
-        .where(and(eq(files.id, params.id), isNull(files.deletedAt)))
-        .limit(1);
-      if (!row || (row.userId !== principal.userId && principal.role !== 'admin')) throw notFound('File');
+      const row = await getManagedFileOrThrow(deps, principal, params.id);
       const invalidated = await delivery.cache.purgeOriginal(row.sha256);
       // Every other instance drops its copies (and this one its lookup entry) within a second.
       await delivery.lookup.invalidate({ id: row.id, sha256: row.sha256, purge: true });

@@ -16,7 +16,7 @@ import {
 import { forgetFiles } from './invalidate';
 import { scheduleAbandonedUploadSweep } from './abandoned';
 import { getOwnFileOrThrow, listFiles, patchFile, softDeleteFiles, toFileJson, urlBaseOf } from './service';
-import { prepareUpload, uploadMultipart, uploadRaw, type UploadPolicy } from './upload';
+import { runUpload, type UploadRun } from './upload';
 import { UPLOAD_REQUEST_BODY } from './upload-doc';
 import type { UploadOwner } from './ingest';
 import { contentLengthOf, limitHeadersOf } from '../limits/plugin';
@@ -45,31 +45,27 @@ const UPLOAD_DESCRIPTION = [
 ].join(' ');
 
 /**
- * Runs an upload for `owner` and shapes the response. Shared with presigned uploads.
- * Returns [status, body].
+ * The HTTP answer to an upload (shared with presigned uploads): one file → 201 `{file, message}`
+ * (a single refused file → its own error); several → `{results, count, errors}`, 207 when some failed.
  */
-export async function handleUpload(
-  deps: AppDeps, owner: UploadOwner, request: Request, query: Record<string, string | undefined>, policy: UploadPolicy = {},
-) {
-  disableIdleTimeout(request);
-  const ctx = await prepareUpload(deps, owner, policy);
-  const type = request.headers.get('content-type') ?? '';
-  if (!type.toLowerCase().startsWith('multipart/form-data')) {
-    const row = await uploadRaw(deps, owner, request, query, ctx, policy);
-    return [201, { file: toFileJson(row, ctx.urlBase), message: 'File uploaded' as const }] as const;
-  }
-  const out = await uploadMultipart(deps, owner, request, ctx, policy);
-  const first = out.errors[0];
+export function uploadResponse(out: UploadRun) {
   if (out.files.length + out.errors.length === 1) {
+    const first = out.errors[0];
     if (first) throw first.cause;
-    return [201, { file: toFileJson(out.files[0]!, ctx.urlBase), message: 'File uploaded' as const }] as const;
+    return { status: 201, body: { file: toFileJson(out.files[0]!, out.urlBase), message: 'File uploaded' as const } };
   }
-  return [out.errors.length ? 207 : 201, {
-    results: out.files.map((f) => toFileJson(f, ctx.urlBase)),
-    count: out.files.length,
-    errors: out.errors.map(({ name, error, message }) => ({ name, error, message })),
-  }] as const;
+  return {
+    status: out.errors.length ? 207 : 201,
+    body: {
+      results: out.files.map((f) => toFileJson(f, out.urlBase)),
+      count: out.files.length,
+      errors: out.errors.map(({ name, error, message }) => ({ name, error, message })),
+    },
+  };
 }
+
+/** Bytes an upload stored (charged to `upload_bytes` when the length was not declared). */
+export const storedBytes = (out: UploadRun) => out.files.reduce((n, f) => n + f.size, 0);
 
 const ownerOf = (p: Principal): UploadOwner => ({ userId: p.userId, isPromoted: p.isPromoted });
 
@@ -84,8 +80,10 @@ export function fileRoutes(deps: AppDeps) {
         // upload_count, upload_bytes (by Content-Length) and an upload_concurrency lease (API.md §7).
         const limits = await startUploadLimits(deps, limitHeadersOf(set), principal, contentLengthOf(request));
         try {
-          const [status, body] = await handleUpload(deps, ownerOf(principal), request, query, { onBytes: limits.chargeBytes });
-          await limits.finish('file' in body ? body.file.size : body.results.reduce((n, f) => n + f.size, 0));
+          disableIdleTimeout(request);
+          const out = await runUpload(deps, ownerOf(principal), request, query, { onBytes: limits.chargeBytes });
+          const { status, body } = uploadResponse(out);
+          await limits.finish(storedBytes(out));
           set.status = status;
           return body;
         } finally {

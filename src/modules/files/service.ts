@@ -58,6 +58,27 @@ export type FileJson = ReturnType<typeof toFileJson>;
 
 export const isExpired = (f: FileRow, now: number): boolean => f.expiresAt !== null && f.expiresAt.getTime() <= now;
 
+/** Who acts on a file: its owner, or an admin, who may act on anyone's. */
+export interface FileActor {
+  userId: string;
+  role: string;
+}
+
+/**
+ * A live file the actor may manage (its own; any for an admin), with its owner's URL base
+ * (`public_url_base`, else `PUBLIC_URL`); 404 for missing, deleted or someone else's.
+ */
+export async function getManagedFileOrThrow(deps: AppDeps, actor: FileActor, id: string) {
+  const [row] = await deps.db
+    .select({ id: files.id, userId: files.userId, contentType: files.contentType, sha256: files.sha256, base: users.publicUrlBase })
+    .from(files)
+    .innerJoin(users, eq(users.id, files.userId))
+    .where(and(eq(files.id, id), isNull(files.deletedAt)))
+    .limit(1);
+  if (!row || (row.userId !== actor.userId && actor.role !== 'admin')) throw notFound('File');
+  return { id: row.id, userId: row.userId, contentType: row.contentType, sha256: row.sha256, urlBase: row.base ?? deps.config.publicUrl };
+}
+
 /** A live file of this owner; 404 for missing, deleted or someone else's, 410 when expired. */
 export async function getOwnFileOrThrow(deps: AppDeps, userId: string, id: string): Promise<FileRow> {
   const [f] = await deps.db.select().from(files).where(and(eq(files.id, id), eq(files.userId, userId), isNull(files.deletedAt)));

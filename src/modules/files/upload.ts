@@ -48,6 +48,11 @@ export interface UploadOutcome {
   errors: UploadFailure[];
 }
 
+/** What an upload request stored and refused, and the URL base of its file objects. */
+export interface UploadRun extends UploadOutcome {
+  urlBase: string;
+}
+
 /** Restrictions a presigned upload URL adds to the caller's own. */
 export interface UploadPolicy {
   maxBytes?: number;
@@ -157,6 +162,21 @@ function refuseByLength(request: Request, maxBytes: number): number | undefined 
   const declared = header === null ? undefined : Number(header);
   if (declared !== undefined && declared > maxBytes) throw payloadTooLarge(maxBytes);
   return declared;
+}
+
+/**
+ * Runs an upload request for `owner`: a multipart body (`uploadMultipart`) or a raw one
+ * (`uploadRaw`). Shared by `/api/files` and presigned uploads; the route shapes the answer.
+ */
+export async function runUpload(
+  deps: AppDeps, owner: UploadOwner, request: Request, query: Record<string, string | undefined>, policy: UploadPolicy = {},
+): Promise<UploadRun> {
+  const ctx = await prepareUpload(deps, owner, policy);
+  const type = request.headers.get('content-type') ?? '';
+  if (!type.toLowerCase().startsWith('multipart/form-data')) {
+    return { files: [await uploadRaw(deps, owner, request, query, ctx, policy)], errors: [], urlBase: ctx.urlBase };
+  }
+  return { ...(await uploadMultipart(deps, owner, request, ctx, policy)), urlBase: ctx.urlBase };
 }
 
 /** Raw body upload (`Content-Type: <mime>`, `X-File-Name`, attributes in the query). */

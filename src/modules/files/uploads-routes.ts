@@ -12,7 +12,9 @@ import { contentLengthOf, limitHeadersOf } from '../limits/plugin';
 import { startUploadLimits } from '../limits/upload';
 import { MAX_PRESIGN_EXPIRES_IN_S, claimUploadToken, createUploadToken } from './presign';
 import { UploadedMany, UploadedOne, UploadQuery } from './model';
-import { handleUpload } from './routes';
+import { disableIdleTimeout } from '../../platform/server';
+import { storedBytes, uploadResponse } from './routes';
+import { runUpload } from './upload';
 import { UPLOAD_REQUEST_BODY } from './upload-doc';
 
 const PresignBody = t.Object({
@@ -66,10 +68,12 @@ export function uploadRoutes(deps: AppDeps) {
         try {
           const limits = await startUploadLimits(deps, limitHeadersOf(set), claim.owner, contentLengthOf(request));
           try {
-            const [status, body] = await handleUpload(deps, claim.owner, request, query, { ...claim.policy, onBytes: limits.chargeBytes });
-            await limits.finish('file' in body ? body.file.size : body.results.reduce((n, f) => n + f.size, 0));
+            disableIdleTimeout(request);
+            const out = await runUpload(deps, claim.owner, request, query, { ...claim.policy, onBytes: limits.chargeBytes });
+            const { status, body } = uploadResponse(out);
+            await limits.finish(storedBytes(out));
             set.status = status;
-            if (!('file' in body) && body.count === 0) await claim.release(); // nothing stored: still usable
+            if (out.files.length === 0) await claim.release(); // nothing stored: still usable
             return body;
           } finally {
             await limits.release();

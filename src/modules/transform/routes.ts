@@ -6,29 +6,20 @@
  * from bytes already encoded, and a miss that counts against the `transform` rate-limit bucket
  * and renders under the bounded pool. `If-None-Match` is answered with 304 before either.
  */
-import { and, eq, isNull } from 'drizzle-orm';
 import { Elysia, t } from 'elysia';
 import { binaryResponse } from '../../openapi-contract';
 import type { AppDeps } from '../../deps';
-import { errorResponses, notFound, validationError } from '../../errors';
+import { errorResponses, notFound } from '../../errors';
 import { authGuard } from '../auth/guard';
 import type { CachedDerivative } from '../cache/types';
-import { files } from '../files/table';
+import { getManagedFileOrThrow } from '../files/service';
 import { enforceIpLimit } from '../limits/plugin';
-import { users } from '../users/table';
-import { parseTransformation } from './parse';
 import { chainRoutes } from './chain-routes';
 import { readHints } from './hints';
 import { DEFAULT_SIGNED_TTL_S, derivativeHeaders, matchesEtag, notModifiedHeaders, YEAR_S, type XCache } from './headers';
 import { getDelivery, type ResolvedRequest } from './service';
-import { serveRendition, splitRenditionSegment } from '../video/rendition';
-import { checkVideoOptions } from '../video/grammar';
-import { signPayload, signedPayload } from './sign';
-import { signOriginal } from '../delivery/private';
-import { contentTypeInfo } from '../reference/content-types';
-
-/** Files `/t` can render; anything else is signed as its original by default. */
-const isRenderable = (contentType: string) => contentType.startsWith('image/') && contentType !== 'image/svg+xml';
+import { serveRendition } from '../video/rendition';
+import { createSignedUrl } from './signed-url';
 
 function respond(r: ResolvedRequest, entry: CachedDerivative, xCache: XCache, nowMs: number, timingMs?: number): Response {
   const headers = derivativeHeaders(r, entry, xCache, nowMs);
@@ -108,37 +99,8 @@ export function transformRoutes(deps: AppDeps) {
         description: 'Works for private files too. A wrong signature → 403 INVALID_SIGNATURE; `exp_` in the past → 410.',
       },
     })
-    .post('/api/files/:id/signed-url', async ({ params, body, principal }) => {
-      const [row] = await deps.db
-        .select({ id: files.id, userId: files.userId, contentType: files.contentType, base: users.publicUrlBase })
-        .from(files)
-        .innerJoin(users, eq(users.id, files.userId))
-        .where(and(eq(files.id, params.id), isNull(files.deletedAt)))
-        .limit(1);
-      if (!row || (row.userId !== principal.userId && principal.role !== 'admin')) throw notFound('File');
-      if (body.original && body.transformations !== undefined) {
-        throw validationError('original and transformations exclude each other.', [{ path: '/original', message: 'not with transformations' }]);
-      }
-      const base = row.base ?? deps.config.publicUrl;
-      if (body.original ?? (body.transformations === undefined && !isRenderable(row.contentType))) {
-        const expiresAt = Math.floor(deps.clock.now() / 1000) + (body.expires_in ?? DEFAULT_SIGNED_TTL_S);
-        const ext = contentTypeInfo(row.contentType)?.extensions[0];
-        const signed = signOriginal(deps.secrets.signingSecrets[0] as string, ext ? `${row.id}.${ext}` : row.id, expiresAt);
-        return { url: base + signed.path, download_url: base + signed.downloadPath, expires_at: new Date(expiresAt * 1000).toISOString() };
-      }
-      // `<transformations>.mp4|.webm`: a video rendition; the signature covers the extension.
-      const rendition = body.transformations ? splitRenditionSegment(body.transformations) : null;
-      const parsed = parseTransformation(rendition?.segment ?? body.transformations ?? 'f_auto', undefined, delivery.limits, delivery.presets);
-      if (rendition) checkVideoOptions(row.contentType, parsed.options, rendition.ext);
-      const file = rendition ? `${row.id}.${rendition.ext}` : row.id;
-      const expiresAt = Math.floor(deps.clock.now() / 1000) + (body.expires_in ?? DEFAULT_SIGNED_TTL_S);
-      // A chain (`a/b/c`) keeps its steps; `exp_` joins the last one.
-      const steps = parsed.canonical.split('/');
-      const last = [...(steps.pop() || '').split(',').filter(Boolean), `exp_${expiresAt}`].sort().join(',');
-      const segment = [...steps, last].join('/');
-      const signature = signPayload(deps.secrets.signingSecrets[0] as string, signedPayload(segment, file));
-      return { url: `${base}/authenticated/s--${signature}/${segment}/${file}`, expires_at: new Date(expiresAt * 1000).toISOString() };
-    }, {
+    .post('/api/files/:id/signed-url', async ({ params, body, principal }) =>
+      createSignedUrl(deps, delivery, await getManagedFileOrThrow(deps, principal, params.id), body), {
       auth: 'transform:sign',
       params: t.Object({ id: t.String() }),
       body: t.Object({
