@@ -5,6 +5,8 @@
  */
 import { contentTypeInfo } from '../reference/content-types';
 
+export { isNotModified } from '../../lib/http-cache';
+
 export const SANDBOX_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 
 export type RangeResult = { kind: 'full' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' };
@@ -31,23 +33,6 @@ export function parseRange(header: string | null, size: number): RangeResult {
   }
   if (start >= size || size === 0) return { kind: 'unsatisfiable' };
   return { kind: 'partial', start, end };
-}
-
-/** True when `If-None-Match` (or, without it, `If-Modified-Since`) says the client's copy is current. */
-export function isNotModified(headers: Headers, etag: string, lastModified: Date): boolean {
-  const inm = headers.get('if-none-match');
-  if (inm !== null) {
-    return inm.split(',').some((t) => {
-      const v = t.trim().replace(/^W\//, '');
-      return v === etag || v === '*';
-    });
-  }
-  const ims = headers.get('if-modified-since');
-  if (ims) {
-    const t = Date.parse(ims);
-    return !Number.isNaN(t) && Math.floor(lastModified.getTime() / 1000) <= Math.floor(t / 1000);
-  }
-  return false;
 }
 
 /** Content headers that keep a browser from running what it should not. */

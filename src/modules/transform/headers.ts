@@ -2,19 +2,17 @@
  * Response headers of a derivative, shared by the routed handler (routes.ts) and the delivery
  * fast path (fast.ts) so both answer byte-for-byte the same headers.
  */
+import { IMMUTABLE_CACHE_CONTROL, YEAR_S } from '../../lib/http-cache';
 import type { CachedDerivative } from '../cache/types';
 import { ACCEPT_CH } from './hints';
 import type { ResolvedRequest } from './service';
 
-/** One year: `max-age` of immutable public derivatives, and the largest signed-URL lifetime. */
-export const YEAR_S = 31_536_000;
+/** One year (lib/http-cache.ts): `max-age` of immutable public derivatives, and the largest signed-URL lifetime. */
+export { IMMUTABLE_CACHE_CONTROL, matchesEtag, YEAR_S } from '../../lib/http-cache';
 /** Lifetime of a signed URL without `expires_in`, and `max-age` of a private one without `exp`. */
 export const DEFAULT_SIGNED_TTL_S = 3600;
 
 export type XCache = 'HIT-MEMORY' | 'HIT-DISK' | 'MISS';
-
-/** The Cache-Control of a public file that never expires, requested without `exp`. */
-export const IMMUTABLE_CACHE_CONTROL = `public, max-age=${YEAR_S}, immutable`;
 
 /** Cache life of a `d_` default image standing in for a missing file (the file may appear, or become public). */
 export const FALLBACK_MAX_AGE_S = 300;
@@ -58,11 +56,4 @@ function varyHeaders(r: ResolvedRequest, headers: Record<string, string>): void 
   const vary = [...(r.negotiated ? ['Accept'] : []), ...(r.hints ?? [])];
   if (vary.length) headers.vary = vary.join(', ');
   if (r.hints?.length) headers['accept-ch'] = ACCEPT_CH;
-}
-
-/** True when an `If-None-Match` list names this ETag (weak comparison, `*` included). */
-export function matchesEtag(header: string | null, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }

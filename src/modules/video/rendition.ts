@@ -19,7 +19,7 @@ import { parseRange } from '../delivery/http';
 import { enqueueJob } from '../queue/enqueue';
 import { jobs } from '../queue/table';
 import type { Delivery, ResolvedRequest } from '../transform/service';
-import { YEAR_S } from '../transform/headers';
+import { IMMUTABLE_CACHE_CONTROL } from '../../lib/http-cache';
 import { checkSourceLimits, videoInfo } from './info';
 
 export const VIDEO_RENDER_JOB = 'video_render';
@@ -81,7 +81,7 @@ function serveFile(request: Request, r: ResolvedRequest, f: { path: string; size
     etag,
     'last-modified': new Date(f.mtimeMs).toUTCString(),
     'accept-ranges': 'bytes',
-    'cache-control': r.file.isPublic && !r.signed ? `public, max-age=${YEAR_S}, immutable` : 'private, max-age=3600',
+    'cache-control': r.file.isPublic && !r.signed ? IMMUTABLE_CACHE_CONTROL : 'private, max-age=3600',
     'x-content-type-options': 'nosniff',
   };
   if (request.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
