@@ -8,6 +8,7 @@ import type { AppDeps } from './deps';
 import { API_SECURITY_HEADERS, assertNoNulInBody, assertNoNulInUrl } from './hardening';
 import { inputCheck, type RouteShape } from './inputs';
 import { isPublicDelivery } from './modules/limits/plugin';
+import { pathOf } from './lib/request-path';
 import { clientDisconnected } from './platform/server';
 import {
   AppError, errorResponse, fromValidation, insufficientStorage, internalError, isDiskFullError, methodNotAllowed, payloadTooLarge,
@@ -37,13 +38,7 @@ export function beginRequest(request: Request): string {
   return id;
 }
 
-/** The path of a request URL without building a `URL` (this runs on every request). */
-export function pathOf(url: string): string {
-  const start = url.indexOf('/', url.indexOf('//') + 2);
-  if (start < 0) return '/';
-  const q = url.indexOf('?', start);
-  return q < 0 ? url.slice(start) : url.slice(start, q);
-}
+export { pathOf };
 
 /** What every request-done observer receives, however the response was produced. */
 export interface RequestDone {

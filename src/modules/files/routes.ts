@@ -6,6 +6,7 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, notFound } from '../../errors';
 import { noContent, streamRequestBody } from '../../http';
+import { queryOf } from '../../lib/request-path';
 import { disableIdleTimeout } from '../../platform/server';
 import { authGuard, type Principal } from '../auth/guard';
 import { getFileMetadata } from './metadata';
@@ -100,8 +101,7 @@ export function fileRoutes(deps: AppDeps) {
     )
     .get('/', ({ principal, query, request }) => {
       // `meta` values may hold commas, which Elysia's array parsing splits: read them from the URL.
-      const q = request.url.indexOf('?');
-      const params = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1));
+      const params = new URLSearchParams(queryOf(request.url));
       return listFiles(deps, principal.userId, query, { tag: params.getAll('tag'), meta: params.getAll('meta') });
     }, {
       auth: 'files:read',

@@ -8,6 +8,7 @@ import type { AppDeps } from '../../deps';
 import { AppError, insufficientStorage, internalError, isDiskFullError, payloadTooLarge, unknownInputs, validationError } from '../../errors';
 import { requestIdOf } from '../../http';
 import { parseFutureTime } from '../../lib/dates';
+import { queryOf } from '../../lib/request-path';
 import { getSettings, uploadLimitOf } from '../users/settings';
 import { parseTransformation } from '../transform/parse';
 import { getDelivery } from '../transform/service';
@@ -188,8 +189,7 @@ export async function uploadRaw(
   const attrs = parseUploadAttrs(query, deps.clock.now(), policy, ctx.defaults);
   // Read from the URL itself: `?transformations=` may repeat, and each value holds commas. Only
   // its query string: `new URL` throws on the host a client sent (`Host: a:99999`), a 500.
-  const q = request.url.indexOf('?');
-  const params = new URLSearchParams(q < 0 ? '' : request.url.slice(q + 1));
+  const params = new URLSearchParams(queryOf(request.url));
   attrs.transformations = parseEagerTransformations(deps, params.getAll('transformations'));
   if (params.has('tags')) attrs.tags = parseTags(params.getAll('tags')); // may repeat, like `transformations`
   await checkQuota(deps, owner, size ?? 0);

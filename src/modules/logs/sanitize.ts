@@ -4,6 +4,7 @@
  * parameters (and any value that looks like a credential) redacted. A log must never become
  * a place where an API key, JWT, refresh/reset token or signature can be read back.
  */
+import { pathOf } from '../../lib/request-path';
 
 export const REDACTED = '[redacted]';
 
@@ -54,9 +55,7 @@ export function sanitizeUrl(url: string): string {
 
 function sanitize(url: string): string {
   const q = url.indexOf('?');
-  const pathStart = url.indexOf('/', url.indexOf('//') + 2);
-  const rawPath = url.slice(pathStart < 0 ? url.length : pathStart, q < 0 ? undefined : q) || '/';
-  const path = rawPath
+  const path = pathOf(url)
     .split('/')
     .map((seg) => (seg && looksLikeSecret(decode(seg)) ? REDACTED : seg))
     .join('/');
