@@ -9,11 +9,11 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { invalidTransformation, notFound, quotaExceeded } from '../../errors';
 import { users } from '../users/table';
-import { folderAncestors, newFileId, parentOf, sanitizeName } from './names';
+import { newFileId, sanitizeName } from './names';
 import { createInspector, type Inspection } from './inspect';
 import { probeImage } from './probe';
 import { makePublicCopy, publicKeyOf, type PublicCopy } from './public-copy';
-import { folders } from '../folders/table';
+import { ensureFolders } from '../folders/ancestors';
 import { files, type FileRow } from './table';
 import { contentTypeInfo } from '../reference/content-types';
 import { enqueueDerive } from '../queue/handlers';
@@ -198,12 +198,7 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
         if (r.public) publicStorageKey = key;
         else storageKey = key;
       }
-      const ancestors = folderAncestors(attrs.folder);
-      if (ancestors.length) {
-        await tx.insert(folders)
-          .values(ancestors.map((path) => ({ userId: owner.userId, path, parent: parentOf(path) })))
-          .onConflictDoNothing();
-      }
+      await ensureFolders(tx, owner.userId, attrs.folder);
       const [row] = await tx.insert(files).values({
         id: staged.id,
         userId: owner.userId,

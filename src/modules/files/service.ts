@@ -9,9 +9,9 @@ import type { AppDeps } from '../../deps';
 import { gone, notFound, validationError } from '../../errors';
 import { contentTypeInfo } from '../reference/content-types';
 import { users } from '../users/table';
-import { folders } from '../folders/table';
+import { ensureFolders } from '../folders/ancestors';
 import { parseFutureTime } from '../../lib/dates';
-import { folderAncestors, normalizeFolder, parentOf, sanitizeName } from './names';
+import { normalizeFolder, sanitizeName } from './names';
 import { files, type FileRow } from './table';
 import { forgetFiles } from './invalidate';
 import { enqueuePurge } from '../queue/handlers';
@@ -195,13 +195,6 @@ export async function listFiles(deps: AppDeps, userId: string, q: ListQuery, raw
     count: total,
     next_cursor: more && last ? Buffer.from(JSON.stringify([cursorValue(last), last.id])).toString('base64url') : null,
   };
-}
-
-/** Creates a folder path and its missing ancestors. */
-export async function ensureFolders(tx: DbOrTx, userId: string, folder: string): Promise<void> {
-  const paths = folderAncestors(folder);
-  if (paths.length === 0) return;
-  await tx.insert(folders).values(paths.map((path) => ({ userId, path, parent: parentOf(path) }))).onConflictDoNothing();
 }
 
 export interface FilePatch {

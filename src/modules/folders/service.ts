@@ -8,9 +8,10 @@ import { and, asc, eq, inArray, isNull, like, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { conflict, notFound, validationError } from '../../errors';
 import { forgetFiles } from '../files/invalidate';
-import { folderAncestors, normalizeFolder, parentOf } from '../files/names';
+import { normalizeFolder, parentOf } from '../files/names';
 import { softDeleteFiles } from '../files/service';
 import { files } from '../files/table';
+import { ensureFolders } from './ancestors';
 import { folders } from './table';
 
 export interface FolderJson {
@@ -43,10 +44,7 @@ export async function createFolder(deps: AppDeps, userId: string, rawPath: strin
   const path = normalizeFolder(rawPath, 'path');
   if (path === '/') throw conflict('The root folder always exists.');
   const created = await deps.db.transaction(async (tx) => {
-    const ancestors = folderAncestors(path).slice(0, -1);
-    if (ancestors.length) {
-      await tx.insert(folders).values(ancestors.map((p) => ({ userId, path: p, parent: parentOf(p) }))).onConflictDoNothing();
-    }
+    await ensureFolders(tx, userId, parentOf(path));
     const [row] = await tx.insert(folders).values({ userId, path, parent: parentOf(path) }).onConflictDoNothing().returning();
     return row;
   });
