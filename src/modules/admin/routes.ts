@@ -17,7 +17,7 @@ import { deleteAnyFile, listAllFiles, listAudit, viewFile } from './moderation';
 import { getStats as queueStats } from '../queue/service';
 import { QueueStats } from '../queue/model';
 import { getDelivery } from '../transform/service';
-import { changeUser, collectStats, getUserOrThrow, listUsers, registerAdminStats, toAdminUserJson } from './service';
+import { changeUser, collectStats, getUserOrThrow, listUsers, toAdminUserJson, type StatsProvider } from './service';
 import { trafficOf } from './traffic';
 
 const DEFAULT_INVITE_TTL_S = 7 * 86400;
@@ -81,26 +81,28 @@ const StatsSchema = t.Object(
 );
 
 /** The sections this module adds to `GET /api/admin/stats` (queue, cache, transforms, traffic). */
-function registerSections(deps: AppDeps): void {
+function statsSections(deps: AppDeps): Record<string, StatsProvider> {
   const delivery = getDelivery(deps);
   // The ring counts every request from now on (request-done observer, registered once).
   const traffic = trafficOf(deps);
-  registerAdminStats(deps, 'queue', () => queueStats(deps.db, { userId: '', all: true }));
-  registerAdminStats(deps, 'cache', () => {
-    const { memory, disk } = delivery.cache.stats();
-    const lookups = memory.hits + memory.misses;
-    const hits = memory.hits + disk.hits;
-    return { lookups, hits, hit_ratio: lookups ? hits / lookups : null, memory_bytes: memory.bytes, disk_bytes: disk.bytes };
-  });
-  registerAdminStats(deps, 'transforms', () => {
-    const pool = delivery.pool.stats();
-    return { in_flight: pool.in_flight, queued: pool.queued };
-  });
-  registerAdminStats(deps, 'traffic', () => ({ minutes: traffic.lastHour() }));
+  return {
+    queue: () => queueStats(deps.db, { userId: '', all: true }),
+    cache: () => {
+      const { memory, disk } = delivery.cache.stats();
+      const lookups = memory.hits + memory.misses;
+      const hits = memory.hits + disk.hits;
+      return { lookups, hits, hit_ratio: lookups ? hits / lookups : null, memory_bytes: memory.bytes, disk_bytes: disk.bytes };
+    },
+    transforms: () => {
+      const pool = delivery.pool.stats();
+      return { in_flight: pool.in_flight, queued: pool.queued };
+    },
+    traffic: () => ({ minutes: traffic.lastHour() }),
+  };
 }
 
 export function adminRoutes(deps: AppDeps) {
-  registerSections(deps);
+  const sections = statsSections(deps);
   const now = () => new Date(deps.clock.now());
   const changeOptions = { auth: true as const, params: IdParams, response: { 200: AdminUser, ...errorResponses(400, 401, 403, 404, 409) } };
   const apply = async (principal: Principal, id: string, change: Parameters<typeof changeUser>[3]) => {
@@ -229,7 +231,7 @@ export function adminRoutes(deps: AppDeps) {
       '/stats',
       async ({ principal }) => {
         requireAdmin(principal);
-        return collectStats(deps);
+        return collectStats(deps, sections);
       },
       {
         auth: true,

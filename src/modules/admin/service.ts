@@ -71,19 +71,8 @@ export async function getUserOrThrow(deps: AppDeps, userId: string): Promise<Use
   return row;
 }
 
-/** Extra sections of `GET /api/admin/stats` that other modules contribute (queue, cache). */
+/** An extra section of `GET /api/admin/stats` that another module contributes (queue, cache…). */
 export type StatsProvider = () => Promise<unknown> | unknown;
-const providers = new WeakMap<AppDeps, Map<string, StatsProvider>>();
-
-/** Adds a section to the admin stats (e.g. `registerAdminStats(deps, 'queue', () => queueStats())`). */
-export function registerAdminStats(deps: AppDeps, name: string, provider: StatsProvider): void {
-  let map = providers.get(deps);
-  if (!map) {
-    map = new Map();
-    providers.set(deps, map);
-  }
-  map.set(name, provider);
-}
 
 export interface AdminStats {
   users: { total: number; admins: number; banned: number; promoted: number };
@@ -91,7 +80,8 @@ export interface AdminStats {
   [section: string]: unknown;
 }
 
-export async function collectStats(deps: AppDeps): Promise<AdminStats> {
+/** The user and file totals, and each of `sections` by name (null, logged, when one fails). */
+export async function collectStats(deps: AppDeps, sections: Readonly<Record<string, StatsProvider>>): Promise<AdminStats> {
   const [u] = await deps.db
     .select({
       total: sql<number>`count(*)::int`,
@@ -106,7 +96,7 @@ export async function collectStats(deps: AppDeps): Promise<AdminStats> {
     users: { total: u?.total ?? 0, admins: u?.admins ?? 0, banned: u?.banned ?? 0, promoted: u?.promoted ?? 0 },
     files: { count: Number(u?.files ?? 0), bytes: Number(u?.bytes ?? 0) },
   };
-  for (const [name, provider] of providers.get(deps) ?? []) {
+  for (const [name, provider] of Object.entries(sections)) {
     try {
       out[name] = await provider();
     } catch (err) {

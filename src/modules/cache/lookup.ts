@@ -56,21 +56,6 @@ export async function publishFileChange(deps: Pick<AppDeps, 'bus'>, change: File
   await deps.bus.publish(FILES_INVALIDATE_TOPIC, JSON.stringify(change));
 }
 
-/**
- * For the files module: after a delete/visibility/expiry change committed, tells delivery on
- * every instance. With `sha256` (bytes purged) the derivatives are dropped as well. Never throws:
- * a lost message only delays the change until the lookup TTL (60 s).
- */
-export async function publishFileChanges(deps: Pick<AppDeps, 'bus' | 'log'>, ids: string[], sha256?: string): Promise<void> {
-  for (const id of ids) {
-    try {
-      await publishFileChange(deps, sha256 ? { id, sha256, purge: true } : { id });
-    } catch (err) {
-      deps.log.warn({ err: (err as Error).message, id }, 'file change broadcast failed; delivery relies on cache TTL');
-    }
-  }
-}
-
 export function createFileLookup(deps: AppDeps, onPurge: (sha256: string) => Promise<unknown>) {
   const cache = new LRUCache<string, { value: FileLookup | null }>({ max: 100_000, ttl: TTL_MS });
   const loading = new Map<string, Promise<FileLookup | null>>();

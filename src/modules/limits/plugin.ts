@@ -5,11 +5,8 @@
  * `/i`, `/d`, `/t` and `/authenticated` request before routing, so cache hits, 304s and 404s
  * (id scanning) all count, per client IP, and no database or cache work happens once over.
  *
- * `rateLimitPlugin(deps)` adds a route option for other IP-keyed buckets:
- *
- *   new Elysia().use(rateLimitPlugin(deps)).post('/api/auth/register', handler, { rateLimit: 'register' })
- *
- * Account buckets go through `enforceAccountLimits` (the auth guard does `api`).
+ * Routes call `enforceIpLimit` for their own IP-keyed buckets (`register`, `sensitive`…);
+ * account buckets go through `enforceAccountLimits` (the auth guard does `api`).
  *
  * The `enforce*` functions are the HTTP face of service.ts's `check*`: they read the client IP
  * from the request and set the `X-RateLimit-*` headers of the tightest bucket on the response.
@@ -107,15 +104,5 @@ export function publicRateLimit(deps: AppDeps) {
     // The pre-routing context's type omits `path`, but Elysia sets it before any onRequest hook.
     const { request, path, set } = ctx as typeof ctx & { path: string };
     if (isPublicDelivery(path)) await enforceIpLimit(deps, request, set, 'public');
-  });
-}
-
-export function rateLimitPlugin(deps: AppDeps) {
-  return new Elysia({ name: 'pictor.limits' }).macro({
-    rateLimit: (bucket: WindowBucket) => ({
-      async beforeHandle({ request, set }) {
-        await enforceIpLimit(deps, request, set, bucket);
-      },
-    }),
   });
 }
