@@ -1,8 +1,11 @@
 /**
- * The render: one sharp pipeline built from small named steps, each a function of the context
- * that returns early when its option is absent (imgproxy's shape). Order: auto-orient →
- * crop/extract → trim → resize → rotate → flip → effects → rounded corners →
- * flatten/background → encode. Metadata is stripped (sharp's default converts to sRGB and
+ * The render: a sharp pipeline built from small named steps (`STEPS`), each a function of the
+ * context that returns early when its option is absent (imgproxy's shape). Order: auto-orient →
+ * extract (crop) → trim → resize → padding → rotate → flip → effects → adjust → layers →
+ * rounded corners → border → opacity → background (flatten) → encode. `e_trim` itself runs
+ * before the plan, in a stage of its own (`trimFirst`), because the trimmed size decides the
+ * geometry; a step that needs the exact pixels ends the stage as a raw frame and re-opens it
+ * (render-context.ts `materialise`). Metadata is stripped (sharp's default converts to sRGB and
  * drops EXIF/XMP/ICC); `fl_keep_icc` keeps the source profile. Animated GIF/WebP stay animated
  * when the output format can animate.
  */

@@ -1,7 +1,9 @@
 /**
- * Per-account settings and plan (API.md §3). Other modules read them through here:
- * uploads use `getSettings` once per request (files/upload.ts `prepareUpload`) for
- * `uploadLimitOf`, default visibility and expiry; file URLs use `public_url_base`.
+ * Per-account settings and plan (API.md §3). Uploads read them once per request through
+ * `getSettings` (files/upload.ts `prepareUpload`, for `uploadLimitOf`, default visibility and
+ * expiry), and so do presigned URLs (files/presign.ts). Queries that already read the users row
+ * take `public_url_base` and `embeds_enabled` from it directly (files/service.ts `urlBaseOf`,
+ * embed/service.ts, admin/moderation.ts) rather than through here.
  */
 import { eq } from 'drizzle-orm';
 import type { Config, RateBucket } from '../../config';
