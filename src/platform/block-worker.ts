@@ -6,16 +6,15 @@
  * number goes to the worker (or to each of several workers: a file's writer and its hasher read
  * the same copy), which does its work on the shared memory and sends the slot back for reuse.
  * Shared memory rather than transferring `ArrayBuffer`s: in Bun a round trip with a transferred
- * 1 MiB buffer costs several times one with a small message (`bun bench/micro.ts`), and a GiB
- * upload makes a thousand of them per worker.
+ * 1 MiB buffer costs several times one with a small message, and a GiB upload makes a thousand
+ * of them per worker.
  *
  * At most `IN_FLIGHT` blocks per stream are out at once, so a slow worker slows the stream
  * (backpressure) instead of filling memory: a stream holds `SLOTS` MiB, taken from a small
  * pool so that uploads do not allocate (and zero) fresh memory each time. Eight rather than
  * four: the writer stalls now and then while the kernel throttles dirty pages, and with four
- * out the request thread sat waiting for a slot more often (`ROUNDS=7 SMALL=0 bash
- * bench/upload.sh` with its harness as of 33167e9: 0.71 of the sink with eight, 0.66 with
- * `IN_FLIGHT` at four, one run after the other).
+ * out the request thread sat waiting for a slot more often (docs/TUNING.md, "Measurements
+ * behind code choices").
  *
  * One worker per kind serves every stream of the process; each worker handles messages in
  * order, so a stream's blocks are processed in the order they were sent.

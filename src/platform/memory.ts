@@ -9,10 +9,7 @@
  * On Bun a synchronous young-generation collection (`edenGC` of `bun:jsc`) every few MiB
  * keeps the chunks on the same few warm pages. It only visits objects allocated since the last
  * one, so its cost does not grow with the old heap, and it runs now rather than whenever a
- * request is honoured. Part 4 of `bun bench/micro.ts` drains a 1 GiB request body next to
- * PGlite with no collection, a `Bun.gc(false)` request (what this used before) and an eden
- * collection every 16 MiB: either nudge roughly halves the CPU and keeps RSS growth to a
- * fraction of "none"; the two nudges measured alike there. Elsewhere a no-op.
+ * request is honoured (docs/TUNING.md, "Measurements behind code choices"). Elsewhere a no-op.
  */
 import { isBun } from './runtime';
 

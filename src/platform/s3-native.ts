@@ -19,10 +19,9 @@ export interface NativeS3Uploader {
 }
 
 /**
- * Bun's client: the smallest part S3 allows, one in flight. With these two constants at 8 MiB × 2
- * its uploads ran faster but grew RSS by 81-123 MiB per GiB; 5 MiB × 1 grew it by 46-92 MiB
- * (`STORAGE=s3 ROUNDS=3 SMALL=0 bash bench/upload.sh`, docs/TUNING.md), still not always under
- * the 64 MiB an upload should take.
+ * Bun's client: the smallest part S3 allows, one in flight. Bigger parts or more in flight ran
+ * faster but grew the server's RSS well past what an upload should take (docs/TUNING.md,
+ * "Measurements behind code choices").
  */
 const NATIVE_PART_SIZE = 5 * 1024 * 1024;
 const NATIVE_QUEUE_SIZE = 1;

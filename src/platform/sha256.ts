@@ -4,7 +4,7 @@
  * to the same thread (`hashChannel`), so one copy feeds both.
  *
  * Why not just `createHash` inline: at upload speeds the hash is the biggest single cost on the
- * request thread (≈ 0.6 s per GiB even with SHA-NI; `bun bench/micro.ts`), in series with reading and writing the
+ * request thread (even with SHA-NI; docs/TUNING.md, "Measurements behind code choices"), in series with reading and writing the
  * body. Here the bytes go in 1 MiB blocks to a worker thread (`block-worker.ts`) that hashes
  * them while the request thread goes on.
  *

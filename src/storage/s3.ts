@@ -36,10 +36,8 @@ const QUEUE_SIZE = 2;
 /**
  * Bun's client: a full collection every this many bytes. Its parts are not JS buffers, but the
  * body's chunks pass through JS on their way to it and some outlive the young-generation
- * collections: without this, the RSS before each upload rose by tens of MiB and one upload grew
- * by 92 MiB; with it, 43-57 MiB per upload and no rise, for about 15 % of throughput
- * (`STORAGE=s3 ROUNDS=3 SMALL=0 bash bench/upload.sh`, docs/TUNING.md). Every 16 MiB, like
- * lib-storage, halved the throughput.
+ * collections, so without it the RSS rose from upload to upload; more often cost too much
+ * throughput (docs/TUNING.md, "Measurements behind code choices").
  */
 const NATIVE_GC_EVERY_BYTES = 128 * 1024 * 1024;
 /**

@@ -182,10 +182,9 @@ const GC_EVERY_BYTES = 16 * 1024 * 1024;
 /**
  * Passes the archive through, collecting garbage every 16 MiB: the whole account turns over in
  * short-lived 256 KiB read chunks (and the storage driver's copies of them), which a server with
- * a large heap otherwise lets pile up (about 95 MiB of RSS growth for a 100 MiB export on disk
- * without it, measured by test/account/account-life.e2e.test.ts). A young-generation collection
- * was not enough in a stand-alone run (the copies are external buffers); a full one costs a few
- * ms, six times per 100 MiB.
+ * a large heap otherwise lets pile up (test/account/account-life.e2e.test.ts checks the RSS
+ * growth). A young-generation collection was not enough (the copies are external buffers); a
+ * full one is cheap at this rate (docs/TUNING.md, "Measurements behind code choices").
  */
 function nudgingCollector(): TransformStream<Uint8Array, Uint8Array> {
   let size = 0;

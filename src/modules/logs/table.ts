@@ -38,8 +38,8 @@ export const MAX_BATCH_ENTRIES = 10_000;
 
 /**
  * Entries per write. Embedded PGlite spends about a millisecond of the request thread per
- * statement whatever its size: 2.7 µs per entry in 500-entry statements, 1.3 in 2000-entry
- * ones (`bun bench/micro.ts`). A partial batch still goes out after a second.
+ * statement whatever its size, so bigger statements cost less per entry (docs/TUNING.md,
+ * "Measurements behind code choices"). A partial batch still goes out after a second.
  */
 export const WRITE_BATCH_ENTRIES = 2000;
 

@@ -5,7 +5,7 @@
  *
  * No NOTIFY here on purpose: Postgres serialises the commits of every transaction that sent a
  * NOTIFY (a database-wide lock held through the WAL flush), which cut single-job enqueue
- * throughput about six-fold in `bench/queue.ts`. Workers find new jobs by polling
+ * throughput several-fold (docs/TUNING.md, "Job queue"). Workers find new jobs by polling
  * (`QUEUE_POLL_MS`, 1 s) — an indexed probe of the pending jobs — and `deps.queue.enqueue`, or
  * `deps.queue.wake()` after a transaction that enqueued, wakes the local worker at once.
  */

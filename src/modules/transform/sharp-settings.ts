@@ -38,16 +38,16 @@ export interface EncoderSettings {
 }
 
 /**
- * Chosen by `bun bench/formats.ts` (table in docs/TUNING.md, "Output encoders"). AVIF is what
- * Chrome gets for `f_auto`, so its encode is every Chrome user's first view:
- * - effort 0 (aom speed 9): an 18 MP photo → 1200 px costs ~1.7× the JPEG render, against ~55×
- *   at effort 4 (~5 s, past the transform timeout under load); effort 1 costs 2.5× effort 0 for
- *   files ~2 % smaller at the same quality. imgproxy likewise defaults to a fast speed (8).
- * - 4:2:0 chroma, like the JPEG and WebP we serve and libvips' own default: ~2–3 % smaller and a
- *   little faster than 4:4:4 (sharp's default), chroma as faithful as JPEG's.
- * - quality 58: the lowest whose luma SSIM is not below the old default's (effort 4, q55) on the
- *   18 MP photo at 1200 and 400 px (on the corpus photos: at most 0.0011 below); files stay
- *   smaller than WebP q80's but for one corpus photo at 400 px (1.03×).
+ * Chosen by `bun bench/formats.ts` (figures in docs/TUNING.md, "Output encoders" and
+ * "Measurements behind code choices"). AVIF is what Chrome gets for `f_auto`, so its encode is
+ * every Chrome user's first view:
+ * - effort 0 (aom speed 9): close to the JPEG render's cost, where effort 4 can pass the
+ *   transform timeout under load; effort 1 costs much more for slightly smaller files.
+ *   imgproxy likewise defaults to a fast speed (8).
+ * - 4:2:0 chroma, like the JPEG and WebP we serve and libvips' own default: a little smaller and
+ *   faster than 4:4:4 (sharp's default), chroma as faithful as JPEG's.
+ * - quality 58: the lowest whose luma SSIM is not below the old default's (effort 4, q55);
+ *   files stay about as small as WebP q80's.
  * The eager `derive` job renders through the same pipeline, so uses these too.
  */
 export const ENCODERS: EncoderSettings = {

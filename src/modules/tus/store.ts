@@ -29,7 +29,7 @@ import type { TusPart } from './table';
 const PART_BYTES = 8 * 1024 * 1024;
 /**
  * S3: part buffers kept for the next PATCH. Fresh 8 MiB buffers per PATCH were external garbage
- * that only full collections freed (one every other part, a fifth of the upload's time in bench/tus.ts).
+ * that only full collections freed (docs/TUNING.md, "Measurements behind code choices").
  */
 const partPool: Uint8Array[] = [];
 const PART_POOL_MAX = 4;
@@ -38,10 +38,10 @@ const givePart = (b: Uint8Array): void => void (partPool.length < PART_POOL_MAX 
 /**
  * A full collection every this many bytes received by this process. The request bodies' chunks
  * (and on S3 the SDK's copies of each part) are external buffers that young collections leave
- * behind: without it a GiB in 16 MiB PATCHes grew the server's RSS by 120-190 MiB
- * (bench/tus.ts). Run while the PATCH waits for its last blocks to be written and hashed (or
- * its last part sent), so that the upload waits for it less. Every 128 MiB kept the growth at
- * 31-39 MiB on fs (64 MiB: 29-36) for half the collections, each 60-340 ms depending on load.
+ * behind, and the server's RSS grows by far more than a PATCH holds. Run while the PATCH waits
+ * for its last blocks to be written and hashed (or its last part sent), so that the upload
+ * waits for it less. 128 MiB: about the growth of 64 MiB for half the collections
+ * (docs/TUNING.md, "Measurements behind code choices").
  */
 const GC_EVERY_BYTES = 128 * 1024 * 1024;
 let bytesSinceGc = 0;
