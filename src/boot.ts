@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createApp } from './app';
 import { loadConfigOrExit, type Config } from './config';
 import { buildDeps } from './compose';
+import { registerJobs } from './jobs';
 import type { AppDeps } from './deps';
 import { StartupError } from './lib/startup';
 import { createLogger, type Logger } from './logger';
@@ -52,6 +53,7 @@ async function exitStartFailed(log: Logger, err: unknown, opened: Opened, code: 
 async function runServer(config: Config, log: Logger, opened: Opened): Promise<void> {
   const worker = process.env[WORKER_ENV]; // set by the primary of WORKERS=N; labels the metrics
   const deps = (opened.deps = await buildDeps(config, log, { worker: worker === undefined ? undefined : Number(worker) }));
+  registerJobs(deps);
   let server: HttpServer | null = null;
   let stopping = false;
   const stop = async (signal: string) => {

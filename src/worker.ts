@@ -1,11 +1,11 @@
 /**
  * `npm run worker`: a process that only runs queue jobs (no HTTP server). It builds the same
- * deps and app as the server, so every module's job handlers are registered, then claims jobs
+ * deps as the server and registers the same job handlers (`registerJobs`), then claims jobs
  * with `QUEUE_CONCURRENCY` slots (at least 1). SIGTERM/SIGINT release claimed jobs and exit.
  */
-import { createApp } from './app';
 import { loadConfigOrExit } from './config';
 import { buildDeps } from './compose';
+import { registerJobs } from './jobs';
 import { createLogger } from './logger';
 
 let config = loadConfigOrExit();
@@ -17,7 +17,7 @@ if (!config.databaseUrl) {
 if (config.queue.concurrency === 0) config = { ...config, queue: { ...config.queue, concurrency: 1 } };
 const log = createLogger(config.logLevel, { role: 'worker' });
 const deps = await buildDeps(config, log);
-createApp(deps); // registers the handlers of every module
+registerJobs(deps);
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;

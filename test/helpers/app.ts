@@ -1,6 +1,7 @@
 /**
- * In-process app for route tests: `createApp(deps)` with PGlite in memory (or a fresh Postgres
- * database), requests through `app.handle(new Request(...))`, no socket.
+ * In-process app for route tests: `createApp(deps)` and the job handlers (`registerJobs`), as
+ * the server has them, with PGlite in memory (or a fresh Postgres database); requests through
+ * `app.handle(new Request(...))`, no socket.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { buildDeps } from '../../src/compose';
+import { registerJobs } from '../../src/jobs';
 import type { AppDeps, Clock } from '../../src/deps';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, TEST_REDIS_URL, type DbBackend } from './services';
@@ -47,6 +49,7 @@ export async function makeTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
     ? createLogger(config.logLevel, {}, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) })
     : createLogger(config.logLevel);
   const deps = await buildDeps(config, log, { pgliteDir: pg ? undefined : 'memory://', clock: opts.clock });
+  registerJobs(deps);
   const app = createApp(deps);
   return {
     app,

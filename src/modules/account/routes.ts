@@ -2,7 +2,7 @@
  * The account's whole life (issue #25): export as a ZIP (`POST /api/account/export`, status,
  * single-use signed download) and deletion (`DELETE /api/account`, status by the deletion's id).
  * Admins do both for any account under `/api/admin/users/:id/…`. Work happens in the durable
- * queue (`account_export`, `account_delete`, registered here).
+ * queue (`account_export`, `account_delete`; jobs.ts).
  */
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { Elysia, t } from 'elysia';
@@ -13,10 +13,9 @@ import { verifyPassword } from '../../platform/password';
 import { authGuard } from '../auth/guard';
 import { strict } from '../auth/model';
 import { sessions } from '../auth/table';
-import { addPruneStep } from '../queue/handlers';
 import { users } from '../users/table';
-import { DELETE_JOB, DELETE_LOGS_JOB, finishDeletion, getDeletion, requestDeletion, runDeletion, toDeletionJson } from './deletion';
-import { buildExport, EXPORT_JOB, expireExports, getExport, listExports, requestExport, takeExport, toExportJson } from './export';
+import { getDeletion, requestDeletion, toDeletionJson } from './deletion';
+import { getExport, listExports, requestExport, takeExport, toExportJson } from './export';
 
 /** A session this young may delete its account without the password (the owner just proved it by logging in). */
 export const FRESH_SESSION_MS = 10 * 60_000;
@@ -80,11 +79,6 @@ async function confirmOwner(deps: AppDeps, principal: { userId: string; sessionI
 }
 
 export function accountLifeRoutes(deps: AppDeps) {
-  deps.queue.register(EXPORT_JOB, (ctx) => buildExport(deps, ctx), { backoffBaseMs: 5000 });
-  deps.queue.register(DELETE_JOB, (ctx) => runDeletion(deps, ctx), { backoffBaseMs: 2000, backoffMaxMs: 15 * 60_000 });
-  deps.queue.register(DELETE_LOGS_JOB, (ctx) => finishDeletion(deps, ctx), { backoffBaseMs: 2000, backoffMaxMs: 15 * 60_000 });
-  addPruneStep(deps, 'account_exports', expireExports);
-
   const exportResponses = { 202: ExportSchema, ...errorResponses(401, 403, 404, 409, 429) };
   return new Elysia({ name: 'pictor.account-life.routes', prefix: '/api', detail: { tags: ['account'] } })
     .get(

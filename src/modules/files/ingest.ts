@@ -16,7 +16,7 @@ import { makePublicCopy, publicKeyOf, type PublicCopy } from './public-copy';
 import { ensureFolders } from '../folders/ancestors';
 import { files, type FileRow } from './table';
 import { contentTypeInfo } from '../reference/content-types';
-import { enqueueDerive } from '../queue/handlers';
+import { enqueueDerive } from '../transform/jobs';
 import { probeUploadedVideo, videoMeta } from '../video/upload';
 import { eagerRenditionJobs, splitRenditionSegment } from '../video/rendition';
 import { getDelivery } from '../transform/service';

@@ -4,7 +4,7 @@
  * transaction that enqueues the deletion of those nobody references any more, so nothing is
  * forgotten if storage is down. Every soft
  * delete enqueues a `purge` job in its own transaction (service.ts `softDeleteFiles`); the
- * queue's `purge` handler (queue/handlers.ts) calls `purgeFile` and is retried with backoff
+ * queue's `purge` handler (jobs.ts) calls `purgeFile` and is retried with backoff
  * until it succeeds, and the periodic `expire` job calls `expireFiles`.
  */
 import { and, eq, isNotNull, isNull, lte, sql } from 'drizzle-orm';

@@ -15,7 +15,6 @@ import {
   UploadedMany, UploadedOne, UploadQuery,
 } from './model';
 import { forgetFiles } from './invalidate';
-import { scheduleAbandonedUploadSweep } from './abandoned';
 import { getOwnFileOrThrow, listFiles, patchFile, softDeleteFiles, toFileJson, urlBaseOf } from './service';
 import { runUpload, type UploadRun } from './upload';
 import { UPLOAD_REQUEST_BODY } from './upload-doc';
@@ -72,7 +71,6 @@ const ownerOf = (p: Principal): UploadOwner => ({ userId: p.userId, isPromoted: 
 
 export function fileRoutes(deps: AppDeps) {
   streamRequestBody('/api/files/');
-  scheduleAbandonedUploadSweep(deps);
   return new Elysia({ name: 'pictor.files.routes', prefix: '/api/files', detail: { tags: ['files'] } })
     .use(authGuard(deps))
     .post(

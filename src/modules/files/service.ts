@@ -14,7 +14,7 @@ import { parseFutureTime } from '../../lib/dates';
 import { normalizeFolder, sanitizeName } from './names';
 import { files, type FileRow } from './table';
 import { forgetFiles } from './invalidate';
-import { enqueuePurge } from '../queue/handlers';
+import { enqueuePurge } from './enqueue';
 import { emitFileRemovals } from '../webhooks/emit';
 import { checkMeta, parseTags, tagMetaFilters } from './tags';
 

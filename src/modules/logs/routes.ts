@@ -10,10 +10,9 @@ import { errorResponses } from '../../errors';
 import { onRequestDone, requestIdOf, requestStartOf } from '../../http';
 import { authGuard, principalOf } from '../auth/guard';
 import { clientIpOf } from '../limits/plugin';
-import { addPruneStep } from '../queue/handlers';
 import { createLogBuffer, type LogBuffer } from './buffer';
 import { sanitizeUrl } from './sanitize';
-import { insertLogs, listLogs, pruneLogs } from './service';
+import { insertLogs, listLogs } from './service';
 import { WRITE_BATCH_ENTRIES, type NewRequestLog } from './table';
 
 const LogEntry = t.Object(
@@ -84,7 +83,6 @@ export function logRoutes(deps: AppDeps) {
   const app = new Elysia({ name: 'pictor.logs.routes' });
   if (deps.config.requestLogs.enabled) {
     const buffer = requestLogBuffer(deps);
-    addPruneStep(deps, 'request_logs', (d) => pruneLogs(d.db, d.config.logRetentionDays));
     onRequestDone(deps, ({ request, status, response }) => {
       const p = principalOf(request);
       if (!p) return;

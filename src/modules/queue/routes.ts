@@ -8,16 +8,14 @@ import type { AppDeps } from '../../deps';
 import { errorResponses, validationError } from '../../errors';
 import { authGuard, type Principal } from '../auth/guard';
 import { parseCursor } from './events';
-import { registerCoreJobs } from './handlers';
 import { EventsQuery, JobIdParams, JobList, JobListQuery, JobSchema, QueueStats } from './model';
 import { cancelJob, deleteJob, getStats, listJobs, retryJob, type Viewer } from './service';
 
 /** What a principal may see: its own jobs, or all of them for admins. */
 export const viewerOf = (p: Principal): Viewer => ({ userId: p.userId, all: p.role === 'admin' && p.scopes.has('admin') });
 
-/** The queue plugin: registers the core job handlers on `deps.queue` and serves `/api/queue`. */
+/** The queue plugin: serves `/api/queue` (the job handlers are registered by `registerJobs`, src/jobs.ts). */
 export function queueRoutes(deps: AppDeps) {
-  registerCoreJobs(deps);
   return new Elysia({ name: 'pictor.queue.routes', prefix: '/api/queue', detail: { tags: ['queue'] } })
     .use(authGuard(deps))
     .get('/stats', ({ principal }) => getStats(deps.db, viewerOf(principal)), {

@@ -1,13 +1,13 @@
 /**
  * The queue object on `deps.queue`: the handler registry and the worker that runs them.
  *
- * Modules register their job types once (`deps.queue.register('purge', handler)`); any process
- * that calls `start()` (the API with `QUEUE_CONCURRENCY` > 0, or `npm run worker`) then claims
- * due jobs of the registered types, at most `concurrency` at a time. A job holds a lease that
- * is renewed every third of its length while the handler runs; each renewal also reads the
- * job's cancel flag, which aborts `ctx.signal`. Failures go back to `pending` with exponential
- * backoff and jitter until `max_attempts`. `stop()` aborts running handlers, waits briefly,
- * and hands their jobs back to the queue.
+ * Each feature registers its job types once, in its `jobs.ts` (`registerJobs` in src/jobs.ts
+ * calls them all); any process that calls `start()` (the API with `QUEUE_CONCURRENCY` > 0, or
+ * `npm run worker`) then claims due jobs of the registered types, at most `concurrency` at a
+ * time. A job holds a lease that is renewed every third of its length while the handler runs;
+ * each renewal also reads the job's cancel flag, which aborts `ctx.signal`. Failures go back
+ * to `pending` with exponential backoff and jitter until `max_attempts`. `stop()` aborts
+ * running handlers, waits briefly, and hands their jobs back to the queue.
  *
  * PGlite has one connection and serialises transactions: a handler must not call
  * `ctx.setProgress`/`ctx.checkpoint` (which use the database) from inside its own open
@@ -291,8 +291,12 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
     /** The SSE hub of `/api/queue/events`. */
     events,
 
-    /** Registers (or replaces) the handler of a job type. */
+    /**
+     * Registers the handler of a job type. A type has one owner (its feature's `jobs.ts`): a
+     * second registration throws rather than silently replacing the first.
+     */
     register(type: string, fn: JobHandler, opts: HandlerOptions = {}): void {
+      if (handlers.has(type)) throw new Error(`job type "${type}" is already registered`);
       handlers.set(type, { fn, opts });
     },
 

@@ -34,7 +34,6 @@ const deliveryParams = t.Object({
 
 export function transformRoutes(deps: AppDeps) {
   const delivery = getDelivery(deps);
-  // Eager derivatives: the `derive` job is registered with the other core jobs (queue/handlers.ts).
 
   async function handle(request: Request, set: { headers: Record<string, unknown> }, params: { transformations: string; file: string }, signature?: string) {
     const r = await delivery.resolve({ ...params, signature, accept: request.headers.get('accept') ?? '', hints: readHints((n) => request.headers.get(n)) });

@@ -82,12 +82,9 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
   }
 }
 
-const limiters = new WeakMap<AppDeps, ReturnType<typeof createLimiter>>();
-
 export function registerVideoJobs(deps: AppDeps): void {
-  let limit = limiters.get(deps);
-  if (!limit) limiters.set(deps, (limit = createLimiter(deps.config.video.concurrency)));
-  const run = limit;
+  // Only this job transcodes: its limit lives with its registration, one per app.
+  const run = createLimiter(deps.config.video.concurrency);
   deps.queue.register(VIDEO_RENDER_JOB, async ({ job, signal, setProgress }) => {
     const payload = readPayload(job.payload);
     await setProgress(5);

@@ -2,7 +2,7 @@
  * `/api/webhooks` (#25): an account's webhook endpoints, their delivery log, and a "send test"
  * call. Targets are checked against the SSRF rules when saved (scheme, resolved addresses:
  * no private or loopback address unless OUTBOUND_ALLOW_PRIVATE / OUTBOUND_ALLOW_LOOPBACK) and
- * again at every delivery (deliver.ts). Events, signing and retries: README § Webhooks.
+ * again at every delivery (jobs.ts). Events, signing and retries: README § Webhooks.
  */
 import { and, count, desc, eq } from 'drizzle-orm';
 import { Elysia, t } from 'elysia';
@@ -14,7 +14,6 @@ import { authGuard } from '../auth/guard';
 import { enforceIpLimit } from '../limits/plugin';
 import { users } from '../users/table';
 import { outboundPolicy } from '../remote/source';
-import { registerWebhookJobs } from './deliver';
 import { emitWebhookEvent, WEBHOOK_EVENTS } from './emit';
 import { newWebhookSecret } from './sign';
 import { webhookDeliveries, webhooks, type WebhookDeliveryRow, type WebhookRow } from './table';
@@ -71,7 +70,6 @@ const urlField = t.String({ minLength: 1, maxLength: 2048, description: 'An http
 const eventsField = t.Array(EventName, { minItems: 1, uniqueItems: true, description: `Events to deliver: ${WEBHOOK_EVENTS.map((e) => `\`${e}\``).join(', ')}.` });
 
 export function webhookRoutes(deps: AppDeps) {
-  registerWebhookJobs(deps);
   const policy = outboundPolicy(deps.config);
 
   /** The target's URL and its resolved addresses against the SSRF rules; a refusal is a 400 naming why. */

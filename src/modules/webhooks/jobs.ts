@@ -5,16 +5,22 @@
  * `WEBHOOK_MAX_ATTEMPTS` are spent. A target the SSRF rules refuse is not retried.
  *
  * Registered with `job.failed` emission: a job of an account that fails for good becomes a
- * `job.failed` event (never for `webhook_deliver` jobs themselves, which would loop).
+ * `job.failed` event (never for `webhook_deliver` jobs themselves, which would loop). Old
+ * deliveries are a step of the queue's hourly `prune` (`pruneWebhookDeliveries`).
  */
 import { eq, lt, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { guardedFetch, readBounded, SsrfError } from '../../lib/ssrf';
-import { addPruneStep } from '../queue/handlers';
 import { outboundPolicy } from '../remote/source';
 import { DELIVER_JOB, emitWebhookEvent } from './emit';
 import { signWebhook } from './sign';
 import { webhookDeliveries, webhooks, type DeliveryAttempt } from './table';
+
+/** The hourly `prune` step (src/jobs.ts): the delivery log is kept as long as finished jobs (QUEUE_RETENTION_DAYS). */
+export async function pruneWebhookDeliveries(deps: AppDeps): Promise<number> {
+  const before = new Date(Date.now() - deps.config.queue.retentionDays * 86_400_000);
+  return (await deps.db.delete(webhookDeliveries).where(lt(webhookDeliveries.createdAt, before)).returning({ id: webhookDeliveries.id })).length;
+}
 
 /** Thrown to make the queue retry a delivery (the message lands in the job's `last_error`). */
 class RetryDelivery extends Error {}
@@ -77,12 +83,6 @@ export function registerWebhookJobs(deps: AppDeps): void {
     }).where(eq(webhookDeliveries.id, d.id));
     if (!final) throw new RetryDelivery(error ?? 'failed');
   }, { backoffBaseMs: cfg.retryBaseMs, backoffMaxMs: cfg.retryMaxMs });
-
-  // The delivery log is kept as long as finished jobs (QUEUE_RETENTION_DAYS).
-  addPruneStep(deps, 'webhook_deliveries', async (d) => {
-    const before = new Date(Date.now() - d.config.queue.retentionDays * 86_400_000);
-    return (await d.db.delete(webhookDeliveries).where(lt(webhookDeliveries.createdAt, before)).returning({ id: webhookDeliveries.id })).length;
-  });
 
   deps.queue.onFailed((job) => {
     if (job.type === DELIVER_JOB || !job.userId) return;
