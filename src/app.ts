@@ -6,7 +6,7 @@
 import { Elysia } from 'elysia';
 import type { AppDeps } from './deps';
 import { docs } from './docs';
-import { httpPlumbing, useFetchShortcut } from './http';
+import { httpPlumbing, refuseInvalidHost, withHeadLength } from './http';
 import { adminRoutes } from './modules/admin/routes';
 import { authPages } from './modules/auth/pages';
 import { authRoutes } from './modules/auth/routes';
@@ -49,8 +49,6 @@ export function createApp(deps: AppDeps) {
   // global after-response hook calls (and which decide whether that hook exists at all).
   const metrics = metricsRoutes(deps);
   const logs = logRoutes(deps);
-  // Memory-cache hits of public /t URLs are answered before routing (src/modules/transform/fast.ts).
-  useFetchShortcut(app, createDeliveryFastPath(deps));
   return app
     .use(httpPlumbing(deps, () => app.routes))
     .use(metrics)
@@ -88,3 +86,25 @@ export function createApp(deps: AppDeps) {
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/** What a server runs for each request (Bun's and Deno's `fetch` handler). */
+export type RequestHandler = (request: Request) => Response | Promise<Response>;
+
+/**
+ * The server's whole request handler: requests with an invalid Host refused, then the delivery
+ * fast path (memory-cache hits of public `/t` URLs, answered before routing:
+ * modules/transform/fast.ts), then the app's router. HEAD answers get their declared length back
+ * (`headResponse`). The server (boot.ts) and the in-process test app both run this.
+ */
+export function createHandler(deps: AppDeps, app: App): RequestHandler {
+  const fastPath = createDeliveryFastPath(deps);
+  return (request) => {
+    const refused = refuseInvalidHost(request);
+    if (refused) return refused;
+    const fast = fastPath(request);
+    if (fast) return fast;
+    // Read per request, not once: Elysia composes its router on first use and on later changes.
+    const response = app.fetch(request);
+    return request.method === 'HEAD' ? withHeadLength(request, response) : response;
+  };
+}

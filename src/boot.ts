@@ -9,7 +9,7 @@
  * failed start neither prints credentials nor leaves an admin whose password nobody saw.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createApp } from './app';
+import { createApp, createHandler } from './app';
 import { loadConfigOrExit, type Config } from './config';
 import { buildDeps } from './compose';
 import { registerJobs } from './jobs';
@@ -75,9 +75,9 @@ async function runServer(config: Config, log: Logger, opened: Opened): Promise<v
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 
-  const app = createApp(deps);
+  const handler = createHandler(deps, createApp(deps));
   try {
-    server = await serve(app, {
+    server = await serve(handler, {
       port: config.port,
       hostname: config.host,
       reusePort: config.workers > 1,

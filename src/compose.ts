@@ -6,7 +6,7 @@
 import Redis from 'ioredis';
 import { join } from 'node:path';
 import type { Config } from './config';
-import type { AppDeps, BuildOptions, Clock } from './deps';
+import type { AppDeps, BuildOptions, Clock, CoreDeps } from './deps';
 import { openDatabase } from './db/client';
 import { createPostgresBus, createRedisBus } from './lib/bus';
 import { ensureWritableDir } from './lib/startup';
@@ -14,15 +14,27 @@ import type { Logger } from './logger';
 import { createStorage } from './storage';
 import { loadSecrets } from './modules/auth/secrets';
 import { createLimiter } from './modules/limits/service';
+import { parseTrustProxy } from './modules/limits/client-ip';
 import { createQueue } from './modules/queue/runner';
 import { createMetrics, instrumentLimiter } from './modules/metrics/registry';
 import { createUsageRecorder } from './modules/usage/recorder';
-
-export const systemClock: Clock = { now: () => Date.now() };
+import { createRequestHooks, onRequestDone } from './http';
+import { createTraffic } from './modules/admin/traffic';
+import { createCredentialResolver } from './modules/auth/credentials';
+import { createMailer } from './modules/auth/mail';
+import { createRequestLogBuffer } from './modules/logs/service';
+import { createRemoteSources } from './modules/remote/source';
+import { createDelivery } from './modules/transform/service';
+import { hashPassword } from './platform/password';
+import { randomString } from './lib/random';
 
 export const VERSION = '0.1.0';
 
-/** Opens every client the config asks for. */
+/**
+ * Builds everything one process needs, in order: the clients the config asks for (database,
+ * Redis, storage, secrets), the process-wide services on them (limiter, queue, metrics, usage),
+ * then each feature's long-lived objects. Nothing is created later on first use.
+ */
 export async function buildDeps(config: Config, log: Logger, opts: BuildOptions = {}): Promise<AppDeps> {
   // Checked first: the embedded database, the secrets file and local files all live there.
   await ensureWritableDir(config.dataDir, 'DATA_DIR');
@@ -36,12 +48,12 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
   const secrets = await loadSecrets(config, log);
   const closers: (() => Promise<void> | void)[] = [];
   const storage = await createStorage(config);
-  const clock = opts.clock ?? systemClock;
+  const clock: Clock = opts.clock ?? { now: () => Date.now() };
   const metrics = createMetrics({ worker: opts.worker });
   const limiter = instrumentLimiter(createLimiter(config, redis, clock, log), metrics);
   const queue = createQueue(database, log, config.queue);
 
-  const deps: AppDeps = {
+  const core: CoreDeps = {
     config,
     log,
     database,
@@ -55,6 +67,7 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
     metrics,
     usage: createUsageRecorder({ db: database.db, log, now: () => clock.now(), onFlushError: () => metrics.usageFlushFailures.inc() }),
     clock,
+    trustProxy: parseTrustProxy(config.trustProxy),
     version: VERSION,
     startedAt: Date.now(),
     probes: {
@@ -80,9 +93,32 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
   };
   // Registered first so it runs last among the closers: features stop producing before the worker releases its jobs.
   // Usage is written last of all (after the queue stopped), while the database is still open.
-  deps.onShutdown(() => deps.usage.close());
-  deps.onShutdown(() => queue.close());
-  return deps;
+  core.onShutdown(() => core.usage.close());
+  core.onShutdown(() => queue.close());
+  return buildFeatures(core);
+}
+
+/** Each feature's long-lived objects (caches, pools, buffers, resolvers), built on the core. */
+function buildFeatures(core: CoreDeps): AppDeps {
+  const requests = createRequestHooks();
+  const delivery = createDelivery(core);
+  const traffic = createTraffic(() => core.clock.now(), () => {
+    const { memory, disk } = delivery.cache.stats();
+    return { lookups: memory.hits + memory.misses, hits: memory.hits + disk.hits };
+  });
+  onRequestDone({ requests }, ({ status }) => traffic.record(status));
+  return {
+    ...core,
+    requests,
+    delivery,
+    traffic,
+    credentials: createCredentialResolver(core),
+    mailer: createMailer(core),
+    // Hashed now, so that even the first login with an unknown email costs one argon2id like the others.
+    decoyPasswordHash: hashPassword(randomString(24)),
+    requestLogs: createRequestLogBuffer(core),
+    remoteSources: createRemoteSources({ config: core.config, now: () => core.clock.now() }),
+  };
 }
 
 /**

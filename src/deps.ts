@@ -11,9 +11,18 @@ import type { Logger } from './logger';
 import type { StorageDriver } from './storage';
 import type { Secrets } from './modules/auth/secrets';
 import type { RateLimiter } from './modules/limits/types';
+import type { TrustProxy } from './modules/limits/client-ip';
 import type { Queue } from './modules/queue/runner';
 import type { Metrics } from './modules/metrics/registry';
 import type { UsageRecorder } from './modules/usage/recorder';
+import type { RequestHooks } from './http';
+import type { Delivery } from './modules/transform/service';
+import type { CredentialResolver } from './modules/auth/credentials';
+import type { Mailer } from './modules/auth/mail';
+import type { Traffic } from './modules/admin/traffic';
+import type { LogBuffer } from './modules/logs/buffer';
+import type { NewRequestLog } from './modules/logs/table';
+import type { RemoteSources } from './modules/remote/source';
 
 export interface Clock {
   /** Milliseconds since the epoch; tests substitute a controllable clock. */
@@ -23,7 +32,8 @@ export interface Clock {
 /** A dependency probe for `/health/ready`: resolves when healthy, throws when not. */
 export type Probe = () => Promise<void>;
 
-export interface AppDeps {
+/** The clients and process-wide services every feature builds on (the first half of `buildDeps`). */
+export interface CoreDeps {
   config: Config;
   log: Logger;
   database: Database;
@@ -45,6 +55,8 @@ export interface AppDeps {
   /** Delivery usage counters (API.md §3): `deps.usage.record(userId, {originReads, imageOps, bytesServed})`, batched to the DB. */
   usage: UsageRecorder;
   clock: Clock;
+  /** `TRUST_PROXY`, parsed: which peers' `X-Forwarded-For` names the client (limits/client-ip.ts). */
+  trustProxy: TrustProxy;
   version: string;
   startedAt: number;
   /** Readiness probes by name; features replace or add theirs (e.g. the storage driver). */
@@ -52,6 +64,29 @@ export interface AppDeps {
   /** Run in reverse order on shutdown, after the server stopped taking requests. */
   onShutdown(fn: () => Promise<void> | void): void;
   shutdown(): Promise<void>;
+}
+
+/**
+ * Everything the routes, jobs and the server use: the core plus each feature's long-lived
+ * objects (caches, pools, buffers), all built in `buildDeps` (compose.ts), in one place.
+ */
+export interface AppDeps extends CoreDeps {
+  /** Request-level hooks of the HTTP app (http.ts): finished-request observers, body handling per route, deep-link pages. */
+  requests: RequestHooks;
+  /** Derivative delivery (transform/service.ts): presets, lookup and derivative caches, the render pool, the resolver. */
+  delivery: Delivery;
+  /** Resolves API keys, JWTs and session cookies to principals, with their caches (auth/credentials.ts). */
+  credentials: CredentialResolver;
+  /** Outgoing mail: SMTP, or the log when `SMTP_URL` is unset (auth/mail.ts). */
+  mailer: Mailer;
+  /** An argon2id hash of a random password, verified against for unknown emails so both cases cost the same (auth/service.ts). */
+  decoyPasswordHash: Promise<string>;
+  /** Requests and cache hits per minute over the last hour, for the admin dashboard (admin/traffic.ts). */
+  traffic: Traffic;
+  /** Request-log entries waiting to be written in batches (logs/buffer.ts). */
+  requestLogs: LogBuffer<NewRequestLog>;
+  /** The remote-source fetch cache of `/r` URLs (remote/source.ts). */
+  remoteSources: RemoteSources;
 }
 
 export interface BuildOptions {

@@ -53,17 +53,24 @@ export interface RequestDone {
 /** Runs after a response was sent; must not throw (errors are logged and swallowed). */
 export type RequestObserver = (done: RequestDone) => void;
 
-interface ObserverList {
-  fns: RequestObserver[];
-  /** Set once the global hook was (or was not) installed; later registrations are a bug. */
+/**
+ * What plugins tell the plumbing about their routes and requests, per app (built by
+ * `buildDeps`): the observers of finished requests, the routes that read their own body or a
+ * form, and the page that answers unmatched deep links.
+ */
+export interface RequestHooks {
+  observers: RequestObserver[];
+  /** Set once the plumbing was built (the global hook was, or was not, installed); later observers are a bug. */
   sealed: boolean;
+  /** Routes (Elysia route patterns) whose handler streams `request.body` itself: uploads. */
+  streamingRoutes: Set<string>;
+  /** Routes that also take an `application/x-www-form-urlencoded` body (a server-rendered HTML form). */
+  formRoutes: Set<string>;
+  unmatchedPage: UnmatchedPage | null;
 }
-const observerLists = new WeakMap<AppDeps, ObserverList>();
 
-function observersOf(deps: AppDeps): ObserverList {
-  let l = observerLists.get(deps);
-  if (!l) observerLists.set(deps, (l = { fns: [], sealed: false }));
-  return l;
+export function createRequestHooks(): RequestHooks {
+  return { observers: [], sealed: false, streamingRoutes: new Set(), formRoutes: new Set(), unmatchedPage: null };
 }
 
 /**
@@ -72,17 +79,15 @@ function observersOf(deps: AppDeps): ObserverList {
  * nobody observes. Register while the plugins are being built, before `httpPlumbing(deps)` runs
  * (createApp builds the observing plugins first).
  */
-export function onRequestDone(deps: AppDeps, fn: RequestObserver): void {
-  const l = observersOf(deps);
-  if (l.sealed && l.fns.length === 0) throw new Error('onRequestDone: register observers before httpPlumbing(deps) is built');
-  l.fns.push(fn);
+export function onRequestDone(deps: Pick<AppDeps, 'requests'>, fn: RequestObserver): void {
+  const h = deps.requests;
+  if (h.sealed && h.observers.length === 0) throw new Error('onRequestDone: register observers before httpPlumbing(deps) is built');
+  h.observers.push(fn);
 }
 
 /** Tells every observer that a request finished (the global hook and the delivery fast path call this). */
-export function notifyRequestDone(deps: AppDeps, done: RequestDone): void {
-  const fns = observerLists.get(deps)?.fns;
-  if (!fns) return;
-  for (const fn of fns) {
+export function notifyRequestDone(deps: Pick<AppDeps, 'requests' | 'log'>, done: RequestDone): void {
+  for (const fn of deps.requests.observers) {
     try {
       fn(done);
     } catch (err) {
@@ -92,7 +97,7 @@ export function notifyRequestDone(deps: AppDeps, done: RequestDone): void {
 }
 
 /** True when something observes finished requests (the fast path skips building `RequestDone` otherwise). */
-export const hasRequestObservers = (deps: AppDeps): boolean => (observerLists.get(deps)?.fns.length ?? 0) > 0;
+export const hasRequestObservers = (deps: Pick<AppDeps, 'requests'>): boolean => deps.requests.observers.length > 0;
 
 /**
  * A 204 with a null body. Deno refuses a 204 whose body is an empty string (what Elysia builds
@@ -121,32 +126,25 @@ export async function readTextLimited(request: Request, maxBytes: number): Promi
   return Buffer.concat(chunks, total).toString('utf8');
 }
 
-/** Routes (Elysia route patterns) whose handler streams `request.body` itself: uploads. */
-const streamingRoutes = new Set<string>();
-
 /**
  * Marks a route as reading its own body, so the global parser leaves the stream untouched.
  * (A route's `parse: 'none'` alone is not enough once a global parse hook exists.)
  */
-export function streamRequestBody(route: string): void {
-  streamingRoutes.add(route);
+export function streamRequestBody(deps: Pick<AppDeps, 'requests'>, route: string): void {
+  deps.requests.streamingRoutes.add(route);
 }
 
-/** Routes that also take an `application/x-www-form-urlencoded` body (a server-rendered HTML form). */
-const formRoutes = new Set<string>();
-
 /** Lets a route read a URL-encoded form body (capped like JSON) besides JSON; every other route answers it 415. */
-export function acceptFormBody(route: string): void {
-  formRoutes.add(route);
+export function acceptFormBody(deps: Pick<AppDeps, 'requests'>, route: string): void {
+  deps.requests.formRoutes.add(route);
 }
 
 /** Answers a request no route matched, or returns undefined for the usual 404/405. */
 export type UnmatchedPage = (request: Request, path: string) => Response | undefined;
-const unmatchedPages = new WeakMap<AppDeps, UnmatchedPage>();
 
 /** Lets the web app answer deep links (any unmatched GET it claims) with its shell. */
-export function onUnmatchedPage(deps: AppDeps, fn: UnmatchedPage): void {
-  unmatchedPages.set(deps, fn);
+export function onUnmatchedPage(deps: Pick<AppDeps, 'requests'>, fn: UnmatchedPage): void {
+  deps.requests.unmatchedPage = fn;
 }
 
 interface RouteInfo {
@@ -197,8 +195,8 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       );
     });
   }
-  const observers = observersOf(deps);
-  observers.sealed = true;
+  const hooks = deps.requests;
+  hooks.sealed = true;
 
   const app = new Elysia({ name: 'pictor.http' })
     .onRequest((ctx) => {
@@ -207,7 +205,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       set.headers['x-request-id'] = beginRequest(request);
       if (!isPublicDelivery(path)) Object.assign(set.headers, API_SECURITY_HEADERS);
     });
-  if (observers.fns.length > 0) {
+  if (hooks.observers.length > 0) {
     app.onAfterResponse({ as: 'global' }, ({ request, set, route, responseValue }) => {
       const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200;
       notifyRequestDone(deps, { request, route, status, response: responseValue });
@@ -216,13 +214,13 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
   return app
     .onParse({ as: 'global' }, async ({ request, contentType, route }) => {
       // null (not undefined) marks the body as handled, so no later parser reads the stream either.
-      if (streamingRoutes.has(route)) return null;
+      if (hooks.streamingRoutes.has(route)) return null;
       // Every body these routes read is JSON, read with a hard cap (uploads opt out above). Any
       // other type — text/plain, a form, no Content-Type at all — is refused (415) rather than
       // guessed at: guessing answered 200 and changed nothing.
       const mime = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
       const json = mime === 'application/json' || (mime.startsWith('application/') && mime.endsWith('+json'));
-      const form = mime === 'application/x-www-form-urlencoded' && formRoutes.has(route);
+      const form = mime === 'application/x-www-form-urlencoded' && hooks.formRoutes.has(route);
       if (!json && !form && mime !== '') {
         throw unsupportedMediaType(`This route takes application/json, not ${mime}.`, { detected: mime });
       }
@@ -281,7 +279,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       else if (isDiskFullError(error)) appError = insufficientStorage();
       else if (code === 'NOT_FOUND') {
         // A page of the web app (`/files/…`, `/library`): its shell, not a JSON 404 (src/modules/webapp).
-        const page = unmatchedPages.get(deps)?.(request, path);
+        const page = hooks.unmatchedPage?.(request, path);
         if (page) {
           set.status = page.status;
           return page;
@@ -313,15 +311,15 @@ const headLengths = new WeakMap<Request, number>();
  * stored original: opening the object only to drop it would cost a storage read). Elysia's
  * router answers HEAD on a path with a GET route by running the GET handler and setting
  * `Content-Length` to the bytes of the body it returned, which here are none;
- * `useFetchShortcut` puts the length recorded here back.
+ * `withHeadLength` puts the length recorded here back.
  */
 export function headResponse(request: Request, status: number, headers: Record<string, string>, length: number): Response {
   headLengths.set(request, length);
   return new Response(null, { status, headers });
 }
 
-/** Restores the `Content-Length` a `headResponse` declared (see there). */
-function withHeadLength(request: Request, response: Response | Promise<Response>): Response | Promise<Response> {
+/** Restores the `Content-Length` a `headResponse` declared (see there); the server's handler (app.ts) calls it for HEAD requests. */
+export function withHeadLength(request: Request, response: Response | Promise<Response>): Response | Promise<Response> {
   const fix = (r: Response) => {
     const length = headLengths.get(request);
     if (length !== undefined) r.headers.set('content-length', String(length));
@@ -331,40 +329,14 @@ function withHeadLength(request: Request, response: Response | Promise<Response>
 }
 
 /**
- * Puts `shortcut` in front of the app's compiled handler: `app.fetch` (what `serve` hands to
- * Bun and Deno, and what `app.handle` calls) first asks the shortcut, and only when it returns
- * undefined runs Elysia's router. For the few responses worth answering before routing at all
- * (the delivery fast path). The router is composed lazily on the first fall-through, so routes
- * added after this call still count. HEAD answers get their declared length back (`headResponse`).
+ * Bun hands a request whose Host is no valid authority (`Host: évil`) over with a bare path as
+ * its URL, which the router (path from character 7) and the limiter (`pathOf`) would cut in
+ * different places: such a request is refused before either sees it, as nginx does. Undefined
+ * for every other request.
  */
-export function useFetchShortcut<A extends object>(
-  app: A,
-  shortcut: (request: Request) => Response | Promise<Response> | undefined,
-): A {
-  type Handler = (request: Request) => Response | Promise<Response>;
-  let routed: Handler | undefined;
-  const wrapped: Handler = (request) => {
-    // Bun hands a request whose Host is no valid authority (`Host: évil`) over with a bare path
-    // as its URL, which the router (path from character 7) and the limiter (`pathOf`) cut in
-    // different places: refused here, as nginx does, before either sees it.
-    if (request.url.charCodeAt(0) === 47 /* '/' */) {
-      return errorResponse(validationError('The Host header is not a valid host name.', [{ path: 'Host', message: 'is not a valid host' }]), {
-        'x-request-id': beginRequest(request),
-      });
-    }
-    const short = shortcut(request);
-    if (short) return short;
-    const response = (routed ??= compose())(request);
-    return request.method === 'HEAD' ? withHeadLength(request, response) : response;
-  };
-  const define = () => Object.defineProperty(app, 'fetch', { value: wrapped, configurable: true, writable: true });
-  function compose(): Handler {
-    // Elysia's `fetch` getter (on the prototype) composes the router and caches it on the
-    // instance, replacing our wrapper: take the composed handler and put the wrapper back.
-    const composed = Reflect.get(Object.getPrototypeOf(app) as object, 'fetch', app) as Handler;
-    define();
-    return composed;
-  }
-  define();
-  return app;
+export function refuseInvalidHost(request: Request): Response | undefined {
+  if (request.url.charCodeAt(0) !== 47 /* '/' */) return undefined;
+  return errorResponse(validationError('The Host header is not a valid host name.', [{ path: 'Host', message: 'is not a valid host' }]), {
+    'x-request-id': beginRequest(request),
+  });
 }

@@ -2,9 +2,8 @@
  * Starts the HTTP server for the current runtime and gives the app the two socket-level
  * facts only the runtime knows: the peer address and a way to lift the idle timeout for a
  * long upload. Bun: `Bun.serve` with `reusePort` for WORKERS;
- * Deno: `Deno.serve(app.fetch)`.
+ * Deno: `Deno.serve` with the same handler.
  */
-import type { AnyElysia } from 'elysia';
 import { isBun, isDeno } from './runtime';
 
 export interface ServeOptions {
@@ -61,15 +60,13 @@ export const disableIdleTimeout = (request: Request): void => socket.disableIdle
 /** Idle timeout for ordinary requests; uploads lift it per request. Bun caps it at 255 s. */
 const IDLE_TIMEOUT_S = 60;
 
-export async function serve(app: AnyElysia, opts: ServeOptions): Promise<HttpServer> {
-  // The app's whole handler, read once: `createApp` puts the delivery fast path in front of
-  // Elysia's router (http.ts `useFetchShortcut`), and every runtime must enter through it.
-  const fetch = app.fetch;
+/**
+ * Serves one fetch handler (app.ts `createHandler`: the fast path in front of the app). Not
+ * Elysia's `app.listen`, which hands each route to Bun's router and so would bypass the
+ * handler's front (test/transform/transform.e2e.test.ts checks the fast path answers).
+ */
+export async function serve(fetch: (request: Request) => Response | Promise<Response>, opts: ServeOptions): Promise<HttpServer> {
   if (isBun) {
-    // Not `app.listen`: it recompiles `app.fetch` (dropping the shortcut) and hands every route
-    // to Bun's native router, which calls route handlers directly. Either way the fast path
-    // never ran in the served app (test/transform/transform.e2e.test.ts checks that it does now).
-    // One fetch handler is also the same path `app.handle` and Deno take.
     const server = Bun.serve({
       port: opts.port,
       hostname: opts.hostname,

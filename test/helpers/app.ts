@@ -1,12 +1,12 @@
 /**
  * In-process app for route tests: `createApp(deps)` and the job handlers (`registerJobs`), as
  * the server has them, with PGlite in memory (or a fresh Postgres database); requests through
- * `app.handle(new Request(...))`, no socket.
+ * the server's own handler (`createHandler`: fast path, then the router), no socket.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApp } from '../../src/app';
+import { createApp, createHandler } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { buildDeps } from '../../src/compose';
 import { registerJobs } from '../../src/jobs';
@@ -51,11 +51,12 @@ export async function makeTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const deps = await buildDeps(config, log, { pgliteDir: pg ? undefined : 'memory://', clock: opts.clock });
   registerJobs(deps);
   const app = createApp(deps);
+  const handler = createHandler(deps, app);
   return {
     app,
     deps,
     dataDir,
-    request: (path, init) => app.handle(new Request(new URL(path, 'http://test.local'), init)),
+    request: async (path, init) => handler(new Request(new URL(path, 'http://test.local'), init)),
     close: async () => {
       await deps.shutdown();
       await pg?.drop();

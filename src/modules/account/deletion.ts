@@ -16,7 +16,6 @@ import { and, eq, inArray, notInArray } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import type { AppDeps } from '../../deps';
 import { conflict, notFound } from '../../errors';
-import { credentialResolver } from '../auth/guard';
 import { revokeAllSessions } from '../auth/sessions';
 import { publishFileChange } from '../cache/lookup';
 import { releaseFileBlobs } from '../files/blobs';
@@ -27,7 +26,6 @@ import { createTusStore } from '../tus/store';
 import { tusUploads } from '../tus/table';
 import { apiKeys } from '../keys/table';
 import { requestLogBatches } from '../logs/table';
-import { requestLogBuffer } from '../logs/routes';
 import { enqueueJob } from '../queue/enqueue';
 import type { JobContext } from '../queue/runner';
 import { jobEvents, jobs } from '../queue/table';
@@ -92,7 +90,7 @@ async function endCredentials(deps: AppDeps, userId: string): Promise<void> {
   await revokeAllSessions(deps, userId);
   const revoked = await deps.db.update(apiKeys).set({ revokedAt: new Date(deps.clock.now()) })
     .where(eq(apiKeys.userId, userId)).returning({ keyHash: apiKeys.keyHash });
-  const resolver = credentialResolver(deps);
+  const resolver = deps.credentials;
   for (const k of revoked) await resolver.invalidateKey(k.keyHash);
   await resolver.invalidateUser(userId);
 }
@@ -181,7 +179,7 @@ export async function runDeletion(deps: AppDeps, ctx: JobContext): Promise<void>
       removed.files = (removed.files ?? 0) + last.rows.length;
       removed.objects = (removed.objects ?? 0) + await afterBatch(deps, last);
     }
-    await credentialResolver(deps).invalidateUser(userId);
+    await deps.credentials.invalidateUser(userId);
     // Request logs are written in batches up to a second late, by every instance (the DELETE
     // request's own entry included): a last sweep of them a few seconds on completes the deletion.
     await deps.db.transaction(async (tx) => {
@@ -206,7 +204,7 @@ export async function finishDeletion(deps: AppDeps, ctx: JobContext): Promise<vo
   const id = ctx.job.payload.deletion_id;
   const userId = ctx.job.payload.user_id;
   if (typeof id !== 'string' || typeof userId !== 'string') throw new Error('account_delete_logs job without deletion_id and user_id');
-  await requestLogBuffer(deps).flush();
+  await deps.requestLogs.flush();
   const n = (await deps.db.delete(requestLogBatches).where(eq(requestLogBatches.userId, userId)).returning({ id: requestLogBatches.id })).length;
   await deps.db.delete(jobEvents).where(eq(jobEvents.userId, userId));
   const [d] = await deps.db.select().from(accountDeletions).where(eq(accountDeletions.id, id));

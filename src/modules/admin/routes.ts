@@ -16,9 +16,7 @@ import { UserSchema } from '../users/model';
 import { deleteAnyFile, listAllFiles, listAudit, viewFile } from './moderation';
 import { getStats as queueStats } from '../queue/service';
 import { QueueStats } from '../queue/model';
-import { getDelivery } from '../transform/service';
 import { changeUser, collectStats, getUserOrThrow, listUsers, toAdminUserJson, type StatsProvider } from './service';
-import { trafficOf } from './traffic';
 
 const DEFAULT_INVITE_TTL_S = 7 * 86400;
 
@@ -82,9 +80,9 @@ const StatsSchema = t.Object(
 
 /** The sections this module adds to `GET /api/admin/stats` (queue, cache, transforms, traffic). */
 function statsSections(deps: AppDeps): Record<string, StatsProvider> {
-  const delivery = getDelivery(deps);
+  const delivery = deps.delivery;
   // The ring counts every request from now on (request-done observer, registered once).
-  const traffic = trafficOf(deps);
+  const traffic = deps.traffic;
   return {
     queue: () => queueStats(deps.db, { userId: '', all: true }),
     cache: () => {

@@ -2,7 +2,6 @@
 import { and, desc, eq, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { conflict, notFound, validationError } from '../../errors';
-import { credentialResolver } from '../auth/guard';
 import { toUserJson } from '../users/model';
 import { users, type UserRow } from '../users/table';
 
@@ -61,7 +60,7 @@ export async function changeUser(deps: AppDeps, actorId: string, userId: string,
     .where(eq(users.id, userId))
     .returning();
   if (!row) throw notFound('User');
-  await credentialResolver(deps).invalidateUser(userId);
+  await deps.credentials.invalidateUser(userId);
   return row;
 }
 

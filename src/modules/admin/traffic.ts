@@ -8,7 +8,6 @@
  */
 import type { AppDeps } from '../../deps';
 import { onRequestDone } from '../../http';
-import { getDelivery } from '../transform/service';
 
 const SLOTS = 60;
 const MINUTE = 60_000;
@@ -86,21 +85,3 @@ export function createTraffic(now: () => number, cacheTotals: () => { lookups: n
 }
 
 export type Traffic = ReturnType<typeof createTraffic>;
-
-const perDeps = new WeakMap<AppDeps, Traffic>();
-
-/** The process's traffic ring, counting every finished request (registered once per deps). */
-export function trafficOf(deps: AppDeps): Traffic {
-  let t = perDeps.get(deps);
-  if (!t) {
-    const delivery = getDelivery(deps);
-    t = createTraffic(() => deps.clock.now(), () => {
-      const { memory, disk } = delivery.cache.stats();
-      return { lookups: memory.hits + memory.misses, hits: memory.hits + disk.hits };
-    });
-    perDeps.set(deps, t);
-    const traffic = t;
-    onRequestDone(deps, ({ status }) => traffic.record(status));
-  }
-  return t;
-}

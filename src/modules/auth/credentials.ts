@@ -15,7 +15,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
-import type { AppDeps } from '../../deps';
+import type { CoreDeps } from '../../deps';
 import { accountBanned, csrfInvalid } from '../../errors';
 import { isScope, SCOPES, type Scope } from '../keys/scopes';
 import { apiKeys } from '../keys/table';
@@ -24,7 +24,7 @@ import { ACCESS_COOKIE, checkCsrf, readCookie } from './cookies';
 import type { Principal } from './guard';
 import { sessions } from './table';
 import { jwtKey, looksLikeJwt, verifyAccessToken } from './tokens';
-import { createUsageRecorder } from './usage';
+import { createKeyLastUsedWriter } from './key-last-used';
 
 /** How long an entry lives when no invalidation arrives (a safety net, not the mechanism). */
 const CACHE_TTL_MS = 30_000;
@@ -87,9 +87,11 @@ function createLoadingCache<V extends object>(max: number, load: (id: string) =>
   };
 }
 
-export function createCredentialResolver(deps: AppDeps) {
+export type CredentialResolver = ReturnType<typeof createCredentialResolver>;
+
+export function createCredentialResolver(deps: CoreDeps) {
   const key = jwtKey(deps.secrets.jwtSecret);
-  const usage = createUsageRecorder(deps);
+  const lastUsed = createKeyLastUsedWriter(deps);
 
   const userCache = createLoadingCache<CachedUser>(100_000, async (id) => {
     const [row] = await deps.db
@@ -139,7 +141,7 @@ export function createCredentialResolver(deps: AppDeps) {
     .then((u) => (unsubscribe = u))
     .catch((err: unknown) => deps.log.error({ err }, 'auth invalidation subscribe failed; relying on cache TTL'));
   deps.onShutdown(async () => {
-    await usage.flush();
+    await lastUsed.flush();
     await unsubscribe?.();
   });
 
@@ -164,7 +166,7 @@ export function createCredentialResolver(deps: AppDeps) {
     if (!entry || (entry.expiresAt !== null && entry.expiresAt <= deps.clock.now())) return null;
     const user = await userFor(entry.userId);
     if (!user) return null;
-    usage.touch(entry.id);
+    lastUsed.touch(entry.id);
     if (entry.memo?.user === user) return entry.memo.principal;
     const scopes = new Set<Scope>(entry.scopes);
     if (user.role !== 'admin') scopes.delete('admin'); // a demoted admin's keys lose it at once
@@ -217,7 +219,7 @@ export function createCredentialResolver(deps: AppDeps) {
     /** Drops a session (logout, replay, password change) on every instance. */
     invalidateSession: (sessionId: string) => invalidate({ kind: 'session', id: sessionId }),
     /** Writes pending `last_used_at` values now (tests, shutdown). */
-    flushUsage: () => usage.flush(),
+    flushUsage: () => lastUsed.flush(),
     /** Drops every cached credential in this process. */
     clear(): void {
       userCache.clear();
@@ -227,4 +229,3 @@ export function createCredentialResolver(deps: AppDeps) {
   };
 }
 
-export type CredentialResolver = ReturnType<typeof createCredentialResolver>;

@@ -5,7 +5,7 @@ import { bootstrapAdmin } from '../admin/bootstrap';
 import { createApiKey } from '../keys/service';
 import { eq } from 'drizzle-orm';
 import { users } from '../users/table';
-import { authGuard, credentialResolver } from './guard';
+import { authGuard } from './guard';
 
 setDefaultTimeout(30_000);
 
@@ -75,7 +75,7 @@ describe('auth guard with API keys', () => {
     const ok = await h.request('/__t/read', { headers: { 'x-api-key': readOnlyKey } });
     expect(ok.status).toBe(200);
     await h.deps.db.update(users).set({ isBanned: true }).where(eq(users.id, admin!.id));
-    await credentialResolver(h.deps).invalidateUser(admin!.id);
+    await h.deps.credentials.invalidateUser(admin!.id);
     const res = await h.request('/__t/read', { headers: { 'x-api-key': readOnlyKey } });
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: string }).error).toBe('ACCOUNT_BANNED');

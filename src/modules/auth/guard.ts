@@ -38,18 +38,6 @@ export function requireScope(principal: Principal, scope: Scope): void {
   if (!principal.scopes.has(scope)) throw missingScope(scope);
 }
 
-/** Per-`deps` resolvers, so every plugin that uses the guard shares one cache. */
-const resolvers = new WeakMap<AppDeps, ReturnType<typeof createCredentialResolver>>();
-
-export function credentialResolver(deps: AppDeps) {
-  let r = resolvers.get(deps);
-  if (!r) {
-    r = createCredentialResolver(deps);
-    resolvers.set(deps, r);
-  }
-  return r;
-}
-
 /** Who made each authenticated request, for hooks that run outside the route (request logs, usage). */
 const callers = new WeakMap<Request, Principal>();
 
@@ -57,7 +45,7 @@ const callers = new WeakMap<Request, Principal>();
 export const principalOf = (request: Request): Principal | undefined => callers.get(request);
 
 export function authGuard(deps: AppDeps) {
-  const resolver = credentialResolver(deps);
+  const resolver = deps.credentials;
   return new Elysia({ name: 'pictor.auth.guard' }).macro({
     auth: (requirement: AuthRequirement) => ({
       detail: {

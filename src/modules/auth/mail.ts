@@ -4,7 +4,7 @@
  * works without a mail server. One transport per `deps` (pooled connections).
  */
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { AppDeps } from '../../deps';
+import type { AppDeps, CoreDeps } from '../../deps';
 
 export interface Mail {
   to: string;
@@ -16,19 +16,8 @@ export interface Mailer {
   send(mail: Mail): Promise<void>;
 }
 
-const mailers = new WeakMap<AppDeps, Mailer>();
-
-/** The mailer of this process (created on first use). */
-export function mailerOf(deps: AppDeps): Mailer {
-  let m = mailers.get(deps);
-  if (!m) {
-    m = createMailer(deps);
-    mailers.set(deps, m);
-  }
-  return m;
-}
-
-function createMailer(deps: AppDeps): Mailer {
+/** The mailer of one app (built once by `buildDeps`: one pooled transport). */
+export function createMailer(deps: Pick<CoreDeps, 'config' | 'log' | 'onShutdown'>): Mailer {
   const { smtpUrl, mailFrom } = deps.config;
   if (!smtpUrl) {
     return {
@@ -51,7 +40,7 @@ function createMailer(deps: AppDeps): Mailer {
  * delay the 202 of forgot-password (that would reveal whether the account exists) nor 500 it.
  */
 export function sendInBackground(deps: AppDeps, mail: Mail): void {
-  mailerOf(deps)
+  deps.mailer
     .send(mail)
     .catch((err: unknown) => deps.log.error({ err, to: mail.to, subject: mail.subject }, 'sending mail failed'));
 }

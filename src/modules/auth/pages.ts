@@ -44,8 +44,8 @@ const HTML = { 200: t.String({ description: 'HTML page' }), 400: t.String({ desc
 
 export function authPages(deps: AppDeps) {
   // The forms post URL-encoded bodies; every other route keeps answering those 415.
-  acceptFormBody('/reset-password');
-  acceptFormBody('/verify-email');
+  acceptFormBody(deps, '/reset-password');
+  acceptFormBody(deps, '/verify-email');
   return new Elysia({ name: 'pictor.auth.pages', detail: { tags: ['auth'] } })
     .get('/reset-password', ({ query }) => (query.token ? formPage('Choose a new password', resetForm(query.token)) : missingToken()), {
       query: TokenQuery,

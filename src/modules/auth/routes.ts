@@ -11,12 +11,12 @@ import { clientIpOf, enforceIpLimit, enforceLimits } from '../limits/plugin';
 import { loginKey } from '../limits/service';
 import { toUserJson, UserSchema } from '../users/model';
 import { checkCsrf, clearedCookies, readCookie, REFRESH_COOKIE, sessionCookies } from './cookies';
-import { authGuard, credentialResolver, type Principal } from './guard';
+import { authGuard, type Principal } from './guard';
 import {
   Accepted, AuthResult, ChangePasswordBody, ForgotPasswordBody, LoginBody, RefreshBody, RegisterBody, RegisterResult,
   ResetPasswordBody, SessionSchema, strict, VerifyEmailBody,
 } from './model';
-import { changePassword, dummyHash, login, register, requestPasswordReset, resetPassword, verifyEmail } from './service';
+import { changePassword, login, register, requestPasswordReset, resetPassword, verifyEmail } from './service';
 import { refreshSession, revokeAllSessions, revokeSession, sessionOfRefreshToken, toSessionJson, type IssuedSession } from './sessions';
 
 const SESSION_SECURITY: Record<string, string[]>[] = [{ bearerJwt: [] }, { cookie: [] }];
@@ -28,7 +28,6 @@ export function requireSession(principal: Principal): void {
 
 export function authRoutes(deps: AppDeps) {
   const secure = deps.config.publicUrl.startsWith('https://');
-  void dummyHash(deps);
   const meta = (request: Request) => ({ ip: clientIpOf(deps, request), userAgent: request.headers.get('user-agent') });
   const withCookies = (set: { headers: Record<string, unknown> }, s: IssuedSession) => {
     set.headers['set-cookie'] = sessionCookies({ ...s, refreshMaxAge: Math.floor((s.refreshExpiresAt - deps.clock.now()) / 1000) }, secure);
@@ -103,7 +102,7 @@ export function authRoutes(deps: AppDeps) {
     .post(
       '/logout',
       async ({ body, request, set }) => {
-        const principal = await credentialResolver(deps).resolve(request);
+        const principal = await deps.credentials.resolve(request);
         if (principal) requireSession(principal);
         const presented = presentedRefresh(request, body?.refresh_token);
         const owned = presented ? await sessionOfRefreshToken(deps, presented.token) : null;

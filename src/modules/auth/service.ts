@@ -10,7 +10,6 @@ import { hashPassword, verifyPassword } from '../../platform/password';
 import { claimInvite } from '../invites/service';
 import { normalizeEmail } from '../users/model';
 import { users, type UserRow } from '../users/table';
-import { credentialResolver } from './guard';
 import { sendInBackground } from './mail';
 import { createSession, revokeAllSessions, type ClientMeta, type IssuedSession } from './sessions';
 import { emailTokens } from './table';
@@ -18,18 +17,6 @@ import { generateMailToken } from './tokens';
 
 const RESET_TTL_MS = 3600_000;
 const VERIFY_TTL_MS = 48 * 3600_000;
-
-/** A hash of a random password, verified against when the email is unknown, so both cases cost one argon2id. */
-const dummyHashes = new WeakMap<AppDeps, Promise<string>>();
-/** Computed at startup (`authRoutes`) so that even the first unknown-email login costs the same. */
-export function dummyHash(deps: AppDeps): Promise<string> {
-  let h = dummyHashes.get(deps);
-  if (!h) {
-    h = hashPassword(randomString(24));
-    dummyHashes.set(deps, h);
-  }
-  return h;
-}
 
 const isUniqueViolation = (err: unknown): boolean => {
   for (let e = err as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) if (e.code === '23505') return true;
@@ -78,7 +65,7 @@ export async function register(deps: AppDeps, input: RegisterInput, meta: Client
 /** Checks the password in constant work whether or not the email exists; one answer for both failures. */
 export async function login(deps: AppDeps, input: { email: string; password: string }, meta: ClientMeta) {
   const [user] = await deps.db.select().from(users).where(eq(users.email, normalizeEmail(input.email))).limit(1);
-  const ok = await verifyPassword(input.password, user?.passwordHash ?? (await dummyHash(deps)));
+  const ok = await verifyPassword(input.password, user?.passwordHash ?? (await deps.decoyPasswordHash));
   if (!user || !ok) throw unauthorized('Invalid email or password.');
   if (user.isBanned) throw accountBanned();
   if (deps.config.requireEmailVerification && !user.emailVerified) throw emailNotVerified();
@@ -164,6 +151,6 @@ export async function verifyEmail(deps: AppDeps, token: string): Promise<UserRow
     .where(eq(users.id, userId))
     .returning();
   if (!user) throw unauthorized();
-  await credentialResolver(deps).invalidateUser(userId);
+  await deps.credentials.invalidateUser(userId);
   return user;
 }

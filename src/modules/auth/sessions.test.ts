@@ -10,7 +10,6 @@ import { DB_BACKENDS } from '../../../test/helpers/services';
 import { bootstrapAdmin } from '../admin/bootstrap';
 import { apiKeys } from '../keys/table';
 import { refreshTokens } from './table';
-import { credentialResolver } from './guard';
 
 setDefaultTimeout(30_000);
 
@@ -129,7 +128,7 @@ describe.each(DB_BACKENDS)('sessions and keys on %s', (db) => {
     for (let i = 0; i < 20; i++) expect((await call('GET', '/api/profile', undefined, key)).status).toBe(200);
     const lastUsed = async () => (await h.deps.db.select().from(apiKeys).where(eq(apiKeys.id, created.body.id)))[0]!.lastUsedAt;
     expect(await lastUsed()).toBeNull();
-    await credentialResolver(h.deps).flushUsage();
+    await h.deps.credentials.flushUsage();
     expect((await lastUsed())?.getTime()).toBe(clock.t);
     advance(61_000);
     expect((await call('GET', '/api/profile', undefined, key)).status).toBe(401);

@@ -18,7 +18,6 @@ import { accountBanned, tokenReused, unauthorized } from '../../errors';
 import { sha256Hex } from '../../lib/random';
 import { accountDeletions } from '../account/table';
 import { users, type UserRow } from '../users/table';
-import { credentialResolver } from './guard';
 import { refreshTokens, sessions } from './table';
 import {
   ACCESS_TTL_S, FAMILY_TTL_S, REFRESH_TTL_S, deriveRefreshToken, generateCsrfToken, generateRefreshToken, jwtKey, signAccessToken,
@@ -180,7 +179,7 @@ export async function revokeSession(deps: AppDeps, sessionId: string): Promise<v
     .update(sessions)
     .set({ revokedAt: new Date(deps.clock.now()) })
     .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
-  await credentialResolver(deps).invalidateSession(sessionId);
+  await deps.credentials.invalidateSession(sessionId);
 }
 
 /** The session a refresh token belongs to (for logout by refresh token); null when unknown. */
@@ -207,6 +206,6 @@ export async function revokeAllSessions(deps: AppDeps, userId: string, extra: Pa
       .where(eq(users.id, userId))
       .returning({ tokenVersion: users.tokenVersion });
   });
-  await credentialResolver(deps).invalidateUser(userId);
+  await deps.credentials.invalidateUser(userId);
   return user?.tokenVersion ?? 0;
 }

@@ -13,7 +13,7 @@
  */
 import { and, eq, isNull } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
-import type { AppDeps } from '../../deps';
+import type { AppDeps, CoreDeps } from '../../deps';
 import { files } from '../files/table';
 import { users } from '../users/table';
 
@@ -56,7 +56,7 @@ export async function publishFileChange(deps: Pick<AppDeps, 'bus'>, change: File
   await deps.bus.publish(FILES_INVALIDATE_TOPIC, JSON.stringify(change));
 }
 
-export function createFileLookup(deps: AppDeps, onPurge: (sha256: string) => Promise<unknown>) {
+export function createFileLookup(deps: CoreDeps, onPurge: (sha256: string) => Promise<unknown>) {
   const cache = new LRUCache<string, { value: FileLookup | null }>({ max: 100_000, ttl: TTL_MS });
   const loading = new Map<string, Promise<FileLookup | null>>();
 

@@ -6,14 +6,13 @@ import type { AppDeps } from '../../deps';
 import { errorResponses } from '../../errors';
 import { authGuard } from '../auth/guard';
 import { getManagedFileOrThrow } from '../files/service';
-import { getDelivery } from '../transform/service';
 
 const TierStats = t.Object({
   items: t.Integer(), bytes: t.Integer(), max_bytes: t.Integer(), hits: t.Integer(), misses: t.Integer(),
 });
 
 export function cacheRoutes(deps: AppDeps) {
-  const delivery = getDelivery(deps);
+  const delivery = deps.delivery;
   return new Elysia({ name: 'pictor.cache' })
     .use(authGuard(deps))
     .delete('/api/cache/:id', async ({ params, principal }) => {

@@ -16,7 +16,6 @@ import { authGuard } from '../auth/guard';
 import { getOwnFileOrThrow } from '../files/service';
 import { ensurePublicCopy } from '../files/public-copy';
 import { signPayload, verifySignature } from '../transform/sign';
-import { getDelivery } from '../transform/service';
 import { publicBytesOf, serveStoredFile } from './routes';
 
 const YEAR_S = 31_536_000;
@@ -51,7 +50,7 @@ export function privateDeliveryRoutes(deps: AppDeps) {
     const expiresAt = Number(exp[1]) * 1000;
     if (expiresAt <= now) throw gone('This signed URL has expired.');
     const id = params.file.split('.')[0] ?? '';
-    const f = /^[A-Za-z0-9]{6,64}$/.test(id) ? await getDelivery(deps).lookup.get(id) : null;
+    const f = /^[A-Za-z0-9]{6,64}$/.test(id) ? await deps.delivery.lookup.get(id) : null;
     if (!f || f.ownerBanned) throw notFound('File');
     if (f.expiresAt !== null && f.expiresAt <= now) throw gone('This file has expired.');
     const until = Math.min(expiresAt, f.expiresAt ?? Infinity);

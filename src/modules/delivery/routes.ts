@@ -9,10 +9,9 @@ import { binaryResponse } from '../../openapi-contract';
 import type { AppDeps } from '../../deps';
 import { errorResponses, gone, notFound, rangeNotSatisfiable } from '../../errors';
 import { headResponse } from '../../http';
-import { getDelivery, unmarkedRefused } from '../transform/service';
+import { unmarkedRefused } from '../transform/service';
 import { ensurePublicCopy } from '../files/public-copy';
 import { isNotModified, parseRange, safetyHeaders } from './http';
-import { deliveryStats } from './stats';
 
 const YEAR_S = 31_536_000;
 
@@ -41,11 +40,11 @@ export function publicBytesOf<F extends StoredFile & { publicStorageKey: string 
 export async function getPublicFileOrThrow(deps: AppDeps, idWithExt: string): Promise<StoredFile & { expiresAt: number | null; publicStorageKey: string | null; publicSha256: string | null }> {
   const id = idWithExt.split('.')[0] ?? '';
   if (!/^[A-Za-z0-9]{6,64}$/.test(id)) throw notFound('File');
-  const f = await getDelivery(deps).lookup.get(id);
+  const f = await deps.delivery.lookup.get(id);
   if (!f || f.ownerBanned || !f.isPublic) throw notFound('File');
   if (f.expiresAt !== null && f.expiresAt <= deps.clock.now()) throw gone('This file has expired.');
   // An account that forces its watermark (settings `force_watermark`) never lets an original out unmarked.
-  if ((await getDelivery(deps).accounts.get(f.userId)).force !== null) throw unmarkedRefused();
+  if ((await deps.delivery.accounts.get(f.userId)).force !== null) throw unmarkedRefused();
   return f;
 }
 
@@ -88,7 +87,7 @@ export async function serveStoredFile(
     deps.log.error({ file_id: f.id, key: f.storageKey }, 'stored object missing');
     throw notFound('File');
   }
-  deliveryStats(deps).record(f.userId, length);
+  deps.usage.record(f.userId, { originReads: 1, bytesServed: length });
   return new Response(body, { status, headers });
 }
 
@@ -103,7 +102,6 @@ const Params = t.Object({ id: t.String({ maxLength: 80 }) });
 const binary = { 200: binaryResponse('The original bytes.', ['*/*']), 206: binaryResponse('A byte range.', ['*/*']), 304: binaryResponse('Not modified.', []) };
 
 export function deliveryRoutes(deps: AppDeps) {
-  deliveryStats(deps);
   const original = (attachment: boolean) => async ({ request, params }: { request: Request; params: { id: string } }) => {
     const f = await getPublicFileOrThrow(deps, params.id);
     return serveStoredFile(deps, request, publicBytesOf(await ensurePublicCopy(deps, f)), { attachment, cacheControl: cacheControlFor(deps, f) });

@@ -13,7 +13,6 @@ import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import type { AppDeps } from '../../deps';
 import { AppError, errorResponses, notFound, unprocessableImage } from '../../errors';
-import { getDelivery } from '../transform/service';
 import { authGuard } from '../auth/guard';
 import { getOwnFileOrThrow } from './service';
 import type { FileRow } from './table';
@@ -80,7 +79,7 @@ export function fileInfoRoutes(deps: AppDeps) {
     if (kept) return kept;
     // Under the transform pool: bounded concurrency (each read holds up to MAX_READ_BYTES), its
     // timeout, and one analysis for concurrent calls on the same content.
-    return getDelivery(deps).pool.run(`info:${f.sha256}`, () => decode(f));
+    return deps.delivery.pool.run(`info:${f.sha256}`, () => decode(f));
   }
 
   async function decode(f: FileRow): Promise<Analysed> {

@@ -5,10 +5,9 @@
  * delays other instances until the lookup TTL.
  */
 import type { AppDeps } from '../../deps';
-import { getDelivery } from '../transform/service';
 
 /** Call after the change has committed. */
 export async function forgetFiles(deps: AppDeps, ids: readonly string[]): Promise<void> {
-  const { lookup } = getDelivery(deps);
+  const { lookup } = deps.delivery;
   for (const id of ids) await lookup.invalidate({ id });
 }

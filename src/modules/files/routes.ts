@@ -70,7 +70,7 @@ export const storedBytes = (out: UploadRun) => out.files.reduce((n, f) => n + f.
 const ownerOf = (p: Principal): UploadOwner => ({ userId: p.userId, isPromoted: p.isPromoted });
 
 export function fileRoutes(deps: AppDeps) {
-  streamRequestBody('/api/files/');
+  streamRequestBody(deps, '/api/files/');
   return new Elysia({ name: 'pictor.files.routes', prefix: '/api/files', detail: { tags: ['files'] } })
     .use(authGuard(deps))
     .post(

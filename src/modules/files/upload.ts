@@ -11,7 +11,6 @@ import { parseFutureTime } from '../../lib/dates';
 import { queryOf } from '../../lib/request-path';
 import { getSettings, uploadLimitOf } from '../users/settings';
 import { parseTransformation } from '../transform/parse';
-import { getDelivery } from '../transform/service';
 import { splitRenditionSegment } from '../video/rendition';
 import { guardIdleBody } from './idle';
 import { parseMultipart } from './multipart';
@@ -132,7 +131,7 @@ export function parseEagerTransformations(deps: AppDeps, values: readonly string
       { path: '/transformations', message: `${segments.length} given` },
     ]);
   }
-  const { limits, presets } = getDelivery(deps);
+  const { limits, presets } = deps.delivery;
   const byCanonical = new Map<string, string>();
   for (const segment of segments) {
     // `<transformations>.mp4|.webm`: an eager video rendition (modules/video); checked against the file at commit.

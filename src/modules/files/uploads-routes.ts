@@ -37,7 +37,7 @@ const CORS = {
 };
 
 export function uploadRoutes(deps: AppDeps) {
-  streamRequestBody('/api/uploads/:token');
+  streamRequestBody(deps, '/api/uploads/:token');
   return new Elysia({ name: 'pictor.uploads.routes', prefix: '/api/uploads', detail: { tags: ['files'] } })
     .use(authGuard(deps))
     .post(

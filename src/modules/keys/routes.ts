@@ -7,7 +7,7 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, forbidden, notFound } from '../../errors';
 import { parseFutureTime } from '../../lib/dates';
-import { authGuard, credentialResolver, type Principal } from '../auth/guard';
+import { authGuard, type Principal } from '../auth/guard';
 import { noContent } from '../../http';
 import { ApiKeySchema, CreatedKeySchema, CreateKeyBody, strict, UpdateKeyBody } from '../auth/model';
 import { requireSession } from '../auth/routes';
@@ -23,7 +23,7 @@ function checkScopes(principal: Principal, scopes: Scope[] | undefined): void {
 }
 
 export function apiKeyRoutes(deps: AppDeps) {
-  const resolver = credentialResolver(deps);
+  const resolver = deps.credentials;
   return new Elysia({ name: 'pictor.keys.routes', prefix: '/api/auth/api-keys', detail: { tags: ['auth'] } })
     .use(authGuard(deps))
     .post(

@@ -12,10 +12,9 @@
  * from the request and set the `X-RateLimit-*` headers of the tightest bucket on the response.
  */
 import { Elysia } from 'elysia';
-import type { Config } from '../../config';
 import type { AppDeps } from '../../deps';
 import { socketAddress } from '../../platform/server';
-import { clientIp, parseTrustProxy, type TrustProxy } from './client-ip';
+import { clientIp } from './client-ip';
 import {
   checkAccountLimits, checkApiLimit, checkLimits, rateLimitHeaders, type Account, type LimitCheck, type WindowBucket,
 } from './service';
@@ -46,16 +45,9 @@ export function contentLengthOf(request: Request): number | null {
   return raw !== null && /^\d+$/.test(raw.trim()) ? Number(raw) : null;
 }
 
-const trustCache = new WeakMap<Config, TrustProxy>();
-
-/** The client IP of a request, honouring `TRUST_PROXY` (API.md §7). */
-export function clientIpOf(deps: Pick<AppDeps, 'config'>, request: Request): string {
-  let trust = trustCache.get(deps.config);
-  if (!trust) {
-    trust = parseTrustProxy(deps.config.trustProxy);
-    trustCache.set(deps.config, trust);
-  }
-  return clientIp(trust, socketAddress(request), request.headers.get('x-forwarded-for'));
+/** The client IP of a request, honouring `TRUST_PROXY` (API.md §7; parsed once, in `buildDeps`). */
+export function clientIpOf(deps: Pick<AppDeps, 'trustProxy'>, request: Request): string {
+  return clientIp(deps.trustProxy, socketAddress(request), request.headers.get('x-forwarded-for'));
 }
 
 /** `checkLimits`, with the headers set on the response. */

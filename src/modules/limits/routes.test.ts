@@ -34,7 +34,7 @@ describe.each(DB_BACKENDS)('rate limits over HTTP (%s)', (db) => {
     adminKey = (await bootstrapAdmin(h.deps))!.apiKey;
     const [user] = await h.deps.db.insert(users).values({ email: 'u@example.com', passwordHash: 'x' }).returning();
     userKey = (await createApiKey(h.deps.db, user!.id, { scopes: ['files:read', 'files:write'] })).key;
-    streamRequestBody('/api/__t/upload'); // like a real upload route: the body is not parsed
+    streamRequestBody(h.deps, '/api/__t/upload'); // like a real upload route: the body is not parsed
     h.app.use(
       new Elysia()
         .use(authGuard(h.deps))

@@ -42,29 +42,6 @@ const LogQuery = t.Object({
   cursor: t.Optional(t.String({ maxLength: 200 })),
 });
 
-/** Per-`deps` buffers, so tests (and the metrics module) can reach the one this app writes through. */
-const buffers = new WeakMap<AppDeps, LogBuffer<NewRequestLog>>();
-
-/** The request-log buffer of this app (created on first use). */
-export function requestLogBuffer(deps: AppDeps): LogBuffer<NewRequestLog> {
-  let b = buffers.get(deps);
-  if (!b) {
-    const m = deps.metrics;
-    const buffer = createLogBuffer<NewRequestLog>({
-      capacity: deps.config.requestLogs.bufferSize,
-      batchSize: WRITE_BATCH_ENTRIES,
-      write: (rows) => insertLogs(deps.db, rows),
-      onDrop: (n) => m.requestLogsDropped.inc(n),
-      onWritten: (n) => m.requestLogsWritten.inc(n),
-      onError: (err, n) => deps.log.warn({ err: (err as Error).message, entries: n }, 'request-log batch failed; entries dropped'),
-    });
-    m.addCollector(() => m.requestLogsBuffered.set(buffer.size()));
-    deps.onShutdown(() => buffer.close());
-    buffers.set(deps, (b = buffer));
-  }
-  return b;
-}
-
 /** Bytes of a response body as Elysia sent it, or null when unknown (streams). */
 function responseSize(value: unknown): number | null {
   if (value instanceof Response) {
@@ -82,7 +59,7 @@ function responseSize(value: unknown): number | null {
 export function logRoutes(deps: AppDeps) {
   const app = new Elysia({ name: 'pictor.logs.routes' });
   if (deps.config.requestLogs.enabled) {
-    const buffer = requestLogBuffer(deps);
+    const buffer = deps.requestLogs;
     onRequestDone(deps, ({ request, status, response }) => {
       const p = principalOf(request);
       if (!p) return;

@@ -9,7 +9,9 @@
 import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { validationError } from '../../errors';
-import { MAX_BATCH_ENTRIES, requestLogBatches, type NewRequestLog, type RequestLogRow, type StoredBatch } from './table';
+import type { CoreDeps } from '../../deps';
+import { createLogBuffer, type LogBuffer } from './buffer';
+import { MAX_BATCH_ENTRIES, requestLogBatches, WRITE_BATCH_ENTRIES, type NewRequestLog, type RequestLogRow, type StoredBatch } from './table';
 
 export const toLogJson = (r: RequestLogRow) => ({
   id: String(r.id),
@@ -240,4 +242,20 @@ export async function pruneLogs(db: Db, retentionDays: number, now = Date.now())
     for (const r of list) removed += Number(r.n);
     if (list.length < 1000) return removed;
   }
+}
+
+/** The request-log write buffer of one app (built once by `buildDeps`), flushed in batches and on shutdown. */
+export function createRequestLogBuffer(deps: Pick<CoreDeps, 'config' | 'db' | 'log' | 'metrics' | 'onShutdown'>): LogBuffer<NewRequestLog> {
+  const m = deps.metrics;
+  const buffer = createLogBuffer<NewRequestLog>({
+    capacity: deps.config.requestLogs.bufferSize,
+    batchSize: WRITE_BATCH_ENTRIES,
+    write: (rows) => insertLogs(deps.db, rows),
+    onDrop: (n) => m.requestLogsDropped.inc(n),
+    onWritten: (n) => m.requestLogsWritten.inc(n),
+    onError: (err, n) => deps.log.warn({ err: (err as Error).message, entries: n }, 'request-log batch failed; entries dropped'),
+  });
+  m.addCollector(() => m.requestLogsBuffered.set(buffer.size()));
+  deps.onShutdown(() => buffer.close());
+  return buffer;
 }

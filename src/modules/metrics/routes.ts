@@ -12,8 +12,6 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AppDeps } from '../../deps';
 import { errorResponses, forbidden, unauthorized } from '../../errors';
 import { onRequestDone, requestStartOf } from '../../http';
-import { credentialResolver } from '../auth/guard';
-import { getDelivery } from '../transform/service';
 import { setCounterTotal, type Metrics } from './registry';
 
 /** Constant-time comparison of the presented bearer token with `METRICS_TOKEN`. */
@@ -26,7 +24,7 @@ function tokenMatches(presented: string, expected: string): boolean {
 /** Scrape-time collectors: cache tiers and transform pool, job counts, DB connections. */
 function addCollectors(deps: AppDeps, m: Metrics): void {
   m.dbPoolSize.set(deps.database.kind === 'postgres' ? deps.config.databasePool : 1);
-  const delivery = getDelivery(deps);
+  const delivery = deps.delivery;
   m.addCollector(() => {
     const tiers = delivery.cache.stats();
     for (const tier of ['memory', 'disk'] as const) {
@@ -64,7 +62,7 @@ function addCollectors(deps: AppDeps, m: Metrics): void {
 export function metricsRoutes(deps: AppDeps) {
   const m = deps.metrics;
   addCollectors(deps, m);
-  const resolver = credentialResolver(deps);
+  const resolver = deps.credentials;
   onRequestDone(deps, ({ request, route, status }) => {
     const t0 = requestStartOf(request);
     m.http.record(request.method, route || 'unmatched', status, t0 === undefined ? undefined : (performance.now() - t0) / 1000);

@@ -26,22 +26,9 @@ import { DEFAULT_SIGNED_TTL_S, matchesEtag, YEAR_S } from '../transform/headers'
 import { chooseFormat, EXTENSION_OF } from '../transform/negotiate';
 import type { OutputFormat, ParsedTransformation } from '../transform/options';
 import { parseTransformation } from '../transform/parse';
-import { getDelivery } from '../transform/service';
 import { ACCEPT_CH, applyHints, hintHeaders, readHints, usesHints } from '../transform/hints';
 import { signPayload, verifySignature } from '../transform/sign';
 import { createRemoteSources, refusalOf, type RemoteSources } from './source';
-
-const sourcesOf = new WeakMap<AppDeps, RemoteSources>();
-
-/** The remote-source cache of this `deps` (one per process). */
-export function getRemoteSources(deps: AppDeps): RemoteSources {
-  let s = sourcesOf.get(deps);
-  if (!s) {
-    s = createRemoteSources({ config: deps.config, now: () => deps.clock.now() });
-    sourcesOf.set(deps, s);
-  }
-  return s;
-}
 
 /** The source URL a `<source>` segment names (percent-encoded or base64url), or a 400. */
 export function decodeSource(segment: string): string {
@@ -90,7 +77,7 @@ const sourceParam = t.String({
 
 export function remoteRoutes(deps: AppDeps) {
   const c = deps.config;
-  const delivery = getDelivery(deps);
+  const delivery = deps.delivery;
   const parsedOf = (segment: string): ParsedTransformation => parseTransformation(segment, undefined, delivery.limits, delivery.presets);
 
   /** `Vary` (and `Accept-CH`) of an answer: `Accept` when the format was negotiated, the hint headers `w_auto`/`dpr_auto` read. */
@@ -131,7 +118,7 @@ export function remoteRoutes(deps: AppDeps) {
     } else if (parsed.exp !== undefined) {
       throw invalidTransformation('exp', 'only in signed URLs (/authenticated/s--<signature>/…)', String(parsed.exp));
     }
-    const sources = getRemoteSources(deps);
+    const sources = deps.remoteSources;
     try {
       checkUrl(url, sources.policy); // scheme and allow-list: refused before the rate limit or the network
     } catch (err) {
@@ -188,7 +175,7 @@ export function remoteRoutes(deps: AppDeps) {
       if (!c.remote.enabled) throw new AppError('NOT_FOUND', 404, 'Remote sources are turned off on this server (REMOTE_SOURCES).');
       let url: string;
       try {
-        url = checkUrl(body.url, getRemoteSources(deps).policy).href;
+        url = checkUrl(body.url, deps.remoteSources.policy).href;
       } catch (err) {
         if (err instanceof SsrfError && (err.reason === 'scheme' || err.reason === 'credentials')) throw validationError(`Invalid url: ${err.message}.`, [{ path: '/url', message: err.message }]);
         throw err instanceof SsrfError ? refusalOf(err) : err;

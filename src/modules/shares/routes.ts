@@ -16,7 +16,6 @@ import { authGuard } from '../auth/guard';
 import { publicBytesOf, serveStoredFile } from '../delivery/routes';
 import { ensurePublicCopy } from '../files/public-copy';
 import { clientIpOf, enforceIpLimit, enforceLimit, type HeaderSink } from '../limits/plugin';
-import { getDelivery } from '../transform/service';
 import { escapeHtml, formPage } from '../../lib/form-page';
 import { countView, createShare, getShare, listShares, revokeShare } from './service';
 import type { ShareLinkRow } from './table';
@@ -58,7 +57,7 @@ function passwordForm(token: string, error?: string): string {
 
 /** The shared file's bytes for anyone (a photo's GPS blanked), or 404/410 as on `/i`. */
 async function sharedFile(deps: AppDeps, share: ShareLinkRow) {
-  const f = await getDelivery(deps).lookup.get(share.fileId);
+  const f = await deps.delivery.lookup.get(share.fileId);
   if (!f || f.ownerBanned) throw notFound('Share link');
   if (f.expiresAt !== null && f.expiresAt <= deps.clock.now()) throw gone('This file has expired.');
   return publicBytesOf(await ensurePublicCopy(deps, f));
@@ -84,7 +83,7 @@ async function deliver(deps: AppDeps, request: Request, share: ShareLinkRow, set
 const fileBody = { 200: binaryResponse('The shared file (counted as a view).', ['*/*']), 206: binaryResponse('A byte range (counted as a view).', ['*/*']) };
 
 export function shareRoutes(deps: AppDeps) {
-  acceptFormBody('/s/:token');
+  acceptFormBody(deps, '/s/:token');
   const html = (d: string) => binaryResponse(d, ['text/html']);
   const api = new Elysia({ name: 'pictor.shares.routes', prefix: '/api/files', detail: { tags: ['sharing'] } })
     .use(authGuard(deps))

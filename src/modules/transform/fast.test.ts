@@ -10,7 +10,6 @@ import { quadrants } from '../../../test/helpers/images';
 import { seedFile, seedUser, type SeededUser } from '../../../test/helpers/seed';
 import { DB_BACKENDS } from '../../../test/helpers/services';
 import { createDeliveryFastPath } from './fast';
-import { getDelivery } from './service';
 
 const AVIF_ACCEPT = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
 
@@ -34,7 +33,7 @@ describe.each(DB_BACKENDS)('delivery fast path (%s)', (db) => {
     owner = await seedUser(h.deps);
     photo = await seedFile(h.deps, owner.id, await quadrants(120, 90).jpeg().toBuffer(), { contentType: 'image/jpeg' });
     secret = await seedFile(h.deps, owner.id, await quadrants(40, 40).png().toBuffer(), { isPublic: false });
-    await getDelivery(h.deps).lookup.ready;
+    await h.deps.delivery.lookup.ready;
   }, 60_000);
   afterAll(() => h.close());
 
@@ -47,7 +46,7 @@ describe.each(DB_BACKENDS)('delivery fast path (%s)', (db) => {
     expect(first.headers.get('x-cache')).toBe('MISS');
     const bytes = Buffer.from(await first.arrayBuffer());
 
-    const before = getDelivery(h.deps).usage.pending().find((d) => d.userId === owner.id)?.bytesServed ?? 0;
+    const before = h.deps.usage.pendingOf(owner.id).bytesServed;
     const viaFast = await fast(new Request(`http://test.local${url}`, { headers: { accept: AVIF_ACCEPT, 'x-request-id': 'fast-1' } }))!; // 2
     const routed = await h.request(`${url}?routed`, { headers: { accept: AVIF_ACCEPT } }); // 3
     expect(viaFast.status).toBe(200);
@@ -59,7 +58,7 @@ describe.each(DB_BACKENDS)('delivery fast path (%s)', (db) => {
     expect(Number(viaFast.headers.get('x-ratelimit-remaining'))).toBe(Number(routed.headers.get('x-ratelimit-remaining')) + 1);
     expect(Buffer.from(await viaFast.arrayBuffer()).equals(bytes)).toBe(true);
     expect(Buffer.from(await routed.arrayBuffer()).equals(bytes)).toBe(true);
-    const after = getDelivery(h.deps).usage.pending().find((d) => d.userId === owner.id)?.bytesServed ?? 0;
+    const after = h.deps.usage.pendingOf(owner.id).bytesServed;
     expect(after - before).toBe(2 * bytes.length);
 
     const etag = first.headers.get('etag') as string;

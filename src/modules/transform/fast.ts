@@ -2,14 +2,14 @@
  * The delivery fast path: memory-cache hits (and 304s) of public `/t` URLs answered before
  * Elysia routes the request, so the hottest response of the server skips the per-request
  * context, routing, schema checks and hook chain (`bench/transform.sh` reports the server's CPU
- * per hit). `serve` (platform/server.ts) hands Bun and Deno `app.fetch`, so this runs in the
- * served process; `pictor_delivery_fast_path_responses_total` counts what it answers.
+ * per hit). The server's handler (app.ts `createHandler`) asks it before the router;
+ * `pictor_delivery_fast_path_responses_total` counts what it answers.
  *
  * Design:
- * - It is a shortcut, never a second implementation: `resolveHot` (service.ts) is the
- *   synchronous subset of `resolve` and declines (undefined) whenever `resolve` would await
- *   (lookup-cache miss, format needing a probe) or throw (bad segment, policy, private, banned,
- *   expired). Declined requests, memory misses, signed URLs (`/authenticated`), query strings
+ * - It is a shortcut, never a second implementation: `resolveNow` (service.ts) is the
+ *   synchronous half of the one resolution `resolve` runs, and declines (undefined) wherever
+ *   `resolve` would await (lookup-cache miss, format needing a probe, layers) or throw (bad
+ *   segment, policy, private, banned, expired). Declined requests, memory misses, signed URLs (`/authenticated`), query strings
  *   and percent-encoded paths all fall through to the routed handler unchanged; errors are
  *   only ever produced there. Headers come from the same helpers (headers.ts).
  * - Per URL (path + `Accept`) a small LRU memoises the resolution and, per cached entry, the
@@ -30,13 +30,14 @@ import { LRUCache } from 'lru-cache';
 import type { AppDeps } from '../../deps';
 import { AppError, errorResponse, internalError } from '../../errors';
 import { beginRequest, hasRequestObservers, notifyRequestDone } from '../../http';
+import { pathStart } from '../../lib/request-path';
 import type { CachedDerivative } from '../cache/types';
 import type { FileLookup } from '../cache/lookup';
 import { deliveryCorsHeaders } from '../cors/plugin';
 import { enforceIpLimit } from '../limits/plugin';
 import { derivativeHeaders, IMMUTABLE_CACHE_CONTROL, matchesEtag, notModifiedHeaders } from './headers';
 import { readHints, type ClientHints } from './hints';
-import { getDelivery, type ResolvedRequest } from './service';
+import { type ResolvedRequest } from './service';
 
 const NO_HINTS: ClientHints = Object.freeze({});
 
@@ -58,7 +59,7 @@ interface Memo {
 export type FetchShortcut = (request: Request) => Response | Promise<Response> | undefined;
 
 export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
-  const delivery = getDelivery(deps);
+  const delivery = deps.delivery;
   const limited = !deps.config.disableRateLimit;
   const memos = new LRUCache<string, Memo>({ max: 10_000 });
   // Built once: the memoised header sets below include them, so a hit pays nothing for CORS.
@@ -69,8 +70,8 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     // The last segment is the file; everything before it the step or the chain of steps.
     const slash = path.lastIndexOf('/');
     if (slash <= 3) return undefined;
-    const r = delivery.resolveHot(path.slice(3, slash), path.slice(slash + 1), accept, hints);
-    if (!r || r.parsed.exp !== undefined || r.file.expiresAt !== null) return undefined;
+    const r = delivery.resolveNow({ transformations: path.slice(3, slash), file: path.slice(slash + 1), accept, hints });
+    if (!r || r.rendition || r.parsed.exp !== undefined || r.file.expiresAt !== null) return undefined;
     // Hint-dependent answers are memoised per hint values, which only URLs that say `_auto` add to the key (not a preset's).
     if (r.hints && !path.includes('_auto')) return undefined;
     const notModified = notModifiedHeaders(r, 0);
@@ -114,7 +115,7 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     const method = request.method;
     if (method !== 'GET' && method !== 'HEAD') return undefined;
     const url = request.url;
-    const start = url.indexOf('/', url.indexOf('//') + 2);
+    const start = pathStart(url);
     // '/t/' by character codes: this runs for every request the server gets.
     if (start < 0 || url.charCodeAt(start + 1) !== 116 || url.charCodeAt(start + 2) !== 47) return undefined;
     const path = url.slice(start);

@@ -10,7 +10,6 @@ import type { AppDeps } from '../../deps';
 import { ensureFileMetadata } from '../files/metadata';
 import { files } from '../files/table';
 import { enqueueJob } from '../queue/enqueue';
-import { getDelivery } from './service';
 
 export const DERIVE_JOB = 'derive';
 
@@ -37,6 +36,6 @@ export function registerTransformJobs(deps: AppDeps): void {
     // retried: GET /api/files/:id/metadata computes it again on demand.
     const [row] = await deps.db.select().from(files).where(and(eq(files.id, id), isNull(files.deletedAt))).limit(1);
     if (row && !row.meta) await ensureFileMetadata(deps, row).catch((err: unknown) => log.warn({ err, file_id: id }, 'metadata at upload failed'));
-    await getDelivery(deps).deriveEager(id, transformationsOf(job.payload));
+    await deps.delivery.deriveEager(id, transformationsOf(job.payload));
   });
 }

@@ -21,7 +21,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
-import type { AppDeps } from '../../deps';
+import type { AppDeps, CoreDeps } from '../../deps';
 import { invalidTransformation } from '../../errors';
 import { AUTH_INVALIDATE_TOPIC, type FileLookup, type FileLookupCache } from '../cache/lookup';
 import { users } from '../users/table';
@@ -47,7 +47,7 @@ export interface LayerRef {
 const TTL_MS = 60_000;
 
 /** Per-account watermark settings, cached like the file lookups and dropped on `auth_invalidate` user messages. */
-export function createAccountLayers(deps: AppDeps) {
+export function createAccountLayers(deps: CoreDeps) {
   const cache = new LRUCache<string, AccountLayers>({ max: 10_000, ttl: TTL_MS });
   const unsubscribe = deps.bus.subscribe(AUTH_INVALIDATE_TOPIC, (raw) => {
     try {

@@ -17,7 +17,7 @@ import { enforceIpLimit } from '../limits/plugin';
 import { chainRoutes } from './chain-routes';
 import { readHints } from './hints';
 import { DEFAULT_SIGNED_TTL_S, derivativeHeaders, matchesEtag, notModifiedHeaders, YEAR_S, type XCache } from './headers';
-import { getDelivery, type ResolvedRequest } from './service';
+import { type ResolvedRequest } from './service';
 import { serveRendition } from '../video/rendition';
 import { createSignedUrl } from './signed-url';
 
@@ -33,7 +33,7 @@ const deliveryParams = t.Object({
 });
 
 export function transformRoutes(deps: AppDeps) {
-  const delivery = getDelivery(deps);
+  const delivery = deps.delivery;
 
   async function handle(request: Request, set: { headers: Record<string, unknown> }, params: { transformations: string; file: string }, signature?: string) {
     const r = await delivery.resolve({ ...params, signature, accept: request.headers.get('accept') ?? '', hints: readHints((n) => request.headers.get(n)) });

@@ -11,11 +11,9 @@
 import { eq } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { AppError, validationError } from '../../errors';
-import { credentialResolver } from '../auth/guard';
 import { users } from '../users/table';
 import { WATERMARK_NAME } from './layer-grammar';
 import { parseTransformation } from './parse';
-import { getDelivery } from './service';
 
 export const MAX_WATERMARKS = 20;
 const SPEC_KEYS = new Set(['l', 'lg', 'lx', 'ly', 'lw', 'lo']);
@@ -36,7 +34,7 @@ const fieldError = (path: string, message: string) => validationError(`${path.sl
 async function checkSpec(deps: AppDeps, userId: string, name: string, spec: string): Promise<string> {
   const path = `/watermarks/${name}`;
   if (!WATERMARK_NAME.test(name)) throw fieldError(path, 'is not a valid name: 1 to 32 of a-z 0-9 and -, starting with a letter or digit');
-  const delivery = getDelivery(deps);
+  const delivery = deps.delivery;
   let parsed;
   try {
     parsed = parseTransformation(spec, undefined, delivery.limits, new Map());
@@ -89,8 +87,8 @@ export async function checkWatermarkPatch(
 export async function applyWatermarkPatch(deps: AppDeps, userId: string, patch: WatermarkPatch, now: Date): Promise<void> {
   if (!patch) return;
   await deps.db.update(users).set({ watermarks: patch.watermarks, forceWatermark: patch.force_watermark, updatedAt: now }).where(eq(users.id, userId));
-  const delivery = getDelivery(deps);
+  const delivery = deps.delivery;
   delivery.accounts.delete(userId);
   delivery.lookup.dropOwner(userId);
-  await credentialResolver(deps).invalidateUser(userId);
+  await deps.credentials.invalidateUser(userId);
 }

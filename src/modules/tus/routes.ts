@@ -13,7 +13,7 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { AppError, errorResponse, errorResponses, notFound, unauthorized, validationError } from '../../errors';
 import { requestIdOf, streamRequestBody } from '../../http';
-import { authGuard, credentialResolver, requireScope } from '../auth/guard';
+import { authGuard, requireScope } from '../auth/guard';
 import { claimUploadToken } from '../files/presign';
 import { guardIdleBody } from '../files/idle';
 import { acquireUploadSlot } from '../limits/lease';
@@ -58,11 +58,11 @@ function checkVersion(request: Request): void {
 }
 
 export function tusRoutes(deps: AppDeps) {
-  streamRequestBody(BASE);
-  streamRequestBody(`${BASE}/:id`);
-  streamRequestBody('/api/uploads/:token/tus');
+  streamRequestBody(deps, BASE);
+  streamRequestBody(deps, `${BASE}/:id`);
+  streamRequestBody(deps, '/api/uploads/:token/tus');
   const store = createTusStore(deps.config);
-  const resolver = credentialResolver(deps);
+  const resolver = deps.credentials;
 
   // Abandoned uploads: swept every quarter of their lifetime (at most each minute, at least each second).
   const every = Math.max(1000, Math.min(60_000, Math.floor(deps.config.abandonedUploadAfterMs / 4)));

@@ -3,7 +3,7 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, unauthorized } from '../../errors';
 import type { CachedUser } from '../auth/credentials';
-import { authGuard, credentialResolver } from '../auth/guard';
+import { authGuard } from '../auth/guard';
 import { strict } from '../auth/model';
 import { toUserJson, UserSchema } from './model';
 import { getSettings, planOf, updateSettings } from './settings';
@@ -48,7 +48,7 @@ const SettingsPatchBody = t.Object(
 );
 
 export function accountRoutes(deps: AppDeps) {
-  const resolver = credentialResolver(deps);
+  const resolver = deps.credentials;
   // Two possible plans, computed once: the profile is the hot path of the auth benchmark.
   const plans = { false: planOf(deps.config, false), true: planOf(deps.config, true) };
   // The body per cached user entry: a new entry (any change to the user) gets a new body.

@@ -1,7 +1,7 @@
 /** The probe stored with a video's row (`files.meta.video`), cached by content digest. */
 import { eq } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
-import type { AppDeps } from '../../deps';
+import type { AppDeps, CoreDeps } from '../../deps';
 import { invalidTransformation, notFound } from '../../errors';
 import { files } from '../files/table';
 import type { VideoInfo } from './probe';
@@ -9,7 +9,7 @@ import { videoInfoOf } from './upload';
 
 const cache = new LRUCache<string, VideoInfo>({ max: 10_000 });
 
-export async function videoInfo(deps: AppDeps, file: { id: string; sha256: string }): Promise<VideoInfo> {
+export async function videoInfo(deps: CoreDeps, file: { id: string; sha256: string }): Promise<VideoInfo> {
   const hit = cache.get(file.sha256);
   if (hit) return hit;
   const [row] = await deps.db.select({ meta: files.meta }).from(files).where(eq(files.id, file.id)).limit(1);
@@ -22,7 +22,7 @@ export async function videoInfo(deps: AppDeps, file: { id: string; sha256: strin
 }
 
 /** Sources over `VIDEO_MAX_PIXELS` (and, for renditions, `VIDEO_MAX_DURATION`) answer 400. */
-export function checkSourceLimits(deps: AppDeps, info: VideoInfo, transcode: boolean): void {
+export function checkSourceLimits(deps: CoreDeps, info: VideoInfo, transcode: boolean): void {
   const v = deps.config.video;
   if (info.width * info.height > v.maxPixels) {
     throw invalidTransformation('file', `a video of at most ${v.maxPixels} pixels per frame (VIDEO_MAX_PIXELS)`, `${info.width}x${info.height}`);

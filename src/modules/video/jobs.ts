@@ -12,7 +12,6 @@ import type { AppDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { runProcess } from '../../platform/child-process';
 import { derivativeKey } from '../cache/derivatives';
-import { getDelivery } from '../transform/service';
 import { parseTransformation } from '../transform/parse';
 import { ffmpegPath } from './binaries';
 import { renditionArgs } from './geometry';
@@ -48,7 +47,7 @@ const readPayload = (p: Record<string, unknown>): RenditionPayload => {
 
 /** Transcodes one rendition; returns the output size. Exported for the bench. */
 export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: AbortSignal): Promise<number> {
-  const delivery = getDelivery(deps);
+  const delivery = deps.delivery;
   const file = await delivery.lookup.get(p.file_id);
   if (!file || file.sha256 !== p.sha256) throw new Error('the video was deleted or replaced');
   const info = await videoInfo(deps, file);

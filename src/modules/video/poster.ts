@@ -5,7 +5,7 @@
  * cache keeps the result like any other. The frame is at most `VIDEO_MAX_PIXELS` (checked
  * before ffmpeg starts), so its PNG is bounded too.
  */
-import type { AppDeps } from '../../deps';
+import type { AppDeps, CoreDeps } from '../../deps';
 import { invalidTransformation, unprocessableImage } from '../../errors';
 import { runProcess } from '../../platform/child-process';
 import type { FileLookup } from '../cache/lookup';
@@ -24,7 +24,7 @@ export const posterArgs = (input: string, at: number): string[] => [
   '-map', '0:v:0', '-frames:v', '1', '-an', '-sn', '-dn', '-f', 'image2pipe', '-c:v', 'png', 'pipe:1',
 ];
 
-export async function extractPoster(deps: AppDeps, file: FileLookup, o: TransformOptions, signal?: AbortSignal): Promise<Buffer> {
+export async function extractPoster(deps: CoreDeps, file: FileLookup, o: TransformOptions, signal?: AbortSignal): Promise<Buffer> {
   const info = await videoInfo(deps, file);
   checkSourceLimits(deps, info, false);
   const at = o.so ?? defaultPosterOffset(info.duration_s);
