@@ -3,12 +3,12 @@
  * (plus uploads) in memory per account and UTC day, and added to `usage_daily` and the month's
  * `usage_counters` in batches with one
  * upsert (`… on conflict do update set x = x + excluded.x`), so several processes sum up and
- * the request path costs a Map increment. Flushed every `intervalMs`, when many accounts are
- * pending, and on shutdown. A failed write puts its deltas back for the next flush: counts
- * are never lost while the process lives.
+ * the request path costs a Map increment. Flushed every `intervalMs` (from the first count on),
+ * when many accounts are pending, and on shutdown. A failed write puts its deltas back for the
+ * next flush: counts are never lost while the process lives.
  *
- * Modules that keep their own counters (delivery/stats.ts, transform/usage.ts) hand them over
- * through `attachSource`, so one `flush()` drains everything into the table.
+ * Every feature counts here directly: originals served (delivery/routes.ts), derivatives served
+ * and rendered (transform/), uploads (files/ingest.ts).
  */
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
@@ -38,6 +38,7 @@ interface Pending {
 const BATCH_ROWS = 500;
 /** Pending accounts that trigger an early flush (bounds memory under many accounts). */
 const EARLY_FLUSH_ROWS = 5_000;
+const DAY_MS = 86_400_000;
 
 /** `YYYY-MM-01` of the UTC calendar month containing `ms`. */
 export function periodOf(ms: number): string {
@@ -60,22 +61,37 @@ export interface UsageRecorderOptions {
 
 export function createUsageRecorder(o: UsageRecorderOptions) {
   let pending = new Map<string, Pending>();
-  const sources: (() => Promise<void> | void)[] = [];
   let timer: ReturnType<typeof setInterval> | null = null;
+  let closed = false;
   let chain: Promise<void> = Promise.resolve();
 
-  function add(userId: string, day: string, d: Required<UsageDelta>): void {
+  // The current UTC day, formatted again only when the clock leaves it: `record` runs on every
+  // cache hit. A range, not a high-water mark, because test clocks may move backwards.
+  let today = '';
+  let todayStart = 0;
+  let todayEnd = 0;
+  function currentDay(): string {
+    const now = o.now();
+    if (now < todayStart || now >= todayEnd) {
+      todayStart = Math.floor(now / DAY_MS) * DAY_MS;
+      todayEnd = todayStart + DAY_MS;
+      today = dayOf(now);
+    }
+    return today;
+  }
+
+  function add(userId: string, day: string, d: UsageDelta): void {
     const k = `${userId}|${day}`;
     let e = pending.get(k);
     if (!e) {
       e = { userId, day, originReads: 0, imageOps: 0, bytesServed: 0, uploads: 0, uploadBytes: 0 };
       pending.set(k, e);
     }
-    e.originReads += d.originReads;
-    e.imageOps += d.imageOps;
-    e.bytesServed += d.bytesServed;
-    e.uploads += d.uploads;
-    e.uploadBytes += d.uploadBytes;
+    e.originReads += d.originReads ?? 0;
+    e.imageOps += d.imageOps ?? 0;
+    e.bytesServed += d.bytesServed ?? 0;
+    e.uploads += d.uploads ?? 0;
+    e.uploadBytes += d.uploadBytes ?? 0;
   }
 
   async function write(batch: Pending[]): Promise<void> {
@@ -130,48 +146,46 @@ export function createUsageRecorder(o: UsageRecorderOptions) {
   }
 
   const recorder = {
-    /** Adds to the caller's counters for the current month; never waits, never throws. */
+    /** Adds to the account's counters of the current day and month; never waits, never throws. */
     record(userId: string, delta: UsageDelta): void {
-      add(userId, dayOf(o.now()), {
-        originReads: delta.originReads ?? 0, imageOps: delta.imageOps ?? 0, bytesServed: delta.bytesServed ?? 0,
-        uploads: delta.uploads ?? 0, uploadBytes: delta.uploadBytes ?? 0,
-      });
+      add(userId, currentDay(), delta);
+      if (!timer && !closed) {
+        timer = setInterval(() => void recorder.flush(), o.intervalMs ?? 5_000);
+        (timer as { unref?: () => void }).unref?.();
+      }
       if (pending.size >= EARLY_FLUSH_ROWS) void recorder.flush();
     },
-    /** Another module's counter store: drained into this recorder before each flush. */
-    attachSource(drain: () => Promise<void> | void): void {
-      sources.push(drain);
-    },
-    /** Drains every source and writes everything pending; concurrent calls queue behind each other. */
+    /** Writes everything pending; concurrent calls queue behind each other. */
     flush(): Promise<void> {
       chain = chain.then(async () => {
-        for (const drain of sources) {
-          try {
-            await drain();
-          } catch (err) {
-            o.log.warn({ err: (err as Error).message }, 'usage source failed to drain');
-          }
-        }
         const batch = [...pending.values()];
         pending = new Map();
         if (batch.length) await write(batch);
       });
       return chain;
     },
-    /** Starts the periodic flush (idempotent). */
-    start(): void {
-      if (timer) return;
-      timer = setInterval(() => void recorder.flush(), o.intervalMs ?? 5_000);
-      (timer as { unref?: () => void }).unref?.();
-    },
     /** Stops the timer and writes what is left (the shutdown step). */
     async close(): Promise<void> {
+      closed = true;
       if (timer) clearInterval(timer);
       timer = null;
       await recorder.flush();
     },
-    /** Deltas not yet written (tests, stats). */
+    /** Accounts × days with deltas not yet written (tests, stats). */
     pendingCount: (): number => pending.size,
+    /** One account's deltas not yet written, summed over days (tests). */
+    pendingOf(userId: string): Required<UsageDelta> {
+      const sum = { originReads: 0, imageOps: 0, bytesServed: 0, uploads: 0, uploadBytes: 0 };
+      for (const p of pending.values()) {
+        if (p.userId !== userId) continue;
+        sum.originReads += p.originReads;
+        sum.imageOps += p.imageOps;
+        sum.bytesServed += p.bytesServed;
+        sum.uploads += p.uploads;
+        sum.uploadBytes += p.uploadBytes;
+      }
+      return sum;
+    },
   };
   return recorder;
 }

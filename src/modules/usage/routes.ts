@@ -2,18 +2,14 @@
  * `GET /api/usage` (API.md §3). `storage_bytes` and `files_count` are the exact counters on the
  * account row (kept in the same transaction as the files they count), so they always describe
  * now, whatever the period; `origin_reads`, `image_ops` and `bytes_served` are the month's
- * totals from `usage_counters`, written in batches (a few seconds behind).
- *
- * The plugin also connects the counters other modules keep (originals delivery, transforms) to
- * `deps.usage` and starts its periodic flush.
+ * totals from `usage_counters`, written in batches (a few seconds behind) by `deps.usage`
+ * (recorder.ts), which every feature counts into directly.
  */
 import { and, desc, eq, gte, lt } from 'drizzle-orm';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, notFound, validationError } from '../../errors';
 import { authGuard } from '../auth/guard';
-import { deliveryStats } from '../delivery/stats';
-import { getDelivery } from '../transform/service';
 import { users } from '../users/table';
 import { dayOf, periodOf } from './recorder';
 import { usageCounters, usageDaily } from './table';
@@ -145,23 +141,7 @@ export async function getUsageHistory(deps: AppDeps, userId: string, period: str
   return { period: m.key.slice(0, 7), days, months };
 }
 
-/** Feeds the delivery and transform counters into `deps.usage` and starts its flush timer. */
-function connectSources(deps: AppDeps): void {
-  const originals = deliveryStats(deps);
-  originals.setSink((batch) => {
-    for (const [userId, c] of batch) deps.usage.record(userId, { originReads: c.originReads, bytesServed: c.bytesServed });
-  });
-  deps.usage.attachSource(() => originals.flush());
-  const transforms = getDelivery(deps).usage;
-  transforms.setSink(async (batch) => {
-    for (const d of batch) deps.usage.record(d.userId, { imageOps: d.imageOps, bytesServed: d.bytesServed });
-  });
-  deps.usage.attachSource(() => transforms.flush());
-  deps.usage.start();
-}
-
 export function usageRoutes(deps: AppDeps) {
-  connectSources(deps);
   return new Elysia({ name: 'pictor.usage.routes' })
     .use(authGuard(deps))
     .get('/api/usage', ({ principal, query }) => getUsage(deps, principal.userId, query.period), {
