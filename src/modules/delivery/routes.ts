@@ -9,7 +9,7 @@ import { binaryResponse } from '../../openapi-contract';
 import type { AppDeps } from '../../deps';
 import { errorResponses, gone, notFound, rangeNotSatisfiable } from '../../errors';
 import { headResponse } from '../../http';
-import { getDelivery, unmarkedRefused } from '../transform/service';
+import { unmarkedRefused } from '../transform/service';
 import { ensurePublicCopy } from '../files/public-copy';
 import { isNotModified, parseRange, safetyHeaders } from './http';
 
@@ -40,11 +40,11 @@ export function publicBytesOf<F extends StoredFile & { publicStorageKey: string 
 export async function getPublicFileOrThrow(deps: AppDeps, idWithExt: string): Promise<StoredFile & { expiresAt: number | null; publicStorageKey: string | null; publicSha256: string | null }> {
   const id = idWithExt.split('.')[0] ?? '';
   if (!/^[A-Za-z0-9]{6,64}$/.test(id)) throw notFound('File');
-  const f = await getDelivery(deps).lookup.get(id);
+  const f = await deps.delivery.lookup.get(id);
   if (!f || f.ownerBanned || !f.isPublic) throw notFound('File');
   if (f.expiresAt !== null && f.expiresAt <= deps.clock.now()) throw gone('This file has expired.');
   // An account that forces its watermark (settings `force_watermark`) never lets an original out unmarked.
-  if ((await getDelivery(deps).accounts.get(f.userId)).force !== null) throw unmarkedRefused();
+  if ((await deps.delivery.accounts.get(f.userId)).force !== null) throw unmarkedRefused();
   return f;
 }
 

@@ -10,7 +10,6 @@ import { quadrants } from '../../../test/helpers/images';
 import { seedFile, seedUser, type SeededUser } from '../../../test/helpers/seed';
 import { DB_BACKENDS } from '../../../test/helpers/services';
 import { createDeliveryFastPath } from './fast';
-import { getDelivery } from './service';
 
 const AVIF_ACCEPT = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
 
@@ -34,7 +33,7 @@ describe.each(DB_BACKENDS)('delivery fast path (%s)', (db) => {
     owner = await seedUser(h.deps);
     photo = await seedFile(h.deps, owner.id, await quadrants(120, 90).jpeg().toBuffer(), { contentType: 'image/jpeg' });
     secret = await seedFile(h.deps, owner.id, await quadrants(40, 40).png().toBuffer(), { isPublic: false });
-    await getDelivery(h.deps).lookup.ready;
+    await h.deps.delivery.lookup.ready;
   }, 60_000);
   afterAll(() => h.close());
 

@@ -13,7 +13,6 @@ import { DB_BACKENDS } from '../../../test/helpers/services';
 import { files } from '../files/table';
 import { FILES_INVALIDATE_TOPIC, publishFileChange } from '../cache/lookup';
 import { ObjectTooLargeError } from '../../storage/types';
-import { getDelivery } from './service';
 import { signPayload } from './sign';
 
 const AVIF_ACCEPT = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
@@ -42,7 +41,7 @@ describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
     photo = await seedFile(h.deps, owner.id, await quadrants(400, 300).jpeg().toBuffer(), { contentType: 'image/jpeg' });
     alpha = await seedFile(h.deps, owner.id, await flat(50, 50, [10, 20, 30], 0.5).png().toBuffer());
     secret = await seedFile(h.deps, owner.id, await quadrants(100, 100).png().toBuffer(), { isPublic: false });
-    await getDelivery(h.deps).lookup.ready;
+    await h.deps.delivery.lookup.ready;
   }, 60_000);
   afterAll(() => h.close());
 
@@ -71,7 +70,7 @@ describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
   });
 
   test('If-None-Match → 304 before any work, even for a derivative never rendered', async () => {
-    const pool = getDelivery(h.deps).pool;
+    const pool = h.deps.delivery.pool;
     const first = await h.request(`/t/w_120,f_png/${photo.id}`);
     const etag = first.headers.get('etag') as string;
     const before = pool.stats().completed;
@@ -82,7 +81,7 @@ describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
     const other = await h.request(`/t/w_121,f_png/${photo.id}`, { method: 'HEAD' });
     const otherEtag = other.headers.get('etag') as string;
     const count = pool.stats().completed;
-    await getDelivery(h.deps).cache.purgeOriginal(photo.sha256);
+    await h.deps.delivery.cache.purgeOriginal(photo.sha256);
     const reval = await h.request(`/t/w_121,f_png/${photo.id}`, { headers: { 'if-none-match': `W/"x", ${otherEtag}` } });
     expect(reval.status).toBe(304);
     expect(pool.stats().completed).toBe(count);
@@ -181,7 +180,7 @@ describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
   });
 
   test('100 concurrent identical cold requests run the transform once', async () => {
-    const pool = getDelivery(h.deps).pool;
+    const pool = h.deps.delivery.pool;
     const before = pool.stats().completed;
     const responses = await Promise.all(Array.from({ length: 100 }, () => h.request(`/t/w_333,f_webp,e_grayscale/${photo.id}`)));
     expect(responses.every((r) => r.status === 200)).toBe(true);
@@ -238,7 +237,7 @@ describe.each(DB_BACKENDS)('source cache (%s)', (db) => {
     const owner = await seedUser(h.deps);
     const bytes = await quadrants(300, 200).jpeg().toBuffer();
     const file = await seedFile(h.deps, owner.id, bytes, { contentType: 'image/jpeg' });
-    await getDelivery(h.deps).lookup.ready;
+    await h.deps.delivery.lookup.ready;
     return { h, owner, file, size: bytes.length, counted };
   }
 
@@ -255,7 +254,7 @@ describe.each(DB_BACKENDS)('source cache (%s)', (db) => {
       }
       expect(on.counted.reads).toBe(1);
       expect(off.counted.reads).toBe(3);
-      expect(getDelivery(on.h.deps).sources.has(on.file.sha256)).toBe(true);
+      expect(on.h.deps.delivery.sources.has(on.file.sha256)).toBe(true);
     } finally {
       await on.h.close();
       await off.h.close();
@@ -270,7 +269,7 @@ describe.each(DB_BACKENDS)('source cache (%s)', (db) => {
       expect(size).toBeLessThan(4096);
       for (const w of [40, 80]) expect((await h.request(`/t/w_${w},f_webp/${file.id}`)).status).toBe(200);
       expect(counted.reads).toBe(2);
-      expect(getDelivery(h.deps).sources.has(file.sha256)).toBe(false);
+      expect(h.deps.delivery.sources.has(file.sha256)).toBe(false);
     } finally {
       await h.close();
     }
@@ -284,7 +283,7 @@ describe.each(DB_BACKENDS)('source cache (%s)', (db) => {
       const res = await h.request(url);
       expect(res.status).toBe(status);
       expect(((await res.json()) as { error: string }).error).toBe(error);
-      expect(getDelivery(h.deps).sources.has(file.sha256)).toBe(false);
+      expect(h.deps.delivery.sources.has(file.sha256)).toBe(false);
     };
     try {
       await refused(async () => null, 404, 'NOT_FOUND');
@@ -304,7 +303,7 @@ describe.each(DB_BACKENDS)('source cache (%s)', (db) => {
     const { h, file } = await appWith({});
     try {
       expect((await h.request(`/t/w_50,f_webp/${file.id}`)).status).toBe(200);
-      const delivery = getDelivery(h.deps);
+      const delivery = h.deps.delivery;
       expect(delivery.sources.has(file.sha256)).toBe(true);
       await publishFileChange(h.deps, { id: file.id, sha256: file.sha256, purge: true });
       await eventually(async () => !delivery.sources.has(file.sha256));

@@ -9,7 +9,7 @@
  * one short SHA-256 of the key.
  */
 import { LRUCache } from 'lru-cache';
-import type { AppDeps } from '../../deps';
+import type { CoreDeps } from '../../deps';
 import { AppError, forbidden, gone, invalidSignature, invalidTransformation, notFound } from '../../errors';
 import { ObjectTooLargeError } from '../../storage/types';
 import { releaseMemoryWhenIdle } from '../../platform/allocator';
@@ -27,7 +27,7 @@ import { probeImage, type ProbedImage } from './probe';
 import { applySharpSettings } from './sharp-settings';
 import { signedPayload, verifySignature } from './sign';
 import { createUnreadableSources } from './unreadable';
-import { createAccountLayers, resolveLayers, type AccountLayersCache, type LayerRef, type LayerResolver } from './layer-sources';
+import { createAccountLayers, resolveLayers, type AccountLayers, type AccountLayersCache, type LayerRef, type LayerResolver } from './layer-sources';
 import type { ImageLayer } from './overlay';
 import { checkVideoOptions, renditionExtOf, type RenditionExt } from '../video/grammar';
 import { extractPoster } from '../video/poster';
@@ -75,13 +75,14 @@ export interface Delivery {
   sources: { has(sha256: string): boolean };
   /** Responses the delivery fast path (fast.ts) answered itself; exported as a metric. */
   fastPath: { responses: number };
+  /** Resolves a request: authorises it and finds its file, format and cache key (throws the request's error). */
   resolve(req: TransformRequest): Promise<ResolvedRequest>;
   /**
-   * The synchronous subset of `resolve` for the delivery fast path: an unsigned URL whose file is
-   * in the lookup cache, allowed by the policy, and whose format needs no probe. Anything else
-   * (including every error `resolve` would throw) → undefined, and the caller takes the routed path.
+   * The synchronous half of `resolve`, for the delivery fast path: the same resolution when
+   * nothing in it must wait (the file in the lookup cache, a format needing no probe, no layers
+   * to look up); otherwise, and on every error `resolve` would throw, undefined.
    */
-  resolveHot(transformations: string, file: string, accept: string, hints?: ClientHints): ResolvedRequest | undefined;
+  resolveNow(req: TransformRequest): ResolvedRequest | undefined;
   /** Renders (or joins the render of) a missed derivative; resolves with the stored entry and render time. */
   render(r: ResolvedRequest): Promise<{ entry: CachedDerivative; ms: number }>;
   /** Renders presets marked eager, and `extra` segments (asked for at upload), for one file (the `derive` job). */
@@ -95,22 +96,13 @@ export interface Delivery {
   probeBytes(input: Buffer): Promise<ProbedImage>;
 }
 
-const deliveries = new WeakMap<AppDeps, Delivery>();
-
-/** The delivery objects of this `deps` (one per process; tests get one per app). */
-export function getDelivery(deps: AppDeps): Delivery {
-  let d = deliveries.get(deps);
-  if (!d) {
-    d = createDelivery(deps);
-    deliveries.set(deps, d);
-  }
-  return d;
-}
+const NO_LAYERS: { refs: LayerRef[]; identity: string } = { refs: [], identity: '' };
 
 /** Largest original we read into memory for a render; bigger files answer 400. */
 const MAX_SOURCE_BYTES = 512 * 1024 * 1024;
 
-function createDelivery(deps: AppDeps): Delivery {
+/** The delivery objects of one app (built once by `buildDeps`). */
+export function createDelivery(deps: CoreDeps): Delivery {
   const c = deps.config;
   applySharpSettings(c.transformConcurrency);
   const limits: ParseLimits = { maxDimension: c.maxDimension, maxOutputPixels: c.maxOutputPixels };
@@ -196,7 +188,14 @@ function createDelivery(deps: AppDeps): Delivery {
     if (file.expiresAt !== null && file.expiresAt <= deps.clock.now()) throw gone('This file has expired.');
   }
 
-  async function resolve(req: TransformRequest): Promise<ResolvedRequest> {
+  /**
+   * The one resolution of a request, written once for both callers: a generator that yields a
+   * thunk wherever it must wait (a lookup-cache miss, a default image, an account's watermark
+   * settings, a probe for the format, image layers). `resolve` (the routed path) awaits each
+   * thunk; `resolveNow` (the fast path) stops at the first one. Errors are thrown as they are
+   * found, in the same order for both.
+   */
+  function* resolution(req: TransformRequest): Generator<() => Promise<unknown>, ResolvedRequest, unknown> {
     const dot = req.file.lastIndexOf('.');
     const id = dot > 0 ? req.file.slice(0, dot) : req.file;
     const ext = dot > 0 ? req.file.slice(dot + 1) : undefined;
@@ -219,14 +218,18 @@ function createDelivery(deps: AppDeps): Delivery {
       throw invalidTransformation('exp', 'only in signed URLs (/authenticated/s--<signature>/…)', String(parsed.exp));
     }
     const cached = lookup.peek(id);
-    const requested = cached ? cached.value : await lookup.get(id);
-    const fallback = parsed.options.d !== undefined && !signed && !rendition ? await defaultImage(requested, parsed.options.d) : null;
+    const requested = cached ? cached.value : ((yield () => lookup.get(id)) as FileLookup | null);
+    const wantsDefault = parsed.options.d !== undefined && !signed && !rendition && !servable(requested);
+    const fallback = wantsDefault ? ((yield () => defaultImage(requested, parsed.options.d as string)) as FileLookup | null) : null;
     const file = fallback ?? requested;
     checkAccess(file, signed);
     checkVideoOptions(file.contentType, parsed.options, rendition);
     // Unsigned renders carry the account's forced watermark; a rendition cannot, so it is refused.
     const forced = req.signature === undefined;
-    if (rendition && forced && (await accounts.get(file.userId)).force !== null) throw unmarkedRefused();
+    if (rendition && forced) {
+      const account = accounts.peek(file.userId) ?? ((yield () => accounts.get(file.userId)) as AccountLayers);
+      if (account.force !== null) throw unmarkedRefused();
+    }
     if (rendition) {
       // A rendition is one ffmpeg job over the video: a chain of image steps cannot apply to it.
       if (parsed.steps) throw invalidTransformation('transformations', 'a single step for a video rendition (.mp4, .webm)', req.transformations);
@@ -235,15 +238,33 @@ function createDelivery(deps: AppDeps): Delivery {
     const facts = { ...factsFromContentType(file.contentType), ...factsCache.get(file.sha256) };
     let format = chooseFormat(parsed.options, req.accept, c.autoAvif, facts);
     if (!format) {
-      const { probed } = await probeSource(file);
+      const { probed } = (yield () => probeSource(file)) as { probed: ProbedImage };
       format = chooseFormat(parsed.options, req.accept, c.autoAvif, { hasAlpha: probed.hasAlpha, animated: probed.animated }) as OutputFormat;
     }
-    const layers = await resolveLayers(layerResolver, file, parsed.options, forced);
+    // No `l_` and no forced watermark (known without waiting): no layers to look up.
+    const noLayers = parsed.options.l === undefined && (!forced || accounts.peek(file.userId)?.force === null);
+    const layers = noLayers ? NO_LAYERS : ((yield () => resolveLayers(layerResolver, file, parsed.options, forced)) as typeof NO_LAYERS);
     const key = derivativeKey(file.sha256, parsed.canonical + layers.identity, EXTENSION_OF[format]);
     return {
       file, parsed, format, key, negotiated: parsed.options.f === undefined, signed, ...(layers.refs.length ? { layers: layers.refs } : {}),
       ...(usesHints(written) ? { hints: hintHeaders(written) } : {}), ...(fallback ? { fallback: true } : {}),
     };
+  }
+
+  async function resolve(req: TransformRequest): Promise<ResolvedRequest> {
+    const steps = resolution(req);
+    let step = steps.next();
+    while (!step.done) step = steps.next(await step.value());
+    return step.value;
+  }
+
+  function resolveNow(req: TransformRequest): ResolvedRequest | undefined {
+    try {
+      const step = resolution(req).next();
+      return step.done ? step.value : undefined;
+    } catch {
+      return undefined; // the routed path answers the error
+    }
   }
 
   /** What `/t` renders: raster images (SVG with RASTERIZE_SVG), and videos (their poster frame). */
@@ -270,32 +291,6 @@ function createDelivery(deps: AppDeps): Delivery {
     const visible = requested !== null && !requested.ownerBanned && requested.isPublic && (requested.expiresAt === null || requested.expiresAt > deps.clock.now());
     if (visible && candidate.userId !== requested.userId) return null;
     return candidate;
-  }
-
-  function resolveHot(transformations: string, fileSegment: string, accept: string, hints: ClientHints = {}): ResolvedRequest | undefined {
-    const dot = fileSegment.lastIndexOf('.');
-    const id = dot > 0 ? fileSegment.slice(0, dot) : fileSegment;
-    let parsed: ParsedTransformation;
-    let written: ParsedTransformation;
-    try {
-      written = parse(transformations, dot > 0 ? fileSegment.slice(dot + 1) : undefined);
-      parsed = applyHints(written, hints, limits);
-    } catch {
-      return undefined; // the routed path answers the 400
-    }
-    if (c.transformPolicy === 'signed' || (c.transformPolicy === 'presets' && !parsed.presetOnly)) return undefined;
-    if (parsed.exp !== undefined) return undefined; // unsigned exp_: the routed path answers the 400
-    const file = lookup.peek(id)?.value;
-    if (!file || file.ownerBanned || !file.isPublic) return undefined;
-    if (file.expiresAt !== null && file.expiresAt <= deps.clock.now()) return undefined;
-    // A non-image with `d_` is answered with the default image: the routed path resolves it.
-    if (parsed.options.d !== undefined && !isRaster(file.contentType)) return undefined;
-    // Image layers need their files looked up, a forced watermark too: the routed path does that.
-    if (parsed.options.l !== undefined || accounts.peek(file.userId)?.force !== null) return undefined;
-    const format = chooseFormat(parsed.options, accept, c.autoAvif, { ...factsFromContentType(file.contentType), ...factsCache.get(file.sha256) });
-    if (!format) return undefined;
-    const key = derivativeKey(file.sha256, parsed.canonical, EXTENSION_OF[format]);
-    return { file, parsed, format, key, negotiated: parsed.options.f === undefined, signed: false, ...(usesHints(written) ? { hints: hintHeaders(written) } : {}) };
   }
 
   function render(r: ResolvedRequest): Promise<{ entry: CachedDerivative; ms: number }> {
@@ -354,7 +349,7 @@ function createDelivery(deps: AppDeps): Delivery {
   }
 
   return {
-    presets, limits, lookup, accounts, cache, pool, sources: { has: (sha) => sources?.has(sha) ?? false }, fastPath: { responses: 0 }, resolve, resolveHot, render, deriveEager,
+    presets, limits, lookup, accounts, cache, pool, sources: { has: (sha) => sources?.has(sha) ?? false }, fastPath: { responses: 0 }, resolve, resolveNow, render, deriveEager,
     renderBytes, probeBytes: (input) => probeImage(input, probeLimits),
   };
 }
