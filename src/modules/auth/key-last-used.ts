@@ -4,11 +4,12 @@
  * key used 10 000 times a second costs one write per interval, not one per request.
  */
 import { sql } from 'drizzle-orm';
-import type { AppDeps } from '../../deps';
+import type { AppDeps, CoreDeps } from '../../deps';
 
-export const USAGE_FLUSH_MS = 5_000;
+export const LAST_USED_FLUSH_MS = 5_000;
 
-export function createUsageRecorder(deps: AppDeps) {
+/** The batched `last_used_at` writer of one app's API keys. */
+export function createKeyLastUsedWriter(deps: CoreDeps) {
   let pending = new Map<string, number>();
   let timer: ReturnType<typeof setInterval> | null = null;
   let flushing: Promise<void> = Promise.resolve();
@@ -32,7 +33,7 @@ export function createUsageRecorder(deps: AppDeps) {
     touch(keyId: string): void {
       pending.set(keyId, deps.clock.now());
       if (!timer) {
-        timer = setInterval(() => void this.flush(), USAGE_FLUSH_MS);
+        timer = setInterval(() => void this.flush(), LAST_USED_FLUSH_MS);
         (timer as { unref?: () => void }).unref?.();
       }
     },
