@@ -5,10 +5,11 @@
  * Bun's test helpers. (Import circles are checked by scripts/check-circles.ts.)
  */
 import { describe, expect, test } from 'bun:test';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const SRC = join(import.meta.dir);
+const ROOT = join(SRC, '..');
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -44,5 +45,17 @@ describe('code structure', () => {
   test('Bun.* and Deno.* only under src/platform/', () => {
     const outside = files.filter((f) => !relative(SRC, f).startsWith('platform/'));
     expect(matches(outside, /\b(Bun|Deno)\.[A-Za-z]/)).toEqual([]);
+  });
+
+  test("docs/DEVELOPING.md's map names files that exist, and the functions it names are in them", () => {
+    const doc = readFileSync(join(ROOT, 'docs/DEVELOPING.md'), 'utf8');
+    const paths = [...new Set([...doc.matchAll(/`((?:src|test|scripts|docs|bench)\/[^`<>*]+)`/g)].map((m) => m[1]!))];
+    expect(paths.length).toBeGreaterThan(30);
+    expect(paths.filter((p) => !existsSync(join(ROOT, p)))).toEqual([]);
+    // "`file` `name`" and "`file` (`name`": the name must be declared in that file.
+    const named = [...doc.matchAll(/`(src\/[^`]+\.tsx?)`\s+\(?`(\w+)`/g)].map((m) => [m[1]!, m[2]!] as const);
+    expect(named.length).toBeGreaterThan(3);
+    const undeclared = named.filter(([file, name]) => !new RegExp(`(function|const|let|class|interface|type)\\s+${name}\\b`).test(readFileSync(join(ROOT, file), 'utf8')));
+    expect(undeclared).toEqual([]);
   });
 });
