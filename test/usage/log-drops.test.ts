@@ -9,7 +9,6 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import postgres from 'postgres';
 import { bootstrapAdmin } from '../../src/modules/admin/bootstrap';
-import { requestLogBuffer } from '../../src/modules/logs/routes';
 import { makeTestApp, type TestApp } from '../helpers/app';
 import { parsePrometheus, sampleValue } from '../helpers/prometheus';
 
@@ -67,9 +66,9 @@ test('a full buffer drops and counts instead of blocking requests', async () => 
   // Each entry is pushed just after its response. At most CAPACITY wait in the buffer and at
   // most one batch more is held by a writer blocked on the lock (the 1 s timer may have started
   // one during a slow loop); the rest must be dropped and counted.
-  requestLogBuffer(h.deps).flush().catch(() => {}); // the writer blocks on the lock, holding its batch
+  h.deps.requestLogs.flush().catch(() => {}); // the writer blocks on the lock, holding its batch
   await until('the overflow to be counted', async () => (await dropped()) >= N - 2 * CAPACITY);
-  expect(requestLogBuffer(h.deps).size()).toBeLessThanOrEqual(CAPACITY);
+  expect(h.deps.requestLogs.size()).toBeLessThanOrEqual(CAPACITY);
   expect((await outcomes()).written).toBe(0);
 
   unlock();
@@ -77,7 +76,7 @@ test('a full buffer drops and counts instead of blocking requests', async () => 
   await locker.end();
   // Every request is written or counted as dropped, once the last hooks have run.
   await until('every entry to be written or dropped', async () => {
-    await requestLogBuffer(h.deps).flush();
+    await h.deps.requestLogs.flush();
     const o = await outcomes();
     return o.written + o.dropped === N;
   });

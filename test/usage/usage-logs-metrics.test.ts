@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import sharp from 'sharp';
 import { bootstrapAdmin } from '../../src/modules/admin/bootstrap';
-import { requestLogBuffer } from '../../src/modules/logs/routes';
 import { pruneLogs } from '../../src/modules/logs/service';
 import { DB_BACKENDS } from '../helpers/services';
 import { json, makeTestApp, type TestApp } from '../helpers/app';
@@ -21,7 +20,7 @@ const png = async (w: number, color: string) => new Uint8Array(await sharp({ cre
  */
 async function settle(h: TestApp): Promise<void> {
   await new Promise<void>((r) => setImmediate(r));
-  await requestLogBuffer(h.deps).flush();
+  await h.deps.requestLogs.flush();
 }
 
 interface Account { email: string; key: string; jwt: string; userId: string }
