@@ -46,7 +46,7 @@ export function createApp(deps: AppDeps) {
   // the router's path is the one `pathOf` (http.ts) derives. Pictor serves plain HTTP only.
   const app: Elysia = new Elysia({ name: 'pictor', handler: { standardHostname: false } });
   // Built before the plumbing: they register request-done observers, which the plumbing's one
-  // global after-response hook calls (and which decide whether that hook exists at all).
+  // global after-response hook calls.
   const metrics = metricsRoutes(deps);
   const logs = logRoutes(deps);
   return app

@@ -11,9 +11,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createApp, createHandler } from './app';
 import { loadConfigOrExit, type Config } from './config';
-import { buildDeps } from './compose';
+import { buildCore, buildDeps } from './compose';
 import { registerJobs } from './jobs';
-import type { AppDeps } from './deps';
+import type { CoreDeps } from './deps';
 import { StartupError } from './lib/startup';
 import { createLogger, type Logger } from './logger';
 import { bootstrapAdmin } from './modules/admin/bootstrap';
@@ -39,7 +39,7 @@ export async function start(): Promise<void> {
 
 /** What start-up has opened so far, to close on the way out of a failed start. */
 interface Opened {
-  deps?: AppDeps;
+  deps?: CoreDeps;
 }
 
 async function exitStartFailed(log: Logger, err: unknown, opened: Opened, code: number): Promise<never> {
@@ -101,8 +101,9 @@ async function runServer(config: Config, log: Logger, opened: Opened): Promise<v
 
 /** Migrates once and checks the port, then supervises the server processes (which bootstrap once listening). */
 async function runPrimary(config: Config, log: Logger, opened: Opened): Promise<void> {
-  // Opening the deps applies migrations (under an advisory lock) before any worker starts.
-  const deps = (opened.deps = await buildDeps(config, log));
+  // Opening the database applies migrations (under an advisory lock) before any worker starts;
+  // the feature objects (caches, pools) belong to the server processes, not to this one.
+  const deps = (opened.deps = await buildCore(config, log));
   // The workers listen, not this process: a taken port is reported here once, not by each of them.
   await assertCanListen(config.port, config.host);
   await deps.shutdown();

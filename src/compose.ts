@@ -1,5 +1,5 @@
 /**
- * The composition root: every long-lived object of a process is built here, in one function, and
+ * The composition root: every long-lived object the features share is built here, in one function, and
  * handed to the routes, jobs and the server as `AppDeps` (deps.ts). Tests build the same object
  * with other parts (in-memory PGlite, a test Redis); nothing else constructs clients or caches.
  */
@@ -25,17 +25,26 @@ import { createMailer } from './modules/auth/mail';
 import { createRequestLogBuffer } from './modules/logs/service';
 import { createRemoteSources } from './modules/remote/source';
 import { createDelivery } from './modules/transform/service';
+import { createTusStore } from './modules/tus/store';
 import { hashPassword } from './platform/password';
 import { randomString } from './lib/random';
 
 export const VERSION = '0.1.0';
 
 /**
- * Builds everything one process needs, in order: the clients the config asks for (database,
- * Redis, storage, secrets), the process-wide services on them (limiter, queue, metrics, usage),
- * then each feature's long-lived objects. Nothing is created later on first use.
+ * Builds everything one server or worker process needs, in order: the core (`buildCore`), then
+ * each feature's long-lived objects (`buildFeatures`).
  */
 export async function buildDeps(config: Config, log: Logger, opts: BuildOptions = {}): Promise<AppDeps> {
+  return buildFeatures(await buildCore(config, log, opts));
+}
+
+/**
+ * The clients the config asks for (database, with its migrations; Redis; storage; secrets) and
+ * the process-wide services on them (limiter, queue, metrics, usage). The primary of
+ * `WORKERS=N` builds only this (to migrate once); its server processes build everything.
+ */
+export async function buildCore(config: Config, log: Logger, opts: BuildOptions = {}): Promise<CoreDeps> {
   // Checked first: the embedded database, the secrets file and local files all live there.
   await ensureWritableDir(config.dataDir, 'DATA_DIR');
   const database = await openDatabase({
@@ -95,11 +104,13 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
   // Usage is written last of all (after the queue stopped), while the database is still open.
   core.onShutdown(() => core.usage.close());
   core.onShutdown(() => queue.close());
-  return buildFeatures(core);
+  return core;
 }
 
 /** Each feature's long-lived objects (caches, pools, buffers, resolvers), built on the core. */
 function buildFeatures(core: CoreDeps): AppDeps {
+  const tus = createTusStore(core.config);
+  core.onShutdown(() => tus.close());
   const requests = createRequestHooks();
   const delivery = createDelivery(core);
   const traffic = createTraffic(() => core.clock.now(), () => {
@@ -111,6 +122,7 @@ function buildFeatures(core: CoreDeps): AppDeps {
     ...core,
     requests,
     delivery,
+    tus,
     traffic,
     credentials: createCredentialResolver(core),
     mailer: createMailer(core),

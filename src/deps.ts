@@ -23,6 +23,7 @@ import type { Traffic } from './modules/admin/traffic';
 import type { LogBuffer } from './modules/logs/buffer';
 import type { NewRequestLog } from './modules/logs/table';
 import type { RemoteSources } from './modules/remote/source';
+import type { TusStore } from './modules/tus/store';
 
 export interface Clock {
   /** Milliseconds since the epoch; tests substitute a controllable clock. */
@@ -85,6 +86,8 @@ export interface AppDeps extends CoreDeps {
   traffic: Traffic;
   /** Request-log entries waiting to be written in batches (logs/buffer.ts). */
   requestLogs: LogBuffer<NewRequestLog>;
+  /** Where unfinished tus uploads keep their bytes: a partial file, or S3 multipart parts (tus/store.ts). */
+  tus: TusStore;
   /** The remote-source fetch cache of `/r` URLs (remote/source.ts). */
   remoteSources: RemoteSources;
 }

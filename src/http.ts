@@ -74,14 +74,14 @@ export function createRequestHooks(): RequestHooks {
 }
 
 /**
- * Registers an observer of finished requests (access log, metrics, request logs). They share
- * one global after-response hook instead of one each, and the hook is not installed at all when
- * nobody observes. Register while the plugins are being built, before `httpPlumbing(deps)` runs
- * (createApp builds the observing plugins first).
+ * Registers an observer of finished requests (traffic, access log, metrics, request logs). They
+ * share one global after-response hook instead of one each, installed only when somebody
+ * observes. Register before `httpPlumbing(deps)` is built (`buildDeps` and the observing plugins,
+ * which createApp builds first).
  */
 export function onRequestDone(deps: Pick<AppDeps, 'requests'>, fn: RequestObserver): void {
   const h = deps.requests;
-  if (h.sealed && h.observers.length === 0) throw new Error('onRequestDone: register observers before httpPlumbing(deps) is built');
+  if (h.sealed) throw new Error('onRequestDone: register observers before httpPlumbing(deps) is built');
   h.observers.push(fn);
 }
 

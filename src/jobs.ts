@@ -12,6 +12,7 @@ import { registerFileJobs } from './modules/files/jobs';
 import { pruneLogs } from './modules/logs/service';
 import { registerQueueJobs, type PruneStep } from './modules/queue/jobs';
 import { registerTransformJobs } from './modules/transform/jobs';
+import { registerTusJobs } from './modules/tus/jobs';
 import { registerVideoJobs } from './modules/video/jobs';
 import { pruneWebhookDeliveries, registerWebhookJobs } from './modules/webhooks/jobs';
 
@@ -21,6 +22,7 @@ export function registerJobs(deps: AppDeps): void {
   registerVideoJobs(deps); // video_render
   registerAccountJobs(deps); // account_export, account_delete, account_delete_logs
   registerWebhookJobs(deps); // webhook_deliver (+ job.failed events)
+  registerTusJobs(deps); // the expiry sweep of unfinished tus uploads (a timer)
 
   // What the hourly `prune` removes besides finished jobs, events, expired sessions and tokens.
   const pruneSteps: PruneStep[] = [

@@ -1,5 +1,5 @@
 /**
- * Deno smoke test: the same app under `Deno.serve(app.fetch)` on embedded defaults.
+ * Deno smoke test: the same app and handler under `Deno.serve` on embedded defaults.
  * Later features extend the list of checks.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';

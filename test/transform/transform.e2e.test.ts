@@ -84,7 +84,7 @@ describe('derivative cache across processes (Postgres + Redis)', () => {
   }, 60_000);
 
   test('the served app answers memory hits and 304s through the delivery fast path', async () => {
-    // The fast path (src/modules/transform/fast.ts) sits in front of the router in `app.fetch`;
+    // The fast path (src/modules/transform/fast.ts) sits in front of the router in the server's handler (app.ts `createHandler`);
     // this checks the *served* process enters through it. (It did not: `app.listen` recompiled
     // the handler and gave the routes to Bun's native router, so it only ran in in-process tests.)
     const metric = async () => {

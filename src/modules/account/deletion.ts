@@ -22,7 +22,6 @@ import { releaseFileBlobs } from '../files/blobs';
 import { deleteDeadBlobs } from '../files/purge';
 import { files } from '../files/table';
 import { removeUpload } from '../tus/service';
-import { createTusStore } from '../tus/store';
 import { tusUploads } from '../tus/table';
 import { apiKeys } from '../keys/table';
 import { requestLogBatches } from '../logs/table';
@@ -150,12 +149,7 @@ export async function runDeletion(deps: AppDeps, ctx: JobContext): Promise<void>
     // from rows, so their bytes (partial file, S3 multipart parts and tail) are removed here.
     const unfinished = await deps.db.select().from(tusUploads).where(eq(tusUploads.userId, userId));
     if (unfinished.length) {
-      const store = createTusStore(deps.config);
-      try {
-        for (const row of unfinished) await removeUpload(deps, store, row);
-      } finally {
-        await store.close();
-      }
+      for (const row of unfinished) await removeUpload(deps, deps.tus, row);
       removed.tus_uploads = unfinished.length;
     }
     // Its jobs and their events (a job still running elsewhere keeps its row; its owner goes null with the account).

@@ -6,8 +6,6 @@
  * minute) and at read time, so a minute gets the lookups made since the previous reading.
  * Per process: under `WORKERS=N` each process answers with its own counters (like /metrics).
  */
-import type { AppDeps } from '../../deps';
-import { onRequestDone } from '../../http';
 
 const SLOTS = 60;
 const MINUTE = 60_000;

@@ -13,7 +13,6 @@ import { Elysia } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { missingScope, unauthorized } from '../../errors';
 import type { Scope } from '../keys/scopes';
-import { createCredentialResolver } from './credentials';
 import { enforceApiLimit } from '../limits/plugin';
 import { keepSocketAddress } from '../../platform/server';
 

@@ -4,7 +4,7 @@
  * key used 10 000 times a second costs one write per interval, not one per request.
  */
 import { sql } from 'drizzle-orm';
-import type { AppDeps, CoreDeps } from '../../deps';
+import type { CoreDeps } from '../../deps';
 
 export const LAST_USED_FLUSH_MS = 5_000;
 

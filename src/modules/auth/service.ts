@@ -5,7 +5,7 @@
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { accountBanned, conflict, emailNotVerified, unauthorized, validationError } from '../../errors';
-import { randomString, sha256Hex } from '../../lib/random';
+import { sha256Hex } from '../../lib/random';
 import { hashPassword, verifyPassword } from '../../platform/password';
 import { claimInvite } from '../invites/service';
 import { normalizeEmail } from '../users/model';

@@ -7,13 +7,13 @@
 import { Elysia, t } from 'elysia';
 import { binaryResponse } from '../../openapi-contract';
 import type { AppDeps } from '../../deps';
+import { IMMUTABLE_CACHE_CONTROL, YEAR_S } from '../../lib/http-cache';
 import { errorResponses, gone, notFound, rangeNotSatisfiable } from '../../errors';
 import { headResponse } from '../../http';
 import { unmarkedRefused } from '../transform/service';
 import { ensurePublicCopy } from '../files/public-copy';
 import { isNotModified, parseRange, safetyHeaders } from './http';
 
-const YEAR_S = 31_536_000;
 
 /** What serving stored bytes needs to know about a file (a row or a cached lookup entry). */
 export interface StoredFile {
@@ -92,7 +92,7 @@ export async function serveStoredFile(
 }
 
 const cacheControlFor = (deps: AppDeps, f: { expiresAt: number | null }): string => {
-  if (f.expiresAt === null) return `public, max-age=${YEAR_S}, immutable`;
+  if (f.expiresAt === null) return IMMUTABLE_CACHE_CONTROL;
   const left = Math.max(0, Math.floor((f.expiresAt - deps.clock.now()) / 1000));
   return `public, max-age=${Math.min(left, YEAR_S)}`;
 };

@@ -11,7 +11,6 @@ import type { Config, RateBucket } from '../../config';
 import type { AppDeps, Clock } from '../../deps';
 import { rateLimited } from '../../errors';
 import type { Logger } from '../../logger';
-import { parseTrustProxy } from './client-ip';
 import { coalesceConsumes } from './coalesce';
 import { createFailoverLimiter } from './failover';
 import { createMemoryLimiter } from './memory';
@@ -23,7 +22,6 @@ export type WindowBucket = Exclude<RateBucket, 'upload_concurrency'>;
 
 /** Builds `deps.limiter`: Redis with in-process fallback when Redis is configured, else in process. */
 export function createLimiter(config: Config, redis: Redis | null, clock: Clock, log: Logger): RateLimiter {
-  parseTrustProxy(config.trustProxy); // fail at boot on a bad TRUST_PROXY, not on the first request
   const local = createMemoryLimiter({ clock });
   if (!redis) return local;
   // Same-IP requests of one event-loop turn share one script call (coalesce.ts).

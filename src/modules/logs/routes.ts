@@ -10,10 +10,8 @@ import { errorResponses } from '../../errors';
 import { onRequestDone, requestIdOf, requestStartOf } from '../../http';
 import { authGuard, principalOf } from '../auth/guard';
 import { clientIpOf } from '../limits/plugin';
-import { createLogBuffer, type LogBuffer } from './buffer';
 import { sanitizeUrl } from './sanitize';
-import { insertLogs, listLogs } from './service';
-import { WRITE_BATCH_ENTRIES, type NewRequestLog } from './table';
+import { listLogs } from './service';
 
 const LogEntry = t.Object(
   {

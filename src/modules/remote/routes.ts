@@ -28,7 +28,7 @@ import type { OutputFormat, ParsedTransformation } from '../transform/options';
 import { parseTransformation } from '../transform/parse';
 import { ACCEPT_CH, applyHints, hintHeaders, readHints, usesHints } from '../transform/hints';
 import { signPayload, verifySignature } from '../transform/sign';
-import { createRemoteSources, refusalOf, type RemoteSources } from './source';
+import { refusalOf } from './source';
 
 /** The source URL a `<source>` segment names (percent-encoded or base64url), or a 400. */
 export function decodeSource(segment: string): string {

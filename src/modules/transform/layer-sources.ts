@@ -21,7 +21,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
-import type { AppDeps, CoreDeps } from '../../deps';
+import type { CoreDeps } from '../../deps';
 import { invalidTransformation } from '../../errors';
 import { AUTH_INVALIDATE_TOPIC, type FileLookup, type FileLookupCache } from '../cache/lookup';
 import { users } from '../users/table';

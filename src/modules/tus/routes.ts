@@ -22,8 +22,7 @@ import type { Account } from '../limits/service';
 import { startUploadLimits } from '../limits/upload';
 import { users } from '../users/table';
 import { eq } from 'drizzle-orm';
-import { appendChunk, createUpload, expireUploads, getUpload, removeUpload, setLength, type ChunkResult } from './service';
-import { createTusStore } from './store';
+import { appendChunk, createUpload, getUpload, removeUpload, setLength, type ChunkResult } from './service';
 import type { TusUploadRow } from './table';
 
 export const TUS_VERSION = '1.0.0';
@@ -61,21 +60,8 @@ export function tusRoutes(deps: AppDeps) {
   streamRequestBody(deps, BASE);
   streamRequestBody(deps, `${BASE}/:id`);
   streamRequestBody(deps, '/api/uploads/:token/tus');
-  const store = createTusStore(deps.config);
+  const store = deps.tus;
   const resolver = deps.credentials;
-
-  // Abandoned uploads: swept every quarter of their lifetime (at most each minute, at least each second).
-  const every = Math.max(1000, Math.min(60_000, Math.floor(deps.config.abandonedUploadAfterMs / 4)));
-  const timer = setInterval(() => {
-    expireUploads(deps, store)
-      .then((n) => n && deps.log.info({ removed: n }, 'removed expired tus uploads'))
-      .catch((err: unknown) => deps.log.warn({ err }, 'could not sweep expired tus uploads'));
-  }, every);
-  (timer as { unref?: () => void }).unref?.();
-  deps.onShutdown(async () => {
-    clearInterval(timer);
-    await store.close();
-  });
 
   const tusHeaders = (row?: TusUploadRow): Headers => ({
     'tus-resumable': TUS_VERSION,

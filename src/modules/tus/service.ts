@@ -307,7 +307,7 @@ async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: T
   }
 }
 
-/** Removes uploads past their expiry (the `tus_expire` job); returns how many. */
+/** Removes uploads past their expiry (the sweep of tus/jobs.ts); returns how many. */
 export async function expireUploads(deps: AppDeps, store: TusStore, limit = 500): Promise<number> {
   const rows = await deps.db.select().from(tusUploads).where(lt(tusUploads.expiresAt, new Date(deps.clock.now()))).limit(limit);
   let n = 0;

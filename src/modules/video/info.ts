@@ -1,7 +1,7 @@
 /** The probe stored with a video's row (`files.meta.video`), cached by content digest. */
 import { eq } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
-import type { AppDeps, CoreDeps } from '../../deps';
+import type { CoreDeps } from '../../deps';
 import { invalidTransformation, notFound } from '../../errors';
 import { files } from '../files/table';
 import type { VideoInfo } from './probe';

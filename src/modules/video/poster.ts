@@ -5,7 +5,7 @@
  * cache keeps the result like any other. The frame is at most `VIDEO_MAX_PIXELS` (checked
  * before ffmpeg starts), so its PNG is bounded too.
  */
-import type { AppDeps, CoreDeps } from '../../deps';
+import type { CoreDeps } from '../../deps';
 import { invalidTransformation, unprocessableImage } from '../../errors';
 import { runProcess } from '../../platform/child-process';
 import type { FileLookup } from '../cache/lookup';

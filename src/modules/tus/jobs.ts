@@ -1,0 +1,20 @@
+/**
+ * The tus feature's background work: unfinished uploads past their `Upload-Expires` lose their
+ * bytes (partial file, S3 multipart parts) and rows. A timer in every server and worker process
+ * rather than a queued job: it must run more often than the hourly prune (every quarter of an
+ * upload's lifetime), and each pass is safe to run anywhere at once (rows are claimed one by one).
+ */
+import type { AppDeps } from '../../deps';
+import { expireUploads } from './service';
+
+export function registerTusJobs(deps: AppDeps): void {
+  // Swept every quarter of their lifetime (at most each minute, at least each second).
+  const every = Math.max(1000, Math.min(60_000, Math.floor(deps.config.abandonedUploadAfterMs / 4)));
+  const timer = setInterval(() => {
+    expireUploads(deps, deps.tus)
+      .then((n) => n && deps.log.info({ removed: n }, 'removed expired tus uploads'))
+      .catch((err: unknown) => deps.log.warn({ err }, 'could not sweep expired tus uploads'));
+  }, every);
+  (timer as { unref?: () => void }).unref?.();
+  deps.onShutdown(() => clearInterval(timer));
+}
