@@ -16,7 +16,9 @@ const server = Bun.serve({
   maxRequestBodySize: 4 * 1024 ** 3,
   async fetch(req) {
     if (!req.body) return new Response('no body', { status: 400 });
-    const tmp = join(dir, `.upload-${n}`);
+    // Numbered when the request starts: concurrent uploads each get their own temp file.
+    const id = n++;
+    const tmp = join(dir, `.upload-${id}`);
     const fd = openSync(tmp, 'w');
     let size = 0;
     try {
@@ -29,7 +31,7 @@ const server = Bun.serve({
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, join(dir, `upload-${n++}`));
+    renameSync(tmp, join(dir, `upload-${id}`));
     return Response.json({ size }, { status: 201 });
   },
 });
