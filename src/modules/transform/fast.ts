@@ -24,7 +24,7 @@
  *   The cache entry was read before that await: an entry evicted or purged during the limiter's
  *   round trip is still served once, exactly as if the request had arrived a moment earlier.
  * - Request id, usage bytes, metrics and request logs go through the same functions as the
- *   routed path (`beginRequest`, `deps.usage.record`, `notifyRequestDone`).
+ *   routed path (`beginRequest`, `deps.usage.recordBytesServed`, `notifyRequestDone`).
  */
 import { LRUCache } from 'lru-cache';
 import type { AppDeps } from '../../deps';
@@ -107,7 +107,7 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
       return finish(request, appError.status, errorResponse(appError, headers));
     }
     if (!entry) return answer(request, id, 304, memo.notModified, null, set.headers);
-    deps.usage.record(memo.file.userId, { bytesServed: entry.body.byteLength });
+    deps.usage.recordBytesServed(memo.file.userId, entry.body.byteLength);
     return answer(request, id, 200, memo.hit as Headers, entry.body, set.headers);
   }
 
@@ -142,7 +142,7 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     const id = beginRequest(request);
     if (limited) return answerLimited(request, id, memo, entry);
     if (!entry) return answer(request, id, 304, memo.notModified, null);
-    deps.usage.record(memo.file.userId, { bytesServed: entry.body.byteLength });
+    deps.usage.recordBytesServed(memo.file.userId, entry.body.byteLength);
     return answer(request, id, 200, memo.hit as Headers, entry.body);
   };
 }

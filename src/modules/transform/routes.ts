@@ -47,13 +47,13 @@ export function transformRoutes(deps: AppDeps) {
     const hot = delivery.cache.getMemory(r.key);
     const hit = hot ? { entry: hot, tier: 'HIT-MEMORY' as const } : await delivery.cache.get(r.key);
     if (hit) {
-      deps.usage.record(r.file.userId, { bytesServed: hit.entry.body.byteLength });
+      deps.usage.recordBytesServed(r.file.userId, hit.entry.body.byteLength);
       return respond(r, hit.entry, hit.tier, now);
     }
     // Miss path: rate-limited per client IP, rendered under the bounded pool (single-flight).
     if (!deps.config.disableRateLimit) await enforceIpLimit(deps, request, set, 'transform');
     const { entry, ms } = await delivery.render(r);
-    deps.usage.record(r.file.userId, { bytesServed: entry.body.byteLength });
+    deps.usage.recordBytesServed(r.file.userId, entry.body.byteLength);
     return respond(r, entry, 'MISS', now, ms);
   }
 

@@ -22,3 +22,20 @@ test('counts go to the day of the clock, forwards and backwards; pendingOf sums 
   expect(usage.pendingOf('u1')).toEqual({ originReads: 1, imageOps: 1, bytesServed: 16, uploads: 0, uploadBytes: 0 });
   expect(usage.pendingOf('u3')).toEqual({ originReads: 0, imageOps: 0, bytesServed: 0, uploads: 0, uploadBytes: 0 });
 });
+
+test('recordBytesServed (the cache-hit path) lands on the same days as record', () => {
+  let now = Date.parse('2026-03-30T23:59:59.999Z');
+  const usage = createUsageRecorder({ db: {} as Db, log: createLogger('silent'), now: () => now, intervalMs: 3_600_000 });
+  usage.recordBytesServed('u1', 100);
+  usage.record('u1', { originReads: 1 });
+  expect(usage.pendingCount()).toBe(1); // one entry: u1 on March 30
+  now += 1; // March 31: a new entry, not March 30's
+  usage.recordBytesServed('u1', 10);
+  expect(usage.pendingCount()).toBe(2);
+  now -= 2; // back to March 30: its entry again
+  usage.recordBytesServed('u1', 1);
+  usage.recordBytesServed('u2', 7);
+  expect(usage.pendingCount()).toBe(3);
+  expect(usage.pendingOf('u1')).toEqual({ originReads: 1, imageOps: 0, bytesServed: 111, uploads: 0, uploadBytes: 0 });
+  expect(usage.pendingOf('u2').bytesServed).toBe(7);
+});

@@ -70,23 +70,36 @@ export function createUsageRecorder(o: UsageRecorderOptions) {
   let today = '';
   let todayStart = 0;
   let todayEnd = 0;
+  /** Today's entries of `pending` by account, so a count for today needs no key string. */
+  let todays = new Map<string, Pending>();
+
   function currentDay(): string {
     const now = o.now();
     if (now < todayStart || now >= todayEnd) {
       todayStart = Math.floor(now / DAY_MS) * DAY_MS;
       todayEnd = todayStart + DAY_MS;
       today = dayOf(now);
+      todays = new Map();
     }
     return today;
   }
 
-  function add(userId: string, day: string, d: UsageDelta): void {
+  function entryOf(userId: string, day: string): Pending {
+    const isToday = day === today;
+    let e = isToday ? todays.get(userId) : undefined;
+    if (e) return e;
     const k = `${userId}|${day}`;
-    let e = pending.get(k);
+    e = pending.get(k);
     if (!e) {
       e = { userId, day, originReads: 0, imageOps: 0, bytesServed: 0, uploads: 0, uploadBytes: 0 };
       pending.set(k, e);
     }
+    if (isToday) todays.set(userId, e);
+    return e;
+  }
+
+  function add(userId: string, day: string, d: UsageDelta): void {
+    const e = entryOf(userId, day);
     e.originReads += d.originReads ?? 0;
     e.imageOps += d.imageOps ?? 0;
     e.bytesServed += d.bytesServed ?? 0;
@@ -145,21 +158,32 @@ export function createUsageRecorder(o: UsageRecorderOptions) {
     }
   }
 
+  /** Starts the flush timer with the first count, and flushes early when many accounts wait. */
+  function scheduleFlush(): void {
+    if (!timer && !closed) {
+      timer = setInterval(() => void recorder.flush(), o.intervalMs ?? 5_000);
+      (timer as { unref?: () => void }).unref?.();
+    }
+    if (pending.size >= EARLY_FLUSH_ROWS) void recorder.flush();
+  }
+
   const recorder = {
     /** Adds to the account's counters of the current day and month; never waits, never throws. */
     record(userId: string, delta: UsageDelta): void {
       add(userId, currentDay(), delta);
-      if (!timer && !closed) {
-        timer = setInterval(() => void recorder.flush(), o.intervalMs ?? 5_000);
-        (timer as { unref?: () => void }).unref?.();
-      }
-      if (pending.size >= EARLY_FLUSH_ROWS) void recorder.flush();
+      scheduleFlush();
+    },
+    /** `record(userId, { bytesServed })` for the cache-hit paths: no delta object per request. */
+    recordBytesServed(userId: string, bytes: number): void {
+      entryOf(userId, currentDay()).bytesServed += bytes;
+      scheduleFlush();
     },
     /** Writes everything pending; concurrent calls queue behind each other. */
     flush(): Promise<void> {
       chain = chain.then(async () => {
         const batch = [...pending.values()];
         pending = new Map();
+        todays = new Map();
         if (batch.length) await write(batch);
       });
       return chain;

@@ -28,8 +28,9 @@ export function Shares({ file }: { file: FileItem }) {
       const link = await api<ShareLink>('POST', `/api/files/${file.id}/shares`, body);
       setCreated(link.id);
       setForm({ password: '', maxViews: '', ttl: '' });
-      setMessage({ ok: true, text: 'Share link created.' });
+      // The list first, then the message: a reader of "created" finds the link in the list.
       await load();
+      setMessage({ ok: true, text: 'Share link created.' });
     } catch (err) {
       setMessage({ ok: false, text: errorText(err) });
     }
@@ -38,6 +39,8 @@ export function Shares({ file }: { file: FileItem }) {
     if (!confirm('Revoke this link? Anyone who has it loses access.')) return;
     try {
       await api('DELETE', `/api/files/${file.id}/shares/${link.id}`);
+      // Gone from the list in the same render as the message (the reload then brings the counters up to date).
+      setLinks((all) => all.filter((l) => l.id !== link.id));
       setMessage({ ok: true, text: 'Link revoked.' });
       await load();
     } catch (err) {
