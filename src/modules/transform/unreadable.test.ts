@@ -35,4 +35,23 @@ describe('unreadable sources', () => {
     const out = await u.explain('c'.repeat(64), bytes, new Error('something else'), o);
     expect((out as AppError).status).toBe(422);
   });
+
+  test("a render whose message a sibling took ('Unknown error') gets the sibling's verdict on the same original", async () => {
+    const u = createUnreadableSources();
+    const bytes = await png();
+    const sha = 'd'.repeat(64);
+    // Started first, so it has to wait for the sibling that holds the loader's message.
+    const taken = u.explain(sha, bytes, new Error('Unknown error'), o);
+    const loader = u.explain(sha, bytes, new Error('vipspng: libpng read error'), o);
+    const [a, b] = await Promise.all([taken, loader]);
+    expect((a as AppError).status).toBe(422);
+    expect(a).toBe(b);
+  });
+
+  test("'Unknown error' with no sibling on a decodable original stays what it was", async () => {
+    const u = createUnreadableSources();
+    const err = new Error('Unknown error');
+    expect(await u.explain('e'.repeat(64), await png(), err, o)).toBe(err);
+    expect(u.get('e'.repeat(64))).toBeUndefined();
+  });
 });
