@@ -147,6 +147,21 @@ describe('the web app in Chromium', () => {
   });
 
   test('details: the builder previews w_400,h_300,c_fill,f_webp at 400 px, its URL is copied, a signed URL loads elsewhere', async () => {
+    // A resize that changes the column count moves tiles without re-creating them: a focused tile
+    // keeps focus (a keyboard user resizing the window, or this test right after the last one's resize).
+    const rowsAre = (one: boolean) => page.waitForFunction((want) => {
+      const tops = [...document.querySelectorAll('.files .cell')].map((c) => c.getBoundingClientRect().top);
+      return tops.length === 4 && tops.every((t) => t === tops[0]) === want;
+    }, one, WAIT);
+    await rowsAre(true);
+    const last = page.locator('.files a.open').last();
+    const lastName = await last.getAttribute('title');
+    await last.focus();
+    await page.setViewportSize({ width: 360, height: 780 });
+    await rowsAre(false);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('title'))).toBe(lastName);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await rowsAre(true);
     // Keyboard: a tile is a link; focus it and press Enter.
     await tile(page, 'sunset.png').locator('a.open').focus();
     await page.keyboard.press('Enter');
@@ -159,7 +174,12 @@ describe('the web app in Chromium', () => {
     await page.getByLabel('Format', { exact: true }).selectOption('webp');
     const url = await page.getByLabel('Transformation URL').inputValue();
     expect(url).toMatch(new RegExp(`^${base}/t/w_400,h_300,c_fill,f_webp/[A-Za-z0-9_-]+$`));
-    await page.getByText('Preview: 400 × 300 px').waitFor(WAIT);
+    // The caption settles on the preview's size or the server's reason; either way it is named.
+    await page.waitForFunction(() => !document.querySelector('.tx-preview figcaption')?.textContent?.startsWith('Loading'), null, WAIT);
+    expect(await page.locator('.tx-preview figcaption').textContent()).toBe('Preview: 400 × 300 px');
+    // A control event that leaves the URL as it was keeps the loaded preview's caption.
+    await page.getByLabel('Gravity', { exact: true }).selectOption('center');
+    expect(await page.locator('.tx-preview figcaption').textContent()).toBe('Preview: 400 × 300 px');
     const natural = await page.locator('.tx-preview img').evaluate((i: HTMLImageElement) => [i.naturalWidth, i.naturalHeight]);
     expect(natural).toEqual([400, 300]);
     await page.locator('.builder').getByRole('button', { name: 'Copy' }).click();

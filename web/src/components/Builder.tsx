@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { FileItem, ServerInfo } from '../api';
 import { CopyField } from './Copy';
 import { localPath } from './Thumb';
@@ -49,26 +49,24 @@ export function compose(o: Options): string {
  */
 export function Builder({ file, info, onChange }: { file: FileItem; info: ServerInfo; onChange: (t: string) => void }) {
   const [o, setO] = useState<Options>({ preset: '', w: '', h: '', c: 'limit', g: 'center', f: 'auto', q: '', effects: [] });
-  // The size of the preview that loaded, with the transformation it was for: a late load event of
-  // the previous preview must not caption the next one.
-  const [loaded, setLoaded] = useState<{ tx: string; size: string } | null>(null);
-  const [error, setError] = useState('');
+  // What became of a preview, with the transformation it was for: the caption shows it only while
+  // that is still the transformation, so a late event of the previous preview never captions the
+  // next one, and a control change that leaves the URL as it was keeps the loaded preview's caption.
+  const [outcome, setOutcome] = useState<{ tx: string; size?: string; error?: string } | null>(null);
   const tx = useMemo(() => compose(o), [o]);
-  const set = (patch: Partial<Options>) => {
-    const next = { ...o, ...patch };
-    setO(next);
-    setLoaded(null);
-    setError('');
-    onChange(compose(next));
-  };
+  useEffect(() => onChange(tx), [tx]);
+  // Updates from the current options, not this render's: two events before a re-render both count.
+  const set = (patch: Partial<Options> | ((cur: Options) => Partial<Options>)) =>
+    setO((cur) => ({ ...cur, ...(typeof patch === 'function' ? patch(cur) : patch) }));
   const val = (e: Event) => (e.currentTarget as HTMLInputElement).value;
   const url = file.transform_url.replace('{transformations}', tx);
   const presets = info.transformations?.presets ?? [];
+  const shown = outcome?.tx === tx ? outcome : null;
 
-  const checkError = async () => {
-    const res = await fetch(localPath(url)).catch(() => null);
+  const checkError = async (forTx: string, forUrl: string) => {
+    const res = await fetch(localPath(forUrl)).catch(() => null);
     const body = res ? await res.json().catch(() => null) : null;
-    setError((body as { message?: string } | null)?.message ?? 'The preview could not be loaded.');
+    setOutcome({ tx: forTx, error: (body as { message?: string } | null)?.message ?? 'The preview could not be loaded.' });
   };
 
   return (
@@ -93,7 +91,7 @@ export function Builder({ file, info, onChange }: { file: FileItem; info: Server
         <legend>Effects</legend>
         {EFFECTS.map((fx) => (
           <label key={fx} class="check">
-            <input type="checkbox" checked={o.effects.includes(fx)} onChange={(e) => set({ effects: (e.currentTarget as HTMLInputElement).checked ? [...o.effects, fx] : o.effects.filter((x) => x !== fx) })} />
+            <input type="checkbox" checked={o.effects.includes(fx)} onChange={(e) => { const on = (e.currentTarget as HTMLInputElement).checked; set((cur) => ({ effects: on ? [...cur.effects, fx] : cur.effects.filter((x) => x !== fx) })); }} />
             {fx.split(':')[0]}
           </label>
         ))}
@@ -105,10 +103,10 @@ export function Builder({ file, info, onChange }: { file: FileItem; info: Server
             key={tx}
             src={localPath(url)}
             alt={`Preview of ${file.name} with ${tx}`}
-            onLoad={(e) => setLoaded({ tx, size: `${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px` })}
-            onError={() => void checkError()}
+            onLoad={(e) => setOutcome({ tx, size: `${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px` })}
+            onError={() => void checkError(tx, url)}
           />
-          <figcaption><span role="status">{error ? <span class="error">{error}</span> : loaded?.tx === tx ? `Preview: ${loaded.size}` : 'Loading preview…'}</span></figcaption>
+          <figcaption><span role="status">{shown?.error ? <span class="error">{shown.error}</span> : shown ? `Preview: ${shown.size}` : 'Loading preview…'}</span></figcaption>
         </figure>
       )}
     </section>

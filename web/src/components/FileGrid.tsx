@@ -62,16 +62,18 @@ export function FileGrid({ items, view, selected, onToggle, hasMore, onNearEnd }
     if (hasMore && end >= rows - OVERSCAN) onNearEnd();
   }, [end, rows, hasMore]);
 
+  // Cells are siblings keyed by file id, each placed by its own transform: when the column count
+  // changes (a resize), a cell moves by style alone and is never re-parented, so keyboard focus and
+  // a loaded thumbnail survive it.
   const visible: preact.JSX.Element[] = [];
-  for (let r = first; r < end; r++) {
-    const cells = items.slice(r * cols, r * cols + cols);
-    visible.push(
-      <div class={`row ${view}`} role="presentation" key={r} style={{ transform: `translateY(${r * rowH}px)`, height: `${rowH}px` }}>
-        {cells.map((f) => (
-          <Cell key={f.id} file={f} view={view} tile={tile} checked={selected.has(f.id)} onToggle={onToggle} />
-        ))}
-      </div>,
-    );
+  for (let i = first * cols; i < Math.min(items.length, end * cols); i++) {
+    const f = items[i]!;
+    const x = (i % cols) * (tile + GAP);
+    const y = Math.floor(i / cols) * rowH;
+    const style: Record<string, string> = view === 'grid'
+      ? { transform: `translate(${x}px, ${y}px)`, width: `${tile}px` }
+      : { transform: `translateY(${y}px)`, height: `${rowH}px` };
+    visible.push(<Cell key={f.id} file={f} view={view} tile={tile} style={style} checked={selected.has(f.id)} onToggle={onToggle} />);
   }
   return (
     <div ref={box} class="files" style={{ height: `${rows * rowH}px` }} aria-label="Files" role="list">
@@ -80,10 +82,12 @@ export function FileGrid({ items, view, selected, onToggle, hasMore, onNearEnd }
   );
 }
 
-function Cell({ file, view, tile, checked, onToggle }: { file: FileItem; view: 'grid' | 'list'; tile: number; checked: boolean; onToggle: (id: string) => void }) {
+interface CellProps { file: FileItem; view: 'grid' | 'list'; tile: number; style: Record<string, string>; checked: boolean; onToggle: (id: string) => void }
+
+function Cell({ file, view, tile, style, checked, onToggle }: CellProps) {
   const href = `/files/${encodeURIComponent(file.id)}`;
   return (
-    <div class={`cell${checked ? ' selected' : ''}`} role="listitem" style={view === 'grid' ? { width: `${tile}px` } : undefined}>
+    <div class={`cell ${view}${checked ? ' selected' : ''}`} role="listitem" style={style}>
       <input type="checkbox" class="pick" checked={checked} onChange={() => onToggle(file.id)} aria-label={`Select ${file.name}`} />
       <a href={href} class="open" title={file.name}>
         <Thumb file={file} size={view === 'grid' ? tile : 40} />

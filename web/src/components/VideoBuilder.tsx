@@ -52,14 +52,10 @@ export function composeVideo(o: VideoOptions): { tx: string; suffix: string } {
  */
 export function VideoBuilder({ file }: { file: FileItem }) {
   const [o, setO] = useState<VideoOptions>({ mode: 'poster', w: '', h: '', c: 'limit', q: '', so: '', eo: '', mute: false, fps: '', br: '', f: 'auto', ext: 'mp4' });
-  // The preview's size with the URL it loaded for: a late event of the previous preview must not caption the next.
-  const [loaded, setLoaded] = useState<{ url: string; size: string } | null>(null);
-  const [error, setError] = useState('');
-  const set = (patch: Partial<VideoOptions>) => {
-    setO({ ...o, ...patch });
-    setLoaded(null);
-    setError('');
-  };
+  // What became of a preview, with the URL it was for (see Builder): shown only while that is still the URL.
+  const [outcome, setOutcome] = useState<{ url: string; size?: string; error?: string } | null>(null);
+  // Updates from the current options, not this render's: two events before a re-render both count.
+  const set = (patch: Partial<VideoOptions>) => setO((cur) => ({ ...cur, ...patch }));
   const val = (e: Event) => (e.currentTarget as HTMLInputElement).value;
   const { tx, suffix } = composeVideo(o);
   const url = file.transform_url.replace('{transformations}', tx) + suffix;
@@ -71,10 +67,11 @@ export function VideoBuilder({ file }: { file: FileItem }) {
     return () => clearTimeout(t);
   }, [url]);
 
-  const checkError = async () => {
-    const res = await fetch(localPath(url)).catch(() => null);
+  const shown = outcome?.url === url ? outcome : null;
+  const checkError = async (forUrl: string) => {
+    const res = await fetch(localPath(forUrl)).catch(() => null);
     const body = res ? await res.json().catch(() => null) : null;
-    setError((body as { message?: string } | null)?.message ?? 'The preview could not be loaded.');
+    setOutcome({ url: forUrl, error: (body as { message?: string } | null)?.message ?? 'The preview could not be loaded.' });
   };
 
   return (
@@ -112,13 +109,13 @@ export function VideoBuilder({ file }: { file: FileItem }) {
               key={url}
               src={localPath(url)}
               alt={`Preview of ${file.name} with ${tx}`}
-              onLoad={(e) => setLoaded({ url, size: `${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px` })}
-              onError={() => void checkError()}
+              onLoad={(e) => setOutcome({ url, size: `${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px` })}
+              onError={() => void checkError(url)}
             />
           ) : settled !== url ? null : (
-            <RenditionVideo key={settled} src={localPath(settled)} label={`Preview of ${file.name} with ${tx}`} onMeta={(v) => setLoaded({ url: settled, size: `${v.videoWidth} × ${v.videoHeight} px, ${v.duration.toFixed(1)} s` })} />
+            <RenditionVideo key={settled} src={localPath(settled)} label={`Preview of ${file.name} with ${tx}`} onMeta={(v) => setOutcome({ url: settled, size: `${v.videoWidth} × ${v.videoHeight} px, ${v.duration.toFixed(1)} s` })} />
           )}
-          <figcaption><span role="status">{error ? <span class="error">{error}</span> : loaded?.url === url ? `Preview: ${loaded.size}` : o.mode === 'poster' ? 'Loading preview…' : ''}</span></figcaption>
+          <figcaption><span role="status">{shown?.error ? <span class="error">{shown.error}</span> : shown ? `Preview: ${shown.size}` : o.mode === 'poster' ? 'Loading preview…' : ''}</span></figcaption>
         </figure>
       )}
     </section>
