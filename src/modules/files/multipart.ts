@@ -39,15 +39,34 @@ function malformed(err: unknown, hint?: string): AppError {
   return validationError(message, [{ path: '/', message: reason }]);
 }
 
+/** A part handed on and not yet ended: `fail` errors its stream (the request was stopped). */
+type LivePart = { fail(err: unknown): void };
+
 /**
  * A web stream over one busboy part. Cancelling it (the inspector refused the file) switches
  * the part to draining instead of destroying it, because busboy waits for every part to end.
+ * While it is open it sits in `live`, so stopping the request can fail it: a part whose end
+ * the destroyed parser will never see must not leave its consumer waiting for ever (it would
+ * hold an open temp file until the GC closed it, which Bun treats as a fatal error).
  */
-function partStream(file: Readable): ReadableStream<Uint8Array> {
+function partStream(file: Readable, live: Set<LivePart>): ReadableStream<Uint8Array> {
   let open = true;
+  let entry: LivePart | null = null;
+  const finish = () => {
+    open = false;
+    if (entry) live.delete(entry);
+  };
   return new ReadableStream<Uint8Array>(
     {
       start(c) {
+        entry = {
+          fail(err) {
+            if (open) c.error(err);
+            finish();
+            file.resume(); // drained, never read again
+          },
+        };
+        live.add(entry);
         file.pause();
         file.on('data', (chunk: Buffer) => {
           if (!open) return;
@@ -56,18 +75,18 @@ function partStream(file: Readable): ReadableStream<Uint8Array> {
         });
         file.once('end', () => {
           if (open) c.close();
-          open = false;
+          finish();
         });
         file.once('error', (err) => {
           if (open) c.error(err);
-          open = false;
+          finish();
         });
       },
       pull() {
         file.resume();
       },
       cancel() {
-        open = false;
+        finish();
         file.resume();
       },
     },
@@ -98,15 +117,22 @@ export function parseMultipart(body: ReadableStream<Uint8Array>, o: MultipartOpt
   let fail: (err: unknown) => void = () => {};
   /** The body itself failed (client gone): not the client's malformed form, so not a 400. */
   let sourceFailed = false;
+  let stopped = false;
+  const live = new Set<LivePart>();
   const stop = (err: unknown) => {
+    stopped = true;
     source.unpipe(bb);
     source.destroy();
     bb.destroy(err instanceof Error ? err : new Error(String(err)));
+    for (const part of [...live]) part.fail(err);
     fail(err);
   };
   const done = new Promise<Record<string, string[]>>((resolve, reject) => {
     fail = reject;
+    // Busboy goes on parsing the chunk it holds after `destroy`, so parts and fields may still
+    // arrive once the request was stopped: they are not handed on (a late part would never end).
     bb.on('field', (name, value, info) => {
+      if (stopped) return;
       if (info.nameTruncated || info.valueTruncated) {
         return stop(validationError(`A text field is longer than ${MAX_FIELD_BYTES} bytes.`, [{ path: `/${name.slice(0, 64)}`, message: 'too long' }]));
       }
@@ -129,16 +155,22 @@ export function parseMultipart(body: ReadableStream<Uint8Array>, o: MultipartOpt
       [{ path: '/', message: 'too many parts' }],
     )));
     bb.on('file', (field, file, info) => {
-      o.onFile({ field, filename: info.filename, mimeType: info.mimeType, stream: partStream(file) });
+      if (stopped) return void file.resume();
+      o.onFile({ field, filename: info.filename, mimeType: info.mimeType, stream: partStream(file, live) });
     });
     bb.once('close', () => resolve(fields));
     // Busboy's own errors are about the body's form ('Unexpected end of form', 'Malformed part header').
     // `on`, not `once`: after `stop()` destroyed it, busboy may still emit a parse error of the
     // bytes it holds, and an 'error' nobody listens to crashes the process (found by the fuzz test).
-    bb.on('error', (err) => reject(sourceFailed ? err : malformed(err)));
+    bb.on('error', (err) => {
+      const e = sourceFailed ? err : malformed(err);
+      for (const part of [...live]) part.fail(e);
+      reject(e);
+    });
     source.on('error', (err) => {
       sourceFailed = true;
       bb.destroy(err);
+      for (const part of [...live]) part.fail(err);
       reject(err);
     });
   });
