@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createClient } from '../helpers/client';
 import { startServer, type RunningServer } from '../helpers/server';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp';
-import { axeProblems, dropFiles, jpeg, launch, linkFrom, pdf, png, quads, shot } from './browser';
+import { axeProblems, dropFiles, jpeg, launch, linkFrom, pdf, png, quads, shot, until } from './browser';
 
 // Argon2id hashing and Chromium on a shared 2-core machine: steps take seconds, not milliseconds.
 setDefaultTimeout(180_000);
@@ -182,6 +182,24 @@ describe('the web app in Chromium', () => {
     expect(await page.locator('.tx-preview figcaption').textContent()).toBe('Preview: 400 × 300 px');
     const natural = await page.locator('.tx-preview img').evaluate((i: HTMLImageElement) => [i.naturalWidth, i.naturalHeight]);
     expect(natural).toEqual([400, 300]);
+    // A preview the controls replaced that fails late (its request held here, then refused; its
+    // error check refused too) leaves the current preview's caption alone — under load an earlier
+    // preview's late event erased it and the caption said "Loading preview…" for good.
+    const held: { release?: () => void; calls: number } = { calls: 0 };
+    await page.route((u) => u.pathname.includes('/t/w_401,'), async (route) => {
+      held.calls++;
+      if (held.calls === 1) await new Promise<void>((resolve) => (held.release = resolve));
+      await route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'SERVICE_UNAVAILABLE', message: 'held by the test' }) });
+    });
+    await page.getByLabel('Width', { exact: true }).fill('401');
+    await until(() => held.release !== undefined);
+    await page.getByLabel('Width', { exact: true }).fill('400');
+    await page.waitForFunction(() => document.querySelector('.tx-preview figcaption')?.textContent === 'Preview: 400 × 300 px', null, WAIT);
+    held.release!();
+    await until(() => held.calls === 2); // the replaced preview's error check was answered
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    expect(await page.locator('.tx-preview figcaption').textContent()).toBe('Preview: 400 × 300 px');
+    await page.unroute((u) => u.pathname.includes('/t/w_401,'));
     await page.locator('.builder').getByRole('button', { name: 'Copy' }).click();
     await page.locator('#tx-url-state', { hasText: 'Copied' }).waitFor(WAIT);
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url);

@@ -95,3 +95,12 @@ export function linkFrom(raw: string, path: string): string {
   if (!m?.[1]) throw new Error(`no ${path} link in mail:\n${text}`);
   return m[1];
 }
+
+/** Resolves once `condition()` holds, checking every 20 ms (a condition, not a clock); throws after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

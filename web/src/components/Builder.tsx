@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { FileItem, ServerInfo } from '../api';
 import { CopyField } from './Copy';
 import { localPath } from './Thumb';
+import { usePreviewOutcome } from './preview-outcome';
 
 const MODES = ['limit', 'fit', 'fill', 'lfill', 'pad', 'scale', 'thumb'] as const;
 const GRAVITY = ['center', 'auto', 'north', 'south', 'east', 'west', 'north_east', 'north_west', 'south_east', 'south_west', 'entropy'] as const;
@@ -49,11 +50,9 @@ export function compose(o: Options): string {
  */
 export function Builder({ file, info, onChange }: { file: FileItem; info: ServerInfo; onChange: (t: string) => void }) {
   const [o, setO] = useState<Options>({ preset: '', w: '', h: '', c: 'limit', g: 'center', f: 'auto', q: '', effects: [] });
-  // What became of a preview, with the transformation it was for: the caption shows it only while
-  // that is still the transformation, so a late event of the previous preview never captions the
-  // next one, and a control change that leaves the URL as it was keeps the loaded preview's caption.
-  const [outcome, setOutcome] = useState<{ tx: string; size?: string; error?: string } | null>(null);
   const tx = useMemo(() => compose(o), [o]);
+  // The caption shows only the current transformation's preview (a control change that leaves the URL as it was keeps it).
+  const [shown, report] = usePreviewOutcome(tx);
   useEffect(() => onChange(tx), [tx]);
   // Updates from the current options, not this render's: two events before a re-render both count.
   const set = (patch: Partial<Options> | ((cur: Options) => Partial<Options>)) =>
@@ -61,12 +60,11 @@ export function Builder({ file, info, onChange }: { file: FileItem; info: Server
   const val = (e: Event) => (e.currentTarget as HTMLInputElement).value;
   const url = file.transform_url.replace('{transformations}', tx);
   const presets = info.transformations?.presets ?? [];
-  const shown = outcome?.tx === tx ? outcome : null;
 
   const checkError = async (forTx: string, forUrl: string) => {
     const res = await fetch(localPath(forUrl)).catch(() => null);
     const body = res ? await res.json().catch(() => null) : null;
-    setOutcome({ tx: forTx, error: (body as { message?: string } | null)?.message ?? 'The preview could not be loaded.' });
+    report(forTx, { error: (body as { message?: string } | null)?.message ?? 'The preview could not be loaded.' });
   };
 
   return (
@@ -103,7 +101,7 @@ export function Builder({ file, info, onChange }: { file: FileItem; info: Server
             key={tx}
             src={localPath(url)}
             alt={`Preview of ${file.name} with ${tx}`}
-            onLoad={(e) => setOutcome({ tx, size: `${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px` })}
+            onLoad={(e) => report(tx, { size: `${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px` })}
             onError={() => void checkError(tx, url)}
           />
           <figcaption><span role="status">{shown?.error ? <span class="error">{shown.error}</span> : shown ? `Preview: ${shown.size}` : 'Loading preview…'}</span></figcaption>

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { FileItem } from '../api';
 import { Ctl } from './Builder';
 import { CopyField } from './Copy';
+import { usePreviewOutcome } from './preview-outcome';
 import { RenditionVideo } from './Rendition';
 import { localPath } from './Thumb';
 
@@ -52,13 +53,13 @@ export function composeVideo(o: VideoOptions): { tx: string; suffix: string } {
  */
 export function VideoBuilder({ file }: { file: FileItem }) {
   const [o, setO] = useState<VideoOptions>({ mode: 'poster', w: '', h: '', c: 'limit', q: '', so: '', eo: '', mute: false, fps: '', br: '', f: 'auto', ext: 'mp4' });
-  // What became of a preview, with the URL it was for (see Builder): shown only while that is still the URL.
-  const [outcome, setOutcome] = useState<{ url: string; size?: string; error?: string } | null>(null);
   // Updates from the current options, not this render's: two events before a re-render both count.
   const set = (patch: Partial<VideoOptions>) => setO((cur) => ({ ...cur, ...patch }));
   const val = (e: Event) => (e.currentTarget as HTMLInputElement).value;
   const { tx, suffix } = composeVideo(o);
   const url = file.transform_url.replace('{transformations}', tx) + suffix;
+  // What became of the current URL's preview (reports about earlier URLs are dropped: preview-outcome.ts).
+  const [shown, report] = usePreviewOutcome(url);
   const modes = o.mode === 'poster' ? POSTER_MODES : RENDITION_MODES;
   // A rendition is a transcode job: ask for it only once the controls rest, not per keystroke.
   const [settled, setSettled] = useState(url);
@@ -67,11 +68,10 @@ export function VideoBuilder({ file }: { file: FileItem }) {
     return () => clearTimeout(t);
   }, [url]);
 
-  const shown = outcome?.url === url ? outcome : null;
   const checkError = async (forUrl: string) => {
     const res = await fetch(localPath(forUrl)).catch(() => null);
     const body = res ? await res.json().catch(() => null) : null;
-    setOutcome({ url: forUrl, error: (body as { message?: string } | null)?.message ?? 'The preview could not be loaded.' });
+    report(forUrl, { error: (body as { message?: string } | null)?.message ?? 'The preview could not be loaded.' });
   };
 
   return (
@@ -109,11 +109,11 @@ export function VideoBuilder({ file }: { file: FileItem }) {
               key={url}
               src={localPath(url)}
               alt={`Preview of ${file.name} with ${tx}`}
-              onLoad={(e) => setOutcome({ url, size: `${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px` })}
+              onLoad={(e) => report(url, { size: `${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px` })}
               onError={() => void checkError(url)}
             />
           ) : settled !== url ? null : (
-            <RenditionVideo key={settled} src={localPath(settled)} label={`Preview of ${file.name} with ${tx}`} onMeta={(v) => setOutcome({ url: settled, size: `${v.videoWidth} × ${v.videoHeight} px, ${v.duration.toFixed(1)} s` })} />
+            <RenditionVideo key={settled} src={localPath(settled)} label={`Preview of ${file.name} with ${tx}`} onMeta={(v) => report(settled, { size: `${v.videoWidth} × ${v.videoHeight} px, ${v.duration.toFixed(1)} s` })} />
           )}
           <figcaption><span role="status">{shown?.error ? <span class="error">{shown.error}</span> : shown ? `Preview: ${shown.size}` : o.mode === 'poster' ? 'Loading preview…' : ''}</span></figcaption>
         </figure>
