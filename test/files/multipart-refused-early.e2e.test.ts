@@ -8,7 +8,8 @@
  * by a good file part and no closing boundary. Busboy, already destroyed, still emitted the
  * second part, whose end it would never see: its upload waited for ever holding an open temp
  * file, the request never answered, and when the GC collected the file handle Bun killed the
- * process ("A FileHandle object was closed during garbage collection").
+ * process ("A FileHandle object was closed during garbage collection"). The same after a
+ * malformed part header: busboy reports it without stopping, and a part parsed after it never ended.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readdirSync, readlinkSync } from 'node:fs';
@@ -20,10 +21,12 @@ import { startServer, type RunningServer } from '../helpers/server';
 const B = 'fuzzB0undary';
 const part = (disposition: string, value: string) => `--${B}\r\nContent-Disposition: form-data; ${disposition}\r\n\r\n${value}\r\n`;
 const UNKNOWN_THEN_UNCLOSED = part('name="bogus"; filename="z.txt"', 'zzzz') + part('name="file"; filename="a.txt"', 'hello');
+const MALFORMED_THEN_UNCLOSED = part('name="x"\r\nX-Injected: 1\r', 'xx') + part('name="file"; filename="a.txt"', 'hello');
 const BODIES: Record<string, string> = {
   'unknown field, then NUL in a part header': part('name="bogus"', 'v') + part('name="file"; filename="a.png"\u0000', 'xx') + `--${B}--\r\n`,
   'unknown field, then a bare CR in a part header': part('name="bogus"', 'v') + part('name="x"\r\nX-Injected: 1\r', 'xx') + `--${B}--\r\n`,
   'unknown file part, then a file part and no closing boundary': UNKNOWN_THEN_UNCLOSED,
+  'a malformed part header, then a file part and no closing boundary': MALFORMED_THEN_UNCLOSED,
 };
 
 describe('multipart refused early with a malformed later part', () => {

@@ -119,12 +119,16 @@ export function parseMultipart(body: ReadableStream<Uint8Array>, o: MultipartOpt
   let sourceFailed = false;
   let stopped = false;
   const live = new Set<LivePart>();
-  const stop = (err: unknown) => {
+  /** No more parts or fields are handed on, and every part still open fails with `err`. */
+  const halt = (err: unknown) => {
     stopped = true;
+    for (const part of [...live]) part.fail(err);
+  };
+  const stop = (err: unknown) => {
     source.unpipe(bb);
     source.destroy();
     bb.destroy(err instanceof Error ? err : new Error(String(err)));
-    for (const part of [...live]) part.fail(err);
+    halt(err);
     fail(err);
   };
   const done = new Promise<Record<string, string[]>>((resolve, reject) => {
@@ -162,15 +166,17 @@ export function parseMultipart(body: ReadableStream<Uint8Array>, o: MultipartOpt
     // Busboy's own errors are about the body's form ('Unexpected end of form', 'Malformed part header').
     // `on`, not `once`: after `stop()` destroyed it, busboy may still emit a parse error of the
     // bytes it holds, and an 'error' nobody listens to crashes the process (found by the fuzz test).
+    // Busboy is not destroyed by its own parse error and the body stops flowing to it (unpiped), so
+    // nothing after the error could ever end: the request ends here like a stopped one.
     bb.on('error', (err) => {
       const e = sourceFailed ? err : malformed(err);
-      for (const part of [...live]) part.fail(e);
+      halt(e);
       reject(e);
     });
     source.on('error', (err) => {
       sourceFailed = true;
       bb.destroy(err);
-      for (const part of [...live]) part.fail(err);
+      halt(err);
       reject(err);
     });
   });
