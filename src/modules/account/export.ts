@@ -177,10 +177,10 @@ async function* entries(deps: AppDeps, userId: string, counter: { files: number 
 }
 
 /** A collection every this many bytes of archive (platform/memory.ts). */
-const GC_EVERY_BYTES = 16 * 1024 * 1024;
+const GC_EVERY_BYTES = 4 * 1024 * 1024;
 
 /**
- * Passes the archive through, collecting garbage every 16 MiB: the whole account turns over in
+ * Passes the archive through, collecting garbage every 4 MiB: the whole account turns over in
  * short-lived 256 KiB read chunks (and the storage driver's copies of them), which a server with
  * a large heap otherwise lets pile up (test/account/account-life.e2e.test.ts checks the RSS
  * growth). A young-generation collection was not enough (the copies are external buffers); a
