@@ -171,6 +171,12 @@ describe.each(['fs', 's3'] as const)('video on %s', (driver) => {
     const head = await fetch(url, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(head.headers.get('content-length')).toBe(String(body.byteLength));
+    // Revalidation: the ETag as sent, weakened by a proxy (W/) or in a list is 304; another is the bytes.
+    const etag = ready.headers.get('etag')!;
+    for (const inm of [etag, `W/${etag}`, `"other", ${etag}`]) expect((await fetch(url, { headers: { 'if-none-match': inm } })).status).toBe(304);
+    const changed = await fetch(url, { headers: { 'if-none-match': '"other"' } });
+    expect(changed.status).toBe(200);
+    await changed.arrayBuffer();
   }, 120_000);
 
   test('a private video: its rendition through a signed URL (POST /api/files/:id/signed-url with `w_160.mp4`), unsigned 404', async () => {

@@ -71,6 +71,23 @@ describe('web app serving', () => {
     }
   });
 
+  test('conditional requests: the shell and an asset answer 304 to their ETag however a client or proxy sends it', async () => {
+    const first = await get('/');
+    const asset = (await first.text()).match(/src="(\/assets\/[^"]+\.js)"/)![1]!;
+    for (const path of ['/', asset]) {
+      const etag = (await get(path)).headers.get('etag');
+      expect(etag).toMatch(/^"[^"]+"$/);
+      // As sent back, weakened by a compressing proxy (W/), inside a list, and as `*`: all name this copy.
+      for (const inm of [etag!, `W/${etag}`, `"other", ${etag}`, '*']) {
+        const res = await get(path, { 'if-none-match': inm });
+        expect([path, inm, res.status]).toEqual([path, inm, 304]);
+      }
+      const other = await get(path, { 'if-none-match': '"other"' });
+      expect(other.status).toBe(200);
+      await other.arrayBuffer();
+    }
+  });
+
   test('the initial JavaScript is far below 150 KB gzipped', async () => {
     const html = await (await get('/')).text();
     let total = 0;

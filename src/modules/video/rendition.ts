@@ -19,7 +19,7 @@ import { parseRange } from '../delivery/http';
 import { enqueueJob } from '../queue/enqueue';
 import { jobs } from '../queue/table';
 import type { Delivery, ResolvedRequest } from '../transform/service';
-import { IMMUTABLE_CACHE_CONTROL } from '../../lib/http-cache';
+import { IMMUTABLE_CACHE_CONTROL, matchesEtag } from '../../lib/http-cache';
 import { checkSourceLimits, videoInfo } from './info';
 
 export const VIDEO_RENDER_JOB = 'video_render';
@@ -84,7 +84,7 @@ function serveFile(request: Request, r: ResolvedRequest, f: { path: string; size
     'cache-control': r.file.isPublic && !r.signed ? IMMUTABLE_CACHE_CONTROL : 'private, max-age=3600',
     'x-content-type-options': 'nosniff',
   };
-  if (request.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
+  if (matchesEtag(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
   const ifRange = request.headers.get('if-range');
   const range = ifRange && ifRange !== etag ? { kind: 'full' as const } : parseRange(request.headers.get('range'), f.size);
   if (range.kind === 'unsatisfiable') throw rangeNotSatisfiable(f.size);

@@ -10,6 +10,7 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { notFound } from '../../errors';
 import { onUnmatchedPage } from '../../http';
+import { matchesEtag } from '../../lib/http-cache';
 import { loadWebDist, type WebAsset } from './dist';
 
 export const APP_CSP = [
@@ -63,7 +64,7 @@ export function webappRoutes(deps: AppDeps) {
   const shell = (request: Request): Response => {
     const d = current();
     if (!d.shell) return new Response(NOT_BUILT, { status: 503, headers: { ...SHELL_HEADERS, 'retry-after': '10' } });
-    if (request.headers.get('if-none-match') === d.shell.etag) return new Response(null, { status: 304, headers: { ...SHELL_HEADERS, etag: d.shell.etag } });
+    if (matchesEtag(request.headers.get('if-none-match'), d.shell.etag)) return new Response(null, { status: 304, headers: { ...SHELL_HEADERS, etag: d.shell.etag } });
     return respond(d.shell, request, SHELL_HEADERS);
   };
 
@@ -82,7 +83,7 @@ export function webappRoutes(deps: AppDeps) {
         const asset = current().assets.get(params['*']);
         // A hashed name from an older build: the envelope 404 (reloading the page fetches the new shell).
         if (!asset) throw notFound('Asset');
-        if (request.headers.get('if-none-match') === asset.etag) return new Response(null, { status: 304 });
+        if (matchesEtag(request.headers.get('if-none-match'), asset.etag)) return new Response(null, { status: 304 });
         return respond(asset, request, { 'cache-control': 'public, max-age=31536000, immutable', 'x-content-type-options': 'nosniff' });
       },
       { detail: { hide: true } },
