@@ -8,6 +8,7 @@ import { requireRedis, TEST_REDIS_URL } from '../../../test/helpers/services';
 import { coalesceConsumes } from './coalesce';
 import { createMemoryLimiter } from './memory';
 import { createRedisLimiter } from './redis';
+import { sliceConsumes } from './slices';
 import type { RateLimiter, WindowRule } from './types';
 
 /** A manual clock starting on a whole second (so slot boundaries are easy to reason about). */
@@ -37,10 +38,17 @@ const IMPLS: Record<string, (clock: Clock) => Promise<{ limiter: RateLimiter; cl
       },
     };
   },
-  // What production runs: the Redis limiter behind same-key coalescing (coalesce.ts).
   'redis+coalesce': async (clock) => {
     const inner = await IMPLS.redis!(clock);
     return { limiter: coalesceConsumes(inner.limiter), close: inner.close };
+  },
+  // What production runs: the Redis limiter behind same-key coalescing (coalesce.ts) and local
+  // slices (slices.ts) for every bucket of this suite. Its limits are too small to slice (a slice
+  // would be one unit), so the contract holds exactly; slices.test.ts covers large limits.
+  'redis+coalesce+slices': async (clock) => {
+    const inner = await IMPLS.redis!(clock);
+    const buckets = ['b', 'bytes', 'x', 'y', 'ms'];
+    return { limiter: sliceConsumes(coalesceConsumes(inner.limiter), { clock, buckets }), close: inner.close };
   },
 };
 

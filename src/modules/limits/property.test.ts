@@ -12,9 +12,9 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import Redis from 'ioredis';
+import { defineWindowWithoutExpiry } from '../../../test/helpers/limiter-redis';
 import { requireRedis, TEST_REDIS_URL } from '../../../test/helpers/services';
 import { createMemoryLimiter } from './memory';
-import { WINDOW_LUA } from './lua';
 import { createRedisLimiter } from './redis';
 import { slotMsOf, type WindowDecision, type WindowRule } from './types';
 
@@ -71,22 +71,8 @@ const prefix = `pictor-prop:${crypto.randomUUID()}:`;
 beforeAll(async () => {
   await requireRedis();
   redis = new Redis(TEST_REDIS_URL, { enableAutoPipelining: true });
-  // Registered before createRedisLimiter, which keeps a command already defined on the client:
-  // the limiter's own script, with PEXPIRE recorded instead of applied.
-  redis.defineCommand('pictorRlWindow', {
-    numberOfKeys: 1,
-    lua: `local real = redis
-local expiry = -1
-local redis = { call = function(...)
-  local args = { ... }
-  if args[1] == 'PEXPIRE' then expiry = tonumber(args[3]); return 1 end
-  return real.call(...)
-end }
-local function window()\n${WINDOW_LUA}\nend
-local reply = window()
-real.call('SET', KEYS[1] .. ':ttl', expiry)
-return reply`,
-  });
+  // Registered before createRedisLimiter: the limiter's own script, with PEXPIRE recorded instead of applied.
+  defineWindowWithoutExpiry(redis);
 }, 15_000);
 afterAll(async () => {
   const keys = await redis.keys(`${prefix}*`);
