@@ -42,9 +42,9 @@ const IMPLS: Record<string, (clock: Clock) => Promise<{ limiter: RateLimiter; cl
     const inner = await IMPLS.redis!(clock);
     return { limiter: coalesceConsumes(inner.limiter), close: inner.close };
   },
-  // What production runs: the Redis limiter behind same-key coalescing (coalesce.ts) and local
-  // slices (slices.ts) for every bucket of this suite. Its limits are too small to slice (a slice
-  // would be one unit), so the contract holds exactly; slices.test.ts covers large limits.
+  // The production stack (minus the failover) with every bucket of this suite listed for slices:
+  // their limits are under 128 or their weights over one, so each stays exact and the contract
+  // holds as it is; slices.test.ts covers the sliced decisions of large limits.
   'redis+coalesce+slices': async (clock) => {
     const inner = await IMPLS.redis!(clock);
     const buckets = ['b', 'bytes', 'x', 'y', 'ms'];

@@ -21,17 +21,18 @@ import type { RateLimiter, WindowDecision } from './types';
 /** Buckets counted over a time window (all but `upload_concurrency`). */
 export type WindowBucket = Exclude<RateBucket, 'upload_concurrency'>;
 
-/** IP buckets every public request counts in: approximate within slices.ts's bound; all others exact. */
+/** The high-volume IP buckets: approximate within slices.ts's bound when their limit is 128 or more; all others exact. */
 export const SLICED_BUCKETS: readonly WindowBucket[] = ['public', 'transform'];
 
 /** Builds `deps.limiter`: Redis with in-process fallback when Redis is configured, else in process. */
 export function createLimiter(config: Config, redis: Redis | null, clock: Clock, log: Logger): RateLimiter {
   const local = createMemoryLimiter({ clock });
   if (!redis) return local;
-  // Same-IP requests of one event-loop turn share one script call (coalesce.ts); the high-volume
-  // IP buckets count in local slices of the shared budget (slices.ts, with its bound).
-  const shared = coalesceConsumes(createRedisLimiter(redis, { clock }));
-  return createFailoverLimiter(redis, sliceConsumes(shared, { clock, buckets: SLICED_BUCKETS }), local, log);
+  // Same-IP requests of one event-loop turn share one script call (coalesce.ts). The slices sit in
+  // front of the failover, so that it only ever sees calls that reach Redis (a request answered
+  // from a slice says nothing about Redis being back); during an outage they are reserved in process.
+  const failover = createFailoverLimiter(redis, coalesceConsumes(createRedisLimiter(redis, { clock })), local, log);
+  return Object.assign(sliceConsumes(failover, { clock, buckets: SLICED_BUCKETS }), { fallbackCount: () => failover.fallbackCount() });
 }
 
 const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));

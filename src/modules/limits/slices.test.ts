@@ -1,15 +1,18 @@
 /**
- * Local slices (slices.ts) over the real Redis limiter on an injected clock: one instance admits
- * exactly `max` with a fraction of the script calls; several instances sharing one Redis never
- * admit more than `max + instances × slice` in any true window (random interleavings, bursts of
- * concurrent requests, clock jumps), and a refusal only comes once at least
- * `max − 2 × instances × slice` were admitted; buckets not listed stay exact.
+ * Local slices (slices.ts) over the real Redis limiter (behind coalescing, as in production) on an
+ * injected clock: from an idle start one process admits exactly `max` with a fraction of the
+ * script calls; several processes sharing one Redis never admit more than `max + processes ×
+ * slice` in any true window (random interleavings, bursts of concurrent requests, clock jumps),
+ * and a refusal only comes once at least `max − 2 × processes × slice` were admitted; refused
+ * requests cost one call each; a full key table decides new keys exactly and strands nothing;
+ * buckets not listed stay exact.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { defineWindowWithoutExpiry } from '../../../test/helpers/limiter-redis';
 import { requireRedis, TEST_REDIS_URL } from '../../../test/helpers/services';
+import { coalesceConsumes } from './coalesce';
 import { createRedisLimiter } from './redis';
 import { sliceConsumes, sliceOf } from './slices';
 import { slotMsOf, type ConsumeRequest, type RateLimiter, type WindowRule } from './types';
@@ -27,11 +30,11 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-/** The Redis limiter, counting its script calls. */
+/** The Redis limiter behind coalescing, counting the script calls that leave. */
 function countingRedis(clock: { now(): number }) {
   const inner = createRedisLimiter(redis, { clock, prefix });
   const calls = { n: 0 };
-  const limiter: RateLimiter = {
+  const counted: RateLimiter = {
     ...inner,
     kind: inner.kind,
     consume: (req) => {
@@ -39,7 +42,7 @@ function countingRedis(clock: { now(): number }) {
       return inner.consume(req);
     },
   };
-  return { limiter, calls };
+  return { limiter: coalesceConsumes(counted), calls };
 }
 
 let run = 0;
@@ -52,7 +55,7 @@ describe('local slices of a shared budget', () => {
     expect(sliceOf(5)).toBe(1);
   });
 
-  test('one instance admits exactly max, remaining counts down by one, in about max / slice calls', async () => {
+  test('from an idle start one process admits exactly max, remaining counts down by one, in about max / slice calls', async () => {
     let now = 1_800_000_000_000;
     const clock = { now: () => now };
     const { limiter, calls } = countingRedis(clock);
@@ -88,13 +91,85 @@ describe('local slices of a shared budget', () => {
     expect(new Set(ds.map((d) => d.remaining)).size).toBe(100);
   });
 
-  test('several instances sharing Redis: within max + instances × slice in every window, never refused below max − 2 × instances × slice', async () => {
+  test('a burst larger than the slice: one reservation, the rest decided exactly in one coalesced call', async () => {
+    const now = 1_800_000_000_000;
+    const clock = { now: () => now };
+    const { limiter, calls } = countingRedis(clock);
+    const sliced = sliceConsumes(limiter, { clock, buckets: ['public'] });
+    const rule: WindowRule = { max: 6400, windowMs: 60_000 }; // slices of 100
+    const key = `bigburst${++run}`;
+    const ds = await Promise.all(Array.from({ length: 250 }, () => sliced.consume({ bucket: 'public', key, rule })));
+    expect(ds.every((d) => d.allowed)).toBe(true);
+    expect(calls.n).toBe(2);
+    expect((await limiter.peek({ bucket: 'public', key, rule })).remaining).toBe(6400 - 250);
+  });
+
+  test('at the limit a refused request costs one call, as without slices; a slot later a reservation is tried again', async () => {
+    let now = 1_800_000_000_000;
+    const clock = { now: () => now };
+    const { limiter, calls } = countingRedis(clock);
+    const sliced = sliceConsumes(limiter, { clock, buckets: ['public'] });
+    const rule: WindowRule = { max: 640, windowMs: 60_000 }; // slices of 10, slots of 1 s
+    const key = `full${++run}`;
+    for (let i = 0; i < 640; i++) expect((await sliced.consume({ bucket: 'public', key, rule })).allowed).toBe(true);
+    const before = calls.n;
+    for (let i = 0; i < 20; i++) {
+      expect((await sliced.consume({ bucket: 'public', key, rule })).allowed).toBe(false);
+      now += 10;
+    }
+    // The first refusal tried a reservation as well; the 19 after it went straight to one exact call.
+    expect(calls.n - before).toBe(21);
+    now += 1000;
+    await sliced.consume({ bucket: 'public', key, rule });
+    expect(calls.n - before).toBe(23);
+  });
+
+  test('X-RateLimit-Reset is never in the past, even once the reservation\'s reset has gone by', async () => {
+    const t0 = 1_800_000_000_000;
+    let now = t0;
+    const clock = { now: () => now };
+    const { limiter } = countingRedis(clock);
+    const sliced = sliceConsumes(limiter, { clock, buckets: ['public'] });
+    const rule: WindowRule = { max: 640, windowMs: 60_000 };
+    const key = `reset${++run}`;
+    for (let i = 0; i < 10; i++) await sliced.consume({ bucket: 'public', key, rule }); // slice A, used up
+    now = t0 + 59_000;
+    const b = await sliced.consume({ bucket: 'public', key, rule }); // slice B; the oldest counted weight leaves at t0 + 60 s
+    expect(b.resetAt).toBe(t0 + 60_000);
+    now = t0 + 61_000;
+    const later = await sliced.consume({ bucket: 'public', key, rule });
+    expect(later.allowed).toBe(true);
+    expect(later.resetAt).toBeGreaterThan(now);
+    expect(later.resetAt).toBe(t0 + 59_000 + 60_000);
+  });
+
+  test('a full key table decides new keys exactly and strands no counted unit; lapsed slices make room', async () => {
+    let now = 1_800_000_000_000;
+    const clock = { now: () => now };
+    const { limiter, calls } = countingRedis(clock);
+    const sliced = sliceConsumes(limiter, { clock, buckets: ['public'], maxKeys: 3 });
+    const rule: WindowRule = { max: 640, windowMs: 60_000 };
+    const keys = [1, 2, 3].map((i) => `table${++run}-${i}`);
+    for (const key of keys) await sliced.consume({ bucket: 'public', key, rule });
+    expect(calls.n).toBe(3);
+    const newcomer = `table${++run}-new`;
+    for (let i = 0; i < 5; i++) expect((await sliced.consume({ bucket: 'public', key: newcomer, rule })).allowed).toBe(true);
+    expect(calls.n).toBe(8); // exactly: one call each
+    // The first keys still spend their slices: nothing they reserved was thrown away.
+    for (const key of keys) await sliced.consume({ bucket: 'public', key, rule });
+    expect(calls.n).toBe(8);
+    now += 60_000; // every slice lapses
+    await sliced.consume({ bucket: 'public', key: newcomer, rule });
+    await sliced.consume({ bucket: 'public', key: newcomer, rule });
+    expect(calls.n).toBe(9); // the newcomer got a slice
+  });
+
+  test('several processes sharing Redis: within max + processes × slice in every window, never refused below max − 2 × processes × slice', async () => {
     const step = fc.oneof(
       { weight: 6, arbitrary: fc.record({ op: fc.constant('consume' as const), who: fc.nat(2), n: fc.integer({ min: 1, max: 40 }) }) },
       { weight: 2, arbitrary: fc.record({ op: fc.constant('burst' as const), who: fc.nat(2), n: fc.integer({ min: 2, max: 30 }) }) },
       { weight: 2, arbitrary: fc.record({ op: fc.constant('wait' as const), ms: fc.oneof(fc.integer({ min: 0, max: 500 }), fc.integer({ min: 0, max: 40_000 })) }) },
     );
-    let refusals = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 3 }),
@@ -105,42 +180,45 @@ describe('local slices of a shared budget', () => {
           const clock = { now: () => now };
           const rule: WindowRule = { max, windowMs: 60_000 };
           const slice = sliceOf(max);
-          const limiters = Array.from({ length: instances }, () => sliceConsumes(createRedisLimiter(redis, { clock, prefix }), { clock, buckets: ['public'] }));
+          const limiters = Array.from({ length: instances }, () =>
+            sliceConsumes(coalesceConsumes(createRedisLimiter(redis, { clock, prefix })), { clock, buckets: ['public'] }));
           const req: ConsumeRequest = { bucket: 'public', key: `prop${++run}`, rule };
           const admitted: number[] = [];
           const inWindow = (from: number, to: number) => admitted.filter((t) => t >= from && t <= to).length;
+          const record = (at: number, allowed: boolean) => {
+            if (allowed) return void admitted.push(at);
+            refused++;
+            // Refused: Redis counted at least max over the window (the quantised window may hold
+            // weight one slot longer); of that, at most two slices per process went unspent.
+            expect(inWindow(at - rule.windowMs - slotMsOf(rule.windowMs), at)).toBeGreaterThanOrEqual(max - 2 * instances * slice);
+          };
+          let refused = 0;
           for (const s of steps) {
             if (s.op === 'wait') {
               now += s.ms;
               continue;
             }
             const limiter = limiters[s.who % instances]!;
-            const decided: { at: number; allowed: boolean }[] = [];
             if (s.op === 'burst') {
               const at = now;
-              for (const d of await Promise.all(Array.from({ length: s.n }, () => limiter.consume(req)))) decided.push({ at, allowed: d.allowed });
+              for (const d of await Promise.all(Array.from({ length: s.n }, () => limiter.consume(req)))) record(at, d.allowed);
             } else {
               for (let i = 0; i < s.n; i++) {
-                decided.push({ at: now, allowed: (await limiter.consume(req)).allowed });
+                record(now, (await limiter.consume(req)).allowed);
                 now += 7;
               }
             }
-            for (const d of decided) {
-              if (d.allowed) admitted.push(d.at);
-              else {
-                refusals++;
-                // Refused: Redis counted at least max over the window (the quantised window may hold
-                // weight one slot longer); of that, at most two slices per instance went unspent.
-                expect(inWindow(d.at - rule.windowMs - slotMsOf(rule.windowMs), d.at)).toBeGreaterThanOrEqual(max - 2 * instances * slice);
-              }
-            }
           }
+          // Then the processes take turns until one is refused: every run meets the limit.
+          for (let i = 0; refused === 0 && i <= max + instances * slice; i++) {
+            record(now, (await limiters[i % instances]!.consume(req)).allowed);
+            now += 7;
+          }
+          expect(refused).toBeGreaterThan(0);
           for (const t of admitted) expect(inWindow(t, t + rule.windowMs - 1)).toBeLessThanOrEqual(max + instances * slice);
         },
       ),
       { numRuns: 60 },
     );
-    // The runs reached the limit, so the bounds were exercised where they matter.
-    expect(refusals).toBeGreaterThan(0);
   }, 120_000);
 });
