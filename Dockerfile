@@ -2,15 +2,18 @@
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# npm's prepare step runs scripts/build-web.sh, which skips the build without dev dependencies.
-COPY scripts/build-web.sh ./scripts/
+# npm's prepare step runs scripts/build-web.sh, which skips the build without dev dependencies,
+# and builds the embedded database's template into node_modules/.cache (src/db/pglite-template.ts).
+COPY scripts/build-web.sh scripts/pglite-template.ts ./scripts/
+COPY src/db/pglite-template.ts ./src/db/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # The web app (web/ → web/dist), built with the dev dependencies it needs (Vite, Preact).
 FROM node:20-bookworm-slim AS web
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY scripts/build-web.sh ./scripts/
+COPY scripts/build-web.sh scripts/pglite-template.ts ./scripts/
+COPY src/db/pglite-template.ts ./src/db/
 COPY web ./web
 RUN npm ci --no-audit --no-fund
 

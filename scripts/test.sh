@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh minio
 # The web app's browser tests need its build (npm install makes it; rebuilt here when stale).
 bash scripts/build-web.sh --if-stale
+# The embedded database's template (npm install makes it; a fresh DATA_DIR copies it instead of running initdb).
+./node_modules/.bin/bun scripts/pglite-template.ts
 # No import circles among src/ files (runtime imports; see the script for why types do not count).
 ./node_modules/.bin/bun scripts/check-circles.ts
 log=$(mktemp)

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Config } from './config';
 import type { AppDeps, BuildOptions, Clock, CoreDeps } from './deps';
 import { openDatabase } from './db/client';
+import { pgliteTemplateDir } from './db/pglite-template';
 import { createPostgresBus, createRedisBus } from './lib/bus';
 import { ensureWritableDir } from './lib/startup';
 import type { Logger } from './logger';
@@ -51,6 +52,8 @@ export async function buildCore(config: Config, log: Logger, opts: BuildOptions 
     url: config.databaseUrl,
     pool: config.databasePool,
     pgliteDir: opts.pgliteDir ?? join(config.dataDir, 'pg'),
+    pgliteSharedBuffers: config.pgliteSharedBuffers,
+    pgliteTemplate: pgliteTemplateDir(),
   });
   const redis = config.redisUrl ? createRedis(config.redisUrl, log) : null;
   const bus = redis ? createRedisBus(redis, log) : createPostgresBus(database);

@@ -78,6 +78,10 @@ export const configSchema = {
   DATA_DIR: str({ doc: 'Embedded database, local files and the disk cache live here.', default: './data' }),
   DATABASE_URL: url({ doc: 'Postgres connection string; unset → embedded PGlite in `DATA_DIR/pg`.', secret: true }),
   DATABASE_POOL: int({ doc: 'Postgres connections per process.', default: '10', min: 1, max: 500 }),
+  PGLITE_SHARED_BUFFERS: bytes({
+    doc: 'Embedded PGlite\'s buffer cache (`shared_buffers`); all of it is resident from the start. Pages beyond it are read from the OS page cache.',
+    default: '16MiB', min: 1024 * 1024,
+  }),
   REDIS_URL: url({ doc: 'Redis connection string; unset → in-process limiter and event bus.', secret: true }),
   STORAGE_DRIVER: oneOf(['fs', 's3'], { doc: 'Where file bytes go: local disk under `DATA_DIR/files`, or an S3 bucket.', default: 'fs' }),
   S3_ENDPOINT: url({ doc: 'S3-compatible endpoint (MinIO, R2, …); unset → AWS.' }),
@@ -194,6 +198,7 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databasePool: number;
+  pgliteSharedBuffers: number;
   redisUrl: string | undefined;
   storageDriver: 'fs' | 's3';
   s3: { endpoint?: string; region: string; bucket?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
@@ -367,6 +372,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     databaseUrl: v.DATABASE_URL,
     databasePool: v.DATABASE_POOL,
+    pgliteSharedBuffers: v.PGLITE_SHARED_BUFFERS,
     redisUrl: v.REDIS_URL,
     storageDriver: v.STORAGE_DRIVER,
     s3: {

@@ -4,6 +4,7 @@ import { createTestDatabase, DB_BACKENDS, type TestDatabase } from '../../test/h
 import { apiKeys } from '../modules/keys/table';
 import { createApiKey } from '../modules/keys/service';
 import { users } from '../modules/users/table';
+import { makeTestApp } from '../../test/helpers/app';
 import { openDatabase, type Database } from './client';
 
 describe.each(DB_BACKENDS)('database on %s', (backend) => {
@@ -71,5 +72,23 @@ describe.each(DB_BACKENDS)('database on %s', (backend) => {
     await database.notify('pictor_test_channel', 'hello');
     expect(await got).toBe('hello');
     await unlisten();
+  });
+});
+
+describe('PGLITE_SHARED_BUFFERS', () => {
+  const sharedBuffers = async (env: Record<string, string>) => {
+    const h = await makeTestApp({ env });
+    try {
+      const res = await h.deps.db.execute(sql`show shared_buffers`);
+      const rows = Array.isArray(res) ? res : (res as { rows: { shared_buffers: string }[] }).rows;
+      return (rows[0] as { shared_buffers: string }).shared_buffers;
+    } finally {
+      await h.close();
+    }
+  };
+
+  test('the embedded database takes the configured buffer cache (16 MiB by default, not PGlite\'s 128)', async () => {
+    expect(await sharedBuffers({})).toBe('16MB');
+    expect(await sharedBuffers({ PGLITE_SHARED_BUFFERS: '3MiB' })).toBe('3MB');
   });
 });

@@ -11,6 +11,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { sql } from 'drizzle-orm';
 import { mkdirSync } from 'node:fs';
+import { copyPgliteTemplate } from './pglite-template';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { errorCode, errorSummary, StartupError } from '../lib/startup';
@@ -40,6 +41,10 @@ export interface DatabaseOptions {
   pool?: number;
   /** PGlite directory, or `memory://` for a throwaway in-memory database (tests). */
   pgliteDir?: string;
+  /** PGlite's `shared_buffers` in bytes (PGlite's own default when unset: 128 MiB). */
+  pgliteSharedBuffers?: number;
+  /** A PGlite directory a new `pgliteDir` starts as a copy of, instead of running initdb (pglite-template.ts). */
+  pgliteTemplate?: string;
 }
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../db/migrations', import.meta.url));
@@ -49,7 +54,7 @@ const MIGRATION_LOCK = 7_270_001;
 
 /** Opens the database and applies pending migrations before returning it. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  return opts.url ? openPostgres(opts.url, opts.pool ?? 10) : openPglite(opts.pgliteDir ?? 'memory://');
+  return opts.url ? openPostgres(opts.url, opts.pool ?? 10) : openPglite(opts.pgliteDir ?? 'memory://', opts.pgliteSharedBuffers, opts.pgliteTemplate);
 }
 
 /**
@@ -159,9 +164,16 @@ async function migratePostgresLocked(url: string): Promise<void> {
   }
 }
 
-async function openPglite(dir: string): Promise<Database> {
-  if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
-  const client = await PGlite.create(dir);
+async function openPglite(dir: string, sharedBuffers?: number, template?: string): Promise<Database> {
+  if (!dir.startsWith('memory://')) {
+    if (template) await copyPgliteTemplate(template, dir);
+    mkdirSync(dir, { recursive: true });
+  }
+  // PGlite touches all of shared_buffers at start, so its size is resident memory from the first
+  // second (128 MiB by default); beyond it, pages come from the OS page cache (docs/TUNING.md).
+  const startParams = sharedBuffers === undefined ? undefined
+    : [...PGlite.defaultStartParams, '-c', `shared_buffers=${Math.floor(sharedBuffers / 1024)}kB`];
+  const client = await PGlite.create(dir, startParams ? { startParams } : {});
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   await migratePglite(drizzlePglite({ client }), { migrationsFolder: MIGRATIONS_DIR });
   return {
