@@ -86,6 +86,9 @@ export function learn(world: World, op: Operation, req: WireRequest, res: WireRe
     else if (op.path.endsWith('/signed-url')) add(world.pools.signed, path);
   }
   if (op.path === '/api/auth/api-keys' && req.method === 'POST') add(world.pools.apikey, (body as { id?: string }).id ?? (body.key as { id?: string } | undefined)?.id);
-  if (op.path === '/api/auth/register') add(world.pools.user, (body.user as { id?: string } | undefined)?.id);
+  if (op.path === '/api/auth/register') {
+    add(world.pools.user, (body.user as { id?: string } | undefined)?.id);
+    add(world.pools.session, (body.session as { access_token?: string } | undefined)?.access_token);
+  }
   if (op.path === '/api/queue/jobs') for (const j of (body.items ?? body.jobs ?? []) as { id?: string }[]) add(world.pools.job, j.id);
 }

@@ -6,7 +6,8 @@ import type { Body, Mutation, Plan, Segment } from './plans';
 import type { Operation } from './spec';
 import type { WireRequest } from './wire';
 
-export type PoolName = 'file' | 'user' | 'job' | 'apikey' | 'token' | 'signed';
+/** `session`: access tokens of accounts the fuzz registered (see `authHeaders`). */
+export type PoolName = 'file' | 'user' | 'job' | 'apikey' | 'token' | 'signed' | 'session';
 
 export interface World {
   port: number;
@@ -123,8 +124,14 @@ function bodyOf(world: World, body: Body): { bytes?: Buffer; headers: [string, s
   }
 }
 
-function authHeaders(world: World, plan: Plan, method: string): [string, string][] {
+function authHeaders(world: World, plan: Plan, method: string, path: string): [string, string][] {
   const unsafe = method !== 'GET' && method !== 'HEAD';
+  // Deleting the account the run works as (possible once the fuzz has promoted another admin)
+  // would end the run's own login: an account the fuzz registered is deleted instead.
+  if (method === 'DELETE' && path === '/api/account' && plan.auth !== 'none' && plan.auth !== 'garbage') {
+    const others = world.pools.session;
+    return others.length ? [['Authorization', `Bearer ${others[plan.segments[0]!.i % others.length]!}`]] : [];
+  }
   switch (plan.auth) {
     case 'none': return [];
     case 'keyBearer': return [['Authorization', `Bearer ${world.apiKey}`]];
@@ -148,7 +155,7 @@ export function materialize(world: World, ops: Operation[], plan: Plan): WireReq
   const planned = new Set(plan.headers.map(([k]) => k.toLowerCase()));
   const headers: [string, string][] = [
     ...(planned.has('host') ? [] : [['Host', `127.0.0.1:${world.port}`] as [string, string]]),
-    ...authHeaders(world, plan, method),
+    ...authHeaders(world, plan, method, op.path),
     ...body.headers.filter(([k]) => !planned.has(k.toLowerCase())),
     ...plan.headers.map(([k, v]): [string, string] => [k, rawBytes(v)]),
   ];

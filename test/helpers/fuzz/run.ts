@@ -136,7 +136,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       port: srv.port,
       apiKey: srv.bootstrap!.api_key,
       session: await login(srv),
-      pools: { file: [], user: [], job: [], apikey: [], token: [], signed: [] },
+      pools: { file: [], user: [], job: [], apikey: [], token: [], signed: [], session: [] },
       samples: await samples(),
     };
     let stale = false;
