@@ -39,7 +39,7 @@ try {
     for (const size of sizes) {
       const dataDir = join(work, `r${round}-${size}`);
       await cp(join(work, 'seed'), dataDir, { recursive: true });
-      const srv = await startServer({ dataDir, env: { PGLITE_SHARED_BUFFERS: size, LOG_LEVEL: 'warn' } });
+      const srv = await startServer({ dataDir, env: { PGLITE_SHARED_BUFFERS: size } });
       try {
         const pid = srv.proc.pid!;
         await Bun.sleep(2000);
