@@ -5,8 +5,9 @@
  */
 import { afterAll, describe, expect, test } from 'bun:test';
 import { sql } from 'drizzle-orm';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from './client';
@@ -59,5 +60,16 @@ describe('PGlite template', () => {
     expect(await tablesOf(b)).toEqual(tablesA);
     await b.close();
     expect(existsSync(join(plain, 'pictor-template-marker'))).toBe(false);
+
+    // A template that cannot be copied (here: a FIFO in it) leaves nothing behind and falls back to initdb.
+    execFileSync('mkfifo', [join(template, 'pictor-fifo')]);
+    const unlucky = join(root, 'c');
+    expect(await copyPgliteTemplate(template, unlucky)).toBe(false);
+    expect(existsSync(unlucky)).toBe(false);
+    expect((await readdir(root)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    const c = await openDatabase({ pgliteDir: unlucky, pgliteTemplate: template });
+    expect(await tablesOf(c)).toEqual(tablesA);
+    await c.close();
+    expect(existsSync(join(unlucky, 'pictor-template-marker'))).toBe(false);
   }, 120_000);
 });

@@ -9,11 +9,9 @@
  * no key expires mid-test (the script's own rule, which drops slots older than the window, is
  * what decides), and the expiry the script would set must match the reference model's.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import fc from 'fast-check';
-import Redis from 'ioredis';
-import { defineWindowWithoutExpiry } from '../../../test/helpers/limiter-redis';
-import { requireRedis, TEST_REDIS_URL } from '../../../test/helpers/services';
+import { useLimiterRedis } from '../../../test/helpers/limiter-redis';
 import { createMemoryLimiter } from './memory';
 import { createRedisLimiter } from './redis';
 import { slotMsOf, type WindowDecision, type WindowRule } from './types';
@@ -66,19 +64,8 @@ class ReferenceModel {
   }
 }
 
-let redis: Redis;
 const prefix = `pictor-prop:${crypto.randomUUID()}:`;
-beforeAll(async () => {
-  await requireRedis();
-  redis = new Redis(TEST_REDIS_URL, { enableAutoPipelining: true });
-  // Registered before createRedisLimiter: the limiter's own script, with PEXPIRE recorded instead of applied.
-  defineWindowWithoutExpiry(redis);
-}, 15_000);
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-});
+const limiterRedis = useLimiterRedis(prefix);
 
 const step = fc.oneof(
   fc.record({ op: fc.constant('consume' as const), weight: fc.integer({ min: 0, max: 12 }) }),
@@ -98,7 +85,7 @@ test('memory, Redis and the reference model agree on every decision', async () =
         let now = 1_800_000_000_000 + offset;
         const clock = { now: () => now };
         const memory = createMemoryLimiter({ clock });
-        const shared = createRedisLimiter(redis, { clock, prefix });
+        const shared = createRedisLimiter(limiterRedis.redis, { clock, prefix });
         const ref = new ReferenceModel();
         const key = `run${++run}`;
         const admitted: { at: number; weight: number }[] = [];
@@ -116,7 +103,7 @@ test('memory, Redis and the reference model agree on every decision', async () =
           expect(m).toEqual(expected);
           expect(r).toEqual(expected);
           // The expiry the script set (-1: it left the key's as it was) is when the model's newest event leaves.
-          const ttl = await redis.getdel(`${prefix}rl:{p:${key}}:ttl`);
+          const ttl = await limiterRedis.redis.getdel(`${prefix}rl:{p:${key}}:ttl`);
           expect(ttl).not.toBeNull();
           if (Number(ttl) >= 0) {
             expect(Number(ttl)).toBe(ref.ttl(now, rule));

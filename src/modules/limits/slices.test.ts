@@ -7,32 +7,20 @@
  * requests cost one call each; a full key table decides new keys exactly and strands nothing;
  * buckets not listed stay exact.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
-import Redis from 'ioredis';
-import { defineWindowWithoutExpiry } from '../../../test/helpers/limiter-redis';
-import { requireRedis, TEST_REDIS_URL } from '../../../test/helpers/services';
+import { useLimiterRedis } from '../../../test/helpers/limiter-redis';
 import { coalesceConsumes } from './coalesce';
 import { createRedisLimiter } from './redis';
 import { sliceConsumes, sliceOf } from './slices';
 import { slotMsOf, type ConsumeRequest, type RateLimiter, type WindowRule } from './types';
 
-let redis: Redis;
 const prefix = `pictor-slices:${crypto.randomUUID()}:`;
-beforeAll(async () => {
-  await requireRedis();
-  redis = new Redis(TEST_REDIS_URL, { enableAutoPipelining: true });
-  defineWindowWithoutExpiry(redis);
-}, 15_000);
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-});
+const limiterRedis = useLimiterRedis(prefix);
 
 /** The Redis limiter behind coalescing, counting the script calls that leave. */
 function countingRedis(clock: { now(): number }) {
-  const inner = createRedisLimiter(redis, { clock, prefix });
+  const inner = createRedisLimiter(limiterRedis.redis, { clock, prefix });
   const calls = { n: 0 };
   const counted: RateLimiter = {
     ...inner,
@@ -181,7 +169,7 @@ describe('local slices of a shared budget', () => {
           const rule: WindowRule = { max, windowMs: 60_000 };
           const slice = sliceOf(max);
           const limiters = Array.from({ length: instances }, () =>
-            sliceConsumes(coalesceConsumes(createRedisLimiter(redis, { clock, prefix })), { clock, buckets: ['public'] }));
+            sliceConsumes(coalesceConsumes(createRedisLimiter(limiterRedis.redis, { clock, prefix })), { clock, buckets: ['public'] }));
           const req: ConsumeRequest = { bucket: 'public', key: `prop${++run}`, rule };
           const admitted: number[] = [];
           const inWindow = (from: number, to: number) => admitted.filter((t) => t >= from && t <= to).length;
