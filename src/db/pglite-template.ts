@@ -1,8 +1,7 @@
 /**
  * The embedded database's template: a PGlite data directory right after initdb, kept per PGlite
  * version in `node_modules/.cache/pictor/`. A fresh `DATA_DIR` copies it instead of running
- * initdb, which costs about 4 s of CPU against 0.4 s to open an existing directory, so a first
- * start is about as fast as a restart. It holds nothing but the empty cluster PGlite's initdb
+ * initdb in WASM, the bulk of a first start (docs/TUNING.md, "Embedded PGlite"). It holds nothing but the empty cluster PGlite's initdb
  * makes (no migrations, no data): migrations run on the copy as on any start. `npm install`
  * (prepare) and `npm test` build it (`scripts/pglite-template.ts`); without it the first start
  * runs initdb as before.
