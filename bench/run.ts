@@ -24,7 +24,7 @@ import { killOwned, runCommand, waitIdle } from './lib/procs';
 import { computeRatios, renderMarkdown } from './lib/report';
 import { insertFileRowsPostgres, makeBigFile, makeUploadJpeg, prepareCorpus, seedAccount, uploadCorpus } from './lib/seed';
 import { mainEnv, runVariants } from './lib/variants';
-import { runApiKeyAuth, runBigUpload, runCold, runLogin, runMixed, runSinkBaseline, runSmallUploads } from './lib/work';
+import { runApiKeyAuth, runBigUpload, runCold, runLogin, runMixed, runSinkBaseline, runSmallUploads, runUploadPair } from './lib/work';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -124,6 +124,7 @@ async function mainPhase(ctx: Ctx, big: string | null, measure: boolean): Promis
       ['originals', () => runOriginals(ctx, p)],
       ['list', () => runList(ctx, p, 'list_postgres', ctx.account?.apiKey, {})],
       ['uploads', () => runSmallUploads(ctx, p)],
+      ['upload-pair', () => runUploadPair(ctx, p)],
       ['login', () => runLogin(ctx, p)],
       ['auth', () => runApiKeyAuth(ctx, p)],
       ['cold', () => runCold(ctx, p, 'cold_transforms', 1, true)],

@@ -4,7 +4,8 @@
  * the bootstrap admin is created) and on a restart over the same data; and the idle RSS of the
  * restarted server once it has settled. The figure used to be an assertion in
  * test/foundation/boot.test.ts, where a loaded machine made it fail; here it is measured.
- * Usage: ./node_modules/.bin/bun bench/startup.ts [--rounds=3] [--settle=3]
+ * Usage: ./node_modules/.bin/bun bench/startup.ts [--rounds=3] [--settle=3] [--json]
+ * (`--json` adds one last line with the medians, which `npm run bench` reads)
  * (`SERVER_ENV='{"DATABASE_URL":"…"}'` adds settings to the server's environment).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -62,6 +63,9 @@ try {
   console.log(`first /health 200, fresh DATA_DIR: median ${median(fresh).toFixed(0)} ms (${list(fresh, 0)})`);
   console.log(`first /health 200, restart:         median ${median(restart).toFixed(0)} ms (${list(restart, 0)})`);
   console.log(`idle RSS after ${settleS} s:              median ${median(rss).toFixed(1)} MiB (${list(rss, 1)})`);
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify({ fresh_ms: Math.round(median(fresh)), restart_ms: Math.round(median(restart)), idle_rss_mib: Math.round(median(rss) * 10) / 10, rounds }));
+  }
 } finally {
   killOwned();
 }

@@ -4,7 +4,8 @@
  * 16 MiB PATCHes (`/api/uploads/tus`), alternating for `ROUNDS` rounds (default 2) after a warm-up,
  * sampling the server's RSS every 50 ms. Reports MB/s, the tus/raw throughput ratio (target
  * ≥ 0.8) and the RSS growth of each upload (target < 64 MiB). Each file is deleted after it is
- * measured. Loopback only.   Usage: [ROUNDS=n] [DRIVERS=fs,s3] bun bench/tus.ts [bytes]
+ * measured. Loopback only.   Usage: [ROUNDS=n] [DRIVERS=fs,s3] [CHUNK_MIB=16] bun bench/tus.ts [bytes]
+ * (CHUNK_MIB: the PATCH size; Uppy's default is 50 MiB, tus-js-client's unbounded)
  */
 import { spawnSync } from 'node:child_process';
 import { startMinio, type Minio } from '../test/helpers/minio';
@@ -12,7 +13,7 @@ import { startServer, type RunningServer } from '../test/helpers/server';
 import { rssOf } from './lib/procs';
 
 const TOTAL = Number(process.argv[2] ?? 1024 ** 3);
-const TUS_CHUNK = 16 * 1024 * 1024;
+const TUS_CHUNK = Number(process.env.CHUNK_MIB ?? 16) * 1024 * 1024;
 const BLOCK = 1024 * 1024;
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 2));
 const DRIVERS = (process.env.DRIVERS ?? 'fs,s3').split(',') as ('fs' | 's3')[];

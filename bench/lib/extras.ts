@@ -67,3 +67,18 @@ export async function runFormatsBench(ctx: Ctx): Promise<void> {
     return { extra };
   });
 }
+
+/**
+ * `bench/startup.ts`: first `/health` 200 on a fresh DATA_DIR and on a restart (embedded
+ * defaults: PGlite, no Redis), and the idle RSS of the restarted server; medians of its rounds.
+ */
+export async function runStartupBench(ctx: Ctx): Promise<void> {
+  const rounds = ctx.s.quick ? 2 : 3;
+  await record(ctx, 'startup', 'scenario', `start-up on embedded defaults, median of ${rounds} rounds (startup.ts)`, null, async () => {
+    const r = await runCommand(process.execPath, [join(ROOT, 'bench/startup.ts'), `--rounds=${rounds}`, '--json'], { cwd: ROOT });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    if (r.code !== 0 || !line.startsWith('{')) throw new Error(`startup.ts exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`);
+    const j = JSON.parse(line) as { fresh_ms: number; restart_ms: number; idle_rss_mib: number };
+    return { extra: { fresh_ms: j.fresh_ms, restart_ms: j.restart_ms, idle_rss_mib: j.idle_rss_mib } };
+  });
+}

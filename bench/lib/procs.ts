@@ -148,6 +148,8 @@ export interface ProcStats {
   rss_growth_mib: number;
   /** CPU used over the window as % of one core (200 = two cores busy). */
   cpu_pct: number;
+  /** CPU seconds used over the window (every thread of the tree). */
+  cpu_s: number;
   samples: number;
 }
 
@@ -188,6 +190,7 @@ export function sampleTree(pid: number, everyMs = 100): { stop(): ProcStats } {
         start_rss_mib: mib(first.rss),
         rss_growth_mib: mib(peak - first.rss),
         cpu_pct: secs > 0 ? Math.round(((Math.max(end.cpu, lastCpu) - first.cpu) / secs) * 100) : 0,
+        cpu_s: Math.round((Math.max(end.cpu, lastCpu) - first.cpu) * 1000) / 1000,
         samples: samples + 1,
       };
     },

@@ -59,6 +59,25 @@ export async function makeUploadJpeg(workDir: string, targetBytes = 200_000): Pr
 }
 
 /**
+ * The payloads of the image/non-image upload pair (bench/k6/upload-distinct.js): the 200 KB JPEG
+ * with a 16-byte COM segment right after SOI (still a valid JPEG), and a text file of the same
+ * length; each has its 16-byte slot at `slot`, which the script overwrites per request.
+ */
+export async function makeDistinctPayloads(workDir: string, jpegPath: string): Promise<{ jpeg: string; text: string; jpegSlot: number; textSlot: number; bytes: number }> {
+  const src = new Uint8Array(await Bun.file(jpegPath).arrayBuffer());
+  const com = new Uint8Array([0xff, 0xfe, 0x00, 0x12, ...new Uint8Array(16).fill(0x2e)]);
+  const jpeg = new Uint8Array(src.byteLength + com.byteLength);
+  jpeg.set(src.subarray(0, 2));
+  jpeg.set(com, 2);
+  jpeg.set(src.subarray(2), 2 + com.byteLength);
+  const text = new TextEncoder().encode('Pictor upload payload. '.repeat(Math.ceil(jpeg.byteLength / 23)).slice(0, jpeg.byteLength));
+  const paths = { jpeg: join(workDir, 'upload-distinct.jpg'), text: join(workDir, 'upload-distinct.txt') };
+  await writeFile(paths.jpeg, jpeg);
+  await writeFile(paths.text, text);
+  return { ...paths, jpegSlot: 6, textSlot: 0, bytes: jpeg.byteLength };
+}
+
+/**
  * A `bytes`-long upload payload: 64 KiB of text (so it sniffs as text/plain) and then a sparse
  * hole of zeros, which costs no disk to create or to read — the client stays cheap and
  * the server's write path is what gets measured. Pictor stores it byte-exact like any file.

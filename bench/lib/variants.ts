@@ -8,11 +8,11 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { startMinio } from '../../test/helpers/minio';
 import { unavailable, writeJson, type Ctx } from './context';
-import { runQueueBench, runRequestLogsVariant } from './extras';
+import { runQueueBench, runRequestLogsVariant, runStartupBench } from './extras';
 import { runHitVariant, runList, runNginx } from './hot';
 import { startPictor, type Pictor } from './pictor';
 import { makeBigFile, seedPglite } from './seed';
-import { runBigUpload, runCold } from './work';
+import { runBigUpload, runCold, runS3PlainBaseline } from './work';
 
 /** Env of the main configuration: local Postgres + Redis, fs storage in the shared data dir. */
 export function mainEnv(ctx: Ctx): Record<string, string> {
@@ -39,6 +39,12 @@ export async function runVariants(ctx: Ctx, bigFile: string | null, log: (m: str
   log('variant: DISABLE_RATE_LIMIT=true');
   await withServer(ctx, { ...base, DISABLE_RATE_LIMIT: 'true' }, ['hits_memory_limiter_off'], (p) =>
     runHitVariant(ctx, p, 'hits_memory_limiter_off', 'variant', 'memory hits, rate limiting off', 'HIT-MEMORY', { DISABLE_RATE_LIMIT: 'true' }));
+
+  // REDIS_URL unset: the in-process sliding window, for the CPU per hit with that limiter.
+  log('variant: in-process limiter (REDIS_URL unset)');
+  const { REDIS_URL: _redis, ...local } = base;
+  await withServer(ctx, local, ['hits_memory_local_limiter'], (p) =>
+    runHitVariant(ctx, p, 'hits_memory_local_limiter', 'variant', 'memory hits, in-process limiter', 'HIT-MEMORY', { REDIS_URL: '(unset: in-process limiter)' }));
 
   log('variant: WORKERS=2');
   await withServer(ctx, { ...base, WORKERS: '2' }, ['hits_memory_workers2'], (p) =>
@@ -69,7 +75,13 @@ export async function runVariants(ctx: Ctx, bigFile: string | null, log: (m: str
       const dir = await mkdtemp(join(ctx.work, 's3-data-'));
       try {
         const env = { ...base, DATA_DIR: dir, ...minio.env(await minio.createBucket()) };
+        // The plain upload before and after Pictor's (a fresh server's first), averaged: MinIO's
+        // disk state changes over the three, and neither side should get only the warm one.
+        const plain = { endpoint: minio.endpoint, bucket: await minio.createBucket(), accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey };
+        await runS3PlainBaseline(ctx, 'upload_s3_plain', s3File, plain);
         await withServer(ctx, env, ['upload_big_s3'], (p) => runBigUpload(ctx, p, 'upload_big_s3', s3File, { STORAGE_DRIVER: 's3' }));
+        await runS3PlainBaseline(ctx, 'upload_s3_plain_after', s3File, plain);
+        averagePlain(ctx);
       } finally {
         await minio.stop();
         await rm(dir, { recursive: true, force: true });
@@ -85,6 +97,9 @@ export async function runVariants(ctx: Ctx, bigFile: string | null, log: (m: str
 
   log('extra: job queue (queue.ts)');
   await runQueueBench(ctx);
+
+  log('extra: start-up and idle memory (startup.ts)');
+  await runStartupBench(ctx);
 }
 
 /** Seeds an embedded database with an account and 100 000 rows, then measures the list on it. */
@@ -99,4 +114,14 @@ async function runPgliteList(ctx: Ctx): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Folds the second plain S3 upload into the first: mean throughput, larger RSS growth. */
+function averagePlain(ctx: Ctx): void {
+  const a = ctx.entries.upload_s3_plain;
+  const b = ctx.entries.upload_s3_plain_after;
+  delete ctx.entries.upload_s3_plain_after;
+  if (!a?.available || !b?.available || !a.extra || !b.extra) return;
+  const rate = (x: typeof a) => Number(x.extra?.mb_per_s);
+  a.extra = { ...a.extra, mb_per_s: Math.round(((rate(a) + rate(b)) / 2) * 10) / 10, rounds_mb_per_s: `${rate(a)}, ${rate(b)}`, rss_growth_mib: Math.max(Number(a.extra.rss_growth_mib), Number(b.extra.rss_growth_mib)) };
 }

@@ -10,7 +10,8 @@ import { coldOps, coldSegment } from './cold';
 import { probe, record, unavailable, warmAndRun, writeJson, type Ctx } from './context';
 import { runK6 } from './k6';
 import { ROOT, type Pictor } from './pictor';
-import { runCommand, sampleTree } from './procs';
+import { runCommand, sampleTree, waitIdle } from './procs';
+import { makeDistinctPayloads } from './seed';
 
 /**
  * Scenario 5: 200 KB multipart uploads with an API key — the uploads issue's own script
@@ -25,6 +26,38 @@ export async function runSmallUploads(ctx: Ctx, p: Pictor): Promise<void> {
   await record(ctx, 'uploads_small', 'scenario', title, p.pid, async () => ({
     load: reuse ? await runK6('upload-small.js', env, { http_req_duration: ['p(95)<500', 'p(99)<1000'] }) : await warmAndRun(ctx, 'upload.js', env),
   }));
+}
+
+/**
+ * Target 8 of the delivery issue: distinct 200 KB JPEG uploads against distinct text uploads of
+ * the same length, same server and VUs, two rounds in mirrored order (each side keeps its better
+ * round). Each window is followed by a wait for the server to go idle, so the text side never
+ * pays for the image side's derive jobs; how long that took is recorded as `drain_s`.
+ */
+export async function runUploadPair(ctx: Ctx, p: Pictor): Promise<void> {
+  const key = ctx.account?.apiKey;
+  const sides = ['uploads_image', 'uploads_text'] as const;
+  if (!key) {
+    for (const k of sides) unavailable(ctx, k, 'scenario', k, 'no API key (account seeding failed)');
+    return;
+  }
+  const pay = await makeDistinctPayloads(ctx.work, ctx.upload200k);
+  const env = (image: boolean) => ({
+    BASE_URL: p.url, API_KEY: key, FILE: image ? pay.jpeg : pay.text, NAME: image ? 'photo.jpg' : 'notes.txt', TYPE: image ? 'image/jpeg' : 'text/plain',
+    SLOT_OFFSET: image ? pay.jpegSlot : pay.textSlot, VUS: ctx.s.vusUpload, P95_MS: 2000,
+  });
+  for (const order of [sides, [...sides].reverse()]) {
+    for (const side of order) {
+      const image = side === 'uploads_image';
+      const before = ctx.entries[side];
+      const title = `distinct ${Math.round(pay.bytes / 1000)} KB ${image ? 'JPEG' : 'text'} multipart uploads, API key (upload-distinct.js)`;
+      const now = await record(ctx, side, 'scenario', title, p.pid, async () => ({ load: await warmAndRun(ctx, 'upload-distinct.js', env(image), true) }));
+      const drained = await waitIdle(p.pid, 60_000);
+      if (now) now.extra = { ...now.extra, drain_s: Math.round(drained / 100) / 10 };
+      const keep = before?.load && (!now?.load || before.load.rps >= now.load.rps) ? before : now;
+      if (keep) ctx.entries[side] = keep;
+    }
+  }
 }
 
 /** Scenario 8: password logins. */
@@ -116,6 +149,20 @@ export async function runBigUpload(ctx: Ctx, p: Pictor, key: string, file: strin
     if (r.status !== 201) throw new Error(`upload answered ${r.status}`);
     return { server, extra: { mib: bytes / 1024 ** 2, mb_per_s: Math.round((bytes / 1e6 / r.seconds) * 10) / 10, seconds: r.seconds, rss_growth_mib: server.rss_growth_mib, peak_rss_mib: server.peak_rss_mib } };
   }, config);
+}
+
+/**
+ * Baseline for the S3 upload: the same file as a plain multipart upload to the same MinIO with
+ * Bun's client and Pictor's part size (bench/baselines/s3-plain.ts), in its own process.
+ */
+export async function runS3PlainBaseline(ctx: Ctx, key: string, file: string, s3: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string }): Promise<void> {
+  await record(ctx, key, 'baseline', 'plain multipart upload to the same MinIO (Bun S3 client, same part size)', null, async () => {
+    const r = await runCommand(process.execPath, [join(ROOT, 'bench/baselines/s3-plain.ts'), file, s3.endpoint, s3.bucket, s3.accessKeyId, s3.secretAccessKey], { cwd: ROOT });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    if (r.code !== 0 || !line.startsWith('{')) throw new Error(`s3-plain.ts exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`);
+    const j = JSON.parse(line) as { seconds: number; mb_per_s: number; rss_growth_mib: number };
+    return { extra: { mib: Bun.file(file).size / 1024 ** 2, mb_per_s: j.mb_per_s, seconds: Math.round(j.seconds * 100) / 100, rss_growth_mib: j.rss_growth_mib } };
+  });
 }
 
 /** Baseline for scenario 6: the same upload into a minimal Bun stream-to-disk server. */

@@ -23,8 +23,8 @@ export interface NativeS3Uploader {
  * faster but grew the server's RSS well past what an upload should take (docs/TUNING.md,
  * "Measurements behind code choices").
  */
-const NATIVE_PART_SIZE = 5 * 1024 * 1024;
-const NATIVE_QUEUE_SIZE = 1;
+export const NATIVE_PART_SIZE = 5 * 1024 * 1024;
+export const NATIVE_QUEUE_SIZE = 1;
 /**
  * Bun's client uploads `body` from native code: it buffers and sends the parts itself, so no
  * concatenated part exists as a JS buffer (lib-storage's do). `S3File.write(stream)` rather than
