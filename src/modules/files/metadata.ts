@@ -9,6 +9,7 @@ import { eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import type { AppDeps } from '../../deps';
 import { notFound } from '../../errors';
+import { dominantColor } from './dominant';
 import type { FileMetadata } from './model';
 import { files, type FileRow } from './table';
 
@@ -59,8 +60,6 @@ async function computeMeta(deps: AppDeps, f: FileRow): Promise<Meta> {
     const { exif, gps } = selectExif(m.exif);
     const small = await sharp(bytes, { limitInputPixels: deps.config.maxInputPixels }).rotate().resize(32, 32, { fit: 'inside' })
       .ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-    const stats = await sharp(bytes, { limitInputPixels: deps.config.maxInputPixels }).stats();
-    const hex = (n: number) => n.toString(16).padStart(2, '0');
     return {
       format: m.format ?? null,
       width: m.width ?? f.width,
@@ -73,7 +72,7 @@ async function computeMeta(deps: AppDeps, f: FileRow): Promise<Meta> {
       exif,
       ...(gps ? { gps } : {}),
       blurhash: encode(new Uint8ClampedArray(small.data), small.info.width, small.info.height, 4, 3),
-      dominant_color: `#${hex(stats.dominant.r)}${hex(stats.dominant.g)}${hex(stats.dominant.b)}`,
+      dominant_color: dominantColor(small.data, small.info.channels),
     };
   } catch (err) {
     deps.log.warn({ err, file_id: f.id }, 'metadata extraction failed');
