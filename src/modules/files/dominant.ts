@@ -1,10 +1,9 @@
 /**
  * The dominant colour of a small RGBA decode: the fullest bin of a 16×16×16 histogram, reported
  * as the bin's centre (sharp's `stats().dominant` bins alike; it reports 16 lower). Written here rather than calling
- * `stats()` because sharp computes it over the full-resolution image: for a 200 KB JPEG that was
- * ~32 ms of CPU per upload, most of what an image upload cost beyond a text one
- * (docs/TUNING.md, "Targets and ceilings"); over the 32×32 decode the blurhash already has it is
- * a loop over 1 024 pixels. Mostly transparent pixels (alpha < 128) do not count unless all are.
+ * `stats()` because sharp computes it over the full-resolution image: for a 560×560 JPEG that was
+ * ~32 ms of CPU in every upload's derive job; over the 32×32 decode the blurhash already has it
+ * is a loop over 1 024 pixels. Mostly transparent pixels (alpha < 128) do not count unless all are.
  */
 export function dominantColor(rgba: Uint8Array, channels: number): string {
   const bins = new Uint32Array(4096);
