@@ -169,6 +169,7 @@ export const configSchema = {
   QUEUE_LEASE_MS: int({ doc: 'Job lease: a job whose worker stops renewing it for this long is retried elsewhere.', default: '30000', min: 300, max: 3600000 }),
   QUEUE_POLL_MS: int({ doc: 'How often idle queue workers look for due jobs (one indexed query); an upload wakes its own process at once.', default: '1000', min: 10, max: 600000 }),
   QUEUE_RETENTION_DAYS: int({ doc: 'Finished jobs and queue events older than this are pruned.', default: '7', min: 1, max: 3650 }),
+  QUEUE_DEFER_MS: int({ doc: 'Longest an upload\'s eager derivatives (`derive` jobs) wait while this process is receiving uploads, so a burst of photo uploads is not slowed by its own thumbnails; past it they run one at a time alongside. 0 → never wait.', default: '30000', min: 0, max: 3600000 }),
   REMOTE_SOURCES: bool({ doc: 'Serve `/t/<transformations>/remote/<source>`: transform images fetched from other servers (off: nothing is ever fetched, 404).', default: 'false' }),
   REMOTE_ALLOW_HOSTS: list({ doc: 'Comma list of what remote sources may be fetched from: hosts (`img.example.com`), subdomain wildcards (`*.example.com`) or URL prefixes (`https://cdn.example.com/pub/`); unset → any public host. Checked again on every redirect.' }),
   REMOTE_SIGNED_ONLY: bool({ doc: 'Remote sources only through signed URLs (`POST /api/remote/signed-url`); unsigned ones → 403.', default: 'false' }),
@@ -265,7 +266,7 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logRetentionDays: number;
   requestLogs: { enabled: boolean; bufferSize: number };
-  queue: { concurrency: number; leaseMs: number; pollMs: number; retentionDays: number };
+  queue: { concurrency: number; leaseMs: number; pollMs: number; retentionDays: number; deferMs: number };
   /** Remote sources (modules/remote). */
   remote: {
     enabled: boolean;
@@ -438,7 +439,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: v.LOG_LEVEL,
     logRetentionDays: v.LOG_RETENTION_DAYS,
     requestLogs: { enabled: v.REQUEST_LOGS, bufferSize: v.REQUEST_LOG_BUFFER },
-    queue: { concurrency: v.QUEUE_CONCURRENCY, leaseMs: v.QUEUE_LEASE_MS, pollMs: v.QUEUE_POLL_MS, retentionDays: v.QUEUE_RETENTION_DAYS },
+    queue: { concurrency: v.QUEUE_CONCURRENCY, leaseMs: v.QUEUE_LEASE_MS, pollMs: v.QUEUE_POLL_MS, retentionDays: v.QUEUE_RETENTION_DAYS, deferMs: v.QUEUE_DEFER_MS },
     remote: {
       enabled: v.REMOTE_SOURCES,
       allowHosts: v.REMOTE_ALLOW_HOSTS,

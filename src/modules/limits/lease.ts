@@ -19,8 +19,20 @@ const NOOP: UploadSlot = { release: async () => {} };
 
 /** Takes an upload slot for the account or throws 429 `RATE_LIMITED` (`bucket: upload_concurrency`). */
 export async function acquireUploadSlot(
-  deps: Pick<AppDeps, 'config' | 'limiter' | 'log'>, account: Account, ttlMs = LEASE_TTL_MS,
+  deps: Pick<AppDeps, 'config' | 'limiter' | 'log' | 'queue'>, account: Account, ttlMs = LEASE_TTL_MS,
 ): Promise<UploadSlot> {
+  const slot = await acquireLease(deps, account, ttlMs);
+  // While an upload runs, this process's background jobs (eager derivatives) wait for it.
+  const resume = deps.queue.holdBackground();
+  return {
+    release: async () => {
+      resume();
+      await slot.release();
+    },
+  };
+}
+
+async function acquireLease(deps: Pick<AppDeps, 'config' | 'limiter' | 'log'>, account: Account, ttlMs: number): Promise<UploadSlot> {
   if (deps.config.disableRateLimit || isExempt(account)) return NOOP;
   const { max } = deps.config.rateLimits.upload_concurrency;
   const d = await deps.limiter.acquire(BUCKET, account.userId, max, ttlMs);

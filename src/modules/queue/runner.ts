@@ -53,13 +53,27 @@ export interface HandlerOptions {
   backoffMaxMs?: number;
   /** Run once per period across all instances (the sweep jobs). */
   periodMs?: number;
+  /**
+   * Yields to uploads: not claimed while this process receives one (`holdBackground`), for at
+   * most `deferMs`; an overdue one then runs, one at a time. For work an upload only makes
+   * ready ahead of need (eager derivatives, which a request renders on demand anyway).
+   */
+  background?: boolean;
 }
 
 export interface QueueSettings {
   concurrency: number;
   leaseMs: number;
   pollMs: number;
+  /** How long `background` jobs wait while uploads arrive (0: they never wait). */
+  deferMs?: number;
 }
+
+/**
+ * After the last upload ends, background jobs wait this much longer: a client sending files one
+ * after another leaves gaps of a round trip between them, which are not idle time.
+ */
+const QUIET_MS = 250;
 
 interface Running {
   job: JobRow;
@@ -88,6 +102,12 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
   let ticking = false;
   let again = false;
   let lastReap = 0;
+  /** Uploads in progress in this process, and when background jobs may run again after the last. */
+  let holds = 0;
+  let quietUntil = 0;
+  const deferMs = settings.deferMs ?? 0;
+  const yielding = () => deferMs > 0 && (holds > 0 || performance.now() < quietUntil);
+  const isBackground = (type: string) => handlers.get(type)?.opts.background === true;
   const timers = new Set<ReturnType<typeof setTimeout>>();
   let unlisten: (() => Promise<void>) | null = null;
   const events = createEventHub(database, log);
@@ -225,7 +245,13 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
         await reapIfDue();
         const free = settings.concurrency - running.size;
         if (free <= 0) break;
-        const claimed = await claimJobs(db, workerId, [...handlers.keys()], free, settings.leaseMs);
+        const types = [...handlers.keys()];
+        const yieldNow = yielding();
+        const claimed = await claimJobs(db, workerId, yieldNow ? types.filter((t) => !isBackground(t)) : types, free, settings.leaseMs);
+        if (yieldNow && claimed.length < free && ![...running.values()].some((r) => isBackground(r.job.type))) {
+          // Uploads keep arriving: background jobs overdue by `deferMs` still run, one at a time.
+          claimed.push(...await claimJobs(db, workerId, types.filter(isBackground), 1, settings.leaseMs, deferMs));
+        }
         for (const job of claimed) void runJob(job);
         if (claimed.length === free) again = true;
       } while (again && !stopping);
@@ -325,6 +351,26 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
     wake(): void {
       if (started) void tick();
     },
+
+    /**
+     * Marks an upload in progress in this process until the returned function is called:
+     * `background` jobs wait meanwhile (up to `deferMs`), so the upload gets the CPU.
+     */
+    holdBackground(): () => void {
+      holds++;
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        holds--;
+        if (holds > 0 || deferMs === 0) return;
+        quietUntil = performance.now() + QUIET_MS;
+        wakeAfter(QUIET_MS);
+      };
+    },
+
+    /** Uploads holding background jobs back in this process right now. */
+    holding: (): number => holds,
 
     /** Number of jobs this process is running right now. */
     inFlight: (): number => running.size,

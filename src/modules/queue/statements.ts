@@ -20,14 +20,18 @@ const ASYNC_COMMIT = sql`set_config('synchronous_commit', 'off', true)`;
 
 const leaseUntil = (leaseMs: number): SQL => sql`now() + (${leaseMs}::int * interval '1 millisecond')`;
 
-/** Claims up to `limit` due pending jobs of the given types, skipping rows other workers hold. */
-export async function claimJobs(db: DbOrTx, workerId: string, types: readonly string[], limit: number, leaseMs: number): Promise<JobRow[]> {
+/**
+ * Claims up to `limit` due pending jobs of the given types, skipping rows other workers hold;
+ * with `minAgeMs`, only jobs due for at least that long (the overdue background jobs, runner.ts).
+ */
+export async function claimJobs(db: DbOrTx, workerId: string, types: readonly string[], limit: number, leaseMs: number, minAgeMs = 0): Promise<JobRow[]> {
   if (types.length === 0 || limit <= 0) return [];
+  const due = minAgeMs > 0 ? sql`now() - (${minAgeMs}::int * interval '1 millisecond')` : sql`now()`;
   const rows = await queryRows(
     db,
     sql`with c as (
         select id from jobs
-        where status = 'pending' and run_at <= now() and type in (${inList(types)})
+        where status = 'pending' and run_at <= ${due} and type in (${inList(types)})
         order by priority desc nulls last, run_at, id
         limit ${limit} for update skip locked
       ), j as (

@@ -37,5 +37,5 @@ export function registerTransformJobs(deps: AppDeps): void {
     const [row] = await deps.db.select().from(files).where(and(eq(files.id, id), isNull(files.deletedAt))).limit(1);
     if (row && !row.meta) await ensureFileMetadata(deps, row).catch((err: unknown) => log.warn({ err, file_id: id }, 'metadata at upload failed'));
     await deps.delivery.deriveEager(id, transformationsOf(job.payload));
-  });
+  }, { background: true }); // a request renders what is not ready yet; uploads come first (QUEUE_DEFER_MS)
 }
