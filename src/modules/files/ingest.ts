@@ -128,7 +128,7 @@ export async function finishStaged(
     // A video that ffprobe cannot read is refused (415) here, before a row exists.
     const video = await probeUploadedVideo(deps, key, inspection.contentType);
     // Before the row exists: a photo with GPS is never served publicly without its public copy.
-    const publicCopy = await makePublicCopy(deps, { key, contentType: inspection.contentType, size: inspection.size, sha256: s.sha256 });
+    const publicCopy = await makePublicCopy(deps, { key, contentType: inspection.contentType, size: inspection.size, sha256: s.sha256, head: inspection.head });
     return { ...s, ...dims, ...(video ? { width: video.width, height: video.height, video } : {}), publicCopy };
   } catch (err) {
     await discardStaged(deps, { key, publicCopy: { key: publicKeyOf(key), sha256: '' } }); // the copy too, if it was written
@@ -232,8 +232,9 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
       deps.metrics.uploads.inc();
       deps.metrics.uploadBytes.inc(inspection.size);
       deps.usage.record(owner.userId, { uploads: 1, uploadBytes: inspection.size }); // the usage page's daily chart
-      // Its derive job is committed: render the eager presets now, not at the next queue poll.
-      if (derivable || renditionJobs.length || hooked) deps.queue.wake();
+      // Its jobs are committed: claim them now, not at the next poll (a derive job alone waits
+      // for this process's uploads to end, runner.ts `background`).
+      if (derivable || renditionJobs.length || hooked) deps.queue.wake(!renditionJobs.length && !hooked);
       return row;
     });
   } catch (err) {

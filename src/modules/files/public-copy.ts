@@ -30,8 +30,11 @@ export const publicKeyOf = (storageKey: string) => `${storageKey}.public`;
 const BLOCK = 256 * 1024;
 const KEPT_BLOCKS = 4;
 
-/** Random access to a stored object through ranged `get`s. */
-export function storageSource(storage: StorageDriver, key: string, size: number): ByteSource {
+/**
+ * Random access to a stored object through ranged `get`s; reads within `head` (the object's
+ * first bytes, kept by the upload's inspector) are answered from it without touching storage.
+ */
+export function storageSource(storage: StorageDriver, key: string, size: number, head?: Uint8Array): ByteSource {
   const blocks = new Map<number, Uint8Array>();
   async function block(n: number): Promise<Uint8Array> {
     const hit = blocks.get(n);
@@ -49,6 +52,7 @@ export function storageSource(storage: StorageDriver, key: string, size: number)
     async read(offset, length) {
       const end = Math.min(size, offset + length);
       if (offset < 0 || offset >= end) return new Uint8Array(0);
+      if (head && end <= head.byteLength) return head.subarray(offset, end);
       const first = Math.floor(offset / BLOCK);
       const last = Math.floor((end - 1) / BLOCK);
       if (first === last) return (await block(first)).subarray(offset - first * BLOCK, end - first * BLOCK);
@@ -69,11 +73,11 @@ export function storageSource(storage: StorageDriver, key: string, size: number)
  * none (then the original is what everyone gets). Throws on storage failure (the upload fails).
  */
 export async function makePublicCopy(
-  deps: AppDeps, original: { key: string; contentType: string; size: number; sha256: string },
+  deps: AppDeps, original: { key: string; contentType: string; size: number; sha256: string; head?: Uint8Array },
 ): Promise<PublicCopy | null> {
   const { key, contentType, size } = original;
   if (!LOCATION_TYPES.has(contentType) || size === 0) return null;
-  const patches = await gpsPatches(storageSource(deps.storage, key, size), contentType);
+  const patches = await gpsPatches(storageSource(deps.storage, key, size, original.head), contentType);
   if (patches.length === 0) return null;
   const body = await deps.storage.get(key);
   if (!body) throw new Error(`stored object ${key} vanished before its public copy was made`);

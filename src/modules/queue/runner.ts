@@ -108,6 +108,14 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
   const deferMs = settings.deferMs ?? 0;
   const yielding = () => deferMs > 0 && (holds > 0 || performance.now() < quietUntil);
   const isBackground = (type: string) => handlers.get(type)?.opts.background === true;
+  /** Looks for overdue background jobs at most once per poll interval (one query each). */
+  let lastOverdueCheck = 0;
+  const overdueCheckDue = () => {
+    const now = performance.now();
+    if (now - lastOverdueCheck < Math.min(deferMs, settings.pollMs)) return false;
+    lastOverdueCheck = now;
+    return true;
+  };
   const timers = new Set<ReturnType<typeof setTimeout>>();
   let unlisten: (() => Promise<void>) | null = null;
   const events = createEventHub(database, log);
@@ -248,7 +256,7 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
         const types = [...handlers.keys()];
         const yieldNow = yielding();
         const claimed = await claimJobs(db, workerId, yieldNow ? types.filter((t) => !isBackground(t)) : types, free, settings.leaseMs);
-        if (yieldNow && claimed.length < free && ![...running.values()].some((r) => isBackground(r.job.type))) {
+        if (yieldNow && claimed.length < free && overdueCheckDue() && ![...running.values()].some((r) => isBackground(r.job.type))) {
           // Uploads keep arriving: background jobs overdue by `deferMs` still run, one at a time.
           claimed.push(...await claimJobs(db, workerId, types.filter(isBackground), 1, settings.leaseMs, deferMs));
         }
@@ -346,10 +354,12 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
 
     /**
      * Tells this process's worker that jobs were just committed (`enqueueJob(tx, …)` inside a
-     * transaction that has committed), so it claims them now rather than at its next poll.
+     * transaction that has committed), so it claims them now rather than at its next poll;
+     * `onlyBackground` when every job committed is a `background` one.
      */
-    wake(): void {
-      if (started) void tick();
+    wake(onlyBackground = false): void {
+      // Background jobs wait for the uploads to end, whose release ticks: no claim now.
+      if (started && !(onlyBackground && yielding())) void tick();
     },
 
     /**
