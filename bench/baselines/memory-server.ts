@@ -1,10 +1,20 @@
 /**
  * Baseline: a minimal `Bun.serve` answering the same derivative bytes from memory — the
  * ceiling for a JS server on this runtime. argv: <manifest.json> mapping URL path → file.
+ * An entry with `headers` is answered with them (a prebuilt `Headers`) plus a fresh
+ * `X-Request-Id` per request, as API.md asks of every response: the same bytes on the wire as
+ * Pictor's hit, with none of Pictor's work behind them.
  */
-const manifest = (await Bun.file(process.argv[2]!).json()) as Record<string, { file: string; type: string }>;
-const bodies = new Map<string, { body: ArrayBuffer; type: string }>();
-for (const [path, m] of Object.entries(manifest)) bodies.set(path, { body: await Bun.file(m.file).arrayBuffer(), type: m.type });
+interface Entry {
+  file: string;
+  type: string;
+  headers?: Record<string, string>;
+}
+const manifest = (await Bun.file(process.argv[2]!).json()) as Record<string, Entry>;
+const bodies = new Map<string, { body: ArrayBuffer; type: string; headers: Headers | null }>();
+for (const [path, m] of Object.entries(manifest)) {
+  bodies.set(path, { body: await Bun.file(m.file).arrayBuffer(), type: m.type, headers: m.headers ? new Headers(m.headers) : null });
+}
 
 const server = Bun.serve({
   hostname: '127.0.0.1',
@@ -13,7 +23,10 @@ const server = Bun.serve({
     const path = decodeURIComponent(new URL(req.url).pathname);
     const hit = bodies.get(path);
     if (!hit) return new Response('not found', { status: 404 });
-    return new Response(hit.body, { headers: { 'content-type': hit.type, 'cache-control': 'public, max-age=31536000, immutable' } });
+    if (!hit.headers) return new Response(hit.body, { headers: { 'content-type': hit.type, 'cache-control': 'public, max-age=31536000, immutable' } });
+    const res = new Response(hit.body, { headers: hit.headers });
+    res.headers.set('x-request-id', crypto.randomUUID());
+    return res;
   },
 });
 console.log(JSON.stringify({ msg: 'listening', port: server.port }));

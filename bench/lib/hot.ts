@@ -30,18 +30,32 @@ export async function warmHits(ctx: Ctx, p: Pictor, tier: 'HIT-MEMORY' | 'HIT-DI
 }
 
 /** Writes the derivative bytes Pictor serves into `work/static` (nginx root) and a manifest (Bun.serve). */
-export async function writeStaticTree(ctx: Ctx, p: Pictor): Promise<{ root: string; manifest: Record<string, { file: string; type: string }> }> {
+export async function writeStaticTree(ctx: Ctx, p: Pictor): Promise<{ root: string; manifest: Record<string, ManifestEntry> }> {
   const root = join(ctx.work, 'static');
-  const manifest: Record<string, { file: string; type: string }> = {};
+  const manifest: Record<string, ManifestEntry> = {};
   for (const path of ctx.hitPaths) {
     const r = await probe(p.url + path);
     if (!r.ok) throw new Error(r.reason);
     const file = join(root, path);
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, r.body);
-    manifest[path] = { file, type: r.res.headers.get('content-type') ?? 'image/webp' };
+    // Pictor's own response headers, for the Bun.serve baseline that sends the same ones (the
+    // date is the runtime's, the request id is made per request there too).
+    const headers: Record<string, string> = {};
+    r.res.headers.forEach((v, k) => {
+      if (k !== 'date' && k !== 'x-request-id') headers[k] = v;
+    });
+    manifest[path] = { file, type: r.res.headers.get('content-type') ?? 'image/webp', headers };
   }
   return { root, manifest };
+}
+
+/** One URL of the Bun.serve baseline (bench/baselines/memory-server.ts). */
+interface ManifestEntry {
+  file: string;
+  type: string;
+  /** Sent as they are (plus a fresh X-Request-Id) by the `bun_memory_headers` baseline. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -60,13 +74,17 @@ export async function runHits(ctx: Ctx, p: Pictor): Promise<void> {
   const urls = (base: string) => writeJson(ctx, 'hits', ctx.hitPaths.map((x) => base + x));
   const vus = ctx.s.vusHits;
   const ng = await startNginx(root, join(ctx.work, 'nginx-1'), 1, 'image/webp').catch((err: Error) => err);
-  const bun = await startBunMemory(await writeJson(ctx, 'manifest', manifest)).catch((err: Error) => err);
+  const plain = Object.fromEntries(Object.entries(manifest).map(([k, { headers: _h, ...m }]) => [k, m]));
+  const bun = await startBunMemory(await writeJson(ctx, 'manifest', plain)).catch((err: Error) => err);
+  const bunHeaders = await startBunMemory(await writeJson(ctx, 'manifest-headers', manifest)).catch((err: Error) => err);
   if (ng instanceof Error) unavailable(ctx, 'nginx', 'baseline', 'nginx static, 1 worker', ng.message);
   if (bun instanceof Error) unavailable(ctx, 'bun_memory', 'baseline', 'raw Bun.serve from memory', bun.message);
+  if (bunHeaders instanceof Error) unavailable(ctx, 'bun_memory_headers', 'baseline', "Bun.serve from memory with Pictor's headers", bunHeaders.message);
   type Side = { key: string; kind: 'scenario' | 'baseline'; title: string; url: string; pid: number; env: Record<string, number>; config?: Record<string, string> };
   const sides: Side[] = [{ key: 'hits_memory', kind: 'scenario', title: 'memory-cache hits on /t', url: p.url, pid: p.pid, env: HIT_THRESHOLDS }];
   if (!(ng instanceof Error)) sides.push({ key: 'nginx', kind: 'baseline', title: 'nginx static, 1 worker', url: ng.url, pid: ng.pid, env: {}, config: { worker_processes: '1' } });
   if (!(bun instanceof Error)) sides.push({ key: 'bun_memory', kind: 'baseline', title: 'raw Bun.serve from memory', url: bun.url, pid: bun.pid, env: {} });
+  if (!(bunHeaders instanceof Error)) sides.push({ key: 'bun_memory_headers', kind: 'baseline', title: "Bun.serve from memory with Pictor's response headers", url: bunHeaders.url, pid: bunHeaders.pid, env: {} });
   try {
     for (const [round, order] of [sides, [...sides].reverse()].entries()) {
       for (const side of order) {
@@ -83,6 +101,7 @@ export async function runHits(ctx: Ctx, p: Pictor): Promise<void> {
   } finally {
     if (!(ng instanceof Error)) await ng.stop();
     if (!(bun instanceof Error)) await bun.stop();
+    if (!(bunHeaders instanceof Error)) await bunHeaders.stop();
   }
 }
 

@@ -37,6 +37,11 @@ export function createDerivativeCache(opts: DerivativeCacheOptions) {
     ready,
     /** Memory only: the hot path, no await. */
     getMemory: (k: DerivativeKey): CachedDerivative | undefined => memory.get(memoryKey(k)),
+    /**
+     * The same by the key's `memoryKey` string, kept by a caller that asks for it again and again
+     * (the fast path): the one string's hash is computed once, a rebuilt one's on every lookup.
+     */
+    getMemoryAt: (key: string): CachedDerivative | undefined => memory.get(key),
     /** Memory, then disk (promoting a disk hit). */
     async get(k: DerivativeKey): Promise<{ entry: CachedDerivative; tier: CacheTier } | undefined> {
       const hot = memory.get(memoryKey(k));

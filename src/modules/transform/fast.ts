@@ -31,6 +31,7 @@ import type { AppDeps } from '../../deps';
 import { AppError, errorResponse, internalError } from '../../errors';
 import { beginRequest, hasRequestObservers, notifyRequestDone } from '../../http';
 import { pathStart } from '../../lib/request-path';
+import { memoryKey } from '../cache/memory';
 import type { CachedDerivative } from '../cache/types';
 import type { FileLookup } from '../cache/lookup';
 import { deliveryCorsHeaders } from '../cors/plugin';
@@ -47,6 +48,8 @@ const ROUTE = '/t/:transformations/:file';
 interface Memo {
   file: FileLookup;
   r: ResolvedRequest;
+  /** `memoryKey(r.key)`, built once (cache/derivatives.ts `getMemoryAt`). */
+  memoryKey: string;
   etag: string;
   /** Prebuilt `Headers` (the Response constructor copies a `Headers` about twice as fast as a plain object). */
   notModified: Headers;
@@ -76,7 +79,7 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     if (r.hints && !path.includes('_auto')) return undefined;
     const notModified = notModifiedHeaders(r, 0);
     if (notModified['cache-control'] !== IMMUTABLE_CACHE_CONTROL) return undefined;
-    const memo: Memo = { file: r.file, r, etag: `"${r.key.variant}"`, notModified: new Headers({ ...notModified, ...cors }), entry: null, hit: null };
+    const memo: Memo = { file: r.file, r, memoryKey: memoryKey(r.key), etag: `"${r.key.variant}"`, notModified: new Headers({ ...notModified, ...cors }), entry: null, hit: null };
     memos.set(memoKey, memo);
     return memo;
   }
@@ -132,7 +135,7 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     const notModified = matchesEtag(request.headers.get('if-none-match'), memo.etag);
     let entry: CachedDerivative | undefined;
     if (!notModified) {
-      entry = delivery.cache.getMemory(memo.r.key);
+      entry = delivery.cache.getMemoryAt(memo.memoryKey);
       if (!entry) return undefined;
       if (memo.entry !== entry) {
         memo.hit = new Headers({ ...derivativeHeaders(memo.r, entry, 'HIT-MEMORY', 0), ...cors });
