@@ -79,6 +79,23 @@ describe.each(Object.keys(IMPLS))('RateLimiter contract: %s', (name) => {
     expect((await limiter.peek({ bucket: 'b', key, rule: { max: 6, windowMs: 60_000 } })).remaining).toBe(1);
   });
 
+  test('consumeNow, where it answers, gives the decision consume would (counted when allowed); undefined defers to consume', async () => {
+    clock.set(T0);
+    const key = fresh();
+    if (name === 'memory') expect(limiter.consumeNow).toBeDefined();
+    let answeredNow = 0;
+    for (let i = 1; i <= 7; i++) {
+      const now = limiter.consumeNow?.({ bucket: 'b', key, rule: minute });
+      if (now) answeredNow++;
+      const d = now ?? (await limiter.consume({ bucket: 'b', key, rule: minute }));
+      expect([i, d.allowed]).toEqual([i, i <= 5]);
+      if (d.allowed) expect(d.remaining).toBe(5 - i);
+    }
+    // Exactly five counted, however each was decided.
+    expect((await limiter.peek({ bucket: 'b', key, rule: { max: 6, windowMs: 60_000 } })).remaining).toBe(1);
+    if (name === 'memory') expect(answeredNow).toBe(7);
+  });
+
   test('the window slides: weight leaves a window after its slot\'s latest request, not before', async () => {
     clock.set(T0 + 200); // slot [T0, T0+1000)
     const key = fresh();

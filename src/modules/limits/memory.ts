@@ -10,7 +10,7 @@ import { LRUCache } from 'lru-cache';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../deps';
 import { LeaseSet, SlidingWindow } from './window';
-import { slotMsOf, type ConsumeRequest, type LeaseDecision, type RateLimiter, type WindowDecision } from './types';
+import { type ConsumeRequest, type LeaseDecision, type RateLimiter, type WindowDecision } from './types';
 
 export interface MemoryLimiterOptions {
   clock: Clock;
@@ -25,7 +25,7 @@ export function createMemoryLimiter(opts: MemoryLimiterOptions): RateLimiter {
   const max = opts.maxKeys ?? 100_000;
   // TTLs are checked against the injected clock so tests can move time.
   const perf = { now: () => clock.now() };
-  const windows = new LRUCache<string, SlidingWindow>({ max, ttlAutopurge: false, ttlResolution: 0, perf });
+  const windows = new LRUCache<string, SlidingWindow>({ max });
   const leases = new LRUCache<string, LeaseSet>({ max, ttlAutopurge: false, ttlResolution: 0, perf });
 
   function decide(req: ConsumeRequest, consume: boolean): WindowDecision {
@@ -37,9 +37,10 @@ export function createMemoryLimiter(opts: MemoryLimiterOptions): RateLimiter {
     const decision = w.decide(now, req.rule, req.weight ?? 1, consume);
     if (w.isEmpty()) {
       if (!fresh) windows.delete(id);
-    } else if (consume && decision.allowed) {
-      // Keep the key until its newest weight leaves the window.
-      windows.set(id, w, { ttl: req.rule.windowMs + slotMsOf(req.rule.windowMs) + 1 });
+    } else if (fresh) {
+      // Updated in place from now on: the window drops its own old weight (window.ts), and a key
+      // whose weight has all left is deleted at its next decision or evicted by the LRU bound.
+      windows.set(id, w);
     }
     return decision;
   }
@@ -51,6 +52,7 @@ export function createMemoryLimiter(opts: MemoryLimiterOptions): RateLimiter {
   return {
     kind: 'memory',
     consume: async (req) => decide(req, true),
+    consumeNow: (req) => decide(req, true),
     consumeMany: async (reqs) => reqs.map((r) => decide(r, true)),
     peek: async (req) => decide(req, false),
     acquire: async (bucket, key, maxSlots, ttlMs) => {

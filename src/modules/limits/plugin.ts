@@ -69,6 +69,16 @@ export async function enforceLimit(
 export const enforceIpLimit = (deps: AppDeps, request: Request, set: HeaderSink, bucket: WindowBucket, weight = 1) =>
   enforceLimit(deps, set, bucket, clientIpOf(deps, request), weight);
 
+/**
+ * The allowed decision of an IP bucket when the limiter can make it without waiting (a local
+ * slice, the in-process window), for the delivery fast path to answer synchronously; undefined
+ * when it needs a round trip or refuses (then `enforceIpLimit` decides, and answers the 429).
+ */
+export function ipLimitNow(deps: AppDeps, request: Request, bucket: WindowBucket): WindowDecision | undefined {
+  const d = deps.limiter.consumeNow?.({ bucket, key: clientIpOf(deps, request), rule: deps.config.rateLimits[bucket], weight: 1 });
+  return d?.allowed ? d : undefined;
+}
+
 /** `checkAccountLimits`, with the headers set on the response. */
 export async function enforceAccountLimits(deps: AppDeps, set: HeaderSink, account: Account, checks: Omit<LimitCheck, 'key'>[]): Promise<WindowDecision[]> {
   const decisions = await checkAccountLimits(deps, account, checks);

@@ -43,6 +43,25 @@ describe('local slices of a shared budget', () => {
     expect(sliceOf(5)).toBe(1);
   });
 
+  test('consumeNow spends the local slice without a call, and defers (undefined) when a reservation or Redis is needed', async () => {
+    const now = 1_800_000_000_000;
+    const clock = { now: () => now };
+    const { limiter, calls } = countingRedis(clock);
+    const sliced = sliceConsumes(limiter, { clock, buckets: ['public'] });
+    const rule: WindowRule = { max: 640, windowMs: 60_000 };
+    const key = `now${++run}`;
+    expect(sliced.consumeNow!({ bucket: 'public', key, rule })).toBeUndefined();
+    expect((await sliced.consume({ bucket: 'public', key, rule })).remaining).toBe(639);
+    expect(calls.n).toBe(1);
+    for (let i = 2; i <= sliceOf(640); i++) {
+      expect(sliced.consumeNow!({ bucket: 'public', key, rule })).toMatchObject({ allowed: true, remaining: 640 - i });
+    }
+    expect(sliced.consumeNow!({ bucket: 'public', key, rule })).toBeUndefined(); // the slice is spent
+    expect(sliced.consumeNow!({ bucket: 'login', key, rule })).toBeUndefined(); // exact buckets always ask Redis
+    expect(calls.n).toBe(1);
+    expect((await sliced.consume({ bucket: 'public', key, rule })).remaining).toBe(640 - sliceOf(640) - 1);
+  });
+
   test('from an idle start one process admits exactly max, remaining counts down by one, in about max / slice calls', async () => {
     let now = 1_800_000_000_000;
     const clock = { now: () => now };

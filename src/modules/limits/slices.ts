@@ -126,6 +126,12 @@ export function sliceConsumes(inner: RateLimiter, opts: SliceOptions): RateLimit
       return inner.kind;
     },
     consume,
+    consumeNow: (req) => {
+      const size = sliced.has(req.bucket) ? sliceOf(req.rule.max) : 1;
+      if (size === 1 || (req.weight ?? 1) !== 1) return inner.consumeNow?.(req);
+      const d = spend(idOf(req), req);
+      return typeof d === 'object' ? d : undefined;
+    },
     consumeMany: (reqs) => (reqs.some((r) => sliced.has(r.bucket)) ? Promise.all(reqs.map(consume)) : inner.consumeMany(reqs)),
     peek: (req) => inner.peek(req),
     acquire: (bucket, key, max, ttlMs) => inner.acquire(bucket, key, max, ttlMs),

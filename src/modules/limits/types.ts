@@ -49,6 +49,12 @@ export interface RateLimiter {
   readonly kind: string;
   /** Atomically checks that `weight` fits in the window and, if so, counts it. Denials consume nothing. */
   consume(req: ConsumeRequest): Promise<WindowDecision>;
+  /**
+   * The decision of `consume`, when it can be made without waiting (in-process state: the
+   * in-process window, or a local slice); undefined when it needs a round trip. An allowed
+   * answer counted the request; a refused one counted nothing.
+   */
+  consumeNow?(req: ConsumeRequest): WindowDecision | undefined;
   /** Several decisions in one round trip (each independent; a denial does not roll back others). */
   consumeMany(reqs: ConsumeRequest[]): Promise<WindowDecision[]>;
   /** The decision a request of `weight` would get, without consuming anything. */

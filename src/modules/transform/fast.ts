@@ -23,6 +23,8 @@
  *   (a 429 with the same envelope and headers as the routed path), so nothing is counted twice.
  *   The cache entry was read before that await: an entry evicted or purged during the limiter's
  *   round trip is still served once, exactly as if the request had arrived a moment earlier.
+ *   When the limiter can decide without a round trip (a local slice of the shared budget, or the
+ *   in-process window: `consumeNow`), the hit is answered synchronously, with no promise at all.
  * - Request id, usage bytes, metrics and request logs go through the same functions as the
  *   routed path (`beginRequest`, `deps.usage.recordBytesServed`, `notifyRequestDone`).
  */
@@ -35,7 +37,8 @@ import { memoryKey } from '../cache/memory';
 import type { CachedDerivative } from '../cache/types';
 import type { FileLookup } from '../cache/lookup';
 import { deliveryCorsHeaders } from '../cors/plugin';
-import { enforceIpLimit } from '../limits/plugin';
+import { enforceIpLimit, ipLimitNow } from '../limits/plugin';
+import { rateLimitHeaders } from '../limits/service';
 import { derivativeHeaders, IMMUTABLE_CACHE_CONTROL, matchesEtag, notModifiedHeaders } from './headers';
 import { readHints, type ClientHints } from './hints';
 import { type ResolvedRequest } from './service';
@@ -143,9 +146,16 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
       }
     }
     const id = beginRequest(request);
-    if (limited) return answerLimited(request, id, memo, entry);
-    if (!entry) return answer(request, id, 304, memo.notModified, null);
+    let limits: Record<string, string> | undefined;
+    if (limited) {
+      // Counted from a local slice (or the in-process window) without waiting: answered now;
+      // otherwise the limiter's round trip, and its 429, go through `answerLimited`.
+      const decision = ipLimitNow(deps, request, 'public');
+      if (!decision) return answerLimited(request, id, memo, entry);
+      limits = rateLimitHeaders(decision);
+    }
+    if (!entry) return answer(request, id, 304, memo.notModified, null, limits);
     deps.usage.recordBytesServed(memo.file.userId, entry.body.byteLength);
-    return answer(request, id, 200, memo.hit as Headers, entry.body);
+    return answer(request, id, 200, memo.hit as Headers, entry.body, limits);
   };
 }
