@@ -17,6 +17,7 @@ import { forgetFiles } from './invalidate';
 import { enqueuePurge } from './enqueue';
 import { emitFileRemovals } from '../webhooks/emit';
 import { checkMeta, parseTags, tagMetaFilters } from './tags';
+import { preparedList } from './list-prepared';
 
 /**
  * The base of the URLs of one account's files: its `public_url_base` setting, else `PUBLIC_URL`
@@ -138,6 +139,13 @@ async function countFiles(deps: AppDeps, userId: string, filters: SQL[], filtere
   return row?.n ?? 0;
 }
 
+/** A `created_at` cursor's values (400 when it is no such cursor). */
+function createdAtCursor(cursor: string): { at: string; id: string } {
+  const [v, id] = decodeCursor(cursor);
+  if (Number.isNaN(Date.parse(String(v)))) throw validationError('Invalid cursor.', [{ path: '/cursor', message: 'not a cursor for this sort' }]);
+  return { at: new Date(String(v)).toISOString(), id };
+}
+
 /** The keyset condition: a row comparison, so the (user_id, key, id) index bounds the scan. */
 function afterCursor(key: keyof typeof SORT_COLUMNS, descending: boolean, cursor: string): SQL {
   const [v, id] = decodeCursor(cursor);
@@ -179,13 +187,30 @@ export async function listFiles(deps: AppDeps, userId: string, q: ListQuery, raw
   const key = sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS;
   const col = SORT_COLUMNS[key];
   const limit = q.limit ?? 50;
-  const page: SQL[] = q.cursor ? [...filters, afterCursor(key, descending, q.cursor)] : filters;
-  const order = descending ? [desc(col), desc(files.id)] : [asc(col), asc(files.id)];
-  const [rows, total, base] = await Promise.all([
-    deps.db.select().from(files).where(and(...page)).orderBy(...order).limit(limit + 1),
-    countFiles(deps, userId, filters, isFiltered(q), now),
-    urlBaseOf(deps, userId),
-  ]);
+  let rows: FileRow[];
+  let total: number;
+  let base: string;
+  if (sort === '-created_at' && !isFiltered(q)) {
+    // The default page: prepared statements (list-prepared.ts), the same SQL as below.
+    const p = preparedList(deps.db);
+    const cursor = q.cursor ? createdAtCursor(q.cursor) : null;
+    const at = now.toISOString(); // placeholders are not mapped by column: the drivers get text
+    const [page, totals] = await Promise.all([
+      cursor ? p.after.execute({ user: userId, now: at, limit: limit + 1, ...cursor }) : p.first.execute({ user: userId, now: at, limit: limit + 1 }),
+      p.totals.execute({ user: userId, now: at }),
+    ]);
+    rows = page;
+    total = totals[0]?.count ?? 0;
+    base = totals[0]?.base ?? deps.config.publicUrl;
+  } else {
+    const page: SQL[] = q.cursor ? [...filters, afterCursor(key, descending, q.cursor)] : filters;
+    const order = descending ? [desc(col), desc(files.id)] : [asc(col), asc(files.id)];
+    [rows, total, base] = await Promise.all([
+      deps.db.select().from(files).where(and(...page)).orderBy(...order).limit(limit + 1),
+      countFiles(deps, userId, filters, isFiltered(q), now),
+      urlBaseOf(deps, userId),
+    ]);
+  }
   const more = rows.length > limit;
   const results = more ? rows.slice(0, limit) : rows;
   const last = results[results.length - 1];
