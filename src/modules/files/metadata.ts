@@ -82,7 +82,7 @@ async function computeMeta(deps: AppDeps, f: FileRow): Promise<Meta> {
 
 /**
  * The cached metadata of a file, computed and stored on `files.meta` when missing. The upload's
- * `derive` job calls this so the file object carries its blurhash right after upload.
+ * `derive` job calls this so the file object carries its blurhash soon after upload.
  */
 export async function ensureFileMetadata(deps: AppDeps, f: FileRow): Promise<Meta> {
   const cached = f.meta as Meta | null;

@@ -46,6 +46,7 @@ export const UploadQuery = t.Object({
   expires_at: t.Optional(t.String({ description: 'ISO-8601 expiry time, in the future and at most 100 years ahead (else 400).' })),
   transformations: t.Optional(t.String({
     description: 'Derivatives to render eagerly (raw uploads; multipart sends a `transformations` field): `|`-separated, the parameter may repeat. '
+      + 'They are rendered by the queue once this server has had no upload for 250 ms, or at most `QUEUE_DEFER_MS` later. '
       + 'For a video, renditions written `<transformations>.mp4` or `.webm` (`w_640.mp4|w_320,ac_none.webm`), each a `video_render` job.',
     examples: ['w_400,f_webp|t_thumb'],
   })),

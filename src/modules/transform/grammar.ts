@@ -67,7 +67,7 @@ export function grammarMarkdown(limits: ParseLimits, presets: ReadonlyMap<string
     '|---|---|---|',
     ...rows,
     '',
-    'Presets on this server (`PRESETS`; eager ones are rendered right after upload):',
+    'Presets on this server (`PRESETS`; eager ones are rendered by the queue after upload, once the server has had no upload for 250 ms, or at most `QUEUE_DEFER_MS` later):',
     '',
     '| preset | transformation | eager |',
     '|---|---|---|',

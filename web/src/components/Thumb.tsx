@@ -28,7 +28,7 @@ export function Thumb({ file, size }: { file: FileItem; size: number }) {
   // A video's tile is its poster frame (`/t` on a video id renders one).
   const canShow = (isRaster(file) || file.content_type.startsWith('video/')) && file.is_public && !failed;
   // The default `thumb` preset's options (w_200,h_200,c_fill,g_auto,f_auto): the queue renders that
-  // derivative right after upload, so a library opens on cache hits, whatever the tile size.
+  // derivative soon after upload (its derive job), so a library opens on cache hits, whatever the tile size.
   const t = (dpr: number) => `/t/w_200,h_200,c_fill,g_auto,f_auto${dpr > 1 ? `,dpr_${dpr}` : ''}/${file.id}`;
   const placeholder = canShow && !loaded ? blurhashDataUrl(file.blurhash) : null;
   // Set through the style object (CSSOM), which the CSP's `style-src 'self'` allows.
