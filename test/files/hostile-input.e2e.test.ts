@@ -121,12 +121,13 @@ describe('hostile input (issue #17)', () => {
       const first = await expectError(await fetch(`${srv.url}/t/w_50/${file.id}`), 422, 'UNPROCESSABLE_IMAGE');
       expect(first.details?.reason).toMatch(/png/i);
       expect(first.message).toContain('cannot be decoded');
-      // The upload's derive job may have started its own render before the 422 was remembered;
-      // a failed render counts as completed too, so count only once that job has finished.
+      // Derive jobs render too (a failed render counts as completed): this upload's, and those of
+      // the earlier tests' uploads, which wait until the server has had no upload for a moment
+      // (QUEUE_DEFER_MS). Count only once every one of them has finished.
+      const ended = new Set(['completed', 'failed', 'cancelled']);
       for (;;) {
         const jobs = (await (await api('/api/queue/jobs?type=derive&limit=200')).json()) as { results: { file_id: string | null; status: string }[] };
-        const status = jobs.results.find((j) => j.file_id === file.id)?.status;
-        if (status === 'completed' || status === 'failed' || status === 'cancelled') break;
+        if (jobs.results.some((j) => j.file_id === file.id) && jobs.results.every((j) => ended.has(j.status))) break;
         await Bun.sleep(50);
       }
       const done = await renders();
