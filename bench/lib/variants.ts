@@ -121,6 +121,11 @@ function averagePlain(ctx: Ctx): void {
   const a = ctx.entries.upload_s3_plain;
   const b = ctx.entries.upload_s3_plain_after;
   delete ctx.entries.upload_s3_plain_after;
+  // One run failed: the other one alone is the baseline (rather than none, or the failure).
+  if (b?.available && b.extra && !(a?.available && a.extra)) {
+    ctx.entries.upload_s3_plain = { ...b, extra: { ...b.extra, rounds_mb_per_s: `${Number(b.extra.mb_per_s)} (the run before Pictor's failed)` } };
+    return;
+  }
   if (!a?.available || !b?.available || !a.extra || !b.extra) return;
   const rate = (x: typeof a) => Number(x.extra?.mb_per_s);
   a.extra = { ...a.extra, mb_per_s: Math.round(((rate(a) + rate(b)) / 2) * 10) / 10, rounds_mb_per_s: `${rate(a)}, ${rate(b)}`, rss_growth_mib: Math.max(Number(a.extra.rss_growth_mib), Number(b.extra.rss_growth_mib)) };
