@@ -74,4 +74,13 @@ describe.each(DB_BACKENDS)('file list count and cursors on %s', (db) => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toBe('VALIDATION_ERROR');
   });
+
+  test('the default page (prepared statements) refuses a cursor of another sort, or none at all, with a 400', async () => {
+    const nameCursor = Buffer.from(JSON.stringify(['f1.png', 'lst00001'])).toString('base64url');
+    for (const cursor of [nameCursor, 'not-a-cursor']) {
+      const res = await h.request(`/api/files?cursor=${cursor}`, { headers: { authorization: `Bearer ${key}` } });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toBe('VALIDATION_ERROR');
+    }
+  });
 });
