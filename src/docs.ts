@@ -49,10 +49,24 @@ export const SESSION_ONLY = [{ bearerJwt: [] }, { cookie: [] }];
 export function docs(deps: AppDeps) {
   let bundle: Promise<Buffer> | null = null;
   const limits = { maxDimension: deps.config.maxDimension, maxOutputPixels: deps.config.maxOutputPixels };
+  const description =
+    'Self-hosted media server: streamed uploads, public delivery, on-the-fly image transformations, ' +
+    'accounts and scoped API keys. Every error is `{error, message, details?}` (see the Error schema). ' +
+    'Nothing is silently ignored: a query parameter, JSON body field or multipart field a route does not list is a 400 ' +
+    '`VALIDATION_ERROR` naming it (with the close known name, e.g. `isPublic` → `is_public`); a JSON route answers any ' +
+    'other body type, or a body without `Content-Type`, with 415. A NUL byte (`%00` in the path or query, `\\u0000` in a JSON string) ' +
+    'is a 400 `VALIDATION_ERROR`. Public delivery (`/i`, `/d`, `/t`, `/authenticated`) ' +
+    'ignores query strings, so cache-busters such as `?v=123` work. Rate limits answer 429 `RATE_LIMITED` with ' +
+    '`Retry-After` and `X-RateLimit-*`; they are sliding windows shared through Redis, where the `public` bucket (and ' +
+    '`transform` when its limit is 128 or more) counts in per-process slices of 1/64 of the limit: a client gets at most ' +
+    '`limit + processes × slice` in a window.\n\n' +
+    grammarMarkdown(limits, loadPresets(deps.config.presets, limits));
   const plugin: Elysia = new Elysia({ name: 'pictor.docs' });
   return plugin
     .onAfterHandle(({ path, responseValue }) => {
       if (path !== '/openapi.json') return;
+      // The spec carries the whole description; the page's meta tags only PAGE_DESCRIPTION.
+      (responseValue as { info: { description: string } }).info.description = description;
       fixVoidResponses(responseValue);
       // The app's routes, not only this plugin's (`routes`); the method is protected in the types only.
       fillJsonBodies(responseValue, (plugin as unknown as { getGlobalRoutes(): RouteLike[] }).getGlobalRoutes());
@@ -81,18 +95,7 @@ export function docs(deps: AppDeps) {
           info: {
             title: 'Pictor API',
             version: deps.version,
-            description:
-              'Self-hosted media server: streamed uploads, public delivery, on-the-fly image transformations, ' +
-              'accounts and scoped API keys. Every error is `{error, message, details?}` (see the Error schema). ' +
-              'Nothing is silently ignored: a query parameter, JSON body field or multipart field a route does not list is a 400 ' +
-              '`VALIDATION_ERROR` naming it (with the close known name, e.g. `isPublic` → `is_public`); a JSON route answers any ' +
-              'other body type, or a body without `Content-Type`, with 415. A NUL byte (`%00` in the path or query, `\\u0000` in a JSON string) ' +
-              'is a 400 `VALIDATION_ERROR`. Public delivery (`/i`, `/d`, `/t`, `/authenticated`) ' +
-              'ignores query strings, so cache-busters such as `?v=123` work. Rate limits answer 429 `RATE_LIMITED` with ' +
-              '`Retry-After` and `X-RateLimit-*`; they are sliding windows shared through Redis, where the `public` bucket (and ' +
-              '`transform` when its limit is 128 or more) counts in per-process slices of 1/64 of the limit: a client gets at most ' +
-              '`limit + processes × slice` in a window.\n\n' +
-              grammarMarkdown(limits, loadPresets(deps.config.presets, limits)),
+            description: PAGE_DESCRIPTION,
           },
           // Read when the spec is rendered: without PUBLIC_URL it follows the listening port, known only after start.
           servers: [{ get url() { return deps.config.publicUrl; } }],
@@ -112,6 +115,14 @@ export function docs(deps: AppDeps) {
       { detail: { hide: true } },
     );
 }
+
+/**
+ * What the plugin writes into the reference page's `<meta name="description">` tags, as it is
+ * (unescaped). The full description went there before, and the transformation grammar's `"`
+ * (`joined by "."`) ended the attribute: the rest of it, tables and all, showed as plain text
+ * above the reference. The spec gets the full description (the `/openapi.json` hook above).
+ */
+const PAGE_DESCRIPTION = 'Pictor API reference: uploads, files, delivery, image transformations, accounts, API keys and admin.';
 
 interface SpecLike {
   paths?: Record<

@@ -54,6 +54,22 @@ test('/docs renders the API reference with its operations', async () => {
   await page.close();
 });
 
+test('/docs shows no stray text above the reference: its meta description is one short, escaped attribute', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/docs`);
+  const metas = await page.locator('meta[name="description"], meta[name="og:description"]').evaluateAll(
+    (els) => els.map((e) => e.getAttribute('content') ?? ''),
+  );
+  expect(metas).toHaveLength(2);
+  for (const content of metas) expect(content).toStartWith('Pictor API reference');
+  // Before, a `"` in the grammar ended the attribute and the rest showed as page text.
+  await page.getByText('Pictor API').first().waitFor({ timeout: 30_000 });
+  const text = await page.locator('body').innerText();
+  expect(text).not.toContain('" />');
+  expect(text).not.toContain('| preset | transformation | eager |');
+  await page.close();
+});
+
 /** Opens an operation's "Test Request" client in /docs (Scalar) and returns its dialog. */
 async function openTryIt(page: Page, tag: string, summary: string) {
   // The default PUBLIC_URL is http://localhost:<port>: the page must be on that origin for "Try it" to call it.
