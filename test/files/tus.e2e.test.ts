@@ -310,6 +310,41 @@ describe('tus uploads obey the rules of every upload', () => {
     expect(limited.body).toMatchObject({ error: 'RATE_LIMITED', details: { bucket: 'upload_count' } });
   });
 
+  test('a PATCH in progress holds its upload (423 to another), and frees it when its offset is saved', async () => {
+    const call = await account();
+    const up = await create(call, { 'upload-length': '300000' });
+    const part = textBytes(100_000);
+    let finish!: () => void;
+    const held = new Promise<void>((r) => (finish = r));
+    let step = 0;
+    // The first half now, the rest once the test has seen the upload held.
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (step === 1) await held;
+        if (step === 2) return c.close();
+        c.enqueue(part.subarray(step * 50_000, (step + 1) * 50_000));
+        step++;
+      },
+    });
+    const first = call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0', 'content-length': '100000' }, body);
+    // An empty PATCH changes nothing; once the first holds the upload it is refused.
+    const busy = await waitFor('the upload to be held', async () => {
+      const r = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, new Uint8Array(0));
+      expect([204, 423]).toContain(r.status);
+      return r.status === 423 ? r : undefined;
+    });
+    expect(busy.body?.error).toBe('LOCKED');
+    finish();
+    const done = await first;
+    expect(done.status).toBe(204);
+    expect(done.headers.get('upload-offset')).toBe('100000');
+    // Free at once: the next chunk is taken without waiting for the lease to run out.
+    const next = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '100000' }, textBytes(100_000));
+    expect(next.status).toBe(204);
+    expect(next.headers.get('upload-offset')).toBe('200000');
+    expect((await call('DELETE', up.path)).status).toBe(204);
+  });
+
   test('DELETE terminates an upload and removes its bytes', async () => {
     const call = await account();
     const up = await create(call, { 'upload-length': '100000' });

@@ -159,20 +159,28 @@ export async function appendChunk(deps: AppDeps, store: TusStore, owner: UploadO
       .where(and(eq(tusUploads.id, row.id), eq(tusUploads.lockId, lockId)))
       .catch((err: unknown) => deps.log.warn({ err }, 'could not renew a tus upload lease'));
   }, LEASE_MS / 3);
-  const unlock = () => {
-    clearInterval(renew);
-    return deps.db.update(tusUploads).set({ lockId: null, lockedUntil: null }).where(and(eq(tusUploads.id, row.id), eq(tusUploads.lockId, lockId)));
-  };
+  const lease = { id: lockId, released: false };
   try {
     if (input.offset !== row.offset) throw chunkError(409, `Upload-Offset ${input.offset} does not match the ${row.offset} bytes received.`);
-    return await receive(deps, store, owner, row, input);
+    return await receive(deps, store, owner, row, input, lease);
   } finally {
-    await unlock().catch(() => {});
+    clearInterval(renew);
+    // Saving the offset already released it (one statement per PATCH fewer); otherwise here.
+    if (!lease.released) {
+      await deps.db.update(tusUploads).set({ lockId: null, lockedUntil: null })
+        .where(and(eq(tusUploads.id, row.id), eq(tusUploads.lockId, lockId))).catch(() => {});
+    }
   }
 }
 
+/** This PATCH's hold on its upload (`lock_id`), and whether a statement has let it go. */
+interface Lease {
+  id: string;
+  released: boolean;
+}
+
 async function receive(
-  deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, input: ChunkInput,
+  deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, input: ChunkInput, lease: Lease,
 ): Promise<ChunkResult> {
   const limit = row.length ?? row.maxBytes;
   const chunkHash = input.checksum ? createHash('sha256') : null;
@@ -229,7 +237,7 @@ async function receive(
     // unless it came with a checksum it no longer can match.
     // Storage failing mid-chunk leaves bytes hashed but not stored: drop the chunk then too.
     if (chunkHash || received === 0 || pending.bytes !== received) return fail(pending.error, false);
-    await save(deps, row, pending, false, { head, contentType });
+    await save(deps, row, pending, false, { head, contentType }, lease);
     throw pending.error;
   }
   if (chunkHash && input.checksum && !chunkHash.digest().equals(input.checksum)) {
@@ -244,13 +252,14 @@ async function receive(
       return fail(err, true);
     }
   }
-  const saved = await save(deps, row, pending, complete, { head, contentType });
+  // The last chunk keeps its lease until the file is committed (and the row gone).
+  const saved = await save(deps, row, pending, complete, { head, contentType }, complete ? null : lease);
   if (!complete) return { row: saved, file: null };
   return { row: saved, file: await finish(deps, store, owner, saved, saved.hashState === 'rehash' ? null : pending.sha256) };
 }
 
 async function save(
-  deps: AppDeps, row: TusUploadRow, pending: PendingChunk, complete: boolean, s: { head: Buffer; contentType: string | null },
+  deps: AppDeps, row: TusUploadRow, pending: PendingChunk, complete: boolean, s: { head: Buffer; contentType: string | null }, lease: Lease | null,
 ): Promise<TusUploadRow> {
   const { parts, tailSize } = await pending.accept(complete);
   // An empty chunk changes no hash; otherwise no digest means this process lacked the bytes before it.
@@ -259,7 +268,18 @@ async function save(
     offset: row.offset + pending.bytes, parts, tailSize, contentType: s.contentType,
     head: s.head.toString('base64'), hashState: rehash ? 'rehash' : null,
   };
-  await deps.db.update(tusUploads).set(values).where(eq(tusUploads.id, row.id));
+  if (!lease) {
+    await deps.db.update(tusUploads).set(values).where(eq(tusUploads.id, row.id));
+    return { ...row, ...values };
+  }
+  // The lease goes with the offset, if it is still this PATCH's (one that ran out may be another's now).
+  const mine = sql`${tusUploads.lockId} = ${lease.id}`;
+  await deps.db.update(tusUploads).set({
+    ...values,
+    lockId: sql`case when ${mine} then null else ${tusUploads.lockId} end`,
+    lockedUntil: sql`case when ${mine} then null else ${tusUploads.lockedUntil} end`,
+  }).where(eq(tusUploads.id, row.id));
+  lease.released = true;
   return { ...row, ...values };
 }
 
