@@ -58,6 +58,7 @@ export async function probeImage(
   storage: StorageDriver, key: string,
 ): Promise<Dimensions> {
   if (!contentType.startsWith('image/')) return NONE;
+  if (complete && DECODED_TYPES.has(contentType)) return probeWhole(contentType, head, maxPixels);
   let bytes = head;
   let read = await readMetadata(head);
   if (!read.meta?.width && !complete) {
@@ -75,7 +76,23 @@ export async function probeImage(
       throw unsupportedMediaType(`The image cannot be decoded: ${strict.reason}.`, { detected: contentType, reason: strict.reason });
     }
   }
-  const meta = read.meta;
+  return checkPixels(contentType, read.meta, maxPixels);
+}
+
+/**
+ * A whole image of a decoded type: one strict header read (an upload's common case; the
+ * lenient read only to word a refusal as before). Read with all frames, its height is theirs
+ * together: `pageHeight` is one frame's, as the lenient read gives it.
+ */
+async function probeWhole(contentType: string, bytes: Uint8Array, maxPixels: number): Promise<Dimensions> {
+  const strict = await readMetadata(bytes, true);
+  if (strict.meta) return checkPixels(contentType, { ...strict.meta, height: strict.meta.pageHeight ?? strict.meta.height }, maxPixels);
+  const lenient = await readMetadata(bytes);
+  const reason = lenient.meta ? strict.reason : lenient.reason;
+  throw unsupportedMediaType(`The image cannot be decoded: ${reason}.`, { detected: contentType, reason });
+}
+
+function checkPixels(contentType: string, meta: Metadata | null, maxPixels: number): Dimensions {
   if (!meta?.width || !meta.height) return NONE;
   const frames = meta.pages ?? 1;
   const pixels = meta.width * meta.height * frames;
