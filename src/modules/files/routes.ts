@@ -15,6 +15,7 @@ import {
   UploadedMany, UploadedOne, UploadQuery,
 } from './model';
 import { forgetFiles } from './invalidate';
+import { jsonResponse } from '../../lib/json-response';
 import { getOwnFileOrThrow, listFiles, patchFile, softDeleteFiles, toFileJson, urlBaseOf } from './service';
 import { runUpload, type UploadRun } from './upload';
 import { UPLOAD_REQUEST_BODY } from './upload-doc';
@@ -97,10 +98,10 @@ export function fileRoutes(deps: AppDeps) {
         detail: { summary: 'Upload files', description: UPLOAD_DESCRIPTION, requestBody: UPLOAD_REQUEST_BODY },
       },
     )
-    .get('/', ({ principal, query, request }) => {
+    .get('/', async ({ principal, query, request }) => {
       // `meta` values may hold commas, which Elysia's array parsing splits: read them from the URL.
       const params = new URLSearchParams(queryOf(request.url));
-      return listFiles(deps, principal.userId, query, { tag: params.getAll('tag'), meta: params.getAll('meta') });
+      return jsonResponse(await listFiles(deps, principal.userId, query, { tag: params.getAll('tag'), meta: params.getAll('meta') }));
     }, {
       auth: 'files:read',
       query: ListQuerySchema,
