@@ -10,7 +10,7 @@ export const TARGET_NOTES: Record<string, string> = {
   'server CPU per memory hit / Bun.serve, in-process limiter':
     'As for the Redis limiter: the in-process window decides synchronously (`consumeNow`); what remains is Pictor\'s per-hit work (header copy, lookups, request id, observers).',
   'GET /api/files p95 at 100 000 files, Postgres (ms)':
-    '4 VUs against one server process that shares 2 cores with Postgres and k6, so p95 is mostly queueing. The default page runs as prepared statements with the total and URL base in one query, and responses are no longer run through TypeBox Encode (≈1.3 ms of server CPU per page, from ≈2.2); p95 at 1 VU is ≈4 ms. The next step would be the request-log row and its JSON size per page.',
+    '4 VUs against one server process that shares 2 cores with Postgres and k6, so p95 is mostly queueing. The default page runs as prepared statements with the total and URL base in one query, and responses are no longer run through TypeBox Encode (≈1.3 ms of server CPU per page, from ≈2.2); p95 at 1 VU is ≈4 ms. The page is serialised once (the request log used to serialise it again to size it).',
   'GET /api/files p95 at 100 000 files, PGlite (ms)':
     'PGlite is single-threaded WASM in the server process: 4 concurrent pages queue behind each other and behind the server\'s own JavaScript (bench/pglite-buffers.ts, one page at a time, gave p95 6.5–8.6 ms). Prepared statements apply here too.',
   'upload to S3 (MinIO) peak RSS growth (MiB)':
@@ -18,7 +18,7 @@ export const TARGET_NOTES: Record<string, string> = {
   'upload to S3 MB/s / plain multipart upload':
     'Pictor receives the body over HTTP, sniffs, hashes (SHA-256) and forwards it on the same 2 cores the client and MinIO use; the plain baseline only reads a file and sends it. One part in flight (chosen for RSS) serialises the upload.',
   'distinct 200 KB JPEG uploads / text uploads (per s)':
-    'Eager derivatives now wait while uploads arrive (QUEUE_DEFER_MS), which took this from 0.18 to 0.75–0.80. What is left per JPEG: the header probes (two sharp metadata reads, ~0.4 ms), the GPS scan, and the derive job written in the upload\'s transaction (a row and its event in Postgres, on the same 2 cores).',
+    'Eager derivatives now wait while uploads arrive (QUEUE_DEFER_MS), which took this from 0.18 to 0.75–0.80. What is left per JPEG: the header probe (one strict sharp metadata read, ~0.2 ms; it was two), the GPS scan, and the derive job written in the upload\'s transaction (a row and its event in Postgres, on the same 2 cores).',
   '1 GiB upload MB/s / raw stream-to-disk':
     'One upload to each server, one after the other, with no control of the state of memory: on this VM, memory that has sat free for a few seconds costs several times the CPU to write page cache into (`bun bench/micro.ts` part 7), and whoever writes into it loses. `ROUNDS=3 bash bench/upload.sh` puts every server on the same footing (warm-up, rotated order, each upload removed right after it is measured) and is the acceptance figure: 0.82–1.03 in five runs.',
   'rate limiting on / off (hits/s)': 'One 3-second window each; `bash bench/limits.sh` (alternating rounds) gave 0.905 and 0.936.',
