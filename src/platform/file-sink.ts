@@ -29,6 +29,8 @@ const BUFFER_BYTES = 1024 * 1024;
 export interface FileSinkWriter {
   /** Takes a chunk (copied or written before the promise settles; the caller may reuse it after). */
   write(chunk: Uint8Array): void | Promise<void>;
+  /** True when nothing refers to a chunk once its `write` is done (so the caller may free it). */
+  readonly copies: boolean;
   /** Writes whatever is buffered; resolves with the hex SHA-256 of every byte written. */
   end(): Promise<string>;
   /** Stops after a failure: drops what is buffered, never writes again. */
@@ -72,6 +74,7 @@ function threadedSink(fh: FileHandle, writer: BlockChannel, hasher: BlockChannel
   let ended = false;
   return {
     write: (chunk) => blocks.write(chunk),
+    copies: true,
     async end() {
       ended = true;
       if (blocks.started) return (await blocks.end())[1] as string;
@@ -96,6 +99,8 @@ function bunSink(fh: FileHandle): FileSinkWriter {
   const hash = createHash('sha256');
   let ended = false;
   return {
+    // Bun's FileSink may keep the chunk until it flushes.
+    copies: false,
     write(chunk) {
       hash.update(chunk);
       const r = sink.write(chunk);
@@ -141,6 +146,7 @@ export function createPortableFileSink(fh: FileHandle): FileSinkWriter {
     used = 0;
   };
   return {
+    copies: true,
     async write(chunk) {
       hash.update(chunk);
       let off = 0;

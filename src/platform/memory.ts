@@ -28,3 +28,37 @@ export function collectYoungGarbage(): void {
 export function collectGarbageNow(): void {
   if (isBun) Bun.gc(true);
 }
+
+/**
+ * Request-body chunks whose memory may be handed back as soon as their last reader is done with
+ * them (`releaseChunk`). Only chunks a request body stream produced are marked, and only by
+ * callers that know no one else keeps them (raw and tus uploads, not the multipart parser).
+ */
+const owned = new WeakSet<Uint8Array>();
+
+export function markOwned(chunk: Uint8Array): Uint8Array {
+  owned.add(chunk);
+  return chunk;
+}
+
+/**
+ * Frees a marked chunk's memory now instead of at the next collection, by detaching its
+ * buffer (`ArrayBuffer.prototype.transfer(0)`). Big bodies arrive in chunks of up to 512 KiB;
+ * left to the collector, each lands on freshly mapped pages and the request thread spends
+ * most of its time in page faults, while one freed at once is reused warm (docs/TUNING.md,
+ * "Request bodies: chunks handed back at once"). Call only when every reader has copied the
+ * chunk; anything else (unmarked, a view into a larger buffer, a buffer that cannot be
+ * detached) is left to the collector.
+ */
+export function releaseChunk(chunk: Uint8Array): void {
+  if (!owned.has(chunk)) return;
+  owned.delete(chunk);
+  const buffer = chunk.buffer;
+  if (chunk.byteOffset !== 0 || chunk.byteLength !== buffer.byteLength || !(buffer instanceof ArrayBuffer)) return;
+  try {
+    // ES2024; typed here because the project's lib is ES2023. Bun and Deno both have it.
+    (buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
+  } catch {
+    /* not detachable (a runtime-owned buffer): the collector frees it */
+  }
+}

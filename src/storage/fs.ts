@@ -14,6 +14,7 @@ import { ownedTempName, sweepOwnedTemp } from '../lib/owned-temp';
 import { randomString } from '../lib/random';
 import { fileSliceBody, readFileBytes } from '../platform/file-body';
 import { createFileSink } from '../platform/file-sink';
+import { releaseChunk } from '../platform/memory';
 import { assertValidKey, ObjectTooLargeError, type ByteRange, type ListedObject, type ObjectInfo, type StorageDriver, type StoredObject } from './types';
 
 const READ_CHUNK = 256 * 1024;
@@ -38,6 +39,7 @@ async function writeStream(fh: FileHandle, path: string, body: ReadableStream<Ui
       size += value.byteLength;
       const pending = sink.write(value);
       if (pending) await pending;
+      if (sink.copies) releaseChunk(value);
       if (!syncing && size - synced >= EARLY_SYNC_BYTES) {
         synced = size;
         // Only a head start: a failure here surfaces in the fsync before the rename.

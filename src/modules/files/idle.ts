@@ -7,13 +7,14 @@
  * aborts a moving upload.
  */
 import { uploadTimedOut } from '../../errors';
+import { markOwned } from '../../platform/memory';
 
 /**
  * `body` as a pull-based stream that errors with 408 `REQUEST_TIMEOUT` (and cancels `body`)
  * when one read waits longer than `timeoutMs`. The error flows down the upload path like a
  * client disconnect: the staged bytes are discarded, and the route answers 408.
  */
-export function guardIdleBody(body: ReadableStream<Uint8Array>, timeoutMs: number): ReadableStream<Uint8Array> {
+export function guardIdleBody(body: ReadableStream<Uint8Array>, timeoutMs: number, opts: { owned?: boolean } = {}): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   /** When the pending read started (ms, monotonic), or null while no read is pending. */
   let waitingSince: number | null = null;
@@ -53,7 +54,8 @@ export function guardIdleBody(body: ReadableStream<Uint8Array>, timeoutMs: numbe
         stopTimer();
         c.close();
       } else {
-        c.enqueue(next.value);
+        // Owned: the caller's last reader may free the chunk at once (platform/memory.ts `releaseChunk`).
+        c.enqueue(opts.owned ? markOwned(next.value) : next.value);
       }
     },
     async cancel(reason) {

@@ -193,7 +193,7 @@ export async function uploadRaw(
   if (params.has('tags')) attrs.tags = parseTags(params.getAll('tags')); // may repeat, like `transformations`
   await checkQuota(deps, owner, size ?? 0);
   if (!request.body) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
-  const staged = await stageFile(deps, owner, guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs), {
+  const staged = await stageFile(deps, owner, guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs, { owned: true }), {
     maxBytes,
     declared: declaredTypeOf(request.headers.get('content-type')),
     size,

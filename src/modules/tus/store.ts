@@ -22,7 +22,7 @@ import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Config } from '../../config';
 import { createChunkSink, type ChunkSink } from '../../platform/file-sink';
-import { collectGarbageNow } from '../../platform/memory';
+import { collectGarbageNow, releaseChunk } from '../../platform/memory';
 import type { TusPart } from './table';
 
 /** S3 part size: the bytes a PATCH holds in memory at most (besides the runtime's own buffers). */
@@ -144,6 +144,7 @@ function createFsTusStore(root: string): TusStore {
             const copied = sink.write(chunk);
             if (copied) await copied;
             bytes += chunk.byteLength;
+            releaseChunk(chunk); // written or copied into the sink's blocks: no one reads it again
             if (!syncing && bytes - synced >= EARLY_SYNC_BYTES) {
               synced = bytes;
               // A head start for the fsync `accept` ends with; its failure surfaces there.
@@ -269,6 +270,7 @@ function createS3TusStore(config: Config): TusStore {
             }
           }
           bytes += chunk.byteLength;
+          releaseChunk(chunk); // copied into the hasher's blocks and the part buffer
         }
       } catch (err) {
         error = err;
