@@ -3,14 +3,14 @@
  * started for the run): the same 1 GiB body as a raw `POST /api/files` and as a tus upload in
  * 16 MiB PATCHes (`/api/uploads/tus`), alternating for `ROUNDS` rounds (default 2) after a warm-up,
  * sampling the server's RSS every 50 ms. Reports MB/s, the tus/raw throughput ratio (target
- * ≥ 0.8) and the RSS growth of each upload (target < 64 MiB). Each file is deleted after it is
- * measured. Loopback only.   Usage: [ROUNDS=n] [DRIVERS=fs,s3] [CHUNK_MIB=16] bun bench/tus.ts [bytes]
+ * ≥ 0.8) and the RSS growth of each upload (target < 64 MiB), and the server's CPU per GiB by thread
+ * (the request thread is `bun.exe`). Each file is deleted after it is measured. Loopback only.   Usage: [ROUNDS=n] [DRIVERS=fs,s3] [CHUNK_MIB=16] bun bench/tus.ts [bytes]
  * (CHUNK_MIB: the PATCH size; Uppy's default is 50 MiB, tus-js-client's unbounded)
  */
 import { spawnSync } from 'node:child_process';
 import { startMinio, type Minio } from '../test/helpers/minio';
 import { startServer, type RunningServer } from '../test/helpers/server';
-import { rssOf } from './lib/procs';
+import { rssOf, threadCpu, threadCpuBetween } from './lib/procs';
 
 const TOTAL = Number(process.argv[2] ?? 1024 ** 3);
 const TUS_CHUNK = Number(process.env.CHUNK_MIB ?? 16) * 1024 * 1024;
@@ -70,6 +70,7 @@ async function measure(label: string, srv: RunningServer, key: string, run: (s: 
   const before = rssOf(pid);
   let peak = before;
   const timer = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
+  const cpu0 = threadCpu(pid);
   const t0 = performance.now();
   let id: string;
   try {
@@ -81,6 +82,9 @@ async function measure(label: string, srv: RunningServer, key: string, run: (s: 
   const mbps = TOTAL / MiB / s;
   const growth = (peak - before) / MiB;
   console.log(`  ${label.padEnd(4)} ${mbps.toFixed(1).padStart(7)} MB/s  RSS ${(before / MiB).toFixed(0)} → peak ${(peak / MiB).toFixed(0)} MiB (growth ${growth.toFixed(1)} MiB)`);
+  const gib = TOTAL / 1024 ** 3;
+  const cpu = threadCpuBetween(cpu0, threadCpu(pid)).slice(0, 5).map(([name, secs]) => `${name} ${(secs / gib).toFixed(2)}`).join(', ');
+  console.log(`       CPU s/GiB by thread: ${cpu}`);
   const del = await fetch(`${srv.url}/api/files/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${key}` } });
   if (del.status !== 204) throw new Error(`delete: ${del.status}`);
   return { mbps, growth };
