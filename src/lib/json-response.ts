@@ -5,10 +5,9 @@
  * a measurable share of the request. The body still follows the route's documented schema:
  * the suite checks every answer against /openapi.json.
  */
-export function jsonResponse(value: unknown, status = 200): Response {
+export function jsonResponse(value: unknown): Response {
   const text = JSON.stringify(value);
   return new Response(text, {
-    status,
     headers: { 'content-type': 'application/json;charset=utf-8', 'content-length': String(Buffer.byteLength(text)) },
   });
 }
