@@ -3,7 +3,7 @@
  * handed to the routes, jobs and the server as `AppDeps` (deps.ts). Tests build the same object
  * with other parts (in-memory PGlite, a test Redis); nothing else constructs clients or caches.
  */
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { join } from 'node:path';
 import type { Config } from './config';
 import type { AppDeps, BuildOptions, Clock, CoreDeps } from './deps';
@@ -37,7 +37,7 @@ export const VERSION = '0.1.0';
  * each feature's long-lived objects (`buildFeatures`).
  */
 export async function buildDeps(config: Config, log: Logger, opts: BuildOptions = {}): Promise<AppDeps> {
-  return buildFeatures(await buildCore(config, log, opts));
+  return await buildFeatures(await buildCore(config, log, opts));
 }
 
 /**
@@ -55,7 +55,7 @@ export async function buildCore(config: Config, log: Logger, opts: BuildOptions 
     pgliteSharedBuffers: config.pgliteSharedBuffers,
     pgliteTemplate: pgliteTemplateDir(),
   });
-  const redis = config.redisUrl ? createRedis(config.redisUrl, log) : null;
+  const redis = config.redisUrl ? await createRedis(config.redisUrl, log) : null;
   const bus = redis ? createRedisBus(redis, log) : createPostgresBus(database);
   const secrets = await loadSecrets(config, log);
   const closers: (() => Promise<void> | void)[] = [];
@@ -111,8 +111,8 @@ export async function buildCore(config: Config, log: Logger, opts: BuildOptions 
 }
 
 /** Each feature's long-lived objects (caches, pools, buffers, resolvers), built on the core. */
-function buildFeatures(core: CoreDeps): AppDeps {
-  const tus = createTusStore(core.config);
+async function buildFeatures(core: CoreDeps): Promise<AppDeps> {
+  const tus = await createTusStore(core.config);
   core.onShutdown(() => tus.close());
   const requests = createRequestHooks();
   const delivery = createDelivery(core);
@@ -141,8 +141,10 @@ function buildFeatures(core: CoreDeps): AppDeps {
  * while disconnected, so callers (the limiter) can fall back within one request, and the
  * client keeps reconnecting in the background.
  */
-function createRedis(url: string, log: Logger): Redis {
-  const redis = new Redis(url, {
+async function createRedis(url: string, log: Logger): Promise<Redis> {
+  // Loaded only when REDIS_URL is set: on the embedded defaults it would only add to start-up.
+  const { default: RedisClient } = await import('ioredis');
+  const redis = new RedisClient(url, {
     enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,

@@ -7,15 +7,23 @@ import { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { sql } from 'drizzle-orm';
 import { mkdirSync } from 'node:fs';
 import { copyPgliteTemplate } from './pglite-template';
 import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
 import { errorCode, errorSummary, StartupError } from '../lib/startup';
 import * as schema from './schema';
+
+/**
+ * The Postgres driver and its Drizzle adapter, loaded only when `DATABASE_URL` is set: on the
+ * embedded defaults they would only add to start-up (docs/TUNING.md, "Start-up").
+ */
+const postgresModules = async () => {
+  const [{ default: postgres }, { drizzle }, { migrate }] = await Promise.all([
+    import('postgres'), import('drizzle-orm/postgres-js'), import('drizzle-orm/postgres-js/migrator'),
+  ]);
+  return { postgres, drizzlePostgres: drizzle, migratePostgres: migrate };
+};
 
 export type Schema = typeof schema;
 /** The Drizzle handle both drivers share; transactions have the same type via `db.transaction`. */
@@ -84,6 +92,7 @@ function describeUrl(url: string): string {
  * TCP but never answers would otherwise hold it). Throws a `StartupError` naming `DATABASE_URL`.
  */
 export async function waitForPostgres(url: string, waitMs = DATABASE_WAIT_MS): Promise<void> {
+  const { postgres } = await postgresModules();
   const deadline = Date.now() + waitMs;
   let last: unknown = null;
   for (;;) {
@@ -127,6 +136,7 @@ export async function waitForPostgres(url: string, waitMs = DATABASE_WAIT_MS): P
 async function openPostgres(url: string, pool: number): Promise<Database> {
   await waitForPostgres(url);
   await migratePostgresLocked(url);
+  const { postgres, drizzlePostgres } = await postgresModules();
   const client = postgres(url, {
     max: pool,
     idle_timeout: 30,
@@ -154,6 +164,7 @@ async function openPostgres(url: string, pool: number): Promise<Database> {
 
 /** Runs migrations on a dedicated connection holding a session advisory lock. */
 async function migratePostgresLocked(url: string): Promise<void> {
+  const { postgres, drizzlePostgres, migratePostgres } = await postgresModules();
   const conn = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
   try {
     await conn`select pg_advisory_lock(${MIGRATION_LOCK})`;

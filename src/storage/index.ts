@@ -5,7 +5,6 @@ import { errorCode, errorSummary, StartupError } from '../lib/startup';
 import { startFileWriterThread } from '../platform/file-sink';
 import { startHashThread } from '../platform/sha256';
 import { createFsStorage } from './fs';
-import { createS3Storage } from './s3';
 import type { StorageDriver } from './types';
 
 export type { StorageDriver } from './types';
@@ -17,6 +16,8 @@ export async function createStorage(config: Config): Promise<StorageDriver> {
   if (config.storageDriver === 's3') {
     const { s3 } = config;
     if (!s3.bucket) throw new StartupError('S3_BUCKET must be set when STORAGE_DRIVER=s3', 'S3_BUCKET');
+    // The AWS SDK loads only for S3: on the fs driver it would only add to start-up.
+    const { createS3Storage } = await import('./s3');
     const storage = createS3Storage({ ...s3, bucket: s3.bucket });
     await checkBucket(storage, s3.bucket, s3.endpoint);
     return storage;
