@@ -13,7 +13,7 @@
  * safety net for a lost message. A load racing an invalidation is not cached (generation check).
  */
 import { and, eq, isNull } from 'drizzle-orm';
-import { LRUCache } from 'lru-cache';
+import { countBoundedLru } from '../../lib/lru';
 import { createHash } from 'node:crypto';
 import type { CoreDeps } from '../../deps';
 import { accountBanned, csrfInvalid } from '../../errors';
@@ -65,7 +65,7 @@ type Maybe<T> = T | typeof MISSING;
 
 /** A TTL LRU whose loads are dropped when an invalidation happened while they ran. */
 function createLoadingCache<V extends object>(max: number, load: (id: string) => Promise<V | null>) {
-  const cache = new LRUCache<string, { v: Maybe<V> }>({ max, ttl: CACHE_TTL_MS });
+  const cache = countBoundedLru<string, { v: Maybe<V> }>(max, { ttl: CACHE_TTL_MS });
   let generation = 0;
   return {
     async get(id: string): Promise<V | null> {

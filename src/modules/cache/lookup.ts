@@ -12,7 +12,7 @@
  * A TTL bounds staleness should a message ever be lost (Redis restart).
  */
 import { and, eq, isNull } from 'drizzle-orm';
-import { LRUCache } from 'lru-cache';
+import { countBoundedLru } from '../../lib/lru';
 import type { AppDeps, CoreDeps } from '../../deps';
 import { files } from '../files/table';
 import { users } from '../users/table';
@@ -57,7 +57,7 @@ export async function publishFileChange(deps: Pick<AppDeps, 'bus'>, change: File
 }
 
 export function createFileLookup(deps: CoreDeps, onPurge: (sha256: string) => Promise<unknown>) {
-  const cache = new LRUCache<string, { value: FileLookup | null }>({ max: 100_000, ttl: TTL_MS });
+  const cache = countBoundedLru<string, { value: FileLookup | null }>(100_000, { ttl: TTL_MS });
   const loading = new Map<string, Promise<FileLookup | null>>();
 
   async function load(id: string): Promise<FileLookup | null> {

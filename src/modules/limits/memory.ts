@@ -6,7 +6,7 @@
  * kept; a key is evicted once its newest weight has left the window (TTL), or, under a flood of
  * distinct keys, least-recently-used first (that key's count is forgotten — the price of a bound).
  */
-import { LRUCache } from 'lru-cache';
+import { countBoundedLru } from '../../lib/lru';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../deps';
 import { LeaseSet, SlidingWindow } from './window';
@@ -25,8 +25,8 @@ export function createMemoryLimiter(opts: MemoryLimiterOptions): RateLimiter {
   const max = opts.maxKeys ?? 100_000;
   // TTLs are checked against the injected clock so tests can move time.
   const perf = { now: () => clock.now() };
-  const windows = new LRUCache<string, SlidingWindow>({ max });
-  const leases = new LRUCache<string, LeaseSet>({ max, ttlAutopurge: false, ttlResolution: 0, perf });
+  const windows = countBoundedLru<string, SlidingWindow>(max);
+  const leases = countBoundedLru<string, LeaseSet>(max, { ttlAutopurge: false, ttlResolution: 0, perf });
 
   function decide(req: ConsumeRequest, consume: boolean): WindowDecision {
     const id = keyOf(req.bucket, req.key);

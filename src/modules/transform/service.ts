@@ -9,6 +9,7 @@
  * one short SHA-256 of the key.
  */
 import { LRUCache } from 'lru-cache';
+import { countBoundedLru } from '../../lib/lru';
 import type { CoreDeps } from '../../deps';
 import { AppError, forbidden, gone, invalidSignature, invalidTransformation, notFound } from '../../errors';
 import { ObjectTooLargeError } from '../../storage/types';
@@ -133,7 +134,7 @@ export function createDelivery(deps: CoreDeps): Delivery {
   /** Parsed segments: the same few URLs repeat endlessly on a busy site. */
   const parsedCache = new LRUCache<string, ParsedTransformation>({ max: 10_000 });
   /** Probed facts per original (alpha, animation), for `f_auto` without re-reading it. */
-  const factsCache = new LRUCache<string, SourceFacts>({ max: 100_000 });
+  const factsCache = countBoundedLru<string, SourceFacts>(100_000);
   /** Originals that do not decode: answered 422 at once, never read or rendered again (#17.7). */
   const unreadable = createUnreadableSources();
   const renderLimits = { ...limits, maxInputPixels: c.maxInputPixels, timeoutMs: c.transformTimeoutMs };
