@@ -13,6 +13,8 @@ export const TARGET_NOTES: Record<string, string> = {
     '4 VUs against one server process that shares 2 cores with Postgres and k6, so p95 is mostly queueing. The default page runs as prepared statements with the total and URL base in one query, and responses are no longer run through TypeBox Encode (≈1.3 ms of server CPU per page, from ≈2.2); p95 at 1 VU is ≈4 ms. The page is serialised once (the request log used to serialise it again to size it).',
   'GET /api/files p95 at 100 000 files, PGlite (ms)':
     'PGlite is single-threaded WASM in the server process: 4 concurrent pages queue behind each other and behind the server\'s own JavaScript (bench/pglite-buffers.ts, one page at a time, gave p95 6.5–8.6 ms). Prepared statements apply here too.',
+  'first /health 200, restart (ms)':
+    'Mostly module loading and PGlite\'s WASM start (docs/TUNING.md, "Start-up"); clients of services the embedded defaults do not use no longer load, and the entry-bounded caches no longer preallocate. `bun bench/startup.ts --rounds=3` on its own gave 1.25–1.28 s after those changes; in this run the step follows the load phases on the same 2 cores.',
   'upload to S3 (MinIO) peak RSS growth (MiB)':
     'The plain baseline (Bun\'s S3 client alone, same part size, streaming the same file) grew its own RSS by ~91 MiB in the same run: most of this is Bun\'s client. Pictor\'s collections keep it below the plain client\'s growth, not below 64.',
   'upload to S3 MB/s / plain multipart upload':
