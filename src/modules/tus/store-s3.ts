@@ -1,5 +1,5 @@
 /**
- * The S3 side of tus uploads (see store.ts): an S3 multipart upload on the object's final key,
+ * The S3 side of tus uploads (see store.ts), loaded only for `STORAGE_DRIVER=s3`: an S3 multipart upload on the object's final key,
  * parts of `PART_BYTES`, and what is left below a part at a PATCH's end kept as a "tail" object.
  */
 import {
@@ -9,7 +9,7 @@ import {
 import type { Config } from '../../config';
 import { createChunkSink } from '../../platform/file-sink';
 import { releaseChunk } from '../../platform/memory';
-import { chunksOf, collectWhileWaiting, type StoreState, type TusStore } from './store';
+import { chunksOf, collectWhileWaiting, type StoreState, type TusStore } from './store-shared';
 import type { TusPart } from './table';
 
 /** S3 part size: the bytes a PATCH holds in memory at most (besides the runtime's own buffers). */
