@@ -6,9 +6,10 @@ import { collectGarbageNow } from '../../platform/memory';
 import type { TusPart } from './table';
 
 /**
- * A full collection every this many bytes received by this process. The request bodies' chunks
- * (and on S3 the SDK's copies of each part) are external buffers that young collections leave
- * behind, and the server's RSS grows by far more than a PATCH holds. Run while the PATCH waits
+ * A full collection every this many bytes received by this process. Body chunks are freed as
+ * soon as they are copied (platform/memory.ts `releaseChunk`), but each PATCH still leaves
+ * external garbage young collections miss (on S3 the SDK's copies of each part); without these
+ * collections the RSS grew by 41–68 MiB per GiB of 16 MiB PATCHes on fs. Run while the PATCH waits
  * for its last blocks to be written and hashed (or its last part sent), so that the upload
  * waits for it less. 128 MiB: about the growth of 64 MiB for half the collections
  * (docs/TUNING.md, "Measurements behind code choices").
@@ -21,6 +22,7 @@ export function collectWhileWaiting(bytes: number): void {
   bytesSinceGc = 0;
   collectGarbageNow();
 }
+
 /** The storage side of an upload, as the row keeps it. */
 export interface StoreState {
   id: string;

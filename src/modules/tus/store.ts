@@ -9,6 +9,7 @@
  *   sends its bytes as parts of `PART_BYTES` (one part in memory at a time); what is left below a
  *   part when the PATCH ends is kept as a small object of its own (the "tail", S3 parts but the
  *   last must be ≥ 5 MiB) and becomes the head of the next part. Any process can continue it.
+ *   That store is `store-s3.ts`, loaded only for S3.
  *
  * A PATCH's bytes become part of the upload only when it calls `accept()` (after the checksum, if
  * any, matched); `reject()` forgets them, so the offset stays where it was.
