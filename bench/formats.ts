@@ -28,6 +28,7 @@ import { renderImage } from '../src/modules/transform/pipeline';
 import { probeImage } from '../src/modules/transform/probe';
 import { applySharpSettings, ENCODERS, type EncoderSettings } from '../src/modules/transform/sharp-settings';
 import { compare, decodeRgb, type Quality } from './lib/quality';
+import { median } from './lib/stats';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -109,11 +110,6 @@ function buildCases(): Case[] {
   return [...cases.values()];
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 applySharpSettings(availableParallelism());
 const started = Date.now();

@@ -33,6 +33,7 @@ import { parseTransformation } from '../src/modules/transform/parse';
 import { renderImage } from '../src/modules/transform/pipeline';
 import { probeImage } from '../src/modules/transform/probe';
 import { applySharpSettings } from '../src/modules/transform/sharp-settings';
+import { median } from './lib/stats';
 
 const args = process.argv.slice(2);
 const asJson = args.includes('--json');
@@ -57,11 +58,6 @@ async function logo(): Promise<Buffer> {
   return sharp(Buffer.from(svg)).png().toBuffer();
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 async function main() {
   applySharpSettings(availableParallelism());

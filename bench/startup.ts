@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configSchema } from '../src/config';
 import { freePort, killOwned, rssOf, spawnOwned, stopChild } from './lib/procs';
+import { median } from './lib/stats';
 
 const ROOT = resolve(import.meta.dir, '..');
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
@@ -40,11 +41,6 @@ async function timedStart(dataDir: string) {
 }
 
 /** The median; of an even count, the mean of the middle two (`--quick` runs 2 rounds: not the larger one). */
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 const fresh: number[] = [];
 const restart: number[] = [];
 const rss: number[] = [];

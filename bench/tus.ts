@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { startMinio, type Minio } from '../test/helpers/minio';
 import { startServer, type RunningServer } from '../test/helpers/server';
 import { rssOf, threadCpu, threadCpuBetween } from './lib/procs';
+import { median } from './lib/stats';
 
 const TOTAL = Number(process.argv[2] ?? 1024 ** 3);
 const TUS_CHUNK = Number(process.env.CHUNK_MIB ?? 16) * 1024 * 1024;
@@ -18,7 +19,6 @@ const BLOCK = 1024 * 1024;
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 2));
 const DRIVERS = (process.env.DRIVERS ?? 'fs,s3').split(',') as ('fs' | 's3')[];
 const MiB = 1024 * 1024;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 /** `total` bytes of text (sniffed as text/plain), generated without holding them. */
 function body(total: number): ReadableStream<Uint8Array> {

@@ -23,12 +23,12 @@ import { join, resolve } from 'node:path';
 import { startMinio } from '../test/helpers/minio';
 import { startServer } from '../test/helpers/server';
 import { rssOf, threadCpu, threadCpuBetween } from './lib/procs';
+import { median } from './lib/stats';
 
 const ROOT = resolve(import.meta.dir, '..');
 const TOTAL = Number(process.argv[2] ?? 1024 ** 3);
 const CHUNK = 1024 * 1024;
 const ROUNDS = Math.max(1, Number(process.env.ROUNDS ?? 3));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 /** A body of `total` bytes of text (sniffed as text/plain), generated without holding it. */
 function body(total: number): ReadableStream<Uint8Array> {

@@ -125,7 +125,7 @@ export function tusRoutes(deps: AppDeps) {
         ? async (n: number) => void (await enforceAccountLimits(deps, set, account, [{ bucket: 'upload_bytes', weight: n }]))
         : undefined;
       const body = request.body ? guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs, { owned: true }) : null;
-      return await appendChunk(deps, store, account, row, { offset, body, checksum, onBytes: deps.config.disableRateLimit ? undefined : onBytes });
+      return await appendChunk(deps, store, account, row, { offset, body, checksum, declared, onBytes: deps.config.disableRateLimit ? undefined : onBytes });
     } finally {
       await slot.release();
     }

@@ -134,6 +134,8 @@ export interface ChunkInput {
   body: ReadableStream<Uint8Array> | null;
   /** `Upload-Checksum: sha256 <base64>`, already parsed. */
   checksum: Buffer | null;
+  /** The body's `Content-Length`, when sent. */
+  declared: number | null;
   /** Told each chunk's size (the `upload_bytes` rate limit of a deferred-length upload); may throw 429. */
   onBytes?: (bytes: number) => Promise<void>;
 }
@@ -225,7 +227,8 @@ async function receive(
   };
 
   // 'rehash': some earlier chunk went to a process without the running hash; the digest is then taken at completion.
-  const pending = await store.write(row, checked, row.hashState !== 'rehash');
+  const expect = input.declared === null ? null : { bytes: input.declared, completes: row.length !== null && row.offset + input.declared === row.length };
+  const pending = await store.write(row, checked, row.hashState !== 'rehash', expect);
   const fail = async (err: unknown, whole: boolean): Promise<never> => {
     await pending.reject().catch(() => {});
     if (whole) await removeUpload(deps, store, row);

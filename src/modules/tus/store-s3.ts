@@ -1,18 +1,22 @@
 /**
  * The S3 side of tus uploads (see store.ts), loaded only for `STORAGE_DRIVER=s3`: an S3 multipart upload on the object's final key,
  * parts of `PART_BYTES`, and what is left below a part at a PATCH's end kept as a "tail" object.
+ * When the PATCH's `Content-Length` tells how big a part (or the tail) will be, it is sent while
+ * its bytes arrive, so that the PATCH does not end by waiting for its last part to reach S3; the
+ * bytes are also kept in the part buffer, which becomes the tail if the body ends early.
  */
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
   GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import type { Config } from '../../config';
 import { createChunkSink } from '../../platform/file-sink';
 import { releaseChunk } from '../../platform/memory';
 import { chunksOf, collectWhileWaiting, type StoreState, type TusStore } from './store-shared';
 import type { TusPart } from './table';
 
-/** S3 part size: the bytes a PATCH holds in memory at most (besides the runtime's own buffers). */
+/** S3 part size; a PATCH holds two part buffers at most (besides the runtime's own buffers). */
 const PART_BYTES = 8 * 1024 * 1024;
 /**
  * S3: part buffers kept for the next PATCH. Fresh 8 MiB buffers per PATCH were external garbage
@@ -23,6 +27,44 @@ const PART_POOL_MAX = 4;
 const takePart = (): Uint8Array => partPool.pop() ?? new Uint8Array(PART_BYTES);
 const givePart = (b: Uint8Array): void => void (partPool.length < PART_POOL_MAX && partPool.push(b));
 
+interface LiveSend {
+  readonly size: number;
+  readonly ended: boolean;
+  /** Settles with the request's result once S3 has all `size` bytes. */
+  readonly done: Promise<unknown>;
+  /** Queues a view of the part buffer (no copy: the buffer is not reused until `done` settles). */
+  push(view: Uint8Array): void;
+  end(): void;
+  /** The body ended early: the request is aborted without a stored byte (S3 keeps only whole parts and objects). */
+  drop(): void;
+}
+
+/** A request whose body of `size` bytes is streamed as the bytes are pushed. */
+function sendLive(size: number, send: (body: Readable, abortSignal: AbortSignal) => Promise<unknown>): LiveSend {
+  // Pushed views sit in the stream until sent: at most `size` bytes of a buffer that exists anyway.
+  const stream = new Readable({ read() {} });
+  const abort = new AbortController();
+  let ended = false;
+  const done = send(stream, abort.signal);
+  return {
+    size,
+    get ended() {
+      return ended;
+    },
+    done,
+    push: (view) => void stream.push(view),
+    end() {
+      ended = true;
+      stream.push(null);
+    },
+    drop() {
+      // Aborted, not just ended: a request piped from a failed stream would wait for its missing bytes.
+      abort.abort(new Error('the PATCH body ended before this part'));
+      stream.destroy();
+    },
+  };
+}
+
 export function createS3TusStore(config: Config): TusStore {
   const o = config.s3;
   const Bucket = o.bucket as string;
@@ -31,12 +73,17 @@ export function createS3TusStore(config: Config): TusStore {
     endpoint: o.endpoint,
     forcePathStyle: o.forcePathStyle,
     credentials: o.accessKeyId && o.secretAccessKey ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } : undefined,
+    // No CRC32 per part (the SDK's default since 2025), as Bun's client sends none for raw uploads:
+    // on a streamed part it means aws-chunked framing, which doubled the request thread's CPU per
+    // GiB (docs/TUNING.md, "Resumable (tus) uploads"). The upload's SHA-256 is Pictor's own.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
   });
   const tailKey = (id: string) => `.tus/${id}.tail`;
 
   async function readTail(s: StoreState, into: Uint8Array): Promise<number> {
     if (s.tailSize === 0) return 0;
-    const res = await client.send(new GetObjectCommand({ Bucket, Key: tailKey(s.id) }));
+    // Only the stored tail's bytes: a rejected PATCH may have sent a longer one (it starts with these).
+    const res = await client.send(new GetObjectCommand({ Bucket, Key: tailKey(s.id), Range: `bytes=0-${s.tailSize - 1}` }));
     const bytes = await res.Body!.transformToByteArray();
     if (bytes.byteLength !== s.tailSize) throw new Error(`tus tail of ${s.id} holds ${bytes.byteLength} bytes, expected ${s.tailSize}`);
     into.set(bytes, 0);
@@ -49,32 +96,71 @@ export function createS3TusStore(config: Config): TusStore {
       return { s3UploadId: res.UploadId ?? null };
     },
 
-    async write(s, body, hash) {
-      // Two part buffers: one fills from the request while the other is being sent.
+    async write(s, body, hash, expect) {
       let buffer = takePart();
-      let spare: Uint8Array | null = null;
-      const release = () => {
-        givePart(buffer);
-        if (spare) givePart(spare);
-        spare = null;
-      };
       const parts: TusPart[] = [...s.parts];
       let filled = 0;
       let bytes = 0;
       let error: unknown;
       let sha256: string | null = null;
-      let sending: Promise<void> | null = null;
-      const sendPart = async (data: Uint8Array) => {
-        const n = parts.length + 1;
+      /** Parts on their way (at most two: the one filling and the one before it). */
+      const inFlight = new Set<Promise<void>>();
+      /** Buffers of parts already on their way, reusable once sent (or given back at the end). */
+      const sent = new Map<Promise<void>, Uint8Array>();
+      let partFailed: { err: unknown } | null = null;
+      const track = (p: Promise<void>, data: Uint8Array) => {
+        inFlight.add(p);
+        sent.set(p, data);
+        p.catch((err: unknown) => void (partFailed ??= { err })).finally(() => inFlight.delete(p));
+      };
+      const nextBuffer = async (): Promise<Uint8Array> => {
+        // One part in flight besides the one filling, so parts keep their order and memory its bound.
+        while (inFlight.size > 1) await Promise.race(inFlight);
+        for (const [p, data] of sent) {
+          if (!inFlight.has(p)) {
+            sent.delete(p);
+            return data;
+          }
+        }
+        return takePart();
+      };
+      const uploadPart = async (n: number, Body: Uint8Array | Readable, ContentLength: number, abortSignal?: AbortSignal) => {
         const res = await client.send(new UploadPartCommand({
-          Bucket, Key: s.storageKey, UploadId: s.s3UploadId as string, PartNumber: n, Body: data, ContentLength: data.byteLength,
-        }));
-        parts.push({ n, etag: res.ETag as string });
+          Bucket, Key: s.storageKey, UploadId: s.s3UploadId as string, PartNumber: n, Body, ContentLength,
+        }), { abortSignal });
+        return { n, etag: res.ETag as string };
+      };
+      /**
+       * The part (or tail) filling now, already on its way to S3 when this PATCH's
+       * `Content-Length` says how big it will be, so that the PATCH does not end by waiting for it.
+       */
+      let live: LiveSend | null = null;
+      /** The upload's last part, sent as it arrived; a part only once `accept(true)`. */
+      let lastPart: Promise<TusPart> | null = null;
+      let tailSent: Promise<void> | null = null;
+      const startLive = (): LiveSend | null => {
+        const rest = expect ? expect.bytes - bytes : 0;
+        if (!expect || rest <= 0) return null;
+        const total = filled + rest;
+        const size = Math.min(total, PART_BYTES);
+        let started: LiveSend;
+        if (size === PART_BYTES || expect.completes) {
+          const n = parts.length + 1;
+          started = sendLive(size, (stream, signal) => uploadPart(n, stream, size, signal));
+          if (size < PART_BYTES) lastPart = started.done as Promise<TusPart>;
+        } else {
+          started = sendLive(size, (Body, abortSignal) => client.send(new PutObjectCommand({ Bucket, Key: tailKey(s.id), Body, ContentLength: size }), { abortSignal }));
+          tailSent = started.done.then(() => {});
+        }
+        started.done.catch(() => {}); // handled: awaited below, or dropped with the body
+        if (filled > 0) started.push(buffer.subarray(0, filled));
+        return started;
       };
       // Hashed off the request thread, from the upload's running hash (platform/file-sink.ts).
       const sink = createChunkSink({ hashKey: hash ? s.id : null, base: s.offset });
       try {
         filled = await readTail(s, buffer);
+        live = startLive();
         for await (const chunk of chunksOf(body)) {
           const copied = sink.write(chunk);
           if (copied) await copied;
@@ -82,29 +168,44 @@ export function createS3TusStore(config: Config): TusStore {
           while (at < chunk.byteLength) {
             const take = Math.min(chunk.byteLength - at, PART_BYTES - filled);
             buffer.set(chunk.subarray(at, at + take), filled);
+            live?.push(buffer.subarray(filled, filled + take));
             filled += take;
             at += take;
+            bytes += take;
+            if (live && filled === live.size) live.end();
             if (filled === PART_BYTES) {
-              await sending; // one part in flight at a time, so parts keep their order
               const full = buffer;
-              sending = sendPart(full).then(() => void (spare = full));
-              sending.catch(() => {}); // handled: awaited before the next part and at the end
-              buffer = spare ?? takePart();
-              spare = null;
+              const part = live ? (live.done as Promise<TusPart>) : uploadPart(parts.length + 1, full, PART_BYTES);
+              // Its number is taken now; its tag is filled in once S3 answers.
+              const entry: TusPart = { n: parts.length + 1, etag: '' };
+              parts.push(entry);
+              track(part.then((p) => void (entry.etag = p.etag)), full);
+              buffer = await nextBuffer();
               filled = 0;
+              live = startLive();
             }
           }
-          bytes += chunk.byteLength;
           releaseChunk(chunk); // copied into the hasher's blocks and the part buffer
         }
       } catch (err) {
         error = err;
       }
+      // A body that ended early leaves its part unsent; its bytes stay in `buffer` (the tail).
+      if (live && !live.ended) {
+        live.drop();
+        await live.done.catch(() => {}); // settled before its buffer is reused
+        lastPart = null;
+        tailSent = null;
+      }
       try {
         const ending = sink.end();
         ending.catch(() => {}); // handled: awaited below
         collectWhileWaiting(bytes);
-        await sending;
+        // Every request settled before any buffer is reused: none may still be reading one.
+        const settled = await Promise.allSettled([...sent.keys(), lastPart, tailSent]);
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (partFailed) throw partFailed.err;
+        if (failed) throw failed.reason;
         sha256 = await ending;
       } catch (err) {
         // A part that did not reach S3 (or the hash failed): none of this request's bytes can be trusted.
@@ -112,6 +213,11 @@ export function createS3TusStore(config: Config): TusStore {
         bytes = -1;
         await sink.abort().catch(() => {});
       }
+      const release = () => {
+        givePart(buffer);
+        for (const data of sent.values()) givePart(data);
+        sent.clear();
+      };
       return {
         error,
         bytes,
@@ -120,16 +226,18 @@ export function createS3TusStore(config: Config): TusStore {
           try {
             if (complete) {
               // The last part may be small; an empty upload still needs one part.
-              if (filled > 0 || parts.length === 0) await sendPart(buffer.subarray(0, filled));
+              if (lastPart) parts.push(await lastPart);
+              else if (filled > 0 || parts.length === 0) parts.push(await uploadPart(parts.length + 1, buffer.subarray(0, filled), filled));
               return { parts, tailSize: 0 };
             }
-            if (filled > 0) await client.send(new PutObjectCommand({ Bucket, Key: tailKey(s.id), Body: buffer.subarray(0, filled), ContentLength: filled }));
+            if (filled > 0 && !tailSent) await client.send(new PutObjectCommand({ Bucket, Key: tailKey(s.id), Body: buffer.subarray(0, filled), ContentLength: filled }));
             return { parts, tailSize: filled };
           } finally {
             release();
           }
         },
-        // Parts sent by this PATCH are overwritten by the next (same numbers) or aborted with the upload.
+        // Parts sent by this PATCH are overwritten by the next (same numbers) or aborted with the
+        // upload; a tail it sent holds the stored tail as its first bytes (`readTail` reads those).
         reject: async () => release(),
       };
     },

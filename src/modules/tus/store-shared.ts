@@ -47,6 +47,11 @@ export interface PendingChunk {
   reject(): Promise<void>;
 }
 
+export interface BodyExpectation {
+  bytes: number;
+  completes: boolean;
+}
+
 export interface TusStore {
   /** Starts an upload's storage (S3: the multipart upload). */
   begin(storageKey: string): Promise<{ s3UploadId: string | null }>;
@@ -55,8 +60,10 @@ export interface TusStore {
    * upload's running SHA-256 was not lost to another process). Resolves once the stream ends
    * or fails (the failure is in `error`: what was received up to it can still be accepted).
    * `accept(true)`: these bytes complete the upload (S3 then sends the rest as the last part).
+   * `expect`: the body's length when the request declared it, and whether those bytes would
+   * complete the upload (S3 then sends each part as its bytes arrive).
    */
-  write(s: StoreState, body: ReadableStream<Uint8Array>, hash: boolean): Promise<PendingChunk & { error?: unknown }>;
+  write(s: StoreState, body: ReadableStream<Uint8Array>, hash: boolean, expect: BodyExpectation | null): Promise<PendingChunk & { error?: unknown }>;
   /** Makes the complete upload the object at `storageKey`. */
   complete(s: StoreState): Promise<void>;
   /** Removes every byte of an unfinished upload (termination, expiry, refusal). Idempotent. */
