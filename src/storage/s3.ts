@@ -1,20 +1,16 @@
 /**
- * S3-compatible storage (AWS, MinIO, R2…). Reads, heads, deletes and listings go through
- * `@aws-sdk/client-s3`, which runs on Bun and Deno alike. Uploads are streamed as multipart
- * uploads (bounded memory: part size × queue size) by Bun's native S3 client on Bun, and by
- * `@aws-sdk/lib-storage` elsewhere or when no access key is configured (Bun's client does not
- * walk the SDK's credential chain: instance roles, profiles). Either way any failure, including
- * the source stream erroring mid-way, aborts the multipart upload so no parts are left billed
- * and invisible (the contract test checks that MinIO holds none).
+ * S3-compatible storage (AWS, MinIO, R2…) through `@aws-sdk/client-s3`, which runs on Bun and
+ * Deno alike. Uploads are streamed as multipart uploads with bounded memory (s3-upload.ts); any
+ * failure, including the source stream erroring mid-way, aborts the multipart upload so no parts
+ * are left billed and invisible (the contract test checks that MinIO holds none).
  */
 import {
   AbortMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand,
   HeadBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { collectGarbageNow } from '../platform/memory';
-import { createNativeS3Uploader } from '../platform/s3-native';
 import { createStreamHasher } from '../platform/sha256';
+import { putObjectStream } from './s3-upload';
 import { assertValidKey, collectCapped, ObjectTooLargeError, type ByteRange, type ListedObject, type ObjectInfo, type StorageDriver } from './types';
 
 export interface S3Options {
@@ -26,50 +22,31 @@ export interface S3Options {
   forcePathStyle: boolean;
   /** Optional key prefix inside the bucket (tests share one bucket). */
   prefix?: string;
-  /** `sdk` forces lib-storage uploads on Bun too (the contract test runs both paths). */
-  uploader?: 'auto' | 'sdk';
 }
 
-/** lib-storage's parts: 8 MiB, two in flight. */
-const PART_SIZE = 8 * 1024 * 1024;
-const QUEUE_SIZE = 2;
 /**
- * Bun's client: a full collection every this many bytes. Its parts are not JS buffers, but the
- * body's chunks pass through JS on their way to it and some outlive the young-generation
- * collections, so without it the RSS rose from upload to upload; more often cost too much
+ * A full collection every this many bytes uploaded. The body's chunks are freed as they are
+ * copied into the part buffers, but each request leaves some garbage the young-generation
+ * collections miss, so without it the RSS rose from upload to upload; more often cost too much
  * throughput (docs/TUNING.md, "Measurements behind code choices").
  */
-const NATIVE_GC_EVERY_BYTES = 128 * 1024 * 1024;
-/**
- * lib-storage only: a full collection after every this many bytes. lib-storage pulls the body
- * only as parts are wanted (no read-ahead), but the body chunks and each concatenated part are
- * external buffers the collector left uncollected for hundreds of MiB, and they outlive the
- * inspector's young-generation collections. `STORAGE=s3 bash bench/upload.sh` measures the RSS
- * growth this leaves (README "Performance").
- */
-const GC_EVERY_BYTES = 2 * PART_SIZE;
+const GC_EVERY_BYTES = 128 * 1024 * 1024;
 
 const isNotFound = (err: unknown) => {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 };
 
-export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(): Promise<number>; uploader: 'bun' | 'sdk' } {
-  const nativeUploader = o.uploader !== 'sdk' && o.accessKeyId && o.secretAccessKey
-    ? createNativeS3Uploader({
-      endpoint: o.endpoint,
-      region: o.region,
-      bucket: o.bucket,
-      accessKeyId: o.accessKeyId,
-      secretAccessKey: o.secretAccessKey,
-      virtualHostedStyle: !o.forcePathStyle, // as the SDK client addresses the bucket
-    })
-    : null;
+export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(): Promise<number> } {
   const client = new S3Client({
     region: o.region,
     endpoint: o.endpoint,
     forcePathStyle: o.forcePathStyle,
     credentials: o.accessKeyId && o.secretAccessKey ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } : undefined,
+    // No CRC32 per request (the SDK's default since 2025): a streamed part would go in aws-chunked
+    // framing, which doubled the request thread's CPU per GiB (docs/TUNING.md, "Storage"). A
+    // file's SHA-256 is Pictor's own, taken as it arrives.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
   });
   const base = o.prefix ? o.prefix.replace(/\/*$/, '/') : '';
   const keyOf = (key: string) => {
@@ -92,28 +69,8 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
     }
   }
 
-  /** lib-storage's multipart upload of `body` (see the header for when it is used). */
-  async function putWithSdk(Key: string, body: ReadableStream<Uint8Array>, opts: { contentType?: string; size?: number }): Promise<void> {
-    const upload = new Upload({
-      client,
-      params: { Bucket, Key, Body: body, ContentType: opts.contentType, ContentLength: opts.size },
-      partSize: PART_SIZE,
-      queueSize: QUEUE_SIZE,
-      leavePartsOnError: false,
-    });
-    try {
-      await upload.done();
-    } catch (err) {
-      // lib-storage aborts the multipart upload itself when leavePartsOnError is false;
-      // abort() again covers a failure before it had recorded the upload id.
-      await upload.abort().catch(() => {});
-      throw err;
-    }
-  }
-
   return {
     kind: 's3',
-    uploader: nativeUploader ? 'bun' : 'sdk',
 
     async put(key, body, opts = {}) {
       let size = 0;
@@ -125,8 +82,7 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
       const counted = body.pipeThrough(
         new TransformStream<Uint8Array, Uint8Array>({
           async transform(chunk, c) {
-            const every = nativeUploader ? NATIVE_GC_EVERY_BYTES : GC_EVERY_BYTES;
-            if (Math.floor((size + chunk.byteLength) / every) > Math.floor(size / every)) collectGarbageNow();
+            if (Math.floor((size + chunk.byteLength) / GC_EVERY_BYTES) > Math.floor(size / GC_EVERY_BYTES)) collectGarbageNow();
             size += chunk.byteLength;
             const copied = hasher.update(chunk);
             if (copied) await copied;
@@ -138,7 +94,7 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
         }),
       );
       try {
-        await (nativeUploader ? nativeUploader.put(keyOf(key), counted, opts.contentType) : putWithSdk(keyOf(key), counted, opts));
+        await putObjectStream({ client, Bucket, Key: keyOf(key), ContentType: opts.contentType }, counted, opts.size);
       } catch (err) {
         hasher.abort();
         await body.cancel().catch(() => {});

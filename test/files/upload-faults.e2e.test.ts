@@ -192,7 +192,7 @@ describe('S3: stalled and crashed uploads leave no multipart upload (#17.4, #17.
     up.destroy();
     expect(a.status).toBe(408);
     expect(a.body.error).toBe('REQUEST_TIMEOUT');
-    // Bun's S3 client may still be sending the abort as the answer goes out.
+    // The driver may still be sending the abort as the answer goes out.
     await waitFor('the stalled upload\'s multipart upload to be aborted', async () => (await pending()).length === 0);
     await srv.close();
   }, 90_000);

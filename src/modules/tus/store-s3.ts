@@ -9,61 +9,17 @@ import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
   GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Config } from '../../config';
 import { createChunkSink } from '../../platform/file-sink';
 import { releaseChunk } from '../../platform/memory';
+import { createPartQueue, partPool, sendLive, type LiveSend } from '../../storage/s3-parts';
+
+/** S3 part size. Fixed: an unfinished upload's stored tail is below it. */
+const PART_BYTES = 8 * 1024 * 1024;
+const pool = partPool(PART_BYTES);
 import { chunksOf, collectWhileWaiting, type StoreState, type TusStore } from './store-shared';
 import type { TusPart } from './table';
-
-/** S3 part size; a PATCH holds two part buffers at most (besides the runtime's own buffers). */
-const PART_BYTES = 8 * 1024 * 1024;
-/**
- * S3: part buffers kept for the next PATCH. Fresh 8 MiB buffers per PATCH were external garbage
- * that only full collections freed (docs/TUNING.md, "Measurements behind code choices").
- */
-const partPool: Uint8Array[] = [];
-const PART_POOL_MAX = 4;
-const takePart = (): Uint8Array => partPool.pop() ?? new Uint8Array(PART_BYTES);
-const givePart = (b: Uint8Array): void => void (partPool.length < PART_POOL_MAX && partPool.push(b));
-
-interface LiveSend {
-  readonly size: number;
-  readonly ended: boolean;
-  /** Settles with the request's result once S3 has all `size` bytes. */
-  readonly done: Promise<unknown>;
-  /** Queues a view of the part buffer (no copy: the buffer is not reused until `done` settles). */
-  push(view: Uint8Array): void;
-  end(): void;
-  /** The body ended early: the request is aborted without a stored byte (S3 keeps only whole parts and objects). */
-  drop(): void;
-}
-
-/** A request whose body of `size` bytes is streamed as the bytes are pushed. */
-function sendLive(size: number, send: (body: Readable, abortSignal: AbortSignal) => Promise<unknown>): LiveSend {
-  // Pushed views sit in the stream until sent: at most `size` bytes of a buffer that exists anyway.
-  const stream = new Readable({ read() {} });
-  const abort = new AbortController();
-  let ended = false;
-  const done = send(stream, abort.signal);
-  return {
-    size,
-    get ended() {
-      return ended;
-    },
-    done,
-    push: (view) => void stream.push(view),
-    end() {
-      ended = true;
-      stream.push(null);
-    },
-    drop() {
-      // Aborted, not just ended: a request piped from a failed stream would wait for its missing bytes.
-      abort.abort(new Error('the PATCH body ended before this part'));
-      stream.destroy();
-    },
-  };
-}
 
 export function createS3TusStore(config: Config): TusStore {
   const o = config.s3;
@@ -73,9 +29,9 @@ export function createS3TusStore(config: Config): TusStore {
     endpoint: o.endpoint,
     forcePathStyle: o.forcePathStyle,
     credentials: o.accessKeyId && o.secretAccessKey ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } : undefined,
-    // No CRC32 per part (the SDK's default since 2025), as Bun's client sends none for raw uploads:
-    // on a streamed part it means aws-chunked framing, which doubled the request thread's CPU per
-    // GiB (docs/TUNING.md, "Resumable (tus) uploads"). The upload's SHA-256 is Pictor's own.
+    // No CRC32 per part (the SDK's default since 2025), as for the driver's own uploads
+    // (storage/s3.ts): on a streamed part it means aws-chunked framing, which doubled the request
+    // thread's CPU per GiB (docs/TUNING.md, "Resumable (tus) uploads"). The upload's SHA-256 is Pictor's own.
     requestChecksumCalculation: 'WHEN_REQUIRED',
   });
   const tailKey = (id: string) => `.tus/${id}.tail`;
@@ -97,33 +53,14 @@ export function createS3TusStore(config: Config): TusStore {
     },
 
     async write(s, body, hash, expect) {
-      let buffer = takePart();
+      let buffer = pool.take();
       const parts: TusPart[] = [...s.parts];
       let filled = 0;
       let bytes = 0;
       let error: unknown;
       let sha256: string | null = null;
-      /** Parts on their way (at most two: the one filling and the one before it). */
-      const inFlight = new Set<Promise<void>>();
-      /** Buffers of parts already on their way, reusable once sent (or given back at the end). */
-      const sent = new Map<Promise<void>, Uint8Array>();
-      let partFailed: { err: unknown } | null = null;
-      const track = (p: Promise<void>, data: Uint8Array) => {
-        inFlight.add(p);
-        sent.set(p, data);
-        p.catch((err: unknown) => void (partFailed ??= { err })).finally(() => inFlight.delete(p));
-      };
-      const nextBuffer = async (): Promise<Uint8Array> => {
-        // One part in flight besides the one filling, so parts keep their order and memory its bound.
-        while (inFlight.size > 1) await Promise.race(inFlight);
-        for (const [p, data] of sent) {
-          if (!inFlight.has(p)) {
-            sent.delete(p);
-            return data;
-          }
-        }
-        return takePart();
-      };
+      /** Parts on their way (the one before the one filling). */
+      const queue = createPartQueue(pool);
       const uploadPart = async (n: number, Body: Uint8Array | Readable, ContentLength: number, abortSignal?: AbortSignal) => {
         const res = await client.send(new UploadPartCommand({
           Bucket, Key: s.storageKey, UploadId: s.s3UploadId as string, PartNumber: n, Body, ContentLength,
@@ -146,14 +83,13 @@ export function createS3TusStore(config: Config): TusStore {
         let started: LiveSend;
         if (size === PART_BYTES || expect.completes) {
           const n = parts.length + 1;
-          started = sendLive(size, (stream, signal) => uploadPart(n, stream, size, signal));
+          started = sendLive(buffer, size, (stream, signal) => uploadPart(n, stream, size, signal));
           if (size < PART_BYTES) lastPart = started.done as Promise<TusPart>;
         } else {
-          started = sendLive(size, (Body, abortSignal) => client.send(new PutObjectCommand({ Bucket, Key: tailKey(s.id), Body, ContentLength: size }), { abortSignal }));
+          started = sendLive(buffer, size, (Body, abortSignal) => client.send(new PutObjectCommand({ Bucket, Key: tailKey(s.id), Body, ContentLength: size }), { abortSignal }));
           tailSent = started.done.then(() => {});
         }
-        started.done.catch(() => {}); // handled: awaited below, or dropped with the body
-        if (filled > 0) started.push(buffer.subarray(0, filled));
+        started.advance(filled);
         return started;
       };
       // Hashed off the request thread, from the upload's running hash (platform/file-sink.ts).
@@ -168,20 +104,20 @@ export function createS3TusStore(config: Config): TusStore {
           while (at < chunk.byteLength) {
             const take = Math.min(chunk.byteLength - at, PART_BYTES - filled);
             buffer.set(chunk.subarray(at, at + take), filled);
-            live?.push(buffer.subarray(filled, filled + take));
             filled += take;
+            live?.advance(filled);
             at += take;
             bytes += take;
-            if (live && filled === live.size) live.end();
             if (filled === PART_BYTES) {
               const full = buffer;
               const part = live ? (live.done as Promise<TusPart>) : uploadPart(parts.length + 1, full, PART_BYTES);
               // Its number is taken now; its tag is filled in once S3 answers.
               const entry: TusPart = { n: parts.length + 1, etag: '' };
               parts.push(entry);
-              track(part.then((p) => void (entry.etag = p.etag)), full);
-              buffer = await nextBuffer();
+              queue.add(part.then((p) => void (entry.etag = p.etag)), full);
+              buffer = await queue.nextBuffer();
               filled = 0;
+              queue.throwIfFailed();
               live = startLive();
             }
           }
@@ -202,10 +138,7 @@ export function createS3TusStore(config: Config): TusStore {
         ending.catch(() => {}); // handled: awaited below
         collectWhileWaiting(bytes);
         // Every request settled before any buffer is reused: none may still be reading one.
-        const settled = await Promise.allSettled([...sent.keys(), lastPart, tailSent]);
-        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (partFailed) throw partFailed.err;
-        if (failed) throw failed.reason;
+        await queue.settle(lastPart, tailSent);
         sha256 = await ending;
       } catch (err) {
         // A part that did not reach S3 (or the hash failed): none of this request's bytes can be trusted.
@@ -214,9 +147,8 @@ export function createS3TusStore(config: Config): TusStore {
         await sink.abort().catch(() => {});
       }
       const release = () => {
-        givePart(buffer);
-        for (const data of sent.values()) givePart(data);
-        sent.clear();
+        pool.give(buffer);
+        queue.release();
       };
       return {
         error,
