@@ -14,7 +14,7 @@ export const TARGET_NOTES: Record<string, string> = {
   'GET /api/files p95 at 100 000 files, PGlite (ms)':
     'PGlite is single-threaded WASM in the server process: 4 concurrent pages queue behind each other and behind the server\'s own JavaScript (bench/pglite-buffers.ts, one page at a time, gave p95 6.5–8.6 ms). Prepared statements apply here too.',
   'first /health 200, restart (ms)':
-    'Mostly module loading and PGlite\'s WASM start (docs/TUNING.md, "Start-up"); clients of services the embedded defaults do not use no longer load, and the entry-bounded caches no longer preallocate. `bun bench/startup.ts --rounds=3` on its own gave 1.25–1.28 s after those changes; in this run the step follows the load phases on the same 2 cores.',
+    'Mostly module loading and PGlite\'s WASM start (docs/TUNING.md, "Start-up"); clients of services the embedded defaults do not use no longer load, and the entry-bounded caches no longer preallocate. `bun bench/startup.ts --rounds=3` on its own gave 1.25–1.28 s after those changes. The quick run times it first, before any load phase; other agents\' work on the same 2 cores still moves it.',
   'upload to S3 (MinIO) peak RSS growth (MiB)':
     'A fresh process\'s first upload pays once for code paths compiled and the two pooled 5 MiB part buffers; later uploads grew 25–49 MiB (`STORAGE=s3 ROUNDS=3 SMALL=0 bash bench/upload.sh`, docs/TUNING.md, "Storage").',
   'upload to S3 MB/s / plain multipart upload':

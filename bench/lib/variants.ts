@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { startMinio } from '../../test/helpers/minio';
 import { unavailable, writeJson, type Ctx } from './context';
-import { runQueueBench, runRequestLogsVariant, runStartupBench } from './extras';
+import { runQueueBench, runRequestLogsVariant } from './extras';
 import { runHitVariant, runList, runNginx } from './hot';
 import { startPictor, type Pictor } from './pictor';
 import { makeBigFile, seedPglite } from './seed';
@@ -97,9 +97,6 @@ export async function runVariants(ctx: Ctx, bigFile: string | null, log: (m: str
 
   log('extra: job queue (queue.ts)');
   await runQueueBench(ctx);
-
-  log('extra: start-up and idle memory (startup.ts)');
-  await runStartupBench(ctx);
 }
 
 /** Seeds an embedded database with an account and 100 000 rows, then measures the list on it. */
