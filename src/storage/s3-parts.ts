@@ -21,7 +21,7 @@ export function partPool(size: number): PartPool {
   return {
     size,
     take: () => kept.pop() ?? new Uint8Array(size),
-    give: (b) => void (kept.length < 4 && b.byteLength === size && kept.push(b)),
+    give: (b) => void (kept.length < 4 && b.byteLength === size && !kept.includes(b) && kept.push(b)),
   };
 }
 
@@ -90,9 +90,11 @@ export function createPartQueue(pool: PartPool) {
   return {
     /** `data` is reused only once `p` has settled. */
     add(p: Promise<void>, data: Uint8Array): void {
-      inFlight.add(p);
-      buffers.set(p, data);
-      p.catch((err: unknown) => void (failed ??= { err })).finally(() => inFlight.delete(p));
+      // Kept as a promise that never rejects: a failure is remembered here and thrown by
+      // `throwIfFailed`/`settle`, never from `nextBuffer` with the buffer still in the queue.
+      const done: Promise<void> = p.catch((err: unknown) => void (failed ??= { err })).finally(() => inFlight.delete(done));
+      inFlight.add(done);
+      buffers.set(done, data);
     },
     /** A buffer for the next part: a sent part's once at most one other is in flight. */
     async nextBuffer(): Promise<Uint8Array> {
