@@ -3,7 +3,8 @@
  * ceiling for a JS server on this runtime. argv: <manifest.json> mapping URL path → file.
  * An entry with `headers` is answered with them (a prebuilt `Headers`) plus a fresh
  * `X-Request-Id` per request, as API.md asks of every response: the same bytes on the wire as
- * Pictor's hit, with none of Pictor's work behind them.
+ * Pictor's hit, with none of Pictor's work behind them. argv[3] `peer`: each request's peer
+ * address is also read (`server.requestIP`), which an IP-keyed rate limit cannot do without.
  */
 interface Entry {
   file: string;
@@ -16,10 +17,13 @@ for (const [path, m] of Object.entries(manifest)) {
   bodies.set(path, { body: await Bun.file(m.file).arrayBuffer(), type: m.type, headers: m.headers ? new Headers(m.headers) : null });
 }
 
+const readPeer = process.argv[3] === 'peer';
+
 const server = Bun.serve({
   hostname: '127.0.0.1',
   port: 0,
-  fetch(req) {
+  fetch(req, srv) {
+    if (readPeer) srv.requestIP(req);
     const path = decodeURIComponent(new URL(req.url).pathname);
     const hit = bodies.get(path);
     if (!hit) return new Response('not found', { status: 404 });

@@ -36,17 +36,21 @@ async function waitListening(proc: ChildProcess, what: string): Promise<number> 
   });
 }
 
-async function startBunScript(script: string, arg: string, what: string): Promise<Baseline> {
-  const proc = spawnOwned(process.execPath, [join(ROOT, 'bench/baselines', script), arg], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startBunScript(script: string, args: string[], what: string): Promise<Baseline> {
+  const proc = spawnOwned(process.execPath, [join(ROOT, 'bench/baselines', script), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await waitListening(proc, what);
   return { url: `http://127.0.0.1:${port}`, pid: proc.pid!, stop: () => stopChild(proc) };
 }
 
-/** Minimal Bun.serve answering `manifest` (URL path → file) from memory. */
-export const startBunMemory = (manifestPath: string) => startBunScript('memory-server.ts', manifestPath, 'Bun.serve baseline');
+/**
+ * Minimal Bun.serve answering `manifest` (URL path → file) from memory; with `peer`, it also
+ * reads each request's peer address, as an IP-keyed rate limit must.
+ */
+export const startBunMemory = (manifestPath: string, peer = false) =>
+  startBunScript('memory-server.ts', peer ? [manifestPath, 'peer'] : [manifestPath], 'Bun.serve baseline');
 
 /** Minimal Bun server streaming each request body to a file in `dir`. */
-export const startUploadSink = (dir: string) => startBunScript('sink-server.ts', dir, 'upload sink baseline');
+export const startUploadSink = (dir: string) => startBunScript('sink-server.ts', [dir], 'upload sink baseline');
 
 /**
  * nginx on 127.0.0.1 serving `root` as static files with the settings a CDN origin would use

@@ -76,15 +76,19 @@ export async function runHits(ctx: Ctx, p: Pictor): Promise<void> {
   const ng = await startNginx(root, join(ctx.work, 'nginx-1'), 1, 'image/webp').catch((err: Error) => err);
   const plain = Object.fromEntries(Object.entries(manifest).map(([k, { headers: _h, ...m }]) => [k, m]));
   const bun = await startBunMemory(await writeJson(ctx, 'manifest', plain)).catch((err: Error) => err);
-  const bunHeaders = await startBunMemory(await writeJson(ctx, 'manifest-headers', manifest)).catch((err: Error) => err);
+  const headersFile = await writeJson(ctx, 'manifest-headers', manifest);
+  const bunHeaders = await startBunMemory(headersFile).catch((err: Error) => err);
+  const bunPeer = await startBunMemory(headersFile, true).catch((err: Error) => err);
   if (ng instanceof Error) unavailable(ctx, 'nginx', 'baseline', 'nginx static, 1 worker', ng.message);
   if (bun instanceof Error) unavailable(ctx, 'bun_memory', 'baseline', 'raw Bun.serve from memory', bun.message);
   if (bunHeaders instanceof Error) unavailable(ctx, 'bun_memory_headers', 'baseline', "Bun.serve from memory with Pictor's headers", bunHeaders.message);
+  if (bunPeer instanceof Error) unavailable(ctx, 'bun_memory_peer', 'baseline', "Bun.serve from memory with Pictor's headers, reading the peer address", bunPeer.message);
   type Side = { key: string; kind: 'scenario' | 'baseline'; title: string; url: string; pid: number; env: Record<string, number>; config?: Record<string, string> };
   const sides: Side[] = [{ key: 'hits_memory', kind: 'scenario', title: 'memory-cache hits on /t', url: p.url, pid: p.pid, env: HIT_THRESHOLDS }];
   if (!(ng instanceof Error)) sides.push({ key: 'nginx', kind: 'baseline', title: 'nginx static, 1 worker', url: ng.url, pid: ng.pid, env: {}, config: { worker_processes: '1' } });
   if (!(bun instanceof Error)) sides.push({ key: 'bun_memory', kind: 'baseline', title: 'raw Bun.serve from memory', url: bun.url, pid: bun.pid, env: {} });
   if (!(bunHeaders instanceof Error)) sides.push({ key: 'bun_memory_headers', kind: 'baseline', title: "Bun.serve from memory with Pictor's response headers", url: bunHeaders.url, pid: bunHeaders.pid, env: {} });
+  if (!(bunPeer instanceof Error)) sides.push({ key: 'bun_memory_peer', kind: 'baseline', title: "Bun.serve from memory with Pictor's response headers, reading the peer address", url: bunPeer.url, pid: bunPeer.pid, env: {} });
   try {
     for (const [round, order] of [sides, [...sides].reverse()].entries()) {
       for (const side of order) {
@@ -102,6 +106,7 @@ export async function runHits(ctx: Ctx, p: Pictor): Promise<void> {
     if (!(ng instanceof Error)) await ng.stop();
     if (!(bun instanceof Error)) await bun.stop();
     if (!(bunHeaders instanceof Error)) await bunHeaders.stop();
+    if (!(bunPeer instanceof Error)) await bunPeer.stop();
   }
 }
 

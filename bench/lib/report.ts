@@ -73,6 +73,11 @@ export function computeRatios(e: Entries): Ratio[] {
   judge('server CPU per memory hit / Bun.serve, limits off', div(cpuPerRequest(e, 'hits_memory_limiter_off'), bunCpu), '≤', null, `µs per hit: ${cpuPerRequest(e, 'hits_memory_limiter_off') ?? '—'}`, ['hits_memory_limiter_off', 'bun_memory']);
   // What the response itself costs: the same bytes and headers (ETag, Cache-Control, Vary, CORS, a request id…) with no work behind them.
   judge("Bun.serve with Pictor's response headers / minimal Bun.serve (CPU per hit)", div(cpuPerRequest(e, 'bun_memory_headers'), bunCpu), '≤', null, `µs per hit: ${cpuPerRequest(e, 'bun_memory_headers') ?? '—'} vs ${bunCpu ?? '—'}`, ['bun_memory_headers', 'bun_memory']);
+  // What reading the client's address costs (an IP-keyed limit on every hit needs it), and the
+  // limited hit against a server that pays it too: the comparison proposed for target 2.
+  const peerCpu = cpuPerRequest(e, 'bun_memory_peer');
+  judge("Bun.serve with Pictor's headers, reading the peer address / minimal Bun.serve (CPU per hit)", div(peerCpu, bunCpu), '≤', null, `µs per hit: ${peerCpu ?? '—'} vs ${bunCpu ?? '—'}`, ['bun_memory_peer', 'bun_memory']);
+  judge('server CPU per memory hit, Redis limiter / Bun.serve reading the peer address', div(cpuPerRequest(e, 'hits_memory'), peerCpu), '≤', null, `µs per hit: ${cpuPerRequest(e, 'hits_memory') ?? '—'} vs ${peerCpu ?? '—'}`, ['hits_memory', 'bun_memory_peer']);
   judge('server CPU per memory hit / nginx', div(cpuPerRequest(e, 'hits_memory'), cpuPerRequest(e, 'nginx')), '≤', null, `nginx µs per hit: ${cpuPerRequest(e, 'nginx') ?? '—'}`, ['hits_memory', 'nginx']);
   // 3. Limits.
   add('rate limiting on / off (hits/s)', div(rps(e, 'hits_memory'), rps(e, 'hits_memory_limiter_off')), 0.9, 'Redis limiter (public bucket in local slices) vs DISABLE_RATE_LIMIT, one window each', ['hits_memory', 'hits_memory_limiter_off']);
