@@ -1,9 +1,32 @@
 /**
- * What the S3 driver's uploads (s3-upload.ts) and tus's S3 store (modules/tus/store-s3.ts) share:
- * the part size, a small pool of part buffers, and requests whose body is streamed as a part's
+ * What the S3 driver (s3.ts, s3-upload.ts) and tus's S3 store (modules/tus/store-s3.ts) share:
+ * the client's settings, pools of part buffers, and requests whose body is streamed as a part's
  * bytes arrive.
  */
+import { S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
+
+export interface S3ClientOptions {
+  endpoint?: string;
+  region: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle: boolean;
+}
+
+/** The SDK client of the S3 driver and of tus's S3 store. */
+export function createS3Client(o: S3ClientOptions): S3Client {
+  return new S3Client({
+    region: o.region,
+    endpoint: o.endpoint,
+    forcePathStyle: o.forcePathStyle,
+    credentials: o.accessKeyId && o.secretAccessKey ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } : undefined,
+    // No CRC32 per request (the SDK's default since 2025): a streamed part would go in aws-chunked
+    // framing, which doubled the request thread's CPU per GiB (docs/TUNING.md, "Resumable (tus)
+    // uploads"). A file's SHA-256 is Pictor's own, taken as it arrives.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+}
 
 export interface PartPool {
   readonly size: number;

@@ -6,10 +6,11 @@
  */
 import {
   AbortMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand,
-  HeadBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client,
+  HeadBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
 import { collectGarbageNow } from '../platform/memory';
 import { createStreamHasher } from '../platform/sha256';
+import { createS3Client } from './s3-parts';
 import { putObjectStream } from './s3-upload';
 import { assertValidKey, collectCapped, ObjectTooLargeError, type ByteRange, type ListedObject, type ObjectInfo, type StorageDriver } from './types';
 
@@ -38,16 +39,7 @@ const isNotFound = (err: unknown) => {
 };
 
 export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(): Promise<number> } {
-  const client = new S3Client({
-    region: o.region,
-    endpoint: o.endpoint,
-    forcePathStyle: o.forcePathStyle,
-    credentials: o.accessKeyId && o.secretAccessKey ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } : undefined,
-    // No CRC32 per request (the SDK's default since 2025): a streamed part would go in aws-chunked
-    // framing, which doubled the request thread's CPU per GiB (docs/TUNING.md, "Storage"). A
-    // file's SHA-256 is Pictor's own, taken as it arrives.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  const client = createS3Client(o);
   const base = o.prefix ? o.prefix.replace(/\/*$/, '/') : '';
   const keyOf = (key: string) => {
     assertValidKey(key);

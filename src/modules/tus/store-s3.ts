@@ -7,33 +7,24 @@
  */
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
-  GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand,
+  GetObjectCommand, PutObjectCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { Config } from '../../config';
 import { createChunkSink } from '../../platform/file-sink';
 import { releaseChunk } from '../../platform/memory';
-import { createPartQueue, partPool, sendLive, type LiveSend } from '../../storage/s3-parts';
+import { createPartQueue, createS3Client, partPool, sendLive, type LiveSend } from '../../storage/s3-parts';
+import { chunksOf, collectWhileWaiting, type StoreState, type TusStore } from './store-shared';
+import type { TusPart } from './table';
 
 /** S3 part size. Fixed: an unfinished upload's stored tail is below it. */
 const PART_BYTES = 8 * 1024 * 1024;
 const pool = partPool(PART_BYTES);
-import { chunksOf, collectWhileWaiting, type StoreState, type TusStore } from './store-shared';
-import type { TusPart } from './table';
 
 export function createS3TusStore(config: Config): TusStore {
   const o = config.s3;
   const Bucket = o.bucket as string;
-  const client = new S3Client({
-    region: o.region,
-    endpoint: o.endpoint,
-    forcePathStyle: o.forcePathStyle,
-    credentials: o.accessKeyId && o.secretAccessKey ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } : undefined,
-    // No CRC32 per part (the SDK's default since 2025), as for the driver's own uploads
-    // (storage/s3.ts): on a streamed part it means aws-chunked framing, which doubled the request
-    // thread's CPU per GiB (docs/TUNING.md, "Resumable (tus) uploads"). The upload's SHA-256 is Pictor's own.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  const client = createS3Client(o);
   const tailKey = (id: string) => `.tus/${id}.tail`;
 
   async function readTail(s: StoreState, into: Uint8Array): Promise<number> {
