@@ -2,14 +2,15 @@
  * Baseline: sharp called in-process for the same transforms, at the same concurrency, with the
  * same encoder settings and libvips settings as Pictor's pipeline (cache off, threads per image
  * = cores / concurrency). Reads each source from disk like Pictor's fs storage does.
- * argv: <jobs.json> = { concurrency, jobs: [{ src, op }] }; prints one JSON result line.
+ * argv: <jobs.json> = { concurrency, jobs: [{ src, op }], warm?: [{ src, op }] (rendered first, untimed) };
+ * prints one JSON result line.
  */
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
 import { ENCODERS } from '../../src/modules/transform/sharp-settings';
 import type { ColdOp } from '../lib/cold';
 
-const { concurrency, jobs } = (await Bun.file(process.argv[2]!).json()) as { concurrency: number; jobs: { src: string; op: ColdOp }[] };
+const { concurrency, jobs, warm = [] } = (await Bun.file(process.argv[2]!).json()) as { concurrency: number; jobs: { src: string; op: ColdOp }[]; warm?: { src: string; op: ColdOp }[] };
 sharp.cache(false);
 sharp.concurrency(Math.max(1, Math.floor(availableParallelism() / concurrency)));
 
@@ -21,6 +22,9 @@ function render(src: string, op: ColdOp): Promise<Buffer> {
   else img = img.jpeg({ ...ENCODERS.jpeg, mozjpeg: false });
   return img.toBuffer();
 }
+
+// Untimed, as Pictor's side renders the same before its run: an encoder's first use is not timed.
+for (const w of warm) await render(w.src, w.op);
 
 const latencies: number[] = [];
 let next = 0;

@@ -48,7 +48,7 @@ export function settingsFor(quick: boolean): Settings {
     vusLogin: 2,
     vusMixed: 16,
     mixedRate: Number(process.env.BENCH_MIXED_RATE ?? 100),
-    coldIterations: quick ? 8 : 120,
+    coldIterations: quick ? 20 : 120,
     coldConcurrency: 4,
     bigUploadBytes: Number(process.env.BENCH_BIG_UPLOAD_BYTES ?? 1024 ** 3),
     s3UploadBytes: Number(process.env.BENCH_S3_UPLOAD_BYTES ?? process.env.BENCH_BIG_UPLOAD_BYTES ?? (quick ? 256 * 1024 ** 2 : 1024 ** 3)),

@@ -4,7 +4,7 @@
  */
 export const TARGET_NOTES: Record<string, string> = {
   'cold renders: time per render / sharp called directly':
-    'Pictor adds the source read, the probe, the pool, HTTP and the cache write around the same libvips work (same settings on both sides); --quick renders only 8 URLs, one slow photo dominates them, and the sharp side runs second. `bash bench/transform.sh` (160 renders) gave 0.94–1.03 of sharp\'s rate.',
+    'Pictor adds the source read, the probe, the pool, HTTP and the cache write around the same libvips work (same settings on both sides). Both sides render one image per format untimed first and start on a quiet server; --quick renders 20 URLs, so one slow photo still moves the ratio. `bash bench/transform.sh` (160 renders) gave 0.94–1.03 of sharp\'s rate.',
   'server CPU per memory hit / Bun.serve, Redis limiter':
     'Hits are answered before routing (src/modules/transform/fast.ts) with prebuilt headers, and synchronously when the limiter decides from a local slice (`consumeNow`). The "Bun.serve with Pictor\'s response headers" row shows what the response itself costs (4–8 %); the rest is the Response header copy, three LRU lookups, the request id, the request-done observers (metrics, traffic, usage) and the limiter\'s bookkeeping, none large alone (docs/TUNING.md, "The hit path and the limiter"). 3-second windows move this ratio by ±15 %.',
   'server CPU per memory hit / Bun.serve, in-process limiter':

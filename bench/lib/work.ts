@@ -96,8 +96,15 @@ export async function runApiKeyAuth(ctx: Ctx, p: Pictor, name = 'api_key_auth', 
 export async function runCold(ctx: Ctx, p: Pictor, key: string, salt: number, withBaseline: boolean, config: Record<string, string> = {}): Promise<void> {
   const kind = key === 'cold_transforms' ? 'scenario' : 'variant';
   if (!ctx.ids.length) return unavailable(ctx, key, kind, 'cold transforms', 'no corpus files were uploaded');
-  const check = await probe(`${p.url}/t/w_97,f_webp/${ctx.ids[0]}`);
-  if (!check.ok) return unavailable(ctx, key, kind, 'cold transforms', check.reason);
+  // One small render per output format first (the sharp baseline does the same before its
+  // clock starts), so neither side times an encoder's first use.
+  for (const f of WARM_FORMATS) {
+    const check = await probe(`${p.url}/t/w_${f.width},f_${f.format === 'jpeg' ? 'jpg' : f.format}/${ctx.ids[0]}`);
+    if (!check.ok) return unavailable(ctx, key, kind, 'cold transforms', check.reason);
+  }
+  // Both sides start on a quiet server: derive jobs of the corpus upload, or an earlier phase's
+  // aftermath, would otherwise be timed with whichever side ran during them.
+  await waitIdle(p.pid, 60_000);
   const ops = coldOps(ctx.s.coldIterations, salt);
   const urls = ops.map((op, i) => `${p.url}/t/${coldSegment(op)}/${ctx.ids[i % ctx.ids.length]}`);
   const jobs = ops.map((op, i) => ({ src: ctx.corpus[i % ctx.corpus.length]!.path, op }));
@@ -108,12 +115,16 @@ export async function runCold(ctx: Ctx, p: Pictor, key: string, salt: number, wi
   const run = () => (reuse ? runK6('transform-cold.js', env, COLD_THRESHOLDS) : runK6('get.js', env));
   await record(ctx, key, kind, `cold transforms, ${ops.length} distinct URLs at concurrency ${c}${reuse ? ' (transform-cold.js)' : ''}`, p.pid, async () => ({ load: await run() }), config);
   if (!withBaseline) return;
-  const jobsFile = await writeJson(ctx, 'sharp-jobs', { concurrency: c, jobs });
+  const jobsFile = await writeJson(ctx, 'sharp-jobs', { concurrency: c, jobs, warm: WARM_FORMATS.map((f) => ({ src: ctx.corpus[0]!.path, op: { w: f.width, fit: 'inside', format: f.format } })) });
+  await waitIdle(p.pid, 60_000);
   await record(ctx, 'sharp', 'baseline', `sharp in-process, same ${ops.length} ops at concurrency ${c}`, null, async () => {
     const r = await runSharpBaseline(jobsFile);
     return { load: { requests: r.count, rps: r.rps, p50_ms: r.p50_ms, p95_ms: r.p95_ms, p99_ms: r.p99_ms, max_ms: 0, unexpected: 0, rejected: 0, mb_received_per_s: 0, dropped: 0, thresholds_ok: true, crossed: [], duration_s: 0 } };
   });
 }
+
+/** Warm-up renders of the cold scenario: widths no op uses (ops have odd widths from 201). */
+const WARM_FORMATS = [{ format: 'webp', width: 97 }, { format: 'jpeg', width: 95 }, { format: 'avif', width: 93 }] as const;
 
 /** Scenario 9: 95 % hits, 4 % misses, 1 % uploads. */
 export async function runMixed(ctx: Ctx, p: Pictor): Promise<void> {
