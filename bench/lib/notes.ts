@@ -18,7 +18,7 @@ export const TARGET_NOTES: Record<string, string> = {
   'upload to S3 (MinIO) peak RSS growth (MiB)':
     'A fresh process\'s first upload pays once for code paths compiled and the two pooled 5 MiB part buffers; later uploads grew 25–49 MiB (`STORAGE=s3 ROUNDS=3 SMALL=0 bash bench/upload.sh`, docs/TUNING.md, "Storage").',
   'upload to S3 MB/s / plain multipart upload':
-    'Pictor receives the body over HTTP, sniffs, hashes (SHA-256) and forwards it on the same 2 cores the client and MinIO use; the plain baseline only reads a file and sends it. Each part streams to S3 while it fills; what remains is the request thread\'s CPU, about 4.5 s per GiB against about 0.7 s for an upload to fs (the SDK\'s requests over node:http, the copy into part buffers, the collections; docs/TUNING.md, "Storage").',
+    'Pictor receives the body over HTTP, sniffs, hashes (SHA-256) and forwards it on the same 2 cores the client and MinIO use; the plain baseline only reads a file and sends it. Parts go out through Bun\'s fetch; what remains is the request thread\'s CPU, about 2.7 s per GiB against about 0.7 s for an upload to fs (the copy into part buffers, the hand-off to the hashing thread, the collections; docs/TUNING.md, "Storage").',
   'distinct 200 KB JPEG uploads / text uploads (per s)':
     'Eager derivatives now wait while uploads arrive (QUEUE_DEFER_MS), which took this from 0.18 to 0.75–0.80. What is left per JPEG: the header probe (one strict sharp metadata read, ~0.2 ms; it was two), the GPS scan, and the derive job written in the upload\'s transaction (a row and its event in Postgres, on the same 2 cores).',
   '1 GiB upload MB/s / raw stream-to-disk':

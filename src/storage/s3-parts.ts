@@ -5,6 +5,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
+import { s3RequestHandler } from '../platform/s3-http';
 
 export interface S3ClientOptions {
   endpoint?: string;
@@ -25,6 +26,8 @@ export function createS3Client(o: S3ClientOptions): S3Client {
     // framing, which doubled the request thread's CPU per GiB (docs/TUNING.md, "Resumable (tus)
     // uploads"). A file's SHA-256 is Pictor's own, taken as it arrives.
     requestChecksumCalculation: 'WHEN_REQUIRED',
+    // Bun's native fetch where it runs (platform/s3-http.ts).
+    requestHandler: s3RequestHandler(),
   });
 }
 
