@@ -49,8 +49,6 @@ async function startBunScript(script: string, args: string[], what: string): Pro
 export const startBunMemory = (manifestPath: string, peer = false) =>
   startBunScript('memory-server.ts', peer ? [manifestPath, 'peer'] : [manifestPath], 'Bun.serve baseline');
 
-/** Minimal Bun server streaming each request body to a file in `dir`. */
-export const startUploadSink = (dir: string) => startBunScript('sink-server.ts', [dir], 'upload sink baseline');
 
 /**
  * nginx on 127.0.0.1 serving `root` as static files with the settings a CDN origin would use

@@ -22,6 +22,6 @@ export const TARGET_NOTES: Record<string, string> = {
   'distinct 200 KB JPEG uploads / text uploads (per s)':
     'Eager derivatives now wait while uploads arrive (QUEUE_DEFER_MS), which took this from 0.18 to 0.75–0.80. What is left per JPEG: the header probe (one strict sharp metadata read, ~0.2 ms; it was two), the GPS scan, and the derive job written in the upload\'s transaction (a row and its event in Postgres, on the same 2 cores).',
   '1 GiB upload MB/s / raw stream-to-disk':
-    'One upload to each server, one after the other, with no control of the state of memory: on this VM, memory that has sat free for a few seconds costs several times the CPU to write page cache into (`bun bench/micro.ts` part 7), and whoever writes into it loses. `ROUNDS=3 bash bench/upload.sh` puts every server on the same footing (warm-up, rotated order, each upload removed right after it is measured) and is the acceptance figure: 0.82–1.03 in five runs.',
+    'Measured as `bash bench/upload.sh` does (one round in --quick, three in a full run). Pictor sniffs, counts and hashes (SHA-256) every byte on three threads while the sink only writes: on a host whose disk writes are fast it is CPU-bound (request thread ~0.6 s, hashing ~0.6 s, writing ~0.4 s per GiB; 0.73 on the Intel host of 2026-12-05, 0.82–1.03 on the AMD host before; docs/TUNING.md, "Storage").',
   'rate limiting on / off (hits/s)': 'One 3-second window each; `bash bench/limits.sh` (alternating rounds) gave 0.905 and 0.936.',
 };

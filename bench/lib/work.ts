@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runSharpBaseline, startUploadSink } from './baselines';
+import { runSharpBaseline } from './baselines';
 import { coldOps, coldSegment } from './cold';
 import { probe, record, unavailable, warmAndRun, writeJson, type Ctx } from './context';
 import { runK6 } from './k6';
@@ -163,6 +163,32 @@ export async function runBigUpload(ctx: Ctx, p: Pictor, key: string, file: strin
 }
 
 /**
+ * Scenario 6 against its baseline by `bench/upload.ts`'s method, the one `bash bench/upload.sh`
+ * reports: a Pictor of its own (embedded defaults, fs) and the fsync sink, one warm-up upload
+ * each, then `rounds` rounds in rotated order, every upload removed right after it is measured.
+ * A single upload to each server, one after the other, measured this VM's memory more than
+ * either server: 0.32–0.37 in the quick runs of 2026-12-04/05 against 0.73–1.03 this way
+ * (docs/TUNING.md, "Storage").
+ */
+export async function runUploadRounds(ctx: Ctx, rounds: number): Promise<void> {
+  const bytes = ctx.s.bigUploadBytes;
+  const mib = bytes / 1024 ** 2;
+  const r = await runCommand(process.execPath, [join(ROOT, 'bench/upload.ts'), String(bytes)], {
+    cwd: ROOT, env: { ...process.env, ROUNDS: String(rounds), SMALL: '0' },
+  });
+  const m = /median of \d+: baseline \(fsync\) ([\d.]+) MB\/s, pictor ([\d.]+) MB\/s.*pictor max RSS growth ([\d.]+) MiB/.exec(r.stdout);
+  if (!m) {
+    const why = `bench/upload.ts exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`;
+    unavailable(ctx, 'upload_big_fs', 'scenario', 'big upload', why);
+    return unavailable(ctx, 'upload_sink', 'baseline', 'raw stream-to-disk', why);
+  }
+  const how = `median of ${rounds} after a warm-up each, order rotated, each upload removed once measured (bench/upload.ts)`;
+  ctx.entries.upload_big_fs = { title: `one ${mib} MiB raw upload to Pictor (fs, embedded defaults), ${how}`, kind: 'scenario', available: true, extra: { mib, mb_per_s: Number(m[2]), rss_growth_mib: Number(m[3]), rounds } };
+  ctx.entries.upload_sink = { title: `minimal Bun server streaming the body to disk with fsync, ${how}`, kind: 'baseline', available: true, extra: { mib, mb_per_s: Number(m[1]), rounds } };
+  console.log(`  upload_big_fs: ${m[2]} MB/s, RSS growth at most ${m[3]} MiB; upload_sink: ${m[1]} MB/s (median of ${rounds})`);
+}
+
+/**
  * Baseline for the S3 upload: the same file as a plain multipart upload to the same MinIO with
  * Bun's client and Pictor's part size (bench/baselines/s3-plain.ts), in its own process.
  */
@@ -176,22 +202,3 @@ export async function runS3PlainBaseline(ctx: Ctx, key: string, file: string, s3
   });
 }
 
-/** Baseline for scenario 6: the same upload into a minimal Bun stream-to-disk server. */
-export async function runSinkBaseline(ctx: Ctx, file: string): Promise<void> {
-  const dir = join(ctx.work, 'sink');
-  await runCommand('mkdir', ['-p', dir]);
-  const sink = await startUploadSink(dir).catch((err: Error) => err);
-  if (sink instanceof Error) return unavailable(ctx, 'upload_sink', 'baseline', 'raw stream-to-disk', sink.message);
-  try {
-    await record(ctx, 'upload_sink', 'baseline', 'minimal Bun server streaming the body to disk', null, async () => {
-      const sampler = sampleTree(sink.pid, 50);
-      const r = await curlUpload(sink.url, file, []);
-      const server = sampler.stop();
-      if (r.status !== 201) throw new Error(`sink answered ${r.status}`);
-      return { server, extra: { mib: Bun.file(file).size / 1024 ** 2, mb_per_s: Math.round((Bun.file(file).size / 1e6 / r.seconds) * 10) / 10, seconds: r.seconds, rss_growth_mib: server.rss_growth_mib } };
-    });
-  } finally {
-    await sink.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
