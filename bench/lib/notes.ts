@@ -4,7 +4,7 @@
  */
 export const TARGET_NOTES: Record<string, string> = {
   'cold renders: time per render / sharp called directly':
-    'Pictor adds the source read, the probe, the pool, HTTP and the cache write around the same libvips work (same settings on both sides). Both sides render one image per format untimed first and start on a quiet server; --quick renders 20 URLs, so one slow photo still moves the ratio. `bash bench/transform.sh` (160 renders) gave 0.94–1.03 of sharp\'s rate.',
+    'Pictor adds the source read, the probe, the pool, HTTP and the cache write around the same libvips work (same settings on both sides). Both sides render one image per format untimed first, start on a quiet server and run twice in mirrored order (20 URLs per round in --quick). `bash bench/transform.sh` (160 renders) gave 0.94–1.03 of sharp\'s rate.',
   'server CPU per memory hit / Bun.serve, Redis limiter':
     'Hits are answered before routing (src/modules/transform/fast.ts) with prebuilt headers, and synchronously when the limiter decides from a local slice (`consumeNow`). The "Bun.serve with Pictor\'s response headers" row shows what the response itself costs (4–8 %); the rest is Pictor\'s per-hit work, about half a microsecond per lookup under load. Timed inside the server, the reads API.md requires (the request headers, the peer address) already put Pictor\'s process at 1.13–1.15× the headers baseline, before any lookup, limiter or accounting: not reachable on this runtime (docs/TUNING.md, "The hit path and the limiter"). 3-second windows move this ratio by ±15 %.',
   'server CPU per memory hit / Bun.serve, in-process limiter':

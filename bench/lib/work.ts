@@ -92,7 +92,13 @@ export async function runApiKeyAuth(ctx: Ctx, p: Pictor, name = 'api_key_auth', 
   }, config);
 }
 
-/** Scenario 3 (+ the sharp baseline when `withBaseline`): distinct transforms at a fixed concurrency. */
+/**
+ * Scenario 3 (+ the sharp baseline when `withBaseline`): distinct transforms at a fixed
+ * concurrency. With the baseline, two rounds in mirrored order (Pictor then sharp, then sharp
+ * then Pictor), each round on URLs of its own; each side's rate is over both rounds. In one
+ * round, whichever side ran second could meet a busier machine: 1.20 in one run of 2026-12-05
+ * where the runs before gave 1.04 and 1.06 (docs/TUNING.md, "How the quick run times cold renders").
+ */
 export async function runCold(ctx: Ctx, p: Pictor, key: string, salt: number, withBaseline: boolean, config: Record<string, string> = {}): Promise<void> {
   const kind = key === 'cold_transforms' ? 'scenario' : 'variant';
   if (!ctx.ids.length) return unavailable(ctx, key, kind, 'cold transforms', 'no corpus files were uploaded');
@@ -102,25 +108,71 @@ export async function runCold(ctx: Ctx, p: Pictor, key: string, salt: number, wi
     const check = await probe(`${p.url}/t/w_${f.width},f_${f.format === 'jpeg' ? 'jpg' : f.format}/${ctx.ids[0]}`);
     if (!check.ok) return unavailable(ctx, key, kind, 'cold transforms', check.reason);
   }
-  // Both sides start on a quiet server: derive jobs of the corpus upload, or an earlier phase's
-  // aftermath, would otherwise be timed with whichever side ran during them.
-  await waitIdle(p.pid, 60_000);
-  const ops = coldOps(ctx.s.coldIterations, salt);
-  const urls = ops.map((op, i) => `${p.url}/t/${coldSegment(op)}/${ctx.ids[i % ctx.ids.length]}`);
-  const jobs = ops.map((op, i) => ({ src: ctx.corpus[i % ctx.corpus.length]!.path, op }));
   const c = ctx.s.coldConcurrency;
-  const env = { URLS_FILE: await writeJson(ctx, 'cold', urls), ITERATIONS: ops.length, VUS: c, P95_MS: 10_000 };
+  const n = ctx.s.coldIterations;
   // The transform issue's own script (it also checks every answer is a real MISS) when present.
   const reuse = existsSync(join(ROOT, 'bench/k6/transform-cold.js'));
-  const run = () => (reuse ? runK6('transform-cold.js', env, COLD_THRESHOLDS) : runK6('get.js', env));
-  await record(ctx, key, kind, `cold transforms, ${ops.length} distinct URLs at concurrency ${c}${reuse ? ' (transform-cold.js)' : ''}`, p.pid, async () => ({ load: await run() }), config);
-  if (!withBaseline) return;
-  const jobsFile = await writeJson(ctx, 'sharp-jobs', { concurrency: c, jobs, warm: WARM_FORMATS.map((f) => ({ src: ctx.corpus[0]!.path, op: { w: f.width, fit: 'inside', format: f.format } })) });
-  await waitIdle(p.pid, 60_000);
-  await record(ctx, 'sharp', 'baseline', `sharp in-process, same ${ops.length} ops at concurrency ${c}`, null, async () => {
-    const r = await runSharpBaseline(jobsFile);
-    return { load: { requests: r.count, rps: r.rps, p50_ms: r.p50_ms, p95_ms: r.p95_ms, p99_ms: r.p99_ms, max_ms: 0, unexpected: 0, rejected: 0, mb_received_per_s: 0, dropped: 0, thresholds_ok: true, crossed: [], duration_s: 0 } };
-  });
+  const pictorRound = async (roundKey: string, s: number) => {
+    const urls = coldOps(n, s).map((op, i) => `${p.url}/t/${coldSegment(op)}/${ctx.ids[i % ctx.ids.length]}`);
+    const env = { URLS_FILE: await writeJson(ctx, 'cold', urls), ITERATIONS: n, VUS: c, P95_MS: 10_000 };
+    // Both sides start on a quiet server: derive jobs of the corpus upload, or an earlier
+    // phase's aftermath, would otherwise be timed with whichever side ran during them.
+    await waitIdle(p.pid, 60_000);
+    await record(ctx, roundKey, kind, `cold transforms, ${n} distinct URLs at concurrency ${c}${reuse ? ' (transform-cold.js)' : ''}`, p.pid, async () => ({
+      load: await (reuse ? runK6('transform-cold.js', env, COLD_THRESHOLDS) : runK6('get.js', env)),
+    }), config);
+  };
+  const sharpRound = async (roundKey: string, s: number) => {
+    const jobs = coldOps(n, s).map((op, i) => ({ src: ctx.corpus[i % ctx.corpus.length]!.path, op }));
+    const warm = WARM_FORMATS.map((f) => ({ src: ctx.corpus[0]!.path, op: { w: f.width, fit: 'inside', format: f.format } }));
+    const jobsFile = await writeJson(ctx, 'sharp-jobs', { concurrency: c, jobs, warm });
+    await waitIdle(p.pid, 60_000);
+    await record(ctx, roundKey, 'baseline', `sharp in-process, same ${n} ops at concurrency ${c}`, null, async () => {
+      const r = await runSharpBaseline(jobsFile);
+      return { load: { requests: r.count, rps: r.rps, p50_ms: r.p50_ms, p95_ms: r.p95_ms, p99_ms: r.p99_ms, max_ms: 0, unexpected: 0, rejected: 0, mb_received_per_s: 0, dropped: 0, thresholds_ok: true, crossed: [], duration_s: 0 } };
+    });
+  };
+  if (!withBaseline) return pictorRound(key, salt);
+  // The second round's salt gives URLs of their own (coldOps: distinct for any two salts not
+  // equal modulo 500; the variants use 2, 3, …).
+  await pictorRound(key, salt);
+  await sharpRound('sharp', salt);
+  await sharpRound('sharp_mirrored', salt + 100);
+  await pictorRound(`${key}_mirrored`, salt + 100);
+  foldRounds(ctx, key, `${key}_mirrored`);
+  foldRounds(ctx, 'sharp', 'sharp_mirrored');
+}
+
+/**
+ * Folds a second round's entry into the first: the rate over both (requests / time), the
+ * worse of each latency percentile, thresholds held only if held in both. One round alone
+ * stands if the other failed.
+ */
+function foldRounds(ctx: Ctx, key: string, second: string): void {
+  const a = ctx.entries[key];
+  const b = ctx.entries[second];
+  delete ctx.entries[second];
+  if (!b?.available || !b.load) return;
+  if (!a?.available || !a.load || a.load.rps <= 0) {
+    if (b.load.rps > 0) ctx.entries[key] = b;
+    return;
+  }
+  const x = a.load;
+  const y = b.load;
+  if (y.rps <= 0) return;
+  const seconds = x.requests / x.rps + y.requests / y.rps;
+  ctx.entries[key] = {
+    ...a,
+    load: {
+      ...x,
+      requests: x.requests + y.requests,
+      rps: Math.round(((x.requests + y.requests) / seconds) * 10) / 10,
+      p50_ms: Math.max(x.p50_ms, y.p50_ms), p95_ms: Math.max(x.p95_ms, y.p95_ms), p99_ms: Math.max(x.p99_ms, y.p99_ms), max_ms: Math.max(x.max_ms, y.max_ms),
+      unexpected: x.unexpected + y.unexpected, rejected: x.rejected + y.rejected, dropped: x.dropped + y.dropped,
+      thresholds_ok: x.thresholds_ok && y.thresholds_ok, crossed: [...x.crossed, ...y.crossed], duration_s: x.duration_s + y.duration_s,
+    },
+    extra: { ...a.extra, rounds: 2, round_rps: `${x.rps} / ${y.rps}` },
+  };
 }
 
 /** Warm-up renders of the cold scenario: widths no op uses (ops have odd widths from 201). */
