@@ -11,6 +11,7 @@ import { probe, record, unavailable, warmAndRun, writeJson, type Ctx } from './c
 import { runK6 } from './k6';
 import { ROOT, type Pictor } from './pictor';
 import { runCommand, sampleTree, waitIdle } from './procs';
+import { foldRounds } from './stats';
 import { makeDistinctPayloads } from './seed';
 
 /**
@@ -139,40 +140,8 @@ export async function runCold(ctx: Ctx, p: Pictor, key: string, salt: number, wi
   await sharpRound('sharp', salt);
   await sharpRound('sharp_mirrored', salt + 100);
   await pictorRound(`${key}_mirrored`, salt + 100);
-  foldRounds(ctx, key, `${key}_mirrored`);
-  foldRounds(ctx, 'sharp', 'sharp_mirrored');
-}
-
-/**
- * Folds a second round's entry into the first: the rate over both (requests / time), the
- * worse of each latency percentile, thresholds held only if held in both. One round alone
- * stands if the other failed.
- */
-function foldRounds(ctx: Ctx, key: string, second: string): void {
-  const a = ctx.entries[key];
-  const b = ctx.entries[second];
-  delete ctx.entries[second];
-  if (!b?.available || !b.load) return;
-  if (!a?.available || !a.load || a.load.rps <= 0) {
-    if (b.load.rps > 0) ctx.entries[key] = b;
-    return;
-  }
-  const x = a.load;
-  const y = b.load;
-  if (y.rps <= 0) return;
-  const seconds = x.requests / x.rps + y.requests / y.rps;
-  ctx.entries[key] = {
-    ...a,
-    load: {
-      ...x,
-      requests: x.requests + y.requests,
-      rps: Math.round(((x.requests + y.requests) / seconds) * 10) / 10,
-      p50_ms: Math.max(x.p50_ms, y.p50_ms), p95_ms: Math.max(x.p95_ms, y.p95_ms), p99_ms: Math.max(x.p99_ms, y.p99_ms), max_ms: Math.max(x.max_ms, y.max_ms),
-      unexpected: x.unexpected + y.unexpected, rejected: x.rejected + y.rejected, dropped: x.dropped + y.dropped,
-      thresholds_ok: x.thresholds_ok && y.thresholds_ok, crossed: [...x.crossed, ...y.crossed], duration_s: x.duration_s + y.duration_s,
-    },
-    extra: { ...a.extra, rounds: 2, round_rps: `${x.rps} / ${y.rps}` },
-  };
+  foldRounds(ctx.entries, key, `${key}_mirrored`);
+  foldRounds(ctx.entries, 'sharp', 'sharp_mirrored');
 }
 
 /** Warm-up renders of the cold scenario: widths no op uses (ops have odd widths from 201). */
