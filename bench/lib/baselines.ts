@@ -49,7 +49,6 @@ async function startBunScript(script: string, args: string[], what: string): Pro
 export const startBunMemory = (manifestPath: string, peer = false) =>
   startBunScript('memory-server.ts', peer ? [manifestPath, 'peer'] : [manifestPath], 'Bun.serve baseline');
 
-
 /**
  * nginx on 127.0.0.1 serving `root` as static files with the settings a CDN origin would use
  * (sendfile, open_file_cache, no access log), `workers` worker processes (= Pictor's WORKERS,

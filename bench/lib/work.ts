@@ -3,7 +3,6 @@
  * in-process sharp, the mixed profile, and the 1 GiB raw upload vs a raw stream-to-disk server.
  */
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runSharpBaseline } from './baselines';
 import { coldOps, coldSegment } from './cold';
@@ -194,8 +193,10 @@ export async function runBigUpload(ctx: Ctx, p: Pictor, key: string, file: strin
 export async function runUploadRounds(ctx: Ctx, rounds: number): Promise<void> {
   const bytes = ctx.s.bigUploadBytes;
   const mib = bytes / 1024 ** 2;
+  // Without STORAGE: a developer's STORAGE=s3 would make upload.ts store to MinIO, and this row is the fs one.
+  const { STORAGE: _storage, ...env } = process.env;
   const r = await runCommand(process.execPath, [join(ROOT, 'bench/upload.ts'), String(bytes)], {
-    cwd: ROOT, env: { ...process.env, ROUNDS: String(rounds), SMALL: '0' },
+    cwd: ROOT, env: { ...env, ROUNDS: String(rounds), SMALL: '0' },
   });
   const m = /median of \d+: baseline \(fsync\) ([\d.]+) MB\/s, pictor ([\d.]+) MB\/s.*pictor max RSS growth ([\d.]+) MiB/.exec(r.stdout);
   if (!m) {

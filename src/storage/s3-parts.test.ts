@@ -11,13 +11,14 @@ function deferred() {
 }
 
 describe('part queue', () => {
-  test('one part in flight besides the one filling: the next buffer waits for it, then is its buffer', async () => {
+  /** A queue over a pool of 16-byte buffers, with two buffers taken for two parts. */
+  function twoParts() {
     const pool = partPool(16);
-    const queue = createPartQueue(pool);
-    const a = pool.take();
-    const b = pool.take();
-    const first = deferred();
-    const second = deferred();
+    return { pool, queue: createPartQueue(pool), a: pool.take(), b: pool.take(), first: deferred(), second: deferred() };
+  }
+
+  test('one part in flight besides the one filling: the next buffer waits for it, then is its buffer', async () => {
+    const { queue, a, b, first, second } = twoParts();
     queue.add(first.promise, a);
     expect(await queue.nextBuffer()).not.toBe(a); // one in flight: a fresh buffer, no wait
     queue.add(second.promise, b);
@@ -33,12 +34,7 @@ describe('part queue', () => {
   });
 
   test('a failed part is thrown by throwIfFailed and settle, never by nextBuffer, and each buffer goes back once', async () => {
-    const pool = partPool(16);
-    const queue = createPartQueue(pool);
-    const a = pool.take();
-    const b = pool.take();
-    const failing = deferred();
-    const ok = deferred();
+    const { pool, queue, a, b, first: failing, second: ok } = twoParts();
     queue.add(failing.promise, a);
     queue.add(ok.promise, b);
     const next = queue.nextBuffer();
