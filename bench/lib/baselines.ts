@@ -1,7 +1,7 @@
 /**
  * The same-run baselines: nginx (the Debian package) serving the derivative bytes as static
- * files, a minimal `Bun.serve` answering them from memory, a minimal Bun upload sink, and
- * sharp in-process. Each is started here, owned by pid, and stopped after its scenario.
+ * files, a minimal `Bun.serve` answering them from memory, a minimal Bun upload sink, a minimal
+ * pass-through server to S3, and sharp in-process. Each is started here, owned by pid, and stopped after its scenario.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -48,6 +48,13 @@ async function startBunScript(script: string, args: string[], what: string): Pro
  */
 export const startBunMemory = (manifestPath: string, peer = false) =>
   startBunScript('memory-server.ts', peer ? [manifestPath, 'peer'] : [manifestPath], 'Bun.serve baseline');
+
+/**
+ * The least a server in front of S3 can do (bench/baselines/s3-hop-server.ts): each POST's body
+ * passed to MinIO by Bun's native client, with Pictor's part size, and nothing else.
+ */
+export const startS3Hop = (s3: { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string }) =>
+  startBunScript('s3-hop-server.ts', [s3.endpoint, s3.bucket, s3.accessKeyId, s3.secretAccessKey], 'S3 pass-through baseline');
 
 /**
  * nginx on 127.0.0.1 serving `root` as static files with the settings a CDN origin would use

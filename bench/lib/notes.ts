@@ -17,8 +17,8 @@ export const TARGET_NOTES: Record<string, string> = {
     'Mostly module loading and PGlite\'s WASM start (docs/TUNING.md, "Start-up"); clients of services the embedded defaults do not use no longer load, and the entry-bounded caches no longer preallocate. `bun bench/startup.ts --rounds=3` on its own gave 1.25–1.28 s after those changes. The quick run times it first, before any load phase; other agents\' work on the same 2 cores still moves it.',
   'upload to S3 (MinIO) peak RSS growth (MiB)':
     'A fresh process\'s first upload pays once for code paths compiled and the two pooled 5 MiB part buffers; later uploads grew 25–49 MiB (`STORAGE=s3 ROUNDS=3 SMALL=0 bash bench/upload.sh`, docs/TUNING.md, "Storage").',
-  'upload to S3 MB/s / plain multipart upload':
-    'Pictor receives the body over HTTP, sniffs, hashes (SHA-256) and forwards it on the same 2 cores the client and MinIO use; the plain baseline only reads a file and sends it. Parts go out through Bun\'s fetch; what remains is the request thread\'s CPU, about 2.7 s per GiB against about 0.7 s for an upload to fs (the copy into part buffers, the hand-off to the hashing thread, the collections; docs/TUNING.md, "Storage").',
+  'upload to S3 MB/s / pass-through server':
+    'Pictor sniffs, counts and hashes (SHA-256) every byte and copies it into its part buffers; the pass-through server only hands the body to Bun\'s native client. Pictor\'s request thread uses about 2–2.8 s of CPU per GiB, the pass-through\'s 0.8 s (the copy into part buffers, the hand-off to the hashing thread, Bun\'s fetch writing the streamed parts, a full collection every 128 MiB; docs/TUNING.md, "Storage"). `STORAGE=s3 ROUNDS=3 SMALL=0 bash bench/upload.sh` gave 0.81–0.90.',
   'distinct 200 KB JPEG uploads / text uploads (per s)':
     'Eager derivatives now wait while uploads arrive (QUEUE_DEFER_MS), which took this from 0.18 to 0.75–0.80. What is left per JPEG: the header probe (one strict sharp metadata read, ~0.2 ms; it was two), the GPS scan, and the derive job written in the upload\'s transaction (a row and its event in Postgres, on the same 2 cores).',
   '1 GiB upload MB/s / raw stream-to-disk':

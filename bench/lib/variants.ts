@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { startMinio } from '../../test/helpers/minio';
 import { unavailable, writeJson, type Ctx } from './context';
 import { runQueueBench, runRequestLogsVariant } from './extras';
+import { startS3Hop } from './baselines';
 import { runHitVariant, runList, runNginx } from './hot';
 import { startPictor, type Pictor } from './pictor';
 import { makeBigFile, seedPglite } from './seed';
-import { runBigUpload, runCold, runS3PlainBaseline } from './work';
+import { runBigUpload, runCold, runS3HopBaseline, runS3PlainBaseline } from './work';
 
 /** Env of the main configuration: local Postgres + Redis, fs storage in the shared data dir. */
 export function mainEnv(ctx: Ctx): Record<string, string> {
@@ -75,13 +76,22 @@ export async function runVariants(ctx: Ctx, bigFile: string | null, log: (m: str
       const dir = await mkdtemp(join(ctx.work, 's3-data-'));
       try {
         const env = { ...base, DATA_DIR: dir, ...minio.env(await minio.createBucket()) };
-        // The plain upload before and after Pictor's (a fresh server's first), averaged: MinIO's
-        // disk state changes over the three, and neither side should get only the warm one.
+        // Each baseline before and after Pictor's upload (a fresh server's first), averaged:
+        // MinIO's disk state changes over the five, and neither side should get only the warm one.
         const plain = { endpoint: minio.endpoint, bucket: await minio.createBucket(), accessKeyId: minio.accessKeyId, secretAccessKey: minio.secretAccessKey };
-        await runS3PlainBaseline(ctx, 'upload_s3_plain', s3File, plain);
-        await withServer(ctx, env, ['upload_big_s3'], (p) => runBigUpload(ctx, p, 'upload_big_s3', s3File, { STORAGE_DRIVER: 's3' }));
-        await runS3PlainBaseline(ctx, 'upload_s3_plain_after', s3File, plain);
-        averagePlain(ctx);
+        const hop = await startS3Hop({ ...plain, bucket: await minio.createBucket() }).catch((err: Error) => err);
+        try {
+          await runS3PlainBaseline(ctx, 'upload_s3_plain', s3File, plain);
+          if (hop instanceof Error) unavailable(ctx, 'upload_s3_hop', 'baseline', 'S3 pass-through server', hop.message);
+          else await runS3HopBaseline(ctx, 'upload_s3_hop', s3File, hop);
+          await withServer(ctx, env, ['upload_big_s3'], (p) => runBigUpload(ctx, p, 'upload_big_s3', s3File, { STORAGE_DRIVER: 's3' }));
+          if (!(hop instanceof Error)) await runS3HopBaseline(ctx, 'upload_s3_hop_after', s3File, hop);
+          await runS3PlainBaseline(ctx, 'upload_s3_plain_after', s3File, plain);
+        } finally {
+          if (!(hop instanceof Error)) await hop.stop();
+        }
+        averageRuns(ctx, 'upload_s3_plain', 'upload_s3_plain_after');
+        averageRuns(ctx, 'upload_s3_hop', 'upload_s3_hop_after');
       } finally {
         await minio.stop();
         await rm(dir, { recursive: true, force: true });
@@ -113,17 +123,18 @@ async function runPgliteList(ctx: Ctx): Promise<void> {
   }
 }
 
-/** Folds the second plain S3 upload into the first: mean throughput, larger RSS growth. */
-function averagePlain(ctx: Ctx): void {
-  const a = ctx.entries.upload_s3_plain;
-  const b = ctx.entries.upload_s3_plain_after;
-  delete ctx.entries.upload_s3_plain_after;
+/** Folds the second run of an S3 baseline (`second`) into the first: mean throughput, larger RSS growth. */
+function averageRuns(ctx: Ctx, first: string, second: string): void {
+  const a = ctx.entries[first];
+  const b = ctx.entries[second];
+  delete ctx.entries[second];
   // One run failed: the other one alone is the baseline (rather than none, or the failure).
   if (b?.available && b.extra && !(a?.available && a.extra)) {
-    ctx.entries.upload_s3_plain = { ...b, extra: { ...b.extra, rounds_mb_per_s: `${Number(b.extra.mb_per_s)} (the run before Pictor's failed)` } };
+    ctx.entries[first] = { ...b, extra: { ...b.extra, rounds_mb_per_s: `${Number(b.extra.mb_per_s)} (the run before Pictor's failed)` } };
     return;
   }
   if (!a?.available || !b?.available || !a.extra || !b.extra) return;
   const rate = (x: typeof a) => Number(x.extra?.mb_per_s);
-  a.extra = { ...a.extra, mb_per_s: Math.round(((rate(a) + rate(b)) / 2) * 10) / 10, rounds_mb_per_s: `${rate(a)}, ${rate(b)}`, rss_growth_mib: Math.max(Number(a.extra.rss_growth_mib), Number(b.extra.rss_growth_mib)) };
+  const growth = (x: typeof a) => Number(x.extra?.rss_growth_mib ?? x.server?.rss_growth_mib ?? 0);
+  a.extra = { ...a.extra, mb_per_s: Math.round(((rate(a) + rate(b)) / 2) * 10) / 10, rounds_mb_per_s: `${rate(a)}, ${rate(b)}`, rss_growth_mib: Math.max(growth(a), growth(b)) };
 }

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSharpBaseline } from './baselines';
+import { runSharpBaseline, type Baseline } from './baselines';
 import { coldOps, coldSegment } from './cold';
 import { probe, record, unavailable, warmAndRun, writeJson, type Ctx } from './context';
 import { runK6 } from './k6';
@@ -208,6 +208,24 @@ export async function runUploadRounds(ctx: Ctx, rounds: number): Promise<void> {
   ctx.entries.upload_big_fs = { title: `one ${mib} MiB raw upload to Pictor (fs, embedded defaults), ${how}`, kind: 'scenario', available: true, extra: { mib, mb_per_s: Number(m[2]), rss_growth_mib: Number(m[3]), rounds } };
   ctx.entries.upload_sink = { title: `minimal Bun server streaming the body to disk with fsync, ${how}`, kind: 'baseline', available: true, extra: { mib, mb_per_s: Number(m[1]), rounds } };
   console.log(`  upload_big_fs: ${m[2]} MB/s, RSS growth at most ${m[3]} MiB; upload_sink: ${m[1]} MB/s (median of ${rounds})`);
+}
+
+/**
+ * The second S3 baseline: the same file sent by curl to a minimal server that passes the body to
+ * MinIO (bench/baselines/s3-hop-server.ts). The plain baseline has no HTTP hop: no client
+ * sending over loopback, no server receiving, on the same cores as MinIO. This one pays exactly
+ * that hop and nothing of Pictor's work, so Pictor against it is Pictor's own cost
+ * (docs/TUNING.md, "Storage").
+ */
+export async function runS3HopBaseline(ctx: Ctx, key: string, file: string, hop: Baseline): Promise<void> {
+  const bytes = Bun.file(file).size;
+  await record(ctx, key, 'baseline', 'minimal server passing the body to the same MinIO (Bun S3 client, same part size), curl', null, async () => {
+    const sampler = sampleTree(hop.pid, 50);
+    const r = await curlUpload(`${hop.url}/`, file, []);
+    const server = sampler.stop();
+    if (r.status !== 201) throw new Error(`the pass-through server answered ${r.status}`);
+    return { server, extra: { mib: bytes / 1024 ** 2, mb_per_s: Math.round((bytes / 1e6 / r.seconds) * 10) / 10, seconds: r.seconds } };
+  });
 }
 
 /**
