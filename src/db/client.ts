@@ -9,6 +9,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { sql } from 'drizzle-orm';
 import { mkdirSync } from 'node:fs';
+import { forDrizzle } from './pglite-parsers';
 import { copyPgliteTemplate } from './pglite-template';
 import { fileURLToPath } from 'node:url';
 import { errorCode, errorSummary, StartupError } from '../lib/startup';
@@ -185,7 +186,7 @@ async function openPglite(dir: string, sharedBuffers?: number, template?: string
   const startParams = sharedBuffers === undefined ? undefined
     : [...PGlite.defaultStartParams, '-c', `shared_buffers=${Math.floor(sharedBuffers / 1024)}kB`];
   const client = await PGlite.create(dir, startParams ? { startParams } : {});
-  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  const db = drizzlePglite({ client: forDrizzle(client), schema }) as unknown as Db;
   await migratePglite(drizzlePglite({ client }), { migrationsFolder: MIGRATIONS_DIR });
   return {
     db,
