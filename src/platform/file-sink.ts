@@ -79,11 +79,13 @@ function threadedSink(fh: FileHandle, writer: BlockChannel, hasher: BlockChannel
       ended = true;
       if (blocks.started) return (await blocks.end())[1] as string;
       // A file smaller than one block: one write and hash from here beat the thread hops.
-      // (Copied out of the shared block first: the file API takes plain buffers.)
-      const rest = blocks.pending().slice();
+      // Straight from the shared block (both runtimes' file API and hash take its view; a copy
+      // out of it cost as much as the write): hashed before the block goes back to the pool.
+      const rest = blocks.pending();
       await writeAll(fh, rest, rest.byteLength);
+      const sha256 = createHash('sha256').update(rest).digest('hex');
       await blocks.abort();
-      return createHash('sha256').update(rest).digest('hex');
+      return sha256;
     },
     async abort() {
       // Wait until the worker holds no block of this file: the caller closes the descriptor next.

@@ -35,6 +35,8 @@ export interface StageOptions {
   declared?: string;
   /** Exact length when the request said so. */
   size?: number;
+  /** An upper bound of the length (a multipart request's own length), when there is one. */
+  sizeHint?: number;
   /** Restricts the server's allow-list further (presigned uploads); never widens it. */
   allowedTypes?: readonly string[];
   name?: string;
@@ -99,6 +101,7 @@ export async function stageFile(deps: AppDeps, owner: UploadOwner, body: Readabl
   const key = `${owner.userId}/${id}`;
   const inspector = createInspector({
     maxBytes: o.maxBytes, allowedTypes: deps.config.allowedTypes, restrictTypes: o.allowedTypes, declared: o.declared, onBytes: o.onBytes,
+    sizeHint: o.size ?? o.sizeHint,
   });
   let stored: { size: number; sha256: string };
   try {

@@ -227,7 +227,7 @@ export async function uploadMultipart(
 ): Promise<UploadOutcome> {
   const { maxBytes } = ctx;
   // A multipart body carries up to MAX_FILES_PER_REQUEST files, so only a length beyond all of them is refused unread.
-  refuseByLength(request, maxBytes * MAX_FILES_PER_REQUEST + 1024 * 1024);
+  const length = refuseByLength(request, maxBytes * MAX_FILES_PER_REQUEST + 1024 * 1024);
   await checkQuota(deps, owner);
   if (!request.body) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
 
@@ -250,6 +250,7 @@ export async function uploadMultipart(
       }
       const staged = stageFile(deps, owner, part.stream, {
         maxBytes, declared: declaredTypeOf(part.mimeType), name: part.filename, allowedTypes: policy.allowedTypes, onBytes: policy.onBytes,
+        sizeHint: length,
       });
       // Crossing the byte limit or the upload_bytes budget stops reading the whole request at once (API.md §4, §7).
       staged.catch((err: unknown) => {
