@@ -79,8 +79,8 @@ function threadedSink(fh: FileHandle, writer: BlockChannel, hasher: BlockChannel
       ended = true;
       if (blocks.started) return (await blocks.end())[1] as string;
       // A file smaller than one block: one write and hash from here beat the thread hops.
-      // Straight from the shared block (both runtimes' file API and hash take its view; a copy
-      // out of it cost as much as the write): hashed before the block goes back to the pool.
+      // Straight from the shared block, whose view both runtimes' file API and hash take: hashed
+      // before the block goes back to the pool.
       const rest = blocks.pending();
       await writeAll(fh, rest, rest.byteLength);
       const sha256 = createHash('sha256').update(rest).digest('hex');

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'bun:test';
 import { createInspector, PROBE_BYTES } from './inspect';
 
 /** A text body of `size` bytes whose every byte depends on its offset. */
-function textBody(size: number): Uint8Array {
+function textBody(size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   for (let i = 0; i < size; i++) out[i] = 0x61 + (i % 26);
   return out;

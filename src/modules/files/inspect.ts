@@ -80,9 +80,9 @@ export function createInspector(o: InspectOptions): Inspector {
   let contentType: string | undefined;
   let failure: AppError | undefined;
   // The first PROBE_BYTES, copied once into one buffer: sized from the hint when there is one,
-  // else grown by doubling. Copying each chunk and concatenating the copies at the sniff and
-  // again at the end cost 20 % of the server's CPU on 300 KB uploads (docs/TUNING.md,
-  // "Measurements behind code choices"): each copy lands on freshly mapped pages.
+  // else grown by doubling. Not one copy per chunk concatenated later: for a small file every
+  // extra copy of it is a large share of its upload's CPU (docs/TUNING.md, "Measurements behind
+  // code choices").
   let head = new Uint8Array(0);
   let headBytes = 0;
   const hint = o.sizeHint !== undefined && Number.isSafeInteger(o.sizeHint) && o.sizeHint > 0 ? o.sizeHint : undefined;
