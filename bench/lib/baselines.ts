@@ -1,7 +1,8 @@
 /**
  * The same-run baselines: nginx (the Debian package) serving the derivative bytes as static
  * files, a minimal `Bun.serve` answering them from memory, a minimal Bun upload sink, a minimal
- * pass-through server to S3, and sharp in-process. Each is started here, owned by pid, and stopped after its scenario.
+ * pass-through server to S3, and sharp in-process. Each is started here, owned by pid, and
+ * stopped after its scenario.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
