@@ -129,9 +129,7 @@ function keepBetter(ctx: Ctx, key: string, before: Entry | undefined, now: Entry
 
 /**
  * A hits run on a variant server (limiter off, in-process limiter, WORKERS=2, disk tier only):
- * two measured windows after the warm-up, the better kept, as the main server's hits get. With
- * one window the variant rows read worse than the main one (docs/TUNING.md, "The hit path and
- * the limiter").
+ * two measured windows after the warm-up, the better kept, as the main server's hits get.
  */
 export async function runHitVariant(ctx: Ctx, p: Pictor, key: string, kind: 'scenario' | 'variant', title: string, tier: 'HIT-MEMORY' | 'HIT-DISK', config: Record<string, string>): Promise<void> {
   const problem = ctx.hitPaths.length ? await warmHits(ctx, p, tier, tier === 'HIT-MEMORY' ? 4 : 2) : 'hit URLs were not prepared (memory-hit scenario unavailable)';
