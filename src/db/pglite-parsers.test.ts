@@ -2,7 +2,7 @@
  * The PGlite client handed to drizzle (pglite-parsers.ts) answers exactly as the plain one, in
  * and out of transactions, while no query reaches PGlite with per-query parsers.
  */
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { PGlite, types, type Transaction } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { sql } from 'drizzle-orm';
 import { date, integer, interval, numeric, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
@@ -80,6 +80,15 @@ describe('the PGlite client handed to drizzle', () => {
     expect(first.plain).toBe('2026-01-02 03:04:05');
     expect(first.day).toBe('2026-12-05');
     expect(first.span).toBe('1 day 02:00:00');
+  });
+
+  test('a parser of another type still applies', async () => {
+    const wrapped = forDrizzle(client);
+    const upper = (value: string) => value.toUpperCase();
+    seen.length = 0;
+    const res = await wrapped.query<{ name: string }>('select name from things where id = 1', [], { parsers: { [types.TEXT]: upper } });
+    expect(res.rows[0]?.name).toBe('ONE');
+    expect(seen[0]?.parsers).toBeDefined();
   });
 
   test('queries inside a transaction go without per-query parsers too, and a rollback holds', async () => {

@@ -1,10 +1,10 @@
 /**
  * Drizzle's PGlite driver passes the same type parsers with every query (timestamps, dates and
  * intervals and their arrays kept as text). PGlite then merges them into a copy of its whole
- * parser table for each result: in a CPU profile of 4 clients paging a 100 000-row list on
- * PGlite, that copy (`cloneObject`) was 8 % of the server's samples (docs/TUNING.md, "Embedded
+ * parser table for each result, a visible share of a list page's CPU (docs/TUNING.md, "Embedded
  * PGlite"). Here the parsers are set once on the instance, and each query's options reach PGlite
- * without them: the same parsers apply, and nothing is copied per query.
+ * without them: the same parsers apply, and nothing is copied per query. Any other per-query
+ * parser still goes through, copy and all.
  *
  * Written here rather than upstream: drizzle builds the option per prepared query and PGlite
  * copies on any per-query parser, so neither side alone can avoid it.
@@ -29,9 +29,15 @@ export const DRIZZLE_PARSERS: Record<number, (value: string) => string> = {
 type Queryable = Pick<PGlite, 'query'> | Transaction;
 type QueryOptions = Parameters<PGlite['query']>[2];
 
+/** Whether every parser in `parsers` is one the instance already applies (drizzle's own). */
+function onlyDrizzles(parsers: Record<number, unknown>): boolean {
+  for (const oid in parsers) if (!(oid in DRIZZLE_PARSERS)) return false;
+  return true;
+}
+
 /** Options without drizzle's per-query parsers, once the instance applies the same ones. */
 function withoutParsers(options: QueryOptions): QueryOptions {
-  if (!options?.parsers) return options;
+  if (!options?.parsers || !onlyDrizzles(options.parsers)) return options;
   const { parsers: _same, ...rest } = options;
   return rest;
 }
