@@ -4,7 +4,7 @@
  * and expired-but-not-yet-swept files — and keyset pages for every sort visit each file once.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { makeTestApp, type TestApp } from '../../../test/helpers/app';
 import { DB_BACKENDS } from '../../../test/helpers/services';
 import { bootstrapAdmin } from '../admin/bootstrap';
@@ -81,6 +81,45 @@ describe.each(DB_BACKENDS)('file list count and cursors on %s', (db) => {
       const res = await h.request(`/api/files?cursor=${cursor}`, { headers: { authorization: `Bearer ${key}` } });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: string }).error).toBe('VALIDATION_ERROR');
+    }
+  });
+
+  test('a listed file is the same object as GET /api/files/:id gives, on the default and the filtered path', async () => {
+    // The list's JSON is built by the database (list-query.ts); the single file's from the row.
+    const [u] = await h.deps.db.select({ id: users.id }).from(users).limit(1);
+    await h.deps.db.update(users).set({ publicUrlBase: 'https://cdn.example.com/media' }).where(eq(users.id, u!.id));
+    const later = new Date(Date.now() + 86_400_000 + 7);
+    await h.deps.db.update(files).set({
+      meta: { blurhash: 'LEHV6nWB2yk8pyo0adR*.7kCMdnj', dominant_color: '#aabbcc', duration_s: 12.48, exif: { Make: 'X', Model: 'Y "quoted"' } },
+      tags: ['beach', 'été'], customMeta: { camera: 'x100v', note: 'a "quote" and \\ backslash' }, expiresAt: later, name: 'plage d\'été "1".png',
+    }).where(inArray(files.id, ['lst00001', 'lst00002']));
+    await h.deps.db.update(files).set({ meta: { duration_s: 'not a number', blurhash: 7 }, createdAt: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 0)) })
+      .where(eq(files.id, 'lst00003'));
+    try {
+      const unfiltered = (await list('limit=200')).results;
+      const filtered = (await list('folder=/&recursive=false&limit=200')).results; // not the default page
+      const everywhere = (await list('q=f&limit=200')).results;
+      expect(unfiltered.length).toBe(48);
+      expect(everywhere).toEqual(unfiltered.filter((f) => (f as unknown as { name: string }).name.includes('f')));
+      for (const f of unfiltered.slice(0, 10).concat(unfiltered.filter((x) => ['lst00001', 'lst00002', 'lst00003'].includes(x.id)))) {
+        const res = await h.request(`/api/files/${f.id}`, { headers: { authorization: `Bearer ${key}` } });
+        expect(res.status).toBe(200);
+        expect(f).toEqual(await res.json());
+      }
+      const one = unfiltered.find((f) => f.id === 'lst00001') as unknown as Record<string, unknown>;
+      expect(one).toMatchObject({
+        blurhash: 'LEHV6nWB2yk8pyo0adR*.7kCMdnj', dominant_color: '#aabbcc', duration_s: 12.48, tags: ['beach', 'été'],
+        url: 'https://cdn.example.com/media/i/lst00001.png', expires_at: later.toISOString(),
+      });
+      expect(Object.keys(one)).toEqual(Object.keys(await (await h.request('/api/files/lst00001', { headers: { authorization: `Bearer ${key}` } })).json() as object));
+      const three = unfiltered.find((f) => f.id === 'lst00003') as unknown as Record<string, unknown>;
+      expect(three).toMatchObject({ duration_s: null, blurhash: null, created_at: '2026-01-02T03:04:05.000Z' });
+      expect(filtered).toEqual([]); // folder "/" holds none of them: the filtered path answers too
+      const sub = (await list('folder=/a&limit=200')).results;
+      expect(sub.length).toBeGreaterThan(0);
+      expect(sub).toEqual(unfiltered.filter((f) => (f as unknown as { folder: string }).folder === '/a'));
+    } finally {
+      await h.deps.db.update(users).set({ publicUrlBase: null }).where(eq(users.id, u!.id));
     }
   });
 });

@@ -3,7 +3,7 @@
  * listing with filters and a total count, patch, and soft delete that releases the usage
  * counters in the same transaction and leaves the bytes to the purge (purge.ts).
  */
-import { and, asc, desc, eq, gt, ilike, inArray, isNotNull, isNull, like, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, ilike, inArray, isNotNull, isNull, like, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import type { AppDeps } from '../../deps';
 import { gone, notFound, validationError } from '../../errors';
@@ -17,7 +17,7 @@ import { forgetFiles } from './invalidate';
 import { enqueuePurge } from './enqueue';
 import { emitFileRemovals } from '../webhooks/emit';
 import { checkMeta, parseTags, tagMetaFilters } from './tags';
-import { preparedList } from './list-prepared';
+import { pageJson, preparedList } from './list-query';
 
 /**
  * The base of the URLs of one account's files: its `public_url_base` setting, else `PUBLIC_URL`
@@ -29,7 +29,18 @@ export async function urlBaseOf(deps: AppDeps, userId: string): Promise<string> 
 }
 
 /** The API.md §4 file object; `base` is the owner's URL base (`urlBaseOf`). */
-export function toFileJson(f: FileRow, base: string) {
+/**
+ * What a file's JSON is made of: a file row, or a listed file as the default list page's
+ * database builds it (list-query.ts), with its times already as ISO text.
+ */
+export type FileView = Pick<FileRow, 'id' | 'name' | 'folder' | 'contentType' | 'size' | 'sha256' | 'width' | 'height' | 'isPublic' | 'meta' | 'tags' | 'customMeta'> & {
+  createdAt: Date | string;
+  expiresAt: Date | string | null;
+};
+
+const isoOf = (d: Date | string): string => (typeof d === 'string' ? d : d.toISOString());
+
+export function toFileJson(f: FileView, base: string) {
   const ext = contentTypeInfo(f.contentType)?.extensions[0];
   return {
     id: f.id,
@@ -51,8 +62,8 @@ export function toFileJson(f: FileRow, base: string) {
     view_url: `${base}/v/${f.id}`,
     tags: f.tags ?? [],
     custom_metadata: f.customMeta ?? {},
-    created_at: f.createdAt.toISOString(),
-    expires_at: f.expiresAt?.toISOString() ?? null,
+    created_at: isoOf(f.createdAt),
+    expires_at: f.expiresAt === null ? null : isoOf(f.expiresAt),
   };
 }
 export type FileJson = ReturnType<typeof toFileJson>;
@@ -187,34 +198,35 @@ export async function listFiles(deps: AppDeps, userId: string, q: ListQuery, raw
   const key = sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS;
   const col = SORT_COLUMNS[key];
   const limit = q.limit ?? 50;
-  let rows: FileRow[];
+  let rows: FileView[];
   let total: number;
   let base: string;
   if (sort === '-created_at' && !isFiltered(q)) {
-    // The default page: prepared statements (list-prepared.ts), the same SQL as below.
+    // The default page: one prepared statement (list-query.ts), the same rows as below.
     const p = preparedList(deps.db);
     const cursor = q.cursor ? createdAtCursor(q.cursor) : null;
     const at = now.toISOString(); // placeholders are not mapped by column: the drivers get text
-    const [page, totals] = await Promise.all([
-      cursor ? p.after.execute({ user: userId, now: at, limit: limit + 1, ...cursor }) : p.first.execute({ user: userId, now: at, limit: limit + 1 }),
-      p.totals.execute({ user: userId, now: at }),
-    ]);
-    rows = page;
-    total = totals[0]?.count ?? 0;
-    base = totals[0]?.base ?? deps.config.publicUrl;
+    const [row] = cursor
+      ? await p.after.execute({ user: userId, now: at, limit: limit + 1, ...cursor })
+      : await p.first.execute({ user: userId, now: at, limit: limit + 1 });
+    rows = row?.files ?? [];
+    total = row?.count ?? 0;
+    base = row?.base ?? deps.config.publicUrl;
   } else {
     const page: SQL[] = q.cursor ? [...filters, afterCursor(key, descending, q.cursor)] : filters;
-    const order = descending ? [desc(col), desc(files.id)] : [asc(col), asc(files.id)];
-    [rows, total, base] = await Promise.all([
-      deps.db.select().from(files).where(and(...page)).orderBy(...order).limit(limit + 1),
+    const [[row], counted] = await Promise.all([
+      deps.db.select({ base: users.publicUrlBase, files: pageJson(and(...page), { key: col, descending }, limit + 1) })
+        .from(users).where(eq(users.id, userId)),
       countFiles(deps, userId, filters, isFiltered(q), now),
-      urlBaseOf(deps, userId),
     ]);
+    rows = row?.files ?? [];
+    total = counted;
+    base = row?.base ?? deps.config.publicUrl;
   }
   const more = rows.length > limit;
   const results = more ? rows.slice(0, limit) : rows;
   const last = results[results.length - 1];
-  const cursorValue = (f: FileRow) => (key === 'created_at' ? f.createdAt.toISOString() : key === 'name' ? f.name : f.size);
+  const cursorValue = (f: FileView) => (key === 'created_at' ? isoOf(f.createdAt) : key === 'name' ? f.name : f.size);
   return {
     results: results.map((f) => toFileJson(f, base)),
     count: total,
