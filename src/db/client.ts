@@ -186,6 +186,8 @@ async function openPglite(dir: string, sharedBuffers?: number, template?: string
   const startParams = sharedBuffers === undefined ? undefined
     : [...PGlite.defaultStartParams, '-c', `shared_buffers=${Math.floor(sharedBuffers / 1024)}kB`];
   const client = await PGlite.create(dir, startParams ? { startParams } : {});
+  // Applies to named statements only, which are the hot ones registered in pglite-named.ts.
+  await client.exec('set plan_cache_mode = force_generic_plan');
   const db = drizzlePglite({ client: forDrizzle(client), schema }) as unknown as Db;
   await migratePglite(drizzlePglite({ client }), { migrationsFolder: MIGRATIONS_DIR });
   return {

@@ -10,6 +10,7 @@
  * copies on any per-query parser, so neither side alone can avoid it.
  */
 import { types, type PGlite, type Transaction } from '@electric-sql/pglite';
+import { namedStatements } from './pglite-named';
 
 const asText = (value: string) => value;
 
@@ -42,11 +43,19 @@ function withoutParsers(options: QueryOptions): QueryOptions {
   return rest;
 }
 
-/** `target` with `query` (and, for the instance, `transaction`'s queries) stripped of per-query parsers. */
-function stripping<T extends Queryable>(target: T): T {
+/**
+ * `target` with `query` (and, for the instance, `transaction`'s queries) stripped of per-query
+ * parsers; on the instance, a registered statement runs as a named one (pglite-named.ts).
+ */
+function stripping<T extends Queryable>(target: T, named?: ReturnType<typeof namedStatements>): T {
   return new Proxy(target, {
     get(t, key) {
-      if (key === 'query') return (q: string, params?: unknown[], options?: QueryOptions) => t.query(q, params, withoutParsers(options));
+      if (key === 'query') {
+        return (q: string, params?: unknown[], options?: QueryOptions) => {
+          const stripped = withoutParsers(options);
+          return named?.(q, params, stripped) ?? t.query(q, params, stripped);
+        };
+      }
       if (key === 'transaction' && 'transaction' in t && typeof t.transaction === 'function') {
         const pg = t as unknown as PGlite;
         return <R>(callback: (tx: Transaction) => Promise<R>) => pg.transaction((tx) => callback(stripping(tx)));
@@ -63,5 +72,5 @@ function stripping<T extends Queryable>(target: T): T {
  */
 export function forDrizzle(client: PGlite): PGlite {
   Object.assign(client.parsers, DRIZZLE_PARSERS);
-  return stripping(client);
+  return stripping(client, namedStatements(client));
 }

@@ -9,6 +9,7 @@
  */
 import { and, eq, gt, isNull, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { registerNamedStatement } from '../../db/pglite-named';
 import { users } from '../users/table';
 import type { FileView } from './service';
 import { files } from './table';
@@ -49,14 +50,19 @@ const live = and(eq(files.userId, user), isNull(files.deletedAt), or(isNull(file
 const newest: PageSort = { key: files.createdAt, descending: true };
 
 function prepare(db: Db) {
-  const page = (name: string, where: SQL | undefined) => db.select({
-    base: users.publicUrlBase,
-    // `files_count` minus the expired files the sweep has not removed yet (service.ts `countFiles`).
-    // Table-qualified by hand: Drizzle names a single table's columns bare, and a bare "id" in
-    // the subquery would be the file's.
-    count: sql<number>`greatest(users.files_count - (select count(*) from files f where f.user_id = users.id and f.deleted_at is null and f.expires_at is not null and f.expires_at <= ${now}), 0)::int`,
-    files: pageJson(where, newest, sql.placeholder('limit')),
-  }).from(users).where(eq(users.id, user)).prepare(name);
+  const page = (name: string, where: SQL | undefined) => {
+    const statement = db.select({
+      base: users.publicUrlBase,
+      // `files_count` minus the expired files the sweep has not removed yet (service.ts `countFiles`).
+      // Table-qualified by hand: Drizzle names a single table's columns bare, and a bare "id" in
+      // the subquery would be the file's.
+      count: sql<number>`greatest(users.files_count - (select count(*) from files f where f.user_id = users.id and f.deleted_at is null and f.expires_at is not null and f.expires_at <= ${now}), 0)::int`,
+      files: pageJson(where, newest, sql.placeholder('limit')),
+    }).from(users).where(eq(users.id, user)).prepare(name);
+    // On PGlite, planned once (its generic plan: pglite-named.test.ts shows it).
+    registerNamedStatement(name, statement.getQuery().sql);
+    return statement;
+  };
   return {
     first: page('files_list_first', live),
     after: page('files_list_after', and(live, sql`(${files.createdAt}, ${files.id}) < (${sql.placeholder('at')}::timestamptz, ${sql.placeholder('id')}::text)`)),

@@ -1,0 +1,97 @@
+/**
+ * Registered statements on PGlite (pglite-named.ts) answer as `query` does, on one reused
+ * generic plan, wait for an open transaction instead of running inside it, and recover from an
+ * error; and the file list's statements, planned once, still read the list's index.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { eq, sql } from 'drizzle-orm';
+import { integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { openDatabase, type Database } from './client';
+import { registerNamedStatement } from './pglite-named';
+import { users } from '../modules/users/table';
+import { preparedList } from '../modules/files/list-query';
+
+const things = pgTable('named_things', {
+  id: integer('id').primaryKey(),
+  name: text('name').notNull(),
+  owner: text('owner'),
+  at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+let database: Database;
+const select = () => database.db.select().from(things)
+  .where(sql`${things.at} < ${sql.placeholder('before')}::timestamptz and ${things.id} >= ${sql.placeholder('min')}`)
+  .orderBy(things.id);
+const named = () => select().prepare('named_things_test');
+
+/** The plan counters of a named statement. */
+async function plans(name: string): Promise<{ generic: number; custom: number }> {
+  const r = await database.db.execute(sql`select generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements where name = ${name}`);
+  const [row] = (r as unknown as { rows: { generic: number; custom: number }[] }).rows;
+  return row ?? { generic: 0, custom: 0 };
+}
+
+beforeAll(async () => {
+  database = await openDatabase({ pgliteDir: 'memory://' });
+  await database.db.execute(sql`create table named_things (id int primary key, name text not null, owner text, at timestamptz not null)`);
+  await database.db.execute(sql`insert into named_things values (1, 'one', null, '2026-12-05 01:02:03.456+00'), (2, 'two', 'x', '2020-02-29 23:59:59+00'), (3, 'three', 'y', '2030-01-01 00:00:00+00')`);
+  registerNamedStatement('named_things_test', named().getQuery().sql);
+});
+afterAll(() => database.close());
+
+test('a registered statement answers as the unregistered one, on one generic plan', async () => {
+  const statement = named();
+  for (const params of [{ before: '2027-01-01T00:00:00.000Z', min: 1 }, { before: new Date('2026-12-06T00:00:00Z'), min: 2 }, { before: '1999-01-01T00:00:00Z', min: 0 }]) {
+    const want = await select().limit(100).prepare('named_things_plain').execute(params); // another text: unregistered
+    const got = await statement.execute(params);
+    expect(got).toEqual(want);
+  }
+  expect((await statement.execute({ before: '2027-01-01T00:00:00.000Z', min: 1 }))[0]).toEqual({ id: 1, name: 'one', owner: null, at: new Date('2026-12-05T01:02:03.456Z') });
+  expect(await plans('named_things_test')).toEqual({ generic: 4, custom: 0 });
+});
+
+test('it waits for an open transaction instead of running inside it', async () => {
+  let inserted!: () => void;
+  const insertedYet = new Promise<void>((resolve) => (inserted = resolve));
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const tx = database.db.transaction(async (t) => {
+    await t.insert(things).values({ id: 9, name: 'uncommitted', at: new Date('2000-01-01T00:00:00Z') });
+    inserted();
+    await held;
+    t.rollback();
+  }).catch(() => 'rolled back');
+  await insertedYet;
+  const read = named().execute({ before: '2027-01-01T00:00:00Z', min: 0 });
+  let settled = false;
+  void read.then(() => (settled = true));
+  await Bun.sleep(20);
+  expect(settled).toBe(false); // still waiting for the transaction
+  release();
+  expect(await tx).toBe('rolled back');
+  expect((await read).map((r) => r.id)).toEqual([1, 2]); // never saw row 9
+});
+
+test('an error rejects and leaves the statement usable', async () => {
+  await expect(named().execute({ before: 'not a time', min: 0 })).rejects.toThrow();
+  expect((await named().execute({ before: '2027-01-01T00:00:00Z', min: 2 })).map((r) => r.id)).toEqual([2]);
+});
+
+test("the file list's statements run on a generic plan that reads the list's index", async () => {
+  const [user] = await database.db.insert(users).values({ email: 'named@example.com', passwordHash: 'x' }).returning({ id: users.id });
+  const p = preparedList(database.db);
+  const now = new Date().toISOString();
+  for (let i = 0; i < 3; i++) {
+    const [page] = await p.after.execute({ user: user!.id, now, limit: 51, at: now, id: 'zzzz' });
+    expect(page).toMatchObject({ count: 0, files: [] });
+  }
+  expect(await plans('files_list_after')).toEqual({ generic: 3, custom: 0 });
+  // The plan Postgres keeps for the named statement: EXPLAIN EXECUTE shows it.
+  const explained = await database.db.execute(sql.raw(
+    `explain execute files_list_after('${now}', '${user!.id}', '${now}', '${now}', 'zzzz', 51, '${user!.id}')`,
+  ));
+  const plan = (explained as unknown as { rows: { 'QUERY PLAN': string }[] }).rows.map((r) => r['QUERY PLAN']).join('\n');
+  expect(plan).toContain('files_user_created_idx');
+  expect(plan).not.toContain('Seq Scan on files');
+  await database.db.delete(users).where(eq(users.id, user!.id));
+});

@@ -1,0 +1,79 @@
+/**
+ * Hot statements on PGlite as named prepared statements with a reused (generic) plan.
+ *
+ * PGlite's `query` sends every statement unnamed, in five trips into the WASM backend (parse,
+ * describe, bind, describe, execute, then sync), and Postgres plans it again on each bind; the
+ * planner asks the file system for the size of the table and of each of its indexes, about 26
+ * `lseek`s for a page of `GET /api/files`. For a statement registered here, the first use parses
+ * and describes it once under its name; every later use binds, describes, executes and syncs in
+ * one trip, on the plan made the first time (docs/TUNING.md, "The file list").
+ *
+ * Postgres would keep re-planning a statement whose generic plan it estimates costlier, as it
+ * does for `limit $n` (it assumes a tenth of the table). `openPglite` therefore sets
+ * `plan_cache_mode = force_generic_plan`, which applies to named statements only: PGlite's own
+ * queries stay unnamed and are planned per call, as before. So register only statements whose
+ * generic plan is the one wanted (`pglite-named.test.ts` shows the list's plans).
+ *
+ * Written here because PGlite has no prepared-statement API; it uses PGlite's exported protocol
+ * serializer and result parser, and its query locks (`_runExclusiveTransaction`,
+ * `_runExclusiveQuery`), so it waits for open transactions exactly as `query` does.
+ */
+import { parse, protocol, type PGlite, type Results } from '@electric-sql/pglite';
+
+type QueryOptions = Parameters<PGlite['query']>[2];
+
+/** SQL text → statement name, for every database opened in this process. */
+const registered = new Map<string, string>();
+
+/**
+ * Runs `text` as the named statement `name` on PGlite (a no-op on Postgres, whose driver prepares
+ * every statement itself). Call it before the first query with that text; names must be unique.
+ */
+export function registerNamedStatement(name: string, text: string): void {
+  const other = registered.get(text);
+  if (other !== undefined && other !== name) throw new Error(`statement already registered as ${other}`);
+  registered.set(text, name);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * A runner for `client`: the result of a registered statement, or null for any other text (the
+ * caller then uses `query`). Not for use inside a transaction: it waits for the transaction to end.
+ */
+export function namedStatements(client: PGlite) {
+  const s = protocol.serialize;
+  /** Statement name → parameter type oids, once parsed on this client. */
+  const parsed = new Map<string, number[]>();
+
+  async function prepare(name: string, text: string): Promise<number[]> {
+    const { messages } = await client.execProtocol(concat([s.parse({ name, text, types: [] }), s.describe({ type: 'S', name }), s.sync()]));
+    const types = parse.parseDescribeStatementResults(messages);
+    parsed.set(name, types);
+    return types;
+  }
+
+  return function run<T>(text: string, params: unknown[] | undefined, options: QueryOptions): Promise<Results<T>> | null {
+    const name = registered.get(text);
+    if (name === undefined) return null;
+    return client._runExclusiveTransaction(() => client._runExclusiveQuery(async () => {
+      const types = parsed.get(name) ?? await prepare(name, text);
+      // Serialised as `query` does: by the parameter's type, else as text.
+      const values = (params ?? []).map((v, i) => {
+        if (v === null || v === undefined) return null;
+        const serialize = client.serializers[types[i]!];
+        return serialize ? serialize(v) : String(v);
+      });
+      const { messages } = await client.execProtocol(concat([s.bind({ statement: name, values }), s.describe({ type: 'P' }), s.execute({}), s.sync()]));
+      return parse.parseResults(messages, client.parsers, options)[0] as Results<T>;
+    }));
+  };
+}
