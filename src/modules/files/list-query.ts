@@ -14,6 +14,9 @@ import { users } from '../users/table';
 import type { FileView } from './service';
 import { files } from './table';
 
+/** A timestamp as `Date.toISOString` writes it (the columns keep milliseconds). */
+const iso = (col: typeof files.createdAt | typeof files.expiresAt) => sql`to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 /** The column a page is sorted by (then by id, the same way). */
 export interface PageSort {
   key: typeof files.createdAt | typeof files.name | typeof files.size;
@@ -22,9 +25,7 @@ export interface PageSort {
 
 /**
  * The JSON array (`FileView`s) of at most `limit` files matching `where`, in `sort` order. Of
- * `meta` only what the list shows travels (it may also hold EXIF). Times stay as JSON writes
- * them (ISO 8601 with the session's offset): `toFileJson` rewrites them, which costs less than
- * `to_char` in the database (docs/TUNING.md).
+ * `meta` only what the list shows travels (it may also hold EXIF).
  */
 export function pageJson(where: SQL | undefined, sort: PageSort, limit: SQLWrapper | number) {
   const dir = sql.raw(sort.descending ? 'desc' : 'asc');
@@ -33,11 +34,11 @@ export function pageJson(where: SQL | undefined, sort: PageSort, limit: SQLWrapp
       'id', ${p}.id, 'name', ${p}.name, 'folder', ${p}.folder, 'contentType', ${p}.content_type, 'size', ${p}.size,
       'sha256', ${p}.sha256, 'width', ${p}.width, 'height', ${p}.height, 'isPublic', ${p}.is_public,
       'meta', json_build_object('duration_s', ${p}.meta->'duration_s', 'blurhash', ${p}.meta->'blurhash', 'dominant_color', ${p}.meta->'dominant_color'),
-      'tags', ${p}.tags, 'customMeta', ${p}.custom_meta, 'createdAt', ${p}.created_at, 'expiresAt', ${p}.expires_at
+      'tags', ${p}.tags, 'customMeta', ${p}.custom_meta, 'createdAt', ${p}.created_iso, 'expiresAt', ${p}.expires_iso
     ) order by ${p}.sort_key ${dir}, ${p}.id ${dir}), '[]'::json)
     from (select ${files.id}, ${files.name}, ${files.folder}, ${files.contentType}, ${files.size}, ${files.sha256}, ${files.width},
-        ${files.height}, ${files.isPublic}, ${files.meta}, ${files.tags}, ${files.customMeta}, ${files.createdAt}, ${files.expiresAt},
-        ${sort.key} as sort_key
+        ${files.height}, ${files.isPublic}, ${files.meta}, ${files.tags}, ${files.customMeta}, ${sort.key} as sort_key,
+        ${iso(files.createdAt)} as created_iso, ${iso(files.expiresAt)} as expires_iso
       from ${files} where ${where} order by ${sort.key} ${dir}, ${files.id} ${dir} limit ${limit}) ${p})`;
 }
 
