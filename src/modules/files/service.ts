@@ -169,9 +169,8 @@ function afterCursor(key: keyof typeof SORT_COLUMNS, descending: boolean, cursor
   return descending ? sql`(${col}, ${files.id}) < (${value}, ${id})` : sql`(${col}, ${files.id}) > (${value}, ${id})`;
 }
 
-/** Lists the owner's live files with keyset pagination; `count` is the total over all pages. */
-export async function listFiles(deps: AppDeps, userId: string, q: ListQuery, raw?: { tag: string[]; meta: string[] }) {
-  const now = new Date(deps.clock.now());
+/** The conditions of a list query: the owner's live files, narrowed by the query's filters. */
+function listFilters(userId: string, q: ListQuery, raw: { tag: string[]; meta: string[] } | undefined, now: Date): SQL[] {
   const filters: SQL[] = [
     eq(files.userId, userId),
     isNull(files.deletedAt),
@@ -192,7 +191,12 @@ export async function listFiles(deps: AppDeps, userId: string, q: ListQuery, raw
   if (q.is_public !== undefined) filters.push(eq(files.isPublic, q.is_public));
   const tagged = tagMetaFilters(raw?.tag ?? q.tag ?? [], raw?.meta ?? q.meta ?? []);
   if (tagged) filters.push(tagged);
+  return filters;
+}
 
+/** Lists the owner's live files with keyset pagination; `count` is the total over all pages. */
+export async function listFiles(deps: AppDeps, userId: string, q: ListQuery, raw?: { tag: string[]; meta: string[] }) {
+  const now = new Date(deps.clock.now());
   const sort = q.sort ?? '-created_at';
   const descending = sort.startsWith('-');
   const key = sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS;
@@ -213,6 +217,7 @@ export async function listFiles(deps: AppDeps, userId: string, q: ListQuery, raw
     total = row?.count ?? 0;
     base = row?.base ?? deps.config.publicUrl;
   } else {
+    const filters = listFilters(userId, q, raw, now);
     const page: SQL[] = q.cursor ? [...filters, afterCursor(key, descending, q.cursor)] : filters;
     const [[row], counted] = await Promise.all([
       deps.db.select({ base: users.publicUrlBase, files: pageJson(and(...page), { key: col, descending }, limit + 1) })
