@@ -3,9 +3,10 @@
  * driver parses one field per page instead of ~16 per file, which was most of a page's database
  * cost on PGlite (docs/TUNING.md, "The file list"). The default page (no filter, newest first),
  * the one most clients ask for over and over, is one prepared statement built once per database
- * handle: a request pays neither Drizzle's query building nor, on Postgres, the parse and plan,
- * and the total and the URL base come back in the same row. `list.test.ts` checks it against
- * the filtered path of `listFiles` (service.ts).
+ * handle, with the total and the URL base in the same row: a request pays neither Drizzle's
+ * query building nor the parse (postgres.js prepares it on Postgres, which still plans each
+ * call; on PGlite it is a named statement planned once, pglite-named.ts). `list.test.ts` checks
+ * it against the filtered path of `listFiles` (service.ts).
  */
 import { and, eq, gt, isNull, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../../db/client';

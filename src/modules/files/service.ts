@@ -28,10 +28,9 @@ export async function urlBaseOf(deps: AppDeps, userId: string): Promise<string> 
   return u?.base ?? deps.config.publicUrl;
 }
 
-/** The API.md §4 file object; `base` is the owner's URL base (`urlBaseOf`). */
 /**
- * What a file's JSON is made of: a file row, or a listed file as the default list page's
- * database builds it (list-query.ts), with its times already as ISO text.
+ * What a file's JSON is made of: a file row, or a listed file as the database builds it for a
+ * list page (list-query.ts), with its times already as `toISOString` text.
  */
 export type FileView = Pick<FileRow, 'id' | 'name' | 'folder' | 'contentType' | 'size' | 'sha256' | 'width' | 'height' | 'isPublic' | 'meta' | 'tags' | 'customMeta'> & {
   createdAt: Date | string;
@@ -40,6 +39,7 @@ export type FileView = Pick<FileRow, 'id' | 'name' | 'folder' | 'contentType' | 
 
 const isoOf = (d: Date | string): string => (typeof d === 'string' ? d : d.toISOString());
 
+/** The API.md §4 file object; `base` is the owner's URL base (`urlBaseOf`). */
 export function toFileJson(f: FileView, base: string) {
   const ext = contentTypeInfo(f.contentType)?.extensions[0];
   return {
