@@ -1,13 +1,17 @@
 /**
  * Registered statements on PGlite (pglite-named.ts) answer as `query` does, on one reused
- * generic plan, wait for an open transaction instead of running inside it, and recover from an
- * error; and the file list's statements, planned once, still read the list's index.
+ * generic plan, wait for an open transaction instead of running inside it, recover from an
+ * error, and are parsed once per PGlite instance however many handles use it; and the file
+ * list's statements, planned once, still read the list's index.
  */
+import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { eq, sql } from 'drizzle-orm';
 import { integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { drizzle } from 'drizzle-orm/pglite';
 import { openDatabase, type Database } from './client';
 import { registerNamedStatement } from './pglite-named';
+import { forDrizzle } from './pglite-parsers';
 import { users } from '../modules/users/table';
 import { preparedList } from '../modules/files/list-query';
 
@@ -94,4 +98,25 @@ test("the file list's statements run on a generic plan that reads the list's ind
   expect(plan).toContain('files_user_created_idx');
   expect(plan).not.toContain('Seq Scan on files');
   await database.db.delete(users).where(eq(users.id, user!.id));
+});
+
+test('a name stands for one text, and two handles over one PGlite instance share its statements', async () => {
+  expect(() => registerNamedStatement('named_things_test', 'select 1')).toThrow();
+  expect(() => registerNamedStatement('named_things_other', named().getQuery().sql)).toThrow();
+  const client = await PGlite.create('memory://');
+  try {
+    await client.exec(`set plan_cache_mode = force_generic_plan;
+      create table named_things (id int primary key, name text not null, owner text, at timestamptz not null);
+      insert into named_things values (5, 'five', null, '2001-01-01 00:00:00+00')`);
+    for (const handle of [drizzle({ client: forDrizzle(client) }), drizzle({ client: forDrizzle(client) })]) {
+      const rows = await handle.select().from(things)
+        .where(sql`${things.at} < ${sql.placeholder('before')}::timestamptz and ${things.id} >= ${sql.placeholder('min')}`)
+        .orderBy(things.id).prepare('named_things_test').execute({ before: '2027-01-01T00:00:00Z', min: 0 });
+      expect(rows.map((r) => r.id)).toEqual([5]);
+    }
+    const [row] = (await client.query<{ n: number }>(`select count(*)::int as n from pg_prepared_statements where name = 'named_things_test'`)).rows;
+    expect(row?.n).toBe(1);
+  } finally {
+    await client.close();
+  }
 });

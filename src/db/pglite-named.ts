@@ -22,17 +22,34 @@ import { parse, protocol, type PGlite, type Results } from '@electric-sql/pglite
 
 type QueryOptions = Parameters<PGlite['query']>[2];
 
-/** SQL text → statement name, for every database opened in this process. */
+/** SQL text → statement name, and name → text, for every database opened in this process. */
 const registered = new Map<string, string>();
+const texts = new Map<string, string>();
 
 /**
  * Runs `text` as the named statement `name` on PGlite (a no-op on Postgres, whose driver prepares
- * every statement itself). Call it before the first query with that text; names must be unique.
+ * every statement itself). Call it before the first query with that text; a name stands for one
+ * text and a text for one name.
  */
 export function registerNamedStatement(name: string, text: string): void {
   const other = registered.get(text);
   if (other !== undefined && other !== name) throw new Error(`statement already registered as ${other}`);
+  const known = texts.get(name);
+  if (known !== undefined && known !== text) throw new Error(`statement name ${name} already stands for another text`);
   registered.set(text, name);
+  texts.set(name, text);
+}
+
+/** Per PGlite instance (its one session): statement name → parameter type oids, once parsed. */
+const parsedBy = new WeakMap<PGlite, Map<string, number[]>>();
+
+function parsedOn(client: PGlite): Map<string, number[]> {
+  let parsed = parsedBy.get(client);
+  if (!parsed) {
+    parsed = new Map();
+    parsedBy.set(client, parsed);
+  }
+  return parsed;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -51,8 +68,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
  */
 export function namedStatements(client: PGlite) {
   const s = protocol.serialize;
-  /** Statement name → parameter type oids, once parsed on this client. */
-  const parsed = new Map<string, number[]>();
+  const parsed = parsedOn(client);
 
   async function prepare(name: string, text: string): Promise<number[]> {
     const { messages } = await client.execProtocol(concat([s.parse({ name, text, types: [] }), s.describe({ type: 'S', name }), s.sync()]));
