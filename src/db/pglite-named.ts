@@ -4,12 +4,13 @@
  * PGlite's `query` sends every statement unnamed, in five trips into the WASM backend (parse,
  * describe, bind, describe, execute, then sync), and Postgres plans it again on each bind; the
  * planner asks the file system for the size of the table and of each of its indexes, about 26
- * `lseek`s for a page of `GET /api/files`. For a statement registered here, the first use parses
+ * file-size checks for a page of `GET /api/files`. For a statement registered here, the first use parses
  * and describes it once under its name; every later use binds, describes, executes and syncs in
  * one trip, on the plan made the first time (docs/TUNING.md, "The file list").
  *
  * Postgres would keep re-planning a statement whose generic plan it estimates costlier, as it
- * does for `limit $n` (it assumes a tenth of the table). `openPglite` therefore sets
+ * does for the list's (measured: a custom plan on every call, with `limit $n` as with a literal
+ * limit). `openPglite` therefore sets
  * `plan_cache_mode = force_generic_plan`, which applies to named statements only: PGlite's own
  * queries stay unnamed and are planned per call, as before. So register only statements whose
  * generic plan is the one wanted (`pglite-named.test.ts` shows the list's plans).
