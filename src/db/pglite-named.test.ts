@@ -81,6 +81,16 @@ test('an error rejects and leaves the statement usable', async () => {
   expect((await named().execute({ before: '2027-01-01T00:00:00Z', min: 2 })).map((r) => r.id)).toEqual([2]);
 });
 
+test('a registered statement that does not parse rejects on every use, and nothing else breaks', async () => {
+  const bad = 'select nope from named_nothing';
+  registerNamedStatement('named_bad_test', bad);
+  for (let i = 0; i < 2; i++) {
+    const err = await Promise.resolve(database.db.execute(sql.raw(bad))).then(() => null, (e: unknown) => e as { cause?: Error });
+    expect(err?.cause?.message).toBe('relation "named_nothing" does not exist'); // not "already exists": nothing half-made
+  }
+  expect((await named().execute({ before: '2027-01-01T00:00:00Z', min: 3 })).map((r) => r.id)).toEqual([]);
+});
+
 test("the file list's statements run on a generic plan that reads the list's index", async () => {
   const [user] = await database.db.insert(users).values({ email: 'named@example.com', passwordHash: 'x' }).returning({ id: users.id });
   const p = preparedList(database.db);

@@ -53,16 +53,6 @@ function parsedOn(client: PGlite): Map<string, number[]> {
   return parsed;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
-
 /**
  * A runner for `client`: the result of a registered statement, or null for any other text (the
  * caller then uses `query`). Not for use inside a transaction: it waits for the transaction to end.
@@ -72,7 +62,7 @@ export function namedStatements(client: PGlite) {
   const parsed = parsedOn(client);
 
   async function prepare(name: string, text: string): Promise<number[]> {
-    const { messages } = await client.execProtocol(concat([s.parse({ name, text, types: [] }), s.describe({ type: 'S', name }), s.sync()]));
+    const { messages } = await client.execProtocol(Buffer.concat([s.parse({ name, text, types: [] }), s.describe({ type: 'S', name }), s.sync()]));
     const types = parse.parseDescribeStatementResults(messages);
     parsed.set(name, types);
     return types;
@@ -89,7 +79,7 @@ export function namedStatements(client: PGlite) {
         const serialize = client.serializers[types[i]!];
         return serialize ? serialize(v) : String(v);
       });
-      const { messages } = await client.execProtocol(concat([s.bind({ statement: name, values }), s.describe({ type: 'P' }), s.execute({}), s.sync()]));
+      const { messages } = await client.execProtocol(Buffer.concat([s.bind({ statement: name, values }), s.describe({ type: 'P' }), s.execute({}), s.sync()]));
       return parse.parseResults(messages, client.parsers, options)[0] as Results<T>;
     }));
   };
