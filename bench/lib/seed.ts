@@ -174,14 +174,19 @@ export async function insertFileRowsPostgres(url: string, userId: string, n: num
  * migrates it with the app's own `openDatabase`, adds an account with the app's own
  * `createApiKey`, and inserts the rows. The server started on it afterwards finds it ready.
  */
-export async function seedPglite(dir: string, n: number): Promise<{ userId: string; apiKey: string }> {
-  const database = await openDatabase({ pgliteDir: dir });
+export function seedPglite(dir: string, n: number): Promise<{ userId: string; apiKey: string }> {
+  return seedDatabase({ pgliteDir: dir }, n);
+}
+
+/** `seedPglite` for either database: a PGlite directory, or an empty Postgres database's URL. */
+export async function seedDatabase(opts: { pgliteDir: string } | { url: string }, n: number): Promise<{ userId: string; apiKey: string }> {
+  const database = await openDatabase(opts);
   try {
     const [user] = await database.db
       .insert(users)
       .values({ email: 'bench-pglite@example.com', passwordHash: 'no-password: list benchmark account', emailVerified: true })
       .returning();
-    if (!user) throw new Error('could not create the PGlite bench account');
+    if (!user) throw new Error('could not create the bench account');
     const { key } = await createApiKey(database.db, user.id, { name: 'bench' });
     // The id comes from the database (a uuid), so inlining it is safe.
     await database.db.execute(sql.raw(INSERT_ROWS(n).replace('$1::uuid', `'${user.id}'::uuid`)));
