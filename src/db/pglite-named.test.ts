@@ -4,7 +4,7 @@
  * error, and are parsed once per PGlite instance however many handles use it; and the file
  * list's statements, planned once, still read the list's index.
  */
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, types } from '@electric-sql/pglite';
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { eq, sql } from 'drizzle-orm';
 import { integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
@@ -74,6 +74,27 @@ test('it waits for an open transaction instead of running inside it', async () =
   release();
   expect(await tx).toBe('rolled back');
   expect((await read).map((r) => r.id)).toEqual([1, 2]); // never saw row 9
+});
+
+test("a query's own serializers apply, and a parse option sends it through `query`", async () => {
+  const client = await PGlite.create('memory://');
+  try {
+    await client.exec(`set plan_cache_mode = force_generic_plan;
+      create table named_things (id int primary key, name text not null, owner text, at timestamptz not null);
+      insert into named_things values (1, 'one', null, '2001-01-01 00:00:00+00'), (2, 'two', null, '2001-01-01 00:00:00+00')`);
+    const wrapped = forDrizzle(client);
+    const text = named().getQuery().sql; // $1 before (timestamptz), $2 min (int4)
+    const minus1 = { [types.INT4]: (v: unknown) => String(Number(v) - 1) };
+    const ids = async (options: Parameters<PGlite['query']>[2]) =>
+      (await wrapped.query<{ id: number }>(text, ['2027-01-01T00:00:00Z', 2], options)).rows.map((r) => r.id);
+    expect(await ids({ serializers: minus1 })).toEqual([1, 2]); // min 2 sent as 1
+    expect(await ids({})).toEqual([2]);
+    expect(await ids({ paramTypes: [types.TIMESTAMPTZ, types.INT4] })).toEqual([2]);
+    const [row] = (await client.query<{ n: number }>(`select generic_plans::int as n from pg_prepared_statements where name = 'named_things_test'`)).rows;
+    expect(row?.n).toBe(2); // the named statement answered the first two, `query` the third
+  } finally {
+    await client.close();
+  }
 });
 
 test('an error rejects and leaves the statement usable', async () => {

@@ -54,8 +54,9 @@ function parsedOn(client: PGlite): Map<string, number[]> {
 }
 
 /**
- * A runner for `client`: the result of a registered statement, or null for any other text (the
- * caller then uses `query`). Not for use inside a transaction: it waits for the transaction to end.
+ * A runner for `client`: the result of a registered statement, or null for any other text, or
+ * for options only `query` handles (the caller then uses `query`). Not for use inside a
+ * transaction: it waits for the transaction to end.
  */
 export function namedStatements(client: PGlite) {
   const s = protocol.serialize;
@@ -70,13 +71,15 @@ export function namedStatements(client: PGlite) {
 
   return function run<T>(text: string, params: unknown[] | undefined, options: QueryOptions): Promise<Results<T>> | null {
     const name = registered.get(text);
-    if (name === undefined) return null;
+    // Options that shape the parse or carry a blob are `query`'s to honour: it runs as before.
+    if (name === undefined || options?.paramTypes || options?.blob) return null;
     return client._runExclusiveTransaction(() => client._runExclusiveQuery(async () => {
       const types = parsed.get(name) ?? await prepare(name, text);
-      // Serialised as `query` does: by the parameter's type, else as text.
+      // Serialised as `query` does: by the query's or the instance's serializer for the
+      // parameter's type, else as text.
       const values = (params ?? []).map((v, i) => {
         if (v === null || v === undefined) return null;
-        const serialize = client.serializers[types[i]!];
+        const serialize = options?.serializers?.[types[i]!] ?? client.serializers[types[i]!];
         return serialize ? serialize(v) : String(v);
       });
       const { messages } = await client.execProtocol(Buffer.concat([s.bind({ statement: name, values }), s.describe({ type: 'P' }), s.execute({}), s.sync()]));
