@@ -116,15 +116,18 @@ test("the file list's statements run on a generic plan that reads the list's ind
   const [user] = await database.db.insert(users).values({ email: 'named@example.com', passwordHash: 'x' }).returning({ id: users.id });
   const p = preparedList(database.db);
   const now = new Date().toISOString();
+  const values: Record<string, string | number> = { user: user!.id, now, limit: 50, at: now, id: 'zzzz', base: 'http://x' };
   for (let i = 0; i < 3; i++) {
-    const [page] = await p.after.execute({ user: user!.id, now, limit: 51, at: now, id: 'zzzz' });
-    expect(page).toMatchObject({ count: 0, files: [] });
+    const [page] = await p.after.execute(values);
+    expect(page).toMatchObject({ count: 0, files: '[]', more: false });
   }
   expect(await plans('files_list_after')).toEqual({ generic: 3, custom: 0 });
   // The plan Postgres keeps for the named statement: EXPLAIN EXECUTE shows it.
-  const explained = await database.db.execute(sql.raw(
-    `explain execute files_list_after('${now}', '${user!.id}', '${now}', '${now}', 'zzzz', 51, '${user!.id}')`,
-  ));
+  const args = p.after.getQuery().params.map((param) => {
+    const v = values[(param as { name: string }).name];
+    return typeof v === 'number' ? String(v) : `'${v}'`;
+  });
+  const explained = await database.db.execute(sql.raw(`explain execute files_list_after(${args.join(', ')})`));
   const plan = (explained as unknown as { rows: { 'QUERY PLAN': string }[] }).rows.map((r) => r['QUERY PLAN']).join('\n');
   expect(plan).toContain('files_user_created_idx');
   expect(plan).not.toContain('Seq Scan on files');

@@ -15,7 +15,7 @@ import {
   UploadedMany, UploadedOne, UploadQuery,
 } from './model';
 import { forgetFiles } from './invalidate';
-import { jsonResponse } from '../../lib/json-response';
+import { jsonTextResponse } from '../../lib/json-response';
 import { getOwnFileOrThrow, listFiles, patchFile, softDeleteFiles, toFileJson, urlBaseOf } from './service';
 import { runUpload, type UploadRun } from './upload';
 import { UPLOAD_REQUEST_BODY } from './upload-doc';
@@ -101,7 +101,7 @@ export function fileRoutes(deps: AppDeps) {
     .get('/', async ({ principal, query, request }) => {
       // `meta` values may hold commas, which Elysia's array parsing splits: read them from the URL.
       const params = new URLSearchParams(queryOf(request.url));
-      return jsonResponse(await listFiles(deps, principal.userId, query, { tag: params.getAll('tag'), meta: params.getAll('meta') }));
+      return jsonTextResponse(await listFiles(deps, principal.userId, query, { tag: params.getAll('tag'), meta: params.getAll('meta') }));
     }, {
       auth: 'files:read',
       query: ListQuerySchema,

@@ -17,7 +17,7 @@ import { forgetFiles } from './invalidate';
 import { enqueuePurge } from './enqueue';
 import { emitFileRemovals } from '../webhooks/emit';
 import { checkMeta, parseTags, tagMetaFilters } from './tags';
-import { pageJson, preparedList } from './list-query';
+import { pageColumns, pageFrom, preparedList, type PageRow } from './list-query';
 
 /**
  * The base of the URLs of one account's files: its `public_url_base` setting, else `PUBLIC_URL`
@@ -28,16 +28,8 @@ export async function urlBaseOf(deps: AppDeps, userId: string): Promise<string> 
   return u?.base ?? deps.config.publicUrl;
 }
 
-/**
- * What a file's JSON is made of: a file row, or a listed file as the database builds it for a
- * list page (list-query.ts), with its times already as `toISOString` text.
- */
-export type FileView = Pick<FileRow, 'id' | 'name' | 'folder' | 'contentType' | 'size' | 'sha256' | 'width' | 'height' | 'isPublic' | 'meta' | 'tags' | 'customMeta'> & {
-  createdAt: Date | string;
-  expiresAt: Date | string | null;
-};
-
-const isoOf = (d: Date | string): string => (typeof d === 'string' ? d : d.toISOString());
+/** What a file's JSON is made of (list pages write the same object in SQL: list-query.ts). */
+export type FileView = Pick<FileRow, 'id' | 'name' | 'folder' | 'contentType' | 'size' | 'sha256' | 'width' | 'height' | 'isPublic' | 'meta' | 'tags' | 'customMeta' | 'createdAt' | 'expiresAt'>;
 
 /** The API.md §4 file object; `base` is the owner's URL base (`urlBaseOf`). */
 export function toFileJson(f: FileView, base: string) {
@@ -62,8 +54,8 @@ export function toFileJson(f: FileView, base: string) {
     view_url: `${base}/v/${f.id}`,
     tags: f.tags ?? [],
     custom_metadata: f.customMeta ?? {},
-    created_at: isoOf(f.createdAt),
-    expires_at: f.expiresAt === null ? null : isoOf(f.expiresAt),
+    created_at: f.createdAt.toISOString(),
+    expires_at: f.expiresAt?.toISOString() ?? null,
   };
 }
 export type FileJson = ReturnType<typeof toFileJson>;
@@ -195,48 +187,41 @@ function listFilters(userId: string, q: ListQuery, raw: { tag: string[]; meta: s
 }
 
 /** Lists the owner's live files with keyset pagination; `count` is the total over all pages. */
-export async function listFiles(deps: AppDeps, userId: string, q: ListQuery, raw?: { tag: string[]; meta: string[] }) {
+/**
+ * Lists the owner's live files with keyset pagination; `count` is the total over all pages. The
+ * answer's JSON text: the database writes the files' part (list-query.ts).
+ */
+export async function listFiles(deps: AppDeps, userId: string, q: ListQuery, raw?: { tag: string[]; meta: string[] }): Promise<string> {
   const now = new Date(deps.clock.now());
   const sort = q.sort ?? '-created_at';
   const descending = sort.startsWith('-');
   const key = sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS;
-  const col = SORT_COLUMNS[key];
   const limit = q.limit ?? 50;
-  let rows: FileView[];
+  let page: PageRow | undefined;
   let total: number;
-  let base: string;
   if (sort === '-created_at' && !isFiltered(q)) {
-    // The default page: one prepared statement (list-query.ts), the same rows as below.
+    // The default page: one prepared statement (list-query.ts), the same answer as below.
     const p = preparedList(deps.db);
     const cursor = q.cursor ? createdAtCursor(q.cursor) : null;
-    const at = now.toISOString(); // placeholders are not mapped by column: the drivers get text
-    const [row] = cursor
-      ? await p.after.execute({ user: userId, now: at, limit: limit + 1, ...cursor })
-      : await p.first.execute({ user: userId, now: at, limit: limit + 1 });
-    rows = row?.files ?? [];
+    // Placeholders are not mapped by column: the drivers get text.
+    const params = { user: userId, now: now.toISOString(), limit, base: deps.config.publicUrl };
+    const [row] = cursor ? await p.after.execute({ ...params, ...cursor }) : await p.first.execute(params);
+    page = row;
     total = row?.count ?? 0;
-    base = row?.base ?? deps.config.publicUrl;
   } else {
     const filters = listFilters(userId, q, raw, now);
-    const page: SQL[] = q.cursor ? [...filters, afterCursor(key, descending, q.cursor)] : filters;
+    const where = q.cursor ? [...filters, afterCursor(key, descending, q.cursor)] : filters;
     const [[row], counted] = await Promise.all([
-      deps.db.select({ base: users.publicUrlBase, files: pageJson(and(...page), { key: col, descending }, limit + 1) })
-        .from(users).where(eq(users.id, userId)),
+      deps.db.select(pageColumns).from(pageFrom(and(...where), { key: SORT_COLUMNS[key], descending }, sql`${limit}`, sql`${userId}::uuid`, sql`${deps.config.publicUrl}`)),
       countFiles(deps, userId, filters, isFiltered(q), now),
     ]);
-    rows = row?.files ?? [];
+    page = row;
     total = counted;
-    base = row?.base ?? deps.config.publicUrl;
   }
-  const more = rows.length > limit;
-  const results = more ? rows.slice(0, limit) : rows;
-  const last = results[results.length - 1];
-  const cursorValue = (f: FileView) => (key === 'created_at' ? isoOf(f.createdAt) : key === 'name' ? f.name : f.size);
-  return {
-    results: results.map((f) => toFileJson(f, base)),
-    count: total,
-    next_cursor: more && last ? Buffer.from(JSON.stringify([cursorValue(last), last.id])).toString('base64url') : null,
-  };
+  const next = page?.more && page.lastKey !== null && page.lastId !== null
+    ? Buffer.from(JSON.stringify([key === 'size' ? Number(page.lastKey) : page.lastKey, page.lastId])).toString('base64url')
+    : null;
+  return `{"results":${page?.files ?? '[]'},"count":${total},"next_cursor":${next === null ? 'null' : `"${next}"`}}`;
 }
 
 export interface FilePatch {
