@@ -5,7 +5,8 @@
  * after one untimed walk, with 1 client and then 4, `--pages` pages each. Reported per walk: the
  * server's CPU per page and, on Postgres, that of the backends serving the bench's database
  * (both from /proc, so other work on the machine does not count), and the page latency p50/p95
- * as the client saw it. The quick bench's
+ * as the client saw it; then, where strace exists, the server's socket sends per page over one
+ * more (untimed) walk. The quick bench's
  * list rows use k6 on the same cores; this walk isolates the server and the database.
  * Usage: ./node_modules/.bin/bun bench/list.ts [--db=pglite,postgres] [--rounds=2] [--pages=800]
  */
@@ -67,9 +68,35 @@ async function walk(origin: string, apiKey: string, clients: number): Promise<nu
   return times;
 }
 
+/**
+ * Socket sends (`sendto`, `sendmsg`, `writev`) of process `pid` per page while `walkPages` runs,
+ * counted by `strace -c` (which slows the server, so this walk is not one of the timed ones); null
+ * without strace. A list answer should leave in one send (src/platform/small-body.ts), plus one
+ * per database statement on Postgres.
+ */
+async function sendsPerPage(pid: number, walkPages: () => Promise<number>): Promise<number | null> {
+  if (Bun.spawnSync(['sh', '-c', 'command -v strace']).exitCode !== 0) return null;
+  const out = join(work, `strace-${pid}.txt`);
+  const tracer = Bun.spawn(['strace', '-c', '-f', '-e', 'trace=sendto,sendmsg,writev', '-o', out, '-p', String(pid)], { stderr: 'pipe' });
+  const reader = tracer.stderr.getReader();
+  for (let seen = ''; !seen.includes('attached');) {
+    const { value, done } = await reader.read();
+    if (done) return null;
+    seen += new TextDecoder().decode(value);
+  }
+  const walked = await walkPages();
+  tracer.kill('SIGINT');
+  await tracer.exited;
+  const calls = readFileSync(out, 'utf8').split('\n')
+    .map((line) => /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(sendto|sendmsg|writev)$/.exec(line))
+    .reduce((sum, m) => sum + (m ? Number(m[1]) : 0), 0);
+  return calls / walked;
+}
+
 const work = await mkdtemp(join(tmpdir(), 'pictor-bench-list-'));
 const databases: TestDatabase[] = [];
 const lines: string[] = [];
+const notes: string[] = [];
 try {
   for (const kind of kinds) {
     let seeded: { apiKey: string };
@@ -88,7 +115,8 @@ try {
     for (let round = 1; round <= rounds; round++) {
       const dataDir = join(work, `${kind}-${round}`);
       if (kind === 'pglite') await cp(join(work, 'seed'), dataDir, { recursive: true });
-      const srv = await startServer({ dataDir, env });
+      // Responses unchecked: the suite's OpenAPI check runs in this process and would take CPU from the server.
+      const srv = await startServer({ dataDir, env, checkResponses: false });
       try {
         const server = [srv.proc.pid!];
         await walk(srv.url, seeded.apiKey, 4); // warms the JIT and the database's caches
@@ -101,7 +129,12 @@ try {
           lines.push(line);
           console.log(line);
         }
+        const sends = await sendsPerPage(srv.proc.pid!, async () => (await walk(srv.url, seeded.apiKey, 4)).length);
+        const note = `${kind} round ${round}: ${sends === null ? 'strace not found, sends not counted' : `${sends.toFixed(1)} socket sends per page (strace, 4 clients)`}`;
+        notes.push(note);
+        console.log(note);
       } finally {
+        await srv.stop(); // SIGTERM first, so a server run with BUN_OPTIONS=--cpu-prof-md writes its profile
         await srv.close();
         await rm(dataDir, { recursive: true, force: true });
       }
@@ -115,4 +148,6 @@ try {
 console.log('\n| database | round | clients | server CPU ms/page | Postgres CPU ms/page | p50 ms | p95 ms |');
 console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const line of lines) console.log(line);
+console.log();
+for (const note of notes) console.log(note);
 process.exit(0);

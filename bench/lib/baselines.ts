@@ -51,6 +51,13 @@ export const startBunMemory = (manifestPath: string, peer = false) =>
   startBunScript('memory-server.ts', peer ? [manifestPath, 'peer'] : [manifestPath], 'Bun.serve baseline');
 
 /**
+ * The least a server can do for the file list's default page (bench/baselines/list-floor-server.ts):
+ * Pictor's own statements on the same database, for `userId`'s files, URLs under `base`.
+ */
+export const startListFloor = (databaseUrl: string, userId: string, base: string) =>
+  startBunScript('list-floor-server.ts', [databaseUrl, userId, base, '10' /* DATABASE_POOL's default, as the bench's Pictor runs */], 'list floor baseline');
+
+/**
  * The least a server in front of S3 can do (bench/baselines/s3-hop-server.ts): each POST's body
  * passed to MinIO by Bun's native client, with Pictor's part size, and nothing else.
  */

@@ -87,6 +87,8 @@ export function computeRatios(e: Entries): Ratio[] {
   out.push({ name: 'originals /i send Content-Length', value: cl === undefined ? null : cl ? 1 : 0, target: '= 1', met: cl === undefined ? null : cl === true, note: cl === undefined ? `not available — ${why(e, 'originals')}` : 'whole-file answer, length equal to the body' });
   // 5. Listing.
   judge('GET /api/files p95 at 100 000 files, Postgres (ms)', p95(e, 'list_postgres'), '<', 10, 'pages 1..N by cursor, limit 50', ['list_postgres']);
+  // The floor: a minimal server running the same statements on the same Postgres (hot.ts `runList`).
+  judge('GET /api/files p95, Postgres / a minimal server running the same statements', div(p95(e, 'list_postgres'), p95(e, 'list_floor')), '≤', null, `floor p95 ${p95(e, 'list_floor') ?? '—'} ms; server CPU per page ${cpuPerRequest(e, 'list_postgres') ?? '—'} vs ${cpuPerRequest(e, 'list_floor') ?? '—'} µs (Postgres not counted)`, ['list_postgres', 'list_floor']);
   judge('GET /api/files p95 at 100 000 files, PGlite (ms)', p95(e, 'list_pglite'), '<', 25, 'embedded database, same pages', ['list_pglite']);
   // 6. Start.
   judge('first /health 200, fresh DATA_DIR (ms)', num(e, 'startup', 'fresh_ms'), '≤', 3000, 'embedded defaults, bench/startup.ts median', ['startup']);
