@@ -2,7 +2,7 @@
  * Baseline: the least any server can do to answer the file list's default page on Postgres. A
  * minimal `Bun.serve` runs Pictor's own statements (src/modules/files/list-query.ts, with the
  * same pool size and prepared by postgres.js as Pictor's are) and sends the text they return
- * in the same envelope, with the same cursor, written as Pictor writes it (in one `send()`:
+ * in the same envelope, with the same cursor, written as Pictor's server writes it (in one `send()`:
  * src/platform/small-body.ts). It has no authentication, rate limit, routing,
  * request log or query builder, so Pictor's p95 against it is what Pictor's own work costs.
  * argv: <database url> <user id> <public url> <pool size (Pictor's `DATABASE_POOL`)>.
@@ -11,7 +11,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { Db } from '../../src/db/client';
 import { preparedList } from '../../src/modules/files/list-query';
-import { smallBodyResponse } from '../../src/platform/small-body';
+import { inOneWrite } from '../../src/platform/small-body';
 
 const [url, user, base, pool] = process.argv.slice(2) as [string, string, string, string];
 const client = postgres(url, { max: Number(pool), onnotice: () => {} });
@@ -37,7 +37,7 @@ const server = Bun.serve({
     const [files, more, lastKey, lastId, count] = row;
     const next = more ? Buffer.from(JSON.stringify([lastKey, lastId])).toString('base64url') : null;
     const text = `{"results":${files},"count":${count},"next_cursor":${next ? `"${next}"` : 'null'}}`;
-    return smallBodyResponse(text, { headers: { 'content-type': 'application/json;charset=utf-8' } });
+    return inOneWrite(new Response(text, { headers: { 'content-type': 'application/json;charset=utf-8', 'content-length': String(Buffer.byteLength(text)) } }));
   },
 });
 console.log(JSON.stringify({ msg: 'listening', port: server.port }));

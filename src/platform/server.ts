@@ -5,6 +5,7 @@
  * Deno: `Deno.serve` with the same handler.
  */
 import { isBun, isDeno } from './runtime';
+import { inOneWrite } from './small-body';
 
 export interface ServeOptions {
   port: number;
@@ -74,7 +75,11 @@ export async function serve(fetch: (request: Request) => Response | Promise<Resp
       maxRequestBodySize: opts.maxRequestBodySize,
       idleTimeout: IDLE_TIMEOUT_S,
       development: false,
-      fetch,
+      // An answer made after an `await` would leave one header piece per send (small-body.ts).
+      fetch: (request) => {
+        const res = fetch(request);
+        return res instanceof Promise && request.method !== 'HEAD' ? res.then(inOneWrite) : res;
+      },
     });
     socket = {
       address: (request) => server.requestIP(request)?.address,

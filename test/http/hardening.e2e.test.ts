@@ -5,10 +5,13 @@
  * - `GET /i` and range requests carry `Content-Length` (no chunked framing): local files on Bun
  *   and Deno, S3 on Deno (Bun drops the length of any streamed body, oven-sh/bun#10507);
  * - API JSON, errors, `/docs` and `/openapi.json` carry the hardening headers; delivery keeps its own;
+ * - a JSON answer too large for one corked write goes out as one chunk on Bun (one write instead of
+ *   one per header piece); smaller ones and HEAD keep their length;
  * - a client that disconnects mid-upload is a debug line and a 499, not an error and a 500.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
 import { connect } from 'node:net';
 import sharp from 'sharp';
 import { startMinio, type Minio } from '../helpers/minio';
@@ -127,6 +130,35 @@ describe('hardening on Postgres + Redis', () => {
   });
 
   const errorsLogged = () => server.logs.filter((l) => l.level === 'error');
+
+  test('a JSON answer too large for one corked write leaves as one chunk (platform/small-body.ts); small ones and HEAD keep their length', async () => {
+    const get = (path: string, method = 'GET') => fetch(`${server.url}${path}`, { method, headers: { 'x-api-key': key } });
+    // 60 more files (rows only), so that a page of them is ~30 KB, as a default list page.
+    const userId = ((await (await get('/api/profile')).json()) as { user: { id: string } }).user.id;
+    const sqlc = postgres(db.url, { max: 1, onnotice: () => {} });
+    try {
+      await sqlc`insert into files (id, user_id, name, folder, content_type, size, sha256, is_public, storage_key, created_at, updated_at)
+        select 'rows' || lpad(g::text, 8, '0'), ${userId}::uuid, 'row-' || g || '.png', '/rows', 'image/png', 1000, repeat('0', 64), false,
+          'missing/' || g, now() - (g || ' seconds')::interval, now() from generate_series(1, 60) g`;
+      await sqlc`update users set files_count = files_count + 60 where id = ${userId}::uuid`;
+    } finally {
+      await sqlc.end();
+    }
+    const page = await get('/api/files?folder=/rows&limit=60');
+    const text = await page.text();
+    expect(Buffer.byteLength(text)).toBeGreaterThan(16 * 1024);
+    expect([page.status, page.headers.get('transfer-encoding'), page.headers.get('content-length')]).toEqual([200, 'chunked', null]);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect((JSON.parse(text) as { results: unknown[] }).results.length).toBe(60);
+    for (const [path, status] of [['/api/profile', 200], [`/api/files/${id}`, 200], ['/api/files?limit=2', 200], ['/api/files/nosuchfile00', 404]] as const) {
+      const res = await get(path);
+      const bytes = Buffer.byteLength(await res.text());
+      expect({ path, status: res.status, chunked: res.headers.get('transfer-encoding'), length: res.headers.get('content-length') })
+        .toEqual({ path, status, chunked: null, length: String(bytes) });
+    }
+    const head = await get('/api/files?folder=/rows&limit=60', 'HEAD');
+    expect([head.status, head.headers.get('content-length')]).toEqual([200, String(Buffer.byteLength(text))]);
+  });
 
   test('NUL bytes in paths, queries and JSON strings: 400 VALIDATION_ERROR naming where, never a 500', async () => {
     const get = (path: string) => fetch(`${server.url}${path}`, { headers: { 'x-api-key': key } });

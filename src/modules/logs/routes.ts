@@ -12,7 +12,6 @@ import { authGuard, principalOf } from '../auth/guard';
 import { clientIpOf } from '../limits/plugin';
 import { sanitizeUrl } from './sanitize';
 import { listLogs } from './service';
-import { bodyLength } from '../../platform/small-body';
 
 const LogEntry = t.Object(
   {
@@ -45,7 +44,7 @@ const LogQuery = t.Object({
 function responseSize(value: unknown): number | null {
   if (value instanceof Response) {
     const len = value.headers.get('content-length');
-    return len === null ? bodyLength(value) ?? null : Number(len);
+    return len === null ? null : Number(len);
   }
   if (value === undefined || value === null) return 0;
   if (typeof value === 'string') return Buffer.byteLength(value);
