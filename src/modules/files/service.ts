@@ -186,7 +186,6 @@ function listFilters(userId: string, q: ListQuery, raw: { tag: string[]; meta: s
   return filters;
 }
 
-/** Lists the owner's live files with keyset pagination; `count` is the total over all pages. */
 /**
  * Lists the owner's live files with keyset pagination; `count` is the total over all pages. The
  * answer's JSON text: the database writes the files' part (list-query.ts).
