@@ -57,9 +57,9 @@ export function docs(deps: AppDeps) {
     'other body type, or a body without `Content-Type`, with 415. A NUL byte (`%00` in the path or query, `\\u0000` in a JSON string) ' +
     'is a 400 `VALIDATION_ERROR`. Public delivery (`/i`, `/d`, `/t`, `/authenticated`) ' +
     'ignores query strings, so cache-busters such as `?v=123` work. Rate limits answer 429 `RATE_LIMITED` with ' +
-    '`Retry-After` and `X-RateLimit-*`; they are sliding windows shared through Redis, where the `public` bucket (and ' +
-    '`transform` when its limit is 128 or more) counts in per-process slices of 1/64 of the limit: a client gets at most ' +
-    '`limit + processes × slice` in a window.\n\n' +
+    '`Retry-After` and `X-RateLimit-*`; they are sliding windows shared through Redis, where the `public` and `api` ' +
+    'buckets (and `transform` when its limit is 128 or more) count in per-process slices of 1/64 of the limit: a client ' +
+    'gets at most `limit + processes × slice` in a window; login, registration, password and upload buckets count exactly.\n\n' +
     grammarMarkdown(limits, loadPresets(deps.config.presets, limits));
   const plugin: Elysia = new Elysia({ name: 'pictor.docs' });
   return plugin

@@ -21,8 +21,11 @@ import type { RateLimiter, WindowDecision } from './types';
 /** Buckets counted over a time window (all but `upload_concurrency`). */
 export type WindowBucket = Exclude<RateBucket, 'upload_concurrency'>;
 
-/** The high-volume IP buckets: approximate within slices.ts's bound when their limit is 128 or more; all others exact. */
-export const SLICED_BUCKETS: readonly WindowBucket[] = ['public', 'transform'];
+/**
+ * The high-volume buckets (per client IP: `public`, `transform`; per account: `api`): approximate
+ * within slices.ts's bound when their limit is 128 or more; all others exact.
+ */
+export const SLICED_BUCKETS: readonly WindowBucket[] = ['public', 'transform', 'api'];
 
 /** Builds `deps.limiter`: Redis with in-process fallback when Redis is configured, else in process. */
 export function createLimiter(config: Config, redis: Redis | null, clock: Clock, log: Logger): RateLimiter {

@@ -1,10 +1,11 @@
 /**
- * Local slices of a shared budget, for the high-volume IP buckets (`public`, and `transform` when
- * its limit is large enough). Instead of one script call per request, a process reserves a slice
+ * Local slices of a shared budget, for the high-volume buckets: per client IP `public` (and
+ * `transform` when its limit is large enough), per account `api`. Instead of one script call per request, a process reserves a slice
  * of `sliceOf(max)` units in one call (counted in Redis like any other weight, at the time of the
  * reservation), spends it in memory one request at a time, and reserves again once it is used up.
  * Buckets whose slice would be one unit (limits under 128), requests of another weight, and every
- * bucket not listed (login, register, uploads, api) stay exact: each request is one call.
+ * bucket not listed (login, register, password reset, sensitive, uploads) stay exact: each
+ * request is one call.
  *
  * Over-admission bound: in any window of `windowMs`, a key is admitted at most
  * `max + processes × sliceOf(max)` units. The units spent in a window were reserved either in it
@@ -32,7 +33,7 @@ import { slotMsOf, type ConsumeRequest, type RateLimiter, type WindowDecision } 
 /** A slice is this fraction of the limit (over-admission ≤ 1/64 ≈ 1.6 % of `max` per process). */
 const SLICE_DIVISOR = 64;
 
-/** Keys holding a slice (or an exact-for-a-slot mark) at once: the memory bound under a flood of distinct client IPs. */
+/** Keys holding a slice (or an exact-for-a-slot mark) at once: the memory bound under a flood of distinct client IPs or accounts. */
 const MAX_KEYS = 10_000;
 
 /** The slice size for a limit; 1 means exact (no slicing). */
