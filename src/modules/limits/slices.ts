@@ -1,8 +1,9 @@
 /**
  * Local slices of a shared budget, for the high-volume buckets: per client IP `public` (and
- * `transform` when its limit is large enough), per account `api`. Instead of one script call per request, a process reserves a slice
- * of `sliceOf(max)` units in one call (counted in Redis like any other weight, at the time of the
- * reservation), spends it in memory one request at a time, and reserves again once it is used up.
+ * `transform` when its limit is large enough), per account `api`. Instead of one script call per
+ * request, a process reserves a slice of `sliceOf(max)` units in one call (counted in Redis like
+ * any other weight, at the time of the reservation), spends it in memory one request at a time,
+ * and reserves again once it is used up.
  * Buckets whose slice would be one unit (limits under 128), requests of another weight, and every
  * bucket not listed (login, register, password reset, sensitive, uploads) stay exact: each
  * request is one call.
