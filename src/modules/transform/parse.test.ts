@@ -174,6 +174,15 @@ describe('transformation parser (TRANSFORMS.md grammar)', () => {
 });
 
 describe('colours and presets', () => {
+  test("a colour named after an Object property is a 400, not a 500 (b___proto__ found Object.prototype)", () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      expect(parseColour(name)).toBeUndefined();
+      expectInvalid(`b_${name}`, 'b');
+      expectInvalid(`txt_a,tc_${name}`, 'tc');
+      expectInvalid(`txt_a,tb_${name}`, 'tb');
+    }
+  });
+
   test('parseColour reads every documented form', () => {
     expect(parseColour('#fff')).toEqual({ r: 255, g: 255, b: 255, alpha: 255 });
     expect(parseColour('#0f08')).toEqual({ r: 0, g: 255, b: 0, alpha: 136 });

@@ -37,17 +37,20 @@ const intIn = (raw: string, min: number, max: number): number | undefined => {
 const oneOf = <T extends string>(values: readonly T[], raw: string): T | undefined =>
   (values as readonly string[]).includes(raw) ? (raw as T) : undefined;
 
-/** Named colours accepted by `b_`; anything else is written as hex. */
-const COLOUR_NAMES: Record<string, string> = {
+/**
+ * Named colours accepted by `b_`; anything else is written as hex. A Map, not an object: a URL's
+ * `b___proto__` or `b_constructor` must find no colour, not Object's own properties.
+ */
+const COLOUR_NAMES: ReadonlyMap<string, string> = new Map(Object.entries({
   white: 'ffffff', black: '000000', red: 'ff0000', green: '008000', blue: '0000ff', yellow: 'ffff00',
   cyan: '00ffff', magenta: 'ff00ff', gray: '808080', grey: '808080', silver: 'c0c0c0', orange: 'ffa500',
   purple: '800080', pink: 'ffc0cb', brown: 'a52a2a', transparent: '00000000',
-};
+}));
 
 /** Parses `transparent`, a colour name, `rgb:RRGGBB[AA]`, `#RGB[A]` or `#RRGGBB[AA]`. */
 export function parseColour(raw: string): Rgba | undefined {
   const lower = raw.toLowerCase();
-  let hex = COLOUR_NAMES[lower];
+  let hex = COLOUR_NAMES.get(lower);
   if (hex === undefined) {
     const m = /^(?:rgb:|#)([0-9a-f]+)$/.exec(lower);
     if (!m?.[1]) return undefined;
