@@ -321,4 +321,32 @@ describe('hostile input (issue #17)', () => {
       await expectError(await api(`/api/files/${file.id}`, json('PATCH', { folder: '/a\u202Eb' })), 400, 'VALIDATION_ERROR');
     });
   });
+
+  describe('names of Object properties (`__proto__`, `constructor`, …) are plain names', () => {
+    test('a /t extension, a list filter, tus metadata, a form field and a declared type: 4xx or ignored, and the process is not poisoned', async () => {
+      const { file } = (await (await upload(await png())).json()) as { file: FileJson };
+      // `.__proto__` found Object.prototype as the output format, and the parser's deepFreeze froze it for the whole
+      // process: every later request that set a key named like one of its members answered 500.
+      for (const ext of ['__proto__', 'constructor', 'toString']) {
+        const res = await fetch(`${srv.url}/t/w_10/${file.id}.${ext}`);
+        expect((await expectError(res, 400, 'INVALID_TRANSFORMATION')).message).toContain(ext);
+      }
+      for (const name of ['constructor', 'toString', 'valueOf']) {
+        const listed = await api(`/api/files?meta=${name}:1`);
+        expect({ name, status: listed.status }).toEqual({ name, status: 200 });
+        expect(((await listed.json()) as { count: number }).count).toBe(0);
+
+        const metadata = `${name} ${btoa('x')},__proto__ ${btoa('y')},filename ${btoa('t.bin')}`;
+        const created = await api('/api/uploads/tus', { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': '3', 'upload-metadata': metadata } });
+        expect({ name, status: created.status }).toEqual({ name, status: 201 });
+        expect((await api(new URL(created.headers.get('location')!, srv.url).pathname, { method: 'DELETE', headers: { 'tus-resumable': '1.0.0' } })).status).toBe(204);
+
+        // An unknown form field like any other, named in the answer.
+        const form = await expectError(await upload(await png(), 'a.png', { [name]: 'x' }), 400, 'VALIDATION_ERROR');
+        expect(JSON.stringify(form)).toContain(`/${name}`);
+      }
+      const declared = await api('/api/files', { method: 'POST', body: new Uint8Array(await png()), headers: { 'content-type': '__proto__' } });
+      expect((await expectError(declared, 415, 'UNSUPPORTED_MEDIA_TYPE')).message).toContain('__proto__');
+    });
+  });
 });

@@ -100,7 +100,8 @@ function partStream(file: Readable, live: Set<LivePart>): ReadableStream<Uint8Ar
  * ends reading early.
  */
 export function parseMultipart(body: ReadableStream<Uint8Array>, o: MultipartOptions) {
-  const fields: Record<string, string[]> = {};
+  // No prototype: a field named `constructor` or `__proto__` is an unknown field like any other.
+  const fields: Record<string, string[]> = Object.create(null);
   const source = Readable.fromWeb(body as unknown as NodeWebReadableStream<Uint8Array>);
   let bb: busboy.Busboy;
   try {

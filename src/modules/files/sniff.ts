@@ -58,7 +58,7 @@ const SAME_FAMILY = [
 export function declaredTypeOf(header: string | null | undefined): string | undefined {
   const mime = header?.split(';')[0]?.trim().toLowerCase();
   if (!mime || mime === 'application/octet-stream' || mime === 'binary/octet-stream') return undefined;
-  return ALIASES[mime] ?? mime;
+  return Object.hasOwn(ALIASES, mime) ? ALIASES[mime] : mime;
 }
 
 /** True when a declared type agrees with the sniffed one. */

@@ -71,7 +71,7 @@ export function tagMetaFilters(tagValues: readonly string[], metaValues: readonl
   const conditions: SQL[] = [];
   const tags = [...new Set(tagValues.flatMap((v) => v.split(',')).filter((v) => v.trim() !== '').map((v) => normalizeTag(v, '/tag')))];
   if (tags.length) conditions.push(sql`${files.tags} @> ${`{${tags.map((t) => `"${t.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`}::text[]`);
-  const pairs: Record<string, string> = {};
+  const pairs: Record<string, string> = Object.create(null); // `?meta=constructor:x` is a key like any other
   for (const m of metaValues) {
     const i = m.indexOf(':');
     const key = i < 0 ? m : m.slice(0, i);

@@ -98,6 +98,13 @@ describe('transformation parser (TRANSFORMS.md grammar)', () => {
     expectInvalid('w_10', 'ext', 'exe');
   });
 
+  test('an extension named after an Object property is a 400 and leaves Object.prototype alone', () => {
+    // `.__proto__` used to find Object.prototype as the format, which deepFreeze then froze for the whole process.
+    for (const ext of ['__proto__', 'constructor', 'toString', 'valueOf', '__PROTO__']) expectInvalid('w_10', 'ext', ext);
+    expect(Object.isFrozen(Object.prototype)).toBe(false);
+    expect(Object.isFrozen(Object)).toBe(false);
+  });
+
   test('presets expand, and URL keys override them', () => {
     const thumb = parse('t_thumb');
     expect(thumb.canonical).toBe('c_fill,g_auto,h_200,w_200');

@@ -406,7 +406,9 @@ function parseStep(
   const { exp, t, ...options } = merged;
 
   if (ext !== undefined) {
-    const format = EXTENSIONS[ext.toLowerCase()];
+    const lower = ext.toLowerCase();
+    // Own keys only: `.__proto__` must not find Object.prototype (which deepFreeze below would then freeze for the whole process).
+    const format = Object.hasOwn(EXTENSIONS, lower) ? EXTENSIONS[lower] : undefined;
     if (!format) throw invalidTransformation('ext', Object.keys(EXTENSIONS).join(', '), ext);
     options.f ??= format as OutputFormat;
   }

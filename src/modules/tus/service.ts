@@ -37,7 +37,8 @@ export const chunkError = (status: 409 | 412 | 423 | 460, message: string) =>
 
 /** `Upload-Metadata`: comma-separated `key base64value` pairs (value optional). */
 export function parseMetadata(raw: string | null): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a client's key (`__proto__`, `constructor`, …) is just another key.
+  const out: Record<string, string> = Object.create(null);
   if (!raw) return out;
   for (const pair of raw.split(',')) {
     const [key, value, extra] = pair.trim().split(' ');

@@ -35,7 +35,7 @@ export interface Plan {
 
 const nul = '\u0000';
 const bidi = '\u202e\u2066\u200f';
-const weird = fc.constantFrom('', ' ', nul, `a${nul}b`, '%00', '%', '%zz', '..', '../..', '/', '//', '\\', '\r\n', '\u00e9', '\u{1f600}', bidi + 'gnp.exe', '\uffff', '\ud800', '"', "'", '<script>', '${x}', '-1', '0', 'NaN', 'Infinity', '1e309', 'null', 'true', '[]', '{}');
+const weird = fc.constantFrom('', ' ', nul, `a${nul}b`, '%00', '%', '%zz', '..', '../..', '/', '//', '\\', '\r\n', '\u00e9', '\u{1f600}', bidi + 'gnp.exe', '\uffff', '\ud800', '"', "'", '<script>', '${x}', '-1', '0', 'NaN', 'Infinity', '1e309', 'null', 'true', '[]', '{}', '__proto__', 'constructor', 'toString');
 const huge = fc.constantFrom(1_000, 70_000, 1_100_000).map((n) => 'x'.repeat(n));
 const text = fc.oneof(
   { weight: 4, arbitrary: fc.string({ maxLength: 20 }) },

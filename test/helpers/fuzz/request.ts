@@ -29,7 +29,7 @@ function kindOf(path: string, param: string): PoolName | 'transform' {
   return 'file';
 }
 
-const EXTS = ['.webp', '.png', '.jpg', '.avif', '.gif', '.exe', '.'];
+const EXTS = ['.webp', '.png', '.jpg', '.avif', '.gif', '.exe', '.', '.__proto__', '.constructor'];
 
 function mutate(s: string, mut: Mutation, i: number): string {
   switch (mut) {
