@@ -41,12 +41,15 @@ const decode = (s: string): string => {
 /** Recent results: busy clients repeat the same few URLs (bounded; cleared when full). */
 const recent = new Map<string, string>();
 const RECENT_MAX = 2048;
+/** Longer URLs are sanitised each time, so the map holds at most RECENT_MAX × this many characters of keys. */
+const RECENT_URL_MAX = 2048;
 
 /** Path and query of `url`, safe to store. Long paths are cut at 1024 characters. */
 export function sanitizeUrl(url: string): string {
   let out = recent.get(url);
   if (out === undefined) {
     out = sanitize(url);
+    if (url.length > RECENT_URL_MAX) return out;
     if (recent.size >= RECENT_MAX) recent.clear();
     recent.set(url, out);
   }

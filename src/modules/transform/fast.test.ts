@@ -99,6 +99,24 @@ describe.each(DB_BACKENDS)('delivery fast path (%s)', (db) => {
     expect(body.error).toBe('RATE_LIMITED');
   });
 
+  test('one resolution per path and what negotiation reads from Accept, however many Accept values clients make up', () => {
+    const fast = createDeliveryFastPath(h.deps);
+    const resolveNow = h.deps.delivery.resolveNow;
+    let resolutions = 0;
+    h.deps.delivery.resolveNow = (req) => (resolutions++, resolveNow(req));
+    try {
+      // Each Accept used to be a memo key of its own, held in full (up to the header size limit).
+      const url = `http://test.local/t/w_60/${photo.id}`;
+      for (let i = 0; i < 50; i++) fast(new Request(url, { headers: { accept: `image/webp,image/*;q=0.8,x-made-up/${'a'.repeat(100 * i)}` } }));
+      expect(resolutions).toBe(1);
+      fast(new Request(url, { headers: { accept: 'image/png' } })); // another format class: its own memo
+      fast(new Request(url, { headers: { accept: 'image/png,*/*' } }));
+      expect(resolutions).toBe(2);
+    } finally {
+      h.deps.delivery.resolveNow = resolveNow;
+    }
+  });
+
   test('declines what only the routed path may answer', () => {
     const fast = createDeliveryFastPath(h.deps);
     const declines = (path: string, init?: RequestInit) => fast(new Request(`http://test.local${path}`, init)) === undefined;

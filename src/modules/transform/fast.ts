@@ -12,7 +12,7 @@
  *   segment, policy, private, banned, expired). Declined requests, memory misses, signed URLs (`/authenticated`), query strings
  *   and percent-encoded paths all fall through to the routed handler unchanged; errors are
  *   only ever produced there. Headers come from the same helpers (headers.ts).
- * - Per URL (path + `Accept`) a small LRU memoises the resolution and, per cached entry, the
+ * - Per URL (path + what negotiation reads from `Accept`) a small LRU memoises the resolution and, per cached entry, the
  *   complete header object, so a hit costs: one LRU get, one lookup-cache peek (identity check:
  *   an invalidation or TTL refresh replaces the lookup object, which voids the memo), one
  *   memory-tier get (identity check against the memoised entry), the public bucket, and
@@ -41,12 +41,15 @@ import { enforceIpLimit, ipLimitNow } from '../limits/plugin';
 import { rateLimitHeaders } from '../limits/service';
 import { derivativeHeaders, IMMUTABLE_CACHE_CONTROL, matchesEtag, notModifiedHeaders } from './headers';
 import { readHints, type ClientHints } from './hints';
+import { canonicalAccept } from './negotiate';
 import { type ResolvedRequest } from './service';
 
 const NO_HINTS: ClientHints = Object.freeze({});
 
 /** The route template the routed path reports for these requests (metrics labels stay the same). */
 const ROUTE = '/t/:transformations/:file';
+/** What the memos may hold in all (fast.ts keeps at most 10 000 of them). */
+const MEMO_BYTES = 24 * 1024 * 1024;
 
 interface Memo {
   file: FileLookup;
@@ -67,7 +70,9 @@ export type FetchShortcut = (request: Request) => Response | Promise<Response> |
 export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
   const delivery = deps.delivery;
   const limited = !deps.config.disableRateLimit;
-  const memos = new LRUCache<string, Memo>({ max: 10_000 });
+  // Bounded in count and in size: a valid chain URL may be ~5 KB long (MAX_CHAIN_STEPS segments of up to 1024
+  // characters), and each memo holds about 2 KB of its own (the resolution's key, two header sets).
+  const memos = new LRUCache<string, Memo>({ max: 10_000, maxSize: MEMO_BYTES, sizeCalculation: (_, key) => 2 * key.length + 2048 });
   // Built once: the memoised header sets below include them, so a hit pays nothing for CORS.
   const cors = deliveryCorsHeaders(deps.config);
 
@@ -126,7 +131,8 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     if (start < 0 || url.charCodeAt(start + 1) !== 116 || url.charCodeAt(start + 2) !== 47) return undefined;
     const path = url.slice(start);
     if (path.includes('?') || path.includes('%')) return undefined;
-    const accept = request.headers.get('accept') ?? '';
+    // Only what format negotiation reads from Accept: the memo keeps one entry per path and class, not per header a client makes up.
+    const accept = canonicalAccept(request.headers.get('accept') ?? '');
     // `w_auto`/`dpr_auto` (hints.ts): the Client Hints are part of what the URL means.
     const hints = path.includes('_auto') ? readHints((n) => request.headers.get(n)) : NO_HINTS;
     const memoKey = hints === NO_HINTS ? `${path}\n${accept}` : `${path}\n${accept}\n${hints.width ?? ''}\n${hints.dpr ?? ''}`;

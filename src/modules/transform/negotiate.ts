@@ -23,6 +23,17 @@ export function factsFromContentType(contentType: string): SourceFacts {
 /** Extension used in cache paths and URLs for each output format. */
 export const EXTENSION_OF: Record<OutputFormat, string> = { webp: 'webp', avif: 'avif', jpeg: 'jpg', png: 'png', gif: 'gif' };
 
+const CANONICAL_ACCEPTS = ['', 'image/webp', 'image/avif', 'image/avif,image/webp'] as const;
+
+/**
+ * The `Accept` header reduced to what `chooseFormat` reads from it, for keys of caches in front
+ * of it: any Accept and its canonical form choose the same format, and a client cannot add a key
+ * per Accept it makes up (the fast path's memo held each one in full, up to the header limit).
+ */
+export function canonicalAccept(accept: string): string {
+  return CANONICAL_ACCEPTS[(accept.includes('image/avif') ? 2 : 0) + (accept.includes('image/webp') ? 1 : 0)]!;
+}
+
 /** Chooses the output format, or undefined when it depends on a source fact not yet known (probe, then ask again). */
 export function chooseFormat(o: TransformOptions, accept: string, autoAvif: boolean, facts: SourceFacts): OutputFormat | undefined {
   if (o.f) return o.f;

@@ -8,7 +8,7 @@ import { describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import { AppError } from '../../errors';
 import { applyHints, readHints, stepDpr } from './hints';
-import { chooseFormat } from './negotiate';
+import { canonicalAccept, chooseFormat } from './negotiate';
 import type { ParseLimits } from './options';
 import { MAX_CHAIN_STEPS, parseTransformation } from './parse';
 import { loadPresets } from './presets';
@@ -100,6 +100,19 @@ test('f_auto for a client without WebP keeps o_\'s transparency (PNG), as for r_
   const opaque = { hasAlpha: false, animated: false };
   expect(chooseFormat(parse('o_50').options, 'image/jpeg', true, opaque)).toBe('png');
   expect(chooseFormat(parse('w_5').options, 'image/jpeg', true, opaque)).toBe('jpeg');
+});
+
+test('an Accept header and its canonical form choose the same format (the fast path keys its memo by the latter)', () => {
+  const token = fc.constantFrom('image/avif', 'image/webp', 'image/png', 'image/*', '*/*', 'image/apng', 'q=0.8', ';', ',', ' ', 'avif', 'webp', 'image/');
+  const facts = fc.record({ hasAlpha: fc.option(fc.boolean(), { nil: undefined }), animated: fc.option(fc.boolean(), { nil: undefined }) });
+  const options = fc.constantFrom('w_5', 'w_5,r_4', 'w_5,f_png', 'o_50').map((s) => parse(s).options);
+  fc.assert(
+    fc.property(fc.array(token, { maxLength: 12 }).map((t) => t.join('')), options, fc.boolean(), facts, (accept, o, autoAvif, f) => {
+      expect(chooseFormat(o, canonicalAccept(accept), autoAvif, f)).toBe(chooseFormat(o, accept, autoAvif, f));
+    }),
+    { numRuns: 2000 },
+  );
+  expect(canonicalAccept(`image/webp,${'x'.repeat(8000)}`)).toBe('image/webp');
 });
 
 describe('chains', () => {
