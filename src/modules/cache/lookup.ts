@@ -50,6 +50,12 @@ export interface FileChange {
 const TTL_MS = 60_000;
 /** Unknown ids are remembered briefly, so a flood of random ids cannot hammer the database. */
 const NEGATIVE_TTL_MS = 2_000;
+/**
+ * File ids are 12 characters (files/names.ts); a longer "id" from a URL is no file, answered
+ * without a query and not remembered, so the cache's 100 000 entries cannot be 100 000 URLs'
+ * worth of made-up ids (an 8 KB id per request kept ~11 KB each until evicted).
+ */
+const MAX_ID_LENGTH = 64;
 
 /** Tells every instance (this one included) that a file changed. Call after the change committed. */
 export async function publishFileChange(deps: Pick<AppDeps, 'bus'>, change: FileChange): Promise<void> {
@@ -110,6 +116,7 @@ export function createFileLookup(deps: CoreDeps, onPurge: (sha256: string) => Pr
     peek: (id: string): { value: FileLookup | null } | undefined => cache.get(id),
     /** The entry, loading it once (concurrent misses share one query). */
     async get(id: string): Promise<FileLookup | null> {
+      if (id.length > MAX_ID_LENGTH) return null;
       const hit = cache.get(id);
       if (hit) return hit.value;
       let p = loading.get(id);
