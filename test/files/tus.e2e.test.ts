@@ -268,6 +268,20 @@ describe('tus uploads obey the rules of every upload', () => {
     expect(await tusFiles()).toEqual([]);
   });
 
+  test('a stale retry from offset 0 answers 409 and keeps what arrived, even when it would run past the length', async () => {
+    const call = await account();
+    const data = textBytes(1000);
+    const up = await create(call, { 'upload-length': String(data.length) });
+    expect((await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, data.subarray(0, 600))).status).toBe(204);
+    // A client whose answer was lost resends the whole file from 0: 600 + 1000 > 1000 removed the upload (413).
+    const stale = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, data);
+    expect({ status: stale.status, error: stale.body?.error }).toEqual({ status: 409, error: 'CONFLICT' });
+    expect((await call('HEAD', up.path)).headers.get('upload-offset')).toBe('600');
+    const rest = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '600' }, data.subarray(600));
+    expect(rest.status).toBe(204);
+    expect((await call('GET', `/api/files/${rest.headers.get('x-file-id')}`)).body).toMatchObject({ size: data.length, sha256: sha(data) });
+  });
+
   test('a refused type is answered 415 after the first chunk, with nothing left', async () => {
     const call = await account();
     const up = await create(call, { 'upload-length': String(64 * 1024), 'upload-metadata': `filename ${b64('x.exe')}` });
@@ -300,6 +314,12 @@ describe('tus uploads obey the rules of every upload', () => {
     const bad = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0', 'upload-checksum': `sha256 ${wrong}` }, first);
     expect(bad.status).toBe(460);
     expect(bad.body?.error).toBe('CHECKSUM_MISMATCH');
+    // Malformed rather than mismatched: a digest of another length, a trailing word, an offset past 2^53 (was rounded).
+    const short = Buffer.from(wrong, 'base64').subarray(1).toString('base64');
+    for (const [name, value] of [['upload-checksum', `sha256 ${short}`], ['upload-checksum', `sha256 ${wrong} extra`], ['upload-offset', '9007199254740993']] as const) {
+      const malformed = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0', [name]: value }, first);
+      expect({ value, status: malformed.status, error: malformed.body?.error }).toEqual({ value, status: 400, error: 'VALIDATION_ERROR' });
+    }
     expect((await call('HEAD', up.path)).headers.get('upload-offset')).toBe('0');
     const right = createHash('sha256').update(first).digest('base64');
     const ok = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0', 'upload-checksum': `sha256 ${right}` }, first);

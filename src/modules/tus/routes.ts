@@ -22,7 +22,7 @@ import type { Account } from '../limits/service';
 import { startUploadLimits } from '../limits/upload';
 import { users } from '../users/table';
 import { eq } from 'drizzle-orm';
-import { appendChunk, createUpload, getUpload, removeUpload, setLength, type ChunkResult } from './service';
+import { appendChunk, chunkError, createUpload, getUpload, removeUpload, setLength, type ChunkResult } from './service';
 import type { TusUploadRow } from './table';
 
 export const TUS_VERSION = '1.0.0';
@@ -34,19 +34,23 @@ type Headers = Record<string, string>;
 const numberHeader = (request: Request, name: string): number | null => {
   const raw = request.headers.get(name);
   if (raw === null) return null;
-  if (!/^\d{1,16}$/.test(raw.trim())) throw validationError(`${name} must be a non-negative integer.`, [{ path: `/${name}`, message: raw.slice(0, 32) }]);
-  return Number(raw);
+  const n = /^\d{1,16}$/.test(raw.trim()) ? Number(raw) : NaN;
+  // 16 digits may pass 2^53: such a value would be rounded, and compared as another number.
+  if (!Number.isSafeInteger(n)) throw validationError(`${name} must be a non-negative integer.`, [{ path: `/${name}`, message: raw.slice(0, 32) }]);
+  return n;
 };
 
 /** `Upload-Checksum: sha256 <base64>`; other algorithms → 400 (tus: only those in `Tus-Checksum-Algorithm`). */
 function checksumOf(request: Request): Buffer | null {
   const raw = request.headers.get('upload-checksum');
   if (raw === null) return null;
-  const [algo, value] = raw.trim().split(' ');
-  if (algo !== 'sha256' || !value || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) {
-    throw validationError('Upload-Checksum must be `sha256 <base64 digest>`.', [{ path: '/Upload-Checksum', message: raw.slice(0, 80) }]);
+  const [algo, value, extra] = raw.trim().split(' ');
+  const digest = value && extra === undefined && /^[A-Za-z0-9+/]+={0,2}$/.test(value) ? Buffer.from(value, 'base64') : null;
+  // A value that is no SHA-256 digest (32 bytes) is malformed (400), not a mismatch (460).
+  if (algo !== 'sha256' || digest?.byteLength !== 32) {
+    throw validationError('Upload-Checksum must be `sha256 <base64 of the 32-byte digest>`.', [{ path: '/Upload-Checksum', message: raw.slice(0, 80) }]);
   }
-  return Buffer.from(value, 'base64');
+  return digest;
 }
 
 function checkVersion(request: Request): void {
@@ -113,6 +117,8 @@ export function tusRoutes(deps: AppDeps) {
     if (length !== null) row = await setLength(deps, row, length);
     const declared = numberHeader(request, 'content-length');
     const limit = row.length ?? row.maxBytes;
+    // A stale offset is a 409 (checked again under the lease), before the size check below could remove the upload.
+    if (offset !== row.offset) throw chunkError(409, `Upload-Offset ${offset} does not match the ${row.offset} bytes received.`);
     if (declared !== null && row.offset + declared > limit) {
       // Over the length or the limit before a byte is read: the upload can never end well.
       await removeUpload(deps, store, row);
@@ -217,7 +223,7 @@ export function tusRoutes(deps: AppDeps) {
       response: { 204: t.Void(), ...errorResponses(400, 401, 403, 404, 408, 409, 410, 412, 413, 415, 423, 429, 460, 507) },
       detail: {
         summary: 'Append to a tus upload',
-        description: `${tusHeaderDoc} \`Upload-Offset\` must equal the stored offset (409). Optional \`Upload-Checksum: sha256 <base64>\` of this chunk: a mismatch answers 460 and the chunk is discarded. Bytes beyond \`Upload-Length\` or your limit → 413 and the upload is removed; a type not accepted (sniffed from the first bytes) → 415 and the upload is removed. A dropped connection keeps what arrived (HEAD tells where to resume). The request that brings the last byte creates the file (its id in \`X-File-Id\`) exactly like \`POST /api/files\`: sha256, jobs, usage, quota (507).`,
+        description: `${tusHeaderDoc} \`Upload-Offset\` must equal the stored offset (409, checked before anything else, so a stale retry never removes the upload). Optional \`Upload-Checksum: sha256 <base64 of the 32-byte digest>\` of this chunk (anything else → 400): a mismatch answers 460 and the chunk is discarded. Bytes beyond \`Upload-Length\` or your limit → 413 and the upload is removed; a type not accepted (sniffed from the first bytes) → 415 and the upload is removed. A dropped connection keeps what arrived (HEAD tells where to resume). The request that brings the last byte creates the file (its id in \`X-File-Id\`) exactly like \`POST /api/files\`: sha256, jobs, usage, quota (507).`,
       },
     })
     .delete(`${BASE}/:id`, ({ request, params, path, set }) => tus(request, set, async () => {
