@@ -107,6 +107,16 @@ const header: fc.Arbitrary<[string, string]> = fc.oneof(
   fc.constantFrom('1.2.3.4', 'garbage, ::1', '').map((v): [string, string] => ['X-Forwarded-For', v]),
   fc.constantFrom('gzip, br', 'identity;q=0', '').map((v): [string, string] => ['Accept-Encoding', v]),
   fc.constantFrom('x', 'a.b', '127.0.0.1:1', 'localhost:99999', '[::1]', 'évil', '', 'x'.repeat(300)).map((v): [string, string] => ['Host', v]),
+  // tus (the Upload-* headers the tus operations read), the raw upload's name, Client Hints, credentials.
+  fc.constantFrom('1.0.0', '0.2.2', '').map((v): [string, string] => ['Tus-Resumable', v]),
+  fc.tuple(fc.constantFrom('Upload-Length', 'Upload-Offset', 'Upload-Defer-Length'), fc.oneof(numbers, fc.constantFrom('9007199254740993', '9999999999999999', '1,1'))).map(([k, v]): [string, string] => [k, v]),
+  fc.constantFrom('filename eC5wbmc=', 'filename', 'filename !!', '__proto__ eA==,constructor eA==,toString eA==', 'a b c', ',', 'filetype aW1hZ2UvcG5n,folder Ly4u', 'metadata e30=,tags LCws').map((v): [string, string] => ['Upload-Metadata', v]),
+  fc.constantFrom('sha256', 'sha256 AAAA', `sha256 ${'A'.repeat(43)}=`, 'md5 AAAA', 'sha256 !!', '').map((v): [string, string] => ['Upload-Checksum', v]),
+  fc.constantFrom("UTF-8''%E2%80%AEa.png", "UTF-8''%E0%A4%A", "utf-8''%00.png", '../../x', 'a'.repeat(2000), `${bidi}x.png`, '').map((v): [string, string] => ['X-File-Name', v]),
+  fc.tuple(fc.constantFrom('Sec-CH-Width', 'Sec-CH-DPR', 'DPR', 'Width', 'Viewport-Width'), fc.constantFrom('0', '-1', 'NaN', '1e309', '3.5', '99999', '')).map(([k, v]): [string, string] => [k, v]),
+  fc.constantFrom('pictor_session=x', '=;;;', 'pictor_refresh=' + 'a'.repeat(3000), 'a=b; a=c').map((v): [string, string] => ['Cookie', v]),
+  fc.constantFrom('Bearer', 'Basic eDp4', 'Bearer pk_', 'Bearer pk_' + 'x'.repeat(500), 'bearer  x').map((v): [string, string] => ['Authorization', v]),
+  fc.constantFrom('x'.repeat(200), 'a b', '', '__proto__').map((v): [string, string] => ['X-Request-Id', v]),
 );
 
 const json: fc.Arbitrary<unknown> = fc.oneof(fc.jsonValue({ maxDepth: 3 }), text, fc.constantFrom({ __proto__: { admin: true } }, { constructor: { prototype: { x: 1 } } }));
