@@ -101,6 +101,8 @@ const NO_LAYERS: { refs: LayerRef[]; identity: string } = { refs: [], identity: 
 
 /** Largest original we read into memory for a render; bigger files answer 400. */
 const MAX_SOURCE_BYTES = 512 * 1024 * 1024;
+/** What the parsed-segment cache may hold in all (its entries are counted as 6 × the key's length + 1 KiB). */
+const PARSED_CACHE_BYTES = 32 * 1024 * 1024;
 
 /** The delivery objects of one app (built once by `buildDeps`). */
 export function createDelivery(deps: CoreDeps): Delivery {
@@ -131,8 +133,12 @@ export function createDelivery(deps: CoreDeps): Delivery {
   const layerResolver: LayerResolver = {
     lookup, accounts, now: () => deps.clock.now(), parseSpec: (spec) => parse(spec, undefined).options,
   };
-  /** Parsed segments: the same few URLs repeat endlessly on a busy site. */
-  const parsedCache = new LRUCache<string, ParsedTransformation>({ max: 10_000 });
+  /**
+   * Parsed segments: the same few URLs repeat endlessly on a busy site. Keys come from URLs (up to
+   * MAX_CHAIN_STEPS segments of 1024 characters), so the bound is in bytes too: a parse and its
+   * canonical form are about as large again as the key, plus a fixed part.
+   */
+  const parsedCache = new LRUCache<string, ParsedTransformation>({ max: 10_000, maxSize: PARSED_CACHE_BYTES, sizeCalculation: (_, key) => 6 * key.length + 1024 });
   /** Probed facts per original (alpha, animation), for `f_auto` without re-reading it. */
   const factsCache = countBoundedLru<string, SourceFacts>(100_000);
   /** Originals that do not decode: answered 422 at once, never read or rendered again (#17.7). */

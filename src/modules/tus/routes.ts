@@ -113,17 +113,11 @@ export function tusRoutes(deps: AppDeps) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'PATCH bodies are sent as Content-Type: application/offset+octet-stream.', { detected: type ?? 'none' });
     }
     const checksum = checksumOf(request);
+    // A stale offset changes nothing (checked again under the lease, where a chunk too large for the upload removes it).
+    if (offset !== row.offset) throw chunkError(409, `Upload-Offset ${offset} does not match the ${row.offset} bytes received.`);
     const length = numberHeader(request, 'upload-length');
     if (length !== null) row = await setLength(deps, row, length);
     const declared = numberHeader(request, 'content-length');
-    const limit = row.length ?? row.maxBytes;
-    // A stale offset is a 409 (checked again under the lease), before the size check below could remove the upload.
-    if (offset !== row.offset) throw chunkError(409, `Upload-Offset ${offset} does not match the ${row.offset} bytes received.`);
-    if (declared !== null && row.offset + declared > limit) {
-      // Over the length or the limit before a byte is read: the upload can never end well.
-      await removeUpload(deps, store, row);
-      throw new AppError('FILE_TOO_LARGE', 413, `This chunk would take the upload past ${limit} bytes.`, { max_bytes: limit });
-    }
     const slot = await acquireUploadSlot(deps, account);
     try {
       // A deferred length was not counted at creation: its bytes count as they arrive.

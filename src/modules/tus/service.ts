@@ -165,6 +165,13 @@ export async function appendChunk(deps: AppDeps, store: TusStore, owner: UploadO
   const lease = { id: lockId, released: false };
   try {
     if (input.offset !== row.offset) throw chunkError(409, `Upload-Offset ${input.offset} does not match the ${row.offset} bytes received.`);
+    const limit = row.length ?? row.maxBytes;
+    if (input.declared !== null && row.offset + input.declared > limit) {
+      // Over the length or the limit before a byte is read: the upload can never end well. Under the
+      // lease, so no PATCH in progress has its bytes removed under it.
+      await removeUpload(deps, store, row);
+      throw new AppError('FILE_TOO_LARGE', 413, `This chunk would take the upload past ${limit} bytes.`, { max_bytes: limit });
+    }
     return await receive(deps, store, owner, row, input, lease);
   } finally {
     clearInterval(renew);
