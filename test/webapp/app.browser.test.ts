@@ -107,6 +107,26 @@ describe('the web app in Chromium', () => {
     expect(await axeProblems(page)).toEqual([]);
   });
 
+  test('signed in, a next= that would leave the site lands on the library (history.replaceState threw on it)', async () => {
+    const errors: string[] = [];
+    const onError = (e: Error) => void errors.push(e.message);
+    page.on('pageerror', onError);
+    try {
+      for (const next of ['//evil.example/x', '/\\evil.example', '/\t/evil.example', 'https://evil.example/', 'javascript:alert(1)']) {
+        await page.goto(`${base}/login?next=${encodeURIComponent(next)}`);
+        await page.waitForURL(`${base}/`, WAIT);
+        await page.getByText('This folder is empty.').waitFor(WAIT);
+      }
+      await page.goto(`${base}/login?next=${encodeURIComponent('/account')}`);
+      await page.waitForURL(`${base}/account`, WAIT);
+      expect(errors).toEqual([]);
+      await page.goto(`${base}/`); // where the next test starts
+      await page.getByText('This folder is empty.').waitFor(WAIT);
+    } finally {
+      page.off('pageerror', onError);
+    }
+  });
+
   test('drag and drop three images and a PDF: progress, then the grid', async () => {
     // Slow the upload down so the progress (bytes and speed) is there to see.
     const cdp = await context.newCDPSession(page);

@@ -13,7 +13,7 @@ import { Usage } from './insights/Usage';
 import { Library } from './pages/Library';
 import { Logs } from './pages/Logs';
 import { Settings } from './pages/Settings';
-import { navigate, onLinkClick, useRoute } from './router';
+import { navigate, onLinkClick, sitePathOr, useRoute } from './router';
 import './styles.css';
 
 export interface Session {
@@ -44,7 +44,7 @@ function App() {
   const isPublic = PUBLIC.has(route.path);
   useEffect(() => {
     if (profile === null && !isPublic) navigate(`/login?next=${encodeURIComponent(route.path + location.search)}`, true);
-    if (profile && (route.path === '/login' || route.path === '/register')) navigate(route.query.get('next') ?? '/', true);
+    if (profile && (route.path === '/login' || route.path === '/register')) navigate(sitePathOr(route.query.get('next')), true);
   }, [profile, isPublic, route.path]);
 
   if (profile === undefined) return <p class="loading" role="status">Loading…</p>;

@@ -31,6 +31,21 @@ export function useRoute(): Route {
   return route;
 }
 
+/**
+ * A `next=` target when it resolves on this site, else `fallback`. `//host`, `/\host`, a tab
+ * inside the slashes (the URL parser drops it), `https:` and `javascript:` would leave it, and
+ * `history.replaceState` throws on another origin (the sign-in page then stayed where it was).
+ */
+export function sitePathOr(next: string | null, fallback = '/'): string {
+  if (!next) return fallback;
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin ? url.pathname + url.search + url.hash : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
 /** Internal links as real anchors (middle-click works), routed without a reload. */
 export function onLinkClick(e: MouseEvent): void {
   const a = (e.target as HTMLElement).closest('a');
