@@ -267,6 +267,24 @@ describe('request log page', () => {
     await rows.first().waitFor(WAIT);
     expect(await axeProblems(page)).toEqual([]);
   });
+
+  test('an address whose since= is no date shows the refusal and a way back, not a blank page', async () => {
+    const errors: string[] = [];
+    const onError = (e: Error) => void errors.push(e.message);
+    page.on('pageerror', onError);
+    try {
+      // `new Date('yesterday').toISOString()` threw while rendering the Since field ("Invalid time value").
+      await page.goto(`${base}/logs?since=yesterday`);
+      await page.getByRole('heading', { name: 'Request log', level: 1 }).waitFor(WAIT);
+      await page.getByRole('alert').filter({ hasText: /since/i }).waitFor(WAIT);
+      await expect(page.getByLabel('Since').inputValue()).resolves.toBe('');
+      await page.getByRole('button', { name: 'Clear filters' }).click();
+      await page.locator('table.logs tbody tr').first().waitFor(WAIT);
+      expect(errors).toEqual([]);
+    } finally {
+      page.off('pageerror', onError);
+    }
+  });
 });
 
 /** Resolves ShareX's `{json:a.b}` references against an answer, as ShareX does. */

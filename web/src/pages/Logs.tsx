@@ -26,9 +26,14 @@ interface Entry {
 const STATUSES = ['2xx', '3xx', '4xx', '5xx'];
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-/** `datetime-local` value ⇄ ISO-8601 (the input speaks this browser's local time). */
-const localToIso = (v: string) => (v ? new Date(v).toISOString() : '');
-const isoToLocal = (iso: string) => (iso ? new Date(new Date(iso).getTime() - new Date(iso).getTimezoneOffset() * 60_000).toISOString().slice(0, 16) : '');
+/** A time from the address may be anything (`since=yesterday`): toISOString throws on an invalid date, which blanked the page. */
+const validDate = (ms: number): Date | null => (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms) : null);
+/** `datetime-local` value ⇄ ISO-8601 (the input speaks this browser's local time); '' for what is no date. */
+const localToIso = (v: string) => (v ? (validDate(new Date(v).getTime())?.toISOString() ?? '') : '');
+const isoToLocal = (iso: string) => {
+  const d = iso ? validDate(new Date(iso).getTime()) : null;
+  return d ? (validDate(d.getTime() - d.getTimezoneOffset() * 60_000)?.toISOString().slice(0, 16) ?? '') : '';
+};
 
 /** The request id, shortened on screen (a UUID's first block), copied whole. */
 function CopyId({ id }: { id: string }) {
