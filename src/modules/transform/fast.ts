@@ -12,12 +12,12 @@
  *   segment, policy, private, banned, expired). Declined requests, memory misses, signed URLs (`/authenticated`), query strings
  *   and percent-encoded paths all fall through to the routed handler unchanged; errors are
  *   only ever produced there. Headers come from the same helpers (headers.ts).
- * - Per URL (path + what negotiation reads from `Accept`) a small LRU memoises the resolution and, per cached entry, the
- *   complete header object, so a hit costs: one LRU get, one lookup-cache peek (identity check:
- *   an invalidation or TTL refresh replaces the lookup object, which voids the memo), one
- *   memory-tier get (identity check against the memoised entry), the public bucket, and
- *   `new Response(bytes, {headers})`. Only immutable responses (public file without expiry,
- *   no `exp_`) are memoised, so no header depends on the clock.
+ * - Per URL (path + what negotiation reads from `Accept`) a small LRU memoises the resolution
+ *   and, per cached entry, the complete header object, so a hit costs: one LRU get, one
+ *   lookup-cache peek (identity check: an invalidation or TTL refresh replaces the lookup
+ *   object, which voids the memo), one memory-tier get (identity check against the memoised
+ *   entry), the public bucket, and `new Response(bytes, {headers})`. Only immutable responses
+ *   (public file without expiry, no `exp_`) are memoised, so no header depends on the clock.
  * - The `public` bucket is consumed here, once, before answering (as `publicRateLimit` does on
  *   the routed path). Once the bucket is counted the request is answered here whatever happens
  *   (a 429 with the same envelope and headers as the routed path), so nothing is counted twice.

@@ -26,7 +26,10 @@ interface Entry {
 const STATUSES = ['2xx', '3xx', '4xx', '5xx'];
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-/** A time from the address may be anything (`since=yesterday`): toISOString throws on an invalid date, which blanked the page. */
+/**
+ * A time from the address may be anything (`since=yesterday`): toISOString throws on an
+ * invalid date, which blanked the page.
+ */
 const validDate = (ms: number): Date | null => (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms) : null);
 /** `datetime-local` value ⇄ ISO-8601 (the input speaks this browser's local time); '' for what is no date. */
 const localToIso = (v: string) => (v ? (validDate(new Date(v).getTime())?.toISOString() ?? '') : '');
