@@ -31,6 +31,22 @@ const MEDIA_KEY = 'x-pictor-media-types';
 export const binaryResponse = (description: string, mediaTypes: readonly string[]): TSchema =>
   t.Any({ description, [MEDIA_KEY]: [...mediaTypes] });
 
+/** The marker `errorResponsesOrPage` leaves for `normalizeSpec`; removed from the served document. */
+const ALSO_HTML_KEY = 'x-pictor-also-html';
+
+/**
+ * `errorResponses` that a browser gets as an HTML page instead (`Accept` naming `text/html`):
+ * the answers of a link a person opens, such as a share link.
+ */
+export function errorResponsesOrPage(...statuses: number[]): Record<number, TSchema> {
+  const out = errorResponses(...statuses);
+  for (const s of statuses) {
+    const json = out[s]!;
+    out[s] = { ...json, description: `${json.description ?? ''} An HTML page naming the problem when the request accepts \`text/html\`.`, [ALSO_HTML_KEY]: true };
+  }
+  return out;
+}
+
 /** Formats of JSON Schema 2020-12 and the OpenAPI format registry; any other is dropped. */
 const KNOWN_FORMATS = new Set([
   'date-time', 'date', 'time', 'duration', 'email', 'idn-email', 'hostname', 'idn-hostname', 'ipv4', 'ipv6', 'uri',
@@ -154,6 +170,10 @@ function normalizeOperation(path: string, method: string, op: Operation): void {
     for (const media of Object.values(response.content ?? {})) media.schema = normalized(media.schema);
     for (const header of Object.values(response.headers ?? {})) header.schema = normalized(header.schema);
     const schema = response.content?.['application/json']?.schema;
+    if (isObj(schema) && schema[ALSO_HTML_KEY] === true && response.content) {
+      delete schema[ALSO_HTML_KEY];
+      response.content['text/html'] = { schema: { type: 'string' } };
+    }
     if (isObj(schema) && Array.isArray(schema[MEDIA_KEY])) {
       const types = schema[MEDIA_KEY] as string[];
       if (types.length === 0) delete response.content;

@@ -111,6 +111,9 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
       await res.arrayBuffer();
     }
     expect(statuses).toEqual([200, 200, 410]);
+    const page = await fetch(local(link.url), { headers: { accept: 'text/html' } });
+    expect([page.status, page.headers.get('content-type')?.split(';')[0]]).toEqual([410, 'text/html']);
+    expect(await page.text()).toContain('Link no longer available');
     const list = (await (await fetch(`${srv.url}/api/files/${f.id}/shares`, { headers: auth() })).json()) as { results: { views: number; status: string }[] };
     expect(list.results[0]).toMatchObject({ views: 2, status: 'used_up' });
   });
@@ -136,6 +139,14 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     expect(del.status).toBe(204);
     expect((await fetch(local(link.url))).status).toBe(404);
     expect((await fetch(`${srv.url}/s/AAAAAAAAAAAAAAAAAAAAAA`)).status).toBe(404);
+    // A person opening the dead link in a browser reads a page; a script keeps the JSON envelope.
+    const browser = await fetch(local(link.url), { headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } });
+    expect(browser.status).toBe(404);
+    expect(browser.headers.get('content-type')).toStartWith('text/html');
+    expect(await browser.text()).toContain('Share link not found.');
+    const script = await fetch(local(link.url), { headers: { accept: '*/*' } });
+    expect(script.headers.get('content-type')).toStartWith('application/json');
+    expect(((await script.json()) as { error: string }).error).toBe('NOT_FOUND');
 
     const past = await fetch(`${srv.url}/api/files/${f.id}/shares`, {
       method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ expires_at: '2001-01-01T00:00:00Z' }),

@@ -10,7 +10,7 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { AppError, errorResponses, notFound, gone, unauthorized } from '../../errors';
 import { acceptFormBody, noContent } from '../../http';
-import { binaryResponse } from '../../openapi-contract';
+import { binaryResponse, errorResponsesOrPage } from '../../openapi-contract';
 import { verifyPassword } from '../../platform/password';
 import { authGuard } from '../auth/guard';
 import { publicBytesOf, serveStoredFile } from '../delivery/routes';
@@ -119,20 +119,26 @@ export function shareRoutes(deps: AppDeps) {
 
   const open = new Elysia({ name: 'pictor.shares.public', detail: { tags: ['sharing'] } })
     .get('/s/:token', async ({ params, request, set }) => {
-      await enforceIpLimit(deps, request, set, 'public');
-      const share = await getShare(deps, params.token);
-      if (share.passwordHash) {
-        const sent = request.headers.get('x-share-password');
-        if (sent === null) {
-          await sharedFile(deps, share); // a deleted file's link is 404 before anyone types a password
-          return formPage('Protected file', passwordForm(share.token));
+      try {
+        await enforceIpLimit(deps, request, set, 'public');
+        const share = await getShare(deps, params.token);
+        if (share.passwordHash) {
+          const sent = request.headers.get('x-share-password');
+          if (sent === null) {
+            await sharedFile(deps, share); // a deleted file's link is 404 before anyone types a password
+            return formPage('Protected file', passwordForm(share.token));
+          }
+          if (!(await passwordMatches(deps, request, set, share, sent))) throw unauthorized('Wrong password for this share link.');
         }
-        if (!(await passwordMatches(deps, request, set, share, sent))) throw unauthorized('Wrong password for this share link.');
+        return await deliver(deps, request, share, set);
+      } catch (err) {
+        // A person who opens a dead link in a browser reads a page, not the JSON envelope scripts get.
+        if (!(err instanceof AppError) || ![404, 410, 429].includes(err.status) || !acceptsHtml(request)) throw err;
+        return errorPage(err, stringHeaders(set));
       }
-      return deliver(deps, request, share, set);
     }, {
       params: TokenParams,
-      response: { ...fileBody, ...errorResponses(401, 404, 410, 416, 429) },
+      response: { ...fileBody, ...errorResponses(401, 416), ...errorResponsesOrPage(404, 410, 429) },
       detail: {
         summary: 'Open a share link',
         description: 'Without a password: the file itself (inline; each delivery counts as a view). With one: an HTML form asking for it (no view counted), '
@@ -151,8 +157,7 @@ export function shareRoutes(deps: AppDeps) {
         return await deliver(deps, request, share, set);
       } catch (err) {
         if (!(err instanceof AppError) || err.status >= 500) throw err;
-        const title = err.status === 429 ? 'Too many attempts' : err.status === 410 ? 'Link no longer available' : 'Link not found';
-        return formPage(title, `<p class="error">${escapeHtml(err.message)}</p>`, err.status, err.headers ?? {});
+        return errorPage(err, err.headers ?? {});
       }
     }, {
       params: TokenParams,
@@ -170,6 +175,15 @@ export function shareRoutes(deps: AppDeps) {
       },
     });
   return new Elysia({ name: 'pictor.shares' }).use(api).use(open);
+}
+
+/** Whether the request is a browser's navigation (its `Accept` names `text/html`). */
+const acceptsHtml = (request: Request): boolean => (request.headers.get('accept') ?? '').includes('text/html');
+
+/** A share-link refusal as a page: its status, its message, and the limiter's headers. */
+function errorPage(err: AppError, headers: Record<string, string>): Response {
+  const title = err.status === 429 ? 'Too many attempts' : err.status === 410 ? 'Link no longer available' : 'Link not found';
+  return formPage(title, `<p class="error">${escapeHtml(err.message)}</p>`, err.status, { ...headers, ...(err.headers ?? {}) });
 }
 
 const stringHeaders = (set: HeaderSink) =>
