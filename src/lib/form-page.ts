@@ -1,7 +1,9 @@
 /**
  * The small server-rendered pages that work without the web app or any script (password reset,
- * email confirmation, a protected share link's password form): one look, one strict header set.
+ * email confirmation, a protected share link's password form, a dead link's refusal): one look,
+ * one strict header set.
  */
+import type { AppError } from '../errors';
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export const escapeHtml = (s: string) =>
@@ -28,4 +30,12 @@ export function formPage(title: string, body: string, status = 200, headers: Rec
     + `<meta name="robots" content="noindex"><title>${escapeHtml(title)} · Pictor</title><style>${STYLE}</style></head>`
     + `<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
   return new Response(html, { status, headers: { ...PAGE_HEADERS, ...headers } });
+}
+
+/** Whether a request is a browser's navigation (its `Accept` names `text/html`). */
+export const acceptsHtml = (request: Request): boolean => (request.headers.get('accept') ?? '').includes('text/html');
+
+/** A refusal as a page, for a link a person opened: the error's status and message, `headers` and its own. */
+export function errorPage(title: string, err: AppError, headers: Record<string, string> = {}): Response {
+  return formPage(title, `<p class="error">${escapeHtml(err.message)}</p>`, err.status, { ...headers, ...(err.headers ?? {}) });
 }

@@ -109,6 +109,11 @@ describe('embed page /v/<id>', () => {
     expect(f.is_public).toBe(false);
     const res = await page.goto(f.view_url);
     expect(res!.status()).toBe(404);
+    // In the browser a page that says so (it was the raw JSON envelope); a script still gets the envelope.
+    expect(res!.headers()['content-type']).toStartWith('text/html');
+    await page.getByRole('heading', { name: 'File not found' }).waitFor({ timeout: 30_000 });
+    const script = await fetch(f.view_url, { headers: { accept: 'application/json' } });
+    expect([script.status, ((await script.json()) as { error: string }).error]).toEqual([404, 'NOT_FOUND']);
     expect((await fetch(`${srv.url}/api/oembed?url=${encodeURIComponent(f.view_url)}`)).status).toBe(404);
     const patched = await fetch(`${srv.url}/api/files/${f.id}`, { method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ is_public: true }) });
     expect(patched.status).toBe(200);

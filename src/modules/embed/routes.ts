@@ -7,10 +7,10 @@
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { errorResponses, notFound, validationError } from '../../errors';
-import { binaryResponse } from '../../openapi-contract';
+import { AppError, errorResponses, notFound, validationError } from '../../errors';
+import { binaryResponse, errorResponsesOrPage } from '../../openapi-contract';
 import { enforceIpLimit } from '../limits/plugin';
-import { escapeHtml } from '../../lib/form-page';
+import { acceptsHtml, errorPage, escapeHtml } from '../../lib/form-page';
 import { embedCsp, isRaster, PREVIEW_WIDTH, renderEmbedPage } from './page';
 import { fitWidth, getEmbedFile, urlsOf } from './service';
 
@@ -53,8 +53,16 @@ function idFromUrl(raw: string): string {
 export function embedRoutes(deps: AppDeps) {
   return new Elysia({ name: 'pictor.embed.routes', detail: { tags: ['sharing'] } })
     .get('/v/:id', async ({ params, request, set }) => {
-      await enforceIpLimit(deps, request, set, 'public');
-      const f = await getEmbedFile(deps, params.id);
+      let f: Awaited<ReturnType<typeof getEmbedFile>>;
+      try {
+        await enforceIpLimit(deps, request, set, 'public');
+        f = await getEmbedFile(deps, params.id);
+      } catch (err) {
+        // The page is for people: a deleted, private or expired file's link reads as a page in a browser.
+        if (!(err instanceof AppError) || ![404, 410, 429].includes(err.status) || !acceptsHtml(request)) throw err;
+        const title = err.status === 429 ? 'Too many requests' : err.status === 410 ? 'No longer available' : 'File not found';
+        return errorPage(title, err, set.headers as Record<string, string>);
+      }
       return new Response(renderEmbedPage(f), {
         headers: {
           ...(set.headers as Record<string, string>),
@@ -69,7 +77,7 @@ export function embedRoutes(deps: AppDeps) {
       });
     }, {
       params: t.Object({ id: t.String({ maxLength: 80 }) }),
-      response: { 200: binaryResponse('The embed page (HTML).', ['text/html']), ...errorResponses(404, 410, 429) },
+      response: { 200: binaryResponse('The embed page (HTML).', ['text/html']), ...errorResponsesOrPage(404, 410, 429) },
       detail: {
         summary: 'Embed page of a public file',
         description: 'An HTML page for sharing: the image (responsive `srcset` from `/t`), the video, or a card for other files, with a download button. '

@@ -16,7 +16,7 @@ import { authGuard } from '../auth/guard';
 import { publicBytesOf, serveStoredFile } from '../delivery/routes';
 import { ensurePublicCopy } from '../files/public-copy';
 import { clientIpOf, enforceIpLimit, enforceLimit, type HeaderSink } from '../limits/plugin';
-import { escapeHtml, formPage } from '../../lib/form-page';
+import { acceptsHtml, errorPage, escapeHtml, formPage } from '../../lib/form-page';
 import { countView, createShare, getShare, listShares, revokeShare } from './service';
 import type { ShareLinkRow } from './table';
 
@@ -134,7 +134,7 @@ export function shareRoutes(deps: AppDeps) {
       } catch (err) {
         // A person who opens a dead link in a browser reads a page, not the JSON envelope scripts get.
         if (!(err instanceof AppError) || ![404, 410, 429].includes(err.status) || !acceptsHtml(request)) throw err;
-        return errorPage(err, stringHeaders(set));
+        return linkErrorPage(err, stringHeaders(set));
       }
     }, {
       params: TokenParams,
@@ -157,7 +157,7 @@ export function shareRoutes(deps: AppDeps) {
         return await deliver(deps, request, share, set);
       } catch (err) {
         if (!(err instanceof AppError) || err.status >= 500) throw err;
-        return errorPage(err, err.headers ?? {});
+        return linkErrorPage(err, {});
       }
     }, {
       params: TokenParams,
@@ -177,14 +177,9 @@ export function shareRoutes(deps: AppDeps) {
   return new Elysia({ name: 'pictor.shares' }).use(api).use(open);
 }
 
-/** Whether the request is a browser's navigation (its `Accept` names `text/html`). */
-const acceptsHtml = (request: Request): boolean => (request.headers.get('accept') ?? '').includes('text/html');
-
-/** A share-link refusal as a page: its status, its message, and the limiter's headers. */
-function errorPage(err: AppError, headers: Record<string, string>): Response {
-  const title = err.status === 429 ? 'Too many attempts' : err.status === 410 ? 'Link no longer available' : 'Link not found';
-  return formPage(title, `<p class="error">${escapeHtml(err.message)}</p>`, err.status, { ...headers, ...(err.headers ?? {}) });
-}
+/** A share-link refusal as a page. */
+const linkErrorPage = (err: AppError, headers: Record<string, string>): Response =>
+  errorPage(err.status === 429 ? 'Too many attempts' : err.status === 410 ? 'Link no longer available' : 'Link not found', err, headers);
 
 const stringHeaders = (set: HeaderSink) =>
   Object.fromEntries(Object.entries(set.headers).filter((e): e is [string, string] => typeof e[1] === 'string'));
