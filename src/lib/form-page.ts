@@ -3,7 +3,7 @@
  * email confirmation, a protected share link's password form, a dead link's refusal): one look,
  * one strict header set.
  */
-import type { AppError } from '../errors';
+import { AppError } from '../errors';
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export const escapeHtml = (s: string) =>
@@ -33,7 +33,14 @@ export function formPage(title: string, body: string, status = 200, headers: Rec
 }
 
 /** Whether a request is a browser's navigation (its `Accept` names `text/html`). */
-export const acceptsHtml = (request: Request): boolean => (request.headers.get('accept') ?? '').includes('text/html');
+const acceptsHtml = (request: Request): boolean => (request.headers.get('accept') ?? '').includes('text/html');
+
+/**
+ * Whether `err` is a dead link's refusal (404, 410, 429) that this request, a browser's, should
+ * read as a page (`errorPage`) rather than the JSON envelope scripts get.
+ */
+export const isPageRefusal = (err: unknown, request: Request): err is AppError =>
+  err instanceof AppError && (err.status === 404 || err.status === 410 || err.status === 429) && acceptsHtml(request);
 
 /** A refusal as a page, for a link a person opened: the error's status and message, `headers` and its own. */
 export function errorPage(title: string, err: AppError, headers: Record<string, string> = {}): Response {

@@ -7,10 +7,10 @@
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { AppError, errorResponses, notFound, validationError } from '../../errors';
+import { errorResponses, notFound, validationError } from '../../errors';
 import { binaryResponse, errorResponsesOrPage } from '../../openapi-contract';
 import { enforceIpLimit } from '../limits/plugin';
-import { acceptsHtml, errorPage, escapeHtml } from '../../lib/form-page';
+import { errorPage, escapeHtml, isPageRefusal } from '../../lib/form-page';
 import { embedCsp, isRaster, PREVIEW_WIDTH, renderEmbedPage } from './page';
 import { fitWidth, getEmbedFile, urlsOf } from './service';
 
@@ -59,7 +59,7 @@ export function embedRoutes(deps: AppDeps) {
         f = await getEmbedFile(deps, params.id);
       } catch (err) {
         // The page is for people: a deleted, private or expired file's link reads as a page in a browser.
-        if (!(err instanceof AppError) || ![404, 410, 429].includes(err.status) || !acceptsHtml(request)) throw err;
+        if (!isPageRefusal(err, request)) throw err;
         const title = err.status === 429 ? 'Too many requests' : err.status === 410 ? 'No longer available' : 'File not found';
         return errorPage(title, err, set.headers as Record<string, string>);
       }

@@ -16,7 +16,7 @@ import { authGuard } from '../auth/guard';
 import { publicBytesOf, serveStoredFile } from '../delivery/routes';
 import { ensurePublicCopy } from '../files/public-copy';
 import { clientIpOf, enforceIpLimit, enforceLimit, type HeaderSink } from '../limits/plugin';
-import { acceptsHtml, errorPage, escapeHtml, formPage } from '../../lib/form-page';
+import { errorPage, escapeHtml, formPage, isPageRefusal } from '../../lib/form-page';
 import { countView, createShare, getShare, listShares, revokeShare } from './service';
 import type { ShareLinkRow } from './table';
 
@@ -133,7 +133,7 @@ export function shareRoutes(deps: AppDeps) {
         return await deliver(deps, request, share, set);
       } catch (err) {
         // A person who opens a dead link in a browser reads a page, not the JSON envelope scripts get.
-        if (!(err instanceof AppError) || ![404, 410, 429].includes(err.status) || !acceptsHtml(request)) throw err;
+        if (!isPageRefusal(err, request)) throw err;
         return linkErrorPage(err, stringHeaders(set));
       }
     }, {
