@@ -105,7 +105,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const pid of running) killGroup(pid);
   await minio?.stop();
-  await rm(scratch, { recursive: true, force: true });
+  if (scratch) await rm(scratch, { recursive: true, force: true }); // unset when MinIO did not start
 });
 
 /** A listener this test owns, holding a port. */
