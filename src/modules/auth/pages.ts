@@ -10,6 +10,7 @@ import type { AppDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { escapeHtml, formPage } from '../../lib/form-page';
 import { acceptFormBody } from '../../http';
+import { binaryResponse } from '../../openapi-contract';
 import { enforceIpLimit } from '../limits/plugin';
 import { MAX_PASSWORD, strict } from './model';
 import { resetPassword, verifyEmail } from './service';
@@ -40,7 +41,8 @@ function failure(err: unknown, title: string, retry?: string): Response {
 }
 
 const TokenQuery = t.Object({ token: t.Optional(t.String({ maxLength: 256, description: 'The token from the mailed link.' })) });
-const HTML = { 200: t.String({ description: 'HTML page' }), 400: t.String({ description: 'HTML page naming the problem' }) };
+// text/html, as sent (a `t.String` is documented as text/plain).
+const HTML = { 200: binaryResponse('HTML page', ['text/html']), 400: binaryResponse('HTML page naming the problem', ['text/html']) };
 
 export function authPages(deps: AppDeps) {
   // The forms post URL-encoded bodies; every other route keeps answering those 415.

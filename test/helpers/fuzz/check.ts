@@ -31,8 +31,10 @@ export function problemWith(op: Operation, req: WireRequest, res: WireResponse):
   }
   if (res.status >= 500) return `${res.status} ${res.body.toString('utf8').slice(0, 300)}`;
   if (res.status < 400 || req.method === 'HEAD' || res.headers['x-request-id'] === undefined) return null;
-  // A page for browsers (reset-password, verify-email) documents its errors as a page.
-  if (op.nonJsonStatuses.includes(String(res.status)) && !res.headers['content-type']?.startsWith('application/json')) return null;
+  // A page for browsers (a share link's form, a dead link opened in a browser) documents its errors as a page:
+  // a non-JSON answer is fine when its type is one the document lists for that status.
+  const type = res.headers['content-type']?.split(';')[0]?.trim() ?? '';
+  if (op.nonJsonStatuses[String(res.status)]?.includes(type)) return null;
   if (!res.headers['content-type']?.startsWith('application/json')) return `${res.status} with Content-Type ${res.headers['content-type']} (not the JSON envelope): ${res.body.toString('utf8').slice(0, 200)}`;
   let json: unknown;
   try {

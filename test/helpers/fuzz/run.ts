@@ -171,7 +171,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       if (operation.path.startsWith('/api/auth/') && res.headers['set-cookie']) stale = true;
       // The method actually sent decides which documented answers apply (a POST route hit with GET).
       const sent = ops.find((o) => o.path === operation.path && o.method === req.method);
-      const problem = problemWith(sent ?? { ...operation, nonJsonStatuses: [] }, req, res);
+      const problem = problemWith(sent ?? { ...operation, nonJsonStatuses: {} }, req, res);
       if (problem) {
         failures.push({ problem, request: describe(req) });
         if (!opts.collect) throw new Error(`${problem}\n  request: ${describe(req)}`);

@@ -35,8 +35,8 @@ export interface Operation {
   secured: boolean;
   /** Streams its own body (no JSON schema): the upload routes. */
   upload: boolean;
-  /** Statuses documented with a body that is not JSON (the HTML pages), exempt from the envelope. */
-  nonJsonStatuses: string[];
+  /** Statuses documented with a body that is not JSON (the HTML pages, alone or beside the envelope), by status: those media types. */
+  nonJsonStatuses: Record<string, string[]>;
 }
 
 interface SpecDoc {
@@ -68,9 +68,9 @@ export async function loadOperations(baseUrl: string): Promise<Operation[]> {
         // A write route that declares no JSON body may read its own (multipart or raw bytes; uploads
         // declare `multipart/form-data`): it gets more of those bodies. Every write route gets every kind of body anyway.
         upload: isWrite && (!op.requestBody || op.requestBody.content?.['multipart/form-data'] !== undefined),
-        nonJsonStatuses: Object.entries(op.responses ?? {})
-          .filter(([, r]) => Object.keys(r.content ?? {}).length > 0 && !r.content?.['application/json'])
-          .map(([status]) => status),
+        nonJsonStatuses: Object.fromEntries(Object.entries(op.responses ?? {})
+          .map(([status, r]) => [status, Object.keys(r.content ?? {}).filter((t) => t !== 'application/json')] as const)
+          .filter(([, types]) => types.length > 0)),
       });
     }
   }
