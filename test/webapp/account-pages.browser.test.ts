@@ -278,6 +278,7 @@ describe('request log page', () => {
       await page.getByRole('heading', { name: 'Request log', level: 1 }).waitFor(WAIT);
       await page.getByRole('alert').filter({ hasText: /since/i }).waitFor(WAIT);
       await expect(page.getByLabel('Since').inputValue()).resolves.toBe('');
+      await expect(page.getByText('Loading…').count()).resolves.toBe(0); // refused, not loading
       await page.getByRole('button', { name: 'Clear filters' }).click();
       await page.locator('table.logs tbody tr').first().waitFor(WAIT);
       expect(errors).toEqual([]);

@@ -152,9 +152,12 @@ export function Logs({ route }: { route: Route }) {
           </div>
         </form>
         {error && <p class="error" role="alert">{error}</p>}
-        <p class="status-line" role="status">
-          {entries === null ? 'Loading…' : `${count.toLocaleString()} ${count === 1 ? 'request' : 'requests'}${entries.length < count ? `, ${entries.length} shown` : ''}`}
-        </p>
+        {/* Nothing is loading once the first page was refused (the error above says why). */}
+        {!(entries === null && error) && (
+          <p class="status-line" role="status">
+            {entries === null ? 'Loading…' : `${count.toLocaleString()} ${count === 1 ? 'request' : 'requests'}${entries.length < count ? `, ${entries.length} shown` : ''}`}
+          </p>
+        )}
         {entries && entries.length === 0 && <p class="empty">No requests match these filters.</p>}
         {entries && entries.length > 0 && (
           <div class="table-wrap" tabIndex={0} role="region" aria-label="Requests">
