@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import sharp from 'sharp';
 import { startServer, type RunningServer } from '../helpers/server';
 
 const DIST = resolve(import.meta.dir, '../../web/dist/index.html');
@@ -100,6 +101,25 @@ describe('web app serving', () => {
     }
     expect(total).toBeGreaterThan(0);
     expect(total).toBeLessThan(150 * 1024);
+  });
+
+  test('the icon: /favicon.svg as the shell links it, /favicon.ico as a PNG for the pages that do not (/docs, share and embed pages)', async () => {
+    const html = await (await get('/')).text();
+    expect(html).toContain('<link rel="icon" href="/favicon.svg" type="image/svg+xml"');
+    const svg = await get('/favicon.svg', HTML);
+    expect(svg.status).toBe(200);
+    expect(svg.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await svg.text()).toStartWith('<svg ');
+    const ico = await get('/favicon.ico', { accept: 'image/avif,image/webp,image/*,*/*;q=0.8' });
+    expect(ico.status).toBe(200);
+    expect(ico.headers.get('content-type')).toBe('image/png');
+    expect(ico.headers.get('cache-control')).toBe('public, max-age=86400');
+    const png = await sharp(Buffer.from(await ico.arrayBuffer())).metadata();
+    expect([png.format, png.width, png.height]).toEqual(['png', 48, 48]);
+    const again = await get('/favicon.ico', { 'if-none-match': ico.headers.get('etag')! });
+    expect(again.status).toBe(304);
+    const head = await fetch(`${server.url}/favicon.ico`, { method: 'HEAD' });
+    expect([head.status, (await head.arrayBuffer()).byteLength]).toEqual([200, 0]);
   });
 
   test('API, delivery, docs, health and metrics keep their routes', async () => {

@@ -12,6 +12,7 @@ import { notFound } from '../../errors';
 import { onUnmatchedPage } from '../../http';
 import { matchesEtag } from '../../lib/http-cache';
 import { loadWebDist, type WebAsset } from './dist';
+import { pngIcon, svgIcon, type IconFile } from './icon';
 
 export const APP_CSP = [
   "default-src 'self'",
@@ -57,6 +58,13 @@ function respond(asset: WebAsset, request: Request, headers: Record<string, stri
   });
 }
 
+const ICON_HEADERS = { 'cache-control': 'public, max-age=86400', 'x-content-type-options': 'nosniff' };
+
+function icon(file: IconFile, request: Request): Response {
+  if (matchesEtag(request.headers.get('if-none-match'), file.etag)) return new Response(null, { status: 304, headers: { ...ICON_HEADERS, etag: file.etag } });
+  return new Response(request.method === 'HEAD' ? null : file.body as BodyInit, { headers: { ...ICON_HEADERS, 'content-type': file.type, etag: file.etag } });
+}
+
 export function webappRoutes(deps: AppDeps) {
   let dist = loadWebDist(deps, true);
   // Built after the server started (a developer's `npm run build:web`): look again while missing.
@@ -77,6 +85,8 @@ export function webappRoutes(deps: AppDeps) {
   return new Elysia({ name: 'pictor.webapp' })
     // The app keeps its state in the query (`/?folder=/a&view=list`): any parameter is the app's, not the server's.
     .get('/', ({ request }) => shell(request), { query: t.Object({}, { additionalProperties: true }), detail: { hide: true } })
+    .get('/favicon.svg', ({ request }) => icon(svgIcon, request), { detail: { hide: true } })
+    .get('/favicon.ico', async ({ request }) => icon(await pngIcon(), request), { detail: { hide: true } })
     .get(
       '/assets/*',
       ({ request, params }) => {

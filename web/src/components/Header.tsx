@@ -38,7 +38,7 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
 
   return (
     <header class="top">
-      <a class="brand" href="/">Pictor</a>
+      <a class="brand" href="/"><img src="/favicon.svg" alt="" width="22" height="22" />Pictor</a>
       {profile && (
         <nav class="sections" aria-label="Sections">
           {SECTIONS.filter((s) => !s.admin || profile.user.role === 'admin').map((s) => (
