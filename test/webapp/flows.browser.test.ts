@@ -204,8 +204,22 @@ describe('web app flows', () => {
     await page.getByRole('heading', { name: '/trips' }).waitFor(WAIT);
     await dropFiles(page, [await png('beach.png', 40, 30)]);
     await page.locator('.cell', { hasText: 'beach.png' }).waitFor(WAIT);
+    // The same name changes nothing and sends nothing (it sent PATCH after PATCH, for good).
+    const folderCalls: string[] = [];
+    page.on('request', (r) => {
+      if (/\/api\/(folders|files\/)/.test(r.url()) && r.method() !== 'GET') folderCalls.push(`${r.method()} ${r.url()}`);
+    });
+    answers['New name of this folder'] = 'trips';
     await page.getByRole('button', { name: 'Rename' }).click();
-    await page.getByText('Renamed to /journeys; 1 file moved.').waitFor(WAIT);
+    // A name inside itself is refused, nothing moved (it buried the files 15 levels deep).
+    answers['New name of this folder'] = 'trips/2024';
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('alert').filter({ hasText: 'a folder cannot go inside itself' }).waitFor(WAIT);
+    expect(folderCalls).toHaveLength(1);
+    answers['New name of this folder'] = 'journeys';
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByText('Renamed to /journeys.').waitFor(WAIT);
+    expect(folderCalls).toHaveLength(2);
     await page.getByRole('heading', { name: '/journeys' }).waitFor(WAIT);
     await page.locator('.cell', { hasText: 'beach.png' }).waitFor(WAIT);
     const tree = page.getByRole('navigation', { name: 'Folders' });

@@ -1,7 +1,9 @@
 /**
  * Folders API (API.md §4) through the real routes in process, on PGlite and Postgres: create
  * (201/409, normalised, ancestors), limits (16 levels, 1024 chars), list by parent with file
- * counts, delete (empty, non-empty → 409, recursive → files soft-deleted with purge jobs).
+ * counts, delete (empty, non-empty → 409, recursive → files soft-deleted with purge jobs), move
+ * (the subtree and its files in one step; refusals for the root, itself, inside itself, a taken
+ * path, too deep).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { and, eq } from 'drizzle-orm';
@@ -102,4 +104,50 @@ describe.each(DB_BACKENDS)('folders on %s', (db) => {
       expect(await h.deps.db.select().from(jobs).where(and(eq(jobs.type, 'purge'), eq(jobs.fileId, id)))).toHaveLength(1);
     }
   });
+
+  test('move: the folder, its subfolders (empty ones too) and every file below follow; the old paths are gone', async () => {
+    const move = (path: string, to: string) => h.request(`/api/folders?path=${encodeURIComponent(path)}`, json('PATCH', { path: to }, auth()));
+    const top = await upload('/trips');
+    const deep = await upload('/trips/2024/alps');
+    await create('/trips/empty');
+    await create('/tripsy'); // shares the prefix, not the folder: stays
+    const stays = await upload('/tripsy');
+    const r = await move('/trips', '/archive/old trips');
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ path: '/archive/old trips', name: 'old trips', parent: '/archive', files_count: 1 });
+    const folderOf = async (id: string) => ((await (await h.request(`/api/files/${id}`, { headers: auth() })).json()) as { folder: string }).folder;
+    expect([await folderOf(top), await folderOf(deep), await folderOf(stays)]).toEqual(['/archive/old trips', '/archive/old trips/2024/alps', '/tripsy']);
+    expect((await list('/archive/old trips')).results.map((f) => f.path)).toEqual(['/archive/old trips/2024', '/archive/old trips/empty']);
+    expect((await list('/archive/old trips/2024')).results).toEqual([expect.objectContaining({ path: '/archive/old trips/2024/alps', parent: '/archive/old trips/2024', files_count: 1 })]);
+    expect((await list()).results.map((f) => f.path)).not.toContain('/trips');
+    expect((await list()).results.map((f) => f.path)).toContain('/tripsy');
+    expect((await list('/trips')).results).toEqual([]);
+    // A rename in place, back to the top level.
+    expect((await move('/archive/old trips', 'trips')).status).toBe(200);
+    expect(await folderOf(deep)).toBe('/trips/2024/alps');
+  });
+
+  test('move refusals: root, the same path, inside itself, a taken path, too deep, unknown', async () => {
+    const move = (path: string, to: string) => h.request(`/api/folders?path=${encodeURIComponent(path)}`, json('PATCH', { path: to }, auth()));
+    await upload('/m/n');
+    await create('/taken');
+    const cases: [string, string, number, string][] = [
+      ['/', '/x', 400, 'root'],
+      ['/m', '/', 400, 'root folder always exists'],
+      ['/m', '/m/', 400, 'already there'],
+      ['/m', '/m/n/inner', 400, 'inside itself'],
+      ['/m', '/taken', 409, '/taken already exists'],
+      ['/m', `/${Array.from({ length: 16 }, (_, i) => `l${i}`).join('/')}`, 400, 'more than 16 levels'],
+      ['/nope', '/elsewhere', 404, 'not found'],
+    ];
+    for (const [from, to, status, text] of cases) {
+      const r = await move(from, to);
+      const body = (await r.json()) as { message: string };
+      expect([from, to, r.status]).toEqual([from, to, status]);
+      expect(body.message.toLowerCase()).toContain(text.toLowerCase());
+    }
+    // Nothing moved.
+    expect((await list('/m')).results.map((f) => f.path)).toEqual(['/m/n']);
+  });
 });
+

@@ -26,3 +26,11 @@ export const DeleteFolderQuery = t.Object({
   path: t.String({ minLength: 1, maxLength: 4096 }),
   recursive: t.Optional(t.Boolean({ default: false, description: 'Also delete subfolders and every file in them.' })),
 });
+
+export const MoveFolderQuery = t.Object({
+  path: t.String({ minLength: 1, maxLength: 4096, description: 'The folder to move or rename.' }),
+});
+
+export const MoveFolderBody = t.Object({
+  path: t.String({ minLength: 1, maxLength: 4096, description: 'Its new absolute path, e.g. `/holidays/2025` to rename `/holidays/2026`; missing ancestors are created.' }),
+});

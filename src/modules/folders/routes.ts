@@ -1,11 +1,11 @@
-/** `/api/folders` (API.md §4): create, list children, delete (recursive on request). */
+/** `/api/folders` (API.md §4): create, list children, move (rename), delete (recursive on request). */
 import { noContent } from '../../http';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses } from '../../errors';
 import { authGuard } from '../auth/guard';
-import { CreateFolderBody, DeleteFolderQuery, FolderList, FolderSchema, ListFoldersQuery } from './model';
-import { createFolder, deleteFolder, listFolders } from './service';
+import { CreateFolderBody, DeleteFolderQuery, FolderList, FolderSchema, ListFoldersQuery, MoveFolderBody, MoveFolderQuery } from './model';
+import { createFolder, deleteFolder, listFolders, moveFolder } from './service';
 
 export function folderRoutes(deps: AppDeps) {
   return new Elysia({ name: 'pictor.folders.routes', prefix: '/api/folders', detail: { tags: ['folders'] } })
@@ -29,6 +29,19 @@ export function folderRoutes(deps: AppDeps) {
       query: ListFoldersQuery,
       response: { 200: FolderList, ...errorResponses(400, 401, 403) },
       detail: { summary: 'List folders', description: 'The direct subfolders of `parent` (default `/`), sorted by path, with their file counts.' },
+    })
+    .patch('/', ({ principal, query, body }) => moveFolder(deps, principal.userId, query.path, body.path), {
+      auth: 'files:write',
+      query: MoveFolderQuery,
+      body: MoveFolderBody,
+      response: { 200: FolderSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      detail: {
+        summary: 'Move or rename a folder',
+        description: 'Moves the folder at `?path=` to the body\'s `path`, with its subfolders and every file below it, in one step: '
+          + 'a listing sees the old tree or the new one, never half of each. '
+          + '404 when the folder does not exist, 409 when the new path does (nothing is merged), 400 for the root, the same path, '
+          + 'a path inside the folder itself, or one that would make a moved path deeper than 16 levels or longer than 1024 characters.',
+      },
     })
     .delete(
       '/',

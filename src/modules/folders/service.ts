@@ -2,13 +2,14 @@
  * Folders (API.md §4): normalised absolute paths per account. A folder exists when it has a
  * row; uploads and moves create missing ancestors, `POST /api/folders` creates one explicitly.
  * Deleting a non-empty folder needs `recursive`, which soft-deletes every file below it in the
- * same transaction as the folder rows (their `purge` jobs enqueued with them).
+ * same transaction as the folder rows (their `purge` jobs enqueued with them). Moving (renaming)
+ * a folder rewrites the paths of its subtree and its files in one transaction.
  */
 import { and, asc, eq, inArray, isNull, like, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { conflict, notFound, validationError } from '../../errors';
 import { forgetFiles } from '../files/invalidate';
-import { normalizeFolder, parentOf } from '../files/names';
+import { MAX_FOLDER_DEPTH, MAX_FOLDER_LENGTH, normalizeFolder, parentOf } from '../files/names';
 import { softDeleteFiles } from '../files/service';
 import { files } from '../files/table';
 import { ensureFolders } from './ancestors';
@@ -93,4 +94,48 @@ export async function deleteFolder(deps: AppDeps, userId: string, rawPath: strin
   });
   await forgetFiles(deps, deleted); // delivery on every instance forgets them
   return deleted.length;
+}
+
+/**
+ * Moves (renames) a folder with everything below it: subfolders keep their place under it and
+ * every file in the subtree follows, in one transaction, so a reader sees the old tree or the
+ * new one. 404 when the folder does not exist, 409 when `to` does, 400 for the root, the same
+ * path, a path inside the folder itself, or one that would make a moved path too deep or long.
+ * Returns the folder at its new path.
+ */
+export async function moveFolder(deps: AppDeps, userId: string, rawPath: string, rawTo: string): Promise<FolderJson> {
+  const path = normalizeFolder(rawPath, 'path');
+  const to = normalizeFolder(rawTo, 'path');
+  const refuse = (message: string) => validationError(`Cannot move ${path} to ${to}: ${message}.`, [{ path: '/path', message }]);
+  if (path === '/') throw validationError('The root folder cannot be moved.', [{ path: '/path', message: 'root' }]);
+  if (to === '/') throw refuse('the root folder always exists');
+  if (to === path) throw refuse('it is already there');
+  if (to.startsWith(`${path}/`)) throw refuse('a folder cannot go inside itself');
+  const moved = (p: string) => to + p.slice(path.length);
+  const row = await deps.db.transaction(async (tx) => {
+    const [own] = await tx.select({ path: folders.path }).from(folders)
+      .where(and(eq(folders.userId, userId), eq(folders.path, path))).for('update');
+    if (!own) throw notFound('Folder');
+    const [taken] = await tx.select({ path: folders.path }).from(folders).where(and(eq(folders.userId, userId), eq(folders.path, to)));
+    if (taken) throw conflict(`The folder ${to} already exists.`);
+    // Every folder that has a live file has a row (ancestors.ts), so the deepest and longest moved paths are among the rows.
+    const tree = await tx.select({ path: folders.path }).from(folders).where(and(eq(folders.userId, userId), subtree(folders.path, path)));
+    for (const { path: p } of tree) {
+      const next = moved(p);
+      if (next.split('/').length - 1 > MAX_FOLDER_DEPTH) throw refuse(`${next} would be more than ${MAX_FOLDER_DEPTH} levels deep`);
+      if (next.length > MAX_FOLDER_LENGTH) throw refuse(`${next.slice(0, 60)}… would be longer than ${MAX_FOLDER_LENGTH} characters`);
+    }
+    await ensureFolders(tx, userId, parentOf(to));
+    const cut = path.length + 1; // SQL substr is 1-based: the rest after the old prefix
+    await tx.update(folders).set({
+      path: sql`${to} || substr(${folders.path}, ${cut})`,
+      parent: sql`case when ${folders.path} = ${path} then ${parentOf(to)} else ${to} || substr(${folders.parent}, ${cut}) end`,
+    }).where(and(eq(folders.userId, userId), subtree(folders.path, path)));
+    await tx.update(files).set({ folder: sql`${to} || substr(${files.folder}, ${cut})`, updatedAt: new Date(deps.clock.now()) })
+      .where(and(eq(files.userId, userId), isNull(files.deletedAt), subtree(files.folder, path)));
+    const [created] = await tx.select().from(folders).where(and(eq(folders.userId, userId), eq(folders.path, to)));
+    return created!;
+  });
+  const counts = await countFiles(deps, userId, [to]);
+  return { path: to, name: nameOf(to), parent: row.parent, files_count: counts.get(to) ?? 0, created_at: row.createdAt.toISOString() };
 }

@@ -4,10 +4,7 @@ import { api, ApiError, errorText, type FileItem, type Page } from '../api';
 const join = (parent: string, name: string) => `${parent === '/' ? '' : parent}/${name.replace(/^\/+|\/+$/g, '')}`;
 const parentOf = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/';
 
-/**
- * New, rename and delete for the current folder. The API has no folder rename, so renaming
- * moves every file under the folder (PATCH `folder`) and then removes the old, now empty, folder.
- */
+/** New, rename and delete for the current folder. */
 export function FolderActions({ folder, onChanged }: { folder: string; onChanged: (to?: string) => void }) {
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -35,25 +32,14 @@ export function FolderActions({ folder, onChanged }: { folder: string; onChanged
   };
 
   const rename = () => {
-    const name = prompt('New name of this folder', folder.slice(folder.lastIndexOf('/') + 1));
-    if (!name) return;
+    const current = folder.slice(folder.lastIndexOf('/') + 1);
+    const name = prompt('New name of this folder', current);
+    if (name === null || name.trim() === current) return;
     void run(async () => {
-      const to = join(parentOf(folder), name);
-      await api('POST', '/api/folders', { path: to }).catch((e) => {
-        if (!(e instanceof ApiError && e.code === 'CONFLICT')) throw e;
-      });
-      let moved = 0;
-      for (;;) {
-        const page = await api<Page<FileItem>>('GET', `/api/files?folder=${encodeURIComponent(folder)}&recursive=true&limit=200`);
-        if (page.results.length === 0) break;
-        for (const f of page.results) {
-          await api('PATCH', `/api/files/${f.id}`, { folder: to + f.folder.slice(folder.length) });
-          moved++;
-        }
-      }
-      await api('DELETE', `/api/folders?path=${encodeURIComponent(folder)}&recursive=true`);
-      onChanged(to);
-      return `Renamed to ${to}; ${moved} ${moved === 1 ? 'file' : 'files'} moved.`;
+      // One request: the server moves the subfolders and every file with it (PATCH /api/folders).
+      const moved = await api<{ path: string }>('PATCH', `/api/folders?path=${encodeURIComponent(folder)}`, { path: join(parentOf(folder), name) });
+      onChanged(moved.path);
+      return `Renamed to ${moved.path}.`;
     });
   };
 
