@@ -83,6 +83,19 @@ export async function getManagedFileOrThrow(deps: AppDeps, actor: FileActor, id:
   return { id: row.id, userId: row.userId, contentType: row.contentType, sha256: row.sha256, urlBase: row.base ?? deps.config.publicUrl };
 }
 
+/** `getManagedFileOrThrow` for several ids in one query: the ones the actor may manage (others are left out). */
+export async function getManagedFiles(deps: AppDeps, actor: FileActor, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  const rows = await deps.db
+    .select({ id: files.id, userId: files.userId, contentType: files.contentType, base: users.publicUrlBase })
+    .from(files)
+    .innerJoin(users, eq(users.id, files.userId))
+    .where(and(inArray(files.id, [...ids]), isNull(files.deletedAt)));
+  return rows
+    .filter((row) => row.userId === actor.userId || actor.role === 'admin')
+    .map((row) => ({ id: row.id, contentType: row.contentType, urlBase: row.base ?? deps.config.publicUrl }));
+}
+
 /** A live file of this owner; 404 for missing, deleted or someone else's, 410 when expired. */
 export async function getOwnFileOrThrow(deps: AppDeps, userId: string, id: string): Promise<FileRow> {
   const [f] = await deps.db.select().from(files).where(and(eq(files.id, id), eq(files.userId, userId), isNull(files.deletedAt)));

@@ -133,6 +133,37 @@ describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
     expect((await h.request(`/api/files/${secret.id}/signed-url`, json('POST', {}, { 'x-api-key': other.key }))).status).toBe(404);
   });
 
+  test('signed URLs for several files in one call: each one works; unknown, foreign and unfit files are listed in errors', async () => {
+    const pdf = await seedFile(h.deps, owner.id, Buffer.from('%PDF-1.4\n%%EOF\n'), { contentType: 'application/pdf', isPublic: false });
+    const other = await seedUser(h.deps);
+    const theirs = await seedFile(h.deps, other.id, await quadrants(20, 20).png().toBuffer(), { isPublic: false });
+    const sign = (body: object, key = owner.key) => h.request('/api/files/signed-urls', json('POST', body, { 'x-api-key': key }));
+    const ids = [secret.id, photo.id, secret.id, 'nope1234567', theirs.id];
+    const res = await sign({ ids, transformations: 'w_40,h_40,c_fill,f_png', expires_in: 600 });
+    expect(res.status).toBe(200);
+    const out = (await res.json()) as { results: { id: string; url: string; expires_at: string }[]; errors: { id: string; error: string; message: string }[] };
+    expect(out.results.map((r) => r.id)).toEqual([secret.id, photo.id]); // a repeat counts once
+    expect(out.errors.map((e) => [e.id, e.error])).toEqual([['nope1234567', 'NOT_FOUND'], [theirs.id, 'NOT_FOUND']]);
+    for (const r of out.results) {
+      const img = await h.request(new URL(r.url).pathname);
+      expect(img.status).toBe(200);
+      expect((await sharp(Buffer.from(await img.arrayBuffer())).metadata()).width).toBe(40);
+    }
+    // The same options the single form takes; a PDF cannot take an image transformation, an image no video keys.
+    const mixed = await sign({ ids: [secret.id, pdf.id], transformations: 'w_64.mp4' });
+    const m = (await mixed.json()) as { results: unknown[]; errors: { id: string; error: string }[] };
+    expect(m.errors.map((e) => [e.id, e.error])).toEqual([[secret.id, 'INVALID_TRANSFORMATION'], [pdf.id, 'INVALID_TRANSFORMATION']]);
+    const originals = (await (await sign({ ids: [pdf.id] })).json()) as { results: { url: string; download_url: string }[] };
+    expect(originals.results[0]!.download_url).toContain('/d/s--');
+    // What no file could take is a 400 for the whole call; an admin may sign anyone's file.
+    expect((await sign({ ids: [secret.id], transformations: 'w_abc' })).status).toBe(400);
+    expect((await sign({ ids: [secret.id], transformations: 'w_40', original: true })).status).toBe(400);
+    expect((await sign({ ids: [] })).status).toBe(400);
+    expect((await sign({ ids: Array.from({ length: 101 }, (_, i) => `id${i}`) })).status).toBe(400);
+    const byAdmin = (await (await sign({ ids: [theirs.id] }, admin.key)).json()) as { results: unknown[] };
+    expect(byAdmin.results).toHaveLength(1);
+  });
+
   test('exp_ on an unsigned URL is refused (400), even when the derivative is cached', async () => {
     expect((await h.request(`/t/w_70,f_webp/${photo.id}`)).status).toBe(200);
     for (let i = 0; i < 2; i++) {

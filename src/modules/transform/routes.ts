@@ -1,6 +1,7 @@
 /**
  * `GET|HEAD /t/:transformations/:file` and `/authenticated/s--:sig/:transformations/:file`
- * (API.md §6, TRANSFORMS.md), plus `POST /api/files/:id/signed-url`.
+ * (API.md §6, TRANSFORMS.md), plus `POST /api/files/:id/signed-url` and its batch form
+ * `POST /api/files/signed-urls`.
  *
  * The handler has two clearly separate paths: a cache hit (memory, then disk) that answers
  * from bytes already encoded, and a miss that counts against the `transform` rate-limit bucket
@@ -9,17 +10,17 @@
 import { Elysia, t } from 'elysia';
 import { binaryResponse } from '../../openapi-contract';
 import type { AppDeps } from '../../deps';
-import { errorResponses, notFound } from '../../errors';
+import { AppError, errorResponses, notFound } from '../../errors';
 import { authGuard } from '../auth/guard';
 import type { CachedDerivative } from '../cache/types';
-import { getManagedFileOrThrow } from '../files/service';
+import { getManagedFileOrThrow, getManagedFiles } from '../files/service';
 import { enforceIpLimit } from '../limits/plugin';
 import { chainRoutes } from './chain-routes';
 import { readHints } from './hints';
 import { DEFAULT_SIGNED_TTL_S, derivativeHeaders, matchesEtag, notModifiedHeaders, YEAR_S, type XCache } from './headers';
 import { type ResolvedRequest } from './service';
 import { serveRendition } from '../video/rendition';
-import { createSignedUrl } from './signed-url';
+import { checkSignedUrlRequest, createSignedUrl } from './signed-url';
 
 function respond(r: ResolvedRequest, entry: CachedDerivative, xCache: XCache, nowMs: number, timingMs?: number): Response {
   const headers = derivativeHeaders(r, entry, xCache, nowMs);
@@ -31,6 +32,24 @@ const deliveryParams = t.Object({
   transformations: t.String({ description: 'Comma-separated `key_value` parameters (TRANSFORMS.md), e.g. `w_400,h_300,c_fill`.' }),
   file: t.String({ description: 'File id, optionally with an output extension: `abc123XyZ9.webp`.' }),
 });
+
+/** What `POST /api/files/:id/signed-url` and its batch form take, and give per file. */
+const signFields = {
+  transformations: t.Optional(t.String({ minLength: 1, maxLength: 5 * 1024 + 4, description: 'Transformation segment, e.g. `w_400,f_webp`, or a chain of steps joined by `/` (`c_fill,w_400,h_400/e_brightness:20`); default none (`f_auto`). For a video rendition add `.mp4` or `.webm` (`w_640.mp4`).', examples: ['w_400,f_webp'] })),
+  expires_in: t.Optional(t.Integer({ minimum: 1, maximum: YEAR_S, description: `Seconds the URL stays valid (default ${DEFAULT_SIGNED_TTL_S}).`, examples: [3600] })),
+  original: t.Optional(t.Boolean({
+    description: 'Sign the original instead of a derivative: `url` is `/i/s--<sig>/exp_<t>/<id>.<ext>`, `download_url` the `/d/…` form. '
+      + 'The default for files `/t` cannot render (PDF, video, SVG, …) when no `transformations` are given.',
+  })),
+};
+const signedUrlFields = {
+  url: t.String({
+    description: 'The signed `/authenticated/s--…` URL, or for an original `/i/s--…/exp_<t>/<id>.<ext>` (inline).',
+    examples: ['https://media.example.com/authenticated/s--Xb3k9QwzT0aLr2mN/exp_1767225600,f_webp,w_400/abc123XyZ9kq'],
+  }),
+  download_url: t.Optional(t.String({ description: 'For an original: the same signature as an attachment, `/d/s--…/exp_<t>/<id>.<ext>`.' })),
+  expires_at: t.String({ format: 'date-time' }),
+};
 
 export function transformRoutes(deps: AppDeps) {
   const delivery = deps.delivery;
@@ -102,23 +121,9 @@ export function transformRoutes(deps: AppDeps) {
       createSignedUrl(deps, delivery, await getManagedFileOrThrow(deps, principal, params.id), body), {
       auth: 'transform:sign',
       params: t.Object({ id: t.String() }),
-      body: t.Object({
-        transformations: t.Optional(t.String({ minLength: 1, maxLength: 5 * 1024 + 4, description: 'Transformation segment, e.g. `w_400,f_webp`, or a chain of steps joined by `/` (`c_fill,w_400,h_400/e_brightness:20`); default none (`f_auto`). For a video rendition add `.mp4` or `.webm` (`w_640.mp4`).', examples: ['w_400,f_webp'] })),
-        expires_in: t.Optional(t.Integer({ minimum: 1, maximum: YEAR_S, description: `Seconds the URL stays valid (default ${DEFAULT_SIGNED_TTL_S}).`, examples: [3600] })),
-        original: t.Optional(t.Boolean({
-          description: 'Sign the original instead of a derivative: `url` is `/i/s--<sig>/exp_<t>/<id>.<ext>`, `download_url` the `/d/…` form. '
-            + 'The default for files `/t` cannot render (PDF, video, SVG, …) when no `transformations` are given.',
-        })),
-      }),
+      body: t.Object(signFields),
       response: {
-        200: t.Object({
-          url: t.String({
-            description: 'The signed `/authenticated/s--…` URL, or for an original `/i/s--…/exp_<t>/<id>.<ext>` (inline).',
-            examples: ['https://media.example.com/authenticated/s--Xb3k9QwzT0aLr2mN/exp_1767225600,f_webp,w_400/abc123XyZ9kq'],
-          }),
-          download_url: t.Optional(t.String({ description: 'For an original: the same signature as an attachment, `/d/s--…/exp_<t>/<id>.<ext>`.' })),
-          expires_at: t.String({ format: 'date-time' }),
-        }),
+        200: t.Object(signedUrlFields),
         ...errorResponses(400, 401, 403, 404),
       },
       detail: {
@@ -126,6 +131,47 @@ export function transformRoutes(deps: AppDeps) {
         summary: 'Create a signed URL',
         description: 'For the file owner (or an admin): a signed transformation URL, or with `original: true` (the default for non-images) a signed URL of the original, any file type. '
           + 'Private files are reachable publicly only this way. Signed originals carry no GPS, like `/i`.',
+      },
+    })
+    .post('/api/files/signed-urls', async ({ body, principal }) => {
+      const { ids: asked, ...request } = body;
+      checkSignedUrlRequest(delivery, request); // what no file could take is a 400 for the whole call
+      const ids = [...new Set(asked)];
+      const found = new Map((await getManagedFiles(deps, principal, ids)).map((f) => [f.id, f]));
+      const results: ({ id: string } & ReturnType<typeof createSignedUrl>)[] = [];
+      const errors: { id: string; error: string; message: string }[] = [];
+      for (const id of ids) {
+        const file = found.get(id);
+        if (!file) {
+          errors.push({ id, error: 'NOT_FOUND', message: 'File not found.' });
+          continue;
+        }
+        try {
+          results.push({ id, ...createSignedUrl(deps, delivery, file, request) });
+        } catch (err) {
+          if (!(err instanceof AppError) || err.status !== 400) throw err;
+          errors.push({ id, error: err.code, message: err.message });
+        }
+      }
+      return { results, errors };
+    }, {
+      auth: 'transform:sign',
+      body: t.Object({ ids: t.Array(t.String({ maxLength: 64 }), { minItems: 1, maxItems: 100, description: 'Up to 100 file ids (repeats count once).' }), ...signFields }),
+      response: {
+        200: t.Object({
+          results: t.Array(t.Object({ id: t.String(), ...signedUrlFields }), { description: 'One signed URL per file signed, in the order of `ids`.' }),
+          errors: t.Array(t.Object({ id: t.String(), error: t.String(), message: t.String() }), {
+            description: 'Files not signed: `NOT_FOUND` (unknown, deleted, or not yours), or the transformation does not apply to that file (e.g. video keys on an image).',
+          }),
+        }),
+        ...errorResponses(400, 401, 403),
+      },
+      detail: {
+        tags: ['transformations'],
+        summary: 'Create signed URLs for several files',
+        description: '`POST /api/files/{id}/signed-url` for up to 100 files in one call, with the same options for each: '
+          + 'a gallery of private images signs its thumbnails in one request (the web app does). '
+          + 'A transformation no file could take is a 400 for the whole call.',
       },
     });
 }

@@ -29,14 +29,24 @@ export interface SignedUrl {
   expires_at: string;
 }
 
-/** Signs `file` (with its owner's URL base) as asked; 400 on a bad transformation or a contradictory request. */
-export function createSignedUrl(
-  deps: Pick<AppDeps, 'clock' | 'secrets'>, grammar: { limits: ParseLimits; presets: ReadonlyMap<string, Preset> },
-  file: { id: string; contentType: string; urlBase: string }, req: SignedUrlRequest,
-): SignedUrl {
+type Grammar = { limits: ParseLimits; presets: ReadonlyMap<string, Preset> };
+
+/** What no file could take (a contradictory request, a transformation outside the grammar): 400 before any file is looked at. */
+export function checkSignedUrlRequest(grammar: Grammar, req: SignedUrlRequest): void {
   if (req.original && req.transformations !== undefined) {
     throw validationError('original and transformations exclude each other.', [{ path: '/original', message: 'not with transformations' }]);
   }
+  if (req.transformations !== undefined) {
+    parseTransformation(splitRenditionSegment(req.transformations)?.segment ?? req.transformations, undefined, grammar.limits, grammar.presets);
+  }
+}
+
+/** Signs `file` (with its owner's URL base) as asked; 400 on a bad transformation, a contradictory request, or one this file cannot take. */
+export function createSignedUrl(
+  deps: Pick<AppDeps, 'clock' | 'secrets'>, grammar: Grammar,
+  file: { id: string; contentType: string; urlBase: string }, req: SignedUrlRequest,
+): SignedUrl {
+  checkSignedUrlRequest(grammar, req);
   const base = file.urlBase;
   if (req.original ?? (req.transformations === undefined && !isRenderable(file.contentType))) {
     const expiresAt = Math.floor(deps.clock.now() / 1000) + (req.expires_in ?? DEFAULT_SIGNED_TTL_S);
