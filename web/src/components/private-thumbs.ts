@@ -1,11 +1,13 @@
 /**
  * Thumbnails of private images: `/t` does not serve them, so the tiles ask for signed URLs. The
  * tiles that mount in one moment are signed in one `POST /api/files/signed-urls` (≤ 100 ids),
- * and a URL is kept until ten minutes before it expires, so scrolling back costs nothing.
+ * and a URL is kept until ten minutes before it expires, so scrolling back costs nothing. The
+ * expiry is the start of the hour after next, so the URLs stay the same within an hour and a
+ * reload finds the thumbnails in the browser's cache.
  */
 import { api } from '../api';
 
-const LIFETIME_S = 3600;
+const HOUR_S = 3600;
 const RENEW_BEFORE_MS = 10 * 60 * 1000;
 const BATCH = 100;
 
@@ -32,7 +34,7 @@ async function flush(): Promise<void> {
     let got = new Map<string, string>();
     try {
       const out = await api<{ results: { id: string; url: string; expires_at: string }[] }>(
-        'POST', '/api/files/signed-urls', { ids: part, transformations, expires_in: LIFETIME_S },
+        'POST', '/api/files/signed-urls', { ids: part, transformations, expires_in: 2 * HOUR_S - (Math.floor(Date.now() / 1000) % HOUR_S) },
       );
       for (const r of out.results) signed.set(r.id, { url: r.url, expiresAt: Date.parse(r.expires_at) });
       got = new Map(out.results.map((r) => [r.id, r.url]));
