@@ -115,11 +115,20 @@ describe('web app flows', () => {
     expect(failed).toContain('too-big.png');
     expect(failed).toContain('tool.bin');
     expect(failed.filter((n) => n.startsWith('small-')).length).toBeGreaterThan(0);
+    // Retry is offered where it can help (the rate limit passes), not for a file refused for what it is.
+    for (const name of ['too-big.png', 'tool.bin']) {
+      const job = page.locator('.job', { hasText: name });
+      expect([name, await job.getByRole('button', { name: 'Retry' }).count(), await job.getByRole('button', { name: 'Remove' }).count()]).toEqual([name, 0, 1]);
+    }
+    const limited = page.locator('.job[data-status="failed"]', { hasText: /^small-/ }).first();
+    expect(await limited.getByRole('button', { name: 'Retry' }).count()).toBe(1);
     const stored = (await api<{ results: { name: string }[]; count: number }>('GET', '/api/files?limit=100', undefined, auth)).body;
     expect(stored.results.map((f) => f.name).sort()).toEqual([...done].sort());
     expect(stored.count).toBe(done.length);
     const usage = (await api<{ files_count: number }>('GET', '/api/usage', undefined, auth)).body;
     expect(usage.files_count).toBe(done.length);
+    await page.locator('.job', { hasText: 'tool.bin' }).getByRole('button', { name: 'Remove' }).click();
+    await page.locator('.job', { hasText: 'tool.bin' }).waitFor({ state: 'detached', ...WAIT });
     await context.close();
   });
 

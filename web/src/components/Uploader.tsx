@@ -10,6 +10,8 @@ interface Job {
   loaded: number;
   speed: number;
   error?: string;
+  /** The server refused this file for what it is (too large, a type not accepted): retrying cannot help. */
+  final?: boolean;
   /** Stops the request(s) in flight (and, for tus, removes the unfinished upload from the server). */
   cancel?: () => void;
   /** A tus upload that lost its connection: Retry (or coming back online) resumes it from the server's offset. */
@@ -25,6 +27,8 @@ interface Options {
 }
 
 const PARALLEL = 3;
+/** Refusals of the file itself: the same bytes would be refused again. */
+const isFinal = (code: string) => code === 'FILE_TOO_LARGE' || code === 'UNSUPPORTED_MEDIA_TYPE';
 const TUS_ENDPOINT = '/api/uploads/tus';
 /** tus PATCH size: what a dropped connection can cost at most to re-send (the server keeps what arrived anyway). */
 const TUS_CHUNK = 16 * 1024 * 1024;
@@ -159,7 +163,7 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
           body = null;
         }
         const e = describeError(status, body, res?.getHeader('retry-after'));
-        update(job.key, { status: 'failed', error: e.message, cancel: undefined, upload: undefined, offline: false });
+        update(job.key, { status: 'failed', error: e.message, final: isFinal(e.code), cancel: undefined, upload: undefined, offline: false });
       },
     });
     resumeTus(job, upload);
@@ -202,7 +206,7 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
         onUploaded(body.file);
       } else {
         const err = describeError(xhr.status, body as never, xhr.getResponseHeader('retry-after'));
-        update(job.key, { status: 'failed', error: err.message, cancel: undefined });
+        update(job.key, { status: 'failed', error: err.message, final: isFinal(err.code), cancel: undefined });
       }
     };
     xhr.onerror = () => update(job.key, { status: 'failed', error: 'The upload was interrupted. Check your connection and retry.', cancel: undefined });
@@ -268,8 +272,11 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
               {(j.status === 'uploading' || j.status === 'queued') && (
                 <button type="button" class="small" onClick={() => (j.cancel ? j.cancel() : update(j.key, { status: 'cancelled' }))}>Cancel</button>
               )}
-              {(j.status === 'failed' || j.status === 'cancelled') && (
+              {(j.status === 'failed' || j.status === 'cancelled') && !j.final && (
                 <button type="button" class="small" onClick={() => update(j.key, { status: 'queued', loaded: 0, error: undefined })}>Retry</button>
+              )}
+              {j.status === 'failed' && j.final && (
+                <button type="button" class="small" onClick={() => setJobs((js) => js.filter((x) => x.key !== j.key))}>Remove</button>
               )}
             </li>
           ))}
