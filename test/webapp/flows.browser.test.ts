@@ -132,6 +132,20 @@ describe('web app flows', () => {
     await context.close();
   });
 
+  test('an address the app has no page for says so (it showed the library); a trailing slash is the same page', async () => {
+    const { context } = await signedInContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/nonexistent-page`);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor(WAIT);
+    expect(await page.getByRole('heading', { name: 'All folders' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Go to your library' }).click();
+    await page.getByRole('heading', { name: 'All folders' }).waitFor(WAIT);
+    await page.goto(`${base}/keys/`);
+    await page.getByRole('heading', { name: 'API keys' }).waitFor(WAIT);
+    await page.waitForURL(`${base}/keys`, WAIT);
+    await context.close();
+  });
+
   test('a cross-site form post is refused; without X-CSRF-Token the session cookie is 403 CSRF_INVALID', async () => {
     const { context, cookie } = await signedInContext();
     // A page on another site posts a multipart form (what a plain HTML form can send) to the API.

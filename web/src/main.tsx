@@ -27,6 +27,10 @@ const PUBLIC = new Set(['/login', '/register', '/forgot-password']);
 
 function App() {
   const route = useRoute();
+  // `/keys/` is `/keys`: a trailing slash is dropped from the address, not read as another page.
+  useEffect(() => {
+    if (route.path.length > 1 && route.path.endsWith('/')) navigate(route.path.replace(/\/+$/, '') + location.search + location.hash, true);
+  }, [route.path]);
   const [profile, setProfile] = useState<Profile | null | undefined>(undefined);
   const [info, setInfo] = useState<ServerInfo>({});
   const [usageTick, setUsageTick] = useState(0);
@@ -50,23 +54,25 @@ function App() {
   if (profile === undefined) return <p class="loading" role="status">Loading…</p>;
 
   const signedIn = (p: Profile | null) => (p ? setProfile(p) : load());
+  const path = route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path;
   let page;
-  if (route.path === '/login') page = <SignIn onDone={signedIn} />;
-  else if (route.path === '/register') page = <Register info={info} onDone={signedIn} />;
-  else if (route.path === '/forgot-password') page = <Forgot />;
+  if (path === '/login') page = <SignIn onDone={signedIn} />;
+  else if (path === '/register') page = <Register info={info} onDone={signedIn} />;
+  else if (path === '/forgot-password') page = <Forgot />;
   else if (!profile) return <p class="loading" role="status">Loading…</p>;
-  else if (route.path === '/account') page = <Account profile={profile} onSignedOut={() => setProfile(null)} />;
-  else if (route.path === '/keys') page = <Keys profile={profile} />;
-  else if (route.path === '/settings') page = <Settings profile={profile} />;
-  else if (route.path === '/logs') page = <Logs route={route} />;
-  else if (route.path === '/integrations') page = <Integrations />;
-  else if (route.path === '/integrations/browser-upload') page = <BrowserUpload />;
-  else if (route.path === '/usage') page = <Usage profile={profile} />;
-  else if (route.path === '/jobs') page = <Jobs profile={profile} />;
-  else if (route.path === '/admin') page = <Admin profile={profile} route={route} />;
-  else if (route.path.startsWith('/files/')) {
-    page = <Details id={decodeURIComponent(route.path.slice(7))} info={info} onChange={() => setUsageTick((n) => n + 1)} />;
-  } else page = <Library route={route} onChange={() => setUsageTick((n) => n + 1)} />;
+  else if (path === '/account') page = <Account profile={profile} onSignedOut={() => setProfile(null)} />;
+  else if (path === '/keys') page = <Keys profile={profile} />;
+  else if (path === '/settings') page = <Settings profile={profile} />;
+  else if (path === '/logs') page = <Logs route={route} />;
+  else if (path === '/integrations') page = <Integrations />;
+  else if (path === '/integrations/browser-upload') page = <BrowserUpload />;
+  else if (path === '/usage') page = <Usage profile={profile} />;
+  else if (path === '/jobs') page = <Jobs profile={profile} />;
+  else if (path === '/admin') page = <Admin profile={profile} route={route} />;
+  else if (path.startsWith('/files/')) {
+    page = <Details id={decodeURIComponent(path.slice(7))} info={info} onChange={() => setUsageTick((n) => n + 1)} />;
+  } else if (path === '/' || path === '/library') page = <Library route={route} onChange={() => setUsageTick((n) => n + 1)} />;
+  else page = <NotFound path={path} />;
 
   return (
     <div class="app" onClick={onLinkClick}>
@@ -74,6 +80,17 @@ function App() {
       <Header profile={profile} usageTick={usageTick} onSignedOut={() => setProfile(null)} />
       <main id="main" tabIndex={-1}>{page}</main>
     </div>
+  );
+}
+
+/** An address the app has no page for: said so, with the way back, instead of another page's content. */
+function NotFound({ path }: { path: string }) {
+  return (
+    <section class="card">
+      <h1>Page not found</h1>
+      <p>There is no page at <code>{path}</code>.</p>
+      <p><a href="/">Go to your library</a></p>
+    </section>
   );
 }
 
