@@ -208,8 +208,8 @@ describe('web app flows', () => {
     await page.getByText('photo-0000.png').waitFor(WAIT);
     expect(pages.length).toBeGreaterThanOrEqual(2);
     expect(await cells()).toBeLessThan(60);
-    await page.getByPlaceholder('Search by name').fill('photo-024');
-    await page.getByPlaceholder('Search by name').press('Enter');
+    // As you type: no Enter needed (it searched only on Enter or leaving the box).
+    await page.getByPlaceholder('Search by name').pressSequentially('photo-024');
     await page.getByRole('status').filter({ hasText: /^10 files$/ }).waitFor(WAIT);
     expect(await cells()).toBe(10);
     await context.close();
@@ -248,6 +248,12 @@ describe('web app flows', () => {
     const tree = page.getByRole('navigation', { name: 'Folders' });
     await tree.getByRole('button', { name: /^journeys/ }).waitFor(WAIT);
     expect(await tree.getByRole('button', { name: /^trips/ }).count()).toBe(0);
+    // A search from the top finds the file in the subfolder (it looked at the top level only).
+    await page.goto(`${base}/?q=beach`);
+    await page.locator('.cell', { hasText: 'beach.png' }).waitFor(WAIT);
+    expect(await page.getByRole('checkbox', { name: 'Subfolders too' }).isChecked()).toBe(true);
+    await page.goto(`${base}/?folder=%2Fjourneys`);
+    await page.getByRole('heading', { name: '/journeys' }).waitFor(WAIT);
     await page.getByRole('button', { name: 'Delete folder' }).click(); // not empty: the confirm is accepted
     await page.getByText('Deleted /journeys.').waitFor(WAIT);
     await page.getByRole('heading', { name: 'All folders' }).waitFor(WAIT);

@@ -39,6 +39,12 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   const [search, setSearch] = useState(filters.q);
   const [tagInput, setTagInput] = useState(filters.tag);
   const generation = useRef(0);
+  // The name search applies as you type, once typing pauses (Enter or leaving the box apply it at once).
+  useEffect(() => {
+    if (search === filters.q) return;
+    const timer = setTimeout(() => setParam({ q: search }), 350);
+    return () => clearTimeout(timer);
+  }, [search]);
 
   const setParam = (patch: Record<string, string | null>) => {
     const next = new URLSearchParams(q);
@@ -50,9 +56,12 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     navigate(s ? `/?${s}` : '/', true);
   };
 
+  // A search looks in subfolders too, as a person searching a library expects.
+  const searching = filters.q !== '' || filters.tag !== '';
+  const recursive = filters.recursive || searching;
   const query = (c: string | null) => {
     const p = new URLSearchParams({ folder, limit: '100', sort: filters.sort });
-    if (filters.recursive) p.set('recursive', 'true');
+    if (recursive) p.set('recursive', 'true');
     if (filters.q) p.set('q', filters.q);
     if (filters.type) p.set('content_type', filters.type);
     if (filters.visibility) p.set('is_public', String(filters.visibility === 'public'));
@@ -220,7 +229,8 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
             </select>
           </label>
           <label class="check">
-            <input type="checkbox" checked={filters.recursive} onChange={(e) => setParam({ recursive: (e.currentTarget as HTMLInputElement).checked ? '1' : null })} /> Subfolders too
+            <input type="checkbox" checked={recursive} disabled={searching} title={searching ? 'A search always looks in subfolders too' : undefined}
+              onChange={(e) => setParam({ recursive: (e.currentTarget as HTMLInputElement).checked ? '1' : null })} /> Subfolders too
           </label>
           <div class="seg" role="group" aria-label="View">
             <button type="button" aria-pressed={view === 'grid'} onClick={() => setParam({ view: null })}>Grid</button>
