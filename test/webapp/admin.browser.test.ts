@@ -93,7 +93,12 @@ describe('administration page', () => {
     await page.locator('tbody tr').nth(1).waitFor({ state: 'detached', ...WAIT }); // the search narrowed the list
     expect(await page.locator('tbody tr').count()).toBe(1);
 
+    // Banning asks first (it acted on one click); Cancel leaves the account as it was.
     await row.getByRole('button', { name: `Ban ${bob.email}` }).click();
+    await row.getByRole('button', { name: 'Cancel' }).click();
+    expect(await row.getByText('Active', { exact: true }).count()).toBe(1);
+    await row.getByRole('button', { name: `Ban ${bob.email}` }).click();
+    await row.getByRole('button', { name: `Confirm ban ${bob.email}` }).click();
     await row.getByText('Banned', { exact: true }).waitFor(WAIT);
     const refused = await bobCalls();
     expect(refused.status).toBe(403);
@@ -106,7 +111,7 @@ describe('administration page', () => {
     expect((await fetch(`${server.url}${path}`)).status).toBe(200);
 
     // Promote and role change from the same row.
-    await row.getByRole('button', { name: `Promote ${bob.email}` }).click();
+    await row.getByRole('button', { name: `Upgrade plan of ${bob.email}` }).click();
     await row.getByText('Promoted', { exact: true }).waitFor(WAIT);
     expect((await bobCalls()).body.plan.storage_quota_bytes).toBeNull();
 

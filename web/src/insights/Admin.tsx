@@ -132,6 +132,7 @@ function Users({ self }: { self: string }) {
   const [next, setNext] = useState<string | null>(null);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState('');
+  const [confirmBan, setConfirmBan] = useState<string | null>(null);
 
   const load = useCallback(async (search: string, cursor?: string) => {
     const params = new URLSearchParams({ limit: '50' });
@@ -202,15 +203,31 @@ function Users({ self }: { self: string }) {
                       <td class="num">{n(u.usage.files_count)}</td>
                       <td class="row-actions">
                         <button type="button" class="small" disabled={busy === u.id}
+                          title={u.is_promoted ? 'Back to the standard upload limit and quotas' : 'The promoted plan: the larger upload limit (PROMOTED_MAX_UPLOAD_BYTES) and no storage or file-count quota; not admin rights'}
                           onClick={() => change(u, 'promote', { promoted: !u.is_promoted }, u.is_promoted ? 'back on the standard plan' : 'promoted')}>
-                          {u.is_promoted ? 'Demote' : 'Promote'}<span class="sr-only"> {u.email}</span>
+                          {u.is_promoted ? 'Downgrade plan' : 'Upgrade plan'}<span class="sr-only"> of {u.email}</span>
                         </button>
-                        {!me && (
-                          <button type="button" class={`small ${u.is_banned ? '' : 'danger'}`} disabled={busy === u.id}
-                            onClick={() => change(u, 'ban', { banned: !u.is_banned }, u.is_banned ? 'unbanned' : 'banned; their sessions and keys are refused and their files are hidden')}>
-                            {u.is_banned ? 'Unban' : 'Ban'}<span class="sr-only"> {u.email}</span>
+                        {!me && u.is_banned && (
+                          <button type="button" class="small" disabled={busy === u.id} onClick={() => change(u, 'ban', { banned: false }, 'unbanned')}>
+                            Unban<span class="sr-only"> {u.email}</span>
                           </button>
                         )}
+                        {!me && !u.is_banned && (confirmBan === u.id ? (
+                          <>
+                            <button type="button" class="small danger solid" disabled={busy === u.id} title="Their sessions and keys are refused at once and their files are hidden until unbanned"
+                              onClick={() => {
+                                setConfirmBan(null);
+                                void change(u, 'ban', { banned: true }, 'banned; their sessions and keys are refused and their files are hidden');
+                              }}>
+                              Confirm ban<span class="sr-only"> {u.email}</span>
+                            </button>
+                            <button type="button" class="small" onClick={() => setConfirmBan(null)}>Cancel</button>
+                          </>
+                        ) : (
+                          <button type="button" class="small danger" disabled={busy === u.id} onClick={() => setConfirmBan(u.id)}>
+                            Ban<span class="sr-only"> {u.email}</span>
+                          </button>
+                        ))}
                         <a class="button small" href={`/admin?tab=files&user=${u.id}`}>Files<span class="sr-only"> of {u.email}</span></a>
                       </td>
                     </tr>
