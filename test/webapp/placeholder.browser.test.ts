@@ -73,7 +73,7 @@ test('a tile shows the blurhash as a data: URL placeholder until the thumbnail l
   }
 });
 
-test('private images show their thumbnails too: the tiles on screen are signed in one request', async () => {
+test('private images show their thumbnails too: the tiles on screen are signed in one request; a text file says Text', async () => {
   const api = createClient(server.url);
   const res = await api('POST', '/api/auth/register', { email: `pv-${Date.now().toString(36)}@example.com`, password: 'correct horse 1' });
   expect(res.status).toBe(201);
@@ -84,6 +84,8 @@ test('private images show their thumbnails too: the tiles on screen are signed i
     const up = await fetch(`${server.url}/api/files?is_public=false`, { method: 'POST', body: new Uint8Array(image.bytes), headers: { ...auth, 'content-type': image.type, 'x-file-name': name } });
     expect(up.status).toBe(201);
   }
+  const text = await fetch(`${server.url}/api/files`, { method: 'POST', body: 'notes\n', headers: { ...auth, 'content-type': 'text/plain', 'x-file-name': 'notes.txt' } });
+  expect(text.status).toBe(201);
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
   const page = await context.newPage();
@@ -100,7 +102,8 @@ test('private images show their thumbnails too: the tiles on screen are signed i
     for (const src of srcs) expect(src).toMatch(/^\/authenticated\/s--[A-Za-z0-9_-]+\/[^/]*exp_\d+[^/]*\/[A-Za-z0-9_-]+$/);
     expect(signings).toEqual([`${base}/api/files/signed-urls`]);
     expect(await page.locator('.badge-private').count()).toBe(3);
-    expect(await page.locator('.kind').count()).toBe(0);
+    // Only the text file shows its kind, in a word ("PLAIN" before).
+    expect(await page.locator('.kind').allTextContents()).toEqual(['Text']);
   } finally {
     await context.close();
   }

@@ -79,6 +79,8 @@ describe('video in the web app', () => {
     await facts.getByText('3.0 s').waitFor(WAIT);
     await facts.getByText('640 × 360 px · h264 · 25 fps').waitFor(WAIT);
     await facts.getByText('aac', { exact: true }).waitFor(WAIT);
+    // The container in a word, not ffprobe's family of names (`mov,mp4,m4a,3gp,3g2,mj2`).
+    await facts.getByText('MP4', { exact: true }).waitFor(WAIT);
 
     // The lighter version: a rendition made by a queue job, "Preparing" until it exists, then played.
     await page.locator('#video-version').selectOption('mp4');

@@ -22,15 +22,17 @@ const STYLE = 'body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#111;
   + 'a.button{display:inline-block;padding:.5rem 1.2rem;border-radius:.3rem;background:#2d6cdf;color:#fff;text-decoration:none}'
   + '.card{padding:2rem;border:1px solid #333;border-radius:.5rem;text-align:center}';
 
+/** Sizes as the web app writes them (web/src/api.ts), so a file reads the same size on both. */
 export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
   let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
+  let i = -1;
+  do {
+    v /= 1024;
     i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+  } while (v >= 1024 && i < units.length - 1);
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
 
 const meta = (property: string, content: string | number) => `<meta property="${property}" content="${escapeHtml(String(content))}">`;

@@ -14,8 +14,18 @@ export const localPath = (url: string): string => {
 
 export const isRaster = (f: FileItem) => f.content_type.startsWith('image/') && f.content_type !== 'image/svg+xml';
 
-export const kindOf = (f: FileItem): string =>
-  f.content_type.startsWith('image/') ? 'Image' : f.content_type.startsWith('video/') ? 'Video' : f.content_type === 'application/pdf' ? 'PDF' : f.content_type.split('/')[1]?.toUpperCase() ?? 'File';
+const KINDS: Record<string, string> = {
+  'application/pdf': 'PDF', 'application/zip': 'ZIP', 'application/json': 'JSON', 'text/csv': 'CSV', 'text/markdown': 'Markdown',
+};
+
+/** A file's kind in a word: `text/plain` is "Text", not "PLAIN". */
+export const kindOf = (f: FileItem): string => {
+  const [top, sub = ''] = f.content_type.split('/');
+  if (top === 'image') return 'Image';
+  if (top === 'video') return 'Video';
+  if (top === 'audio') return 'Audio';
+  return KINDS[f.content_type] ?? (top === 'text' ? 'Text' : /^[a-z0-9]{2,5}$/.test(sub) ? sub.toUpperCase() : 'File');
+};
 
 /**
  * A tile's picture: Pictor's own `/t` URL with `f_auto` (AVIF/WebP by the browser's Accept) and a

@@ -122,7 +122,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
             <dt>Tags</dt><dd>{file.tags.length ? file.tags.map((t) => <a key={t} class="tag" href={`/?${new URLSearchParams({ tag: t, recursive: '1' })}`}>{t}</a>) : 'None'}</dd>
             {Object.entries(file.custom_metadata).map(([k, v]) => <><dt>{k}</dt><dd>{v}</dd></>)}
             <dt>SHA-256</dt><dd class="mono">{file.sha256}</dd>
-            {meta?.format ? <><dt>Format</dt><dd>{String(meta.format)}{meta.color_space ? ` · ${String(meta.color_space)}` : ''}</dd></> : null}
+            {meta?.format ? <><dt>Format</dt><dd>{formatName(file.content_type, String(meta.format))}{meta.color_space ? ` · ${String(meta.color_space)}` : ''}</dd></> : null}
             {meta?.video ? <VideoFacts v={meta.video} /> : null}
             {!meta?.video && typeof meta?.duration_s === 'number' ? <><dt>Duration</dt><dd>{meta.duration_s.toFixed(1)} s</dd></> : null}
           </dl>
@@ -193,3 +193,11 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
     </div>
   );
 }
+
+const CONTAINERS: Record<string, string> = {
+  'video/mp4': 'MP4', 'video/webm': 'WebM', 'video/quicktime': 'QuickTime (MOV)', 'video/x-matroska': 'Matroska (MKV)',
+};
+
+/** The metadata's format for a person: a video's container by its type (ffprobe names a family: `mov,mp4,m4a,3gp,3g2,mj2`). */
+const formatName = (contentType: string, format: string): string =>
+  contentType.startsWith('video/') ? CONTAINERS[contentType] ?? format.split(',')[0]!.toUpperCase() : format;
