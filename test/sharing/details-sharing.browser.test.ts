@@ -52,6 +52,10 @@ describe('sharing in the web app', () => {
     const page = await context.newPage();
     await page.goto(`${base}/files/${id}`);
     await page.getByLabel('Tags (comma-separated)').fill('Holiday, beach');
+    // A line that is not key=value is explained on the page (it showed the API's key rule for "bad line").
+    await page.getByLabel(/Custom metadata/).fill('camera=x100v\nbad line');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Custom metadata: “bad line” is not a key=value line' }).waitFor(WAIT);
     await page.getByLabel(/Custom metadata/).fill('camera=x100v');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Changes saved.').waitFor(WAIT);

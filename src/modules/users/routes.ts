@@ -22,7 +22,7 @@ const SettingsSchema = t.Object(
     max_upload_size_bytes: t.Integer({ description: 'Per-file upload limit on every upload path, at most the plan\'s.' }),
     default_is_public: t.Boolean({ description: 'Visibility of uploads that do not set `is_public`.' }),
     default_expires_in: t.Union([t.Integer(), t.Null()], { description: 'Seconds until uploads that set no expiry expire; null = never.' }),
-    embeds_enabled: t.Boolean({ description: 'Public files get an embed page `/v/:id` (OpenGraph/Twitter cards, oEmbed) for chat-app previews; false → those pages and `/api/oembed` answer 404 for your files.' }),
+    embeds_enabled: t.Boolean({ description: 'Public files get an embed page `/v/:id` (OpenGraph/Twitter cards, oEmbed) for link previews in chat apps. Turned off, those pages and `/api/oembed` answer 404 for your files.' }),
     watermarks: t.Record(t.String(), t.String(), {
       description: 'Named watermarks for `l_wm:<name>` (TRANSFORMS.md): name → image-layer spec `l_<file id>[,lg_…,lx_…,ly_…,lw_…,lo_…]`, the file an image of this account.',
     }),

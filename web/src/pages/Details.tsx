@@ -10,13 +10,14 @@ import { Shares } from '../components/Shares';
 
 type Metadata = Record<string, unknown> & { exif?: Record<string, unknown>; video?: VideoMeta };
 
-/** Custom metadata as editable lines `key=value`, and back (a line without `=` is refused by the server's key rule). */
+/** Custom metadata as editable lines `key=value`, and back; a line without `=` is refused here, in words. */
 const metaText = (m: Record<string, string>) => Object.entries(m).map(([k, v]) => `${k}=${v}`).join('\n');
 function parseMetaText(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\n').map((l) => l.trim()).filter(Boolean)) {
     const i = line.indexOf('=');
-    out[(i < 0 ? line : line.slice(0, i)).trim()] = i < 0 ? '' : line.slice(i + 1).trim();
+    if (i <= 0) throw new Error(`Custom metadata: “${line.length > 40 ? `${line.slice(0, 40)}…` : line}” is not a key=value line, such as camera=x100v.`);
+    out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
   }
   return out;
 }

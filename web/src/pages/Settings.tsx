@@ -94,6 +94,9 @@ export function Settings({ profile }: { profile: Profile }) {
     const next: SettingsDoc = { ...draft, max_upload_size_bytes: bytes };
     const base = typeof next.public_url_base === 'string' ? next.public_url_base.trim() : '';
     next.public_url_base = base === '' ? null : base;
+    if (base !== '' && !isUrlBase(base)) {
+      return setError('The public URL base must be a whole address starting with https:// or http://, such as https://cdn.example.com, without ?, # or a user name.');
+    }
     const patch: Record<string, Value> = {};
     for (const k of Object.keys(next)) if (next[k] !== saved[k] && (KNOWN.has(k) || extras.includes(k))) patch[k] = next[k]!;
     // An unchanged limit shown rounded to 0.1 MB is not a change.
@@ -191,3 +194,12 @@ export function Settings({ profile }: { profile: Profile }) {
   );
 }
 
+/** What the API takes as `public_url_base`: an http(s) URL without query, fragment or credentials. */
+function isUrlBase(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && !u.search && !u.hash && !u.username && !u.password && !text.includes('?') && !text.includes('#');
+  } catch {
+    return false;
+  }
+}
