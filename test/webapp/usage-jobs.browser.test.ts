@@ -219,5 +219,18 @@ describe('jobs and usage pages', () => {
     expect(await page.locator('#chart-uploads rect.bar').count()).toBe(new Date(Date.UTC(y, m - 1, 0)).getUTCDate());
     expect(await text('[data-metric="image_ops"]')).toBe('0');
     expect(await text('[data-metric="uploads"]')).toBe('0');
+
+    // On a phone the charts keep readable labels (the wide storage chart drew them about 3 px tall),
+    // and the section tabs are one row (they wrapped to three, a quarter of the screen).
+    await page.setViewportSize({ width: 375, height: 740 });
+    await page.getByRole('button', { name: 'By day' }).click();
+    await page.locator('#chart-storage_bytes text.axis').first().waitFor(WAIT);
+    await page.waitForFunction(() => {
+      const heights = [...document.querySelectorAll('.chart text.axis')].map((t) => t.getBoundingClientRect().height);
+      return heights.length > 0 && Math.min(...heights) >= 10;
+    }, null, WAIT);
+    const tabs = await page.getByRole('navigation', { name: 'Sections' }).boundingBox();
+    expect(tabs!.height).toBeLessThan(60);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
   });
 });

@@ -28,6 +28,11 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
       .catch(() => undefined);
   }, [profile, usageTick]);
 
+  // On a phone the tabs scroll sideways: keep the current one in view.
+  useEffect(() => {
+    document.querySelector('.sections [aria-current="page"]')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [path, profile]);
+
   const signOut = async () => {
     await api('POST', '/api/auth/logout').catch(() => undefined);
     onSignedOut();

@@ -5,6 +5,8 @@
  * 70 KB gzipped to the app's 150 KB budget. The SVG is one `role="img"` with a sentence for
  * screen readers; the numbers are also in the page's text.
  */
+import { useEffect, useRef, useState } from 'preact/hooks';
+
 export interface Series {
   name: string;
   values: number[];
@@ -33,7 +35,7 @@ function niceMax(v: number, bytes: boolean): number {
   return ([1, 2, 5].find((m) => m * p >= x) ?? 10) * p * unit;
 }
 
-export function Chart({ labels, series, format, summary, id, bytes = false, width: W = 400, height: H = 170 }: {
+export function Chart({ labels, series, format, summary, id, bytes = false, width: initialWidth = 400, height: H = 170 }: {
   labels: string[];
   series: Series[];
   format: (n: number) => string;
@@ -41,10 +43,20 @@ export function Chart({ labels, series, format, summary, id, bytes = false, widt
   id: string;
   /** Values are bytes (axis steps in KB/MB/GB). */
   bytes?: boolean;
-  /** The drawing's size in CSS pixels at which text is 11 px; it scales to the box. */
+  /** The drawing's width before its box is measured; then it is drawn at the box's width, so text stays 11 px on a phone too. */
   width?: number;
   height?: number;
 }) {
+  const box = useRef<HTMLElement>(null);
+  const [measured, setMeasured] = useState(0);
+  useEffect(() => {
+    const el = box.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(([e]) => setMeasured(Math.round(e!.contentRect.width)));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  const W = measured > 0 ? measured : initialWidth;
   const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)), bytes);
   const n = Math.max(1, labels.length);
   const iw = W - PAD.l - PAD.r;
@@ -53,9 +65,10 @@ export function Chart({ labels, series, format, summary, id, bytes = false, widt
   const bars = series.filter((s) => s.kind === 'bar');
   const bw = Math.min(28, Math.max(1, (step * 0.72) / Math.max(1, bars.length)));
   const y = (v: number) => PAD.t + ih - (v / max) * ih;
-  const every = Math.ceil(n / 10);
+  // At most one label per 56 px, so times and dates never overlap on a narrow screen.
+  const every = Math.ceil(n / Math.max(2, Math.min(10, Math.floor(iw / 56))));
   return (
-    <figure class="chart" id={id}>
+    <figure class="chart" id={id} ref={box}>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={summary}>
         {[0, 0.5, 1].map((f) => (
           <g key={f}>
