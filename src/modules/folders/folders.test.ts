@@ -125,6 +125,11 @@ describe.each(DB_BACKENDS)('folders on %s', (db) => {
     // A rename in place, back to the top level.
     expect((await move('/archive/old trips', 'trips')).status).toBe(200);
     expect(await folderOf(deep)).toBe('/trips/2024/alps');
+    // Names beyond the Basic Multilingual Plane: a JavaScript length would cut the moved paths one character off.
+    const emoji = await upload('/📷 photos/🏔️/day 1');
+    expect((await move('/📷 photos', '/🎞️ film')).status).toBe(200);
+    expect(await folderOf(emoji)).toBe('/🎞️ film/🏔️/day 1');
+    expect((await list('/🎞️ film/🏔️')).results.map((f) => [f.path, f.parent])).toEqual([['/🎞️ film/🏔️/day 1', '/🎞️ film/🏔️']]);
   });
 
   test('move refusals: root, the same path, inside itself, a taken path, too deep, unknown', async () => {
@@ -150,4 +155,3 @@ describe.each(DB_BACKENDS)('folders on %s', (db) => {
     expect((await list('/m')).results.map((f) => f.path)).toEqual(['/m/n']);
   });
 });
-

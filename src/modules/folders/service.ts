@@ -126,12 +126,13 @@ export async function moveFolder(deps: AppDeps, userId: string, rawPath: string,
       if (next.length > MAX_FOLDER_LENGTH) throw refuse(`${next.slice(0, 60)}… would be longer than ${MAX_FOLDER_LENGTH} characters`);
     }
     await ensureFolders(tx, userId, parentOf(to));
-    const cut = path.length + 1; // SQL substr is 1-based: the rest after the old prefix
+    // The rest after the old prefix, counted in characters by the database (JavaScript's length counts an emoji as two).
+    const cut = sql`char_length(${path}::text) + 1`;
     await tx.update(folders).set({
-      path: sql`${to} || substr(${folders.path}, ${cut})`,
-      parent: sql`case when ${folders.path} = ${path} then ${parentOf(to)} else ${to} || substr(${folders.parent}, ${cut}) end`,
+      path: sql`${to}::text || substr(${folders.path}, ${cut})`,
+      parent: sql`case when ${folders.path} = ${path} then ${parentOf(to)}::text else ${to}::text || substr(${folders.parent}, ${cut}) end`,
     }).where(and(eq(folders.userId, userId), subtree(folders.path, path)));
-    await tx.update(files).set({ folder: sql`${to} || substr(${files.folder}, ${cut})`, updatedAt: new Date(deps.clock.now()) })
+    await tx.update(files).set({ folder: sql`${to}::text || substr(${files.folder}, ${cut})`, updatedAt: new Date(deps.clock.now()) })
       .where(and(eq(files.userId, userId), isNull(files.deletedAt), subtree(files.folder, path)));
     const [created] = await tx.select().from(folders).where(and(eq(folders.userId, userId), eq(folders.path, to)));
     return created!;
