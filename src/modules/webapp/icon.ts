@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 
-export const ICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+const ICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
   + '<rect width="64" height="64" rx="14" fill="#0b5cad"/>'
   + '<circle cx="44" cy="20" r="7" fill="#ffd166"/>'
   + '<path d="M8 52 27 27l10 13 6-7 13 19z" fill="#fff"/>'
@@ -30,6 +30,9 @@ export function pngIcon(): Promise<IconFile> {
   png ??= sharp(svgBody, { density: 72 * 48 / 64 }).resize(48, 48).png().toBuffer().then((b) => {
     const body = new Uint8Array(b);
     return { body, type: 'image/png', etag: etagOf(body) };
+  }, (err: unknown) => {
+    png = undefined; // the next request tries again
+    throw err;
   });
   return png;
 }
