@@ -152,6 +152,10 @@ describe('the web app in Chromium', () => {
     expect(await img.getAttribute('srcset')).toContain('dpr_2');
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.thumb img')].filter((i) => i.complete && i.naturalWidth > 0).length >= 3, null, WAIT);
     await expect(tile(page, 'invoice.pdf').locator('.kind').textContent()).resolves.toBe('PDF');
+    // All uploaded: the list folds into its summary line (it pushed the new files below the fold).
+    expect(await page.locator('ul.jobs').isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Show the list' }).click();
+    await page.locator('ul.jobs').waitFor(WAIT);
     await page.getByRole('button', { name: 'Clear finished' }).click();
     await page.locator('.job').first().waitFor({ state: 'detached', ...WAIT });
     await shot(page, 'library');

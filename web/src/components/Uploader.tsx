@@ -221,6 +221,9 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
   const active = jobs.filter((j) => j.status === 'uploading' || j.status === 'queued').length;
   const done = jobs.filter((j) => j.status === 'done').length;
   const failed = jobs.filter((j) => j.status === 'failed').length;
+  // All uploaded: the list folds into its summary line, so the new files are in view, not below it.
+  const [unfolded, setUnfolded] = useState(false);
+  const folded = jobs.length > 0 && done === jobs.length && !unfolded;
   return (
     <section class="uploader card" aria-label="Upload">
       <div class="drop">
@@ -256,7 +259,7 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
         </label>
       </div>
       {jobs.length > 0 && (
-        <ul class="jobs" aria-live="polite">
+        <ul class={folded ? 'jobs folded' : 'jobs'} aria-live="polite">
           {jobs.map((j) => (
             <li key={j.key} class={`job ${j.status}`} data-status={j.status}>
               <span class="job-name">{j.file.name || 'pasted image'}</span>
@@ -287,6 +290,9 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
           <p class={failed ? 'error' : 'notice'} role="status">
             {failed === 0 ? 'All uploads finished.' : `${done} uploaded, ${failed} failed: see the reasons above, then retry or pick other files.`}
           </p>
+          {done === jobs.length && (
+            <button type="button" class="small" aria-expanded={!folded} onClick={() => setUnfolded(folded)}>{folded ? 'Show the list' : 'Fold the list'}</button>
+          )}
           <button type="button" class="small" onClick={() => setJobs((js) => js.filter((j) => j.status === 'failed'))}>Clear finished</button>
         </div>
       )}
