@@ -186,6 +186,17 @@ describe('administration page', () => {
     await page.goto(`${base}/admin?tab=users`);
     await page.locator('tbody tr').first().waitFor(WAIT);
     await page.screenshot({ path: `${SCREENSHOTS}/webapp-admin-users.png` });
+    // On a phone each user is a card: the email on one line (the table cut it every few letters)
+    // and the actions on screen (they were past its right edge); axe still passes.
+    await page.setViewportSize({ width: 375, height: 740 });
+    const first = page.locator('tbody tr').first();
+    const email = await first.locator('.user-email').boundingBox();
+    const lineHeight = await first.locator('.user-email').evaluate((el) => parseFloat(getComputedStyle(el).lineHeight));
+    expect(email!.height).toBeLessThan(lineHeight * 1.5);
+    const files = await first.getByRole('link', { name: /^Files/ }).boundingBox();
+    expect(files!.x + files!.width).toBeLessThanOrEqual(375);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    expect(await axeProblems(page)).toEqual([]);
     await context.close();
   });
 

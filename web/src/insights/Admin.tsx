@@ -199,8 +199,8 @@ function Users({ self }: { self: string }) {
                       </td>
                       <td>{u.is_promoted ? <span class="badge s3">Promoted</span> : <span class="muted">Standard</span>}</td>
                       <td>{u.is_banned ? <span class="badge bad">Banned</span> : <span class="badge s2">Active</span>}</td>
-                      <td class="num nowrap">{formatBytes(u.usage.storage_bytes)}</td>
-                      <td class="num">{n(u.usage.files_count)}</td>
+                      <td class="num nowrap" data-label="Storage">{formatBytes(u.usage.storage_bytes)}</td>
+                      <td class="num" data-label="Files">{n(u.usage.files_count)}</td>
                       <td class="row-actions">
                         <button type="button" class="small" disabled={busy === u.id}
                           title={u.is_promoted ? 'Back to the standard upload limit and quotas' : 'The promoted plan: the larger upload limit (PROMOTED_MAX_UPLOAD_BYTES) and no storage or file-count quota; not admin rights'}
