@@ -7,6 +7,9 @@
  * narrows by name.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { cookiesOf, createClient } from '../helpers/client';
 import { startServer, type RunningServer } from '../helpers/server';
@@ -144,6 +147,30 @@ describe('web app flows', () => {
     await page.getByRole('heading', { name: 'API keys' }).waitFor(WAIT);
     await page.waitForURL(`${base}/keys`, WAIT);
     await context.close();
+  });
+
+  test('a picked folder keeps its structure, without the system\'s own files (the folder picker opened a plain file picker)', async () => {
+    const { context, cookie } = await signedInContext();
+    const dir = await mkdtemp(join(tmpdir(), 'pictor-folder-'));
+    try {
+      for (const day of ['day1', 'day2']) {
+        await mkdir(join(dir, 'trip', day), { recursive: true });
+        await writeFile(join(dir, 'trip', day, 'photo.png'), (await png('photo.png', 30 + day.length, 20)).bytes);
+      }
+      await writeFile(join(dir, 'trip', '.DS_Store'), Buffer.alloc(64, 1));
+      const page = await context.newPage();
+      await page.goto(`${base}/`);
+      await page.getByText('This folder is empty.').waitFor(WAIT);
+      await page.getByLabel('Choose a folder').setInputFiles(join(dir, 'trip'));
+      await page.getByText('All uploads finished.').waitFor(WAIT);
+      await page.getByRole('button', { name: 'Show the list' }).click();
+      expect((await page.locator('.job .job-name').allTextContents()).sort()).toEqual(['trip/day1/photo.png', 'trip/day2/photo.png']);
+      const files = (await (await fetch(`${server.url}/api/files?recursive=true`, { headers: { cookie } })).json()) as { results: { folder: string; name: string }[] };
+      expect(files.results.map((f) => `${f.folder}/${f.name}`).sort()).toEqual(['/trip/day1/photo.png', '/trip/day2/photo.png']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await context.close();
+    }
   });
 
   test('a cross-site form post is refused; without X-CSRF-Token the session cookie is 403 CSRF_INVALID', async () => {

@@ -27,6 +27,7 @@ interface Options {
 }
 
 const PARALLEL = 3;
+const SYSTEM_FILE = /^(\..*|Thumbs\.db|desktop\.ini)$/i;
 /** Refusals of the file itself: the same bytes would be refused again. */
 const isFinal = (code: string) => code === 'FILE_TOO_LARGE' || code === 'UNSUPPORTED_MEDIA_TYPE';
 const TUS_ENDPOINT = '/api/uploads/tus';
@@ -72,7 +73,8 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
 
   function add(files: File[]) {
     const base = opts.folder === '/' ? '' : opts.folder;
-    const added = files.map((file): Job => {
+    // A picked folder brings the system's own files along (.DS_Store, Thumbs.db): left out, as other uploaders do.
+    const added = files.filter((file) => !(file.webkitRelativePath && SYSTEM_FILE.test(file.name))).map((file): Job => {
       // A folder picked or dropped keeps its structure under the target folder.
       const rel = file.webkitRelativePath?.split('/').slice(0, -1).join('/');
       return { key: nextKey++, file, folder: rel ? `${base}/${rel}` : opts.folder, status: 'queued', loaded: 0, speed: 0 };
@@ -234,7 +236,7 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
           <button type="button" class="link" onClick={() => dirInput.current?.click()}>folder</button>.
         </p>
         <input ref={input} type="file" multiple hidden aria-label="Choose files" onChange={(e) => add([...((e.currentTarget as HTMLInputElement).files ?? [])])} />
-        <input ref={dirInput} type="file" multiple hidden aria-label="Choose a folder" {...{ webkitdirectory: '' }} onChange={(e) => add([...((e.currentTarget as HTMLInputElement).files ?? [])])} />
+        <input ref={dirInput} type="file" multiple hidden aria-label="Choose a folder" {...{ webkitdirectory: true }} onChange={(e) => add([...((e.currentTarget as HTMLInputElement).files ?? [])])} />
       </div>
       <div class="upload-options">
         <label>
@@ -262,7 +264,7 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
         <ul class={folded ? 'jobs folded' : 'jobs'} aria-live="polite">
           {jobs.map((j) => (
             <li key={j.key} class={`job ${j.status}`} data-status={j.status}>
-              <span class="job-name">{j.file.name || 'pasted image'}</span>
+              <span class="job-name">{j.file.webkitRelativePath || j.file.name || 'pasted image'}</span>
               <progress max={j.file.size || 1} value={j.status === 'done' ? j.file.size : j.status === 'failed' ? 0 : j.loaded} aria-label={`Upload of ${j.file.name}`} />
               <span class="job-info">
                 {j.status === 'uploading' && !j.offline && `${formatBytes(j.loaded)} of ${formatBytes(j.file.size)} · ${formatBytes(j.speed)}/s`}
