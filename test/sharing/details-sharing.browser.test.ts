@@ -56,11 +56,22 @@ describe('sharing in the web app', () => {
     await page.getByLabel(/Custom metadata/).fill('camera=x100v\nbad line');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('alert').filter({ hasText: 'Custom metadata: “bad line” is not a key=value line' }).waitFor(WAIT);
-    await page.getByLabel(/Custom metadata/).fill('camera=x100v');
+    await page.getByLabel(/Custom metadata/).fill('camera=x100v\nthe_name_of_the_project_this_photo_is_for=launch');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Changes saved.').waitFor(WAIT);
     await page.locator('.facts a.tag', { hasText: 'holiday' }).waitFor(WAIT);
     expect(await page.locator('.facts dt', { hasText: 'camera' }).count()).toBe(1);
+    // A private file offers none of its own URLs to copy (they answer 404 to everyone) and says what works instead.
+    expect(await page.getByLabel('Original URL').count()).toBe(0);
+    await page.getByText('Private: its addresses work for no one.').waitFor(WAIT);
+    // On a phone a long metadata key wraps in its column; the values keep their width (one letter per line before).
+    await page.setViewportSize({ width: 375, height: 740 });
+    const value = await page.locator('.facts dd', { hasText: 'x100v' }).boundingBox();
+    expect(value!.width).toBeGreaterThan(120);
+    // Copy says what it did on a phone too (the feedback was hidden under 720 px).
+    await page.locator('.builder').getByRole('button', { name: 'Copy' }).click();
+    await page.locator('#tx-url-state').filter({ hasText: /Copied|Selected/ }).waitFor({ state: 'visible', ...WAIT });
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // A password link limited to one view.
     const panel = page.locator('section', { has: page.getByRole('heading', { name: 'Share links' }) });

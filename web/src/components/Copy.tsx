@@ -8,9 +8,9 @@ export function CopyField({ label, value, id }: { label: string; value: string; 
       await navigator.clipboard.writeText(value);
       setState('Copied');
     } catch {
-      // No clipboard permission (plain http on another host): select it for Ctrl+C instead.
+      // No clipboard (plain http on another host): select the text so the device's own copy takes it.
       (document.getElementById(id) as HTMLInputElement | null)?.select();
-      setState('Press Ctrl+C to copy');
+      setState('Selected: copy it with Ctrl+C (⌘C) or your device’s Copy');
     }
     setTimeout(() => setState(''), 2500);
   };

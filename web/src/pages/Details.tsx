@@ -133,9 +133,16 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
               <dl class="facts">{Object.entries(exif).map(([k, v]) => <><dt>{k}</dt><dd>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd></>)}</dl>
             </details>
           )}
-          <CopyField id="url-original" label="Original URL" value={file.url} />
-          <CopyField id="url-download" label="Download URL" value={file.download_url} />
-          {file.is_public && <CopyField id="url-view" label="Share page (previews in chat apps)" value={file.view_url} />}
+          {file.is_public ? (
+            <>
+              <CopyField id="url-original" label="Original URL" value={file.url} />
+              <CopyField id="url-download" label="Download URL" value={file.download_url} />
+              <CopyField id="url-view" label="Share page (previews in chat apps)" value={file.view_url} />
+            </>
+          ) : (
+            // A private file's own URLs answer 404 to everyone, so none is offered to copy.
+            <p class="help private-links">Private: its addresses work for no one. To give it to someone, make a share link or a signed URL below, or make it public.</p>
+          )}
         </section>
       </div>
       {isRaster(file) && <Builder file={file} info={info} onChange={setTx} />}
