@@ -235,6 +235,15 @@ describe('web app flows', () => {
     await page.getByText('photo-0000.png').waitFor(WAIT);
     expect(pages.length).toBeGreaterThanOrEqual(2);
     expect(await cells()).toBeLessThan(60);
+    // A file selected far down the list: the actions for it are in view (they stayed at the top of the page).
+    await page.getByLabel('Select photo-0000.png').check();
+    const actions = page.getByRole('group', { name: 'Selected files' });
+    await actions.waitFor(WAIT);
+    expect(await actions.isVisible()).toBe(true);
+    const box = await actions.boundingBox();
+    expect(box!.y).toBeGreaterThanOrEqual(0);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(800);
+    await actions.getByRole('button', { name: 'Clear' }).click();
     // As you type: no Enter needed (it searched only on Enter or leaving the box).
     await page.getByPlaceholder('Search by name').pressSequentially('photo-024');
     await page.getByRole('status').filter({ hasText: /^10 files$/ }).waitFor(WAIT);

@@ -237,7 +237,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
             <button type="button" aria-pressed={view === 'list'} onClick={() => setParam({ view: 'list' })}>List</button>
           </div>
         </form>
-        <div class="status-line">
+        <div class={selected.size > 0 ? 'status-line selecting' : 'status-line'}>
           <span role="status">{loading && items.length === 0 ? 'Loading files…' : `${count} ${count === 1 ? 'file' : 'files'}`}</span>
           {selected.size > 0 && (
             <div class="bulk" role="group" aria-label="Selected files">
