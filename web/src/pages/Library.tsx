@@ -39,6 +39,8 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   const [search, setSearch] = useState(filters.q);
   const [tagInput, setTagInput] = useState(filters.tag);
   const generation = useRef(0);
+  // A message about the last bulk action belongs to the folder it was made in.
+  useEffect(() => setNotice(''), [folder]);
   // The name search applies as you type, once typing pauses (Enter or leaving the box apply it at once).
   useEffect(() => {
     if (search === filters.q) return;
@@ -136,13 +138,13 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
       return n;
     });
 
-  const bulk = async (label: string, fn: (ids: string[]) => Promise<number>) => {
+  const bulk = async (label: string | (() => string), fn: (ids: string[]) => Promise<number>) => {
     const ids = [...selected];
     setError('');
     setNotice('');
     try {
       const done = await fn(ids);
-      setNotice(`${label}: ${done} of ${ids.length} ${ids.length === 1 ? 'file' : 'files'}.`);
+      setNotice(`${typeof label === 'string' ? label : label()}: ${done} of ${ids.length} ${ids.length === 1 ? 'file' : 'files'}.`);
     } catch (err) {
       setError(errorText(err));
     }
@@ -155,16 +157,20 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     if (!confirm(`Delete ${selected.size} ${selected.size === 1 ? 'file' : 'files'}? This cannot be undone.`)) return;
     void bulk('Deleted', async (ids) => (await api<{ deleted: number }>('POST', '/api/files/bulk-delete', { ids })).deleted);
   };
-  const patchAll = (label: string, body: Record<string, unknown>) =>
-    bulk(label, async (ids) => {
-      const results = await Promise.allSettled(ids.map((id) => api('PATCH', `/api/files/${id}`, body)));
+  /** PATCHes every selected file with `body`; `label` gets the first answer (a move names the folder as the server wrote it). */
+  const patchAll = (label: string | ((first: FileItem | undefined) => string), body: Record<string, unknown>) => {
+    let first: FileItem | undefined;
+    return bulk(() => (typeof label === 'string' ? label : label(first)), async (ids) => {
+      const results = await Promise.allSettled(ids.map((id) => api<FileItem>('PATCH', `/api/files/${id}`, body)));
       const failed = results.find((r) => r.status === 'rejected');
       if (failed && results.every((r) => r.status === 'rejected')) throw (failed as PromiseRejectedResult).reason;
+      first = results.find((r): r is PromiseFulfilledResult<FileItem> => r.status === 'fulfilled')?.value;
       return results.filter((r) => r.status === 'fulfilled').length;
     });
+  };
   const bulkMove = () => {
     const to = prompt('Move the selected files to which folder? (for example /holidays/2026)', folder);
-    if (to) void patchAll(`Moved to ${to}`, { folder: to });
+    if (to) void patchAll((moved) => `Moved to ${moved?.folder ?? to}`, { folder: to });
   };
 
   const empty = !loading && !error && items.length === 0;
