@@ -104,6 +104,9 @@ describe('web app flows', () => {
     const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(120, 1)]);
     await dropFiles(page, [{ name: 'tool.bin', type: 'application/octet-stream', bytes: elf }]);
     await page.locator('.job', { hasText: 'tool.bin' }).getByText(/This type of file is not accepted/).waitFor(WAIT);
+    // An empty file is said to be empty (it read "not accepted (it looks like application/x-empty)").
+    await dropFiles(page, [{ name: 'empty.txt', type: 'text/plain', bytes: Buffer.alloc(0) }]);
+    await page.locator('.job', { hasText: 'empty.txt' }).getByText('This file is empty: there is nothing in it to upload.').waitFor(WAIT);
     expect(await axeProblems(page)).toEqual([]);
 
     // Over the upload_count bucket (6 per 10 min): the rest are refused with the wait in words.

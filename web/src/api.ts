@@ -44,6 +44,8 @@ export function describeError(status: number, body: Partial<ApiErrorBody> | null
     message = `Too many requests for now. Try again in ${wait > 0 ? formatWait(wait) : 'a moment'}.`;
   } else if (code === 'FILE_TOO_LARGE' && typeof details.max_bytes === 'number') {
     message = `This file is larger than your upload limit of ${formatBytes(details.max_bytes)}.`;
+  } else if (code === 'UNSUPPORTED_MEDIA_TYPE' && details.detected === 'application/x-empty') {
+    message = 'This file is empty: there is nothing in it to upload.';
   } else if (code === 'UNSUPPORTED_MEDIA_TYPE') {
     const detected = typeof details.detected === 'string' ? ` (it looks like ${details.detected})` : '';
     message = `This type of file is not accepted${detected}. Upload an image, a video, a PDF, text or a zip.`;
