@@ -28,9 +28,14 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
       .catch(() => undefined);
   }, [profile, usageTick]);
 
-  // On a phone the tabs scroll sideways: keep the current one in view.
+  // On a phone the tabs scroll sideways: keep the current one in view. Only the row scrolls
+  // (scrollIntoView would also move the page, undoing the scroll position Back restores).
   useEffect(() => {
-    document.querySelector('.sections [aria-current="page"]')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    const row = document.querySelector<HTMLElement>('.sections');
+    const tab = row?.querySelector<HTMLElement>('[aria-current="page"]');
+    if (!row || !tab) return;
+    const dx = tab.getBoundingClientRect().left - row.getBoundingClientRect().left;
+    if (dx < 0 || dx + tab.offsetWidth > row.clientWidth) row.scrollLeft += dx - 16;
   }, [path, profile]);
 
   const signOut = async () => {
