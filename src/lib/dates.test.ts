@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { AppError } from '../errors';
-import { MAX_AHEAD_S, parseFutureTime } from './dates';
+import { isStorableTime, MAX_AHEAD_S, parseFutureTime, parseTimeFilter } from './dates';
 
 const now = Date.parse('2026-06-01T00:00:00Z');
 const refused = (v: string) => {
@@ -27,5 +27,20 @@ describe('parseFutureTime', () => {
     expect(refused('Tue, 01 Jan 2030 00:00:00 GMT')).toContain('ISO-8601');
     expect(refused('2030-13-45T00:00:00Z')).toContain('ISO-8601');
     expect(refused('tomorrow')).toContain('expires_at');
+  });
+});
+
+describe('time filters and stored times', () => {
+  test('years 1–9999 are storable; year 0, negative and six-digit years are not', () => {
+    for (const ok of ['0001-01-01T00:00:00Z', '2026-12-05T12:00:00Z', '9999-12-31T23:59:59.999Z']) expect([ok, isStorableTime(Date.parse(ok))]).toEqual([ok, true]);
+    for (const bad of ['0000-12-31T23:59:59Z', '-000001-01-01T00:00:00Z', '+010000-01-01T00:00:00Z', '+275760-09-13T00:00:00Z']) expect([bad, isStorableTime(Date.parse(bad))]).toEqual([bad, false]);
+    expect(isStorableTime(Number.NaN)).toBe(false);
+  });
+
+  test('parseTimeFilter: a four-digit-year ISO time, else 400 naming the field', () => {
+    expect(parseTimeFilter('2026-01-15T12:00:00+02:00', 'since')).toBe(Date.parse('2026-01-15T10:00:00Z'));
+    for (const bad of ['+275760-09-13T00:00:00Z', '0000-01-01T00:00:00Z', 'yesterday', '']) {
+      expect(() => parseTimeFilter(bad, 'since')).toThrow(/since must be an ISO-8601 time/);
+    }
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Client-chosen expiry times (API.md §1: ISO-8601 UTC). One check for every route that takes
- * one, so a far-future or malformed time is a 400, never a value the database or
+ * Client-chosen times (API.md §1: ISO-8601 UTC): expiries and filters. One check for every route
+ * that takes one, so a far-future or malformed time is a 400, never a value the database or
  * `toISOString` (years past 9999 print as `+010000-…`) cannot take.
  */
 import { validationError } from '../errors';
@@ -27,4 +27,26 @@ export function parseFutureTime(value: string, field: string, nowMs: number): Da
     throw validationError(`${field} must be at most ${MAX_AHEAD_YEARS} years ahead.`, [{ path, message: `more than ${MAX_AHEAD_YEARS} years ahead` }]);
   }
   return new Date(t);
+}
+
+const FIRST_STORABLE = Date.parse('0001-01-01T00:00:00Z');
+const LAST_STORABLE = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * Whether a time (ms) lies in years 1–9999, which every timestamp column takes and
+ * `toISOString` writes in the four-digit form Postgres reads (`+275760-…`, year 0 and
+ * negative years are refused by the database).
+ */
+export const isStorableTime = (t: number): boolean => t >= FIRST_STORABLE && t <= LAST_STORABLE;
+
+/**
+ * Parses a time filter `field` (`since`): an ISO-8601 time with a four-digit year, else 400.
+ * `Date.parse` also takes six-digit years (`+275760-09-13`), which Postgres refuses (a 500 before).
+ */
+export function parseTimeFilter(value: string, field: string): number {
+  const t = ISO_8601.test(value.trim()) ? Date.parse(value.trim()) : Number.NaN;
+  if (!isStorableTime(t)) {
+    throw validationError(`${field} must be an ISO-8601 time with a four-digit year, such as 2026-01-15T12:00:00Z.`, [{ path: field, message: 'must be an ISO-8601 timestamp' }]);
+  }
+  return t;
 }

@@ -84,6 +84,16 @@ describe.each(DB_BACKENDS)('file list count and cursors on %s', (db) => {
     }
   });
 
+  test('a made-up created_at cursor with a year the database refuses is a 400 on both paths (it was a 500)', async () => {
+    for (const at of ['+275760-09-13T00:00:00Z', '0000-01-01T00:00:00Z', '-000001-01-01T00:00:00Z', '+010000-01-01T00:00:00Z']) {
+      const cursor = Buffer.from(JSON.stringify([at, 'lst00001'])).toString('base64url');
+      for (const query of [`cursor=${cursor}`, `cursor=${cursor}&sort=-created_at&q=f`, `cursor=${cursor}&sort=created_at`]) {
+        const res = await h.request(`/api/files?${query}`, { headers: { authorization: `Bearer ${key}` } });
+        expect([at, query.split('&')[1] ?? 'default', res.status]).toEqual([at, query.split('&')[1] ?? 'default', 400]);
+      }
+    }
+  });
+
   test('a listed file is the same object as GET /api/files/:id gives, on the default and the filtered path', async () => {
     // The list's JSON is built by the database (list-query.ts); the single file's from the row.
     const [u] = await h.deps.db.select({ id: users.id }).from(users).limit(1);

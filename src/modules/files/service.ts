@@ -10,7 +10,7 @@ import { gone, notFound, validationError } from '../../errors';
 import { contentTypeInfo } from '../reference/content-types';
 import { users } from '../users/table';
 import { ensureFolders } from '../folders/ancestors';
-import { parseFutureTime } from '../../lib/dates';
+import { isStorableTime, parseFutureTime } from '../../lib/dates';
 import { normalizeFolder, sanitizeName } from './names';
 import { files, type FileRow } from './table';
 import { forgetFiles } from './invalidate';
@@ -155,21 +155,27 @@ async function countFiles(deps: AppDeps, userId: string, filters: SQL[], filtere
   return row?.n ?? 0;
 }
 
+const notThisSort = () => validationError('Invalid cursor.', [{ path: '/cursor', message: 'not a cursor for this sort' }]);
+
+/** A cursor's time as the database reads it; 400 for one no list made (a year the database refuses was a 500). */
+function cursorTime(v: unknown): string {
+  const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  if (!isStorableTime(t)) throw notThisSort();
+  return new Date(t).toISOString();
+}
+
 /** A `created_at` cursor's values (400 when it is no such cursor). */
 function createdAtCursor(cursor: string): { at: string; id: string } {
   const [v, id] = decodeCursor(cursor);
-  if (Number.isNaN(Date.parse(String(v)))) throw validationError('Invalid cursor.', [{ path: '/cursor', message: 'not a cursor for this sort' }]);
-  return { at: new Date(String(v)).toISOString(), id };
+  return { at: cursorTime(v), id };
 }
 
 /** The keyset condition: a row comparison, so the (user_id, key, id) index bounds the scan. */
 function afterCursor(key: keyof typeof SORT_COLUMNS, descending: boolean, cursor: string): SQL {
   const [v, id] = decodeCursor(cursor);
-  if ((key === 'created_at' && Number.isNaN(Date.parse(String(v)))) || (key === 'size' && !Number.isSafeInteger(v))) {
-    throw validationError('Invalid cursor.', [{ path: '/cursor', message: 'not a cursor for this sort' }]);
-  }
+  if (key === 'size' && !Number.isSafeInteger(v)) throw notThisSort();
   const col = SORT_COLUMNS[key];
-  const value = key === 'created_at' ? sql`${new Date(String(v)).toISOString()}::timestamptz`
+  const value = key === 'created_at' ? sql`${cursorTime(v)}::timestamptz`
     : key === 'size' ? sql`${Number(v)}::bigint` : sql`${String(v)}::text`;
   return descending ? sql`(${col}, ${files.id}) < (${value}, ${id})` : sql`(${col}, ${files.id}) > (${value}, ${id})`;
 }

@@ -9,6 +9,7 @@
 import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { validationError } from '../../errors';
+import { parseTimeFilter } from '../../lib/dates';
 import type { CoreDeps } from '../../deps';
 import { createLogBuffer, type LogBuffer } from './buffer';
 import { MAX_BATCH_ENTRIES, requestLogBatches, WRITE_BATCH_ENTRIES, type NewRequestLog, type RequestLogRow, type StoredBatch } from './table';
@@ -136,10 +137,7 @@ function parseFilter(q: LogQuery): Filter {
     else if (/^[1-5]\d\d$/.test(q.status)) f.status = [Number(q.status), Number(q.status)];
     else throw validationError('Invalid status filter.', [{ path: 'status', message: 'must be a status code (404) or a class (4xx)' }]);
   }
-  if (q.since !== undefined) {
-    f.sinceMs = Date.parse(q.since);
-    if (Number.isNaN(f.sinceMs)) throw validationError('Invalid since.', [{ path: 'since', message: 'must be an ISO-8601 timestamp' }]);
-  }
+  if (q.since !== undefined) f.sinceMs = parseTimeFilter(q.since, 'since');
   return f;
 }
 
