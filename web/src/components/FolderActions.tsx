@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, errorText, type FileItem, type Page } from '../api';
+import { api, ApiError, errorText } from '../api';
 
 const join = (parent: string, name: string) => `${parent === '/' ? '' : parent}/${name.replace(/^\/+|\/+$/g, '')}`;
 const parentOf = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/';

@@ -141,7 +141,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
             </>
           ) : (
             // A private file's own URLs answer 404 to everyone, so none is offered to copy.
-            <p class="help private-links">Private: its addresses work for no one. To give it to someone, make a share link or a signed URL below, or make it public.</p>
+            <p class="help">Private: its addresses work for no one. To give it to someone, make a share link or a signed URL below, or make it public.</p>
           )}
         </section>
       </div>
