@@ -31,11 +31,15 @@ export interface SignedUrl {
 
 type Grammar = { limits: ParseLimits; presets: ReadonlyMap<string, Preset> };
 
-/** What no file could take (a contradictory request, a transformation outside the grammar): 400 before any file is looked at. */
-export function checkSignedUrlRequest(grammar: Grammar, req: SignedUrlRequest): void {
+function refuseContradiction(req: SignedUrlRequest): void {
   if (req.original && req.transformations !== undefined) {
     throw validationError('original and transformations exclude each other.', [{ path: '/original', message: 'not with transformations' }]);
   }
+}
+
+/** What no file could take (a contradictory request, a transformation outside the grammar): 400 before any file is looked at. */
+export function checkSignedUrlRequest(grammar: Grammar, req: SignedUrlRequest): void {
+  refuseContradiction(req);
   if (req.transformations !== undefined) {
     parseTransformation(splitRenditionSegment(req.transformations)?.segment ?? req.transformations, undefined, grammar.limits, grammar.presets);
   }
@@ -46,7 +50,7 @@ export function createSignedUrl(
   deps: Pick<AppDeps, 'clock' | 'secrets'>, grammar: Grammar,
   file: { id: string; contentType: string; urlBase: string }, req: SignedUrlRequest,
 ): SignedUrl {
-  checkSignedUrlRequest(grammar, req);
+  refuseContradiction(req); // the grammar is checked by the one parse below
   const base = file.urlBase;
   if (req.original ?? (req.transformations === undefined && !isRenderable(file.contentType))) {
     const expiresAt = Math.floor(deps.clock.now() / 1000) + (req.expires_in ?? DEFAULT_SIGNED_TTL_S);
