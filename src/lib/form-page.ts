@@ -33,7 +33,7 @@ export function formPage(title: string, body: string, status = 200, headers: Rec
 }
 
 /** Whether a request is a browser's navigation (its `Accept` names `text/html`). */
-const acceptsHtml = (request: Request): boolean => (request.headers.get('accept') ?? '').includes('text/html');
+export const acceptsHtml = (request: Request): boolean => (request.headers.get('accept') ?? '').includes('text/html');
 
 /**
  * Whether `err` is a dead link's refusal (404, 410, 429) that this request, a browser's, should

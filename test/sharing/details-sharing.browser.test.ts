@@ -1,7 +1,7 @@
 /**
  * The web app's sharing parts in Chromium (issue #25): on a file's details page a person sets
  * tags and metadata, creates a password link with a view limit, opens it in another tab (the
- * password form, then the picture), sees the counter move and revokes it; the library filters
+ * password form, then the file's page), sees the counter move and revokes it; the library filters
  * by tag. Accessibility of the details page with the new panel is checked with axe.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
@@ -86,15 +86,26 @@ describe('sharing in the web app', () => {
     expect(await axeProblems(page)).toEqual([]);
     await shot(page, 'details-shares');
 
-    // Someone opens it: the password form, then the picture.
+    // Someone opens it: the password form, then the file's page with the picture, which says this was the one view.
     const visitor = await browser.newPage();
-    await visitor.goto(`${base}${new URL(url).pathname}`);
+    const link = `${base}${new URL(url).pathname}`;
+    await visitor.goto(link);
     await visitor.getByLabel('Password').fill('open sesame');
-    const [answer] = await Promise.all([visitor.waitForResponse((r) => r.request().method() === 'POST'), visitor.getByRole('button', { name: 'Open' }).click()]);
-    expect(answer.status()).toBe(200);
-    expect(answer.headers()['content-type']).toBe('image/png');
-    // The one view is used: the next delivery is 410.
-    const again = await visitor.request.get(`${base}${new URL(url).pathname}`, { headers: { 'x-share-password': 'open sesame' } });
+    await Promise.all([visitor.waitForURL(link, WAIT), visitor.getByRole('button', { name: 'Open' }).click()]);
+    await visitor.getByRole('heading', { name: 'tagged.png' }).waitFor(WAIT);
+    await visitor.waitForFunction(() => {
+      const img = document.querySelector('main img') as HTMLImageElement | null;
+      return img !== null && img.complete && img.naturalWidth > 0; // srcset scales naturalWidth by the candidate's density
+    }, undefined, WAIT);
+    expect((await visitor.locator('main img').boundingBox())!.width).toBe(120); // its own size (it was blown up to 864 px)
+    await visitor.getByText('This was the last view this link allows').waitFor(WAIT);
+    const download = await visitor.getByRole('link', { name: 'Download' }).getAttribute('href');
+    expect((await visitor.request.get(download!)).status()).toBe(200);
+    await shot(visitor, 'share-page');
+    // The one view is used: a reload reads that the link is spent, and so does a script with the password.
+    await visitor.reload();
+    await visitor.getByRole('heading', { name: 'Link no longer available' }).waitFor(WAIT);
+    const again = await visitor.request.get(link, { headers: { 'x-share-password': 'open sesame' } });
     expect(again.status()).toBe(410);
     await visitor.close();
 

@@ -118,6 +118,9 @@ describe('embed page /v/<id>', () => {
     const patched = await fetch(`${srv.url}/api/files/${f.id}`, { method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ is_public: true }) });
     expect(patched.status).toBe(200);
     expect((await page.goto(f.view_url))!.status()).toBe(200);
+    // A picture narrower than the page's column is shown at its own size, not blown up to the column (960 px).
+    await page.waitForFunction(() => (document.querySelector('main img') as HTMLImageElement | null)?.complete === true);
+    expect((await page.locator('main img').boundingBox())!.width).toBe(40);
     // A pasted link with a tracker's parameters still opens (they are ignored, as on `/i`).
     expect((await page.goto(`${f.view_url}?utm_source=chat&fbclid=x`))!.status()).toBe(200);
   });

@@ -18,10 +18,10 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
   const auth = () => ({ authorization: `Bearer ${key}` });
   let png: Buffer;
 
-  async function upload(query = ''): Promise<{ id: string; is_public: boolean }> {
+  async function upload(query = ''): Promise<{ id: string; name: string; is_public: boolean }> {
     const res = await fetch(`${srv.url}/api/files${query}`, { method: 'POST', body: new Uint8Array(png), headers: { ...auth(), 'content-type': 'image/png' } });
     expect(res.status).toBe(201);
-    return ((await res.json()) as { file: { id: string; is_public: boolean } }).file;
+    return ((await res.json()) as { file: { id: string; name: string; is_public: boolean } }).file;
   }
   async function share(id: string, body: Record<string, unknown>) {
     const res = await fetch(`${srv.url}/api/files/${id}/shares`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -162,6 +162,85 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     expect((await fetch(`${srv.url}/api/files/${f.id}/shares`, { headers: { authorization: `Bearer ${other}` } })).status).toBe(404);
     expect((await fetch(`${srv.url}/api/files/${f.id}/shares/${link2.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${other}` } })).status).toBe(404);
     expect((await fetch(local(link2.url))).status).toBe(200);
+  });
+
+  const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
+  const views = async (fileId: string, linkId: string) =>
+    ((await (await fetch(`${srv.url}/api/files/${fileId}/shares`, { headers: auth() })).json()) as { results: { id: string; views: number }[] })
+      .results.find((l) => l.id === linkId)!.views;
+  /** The page's picture (its `src`) and Download link, as addresses of the test server. */
+  function pageLinks(html: string): { img: string; download: string } {
+    const img = /<img src="([^"]+)"/.exec(html)?.[1];
+    const download = /<a class="button" href="([^"]+)" download>/.exec(html)?.[1];
+    expect([typeof img, typeof download]).toEqual(['string', 'string']);
+    const unescape = (u: string) => local(u.replaceAll('&amp;', '&'));
+    return { img: unescape(img!), download: unescape(download!) };
+  }
+
+  test('a browser gets the file\'s page: opening it is the one view, its picture and Download count none; the last view says so', async () => {
+    const f = await upload('?is_public=false');
+    const link = await share(f.id, { max_views: 2 });
+    const page = await fetch(local(link.url), { headers: BROWSER });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect([page.headers.get('cache-control'), page.headers.get('x-robots-tag'), page.headers.get('referrer-policy')]).toEqual(['private, no-store', 'noindex', 'no-referrer']);
+    const html = await page.text();
+    expect(html).toContain(`<title>${f.name} · Pictor</title>`);
+    expect(html).toContain('This link can be opened 1 more time.');
+    expect(html).not.toContain(`/i/${f.id}`); // the private file's own address answers 404: the page uses signed ones
+    const { img, download } = pageLinks(html);
+    expect(new URL(img).pathname).toStartWith('/authenticated/s--');
+    const picture = await fetch(img);
+    expect([picture.status, picture.headers.get('content-type')?.startsWith('image/')]).toEqual([200, true]);
+    await picture.arrayBuffer();
+    const file = await fetch(download);
+    expect([file.status, file.headers.get('content-disposition')?.startsWith('attachment')]).toEqual([200, true]);
+    expect(Buffer.from(await file.arrayBuffer()).equals(png)).toBe(true);
+    expect(await views(f.id, link.id)).toBe(1);
+
+    // The second opening is the last: the page says so, and its Download still works after.
+    const last = await (await fetch(local(link.url), { headers: BROWSER })).text();
+    expect(last).toContain('This was the last view this link allows');
+    const dead = await fetch(local(link.url), { headers: BROWSER });
+    expect(dead.status).toBe(410);
+    expect(await dead.text()).toContain('Link no longer available');
+    expect((await fetch(pageLinks(last).download)).status).toBe(200);
+    expect(await views(f.id, link.id)).toBe(2);
+  });
+
+  test('a protected link in a browser: the form sends it on to the page (303) with a cookie for that link only; a forged cookie asks again', async () => {
+    const f = await upload();
+    const link = await share(f.id, { password: 'pass word' });
+    const path = new URL(link.url).pathname;
+    const form = (password: string) => fetch(local(link.url), {
+      method: 'POST', redirect: 'manual', headers: { ...BROWSER, 'content-type': 'application/x-www-form-urlencoded' }, body: `password=${encodeURIComponent(password)}`,
+    });
+    const wrong = await form('guess');
+    expect([wrong.status, (await wrong.text()).includes('Wrong password.')]).toEqual([401, true]);
+    const right = await form('pass word');
+    expect([right.status, right.headers.get('location')]).toEqual([303, path]);
+    const setCookie = right.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(new RegExp(`^pictor_share=\\d+\\.[\\w-]+; Path=${path}; Max-Age=3600; SameSite=Lax; HttpOnly$`));
+    expect(await views(f.id, link.id)).toBe(0); // the page is the view, not the form
+    const cookie = setCookie.split(';')[0]!;
+
+    const page = await fetch(local(link.url), { headers: { ...BROWSER, cookie } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<img src=');
+    expect(await views(f.id, link.id)).toBe(1);
+    // The cookie stands for the password on a script's GET too: the bytes.
+    const bytes = await fetch(local(link.url), { headers: { cookie } });
+    expect(Buffer.from(await bytes.arrayBuffer()).equals(png)).toBe(true);
+
+    // Another protected link does not take this link's cookie, and a changed one is refused: the form again, no view.
+    const other = await share(f.id, { password: 'pass word' });
+    const elsewhere = await fetch(local(other.url), { headers: { ...BROWSER, cookie } });
+    expect((await elsewhere.text())).toContain('name="password"');
+    const [value, sig] = cookie.split('.') as [string, string];
+    const forged = `${value.replace(/\d$/, (d) => String((Number(d) + 1) % 10))}.${sig}`;
+    expect(await (await fetch(local(link.url), { headers: { ...BROWSER, cookie: forged } })).text()).toContain('name="password"');
+    expect(await views(f.id, link.id)).toBe(2);
   });
 
   test('expiry: once expires_in has passed the link answers 410 and lists as expired', async () => {

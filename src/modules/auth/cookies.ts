@@ -26,7 +26,8 @@ export function readCookie(request: Request, name: string): string | null {
   return null;
 }
 
-function serialize(name: string, value: string, o: { maxAge: number; path: string; httpOnly: boolean; secure: boolean }): string {
+/** One `Set-Cookie` value; every cookie of the server is `SameSite=Lax`. */
+export function serializeCookie(name: string, value: string, o: { maxAge: number; path: string; httpOnly: boolean; secure: boolean }): string {
   return [
     `${name}=${value}`,
     `Path=${o.path}`,
@@ -41,18 +42,18 @@ function serialize(name: string, value: string, o: { maxAge: number; path: strin
 /** The three `Set-Cookie` values of a new or refreshed session. */
 export function sessionCookies(s: { accessToken: string; refreshToken: string; csrfToken: string; refreshMaxAge: number }, secure: boolean): string[] {
   return [
-    serialize(ACCESS_COOKIE, s.accessToken, { maxAge: ACCESS_TTL_S, path: '/', httpOnly: true, secure }),
-    serialize(REFRESH_COOKIE, s.refreshToken, { maxAge: Math.min(s.refreshMaxAge, REFRESH_TTL_S), path: '/api/auth', httpOnly: true, secure }),
-    serialize(CSRF_COOKIE, s.csrfToken, { maxAge: Math.min(s.refreshMaxAge, REFRESH_TTL_S), path: '/', httpOnly: false, secure }),
+    serializeCookie(ACCESS_COOKIE, s.accessToken, { maxAge: ACCESS_TTL_S, path: '/', httpOnly: true, secure }),
+    serializeCookie(REFRESH_COOKIE, s.refreshToken, { maxAge: Math.min(s.refreshMaxAge, REFRESH_TTL_S), path: '/api/auth', httpOnly: true, secure }),
+    serializeCookie(CSRF_COOKIE, s.csrfToken, { maxAge: Math.min(s.refreshMaxAge, REFRESH_TTL_S), path: '/', httpOnly: false, secure }),
   ];
 }
 
 /** `Set-Cookie` values that delete the session cookies. */
 export function clearedCookies(secure: boolean): string[] {
   return [
-    serialize(ACCESS_COOKIE, '', { maxAge: 0, path: '/', httpOnly: true, secure }),
-    serialize(REFRESH_COOKIE, '', { maxAge: 0, path: '/api/auth', httpOnly: true, secure }),
-    serialize(CSRF_COOKIE, '', { maxAge: 0, path: '/', httpOnly: false, secure }),
+    serializeCookie(ACCESS_COOKIE, '', { maxAge: 0, path: '/', httpOnly: true, secure }),
+    serializeCookie(REFRESH_COOKIE, '', { maxAge: 0, path: '/api/auth', httpOnly: true, secure }),
+    serializeCookie(CSRF_COOKIE, '', { maxAge: 0, path: '/', httpOnly: false, secure }),
   ];
 }
 

@@ -5,7 +5,7 @@
  * that came from a user (the file name above all) goes through `escapeHtml`.
  */
 import { escapeHtml } from '../../lib/form-page';
-import { fitWidth, urlsOf, type EmbedFile } from './service';
+import { fitWidth, urlsOf, type EmbedFile, type PageUrls } from './service';
 
 /** Widths offered in `srcset`; the original's own width is always the last candidate. */
 const SRCSET_WIDTHS = [320, 640, 960, 1280, 1920, 2560];
@@ -39,8 +39,7 @@ const meta = (property: string, content: string | number) => `<meta property="${
 const named = (name: string, content: string | number) => `<meta name="${name}" content="${escapeHtml(String(content))}">`;
 
 /** The picture or video an unfurl shows, with its size when known. */
-function previewOf(f: EmbedFile): { url: string; width: number | null; height: number | null } | null {
-  const u = urlsOf(f);
+function previewOf(f: EmbedFile, u: PageUrls): { url: string; width: number | null; height: number | null } | null {
   if (isRaster(f) || f.kind === 'video') {
     const size = fitWidth(f, PREVIEW_WIDTH);
     return { url: u.preview(PREVIEW_WIDTH), width: size?.width ?? null, height: size?.height ?? null };
@@ -49,18 +48,17 @@ function previewOf(f: EmbedFile): { url: string; width: number | null; height: n
   return null;
 }
 
-function head(f: EmbedFile): string {
-  const u = urlsOf(f);
+function head(f: EmbedFile, u: PageUrls): string {
   const description = [f.width && f.height ? `${f.width}×${f.height}` : null, f.contentType, formatBytes(f.size)].filter(Boolean).join(' · ');
   const out = [
     meta('og:site_name', 'Pictor'),
     meta('og:title', f.name),
     meta('og:description', description),
-    meta('og:url', u.view),
+    ...(u.view ? [meta('og:url', u.view)] : []),
     meta('og:type', f.kind === 'video' ? 'video.other' : 'website'),
     named('description', description),
   ];
-  const preview = previewOf(f);
+  const preview = previewOf(f, u);
   if (preview) {
     out.push(meta('og:image', preview.url), meta('og:image:alt', f.name));
     if (preview.url.startsWith('https:')) out.push(meta('og:image:secure_url', preview.url));
@@ -76,13 +74,13 @@ function head(f: EmbedFile): string {
     if (u.original.startsWith('https:')) out.push(meta('og:video:secure_url', u.original));
     if (f.width && f.height) out.push(meta('og:video:width', f.width), meta('og:video:height', f.height));
   }
-  out.push(`<link rel="alternate" type="application/json+oembed" href="${escapeHtml(u.oembed)}" title="${escapeHtml(f.name)}">`);
-  out.push(`<link rel="canonical" href="${escapeHtml(u.view)}">`);
+  if (u.oembed) out.push(`<link rel="alternate" type="application/json+oembed" href="${escapeHtml(u.oembed)}" title="${escapeHtml(f.name)}">`);
+  if (u.view) out.push(`<link rel="canonical" href="${escapeHtml(u.view)}">`);
+  else out.push(named('robots', 'noindex'));
   return out.join('');
 }
 
-function media(f: EmbedFile): string {
-  const u = urlsOf(f);
+function media(f: EmbedFile, u: PageUrls): string {
   const alt = escapeHtml(f.name);
   const dims = f.width && f.height ? ` width="${f.width}" height="${f.height}"` : '';
   if (isRaster(f)) {
@@ -90,7 +88,10 @@ function media(f: EmbedFile): string {
     const widths = f.width ? [...SRCSET_WIDTHS.filter((w) => w < f.width!), Math.min(f.width, 4096)] : SRCSET_WIDTHS;
     const srcset = widths.map((w) => `${escapeHtml(u.sized(w))} ${w}w`).join(', ');
     const fallback = u.sized(Math.min(f.width ?? 960, 960));
-    return `<img src="${escapeHtml(fallback)}" srcset="${srcset}" sizes="(max-width: 960px) 100vw, 960px" alt="${alt}"${dims}>`;
+    // The shown width: the column, or the picture's own width when smaller. `sizes` also sets the size the
+    // browser draws a candidate at, so a fixed 960px blew a 120-px picture up eightfold.
+    const shown = Math.min(f.width ?? 960, 960);
+    return `<img src="${escapeHtml(fallback)}" srcset="${srcset}" sizes="(max-width: ${shown}px) 100vw, ${shown}px" alt="${alt}"${dims}>`;
   }
   if (f.kind === 'image') return `<img src="${escapeHtml(u.original)}" alt="${alt}"${dims}>`;
   if (f.kind === 'video') {
@@ -100,14 +101,17 @@ function media(f: EmbedFile): string {
   return `<div class="card"><p>${alt}</p><p class="meta">${escapeHtml(f.contentType)} · ${formatBytes(f.size)}</p></div>`;
 }
 
-export function renderEmbedPage(f: EmbedFile): string {
-  const u = urlsOf(f);
+/**
+ * The page of one file: its public URLs by default (`/v`), or the ones given (a share link's
+ * signed URLs, with no address of its own to advertise). `note` is a line of text under the facts.
+ */
+export function renderEmbedPage(f: EmbedFile, u: PageUrls = urlsOf(f), note?: string): string {
   const facts = [f.width && f.height ? `${f.width} × ${f.height}` : null, f.durationS ? `${f.durationS.toFixed(1)} s` : null, formatBytes(f.size)]
     .filter(Boolean).join(' · ');
   return '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
-    + `<title>${escapeHtml(f.name)} · Pictor</title>${head(f)}<style>${STYLE}</style></head>`
-    + `<body><main><h1>${escapeHtml(f.name)}</h1>${media(f)}`
-    + `<p class="meta">${escapeHtml(facts)}</p>`
+    + `<title>${escapeHtml(f.name)} · Pictor</title>${head(f, u)}<style>${STYLE}</style></head>`
+    + `<body><main><h1>${escapeHtml(f.name)}</h1>${media(f, u)}`
+    + `<p class="meta">${escapeHtml(facts)}</p>${note ? `<p class="meta">${escapeHtml(note)}</p>` : ''}`
     + `<p class="actions"><a class="button" href="${escapeHtml(u.download)}" download>Download</a></p>`
     + '</main></body></html>';
 }

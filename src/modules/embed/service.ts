@@ -37,8 +37,9 @@ function kindOf(contentType: string): EmbedFile['kind'] {
   return 'other';
 }
 
-export async function getEmbedFile(deps: AppDeps, id: string): Promise<EmbedFile> {
-  if (!isPublicId(id)) throw notFound('File');
+/** A live file as the pages show it, with what decides who may see it; null when there is none. */
+export async function readPageFile(deps: AppDeps, id: string): Promise<(EmbedFile & { isPublic: boolean; banned: boolean; embeds: boolean; expiresAt: Date | null }) | null> {
+  if (!isPublicId(id)) return null;
   const [row] = await deps.db
     .select({
       id: files.id, name: files.name, contentType: files.contentType, size: files.size, width: files.width, height: files.height,
@@ -49,8 +50,7 @@ export async function getEmbedFile(deps: AppDeps, id: string): Promise<EmbedFile
     .innerJoin(users, eq(users.id, files.userId))
     .where(and(eq(files.id, id), isNull(files.deletedAt)))
     .limit(1);
-  if (!row || !row.isPublic || row.banned || !row.embeds) throw notFound('File');
-  if (row.expiresAt && row.expiresAt.getTime() <= deps.clock.now()) throw gone('This file has expired.');
+  if (!row) return null;
   const duration = row.meta?.duration_s;
   return {
     id: row.id,
@@ -64,7 +64,18 @@ export async function getEmbedFile(deps: AppDeps, id: string): Promise<EmbedFile
     ext: contentTypeInfo(row.contentType)?.extensions[0] ?? '',
     base: row.base ?? deps.config.publicUrl,
     createdAt: row.createdAt,
+    isPublic: row.isPublic,
+    banned: row.banned,
+    embeds: row.embeds,
+    expiresAt: row.expiresAt,
   };
+}
+
+export async function getEmbedFile(deps: AppDeps, id: string): Promise<EmbedFile> {
+  const f = await readPageFile(deps, id);
+  if (!f || !f.isPublic || f.banned || !f.embeds) throw notFound('File');
+  if (f.expiresAt && f.expiresAt.getTime() <= deps.clock.now()) throw gone('This file has expired.');
+  return f;
 }
 
 /** Width and height of a `c_limit` resize into a `max`-wide box (never upscaled), or null when unknown. */
@@ -74,15 +85,26 @@ export function fitWidth(f: Pick<EmbedFile, 'width' | 'height'>, max: number, ma
   return { width: Math.max(1, Math.round(f.width * scale)), height: Math.max(1, Math.round(f.height * scale)) };
 }
 
-/** The URLs of one file, all on the owner's base. */
-export function urlsOf(f: EmbedFile) {
+/** The addresses a page shows a file through. */
+export interface PageUrls {
+  original: string;
+  download: string;
+  /** A JPEG no wider than `w` (a video's poster frame for a video): what chat apps and oEmbed show. */
+  preview: (w: number) => string;
+  /** For the page's `srcset`: the browser's best format (`f_auto`) at width `w`. */
+  sized: (w: number) => string;
+  /** The page's own address and its oEmbed, for a page meant to be found (`/v`); null on a share link's page. */
+  view: string | null;
+  oembed: string | null;
+}
+
+/** The public URLs of one file, all on the owner's base. */
+export function urlsOf(f: EmbedFile): PageUrls & { view: string; oembed: string } {
   return {
     view: `${f.base}/v/${f.id}`,
     original: `${f.base}/i/${f.id}${f.ext ? `.${f.ext}` : ''}`,
     download: `${f.base}/d/${f.id}`,
-    /** A JPEG no wider than `w` (a video's poster frame for a video): what chat apps and oEmbed show. */
     preview: (w: number) => `${f.base}/t/w_${w},c_limit,f_jpg/${f.id}`,
-    /** For the page's `srcset`: the browser's best format (`f_auto`) at width `w`. */
     sized: (w: number) => `${f.base}/t/w_${w},c_limit,f_auto/${f.id}`,
     oembed: `${f.base}/api/oembed?url=${encodeURIComponent(`${f.base}/v/${f.id}`)}&format=json`,
   };

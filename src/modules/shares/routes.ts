@@ -1,8 +1,10 @@
 /**
  * Share links (issue #25). The owner manages them under `/api/files/:id/shares`; anyone with a
- * link opens `/s/<token>`. A link without a password serves the file at once (each delivery is
- * a view); a link with one answers a small HTML form (no script, strict CSP) that POSTs the
- * password back, and the POST's answer is the file. Scripts send the password in the
+ * link opens `/s/<token>`. A browser (its `Accept` names `text/html`) gets the file's page
+ * (page.ts; the page is the view); anything else gets the file itself (each delivery a view).
+ * A link with a password first answers a small HTML form (no script, strict CSP) that POSTs the
+ * password back: a browser's POST is sent back to the page (303) with a cookie that stands for
+ * the password for an hour; a script's POST gets the file. Scripts may send the password in the
  * `X-Share-Password` header of the GET instead. Every password attempt counts in the
  * `share_password` bucket (per link and client IP), so guessing stops at its limit (429).
  */
@@ -16,7 +18,8 @@ import { authGuard } from '../auth/guard';
 import { publicBytesOf, serveStoredFile } from '../delivery/routes';
 import { ensurePublicCopy } from '../files/public-copy';
 import { clientIpOf, enforceIpLimit, enforceLimit, type HeaderSink } from '../limits/plugin';
-import { errorPage, escapeHtml, formPage, isPageRefusal } from '../../lib/form-page';
+import { acceptsHtml, errorPage, escapeHtml, formPage, isPageRefusal } from '../../lib/form-page';
+import { isUnlocked, sharePage, unlockCookie } from './page';
 import { countView, createShare, getShare, listShares, revokeShare } from './service';
 import type { ShareLinkRow } from './table';
 
@@ -80,7 +83,7 @@ async function deliver(deps: AppDeps, request: Request, share: ShareLinkRow, set
   return res;
 }
 
-const fileBody = { 200: binaryResponse('The shared file (counted as a view).', ['*/*']), 206: binaryResponse('A byte range (counted as a view).', ['*/*']) };
+const fileBody = { 200: binaryResponse('The shared file (counted as a view), or for a browser the file\'s page (HTML; the view).', ['*/*', 'text/html']), 206: binaryResponse('A byte range (counted as a view).', ['*/*']) };
 
 export function shareRoutes(deps: AppDeps) {
   acceptFormBody(deps, '/s/:token');
@@ -124,12 +127,15 @@ export function shareRoutes(deps: AppDeps) {
         const share = await getShare(deps, params.token);
         if (share.passwordHash) {
           const sent = request.headers.get('x-share-password');
-          if (sent === null) {
+          if (sent !== null) {
+            if (!(await passwordMatches(deps, request, set, share, sent))) throw unauthorized('Wrong password for this share link.');
+          } else if (!isUnlocked(deps, request, share)) {
             await sharedFile(deps, share); // a deleted file's link is 404 before anyone types a password
             return formPage('Protected file', passwordForm(share.token));
           }
-          if (!(await passwordMatches(deps, request, set, share, sent))) throw unauthorized('Wrong password for this share link.');
         }
+        // HEAD costs no view and has no page: it answers the file's headers.
+        if (request.method === 'GET' && acceptsHtml(request)) return await sharePage(deps, share, set);
         return await deliver(deps, request, share, set);
       } catch (err) {
         // A person who opens a dead link in a browser reads a page, not the JSON envelope scripts get.
@@ -141,7 +147,10 @@ export function shareRoutes(deps: AppDeps) {
       response: { ...fileBody, ...errorResponses(401, 416), ...errorResponsesOrPage(404, 410, 429) },
       detail: {
         summary: 'Open a share link',
-        description: 'Without a password: the file itself (inline; each delivery counts as a view). With one: an HTML form asking for it (no view counted), '
+        description: 'A browser (`Accept` naming `text/html`) gets the file\'s page: the picture, video or a card, with a Download button, shown through signed URLs '
+          + 'valid one to two hours (never past the link\'s expiry). Opening the page is the view; the picture, the video\'s ranges and Download count none. '
+          + 'Anything else gets the file itself (inline; each delivery is a view, a video player\'s range requests each count); HEAD costs no view. '
+          + 'With a password: an HTML form asking for it (no view counted) unless the request carries the link\'s unlock cookie (set by the form, one hour), '
           + 'or — with the `X-Share-Password` header — the file (wrong → 401). Password attempts count in the `share_password` bucket (429 past it). '
           + 'Unknown or revoked link → 404; expired or out of views (`max_views`) → 410.',
         parameters: [{ name: 'X-Share-Password', in: 'header', required: false, schema: { type: 'string' }, description: 'The link\'s password, for scripts.' }],
@@ -154,6 +163,13 @@ export function shareRoutes(deps: AppDeps) {
         if (share.passwordHash && !(await passwordMatches(deps, request, set, share, body.password))) {
           return formPage('Protected file', passwordForm(share.token, 'Wrong password.'), 401, stringHeaders(set));
         }
+        if (acceptsHtml(request)) {
+          // A browser's form: to the page by GET, so a reload shows the file again instead of resubmitting the form.
+          await sharedFile(deps, share);
+          const headers: Record<string, string> = { ...stringHeaders(set), location: `/s/${share.token}`, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
+          if (share.passwordHash) headers['set-cookie'] = unlockCookie(deps, share);
+          return new Response(null, { status: 303, headers });
+        }
         return await deliver(deps, request, share, set);
       } catch (err) {
         if (!(err instanceof AppError) || err.status >= 500) throw err;
@@ -164,6 +180,7 @@ export function shareRoutes(deps: AppDeps) {
       body: t.Object({ password: t.String({ maxLength: 256 }) }, { additionalProperties: false }),
       response: {
         200: binaryResponse('The shared file (counted as a view).', ['*/*']),
+        303: binaryResponse('A browser\'s form (`Accept` naming `text/html`): see `GET /s/{token}`, which shows the page; a protected link also gets its unlock cookie (`pictor_share`, one hour, this link only).', []),
         401: html('Wrong password: the form again, with the error.'),
         404: html('Unknown or revoked link (HTML page).'),
         410: html('Expired or out of views (HTML page).'),
@@ -171,7 +188,8 @@ export function shareRoutes(deps: AppDeps) {
       },
       detail: {
         summary: 'Share-link password form submission',
-        description: 'Form-encoded (or JSON) `password`; the answer is the file itself (a view) or an HTML page naming the problem.',
+        description: 'Form-encoded (or JSON) `password`. A browser\'s form (`Accept` naming `text/html`) is sent on to the page (303, no view yet); '
+          + 'a script gets the file itself (a view). A wrong password, a dead link or too many attempts: an HTML page naming the problem.',
       },
     });
   return new Elysia({ name: 'pictor.shares' }).use(api).use(open);

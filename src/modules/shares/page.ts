@@ -1,0 +1,100 @@
+/**
+ * A share link opened in a browser: the file's page, drawn as `/v` draws a public file, showing
+ * the file through signed URLs. Opening the page is the view; the picture, a video's range
+ * requests and Download go through the signed URLs and count none, so a video costs one view
+ * however it is watched. A protected link, once its password was given in the form, is
+ * remembered for an hour by a cookie scoped to that link, so a reload does not ask again.
+ */
+import type { AppDeps } from '../../deps';
+import { gone, notFound } from '../../errors';
+import { readCookie, serializeCookie } from '../auth/cookies';
+import { embedCsp, renderEmbedPage } from '../embed/page';
+import { readPageFile, type EmbedFile, type PageUrls } from '../embed/service';
+import type { HeaderSink } from '../limits/plugin';
+import { createSignedUrl } from '../transform/signed-url';
+import { signPayload, verifySignature } from '../transform/sign';
+import { countView } from './service';
+import type { ShareLinkRow } from './table';
+
+const HOUR_S = 3600;
+export const UNLOCK_COOKIE = 'pictor_share';
+
+/**
+ * When the page's signed URLs expire: the start of the hour after next (one to two hours, long
+ * enough to watch a film, and the same URLs within an hour so a second view finds the browser's
+ * cache), never after the link itself.
+ */
+function signedUntil(share: ShareLinkRow, nowMs: number): number {
+  const hourAfterNext = (Math.floor(nowMs / 1000 / HOUR_S) + 2) * HOUR_S;
+  return share.expiresAt ? Math.min(hourAfterNext, Math.floor(share.expiresAt.getTime() / 1000)) : hourAfterNext;
+}
+
+function signedUrls(deps: AppDeps, f: EmbedFile, share: ShareLinkRow): PageUrls {
+  const expires_in = Math.max(1, signedUntil(share, deps.clock.now()) - Math.floor(deps.clock.now() / 1000));
+  const file = { id: f.id, contentType: f.contentType, urlBase: f.base };
+  const original = createSignedUrl(deps, deps.delivery, file, { original: true, expires_in });
+  const render = (transformations: string) => createSignedUrl(deps, deps.delivery, file, { transformations, expires_in }).url;
+  return {
+    original: original.url,
+    download: original.download_url ?? original.url,
+    preview: (w) => render(`w_${w},c_limit,f_jpg`),
+    sized: (w) => render(`w_${w},c_limit,f_auto`),
+    view: null,
+    oembed: null,
+  };
+}
+
+/** What the reader should know about the views left, after this one. */
+function viewsNote(counted: ShareLinkRow): string | undefined {
+  if (counted.maxViews === null) return undefined;
+  const left = counted.maxViews - counted.views;
+  if (left <= 0) return 'This was the last view this link allows: download the file now if you want to keep it.';
+  return `This link can be opened ${left} more ${left === 1 ? 'time' : 'times'}.`;
+}
+
+/** Counts a view and answers the link's page; 404/410 (no view counted) when the file is gone. */
+export async function sharePage(deps: AppDeps, share: ShareLinkRow, set: HeaderSink): Promise<Response> {
+  const f = await readPageFile(deps, share.fileId);
+  if (!f || f.banned) throw notFound('Share link');
+  if (f.expiresAt && f.expiresAt.getTime() <= deps.clock.now()) throw gone('This file has expired.');
+  const counted = await countView(deps, share.token);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(set.headers)) if (typeof v === 'string') headers[k] = v;
+  return new Response(renderEmbedPage(f, signedUrls(deps, f, share), viewsNote(counted)), {
+    headers: {
+      ...headers,
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': embedCsp(f),
+      // Each opening is a view and the page holds signed URLs: never stored, never indexed.
+      'cache-control': 'private, no-store',
+      'x-robots-tag': 'noindex',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      // The page's address is the secret: it must not reach the image hosts or links as a Referer.
+      'referrer-policy': 'no-referrer',
+    },
+  });
+}
+
+// A key of its own, so an unlock proof can never pass for a signed URL's signature or the reverse.
+const unlockSecret = (secret: string) => `${secret}\u0000share-unlock`;
+const unlockPayload = (token: string, exp: number) => `${token}/${exp}`;
+
+/** The cookie that stands for the link's password for an hour (never past the link's expiry). */
+export function unlockCookie(deps: AppDeps, share: ShareLinkRow): string {
+  const now = Math.floor(deps.clock.now() / 1000);
+  const exp = share.expiresAt ? Math.min(now + HOUR_S, Math.floor(share.expiresAt.getTime() / 1000)) : now + HOUR_S;
+  const sig = signPayload(unlockSecret(deps.secrets.signingSecrets[0] as string), unlockPayload(share.token, exp));
+  return serializeCookie(UNLOCK_COOKIE, `${exp}.${sig}`, {
+    maxAge: Math.max(1, exp - now), path: `/s/${share.token}`, httpOnly: true, secure: deps.config.publicUrl.startsWith('https://'),
+  });
+}
+
+/** Whether the request carries a live unlock cookie for this link. */
+export function isUnlocked(deps: AppDeps, request: Request, share: ShareLinkRow): boolean {
+  const m = /^(\d{1,12})\.([A-Za-z0-9_-]{1,64})$/.exec(readCookie(request, UNLOCK_COOKIE) ?? '');
+  if (!m) return false;
+  const exp = Number(m[1]);
+  if (exp * 1000 <= deps.clock.now()) return false;
+  return verifySignature(deps.secrets.signingSecrets.map(unlockSecret), unlockPayload(share.token, exp), m[2]!);
+}
