@@ -13,14 +13,15 @@ import { quadrants } from '../helpers/images';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = resolve(import.meta.dir, '../../test-artifacts/webapp');
 
-export async function launch(): Promise<Browser> {
+/** Chromium as the tests drive it; `args` adds switches (such as a host mapping). */
+export async function launch(args: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is required at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
   if (!existsSync(resolve(import.meta.dir, '../../web/dist/index.html'))) throw new Error('web/dist is not built: run npm run build:web');
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', ...args],
   });
 }
 

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, errorText, formatBytes, type FileItem, type ServerInfo } from '../api';
 import { Builder, Ctl } from '../components/Builder';
 import { CopyField } from '../components/Copy';
+import { LinkBaseNotice } from '../components/LinkBaseNotice';
 import { isRaster, localPath } from '../components/Thumb';
 import { navigate } from '../router';
 import { VideoBuilder } from '../components/VideoBuilder';
@@ -133,6 +134,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
               <dl class="facts">{Object.entries(exif).map(([k, v]) => <><dt>{k}</dt><dd>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd></>)}</dl>
             </details>
           )}
+          <LinkBaseNotice url={file.url} />
           {file.is_public ? (
             <>
               <CopyField id="url-original" label="Original URL" value={file.url} />

@@ -3,6 +3,7 @@ import { api, errorText, type FileItem, type Page } from '../api';
 import { FileGrid } from '../components/FileGrid';
 import { FolderActions } from '../components/FolderActions';
 import { FolderTree } from '../components/FolderTree';
+import { LinkBaseNotice } from '../components/LinkBaseNotice';
 import { Uploader } from '../components/Uploader';
 import { navigate, type Route } from '../router';
 
@@ -258,6 +259,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
         </div>
         {error && <p class="error" role="alert">{error}</p>}
         {notice && <p class="notice" role="status">{notice}</p>}
+        <LinkBaseNotice url={items[0]?.url} />
         {empty && (
           <p class="empty">
             {filtered ? 'No file matches these filters. Clear the search or choose another type.' : 'This folder is empty. Drop files here, paste an image or choose files above to upload.'}
