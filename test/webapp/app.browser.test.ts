@@ -224,7 +224,10 @@ describe('the web app in Chromium', () => {
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     expect(await page.locator('.tx-preview figcaption').textContent()).toBe('Preview: 400 × 300 px');
     await page.unroute((u) => u.pathname.includes('/t/w_401,'));
-    await page.locator('.builder').getByRole('button', { name: 'Copy' }).click();
+    // Each Copy button is named after its field (five buttons all read "Copy" to a screen reader before).
+    const copyNames = await page.getByRole('button', { name: /^Copy / }).evaluateAll((els) => els.map((e) => e.textContent));
+    expect(copyNames).toEqual(['Copy Original URL', 'Copy Download URL', 'Copy Share page (previews in chat apps)', 'Copy Transformation URL']);
+    await page.getByRole('button', { name: 'Copy Transformation URL', exact: true }).click();
     await page.locator('#tx-url-state', { hasText: 'Copied' }).waitFor(WAIT);
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url);
     await page.evaluate(() => window.scrollTo(0, 0));
