@@ -287,6 +287,14 @@ describe('web app flows', () => {
     const tree = page.getByRole('navigation', { name: 'Folders' });
     await tree.getByRole('button', { name: /^journeys/ }).waitFor(WAIT);
     expect(await tree.getByRole('button', { name: /^trips/ }).count()).toBe(0);
+    // A folder with nothing below it has nothing to open (every folder had an arrow, which opened onto nothing).
+    expect(await tree.getByRole('button', { name: /^(Open|Close) journeys$/ }).count()).toBe(0);
+    answers['Name of the new folder'] = 'day 1';
+    await page.getByRole('button', { name: 'New folder' }).click();
+    await page.getByText('Created /journeys/day 1.').waitFor(WAIT);
+    await tree.getByRole('button', { name: /^(Open|Close) journeys$/ }).waitFor(WAIT);
+    await tree.getByRole('button', { name: /^day 1/ }).waitFor(WAIT);
+    expect(await tree.getByRole('button', { name: /^(Open|Close) day 1$/ }).count()).toBe(0);
     // A search from the top finds the file in the subfolder (it looked at the top level only).
     await page.goto(`${base}/?q=beach`);
     await page.locator('.cell', { hasText: 'beach.png' }).waitFor(WAIT);

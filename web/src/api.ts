@@ -162,6 +162,7 @@ export interface Folder {
   path: string;
   name: string;
   files_count: number;
+  folders_count: number;
 }
 export interface Profile {
   user: User;

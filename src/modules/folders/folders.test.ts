@@ -14,7 +14,7 @@ import { DB_BACKENDS } from '../../../test/helpers/services';
 import { jobs } from '../queue/table';
 import { users } from '../users/table';
 
-interface Folder { path: string; name: string; parent: string; files_count: number; created_at: string }
+interface Folder { path: string; name: string; parent: string; files_count: number; folders_count: number; created_at: string }
 
 describe.each(DB_BACKENDS)('folders on %s', (db) => {
   let h: TestApp;
@@ -62,15 +62,15 @@ describe.each(DB_BACKENDS)('folders on %s', (db) => {
     expect(((await dots.json()) as { error: string }).error).toBe('VALIDATION_ERROR');
   });
 
-  test('list: direct children of ?parent= (default /) with their own file counts', async () => {
+  test('list: direct children of ?parent= (default /) with their own file and subfolder counts', async () => {
     await upload('/p/q');
     await upload('/p/q');
     await upload('/p');
     const top = await list();
     expect(top.results.map((f) => f.path)).toContain('/p');
-    expect(top.results.find((f) => f.path === '/p')!.files_count).toBe(1);
+    expect(top.results.find((f) => f.path === '/p')).toMatchObject({ files_count: 1, folders_count: 1 });
     const children = await list('/p/');
-    expect(children.results).toEqual([expect.objectContaining({ path: '/p/q', name: 'q', files_count: 2 })]);
+    expect(children.results).toEqual([expect.objectContaining({ path: '/p/q', name: 'q', files_count: 2, folders_count: 0 })]);
     expect(children.count).toBe(1);
     expect((await list('/nothing/here')).results).toEqual([]);
     // Another account sees none of them.
@@ -114,7 +114,7 @@ describe.each(DB_BACKENDS)('folders on %s', (db) => {
     const stays = await upload('/tripsy');
     const r = await move('/trips', '/archive/old trips');
     expect(r.status).toBe(200);
-    expect(await r.json()).toMatchObject({ path: '/archive/old trips', name: 'old trips', parent: '/archive', files_count: 1 });
+    expect(await r.json()).toMatchObject({ path: '/archive/old trips', name: 'old trips', parent: '/archive', files_count: 1, folders_count: 2 });
     const folderOf = async (id: string) => ((await (await h.request(`/api/files/${id}`, { headers: auth() })).json()) as { folder: string }).folder;
     expect([await folderOf(top), await folderOf(deep), await folderOf(stays)]).toEqual(['/archive/old trips', '/archive/old trips/2024/alps', '/tripsy']);
     expect((await list('/archive/old trips')).results.map((f) => f.path)).toEqual(['/archive/old trips/2024', '/archive/old trips/empty']);

@@ -7,6 +7,7 @@ export const FolderSchema = t.Object(
     name: t.String({ description: 'Last segment of the path.', examples: ['2026'] }),
     parent: t.String({ examples: ['/holidays'] }),
     files_count: t.Integer({ description: 'Live files directly in this folder (not in subfolders).' }),
+    folders_count: t.Integer({ description: 'Its direct subfolders (0: nothing to open below it).' }),
     created_at: t.String({ format: 'date-time' }),
   },
   { title: 'Folder' },

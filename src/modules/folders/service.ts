@@ -20,6 +20,7 @@ export interface FolderJson {
   name: string;
   parent: string;
   files_count: number;
+  folders_count: number;
   created_at: string;
 }
 
@@ -40,6 +41,27 @@ async function countFiles(deps: AppDeps, userId: string, paths: string[]): Promi
   return new Map(rows.map((r) => [r.folder, Number(r.n)]));
 }
 
+/** Direct subfolders of each of `paths` (what a tree needs to know whether a folder opens). */
+async function countSubfolders(deps: AppDeps, userId: string, paths: string[]): Promise<Map<string, number>> {
+  if (paths.length === 0) return new Map();
+  const rows = await deps.db
+    .select({ parent: folders.parent, n: sql<number>`count(*)::int` })
+    .from(folders)
+    .where(and(eq(folders.userId, userId), inArray(folders.parent, paths)))
+    .groupBy(folders.parent);
+  return new Map(rows.map((r) => [r.parent, Number(r.n)]));
+}
+
+/** Folder rows as the API shows them, with their counts (two grouped queries for the lot). */
+async function toJson(deps: AppDeps, userId: string, rows: { path: string; parent: string; createdAt: Date }[]): Promise<FolderJson[]> {
+  const paths = rows.map((r) => r.path);
+  const [filesIn, foldersIn] = await Promise.all([countFiles(deps, userId, paths), countSubfolders(deps, userId, paths)]);
+  return rows.map((r) => ({
+    path: r.path, name: nameOf(r.path), parent: r.parent,
+    files_count: filesIn.get(r.path) ?? 0, folders_count: foldersIn.get(r.path) ?? 0, created_at: r.createdAt.toISOString(),
+  }));
+}
+
 /** Creates a folder (and its missing ancestors); 409 when it already exists. */
 export async function createFolder(deps: AppDeps, userId: string, rawPath: string): Promise<FolderJson> {
   const path = normalizeFolder(rawPath, 'path');
@@ -50,7 +72,7 @@ export async function createFolder(deps: AppDeps, userId: string, rawPath: strin
     return row;
   });
   if (!created) throw conflict(`The folder ${path} already exists.`);
-  return { path, name: nameOf(path), parent: created.parent, files_count: 0, created_at: created.createdAt.toISOString() };
+  return { path, name: nameOf(path), parent: created.parent, files_count: 0, folders_count: 0, created_at: created.createdAt.toISOString() };
 }
 
 /** The direct subfolders of `parent` (default `/`), by path, each with its own file count. */
@@ -59,10 +81,7 @@ export async function listFolders(deps: AppDeps, userId: string, rawParent?: str
   const rows = await deps.db.select().from(folders)
     .where(and(eq(folders.userId, userId), eq(folders.parent, parent)))
     .orderBy(asc(folders.path));
-  const counts = await countFiles(deps, userId, rows.map((r) => r.path));
-  const results = rows.map((r) => ({
-    path: r.path, name: nameOf(r.path), parent: r.parent, files_count: counts.get(r.path) ?? 0, created_at: r.createdAt.toISOString(),
-  }));
+  const results = await toJson(deps, userId, rows);
   return { results, count: results.length };
 }
 
@@ -137,6 +156,5 @@ export async function moveFolder(deps: AppDeps, userId: string, rawPath: string,
     const [created] = await tx.select().from(folders).where(and(eq(folders.userId, userId), eq(folders.path, to)));
     return created!;
   });
-  const counts = await countFiles(deps, userId, [to]);
-  return { path: to, name: nameOf(to), parent: row.parent, files_count: counts.get(to) ?? 0, created_at: row.createdAt.toISOString() };
+  return (await toJson(deps, userId, [row]))[0]!;
 }

@@ -20,24 +20,26 @@ function Level({ parent, current, onPick, version }: { parent: string; current: 
       {folders.map((f) => (
         <li key={f.path}>
           <div class={`folder${f.path === current ? ' current' : ''}`}>
-            <button
-              type="button"
-              class="twisty"
-              aria-expanded={open.has(f.path)}
-              aria-label={`${open.has(f.path) ? 'Close' : 'Open'} ${f.name}`}
-              onClick={() => setOpen((o) => {
-                const n = new Set(o);
-                if (!n.delete(f.path)) n.add(f.path);
-                return n;
-              })}
-            >
-              {open.has(f.path) ? '▾' : '▸'}
-            </button>
+            {f.folders_count > 0 ? (
+              <button
+                type="button"
+                class="twisty"
+                aria-expanded={open.has(f.path)}
+                aria-label={`${open.has(f.path) ? 'Close' : 'Open'} ${f.name}`}
+                onClick={() => setOpen((o) => {
+                  const n = new Set(o);
+                  if (!n.delete(f.path)) n.add(f.path);
+                  return n;
+                })}
+              >
+                {open.has(f.path) ? '▾' : '▸'}
+              </button>
+            ) : <span class="twisty" aria-hidden="true" /> /* nothing below it to open */}
             <button type="button" class="link" aria-current={f.path === current ? 'page' : undefined} onClick={() => onPick(f.path)}>
-              {f.name} <span class="count">{f.files_count}</span>
+              {f.name} <span class="count" title={`${f.files_count} ${f.files_count === 1 ? 'file' : 'files'} directly in it`}>{f.files_count}</span>
             </button>
           </div>
-          {open.has(f.path) && <Level parent={f.path} current={current} onPick={onPick} version={version} />}
+          {open.has(f.path) && f.folders_count > 0 && <Level parent={f.path} current={current} onPick={onPick} version={version} />}
         </li>
       ))}
     </ul>
