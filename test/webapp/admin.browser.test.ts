@@ -200,6 +200,32 @@ describe('administration page', () => {
     await context.close();
   });
 
+  test('an admin\'s jobs page leaves out the server\'s housekeeping until asked, and filters by type', async () => {
+    // The server schedules its own `expire` and `prune` (jobs of no account) when it starts; an upload makes an account's `derive`.
+    for (let tries = 0; ; tries++) {
+      const system = await api('GET', '/api/queue/jobs?system=true', undefined, { key: adminKey });
+      if (system.body.count > 0) break;
+      if (tries > 300) throw new Error('no housekeeping job was scheduled');
+      await Bun.sleep(100);
+    }
+    const erin = await signUp('erin');
+    await uploadPublic(erin.bearer, 'erin.png');
+    const context = await adminContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/jobs`);
+    const rows = page.locator('tr[data-job]');
+    const typesShown = async () => [...new Set((await rows.locator('td:first-child .mono').allTextContents()).map((t) => t.split(' · ')[0]))].sort();
+    await rows.filter({ hasText: 'derive ·' }).first().waitFor(WAIT);
+    expect((await typesShown()).filter((t) => t === 'expire' || t === 'prune')).toEqual([]); // before, a page of `expire`, one a minute
+    await page.getByLabel('Show the server’s housekeeping').check();
+    await rows.filter({ hasText: 'expire ·' }).first().waitFor(WAIT);
+    await page.getByLabel('Type').selectOption('expire');
+    await page.waitForFunction(() => [...document.querySelectorAll('tr[data-job] td:first-child .mono')].every((e) => e.textContent!.startsWith('expire ·')), undefined, WAIT);
+    expect(await typesShown()).toEqual(['expire']);
+    expect(await page.locator('[data-count="pending"]').count()).toBe(1);
+    await context.close();
+  });
+
   test('a non-admin sees a refusal on the admin page, no Admin link, and the API refuses the calls (#21.6)', async () => {
     const dave = await signUp('dave');
     const context = await contextWith(dave.headers);

@@ -79,7 +79,7 @@ const encoder = new TextEncoder();
 /** SSE wire format of events (one `id:`, `event:`, `data:` block each). */
 export function encodeEvents(events: QueueEvent[]): Uint8Array {
   const text = events
-    .map((e) => `id: ${formatCursor(e.cursor)}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...e.data, event: e.type, at: e.createdAt })}\n\n`)
+    .map((e) => `id: ${formatCursor(e.cursor)}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...e.data, user_id: e.userId, event: e.type, at: e.createdAt })}\n\n`)
     .join('');
   return encoder.encode(text);
 }

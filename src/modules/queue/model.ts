@@ -35,9 +35,17 @@ export const JobList = t.Object({
   next_cursor: t.Nullable(t.String()),
 });
 
+const SystemFilter = t.Optional(t.Boolean({
+  description: 'For admins: `false` leaves out the server\'s own housekeeping jobs (those of no account: `expire` every minute, `prune`), '
+    + '`true` shows only them; absent, both. Other accounts never see those jobs.',
+}));
+
+export const StatsQuery = t.Object({ system: SystemFilter });
+
 export const JobListQuery = t.Object({
   status: t.Optional(JobStatusSchema),
   type: t.Optional(t.String({ minLength: 1, maxLength: 64 })),
+  system: SystemFilter,
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 200, default: 50 })),
   cursor: t.Optional(t.String({ maxLength: 200 })),
 });

@@ -52,6 +52,15 @@ describe.each(DB_BACKENDS)('/api/queue on %s', (db) => {
     expect(stats.by_type['test.list']).toEqual({ pending: 3, running: 0, completed: 0, failed: 0, cancelled: 0 });
     const adminStats = await (await h.request('/api/queue/stats', as(adminKey))).json();
     expect(adminStats.by_type['test.list'].pending).toBe(4);
+    // An admin may leave out the server's own housekeeping (jobs of no account), or see only it.
+    const accounts = await (await h.request('/api/queue/jobs?type=test.list&system=false', as(adminKey))).json();
+    expect([accounts.count, accounts.results.every((j: { user_id: string | null }) => j.user_id !== null)]).toEqual([3, true]);
+    const housekeeping = await (await h.request('/api/queue/jobs?type=test.list&system=true', as(adminKey))).json();
+    expect(housekeeping.results.map((j: { payload: unknown }) => j.payload)).toEqual([{ system: true }]);
+    expect((await (await h.request('/api/queue/stats?system=false', as(adminKey))).json()).by_type['test.list'].pending).toBe(3);
+    expect((await (await h.request('/api/queue/stats?system=true', as(adminKey))).json()).by_type['test.list'].pending).toBe(1);
+    expect((await (await h.request('/api/queue/jobs?type=test.list&system=true', as(aliceKey))).json()).count).toBe(0);
+    expect((await h.request('/api/queue/stats?system=maybe', as(adminKey))).status).toBe(400);
     expect((await h.request('/api/queue/jobs?status=nope', as(aliceKey))).status).toBe(400);
     expect((await h.request('/api/queue/jobs')).status).toBe(401);
   });

@@ -8,7 +8,7 @@ import type { AppDeps } from '../../deps';
 import { errorResponses, validationError } from '../../errors';
 import { authGuard, type Principal } from '../auth/guard';
 import { parseCursor } from './events';
-import { EventsQuery, JobIdParams, JobList, JobListQuery, JobSchema, QueueStats } from './model';
+import { EventsQuery, JobIdParams, JobList, JobListQuery, JobSchema, QueueStats, StatsQuery } from './model';
 import { cancelJob, deleteJob, getStats, listJobs, retryJob, type Viewer } from './service';
 
 /** What a principal may see: its own jobs, or all of them for admins. */
@@ -18,16 +18,17 @@ export const viewerOf = (p: Principal): Viewer => ({ userId: p.userId, all: p.ro
 export function queueRoutes(deps: AppDeps) {
   return new Elysia({ name: 'pictor.queue.routes', prefix: '/api/queue', detail: { tags: ['queue'] } })
     .use(authGuard(deps))
-    .get('/stats', ({ principal }) => getStats(deps.db, viewerOf(principal)), {
+    .get('/stats', ({ principal, query }) => getStats(deps.db, viewerOf(principal), query.system), {
       auth: 'queue:read',
-      response: { 200: QueueStats, ...errorResponses(401, 403) },
-      detail: { summary: 'Job counts by status and type', description: 'Own jobs; admins see every job.' },
+      query: StatsQuery,
+      response: { 200: QueueStats, ...errorResponses(400, 401, 403) },
+      detail: { summary: 'Job counts by status and type', description: 'Own jobs; admins see every job (`system` narrows them as on the list).' },
     })
     .get('/jobs', ({ principal, query }) => listJobs(deps.db, viewerOf(principal), query), {
       auth: 'queue:read',
       query: JobListQuery,
       response: { 200: JobList, ...errorResponses(400, 401, 403) },
-      detail: { summary: 'List jobs', description: 'Newest first; filter by `status` and `type`; keyset pagination with `cursor`.' },
+      detail: { summary: 'List jobs', description: 'Newest first; filter by `status`, `type` and (admins) `system`; keyset pagination with `cursor`.' },
     })
     .post('/jobs/:id/retry', ({ principal, params }) => retryJob(deps.db, viewerOf(principal), params.id), {
       auth: 'queue:write',
@@ -83,7 +84,7 @@ export function queueRoutes(deps: AppDeps) {
           summary: 'Live job events (Server-Sent Events)',
           description:
             'Events `job.created`, `job.started`, `job.progress`, `job.retrying`, `job.completed`, `job.failed`, `job.cancel_requested`, `job.cancelled`, `job.released`; ' +
-            '`data` is JSON `{job_id, type, status, attempts, max_attempts, progress, file_id, last_error, run_at, event, at}`. ' +
+            '`data` is JSON `{job_id, type, status, attempts, max_attempts, progress, file_id, user_id, last_error, run_at, event, at}` (`user_id` null for the server\'s own housekeeping). ' +
             'Every event has an `id:`; reconnect with `Last-Event-ID` (or `?last_event_id=`) to receive every missed event once, in order. ' +
             'A `: heartbeat` comment is sent after 15 s without events. Events from every instance are included.',
         },

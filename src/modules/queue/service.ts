@@ -3,7 +3,7 @@
  * is scoped by a `Viewer`: users see and touch only their own jobs, admins all of them; a job
  * the viewer may not see is "not found", never "forbidden".
  */
-import { and, count, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { conflict, notFound, validationError } from '../../errors';
 import { appendEventsFrom, EVENTS_CHANNEL, JOB_COLUMNS, JOBS_CHANNEL, queryRows, toJobRow } from './sql';
@@ -42,6 +42,12 @@ export function toJobJson(j: JobRow) {
 export type JobJson = ReturnType<typeof toJobJson>;
 
 const visibleTo = (v: Viewer): SQL | undefined => (v.all ? undefined : eq(jobs.userId, v.userId));
+/**
+ * What a list or count covers: the viewer's jobs, narrowed by `system` — true: only the server's
+ * own housekeeping (jobs of no account, such as the minutely `expire`), false: only accounts' jobs.
+ */
+const scoped = (v: Viewer, system: boolean | undefined): SQL | undefined =>
+  and(visibleTo(v), system === undefined ? undefined : system ? isNull(jobs.userId) : isNotNull(jobs.userId));
 const visibleSql = (v: Viewer): SQL => (v.all ? sql`true` : sql`user_id = ${v.userId}::uuid`);
 
 function encodeCursor(j: JobRow): string {
@@ -60,6 +66,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 export interface ListQuery {
   status?: JobStatus;
   type?: string;
+  system?: boolean;
   limit?: number;
   cursor?: string;
 }
@@ -67,7 +74,7 @@ export interface ListQuery {
 /** Newest first, keyset-paginated on `(created_at, id)`; `count` covers all pages. */
 export async function listJobs(db: Db, viewer: Viewer, q: ListQuery) {
   const limit = q.limit ?? 50;
-  const filter = and(visibleTo(viewer), q.status ? eq(jobs.status, q.status) : undefined, q.type ? eq(jobs.type, q.type) : undefined);
+  const filter = and(scoped(viewer, q.system), q.status ? eq(jobs.status, q.status) : undefined, q.type ? eq(jobs.type, q.type) : undefined);
   let page = filter;
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
@@ -91,11 +98,11 @@ type Counts = Record<JobStatus, number>;
 const zeroCounts = (): Counts => ({ pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0 });
 
 /** Counts by status, overall and per type. */
-export async function getStats(db: Db, viewer: Viewer) {
+export async function getStats(db: Db, viewer: Viewer, system?: boolean) {
   const rows = await db
     .select({ type: jobs.type, status: jobs.status, n: count() })
     .from(jobs)
-    .where(visibleTo(viewer))
+    .where(scoped(viewer, system))
     .groupBy(jobs.type, jobs.status);
   const totals = zeroCounts();
   const byType: Record<string, Counts> = {};

@@ -25,8 +25,13 @@ interface Job {
   started_at: string | null;
   finished_at: string | null;
 }
-interface JobEvent { job_id: string; type: string; status: Status; attempts: number; max_attempts: number; progress: number; file_id: string | null; last_error: string | null; event: string; at: string }
+interface JobEvent {
+  job_id: string; type: string; status: Status; attempts: number; max_attempts: number; progress: number;
+  file_id: string | null; user_id: string | null; last_error: string | null; event: string; at: string;
+}
 type Counts = Record<Status, number>;
+type Stats = Counts & { by_type: Record<string, Counts> };
+const NO_JOBS: Counts = { pending: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
 
 const EVENTS = ['job.created', 'job.started', 'job.progress', 'job.retrying', 'job.completed', 'job.failed', 'job.cancel_requested', 'job.cancelled', 'job.released'];
 const STATUSES: Status[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
@@ -47,7 +52,11 @@ const time = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en', {
 export function Jobs({ profile }: { profile: Profile }) {
   const [jobs, setJobs] = useState<Job[] | null>(null);
   const [counts, setCounts] = useState<Counts | null>(null);
+  const [types, setTypes] = useState<[string, number][]>([]);
   const [filter, setFilter] = useState<Status | ''>('');
+  const [type, setType] = useState('');
+  // An admin sees every account's jobs; the server's own minutely housekeeping would bury them, so it is hidden until asked for.
+  const [housekeeping, setHousekeeping] = useState(false);
   const [next, setNext] = useState<string | null>(null);
   const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
@@ -55,24 +64,33 @@ export function Jobs({ profile }: { profile: Profile }) {
   /** Each known job's status, so an event moves the counts at once (the stats call confirms them later). */
   const statusOf = useRef(new Map<string, Status>());
   const admin = profile.user.role === 'admin';
+  const hideHousekeeping = admin && !housekeeping;
+  /** Whether a job of this type and owner belongs on the page as filtered. */
+  const shown = (jobType: string, userId: string | null) => (!type || jobType === type) && !(hideHousekeeping && userId === null);
+
+  /** The tiles' counts (of the chosen type) and the type menu, from one stats call. */
+  const refreshStats = useCallback(async () => {
+    const stats = await api<Stats>('GET', `/api/queue/stats${hideHousekeeping ? '?system=false' : ''}`);
+    setCounts(type ? stats.by_type[type] ?? NO_JOBS : stats);
+    setTypes(Object.entries(stats.by_type).map(([t, c]) => [t, STATUSES.reduce((n, k) => n + c[k], 0)] as [string, number])
+      .sort((a, b) => (TYPES[a[0]] ?? a[0]).localeCompare(TYPES[b[0]] ?? b[0])));
+  }, [type, hideHousekeeping]);
 
   const load = useCallback(async (cursor?: string) => {
     const q = new URLSearchParams({ limit: '50' });
     if (filter) q.set('status', filter);
+    if (type) q.set('type', type);
+    if (hideHousekeeping) q.set('system', 'false');
     if (cursor) q.set('cursor', cursor);
     try {
-      const [page, stats] = await Promise.all([
-        api<{ results: Job[]; next_cursor: string | null }>('GET', `/api/queue/jobs?${q}`),
-        api<Counts>('GET', '/api/queue/stats'),
-      ]);
+      const [page] = await Promise.all([api<{ results: Job[]; next_cursor: string | null }>('GET', `/api/queue/jobs?${q}`), refreshStats()]);
       for (const j of page.results) statusOf.current.set(j.id, j.status);
       setJobs((prev) => (cursor && prev ? [...prev, ...page.results] : page.results));
       setNext(page.next_cursor);
-      setCounts(stats);
     } catch (err) {
       setMessage({ ok: false, text: errorText(err) });
     }
-  }, [filter]);
+  }, [filter, type, hideHousekeeping, refreshStats]);
   useEffect(() => void load(), [load]);
 
   // The live feed: each event updates its job in place (or brings a new one to the top).
@@ -83,6 +101,7 @@ export function Jobs({ profile }: { profile: Profile }) {
     const apply = (e: MessageEvent<string>) => {
       if (e.lastEventId) lastId.current = e.lastEventId;
       const ev = JSON.parse(e.data) as JobEvent;
+      if (!shown(ev.type, ev.user_id)) return;
       const was = statusOf.current.get(ev.job_id);
       if (was !== ev.status && (was || ev.event === 'job.created')) {
         statusOf.current.set(ev.job_id, ev.status);
@@ -110,7 +129,7 @@ export function Jobs({ profile }: { profile: Profile }) {
       });
       // The counts follow the feed without a request per event.
       clearTimeout(refreshTimer);
-      refreshTimer = setTimeout(() => api<Counts>('GET', '/api/queue/stats').then(setCounts).catch(() => undefined), 400);
+      refreshTimer = setTimeout(() => refreshStats().catch(() => undefined), 400);
     };
     const open = () => {
       if (closed) return;
@@ -140,7 +159,7 @@ export function Jobs({ profile }: { profile: Profile }) {
       clearTimeout(refreshTimer);
       source?.close();
     };
-  }, [filter, load]);
+  }, [filter, load, refreshStats]);
 
   const act = async (job: Job, action: 'retry' | 'cancel' | 'delete') => {
     setMessage(null);
@@ -154,7 +173,7 @@ export function Jobs({ profile }: { profile: Profile }) {
         setJobs((prev) => prev?.map((j) => (j.id === job.id ? updated : j)) ?? prev);
         setMessage({ ok: true, text: action === 'retry' ? 'Job queued again.' : updated.status === 'cancelled' ? 'Job cancelled.' : 'Cancel requested; the job stops at its next check.' });
       }
-      api<Counts>('GET', '/api/queue/stats').then(setCounts).catch(() => undefined);
+      refreshStats().catch(() => undefined);
     } catch (err) {
       setMessage({ ok: false, text: errorText(err) });
     }
@@ -179,9 +198,25 @@ export function Jobs({ profile }: { profile: Profile }) {
           </button>
         ))}
       </div>
+      <div class="job-filters">
+        <label>
+          <span>Type</span>
+          <select value={type} onChange={(e) => setType((e.currentTarget as HTMLSelectElement).value)}>
+            <option value="">All types</option>
+            {types.map(([t, n]) => <option key={t} value={t}>{TYPES[t] ?? t} ({n})</option>)}
+            {type && !types.some(([t]) => t === type) && <option value={type}>{TYPES[type] ?? type} (0)</option>}
+          </select>
+        </label>
+        {admin && (
+          <label class="check">
+            <input type="checkbox" checked={housekeeping} onChange={(e) => setHousekeeping((e.currentTarget as HTMLInputElement).checked)} />
+            Show the server’s housekeeping (expiring files every minute, pruning)
+          </label>
+        )}
+      </div>
       {message && <p class={message.ok ? 'notice' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
       {!jobs ? <p class="loading" role="status">Loading jobs…</p> : jobs.length === 0 ? (
-        <p class="empty">No {filter ? LABEL[filter].toLowerCase() : ''} jobs. Upload an image and its thumbnails are made here.</p>
+        <p class="empty">{['No', filter && LABEL[filter].toLowerCase(), type && `“${TYPES[type] ?? type}”`, 'jobs.'].filter(Boolean).join(' ')} Upload an image and its thumbnails are made here.</p>
       ) : (
         <div class="table-wrap">
           <table class="table job-table">
