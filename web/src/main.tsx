@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { api, type Profile, type ServerInfo } from './api';
+import { api, csrfToken, type Profile, type ServerInfo } from './api';
 import { Header } from './components/Header';
 import { Account } from './pages/Account';
 import { Forgot, SignIn, Register } from './pages/Auth';
@@ -36,6 +36,11 @@ function App() {
   const [usageTick, setUsageTick] = useState(0);
 
   const load = useCallback(() => {
+    // No readable CSRF cookie, no session: the sign-in page at once, without a 401 in the console.
+    if (!csrfToken()) {
+      setProfile(null);
+      return;
+    }
     api<Profile>('GET', '/api/profile')
       .then(setProfile)
       .catch(() => setProfile(null));
