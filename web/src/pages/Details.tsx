@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, errorText, formatBytes, type FileItem, type ServerInfo } from '../api';
 import { Builder, Ctl } from '../components/Builder';
 import { CopyField } from '../components/Copy';
+import { exifRows } from '../components/exif';
 import { LinkBaseNotice } from '../components/LinkBaseNotice';
 import { isRaster, localPath } from '../components/Thumb';
 import { navigate } from '../router';
@@ -130,8 +131,8 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
           </dl>
           {exif && (
             <details>
-              <summary>EXIF metadata</summary>
-              <dl class="facts">{Object.entries(exif).map(([k, v]) => <><dt>{k}</dt><dd>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd></>)}</dl>
+              <summary>Camera (EXIF)</summary>
+              <dl class="facts">{exifRows(exif).map(([k, v]) => <><dt>{k}</dt><dd>{v}</dd></>)}</dl>
             </details>
           )}
           <LinkBaseNotice url={file.url} />
