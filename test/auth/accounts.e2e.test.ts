@@ -214,6 +214,9 @@ describe.each(MODES)('accounts on $name', (mode) => {
     expect(invites.status).toBe(201);
     expect(invites.body.results[0].code).toMatch(/^INV-[A-Za-z0-9]{16}$/);
     expect((await api('GET', '/api/invites', undefined, { key })).body.count).toBe(2);
+    // Invites for an account that does not exist (or is deleted while they are made): 404, not the database's refusal as a 500.
+    const nobody = await api('POST', `/api/admin/users/${crypto.randomUUID().toUpperCase()}/invites`, {}, { key: adminKey });
+    expect([nobody.status, nobody.body.error]).toEqual([404, 'NOT_FOUND']);
   });
 
   test('invite-only registration and required email verification', async () => {

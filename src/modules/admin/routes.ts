@@ -4,8 +4,9 @@
  * `admin` gets MISSING_SCOPE.
  */
 import { Elysia, t } from 'elysia';
+import { isForeignKeyViolation } from '../../db/errors';
 import type { AppDeps } from '../../deps';
-import { errorResponses, forbidden } from '../../errors';
+import { errorResponses, forbidden, notFound } from '../../errors';
 import { noContent } from '../../http';
 import { FileSchema } from '../files/model';
 import { strict } from '../auth/model';
@@ -16,7 +17,7 @@ import { UserSchema } from '../users/model';
 import { deleteAnyFile, listAllFiles, listAudit, viewFile } from './moderation';
 import { getStats as queueStats } from '../queue/service';
 import { QueueStats } from '../queue/model';
-import { changeUser, collectStats, getUserOrThrow, listUsers, toAdminUserJson, type StatsProvider } from './service';
+import { changeUser, collectStats, listUsers, toAdminUserJson, type StatsProvider } from './service';
 
 const DEFAULT_INVITE_TTL_S = 7 * 86400;
 
@@ -140,11 +141,14 @@ export function adminRoutes(deps: AppDeps) {
       '/users/:id/invites',
       async ({ principal, params, body, set }) => {
         requireAdmin(principal);
-        await getUserOrThrow(deps, params.id);
         const ttl = body.expires_in === undefined ? DEFAULT_INVITE_TTL_S : body.expires_in;
         const rows = await createInvites(deps.db, {
           ownerId: params.id, createdBy: principal.userId, count: body.count ?? 1,
           expiresAt: ttl === null ? null : new Date(now().getTime() + ttl * 1000),
+        }).catch((err: unknown) => {
+          // No such account (the foreign key says so in the same statement: a check before it raced with deletions).
+          if (isForeignKeyViolation(err)) throw notFound('User');
+          throw err;
         });
         set.status = 201;
         return { results: rows.map(toInviteJson), count: rows.length };

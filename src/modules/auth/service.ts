@@ -3,6 +3,7 @@
  * verification. Plain functions of `deps`; the routes translate HTTP to and from them.
  */
 import { and, eq, gt, isNull } from 'drizzle-orm';
+import { isUniqueViolation } from '../../db/errors';
 import type { AppDeps } from '../../deps';
 import { accountBanned, conflict, emailNotVerified, unauthorized, validationError } from '../../errors';
 import { sha256Hex } from '../../lib/random';
@@ -18,10 +19,6 @@ import { generateMailToken } from './tokens';
 const RESET_TTL_MS = 3600_000;
 const VERIFY_TTL_MS = 48 * 3600_000;
 
-const isUniqueViolation = (err: unknown): boolean => {
-  for (let e = err as { code?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) if (e.code === '23505') return true;
-  return false;
-};
 
 export interface RegisterInput {
   email: string;
