@@ -64,12 +64,6 @@ export async function changeUser(deps: AppDeps, actorId: string, userId: string,
   return row;
 }
 
-export async function getUserOrThrow(deps: AppDeps, userId: string): Promise<UserRow> {
-  const [row] = await deps.db.select().from(users).where(eq(users.id, userId)).limit(1);
-  if (!row) throw notFound('User');
-  return row;
-}
-
 /** An extra section of `GET /api/admin/stats` that another module contributes (queue, cache…). */
 export type StatsProvider = () => Promise<unknown> | unknown;
 
