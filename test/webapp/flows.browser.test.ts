@@ -152,6 +152,36 @@ describe('web app flows', () => {
     await context.close();
   });
 
+  test('uploads start from the account\'s defaults, and a file gets what the form shows (the form said Public, Never and the file was public)', async () => {
+    const { context, cookie, csrf } = await signedInContext();
+    const patched = await fetch(`${server.url}/api/settings`, {
+      method: 'PATCH', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' },
+      body: JSON.stringify({ default_is_public: false, default_expires_in: 7 * 86_400 }),
+    });
+    expect(patched.status).toBe(200);
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    const visibility = page.locator('.upload-options').getByLabel('Visibility');
+    const expires = page.locator('.upload-options').getByLabel('Expires');
+    await page.waitForFunction(() => (document.querySelector('.upload-options select') as HTMLSelectElement | null)?.value === 'private', undefined, WAIT);
+    expect(await expires.inputValue()).toBe(String(7 * 86_400));
+    const listed = async () => ((await (await fetch(`${server.url}/api/files?sort=name`, { headers: { cookie } })).json()) as { results: { name: string; is_public: boolean; expires_at: string | null }[] }).results;
+    await dropFiles(page, [await png('as-default.png', 20, 20)]);
+    await page.getByText('All uploads finished.').waitFor(WAIT);
+    // Then the form's own choice, Public and Never, wins over the defaults.
+    await visibility.selectOption('public');
+    await expires.selectOption('0');
+    await dropFiles(page, [await png('as-chosen.png', 20, 20)]);
+    await page.locator('.cell', { hasText: 'as-chosen.png' }).waitFor(WAIT);
+    const [chosen, byDefault] = await listed();
+    expect([chosen!.name, chosen!.is_public, chosen!.expires_at]).toEqual(['as-chosen.png', true, null]);
+    expect([byDefault!.name, byDefault!.is_public]).toEqual(['as-default.png', false]);
+    const days = (Date.parse(byDefault!.expires_at!) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(6.9);
+    expect(days).toBeLessThanOrEqual(7);
+    await context.close();
+  });
+
   test('a picked folder keeps its structure, without the system\'s own files (the folder picker opened a plain file picker)', async () => {
     const { context, cookie } = await signedInContext();
     const dir = await mkdtemp(join(tmpdir(), 'pictor-folder-'));

@@ -22,8 +22,23 @@ interface Job {
 
 interface Options {
   folder: string;
-  isPublic: boolean;
-  expiresIn: number;
+  /** null until the account's defaults are read: then nothing is sent and the server applies them. */
+  isPublic: boolean | null;
+  /** Seconds, 0 for never (sent as such, so it overrides a default expiry); null as above. */
+  expiresIn: number | null;
+}
+
+const EXPIRIES: [number, string][] = [
+  [0, 'Never'], [3600, 'In 1 hour'], [86_400, 'In 1 day'], [7 * 86_400, 'In 7 days'],
+  [30 * 86_400, 'In 30 days'], [90 * 86_400, 'In 90 days'], [365 * 86_400, 'In 1 year'],
+];
+
+/** What an upload says about visibility and expiry: only what the form shows, always, once it is known. */
+function uploadFields(o: Options): Record<string, string> {
+  return {
+    ...(o.isPublic === null ? {} : { is_public: String(o.isPublic) }),
+    ...(o.expiresIn === null ? {} : { expires_in: String(o.expiresIn) }),
+  };
 }
 
 const PARALLEL = 3;
@@ -58,13 +73,19 @@ const statusOf = (err: Error | DetailedError): number => ('originalResponse' in 
  */
 export function Uploader({ folder, onUploaded, incoming }: { folder: string; onUploaded: (f: FileItem) => void; incoming: { files: File[]; seq: number } }) {
   const [jobs, setJobs] = useState<Job[]>([]);
-  const [opts, setOpts] = useState<Options>({ folder, isPublic: true, expiresIn: 0 });
+  // The form starts from the account's defaults (Settings), so a file gets what the form shows.
+  const [opts, setOpts] = useState<Options>({ folder, isPublic: null, expiresIn: null });
   const jobsRef = useRef(jobs);
   jobsRef.current = jobs;
   const input = useRef<HTMLInputElement>(null);
   const dirInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => setOpts((o) => ({ ...o, folder })), [folder]);
+  useEffect(() => {
+    api<{ default_is_public: boolean; default_expires_in: number | null }>('GET', '/api/settings')
+      .then((s) => setOpts((o) => ({ ...o, isPublic: o.isPublic ?? s.default_is_public, expiresIn: o.expiresIn ?? s.default_expires_in ?? 0 })))
+      .catch(() => undefined); // unknown: the server applies them anyway
+  }, []);
   useEffect(() => {
     if (incoming.files.length) add(incoming.files);
   }, [incoming.seq]);
@@ -117,8 +138,7 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
         filename: job.file.name || 'pasted-image.png',
         ...(job.file.type ? { filetype: job.file.type } : {}),
         folder: job.folder,
-        visibility: opt.isPublic ? 'public' : 'private',
-        ...(opt.expiresIn > 0 ? { expires_in: String(opt.expiresIn) } : {}),
+        ...uploadFields(opt),
       },
       headers: { accept: 'application/json' },
       // The cookie session's CSRF token, read per request (a session refresh may have changed it).
@@ -186,8 +206,7 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
     const xhr = new XMLHttpRequest();
     const form = new FormData();
     form.append('folder', job.folder);
-    form.append('is_public', String(opts.isPublic));
-    if (opts.expiresIn > 0) form.append('expires_in', String(opts.expiresIn));
+    for (const [k, v] of Object.entries(uploadFields(opts))) form.append(k, v);
     form.append('file', job.file, job.file.name || 'pasted-image.png');
     const began = performance.now();
     xhr.upload.onprogress = (e) => {
@@ -244,19 +263,18 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
         </label>
         <label>
           Visibility{' '}
-          <select value={opts.isPublic ? 'public' : 'private'} onChange={(e) => setOpts({ ...opts, isPublic: (e.currentTarget as HTMLSelectElement).value === 'public' })}>
+          <select value={opts.isPublic === null ? '' : opts.isPublic ? 'public' : 'private'} onChange={(e) => setOpts({ ...opts, isPublic: (e.currentTarget as HTMLSelectElement).value === 'public' })}>
+            {opts.isPublic === null && <option value="">Your default</option>}
             <option value="public">Public</option>
             <option value="private">Private</option>
           </select>
         </label>
         <label>
           Expires{' '}
-          <select value={String(opts.expiresIn)} onChange={(e) => setOpts({ ...opts, expiresIn: Number((e.currentTarget as HTMLSelectElement).value) })}>
-            <option value="0">Never</option>
-            <option value="3600">In 1 hour</option>
-            <option value="86400">In 1 day</option>
-            <option value="604800">In 7 days</option>
-            <option value="2592000">In 30 days</option>
+          <select value={opts.expiresIn === null ? '' : String(opts.expiresIn)} onChange={(e) => setOpts({ ...opts, expiresIn: Number((e.currentTarget as HTMLSelectElement).value) })}>
+            {opts.expiresIn === null && <option value="">Your default</option>}
+            {EXPIRIES.map(([v, label]) => <option key={v} value={String(v)}>{label}</option>)}
+            {opts.expiresIn !== null && !EXPIRIES.some(([v]) => v === opts.expiresIn) && <option value={String(opts.expiresIn)}>In {opts.expiresIn} seconds</option>}
           </select>
         </label>
       </div>
