@@ -177,10 +177,32 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     return { img: unescape(img!), download: unescape(download!) };
   }
 
-  test('a browser gets the file\'s page: opening it is the one view, its picture and Download count none; the last view says so', async () => {
+  /** A browser's form POST to the link (no redirect followed): its answer and the cookie it set. */
+  async function post(url: string, body = '', cookie?: string): Promise<{ res: Response; cookie: string }> {
+    const res = await fetch(local(url), {
+      method: 'POST', redirect: 'manual', body,
+      headers: { ...BROWSER, 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+    });
+    return { res, cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]! };
+  }
+  const open = async (url: string, cookie?: string) => fetch(local(url), { headers: { ...BROWSER, ...(cookie ? { cookie } : {}) } });
+
+  test('a limited link asks for a click first (a chat app\'s preview uses no view); the opening is the one view, its reloads, picture and Download count none', async () => {
     const f = await upload('?is_public=false');
     const link = await share(f.id, { max_views: 2 });
-    const page = await fetch(local(link.url), { headers: BROWSER });
+    const path = new URL(link.url).pathname;
+    // A preview bot (or a person) fetching the page gets the Open button: no view.
+    const bot = await fetch(local(link.url), { headers: { ...BROWSER, 'user-agent': 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)' } });
+    expect(bot.status).toBe(200);
+    expect(bot.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await bot.text()).toContain('This link can be opened 2 more times');
+    expect(await views(f.id, link.id)).toBe(0);
+
+    const first = await post(link.url);
+    expect([first.res.status, first.res.headers.get('location')]).toEqual([303, path]);
+    expect(first.cookie).toMatch(/^pictor_share=\d+\.[\w-]+$/);
+    expect(await views(f.id, link.id)).toBe(1);
+    const page = await open(link.url, first.cookie);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
@@ -197,49 +219,78 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     const file = await fetch(download);
     expect([file.status, file.headers.get('content-disposition')?.startsWith('attachment')]).toEqual([200, true]);
     expect(Buffer.from(await file.arrayBuffer()).equals(png)).toBe(true);
+    expect((await open(link.url, first.cookie)).status).toBe(200); // a reload
     expect(await views(f.id, link.id)).toBe(1);
 
-    // The second opening is the last: the page says so, and its Download still works after.
-    const last = await (await fetch(local(link.url), { headers: BROWSER })).text();
+    // A second person opens the last view; the page says so.
+    const second = await post(link.url);
+    const last = await (await open(link.url, second.cookie)).text();
     expect(last).toContain('This was the last view this link allows');
-    const dead = await fetch(local(link.url), { headers: BROWSER });
+    expect(await views(f.id, link.id)).toBe(2);
+    // A third finds it spent; those who opened it can still reload it (within the hour), and Download still works.
+    const dead = await open(link.url);
     expect(dead.status).toBe(410);
     expect(await dead.text()).toContain('Link no longer available');
+    expect((await post(link.url)).res.status).toBe(410);
+    expect((await open(link.url, first.cookie)).status).toBe(200);
     expect((await fetch(pageLinks(last).download)).status).toBe(200);
     expect(await views(f.id, link.id)).toBe(2);
   });
 
-  test('a protected link in a browser: the form sends it on to the page (303) with a cookie for that link only; a forged cookie asks again', async () => {
+  test('a link without password or limit shows its page at once (that is the view); reloads under its cookie count none', async () => {
+    const f = await upload();
+    const link = await share(f.id, {});
+    const page = await open(link.url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<img src=');
+    const cookie = (page.headers.get('set-cookie') ?? '').split(';')[0]!;
+    expect(cookie).toMatch(/^pictor_share=/);
+    expect((await open(link.url, cookie)).status).toBe(200);
+    expect(await views(f.id, link.id)).toBe(1);
+    expect((await open(link.url)).status).toBe(200); // another browser: another view
+    expect(await views(f.id, link.id)).toBe(2);
+  });
+
+  test('a small text file is shown on its page as text, escaped; a large one gets the card', async () => {
+    const post = (body: string) => fetch(`${srv.url}/api/files`, { method: 'POST', body, headers: { ...auth(), 'content-type': 'text/plain', 'x-file-name': 'notes.txt' } });
+    const small = ((await (await post('Day 1: <script>alert(1)</script> & more\n')).json()) as { file: { id: string } }).file;
+    const html = await (await open((await share(small.id, {})).url)).text();
+    expect(html).toContain('<pre class="text">Day 1: &lt;script&gt;alert(1)&lt;/script&gt; &amp; more\n</pre>');
+    const big = ((await (await post('x'.repeat(64 * 1024 + 1))).json()) as { file: { id: string } }).file;
+    const card = await (await open((await share(big.id, {})).url)).text();
+    expect([card.includes('<pre'), card.includes('No preview for this type of file (text/plain)')]).toEqual([false, true]);
+  });
+
+  test('a protected link in a browser: a wrong password goes back to the form by GET, the right one to the page (the view) with a cookie for that link only', async () => {
     const f = await upload();
     const link = await share(f.id, { password: 'pass word' });
     const path = new URL(link.url).pathname;
-    const form = (password: string) => fetch(local(link.url), {
-      method: 'POST', redirect: 'manual', headers: { ...BROWSER, 'content-type': 'application/x-www-form-urlencoded' }, body: `password=${encodeURIComponent(password)}`,
-    });
-    const wrong = await form('guess');
-    expect([wrong.status, (await wrong.text()).includes('Wrong password.')]).toEqual([401, true]);
-    const right = await form('pass word');
-    expect([right.status, right.headers.get('location')]).toEqual([303, path]);
-    const setCookie = right.headers.get('set-cookie') ?? '';
+    const wrong = await post(link.url, 'password=guess');
+    expect([wrong.res.status, wrong.res.headers.get('location')]).toEqual([303, `${path}?wrong=1`]);
+    const again = await fetch(local(link.url) + '?wrong=1', { headers: BROWSER });
+    expect([again.status, (await again.text()).includes('Wrong password.')]).toEqual([401, true]);
+    const right = await post(link.url, `password=${encodeURIComponent('pass word')}`);
+    expect([right.res.status, right.res.headers.get('location')]).toEqual([303, path]);
+    const setCookie = right.res.headers.get('set-cookie') ?? '';
     expect(setCookie).toMatch(new RegExp(`^pictor_share=\\d+\\.[\\w-]+; Path=${path}; Max-Age=3600; SameSite=Lax; HttpOnly$`));
-    expect(await views(f.id, link.id)).toBe(0); // the page is the view, not the form
-    const cookie = setCookie.split(';')[0]!;
+    expect(await views(f.id, link.id)).toBe(1);
+    const cookie = right.cookie;
 
-    const page = await fetch(local(link.url), { headers: { ...BROWSER, cookie } });
+    const page = await open(link.url, cookie);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<img src=');
     expect(await views(f.id, link.id)).toBe(1);
-    // The cookie stands for the password on a script's GET too: the bytes.
+    // The cookie stands for the password on a script's GET too: the bytes (a delivery, so a view).
     const bytes = await fetch(local(link.url), { headers: { cookie } });
     expect(Buffer.from(await bytes.arrayBuffer()).equals(png)).toBe(true);
+    expect(await views(f.id, link.id)).toBe(2);
 
     // Another protected link does not take this link's cookie, and a changed one is refused: the form again, no view.
     const other = await share(f.id, { password: 'pass word' });
-    const elsewhere = await fetch(local(other.url), { headers: { ...BROWSER, cookie } });
-    expect((await elsewhere.text())).toContain('name="password"');
+    expect(await (await open(other.url, cookie)).text()).toContain('name="password"');
     const [value, sig] = cookie.split('.') as [string, string];
     const forged = `${value.replace(/\d$/, (d) => String((Number(d) + 1) % 10))}.${sig}`;
-    expect(await (await fetch(local(link.url), { headers: { ...BROWSER, cookie: forged } })).text()).toContain('name="password"');
+    expect(await (await open(link.url, forged)).text()).toContain('name="password"');
     expect(await views(f.id, link.id)).toBe(2);
   });
 

@@ -15,12 +15,18 @@ export const PREVIEW_WIDTH = 1200;
 /** Image types the `/t` pipeline renders (SVG is shown as itself). */
 export const isRaster = (f: EmbedFile) => f.kind === 'image' && f.contentType !== 'image/svg+xml';
 
-const STYLE = 'body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#111;color:#eee}'
-  + 'main{max-width:960px;margin:0 auto;padding:1rem}h1{font-size:1.1rem;font-weight:600;margin:.5rem 0;overflow-wrap:anywhere}'
-  + 'img,video{display:block;max-width:100%;max-height:80vh;width:auto;height:auto;margin:0 auto;background:#222}'
-  + '.meta{color:#aaa;font-size:.9rem}.actions{margin:1rem 0}'
-  + 'a.button{display:inline-block;padding:.5rem 1.2rem;border-radius:.3rem;background:#2d6cdf;color:#fff;text-decoration:none}'
-  + '.card{padding:2rem;border:1px solid #333;border-radius:.5rem;text-align:center}';
+// Follows the visitor's light or dark setting; everything centred on the picture, which fits the window with its caption.
+const STYLE = ':root{color-scheme:light dark;--bg:#f6f7f9;--fg:#1d2430;--muted:#5b6472;--well:#e4e7eb;--line:#cfd5dd}'
+  + '@media (prefers-color-scheme:dark){:root{--bg:#111;--fg:#eee;--muted:#aaa;--well:#222;--line:#333}}'
+  + 'body{font:16px/1.5 system-ui,sans-serif;margin:0;background:var(--bg);color:var(--fg)}'
+  + 'main{max-width:960px;margin:0 auto;padding:1rem;text-align:center}h1{font-size:1.1rem;font-weight:600;margin:.5rem 0;overflow-wrap:anywhere}'
+  + 'img,video{display:block;max-width:100%;max-height:calc(100vh - 13rem);width:auto;height:auto;margin:0 auto;background:var(--well)}'
+  + '.meta{color:var(--muted);font-size:.9rem;margin:.5rem 0}.actions{margin:1rem 0}'
+  + 'a.button{display:inline-block;padding:.5rem 1.2rem;border-radius:.3rem;background:#2d6cdf;color:#fff;text-decoration:none;font-weight:600}'
+  + 'a.button:focus-visible{outline:3px solid #2d6cdf;outline-offset:2px}'
+  + '.card{padding:2rem;border:1px solid var(--line);border-radius:.5rem}'
+  + 'pre.text{text-align:left;white-space:pre-wrap;overflow-wrap:anywhere;max-height:calc(100vh - 13rem);overflow:auto;margin:0;padding:1rem;'
+  + 'border:1px solid var(--line);border-radius:.5rem;background:var(--well);font:14px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace}';
 
 /** Sizes as the web app writes them (web/src/api.ts), so a file reads the same size on both. */
 export function formatBytes(n: number): string {
@@ -98,7 +104,10 @@ function media(f: EmbedFile, u: PageUrls): string {
     return `<video controls preload="metadata" playsinline poster="${escapeHtml(u.preview(PREVIEW_WIDTH))}"${dims}>`
       + `<source src="${escapeHtml(u.original)}" type="${escapeHtml(f.contentType)}"></video>`;
   }
-  return `<div class="card"><p>${alt}</p><p class="meta">${escapeHtml(f.contentType)} · ${formatBytes(f.size)}</p></div>`;
+  // Shown as text, escaped: the page runs no script whatever the file holds (its CSP forbids it too).
+  if (f.text !== undefined) return `<pre class="text">${escapeHtml(f.text)}</pre>`;
+  // The name is the heading and the size is in the facts below: the card says what kind of file it is.
+  return `<div class="card"><p>No preview for this type of file (${escapeHtml(f.contentType)}). Download it to open it.</p></div>`;
 }
 
 /**

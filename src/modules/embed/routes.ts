@@ -12,7 +12,7 @@ import { binaryResponse, errorResponsesOrPage } from '../../openapi-contract';
 import { enforceIpLimit } from '../limits/plugin';
 import { errorPage, escapeHtml, isPageRefusal } from '../../lib/form-page';
 import { embedCsp, isRaster, PREVIEW_WIDTH, renderEmbedPage } from './page';
-import { fitWidth, getEmbedFile, urlsOf } from './service';
+import { fitWidth, getEmbedFile, urlsOf, withTextPreview } from './service';
 
 const OEmbedQuery = t.Object({
   url: t.String({ minLength: 1, maxLength: 2048, description: 'The page to embed: a `/v/:id` URL (an `/i/:id` URL works too).' }),
@@ -56,7 +56,7 @@ export function embedRoutes(deps: AppDeps) {
       let f: Awaited<ReturnType<typeof getEmbedFile>>;
       try {
         await enforceIpLimit(deps, request, set, 'public');
-        f = await getEmbedFile(deps, params.id);
+        f = await withTextPreview(deps, await getEmbedFile(deps, params.id));
       } catch (err) {
         // The page is for people: a deleted, private or expired file's link reads as a page in a browser.
         if (!isPageRefusal(err, request)) throw err;

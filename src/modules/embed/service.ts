@@ -24,7 +24,12 @@ export interface EmbedFile {
   ext: string;
   base: string;
   createdAt: Date;
+  /** A small text file's content, shown on the page (see `withTextPreview`). */
+  text?: string;
 }
+
+/** Text files up to this size are shown on their page; larger ones get the card and Download. */
+export const TEXT_PREVIEW_BYTES = 64 * 1024;
 
 /** Public ids are base62 (files/ingest.ts); anything else cannot be a file. */
 export const isPublicId = (id: string) => /^[A-Za-z0-9]{6,64}$/.test(id);
@@ -38,12 +43,12 @@ function kindOf(contentType: string): EmbedFile['kind'] {
 }
 
 /** A live file as the pages show it, with what decides who may see it; null when there is none. */
-export async function readPageFile(deps: AppDeps, id: string): Promise<(EmbedFile & { isPublic: boolean; banned: boolean; embeds: boolean; expiresAt: Date | null }) | null> {
+export async function readPageFile(deps: AppDeps, id: string): Promise<(EmbedFile & { isPublic: boolean; banned: boolean; embeds: boolean; expiresAt: Date | null; storageKey: string }) | null> {
   if (!isPublicId(id)) return null;
   const [row] = await deps.db
     .select({
       id: files.id, name: files.name, contentType: files.contentType, size: files.size, width: files.width, height: files.height,
-      meta: files.meta, isPublic: files.isPublic, expiresAt: files.expiresAt, createdAt: files.createdAt,
+      meta: files.meta, isPublic: files.isPublic, expiresAt: files.expiresAt, createdAt: files.createdAt, storageKey: files.storageKey,
       banned: users.isBanned, embeds: users.embedsEnabled, base: users.publicUrlBase,
     })
     .from(files)
@@ -68,10 +73,23 @@ export async function readPageFile(deps: AppDeps, id: string): Promise<(EmbedFil
     banned: row.banned,
     embeds: row.embeds,
     expiresAt: row.expiresAt,
+    storageKey: row.storageKey,
   };
 }
 
-export async function getEmbedFile(deps: AppDeps, id: string): Promise<EmbedFile> {
+/** The file with its text, when it is a small UTF-8 text file (anything else, or bytes that are not UTF-8: as it was). */
+export async function withTextPreview<F extends EmbedFile & { storageKey: string }>(deps: AppDeps, f: F): Promise<F> {
+  if (!f.contentType.startsWith('text/') || f.size > TEXT_PREVIEW_BYTES) return f;
+  const bytes = await deps.storage.read(f.storageKey, TEXT_PREVIEW_BYTES);
+  if (!bytes) return f;
+  try {
+    return { ...f, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    return f;
+  }
+}
+
+export async function getEmbedFile(deps: AppDeps, id: string): Promise<EmbedFile & { storageKey: string }> {
   const f = await readPageFile(deps, id);
   if (!f || !f.isPublic || f.banned || !f.embeds) throw notFound('File');
   if (f.expiresAt && f.expiresAt.getTime() <= deps.clock.now()) throw gone('This file has expired.');

@@ -1,15 +1,15 @@
 /**
  * A share link opened in a browser: the file's page, drawn as `/v` draws a public file, showing
- * the file through signed URLs. Opening the page is the view; the picture, a video's range
+ * the file through signed URLs. Opening the link is the view; the picture, a video's range
  * requests and Download go through the signed URLs and count none, so a video costs one view
- * however it is watched. A protected link, once its password was given in the form, is
- * remembered for an hour by a cookie scoped to that link, so a reload does not ask again.
+ * however it is watched. The opening is remembered for an hour by a cookie scoped to that link
+ * (it stands for the password too), so the reader's reloads cost no view and ask nothing again.
  */
 import type { AppDeps } from '../../deps';
 import { gone, notFound } from '../../errors';
 import { readCookie, serializeCookie } from '../auth/cookies';
 import { embedCsp, renderEmbedPage } from '../embed/page';
-import { readPageFile, type EmbedFile, type PageUrls } from '../embed/service';
+import { readPageFile, withTextPreview, type EmbedFile, type PageUrls } from '../embed/service';
 import type { HeaderSink } from '../limits/plugin';
 import { createSignedUrl } from '../transform/signed-url';
 import { signPayload, verifySignature } from '../transform/sign';
@@ -17,7 +17,7 @@ import { countView } from './service';
 import type { ShareLinkRow } from './table';
 
 const HOUR_S = 3600;
-export const UNLOCK_COOKIE = 'pictor_share';
+export const OPENED_COOKIE = 'pictor_share';
 
 /**
  * When the page's signed URLs expire: the start of the hour after next (one to two hours, long
@@ -44,23 +44,34 @@ function signedUrls(deps: AppDeps, f: EmbedFile, share: ShareLinkRow): PageUrls 
   };
 }
 
-/** What the reader should know about the views left, after this one. */
-function viewsNote(counted: ShareLinkRow): string | undefined {
-  if (counted.maxViews === null) return undefined;
-  const left = counted.maxViews - counted.views;
-  if (left <= 0) return 'This was the last view this link allows: download the file now if you want to keep it.';
-  return `This link can be opened ${left} more ${left === 1 ? 'time' : 'times'}.`;
+/** What the reader should know: the views left after this one, and when the link ends. */
+function linkNote(row: ShareLinkRow): string | undefined {
+  const notes: string[] = [];
+  if (row.maxViews !== null) {
+    const left = row.maxViews - row.views;
+    notes.push(left <= 0 ? 'This was the last view this link allows: download the file now if you want to keep it.'
+      : `This link can be opened ${left} more ${left === 1 ? 'time' : 'times'}.`);
+  }
+  // The server has no idea of the reader's zone (the page runs no script): UTC, said so.
+  if (row.expiresAt) notes.push(`The link expires ${row.expiresAt.toISOString().slice(0, 16).replace('T', ' at ')} UTC.`);
+  return notes.length ? notes.join(' ') : undefined;
 }
 
-/** Counts a view and answers the link's page; 404/410 (no view counted) when the file is gone. */
-export async function sharePage(deps: AppDeps, share: ShareLinkRow, set: HeaderSink): Promise<Response> {
+/**
+ * The link's page. `count`: this request is the opening (a view is counted, 410 past the last,
+ * and the page sets the opened cookie); otherwise the browser opened it already (its cookie).
+ * 404/410 without a view when the file itself is gone.
+ */
+export async function sharePage(deps: AppDeps, share: ShareLinkRow, set: HeaderSink, count: boolean): Promise<Response> {
   const f = await readPageFile(deps, share.fileId);
   if (!f || f.banned) throw notFound('Share link');
   if (f.expiresAt && f.expiresAt.getTime() <= deps.clock.now()) throw gone('This file has expired.');
-  const counted = await countView(deps, share.token);
+  const row = count ? await countView(deps, share.token) : share;
+  const shown = await withTextPreview(deps, f);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(set.headers)) if (typeof v === 'string') headers[k] = v;
-  return new Response(renderEmbedPage(f, signedUrls(deps, f, share), viewsNote(counted)), {
+  if (count) headers['set-cookie'] = openedCookie(deps, share);
+  return new Response(renderEmbedPage(shown, signedUrls(deps, f, share), linkNote(row)), {
     headers: {
       ...headers,
       'content-type': 'text/html; charset=utf-8',
@@ -76,25 +87,25 @@ export async function sharePage(deps: AppDeps, share: ShareLinkRow, set: HeaderS
   });
 }
 
-// A key of its own, so an unlock proof can never pass for a signed URL's signature or the reverse.
-const unlockSecret = (secret: string) => `${secret}\u0000share-unlock`;
-const unlockPayload = (token: string, exp: number) => `${token}/${exp}`;
+// A key of its own, so the cookie's proof can never pass for a signed URL's signature or the reverse.
+const openedSecret = (secret: string) => `${secret}\u0000share-opened`;
+const openedPayload = (token: string, exp: number) => `${token}/${exp}`;
 
-/** The cookie that stands for the link's password for an hour (never past the link's expiry). */
-export function unlockCookie(deps: AppDeps, share: ShareLinkRow): string {
+/** The cookie saying this browser opened the link (and gave its password) for an hour, never past the link's expiry. */
+export function openedCookie(deps: AppDeps, share: ShareLinkRow): string {
   const now = Math.floor(deps.clock.now() / 1000);
   const exp = share.expiresAt ? Math.min(now + HOUR_S, Math.floor(share.expiresAt.getTime() / 1000)) : now + HOUR_S;
-  const sig = signPayload(unlockSecret(deps.secrets.signingSecrets[0] as string), unlockPayload(share.token, exp));
-  return serializeCookie(UNLOCK_COOKIE, `${exp}.${sig}`, {
+  const sig = signPayload(openedSecret(deps.secrets.signingSecrets[0] as string), openedPayload(share.token, exp));
+  return serializeCookie(OPENED_COOKIE, `${exp}.${sig}`, {
     maxAge: Math.max(1, exp - now), path: `/s/${share.token}`, httpOnly: true, secure: deps.config.publicUrl.startsWith('https://'),
   });
 }
 
-/** Whether the request carries a live unlock cookie for this link. */
-export function isUnlocked(deps: AppDeps, request: Request, share: ShareLinkRow): boolean {
-  const m = /^(\d{1,12})\.([A-Za-z0-9_-]{1,64})$/.exec(readCookie(request, UNLOCK_COOKIE) ?? '');
+/** Whether the request carries a live opened cookie of this link. */
+export function isOpened(deps: AppDeps, request: Request, share: ShareLinkRow): boolean {
+  const m = /^(\d{1,12})\.([A-Za-z0-9_-]{1,64})$/.exec(readCookie(request, OPENED_COOKIE) ?? '');
   if (!m) return false;
   const exp = Number(m[1]);
   if (exp * 1000 <= deps.clock.now()) return false;
-  return verifySignature(deps.secrets.signingSecrets.map(unlockSecret), unlockPayload(share.token, exp), m[2]!);
+  return verifySignature(deps.secrets.signingSecrets.map(openedSecret), openedPayload(share.token, exp), m[2]!);
 }

@@ -19,8 +19,8 @@ import { publicBytesOf, serveStoredFile } from '../delivery/routes';
 import { ensurePublicCopy } from '../files/public-copy';
 import { clientIpOf, enforceIpLimit, enforceLimit, type HeaderSink } from '../limits/plugin';
 import { acceptsHtml, errorPage, escapeHtml, formPage, isPageRefusal } from '../../lib/form-page';
-import { isUnlocked, sharePage, unlockCookie } from './page';
-import { countView, createShare, getShare, listShares, revokeShare } from './service';
+import { isOpened, openedCookie, sharePage } from './page';
+import { countView, createShare, findShare, getShare, listShares, refuseIfSpent, revokeShare, shareStatus } from './service';
 import type { ShareLinkRow } from './table';
 
 const ShareSchema = t.Object({
@@ -124,18 +124,19 @@ export function shareRoutes(deps: AppDeps) {
     .get('/s/:token', async ({ params, request, set }) => {
       try {
         await enforceIpLimit(deps, request, set, 'public');
-        const share = await getShare(deps, params.token);
+        const share = await findShare(deps, params.token);
+        // HEAD costs no view and has no page: it answers the file's headers.
+        if (request.method === 'GET' && acceptsHtml(request)) return await browserGet(deps, request, share, set);
+        refuseIfSpent(deps, share);
         if (share.passwordHash) {
           const sent = request.headers.get('x-share-password');
           if (sent !== null) {
             if (!(await passwordMatches(deps, request, set, share, sent))) throw unauthorized('Wrong password for this share link.');
-          } else if (!isUnlocked(deps, request, share)) {
+          } else if (!isOpened(deps, request, share)) {
             await sharedFile(deps, share); // a deleted file's link is 404 before anyone types a password
             return formPage('Protected file', passwordForm(share.token));
           }
         }
-        // HEAD costs no view and has no page: it answers the file's headers.
-        if (request.method === 'GET' && acceptsHtml(request)) return await sharePage(deps, share, set);
         return await deliver(deps, request, share, set);
       } catch (err) {
         // A person who opens a dead link in a browser reads a page, not the JSON envelope scripts get.
@@ -147,49 +148,51 @@ export function shareRoutes(deps: AppDeps) {
       response: { ...fileBody, ...errorResponses(401, 416), ...errorResponsesOrPage(404, 410, 429) },
       detail: {
         summary: 'Open a share link',
-        description: 'A browser (`Accept` naming `text/html`) gets the file\'s page: the picture, video or a card, with a Download button, shown through signed URLs '
-          + 'valid one to two hours (never past the link\'s expiry). Opening the page is the view; the picture, the video\'s ranges and Download count none. '
+        description: 'A browser (`Accept` naming `text/html`) gets pages. A link without a password or view limit shows the file\'s page at once: the picture, video or a card, '
+          + 'with a Download button, shown through signed URLs valid one to two hours (never past the link\'s expiry); that opening is the view, and the picture, the video\'s ranges '
+          + 'and Download count none. A password link first shows a form, a link with `max_views` an Open button (so link previews in chat apps use no view); '
+          + 'either POSTs to this URL. The opening sets a cookie (`pictor_share`, this link only, one hour) under which reloads show the page again without a view or a password. '
           + 'Anything else gets the file itself (inline; each delivery is a view, a video player\'s range requests each count); HEAD costs no view. '
-          + 'With a password: an HTML form asking for it (no view counted) unless the request carries the link\'s unlock cookie (set by the form, one hour), '
-          + 'or — with the `X-Share-Password` header — the file (wrong → 401). Password attempts count in the `share_password` bucket (429 past it). '
+          + 'Scripts send the password in `X-Share-Password` (wrong → 401). Password attempts count in the `share_password` bucket (429 past it). '
           + 'Unknown or revoked link → 404; expired or out of views (`max_views`) → 410.',
         parameters: [{ name: 'X-Share-Password', in: 'header', required: false, schema: { type: 'string' }, description: 'The link\'s password, for scripts.' }],
       },
     })
     .post('/s/:token', async ({ params, request, body, set }) => {
+      const browser = acceptsHtml(request);
       try {
         await enforceIpLimit(deps, request, set, 'public');
         const share = await getShare(deps, params.token);
-        if (share.passwordHash && !(await passwordMatches(deps, request, set, share, body.password))) {
+        if (share.passwordHash && !(await passwordMatches(deps, request, set, share, body.password ?? ''))) {
+          // A browser goes back to the form by GET, so its Back button never offers to resend a password.
+          if (browser) return seeOther(`/s/${share.token}?wrong=1`, stringHeaders(set));
           return formPage('Protected file', passwordForm(share.token, 'Wrong password.'), 401, stringHeaders(set));
         }
-        if (acceptsHtml(request)) {
-          // A browser's form: to the page by GET, so a reload shows the file again instead of resubmitting the form.
-          await sharedFile(deps, share);
-          const headers: Record<string, string> = { ...stringHeaders(set), location: `/s/${share.token}`, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' };
-          if (share.passwordHash) headers['set-cookie'] = unlockCookie(deps, share);
-          return new Response(null, { status: 303, headers });
-        }
-        return await deliver(deps, request, share, set);
+        if (!browser) return await deliver(deps, request, share, set);
+        // The opening: a view, remembered by the cookie; the page follows by GET, so a reload shows it again.
+        await sharedFile(deps, share);
+        await countView(deps, share.token);
+        return seeOther(`/s/${share.token}`, { ...stringHeaders(set), 'set-cookie': openedCookie(deps, share) });
       } catch (err) {
         if (!(err instanceof AppError) || err.status >= 500) throw err;
         return linkErrorPage(err, {});
       }
     }, {
       params: TokenParams,
-      body: t.Object({ password: t.String({ maxLength: 256 }) }, { additionalProperties: false }),
+      body: t.Object({ password: t.Optional(t.String({ maxLength: 256 })) }, { additionalProperties: false }),
       response: {
         200: binaryResponse('The shared file (counted as a view).', ['*/*']),
-        303: binaryResponse('A browser\'s form (`Accept` naming `text/html`): see `GET /s/{token}`, which shows the page; a protected link also gets its unlock cookie (`pictor_share`, one hour, this link only).', []),
-        401: html('Wrong password: the form again, with the error.'),
+        303: binaryResponse('A browser (`Accept` naming `text/html`): to `GET /s/{token}`. After the right password or Open, the opening is counted as the view and '
+          + 'the `pictor_share` cookie (this link only, one hour) set; after a wrong password, back to the form (`?wrong=1`).', []),
+        401: html('Wrong password (a script\'s POST): the form again, with the error.'),
         404: html('Unknown or revoked link (HTML page).'),
         410: html('Expired or out of views (HTML page).'),
         429: html('Too many password attempts (HTML page; `Retry-After`).'),
       },
       detail: {
-        summary: 'Share-link password form submission',
-        description: 'Form-encoded (or JSON) `password`. A browser\'s form (`Accept` naming `text/html`) is sent on to the page (303, no view yet); '
-          + 'a script gets the file itself (a view). A wrong password, a dead link or too many attempts: an HTML page naming the problem.',
+        summary: 'Open a share link from its page',
+        description: 'Form-encoded (or JSON) `password`, required for a protected link, none for the Open button of a link with `max_views`. '
+          + 'A browser\'s form is sent on (303); a script gets the file itself (a view). A dead link or too many attempts: an HTML page naming the problem.',
       },
     });
   return new Elysia({ name: 'pictor.shares' }).use(api).use(open);
@@ -201,3 +204,37 @@ const linkErrorPage = (err: AppError, headers: Record<string, string>): Response
 
 const stringHeaders = (set: HeaderSink) =>
   Object.fromEntries(Object.entries(set.headers).filter((e): e is [string, string] => typeof e[1] === 'string'));
+
+const seeOther = (location: string, headers: Record<string, string>): Response =>
+  new Response(null, { status: 303, headers: { ...headers, location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' } });
+
+/** The Open button of a link with a view limit: a preview bot fetching the link uses no view. */
+function openForm(share: ShareLinkRow): string {
+  const left = share.maxViews! - share.views;
+  return `<p>Someone shared a file with you. This link can be opened ${left} more ${left === 1 ? 'time' : 'times'}; opening it here uses one `
+    + '(you can reload it for an hour after).</p>'
+    + `<form method="post" action="/s/${escapeHtml(share.token)}"><button type="submit">Open</button></form>`;
+}
+
+/**
+ * What a browser's GET gets: the page once this browser opened the link (its cookie: no view,
+ * even past the last one), else the password form, the Open button of a limited link, or —
+ * for a link with neither — the page at once, that request being the view.
+ */
+async function browserGet(deps: AppDeps, request: Request, share: ShareLinkRow, set: HeaderSink): Promise<Response> {
+  if (isOpened(deps, request, share)) {
+    if (shareStatus(share, deps.clock.now()) === 'expired') refuseIfSpent(deps, share);
+    return sharePage(deps, share, set, false);
+  }
+  refuseIfSpent(deps, share);
+  if (share.passwordHash) {
+    await sharedFile(deps, share); // a deleted file's link is 404 before anyone types a password
+    const wrong = new URL(request.url).searchParams.has('wrong');
+    return formPage('Protected file', passwordForm(share.token, wrong ? 'Wrong password.' : undefined), wrong ? 401 : 200, stringHeaders(set));
+  }
+  if (share.maxViews !== null) {
+    await sharedFile(deps, share);
+    return formPage('Open shared file', openForm(share), 200, stringHeaders(set));
+  }
+  return sharePage(deps, share, set, true);
+}

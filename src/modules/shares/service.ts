@@ -90,14 +90,25 @@ export async function revokeShare(deps: AppDeps, userId: string, fileId: string,
 
 export const isShareToken = (token: string) => token.length === TOKEN_LENGTH && /^[A-Za-z0-9]+$/.test(token);
 
-/** A link by token, or 404/410 — without counting a view (the password form, the checks before it). */
-export async function getShare(deps: AppDeps, token: string): Promise<ShareLinkRow> {
+/** A live link by token (revoked or unknown: 404), whatever its views and expiry. */
+export async function findShare(deps: AppDeps, token: string): Promise<ShareLinkRow> {
   if (!isShareToken(token)) throw notFound('Share link');
   const [row] = await deps.db.select().from(shareLinks).where(eq(shareLinks.token, token)).limit(1);
   if (!row) throw notFound('Share link');
+  return row;
+}
+
+/** 410 for a link past its expiry or out of views. */
+export function refuseIfSpent(deps: AppDeps, row: ShareLinkRow): void {
   const status = shareStatus(row, deps.clock.now());
   if (status === 'expired') throw gone('This share link has expired.');
   if (status === 'used_up') throw gone('This share link has reached its maximum number of views.');
+}
+
+/** A link by token, or 404/410 — without counting a view (the password form, the checks before it). */
+export async function getShare(deps: AppDeps, token: string): Promise<ShareLinkRow> {
+  const row = await findShare(deps, token);
+  refuseIfSpent(deps, row);
   return row;
 }
 

@@ -36,7 +36,7 @@ export function Shares({ file }: { file: FileItem }) {
     }
   };
   const revoke = async (link: ShareLink) => {
-    if (!confirm('Revoke this link? Anyone who has it loses access.')) return;
+    if (!confirm('Revoke this link? It stops working at once. A page someone already opened keeps showing the file until its addresses expire, within two hours.')) return;
     try {
       await api('DELETE', `/api/files/${file.id}/shares/${link.id}`);
       // Gone from the list in the same render as the message (the reload then brings the counters up to date).
