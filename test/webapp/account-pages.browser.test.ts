@@ -103,8 +103,15 @@ describe('API keys page', () => {
     expect(del.status).toBe(403);
     expect(del.body.error).toBe('MISSING_SCOPE');
 
+    // While the key is shown, another cannot push it off the page unseen; and a key needs a name.
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByRole('alert').filter({ hasText: 'First copy the new key shown above' }).waitFor(WAIT);
+    expect(await shown.inputValue()).toBe(key);
     await page.getByRole('button', { name: 'I have saved it' }).click();
     await expect(shown.count()).resolves.toBe(0);
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Give the key a name' }).waitFor(WAIT);
+    expect(await keyItem('Unnamed key').count()).toBe(0);
     await keyItem('backup script').getByRole('button', { name: 'Revoke backup script' }).click();
     await page.getByText('Every program using it is refused at once').waitFor(WAIT);
     await page.getByRole('button', { name: 'Yes, revoke backup script' }).click();

@@ -128,11 +128,14 @@ export function Keys({ profile }: { profile: Profile }) {
   const create = async (e: Event) => {
     e.preventDefault();
     setMsg(null);
+    // A key shown once must not be pushed off the page by the next one before it is saved.
+    if (created) return setMsg({ ok: false, text: 'First copy the new key shown above and press “I have saved it”: it cannot be shown again.' });
+    if (!name.trim()) return setMsg({ ok: false, text: 'Give the key a name, so you can tell later what uses it (and what stops working when you revoke it).' });
     if (scopes.length === 0) return setMsg({ ok: false, text: 'Choose at least one scope: a key without any can do nothing.' });
     setBusy(true);
     try {
       const k = await api<CreatedKey>('POST', '/api/auth/api-keys', {
-        ...(name.trim() ? { name: name.trim() } : {}),
+        name: name.trim(),
         scopes,
         ...(expires ? { expires_at: endOfDay(expires) } : {}),
       });
@@ -160,16 +163,16 @@ export function Keys({ profile }: { profile: Profile }) {
           <p class="warning" role="alert"><strong>Copy it now: this is the only time it is shown.</strong> Pictor keeps only a hash of it, so it cannot show it again. Anyone holding it can act on your account within its scopes — keep it out of code you share.</p>
           <CopyField id="new-key-value" label="API key" value={created.key} />
           <p class="muted">Scopes: {created.scopes.join(', ')} · expires {when(created.expires_at)}</p>
-          <button type="button" onClick={() => setCreated(null)}>I have saved it</button>
+          <button type="button" onClick={() => { setCreated(null); setMsg(null); }}>I have saved it</button>
         </section>
       )}
 
       <div class="split keys-split">
         <section class="card" aria-labelledby="create-title">
           <h2 id="create-title">Create a key</h2>
-          <form class="stack" onSubmit={create}>
+          <form class="stack" onSubmit={create} noValidate>
             <label for="key-name">Name <span class="muted">(what uses it, e.g. “backup script”)</span></label>
-            <input id="key-name" value={name} maxLength={100} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
+            <input id="key-name" value={name} maxLength={100} aria-required="true" onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
             <ScopePicker idPrefix="new" value={scopes} onChange={setScopes} isAdmin={isAdmin} />
             <label for="key-expires">Expires on <span class="muted">(optional; empty = never)</span></label>
             <input id="key-expires" type="date" min={tomorrow()} value={expires} onInput={(e) => setExpires((e.currentTarget as HTMLInputElement).value)} />
