@@ -10,6 +10,7 @@ describe('error envelope (API.md §1)', () => {
     h.app.use(
       new Elysia()
         .post('/__test/echo', ({ body }) => body, { body: t.Object({ name: t.String({ minLength: 2 }), n: t.Integer() }) })
+        .post('/__test/count', ({ body }) => body, { body: t.Object({ count: t.Optional(t.Integer({ minimum: 1, maximum: 50 })), at_least: t.Optional(t.Integer({ minimum: 60 })) }) })
         .get('/__test/boom', () => {
           throw new Error('secret SQL: select * from users');
         }),
@@ -51,6 +52,20 @@ describe('error envelope (API.md §1)', () => {
     const paths = body.details.fields.map((f) => f.path);
     expect(paths).toContain('/name');
     expect(paths).toContain('/n');
+  });
+
+  test('a number out of its rule is named with the rule (it read "should be one of: \'integer\', \'integer\'")', async () => {
+    for (const [body, path, message] of [
+      [{ count: 0 }, '/count', 'must be a whole number from 1 to 50'],
+      [{ count: 'many' }, '/count', 'must be a whole number from 1 to 50'],
+      [{ count: 2.5 }, '/count', 'must be a whole number from 1 to 50'],
+      [{ at_least: 5 }, '/at_least', 'must be a whole number of at least 60'],
+    ] as const) {
+      const res = await h.request('/__test/count', json('POST', body));
+      expect(res.status).toBe(400);
+      const got = (await res.json()) as { message: string; details: { fields: { path: string; message: string }[] } };
+      expect([got.details.fields[0], got.message]).toEqual([{ path, message, in: 'body' }, `Invalid body: ${path} ${message}`]);
+    }
   });
 
   test('a non-JSON body on a JSON route → 415, never buffered by a default parser', async () => {

@@ -148,7 +148,27 @@ export const internalError = (requestId: string) =>
 /** Elysia's validation error, reduced to the fields the mapper reads (kept structural to avoid its generics). */
 interface ValidationLike {
   type: string;
-  all: { path?: string; message?: string; summary?: string }[];
+  all: { path?: string; message?: string; summary?: string; schema?: unknown }[];
+}
+
+type NumberBranch = { type?: string; format?: string; minimum?: number; maximum?: number };
+
+const isNumeric = (b: NumberBranch) => b.type === 'integer' || b.type === 'number' || (b.type === 'string' && (b.format === 'integer' || b.format === 'numeric'));
+
+/**
+ * The rule of a number field, in words. Elysia checks an integer as a union (the number, or a
+ * string of digits it would coerce), so TypeBox's own text said "should be one of: 'integer',
+ * 'integer'", naming neither the kind nor the range. Null when the schema is not such a union.
+ */
+export function numberRule(schema: unknown): string | null {
+  const s = schema as (NumberBranch & { anyOf?: NumberBranch[] }) | undefined;
+  const branches = s?.anyOf;
+  if (!branches || !branches.some(isNumeric) || !branches.every((b) => isNumeric(b) || b.type === 'null')) return null;
+  const kind = branches.some((b) => b.type === 'number' || b.format === 'numeric') ? 'a number' : 'a whole number';
+  const min = s.minimum ?? branches.find((b) => b.minimum !== undefined)?.minimum;
+  const max = s.maximum ?? branches.find((b) => b.maximum !== undefined)?.maximum;
+  const range = min !== undefined && max !== undefined ? ` from ${min} to ${max}` : min !== undefined ? ` of at least ${min}` : max !== undefined ? ` of at most ${max}` : '';
+  return `must be ${kind}${range}${branches.some((b) => b.type === 'null') ? ', or null' : ''}`;
 }
 
 /** Builds the 400 envelope from an Elysia validation failure, listing every failing field. */
@@ -156,7 +176,7 @@ export function fromValidation(error: ValidationLike): AppError {
   const where = error.type === 'body' ? 'body' : error.type === 'query' ? 'query' : error.type === 'params' ? 'path' : error.type;
   const fields = error.all.map((e) => ({
     path: e.path && e.path !== '' ? e.path : '/',
-    message: e.summary ?? e.message ?? 'is invalid',
+    message: (/should be one of/.test(e.summary ?? e.message ?? '') ? numberRule(e.schema) : null) ?? e.summary ?? e.message ?? 'is invalid',
   }));
   const first = fields[0];
   const message = first ? `Invalid ${where}: ${first.path} ${first.message}` : `Invalid ${where}.`;
