@@ -63,7 +63,7 @@ describe('error envelope (API.md §1)', () => {
     ] as const) {
       const res = await h.request('/__test/count', json('POST', body));
       expect(res.status).toBe(400);
-      const got = (await res.json()) as { message: string; details: { fields: { path: string; message: string }[] } };
+      const got = (await res.json()) as { message: string; details: { fields: { path: string; message: string; in: string }[] } };
       expect([got.details.fields[0], got.message]).toEqual([{ path, message, in: 'body' }, `Invalid body: ${path} ${message}`]);
     }
   });

@@ -192,10 +192,14 @@ describe('the web app in Chromium', () => {
     expect(await page.evaluate(() => document.activeElement?.getAttribute('title'))).toBe(lastName);
     await page.setViewportSize({ width: 1280, height: 800 });
     await rowsAre(true);
-    // Keyboard: a tile is a link; focus it and press Enter.
+    // Keyboard: a tile is a link; focus it and press Enter. The new page's heading takes the focus the tile took
+    // with it (it fell to <body>, the top of the document), and the tab is titled with the file.
+    expect(await page.title()).toBe('Library · Pictor');
     await tile(page, 'sunset.png').locator('a.open').focus();
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'sunset.png' }).waitFor(WAIT);
+    await page.waitForFunction(() => document.activeElement?.tagName === 'H1' && document.activeElement.textContent === 'sunset.png', undefined, WAIT);
+    expect(await page.title()).toBe('sunset.png · Pictor');
     await page.getByText('900 × 700 px', { exact: true }).waitFor(WAIT);
     await page.getByText('image/png').waitFor(WAIT);
     await page.getByLabel('Width', { exact: true }).fill('400');

@@ -13,6 +13,7 @@ import { Usage } from './insights/Usage';
 import { Library } from './pages/Library';
 import { Logs } from './pages/Logs';
 import { Settings } from './pages/Settings';
+import { useFocusOnPageChange, usePageTitle } from './page-title';
 import { navigate, onLinkClick, sitePathOr, useRoute } from './router';
 import './styles.css';
 
@@ -56,10 +57,12 @@ function App() {
     if (profile && (route.path === '/login' || route.path === '/register')) navigate(sitePathOr(route.query.get('next')), true);
   }, [profile, isPublic, route.path]);
 
+  const path = route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path;
+  usePageTitle(path, route.query.get('folder'));
+  useFocusOnPageChange(path);
   if (profile === undefined) return <p class="loading" role="status">Loading…</p>;
 
   const signedIn = (p: Profile | null) => (p ? setProfile(p) : load());
-  const path = route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path;
   let page;
   if (path === '/login') page = <SignIn onDone={signedIn} />;
   else if (path === '/register') page = <Register info={info} onDone={signedIn} />;

@@ -51,7 +51,7 @@ export function Shares({ file }: { file: FileItem }) {
   return (
     <section class="card" aria-labelledby="shares-title">
       <h2 id="shares-title">Share links</h2>
-      <p>A link to this file (even a private one), optionally with a password, a limited number of views or an expiry.</p>
+      <p>The simplest way to give this file to someone, even a private one: the link opens a page with the file and a Download button. Add a password, a limit on views or an expiry if you like; you can revoke it at any time.</p>
       <form class="controls" onSubmit={create}>
         <Ctl id="share-password" label="Password (optional)">
           <input id="share-password" type="password" autocomplete="new-password" maxLength={256} value={form.password}

@@ -5,6 +5,7 @@ import { CopyField } from '../components/Copy';
 import { exifRows } from '../components/exif';
 import { LinkBaseNotice } from '../components/LinkBaseNotice';
 import { isRaster, localPath } from '../components/Thumb';
+import { setTitle } from '../page-title';
 import { navigate } from '../router';
 import { VideoBuilder } from '../components/VideoBuilder';
 import { VideoFacts, VideoView, type VideoMeta } from '../components/VideoView';
@@ -28,6 +29,9 @@ const toLocalInput = (iso: string | null) => (iso ? new Date(new Date(iso).getTi
 
 export function Details({ id, info, onChange }: { id: string; info: ServerInfo; onChange: () => void }) {
   const [file, setFile] = useState<FileItem | null>(null);
+  useEffect(() => {
+    if (file) setTitle(file.name);
+  }, [file?.name]);
   const [meta, setMeta] = useState<Metadata | null>(null);
   const [preview, setPreview] = useState('');
   const [error, setError] = useState('');
@@ -148,6 +152,8 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
           )}
         </section>
       </div>
+      {/* The way most people share a file, so before the builders (it sat 2 000 px down, under the transformation preview). */}
+      <Shares file={file} />
       {isRaster(file) && <Builder file={file} info={info} onChange={setTx} />}
       {video && <VideoBuilder file={file} />}
       <section class="card" aria-labelledby="sign-title">
@@ -175,7 +181,6 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
         </div>
         {signed && <CopyField id="signed-url" label={`Signed URL (expires ${new Date(signed.expires_at).toLocaleString()})`} value={signed.url} />}
       </section>
-      <Shares file={file} />
       <section class="card" aria-labelledby="edit-title">
         <h2 id="edit-title">Edit</h2>
         <form class="edit" onSubmit={save}>
