@@ -4,12 +4,14 @@
  * air-gapped installs and leak no visitor to a third party.
  */
 import { openapi } from '@elysiajs/openapi';
+import { ScalarRender } from '@elysiajs/openapi/scalar';
 import { Elysia } from 'elysia';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { AppDeps } from './deps';
 import { grammarMarkdown } from './modules/transform/grammar';
 import { loadPresets } from './modules/transform/presets';
+import { CSRF_COOKIE, readCookie } from './modules/auth/cookies';
 import { normalizeSpec } from './openapi-contract';
 
 // The package's `exports` map hides its browser bundle from require.resolve, so point at the file.
@@ -74,23 +76,10 @@ export function docs(deps: AppDeps) {
     })
     .use(
       openapi({
-        path: '/docs',
         specPath: '/openapi.json',
-        provider: 'scalar',
-        // Self-hosted and private: our own bundle, system fonts, no telemetry, no AI agent,
-        // no request proxy. Partial config: Scalar fills in the rest of its defaults.
-        scalar: {
-          // Absolute: the plugin's default `openapi.json` is relative, so `/docs/` (trailing slash) asked for /docs/openapi.json.
-          url: '/openapi.json',
-          cdn: SCALAR_BUNDLE_PATH,
-          withDefaultFonts: false,
-          telemetry: false,
-          agent: { disabled: true },
-          proxyUrl: '',
-          showDeveloperTools: 'never',
-          hideClientButton: false,
-        } as unknown as NonNullable<Parameters<typeof openapi>[0]>["scalar"],
-        exclude: { paths: [SCALAR_BUNDLE_PATH] },
+        // The page is ours (below): it is filled per visitor, which the plugin's fixed page cannot be.
+        provider: null,
+        exclude: { paths: [SCALAR_BUNDLE_PATH, '/docs'] },
         documentation: {
           info: {
             title: 'Pictor API',
@@ -104,6 +93,7 @@ export function docs(deps: AppDeps) {
         },
       }),
     )
+    .get('/docs', ({ request }) => docsPage(deps, request), { detail: { hide: true } })
     .get(
       SCALAR_BUNDLE_PATH,
       async () => {
@@ -163,4 +153,41 @@ function fixVoidResponses(spec: unknown): void {
       }
     }
   }
+}
+
+/**
+ * Scalar's settings: self-hosted and private, so our own bundle, system fonts, no telemetry, no
+ * AI agent, no request proxy. Partial: Scalar fills in the rest of its defaults.
+ */
+const SCALAR_CONFIG = {
+  url: '/openapi.json',
+  version: 'latest',
+  cdn: SCALAR_BUNDLE_PATH,
+  withDefaultFonts: false,
+  telemetry: false,
+  agent: { disabled: true },
+  proxyUrl: '',
+  showDeveloperTools: 'never',
+  hideClientButton: false,
+};
+
+/**
+ * The reference page. "Test Request" with the browser's session: the cookie goes along by
+ * itself, but a write also needs `X-CSRF-Token` (API.md §2), which a person cannot see (it is in
+ * a cookie). For a signed-in visitor the page's configuration fills the `csrfHeader` scheme with
+ * their token and prefers it, so writes from /docs work as they do from the app (they were 403
+ * CSRF_INVALID). The token is one the visitor's own scripts can read anyway; such a page is
+ * never stored.
+ */
+function docsPage(deps: AppDeps, request: Request): Response {
+  const csrf = readCookie(request, CSRF_COOKIE);
+  const session = csrf !== null && /^[A-Za-z0-9_-]{16,128}$/.test(csrf);
+  const config = {
+    ...SCALAR_CONFIG,
+    ...(session ? { authentication: { preferredSecurityScheme: 'csrfHeader', securitySchemes: { csrfHeader: { value: csrf } } } } : {}),
+  };
+  const html = ScalarRender({ title: 'Pictor API', version: deps.version, description: PAGE_DESCRIPTION }, config as unknown as Parameters<typeof ScalarRender>[1]);
+  return new Response(html, {
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': session ? 'private, no-store' : 'no-cache', vary: 'Cookie' },
+  });
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { EXAMPLE_PASSWORD } from '../../src/modules/auth/model';
+import { cookiesOf } from '../helpers/client';
 import { quadrants } from '../helpers/images';
 import { startServer, type RunningServer } from '../helpers/server';
 
@@ -101,6 +102,9 @@ test('/docs/ "Try it" signs in with the example body, and uploads a file through
   // 200 only for the example's email and password (anything else is 401): the form sent the example body.
   const token = (JSON.parse(loginBody) as { session: { access_token: string } }).session.access_token;
   await page.keyboard.press('Escape');
+  // Signing in set the session cookies, and a signed-in visitor's page prefers the session (next test):
+  // this one sends the bearer token, so the cookies go.
+  await page.context().clearCookies();
 
   const file = join(await mkdtemp(join(tmpdir(), 'pictor-docs-')), 'upload.png');
   await quadrants(40, 30).png().toFile(file);
@@ -127,6 +131,30 @@ test('/docs/ "Try it" signs in with the example body, and uploads a file through
   expect(upload.request().headers()['content-type']).toStartWith('multipart/form-data; boundary=');
   expect(JSON.parse(uploadBody)).toMatchObject({ file: { content_type: 'image/png', width: 40, height: 30 }, message: 'File uploaded' });
   await page.close();
+}, 120_000);
+
+test('/docs/ "Try it" with the browser\'s session: a write sends the session\'s CSRF token (it was 403 CSRF_INVALID)', async () => {
+  const origin = server.url.replace('127.0.0.1', 'localhost');
+  const res = await fetch(`${server.url}/api/auth/register`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `docs-${Date.now().toString(36)}@example.com`, password: 'correct horse 1' }),
+  });
+  expect(res.status).toBe(201);
+  const { map } = cookiesOf(res.headers);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1400 } });
+  await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${origin}/api/auth` : origin })));
+  const page = await context.newPage();
+  const dialog = await openTryIt(page, 'folders', 'Create a folder');
+  const answer = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/folders', { timeout: 30_000 });
+  await dialog.getByRole('button', { name: /^Send/ }).first().click();
+  const created = await answer;
+  const body = await created.text();
+  expect(created.status(), body).toBe(201);
+  expect(created.request().headers()['x-csrf-token']).toBe(map.pictor_csrf);
+  expect(JSON.parse(body)).toMatchObject({ path: '/holidays/2026' }); // the documented example, a valid body (it was "")
+  // Signed out, the page carries no token.
+  const plain = await fetch(`${server.url}/docs`);
+  expect(await plain.text()).not.toContain('csrfHeader');
+  await context.close();
 }, 120_000);
 
 test('/docs/ (trailing slash) loads the same reference as /docs', async () => {
