@@ -182,6 +182,31 @@ describe('web app flows', () => {
     await context.close();
   });
 
+  test('on a phone the first screen shows files: folders, filters and upload options fold away (the grid began below the screen)', async () => {
+    const { context, cookie, csrf } = await signedInContext();
+    for (const n of [1, 2]) {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array((await png(`phone-${n}.png`, 40, 30)).bytes)], { type: 'image/png' }), `phone-${n}.png`);
+      expect((await fetch(`${server.url}/api/files`, { method: 'POST', body: form, headers: { cookie, 'x-csrf-token': csrf } })).status).toBe(201);
+    }
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 375, height: 740 });
+    await page.goto(`${base}/`);
+    const first = page.locator('.cell').first();
+    await first.waitFor(WAIT);
+    const box = (await first.boundingBox())!;
+    expect(box.y + box.height).toBeLessThan(740);
+    await page.getByRole('button', { name: 'Choose files to upload' }).waitFor(WAIT);
+    // Folded, not gone: each opens where it was.
+    await page.getByText('Folders', { exact: true }).click();
+    await page.getByRole('button', { name: 'New folder' }).waitFor(WAIT);
+    await page.getByText('Filters and sorting').click();
+    await page.getByRole('checkbox', { name: 'Subfolders too' }).waitFor(WAIT);
+    await page.getByText(/^Options: \/ · /).click();
+    await page.locator('.upload-options').getByLabel('Visibility').waitFor(WAIT);
+    await context.close();
+  });
+
   test('a picked folder keeps its structure, without the system\'s own files (the folder picker opened a plain file picker)', async () => {
     const { context, cookie } = await signedInContext();
     const dir = await mkdtemp(join(tmpdir(), 'pictor-folder-'));

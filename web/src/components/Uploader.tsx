@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Upload, type DetailedError } from 'tus-js-client';
 import { api, csrfToken, describeError, formatBytes, type FileItem } from '../api';
+import { Fold, useNarrow } from './Fold';
 
 interface Job {
   key: number;
@@ -32,6 +33,13 @@ const EXPIRIES: [number, string][] = [
   [0, 'Never'], [3600, 'In 1 hour'], [86_400, 'In 1 day'], [7 * 86_400, 'In 7 days'],
   [30 * 86_400, 'In 30 days'], [90 * 86_400, 'In 90 days'], [365 * 86_400, 'In 1 year'],
 ];
+
+/** The upload options in one line, for their folded summary on a phone. */
+function optionsSummary(o: Options): string {
+  const visibility = o.isPublic === null ? 'your defaults' : o.isPublic ? 'Public' : 'Private';
+  const expiry = o.expiresIn === null ? null : EXPIRIES.find(([v]) => v === o.expiresIn)?.[1] ?? `In ${o.expiresIn} seconds`;
+  return ['Options:', o.folder, '·', visibility, ...(expiry ? ['·', expiry] : [])].join(' ');
+}
 
 /** What an upload says about visibility and expiry: only what the form shows, always, once it is known. */
 function uploadFields(o: Options): Record<string, string> {
@@ -75,6 +83,7 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
   const [jobs, setJobs] = useState<Job[]>([]);
   // The form starts from the account's defaults (Settings), so a file gets what the form shows.
   const [opts, setOpts] = useState<Options>({ folder, isPublic: null, expiresIn: null });
+  const narrow = useNarrow();
   const jobsRef = useRef(jobs);
   jobsRef.current = jobs;
   const input = useRef<HTMLInputElement>(null);
@@ -248,36 +257,46 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
   return (
     <section class="uploader card" aria-label="Upload">
       <div class="drop">
-        <p>
-          <strong>Drop files here</strong>, paste an image, or{' '}
-          <button type="button" class="link" onClick={() => input.current?.click()}>choose files</button>
-          {' '}or a{' '}
-          <button type="button" class="link" onClick={() => dirInput.current?.click()}>folder</button>.
-        </p>
+        {narrow ? (
+          // A phone has nothing to drop or paste from: the two pickers, as buttons a thumb can hit.
+          <p class="pickers">
+            <button type="button" class="primary" onClick={() => input.current?.click()}>Choose files to upload</button>
+            <button type="button" onClick={() => dirInput.current?.click()}>or a folder</button>
+          </p>
+        ) : (
+          <p>
+            <strong>Drop files here</strong>, paste an image, or{' '}
+            <button type="button" class="link" onClick={() => input.current?.click()}>choose files</button>
+            {' '}or a{' '}
+            <button type="button" class="link" onClick={() => dirInput.current?.click()}>folder</button>.
+          </p>
+        )}
         <input ref={input} type="file" multiple hidden aria-label="Choose files" onChange={(e) => add([...((e.currentTarget as HTMLInputElement).files ?? [])])} />
         <input ref={dirInput} type="file" multiple hidden aria-label="Choose a folder" {...{ webkitdirectory: true }} onChange={(e) => add([...((e.currentTarget as HTMLInputElement).files ?? [])])} />
       </div>
-      <div class="upload-options">
-        <label>
-          Folder <input value={opts.folder} size={12} onInput={(e) => setOpts({ ...opts, folder: (e.currentTarget as HTMLInputElement).value || '/' })} />
-        </label>
-        <label>
-          Visibility{' '}
-          <select value={opts.isPublic === null ? '' : opts.isPublic ? 'public' : 'private'} onChange={(e) => setOpts({ ...opts, isPublic: (e.currentTarget as HTMLSelectElement).value === 'public' })}>
-            {opts.isPublic === null && <option value="">Your default</option>}
-            <option value="public">Public</option>
-            <option value="private">Private</option>
-          </select>
-        </label>
-        <label>
-          Expires{' '}
-          <select value={opts.expiresIn === null ? '' : String(opts.expiresIn)} onChange={(e) => setOpts({ ...opts, expiresIn: Number((e.currentTarget as HTMLSelectElement).value) })}>
-            {opts.expiresIn === null && <option value="">Your default</option>}
-            {EXPIRIES.map(([v, label]) => <option key={v} value={String(v)}>{label}</option>)}
-            {opts.expiresIn !== null && !EXPIRIES.some(([v]) => v === opts.expiresIn) && <option value={String(opts.expiresIn)}>In {opts.expiresIn} seconds</option>}
-          </select>
-        </label>
-      </div>
+      <Fold narrow={narrow} summary={optionsSummary(opts)}>
+        <div class="upload-options">
+          <label>
+            Folder <input value={opts.folder} size={12} onInput={(e) => setOpts({ ...opts, folder: (e.currentTarget as HTMLInputElement).value || '/' })} />
+          </label>
+          <label>
+            Visibility{' '}
+            <select value={opts.isPublic === null ? '' : opts.isPublic ? 'public' : 'private'} onChange={(e) => setOpts({ ...opts, isPublic: (e.currentTarget as HTMLSelectElement).value === 'public' })}>
+              {opts.isPublic === null && <option value="">Your default</option>}
+              <option value="public">Public</option>
+              <option value="private">Private</option>
+            </select>
+          </label>
+          <label>
+            Expires{' '}
+            <select value={opts.expiresIn === null ? '' : String(opts.expiresIn)} onChange={(e) => setOpts({ ...opts, expiresIn: Number((e.currentTarget as HTMLSelectElement).value) })}>
+              {opts.expiresIn === null && <option value="">Your default</option>}
+              {EXPIRIES.map(([v, label]) => <option key={v} value={String(v)}>{label}</option>)}
+              {opts.expiresIn !== null && !EXPIRIES.some(([v]) => v === opts.expiresIn) && <option value={String(opts.expiresIn)}>In {opts.expiresIn} seconds</option>}
+            </select>
+          </label>
+        </div>
+      </Fold>
       {jobs.length > 0 && (
         <ul class={folded ? 'jobs folded' : 'jobs'} aria-live="polite">
           {jobs.map((j) => (

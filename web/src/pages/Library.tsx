@@ -4,6 +4,7 @@ import { FileGrid } from '../components/FileGrid';
 import { FolderActions } from '../components/FolderActions';
 import { FolderTree } from '../components/FolderTree';
 import { LinkBaseNotice } from '../components/LinkBaseNotice';
+import { Fold, useNarrow } from '../components/Fold';
 import { Uploader } from '../components/Uploader';
 import { navigate, type Route } from '../router';
 
@@ -40,6 +41,8 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   const [search, setSearch] = useState(filters.q);
   const [tagInput, setTagInput] = useState(filters.tag);
   const generation = useRef(0);
+  // On a phone the folders, the filters and the upload options fold away, so the first screen shows files.
+  const narrow = useNarrow();
   // A message about the last bulk action belongs to the folder it was made in.
   useEffect(() => setNotice(''), [folder]);
   // The name search applies as you type, once typing pauses (Enter or leaving the box apply it at once).
@@ -62,6 +65,8 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   // A search looks in subfolders too, as a person searching a library expects.
   const searching = filters.q !== '' || filters.tag !== '';
   const recursive = filters.recursive || searching;
+  /** Filters set besides the name search, for the folded toolbar's summary on a phone. */
+  const activeFilters = [filters.tag, filters.type, filters.visibility, filters.sort !== '-created_at', filters.recursive && !searching, view === 'list'].filter(Boolean).length;
   const query = (c: string | null) => {
     const p = new URLSearchParams({ folder, limit: '100', sort: filters.sort });
     if (recursive) p.set('recursive', 'true');
@@ -187,12 +192,14 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
       onDrop={onDrop}
     >
       <aside class="side">
-        <FolderTree current={folder} version={treeVersion} onPick={(p) => setParam({ folder: p === '/' ? null : p })} />
-        <FolderActions folder={folder} onChanged={(to) => {
-          setTreeVersion((v) => v + 1);
-          if (to !== undefined) setParam({ folder: to === '/' ? null : to });
-          else reload();
-        }} />
+        <Fold narrow={narrow} summary="Folders">
+          <FolderTree current={folder} version={treeVersion} onPick={(p) => setParam({ folder: p === '/' ? null : p })} />
+          <FolderActions folder={folder} onChanged={(to) => {
+            setTreeVersion((v) => v + 1);
+            if (to !== undefined) setParam({ folder: to === '/' ? null : to });
+            else reload();
+          }} />
+        </Fold>
       </aside>
       <div class="content">
         <h1 class="folder-title">{folder === '/' ? 'All folders' : folder}</h1>
@@ -205,44 +212,46 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
             <span class="sr-only">Search by name</span>
             <input type="search" placeholder="Search by name" value={search} onInput={(e) => setSearch((e.currentTarget as HTMLInputElement).value)} onChange={() => setParam({ q: search })} />
           </label>
-          <label>
-            <span class="sr-only">Tags</span>
-            <input type="search" placeholder="Tags (all of)" value={tagInput} onInput={(e) => setTagInput((e.currentTarget as HTMLInputElement).value)}
-              onChange={() => setParam({ tag: tagInput.split(',').map((t) => t.trim()).filter(Boolean).join(',') })} />
-          </label>
-          <label>
-            <span class="sr-only">Type</span>
-            <select value={filters.type} onChange={(e) => setParam({ type: (e.currentTarget as HTMLSelectElement).value })}>
-              {TYPES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
-            </select>
-          </label>
-          <label>
-            <span class="sr-only">Visibility</span>
-            <select value={filters.visibility} onChange={(e) => setParam({ visibility: (e.currentTarget as HTMLSelectElement).value })}>
-              <option value="">Public and private</option>
-              <option value="public">Public only</option>
-              <option value="private">Private only</option>
-            </select>
-          </label>
-          <label>
-            <span class="sr-only">Sort</span>
-            <select value={filters.sort} onChange={(e) => setParam({ sort: (e.currentTarget as HTMLSelectElement).value })}>
-              <option value="-created_at">Newest first</option>
-              <option value="created_at">Oldest first</option>
-              <option value="name">Name A–Z</option>
-              <option value="-name">Name Z–A</option>
-              <option value="-size">Largest first</option>
-              <option value="size">Smallest first</option>
-            </select>
-          </label>
-          <label class="check">
-            <input type="checkbox" checked={recursive} disabled={searching} title={searching ? 'A search always looks in subfolders too' : undefined}
-              onChange={(e) => setParam({ recursive: (e.currentTarget as HTMLInputElement).checked ? '1' : null })} /> Subfolders too
-          </label>
-          <div class="seg" role="group" aria-label="View">
-            <button type="button" aria-pressed={view === 'grid'} onClick={() => setParam({ view: null })}>Grid</button>
-            <button type="button" aria-pressed={view === 'list'} onClick={() => setParam({ view: 'list' })}>List</button>
-          </div>
+          <Fold narrow={narrow} summary={`Filters and sorting${activeFilters ? ` (${activeFilters})` : ''}`} class="filters-fold">
+            <label>
+              <span class="sr-only">Tags</span>
+              <input type="search" placeholder="Tags (all of)" value={tagInput} onInput={(e) => setTagInput((e.currentTarget as HTMLInputElement).value)}
+                onChange={() => setParam({ tag: tagInput.split(',').map((t) => t.trim()).filter(Boolean).join(',') })} />
+            </label>
+            <label>
+              <span class="sr-only">Type</span>
+              <select value={filters.type} onChange={(e) => setParam({ type: (e.currentTarget as HTMLSelectElement).value })}>
+                {TYPES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+              </select>
+            </label>
+            <label>
+              <span class="sr-only">Visibility</span>
+              <select value={filters.visibility} onChange={(e) => setParam({ visibility: (e.currentTarget as HTMLSelectElement).value })}>
+                <option value="">Public and private</option>
+                <option value="public">Public only</option>
+                <option value="private">Private only</option>
+              </select>
+            </label>
+            <label>
+              <span class="sr-only">Sort</span>
+              <select value={filters.sort} onChange={(e) => setParam({ sort: (e.currentTarget as HTMLSelectElement).value })}>
+                <option value="-created_at">Newest first</option>
+                <option value="created_at">Oldest first</option>
+                <option value="name">Name A–Z</option>
+                <option value="-name">Name Z–A</option>
+                <option value="-size">Largest first</option>
+                <option value="size">Smallest first</option>
+              </select>
+            </label>
+            <label class="check">
+              <input type="checkbox" checked={recursive} disabled={searching} title={searching ? 'A search always looks in subfolders too' : undefined}
+                onChange={(e) => setParam({ recursive: (e.currentTarget as HTMLInputElement).checked ? '1' : null })} /> Subfolders too
+            </label>
+            <div class="seg" role="group" aria-label="View">
+              <button type="button" aria-pressed={view === 'grid'} onClick={() => setParam({ view: null })}>Grid</button>
+              <button type="button" aria-pressed={view === 'list'} onClick={() => setParam({ view: 'list' })}>List</button>
+            </div>
+          </Fold>
         </form>
         <div class={selected.size > 0 ? 'status-line selecting' : 'status-line'}>
           <span role="status">{loading && items.length === 0 ? 'Loading files…' : `${count} ${count === 1 ? 'file' : 'files'}`}</span>
@@ -271,3 +280,4 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     </div>
   );
 }
+
