@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startServer, type RunningServer } from '../helpers/server';
-import { compileAll, schemasOf, type OpenApiDocument } from '../helpers/openapi';
+import { compileAll, openApiAjv, schemasOf, type OpenApiDocument } from '../helpers/openapi';
 
 const ROOT = resolve(import.meta.dir, '../..');
 
@@ -51,4 +51,26 @@ test('Ajv (2020-12, strict) compiles every schema of the document', () => {
   // Every operation's parameters, bodies and responses: hundreds of schemas, not a handful.
   expect(schemas.length).toBeGreaterThan(300);
   expect(compileAll(schemas)).toEqual([]);
+});
+
+test('every example in the document is valid for its own schema (/docs "Test Request" sends them as they are)', () => {
+  const ajv = openApiAjv();
+  const bad: string[] = [];
+  let checked = 0;
+  const visit = (node: unknown, where: string): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach((n, i) => visit(n, `${where}/${i}`));
+    const o = node as Record<string, unknown>;
+    if (Array.isArray(o.examples) && ('type' in o || 'properties' in o || 'anyOf' in o)) {
+      const validate = ajv.compile(o);
+      for (const example of o.examples) {
+        checked++;
+        if (!validate(example)) bad.push(`${where}: ${JSON.stringify(example)} ${ajv.errorsText(validate.errors)}`);
+      }
+    }
+    for (const [k, v] of Object.entries(o)) if (k !== 'examples') visit(v, `${where}/${k}`);
+  };
+  for (const { where, schema } of schemasOf(spec)) visit(schema, where);
+  expect(bad).toEqual([]);
+  expect(checked).toBeGreaterThan(10);
 });

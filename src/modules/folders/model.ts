@@ -33,5 +33,5 @@ export const MoveFolderQuery = t.Object({
 });
 
 export const MoveFolderBody = t.Object({
-  path: t.String({ minLength: 1, maxLength: 4096, description: 'Its new absolute path, e.g. `/holidays/2025` to rename `/holidays/2026`; missing ancestors are created.' }),
+  path: t.String({ minLength: 1, maxLength: 4096, description: 'Its new absolute path, e.g. `/holidays/2025` to rename `/holidays/2026`; missing ancestors are created.', examples: ['/archive/2026'] }),
 });

@@ -43,7 +43,7 @@ const ShareBody = t.Object({
   max_views: t.Optional(t.Integer({ minimum: 1, maximum: 1_000_000, description: 'Deliveries allowed; the next one answers 410.' })),
   expires_in: t.Optional(t.Integer({ minimum: 1, maximum: 10 * 365 * 86400, description: 'Seconds until the link expires (410).' })),
   expires_at: t.Optional(t.String({ format: 'date-time', description: 'Or an ISO-8601 time (future, ≤ 100 years ahead).' })),
-}, { additionalProperties: false });
+}, { additionalProperties: false, examples: [{ password: 'correct horse', max_views: 5, expires_in: 604800 }] });
 
 const FileParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) });
 const ShareParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }), share_id: t.String({ minLength: 1, maxLength: 64 }) });

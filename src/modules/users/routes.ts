@@ -44,7 +44,8 @@ const SettingsPatchBody = t.Object(
     })),
     force_watermark: t.Optional(t.Union([t.String({ maxLength: 32 }), t.Null()])),
   },
-  { additionalProperties: false },
+  // A body /docs can send as it is (generated from the properties it was a 400: a watermark named "additionalProperty").
+  { additionalProperties: false, examples: [{ default_is_public: false, default_expires_in: 604800 }] },
 );
 
 export function accountRoutes(deps: AppDeps) {
