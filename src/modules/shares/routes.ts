@@ -1,12 +1,13 @@
 /**
  * Share links (issue #25). The owner manages them under `/api/files/:id/shares`; anyone with a
- * link opens `/s/<token>`. A browser (its `Accept` names `text/html`) gets the file's page
- * (page.ts; the page is the view); anything else gets the file itself (each delivery a view).
- * A link with a password first answers a small HTML form (no script, strict CSP) that POSTs the
- * password back: a browser's POST is sent back to the page (303) with a cookie that stands for
- * the password for an hour; a script's POST gets the file. Scripts may send the password in the
- * `X-Share-Password` header of the GET instead. Every password attempt counts in the
- * `share_password` bucket (per link and client IP), so guessing stops at its limit (429).
+ * link opens `/s/<token>`. A browser (its `Accept` names `text/html`) gets pages: a protected
+ * link's password form, a limited link's Open button (so a chat app's link preview uses no
+ * view), then the file's page (page.ts). The opening is the view and sets a cookie, scoped to
+ * the link for an hour, under which reloads show the page again for free. The forms POST back
+ * and are answered with 303s, so neither a reload nor Back resends them. Anything else gets
+ * the file itself, each delivery a view; scripts send the password in `X-Share-Password` (or
+ * POST it and get the file). Every password attempt counts in the `share_password` bucket (per
+ * link and client IP), so guessing stops at its limit (429).
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
