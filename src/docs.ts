@@ -125,7 +125,8 @@ interface SpecLike {
  * Our one global body parser (http.ts) is a function, and @elysiajs/openapi lists a body's
  * media types only for named parsers, so every JSON body came out as `content: {}`: no schema
  * for clients or the fuzz test. Every body a route declares is JSON (uploads stream their own
- * and declare none), so the route's schema goes under `application/json`.
+ * and declare none), so the route's schema goes under `application/json`, with the schema's
+ * example as the body's `example`.
  */
 type RouteLike = { method: string; path: string; hooks?: { body?: unknown } };
 
@@ -136,6 +137,14 @@ function fillJsonBodies(spec: unknown, routes: RouteLike[]): void {
     const op = paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
     if (op?.requestBody && Object.keys(op.requestBody.content ?? {}).length === 0) {
       op.requestBody.content = { 'application/json': { schema: route.hooks.body } };
+    }
+  }
+  for (const ops of Object.values((spec as SpecLike)?.paths ?? {})) {
+    for (const op of Object.values(ops)) {
+      // The schema's own example, where it gives one, is what /docs fills "Test Request" with: generated from
+      // the properties, a body holds every optional field with an empty value (a 400 more often than not).
+      const json = op.requestBody?.content?.['application/json'] as { schema?: { examples?: unknown[] }; example?: unknown } | undefined;
+      if (json?.schema?.examples?.length && json.example === undefined) json.example = json.schema.examples[0];
     }
   }
 }

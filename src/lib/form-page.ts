@@ -53,11 +53,11 @@ export const acceptsHtml = (request: Request): boolean => (request.headers.get('
 export const isPageRefusal = (err: unknown, request: Request): err is AppError =>
   err instanceof AppError && (err.status === 404 || err.status === 410 || err.status === 429) && acceptsHtml(request);
 
-/** A refusal as a page, for a link a person opened: the error's status and message, `headers` and its own. */
-export function errorPage(title: string, err: AppError, headers: Record<string, string> = {}): Response {
+/** A refusal as a page, for a link a person opened: the error's status and message, `headers` and its own; `more` is HTML the caller escaped. */
+export function errorPage(title: string, err: AppError, headers: Record<string, string> = {}, more = ''): Response {
   const all = { ...headers, ...(err.headers ?? {}) };
   const wait = err.status === 429 ? waitText(Number(all['retry-after'] ?? all['Retry-After'])) : '';
-  return formPage(title, `<p class="error">${escapeHtml(err.message)}</p>${wait}`, err.status, all);
+  return formPage(title, `<p class="error">${escapeHtml(err.message)}</p>${wait}${more}`, err.status, all);
 }
 
 /** "Try again in about 4 minutes": the wait a 429 names only in its Retry-After header, for a person. */

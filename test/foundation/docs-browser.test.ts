@@ -76,7 +76,8 @@ async function openTryIt(page: Page, tag: string, summary: string) {
   // The default PUBLIC_URL is http://localhost:<port>: the page must be on that origin for "Try it" to call it.
   await page.goto(`${server.url.replace('127.0.0.1', 'localhost')}/docs/`);
   await page.getByText('Pictor API').first().waitFor({ timeout: 30_000 });
-  await page.getByRole('button', { name: tag }).first().click();
+  // The tag's group in the sidebar ("account" alone would also match the operation "Create an account").
+  await page.getByRole('button', { name: new RegExp(`^${tag}\\s*(Open|Close) Group$`) }).first().click();
   await page.getByText(summary, { exact: true }).first().click();
   const section = page.locator('section', { has: page.getByRole('heading', { name: summary, exact: true }) }).last();
   await section.getByRole('button', { name: /Test Request/ }).first().click();
@@ -151,6 +152,15 @@ test('/docs/ "Try it" with the browser\'s session: a write sends the session\'s 
   expect(created.status(), body).toBe(201);
   expect(created.request().headers()['x-csrf-token']).toBe(map.pictor_csrf);
   expect(JSON.parse(body)).toMatchObject({ path: '/holidays/2026' }); // the documented example, a valid body (it was "")
+  await page.keyboard.press('Escape');
+  // A body with optional fields is the schema's example, not every field empty (a watermark named "additionalProperty" was a 400).
+  const settings = await openTryIt(page, 'account', 'Change account settings');
+  const patched = page.waitForResponse((r) => r.request().method() === 'PATCH' && new URL(r.url()).pathname === '/api/settings', { timeout: 30_000 });
+  await settings.getByRole('button', { name: /^Send/ }).first().click();
+  const saved = await patched;
+  expect(saved.status()).toBe(200);
+  // The new account's defaults (public, no expiry) took the example's values: the example was the body sent.
+  expect(JSON.parse(await saved.text())).toMatchObject({ default_is_public: false, default_expires_in: 604800 });
   // Signed out, the page carries no token.
   const plain = await fetch(`${server.url}/docs`);
   expect(await plain.text()).not.toContain('csrfHeader');

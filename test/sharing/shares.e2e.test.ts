@@ -266,8 +266,8 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     const link = await share(f.id, { password: 'pass word' });
     const path = new URL(link.url).pathname;
     const wrong = await post(link.url, 'password=guess');
-    expect([wrong.res.status, wrong.res.headers.get('location')]).toEqual([303, `${path}?wrong=1`]);
-    const again = await fetch(local(link.url) + '?wrong=1', { headers: BROWSER });
+    expect([wrong.res.status, wrong.res.headers.get('location')]).toEqual([303, `${path}?wrong=${ATTEMPTS - 1}`]);
+    const again = await fetch(local(link.url) + `?wrong=${ATTEMPTS - 1}`, { headers: BROWSER });
     expect([again.status, (await again.text()).includes('Wrong password.')]).toEqual([401, true]);
     const right = await post(link.url, `password=${encodeURIComponent('pass word')}`);
     expect([right.res.status, right.res.headers.get('location')]).toEqual([303, path]);
@@ -292,6 +292,31 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     const forged = `${value.replace(/\d$/, (d) => String((Number(d) + 1) % 10))}.${sig}`;
     expect(await (await open(link.url, forged)).text()).toContain('name="password"');
     expect(await views(f.id, link.id)).toBe(2);
+  });
+
+  test('a browser is told the attempts it has left, and a lockout is a page it reaches by GET (a reload counts no attempt)', async () => {
+    const f = await upload();
+    const link = await share(f.id, { password: 'right one' });
+    const path = new URL(link.url).pathname;
+    const texts: string[] = [];
+    for (let i = 1; i <= ATTEMPTS; i++) {
+      const { res } = await post(link.url, 'password=nope');
+      expect(res.headers.get('location')).toBe(`${path}?wrong=${ATTEMPTS - i}`);
+      const form = await fetch(local(link.url) + `?wrong=${ATTEMPTS - i}`, { headers: BROWSER });
+      texts.push(/<p class="error">([^<]*)<\/p>/.exec(await form.text())![1]!);
+    }
+    expect(texts).toEqual(['Wrong password. 2 more attempts before a pause.', 'Wrong password. 1 more attempt before a pause.', 'Wrong password. That was the last attempt for now: the next one waits.']);
+    // Even the right password waits now; the browser is sent to a page saying for how long.
+    const locked = await post(link.url, 'password=right+one');
+    const to = locked.res.headers.get('location')!;
+    expect(locked.res.status).toBe(303);
+    expect(to).toMatch(new RegExp(`^${path}\\?locked=\\d+$`));
+    const page = await fetch(local(link.url) + to.slice(path.length), { headers: BROWSER });
+    const html = await page.text();
+    expect([page.status, page.headers.get('retry-after')]).toEqual([429, to.split('=')[1]!]);
+    expect(html).toContain('Too many password attempts on this link from your network.');
+    expect(html).toMatch(/Try again in about \d+ (seconds|minutes)\./);
+    expect(await views(f.id, link.id)).toBe(0);
   });
 
   test('expiry: once expires_in has passed the link answers 410 and lists as expired', async () => {

@@ -82,6 +82,8 @@ describe('API keys page', () => {
 
     const shown = page.getByLabel('API key', { exact: true });
     await shown.waitFor(WAIT);
+    // The secret, shown once above the form, takes the focus (it was off-screen, focus on <body>).
+    await page.waitForFunction(() => document.activeElement?.id === 'new-key-value', undefined, WAIT);
     await expect(page.getByText('this is the only time it is shown').count()).resolves.toBe(1);
     await page.locator('.new-key').getByRole('button', { name: 'Copy' }).click();
     await page.locator('.new-key').getByText('Copied').waitFor(WAIT);

@@ -86,7 +86,7 @@ export const FilePatchSchema = t.Object({
   expires_at: t.Optional(t.Nullable(t.String({
     format: 'date-time', description: 'In the future and at most 100 years ahead (else 400); null = never expires.',
   }))),
-});
+}, { examples: [{ name: 'beach.jpg', folder: '/holidays/2026', tags: ['holiday', 'beach'] }] });
 
 export const BulkDeleteBody = t.Object({ ids: t.Array(t.String({ maxLength: 64 }), { minItems: 1, maxItems: 100 }) });
 export const BulkDeleteResult = t.Object({

@@ -69,8 +69,20 @@ async function sharedFile(deps: AppDeps, share: ShareLinkRow) {
 
 /** Counts the attempt (429 past the limit), then checks the password. */
 async function passwordMatches(deps: AppDeps, request: Request, set: HeaderSink, share: ShareLinkRow, password: string): Promise<boolean> {
-  await enforceLimit(deps, set, 'share_password', `${clientIpOf(deps, request)}|${share.token}`);
-  return verifyPassword(password, share.passwordHash!);
+  return (await checkPassword(deps, request, set, share, password)).ok;
+}
+
+/** The same, with the attempts this client has left on this link (null: no limit known). */
+async function checkPassword(deps: AppDeps, request: Request, set: HeaderSink, share: ShareLinkRow, password: string): Promise<{ ok: boolean; left: number | null }> {
+  const decision = await enforceLimit(deps, set, 'share_password', `${clientIpOf(deps, request)}|${share.token}`);
+  return { ok: await verifyPassword(password, share.passwordHash!), left: decision?.remaining ?? null };
+}
+
+/** "Wrong password." and, when few remain, how many attempts are left before a pause. */
+function wrongPasswordText(left: number | null): string {
+  if (left === null || left > 3) return 'Wrong password.';
+  if (left === 0) return 'Wrong password. That was the last attempt for now: the next one waits.';
+  return `Wrong password. ${left} more ${left === 1 ? 'attempt' : 'attempts'} before a pause.`;
 }
 
 /** Counts a view and answers the file: inline, never cached (each delivery is a view). */
@@ -164,10 +176,16 @@ export function shareRoutes(deps: AppDeps) {
       try {
         await enforceIpLimit(deps, request, set, 'public');
         const share = await getShare(deps, params.token);
-        if (share.passwordHash && !(await passwordMatches(deps, request, set, share, body.password ?? ''))) {
+        if (share.passwordHash) {
+          const checked = await checkPassword(deps, request, set, share, body.password ?? '').catch((err: unknown) => {
+            // Locked out: a browser goes to the page saying so by GET too (a reload must not count another attempt).
+            if (browser && err instanceof AppError && err.status === 429) return { locked: Number(err.headers?.['Retry-After'] ?? 60) };
+            throw err;
+          });
+          if ('locked' in checked) return seeOther(`/s/${share.token}?locked=${checked.locked}`, {});
           // A browser goes back to the form by GET, so its Back button never offers to resend a password.
-          if (browser) return seeOther(`/s/${share.token}?wrong=1`, stringHeaders(set));
-          return formPage('Protected file', passwordForm(share.token, 'Wrong password.'), 401, stringHeaders(set));
+          if (!checked.ok && browser) return seeOther(`/s/${share.token}?wrong=${checked.left ?? ''}`, stringHeaders(set));
+          if (!checked.ok) return formPage('Protected file', passwordForm(share.token, 'Wrong password.'), 401, stringHeaders(set));
         }
         if (!browser) return await deliver(deps, request, share, set);
         // The opening: a view, remembered by the cookie; the page follows by GET, so a reload shows it again.
@@ -200,8 +218,13 @@ export function shareRoutes(deps: AppDeps) {
 }
 
 /** A share-link refusal as a page. */
-const linkErrorPage = (err: AppError, headers: Record<string, string>): Response =>
-  errorPage(err.status === 429 ? 'Too many attempts' : err.status === 410 ? 'Link no longer available' : 'Link not found', err, headers);
+const linkErrorPage = (err: AppError, headers: Record<string, string>): Response => {
+  if (err.status !== 429) return errorPage(err.status === 410 ? 'Link no longer available' : 'Link not found', err, headers);
+  // "Rate limit exceeded." is the API's word for scripts; a person reads what was counted.
+  const bucket = (err.details as { bucket?: string } | undefined)?.bucket;
+  const message = bucket === 'share_password' ? 'Too many password attempts on this link from your network.' : 'Too many requests from your network.';
+  return errorPage('Too many attempts', new AppError(err.code, 429, message, err.details, err.headers), headers);
+};
 
 const stringHeaders = (set: HeaderSink) =>
   Object.fromEntries(Object.entries(set.headers).filter((e): e is [string, string] => typeof e[1] === 'string'));
@@ -230,8 +253,17 @@ async function browserGet(deps: AppDeps, request: Request, share: ShareLinkRow, 
   refuseIfSpent(deps, share);
   if (share.passwordHash) {
     await sharedFile(deps, share); // a deleted file's link is 404 before anyone types a password
-    const wrong = new URL(request.url).searchParams.has('wrong');
-    return formPage('Protected file', passwordForm(share.token, wrong ? 'Wrong password.' : undefined), wrong ? 401 : 200, stringHeaders(set));
+    // What the form's POST said, carried by its redirect: a wrong password (and the attempts left), or a lockout.
+    const query = new URL(request.url).searchParams;
+    const locked = Number(query.get('locked'));
+    if (query.has('locked') && Number.isFinite(locked)) {
+      const wait = Math.min(Math.max(Math.ceil(locked), 1), 86_400);
+      return errorPage('Too many attempts', new AppError('RATE_LIMITED', 429, 'Too many password attempts on this link from your network.', undefined, { 'Retry-After': String(wait) }),
+        stringHeaders(set), `<p><a href="/s/${escapeHtml(share.token)}">Try again</a> once the wait is over.</p>`);
+    }
+    const wrong = query.get('wrong');
+    const left = wrong !== null && /^\d{1,6}$/.test(wrong) ? Number(wrong) : null;
+    return formPage('Protected file', passwordForm(share.token, wrong !== null ? wrongPasswordText(left) : undefined), wrong !== null ? 401 : 200, stringHeaders(set));
   }
   if (share.maxViews !== null) {
     await sharedFile(deps, share);

@@ -118,6 +118,13 @@ export function Keys({ profile }: { profile: Profile }) {
   const [msg, setMsg] = useState<Msg>(null);
   const [listMsg, setListMsg] = useState('');
   const [busy, setBusy] = useState(false);
+  // The secret is shown once, above the form: bring it into view and focus, wherever the form was scrolled to.
+  useEffect(() => {
+    if (!created) return;
+    const panel = document.querySelector<HTMLElement>('.new-key');
+    panel?.scrollIntoView({ block: 'start' });
+    document.getElementById('new-key-value')?.focus();
+  }, [created?.key]);
 
   const load = () =>
     api<{ results: ApiKey[] }>('GET', '/api/auth/api-keys')
@@ -163,7 +170,7 @@ export function Keys({ profile }: { profile: Profile }) {
           <p class="warning" role="alert"><strong>Copy it now: this is the only time it is shown.</strong> Pictor keeps only a hash of it, so it cannot show it again. Anyone holding it can act on your account within its scopes — keep it out of code you share.</p>
           <CopyField id="new-key-value" label="API key" value={created.key} />
           <p class="muted">Scopes: {created.scopes.join(', ')} · expires {when(created.expires_at)}</p>
-          <button type="button" onClick={() => { setCreated(null); setMsg(null); }}>I have saved it</button>
+          <button type="button" onClick={() => { setCreated(null); setMsg(null); document.getElementById('key-name')?.focus(); }}>I have saved it</button>
         </section>
       )}
 
