@@ -223,6 +223,10 @@ describe('administration page', () => {
     await page.waitForFunction(() => [...document.querySelectorAll('tr[data-job] td:first-child .mono')].every((e) => e.textContent!.startsWith('expire ·')), undefined, WAIT);
     expect(await typesShown()).toEqual(['expire']);
     expect(await page.locator('[data-count="pending"]').count()).toBe(1);
+    // Hiding housekeeping again drops the housekeeping type it was filtered by (it stayed on "Expire files (0)").
+    await page.getByLabel('Show the server’s housekeeping').uncheck();
+    await rows.filter({ hasText: 'derive ·' }).first().waitFor(WAIT);
+    expect(await page.getByLabel('Type').inputValue()).toBe('');
     await context.close();
   });
 

@@ -149,6 +149,11 @@ describe('web app flows', () => {
     await page.goto(`${base}/keys/`);
     await page.getByRole('heading', { name: 'API keys' }).waitFor(WAIT);
     await page.waitForURL(`${base}/keys`, WAIT);
+    expect(await page.title()).toBe('API keys · Pictor');
+    // A file that is not there: a heading and a title that say so (the tab read "Pictor", the page had no heading).
+    await page.goto(`${base}/files/doesnotexist`);
+    await page.getByRole('heading', { name: 'File not available' }).waitFor(WAIT);
+    expect(await page.title()).toBe('File not available · Pictor');
     await context.close();
   });
 
@@ -197,11 +202,22 @@ describe('web app flows', () => {
     const box = (await first.boundingBox())!;
     expect(box.y + box.height).toBeLessThan(740);
     await page.getByRole('button', { name: 'Choose files to upload' }).waitFor(WAIT);
-    // Folded, not gone: each opens where it was.
+    // Folded, not gone: each opens where it was. Picking a folder closes the fold, so its files show.
+    expect((await fetch(`${server.url}/api/folders`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: '{"path":"/trip"}' })).status).toBe(201);
+    await page.reload();
     await page.getByText('Folders', { exact: true }).click();
     await page.getByRole('button', { name: 'New folder' }).waitFor(WAIT);
+    await page.getByRole('navigation', { name: 'Folders' }).getByRole('button', { name: /^trip/ }).click();
+    await page.getByRole('heading', { name: '/trip' }).waitFor(WAIT);
+    await page.getByText('Folders: /trip').waitFor(WAIT);
+    expect(await page.getByRole('button', { name: 'New folder' }).isVisible()).toBe(false);
+    await page.goto(`${base}/`);
     await page.getByText('Filters and sorting').click();
-    await page.getByRole('checkbox', { name: 'Subfolders too' }).waitFor(WAIT);
+    const subfolders = page.getByText('Subfolders too');
+    await subfolders.waitFor(WAIT);
+    // Side by side without overlapping (the view buttons covered the label's text).
+    const [label, grid] = [(await subfolders.boundingBox())!, (await page.getByRole('button', { name: 'Grid' }).boundingBox())!];
+    expect(label.x + label.width <= grid.x || grid.y >= label.y + label.height).toBe(true);
     await page.getByText(/^Options: \/ · /).click();
     await page.locator('.upload-options').getByLabel('Visibility').waitFor(WAIT);
     await context.close();

@@ -55,6 +55,15 @@ export function describeError(status: number, body: Partial<ApiErrorBody> | null
   return new ApiError(status, code, message, details);
 }
 
+/** A span of seconds in the largest whole unit that names it exactly: 172800 → "2 days" (it read "172800 seconds"). */
+export function formatSpan(seconds: number): string {
+  const units: [number, string][] = [[365 * 86_400, 'year'], [7 * 86_400, 'week'], [86_400, 'day'], [3600, 'hour'], [60, 'minute']];
+  for (const [size, name] of units) {
+    if (seconds >= size && seconds % size === 0) return `${seconds / size} ${name}${seconds / size === 1 ? '' : 's'}`;
+  }
+  return `${seconds} seconds`;
+}
+
 export function formatWait(seconds: number): string {
   if (seconds < 90) return `${Math.ceil(seconds)} seconds`;
   if (seconds < 5400) return `${Math.ceil(seconds / 60)} minutes`;

@@ -18,12 +18,17 @@ export function useNarrow(): boolean {
 
 /**
  * Its children as they are on a wide screen; on a phone folded under `summary` (closed at
- * first), so what the page is for comes first.
+ * first), so what the page is for comes first. A change of `closeOn` folds it again (a folder
+ * picked in the tree: its files come into view).
  */
-export function Fold({ narrow, summary, class: cls, children }: { narrow: boolean; summary: string; class?: string; children: ComponentChildren }) {
+export function Fold({ narrow, summary, class: cls, closeOn, children }: {
+  narrow: boolean; summary: string; class?: string; closeOn?: unknown; children: ComponentChildren;
+}) {
+  const [open, setOpen] = useState(false);
+  useEffect(() => setOpen(false), [closeOn]);
   if (!narrow) return <>{children}</>;
   return (
-    <details class={`fold${cls ? ` ${cls}` : ''}`}>
+    <details class={`fold${cls ? ` ${cls}` : ''}`} open={open} onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
       <summary>{summary}</summary>
       {children}
     </details>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Upload, type DetailedError } from 'tus-js-client';
-import { api, csrfToken, describeError, formatBytes, type FileItem } from '../api';
+import { api, csrfToken, describeError, formatBytes, formatSpan, type FileItem } from '../api';
 import { Fold, useNarrow } from './Fold';
 
 interface Job {
@@ -37,7 +37,7 @@ const EXPIRIES: [number, string][] = [
 /** The upload options in one line, for their folded summary on a phone. */
 function optionsSummary(o: Options): string {
   const visibility = o.isPublic === null ? 'your defaults' : o.isPublic ? 'Public' : 'Private';
-  const expiry = o.expiresIn === null ? null : EXPIRIES.find(([v]) => v === o.expiresIn)?.[1] ?? `In ${o.expiresIn} seconds`;
+  const expiry = o.expiresIn === null ? null : EXPIRIES.find(([v]) => v === o.expiresIn)?.[1] ?? `In ${formatSpan(o.expiresIn)}`;
   return ['Options:', o.folder, '·', visibility, ...(expiry ? ['·', expiry] : [])].join(' ');
 }
 
@@ -292,7 +292,7 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
             <select value={opts.expiresIn === null ? '' : String(opts.expiresIn)} onChange={(e) => setOpts({ ...opts, expiresIn: Number((e.currentTarget as HTMLSelectElement).value) })}>
               {opts.expiresIn === null && <option value="">Your default</option>}
               {EXPIRIES.map(([v, label]) => <option key={v} value={String(v)}>{label}</option>)}
-              {opts.expiresIn !== null && !EXPIRIES.some(([v]) => v === opts.expiresIn) && <option value={String(opts.expiresIn)}>In {opts.expiresIn} seconds</option>}
+              {opts.expiresIn !== null && !EXPIRIES.some(([v]) => v === opts.expiresIn) && <option value={String(opts.expiresIn)}>In {formatSpan(opts.expiresIn)}</option>}
             </select>
           </label>
         </div>

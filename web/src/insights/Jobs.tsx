@@ -209,7 +209,11 @@ export function Jobs({ profile }: { profile: Profile }) {
         </label>
         {admin && (
           <label class="check">
-            <input type="checkbox" checked={housekeeping} onChange={(e) => setHousekeeping((e.currentTarget as HTMLInputElement).checked)} />
+            <input type="checkbox" checked={housekeeping} onChange={(e) => {
+              const on = (e.currentTarget as HTMLInputElement).checked;
+              setHousekeeping(on);
+              if (!on) setType(''); // a housekeeping type chosen meanwhile would list nothing now
+            }} />
             Show the server’s housekeeping (expiring files every minute, pruning)
           </label>
         )}

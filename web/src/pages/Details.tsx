@@ -29,9 +29,6 @@ const toLocalInput = (iso: string | null) => (iso ? new Date(new Date(iso).getTi
 
 export function Details({ id, info, onChange }: { id: string; info: ServerInfo; onChange: () => void }) {
   const [file, setFile] = useState<FileItem | null>(null);
-  useEffect(() => {
-    if (file) setTitle(file.name);
-  }, [file?.name]);
   const [meta, setMeta] = useState<Metadata | null>(null);
   const [preview, setPreview] = useState('');
   const [error, setError] = useState('');
@@ -41,6 +38,10 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   const [signTtl, setSignTtl] = useState('3600');
   const [signWith, setSignWith] = useState<'transform' | 'original'>('transform');
   const [signed, setSigned] = useState<{ url: string; expires_at: string } | null>(null);
+  useEffect(() => {
+    if (file) setTitle(file.name);
+    else if (error) setTitle('File not available');
+  }, [file?.name, error]);
 
   const show = (f: FileItem) => {
     setFile(f);
@@ -59,7 +60,15 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
     api<Metadata>('GET', `/api/files/${encodeURIComponent(id)}/metadata`).then(setMeta).catch(() => setMeta(null));
   }, [id]);
 
-  if (error) return <div class="narrow"><p class="error" role="alert">{error}</p><p><a href="/">Back to the library</a></p></div>;
+  if (error) {
+    return (
+      <div class="narrow">
+        <h1>File not available</h1>
+        <p class="error" role="alert">{error}</p>
+        <p><a href="/">Back to the library</a></p>
+      </div>
+    );
+  }
   if (!file) return <p class="loading" role="status">Loading file…</p>;
 
   const save = async (e: Event) => {

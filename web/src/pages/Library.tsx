@@ -192,7 +192,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
       onDrop={onDrop}
     >
       <aside class="side">
-        <Fold narrow={narrow} summary="Folders">
+        <Fold narrow={narrow} closeOn={folder} summary={folder === '/' ? 'Folders' : `Folders: ${folder}`}>
           <FolderTree current={folder} version={treeVersion} onPick={(p) => setParam({ folder: p === '/' ? null : p })} />
           <FolderActions folder={folder} onChanged={(to) => {
             setTreeVersion((v) => v + 1);

@@ -5,7 +5,7 @@
  * are yes/no appear as switches without a change here (described by the OpenAPI document).
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api, errorText, formatBytes, type Profile } from '../api';
+import { api, errorText, formatBytes, formatSpan, type Profile } from '../api';
 
 type Value = string | number | boolean | null;
 type SettingsDoc = Record<string, Value> & {
@@ -24,7 +24,7 @@ const EXPIRIES: [number | null, string][] = [
   [null, 'Never'], [3600, 'After 1 hour'], [86_400, 'After 1 day'], [7 * 86_400, 'After 7 days'],
   [30 * 86_400, 'After 30 days'], [90 * 86_400, 'After 90 days'], [365 * 86_400, 'After 1 year'],
 ];
-const expiryText = (s: number | null) => EXPIRIES.find(([v]) => v === s)?.[1] ?? `After ${s} seconds`;
+const expiryText = (s: number | null) => EXPIRIES.find(([v]) => v === s)?.[1] ?? `After ${formatSpan(s ?? 0)}`;
 const humanise = (key: string) => key.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 
 const LABELS: Record<string, (v: Value) => string> = {
