@@ -169,6 +169,7 @@ function fixVoidResponses(spec: unknown): void {
  * AI agent, no request proxy. Partial: Scalar fills in the rest of its defaults.
  */
 const SCALAR_CONFIG = {
+  // Absolute: from `/docs/` (trailing slash) a relative one asked for /docs/openapi.json.
   url: '/openapi.json',
   version: 'latest',
   cdn: SCALAR_BUNDLE_PATH,
