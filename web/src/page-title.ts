@@ -2,8 +2,8 @@
  * What a page change does besides drawing the page: the tab's title names the page (it read
  * "Pictor" everywhere, so tabs and history entries were indistinguishable), and focus moves to
  * the new page's heading when the click that led there took the focused element away (a
- * library tile, a revoke button), so keyboard and screen-reader users start at the new page
- * rather than at the top of the document. Focus someone placed is never taken.
+ * library tile that opened its file), so keyboard and screen-reader users start at the new
+ * page rather than at the top of the document. Focus someone placed is never taken.
  */
 import { useEffect, useRef } from 'preact/hooks';
 
