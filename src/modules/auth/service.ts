@@ -19,7 +19,6 @@ import { generateMailToken } from './tokens';
 const RESET_TTL_MS = 3600_000;
 const VERIFY_TTL_MS = 48 * 3600_000;
 
-
 export interface RegisterInput {
   email: string;
   password: string;
