@@ -59,7 +59,7 @@ function App() {
 
   const path = route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path;
   usePageTitle(path, route.query.get('folder'));
-  useFocusOnPageChange(path);
+  useFocusOnPageChange(path + location.search);
   if (profile === undefined) return <p class="loading" role="status">Loading…</p>;
 
   const signedIn = (p: Profile | null) => (p ? setProfile(p) : load());

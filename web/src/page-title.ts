@@ -6,6 +6,7 @@
  * page rather than at the top of the document. Focus someone placed is never taken.
  */
 import { useEffect, useRef } from 'preact/hooks';
+import { entryState, reachedByHistory } from './router';
 
 const TITLES: Record<string, string> = {
   '/login': 'Sign in', '/register': 'Create an account', '/forgot-password': 'Forgot password', '/account': 'Your account',
@@ -24,7 +25,12 @@ export function usePageTitle(path: string, folder: string | null): void {
   }, [path, folder]);
 }
 
-/** After a change of page (not the first one), the new page's heading takes the focus that was lost. */
+/**
+ * After a change of page (not the first one), the new page's heading takes the focus that was
+ * lost. Back and Forward instead return to where the page was left: its scroll position once its
+ * content is tall enough again (a library loads its files first), and the focus on the link that
+ * was followed from it (the tile of the file just viewed). A person who scrolls or types first wins.
+ */
 export function useFocusOnPageChange(path: string): void {
   const first = useRef(true);
   useEffect(() => {
@@ -32,17 +38,42 @@ export function useFocusOnPageChange(path: string): void {
       first.current = false;
       return;
     }
+    const back = reachedByHistory() ? entryState() : {};
+    let scrollTo = back.scrollY ?? 0;
+    let focusHref = back.focusHref;
     const started = performance.now();
     let frame = 0;
+    const giveUp = () => {
+      scrollTo = 0;
+      focusHref = undefined;
+    };
+    const events = ['wheel', 'touchstart', 'keydown', 'mousedown'] as const;
+    for (const e of events) window.addEventListener(e, giveUp, { passive: true });
     const tick = () => {
+      const waited = performance.now() - started;
+      if (scrollTo > 0) {
+        const room = document.documentElement.scrollHeight - window.innerHeight;
+        if (room < scrollTo && waited < 3000) return void (frame = requestAnimationFrame(tick));
+        window.scrollTo(0, Math.min(scrollTo, room));
+        scrollTo = 0;
+      }
       const lost = document.activeElement === null || document.activeElement === document.body;
+      if (focusHref) {
+        // A windowed list draws the link only once the scroll above has brought it into view.
+        const link = [...document.querySelectorAll<HTMLAnchorElement>('main a[href]')].find((a) => a.getAttribute('href') === focusHref);
+        if (link) return link.focus({ preventScroll: true });
+        if (waited < 3000) return void (frame = requestAnimationFrame(tick));
+      }
       const heading = document.querySelector<HTMLElement>('main h1');
       if (heading && lost) {
         heading.tabIndex = -1;
-        heading.focus();
-      } else if (!heading && lost && performance.now() - started < 3000) frame = requestAnimationFrame(tick); // a page still loading
+        heading.focus({ preventScroll: back.scrollY !== undefined });
+      } else if (!heading && lost && waited < 3000) frame = requestAnimationFrame(tick); // a page still loading
     };
     frame = requestAnimationFrame(tick);
-    return () => cancelAnimationFrame(frame);
+    return () => {
+      cancelAnimationFrame(frame);
+      for (const e of events) window.removeEventListener(e, giveUp);
+    };
   }, [path]);
 }

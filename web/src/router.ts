@@ -3,9 +3,53 @@ import { useEffect, useState } from 'preact/hooks';
 
 const listeners = new Set<() => void>();
 
+/**
+ * What a history entry remembers of its page, for Back and Forward: where it was scrolled, the
+ * link that was followed from it (focus returns there), and what a page chooses to add (the
+ * library: how many files it had loaded, so it can reach the same place again).
+ */
+export interface EntryState {
+  scrollY?: number;
+  focusHref?: string;
+  loaded?: number;
+}
+
+/** The app restores scroll itself: the browser's own restoration runs before a page's content has loaded. */
+if ('scrollRestoration' in history) history.scrollRestoration = 'manual';
+
+let popped = false;
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+export const entryState = (): EntryState => (history.state as EntryState | null) ?? {};
+
+/** Merges `patch` into the current entry's state (the address stays). */
+export function rememberInEntry(patch: EntryState): void {
+  history.replaceState({ ...entryState(), ...patch }, '');
+}
+
+/** Whether the page now shown was reached by Back or Forward (not by a link or a script). */
+export const reachedByHistory = (): boolean => popped;
+
+// The scroll position is saved as it changes (once scrolling pauses: browsers throttle replaceState).
+window.addEventListener('scroll', () => {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => rememberInEntry({ scrollY: Math.round(window.scrollY) }), 150);
+}, { passive: true });
+window.addEventListener('popstate', () => {
+  clearTimeout(saveTimer); // a pending save belongs to the page just left
+  popped = true;
+}, { capture: true });
+
 export function navigate(to: string, replace = false): void {
+  clearTimeout(saveTimer);
   if (replace) history.replaceState(null, '', to);
-  else history.pushState(null, '', to);
+  else {
+    const active = document.activeElement;
+    const focusHref = active instanceof HTMLAnchorElement && active.closest('main') ? active.getAttribute('href') ?? undefined : undefined;
+    rememberInEntry({ scrollY: Math.round(window.scrollY), focusHref });
+    history.pushState(null, '', to);
+  }
+  popped = false;
   for (const l of listeners) l();
   window.scrollTo(0, 0);
 }

@@ -6,7 +6,7 @@ import { FolderTree } from '../components/FolderTree';
 import { LinkBaseNotice } from '../components/LinkBaseNotice';
 import { Fold, useNarrow } from '../components/Fold';
 import { Uploader } from '../components/Uploader';
-import { navigate, type Route } from '../router';
+import { entryState, navigate, reachedByHistory, rememberInEntry, type Route } from '../router';
 
 const TYPES = [
   ['', 'All types'],
@@ -15,6 +15,8 @@ const TYPES = [
   ['application/*', 'Documents and archives'],
   ['text/*', 'Text'],
 ] as const;
+/** The list's largest page (API.md: `limit` 1–200). */
+const MAX_PAGE = 200;
 
 export function Library({ route, onChange }: { route: Route; onChange: () => void }) {
   const q = route.query;
@@ -67,8 +69,8 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   const recursive = filters.recursive || searching;
   /** Filters set besides the name search, for the folded toolbar's summary on a phone. */
   const activeFilters = [filters.tag, filters.type, filters.visibility, filters.sort !== '-created_at', filters.recursive && !searching, view === 'list'].filter(Boolean).length;
-  const query = (c: string | null) => {
-    const p = new URLSearchParams({ folder, limit: '100', sort: filters.sort });
+  const query = (c: string | null, limit = 100) => {
+    const p = new URLSearchParams({ folder, limit: String(limit), sort: filters.sort });
     if (recursive) p.set('recursive', 'true');
     if (filters.q) p.set('q', filters.q);
     if (filters.type) p.set('content_type', filters.type);
@@ -78,16 +80,32 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     return `/api/files?${p}`;
   };
 
+  // Back to the library loads as many files as it showed when it was left, so the scroll position
+  // and the tile that was opened exist again (page-title.ts restores both).
+  const restoreCount = useRef(reachedByHistory() ? entryState().loaded ?? 0 : 0);
+  useEffect(() => rememberInEntry({ loaded: items.length }), [items.length]);
+
   const reload = useCallback(() => {
     const gen = ++generation.current;
+    const want = restoreCount.current;
+    restoreCount.current = 0;
     setLoading(true);
     setError('');
-    api<Page<FileItem>>('GET', query(null))
-      .then((page) => {
+    (async () => {
+      let page = await api<Page<FileItem>>('GET', query(null, Math.min(MAX_PAGE, Math.max(100, want))));
+      const count = page.count;
+      let results = page.results;
+      while (results.length < want && page.next_cursor && gen === generation.current) {
+        page = await api<Page<FileItem>>('GET', query(page.next_cursor, Math.min(MAX_PAGE, want - results.length)));
+        results = results.concat(page.results);
+      }
+      return { results, count, next: page.next_cursor };
+    })()
+      .then(({ results, count, next }) => {
         if (gen !== generation.current) return;
-        setItems(page.results);
-        setCount(page.count);
-        setCursor(page.next_cursor);
+        setItems(results);
+        setCount(count);
+        setCursor(next);
       })
       .catch((err) => gen === generation.current && setError(errorText(err)))
       .finally(() => gen === generation.current && setLoading(false));
