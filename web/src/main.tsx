@@ -85,6 +85,7 @@ function App() {
   return (
     <div class="app" onClick={onLinkClick}>
       <a class="skip" href="#main">Skip to content</a>
+      {(path === '/' || path === '/library') && <a class="skip" href="#files">Skip to the files</a>}
       <Header profile={profile} usageTick={usageTick} onSignedOut={() => setProfile(null)} />
       <main id="main" tabIndex={-1}>{page}</main>
     </div>

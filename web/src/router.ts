@@ -95,6 +95,15 @@ export function onLinkClick(e: MouseEvent): void {
   const a = (e.target as HTMLElement).closest('a');
   if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || a.target || a.hasAttribute('download')) return;
   const url = new URL(a.href, location.href);
+  // A link within this page (a skip link) moves the focus there; routed, it reloaded the page instead.
+  if (url.hash && url.origin === location.origin && url.pathname === location.pathname && url.search === location.search) {
+    const target = document.getElementById(decodeURIComponent(url.hash.slice(1)));
+    if (!target) return;
+    e.preventDefault();
+    if (!target.hasAttribute('tabindex')) target.tabIndex = -1;
+    target.focus();
+    return;
+  }
   if (url.origin !== location.origin || url.pathname.startsWith('/docs') || url.pathname.startsWith('/api') || /^\/(i|d|t|authenticated)\//.test(url.pathname)) return;
   e.preventDefault();
   navigate(url.pathname + url.search);

@@ -76,7 +76,7 @@ export function FileGrid({ items, view, selected, onToggle, hasMore, onNearEnd }
     visible.push(<Cell key={f.id} file={f} view={view} tile={tile} style={style} checked={selected.has(f.id)} onToggle={onToggle} />);
   }
   return (
-    <div ref={box} class="files" style={{ height: `${rows * rowH}px` }} aria-label="Files" role="list">
+    <div ref={box} id="files" tabIndex={-1} class="files" style={{ height: `${rows * rowH}px` }} aria-label="Files" role="list">
       {visible}
     </div>
   );

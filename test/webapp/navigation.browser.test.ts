@@ -1,11 +1,11 @@
 /**
- * Back and Forward in the web app: leaving the library for a file and coming back returns to the
- * same place in the list (scroll position, and the files loaded past the first page) with the
- * focus on the tile that was opened, as a photo library does. Forward returns to the top of the
- * file's page.
+ * Moving around the web app by keyboard and history. Back from a file returns to the same place
+ * in the library (scroll position, and the files loaded past the first page) with the focus on
+ * the tile that was opened, as a photo library does; Forward returns to the top of the file's
+ * page. The skip links move the focus to the content and to the files.
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { cookiesOf, createClient } from '../helpers/client';
 import { startServer, type RunningServer } from '../helpers/server';
 import { launch } from './browser';
@@ -28,12 +28,12 @@ afterAll(async () => {
   await server?.close();
 });
 
-test('Back from a file returns to the same place in the library, focus on its tile', async () => {
+async function signedIn(files: number) {
   const api = createClient(server.url);
-  const res = await api('POST', '/api/auth/register', { email: `history-${Date.now().toString(36)}@example.com`, password: 'correct horse 1' });
+  const res = await api('POST', '/api/auth/register', { email: `nav-${Date.now().toString(36)}-${files}@example.com`, password: 'correct horse 1' });
   expect(res.status).toBe(201);
   const { header, map } = cookiesOf(res.headers);
-  for (let i = 0; i < FILES; i++) {
+  for (let i = 0; i < files; i++) {
     const up = await fetch(`${base}/api/files`, {
       method: 'POST',
       headers: { cookie: header, 'x-csrf-token': map.pictor_csrf!, 'content-type': 'text/plain', 'x-file-name': `note-${String(i).padStart(3, '0')}.txt` },
@@ -43,6 +43,38 @@ test('Back from a file returns to the same place in the library, focus on its ti
   }
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
+  return context;
+}
+
+const focused = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent?.slice(0, 40) ?? '');
+
+test('the skip links move the focus to the content and to the files, with no new history entry', async () => {
+  const context = await signedIn(3);
+  const page = await context.newPage();
+  await page.goto(`${base}/settings`);
+  await page.locator('h1', { hasText: 'Settings' }).waitFor(WAIT);
+  const entries = await page.evaluate(() => history.length);
+  await page.keyboard.press('Tab');
+  expect(await focused(page)).toBe('Skip to content');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement?.id === 'main', null, WAIT);
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.closest('main') !== null)).toBe(true);
+  expect(await page.evaluate(() => history.length)).toBe(entries);
+
+  await page.goto(`${base}/`);
+  await page.locator('.cell').first().waitFor(WAIT);
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  expect(await focused(page)).toBe('Skip to the files');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Tab');
+  expect(await focused(page)).toBe('Select note-002.txt');
+  await context.close();
+});
+
+test('Back from a file returns to the same place in the library, focus on its tile', async () => {
+  const context = await signedIn(FILES);
   const page = await context.newPage();
   await page.goto(`${base}/`);
   await page.locator('.status-line', { hasText: `${FILES} files` }).waitFor(WAIT);
