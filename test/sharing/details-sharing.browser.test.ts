@@ -133,4 +133,21 @@ describe('sharing in the web app', () => {
     await page.getByRole('status').filter({ hasText: /^0 files$/ }).waitFor(WAIT);
     await page.close();
   });
+
+  test('a link on a file that expires says it ends with the file, unless its own expiry comes first', async () => {
+    const id = await upload('for-a-week.png', '?expires_in=604800');
+    const page = await context.newPage();
+    await page.goto(`${base}/files/${id}`);
+    const panel = page.locator('section', { has: page.getByRole('heading', { name: 'Share links' }) });
+    const ttl = panel.getByLabel('Expires');
+    await ttl.waitFor(WAIT);
+    expect(await ttl.locator('option:checked').textContent()).toBe('With the file');
+    await panel.getByRole('button', { name: 'Create link' }).click();
+    await panel.locator('.share-item').first().getByText(/^ends with the file, /).waitFor(WAIT);
+    await ttl.selectOption({ label: 'In 1 day' });
+    await panel.getByRole('button', { name: 'Create link' }).click();
+    await panel.locator('.share-item').getByText(/^expires /).waitFor(WAIT);
+    expect(await panel.locator('.share-item').getByText(/^ends with the file, /).count()).toBe(1);
+    await page.close();
+  });
 });

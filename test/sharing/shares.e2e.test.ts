@@ -251,6 +251,20 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     expect(await views(f.id, link.id)).toBe(2);
   });
 
+  test('the page says when the link ends: its own expiry, or the file\'s when that comes first', async () => {
+    const utc = (d: string) => `${d.slice(0, 16).replace('T', ' at ')} UTC`;
+    const expiring = await upload('?expires_in=86400');
+    const fileEnd = ((await (await fetch(`${srv.url}/api/files/${expiring.id}`, { headers: auth() })).json()) as { expires_at: string }).expires_at;
+    const forever = await (await open((await share(expiring.id, {})).url)).text();
+    expect(forever).toContain(`The file is available until ${utc(fileEnd)}.`);
+    const later = await (await open((await share(expiring.id, { expires_in: 7 * 86400 })).url)).text();
+    expect(later).toContain(`The file is available until ${utc(fileEnd)}.`);
+    const sooner = await share(expiring.id, { expires_in: 3600 });
+    const soonerEnd = ((await (await fetch(`${srv.url}/api/files/${expiring.id}/shares`, { headers: auth() })).json()) as { results: { id: string; expires_at: string }[] }).results.find((l) => l.id === sooner.id)!.expires_at;
+    const soonerPage = await (await open(sooner.url)).text();
+    expect([soonerPage.includes(`The link expires ${utc(soonerEnd)}.`), soonerPage.includes('The file is available')]).toEqual([true, false]);
+  });
+
   test('a small text file is shown on its page as text, escaped; a large one gets the card', async () => {
     const post = (body: string) => fetch(`${srv.url}/api/files`, { method: 'POST', body, headers: { ...auth(), 'content-type': 'text/plain', 'x-file-name': 'notes.txt' } });
     const small = ((await (await post('Day 1: <script>alert(1)</script> & more\n')).json()) as { file: { id: string } }).file;

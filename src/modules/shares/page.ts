@@ -44,8 +44,8 @@ function signedUrls(deps: AppDeps, f: EmbedFile, share: ShareLinkRow): PageUrls 
   };
 }
 
-/** What the reader should know: the views left after this one, and when the link ends. */
-function linkNote(row: ShareLinkRow): string | undefined {
+/** What the reader should know: the views left after this one, and when the link ends (or the file, if sooner). */
+function linkNote(row: ShareLinkRow, fileExpiresAt: Date | null): string | undefined {
   const notes: string[] = [];
   if (row.maxViews !== null) {
     const left = row.maxViews - row.views;
@@ -53,7 +53,9 @@ function linkNote(row: ShareLinkRow): string | undefined {
       : `This link can be opened ${left} more ${left === 1 ? 'time' : 'times'}.`);
   }
   // The server has no idea of the reader's zone (the page runs no script): UTC, said so.
-  if (row.expiresAt) notes.push(`The link expires ${row.expiresAt.toISOString().slice(0, 16).replace('T', ' at ')} UTC.`);
+  const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' at ')} UTC`;
+  if (fileExpiresAt && (!row.expiresAt || fileExpiresAt < row.expiresAt)) notes.push(`The file is available until ${utc(fileExpiresAt)}.`);
+  else if (row.expiresAt) notes.push(`The link expires ${utc(row.expiresAt)}.`);
   return notes.length ? notes.join(' ') : undefined;
 }
 
@@ -71,7 +73,7 @@ export async function sharePage(deps: AppDeps, share: ShareLinkRow, set: HeaderS
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(set.headers)) if (typeof v === 'string') headers[k] = v;
   if (count) headers['set-cookie'] = openedCookie(deps, share);
-  return new Response(renderEmbedPage(shown, signedUrls(deps, f, share), linkNote(row)), {
+  return new Response(renderEmbedPage(shown, signedUrls(deps, f, share), linkNote(row, f.expiresAt)), {
     headers: {
       ...headers,
       'content-type': 'text/html; charset=utf-8',

@@ -94,7 +94,7 @@ function Cell({ file, view, tile, style, checked, onToggle }: CellProps) {
         <span class="name">{file.name}</span>
         {view === 'list' && (
           <span class="meta">
-            {kindOf(file)} · {formatBytes(file.size)} · {file.is_public ? 'public' : 'private'} · {new Date(file.created_at).toLocaleDateString()}{file.tags.length ? ` · ${file.tags.map((t) => `#${t}`).join(' ')}` : ''}
+            {kindOf(file)} · {formatBytes(file.size)} · {file.is_public ? 'public' : 'private'} · {new Date(file.created_at).toLocaleDateString(undefined, { dateStyle: 'medium' })}{file.tags.length ? ` · ${file.tags.map((t) => `#${t}`).join(' ')}` : ''}
           </span>
         )}
       </a>

@@ -1,9 +1,16 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, errorText, type FileItem, type Page, type ShareLink } from '../api';
+import { api, errorText, formatWhen, type FileItem, type Page, type ShareLink } from '../api';
 import { Ctl } from './Builder';
 import { CopyField } from './Copy';
 
 const STATUS = { active: 'Active', expired: 'Expired', used_up: 'Out of views' } as const;
+
+/** When a link stops working: its own expiry, or the file's when that comes first (the file is deleted then). */
+function linkEnd(link: ShareLink, file: FileItem): string {
+  const own = link.expires_at ? Date.parse(link.expires_at) : Infinity;
+  if (file.expires_at && Date.parse(file.expires_at) < own) return `ends with the file, ${formatWhen(file.expires_at)}`;
+  return link.expires_at ? `expires ${formatWhen(link.expires_at)}` : 'no expiry';
+}
 
 /** Protected share links of one file (`/api/files/:id/shares`): create, list with their counters, revoke. */
 export function Shares({ file }: { file: FileItem }) {
@@ -63,7 +70,7 @@ export function Shares({ file }: { file: FileItem }) {
         </Ctl>
         <Ctl id="share-ttl" label="Expires">
           <select id="share-ttl" value={form.ttl} onChange={(e) => setForm({ ...form, ttl: (e.currentTarget as HTMLSelectElement).value })}>
-            <option value="">Never</option>
+            <option value="">{file.expires_at ? 'With the file' : 'Never'}</option>
             <option value="3600">In 1 hour</option>
             <option value="86400">In 1 day</option>
             <option value="604800">In 7 days</option>
@@ -81,7 +88,7 @@ export function Shares({ file }: { file: FileItem }) {
               <p class="share-facts">
                 <span>{STATUS[l.status]}</span>
                 {' · '}<span>{l.views}{l.max_views !== null ? ` of ${l.max_views}` : ''} {l.views === 1 && l.max_views === null ? 'view' : 'views'}</span>
-                {' · '}<span>{l.expires_at ? `expires ${new Date(l.expires_at).toLocaleString()}` : 'no expiry'}</span>
+                {' · '}<span>{linkEnd(l, file)}</span>
                 {' '}<button type="button" class="danger" onClick={() => void revoke(l)} aria-label={`Revoke link ${l.url}`}>Revoke</button>
               </p>
             </li>

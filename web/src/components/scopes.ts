@@ -26,6 +26,3 @@ export interface CreatedKey extends Omit<ApiKey, 'last_used_at'> {
   key: string;
 }
 
-/** A date and time as this browser's locale writes it, or a word for none. */
-export const when = (iso: string | null, none = 'never'): string =>
-  iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : none;

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, errorText, formatBytes, type FileItem, type ServerInfo } from '../api';
+import { api, errorText, formatBytes, formatWhen, type FileItem, type ServerInfo } from '../api';
 import { Builder, Ctl } from '../components/Builder';
 import { CopyField } from '../components/Copy';
 import { exifRows } from '../components/exif';
@@ -133,8 +133,8 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
             <dt>Type</dt><dd>{file.content_type}</dd>
             {file.width && file.height ? <><dt>Dimensions</dt><dd>{file.width} × {file.height} px</dd></> : null}
             <dt>Visibility</dt><dd>{file.is_public ? 'Public' : 'Private'}</dd>
-            <dt>Created</dt><dd>{new Date(file.created_at).toLocaleString()}</dd>
-            <dt>Expires</dt><dd>{file.expires_at ? new Date(file.expires_at).toLocaleString() : 'Never'}</dd>
+            <dt>Created</dt><dd>{formatWhen(file.created_at)}</dd>
+            <dt>Expires</dt><dd>{formatWhen(file.expires_at, 'Never')}</dd>
             <dt>Tags</dt><dd>{file.tags.length ? file.tags.map((t) => <a key={t} class="tag" href={`/?${new URLSearchParams({ tag: t, recursive: '1' })}`}>{t}</a>) : 'None'}</dd>
             {Object.entries(file.custom_metadata).map(([k, v]) => <><dt>{k}</dt><dd>{v}</dd></>)}
             <dt>SHA-256</dt><dd class="mono">{file.sha256}</dd>
@@ -188,7 +188,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
           </Ctl>
           <button type="button" class="primary" onClick={sign}>Create signed URL</button>
         </div>
-        {signed && <CopyField id="signed-url" label={`Signed URL (expires ${new Date(signed.expires_at).toLocaleString()})`} value={signed.url} />}
+        {signed && <CopyField id="signed-url" label={`Signed URL (expires ${formatWhen(signed.expires_at)})`} value={signed.url} />}
       </section>
       <section class="card" aria-labelledby="edit-title">
         <h2 id="edit-title">Edit</h2>

@@ -4,9 +4,9 @@
  * API.md §2; the clear key lives only in this component's state until "Done".
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api, errorText, type Profile } from '../api';
+import { api, errorText, formatWhen, type Profile } from '../api';
 import { CopyField } from '../components/Copy';
-import { SCOPE_HELP, when, type ApiKey, type CreatedKey } from '../components/scopes';
+import { SCOPE_HELP, type ApiKey, type CreatedKey } from '../components/scopes';
 
 type Msg = { ok: boolean; text: string } | null;
 
@@ -74,9 +74,9 @@ function KeyRow({ k, isAdmin, onChanged, onRevoked }: { k: ApiKey; isAdmin: bool
         {k.scopes.map((s) => <li key={s} class={s === 'admin' ? 'chip warn' : 'chip'}>{s}</li>)}
       </ul>
       <dl class="key-facts">
-        <div><dt>Created</dt><dd>{when(k.created_at)}</dd></div>
-        <div><dt>Last used</dt><dd>{when(k.last_used_at)}</dd></div>
-        <div><dt>Expires</dt><dd>{when(k.expires_at)}</dd></div>
+        <div><dt>Created</dt><dd>{formatWhen(k.created_at)}</dd></div>
+        <div><dt>Last used</dt><dd>{formatWhen(k.last_used_at)}</dd></div>
+        <div><dt>Expires</dt><dd>{formatWhen(k.expires_at)}</dd></div>
       </dl>
       {editing ? (
         <form class="key-edit" onSubmit={save}>
@@ -169,7 +169,7 @@ export function Keys({ profile }: { profile: Profile }) {
           <h2 id="new-key-title">Your new key{created.name ? ` “${created.name}”` : ''}</h2>
           <p class="warning" role="alert"><strong>Copy it now: this is the only time it is shown.</strong> Pictor keeps only a hash of it, so it cannot show it again. Anyone holding it can act on your account within its scopes — keep it out of code you share.</p>
           <CopyField id="new-key-value" label="API key" value={created.key} />
-          <p class="muted">Scopes: {created.scopes.join(', ')} · expires {when(created.expires_at)}</p>
+          <p class="muted">Scopes: {created.scopes.join(', ')} · expires {formatWhen(created.expires_at)}</p>
           <button type="button" onClick={() => { setCreated(null); setMsg(null); document.getElementById('key-name')?.focus(); }}>I have saved it</button>
         </section>
       )}

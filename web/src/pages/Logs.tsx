@@ -4,8 +4,7 @@
  * live in the address (`/logs?status=4xx`), so a filtered view can be bookmarked or shared.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, errorText, formatBytes, type Page } from '../api';
-import { when } from '../components/scopes';
+import { api, errorText, formatBytes, formatWhen, type Page } from '../api';
 import { navigate, type Route } from '../router';
 
 interface Entry {
@@ -177,7 +176,7 @@ export function Logs({ route }: { route: Route }) {
               <tbody>
                 {entries.map((e) => (
                   <tr key={e.id}>
-                    <td class="nowrap">{when(e.created_at)}</td>
+                    <td class="nowrap">{formatWhen(e.created_at)}</td>
                     <td class="req"><span class={`method m-${e.method.toLowerCase()}`}>{e.method}</span> <span class="mono">{e.path}</span></td>
                     <td><span class={`badge s${String(e.status_code)[0]}`}>{e.status_code}</span></td>
                     <td class="num nowrap">{e.duration_ms < 10 ? e.duration_ms.toFixed(1) : Math.round(e.duration_ms)} ms</td>
