@@ -71,7 +71,7 @@ async function registerAndSignIn(page: Page, address: string, password: string):
   await page.getByLabel('Email').fill(address);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'All folders' }).waitFor(WAIT);
+  await page.getByRole('heading', { name: 'Top level' }).waitFor(WAIT);
 }
 
 const tile = (page: Page, name: string) => page.locator('.cell', { has: page.locator('.name', { hasText: name }) });
@@ -276,12 +276,18 @@ describe('the web app in Chromium', () => {
     // The folder as the server wrote it (the message repeated what was typed).
     await page.getByText('Moved to /albums/2026: 1 of 1 file.').waitFor(WAIT);
     await tile(page, 'garden.png').waitFor({ state: 'detached', ...WAIT });
+    // The top level says what it leaves out (its heading read "All folders" over the top level's files only).
+    await page.getByRole('status').filter({ hasText: /^\d+ files here, 1 more in subfolders$/ }).waitFor(WAIT);
+    await page.getByRole('button', { name: 'Show it too' }).click();
+    await page.getByRole('heading', { name: 'All files' }).waitFor(WAIT);
+    await tile(page, 'garden.png').waitFor(WAIT);
+    expect(await page.getByRole('button', { name: /^Show (it|them) too$/ }).count()).toBe(0);
     await page.getByRole('button', { name: /^albums/ }).click();
     await page.getByRole('button', { name: /^2026/ }).click();
     await page.getByRole('heading', { name: '/albums/2026' }).waitFor(WAIT);
     await tile(page, 'garden.png').waitFor(WAIT);
 
-    await page.getByRole('button', { name: 'All folders (/)' }).click();
+    await page.getByRole('button', { name: 'Top level (/)' }).click();
     await tile(page, 'harbour.jpg').getByRole('checkbox').check();
     await tile(page, 'invoice.pdf').getByRole('checkbox').check();
     await page.getByText('2 selected').waitFor(WAIT);

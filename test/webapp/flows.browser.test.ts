@@ -86,7 +86,7 @@ describe('web app flows', () => {
     await page.getByText('Invalid email or password').or(page.locator('.error')).first().waitFor(WAIT);
     await page.getByLabel('Password').fill('new password 2');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'All folders' }).waitFor(WAIT);
+    await page.getByRole('heading', { name: 'Top level' }).waitFor(WAIT);
     await page.getByRole('link', { name: address }).waitFor(WAIT);
     await context.close();
   });
@@ -143,9 +143,9 @@ describe('web app flows', () => {
     const page = await context.newPage();
     await page.goto(`${base}/nonexistent-page`);
     await page.getByRole('heading', { name: 'Page not found' }).waitFor(WAIT);
-    expect(await page.getByRole('heading', { name: 'All folders' }).count()).toBe(0);
+    expect(await page.getByRole('heading', { name: 'Top level' }).count()).toBe(0);
     await page.getByRole('link', { name: 'Go to your library' }).click();
-    await page.getByRole('heading', { name: 'All folders' }).waitFor(WAIT);
+    await page.getByRole('heading', { name: 'Top level' }).waitFor(WAIT);
     await page.goto(`${base}/keys/`);
     await page.getByRole('heading', { name: 'API keys' }).waitFor(WAIT);
     await page.waitForURL(`${base}/keys`, WAIT);
@@ -374,7 +374,7 @@ describe('web app flows', () => {
     await page.getByRole('heading', { name: '/journeys' }).waitFor(WAIT);
     await page.getByRole('button', { name: 'Delete folder' }).click(); // not empty: the confirm is accepted
     await page.getByText('Deleted /journeys.').waitFor(WAIT);
-    await page.getByRole('heading', { name: 'All folders' }).waitFor(WAIT);
+    await page.getByRole('heading', { name: 'Top level' }).waitFor(WAIT);
     expect((await (await fetch(`${server.url}/api/files?recursive=true`, { headers: { cookie } })).json()).count).toBe(0);
 
     await page.getByRole('link', { name: /^flow-/ }).click();

@@ -50,7 +50,7 @@ export function FolderTree({ current, onPick, version }: { current: string; onPi
   return (
     <nav class="tree" aria-label="Folders">
       <div class={`folder${current === '/' ? ' current' : ''}`}>
-        <button type="button" class="link" aria-current={current === '/' ? 'page' : undefined} onClick={() => onPick('/')}>All folders (/)</button>
+        <button type="button" class="link" aria-current={current === '/' ? 'page' : undefined} onClick={() => onPick('/')}>Top level (/)</button>
       </div>
       <Level parent="/" current={current} onPick={onPick} version={version} />
     </nav>

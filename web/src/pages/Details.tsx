@@ -115,7 +115,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   const exif = meta?.exif && Object.keys(meta.exif).length ? meta.exif : null;
   return (
     <div class="details">
-      <p class="crumbs"><a href={`/?${new URLSearchParams(file.folder === '/' ? {} : { folder: file.folder })}`}>← {file.folder === '/' ? 'All folders' : file.folder}</a></p>
+      <p class="crumbs"><a href={`/?${new URLSearchParams(file.folder === '/' ? {} : { folder: file.folder })}`}>← {file.folder === '/' ? 'Library' : file.folder}</a></p>
       <h1 class="file-title">{file.name}</h1>
       <div class="details-grid">
         <div class="preview card">

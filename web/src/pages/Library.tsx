@@ -32,6 +32,8 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   const view = (q.get('view') === 'list' ? 'list' : 'grid') as 'grid' | 'list';
   const [items, setItems] = useState<FileItem[]>([]);
   const [count, setCount] = useState(0);
+  /** Files below this folder that the view leaves out (subfolders not included), or null while unknown. */
+  const [below, setBelow] = useState<number | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState('');
@@ -69,9 +71,9 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   const recursive = filters.recursive || searching;
   /** Filters set besides the name search, for the folded toolbar's summary on a phone. */
   const activeFilters = [filters.tag, filters.type, filters.visibility, filters.sort !== '-created_at', filters.recursive && !searching, view === 'list'].filter(Boolean).length;
-  const query = (c: string | null, limit = 100) => {
+  const query = (c: string | null, limit = 100, everywhere = recursive) => {
     const p = new URLSearchParams({ folder, limit: String(limit), sort: filters.sort });
-    if (recursive) p.set('recursive', 'true');
+    if (everywhere) p.set('recursive', 'true');
     if (filters.q) p.set('q', filters.q);
     if (filters.type) p.set('content_type', filters.type);
     if (filters.visibility) p.set('is_public', String(filters.visibility === 'public'));
@@ -99,12 +101,15 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
         page = await api<Page<FileItem>>('GET', query(page.next_cursor, Math.min(MAX_PAGE, want - results.length)));
         results = results.concat(page.results);
       }
-      return { results, count, next: page.next_cursor };
+      // How many more the same filters find in subfolders: a count, so "All files" is never a guess.
+      const all = recursive ? count : (await api<Page<FileItem>>('GET', query(null, 1, true))).count;
+      return { results, count, next: page.next_cursor, below: all - count };
     })()
-      .then(({ results, count, next }) => {
+      .then(({ results, count, next, below }) => {
         if (gen !== generation.current) return;
         setItems(results);
         setCount(count);
+        setBelow(below);
         setCursor(next);
       })
       .catch((err) => gen === generation.current && setError(errorText(err)))
@@ -147,10 +152,10 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   };
 
   const uploaded = (f: FileItem) => {
-    if (f.folder === folder || filters.recursive) {
+    if (f.folder === folder || recursive) {
       setItems((xs) => [f, ...xs.filter((x) => x.id !== f.id)]);
       setCount((n) => n + 1);
-    }
+    } else if (f.folder.startsWith(folder === '/' ? '/' : `${folder}/`)) setBelow((n) => (n ?? 0) + 1);
     setTreeVersion((v) => v + 1);
     onChange();
   };
@@ -220,7 +225,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
         </Fold>
       </aside>
       <div class="content">
-        <h1 class="folder-title">{folder === '/' ? 'All folders' : folder}</h1>
+        <h1 class="folder-title">{folder !== '/' ? folder : recursive ? 'All files' : 'Top level'}</h1>
         <Uploader folder={folder} onUploaded={uploaded} incoming={incoming} />
         <form class="toolbar" role="search" onSubmit={(e) => {
           e.preventDefault();
@@ -272,7 +277,8 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
           </Fold>
         </form>
         <div class={selected.size > 0 ? 'status-line selecting' : 'status-line'}>
-          <span role="status">{loading && items.length === 0 ? 'Loading files…' : `${count} ${count === 1 ? 'file' : 'files'}`}</span>
+          <span role="status">{loading && items.length === 0 ? 'Loading files…' : `${count} ${count === 1 ? 'file' : 'files'}${below ? ` here, ${below} more in subfolders` : ''}`}</span>
+          {below ? <button type="button" class="link" onClick={() => setParam({ recursive: '1' })}>Show {below === 1 ? 'it' : 'them'} too</button> : null}
           {selected.size > 0 && (
             <div class="bulk" role="group" aria-label="Selected files">
               <span>{selected.size} selected</span>
