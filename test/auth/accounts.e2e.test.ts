@@ -114,6 +114,10 @@ describe.each(MODES)('accounts on $name', (mode) => {
   test('change-password and logout-all kill live access tokens', async () => {
     const { email: address, password, session } = await signUp('change');
     const other = (await api('POST', '/api/auth/login', { email: address, password })).body.session;
+    // The same password again is refused and ends no session (it answered "changed").
+    const same = await api('POST', '/api/auth/change-password', { current_password: password, new_password: password }, { bearer: session.access_token });
+    expect([same.status, same.body.error, same.body.details]).toEqual([400, 'VALIDATION_ERROR', { fields: [{ path: '/new_password', message: 'must differ from the current password' }] }]);
+    expect((await api('GET', '/api/profile', undefined, { bearer: other.access_token })).status).toBe(200);
     const changed = await api('POST', '/api/auth/change-password', { current_password: password, new_password: 'next password 9' }, { bearer: session.access_token });
     expect(changed.status).toBe(200);
     for (const s of [session, other]) expect((await api('GET', '/api/profile', undefined, { bearer: s.access_token })).status).toBe(401);

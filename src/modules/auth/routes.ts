@@ -145,7 +145,7 @@ export function authRoutes(deps: AppDeps) {
         auth: true,
         ...strict(ChangePasswordBody),
         response: { 200: AuthResult, ...errorResponses(400, 401, 403, 429) },
-        detail: { summary: 'Change the password', description: 'Ends every session, this one included, and returns a new session.', security: SESSION_SECURITY },
+        detail: { summary: 'Change the password', description: 'Ends every session, this one included, and returns a new session. A new password equal to the current one is refused (400), and no session ends.', security: SESSION_SECURITY },
       },
     )
     .post(

@@ -75,6 +75,8 @@ export async function changePassword(deps: AppDeps, userId: string, current: str
   if (!(await verifyPassword(current, user.passwordHash))) {
     throw validationError('The current password is incorrect.', [{ path: '/current_password', message: 'is incorrect' }]);
   }
+  // Said rather than done: "changed" would be untrue, and every session would end for nothing.
+  if (next === current) throw validationError('The new password is the current one: choose another.', [{ path: '/new_password', message: 'must differ from the current password' }]);
   const tokenVersion = await revokeAllSessions(deps, userId, { passwordHash: await hashPassword(next) });
   return { user, session: await createSession(deps, { id: userId, tokenVersion }, meta) };
 }
