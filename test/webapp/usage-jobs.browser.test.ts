@@ -133,6 +133,10 @@ describe('jobs and usage pages', () => {
     expect(await page.evaluate(() => (window as unknown as { __stay?: number }).__stay)).toBe(1);
     const listed = await api('GET', '/api/queue/jobs', undefined, { bearer: account.bearer });
     expect(listed.body.results.find((j: { file_id: string }) => j.file_id === file.id)?.status).toBe('completed');
+    // The listed job names its file (the page showed the file's id alone).
+    expect(listed.body.results.find((j: { file_id: string }) => j.file_id === file.id)?.file_name).toBe('sunset.png');
+    await page.reload();
+    await row.getByRole('link', { name: 'sunset.png' }).waitFor(WAIT);
     await shot(page, 'jobs');
     // The finished job can be deleted from the page.
     await row.getByRole('button', { name: /^Delete job/ }).click();

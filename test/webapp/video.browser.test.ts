@@ -82,6 +82,14 @@ describe('video in the web app', () => {
     // The container in a word, not ffprobe's family of names (`mov,mp4,m4a,3gp,3g2,mj2`).
     await facts.getByText('MP4', { exact: true }).waitFor(WAIT);
 
+    // On a phone the version picker stays inside its card (its long option made the page 377 px wide in 375).
+    await page.setViewportSize({ width: 375, height: 740 });
+    const picker = (await page.locator('#video-version').boundingBox())!;
+    const card = (await page.locator('.video-view').boundingBox())!;
+    expect([picker.x >= card.x, picker.x + picker.width <= card.x + card.width]).toEqual([true, true]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await page.setViewportSize({ width: 1280, height: 800 });
+
     // The lighter version: a rendition made by a queue job, "Preparing" until it exists, then played.
     await page.locator('#video-version').selectOption('mp4');
     await page.waitForFunction(() => {

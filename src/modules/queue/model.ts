@@ -30,7 +30,9 @@ export const JobSchema = t.Object(
 );
 
 export const JobList = t.Object({
-  results: t.Array(JobSchema),
+  results: t.Array(t.Composite([JobSchema, t.Object({
+    file_name: t.Nullable(t.String({ description: 'The name of the file the job is about (`file_id`), for people reading the list; null without a file.' })),
+  })], { title: 'JobInList' })),
   count: t.Integer({ description: 'Jobs matching the filter, all pages.' }),
   next_cursor: t.Nullable(t.String()),
 });

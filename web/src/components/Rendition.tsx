@@ -52,10 +52,13 @@ export function useRendition(url: string | null): RenditionState {
   return url ? state : { status: 'failed', message: 'No rendition requested.' };
 }
 
-/** A <video> of a rendition: "Preparing video… (n s)" while its job runs, then the player. */
+/** A <video> of a rendition: "Preparing video… (n s)" over its poster frame while its job runs, then the player. */
 export function RenditionVideo({ src, poster, label, onMeta }: { src: string; poster?: string; label: string; onMeta?: (v: HTMLVideoElement) => void }) {
   const state = useRendition(src);
-  if (state.status === 'preparing') return <p class="preparing" role="status">Preparing video… ({state.seconds} s)</p>;
+  if (state.status === 'preparing') {
+    const text = <p class="preparing" role="status">Preparing video… ({state.seconds} s)</p>;
+    return poster ? <div class="preparing-frame"><img src={poster} alt="" />{text}</div> : text;
+  }
   if (state.status === 'failed') return <p class="error" role="alert">{state.message}</p>;
   return (
     <video

@@ -46,9 +46,9 @@ export function VideoView({ file, original }: { file: FileItem; original: string
         <div class="video-controls">
           <label for="video-version">Play</label>
           <select id="video-version" value={version} onChange={(e) => setVersion((e.currentTarget as HTMLSelectElement).value as Version)}>
-            <option value="original" disabled={!playable}>the original{playable ? '' : ' (this browser cannot play it)'}</option>
-            <option value="mp4">lighter: MP4 rendition ({DEFAULT_RENDITION})</option>
-            <option value="webm">lighter: WebM rendition ({DEFAULT_RENDITION})</option>
+            <option value="original" disabled={!playable}>The original{playable ? '' : ' (this browser cannot play it)'}</option>
+            <option value="mp4">Lighter: MP4, at most 1280 px wide</option>
+            <option value="webm">Lighter: WebM, at most 1280 px wide</option>
           </select>
         </div>
       )}

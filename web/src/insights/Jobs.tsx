@@ -18,6 +18,9 @@ interface Job {
   max_attempts: number;
   progress: number;
   file_id: string | null;
+  /** In the list (not in live events): the file's name. */
+  file_name?: string | null;
+  payload?: Record<string, unknown>;
   user_id: string | null;
   last_error: string | null;
   cancel_requested: boolean;
@@ -46,6 +49,13 @@ const TYPES: Record<string, string> = {
   account_export: 'Account export',
   account_delete: 'Account deletion',
 };
+
+/** What a video rendition job makes: "MP4, w_1280,c_limit" (its payload says). */
+function detail(j: Job): string {
+  const p = j.payload;
+  if (j.type !== 'video_render' || !p || typeof p.ext !== 'string') return '';
+  return `: ${p.ext.toUpperCase()}${typeof p.canonical === 'string' && p.canonical ? `, ${p.canonical}` : ''}`;
+}
 
 const time = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en', { dateStyle: 'medium', timeStyle: 'medium' }) : '—');
 
@@ -161,6 +171,9 @@ export function Jobs({ profile }: { profile: Profile }) {
     };
   }, [filter, load, refreshStats]);
 
+  // File names come with the listed jobs; a job that arrived by the live feed borrows its file's from them.
+  const names = new Map((jobs ?? []).flatMap((j) => (j.file_id && j.file_name ? [[j.file_id, j.file_name] as const] : [])));
+
   const act = async (job: Job, action: 'retry' | 'cancel' | 'delete') => {
     setMessage(null);
     try {
@@ -170,7 +183,7 @@ export function Jobs({ profile }: { profile: Profile }) {
         setMessage({ ok: true, text: 'Job deleted.' });
       } else {
         const updated = await api<Job>('POST', `/api/queue/jobs/${job.id}/${action}`);
-        setJobs((prev) => prev?.map((j) => (j.id === job.id ? updated : j)) ?? prev);
+        setJobs((prev) => prev?.map((j) => (j.id === job.id ? { ...j, ...updated } : j)) ?? prev);
         setMessage({ ok: true, text: action === 'retry' ? 'Job queued again.' : updated.status === 'cancelled' ? 'Job cancelled.' : 'Cancel requested; the job stops at its next check.' });
       }
       refreshStats().catch(() => undefined);
@@ -232,7 +245,7 @@ export function Jobs({ profile }: { profile: Profile }) {
               {jobs.map((j) => (
                 <tr key={j.id} data-job={j.id} data-status={j.status}>
                   <td>
-                    <div>{TYPES[j.type] ?? j.type}</div>
+                    <div>{TYPES[j.type] ?? j.type}{detail(j)}</div>
                     <div class="muted mono">{j.type} · {j.id.slice(0, 8)}{j.attempts > 1 ? ` · attempt ${j.attempts}/${j.max_attempts}` : ''}</div>
                     {j.last_error && j.status !== 'completed' && <div class="error small-text">{j.last_error}</div>}
                   </td>
@@ -241,7 +254,7 @@ export function Jobs({ profile }: { profile: Profile }) {
                     <progress max={100} value={j.status === 'pending' ? undefined : j.progress} aria-label={`Progress of job ${j.id.slice(0, 8)}`} />
                     <span class="muted">{j.status === 'pending' ? 'waiting' : `${j.progress}%`}</span>
                   </td>
-                  <td>{j.file_id ? <a href={`/files/${encodeURIComponent(j.file_id)}`} class="mono">{j.file_id}</a> : <span class="muted">—</span>}</td>
+                  <td class="file-cell">{j.file_id ? <a href={`/files/${encodeURIComponent(j.file_id)}`} class={names.get(j.file_id) ? undefined : 'mono'}>{names.get(j.file_id) ?? j.file_id}</a> : <span class="muted">—</span>}</td>
                   <td class="nowrap">{time(j.created_at)}</td>
                   <td class="row-actions">
                     {(j.status === 'failed' || j.status === 'cancelled') && <button type="button" class="small" onClick={() => act(j, 'retry')}>Retry</button>}
