@@ -130,6 +130,7 @@ describe.each(DB_BACKENDS)('usage, logs and metrics on %s', (db) => {
     const since = new Date(Date.now() - 1).toISOString();
     const page = await as(alice, '/api/files?limit=3');
     const pageBytes = (await page.arrayBuffer()).byteLength;
+    const profileBytes = (await (await as(alice, '/api/profile')).arrayBuffer()).byteLength;
     await as(alice, `/api/files?q=${alice.key}`); // a key-looking value in a declared parameter
     await as(alice, `/api/files/${alice.key}`); // 404, with the key in the path
     await h.request('/api/files', { headers: { authorization: `Bearer ${alice.jwt}` } });
@@ -157,6 +158,8 @@ describe.each(DB_BACKENDS)('usage, logs and metrics on %s', (db) => {
     const viaKey = all.results.find((e) => e.path === '/api/files?limit=3')!;
     expect(viaKey).toMatchObject({ method: 'GET', status_code: 200, api_key_prefix: alice.key.slice(0, 12) });
     expect(viaKey.response_size_bytes).toBe(pageBytes);
+    // The profile, a pre-serialised answer, has its size too (the app's log showed it as a stream).
+    expect(all.results.find((e) => e.path === '/api/profile')?.response_size_bytes).toBe(profileBytes);
     expect(all.results.find((e) => e.path === '/api/files' && e.api_key_prefix === null)).toBeDefined();
     expect(all.results.some((e) => e.path === '/api/files/[redacted]' && e.status_code === 404)).toBe(true);
     expect(all.results.some((e) => e.status_code === 403 && e.method === 'POST')).toBe(true);

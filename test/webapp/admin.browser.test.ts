@@ -197,6 +197,18 @@ describe('administration page', () => {
     expect(files!.x + files!.width).toBeLessThanOrEqual(375);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     expect(await axeProblems(page)).toEqual([]);
+    // Files of every account too: a file's name on one line (it broke every two or three letters,
+    // rows 222 px tall), its owner labelled.
+    await page.goto(`${base}/admin?tab=files`);
+    const fileRow = page.locator('tbody tr').first();
+    await fileRow.waitFor(WAIT);
+    const name = fileRow.locator('.user-email');
+    expect((await name.boundingBox())!.height).toBeLessThan((await name.evaluate((el) => parseFloat(getComputedStyle(el).lineHeight))) * 1.5);
+    expect(await fileRow.locator('td[data-label="Owner"]').evaluate((el) => getComputedStyle(el, '::before').content)).toBe('"Owner "');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    // The section tabs that do not fit fade out at the side where more are: Admin, the last, is in view.
+    expect(await page.getByRole('navigation', { name: 'Sections' }).getAttribute('data-more')).toBe('left');
+    expect(await axeProblems(page)).toEqual([]);
     await context.close();
   });
 

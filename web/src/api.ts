@@ -70,9 +70,12 @@ export function formatWait(seconds: number): string {
   return `${Math.ceil(seconds / 3600)} hours`;
 }
 
-/** A date and time as this browser's locale writes it ("Dec 5, 2026, 7:07 PM"), everywhere in the app, or a word for none. */
-export const formatWhen = (iso: string | null, none = 'never'): string =>
-  iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : none;
+/**
+ * A date and time as this browser's locale writes it ("Dec 5, 2026, 7:07 PM"), everywhere in the
+ * app, or a word for none; `seconds` where rows a second apart must differ (the request log).
+ */
+export const formatWhen = (iso: string | null, none = 'never', seconds = false): string =>
+  iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: seconds ? 'medium' : 'short' }) : none;
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;

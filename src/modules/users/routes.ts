@@ -70,7 +70,9 @@ export function accountRoutes(deps: AppDeps) {
         const user = await resolver.getUser(principal.userId);
         if (!user) throw unauthorized();
         // Pre-serialised: the schema below documents it, and its values were built from typed rows.
-        return new Response(profileBody(user), { headers: { 'content-type': 'application/json; charset=utf-8' } });
+        // Its length declared, so the request log can tell its size (it read "stream").
+        const body = profileBody(user);
+        return new Response(body, { headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) } });
       },
       {
         auth: 'account:read',

@@ -38,6 +38,25 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
     if (dx < 0 || dx + tab.offsetWidth > row.clientWidth) row.scrollLeft += dx - 16;
   }, [path, profile]);
 
+  // A row that scrolls fades out at the side with more tabs, so the hidden ones are not a secret.
+  const [more, setMore] = useState('');
+  useEffect(() => {
+    const row = document.querySelector<HTMLElement>('.sections');
+    if (!row) return;
+    const measure = () => {
+      const left = row.scrollLeft > 1;
+      const right = row.scrollLeft + row.clientWidth < row.scrollWidth - 1;
+      setMore(left && right ? 'both' : left ? 'left' : right ? 'right' : '');
+    };
+    measure();
+    row.addEventListener('scroll', measure, { passive: true });
+    window.addEventListener('resize', measure);
+    return () => {
+      row.removeEventListener('scroll', measure);
+      window.removeEventListener('resize', measure);
+    };
+  }, [profile, path]);
+
   const signOut = async () => {
     await api('POST', '/api/auth/logout').catch(() => undefined);
     onSignedOut();
@@ -50,7 +69,7 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
     <header class="top">
       <a class="brand" href="/"><img src="/favicon.svg" alt="" width="22" height="22" />Pictor</a>
       {profile && (
-        <nav class="sections" aria-label="Sections">
+        <nav class="sections" aria-label="Sections" data-more={more || undefined}>
           {SECTIONS.filter((s) => !s.admin || profile.user.role === 'admin').map((s) => (
             <a key={s.href} href={s.href} aria-current={isCurrent(s.href, path) ? 'page' : undefined}>{s.label}</a>
           ))}

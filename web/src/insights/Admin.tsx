@@ -178,7 +178,7 @@ function Users({ self }: { self: string }) {
         {message && <p class={message.ok ? 'notice' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
         {!list ? <p class="loading" role="status">Loading users…</p> : list.length === 0 ? <p class="empty">No user matches “{q}”.</p> : (
           <div class="table-wrap">
-            <table class="table users-table">
+            <table class="table users-table card-rows">
               <caption class="sr-only">Users</caption>
               <thead>
                 <tr><th scope="col">Account</th><th scope="col">Role</th><th scope="col">Plan</th><th scope="col">State</th><th scope="col" class="num">Storage</th><th scope="col" class="num">Files</th><th scope="col">Actions</th></tr>
@@ -341,17 +341,17 @@ function Files({ initialUser }: { initialUser: string }) {
       {message && <p class={message.ok ? 'notice' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
       {!list ? <p class="loading" role="status">Loading files…</p> : list.length === 0 ? <p class="empty">No files.</p> : (
         <div class="table-wrap">
-          <table class="table">
+          <table class="table card-rows">
             <caption class="sr-only">Files, newest first</caption>
             <thead><tr><th scope="col">File</th><th scope="col">Owner</th><th scope="col" class="num">Size</th><th scope="col">Visibility</th><th scope="col">Uploaded</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
             <tbody>
               {list.map((f) => (
                 <tr key={f.id} data-file={f.id}>
                   <td><div class="user-email">{f.name}</div><div class="muted mono">{f.id} · {f.content_type}</div></td>
-                  <td>{f.owner_email}</td>
+                  <td data-label="Owner">{f.owner_email}</td>
                   <td class="num nowrap">{formatBytes(f.size)}</td>
                   <td>{f.is_public ? 'public' : 'private'}</td>
-                  <td class="nowrap">{date(f.created_at)}</td>
+                  <td class="nowrap" data-label="Uploaded">{date(f.created_at)}</td>
                   <td class="row-actions">
                     {confirm === f.id ? (
                       <>

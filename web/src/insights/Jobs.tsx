@@ -235,8 +235,8 @@ export function Jobs({ profile }: { profile: Profile }) {
       {!jobs ? <p class="loading" role="status">Loading jobs…</p> : jobs.length === 0 ? (
         <p class="empty">{['No', filter && LABEL[filter].toLowerCase(), type && `“${TYPES[type] ?? type}”`, 'jobs.'].filter(Boolean).join(' ')} Upload an image and its thumbnails are made here.</p>
       ) : (
-        <div class="table-wrap">
-          <table class="table job-table">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Jobs">
+          <table class="table job-table card-rows">
             <caption class="sr-only">Jobs, newest first</caption>
             <thead>
               <tr><th scope="col">Job</th><th scope="col">Status</th><th scope="col">Progress</th><th scope="col">File</th><th scope="col">Created</th><th scope="col"><span class="sr-only">Actions</span></th></tr>
@@ -254,8 +254,8 @@ export function Jobs({ profile }: { profile: Profile }) {
                     <progress max={100} value={j.status === 'pending' ? undefined : j.progress} aria-label={`Progress of job ${j.id.slice(0, 8)}`} />
                     <span class="muted">{j.status === 'pending' ? 'waiting' : `${j.progress}%`}</span>
                   </td>
-                  <td class="file-cell">{j.file_id ? <a href={`/files/${encodeURIComponent(j.file_id)}`} class={names.get(j.file_id) ? undefined : 'mono'}>{names.get(j.file_id) ?? j.file_id}</a> : <span class="muted">—</span>}</td>
-                  <td class="nowrap">{time(j.created_at)}</td>
+                  <td class="file-cell" data-label={j.file_id ? 'File' : undefined}>{j.file_id ? <a href={`/files/${encodeURIComponent(j.file_id)}`} class={names.get(j.file_id) ? undefined : 'mono'}>{names.get(j.file_id) ?? j.file_id}</a> : <span class="muted">—</span>}</td>
+                  <td class="nowrap" data-label="Created">{time(j.created_at)}</td>
                   <td class="row-actions">
                     {(j.status === 'failed' || j.status === 'cancelled') && <button type="button" class="small" onClick={() => act(j, 'retry')}>Retry</button>}
                     {(j.status === 'pending' || (j.status === 'running' && !j.cancel_requested)) && <button type="button" class="small" onClick={() => act(j, 'cancel')}>Cancel</button>}

@@ -160,7 +160,7 @@ export function Logs({ route }: { route: Route }) {
         {entries && entries.length === 0 && <p class="empty">No requests match these filters.</p>}
         {entries && entries.length > 0 && (
           <div class="table-wrap" tabIndex={0} role="region" aria-label="Requests">
-            <table class="table logs">
+            <table class="table logs card-rows">
               <thead>
                 <tr>
                   <th scope="col">Time</th>
@@ -176,13 +176,13 @@ export function Logs({ route }: { route: Route }) {
               <tbody>
                 {entries.map((e) => (
                   <tr key={e.id}>
-                    <td class="nowrap">{formatWhen(e.created_at)}</td>
+                    <td class="nowrap">{formatWhen(e.created_at, '—', true)}</td>
                     <td class="req"><span class={`method m-${e.method.toLowerCase()}`}>{e.method}</span> <span class="mono">{e.path}</span></td>
                     <td><span class={`badge s${String(e.status_code)[0]}`}>{e.status_code}</span></td>
                     <td class="num nowrap">{e.duration_ms < 10 ? e.duration_ms.toFixed(1) : Math.round(e.duration_ms)} ms</td>
-                    <td class="num nowrap">{e.request_size_bytes === null ? '—' : formatBytes(e.request_size_bytes)} / {e.response_size_bytes === null ? 'stream' : formatBytes(e.response_size_bytes)}</td>
-                    <td>{e.api_key_prefix ? <code title="API key prefix">{e.api_key_prefix}…</code> : <span class="muted">session</span>}</td>
-                    <td class="mono nowrap">{e.ip ?? '—'}</td>
+                    <td class="num nowrap" data-label="In / out">{e.request_size_bytes === null ? '—' : formatBytes(e.request_size_bytes)} / {e.response_size_bytes === null ? 'stream' : formatBytes(e.response_size_bytes)}</td>
+                    <td data-label="By">{e.api_key_prefix ? <code title="API key prefix">{e.api_key_prefix}…</code> : <span class="muted">session</span>}</td>
+                    <td class="mono nowrap" data-label="IP">{e.ip ?? '—'}</td>
                     <td><CopyId id={e.request_id ?? e.id} /></td>
                   </tr>
                 ))}
