@@ -9,6 +9,7 @@ import { docs } from './docs';
 import { httpPlumbing, refuseInvalidHost, withHeadLength } from './http';
 import { adminRoutes } from './modules/admin/routes';
 import { authPages } from './modules/auth/pages';
+import { deviceRoutes } from './modules/auth/devices-routes';
 import { authRoutes } from './modules/auth/routes';
 import { cacheRoutes } from './modules/cache/routes';
 import { deliveryRoutes } from './modules/delivery/routes';
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps) {
     .use(referenceRoutes(deps))
     .use(queueRoutes(deps))
     .use(authRoutes(deps))
+    .use(deviceRoutes(deps))
     .use(authPages(deps))
     .use(apiKeyRoutes(deps))
     .use(accountRoutes(deps))

@@ -149,6 +149,41 @@ describe.each(MODES)('accounts on $name', (mode) => {
     expect(cookiesOf(tabs[0]!.headers).map.pictor_refresh).toBe(cookiesOf(tabs[1]!.headers).map.pictor_refresh);
   });
 
+  test('sessions: the account lists its signed-in browsers and apps, and signs one out', async () => {
+    const { email: address, password, session: first } = await signUp('devices');
+    const phone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1';
+    const second = (await api('POST', '/api/auth/login', { email: address, password }, { headers: { 'user-agent': phone } })).body.session;
+    const other = (await signUp('devices-other')).session;
+    type Info = { id: string; user_agent: string | null; current: boolean; last_active_at: string; created_at: string };
+    const list = async (token: string) => {
+      const res = await api<{ results: Info[] }>('GET', '/api/auth/sessions', undefined, { bearer: token });
+      expect(res.status).toBe(200);
+      return res.body.results;
+    };
+    const mine = await list(first.access_token);
+    expect(mine).toHaveLength(2);
+    expect(mine.filter((s) => s.current)).toHaveLength(1);
+    const phoneSession = mine.find((s) => s.user_agent === phone)!;
+    expect(phoneSession.current).toBe(false);
+    // A refresh is activity: the refreshed session comes first.
+    expect((await api('POST', '/api/auth/refresh', { refresh_token: first.refresh_token })).status).toBe(200);
+    const afterRefresh = await list(second.access_token);
+    expect(afterRefresh[0]!.user_agent).not.toBe(phone);
+    expect(afterRefresh.find((s) => s.user_agent === phone)!.current).toBe(true);
+    // Another account's session is not found; API keys cannot do this.
+    const theirs = (await list(other.access_token))[0]!.id;
+    expect((await api('DELETE', `/api/auth/sessions/${theirs}`, undefined, { bearer: first.access_token })).status).toBe(404);
+    const key = (await api('POST', '/api/auth/api-keys', { name: 'k', scopes: ['account:read'] }, { bearer: other.access_token })).body.key as string;
+    expect((await api('GET', '/api/auth/sessions', undefined, { key })).status).toBe(403);
+    expect((await api('DELETE', '/api/auth/sessions/not-a-uuid', undefined, { bearer: first.access_token })).status).toBe(400);
+    // Signing the phone out ends it at once, access and refresh.
+    expect((await api('DELETE', `/api/auth/sessions/${phoneSession.id}`, undefined, { bearer: first.access_token })).status).toBe(204);
+    expect((await api('GET', '/api/profile', undefined, { bearer: second.access_token })).status).toBe(401);
+    expect((await api('POST', '/api/auth/refresh', { refresh_token: second.refresh_token })).status).toBe(401);
+    expect((await api('DELETE', `/api/auth/sessions/${phoneSession.id}`, undefined, { bearer: first.access_token })).status).toBe(404);
+    expect((await list(other.access_token))).toHaveLength(1);
+  });
+
   test('cookies: mutating request without X-CSRF-Token → 403 CSRF_INVALID; with it → OK; Bearer exempt', async () => {
     const { cookies, session } = await signUp('csrf');
     expect(Object.keys(cookies.map).sort()).toEqual(['pictor_access', 'pictor_csrf', 'pictor_refresh']);

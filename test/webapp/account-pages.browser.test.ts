@@ -443,3 +443,55 @@ describe('every page of #21 at 360 px and in dark mode', () => {
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 });
+
+test('Where you are signed in: the account\'s browsers and apps, one signed out from another, everywhere after a question', async () => {
+  const email = `devices-${Date.now().toString(36)}@example.com`;
+  const reg = await api('POST', '/api/auth/register', { email, password: 'correct horse 1' });
+  expect(reg.status).toBe(201);
+  const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
+  const phoneLogin = await api('POST', '/api/auth/login', { email, password: 'correct horse 1' }, { headers: { 'user-agent': iphone } });
+  expect(phoneLogin.status).toBe(200);
+  const contextFor = async (headers: Headers, viewport: { width: number; height: number }) => {
+    const c = await browser.newContext({ viewport });
+    await c.addCookies(Object.entries(cookiesOf(headers).map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
+    return c;
+  };
+  const desk = await contextFor(reg.headers, { width: 1280, height: 860 });
+  const phone = await contextFor(phoneLogin.headers, { width: 375, height: 740 });
+  const mine = await desk.newPage();
+  await mine.goto(`${base}/account`);
+  const list = mine.getByRole('list', { name: 'Signed-in sessions' });
+  await list.getByText('Safari on iPhone', { exact: true }).waitFor(WAIT);
+  expect(await list.getByRole('listitem').count()).toBe(2);
+  expect(await list.getByRole('listitem').filter({ hasText: 'This browser' }).getByRole('button').count()).toBe(0);
+  expect(await axeProblems(mine)).toEqual([]);
+  await shot(mine, 'account-sessions');
+
+  // The phone is signed out from the desk; its next page is the sign-in page, which says why.
+  const onPhone = await phone.newPage();
+  await onPhone.goto(`${base}/settings`);
+  await onPhone.getByRole('heading', { name: 'Settings' }).waitFor(WAIT);
+  await list.getByRole('button', { name: /^Sign out Safari on iPhone/ }).click();
+  await mine.getByText('Safari on iPhone was signed out.').waitFor(WAIT);
+  expect(await list.getByRole('listitem').count()).toBe(1);
+  await onPhone.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Usage' }).click();
+  await onPhone.getByRole('heading', { name: 'Sign in to Pictor' }).waitFor(WAIT);
+  await onPhone.getByText(/^You were signed out: your session ended/).waitFor(WAIT);
+  // Once said: a reload is a plain sign-in page, with no 401 on the way (the readable cookie went with the session).
+  const unauthorised: string[] = [];
+  onPhone.on('response', (r) => void (r.status() === 401 && unauthorised.push(r.url())));
+  await onPhone.reload();
+  await onPhone.getByRole('heading', { name: 'Sign in to Pictor' }).waitFor(WAIT);
+  expect([await onPhone.getByText(/^You were signed out/).count(), unauthorised]).toEqual([0, []]);
+
+  // Everywhere asks first: declined, nothing happens; accepted, this browser is signed out too.
+  mine.once('dialog', (d) => void d.dismiss());
+  await mine.getByRole('button', { name: 'Sign out everywhere' }).click();
+  expect((await api('GET', '/api/profile', undefined, { cookie: cookiesOf(reg.headers).header })).status).toBe(200);
+  mine.once('dialog', (d) => void d.accept());
+  await mine.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await mine.getByRole('heading', { name: 'Sign in to Pictor' }).waitFor(WAIT);
+  expect((await api('GET', '/api/profile', undefined, { cookie: cookiesOf(reg.headers).header })).status).toBe(401);
+  await desk.close();
+  await phone.close();
+});

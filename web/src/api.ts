@@ -99,6 +99,26 @@ function refreshSession(): Promise<boolean> {
   return refreshing;
 }
 
+const endedListeners = new Set<() => void>();
+let ended = false;
+/** Calls `fn` when the session ends under the page (revoked elsewhere, or expired); returns the unsubscribe. */
+export function onSessionEnded(fn: () => void): () => void {
+  endedListeners.add(fn);
+  return () => void endedListeners.delete(fn);
+}
+/** Whether a session ended under this page since the last call (the sign-in page says so, once). */
+export function takeSessionEnded(): boolean {
+  const was = ended;
+  ended = false;
+  return was;
+}
+function sessionEnded(): void {
+  ended = true;
+  // The readable cookie is what marks "had a session": gone, the next visit goes to sign-in without a 401.
+  document.cookie = 'pictor_csrf=; Max-Age=0; Path=/';
+  for (const l of endedListeners) l();
+}
+
 export async function api<T>(method: string, path: string, body?: unknown, retry = true): Promise<T> {
   let res: Response;
   try {
@@ -114,6 +134,7 @@ export async function api<T>(method: string, path: string, body?: unknown, retry
   // Only a browser that had a session (its readable CSRF cookie is still there) tries to renew it.
   if (res.status === 401 && retry && csrfToken() && !path.startsWith('/api/auth/')) {
     if (await refreshSession()) return api<T>(method, path, body, false);
+    sessionEnded();
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();

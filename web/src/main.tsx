@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { api, csrfToken, type Profile, type ServerInfo } from './api';
+import { api, csrfToken, onSessionEnded, type Profile, type ServerInfo } from './api';
 import { Header } from './components/Header';
 import { Account } from './pages/Account';
 import { Forgot, SignIn, Register } from './pages/Auth';
@@ -47,6 +47,8 @@ function App() {
       .catch(() => setProfile(null));
   }, []);
   useEffect(load, [load]);
+  // A session ended elsewhere (another device signed it out) or expired: back to sign-in, which says why.
+  useEffect(() => onSessionEnded(() => setProfile(null)), []);
   useEffect(() => {
     api<ServerInfo>('GET', '/api/reference/for-agents').then(setInfo).catch(() => setInfo({}));
   }, []);

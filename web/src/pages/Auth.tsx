@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { JSX } from 'preact';
-import { api, errorText, type Profile, type ServerInfo } from '../api';
+import { api, errorText, takeSessionEnded, type Profile, type ServerInfo } from '../api';
 
 type Done = (p: Profile | null) => void;
 
@@ -23,7 +23,7 @@ function useForm() {
   return { busy, error, notice, setNotice, run };
 }
 
-function Card({ title, children }: { title: string; children: JSX.Element | JSX.Element[] }) {
+function Card({ title, children }: { title: string; children: preact.ComponentChildren }) {
   return (
     <section class="card auth">
       <h1>{title}</h1>
@@ -45,6 +45,7 @@ const field = (e: Event) => (e.currentTarget as HTMLInputElement).value;
 
 export function SignIn({ onDone }: { onDone: Done }) {
   const f = useForm();
+  const [ended] = useState(takeSessionEnded);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const submit = (e: Event) => {
@@ -56,6 +57,7 @@ export function SignIn({ onDone }: { onDone: Done }) {
   };
   return (
     <Card title="Sign in to Pictor">
+      {ended && <p class="notice" role="status">You were signed out: your session ended (it expired, or was signed out from another device). Sign in again to carry on.</p>}
       <form onSubmit={submit}>
         <label for="email">Email</label>
         <input id="email" type="email" autocomplete="username" required value={email} onInput={(e) => setEmail(field(e))} />
