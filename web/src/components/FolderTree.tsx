@@ -16,7 +16,7 @@ function Level({ parent, current, onPick, version }: { parent: string; current: 
   }, [folders, current]);
   if (!folders?.length) return null;
   return (
-    <ul role="group">
+    <ul>
       {folders.map((f) => (
         <li key={f.path}>
           <div class={`folder${f.path === current ? ' current' : ''}`}>
