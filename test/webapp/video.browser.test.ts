@@ -59,6 +59,8 @@ describe('video in the web app', () => {
     await page.goto(`${base}/`);
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.thumb img:not(.placeholder)')]
       .some((i) => i.complete && i.naturalWidth > 0 && i.src.includes('/t/w_200,h_200,c_fill,g_auto,f_auto/')), null, WAIT);
+    // Its tile carries a play mark (it looked like a picture).
+    expect(await page.locator('.cell', { hasText: 'clip.mp4' }).locator('.badge-play').count()).toBe(1);
     await page.goto(`${base}/files/${id}`);
     await page.getByRole('heading', { name: 'clip.mp4' }).waitFor(WAIT);
 

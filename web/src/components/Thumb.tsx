@@ -78,6 +78,7 @@ export function Thumb({ file, size }: { file: FileItem; size: number }) {
       {canShow && !file.is_public && signedSrc && img(signedSrc)}
       {!canShow && <span class="kind">{file.is_public ? kindOf(file) : `${kindOf(file)} · private`}</span>}
       {canShow && !file.is_public && <span class="badge-private">Private</span>}
+      {canShow && file.content_type.startsWith('video/') && <span class="badge-play" title="Video">▶</span>}
     </div>
   );
 }

@@ -87,7 +87,7 @@ function Overview() {
   const minutes = stats.traffic?.minutes ?? [];
   const ratio = stats.cache?.hit_ratio;
   const tiles: [string, string, string][] = [
-    ['Users', n(stats.users.total), `${n(stats.users.admins)} admins · ${n(stats.users.promoted)} promoted · ${n(stats.users.banned)} banned`],
+    ['Users', n(stats.users.total), `${n(stats.users.admins)} ${stats.users.admins === 1 ? 'admin' : 'admins'} · ${n(stats.users.promoted)} promoted · ${n(stats.users.banned)} banned`],
     ['Files', n(stats.files.count), 'live files of every account'],
     ['Stored', formatBytes(stats.files.bytes), 'bytes of every account\'s files'],
     ['Queue', stats.queue ? n(stats.queue.pending + stats.queue.running) : '—', stats.queue ? `${n(stats.queue.running)} running · ${n(stats.queue.failed)} failed` : 'unavailable'],
