@@ -404,6 +404,10 @@ describe('integrations page', () => {
     await page.getByRole('button', { name: 'Make a presigned URL' }).click();
     const url = await page.getByLabel(/^Upload URL/).inputValue();
     expect(url).toContain('/api/uploads/');
+    // The examples copy with a button (they had to be selected by hand).
+    await page.getByRole('button', { name: 'Copy Server side: curl' }).click();
+    await page.locator('#presign-curl-state').filter({ hasText: 'Copied' }).waitFor(WAIT);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toContain(`curl -s -X POST ${base}/api/uploads/presign`);
     await shot(page, 'browser-upload');
     expect(await axeProblems(page)).toEqual([]);
     const bytes = await image(40);

@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api';
-import { CopyField } from '../components/Copy';
+import { CopyBlock, CopyField } from '../components/Copy';
 import { download, flameshotScript, sharexConfig, type ToolOptions } from '../components/integrations';
 import type { CreatedKey } from '../components/scopes';
 
@@ -139,12 +139,12 @@ export function BrowserUpload() {
       <section class="card">
         <h2>1. Your server asks for a URL</h2>
         <p>With a key that has <code>files:write</code>. The folder, the largest size, the allowed types and the visibility are fixed here; the uploader cannot change them.</p>
-        <pre tabIndex={0} role="region" aria-label="Server side: curl"><code>{serverSide}</code></pre>
+        <CopyBlock id="presign-curl" label="Server side: curl" value={serverSide} />
       </section>
       <section class="card">
         <h2>2. The visitor’s browser posts the file</h2>
         <p>The URL answers any origin (CORS <code>*</code>, no cookies), multipart with a <code>file</code> field or the raw bytes, exactly like <code>POST /api/files</code>.</p>
-        <pre tabIndex={0} role="region" aria-label="Browser side: HTML and script"><code>{page}</code></pre>
+        <CopyBlock id="presign-page" label="Browser side: HTML and script" value={page} />
       </section>
       <section class="card">
         <h2>What to expect</h2>
