@@ -68,13 +68,6 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
   return (
     <header class="top">
       <a class="brand" href="/"><img src="/favicon.svg" alt="" width="22" height="22" />Pictor</a>
-      {profile && (
-        <nav class="sections" aria-label="Sections" data-more={more || undefined}>
-          {SECTIONS.filter((s) => !s.admin || profile.user.role === 'admin').map((s) => (
-            <a key={s.href} href={s.href} aria-current={isCurrent(s.href, path) ? 'page' : undefined}>{s.label}</a>
-          ))}
-        </nav>
-      )}
       {profile && usage && (
         <div class="usage" title="Storage used this month">
           <span>
@@ -95,6 +88,14 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
           <a href="/login">Sign in</a>
         )}
       </nav>
+      {/* Last in the markup as on the screen (a row of its own below), so Tab follows what is seen. */}
+      {profile && (
+        <nav class="sections" aria-label="Sections" data-more={more || undefined}>
+          {SECTIONS.filter((s) => !s.admin || profile.user.role === 'admin').map((s) => (
+            <a key={s.href} href={s.href} aria-current={isCurrent(s.href, path) ? 'page' : undefined}>{s.label}</a>
+          ))}
+        </nav>
+      )}
     </header>
   );
 }
