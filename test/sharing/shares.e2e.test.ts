@@ -265,6 +265,26 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     expect([soonerPage.includes(`The link expires ${utc(soonerEnd)}.`), soonerPage.includes('The file is available')]).toEqual([true, false]);
   });
 
+  test('chat apps\' link previews cost no view, whatever they accept: a page (or the Open button), never the file', async () => {
+    const f = await upload();
+    const discord = { accept: '*/*', 'user-agent': 'Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)' };
+    // A one-view link: the preview gets the Open button (it got the file itself, the one view).
+    const once = await share(f.id, { max_views: 1 });
+    const form = await fetch(local(once.url), { headers: discord });
+    expect([form.status, form.headers.get('content-type'), (await form.text()).includes('This link can be opened 1 more time')]).toEqual([200, 'text/html; charset=utf-8', true]);
+    expect(await views(f.id, once.id)).toBe(0);
+    // A link without limit: the preview gets the page (its picture for the card), which is not the view.
+    const open = await share(f.id, {});
+    const slack = await fetch(local(open.url), { headers: { accept: '*/*', 'user-agent': 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)' } });
+    expect([slack.status, (await slack.text()).includes('<img src='), slack.headers.get('set-cookie')]).toEqual([200, true, null]);
+    expect(await views(f.id, open.id)).toBe(0);
+    // A script is still counted.
+    const script = await fetch(local(open.url));
+    expect([script.status, script.headers.get('content-type')]).toEqual([200, 'image/png']);
+    await script.arrayBuffer();
+    expect(await views(f.id, open.id)).toBe(1);
+  });
+
   test('a small text file is shown on its page as text, escaped; a large one gets the card', async () => {
     const post = (body: string) => fetch(`${srv.url}/api/files`, { method: 'POST', body, headers: { ...auth(), 'content-type': 'text/plain', 'x-file-name': 'notes.txt' } });
     const small = ((await (await post('Day 1: <script>alert(1)</script> & more\n')).json()) as { file: { id: string } }).file;

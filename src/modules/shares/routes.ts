@@ -21,6 +21,7 @@ import { ensurePublicCopy } from '../files/public-copy';
 import { clientIpOf, enforceIpLimit, enforceLimit, type HeaderSink } from '../limits/plugin';
 import { acceptsHtml, errorPage, escapeHtml, formPage, isPageRefusal } from '../../lib/form-page';
 import { isOpened, openedCookie, sharePage } from './page';
+import { isLinkPreview } from './previews';
 import { countView, createShare, findShare, getShare, listShares, refuseIfSpent, revokeShare, shareStatus } from './service';
 import type { ShareLinkRow } from './table';
 
@@ -139,7 +140,7 @@ export function shareRoutes(deps: AppDeps) {
         await enforceIpLimit(deps, request, set, 'public');
         const share = await findShare(deps, params.token);
         // HEAD costs no view and has no page: it answers the file's headers.
-        if (request.method === 'GET' && acceptsHtml(request)) return await browserGet(deps, request, share, set);
+        if (request.method === 'GET' && (acceptsHtml(request) || isLinkPreview(request))) return await browserGet(deps, request, share, set);
         refuseIfSpent(deps, share);
         if (share.passwordHash) {
           const sent = request.headers.get('x-share-password');
@@ -161,7 +162,8 @@ export function shareRoutes(deps: AppDeps) {
       response: { ...fileBody, ...errorResponses(401, 416), ...errorResponsesOrPage(404, 410, 429) },
       detail: {
         summary: 'Open a share link',
-        description: 'A browser (`Accept` naming `text/html`) gets pages. A link without a password or view limit shows the file\'s page at once: the picture, video or a card, '
+        description: 'A browser (`Accept` naming `text/html`) gets pages, and so does a chat app\'s link preview (Slackbot, Discordbot, WhatsApp, Twitterbot, '
+          + 'facebookexternalhit… by `User-Agent`), whose fetch is never the view. A link without a password or view limit shows the file\'s page at once: the picture, video or a card, '
           + 'with a Download button, shown through signed URLs valid one to two hours (never past the link\'s expiry); that opening is the view, and the picture, the video\'s ranges '
           + 'and Download count none. A password link first shows a form, a link with `max_views` an Open button (so link previews in chat apps use no view); '
           + 'either POSTs to this URL. The opening sets a cookie (`pictor_share`, this link only, one hour) under which reloads show the page again without a view or a password. '
@@ -269,5 +271,5 @@ async function browserGet(deps: AppDeps, request: Request, share: ShareLinkRow, 
     await sharedFile(deps, share);
     return formPage('Open shared file', openForm(share), 200, stringHeaders(set));
   }
-  return sharePage(deps, share, set, true);
+  return sharePage(deps, share, set, !isLinkPreview(request)); // a chat app's preview is not the view
 }

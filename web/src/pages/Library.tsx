@@ -94,6 +94,10 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     setLoading(true);
     setError('');
     (async () => {
+      // How many more the same filters find in subfolders (a count, asked alongside the page), so
+      // the top level never reads as everything.
+      const everywhere = recursive ? null : api<Page<FileItem>>('GET', query(null, 1, true));
+      everywhere?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
       let page = await api<Page<FileItem>>('GET', query(null, Math.min(MAX_PAGE, Math.max(100, want))));
       const count = page.count;
       let results = page.results;
@@ -101,8 +105,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
         page = await api<Page<FileItem>>('GET', query(page.next_cursor, Math.min(MAX_PAGE, want - results.length)));
         results = results.concat(page.results);
       }
-      // How many more the same filters find in subfolders: a count, so "All files" is never a guess.
-      const all = recursive ? count : (await api<Page<FileItem>>('GET', query(null, 1, true))).count;
+      const all = everywhere ? (await everywhere).count : count;
       return { results, count, next: page.next_cursor, below: all - count };
     })()
       .then(({ results, count, next, below }) => {
