@@ -11,6 +11,8 @@ export interface RunOptions {
   /** Most stdout bytes kept; past it the child is killed and the run fails. */
   maxStdoutBytes: number;
   signal?: AbortSignal;
+  /** Takes stdout as it comes instead of keeping it (a progress stream); `stdout` is then empty. */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 export interface RunResult {
@@ -41,6 +43,7 @@ export function runProcess(command: string, args: readonly string[], o: RunOptio
     if (o.signal?.aborted) onAbort();
     o.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (chunk: Buffer) => {
+      if (o.onStdout) return o.onStdout(chunk);
       outBytes += chunk.byteLength;
       if (outBytes > o.maxStdoutBytes) return kill('output');
       out.push(chunk);

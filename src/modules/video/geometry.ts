@@ -79,7 +79,7 @@ export function renditionArgs(input: string, output: string, info: VideoInfo, o:
     size,
     duration: Math.max(0, end - start),
     args: [
-      '-hide_banner', '-nostdin', '-v', 'error', '-y',
+      '-hide_banner', '-nostdin', '-v', 'error', '-y', '-progress', 'pipe:1', '-nostats',
       ...(start > 0 ? ['-ss', String(start)] : []),
       '-i', input,
       '-t', String(Math.max(0.001, end - start)),

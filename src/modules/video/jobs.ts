@@ -17,6 +17,7 @@ import { ffmpegPath } from './binaries';
 import { renditionArgs } from './geometry';
 import { checkSourceLimits, videoInfo } from './info';
 import { lastLine } from './probe';
+import { progressReader, throttledPercent } from './progress';
 import { VIDEO_RENDER_JOB, type RenditionPayload } from './rendition';
 import { withLocalSource } from './source';
 
@@ -45,8 +46,8 @@ const readPayload = (p: Record<string, unknown>): RenditionPayload => {
   return { file_id, sha256, canonical, ext, variant };
 };
 
-/** Transcodes one rendition; returns the output size. Exported for the bench. */
-export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: AbortSignal): Promise<number> {
+/** Transcodes one rendition; returns the output size. `onFraction` hears how far it got (0–1). Exported for the bench. */
+export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: AbortSignal, onFraction?: (fraction: number) => void): Promise<number> {
   const delivery = deps.delivery;
   const file = await delivery.lookup.get(p.file_id);
   if (!file || file.sha256 !== p.sha256) throw new Error('the video was deleted or replaced');
@@ -66,7 +67,8 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
   try {
     const run = await withLocalSource(deps.storage, file.storageKey, (input) => {
       const plan = renditionArgs(input, tmp, info, options, p.ext, v.maxOutputBytes);
-      return runProcess(ffmpegPath(deps.config), plan.args, { timeoutMs: v.timeoutMs, maxStdoutBytes: 1024 * 1024, signal });
+      const onStdout = progressReader(plan.duration, (f) => onFraction?.(f));
+      return runProcess(ffmpegPath(deps.config), plan.args, { timeoutMs: v.timeoutMs, maxStdoutBytes: 1024 * 1024, signal, onStdout });
     });
     if (run.killed === 'timeout') throw new Error(`the transcode took longer than ${v.timeoutMs} ms (VIDEO_TIMEOUT_MS) and was stopped`);
     if (run.killed === 'aborted') throw new Error('the transcode was stopped (job cancelled or worker shutting down)');
@@ -87,6 +89,9 @@ export function registerVideoJobs(deps: AppDeps): void {
   deps.queue.register(VIDEO_RENDER_JOB, async ({ job, signal, setProgress }) => {
     const payload = readPayload(job.payload);
     await setProgress(5);
-    await run(() => transcode(deps, payload, signal));
+    // The job's progress follows ffmpeg's (it went from 5 % to 100 % at once). A failed write is
+    // not the transcode's failure; a cancel found by it aborts `signal`, which stops ffmpeg.
+    const step = throttledPercent(5, 99, 1000, (percent) => void setProgress(percent).catch(() => {}));
+    await run(() => transcode(deps, payload, signal, step));
   });
 }
