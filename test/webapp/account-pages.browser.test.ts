@@ -450,7 +450,8 @@ describe('every page of #21 at 360 px and in dark mode', () => {
 
 test('Where you are signed in: the account\'s browsers and apps, one signed out from another, everywhere after a question', async () => {
   const email = `devices-${Date.now().toString(36)}@example.com`;
-  const reg = await api('POST', '/api/auth/register', { email, password: 'correct horse 1' });
+  const chrome = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+  const reg = await api('POST', '/api/auth/register', { email, password: 'correct horse 1' }, { headers: { 'user-agent': chrome } });
   expect(reg.status).toBe(201);
   const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
   const phoneLogin = await api('POST', '/api/auth/login', { email, password: 'correct horse 1' }, { headers: { 'user-agent': iphone } });
@@ -467,6 +468,8 @@ test('Where you are signed in: the account\'s browsers and apps, one signed out 
   const list = mine.getByRole('list', { name: 'Signed-in sessions' });
   await list.getByText('Safari on iPhone', { exact: true }).waitFor(WAIT);
   expect(await list.getByRole('listitem').count()).toBe(2);
+  // This browser first, with no Sign out of its own (Sign out in the header does that).
+  expect(await list.getByRole('listitem').first().textContent()).toMatch(/^Chrome on LinuxThis browser/);
   expect(await list.getByRole('listitem').filter({ hasText: 'This browser' }).getByRole('button').count()).toBe(0);
   expect(await axeProblems(mine)).toEqual([]);
   await shot(mine, 'account-sessions');

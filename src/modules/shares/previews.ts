@@ -1,6 +1,7 @@
 /**
  * Link-preview fetchers of chat and social apps: what fetches a share link when someone pastes it
- * into Slack, Discord, WhatsApp, iMessage (which says it is facebookexternalhit and Twitterbot)…
+ * into Slack, Discord, WhatsApp, iMessage (which says it is facebookexternalhit and Twitterbot)…,
+ * and the two big search crawlers (the pages are `noindex`, but they fetch to learn that).
  * They are shown what a browser is (the page, or its Open button), whatever `Accept` they send,
  * and their fetch is never the link's view: the person the link was meant for has not opened it.
  * Their names as each documents them. A client claiming one of these names to dodge the counter
