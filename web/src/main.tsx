@@ -13,7 +13,7 @@ import { Usage } from './insights/Usage';
 import { Library } from './pages/Library';
 import { Logs } from './pages/Logs';
 import { Settings } from './pages/Settings';
-import { useFocusOnPageChange, usePageTitle } from './page-title';
+import { useFocusOnPageChange, usePageTitle } from './page-change';
 import { navigate, onLinkClick, sitePathOr, useRoute } from './router';
 import './styles.css';
 

@@ -5,7 +5,7 @@ import { CopyField } from '../components/Copy';
 import { exifRows } from '../components/exif';
 import { LinkBaseNotice } from '../components/LinkBaseNotice';
 import { isRaster, localPath } from '../components/Thumb';
-import { setTitle } from '../page-title';
+import { setTitle } from '../page-change';
 import { navigate } from '../router';
 import { VideoBuilder } from '../components/VideoBuilder';
 import { VideoFacts, VideoView, type VideoMeta } from '../components/VideoView';

@@ -83,7 +83,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   };
 
   // Back to the library loads as many files as it showed when it was left, so the scroll position
-  // and the tile that was opened exist again (page-title.ts restores both).
+  // and the tile that was opened exist again (page-change.ts restores both).
   const restoreCount = useRef(reachedByHistory() ? entryState().loaded ?? 0 : 0);
   useEffect(() => rememberInEntry({ loaded: items.length }), [items.length]);
 

@@ -3,7 +3,8 @@
  * "Pictor" everywhere, so tabs and history entries were indistinguishable), and focus moves to
  * the new page's heading when the click that led there took the focused element away (a
  * library tile that opened its file), so keyboard and screen-reader users start at the new
- * page rather than at the top of the document. Focus someone placed is never taken.
+ * page rather than at the top of the document. Focus someone placed is never taken. Back and
+ * Forward return to the scroll position and the link the page was left from.
  */
 import { useEffect, useRef } from 'preact/hooks';
 import { entryState, reachedByHistory } from './router';
