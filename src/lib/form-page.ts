@@ -21,13 +21,13 @@ const PAGE_HEADERS = {
 };
 
 // Follows the visitor's light or dark setting, like the file pages (embed/page.ts) it leads to.
-const STYLE = ':root{color-scheme:light dark;--bg:#f6f7f9;--fg:#1d2430;--muted:#5b6472;--line:#cfd5dd;--accent:#2d6cdf;--error:#b42318}'
+const STYLE = ':root{color-scheme:light dark;--bg:#f6f7f9;--fg:#1d2430;--muted:#5b6472;--line:#cfd5dd;--accent:#2d6cdf;--button:#2d6cdf;--error:#b42318}'
   + '@media (prefers-color-scheme:dark){:root{--bg:#111;--fg:#eee;--muted:#aaa;--line:#3a3f47;--accent:#4b86f0;--error:#ff8a80}}'
   + 'body{font:16px/1.5 system-ui,sans-serif;margin:0;background:var(--bg);color:var(--fg)}'
   + 'main{max-width:26rem;margin:0 auto;padding:3rem 1rem}.brand{display:flex;align-items:center;gap:.4rem;color:var(--muted);font-weight:600;margin-bottom:1.5rem}'
   + 'h1{font-size:1.4rem;margin:.2rem 0 1rem}p{margin:.6rem 0}label{display:block;margin:.8rem 0 .2rem}'
   + 'input[type=password]{width:100%;padding:.55rem .6rem;box-sizing:border-box;border:1px solid var(--line);border-radius:.35rem;background:transparent;color:inherit;font:inherit}'
-  + 'button{margin-top:1rem;padding:.55rem 1.4rem;border:0;border-radius:.35rem;background:var(--accent);color:#fff;font:inherit;font-weight:600;cursor:pointer}'
+  + 'button{margin-top:1rem;padding:.55rem 1.4rem;border:0;border-radius:.35rem;background:var(--button);color:#fff;font:inherit;font-weight:600;cursor:pointer}'
   + 'button:focus-visible,input:focus-visible{outline:3px solid var(--accent);outline-offset:2px}.error{color:var(--error)}.muted{color:var(--muted)}';
 
 /** The server's icon (webapp/icon.ts serves it at /favicon.svg), beside the name. */

@@ -87,9 +87,14 @@ describe('sharing in the web app', () => {
     await shot(page, 'details-shares');
 
     // Someone opens it: the password form, then the file's page with the picture, which says this was the one view.
-    const visitor = await browser.newPage();
+    const visitorContext = await browser.newContext(); // axe needs a page of a context
+    const visitor = await visitorContext.newPage();
     const link = `${base}${new URL(url).pathname}`;
     await visitor.goto(link);
+    // The form passes axe in dark mode too (its button's white text was 3.5:1 on the dark scheme's blue).
+    await visitor.emulateMedia({ colorScheme: 'dark' });
+    expect(await axeProblems(visitor)).toEqual([]);
+    await visitor.emulateMedia({ colorScheme: 'light' });
     await visitor.getByLabel('Password').fill('open sesame');
     await Promise.all([visitor.waitForURL(link, WAIT), visitor.getByRole('button', { name: 'Open' }).click()]);
     await visitor.getByRole('heading', { name: 'tagged.png' }).waitFor(WAIT);
@@ -98,6 +103,8 @@ describe('sharing in the web app', () => {
       return img !== null && img.complete && img.naturalWidth > 0; // srcset scales naturalWidth by the candidate's density
     }, undefined, WAIT);
     expect((await visitor.locator('main img').boundingBox())!.width).toBe(120); // its own size (it was blown up to 864 px)
+    // Transparent parts would show as a checkerboard, not as the page's colour (light and dark drew two different pictures).
+    expect(await visitor.locator('main img').evaluate((el) => getComputedStyle(el).backgroundImage)).toContain('conic-gradient');
     await visitor.getByText('This was the last view this link allows').waitFor(WAIT);
     const download = await visitor.getByRole('link', { name: 'Download' }).getAttribute('href');
     expect((await visitor.request.get(download!)).status()).toBe(200);
@@ -112,7 +119,7 @@ describe('sharing in the web app', () => {
     await stranger.close();
     const again = await visitor.request.get(link, { headers: { 'x-share-password': 'open sesame' } });
     expect(again.status()).toBe(410);
-    await visitor.close();
+    await visitorContext.close();
 
     await page.reload();
     const after = page.locator('.share-item').first();

@@ -59,7 +59,8 @@ export function authRoutes(deps: AppDeps) {
       {
         ...strict(RegisterBody),
         response: { 201: RegisterResult, ...errorResponses(400, 409, 413, 429) },
-        detail: { summary: 'Create an account', description: '`invite_code` is required when `INVITE_ONLY=true`. Sets the session cookies.' },
+        detail: { summary: 'Create an account', description: '`invite_code` is required when `INVITE_ONLY=true`. Sets the session cookies.'
+          + ' **Sent with "Test Request" on /docs in a signed-in browser, it signs that browser in as the account it names, replacing your session.** The example’s password is public: do not keep an account made with it.' },
       },
     )
     .post(
@@ -75,7 +76,8 @@ export function authRoutes(deps: AppDeps) {
       {
         ...strict(LoginBody),
         response: { 200: AuthResult, ...errorResponses(400, 401, 403, 413, 429) },
-        detail: { summary: 'Sign in', description: 'Unknown email and wrong password give the same 401. Sets the session cookies. Rate-limited per client IP and email (`login`) and per client IP alone (`login_ip`).' },
+        detail: { summary: 'Sign in', description: 'Unknown email and wrong password give the same 401. Sets the session cookies. Rate-limited per client IP and email (`login`) and per client IP alone (`login_ip`).'
+          + ' **Sent with "Test Request" on /docs in a signed-in browser, it signs that browser in as the account it names, replacing your session.**' },
       },
     )
     .post(

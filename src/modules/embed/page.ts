@@ -16,11 +16,13 @@ export const PREVIEW_WIDTH = 1200;
 export const isRaster = (f: EmbedFile) => f.kind === 'image' && f.contentType !== 'image/svg+xml';
 
 // Follows the visitor's light or dark setting; everything centred on the picture, which fits the window with its caption.
-const STYLE = ':root{color-scheme:light dark;--bg:#f6f7f9;--fg:#1d2430;--muted:#5b6472;--well:#e4e7eb;--line:#cfd5dd}'
-  + '@media (prefers-color-scheme:dark){:root{--bg:#111;--fg:#eee;--muted:#aaa;--well:#222;--line:#333}}'
+const STYLE = ':root{color-scheme:light dark;--bg:#f6f7f9;--fg:#1d2430;--muted:#5b6472;--well:#e4e7eb;--check:#cfd4da;--line:#cfd5dd}'
+  + '@media (prefers-color-scheme:dark){:root{--bg:#111;--fg:#eee;--muted:#aaa;--well:#222;--check:#333;--line:#333}}'
   + 'body{font:16px/1.5 system-ui,sans-serif;margin:0;background:var(--bg);color:var(--fg)}'
   + 'main{max-width:960px;margin:0 auto;padding:1rem;text-align:center}h1{font-size:1.1rem;font-weight:600;margin:.5rem 0;overflow-wrap:anywhere}'
   + 'img,video{display:block;max-width:100%;max-height:calc(100vh - 13rem);width:auto;height:auto;margin:0 auto;background:var(--well)}'
+  // Transparent parts of a picture show as a checkerboard: drawn on the page's colour, one picture looked different in light and dark.
+  + 'img{background:repeating-conic-gradient(var(--check) 0 25%,var(--well) 0 50%) 0 0/16px 16px}'
   + '.meta{color:var(--muted);font-size:.9rem;margin:.5rem 0}.actions{margin:1rem 0}'
   + 'a.button{display:inline-block;padding:.5rem 1.2rem;border-radius:.3rem;background:#2d6cdf;color:#fff;text-decoration:none;font-weight:600}'
   + 'a.button:focus-visible{outline:3px solid #2d6cdf;outline-offset:2px}'

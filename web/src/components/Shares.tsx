@@ -9,7 +9,8 @@ const STATUS = { active: 'Active', expired: 'Expired', used_up: 'Out of views' }
 function linkEnd(link: ShareLink, file: FileItem): string {
   const own = link.expires_at ? Date.parse(link.expires_at) : Infinity;
   if (file.expires_at && Date.parse(file.expires_at) < own) return `ends with the file, ${formatWhen(file.expires_at)}`;
-  return link.expires_at ? `expires ${formatWhen(link.expires_at)}` : 'no expiry';
+  if (!link.expires_at) return 'no expiry';
+  return `${own <= Date.now() ? 'expired' : 'expires'} ${formatWhen(link.expires_at)}`;
 }
 
 /** Protected share links of one file (`/api/files/:id/shares`): create, list with their counters, revoke. */
