@@ -96,11 +96,17 @@ describe('web app flows', () => {
     const auth = { cookie, csrf };
     expect((await api('PATCH', '/api/settings', { max_upload_size_bytes: 4096 }, auth)).status).toBe(200);
     const page = await context.newPage();
+    const settingsRead = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/settings', WAIT);
     await page.goto(`${base}/`);
     await page.getByText('This folder is empty.').waitFor(WAIT);
+    await settingsRead;
 
+    // Over the limit the app knows from Settings: refused at once, nothing sent (it waited its turn and sent the bytes for a 413).
+    const sent: string[] = [];
+    page.on('request', (r) => void (r.method() !== 'GET' && /\/api\/(files|uploads)/.test(r.url()) && sent.push(r.url())));
     await dropFiles(page, [await png('too-big.png', 300, 300, true)]);
     await page.locator('.job', { hasText: 'too-big.png' }).getByText('This file is larger than your upload limit of 4.0 KB.').waitFor(WAIT);
+    expect(sent).toEqual([]);
     const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(120, 1)]);
     await dropFiles(page, [{ name: 'tool.bin', type: 'application/octet-stream', bytes: elf }]);
     await page.locator('.job', { hasText: 'tool.bin' }).getByText(/This type of file is not accepted/).waitFor(WAIT);

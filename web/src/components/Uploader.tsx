@@ -83,6 +83,8 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
   const [jobs, setJobs] = useState<Job[]>([]);
   // The form starts from the account's defaults (Settings), so a file gets what the form shows.
   const [opts, setOpts] = useState<Options>({ folder, isPublic: null, expiresIn: null });
+  /** The account's per-file limit (Settings), once read: a larger file is refused at once, not after its turn in the queue. */
+  const limit = useRef<number | null>(null);
   const narrow = useNarrow();
   const jobsRef = useRef(jobs);
   jobsRef.current = jobs;
@@ -91,8 +93,11 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
 
   useEffect(() => setOpts((o) => ({ ...o, folder })), [folder]);
   useEffect(() => {
-    api<{ default_is_public: boolean; default_expires_in: number | null }>('GET', '/api/settings')
-      .then((s) => setOpts((o) => ({ ...o, isPublic: o.isPublic ?? s.default_is_public, expiresIn: o.expiresIn ?? s.default_expires_in ?? 0 })))
+    api<{ default_is_public: boolean; default_expires_in: number | null; max_upload_size_bytes: number }>('GET', '/api/settings')
+      .then((s) => {
+        limit.current = s.max_upload_size_bytes;
+        setOpts((o) => ({ ...o, isPublic: o.isPublic ?? s.default_is_public, expiresIn: o.expiresIn ?? s.default_expires_in ?? 0 }));
+      })
       .catch(() => undefined); // unknown: the server applies them anyway
   }, []);
   useEffect(() => {
@@ -107,7 +112,12 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
     const added = files.filter((file) => !(file.webkitRelativePath && SYSTEM_FILE.test(file.name))).map((file): Job => {
       // A folder picked or dropped keeps its structure under the target folder.
       const rel = file.webkitRelativePath?.split('/').slice(0, -1).join('/');
-      return { key: nextKey++, file, folder: rel ? `${base}/${rel}` : opts.folder, status: 'queued', loaded: 0, speed: 0 };
+      const job: Job = { key: nextKey++, file, folder: rel ? `${base}/${rel}` : opts.folder, status: 'queued', loaded: 0, speed: 0 };
+      // The server's own words for it (FILE_TOO_LARGE), without the wait and the bytes sent.
+      if (limit.current !== null && file.size > limit.current) {
+        return { ...job, status: 'failed', final: true, error: describeError(413, { error: 'FILE_TOO_LARGE', details: { max_bytes: limit.current } }).message };
+      }
+      return job;
     });
     setJobs((js) => [...js.filter((j) => j.status !== 'done'), ...added]);
   }
