@@ -143,7 +143,8 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     const browser = await fetch(local(link.url), { headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } });
     expect(browser.status).toBe(404);
     expect(browser.headers.get('content-type')).toStartWith('text/html');
-    expect(await browser.text()).toContain('Share link not found.');
+    // It names both causes: a revoked link and a mistyped one look alike (the page read only "not found").
+    expect(await browser.text()).toContain('Share link not found.</p><p>Check that you have the whole address: a share link ends in 22 letters and digits. Its owner may also have revoked it, or deleted the file.</p>');
     const script = await fetch(local(link.url), { headers: { accept: '*/*' } });
     expect(script.headers.get('content-type')).toStartWith('application/json');
     expect(((await script.json()) as { error: string }).error).toBe('NOT_FOUND');

@@ -221,7 +221,12 @@ export function shareRoutes(deps: AppDeps) {
 
 /** A share-link refusal as a page. */
 const linkErrorPage = (err: AppError, headers: Record<string, string>): Response => {
-  if (err.status !== 429) return errorPage(err.status === 410 ? 'Link no longer available' : 'Link not found', err, headers);
+  if (err.status === 410) return errorPage('Link no longer available', err, headers);
+  // A revoked link and a mistyped one look alike here (revoking deletes the link): the page names both.
+  if (err.status !== 429) {
+    return errorPage('Link not found', err, headers, '<p>Check that you have the whole address: a share link ends in 22 letters and digits. '
+      + 'Its owner may also have revoked it, or deleted the file.</p>');
+  }
   // "Rate limit exceeded." is the API's word for scripts; a person reads what was counted.
   const bucket = (err.details as { bucket?: string } | undefined)?.bucket;
   const message = bucket === 'share_password' ? 'Too many password attempts on this link from your network.' : 'Too many requests from your network.';
