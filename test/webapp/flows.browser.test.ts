@@ -332,7 +332,7 @@ describe('web app flows', () => {
   });
 
   test('folders: create, rename and delete from the tree; account: change password, sign out everywhere', async () => {
-    const { context, cookie } = await signedInContext();
+    const { context, cookie, csrf } = await signedInContext();
     const page = await context.newPage();
     const answers: Record<string, string> = { 'Name of the new folder': 'trips', 'New name of this folder': 'journeys' };
     page.on('dialog', (d) => void d.accept(Object.entries(answers).find(([k]) => d.message().startsWith(k))?.[1]));
@@ -374,6 +374,12 @@ describe('web app flows', () => {
     expect(await tree.getByRole('button', { name: /^(Open|Close) day 1$/ }).count()).toBe(0);
     // The tree's items are list items of a list (a `role="group"` list made each an orphan for axe).
     expect(await axeProblems(page)).toEqual([]);
+    // A folder whose files are all in its subfolders shows no count ("albums 0" read as empty).
+    const made = await fetch(`${server.url}/api/folders`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: '{"path":"/albums/2026"}' });
+    expect(made.status).toBe(201);
+    await page.reload();
+    await tree.getByRole('button', { name: 'albums', exact: true }).waitFor(WAIT);
+    await tree.getByRole('button', { name: 'journeys 1', exact: true }).waitFor(WAIT); // its own file counted as before
     // A search from the top finds the file in the subfolder (it looked at the top level only).
     await page.goto(`${base}/?q=beach`);
     await page.locator('.cell', { hasText: 'beach.png' }).waitFor(WAIT);

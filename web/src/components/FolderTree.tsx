@@ -36,7 +36,10 @@ function Level({ parent, current, onPick, version }: { parent: string; current: 
               </button>
             ) : <span class="twisty" aria-hidden="true" /> /* nothing below it to open */}
             <button type="button" class="link" aria-current={f.path === current ? 'page' : undefined} onClick={() => onPick(f.path)}>
-              {f.name} <span class="count" title={`${f.files_count} ${f.files_count === 1 ? 'file' : 'files'} directly in it`}>{f.files_count}</span>
+              {/* Direct files only: a "0" on a folder whose files are all in its subfolders read as empty, so none is shown then. */}
+              {f.name}{f.files_count > 0 || f.folders_count === 0
+                ? <> <span class="count" title={`${f.files_count} ${f.files_count === 1 ? 'file' : 'files'} directly in it`}>{f.files_count}</span></>
+                : null}
             </button>
           </div>
           {open.has(f.path) && f.folders_count > 0 && <Level parent={f.path} current={current} onPick={onPick} version={version} />}
