@@ -182,6 +182,13 @@ describe.each(MODES)('accounts on $name', (mode) => {
     expect((await api('POST', '/api/auth/refresh', { refresh_token: second.refresh_token })).status).toBe(401);
     expect((await api('DELETE', `/api/auth/sessions/${phoneSession.id}`, undefined, { bearer: first.access_token })).status).toBe(404);
     expect((await list(other.access_token))).toHaveLength(1);
+    // Its own session: ended, and a cookie client's cookies cleared with it.
+    const { cookies } = await signUp('devices-self');
+    const self = (await api<{ results: Info[] }>('GET', '/api/auth/sessions', undefined, { cookie: cookies.header })).body.results[0]!;
+    const ended = await api('DELETE', `/api/auth/sessions/${self.id}`, undefined, { cookie: cookies.header, csrf: cookies.map.pictor_csrf });
+    expect(ended.status).toBe(204);
+    expect(ended.headers.getSetCookie().filter((c) => /Max-Age=0/i.test(c)).map((c) => c.split('=')[0]).sort()).toEqual(['pictor_access', 'pictor_csrf', 'pictor_refresh']);
+    expect((await api('GET', '/api/profile', undefined, { cookie: cookies.header })).status).toBe(401);
   });
 
   test('cookies: mutating request without X-CSRF-Token → 403 CSRF_INVALID; with it → OK; Bearer exempt', async () => {

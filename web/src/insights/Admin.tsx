@@ -39,7 +39,7 @@ const TABS = [
   { id: 'files', label: 'Files' },
 ] as const;
 type Tab = (typeof TABS)[number]['id'];
-const date = (iso: string) => new Date(iso).toLocaleDateString('en', { dateStyle: 'medium' });
+const date = (iso: string) => new Date(iso).toLocaleDateString(undefined, { dateStyle: 'medium' }); // the browser's locale, as everywhere in the app
 const n = (v: number) => v.toLocaleString('en');
 
 export function Admin({ profile, route }: { profile: Profile; route: Route }) {

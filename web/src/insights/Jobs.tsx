@@ -6,7 +6,7 @@
  * seen, so no event is missed.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, errorText, type Profile } from '../api';
+import { api, errorText, formatWhen, type Profile } from '../api';
 import './insights.css';
 
 type Status = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -57,7 +57,7 @@ function detail(j: Job): string {
   return `: ${p.ext.toUpperCase()}${typeof p.canonical === 'string' && p.canonical ? `, ${p.canonical}` : ''}`;
 }
 
-const time = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en', { dateStyle: 'medium', timeStyle: 'medium' }) : '—');
+const time = (iso: string | null) => formatWhen(iso, '—', true); // to the second: jobs a second apart differ
 
 export function Jobs({ profile }: { profile: Profile }) {
   const [jobs, setJobs] = useState<Job[] | null>(null);
