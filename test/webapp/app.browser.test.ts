@@ -87,7 +87,7 @@ describe('the web app in Chromium', () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     page = await context.newPage();
-    page.on('dialog', (d) => void d.accept(d.type() === 'prompt' ? 'albums//2026/' : undefined));
+    page.on('dialog', (d) => void d.accept()); // the bulk delete's confirm
     page.on('request', (r) => {
       if (r.url().startsWith(`${base}/api/`) && r.method() !== 'GET') mutating.push({ method: r.method(), url: r.url(), csrf: r.headers()['x-csrf-token'] });
     });
@@ -272,9 +272,33 @@ describe('the web app in Chromium', () => {
     await tile(page, 'garden.png').waitFor(WAIT);
     await tile(page, 'garden.png').getByRole('checkbox').check();
     await page.getByText('1 selected').waitFor(WAIT);
-    await page.getByRole('button', { name: 'Move…' }).click(); // the prompt answers albums//2026/
+    // Move… opens a dialog in the page (it was the browser's prompt(), with no way to see the folders).
+    const move = page.getByRole('button', { name: 'Move…' });
+    await move.click();
+    const dialog = page.getByRole('dialog', { name: 'Move 1 file' });
+    await dialog.waitFor(WAIT);
+    const to = dialog.getByRole('textbox', { name: 'To folder' });
+    expect(await to.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await to.inputValue()).toBe('/');
+    await dialog.getByText('No folders in here.').waitFor(WAIT);
+    expect(await axeProblems(page)).toEqual([]);
+    // Escape closes it, nothing moved, focus back on Move….
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached', ...WAIT });
+    expect(await move.evaluate((el) => el === document.activeElement)).toBe(true);
+    await move.click();
+    // Already there: said in the dialog, which stays open.
+    await dialog.getByRole('button', { name: 'Move' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'That file is already in the top level.' }).waitFor(WAIT);
+    // A path the server refuses: its words in the dialog, nothing moved.
+    await to.fill('/a/../b');
+    await dialog.getByRole('button', { name: 'Move' }).click();
+    await dialog.getByRole('alert').filter({ hasText: /Invalid path: must not contain `\.\.`/ }).waitFor(WAIT);
+    await to.fill('albums//2026/');
+    await dialog.getByRole('button', { name: 'Move' }).click();
     // The folder as the server wrote it (the message repeated what was typed).
     await page.getByText('Moved to /albums/2026: 1 of 1 file.').waitFor(WAIT);
+    await dialog.waitFor({ state: 'detached', ...WAIT });
     await tile(page, 'garden.png').waitFor({ state: 'detached', ...WAIT });
     // The top level says what it leaves out (its heading read "All folders" over the top level's files only).
     await page.getByRole('status').filter({ hasText: /^\d+ files here, 1 more in subfolders$/ }).waitFor(WAIT);
@@ -288,6 +312,21 @@ describe('the web app in Chromium', () => {
     await tile(page, 'garden.png').waitFor(WAIT);
 
     await page.getByRole('button', { name: 'Top level (/)' }).click();
+    // The dialog's folder list walks down by clicking, and fills in the path.
+    await tile(page, 'sunset.png').getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Move…' }).click();
+    await dialog.waitFor(WAIT);
+    await dialog.getByRole('button', { name: 'albums' }).click();
+    await dialog.getByText('Folders in /albums').waitFor(WAIT);
+    expect(await to.inputValue()).toBe('/albums');
+    await dialog.getByRole('button', { name: '2026' }).click();
+    expect(await to.inputValue()).toBe('/albums/2026');
+    await dialog.getByText('No folders in here.').waitFor(WAIT);
+    await dialog.getByRole('button', { name: 'Up to /albums' }).click();
+    expect(await to.inputValue()).toBe('/albums');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached', ...WAIT });
+    await tile(page, 'sunset.png').getByRole('checkbox').uncheck();
     await tile(page, 'harbour.jpg').getByRole('checkbox').check();
     await tile(page, 'invoice.pdf').getByRole('checkbox').check();
     await page.getByText('2 selected').waitFor(WAIT);

@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, errorText, type FileItem, type Page } from '../api';
+import { api, ApiError, errorText, type FileItem, type Page } from '../api';
 import { FileGrid } from '../components/FileGrid';
 import { FolderActions } from '../components/FolderActions';
 import { FolderTree } from '../components/FolderTree';
 import { LinkBaseNotice } from '../components/LinkBaseNotice';
 import { Fold, useNarrow } from '../components/Fold';
+import { MoveDialog } from '../components/MoveDialog';
 import { Uploader } from '../components/Uploader';
 import { entryState, navigate, reachedByHistory, rememberInEntry, type Route } from '../router';
 
@@ -39,6 +40,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   const [error, setError] = useState('');
   const [notice, setNotice] = useState('');
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [moving, setMoving] = useState(false);
   const [treeVersion, setTreeVersion] = useState(0);
   const [incoming, setIncoming] = useState<{ files: File[]; seq: number }>({ files: [], seq: 0 });
   const [dragging, setDragging] = useState(false);
@@ -200,9 +202,24 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
       return results.filter((r) => r.status === 'fulfilled').length;
     });
   };
-  const bulkMove = () => {
-    const to = prompt('Move the selected files to which folder? (for example /holidays/2026)', folder);
-    if (to) void patchAll((moved) => `Moved to ${moved?.folder ?? to}`, { folder: to });
+  /**
+   * Creating the destination first checks its path with the server (400 keeps the dialog open
+   * with the reason) and makes it exist even when every move then fails; 409 means it exists.
+   */
+  const moveTo = async (to: string) => {
+    let path = to.trim() || '/';
+    if (path !== '/') {
+      try {
+        path = (await api<{ path: string }>('POST', '/api/folders', { path })).path;
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 'CONFLICT')) throw err;
+      }
+    }
+    const chosen = items.filter((f) => selected.has(f.id));
+    if (chosen.length > 0 && chosen.every((f) => f.folder === path)) {
+      throw new Error(`${chosen.length === 1 ? 'That file is' : 'Those files are'} already in ${path === '/' ? 'the top level' : path}.`);
+    }
+    await patchAll((moved) => `Moved to ${moved?.folder ?? path}`, { folder: path });
   };
 
   const empty = !loading && !error && items.length === 0;
@@ -285,13 +302,14 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
           {selected.size > 0 && (
             <div class="bulk" role="group" aria-label="Selected files">
               <span>{selected.size} selected</span>
-              <button type="button" onClick={bulkMove}>Move…</button>
+              <button type="button" onClick={() => setMoving(true)}>Move…</button>
               <button type="button" onClick={() => void patchAll('Made public', { is_public: true })}>Make public</button>
               <button type="button" onClick={() => void patchAll('Made private', { is_public: false })}>Make private</button>
               <button type="button" class="danger" onClick={bulkDelete}>Delete</button>
               <button type="button" class="link" onClick={() => setSelected(new Set())}>Clear</button>
             </div>
           )}
+          {moving && <MoveDialog count={selected.size} from={folder} onMove={moveTo} onClose={() => setMoving(false)} />}
         </div>
         {error && <p class="error" role="alert">{error}</p>}
         {notice && <p class="notice" role="status">{notice}</p>}

@@ -1,0 +1,100 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, errorText, type Folder, type Page } from '../api';
+
+let ids = 0;
+
+/**
+ * A modal `<dialog>`: the browser traps focus in it, closes it on Escape and makes the page
+ * behind it inert. Focus goes back to whatever had it when the dialog opened, or to the page's
+ * main region when that is gone (a bulk action's buttons leave with the selection).
+ */
+export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ComponentChildren }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const [titleId] = useState(() => `dialog-title-${++ids}`);
+  useEffect(() => {
+    const opener = document.activeElement as HTMLElement | null;
+    ref.current?.showModal();
+    return () => (opener?.isConnected ? opener : document.getElementById('main'))?.focus();
+  }, []);
+  return (
+    <dialog ref={ref} class="dialog" aria-labelledby={titleId} onClose={onClose}>
+      <h2 id={titleId}>{title}</h2>
+      {children}
+    </dialog>
+  );
+}
+
+/**
+ * A form in a dialog: `onSubmit` runs with the field's value; the dialog closes when it
+ * resolves and stays open with the server's words when it throws, so a bad name can be fixed.
+ */
+export function FormDialog({ title, submit, onClose, onSubmit, children }: {
+  title: string;
+  submit: string;
+  onClose: () => void;
+  onSubmit: () => Promise<void>;
+  children: ComponentChildren;
+}) {
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  return (
+    <Dialog title={title} onClose={onClose}>
+      <form onSubmit={(e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError('');
+        onSubmit().then(onClose, (err: unknown) => {
+          setError(errorText(err));
+          setBusy(false);
+        });
+      }}>
+        {children}
+        {error && <p class="error" role="alert">{error}</p>}
+        <div class="dialog-buttons">
+          <button type="button" onClick={onClose}>Cancel</button>
+          <button type="submit" class="primary" disabled={busy}>{busy ? 'Working…' : submit}</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/**
+ * The folders inside `at`, to walk down by clicking and up by "Up"; each step picks the folder
+ * it lands on. The API lists one level at a time (`GET /api/folders?parent=`).
+ */
+export function FolderBrowser({ start, onPick }: { start: string; onPick: (path: string) => void }) {
+  const [at, setAt] = useState(start);
+  const [folders, setFolders] = useState<Folder[] | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    setFolders(null);
+    setError('');
+    api<Page<Folder>>('GET', `/api/folders?parent=${encodeURIComponent(at)}`)
+      .then((p) => setFolders(p.results), (err: unknown) => setError(errorText(err)));
+  }, [at]);
+  const go = (path: string) => {
+    setAt(path);
+    onPick(path);
+  };
+  const up = at === '/' ? null : at.slice(0, at.lastIndexOf('/')) || '/';
+  return (
+    <div class="browse">
+      <div class="browse-head">
+        <span>Folders in <strong>{at === '/' ? 'the top level' : at}</strong></span>
+        {up !== null && <button type="button" class="small" onClick={() => go(up)}>Up to {up === '/' ? 'the top level' : up}</button>}
+      </div>
+      {error ? <p class="error">{error}</p>
+        : folders === null ? <p class="muted">Loading…</p>
+        : folders.length === 0 ? <p class="muted">No folders in here.</p>
+        : (
+          <ul>
+            {folders.map((f) => (
+              <li key={f.path}><button type="button" class="link" onClick={() => go(f.path)}>{f.name}</button></li>
+            ))}
+          </ul>
+        )}
+    </div>
+  );
+}
