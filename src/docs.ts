@@ -187,7 +187,9 @@ const SCALAR_CONFIG = {
  * a cookie). For a signed-in visitor the page's configuration fills the `csrfHeader` scheme with
  * their token and prefers it, so writes from /docs work as they do from the app (they were 403
  * CSRF_INVALID). The token is one the visitor's own scripts can read anyway; such a page is
- * never stored.
+ * never stored. Its requests name it in `Referer` (same origin only, nothing leaves the site),
+ * so a sign-in sent from here leaves the browser's session alone (auth/cookies.ts
+ * `sentFromReference`).
  */
 function docsPage(deps: AppDeps, request: Request): Response {
   const csrf = readCookie(request, CSRF_COOKIE);
@@ -198,6 +200,9 @@ function docsPage(deps: AppDeps, request: Request): Response {
   };
   const html = ScalarRender({ title: 'Pictor API', version: deps.version, description: PAGE_DESCRIPTION }, config as unknown as Parameters<typeof ScalarRender>[1]);
   return new Response(html, {
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': session ? 'private, no-store' : 'no-cache', vary: 'Cookie' },
+    headers: {
+      'content-type': 'text/html; charset=utf-8', 'cache-control': session ? 'private, no-store' : 'no-cache', vary: 'Cookie',
+      'referrer-policy': 'same-origin',
+    },
   });
 }

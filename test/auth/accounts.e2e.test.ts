@@ -93,6 +93,27 @@ describe.each(MODES)('accounts on $name', (mode) => {
     expect(unknown.body).toEqual(wrong.body); // no account enumeration
   });
 
+  test('a sign-in sent from /docs sets no cookies (its example signed the browser in as a public account); from the app it does', async () => {
+    const { email: address, password } = await signUp('docs-ref');
+    const host = new URL(server.url).host;
+    for (const page of ['/docs', '/docs/']) {
+      const login = await api('POST', '/api/auth/login', { email: address, password }, { headers: { referer: `http://${host}${page}` } });
+      expect(login.status).toBe(200);
+      expect(login.headers.getSetCookie()).toEqual([]);
+      expect((await api('GET', '/api/profile', undefined, { bearer: login.body.session.access_token })).status).toBe(200);
+    }
+    const registered = await api('POST', '/api/auth/register', { email: email('docs-reg'), password }, { headers: { referer: `http://${host}/docs` } });
+    expect(registered.status).toBe(201);
+    expect(registered.headers.getSetCookie()).toEqual([]);
+    expect(registered.body.session.access_token).toBeString();
+    // The app's own pages, another host's /docs, and no Referer at all: the cookies, as before.
+    for (const referer of [`http://${host}/login`, 'http://elsewhere.example/docs', undefined]) {
+      const login = await api('POST', '/api/auth/login', { email: address, password }, referer ? { headers: { referer } } : {});
+      expect(login.status).toBe(200);
+      expect(Object.keys(cookiesOf(login.headers).map).sort()).toEqual(['pictor_access', 'pictor_csrf', 'pictor_refresh']);
+    }
+  });
+
   test('forgot → mail received → reset → old sessions dead', async () => {
     const { email: address, session } = await signUp('reset');
     const forgot = await api('POST', '/api/auth/forgot-password', { email: address });

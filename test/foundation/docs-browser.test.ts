@@ -20,7 +20,7 @@ let server: RunningServer;
 let browser: Browser;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is required at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
-  server = await startServer();
+  server = await startServer({ env: { RATE_LIMIT_REGISTER: '20/1h' } });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -103,9 +103,8 @@ test('/docs/ "Try it" signs in with the example body, and uploads a file through
   // 200 only for the example's email and password (anything else is 401): the form sent the example body.
   const token = (JSON.parse(loginBody) as { session: { access_token: string } }).session.access_token;
   await page.keyboard.press('Escape');
-  // Signing in set the session cookies, and a signed-in visitor's page prefers the session (next test):
-  // this one sends the bearer token, so the cookies go.
-  await page.context().clearCookies();
+  // Sent from the reference, the sign-in set no cookies (next test); the upload sends the bearer token.
+  expect(await page.context().cookies()).toEqual([]);
 
   const file = join(await mkdtemp(join(tmpdir(), 'pictor-docs-')), 'upload.png');
   await quadrants(40, 30).png().toFile(file);
@@ -164,6 +163,35 @@ test('/docs/ "Try it" with the browser\'s session: a write sends the session\'s 
   // Signed out, the page carries no token.
   const plain = await fetch(`${server.url}/docs`);
   expect(await plain.text()).not.toContain('csrfHeader');
+  await context.close();
+}, 120_000);
+
+test('/docs/ "Try it" on Sign in keeps the browser\'s own session (the example signed it in as a public account)', async () => {
+  const origin = server.url.replace('127.0.0.1', 'localhost');
+  const example = { email: 'ada@example.com', password: EXAMPLE_PASSWORD };
+  const ada = await fetch(`${server.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(example) });
+  expect([201, 409]).toContain(ada.status); // the test above may have made it
+  const mine = `owner-${Date.now().toString(36)}@example.com`;
+  const res = await fetch(`${server.url}/api/auth/register`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: mine, password: 'correct horse 1' }),
+  });
+  expect(res.status).toBe(201);
+  const { map } = cookiesOf(res.headers);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1400 } });
+  await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${origin}/api/auth` : origin })));
+  const page = await context.newPage();
+  const dialog = await openTryIt(page, 'auth', 'Sign in');
+  const answer = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/auth/login', { timeout: 30_000 });
+  await dialog.getByRole('button', { name: /^Send/ }).first().click();
+  const login = await answer;
+  expect(login.status()).toBe(200);
+  expect((JSON.parse(await login.text()) as { user: { email: string } }).user.email).toBe(example.email);
+  expect(login.headers()['set-cookie']).toBeUndefined();
+  // The browser's cookies are the ones it had, and its session is still the owner's.
+  const after = Object.fromEntries((await context.cookies()).map((c) => [c.name, c.value]));
+  expect(after).toEqual(map);
+  const profile = await page.request.get(`${origin}/api/profile`);
+  expect(((await profile.json()) as { user: { email: string } }).user.email).toBe(mine);
   await context.close();
 }, 120_000);
 

@@ -69,3 +69,22 @@ export function checkCsrf(request: Request): boolean {
   const b = Buffer.from(header);
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/**
+ * Whether a request was sent from this server's API reference ("Test Request" on `/docs`),
+ * by its `Referer` on the same host. A sign-in from there sets no cookies: the operation's
+ * example names a public account, and its cookies replaced the browser's own session. The
+ * answer still carries the tokens. Without a `Referer` (a policy that strips it), the
+ * cookies are set as for any other caller.
+ */
+export function sentFromReference(request: Request): boolean {
+  const referer = request.headers.get('referer');
+  if (!referer) return false;
+  try {
+    const from = new URL(referer);
+    const host = request.headers.get('host') ?? new URL(request.url).host;
+    return from.host === host && (from.pathname === '/docs' || from.pathname.startsWith('/docs/'));
+  } catch {
+    return false;
+  }
+}

@@ -10,7 +10,7 @@ import { csrfInvalid, errorResponses, forbidden, unauthorized, validationError }
 import { clientIpOf, enforceIpLimit, enforceLimits } from '../limits/plugin';
 import { loginKey } from '../limits/service';
 import { toUserJson, UserSchema } from '../users/model';
-import { checkCsrf, clearedCookies, readCookie, REFRESH_COOKIE, sessionCookies } from './cookies';
+import { checkCsrf, clearedCookies, readCookie, REFRESH_COOKIE, sentFromReference, sessionCookies } from './cookies';
 import { authGuard, type Principal } from './guard';
 import {
   Accepted, AuthResult, ChangePasswordBody, ForgotPasswordBody, LoginBody, RefreshBody, RegisterBody, RegisterResult,
@@ -35,6 +35,12 @@ export function authRoutes(deps: AppDeps) {
     // before it adds `application/json`, which then never reaches the response (text/plain, #19).
     set.headers['content-type'] = 'application/json; charset=utf-8';
   };
+  /** Register and login: cookies, except for a request from the API reference (cookies.ts `sentFromReference`). */
+  const signIn = (request: Request, set: { headers: Record<string, unknown> }, s: IssuedSession) => {
+    if (!sentFromReference(request)) withCookies(set, s);
+  };
+  const FROM_REFERENCE = ' Sent from this reference page ("Test Request" on /docs), it sets no cookies: the browser keeps the session it has,'
+    + ' and the answer\'s `session` carries the new session\'s tokens.';
   /** The refresh token of a request: the body wins; the cookie needs the CSRF header. */
   const presentedRefresh = (request: Request, fromBody: string | undefined): { token: string; viaCookie: boolean } | null => {
     if (fromBody) return { token: fromBody, viaCookie: false };
@@ -53,14 +59,14 @@ export function authRoutes(deps: AppDeps) {
         const { user, session } = await register(deps, { email: body.email, password: body.password, inviteCode: body.invite_code }, meta(request));
         set.status = 201;
         if (!session) return { message: 'Check your email to confirm your account.', user: toUserJson(user) };
-        withCookies(set, session);
+        signIn(request, set, session);
         return { user: toUserJson(user), session: toSessionJson(session) };
       },
       {
         ...strict(RegisterBody),
         response: { 201: RegisterResult, ...errorResponses(400, 409, 413, 429) },
         detail: { summary: 'Create an account', description: '`invite_code` is required when `INVITE_ONLY=true`. Sets the session cookies.'
-          + ' **Sent with "Test Request" on /docs in a signed-in browser, it signs that browser in as the account it names, replacing your session.** The example’s password is public: do not keep an account made with it.' },
+          + FROM_REFERENCE + ' The example’s password is public: do not keep an account made with it.' },
       },
     )
     .post(
@@ -70,14 +76,14 @@ export function authRoutes(deps: AppDeps) {
         const ip = clientIpOf(deps, request);
         await enforceLimits(deps, set, [{ bucket: 'login', key: loginKey(ip, body.email) }, { bucket: 'login_ip', key: ip }]);
         const { user, session } = await login(deps, body, meta(request));
-        withCookies(set, session);
+        signIn(request, set, session);
         return { user: toUserJson(user), session: toSessionJson(session) };
       },
       {
         ...strict(LoginBody),
         response: { 200: AuthResult, ...errorResponses(400, 401, 403, 413, 429) },
         detail: { summary: 'Sign in', description: 'Unknown email and wrong password give the same 401. Sets the session cookies. Rate-limited per client IP and email (`login`) and per client IP alone (`login_ip`).'
-          + ' **Sent with "Test Request" on /docs in a signed-in browser, it signs that browser in as the account it names, replacing your session.**' },
+          + FROM_REFERENCE },
       },
     )
     .post(
