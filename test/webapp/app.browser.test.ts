@@ -145,7 +145,15 @@ describe('the web app in Chromium', () => {
     expect(await progress.locator('progress').count()).toBe(1);
     await shot(page, 'upload-in-progress');
     expect(await axeProblems(page)).toEqual([]);
+    // Leaving the page while uploads run asks first (a reload lost a half-sent file without a word).
+    const leaveAsks = () => page.evaluate(() => {
+      const e = new Event('beforeunload', { cancelable: true });
+      dispatchEvent(e);
+      return e.defaultPrevented;
+    });
+    expect(await leaveAsks()).toBe(true);
     await page.getByText('All uploads finished.').waitFor({ timeout: 120_000 });
+    expect(await leaveAsks()).toBe(false);
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
     for (const f of files) {
       await expect(page.locator('.job', { hasText: f.name }).getAttribute('data-status')).resolves.toBe('done');

@@ -208,6 +208,20 @@ describe('web app flows', () => {
     const box = (await first.boundingBox())!;
     expect(box.y + box.height).toBeLessThan(740);
     await page.getByRole('button', { name: 'Choose files to upload' }).waitFor(WAIT);
+    // Ticking a tile moves no tile (the actions' bar pushed the grid 95 px down under the finger):
+    // the bar sits at the bottom of the screen, and a tick box is a 24-px target (it was 18).
+    const pick = first.getByRole('checkbox');
+    const tick = (await pick.boundingBox())!;
+    expect(Math.min(tick.width, tick.height)).toBeGreaterThanOrEqual(24);
+    await pick.check();
+    const bar = page.getByRole('group', { name: 'Selected files' });
+    await bar.waitFor(WAIT);
+    expect((await first.boundingBox())!.y).toBe(box.y);
+    const barBox = (await bar.boundingBox())!;
+    expect(barBox.y + barBox.height).toBeCloseTo(740, 0);
+    expect(barBox.width).toBe(375);
+    await page.keyboard.press('Escape');
+    await bar.waitFor({ state: 'detached', ...WAIT });
     // Folded, not gone: each opens where it was. Picking a folder closes the fold, so its files show.
     expect((await fetch(`${server.url}/api/folders`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: '{"path":"/trip"}' })).status).toBe(201);
     await page.reload();
@@ -324,6 +338,34 @@ describe('web app flows', () => {
     expect(box!.y).toBeGreaterThanOrEqual(0);
     expect(box!.y + box!.height).toBeLessThanOrEqual(800);
     await actions.getByRole('button', { name: 'Clear' }).click();
+    await actions.waitFor({ state: 'detached', ...WAIT });
+    // Shift-click ticks the range from the last tile ticked (it ticked the one tile clicked); Escape clears.
+    await page.getByLabel('Select photo-0001.png').check();
+    await page.getByLabel('Select photo-0005.png').click({ modifiers: ['Shift'] });
+    await page.getByText('5 selected').waitFor(WAIT);
+    for (const n of [1, 2, 3, 4, 5]) expect(await page.getByLabel(`Select photo-000${n}.png`).isChecked()).toBe(true);
+    expect(await page.getByLabel('Select photo-0006.png').isChecked()).toBe(false);
+    await page.keyboard.press('Escape');
+    await actions.waitFor({ state: 'detached', ...WAIT });
+    expect(await page.getByLabel('Select photo-0003.png').isChecked()).toBe(false);
+    // "Select all" takes every file loaded, and says so when more are still to load.
+    await page.getByLabel('Select photo-0001.png').check();
+    await actions.getByRole('button', { name: 'Select all 250' }).click();
+    await page.getByText('250 selected').waitFor(WAIT);
+    await page.keyboard.press('Escape');
+    await actions.waitFor({ state: 'detached', ...WAIT });
+    // A bulk change that partly fails says which part, and the message stays (a reload wiped it at once)
+    // with the focus on it (the bar's buttons went with the selection, and focus fell to <body>).
+    const gone = await api<{ results: { id: string }[] }>('GET', '/api/files?q=photo-0002.png&recursive=true', undefined, { key: admin.api_key });
+    await page.getByLabel('Select photo-0001.png').check();
+    await page.getByLabel('Select photo-0002.png').check();
+    expect((await api('DELETE', `/api/files/${gone.body.results[0]!.id}`, undefined, { key: admin.api_key })).status).toBe(204);
+    await actions.getByRole('button', { name: 'Make private' }).click();
+    const outcome = page.getByRole('alert').filter({ hasText: /^Made private: 1 of 2 files\. 1 not: .*not found/i });
+    await outcome.waitFor(WAIT);
+    await page.getByRole('status').filter({ hasText: /^249 files$/ }).waitFor(WAIT);
+    expect(await outcome.isVisible()).toBe(true);
+    expect(await outcome.evaluate((el) => el === document.activeElement)).toBe(true);
     // As you type: no Enter needed (it searched only on Enter or leaving the box).
     await page.getByPlaceholder('Search by name').pressSequentially('photo-024');
     await page.getByRole('status').filter({ hasText: /^10 files$/ }).waitFor(WAIT);

@@ -6,7 +6,8 @@ interface Props {
   items: FileItem[];
   view: 'grid' | 'list';
   selected: Set<string>;
-  onToggle: (id: string) => void;
+  /** `range`: Shift was held (extend the selection from the last tile ticked). */
+  onToggle: (id: string, range: boolean) => void;
   hasMore: boolean;
   onNearEnd: () => void;
 }
@@ -82,13 +83,13 @@ export function FileGrid({ items, view, selected, onToggle, hasMore, onNearEnd }
   );
 }
 
-interface CellProps { file: FileItem; view: 'grid' | 'list'; tile: number; style: Record<string, string>; checked: boolean; onToggle: (id: string) => void }
+interface CellProps { file: FileItem; view: 'grid' | 'list'; tile: number; style: Record<string, string>; checked: boolean; onToggle: (id: string, range: boolean) => void }
 
 function Cell({ file, view, tile, style, checked, onToggle }: CellProps) {
   const href = `/files/${encodeURIComponent(file.id)}`;
   return (
     <div class={`cell ${view}${checked ? ' selected' : ''}`} role="listitem" style={style}>
-      <input type="checkbox" class="pick" checked={checked} onChange={() => onToggle(file.id)} aria-label={`Select ${file.name}`} />
+      <input type="checkbox" class="pick" checked={checked} onClick={(e) => onToggle(file.id, e.shiftKey)} aria-label={`Select ${file.name}`} />
       <a href={href} class="open" title={file.name}>
         <Thumb file={file} size={view === 'grid' ? tile : 40} />
         <span class="name">{file.name}</span>

@@ -259,6 +259,19 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
   }
 
   const active = jobs.filter((j) => j.status === 'uploading' || j.status === 'queued').length;
+  // Leaving or reloading the page ends the uploads still going: the browser asks first (a reload
+  // lost a half-sent file without a word).
+  useEffect(() => {
+    if (active === 0) return;
+    const warn = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = ''; // older Chromium asks only when this is set
+    };
+    addEventListener('beforeunload', warn);
+    return () => removeEventListener('beforeunload', warn);
+  }, [active > 0]);
+  /** The job whose Cancel was just pressed: its Retry, which takes the button's place, gets the focus. */
+  const refocus = useRef<number | null>(null);
   const done = jobs.filter((j) => j.status === 'done').length;
   const failed = jobs.filter((j) => j.status === 'failed').length;
   // All uploaded: the list folds into its summary line, so the new files are in view, not below it.
@@ -322,10 +335,19 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
                 {j.status === 'failed' && <span class="error" role="alert">{j.error}</span>}
               </span>
               {(j.status === 'uploading' || j.status === 'queued') && (
-                <button type="button" class="small" onClick={() => (j.cancel ? j.cancel() : update(j.key, { status: 'cancelled' }))}>Cancel</button>
+                <button type="button" class="small" onClick={() => {
+                  refocus.current = j.key;
+                  if (j.cancel) j.cancel();
+                  else update(j.key, { status: 'cancelled' });
+                }}>Cancel</button>
               )}
               {(j.status === 'failed' || j.status === 'cancelled') && !j.final && (
-                <button type="button" class="small" onClick={() => update(j.key, { status: 'queued', loaded: 0, error: undefined })}>Retry</button>
+                <button type="button" class="small" onClick={() => update(j.key, { status: 'queued', loaded: 0, error: undefined })} ref={(el) => {
+                  if (el && refocus.current === j.key) {
+                    refocus.current = null;
+                    el.focus();
+                  }
+                }}>Retry</button>
               )}
               {j.status === 'failed' && j.final && (
                 <button type="button" class="small" onClick={() => setJobs((js) => js.filter((x) => x.key !== j.key))}>Remove</button>

@@ -18,6 +18,10 @@ const TYPES = [
 ] as const;
 /** The list's largest page (API.md: `limit` 1–200). */
 const MAX_PAGE = 200;
+/** `POST /api/files/bulk-delete` takes at most this many ids. */
+const BULK_DELETE_MAX = 100;
+/** PATCHes in flight at once for a bulk change (a browser opens about six connections per host anyway). */
+const PATCH_AT_ONCE = 6;
 
 export function Library({ route, onChange }: { route: Route; onChange: () => void }) {
   const q = route.query;
@@ -38,7 +42,9 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState('');
-  const [notice, setNotice] = useState('');
+  /** What the last bulk action did; kept apart from `error` (a failed load), which every reload clears. */
+  const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
+  const outcomeRef = useRef<HTMLParagraphElement>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [moving, setMoving] = useState(false);
   const [treeVersion, setTreeVersion] = useState(0);
@@ -50,7 +56,11 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   // On a phone the folders, the filters and the upload options fold away, so the first screen shows files.
   const narrow = useNarrow();
   // A message about the last bulk action belongs to the folder it was made in.
-  useEffect(() => setNotice(''), [folder]);
+  useEffect(() => setOutcome(null), [folder]);
+  // The bulk bar leaves with the selection: focus goes to what the action did, not to <body>.
+  useEffect(() => {
+    if (outcome) outcomeRef.current?.focus();
+  }, [outcome]);
   // The name search applies as you type, once typing pauses (Enter or leaving the box apply it at once).
   useEffect(() => {
     if (search === filters.q) return;
@@ -165,22 +175,47 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     onChange();
   };
 
-  const toggle = (id: string) =>
+  /** The tile a Shift-click extends from: the last one ticked or unticked. */
+  const anchor = useRef<string | null>(null);
+  const toggle = (id: string, range: boolean) => {
+    const from = range && anchor.current ? items.findIndex((f) => f.id === anchor.current) : -1;
+    const to = items.findIndex((f) => f.id === id);
+    anchor.current = id;
     setSelected((s) => {
       const n = new Set(s);
-      if (!n.delete(id)) n.add(id);
+      if (from >= 0 && to >= 0) {
+        // Shift-click: everything between the two takes the anchor's state, as in a file manager.
+        const on = n.has(items[from]!.id);
+        for (const f of items.slice(Math.min(from, to), Math.max(from, to) + 1)) {
+          if (on) n.add(f.id);
+          else n.delete(f.id);
+        }
+      } else if (!n.delete(id)) n.add(id);
       return n;
     });
+  };
+  // Escape clears the selection (a dialog's or a field's own Escape comes first).
+  useEffect(() => {
+    if (selected.size === 0) return;
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (e.key !== 'Escape' || e.defaultPrevented || document.querySelector('dialog[open]') || t?.closest('input:not([type=checkbox]), select, textarea')) return;
+      setSelected(new Set());
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [selected.size]);
 
-  const bulk = async (label: string | (() => string), fn: (ids: string[]) => Promise<number>) => {
+  /** Runs a bulk action on the selection; `fn` says how many it did and, if some failed, why. */
+  const bulk = async (label: string | (() => string), fn: (ids: string[]) => Promise<{ done: number; failure?: string }>) => {
     const ids = [...selected];
-    setError('');
-    setNotice('');
+    setOutcome(null);
     try {
-      const done = await fn(ids);
-      setNotice(`${typeof label === 'string' ? label : label()}: ${done} of ${ids.length} ${ids.length === 1 ? 'file' : 'files'}.`);
+      const { done, failure } = await fn(ids);
+      const text = `${typeof label === 'string' ? label : label()}: ${done} of ${ids.length} ${ids.length === 1 ? 'file' : 'files'}.`;
+      setOutcome(failure ? { ok: false, text: `${text} ${ids.length - done} not: ${failure}` } : { ok: true, text });
     } catch (err) {
-      setError(errorText(err));
+      setOutcome({ ok: false, text: errorText(err) });
     }
     setSelected(new Set());
     setTreeVersion((v) => v + 1);
@@ -189,17 +224,26 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   };
   const bulkDelete = () => {
     if (!confirm(`Delete ${selected.size} ${selected.size === 1 ? 'file' : 'files'}? This cannot be undone.`)) return;
-    void bulk('Deleted', async (ids) => (await api<{ deleted: number }>('POST', '/api/files/bulk-delete', { ids })).deleted);
+    void bulk('Deleted', async (ids) => {
+      let done = 0;
+      for (let i = 0; i < ids.length; i += BULK_DELETE_MAX) {
+        done += (await api<{ deleted: number }>('POST', '/api/files/bulk-delete', { ids: ids.slice(i, i + BULK_DELETE_MAX) })).deleted;
+      }
+      return { done, failure: done < ids.length ? 'already deleted, or not found.' : undefined };
+    });
   };
-  /** PATCHes every selected file with `body`; `label` gets the first answer (a move names the folder as the server wrote it). */
+  /** PATCHes every selected file with `body`, a few at a time; `label` gets the first answer (a move names the folder as the server wrote it). */
   const patchAll = (label: string | ((first: FileItem | undefined) => string), body: Record<string, unknown>) => {
     let first: FileItem | undefined;
     return bulk(() => (typeof label === 'string' ? label : label(first)), async (ids) => {
-      const results = await Promise.allSettled(ids.map((id) => api<FileItem>('PATCH', `/api/files/${id}`, body)));
-      const failed = results.find((r) => r.status === 'rejected');
-      if (failed && results.every((r) => r.status === 'rejected')) throw (failed as PromiseRejectedResult).reason;
+      const results: PromiseSettledResult<FileItem>[] = [];
+      for (let i = 0; i < ids.length; i += PATCH_AT_ONCE) {
+        results.push(...await Promise.allSettled(ids.slice(i, i + PATCH_AT_ONCE).map((id) => api<FileItem>('PATCH', `/api/files/${id}`, body))));
+      }
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed && results.every((r) => r.status === 'rejected')) throw failed.reason;
       first = results.find((r): r is PromiseFulfilledResult<FileItem> => r.status === 'fulfilled')?.value;
-      return results.filter((r) => r.status === 'fulfilled').length;
+      return { done: results.filter((r) => r.status === 'fulfilled').length, failure: failed ? errorText(failed.reason) : undefined };
     });
   };
   /**
@@ -262,13 +306,13 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
                 onChange={() => setParam({ tag: tagInput.split(',').map((t) => t.trim()).filter(Boolean).join(',') })} />
             </label>
             <label>
-              <span class="sr-only">Type</span>
+              <span class="sr-only">Show files of type</span>
               <select value={filters.type} onChange={(e) => setParam({ type: (e.currentTarget as HTMLSelectElement).value })}>
                 {TYPES.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
               </select>
             </label>
             <label>
-              <span class="sr-only">Visibility</span>
+              <span class="sr-only">Show public or private files</span>
               <select value={filters.visibility} onChange={(e) => setParam({ visibility: (e.currentTarget as HTMLSelectElement).value })}>
                 <option value="">Public and private</option>
                 <option value="public">Public only</option>
@@ -276,7 +320,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
               </select>
             </label>
             <label>
-              <span class="sr-only">Sort</span>
+              <span class="sr-only">Sort files</span>
               <select value={filters.sort} onChange={(e) => setParam({ sort: (e.currentTarget as HTMLSelectElement).value })}>
                 <option value="-created_at">Newest first</option>
                 <option value="created_at">Oldest first</option>
@@ -306,13 +350,18 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
               <button type="button" onClick={() => void patchAll('Made public', { is_public: true })}>Make public</button>
               <button type="button" onClick={() => void patchAll('Made private', { is_public: false })}>Make private</button>
               <button type="button" class="danger" onClick={bulkDelete}>Delete</button>
+              {selected.size < items.length && (
+                <button type="button" class="link" onClick={() => setSelected(new Set(items.map((f) => f.id)))}>
+                  {cursor === null ? `Select all ${items.length}` : `Select the ${items.length} shown`}
+                </button>
+              )}
               <button type="button" class="link" onClick={() => setSelected(new Set())}>Clear</button>
             </div>
           )}
           {moving && <MoveDialog count={selected.size} from={folder} onMove={moveTo} onClose={() => setMoving(false)} />}
         </div>
         {error && <p class="error" role="alert">{error}</p>}
-        {notice && <p class="notice" role="status">{notice}</p>}
+        {outcome && <p ref={outcomeRef} tabIndex={-1} class={`outcome ${outcome.ok ? 'notice' : 'error'}`} role={outcome.ok ? 'status' : 'alert'}>{outcome.text}</p>}
         <LinkBaseNotice url={items[0]?.url} />
         {empty && (
           <p class="empty">
