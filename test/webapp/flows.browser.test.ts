@@ -376,7 +376,7 @@ describe('web app flows', () => {
   test('folders: create, rename and delete from the tree; account: change password, sign out everywhere', async () => {
     const { context, cookie, csrf } = await signedInContext();
     const page = await context.newPage();
-    page.on('dialog', (d) => void d.accept()); // the folder delete's confirm
+    page.on('dialog', (d) => void d.accept()); // Sign out everywhere's confirm
     /** Fills the folder dialog's name and submits it. */
     const nameDialog = async (title: string, name: string, submit: string) => {
       const dialog = page.getByRole('dialog', { name: title });
@@ -442,8 +442,18 @@ describe('web app flows', () => {
     expect(await page.getByRole('checkbox', { name: 'Subfolders too' }).isChecked()).toBe(true);
     await page.goto(`${base}/?folder=%2Fjourneys`);
     await page.getByRole('heading', { name: '/journeys' }).waitFor(WAIT);
-    await page.getByRole('button', { name: 'Delete folder' }).click(); // not empty: the confirm is accepted
+    // Deleting says what goes with the folder before anything is sent (it sent a DELETE, took the 409,
+    // then asked "not empty" without saying how much), and focus starts on Cancel.
+    const deletes: string[] = [];
+    page.on('request', (r) => void (r.method() === 'DELETE' && deletes.push(r.url())));
+    await page.getByRole('button', { name: 'Delete folder' }).click();
+    const ask = page.getByRole('dialog', { name: 'Delete /journeys?' });
+    await ask.getByText('It holds 1 subfolder and 1 file, counting those in subfolders. All of it is deleted with the folder, and this cannot be undone.').waitFor(WAIT);
+    expect(await ask.getByRole('button', { name: 'Cancel' }).evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(deletes).toEqual([]);
+    await ask.getByRole('button', { name: 'Delete' }).click();
     await page.getByText('Deleted /journeys.').waitFor(WAIT);
+    expect(deletes).toEqual([`${base}/api/folders?path=%2Fjourneys&recursive=true`]);
     await page.getByRole('heading', { name: 'Top level' }).waitFor(WAIT);
     expect((await (await fetch(`${server.url}/api/files?recursive=true`, { headers: { cookie } })).json()).count).toBe(0);
 

@@ -29,9 +29,13 @@ export function Dialog({ title, onClose, children }: { title: string; onClose: (
  * A form in a dialog: `onSubmit` runs with the field's value; the dialog closes when it
  * resolves and stays open with the server's words when it throws, so a bad name can be fixed.
  */
-export function FormDialog({ title, submit, onClose, onSubmit, children }: {
+export function FormDialog({ title, submit, danger, ready = true, onClose, onSubmit, children }: {
   title: string;
   submit: string;
+  /** The action destroys something: its button says so in red. */
+  danger?: boolean;
+  /** False while what the dialog asks about is still loading: the action waits for it. */
+  ready?: boolean;
   onClose: () => void;
   onSubmit: () => Promise<void>;
   children: ComponentChildren;
@@ -53,7 +57,7 @@ export function FormDialog({ title, submit, onClose, onSubmit, children }: {
         {error && <p class="error" role="alert">{error}</p>}
         <div class="dialog-buttons">
           <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" class="primary" disabled={busy}>{busy ? 'Working…' : submit}</button>
+          <button type="submit" class={danger ? 'danger' : 'primary'} disabled={busy || !ready}>{busy ? 'Working…' : submit}</button>
         </div>
       </form>
     </Dialog>

@@ -1,5 +1,5 @@
-import { useState } from 'preact/hooks';
-import { api, ApiError, errorText } from '../api';
+import { useEffect, useState } from 'preact/hooks';
+import { api, errorText, type FileItem, type Folder, type Page } from '../api';
 import { FormDialog } from './Dialog';
 
 const join = (parent: string, name: string) => `${parent === '/' ? '' : parent}/${name.replace(/^\/+|\/+$/g, '')}`;
@@ -15,11 +15,10 @@ function checkName(name: string, slashes: boolean): void {
 /** New, rename and delete for the current folder. */
 export function FolderActions({ folder, onChanged }: { folder: string; onChanged: (to?: string) => void }) {
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [dialog, setDialog] = useState<'new' | 'rename' | null>(null);
+  const [dialog, setDialog] = useState<'new' | 'rename' | 'delete' | null>(null);
   const current = folder.slice(folder.lastIndexOf('/') + 1);
   const [name, setName] = useState('');
-  const open = (which: 'new' | 'rename') => {
+  const open = (which: 'new' | 'rename' | 'delete') => {
     setMessage(null);
     setName(which === 'rename' ? current : '');
     setDialog(which);
@@ -41,40 +40,24 @@ export function FolderActions({ folder, onChanged }: { folder: string; onChanged
     setMessage({ ok: true, text: `Renamed to ${moved.path}.` });
   };
 
-  const remove = async () => {
-    setBusy(true);
-    setMessage(null);
-    try {
-      try {
-        await api('DELETE', `/api/folders?path=${encodeURIComponent(folder)}&recursive=false`);
-      } catch (err) {
-        if (!(err instanceof ApiError && err.code === 'CONFLICT')) throw err;
-        if (!confirm(`${folder} is not empty. Delete it with every file and folder inside? This cannot be undone.`)) {
-          setMessage({ ok: true, text: 'Nothing was deleted.' });
-          return;
-        }
-        await api('DELETE', `/api/folders?path=${encodeURIComponent(folder)}&recursive=true`);
-      }
-      onChanged(parentOf(folder));
-      setMessage({ ok: true, text: `Deleted ${folder}.` });
-    } catch (err) {
-      setMessage({ ok: false, text: errorText(err) });
-    } finally {
-      setBusy(false);
-    }
+  const remove = async (empty: boolean) => {
+    await api('DELETE', `/api/folders?path=${encodeURIComponent(folder)}&recursive=${!empty}`);
+    onChanged(parentOf(folder));
+    setMessage({ ok: true, text: `Deleted ${folder}.` });
   };
 
   return (
     <div class="folder-actions">
-      <button type="button" disabled={busy} onClick={() => open('new')}>New folder</button>
+      <button type="button" onClick={() => open('new')}>New folder</button>
       {folder !== '/' && (
         <>
-          <button type="button" disabled={busy} onClick={() => open('rename')}>Rename</button>
-          <button type="button" class="danger" disabled={busy} onClick={() => void remove()}>Delete folder</button>
+          <button type="button" onClick={() => open('rename')}>Rename</button>
+          <button type="button" class="danger" onClick={() => open('delete')}>Delete folder</button>
         </>
       )}
       {message && <p class={message.ok ? 'notice' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
-      {dialog && (
+      {dialog === 'delete' && <DeleteFolderDialog folder={folder} onDelete={remove} onClose={() => setDialog(null)} />}
+      {dialog && dialog !== 'delete' && (
         <FormDialog
           title={dialog === 'new' ? `New folder in ${shown(folder)}` : `Rename ${folder}`}
           submit={dialog === 'new' ? 'Create' : 'Rename'}
@@ -91,5 +74,34 @@ export function FolderActions({ folder, onChanged }: { folder: string; onChanged
         </FormDialog>
       )}
     </div>
+  );
+}
+
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+/** What goes with a folder that is not empty, in words. */
+function contents(files: number, folders: number): string {
+  if (files === 0) return `It holds ${plural(folders, 'empty subfolder')}. ${folders === 1 ? 'It goes' : 'They go'} with it.`;
+  const what = folders === 0 ? plural(files, 'file') : `${plural(folders, 'subfolder')} and ${plural(files, 'file')}, counting those in subfolders`;
+  return `It holds ${what}. All of it is deleted with the folder, and this cannot be undone.`;
+}
+
+/** What deleting a folder takes with it, counted before asking: its files (at any depth) and its subfolders. */
+function DeleteFolderDialog({ folder, onDelete, onClose }: { folder: string; onDelete: (empty: boolean) => Promise<void>; onClose: () => void }) {
+  const [holds, setHolds] = useState<{ files: number; folders: number } | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    const files = api<Page<FileItem>>('GET', `/api/files?${new URLSearchParams({ folder, recursive: 'true', limit: '1' })}`);
+    const folders = api<Page<Folder>>('GET', `/api/folders?parent=${encodeURIComponent(folder)}`);
+    Promise.all([files, folders]).then(([f, d]) => setHolds({ files: f.count, folders: d.results.length }), (err: unknown) => setError(errorText(err)));
+  }, [folder]);
+  const empty = holds !== null && holds.files === 0 && holds.folders === 0;
+  return (
+    <FormDialog title={`Delete ${folder}?`} submit="Delete" danger ready={holds !== null} onClose={onClose} onSubmit={() => onDelete(empty)}>
+      {error ? <p class="error">{error}</p>
+        : holds === null ? <p class="muted">Looking at what it holds…</p>
+        : empty ? <p>It is empty.</p>
+        : <p>{contents(holds.files, holds.folders)}</p>}
+    </FormDialog>
   );
 }
