@@ -34,4 +34,11 @@ describe('normalizeFolder', () => {
     }
     expect(normalizeFolder('/holidays/صورة/👨\u200D👩')).toBe('/holidays/صورة/👨\u200D👩');
   });
+
+  test('a folder name is at most 255 characters, as on a file system (300 were accepted)', () => {
+    expect(normalizeFolder(`/a/${'x'.repeat(255)}`, 'folder', true)).toBe(`/a/${'x'.repeat(255)}`);
+    expect(() => normalizeFolder(`/a/${'x'.repeat(256)}`, 'folder', true)).toThrow(/each folder name at most 255 characters/);
+    // Reads still reach a folder made before the limit.
+    expect(normalizeFolder(`/a/${'x'.repeat(256)}`)).toBe(`/a/${'x'.repeat(256)}`);
+  });
 });

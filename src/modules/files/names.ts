@@ -1,6 +1,6 @@
 /**
  * Names, folders and ids (API.md §4): file names lose path separators, control characters and
- * `..`; folders become normalised absolute paths (`/a/b`, ≤ 16 levels, ≤ 1024 chars).
+ * `..`; folders become normalised absolute paths (`/a/b`, ≤ 16 levels of ≤ 255 chars, ≤ 1024 chars).
  */
 import { validationError } from '../../errors';
 import { randomString } from '../../lib/random';
@@ -44,8 +44,12 @@ export function sanitizeName(raw: string | undefined | null, fallback: string): 
   return name || fallback;
 }
 
-/** `a//b/` → `/a/b`; refuses `..`, control or bidi/zero-width characters, too deep or too long (400). */
-export function normalizeFolder(raw: string | undefined | null, field = 'folder'): string {
+/**
+ * `a//b/` → `/a/b`; refuses `..`, control or bidi/zero-width characters, too deep or too long
+ * (400). `naming`: the path names a folder to write to (an upload, a move, a new folder), whose
+ * every name must also fit in 255 characters; reads take older, longer names as they are.
+ */
+export function normalizeFolder(raw: string | undefined | null, field = 'folder', naming = false): string {
   if (raw === undefined || raw === null || raw.trim() === '') return '/';
   const parts = raw.normalize('NFC').split('/').map((p) => p.trim()).filter((p) => p !== '' && p !== '.');
   const bad = (message: string) => validationError(`Invalid ${field}: ${message}`, [{ path: `/${field}`, message }]);
@@ -53,6 +57,8 @@ export function normalizeFolder(raw: string | undefined | null, field = 'folder'
     throw bad('must not contain `..`, backslashes, control characters or invisible formatting (bidi overrides, zero-width characters)');
   }
   if (parts.length > MAX_FOLDER_DEPTH) throw bad(`at most ${MAX_FOLDER_DEPTH} levels`);
+  // As file systems do: a 300-letter folder name was accepted whole, and no page could show it.
+  if (naming && parts.some((p) => p.length > MAX_NAME_LENGTH)) throw bad(`each folder name at most ${MAX_NAME_LENGTH} characters`);
   const path = `/${parts.join('/')}`;
   if (path.length > MAX_FOLDER_LENGTH) throw bad(`at most ${MAX_FOLDER_LENGTH} characters`);
   return path;

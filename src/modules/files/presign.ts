@@ -32,7 +32,7 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 
 /** Issues a presigned upload URL for `userId`. */
 export async function createUploadToken(deps: AppDeps, userId: string, input: PresignInput): Promise<{ url: string; expires_at: string }> {
-  const folder = normalizeFolder(input.folder);
+  const folder = normalizeFolder(input.folder, 'folder', true);
   const types = input.content_types?.map((t) => t.trim().toLowerCase());
   // A presigned URL can only narrow what the server accepts, never widen it.
   // (The upload must pass both lists, so this only catches policies that could never accept anything.)

@@ -255,7 +255,7 @@ export async function patchFile(deps: AppDeps, userId: string, id: string, patch
   const current = await getOwnFileOrThrow(deps, userId, id);
   const set: Partial<FileRow> = { updatedAt: new Date(deps.clock.now()) };
   if (patch.name !== undefined) set.name = sanitizeName(patch.name, current.name);
-  if (patch.folder !== undefined) set.folder = normalizeFolder(patch.folder);
+  if (patch.folder !== undefined) set.folder = normalizeFolder(patch.folder, 'folder', true);
   if (patch.is_public !== undefined) set.isPublic = patch.is_public;
   if (patch.tags !== undefined) set.tags = parseTags(patch.tags);
   if (patch.custom_metadata !== undefined) set.customMeta = checkMeta(patch.custom_metadata);

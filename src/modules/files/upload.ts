@@ -100,7 +100,7 @@ function parseBoolField(v: string, name: string): boolean {
 export function parseUploadAttrs(
   input: Record<string, string | undefined>, now: number, policy: UploadPolicy = {}, defaults = NO_DEFAULTS,
 ): CommitAttrs {
-  const folder = policy.folder ?? normalizeFolder(input.folder);
+  const folder = policy.folder ?? normalizeFolder(input.folder, 'folder', true);
   const isPublic = policy.isPublic ?? (input.is_public === undefined || input.is_public === '' ? defaults.isPublic : parseBoolField(input.is_public, 'is_public'));
   let expiresAt: Date | null = defaults.expiresIn === null ? null : new Date(now + defaults.expiresIn * 1000);
   if (input.expires_in !== undefined && input.expires_in !== '') {

@@ -51,12 +51,16 @@ describe.each(DB_BACKENDS)('folders on %s', (db) => {
     expect((await create('/')).status).toBe(409);
   });
 
-  test('limits: more than 16 levels, more than 1024 characters, `..` → 400', async () => {
+  test('limits: more than 16 levels, a name over 255 characters, more than 1024 in all, `..` → 400', async () => {
     const deep = `/${Array.from({ length: 17 }, (_, i) => `d${i}`).join('/')}`;
     expect((await create(deep)).status).toBe(400);
     expect((await create(`/${Array.from({ length: 16 }, (_, i) => `d${i}`).join('/')}`)).status).toBe(201);
-    expect((await create(`/${'x'.repeat(1024)}`)).status).toBe(400);
-    expect((await create(`/${'x'.repeat(1023)}`)).status).toBe(201);
+    const longest = ['a', 'b', 'c', 'd'].map((c) => `/${c.repeat(255)}`).join(''); // 1024 characters
+    expect((await create(`${longest}/e`)).status).toBe(400);
+    expect((await create(longest)).status).toBe(201);
+    const long = await create(`/${'x'.repeat(256)}`);
+    expect(long.status).toBe(400);
+    expect(((await long.json()) as { message: string }).message).toContain('each folder name at most 255 characters');
     const dots = await create('/a/../etc');
     expect(dots.status).toBe(400);
     expect(((await dots.json()) as { error: string }).error).toBe('VALIDATION_ERROR');

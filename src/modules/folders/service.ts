@@ -64,7 +64,7 @@ async function toJson(deps: AppDeps, userId: string, rows: { path: string; paren
 
 /** Creates a folder (and its missing ancestors); 409 when it already exists. */
 export async function createFolder(deps: AppDeps, userId: string, rawPath: string): Promise<FolderJson> {
-  const path = normalizeFolder(rawPath, 'path');
+  const path = normalizeFolder(rawPath, 'path', true);
   if (path === '/') throw conflict('The root folder always exists.');
   const created = await deps.db.transaction(async (tx) => {
     await ensureFolders(tx, userId, parentOf(path));
@@ -124,7 +124,7 @@ export async function deleteFolder(deps: AppDeps, userId: string, rawPath: strin
  */
 export async function moveFolder(deps: AppDeps, userId: string, rawPath: string, rawTo: string): Promise<FolderJson> {
   const path = normalizeFolder(rawPath, 'path');
-  const to = normalizeFolder(rawTo, 'path');
+  const to = normalizeFolder(rawTo, 'path', true);
   const refuse = (message: string) => validationError(`Cannot move ${path} to ${to}: ${message}.`, [{ path: '/path', message }]);
   if (path === '/') throw validationError('The root folder cannot be moved.', [{ path: '/path', message: 'root' }]);
   if (to === '/') throw refuse('the root folder always exists');
