@@ -87,7 +87,6 @@ describe('the web app in Chromium', () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
     page = await context.newPage();
-    page.on('dialog', (d) => void d.accept()); // the bulk delete's confirm
     page.on('request', (r) => {
       if (r.url().startsWith(`${base}/api/`) && r.method() !== 'GET') mutating.push({ method: r.method(), url: r.url(), csrf: r.headers()['x-csrf-token'] });
     });
@@ -303,6 +302,7 @@ describe('the web app in Chromium', () => {
     await dialog.getByRole('button', { name: 'Move' }).click();
     await dialog.getByRole('alert').filter({ hasText: /Invalid path: must not contain `\.\.`/ }).waitFor(WAIT);
     await to.fill('albums//2026/');
+    await dialog.getByText('/albums/2026 does not exist yet: moving creates it.').waitFor(WAIT);
     await dialog.getByRole('button', { name: 'Move' }).click();
     // The folder as the server wrote it (the message repeated what was typed).
     await page.getByText('Moved to /albums/2026: 1 of 1 file.').waitFor(WAIT);
@@ -332,13 +332,21 @@ describe('the web app in Chromium', () => {
     await dialog.getByText('No folders in here.').waitFor(WAIT);
     await dialog.getByRole('button', { name: 'Up to /albums' }).click();
     expect(await to.inputValue()).toBe('/albums');
+    // A name that differs only in case is pointed out (it made "Albums" beside "albums" without a word).
+    await to.fill('/Albums');
+    await dialog.getByText('There is /albums, but no /Albums (names are case-sensitive): moving creates /Albums.').waitFor(WAIT);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached', ...WAIT });
     await tile(page, 'sunset.png').getByRole('checkbox').uncheck();
     await tile(page, 'harbour.jpg').getByRole('checkbox').check();
     await tile(page, 'invoice.pdf').getByRole('checkbox').check();
     await page.getByText('2 selected').waitFor(WAIT);
-    await page.locator('.bulk').getByRole('button', { name: 'Delete' }).click(); // the confirm is accepted
+    // Asked in the page (it was the browser's confirm()), with the focus on Cancel.
+    await page.locator('.bulk').getByRole('button', { name: 'Delete…' }).click();
+    const ask = page.getByRole('dialog', { name: 'Delete 2 files?' });
+    await ask.getByText('Their links and share links stop working. This cannot be undone.').waitFor(WAIT);
+    expect(await ask.getByRole('button', { name: 'Cancel' }).evaluate((el) => el === document.activeElement)).toBe(true);
+    await ask.getByRole('button', { name: 'Delete' }).click();
     await page.getByText('Deleted: 2 of 2 files.').waitFor(WAIT);
     await tile(page, 'harbour.jpg').waitFor({ state: 'detached', ...WAIT });
     await tile(page, 'invoice.pdf').waitFor({ state: 'detached', ...WAIT });

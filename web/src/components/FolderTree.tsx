@@ -1,6 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Folder, type Page } from '../api';
 
+/** Whether a folder's own file count is shown (not for one whose files are all in subfolders). */
+const counted = (f: Folder) => f.files_count > 0 || f.folders_count === 0;
+
 /** One level of the folder tree; children load when a folder is opened. */
 function Level({ parent, current, onPick, version }: { parent: string; current: string; onPick: (p: string) => void; version: number }) {
   const [folders, setFolders] = useState<Folder[] | null>(null);
@@ -35,11 +38,16 @@ function Level({ parent, current, onPick, version }: { parent: string; current: 
                 {open.has(f.path) ? '▾' : '▸'}
               </button>
             ) : <span class="twisty" aria-hidden="true" /> /* nothing below it to open */}
-            <button type="button" class="link" aria-current={f.path === current ? 'page' : undefined} onClick={() => onPick(f.path)}>
-              {/* Direct files only: a "0" on a folder whose files are all in its subfolders read as empty, so none is shown then. */}
-              {f.name}{f.files_count > 0 || f.folders_count === 0
-                ? <> <span class="count" title={`${f.files_count} ${f.files_count === 1 ? 'file' : 'files'} directly in it`}>{f.files_count}</span></>
-                : null}
+            {/* The number is read out as words ("holidays, 3 files"): "holidays 3" read as part of the name.
+                Direct files only: a "0" on a folder whose files are all in its subfolders read as empty, so none is shown then. */}
+            <button
+              type="button"
+              class="link"
+              aria-current={f.path === current ? 'page' : undefined}
+              aria-label={counted(f) ? `${f.name}, ${f.files_count} ${f.files_count === 1 ? 'file' : 'files'}` : undefined}
+              onClick={() => onPick(f.path)}
+            >
+              {f.name}{counted(f) && <span class="count" title={`${f.files_count} ${f.files_count === 1 ? 'file' : 'files'} directly in it`}>{f.files_count}</span>}
             </button>
           </div>
           {open.has(f.path) && f.folders_count > 0 && <Level parent={f.path} current={current} onPick={onPick} version={version} />}

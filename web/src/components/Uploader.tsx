@@ -359,7 +359,7 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
       {active === 0 && jobs.length > 0 && (
         <div class="jobs-done">
           <p class={failed ? 'error' : 'notice'} role="status">
-            {failed === 0 ? 'All uploads finished.' : `${done} uploaded, ${failed} failed: see the reasons above, then retry or pick other files.`}
+            {failed === 0 ? 'All uploads finished.' : `${done} uploaded, ${failed} failed: see the reasons above${jobs.some((j) => j.status === 'failed' && !j.final) ? ', then retry' : ''}.`}
           </p>
           {done === jobs.length && (
             <button type="button" class="small" aria-expanded={!folded} onClick={() => setUnfolded(folded)}>{folded ? 'Show the list' : 'Fold the list'}</button>

@@ -5,6 +5,7 @@ import { FolderActions } from '../components/FolderActions';
 import { FolderTree } from '../components/FolderTree';
 import { LinkBaseNotice } from '../components/LinkBaseNotice';
 import { Fold, useNarrow } from '../components/Fold';
+import { FormDialog } from '../components/Dialog';
 import { MoveDialog } from '../components/MoveDialog';
 import { Uploader } from '../components/Uploader';
 import { entryState, navigate, reachedByHistory, rememberInEntry, type Route } from '../router';
@@ -46,7 +47,8 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
   const outcomeRef = useRef<HTMLParagraphElement>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [moving, setMoving] = useState(false);
+  /** The dialog open over the selection, with its size when it opened (the selection empties as the action ends). */
+  const [asking, setAsking] = useState<{ kind: 'move' | 'delete'; count: number } | null>(null);
   const [treeVersion, setTreeVersion] = useState(0);
   const [incoming, setIncoming] = useState<{ files: File[]; seq: number }>({ files: [], seq: 0 });
   const [dragging, setDragging] = useState(false);
@@ -222,16 +224,14 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     onChange();
     reload();
   };
-  const bulkDelete = () => {
-    if (!confirm(`Delete ${selected.size} ${selected.size === 1 ? 'file' : 'files'}? This cannot be undone.`)) return;
-    void bulk('Deleted', async (ids) => {
+  const bulkDelete = () =>
+    bulk('Deleted', async (ids) => {
       let done = 0;
       for (let i = 0; i < ids.length; i += BULK_DELETE_MAX) {
         done += (await api<{ deleted: number }>('POST', '/api/files/bulk-delete', { ids: ids.slice(i, i + BULK_DELETE_MAX) })).deleted;
       }
       return { done, failure: done < ids.length ? 'already deleted, or not found.' : undefined };
     });
-  };
   /** PATCHes every selected file with `body`, a few at a time; `label` gets the first answer (a move names the folder as the server wrote it). */
   const patchAll = (label: string | ((first: FileItem | undefined) => string), body: Record<string, unknown>) => {
     let first: FileItem | undefined;
@@ -346,10 +346,10 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
           {selected.size > 0 && (
             <div class="bulk" role="group" aria-label="Selected files">
               <span>{selected.size} selected</span>
-              <button type="button" onClick={() => setMoving(true)}>Move…</button>
+              <button type="button" onClick={() => setAsking({ kind: 'move', count: selected.size })}>Move…</button>
               <button type="button" onClick={() => void patchAll('Made public', { is_public: true })}>Make public</button>
               <button type="button" onClick={() => void patchAll('Made private', { is_public: false })}>Make private</button>
-              <button type="button" class="danger" onClick={bulkDelete}>Delete</button>
+              <button type="button" class="danger" onClick={() => setAsking({ kind: 'delete', count: selected.size })}>Delete…</button>
               {selected.size < items.length && (
                 <button type="button" class="link" onClick={() => setSelected(new Set(items.map((f) => f.id)))}>
                   {cursor === null ? `Select all ${items.length}` : `Select the ${items.length} shown`}
@@ -358,7 +358,12 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
               <button type="button" class="link" onClick={() => setSelected(new Set())}>Clear</button>
             </div>
           )}
-          {moving && <MoveDialog count={selected.size} from={folder} onMove={moveTo} onClose={() => setMoving(false)} />}
+          {asking?.kind === 'move' && <MoveDialog count={asking.count} from={folder} onMove={moveTo} onClose={() => setAsking(null)} />}
+          {asking?.kind === 'delete' && (
+            <FormDialog title={`Delete ${asking.count} ${asking.count === 1 ? 'file' : 'files'}?`} submit="Delete" danger onClose={() => setAsking(null)} onSubmit={bulkDelete}>
+              <p>{asking.count === 1 ? 'Its' : 'Their'} links and share links stop working. This cannot be undone.</p>
+            </FormDialog>
+          )}
         </div>
         {error && <p class="error" role="alert">{error}</p>}
         {outcome && <p ref={outcomeRef} tabIndex={-1} class={`outcome ${outcome.ok ? 'notice' : 'error'}`} role={outcome.ok ? 'status' : 'alert'}>{outcome.text}</p>}
