@@ -29,6 +29,7 @@ import { parseTransformation } from '../transform/parse';
 import { ACCEPT_CH, applyHints, hintHeaders, readHints, usesHints } from '../transform/hints';
 import { signPayload, verifySignature } from '../transform/sign';
 import { refusalOf } from './source';
+import { rawSegments } from '../transform/raw-path';
 
 /** The source URL a `<source>` segment names (percent-encoded or base64url), or a 400. */
 export function decodeSource(segment: string): string {
@@ -158,14 +159,15 @@ export function remoteRoutes(deps: AppDeps) {
 
   return new Elysia({ name: 'pictor.remote' })
     .use(authGuard(deps))
-    .get('/t/:transformations/remote/:source', ({ request, set, params }) => handle(request, set, params.transformations, params.source), {
+    // The transformation as sent (transform/raw-path.ts): `/t/<step>/remote/…` or `/authenticated/s--<sig>/<step>/remote/…`.
+    .get('/t/:transformations/remote/:source', ({ request, set, params }) => handle(request, set, rawSegments(request.url)[1] as string, params.source), {
       params: t.Object({ transformations: t.String({ description: 'Comma-separated parameters (TRANSFORMS.md), e.g. `w_400,f_webp`.' }), source: sourceParam }),
       response,
       detail: { tags: ['transformations'], summary: 'Transformed image of a remote source', description: `${description} With \`REMOTE_SIGNED_ONLY=true\` only the signed form works.` },
     })
     .get('/authenticated/:signature/:transformations/remote/:source', ({ request, set, params }) => {
       if (!params.signature.startsWith('s--')) throw notFound('File');
-      return handle(request, set, params.transformations, params.source, params.signature.slice(3));
+      return handle(request, set, rawSegments(request.url)[2] as string, params.source, params.signature.slice(3));
     }, {
       params: t.Object({ signature: t.String({ description: '`s--<signature>` over `<transformations>/remote/<source>`.' }), transformations: t.String(), source: sourceParam }),
       response,

@@ -16,6 +16,7 @@ import type { CachedDerivative } from '../cache/types';
 import { getManagedFileOrThrow, getManagedFiles } from '../files/service';
 import { enforceIpLimit } from '../limits/plugin';
 import { chainRoutes } from './chain-routes';
+import { rawSegments } from './raw-path';
 import { readHints } from './hints';
 import { DEFAULT_SIGNED_TTL_S, derivativeHeaders, matchesEtag, notModifiedHeaders, YEAR_S, type XCache } from './headers';
 import { type ResolvedRequest } from './service';
@@ -55,7 +56,9 @@ export function transformRoutes(deps: AppDeps) {
   const delivery = deps.delivery;
 
   async function handle(request: Request, set: { headers: Record<string, unknown> }, params: { transformations: string; file: string }, signature?: string) {
-    const r = await delivery.resolve({ ...params, signature, accept: request.headers.get('accept') ?? '', hints: readHints((n) => request.headers.get(n)) });
+    // `/t/<steps…>/<file>` or `/authenticated/s--<sig>/<steps…>/<file>`: the steps as sent (raw-path.ts).
+    const transformations = rawSegments(request.url).slice(signature === undefined ? 1 : 2, -1).join('/');
+    const r = await delivery.resolve({ file: params.file, transformations, signature, accept: request.headers.get('accept') ?? '', hints: readHints((n) => request.headers.get(n)) });
     // Video renditions are files made by a queue job (202 until ready), not in-memory derivatives.
     if (r.rendition) return serveRendition(deps, delivery, request, r);
     const now = deps.clock.now();

@@ -1,0 +1,12 @@
+/**
+ * A request's path segments as sent, not percent-decoded. The router decodes route parameters
+ * once, the transformation parser decodes a step once more (parse.ts `parseStep`), and a `txt_`
+ * text is decoded for its own `,` `/` `%`: a text written as TRANSFORMS.md says (`%252C`, encoded
+ * twice) lost its comma to the parameter split, and its signature (made over the URL's form)
+ * never matched. The transformation routes read their steps from here instead.
+ */
+export function rawSegments(url: string): string[] {
+  const path = url.indexOf('/', url.indexOf('//') + 2);
+  const query = url.indexOf('?', path);
+  return url.slice(path, query < 0 ? undefined : query).split('/').slice(1);
+}
