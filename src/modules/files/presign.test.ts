@@ -38,11 +38,23 @@ describe.each(DB_BACKENDS)('presigned uploads on %s', (db) => {
     expect(p.status).toBe(201);
     expect(p.body.url).toMatch(/^http:\/\/test\.local\/api\/uploads\/[A-Za-z0-9]{43}$/);
     expect(Date.parse(p.body.expires_at)).toBe(now + 600_000);
-    // The form's own folder field cannot escape the policy.
-    const form = new FormData();
-    form.append('folder', '/elsewhere');
-    form.append('file', new Blob([img], { type: 'image/png' }), 'a.png');
-    const r = await send(p.body.url, form, {});
+    // The form's own folder or visibility cannot escape the policy: refused with the reason (it was
+    // dropped without a word, the file stored in the policy's folder), and the URL stays usable.
+    const sent = (fields: Record<string, string>) => {
+      const form = new FormData();
+      for (const [k, v] of Object.entries(fields)) form.append(k, v);
+      form.append('file', new Blob([img], { type: 'image/png' }), 'a.png');
+      return send(p.body.url, form, {});
+    };
+    for (const [field, value, said] of [['folder', '/elsewhere', 'stores files in /inbox/web'], ['is_public', 'true', 'stores private files']] as const) {
+      const refused = await sent({ [field]: value });
+      expect(refused.status).toBe(400);
+      const body = (await refused.json()) as { error: string; message: string; details: { fields: { path: string }[] } };
+      expect(body).toMatchObject({ error: 'VALIDATION_ERROR', details: { fields: [{ path: `/${field}` }] } });
+      expect(body.message).toContain(said);
+    }
+    // The policy's own values, however written, are fine.
+    const r = await sent({ folder: 'inbox/web/', is_public: 'false' });
     expect(r.status).toBe(201);
     expect(r.headers.get('access-control-allow-origin')).toBe('*');
     const file = ((await r.json()) as { file: FileJson }).file;

@@ -93,6 +93,8 @@ function parseBoolField(v: string, name: string): boolean {
   throw validationError(`${name} must be true or false.`, [{ path: `/${name}`, message: `expected true or false, got ${JSON.stringify(v.slice(0, 32))}` }]);
 }
 
+const fixedByPolicy = (field: string, message: string) => validationError(message, [{ path: `/${field}`, message: 'fixed by the presigned upload URL' }]);
+
 /**
  * `folder`, `is_public`, `expires_in` / `expires_at` from form fields or the query string;
  * what the upload does not say comes from the account's defaults.
@@ -100,8 +102,17 @@ function parseBoolField(v: string, name: string): boolean {
 export function parseUploadAttrs(
   input: Record<string, string | undefined>, now: number, policy: UploadPolicy = {}, defaults = NO_DEFAULTS,
 ): CommitAttrs {
-  const folder = policy.folder ?? normalizeFolder(input.folder, 'folder', true);
-  const isPublic = policy.isPublic ?? (input.is_public === undefined || input.is_public === '' ? defaults.isPublic : parseBoolField(input.is_public, 'is_public'));
+  const sentFolder = input.folder === undefined || input.folder === '' ? undefined : normalizeFolder(input.folder, 'folder', true);
+  const sentPublic = input.is_public === undefined || input.is_public === '' ? undefined : parseBoolField(input.is_public, 'is_public');
+  // A presigned URL fixes these: a different value is refused, never dropped (it was stored in the policy's folder without a word).
+  if (policy.folder !== undefined && sentFolder !== undefined && sentFolder !== policy.folder) {
+    throw fixedByPolicy('folder', `This upload URL stores files in ${policy.folder}; leave out folder (or send that value).`);
+  }
+  if (policy.isPublic !== undefined && sentPublic !== undefined && sentPublic !== policy.isPublic) {
+    throw fixedByPolicy('is_public', `This upload URL stores ${policy.isPublic ? 'public' : 'private'} files; leave out is_public (or send ${policy.isPublic}).`);
+  }
+  const folder = policy.folder ?? sentFolder ?? '/';
+  const isPublic = policy.isPublic ?? sentPublic ?? defaults.isPublic;
   let expiresAt: Date | null = defaults.expiresIn === null ? null : new Date(now + defaults.expiresIn * 1000);
   if (input.expires_in !== undefined && input.expires_in !== '') {
     const s = Number(input.expires_in);

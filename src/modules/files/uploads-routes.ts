@@ -91,7 +91,7 @@ export function uploadRoutes(deps: AppDeps) {
         detail: {
           summary: 'Upload to a presigned URL',
           requestBody: UPLOAD_REQUEST_BODY,
-          description: 'No credential: the token in the path is one. Folder, visibility, size and types come from the presign policy. 404 unknown, 410 expired, 409 already used.',
+          description: 'No credential: the token in the path is one. Folder, visibility, size and types come from the presign policy: a `folder` or `is_public` other than the policy\'s is a 400 (the same value, or none, is fine). 404 unknown, 410 expired, 409 already used.',
         },
       },
     );
