@@ -108,6 +108,30 @@ describe('CORS with CORS_API_ORIGINS set', () => {
     expect(((await res.json()) as { error: string }).error).toBe('FORBIDDEN');
   });
 
+  test('tus: a listed origin gets the credentialed answer on the tus endpoint and upload URLs; any page may use a presigned upload\'s, without credentials', async () => {
+    // The tus endpoint was left out of the API's CORS altogether (taken for a presigned URL).
+    const create = await preflight(`${server.url}/api/uploads/tus`, APP);
+    expect(create.status).toBe(204);
+    expect(create.headers.get('access-control-allow-origin')).toBe(APP);
+    expect(create.headers.get('access-control-allow-credentials')).toBe('true');
+    expect((await preflight(`${server.url}/api/uploads/tus`, STRANGER)).status).toBe(403);
+    const listed = await preflight(`${server.url}/api/uploads/tus/abc`, APP);
+    expect(listed.headers.get('access-control-allow-origin')).toBe(APP);
+    expect(listed.headers.get('access-control-allow-credentials')).toBe('true');
+    // Upload URLs and <presigned url>/tus: `*`, never with credentials (the random URL is the credential).
+    for (const path of ['/api/uploads/tus/abc', '/api/uploads/AbC123/tus']) {
+      const res = await preflight(`${server.url}${path}`, STRANGER);
+      expect(res.status).toBe(204);
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+      expect(res.headers.get('access-control-allow-headers')).toContain('upload-offset');
+    }
+    const head = await fetch(`${server.url}/api/uploads/tus/abc`, { method: 'HEAD', headers: { origin: STRANGER, 'tus-resumable': '1.0.0' } });
+    expect(head.status).toBe(404);
+    expect(head.headers.get('access-control-allow-origin')).toBe('*');
+    expect(head.headers.get('access-control-expose-headers')).toContain('upload-offset');
+  });
+
   test('/api responses echo a listed origin only', async () => {
     const auth = { 'x-api-key': server.bootstrap!.api_key };
     const listed = await fetch(`${server.url}/api/profile`, { headers: { ...auth, origin: APP } });

@@ -13,6 +13,11 @@
  *   origin's preflight gets 403 and no CORS header, so the browser blocks the call. `Vary: Origin`
  *   on `/api` whenever a list is configured, since the answer then depends on the caller.
  * - `/api/uploads/:token` keeps its own `*` CORS (the token is the credential, uploads-routes.ts).
+ * - Presigned resumable uploads get `*` too, without credentials: `<presigned url>/tus` (the
+ *   token is the credential) and the upload URLs under `/api/uploads/tus/` (the random upload
+ *   URL of a presigned upload is its credential; any other upload there needs the account,
+ *   which a `*` answer never carries, so a listed origin still gets its credentialed answer).
+ *   Their preflight was a 405 and their answers had no CORS header, so no page could use them.
  */
 import { Elysia } from 'elysia';
 import type { Config } from '../../config';
@@ -36,8 +41,20 @@ export function deliveryCorsHeaders(config: Pick<Config, 'corsDeliveryOrigin'>):
 }
 
 const isApi = (path: string) => path === '/api' || path.startsWith('/api/');
-/** Presigned upload URLs answer their own CORS (`*`, no credentials). */
-const isPresignedUpload = (path: string) => path.startsWith('/api/uploads/') && path !== '/api/uploads/presign';
+/** Presigned upload URLs (`/api/uploads/<token>`) answer their own CORS (`*`, no credentials, uploads-routes.ts). */
+const isPresignedUpload = (path: string) => /^\/api\/uploads\/[A-Za-z0-9]+$/.test(path) && path !== '/api/uploads/presign' && path !== '/api/uploads/tus';
+/** tus requests any page may send without credentials: creation through a presigned URL, and upload URLs. */
+const isOpenTus = (path: string) => /^\/api\/uploads\/([A-Za-z0-9]+\/tus|tus\/[^/]+)$/.test(path) && !path.startsWith('/api/uploads/presign/');
+const TUS_ANY = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': API_EXPOSED,
+};
+const TUS_ANY_PREFLIGHT = {
+  ...TUS_ANY,
+  'access-control-allow-methods': 'POST, HEAD, PATCH, DELETE',
+  'access-control-allow-headers': 'content-type, tus-resumable, upload-length, upload-defer-length, upload-offset, upload-metadata, upload-checksum, x-request-id',
+  'access-control-max-age': PREFLIGHT_MAX_AGE_S,
+};
 
 export function corsPlugin(deps: AppDeps) {
   const delivery = deliveryCorsHeaders(deps.config);
@@ -60,10 +77,17 @@ export function corsPlugin(deps: AppDeps) {
       Object.assign(set.headers, delivery);
       return;
     }
-    if (apiOrigins.size === 0 || !isApi(path) || isPresignedUpload(path)) return;
-    set.headers.vary = 'Origin';
+    if (!isApi(path) || isPresignedUpload(path)) return;
     const origin = request.headers.get('origin');
     const allowed = origin !== null && apiOrigins.has(origin.toLowerCase());
+    if (isOpenTus(path) && !allowed) {
+      if (preflight) return new Response(null, { status: 204, headers: { ...TUS_ANY_PREFLIGHT, 'x-request-id': requestIdOf(request) } });
+      Object.assign(set.headers, TUS_ANY);
+      if (apiOrigins.size > 0) set.headers.vary = 'Origin';
+      return;
+    }
+    if (apiOrigins.size === 0) return;
+    set.headers.vary = 'Origin';
     if (preflight) {
       if (!allowed) {
         const refused = forbidden('This origin may not call the API (CORS_API_ORIGINS).');
