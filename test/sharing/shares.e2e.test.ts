@@ -53,8 +53,12 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     expect(link.has_password).toBe(true);
     expect(link.url).toMatch(/\/s\/[A-Za-z0-9]{22}$/);
 
-    // The page: an HTML form, no view counted, no script allowed.
-    const form = await fetch(local(link.url));
+    // A script that sends no password is told what to send, in the envelope (it got the HTML form, 200).
+    const bare = await fetch(local(link.url));
+    expect(bare.status).toBe(401);
+    expect(await bare.json()).toMatchObject({ error: 'UNAUTHORIZED', message: expect.stringContaining('X-Share-Password') });
+    // A browser's page: an HTML form, no view counted, no script allowed.
+    const form = await fetch(local(link.url), { headers: { accept: 'text/html' } });
     expect(form.status).toBe(200);
     expect(form.headers.get('content-type')).toContain('text/html');
     expect(form.headers.get('content-security-policy')).toContain("default-src 'none'");

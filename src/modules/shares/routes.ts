@@ -148,7 +148,8 @@ export function shareRoutes(deps: AppDeps) {
             if (!(await passwordMatches(deps, request, set, share, sent))) throw unauthorized('Wrong password for this share link.');
           } else if (!isOpened(deps, request, share)) {
             await sharedFile(deps, share); // a deleted file's link is 404 before anyone types a password
-            return formPage('Protected file', passwordForm(share.token));
+            // Not a browser (those got the page above): a script is told what to send, in the envelope (it got the HTML form, 200).
+            throw unauthorized('This share link needs its password: send it in X-Share-Password, or POST it (form or JSON field password).');
           }
         }
         return await deliver(deps, request, share, set);
@@ -168,7 +169,7 @@ export function shareRoutes(deps: AppDeps) {
           + 'and Download count none. A password link first shows a form, a link with `max_views` an Open button (so link previews in chat apps use no view); '
           + 'either POSTs to this URL. The opening sets a cookie (`pictor_share`, this link only, one hour) under which reloads show the page again without a view or a password. '
           + 'Anything else gets the file itself (inline; each delivery is a view, a video player\'s range requests each count); HEAD costs no view. '
-          + 'Scripts send the password in `X-Share-Password` (wrong → 401). Password attempts count in the `share_password` bucket (429 past it). '
+          + 'Scripts send the password in `X-Share-Password` (missing or wrong → 401 in the error envelope). Password attempts count in the `share_password` bucket (429 past it). '
           + 'Unknown or revoked link → 404; expired or out of views (`max_views`) → 410.',
         parameters: [{ name: 'X-Share-Password', in: 'header', required: false, schema: { type: 'string' }, description: 'The link\'s password, for scripts.' }],
       },
