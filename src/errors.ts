@@ -102,8 +102,12 @@ export const methodNotAllowed = (method: string, allowed: string[]) =>
   new AppError('METHOD_NOT_ALLOWED', 405, `${method} is not allowed here; use ${allowed.join(', ')}.`, { allowed }, { Allow: allowed.join(', ') });
 export const conflict = (message: string) => new AppError('CONFLICT', 409, message);
 export const gone = (message = 'This resource has expired.') => new AppError('GONE', 410, message);
-export const payloadTooLarge = (maxBytes: number) =>
-  new AppError('FILE_TOO_LARGE', 413, `The request body is larger than ${maxBytes} bytes.`, { max_bytes: maxBytes });
+/** 413: `what` is too big; `max_bytes` is always the limit that was crossed. */
+export const payloadTooLarge = (maxBytes: number, what = 'The request body', extra: Record<string, unknown> = {}) =>
+  new AppError('FILE_TOO_LARGE', 413, `${what} is larger than ${maxBytes} bytes.`, { max_bytes: maxBytes, ...extra });
+/** 413 for one uploaded file over the caller's per-file limit (the setting or the plan). */
+export const fileTooLarge = (maxBytes: number) =>
+  new AppError('FILE_TOO_LARGE', 413, `The file is larger than your upload limit of ${maxBytes} bytes.`, { max_bytes: maxBytes });
 export const unsupportedMediaType = (message: string, details: { detected: string } & Record<string, unknown>) =>
   new AppError('UNSUPPORTED_MEDIA_TYPE', 415, message, details);
 /** 422 for a stored image the decoder cannot read (truncated or corrupt): retrying will not help. */

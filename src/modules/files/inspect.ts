@@ -7,7 +7,7 @@
  * driver hash and write from one copy.
  */
 import { collectYoungGarbage } from '../../platform/memory';
-import { AppError, payloadTooLarge, unsupportedMediaType } from '../../errors';
+import { AppError, fileTooLarge, unsupportedMediaType } from '../../errors';
 import { isAllowedType } from '../reference/content-types';
 import { SNIFF_BYTES, sniffType, typesAgree } from './sniff';
 import { truncationCheckFor, type TruncationCheck } from './truncation';
@@ -123,7 +123,7 @@ export function createInspector(o: InspectOptions): Inspector {
   async function take(chunk: Uint8Array, c: ReadableStreamDefaultController<Uint8Array>): Promise<boolean> {
     if (Math.floor((size + chunk.byteLength) / GC_EVERY_BYTES) > Math.floor(size / GC_EVERY_BYTES)) collectYoungGarbage();
     size += chunk.byteLength;
-    if (size > o.maxBytes) throw (failure = payloadTooLarge(o.maxBytes));
+    if (size > o.maxBytes) throw (failure = fileTooLarge(o.maxBytes));
     if (o.onBytes) {
       try {
         await o.onBytes(chunk.byteLength);

@@ -5,7 +5,7 @@
  * (limit, defaults, URL base) are read once per request by `prepareUpload`.
  */
 import type { AppDeps } from '../../deps';
-import { AppError, insufficientStorage, internalError, isDiskFullError, payloadTooLarge, unknownInputs, validationError } from '../../errors';
+import { AppError, fileTooLarge, insufficientStorage, internalError, isDiskFullError, unknownInputs, validationError } from '../../errors';
 import { requestIdOf } from '../../http';
 import { parseFutureTime } from '../../lib/dates';
 import { queryOf } from '../../lib/request-path';
@@ -24,6 +24,8 @@ import type { FileRow } from './table';
 
 /** Files accepted in one multipart request. */
 export const MAX_FILES_PER_REQUEST = 20;
+/** Room for the parts' headers and text fields in a multipart body's length. */
+const MULTIPART_OVERHEAD = 1024 * 1024;
 /**
  * The multipart text fields an upload understands (API.md §4), and the part names that carry
  * a file. `name` may repeat (one per file part, by order); `transformations` may repeat.
@@ -168,10 +170,15 @@ function toFailure(deps: AppDeps, request: Request, name: string, err: unknown):
   return { name, error: cause.code, message: cause.message, cause };
 }
 
-function refuseByLength(request: Request, maxBytes: number): number | undefined {
+const declaredLength = (request: Request): number | undefined => {
   const header = request.headers.get('content-length');
-  const declared = header === null ? undefined : Number(header);
-  if (declared !== undefined && declared > maxBytes) throw payloadTooLarge(maxBytes);
+  return header === null ? undefined : Number(header);
+};
+
+/** A raw body is one file: a length over the limit is refused unread. */
+function refuseByLength(request: Request, maxBytes: number): number | undefined {
+  const declared = declaredLength(request);
+  if (declared !== undefined && declared > maxBytes) throw fileTooLarge(maxBytes);
   return declared;
 }
 
@@ -237,8 +244,15 @@ export async function uploadMultipart(
   deps: AppDeps, owner: UploadOwner, request: Request, ctx: UploadContext, policy: UploadPolicy = {},
 ): Promise<UploadOutcome> {
   const { maxBytes } = ctx;
-  // A multipart body carries up to MAX_FILES_PER_REQUEST files, so only a length beyond all of them is refused unread.
-  const length = refuseByLength(request, maxBytes * MAX_FILES_PER_REQUEST + 1024 * 1024);
+  // A multipart body carries up to MAX_FILES_PER_REQUEST files, so only a length beyond all of them is refused unread;
+  // `max_bytes` stays the per-file limit (it was this request bound, so its value depended on the body's size).
+  const length = declaredLength(request);
+  const bound = maxBytes * MAX_FILES_PER_REQUEST + MULTIPART_OVERHEAD;
+  if (length !== undefined && length > bound) {
+    throw new AppError('FILE_TOO_LARGE', 413,
+      `The request declares ${length} bytes, more than ${MAX_FILES_PER_REQUEST} files at your upload limit of ${maxBytes} bytes each can fill.`,
+      { max_bytes: maxBytes, max_files: MAX_FILES_PER_REQUEST, max_request_bytes: bound });
+  }
   await checkQuota(deps, owner);
   if (!request.body) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
 

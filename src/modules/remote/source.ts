@@ -105,7 +105,7 @@ export function createRemoteSources(opts: RemoteSourceOptions) {
     } catch (err) {
       if (err instanceof AppError) throw err;
       if (signal.aborted) throw timedOut();
-      if (err instanceof BodyTooLargeError) throw payloadTooLarge(err.maxBytes);
+      if (err instanceof BodyTooLargeError) throw payloadTooLarge(err.maxBytes, 'The remote source');
       throw refusalOf(err);
     }
   }

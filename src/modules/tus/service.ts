@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
-import { AppError, gone, notFound, payloadTooLarge, unsupportedMediaType, validationError } from '../../errors';
+import { AppError, fileTooLarge, gone, notFound, unsupportedMediaType, validationError } from '../../errors';
 import { randomString } from '../../lib/random';
 import { collectYoungGarbage } from '../../platform/memory';
 import { checkQuota, commitFile, finishStaged, type UploadOwner } from '../files/ingest';
@@ -88,7 +88,7 @@ export interface CreateInput {
 /** Creates an upload after the same checks as any upload (limit, quota); the caller counted the rate limits. */
 export async function createUpload(deps: AppDeps, store: TusStore, owner: UploadOwner, input: CreateInput): Promise<TusUploadRow> {
   const ctx = await prepareUpload(deps, owner, input.policy);
-  if (input.length !== null && input.length > ctx.maxBytes) throw payloadTooLarge(ctx.maxBytes);
+  if (input.length !== null && input.length > ctx.maxBytes) throw fileTooLarge(ctx.maxBytes);
   const attrs = attrsOf(deps, parseMetadata(input.metadata), input.policy, ctx.defaults);
   await checkQuota(deps, owner, input.length ?? 0);
   const id = randomString(32);
@@ -124,7 +124,7 @@ export async function setLength(deps: AppDeps, row: TusUploadRow, length: number
     if (row.length !== length) throw chunkError(409, `Upload-Length is already ${row.length}.`);
     return row;
   }
-  if (length > row.maxBytes) throw payloadTooLarge(row.maxBytes);
+  if (length > row.maxBytes) throw fileTooLarge(row.maxBytes);
   if (length < row.offset) throw chunkError(409, `Upload-Length ${length} is below the ${row.offset} bytes already received.`);
   await deps.db.update(tusUploads).set({ length }).where(eq(tusUploads.id, row.id));
   return { ...row, length };
@@ -208,7 +208,7 @@ async function receive(
       const chunk = next.value;
       try {
         if (row.offset + received + chunk.byteLength > limit) {
-          throw (terminal = row.length === null ? payloadTooLarge(row.maxBytes) : new AppError('FILE_TOO_LARGE', 413, `The upload sends more than its Upload-Length of ${row.length} bytes.`, { max_bytes: row.length }));
+          throw (terminal = row.length === null ? fileTooLarge(row.maxBytes) : new AppError('FILE_TOO_LARGE', 413, `The upload sends more than its Upload-Length of ${row.length} bytes.`, { max_bytes: row.length }));
         }
         await input.onBytes?.(chunk.byteLength);
         // As the streamed inspector does: the body's chunks are garbage at once, collect them young.
