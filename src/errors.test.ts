@@ -11,6 +11,9 @@ describe('error envelope (API.md §1)', () => {
       new Elysia()
         .post('/__test/echo', ({ body }) => body, { body: t.Object({ name: t.String({ minLength: 2 }), n: t.Integer() }) })
         .post('/__test/count', ({ body }) => body, { body: t.Object({ count: t.Optional(t.Integer({ minimum: 1, maximum: 50 })), at_least: t.Optional(t.Integer({ minimum: 60 })) }) })
+        .get('/__test/query', ({ query }) => query, {
+          query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 200 })), page: t.Optional(t.Integer({ minimum: 1 })), flag: t.Optional(t.Boolean()), sort: t.Optional(t.UnionEnum(['name', '-name'])) }),
+        })
         .get('/__test/boom', () => {
           throw new Error('secret SQL: select * from users');
         }),
@@ -66,6 +69,25 @@ describe('error envelope (API.md §1)', () => {
       const got = (await res.json()) as { message: string; details: { fields: { path: string; message: string; in: string }[] } };
       expect([got.details.fields[0], got.message]).toEqual([{ path, message, in: 'body' }, `Invalid body: ${path} ${message}`]);
     }
+  });
+
+  test('query rules in words, naming the parameter (they read "/ Expected integer to be greater or equal to 1", "should be one of: \'boolean\', \'boolean\'", "Expected kind \'UnionEnum\'")', async () => {
+    for (const [q, path, message] of [
+      ['limit=0', '/limit', 'must be a whole number from 1 to 200'],
+      ['limit=201', '/limit', 'must be a whole number from 1 to 200'],
+      ['limit=abc', '/limit', 'must be a whole number from 1 to 200'],
+      ['page=0&limit=5', '/page', 'must be a whole number of at least 1'],
+      ['flag=yes', '/flag', 'must be true or false'],
+      ['sort=size', '/sort', 'must be one of: name, -name'],
+    ] as const) {
+      const res = await h.request(`/__test/query?${q}`);
+      expect(res.status).toBe(400);
+      const got = (await res.json()) as { message: string; details: { fields: { path: string; message: string; in: string }[] } };
+      expect([q, got.details.fields[0], got.message]).toEqual([q, { path, message, in: 'query' }, `Invalid query: ${path} ${message}`]);
+    }
+    // Two parameters with the failing value: no guess at which, but still the rule.
+    const both = (await (await h.request('/__test/query?page=0&limit=0')).json()) as { details: { fields: { path: string; message: string }[] } };
+    expect(both.details.fields[0]!.path).toBe('/');
   });
 
   test('a non-JSON body on a JSON route → 415, never buffered by a default parser', async () => {

@@ -152,6 +152,8 @@ export const internalError = (requestId: string) =>
 /** Elysia's validation error, reduced to the fields the mapper reads (kept structural to avoid its generics). */
 interface ValidationLike {
   type: string;
+  /** The value that failed (for a `property` error: the coerced query value). */
+  value?: unknown;
   all: { path?: string; message?: string; summary?: string; schema?: unknown }[];
 }
 
@@ -166,7 +168,9 @@ const isNumeric = (b: NumberBranch) => b.type === 'integer' || b.type === 'numbe
  */
 export function numberRule(schema: unknown): string | null {
   const s = schema as (NumberBranch & { anyOf?: NumberBranch[] }) | undefined;
-  const branches = s?.anyOf;
+  if (!s) return null;
+  // A plain number schema too: a query number out of range fails after its conversion, against the number alone.
+  const branches = s.anyOf ?? (isNumeric(s) && s.type !== 'string' ? [s] : undefined);
   if (!branches || !branches.some(isNumeric) || !branches.every((b) => isNumeric(b) || b.type === 'null')) return null;
   const kind = branches.some((b) => b.type === 'number' || b.format === 'numeric') ? 'a number' : 'a whole number';
   const min = s.minimum ?? branches.find((b) => b.minimum !== undefined)?.minimum;
@@ -175,12 +179,34 @@ export function numberRule(schema: unknown): string | null {
   return `must be ${kind}${range}${branches.some((b) => b.type === 'null') ? ', or null' : ''}`;
 }
 
-/** Builds the 400 envelope from an Elysia validation failure, listing every failing field. */
-export function fromValidation(error: ValidationLike): AppError {
-  const where = error.type === 'body' ? 'body' : error.type === 'query' ? 'query' : error.type === 'params' ? 'path' : error.type;
+/**
+ * A field's rule in words where TypeBox's text names its own machinery: a boolean (checked as
+ * a union with its string form: "should be one of: 'boolean', 'boolean'"), an enum ("Expected
+ * kind 'UnionEnum'"), a number (numberRule). Null to keep TypeBox's text.
+ */
+export function ruleOf(schema: unknown): string | null {
+  const s = schema as { type?: string; enum?: unknown[]; anyOf?: { type?: string; format?: string }[] } | undefined;
+  if (Array.isArray(s?.enum)) return `must be one of: ${s.enum.map(String).join(', ')}`;
+  if (s?.type === 'boolean' || s?.anyOf?.some((b) => b.type === 'boolean')) return 'must be true or false';
+  return numberRule(schema);
+}
+
+/**
+ * Builds the 400 envelope from an Elysia validation failure, listing every failing field.
+ * `query`: the request's query, to name the parameter of a `property` failure (a query number
+ * out of its range fails while being converted, where Elysia keeps no name: it said `/`).
+ */
+export function fromValidation(error: ValidationLike, query?: URLSearchParams): AppError {
+  let where = error.type === 'body' ? 'body' : error.type === 'query' ? 'query' : error.type === 'params' ? 'path' : error.type;
+  let unnamed: string | null = null;
+  if (error.type === 'property' && query) {
+    const named = [...new Set([...query.entries()].filter(([, v]) => v !== '' && Number(v) === error.value).map(([k]) => k))];
+    if (named.length === 1) unnamed = `/${named[0]}`;
+    where = 'query';
+  }
   const fields = error.all.map((e) => ({
-    path: e.path && e.path !== '' ? e.path : '/',
-    message: (/should be one of/.test(e.summary ?? e.message ?? '') ? numberRule(e.schema) : null) ?? e.summary ?? e.message ?? 'is invalid',
+    path: e.path && e.path !== '' ? e.path : unnamed ?? '/',
+    message: ruleOf(e.schema) ?? e.summary ?? e.message ?? 'is invalid',
   }));
   const first = fields[0];
   const message = first ? `Invalid ${where}: ${first.path} ${first.message}` : `Invalid ${where}.`;

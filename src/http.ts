@@ -105,6 +105,12 @@ export const hasRequestObservers = (deps: Pick<AppDeps, 'requests'>): boolean =>
  */
 export const noContent = (): Response => new Response(null, { status: 204 });
 
+/** The query of a URL as sent; `new URL` throws on what a client may put in `Host` (a port past 65535). */
+export const queryOf = (url: string): URLSearchParams => {
+  const at = url.indexOf('?');
+  return new URLSearchParams(at < 0 ? '' : url.slice(at + 1));
+};
+
 /** Reads a body as text, refusing (413) by `Content-Length` before reading, or the moment it grows too big. */
 export async function readTextLimited(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
@@ -274,7 +280,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       let appError: AppError;
       if (error instanceof AppError) appError = error;
       else if (cause instanceof AppError) appError = cause;
-      else if (error instanceof ValidationError || code === 'VALIDATION') appError = fromValidation(error as ValidationError);
+      else if (error instanceof ValidationError || code === 'VALIDATION') appError = fromValidation(error as ValidationError, queryOf(request.url));
       else if (code === 'PARSE') appError = validationError('The request body could not be parsed.', [{ path: '/', message: 'malformed body' }]);
       else if (isDiskFullError(error)) appError = insufficientStorage();
       else if (code === 'NOT_FOUND') {
