@@ -47,6 +47,17 @@ describe('error envelope (API.md §1)', () => {
     expect(body.details.fields).toHaveLength(1);
   });
 
+  test('a JSON body that is not an object → 400 (`[]` passed an all-optional schema: 200, nothing changed)', async () => {
+    for (const [text, got] of [['[]', 'an array'], ['["count"]', 'an array'], ['null', 'null'], ['3', 'number'], ['"x"', 'string']] as const) {
+      const res = await h.request('/__test/count', { method: 'POST', headers: { 'content-type': 'application/json' }, body: text });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({
+        error: 'VALIDATION_ERROR', message: 'The request body must be a JSON object.', details: { fields: [{ path: '/', message: `got ${got}` }] },
+      });
+    }
+    expect((await h.request('/__test/count', json('POST', {}))).status).toBe(200);
+  });
+
   test('schema failure → 400 with every failing field in details.fields', async () => {
     const res = await h.request('/__test/echo', json('POST', { name: 'x', n: 'seven' }));
     expect(res.status).toBe(400);

@@ -243,6 +243,10 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
         } catch (err) {
           throw validationError('The request body is not valid JSON.', [{ path: '/', message: (err as Error).message }]);
         }
+        // Every JSON body this API takes is an object: `[]` passed an all-optional schema (PATCH answered 200, changing nothing).
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+          throw validationError('The request body must be a JSON object.', [{ path: '/', message: `got ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : typeof parsed}` }]);
+        }
       }
       // A NUL can only come from a `\u0000` escape (JSON) or `%00` (form): scan only then.
       if (text.includes(form ? '%00' : '\\u0000')) assertNoNulInBody(parsed);
