@@ -75,6 +75,18 @@ describe.each(DB_BACKENDS)('file list count and cursors on %s', (db) => {
     expect(((await res.json()) as { error: string }).error).toBe('VALIDATION_ERROR');
   });
 
+  test('a next_cursor is refused under another sort, even when its value would fit (it gave a wrong page)', async () => {
+    const get = (q: string) => h.request(`/api/files?${q}`, { headers: { authorization: `Bearer ${key}` } });
+    for (const [made, used] of [['-created_at', 'sort=name'], ['-created_at', 'sort=created_at'], ['name', 'sort=-name'], ['-name', 'sort=-created_at&q=f'], ['name', '']]) {
+      const cursor = (await list(`sort=${made}&limit=3`)).next_cursor!;
+      const res = await get(`${used}&limit=3&cursor=${cursor}`);
+      expect([made, used, res.status]).toEqual([made, used, 400]);
+      expect(((await res.json()) as { message: string }).message).toBe('Invalid cursor: it was made for another sort; start again without cursor.');
+    }
+    // Under its own sort, on either path, it goes on.
+    expect((await get(`sort=-created_at&q=f&limit=3&cursor=${(await list('sort=-created_at&q=f&limit=3')).next_cursor}`)).status).toBe(200);
+  });
+
   test('the default page (prepared statements) refuses a cursor of another sort, or none at all, with a 400', async () => {
     const nameCursor = Buffer.from(JSON.stringify(['f1.png', 'lst00001'])).toString('base64url');
     for (const cursor of [nameCursor, 'not-a-cursor']) {

@@ -122,15 +122,26 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 const SORT_COLUMNS = { created_at: files.createdAt, name: files.name, size: files.size } as const;
 
-function decodeCursor(cursor: string): [string | number, string] {
+const notThisSort = () => validationError('Invalid cursor: it was made for another sort; start again without cursor.', [{ path: '/cursor', message: 'not a cursor for this sort' }]);
+
+/**
+ * A cursor is `[key value, id, sort]`: the sort it was made under is checked, since a cursor of
+ * another sort read as this one's gave a wrong page without a word. Cursors made before they
+ * carried it (`[value, id]`) are taken as they were.
+ */
+function decodeCursor(cursor: string, sort: string): [string | number, string] {
+  let v: unknown;
   try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && (typeof v[0] === 'string' || typeof v[0] === 'number') && typeof v[1] === 'string') {
-      return [v[0], v[1]];
-    }
-  } catch { /* fall through */ }
+    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+  } catch { /* refused below */ }
+  if (Array.isArray(v) && (v.length === 2 || v.length === 3) && (typeof v[0] === 'string' || typeof v[0] === 'number') && typeof v[1] === 'string') {
+    if (v.length === 3 && v[2] !== sort) throw notThisSort();
+    return [v[0], v[1]];
+  }
   throw validationError('Invalid cursor.', [{ path: '/cursor', message: 'not a cursor from next_cursor' }]);
 }
+
+const encodeCursor = (value: string | number, id: string, sort: string) => Buffer.from(JSON.stringify([value, id, sort])).toString('base64url');
 
 /** Whether a list query narrows the owner's live files (then `count` needs a query of its own). */
 const isFiltered = (q: ListQuery): boolean =>
@@ -155,7 +166,6 @@ async function countFiles(deps: AppDeps, userId: string, filters: SQL[], filtere
   return row?.n ?? 0;
 }
 
-const notThisSort = () => validationError('Invalid cursor.', [{ path: '/cursor', message: 'not a cursor for this sort' }]);
 
 /** A cursor's time as the database reads it; 400 for one no list made (a year the database refuses was a 500). */
 function cursorTime(v: unknown): string {
@@ -166,13 +176,13 @@ function cursorTime(v: unknown): string {
 
 /** A `created_at` cursor's values (400 when it is no such cursor). */
 function createdAtCursor(cursor: string): { at: string; id: string } {
-  const [v, id] = decodeCursor(cursor);
+  const [v, id] = decodeCursor(cursor, '-created_at');
   return { at: cursorTime(v), id };
 }
 
 /** The keyset condition: a row comparison, so the (user_id, key, id) index bounds the scan. */
 function afterCursor(key: keyof typeof SORT_COLUMNS, descending: boolean, cursor: string): SQL {
-  const [v, id] = decodeCursor(cursor);
+  const [v, id] = decodeCursor(cursor, `${descending ? '-' : ''}${key}`);
   if (key === 'size' && !Number.isSafeInteger(v)) throw notThisSort();
   const col = SORT_COLUMNS[key];
   const value = key === 'created_at' ? sql`${cursorTime(v)}::timestamptz`
@@ -237,7 +247,7 @@ export async function listFiles(deps: AppDeps, userId: string, q: ListQuery, raw
     total = counted;
   }
   const next = page?.more && page.lastKey !== null && page.lastId !== null
-    ? Buffer.from(JSON.stringify([key === 'size' ? Number(page.lastKey) : page.lastKey, page.lastId])).toString('base64url')
+    ? encodeCursor(key === 'size' ? Number(page.lastKey) : page.lastKey, page.lastId, sort)
     : null;
   return `{"results":${page?.files ?? '[]'},"count":${total},"next_cursor":${next === null ? 'null' : `"${next}"`}}`;
 }
