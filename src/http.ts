@@ -67,10 +67,12 @@ export interface RequestHooks {
   /** Routes that also take an `application/x-www-form-urlencoded` body (a server-rendered HTML form). */
   formRoutes: Set<string>;
   unmatchedPage: UnmatchedPage | null;
+  /** Modules that can say why a path of theirs matched no route (a 400 instead of the bare 404). */
+  unmatchedReasons: UnmatchedReason[];
 }
 
 export function createRequestHooks(): RequestHooks {
-  return { observers: [], sealed: false, streamingRoutes: new Set(), formRoutes: new Set(), unmatchedPage: null };
+  return { observers: [], sealed: false, streamingRoutes: new Set(), formRoutes: new Set(), unmatchedPage: null, unmatchedReasons: [] };
 }
 
 /**
@@ -151,6 +153,14 @@ export type UnmatchedPage = (request: Request, path: string) => Response | undef
 /** Lets the web app answer deep links (any unmatched GET it claims) with its shell. */
 export function onUnmatchedPage(deps: Pick<AppDeps, 'requests'>, fn: UnmatchedPage): void {
   deps.requests.unmatchedPage = fn;
+}
+
+/** The error a request no route matched deserves, when a module can tell (else undefined: 404/405). */
+export type UnmatchedReason = (request: Request, path: string) => AppError | undefined;
+
+/** Lets a module explain its own unmatched paths (a transformation chain too long: 400, not "No route"). */
+export function onUnmatchedPath(deps: Pick<AppDeps, 'requests'>, fn: UnmatchedReason): void {
+  deps.requests.unmatchedReasons.push(fn);
 }
 
 interface RouteInfo {
@@ -295,9 +305,10 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
           return page;
         }
         const allowed = allowedMethods(path);
-        appError = allowed.length && !allowed.includes(request.method)
+        const reason = hooks.unmatchedReasons.map((fn) => fn(request, path)).find((e) => e !== undefined);
+        appError = reason ?? (allowed.length && !allowed.includes(request.method)
           ? methodNotAllowed(request.method, allowed)
-          : routeNotFound(request.method, path);
+          : routeNotFound(request.method, path));
       } else {
         appError = internalError(requestIdOf(request));
         deps.log.error({ err: error, request_id: requestIdOf(request), method: request.method, url: request.url }, 'unhandled error');

@@ -110,7 +110,15 @@ describe('chains', () => {
     expect((await get(`/t/h_200,g_north_west,w_200,c_fill/e_negate/bo_5px_solid_rgb:ff0000/${id}.png`)).xCache).toBe('HIT-MEMORY');
     // Output keys outside the last step, and too many steps, are 400.
     expect((await get(`/t/f_webp/w_10/${id}`)).status).toBe(400);
-    expect((await get(`/t/w_1/w_2/w_3/w_4/w_5/w_6/${id}`)).status).toBe(404); // no route has 7 segments
+    // Six steps, or an empty one: 400 INVALID_TRANSFORMATION saying so, signed or not (a bare 404 "No route" before).
+    for (const path of [`/t/w_1/w_2/w_3/w_4/w_5/w_6/${id}`, `/authenticated/s--abc/w_1/w_2/w_3/w_4/w_5/w_6/${id}`, `/t//${id}`, `/t/w_10//e_negate/${id}`]) {
+      const res = await fetch(`${srv.url}${path}`);
+      const body = (await res.json()) as { error: string; message: string };
+      expect([path, res.status, body.error]).toEqual([path, 400, 'INVALID_TRANSFORMATION']);
+      expect(body.message).toMatch(path.includes('//') ? /a single "\/"/ : /at most 5 steps/);
+    }
+    // Another prefix: still the usual 404.
+    expect((await fetch(`${srv.url}/x/w_1/w_2/w_3/w_4/w_5/w_6/${id}`)).status).toBe(404);
   }, 60_000);
 
   test('a signed chain covers every step: the URL from signed-url works, changing a step is 403', async () => {

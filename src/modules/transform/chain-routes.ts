@@ -10,7 +10,7 @@
  * a signature covers (`<steps>/<id>`).
  */
 import { Elysia, t, type TSchema } from 'elysia';
-import { notFound } from '../../errors';
+import { invalidTransformation, notFound, type AppError } from '../../errors';
 import { MAX_CHAIN_STEPS } from './parse';
 
 type Handle = (request: Request, set: { headers: Record<string, unknown> }, params: { transformations: string; file: string }, signature?: string) => Promise<Response>;
@@ -57,4 +57,20 @@ export function chainRoutes(handle: Handle, response: Record<number, TSchema>) {
       }) as unknown as typeof app;
   }
   return app;
+}
+
+/**
+ * Why a `/t/…` or `/authenticated/s--…/…` path matched no route, when it is the transformation's
+ * fault: an empty step (`/t//<id>`) or more steps than a chain may have. Both were a bare 404
+ * "No route", where the grammar promises 400 `INVALID_TRANSFORMATION`.
+ */
+export function chainPathProblem(request: Request, path: string): AppError | undefined {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
+  const parts = path.split('/').slice(1);
+  const from = parts[0] === 't' ? 1 : parts[0] === 'authenticated' && parts[1]?.startsWith('s--') ? 2 : -1;
+  if (from < 0 || parts.length < from + 2 || parts.at(-1) === '' || parts.includes('remote')) return undefined;
+  const steps = parts.slice(from, -1);
+  if (steps.includes('')) return invalidTransformation('transformations', 'steps joined by a single "/" (this one is empty)', path);
+  if (steps.length > MAX_CHAIN_STEPS) return invalidTransformation('transformations', `a chain of at most ${MAX_CHAIN_STEPS} steps joined by "/"`, `${steps.length} steps`);
+  return undefined;
 }

@@ -9,13 +9,14 @@
  */
 import { Elysia, t } from 'elysia';
 import { binaryResponse } from '../../openapi-contract';
+import { onUnmatchedPath } from '../../http';
 import type { AppDeps } from '../../deps';
 import { AppError, errorResponses, notFound } from '../../errors';
 import { authGuard } from '../auth/guard';
 import type { CachedDerivative } from '../cache/types';
 import { getManagedFileOrThrow, getManagedFiles } from '../files/service';
 import { enforceIpLimit } from '../limits/plugin';
-import { chainRoutes } from './chain-routes';
+import { chainPathProblem, chainRoutes } from './chain-routes';
 import { rawSegments } from './raw-path';
 import { readHints } from './hints';
 import { DEFAULT_SIGNED_TTL_S, derivativeHeaders, matchesEtag, notModifiedHeaders, YEAR_S, type XCache } from './headers';
@@ -54,6 +55,7 @@ const signedUrlFields = {
 
 export function transformRoutes(deps: AppDeps) {
   const delivery = deps.delivery;
+  onUnmatchedPath(deps, chainPathProblem);
 
   async function handle(request: Request, set: { headers: Record<string, unknown> }, params: { transformations: string; file: string }, signature?: string) {
     // `/t/<steps…>/<file>` or `/authenticated/s--<sig>/<steps…>/<file>`: the steps as sent (raw-path.ts).
