@@ -235,7 +235,7 @@ export const ErrorSchema = t.Object(
 const STANDARD_ERRORS: Record<number, string> = {
   400: 'VALIDATION_ERROR — the request failed validation, sent a parameter or field the route does not take, or held a NUL byte (`details.fields`).',
   401: 'UNAUTHORIZED — no or invalid credentials.',
-  403: 'FORBIDDEN, MISSING_SCOPE, CSRF_INVALID or ACCOUNT_BANNED; on remote sources and webhook targets REMOTE_SOURCE_REFUSED (not on the allow-list, or a private, loopback, link-local or metadata address).',
+  403: 'FORBIDDEN, MISSING_SCOPE, CSRF_INVALID or ACCOUNT_BANNED; on remote sources REMOTE_SOURCE_REFUSED (not on the allow-list, or a private, loopback, link-local or metadata address; a webhook target refused for the same reasons is a 400).',
   404: 'NOT_FOUND.',
   409: 'CONFLICT.',
   410: 'GONE.',
