@@ -86,6 +86,9 @@ describe('embed page /v/<id>', () => {
     const small = await (await fetch(`${srv.url}/api/oembed?url=${encodeURIComponent(f.view_url)}&maxwidth=400`)).json() as Record<string, unknown>;
     expect(small).toMatchObject({ type: 'photo', width: 400, height: 250, url: `${srv.url}/t/w_400,c_limit,f_jpg/${f.id}` });
     expect((await fetch(`${srv.url}/api/oembed?url=${encodeURIComponent(f.view_url)}&format=xml`)).status).toBe(400);
+    // A URL on another host is not one this server gives out: 404, as oEmbed asks (it answered for any host).
+    const elsewhere = f.view_url.replace(new URL(f.view_url).host, 'evil.example');
+    expect((await fetch(`${srv.url}/api/oembed?url=${encodeURIComponent(elsewhere)}`)).status).toBe(404);
 
     // The picture: responsive, and actually loaded under the page's CSP.
     const img = page.locator('main img');

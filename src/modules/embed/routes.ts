@@ -37,18 +37,26 @@ const OEmbedSchema = t.Object({
   cache_age: t.Optional(t.Integer()),
 }, { title: 'OEmbed' });
 
-/** The file id in an embeddable URL of this server (`…/v/<id>`, `…/i/<id>.<ext>`), whatever its host. */
-function idFromUrl(raw: string): string {
-  let path: string;
+/** The host and file id of an embeddable URL (`…/v/<id>`, `…/i/<id>.<ext>`); its host is checked once the file's base is known. */
+function parseEmbedUrl(raw: string): { host: string; id: string } {
+  let url: URL;
   try {
-    path = new URL(raw).pathname;
+    url = new URL(raw);
   } catch {
     throw validationError('url must be an absolute URL of an embed page (`…/v/<id>`).', [{ path: '/url', message: 'not a URL' }]);
   }
-  const m = /\/(?:v|i)\/([A-Za-z0-9]{6,64})(?:\.[A-Za-z0-9]{1,8})?\/?$/.exec(path);
+  const m = /\/(?:v|i)\/([A-Za-z0-9]{6,64})(?:\.[A-Za-z0-9]{1,8})?\/?$/.exec(url.pathname);
   if (!m) throw notFound('File');
-  return m[1]!;
+  return { host: url.host.toLowerCase(), id: m[1]! };
 }
+
+const hostOf = (url: string): string | null => {
+  try {
+    return new URL(url).host.toLowerCase();
+  } catch {
+    return null;
+  }
+};
 
 export function embedRoutes(deps: AppDeps) {
   return new Elysia({ name: 'pictor.embed.routes', detail: { tags: ['sharing'] } })
@@ -87,8 +95,14 @@ export function embedRoutes(deps: AppDeps) {
     })
     .get('/api/oembed', async ({ query, request, set }) => {
       await enforceIpLimit(deps, request, set, 'public');
-      if (query.format !== undefined && query.format !== 'json') throw validationError('Only format=json is available.', [{ path: 'format', message: 'must be json' }]);
-      const f = await getEmbedFile(deps, idFromUrl(query.url));
+      if (query.format !== undefined && query.format !== 'json') throw validationError('Only format=json is available.', [{ path: '/format', message: 'must be json' }]);
+      const target = parseEmbedUrl(query.url);
+      const f = await getEmbedFile(deps, target.id);
+      // Only URLs this server gives out (oEmbed 1.0: 404 for a URL the provider does not serve): the
+      // account's URL base, PUBLIC_URL or the host asked. Any host was taken, so a page on another site
+      // could pass for this one.
+      const hosts = [hostOf(f.base), hostOf(deps.config.publicUrl), request.headers.get('host')?.toLowerCase() ?? null];
+      if (!hosts.includes(target.host)) throw notFound('File');
       const u = urlsOf(f);
       const maxW = query.maxwidth ?? PREVIEW_WIDTH;
       const maxH = query.maxheight ?? Infinity;
@@ -111,7 +125,8 @@ export function embedRoutes(deps: AppDeps) {
       detail: {
         summary: 'oEmbed for an embed page',
         description: 'oEmbed 1.0 (https://oembed.com) JSON for a `/v/:id` URL, as discovered from the page\'s `<link rel="alternate" type="application/json+oembed">`: '
-          + '`photo` for images (a JPEG from `/t`, scaled to `maxwidth`/`maxheight`), `video` with an HTML `<video>` element, `link` for other files. Same visibility rules as `/v`.',
+          + '`photo` for images (a JPEG from `/t`, scaled to `maxwidth`/`maxheight`), `video` with an HTML `<video>` element, `link` for other files. Same visibility rules as `/v`. '
+          + '`url` must be on a host this server gives out (the account\'s `public_url_base`, `PUBLIC_URL`, or the host asked); any other → 404.',
       },
     });
 }
