@@ -144,6 +144,32 @@ function ownSecurity(security: Record<string, string[]>[]): Record<string, strin
   return endsWithGuard ? security.slice(0, -guard.length) : security;
 }
 
+/**
+ * What a path parameter holds, for routes whose schema does not say: by name, and for `{id}` by
+ * the collection it names. Every path parameter of the document carries a description.
+ */
+const ID_OF: [RegExp, string][] = [
+  [/^\/(i|d)\/\{id\}$/, 'File id, optionally with its extension (`abc123XyZ9.jpg`).'],
+  [/^\/(api\/files|api\/admin\/files|api\/cache|v)\//, 'File id.'],
+  [/^\/api\/queue\/jobs\//, 'Job id.'],
+  [/^\/api\/auth\/sessions\//, 'Session id, from `GET /api/auth/sessions`.'],
+  [/^\/api\/auth\/api-keys\//, 'API key id (not the key itself).'],
+  [/^\/api\/account\/exports\//, 'Export id.'],
+  [/^\/api\/account\/deletions\//, 'Deletion request id.'],
+  [/^\/api\/admin\/users\//, 'User id.'],
+  [/^\/api\/uploads\/tus\//, 'Upload id: the last segment of the creation\'s `Location`.'],
+  [/^\/api\/webhooks\//, 'Webhook endpoint id.'],
+];
+const PARAM_DOCS: Record<string, string> = {
+  token: 'The presigned upload\'s token: the last segment of its URL.',
+  share_id: 'Share link id (from the file\'s list of share links).',
+  transformations: 'Comma-separated `key_value` parameters (TRANSFORMS.md), e.g. `w_400,f_webp`.',
+};
+function defaultParamDoc(path: string, name: string): string | undefined {
+  if (name === 'id') return ID_OF.find(([re]) => re.test(path))?.[1];
+  return PARAM_DOCS[name];
+}
+
 function normalizeOperation(path: string, method: string, op: Operation): void {
   if (op.description) op.description = codeSpans(op.description);
   // Public unless the route declared a requirement (the auth guard and session-only routes do).
@@ -183,6 +209,9 @@ function normalizeOperation(path: string, method: string, op: Operation): void {
   for (const media of Object.values(body)) media.schema = normalized(media.schema);
   for (const p of op.parameters ?? []) {
     p.schema = normalized(p.schema);
+    // The route schemas describe a parameter on its schema; tools (Scalar, generated clients) show the parameter's own.
+    const own = isObj(p.schema) && typeof p.schema.description === 'string' ? p.schema.description : undefined;
+    if (!p.description) p.description = own ?? (p.in === 'path' ? defaultParamDoc(path, p.name) : undefined);
     if (p.description) p.description = codeSpans(p.description);
   }
   // A raw-body upload names its file in a header.

@@ -74,3 +74,19 @@ test('every example in the document is valid for its own schema (/docs "Test Req
   expect(bad).toEqual([]);
   expect(checked).toBeGreaterThan(10);
 });
+
+test('every path parameter says what it holds (tools show a parameter\'s own description; it sat on the schema only)', () => {
+  const missing: string[] = [];
+  let seen = 0;
+  for (const [path, ops] of Object.entries(spec.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      const params = (op as { parameters?: { name: string; in: string; description?: string }[] }).parameters ?? [];
+      for (const p of params.filter((x) => x.in === 'path')) {
+        seen++;
+        if (!p.description) missing.push(`${method.toUpperCase()} ${path} {${p.name}}`);
+      }
+    }
+  }
+  expect(seen).toBeGreaterThan(50);
+  expect(missing).toEqual([]);
+});
