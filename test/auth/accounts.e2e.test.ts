@@ -114,6 +114,19 @@ describe.each(MODES)('accounts on $name', (mode) => {
     }
   });
 
+  test('a 401 says whether the credentials sent were bad or none were sent, with a WWW-Authenticate challenge', async () => {
+    const none = await api('GET', '/api/profile');
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="Pictor"');
+    expect(none.body.message).toStartWith('Authentication required: send an API key');
+    for (const auth of [{ key: 'pk_bogus' }, { bearer: 'pk_bogus' }, { bearer: 'eyJ.not.a.jwt' }, { cookie: 'pictor_access=expired' }]) {
+      const bad = await api('GET', '/api/profile', undefined, auth);
+      expect(bad.status).toBe(401);
+      expect(bad.headers.get('www-authenticate')).toBe('Bearer realm="Pictor", error="invalid_token"');
+      expect(bad.body).toMatchObject({ error: 'UNAUTHORIZED', message: expect.stringContaining('unknown, revoked or expired') });
+    }
+  });
+
   test('forgot → mail received → reset → old sessions dead', async () => {
     const { email: address, session } = await signUp('reset');
     const forgot = await api('POST', '/api/auth/forgot-password', { email: address });

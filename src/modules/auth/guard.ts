@@ -11,7 +11,8 @@
  */
 import { Elysia } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { missingScope, unauthorized } from '../../errors';
+import { AppError, missingScope } from '../../errors';
+import { ACCESS_COOKIE, readCookie } from './cookies';
 import type { Scope } from '../keys/scopes';
 import { enforceApiLimit } from '../limits/plugin';
 import { keepSocketAddress } from '../../platform/server';
@@ -37,6 +38,20 @@ export function requireScope(principal: Principal, scope: Scope): void {
   if (!principal.scopes.has(scope)) throw missingScope(scope);
 }
 
+/**
+ * The 401 of a request the guard could not attribute, saying whether it sent credentials at all
+ * (an unknown, revoked or expired key or token read "Authentication required." like none), with
+ * the `WWW-Authenticate` challenge a 401 must carry (RFC 9110 §11.6.1).
+ */
+function notAuthenticated(request: Request): AppError {
+  const sent = request.headers.has('authorization') || request.headers.has('x-api-key') || readCookie(request, ACCESS_COOKIE) !== null;
+  return sent
+    ? new AppError('UNAUTHORIZED', 401, 'The credentials sent are not valid: the API key or token is unknown, revoked or expired (a session renews through POST /api/auth/refresh).',
+      undefined, { 'WWW-Authenticate': 'Bearer realm="Pictor", error="invalid_token"' })
+    : new AppError('UNAUTHORIZED', 401, 'Authentication required: send an API key (X-API-Key or Authorization: Bearer), a bearer token, or the session cookie.',
+      undefined, { 'WWW-Authenticate': 'Bearer realm="Pictor"' });
+}
+
 /** Who made each authenticated request, for hooks that run outside the route (request logs, usage). */
 const callers = new WeakMap<Request, Principal>();
 
@@ -53,7 +68,7 @@ export function authGuard(deps: AppDeps) {
       },
       async resolve({ request, path, set }) {
         const principal = await resolver.resolve(request);
-        if (!principal) throw unauthorized();
+        if (!principal) throw notAuthenticated(request);
         callers.set(request, principal);
         // Request logs read the client address after the response, when Bun no longer knows the peer.
         keepSocketAddress(request);
