@@ -111,7 +111,7 @@ export function deliveryRoutes(deps: AppDeps) {
     response: { ...binary, ...errorResponses(403, 404, 410, 416, 429) },
     detail: {
       summary: 'Original (inline)',
-      description: 'The original bytes of a public file, except that a photo\'s GPS location is blanked (lossless; ETag is then that copy\'s SHA-256, not the file\'s `sha256`). The owner gets the byte-exact original from `GET /api/files/{id}/original`. ETag, ranges, immutable caching. 403 when the owner forces a watermark on public renders (settings `force_watermark`): use `/t`.',
+      description: 'The original bytes of a public file, except that a photo\'s GPS location is blanked (lossless; ETag is then that copy\'s SHA-256, not the file\'s `sha256`). The owner gets the byte-exact original from `GET /api/files/{id}/original`. ETag, ranges, immutable caching (a year: making the file private or deleting it does not reach copies browsers or CDNs already hold). The extension is decoration: the file\'s own type is served. 403 when the owner forces a watermark on public renders (settings `force_watermark`): use `/t`.',
     },
   };
   const download = {

@@ -30,7 +30,7 @@ const UPLOAD_DESCRIPTION = [
   '(text fields `folder`, `name`, `is_public`, `expires_in`, `expires_at`, `transformations`, `tags`, `metadata` before or after the files),',
   'or a raw body with `Content-Type` and optional `X-File-Name` (attributes in the query). The type is sniffed from the bytes;',
   'a declared type that disagrees is refused with 415. One file → 201 `{file, message}`; several →',
-  '`{results, count, errors}` (207 when some failed).',
+  '`{results, count, errors}` (207 when any failed, even all of them: `errors` says why for each).',
   'Names: each file is named by its part\'s filename; to rename, send one `name` field per file part — the n-th `name`',
   'names the n-th file part (any other number of `name` fields → 400).',
   '`is_public` and the expiry default to the account settings `default_is_public` / `default_expires_in`;',
