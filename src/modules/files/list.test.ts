@@ -53,6 +53,14 @@ describe.each(DB_BACKENDS)('file list count and cursors on %s', (db) => {
     expect((await list('limit=1')).count).toBe(48);
   });
 
+  test('a search finds names holding every word, in any order ("png f3" found nothing: it looked for the words with their space)', async () => {
+    const byWords = await list('q=PNG%20f3&limit=200');
+    const byText = await list('q=f3.png&limit=200');
+    expect(byWords.count).toBeGreaterThan(0);
+    expect(byWords.results.map((f) => f.id).sort()).toEqual(byText.results.map((f) => f.id).sort());
+    expect((await list('q=f3%20nothing&limit=200')).count).toBe(0);
+  });
+
   test('every sort pages through each listed file exactly once', async () => {
     const expected = (await list('limit=200')).results.map((f) => f.id).sort();
     for (const sort of ['created_at', '-created_at', 'name', '-name', 'size', '-size']) {

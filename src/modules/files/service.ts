@@ -203,7 +203,9 @@ function listFilters(userId: string, q: ListQuery, raw: { tag: string[]; meta: s
       ? (folder === '/' ? sql`true` : or(eq(files.folder, folder), like(files.folder, `${escapeLike(folder)}/%`))!)
       : eq(files.folder, folder));
   }
-  if (q.q) filters.push(ilike(files.name, `%${escapeLike(q.q)}%`));
+  // Every word, anywhere in the name: "photo 03" finds photo-03.jpg (it looked for the words with their space).
+  // At most 128 words fit in q's 255 characters.
+  if (q.q) for (const word of q.q.trim().split(/\s+/).filter(Boolean)) filters.push(ilike(files.name, `%${escapeLike(word)}%`));
   if (q.content_type) {
     filters.push(q.content_type.endsWith('/*')
       ? like(files.contentType, `${escapeLike(q.content_type.slice(0, -1))}%`)
