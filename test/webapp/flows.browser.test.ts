@@ -155,11 +155,38 @@ describe('web app flows', () => {
     await page.goto(`${base}/keys/`);
     await page.getByRole('heading', { name: 'API keys' }).waitFor(WAIT);
     await page.waitForURL(`${base}/keys`, WAIT);
-    expect(await page.title()).toBe('API keys · Pictor');
+    // The title follows the page in an effect: waited for, not read at once (a loaded machine read the one before).
+    await page.waitForFunction(() => document.title === 'API keys · Pictor', null, WAIT);
     // A file that is not there: a heading and a title that say so (the tab read "Pictor", the page had no heading).
     await page.goto(`${base}/files/doesnotexist`);
     await page.getByRole('heading', { name: 'File not available' }).waitFor(WAIT);
-    expect(await page.title()).toBe('File not available · Pictor');
+    await page.waitForFunction(() => document.title === 'File not available · Pictor', null, WAIT);
+    await context.close();
+  });
+
+  test('uploads go on while another page is open (the files waiting their turn were never sent), the header says so', async () => {
+    const { context, cookie } = await signedInContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/?folder=%2Fwhile-away`);
+    await page.getByRole('heading', { name: '/while-away' }).waitFor(WAIT);
+    // Slow enough that three run and three wait their turn when the page changes.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
+    const files = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => png(`away-${n}.png`, 160, 160, true)));
+    await dropFiles(page, files);
+    await page.locator('.job[data-status="queued"]').first().waitFor(WAIT);
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('heading', { name: 'API keys' }).waitFor(WAIT);
+    const badge = page.locator('.uploads-badge');
+    await badge.filter({ hasText: /^Uploading \d files?…$/ }).waitFor(WAIT);
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await badge.waitFor({ state: 'detached', timeout: 120_000 });
+    const listed = await fetch(`${server.url}/api/files?folder=%2Fwhile-away`, { headers: { cookie } });
+    expect(((await listed.json()) as { count: number }).count).toBe(6);
+    // Back in the library, the list says what happened and the grid holds all six.
+    await page.getByRole('link', { name: 'Library' }).click();
+    await page.getByText('All uploads finished.').waitFor(WAIT);
     await context.close();
   });
 

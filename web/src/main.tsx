@@ -14,6 +14,7 @@ import { Library } from './pages/Library';
 import { Logs } from './pages/Logs';
 import { Settings } from './pages/Settings';
 import { useFocusOnPageChange, usePageTitle } from './page-change';
+import { onFileUploaded } from './upload-queue';
 import { navigate, onLinkClick, sitePathOr, useRoute } from './router';
 import './styles.css';
 
@@ -49,6 +50,8 @@ function App() {
   useEffect(load, [load]);
   // A session ended elsewhere (another device signed it out) or expired: back to sign-in, which says why.
   useEffect(() => onSessionEnded(() => setProfile(null)), []);
+  // Every file an upload stores changes the header's count and storage, whatever page is open.
+  useEffect(() => onFileUploaded(() => setUsageTick((n) => n + 1)), []);
   useEffect(() => {
     api<ServerInfo>('GET', '/api/reference/for-agents').then(setInfo).catch(() => setInfo({}));
   }, []);

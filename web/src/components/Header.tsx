@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, formatBytes, type Profile, type Usage } from '../api';
 import { navigate, useRoute } from '../router';
+import { useUploadJobs } from '../upload-queue';
 
 /** The app's sections, in the order the header shows them; `admin` ones only for admins. */
 const SECTIONS: { href: string; label: string; admin?: boolean }[] = [
@@ -62,6 +63,11 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
     onSignedOut();
     navigate('/login');
   };
+  // Uploads go on while another page is open (upload-queue.ts): said here, with the way back to their list.
+  const uploads = useUploadJobs();
+  const pending = uploads.filter((j) => j.status === 'uploading' || j.status === 'queued').length;
+  const failed = uploads.filter((j) => j.status === 'failed').length;
+  const onLibrary = path === '/' || path === '/library';
   const quota = profile?.plan.storage_quota_bytes ?? null;
   const share = usage && quota ? Math.min(100, (usage.storage_bytes / quota) * 100) : 0;
 
@@ -77,6 +83,13 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
           {quota ? <progress max={100} value={share} aria-label="Storage used" /> : null}
         </div>
       )}
+      <span role="status" class="uploads-status">
+        {profile && !onLibrary && (pending > 0 || failed > 0) && (
+          <a class={`uploads-badge${pending === 0 ? ' failed' : ''}`} href="/">
+            {pending > 0 ? `Uploading ${pending} ${pending === 1 ? 'file' : 'files'}…` : `${failed} ${failed === 1 ? 'upload' : 'uploads'} failed`}
+          </a>
+        )}
+      </span>
       <nav class="top-nav" aria-label="Account">
         <a href="/docs">API docs</a>
         {profile ? (

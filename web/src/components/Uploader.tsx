@@ -1,25 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { Upload, type DetailedError } from 'tus-js-client';
-import { api, csrfToken, describeError, formatBytes, formatSpan, type FileItem } from '../api';
+import { api, describeError, formatBytes, formatSpan } from '../api';
+import { addUploads, cancelUpload, clearFinishedUploads, removeUpload, retryUpload, useUploadJobs } from '../upload-queue';
 import { Fold, useNarrow } from './Fold';
-
-interface Job {
-  key: number;
-  file: File;
-  folder: string;
-  status: 'queued' | 'uploading' | 'done' | 'failed' | 'cancelled';
-  loaded: number;
-  speed: number;
-  error?: string;
-  /** The server refused this file for what it is (too large, a type not accepted): retrying cannot help. */
-  final?: boolean;
-  /** Stops the request(s) in flight (and, for tus, removes the unfinished upload from the server). */
-  cancel?: () => void;
-  /** A tus upload that lost its connection: Retry (or coming back online) resumes it from the server's offset. */
-  upload?: Upload;
-  /** Offline, waiting to resume by itself. */
-  offline?: boolean;
-}
 
 interface Options {
   folder: string;
@@ -49,45 +31,19 @@ function uploadFields(o: Options): Record<string, string> {
   };
 }
 
-const PARALLEL = 3;
 const SYSTEM_FILE = /^(\..*|Thumbs\.db|desktop\.ini)$/i;
-/** Refusals of the file itself: the same bytes would be refused again. */
-const isFinal = (code: string) => code === 'FILE_TOO_LARGE' || code === 'UNSUPPORTED_MEDIA_TYPE';
-const TUS_ENDPOINT = '/api/uploads/tus';
-/** tus PATCH size: what a dropped connection can cost at most to re-send (the server keeps what arrived anyway). */
-const TUS_CHUNK = 16 * 1024 * 1024;
-let nextKey = 1;
-
-let tusCheck: Promise<boolean> | null = null;
-/** Whether the server offers tus 1.0.0 (its OPTIONS discovery), asked once per page load. */
-function tusOffered(): Promise<boolean> {
-  tusCheck ??= fetch(TUS_ENDPOINT, { method: 'OPTIONS', headers: { 'x-csrf-token': csrfToken() }, credentials: 'same-origin' })
-    .then((r) => r.status === 204 && (r.headers.get('tus-version') ?? '').split(',').map((v) => v.trim()).includes('1.0.0'))
-    .catch(() => {
-      tusCheck = null; // offline now: ask again with the next file
-      return false;
-    });
-  return tusCheck;
-}
-
-const statusOf = (err: Error | DetailedError): number => ('originalResponse' in err && err.originalResponse ? err.originalResponse.getStatus() : 0);
 
 /**
- * Uploads over tus (resumable) when the server offers it, else with XMLHttpRequest (fetch cannot
- * report upload progress). Three files at a time, each with its bytes, speed, cancel and retry;
- * a refusal (413, 415, 429, 507) is shown as the sentence `describeError` makes of the server's
- * error envelope. A tus upload whose connection drops resumes from the server's offset: by itself
- * when the browser comes back online (or after a short retry), or with Retry.
+ * The upload form: a drop zone, the pickers and the options files are added with, and the list
+ * of this visit's uploads (upload-queue.ts runs them, whatever page is open).
  */
-export function Uploader({ folder, onUploaded, incoming }: { folder: string; onUploaded: (f: FileItem) => void; incoming: { files: File[]; seq: number } }) {
-  const [jobs, setJobs] = useState<Job[]>([]);
+export function Uploader({ folder, incoming }: { folder: string; incoming: { files: File[]; seq: number } }) {
+  const jobs = useUploadJobs();
   // The form starts from the account's defaults (Settings), so a file gets what the form shows.
   const [opts, setOpts] = useState<Options>({ folder, isPublic: null, expiresIn: null });
   /** The account's per-file limit (Settings), once read: a larger file is refused at once, not after its turn in the queue. */
   const limit = useRef<number | null>(null);
   const narrow = useNarrow();
-  const jobsRef = useRef(jobs);
-  jobsRef.current = jobs;
   const input = useRef<HTMLInputElement>(null);
   const dirInput = useRef<HTMLInputElement>(null);
 
@@ -104,172 +60,23 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
     if (incoming.files.length) add(incoming.files);
   }, [incoming.seq]);
 
-  const update = (key: number, patch: Partial<Job>) => setJobs((js) => js.map((j) => (j.key === key ? { ...j, ...patch } : j)));
-
   function add(files: File[]) {
     const base = opts.folder === '/' ? '' : opts.folder;
+    const fields = uploadFields(opts);
     // A picked folder brings the system's own files along (.DS_Store, Thumbs.db): left out, as other uploaders do.
-    const added = files.filter((file) => !(file.webkitRelativePath && SYSTEM_FILE.test(file.name))).map((file): Job => {
+    addUploads(files.filter((file) => !(file.webkitRelativePath && SYSTEM_FILE.test(file.name))).map((file) => {
       // A folder picked or dropped keeps its structure under the target folder.
       const rel = file.webkitRelativePath?.split('/').slice(0, -1).join('/');
-      const job: Job = { key: nextKey++, file, folder: rel ? `${base}/${rel}` : opts.folder, status: 'queued', loaded: 0, speed: 0 };
-      // The server's own words for it (FILE_TOO_LARGE), without the wait and the bytes sent.
-      if (limit.current !== null && file.size > limit.current) {
-        return { ...job, status: 'failed', final: true, error: describeError(413, { error: 'FILE_TOO_LARGE', details: { max_bytes: limit.current } }).message };
-      }
-      return job;
-    });
-    setJobs((js) => [...js.filter((j) => j.status !== 'done'), ...added]);
-  }
-
-  // Starts queued jobs while fewer than PARALLEL run.
-  useEffect(() => {
-    const running = jobs.filter((j) => j.status === 'uploading').length;
-    const ready = jobs.filter((j) => j.status === 'queued').slice(0, Math.max(0, PARALLEL - running));
-    for (const j of ready) start(j);
-  }, [jobs]);
-
-  function start(job: Job) {
-    update(job.key, { status: 'uploading', loaded: 0, error: undefined, offline: false });
-    // An empty file goes by XHR: tus-js-client reports an empty upload done without sending it.
-    if (job.upload) return resumeTus(job, job.upload);
-    void (job.file.size > 0 ? tusOffered() : Promise.resolve(false)).then((tus) => {
-      if (jobsRef.current.find((j) => j.key === job.key)?.status !== 'uploading') return; // cancelled meanwhile
-      if (tus) startTus(job);
-      else startXhr(job);
-    });
-  }
-
-  const isRunning = (key: number) => jobsRef.current.find((j) => j.key === key)?.status === 'uploading';
-
-  function startTus(job: Job) {
-    const opt = opts;
-    let began = performance.now();
-    let from = 0;
-    const upload: Upload = new Upload(job.file, {
-      endpoint: TUS_ENDPOINT,
-      chunkSize: TUS_CHUNK,
-      uploadDataDuringCreation: true,
-      // A drop within one visit resumes; across reloads a file might come back with other options.
-      storeFingerprintForResuming: false,
-      retryDelays: [0, 1000, 3000, 5000, 10000],
-      metadata: {
-        filename: job.file.name || 'pasted-image.png',
-        ...(job.file.type ? { filetype: job.file.type } : {}),
-        folder: job.folder,
-        ...uploadFields(opt),
-      },
-      headers: { accept: 'application/json' },
-      // The cookie session's CSRF token, read per request (a session refresh may have changed it).
-      onBeforeRequest: (req) => req.setHeader('X-CSRF-Token', csrfToken()),
-      // Offline: no retry now; the 'online' event resumes it (onError below).
-      onShouldRetry: (err) => {
-        const status = statusOf(err);
-        return navigator.onLine && (status === 0 || status >= 500 || status === 409 || status === 423);
-      },
-      onProgress: (sent) => {
-        if (from < 0) from = sent;
-        const secs = (performance.now() - began) / 1000;
-        update(job.key, { loaded: sent, speed: secs > 0 ? Math.max(0, sent - from) / secs : 0, offline: false });
-      },
-      onSuccess: ({ lastResponse }) => {
-        const id = lastResponse.getHeader('x-file-id');
-        update(job.key, { status: 'done', loaded: job.file.size, cancel: undefined, upload: undefined });
-        if (id) api<FileItem>('GET', `/api/files/${encodeURIComponent(id)}`).then(onUploaded, () => {});
-      },
-      onError: (err) => {
-        const status = statusOf(err);
-        if (status === 0 && !navigator.onLine && isRunning(job.key)) {
-          // Resumes from the server's offset (a HEAD, then the rest) once the network is back.
-          update(job.key, { offline: true });
-          window.addEventListener('online', () => {
-            if (!isRunning(job.key)) return;
-            began = performance.now();
-            from = -1;
-            update(job.key, { offline: false });
-            upload.start();
-          }, { once: true });
-          return;
-        }
-        if (status === 0) {
-          // Kept: Retry resumes it where the server stands.
-          update(job.key, { status: 'failed', error: 'The upload was interrupted. Check your connection and retry.', cancel: undefined, offline: false });
-          return;
-        }
-        const res = (err as DetailedError).originalResponse;
-        let body: never | null = null;
-        try {
-          body = JSON.parse(res?.getBody() ?? '') as never;
-        } catch {
-          body = null;
-        }
-        const e = describeError(status, body, res?.getHeader('retry-after'));
-        update(job.key, { status: 'failed', error: e.message, final: isFinal(e.code), cancel: undefined, upload: undefined, offline: false });
-      },
-    });
-    resumeTus(job, upload);
-  }
-
-  function resumeTus(job: Job, upload: Upload) {
-    update(job.key, {
-      upload,
-      cancel: () => {
-        update(job.key, { status: 'cancelled', cancel: undefined, upload: undefined, offline: false });
-        void upload.abort(true).catch(() => {}); // and DELETE the unfinished upload
-      },
-    });
-    upload.start();
-  }
-
-  function startXhr(job: Job) {
-    const xhr = new XMLHttpRequest();
-    const form = new FormData();
-    form.append('folder', job.folder);
-    for (const [k, v] of Object.entries(uploadFields(opts))) form.append(k, v);
-    form.append('file', job.file, job.file.name || 'pasted-image.png');
-    const began = performance.now();
-    xhr.upload.onprogress = (e) => {
-      const secs = (performance.now() - began) / 1000;
-      // e.total counts the multipart envelope too: scale to the file's own bytes.
-      const loaded = e.lengthComputable && e.total > 0 ? Math.min(job.file.size, Math.round((e.loaded / e.total) * job.file.size)) : e.loaded;
-      update(job.key, { loaded, speed: secs > 0 ? loaded / secs : 0 });
-    };
-    xhr.onload = () => {
-      let body: { file?: FileItem; error?: string; message?: string; details?: Record<string, unknown> } | null = null;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        body = null;
-      }
-      if (xhr.status === 201 && body?.file) {
-        update(job.key, { status: 'done', loaded: job.file.size, cancel: undefined });
-        onUploaded(body.file);
-      } else {
-        const err = describeError(xhr.status, body as never, xhr.getResponseHeader('retry-after'));
-        update(job.key, { status: 'failed', error: err.message, final: isFinal(err.code), cancel: undefined });
-      }
-    };
-    xhr.onerror = () => update(job.key, { status: 'failed', error: 'The upload was interrupted. Check your connection and retry.', cancel: undefined });
-    xhr.onabort = () => update(job.key, { status: 'cancelled', cancel: undefined });
-    xhr.open('POST', '/api/files');
-    xhr.setRequestHeader('X-CSRF-Token', csrfToken());
-    xhr.setRequestHeader('Accept', 'application/json');
-    xhr.send(form);
-    update(job.key, { cancel: () => xhr.abort() });
+      // The server's own words for one over the limit (FILE_TOO_LARGE), without the wait and the bytes sent.
+      const over = limit.current !== null && file.size > limit.current;
+      return {
+        file, folder: rel ? `${base}/${rel}` : opts.folder, fields,
+        ...(over ? { refusal: describeError(413, { error: 'FILE_TOO_LARGE', details: { max_bytes: limit.current } }).message } : {}),
+      };
+    }));
   }
 
   const active = jobs.filter((j) => j.status === 'uploading' || j.status === 'queued').length;
-  // Leaving or reloading the page ends the uploads still going: the browser asks first (a reload
-  // lost a half-sent file without a word).
-  useEffect(() => {
-    if (active === 0) return;
-    const warn = (e: BeforeUnloadEvent) => {
-      e.preventDefault();
-      e.returnValue = ''; // older Chromium asks only when this is set
-    };
-    addEventListener('beforeunload', warn);
-    return () => removeEventListener('beforeunload', warn);
-  }, [active > 0]);
   /** The job whose Cancel was just pressed: its Retry, which takes the button's place, gets the focus. */
   const refocus = useRef<number | null>(null);
   const done = jobs.filter((j) => j.status === 'done').length;
@@ -337,12 +144,11 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
               {(j.status === 'uploading' || j.status === 'queued') && (
                 <button type="button" class="small" onClick={() => {
                   refocus.current = j.key;
-                  if (j.cancel) j.cancel();
-                  else update(j.key, { status: 'cancelled' });
+                  cancelUpload(j.key);
                 }}>Cancel</button>
               )}
               {(j.status === 'failed' || j.status === 'cancelled') && !j.final && (
-                <button type="button" class="small" onClick={() => update(j.key, { status: 'queued', loaded: 0, error: undefined })} ref={(el) => {
+                <button type="button" class="small" onClick={() => retryUpload(j.key)} ref={(el) => {
                   if (el && refocus.current === j.key) {
                     refocus.current = null;
                     el.focus();
@@ -350,7 +156,7 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
                 }}>Retry</button>
               )}
               {j.status === 'failed' && j.final && (
-                <button type="button" class="small" onClick={() => setJobs((js) => js.filter((x) => x.key !== j.key))}>Remove</button>
+                <button type="button" class="small" onClick={() => removeUpload(j.key)}>Remove</button>
               )}
             </li>
           ))}
@@ -364,7 +170,7 @@ export function Uploader({ folder, onUploaded, incoming }: { folder: string; onU
           {done === jobs.length && (
             <button type="button" class="small" aria-expanded={!folded} onClick={() => setUnfolded(folded)}>{folded ? 'Show the list' : 'Fold the list'}</button>
           )}
-          <button type="button" class="small" onClick={() => setJobs((js) => js.filter((j) => j.status === 'failed'))}>Clear finished</button>
+          <button type="button" class="small" onClick={clearFinishedUploads}>Clear finished</button>
         </div>
       )}
     </section>

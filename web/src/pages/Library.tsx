@@ -8,6 +8,7 @@ import { Fold, useNarrow } from '../components/Fold';
 import { FormDialog } from '../components/Dialog';
 import { MoveDialog } from '../components/MoveDialog';
 import { Uploader } from '../components/Uploader';
+import { onFileUploaded } from '../upload-queue';
 import { entryState, navigate, reachedByHistory, rememberInEntry, type Route } from '../router';
 
 const TYPES = [
@@ -168,14 +169,14 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     if (files.length) setIncoming((x) => ({ files, seq: x.seq + 1 }));
   };
 
-  const uploaded = (f: FileItem) => {
+  // A file this visit uploaded (upload-queue.ts; perhaps begun before this page opened) joins the grid it belongs to.
+  useEffect(() => onFileUploaded((f) => {
     if (f.folder === folder || recursive) {
       setItems((xs) => [f, ...xs.filter((x) => x.id !== f.id)]);
       setCount((n) => n + 1);
     } else if (f.folder.startsWith(folder === '/' ? '/' : `${folder}/`)) setBelow((n) => (n ?? 0) + 1);
     setTreeVersion((v) => v + 1);
-    onChange();
-  };
+  }), [folder, recursive]);
 
   /** The tile a Shift-click extends from: the last one ticked or unticked. */
   const anchor = useRef<string | null>(null);
@@ -290,7 +291,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
       </aside>
       <div class="content">
         <h1 class="folder-title">{folder !== '/' ? folder : recursive ? 'All files' : 'Top level'}</h1>
-        <Uploader folder={folder} onUploaded={uploaded} incoming={incoming} />
+        <Uploader folder={folder} incoming={incoming} />
         <form class="toolbar" role="search" onSubmit={(e) => {
           e.preventDefault();
           setParam({ q: search, tag: tagInput.split(',').map((t) => t.trim()).filter(Boolean).join(',') });
