@@ -22,7 +22,11 @@ const RENDITION_KEYS = new Set(['w', 'h', 'dpr', 'c', 'q', 'so', 'eo', 'ac', 'fp
 /** Resize modes a rendition supports. */
 const RENDITION_CROPS = new Set(['fill', 'lfill', 'fit', 'limit', 'scale', 'pad']);
 
-const valueOf = (o: TransformOptions, k: string) => String((o as Record<string, unknown>)[k]);
+/** A refused key's value as written, when it is one (effects and layers parse to objects, which read "[object Object]"). */
+const valueOf = (o: TransformOptions, k: string): string | undefined => {
+  const v = (o as Record<string, unknown>)[k];
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+};
 
 export function checkVideoOptions(contentType: string, o: TransformOptions, rendition: RenditionExt | undefined): void {
   const isVideo = contentType.startsWith('video/');

@@ -56,6 +56,8 @@ test('video keys: refused on images, rendition-only keys refused on posters, ima
   expect(() => checkVideoOptions('image/png', opts('so_1'), undefined)).toThrow(/only on video files/);
   expect(() => checkVideoOptions('video/mp4', opts('br_1m'), undefined)).toThrow(/only in video renditions/);
   expect(() => checkVideoOptions('video/mp4', opts('e_blur:5'), 'mp4')).toThrow(/a video rendition takes only/);
+  // An effect's parsed value is an object: not shown as "[object Object]".
+  expect(() => checkVideoOptions('video/mp4', opts('w_100,e_brightness:20'), 'mp4')).toThrow('Invalid transformation parameter e: allowed a video rendition takes only w, h, dpr, c, q, so, eo, ac, fps, br.');
   expect(() => checkVideoOptions('video/mp4', opts('w_10,h_10,c_thumb'), 'mp4')).toThrow(/for video/);
   expect(() => checkVideoOptions('video/mp4', opts('w_320,so_1,eo_2,q_70'), 'webm')).not.toThrow();
   expect(() => parseTransformation('so_3,eo_2', undefined, limits, new Map())).toThrow(/after so/);
