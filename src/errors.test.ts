@@ -11,6 +11,13 @@ describe('error envelope (API.md §1)', () => {
       new Elysia()
         .post('/__test/echo', ({ body }) => body, { body: t.Object({ name: t.String({ minLength: 2 }), n: t.Integer() }) })
         .post('/__test/count', ({ body }) => body, { body: t.Object({ count: t.Optional(t.Integer({ minimum: 1, maximum: 50 })), at_least: t.Optional(t.Integer({ minimum: 60 })) }) })
+        .post('/__test/words', ({ body }) => body, {
+          body: t.Object({ role: t.Optional(t.Union([t.Literal('user'), t.Literal('admin')])), exp: t.Optional(t.Union([t.Integer({ minimum: 60, maximum: 100 }), t.Null()])), pw: t.Optional(t.String({ minLength: 8 })) }),
+        })
+        .get('/__test/words/:id', ({ params }) => params, {
+          params: t.Object({ id: t.String({ format: 'uuid' }) }),
+          query: t.Object({ period: t.Optional(t.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'Calendar month `YYYY-MM`; default the current one.' })), since: t.Optional(t.String({ format: 'date-time' })) }),
+        })
         .get('/__test/query', ({ query }) => query, {
           query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 200 })), page: t.Optional(t.Integer({ minimum: 1 })), flag: t.Optional(t.Boolean()), sort: t.Optional(t.UnionEnum(['name', '-name'])) }),
         })
@@ -99,6 +106,23 @@ describe('error envelope (API.md §1)', () => {
     // Two parameters with the failing value: no guess at which, but still the rule.
     const both = (await (await h.request('/__test/query?page=0&limit=0')).json()) as { details: { fields: { path: string; message: string }[] } };
     expect(both.details.fields[0]!.path).toBe('/');
+  });
+
+  test('choices, nullable numbers, formats, lengths and patterns in words (TypeBox said "should be one of: \'string\', \'string\'", "should be one of: \'undefined\', \'null\'", "should be uuid", a regular expression)', async () => {
+    const cases: [string, RequestInit, string, string][] = [
+      ['/__test/words', json('POST', { role: 'root' }), '/role', 'must be one of: user, admin'],
+      ['/__test/words', json('POST', { exp: 59 }), '/exp', 'must be a whole number from 60 to 100, or null'],
+      ['/__test/words', json('POST', { pw: 'short' }), '/pw', 'must be at least 8 characters long'],
+      ['/__test/words/nope', {}, '/id', 'must be a UUID'],
+      ['/__test/words/00000000-0000-4000-8000-000000000000?since=yesterday', {}, '/since', 'must be a date and time in ISO 8601, such as 2026-12-05T10:00:00Z'],
+      ['/__test/words/00000000-0000-4000-8000-000000000000?period=2026-13', {}, '/period', 'has the wrong form: expected Calendar month `YYYY-MM`'],
+    ];
+    for (const [url, init, path, message] of cases) {
+      const res = await h.request(url, init);
+      expect(res.status).toBe(400);
+      const got = (await res.json()) as { details: { fields: { path: string; message: string }[] } };
+      expect([url, got.details.fields[0]?.path, got.details.fields[0]?.message]).toEqual([url, path, message]);
+    }
   });
 
   test('a non-JSON body on a JSON route → 415, never buffered by a default parser', async () => {

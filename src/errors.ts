@@ -170,7 +170,7 @@ export function numberRule(schema: unknown): string | null {
   const s = schema as (NumberBranch & { anyOf?: NumberBranch[] }) | undefined;
   if (!s) return null;
   // A plain number schema too: a query number out of range fails after its conversion, against the number alone.
-  const branches = s.anyOf ?? (isNumeric(s) && s.type !== 'string' ? [s] : undefined);
+  const branches = s.anyOf ? flatBranches(s.anyOf) : isNumeric(s) && s.type !== 'string' ? [s] : undefined;
   if (!branches || !branches.some(isNumeric) || !branches.every((b) => isNumeric(b) || b.type === 'null')) return null;
   const kind = branches.some((b) => b.type === 'number' || b.format === 'numeric') ? 'a number' : 'a whole number';
   const min = s.minimum ?? branches.find((b) => b.minimum !== undefined)?.minimum;
@@ -179,16 +179,55 @@ export function numberRule(schema: unknown): string | null {
   return `must be ${kind}${range}${branches.some((b) => b.type === 'null') ? ', or null' : ''}`;
 }
 
+type Branch = NumberBranch & { anyOf?: Branch[]; const?: unknown };
+
+/** A union's members, a nested union (a nullable number: the number's own union, or null) opened up. */
+function flatBranches(anyOf: Branch[]): Branch[] {
+  return anyOf.flatMap((b) => (b.anyOf && b.type === undefined ? flatBranches(b.anyOf).map((x) => ({ ...x, minimum: x.minimum ?? b.minimum, maximum: x.maximum ?? b.maximum })) : [b]));
+}
+
+const FORMATS: Record<string, string> = {
+  uuid: 'must be a UUID',
+  'date-time': 'must be a date and time in ISO 8601, such as 2026-12-05T10:00:00Z',
+  date: 'must be a date in ISO 8601, such as 2026-12-05',
+  email: 'must be an email address',
+  uri: 'must be an absolute URL',
+};
+
 /**
  * A field's rule in words where TypeBox's text names its own machinery: a boolean (checked as
- * a union with its string form: "should be one of: 'boolean', 'boolean'"), an enum ("Expected
- * kind 'UnionEnum'"), a number (numberRule). Null to keep TypeBox's text.
+ * a union with its string form: "should be one of: 'boolean', 'boolean'"), a choice of values
+ * ("Expected kind 'UnionEnum'", "should be one of: 'string', 'string'"), a number (numberRule;
+ * a nullable one read "should be one of: 'undefined', 'null'"), a format ("should be uuid"), a
+ * length, a pattern (its regular expression) worded by the field's description. `message` is
+ * TypeBox's, to tell which rule failed. Null to keep TypeBox's text.
  */
-export function ruleOf(schema: unknown): string | null {
-  const s = schema as { type?: string; enum?: unknown[]; anyOf?: { type?: string; format?: string }[] } | undefined;
-  if (Array.isArray(s?.enum)) return `must be one of: ${s.enum.map(String).join(', ')}`;
-  if (s?.type === 'boolean' || s?.anyOf?.some((b) => b.type === 'boolean')) return 'must be true or false';
-  return numberRule(schema);
+export function ruleOf(schema: unknown, message = ''): string | null {
+  const s = schema as (Branch & { enum?: unknown[]; format?: string; pattern?: string; minLength?: number; maxLength?: number; description?: string; examples?: unknown[] }) | undefined;
+  if (!s) return null;
+  if (Array.isArray(s.enum)) return `must be one of: ${s.enum.map(String).join(', ')}`;
+  const branches = s.anyOf ? flatBranches(s.anyOf) : [];
+  const consts = branches.filter((b) => b.const !== undefined);
+  if (consts.length > 0 && consts.length + branches.filter((b) => b.type === 'null').length === branches.length) {
+    return `must be one of: ${consts.map((b) => String(b.const)).join(', ')}${consts.length < branches.length ? ', or null' : ''}`;
+  }
+  if (s.type === 'boolean' || branches.some((b) => b.type === 'boolean')) return 'must be true or false';
+  const number = numberRule(schema);
+  if (number) return number;
+  if (s.type !== 'string') return null;
+  if (s.format && FORMATS[s.format] && /format|should be/.test(message)) return FORMATS[s.format]!;
+  if (/length/.test(message)) {
+    const [min, max] = [s.minLength, s.maxLength];
+    if (min !== undefined && max !== undefined) return `must be ${min} to ${max} characters long`;
+    if (min !== undefined) return `must be at least ${min} character${min === 1 ? '' : 's'} long`;
+    if (max !== undefined) return `must be at most ${max} characters long`;
+  }
+  if (s.pattern && /match/.test(message)) {
+    const described = s.description?.split(/[;.](\s|$)/)[0]?.trim();
+    if (described) return `has the wrong form: expected ${described}`;
+    if (s.examples?.length) return `has the wrong form: for example ${String(s.examples[0])}`;
+  }
+  return null;
 }
 
 /**
@@ -206,7 +245,7 @@ export function fromValidation(error: ValidationLike, query?: URLSearchParams): 
   }
   const fields = error.all.map((e) => ({
     path: e.path && e.path !== '' ? e.path : unnamed ?? '/',
-    message: ruleOf(e.schema) ?? e.summary ?? e.message ?? 'is invalid',
+    message: ruleOf(e.schema, e.message ?? '') ?? e.summary ?? e.message ?? 'is invalid',
   }));
   const first = fields[0];
   const message = first ? `Invalid ${where}: ${first.path} ${first.message}` : `Invalid ${where}.`;
