@@ -10,7 +10,7 @@
  * to image URLs. So do the shared pages (`/v` embed pages, `/s` share links): chat apps, mail
  * clients and link trackers append `?utm_source=…` to links people paste.
  */
-import { unknownInputs } from './errors';
+import { unknownInputs, validationError } from './errors';
 
 /** What the check reads of a registered route (a structural subset of Elysia's `InternalRoute`). */
 export interface RouteShape {
@@ -28,6 +28,8 @@ type Known = readonly string[] | null;
 interface RouteInputs {
   query: Known;
   body: Known;
+  /** Query parameters that take several values (array schemas, such as `tag`); any other given twice is refused. */
+  repeatable: ReadonlySet<string>;
 }
 
 /** The property names of a closed object schema; null for anything open or not an object schema. */
@@ -39,20 +41,22 @@ function namesOf(schema: unknown): Known {
   return Object.keys(s.properties);
 }
 
+/** The array-valued properties of an object schema. */
+function arraysOf(schema: unknown): Set<string> {
+  const props = (schema as { properties?: Record<string, { type?: string; anyOf?: { type?: string }[] }> } | undefined)?.properties ?? {};
+  return new Set(Object.entries(props).filter(([, p]) => p.type === 'array' || p.anyOf?.some((b) => b.type === 'array')).map(([k]) => k));
+}
+
 function inputsOf(route: RouteShape): RouteInputs {
   const open = ANY_QUERY_PREFIXES.some((p) => route.path.startsWith(p));
   const query = route.hooks?.query;
   return {
+    repeatable: arraysOf(query),
     // No query schema: the route takes no query parameters at all.
     query: open ? null : query === undefined ? [] : namesOf(query),
     // No body schema: the route takes no body fields (an empty `{}` is still fine).
     body: route.hooks?.body === undefined ? [] : namesOf(route.hooks.body),
   };
-}
-
-/** The parameter names of a query string (`a=1&b&a=2` → a, b), decoded as URLSearchParams does. */
-function queryNames(search: string): string[] {
-  return [...new Set(new URLSearchParams(search).keys())];
 }
 
 /**
@@ -79,8 +83,14 @@ export function inputCheck(routesOf: () => RouteShape[]) {
     if (!inputs) return;
     if (hasQuery && inputs.query) {
       const known = inputs.query;
-      const unknown = queryNames(request.url.slice(q + 1)).filter((n) => !known.includes(n));
+      const names = [...new URLSearchParams(request.url.slice(q + 1)).keys()];
+      const unknown = [...new Set(names)].filter((n) => !known.includes(n));
       if (unknown.length) throw unknownInputs('query parameter', unknown, known);
+      // Given twice, a one-value parameter kept its last value without a word (`status=failed&status=pending`).
+      const twice = names.find((n, i) => names.indexOf(n) !== i && !inputs.repeatable.has(n));
+      if (twice !== undefined) {
+        throw validationError(`The query parameter ${twice} takes one value; it was given more than once.`, [{ path: `/${twice}`, message: 'given more than once' }]);
+      }
     }
     if (hasBody && inputs.body) {
       const known = inputs.body;

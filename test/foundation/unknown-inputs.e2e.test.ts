@@ -79,6 +79,17 @@ describe('unknown inputs are refused, never ignored', () => {
     expect((await api('/api/logs?limit=1')).status).toBe(200);
   });
 
+  test('a one-value parameter given twice is a 400 (the last one was used without a word); a list parameter repeats', async () => {
+    for (const path of ['/api/queue/jobs?status=failed&status=pending', '/api/logs?status=4xx&status=2xx', '/api/files?q=a&q=b']) {
+      const r = await api(path);
+      expect([path, r.status]).toEqual([path, 400]);
+      const j = (await r.json()) as ErrorJson;
+      expect(j.message).toMatch(/^The query parameter (status|q) takes one value; it was given more than once\.$/);
+      expect(j.details.fields[0]!.path).toMatch(/^\/(status|q)$/);
+    }
+    expect((await api('/api/files?tag=a&tag=b')).status).toBe(200);
+  });
+
   test('a close misspelling gets a suggestion; a route without a query takes none', async () => {
     const r = await api('/api/files?limt=5');
     expect(r.status).toBe(400);
