@@ -299,6 +299,22 @@ describe.each(MODES)('accounts on $name', (mode) => {
     expect([nobody.status, nobody.body.error]).toEqual([404, 'NOT_FOUND']);
   });
 
+  test('with open registration an invite code is still checked and used up (a bad one was dropped unread)', async () => {
+    const adminId = (await api('GET', '/api/profile', undefined, { key: adminKey })).body.user.id;
+    const bad = await api('POST', '/api/auth/register', { email: email('open-bad'), password: 'password 123', invite_code: 'bogus-code' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details.fields[0].path).toBe('/invite_code');
+    const code: string = (await api('POST', `/api/admin/users/${adminId}/invites`, {}, { key: adminKey })).body.results[0].code;
+    const codes = async () => (await api('GET', '/api/invites', undefined, { key: adminKey })).body.results.map((i: { code: string }) => i.code);
+    expect(await codes()).toContain(code);
+    expect((await api('POST', '/api/auth/register', { email: email('open-ok'), password: 'password 123', invite_code: code })).status).toBe(201);
+    // Used: gone from its owner's unused codes, and refused a second time.
+    expect(await codes()).not.toContain(code);
+    expect((await api('POST', '/api/auth/register', { email: email('open-again'), password: 'password 123', invite_code: code })).status).toBe(400);
+    // No code at all: open registration as before.
+    expect((await api('POST', '/api/auth/register', { email: email('open-none'), password: 'password 123' })).status).toBe(201);
+  });
+
   test('invite-only registration and required email verification', async () => {
     const strictDb = mode.postgres ? await createTestDatabase() : null;
     const strict = await startServer({

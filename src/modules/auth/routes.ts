@@ -65,7 +65,7 @@ export function authRoutes(deps: AppDeps) {
       {
         ...strict(RegisterBody),
         response: { 201: RegisterResult, ...errorResponses(400, 409, 413, 429) },
-        detail: { summary: 'Create an account', description: '`invite_code` is required when `INVITE_ONLY=true`. Sets the session cookies.'
+        detail: { summary: 'Create an account', description: '`invite_code` is required when `INVITE_ONLY=true`; sent when registration is open, it is checked (400 when invalid, used or expired) and used up all the same. Sets the session cookies.'
           + FROM_REFERENCE + ' The example’s password is public: do not keep an account made with it.' },
       },
     )

@@ -42,7 +42,10 @@ export async function register(deps: AppDeps, input: RegisterInput, meta: Client
         .returning();
       if (!created) throw new Error('user insert returned no row');
       // Claimed in the same transaction: a taken email gives the code back, a bad code creates no user.
-      if (config.inviteOnly && !(await claimInvite(tx, input.inviteCode as string, created.id, new Date(deps.clock.now())))) {
+      // A code sent while registration is open is checked and used up too: it was dropped unread,
+      // so a mistyped one said nothing and its inviter's list kept showing it as unused.
+      const code = input.inviteCode === undefined || input.inviteCode === '' ? undefined : input.inviteCode;
+      if ((config.inviteOnly || code !== undefined) && !(await claimInvite(tx, code as string, created.id, new Date(deps.clock.now())))) {
         throw validationError('This invite code is invalid, used or expired.', [{ path: '/invite_code', message: 'is invalid, used or expired' }]);
       }
       return created;
