@@ -254,10 +254,15 @@ export function fromValidation(error: ValidationLike, query?: URLSearchParams): 
 
 /** Builds a JSON response for an `AppError`, merging any headers already set on the context. */
 export function errorResponse(err: AppError, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(err.toBody()), {
+  const body = JSON.stringify(err.toBody());
+  return new Response(body, {
     status: err.status,
-    // nosniff on every error body, whoever builds it (the mapper, the fast path, CORS refusals).
-    headers: { ...headers, ...err.headers, 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' },
+    // nosniff on every error body, whoever builds it (the mapper, the fast path, CORS refusals);
+    // its length declared, so whoever records the answer (request logs) knows its size.
+    headers: {
+      ...headers, ...err.headers, 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff',
+      'content-length': String(Buffer.byteLength(body)),
+    },
   });
 }
 

@@ -223,8 +223,10 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
     });
   if (hooks.observers.length > 0) {
     app.onAfterResponse({ as: 'global' }, ({ request, set, route, responseValue }) => {
-      const status = responseValue instanceof Response ? responseValue.status : typeof set.status === 'number' ? set.status : 200;
-      notifyRequestDone(deps, { request, route, status, response: responseValue });
+      // An error's answer is the envelope the mapper built, not the thrown value (request logs sized it as 0 bytes).
+      const response = errorAnswers.get(request) ?? responseValue;
+      const status = response instanceof Response ? response.status : typeof set.status === 'number' ? set.status : 200;
+      notifyRequestDone(deps, { request, route, status, response });
     });
   }
   return app
@@ -317,9 +319,14 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
         deps.log.warn({ request_id: requestIdOf(request), code: appError.code }, appError.message);
       }
       set.status = appError.status;
-      return errorResponse(appError, headers);
+      const answer = errorResponse(appError, headers);
+      errorAnswers.set(request, answer);
+      return answer;
     });
 }
+
+/** The error envelope each failed request was answered with, for the observers of finished requests. */
+const errorAnswers = new WeakMap<Request, Response>();
 
 /** Status recorded for a request whose client disconnected before the answer (nginx's 499). */
 export const CLIENT_CLOSED_REQUEST = 499;

@@ -135,6 +135,9 @@ describe.each(DB_BACKENDS)('usage, logs and metrics on %s', (db) => {
     await as(alice, `/api/files/${alice.key}`); // 404, with the key in the path
     await h.request('/api/files', { headers: { authorization: `Bearer ${alice.jwt}` } });
     await as(alice, '/api/usage?period=2020-13'); // 400
+    const refused = await as(alice, '/api/files?sort=name&cursor=garbage'); // 400 from the handler, after authentication
+    expect(refused.status).toBe(400);
+    const refusedBytes = (await refused.arrayBuffer()).byteLength;
     await as(alice, '/api/auth/api-keys', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }); // 403: keys cannot manage keys
     await settle(h);
 
@@ -161,6 +164,9 @@ describe.each(DB_BACKENDS)('usage, logs and metrics on %s', (db) => {
     // The profile, a pre-serialised answer, has its size too (the app's log showed it as a stream).
     expect(all.results.find((e) => e.path === '/api/profile')?.response_size_bytes).toBe(profileBytes);
     expect(all.results.find((e) => e.path === '/api/files' && e.api_key_prefix === null)).toBeDefined();
+    // An error's envelope is sized too (every 4xx was logged as 0 bytes).
+    expect(refusedBytes).toBeGreaterThan(50);
+    expect(all.results.find((e) => e.path === '/api/files?sort=name&cursor=garbage')?.response_size_bytes).toBe(refusedBytes);
     expect(all.results.some((e) => e.path === '/api/files/[redacted]' && e.status_code === 404)).toBe(true);
     expect(all.results.some((e) => e.status_code === 403 && e.method === 'POST')).toBe(true);
     // Bob's list has his marker and nothing of Alice's.
