@@ -106,6 +106,7 @@ interface Operation {
   parameters?: { name: string; in: string; schema?: unknown; description?: string }[];
   description?: string;
   summary?: string;
+  'x-required-scope'?: string;
 }
 
 interface Document {
@@ -170,7 +171,14 @@ function defaultParamDoc(path: string, name: string): string | undefined {
   return PARAM_DOCS[name];
 }
 
+/** Routes for administrators: their role, and for an API key the `admin` scope (checked in their handlers, not by the guard's scope). */
+const ADMIN_ONLY = (path: string) => path.startsWith('/api/admin/') || path === '/metrics';
+
 function normalizeOperation(path: string, method: string, op: Operation): void {
+  if (ADMIN_ONLY(path) && !op['x-required-scope']) {
+    op['x-required-scope'] = 'admin';
+    op.description = `${op.description ? `${op.description} ` : ''}Administrators only: an API key needs the \`admin\` scope (keys get it only when asked for).`;
+  }
   if (op.description) op.description = codeSpans(op.description);
   // Public unless the route declared a requirement (the auth guard and session-only routes do).
   if (!op.security) op.security = [];

@@ -90,3 +90,10 @@ test('every path parameter says what it holds (tools show a parameter\'s own des
   expect(seen).toBeGreaterThan(50);
   expect(missing).toEqual([]);
 });
+
+test('admin operations say that an API key needs the admin scope (a default key got 403 MISSING_SCOPE the document did not mention)', () => {
+  const admin = Object.entries(spec.paths).filter(([path]) => path.startsWith('/api/admin/') || path === '/metrics')
+    .flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => [`${method.toUpperCase()} ${path}`, (op as Record<string, unknown>)['x-required-scope']] as const));
+  expect(admin.length).toBeGreaterThan(10);
+  expect(admin.filter(([, scope]) => scope !== 'admin')).toEqual([]);
+});

@@ -11,6 +11,7 @@ import { Elysia, t } from 'elysia';
 import { timingSafeEqual } from 'node:crypto';
 import type { AppDeps } from '../../deps';
 import { errorResponses, forbidden, unauthorized } from '../../errors';
+import { requireScope } from '../auth/guard';
 import { onRequestDone, requestStartOf } from '../../http';
 import { setCounterTotal, type Metrics } from './registry';
 
@@ -75,7 +76,8 @@ export function metricsRoutes(deps: AppDeps) {
       if (!byToken) {
         const principal = await resolver.resolve(request);
         if (!principal) throw unauthorized('Send `Authorization: Bearer <METRICS_TOKEN>` or an admin credential.');
-        if (principal.role !== 'admin' || !principal.scopes.has('admin')) throw forbidden('Metrics are for admins and the metrics token.');
+        if (principal.role !== 'admin') throw forbidden('Metrics are for admins and the metrics token.');
+        requireScope(principal, 'admin'); // an admin's key without the scope is told which scope it lacks
       }
       set.headers['content-type'] = m.contentType;
       set.headers['cache-control'] = 'no-store';
