@@ -364,7 +364,7 @@ export function withHeadLength(request: Request, response: Response | Promise<Re
  */
 export function refuseInvalidHost(request: Request): Response | undefined {
   if (request.url.charCodeAt(0) !== 47 /* '/' */) return undefined;
-  return errorResponse(validationError('The Host header is not a valid host name.', [{ path: 'Host', message: 'is not a valid host' }]), {
+  return errorResponse(validationError('The Host header is not a valid host name.', [{ path: '/Host', message: 'is not a valid host' }]), {
     'x-request-id': beginRequest(request),
   });
 }

@@ -107,7 +107,7 @@ const encodeCursor = (id: number) => Buffer.from(`l${id}`).toString('base64url')
 
 function decodeCursor(cursor: string): number {
   const m = /^l(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw validationError('Invalid cursor.', [{ path: 'cursor', message: 'is not a cursor this API returned' }]);
+  if (!m) throw validationError('Invalid cursor.', [{ path: '/cursor', message: 'is not a cursor this API returned' }]);
   return Number(m[1]);
 }
 
@@ -135,7 +135,7 @@ function parseFilter(q: LogQuery): Filter {
     const cls = /^([1-5])(?:xx|XX)$/.exec(q.status);
     if (cls) f.status = [Number(cls[1]) * 100, Number(cls[1]) * 100 + 99];
     else if (/^[1-5]\d\d$/.test(q.status)) f.status = [Number(q.status), Number(q.status)];
-    else throw validationError('Invalid status filter.', [{ path: 'status', message: 'must be a status code (404) or a class (4xx)' }]);
+    else throw validationError('Invalid status filter.', [{ path: '/status', message: 'must be a status code (404) or a class (4xx)' }]);
   }
   if (q.since !== undefined) f.sinceMs = parseTimeFilter(q.since, 'since');
   return f;

@@ -64,7 +64,7 @@ export function queueRoutes(deps: AppDeps) {
         const raw = request.headers.get('last-event-id') ?? query.last_event_id ?? null;
         const after = raw === null || raw.trim() === '' ? null : parseCursor(raw);
         if (raw !== null && raw.trim() !== '' && !after) {
-          throw validationError('Invalid Last-Event-ID.', [{ path: 'Last-Event-ID', message: 'is not an event id this server sent' }]);
+          throw validationError('Invalid Last-Event-ID.', [{ path: '/Last-Event-ID', message: 'is not an event id this server sent' }]);
         }
         const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
         // HEAD runs this GET handler; a stream that never ends would hold the answer (and a

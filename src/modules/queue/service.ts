@@ -59,7 +59,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const createdAt = new Date(at ?? '');
   if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) {
-    throw validationError('Invalid cursor.', [{ path: 'cursor', message: 'is not a cursor this API returned' }]);
+    throw validationError('Invalid cursor.', [{ path: '/cursor', message: 'is not a cursor this API returned' }]);
   }
   return { createdAt, id };
 }

@@ -36,7 +36,7 @@ const UsageQuery = t.Object({
 function monthOf(period: string | undefined, now: number): { key: string; start: Date; end: Date } {
   const first = period ? `${period}-01` : periodOf(now);
   const start = new Date(`${first}T00:00:00.000Z`);
-  if (Number.isNaN(start.getTime())) throw validationError('Invalid period.', [{ path: 'period', message: 'must be YYYY-MM' }]);
+  if (Number.isNaN(start.getTime())) throw validationError('Invalid period.', [{ path: '/period', message: 'must be YYYY-MM' }]);
   const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
   return { key: first, start, end };
 }
