@@ -301,7 +301,7 @@ function describeAllowed(schema: TSchema): string {
   if (typeof schema['x-allowed'] === 'string') return schema['x-allowed'];
   switch (schema['x-env-kind'] as Kind) {
     case 'int': return `an integer from ${schema.minimum} to ${schema.maximum}`;
-    case 'bool': return '`true` or `false`';
+    case 'bool': return '`true` or `false` (also `1`/`0`, `yes`/`no`, `on`/`off`)';
     case 'bytes': return `a byte size such as \`512MiB\`, \`1GB\` or \`1048576\` (at least ${schema.minimum})`;
     case 'url': return 'a URL such as `scheme://host`';
     case 'enum': return `one of ${(schema.anyOf as TSchema[]).map((s) => `\`${s.const}\``).join(', ')}`;

@@ -140,6 +140,13 @@ for (const runtime of ['bun', 'deno'] as const) {
       expectOneClearLine(outcome, 'DATABASE_URL', /unreachable.*ECONNREFUSED/);
     }, 60_000);
 
+    test('PRESETS not valid JSON, or a file that is not there: one line naming PRESETS (it was a fatal with a stack)', async () => {
+      for (const [presets, said] of [['{bad json', /PRESETS is not valid JSON/], [join(scratch, 'no-such-presets.json'), /PRESETS is neither JSON nor a file.*ENOENT/]] as const) {
+        const dataDir = await mkdtemp(join(scratch, 'presets-'));
+        expectOneClearLine(await runUntilExit(runtime, { DATA_DIR: dataDir, PRESETS: presets }), 'PRESETS', said);
+      }
+    }, 60_000);
+
     test('DATA_DIR not writable (under a regular file): one line naming DATA_DIR', async () => {
       // Tests run as root, which mode bits do not stop: a path through a file cannot be created by anyone.
       const file = join(scratch, `${runtime}-a-file`);

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { ParseLimits, Preset } from './options';
 import { parseTransformation } from './parse';
+import { StartupError } from '../../lib/startup';
 
 export const DEFAULT_PRESETS: readonly Preset[] = [
   { name: 'thumb', transformation: 'w_200,h_200,c_fill,g_auto,f_auto', eager: true },
@@ -20,23 +21,33 @@ export const DEFAULT_PRESETS: readonly Preset[] = [
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
-/** Reads `PRESETS` (inline JSON or a file path) over the defaults; throws a readable Error when invalid. */
+/** A bad `PRESETS` stops the start as a setting to fix: one line naming it, no stack (lib/startup.ts). */
+const presetsError = (message: string) => new StartupError(message, 'PRESETS');
+
+/** Reads `PRESETS` (inline JSON or a file path) over the defaults; throws a readable StartupError when invalid. */
 export function loadPresets(setting: string | undefined, limits: ParseLimits): ReadonlyMap<string, Preset> {
   const presets = new Map(DEFAULT_PRESETS.map((p) => [p.name, p]));
   if (setting) {
-    const text = setting.trim().startsWith('{') ? setting : readFileSync(setting, 'utf8');
+    let text = setting;
+    if (!setting.trim().startsWith('{')) {
+      try {
+        text = readFileSync(setting, 'utf8');
+      } catch (err) {
+        throw presetsError(`PRESETS is neither JSON nor a file that can be read (${setting}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new Error(`PRESETS is not valid JSON: ${(err as Error).message}`);
+      throw presetsError(`PRESETS is not valid JSON: ${(err as Error).message}`);
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('PRESETS must be a JSON object of name → preset');
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw presetsError('PRESETS must be a JSON object of name → preset');
     for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
-      if (!NAME_RE.test(name)) throw new Error(`PRESETS: invalid preset name ${JSON.stringify(name)} (a-z, 0-9, -)`);
+      if (!NAME_RE.test(name)) throw presetsError(`PRESETS: invalid preset name ${JSON.stringify(name)} (a-z, 0-9, -)`);
       const entry = typeof value === 'string' ? { transformation: value, eager: false } : (value as Record<string, unknown> | null);
       if (!entry || typeof entry.transformation !== 'string') {
-        throw new Error(`PRESETS.${name} must be a string or {"transformation": "...", "eager": bool}`);
+        throw presetsError(`PRESETS.${name} must be a string or {"transformation": "...", "eager": bool}`);
       }
       presets.set(name, { name, transformation: entry.transformation, eager: entry.eager === true });
     }
@@ -44,9 +55,9 @@ export function loadPresets(setting: string | undefined, limits: ParseLimits): R
   for (const preset of presets.values()) {
     try {
       const parsed = parseTransformation(preset.transformation, undefined, limits, new Map());
-      if (parsed.exp !== undefined) throw new Error('exp_ is not allowed in a preset');
+      if (parsed.exp !== undefined) throw presetsError('exp_ is not allowed in a preset');
     } catch (err) {
-      throw new Error(`PRESETS.${preset.name} is not a valid transformation: ${(err as Error).message}`);
+      throw presetsError(`PRESETS.${preset.name} is not a valid transformation: ${(err as Error).message}`);
     }
   }
   return presets;
