@@ -29,10 +29,13 @@ export const JobSchema = t.Object(
   { title: 'Job' },
 );
 
+/** A job with its file's name, as the list and `GET /jobs/:id` give it. */
+export const JobListItem = t.Composite([JobSchema, t.Object({
+  file_name: t.Nullable(t.String({ description: 'The name of the file the job is about (`file_id`), for people reading the list; null without a file.' })),
+})], { title: 'JobInList' });
+
 export const JobList = t.Object({
-  results: t.Array(t.Composite([JobSchema, t.Object({
-    file_name: t.Nullable(t.String({ description: 'The name of the file the job is about (`file_id`), for people reading the list; null without a file.' })),
-  })], { title: 'JobInList' })),
+  results: t.Array(JobListItem),
   count: t.Integer({ description: 'Jobs matching the filter, all pages.' }),
   next_cursor: t.Nullable(t.String()),
 });

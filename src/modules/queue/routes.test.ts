@@ -63,6 +63,14 @@ describe.each(DB_BACKENDS)('/api/queue on %s', (db) => {
     expect((await h.request('/api/queue/stats?system=maybe', as(adminKey))).status).toBe(400);
     expect((await h.request('/api/queue/jobs?status=nope', as(aliceKey))).status).toBe(400);
     expect((await h.request('/api/queue/jobs')).status).toBe(401);
+    // One job by id, as the list gives it (the route answered 405 "use DELETE"): the owner's, or any for an admin.
+    const first = mine.results[0] as { id: string };
+    const one = await h.request(`/api/queue/jobs/${first.id}`, as(aliceKey));
+    expect(one.status).toBe(200);
+    expect(await one.json()).toEqual(mine.results[0]);
+    const systemJob = (housekeeping.results[0] as { id: string }).id;
+    expect((await h.request(`/api/queue/jobs/${systemJob}`, as(aliceKey))).status).toBe(404);
+    expect((await h.request(`/api/queue/jobs/${systemJob}`, as(adminKey))).status).toBe(200);
   });
 
   test('cancel, retry and delete follow the status rules and scopes', async () => {

@@ -8,8 +8,8 @@ import type { AppDeps } from '../../deps';
 import { errorResponses, validationError } from '../../errors';
 import { authGuard, type Principal } from '../auth/guard';
 import { parseCursor } from './events';
-import { EventsQuery, JobIdParams, JobList, JobListQuery, JobSchema, QueueStats, StatsQuery } from './model';
-import { cancelJob, deleteJob, getStats, listJobs, retryJob, type Viewer } from './service';
+import { EventsQuery, JobIdParams, JobList, JobListItem, JobListQuery, JobSchema, QueueStats, StatsQuery } from './model';
+import { cancelJob, deleteJob, getJob, getStats, listJobs, retryJob, type Viewer } from './service';
 
 /** What a principal may see: its own jobs, or all of them for admins. */
 export const viewerOf = (p: Principal): Viewer => ({ userId: p.userId, all: p.role === 'admin' && p.scopes.has('admin') });
@@ -29,6 +29,12 @@ export function queueRoutes(deps: AppDeps) {
       query: JobListQuery,
       response: { 200: JobList, ...errorResponses(400, 401, 403) },
       detail: { summary: 'List jobs', description: 'Newest first; filter by `status`, `type` and (admins) `system`; keyset pagination with `cursor`.' },
+    })
+    .get('/jobs/:id', ({ principal, params }) => getJob(deps.db, viewerOf(principal), params.id), {
+      auth: 'queue:read',
+      params: JobIdParams,
+      response: { 200: JobListItem, ...errorResponses(400, 401, 403, 404) },
+      detail: { summary: 'Get a job', description: 'One job as the list gives it (with `file_name`); another account\'s is 404 unless you are an admin.' },
     })
     .post('/jobs/:id/retry', ({ principal, params }) => retryJob(deps.db, viewerOf(principal), params.id), {
       auth: 'queue:write',

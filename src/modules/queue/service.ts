@@ -122,6 +122,14 @@ async function getVisible(db: Db, viewer: Viewer, id: string): Promise<JobRow> {
   return row;
 }
 
+/** One job the viewer may see, with its file's name as the list gives it; 404 otherwise. */
+export async function getJob(db: Db, viewer: Viewer, id: string) {
+  const [row] = await db.select({ job: jobs, fileName: files.name }).from(jobs).leftJoin(files, eq(files.id, jobs.fileId))
+    .where(and(eq(jobs.id, id), visibleTo(viewer))).limit(1);
+  if (!row) throw notFound('Job');
+  return { ...toJobJson(row.job), file_name: row.fileName };
+}
+
 /** failed or cancelled → pending, with a fresh set of attempts. */
 export async function retryJob(db: Db, viewer: Viewer, id: string): Promise<JobJson> {
   const rows = await queryRows(
