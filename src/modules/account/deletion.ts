@@ -66,7 +66,7 @@ export async function requestDeletion(deps: AppDeps, userId: string, requestedBy
         .where(and(inArray(accountDeletions.userId, admins.map((a) => a.id)), inArray(accountDeletions.status, ['pending', 'running'])));
       const gone = new Set(leaving.map((l) => l.userId));
       if (!admins.some((a) => a.id !== userId && !a.banned && !gone.has(a.id))) {
-        throw conflict('The last administrator cannot be deleted; promote another account to admin first.');
+        throw conflict('The last administrator cannot be deleted; give another account the admin role first (POST /api/admin/users/:id/role).');
       }
     }
     const [open] = await tx.select().from(accountDeletions)
