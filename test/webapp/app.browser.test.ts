@@ -335,6 +335,9 @@ describe('the web app in Chromium', () => {
     // A name that differs only in case is pointed out (it made "Albums" beside "albums" without a word).
     await to.fill('/Albums');
     await dialog.getByText('There is /albums, but no /Albums (names are case-sensitive): moving creates /Albums.').waitFor(WAIT);
+    await to.fill('/albums');
+    await dialog.getByText('Type a path such as /holidays/2026, or pick a folder below.').waitFor(WAIT);
+    await shot(page, 'move-dialog'); // the README's picture of the dialog
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached', ...WAIT });
     await tile(page, 'sunset.png').getByRole('checkbox').uncheck();
