@@ -41,10 +41,14 @@ function namesOf(schema: unknown): Known {
   return Object.keys(s.properties);
 }
 
-/** The array-valued properties of an object schema. */
+/**
+ * The properties of an object schema that take several values: arrays, and strings marked
+ * `x-repeatable` (read from the URL with `getAll` by their route, such as an upload's `tags`).
+ */
 function arraysOf(schema: unknown): Set<string> {
-  const props = (schema as { properties?: Record<string, { type?: string; anyOf?: { type?: string }[] }> } | undefined)?.properties ?? {};
-  return new Set(Object.entries(props).filter(([, p]) => p.type === 'array' || p.anyOf?.some((b) => b.type === 'array')).map(([k]) => k));
+  const props = (schema as { properties?: Record<string, { type?: string; anyOf?: { type?: string }[]; 'x-repeatable'?: boolean }> } | undefined)?.properties ?? {};
+  return new Set(Object.entries(props)
+    .filter(([, p]) => p.type === 'array' || p.anyOf?.some((b) => b.type === 'array') || p['x-repeatable'] === true).map(([k]) => k));
 }
 
 function inputsOf(route: RouteShape): RouteInputs {

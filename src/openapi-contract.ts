@@ -64,6 +64,7 @@ export function normalizeSchema(schema: unknown): void {
   if (!isObj(schema)) return;
   delete schema.nullable;
   delete schema.error;
+  delete schema['x-repeatable']; // for the input check (inputs.ts); the description says it in words
   if (typeof schema.description === 'string') schema.description = codeSpans(schema.description);
   if (typeof schema.format === 'string' && !KNOWN_FORMATS.has(schema.format)) delete schema.format;
   // t.Record → `patternProperties: {'^(.*)$': {}}`: the same as additionalProperties.

@@ -33,7 +33,7 @@ describe('Host that is not a valid authority', () => {
     expect(res.headers['content-type']).toStartWith('application/json');
     const json = JSON.parse(res.body.toString()) as { error: string; details: { fields: { path: string }[] } };
     expect(json.error).toBe('VALIDATION_ERROR');
-    expect(json.details.fields[0]!.path).toBe('Host');
+    expect(json.details.fields[0]!.path).toBe('/Host');
     expect(res.headers['x-request-id']).toBeTruthy();
   });
 
