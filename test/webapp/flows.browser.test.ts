@@ -187,6 +187,16 @@ describe('web app flows', () => {
     // Back in the library, the list says what happened and the grid holds all six.
     await page.getByRole('link', { name: 'Library' }).click();
     await page.getByText('All uploads finished.').waitFor(WAIT);
+    expect(await page.locator('.job').count()).toBe(6);
+    // Signed out, the list goes: the next account to sign in on this page does not see these files.
+    const next = { email: email('flow-next'), password: 'correct horse 1' };
+    expect((await api('POST', '/api/auth/register', next)).status).toBe(201);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Email').fill(next.email);
+    await page.getByLabel('Password').fill(next.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Top level' }).waitFor(WAIT);
+    expect(await page.locator('.job').count()).toBe(0);
     await context.close();
   });
 

@@ -14,7 +14,7 @@ import { Library } from './pages/Library';
 import { Logs } from './pages/Logs';
 import { Settings } from './pages/Settings';
 import { useFocusOnPageChange, usePageTitle } from './page-change';
-import { onFileUploaded } from './upload-queue';
+import { onFileUploaded, resetUploads } from './upload-queue';
 import { navigate, onLinkClick, sitePathOr, useRoute } from './router';
 import './styles.css';
 
@@ -52,6 +52,9 @@ function App() {
   useEffect(() => onSessionEnded(() => setProfile(null)), []);
   // Every file an upload stores changes the header's count and storage, whatever page is open.
   useEffect(() => onFileUploaded(() => setUsageTick((n) => n + 1)), []);
+  useEffect(() => {
+    if (profile === null) resetUploads();
+  }, [profile]);
   useEffect(() => {
     api<ServerInfo>('GET', '/api/reference/for-agents').then(setInfo).catch(() => setInfo({}));
   }, []);

@@ -116,6 +116,12 @@ export function cancelUpload(key: number): void {
 
 export const retryUpload = (key: number) => update(key, { status: 'queued', loaded: 0, error: undefined });
 export const removeUpload = (key: number) => set(jobs.filter((j) => j.key !== key));
+/** Signed out: what is still going stops and the list empties (the next account must not see this one's files). */
+export function resetUploads(): void {
+  for (const j of jobs.filter(isActive)) cancelUpload(j.key);
+  set([]);
+}
+
 /** Keeps the failed ones only (the list's "Clear finished"). */
 export const clearFinishedUploads = () => set(jobs.filter((j) => j.status === 'failed'));
 
