@@ -8,7 +8,7 @@ import type { AppDeps } from './deps';
 import { API_SECURITY_HEADERS, assertNoNulInBody, assertNoNulInUrl } from './hardening';
 import { inputCheck, type RouteShape } from './inputs';
 import { isPublicDelivery } from './modules/limits/plugin';
-import { pathOf } from './lib/request-path';
+import { pathOf, queryOf } from './lib/request-path';
 import { clientDisconnected } from './platform/server';
 import {
   AppError, errorResponse, fromValidation, insufficientStorage, internalError, isDiskFullError, methodNotAllowed, payloadTooLarge,
@@ -106,12 +106,6 @@ export const hasRequestObservers = (deps: Pick<AppDeps, 'requests'>): boolean =>
  * from `set.status = 204`) and drops the connection, so bodiless answers go through this.
  */
 export const noContent = (): Response => new Response(null, { status: 204 });
-
-/** The query of a URL as sent; `new URL` throws on what a client may put in `Host` (a port past 65535). */
-export const queryOf = (url: string): URLSearchParams => {
-  const at = url.indexOf('?');
-  return new URLSearchParams(at < 0 ? '' : url.slice(at + 1));
-};
 
 /** Reads a body as text, refusing (413) by `Content-Length` before reading, or the moment it grows too big. */
 export async function readTextLimited(request: Request, maxBytes: number): Promise<string> {
@@ -296,7 +290,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       let appError: AppError;
       if (error instanceof AppError) appError = error;
       else if (cause instanceof AppError) appError = cause;
-      else if (error instanceof ValidationError || code === 'VALIDATION') appError = fromValidation(error as ValidationError, queryOf(request.url));
+      else if (error instanceof ValidationError || code === 'VALIDATION') appError = fromValidation(error as ValidationError, new URLSearchParams(queryOf(request.url)));
       else if (code === 'PARSE') appError = validationError('The request body could not be parsed.', [{ path: '/', message: 'malformed body' }]);
       else if (isDiskFullError(error)) appError = insufficientStorage();
       else if (code === 'NOT_FOUND') {

@@ -77,10 +77,13 @@ export function corsPlugin(deps: AppDeps) {
       Object.assign(set.headers, delivery);
       return;
     }
-    if (!isApi(path) || isPresignedUpload(path)) return;
+    if (!isApi(path)) return;
+    // Only upload paths need the two patterns below: every other API request skips them.
+    const upload = path.startsWith('/api/uploads/');
+    if (upload && isPresignedUpload(path)) return;
     const origin = request.headers.get('origin');
     const allowed = origin !== null && apiOrigins.has(origin.toLowerCase());
-    if (isOpenTus(path) && !allowed) {
+    if (upload && isOpenTus(path) && !allowed) {
       if (preflight) return new Response(null, { status: 204, headers: { ...TUS_ANY_PREFLIGHT, 'x-request-id': requestIdOf(request) } });
       Object.assign(set.headers, TUS_ANY);
       if (apiOrigins.size > 0) set.headers.vary = 'Origin';

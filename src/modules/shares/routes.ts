@@ -12,7 +12,8 @@
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { AppError, errorResponses, notFound, gone, unauthorized } from '../../errors';
-import { acceptFormBody, noContent, queryOf } from '../../http';
+import { acceptFormBody, noContent } from '../../http';
+import { queryOf } from '../../lib/request-path';
 import { binaryResponse, errorResponsesOrPage } from '../../openapi-contract';
 import { verifyPassword } from '../../platform/password';
 import { authGuard } from '../auth/guard';
@@ -262,7 +263,7 @@ async function browserGet(deps: AppDeps, request: Request, share: ShareLinkRow, 
   if (share.passwordHash) {
     await sharedFile(deps, share); // a deleted file's link is 404 before anyone types a password
     // What the form's POST said, carried by its redirect: a wrong password (and the attempts left), or a lockout.
-    const query = queryOf(request.url);
+    const query = new URLSearchParams(queryOf(request.url));
     const locked = Number(query.get('locked'));
     if (query.has('locked') && Number.isFinite(locked)) {
       const wait = Math.min(Math.max(Math.ceil(locked), 1), 86_400);

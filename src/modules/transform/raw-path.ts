@@ -5,8 +5,6 @@
  * twice) lost its comma to the parameter split, and its signature (made over the URL's form)
  * never matched. The transformation routes read their steps from here instead.
  */
-export function rawSegments(url: string): string[] {
-  const path = url.indexOf('/', url.indexOf('//') + 2);
-  const query = url.indexOf('?', path);
-  return url.slice(path, query < 0 ? undefined : query).split('/').slice(1);
-}
+import { pathOf } from '../../lib/request-path';
+
+export const rawSegments = (url: string): string[] => pathOf(url).split('/').slice(1);
