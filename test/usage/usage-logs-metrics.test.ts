@@ -164,6 +164,8 @@ describe.each(DB_BACKENDS)('usage, logs and metrics on %s', (db) => {
     // The profile, a pre-serialised answer, has its size too (the app's log showed it as a stream).
     expect(all.results.find((e) => e.path === '/api/profile')?.response_size_bytes).toBe(profileBytes);
     expect(all.results.find((e) => e.path === '/api/files' && e.api_key_prefix === null)).toBeDefined();
+    // A request refused before authentication ran (a malformed query) is the caller's too: it was left out.
+    expect(all.results.find((e) => e.path === '/api/usage?period=2020-13')).toMatchObject({ status_code: 400, api_key_prefix: alice.key.slice(0, 12) });
     // An error's envelope is sized too (every 4xx was logged as 0 bytes).
     expect(refusedBytes).toBeGreaterThan(50);
     expect(all.results.find((e) => e.path === '/api/files?sort=name&cursor=garbage')?.response_size_bytes).toBe(refusedBytes);

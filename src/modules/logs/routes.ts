@@ -7,8 +7,8 @@
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses } from '../../errors';
-import { onRequestDone, requestIdOf, requestStartOf } from '../../http';
-import { authGuard, principalOf } from '../auth/guard';
+import { onRequestDone, pathOf, requestIdOf, requestStartOf } from '../../http';
+import { authGuard, carriesCredential, principalOf, type Principal } from '../auth/guard';
 import { clientIpOf } from '../limits/plugin';
 import { sanitizeUrl } from './sanitize';
 import { listLogs } from './service';
@@ -60,8 +60,17 @@ export function logRoutes(deps: AppDeps) {
     const buffer = deps.requestLogs;
     onRequestDone(deps, ({ request, status, response }) => {
       const p = principalOf(request);
-      if (!p) return;
       const t0 = requestStartOf(request);
+      const record = (caller: Principal) => push(caller, request, status, response, t0);
+      if (p) return record(p);
+      // Refused before the guard ran (a malformed query, an unknown route, a body of the wrong
+      // type): the caller's own mistake, which their log left out. Attributed when the request
+      // carried a valid credential (cached lookups; error answers to /api only).
+      if (status >= 400 && status !== 401 && pathOf(request.url).startsWith('/api/') && carriesCredential(request)) {
+        void deps.credentials.resolve(request).then((caller) => caller && record(caller), () => undefined);
+      }
+    });
+    const push = (p: Principal, request: Request, status: number, response: unknown, t0: number | undefined) => {
       const declared = request.headers.get('content-length');
       buffer.push({
         userId: p.userId,
@@ -77,7 +86,7 @@ export function logRoutes(deps: AppDeps) {
         requestId: requestIdOf(request),
         createdAt: deps.clock.now(),
       });
-    });
+    };
   }
   return app.use(authGuard(deps)).get('/api/logs', ({ principal, query }) => listLogs(deps.db, principal.userId, query), {
     auth: 'account:read',
