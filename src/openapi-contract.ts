@@ -102,7 +102,7 @@ function collapseCoercion(schema: Json): void {
 
 interface Operation {
   security?: Record<string, string[]>[];
-  requestBody?: { content?: Record<string, { schema?: unknown }>; description?: string };
+  requestBody?: { content?: Record<string, { schema?: unknown }>; description?: string; required?: boolean };
   responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }>; headers?: Record<string, { schema?: unknown }> }>;
   parameters?: { name: string; in: string; schema?: unknown; description?: string }[];
   description?: string;
@@ -216,6 +216,12 @@ function normalizeOperation(path: string, method: string, op: Operation): void {
     }
   }
   for (const media of Object.values(body)) media.schema = normalized(media.schema);
+  // A JSON body whose fields are all optional may be left out (the server reads none as `{}`):
+  // the document said `required: true` for those too.
+  const json = body['application/json']?.schema;
+  if (op.requestBody && Object.keys(body).length === 1 && isObj(json) && json.type === 'object' && !(Array.isArray(json.required) && json.required.length > 0)) {
+    op.requestBody.required = false;
+  }
   for (const p of op.parameters ?? []) {
     p.schema = normalized(p.schema);
     // The route schemas describe a parameter on its schema; tools (Scalar, generated clients) show the parameter's own.

@@ -97,3 +97,10 @@ test('admin operations say that an API key needs the admin scope (a default key 
   expect(admin.length).toBeGreaterThan(10);
   expect(admin.filter(([, scope]) => scope !== 'admin')).toEqual([]);
 });
+
+test('a JSON body whose fields are all optional is not required (an admin invite with no body answers 201; the document said required)', () => {
+  const required = (path: string, method: string) => (spec.paths[path]?.[method] as { requestBody?: { required?: boolean } } | undefined)?.requestBody?.required;
+  expect(required('/api/admin/users/{id}/invites', 'post')).toBe(false);
+  expect(required('/api/settings', 'patch')).toBe(false);
+  expect(required('/api/auth/login', 'post')).toBe(true);
+});
