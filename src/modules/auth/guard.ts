@@ -38,15 +38,15 @@ export function requireScope(principal: Principal, scope: Scope): void {
   if (!principal.scopes.has(scope)) throw missingScope(scope);
 }
 
+/** Whether a request carries a credential at all (valid or not): a key, a bearer token or the session cookie. */
+export const carriesCredential = (request: Request): boolean =>
+  request.headers.has('authorization') || request.headers.has('x-api-key') || readCookie(request, ACCESS_COOKIE) !== null;
+
 /**
  * The 401 of a request the guard could not attribute, saying whether it sent credentials at all
  * (an unknown, revoked or expired key or token read "Authentication required." like none), with
  * the `WWW-Authenticate` challenge a 401 must carry (RFC 9110 §11.6.1).
  */
-/** Whether a request carries a credential at all (valid or not): a key, a bearer token or the session cookie. */
-export const carriesCredential = (request: Request): boolean =>
-  request.headers.has('authorization') || request.headers.has('x-api-key') || readCookie(request, ACCESS_COOKIE) !== null;
-
 function notAuthenticated(request: Request): AppError {
   return carriesCredential(request)
     ? new AppError('UNAUTHORIZED', 401, 'The credentials sent are not valid: the API key or token is unknown, revoked or expired (a session renews through POST /api/auth/refresh).',

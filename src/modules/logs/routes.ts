@@ -61,13 +61,12 @@ export function logRoutes(deps: AppDeps) {
     onRequestDone(deps, ({ request, status, response }) => {
       const p = principalOf(request);
       const t0 = requestStartOf(request);
-      const record = (caller: Principal) => push(caller, request, status, response, t0);
-      if (p) return record(p);
+      if (p) return push(p, request, status, response, t0);
       // Refused before the guard ran (a malformed query, an unknown route, a body of the wrong
       // type): the caller's own mistake, which their log left out. Attributed when the request
       // carried a valid credential (cached lookups; error answers to /api only).
       if (status >= 400 && status !== 401 && pathOf(request.url).startsWith('/api/') && carriesCredential(request)) {
-        void deps.credentials.resolve(request).then((caller) => caller && record(caller), () => undefined);
+        void deps.credentials.resolve(request).then((caller) => caller && push(caller, request, status, response, t0), () => undefined);
       }
     });
     const push = (p: Principal, request: Request, status: number, response: unknown, t0: number | undefined) => {
