@@ -4,6 +4,7 @@
  * one strict header set.
  */
 import { AppError } from '../errors';
+import { waitWords } from './wait-words';
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export const escapeHtml = (s: string) =>
@@ -63,6 +64,5 @@ export function errorPage(title: string, err: AppError, headers: Record<string, 
 /** "Try again in about 4 minutes": the wait a 429 names only in its Retry-After header, for a person. */
 function waitText(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds <= 0) return '';
-  const text = seconds < 90 ? `${Math.ceil(seconds)} seconds` : seconds < 5400 ? `${Math.ceil(seconds / 60)} minutes` : `${Math.ceil(seconds / 3600)} hours`;
-  return `<p>Try again in about ${text}.</p>`;
+  return `<p>Try again in about ${waitWords(seconds)}.</p>`;
 }

@@ -3,6 +3,8 @@
  * echo the readable `pictor_csrf` cookie in `X-CSRF-Token` (double submit); no token is ever
  * kept in localStorage. An expired access cookie is renewed once through /api/auth/refresh.
  */
+import { waitWords } from '../../src/lib/wait-words';
+
 export interface ApiErrorBody {
   error: string;
   message: string;
@@ -41,7 +43,7 @@ export function describeError(status: number, body: Partial<ApiErrorBody> | null
   let message = body?.message ?? (status === 0 ? 'The server could not be reached. Check your connection and try again.' : `The server answered ${status}.`);
   if (code === 'RATE_LIMITED') {
     const wait = Number(details.retry_after ?? retryAfter ?? 0);
-    message = `Too many requests for now. Try again in ${wait > 0 ? formatWait(wait) : 'a moment'}.`;
+    message = `Too many requests for now. Try again in ${wait > 0 ? waitWords(wait) : 'a moment'}.`;
   } else if (code === 'FILE_TOO_LARGE' && typeof details.max_bytes === 'number') {
     message = `This file is larger than your upload limit of ${formatBytes(details.max_bytes)}.`;
   } else if (code === 'UNSUPPORTED_MEDIA_TYPE' && details.detected === 'application/x-empty') {
@@ -62,12 +64,6 @@ export function formatSpan(seconds: number): string {
     if (seconds >= size && seconds % size === 0) return `${seconds / size} ${name}${seconds / size === 1 ? '' : 's'}`;
   }
   return `${seconds} seconds`;
-}
-
-export function formatWait(seconds: number): string {
-  if (seconds < 90) return `${Math.ceil(seconds)} seconds`;
-  if (seconds < 5400) return `${Math.ceil(seconds / 60)} minutes`;
-  return `${Math.ceil(seconds / 3600)} hours`;
 }
 
 /**
