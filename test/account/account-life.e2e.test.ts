@@ -144,6 +144,13 @@ describe.each(['fs', 's3'] as const)('account export and deletion: %s', (kind) =
     });
     await waitFor('derivatives on disk', async () => derivativeDirs.every((d) => existsSync(d)));
 
+    // Settings beyond the defaults, so the manifest's copy is checked against what the account set.
+    const settings = await json<Record<string, unknown>>(await fetch(`${server.url}/api/settings`, {
+      method: 'PATCH', headers: { ...user, 'content-type': 'application/json' },
+      body: JSON.stringify({ default_expires_in: 86_400, watermarks: { logo: `l_${images[0]},lg_south_east` }, force_watermark: 'logo' }),
+    }), 200);
+    expect(settings.force_watermark).toBe('logo');
+
     // Export, sampling the server's RSS from the request until the archive is ready.
     const pid = server.proc.pid!;
     const baseline = rssOf(pid);
@@ -205,7 +212,8 @@ describe.each(['fs', 's3'] as const)('account export and deletion: %s', (kind) =
     expect(text).not.toContain(key.key);
     expect(text).not.toContain('key_hash');
     expect(Object.keys(manifest.api_keys[0]!)).not.toContain('hash');
-    expect(manifest.settings).toHaveProperty('default_is_public');
+    // Every setting, as GET /api/settings gives it (watermarks and the effective upload limit included).
+    expect(manifest.settings).toEqual(settings);
     // The archive is removed once sent.
     await waitFor('the export archive to be removed', async () => !(await objects()).some((k) => k.startsWith('exports/')));
 

@@ -15,6 +15,8 @@ import { collectGarbageNow } from '../../platform/memory';
 import type { AppDeps } from '../../deps';
 import { conflict, gone, invalidSignature, notFound } from '../../errors';
 import { enqueueJob } from '../queue/enqueue';
+import { getWatermarkSettings } from '../transform/watermarks';
+import { getSettings } from '../users/settings';
 import type { JobContext } from '../queue/runner';
 import { files, type FileRow } from '../files/table';
 import { folders } from '../folders/table';
@@ -139,10 +141,8 @@ async function* manifest(deps: AppDeps, userId: string, cutoff: Date): AsyncGene
     format: 'pictor-account-export/1',
     exported_at: new Date(deps.clock.now()).toISOString(),
     account: { id: u.id, email: u.email, role: u.role, is_promoted: u.isPromoted, created_at: u.createdAt.toISOString() },
-    settings: {
-      public_url_base: u.publicUrlBase, max_upload_size_bytes: u.maxUploadSizeBytes, default_is_public: u.defaultIsPublic,
-      default_expires_in: u.defaultExpiresIn, embeds_enabled: u.embedsEnabled,
-    },
+    // The same object as GET /api/settings: a restore (or a person) reads one shape.
+    settings: { ...(await getSettings(deps.db, deps.config, userId)), ...(await getWatermarkSettings(deps, userId)) },
     usage: { storage_bytes: u.storageBytes, files_count: u.filesCount },
     // Metadata only: the key itself is never stored (only its hash), and the hash stays here too.
     api_keys: keys,
