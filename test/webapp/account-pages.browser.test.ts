@@ -279,6 +279,32 @@ describe('request log page', () => {
     expect(await axeProblems(page)).toEqual([]);
   });
 
+  test('"Made with" keeps one API key\'s requests, or the sessions\' (the app\'s own calls flood the rest)', async () => {
+    const created = await api('POST', '/api/auth/api-keys', { name: 'nightly sync', scopes: ['files:read'] }, session);
+    expect(created.status).toBe(201);
+    const { key, key_prefix: prefix } = created.body as { key: string; key_prefix: string };
+    for (let i = 0; i < 3; i++) expect((await fetch(`${base}/api/files/keyedmissing${i}`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(404);
+    for (;;) {
+      const r = await api('GET', `/api/logs?credential=${prefix}`, undefined, session);
+      if ((r.body.results as unknown[]).length >= 3) break;
+      await Bun.sleep(200);
+    }
+    await page.goto(`${base}/logs`);
+    await page.locator('table.logs tbody tr').first().waitFor(WAIT);
+    await page.getByLabel('Made with').selectOption({ label: `nightly sync (${prefix}…)` });
+    await page.waitForURL(new RegExp(`/logs\\?credential=${prefix}$`), WAIT);
+    await page.getByText(/^3 requests$/).waitFor(WAIT);
+    await expect(page.locator('table.logs tbody tr').count()).resolves.toBe(3);
+    for (const by of await page.locator('table.logs tbody td[data-label="By"]').allTextContents()) expect(by).toBe(`${prefix}…`);
+    await page.getByLabel('Made with').selectOption('session');
+    await page.waitForURL(/credential=session$/, WAIT);
+    await page.waitForFunction(() => {
+      const by = [...document.querySelectorAll('table.logs tbody td[data-label="By"]')].map((td) => td.textContent);
+      return by.length > 0 && by.every((t) => t === 'session');
+    }, null, WAIT);
+    expect(await axeProblems(page)).toEqual([]);
+  });
+
   test('an address whose since= is no date shows the refusal and a way back, not a blank page', async () => {
     const errors: string[] = [];
     const onError = (e: Error) => void errors.push(e.message);

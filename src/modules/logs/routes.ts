@@ -36,6 +36,10 @@ const LogQuery = t.Object({
   status: t.Optional(t.String({ pattern: '^[1-5](\\d\\d|xx|XX)$', description: 'Exact status (`404`) or class (`4xx`).' })),
   method: t.Optional(t.String({ pattern: '^[A-Za-z]{3,7}$', description: 'HTTP method, e.g. `POST`.' })),
   since: t.Optional(t.String({ format: 'date-time', description: 'Only entries at or after this time.' })),
+  credential: t.Optional(t.String({
+    pattern: '^(session|api_key|pk_[A-Za-z0-9]{9})$',
+    description: 'Who made the request: `session` (the web app, or a bearer access token), `api_key` (any API key), or one key by its `api_key_prefix` (`pk_AbC123xyz`).',
+  })),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 200, default: 50 })),
   cursor: t.Optional(t.String({ maxLength: 200 })),
 });
@@ -94,7 +98,7 @@ export function logRoutes(deps: AppDeps) {
     detail: {
       tags: ['account'],
       summary: 'List your request logs',
-      description: 'Your own authenticated requests, newest first; filters `status` (`404` or `4xx`), `method`, `since`; keyset pagination with `cursor`. '
+      description: 'Your own authenticated requests, newest first; filters `status` (`404` or `4xx`), `method`, `since`, `credential` (sessions, API keys, or one key); keyset pagination with `cursor`. '
         + 'Entries are written in batches, so the last second or so may not show yet; entries older than `LOG_RETENTION_DAYS` are pruned.',
     },
   });

@@ -75,7 +75,7 @@ describe.each(DB_BACKENDS)('request-log storage on %s', (db) => {
       for (let i = 0; i < size; i++, n++) {
         batch.push({
           userId: n % 3 === 0 ? bob : alice, method: methods[n % 3]!, path: `/api/files/${n}`, statusCode: statuses[n % 5]!,
-          durationMs: n / 10, createdAt: t0 + n * 10,
+          durationMs: n / 10, createdAt: t0 + n * 10, apiKeyPrefix: [null, 'pk_AAAAAAAAA', 'pk_BBBBBBBBB', null][n % 4],
         });
       }
       await insertLogs(h.deps.db, batch);
@@ -101,12 +101,36 @@ describe.each(DB_BACKENDS)('request-log storage on %s', (db) => {
       [{ since: new Date(t0 + 700 * 10).toISOString() }, (e) => e.createdAt >= t0 + 7000],
       [{ since: new Date(t0 + 700 * 10).toISOString(), status: '2xx' }, (e) => e.createdAt >= t0 + 7000 && e.statusCode < 300],
       [{ method: 'PATCH' }, () => false],
+      [{ credential: 'session' }, (e) => !e.apiKeyPrefix],
+      [{ credential: 'api_key' }, (e) => !!e.apiKeyPrefix],
+      [{ credential: 'pk_BBBBBBBBB', status: '4xx' }, (e) => e.apiKeyPrefix === 'pk_BBBBBBBBB' && e.statusCode >= 400 && e.statusCode < 500],
+      [{ credential: 'pk_AAAAAAAAA', since: new Date(t0 + 700 * 10).toISOString() }, (e) => e.apiKeyPrefix === 'pk_AAAAAAAAA' && e.createdAt >= t0 + 7000],
+      [{ credential: 'pk_CCCCCCCCC' }, () => false],
     ];
     for (const [q, keep] of cases) {
       const got = await everything(alice, { ...q, limit: 150 });
       expect({ q, paths: got.entries.map((e) => e.path) }).toEqual({ q, paths: expected(alice, keep) });
       expect({ q, count: got.count }).toEqual({ q, count: expected(alice, keep).length });
     }
+  });
+
+  test('a batch written before its counts named the credential is filtered and counted by its entries', async () => {
+    const userId = crypto.randomUUID();
+    const stored = { c: [['GET', '/by-key', null, 'pk_AAAAAAAAA'], ['GET', '/by-session', null, null]], e: [[0, 200, 1, 0, 10, 0, null], [1, 200, 1, 0, 10, 5, null], [0, 404, 1, 0, 10, 9, null]] };
+    await h.deps.db.insert(requestLogBatches).values({
+      userId, entryCount: 3, firstAt: new Date('2026-11-20T00:00:00Z'), lastAt: new Date('2026-11-20T00:00:00.009Z'), counts: { 'GET 200': 2, 'GET 404': 1 }, entries: JSON.stringify(stored),
+    });
+    await insertLogs(h.deps.db, [{ userId, method: 'GET', path: '/new-key', statusCode: 200, durationMs: 0, apiKeyPrefix: 'pk_AAAAAAAAA', createdAt: Date.parse('2026-11-21T00:00:00Z') }]);
+    const byKey = await listLogs(h.deps.db, userId, { credential: 'pk_AAAAAAAAA' });
+    expect(byKey.results.map((r) => `${r.path} ${r.status_code}`)).toEqual(['/new-key 200', '/by-key 404', '/by-key 200']);
+    expect(byKey.count).toBe(3);
+    const bySession = await listLogs(h.deps.db, userId, { credential: 'session', status: '2xx' });
+    expect(bySession.results.map((r) => r.path)).toEqual(['/by-session']);
+    expect(bySession.count).toBe(1);
+  });
+
+  test('an unknown credential filter is a 400 naming it', async () => {
+    await expect(listLogs(h.deps.db, crypto.randomUUID(), { credential: 'cookie' })).rejects.toMatchObject({ status: 400, details: { fields: [{ path: '/credential' }] } });
   });
 
   test('a refused batch rejects and stores nothing of it; the next one goes in', async () => {

@@ -6,7 +6,7 @@
  * page is full; counting sums the batches' `counts` and only opens a batch that straddles
  * `since`.
  */
-import { and, desc, eq, gte, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lte, not, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { validationError } from '../../errors';
 import { parseTimeFilter } from '../../lib/dates';
@@ -40,7 +40,7 @@ function batchRow(userId: string, part: readonly NewRequestLog[]): typeof reques
     if (r.createdAt > last) last = r.createdAt;
   }
   for (const r of part) {
-    const k = `${r.method} ${r.statusCode}`;
+    const k = `${r.method} ${r.statusCode} ${credentialTag(r.apiKeyPrefix ?? null)}`;
     counts[k] = (counts[k] ?? 0) + 1;
     const ip = r.ip ?? null;
     const prefix = r.apiKeyPrefix ?? null;
@@ -71,7 +71,8 @@ class ParsedBatch {
   /** Whether entry `i` passes the filter, without building its row. */
   matches(f: Filter, i: number): boolean {
     const e = this.stored.e[i]!;
-    return matches(f, this.stored.c[e[0]]![0], e[1], this.base + e[5]);
+    const c = this.stored.c[e[0]]!;
+    return matches(f, c[0], e[1], this.base + e[5], c[3]);
   }
 
   row(i: number): RequestLogRow {
@@ -117,15 +118,23 @@ export interface LogQuery {
   method?: string;
   /** ISO-8601 timestamp: entries at or after it. */
   since?: string;
+  /** `session`, `api_key` (any key) or one key's prefix (`pk_` and 9 more characters). */
+  credential?: string;
   limit?: number;
   cursor?: string;
 }
+
+/** Who made a request, as its `counts` key's third word: the key's prefix, or `-` for a session. */
+const credentialTag = (prefix: string | null) => prefix ?? '-';
+
+type CredentialFilter = { session: true } | { anyKey: true } | { prefix: string };
 
 interface Filter {
   method?: string;
   /** Inclusive status range. */
   status?: [number, number];
   sinceMs?: number;
+  credential?: CredentialFilter;
 }
 
 function parseFilter(q: LogQuery): Filter {
@@ -138,28 +147,50 @@ function parseFilter(q: LogQuery): Filter {
     else throw validationError('Invalid status filter.', [{ path: '/status', message: 'must be a status code (404) or a class (4xx)' }]);
   }
   if (q.since !== undefined) f.sinceMs = parseTimeFilter(q.since, 'since');
+  if (q.credential !== undefined) {
+    if (q.credential === 'session') f.credential = { session: true };
+    else if (q.credential === 'api_key') f.credential = { anyKey: true };
+    else if (/^pk_[A-Za-z0-9]{9}$/.test(q.credential)) f.credential = { prefix: q.credential };
+    else throw validationError('Invalid credential filter.', [{ path: '/credential', message: 'must be session, api_key or a key prefix such as pk_AbC123xyz' }]);
+  }
   return f;
 }
 
-const matches = (f: Filter, method: string, status: number, at: number): boolean =>
-  (f.method === undefined || method === f.method)
+const credentialMatches = (c: CredentialFilter, prefix: string | null): boolean =>
+  'session' in c ? prefix === null : 'anyKey' in c ? prefix !== null : prefix === c.prefix;
+
+const matches = (f: Filter, method: string, status: number, at: number, prefix: string | null): boolean =>
+  (f.credential === undefined || credentialMatches(f.credential, prefix))
+  && (f.method === undefined || method === f.method)
   && (f.status === undefined || (status >= f.status[0] && status <= f.status[1]))
   && (f.sinceMs === undefined || at >= f.sinceMs);
 
-/** SQL over a `counts` key (`"GET 200"`): does it fall in the method/status filter? */
-function keyCondition(f: Filter, key: SQL): SQL {
+/**
+ * SQL over a `counts` key (`"GET 200 pk_AbC123xyz"`): does it fall in the filter? Keys written
+ * before the credential was counted have two words; `unknownCredential` says what they count as.
+ */
+function keyCondition(f: Filter, key: SQL, unknownCredential: boolean): SQL {
   const parts: SQL[] = [sql`true`];
   if (f.method !== undefined) parts.push(sql`split_part(${key}, ' ', 1) = ${f.method}`);
   if (f.status !== undefined) parts.push(sql`split_part(${key}, ' ', 2)::int between ${f.status[0]} and ${f.status[1]}`);
+  const c = f.credential;
+  if (c !== undefined) {
+    const tag = sql`split_part(${key}, ' ', 3)`;
+    const cond = 'session' in c ? sql`${tag} = '-'` : 'anyKey' in c ? sql`${tag} not in ('', '-')` : sql`${tag} = ${c.prefix}`;
+    parts.push(unknownCredential ? sql`(${tag} = '' or ${cond})` : cond);
+  }
   return sql.join(parts, sql` and `);
 }
 
-/** Batch-level conditions: the account, a `since` bound, and "holds at least one matching method/status". */
+/** A batch written before `counts` named the credential: its entries are read to filter by one. */
+const LEGACY_COUNTS = sql`exists (select 1 from jsonb_object_keys(${requestLogBatches.counts}) k where split_part(k, ' ', 3) = '')`;
+
+/** Batch-level conditions: the account, a `since` bound, and "may hold a matching method/status/credential". */
 function batchConditions(userId: string, f: Filter): SQL[] {
   const where: SQL[] = [eq(requestLogBatches.userId, userId)];
   if (f.sinceMs !== undefined) where.push(gte(requestLogBatches.lastAt, new Date(f.sinceMs)));
-  if (f.method !== undefined || f.status !== undefined) {
-    where.push(sql`exists (select 1 from jsonb_object_keys(${requestLogBatches.counts}) k where ${keyCondition(f, sql`k`)})`);
+  if (f.method !== undefined || f.status !== undefined || f.credential !== undefined) {
+    where.push(sql`exists (select 1 from jsonb_object_keys(${requestLogBatches.counts}) k where ${keyCondition(f, sql`k`, true)})`);
   }
   return where;
 }
@@ -202,21 +233,23 @@ async function readPage(db: Db, userId: string, f: Filter, limit: number, cursor
 
 /**
  * Entries matching the filter: the `counts` of every batch wholly after `since`, plus the
- * entries of the few batches that straddle it, read one by one.
+ * entries of the few batches that straddle it (and, filtering by credential, of batches
+ * written before `counts` named it), read one by one.
  */
 async function countLogs(db: Db, userId: string, f: Filter): Promise<number> {
   const where = batchConditions(userId, f);
-  const sinceAt = f.sinceMs === undefined ? undefined : new Date(f.sinceMs);
-  const whole = sinceAt ? and(...where, gte(requestLogBatches.firstAt, sinceAt)) : and(...where);
+  const summable: SQL[] = [];
+  if (f.sinceMs !== undefined) summable.push(gte(requestLogBatches.firstAt, new Date(f.sinceMs)));
+  if (f.credential !== undefined) summable.push(not(LEGACY_COUNTS));
   const [summed] = await db.select({
     n: sql<number>`coalesce(sum((select coalesce(sum(c.value::int), 0) from jsonb_each_text(${requestLogBatches.counts}) c
-      where ${keyCondition(f, sql`c.key`)})), 0)::int`,
-  }).from(requestLogBatches).where(whole);
+      where ${keyCondition(f, sql`c.key`, false)})), 0)::int`,
+  }).from(requestLogBatches).where(and(...where, ...summable));
   let n = Number(summed?.n ?? 0);
-  if (sinceAt) {
-    const straddling = await db.select({ id: requestLogBatches.id, firstAt: requestLogBatches.firstAt, entries: requestLogBatches.entries })
-      .from(requestLogBatches).where(and(...where, lt(requestLogBatches.firstAt, sinceAt)));
-    for (const b of straddling) {
+  if (summable.length) {
+    const opened = await db.select({ id: requestLogBatches.id, firstAt: requestLogBatches.firstAt, entries: requestLogBatches.entries })
+      .from(requestLogBatches).where(and(...where, not(and(...summable)!)));
+    for (const b of opened) {
       const batch = new ParsedBatch(b.id, b.firstAt, b.entries);
       for (let i = 0; i < batch.length; i++) if (batch.matches(f, i)) n++;
     }

@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText, formatBytes, formatWhen, type Page } from '../api';
 import { navigate, type Route } from '../router';
+import type { ApiKey } from '../components/scopes';
 
 interface Entry {
   id: string;
@@ -66,6 +67,12 @@ export function Logs({ route }: { route: Route }) {
   const status = route.query.get('status') ?? '';
   const method = route.query.get('method') ?? '';
   const since = route.query.get('since') ?? '';
+  const credential = route.query.get('credential') ?? '';
+  // The account's keys name the "Made with" choices; the list works without them.
+  const [keys, setKeys] = useState<ApiKey[]>([]);
+  useEffect(() => {
+    api<{ results: ApiKey[] }>('GET', '/api/auth/api-keys').then((p) => setKeys(p.results), () => undefined);
+  }, []);
   const [entries, setEntries] = useState<Entry[] | null>(null);
   const [count, setCount] = useState(0);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -79,6 +86,7 @@ export function Logs({ route }: { route: Route }) {
     if (status) q.set('status', status);
     if (method) q.set('method', method);
     if (since) q.set('since', since);
+    if (credential) q.set('credential', credential);
     if (c) q.set('cursor', c);
     return `/api/logs?${q}`;
   };
@@ -95,7 +103,7 @@ export function Logs({ route }: { route: Route }) {
       })
       .catch((err) => n === latest.current && setError(errorText(err)))
       .finally(() => n === latest.current && setLoading(false));
-  }, [status, method, since, tick]);
+  }, [status, method, since, credential, tick]);
 
   const more = async () => {
     if (!cursor) return;
@@ -145,8 +153,19 @@ export function Logs({ route }: { route: Route }) {
             <label for="f-since">Since</label>
             <input id="f-since" type="datetime-local" value={isoToLocal(since)} onChange={(e) => filter('since', localToIso((e.currentTarget as HTMLInputElement).value))} />
           </div>
+          <div class="ctl">
+            <label for="f-credential">Made with</label>
+            <select id="f-credential" value={credential} onChange={(e) => filter('credential', (e.currentTarget as HTMLSelectElement).value)}>
+              <option value="">Anything</option>
+              <option value="session">A session (this app)</option>
+              <option value="api_key">Any API key</option>
+              {keys.map((k) => <option key={k.id} value={k.key_prefix}>{k.name ? `${k.name} (${k.key_prefix}…)` : `${k.key_prefix}…`}</option>)}
+              {/* A revoked key's prefix from a bookmarked address still filters; say which it is. */}
+              {credential.startsWith('pk_') && !keys.some((k) => k.key_prefix === credential) && <option value={credential}>{credential}… (no longer listed)</option>}
+            </select>
+          </div>
           <div class="ctl-buttons">
-            {(status || method || since) && <button type="button" onClick={() => navigate('/logs', true)}>Clear filters</button>}
+            {(status || method || since || credential) && <button type="button" onClick={() => navigate('/logs', true)}>Clear filters</button>}
             <button type="button" onClick={() => setTick((t) => t + 1)}>Refresh</button>
           </div>
         </form>
