@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { isBlurhashValid } from 'blurhash';
-import { quadrants } from '../helpers/images';
+import { animation, quadrants } from '../helpers/images';
 import { startServer, type RunningServer } from '../helpers/server';
 
 interface FileJson { id: string; content_type: string; blurhash: string | null; dominant_color: string | null }
@@ -84,5 +84,20 @@ describe('blurhash on the file object', () => {
       }
     }
     expect((await getFile(pdf.id)).blurhash).toBeNull();
+  }, 180_000);
+
+  test('an animated GIF\'s derive job completes (its eager t_thumb, c_fill,g_auto, was a 500 three times over)', async () => {
+    const gif = await upload(await animation('gif', 4, 120, 80), 'image/gif');
+    const job = await until('the derive job of the GIF to end', async () => {
+      const res = await fetch(`${srv.url}/api/queue/jobs?type=derive&limit=200`, { headers: auth });
+      expect(res.status).toBe(200);
+      const { results } = (await res.json()) as { results: { file_id: string; status: string; last_error: string | null }[] };
+      const mine = results.find((j) => j.file_id === gif.id);
+      return mine && (mine.status === 'completed' || mine.status === 'failed') ? mine : null;
+    });
+    expect(job).toMatchObject({ status: 'completed', last_error: null });
+    const thumb = await fetch(`${srv.url}/t/t_thumb/${gif.id}`, { headers: { accept: 'image/webp,*/*' } });
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers.get('x-cache')).toMatch(/^HIT/);
   }, 180_000);
 });

@@ -17,18 +17,18 @@ export const MEANINGS: Readonly<Record<string, string>> = {
   c: 'resize mode (default `limit`): `fill` crops to the exact size, `lfill` is fill that never enlarges, `fit` fits inside, '
     + '`limit` is fit that never enlarges, `mfit` covers the box, `pad` fits and pads to the exact size with `b`, `lpad` is pad '
     + 'that never enlarges, `scale` stretches, `crop` extracts the `w`×`h` region at `x`,`y` of the original, `thumb` is fill with `g_auto`',
-  g: 'gravity for fill, crop and pad (default `center`; `auto` is libvips attention, `face` an alias of `auto`)',
+  g: 'gravity for fill, crop and pad (default `center`; `auto` is libvips attention, `face` an alias of `auto`; on an animation `auto`/`entropy` pick the crop on the first frame, and every frame is cut there)',
   x: 'left offset of the `c_crop` region',
   y: 'top offset of the `c_crop` region',
   ar: 'aspect ratio (width / height) of the box: with only `w` or `h` it sets the other side; alone, the largest box of that ratio inside the source',
   q: 'quality (`auto`, the default, is each format\'s own default)',
   f: 'output format; `auto` (the default) negotiates from `Accept`: AVIF (with `AUTO_AVIF`, not for animations), else WebP, '
     + 'else GIF for animations, PNG for transparency, `r` or `o`, else JPEG; such answers carry `Vary: Accept`',
-  a: 'rotation in degrees after the EXIF orientation is applied (always)',
+  a: 'rotation in degrees after the EXIF orientation is applied (always); still images only',
   fl: 'flags: `hflip`, `vflip`, `progressive` (JPEG/PNG), `keep_icc` (keep the source ICC profile)',
   b: 'background for pad, rotation and flattening (JPEG output, or an opaque `b` elsewhere); default white, or transparent where the format allows',
-  r: 'rounded corners in px, `max` for a circle or ellipse',
-  e: 'effects, applied trim first and colour last; the adjustments last, in the order gamma, saturation, hue, brightness, contrast, tint, vignette (still images only)',
+  r: 'rounded corners in px, `max` for a circle or ellipse; still images only',
+  e: 'effects, applied trim first and colour last; the adjustments last, in the order gamma, saturation, hue, brightness, contrast, tint, vignette; `pixelate`, `trim` and the adjustments on still images only',
   so: 'video: the poster frame\'s time (default min(1 s, 10 % of the duration)), or where a rendition starts',
   eo: 'video renditions (`.mp4`, `.webm`): where the rendition ends',
   ac: 'video renditions: `ac_none` drops the audio',
@@ -39,7 +39,7 @@ export const MEANINGS: Readonly<Record<string, string>> = {
   pd: 'padding added around the resized image (CSS px, × dpr) in `b`\'s colour, or blurred with `b_blurred`',
   d: 'default image: an unsigned URL whose file is missing, not public or not an image answers with this public image instead of 404 '
     + '(it must be a public raster image of a non-banned owner, the same owner when the requested file is a public non-image; cached 300 s)',
-  exp: 'expiry of a signed URL (410 after it); not checked on unsigned URLs',
+  exp: 'expiry of a signed URL (410 after it); signed URLs only (400 on an unsigned one: an expiry nobody verifies is refused, not ignored)',
   t: 'a named preset; keys written next to it override the preset\'s',
   ...LAYER_MEANINGS,
 };

@@ -63,6 +63,37 @@ describe('resize modes and gravity (golden)', () => {
     }
   });
 
+  test('g_auto and g_entropy on an animation crop every frame where the first frame\'s strategy does', async () => {
+    // They answered 500 ("Resize strategy is not supported for multi-page images"), and so did
+    // the eager t_thumb of every animated upload.
+    const busy = await gradient(200, 200).png().toBuffer();
+    // Frames differ by a dot in a corner (identical frames are merged into one by the encoders).
+    const frames = await Promise.all([RED, GREEN, BLUE].map(async (dot) => flat(400, 200, [128, 128, 128])
+      .composite([{ input: busy, left: 200, top: 0 }, { input: await flat(4, 4, dot).png().toBuffer(), left: 0, top: 0 }]).png().toBuffer()));
+    for (const format of ['webp', 'gif'] as const) {
+      const joined = sharp(frames, { join: { animated: true } });
+      const input = await (format === 'gif' ? joined.gif({ delay: 50 }) : joined.webp({ delay: 50, lossless: true })).toBuffer();
+      for (const segment of ['c_fill,w_100,h_100,g_auto', 'c_fill,w_100,h_100,g_entropy', 'c_thumb,w_100,h_100', 'c_lfill,w_300,h_150,g_auto']) {
+        const out = await render(input, `${segment},f_${format}`);
+        const still = await render(input, `${segment},f_png`);
+        expect({ segment, format, pages: out.meta.pages, size: [out.width, out.height] }).toEqual({ segment, format, pages: 3, size: [still.width, still.height] });
+        const firstFrame = await sharp(out.buffer, { pages: 1 }).png().toBuffer();
+        expect(await pixelDifference(firstFrame, still.buffer)).toBeLessThan(format === 'gif' ? 12 : THRESHOLD);
+      }
+    }
+  });
+
+  test('rotation, pixelate and rounded corners on an animation are refused, not rendered wrong or skipped', async () => {
+    const input = await animation('gif', 3);
+    for (const segment of ['a_90', 'a_180', 'a_45', 'e_pixelate:4', 'r_10']) {
+      const err = await render(input, `${segment},f_gif`).then(() => null, (e: unknown) => e);
+      expect({ segment, err }).toMatchObject({ segment, err: { status: 400, code: 'INVALID_TRANSFORMATION' } });
+      expect(((err as AppError).message)).toContain('on a still image');
+      // The first frame, as a still image, takes them.
+      expect((await render(input, `${segment},f_png`)).meta.format).toBe('png');
+    }
+  });
+
   test('fit, limit, scale, mfit, thumb, lfill', async () => {
     await expectGolden('c_fit,w_100,h_100', [100, 50], await q(100, 50, [RED, GREEN, BLUE, YELLOW]));
     await expectGolden('w_1000', [400, 200], src); // limit never enlarges

@@ -17,7 +17,7 @@ import { checkStepSize, planGeometry, planResize, type GeometryLimits, type Geom
 import type { OutputFormat, Rgba, TransformOptions } from './options';
 import type { ProbedImage } from './probe';
 import { ENCODERS, FAIL_ON, type EncoderSettings } from './sharp-settings';
-import { adjust, opacity } from './adjust';
+import { adjust, opacity, refuseAnimated } from './adjust';
 import { blurredPad, border, padding } from './frame';
 import { layers, type ImageLayer } from './overlay';
 import { fromRaw, materialise, rawOf, type Ctx, type RenderLimits } from './render-context';
@@ -65,7 +65,33 @@ const extract: Step = (ctx) => {
 /** Done by `trimFirst` before the plan is made (the trimmed size decides the geometry). */
 const trim: Step = () => {};
 
-const resize: Step = (ctx) => {
+/**
+ * `g_auto`/`g_entropy` on an animation: libvips picks the crop on one image only, so it is
+ * picked on the first frame (the same cover resize and strategy) and every frame is cut there.
+ */
+async function smartCoverAnimated(ctx: Ctx, width: number, height: number, strategy: number): Promise<void> {
+  const { plan } = ctx;
+  const pick = await ctx.firstFrame!().autoOrient()
+    .resize({ width, height, fit: 'cover', position: strategy, withoutEnlargement: plan.mode === 'lfill' })
+    .raw().toBuffer({ resolveWithObject: true });
+  const scale = Math.max(width / ctx.input.width, height / ctx.input.height);
+  if (plan.mode === 'lfill' && scale >= 1) {
+    // Never enlarged: the frame is cut to the box (or kept, where smaller) without a resize.
+    const w = Math.min(width, ctx.input.width);
+    const h = Math.min(height, ctx.input.height);
+    ctx.img = ctx.img.extract({ left: clampOffset(pick.info.cropOffsetLeft, ctx.input.width - w), top: clampOffset(pick.info.cropOffsetTop, ctx.input.height - h), width: w, height: h });
+    return;
+  }
+  const covered = { width: Math.max(width, Math.round(ctx.input.width * scale)), height: Math.max(height, Math.round(ctx.input.height * scale)) };
+  ctx.img = ctx.img.resize({ ...covered, fit: 'fill' }).extract({
+    left: clampOffset(pick.info.cropOffsetLeft, covered.width - width), top: clampOffset(pick.info.cropOffsetTop, covered.height - height), width, height,
+  });
+}
+
+/** sharp reports the strategy's offset as a negative number (or not at all when nothing was cut). */
+const clampOffset = (offset: number | undefined, max: number) => Math.min(max, Math.max(0, Math.abs(offset ?? 0)));
+
+const resize: Step = async (ctx) => {
   const { plan, o } = ctx;
   const { width, height } = plan.box;
   if (plan.mode === 'crop' || (width === undefined && height === undefined)) return;
@@ -73,6 +99,10 @@ const resize: Step = (ctx) => {
   const background = toSharpColour(o.b ?? (supportsAlpha(ctx.format) ? TRANSPARENT : WHITE));
   switch (plan.mode) {
     case 'fill': case 'thumb': case 'lfill':
+      if (ctx.animated && typeof position === 'number' && width !== undefined && height !== undefined) {
+        await smartCoverAnimated(ctx, width, height, position);
+        return;
+      }
       ctx.img = ctx.img.resize({ width, height, fit: 'cover', position, withoutEnlargement: plan.mode === 'lfill' });
       return;
     case 'fit': case 'limit':
@@ -115,6 +145,8 @@ function innerSize(source: Size, plan: GeometryPlan) {
 const rotate: Step = async (ctx) => {
   const { o, plan } = ctx;
   if (!o.a) return;
+  // libvips turns an animation's frames as one tall image: refused, not rendered wrong.
+  refuseAnimated(ctx, 'a', `a_${o.a}`);
   // sharp applies a quarter turn as if it came before a resize or crop in the same pipeline
   // (w_120,h_80,c_fill,a_90 came out 80×80, c_pad,a_90 square: past the checked size), so after
   // one it turns the resized frame (≤ the checked output size) in a pipeline of its own.
@@ -140,7 +172,8 @@ const effects: Step = async (ctx) => {
   if (blur !== undefined) ctx.img = ctx.img.blur(Math.min(1000, Math.max(0.3, blur / 20)));
   if (has(o, 'sharpen')) ctx.img = ctx.img.sharpen({ sigma: 0.5 + (amountOf(o, 'sharpen') ?? 100) / 200 });
   const block = amountOf(o, 'pixelate');
-  if (block !== undefined && !ctx.animated) {
+  if (block !== undefined) {
+    refuseAnimated(ctx, 'e', 'pixelate');
     // Two resizes (down by the block, back up with nearest) need two pipelines. The full frame
     // lives only until the reduced one (≤ a quarter of it) exists, then is collected at once.
     const size = await materialise(ctx);
@@ -157,7 +190,8 @@ const effects: Step = async (ctx) => {
 
 const roundCorners: Step = async (ctx) => {
   const r = ctx.o.r;
-  if (r === undefined || ctx.animated) return;
+  if (r === undefined) return;
+  refuseAnimated(ctx, 'r', `r_${r}`);
   const { width, height } = exactSize(ctx) ?? (await materialise(ctx));
   const rx = r === 'max' ? width / 2 : Math.min(r, width / 2);
   const ry = r === 'max' ? height / 2 : Math.min(r, height / 2);
@@ -233,7 +267,8 @@ export async function renderImage(
       const plan = planGeometry(size, o, geometryLimits, animated ? source.pages : 1);
       first = { img: open(), input: size, plan, trimmed: false };
     }
-    const ctx: Ctx = { ...first, o, source, format, animated, limits, encoders, deadline, layers: imageLayers };
+    const firstFrame = () => sharp(input, { failOn: FAIL_ON, limitInputPixels: limits.maxInputPixels, animated: false }).timeout({ seconds: secondsLeft(deadline) });
+    const ctx: Ctx = { ...first, o, source, format, animated, limits, encoders, deadline, layers: imageLayers, firstFrame };
     for (const [name, step] of STEPS) if (!(chain.rawOutput && name === 'encode')) await step(ctx);
     if (chain.rawOutput) ctx.img = ctx.img.raw();
     const { data, info } = await ctx.img.timeout({ seconds: secondsLeft(deadline) }).toBuffer({ resolveWithObject: true });

@@ -34,6 +34,8 @@ export interface Ctx {
   readonly encoders: EncoderSettings;
   /** Image layers (overlay.ts) resolved by the service: the URL's `l_` and a forced watermark. */
   readonly layers?: readonly ImageLayer[];
+  /** The source's first frame alone (an animation's steps that libvips runs on one image only). */
+  readonly firstFrame?: () => Sharp;
 }
 
 /** sharp's raw-input descriptor of a frame's `info`. */
