@@ -62,8 +62,9 @@ async function computeMeta(deps: AppDeps, f: FileRow): Promise<Meta> {
       .ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     return {
       format: m.format ?? null,
-      width: m.width ?? f.width,
-      height: m.height ?? f.height,
+      // Displayed size, as on the file object: after the EXIF orientation.
+      width: m.autoOrient?.width ?? m.width ?? f.width,
+      height: m.autoOrient?.height ?? m.height ?? f.height,
       pages: m.pages ?? 1,
       has_alpha: m.hasAlpha ?? null,
       orientation: m.orientation ?? null,
@@ -88,7 +89,9 @@ export async function ensureFileMetadata(deps: AppDeps, f: FileRow): Promise<Met
   const cached = f.meta as Meta | null;
   if (cached) return cached;
   const meta = await computeMeta(deps, f);
-  await deps.db.update(files).set({ meta }).where(eq(files.id, f.id));
+  // The row's size follows the decoded one: a row written before sizes were the displayed ones is put right here.
+  const size = f.contentType.startsWith('image/') && meta.width !== null && meta.height !== null ? { width: meta.width, height: meta.height } : {};
+  await deps.db.update(files).set({ meta, ...size }).where(eq(files.id, f.id));
   return meta;
 }
 

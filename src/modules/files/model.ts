@@ -10,8 +10,8 @@ export const FileSchema = t.Object(
     content_type: t.String({ description: 'Sniffed from the bytes, never taken from the client.', examples: ['image/jpeg'] }),
     size: t.Integer({ description: 'Bytes.', examples: [482113] }),
     sha256: t.String({ description: 'Hex SHA-256 of the stored bytes (also the ETag).' }),
-    width: t.Nullable(t.Integer({ examples: [1600] })),
-    height: t.Nullable(t.Integer({ examples: [1200] })),
+    width: t.Nullable(t.Integer({ examples: [1600], description: 'Displayed width in pixels (after the EXIF orientation, as `/t` renders it; a video\'s after its rotation); null when not an image or video.' })),
+    height: t.Nullable(t.Integer({ examples: [1200], description: 'Displayed height in pixels (after the EXIF orientation).' })),
     duration_s: t.Optional(t.Nullable(t.Number({ description: 'Videos: length in seconds (ffprobe at upload); null for other files.', examples: [12.48] }))),
     blurhash: t.Nullable(t.String({ description: 'Images: a BlurHash of the picture, for a placeholder while the thumbnail loads. Computed by the job that follows the upload (then also by `GET /api/files/:id/metadata`): null until then, and for non-images.', examples: ['LEHV6nWB2yk8pyo0adR*.7kCMdnj'] })),
     dominant_color: t.Nullable(t.String({ description: 'Images: the dominant colour as `#rrggbb`, computed together with `blurhash`; null until then and for non-images.', examples: ['#aabbcc'] })),
@@ -97,8 +97,8 @@ export const BulkDeleteResult = t.Object({
 
 export const FileMetadata = t.Object({
   format: t.Nullable(t.String()),
-  width: t.Nullable(t.Integer()),
-  height: t.Nullable(t.Integer()),
+  width: t.Nullable(t.Integer({ description: 'Displayed width (after the EXIF `orientation`).' })),
+  height: t.Nullable(t.Integer({ description: 'Displayed height (after the EXIF `orientation`).' })),
   pages: t.Nullable(t.Integer()),
   has_alpha: t.Nullable(t.Boolean()),
   orientation: t.Nullable(t.Integer()),

@@ -102,5 +102,6 @@ function checkPixels(contentType: string, meta: Metadata | null, maxPixels: numb
       { detected: contentType, width: meta.width, height: meta.height, frames, max_pixels: maxPixels },
     );
   }
-  return { width: meta.width, height: meta.height };
+  // As displayed (and as `/t` renders it): a phone's portrait photo is stored landscape with EXIF orientation 6.
+  return (meta.orientation ?? 1) >= 5 ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
 }
