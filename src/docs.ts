@@ -26,7 +26,7 @@ export const TAGS = [
   { name: 'delivery', description: 'Public delivery of originals (API.md §5).' },
   { name: 'sharing', description: 'Embed pages (`/v/:id`) with OpenGraph/Twitter cards and oEmbed, and protected share links (`/s/<token>`: password, view limit, expiry).' },
   { name: 'transformations', description: 'On-the-fly image transformations and signed URLs (API.md §6, TRANSFORMS.md).' },
-  { name: 'cache', description: 'Derivative cache control (API.md §6.4).' },
+  { name: 'cache', description: 'Derivative cache control: purge a file\'s derivatives, cache statistics.' },
   { name: 'queue', description: 'Job queue and its live events (API.md §8).' },
   { name: 'webhooks', description: 'Webhook endpoints of an account: `file.uploaded`, `file.deleted`, `file.expired`, `job.failed`, signed with Standard Webhooks HMAC-SHA256, retried with backoff, with a delivery log (README § Webhooks).' },
   { name: 'admin', description: 'Administration (API.md §9).' },

@@ -223,6 +223,16 @@ describe('the web app in Chromium', () => {
     expect(await page.locator('.tx-preview figcaption').textContent()).toBe('Preview: 400 × 300 px');
     const natural = await page.locator('.tx-preview img').evaluate((i: HTMLImageElement) => [i.naturalWidth, i.naturalHeight]);
     expect(natural).toEqual([400, 300]);
+    // Gravity places only what fill, lfill, pad and thumb crop or pad (the server refuses it with
+    // the other modes): with limit the control is off and the URL carries no g_.
+    await page.getByLabel('Gravity', { exact: true }).selectOption('north');
+    expect(await page.getByLabel('Transformation URL').inputValue()).toContain('/t/w_400,h_300,c_fill,g_north,f_webp/');
+    await page.getByLabel('Crop mode', { exact: true }).selectOption('limit');
+    await expect(page.getByLabel('Gravity', { exact: true }).isDisabled()).resolves.toBe(true);
+    expect(await page.getByLabel('Transformation URL').inputValue()).toContain('/t/w_400,h_300,c_limit,f_webp/');
+    await page.getByLabel('Crop mode', { exact: true }).selectOption('fill');
+    await page.getByLabel('Gravity', { exact: true }).selectOption('center');
+    await page.waitForFunction(() => document.querySelector('.tx-preview figcaption')?.textContent === 'Preview: 400 × 300 px', null, WAIT);
     // A preview the controls replaced that fails late (its request held here, then refused; its
     // error check refused too) leaves the current preview's caption alone — under load an earlier
     // preview's late event erased it and the caption said "Loading preview…" for good.

@@ -1,5 +1,5 @@
 /**
- * Derivative cache control (API.md §6.4): purge one file's derivatives everywhere, and stats.
+ * Derivative cache control (API.md §6): purge one file's derivatives everywhere, and stats.
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';

@@ -1,7 +1,7 @@
 /**
  * Originals beyond public delivery, for every file type (images, PDFs, video, anything):
  *
- * - Signed originals (API.md §6.3 scheme): `GET|HEAD /i/s--<sig>/exp_<unix>/<id>[.<ext>]` inline and
+ * - Signed originals (the scheme of docs/TRANSFORMS.md, "Policy and limits"): `GET|HEAD /i/s--<sig>/exp_<unix>/<id>[.<ext>]` inline and
  *   `/d/s--<sig>/exp_<unix>/<id>[.<ext>]` as an attachment, private files included. The signature
  *   covers `i/exp_<unix>/<id>[.<ext>]` (the `i/` keeps it apart from transformation signatures),
  *   and one signature serves both forms. They serve the same bytes as `/i`: GPS blanked.
@@ -32,7 +32,7 @@ export function signOriginal(secret: string, file: string, expiresAt: number): {
 
 // The router needs the first segment to share `/i/:id`'s parameter name: it holds `s--<signature>` here.
 const SignedParams = t.Object({
-  id: t.String({ maxLength: 80, description: '`s--<signature>`: base64url HMAC-SHA256 of `i/<params>/<file>`, first 24 characters (API.md §6.3).' }),
+  id: t.String({ maxLength: 80, description: '`s--<signature>`: base64url HMAC-SHA256 of `i/<params>/<file>`, first 24 characters (docs/TRANSFORMS.md, "Policy and limits").' }),
   params: t.String({ maxLength: 40, description: '`exp_<unix seconds>`: past it the URL answers 410.' }),
   file: t.String({ maxLength: 80, description: 'File id, optionally with its extension.' }),
 });

@@ -16,10 +16,10 @@ export const MEANINGS: Readonly<Record<string, string>> = {
   dpr: 'device pixel ratio (default 1); `auto` takes it from `Sec-CH-DPR`/`DPR`, rounded up to a multiple of 0.5 (no hint → 1)',
   c: 'resize mode (default `limit`): `fill` crops to the exact size, `lfill` is fill that never enlarges, `fit` fits inside, '
     + '`limit` is fit that never enlarges, `mfit` covers the box, `pad` fits and pads to the exact size with `b`, `lpad` is pad '
-    + 'that never enlarges, `scale` stretches, `crop` extracts the `w`×`h` region at `x`,`y` of the original, `thumb` is fill with `g_auto`',
+    + 'that never enlarges, `scale` stretches, `crop` extracts the `w`×`h` region at `x`,`y` of the original (placed by `g` without `x`/`y`; clipped to the image where it runs past an edge, as Cloudinary and imgproxy do, so the output may be smaller), `thumb` is fill with `g_auto`',
   g: 'gravity for fill, crop and pad (default `center`; `auto` is libvips attention, `face` an alias of `auto`; on an animation `auto`/`entropy` pick the crop on the first frame, and every frame is cut there)',
-  x: 'left offset of the `c_crop` region',
-  y: 'top offset of the `c_crop` region',
+  x: 'left offset of the `c_crop` region (inside the image, else 400)',
+  y: 'top offset of the `c_crop` region (inside the image, else 400)',
   ar: 'aspect ratio (width / height) of the box: with only `w` or `h` it sets the other side; alone, the largest box of that ratio inside the source',
   q: 'quality (`auto`, the default, is each format\'s own default)',
   f: 'output format; `auto` (the default) negotiates from `Accept`: AVIF (with `AUTO_AVIF`, not for animations), else WebP, '

@@ -415,15 +415,20 @@ function parseStep(
   const ownFormat = own.f as Format | undefined;
   if ((options.f as Format | undefined) === 'auto') delete options.f;
   checkCombination(options, limits);
+  checkIdleKeys(options, keys);
   return Object.freeze({
     options: deepFreeze(options),
     canonical: canonicalise(options),
     ...(exp !== undefined ? { exp } : {}),
     ...(t !== undefined ? { preset: t } : {}),
     keys: Object.freeze(keys),
-    presetOnly: keys.every((k) => PRESET_POLICY_KEYS.has(k)) && (ownFormat === undefined || ownFormat === 'auto'),
+    // An extension picks the format as f_ does: only f_auto (or neither) is the presets policy's.
+    presetOnly: keys.every((k) => PRESET_POLICY_KEYS.has(k)) && (ownFormat === undefined || ownFormat === 'auto') && ext === undefined,
   });
 }
+
+/** Resize modes that place the image by `g` (the others keep the whole image). */
+const GRAVITY_MODES: ReadonlySet<string> = new Set(['fill', 'lfill', 'thumb', 'pad', 'lpad', 'crop']);
 
 /** Cross-key rules: `c_crop` needs a size; the requested output must fit the output limits. */
 function checkCombination(o: Options, limits: ParseLimits): void {
@@ -453,6 +458,26 @@ function checkCombination(o: Options, limits: ParseLimits): void {
   const extraY = ((o.pd ? o.pd[0] + o.pd[2] : 0) + (o.bo ? 2 * o.bo.width : 0)) * dpr;
   if (extraX > limits.maxDimension || extraY > limits.maxDimension) {
     throw invalidTransformation(o.pd ? 'pd' : 'bo', `padding and border (× dpr) of at most ${limits.maxDimension} px per side`, `${Math.round(extraX)}x${Math.round(extraY)}`);
+  }
+}
+
+/**
+ * Keys the URL itself wrote that would change nothing are refused (each would also cost a render
+ * and a cache entry of its own); a preset's key that the URL's own keys leave idle is not the
+ * caller's doing (`t_thumb,c_limit` keeps the preset's `g_auto` without a word).
+ */
+function checkIdleKeys(o: Options, written: readonly string[]): void {
+  for (const k of ['x', 'y'] as const) {
+    if (written.includes(k) && o[k] !== undefined && o.c !== 'crop') throw invalidTransformation(k, `${k} only with c_crop (the region's offset)`, String(o[k]));
+  }
+  if (written.includes('g') && o.g !== undefined && !(o.c !== undefined && GRAVITY_MODES.has(o.c) && !(o.c === 'crop' && (o.x !== undefined || o.y !== undefined)))) {
+    throw invalidTransformation('g', 'g with c_fill, c_lfill, c_thumb, c_pad, c_lpad or c_crop (without x/y): the other modes keep the whole image', o.g);
+  }
+  if (written.includes('q') && o.q !== undefined && o.f === 'gif') {
+    throw invalidTransformation('q', 'q with f_jpg, f_webp, f_avif or f_png (GIF has no quality setting)', String(o.q));
+  }
+  if (written.includes('fl') && o.fl?.includes('progressive') && o.f !== undefined && o.f !== 'jpeg' && o.f !== 'png') {
+    throw invalidTransformation('fl', 'fl_progressive with f_jpg or f_png (the formats with a progressive mode)', 'progressive');
   }
 }
 

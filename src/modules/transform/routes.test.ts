@@ -131,6 +131,13 @@ describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
     // Someone else's key cannot sign the owner's file.
     const other = await seedUser(h.deps);
     expect((await h.request(`/api/files/${secret.id}/signed-url`, json('POST', {}, { 'x-api-key': other.key }))).status).toBe(404);
+    // An exp_ of the caller's was dropped and replaced by now + 1 h without a word: refused, pointing at expires_in.
+    for (const transformations of ['w_800,exp_123', 'w_50/exp_9999999999,f_png']) {
+      const own = await h.request(`/api/files/${secret.id}/signed-url`, json('POST', { transformations }, { 'x-api-key': owner.key }));
+      expect(own.status).toBe(400);
+      const body = (await own.json()) as { message: string };
+      expect(body.message).toContain('expires_in');
+    }
   });
 
   test('signed URLs for several files in one call: each one works; unknown, foreign and unfit files are listed in errors', async () => {
@@ -247,6 +254,10 @@ describe('TRANSFORM_POLICY=presets', () => {
     const res = await h.request(`/t/w_100/${file.id}`);
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: string }).error).toBe('INVALID_SIGNATURE');
+    // An extension chooses the format as f_png would (it gave a full-size PNG render unsigned).
+    expect((await h.request(`/t/dpr_4/${file.id}.png`)).status).toBe(403);
+    expect((await h.request(`/t/t_thumb/${file.id}.webp`)).status).toBe(403);
+    expect((await h.request(`/t/t_thumb/${file.id}`)).status).toBe(200);
   }, 60_000);
 });
 

@@ -37,7 +37,7 @@ const deliveryParams = t.Object({
 
 /** What `POST /api/files/:id/signed-url` and its batch form take, and give per file. */
 const signFields = {
-  transformations: t.Optional(t.String({ minLength: 1, maxLength: 5 * 1024 + 4, description: 'Transformation segment, e.g. `w_400,f_webp`, or a chain of steps joined by `/` (`c_fill,w_400,h_400/e_brightness:20`); default none (`f_auto`). For a video rendition add `.mp4` or `.webm` (`w_640.mp4`).', examples: ['w_400,f_webp'] })),
+  transformations: t.Optional(t.String({ minLength: 1, maxLength: 5 * 1024 + 4, description: 'Transformation segment, e.g. `w_400,f_webp`, or a chain of steps joined by `/` (`c_fill,w_400,h_400/e_brightness:20`); default none (`f_auto`). For a video rendition add `.mp4` or `.webm` (`w_640.mp4`). Without `exp_` (400): the server writes it from `expires_in`.', examples: ['w_400,f_webp'] })),
   expires_in: t.Optional(t.Integer({ minimum: 1, maximum: YEAR_S, description: `Seconds the URL stays valid (default ${DEFAULT_SIGNED_TTL_S}).`, examples: [3600] })),
   original: t.Optional(t.Boolean({
     description: 'Sign the original instead of a derivative: `url` is `/i/s--<sig>/exp_<t>/<id>.<ext>`, `download_url` the `/d/…` form. '
@@ -114,7 +114,7 @@ export function transformRoutes(deps: AppDeps) {
       if (!params.signature.startsWith('s--')) throw notFound('File');
       return handle(request, set, { transformations: params.transformations, file: params.file }, params.signature.slice(3));
     }, {
-      params: t.Object({ signature: t.String({ description: '`s--<signature>` (API.md §6.3).' }), ...deliveryParams.properties }),
+      params: t.Object({ signature: t.String({ description: '`s--<signature>`: the first 24 characters of base64url(HMAC-SHA256(secret, `<transformations>/<id>[.<ext>]`)); `POST /api/files/{id}/signed-url` makes one.' }), ...deliveryParams.properties }),
       response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 416, 422, 429, 503) },
       detail: {
         tags: ['transformations'],

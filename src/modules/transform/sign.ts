@@ -1,5 +1,5 @@
 /**
- * Signed URLs (API.md §6.3): `signature` = the first 24 characters of
+ * Signed URLs (docs/TRANSFORMS.md, "Policy and limits"): `signature` = the first 24 characters of
  * base64url(HMAC-SHA256(secret, "<transformations>/<id>[.<ext>]")). The first secret signs,
  * every secret verifies (rotation), and the comparison is constant-time.
  */

@@ -1,5 +1,5 @@
 /**
- * `POST /api/files/:id/signed-url` (API.md §6.3) as a plain function: the signed URL of a file
+ * `POST /api/files/:id/signed-url` (API.md §6) as a plain function: the signed URL of a file
  * the caller may manage (files/service.ts `getManagedFileOrThrow` looks it up), a derivative by
  * default and the original for files `/t` cannot render.
  */
@@ -37,11 +37,20 @@ function refuseContradiction(req: SignedUrlRequest): void {
   }
 }
 
+/** `exp_` is the server's to write from `expires_in`: one sent was dropped and replaced without a word. */
+function refuseOwnExpiry(parsed: { exp?: number }): void {
+  if (parsed.exp !== undefined) {
+    throw validationError('transformations may not carry exp_: the signed URL\'s expiry comes from expires_in (seconds).', [
+      { path: '/transformations', message: 'without exp_; send expires_in instead' },
+    ]);
+  }
+}
+
 /** What no file could take (a contradictory request, a transformation outside the grammar): 400 before any file is looked at. */
 export function checkSignedUrlRequest(grammar: Grammar, req: SignedUrlRequest): void {
   refuseContradiction(req);
   if (req.transformations !== undefined) {
-    parseTransformation(splitRenditionSegment(req.transformations)?.segment ?? req.transformations, undefined, grammar.limits, grammar.presets);
+    refuseOwnExpiry(parseTransformation(splitRenditionSegment(req.transformations)?.segment ?? req.transformations, undefined, grammar.limits, grammar.presets));
   }
 }
 
@@ -61,6 +70,7 @@ export function createSignedUrl(
   // `<transformations>.mp4|.webm`: a video rendition; the signature covers the extension.
   const rendition = req.transformations ? splitRenditionSegment(req.transformations) : null;
   const parsed = parseTransformation(rendition?.segment ?? req.transformations ?? 'f_auto', undefined, grammar.limits, grammar.presets);
+  refuseOwnExpiry(parsed);
   if (rendition) checkVideoOptions(file.contentType, parsed.options, rendition.ext);
   const id = rendition ? `${file.id}.${rendition.ext}` : file.id;
   const expiresAt = Math.floor(deps.clock.now() / 1000) + (req.expires_in ?? DEFAULT_SIGNED_TTL_S);

@@ -7,6 +7,8 @@ import { usePreviewOutcome } from './preview-outcome';
 const MODES = ['limit', 'fit', 'fill', 'lfill', 'pad', 'scale', 'thumb'] as const;
 const GRAVITY = ['center', 'auto', 'north', 'south', 'east', 'west', 'north_east', 'north_west', 'south_east', 'south_west', 'entropy'] as const;
 const FORMATS = ['auto', 'webp', 'avif', 'jpg', 'png', 'gif'] as const;
+/** Modes that place the image by gravity; the server refuses `g_` with the others (it would change nothing). */
+const PLACED = new Set<string>(['fill', 'lfill', 'pad', 'thumb']);
 const EFFECTS = ['grayscale', 'sepia', 'negate', 'sharpen', 'blur:200', 'pixelate:10'] as const;
 
 /** A control with its own label (a wrapping label would make the option texts part of its name). */
@@ -37,12 +39,14 @@ export function compose(o: Options): string {
   if (o.w) parts.push(`w_${o.w}`);
   if (o.h) parts.push(`h_${o.h}`);
   if (o.c && (o.w || o.h)) parts.push(`c_${o.c}`);
-  if (o.g && o.g !== 'center') parts.push(`g_${o.g}`);
+  if (o.g && o.g !== 'center' && gravityApplies(o)) parts.push(`g_${o.g}`);
   if (o.f) parts.push(`f_${o.f}`);
-  if (o.q) parts.push(`q_${o.q}`);
+  if (o.q && o.f !== 'gif') parts.push(`q_${o.q}`);
   if (o.effects.length) parts.push(`e_${o.effects.join('.')}`);
   return parts.join(',') || 'f_auto';
 }
+
+const gravityApplies = (o: Options) => PLACED.has(o.c) && !!(o.w || o.h);
 
 /**
  * Composes a transformation from controls, previews it live (the browser fetches the `/t` URL;
@@ -81,9 +85,9 @@ export function Builder({ file, info, onChange }: { file: FileItem; info: Server
         <Ctl id="tx-w" label="Width"><input id="tx-w" type="number" min={1} max={8192} inputMode="numeric" value={o.w} onInput={(e) => set({ w: val(e) })} /></Ctl>
         <Ctl id="tx-h" label="Height"><input id="tx-h" type="number" min={1} max={8192} inputMode="numeric" value={o.h} onInput={(e) => set({ h: val(e) })} /></Ctl>
         <Ctl id="tx-c" label="Crop mode"><select id="tx-c" value={o.c} onChange={(e) => set({ c: val(e) })}>{MODES.map((m) => <option key={m} value={m}>{m}</option>)}</select></Ctl>
-        <Ctl id="tx-g" label="Gravity"><select id="tx-g" value={o.g} onChange={(e) => set({ g: val(e) })}>{GRAVITY.map((m) => <option key={m} value={m}>{m}</option>)}</select></Ctl>
+        <Ctl id="tx-g" label="Gravity"><select id="tx-g" value={o.g} disabled={!gravityApplies(o)} title={gravityApplies(o) ? undefined : 'Gravity places the image with fill, lfill, pad or thumb and a width or height'} onChange={(e) => set({ g: val(e) })}>{GRAVITY.map((m) => <option key={m} value={m}>{m}</option>)}</select></Ctl>
         <Ctl id="tx-f" label="Format"><select id="tx-f" value={o.f} onChange={(e) => set({ f: val(e) })}>{FORMATS.map((m) => <option key={m} value={m}>{m}</option>)}</select></Ctl>
-        <Ctl id="tx-q" label="Quality"><input id="tx-q" type="number" min={1} max={100} placeholder="auto" value={o.q} onInput={(e) => set({ q: val(e) })} /></Ctl>
+        <Ctl id="tx-q" label="Quality"><input id="tx-q" type="number" min={1} max={100} placeholder={o.f === 'gif' ? 'n/a for GIF' : 'auto'} disabled={o.f === 'gif'} value={o.q} onInput={(e) => set({ q: val(e) })} /></Ctl>
       </div>
       <fieldset class="effects">
         <legend>Effects</legend>
