@@ -299,6 +299,9 @@ const STANDARD_ERRORS: Record<number, string> = {
   507: 'QUOTA_EXCEEDED (the account\'s quota) or INSUFFICIENT_STORAGE (the server\'s disk is full).',
 };
 
+/** One error `response` entry with a route's own description (the codes it answers with, in place of the shared text). */
+export const errorResponseAs = (description: string): TSchema => t.Object(ErrorSchema.properties, { description });
+
 /** The `response` entries for the given error statuses, for a route's OpenAPI documentation. */
 export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   const out: Record<number, TSchema> = {};

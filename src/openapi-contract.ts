@@ -108,6 +108,8 @@ interface Operation {
   description?: string;
   summary?: string;
   'x-required-scope'?: string;
+  /** Path parameter names as the document shows them (`renamePathParams`): the router's are positional. */
+  'x-path-names'?: Record<string, string>;
 }
 
 interface Document {
@@ -241,6 +243,23 @@ function normalizeOperation(path: string, method: string, op: Operation): void {
 }
 
 /**
+ * The router wants one parameter name per path position across routes, so a chain's
+ * `/t/{transformations}/{file}/{s3}` holds its second step in `file` and the file in `s3`, and a
+ * signed original's `/i/{id}/…` its signature in `id`. A route's `x-path-names` (old → new, all
+ * at once) gives the document the names that say what each segment holds; generated clients
+ * take them from here.
+ */
+function renamePathParams(path: string, ops: Record<string, Operation>): string {
+  const names = Object.values(ops).find((op) => op['x-path-names'])?.['x-path-names'];
+  if (!names) return path;
+  for (const op of Object.values(ops)) {
+    delete op['x-path-names'];
+    for (const p of op.parameters ?? []) if (p.in === 'path' && names[p.name]) p.name = names[p.name] as string;
+  }
+  return path.replace(/\{(\w+)\}/g, (whole, name: string) => (names[name] ? `{${names[name]}}` : whole));
+}
+
+/**
  * A normalised copy: the generated document may hold the very schema objects the routes validate
  * with (a body schema, TypeBox's `error` messages), which must not change.
  */
@@ -263,7 +282,8 @@ export function normalizeSpec(spec: unknown): void {
   const schemas = doc.components?.schemas ?? {};
   for (const [name, schema] of Object.entries(schemas)) schemas[name] = normalized(schema);
   const paths: NonNullable<Document['paths']> = {};
-  for (const [path, ops] of Object.entries(doc.paths ?? {})) {
+  for (const [routerPath, ops] of Object.entries(doc.paths ?? {})) {
+    const path = renamePathParams(routerPath, ops);
     for (const [method, op] of Object.entries(ops)) normalizeOperation(path, method, op);
     // A group's own route is registered as `/api/files/`; both forms are served, the document
     // lists the one without the trailing slash (OpenAPI tools treat them as different paths).

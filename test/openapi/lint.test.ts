@@ -104,3 +104,21 @@ test('a JSON body whose fields are all optional is not required (an admin invite
   expect(required('/api/settings', 'patch')).toBe(false);
   expect(required('/api/auth/login', 'post')).toBe(true);
 });
+
+test('delivery paths name what each segment holds, list HEAD, and their 400/403 say the codes they answer', () => {
+  const paths = Object.keys(spec.paths);
+  // The router's positional names ({file} was a chain's second step, {id} a signature) are not the document's.
+  expect(paths).toContain('/t/{step1}/{step2}/{file}');
+  expect(paths).toContain('/authenticated/{signature}/{step1}/{step2}/{step3}/{step4}/{step5}/{file}');
+  expect(paths).toContain('/i/{signature}/{expiry}/{file}');
+  expect(paths.filter((p) => /\{s\d+\}|\/i\/\{id\}\/\{params\}/.test(p))).toEqual([]);
+  const chain = spec.paths['/t/{step1}/{step2}/{file}'] as Record<string, { parameters?: { name: string; in: string }[] }>;
+  expect(chain.get?.parameters?.filter((p) => p.in === 'path').map((p) => p.name)).toEqual(['step1', 'step2', 'file']);
+  const delivery = paths.filter((p) => /^\/(t|authenticated|i|d)\//.test(p));
+  expect(delivery.length).toBeGreaterThan(14);
+  expect(delivery.filter((p) => !(spec.paths[p] as Record<string, unknown>).head)).toEqual([]);
+  const responses = (spec.paths['/t/{transformations}/{file}'] as Record<string, { responses: Record<string, { description: string }> }>).get!.responses;
+  expect(responses['400']!.description).toContain('INVALID_TRANSFORMATION');
+  expect(responses['403']!.description).toContain('INVALID_SIGNATURE');
+  expect(responses['400']!.description).not.toContain('VALIDATION_ERROR');
+});

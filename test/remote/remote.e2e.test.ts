@@ -164,6 +164,17 @@ describe('remote sources', () => {
     expect(ok.status).toBe(200);
     expect((await sharp(Buffer.from(await ok.arrayBuffer())).metadata()).width).toBe(40);
     await expectError(await fetch(url.replace(/s--[^/]+/, 's--AAAAAAAAAAAAAAAAAAAAAAAA')), 403, 'INVALID_SIGNATURE');
+    // HEAD answers the headers of the same render.
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('etag')).toBe(ok.headers.get('etag'));
+    // The caller's own exp_ was dropped for now + 1 h without a word.
+    const own = await fetch(`${srv.url}/api/remote/signed-url`, {
+      method: 'POST',
+      headers: { 'x-api-key': srv.bootstrap?.api_key ?? '', 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `${o}/photo.png`, transformations: 'w_40,exp_2000000000' }),
+    });
+    await expectError(own, 400, 'VALIDATION_ERROR');
   });
 });
 

@@ -11,7 +11,7 @@
 import { Elysia, t } from 'elysia';
 import { binaryResponse } from '../../openapi-contract';
 import type { AppDeps } from '../../deps';
-import { errorResponses, gone, invalidSignature, notFound, validationError } from '../../errors';
+import { errorResponseAs, errorResponses, gone, invalidSignature, notFound, validationError } from '../../errors';
 import { authGuard } from '../auth/guard';
 import { getOwnFileOrThrow } from '../files/service';
 import { ensurePublicCopy } from '../files/public-copy';
@@ -59,9 +59,13 @@ export function privateDeliveryRoutes(deps: AppDeps) {
   };
   const signedDoc = (attachment: boolean) => ({
     params: SignedParams,
-    response: { ...binary, ...errorResponses(400, 403, 404, 410, 416) },
+    response: {
+      ...binary, ...errorResponses(400, 404, 410, 416),
+      403: errorResponseAs('INVALID_SIGNATURE — the signature does not match `i/<expiry>/<file>`.'),
+    },
     detail: {
       tags: ['delivery'],
+      'x-path-names': { id: 'signature', params: 'expiry' },
       summary: attachment ? 'Signed original (download)' : 'Signed original (inline)',
       description: 'The original of any file, private ones included, through a URL from `POST /api/files/{id}/signed-url` with `original: true`. '
         + 'Same bytes as `/i` (a photo\'s GPS blanked); `/i/…` and `/d/…` take the same signature. Wrong signature → 403 INVALID_SIGNATURE; past `exp_` → 410.',

@@ -157,22 +157,30 @@ export function remoteRoutes(deps: AppDeps) {
     + '`REMOTE_TIMEOUT_MS` (504), sniffed like an upload (415 unless a raster image), kept by URL for `REMOTE_CACHE_TTL` then revalidated '
     + 'with its ETag/Last-Modified. A refused address or host → 403 `REMOTE_SOURCE_REFUSED`; an unreachable source or non-2xx answer → 502.';
 
+  type Ctx = { request: Request; set: { headers: Record<string, unknown> }; params: { source: string } };
+  const unsigned = ({ request, set, params }: Ctx) => handle(request, set, rawSegments(request.url)[1] as string, params.source);
+  const unsignedDoc = (head: boolean) => ({
+    params: t.Object({ transformations: t.String({ description: 'Comma-separated parameters (TRANSFORMS.md), e.g. `w_400,f_webp`.' }), source: sourceParam }),
+    response,
+    detail: { tags: ['transformations'], summary: `Transformed image of a remote source${head ? ' (headers)' : ''}`, description: `${description} With \`REMOTE_SIGNED_ONLY=true\` only the signed form works.` },
+  });
+  const signed = ({ request, set, params }: Ctx & { params: { signature: string } }) => {
+    if (!params.signature.startsWith('s--')) throw notFound('File');
+    return handle(request, set, rawSegments(request.url)[2] as string, params.source, params.signature.slice(3));
+  };
+  const signedDoc = (head: boolean) => ({
+    params: t.Object({ signature: t.String({ description: '`s--<signature>` over `<transformations>/remote/<source>`.' }), transformations: t.String(), source: sourceParam }),
+    response,
+    detail: { tags: ['transformations'], summary: `Transformed image of a remote source, signed${head ? ' (headers)' : ''}`, description },
+  });
+
   return new Elysia({ name: 'pictor.remote' })
     .use(authGuard(deps))
     // The transformation as sent (transform/raw-path.ts): `/t/<step>/remote/…` or `/authenticated/s--<sig>/<step>/remote/…`.
-    .get('/t/:transformations/remote/:source', ({ request, set, params }) => handle(request, set, rawSegments(request.url)[1] as string, params.source), {
-      params: t.Object({ transformations: t.String({ description: 'Comma-separated parameters (TRANSFORMS.md), e.g. `w_400,f_webp`.' }), source: sourceParam }),
-      response,
-      detail: { tags: ['transformations'], summary: 'Transformed image of a remote source', description: `${description} With \`REMOTE_SIGNED_ONLY=true\` only the signed form works.` },
-    })
-    .get('/authenticated/:signature/:transformations/remote/:source', ({ request, set, params }) => {
-      if (!params.signature.startsWith('s--')) throw notFound('File');
-      return handle(request, set, rawSegments(request.url)[2] as string, params.source, params.signature.slice(3));
-    }, {
-      params: t.Object({ signature: t.String({ description: '`s--<signature>` over `<transformations>/remote/<source>`.' }), transformations: t.String(), source: sourceParam }),
-      response,
-      detail: { tags: ['transformations'], summary: 'Transformed image of a remote source, signed', description },
-    })
+    .get('/t/:transformations/remote/:source', unsigned, unsignedDoc(false))
+    .head('/t/:transformations/remote/:source', unsigned, unsignedDoc(true))
+    .get('/authenticated/:signature/:transformations/remote/:source', signed, signedDoc(false))
+    .head('/authenticated/:signature/:transformations/remote/:source', signed, signedDoc(true))
     .post('/api/remote/signed-url', ({ body }) => {
       if (!c.remote.enabled) throw new AppError('NOT_FOUND', 404, 'Remote sources are turned off on this server (REMOTE_SOURCES).');
       let url: string;
@@ -184,6 +192,10 @@ export function remoteRoutes(deps: AppDeps) {
       }
       const parsed = parsedOf(body.transformations ?? 'f_auto');
       checkRemoteOptions(parsed);
+      // The expiry is the server's to write from expires_in: one sent was dropped without a word.
+      if (parsed.exp !== undefined) {
+        throw validationError('transformations may not carry exp_: the signed URL\'s expiry comes from expires_in (seconds).', [{ path: '/transformations', message: 'without exp_; send expires_in instead' }]);
+      }
       const expiresAt = Math.floor(deps.clock.now() / 1000) + (body.expires_in ?? DEFAULT_SIGNED_TTL_S);
       const segment = [...(parsed.canonical ? parsed.canonical.split(',') : []), `exp_${expiresAt}`].sort().join(',');
       const source = Buffer.from(url).toString('base64url');

@@ -15,6 +15,8 @@ import { MAX_CHAIN_STEPS } from './parse';
 
 type Handle = (request: Request, set: { headers: Record<string, unknown> }, params: { transformations: string; file: string }, signature?: string) => Promise<Response>;
 
+type Ctx = { request: Request; set: { headers: Record<string, unknown> }; params: unknown };
+
 /** The names of the n + 1 segments of an n-step chain, by position. */
 const segmentNames = (n: number) => ['transformations', 'file', ...Array.from({ length: n - 1 }, (_, i) => `s${i + 3}`)];
 
@@ -26,35 +28,44 @@ export function chainRoutes(handle: Handle, response: Record<number, TSchema>) {
     const params = t.Object(Object.fromEntries(names.map((k, i) => [k, t.String({
       description: i === n ? 'The file id, optionally with an output extension: `abc123XyZ9.webp`.' : `Step ${i + 1} of the chain: comma-separated \`key_value\` parameters.`,
     })])));
+    // The document's names (openapi-contract.ts `renamePathParams`): `{step1}/…/{stepN}/{file}`.
+    const shown = Object.fromEntries(names.map((k, i) => [k, i === n ? 'file' : `step${i + 1}`]));
     const join = (p: Record<string, string>) => {
       const segments = names.map((k) => p[k] as string);
       return { transformations: segments.slice(0, -1).join('/'), file: segments[n] as string };
     };
+    const unsigned = ({ request, set, params: p }: Ctx) => handle(request, set, join(p as Record<string, string>));
+    const unsignedDoc = (head: boolean) => ({
+      params,
+      response,
+      detail: {
+        tags: ['transformations'],
+        summary: `Chained transformation of a public file (${n} steps)${head ? ' (headers)' : ''}`,
+        description: 'Steps separated by `/` applied in order, each with its own options (TRANSFORMS.md, "Chains"); the last segment is the file. '
+          + 'Output keys (f, q, d, w_auto, dpr_auto) belong to the last step. Otherwise as `/t/{transformations}/{file}`.',
+        'x-path-names': shown,
+      },
+    });
+    const signed = ({ request, set, params: p }: Ctx) => {
+      const sig = (p as Record<string, string>).signature as string;
+      if (!sig.startsWith('s--')) throw notFound('File');
+      return handle(request, set, join(p as Record<string, string>), sig.slice(3));
+    };
+    const signedDoc = (head: boolean) => ({
+      params: t.Object({ signature: t.String({ description: '`s--<signature>` over `<steps joined by />/<file>`.' }), ...params.properties }),
+      response,
+      detail: {
+        tags: ['transformations'],
+        summary: `Chained transformation through a signed URL (${n} steps)${head ? ' (headers)' : ''}`,
+        description: 'The signature covers the whole chain and the file (`<step>/<step>/…/<file>`).',
+        'x-path-names': shown,
+      },
+    });
     app = app
-      .get(`/t/${path}`, ({ request, set, params: p }) => handle(request, set, join(p as Record<string, string>)), {
-        params,
-        response,
-        detail: {
-          tags: ['transformations'],
-          summary: `Chained transformation of a public file (${n} steps)`,
-          description: 'Steps separated by `/` applied in order, each with its own options (TRANSFORMS.md, "Chains"); the last segment is the file. '
-            + 'Output keys (f, q, d, w_auto, dpr_auto) belong to the last step. Otherwise as `/t/{transformations}/{file}`.',
-        },
-      }) as unknown as typeof app;
-    app = app
-      .get(`/authenticated/:signature/${path}`, ({ request, set, params: p }) => {
-        const sig = (p as Record<string, string>).signature as string;
-        if (!sig.startsWith('s--')) throw notFound('File');
-        return handle(request, set, join(p as Record<string, string>), sig.slice(3));
-      }, {
-        params: t.Object({ signature: t.String({ description: '`s--<signature>` over `<steps joined by />/<file>`.' }), ...params.properties }),
-        response,
-        detail: {
-          tags: ['transformations'],
-          summary: `Chained transformation through a signed URL (${n} steps)`,
-          description: 'The signature covers the whole chain and the file (`<step>/<step>/…/<file>`).',
-        },
-      }) as unknown as typeof app;
+      .get(`/t/${path}`, unsigned, unsignedDoc(false))
+      .head(`/t/${path}`, unsigned, unsignedDoc(true))
+      .get(`/authenticated/:signature/${path}`, signed, signedDoc(false))
+      .head(`/authenticated/:signature/${path}`, signed, signedDoc(true)) as unknown as typeof app;
   }
   return app;
 }

@@ -11,7 +11,7 @@ import { Elysia, t } from 'elysia';
 import { binaryResponse } from '../../openapi-contract';
 import { onUnmatchedPath } from '../../http';
 import type { AppDeps } from '../../deps';
-import { AppError, errorResponses, notFound } from '../../errors';
+import { AppError, errorResponseAs, errorResponses, notFound } from '../../errors';
 import { authGuard } from '../auth/guard';
 import type { CachedDerivative } from '../cache/types';
 import { getManagedFileOrThrow, getManagedFiles } from '../files/service';
@@ -29,6 +29,18 @@ function respond(r: ResolvedRequest, entry: CachedDerivative, xCache: XCache, no
   if (timingMs !== undefined) headers['server-timing'] = `transform;dur=${timingMs.toFixed(1)}`;
   return new Response(entry.body as Uint8Array<ArrayBuffer>, { status: 200, headers });
 }
+
+/** The errors `/t` and `/authenticated` answer with, by what they mean there. */
+const TRANSFORM_ERRORS = {
+  400: errorResponseAs('INVALID_TRANSFORMATION — a key, value or combination the grammar does not take (`details.parameter`, `details.allowed`, `details.value`); a video rendition over `VIDEO_MAX_DURATION`/`VIDEO_MAX_PIXELS`.'),
+  403: errorResponseAs('INVALID_SIGNATURE — a wrong signature, or an unsigned URL that `TRANSFORM_POLICY` (presets, signed) does not allow; FORBIDDEN — an unsigned video rendition of an account that forces its watermark (settings `force_watermark`).'),
+  404: errorResponseAs('NOT_FOUND — no such file, a private file on an unsigned URL, or an owner who is banned.'),
+  410: errorResponseAs('GONE — the file or the signed URL (`exp_`) has expired.'),
+  416: errorResponseAs('RANGE_NOT_SATISFIABLE — a `Range` outside a ready video rendition.'),
+  422: errorResponseAs('UNPROCESSABLE_IMAGE — the stored image cannot be decoded (`details.reason`), or the video rendition\'s job failed (its error).'),
+  429: errorResponseAs('RATE_LIMITED — too many renders (cache misses) from this address (`transform` bucket); see `Retry-After`.'),
+  503: errorResponseAs('OVERLOADED — the render queue is full, or the render ran past `TRANSFORM_TIMEOUT_MS`; see `Retry-After`.'),
+};
 
 const deliveryParams = t.Object({
   transformations: t.String({ description: 'Comma-separated `key_value` parameters (TRANSFORMS.md), e.g. `w_400,h_300,c_fill`.' }),
@@ -94,13 +106,11 @@ export function transformRoutes(deps: AppDeps) {
     304: binaryResponse('Not modified.', []),
   };
 
-  return new Elysia({ name: 'pictor.transform' })
-    .use(authGuard(deps))
-    .use(chainRoutes(handle, { ...imageResponse, ...errorResponses(400, 403, 404, 410, 416, 422, 429, 503) }))
-    .get('/t/:transformations/:file', ({ request, set, params }) => handle(request, set, params), {
-      params: deliveryParams,
-      response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 416, 422, 429, 503) },
-      detail: {
+  const deliveryResponse = { ...imageResponse, ...TRANSFORM_ERRORS };
+  const unsigned = {
+    params: deliveryParams,
+    response: deliveryResponse,
+    detail: {
         tags: ['transformations'],
         summary: 'Transformed image of a public file',
         description: 'Derivative of a public image (TRANSFORMS.md). `X-Cache` says HIT-MEMORY, HIT-DISK or MISS; `If-None-Match` → 304. HEAD answers the same headers. '
@@ -108,20 +118,32 @@ export function transformRoutes(deps: AppDeps) {
           + '(w, h, c fill/lfill/fit/limit/scale/pad, q, so, eo, ac_none, fps, br) made by a `video_render` job: 202 with `Retry-After` until it is ready, '
           + 'then the file with `Range` (206); HEAD answers 200 when ready, else 202 without starting a job; a failed job answers 422 with its error. '
           + 'Limits: VIDEO_MAX_DURATION, VIDEO_MAX_PIXELS (400), VIDEO_MAX_OUTPUT_BYTES and VIDEO_TIMEOUT_MS (the job fails).',
-      },
-    })
-    .get('/authenticated/:signature/:transformations/:file', ({ request, set, params }) => {
-      if (!params.signature.startsWith('s--')) throw notFound('File');
-      return handle(request, set, { transformations: params.transformations, file: params.file }, params.signature.slice(3));
-    }, {
-      params: t.Object({ signature: t.String({ description: '`s--<signature>`: the first 24 characters of base64url(HMAC-SHA256(secret, `<transformations>/<id>[.<ext>]`)); `POST /api/files/{id}/signed-url` makes one.' }), ...deliveryParams.properties }),
-      response: { ...imageResponse, ...errorResponses(400, 403, 404, 410, 416, 422, 429, 503) },
-      detail: {
-        tags: ['transformations'],
-        summary: 'Transformed image through a signed URL',
-        description: 'Works for private files too. A wrong signature → 403 INVALID_SIGNATURE; `exp_` in the past → 410.',
-      },
-    })
+    },
+  };
+  const signedDoc = {
+    params: t.Object({ signature: t.String({ description: '`s--<signature>`: the first 24 characters of base64url(HMAC-SHA256(secret, `<transformations>/<id>[.<ext>]`)); `POST /api/files/{id}/signed-url` makes one.' }), ...deliveryParams.properties }),
+    response: deliveryResponse,
+    detail: {
+      tags: ['transformations'],
+      summary: 'Transformed image through a signed URL',
+      description: 'Works for private files too. A wrong signature → 403 INVALID_SIGNATURE; `exp_` in the past → 410. HEAD answers the same headers.',
+    },
+  };
+  const unsignedHandler = ({ request, set, params }: { request: Request; set: { headers: Record<string, unknown> }; params: { transformations: string; file: string } }) =>
+    handle(request, set, params);
+  const signedHandler = ({ request, set, params }: { request: Request; set: { headers: Record<string, unknown> }; params: { signature: string; transformations: string; file: string } }) => {
+    if (!params.signature.startsWith('s--')) throw notFound('File');
+    return handle(request, set, { transformations: params.transformations, file: params.file }, params.signature.slice(3));
+  };
+  const headOf = <T extends { detail: { summary: string } }>(doc: T): T => ({ ...doc, detail: { ...doc.detail, summary: `${doc.detail.summary} (headers)` } });
+
+  return new Elysia({ name: 'pictor.transform' })
+    .use(authGuard(deps))
+    .use(chainRoutes(handle, deliveryResponse))
+    .get('/t/:transformations/:file', unsignedHandler, unsigned)
+    .head('/t/:transformations/:file', unsignedHandler, headOf(unsigned))
+    .get('/authenticated/:signature/:transformations/:file', signedHandler, signedDoc)
+    .head('/authenticated/:signature/:transformations/:file', signedHandler, headOf(signedDoc))
     .post('/api/files/:id/signed-url', async ({ params, body, principal }) =>
       createSignedUrl(deps, delivery, await getManagedFileOrThrow(deps, principal, params.id), body), {
       auth: 'transform:sign',
