@@ -156,6 +156,7 @@ describe.each(['fs', 's3'] as const)('video on %s', (driver) => {
     expect(ready.status).toBe(200);
     expect(ready.headers.get('content-type')).toBe('video/mp4');
     expect(ready.headers.get('accept-ranges')).toBe('bytes');
+    expect(ready.headers.get('x-cache')).toBe('HIT-DISK');
     const body = new Uint8Array(await ready.arrayBuffer());
     const probed = await ffprobeBytes(body, 'mp4');
     const v = probed.streams.find((s) => s.codec_type === 'video');

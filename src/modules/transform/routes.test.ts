@@ -182,6 +182,15 @@ describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
     }
   });
 
+  test('a file segment that is no file id answers 404, not a word on the extension', async () => {
+    // `..%2f<id>` was read as the id "." with the extension "%2f<id>": 400 naming `ext`.
+    for (const file of [`..%2f${photo.id}`, `..%2F${photo.id}.png`, 'ab.png', `${photo.id}$.png`]) {
+      const res = await h.request(`/t/w_70/${file}`);
+      expect({ file, status: res.status, error: ((await res.json()) as { error: string }).error }).toEqual({ file, status: 404, error: 'NOT_FOUND' });
+    }
+    expect((await h.request(`/t/w_70/${photo.id}.png`)).status).toBe(200);
+  });
+
   test('visibility change and ban are honoured at once; expired files answer 410', async () => {
     const file = await seedFile(h.deps, owner.id, await quadrants(60, 60).png().toBuffer());
     expect((await h.request(`/t/w_30/${file.id}`)).status).toBe(200);

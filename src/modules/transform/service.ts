@@ -206,6 +206,8 @@ export function createDelivery(deps: CoreDeps): Delivery {
     const dot = req.file.lastIndexOf('.');
     const id = dot > 0 ? req.file.slice(0, dot) : req.file;
     const ext = dot > 0 ? req.file.slice(dot + 1) : undefined;
+    // No file has such an id (`..%2fabc` read as the id `.` with a bad extension): 404, not a word on the extension.
+    if (!FILE_ID.test(id)) throw notFound('File');
     const rendition = renditionExtOf(ext);
     const written = parse(req.transformations, rendition ? undefined : ext);
     const parsed = applyHints(written, req.hints ?? {}, limits);
@@ -360,6 +362,9 @@ export function createDelivery(deps: CoreDeps): Delivery {
     renderBytes, probeBytes: (input) => probeImage(input, probeLimits),
   };
 }
+
+/** The shape of every file id (`randomString`, 12 characters today). */
+const FILE_ID = /^[A-Za-z0-9]{6,64}$/;
 
 /** A public original or rendition of an account whose renders must all carry its watermark. */
 export const unmarkedRefused = () =>

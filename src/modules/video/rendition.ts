@@ -83,6 +83,8 @@ function serveFile(request: Request, r: ResolvedRequest, f: { path: string; size
     'accept-ranges': 'bytes',
     'cache-control': r.file.isPublic && !r.signed ? IMMUTABLE_CACHE_CONTROL : 'private, max-age=3600',
     'x-content-type-options': 'nosniff',
+    // A made rendition is a file of the disk tier (the 202 before it carries no X-Cache: nothing is served).
+    'x-cache': 'HIT-DISK',
   };
   if (matchesEtag(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
   const ifRange = request.headers.get('if-range');
