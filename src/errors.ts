@@ -214,6 +214,15 @@ export function ruleOf(schema: unknown, message = ''): string | null {
   if (s.type === 'boolean' || branches.some((b) => b.type === 'boolean')) return 'must be true or false';
   const number = numberRule(schema);
   if (number) return number;
+  // A nullable text (a key's name): the union's failure does not say which rule the text broke, so all of them.
+  const text = branches.find((b) => b.type === 'string') as { minLength?: number; maxLength?: number } | undefined;
+  if (s.type !== 'string' && text && branches.every((b) => b.type === 'string' || b.type === 'null')) {
+    const [min, max] = [text.minLength, text.maxLength];
+    if (min !== undefined && max !== undefined) return `must be text of ${min} to ${max} characters, or null`;
+    if (max !== undefined) return `must be text of at most ${max} characters, or null`;
+    if (min !== undefined) return `must be text of at least ${min} character${min === 1 ? '' : 's'}, or null`;
+    return 'must be text or null';
+  }
   if (s.type !== 'string') return null;
   if (s.format && FORMATS[s.format] && /format|should be/.test(message)) return FORMATS[s.format]!;
   if (/length/.test(message)) {

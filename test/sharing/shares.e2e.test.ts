@@ -307,7 +307,11 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     const wrong = await post(link.url, 'password=guess');
     expect([wrong.res.status, wrong.res.headers.get('location')]).toEqual([303, `${path}?wrong=${ATTEMPTS - 1}`]);
     const again = await fetch(local(link.url) + `?wrong=${ATTEMPTS - 1}`, { headers: BROWSER });
-    expect([again.status, (await again.text()).includes('Wrong password.')]).toEqual([401, true]);
+    const form = await again.text();
+    expect([again.status, form.includes('Wrong password.')]).toEqual([401, true]);
+    // The refusal is tied to the autofocused field and is an alert, so a screen reader says it on arrival.
+    expect(form).toContain('<p class="error" id="pw-error" role="alert">');
+    expect(form).toContain('aria-invalid="true" aria-describedby="pw-error"');
     const right = await post(link.url, `password=${encodeURIComponent('pass word')}`);
     expect([right.res.status, right.res.headers.get('location')]).toEqual([303, path]);
     const setCookie = right.res.headers.get('set-cookie') ?? '';
@@ -342,7 +346,7 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
       const { res } = await post(link.url, 'password=nope');
       expect(res.headers.get('location')).toBe(`${path}?wrong=${ATTEMPTS - i}`);
       const form = await fetch(local(link.url) + `?wrong=${ATTEMPTS - i}`, { headers: BROWSER });
-      texts.push(/<p class="error">([^<]*)<\/p>/.exec(await form.text())![1]!);
+      texts.push(/<p class="error"[^>]*>([^<]*)<\/p>/.exec(await form.text())![1]!);
     }
     expect(texts).toEqual(['Wrong password. 2 more attempts before a pause.', 'Wrong password. 1 more attempt before a pause.', 'Wrong password. That was the last attempt for now: the next one waits.']);
     // Even the right password waits now; the browser is sent to a page saying for how long.

@@ -66,12 +66,12 @@ export const Accepted = t.Object({ message: t.String() });
 
 const ScopeSchema = t.Union(SCOPES.map((s) => t.Literal(s)));
 export const CreateKeyBody = obj({
-  name: t.Optional(t.Union([t.String({ maxLength: 100, examples: ['ci uploader'] }), t.Null()])),
+  name: t.Optional(t.Union([t.String({ maxLength: 100, examples: ['ci uploader'], description: 'What uses the key; surrounding spaces are removed, and a blank name is none.' }), t.Null()])),
   scopes: t.Optional(t.Array(ScopeSchema, { uniqueItems: true, maxItems: SCOPES.length, examples: [['files:read', 'files:write']] })),
   expires_at: t.Optional(t.Union([t.String({ format: 'date-time', description: 'In the future and at most 100 years ahead (else 400).' }), t.Null()])),
 });
 export const UpdateKeyBody = obj({
-  name: t.Optional(t.Union([t.String({ maxLength: 100 }), t.Null()])),
+  name: t.Optional(t.Union([t.String({ maxLength: 100, description: 'Surrounding spaces are removed; a blank name is none.' }), t.Null()])),
   scopes: t.Optional(t.Array(ScopeSchema, { uniqueItems: true, maxItems: SCOPES.length })),
 });
 export const ApiKeySchema = t.Object(

@@ -31,4 +31,15 @@ describe.each(DB_BACKENDS)('PATCH /api/auth/api-keys/:id on %s', (db) => {
     const renamed = await h.request(`/api/auth/api-keys/${key.id}`, json('PATCH', { name: 'deploy' }, bearer));
     expect(((await renamed.json()) as { name: string }).name).toBe('deploy');
   });
+
+  test('a name is stored without surrounding spaces; a blank one is none (it listed as an empty heading); over 100 characters says the rule', async () => {
+    const spaced = await h.request('/api/auth/api-keys', json('POST', { name: '  nightly sync  ', scopes: ['files:read'] }, bearer));
+    const key = (await spaced.json()) as { id: string; name: string | null };
+    expect(key.name).toBe('nightly sync');
+    const blank = await h.request(`/api/auth/api-keys/${key.id}`, json('PATCH', { name: '   ' }, bearer));
+    expect(((await blank.json()) as { name: string | null }).name).toBeNull();
+    const long = await h.request('/api/auth/api-keys', json('POST', { name: 'x'.repeat(200) }, bearer));
+    expect(long.status).toBe(400);
+    expect(((await long.json()) as { details: { fields: { path: string; message: string; in: string }[] } }).details.fields[0]).toEqual({ path: '/name', message: 'must be text of at most 100 characters, or null', in: 'body' });
+  });
 });

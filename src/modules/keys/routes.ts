@@ -22,6 +22,9 @@ function checkScopes(principal: Principal, scopes: Scope[] | undefined): void {
   if (scopes?.includes('admin') && principal.role !== 'admin') throw forbidden('Only admins can grant the admin scope.');
 }
 
+/** A key's name without surrounding spaces; blank is none (a name of spaces listed as an empty heading). */
+const keyName = (name: string | null | undefined) => name?.trim() || null;
+
 export function apiKeyRoutes(deps: AppDeps) {
   const resolver = deps.credentials;
   return new Elysia({ name: 'pictor.keys.routes', prefix: '/api/auth/api-keys', detail: { tags: ['auth'] } })
@@ -33,7 +36,7 @@ export function apiKeyRoutes(deps: AppDeps) {
         checkScopes(principal, body.scopes);
         const expiresAt = body.expires_at ? parseFutureTime(body.expires_at, 'expires_at', deps.clock.now()) : null;
         const { row, key } = await createApiKey(deps.db, principal.userId, {
-          name: body.name ?? null, scopes: body.scopes ?? DEFAULT_KEY_SCOPES, expiresAt,
+          name: keyName(body.name), scopes: body.scopes ?? DEFAULT_KEY_SCOPES, expiresAt,
         });
         set.status = 201;
         const { last_used_at: _unused, ...shown } = toApiKeyJson(row);
@@ -65,7 +68,7 @@ export function apiKeyRoutes(deps: AppDeps) {
         requireSession(principal);
         checkScopes(principal, body.scopes);
         const row = await updateApiKey(deps.db, principal.userId, params.id, {
-          ...(body.name !== undefined ? { name: body.name } : {}),
+          ...(body.name !== undefined ? { name: keyName(body.name) } : {}),
           ...(body.scopes !== undefined ? { scopes: body.scopes } : {}),
         });
         if (!row) throw notFound('API key');

@@ -54,10 +54,12 @@ const TokenParams = t.Object({ token: t.String({ maxLength: 64, description: 'Th
 
 
 function passwordForm(token: string, error?: string): string {
-  return (error ? `<p class="error">${escapeHtml(error)}</p>` : '')
+  // The error is tied to the field (the autofocused field is what a screen reader reads on
+  // arrival: it said "Password, edit" and nothing of the refusal) and is an alert as well.
+  return (error ? `<p class="error" id="pw-error" role="alert">${escapeHtml(error)}</p>` : '')
     + '<p>This file is protected by a password.</p>'
     + `<form method="post" action="/s/${escapeHtml(token)}">`
-    + '<label for="pw">Password</label><input id="pw" type="password" name="password" maxlength="256" autocomplete="off" autofocus required>'
+    + `<label for="pw">Password</label><input id="pw" type="password" name="password" maxlength="256" autocomplete="off" autofocus required${error ? ' aria-invalid="true" aria-describedby="pw-error"' : ''}>`
     + '<button type="submit">Open</button></form>';
 }
 

@@ -74,7 +74,7 @@ export function Builder({ file, info, onChange }: { file: FileItem; info: Server
   return (
     <section class="card builder" aria-labelledby="builder-title">
       <h2 id="builder-title">Transformation builder</h2>
-      {!file.is_public && <p class="notice">This file is private: the preview URL below works only once the file is public. Use a signed URL to share it privately.</p>}
+      {!file.is_public && <p class="warning">This file is private: the preview URL below works only once the file is public. Use a signed URL to share it privately.</p>}
       <div class="controls">
         <Ctl id="tx-preset" label="Preset">
           <select id="tx-preset" value={o.preset} onChange={(e) => set({ preset: val(e) })}>

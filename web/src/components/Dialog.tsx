@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText, type Folder, type Page } from '../api';
+import { BusyButton } from './BusyButton';
 
 let ids = 0;
 
@@ -46,6 +47,7 @@ export function FormDialog({ title, submit, danger, ready = true, onClose, onSub
     <Dialog title={title} onClose={onClose}>
       <form onSubmit={(e) => {
         e.preventDefault();
+        if (busy) return;
         setBusy(true);
         setError('');
         onSubmit().then(onClose, (err: unknown) => {
@@ -57,7 +59,7 @@ export function FormDialog({ title, submit, danger, ready = true, onClose, onSub
         {error && <p class="error" role="alert">{error}</p>}
         <div class="dialog-buttons">
           <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" class={danger ? 'danger' : 'primary'} disabled={busy || !ready}>{busy ? 'Working…' : submit}</button>
+          <BusyButton type="submit" class={danger ? 'danger' : 'primary'} busy={busy} disabled={!ready}>{busy ? 'Working…' : submit}</BusyButton>
         </div>
       </form>
     </Dialog>

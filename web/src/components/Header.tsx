@@ -94,7 +94,8 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
         <a href="/docs">API docs</a>
         {profile ? (
           <>
-            <a href="/account" title="Your account">{profile.user.email}</a>
+            {/* The address may be cut short on a phone: the title holds it whole. */}
+            <a href="/account" title={`Your account: ${profile.user.email}`} aria-current={path === '/account' ? 'page' : undefined}>{profile.user.email}</a>
             <button type="button" class="link" onClick={signOut}>Sign out</button>
           </>
         ) : (

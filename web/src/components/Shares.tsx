@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, errorText, formatWhen, type FileItem, type Page, type ShareLink } from '../api';
+import { api, ApiError, errorText, formatWhen, type FileItem, type Page, type ShareLink } from '../api';
 import { Ctl } from './Builder';
 import { CopyField } from './Copy';
+import { OutcomeLine } from './Outcome';
 
 const STATUS = { active: 'Active', expired: 'Expired', used_up: 'Out of views' } as const;
 
@@ -14,7 +15,7 @@ function linkEnd(link: ShareLink, file: FileItem): string {
 }
 
 /** Protected share links of one file (`/api/files/:id/shares`): create, list with their counters, revoke. */
-export function Shares({ file }: { file: FileItem }) {
+export function Shares({ file, onGone }: { file: FileItem; onGone: () => void }) {
   const [links, setLinks] = useState<ShareLink[]>([]);
   const [form, setForm] = useState({ password: '', maxViews: '', ttl: '' });
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
@@ -40,6 +41,8 @@ export function Shares({ file }: { file: FileItem }) {
       await load();
       setMessage({ ok: true, text: 'Share link created.' });
     } catch (err) {
+      // The file was deleted elsewhere: the page says so instead of offering links to nothing.
+      if (err instanceof ApiError && err.status === 404) return onGone();
       setMessage({ ok: false, text: errorText(err) });
     }
   };
@@ -50,6 +53,8 @@ export function Shares({ file }: { file: FileItem }) {
       // Gone from the list in the same render as the message (the reload then brings the counters up to date).
       setLinks((all) => all.filter((l) => l.id !== link.id));
       setMessage({ ok: true, text: 'Link revoked.' });
+      // The pressed button left with its row: the section's heading takes the focus (it fell to <body>).
+      document.getElementById('shares-title')?.focus();
       await load();
     } catch (err) {
       setMessage({ ok: false, text: errorText(err) });
@@ -58,7 +63,7 @@ export function Shares({ file }: { file: FileItem }) {
 
   return (
     <section class="card" aria-labelledby="shares-title">
-      <h2 id="shares-title">Share links</h2>
+      <h2 id="shares-title" tabIndex={-1}>Share links</h2>
       <p>The simplest way to give this file to someone, even a private one: the link opens a page with the file and a Download button. Add a password, a limit on views or an expiry if you like; you can revoke it at any time.</p>
       <form class="controls" onSubmit={create}>
         <Ctl id="share-password" label="Password (optional)">
@@ -80,7 +85,7 @@ export function Shares({ file }: { file: FileItem }) {
         </Ctl>
         <button type="submit" class="primary">Create link</button>
       </form>
-      {message && <p class={message.ok ? 'notice' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
+      <OutcomeLine outcome={message} />
       {links.length > 0 && (
         <ul class="share-list" aria-label="Share links of this file">
           {links.map((l) => (

@@ -2,6 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, errorText, formatBytes, formatWhen, type Profile } from '../api';
 import { describeAgent } from '../components/agent';
 import { navigate } from '../router';
+import { BusyButton } from '../components/BusyButton';
+import { OutcomeLine } from '../components/Outcome';
 
 interface SessionInfo {
   id: string;
@@ -44,6 +46,7 @@ function ChangePassword() {
   const [busy, setBusy] = useState(false);
   const change = async (e: Event) => {
     e.preventDefault();
+    if (busy) return;
     setBusy(true);
     setMessage(null);
     try {
@@ -65,8 +68,8 @@ function ChangePassword() {
         <input id="current" type="password" autocomplete="current-password" required value={current} onInput={(e) => setCurrent((e.currentTarget as HTMLInputElement).value)} />
         <label for="new">New password (at least 8 characters)</label>
         <input id="new" type="password" autocomplete="new-password" minLength={8} required value={next} onInput={(e) => setNext((e.currentTarget as HTMLInputElement).value)} />
-        {message && <p class={message.ok ? 'notice' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
-        <button type="submit" class="primary" disabled={busy}>Change password</button>
+        <OutcomeLine outcome={message} />
+        <BusyButton type="submit" class="primary" busy={busy}>Change password</BusyButton>
       </form>
     </section>
   );
@@ -87,6 +90,8 @@ function Sessions({ onSignedOut }: { onSignedOut: () => void }) {
       await api('DELETE', `/api/auth/sessions/${s.id}`);
       setSessions((all) => all?.filter((x) => x.id !== s.id) ?? all);
       setMessage({ ok: true, text: `${describeAgent(s.user_agent)} was signed out.` });
+      // Its row and button are gone: the list's heading takes the focus (it fell to <body>).
+      document.getElementById('sessions-title')?.focus();
     } catch (err) {
       setMessage({ ok: false, text: errorText(err) });
     }
@@ -103,7 +108,7 @@ function Sessions({ onSignedOut }: { onSignedOut: () => void }) {
   };
   return (
     <section class="card" aria-labelledby="sessions-title">
-      <h2 id="sessions-title">Where you are signed in</h2>
+      <h2 id="sessions-title" tabIndex={-1}>Where you are signed in</h2>
       <p>Browsers and apps signed in to your account: this one, then the most recently active. API keys are not sessions: they are on the API keys page.</p>
       {sessions === null && !message && <p class="loading" role="status">Loading sessions…</p>}
       {sessions && (
@@ -127,7 +132,7 @@ function Sessions({ onSignedOut }: { onSignedOut: () => void }) {
           })}
         </ul>
       )}
-      {message && <p class={message.ok ? 'notice' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
+      <OutcomeLine outcome={message} />
       <button type="button" class="danger" onClick={everywhere}>Sign out everywhere</button>
     </section>
   );

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { JSX } from 'preact';
 import { api, errorText, takeSessionEnded, type Profile, type ServerInfo } from '../api';
+import { BusyButton } from '../components/BusyButton';
 
 type Done = (p: Profile | null) => void;
 
@@ -9,6 +10,7 @@ function useForm() {
   const [error, setError] = useState('');
   const [notice, setNotice] = useState('');
   const run = async (fn: () => Promise<void>) => {
+    if (busy) return;
     setBusy(true);
     setError('');
     setNotice('');
@@ -64,7 +66,7 @@ export function SignIn({ onDone }: { onDone: Done }) {
         <label for="password">Password</label>
         <input id="password" type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(field(e))} />
         <Messages error={f.error} notice={f.notice} />
-        <button type="submit" class="primary" disabled={f.busy}>{f.busy ? 'Signing in…' : 'Sign in'}</button>
+        <BusyButton type="submit" class="primary" busy={f.busy}>{f.busy ? 'Signing in…' : 'Sign in'}</BusyButton>
       </form>
       <p class="alt">
         <a href="/forgot-password">Forgot your password?</a> · <a href="/register">Create an account</a>
@@ -105,7 +107,7 @@ export function Register({ info, onDone }: { info: ServerInfo; onDone: Done }) {
           </>
         )}
         <Messages error={f.error} notice={f.notice} />
-        <button type="submit" class="primary" disabled={f.busy}>{f.busy ? 'Creating…' : 'Create account'}</button>
+        <BusyButton type="submit" class="primary" busy={f.busy}>{f.busy ? 'Creating…' : 'Create account'}</BusyButton>
       </form>
       <p class="alt">
         Already registered? <a href="/login">Sign in</a>
@@ -130,7 +132,7 @@ export function Forgot() {
         <label for="email">Email</label>
         <input id="email" type="email" autocomplete="email" required value={email} onInput={(e) => setEmail(field(e))} />
         <Messages error={f.error} notice={f.notice} />
-        <button type="submit" class="primary" disabled={f.busy}>Send the link</button>
+        <BusyButton type="submit" class="primary" busy={f.busy}>Send the link</BusyButton>
       </form>
       <p class="alt"><a href="/login">Back to sign in</a></p>
     </Card>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, errorText, formatBytes, formatWhen, type FileItem, type ServerInfo } from '../api';
+import { api, ApiError, errorText, formatBytes, formatWhen, type FileItem, type ServerInfo } from '../api';
 import { Builder, Ctl } from '../components/Builder';
 import { CopyField } from '../components/Copy';
 import { exifRows } from '../components/exif';
@@ -10,6 +10,7 @@ import { navigate } from '../router';
 import { VideoBuilder } from '../components/VideoBuilder';
 import { VideoFacts, VideoView, type VideoMeta } from '../components/VideoView';
 import { Shares } from '../components/Shares';
+import { OutcomeLine } from '../components/Outcome';
 
 type Metadata = Record<string, unknown> & { exif?: Record<string, unknown>; video?: VideoMeta };
 
@@ -63,13 +64,22 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   if (error) {
     return (
       <div class="narrow">
-        <h1>File not available</h1>
+        <h1 tabIndex={-1} id="gone-title">File not available</h1>
         <p class="error" role="alert">{error}</p>
         <p><a href="/">Back to the library</a></p>
       </div>
     );
   }
   if (!file) return <p class="loading" role="status">Loading file…</p>;
+
+  // Deleted (or taken out of reach) in another tab or by a script: the page stops offering
+  // actions on it. Each action answered "File not found." beside controls that stayed.
+  const gone = () => {
+    setError(`${file.name} is no longer here: it was deleted elsewhere.`);
+    onChange();
+    requestAnimationFrame(() => document.getElementById('gone-title')?.focus());
+  };
+  const isGone = (err: unknown) => err instanceof ApiError && err.status === 404;
 
   const save = async (e: Event) => {
     e.preventDefault();
@@ -87,6 +97,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
       onChange();
       setMessage({ ok: true, text: 'Changes saved.' });
     } catch (err) {
+      if (isGone(err)) return gone();
       setMessage({ ok: false, text: errorText(err) });
     }
   };
@@ -97,6 +108,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
       onChange();
       navigate(`/?${new URLSearchParams(file.folder === '/' ? {} : { folder: file.folder })}`);
     } catch (err) {
+      if (isGone(err)) return gone();
       setMessage({ ok: false, text: errorText(err) });
     }
   };
@@ -106,6 +118,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
       const body = signWith === 'original' || !isRaster(file) ? { original: true, expires_in: Number(signTtl) } : { transformations: tx, expires_in: Number(signTtl) };
       setSigned(await api('POST', `/api/files/${file.id}/signed-url`, body));
     } catch (err) {
+      if (isGone(err)) return gone();
       setMessage({ ok: false, text: errorText(err) });
     }
   };
@@ -162,7 +175,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
         </section>
       </div>
       {/* The way most people share a file, so before the builders (it sat 2 000 px down, under the transformation preview). */}
-      <Shares file={file} />
+      <Shares file={file} onGone={gone} />
       {isRaster(file) && <Builder file={file} info={info} onChange={setTx} />}
       {video && <VideoBuilder file={file} />}
       <section class="card" aria-labelledby="sign-title">
@@ -208,7 +221,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
           <input id="f-tags" value={edit.tags} placeholder="holiday, beach" onInput={(e) => setEdit({ ...edit, tags: (e.currentTarget as HTMLInputElement).value })} />
           <label for="f-meta">Custom metadata (one <code>key=value</code> per line)</label>
           <textarea id="f-meta" rows={3} value={edit.meta} placeholder="camera=x100v" onInput={(e) => setEdit({ ...edit, meta: (e.currentTarget as HTMLTextAreaElement).value })} />
-          {message && <p class={message.ok ? 'notice' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
+          <OutcomeLine outcome={message} />
           <div class="actions">
             <button type="submit" class="primary">Save changes</button>
             <button type="button" class="danger" onClick={remove}>Delete file</button>

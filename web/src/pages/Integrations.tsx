@@ -8,6 +8,7 @@ import { api, errorText } from '../api';
 import { CopyBlock, CopyField } from '../components/Copy';
 import { download, flameshotScript, sharexConfig, type ToolOptions } from '../components/integrations';
 import type { CreatedKey } from '../components/scopes';
+import { BusyButton } from '../components/BusyButton';
 
 type Tool = 'sharex' | 'flameshot';
 const TOOL_SCOPES = ['files:write'];
@@ -20,6 +21,7 @@ export function Integrations() {
   const [error, setError] = useState('');
 
   const make = async (tool: Tool) => {
+    if (busy !== null) return;
     setBusy(tool);
     setError('');
     setDone(null);
@@ -73,9 +75,9 @@ export function Integrations() {
             <li>Double-click it: ShareX imports it and makes Pictor the destination for images and files.</li>
             <li>Take a screenshot: ShareX uploads it and copies the link. <em>Deletion URL</em> in its history opens the file’s page here, with its Delete file button.</li>
           </ol>
-          <button type="button" class="primary" disabled={busy !== null} onClick={() => make('sharex')}>
+          <BusyButton type="button" class="primary" busy={busy !== null} onClick={() => make('sharex')}>
             {busy === 'sharex' ? 'Creating key…' : 'Download the .sxcu file'}
-          </button>
+          </BusyButton>
         </section>
 
         <section class="card tool" aria-labelledby="flameshot-title">
@@ -85,9 +87,9 @@ export function Integrations() {
             <li>Bind <code>pictor-upload.sh</code> to a key: it opens <code>flameshot gui</code>, uploads the capture and copies the link.</li>
             <li>Or upload any file: <code>pictor-upload.sh photo.jpg</code> prints the link, and the file’s page for deleting it.</li>
           </ol>
-          <button type="button" class="primary" disabled={busy !== null} onClick={() => make('flameshot')}>
+          <BusyButton type="button" class="primary" busy={busy !== null} onClick={() => make('flameshot')}>
             {busy === 'flameshot' ? 'Creating key…' : 'Download pictor-upload.sh'}
-          </button>
+          </BusyButton>
         </section>
 
         <section class="card tool" aria-labelledby="presign-title">

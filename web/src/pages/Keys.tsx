@@ -3,10 +3,12 @@
  * key once, list, rename and re-scope, revoke after a confirmation. Session-only endpoints of
  * API.md §2; the clear key lives only in this component's state until "Done".
  */
-import { useEffect, useState } from 'preact/hooks';
-import { api, errorText, formatWhen, type Profile } from '../api';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, errorText, formatWhen, type Profile } from '../api';
 import { CopyField } from '../components/Copy';
 import { SCOPE_HELP, type ApiKey, type CreatedKey } from '../components/scopes';
+import { BusyButton } from '../components/BusyButton';
+import { OutcomeLine } from '../components/Outcome';
 
 type Msg = { ok: boolean; text: string } | null;
 
@@ -32,23 +34,47 @@ function ScopePicker({ idPrefix, value, onChange, isAdmin }: { idPrefix: string;
 
 /** End of the chosen day in this browser's time zone, as the API's ISO-8601. */
 const endOfDay = (date: string) => new Date(`${date}T23:59:59`).toISOString();
-const tomorrow = () => new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+/** Today in this browser's time zone (`YYYY-MM-DD`): a key may expire at the end of it at the earliest. */
+const today = () => new Date(Date.now() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
 
-function KeyRow({ k, isAdmin, onChanged, onRevoked }: { k: ApiKey; isAdmin: boolean; onChanged: (k: ApiKey) => void; onRevoked: (k: ApiKey) => void }) {
+/** A key's name as people read it: a name of only spaces (possible through the API) reads as none. */
+const nameOf = (k: ApiKey) => k.name?.trim() || null;
+
+function KeyRow({ k, isAdmin, onChanged, onRevoked }: { k: ApiKey; isAdmin: boolean; onChanged: (k: ApiKey) => void; onRevoked: (k: ApiKey, already: boolean) => void }) {
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [name, setName] = useState(k.name ?? '');
   const [scopes, setScopes] = useState(k.scopes);
   const [msg, setMsg] = useState<Msg>(null);
-  const label = k.name || k.key_prefix;
+  const label = nameOf(k) ?? k.key_prefix;
   const expired = k.expires_at !== null && new Date(k.expires_at).getTime() <= Date.now();
+  // Where the focus goes once the row has re-rendered: the control that replaced the one pressed
+  // (it fell to <body> when the pressed button left the page).
+  const focusNext = useRef<string | null>(null);
+  const rowId = `key-${k.id}`;
+  useEffect(() => {
+    if (!focusNext.current) return;
+    document.getElementById(focusNext.current)?.focus();
+    focusNext.current = null;
+  });
+  const show = (state: 'editing' | 'confirming' | 'idle', focus: string) => {
+    focusNext.current = focus;
+    setEditing(state === 'editing');
+    setConfirming(state === 'confirming');
+  };
+  const cancelEdit = () => {
+    setName(k.name ?? '');
+    setScopes(k.scopes);
+    setMsg(null);
+    show('idle', `${rowId}-edit`);
+  };
 
   const save = async (e: Event) => {
     e.preventDefault();
     if (scopes.length === 0) return setMsg({ ok: false, text: 'Choose at least one scope.' });
     try {
       onChanged(await api<ApiKey>('PATCH', `/api/auth/api-keys/${k.id}`, { name: name.trim() || null, scopes }));
-      setEditing(false);
+      show('idle', `${rowId}-edit`);
       setMsg({ ok: true, text: 'Saved.' });
     } catch (err) {
       setMsg({ ok: false, text: errorText(err) });
@@ -57,16 +83,18 @@ function KeyRow({ k, isAdmin, onChanged, onRevoked }: { k: ApiKey; isAdmin: bool
   const revoke = async () => {
     try {
       await api('DELETE', `/api/auth/api-keys/${k.id}`);
-      onRevoked(k);
+      onRevoked(k, false);
     } catch (err) {
-      setMsg({ ok: false, text: errorText(err) });
+      // Revoked meanwhile (another tab, a script): the row goes, saying so; the error kept it on screen.
+      if (err instanceof ApiError && err.status === 404) onRevoked(k, true);
+      else setMsg({ ok: false, text: errorText(err) });
     }
   };
 
   return (
     <li class="key" aria-label={`Key ${label}`}>
       <div class="key-head">
-        <h3>{k.name || <span class="muted">Unnamed key</span>}</h3>
+        <h3>{nameOf(k) ?? <span class="muted">Unnamed key</span>}</h3>
         <code class="prefix" title="The key's first characters">{k.key_prefix}…</code>
         {expired && <span class="badge bad">expired</span>}
       </div>
@@ -79,30 +107,30 @@ function KeyRow({ k, isAdmin, onChanged, onRevoked }: { k: ApiKey; isAdmin: bool
         <div><dt>Expires</dt><dd>{formatWhen(k.expires_at)}</dd></div>
       </dl>
       {editing ? (
-        <form class="key-edit" onSubmit={save}>
+        <form class="key-edit" onSubmit={save} onKeyDown={(e) => e.key === 'Escape' && (e.preventDefault(), cancelEdit())}>
           <label for={`name-${k.id}`}>Name</label>
           <input id={`name-${k.id}`} value={name} maxLength={100} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
           <ScopePicker idPrefix={`edit-${k.id}`} value={scopes} onChange={setScopes} isAdmin={isAdmin} />
           <div class="actions">
             <button type="submit" class="primary">Save changes</button>
-            <button type="button" onClick={() => { setEditing(false); setName(k.name ?? ''); setScopes(k.scopes); setMsg(null); }}>Cancel</button>
+            <button type="button" onClick={cancelEdit}>Cancel</button>
           </div>
         </form>
       ) : confirming ? (
-        <div class="confirm" role="group" aria-label={`Revoke ${label}?`}>
+        <div class="confirm" role="group" aria-label={`Revoke ${label}?`} onKeyDown={(e) => e.key === 'Escape' && show('idle', `${rowId}-revoke`)}>
           <p>Revoke <strong>{label}</strong>? Every program using it is refused at once. This cannot be undone.</p>
           <div class="actions">
             <button type="button" class="danger solid" onClick={revoke}>Yes, revoke {label}</button>
-            <button type="button" onClick={() => setConfirming(false)}>Keep it</button>
+            <button type="button" id={`${rowId}-keep`} onClick={() => show('idle', `${rowId}-revoke`)}>Keep it</button>
           </div>
         </div>
       ) : (
         <div class="actions">
-          <button type="button" onClick={() => { setEditing(true); setMsg(null); }} aria-label={`Edit ${label}`}>Rename or re-scope</button>
-          <button type="button" class="danger" onClick={() => setConfirming(true)} aria-label={`Revoke ${label}`}>Revoke</button>
+          <button type="button" id={`${rowId}-edit`} onClick={() => { setMsg(null); show('editing', `name-${k.id}`); }} aria-label={`Edit ${label}`}>Rename or re-scope</button>
+          <button type="button" id={`${rowId}-revoke`} class="danger" onClick={() => show('confirming', `${rowId}-keep`)} aria-label={`Revoke ${label}`}>Revoke</button>
         </div>
       )}
-      {msg && <p class={msg.ok ? 'notice' : 'error'} role={msg.ok ? 'status' : 'alert'}>{msg.text}</p>}
+      <OutcomeLine outcome={msg} />
     </li>
   );
 }
@@ -134,11 +162,22 @@ export function Keys({ profile }: { profile: Profile }) {
 
   const create = async (e: Event) => {
     e.preventDefault();
+    if (busy) return;
     setMsg(null);
     // A key shown once must not be pushed off the page by the next one before it is saved.
     if (created) return setMsg({ ok: false, text: 'First copy the new key shown above and press “I have saved it”: it cannot be shown again.' });
     if (!name.trim()) return setMsg({ ok: false, text: 'Give the key a name, so you can tell later what uses it (and what stops working when you revoke it).' });
     if (scopes.length === 0) return setMsg({ ok: false, text: 'Choose at least one scope: a key without any can do nothing.' });
+    // A half-typed date reads as '' (no expiry): it made a key that never expires, without a word.
+    const date = document.getElementById('key-expires') as HTMLInputElement | null;
+    if (date?.validity.badInput) {
+      date.focus();
+      return setMsg({ ok: false, text: 'Finish the expiry date, or clear it for a key that never expires.' });
+    }
+    if (expires && expires < today()) {
+      date?.focus();
+      return setMsg({ ok: false, text: 'The expiry date has passed: choose today or a later day.' });
+    }
     setBusy(true);
     try {
       const k = await api<CreatedKey>('POST', '/api/auth/api-keys', {
@@ -182,14 +221,14 @@ export function Keys({ profile }: { profile: Profile }) {
             <input id="key-name" value={name} maxLength={100} aria-required="true" onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
             <ScopePicker idPrefix="new" value={scopes} onChange={setScopes} isAdmin={isAdmin} />
             <label for="key-expires">Expires on <span class="muted">(optional; empty = never)</span></label>
-            <input id="key-expires" type="date" min={tomorrow()} value={expires} onInput={(e) => setExpires((e.currentTarget as HTMLInputElement).value)} />
-            {msg && <p class={msg.ok ? 'notice' : 'error'} role={msg.ok ? 'status' : 'alert'}>{msg.text}</p>}
-            <button type="submit" class="primary" disabled={busy}>Create key</button>
+            <input id="key-expires" type="date" min={today()} value={expires} onInput={(e) => setExpires((e.currentTarget as HTMLInputElement).value)} />
+            <OutcomeLine outcome={msg} />
+            <BusyButton type="submit" class="primary" busy={busy}>Create key</BusyButton>
           </form>
         </section>
 
         <section class="card" aria-labelledby="list-title">
-          <h2 id="list-title">Your keys {keys && <span class="count">({keys.length})</span>}</h2>
+          <h2 id="list-title" tabIndex={-1}>Your keys {keys && <span class="count">({keys.length})</span>}</h2>
           {error && <p class="error" role="alert">{error}</p>}
           <p class="notice" role="status">{listMsg}</p>
           {!keys && !error && <p class="loading" role="status">Loading keys…</p>}
@@ -202,9 +241,11 @@ export function Keys({ profile }: { profile: Profile }) {
                   k={k}
                   isAdmin={isAdmin}
                   onChanged={(u) => setKeys((ks) => ks?.map((x) => (x.id === u.id ? u : x)) ?? null)}
-                  onRevoked={(r) => {
+                  onRevoked={(r, already) => {
                     setKeys((ks) => ks?.filter((x) => x.id !== r.id) ?? null);
-                    setListMsg(`${r.name || r.key_prefix} was revoked: it is refused from now on.`);
+                    setListMsg(already ? `${nameOf(r) ?? r.key_prefix} had already been revoked (elsewhere).` : `${nameOf(r) ?? r.key_prefix} was revoked: it is refused from now on.`);
+                    // Its row, and the button pressed, are gone: the list's heading takes the focus.
+                    document.getElementById('list-title')?.focus();
                   }}
                 />
               ))}

@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText, formatBytes, formatWhen, type Page } from '../api';
 import { navigate, type Route } from '../router';
 import type { ApiKey } from '../components/scopes';
+import { BusyButton } from '../components/BusyButton';
 
 interface Entry {
   id: string;
@@ -211,7 +212,7 @@ export function Logs({ route }: { route: Route }) {
         )}
         {cursor && (
           <div class="actions">
-            <button type="button" onClick={more} disabled={loading}>{loading ? 'Loading…' : 'Show older requests'}</button>
+            <BusyButton type="button" onClick={more} busy={loading}>{loading ? 'Loading…' : 'Show older requests'}</BusyButton>
           </div>
         )}
       </section>

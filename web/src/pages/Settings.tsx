@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorText, formatBytes, formatSpan, type Profile } from '../api';
+import { BusyButton } from '../components/BusyButton';
 
 type Value = string | number | boolean | null;
 type SettingsDoc = Record<string, Value> & {
@@ -84,6 +85,7 @@ export function Settings({ profile }: { profile: Profile }) {
 
   const save = async (e: Event) => {
     e.preventDefault();
+    if (busy) return;
     setError('');
     setChanges(null);
     const mb = Number(limitMb);
@@ -174,7 +176,7 @@ export function Settings({ profile }: { profile: Profile }) {
               </>
             )}
           </div>
-          <button type="submit" class="primary" disabled={busy}>Save settings</button>
+          <BusyButton type="submit" class="primary" busy={busy}>Save settings</BusyButton>
         </form>
 
         <section class="card" aria-labelledby="plan-title">
