@@ -188,7 +188,7 @@ export function Logs({ route }: { route: Route }) {
                   <th scope="col">Status</th>
                   <th scope="col" class="num">Duration</th>
                   <th scope="col" class="num">In / out</th>
-                  <th scope="col">Credential</th>
+                  <th scope="col">Made with</th>
                   <th scope="col">IP</th>
                   <th scope="col">Request id</th>
                 </tr>
