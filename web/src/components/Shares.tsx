@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, errorText, formatWhen, type FileItem, type Page, type ShareLink } from '../api';
 import { Ctl } from './Builder';
 import { CopyField } from './Copy';
-import { OutcomeLine } from './Outcome';
+import { OutcomeLine, type Outcome } from './Outcome';
 
 const STATUS = { active: 'Active', expired: 'Expired', used_up: 'Out of views' } as const;
 
@@ -18,7 +18,7 @@ function linkEnd(link: ShareLink, file: FileItem): string {
 export function Shares({ file, onGone }: { file: FileItem; onGone: () => void }) {
   const [links, setLinks] = useState<ShareLink[]>([]);
   const [form, setForm] = useState({ password: '', maxViews: '', ttl: '' });
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [message, setMessage] = useState<Outcome>(null);
   const [created, setCreated] = useState<string | null>(null);
 
   const load = () => api<Page<ShareLink>>('GET', `/api/files/${file.id}/shares`).then((p) => setLinks(p.results)).catch((err) => setMessage({ ok: false, text: errorText(err) }));

@@ -3,7 +3,7 @@ import { api, errorText, formatBytes, formatWhen, type Profile } from '../api';
 import { describeAgent } from '../components/agent';
 import { navigate } from '../router';
 import { BusyButton } from '../components/BusyButton';
-import { OutcomeLine } from '../components/Outcome';
+import { OutcomeLine, type Outcome } from '../components/Outcome';
 
 interface SessionInfo {
   id: string;
@@ -14,7 +14,7 @@ interface SessionInfo {
   current: boolean;
 }
 
-type Message = { ok: boolean; text: string } | null;
+type Message = Outcome;
 
 export function Account({ profile, onSignedOut }: { profile: Profile; onSignedOut: () => void }) {
   const plan = profile.plan;

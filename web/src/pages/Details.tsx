@@ -10,7 +10,7 @@ import { navigate } from '../router';
 import { VideoBuilder } from '../components/VideoBuilder';
 import { VideoFacts, VideoView, type VideoMeta } from '../components/VideoView';
 import { Shares } from '../components/Shares';
-import { OutcomeLine } from '../components/Outcome';
+import { OutcomeLine, type Outcome } from '../components/Outcome';
 
 type Metadata = Record<string, unknown> & { exif?: Record<string, unknown>; video?: VideoMeta };
 
@@ -33,7 +33,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   const [meta, setMeta] = useState<Metadata | null>(null);
   const [preview, setPreview] = useState('');
   const [error, setError] = useState('');
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [message, setMessage] = useState<Outcome>(null);
   const [edit, setEdit] = useState({ name: '', folder: '', isPublic: true, expires: '', tags: '', meta: '' });
   const [tx, setTx] = useState('f_auto');
   const [signTtl, setSignTtl] = useState('3600');

@@ -8,9 +8,9 @@ import { api, ApiError, errorText, formatWhen, type Profile } from '../api';
 import { CopyField } from '../components/Copy';
 import { SCOPE_HELP, type ApiKey, type CreatedKey } from '../components/scopes';
 import { BusyButton } from '../components/BusyButton';
-import { OutcomeLine } from '../components/Outcome';
+import { OutcomeLine, type Outcome } from '../components/Outcome';
 
-type Msg = { ok: boolean; text: string } | null;
+type Msg = Outcome;
 
 /** The scope checkboxes, each with its meaning; `admin` only for admins. */
 function ScopePicker({ idPrefix, value, onChange, isAdmin }: { idPrefix: string; value: string[]; onChange: (s: string[]) => void; isAdmin: boolean }) {
