@@ -8,20 +8,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { isBlurhashValid } from 'blurhash';
 import { animation, quadrants } from '../helpers/images';
 import { startServer, type RunningServer } from '../helpers/server';
+import { until } from '../helpers/until';
 
 interface FileJson { id: string; content_type: string; blurhash: string | null; dominant_color: string | null }
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
-
-async function until<T>(what: string, get: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v !== null) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
 
 describe('blurhash on the file object', () => {
   let srv: RunningServer;

@@ -14,20 +14,11 @@ import { makeTestApp } from '../helpers/app';
 import { seedFile, seedUser } from '../helpers/seed';
 import { DB_BACKENDS } from '../helpers/services';
 import { startServer, type RunningServer } from '../helpers/server';
+import { until } from '../helpers/until';
 import { files } from '../../src/modules/files/table';
 
 /** 400×200 as coded, orientation 6: displayed 200×400. */
 const portrait = () => gradient(400, 200).jpeg().withMetadata({ orientation: 6 }).toBuffer();
-
-async function until<T>(what: string, get: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v !== null) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
 
 describe('a portrait photo stored with EXIF orientation', () => {
   let srv: RunningServer;
