@@ -28,6 +28,14 @@ describe('parseFutureTime', () => {
     expect(refused('2030-13-45T00:00:00Z')).toContain('ISO-8601');
     expect(refused('tomorrow')).toContain('expires_at');
   });
+
+  test('a day that does not exist is refused, not rolled over (2030-02-30 was stored as 2 March)', () => {
+    for (const bad of ['2030-02-30T00:00:00Z', '2030-04-31T10:00:00Z', '2029-02-29', '2030-00-10T00:00:00Z', '2030-06-00T00:00:00Z']) {
+      expect([bad, refused(bad)]).toEqual([bad, expect.stringContaining('ISO-8601')]);
+    }
+    expect(parseFutureTime('2028-02-29T00:00:00Z', 'expires_at', now).toISOString()).toBe('2028-02-29T00:00:00.000Z');
+    expect(() => parseTimeFilter('2026-11-31T00:00:00Z', 'since')).toThrow(AppError);
+  });
 });
 
 describe('time filters and stored times', () => {

@@ -13,12 +13,29 @@ export const MAX_AHEAD_S = MAX_AHEAD_YEARS * 365 * 24 * 3600;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 /**
+ * Date.parse rolls an impossible calendar day over (`2030-02-30` → 2 March) instead of refusing
+ * it: the date part must name a day that exists.
+ */
+function isCalendarDay(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** The time `value` names (ms), or NaN when it is not an ISO-8601 time of a real day. */
+const isoTime = (value: string): number => {
+  const v = value.trim();
+  return ISO_8601.test(v) && isCalendarDay(v) ? Date.parse(v) : Number.NaN;
+};
+
+/**
  * Parses an expiry `field` sent by a client: an ISO-8601 time after `nowMs` and at most
  * 100 years ahead; anything else → 400 VALIDATION_ERROR naming the field and the range.
  */
 export function parseFutureTime(value: string, field: string, nowMs: number): Date {
   const path = `/${field}`;
-  const t = ISO_8601.test(value.trim()) ? Date.parse(value.trim()) : Number.NaN;
+  const t = isoTime(value);
   if (Number.isNaN(t)) {
     throw validationError(`${field} must be an ISO-8601 time such as 2030-01-15T12:00:00Z.`, [{ path, message: 'is not an ISO-8601 time' }]);
   }
@@ -44,7 +61,7 @@ export const isStorableTime = (t: number): boolean => t >= FIRST_STORABLE && t <
  * `Date.parse` also takes six-digit years (`+275760-09-13`), which Postgres refuses (a 500 before).
  */
 export function parseTimeFilter(value: string, field: string): number {
-  const t = ISO_8601.test(value.trim()) ? Date.parse(value.trim()) : Number.NaN;
+  const t = isoTime(value);
   if (!isStorableTime(t)) {
     throw validationError(`${field} must be an ISO-8601 time with a four-digit year, such as 2026-01-15T12:00:00Z.`, [{ path: field, message: 'must be an ISO-8601 timestamp' }]);
   }

@@ -233,6 +233,32 @@ describe('hostile input (issue #17)', () => {
       expect(((await ok.json()) as { file: FileJson }).file.expires_at).toBe(inRange);
     });
 
+    test('an upload refuses what it would have dropped without a word: both expiries, a day that does not exist, a one-value field sent twice', async () => {
+      const before = await snapshot();
+      const both = { expires_in: '3600', expires_at: new Date(Date.now() + 86_400_000).toISOString() };
+      // expires_in won (and expires_in=0 cleared an expires_at); 2030-02-30 was stored as 2 March.
+      const body = await expectError(await upload(await png(), 'a.png', both), 400, 'VALIDATION_ERROR');
+      expect(body.message).toBe('Send expires_in or expires_at, not both.');
+      await expectError(await api(`/api/files?${new URLSearchParams(both)}`, { method: 'POST', body: new Uint8Array(await png()), headers: { 'content-type': 'image/png' } }), 400, 'VALIDATION_ERROR');
+      await expectError(await upload(await png(), 'a.png', { expires_at: '2030-02-30T00:00:00Z' }), 400, 'VALIDATION_ERROR');
+      for (const [field, values] of [['folder', ['/a', '/b']], ['metadata', ['{"a":"1"}', '{"b":"2"}']], ['expires_in', ['60', '0']]] as const) {
+        const form = new FormData();
+        for (const v of values) form.append(field, v);
+        form.append('file', new Blob([new Uint8Array(await png())]), 'a.png');
+        const twice = await expectError(await api('/api/files', { method: 'POST', body: form }), 400, 'VALIDATION_ERROR');
+        expect(twice.details?.fields).toEqual([expect.objectContaining({ path: `/${field}` })]);
+      }
+      expect(await snapshot()).toEqual(before);
+      // Tags and transformations may repeat, as documented.
+      const tags = new FormData();
+      tags.append('tags', 'a');
+      tags.append('tags', 'b');
+      tags.append('file', new Blob([new Uint8Array(await png())]), 'a.png');
+      const tagged = await api('/api/files', { method: 'POST', body: tags });
+      expect(tagged.status).toBe(201);
+      expect(((await tagged.json()) as { file: { tags: string[] } }).file.tags).toEqual(['a', 'b']);
+    });
+
     test('PATCH /api/files/:id and POST /api/auth/api-keys refuse far-future expires_at; the file is unchanged', async () => {
       const res = await upload(await png());
       expect(res.status).toBe(201);

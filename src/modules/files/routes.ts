@@ -27,7 +27,8 @@ const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) });
 
 const UPLOAD_DESCRIPTION = [
   'Two styles, both streamed to storage: `multipart/form-data` with one or more parts named `file` or `image`',
-  '(text fields `folder`, `name`, `is_public`, `expires_in`, `expires_at`, `transformations`, `tags`, `metadata` before or after the files),',
+  '(text fields `folder`, `name`, `is_public`, `expires_in`, `expires_at`, `transformations`, `tags`, `metadata` before or after the files;',
+  'each once, except `name`, `transformations` and `tags`, which may repeat (another field sent twice → 400); `expires_in` or `expires_at`, not both),',
   'or a raw body with `Content-Type` and optional `X-File-Name` (attributes in the query). The type is sniffed from the bytes;',
   'a declared type that disagrees is refused with 415. One file → 201 `{file, message}`; several →',
   '`{results, count, errors}` (207 when any failed, even all of them: `errors` says why for each).',
@@ -37,7 +38,7 @@ const UPLOAD_DESCRIPTION = [
   'the per-file limit is the smaller of the setting `max_upload_size_bytes` and the plan (413 `FILE_TOO_LARGE`, `details.max_bytes` = that limit).',
   'In a multipart request the first file over it stops the request: 413, and none of its files is kept.',
   '`transformations` (field or query parameter, may repeat, values `|`-separated, at most 10; e.g. `w_400,f_webp|t_thumb`)',
-  'renders those derivatives eagerly through the queue (`derive` job) so the first request is a cache hit; an invalid one',
+  'renders those derivatives eagerly through the queue (`derive` job) so a browser\'s first request is a cache hit (an `f_auto` one is made as AVIF and WebP, the formats browsers ask for; another `Accept` renders on first request); an invalid one',
   '→ 400 `INVALID_TRANSFORMATION` and nothing is stored. Only raster images can have them (another type → 400).',
   'An upload that sends nothing for `UPLOAD_IDLE_TIMEOUT` seconds is aborted with 408 `REQUEST_TIMEOUT`; a full server disk',
   'answers 507 `INSUFFICIENT_STORAGE` (507 `QUOTA_EXCEEDED` is the account\'s quota); either way nothing is kept.',

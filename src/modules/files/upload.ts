@@ -116,6 +116,10 @@ export function parseUploadAttrs(
   const folder = policy.folder ?? sentFolder ?? '/';
   const isPublic = policy.isPublic ?? sentPublic ?? defaults.isPublic;
   let expiresAt: Date | null = defaults.expiresIn === null ? null : new Date(now + defaults.expiresIn * 1000);
+  if (input.expires_in !== undefined && input.expires_in !== '' && input.expires_at !== undefined && input.expires_at !== '') {
+    // Two expiries: one of them would be dropped without a word (expires_in won).
+    throw validationError('Send expires_in or expires_at, not both.', [{ path: '/expires_at', message: 'not together with expires_in' }]);
+  }
   if (input.expires_in !== undefined && input.expires_in !== '') {
     const s = Number(input.expires_in);
     if (!Number.isInteger(s) || s < 0 || s > MAX_EXPIRES_IN_S) {
@@ -299,9 +303,14 @@ export async function uploadMultipart(
   let attrs: CommitAttrs;
   const names = fields.name ?? [];
   try {
-    const last = (k: string) => fields[k]?.at(-1);
+    // A one-value field sent twice is refused, as a repeated query parameter is (the last one won without a word).
+    const one = (k: string) => {
+      const v = fields[k];
+      if (v && v.length > 1) throw validationError(`The form field ${k} takes one value; it was given ${v.length} times.`, [{ path: `/${k}`, message: 'given more than once' }]);
+      return v?.[0];
+    };
     attrs = parseUploadAttrs(
-      { folder: last('folder'), is_public: last('is_public'), expires_in: last('expires_in'), expires_at: last('expires_at'), metadata: last('metadata') },
+      { folder: one('folder'), is_public: one('is_public'), expires_in: one('expires_in'), expires_at: one('expires_at'), metadata: one('metadata') },
       deps.clock.now(), policy, ctx.defaults,
     );
     attrs.transformations = parseEagerTransformations(deps, fields.transformations ?? []);
