@@ -55,6 +55,8 @@ export class SsrfError extends Error {
     readonly reason: 'scheme' | 'credentials' | 'not-allowed' | 'address' | 'redirects' | 'resolve',
     message: string,
     readonly address?: string,
+    /** For `redirects`: the status of the redirect that was not followed. */
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'SsrfError';
@@ -273,7 +275,7 @@ export async function guardedFetch(input: string | URL, policy: SsrfPolicy, init
     const location = response.headers.get('location');
     if (!REDIRECTS.has(response.status) || !location) return { response, url, address };
     await response.body?.cancel().catch(() => {});
-    if (hop >= max) throw new SsrfError('redirects', `more than ${max} redirects`);
+    if (hop >= max) throw new SsrfError('redirects', `more than ${max} redirects`, undefined, response.status);
     let next: URL;
     try {
       next = new URL(location, url);

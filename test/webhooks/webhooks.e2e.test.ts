@@ -124,6 +124,35 @@ describe('webhooks over real HTTP', () => {
     });
   });
 
+  test('a redirecting receiver: failed at once, its 3xx kept in the log; an attempt is logged at the time it was sent', async () => {
+    let receivedAt = 0;
+    const redirecting = Bun.serve({
+      port: 0, hostname: '127.0.0.1',
+      fetch: async () => (await Bun.sleep(300), (receivedAt ||= Date.now()), new Response(null, { status: 302, headers: { location: rx.url() } })),
+    });
+    try {
+      const made = await api('/api/webhooks', { method: 'POST', body: JSON.stringify({ url: `http://127.0.0.1:${redirecting.port}/old`, events: ['file.uploaded'] }) });
+      expect(made.status).toBe(201);
+      const other = (await made.json()) as { id: string };
+      const sent = (await (await api(`/api/webhooks/${other.id}/test`, { method: 'POST' })).json()) as { id: string };
+      type Row = { id: string; status: string; response_status: number | null; last_error: string | null; attempts: { at: string; status: number | null; duration_ms: number }[] };
+      let row: Row | undefined;
+      await eventually('the delivery to fail', async () => {
+        const log = (await (await api(`/api/webhooks/${other.id}/deliveries`)).json()) as { results: Row[] };
+        row = log.results.find((x) => x.id === sent.id);
+        return row?.status === 'failed';
+      });
+      // The 302 was lost (null), and `at` was the end of the attempt, after the receiver had it.
+      expect(row).toMatchObject({ response_status: 302, attempts: [{ status: 302 }] });
+      expect(row!.last_error).toContain('redirect');
+      expect(Date.parse(row!.attempts[0]!.at)).toBeLessThanOrEqual(receivedAt);
+      expect(row!.attempts[0]!.duration_ms).toBeGreaterThanOrEqual(250);
+      expect((await api(`/api/webhooks/${other.id}`, { method: 'DELETE' })).status).toBe(204);
+    } finally {
+      redirecting.stop(true);
+    }
+  });
+
   test('while the receiver is down the delivery is retried, and arrives once it is back', async () => {
     rx.stop();
     const res = await api(`/api/webhooks/${hook.id}/test`, { method: 'POST' });

@@ -37,7 +37,8 @@ export function registerWebhookJobs(deps: AppDeps): void {
     if (!hook) return; // the endpoint was deleted (its deliveries went with it)
 
     const body = JSON.stringify(d.payload);
-    const timestamp = Math.floor(deps.clock.now() / 1000);
+    const sentAt = new Date(deps.clock.now());
+    const timestamp = Math.floor(sentAt.getTime() / 1000);
     const started = performance.now();
     let status: number | null = null;
     let error: string | null = null;
@@ -62,8 +63,9 @@ export function registerWebhookJobs(deps: AppDeps): void {
       if (status < 200 || status > 299) error = `the receiver answered ${status}`;
     } catch (err) {
       if (err instanceof SsrfError) {
+        if (err.reason === 'redirects') status = err.status ?? null; // the log keeps the 3xx the receiver gave
         error = err.reason === 'redirects'
-          ? 'the receiver answered with a redirect; deliveries do not follow redirects (give the final URL)'
+          ? `the receiver answered ${status ?? ''} (a redirect); deliveries do not follow redirects (give the final URL)`.replace('  ', ' ')
           : `refused: ${err.message}`;
         permanent = err.reason !== 'resolve';
       } else {
@@ -71,7 +73,8 @@ export function registerWebhookJobs(deps: AppDeps): void {
       }
     }
     if (signal.aborted && !timeout.aborted) throw new Error('delivery interrupted (shutdown)');
-    const attempt: DeliveryAttempt = { at: new Date(deps.clock.now()).toISOString(), status, error, duration_ms: Math.round(performance.now() - started) };
+    // `at` is when the attempt was sent (the receiver's time for it), `duration_ms` how long it took.
+    const attempt: DeliveryAttempt = { at: sentAt.toISOString(), status, error, duration_ms: Math.round(performance.now() - started) };
     const done = error === null;
     const final = done || permanent || job.attempts >= cfg.maxAttempts;
     await deps.db.update(webhookDeliveries).set({
