@@ -22,6 +22,7 @@ import { UPLOAD_REQUEST_BODY } from './upload-doc';
 import type { UploadOwner } from './ingest';
 import { contentLengthOf, limitHeadersOf } from '../limits/plugin';
 import { startUploadLimits } from '../limits/upload';
+import { refuseWatermarkDeletes, watermarkImages } from '../transform/watermarks';
 
 const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) });
 
@@ -117,16 +118,22 @@ export function fileRoutes(deps: AppDeps) {
       '/bulk-delete',
       async ({ principal, body }) => {
         const ids = [...new Set(body.ids)];
-        const deleted = await deps.db.transaction((tx) => softDeleteFiles(tx, principal.userId, ids, new Date(deps.clock.now())));
+        // A watermark's image stays (every render using it would break): reported, the others go.
+        const marks = await watermarkImages(deps.db, principal.userId);
+        const deletable = ids.filter((id) => !marks.has(id));
+        const deleted = await deps.db.transaction((tx) => softDeleteFiles(tx, principal.userId, deletable, new Date(deps.clock.now())));
         await forgetFiles(deps, deleted); // delivery caches on every instance forget them
         const done = new Set(deleted);
-        return { deleted: deleted.length, errors: ids.filter((id) => !done.has(id)).map((id) => ({ id, error: 'NOT_FOUND' })) };
+        return {
+          deleted: deleted.length,
+          errors: ids.filter((id) => !done.has(id)).map((id) => ({ id, error: marks.has(id) ? 'CONFLICT' : 'NOT_FOUND' })),
+        };
       },
       {
         auth: 'files:delete',
         body: BulkDeleteBody,
         response: { 200: BulkDeleteResult, ...errorResponses(400, 401, 403) },
-        detail: { summary: 'Delete several files', description: 'Up to 100 ids; unknown ids are reported in `errors`.' },
+        detail: { summary: 'Delete several files', description: 'Up to 100 ids; unknown ids are reported in `errors` (`NOT_FOUND`), and so is the image of one of your watermarks (`CONFLICT`: it stays).' },
       },
     )
     .get('/:id', async ({ principal, params }) => {
@@ -161,6 +168,7 @@ export function fileRoutes(deps: AppDeps) {
     .delete(
       '/:id',
       async ({ principal, params, set }) => {
+        await refuseWatermarkDeletes(deps.db, principal.userId, [params.id]);
         const [deleted] = await deps.db.transaction((tx) => softDeleteFiles(tx, principal.userId, [params.id], new Date(deps.clock.now())));
         if (!deleted) throw notFound('File');
         await forgetFiles(deps, [deleted]); // delivery caches on every instance forget it
@@ -169,8 +177,8 @@ export function fileRoutes(deps: AppDeps) {
       {
         auth: 'files:delete',
         params: IdParams,
-        response: { 204: t.Void(), ...errorResponses(401, 403, 404) },
-        detail: { summary: 'Delete a file', description: 'The bytes are removed durably by a `purge` job (retried until storage confirms).' },
+        response: { 204: t.Void(), ...errorResponses(401, 403, 404, 409) },
+        detail: { summary: 'Delete a file', description: 'The bytes are removed durably by a `purge` job (retried until storage confirms). The image of one of your watermarks (settings `watermarks`) is refused with 409: every render using it would break.' },
       },
     );
 }

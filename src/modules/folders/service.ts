@@ -14,6 +14,7 @@ import { softDeleteFiles } from '../files/service';
 import { files } from '../files/table';
 import { ensureFolders } from './ancestors';
 import { folders } from './table';
+import { refuseWatermarkDeletes } from '../transform/watermarks';
 
 export interface FolderJson {
   path: string;
@@ -104,6 +105,7 @@ export async function deleteFolder(deps: AppDeps, userId: string, rawPath: strin
     if (!recursive && (live.length > 0 || Number(sub?.n ?? 0) > 0)) {
       throw conflict(`The folder ${path} is not empty (${live.length} files, ${Number(sub?.n ?? 0)} subfolders); pass recursive=true to delete it with its contents.`);
     }
+    await refuseWatermarkDeletes(tx, userId, live.map((f) => f.id));
     const ids: string[] = [];
     for (let i = 0; i < live.length; i += 500) {
       ids.push(...await softDeleteFiles(tx, userId, live.slice(i, i + 500).map((f) => f.id), now));

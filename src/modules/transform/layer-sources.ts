@@ -22,7 +22,7 @@
 import { eq } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { CoreDeps } from '../../deps';
-import { invalidTransformation } from '../../errors';
+import { forbidden, invalidTransformation } from '../../errors';
 import { AUTH_INVALIDATE_TOPIC, type FileLookup, type FileLookupCache } from '../cache/lookup';
 import { users } from '../users/table';
 import type { LayerGravity, LayerOptions } from './layer-grammar';
@@ -150,7 +150,16 @@ export async function resolveLayers(
   }
   if (forced && account?.force) {
     const spec = namedSpec(r, account, account.force, 'force_watermark');
-    refs.push(refOf(await layerFile(r, spec.l as string, base, 'force_watermark'), spec));
+    let file: FileLookup;
+    try {
+      file = await layerFile(r, spec.l as string, base, 'force_watermark');
+    } catch {
+      // The owner's forced watermark names an image that is gone (deleted, expired): nothing
+      // may be served unmarked, and it is not the visitor's URL that is wrong (it was a 400
+      // naming force_watermark, as if the URL had asked for it).
+      throw forbidden(`This account serves its images only with its watermark "${account.force}", whose image is no longer available: its owner must choose another in the settings.`);
+    }
+    refs.push(refOf(file, spec));
   }
   const identity = refs.map((l) => `${l.file.sha256}:${l.gravity}:${l.x}:${l.y}:${l.w ?? ''}:${l.opacity}`).join(';');
   return { refs, identity: identity && `\nlayers:${identity}` };

@@ -10,7 +10,8 @@
  */
 import { eq } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
-import { AppError, validationError } from '../../errors';
+import type { DbOrTx } from '../../db/client';
+import { AppError, conflict, validationError } from '../../errors';
 import { users } from '../users/table';
 import { WATERMARK_NAME } from './layer-grammar';
 import { parseTransformation } from './parse';
@@ -26,6 +27,30 @@ export interface WatermarkSettings {
 export async function getWatermarkSettings(deps: AppDeps, userId: string): Promise<WatermarkSettings> {
   const [row] = await deps.db.select({ w: users.watermarks, f: users.forceWatermark }).from(users).where(eq(users.id, userId)).limit(1);
   return { watermarks: row?.w ?? {}, force_watermark: row?.f ?? null };
+}
+
+/**
+ * The account's images that its watermarks draw, by file id → watermark names. Deleting one
+ * would break every render that uses it (a forced one: every public image of the account), so
+ * deletes refuse them (`refuseWatermarkDeletes`).
+ */
+export async function watermarkImages(db: DbOrTx, userId: string): Promise<Map<string, string[]>> {
+  const [row] = await db.select({ w: users.watermarks }).from(users).where(eq(users.id, userId)).limit(1);
+  const out = new Map<string, string[]>();
+  for (const [name, spec] of Object.entries(row?.w ?? {})) {
+    const id = /(?:^|,)l_([A-Za-z0-9]+)(?:,|$)/.exec(spec)?.[1];
+    if (id) out.set(id, [...(out.get(id) ?? []), name]);
+  }
+  return out;
+}
+
+/** 409 when one of `ids` is an image a watermark of the account draws. */
+export async function refuseWatermarkDeletes(db: DbOrTx, userId: string, ids: readonly string[]): Promise<void> {
+  const images = await watermarkImages(db, userId);
+  const used = ids.find((id) => images.has(id));
+  if (used === undefined) return;
+  const names = images.get(used)!.map((n) => `"${n}"`).join(', ');
+  throw conflict(`File ${used} is the image of your watermark ${names} (settings): give the watermark another image, or remove it, before deleting the file.`);
 }
 
 const fieldError = (path: string, message: string) => validationError(`${path.slice(1)} ${message}.`, [{ path, message }]);
