@@ -137,7 +137,7 @@ try {
       minio ??= await startMinio();
       env = minio.env(await minio.createBucket());
     }
-    const srv = await startServer({ env: { ...env, MAX_UPLOAD_BYTES: '4GiB', STORAGE_QUOTA_BYTES: '1TiB', DISABLE_RATE_LIMIT: 'true' } });
+    const srv = await startServer({ env: { ...env, MAX_UPLOAD_BYTES: '4GiB', PROMOTED_MAX_UPLOAD_BYTES: '4GiB', STORAGE_QUOTA_BYTES: '1TiB', DISABLE_RATE_LIMIT: 'true' } });
     const sink = driver === 'fs' ? await startSink() : null;
     try {
       const key = srv.bootstrap!.api_key;

@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createApp, createHandler } from './app';
-import { loadConfigOrExit, type Config } from './config';
+import { loadConfigOrExit, mistypedSettings, type Config } from './config';
 import { buildCore, buildDeps } from './compose';
 import { registerJobs } from './jobs';
 import type { CoreDeps } from './deps';
@@ -28,6 +28,10 @@ export async function start(): Promise<void> {
   const config = loadConfigOrExit();
   const workerIndex = process.env[WORKER_ENV];
   const log = createLogger(config.logLevel, workerIndex ? { worker: Number(workerIndex) } : {});
+  // A mistyped setting is read by nothing: said once at start, not left to be found out later.
+  if (workerIndex === undefined) {
+    for (const { name, meant } of mistypedSettings()) log.warn({ variable: name, did_you_mean: meant }, `${name} is not a Pictor setting and has no effect; did you mean ${meant}?`);
+  }
   const opened: Opened = {};
   try {
     if (config.workers > 1 && workerIndex === undefined) return await runPrimary(config, log, opened);

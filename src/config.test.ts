@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { renderReadme } from '../scripts/gen-config-table';
-import { ConfigError, configSchema, loadConfig } from './config';
+import { ConfigError, configSchema, loadConfig, mistypedSettings } from './config';
 import { parseBytes, parseDurationMs, parseRateRule } from './lib/units';
 
 describe('config', () => {
@@ -85,6 +85,38 @@ describe('config', () => {
     expect(loadConfig({ WORKERS: '2', DATABASE_URL: 'postgres://x@y/z' }).workers).toBe(2);
   });
 
+  test('settings that were accepted and then ignored, dropped or misread are refused, naming the variable', () => {
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return 'accepted';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    expect(refused({ RATE_LIMIT_LOGIN: '5/100ms' })).toContain('RATE_LIMIT_LOGIN must be');
+    expect(refused({ RATE_LIMIT_API: '5KB/1m' })).toContain('RATE_LIMIT_API must be');
+    expect(loadConfig({ RATE_LIMIT_UPLOAD_BYTES: '2GiB/1h' }).rateLimits.upload_bytes).toEqual({ max: 2 * 1024 ** 3, windowMs: 3_600_000 });
+    expect(refused({ ALLOWED_TYPES: 'image/png,image/jpg' })).toContain('ALLOWED_TYPES: "image/jpg" is not a type Pictor stores (did you mean image/jpeg?)');
+    expect(loadConfig({ ALLOWED_TYPES: 'image/*,video/mp4' }).allowedTypes).toEqual(['image/*', 'video/mp4']);
+    expect(refused({ ALLOWED_TYPES: 'png' })).toContain('ALLOWED_TYPES');
+    expect(refused({ TRUST_PROXY: 'true' })).toContain('TRUST_PROXY must be a hop count');
+    expect(refused({ TRUST_PROXY: '10.0.0.0/33' })).toContain('TRUST_PROXY');
+    for (const ok of ['1', 'false', '10.0.0.0/8,::1/128', '192.168.1.10']) expect(loadConfig({ TRUST_PROXY: ok }).trustProxy).toBe(ok);
+    expect(refused({ MAX_UPLOAD_BYTES: '100KiB', PROMOTED_MAX_UPLOAD_BYTES: '50KiB' })).toContain('PROMOTED_MAX_UPLOAD_BYTES (50KiB) must be at least MAX_UPLOAD_BYTES');
+    expect(refused({ WEBHOOK_RETRY_BASE_MS: '3600000', WEBHOOK_RETRY_MAX_MS: '1000' })).toContain('WEBHOOK_RETRY_BASE_MS must be at most WEBHOOK_RETRY_MAX_MS');
+    expect(refused({ FFPROBE_PATH: '/nope/ffprobe' })).toContain('FFPROBE_PATH names no file: "/nope/ffprobe"');
+  });
+
+  test('a mistyped setting is named with the one it most likely meant; the rest of the environment is left alone', () => {
+    const env = { MAX_UPLOAD_SIZE: '1KiB', RATE_LIMIT_LOGINS: '1/1m', max_upload_bytes: '1', HOME: '/root', PATH: '/bin', NODE_ENV: 'production', LOG_FORMAT: 'json', MAX_UPLOAD_BYTES: '1MiB' };
+    expect(mistypedSettings(env)).toEqual([
+      { name: 'MAX_UPLOAD_SIZE', meant: 'MAX_UPLOAD_BYTES' },
+      { name: 'RATE_LIMIT_LOGINS', meant: 'RATE_LIMIT_LOGIN' },
+      { name: 'max_upload_bytes', meant: 'MAX_UPLOAD_BYTES' },
+    ]);
+  });
+
   test('every variable has a doc line', () => {
     for (const [name, schema] of Object.entries(configSchema)) {
       expect(typeof schema.description, name).toBe('string');
@@ -112,7 +144,12 @@ describe('units', () => {
     expect(parseDurationMs('30s')).toBe(30_000);
     expect(parseDurationMs('15m')).toBe(900_000);
     expect(parseDurationMs('0s')).toBeNull();
-    expect(parseRateRule('10GiB/1h')).toEqual({ max: 10 * 1024 ** 3, windowMs: 3_600_000 });
+    expect(parseRateRule('10GiB/1h', false, true)).toEqual({ max: 10 * 1024 ** 3, windowMs: 3_600_000 });
+    // A count bucket takes a whole number (5KB was 5000 logins), a window whole s/m/h/d (100ms rounded to 0 s).
+    expect(parseRateRule('10GiB/1h')).toBeNull();
+    expect(parseRateRule('2.7/15m')).toBeNull();
+    expect(parseRateRule('5/100ms')).toBeNull();
+    expect(parseRateRule('5/15m')).toEqual({ max: 5, windowMs: 900_000 });
     expect(parseRateRule('5/15m/3')).toBeNull();
     expect(parseRateRule('8', true)).toEqual({ max: 8, windowMs: 0 });
     expect(parseRateRule('0', true)).toBeNull();

@@ -8,9 +8,13 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { closestName } from './lib/suggest';
 import { parseBytes, parseRateRule, type RateRule } from './lib/units';
+import { CONTENT_TYPES } from './modules/reference/content-types';
 
-type Kind = 'int' | 'bool' | 'bytes' | 'string' | 'url' | 'enum' | 'list' | 'origins' | 'rate' | 'concurrency' | 'space';
+type Kind = 'int' | 'bool' | 'bytes' | 'string' | 'url' | 'enum' | 'list' | 'origins' | 'rate' | 'byterate' | 'concurrency' | 'space';
 
 interface VarOptions {
   doc: string;
@@ -53,6 +57,8 @@ const list = (o: VarOptions) => envVar('list', Type.Array(Type.String({ minLengt
 const ORIGIN_PATTERN = '^[a-z][a-z0-9+.-]*://[^/\\s?#]+$';
 const origins = (o: VarOptions) => envVar('origins', Type.Array(Type.String({ pattern: ORIGIN_PATTERN }), { minItems: 1 }), o);
 const rate = (o: VarOptions) => envVar('rate', Type.Object({ max: Type.Integer({ minimum: 1 }), windowMs: Type.Integer({ minimum: 1 }) }), o);
+/** A rate whose count is bytes (`10GiB/1h`). */
+const byteRate = (o: VarOptions) => envVar('byterate', Type.Object({ max: Type.Integer({ minimum: 1 }), windowMs: Type.Integer({ minimum: 1 }) }), o);
 /** Disk space as a share of the filesystem (`10%`) or a byte size (`1GiB`). */
 const space = (o: VarOptions) => envVar('space', Type.Union([
   Type.Object({ percent: Type.Number({ minimum: 0, maximum: 100 }) }),
@@ -116,7 +122,7 @@ export const configSchema = {
   TRANSFORM_CONCURRENCY: int({ doc: 'Transforms running at once; 0 → number of CPU cores.', default: '0', defaultText: 'CPU cores', min: 0, max: 256 }),
   TRANSFORM_QUEUE: int({ doc: 'Transforms waiting for the pool; past it 503 `OVERLOADED`.', default: '64', min: 0, max: 100000 }),
   TRANSFORM_TIMEOUT_MS: int({ doc: 'A transform not done this long after its request (queue wait included) is abandoned with 503, and its work stopped.', default: '15000', min: 100, max: 600000 }),
-  MAX_DIMENSION: int({ doc: 'Largest output width or height.', default: '8192', min: 16, max: 65535 }),
+  MAX_DIMENSION: int({ doc: 'Largest output width or height. Below 2048 the built-in presets that exceed it (`large` is `w_2048`) must be replaced in `PRESETS`, or the start stops naming them.', default: '8192', min: 16, max: 65535 }),
   MAX_OUTPUT_PIXELS: int({ doc: 'Largest output area in pixels.', default: '40000000', min: 256, max: 1e10 }),
   MAX_INPUT_PIXELS: int({ doc: 'Largest source area in pixels (frames summed), checked before decoding.', default: '100000000', min: 256, max: 1e10 }),
   MAX_ANIMATION_FRAMES: int({ doc: 'Most frames of an animated source that are kept.', default: '300', min: 1, max: 100000 }),
@@ -142,7 +148,7 @@ export const configSchema = {
   RATE_LIMIT_TRANSFORM: rate({ doc: 'Derivative cache misses per client IP.', default: '120/60s' }),
   RATE_LIMIT_API: rate({ doc: 'Authenticated `/api` calls per account.', default: '1200/60s' }),
   RATE_LIMIT_UPLOAD_COUNT: rate({ doc: 'Uploads per account.', default: '600/10m' }),
-  RATE_LIMIT_UPLOAD_BYTES: rate({ doc: 'Uploaded bytes per account.', default: '10GiB/1h' }),
+  RATE_LIMIT_UPLOAD_BYTES: byteRate({ doc: 'Uploaded bytes per account.', default: '10GiB/1h' }),
   RATE_LIMIT_UPLOAD_CONCURRENCY: concurrency({ doc: 'Uploads in progress at once per account.', default: '8' }),
   RATE_LIMIT_LOGIN: rate({ doc: 'Login attempts per IP and email.', default: '5/15m' }),
   RATE_LIMIT_LOGIN_IP: rate({ doc: 'Login attempts per IP, whatever the email (stops one address trying many accounts).', default: '50/15m' }),
@@ -151,7 +157,10 @@ export const configSchema = {
   RATE_LIMIT_SENSITIVE: rate({ doc: 'Refresh, change-password and verify calls per IP.', default: '30/15m' }),
   RATE_LIMIT_SHARE_PASSWORD: rate({ doc: 'Password attempts on one protected share link (`/s/<token>`) per client IP; right or wrong, each attempt counts.', default: '10/15m' }),
   DISABLE_RATE_LIMIT: bool({ doc: 'Turn every rate limit off.', default: 'false' }),
-  TRUST_PROXY: str({ doc: 'Trusted proxy hop count (`1`) or CIDR list (`10.0.0.0/8,::1/128`) for `X-Forwarded-For`.' }),
+  TRUST_PROXY: str({
+    doc: 'Trusted proxy hop count (`1`) or CIDR list (`10.0.0.0/8,::1/128`) for `X-Forwarded-For`.',
+    allowed: 'a hop count such as `1`, `0` or `false` (none), or a comma list of addresses and CIDRs',
+  }),
   CORS_DELIVERY_ORIGIN: envVar('string', Type.String({ pattern: '^(\\*|none|[a-z][a-z0-9+.-]*://[^/\\s?#]+)$' }), {
     doc: '`Access-Control-Allow-Origin` of public delivery (`/i`, `/d`, `/t`, `/authenticated`), so images work in canvas and `fetch`: `*`, one origin, or `none` for no CORS headers.',
     default: '*',
@@ -307,7 +316,8 @@ function describeAllowed(schema: TSchema): string {
     case 'enum': return `one of ${(schema.anyOf as TSchema[]).map((s) => `\`${s.const}\``).join(', ')}`;
     case 'list': return 'a non-empty comma-separated list';
     case 'origins': return 'a comma-separated list of origins such as `https://app.example.com` (no path)';
-    case 'rate': return 'a limit `<max>/<window>` such as `5/15m` or `10GiB/1h` (window in s, m, h or d)';
+    case 'rate': return 'a limit `<max>/<window>`: a whole number per a window in whole s, m, h or d, such as `5/15m`';
+    case 'byterate': return 'a limit `<bytes>/<window>` such as `10GiB/1h` (window in whole s, m, h or d)';
     case 'concurrency': return 'a positive integer';
     default: return 'a non-empty string';
   }
@@ -325,6 +335,7 @@ function convert(kind: Kind, raw: string): unknown {
     // Origins compare as browsers send them: lower-case, no trailing slash.
     case 'origins': return raw.split(',').map((s) => s.trim().replace(/\/+$/, '').toLowerCase()).filter(Boolean);
     case 'rate': return parseRateRule(raw) ?? raw;
+    case 'byterate': return parseRateRule(raw, false, true) ?? raw;
     case 'concurrency': return parseRateRule(raw, true) ?? raw;
     case 'space': {
       const share = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(raw);
@@ -335,6 +346,22 @@ function convert(kind: Kind, raw: string): unknown {
     case 'url': return raw.trim().replace(/\/+$/, '');
     default: return raw;
   }
+}
+
+/**
+ * `TRUST_PROXY` as modules/limits/client-ip.ts reads it: unset/`0`/`false`, a hop count, or a
+ * comma list of addresses and CIDRs. Checked here so a bad one is a configuration error, not a
+ * stack trace after the start had begun (and `true` reads as neither).
+ */
+function isTrustProxy(value: string): boolean {
+  const v = value.trim();
+  if (v === '0' || v === 'false' || /^\d+$/.test(v)) return true;
+  return v.split(',').map((p) => p.trim()).filter(Boolean).every((p) => {
+    const [addr, bits, extra] = p.split('/');
+    const family = isIP((addr ?? '').replace(/^\[|\]$/g, ''));
+    if (family === 0 || extra !== undefined) return false;
+    return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  });
 }
 
 /** Reads and validates every variable; throws `ConfigError` listing all problems at once. */
@@ -354,6 +381,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     values[name] = value;
   }
   if (values.STORAGE_DRIVER === 's3' && !values.S3_BUCKET) problems.push('S3_BUCKET must be set when STORAGE_DRIVER=s3');
+  // Settings that contradict each other: promoting an account lowered its limit.
+  if ((values.PROMOTED_MAX_UPLOAD_BYTES as number) < (values.MAX_UPLOAD_BYTES as number)) {
+    problems.push(`PROMOTED_MAX_UPLOAD_BYTES (${String(env.PROMOTED_MAX_UPLOAD_BYTES ?? 'default')}) must be at least MAX_UPLOAD_BYTES (${String(env.MAX_UPLOAD_BYTES ?? 'default')}): promoting an account would lower its limit`);
+  }
+  if ((values.WEBHOOK_RETRY_BASE_MS as number) > (values.WEBHOOK_RETRY_MAX_MS as number)) {
+    problems.push('WEBHOOK_RETRY_BASE_MS must be at most WEBHOOK_RETRY_MAX_MS');
+  }
+  // An unknown type would be dropped from the allow-list without a word (`image/jpg` for `image/jpeg`).
+  for (const type of (values.ALLOWED_TYPES as string[] | undefined) ?? []) {
+    const known = type.endsWith('/*') ? CONTENT_TYPES.some((c) => c.mime.startsWith(type.slice(0, -1))) : CONTENT_TYPES.some((c) => c.mime === type);
+    if (!known) {
+      const near = closestName(type, CONTENT_TYPES.map((c) => c.mime));
+      problems.push(`ALLOWED_TYPES: ${JSON.stringify(type)} is not a type Pictor stores${near ? ` (did you mean ${near}?)` : ''}`);
+    }
+  }
+  // A missing binary started fine and failed every video upload with a 500.
+  for (const name of ['FFMPEG_PATH', 'FFPROBE_PATH'] as const) {
+    const path = values[name] as string | undefined;
+    if (path !== undefined && !existsSync(path)) problems.push(`${name} names no file: ${JSON.stringify(path)}`);
+  }
+  if (values.TRUST_PROXY !== undefined && !isTrustProxy(values.TRUST_PROXY as string)) {
+    problems.push(`TRUST_PROXY must be a hop count (\`1\`), \`false\`, or a comma list of addresses/CIDRs such as \`10.0.0.0/8,::1/128\`; got ${JSON.stringify(values.TRUST_PROXY)}`);
+  }
   if ((values.WORKERS as number) > 1 && !values.DATABASE_URL) {
     problems.push('WORKERS must be 1 without DATABASE_URL (the embedded PGlite database belongs to one process)');
   }
@@ -453,6 +503,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outbound: { allowPrivate: v.OUTBOUND_ALLOW_PRIVATE, allowLoopback: v.OUTBOUND_ALLOW_LOOPBACK },
     webhooks: { timeoutMs: v.WEBHOOK_TIMEOUT_MS, maxAttempts: v.WEBHOOK_MAX_ATTEMPTS, retryBaseMs: v.WEBHOOK_RETRY_BASE_MS, retryMaxMs: v.WEBHOOK_RETRY_MAX_MS },
   };
+}
+
+/**
+ * Environment variables that look like a mistyped setting (`MAX_UPLOAD_SIZE`, `RATE_LIMIT_LOGINS`,
+ * a lower-case `max_upload_bytes`), each with the setting it most likely meant. Only names that
+ * share their first two words with a setting, or are within two edits of one, are named: the
+ * environment holds much else (`HOME`, other programs' variables), which stays unremarked.
+ */
+export function mistypedSettings(env: Record<string, string | undefined> = process.env): { name: string; meant: string }[] {
+  const known = Object.keys(configSchema);
+  const knownSet = new Set(known);
+  const out: { name: string; meant: string }[] = [];
+  for (const name of Object.keys(env)) {
+    if (knownSet.has(name) || !name.includes('_')) continue;
+    const head = name.toUpperCase().split('_').slice(0, 2).join('_');
+    const family = known.filter((k) => k.split('_').slice(0, 2).join('_') === head);
+    const meant = closestName(name, known) ?? (family.length === 1 ? family[0] : family.length > 1 ? closestName(name, family) ?? family[0] : undefined);
+    if (meant !== undefined) out.push({ name, meant });
+  }
+  return out;
 }
 
 /** `loadConfig` for process entry points: a bad value prints the problems and exits 1. */

@@ -56,15 +56,22 @@ export interface RateRule {
   windowMs: number;
 }
 
-/** Parses `5/15m`, `10GiB/1h` or (concurrency) `8`; null when malformed. */
-export function parseRateRule(text: string, concurrency = false): RateRule | null {
+/**
+ * Parses `5/15m`, `10GiB/1h` (`bytes`: a bucket that counts bytes) or (concurrency) `8`; null
+ * when malformed. A count is a whole number (`2.7` was rounded down to 2, `5KB` read as 5000
+ * requests); the window is whole seconds, minutes, hours or days (`100ms` made a window that
+ * rounded to 0 s).
+ */
+export function parseRateRule(text: string, concurrency = false, bytes = false): RateRule | null {
   if (concurrency) {
     const max = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
     return Number.isSafeInteger(max) && max > 0 ? { max, windowMs: 0 } : null;
   }
   const [maxText, windowText, extra] = text.split('/');
   if (maxText === undefined || windowText === undefined || extra !== undefined) return null;
-  const max = parseBytes(maxText);
+  if (!bytes && !/^\s*\d+\s*$/.test(maxText)) return null;
+  if (!/^\s*\d+\s*[smhd]\s*$/i.test(windowText)) return null;
+  const max = bytes ? parseBytes(maxText) : Number(maxText);
   const windowMs = parseDurationMs(windowText);
   if (max === null || max <= 0 || windowMs === null) return null;
   return { max, windowMs };

@@ -223,5 +223,21 @@ describe('colours and presets', () => {
     expect(() => loadPresets('{"bad":"w_99999"}', limits)).toThrow(/PRESETS.bad/);
     expect(() => loadPresets('{"loop":"t_thumb"}', limits)).toThrow(/PRESETS.loop/);
     expect(() => loadPresets('{not json', limits)).toThrow(/not valid JSON/);
+    // A mistyped key or a non-boolean eager made a lazy preset without a word.
+    expect(() => loadPresets('{"mythumb":{"transformation":"w_50","eagr":true}}', limits)).toThrow(/PRESETS.mythumb: unknown key "eagr"/);
+    expect(() => loadPresets('{"mythumb":{"transformation":"w_50","eager":"yes"}}', limits)).toThrow(/PRESETS.mythumb.eager must be true or false/);
+  });
+
+  test('a built-in preset over a lowered MAX_DIMENSION names MAX_DIMENSION, not PRESETS (which was not set)', () => {
+    const small = { ...limits, maxDimension: 1200 };
+    let caught: unknown;
+    try {
+      loadPresets(undefined, small);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({ variable: 'MAX_DIMENSION', message: expect.stringContaining('The built-in preset large (w_2048,c_limit,f_auto) does not fit MAX_DIMENSION=1200') });
+    // Replacing the presets that exceed it is the way to run with a lower limit.
+    expect(loadPresets('{"large":"w_1200,c_limit,f_auto"}', small).get('large')?.transformation).toBe('w_1200,c_limit,f_auto');
   });
 });

@@ -27,6 +27,7 @@ const presetsError = (message: string) => new StartupError(message, 'PRESETS');
 /** Reads `PRESETS` (inline JSON or a file path) over the defaults; throws a readable StartupError when invalid. */
 export function loadPresets(setting: string | undefined, limits: ParseLimits): ReadonlyMap<string, Preset> {
   const presets = new Map(DEFAULT_PRESETS.map((p) => [p.name, p]));
+  const fromSetting = new Set<string>();
   if (setting) {
     let text = setting;
     if (!setting.trim().startsWith('{')) {
@@ -49,7 +50,12 @@ export function loadPresets(setting: string | undefined, limits: ParseLimits): R
       if (!entry || typeof entry.transformation !== 'string') {
         throw presetsError(`PRESETS.${name} must be a string or {"transformation": "...", "eager": bool}`);
       }
+      // A mistyped key (`eagr`) or a non-boolean `eager` ("yes") made a lazy preset without a word.
+      const unknown = Object.keys(entry).find((k) => k !== 'transformation' && k !== 'eager');
+      if (unknown !== undefined) throw presetsError(`PRESETS.${name}: unknown key ${JSON.stringify(unknown)} (a preset has "transformation" and "eager")`);
+      if (entry.eager !== undefined && typeof entry.eager !== 'boolean') throw presetsError(`PRESETS.${name}.eager must be true or false`);
       presets.set(name, { name, transformation: entry.transformation, eager: entry.eager === true });
+      fromSetting.add(name);
     }
   }
   for (const preset of presets.values()) {
@@ -57,6 +63,10 @@ export function loadPresets(setting: string | undefined, limits: ParseLimits): R
       const parsed = parseTransformation(preset.transformation, undefined, limits, new Map());
       if (parsed.exp !== undefined) throw presetsError('exp_ is not allowed in a preset');
     } catch (err) {
+      if (!fromSetting.has(preset.name)) {
+        // A built-in preset over the output limits: it is MAX_DIMENSION (or MAX_OUTPUT_PIXELS) that was set, not PRESETS.
+        throw new StartupError(`The built-in preset ${preset.name} (${preset.transformation}) does not fit MAX_DIMENSION=${limits.maxDimension} / MAX_OUTPUT_PIXELS=${limits.maxOutputPixels}: raise them, or replace ${preset.name} in PRESETS (${(err as Error).message})`, 'MAX_DIMENSION');
+      }
       throw presetsError(`PRESETS.${preset.name} is not a valid transformation: ${(err as Error).message}`);
     }
   }
