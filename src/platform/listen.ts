@@ -16,7 +16,10 @@ export function listenFailure(err: unknown, port: number, host: string): Startup
   if (code === 'EACCES' || code === 'PermissionDenied') {
     return new StartupError(`Cannot listen: not permitted to use ${at} (${errorSummary(err)}): set PORT to 1024 or above, or grant the permission`, 'PORT', code);
   }
-  if (code === 'EADDRNOTAVAIL' || code === 'AddrNotAvailable' || code === 'ENOTFOUND') {
+  // A HOST that is no address or name it can resolve (`not-a-host`): Bun says EINVAL, Deno only
+  // "failed to lookup address information" (no code).
+  const unresolved = /failed to lookup address/i.test(err instanceof Error ? err.message : '');
+  if (code === 'EADDRNOTAVAIL' || code === 'AddrNotAvailable' || code === 'ENOTFOUND' || code === 'EINVAL' || unresolved) {
     return new StartupError(`Cannot listen on ${host}: no such local address (${errorSummary(err)}): set HOST to an address of this machine (0.0.0.0 for all)`, 'HOST', code);
   }
   return null;

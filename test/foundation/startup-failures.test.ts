@@ -147,6 +147,11 @@ for (const runtime of ['bun', 'deno'] as const) {
       }
     }, 60_000);
 
+    test('HOST that is no address, MAX_DIMENSION below a built-in preset: one line naming each (a stack trace; PRESETS, which was not set)', async () => {
+      expectOneClearLine(await runUntilExit(runtime, { DATA_DIR: await mkdtemp(join(scratch, 'host-')), HOST: 'not-a-host' }), 'HOST', /set HOST/);
+      expectOneClearLine(await runUntilExit(runtime, { DATA_DIR: await mkdtemp(join(scratch, 'dim-')), MAX_DIMENSION: '1200' }), 'MAX_DIMENSION', /built-in preset large .*MAX_DIMENSION=1200/);
+    }, 60_000);
+
     test('DATA_DIR not writable (under a regular file): one line naming DATA_DIR', async () => {
       // Tests run as root, which mode bits do not stop: a path through a file cannot be created by anyone.
       const file = join(scratch, `${runtime}-a-file`);
