@@ -106,6 +106,10 @@ describe('config', () => {
     expect(refused({ MAX_UPLOAD_BYTES: '100KiB', PROMOTED_MAX_UPLOAD_BYTES: '50KiB' })).toContain('PROMOTED_MAX_UPLOAD_BYTES (50KiB) must be at least MAX_UPLOAD_BYTES');
     expect(refused({ WEBHOOK_RETRY_BASE_MS: '3600000', WEBHOOK_RETRY_MAX_MS: '1000' })).toContain('WEBHOOK_RETRY_BASE_MS must be at most WEBHOOK_RETRY_MAX_MS');
     expect(refused({ FFPROBE_PATH: '/nope/ffprobe' })).toContain('FFPROBE_PATH names no file: "/nope/ffprobe"');
+    for (const bad of ['https://exa mple.com', 'https://:99999', 'ftp://example.com', 'https://example.com/media?x=1#y']) expect([bad, refused({ PUBLIC_URL: bad })]).toEqual([bad, expect.stringContaining('PUBLIC_URL must be an http(s) URL')]);
+    expect(loadConfig({ PUBLIC_URL: 'HTTPS://media.example.com/' }).publicUrl).toBe('https://media.example.com');
+    // As browsers send an origin: lower case, no trailing slash (the header matched no request).
+    expect(loadConfig({ CORS_DELIVERY_ORIGIN: 'https://App.Example.com/' }).corsDeliveryOrigin).toBe('https://app.example.com');
   });
 
   test('a mistyped setting is named with the one it most likely meant; the rest of the environment is left alone', () => {

@@ -14,7 +14,7 @@ import { closestName } from './lib/suggest';
 import { parseBytes, parseRateRule, type RateRule } from './lib/units';
 import { CONTENT_TYPES } from './modules/reference/content-types';
 
-type Kind = 'int' | 'bool' | 'bytes' | 'string' | 'url' | 'enum' | 'list' | 'origins' | 'rate' | 'byterate' | 'concurrency' | 'space';
+type Kind = 'int' | 'bool' | 'bytes' | 'string' | 'url' | 'enum' | 'list' | 'origin' | 'origins' | 'rate' | 'byterate' | 'concurrency' | 'space';
 
 interface VarOptions {
   doc: string;
@@ -161,7 +161,7 @@ export const configSchema = {
     doc: 'Trusted proxy hop count (`1`) or CIDR list (`10.0.0.0/8,::1/128`) for `X-Forwarded-For`.',
     allowed: 'a hop count such as `1`, `0` or `false` (none), or a comma list of addresses and CIDRs',
   }),
-  CORS_DELIVERY_ORIGIN: envVar('string', Type.String({ pattern: '^(\\*|none|[a-z][a-z0-9+.-]*://[^/\\s?#]+)$' }), {
+  CORS_DELIVERY_ORIGIN: envVar('origin', Type.String({ pattern: '^(\\*|none|[a-z][a-z0-9+.-]*://[^/\\s?#]+)$' }), {
     doc: '`Access-Control-Allow-Origin` of public delivery (`/i`, `/d`, `/t`, `/authenticated`), so images work in canvas and `fetch`: `*`, one origin, or `none` for no CORS headers.',
     default: '*',
     allowed: '`*`, `none` or one origin such as `https://app.example.com`',
@@ -334,6 +334,8 @@ function convert(kind: Kind, raw: string): unknown {
     case 'list': return raw.split(',').map((s) => s.trim()).filter(Boolean);
     // Origins compare as browsers send them: lower-case, no trailing slash.
     case 'origins': return raw.split(',').map((s) => s.trim().replace(/\/+$/, '').toLowerCase()).filter(Boolean);
+    // One origin as browsers send it (`https://App.Example.com/` matched no request), or `*`/`none`.
+    case 'origin': return raw.trim().replace(/\/+$/, '').toLowerCase();
     case 'rate': return parseRateRule(raw) ?? raw;
     case 'byterate': return parseRateRule(raw, false, true) ?? raw;
     case 'concurrency': return parseRateRule(raw, true) ?? raw;
@@ -343,7 +345,7 @@ function convert(kind: Kind, raw: string): unknown {
       const bytes = parseBytes(raw);
       return bytes === null ? raw : { bytes };
     }
-    case 'url': return raw.trim().replace(/\/+$/, '');
+    case 'url': return raw.trim().replace(/\/+$/, '').replace(/^[A-Za-z][A-Za-z0-9+.-]*:/, (scheme) => scheme.toLowerCase());
     default: return raw;
   }
 }
@@ -395,6 +397,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       const near = closestName(type, CONTENT_TYPES.map((c) => c.mime));
       problems.push(`ALLOWED_TYPES: ${JSON.stringify(type)} is not a type Pictor stores${near ? ` (did you mean ${near}?)` : ''}`);
     }
+  }
+  // PUBLIC_URL is the base of every link the API gives: it must be one a browser can open.
+  if (values.PUBLIC_URL !== undefined) {
+    let ok = false;
+    try {
+      const u = new URL(values.PUBLIC_URL as string);
+      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.search === '' && u.hash === '' && u.username === '' && u.password === '';
+    } catch {
+      ok = false;
+    }
+    if (!ok) problems.push(`PUBLIC_URL must be an http(s) URL with no query, fragment or credentials, such as https://media.example.com; got ${JSON.stringify(env.PUBLIC_URL)}`);
   }
   // A missing binary started fine and failed every video upload with a 500.
   for (const name of ['FFMPEG_PATH', 'FFPROBE_PATH'] as const) {
