@@ -124,6 +124,25 @@ describe('webhooks over real HTTP', () => {
     });
   });
 
+  test('the delivery log pages by cursor and counts them all (a page of 3 said count 3 of 34, and the rest was unreachable)', async () => {
+    for (let i = 0; i < 3; i++) expect((await api(`/api/webhooks/${hook.id}/test`, { method: 'POST' })).status).toBe(202);
+    type Page = { results: { id: string }[]; count: number; next_cursor: string | null };
+    const all = (await (await api(`/api/webhooks/${hook.id}/deliveries?limit=200`)).json()) as Page;
+    expect(all.count).toBe(all.results.length);
+    expect(all.count).toBeGreaterThanOrEqual(3);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let i = 0; i < 100; i++) {
+      const page = (await (await api(`/api/webhooks/${hook.id}/deliveries?limit=2${cursor ? `&cursor=${cursor}` : ''}`)).json()) as Page;
+      expect(page.count).toBe(all.count);
+      seen.push(...page.results.map((r) => r.id));
+      cursor = page.next_cursor;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual(all.results.map((r) => r.id));
+    expect((await api(`/api/webhooks/${hook.id}/deliveries?cursor=bm9wZQ`)).status).toBe(400);
+  });
+
   test('a redirecting receiver: failed at once, its 3xx kept in the log; an attempt is logged at the time it was sent', async () => {
     let receivedAt = 0;
     const redirecting = Bun.serve({

@@ -4,7 +4,7 @@
  * no private or loopback address unless OUTBOUND_ALLOW_PRIVATE / OUTBOUND_ALLOW_LOOPBACK) and
  * again at every delivery (jobs.ts). Events, signing and retries: README § Webhooks.
  */
-import { and, count, desc, eq } from 'drizzle-orm';
+import { and, count, desc, eq, sql } from 'drizzle-orm';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { conflict, errorResponses, notFound, validationError } from '../../errors';
@@ -68,6 +68,13 @@ const deliveryJson = (d: WebhookDeliveryRow) => ({
 const IdParams = t.Object({ id: t.String({ format: 'uuid' }) });
 const urlField = t.String({ minLength: 1, maxLength: 2048, description: 'An http(s) URL on a public address (private/loopback only when the server allows them).', examples: ['https://receiver.example/pictor-hooks'] });
 const eventsField = t.Array(EventName, { minItems: 1, uniqueItems: true, description: `Events to deliver: ${WEBHOOK_EVENTS.map((e) => `\`${e}\``).join(', ')}.` });
+
+/** A delivery-log cursor: the last row's time and id. */
+function decodeDeliveryCursor(cursor: string): { at: Date; id: string } {
+  const m = /^d(\d{1,15}):([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m) throw validationError('Invalid cursor.', [{ path: '/cursor', message: 'is not a cursor this API returned' }]);
+  return { at: new Date(Number(m[1])), id: m[2]! };
+}
 
 export function webhookRoutes(deps: AppDeps) {
   const policy = outboundPolicy(deps.config);
@@ -190,14 +197,31 @@ export function webhookRoutes(deps: AppDeps) {
     })
     .get('/:id/deliveries', async ({ principal, params, query }) => {
       await own(principal.userId, params.id);
-      const rows = await deps.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, params.id))
-        .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id)).limit(query.limit ?? 50);
-      return { results: rows.map(deliveryJson), count: rows.length };
+      const limit = query.limit ?? 50;
+      const after = query.cursor === undefined ? undefined : decodeDeliveryCursor(query.cursor);
+      const mine = eq(webhookDeliveries.webhookId, params.id);
+      // Keyset pagination, as every list of the API (API.md §1): the log beyond one page was unreachable.
+      const older = after && sql`(${webhookDeliveries.createdAt}, ${webhookDeliveries.id}) < (${after.at.toISOString()}::timestamptz, ${after.id}::uuid)`;
+      const [rows, [total]] = await Promise.all([
+        deps.db.select().from(webhookDeliveries).where(older ? and(mine, older) : mine)
+          .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id)).limit(limit + 1),
+        deps.db.select({ n: count() }).from(webhookDeliveries).where(mine),
+      ]);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        results: page.map(deliveryJson),
+        count: Number(total?.n ?? 0),
+        next_cursor: rows.length > limit && last ? Buffer.from(`d${last.createdAt.getTime()}:${last.id}`).toString('base64url') : null,
+      };
     }, {
       auth: 'account:read',
       params: IdParams,
-      query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 200, default: 50 })) }),
-      response: { 200: t.Object({ results: t.Array(DeliverySchema), count: t.Integer() }), ...errorResponses(400, 401, 403, 404) },
-      detail: { summary: 'Delivery log', description: 'Newest first: each delivery with its attempts (time, receiver status code, error, duration).' },
+      query: t.Object({
+        limit: t.Optional(t.Integer({ minimum: 1, maximum: 200, default: 50 })),
+        cursor: t.Optional(t.String({ maxLength: 200, description: '`next_cursor` of the previous page.' })),
+      }),
+      response: { 200: t.Object({ results: t.Array(DeliverySchema), count: t.Integer({ description: 'Every delivery of the endpoint, all pages.' }), next_cursor: t.Nullable(t.String()) }), ...errorResponses(400, 401, 403, 404) },
+      detail: { summary: 'Delivery log', description: 'Newest first, paged by `cursor`: each delivery with its attempts (time sent, receiver status code, error, duration).' },
     });
 }
