@@ -127,6 +127,17 @@ describe('error envelope (API.md §1)', () => {
     }
   });
 
+  test('a number field takes a JSON number, not text ("0x100" was stored as 256, "1e3" as 1000)', async () => {
+    for (const [body, path] of [[{ count: '0x10' }, '/count'], [{ count: ' 7 ' }, '/count'], [{ exp: '1e2' }, '/exp']] as const) {
+      const res = await h.request(body === undefined ? '' : path === '/exp' ? '/__test/words' : '/__test/count', json('POST', body));
+      expect(res.status).toBe(400);
+      const got = (await res.json()) as { details: { fields: { path: string; in: string }[] } };
+      expect(got.details.fields[0]).toMatchObject({ path, in: 'body' });
+    }
+    expect((await h.request('/__test/count', json('POST', { count: 7 }))).status).toBe(200);
+    expect((await h.request('/__test/words', json('POST', { exp: null }))).status).toBe(200);
+  });
+
   test('a non-JSON body on a JSON route → 415, never buffered by a default parser', async () => {
     const res = await h.request('/__test/echo', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(10) });
     expect(res.status).toBe(415);

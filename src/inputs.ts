@@ -10,7 +10,7 @@
  * to image URLs. So do the shared pages (`/v` embed pages, `/s` share links): chat apps, mail
  * clients and link trackers append `?utm_source=…` to links people paste.
  */
-import { unknownInputs, validationError } from './errors';
+import { AppError, ruleOf, unknownInputs, validationError } from './errors';
 
 /** What the check reads of a registered route (a structural subset of Elysia's `InternalRoute`). */
 export interface RouteShape {
@@ -30,6 +30,27 @@ interface RouteInputs {
   body: Known;
   /** Query parameters that take several values (array schemas, such as `tag`); any other given twice is refused. */
   repeatable: ReadonlySet<string>;
+  /** Top-level JSON body fields that hold a number, with their schema (for the rule in words). */
+  numbers: ReadonlyMap<string, unknown>;
+}
+
+type SchemaNode = { type?: string; format?: string; anyOf?: SchemaNode[] };
+
+/**
+ * Whether a field's schema is a number. Elysia's `t.Integer`/`t.Number` also take a numeric
+ * string and convert it, which in a JSON body let `"0x100"` through as 256 and `"1e3"` as 1000.
+ */
+function isNumber(schema: SchemaNode | undefined): boolean {
+  if (!schema) return false;
+  if (schema.type === 'integer' || schema.type === 'number') return true;
+  if (!schema.anyOf) return false;
+  const plainText = schema.anyOf.some((b) => b.type === 'string' && b.format !== 'integer' && b.format !== 'numeric');
+  return !plainText && schema.anyOf.some((b) => isNumber(b));
+}
+
+function numbersOf(schema: unknown): Map<string, unknown> {
+  const props = (schema as { properties?: Record<string, SchemaNode> } | undefined)?.properties ?? {};
+  return new Map(Object.entries(props).filter(([, p]) => isNumber(p)));
 }
 
 /** The property names of a closed object schema; null for anything open or not an object schema. */
@@ -56,6 +77,7 @@ function inputsOf(route: RouteShape): RouteInputs {
   const query = route.hooks?.query;
   return {
     repeatable: arraysOf(query),
+    numbers: numbersOf(route.hooks?.body),
     // No query schema: the route takes no query parameters at all.
     query: open ? null : query === undefined ? [] : namesOf(query),
     // No body schema: the route takes no body fields (an empty `{}` is still fine).
@@ -102,6 +124,18 @@ export function inputCheck(routesOf: () => RouteShape[]) {
       const known = inputs.body;
       const unknown = Object.keys(body).filter((n) => !known.includes(n));
       if (unknown.length) throw unknownInputs('body field', unknown, known);
+    }
+    // A JSON number field takes a JSON number (a form's fields are all text, and converted).
+    if (hasBody && inputs.numbers.size > 0 && /json/i.test(request.headers.get('content-type') ?? '')) {
+      for (const [name, schema] of inputs.numbers) {
+        const value = (body as Record<string, unknown>)[name];
+        // Only text that would pass as a number: other text fails validation with every other bad field.
+        if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(Number(value))) continue;
+        const rule = ruleOf(schema) ?? 'must be a number';
+        throw new AppError('VALIDATION_ERROR', 400, `Invalid body: /${name} ${rule}; got the text ${JSON.stringify(value.slice(0, 32))}, not a JSON number`, {
+          fields: [{ path: `/${name}`, message: rule, in: 'body' }],
+        });
+      }
     }
   };
 }
