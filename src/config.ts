@@ -9,9 +9,9 @@ import { Value } from '@sinclair/typebox/value';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { closestName } from './lib/suggest';
 import { parseBytes, parseRateRule, type RateRule } from './lib/units';
+import { parseTrustProxy } from './modules/limits/client-ip';
 import { CONTENT_TYPES } from './modules/reference/content-types';
 
 type Kind = 'int' | 'bool' | 'bytes' | 'string' | 'url' | 'enum' | 'list' | 'origin' | 'origins' | 'rate' | 'byterate' | 'concurrency' | 'space';
@@ -351,38 +351,11 @@ function convert(kind: Kind, raw: string): unknown {
 }
 
 /**
- * `TRUST_PROXY` as modules/limits/client-ip.ts reads it: unset/`0`/`false`, a hop count, or a
- * comma list of addresses and CIDRs. Checked here so a bad one is a configuration error, not a
- * stack trace after the start had begun (and `true` reads as neither).
+ * Values each valid alone that contradict each other, or name what does not exist; before
+ * these were refused, each started and then misbehaved.
  */
-function isTrustProxy(value: string): boolean {
-  const v = value.trim();
-  if (v === '0' || v === 'false' || /^\d+$/.test(v)) return true;
-  return v.split(',').map((p) => p.trim()).filter(Boolean).every((p) => {
-    const [addr, bits, extra] = p.split('/');
-    const family = isIP((addr ?? '').replace(/^\[|\]$/g, ''));
-    if (family === 0 || extra !== undefined) return false;
-    return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
-  });
-}
-
-/** Reads and validates every variable; throws `ConfigError` listing all problems at once. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const values: Record<string, unknown> = {};
+function crossChecks(values: Record<string, unknown>, env: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
-  for (const [name, schema] of Object.entries(configSchema) as [string, TSchema][]) {
-    const raw = env[name];
-    const text = raw === undefined || raw.trim() === '' ? (schema.default as string | undefined) : raw;
-    if (text === undefined) continue;
-    const value = convert(schema['x-env-kind'] as Kind, text);
-    if (!Value.Check(schema, value)) {
-      const shown = schema['x-secret'] ? '(hidden)' : JSON.stringify(raw);
-      problems.push(`${name} must be ${describeAllowed(schema)}; got ${shown}`);
-      continue;
-    }
-    values[name] = value;
-  }
-  if (values.STORAGE_DRIVER === 's3' && !values.S3_BUCKET) problems.push('S3_BUCKET must be set when STORAGE_DRIVER=s3');
   // Settings that contradict each other: promoting an account lowered its limit.
   if ((values.PROMOTED_MAX_UPLOAD_BYTES as number) < (values.MAX_UPLOAD_BYTES as number)) {
     problems.push(`PROMOTED_MAX_UPLOAD_BYTES (${String(env.PROMOTED_MAX_UPLOAD_BYTES ?? 'default')}) must be at least MAX_UPLOAD_BYTES (${String(env.MAX_UPLOAD_BYTES ?? 'default')}): promoting an account would lower its limit`);
@@ -414,9 +387,41 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const path = values[name] as string | undefined;
     if (path !== undefined && !existsSync(path)) problems.push(`${name} names no file: ${JSON.stringify(path)}`);
   }
+  // Read here as the limiter reads it, so a bad one is a configuration error, not a stack trace
+  // after the start had begun (`true` is neither a hop count nor an address).
   if (values.TRUST_PROXY !== undefined && !isTrustProxy(values.TRUST_PROXY as string)) {
     problems.push(`TRUST_PROXY must be a hop count (\`1\`), \`false\`, or a comma list of addresses/CIDRs such as \`10.0.0.0/8,::1/128\`; got ${JSON.stringify(values.TRUST_PROXY)}`);
   }
+  return problems;
+}
+
+const isTrustProxy = (value: string): boolean => {
+  try {
+    parseTrustProxy(value);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Reads and validates every variable; throws `ConfigError` listing all problems at once. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, schema] of Object.entries(configSchema) as [string, TSchema][]) {
+    const raw = env[name];
+    const text = raw === undefined || raw.trim() === '' ? (schema.default as string | undefined) : raw;
+    if (text === undefined) continue;
+    const value = convert(schema['x-env-kind'] as Kind, text);
+    if (!Value.Check(schema, value)) {
+      const shown = schema['x-secret'] ? '(hidden)' : JSON.stringify(raw);
+      problems.push(`${name} must be ${describeAllowed(schema)}; got ${shown}`);
+      continue;
+    }
+    values[name] = value;
+  }
+  if (values.STORAGE_DRIVER === 's3' && !values.S3_BUCKET) problems.push('S3_BUCKET must be set when STORAGE_DRIVER=s3');
+  problems.push(...crossChecks(values, env));
   if ((values.WORKERS as number) > 1 && !values.DATABASE_URL) {
     problems.push('WORKERS must be 1 without DATABASE_URL (the embedded PGlite database belongs to one process)');
   }
