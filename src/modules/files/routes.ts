@@ -162,8 +162,8 @@ export function fileRoutes(deps: AppDeps) {
       auth: 'files:write',
       params: IdParams,
       body: FilePatchSchema,
-      response: { 200: FileSchema, ...errorResponses(400, 401, 403, 404, 410) },
-      detail: { summary: 'Update a file', description: 'Rename, move, publish/unpublish, change the expiry, or replace the `tags` / `custom_metadata`.' },
+      response: { 200: FileSchema, ...errorResponses(400, 401, 403, 404, 409, 410) },
+      detail: { summary: 'Update a file', description: 'Rename, move, publish/unpublish, change the expiry, or replace the `tags` / `custom_metadata`. An expiry on the image of one of your watermarks is refused with 409.' },
     })
     .delete(
       '/:id',

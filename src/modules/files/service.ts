@@ -16,6 +16,7 @@ import { files, type FileRow } from './table';
 import { forgetFiles } from './invalidate';
 import { enqueuePurge } from './enqueue';
 import { emitFileRemovals } from '../webhooks/emit';
+import { refuseWatermarkDeletes } from '../transform/watermarks';
 import { checkMeta, parseTags, tagMetaFilters } from './tags';
 import { pageColumns, pageFrom, preparedList, type PageRow } from './list-query';
 
@@ -273,7 +274,11 @@ export async function patchFile(deps: AppDeps, userId: string, id: string, patch
   if (patch.custom_metadata !== undefined) set.customMeta = checkMeta(patch.custom_metadata);
   if (patch.expires_at !== undefined) {
     if (patch.expires_at === null) set.expiresAt = null;
-    else set.expiresAt = parseFutureTime(patch.expires_at, 'expires_at', deps.clock.now()); // ≤ 100 years ahead; to end a file now, DELETE it
+    else {
+      set.expiresAt = parseFutureTime(patch.expires_at, 'expires_at', deps.clock.now()); // ≤ 100 years ahead; to end a file now, DELETE it
+      // A watermark's image that expired would break every render that draws it, as deleting it would.
+      await refuseWatermarkDeletes(deps.db, userId, [id], 'giving it an expiry');
+    }
   }
   const updated = await deps.db.transaction(async (tx) => {
     if (set.folder) await ensureFolders(tx, userId, set.folder);

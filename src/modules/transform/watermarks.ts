@@ -44,13 +44,13 @@ export async function watermarkImages(db: DbOrTx, userId: string): Promise<Map<s
   return out;
 }
 
-/** 409 when one of `ids` is an image a watermark of the account draws. */
-export async function refuseWatermarkDeletes(db: DbOrTx, userId: string, ids: readonly string[]): Promise<void> {
+/** 409 when one of `ids` is an image a watermark of the account draws (`action`: what was asked of it). */
+export async function refuseWatermarkDeletes(db: DbOrTx, userId: string, ids: readonly string[], action = 'deleting the file'): Promise<void> {
   const images = await watermarkImages(db, userId);
   const used = ids.find((id) => images.has(id));
   if (used === undefined) return;
   const names = images.get(used)!.map((n) => `"${n}"`).join(', ');
-  throw conflict(`File ${used} is the image of your watermark ${names} (settings): give the watermark another image, or remove it, before deleting the file.`);
+  throw conflict(`File ${used} is the image of your watermark ${names} (settings): give the watermark another image, or remove it, before ${action}.`);
 }
 
 const fieldError = (path: string, message: string) => validationError(`${path.slice(1)} ${message}.`, [{ path, message }]);
@@ -74,6 +74,7 @@ async function checkSpec(deps: AppDeps, userId: string, name: string, spec: stri
   if (!file || file.userId !== userId || !file.contentType.startsWith('image/') || file.contentType === 'image/svg+xml') {
     throw fieldError(path, `names ${id}, which is not an image of this account`);
   }
+  if (file.expiresAt !== null) throw fieldError(path, `names ${id}, which expires: a watermark's image must not (clear its expiry first)`);
   return parsed.canonical;
 }
 
