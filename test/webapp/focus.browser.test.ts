@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { cookiesOf, createClient } from '../helpers/client';
 import { startServer, type RunningServer } from '../helpers/server';
-import { axeProblems, launch } from './browser';
+import { axeProblems, launch, shot } from './browser';
 
 setDefaultTimeout(180_000);
 const WAIT = { timeout: 30_000 };
@@ -84,6 +84,7 @@ describe('the focus stays where the user is', () => {
     await row.waitFor(WAIT);
     await row.getByRole('button', { name: 'Revoke alpha' }).click();
     await focusIs(page, (d) => d.includes('Keep it'), '"Keep it"');
+    await shot(page, 'keys-revoke-confirm');
     await page.keyboard.press('Enter');
     await focusIs(page, (d) => d.startsWith('button') && d.includes('Revoke'), 'the Revoke button');
     await page.keyboard.press('Enter');
@@ -140,6 +141,7 @@ describe('the focus stays where the user is', () => {
     await page.getByRole('heading', { name: 'File not available', level: 1 }).waitFor(WAIT);
     await page.getByText('gone.png is no longer here: it was deleted elsewhere.').waitFor(WAIT);
     await focusIs(page, (d) => d.startsWith('h1#gone-title'), 'the page heading');
+    await shot(page, 'details-gone');
     expect(await page.getByRole('button', { name: 'Create link' }).count()).toBe(0);
   });
 
