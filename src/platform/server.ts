@@ -5,6 +5,7 @@
  * Deno: `Deno.serve` with the same handler.
  */
 import { isBun, isDeno } from './runtime';
+import { lingerOnClose } from './linger';
 import { inOneWrite } from './small-body';
 
 export interface ServeOptions {
@@ -77,8 +78,10 @@ export async function serve(fetch: (request: Request) => Response | Promise<Resp
       development: false,
       // An answer made after an `await` would leave one header piece per send (small-body.ts).
       fetch: (request) => {
+        const linger = lingerOnClose(request);
         const res = fetch(request);
-        return res instanceof Promise && request.method !== 'HEAD' ? res.then(inOneWrite) : res;
+        const answer = res instanceof Promise && request.method !== 'HEAD' ? res.then(inOneWrite) : res;
+        return linger ? Promise.resolve(answer).then(linger) : answer;
       },
     });
     socket = {

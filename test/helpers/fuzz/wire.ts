@@ -29,7 +29,11 @@ export interface WireResponse {
 const CRLF = Buffer.from('\r\n\r\n');
 
 export function sendRaw(port: number, req: WireRequest, timeoutMs: number): Promise<WireResponse> {
-  const lines = [`${req.method} ${req.target} HTTP/1.1`, 'Connection: close'];
+  // Bun hides a GET's or HEAD's body from the app (`request.body` is null), so nothing can read
+  // it before the answer; with `Connection: close` the unread bytes would reset the connection
+  // and could discard the answer (src/platform/linger.ts). On keep-alive Bun reads them itself.
+  const bodyless = (req.method === 'GET' || req.method === 'HEAD') && (req.body?.length ?? 0) > 0;
+  const lines = [`${req.method} ${req.target} HTTP/1.1`, ...(bodyless ? [] : ['Connection: close'])];
   for (const [k, v] of req.headers) lines.push(`${k}: ${v}`);
   const length = req.contentLength ?? req.body?.length;
   if (length !== undefined && !req.headers.some(([k]) => k.toLowerCase() === 'content-length')) lines.push(`Content-Length: ${length}`);
