@@ -3,13 +3,13 @@
  * handed to the routes, jobs and the server as `AppDeps` (deps.ts). Tests build the same object
  * with other parts (in-memory PGlite, a test Redis); nothing else constructs clients or caches.
  */
-import type Redis from 'ioredis';
 import { join } from 'node:path';
 import type { Config } from './config';
 import type { AppDeps, BuildOptions, Clock, CoreDeps } from './deps';
 import { openDatabase } from './db/client';
 import { pgliteTemplateDir } from './db/pglite-template';
 import { createPostgresBus, createRedisBus } from './lib/bus';
+import { createRedis } from './lib/redis-client';
 import { ensureWritableDir } from './lib/startup';
 import type { Logger } from './logger';
 import { createStorage } from './storage';
@@ -89,17 +89,8 @@ export async function buildCore(config: Config, log: Logger, opts: BuildOptions 
     },
     onShutdown: (fn) => void closers.push(fn),
     shutdown: async () => {
-      for (const fn of closers.reverse()) {
-        try {
-          await fn();
-        } catch (err) {
-          log.error({ err }, 'shutdown step failed');
-        }
-      }
-      await bus.close();
-      await limiter.close();
-      await storage.close();
-      redis?.disconnect();
+      for (const fn of closers.reverse()) await shutdownStep(fn, log);
+      for (const fn of [() => bus.close(), () => limiter.close(), () => storage.close(), () => redis?.disconnect()]) await shutdownStep(fn, log);
       await database.close();
     },
   };
@@ -108,6 +99,28 @@ export async function buildCore(config: Config, log: Logger, opts: BuildOptions 
   core.onShutdown(() => core.usage.close());
   core.onShutdown(() => queue.close());
   return core;
+}
+
+/**
+ * Longest one shutdown step may take. A step that never ends (an UNSUBSCRIBE queued on a Redis
+ * connection that is down) is left behind, so SIGTERM still stops the process; the queue bounds
+ * its own wait for running jobs below this.
+ */
+const SHUTDOWN_STEP_MS = 15_000;
+
+async function shutdownStep(fn: () => Promise<void> | void, log: Logger): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const finished = await Promise.race([
+      Promise.resolve(fn()).then(() => true),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), SHUTDOWN_STEP_MS))),
+    ]);
+    if (!finished) log.warn({ timeout_ms: SHUTDOWN_STEP_MS }, 'a shutdown step did not finish in time; going on');
+  } catch (err) {
+    log.error({ err }, 'shutdown step failed');
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Each feature's long-lived objects (caches, pools, buffers, resolvers), built on the core. */
@@ -134,31 +147,4 @@ async function buildFeatures(core: CoreDeps): Promise<AppDeps> {
     requestLogs: createRequestLogBuffer(core),
     remoteSources: createRemoteSources({ config: core.config, now: () => core.clock.now() }),
   };
-}
-
-/**
- * ioredis tuned for a dependency that may vanish: commands fail fast instead of queueing
- * while disconnected, so callers (the limiter) can fall back within one request, and the
- * client keeps reconnecting in the background.
- */
-async function createRedis(url: string, log: Logger): Promise<Redis> {
-  // Loaded only when REDIS_URL is set: on the embedded defaults it would only add to start-up.
-  const { default: RedisClient } = await import('ioredis');
-  const redis = new RedisClient(url, {
-    enableAutoPipelining: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    commandTimeout: 500,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-  });
-  let lastLog = 0;
-  redis.on('error', (err) => {
-    // Reconnect attempts error every second while Redis is down; log at most every 10 s.
-    if (Date.now() - lastLog > 10_000) {
-      lastLog = Date.now();
-      log.warn({ err: err.message }, 'redis connection problem');
-    }
-  });
-  return redis;
 }

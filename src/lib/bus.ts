@@ -53,7 +53,9 @@ export function createRedisBus(redis: Redis, log: Logger): Bus {
         set.delete(handler);
         if (set.size === 0) {
           handlers.delete(ch);
-          await sub.unsubscribe(ch);
+          // On a connection that is down the command would wait for the reconnect (for ever, at
+          // shutdown); a channel left subscribed only brings messages no handler reads.
+          if (sub.status === 'ready') await sub.unsubscribe(ch);
         }
       };
     },

@@ -1,6 +1,6 @@
 /**
  * Start-up failures over real processes (#26.12), on Bun and Deno: a taken port, a database
- * that does not answer, a `DATA_DIR` that cannot be written, a missing S3 bucket. Each must
+ * or Redis that does not answer, a `DATA_DIR` that cannot be written, a missing S3 bucket. Each must
  * exit non-zero with one JSON log line at fatal level naming the cause and the variable to
  * set: no stack trace, no raw text, and no bootstrap credentials (the server never listened).
  */
@@ -138,6 +138,13 @@ for (const runtime of ['bun', 'deno'] as const) {
       const dataDir = await mkdtemp(join(scratch, 'db-'));
       const outcome = await runUntilExit(runtime, { DATA_DIR: dataDir, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/pictor' });
       expectOneClearLine(outcome, 'DATABASE_URL', /unreachable.*ECONNREFUSED/);
+    }, 60_000);
+
+    test('Redis unreachable, or a database index it refuses: one line naming REDIS_URL (it started without Redis, and SIGTERM then hung)', async () => {
+      const down = await runUntilExit(runtime, { DATA_DIR: await mkdtemp(join(scratch, 'redis-')), REDIS_URL: 'redis://127.0.0.1:1' });
+      expectOneClearLine(down, 'REDIS_URL', /did not answer.*ECONNREFUSED/);
+      const index = await runUntilExit(runtime, { DATA_DIR: await mkdtemp(join(scratch, 'redis-db-')), REDIS_URL: 'redis://127.0.0.1:6379/99' });
+      expectOneClearLine(index, 'REDIS_URL', /DB index is out of range/);
     }, 60_000);
 
     test('PRESETS not valid JSON, or a file that is not there: one line naming PRESETS (it was a fatal with a stack)', async () => {

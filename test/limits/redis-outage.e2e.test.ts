@@ -109,3 +109,11 @@ test('two processes, one limit; forged X-Forwarded-For; Redis outage and recover
   expect((await hit(a)).status).toBe(429);
   expect(a.logs.some((l) => l.msg === 'rate limiter: redis is back, limits are shared again')).toBe(true);
 }, 90_000);
+
+test('with Redis down, SIGTERM still stops the server (it hung for ever on an UNSUBSCRIBE queued for the reconnect)', async () => {
+  await stopProcess(redis);
+  await waitFor('readiness degraded', async () => (await readiness(a)) === 'degraded');
+  // No clock of its own: the test's timeout is the bound, and before the fix the process never exited.
+  expect(await a.stop('SIGTERM')).toBe(0);
+  expect(a.logs.some((l) => l.msg === 'stopped')).toBe(true);
+}, 60_000);
