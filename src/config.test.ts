@@ -112,6 +112,74 @@ describe('config', () => {
     expect(loadConfig({ CORS_DELIVERY_ORIGIN: 'https://App.Example.com/' }).corsDeliveryOrigin).toBe('https://app.example.com');
   });
 
+  test('values that could never work are refused at start, naming the variable (each started, then failed or did nothing)', () => {
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return 'accepted';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    // Connection URLs their clients cannot read: a stack trace at start, or (ioredis) a socket path.
+    expect(refused({ REDIS_URL: 'http://127.0.0.1:6379' })).toContain('REDIS_URL must be a redis:// or rediss:// URL such as redis://host:6379; the value given starts with http://');
+    expect(refused({ REDIS_URL: 'redis://127.0.0.1:abc' })).toContain('REDIS_URL must be a redis:// or rediss:// URL');
+    expect(refused({ DATABASE_URL: 'postgres://postgres@127.0.0.1:99999/test' })).toContain('DATABASE_URL must be a postgres:// or postgresql:// URL');
+    expect(refused({ DATABASE_URL: 'http://db/test' })).toContain('the value given starts with http://');
+    expect(refused({ SMTP_URL: 'mail.example.com://x' })).toContain('SMTP_URL must be a smtp:// or smtps:// URL');
+    expect(refused({ STORAGE_DRIVER: 's3', S3_BUCKET: 'b', S3_ENDPOINT: 'ftp://minio:9000' })).toContain('S3_ENDPOINT must be a http:// or https:// URL');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u:p%40ss@db:5432/pictor', REDIS_URL: 'rediss://cache:6380/2' }).redisUrl).toBe('rediss://cache:6380/2');
+    expect(loadConfig({ DATABASE_URL: 'postgres:///pictor?host=/run/postgresql' }).databaseUrl).toBe('postgres:///pictor?host=/run/postgresql');
+    // S3 settings without the S3 driver: files went to local disk without a word; half a key pair was dropped.
+    expect(refused({ S3_BUCKET: 'b', S3_FORCE_PATH_STYLE: 'true' })).toContain('S3_BUCKET, S3_FORCE_PATH_STYLE are set but STORAGE_DRIVER is fs');
+    expect(refused({ STORAGE_DRIVER: 's3', S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'AKIA1' })).toContain('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together');
+    expect(loadConfig({ STORAGE_DRIVER: 's3', S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 's' }).s3.bucket).toBe('b');
+    // The bootstrap admin could never sign in with a password.
+    expect(refused({ ADMIN_EMAIL: 'not-an-email' })).toContain('ADMIN_EMAIL must be an email address');
+    expect(refused({ ADMIN_PASSWORD: 'a' })).toContain('ADMIN_PASSWORD must be 8 to 1024 characters');
+    expect(refused({ ADMIN_PASSWORD: 'a' })).not.toContain('"a"');
+    expect(loadConfig({ ADMIN_EMAIL: 'root@intranet', ADMIN_PASSWORD: 'eight-ch' }).adminEmail).toBe('root@intranet');
+    // Surrounding spaces became part of a token or path (a .env file's trailing space).
+    expect(refused({ METRICS_TOKEN: 'tok ' })).toContain('METRICS_TOKEN begins or ends with a space or line break');
+    expect(refused({ METRICS_TOKEN: 'tok ' })).not.toContain('tok');
+    expect(refused({ CACHE_DIR: ' /var/cache/pictor' })).toContain('CACHE_DIR begins or ends');
+    // Fractions of a byte read as 0 (`MIN_FREE_DISK=0.1` never degraded); a PGlite buffer it cannot allocate.
+    expect(refused({ MIN_FREE_DISK: '0.1' })).toContain('MIN_FREE_DISK must be a percentage');
+    expect(refused({ CACHE_MEMORY_BYTES: '0.5b' })).toContain('CACHE_MEMORY_BYTES must be a byte size');
+    expect(refused({ PGLITE_SHARED_BUFFERS: '2GiB' })).toContain('PGLITE_SHARED_BUFFERS must be a byte size such as `512MiB`, `1GB` or `1048576` (whole bytes; at least 1MiB, at most 1GiB)');
+    // The unit of a count of seconds is named.
+    expect(refused({ UPLOAD_IDLE_TIMEOUT: '30s' })).toContain('UPLOAD_IDLE_TIMEOUT must be an integer from 1 to 3600 (seconds)');
+    // Upper-case words mean what they say.
+    expect(loadConfig({ STORAGE_DRIVER: 'S3', S3_BUCKET: 'b', LOG_LEVEL: 'INFO' })).toMatchObject({ storageDriver: 's3', logLevel: 'info' });
+  });
+
+  test('origins are compared as browsers send them; entries that could never match are refused', () => {
+    const c = loadConfig({ CORS_API_ORIGINS: 'https://app.example.com:443,https://bücher.de,http://localhost:80', ALLOWED_REDIRECT_ORIGINS: 'HTTPS://App.Example.com:8443/' });
+    expect(c.corsApiOrigins).toEqual(['https://app.example.com', 'https://xn--bcher-kva.de', 'http://localhost']);
+    expect(c.allowedRedirectOrigins).toEqual(['https://app.example.com:8443']);
+    for (const bad of ['https://*.example.com', 'https://user@a.com']) {
+      expect(() => loadConfig({ CORS_API_ORIGINS: bad })).toThrow(/CORS_API_ORIGINS must be a comma-separated list of origins .*no path, credentials or wildcard/);
+      expect(() => loadConfig({ ALLOWED_REDIRECT_ORIGINS: bad })).toThrow(/ALLOWED_REDIRECT_ORIGINS must be/);
+    }
+    expect(loadConfig({ CORS_DELIVERY_ORIGIN: 'https://site.example.org:443' }).corsDeliveryOrigin).toBe('https://site.example.org');
+    expect(() => loadConfig({ CORS_DELIVERY_ORIGIN: 'https://*.example.org' })).toThrow(/CORS_DELIVERY_ORIGIN must be/);
+  });
+
+  test('REMOTE_ALLOW_HOSTS entries are stored as URLs carry hosts; ones that could never match are refused', () => {
+    const c = loadConfig({ REMOTE_ALLOW_HOSTS: 'IMG.example.com., *.Bücher.de, https://cdn.example.com:443/pub, [::1], ::2' });
+    expect(c.remote.allowHosts).toEqual(['img.example.com', '*.xn--bcher-kva.de', 'https://cdn.example.com/pub', '[::1]', '[::2]']);
+    for (const [bad, why] of [
+      ['img.example.com:8080', 'a port needs a URL prefix, such as http://img.example.com:8080/'],
+      ['*', 'a wildcard is written `*.example.com`'],
+      ['*example.com', 'a wildcard is written'],
+      ['example.com/pub', 'a path needs a URL prefix with its scheme'],
+      ['https://', 'is not a URL'],
+      ['ftp://files.example.com/', 'a URL prefix starts with http:// or https://'],
+    ]) {
+      expect(() => loadConfig({ REMOTE_ALLOW_HOSTS: bad! })).toThrow(`REMOTE_ALLOW_HOSTS: ${JSON.stringify(bad)} could never match: ${why}`);
+    }
+  });
+
   test('a mistyped setting is named with the one it most likely meant; the rest of the environment is left alone', () => {
     const env = { MAX_UPLOAD_SIZE: '1KiB', RATE_LIMIT_LOGINS: '1/1m', max_upload_bytes: '1', HOME: '/root', PATH: '/bin', NODE_ENV: 'production', LOG_FORMAT: 'json', MAX_UPLOAD_BYTES: '1MiB' };
     expect(mistypedSettings(env)).toEqual([
@@ -143,6 +211,8 @@ describe('units', () => {
     expect(parseBytes('10 gib')).toBe(10 * 1024 ** 3);
     expect(parseBytes('-1')).toBeNull();
     expect(parseBytes('1XB')).toBeNull();
+    expect(parseBytes('0.5b')).toBeNull();
+    expect(parseBytes('0.1')).toBeNull();
   });
   test('durations and rules', () => {
     expect(parseDurationMs('30s')).toBe(30_000);

@@ -8,11 +8,9 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
 import { closestName } from './lib/suggest';
-import { parseBytes, parseRateRule, type RateRule } from './lib/units';
-import { parseTrustProxy } from './modules/limits/client-ip';
-import { CONTENT_TYPES } from './modules/reference/content-types';
+import { formatBytes, parseBytes, parseRateRule, type RateRule } from './lib/units';
+import { crossChecks } from './config-checks';
 
 type Kind = 'int' | 'bool' | 'bytes' | 'string' | 'url' | 'enum' | 'list' | 'origin' | 'origins' | 'rate' | 'byterate' | 'concurrency' | 'space';
 
@@ -28,6 +26,8 @@ interface VarOptions {
   secret?: boolean;
   /** What the README and the error message say is allowed, when the kind's own wording is too vague. */
   allowed?: string;
+  /** Unit of an integer (`seconds`, `days`), named where what is allowed is said. */
+  unit?: string;
 }
 
 /** Builds the schema of one variable; the `x-env-kind` drives string → value conversion. */
@@ -40,21 +40,22 @@ function envVar(kind: Kind, base: TSchema, o: VarOptions): TSchema {
     'x-default-text': o.defaultText ?? o.default ?? 'unset',
     ...(o.secret ? { 'x-secret': true } : {}),
     ...(o.allowed ? { 'x-allowed': o.allowed } : {}),
+    ...(o.unit ? { 'x-unit': o.unit } : {}),
   };
 }
 
 const int = (o: VarOptions & { min: number; max: number }) =>
   envVar('int', Type.Integer({ minimum: o.min, maximum: o.max }), o);
 const bool = (o: VarOptions) => envVar('bool', Type.Boolean(), o);
-const bytes = (o: VarOptions & { min?: number }) =>
-  envVar('bytes', Type.Integer({ minimum: o.min ?? 0 }), o);
+const bytes = (o: VarOptions & { min?: number; max?: number }) =>
+  envVar('bytes', Type.Integer({ minimum: o.min ?? 0, ...(o.max !== undefined ? { maximum: o.max } : {}) }), o);
 const str = (o: VarOptions) => envVar('string', Type.String({ minLength: 1 }), o);
 const url = (o: VarOptions) => envVar('url', Type.String({ pattern: '^[a-z][a-z0-9+.-]*://' }), o);
 const oneOf = <const V extends readonly string[]>(values: V, o: VarOptions) =>
   envVar('enum', Type.Union(values.map((v) => Type.Literal(v))), { ...o, values });
 const list = (o: VarOptions) => envVar('list', Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }), o);
-/** `scheme://host[:port]`, nothing after it (what a browser sends as `Origin`). */
-const ORIGIN_PATTERN = '^[a-z][a-z0-9+.-]*://[^/\\s?#]+$';
+/** `scheme://host[:port]`, nothing after it (what a browser sends as `Origin`): no path, credentials or wildcard. */
+const ORIGIN_PATTERN = '^[a-z][a-z0-9+.-]*://[^/\\s?#@*]+$';
 const origins = (o: VarOptions) => envVar('origins', Type.Array(Type.String({ pattern: ORIGIN_PATTERN }), { minItems: 1 }), o);
 const rate = (o: VarOptions) => envVar('rate', Type.Object({ max: Type.Integer({ minimum: 1 }), windowMs: Type.Integer({ minimum: 1 }) }), o);
 /** A rate whose count is bytes (`10GiB/1h`). */
@@ -86,10 +87,10 @@ export const configSchema = {
   DATABASE_POOL: int({ doc: 'Postgres connections per process.', default: '10', min: 1, max: 500 }),
   PGLITE_SHARED_BUFFERS: bytes({
     doc: 'Embedded PGlite\'s buffer cache (`shared_buffers`); all of it is resident from the start. Pages beyond it are read from the OS page cache.',
-    default: '16MiB', min: 1024 * 1024,
+    default: '16MiB', min: 1024 * 1024, max: 1024 * 1024 * 1024,
   }),
-  REDIS_URL: url({ doc: 'Redis connection string; unset → in-process limiter and event bus.', secret: true }),
-  STORAGE_DRIVER: oneOf(['fs', 's3'], { doc: 'Where file bytes go: local disk under `DATA_DIR/files`, or an S3 bucket.', default: 'fs' }),
+  REDIS_URL: url({ doc: 'Redis connection string (`redis://host:6379[/db]`, `rediss://` for TLS); it must answer at start. Unset → in-process limiter and event bus. If it goes away later, limits fall back to each process until it is back.', secret: true }),
+  STORAGE_DRIVER: oneOf(['fs', 's3'], { doc: 'Where file bytes go: local disk under `DATA_DIR/files`, or an S3 bucket (the `S3_*` settings are refused with `fs`).', default: 'fs' }),
   S3_ENDPOINT: url({ doc: 'S3-compatible endpoint (MinIO, R2, …); unset → AWS.' }),
   S3_REGION: str({ doc: 'S3 region.', default: 'us-east-1' }),
   S3_BUCKET: str({ doc: 'S3 bucket (required when `STORAGE_DRIVER=s3`).' }),
@@ -102,7 +103,7 @@ export const configSchema = {
   ADMIN_PASSWORD: str({ doc: 'Bootstrap admin password; unset → generated and printed once.', secret: true }),
   INVITE_ONLY: bool({ doc: 'Registration needs an invite code.', default: 'false' }),
   REQUIRE_EMAIL_VERIFICATION: bool({ doc: 'Login waits for the email confirmation link.', default: 'false' }),
-  REFRESH_REUSE_INTERVAL: int({ doc: 'Seconds after a refresh token is rotated during which using it again returns the current session instead of revoking it (two tabs refreshing at once); 0 → every reuse revokes.', default: '30', min: 0, max: 300 }),
+  REFRESH_REUSE_INTERVAL: int({ doc: 'Seconds after a refresh token is rotated during which using it again returns the current session instead of revoking it (two tabs refreshing at once); 0 → every reuse revokes.', default: '30', min: 0, max: 300, unit: 'seconds' }),
   SMTP_URL: url({ doc: 'Outgoing mail server (`smtp://user:pass@host:587`); unset → mails are logged.', secret: true }),
   MAIL_FROM: str({ doc: 'Sender of outgoing mail.', default: 'Pictor <no-reply@localhost>' }),
   ALLOWED_REDIRECT_ORIGINS: origins({
@@ -112,8 +113,8 @@ export const configSchema = {
   MAX_UPLOAD_BYTES: bytes({ doc: 'Per-file upload limit of the default plan.', default: '750MiB', min: 1 }),
   PROMOTED_MAX_UPLOAD_BYTES: bytes({ doc: 'Per-file upload limit of promoted accounts.', default: '1GiB', min: 1 }),
   MAX_JSON_BODY_BYTES: bytes({ doc: 'Largest JSON request body; larger ones get 413 without being read.', default: '1MiB', min: 1024 }),
-  UPLOAD_IDLE_TIMEOUT: int({ doc: 'Seconds an upload may send nothing before it is aborted (408 `REQUEST_TIMEOUT`, nothing kept, its concurrency slot freed); slow uploads that keep sending continue.', default: '30', min: 1, max: 3600 }),
-  ABANDONED_UPLOAD_AFTER: int({ doc: 'Seconds after which an unfinished upload left by a crash is removed, at start-up and hourly: S3 multipart uploads under the bucket (prefix), local temp files not owned by a live process of this host, and stored objects no file row references (an upload killed before its row was committed). Keep it above your longest upload.', default: '86400', min: 1, max: 31536000 }),
+  UPLOAD_IDLE_TIMEOUT: int({ doc: 'Seconds an upload may send nothing before it is aborted (408 `REQUEST_TIMEOUT`, nothing kept, its concurrency slot freed); slow uploads that keep sending continue.', default: '30', min: 1, max: 3600, unit: 'seconds' }),
+  ABANDONED_UPLOAD_AFTER: int({ doc: 'Seconds after which an unfinished upload left by a crash is removed, at start-up and hourly: S3 multipart uploads under the bucket (prefix), local temp files not owned by a live process of this host, and stored objects no file row references (an upload killed before its row was committed). Keep it above your longest upload.', default: '86400', min: 1, max: 31536000, unit: 'seconds' }),
   MIN_FREE_DISK: space({ doc: 'Free space below which `/health/ready` reports local storage (`DATA_DIR/files`) `degraded`: a share (`10%`) or a size (`5GiB`).', default: '10%', allowed: 'a percentage such as `10%` or a byte size such as `5GiB`' }),
   STORAGE_QUOTA_BYTES: bytes({ doc: 'Storage quota per account (promoted: unlimited).', default: '50GiB', min: 1 }),
   MAX_FILES: int({ doc: 'File-count quota per account (promoted: unlimited).', default: '100000', min: 1, max: 1e9 }),
@@ -130,14 +131,14 @@ export const configSchema = {
   FFMPEG_PATH: str({ doc: 'ffmpeg binary for video posters and renditions.', defaultText: 'the one bundled by `@ffmpeg-installer/ffmpeg`' }),
   FFPROBE_PATH: str({ doc: 'ffprobe binary for probing uploaded video.', defaultText: 'the one bundled by `@ffprobe-installer/ffprobe`' }),
   VIDEO_PROBE_TIMEOUT_MS: int({ doc: 'Longest ffprobe run on an uploaded video; past it the upload is refused (415) and nothing kept.', default: '15000', min: 100, max: 600000 }),
-  VIDEO_MAX_DURATION: int({ doc: 'Longest source video (seconds) that renditions are transcoded from; longer ones answer 400 (posters are not limited by length).', default: '3600', min: 1, max: 1000000 }),
+  VIDEO_MAX_DURATION: int({ doc: 'Longest source video (seconds) that renditions are transcoded from; longer ones answer 400 (posters are not limited by length).', default: '3600', min: 1, max: 1000000, unit: 'seconds' }),
   VIDEO_MAX_PIXELS: int({ doc: 'Largest source video frame (width × height) that posters and renditions are made from; larger ones answer 400.', default: '8294400', min: 256, max: 1e9 }),
   VIDEO_MAX_OUTPUT_BYTES: bytes({ doc: 'Largest rendition file; ffmpeg stops there and the job fails.', default: '512MiB', min: 1024 }),
   VIDEO_TIMEOUT_MS: int({ doc: 'A rendition job running longer is killed (ffmpeg too) and fails with a readable error.', default: '600000', min: 1000, max: 86400000 }),
   VIDEO_CONCURRENCY: int({ doc: 'Renditions transcoding at once per process (separate from `TRANSFORM_CONCURRENCY`).', default: '1', min: 1, max: 64 }),
   RASTERIZE_SVG: bool({ doc: 'Allow transforming SVG (rasterised by librsvg, no external references).', default: 'false' }),
-  CACHE_MEMORY_BYTES: bytes({ doc: 'Memory tier of the derivative cache.', default: '256MiB' }),
-  CACHE_DISK_BYTES: bytes({ doc: 'Disk tier of the derivative cache.', default: '5GiB' }),
+  CACHE_MEMORY_BYTES: bytes({ doc: 'Memory tier of the derivative cache; 0 turns it off.', default: '256MiB' }),
+  CACHE_DISK_BYTES: bytes({ doc: 'Disk tier of the derivative cache; 0 turns it off (with both off, every request renders again).', default: '5GiB' }),
   SOURCE_CACHE_BYTES: bytes({
     doc: 'Originals (and their probed headers) kept in memory after a render, so the other sizes of a just-requested image do not read storage again; 0 turns it off.',
     default: '64MiB',
@@ -161,7 +162,7 @@ export const configSchema = {
     doc: 'Trusted proxy hop count (`1`) or CIDR list (`10.0.0.0/8,::1/128`) for `X-Forwarded-For`.',
     allowed: 'a hop count such as `1`, `0` or `false` (none), or a comma list of addresses and CIDRs',
   }),
-  CORS_DELIVERY_ORIGIN: envVar('origin', Type.String({ pattern: '^(\\*|none|[a-z][a-z0-9+.-]*://[^/\\s?#]+)$' }), {
+  CORS_DELIVERY_ORIGIN: envVar('origin', Type.String({ pattern: '^(\\*|none|[a-z][a-z0-9+.-]*://[^/\\s?#@*]+)$' }), {
     doc: '`Access-Control-Allow-Origin` of public delivery (`/i`, `/d`, `/t`, `/authenticated`), so images work in canvas and `fetch`: `*`, one origin, or `none` for no CORS headers.',
     default: '*',
     allowed: '`*`, `none` or one origin such as `https://app.example.com`',
@@ -171,22 +172,22 @@ export const configSchema = {
   SHUTDOWN_TIMEOUT_MS: int({ doc: 'On SIGTERM, how long in-flight requests may take to finish.', default: '30000', min: 0, max: 600000 }),
   METRICS_TOKEN: str({ doc: 'Bearer token for `/metrics`; unset → admins only.', secret: true }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { doc: 'pino log level.', default: 'info' }),
-  LOG_RETENTION_DAYS: int({ doc: 'Request logs older than this are pruned.', default: '30', min: 1, max: 3650 }),
+  LOG_RETENTION_DAYS: int({ doc: 'Request logs older than this are pruned.', default: '30', min: 1, max: 3650, unit: 'days' }),
   REQUEST_LOGS: bool({ doc: 'Keep per-account request logs (`GET /api/logs`).', default: 'true' }),
   REQUEST_LOG_BUFFER: int({ doc: 'Request-log entries held in memory for the batch writer; past it entries are dropped and counted.', default: '10000', min: 1, max: 10000000 }),
   QUEUE_CONCURRENCY: int({ doc: 'Jobs this process runs at once; 0 → no worker in the API process (run `npm run worker`).', default: '4', min: 0, max: 256 }),
   QUEUE_LEASE_MS: int({ doc: 'Job lease: a job whose worker stops renewing it for this long is retried elsewhere.', default: '30000', min: 300, max: 3600000 }),
   QUEUE_POLL_MS: int({ doc: 'How often idle queue workers look for due jobs (one indexed query); an upload wakes its own process at once.', default: '1000', min: 10, max: 600000 }),
-  QUEUE_RETENTION_DAYS: int({ doc: 'Finished jobs and queue events older than this are pruned.', default: '7', min: 1, max: 3650 }),
+  QUEUE_RETENTION_DAYS: int({ doc: 'Finished jobs and queue events older than this are pruned.', default: '7', min: 1, max: 3650, unit: 'days' }),
   QUEUE_DEFER_MS: int({ doc: 'Longest an upload\'s eager derivatives (`derive` jobs) wait while this process is receiving uploads, so a burst of photo uploads is not slowed by its own thumbnails; past it they run one at a time alongside. 0 → never wait.', default: '30000', min: 0, max: 3600000 }),
   REMOTE_SOURCES: bool({ doc: 'Serve `/t/<transformations>/remote/<source>`: transform images fetched from other servers (off: nothing is ever fetched, 404).', default: 'false' }),
-  REMOTE_ALLOW_HOSTS: list({ doc: 'Comma list of what remote sources may be fetched from: hosts (`img.example.com`), subdomain wildcards (`*.example.com`) or URL prefixes (`https://cdn.example.com/pub/`); unset → any public host. Checked again on every redirect.' }),
+  REMOTE_ALLOW_HOSTS: list({ doc: 'Comma list of what remote sources may be fetched from: hosts (`img.example.com`), subdomain wildcards (`*.example.com`) or URL prefixes (`https://cdn.example.com/pub/`, also for a port: `http://img.example.com:8080/`); unset → any public host. Checked again on every redirect.' }),
   REMOTE_SIGNED_ONLY: bool({ doc: 'Remote sources only through signed URLs (`POST /api/remote/signed-url`); unsigned ones → 403.', default: 'false' }),
   REMOTE_MAX_BYTES: bytes({ doc: 'Largest remote source; a longer body is cut off while streaming (413).', default: '20MiB', min: 1024 }),
   REMOTE_TIMEOUT_MS: int({ doc: 'Whole fetch of a remote source (DNS, connection, redirects, body); past it 504.', default: '10000', min: 100, max: 600000 }),
   REMOTE_MAX_REDIRECTS: int({ doc: 'Redirects followed for a remote source (each target checked again).', default: '3', min: 0, max: 10 }),
-  REMOTE_CACHE_TTL: int({ doc: 'Seconds a fetched remote source is used without asking its server again; then it is revalidated with its ETag/Last-Modified.', default: '3600', min: 0, max: 31536000 }),
-  REMOTE_CACHE_BYTES: bytes({ doc: 'Memory for fetched remote sources (by URL, with their validators); derivatives go to the derivative cache.', default: '64MiB' }),
+  REMOTE_CACHE_TTL: int({ doc: 'Seconds a fetched remote source is used without asking its server again; then it is revalidated with its ETag/Last-Modified.', default: '3600', min: 0, max: 31536000, unit: 'seconds' }),
+  REMOTE_CACHE_BYTES: bytes({ doc: 'Memory for fetched remote sources (by URL, with their validators); derivatives go to the derivative cache. 0 turns it off (every render fetches again).', default: '64MiB' }),
   OUTBOUND_ALLOW_PRIVATE: bool({ doc: 'Let remote sources and webhooks reach private addresses (10/8, 172.16/12, 192.168/16, fc00::/7). Link-local, metadata and other special addresses stay refused.', default: 'false' }),
   OUTBOUND_ALLOW_LOOPBACK: bool({ doc: 'Let remote sources and webhooks reach loopback (127/8, ::1). For tests and single-machine setups only.', default: 'false' }),
   WEBHOOK_TIMEOUT_MS: int({ doc: 'A webhook delivery waits this long for the receiver\'s answer, then counts as failed and is retried.', default: '10000', min: 100, max: 120000 }),
@@ -309,18 +310,35 @@ export class ConfigError extends Error {
 function describeAllowed(schema: TSchema): string {
   if (typeof schema['x-allowed'] === 'string') return schema['x-allowed'];
   switch (schema['x-env-kind'] as Kind) {
-    case 'int': return `an integer from ${schema.minimum} to ${schema.maximum}`;
+    case 'int': return `an integer from ${schema.minimum} to ${schema.maximum}${schema['x-unit'] ? ` (${schema['x-unit']})` : ''}`;
     case 'bool': return '`true` or `false` (also `1`/`0`, `yes`/`no`, `on`/`off`)';
-    case 'bytes': return `a byte size such as \`512MiB\`, \`1GB\` or \`1048576\` (at least ${schema.minimum})`;
+    case 'bytes': return `a byte size such as \`512MiB\`, \`1GB\` or \`1048576\` (whole bytes; at least ${schema.minimum === 0 ? '0' : formatBytes(schema.minimum as number)}${schema.maximum !== undefined ? `, at most ${formatBytes(schema.maximum as number)}` : ''})`;
     case 'url': return 'a URL such as `scheme://host`';
     case 'enum': return `one of ${(schema.anyOf as TSchema[]).map((s) => `\`${s.const}\``).join(', ')}`;
     case 'list': return 'a non-empty comma-separated list';
-    case 'origins': return 'a comma-separated list of origins such as `https://app.example.com` (no path)';
+    case 'origins': return 'a comma-separated list of origins such as `https://app.example.com` (no path, credentials or wildcard)';
     case 'rate': return 'a limit `<max>/<window>`: a whole number per a window in whole s, m, h or d, such as `5/15m`';
     case 'byterate': return 'a limit `<bytes>/<window>` such as `10GiB/1h` (window in whole s, m, h or d)';
     case 'concurrency': return 'a positive integer';
     default: return 'a non-empty string';
   }
+}
+
+/**
+ * An origin as browsers send it in `Origin`: lower-case, no trailing slash, no default port, an
+ * IDN host in punycode (`https://App.Example.com:443/` and `https://bücher.de` matched no
+ * request). Anything with credentials or a wildcard is left as written, for the pattern to refuse.
+ */
+function asOrigin(text: string): string {
+  const trimmed = text.trim().replace(/\/+$/, '');
+  if (/[@*]/.test(trimmed)) return trimmed;
+  try {
+    const u = new URL(trimmed);
+    if ((u.protocol === 'http:' || u.protocol === 'https:') && u.pathname === '/' && !u.search && !u.hash) return u.origin;
+  } catch {
+    // not a URL: the pattern refuses it
+  }
+  return trimmed.toLowerCase();
 }
 
 function convert(kind: Kind, raw: string): unknown {
@@ -332,10 +350,11 @@ function convert(kind: Kind, raw: string): unknown {
     }
     case 'bytes': return parseBytes(raw) ?? raw;
     case 'list': return raw.split(',').map((s) => s.trim()).filter(Boolean);
-    // Origins compare as browsers send them: lower-case, no trailing slash.
-    case 'origins': return raw.split(',').map((s) => s.trim().replace(/\/+$/, '').toLowerCase()).filter(Boolean);
-    // One origin as browsers send it (`https://App.Example.com/` matched no request), or `*`/`none`.
-    case 'origin': return raw.trim().replace(/\/+$/, '').toLowerCase();
+    // Origins compare as browsers send them (see asOrigin).
+    case 'origins': return raw.split(',').map((s) => asOrigin(s)).filter(Boolean);
+    case 'origin': return asOrigin(raw);
+    // Values are lower-case words; `S3` and `INFO` mean what they say.
+    case 'enum': return raw.trim().toLowerCase();
     case 'rate': return parseRateRule(raw) ?? raw;
     case 'byterate': return parseRateRule(raw, false, true) ?? raw;
     case 'concurrency': return parseRateRule(raw, true) ?? raw;
@@ -350,60 +369,6 @@ function convert(kind: Kind, raw: string): unknown {
   }
 }
 
-/**
- * Values each valid alone that contradict each other, or name what does not exist; before
- * these were refused, each started and then misbehaved.
- */
-function crossChecks(values: Record<string, unknown>, env: Record<string, string | undefined>): string[] {
-  const problems: string[] = [];
-  // Settings that contradict each other: promoting an account lowered its limit.
-  if ((values.PROMOTED_MAX_UPLOAD_BYTES as number) < (values.MAX_UPLOAD_BYTES as number)) {
-    problems.push(`PROMOTED_MAX_UPLOAD_BYTES (${String(env.PROMOTED_MAX_UPLOAD_BYTES ?? 'default')}) must be at least MAX_UPLOAD_BYTES (${String(env.MAX_UPLOAD_BYTES ?? 'default')}): promoting an account would lower its limit`);
-  }
-  if ((values.WEBHOOK_RETRY_BASE_MS as number) > (values.WEBHOOK_RETRY_MAX_MS as number)) {
-    problems.push('WEBHOOK_RETRY_BASE_MS must be at most WEBHOOK_RETRY_MAX_MS');
-  }
-  // An unknown type would be dropped from the allow-list without a word (`image/jpg` for `image/jpeg`).
-  for (const type of (values.ALLOWED_TYPES as string[] | undefined) ?? []) {
-    const known = type.endsWith('/*') ? CONTENT_TYPES.some((c) => c.mime.startsWith(type.slice(0, -1))) : CONTENT_TYPES.some((c) => c.mime === type);
-    if (!known) {
-      const near = closestName(type, CONTENT_TYPES.map((c) => c.mime));
-      problems.push(`ALLOWED_TYPES: ${JSON.stringify(type)} is not a type Pictor stores${near ? ` (did you mean ${near}?)` : ''}`);
-    }
-  }
-  // PUBLIC_URL is the base of every link the API gives: it must be one a browser can open.
-  if (values.PUBLIC_URL !== undefined) {
-    let ok = false;
-    try {
-      const u = new URL(values.PUBLIC_URL as string);
-      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.search === '' && u.hash === '' && u.username === '' && u.password === '';
-    } catch {
-      ok = false;
-    }
-    if (!ok) problems.push(`PUBLIC_URL must be an http(s) URL with no query, fragment or credentials, such as https://media.example.com; got ${JSON.stringify(env.PUBLIC_URL)}`);
-  }
-  // A missing binary started fine and failed every video upload with a 500.
-  for (const name of ['FFMPEG_PATH', 'FFPROBE_PATH'] as const) {
-    const path = values[name] as string | undefined;
-    if (path !== undefined && !existsSync(path)) problems.push(`${name} names no file: ${JSON.stringify(path)}`);
-  }
-  // Read here as the limiter reads it, so a bad one is a configuration error, not a stack trace
-  // after the start had begun (`true` is neither a hop count nor an address).
-  if (values.TRUST_PROXY !== undefined && !isTrustProxy(values.TRUST_PROXY as string)) {
-    problems.push(`TRUST_PROXY must be a hop count (\`1\`), \`false\`, or a comma list of addresses/CIDRs such as \`10.0.0.0/8,::1/128\`; got ${JSON.stringify(values.TRUST_PROXY)}`);
-  }
-  return problems;
-}
-
-const isTrustProxy = (value: string): boolean => {
-  try {
-    parseTrustProxy(value);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** Reads and validates every variable; throws `ConfigError` listing all problems at once. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const values: Record<string, unknown> = {};
@@ -412,6 +377,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const raw = env[name];
     const text = raw === undefined || raw.trim() === '' ? (schema.default as string | undefined) : raw;
     if (text === undefined) continue;
+    // A space or line break around a name, token or path (a `.env` file's trailing space) is part
+    // of the value: the token never matched, the path named no file. Said, not trimmed away.
+    if (schema['x-env-kind'] === 'string' && name !== 'PRESETS' && text !== text.trim()) {
+      problems.push(`${name} begins or ends with a space or line break, which would be part of its value: remove it`);
+      continue;
+    }
     const value = convert(schema['x-env-kind'] as Kind, text);
     if (!Value.Check(schema, value)) {
       const shown = schema['x-secret'] ? '(hidden)' : JSON.stringify(raw);
@@ -420,11 +391,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
     values[name] = value;
   }
-  if (values.STORAGE_DRIVER === 's3' && !values.S3_BUCKET) problems.push('S3_BUCKET must be set when STORAGE_DRIVER=s3');
   problems.push(...crossChecks(values, env));
-  if ((values.WORKERS as number) > 1 && !values.DATABASE_URL) {
-    problems.push('WORKERS must be 1 without DATABASE_URL (the embedded PGlite database belongs to one process)');
-  }
   if (problems.length) throw new ConfigError(problems);
 
   // Every value was checked against its schema above; `never` lets each field take its declared type.

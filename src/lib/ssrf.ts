@@ -197,6 +197,41 @@ export function isAllowListed(u: URL, allowList: readonly string[] | undefined):
   });
 }
 
+/**
+ * One `REMOTE_ALLOW_HOSTS` entry in the form `isAllowListed` compares (a host as URLs carry it:
+ * lower-case, IDN as punycode, no trailing dot; `*.` and a domain; or an http(s) URL prefix), or
+ * why it could never match anything. Such entries were accepted and then refused every fetch.
+ */
+export function normaliseAllowEntry(raw: string): { entry: string } | { problem: string } {
+  const text = raw.trim();
+  if (text.includes('://')) {
+    let u: URL;
+    try {
+      u = new URL(text);
+    } catch {
+      return { problem: 'is not a URL' };
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return { problem: 'a URL prefix starts with http:// or https://' };
+    if (u.username || u.password || u.search || u.hash) return { problem: 'a URL prefix holds no credentials, query or fragment' };
+    if (u.hostname.includes('*')) return { problem: 'a URL prefix takes no wildcard (write `*.example.com` for any subdomain)' };
+    return { entry: u.href };
+  }
+  const wildcard = text.startsWith('*.');
+  const host = wildcard ? text.slice(2) : text;
+  if (host.includes('*')) return { problem: 'a wildcard is written `*.example.com` (any subdomain of example.com)' };
+  if (/[/?#@]/.test(host)) return { problem: 'a path needs a URL prefix with its scheme, such as https://example.com/pub/' };
+  const v6 = isIP(host.replace(/^\[|\]$/g, '')) === 6;
+  if (!v6 && host.includes(':')) return { problem: 'a port needs a URL prefix, such as http://img.example.com:8080/' };
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${v6 && !host.startsWith('[') ? `[${host}]` : host}/`).hostname.replace(/\.$/, '');
+  } catch {
+    return { problem: 'is not a host name' };
+  }
+  if (hostname === '') return { problem: 'is not a host name' };
+  return { entry: wildcard ? `*.${hostname}` : hostname };
+}
+
 /** Checks what can be checked without the network: scheme, credentials, allow-list. */
 export function checkUrl(input: string | URL, policy: SsrfPolicy): URL {
   let u: URL;

@@ -19,12 +19,16 @@ const BYTE_UNITS: Record<string, number> = {
 
 const BYTES_RE = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$/i;
 
-/** Parses `750MiB`, `1.5GB`, `1024` into a whole number of bytes; null when malformed. */
+/**
+ * Parses `750MiB`, `1.5GB`, `1024` into a whole number of bytes; null when malformed, and for a
+ * fraction of a byte (`0.5b`, or `0.1` meant as a share: it read as 0).
+ */
 export function parseBytes(text: string): number | null {
   const m = BYTES_RE.exec(text);
   if (!m) return null;
   const unit = BYTE_UNITS[(m[2] ?? '').toLowerCase()];
   if (unit === undefined) return null;
+  if (unit === 1 && m[1]!.includes('.')) return null;
   const value = Math.floor(Number(m[1]) * unit);
   return Number.isSafeInteger(value) ? value : null;
 }

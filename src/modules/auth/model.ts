@@ -3,15 +3,15 @@ import type { TObject, TProperties } from '@sinclair/typebox';
 import { t } from 'elysia';
 import { validationError } from '../../errors';
 import { SCOPES } from '../keys/scopes';
-import { EMAIL_PATTERN, UserSchema } from '../users/model';
+import { EMAIL_PATTERN, MAX_EMAIL, MAX_PASSWORD, MIN_PASSWORD } from '../../lib/account-rules';
+import { UserSchema } from '../users/model';
 
-/** Upper bound on passwords: argon2 hashes anything, but a 10 MB password is an attack, not a secret. */
-export const MAX_PASSWORD = 1024;
+export { MAX_PASSWORD };
 
-export const Email = t.String({ pattern: EMAIL_PATTERN, maxLength: 254, description: 'Email address', examples: ['ada@example.com'], error: 'must be a valid email address' });
+export const Email = t.String({ pattern: EMAIL_PATTERN, maxLength: MAX_EMAIL, description: 'Email address', examples: ['ada@example.com'], error: 'must be a valid email address' });
 /** The sample password of the documentation's examples (`/docs` "Try it" signs in with it). */
 export const EXAMPLE_PASSWORD = 'correct horse battery staple';
-export const NewPassword = t.String({ minLength: 8, maxLength: MAX_PASSWORD, description: '8 to 1024 characters', examples: [EXAMPLE_PASSWORD], error: 'must be 8 to 1024 characters' });
+export const NewPassword = t.String({ minLength: MIN_PASSWORD, maxLength: MAX_PASSWORD, description: '8 to 1024 characters', examples: [EXAMPLE_PASSWORD], error: 'must be 8 to 1024 characters' });
 const AnyPassword = t.String({ minLength: 1, maxLength: MAX_PASSWORD, examples: [EXAMPLE_PASSWORD], error: 'must be 1 to 1024 characters' });
 const Token = t.String({ minLength: 1, maxLength: 256 });
 

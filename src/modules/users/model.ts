@@ -31,9 +31,3 @@ export function toUserJson(u: CachedUser) {
 /** Emails are compared and stored lower-cased and trimmed. */
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-/**
- * A deliberately plain email check (one `@`, no spaces, dot-separated host labels); the mail link
- * proves the rest. Single-label hosts are valid: the bootstrap admin is `admin@localhost`, and
- * self-hosted installs use intranet domains.
- */
-export const EMAIL_PATTERN = '^[^\\s@]{1,64}@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*$';
