@@ -5,6 +5,16 @@ import { renderReadme } from '../scripts/gen-config-table';
 import { ConfigError, configSchema, loadConfig, mistypedSettings } from './config';
 import { parseBytes, parseDurationMs, parseRateRule } from './lib/units';
 
+/** The problems `loadConfig` reports for `env`, or 'accepted'. */
+const refused = (env: Record<string, string>): string => {
+  try {
+    loadConfig(env);
+    return 'accepted';
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
+
 describe('config', () => {
   test('defaults follow API.md §11', () => {
     const c = loadConfig({});
@@ -86,14 +96,6 @@ describe('config', () => {
   });
 
   test('settings that were accepted and then ignored, dropped or misread are refused, naming the variable', () => {
-    const refused = (env: Record<string, string>) => {
-      try {
-        loadConfig(env);
-        return 'accepted';
-      } catch (err) {
-        return (err as Error).message;
-      }
-    };
     expect(refused({ RATE_LIMIT_LOGIN: '5/100ms' })).toContain('RATE_LIMIT_LOGIN must be');
     expect(refused({ RATE_LIMIT_API: '5KB/1m' })).toContain('RATE_LIMIT_API must be');
     expect(loadConfig({ RATE_LIMIT_UPLOAD_BYTES: '2GiB/1h' }).rateLimits.upload_bytes).toEqual({ max: 2 * 1024 ** 3, windowMs: 3_600_000 });
@@ -113,14 +115,6 @@ describe('config', () => {
   });
 
   test('values that could never work are refused at start, naming the variable (each started, then failed or did nothing)', () => {
-    const refused = (env: Record<string, string>) => {
-      try {
-        loadConfig(env);
-        return 'accepted';
-      } catch (err) {
-        return (err as Error).message;
-      }
-    };
     // Connection URLs their clients cannot read: a stack trace at start, or (ioredis) a socket path.
     expect(refused({ REDIS_URL: 'http://127.0.0.1:6379' })).toContain('REDIS_URL must be a redis:// or rediss:// URL such as redis://host:6379; the value given starts with http://');
     expect(refused({ REDIS_URL: 'redis://127.0.0.1:abc' })).toContain('REDIS_URL must be a redis:// or rediss:// URL');
