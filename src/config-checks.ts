@@ -29,7 +29,29 @@ const S3_SETTINGS = ['S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET', 'S3_ACCESS_KEY_ID'
  * (`REMOTE_ALLOW_HOSTS` entries as URLs carry hosts).
  */
 export function crossChecks(values: Values, env: Env): string[] {
-  return [...contradictions(values, env), ...connectionUrls(values), ...storage(values, env), ...bootstrapAdmin(values), ...names(values)];
+  return [...contradictions(values, env), ...connectionUrls(values), ...storage(values, env), ...bootstrapAdmin(values), ...secrets(values), ...names(values)];
+}
+
+/** Shortest secret taken from the environment: the generated ones are 48 characters. */
+const MIN_SECRET_CHARS = 32;
+
+/** A short HMAC key can be guessed offline from one token or signed URL; the sender's address must be one. */
+function secrets(values: Values): string[] {
+  const problems: string[] = [];
+  const short = (s: string) => s.length < MIN_SECRET_CHARS;
+  const make = '`openssl rand -base64 36` makes one';
+  const jwt = values.JWT_SECRET as string | undefined;
+  if (jwt !== undefined && short(jwt)) problems.push(`JWT_SECRET must be at least ${MIN_SECRET_CHARS} characters (it signs every session; ${make}); got ${jwt.length}`);
+  const signing = (values.SIGNING_SECRETS as string[] | undefined) ?? [];
+  for (const [i, secret] of signing.entries()) {
+    if (short(secret)) problems.push(`SIGNING_SECRETS: secret ${i + 1} must be at least ${MIN_SECRET_CHARS} characters (it signs URLs anyone may hold; ${make}); got ${secret.length}`);
+  }
+  const from = values.MAIL_FROM as string | undefined;
+  const address = from === undefined ? undefined : (/<([^<>]*)>\s*$/.exec(from)?.[1] ?? from).trim();
+  if (address !== undefined && !new RegExp(EMAIL_PATTERN).test(address)) {
+    problems.push(`MAIL_FROM must be an address, alone or as \`Name <address>\`, such as \`Pictor <no-reply@example.com>\`; got ${JSON.stringify(from)}`);
+  }
+  return problems;
 }
 
 function contradictions(values: Values, env: Env): string[] {

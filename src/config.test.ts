@@ -133,6 +133,12 @@ describe('config', () => {
     expect(refused({ ADMIN_PASSWORD: 'a' })).toContain('ADMIN_PASSWORD must be 8 to 1024 characters');
     expect(refused({ ADMIN_PASSWORD: 'a' })).not.toContain('"a"');
     expect(loadConfig({ ADMIN_EMAIL: 'root@intranet', ADMIN_PASSWORD: 'eight-ch' }).adminEmail).toBe('root@intranet');
+    // Keys short enough to guess offline from one token or signed URL; a sender that is no address.
+    expect(refused({ JWT_SECRET: 'x' })).toContain('JWT_SECRET must be at least 32 characters');
+    expect(refused({ JWT_SECRET: 'x' })).not.toContain('"x"');
+    expect(refused({ SIGNING_SECRETS: `${'k'.repeat(32)},short` })).toContain('SIGNING_SECRETS: secret 2 must be at least 32 characters');
+    expect(refused({ MAIL_FROM: 'bogus' })).toContain('MAIL_FROM must be an address');
+    for (const ok of ['Pictor <no-reply@example.com>', 'ops@example.com']) expect(loadConfig({ MAIL_FROM: ok }).mailFrom).toBe(ok);
     // Surrounding spaces became part of a token or path (a .env file's trailing space).
     expect(refused({ METRICS_TOKEN: 'tok ' })).toContain('METRICS_TOKEN begins or ends with a space or line break');
     expect(refused({ METRICS_TOKEN: 'tok ' })).not.toContain('tok');

@@ -43,7 +43,7 @@ describe.each(BUSES)('cross-instance invalidation over $name', (bus) => {
       DATABASE_URL: db.url,
       ...(bus.redis ? { REDIS_URL: TEST_REDIS_URL } : {}),
       JWT_SECRET: 'cross-instance-test-secret-0123456789',
-      SIGNING_SECRETS: 'cross-instance-signing-secret',
+      SIGNING_SECRETS: 'cross-instance-signing-secret-0123456789',
       DISABLE_RATE_LIMIT: 'true',
     };
     a = await startServer({ env });

@@ -20,7 +20,7 @@ import { CONTENT_TYPE, exifOf, GPS_FORMATS, hasRawLatitude, photoWithGps, xmpOf 
 import { startMinio, type Minio } from '../helpers/minio';
 import { startServer, type RunningServer } from '../helpers/server';
 
-const SECRET = 'privacy-test-signing-secret';
+const SECRET = 'privacy-test-signing-secret-0123456789';
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 

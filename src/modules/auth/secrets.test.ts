@@ -35,10 +35,11 @@ describe('loadSecrets', () => {
 
   test('environment values win, and only the missing one is generated', async () => {
     const dir = await freshDir();
-    const both = await loadSecrets(loadConfig({ DATA_DIR: dir, JWT_SECRET: 'from-env-jwt', SIGNING_SECRETS: 'a,b' }));
-    expect(both).toEqual({ jwtSecret: 'from-env-jwt', signingSecrets: ['a', 'b'] });
-    const partial = await loadSecrets(loadConfig({ DATA_DIR: dir, JWT_SECRET: 'from-env-jwt' }));
-    expect(partial.jwtSecret).toBe('from-env-jwt');
+    const [jwt, a, b] = ['from-env-jwt', 'a', 'b'].map((s) => s.padEnd(32, '-0123456789'));
+    const both = await loadSecrets(loadConfig({ DATA_DIR: dir, JWT_SECRET: jwt!, SIGNING_SECRETS: `${a},${b}` }));
+    expect(both).toEqual({ jwtSecret: jwt!, signingSecrets: [a!, b!] });
+    const partial = await loadSecrets(loadConfig({ DATA_DIR: dir, JWT_SECRET: jwt! }));
+    expect(partial.jwtSecret).toBe(jwt!);
     expect(partial.signingSecrets[0]).toMatch(/^[A-Za-z0-9]{48}$/);
   });
 });
