@@ -19,13 +19,16 @@ export function matchesEtag(header: string | null, etag: string): boolean {
 }
 
 /** True when `If-None-Match` (or, without it, `If-Modified-Since`) says the client's copy is current. */
-export function isNotModified(headers: Headers, etag: string, lastModified: Date): boolean {
+export function isNotModified(headers: Headers, etag: string, lastModified: Date | string): boolean {
   const inm = headers.get('if-none-match');
   if (inm !== null) return matchesEtag(inm, etag);
   const ims = headers.get('if-modified-since');
-  if (ims) {
-    const t = Date.parse(ims);
-    return !Number.isNaN(t) && Math.floor(lastModified.getTime() / 1000) <= Math.floor(t / 1000);
-  }
-  return false;
+  return ims !== null && unmodifiedSince(ims, lastModified);
+}
+
+/** True when content last modified at `lastModified` is no newer than an `If-Modified-Since` date (to the second). */
+export function unmodifiedSince(ims: string, lastModified: Date | string): boolean {
+  const since = Date.parse(ims);
+  const modified = typeof lastModified === 'string' ? Date.parse(lastModified) : lastModified.getTime();
+  return !Number.isNaN(since) && !Number.isNaN(modified) && Math.floor(modified / 1000) <= Math.floor(since / 1000);
 }

@@ -98,6 +98,9 @@ describe('remote sources', () => {
     expect(again.status).toBe(200);
     expect(again.headers.get('etag')).toBe(res.headers.get('etag'));
     expect(again.headers.get('x-cache')).toStartWith('HIT');
+    // A cache that kept only the date: If-Modified-Since is honoured as If-None-Match is.
+    const since = await get(enc(`${o}/photo.png`), 'w_150,f_png', { 'if-modified-since': again.headers.get('last-modified')! });
+    expect(since.status).toBe(304);
   });
 
   test('the source is revalidated with its ETag (304 keeps it) and a redirect to an allowed host is followed', async () => {

@@ -103,9 +103,21 @@ describe('derivative cache across processes (Postgres + Redis)', () => {
     const notModified = await fetch(url, { headers: { 'if-none-match': etag } });
     expect(notModified.status).toBe(304);
     expect(await metric()).toBe(before + 2);
+    // If-Modified-Since alone (a cache that kept the date, not the ETag): 304 too, on the fast
+    // path and the router's (it sent Last-Modified and then ignored the date); an older date gets the bytes.
+    const lastModified = hit.headers.get('last-modified') as string;
+    const earlier = new Date(Date.parse(lastModified) - 60_000).toUTCString();
+    const statusWith = async (u: string, ims: string) => {
+      const res = await fetch(u, { headers: { 'if-modified-since': ims } });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    expect([await statusWith(url, lastModified), await statusWith(url, earlier)]).toEqual([304, 200]);
+    expect(await metric()).toBe(before + 4);
+    expect([await statusWith(`${url}?routed`, lastModified), await statusWith(`${url}?routed`, earlier)]).toEqual([304, 200]);
     // A request the fast path declines (a query string) is answered by the router, not counted.
     expect(await xCache(`${url}?routed`)).toBe('HIT-MEMORY');
-    expect(await metric()).toBe(before + 2);
+    expect(await metric()).toBe(before + 4);
   }, 60_000);
 
   // Neither B's memory cache nor its file lookups (60 s TTL) would change by themselves within

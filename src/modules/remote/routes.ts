@@ -22,6 +22,7 @@ import { authGuard } from '../auth/guard';
 import { derivativeKey } from '../cache/derivatives';
 import type { CachedDerivative } from '../cache/types';
 import { enforceIpLimit } from '../limits/plugin';
+import { isNotModified } from '../../lib/http-cache';
 import { DEFAULT_SIGNED_TTL_S, matchesEtag, YEAR_S } from '../transform/headers';
 import { chooseFormat, EXTENSION_OF } from '../transform/negotiate';
 import type { OutputFormat, ParsedTransformation } from '../transform/options';
@@ -140,7 +141,14 @@ export function remoteRoutes(deps: AppDeps) {
       return new Response(null, { status: 304, headers: { etag: h.etag!, 'cache-control': h['cache-control']!, ...varyOf(parsed, negotiated) } });
     }
     const hit = await delivery.cache.get(key);
-    if (hit) return new Response(hit.entry.body as Uint8Array<ArrayBuffer>, { status: 200, headers: headersFor(hit.entry, parsed, negotiated, hit.tier, now) });
+    if (hit) {
+      const headers = headersFor(hit.entry, parsed, negotiated, hit.tier, now);
+      // Without If-None-Match, If-Modified-Since decides (RFC 9110 §13.1.3); a render is always newer.
+      if (isNotModified(request.headers, `"${key.variant}"`, hit.entry.lastModified)) {
+        return new Response(null, { status: 304, headers: { etag: headers.etag!, 'cache-control': headers['cache-control']!, ...varyOf(parsed, negotiated) } });
+      }
+      return new Response(hit.entry.body as Uint8Array<ArrayBuffer>, { status: 200, headers });
+    }
     const { entry, ms } = await delivery.renderBytes(key, src.bytes, probed, hinted, format);
     const headers = headersFor(entry, parsed, negotiated, 'MISS', now);
     headers['server-timing'] = `transform;dur=${ms.toFixed(1)}`;

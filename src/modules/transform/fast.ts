@@ -39,6 +39,7 @@ import type { FileLookup } from '../cache/lookup';
 import { deliveryCorsHeaders } from '../cors/plugin';
 import { enforceIpLimit, ipLimitNow } from '../limits/plugin';
 import { rateLimitHeaders } from '../limits/service';
+import { unmodifiedSince } from '../../lib/http-cache';
 import { derivativeHeaders, IMMUTABLE_CACHE_CONTROL, matchesEtag, notModifiedHeaders } from './headers';
 import { readHints, type ClientHints } from './hints';
 import { canonicalAccept } from './negotiate';
@@ -141,12 +142,15 @@ export function createDeliveryFastPath(deps: AppDeps): FetchShortcut {
     if (!memo || current !== memo.file) memo = memoFor(path, accept, memoKey, hints);
     if (!memo) return undefined;
 
-    const notModified = matchesEtag(request.headers.get('if-none-match'), memo.etag);
+    const inm = request.headers.get('if-none-match');
     let entry: CachedDerivative | undefined;
-    if (!notModified) {
+    if (!(inm !== null && matchesEtag(inm, memo.etag))) {
       entry = delivery.cache.getMemoryAt(memo.memoryKey);
       if (!entry) return undefined;
-      if (memo.entry !== entry) {
+      // Without If-None-Match, If-Modified-Since decides (RFC 9110 §13.1.3).
+      const ims = inm === null ? request.headers.get('if-modified-since') : null;
+      if (ims !== null && unmodifiedSince(ims, entry.lastModified)) entry = undefined;
+      else if (memo.entry !== entry) {
         memo.hit = new Headers({ ...derivativeHeaders(memo.r, entry, 'HIT-MEMORY', 0), ...cors });
         memo.entry = entry;
       }

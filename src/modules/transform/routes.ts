@@ -19,6 +19,7 @@ import { enforceIpLimit } from '../limits/plugin';
 import { chainPathProblem, chainRoutes } from './chain-routes';
 import { rawSegments } from './raw-path';
 import { readHints } from './hints';
+import { isNotModified } from '../../lib/http-cache';
 import { DEFAULT_SIGNED_TTL_S, derivativeHeaders, matchesEtag, notModifiedHeaders, YEAR_S, type XCache } from './headers';
 import { type ResolvedRequest } from './service';
 import { serveRendition } from '../video/rendition';
@@ -83,6 +84,10 @@ export function transformRoutes(deps: AppDeps) {
     const hot = delivery.cache.getMemory(r.key);
     const hit = hot ? { entry: hot, tier: 'HIT-MEMORY' as const } : await delivery.cache.get(r.key);
     if (hit) {
+      // Without If-None-Match, If-Modified-Since decides (RFC 9110 §13.1.3); a render is always newer.
+      if (isNotModified(request.headers, `"${r.key.variant}"`, hit.entry.lastModified)) {
+        return new Response(null, { status: 304, headers: notModifiedHeaders(r, now) });
+      }
       deps.usage.recordBytesServed(r.file.userId, hit.entry.body.byteLength);
       return respond(r, hit.entry, hit.tier, now);
     }
