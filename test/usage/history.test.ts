@@ -73,5 +73,12 @@ describe('usage history', () => {
 
     const bad = await h.request('/api/usage/history?months=37', { headers: { authorization: `Bearer ${key}` } });
     expect(bad.status).toBe(400);
+    // Months whose bounds leave four-digit years are refused (9999-12 ended at "+010000-01-01").
+    for (const path of ['/api/usage?period=9999-12', '/api/usage/history?period=9999-12', '/api/usage?period=0001-01', '/api/usage/history?period=1970-01&months=36']) {
+      const res = await h.request(path, { headers: { authorization: `Bearer ${key}` } });
+      const body = (await res.json()) as { error?: string; period_end?: string; days?: { day: string }[] };
+      if (path.includes('1970-01')) expect([res.status, body.days?.[0]?.day]).toEqual([200, '1970-01-01']);
+      else expect([path, res.status, body.error]).toEqual([path, 400, 'VALIDATION_ERROR']);
+    }
   });
 });

@@ -29,14 +29,22 @@ const Usage = t.Object(
 );
 
 const UsageQuery = t.Object({
-  period: t.Optional(t.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'Calendar month `YYYY-MM`; default the current one.' })),
+  period: t.Optional(t.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'Calendar month `YYYY-MM` from 1970-01 to 9990-12; default the current one.' })),
 });
+
+const FIRST_YEAR = 1970;
+const LAST_YEAR = 9990;
 
 /** Month bounds of `YYYY-MM` (or of now). */
 function monthOf(period: string | undefined, now: number): { key: string; start: Date; end: Date } {
   const first = period ? `${period}-01` : periodOf(now);
   const start = new Date(`${first}T00:00:00.000Z`);
   if (Number.isNaN(start.getTime())) throw validationError('Invalid period.', [{ path: '/period', message: 'must be YYYY-MM' }]);
+  // Outside these the dates leave ISO 8601's four-digit years (`9999-12` ended at `+010000-01-01`).
+  const year = start.getUTCFullYear();
+  if (year < FIRST_YEAR || year > LAST_YEAR) {
+    throw validationError(`The period must be a month from ${FIRST_YEAR}-01 to ${LAST_YEAR}-12.`, [{ path: '/period', message: `year ${year} is out of range` }]);
+  }
   const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
   return { key: first, start, end };
 }
