@@ -194,6 +194,7 @@ export const configSchema = {
   WEBHOOK_MAX_ATTEMPTS: int({ doc: 'Delivery attempts of one webhook event before it is given up.', default: '8', min: 1, max: 100 }),
   WEBHOOK_RETRY_BASE_MS: int({ doc: 'First retry delay of a failed webhook delivery; each further attempt doubles it (±25 % jitter).', default: '30000', min: 10, max: 3600000 }),
   WEBHOOK_RETRY_MAX_MS: int({ doc: 'Longest delay between two webhook delivery attempts.', default: '3600000', min: 10, max: 86400000 }),
+  WEBHOOK_DISABLE_AFTER_DAYS: int({ doc: 'An endpoint whose every delivery has failed for good for this long (none succeeded since) is turned off, with the reason in its `disabled_reason`; turning it on again starts afresh. 0 → never.', default: '3', min: 0, max: 365, unit: 'days' }),
 } as const satisfies Record<string, TSchema>;
 
 export type ConfigKey = keyof typeof configSchema;
@@ -290,7 +291,7 @@ export interface Config {
   };
   /** What outbound requests to client-chosen URLs may reach besides public addresses (lib/ssrf.ts). */
   outbound: { allowPrivate: boolean; allowLoopback: boolean };
-  webhooks: { timeoutMs: number; maxAttempts: number; retryBaseMs: number; retryMaxMs: number };
+  webhooks: { timeoutMs: number; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; disableAfterMs: number };
 }
 
 export const RATE_BUCKETS = [
@@ -486,7 +487,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cacheBytes: v.REMOTE_CACHE_BYTES,
     },
     outbound: { allowPrivate: v.OUTBOUND_ALLOW_PRIVATE, allowLoopback: v.OUTBOUND_ALLOW_LOOPBACK },
-    webhooks: { timeoutMs: v.WEBHOOK_TIMEOUT_MS, maxAttempts: v.WEBHOOK_MAX_ATTEMPTS, retryBaseMs: v.WEBHOOK_RETRY_BASE_MS, retryMaxMs: v.WEBHOOK_RETRY_MAX_MS },
+    webhooks: { timeoutMs: v.WEBHOOK_TIMEOUT_MS, maxAttempts: v.WEBHOOK_MAX_ATTEMPTS, retryBaseMs: v.WEBHOOK_RETRY_BASE_MS, retryMaxMs: v.WEBHOOK_RETRY_MAX_MS, disableAfterMs: v.WEBHOOK_DISABLE_AFTER_DAYS * 86_400_000 },
   };
 }
 

@@ -14,12 +14,40 @@ import { guardedFetch, readBounded, SsrfError } from '../../lib/ssrf';
 import { outboundPolicy } from '../remote/source';
 import { DELIVER_JOB, emitWebhookEvent } from './emit';
 import { signWebhook } from './sign';
-import { webhookDeliveries, webhooks, type DeliveryAttempt } from './table';
+import { webhookDeliveries, webhooks, type DeliveryAttempt, type WebhookRow } from './table';
 
 /** The hourly `prune` step (src/jobs.ts): the delivery log is kept as long as finished jobs (QUEUE_RETENTION_DAYS). */
 export async function pruneWebhookDeliveries(deps: AppDeps): Promise<number> {
   const before = new Date(Date.now() - deps.config.queue.retentionDays * 86_400_000);
   return (await deps.db.delete(webhookDeliveries).where(lt(webhookDeliveries.createdAt, before)).returning({ id: webhookDeliveries.id })).length;
+}
+
+/**
+ * After a delivery's last attempt: a success clears the endpoint's `failing_since`; a failure
+ * sets it (if unset), and once every delivery has failed for WEBHOOK_DISABLE_AFTER_DAYS the
+ * endpoint is turned off, saying why, as Stripe and Svix do: a receiver gone for good would
+ * otherwise cost every event all its attempts, for ever. A `webhook.test` counts like any other.
+ */
+async function trackEndpointHealth(deps: AppDeps, hook: WebhookRow, succeeded: boolean, error: string | null): Promise<void> {
+  if (succeeded) {
+    if (hook.failingSince) await deps.db.update(webhooks).set({ failingSince: null }).where(eq(webhooks.id, hook.id));
+    return;
+  }
+  const now = deps.clock.now();
+  const since = hook.failingSince ?? new Date(now);
+  const limit = deps.config.webhooks.disableAfterMs;
+  const giveUp = hook.enabled && limit > 0 && now - since.getTime() >= limit;
+  const days = Math.round(limit / 86_400_000);
+  await deps.db.update(webhooks).set({
+    // Only where still unset: two deliveries finishing at once keep the earlier start.
+    failingSince: sql`coalesce(${webhooks.failingSince}, ${since.toISOString()}::timestamptz)`,
+    ...(giveUp ? {
+      enabled: false,
+      disabledReason: `Turned off on ${new Date(now).toISOString().slice(0, 10)}: every delivery since ${since.toISOString().slice(0, 10)} failed (${days} day${days === 1 ? '' : 's'} or more); the last one: ${error ?? 'failed'}. Fix the receiver, then turn the endpoint on again.`,
+      updatedAt: new Date(now),
+    } : {}),
+  }).where(eq(webhooks.id, hook.id));
+  if (giveUp) deps.log.warn({ webhook_id: hook.id, user_id: hook.userId, failing_since: since.toISOString() }, 'webhook endpoint turned off after failing for good');
 }
 
 /** Thrown to make the queue retry a delivery (the message lands in the job's `last_error`). */
@@ -85,6 +113,7 @@ export function registerWebhookJobs(deps: AppDeps): void {
       ...(done ? { deliveredAt: new Date(deps.clock.now()) } : {}),
     }).where(eq(webhookDeliveries.id, d.id));
     if (!final) throw new RetryDelivery(error ?? 'failed');
+    await trackEndpointHealth(deps, hook, done, error);
   }, { backoffBaseMs: cfg.retryBaseMs, backoffMaxMs: cfg.retryMaxMs });
 
   deps.queue.onFailed((job) => {

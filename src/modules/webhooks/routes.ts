@@ -27,6 +27,8 @@ const WebhookSchema = t.Object({
   events: t.Array(EventName),
   description: t.Nullable(t.String()),
   enabled: t.Boolean(),
+  failing_since: t.Nullable(t.String({ format: 'date-time', description: 'Since when every delivery has failed for good (none succeeded since); null while deliveries succeed. After `WEBHOOK_DISABLE_AFTER_DAYS` (default 3) of this the server turns the endpoint off.' })),
+  disabled_reason: t.Nullable(t.String({ description: 'Why the server turned the endpoint off (every delivery failed for days); null when it did not. Turning it on again clears it.' })),
   secret: t.Optional(t.String({ description: 'Signing secret (`whsec_<base64>`, Standard Webhooks): verify `webhook-signature` with it. Only in the answer that creates the endpoint (as API keys are shown once): a key that may only read the account must not be able to forge its events.' })),
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -54,6 +56,7 @@ const DeliverySchema = t.Object({
 
 const toJson = (w: WebhookRow, withSecret = false) => ({
   id: w.id, url: w.url, events: w.events as (typeof WEBHOOK_EVENTS)[number][], description: w.description, enabled: w.enabled,
+  failing_since: w.failingSince?.toISOString() ?? null, disabled_reason: w.disabledReason,
   ...(withSecret ? { secret: w.secret } : {}), created_at: w.createdAt.toISOString(), updated_at: w.updatedAt.toISOString(),
 });
 
@@ -151,7 +154,8 @@ export function webhookRoutes(deps: AppDeps) {
         ...(url !== undefined ? { url } : {}),
         ...(body.events !== undefined ? { events: body.events } : {}),
         ...(body.description !== undefined ? { description: body.description } : {}),
-        ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
+        // Turned on (again): the failure streak and the reason it was turned off start afresh.
+        ...(body.enabled !== undefined ? { enabled: body.enabled, ...(body.enabled ? { failingSince: null, disabledReason: null } : {}) } : {}),
         updatedAt: new Date(deps.clock.now()),
       }).where(eq(webhooks.id, params.id)).returning();
       return toJson(row as WebhookRow);

@@ -15,6 +15,10 @@ export const webhooks = pgTable(
     /** `whsec_<base64 key>` (Standard Webhooks). */
     secret: text('secret').notNull(),
     enabled: boolean('enabled').notNull().default(true),
+    /** Since when every delivery failed for good (none succeeded since); null while one succeeds. */
+    failingSince: timestamp('failing_since', { withTimezone: true, precision: 3 }),
+    /** Why the server turned the endpoint off (WEBHOOK_DISABLE_AFTER_DAYS); null when it did not. */
+    disabledReason: text('disabled_reason'),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
