@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { createClient } from '../helpers/client';
+import { until } from '../helpers/until';
 import { startServer, type RunningServer } from '../helpers/server';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../helpers/smtp';
 
@@ -136,6 +137,32 @@ describe('mailed links open pages that complete the action', () => {
     // Resetting from the mailbox confirms the address as well, so login is allowed.
     expect((await api('POST', '/api/auth/login', { email: address, password: 'new password 2' })).status).toBe(200);
     expect((await api('POST', '/api/auth/login', { email: address, password: 'old password 1' })).status).toBe(401);
+  });
+
+  test('a new password cancels every other open reset link (an older mail could take the account back)', async () => {
+    const address = email('resets');
+    expect((await api('POST', '/api/auth/register', { email: address, password: 'old password 1' })).status).toBe(201);
+    const tokens: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      expect((await api('POST', '/api/auth/forgot-password', { email: address })).status).toBe(202);
+      await until(`reset mail ${i + 1}`, async () => (smtp.mails.filter((m) => m.to.includes(address) && /reset-password/.test(m.raw)).length > i ? true : null));
+    }
+    for (const m of smtp.mails.filter((x) => x.to.includes(address) && /reset-password/.test(x.raw))) tokens.push(linkFrom(m, '/reset-password').searchParams.get('token')!);
+    expect(new Set(tokens).size).toBe(3);
+    const reset = (token: string, password: string) => api('POST', '/api/auth/reset-password', { token, new_password: password });
+    expect((await reset(tokens[0]!, 'new password 2')).status).toBe(204);
+    // The owner took the account back with the first link: the other two no longer work…
+    expect((await reset(tokens[1]!, 'attacker password')).status).toBe(400);
+    // …nor, after a password change, a link mailed before it.
+    expect((await api('POST', '/api/auth/forgot-password', { email: address })).status).toBe(202);
+    await until('a fourth reset mail', async () => (smtp.mails.filter((m) => m.to.includes(address) && /reset-password/.test(m.raw)).length > 3 ? true : null));
+    const late = linkFrom(smtp.mails.filter((m) => m.to.includes(address) && /reset-password/.test(m.raw))[3]!, '/reset-password').searchParams.get('token')!;
+    const login = await api<{ session: { access_token: string } }>('POST', '/api/auth/login', { email: address, password: 'new password 2' });
+    const changed = await api('POST', '/api/auth/change-password', { current_password: 'new password 2', new_password: 'new password 3' }, { bearer: login.body.session.access_token });
+    expect(changed.status).toBe(200);
+    expect((await reset(late, 'attacker password')).status).toBe(400);
+    expect((await reset(tokens[2]!, 'attacker password')).status).toBe(400);
+    expect((await api('POST', '/api/auth/login', { email: address, password: 'new password 3' })).status).toBe(200);
   });
 
   test('a link without its token says so', async () => {

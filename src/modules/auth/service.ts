@@ -71,7 +71,7 @@ export async function login(deps: AppDeps, input: { email: string; password: str
   return { user, session: await createSession(deps, user, meta) };
 }
 
-/** Changes the password, ends every session (this one too) and returns a fresh one. */
+/** Changes the password, ends every session (this one too) and every open reset link, and returns a fresh session. */
 export async function changePassword(deps: AppDeps, userId: string, current: string, next: string, meta: ClientMeta) {
   const [user] = await deps.db.select().from(users).where(eq(users.id, userId)).limit(1);
   if (!user) throw unauthorized();
@@ -135,7 +135,7 @@ async function consumeMailToken(deps: AppDeps, token: string, kind: 'verify' | '
   return row.userId;
 }
 
-/** Sets a new password from a reset link; every session of the account ends. */
+/** Sets a new password from a reset link; every session of the account ends, and every other open reset link. */
 export async function resetPassword(deps: AppDeps, token: string, newPassword: string): Promise<void> {
   const passwordHash = await hashPassword(newPassword);
   const userId = await consumeMailToken(deps, token, 'reset');

@@ -18,7 +18,7 @@ import { accountBanned, tokenReused, unauthorized } from '../../errors';
 import { sha256Hex } from '../../lib/random';
 import { accountDeletions } from '../account/table';
 import { users, type UserRow } from '../users/table';
-import { refreshTokens, sessions } from './table';
+import { emailTokens, refreshTokens, sessions } from './table';
 import {
   ACCESS_TTL_S, FAMILY_TTL_S, REFRESH_TTL_S, deriveRefreshToken, generateCsrfToken, generateRefreshToken, jwtKey, signAccessToken,
 } from './tokens';
@@ -200,6 +200,11 @@ export async function revokeAllSessions(deps: AppDeps, userId: string, extra: Pa
   const now = new Date(deps.clock.now());
   const [user] = await deps.db.transaction(async (tx) => {
     await tx.update(sessions).set({ revokedAt: now }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+    // A new password also cancels every reset link still open: an older mail (a shared inbox, a
+    // forwarded copy) could otherwise set the password again after its owner took it back.
+    if (extra.passwordHash !== undefined) {
+      await tx.update(emailTokens).set({ usedAt: now }).where(and(eq(emailTokens.userId, userId), eq(emailTokens.kind, 'reset'), isNull(emailTokens.usedAt)));
+    }
     return tx
       .update(users)
       .set({ ...extra, tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: now })
