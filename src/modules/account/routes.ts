@@ -13,6 +13,7 @@ import { verifyPassword } from '../../platform/password';
 import { authGuard } from '../auth/guard';
 import { strict } from '../auth/model';
 import { sessions } from '../auth/table';
+import { enforceIpLimit } from '../limits/plugin';
 import { users } from '../users/table';
 import { getDeletion, requestDeletion, toDeletionJson } from './deletion';
 import { getExport, listExports, requestExport, takeExport, toExportJson } from './export';
@@ -137,7 +138,10 @@ export function accountLifeRoutes(deps: AppDeps) {
       response: { 200: ExportSchema, ...errorResponses(401, 403, 404, 429) },
       detail: { summary: 'Status of an export', description: 'Your own exports; admins see any.' },
     })
-    .delete('/account', async ({ principal, body, set }) => {
+    .delete('/account', async ({ principal, body, request, set }) => {
+      // Each wrong password is a guess: limited as change-password is (a leaked API key with
+      // account:write could otherwise try ~1 200 a minute under the API's own limit).
+      if (body?.password !== undefined) await enforceIpLimit(deps, request, set, 'sensitive');
       await confirmOwner(deps, principal, body?.password);
       set.status = 202;
       return toDeletionJson(await requestDeletion(deps, principal.userId, principal.userId));
@@ -147,7 +151,7 @@ export function accountLifeRoutes(deps: AppDeps) {
       response: { 202: DeletionSchema, ...errorResponses(400, 401, 403, 404, 409, 429) },
       detail: {
         summary: 'Delete the account',
-        description: 'Needs `password`, unless the session began in the last 10 minutes. The last administrator cannot be deleted (409). Every session and API key stops working at once; the `account_delete` job then removes files (bytes other accounts share stay; derivatives of the rest go), keys, sessions, logs, jobs and the account. Poll `GET /api/account/deletions/:id` (no credentials) until `completed`.',
+        description: 'Needs `password`, unless the session began in the last 10 minutes; a request with a password counts in the `sensitive` limit per client IP (`RATE_LIMIT_SENSITIVE`), as change-password does. The last administrator cannot be deleted (409). Every session and API key stops working at once; the `account_delete` job then removes files (bytes other accounts share stay; derivatives of the rest go), keys, sessions, logs, jobs and the account. Poll `GET /api/account/deletions/:id` (no credentials) until `completed`.',
       },
     })
     .post('/admin/users/:id/export', async ({ principal, params, set }) => {
