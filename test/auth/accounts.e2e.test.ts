@@ -359,6 +359,11 @@ describe.each(MODES)('accounts on $name', (mode) => {
       [{ email: email('extra'), password: 'password 123', admin: true }, '/admin'],
       [{ email: 42, password: ['x'] }, '/email'],
       [{ email: email('short'), password: 'short' }, '/password'],
+      // Invisible and control characters: `admin<U+200B>@…` looked exactly like `admin@…`.
+      [{ email: `admin\u200b-${seq++}@example.com`, password: 'password 123' }, '/email'],
+      [{ email: `a\u0007b-${seq++}@example.com`, password: 'password 123' }, '/email'],
+      [{ email: `rtl\u202e-${seq++}@example.com`, password: 'password 123' }, '/email'],
+      [{ email: `<img_src=x>-${seq++}@example.com`, password: 'password 123' }, '/email'],
     ];
     for (const [body, path] of cases) {
       const res = await api('POST', '/api/auth/register', body);
@@ -366,6 +371,12 @@ describe.each(MODES)('accounts on $name', (mode) => {
       expect(res.body.error).toBe('VALIDATION_ERROR');
       expect(res.body.details.fields.map((f: { path: string }) => f.path)).toContain(path);
     }
+    // One address however its accents are encoded (NFD and NFC made two look-alike accounts).
+    const tag = `${Date.now().toString(36)}-${seq++}`;
+    expect((await api('POST', '/api/auth/register', { email: `jos\u00e9-${tag}@example.com`, password: 'password 123' })).status).toBe(201);
+    const twin = await api('POST', '/api/auth/register', { email: `jose\u0301-${tag}@example.com`, password: 'password 123' });
+    expect([twin.status, twin.body.error]).toEqual([409, 'CONFLICT']);
+    expect((await api('POST', '/api/auth/login', { email: `JOSE\u0301-${tag}@example.com`, password: 'password 123' })).status).toBe(200);
     const junk = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":' });
     expect(junk.status).toBe(400);
 

@@ -11,6 +11,7 @@ import { randomString } from '../../lib/random';
 import { hashPassword } from '../../platform/password';
 import { createApiKey } from '../keys/service';
 import { SCOPES } from '../keys/scopes';
+import { normalizeEmail } from '../users/model';
 import { users } from '../users/table';
 
 export interface BootstrapResult {
@@ -23,7 +24,7 @@ export async function bootstrapAdmin(deps: AppDeps): Promise<BootstrapResult | n
   const { db, config, log } = deps;
   const [{ count } = { count: 0 }] = await db.select({ count: sql<number>`count(*)::int` }).from(users);
   if (count > 0) return null;
-  const email = (config.adminEmail ?? 'admin@localhost').toLowerCase();
+  const email = normalizeEmail(config.adminEmail ?? 'admin@localhost');
   const generated = config.adminPassword ? undefined : randomString(20);
   const passwordHash = await hashPassword(config.adminPassword ?? (generated as string));
   const created = await db.transaction(async (tx) => {

@@ -28,6 +28,9 @@ export function toUserJson(u: CachedUser) {
   };
 }
 
-/** Emails are compared and stored lower-cased and trimmed. */
-export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+/**
+ * Emails are compared and stored trimmed, lower-cased and in Unicode NFC: `josé` typed with a
+ * combining accent (NFD) and with the precomposed letter made two accounts that look the same.
+ */
+export const normalizeEmail = (email: string) => email.trim().normalize('NFC').toLowerCase();
 
