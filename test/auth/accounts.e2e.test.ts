@@ -190,8 +190,10 @@ describe.each(MODES)('accounts on $name', (mode) => {
     const other = (await signUp('devices-other')).session;
     type Info = { id: string; user_agent: string | null; current: boolean; last_active_at: string; created_at: string };
     const list = async (token: string) => {
-      const res = await api<{ results: Info[] }>('GET', '/api/auth/sessions', undefined, { bearer: token });
+      const res = await api<{ results: Info[]; count: number; next_cursor: null }>('GET', '/api/auth/sessions', undefined, { bearer: token });
       expect(res.status).toBe(200);
+      // The list shape of every list (it had no count and no next_cursor).
+      expect([res.body.count, res.body.next_cursor]).toEqual([res.body.results.length, null]);
       return res.body.results;
     };
     const mine = await list(first.access_token);

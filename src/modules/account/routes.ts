@@ -127,9 +127,12 @@ export function accountLifeRoutes(deps: AppDeps) {
         description: 'Builds, through the job queue, a ZIP of every original and a `manifest.json` (account, settings, folders, files with sha256, API keys\' metadata without secrets), streamed into storage. Poll `GET /api/account/exports/:id` until `ready`, then fetch `download_url` once (valid 24 h). 409 while another export of the account is being built or is ready and not yet downloaded (one archive at a time), or while the account is being deleted.',
       },
     })
-    .get('/account/exports', async ({ principal }) => ({ results: (await listExports(deps, principal.userId)).map((e) => toExportJson(deps, e)) }), {
+    .get('/account/exports', async ({ principal }) => {
+      const results = (await listExports(deps, principal.userId)).map((e) => toExportJson(deps, e));
+      return { results, count: results.length, next_cursor: null };
+    }, {
       auth: 'account:read',
-      response: { 200: t.Object({ results: t.Array(ExportSchema) }), ...errorResponses(401, 403, 429) },
+      response: { 200: t.Object({ results: t.Array(ExportSchema), count: t.Integer(), next_cursor: t.Null({ description: 'Always null: one page holds them (the last 50).' }) }), ...errorResponses(401, 403, 429) },
       detail: { summary: 'The account\'s exports (newest first, last 50)' },
     })
     .get('/account/exports/:id', async ({ principal, params }) => toExportJson(deps, await getExport(deps, params.id, principal.role === 'admin' ? null : principal.userId)), {

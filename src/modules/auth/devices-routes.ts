@@ -30,11 +30,13 @@ export function deviceRoutes(deps: AppDeps) {
       '/sessions',
       async ({ principal }) => {
         requireSession(principal);
-        return { results: await listSessions(deps, principal.userId, principal.sessionId) };
+        const results = await listSessions(deps, principal.userId, principal.sessionId);
+        // One page holds them all (at most 200); the list shape is every list's (API.md §1).
+        return { results, count: results.length, next_cursor: null };
       },
       {
         auth: true,
-        response: { 200: t.Object({ results: t.Array(SessionInfoSchema) }), ...errorResponses(401, 403) },
+        response: { 200: t.Object({ results: t.Array(SessionInfoSchema), count: t.Integer(), next_cursor: t.Null({ description: 'Always null: one page holds every session.' }) }), ...errorResponses(401, 403) },
         detail: {
           summary: 'Signed-in sessions',
           description: 'The browsers and apps signed in to this account (not API keys), most recently active first, at most 200. Sessions only.',
