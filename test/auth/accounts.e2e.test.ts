@@ -288,6 +288,10 @@ describe.each(MODES)('accounts on $name', (mode) => {
     expect((await api('POST', '/api/auth/login', { email: user.email, password: user.password })).body.error).toBe('ACCOUNT_BANNED');
     expect((await api('POST', `/api/admin/users/${user.user.id}/ban`, { banned: false }, { key: adminKey })).status).toBe(200);
     expect((await api('GET', '/api/profile', undefined, { key })).status).toBe(200);
+    // The ban signed the account out everywhere: an unban does not bring its sessions back
+    // (a session taken over before the ban worked again after it). Its API keys stay.
+    expect((await api('GET', '/api/profile', undefined, { bearer: user.session.access_token })).status).toBe(401);
+    expect((await api('POST', '/api/auth/refresh', { refresh_token: user.session.refresh_token })).status).toBe(401);
 
     const found = await api('GET', `/api/admin/users?q=${encodeURIComponent(user.email)}`, undefined, { key: adminKey });
     expect(found.body.count).toBe(1);

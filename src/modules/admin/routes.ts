@@ -129,7 +129,7 @@ export function adminRoutes(deps: AppDeps) {
       },
     )
     .post('/users/:id/ban', ({ principal, params, body }) => apply(principal, params.id, { isBanned: body.banned }), {
-      ...changeOptions, ...strict(obj({ banned: t.Boolean() })), detail: { summary: 'Ban or unban a user', description: 'Banned: 403 ACCOUNT_BANNED on every call, everywhere, at once.' },
+      ...changeOptions, ...strict(obj({ banned: t.Boolean() })), detail: { summary: 'Ban or unban a user', description: 'Banned: 403 ACCOUNT_BANNED on every call, everywhere, at once. A ban also ends every session of the account, so an unban does not bring them back (the user signs in again); API keys stay, refused while banned.' },
     })
     .post('/users/:id/promote', ({ principal, params, body }) => apply(principal, params.id, { isPromoted: body.promoted }), {
       ...changeOptions, ...strict(obj({ promoted: t.Boolean() })), detail: { summary: 'Promote or demote a user (plan)' },

@@ -2,6 +2,7 @@
 import { and, desc, eq, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { conflict, notFound, validationError } from '../../errors';
+import { revokeAllSessions } from '../auth/sessions';
 import { toUserJson } from '../users/model';
 import { users, type UserRow } from '../users/table';
 
@@ -60,7 +61,10 @@ export async function changeUser(deps: AppDeps, actorId: string, userId: string,
     .where(eq(users.id, userId))
     .returning();
   if (!row) throw notFound('User');
-  await deps.credentials.invalidateUser(userId);
+  // A ban also signs the account out everywhere, so an unban does not bring back a session
+  // someone else had taken over (the usual reason for a ban). API keys stay, refused while banned.
+  if ('isBanned' in change && change.isBanned) await revokeAllSessions(deps, userId);
+  else await deps.credentials.invalidateUser(userId);
   return row;
 }
 
