@@ -12,7 +12,7 @@ describe('error envelope (API.md §1)', () => {
         .post('/__test/echo', ({ body }) => body, { body: t.Object({ name: t.String({ minLength: 2 }), n: t.Integer() }) })
         .post('/__test/count', ({ body }) => body, { body: t.Object({ count: t.Optional(t.Integer({ minimum: 1, maximum: 50 })), at_least: t.Optional(t.Integer({ minimum: 60 })) }) })
         .post('/__test/words', ({ body }) => body, {
-          body: t.Object({ role: t.Optional(t.Union([t.Literal('user'), t.Literal('admin')])), exp: t.Optional(t.Union([t.Integer({ minimum: 60, maximum: 100 }), t.Null()])), pw: t.Optional(t.String({ minLength: 8 })), label: t.Optional(t.Union([t.String({ maxLength: 10 }), t.Null()])) }),
+          body: t.Object({ role: t.Optional(t.Union([t.Literal('user'), t.Literal('admin')])), exp: t.Optional(t.Union([t.Integer({ minimum: 60, maximum: 100 }), t.Null()])), pw: t.Optional(t.String({ minLength: 8 })), label: t.Optional(t.Union([t.String({ maxLength: 10 }), t.Null()])), until: t.Optional(t.Union([t.String({ format: 'date-time' }), t.Null()])) }),
         })
         .get('/__test/words/:id', ({ params }) => params, {
           params: t.Object({ id: t.String({ format: 'uuid' }) }),
@@ -115,6 +115,8 @@ describe('error envelope (API.md §1)', () => {
       ['/__test/words', json('POST', { pw: 'short' }), '/pw', 'must be at least 8 characters long'],
       // A nullable text: it read "should be one of: 'string', 'null'" (an API key's name of 200 characters).
       ['/__test/words', json('POST', { label: 'x'.repeat(11) }), '/label', 'must be text of at most 10 characters, or null'],
+      // A nullable date: it read "must be text or null" for `tomorrow`, which is text (a key's expires_at).
+      ['/__test/words', json('POST', { until: 'tomorrow' }), '/until', 'must be a date and time in ISO 8601, such as 2026-12-05T10:00:00Z, or null'],
       ['/__test/words/nope', {}, '/id', 'must be a UUID'],
       ['/__test/words/00000000-0000-4000-8000-000000000000?since=yesterday', {}, '/since', 'must be a date and time in ISO 8601, such as 2026-12-05T10:00:00Z'],
       ['/__test/words/00000000-0000-4000-8000-000000000000?period=2026-13', {}, '/period', 'has the wrong form: expected Calendar month `YYYY-MM`'],

@@ -215,8 +215,10 @@ export function ruleOf(schema: unknown, message = ''): string | null {
   const number = numberRule(schema);
   if (number) return number;
   // A nullable text (a key's name): the union's failure does not say which rule the text broke, so all of them.
-  const text = branches.find((b) => b.type === 'string') as { minLength?: number; maxLength?: number } | undefined;
+  const text = branches.find((b) => b.type === 'string') as { minLength?: number; maxLength?: number; format?: string } | undefined;
   if (s.type !== 'string' && text && branches.every((b) => b.type === 'string' || b.type === 'null')) {
+    // A nullable date (a key's `expires_at`): "must be text or null" for `tomorrow`, which is text.
+    if (text.format && FORMATS[text.format]) return `${FORMATS[text.format]!}, or null`;
     const [min, max] = [text.minLength, text.maxLength];
     if (min !== undefined && max !== undefined) return `must be text of ${min} to ${max} characters, or null`;
     if (max !== undefined) return `must be text of at most ${max} characters, or null`;
