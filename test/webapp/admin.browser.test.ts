@@ -77,11 +77,12 @@ async function adminContext(): Promise<BrowserContext> {
 }
 
 describe('administration page', () => {
-  test('ban on the page refuses the session and hides the public file; unban restores both; invites register a new user (#21.2)', async () => {
+  test('ban on the page refuses the session and hides the public file; unban restores the file, and the account signs in again; invites register a new user (#21.2)', async () => {
     const bob = await signUp('bob');
     const path = await uploadPublic(bob.bearer, 'bob.png');
     expect((await fetch(`${server.url}${path}`)).status).toBe(200);
-    const bobCalls = () => api('GET', '/api/profile', undefined, { cookie: bob.cookie });
+    let bobCookie = bob.cookie;
+    const bobCalls = () => api('GET', '/api/profile', undefined, { cookie: bobCookie });
     expect((await bobCalls()).status).toBe(200);
 
     const context = await adminContext();
@@ -107,8 +108,13 @@ describe('administration page', () => {
 
     await row.getByRole('button', { name: `Unban ${bob.email}` }).click();
     await row.getByText('Active', { exact: true }).waitFor(WAIT);
-    expect((await bobCalls()).status).toBe(200);
     expect((await fetch(`${server.url}${path}`)).status).toBe(200);
+    // The ban ended the account's sessions (one taken over before the ban stays dead): bob signs in again.
+    expect((await bobCalls()).status).toBe(401);
+    const signedIn = await api('POST', '/api/auth/login', { email: bob.email, password: 'correct horse 1' });
+    expect(signedIn.status).toBe(200);
+    bobCookie = cookiesOf(signedIn.headers).header;
+    expect((await bobCalls()).status).toBe(200);
 
     // Promote and role change from the same row.
     await row.getByRole('button', { name: `Upgrade plan of ${bob.email}` }).click();
