@@ -58,7 +58,7 @@ export const UploadQuery = t.Object({
 export const ListQuerySchema = t.Object({
   folder: t.Optional(t.String()),
   recursive: t.Optional(t.Boolean({ description: 'Include sub-folders of `folder`.' })),
-  q: t.Optional(t.String({ maxLength: 255, description: 'Name contains every word of it, in any order (case-insensitive); spaces, `-` and `_` separate words: `photo 03` and `photo_03` find `photo-03.jpg` and `photo 03.jpg`.' })),
+  q: t.Optional(t.String({ maxLength: 255, description: 'Name contains every word of it, in any order (case-insensitive): `photo 03` finds `photo-03.jpg`. Inside a word `-` and `_` stand for any one character, as names use spaces, `-` and `_` alike: `photo-03` finds `photo 03.jpg` and `photo_03.jpg` too.' })),
   content_type: t.Optional(t.String({ description: 'Exact type or family such as `image/*`.' })),
   is_public: t.Optional(t.Boolean()),
   tag: t.Optional(t.Array(t.String(), {

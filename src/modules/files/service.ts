@@ -206,8 +206,9 @@ function listFilters(userId: string, q: ListQuery, raw: { tag: string[]; meta: s
   }
   // Every word, anywhere in the name: "photo 03" finds photo-03.jpg (it looked for the words with their space).
   // At most 128 words fit in q's 255 characters.
-  // Spaces, `-` and `_` all separate words, as file names use them alike (`photo-03` finds `photo 03.jpg`).
-  if (q.q) for (const word of q.q.split(/[\s_-]+/).filter(Boolean)) filters.push(ilike(files.name, `%${escapeLike(word)}%`));
+  // Words in any order. Names use spaces, `-` and `_` alike (`photo-03`, `photo 03`, `photo_03`):
+  // inside a word `-` and `_` match any one character, so the word's parts stay side by side.
+  if (q.q) for (const word of q.q.split(/\s+/).filter(Boolean)) filters.push(ilike(files.name, `%${escapeLike(word).replace(/-|\\_/g, '_')}%`));
   if (q.content_type) {
     filters.push(q.content_type.endsWith('/*')
       ? like(files.contentType, `${escapeLike(q.content_type.slice(0, -1))}%`)
