@@ -53,10 +53,17 @@ const PageQuery = {
 };
 
 const Int = (description: string) => t.Integer({ description });
+const PlanLimitsSchema = t.Object({
+  max_upload_size_bytes: t.Integer({ description: 'Per-file upload limit.' }),
+  storage_quota_bytes: t.Nullable(t.Integer({ description: 'null = unlimited' })),
+  max_files: t.Nullable(t.Integer({ description: 'null = unlimited' })),
+});
+
 const StatsSchema = t.Object(
   {
     users: t.Object({ total: t.Integer(), admins: t.Integer(), banned: t.Integer(), promoted: t.Integer() }),
     files: t.Object({ count: t.Integer(), bytes: t.Integer() }),
+    plans: t.Object({ standard: PlanLimitsSchema, promoted: PlanLimitsSchema }, { description: 'What each plan allows (promoting an account moves it to `promoted`).' }),
     queue: t.Optional(t.Nullable(QueueStats)),
     cache: t.Optional(t.Nullable(t.Object({
       lookups: Int('Derivative cache lookups since this process started.'),

@@ -4,6 +4,7 @@ import type { AppDeps } from '../../deps';
 import { conflict, notFound, validationError } from '../../errors';
 import { revokeAllSessions } from '../auth/sessions';
 import { toUserJson } from '../users/model';
+import { planOf } from '../users/settings';
 import { users, type UserRow } from '../users/table';
 
 export const toAdminUserJson = (u: UserRow) => ({
@@ -71,13 +72,22 @@ export async function changeUser(deps: AppDeps, actorId: string, userId: string,
 /** An extra section of `GET /api/admin/stats` that another module contributes (queue, cache…). */
 export type StatsProvider = () => Promise<unknown> | unknown;
 
+/** A plan's limits (null = unlimited). */
+export interface PlanLimits { max_upload_size_bytes: number; storage_quota_bytes: number | null; max_files: number | null }
+
 export interface AdminStats {
   users: { total: number; admins: number; banned: number; promoted: number };
   files: { count: number; bytes: number };
+  plans: { standard: PlanLimits; promoted: PlanLimits };
   [section: string]: unknown;
 }
 
-/** The user and file totals, and each of `sections` by name (null, logged, when one fails). */
+function limitsOf(deps: AppDeps, promoted: boolean): PlanLimits {
+  const { max_upload_size_bytes, storage_quota_bytes, max_files } = planOf(deps.config, promoted);
+  return { max_upload_size_bytes, storage_quota_bytes, max_files };
+}
+
+/** The user and file totals, the two plans' limits, and each of `sections` by name (null, logged, when one fails). */
 export async function collectStats(deps: AppDeps, sections: Readonly<Record<string, StatsProvider>>): Promise<AdminStats> {
   const [u] = await deps.db
     .select({
@@ -92,6 +102,8 @@ export async function collectStats(deps: AppDeps, sections: Readonly<Record<stri
   const out: AdminStats = {
     users: { total: u?.total ?? 0, admins: u?.admins ?? 0, banned: u?.banned ?? 0, promoted: u?.promoted ?? 0 },
     files: { count: Number(u?.files ?? 0), bytes: Number(u?.bytes ?? 0) },
+    // What promoting an account changes, for the admin's users page (the profile tells only one's own plan).
+    plans: { standard: limitsOf(deps, false), promoted: limitsOf(deps, true) },
   };
   for (const [name, provider] of Object.entries(sections)) {
     try {

@@ -10,17 +10,28 @@ let ids = 0;
  * behind it inert. Focus goes back to whatever had it when the dialog opened, or to the page's
  * main region when that is gone (a bulk action's buttons leave with the selection).
  */
-export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ComponentChildren }) {
+export function Dialog({ title, focusTitle, onClose, children }: {
+  title: string;
+  /**
+   * Open with the focus on the title instead of the first field: on a phone a focused text field
+   * raises the on-screen keyboard over what the dialog shows (the move dialog's folder list).
+   */
+  focusTitle?: boolean;
+  onClose: () => void;
+  children: ComponentChildren;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
   const [titleId] = useState(() => `dialog-title-${++ids}`);
   useEffect(() => {
     const opener = document.activeElement as HTMLElement | null;
     ref.current?.showModal();
+    if (focusTitle) heading.current?.focus();
     return () => (opener?.isConnected ? opener : document.getElementById('main'))?.focus();
   }, []);
   return (
     <dialog ref={ref} class="dialog" aria-labelledby={titleId} onClose={onClose}>
-      <h2 id={titleId}>{title}</h2>
+      <h2 id={titleId} ref={heading} tabIndex={focusTitle ? -1 : undefined}>{title}</h2>
       {children}
     </dialog>
   );
@@ -30,8 +41,9 @@ export function Dialog({ title, onClose, children }: { title: string; onClose: (
  * A form in a dialog: `onSubmit` runs with the field's value; the dialog closes when it
  * resolves and stays open with the server's words when it throws, so a bad name can be fixed.
  */
-export function FormDialog({ title, submit, danger, ready = true, onClose, onSubmit, children }: {
+export function FormDialog({ title, focusTitle, submit, danger, ready = true, onClose, onSubmit, children }: {
   title: string;
+  focusTitle?: boolean;
   submit: string;
   /** The action destroys something: its button says so in red. */
   danger?: boolean;
@@ -44,7 +56,7 @@ export function FormDialog({ title, submit, danger, ready = true, onClose, onSub
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   return (
-    <Dialog title={title} onClose={onClose}>
+    <Dialog title={title} focusTitle={focusTitle} onClose={onClose}>
       <form onSubmit={(e) => {
         e.preventDefault();
         if (busy) return;
@@ -74,22 +86,33 @@ export function FolderBrowser({ start, onPick }: { start: string; onPick: (path:
   const [at, setAt] = useState(start);
   const [folders, setFolders] = useState<Folder[] | null>(null);
   const [error, setError] = useState('');
+  const box = useRef<HTMLDivElement>(null);
+  /** Set by a step whose button leaves with the old listing (a folder; "Up" to the top level). */
+  const refocus = useRef(false);
   useEffect(() => {
     setFolders(null);
     setError('');
     api<Page<Folder>>('GET', `/api/folders?parent=${encodeURIComponent(at)}`)
       .then((p) => setFolders(p.results), (err: unknown) => setError(errorText(err)));
   }, [at]);
-  const go = (path: string) => {
+  // The pressed button is gone: the keyboard focus (it fell to <body>) goes to the new listing's
+  // first folder, else to "Up".
+  useEffect(() => {
+    if (!refocus.current || (folders === null && !error)) return;
+    refocus.current = false;
+    (box.current?.querySelector<HTMLElement>('ul button') ?? box.current?.querySelector<HTMLElement>('.browse-head button'))?.focus();
+  }, [folders, error]);
+  const go = (path: string, leaves: boolean) => {
+    refocus.current = leaves;
     setAt(path);
     onPick(path);
   };
   const up = at === '/' ? null : at.slice(0, at.lastIndexOf('/')) || '/';
   return (
-    <div class="browse">
+    <div class="browse" ref={box}>
       <div class="browse-head">
         <span>Folders in <strong>{at === '/' ? 'the top level' : at}</strong></span>
-        {up !== null && <button type="button" class="small" onClick={() => go(up)}>Up to {up === '/' ? 'the top level' : up}</button>}
+        {up !== null && <button type="button" class="small" onClick={() => go(up, up === '/')}>Up to {up === '/' ? 'the top level' : up}</button>}
       </div>
       {error ? <p class="error">{error}</p>
         : folders === null ? <p class="muted">Loading…</p>
@@ -97,7 +120,7 @@ export function FolderBrowser({ start, onPick }: { start: string; onPick: (path:
         : (
           <ul>
             {folders.map((f) => (
-              <li key={f.path}><button type="button" class="link" onClick={() => go(f.path)}>{f.name}</button></li>
+              <li key={f.path}><button type="button" class="link" onClick={() => go(f.path, true)}>{f.name}</button></li>
             ))}
           </ul>
         )}

@@ -34,14 +34,18 @@ function useDestination(path: string): string {
   return note;
 }
 
+/** A touch screen: its text fields raise the on-screen keyboard when focused. */
+const coarsePointer = () => typeof matchMedia === 'function' && matchMedia('(pointer: coarse)').matches;
+
 /** Where to move the selected files: a path to type, or one picked by walking the folders. */
 export function MoveDialog({ count, from, onMove, onClose }: { count: number; from: string; onMove: (to: string) => Promise<void>; onClose: () => void }) {
   const [to, setTo] = useState(from);
+  const [coarse] = useState(coarsePointer);
   const note = useDestination(to);
   return (
-    <FormDialog title={`Move ${count} ${count === 1 ? 'file' : 'files'}`} submit="Move" onClose={onClose} onSubmit={() => onMove(to)}>
+    <FormDialog title={`Move ${count} ${count === 1 ? 'file' : 'files'}`} focusTitle={coarse} submit="Move" onClose={onClose} onSubmit={() => onMove(to)}>
       <label for="move-to">To folder</label>
-      <input id="move-to" autofocus required value={to} aria-describedby="move-to-note" onInput={(e) => setTo((e.currentTarget as HTMLInputElement).value)} />
+      <input id="move-to" autofocus={!coarse} required value={to} aria-describedby="move-to-note" onInput={(e) => setTo((e.currentTarget as HTMLInputElement).value)} />
       <p class="hint" id="move-to-note">{note || 'Type a path such as /holidays/2026, or pick a folder below.'}</p>
       <FolderBrowser start={from} onPick={setTo} />
     </FormDialog>

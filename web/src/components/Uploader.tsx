@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, describeError, formatBytes, formatSpan } from '../api';
-import { addUploads, cancelUpload, clearFinishedUploads, removeUpload, retryUpload, useUploadJobs } from '../upload-queue';
+import { addUploads, cancelUpload, clearFinishedUploads, removeUpload, retryUpload, useUploadJobs, type UploadJob } from '../upload-queue';
 import { Fold, useNarrow } from './Fold';
 
 interface Options {
@@ -77,13 +77,31 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
   }
 
   const active = jobs.filter((j) => j.status === 'uploading' || j.status === 'queued').length;
-  /** The job whose Cancel was just pressed: its Retry, which takes the button's place, gets the focus. */
-  const refocus = useRef<number | null>(null);
   const done = jobs.filter((j) => j.status === 'done').length;
   const failed = jobs.filter((j) => j.status === 'failed').length;
+  const cancelled = jobs.filter((j) => j.status === 'cancelled').length;
   // All uploaded: the list folds into its summary line, so the new files are in view, not below it.
   const [unfolded, setUnfolded] = useState(false);
   const folded = jobs.length > 0 && done === jobs.length && !unfolded;
+  const list = useRef<HTMLUListElement>(null);
+  const summary = useRef<HTMLParagraphElement>(null);
+  /**
+   * The job whose button has the focus. A row keeps one button whose words change (Cancel →
+   * Retry → Cancel), so the focus stays on it; when the upload finishes the button leaves, and
+   * the focus goes to the row's status, or to the summary when the list folds, not to <body>.
+   */
+  const held = useRef<number | null>(null);
+  useEffect(() => {
+    const key = held.current;
+    if (key === null) return;
+    const row = list.current?.querySelector<HTMLElement>(`[data-key="${key}"]`);
+    const button = row?.querySelector('button');
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (button && button !== document.activeElement) held.current = null; // the user went elsewhere
+    if (button || !lost) return;
+    held.current = null;
+    (folded || !row ? summary.current : row.querySelector<HTMLElement>('.job-info'))?.focus();
+  });
   return (
     <section class="uploader card" aria-label="Upload">
       <div class="drop">
@@ -130,42 +148,32 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
       {jobs.length > 0 && (
         <ul class={folded ? 'jobs folded' : 'jobs'} aria-live="polite">
           {jobs.map((j) => (
-            <li key={j.key} class={`job ${j.status}`} data-status={j.status}>
+            <li key={j.key} class={`job ${j.status}`} data-status={j.status} data-key={j.key}>
               <span class="job-name">{j.file.webkitRelativePath || j.file.name || 'pasted image'}</span>
-              <progress max={j.file.size || 1} value={j.status === 'done' ? j.file.size : j.status === 'failed' ? 0 : j.loaded} aria-label={`Upload of ${j.file.name}`} />
-              <span class="job-info">
+              {/* A cancelled or failed upload shows an empty bar: a half-filled one looked paused. */}
+              <progress max={j.file.size || 1} value={j.status === 'done' ? j.file.size : j.status === 'failed' || j.status === 'cancelled' ? 0 : j.loaded}
+                aria-label={`Upload of ${j.file.name}${j.status === 'cancelled' ? ', cancelled' : ''}`} />
+              <span class="job-info" tabIndex={-1}>
                 {j.status === 'uploading' && !j.offline && `${formatBytes(j.loaded)} of ${formatBytes(j.file.size)} · ${formatBytes(j.speed)}/s`}
                 {j.status === 'uploading' && j.offline && `Offline at ${formatBytes(j.loaded)} of ${formatBytes(j.file.size)}: resumes when the connection is back…`}
                 {j.status === 'queued' && 'Waiting…'}
                 {j.status === 'done' && `Uploaded · ${formatBytes(j.file.size)}`}
-                {j.status === 'cancelled' && 'Cancelled'}
+                {j.status === 'cancelled' && `Cancelled at ${formatBytes(j.loaded)} of ${formatBytes(j.file.size)}`}
                 {j.status === 'failed' && <span class="error" role="alert">{j.error}</span>}
               </span>
-              {(j.status === 'uploading' || j.status === 'queued') && (
-                <button type="button" class="small" onClick={() => {
-                  refocus.current = j.key;
-                  cancelUpload(j.key);
-                }}>Cancel</button>
-              )}
-              {(j.status === 'failed' || j.status === 'cancelled') && !j.final && (
-                <button type="button" class="small" onClick={() => retryUpload(j.key)} ref={(el) => {
-                  if (el && refocus.current === j.key) {
-                    refocus.current = null;
-                    el.focus();
-                  }
-                }}>Retry</button>
-              )}
-              {j.status === 'failed' && j.final && (
-                <button type="button" class="small" onClick={() => removeUpload(j.key)}>Remove</button>
-              )}
+              <JobButton job={j} onFocus={() => (held.current = j.key)} />
             </li>
           ))}
         </ul>
       )}
       {active === 0 && jobs.length > 0 && (
         <div class="jobs-done">
-          <p class={failed ? 'error' : 'notice'} role="status">
-            {failed === 0 ? 'All uploads finished.' : `${done} uploaded, ${failed} failed: see the reasons above${jobs.some((j) => j.status === 'failed' && !j.final) ? ', then retry' : ''}.`}
+          <p ref={summary} tabIndex={-1} class={failed ? 'error' : 'notice'} role="status">
+            {failed === 0 && cancelled === 0 ? 'All uploads finished.' : [
+              `${done} uploaded`,
+              ...(cancelled ? [`${cancelled} cancelled`] : []),
+              ...(failed ? [`${failed} failed: see the reasons above${jobs.some((j) => j.status === 'failed' && !j.final) ? ', then retry' : ''}`] : []),
+            ].join(', ') + '.'}
           </p>
           {done === jobs.length && (
             <button type="button" class="small" aria-expanded={!folded} onClick={() => setUnfolded(folded)}>{folded ? 'Show the list' : 'Fold the list'}</button>
@@ -174,5 +182,19 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
         </div>
       )}
     </section>
+  );
+}
+
+/** A row's one button, its words after the upload's state: one element, so the focus stays on it. */
+function JobButton({ job, onFocus }: { job: UploadJob; onFocus: () => void }) {
+  const action = job.status === 'uploading' || job.status === 'queued' ? { label: 'Cancel', run: () => cancelUpload(job.key) }
+    : (job.status === 'failed' || job.status === 'cancelled') && !job.final ? { label: 'Retry', run: () => retryUpload(job.key) }
+    : job.status === 'failed' && job.final ? { label: 'Remove', run: () => removeUpload(job.key) }
+    : null;
+  if (!action) return null;
+  return (
+    <button type="button" class="small" onFocus={onFocus} onClick={action.run}>
+      {action.label}<span class="sr-only"> {job.file.name || 'pasted image'}</span>
+    </button>
   );
 }

@@ -3,9 +3,11 @@
  * API refuses their calls on its own): server stats with the last hour of requests and cache
  * hits, users with search and ban/promote/role actions, invite codes, and any account's files.
  */
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorText, formatBytes, type Profile } from '../api';
+import { BusyButton } from '../components/BusyButton';
 import { CopyField } from '../components/Copy';
+import { OutcomeLine, type Outcome } from '../components/Outcome';
 import type { Route } from '../router';
 import { navigate } from '../router';
 import { Chart } from './Chart';
@@ -125,14 +127,52 @@ function Overview() {
   );
 }
 
+/** One plan's limits, from `GET /api/admin/stats` (null = unlimited). */
+interface PlanFacts { max_upload_size_bytes: number; storage_quota_bytes: number | null; max_files: number | null }
+type Plans = Record<'standard' | 'promoted', PlanFacts>;
+
+/** What each plan allows, for the words beside each user's plan (null until the stats arrive). */
+function usePlans(): Plans | null {
+  const [plans, setPlans] = useState<Plans | null>(null);
+  useEffect(() => {
+    api<{ plans: Plans }>('GET', '/api/admin/stats').then((s) => setPlans(s.plans), () => undefined); // the words are left out, the page works
+  }, []);
+  return plans;
+}
+
+/** "750 MB per file · 50 GB storage · 100,000 files" */
+function planText(p: PlanFacts | undefined): string {
+  if (!p) return '';
+  return [
+    `${formatBytes(p.max_upload_size_bytes)} per file`,
+    p.storage_quota_bytes === null ? 'unlimited storage' : `${formatBytes(p.storage_quota_bytes)} storage`,
+    p.max_files === null ? 'unlimited files' : `${n(p.max_files)} files`,
+  ].join(' · ');
+}
+
 function Users({ self }: { self: string }) {
+  const plans = usePlans();
   const [q, setQ] = useState('');
   const [list, setList] = useState<AdminUser[] | null>(null);
   const [count, setCount] = useState(0);
   const [next, setNext] = useState<string | null>(null);
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [message, setMessage] = useState<Outcome>(null);
   const [busy, setBusy] = useState('');
   const [confirmBan, setConfirmBan] = useState<string | null>(null);
+  /** Roles chosen in a row's select and not applied yet: the select only chooses (a ↓ on it made an admin). */
+  const [roleDraft, setRoleDraft] = useState<Record<string, AdminUser['role']>>({});
+  /**
+   * The id of the control to focus once the list shows the outcome: an action that replaces its
+   * button (Confirm ban → Unban) hands the focus on instead of dropping it to <body>.
+   */
+  const focusNext = useRef<string | null>(null);
+  useEffect(() => {
+    const el = focusNext.current ? document.getElementById(focusNext.current) : null;
+    if (el) {
+      focusNext.current = null;
+      el.focus();
+    }
+  });
 
   const load = useCallback(async (search: string, cursor?: string) => {
     const params = new URLSearchParams({ limit: '50' });
@@ -152,18 +192,37 @@ function Users({ self }: { self: string }) {
     return () => clearTimeout(t);
   }, [q, load]);
 
-  const change = async (u: AdminUser, path: string, body: object, done: string) => {
+  /** Applies a change; true when the server took it (the caller then says where the focus goes). */
+  const change = async (u: AdminUser, path: string, body: object, done: string): Promise<boolean> => {
+    if (busy) return false;
     setBusy(u.id);
     setMessage(null);
     try {
       const updated = await api<AdminUser>('POST', `/api/admin/users/${u.id}/${path}`, body);
       setList((prev) => prev?.map((x) => (x.id === u.id ? updated : x)) ?? prev);
       setMessage({ ok: true, text: `${u.email}: ${done}.` });
+      return true;
     } catch (err) {
       setMessage({ ok: false, text: errorText(err) });
+      return false;
     } finally {
       setBusy('');
     }
+  };
+  const dropDraft = (id: string) => setRoleDraft(({ [id]: _, ...rest }) => rest);
+  const cancelRole = (u: AdminUser) => {
+    dropDraft(u.id);
+    focusNext.current = `role-${u.id}`;
+  };
+  const applyRole = async (u: AdminUser, role: AdminUser['role']) => {
+    if (await change(u, 'role', { role }, role === 'admin' ? 'now an admin' : 'no longer an admin')) {
+      dropDraft(u.id);
+      focusNext.current = `role-${u.id}`;
+    }
+  };
+  const cancelBan = (u: AdminUser) => {
+    setConfirmBan(null);
+    focusNext.current = `ban-${u.id}`;
   };
 
   return (
@@ -175,7 +234,12 @@ function Users({ self }: { self: string }) {
           <label for="user-search" class="sr-only">Search users by email</label>
           <input id="user-search" type="search" placeholder="Search by email" value={q} onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
         </div>
-        {message && <p class={message.ok ? 'notice' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
+        <dl class="plan-legend">
+          <div><dt>Standard</dt><dd>{planText(plans?.standard) || 'the server’s upload limit and quotas'}</dd></div>
+          <div><dt>Promoted</dt><dd>{planText(plans?.promoted) || 'a larger upload limit and no storage or file-count quota'}</dd></div>
+          <div><dt>Admin</dt><dd>a role, not a plan: this page, no larger limits</dd></div>
+        </dl>
+        <OutcomeLine outcome={message} />
         {!list ? <p class="loading" role="status">Loading users…</p> : list.length === 0 ? <p class="empty">No user matches “{q}”.</p> : (
           <div class="table-wrap">
             <table class="table users-table card-rows">
@@ -186,47 +250,67 @@ function Users({ self }: { self: string }) {
               <tbody>
                 {list.map((u) => {
                   const me = u.id === self;
+                  const plan = u.is_promoted ? plans?.promoted : plans?.standard;
                   return (
                     <tr key={u.id} data-user={u.email}>
                       <td><div class="user-email">{u.email}{me && <span class="muted"> (you)</span>}</div><div class="muted small-text">since {date(u.created_at)}{u.email_verified ? '' : ' · unverified'}</div></td>
                       <td>
-                        <label class="sr-only" for={`role-${u.id}`}>Role of {u.email}</label>
-                        <select id={`role-${u.id}`} value={u.role} disabled={me || busy === u.id}
-                          onChange={(e) => change(u, 'role', { role: (e.currentTarget as HTMLSelectElement).value }, `role set to ${(e.currentTarget as HTMLSelectElement).value}`)}>
-                          <option value="user">user</option>
-                          <option value="admin">admin</option>
-                        </select>
+                        {me ? (
+                          // The server refuses an admin's own demotion (how installs lose their last admin): no control to try it.
+                          <span>{u.role}<span class="muted small-text block">yours; another admin can change it</span></span>
+                        ) : (
+                          <RoleChoice user={u} draft={roleDraft[u.id]} busy={busy === u.id}
+                            onChoose={(role) => (role === u.role ? dropDraft(u.id) : setRoleDraft((d) => ({ ...d, [u.id]: role })))}
+                            onApply={(role) => void applyRole(u, role)} onCancel={() => cancelRole(u)} />
+                        )}
                       </td>
-                      <td>{u.is_promoted ? <span class="badge s3">Promoted</span> : <span class="muted">Standard</span>}</td>
+                      <td data-label="Plan">
+                        {u.is_promoted ? <span class="badge s3">Promoted</span> : <span>Standard</span>}
+                        {planText(plan) && <span class="muted small-text block">{planText(plan)}</span>}
+                      </td>
                       <td>{u.is_banned ? <span class="badge bad">Banned</span> : <span class="badge s2">Active</span>}</td>
                       <td class="num nowrap" data-label="Storage">{formatBytes(u.usage.storage_bytes)}</td>
                       <td class="num" data-label="Files">{n(u.usage.files_count)}</td>
                       <td class="row-actions">
-                        <button type="button" class="small" disabled={busy === u.id}
-                          title={u.is_promoted ? 'Back to the standard upload limit and quotas' : 'The promoted plan: the larger upload limit (PROMOTED_MAX_UPLOAD_BYTES) and no storage or file-count quota; not admin rights'}
-                          onClick={() => change(u, 'promote', { promoted: !u.is_promoted }, u.is_promoted ? 'back on the standard plan' : 'promoted')}>
+                        {/* One button whose words change: the focus stays on it (Upgrade → Downgrade). */}
+                        <BusyButton type="button" class="small" busy={busy === u.id}
+                          onClick={() => void change(u, 'promote', { promoted: !u.is_promoted }, u.is_promoted ? 'back on the standard plan' : 'promoted')}>
                           {u.is_promoted ? 'Downgrade plan' : 'Upgrade plan'}<span class="sr-only"> of {u.email}</span>
-                        </button>
+                        </BusyButton>
                         {!me && u.is_banned && (
-                          <button type="button" class="small" disabled={busy === u.id} onClick={() => change(u, 'ban', { banned: false }, 'unbanned')}>
+                          <BusyButton id={`unban-${u.id}`} type="button" class="small" busy={busy === u.id}
+                            onClick={async () => {
+                              if (await change(u, 'ban', { banned: false }, 'unbanned')) focusNext.current = `ban-${u.id}`;
+                            }}>
                             Unban<span class="sr-only"> {u.email}</span>
-                          </button>
+                          </BusyButton>
                         )}
                         {!me && !u.is_banned && (confirmBan === u.id ? (
-                          <>
-                            <button type="button" class="small danger solid" disabled={busy === u.id} title="Their sessions and keys are refused at once and their files are hidden until unbanned"
-                              onClick={() => {
+                          <span class="confirm-inline" role="group" aria-label={`Ban ${u.email}?`}
+                            onKeyDown={(e) => {
+                              if (e.key !== 'Escape') return;
+                              e.preventDefault();
+                              cancelBan(u);
+                            }}>
+                            <BusyButton id={`confirm-ban-${u.id}`} type="button" class="small danger solid" busy={busy === u.id}
+                              title="Their sessions and keys are refused at once and their files are hidden until unbanned"
+                              onClick={async () => {
+                                if (!(await change(u, 'ban', { banned: true }, 'banned; their sessions and keys are refused and their files are hidden'))) return;
                                 setConfirmBan(null);
-                                void change(u, 'ban', { banned: true }, 'banned; their sessions and keys are refused and their files are hidden');
+                                focusNext.current = `unban-${u.id}`;
                               }}>
                               Confirm ban<span class="sr-only"> {u.email}</span>
-                            </button>
-                            <button type="button" class="small" onClick={() => setConfirmBan(null)}>Cancel</button>
-                          </>
+                            </BusyButton>
+                            <button id={`cancel-ban-${u.id}`} type="button" class="small" onClick={() => cancelBan(u)}>Cancel</button>
+                          </span>
                         ) : (
-                          <button type="button" class="small danger" disabled={busy === u.id} onClick={() => setConfirmBan(u.id)}>
+                          <BusyButton id={`ban-${u.id}`} type="button" class="small danger" busy={busy === u.id}
+                            onClick={() => {
+                              setConfirmBan(u.id);
+                              focusNext.current = `cancel-ban-${u.id}`; // the safe answer first, as on the keys page
+                            }}>
                             Ban<span class="sr-only"> {u.email}</span>
-                          </button>
+                          </BusyButton>
                         ))}
                         <a class="button small" href={`/admin?tab=files&user=${u.id}`}>Files<span class="sr-only"> of {u.email}</span></a>
                       </td>
@@ -243,16 +327,65 @@ function Users({ self }: { self: string }) {
   );
 }
 
+/**
+ * A user's role: the select only chooses; a change of rights is applied by its own button, after
+ * a question that names it. Escape (or Cancel) puts the select back. Saving on `change` made a
+ * user an admin at the first ↓ on the closed select.
+ */
+function RoleChoice({ user, draft, busy, onChoose, onApply, onCancel }: {
+  user: AdminUser;
+  draft: AdminUser['role'] | undefined;
+  busy: boolean;
+  onChoose: (role: AdminUser['role']) => void;
+  onApply: (role: AdminUser['role']) => void;
+  onCancel: () => void;
+}) {
+  const pending = draft !== undefined && draft !== user.role;
+  return (
+    <div class="role-choice" onKeyDown={(e) => {
+      if (e.key !== 'Escape' || !pending) return;
+      e.preventDefault();
+      onCancel();
+    }}>
+      <label class="sr-only" for={`role-${user.id}`}>Role of {user.email}</label>
+      <select id={`role-${user.id}`} value={draft ?? user.role} aria-describedby={pending ? `role-ask-${user.id}` : undefined}
+        onChange={(e) => onChoose((e.currentTarget as HTMLSelectElement).value as AdminUser['role'])}>
+        <option value="user">user</option>
+        <option value="admin">admin</option>
+      </select>
+      {pending && (
+        <div class="confirm-inline" role="group" aria-labelledby={`role-ask-${user.id}`}>
+          <p id={`role-ask-${user.id}`} class="small-text">{draft === 'admin' ? `Make ${user.email} an admin?` : `Take admin rights from ${user.email}?`}</p>
+          <BusyButton type="button" class="small primary" busy={busy} onClick={() => onApply(draft)}>Change role<span class="sr-only"> of {user.email}</span></BusyButton>
+          <button type="button" class="small" onClick={onCancel}>Cancel<span class="sr-only"> role change</span></button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** A whole number from 1 to 50, as typed (the number field turned "-5" into 5 and "abc" into 0). */
+const inviteCount = (text: string): number | null => (/^\s*\d+\s*$/.test(text) && Number(text) >= 1 && Number(text) <= 50 ? Number(text) : null);
+
 function Invites({ self }: { self: string }) {
-  const [count, setCount] = useState(1);
+  const [count, setCount] = useState('1');
+  const [countError, setCountError] = useState('');
+  const countRef = useRef<HTMLInputElement>(null);
   const [expiry, setExpiry] = useState('604800');
   const [codes, setCodes] = useState<Invite[]>([]);
   const [error, setError] = useState('');
   const create = async (e: Event) => {
     e.preventDefault();
     setError('');
+    const wanted = inviteCount(count);
+    if (wanted === null) {
+      setCountError(`“${count.trim()}” is not a number of invites: type a whole number from 1 to 50.`);
+      countRef.current?.focus();
+      return;
+    }
+    setCountError('');
     try {
-      const res = await api<{ results: Invite[] }>('POST', `/api/admin/users/${self}/invites`, { count, expires_in: expiry === 'never' ? null : Number(expiry) });
+      const res = await api<{ results: Invite[] }>('POST', `/api/admin/users/${self}/invites`, { count: wanted, expires_in: expiry === 'never' ? null : Number(expiry) });
       setCodes(res.results);
     } catch (err) {
       setError(errorText(err));
@@ -262,10 +395,13 @@ function Invites({ self }: { self: string }) {
     <section class="card" aria-labelledby="h-invites">
       <h2 id="h-invites">Invite people</h2>
       <p class="help">Each code registers one account (required when the server is invite-only).</p>
-      <form class="toolbar invite-form" onSubmit={create}>
+      <form class="toolbar invite-form" onSubmit={create} noValidate>
         <div class="ctl">
-          <label for="invite-count">How many</label>
-          <input id="invite-count" type="number" min={1} max={50} value={count} onInput={(e) => setCount(Number((e.currentTarget as HTMLInputElement).value))} />
+          <label for="invite-count">How many <span class="muted">(1 to 50)</span></label>
+          {/* Text, not a number field: what was typed stays as typed, and is checked on submit. */}
+          <input id="invite-count" ref={countRef} type="text" inputMode="numeric" autoComplete="off" value={count}
+            aria-invalid={countError ? true : undefined} aria-describedby={countError ? 'invite-count-error' : undefined}
+            onInput={(e) => setCount((e.currentTarget as HTMLInputElement).value)} />
         </div>
         <div class="ctl">
           <label for="invite-expiry">Valid for</label>
@@ -278,6 +414,7 @@ function Invites({ self }: { self: string }) {
         </div>
         <button type="submit" class="primary">Create invites</button>
       </form>
+      {countError && <p id="invite-count-error" class="error" role="alert">{countError}</p>}
       {error && <p class="error" role="alert">{error}</p>}
       {codes.length > 0 && (
         <div class="done invite-codes" role="status">
