@@ -161,7 +161,7 @@ describe('settings page', () => {
 
     await page.getByLabel(/Private —/).check();
     await page.getByLabel('Default expiry of new uploads').selectOption({ label: 'After 7 days' });
-    await page.getByLabel('Upload limit per file (MB)').fill('2');
+    await page.getByLabel('Upload limit per file (MiB)').fill('2');
     await page.getByLabel('Public URL base').fill('https://cdn.example.com/');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText('Saved. What changed:').waitFor(WAIT);
@@ -170,14 +170,14 @@ describe('settings page', () => {
       'Default expiry: never → after 7 days',
       'Default visibility: public → private',
       'Public URL base: this server’s address → https://cdn.example.com',
-      `Upload limit per file: ${formatBytes(plan.max_upload_size_bytes)} → 2.0 MB`,
+      `Upload limit per file: ${formatBytes(plan.max_upload_size_bytes)} → 2.0 MiB`,
     ].sort());
     await shot(page, 'settings');
     expect(await axeProblems(page)).toEqual([]);
 
     const s = (await api('GET', '/api/settings', undefined, session)).body;
     expect(s).toMatchObject({ default_is_public: false, default_expires_in: 7 * 86_400, max_upload_size_bytes: 2 * 1024 * 1024, public_url_base: 'https://cdn.example.com' });
-    // Taking effect: an upload over 2 MB is refused for this account now.
+    // Taking effect: an upload over 2 MiB is refused for this account now.
     const big = await sharp({ create: { width: 1400, height: 1400, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer();
     expect(big.length).toBeGreaterThan(2 * 1024 * 1024);
     const refused = await uploadWith({ cookie: session.cookie, 'x-csrf-token': session.csrf }, big);
@@ -186,10 +186,10 @@ describe('settings page', () => {
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText('Nothing changed.').waitFor(WAIT);
     // Above the plan: refused in words, nothing is saved.
-    await page.getByLabel('Upload limit per file (MB)').fill(String(Math.ceil(plan.max_upload_size_bytes / 1048576) + 5));
+    await page.getByLabel('Upload limit per file (MiB)').fill(String(Math.ceil(plan.max_upload_size_bytes / 1048576) + 5));
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByRole('alert').filter({ hasText: `The upload limit can be at most your plan’s ${formatBytes(plan.max_upload_size_bytes)}.` }).waitFor(WAIT);
-    await page.getByLabel('Upload limit per file (MB)').fill('2');
+    await page.getByLabel('Upload limit per file (MiB)').fill('2');
     // A base the API would refuse: said in words on the page (it showed the API's field text), nothing is saved.
     for (const base of ['ftp://files.example.com', 'cdn.example.com']) {
       await page.getByLabel('Public URL base').fill(base);

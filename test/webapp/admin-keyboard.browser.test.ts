@@ -337,7 +337,7 @@ describe('library by keyboard and touch', () => {
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1 * MiB });
     await page.locator('input[aria-label="Choose files"]').setInputFiles(path);
     const job = page.locator('.job', { hasText: 'big.txt' });
-    await job.locator('.job-info', { hasText: /of 12 MB/ }).waitFor(WAIT);
+    await job.locator('.job-info', { hasText: /of 12 MiB/ }).waitFor(WAIT);
     await page.waitForFunction(() => Number(document.querySelector('.job progress')?.getAttribute('value')) > 0, undefined, WAIT);
     await job.getByRole('button', { name: /^Cancel/ }).focus();
     await page.keyboard.press('Enter');

@@ -140,7 +140,7 @@ describe('the web app in Chromium', () => {
     const files = [await quads('sunset.png', 900, 700), await jpeg('harbour.jpg', 640, 480), await png('garden.png', 900, 700, true), pdf('invoice.pdf')];
     await dropFiles(page, files);
     const progress = page.locator('.job', { hasText: 'garden.png' });
-    await progress.locator('.job-info', { hasText: /KB of .* · .*\/s/ }).waitFor(WAIT);
+    await progress.locator('.job-info', { hasText: /KiB of .* · .*\/s/ }).waitFor(WAIT);
     expect(await progress.locator('progress').count()).toBe(1);
     await shot(page, 'upload-in-progress');
     expect(await axeProblems(page)).toEqual([]);
@@ -167,7 +167,7 @@ describe('the web app in Chromium', () => {
     await expect(tile(page, 'invoice.pdf').locator('.kind').textContent()).resolves.toBe('PDF');
     // All uploaded: the list folds into its summary line (it pushed the new files below the fold).
     expect(await page.locator('ul.jobs').isVisible()).toBe(false);
-    await page.getByRole('button', { name: 'Show the list' }).click();
+    await page.getByRole('button', { name: 'Show the 4 uploaded' }).click();
     await page.locator('ul.jobs').waitFor(WAIT);
     await page.getByRole('button', { name: 'Clear finished' }).click();
     await page.locator('.job').first().waitFor({ state: 'detached', ...WAIT });

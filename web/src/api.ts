@@ -75,7 +75,8 @@ export const formatWhen = (iso: string | null, none = 'never', seconds = false):
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
+  // Binary steps, so binary names: the server's own units (`750MiB`); 200 000 bytes read "195 KB".
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
   let i = -1;
   do {

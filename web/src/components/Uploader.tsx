@@ -80,9 +80,12 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
   const done = jobs.filter((j) => j.status === 'done').length;
   const failed = jobs.filter((j) => j.status === 'failed').length;
   const cancelled = jobs.filter((j) => j.status === 'cancelled').length;
-  // All uploaded: the list folds into its summary line, so the new files are in view, not below it.
+  // Once nothing is uploading, the uploaded rows fold into the summary line, so the new files are
+  // in view, not below a long list (on a phone one refused file kept the whole list open); what
+  // failed or was cancelled stays, with its reason and its Retry.
   const [unfolded, setUnfolded] = useState(false);
-  const folded = jobs.length > 0 && done === jobs.length && !unfolded;
+  const foldDone = active === 0 && done > 0 && !unfolded;
+  const folded = foldDone && done === jobs.length;
   const list = useRef<HTMLUListElement>(null);
   const summary = useRef<HTMLParagraphElement>(null);
   /**
@@ -148,7 +151,7 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
       {jobs.length > 0 && (
         <ul class={folded ? 'jobs folded' : 'jobs'} aria-live="polite">
           {jobs.map((j) => (
-            <li key={j.key} class={`job ${j.status}`} data-status={j.status} data-key={j.key}>
+            <li key={j.key} class={`job ${j.status}`} data-status={j.status} data-key={j.key} hidden={foldDone && j.status === 'done'}>
               <span class="job-name">{j.file.webkitRelativePath || j.file.name || 'pasted image'}</span>
               {/* A cancelled or failed upload shows an empty bar: a half-filled one looked paused. */}
               <progress max={j.file.size || 1} value={j.status === 'done' ? j.file.size : j.status === 'failed' || j.status === 'cancelled' ? 0 : j.loaded}
@@ -175,8 +178,10 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
               ...(failed ? [`${failed} failed: see the reasons above${jobs.some((j) => j.status === 'failed' && !j.final) ? ', then retry' : ''}`] : []),
             ].join(', ') + '.'}
           </p>
-          {done === jobs.length && (
-            <button type="button" class="small" aria-expanded={!folded} onClick={() => setUnfolded(folded)}>{folded ? 'Show the list' : 'Fold the list'}</button>
+          {done > 0 && (
+            <button type="button" class="small" aria-expanded={!foldDone} onClick={() => setUnfolded(foldDone)}>
+              {foldDone ? `Show the ${done === 1 ? 'uploaded file' : `${done} uploaded`}` : 'Fold the uploaded'}
+            </button>
           )}
           <button type="button" class="small" onClick={clearFinishedUploads}>Clear finished</button>
         </div>

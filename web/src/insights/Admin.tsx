@@ -140,7 +140,7 @@ function usePlans(): Plans | null {
   return plans;
 }
 
-/** "750 MB per file · 50 GB storage · 100,000 files" */
+/** "750 MiB per file · 50 GiB storage · 100,000 files" */
 function planText(p: PlanFacts | undefined): string {
   if (!p) return '';
   return [

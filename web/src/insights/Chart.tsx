@@ -20,7 +20,7 @@ const PAD = { l: 52, r: 8, t: 10, b: 24 };
 /**
  * A round axis maximum at or above `v` whose half is round too: for counts 2, 4 or 10 × a
  * power of ten (ticks stay whole numbers), for bytes 1, 2 or 5 × a power of ten of a power of
- * 1024 (the axis reads 200 KB, not 195 KB).
+ * 1024 (the axis reads 200 KiB, not 195 KiB).
  */
 function niceMax(v: number, bytes: boolean): number {
   if (!bytes) {
@@ -41,7 +41,7 @@ export function Chart({ labels, series, format, summary, id, bytes = false, widt
   format: (n: number) => string;
   summary: string;
   id: string;
-  /** Values are bytes (axis steps in KB/MB/GB). */
+  /** Values are bytes (axis steps in KiB/MiB/GiB). */
   bytes?: boolean;
   /** The drawing's width before its box is measured; then it is drawn at the box's width, so text stays 11 px on a phone too. */
   width?: number;

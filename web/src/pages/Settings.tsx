@@ -20,7 +20,7 @@ type OpenApiDoc = {
 };
 const KNOWN = new Set(['public_url_base', 'max_upload_size_bytes', 'default_is_public', 'default_expires_in']);
 
-const MB = 1024 * 1024;
+const MiB = 1024 * 1024;
 const EXPIRIES: [number | null, string][] = [
   [null, 'Never'], [3600, 'After 1 hour'], [86_400, 'After 1 day'], [7 * 86_400, 'After 7 days'],
   [30 * 86_400, 'After 30 days'], [90 * 86_400, 'After 90 days'], [365 * 86_400, 'After 1 year'],
@@ -55,7 +55,7 @@ export function Settings({ profile }: { profile: Profile }) {
   const adopt = (s: SettingsDoc) => {
     setSaved(s);
     setDraft(s);
-    setLimitMb(String(Math.round((s.max_upload_size_bytes / MB) * 10) / 10));
+    setLimitMb(String(Math.round((s.max_upload_size_bytes / MiB) * 10) / 10));
   };
   useEffect(() => {
     api<SettingsDoc>('GET', '/api/settings')
@@ -80,7 +80,7 @@ export function Settings({ profile }: { profile: Profile }) {
   if (!saved || !draft) return <p class="loading" role="status">Loading settings…</p>;
 
   const set = (k: string, v: Value) => setDraft({ ...draft, [k]: v });
-  const planMb = plan.max_upload_size_bytes / MB;
+  const planMb = plan.max_upload_size_bytes / MiB;
   const extras = Object.keys(saved).filter((k) => !KNOWN.has(k) && typeof saved[k] === 'boolean');
 
   const save = async (e: Event) => {
@@ -89,9 +89,9 @@ export function Settings({ profile }: { profile: Profile }) {
     setError('');
     setChanges(null);
     const mb = Number(limitMb);
-    if (!Number.isFinite(mb) || mb <= 0) return setError('The upload limit must be a positive number of megabytes.');
-    // The field shows 0.1 MB steps: the plan's own value rounded up is still the plan's.
-    const bytes = Math.abs(mb * MB - plan.max_upload_size_bytes) < MB / 20 ? plan.max_upload_size_bytes : Math.round(mb * MB);
+    if (!Number.isFinite(mb) || mb <= 0) return setError('The upload limit must be a positive number of MiB (mebibytes, 1 MiB = 1,048,576 bytes).');
+    // The field shows 0.1 MiB steps: the plan's own value rounded up is still the plan's.
+    const bytes = Math.abs(mb * MiB - plan.max_upload_size_bytes) < MiB / 20 ? plan.max_upload_size_bytes : Math.round(mb * MiB);
     if (bytes > plan.max_upload_size_bytes) return setError(`The upload limit can be at most your plan’s ${formatBytes(plan.max_upload_size_bytes)}.`);
     const next: SettingsDoc = { ...draft, max_upload_size_bytes: bytes };
     const base = typeof next.public_url_base === 'string' ? next.public_url_base.trim() : '';
@@ -101,8 +101,8 @@ export function Settings({ profile }: { profile: Profile }) {
     }
     const patch: Record<string, Value> = {};
     for (const k of Object.keys(next)) if (next[k] !== saved[k] && (KNOWN.has(k) || extras.includes(k))) patch[k] = next[k]!;
-    // An unchanged limit shown rounded to 0.1 MB is not a change.
-    if ('max_upload_size_bytes' in patch && Math.abs((patch.max_upload_size_bytes as number) - saved.max_upload_size_bytes) < MB / 20) delete patch.max_upload_size_bytes;
+    // An unchanged limit shown rounded to 0.1 MiB is not a change.
+    if ('max_upload_size_bytes' in patch && Math.abs((patch.max_upload_size_bytes as number) - saved.max_upload_size_bytes) < MiB / 20) delete patch.max_upload_size_bytes;
     if (Object.keys(patch).length === 0) return setChanges([]);
     setBusy(true);
     try {
@@ -146,7 +146,7 @@ export function Settings({ profile }: { profile: Profile }) {
           </select>
           <p id="default-expiry-help" class="help">Expired files answer 410 Gone and are deleted soon after.</p>
 
-          <label for="upload-limit">Upload limit per file (MB)</label>
+          <label for="upload-limit">Upload limit per file (MiB)</label>
           <input id="upload-limit" type="number" min={0.1} step={0.1} max={Math.floor(planMb * 10) / 10} value={limitMb} aria-describedby="upload-limit-help"
             onInput={(e) => setLimitMb((e.currentTarget as HTMLInputElement).value)} />
           <p id="upload-limit-help" class="help">At most your plan’s {formatBytes(plan.max_upload_size_bytes)}. A lower limit guards against uploading something huge by mistake.</p>
