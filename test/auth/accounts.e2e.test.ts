@@ -125,6 +125,10 @@ describe.each(MODES)('accounts on $name', (mode) => {
       expect(bad.headers.get('www-authenticate')).toBe('Bearer realm="Pictor", error="invalid_token"');
       expect(bad.body).toMatchObject({ error: 'UNAUTHORIZED', message: expect.stringContaining('unknown, revoked or expired') });
     }
+    // A valid key with a different bearer token: which is meant cannot be told (the token was ignored).
+    const both = await api('GET', '/api/profile', undefined, { key: adminKey, bearer: 'garbage' });
+    expect([both.status, both.headers.get('www-authenticate'), both.body.message]).toEqual([401, 'Bearer realm="Pictor", error="invalid_request"', 'Two different credentials were sent, in X-API-Key and in Authorization: send one.']);
+    expect((await api('GET', '/api/profile', undefined, { key: adminKey, bearer: adminKey })).status).toBe(200);
   });
 
   test('forgot → mail received → reset → old sessions dead', async () => {

@@ -16,7 +16,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { countBoundedLru } from '../../lib/lru';
 import { createHash } from 'node:crypto';
 import type { CoreDeps } from '../../deps';
-import { accountBanned, csrfInvalid } from '../../errors';
+import { accountBanned, AppError, csrfInvalid } from '../../errors';
 import { isScope, SCOPES, type Scope } from '../keys/scopes';
 import { apiKeys } from '../keys/table';
 import { users, type UserRow } from '../users/table';
@@ -200,6 +200,14 @@ export function createCredentialResolver(deps: CoreDeps) {
      * mutating request without the matching `X-CSRF-Token`.
      */
     async resolve(request: Request): Promise<Principal | null> {
+      // Two different credentials: which one is meant cannot be told, and the other was ignored
+      // without a word (a valid key with a bad bearer token was accepted).
+      const keyHeader = request.headers.get('x-api-key');
+      const authHeader = request.headers.get('authorization');
+      if (keyHeader !== null && authHeader !== null && authHeader.replace(/^Bearer\s+/i, '').trim() !== keyHeader.trim()) {
+        throw new AppError('UNAUTHORIZED', 401, 'Two different credentials were sent, in X-API-Key and in Authorization: send one.',
+          undefined, { 'WWW-Authenticate': 'Bearer realm="Pictor", error="invalid_request"' });
+      }
       const apiKey = extractApiKey(request);
       if (apiKey) return resolveApiKey(apiKey);
       const auth = request.headers.get('authorization');
