@@ -25,11 +25,11 @@ export async function createRedis(url: string, log: Logger): Promise<Redis> {
     commandTimeout: 500,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
   });
-  try {
-    await ready(redis);
-  } catch (err) {
+  const refused = await ready(redis);
+  if (refused) {
     redis.disconnect();
-    throw new StartupError(`Redis at REDIS_URL did not answer within ${READY_WITHIN_MS / 1000} s (${errorSummary(err)}): start Redis, or fix or unset REDIS_URL`, 'REDIS_URL', errorCode(err));
+    const what = refused.timedOut ? `did not answer within ${READY_WITHIN_MS / 1000} s` : 'refused what REDIS_URL asks for';
+    throw new StartupError(`Redis at REDIS_URL ${what} (${errorSummary(refused.err)}): start Redis, or fix or unset REDIS_URL`, 'REDIS_URL', errorCode(refused.err));
   }
   let lastLog = 0;
   redis.on('error', (err) => {
@@ -42,19 +42,18 @@ export async function createRedis(url: string, log: Logger): Promise<Redis> {
   return redis;
 }
 
-/** Resolves once connected with the database selected; rejects with the last error otherwise. */
-function ready(redis: Redis): Promise<void> {
-  return new Promise((resolve, reject) => {
+/** Null once connected with the database selected; otherwise the last error, and whether time ran out. */
+function ready(redis: Redis): Promise<{ err: unknown; timedOut: boolean } | null> {
+  return new Promise((resolve) => {
     let last: unknown = new Error('no answer');
     /** An error since the last connect: ioredis reports a refused SELECT and then says `ready` all the same. */
     let sinceConnect: unknown = null;
-    const done = (err: unknown) => {
+    const done = (outcome: { err: unknown; timedOut: boolean } | null) => {
       clearTimeout(timer);
       redis.off('error', onError);
       redis.off('connect', onConnect);
       redis.off('ready', onReady);
-      if (err) reject(err);
-      else resolve();
+      resolve(outcome);
     };
     const onError = (err: unknown) => {
       last = err;
@@ -63,8 +62,8 @@ function ready(redis: Redis): Promise<void> {
     const onConnect = () => {
       sinceConnect = null;
     };
-    const onReady = () => done(sinceConnect);
-    const timer = setTimeout(() => done(last), READY_WITHIN_MS);
+    const onReady = () => done(sinceConnect ? { err: sinceConnect, timedOut: false } : null);
+    const timer = setTimeout(() => done({ err: last, timedOut: true }), READY_WITHIN_MS);
     redis.on('error', onError);
     redis.on('connect', onConnect);
     redis.on('ready', onReady);
