@@ -1,11 +1,12 @@
 /**
  * Lingering close on Bun (RFC 9112 §9.6, nginx's `lingering_close`). When a request says
  * `Connection: close`, Bun closes the socket as soon as the answer is written, even while the
- * client is still sending a body the app did not read (a refused upload, a body on a GET). The
+ * client is still sending a body the app did not read (a refused upload, a wrong key). The
  * client's next bytes then meet a TCP reset, and the reset discards the answer the client had
  * not read yet: Python's urllib, which sends the whole body before reading, got "Broken pipe"
  * instead of a 413 or a 401. Bun reads the rest itself on a keep-alive connection, and Deno
- * always does, so only this case is handled.
+ * always does, so only this case is handled. A GET's or HEAD's body cannot be: Bun never hands
+ * it to the app (`request.body` is null).
  *
  * The app gets the body through a stream whose `cancel` does not reach the socket; before the
  * answer goes, what the app left is read and dropped, for at most LINGER_MS and while the client
@@ -14,14 +15,14 @@
  */
 
 /** Longest time spent reading what the app left (nginx's `lingering_time` is 30 s). */
-export const LINGER_MS = 30_000;
+const LINGER_MS = 30_000;
 /** Stop when the client has sent nothing for this long (nginx's `lingering_timeout` is 5 s). */
-export const LINGER_IDLE_MS = 5_000;
+const LINGER_IDLE_MS = 5_000;
 
 const bodyOf = Object.getOwnPropertyDescriptor(Request.prototype, 'body')?.get as ((this: Request) => ReadableStream<Uint8Array> | null) | undefined;
 
 /** `Connection: close` among the request's connection options. */
-export function asksToClose(request: Request): boolean {
+function asksToClose(request: Request): boolean {
   const value = request.headers.get('connection');
   return value !== null && /(?:^|,)\s*close\s*(?:,|$)/i.test(value);
 }
