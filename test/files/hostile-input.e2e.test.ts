@@ -348,7 +348,9 @@ describe('hostile input (issue #17)', () => {
       expect(raw.status).toBe(201);
       expect(((await raw.json()) as { file: FileJson }).file.name).toBe('photognp.js');
 
-      const renamed = await api(`/api/files/${file.id}`, json('PATCH', { name: 'pay\u200Dpal\u202D\u2067.pdf' }));
+      // A rename is the caller's own words: refused rather than changed (a folder is, too).
+      await expectError(await api(`/api/files/${file.id}`, json('PATCH', { name: 'pay\u200Dpal\u202D\u2067.pdf' })), 400, 'VALIDATION_ERROR');
+      const renamed = await api(`/api/files/${file.id}`, json('PATCH', { name: 'paypal.pdf' }));
       expect(renamed.status).toBe(200);
       expect(((await renamed.json()) as FileJson).name).toBe('paypal.pdf');
       const download = await fetch(`${srv.url}/d/${file.id}`);

@@ -72,6 +72,8 @@ describe.each(DB_BACKENDS)('tags and custom metadata (%s)', (backend) => {
     expect(await list(`meta=${encodeURIComponent('trip:north, 2026')}`)).toEqual({ ids: [fa.id], count: 1 }); // a comma in the value
     expect(await list('meta=camera')).toEqual({ ids: sorted(fa.id, fb.id), count: 2 });
     expect(await list('meta=camera:gr3&tag=holiday')).toEqual({ ids: [], count: 0 });
+    // Two values of one key must both hold (the last one won: every x100v was listed).
+    expect(await list('meta=camera:gr3&meta=camera:x100v')).toEqual({ ids: [], count: 0 });
 
     const patched = await fetch(`${srv.url}/api/files/${fc.id}`, {
       method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' },
@@ -108,6 +110,22 @@ describe.each(DB_BACKENDS)('tags and custom metadata (%s)', (backend) => {
       method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ custom_metadata: { k: 'v'.repeat(1025) } }),
     });
     expect(bad.status).toBe(400);
+    // Refused where they were taken and then stored otherwise, wiping what was there: an array
+    // ({"0":"a","1":"b"}), a `__proto__` key (dropped: {}), a blank tag (dropped), `a,b` (split),
+    // names that lost their slashes or dots, or changed nothing.
+    const patch = (body: unknown) => fetch(`${srv.url}/api/files/${f.id}`, { method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await patch({ tags: ['keep'], custom_metadata: { kept: 'yes' } })).status).toBe(200);
+    for (const body of [
+      { custom_metadata: ['a', 'b'] }, { custom_metadata: JSON.parse('{"__proto__":{"x":"y"}}') as unknown }, { tags: [''] }, { tags: ['   '] }, { tags: ['a,b'] },
+      { name: '.' }, { name: '..' }, { name: '   ' }, { name: '/' }, { name: '\u200b' }, { name: 'a/b.png' }, { name: '../../etc/passwd' }, { name: '.hidden' }, { name: '<script>alert(1)</script>.png' },
+    ]) {
+      const res = await patch(body);
+      const got = (await res.json()) as { error: string; details: { fields: { path: string }[] } };
+      expect([JSON.stringify(body), res.status, got.error, got.details?.fields[0]!.path.split('/')[1]]).toEqual([JSON.stringify(body), 400, 'VALIDATION_ERROR', Object.keys(body)[0]]);
+    }
+    const kept = (await (await fetch(`${srv.url}/api/files/${f.id}`, { headers: auth() })).json()) as FileJson & { name: string };
+    expect([kept.tags, kept.custom_metadata]).toEqual([['keep'], { kept: 'yes' }]);
+    expect((await patch({ name: 'ünïcode name (2).png' })).status).toBe(200);
     expect((await fetch(`${srv.url}/api/files?meta=${encodeURIComponent('bad key:v')}`, { headers: auth() })).status).toBe(400);
     expect((await fetch(`${srv.url}/api/files?tags=beach`, { headers: auth() })).status).toBe(400); // the filter is `tag`
   });

@@ -79,11 +79,13 @@ export const FileList = t.Object({
 });
 
 export const FilePatchSchema = t.Object({
-  name: t.Optional(t.String({ minLength: 1, maxLength: 255 })),
+  name: t.Optional(t.String({ minLength: 1, maxLength: 255, description: 'The new name, kept as given: one holding `/` or `\\`, beginning with a dot, holding `..` or invisible characters is refused (400), as is one with nothing left of it.' })),
   folder: t.Optional(t.String({ maxLength: 1024 })),
   is_public: t.Optional(t.Boolean()),
-  tags: t.Optional(t.Array(t.String(), { description: `Replaces the file's tags (${TAG_RULE}); \`[]\` removes them.`, maxItems: 256 })),
-  custom_metadata: t.Optional(t.Record(t.String(), t.String(), { description: `Replaces the custom metadata (${META_RULE}); \`{}\` removes it.` })),
+  tags: t.Optional(t.Array(t.String(), { description: `Replaces the file's tags (${TAG_RULE}), one tag per item; \`[]\` removes them.`, maxItems: 256 })),
+  // Checked by checkMeta on the value as sent: a TypeBox record took an array (`["a","b"]` was
+  // stored as {"0":"a","1":"b"}) and dropped a `__proto__` key, wiping what was there.
+  custom_metadata: t.Optional(t.Unknown({ type: 'object', additionalProperties: { type: 'string' }, description: `Replaces the custom metadata (${META_RULE}); \`{}\` removes it.` })),
   expires_at: t.Optional(t.Nullable(t.String({
     format: 'date-time', description: 'In the future and at most 100 years ahead (else 400); null = never expires.',
   }))),

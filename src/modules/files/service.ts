@@ -262,17 +262,33 @@ export interface FilePatch {
   folder?: string;
   is_public?: boolean;
   tags?: string[];
-  custom_metadata?: Record<string, string>;
+  /** Checked here (checkMeta), as sent. */
+  custom_metadata?: unknown;
   expires_at?: string | null;
 }
 
+/**
+ * A rename is kept as given, or refused: `a/b.png` became `b.png`, `.hidden` `hidden`, and `..`
+ * or a blank name changed nothing, each with a 200 (an upload's name, which a browser or tool
+ * chose, is still made safe without a word).
+ */
+function renameTo(raw: string): string {
+  const given = raw.normalize('NFC').trim();
+  const safe = sanitizeName(raw, '');
+  if (safe !== '' && safe === given) return safe;
+  const message = safe === ''
+    ? 'is not a usable file name: nothing is left once slashes, leading dots and invisible characters are taken out'
+    : `must not hold / or \\, begin with a dot, hold .. or invisible characters (it would be stored as ${JSON.stringify(safe)})`;
+  throw validationError(`The name ${message}.`, [{ path: '/name', message }]);
+}
+
 export async function patchFile(deps: AppDeps, userId: string, id: string, patch: FilePatch): Promise<FileRow> {
-  const current = await getOwnFileOrThrow(deps, userId, id);
+  await getOwnFileOrThrow(deps, userId, id); // 404 for a file that is not the caller's
   const set: Partial<FileRow> = { updatedAt: new Date(deps.clock.now()) };
-  if (patch.name !== undefined) set.name = sanitizeName(patch.name, current.name);
+  if (patch.name !== undefined) set.name = renameTo(patch.name);
   if (patch.folder !== undefined) set.folder = normalizeFolder(patch.folder, 'folder', true);
   if (patch.is_public !== undefined) set.isPublic = patch.is_public;
-  if (patch.tags !== undefined) set.tags = parseTags(patch.tags);
+  if (patch.tags !== undefined) set.tags = parseTags(patch.tags, '/tags', true);
   if (patch.custom_metadata !== undefined) set.customMeta = checkMeta(patch.custom_metadata);
   if (patch.expires_at !== undefined) {
     if (patch.expires_at === null) set.expiresAt = null;

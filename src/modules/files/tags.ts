@@ -30,9 +30,14 @@ export function normalizeTag(raw: string, path = '/tags'): string {
   return tag;
 }
 
-/** A file's tags from a list (PATCH) or comma-separated strings (upload fields): normalised, unique, bounded. */
-export function parseTags(values: readonly string[], path = '/tags'): string[] {
-  const tags = [...new Set(values.flatMap((v) => v.split(',')).filter((v) => v.trim() !== '').map((v) => normalizeTag(v, path)))];
+/**
+ * A file's tags from comma-separated strings (upload fields, where `a,,b` is two tags) or, with
+ * `oneEach`, from a list of one tag per item (PATCH: a blank item or `a,b` is refused, where it
+ * was dropped or split without a word): normalised, unique, bounded.
+ */
+export function parseTags(values: readonly string[], path = '/tags', oneEach = false): string[] {
+  const items = oneEach ? values : values.flatMap((v) => v.split(',')).filter((v) => v.trim() !== '');
+  const tags = [...new Set(items.map((v) => normalizeTag(v, path)))];
   if (tags.length > MAX_TAGS) throw bad(path, `at most ${MAX_TAGS} tags per file, got ${tags.length}`);
   return tags;
 }
@@ -71,14 +76,14 @@ export function tagMetaFilters(tagValues: readonly string[], metaValues: readonl
   const conditions: SQL[] = [];
   const tags = [...new Set(tagValues.flatMap((v) => v.split(',')).filter((v) => v.trim() !== '').map((v) => normalizeTag(v, '/tag')))];
   if (tags.length) conditions.push(sql`${files.tags} @> ${`{${tags.map((t) => `"${t.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`}::text[]`);
-  const pairs: Record<string, string> = Object.create(null); // `?meta=constructor:x` is a key like any other
   for (const m of metaValues) {
     const i = m.indexOf(':');
     const key = i < 0 ? m : m.slice(0, i);
     if (!META_KEY.test(key) || key.length > MAX_META_KEY_LENGTH) throw bad('/meta', `${JSON.stringify(m.slice(0, 80))}: expected \`key:value\` or \`key\` with a key of A-Z a-z 0-9 _ . -`);
+    // One containment per pair, so two values of one key must both hold (in one object the
+    // last one won: `meta=cam:c0&meta=cam:c1` listed every c1). A computed key: `constructor` is a key like any other.
     if (i < 0) conditions.push(sql`${files.customMeta} ? ${key}`);
-    else pairs[key] = m.slice(i + 1);
+    else conditions.push(sql`${files.customMeta} @> ${JSON.stringify({ [key]: m.slice(i + 1) })}::jsonb`);
   }
-  if (Object.keys(pairs).length) conditions.push(sql`${files.customMeta} @> ${JSON.stringify(pairs)}::jsonb`);
   return conditions.length ? and(...conditions) : undefined;
 }
