@@ -15,6 +15,9 @@ import { FILES_INVALIDATE_TOPIC, publishFileChange } from '../cache/lookup';
 import { ObjectTooLargeError } from '../../storage/types';
 import { signPayload } from './sign';
 
+/** Two signed-URL secrets (the first signs, both verify), as long as the configuration asks. */
+const FIRST_SECRET = 'first-signing-secret-0123456789abcdef';
+const SECOND_SECRET = 'second-signing-secret-0123456789abcdef';
 const AVIF_ACCEPT = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
 
 /** Waits until `check` passes (bus messages arrive asynchronously), at most `ms`. */
@@ -35,7 +38,7 @@ describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
   let secret: { id: string; sha256: string };
 
   beforeAll(async () => {
-    h = await makeTestApp({ db, env: { DISABLE_RATE_LIMIT: 'true', SIGNING_SECRETS: 'first-secret,second-secret', JWT_SECRET: 'j'.repeat(40) } });
+    h = await makeTestApp({ db, env: { DISABLE_RATE_LIMIT: 'true', SIGNING_SECRETS: `${FIRST_SECRET},${SECOND_SECRET}`, JWT_SECRET: 'j'.repeat(40) } });
     owner = await seedUser(h.deps);
     admin = await seedUser(h.deps, { role: 'admin' });
     photo = await seedFile(h.deps, owner.id, await quadrants(400, 300).jpeg().toBuffer(), { contentType: 'image/jpeg' });
@@ -123,10 +126,10 @@ describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
 
     const past = Math.floor(Date.now() / 1000) - 10;
     const expired = `exp_${past},w_50`;
-    const expiredSig = signPayload('first-secret', `${expired}/${secret.id}`);
+    const expiredSig = signPayload(FIRST_SECRET, `${expired}/${secret.id}`);
     expect((await h.request(`/authenticated/s--${expiredSig}/${expired}/${secret.id}`)).status).toBe(410);
 
-    const rotated = signPayload('second-secret', `w_60/${secret.id}`);
+    const rotated = signPayload(SECOND_SECRET, `w_60/${secret.id}`);
     expect((await h.request(`/authenticated/s--${rotated}/w_60/${secret.id}`)).status).toBe(200);
     // Someone else's key cannot sign the owner's file.
     const other = await seedUser(h.deps);
