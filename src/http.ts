@@ -234,7 +234,8 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       const json = mime === 'application/json' || (mime.startsWith('application/') && mime.endsWith('+json'));
       const form = mime === 'application/x-www-form-urlencoded' && hooks.formRoutes.has(route);
       if (!json && !form && mime !== '') {
-        throw unsupportedMediaType(`This route takes application/json, not ${mime}.`, { detected: mime });
+        const takes = hooks.formRoutes.has(route) ? 'application/json or a form (application/x-www-form-urlencoded)' : 'application/json';
+        throw unsupportedMediaType(`This route takes ${takes}, not ${mime}.`, { detected: mime });
       }
       const text = await readTextLimited(request, deps.config.maxJsonBodyBytes);
       if (text.trim() === '') return {};

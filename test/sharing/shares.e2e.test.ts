@@ -75,6 +75,13 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     const answers: number[] = [];
     for (let i = 0; i < ATTEMPTS; i++) answers.push((await wrong()).status);
     expect(answers).toEqual([...Array(ATTEMPTS - 1).fill(401), 429]);
+    // A script's POST is answered in the envelope, as its GET is (it got the HTML form and pages).
+    const scripted = await wrong();
+    expect([scripted.headers.get('content-type')?.split(';')[0], ((await scripted.json()) as { error: string }).error]).toEqual(['application/json', 'RATE_LIMITED']);
+    const unknown = await fetch(`${srv.url}/s/nosuchlinktoken000000`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"password":"x"}' });
+    expect([unknown.status, ((await unknown.json()) as { error: string }).error]).toEqual([404, 'NOT_FOUND']);
+    const plain = await fetch(local(link.url), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'password=x' });
+    expect(((await plain.json()) as { message: string }).message).toBe('This route takes application/json or a form (application/x-www-form-urlencoded), not text/plain.');
     const limited = await wrong();
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);

@@ -191,7 +191,8 @@ export function shareRoutes(deps: AppDeps) {
           if ('locked' in checked) return seeOther(`/s/${share.token}?locked=${checked.locked}`, {});
           // A browser goes back to the form by GET, so its Back button never offers to resend a password.
           if (!checked.ok && browser) return seeOther(`/s/${share.token}?wrong=${checked.left ?? ''}`, stringHeaders(set));
-          if (!checked.ok) return formPage('Protected file', passwordForm(share.token, 'Wrong password.'), 401, stringHeaders(set));
+          // A script gets the envelope, as its GET with X-Share-Password does (it got the HTML form).
+          if (!checked.ok) throw unauthorized('Wrong password for this share link.');
         }
         if (!browser) return await deliver(deps, request, share, set);
         // The opening: a view, remembered by the cookie; the page follows by GET, so a reload shows it again.
@@ -199,7 +200,8 @@ export function shareRoutes(deps: AppDeps) {
         await countView(deps, share.token);
         return seeOther(`/s/${share.token}`, { ...stringHeaders(set), 'set-cookie': openedCookie(deps, share) });
       } catch (err) {
-        if (!(err instanceof AppError) || err.status >= 500) throw err;
+        // A person reads a page; a script the JSON envelope (a dead link and a wrong password were pages for both).
+        if (!isPageRefusal(err, request)) throw err;
         return linkErrorPage(err, {});
       }
     }, {
@@ -209,15 +211,13 @@ export function shareRoutes(deps: AppDeps) {
         200: binaryResponse('The shared file (counted as a view).', ['*/*']),
         303: binaryResponse('A browser (`Accept` naming `text/html`): to `GET /s/{token}`. After the right password or Open, the opening is counted as the view and '
           + 'the `pictor_share` cookie (this link only, one hour) set; after a wrong password, back to the form (`?wrong=1`).', []),
-        401: html('Wrong password (a script\'s POST): the form again, with the error.'),
-        404: html('Unknown or revoked link (HTML page).'),
-        410: html('Expired or out of views (HTML page).'),
-        429: html('Too many password attempts (HTML page; `Retry-After`).'),
+        ...errorResponses(401),
+        ...errorResponsesOrPage(404, 410, 429),
       },
       detail: {
         summary: 'Open a share link from its page',
         description: 'Form-encoded (or JSON) `password`, required for a protected link, none for the Open button of a link with `max_views`. '
-          + 'A browser\'s form is sent on (303); a script gets the file itself (a view). A dead link or too many attempts: an HTML page naming the problem.',
+          + 'A browser\'s form is sent on (303); a script gets the file itself (a view). A wrong password, a dead link or too many attempts: an HTML page naming the problem for a browser, the JSON envelope for a script.',
       },
     });
   return new Elysia({ name: 'pictor.shares' }).use(api).use(open);
