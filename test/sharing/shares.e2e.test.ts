@@ -269,8 +269,13 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     const fileEnd = ((await (await fetch(`${srv.url}/api/files/${expiring.id}`, { headers: auth() })).json()) as { expires_at: string }).expires_at;
     const forever = await (await open((await share(expiring.id, {})).url)).text();
     expect(forever).toContain(`The file is available until ${utc(fileEnd)}.`);
-    const later = await (await open((await share(expiring.id, { expires_in: 7 * 86400 })).url)).text();
+    const laterLink = await share(expiring.id, { expires_in: 7 * 86400 });
+    const later = await (await open(laterLink.url)).text();
     expect(later).toContain(`The file is available until ${utc(fileEnd)}.`);
+    // The API says so too (it gave the link's own end, a week after the file's).
+    expect((laterLink as unknown as { expires_at: string }).expires_at).toBe(fileEnd);
+    const listed = ((await (await fetch(`${srv.url}/api/files/${expiring.id}/shares`, { headers: auth() })).json()) as { results: { id: string; expires_at: string | null }[] }).results;
+    expect(listed.map((l) => l.expires_at !== null && l.expires_at <= fileEnd)).toEqual(listed.map(() => true));
     const sooner = await share(expiring.id, { expires_in: 3600 });
     const soonerEnd = ((await (await fetch(`${srv.url}/api/files/${expiring.id}/shares`, { headers: auth() })).json()) as { results: { id: string; expires_at: string }[] }).results.find((l) => l.id === sooner.id)!.expires_at;
     const soonerPage = await (await open(sooner.url)).text();

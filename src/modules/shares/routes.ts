@@ -34,7 +34,7 @@ const ShareSchema = t.Object({
   max_views: t.Nullable(t.Integer()),
   views: t.Integer({ description: 'Deliveries so far (a video player\'s range requests each count).' }),
   status: t.Union([t.Literal('active'), t.Literal('expired'), t.Literal('used_up')]),
-  expires_at: t.Nullable(t.String({ format: 'date-time' })),
+  expires_at: t.Nullable(t.String({ format: 'date-time', description: 'When the link ends: its own expiry, or its file\'s when that comes first; null = never.' })),
   last_viewed_at: t.Nullable(t.String({ format: 'date-time' })),
   created_at: t.String({ format: 'date-time' }),
 }, { title: 'ShareLink' });

@@ -30,7 +30,13 @@ export function shareStatus(s: ShareLinkRow, now: number): 'active' | 'expired' 
   return 'active';
 }
 
-export function toShareJson(s: ShareLinkRow, base: string, now: number) {
+/**
+ * A link as the API shows it. `fileExpiresAt`: a link cannot outlive its file, so its end is the
+ * earlier of the two (it said the link's own, a day after a file that ended in ten minutes).
+ */
+export function toShareJson(s: ShareLinkRow, base: string, now: number, fileExpiresAt: Date | null) {
+  const ends = fileExpiresAt && (!s.expiresAt || fileExpiresAt < s.expiresAt) ? fileExpiresAt : s.expiresAt;
+  const shown = { ...s, expiresAt: ends };
   return {
     id: s.id,
     file_id: s.fileId,
@@ -38,8 +44,8 @@ export function toShareJson(s: ShareLinkRow, base: string, now: number) {
     has_password: s.passwordHash !== null,
     max_views: s.maxViews,
     views: s.views,
-    status: shareStatus(s, now),
-    expires_at: s.expiresAt?.toISOString() ?? null,
+    status: shareStatus(shown, now),
+    expires_at: ends?.toISOString() ?? null,
     last_viewed_at: s.lastViewedAt?.toISOString() ?? null,
     created_at: s.createdAt.toISOString(),
   };
@@ -66,7 +72,7 @@ export async function createShare(deps: AppDeps, userId: string, fileId: string,
     expiresAt,
     createdAt: new Date(now),
   }).returning();
-  return toShareJson(row!, await urlBaseOf(deps, userId), now);
+  return toShareJson(row!, await urlBaseOf(deps, userId), now, file.expiresAt);
 }
 
 export async function listShares(deps: AppDeps, userId: string, fileId: string) {
@@ -77,7 +83,7 @@ export async function listShares(deps: AppDeps, userId: string, fileId: string) 
     urlBaseOf(deps, userId),
   ]);
   const now = deps.clock.now();
-  return { results: rows.map((r) => toShareJson(r, base, now)), count: rows.length, next_cursor: null };
+  return { results: rows.map((r) => toShareJson(r, base, now, file.expiresAt)), count: rows.length, next_cursor: null };
 }
 
 /** Revokes (deletes) a link of one of the owner's files; the link answers 404 from then on. */
