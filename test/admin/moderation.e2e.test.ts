@@ -133,6 +133,21 @@ describe.each(MODES)('moderation on $name', (mode) => {
     expect(all.body.results.map((e: { file_id: string }) => e.file_id)).toContain(file.id);
   });
 
+  test("an admin's signed URL of another account's file is a view in the audit trail (it was the one way to a private file that left no trace); the owner's own is not", async () => {
+    const carol = await signUp('carol');
+    const one = await upload(carol.auth, 'one.png');
+    const two = await upload(carol.auth, 'two.png');
+    for (const id of [one.id, two.id]) expect((await api('PATCH', `/api/files/${id}`, { is_public: false }, carol.auth)).status).toBe(200);
+    expect((await api('POST', `/api/files/${one.id}/signed-url`, { original: true }, admin)).status).toBe(200);
+    expect((await api('POST', '/api/files/signed-urls', { ids: [two.id, 'nosuchfile00'], original: true }, admin)).body.results).toHaveLength(1);
+    expect((await api('POST', `/api/files/${one.id}/signed-url`, { original: true }, carol.auth)).status).toBe(200);
+    const adminEmail = server.bootstrap!.email;
+    for (const f of [one, two]) {
+      const trail = (await api('GET', `/api/admin/audit?file_id=${f.id}`, undefined, admin)).body.results;
+      expect(trail).toMatchObject([{ action: 'file.view', owner_id: carol.id, actor_email: adminEmail, details: { name: f.name, via: 'signed_url' } }]);
+    }
+  });
+
   test('non-admins get 403 FORBIDDEN; an admin key without the admin scope gets MISSING_SCOPE', async () => {
     const mallory = await signUp('mallory');
     const victim = await signUp('victim');

@@ -4,7 +4,7 @@
  * durable delete (soft delete + usage release + `purge` job), with its audit row in the same
  * transaction, so there is never a delete without its record.
  */
-import { and, desc, eq, ilike, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import type { AppDeps } from '../../deps';
 import { notFound, validationError } from '../../errors';
@@ -93,6 +93,22 @@ const audit = (db: DbOrTx, actor: Actor, action: AuditAction, f: FileRow, now: D
     actorId: actor.userId, actorEmail: actor.email, action, fileId: f.id, ownerId: f.userId, createdAt: now,
     details: { name: f.name, content_type: f.contentType, size: f.size },
   });
+
+/**
+ * An admin's signed URL of another account's file shows it to whoever holds the URL: recorded as
+ * a `file.view` (`details.via: "signed_url"`), as opening it on the admin's files page is. It
+ * was the one way to reach another account's private file that left no trace.
+ */
+export async function auditSignedFiles(deps: AppDeps, actor: Actor, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const rows = await deps.db.select().from(files).where(and(inArray(files.id, [...ids]), ne(files.userId, actor.userId)));
+  const now = new Date(deps.clock.now());
+  if (rows.length === 0) return;
+  await deps.db.insert(adminAudit).values(rows.map((f) => ({
+    actorId: actor.userId, actorEmail: actor.email, action: 'file.view' as const, fileId: f.id, ownerId: f.userId, createdAt: now,
+    details: { name: f.name, content_type: f.contentType, size: f.size, via: 'signed_url' },
+  })));
+}
 
 /** One file of any account; records a `file.view`. */
 export async function viewFile(deps: AppDeps, actor: Actor, id: string) {

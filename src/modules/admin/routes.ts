@@ -42,7 +42,7 @@ const AuditEntry = t.Object(
     actor_email: t.String(),
     file_id: t.String(),
     owner_id: t.Nullable(t.String({ format: 'uuid' })),
-    details: t.Record(t.String(), t.Unknown(), { description: 'The file at the time: `name`, `content_type`, `size`.' }),
+    details: t.Record(t.String(), t.Unknown(), { description: 'The file at the time: `name`, `content_type`, `size`; `via: "signed_url"` for a signed URL an admin made of it.' }),
     created_at: t.String({ format: 'date-time' }),
   },
   { title: 'AuditEntry' },

@@ -20,6 +20,7 @@ import { chainPathProblem, chainRoutes } from './chain-routes';
 import { rawSegments } from './raw-path';
 import { readHints } from './hints';
 import { isNotModified } from '../../lib/http-cache';
+import { auditSignedFiles } from '../admin/moderation';
 import { DEFAULT_SIGNED_TTL_S, derivativeHeaders, matchesEtag, notModifiedHeaders, YEAR_S, type XCache } from './headers';
 import { type ResolvedRequest } from './service';
 import { serveRendition } from '../video/rendition';
@@ -149,8 +150,12 @@ export function transformRoutes(deps: AppDeps) {
     .head('/t/:transformations/:file', unsignedHandler, headOf(unsigned))
     .get('/authenticated/:signature/:transformations/:file', signedHandler, signedDoc)
     .head('/authenticated/:signature/:transformations/:file', signedHandler, headOf(signedDoc))
-    .post('/api/files/:id/signed-url', async ({ params, body, principal }) =>
-      createSignedUrl(deps, delivery, await getManagedFileOrThrow(deps, principal, params.id), body), {
+    .post('/api/files/:id/signed-url', async ({ params, body, principal }) => {
+      const file = await getManagedFileOrThrow(deps, principal, params.id);
+      const signed = createSignedUrl(deps, delivery, file, body);
+      if (file.userId !== principal.userId) await auditSignedFiles(deps, principal, [file.id]);
+      return signed;
+    }, {
       auth: 'transform:sign',
       params: t.Object({ id: t.String() }),
       body: t.Object(signFields),
@@ -161,7 +166,7 @@ export function transformRoutes(deps: AppDeps) {
       detail: {
         tags: ['transformations'],
         summary: 'Create a signed URL',
-        description: 'For the file owner (or an admin): a signed transformation URL, or with `original: true` (the default for non-images) a signed URL of the original, any file type. '
+        description: 'For the file owner (or an admin, recorded in the audit trail as a `file.view` of another account\'s file): a signed transformation URL, or with `original: true` (the default for non-images) a signed URL of the original, any file type. '
           + 'Private files are reachable publicly only this way. Signed originals carry no GPS, like `/i`.',
       },
     })
@@ -185,6 +190,7 @@ export function transformRoutes(deps: AppDeps) {
           errors.push({ id, error: err.code, message: err.message });
         }
       }
+      if (principal.role === 'admin') await auditSignedFiles(deps, principal, results.map((r) => r.id));
       return { results, errors };
     }, {
       auth: 'transform:sign',
