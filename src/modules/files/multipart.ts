@@ -152,8 +152,8 @@ export function parseMultipart(body: ReadableStream<Uint8Array>, o: MultipartOpt
     // Busboy would drop the parts beyond its limits without a word: the whole request is refused
     // instead, and the caller discards the files already staged, so nothing is kept.
     bb.once('filesLimit', () => stop(validationError(
-      `At most ${o.maxFiles} files per request; send the others in further requests.`,
-      [{ path: '/file', message: `more than ${o.maxFiles} file parts` }],
+      o.maxFiles === 1 ? 'One file per request: this upload takes a single file part.' : `At most ${o.maxFiles} files per request; send the others in further requests.`,
+      [{ path: '/file', message: `more than ${o.maxFiles} file part${o.maxFiles === 1 ? '' : 's'}` }],
     )));
     bb.once('partsLimit', () => stop(validationError(
       `At most ${o.maxFiles + MAX_FIELDS} parts per request.`,

@@ -97,6 +97,21 @@ describe.each(DB_BACKENDS)('presigned uploads on %s', (db) => {
     expect((await presign({ content_types: ['text/html'] })).status).toBe(400);
   });
 
+  test('one file per URL, as an S3 presigned POST: a form with two files is refused whole, nothing stored, and the URL stays usable', async () => {
+    const p = await presign({ folder: '/one' });
+    const two = new FormData();
+    two.append('file', new Blob([img], { type: 'image/png' }), 'a.png');
+    two.append('file', new Blob([img], { type: 'image/png' }), 'b.png');
+    const refused = await send(p.body.url, two, {});
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { message: string }).message).toBe('One file per request: this upload takes a single file part.');
+    const listed = await h.request('/api/files?folder=/one', { headers: { authorization: `Bearer ${u.key}` } });
+    expect(((await listed.json()) as { count: number }).count).toBe(0);
+    const one = new FormData();
+    one.append('file', new Blob([img], { type: 'image/png' }), 'a.png');
+    expect((await send(p.body.url, one, {})).status).toBe(201);
+  });
+
   test('CORS preflight for a browser on another origin', async () => {
     const p = await presign({});
     const r = await h.request(new URL(p.body.url).pathname, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });

@@ -99,6 +99,8 @@ export async function claimUploadToken(deps: AppDeps, token: string): Promise<Cl
       isPublic: row.isPublic,
       maxBytes: row.maxSize ?? undefined,
       allowedTypes: row.contentTypes ?? undefined,
+      // One file, as an S3 presigned POST: a site that hands out URLs for one picture took up to 20.
+      maxFiles: 1,
     },
     release,
   };

@@ -63,6 +63,8 @@ export interface UploadPolicy {
   isPublic?: boolean;
   /** Streamed-byte accounting for the `upload_bytes` rate limit (chunked uploads): may throw 429 mid-stream. */
   onBytes?: (bytes: number) => Promise<void>;
+  /** File parts a multipart body may carry (default MAX_FILES_PER_REQUEST; a presigned URL: 1). */
+  maxFiles?: number;
 }
 
 /** What an upload needs to know about its account, read once per request (`prepareUpload`). */
@@ -251,11 +253,12 @@ export async function uploadMultipart(
   // A multipart body carries up to MAX_FILES_PER_REQUEST files, so only a length beyond all of them is refused unread;
   // `max_bytes` stays the per-file limit (it was this request bound, so its value depended on the body's size).
   const length = declaredLength(request);
-  const bound = maxBytes * MAX_FILES_PER_REQUEST + MULTIPART_OVERHEAD;
+  const maxFiles = policy.maxFiles ?? MAX_FILES_PER_REQUEST;
+  const bound = maxBytes * maxFiles + MULTIPART_OVERHEAD;
   if (length !== undefined && length > bound) {
     throw new AppError('FILE_TOO_LARGE', 413,
-      `The request declares ${length} bytes, more than ${MAX_FILES_PER_REQUEST} files at your upload limit of ${maxBytes} bytes each can fill.`,
-      { max_bytes: maxBytes, max_files: MAX_FILES_PER_REQUEST, max_request_bytes: bound });
+      `The request declares ${length} bytes, more than ${maxFiles === 1 ? 'one file' : `${maxFiles} files`} at your upload limit of ${maxBytes} bytes ${maxFiles === 1 ? '' : 'each '}can fill.`,
+      { max_bytes: maxBytes, max_files: maxFiles, max_request_bytes: bound });
   }
   await checkQuota(deps, owner);
   if (!request.body) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
@@ -264,7 +267,7 @@ export async function uploadMultipart(
   const parser = parseMultipart(guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs), {
     contentType: request.headers.get('content-type') ?? '',
     maxPartBytes: maxBytes + 1,
-    maxFiles: MAX_FILES_PER_REQUEST,
+    maxFiles,
     // A bad transformation sent before the files stops the request before any byte is stored.
     onField(name, value) {
       checkTextField(name); // an unknown field fails the request: 400 naming it, nothing kept

@@ -52,7 +52,7 @@ export function uploadRoutes(deps: AppDeps) {
         response: { 201: PresignResult, ...errorResponses(400, 401, 403) },
         detail: {
           summary: 'Create a presigned upload URL',
-          description: 'A one-time URL a browser can POST one upload to (multipart or raw, as `POST /api/files`) without credentials, until `expires_at`. A failed upload leaves it usable; a successful one spends it.',
+          description: 'A one-time URL a browser can POST one file to (multipart with one file part, or raw, as `POST /api/files`) without credentials, until `expires_at`; a form with more file parts is a 400. A failed upload leaves it usable; a successful one spends it.',
         },
       },
     )
