@@ -116,7 +116,7 @@ describe.each(DB_BACKENDS)('tags and custom metadata (%s)', (backend) => {
     const patch = (body: unknown) => fetch(`${srv.url}/api/files/${f.id}`, { method: 'PATCH', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await patch({ tags: ['keep'], custom_metadata: { kept: 'yes' } })).status).toBe(200);
     for (const body of [
-      { custom_metadata: ['a', 'b'] }, { custom_metadata: JSON.parse('{"__proto__":{"x":"y"}}') as unknown }, { tags: [''] }, { tags: ['   '] }, { tags: ['a,b'] },
+      { custom_metadata: ['a', 'b'] }, { custom_metadata: JSON.parse('{"__proto__":{"x":"y"}}') as unknown }, { custom_metadata: { k: 'a\u202eb' } }, { tags: [''] }, { tags: ['   '] }, { tags: ['a,b'] },
       { name: '.' }, { name: '..' }, { name: '   ' }, { name: '/' }, { name: '\u200b' }, { name: 'a/b.png' }, { name: '../../etc/passwd' }, { name: '.hidden' }, { name: '<script>alert(1)</script>.png' },
     ]) {
       const res = await patch(body);
@@ -126,6 +126,7 @@ describe.each(DB_BACKENDS)('tags and custom metadata (%s)', (backend) => {
     const kept = (await (await fetch(`${srv.url}/api/files/${f.id}`, { headers: auth() })).json()) as FileJson & { name: string };
     expect([kept.tags, kept.custom_metadata]).toEqual([['keep'], { kept: 'yes' }]);
     expect((await patch({ name: 'ünïcode name (2).png' })).status).toBe(200);
+    expect((await patch({ custom_metadata: { note: 'two\nlines\tand a tab' } })).status).toBe(200);
     expect((await fetch(`${srv.url}/api/files?meta=${encodeURIComponent('bad key:v')}`, { headers: auth() })).status).toBe(400);
     expect((await fetch(`${srv.url}/api/files?tags=beach`, { headers: auth() })).status).toBe(400); // the filter is `tag`
   });

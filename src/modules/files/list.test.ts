@@ -51,6 +51,16 @@ describe.each(DB_BACKENDS)('file list count and cursors on %s', (db) => {
       expect({ query, count: all.count }).toEqual({ query, count: all.results.length });
     }
     expect((await list('limit=1')).count).toBe(48);
+    expect((await list('content_type=IMAGE/PNG&limit=200')).count).toBe((await list('content_type=image/png&limit=200')).count);
+  });
+
+  test('a content_type that names no stored type or family is a 400 (it answered an empty page)', async () => {
+    for (const [value, near] of [['image', 'image/*'], ['image/jpg', 'image/jpeg'], ['foo', null]] as const) {
+      const res = await h.request(`/api/files?content_type=${encodeURIComponent(value)}`, { headers: { authorization: `Bearer ${key}` } });
+      const body = (await res.json()) as { error: string; message: string; details: { fields: { path: string }[] } };
+      expect([res.status, body.error, body.details.fields[0]!.path]).toEqual([400, 'VALIDATION_ERROR', '/content_type']);
+      if (near) expect(body.message).toContain(`did you mean ${near}?`);
+    }
   });
 
   test('a search finds names holding every word, in any order ("png f3" found nothing: it looked for the words with their space)', async () => {

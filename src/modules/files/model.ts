@@ -59,7 +59,7 @@ export const ListQuerySchema = t.Object({
   folder: t.Optional(t.String()),
   recursive: t.Optional(t.Boolean({ description: 'Include sub-folders of `folder`.' })),
   q: t.Optional(t.String({ maxLength: 255, description: 'Name contains every word of it, in any order (case-insensitive): `photo 03` finds `photo-03.jpg`. Inside a word `-` and `_` stand for any one character, as names use spaces, `-` and `_` alike: `photo-03` finds `photo 03.jpg` and `photo_03.jpg` too.' })),
-  content_type: t.Optional(t.String({ description: 'Exact type or family such as `image/*`.' })),
+  content_type: t.Optional(t.String({ description: 'Exact type or family such as `image/*` (one Pictor stores; anything else is a 400).' })),
   is_public: t.Optional(t.Boolean()),
   tag: t.Optional(t.Array(t.String(), {
     description: 'Only files with every one of these tags (case-insensitive); repeat the parameter or separate with commas: `tag=beach&tag=2026` = `tag=beach,2026`.',

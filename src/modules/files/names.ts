@@ -27,6 +27,8 @@ const INVISIBLE = /[\p{Cc}\p{Zl}\p{Zp}]|(?![\u200c\u200d])\p{Cf}/gu;
 // eslint-disable-next-line no-control-regex
 const LONE_JOINER = /(?<![^\x00-\x7f])[\u200c\u200d]|[\u200c\u200d](?![^\x00-\x7f])/g;
 const stripInvisible = (s: string) => s.replace(INVISIBLE, '').replace(LONE_JOINER, '');
+/** True when text holds control characters or invisible formatting (bidi overrides, zero-width characters). */
+export const hasInvisible = (s: string): boolean => stripInvisible(s) !== s;
 
 /** Makes an uploaded name safe to store and to put in a Content-Disposition header (every upload path and rename). */
 export function sanitizeName(raw: string | undefined | null, fallback: string): string {

@@ -7,7 +7,8 @@ import { and, eq, gt, ilike, inArray, isNotNull, isNull, like, lte, or, sql, typ
 import type { DbOrTx } from '../../db/client';
 import type { AppDeps } from '../../deps';
 import { gone, notFound, validationError } from '../../errors';
-import { contentTypeInfo } from '../reference/content-types';
+import { closestName } from '../../lib/suggest';
+import { CONTENT_TYPES, contentTypeInfo } from '../reference/content-types';
 import { users } from '../users/table';
 import { ensureFolders } from '../folders/ancestors';
 import { isStorableTime, parseFutureTime } from '../../lib/dates';
@@ -192,6 +193,19 @@ function afterCursor(key: keyof typeof SORT_COLUMNS, descending: boolean, cursor
 }
 
 /** The conditions of a list query: the owner's live files, narrowed by the query's filters. */
+/**
+ * A `content_type` filter names a type Pictor stores or a family of them (`image/*`): anything
+ * else (`image`, `foo`) could match nothing, and answered an empty page as if there were no such files.
+ */
+function listedType(raw: string): string {
+  const type = raw.trim().toLowerCase();
+  const known = type.endsWith('/*') ? CONTENT_TYPES.some((c) => c.mime.startsWith(type.slice(0, -1))) : CONTENT_TYPES.some((c) => c.mime === type);
+  if (known) return type;
+  const near = closestName(type, [...new Set(CONTENT_TYPES.flatMap((c) => [c.mime, `${c.mime.split('/')[0]}/*`]))]);
+  const message = `is not a type Pictor stores, nor a family such as image/*${near ? ` (did you mean ${near}?)` : ''}`;
+  throw validationError(`content_type ${message}.`, [{ path: '/content_type', message }]);
+}
+
 function listFilters(userId: string, q: ListQuery, raw: { tag: string[]; meta: string[] } | undefined, now: Date): SQL[] {
   const filters: SQL[] = [
     eq(files.userId, userId),
@@ -204,15 +218,13 @@ function listFilters(userId: string, q: ListQuery, raw: { tag: string[]; meta: s
       ? (folder === '/' ? sql`true` : or(eq(files.folder, folder), like(files.folder, `${escapeLike(folder)}/%`))!)
       : eq(files.folder, folder));
   }
-  // Every word, anywhere in the name: "photo 03" finds photo-03.jpg (it looked for the words with their space).
-  // At most 128 words fit in q's 255 characters.
-  // Words in any order. Names use spaces, `-` and `_` alike (`photo-03`, `photo 03`, `photo_03`):
-  // inside a word `-` and `_` match any one character, so the word's parts stay side by side.
+  // Every word, anywhere in the name, in any order: "photo 03" finds photo-03.jpg (it looked for
+  // the words with their space); at most 128 words fit in q's 255 characters. Names use spaces,
+  // `-` and `_` alike: inside a word `-` and `_` match any one character, the parts side by side.
   if (q.q) for (const word of q.q.split(/\s+/).filter(Boolean)) filters.push(ilike(files.name, `%${escapeLike(word).replace(/-|\\_/g, '_')}%`));
   if (q.content_type) {
-    filters.push(q.content_type.endsWith('/*')
-      ? like(files.contentType, `${escapeLike(q.content_type.slice(0, -1))}%`)
-      : eq(files.contentType, q.content_type.toLowerCase()));
+    const type = listedType(q.content_type);
+    filters.push(type.endsWith('/*') ? like(files.contentType, `${escapeLike(type.slice(0, -1))}%`) : eq(files.contentType, type));
   }
   if (q.is_public !== undefined) filters.push(eq(files.isPublic, q.is_public));
   const tagged = tagMetaFilters(raw?.tag ?? q.tag ?? [], raw?.meta ?? q.meta ?? []);

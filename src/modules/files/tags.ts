@@ -6,6 +6,7 @@
  */
 import { and, sql, type SQL } from 'drizzle-orm';
 import { validationError } from '../../errors';
+import { hasInvisible } from './names';
 import { files } from './table';
 
 export const MAX_TAGS = 32;
@@ -52,6 +53,9 @@ export function checkMeta(value: unknown, path = '/custom_metadata'): Record<str
     if (k.length > MAX_META_KEY_LENGTH || !META_KEY.test(k)) throw bad(`${path}/${k.slice(0, 80)}`, `key must be ${MAX_META_KEY_LENGTH} characters at most of A-Z a-z 0-9 _ . - (starting with a letter or digit)`);
     if (typeof v !== 'string') throw bad(`${path}/${k}`, 'values are strings');
     if (v.length > MAX_META_VALUE_LENGTH) throw bad(`${path}/${k}`, `at most ${MAX_META_VALUE_LENGTH} characters`);
+    // As names and folders: a value shown in the app must read as stored (`a\u202eb` turned the
+    // text around); line breaks and tabs stay, a description may have them.
+    if (hasInvisible(v.replace(/[\n\t]/g, ''))) throw bad(`${path}/${k}`, 'no control characters other than line breaks and tabs, and no invisible formatting (bidi overrides, zero-width characters)');
     out[k] = v;
   }
   return out;
