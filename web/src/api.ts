@@ -45,7 +45,9 @@ export function describeError(status: number, body: Partial<ApiErrorBody> | null
     const wait = Number(details.retry_after ?? retryAfter ?? 0);
     message = `Too many requests for now. Try again in ${wait > 0 ? waitWords(wait) : 'a moment'}.`;
   } else if (code === 'FILE_TOO_LARGE' && typeof details.max_bytes === 'number') {
-    message = `This file is larger than your upload limit of ${formatBytes(details.max_bytes)}.`;
+    // The file's own size when it is known (refused before sending): how far over it is.
+    const size = typeof details.size === 'number' ? ` (${formatBytes(details.size)})` : '';
+    message = `This file${size} is larger than your upload limit of ${formatBytes(details.max_bytes)}.`;
   } else if (code === 'UNSUPPORTED_MEDIA_TYPE' && details.detected === 'application/x-empty') {
     message = 'This file is empty: there is nothing in it to upload.';
   } else if (code === 'UNSUPPORTED_MEDIA_TYPE') {

@@ -71,7 +71,7 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
       const over = limit.current !== null && file.size > limit.current;
       return {
         file, folder: rel ? `${base}/${rel}` : opts.folder, fields,
-        ...(over ? { refusal: describeError(413, { error: 'FILE_TOO_LARGE', details: { max_bytes: limit.current } }).message } : {}),
+        ...(over ? { refusal: describeError(413, { error: 'FILE_TOO_LARGE', details: { max_bytes: limit.current, size: file.size } }).message } : {}),
       };
     }));
   }
