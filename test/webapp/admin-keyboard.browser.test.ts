@@ -86,7 +86,7 @@ const focused = (page: Page) => page.evaluate(() => {
   return `${e.tagName.toLowerCase()} ${(label ?? e.getAttribute('aria-label') ?? e.textContent ?? '').trim().replace(/\s+/g, ' ').slice(0, 80)}`;
 });
 async function focusIs(page: Page, expected: string | RegExp): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + WAIT.timeout; // a bound for a loaded machine, not a speed asserted
   for (;;) {
     const d = await focused(page);
     if (typeof expected === 'string' ? d === expected : expected.test(d)) return;
@@ -263,6 +263,7 @@ describe('library by keyboard and touch', () => {
     await focusIs(page, 'input To folder');
     await dialog.getByRole('button', { name: 'Holidays' }).focus();
     await page.keyboard.press('Enter');
+    await dialog.getByRole('button', { name: '2026' }).waitFor(WAIT); // the new listing is in
     await focusIs(page, 'button 2026');
     expect(await dialog.getByRole('textbox', { name: 'To folder' }).inputValue()).toBe('/Holidays');
     await shot(page, 'move-dialog-step');
