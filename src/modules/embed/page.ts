@@ -33,7 +33,7 @@ const STYLE = ':root{color-scheme:light dark;--bg:#f6f7f9;--fg:#1d2430;--muted:#
 /** Sizes as the web app writes them (web/src/api.ts), so a file reads the same size on both. */
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
+  const units = ['KiB', 'MiB', 'GiB', 'TiB']; // binary steps, binary names, as the web app
   let v = n;
   let i = -1;
   do {

@@ -6,10 +6,13 @@ import { OutcomeLine, type Outcome } from './Outcome';
 
 const STATUS = { active: 'Active', expired: 'Expired', used_up: 'Out of views' } as const;
 
-/** When a link stops working: its own expiry, or the file's when that comes first (the file is deleted then). */
+/**
+ * When a link stops working: its own expiry, or the file's when that comes first (the file is
+ * deleted then; the API's `expires_at` is already the earlier of the two, so equal means the file's).
+ */
 function linkEnd(link: ShareLink, file: FileItem): string {
   const own = link.expires_at ? Date.parse(link.expires_at) : Infinity;
-  if (file.expires_at && Date.parse(file.expires_at) < own) return `ends with the file, ${formatWhen(file.expires_at)}`;
+  if (file.expires_at && Date.parse(file.expires_at) <= own) return `ends with the file, ${formatWhen(file.expires_at)}`;
   if (!link.expires_at) return 'no expiry';
   return `${own <= Date.now() ? 'expired' : 'expires'} ${formatWhen(link.expires_at)}`;
 }
