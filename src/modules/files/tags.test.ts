@@ -18,6 +18,11 @@ describe('tags', () => {
     expect(parseTags(['Beach, holiday ', 'BEACH', ' new york ,2026', 'a:b/c_d-e.f'])).toEqual(['beach', 'holiday', 'new york', '2026', 'a:b/c_d-e.f']);
     expect(parseTags(['', ' , '])).toEqual([]);
     expect(parseTags(['Ünïcode', '東京'])).toEqual(['ünïcode', '東京']);
+    // Combining marks: lower-cased İ is i + U+0307 (it was "not a tag"); a decomposed é is stored composed.
+    expect(parseTags(['İstanbul', 'cafe\u0301', 'ṩ\u0323'])).toEqual(['i\u0307stanbul', 'café', 'ṩ\u0323'.normalize('NFC')]);
+    expect(refused(() => parseTags(['\u0301x']))).toEqual({ status: 400, path: '/tags' }); // a mark cannot begin a tag
+    // One stored form for one tag, however its accents were encoded: the filter finds both.
+    expect(parseTags(['café'])).toEqual(parseTags(['cafe\u0301']));
   });
   test('refused: punctuation, a leading symbol, over 64 characters, more than the maximum', () => {
     for (const bad of ['a;b', '<b>', '-x', 'x'.repeat(65), 'tab\there']) expect(refused(() => parseTags([bad]))).toEqual({ status: 400, path: '/tags' });

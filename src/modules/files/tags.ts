@@ -16,7 +16,9 @@ export const MAX_META_KEY_LENGTH = 64;
 export const MAX_META_VALUE_LENGTH = 1024;
 
 /** Letters or digits first, then letters, digits, `_ - . : /` and spaces inside. */
-const TAG = /^[\p{L}\p{N}](?:[\p{L}\p{N}_\-.:/ ]*[\p{L}\p{N}_\-.:/])?$/u;
+// Combining marks may follow a letter: lower-casing `İstanbul` gives `i` + U+0307, and a tag typed
+// with a combining accent that NFC cannot compose keeps it (both were refused as "not a tag").
+const TAG = /^[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}_\-.:/ ]*[\p{L}\p{M}\p{N}_\-.:/])?$/u;
 const META_KEY = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export const TAG_RULE = `1–${MAX_TAG_LENGTH} characters: letters, digits, \`_ - . : /\` and inner spaces, starting with a letter or digit; stored lower-case; at most ${MAX_TAGS} per file`;
@@ -26,7 +28,7 @@ const bad = (path: string, message: string) => validationError(`Invalid ${path.s
 
 /** One tag, normalised; throws 400 naming `path` when it breaks the rule. */
 export function normalizeTag(raw: string, path = '/tags'): string {
-  const tag = raw.trim().toLowerCase();
+  const tag = raw.trim().normalize('NFC').toLowerCase();
   if (tag.length === 0 || tag.length > MAX_TAG_LENGTH || !TAG.test(tag)) throw bad(path, `${JSON.stringify(raw.slice(0, 80))} is not a tag (${TAG_RULE})`);
   return tag;
 }
