@@ -282,6 +282,14 @@ describe.each(MODES)('accounts on $name', (mode) => {
     expect(forbidden.status).toBe(403);
     expect(forbidden.body.error).toBe('FORBIDDEN');
     expect((await api('POST', `/api/admin/users/${user.user.id}/ban`, { banned: true }, { key })).status).toBe(403);
+    // Who may call is answered before what was sent: malformed input to an admin route is a 403
+    // for a non-admin and a 401 without credentials (both were a 400 showing the route's rules).
+    const malformed = await api('POST', '/api/admin/users/xyz/ban', { banned: 'yes' }, { bearer: user.session.access_token });
+    expect([malformed.status, malformed.body.error]).toEqual([403, 'FORBIDDEN']);
+    const anonymous = await api('POST', '/api/admin/users/xyz/ban', { banned: 'yes' });
+    expect([anonymous.status, anonymous.body.error]).toEqual([401, 'UNAUTHORIZED']);
+    const filesAnonymous = await api('PATCH', '/api/files/xyz', { is_public: 'maybe' });
+    expect([filesAnonymous.status, filesAnonymous.body.error]).toEqual([401, 'UNAUTHORIZED']);
 
     expect((await api('POST', `/api/admin/users/${user.user.id}/ban`, { banned: true }, { key: adminKey })).status).toBe(200);
     for (const auth of [{ key }, { bearer: user.session.access_token }]) {

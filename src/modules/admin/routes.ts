@@ -6,11 +6,11 @@
 import { Elysia, t } from 'elysia';
 import { isForeignKeyViolation } from '../../db/errors';
 import type { AppDeps } from '../../deps';
-import { errorResponses, forbidden, notFound } from '../../errors';
+import { errorResponses, notFound } from '../../errors';
 import { noContent } from '../../http';
 import { FileSchema } from '../files/model';
 import { strict } from '../auth/model';
-import { authGuard, requireScope, type Principal } from '../auth/guard';
+import { authGuard, type Principal } from '../auth/guard';
 import { InviteSchema } from '../invites/routes';
 import { createInvites, toInviteJson } from '../invites/service';
 import { UserSchema } from '../users/model';
@@ -20,11 +20,6 @@ import { QueueStats } from '../queue/model';
 import { changeUser, collectStats, listUsers, toAdminUserJson, type StatsProvider } from './service';
 
 const DEFAULT_INVITE_TTL_S = 7 * 86400;
-
-function requireAdmin(principal: Principal): void {
-  if (principal.role !== 'admin') throw forbidden('Administrators only.');
-  requireScope(principal, 'admin');
-}
 
 const AdminUser = t.Composite([UserSchema, t.Object({ is_banned: t.Boolean(), usage: t.Object({ storage_bytes: t.Integer(), files_count: t.Integer() }) })], { title: 'AdminUser' });
 const IdParams = t.Object({ id: t.String({ format: 'uuid', error: 'must be a user id' }) });
@@ -110,22 +105,19 @@ function statsSections(deps: AppDeps): Record<string, StatsProvider> {
 export function adminRoutes(deps: AppDeps) {
   const sections = statsSections(deps);
   const now = () => new Date(deps.clock.now());
-  const changeOptions = { auth: true as const, params: IdParams, response: { 200: AdminUser, ...errorResponses(400, 401, 403, 404, 409) } };
-  const apply = async (principal: Principal, id: string, change: Parameters<typeof changeUser>[3]) => {
-    requireAdmin(principal);
-    return toAdminUserJson(await changeUser(deps, principal.userId, id, change));
-  };
+  const changeOptions = { auth: 'admin' as const, params: IdParams, response: { 200: AdminUser, ...errorResponses(400, 401, 403, 404, 409) } };
+  const apply = async (principal: Principal, id: string, change: Parameters<typeof changeUser>[3]) =>
+    toAdminUserJson(await changeUser(deps, principal.userId, id, change));
 
   return new Elysia({ name: 'pictor.admin.routes', prefix: '/api/admin', detail: { tags: ['admin'] } })
     .use(authGuard(deps))
     .get(
       '/users',
-      async ({ principal, query }) => {
-        requireAdmin(principal);
+      async ({ query }) => {
         return listUsers(deps, { q: query.q, limit: query.limit ?? 50, cursor: query.cursor });
       },
       {
-        auth: true,
+        auth: 'admin',
         query: t.Object({
           q: t.Optional(t.String({ maxLength: 254, pattern: NoNul, description: 'Email contains' })),
           limit: t.Optional(t.Integer({ minimum: 1, maximum: 200 })),
@@ -147,7 +139,6 @@ export function adminRoutes(deps: AppDeps) {
     .post(
       '/users/:id/invites',
       async ({ principal, params, body, set }) => {
-        requireAdmin(principal);
         const ttl = body.expires_in === undefined ? DEFAULT_INVITE_TTL_S : body.expires_in;
         const rows = await createInvites(deps.db, {
           ownerId: params.id, createdBy: principal.userId, count: body.count ?? 1,
@@ -161,7 +152,7 @@ export function adminRoutes(deps: AppDeps) {
         return { results: rows.map(toInviteJson), count: rows.length };
       },
       {
-        auth: true,
+        auth: 'admin',
         params: IdParams,
         ...strict(obj({
           count: t.Optional(t.Integer({ minimum: 1, maximum: 50 })),
@@ -173,12 +164,11 @@ export function adminRoutes(deps: AppDeps) {
     )
     .get(
       '/files',
-      async ({ principal, query }) => {
-        requireAdmin(principal);
+      async ({ query }) => {
         return listAllFiles(deps, query);
       },
       {
-        auth: true,
+        auth: 'admin',
         query: t.Object({
           user_id: t.Optional(t.String({ format: 'uuid', error: 'must be a user id', description: 'Only this account\'s files.' })),
           q: t.Optional(t.String({ maxLength: 255, pattern: NoNul, description: 'File name contains (case-insensitive).' })),
@@ -191,11 +181,10 @@ export function adminRoutes(deps: AppDeps) {
     .get(
       '/files/:id',
       async ({ principal, params }) => {
-        requireAdmin(principal);
         return viewFile(deps, principal, params.id);
       },
       {
-        auth: true,
+        auth: 'admin',
         params: FileIdParams,
         response: { 200: AdminFile, ...errorResponses(401, 403, 404) },
         detail: { summary: "View any account's file", description: 'Moderation. Recorded in the audit trail (`file.view`).' },
@@ -204,12 +193,11 @@ export function adminRoutes(deps: AppDeps) {
     .delete(
       '/files/:id',
       async ({ principal, params }) => {
-        requireAdmin(principal);
         await deleteAnyFile(deps, principal, params.id);
         return noContent();
       },
       {
-        auth: true,
+        auth: 'admin',
         params: FileIdParams,
         response: { 204: t.Void(), ...errorResponses(401, 403, 404) },
         detail: {
@@ -220,12 +208,11 @@ export function adminRoutes(deps: AppDeps) {
     )
     .get(
       '/audit',
-      async ({ principal, query }) => {
-        requireAdmin(principal);
+      async ({ query }) => {
         return listAudit(deps, query);
       },
       {
-        auth: true,
+        auth: 'admin',
         query: t.Object({
           file_id: t.Optional(FileId),
           actor_id: t.Optional(t.String({ format: 'uuid', error: 'must be a user id' })),
@@ -238,12 +225,11 @@ export function adminRoutes(deps: AppDeps) {
     )
     .get(
       '/stats',
-      async ({ principal }) => {
-        requireAdmin(principal);
+      async () => {
         return collectStats(deps, sections);
       },
       {
-        auth: true,
+        auth: 'admin',
         response: {
           200: StatsSchema,
           ...errorResponses(401, 403),

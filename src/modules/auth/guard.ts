@@ -38,6 +38,15 @@ export function requireScope(principal: Principal, scope: Scope): void {
   if (!principal.scopes.has(scope)) throw missingScope(scope);
 }
 
+/**
+ * `auth: 'admin'`: an administrator (403 FORBIDDEN for anyone else, who holds no such scope to
+ * lack), calling with the `admin` scope (403 MISSING_SCOPE for an admin's narrower key).
+ */
+function requireAdmin(principal: Principal): void {
+  if (principal.role !== 'admin') throw new AppError('FORBIDDEN', 403, 'Administrators only.');
+  requireScope(principal, 'admin');
+}
+
 /** Whether a request carries a credential at all (valid or not): a key, a bearer token or the session cookie. */
 export const carriesCredential = (request: Request): boolean =>
   request.headers.has('authorization') || request.headers.has('x-api-key') || readCookie(request, ACCESS_COOKIE) !== null;
@@ -69,15 +78,22 @@ export function authGuard(deps: AppDeps) {
         security: [{ bearerJwt: [] }, { bearerApiKey: [] }, { apiKeyHeader: [] }, { cookie: [] }],
         ...(requirement === true ? {} : { 'x-required-scope': requirement }),
       },
-      async resolve({ request, path, set }) {
+      // Before validation (Elysia's transform stage): who calls, and whether they may, is answered
+      // before what they sent is checked. A caller without credentials got the route's rules in a
+      // 400, and a non-admin an admin route's, before the 401/403.
+      async transform({ request, path, set }) {
         const principal = await resolver.resolve(request);
         if (!principal) throw notAuthenticated(request);
         callers.set(request, principal);
         // Request logs read the client address after the response, when Bun no longer knows the peer.
         keepSocketAddress(request);
         await enforceApiLimit(deps, path, set, principal);
-        if (requirement !== true) requireScope(principal, requirement);
-        return { principal };
+        if (requirement === 'admin') requireAdmin(principal);
+        else if (requirement !== true) requireScope(principal, requirement);
+      },
+      resolve({ request }) {
+        // Set by transform above, which ran for this request or threw.
+        return { principal: callers.get(request) as Principal };
       },
     }),
   });
