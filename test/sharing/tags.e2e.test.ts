@@ -126,7 +126,7 @@ describe.each(DB_BACKENDS)('tags and custom metadata (%s)', (backend) => {
     const kept = (await (await fetch(`${srv.url}/api/files/${f.id}`, { headers: auth() })).json()) as FileJson & { name: string };
     expect([kept.tags, kept.custom_metadata]).toEqual([['keep'], { kept: 'yes' }]);
     expect((await patch({ name: 'ünïcode name (2).png' })).status).toBe(200);
-    expect((await patch({ custom_metadata: { note: 'two\nlines\tand a tab' } })).status).toBe(200);
+    expect((await patch({ custom_metadata: { note: 'two\nlines\tand a tab', windows: 'two\r\nlines' } })).status).toBe(200);
     expect((await fetch(`${srv.url}/api/files?meta=${encodeURIComponent('bad key:v')}`, { headers: auth() })).status).toBe(400);
     expect((await fetch(`${srv.url}/api/files?tags=beach`, { headers: auth() })).status).toBe(400); // the filter is `tag`
   });

@@ -56,8 +56,8 @@ export function checkMeta(value: unknown, path = '/custom_metadata'): Record<str
     if (typeof v !== 'string') throw bad(`${path}/${k}`, 'values are strings');
     if (v.length > MAX_META_VALUE_LENGTH) throw bad(`${path}/${k}`, `at most ${MAX_META_VALUE_LENGTH} characters`);
     // As names and folders: a value shown in the app must read as stored (`a\u202eb` turned the
-    // text around); line breaks and tabs stay, a description may have them.
-    if (hasInvisible(v.replace(/[\n\t]/g, ''))) throw bad(`${path}/${k}`, 'no control characters other than line breaks and tabs, and no invisible formatting (bidi overrides, zero-width characters)');
+    // text around); line breaks (`\n`, or `\r\n` from Windows) and tabs stay, a description may have them.
+    if (hasInvisible(v.replace(/[\r\n\t]/g, ''))) throw bad(`${path}/${k}`, 'no control characters other than line breaks and tabs, and no invisible formatting (bidi overrides, zero-width characters)');
     out[k] = v;
   }
   return out;
