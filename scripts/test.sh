@@ -18,6 +18,15 @@ status=0
 passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 skipped=$(grep -Eo '^ *[0-9]+ skip$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+if [ "$failed" != "0" ]; then
+  # CI keeps only the tail of the output: each failure's own lines (bun prints them just before
+  # its "(fail)" line, after the previous test's result) are repeated here, next to the totals.
+  echo "== failures, repeated from above"
+  awk '/^\(pass\)|^\(skip\)|^\(todo\)|^[^ ]+\.test\.tsx?:$/ { n = 0; next }
+       /^\(fail\)/ { if (!seen[$0]++ && n > 0) { for (i = (n > 80 ? n - 79 : 1); i <= n; i++) print buf[i]; print $0; print "" } n = 0; next }
+       /^ *[0-9]+ tests? failed:$/ { exit }
+       { buf[++n] = $0 }' "$log"
+fi
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
 if [ "$skipped" != "0" ]; then echo "skipped tests are not allowed" >&2; exit 1; fi
 exit "$status"

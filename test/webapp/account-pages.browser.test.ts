@@ -478,10 +478,10 @@ test('Where you are signed in: the account\'s browsers and apps, one signed out 
   const email = `devices-${Date.now().toString(36)}@example.com`;
   const chrome = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
   const reg = await api('POST', '/api/auth/register', { email, password: 'correct horse 1' }, { headers: { 'user-agent': chrome } });
-  expect(reg.status).toBe(201);
+  expect({ status: reg.status, body: reg.body }).toMatchObject({ status: 201 });
   const iphone = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
   const phoneLogin = await api('POST', '/api/auth/login', { email, password: 'correct horse 1' }, { headers: { 'user-agent': iphone } });
-  expect(phoneLogin.status).toBe(200);
+  expect({ status: phoneLogin.status, body: phoneLogin.body }).toMatchObject({ status: 200 });
   const contextFor = async (headers: Headers, viewport: { width: number; height: number }) => {
     const c = await browser.newContext({ viewport });
     await c.addCookies(Object.entries(cookiesOf(headers).map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
@@ -493,7 +493,7 @@ test('Where you are signed in: the account\'s browsers and apps, one signed out 
   await mine.goto(`${base}/account`);
   const list = mine.getByRole('list', { name: 'Signed-in sessions' });
   await list.getByText('Safari on iPhone', { exact: true }).waitFor(WAIT);
-  expect(await list.getByRole('listitem').count()).toBe(2);
+  expect(await list.getByRole('listitem').allTextContents()).toHaveLength(2);
   // This browser first, with no Sign out of its own (Sign out in the header does that).
   expect(await list.getByRole('listitem').first().textContent()).toMatch(/^Chrome on LinuxThis browser/);
   expect(await list.getByRole('listitem').filter({ hasText: 'This browser' }).getByRole('button').count()).toBe(0);
