@@ -108,14 +108,14 @@ export async function buildCore(config: Config, log: Logger, opts: BuildOptions 
  */
 const SHUTDOWN_STEP_MS = 15_000;
 
-async function shutdownStep(fn: () => Promise<void> | void, log: Logger): Promise<void> {
+export async function shutdownStep(fn: () => Promise<void> | void, log: Pick<Logger, 'warn' | 'error'>, boundMs = SHUTDOWN_STEP_MS): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const finished = await Promise.race([
       Promise.resolve(fn()).then(() => true),
-      new Promise<false>((r) => (timer = setTimeout(() => r(false), SHUTDOWN_STEP_MS))),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), boundMs))),
     ]);
-    if (!finished) log.warn({ timeout_ms: SHUTDOWN_STEP_MS }, 'a shutdown step did not finish in time; going on');
+    if (!finished) log.warn({ timeout_ms: boundMs }, 'a shutdown step did not finish in time; going on');
   } catch (err) {
     log.error({ err }, 'shutdown step failed');
   } finally {

@@ -13,6 +13,7 @@ import { softDeleteFiles, toFileJson } from '../files/service';
 import { files, type FileRow } from '../files/table';
 import { users } from '../users/table';
 import { adminAudit, type AdminAuditRow, type AuditAction } from './table';
+import { escapeLike } from '../../lib/sql-like';
 
 /** Who acts: the admin principal's id and email (copied into the audit row). */
 export interface Actor {
@@ -31,8 +32,6 @@ const toAdminFileJson = (deps: AppDeps, o: OwnedFile) => ({
 
 const ownedFiles = (db: DbOrTx) =>
   db.select({ file: files, ownerEmail: users.email, base: users.publicUrlBase }).from(files).innerJoin(users, eq(users.id, files.userId));
-
-const escapeLike = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** Cursor = base64url of `<created_at ISO>|<id>` (the last row of the page). */
 const encodeCursor = (at: Date, id: string) => Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
@@ -62,7 +61,7 @@ export interface AdminFileQuery {
 export async function listAllFiles(deps: AppDeps, q: AdminFileQuery) {
   const filters: SQL[] = [isNull(files.deletedAt)];
   if (q.user_id) filters.push(eq(files.userId, q.user_id));
-  if (q.q) filters.push(ilike(files.name, escapeLike(q.q)));
+  if (q.q) filters.push(ilike(files.name, `%${escapeLike(q.q)}%`));
   const limit = q.limit ?? 50;
   const page = q.cursor ? (() => {
     const c = decodeCursor(q.cursor, /^[\w-]{1,64}$/);

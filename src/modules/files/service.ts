@@ -20,6 +20,7 @@ import { emitFileRemovals } from '../webhooks/emit';
 import { refuseWatermarkDeletes } from '../transform/watermarks';
 import { checkMeta, parseTags, tagMetaFilters } from './tags';
 import { pageColumns, pageFrom, preparedList, type PageRow } from './list-query';
+import { escapeLike } from '../../lib/sql-like';
 
 /**
  * The base of the URLs of one account's files: its `public_url_base` setting, else `PUBLIC_URL`
@@ -120,8 +121,6 @@ export interface ListQuery {
   cursor?: string;
 }
 
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-
 const SORT_COLUMNS = { created_at: files.createdAt, name: files.name, size: files.size } as const;
 
 const notThisSort = () => validationError('Invalid cursor: it was made for another sort; start again without cursor.', [{ path: '/cursor', message: 'not a cursor for this sort' }]);
@@ -167,7 +166,6 @@ async function countFiles(deps: AppDeps, userId: string, filters: SQL[], filtere
     .from(users).where(eq(users.id, userId));
   return row?.n ?? 0;
 }
-
 
 /** A cursor's time as the database reads it; 400 for one no list made (a year the database refuses was a 500). */
 function cursorTime(v: unknown): string {

@@ -15,6 +15,7 @@ import { files } from '../files/table';
 import { ensureFolders } from './ancestors';
 import { folders } from './table';
 import { refuseWatermarkDeletes } from '../transform/watermarks';
+import { escapeLike } from '../../lib/sql-like';
 
 export interface FolderJson {
   path: string;
@@ -25,7 +26,6 @@ export interface FolderJson {
   created_at: string;
 }
 
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 const nameOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 /** The path itself and everything below it. */
 const subtree = (col: typeof folders.path | typeof files.folder, path: string) =>
