@@ -50,5 +50,14 @@ describe('time filters and stored times', () => {
     for (const bad of ['+275760-09-13T00:00:00Z', '0000-01-01T00:00:00Z', 'yesterday', '']) {
       expect(() => parseTimeFilter(bad, 'since')).toThrow(/since must be an ISO-8601 time/);
     }
+    // The field is named as every other: a JSON pointer (it read `since`, where others read `/since`).
+    const refusal = (() => {
+      try {
+        parseTimeFilter('yesterday', 'since');
+      } catch (err) {
+        return (err as AppError).toBody();
+      }
+    })();
+    expect(refusal?.details).toEqual({ fields: [{ path: '/since', message: 'must be an ISO-8601 timestamp' }] });
   });
 });

@@ -63,7 +63,7 @@ export const isStorableTime = (t: number): boolean => t >= FIRST_STORABLE && t <
 export function parseTimeFilter(value: string, field: string): number {
   const t = isoTime(value);
   if (!isStorableTime(t)) {
-    throw validationError(`${field} must be an ISO-8601 time with a four-digit year, such as 2026-01-15T12:00:00Z.`, [{ path: field, message: 'must be an ISO-8601 timestamp' }]);
+    throw validationError(`${field} must be an ISO-8601 time with a four-digit year, such as 2026-01-15T12:00:00Z.`, [{ path: `/${field}`, message: 'must be an ISO-8601 timestamp' }]);
   }
   return t;
 }
