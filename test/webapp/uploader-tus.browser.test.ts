@@ -120,4 +120,44 @@ describe('web app uploader over tus', () => {
       await context.close();
     }
   });
+
+  test('a file the library already holds: the row links to the earlier copy, stays in view and the summary says both are kept', async () => {
+    const res = await api('POST', '/api/auth/register', { email: `copies-${Date.now().toString(36)}@example.com`, password: 'correct horse 1' });
+    expect(res.status).toBe(201);
+    const { header: cookie, map } = cookiesOf(res.headers);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
+    try {
+      const page = await context.newPage();
+      await page.goto(`${base}/`);
+      await page.getByText('This folder is empty.').waitFor(WAIT);
+      const bytes = letters(64 * 1024);
+      await writeFile(join(dir, 'notes.txt'), bytes);
+      await writeFile(join(dir, 'other.txt'), letters(65 * 1024));
+      await page.getByLabel('Choose files').setInputFiles([join(dir, 'notes.txt'), join(dir, 'other.txt')]);
+      await page.getByText('All uploads finished.', { exact: true }).waitFor(WAIT);
+      const first = (await (await fetch(`${server.url}/api/files?q=notes`, { headers: { cookie } })).json()) as { results: { id: string }[] };
+      expect(first.results).toHaveLength(1);
+
+      // The same bytes again, under another name, into a folder.
+      await writeFile(join(dir, 'notes again.txt'), bytes);
+      await page.getByLabel('Folder', { exact: true }).fill('/copies');
+      await page.getByLabel('Choose files').setInputFiles([join(dir, 'notes again.txt')]);
+      await page.getByText('All uploads finished. One was already in your library (both copies are kept).').waitFor(WAIT);
+      const row = page.locator('.job', { hasText: 'notes again.txt' });
+      expect(await row.isVisible()).toBe(true);
+      expect(await row.locator('.job-info').textContent()).toBe('Uploaded · 64 KiB · already in your library as notes.txt');
+      expect(await page.locator('.copies').count()).toBe(1); // other.txt and the first notes.txt had no earlier copy
+      // Nothing else is folded away (the only finished row is this one): no button offers to show it.
+      expect(await page.getByRole('button', { name: /^Show the|^Fold the/ }).count()).toBe(0);
+      await shot(page, 'upload-copies');
+      await row.getByRole('link', { name: 'notes.txt' }).click();
+      await page.waitForURL(`${base}/files/${first.results[0]!.id}`, WAIT);
+      // Both are kept: the upload is never refused or merged for it.
+      const both = (await (await fetch(`${server.url}/api/files?sha256=${createHash('sha256').update(bytes).digest('hex')}`, { headers: { cookie } })).json()) as { count: number };
+      expect(both.count).toBe(2);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -32,6 +32,10 @@ export interface UploadJob {
   upload?: Upload;
   /** Offline, waiting to resume by itself. */
   offline?: boolean;
+  /** Done: the account's other files with the same bytes (`sha256=` of the list), when there are any. */
+  copies?: Pick<FileItem, 'id' | 'name' | 'folder'>[];
+  /** How many such files there are in all (`copies` holds the first three). */
+  copiesTotal?: number;
 }
 
 const PARALLEL = 3;
@@ -78,8 +82,14 @@ function pump(): void {
   if (next) start(next);
 }
 
-function finished(file: FileItem): void {
+/** Hands the file to the library, then looks for earlier copies of the same bytes in the account. */
+function finished(key: number, file: FileItem): void {
   for (const l of uploadedListeners) l(file);
+  api<{ results: FileItem[]; count: number }>('GET', `/api/files?${new URLSearchParams({ sha256: file.sha256, limit: '4' })}`)
+    .then((r) => {
+      const copies = r.results.filter((f) => f.id !== file.id).slice(0, 3).map(({ id, name, folder }) => ({ id, name, folder }));
+      if (copies.length) update(key, { copies, copiesTotal: Math.max(copies.length, r.count - 1) });
+    }, () => {}); // a notice, not the upload: its failure changes nothing
 }
 
 /** The uploads of this visit, re-rendered as they progress. */
@@ -183,7 +193,7 @@ function startTus(job: UploadJob): void {
     onSuccess: ({ lastResponse }) => {
       const id = lastResponse.getHeader('x-file-id');
       update(job.key, { status: 'done', loaded: job.file.size, cancel: undefined, upload: undefined });
-      if (id) api<FileItem>('GET', `/api/files/${encodeURIComponent(id)}`).then(finished, () => {});
+      if (id) api<FileItem>('GET', `/api/files/${encodeURIComponent(id)}`).then((file) => finished(job.key, file), () => {});
     },
     onError: (err) => {
       const status = statusOf(err);
@@ -251,7 +261,7 @@ function startXhr(job: UploadJob): void {
     }
     if (xhr.status === 201 && body?.file) {
       update(job.key, { status: 'done', loaded: job.file.size, cancel: undefined });
-      finished(body.file);
+      finished(job.key, body.file);
     } else {
       const err = describeError(xhr.status, body as never, xhr.getResponseHeader('retry-after'));
       update(job.key, { status: 'failed', error: err.message, final: isFinal(err.code), cancel: undefined });

@@ -177,4 +177,29 @@ describe.each(DB_BACKENDS)('file list count and cursors on %s', (db) => {
     // A word is still matched anywhere in the name: "03.jpg" holds a dot, which does not separate.
     expect(await found('03.jpg')).toEqual(['Photo-2003.jpg', 'photo 03.jpg', 'photo-03.jpg', 'photo03.jpg', 'photo_03.jpg']);
   });
+
+  test('sha256= lists the account\'s live files with that content, in any case; other values are a 400 saying the form', async () => {
+    const [u] = await h.deps.db.select({ id: users.id }).from(users).limit(1);
+    const same = 'ab'.repeat(32);
+    const now = Date.now();
+    // Two live copies, one deleted, one expired but not yet swept, and another content.
+    await h.deps.db.insert(files).values([
+      { id: 'dup00001', sha256: same },
+      { id: 'dup00002', sha256: same },
+      { id: 'dup00003', sha256: same, deletedAt: new Date(now) },
+      { id: 'dup00004', sha256: same, expiresAt: new Date(now - 1000) },
+      { id: 'dup00005', sha256: 'cd'.repeat(32) },
+    ].map((r, n) => ({ userId: u!.id, name: `dup${n}.png`, folder: '/dup', contentType: 'image/png', size: 1, storageKey: `k/dup/${n}`, isPublic: true, ...r })));
+    for (const value of [same, same.toUpperCase()]) {
+      const page = await list(`sha256=${value}&sort=name`);
+      expect({ ids: page.results.map((f) => f.id), count: page.count }).toEqual({ ids: ['dup00001', 'dup00002'], count: 2 });
+    }
+    expect((await list(`sha256=${'ef'.repeat(32)}`)).count).toBe(0);
+    for (const bad of ['abc', 'zz'.repeat(32), `${same}00`]) {
+      const res = await h.request(`/api/files?sha256=${bad}`, { headers: { authorization: `Bearer ${key}` } });
+      const body = (await res.json()) as { error: string; message: string; details: { fields: { path: string; message: string }[] } };
+      expect([res.status, body.error, body.details.fields[0]!.path]).toEqual([400, 'VALIDATION_ERROR', '/sha256']);
+      expect(body.details.fields[0]!.message).toContain('expected 64 hex digits (any case), the SHA-256 of the bytes as uploaded');
+    }
+  });
 });

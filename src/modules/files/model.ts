@@ -61,6 +61,10 @@ export const ListQuerySchema = t.Object({
   q: t.Optional(t.String({ maxLength: 255, description: 'Name contains every word of it, in any order (case-insensitive): `photo 03` finds `photo-03.jpg`. Inside a word `-` and `_` stand for any one character, as names use spaces, `-` and `_` alike: `photo-03` finds `photo 03.jpg` and `photo_03.jpg` too.' })),
   content_type: t.Optional(t.String({ description: 'Exact type or family such as `image/*` (one Pictor stores; anything else is a 400).' })),
   is_public: t.Optional(t.Boolean()),
+  sha256: t.Optional(t.String({
+    pattern: '^[0-9a-fA-F]{64}$',
+    description: '64 hex digits (any case), the SHA-256 of the bytes as uploaded, as a file\'s `sha256` gives it; only files with exactly this content. Asks before an upload whether the account already holds the file.',
+  })),
   tag: t.Optional(t.Array(t.String(), {
     description: 'Only files with every one of these tags (case-insensitive); repeat the parameter or separate with commas: `tag=beach&tag=2026` = `tag=beach,2026`.',
   })),

@@ -111,7 +111,7 @@ export function fileRoutes(deps: AppDeps) {
       response: { 200: FileList, ...errorResponses(400, 401, 403) },
       detail: {
         summary: 'List files',
-        description: 'Keyset-paginated, newest first by default; `count` covers all pages. Filters combine (all must hold): `folder` (+`recursive`), `q`, `content_type`, `is_public`, `tag` (every tag given), `meta` (`key:value` or `key`). Example: `?tag=beach&meta=camera:x100v`.',
+        description: 'Keyset-paginated, newest first by default; `count` covers all pages. Filters combine (all must hold): `folder` (+`recursive`), `q`, `content_type`, `is_public`, `sha256` (the same content), `tag` (every tag given), `meta` (`key:value` or `key`). Example: `?tag=beach&meta=camera:x100v`.',
       },
     })
     .post(

@@ -113,6 +113,7 @@ export interface ListQuery {
   q?: string;
   content_type?: string;
   is_public?: boolean;
+  sha256?: string;
   /** Parsed by Elysia; the values are read again from the URL (`tagFilter`/`metaFilter`): a `meta` value may hold commas. */
   tag?: string[];
   meta?: string[];
@@ -147,7 +148,7 @@ const encodeCursor = (value: string | number, id: string, sort: string) => Buffe
 /** Whether a list query narrows the owner's live files (then `count` needs a query of its own). */
 const isFiltered = (q: ListQuery): boolean =>
   (q.folder !== undefined && !(q.recursive && normalizeFolder(q.folder) === '/'))
-  || !!q.q || !!q.content_type || q.is_public !== undefined || !!q.tag?.length || !!q.meta?.length;
+  || !!q.q || !!q.content_type || q.is_public !== undefined || !!q.sha256 || !!q.tag?.length || !!q.meta?.length;
 
 /**
  * The total for `count`. Unfiltered, it is the owner's `files_count` (kept exact in the same
@@ -225,6 +226,7 @@ function listFilters(userId: string, q: ListQuery, raw: { tag: string[]; meta: s
     filters.push(type.endsWith('/*') ? like(files.contentType, `${escapeLike(type.slice(0, -1))}%`) : eq(files.contentType, type));
   }
   if (q.is_public !== undefined) filters.push(eq(files.isPublic, q.is_public));
+  if (q.sha256) filters.push(eq(files.sha256, q.sha256.toLowerCase()));
   const tagged = tagMetaFilters(raw?.tag ?? q.tag ?? [], raw?.meta ?? q.meta ?? []);
   if (tagged) filters.push(tagged);
   return filters;

@@ -44,6 +44,8 @@ export const files = pgTable(
     // `count` of an unfiltered list subtracts the owner's expired files not yet swept.
     index('files_user_expires_idx').on(t.userId, t.expiresAt).where(sql`${t.expiresAt} is not null and ${t.deletedAt} is null`),
     index('files_user_folder_idx').on(t.userId, t.folder),
+    // `sha256=` of the list: is this content already in the account (before or after an upload)?
+    index('files_user_sha256_idx').on(t.userId, t.sha256).where(sql`${t.deletedAt} is null`),
     index('files_expires_at_idx').on(t.expiresAt).where(sql`${t.expiresAt} is not null and ${t.deletedAt} is null`),
     // `tag=` / `meta=` filters of the list: containment (`@>`) and key presence (`?`) use these.
     index('files_tags_idx').using('gin', t.tags),

@@ -84,8 +84,10 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
   // in view, not below a long list (on a phone one refused file kept the whole list open); what
   // failed or was cancelled stays, with its reason and its Retry.
   const [unfolded, setUnfolded] = useState(false);
+  const twice = jobs.filter((j) => j.status === 'done' && j.copies).length;
   const foldDone = active === 0 && done > 0 && !unfolded;
-  const folded = foldDone && done === jobs.length;
+  // A file the library already held stays in view: its row says where the earlier copy is.
+  const folded = foldDone && done === jobs.length && twice === 0;
   const list = useRef<HTMLUListElement>(null);
   const summary = useRef<HTMLParagraphElement>(null);
   /**
@@ -151,7 +153,7 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
       {jobs.length > 0 && (
         <ul class={folded ? 'jobs folded' : 'jobs'} aria-live="polite">
           {jobs.map((j) => (
-            <li key={j.key} class={`job ${j.status}`} data-status={j.status} data-key={j.key} hidden={foldDone && j.status === 'done'}>
+            <li key={j.key} class={`job ${j.status}`} data-status={j.status} data-key={j.key} hidden={foldDone && j.status === 'done' && !j.copies}>
               <span class="job-name">{j.file.webkitRelativePath || j.file.name || 'pasted image'}</span>
               {/* A cancelled or failed upload shows an empty bar: a half-filled one looked paused. */}
               <progress max={j.file.size || 1} value={j.status === 'done' ? j.file.size : j.status === 'failed' || j.status === 'cancelled' ? 0 : j.loaded}
@@ -161,6 +163,7 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
                 {j.status === 'uploading' && j.offline && `Offline at ${formatBytes(j.loaded)} of ${formatBytes(j.file.size)}: resumes when the connection is back…`}
                 {j.status === 'queued' && 'Waiting…'}
                 {j.status === 'done' && `Uploaded · ${formatBytes(j.file.size)}`}
+                {j.status === 'done' && j.copies && <Copies copies={j.copies} total={j.copiesTotal ?? j.copies.length} />}
                 {j.status === 'cancelled' && `Cancelled at ${formatBytes(j.loaded)} of ${formatBytes(j.file.size)}`}
                 {j.status === 'failed' && <span class="error" role="alert">{j.error}</span>}
               </span>
@@ -172,15 +175,15 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
       {active === 0 && jobs.length > 0 && (
         <div class="jobs-done">
           <p ref={summary} tabIndex={-1} class={failed ? 'error' : 'notice'} role="status">
-            {failed === 0 && cancelled === 0 ? 'All uploads finished.' : [
-              `${done} uploaded`,
+            {failed === 0 && cancelled === 0 ? `All uploads finished.${twice ? ` ${twice === 1 ? 'One was' : `${twice} were`} already in your library (both copies are kept).` : ''}` : [
+              `${done} uploaded${twice ? ` (${twice} already in your library)` : ''}`,
               ...(cancelled ? [`${cancelled} cancelled`] : []),
               ...(failed ? [`${failed} failed: see the reasons above${jobs.some((j) => j.status === 'failed' && !j.final) ? ', then retry' : ''}`] : []),
             ].join(', ') + '.'}
           </p>
-          {done > 0 && (
+          {done > twice && (
             <button type="button" class="small" aria-expanded={!foldDone} onClick={() => setUnfolded(foldDone)}>
-              {foldDone ? `Show the ${done === 1 ? 'uploaded file' : `${done} uploaded`}` : 'Fold the uploaded'}
+              {foldDone ? `Show the ${done - twice === 1 ? 'uploaded file' : `${done - twice} uploaded`}${twice ? ' too' : ''}` : 'Fold the uploaded'}
             </button>
           )}
           <button type="button" class="small" onClick={clearFinishedUploads}>Clear finished</button>
@@ -201,5 +204,22 @@ function JobButton({ job, onFocus }: { job: UploadJob; onFocus: () => void }) {
     <button type="button" class="small" onFocus={onFocus} onClick={action.run}>
       {action.label}<span class="sr-only"> {job.file.name || 'pasted image'}</span>
     </button>
+  );
+}
+
+/** Where the same bytes already were: a link to each earlier copy (at most three). */
+function Copies({ copies, total }: { copies: NonNullable<UploadJob['copies']>; total: number }) {
+  const more = total - copies.length;
+  return (
+    <span class="copies">
+      {' · already in your library as '}
+      {copies.map((c, i) => (
+        <span key={c.id}>
+          {i > 0 && (i === copies.length - 1 && more === 0 ? ' and ' : ', ')}
+          <a href={`/files/${encodeURIComponent(c.id)}`}>{c.name}</a>{c.folder === '/' ? '' : ` in ${c.folder}`}
+        </span>
+      ))}
+      {more > 0 && ` and ${more} more`}
+    </span>
   );
 }

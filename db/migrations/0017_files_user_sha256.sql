@@ -1,0 +1,1 @@
+CREATE INDEX "files_user_sha256_idx" ON "files" USING btree ("user_id","sha256") WHERE "files"."deleted_at" is null;
