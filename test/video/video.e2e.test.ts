@@ -288,3 +288,52 @@ describe('a transcode past VIDEO_TIMEOUT_MS', () => {
     expect(cacheFiles.filter((p) => p.endsWith('.part') || p.endsWith('.mp4'))).toEqual([]);
   }, 120_000);
 });
+
+describe('renditions are bounded: output size, the transform bucket, and what one account may have queued', () => {
+  let srv: RunningServer;
+  let id: string;
+  const key = () => srv.bootstrap!.api_key;
+  // No worker (the jobs stay queued, nothing is transcoded); each client address has its own bucket.
+  beforeAll(async () => {
+    srv = await startServer({ env: { QUEUE_CONCURRENCY: '0', TRUST_PROXY: '1', RATE_LIMIT_TRANSFORM: '3/1m' } });
+    const res = await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { 'x-api-key': key(), 'content-type': 'video/mp4' }, body: new Uint8Array(await h264Mp4()) });
+    expect(res.status).toBe(201);
+    id = ((await res.json()) as { file: FileJson }).file.id;
+  }, 120_000);
+  afterAll(() => srv?.close());
+  const from = (ip: string, path: string, method = 'GET') => fetch(`${srv.url}${path}`, { method, headers: { 'x-forwarded-for': ip } });
+
+  test('a width alone that would upscale past VIDEO_MAX_PIXELS is a 400 naming the frame, by URL and at upload (it ran ffmpeg at 8192×4608)', async () => {
+    for (const steps of ['w_8192,c_scale', 'w_4000,c_fit', 'h_5000,c_scale', 'w_3900,h_2200,c_pad']) {
+      const res = await from('10.9.0.1', `/t/${steps}/${id}.webm`);
+      const body = (await res.json()) as { error: string; message: string };
+      expect([steps, res.status, body.error]).toEqual([steps, 400, 'INVALID_TRANSFORMATION']);
+      expect(body.message).toContain('VIDEO_MAX_PIXELS');
+    }
+    // The source's own size, and a downscale, are fine (202: queued).
+    expect((await from('10.9.0.2', `/t/w_320/${id}.mp4`)).status).toBe(202);
+    const up = await fetch(`${srv.url}/api/files?transformations=w_8192,c_scale.mp4`, {
+      method: 'POST', headers: { 'x-api-key': key(), 'content-type': 'video/mp4' }, body: new Uint8Array(await h264Mp4()),
+    });
+    expect(up.status).toBe(400);
+    expect(((await up.json()) as { message: string }).message).toContain('VIDEO_MAX_PIXELS');
+  }, 120_000);
+
+  test('each new rendition spends the caller\'s transform bucket (101 were queued past a 3/min limit); asking again about a queued one does not', async () => {
+    for (const w of [100, 102, 104]) expect((await from('10.9.1.1', `/t/w_${w}/${id}.mp4`)).status).toBe(202);
+    const limited = await from('10.9.1.1', `/t/w_106/${id}.mp4`);
+    expect(limited.status).toBe(429);
+    expect(((await limited.json()) as { details: { bucket: string } }).details.bucket).toBe('transform');
+    expect((await from('10.9.1.1', `/t/w_100/${id}.mp4`)).status).toBe(202);
+  });
+
+  test('at most 16 renditions of one account wait at once; the next is a 503 OVERLOADED with Retry-After, and nothing is queued for it', async () => {
+    const queued = async () => ((await (await fetch(`${srv.url}/api/queue/jobs?type=video_render&limit=100`, { headers: { 'x-api-key': key() } })).json()) as { count: number }).count;
+    let n = await queued();
+    for (let w = 200; n < 16; w += 2, n++) expect((await from(`10.9.2.${w % 250}`, `/t/w_${w}/${id}.mp4`)).status).toBe(202);
+    const refused = await from('10.9.3.1', `/t/w_500/${id}.mp4`);
+    expect([refused.status, refused.headers.get('retry-after')]).toEqual([503, '30']);
+    expect(((await refused.json()) as { error: string }).error).toBe('OVERLOADED');
+    expect(await queued()).toBe(16);
+  });
+});

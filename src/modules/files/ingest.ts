@@ -166,7 +166,9 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
       if (splitRenditionSegment(t)) throw invalidTransformation('transformations', 'renditions (.mp4, .webm) only for video', t);
     }
     // A video's eager renditions: one `video_render` job each, committed with the row (validated first: 400, nothing kept).
-    const renditionJobs = video ? eagerRenditionJobs(deps.delivery, { id: staged.id, userId: owner.userId, sha256: staged.sha256, contentType: video }, attrs.transformations ?? []) : [];
+    const renditionJobs = video && staged.video
+      ? eagerRenditionJobs(deps, deps.delivery, { id: staged.id, userId: owner.userId, sha256: staged.sha256, contentType: video }, staged.video, attrs.transformations ?? [])
+      : [];
     let hooked = false;
     return await deps.db.transaction(async (tx) => {
       // The counter update is the quota check: it matches only while the new totals fit,

@@ -76,7 +76,7 @@ export function transformRoutes(deps: AppDeps) {
     const transformations = rawSegments(request.url).slice(signature === undefined ? 1 : 2, -1).join('/');
     const r = await delivery.resolve({ file: params.file, transformations, signature, accept: request.headers.get('accept') ?? '', hints: readHints((n) => request.headers.get(n)) });
     // Video renditions are files made by a queue job (202 until ready), not in-memory derivatives.
-    if (r.rendition) return serveRendition(deps, delivery, request, r);
+    if (r.rendition) return serveRendition(deps, delivery, request, r, set);
     const now = deps.clock.now();
     if (matchesEtag(request.headers.get('if-none-match'), `"${r.key.variant}"`)) {
       return new Response(null, { status: 304, headers: notModifiedHeaders(r, now) });
@@ -123,7 +123,8 @@ export function transformRoutes(deps: AppDeps) {
           + 'Of a video: without an extension (or with an image one) a poster frame at `so_` through the image pipeline; with `.mp4`/`.webm` a rendition '
           + '(w, h, c fill/lfill/fit/limit/scale/pad, q, so, eo, ac_none, fps, br) made by a `video_render` job: 202 with `Retry-After` until it is ready, '
           + 'then the file with `Range` (206); HEAD answers 200 when ready, else 202 without starting a job; a failed job answers 422 with its error. '
-          + 'Limits: VIDEO_MAX_DURATION, VIDEO_MAX_PIXELS (400), VIDEO_MAX_OUTPUT_BYTES and VIDEO_TIMEOUT_MS (the job fails).',
+          + 'Limits: VIDEO_MAX_DURATION, VIDEO_MAX_PIXELS for the source and the output frame (400), VIDEO_MAX_OUTPUT_BYTES and VIDEO_TIMEOUT_MS (the job fails); '
+          + 'each new rendition spends the caller\'s `transform` bucket (429), and at most 16 of one account\'s videos wait at once (503 OVERLOADED with `Retry-After`).',
     },
   };
   const signedDoc = {

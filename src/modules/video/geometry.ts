@@ -48,6 +48,18 @@ export function renditionGeometry(src: Size, o: TransformOptions): { size: Size;
   return { size: scaled, filter: `scale=${scaled.width}:${scaled.height},setsar=1` };
 }
 
+/**
+ * Why a rendition's output frame is refused, or null when it fits: at most `maxPixels` per frame
+ * and `maxSide` per side. A width alone can upscale (`c_scale`, `c_fit`): a 320×240 source at
+ * `w_8192,c_scale` is 8192×6144, which ffmpeg allocated gigabytes for.
+ */
+export function renditionSizeProblem(src: Size, o: TransformOptions, maxPixels: number, maxSide: number): string | null {
+  const { size } = renditionGeometry(src, o);
+  if (size.width > maxSide || size.height > maxSide) return `${size.width}×${size.height}: a side over ${maxSide} pixels`;
+  if (size.width * size.height > maxPixels) return `${size.width}×${size.height}: over ${maxPixels} pixels per frame`;
+  return null;
+}
+
 /** `q` 1–100 onto each encoder's constant-quality scale; absent → the encoder's usual default. */
 export function crfOf(ext: RenditionExt, q: number | undefined): number {
   if (ext === 'mp4') return q === undefined ? 23 : Math.round(51 - (q / 100) * 33); // x264: 18 (q 100) … 51

@@ -4,6 +4,8 @@ import { LRUCache } from 'lru-cache';
 import type { CoreDeps } from '../../deps';
 import { invalidTransformation, notFound } from '../../errors';
 import { files } from '../files/table';
+import type { TransformOptions } from '../transform/options';
+import { renditionSizeProblem } from './geometry';
 import type { VideoInfo } from './probe';
 import { videoInfoOf } from './upload';
 
@@ -29,5 +31,19 @@ export function checkSourceLimits(deps: CoreDeps, info: VideoInfo, transcode: bo
   }
   if (transcode && info.duration_s > v.maxDurationS) {
     throw invalidTransformation('file', `a video of at most ${v.maxDurationS} s to transcode (VIDEO_MAX_DURATION)`, `${info.duration_s} s`);
+  }
+}
+
+/**
+ * A rendition's output frame over `VIDEO_MAX_PIXELS` (or the image limits `MAX_OUTPUT_PIXELS` and
+ * `MAX_DIMENSION`, whichever is smaller) answers 400 before any job is made.
+ */
+export function checkRenditionSize(
+  deps: Pick<CoreDeps, 'config'>, limits: { maxDimension: number; maxOutputPixels: number }, info: VideoInfo, options: TransformOptions, canonical: string,
+): void {
+  const maxPixels = Math.min(deps.config.video.maxPixels, limits.maxOutputPixels);
+  const problem = renditionSizeProblem(info, options, maxPixels, limits.maxDimension);
+  if (problem) {
+    throw invalidTransformation('w', `a rendition of at most ${maxPixels} pixels per frame (VIDEO_MAX_PIXELS) and ${limits.maxDimension} per side; this one would be ${problem}`, canonical);
   }
 }

@@ -15,7 +15,7 @@ import { derivativeKey } from '../cache/derivatives';
 import { parseTransformation } from '../transform/parse';
 import { ffmpegPath } from './binaries';
 import { renditionArgs } from './geometry';
-import { checkSourceLimits, videoInfo } from './info';
+import { checkRenditionSize, checkSourceLimits, videoInfo } from './info';
 import { lastLine } from './probe';
 import { progressReader, throttledPercent } from './progress';
 import { VIDEO_RENDER_JOB, type RenditionPayload } from './rendition';
@@ -52,8 +52,10 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
   const file = await delivery.lookup.get(p.file_id);
   if (!file || file.sha256 !== p.sha256) throw new Error('the video was deleted or replaced');
   const info = await videoInfo(deps, file);
+  const options = parseTransformation(p.canonical || 'so_0', undefined, delivery.limits, delivery.presets).options;
   try {
     checkSourceLimits(deps, info, true);
+    checkRenditionSize(deps, delivery.limits, info, options, p.canonical); // a job queued before the check existed
   } catch (err) {
     throw new Error(err instanceof AppError ? err.message : String(err));
   }
@@ -61,7 +63,6 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
   await delivery.cache.files.ready;
   const done = await delivery.cache.files.fileOf(key);
   if (done) return done.size; // made meanwhile by a twin job
-  const options = parseTransformation(p.canonical || 'so_0', undefined, delivery.limits, delivery.presets).options;
   const v = deps.config.video;
   const tmp = delivery.cache.files.tempPath();
   try {

@@ -7,9 +7,9 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
-import { AppError, invalidTransformation, rangeNotSatisfiable } from '../../errors';
+import { AppError, invalidTransformation, overloaded, rangeNotSatisfiable } from '../../errors';
 import { derivativeKey } from '../cache/derivatives';
 import { parseTransformation } from '../transform/parse';
 import { checkVideoOptions } from './grammar';
@@ -20,7 +20,9 @@ import { enqueueJob } from '../queue/enqueue';
 import { jobs } from '../queue/table';
 import type { Delivery, ResolvedRequest } from '../transform/service';
 import { IMMUTABLE_CACHE_CONTROL, matchesEtag } from '../../lib/http-cache';
-import { checkSourceLimits, videoInfo } from './info';
+import { checkRenditionSize, checkSourceLimits, videoInfo } from './info';
+import { enforceIpLimit } from '../limits/plugin';
+import type { VideoInfo } from './probe';
 
 export const VIDEO_RENDER_JOB = 'video_render';
 /** Seconds a client is told to wait before asking again. */
@@ -50,7 +52,22 @@ function pending(status: string, jobId: string | null, progress: number, head: b
   });
 }
 
-export async function serveRendition(deps: AppDeps, delivery: Delivery, request: Request, r: ResolvedRequest): Promise<Response> {
+/**
+ * Renditions of one account's videos waiting or running at once; the next request that would add
+ * one is a 503 with `Retry-After` (anyone may ask for a public video's renditions, and each is
+ * minutes of CPU).
+ */
+export const MAX_QUEUED_RENDITIONS = 16;
+
+async function queuedRenditions(deps: AppDeps, userId: string): Promise<number> {
+  const [row] = await deps.db.select({ n: sql<number>`count(*)::int` }).from(jobs)
+    .where(and(eq(jobs.userId, userId), eq(jobs.type, VIDEO_RENDER_JOB), inArray(jobs.status, ['pending', 'running'])));
+  return row?.n ?? 0;
+}
+
+export async function serveRendition(
+  deps: AppDeps, delivery: Delivery, request: Request, r: ResolvedRequest, set: { headers: Record<string, unknown> },
+): Promise<Response> {
   const head = request.method === 'HEAD';
   await delivery.cache.files.ready;
   const file = await delivery.cache.files.fileOf(r.key);
@@ -64,8 +81,14 @@ export async function serveRendition(deps: AppDeps, delivery: Delivery, request:
   // Checked now, so an over-limit source is a 400 at once rather than a failed job later.
   const info = await videoInfo(deps, r.file);
   checkSourceLimits(deps, info, true);
+  checkRenditionSize(deps, delivery.limits, info, r.parsed.options, r.parsed.canonical);
   const start = r.parsed.options.so ?? 0;
   if (start >= info.duration_s) throw invalidTransformation('so', `a time before the end of the video (under ${info.duration_s} s)`, String(start));
+  // A new rendition is a cache miss like an image render: the caller's `transform` bucket pays.
+  if (!deps.config.disableRateLimit) await enforceIpLimit(deps, request, set, 'transform');
+  if (await queuedRenditions(deps, r.file.userId) >= MAX_QUEUED_RENDITIONS) {
+    throw overloaded(`At most ${MAX_QUEUED_RENDITIONS} renditions of this account's videos are made at a time; ask again later.`, 30);
+  }
   const payload: RenditionPayload = { file_id: r.file.id, sha256: r.file.sha256, canonical: r.parsed.canonical, ext: r.rendition ?? 'mp4', variant: r.key.variant };
   const created = await enqueueJob(deps.db, {
     type: VIDEO_RENDER_JOB, fileId: r.file.id, userId: r.file.userId, payload: { ...payload }, maxAttempts: 1, priority: 1,
@@ -113,13 +136,15 @@ export function splitRenditionSegment(segment: string): { segment: string; ext: 
  * rendition cannot take.
  */
 export function eagerRenditionJobs(
-  delivery: Pick<Delivery, 'limits' | 'presets'>, file: { id: string; userId: string; sha256: string; contentType: string }, segments: readonly string[],
+  deps: Pick<AppDeps, 'config'>, delivery: Pick<Delivery, 'limits' | 'presets'>, file: { id: string; userId: string; sha256: string; contentType: string },
+  info: VideoInfo, segments: readonly string[],
 ) {
   return segments.map((raw) => {
     const split = splitRenditionSegment(raw);
     if (!split) throw invalidTransformation('transformations', 'for a video: renditions written <transformations>.mp4 or .webm', raw);
     const parsed = parseTransformation(split.segment, undefined, delivery.limits, delivery.presets);
     checkVideoOptions(file.contentType, parsed.options, split.ext);
+    checkRenditionSize(deps, delivery.limits, info, parsed.options, raw);
     const key = derivativeKey(file.sha256, parsed.canonical, split.ext);
     const payload: RenditionPayload = { file_id: file.id, sha256: file.sha256, canonical: parsed.canonical, ext: split.ext, variant: key.variant };
     return { type: VIDEO_RENDER_JOB, fileId: file.id, userId: file.userId, payload: { ...payload }, maxAttempts: 1 };
