@@ -5,6 +5,7 @@
  * (limit at creation and while receiving, sniffed type, quota, rate limits, checksum, expiry).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import sharp from 'sharp';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -386,6 +387,111 @@ describe('tus uploads obey the rules of every upload', () => {
     expect(next.status).toBe(204);
     expect(next.headers.get('upload-offset')).toBe('200000');
     expect((await call('DELETE', up.path)).status).toBe(204);
+  });
+
+  test('Upload-Metadata: a NUL, bytes that are not UTF-8, a key given twice, or two names for one thing that differ are a 400 naming the key (a NUL was a 500)', async () => {
+    const raw = (bytes: number[]) => Buffer.from(bytes).toString('base64');
+    const cases: [string, string, string][] = [
+      [`filename ${b64('a\0b.png')}`, '/Upload-Metadata/filename', 'NUL'],
+      [`name ${raw([0xff, 0xfe, 0x41])}`, '/Upload-Metadata/name', 'UTF-8'],
+      [`name ${b64('a.txt')},name ${b64('b.txt')}`, '/Upload-Metadata/name', 'more than once'],
+      [`visibility ${b64('private')},is_public`, '/Upload-Metadata/visibility', 'both is_public and visibility'],
+      [`is_public ${b64('false')},visibility ${b64('private')}`, '/Upload-Metadata/visibility', 'both is_public and visibility'],
+      [`name ${b64('first.txt')},filename ${b64('second.txt')}`, '/Upload-Metadata/filename', 'different values'],
+      ['is_public', '/Upload-Metadata/is_public', 'needs a value'],
+    ];
+    for (const [meta, path, words] of cases) {
+      // A fresh account each: this server allows three uploads per account (RATE_LIMIT_UPLOAD_COUNT).
+      const refused = await create(await account(), { 'upload-length': '10', 'upload-metadata': meta });
+      const body = refused.body as { error?: string; message?: string; details?: { fields: { path: string }[] } } | null;
+      expect({ meta, status: refused.status, error: body?.error, path: body?.details?.fields[0]?.path }).toEqual({ meta, status: 400, error: 'VALIDATION_ERROR', path });
+      expect(body?.message).toContain(words);
+    }
+    expect(await tusFiles()).toEqual([]);
+    // Uppy sends name and filename (type and filetype) alike: agreeing, they are one value.
+    const call = await account();
+    const data = textBytes(1000);
+    const up = await create(call, { 'upload-length': String(data.length), 'upload-metadata': `name ${b64('same.txt')},filename ${b64('same.txt')},type ${b64('text/plain')},filetype ${b64('text/plain')}` });
+    expect(up.status).toBe(201);
+    const done = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, data);
+    expect((await call('GET', `/api/files/${done.headers.get('x-file-id')}`)).body).toMatchObject({ name: 'same.txt' });
+  });
+
+  test('DELETE while a PATCH is receiving stops that PATCH (410) and removes everything; no 500, no bytes left', async () => {
+    const call = await account();
+    const up = await create(call, { 'upload-length': '300000' });
+    const part = textBytes(50_000);
+    let finish!: () => void;
+    const held = new Promise<void>((r) => (finish = r));
+    let step = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (step === 1) await held;
+        if (step === 4) return c.close();
+        c.enqueue(part);
+        step++;
+      },
+    });
+    const writing = call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0', 'content-length': '200000' }, body);
+    await waitFor('the PATCH to hold the upload', async () => {
+      const r = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, new Uint8Array(0));
+      return r.status === 423;
+    });
+    const terminated = await call('DELETE', up.path);
+    finish(); // the rest of the body, if the server still reads it
+    expect(terminated.status).toBe(204);
+    const patched = await writing;
+    expect({ status: patched.status, error: patched.body?.error }).toEqual({ status: 410, error: 'GONE' });
+    expect((await call('HEAD', up.path)).status).toBe(404);
+    expect(await tusFiles()).toEqual([]);
+    expect(srv.logs.filter((l) => l.level === 'error' || l.msg === 'unhandled error')).toEqual([]);
+  });
+
+  test('an empty upload (Upload-Length: 0) is a 415 as an empty file is elsewhere (it was created and could never end); a creation body of another type is a 415, not dropped unread', async () => {
+    const empty = await create(await account(), { 'upload-length': '0' });
+    expect({ status: empty.status, error: empty.body?.error, detected: empty.body?.details?.detected }).toEqual({ status: 415, error: 'UNSUPPORTED_MEDIA_TYPE', detected: 'application/x-empty' });
+    const png = await create(await account(), { 'upload-length': '10', 'content-type': 'image/png' });
+    expect(png.status).toBe(201); // no body: the type says nothing
+    const withBody = await (await account())('POST', '/api/uploads/tus', { 'upload-length': '10', 'content-type': 'image/png' }, textBytes(10));
+    expect({ status: withBody.status, error: withBody.body?.error }).toEqual({ status: 415, error: 'UNSUPPORTED_MEDIA_TYPE' });
+    expect(withBody.headers.get('location')).toBeNull();
+  });
+
+  test('Tus-Max-Size is the caller\'s own limit with credentials, the largest plan\'s without', async () => {
+    const anonymous = await fetch(`${srv.url}/api/uploads/tus`, { method: 'OPTIONS' });
+    expect(Number(anonymous.headers.get('tus-max-size'))).toBeGreaterThan(4 * MiB);
+    const call = await account();
+    const mine = await call('OPTIONS', '/api/uploads/tus');
+    expect(mine.headers.get('tus-max-size')).toBe(String(4 * MiB));
+  });
+
+  test('a presigned URL whose tus upload is refused or terminated works again; the stored file spends it (a refused upload burnt it)', async () => {
+    const call = await account();
+    const presigned = await call('POST', '/api/uploads/presign', { 'content-type': 'application/json' }, JSON.stringify({ content_types: ['text/plain'] }));
+    expect(presigned.status).toBe(201);
+    const endpoint = `${new URL((presigned.body as unknown as { url: string }).url).pathname}/tus`;
+    const anon = async (method: string, path: string, headers: Record<string, string> = {}, body?: BodyInit) => {
+      const res = await fetch(`${srv.url}${path}`, { method, body, headers: { 'tus-resumable': '1.0.0', ...headers } });
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as { error: string }) : null };
+    };
+    const png = Buffer.from(await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } }).png().toBuffer());
+    const first = await anon('POST', endpoint, { 'upload-length': String(png.length) });
+    expect(first.status).toBe(201);
+    // In use meanwhile: another use of the URL is a 409.
+    expect((await anon('POST', endpoint, { 'upload-length': '10' })).status).toBe(409);
+    const refused = await anon('PATCH', first.headers.get('location')!, { ...OCTETS, 'upload-offset': '0' }, png);
+    expect(refused.status).toBe(415);
+    const second = await anon('POST', endpoint, { 'upload-length': '100' });
+    expect(second.status).toBe(201);
+    expect((await anon('DELETE', second.headers.get('location')!)).status).toBe(204);
+    const data = textBytes(100);
+    const third = await anon('POST', endpoint, { 'upload-length': String(data.length) });
+    expect(third.status).toBe(201);
+    const stored = await anon('PATCH', third.headers.get('location')!, { ...OCTETS, 'upload-offset': '0' }, data);
+    expect(stored.status).toBe(204);
+    expect(stored.headers.get('x-file-id')).toBeTruthy();
+    expect((await anon('POST', endpoint, { 'upload-length': '10' })).status).toBe(409);
   });
 
   test('DELETE terminates an upload and removes its bytes', async () => {

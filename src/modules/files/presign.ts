@@ -65,6 +65,8 @@ export interface ClaimedUpload {
   policy: UploadPolicy;
   /** Makes the token usable again (the upload failed). */
   release(): Promise<void>;
+  /** The token's digest, to release it later (a resumable upload it started that ends refused). */
+  tokenHash: string;
 }
 
 /** Claims a token for one upload: 404 unknown, 410 expired, 409 already used (or in use). */
@@ -82,9 +84,7 @@ export async function claimUploadToken(deps: AppDeps, token: string): Promise<Cl
     if (existing.expiresAt.getTime() <= now.getTime()) throw gone('This upload URL has expired.');
     throw conflict('This upload URL has already been used.');
   }
-  const release = async () => {
-    await deps.db.update(uploadTokens).set({ usedAt: null }).where(eq(uploadTokens.tokenHash, tokenHash));
-  };
+  const release = () => releaseUploadToken(deps, tokenHash);
   const [user] = await deps.db.select({ isPromoted: users.isPromoted, role: users.role, isBanned: users.isBanned })
     .from(users).where(eq(users.id, row.userId));
   if (!user) throw notFound('Upload URL');
@@ -103,5 +103,11 @@ export async function claimUploadToken(deps: AppDeps, token: string): Promise<Cl
       maxFiles: 1,
     },
     release,
+    tokenHash,
   };
+}
+
+/** Makes a claimed URL usable again (until it expires): the upload it started was refused or given up. */
+export async function releaseUploadToken(deps: Pick<AppDeps, 'db'>, tokenHash: string): Promise<void> {
+  await deps.db.update(uploadTokens).set({ usedAt: null }).where(eq(uploadTokens.tokenHash, tokenHash));
 }

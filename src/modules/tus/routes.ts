@@ -20,9 +20,10 @@ import { acquireUploadSlot } from '../limits/lease';
 import { enforceAccountLimits, enforceApiLimit, limitHeadersOf } from '../limits/plugin';
 import type { Account } from '../limits/service';
 import { startUploadLimits } from '../limits/upload';
+import { prepareUpload } from '../files/upload';
 import { users } from '../users/table';
 import { eq } from 'drizzle-orm';
-import { appendChunk, chunkError, createUpload, getUpload, removeUpload, setLength, type ChunkResult } from './service';
+import { appendChunk, chunkError, createUpload, getUpload, removeUpload, setLength, terminateUpload, type ChunkResult } from './service';
 import type { TusUploadRow } from './table';
 
 export const TUS_VERSION = '1.0.0';
@@ -66,6 +67,9 @@ export function tusRoutes(deps: AppDeps) {
   streamRequestBody(deps, '/api/uploads/:token/tus');
   const store = deps.tus;
   const resolver = deps.credentials;
+  // The PATCHes this process is receiving, by upload: a termination stops its own process's one
+  // (as tusd's request interruption does) instead of removing bytes under it.
+  const writing = new Map<string, Set<{ stop: () => void; done: Promise<void> }>>();
 
   const tusHeaders = (row?: TusUploadRow): Headers => ({
     'tus-resumable': TUS_VERSION,
@@ -125,7 +129,21 @@ export function tusRoutes(deps: AppDeps) {
         ? async (n: number) => void (await enforceAccountLimits(deps, set, account, [{ bucket: 'upload_bytes', weight: n }]))
         : undefined;
       const body = request.body ? guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs, { owned: true }) : null;
-      return await appendChunk(deps, store, account, row, { offset, body, checksum, declared, onBytes: deps.config.disableRateLimit ? undefined : onBytes });
+      const interrupt = new AbortController();
+      let ended = () => {};
+      const entry = { stop: () => interrupt.abort(), done: new Promise<void>((r) => (ended = r)) };
+      // A set: a PATCH about to be refused (423) is in it for a moment too, beside the one writing.
+      const here = writing.get(row.id) ?? new Set();
+      writing.set(row.id, here.add(entry));
+      try {
+        return await appendChunk(deps, store, account, row, {
+          offset, body, checksum, declared, onBytes: deps.config.disableRateLimit ? undefined : onBytes, interrupt: interrupt.signal,
+        });
+      } finally {
+        here.delete(entry);
+        if (here.size === 0 && writing.get(row.id) === here) writing.delete(row.id);
+        ended();
+      }
     } finally {
       await slot.release();
     }
@@ -134,19 +152,26 @@ export function tusRoutes(deps: AppDeps) {
   const fileHeaders = (r: ChunkResult): Headers => (r.file ? { 'x-file-id': r.file.id } : {});
 
   /** Creation: checks, rate limits (count, declared bytes, a concurrency slot), then the optional first chunk. */
-  const create = async (request: Request, set: { status?: unknown; headers: Record<string, unknown> }, account: Account, policy: Parameters<typeof createUpload>[3]['policy'], viaToken: boolean) => {
+  const create = async (request: Request, set: { status?: unknown; headers: Record<string, unknown> }, account: Account, policy: Parameters<typeof createUpload>[3]['policy'], token: string | null) => {
     checkVersion(request);
     const length = numberHeader(request, 'upload-length');
     const defer = request.headers.get('upload-defer-length');
     if ((length === null) === (defer === null) || (defer !== null && defer !== '1')) {
       throw validationError('Send either Upload-Length or Upload-Defer-Length: 1.', [{ path: '/Upload-Length', message: 'missing or both' }]);
     }
+    // A body is the first chunk (creation-with-upload), sent as every chunk is; another was dropped unread.
+    const type = request.headers.get('content-type');
+    const chunkType = type?.split(';')[0]?.trim().toLowerCase() === 'application/offset+octet-stream';
+    const withBody = chunkType || Number(request.headers.get('content-length') ?? 0) > 0 || request.headers.has('transfer-encoding');
+    if (withBody && !chunkType) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'A creation body is the first chunk: send it as Content-Type: application/offset+octet-stream, or send none.', { detected: type ?? 'none' });
+    }
     const limits = await startUploadLimits(deps, limitHeadersOf(set), account, length);
     await limits.release();
-    const row = await createUpload(deps, store, account, { length, metadata: request.headers.get('upload-metadata'), policy, viaToken });
+    const row = await createUpload(deps, store, account, { length, metadata: request.headers.get('upload-metadata'), policy, token });
     const headers: Headers = { ...tusHeaders(row), location: `${BASE}/${row.id}` };
     let result: ChunkResult = { row, file: null };
-    if (request.headers.get('content-type') === 'application/offset+octet-stream') {
+    if (withBody) {
       result = await patch(request, row, account, 0, set);
       headers['upload-offset'] = String(result.row.offset);
     }
@@ -154,22 +179,28 @@ export function tusRoutes(deps: AppDeps) {
     return new Response(null, { status: 201, headers: { ...headers, ...fileHeaders(result) } });
   };
 
-  const discovery = (): Response => new Response(null, {
-    status: 204,
-    headers: {
-      'tus-resumable': TUS_VERSION, 'tus-version': TUS_VERSION, 'tus-extension': TUS_EXTENSIONS,
-      'tus-max-size': String(Math.max(deps.config.maxUploadBytes, deps.config.promotedMaxUploadBytes)),
-      'tus-checksum-algorithm': 'sha256',
-    },
-  });
+  /** Tus-Max-Size: the caller's own limit when the request says who it is, else the largest plan's. */
+  const discovery = async (request: Request): Promise<Response> => {
+    const principal = await resolver.resolve(request).catch(() => null);
+    const max = principal
+      ? (await prepareUpload(deps, principal)).maxBytes
+      : Math.max(deps.config.maxUploadBytes, deps.config.promotedMaxUploadBytes);
+    return new Response(null, {
+      status: 204,
+      headers: {
+        'tus-resumable': TUS_VERSION, 'tus-version': TUS_VERSION, 'tus-extension': TUS_EXTENSIONS,
+        'tus-max-size': String(max), 'tus-checksum-algorithm': 'sha256',
+      },
+    });
+  };
 
   const tusHeaderDoc = 'tus 1.0.0 headers (`Tus-Resumable`, `Upload-Offset`, `Upload-Length`, …) as in https://tus.io/protocols/resumable-upload.';
   const IdParams = t.Object({ id: t.String({ maxLength: 64 }) });
   return new Elysia({ name: 'pictor.tus.routes', detail: { tags: ['files'] } })
     .use(authGuard(deps))
-    .options(BASE, () => discovery(), { response: { 204: t.Void() }, detail: { summary: 'tus discovery', description: `Tus-Version, Tus-Extension (${TUS_EXTENSIONS}), Tus-Max-Size (the largest plan's limit; yours may be lower), Tus-Checksum-Algorithm: sha256.` } })
-    .options(`${BASE}/:id`, () => discovery(), { params: IdParams, response: { 204: t.Void() }, detail: { summary: 'tus discovery (upload URL)' } })
-    .post(BASE, ({ request, principal, set }) => tus(request, set, () => create(request, set, principal, {}, false)), {
+    .options(BASE, ({ request }) => discovery(request), { response: { 204: t.Void() }, detail: { summary: 'tus discovery', description: `Tus-Version, Tus-Extension (${TUS_EXTENSIONS}), Tus-Max-Size (with credentials your own per-file limit, without them the largest plan's), Tus-Checksum-Algorithm: sha256.` } })
+    .options(`${BASE}/:id`, ({ request }) => discovery(request), { params: IdParams, response: { 204: t.Void() }, detail: { summary: 'tus discovery (upload URL)' } })
+    .post(BASE, ({ request, principal, set }) => tus(request, set, () => create(request, set, principal, {}, null)), {
       auth: 'files:write',
       parse: 'none',
       response: { 201: t.Void(), ...errorResponses(400, 401, 403, 412, 413, 415, 429, 460, 507) },
@@ -182,7 +213,7 @@ export function tusRoutes(deps: AppDeps) {
       checkVersion(request);
       const claim = await claimUploadToken(deps, params.token);
       try {
-        return await create(request, set, claim.owner, claim.policy, true);
+        return await create(request, set, claim.owner, claim.policy, claim.tokenHash);
       } catch (err) {
         await claim.release();
         throw err;
@@ -191,7 +222,7 @@ export function tusRoutes(deps: AppDeps) {
       parse: 'none',
       params: t.Object({ token: t.String({ maxLength: 128 }) }),
       response: { 201: t.Void(), ...errorResponses(400, 404, 409, 410, 412, 413, 415, 429, 507) },
-      detail: { summary: 'Create a resumable (tus) upload from a presigned URL', description: 'As `POST /api/uploads/tus`, without credentials: use `<presigned url>/tus` as the tus endpoint. The token is spent by the creation; the upload URL is then the credential.' },
+      detail: { summary: 'Create a resumable (tus) upload from a presigned URL', description: 'As `POST /api/uploads/tus`, without credentials: use `<presigned url>/tus` as the tus endpoint. The creation takes the token (the upload URL is then the credential; another use of the presigned URL meanwhile is a 409); an upload that ends without a file (refused, terminated or abandoned) gives it back, so the URL works again until it expires; a stored file spends it.' },
     })
     .head(`${BASE}/:id`, ({ request, params, path, set }) => tus(request, set, async () => {
       const { row } = await ownUpload(request, path, set, params.id);
@@ -223,7 +254,22 @@ export function tusRoutes(deps: AppDeps) {
     .delete(`${BASE}/:id`, ({ request, params, path, set }) => tus(request, set, async () => {
       checkVersion(request);
       const { row } = await ownUpload(request, path, set, params.id);
-      await removeUpload(deps, store, row);
+      if (!(await terminateUpload(deps, store, row))) {
+        // A PATCH holds the upload: stopped first when this process receives it, else 423.
+        const running = [...(writing.get(row.id) ?? [])];
+        for (const r of running) r.stop();
+        if (running.length) await Promise.race([Promise.all(running.map((r) => r.done)), new Promise((r) => setTimeout(r, 10_000))]);
+        if (!running.length || !(await terminateUpload(deps, store, row))) {
+          throw chunkError(423, 'A PATCH is writing to this upload; retry the termination shortly.');
+        }
+      }
       return new Response(null, { status: 204, headers: { 'tus-resumable': TUS_VERSION } });
-    }), { params: IdParams, response: { 204: t.Void(), ...errorResponses(401, 403, 404, 410, 412) }, detail: { summary: 'Terminate a tus upload', description: 'Removes the unfinished upload and every byte of it (termination extension).' } });
+    }), {
+      params: IdParams,
+      response: { 204: t.Void(), ...errorResponses(401, 403, 404, 410, 412, 423) },
+      detail: {
+        summary: 'Terminate a tus upload',
+        description: 'Removes the unfinished upload and every byte of it (termination extension). A PATCH this server is receiving for it is stopped first (it answers 410); one another server process holds answers 423: retry.',
+      },
+    });
 }

@@ -21,6 +21,7 @@ import { declaredTypeOf, SNIFF_BYTES } from '../files/sniff';
 import { truncationCheckFor } from '../files/truncation';
 import type { FileRow } from '../files/table';
 import { parseEagerTransformations, parseUploadAttrs, prepareUpload, type UploadPolicy } from '../files/upload';
+import { releaseUploadToken } from '../files/presign';
 import { tusUploads, type TusUploadRow } from './table';
 import { chunksOf, type PendingChunk, type TusStore } from './store';
 
@@ -45,10 +46,29 @@ export function parseMetadata(raw: string | null): Record<string, string> {
     if (!key || extra !== undefined || (value !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(value))) {
       throw validationError('Upload-Metadata must be comma-separated `key base64value` pairs.', [{ path: '/Upload-Metadata', message: `bad pair: ${pair.trim().slice(0, 64)}` }]);
     }
-    out[key] = value ? Buffer.from(value, 'base64').toString('utf8') : '';
+    const field = `/Upload-Metadata/${key.slice(0, 64)}`;
+    // One value per key, as a query parameter or form field: which of two would count is a guess.
+    if (key in out) throw validationError(`Upload-Metadata gives ${key.slice(0, 64)} more than once.`, [{ path: field, message: 'given more than once' }]);
+    const text = value ? UTF8.decode(Buffer.from(value, 'base64'), { stream: false }) : '';
+    if (text === null) throw validationError(`Upload-Metadata ${key.slice(0, 64)} is not UTF-8 text once decoded.`, [{ path: field, message: 'not UTF-8' }]);
+    // No input takes a NUL (the database refuses it in text: it was a 500).
+    if (text.includes('\u0000')) throw validationError(`Upload-Metadata ${key.slice(0, 64)} holds a NUL byte; no input accepts one.`, [{ path: field, message: 'contains a NUL byte' }]);
+    out[key] = text;
   }
   return out;
 }
+
+/** Strict UTF-8: bytes that are not text are refused, not replaced with U+FFFD. */
+const UTF8 = {
+  decoder: new TextDecoder('utf-8', { fatal: true }),
+  decode(bytes: Uint8Array, opts: { stream: boolean }): string | null {
+    try {
+      return this.decoder.decode(bytes, opts);
+    } catch {
+      return null;
+    }
+  },
+};
 
 /**
  * The file attributes from the metadata: `name`/`filename`, `type`/`filetype` (checked against
@@ -58,6 +78,16 @@ export function parseMetadata(raw: string | null): Record<string, string> {
  * Other keys (Uppy sends `relativePath`…) are ignored, as tusd does.
  */
 function attrsOf(deps: AppDeps, meta: Record<string, string>, policy: UploadPolicy, defaults: { isPublic: boolean; expiresIn: number | null }) {
+  // Two names for one thing: both may come (Uppy sends name and filename alike) only when they agree.
+  for (const [a, b] of [['is_public', 'visibility'], ['name', 'filename'], ['type', 'filetype']] as const) {
+    const [va, vb] = [meta[a], meta[b]];
+    const agree = a === 'is_public' ? false : va === vb;
+    if (va !== undefined && vb !== undefined && !agree) {
+      throw validationError(`Upload-Metadata gives both ${a} and ${b}${a === 'is_public' ? '' : ', with different values'}: send one.`, [{ path: `/Upload-Metadata/${b}`, message: `not together with ${a}` }]);
+    }
+  }
+  // A key without a value (the protocol allows one) says nothing for a yes/no: it is not read as the default.
+  if (meta.is_public === '') throw validationError('Upload-Metadata is_public needs a value: true or false.', [{ path: '/Upload-Metadata/is_public', message: 'has no value' }]);
   let isPublic = meta.is_public;
   if (isPublic === undefined && meta.visibility !== undefined) {
     if (meta.visibility !== 'public' && meta.visibility !== 'private') {
@@ -82,14 +112,17 @@ export interface CreateInput {
   length: number | null;
   metadata: string | null;
   policy: UploadPolicy;
-  viaToken: boolean;
+  /** From a presigned URL: its token's digest (the upload URL is then the credential). */
+  token: string | null;
 }
 
 /** Creates an upload after the same checks as any upload (limit, quota); the caller counted the rate limits. */
 export async function createUpload(deps: AppDeps, store: TusStore, owner: UploadOwner, input: CreateInput): Promise<TusUploadRow> {
   const ctx = await prepareUpload(deps, owner, input.policy);
   if (input.length !== null && input.length > ctx.maxBytes) throw fileTooLarge(ctx.maxBytes);
-  const attrs = attrsOf(deps, parseMetadata(input.metadata), input.policy, ctx.defaults);
+  // As an empty file on the other routes: nothing to store (it was created, then could never end).
+  if (input.length === 0) throw unsupportedMediaType('The file is empty (Upload-Length: 0): there is nothing in it to upload.', { detected: 'application/x-empty' });
+  const attrs = { ...attrsOf(deps, parseMetadata(input.metadata), input.policy, ctx.defaults), ...(input.token ? { upload_token: input.token } : {}) };
   await checkQuota(deps, owner, input.length ?? 0);
   const id = randomString(32);
   const fileId = newFileId();
@@ -97,7 +130,7 @@ export async function createUpload(deps: AppDeps, store: TusStore, owner: Upload
   const { s3UploadId } = await store.begin(storageKey);
   const [row] = await deps.db.insert(tusUploads).values({
     id, userId: owner.userId, fileId, storageKey, length: input.length, maxBytes: ctx.maxBytes,
-    metadata: input.metadata, attrs, s3UploadId, viaToken: input.viaToken,
+    metadata: input.metadata, attrs, s3UploadId, viaToken: input.token !== null,
     expiresAt: new Date(deps.clock.now() + deps.config.abandonedUploadAfterMs),
   }).returning();
   return row as TusUploadRow;
@@ -112,10 +145,32 @@ export async function getUpload(deps: AppDeps, id: string): Promise<TusUploadRow
   return row;
 }
 
+/**
+ * Termination: removes the upload under its lease, so no PATCH is writing to bytes being removed
+ * (one did, and its rename then failed: a 500). False while a PATCH holds the lease; 404 when the
+ * upload is gone meanwhile (finished by that PATCH, or terminated by another request).
+ */
+export async function terminateUpload(deps: AppDeps, store: TusStore, row0: TusUploadRow): Promise<boolean> {
+  const now = new Date(deps.clock.now());
+  const [row] = await deps.db.update(tusUploads)
+    .set({ lockId: randomString(16), lockedUntil: new Date(now.getTime() + LEASE_MS) })
+    .where(and(eq(tusUploads.id, row0.id), or(isNull(tusUploads.lockId), lt(tusUploads.lockedUntil, now))))
+    .returning();
+  if (!row) {
+    await getUpload(deps, row0.id); // 404 or 410 when it is no longer there to terminate
+    return false;
+  }
+  await removeUpload(deps, store, row);
+  return true;
+}
+
 /** Removes an unfinished upload: its bytes (S3 multipart and tail too) and its row. */
 export async function removeUpload(deps: AppDeps, store: TusStore, row: TusUploadRow): Promise<void> {
   await store.discard(row);
   await deps.db.delete(tusUploads).where(eq(tusUploads.id, row.id));
+  // Refused, terminated or abandoned: the presigned URL that started it may be used again (until
+  // it expires), as after a refused upload on the other routes; only a stored file spends it.
+  if (row.attrs.upload_token) await releaseUploadToken(deps, row.attrs.upload_token);
 }
 
 /** Sets a deferred length (`Upload-Length` on a later request), within the limit. */
@@ -126,6 +181,7 @@ export async function setLength(deps: AppDeps, row: TusUploadRow, length: number
   }
   if (length > row.maxBytes) throw fileTooLarge(row.maxBytes);
   if (length < row.offset) throw chunkError(409, `Upload-Length ${length} is below the ${row.offset} bytes already received.`);
+  if (length === 0) throw unsupportedMediaType('The file is empty (Upload-Length: 0): there is nothing in it to upload.', { detected: 'application/x-empty' });
   await deps.db.update(tusUploads).set({ length }).where(eq(tusUploads.id, row.id));
   return { ...row, length };
 }
@@ -139,6 +195,8 @@ export interface ChunkInput {
   declared: number | null;
   /** Told each chunk's size (the `upload_bytes` rate limit of a deferred-length upload); may throw 429. */
   onBytes?: (bytes: number) => Promise<void>;
+  /** Aborted by a termination (DELETE) of this upload: the chunk stops being read and is dropped. */
+  interrupt?: AbortSignal;
 }
 
 export type ChunkResult = { row: TusUploadRow; file: FileRow | null };
@@ -201,6 +259,7 @@ async function receive(
   const typeOptions = { allowedTypes: deps.config.allowedTypes, restrictTypes: row.attrs.allowed_types, declared: row.attrs.declared };
 
   const reader = input.body?.getReader();
+  input.interrupt?.addEventListener('abort', () => void reader?.cancel('terminated').catch(() => {}), { once: true });
   const checked = new ReadableStream<Uint8Array>({
     async pull(c) {
       const next = reader ? await reader.read() : { done: true as const, value: undefined };
@@ -243,13 +302,14 @@ async function receive(
     throw err;
   };
   if (terminal) return fail(terminal, true);
+  if (input.interrupt?.aborted) return fail(gone('This upload was terminated (DELETE) while this chunk was being sent.'), false);
   if (pending.error) {
     // A 429 or a dropped/idle client: keep what arrived (the client resumes from HEAD's offset),
     // unless it came with a checksum it no longer can match.
     // Storage failing mid-chunk leaves bytes hashed but not stored: drop the chunk then too.
-    if (chunkHash || received === 0 || pending.bytes !== received) return fail(pending.error, false);
+    if (chunkHash || received === 0 || pending.bytes !== received) return fail(resumable(pending.error, false), false);
     await save(deps, row, pending, false, { head, contentType }, lease);
-    throw pending.error;
+    throw resumable(pending.error, true);
   }
   if (chunkHash && input.checksum && !chunkHash.digest().equals(input.checksum)) {
     return fail(chunkError(460, 'Upload-Checksum does not match the bytes received; the chunk was discarded.'), false);
@@ -267,6 +327,14 @@ async function receive(
   const saved = await save(deps, row, pending, complete, { head, contentType }, complete ? null : lease);
   if (!complete) return { row: saved, file: null };
   return { row: saved, file: await finish(deps, store, owner, saved, saved.hashState === 'rehash' ? null : pending.sha256) };
+}
+
+/** A stalled chunk's 408 says what a tus client needs: whether the bytes were kept, and where to resume (the generic one said nothing was kept). */
+function resumable(err: unknown, kept: boolean): unknown {
+  if (!(err instanceof AppError) || err.code !== 'REQUEST_TIMEOUT') return err;
+  const seconds = err.details?.idle_timeout_s;
+  const what = kept ? 'what arrived is kept' : 'this chunk was dropped (its checksum cannot be verified)';
+  return new AppError('REQUEST_TIMEOUT', 408, `No bytes arrived for ${seconds} s: ${what}. Resume from the Upload-Offset a HEAD gives.`, err.details, err.headers);
 }
 
 async function save(

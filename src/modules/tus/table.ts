@@ -34,6 +34,8 @@ export const tusUploads = pgTable(
     attrs: jsonb('attrs').$type<{
       name?: string; folder: string; is_public: boolean; expires_at: string | null; declared?: string; allowed_types?: string[];
       tags?: string[]; custom_meta?: Record<string, string>; transformations?: string[];
+      /** Started from a presigned URL: its token's digest, given back when the upload ends without a file. */
+      upload_token?: string;
     }>().notNull(),
     hashState: text('hash_state'),
     /** Base64 of the first bytes (up to the sniff window). */
