@@ -337,3 +337,46 @@ describe('renditions are bounded: output size, the transform bucket, and what on
     expect(await queued()).toBe(16);
   });
 });
+
+describe('a video deleted while its rendition is made', () => {
+  let srv: RunningServer;
+  beforeAll(async () => {
+    srv = await startServer({ env: { DISABLE_RATE_LIMIT: 'true', VIDEO_MAX_DURATION: '100000' } });
+  }, 120_000);
+  afterAll(() => srv?.close());
+  const api = (path: string, init: RequestInit = {}) => fetch(`${srv.url}${path}`, { ...init, headers: { 'x-api-key': srv.bootstrap!.api_key, ...(init.headers as Record<string, string>) } });
+  const jobsOf = async (type: string) =>
+    ((await (await api(`/api/queue/jobs?type=${type}&limit=100`)).json()) as { results: { id: string; file_id: string | null; status: string; last_error: string | null }[] }).results;
+  async function until<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const v = await fn();
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await Bun.sleep(50);
+    }
+  }
+
+  test('leaves no rendition behind: the purge came first, so the finished file is not kept (it stayed on disk)', async () => {
+    const up = await api('/api/files', { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: new Uint8Array(await tenHourSparse()) });
+    expect(up.status).toBe(201);
+    const id = ((await up.json()) as { file: FileJson }).file.id;
+    expect((await fetch(`${srv.url}/t/w_64,eo_600/${id}.mp4`)).status).toBe(202);
+    // Hold ffmpeg where it is (SIGSTOP) while the video is deleted and purged, then let it finish.
+    const pid = await until('ffmpeg to start', async () => {
+      const line = Bun.spawnSync(['ps', '-eo', 'pid,args']).stdout.toString().split('\n').find((l) => l.includes(srv.dataDir) && l.includes('ffmpeg'));
+      return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
+    });
+    process.kill(pid, 'SIGSTOP');
+    try {
+      expect((await api(`/api/files/${id}`, { method: 'DELETE' })).status).toBe(204);
+      await until('the purge', async () => ((await jobsOf('purge')).find((j) => j.file_id === id && j.status === 'completed') ? true : undefined));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const render = await until('the rendition job to end', async () => (await jobsOf('video_render')).find((j) => j.file_id === id && (j.status === 'completed' || j.status === 'failed')));
+    expect(render).toMatchObject({ status: 'failed', last_error: expect.stringContaining('deleted while its rendition was made') });
+    const left = (await filesUnder(join(srv.dataDir, 'cache'))).filter((p) => p.endsWith('.mp4') || p.endsWith('.part'));
+    expect(left).toEqual([]);
+  }, 180_000);
+});

@@ -57,7 +57,15 @@ export function createDerivativeCache(opts: DerivativeCacheOptions) {
       ready,
       fileOf: (k: DerivativeKey) => disk.fileOf(k),
       tempPath: () => disk.tempPath(),
-      adopt: (k: DerivativeKey, tmp: string, size: number) => disk.adopt(k, tmp, size),
+      /**
+       * Moves a finished file into the tier, unless its original was purged since `epoch` (a video
+       * deleted while its rendition was made: the file would outlive the purge). False then.
+       */
+      async adopt(k: DerivativeKey, tmp: string, size: number, epoch: number): Promise<boolean> {
+        if ((epochs.get(k.sha256) ?? 0) !== epoch) return false;
+        await disk.adopt(k, tmp, size);
+        return true;
+      },
     },
     /** The purge epoch of an original, captured before a render starts and passed to `set`. */
     epochOf: (sha256: string): number => epochs.get(sha256) ?? 0,

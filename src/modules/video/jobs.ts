@@ -49,6 +49,8 @@ const readPayload = (p: Record<string, unknown>): RenditionPayload => {
 /** Transcodes one rendition; returns the output size. `onFraction` hears how far it got (0–1). Exported for the bench. */
 export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: AbortSignal, onFraction?: (fraction: number) => void): Promise<number> {
   const delivery = deps.delivery;
+  // Captured before the lookup: a purge after it (the video deleted meanwhile) keeps the result out of the cache.
+  const epoch = delivery.cache.epochOf(p.sha256);
   const file = await delivery.lookup.get(p.file_id);
   if (!file || file.sha256 !== p.sha256) throw new Error('the video was deleted or replaced');
   const info = await videoInfo(deps, file);
@@ -77,7 +79,7 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
     const size = (await stat(tmp)).size;
     if (size >= v.maxOutputBytes) throw new Error(`the rendition reached the maximum output size of ${v.maxOutputBytes} bytes (VIDEO_MAX_OUTPUT_BYTES)`);
     if (size === 0) throw new Error('ffmpeg wrote an empty rendition');
-    await delivery.cache.files.adopt(key, tmp, size);
+    if (!(await delivery.cache.files.adopt(key, tmp, size, epoch))) throw new Error('the video was deleted while its rendition was made');
     return size;
   } finally {
     await unlink(tmp).catch(() => {}); // gone already after a successful adopt
