@@ -97,6 +97,9 @@ function parseBoolField(v: string, name: string): boolean {
   throw validationError(`${name} must be true or false.`, [{ path: `/${name}`, message: `expected true or false, got ${JSON.stringify(v.slice(0, 32))}` }]);
 }
 
+/** `Content-Length: 0`: where Bun gives no body, Deno gives an empty stream (it answered 415 `application/x-empty` there). */
+const declaresNoBody = (request: Request): boolean => request.headers.get('content-length') === '0';
+
 const fixedByPolicy = (field: string, message: string) => validationError(message, [{ path: `/${field}`, message: 'fixed by the presigned upload URL' }]);
 
 /**
@@ -216,7 +219,7 @@ export async function uploadRaw(
   attrs.transformations = parseEagerTransformations(deps, params.getAll('transformations'));
   if (params.has('tags')) attrs.tags = parseTags(params.getAll('tags')); // may repeat, like `transformations`
   await checkQuota(deps, owner, size ?? 0);
-  if (!request.body) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
+  if (!request.body || declaresNoBody(request)) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
   const staged = await stageFile(deps, owner, guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs, { owned: true }), {
     maxBytes,
     declared: declaredTypeOf(request.headers.get('content-type')),
@@ -261,7 +264,7 @@ export async function uploadMultipart(
       { max_bytes: maxBytes, max_files: maxFiles, max_request_bytes: bound });
   }
   await checkQuota(deps, owner);
-  if (!request.body) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
+  if (!request.body || declaresNoBody(request)) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
 
   const pending: { name: string; staged: Promise<StagedFile> }[] = [];
   const parser = parseMultipart(guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs), {
