@@ -6,14 +6,14 @@
  * each entry's bytes flow from `storage.get` through client-zip (stored entries, ZIP64 when
  * needed, CRC computed on the way) into `storage.put`, and the manifest is generated as a stream
  * page by page. The result is downloadable once through a signed link (HMAC over id and expiry
- * with `SIGNING_SECRETS`); the download marks it taken atomically and its object is removed after
- * the transfer (and, durably, by a `blob_delete` job an hour later should that fail).
+ * with `SIGNING_SECRETS`; export-download.ts). An export whose job was cancelled, deleted or
+ * failed for good is settled from the job's row (export-settle.ts).
  */
-import { and, asc, eq, gt, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { makeZip } from 'client-zip';
 import { collectGarbageNow } from '../../platform/memory';
 import type { AppDeps } from '../../deps';
-import { conflict, gone, invalidSignature, notFound } from '../../errors';
+import { conflict, notFound, validationError } from '../../errors';
 import { enqueueJob } from '../queue/enqueue';
 import { getWatermarkSettings } from '../transform/watermarks';
 import { getSettings } from '../users/settings';
@@ -22,8 +22,8 @@ import { files, type FileRow } from '../files/table';
 import { folders } from '../folders/table';
 import { apiKeys } from '../keys/table';
 import { users } from '../users/table';
-import { signPayload, verifySignature } from '../transform/sign';
-import { enqueueBlobDelete } from '../files/blobs';
+import { signPayload } from '../transform/sign';
+import { settleOrphanedExports } from './export-settle';
 import { accountDeletions, accountExports, type AccountExportRow } from './table';
 
 export const EXPORT_JOB = 'account_export';
@@ -55,7 +55,7 @@ export function toExportJson(deps: AppDeps, e: AccountExportRow) {
   };
 }
 
-const exportPayload = (id: string, expires: number) => `account-export:${id}:${expires}`;
+export const exportPayload = (id: string, expires: number) => `account-export:${id}:${expires}`;
 const signExport = (deps: AppDeps, id: string, expires: number) => signPayload(deps.secrets.signingSecrets[0] as string, exportPayload(id, expires));
 
 /** Records an export of `userId` (asked by `requestedBy`) and enqueues its job; one unfinished export per account at a time. */
@@ -67,6 +67,9 @@ export async function requestExport(deps: AppDeps, userId: string, requestedBy: 
     const [leaving] = await tx.select({ id: accountDeletions.id }).from(accountDeletions)
       .where(and(eq(accountDeletions.userId, userId), inArray(accountDeletions.status, ['pending', 'running'])));
     if (leaving) throw conflict('This account is being deleted.');
+    // An export whose job was cancelled, deleted or failed for good will never be built: settled
+    // first, so it does not hold the account's one export slot until it expires.
+    await settleOrphanedExports(tx, eq(accountExports.userId, userId), new Date(deps.clock.now()));
     // One archive at a time: each is a full copy of the account's originals in shared storage.
     const [open] = await tx.select({ status: accountExports.status }).from(accountExports)
       .where(and(eq(accountExports.userId, userId), inArray(accountExports.status, ['pending', 'running', 'ready']), gt(accountExports.expiresAt, new Date(deps.clock.now()))));
@@ -89,15 +92,39 @@ export async function requestExport(deps: AppDeps, userId: string, requestedBy: 
 
 /** One export of the account (or any, for an admin); 404 otherwise. */
 export async function getExport(deps: AppDeps, id: string, userId: string | null): Promise<AccountExportRow> {
-  const [e] = await deps.db.select().from(accountExports)
-    .where(userId ? and(eq(accountExports.id, id), eq(accountExports.userId, userId)) : eq(accountExports.id, id));
+  const mine = userId ? and(eq(accountExports.id, id), eq(accountExports.userId, userId))! : eq(accountExports.id, id);
+  await settleOrphanedExports(deps.db, mine, new Date(deps.clock.now()));
+  const [e] = await deps.db.select().from(accountExports).where(mine);
   if (!e) throw notFound('Export');
   return e;
 }
 
-/** The account's exports, newest first. */
-export function listExports(deps: AppDeps, userId: string) {
-  return deps.db.select().from(accountExports).where(eq(accountExports.userId, userId)).orderBy(sql`${accountExports.createdAt} desc`).limit(50);
+const encodeCursor = (e: AccountExportRow) => Buffer.from(`${e.createdAt.toISOString()}|${e.id}`).toString('base64url');
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  if (!id || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(createdAt.getTime())) {
+    throw validationError('Invalid cursor: use the next_cursor of the previous page.', [{ path: '/cursor', message: 'is not a cursor this API returned' }]);
+  }
+  return { createdAt, id };
+}
+
+/** The account's exports, newest first, keyset-paginated on `(created_at, id)`; `count` covers all pages. */
+export async function listExports(deps: AppDeps, userId: string, q: { limit?: number; cursor?: string }) {
+  const limit = q.limit ?? 50;
+  const mine = eq(accountExports.userId, userId);
+  const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+  await settleOrphanedExports(deps.db, mine, new Date(deps.clock.now()));
+  const older = after && or(lt(accountExports.createdAt, after.createdAt), and(eq(accountExports.createdAt, after.createdAt), lt(accountExports.id, after.id)));
+  const [rows, [total]] = await Promise.all([
+    deps.db.select().from(accountExports).where(and(mine, older))
+      .orderBy(desc(accountExports.createdAt), desc(accountExports.id)).limit(limit + 1),
+    deps.db.select({ n: count() }).from(accountExports).where(mine),
+  ]);
+  const results = rows.slice(0, limit);
+  const last = results.at(-1);
+  return { results, count: Number(total?.n ?? 0), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
 }
 
 /** Live files of the account in (created_at, id) order, a page at a time. */
@@ -124,7 +151,7 @@ export const zipPathOf = (f: Pick<FileRow, 'id' | 'name' | 'folder'>) =>
 
 const fileEntry = (f: FileRow) => ({
   id: f.id, path: zipPathOf(f), name: f.name, folder: f.folder, content_type: f.contentType, size: f.size, sha256: f.sha256,
-  width: f.width, height: f.height, is_public: f.isPublic, tags: f.tags, custom_meta: f.customMeta,
+  width: f.width, height: f.height, is_public: f.isPublic, tags: f.tags, custom_metadata: f.customMeta,
   created_at: f.createdAt.toISOString(), expires_at: f.expiresAt?.toISOString() ?? null,
 });
 
@@ -219,6 +246,15 @@ export async function buildExport(deps: AppDeps, ctx: JobContext): Promise<void>
     }
     ctx.log.info({ export_id: e.id, files: counter.files, bytes: stored.size }, 'account export built');
   } catch (err) {
+    if (ctx.signal.aborted) {
+      // Cancelled through the API: the export says so at once (the job ends `cancelled`). A
+      // shutdown or a lost lease hands the job back to the queue: the export stays unfinished.
+      if (ctx.signal.reason === 'cancel') {
+        await deps.db.update(accountExports).set({ status: 'cancelled', error: 'Its job was cancelled before the archive was built; ask for a new export.', finishedAt: new Date(deps.clock.now()) })
+          .where(and(eq(accountExports.id, e.id), eq(accountExports.status, 'running')));
+      }
+      throw err;
+    }
     // The last attempt records why; earlier ones are retried by the queue.
     if (ctx.job.attempts >= ctx.job.maxAttempts) {
       await deps.db.update(accountExports).set({ status: 'failed', error: (err as Error).message, finishedAt: new Date(deps.clock.now()) })
@@ -228,35 +264,11 @@ export async function buildExport(deps: AppDeps, ctx: JobContext): Promise<void>
   }
 }
 
-/**
- * The signed, single-use download: marks the export taken (one caller wins), then streams its
- * object, which is removed once sent (or by the durable fallback job an hour later).
- */
-export async function takeExport(deps: AppDeps, id: string, expires: number, signature: string) {
-  if (!verifySignature(deps.secrets.signingSecrets, exportPayload(id, expires), signature)) throw invalidSignature();
-  if (expires * 1000 <= deps.clock.now()) throw gone('This export link has expired.');
-  const now = new Date(deps.clock.now());
-  const taken = await deps.db.transaction(async (tx) => {
-    const [row] = await tx.update(accountExports).set({ status: 'downloaded', downloadedAt: now })
-      .where(and(eq(accountExports.id, id), eq(accountExports.status, 'ready'), gt(accountExports.expiresAt, now))).returning();
-    if (row?.storageKey) await enqueueBlobDelete(tx, deps.storage.kind, row.storageKey, new Date(now.getTime() + 3_600_000));
-    return row;
-  });
-  if (!taken?.storageKey) throw gone('This export was already downloaded, has expired, or is not ready.');
-  const body = await deps.storage.get(taken.storageKey);
-  if (!body) throw gone('This export is no longer stored.');
-  const key = taken.storageKey;
-  const removeAfter = new TransformStream<Uint8Array, Uint8Array>({
-    flush: () => deps.storage.delete(key).catch((err: unknown) => deps.log.warn({ err, key }, 'export object not removed; its job will')),
-  });
-  return { row: taken, body: body.pipeThrough(removeAfter) };
-}
-
 /** Exports past their expiry lose their object (the hourly prune); returns how many. */
 export async function expireExports(deps: AppDeps): Promise<number> {
   const now = new Date(deps.clock.now());
   const rows = await deps.db.select().from(accountExports)
-    .where(and(lt(accountExports.expiresAt, now), inArray(accountExports.status, ['ready', 'pending', 'failed', 'downloaded']))).limit(500);
+    .where(and(lt(accountExports.expiresAt, now), inArray(accountExports.status, ['ready', 'pending', 'failed', 'cancelled', 'downloaded']))).limit(500);
   for (const e of rows) {
     if (e.storageKey) await deps.storage.delete(e.storageKey);
     await deps.db.delete(accountExports).where(eq(accountExports.id, e.id));

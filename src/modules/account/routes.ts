@@ -8,6 +8,7 @@ import { and, eq, gt, isNull } from 'drizzle-orm';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, unauthorized, validationError } from '../../errors';
+import { headResponse } from '../../http';
 import { binaryResponse } from '../../openapi-contract';
 import { verifyPassword } from '../../platform/password';
 import { authGuard } from '../auth/guard';
@@ -16,7 +17,8 @@ import { sessions } from '../auth/table';
 import { enforceIpLimit } from '../limits/plugin';
 import { users } from '../users/table';
 import { getDeletion, requestDeletion, toDeletionJson } from './deletion';
-import { getExport, listExports, requestExport, takeExport, toExportJson } from './export';
+import { getExport, listExports, requestExport, toExportJson } from './export';
+import { openExportDownload } from './export-download';
 
 /** A session this young may delete its account without the password (the owner just proved it by logging in). */
 export const FRESH_SESSION_MS = 10 * 60_000;
@@ -26,8 +28,8 @@ const ExportSchema = t.Object(
   {
     id: t.String({ format: 'uuid' }),
     user_id: t.String({ format: 'uuid' }),
-    status: t.Union([t.Literal('pending'), t.Literal('running'), t.Literal('ready'), t.Literal('downloaded'), t.Literal('failed')], {
-      description: '`ready`: `download_url` works once; `downloaded`: taken (and its archive removed).',
+    status: t.Union([t.Literal('pending'), t.Literal('running'), t.Literal('ready'), t.Literal('downloaded'), t.Literal('failed'), t.Literal('cancelled')], {
+      description: '`ready`: `download_url` works once; `downloaded`: taken (and its archive removed); `failed` or `cancelled`: its job failed for good, or was cancelled or deleted, with the reason in `error` (a new export may start at once).',
     }),
     job_id: t.Union([t.String({ format: 'uuid' }), t.Null()], { description: 'The `account_export` job (GET /api/queue/jobs).' }),
     size: t.Union([t.Integer(), t.Null()], { description: 'Bytes of the ZIP, once built.' }),
@@ -79,29 +81,46 @@ async function confirmOwner(deps: AppDeps, principal: { userId: string; sessionI
   throw validationError('Confirm with your password (or from a session begun in the last 10 minutes).', [{ path: '/password', message: 'is required' }]);
 }
 
+/** The two parameters of a `download_url`: one sentence naming those a cut or hand-typed link lacks. */
+function requireLinkParams(q: { expires?: number; signature?: string }): { expires: number; signature: string } {
+  const missing = (['expires', 'signature'] as const).filter((k) => q[k] === undefined);
+  if (q.expires === undefined || q.signature === undefined) {
+    throw validationError(
+      `This download link lacks ${missing.join(' and ')}: use the export's download_url whole (GET /api/account/exports/:id gives it).`,
+      missing.map((k) => ({ path: `/${k}`, message: 'is required (it comes with download_url)', in: 'query' })),
+    );
+  }
+  return { expires: q.expires, signature: q.signature };
+}
+
 export function accountLifeRoutes(deps: AppDeps) {
   const exportResponses = { 202: ExportSchema, ...errorResponses(401, 403, 404, 409, 429) };
   return new Elysia({ name: 'pictor.account-life.routes', prefix: '/api', detail: { tags: ['account'] } })
     .get(
       '/account/exports/:id/download',
-      async ({ params, query }) => {
-        const { row, body } = await takeExport(deps, params.id, query.expires, query.signature);
-        return new Response(body, {
-          headers: {
-            'content-type': 'application/zip',
-            'content-length': String(row.size),
-            'content-disposition': `attachment; filename="pictor-export-${row.createdAt.toISOString().slice(0, 10)}.zip"`,
-            'cache-control': 'no-store',
-          },
+      async ({ params, query, request }) => {
+        const { expires, signature } = requireLinkParams(query);
+        const head = request.method === 'HEAD';
+        const d = await openExportDownload(deps, params.id, expires, signature, {
+          head, range: request.headers.get('range'), ifRange: request.headers.get('if-range'),
         });
+        return head ? headResponse(request, d.status, d.headers, d.length) : new Response(d.body, { status: d.status, headers: d.headers });
       },
       {
         params: Id,
-        query: t.Object({ expires: t.Integer({ description: 'Unix seconds, from `download_url`.' }), signature: t.String({ maxLength: 64 }) }),
-        response: { 200: binaryResponse('The ZIP: `manifest.json` and every original under `files/`.', ['application/zip']), ...errorResponses(403, 410, 429) },
+        // Both required: checked in the handler, so a cut link gets one sentence naming what it lacks.
+        query: t.Object({
+          expires: t.Optional(t.Integer({ description: 'Unix seconds, from `download_url` (required).' })),
+          signature: t.Optional(t.String({ maxLength: 64, description: 'From `download_url` (required).' })),
+        }),
+        response: {
+          200: binaryResponse('The ZIP: `manifest.json` and every original under `files/`.', ['application/zip']),
+          206: binaryResponse('A byte range of the ZIP (`Range`, to resume a download).', ['application/zip']),
+          ...errorResponses(400, 403, 410, 416, 429),
+        },
         detail: {
           summary: 'Download an export (once)',
-          description: 'The signed link of `download_url`; no credentials. The first request takes the archive (it is removed after sending); any later one is 410. A wrong signature is 403 `INVALID_SIGNATURE`.',
+          description: 'The signed link of `download_url`; no credentials. The link is spent (and the archive removed) once a response has sent the archive\'s last byte; any later request is 410. `HEAD`, a download cut off and a `Range` short of the end leave it usable until it expires, so a broken download resumes with `Range: bytes=N-` (206; `If-Range` with the `ETag` or `Last-Modified`). A wrong signature is 403 `INVALID_SIGNATURE`.',
           security: [],
         },
       },
@@ -127,13 +146,20 @@ export function accountLifeRoutes(deps: AppDeps) {
         description: 'Builds, through the job queue, a ZIP of every original and a `manifest.json` (account, settings, folders, files with sha256, API keys\' metadata without secrets), streamed into storage. Poll `GET /api/account/exports/:id` until `ready`, then fetch `download_url` once (valid 24 h). 409 while another export of the account is being built or is ready and not yet downloaded (one archive at a time), or while the account is being deleted.',
       },
     })
-    .get('/account/exports', async ({ principal }) => {
-      const results = (await listExports(deps, principal.userId)).map((e) => toExportJson(deps, e));
-      return { results, count: results.length, next_cursor: null };
+    .get('/account/exports', async ({ principal, query }) => {
+      const page = await listExports(deps, principal.userId, query);
+      return { results: page.results.map((e) => toExportJson(deps, e)), count: page.count, next_cursor: page.nextCursor };
     }, {
       auth: 'account:read',
-      response: { 200: t.Object({ results: t.Array(ExportSchema), count: t.Integer(), next_cursor: t.Null({ description: 'Always null: one page holds them (the last 50).' }) }), ...errorResponses(401, 403, 429) },
-      detail: { summary: 'The account\'s exports (newest first, last 50)' },
+      query: t.Object({
+        limit: t.Optional(t.Integer({ minimum: 1, maximum: 200, default: 50 })),
+        cursor: t.Optional(t.String({ maxLength: 200, description: '`next_cursor` of the previous page.' })),
+      }),
+      response: {
+        200: t.Object({ results: t.Array(ExportSchema), count: t.Integer({ description: 'Every export of the account, all pages.' }), next_cursor: t.Nullable(t.String()) }),
+        ...errorResponses(400, 401, 403, 429),
+      },
+      detail: { summary: 'The account\'s exports', description: 'Newest first; keyset pagination with `limit` (1–200, default 50) and `cursor`.' },
     })
     .get('/account/exports/:id', async ({ principal, params }) => toExportJson(deps, await getExport(deps, params.id, principal.role === 'admin' ? null : principal.userId)), {
       auth: 'account:read',

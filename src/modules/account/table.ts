@@ -2,14 +2,16 @@ import { bigint, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-
 import { sql } from 'drizzle-orm';
 import { users } from '../users/table';
 
-export const EXPORT_STATUSES = ['pending', 'running', 'ready', 'downloaded', 'failed'] as const;
+// `cancelled`: its job was cancelled or deleted before the archive was built (export-jobs.ts).
+// No migration: the column is plain text (the enum is TypeScript's only).
+export const EXPORT_STATUSES = ['pending', 'running', 'ready', 'downloaded', 'failed', 'cancelled'] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 
 /**
  * Account exports (`POST /api/account/export`): a ZIP of the account's originals and a JSON
  * manifest, built by the `account_export` job straight into storage under `storage_key`, and
- * downloadable once (`downloaded_at` is set atomically by the download that gets it; its object
- * is then removed). Removed with the account.
+ * downloadable once (`downloaded_at` is set atomically by the download that sends its last byte;
+ * its object is then removed). Removed with the account.
  */
 export const accountExports = pgTable(
   'account_exports',

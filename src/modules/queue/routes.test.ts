@@ -61,7 +61,13 @@ describe.each(DB_BACKENDS)('/api/queue on %s', (db) => {
     expect(housekeeping.results.map((j: { payload: unknown }) => j.payload)).toEqual([{ system: true }]);
     expect((await (await h.request('/api/queue/stats?system=false', as(adminKey))).json()).by_type['test.list'].pending).toBe(3);
     expect((await (await h.request('/api/queue/stats?system=true', as(adminKey))).json()).by_type['test.list'].pending).toBe(1);
-    expect((await (await h.request('/api/queue/jobs?type=test.list&system=true', as(aliceKey))).json()).count).toBe(0);
+    // The server's own jobs are an admin's to see: the filter is refused to others, not quietly emptied.
+    for (const path of ['/api/queue/jobs?type=test.list&system=true', '/api/queue/stats?system=true']) {
+      const refused = await h.request(path, as(aliceKey));
+      expect([refused.status, ((await refused.json()) as { error: string }).error]).toEqual([403, 'FORBIDDEN']);
+    }
+    // system=false is what a user's list is anyway.
+    expect((await (await h.request('/api/queue/jobs?type=test.list&system=false', as(aliceKey))).json()).count).toBe(3);
     expect((await h.request('/api/queue/stats?system=maybe', as(adminKey))).status).toBe(400);
     expect((await h.request('/api/queue/jobs?status=nope', as(aliceKey))).status).toBe(400);
     expect((await h.request('/api/queue/jobs')).status).toBe(401);
@@ -157,6 +163,23 @@ describe.each(DB_BACKENDS)('/api/queue on %s', (db) => {
     } finally {
       hub.options.bufferLimit = 1000;
     }
+  });
+
+  test('an unknown job type is a 400 naming the known types (with a suggestion when close)', async () => {
+    const res = await h.request('/api/queue/jobs?type=bogus', as(aliceKey));
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string; message: string; details: { fields: { path: string; in: string; message: string; suggestion?: string }[]; known_types: string[] } };
+    expect(body.error).toBe('VALIDATION_ERROR');
+    expect(body.message).toStartWith('Unknown job type "bogus". Known: ');
+    expect(body.details.known_types).toContain('account_export');
+    expect(body.details.known_types).toContain('test.noop');
+    expect(body.details.fields).toEqual([{ path: '/type', in: 'query', message: 'is not a known job type' }]);
+    const typo = (await (await h.request('/api/queue/jobs?type=derve', as(aliceKey))).json()) as typeof body;
+    expect(typo.message).toStartWith('Unknown job type "derve" (did you mean derive?). Known: ');
+    expect(typo.details.fields[0]!.suggestion).toBe('derive');
+    // A registered type with no job yet is fine (an empty list), as is a type only jobs still have.
+    expect((await h.request('/api/queue/jobs?type=account_delete', as(aliceKey))).status).toBe(200);
+    expect((await (await h.request('/api/queue/jobs?type=test.list', as(aliceKey))).json()).count).toBe(3);
   });
 
   test('SSE: heartbeat comments while idle', async () => {

@@ -5,30 +5,50 @@
 import { noContent } from '../../http';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { errorResponses, validationError } from '../../errors';
+import { errorResponses, forbidden, validationError } from '../../errors';
 import { authGuard, type Principal } from '../auth/guard';
 import { parseCursor } from './events';
 import { EventsQuery, JobIdParams, JobList, JobListItem, JobListQuery, JobSchema, QueueStats, StatsQuery } from './model';
-import { cancelJob, deleteJob, getJob, getStats, listJobs, retryJob, type Viewer } from './service';
+import { cancelJob, checkJobType, deleteJob, getJob, getStats, listJobs, retryJob, type Viewer } from './service';
 
 /** What a principal may see: its own jobs, or all of them for admins. */
 export const viewerOf = (p: Principal): Viewer => ({ userId: p.userId, all: p.role === 'admin' && p.scopes.has('admin') });
+
+/**
+ * The viewer, refusing `system=true` to anyone but an admin: the server's own housekeeping jobs
+ * are never shown to others, so the filter would silently answer an empty list.
+ * (`system=false` is what every non-admin's list is anyway, and stays accepted.)
+ */
+function checkedViewer(p: Principal, system: boolean | undefined): Viewer {
+  const viewer = viewerOf(p);
+  if (system === true && !viewer.all) {
+    throw forbidden('system=true lists the server\'s own housekeeping jobs, which only administrators (with the admin scope) see.');
+  }
+  return viewer;
+}
 
 /** The queue plugin: serves `/api/queue` (the job handlers are registered by `registerJobs`, src/jobs.ts). */
 export function queueRoutes(deps: AppDeps) {
   return new Elysia({ name: 'pictor.queue.routes', prefix: '/api/queue', detail: { tags: ['queue'] } })
     .use(authGuard(deps))
-    .get('/stats', ({ principal, query }) => getStats(deps.db, viewerOf(principal), query.system), {
+    .get('/stats', ({ principal, query }) => getStats(deps.db, checkedViewer(principal, query.system), query.system), {
       auth: 'queue:read',
       query: StatsQuery,
       response: { 200: QueueStats, ...errorResponses(400, 401, 403) },
-      detail: { summary: 'Job counts by status and type', description: 'Own jobs; admins see every job (`system` narrows them as on the list).' },
+      detail: { summary: 'Job counts by status and type', description: 'Own jobs; admins see every job (`system` narrows them as on the list; `system=true` is 403 for others).' },
     })
-    .get('/jobs', ({ principal, query }) => listJobs(deps.db, viewerOf(principal), query), {
+    .get('/jobs', async ({ principal, query }) => {
+      const viewer = checkedViewer(principal, query.system);
+      if (query.type !== undefined) await checkJobType(deps.db, viewer, query.type, deps.queue.types());
+      return listJobs(deps.db, viewer, query);
+    }, {
       auth: 'queue:read',
       query: JobListQuery,
       response: { 200: JobList, ...errorResponses(400, 401, 403) },
-      detail: { summary: 'List jobs', description: 'Newest first; filter by `status`, `type` and (admins) `system`; keyset pagination with `cursor`.' },
+      detail: {
+        summary: 'List jobs',
+        description: 'Newest first; filter by `status`, `type` (a job type this server runs, or one its jobs have; another is 400 naming the known types) and (admins) `system`; keyset pagination with `cursor`. `system=true` from anyone but an admin is 403: the server\'s own jobs are an admin\'s to see.',
+      },
     })
     .get('/jobs/:id', ({ principal, params }) => getJob(deps.db, viewerOf(principal), params.id), {
       auth: 'queue:read',

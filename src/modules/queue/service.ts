@@ -5,7 +5,8 @@
  */
 import { and, count, desc, eq, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { conflict, notFound, validationError } from '../../errors';
+import { AppError, conflict, notFound, validationError } from '../../errors';
+import { closestName } from '../../lib/suggest';
 import { appendEventsFrom, EVENTS_CHANNEL, JOB_COLUMNS, JOBS_CHANNEL, queryRows, toJobRow } from './sql';
 import { files } from '../files/table';
 import { JOB_STATUSES, jobs, type JobRow, type JobStatus } from './table';
@@ -70,6 +71,26 @@ export interface ListQuery {
   system?: boolean;
   limit?: number;
   cursor?: string;
+}
+
+/**
+ * A `type` filter must name a job type: one this server registers, or one the viewer's jobs
+ * still have (a type retired by an upgrade stays listable until its jobs are pruned, as the
+ * stats show it). Anything else is a typo that would list nothing: 400, naming the known types.
+ */
+export async function checkJobType(db: Db, viewer: Viewer, type: string, registered: readonly string[]): Promise<void> {
+  if (registered.includes(type)) return;
+  const [present] = await db.select({ id: jobs.id }).from(jobs).where(and(visibleTo(viewer), eq(jobs.type, type))).limit(1);
+  if (present) return;
+  const known = [...registered].sort();
+  const suggestion = closestName(type, known);
+  throw new AppError('VALIDATION_ERROR', 400, `Unknown job type ${JSON.stringify(type)}${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}. Known: ${known.join(', ')}.`, {
+    fields: [{
+      path: '/type', in: 'query', message: `is not a known job type${suggestion === undefined ? '' : `; did you mean ${suggestion}?`}`,
+      ...(suggestion === undefined ? {} : { suggestion }),
+    }],
+    known_types: known,
+  });
 }
 
 /** Newest first, keyset-paginated on `(created_at, id)`; `count` covers all pages. */
