@@ -135,6 +135,14 @@ describe.each(['fs', 's3'] as const)('video on %s', (driver) => {
     expect((await fetch(`${srv.url}/t/w_100/${mp4File.id}.jpg`)).status).toBe(200);
   }, 60_000);
 
+  test('a poster time the duration allows but past the last frame is a 400 on so (a 422 said the video could not be decoded)', async () => {
+    // 3 s at 25 fps: the last frame starts at 2.96 s.
+    const res = await fetch(`${srv.url}/t/so_2.99/${mp4File.id}.jpg`);
+    const body = (await res.json()) as { error: string; details: { parameter: string } };
+    expect([res.status, body.error, body.details.parameter]).toEqual([400, 'INVALID_TRANSFORMATION', 'so']);
+    expect((await fetch(`${srv.url}/t/so_2.9/${mp4File.id}.jpg`)).status).toBe(200);
+  });
+
   test('video keys where they mean nothing are refused with 400 INVALID_TRANSFORMATION', async () => {
     const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).png().toBuffer();
     const img = await upload(png, 'image/png', 'a.png');

@@ -33,6 +33,11 @@ export async function extractPoster(deps: CoreDeps, file: FileLookup, o: Transfo
   const maxBytes = info.width * info.height * 4 + 1024 * 1024;
   const run = await withLocalSource(deps.storage, file.storageKey, (path) =>
     runProcess(ffmpegPath(deps.config), posterArgs(path, at), { timeoutMs: deps.config.transformTimeoutMs, maxStdoutBytes: maxBytes, signal }));
+  // A time the probe's duration allows but past the last frame (`so_3.99` of a 4 s clip at 25 fps):
+  // ffmpeg succeeds with no frame. The time was wrong, not the video (a 422 blamed the video).
+  if (run.code === 0 && run.stdout.byteLength === 0 && o.so !== undefined && run.killed === undefined) {
+    throw invalidTransformation('so', `a time at which the video has a frame (its last frame comes before ${at} s)`, String(at));
+  }
   if (run.code !== 0 || run.stdout.byteLength === 0) {
     const reason = run.killed === 'timeout' ? 'ffmpeg took too long to decode the frame'
       : run.killed === 'output' ? 'the decoded frame is larger than the video\'s size allows'

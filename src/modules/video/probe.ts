@@ -105,8 +105,12 @@ export async function probeVideo(ffprobe: string, input: string, timeoutMs: numb
   return readProbe(run.stdout.toString('utf8'));
 }
 
-/** The last non-empty stderr line, without the input path ffmpeg prefixes it with. */
+/**
+ * The last non-empty stderr line, without the input path ffmpeg prefixes it with, nor its
+ * `[h264 @ 0x2504fb00]` context tags: the line reaches anonymous visitors in a 422, and a tag
+ * gives away a heap address of the server's ffmpeg.
+ */
 export function lastLine(stderr: string): string {
   const line = stderr.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '';
-  return line.replace(/^\S*?: /, '').slice(0, 300);
+  return line.replace(/\[[^\]]*@ 0x[0-9a-f]+\]\s*/gi, '').replace(/^\S*?: /, '').slice(0, 300);
 }

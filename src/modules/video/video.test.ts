@@ -3,7 +3,7 @@ import { parseTransformation } from '../transform/parse';
 import { renditionArgs, renditionGeometry } from './geometry';
 import { checkVideoOptions } from './grammar';
 import { defaultPosterOffset } from './poster';
-import { readProbe } from './probe';
+import { lastLine, readProbe } from './probe';
 
 const limits = { maxDimension: 8192, maxOutputPixels: 40_000_000 };
 const opts = (s: string) => parseTransformation(s, undefined, limits, new Map()).options;
@@ -67,4 +67,10 @@ test('video keys: refused on images, rendition-only keys refused on posters, ima
 test('the default poster is min(1 s, 10 % of the duration)', () => {
   expect(defaultPosterOffset(60)).toBe(1);
   expect(defaultPosterOffset(3)).toBe(0.3);
+});
+
+test('lastLine: ffmpeg\'s last words without the input path or its [codec @ 0x…] tags (a heap address reached anonymous visitors in a 422)', () => {
+  expect(lastLine('frame=1\n[h264 @ 0x2504fb00] co located POCs unavailable\n')).toBe('co located POCs unavailable');
+  expect(lastLine('/data/files/u/abc: Invalid data found when processing input\n')).toBe('Invalid data found when processing input');
+  expect(lastLine('[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d0c1a2b3c0] [h264 @ 0xdeadbeef] moov atom not found')).toBe('moov atom not found');
 });
