@@ -17,6 +17,7 @@ import type { CoreDeps } from './deps';
 import { StartupError } from './lib/startup';
 import { createLogger, type Logger } from './logger';
 import { bootstrapAdmin } from './modules/admin/bootstrap';
+import { largestRequestBytes } from './modules/files/upload';
 import { assertCanListen, listenFailure } from './platform/listen';
 import { serve, type HttpServer } from './platform/server';
 
@@ -85,8 +86,7 @@ async function runServer(config: Config, log: Logger, opened: Opened): Promise<v
       port: config.port,
       hostname: config.host,
       reusePort: config.workers > 1,
-      // The runtime's own cap must admit the largest upload; routes enforce the real, per-account limits.
-      maxRequestBodySize: Math.max(config.maxUploadBytes, config.promotedMaxUploadBytes) + 1024 * 1024,
+      maxRequestBodySize: largestRequestBytes(config),
     });
   } catch (err) {
     throw listenFailure(err, config.port, config.host) ?? err;

@@ -5,6 +5,7 @@
  * (limit, defaults, URL base) are read once per request by `prepareUpload`.
  */
 import type { AppDeps } from '../../deps';
+import type { Config } from '../../config';
 import { AppError, fileTooLarge, insufficientStorage, internalError, isDiskFullError, unknownInputs, validationError } from '../../errors';
 import { requestIdOf } from '../../http';
 import { parseFutureTime } from '../../lib/dates';
@@ -26,6 +27,14 @@ import type { FileRow } from './table';
 export const MAX_FILES_PER_REQUEST = 20;
 /** Room for the parts' headers and text fields in a multipart body's length. */
 const MULTIPART_OVERHEAD = 1024 * 1024;
+
+/**
+ * The largest request body any route takes: a multipart upload of the most files at the largest
+ * per-file limit. The runtime's own cap must admit it (it was one file's limit, so Bun refused a
+ * legitimate three-file upload with a bare 413); routes enforce each account's real limits.
+ */
+export const largestRequestBytes = (config: Pick<Config, 'maxUploadBytes' | 'promotedMaxUploadBytes'>): number =>
+  Math.max(config.maxUploadBytes, config.promotedMaxUploadBytes) * MAX_FILES_PER_REQUEST + MULTIPART_OVERHEAD;
 /**
  * The multipart text fields an upload understands (API.md §4), and the part names that carry
  * a file. `name` may repeat (one per file part, by order); `transformations` may repeat.
