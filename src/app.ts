@@ -6,7 +6,7 @@
 import { Elysia } from 'elysia';
 import type { AppDeps } from './deps';
 import { docs } from './docs';
-import { httpPlumbing, refuseInvalidHost, withHeadLength } from './http';
+import { httpPlumbing, refuseInvalidHost, withDefaultHost, withHeadLength } from './http';
 import { adminRoutes } from './modules/admin/routes';
 import { authPages } from './modules/auth/pages';
 import { deviceRoutes } from './modules/auth/devices-routes';
@@ -105,7 +105,8 @@ export type RequestHandler = (request: Request) => Response | Promise<Response>;
  */
 export function createHandler(deps: AppDeps, app: App): RequestHandler {
   const fastPath = createDeliveryFastPath(deps);
-  return (request) => {
+  return (sent) => {
+    const request = withDefaultHost(sent);
     const refused = refuseInvalidHost(request);
     if (refused) return refused;
     const fast = fastPath(request);

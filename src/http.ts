@@ -9,7 +9,7 @@ import { API_SECURITY_HEADERS, assertNoNulInBody, assertNoNulInUrl } from './har
 import { inputCheck, type RouteShape } from './inputs';
 import { isPublicDelivery } from './modules/limits/plugin';
 import { pathOf, queryOf } from './lib/request-path';
-import { clientDisconnected } from './platform/server';
+import { clientDisconnected, keepSocketAddressOf } from './platform/server';
 import {
   AppError, errorResponse, fromValidation, insufficientStorage, internalError, isDiskFullError, methodNotAllowed, payloadTooLarge,
   routeNotFound, unsupportedMediaType, validationError,
@@ -352,13 +352,25 @@ export function withHeadLength(request: Request, response: Response | Promise<Re
 }
 
 /**
+ * An HTTP/1.0 request may come without a Host (health checks do: HAProxy's `httpchk`); Bun hands
+ * it over with a bare path as its URL. It is served as if sent to `localhost` (links come from
+ * `PUBLIC_URL`, never from Host), with the peer address of the original. Other requests as they are.
+ */
+export function withDefaultHost(request: Request): Request {
+  if (request.url.charCodeAt(0) !== 47 /* '/' */ || request.headers.has('host')) return request;
+  const full = new Request(`http://localhost${request.url}`, request);
+  keepSocketAddressOf(full, request);
+  return full;
+}
+
+/**
  * Bun hands a request whose Host is no valid authority (`Host: évil`) over with a bare path as
  * its URL, which the router (path from character 7) and the limiter (`pathOf`) would cut in
  * different places: such a request is refused before either sees it, as nginx does. Undefined
  * for every other request.
  */
 export function refuseInvalidHost(request: Request): Response | undefined {
-  if (request.url.charCodeAt(0) !== 47 /* '/' */) return undefined;
+  if (request.url.charCodeAt(0) !== 47 /* '/' */ || !request.headers.has('host')) return undefined;
   return errorResponse(validationError('The Host header is not a valid host name.', [{ path: '/Host', message: 'is not a valid host' }]), {
     'x-request-id': beginRequest(request),
   });

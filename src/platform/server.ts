@@ -44,6 +44,12 @@ export function keepSocketAddress(request: Request): void {
   const address = socket.address(request);
   if (address !== undefined) kept.set(request, address);
 }
+
+/** Gives a request made from another (`new Request(url, original)`) the original's peer address. */
+export function keepSocketAddressOf(copy: Request, original: Request): void {
+  const address = kept.get(original) ?? socket.address(original);
+  if (address !== undefined) kept.set(copy, address);
+}
 /**
  * Whether a request failed because its client disconnected (an upload cut off): Bun aborts the
  * request's signal; Deno fails the body read (`BadResource`, `Http`) and aborts the signal only

@@ -6,6 +6,7 @@
  * ones included, are served as before.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { connect } from 'node:net';
 import { sendRaw } from '../helpers/fuzz/wire';
 import { startServer, type RunningServer } from '../helpers/server';
 
@@ -40,5 +41,23 @@ describe('Host that is not a valid authority', () => {
   test('a short valid Host is still served', async () => {
     const res = await sendRaw(srv.port, { method: 'GET', target: '/api/profile', headers: [['Host', 'x'], ['Authorization', `Bearer ${srv.bootstrap!.api_key}`]] }, 30_000);
     expect(res.status).toBe(200);
+  });
+
+  test('HTTP/1.0 without a Host (a health check: HAProxy\'s httpchk) is served; it was a 400 naming Host', async () => {
+    const answer = async (path: string): Promise<string> => {
+      const chunks: Buffer[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(srv.port, '127.0.0.1', () => socket.write(`GET ${path} HTTP/1.0\r\nAuthorization: Bearer ${srv.bootstrap!.api_key}\r\n\r\n`));
+        socket.on('data', (d) => chunks.push(d));
+        socket.on('end', () => resolve());
+        socket.on('error', reject);
+      });
+      return Buffer.concat(chunks).toString();
+    };
+    const health = await answer('/health');
+    expect(health.split('\r\n')[0]).toMatch(/^HTTP\/1\.[01] 200 /);
+    expect(health).toContain('"status":"ok"');
+    // An authenticated call under its real route (a bare path was cut at the wrong place).
+    expect((await answer('/api/profile')).split('\r\n')[0]).toMatch(/^HTTP\/1\.[01] 200 /);
   });
 });
