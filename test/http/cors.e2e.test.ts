@@ -164,10 +164,11 @@ describe('CORS defaults and a fixed delivery origin', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('https://site.example.org');
   });
 
-  test('without CORS_API_ORIGINS no origin gets CORS on /api', async () => {
+  test('without CORS_API_ORIGINS no origin gets CORS on /api: its preflight is the 403 the README says (it was a 405)', async () => {
     const res = await preflight(`${server.url}/api/files`, APP);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
-    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: string; message: string }).message).toContain('CORS_API_ORIGINS');
     const get = await fetch(`${server.url}/api/profile`, { headers: { 'x-api-key': server.bootstrap!.api_key, origin: APP } });
     expect(get.status).toBe(200);
     expect(get.headers.get('access-control-allow-origin')).toBeNull();

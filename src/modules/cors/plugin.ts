@@ -89,13 +89,14 @@ export function corsPlugin(deps: AppDeps) {
       if (apiOrigins.size > 0) set.headers.vary = 'Origin';
       return;
     }
+    // Another origin's preflight is a 403 saying why, with no list configured too (it fell through to a 405).
+    if (preflight && !allowed) {
+      const refused = forbidden('This origin may not call the API (CORS_API_ORIGINS).');
+      return errorResponse(refused, { ...(apiOrigins.size > 0 ? { vary: 'Origin' } : {}), 'x-request-id': requestIdOf(request) });
+    }
     if (apiOrigins.size === 0) return;
     set.headers.vary = 'Origin';
     if (preflight) {
-      if (!allowed) {
-        const refused = forbidden('This origin may not call the API (CORS_API_ORIGINS).');
-        return errorResponse(refused, { vary: 'Origin', 'x-request-id': requestIdOf(request) });
-      }
       return new Response(null, {
         status: 204,
         headers: {
