@@ -45,10 +45,10 @@ describe('Host that is not a valid authority', () => {
 
   test('HTTP/1.0 without a Host (a health check: HAProxy\'s httpchk) is served; it was a 400 naming Host', async () => {
     const answer = async (path: string): Promise<string> => {
-      const chunks: Buffer[] = [];
+      const chunks: Uint8Array[] = [];
       await new Promise<void>((resolve, reject) => {
         const socket = connect(srv.port, '127.0.0.1', () => socket.write(`GET ${path} HTTP/1.0\r\nAuthorization: Bearer ${srv.bootstrap!.api_key}\r\n\r\n`));
-        socket.on('data', (d) => chunks.push(d));
+        socket.on('data', (d: Buffer) => chunks.push(d));
         socket.on('end', () => resolve());
         socket.on('error', reject);
       });

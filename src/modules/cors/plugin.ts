@@ -96,7 +96,7 @@ export function corsPlugin(deps: AppDeps) {
     }
     if (apiOrigins.size === 0) return;
     set.headers.vary = 'Origin';
-    if (preflight) {
+    if (preflight && origin !== null) { // allowed (refused above otherwise), so an origin was sent
       return new Response(null, {
         status: 204,
         headers: {
