@@ -214,7 +214,7 @@ describe('tus uploads obey the rules of every upload', () => {
     });
     expect(res.status).toBe(201);
     const token = ((await res.json()) as { session: { access_token: string } }).session.access_token;
-    return tusCall(srv.url, token);
+    return Object.assign(tusCall(srv.url, token), { token });
   }
   const tusFiles = () => readdir(join(srv.dataDir, 'files', '.tus')).catch(() => [] as string[]);
   async function create(call: ReturnType<typeof tusCall>, headers: Record<string, string>) {
@@ -334,7 +334,32 @@ describe('tus uploads obey the rules of every upload', () => {
     const file = await call('GET', `/api/files/${id}`);
     expect(file.body).toMatchObject({ name: 'notes.txt', folder: '/tus/docs', is_public: false, size: data.length, sha256: sha(data), content_type: 'text/plain', tags: ['trip', 'notes'], custom_metadata: { camera: 'none' } });
     expect((file.body as unknown as { expires_at: string }).expires_at).toBeTruthy();
-    expect((await call('HEAD', up.path)).status).toBe(404);
+    expect((await call('HEAD', up.path)).headers.get('x-file-id')).toBe(id); // finished: see below
+  });
+
+  test('a finished upload\'s URL says it is whole and which file it became (a lost last answer made clients start again: a 404)', async () => {
+    const call = await account();
+    const data = textBytes(20_000);
+    const up = await create(call, { 'upload-length': String(data.length), 'upload-metadata': `filename ${b64('whole.txt')}` });
+    const last = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, data);
+    const id = last.headers.get('x-file-id');
+    expect([last.status, typeof id]).toEqual([204, 'string']);
+    const head = await call('HEAD', up.path);
+    expect([head.status, head.headers.get('upload-offset'), head.headers.get('upload-length'), head.headers.get('x-file-id')]).toEqual([200, '20000', '20000', id]);
+    // The last PATCH sent again (no bytes): the same answer. Anything else: a 409 naming the file.
+    const again = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '20000' }, new Uint8Array(0));
+    expect([again.status, again.headers.get('x-file-id')]).toEqual([204, id]);
+    expect((await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, data)).status).toBe(409);
+    const terminate = await call('DELETE', up.path);
+    expect(terminate.status).toBe(409);
+    expect((await call('GET', `/api/files/${id}`)).status).toBe(200);
+    // Another account learns nothing.
+    expect((await (await account())('HEAD', up.path)).status).toBe(404);
+    // tus-js-client resuming the finished URL succeeds at once, with the file's id, sending nothing again.
+    const resumed = await tus({ endpoint: `${srv.url}/api/uploads/tus`, key: call.token, data: Buffer.from(data), uploadUrl: `${srv.url}${up.path}` }).done;
+    expect(resumed.error).toBeUndefined();
+    expect(resumed.response?.getHeader('x-file-id')).toBe(id ?? '');
+    expect(((await call('GET', '/api/files?q=whole')).body as unknown as { count: number }).count).toBe(1);
   });
 
   test('the storage quota and the upload_count rate limit apply', async () => {

@@ -23,8 +23,8 @@ import { startUploadLimits } from '../limits/upload';
 import { prepareUpload } from '../files/upload';
 import { users } from '../users/table';
 import { eq } from 'drizzle-orm';
-import { appendChunk, chunkError, createUpload, getUpload, removeUpload, setLength, terminateUpload, type ChunkResult } from './service';
-import type { TusUploadRow } from './table';
+import { appendChunk, chunkError, createUpload, getFinished, getUpload, removeUpload, setLength, terminateUpload, type ChunkResult } from './service';
+import type { TusFinishedRow, TusUploadRow } from './table';
 
 export const TUS_VERSION = '1.0.0';
 export const TUS_EXTENSIONS = 'creation,creation-with-upload,creation-defer-length,termination,expiration,checksum';
@@ -109,6 +109,36 @@ export function tusRoutes(deps: AppDeps) {
     }
     return { row, account };
   };
+
+  /**
+   * A finished upload's URL asked about again, if this caller may see it; else the 404 an unknown
+   * upload gets (`notFound`), so another account learns nothing.
+   */
+  const ownFinished = async (request: Request, path: string, set: { headers: Record<string, unknown> }, id: string, notFoundError: AppError): Promise<TusFinishedRow> => {
+    const done = await getFinished(deps, id);
+    if (!done) throw notFoundError;
+    if (!done.viaToken) {
+      const principal = await resolver.resolve(request);
+      if (!principal) throw unauthorized();
+      await enforceApiLimit(deps, path, set, principal);
+      requireScope(principal, 'files:write');
+      if (principal.userId !== done.userId) throw notFoundError;
+    }
+    return done;
+  };
+  /** The live upload, or (404 for it) the finished one of that id, which `onFinished` answers for. */
+  const liveOrFinished = async (request: Request, path: string, set: { headers: Record<string, unknown> }, id: string, onFinished: (done: TusFinishedRow) => Response): Promise<{ row: TusUploadRow; account: Account } | Response> => {
+    try {
+      return await ownUpload(request, path, set, id);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status !== 404) throw err;
+      return onFinished(await ownFinished(request, path, set, id, err));
+    }
+  };
+  const finishedHeaders = (done: TusFinishedRow): Headers => ({
+    'tus-resumable': TUS_VERSION, 'upload-offset': String(done.length), 'upload-length': String(done.length),
+    'x-file-id': done.fileId, 'cache-control': 'no-store',
+  });
 
   /** PATCH (and creation-with-upload): one body at `Upload-Offset`, under the account's concurrency slot. */
   const patch = async (request: Request, row: TusUploadRow, account: Account, offset: number, set: { headers: Record<string, unknown> }): Promise<ChunkResult> => {
@@ -225,7 +255,10 @@ export function tusRoutes(deps: AppDeps) {
       detail: { summary: 'Create a resumable (tus) upload from a presigned URL', description: 'As `POST /api/uploads/tus`, without credentials: use `<presigned url>/tus` as the tus endpoint. The creation takes the token (the upload URL is then the credential; another use of the presigned URL meanwhile is a 409); an upload that ends without a file (refused, terminated or abandoned) gives it back, so the URL works again until it expires; a stored file spends it.' },
     })
     .head(`${BASE}/:id`, ({ request, params, path, set }) => tus(request, set, async () => {
-      const { row } = await ownUpload(request, path, set, params.id);
+      // Finished: whole (offset = length), and which file it became, as tusd answers.
+      const found = await liveOrFinished(request, path, set, params.id, (done) => new Response(null, { status: 200, headers: finishedHeaders(done) }));
+      if (found instanceof Response) return found;
+      const { row } = found;
       return new Response(null, {
         status: 200,
         headers: {
@@ -234,12 +267,20 @@ export function tusRoutes(deps: AppDeps) {
           ...(row.metadata ? { 'upload-metadata': row.metadata } : {}),
         },
       });
-    }), { params: IdParams, response: { 200: t.Void(), ...errorResponses(400, 401, 403, 404, 410, 412, 429) }, detail: { summary: 'Offset of a tus upload', description: `${tusHeaderDoc} 404 unknown (or another account's), 410 expired.` } })
+    }), { params: IdParams, response: { 200: t.Void(), ...errorResponses(400, 401, 403, 404, 410, 412, 429) }, detail: { summary: 'Offset of a tus upload', description: `${tusHeaderDoc} A finished upload answers 200 with \`Upload-Offset\` = \`Upload-Length\` and its file's id in \`X-File-Id\` until the upload URL would have expired (a client whose last answer was lost learns the upload is whole). 404 unknown (or another account's), 410 expired.` } })
     .patch(`${BASE}/:id`, ({ request, params, path, set }) => tus(request, set, async () => {
       checkVersion(request);
       const offset = numberHeader(request, 'upload-offset');
       if (offset === null) throw validationError('Upload-Offset is required.', [{ path: '/Upload-Offset', message: 'missing' }]);
-      const { row, account } = await ownUpload(request, path, set, params.id);
+      // The last PATCH again (its answer was lost): whole already, nothing more to take.
+      const found = await liveOrFinished(request, path, set, params.id, (done) => {
+        if (offset !== done.length || Number(request.headers.get('content-length') ?? 0) > 0) {
+          throw chunkError(409, `This upload is finished: all ${done.length} bytes arrived and became file ${done.fileId}.`);
+        }
+        return new Response(null, { status: 204, headers: finishedHeaders(done) });
+      });
+      if (found instanceof Response) return found;
+      const { row, account } = found;
       const result = await patch(request, row, account, offset, set);
       return new Response(null, { status: 204, headers: { ...tusHeaders(result.row), 'upload-offset': String(result.row.offset), ...fileHeaders(result) } });
     }), {
@@ -248,12 +289,16 @@ export function tusRoutes(deps: AppDeps) {
       response: { 204: t.Void(), ...errorResponses(400, 401, 403, 404, 408, 409, 410, 412, 413, 415, 423, 429, 460, 507) },
       detail: {
         summary: 'Append to a tus upload',
-        description: `${tusHeaderDoc} \`Upload-Offset\` must equal the stored offset (409, checked before anything else, so a stale retry never removes the upload). Optional \`Upload-Checksum: sha256 <base64 of the 32-byte digest>\` of this chunk (anything else → 400): a mismatch answers 460 and the chunk is discarded. Bytes beyond \`Upload-Length\` or your limit → 413 and the upload is removed; a type not accepted (sniffed from the first bytes) → 415 and the upload is removed. A dropped connection keeps what arrived (HEAD tells where to resume). The request that brings the last byte creates the file (its id in \`X-File-Id\`) exactly like \`POST /api/files\`: sha256, jobs, usage, quota (507).`,
+        description: `${tusHeaderDoc} \`Upload-Offset\` must equal the stored offset (409, checked before anything else, so a stale retry never removes the upload). Optional \`Upload-Checksum: sha256 <base64 of the 32-byte digest>\` of this chunk (anything else → 400): a mismatch answers 460 and the chunk is discarded. Bytes beyond \`Upload-Length\` or your limit → 413 and the upload is removed; a type not accepted (sniffed from the first bytes) → 415 and the upload is removed. A dropped connection keeps what arrived (HEAD tells where to resume). The request that brings the last byte creates the file (its id in \`X-File-Id\`) exactly like \`POST /api/files\`: sha256, jobs, usage, quota (507). Sent again to a finished upload (offset = length, no body), it answers 204 with the same \`X-File-Id\`; anything else there is a 409.`,
       },
     })
     .delete(`${BASE}/:id`, ({ request, params, path, set }) => tus(request, set, async () => {
       checkVersion(request);
-      const { row } = await ownUpload(request, path, set, params.id);
+      const found = await liveOrFinished(request, path, set, params.id, (done) => {
+        throw chunkError(409, `This upload is finished and became file ${done.fileId}: delete the file (DELETE /api/files/${done.fileId}) to remove it.`);
+      });
+      if (found instanceof Response) return found;
+      const { row } = found;
       if (!(await terminateUpload(deps, store, row))) {
         // A PATCH holds the upload: stopped first when this process receives it, else 423.
         const running = [...(writing.get(row.id) ?? [])];
@@ -266,10 +311,10 @@ export function tusRoutes(deps: AppDeps) {
       return new Response(null, { status: 204, headers: { 'tus-resumable': TUS_VERSION } });
     }), {
       params: IdParams,
-      response: { 204: t.Void(), ...errorResponses(401, 403, 404, 410, 412, 423) },
+      response: { 204: t.Void(), ...errorResponses(401, 403, 404, 409, 410, 412, 423) },
       detail: {
         summary: 'Terminate a tus upload',
-        description: 'Removes the unfinished upload and every byte of it (termination extension). A PATCH this server is receiving for it is stopped first (it answers 410); one another server process holds answers 423: retry.',
+        description: 'Removes the unfinished upload and every byte of it (termination extension). A PATCH this server is receiving for it is stopped first (it answers 410); one another server process holds answers 423: retry. A finished upload is a 409 naming its file (delete the file instead).',
       },
     });
 }

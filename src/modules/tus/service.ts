@@ -9,7 +9,7 @@
  * the first chunk, or hash as bytes pass).
  */
 import { createHash } from 'node:crypto';
-import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { AppError, fileTooLarge, gone, notFound, unsupportedMediaType, validationError } from '../../errors';
 import { randomString } from '../../lib/random';
@@ -22,7 +22,7 @@ import { truncationCheckFor } from '../files/truncation';
 import type { FileRow } from '../files/table';
 import { parseEagerTransformations, parseUploadAttrs, prepareUpload, type UploadPolicy } from '../files/upload';
 import { releaseUploadToken } from '../files/presign';
-import { tusUploads, type TusUploadRow } from './table';
+import { tusFinished, tusUploads, type TusFinishedRow, type TusUploadRow } from './table';
 import { chunksOf, type PendingChunk, type TusStore } from './store';
 
 /**
@@ -394,20 +394,34 @@ async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: T
     const inspection = { size, contentType, head: Buffer.concat(headParts, headBytes), complete: size === headBytes };
     const sha256 = known ?? (rehash as ReturnType<typeof createHash>).digest('hex');
     const staged = await finishStaged(deps, { id: row.fileId, key, name: row.attrs.name, inspection, sha256 });
-    return await commitFile(deps, owner, staged, {
+    const file = await commitFile(deps, owner, staged, {
       name: row.attrs.name, folder: row.attrs.folder, isPublic: row.attrs.is_public,
       expiresAt: row.attrs.expires_at ? new Date(row.attrs.expires_at) : null,
       ...(row.attrs.tags ? { tags: row.attrs.tags } : {}), ...(row.attrs.custom_meta ? { customMeta: row.attrs.custom_meta } : {}),
       ...(row.attrs.transformations ? { transformations: row.attrs.transformations } : {}),
     });
+    await deps.db.insert(tusFinished).values({ id: row.id, userId: row.userId, fileId: file.id, length: size, viaToken: row.viaToken, expiresAt: row.expiresAt })
+      .onConflictDoNothing()
+      .catch((err: unknown) => deps.log.warn({ err, upload_id: row.id }, 'finished upload not recorded; a HEAD on its URL will answer 404'));
+    return file;
   } catch (err) {
     await deps.storage.delete(key).catch(() => {});
+    // Refused at the end (quota, a cut image): no file, so a presigned URL that started it works again.
+    if (row.attrs.upload_token) await releaseUploadToken(deps, row.attrs.upload_token).catch(() => {});
     throw err;
   }
 }
 
+/** A finished upload (its URL asked about again), or null: unknown, or past the upload URL's expiry. */
+export async function getFinished(deps: AppDeps, id: string): Promise<TusFinishedRow | null> {
+  if (!/^[A-Za-z0-9]{32}$/.test(id)) return null;
+  const [row] = await deps.db.select().from(tusFinished).where(and(eq(tusFinished.id, id), gt(tusFinished.expiresAt, new Date(deps.clock.now()))));
+  return row ?? null;
+}
+
 /** Removes uploads past their expiry (the sweep of tus/jobs.ts); returns how many. */
 export async function expireUploads(deps: AppDeps, store: TusStore, limit = 500): Promise<number> {
+  await deps.db.delete(tusFinished).where(lt(tusFinished.expiresAt, new Date(deps.clock.now())));
   const rows = await deps.db.select().from(tusUploads).where(lt(tusUploads.expiresAt, new Date(deps.clock.now()))).limit(limit);
   let n = 0;
   for (const row of rows) {

@@ -55,3 +55,24 @@ export const tusUploads = pgTable(
 );
 
 export type TusUploadRow = typeof tusUploads.$inferSelect;
+
+/**
+ * Finished uploads, kept until the upload URL would have expired: a client whose last PATCH
+ * answer was lost asks again (HEAD) and learns the upload is whole and which file it became,
+ * as tusd answers for a finished upload, instead of a 404 that tus clients take as "start
+ * again" (a second copy). Nothing else reads these rows; the sweep removes them when expired.
+ */
+export const tusFinished = pgTable(
+  'tus_finished',
+  {
+    id: text('id').primaryKey(),
+    userId: uuid('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+    fileId: text('file_id').notNull(),
+    length: bigint('length', { mode: 'number' }).notNull(),
+    viaToken: boolean('via_token').notNull().default(false),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (t) => [index('tus_finished_expires_at_idx').on(t.expiresAt)],
+);
+
+export type TusFinishedRow = typeof tusFinished.$inferSelect;
