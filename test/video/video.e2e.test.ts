@@ -369,10 +369,12 @@ describe('a video deleted while its rendition is made', () => {
     const up = await api('/api/files', { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: new Uint8Array(await tenHourSparse()) });
     expect(up.status).toBe(201);
     const id = ((await up.json()) as { file: FileJson }).file.id;
-    expect((await fetch(`${srv.url}/t/w_64,eo_600/${id}.mp4`)).status).toBe(202);
+    // Long enough (75 000 frames) that it is still running when seen.
+    expect((await fetch(`${srv.url}/t/w_64,eo_3000/${id}.mp4`)).status).toBe(202);
     // Hold ffmpeg where it is (SIGSTOP) while the video is deleted and purged, then let it finish.
+    // The rendition's ffmpeg reports progress (`-progress`); the upload's poster render does not.
     const pid = await until('ffmpeg to start', async () => {
-      const line = Bun.spawnSync(['ps', '-eo', 'pid,args']).stdout.toString().split('\n').find((l) => l.includes(srv.dataDir) && l.includes('ffmpeg'));
+      const line = Bun.spawnSync(['ps', '-eo', 'pid,args']).stdout.toString().split('\n').find((l) => l.includes(srv.dataDir) && l.includes('ffmpeg') && l.includes('-progress'));
       return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
     });
     process.kill(pid, 'SIGSTOP');

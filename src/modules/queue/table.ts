@@ -42,6 +42,8 @@ export const jobs = pgTable(
     index('jobs_user_created_idx').on(t.userId, t.createdAt, t.id),
     index('jobs_created_idx').on(t.createdAt, t.id),
     index('jobs_finished_idx').on(t.finishedAt).where(sql`${t.finishedAt} is not null`),
+    // A video rendition's job by its variant: every 202 poll looks it up (it scanned the table).
+    index('jobs_type_variant_idx').on(t.type, sql`(${t.payload}->>'variant')`),
     uniqueIndex('jobs_unique_key').on(t.uniqueKey),
   ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX "jobs_type_variant_idx" ON "jobs" USING btree ("type",("payload"->>'variant'));
