@@ -379,6 +379,17 @@ describe('tus uploads obey the rules of every upload', () => {
     expect(limited.body).toMatchObject({ error: 'RATE_LIMITED', details: { bucket: 'upload_count' } });
   });
 
+  test('uploads under way count toward the quota at creation: two that cannot both fit are not both let in (the second found out after its last byte)', async () => {
+    const call = await account();
+    const first = await create(call, { 'upload-length': String(4 * MiB) });
+    expect(first.status).toBe(201);
+    // 4 MiB promised of a 6 MiB quota: another 4 MiB is refused now, saying why.
+    const second = await create(call, { 'upload-length': String(4 * MiB) });
+    expect({ status: second.status, error: second.body?.error, pending: second.body?.details?.pending_uploads }).toEqual({ status: 507, error: 'QUOTA_EXCEEDED', pending: 1 });
+    expect((await call('DELETE', first.path)).status).toBe(204);
+    expect((await create(call, { 'upload-length': String(4 * MiB) })).status).toBe(201);
+  });
+
   test('a PATCH in progress holds its upload (423 to another), and frees it when its offset is saved', async () => {
     const call = await account();
     const up = await create(call, { 'upload-length': '300000' });

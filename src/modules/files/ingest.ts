@@ -74,24 +74,30 @@ export interface CommitAttrs {
 /** Raster images get a `derive` job; other types have no derivatives to prepare. */
 export const isDerivable = (contentType: string): boolean => contentType.startsWith('image/') && contentType !== 'image/svg+xml';
 
-/** Refuses (507) before any byte is read when the account is already at its quota. */
-export async function checkQuota(deps: AppDeps, owner: UploadOwner, incomingBytes = 0): Promise<void> {
+/**
+ * Refuses (507) before any byte is read when the account is already at its quota. `pending`:
+ * what is promised elsewhere and not counted yet (resumable uploads under way), so two of them
+ * cannot both be let in when only one fits; their last byte would find out, after the whole upload.
+ */
+export async function checkQuota(deps: AppDeps, owner: UploadOwner, incomingBytes = 0, pending = { bytes: 0, files: 0 }): Promise<void> {
   const [u] = await deps.db
     .select({ storageBytes: users.storageBytes, filesCount: users.filesCount, isPromoted: users.isPromoted })
     .from(users).where(eq(users.id, owner.userId));
   if (!u) throw notFound('Account');
   if (u.isPromoted) return;
-  if (u.filesCount + 1 > deps.config.maxFiles || u.storageBytes + incomingBytes > deps.config.storageQuotaBytes) {
-    throw quotaError(deps, u);
+  if (u.filesCount + pending.files + 1 > deps.config.maxFiles || u.storageBytes + pending.bytes + incomingBytes > deps.config.storageQuotaBytes) {
+    throw quotaError(deps, u, pending);
   }
 }
 
-function quotaError(deps: AppDeps, u: { storageBytes: number; filesCount: number }) {
-  return quotaExceeded('This upload would exceed your storage or file-count quota.', {
+function quotaError(deps: AppDeps, u: { storageBytes: number; filesCount: number }, pending = { bytes: 0, files: 0 }) {
+  const held = pending.files > 0 ? ` (${pending.files} resumable upload${pending.files === 1 ? '' : 's'} under way hold ${pending.bytes} bytes of it)` : '';
+  return quotaExceeded(`This upload would exceed your storage or file-count quota${held}.`, {
     storage_bytes: u.storageBytes,
     storage_quota_bytes: deps.config.storageQuotaBytes,
     files_count: u.filesCount,
     max_files: deps.config.maxFiles,
+    ...(pending.files > 0 ? { pending_uploads: pending.files, pending_bytes: pending.bytes } : {}),
   });
 }
 

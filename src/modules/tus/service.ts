@@ -116,6 +116,27 @@ export interface CreateInput {
   token: string | null;
 }
 
+/**
+ * The account's resumable uploads under way: begun in the last hour or receiving now, with the
+ * bytes they will bring (received so far for a deferred length). One left by a closed tab does
+ * not hold the quota until it expires (a day by default): its own last byte is checked anyway.
+ */
+async function openUploads(deps: AppDeps, userId: string): Promise<{ bytes: number; files: number }> {
+  const now = deps.clock.now();
+  const [row] = await deps.db.select({
+    bytes: sql<number>`coalesce(sum(coalesce(${tusUploads.length}, ${tusUploads.offset})), 0)::float8`,
+    files: sql<number>`count(*)::int`,
+  }).from(tusUploads).where(and(
+    eq(tusUploads.userId, userId),
+    gt(tusUploads.expiresAt, new Date(now)),
+    or(gt(tusUploads.createdAt, new Date(now - RESERVED_FOR_MS)), gt(tusUploads.lockedUntil, new Date(now))),
+  ));
+  return { bytes: Number(row?.bytes ?? 0), files: row?.files ?? 0 };
+}
+
+/** How long a new resumable upload holds its length of the quota without sending a byte. */
+const RESERVED_FOR_MS = 3_600_000;
+
 /** Creates an upload after the same checks as any upload (limit, quota); the caller counted the rate limits. */
 export async function createUpload(deps: AppDeps, store: TusStore, owner: UploadOwner, input: CreateInput): Promise<TusUploadRow> {
   const ctx = await prepareUpload(deps, owner, input.policy);
@@ -123,7 +144,7 @@ export async function createUpload(deps: AppDeps, store: TusStore, owner: Upload
   // As an empty file on the other routes: nothing to store (it was created, then could never end).
   if (input.length === 0) throw unsupportedMediaType('The file is empty (Upload-Length: 0): there is nothing in it to upload.', { detected: 'application/x-empty' });
   const attrs = { ...attrsOf(deps, parseMetadata(input.metadata), input.policy, ctx.defaults), ...(input.token ? { upload_token: input.token } : {}) };
-  await checkQuota(deps, owner, input.length ?? 0);
+  await checkQuota(deps, owner, input.length ?? 0, await openUploads(deps, owner.userId));
   const id = randomString(32);
   const fileId = newFileId();
   const storageKey = `${owner.userId}/${fileId}`;
