@@ -9,6 +9,7 @@ import { Elysia } from 'elysia';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { AppDeps } from './deps';
+import { ErrorSchema } from './errors';
 import { grammarMarkdown } from './modules/transform/grammar';
 import { loadPresets } from './modules/transform/presets';
 import { CSRF_COOKIE, readCookie } from './modules/auth/cookies';
@@ -71,7 +72,9 @@ export function docs(deps: AppDeps) {
       (responseValue as { info: { description: string } }).info.description = description;
       fixVoidResponses(responseValue);
       // The app's routes, not only this plugin's (`routes`); the method is protected in the types only.
-      fillJsonBodies(responseValue, (plugin as unknown as { getGlobalRoutes(): RouteLike[] }).getGlobalRoutes());
+      const routes = (plugin as unknown as { getGlobalRoutes(): RouteLike[] }).getGlobalRoutes();
+      fillJsonBodies(responseValue, routes);
+      addOptionsOperations(responseValue, routes);
       normalizeSpec(responseValue);
     })
     .use(
@@ -128,7 +131,31 @@ interface SpecLike {
  * and declare none), so the route's schema goes under `application/json`, with the schema's
  * example as the body's `example`.
  */
-type RouteLike = { method: string; path: string; hooks?: { body?: unknown } };
+type RouteLike = { method: string; path: string; hooks?: { body?: unknown; detail?: { summary?: string; description?: string; tags?: string[]; hide?: boolean } } };
+
+/**
+ * The plugin leaves out OPTIONS routes; the documented ones (tus discovery, which clients call)
+ * go in with their 204. CORS preflights are answered before routing and are not operations.
+ */
+function addOptionsOperations(spec: unknown, routes: RouteLike[]): void {
+  const paths = ((spec as SpecLike)?.paths ?? {}) as Record<string, Record<string, unknown>>;
+  for (const route of routes) {
+    const detail = route.hooks?.detail;
+    if (route.method !== 'OPTIONS' || !detail?.summary || detail.hide) continue;
+    const path = route.path.replace(/:(\w+)/g, '{$1}');
+    const params = [...route.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    paths[path] ??= {};
+    paths[path].options = {
+      tags: detail.tags ?? ['files'], summary: detail.summary, ...(detail.description ? { description: detail.description } : {}),
+      operationId: `options${path.replace(/[{}]/g, '').split(/[/_-]/).map((w) => (w ? w[0]!.toUpperCase() + w.slice(1) : '')).join('')}`,
+      ...(params.length ? { parameters: params } : {}),
+      responses: {
+        204: { description: 'The discovery headers, no body.' },
+        403: { description: 'FORBIDDEN — a CORS preflight from an origin that may not call the API (`CORS_API_ORIGINS`).', content: { 'application/json': { schema: ErrorSchema } } },
+      },
+    };
+  }
+}
 
 function fillJsonBodies(spec: unknown, routes: RouteLike[]): void {
   const paths = (spec as SpecLike)?.paths ?? {};

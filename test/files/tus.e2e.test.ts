@@ -511,6 +511,9 @@ describe('tus uploads obey the rules of every upload', () => {
       const text = await res.text();
       return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as { error: string }) : null };
     };
+    // Discovery where a client is pointed: the presigned endpoint answers OPTIONS too (it was a 405).
+    const discovered = await anon('OPTIONS', endpoint);
+    expect([discovered.status, discovered.headers.get('tus-version')]).toEqual([204, '1.0.0']);
     const png = Buffer.from(await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } }).png().toBuffer());
     const first = await anon('POST', endpoint, { 'upload-length': String(png.length) });
     expect(first.status).toBe(201);

@@ -230,6 +230,11 @@ export function tusRoutes(deps: AppDeps) {
     .use(authGuard(deps))
     .options(BASE, ({ request }) => discovery(request), { response: { 204: t.Void() }, detail: { summary: 'tus discovery', description: `Tus-Version, Tus-Extension (${TUS_EXTENSIONS}), Tus-Max-Size (with credentials your own per-file limit, without them the largest plan's), Tus-Checksum-Algorithm: sha256.` } })
     .options(`${BASE}/:id`, ({ request }) => discovery(request), { params: IdParams, response: { 204: t.Void() }, detail: { summary: 'tus discovery (upload URL)' } })
+    .options('/api/uploads/:token/tus', ({ request }) => discovery(request), {
+      params: t.Object({ token: t.String({ maxLength: 128 }) }),
+      response: { 204: t.Void() },
+      detail: { summary: 'tus discovery (presigned URL)', description: 'As `OPTIONS /api/uploads/tus`, for a client given `<presigned url>/tus` as its endpoint.' },
+    })
     .post(BASE, ({ request, principal, set }) => tus(request, set, () => create(request, set, principal, {}, null)), {
       auth: 'files:write',
       parse: 'none',
