@@ -65,6 +65,21 @@ export function clientDisconnected(request: Request, error: unknown): boolean {
 /** Lets a long upload run past the idle timeout. */
 export const disableIdleTimeout = (request: Request): void => socket.disableIdleTimeout(request);
 
+/** RFC 9110 §6.6.1: a server with a clock sends Date; Bun 1.4 leaves it out of HEAD answers only. */
+function withDate(res: Response | Promise<Response>): Response | Promise<Response> {
+  const add = (r: Response) => {
+    if (!r.headers.has('date')) {
+      try {
+        r.headers.set('date', new Date().toUTCString());
+      } catch {
+        // immutable headers (a Response.error()): sent as they are
+      }
+    }
+    return r;
+  };
+  return res instanceof Promise ? res.then(add) : add(res);
+}
+
 /** Idle timeout for ordinary requests; uploads lift it per request. Bun caps it at 255 s. */
 const IDLE_TIMEOUT_S = 60;
 
@@ -86,7 +101,7 @@ export async function serve(fetch: (request: Request) => Response | Promise<Resp
       fetch: (request) => {
         const linger = lingerOnClose(request);
         const res = fetch(request);
-        const answer = res instanceof Promise && request.method !== 'HEAD' ? res.then(inOneWrite) : res;
+        const answer = request.method === 'HEAD' ? withDate(res) : res instanceof Promise ? res.then(inOneWrite) : res;
         return linger ? Promise.resolve(answer).then(linger) : answer;
       },
     });

@@ -160,6 +160,14 @@ describe('hardening on Postgres + Redis', () => {
     expect([head.status, head.headers.get('content-length')]).toEqual([200, String(Buffer.byteLength(text))]);
   });
 
+  test('HEAD answers carry Date as GET answers do (RFC 9110 §6.6.1; Bun left it out of HEAD)', async () => {
+    for (const path of ['/health', `/i/${id}`, `/t/w_20/${id}`, '/api/profile']) {
+      const [get, head] = await Promise.all(['GET', 'HEAD'].map((method) => fetch(`${server.url}${path}`, { method, headers: { 'x-api-key': key } })));
+      await get!.arrayBuffer();
+      expect({ path, get: get!.headers.has('date'), head: Number.isNaN(Date.parse(head!.headers.get('date') ?? '')) }).toEqual({ path, get: true, head: false });
+    }
+  });
+
   test('NUL bytes in paths, queries and JSON strings: 400 VALIDATION_ERROR naming where, never a 500', async () => {
     const get = (path: string) => fetch(`${server.url}${path}`, { headers: { 'x-api-key': key } });
     const cases: [string, 'path' | 'query'][] = [
