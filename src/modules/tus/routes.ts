@@ -192,7 +192,8 @@ export function tusRoutes(deps: AppDeps) {
     // A body is the first chunk (creation-with-upload), sent as every chunk is; another was dropped unread.
     const type = request.headers.get('content-type');
     const chunkType = type?.split(';')[0]?.trim().toLowerCase() === 'application/offset+octet-stream';
-    const withBody = chunkType || Number(request.headers.get('content-length') ?? 0) > 0 || request.headers.has('transfer-encoding');
+    // (Some clients send an empty POST chunked, with no type: that is no body.)
+    const withBody = chunkType || Number(request.headers.get('content-length') ?? 0) > 0 || (type !== null && request.headers.has('transfer-encoding'));
     if (withBody && !chunkType) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'A creation body is the first chunk: send it as Content-Type: application/offset+octet-stream, or send none.', { detected: type ?? 'none' });
     }

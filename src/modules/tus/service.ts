@@ -49,7 +49,7 @@ export function parseMetadata(raw: string | null): Record<string, string> {
     const field = `/Upload-Metadata/${key.slice(0, 64)}`;
     // One value per key, as a query parameter or form field: which of two would count is a guess.
     if (key in out) throw validationError(`Upload-Metadata gives ${key.slice(0, 64)} more than once.`, [{ path: field, message: 'given more than once' }]);
-    const text = value ? UTF8.decode(Buffer.from(value, 'base64'), { stream: false }) : '';
+    const text = value ? utf8OrNull(Buffer.from(value, 'base64')) : '';
     if (text === null) throw validationError(`Upload-Metadata ${key.slice(0, 64)} is not UTF-8 text once decoded.`, [{ path: field, message: 'not UTF-8' }]);
     // No input takes a NUL (the database refuses it in text: it was a 500).
     if (text.includes('\u0000')) throw validationError(`Upload-Metadata ${key.slice(0, 64)} holds a NUL byte; no input accepts one.`, [{ path: field, message: 'contains a NUL byte' }]);
@@ -58,17 +58,15 @@ export function parseMetadata(raw: string | null): Record<string, string> {
   return out;
 }
 
-/** Strict UTF-8: bytes that are not text are refused, not replaced with U+FFFD. */
-const UTF8 = {
-  decoder: new TextDecoder('utf-8', { fatal: true }),
-  decode(bytes: Uint8Array, opts: { stream: boolean }): string | null {
-    try {
-      return this.decoder.decode(bytes, opts);
-    } catch {
-      return null;
-    }
-  },
-};
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** Strict UTF-8: bytes that are not text are null (refused), not replaced with U+FFFD. */
+function utf8OrNull(bytes: Uint8Array): string | null {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The file attributes from the metadata: `name`/`filename`, `type`/`filetype` (checked against
