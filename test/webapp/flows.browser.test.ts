@@ -292,7 +292,8 @@ describe('web app flows', () => {
     try {
       for (const day of ['day1', 'day2']) {
         await mkdir(join(dir, 'trip', day), { recursive: true });
-        await writeFile(join(dir, 'trip', day, 'photo.png'), (await png('photo.png', 30 + day.length, 20)).bytes);
+        // Two different photos (equal ones would be flagged as copies of each other).
+        await writeFile(join(dir, 'trip', day, 'photo.png'), (await png('photo.png', 30 + Number(day.slice(3)), 20)).bytes);
       }
       await writeFile(join(dir, 'trip', '.DS_Store'), Buffer.alloc(64, 1));
       const page = await context.newPage();

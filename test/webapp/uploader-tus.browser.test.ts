@@ -153,6 +153,16 @@ describe('web app uploader over tus', () => {
       await shot(page, 'upload-copies');
       await row.getByRole('link', { name: 'notes.txt' }).click();
       await page.waitForURL(`${base}/files/${first.results[0]!.id}`, WAIT);
+      // Two equal files sent together: the later one is the copy, not both (each saw the other).
+      await page.goBack();
+      await page.getByLabel('Choose files').waitFor({ ...WAIT, state: 'attached' });
+      const twin = letters(70 * 1024);
+      await writeFile(join(dir, 'twin-a.txt'), twin);
+      await writeFile(join(dir, 'twin-b.txt'), twin);
+      await page.getByLabel('Choose files').setInputFiles([join(dir, 'twin-a.txt'), join(dir, 'twin-b.txt')]);
+      await page.getByText('All uploads finished. One was already in your library (both copies are kept).').waitFor(WAIT);
+      expect(await page.locator('.copies').count()).toBe(1);
+      expect(await page.locator('.job', { has: page.locator('.copies') }).locator('.job-name').textContent()).toMatch(/^twin-[ab]\.txt$/);
       // Both are kept: the upload is never refused or merged for it.
       const both = (await (await fetch(`${server.url}/api/files?sha256=${createHash('sha256').update(bytes).digest('hex')}`, { headers: { cookie } })).json()) as { count: number };
       expect(both.count).toBe(2);

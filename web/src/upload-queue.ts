@@ -85,11 +85,27 @@ function pump(): void {
 /** Hands the file to the library, then looks for earlier copies of the same bytes in the account. */
 function finished(key: number, file: FileItem): void {
   for (const l of uploadedListeners) l(file);
-  api<{ results: FileItem[]; count: number }>('GET', `/api/files?${new URLSearchParams({ sha256: file.sha256, limit: '4' })}`)
+  api<{ results: FileItem[]; count: number }>('GET', `/api/files?${new URLSearchParams({ sha256: file.sha256, sort: 'created_at', limit: '4' })}`)
     .then((r) => {
-      const copies = r.results.filter((f) => f.id !== file.id).slice(0, 3).map(({ id, name, folder }) => ({ id, name, folder }));
-      if (copies.length) update(key, { copies, copiesTotal: Math.max(copies.length, r.count - 1) });
+      const found = earlierCopies(file, r);
+      if (found) update(key, { copies: found.copies, copiesTotal: found.total });
     }, () => {}); // a notice, not the upload: its failure changes nothing
+}
+
+type Listed = Pick<FileItem, 'id' | 'name' | 'folder' | 'created_at'>;
+
+/**
+ * The files stored before `file` with its bytes, from the oldest page of `?sha256=` (oldest
+ * first): at most three to name, and how many in all; null when there are none. Earlier ones
+ * only: of two equal files sent together, both finished before either asked, the later one is
+ * the copy (each was said to be a copy of the other).
+ */
+export function earlierCopies(file: Listed, list: { results: Listed[]; count: number }): { copies: Pick<FileItem, 'id' | 'name' | 'folder'>[]; total: number } | null {
+  const earlier = list.results.filter((f) => f.id !== file.id && f.created_at < file.created_at);
+  if (earlier.length === 0) return null;
+  // This file on the page: those before it are all of them; past the page, every other one is as old or older.
+  const total = list.results.some((f) => f.id === file.id) ? earlier.length : list.count - 1;
+  return { copies: earlier.slice(0, 3).map(({ id, name, folder }) => ({ id, name, folder })), total };
 }
 
 /** The uploads of this visit, re-rendered as they progress. */
