@@ -204,6 +204,21 @@ function tusCall(base: string, auth: string) {
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const OCTETS = { 'content-type': 'application/offset+octet-stream' };
 
+/** A PATCH body that sends `parts` in turn but holds after the first until `release()`: a PATCH the test catches mid-way. */
+function heldBody(parts: Uint8Array[]): { body: ReadableStream<Uint8Array>; release: () => void } {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let step = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      if (step === 1) await held;
+      if (step === parts.length) return c.close();
+      c.enqueue(parts[step++]!);
+    },
+  });
+  return { body, release };
+}
+
 describe('tus uploads obey the rules of every upload', () => {
   let srv: RunningServer;
   let n = 0;
@@ -394,18 +409,8 @@ describe('tus uploads obey the rules of every upload', () => {
     const call = await account();
     const up = await create(call, { 'upload-length': '300000' });
     const part = textBytes(100_000);
-    let finish!: () => void;
-    const held = new Promise<void>((r) => (finish = r));
-    let step = 0;
     // The first half now, the rest once the test has seen the upload held.
-    const body = new ReadableStream<Uint8Array>({
-      async pull(c) {
-        if (step === 1) await held;
-        if (step === 2) return c.close();
-        c.enqueue(part.subarray(step * 50_000, (step + 1) * 50_000));
-        step++;
-      },
-    });
+    const { body, release: finish } = heldBody([part.subarray(0, 50_000), part.subarray(50_000)]);
     const first = call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0', 'content-length': '100000' }, body);
     // An empty PATCH changes nothing; once the first holds the upload it is refused.
     const busy = await waitFor('the upload to be held', async () => {
@@ -457,17 +462,7 @@ describe('tus uploads obey the rules of every upload', () => {
     const call = await account();
     const up = await create(call, { 'upload-length': '300000' });
     const part = textBytes(50_000);
-    let finish!: () => void;
-    const held = new Promise<void>((r) => (finish = r));
-    let step = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(c) {
-        if (step === 1) await held;
-        if (step === 4) return c.close();
-        c.enqueue(part);
-        step++;
-      },
-    });
+    const { body, release: finish } = heldBody([part, part, part, part]);
     const writing = call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0', 'content-length': '200000' }, body);
     await waitFor('the PATCH to hold the upload', async () => {
       const r = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, new Uint8Array(0));

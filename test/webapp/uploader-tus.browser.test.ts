@@ -51,13 +51,19 @@ function letters(size: number): Buffer {
   return b;
 }
 
+/** A new account signed in through its cookies in a fresh browser context. */
+async function signedIn(prefix: string) {
+  const res = await api('POST', '/api/auth/register', { email: `${prefix}-${Date.now().toString(36)}@example.com`, password: 'correct horse 1' });
+  expect(res.status).toBe(201);
+  const { header: cookie, map } = cookiesOf(res.headers);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
+  return { cookie, context };
+}
+
 describe('web app uploader over tus', () => {
   test('an offline period mid-upload: the upload resumes from the server offset and completes with the right sha256', async () => {
-    const res = await api('POST', '/api/auth/register', { email: `tus-web-${Date.now().toString(36)}@example.com`, password: 'correct horse 1' });
-    expect(res.status).toBe(201);
-    const { header: cookie, map } = cookiesOf(res.headers);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
+    const { cookie, context } = await signedIn('tus-web');
     try {
       const page = await context.newPage();
       const tus: { method: string; offset: string | undefined; online: boolean }[] = [];
@@ -122,11 +128,7 @@ describe('web app uploader over tus', () => {
   });
 
   test('a file the library already holds: the row links to the earlier copy, stays in view and the summary says both are kept', async () => {
-    const res = await api('POST', '/api/auth/register', { email: `copies-${Date.now().toString(36)}@example.com`, password: 'correct horse 1' });
-    expect(res.status).toBe(201);
-    const { header: cookie, map } = cookiesOf(res.headers);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
+    const { cookie, context } = await signedIn('copies');
     try {
       const page = await context.newPage();
       await page.goto(`${base}/`);
