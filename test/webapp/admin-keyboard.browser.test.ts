@@ -15,8 +15,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { formatBytes } from '../../web/src/api';
 import { cookiesOf, createClient } from '../helpers/client';
 import { quadrants } from '../helpers/images';
-import { startServer, type RunningServer } from '../helpers/server';
-import { axeProblems, launch, shot } from './browser';
+import { type RunningServer } from '../helpers/server';
+import { emailMaker, startAdminFixture } from './admin-fixture';
+import { axeProblems, shot } from './browser';
 
 setDefaultTimeout(180_000);
 const WAIT = { timeout: 30_000 };
@@ -29,16 +30,11 @@ let api: ReturnType<typeof createClient>;
 let adminKey: string;
 let adminId: string;
 let dir: string;
-let seq = 0;
-const email = (tag: string) => `${tag}-${Date.now().toString(36)}-${seq++}@example.com`;
+const email = emailMaker();
 
 beforeAll(async () => {
-  server = await startServer({ env: { INVITE_ONLY: 'true', RATE_LIMIT_REGISTER: '100/1h', RATE_LIMIT_LOGIN: '100/15m', RATE_LIMIT_SENSITIVE: '100/15m' } });
-  base = `http://localhost:${server.port}`;
-  api = createClient(server.url);
-  adminKey = server.bootstrap!.api_key;
+  ({ server, browser, base, api, adminKey } = await startAdminFixture());
   adminId = (await api('GET', '/api/profile', undefined, { key: adminKey })).body.user.id;
-  browser = await launch();
   dir = await mkdtemp(join(tmpdir(), 'pictor-admin-kbd-'));
 }, 120_000);
 afterAll(async () => {

@@ -12,8 +12,9 @@ import { resolve } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { cookiesOf, createClient } from '../helpers/client';
 import { quadrants } from '../helpers/images';
-import { startServer, type RunningServer } from '../helpers/server';
-import { axeProblems, launch } from './browser';
+import { type RunningServer } from '../helpers/server';
+import { emailMaker, startAdminFixture } from './admin-fixture';
+import { axeProblems } from './browser';
 
 setDefaultTimeout(180_000);
 const WAIT = { timeout: 30_000 };
@@ -24,15 +25,10 @@ let browser: Browser;
 let base: string;
 let api: ReturnType<typeof createClient>;
 let adminKey: string;
-let seq = 0;
-const email = (tag: string) => `${tag}-${Date.now().toString(36)}-${seq++}@example.com`;
+const email = emailMaker();
 
 beforeAll(async () => {
-  server = await startServer({ env: { INVITE_ONLY: 'true', RATE_LIMIT_REGISTER: '100/1h', RATE_LIMIT_LOGIN: '100/15m', RATE_LIMIT_SENSITIVE: '100/15m' } });
-  base = `http://localhost:${server.port}`;
-  api = createClient(server.url);
-  adminKey = server.bootstrap!.api_key;
-  browser = await launch();
+  ({ server, browser, base, api, adminKey } = await startAdminFixture());
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
