@@ -20,8 +20,8 @@ export async function serveDeno(
   const addresses = new WeakMap<Request, string>();
   // Deno's shutdown() makes the body of a request still being received unreadable ("underlying
   // resource unavailable"): an upload in flight at SIGTERM was lost (answered 499). So stopping
-  // first drains: new requests get a 503 with `Connection: close`, those in flight finish, and
-  // only then does shutdown() close the connections.
+  // first drains: new requests get a 503, the handlers in flight return, and only then does
+  // shutdown() close the connections (a response body still streaming then has SHUTDOWN_LINGER_MS).
   let inFlight = 0;
   let draining = false;
   let drained: (() => void) | null = null;
