@@ -405,6 +405,28 @@ describe('tus uploads obey the rules of every upload', () => {
     expect((await create(call, { 'upload-length': String(4 * MiB) })).status).toBe(201);
   });
 
+  test('a deferred length is bound by the quota while receiving and when set: two such uploads could park past it until they expired', async () => {
+    const call = await account();
+    const first = await create(call, { 'upload-defer-length': '1' });
+    const second = await create(call, { 'upload-defer-length': '1' });
+    const third = await create(call, { 'upload-defer-length': '1' });
+    expect([first.status, second.status, third.status]).toEqual([201, 201, 201]);
+    expect((await call('PATCH', first.path, { ...OCTETS, 'upload-offset': '0' }, textBytes(3 * MiB))).status).toBe(204);
+    // 3 MiB under way of a 6 MiB quota: a second upload's chunk of 4 MiB would cross it.
+    const over = await call('PATCH', second.path, { ...OCTETS, 'upload-offset': '0' }, textBytes(4 * MiB));
+    expect({ status: over.status, error: over.body?.error, pending: over.body?.details?.pending_bytes }).toEqual({ status: 507, error: 'QUOTA_EXCEEDED', pending: 3 * MiB });
+    // The chunk is discarded, the upload kept: what fits is taken, and it can end there.
+    expect((await call('HEAD', second.path)).headers.get('upload-offset')).toBe('0');
+    const fits = textBytes(2 * MiB);
+    expect((await call('PATCH', second.path, { ...OCTETS, 'upload-offset': '0', 'upload-length': String(fits.length) }, fits)).status).toBe(204);
+    // Setting a length that the quota cannot hold is refused when it is set.
+    const setOver = await call('PATCH', third.path, { ...OCTETS, 'upload-offset': '0', 'upload-length': String(2 * MiB) }, new Uint8Array(0));
+    expect({ status: setOver.status, error: setOver.body?.error }).toEqual({ status: 507, error: 'QUOTA_EXCEEDED' });
+    expect((await call('HEAD', third.path)).headers.get('upload-defer-length')).toBe('1');
+    // Other tests count the partial files on disk.
+    for (const up of [first, third]) expect((await call('DELETE', up.path)).status).toBe(204);
+  });
+
   test('a PATCH in progress holds its upload (423 to another), and frees it when its offset is saved', async () => {
     const call = await account();
     const up = await create(call, { 'upload-length': '300000' });

@@ -7,7 +7,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
-import { invalidTransformation, notFound, quotaExceeded } from '../../errors';
+import { invalidTransformation, notFound, quotaExceeded, type AppError } from '../../errors';
 import { users } from '../users/table';
 import { newFileId, sanitizeName } from './names';
 import { createInspector, type Inspection } from './inspect';
@@ -80,14 +80,29 @@ export const isDerivable = (contentType: string): boolean => contentType.startsW
  * cannot both be let in when only one fits; their last byte would find out, after the whole upload.
  */
 export async function checkQuota(deps: AppDeps, owner: UploadOwner, incomingBytes = 0, pending = { bytes: 0, files: 0 }): Promise<void> {
-  const [u] = await deps.db
-    .select({ storageBytes: users.storageBytes, filesCount: users.filesCount, isPromoted: users.isPromoted })
-    .from(users).where(eq(users.id, owner.userId));
-  if (!u) throw notFound('Account');
+  const u = await quotaUsage(deps, owner);
   if (u.isPromoted) return;
   if (u.filesCount + pending.files + 1 > deps.config.maxFiles || u.storageBytes + pending.bytes + incomingBytes > deps.config.storageQuotaBytes) {
     throw quotaError(deps, u, pending);
   }
+}
+
+/**
+ * The bytes one more upload may bring beside `pending` (Infinity for a promoted account), and
+ * the 507 to answer past them: the bound of an upload whose length is not known yet.
+ */
+export async function quotaRoom(deps: AppDeps, owner: UploadOwner, pending: { bytes: number; files: number }): Promise<{ bytes: number; refuse: (message: string) => AppError }> {
+  const u = await quotaUsage(deps, owner);
+  const bytes = u.isPromoted ? Infinity : Math.max(0, deps.config.storageQuotaBytes - u.storageBytes - pending.bytes);
+  return { bytes, refuse: (message) => quotaExceeded(message, quotaError(deps, u, pending).details ?? {}) };
+}
+
+async function quotaUsage(deps: AppDeps, owner: UploadOwner) {
+  const [u] = await deps.db
+    .select({ storageBytes: users.storageBytes, filesCount: users.filesCount, isPromoted: users.isPromoted })
+    .from(users).where(eq(users.id, owner.userId));
+  if (!u) throw notFound('Account');
+  return u;
 }
 
 function quotaError(deps: AppDeps, u: { storageBytes: number; filesCount: number }, pending = { bytes: 0, files: 0 }) {

@@ -150,7 +150,7 @@ export function tusRoutes(deps: AppDeps) {
     // A stale offset changes nothing (checked again under the lease, where a chunk too large for the upload removes it).
     if (offset !== row.offset) throw chunkError(409, `Upload-Offset ${offset} does not match the ${row.offset} bytes received.`);
     const length = numberHeader(request, 'upload-length');
-    if (length !== null) row = await setLength(deps, row, length);
+    if (length !== null) row = await setLength(deps, account, row, length);
     const declared = numberHeader(request, 'content-length');
     const slot = await acquireUploadSlot(deps, account);
     try {
@@ -295,7 +295,7 @@ export function tusRoutes(deps: AppDeps) {
       response: { 204: t.Void(), ...errorResponses(400, 401, 403, 404, 408, 409, 410, 412, 413, 415, 423, 429, 460, 507) },
       detail: {
         summary: 'Append to a tus upload',
-        description: `${tusHeaderDoc} \`Upload-Offset\` must equal the stored offset (409, checked before anything else, so a stale retry never removes the upload). Optional \`Upload-Checksum: sha256 <base64 of the 32-byte digest>\` of this chunk (anything else → 400): a mismatch answers 460 and the chunk is discarded. Bytes beyond \`Upload-Length\` or your limit → 413 and the upload is removed; a type not accepted (sniffed from the first bytes) → 415 and the upload is removed. A dropped connection keeps what arrived (HEAD tells where to resume). The request that brings the last byte creates the file (its id in \`X-File-Id\`) exactly like \`POST /api/files\`: sha256, jobs, usage, quota (507). Sent again to a finished upload (offset = length, no body), it answers 204 with the same \`X-File-Id\`; anything else there is a 409.`,
+        description: `${tusHeaderDoc} \`Upload-Offset\` must equal the stored offset (409, checked before anything else, so a stale retry never removes the upload). Optional \`Upload-Checksum: sha256 <base64 of the 32-byte digest>\` of this chunk (anything else → 400): a mismatch answers 460 and the chunk is discarded. Bytes beyond \`Upload-Length\` or your limit → 413 and the upload is removed; with a deferred length, a chunk that would take the upload past what your quota leaves (beside your files and other uploads under way) → 507 and the chunk is discarded, the upload kept, and an \`Upload-Length\` the quota cannot hold → 507; a type not accepted (sniffed from the first bytes) → 415 and the upload is removed. A dropped connection keeps what arrived (HEAD tells where to resume). The request that brings the last byte creates the file (its id in \`X-File-Id\`) exactly like \`POST /api/files\`: sha256, jobs, usage, quota (507). Sent again to a finished upload (offset = length, no body), it answers 204 with the same \`X-File-Id\`; anything else there is a 409.`,
       },
     })
     .delete(`${BASE}/:id`, ({ request, params, path, set }) => tus(request, set, async () => {

@@ -9,12 +9,12 @@
  * the first chunk, or hash as bytes pass).
  */
 import { createHash } from 'node:crypto';
-import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { AppError, fileTooLarge, gone, notFound, unsupportedMediaType, validationError } from '../../errors';
 import { randomString } from '../../lib/random';
 import { collectYoungGarbage } from '../../platform/memory';
-import { checkQuota, commitFile, finishStaged, type UploadOwner } from '../files/ingest';
+import { checkQuota, commitFile, finishStaged, quotaRoom, type UploadOwner } from '../files/ingest';
 import { decideType, PROBE_BYTES } from '../files/inspect';
 import { newFileId } from '../files/names';
 import { declaredTypeOf, SNIFF_BYTES } from '../files/sniff';
@@ -119,13 +119,14 @@ export interface CreateInput {
  * bytes they will bring (received so far for a deferred length). One left by a closed tab does
  * not hold the quota until it expires (a day by default): its own last byte is checked anyway.
  */
-async function openUploads(deps: AppDeps, userId: string): Promise<{ bytes: number; files: number }> {
+async function openUploads(deps: AppDeps, userId: string, except?: string): Promise<{ bytes: number; files: number }> {
   const now = deps.clock.now();
   const [row] = await deps.db.select({
     bytes: sql<number>`coalesce(sum(coalesce(${tusUploads.length}, ${tusUploads.offset})), 0)::float8`,
     files: sql<number>`count(*)::int`,
   }).from(tusUploads).where(and(
     eq(tusUploads.userId, userId),
+    except === undefined ? undefined : ne(tusUploads.id, except),
     gt(tusUploads.expiresAt, new Date(now)),
     or(gt(tusUploads.createdAt, new Date(now - RESERVED_FOR_MS)), gt(tusUploads.lockedUntil, new Date(now))),
   ));
@@ -192,8 +193,8 @@ export async function removeUpload(deps: AppDeps, store: TusStore, row: TusUploa
   if (row.attrs.upload_token) await releaseUploadToken(deps, row.attrs.upload_token);
 }
 
-/** Sets a deferred length (`Upload-Length` on a later request), within the limit. */
-export async function setLength(deps: AppDeps, row: TusUploadRow, length: number): Promise<TusUploadRow> {
+/** Sets a deferred length (`Upload-Length` on a later request), within the limit and the quota. */
+export async function setLength(deps: AppDeps, owner: UploadOwner, row: TusUploadRow, length: number): Promise<TusUploadRow> {
   if (row.length !== null) {
     if (row.length !== length) throw chunkError(409, `Upload-Length is already ${row.length}.`);
     return row;
@@ -201,6 +202,7 @@ export async function setLength(deps: AppDeps, row: TusUploadRow, length: number
   if (length > row.maxBytes) throw fileTooLarge(row.maxBytes);
   if (length < row.offset) throw chunkError(409, `Upload-Length ${length} is below the ${row.offset} bytes already received.`);
   if (length === 0) throw unsupportedMediaType('The file is empty (Upload-Length: 0): there is nothing in it to upload.', { detected: 'application/x-empty' });
+  await checkQuota(deps, owner, length, await openUploads(deps, owner.userId, row.id));
   await deps.db.update(tusUploads).set({ length }).where(eq(tusUploads.id, row.id));
   return { ...row, length };
 }
@@ -249,7 +251,7 @@ export async function appendChunk(deps: AppDeps, store: TusStore, owner: UploadO
       await removeUpload(deps, store, row);
       throw new AppError('FILE_TOO_LARGE', 413, `This chunk would take the upload past ${limit} bytes.`, { max_bytes: limit });
     }
-    return await receive(deps, store, owner, row, input, lease);
+    return await receive(deps, store, owner, row, input, lease, row.length === null ? await quotaRoom(deps, owner, await openUploads(deps, owner.userId, row.id)) : null);
   } finally {
     clearInterval(renew);
     // Saving the offset already released it (one statement per PATCH fewer); otherwise here.
@@ -266,10 +268,16 @@ interface Lease {
   released: boolean;
 }
 
+/**
+ * `room`: for a deferred length, what the quota leaves beside the account's files and its other
+ * uploads under way. Its bytes were not counted at creation, so without this bound each such
+ * upload could park up to the upload limit past the quota until it expired.
+ */
 async function receive(
-  deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, input: ChunkInput, lease: Lease,
+  deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, input: ChunkInput, lease: Lease, room: Awaited<ReturnType<typeof quotaRoom>> | null,
 ): Promise<ChunkResult> {
   const limit = row.length ?? row.maxBytes;
+  let overQuota: AppError | undefined;
   const chunkHash = input.checksum ? createHash('sha256') : null;
   let head = Buffer.from(row.head, 'base64');
   let contentType = row.contentType;
@@ -287,6 +295,9 @@ async function receive(
       try {
         if (row.offset + received + chunk.byteLength > limit) {
           throw (terminal = row.length === null ? fileTooLarge(row.maxBytes) : new AppError('FILE_TOO_LARGE', 413, `The upload sends more than its Upload-Length of ${row.length} bytes.`, { max_bytes: row.length }));
+        }
+        if (room && row.offset + received + chunk.byteLength > room.bytes) {
+          throw (overQuota = room.refuse(`This chunk would take the upload past the ${room.bytes} bytes your storage quota leaves: it was discarded, and the upload keeps its ${row.offset} bytes. Free some space (or end the upload with DELETE) and resume.`));
         }
         await input.onBytes?.(chunk.byteLength);
         // As the streamed inspector does: the body's chunks are garbage at once, collect them young.
@@ -321,6 +332,7 @@ async function receive(
     throw err;
   };
   if (terminal) return fail(terminal, true);
+  if (overQuota) return fail(overQuota, false);
   if (input.interrupt?.aborted) return fail(gone('This upload was terminated (DELETE) while this chunk was being sent.'), false);
   if (pending.error) {
     // A 429 or a dropped/idle client: keep what arrived (the client resumes from HEAD's offset),
