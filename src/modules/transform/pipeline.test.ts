@@ -169,6 +169,13 @@ describe('effects (golden)', () => {
     await expectGolden('e_sharpen', [400, 200], src);
   });
 
+  test('every strength the grammar takes renders (sharpen above 1900 was a 500: past sharp\'s largest sigma)', async () => {
+    for (const segment of ['e_sharpen:1', 'e_sharpen:2000', 'e_blur:1', 'e_blur:2000', 'e_pixelate:200']) {
+      const out = await render(src, segment);
+      expect({ segment, size: [out.width, out.height] }).toEqual({ segment, size: [400, 200] });
+    }
+  });
+
   test('pixelate makes uniform blocks', async () => {
     const input = await gradient(200, 200).png().toBuffer();
     const out = await render(input, 'e_pixelate:20');

@@ -170,7 +170,8 @@ const effects: Step = async (ctx) => {
   // Cloudinary's scales (blur/sharpen 1–2000, default 100) mapped onto Gaussian sigmas.
   const blur = amountOf(o, 'blur');
   if (blur !== undefined) ctx.img = ctx.img.blur(Math.min(1000, Math.max(0.3, blur / 20)));
-  if (has(o, 'sharpen')) ctx.img = ctx.img.sharpen({ sigma: 0.5 + (amountOf(o, 'sharpen') ?? 100) / 200 });
+  // sharp takes a sigma up to 10 (2000 would be 10.5, a 500): the strongest are one sharpening.
+  if (has(o, 'sharpen')) ctx.img = ctx.img.sharpen({ sigma: Math.min(10, 0.5 + (amountOf(o, 'sharpen') ?? 100) / 200) });
   const block = amountOf(o, 'pixelate');
   if (block !== undefined) {
     refuseAnimated(ctx, 'e', 'pixelate');
