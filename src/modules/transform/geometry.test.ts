@@ -73,6 +73,19 @@ describe('every geometric step is checked against the output limits', () => {
     expect(refusal(100, 100, 'w_500,h_500,c_scale', 300)).toBeNull();
   });
 
+  test('a fill whose crop is picked by content checks the cover it scores: 1×8192 from 100×10 would be 81920×8192 (1 GB, 15 s)', () => {
+    for (const segment of ['c_fill,w_1,h_8192,g_auto', 'c_thumb,w_1,h_8192', 'c_fill,w_3,h_8192,g_entropy']) {
+      const err = refusal(100, 10, segment);
+      expect({ segment, parameter: err?.details?.parameter }).toEqual({ segment, parameter: 'g' });
+      expect(err?.message).toContain('the scale before the g_');
+    }
+    // A compass gravity cuts before the pixels are made; lfill never enlarges; ordinary thumbnails plan.
+    expect(refusal(100, 10, 'c_fill,w_1,h_8192,g_north')).toBeNull();
+    expect(refusal(100, 10, 'c_lfill,w_1,h_8192,g_auto')).toBeNull();
+    expect(refusal(6000, 4000, 'c_thumb,w_200,h_200')).toBeNull();
+    expect(refusal(640, 480, 'c_fill,w_1200,h_630,g_auto')).toBeNull();
+  });
+
   test('rotatedSize rounds the bounding box as libvips does', () => {
     expect(rotatedSize({ width: 8192, height: 4880 }, 45)).toEqual({ width: 9243, height: 9243 });
     expect(rotatedSize({ width: 100, height: 50 }, 30)).toEqual({ width: 112, height: 93 });

@@ -140,6 +140,8 @@ export function checkStepSize(step: string, parameter: string, size: Size, limit
  */
 export function planGeometry(source: Size, o: TransformOptions, limits: GeometryLimits, frames = 1, regionDone = false): GeometryPlan {
   const plan = planResize(source, o, limits, regionDone);
+  const scaled = smartCoverSize(source, plan);
+  if (scaled) checkStepSize(`the scale before the g_${o.g ?? 'auto'} crop`, 'g', scaled, limits, frames);
   checkStepSize('the resize', 'w', plan.output, limits, frames);
   const dpr = o.dpr ?? 1;
   const [top, right, bottom, left] = o.pd ? o.pd.map((v) => Math.round(v * dpr)) as [number, number, number, number] : [0, 0, 0, 0];
@@ -151,6 +153,23 @@ export function planGeometry(source: Size, o: TransformOptions, limits: Geometry
   const bordered = bw ? { width: final.width + bw, height: final.height + bw } : final;
   if (bordered !== final) checkStepSize('the border', 'bo', bordered, limits, frames);
   return { ...plan, padded, final, bordered };
+}
+
+/**
+ * A fill whose crop libvips picks by content (`g_auto`, `g_entropy`, `c_thumb`) scales the
+ * whole source to cover the box first and scores every pixel of it; a compass gravity cuts
+ * before the pixels are made. That cover is a step like any other: filling 1×8192 from 100×10
+ * made an 81920×8192 image (1 GB, 15 s) for a 1-pixel-wide answer.
+ */
+function smartCoverSize(source: Size, plan: Pick<GeometryPlan, 'box' | 'mode' | 'gravity' | 'extract'>): Size | null {
+  const { box, mode, gravity } = plan;
+  if (gravity !== 'auto' && gravity !== 'entropy') return null;
+  if (mode !== 'fill' && mode !== 'lfill' && mode !== 'thumb') return null;
+  if (box.width === undefined || box.height === undefined) return null;
+  const from = plan.extract ?? source;
+  const cover = Math.max(box.width / from.width, box.height / from.height);
+  const scale = mode === 'lfill' ? Math.min(1, cover) : cover;
+  return { width: px(from.width * scale), height: px(from.height * scale) };
 }
 
 /**

@@ -59,7 +59,7 @@ export function grammarMarkdown(limits: ParseLimits, presets: ReadonlyMap<string
       + '(`/t/c_fill,w_400,h_400/e_brightness:20/<id>`) are applied in order, each its own step (f, q, d and the `auto` keys in the last); '
       + 'the canonical form, cache key and signature cover the whole chain. Answers to `w_auto`/`dpr_auto` carry `Vary` with the hint headers '
       + 'and `Accept-CH`. The output limits '
-      + `(${limits.maxDimension} px per side, ${limits.maxOutputPixels} pixels) hold after every step — the resize with its padding, `
+      + `(${limits.maxDimension} px per side, ${limits.maxOutputPixels} pixels) hold after every step — the cover a \`g_auto\`/\`g_entropy\`/\`c_thumb\` fill scores before it crops, the resize with its padding, `
       + 'then the bounding box of a rotation — and are checked before decoding: 400 naming the step and the size it would give. '
       + 'A render not done within `TRANSFORM_TIMEOUT_MS` of its request is 503 `OVERLOADED`, and its work is stopped.',
     '',
