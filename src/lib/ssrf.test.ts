@@ -53,6 +53,13 @@ describe('isAllowListed', () => {
     expect(ok('http://127.0.0.1:9/x')).toBe(true);
     expect(isAllowListed(new URL('https://anything.test/'), undefined)).toBe(true);
   });
+
+  test('a prefix keeps the case of its path: /Pub/ admits /Pub/ only (the whole entry was lower-cased: /Pub/ refused, /pub/ let in)', () => {
+    const cased = (u: string) => isAllowListed(new URL(u), ['HTTPS://Static.Example.org/Pub/', 'Img.Example.com']);
+    expect(cased('https://static.example.org/Pub/x.jpg')).toBe(true);
+    expect(cased('https://static.example.org/pub/x.jpg')).toBe(false);
+    expect(cased('https://img.example.com/any/Path.jpg')).toBe(true);
+  });
 });
 
 describe('guardedFetch', () => {

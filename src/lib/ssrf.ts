@@ -180,9 +180,10 @@ export function isAllowListed(u: URL, allowList: readonly string[] | undefined):
   if (!allowList) return true;
   const host = bareHost(u);
   return allowList.some((raw) => {
-    const entry = raw.trim().toLowerCase();
+    const entry = raw.trim();
     if (entry.includes('://')) {
       // A URL prefix: compared on the normalised URL, so `https://a.com/x` does not admit `https://a.com.evil/`.
+      // The parser lower-cases scheme and host; the path keeps its case (`/Pub/` is not `/pub/`).
       let prefix: URL;
       try {
         prefix = new URL(entry);
@@ -192,8 +193,9 @@ export function isAllowListed(u: URL, allowList: readonly string[] | undefined):
       const p = prefix.href;
       return u.origin === prefix.origin && (u.href === p || u.href.startsWith(p.endsWith('/') ? p : `${p}/`));
     }
-    if (entry.startsWith('*.')) return host.endsWith(entry.slice(1)) && host.length > entry.length - 1;
-    return host === entry.replace(/^\[|\]$/g, '');
+    const name = entry.toLowerCase();
+    if (name.startsWith('*.')) return host.endsWith(name.slice(1)) && host.length > name.length - 1;
+    return host === name.replace(/^\[|\]$/g, '');
   });
 }
 
