@@ -179,6 +179,16 @@ describe('remote sources', () => {
     });
     await expectError(own, 400, 'VALIDATION_ERROR');
   });
+
+  test('a remote source takes one segment: a chain is refused when signed and when asked for (it was signed, then could never be served; asked for, a 404 "File not found")', async () => {
+    const chained = await fetch(`${srv.url}/api/remote/signed-url`, {
+      method: 'POST',
+      headers: { 'x-api-key': srv.bootstrap?.api_key ?? '', 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `${o}/photo.png`, transformations: 'w_70/h_20' }),
+    });
+    await expectError(chained, 400, 'INVALID_TRANSFORMATION');
+    await expectError(await get(enc(`${o}/photo.png`), 'w_60/w_30'), 400, 'INVALID_TRANSFORMATION');
+  });
 });
 
 describe('remote sources without the loopback opt-in, and turned off', () => {

@@ -27,6 +27,7 @@ import { DEFAULT_SIGNED_TTL_S, matchesEtag, YEAR_S } from '../transform/headers'
 import { chooseFormat, EXTENSION_OF } from '../transform/negotiate';
 import type { OutputFormat, ParsedTransformation } from '../transform/options';
 import { parseTransformation } from '../transform/parse';
+import { remoteChain } from '../transform/chain-routes';
 import { ACCEPT_CH, applyHints, hintHeaders, readHints, usesHints } from '../transform/hints';
 import { signPayload, verifySignature } from '../transform/sign';
 import { refusalOf } from './source';
@@ -80,7 +81,11 @@ const sourceParam = t.String({
 export function remoteRoutes(deps: AppDeps) {
   const c = deps.config;
   const delivery = deps.delivery;
-  const parsedOf = (segment: string): ParsedTransformation => parseTransformation(segment, undefined, delivery.limits, delivery.presets);
+  const parsedOf = (segment: string): ParsedTransformation => {
+    // The signed URL's body may hold a chain the remote route could never serve (it takes one segment).
+    if (segment.includes('/')) throw remoteChain(segment);
+    return parseTransformation(segment, undefined, delivery.limits, delivery.presets);
+  };
 
   /** `Vary` (and `Accept-CH`) of an answer: `Accept` when the format was negotiated, the hint headers `w_auto`/`dpr_auto` read. */
   function varyOf(parsed: ParsedTransformation, negotiated: boolean): Record<string, string> {
@@ -216,7 +221,7 @@ export function remoteRoutes(deps: AppDeps) {
       auth: 'transform:sign',
       body: t.Object({
         url: t.String({ minLength: 1, maxLength: 4096, description: 'The source image URL (http or https).', examples: ['https://images.example/photo.jpg'] }),
-        transformations: t.Optional(t.String({ minLength: 1, maxLength: 1024, description: 'Transformation segment, e.g. `w_400,f_webp`; default none (`f_auto`).' })),
+        transformations: t.Optional(t.String({ minLength: 1, maxLength: 1024, description: 'One transformation segment, e.g. `w_400,f_webp` (a remote source takes no chain of `/`-joined steps: 400); default none (`f_auto`).' })),
         expires_in: t.Optional(t.Integer({ minimum: 1, maximum: YEAR_S, description: `Seconds the URL stays valid (default ${DEFAULT_SIGNED_TTL_S}).` })),
       }),
       response: {

@@ -17,6 +17,10 @@ type Handle = (request: Request, set: { headers: Record<string, unknown> }, para
 
 type Ctx = { request: Request; set: { headers: Record<string, unknown> }; params: unknown };
 
+/** 400 for a chain before `remote/`: a remote source takes one transformation segment. */
+export const remoteChain = (value: string) =>
+  invalidTransformation('transformations', 'one segment before remote/ (a remote source takes no chain of steps)', value);
+
 /** The names of the n + 1 segments of an n-step chain, by position. */
 const segmentNames = (n: number) => ['transformations', 'file', ...Array.from({ length: n - 1 }, (_, i) => `s${i + 3}`)];
 
@@ -32,6 +36,9 @@ export function chainRoutes(handle: Handle, response: Record<number, TSchema>) {
     const shown = Object.fromEntries(names.map((k, i) => [k, i === n ? 'file' : `step${i + 1}`]));
     const join = (p: Record<string, string>) => {
       const segments = names.map((k) => p[k] as string);
+      // `/t/<step>/<step>/remote/<url>` lands here ("remote" a step, the URL the file): a 404 "File not found" said nothing.
+      const remote = segments.indexOf('remote');
+      if (remote >= 0 && remote < n) throw remoteChain(segments.slice(0, remote).join('/'));
       return { transformations: segments.slice(0, -1).join('/'), file: segments[n] as string };
     };
     const unsigned = ({ request, set, params: p }: Ctx) => handle(request, set, join(p as Record<string, string>));
