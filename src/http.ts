@@ -8,6 +8,7 @@ import type { AppDeps } from './deps';
 import { API_SECURITY_HEADERS, assertNoNulInBody, assertNoNulInUrl } from './hardening';
 import { inputCheck, type RouteShape } from './inputs';
 import { isPublicDelivery } from './modules/limits/plugin';
+import { jsonNestsDeeper } from './lib/json-depth';
 import { pathOf, queryOf } from './lib/request-path';
 import { clientDisconnected, keepSocketAddressOf } from './platform/server';
 import {
@@ -16,6 +17,8 @@ import {
 } from './errors';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The deepest JSON body taken (settings' watermarks, custom metadata: 2 or 3 levels). */
+const MAX_JSON_DEPTH = 32;
 
 /** Id and start time of each request in flight; a WeakMap so nothing outlives its request. */
 const requestInfo = new WeakMap<Request, { id: string; startedAt: number }>();
@@ -245,6 +248,9 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       let parsed: unknown;
       if (form) parsed = Object.fromEntries(new URLSearchParams(text));
       else {
+        if (jsonNestsDeeper(text, MAX_JSON_DEPTH)) {
+          throw validationError(`The request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels; no field of this API does.`, [{ path: '/', message: `nested deeper than ${MAX_JSON_DEPTH} levels` }]);
+        }
         try {
           parsed = JSON.parse(text) as unknown;
         } catch (err) {
@@ -291,7 +297,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       let appError: AppError;
       if (error instanceof AppError) appError = error;
       else if (cause instanceof AppError) appError = cause;
-      else if (error instanceof ValidationError || code === 'VALIDATION') appError = fromValidation(error as ValidationError, new URLSearchParams(queryOf(request.url)));
+      else if (error instanceof ValidationError || code === 'VALIDATION') appError = describeValidation(error as ValidationError, request);
       else if (code === 'PARSE') appError = validationError('The request body could not be parsed.', [{ path: '/', message: 'malformed body' }]);
       else if (isDiskFullError(error)) appError = insufficientStorage();
       else if (code === 'NOT_FOUND') {
@@ -318,6 +324,20 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       errorAnswers.set(request, answer);
       return answer;
     });
+}
+
+/**
+ * The 400 for a validation failure. Elysia words each failure with the value it saw, and some
+ * values cannot be printed (one that holds itself, or too deep for the stack): the mapper
+ * throwing left the client Bun's plain-text 500, with no envelope and no request id.
+ */
+function describeValidation(error: ValidationError, request: Request): AppError {
+  try {
+    return fromValidation(error, new URLSearchParams(queryOf(request.url)));
+  } catch {
+    const where = error.type === 'params' ? 'path' : error.type;
+    return validationError(`Invalid ${where}: a value does not match its field's rule.`, [{ path: '/', message: 'is invalid' }]);
+  }
 }
 
 /** The error envelope each failed request was answered with, for the observers of finished requests. */

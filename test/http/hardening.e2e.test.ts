@@ -207,6 +207,24 @@ describe('hardening on Postgres + Redis', () => {
     expect(errorsLogged()).toEqual([]);
   });
 
+  test('a JSON body nested thousands deep is a 400 in the envelope (5 000 `[` in a field overflowed the validator\'s message: Bun\'s plain-text 500)', async () => {
+    for (const levels of [5000, 100_000]) {
+      const res = await fetch(`${server.url}/api/auth/login`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: `{"email":${'['.repeat(levels)}${']'.repeat(levels)},"password":"x"}`,
+      });
+      const out = (await res.json().catch(() => null)) as { error: string; message: string } | null;
+      expect({ levels, status: res.status, error: out?.error, id: res.headers.get('x-request-id') !== null }).toEqual({ levels, status: 400, error: 'VALIDATION_ERROR', id: true });
+      expect(out?.message).toContain('deeper than 32 levels');
+    }
+    // Ordinary nesting (a settings patch with its watermark map) is untouched.
+    const patched = await fetch(`${server.url}/api/settings`, {
+      method: 'PATCH', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ watermarks: {} }),
+    });
+    expect(patched.status).toBe(200);
+    expect(errorsLogged()).toEqual([]);
+  });
+
   test('GET /i and range requests carry Content-Length equal to the bytes sent (fs storage, Bun)', async () => {
     await expectContentLength(server, id, png);
   });
