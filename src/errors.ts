@@ -84,7 +84,9 @@ export const nulByte = (where: 'path' | 'query' | 'body', path: string) =>
     fields: [{ path, message: 'contains a NUL byte', in: where }],
   });
 
-export const unauthorized = (message = 'Authentication required.') => new AppError('UNAUTHORIZED', 401, message);
+/** 401 with the challenge every 401 must carry (RFC 9110 §11.6.1), as the guard's own do. */
+export const unauthorized = (message = 'Authentication required.') =>
+  new AppError('UNAUTHORIZED', 401, message, undefined, { 'WWW-Authenticate': 'Bearer realm="Pictor"' });
 export const forbidden = (message = 'You are not allowed to do this.') => new AppError('FORBIDDEN', 403, message);
 export const missingScope = (required: string) =>
   new AppError('MISSING_SCOPE', 403, `This API key lacks the scope ${required}.`, { required });

@@ -129,6 +129,17 @@ describe.each(MODES)('accounts on $name', (mode) => {
     const both = await api('GET', '/api/profile', undefined, { key: adminKey, bearer: 'garbage' });
     expect([both.status, both.headers.get('www-authenticate'), both.body.message]).toEqual([401, 'Bearer realm="Pictor", error="invalid_request"', 'Two different credentials were sent, in X-API-Key and in Authorization: send one.']);
     expect((await api('GET', '/api/profile', undefined, { key: adminKey, bearer: adminKey })).status).toBe(200);
+    // Every 401 carries the challenge, the ones a route throws too (a wrong password, a dead refresh token, /metrics: none did).
+    const refused = [
+      await api('POST', '/api/auth/login', { email: email('nobody'), password: 'wrong password 1' }),
+      await api('POST', '/api/auth/refresh', { refresh_token: 'rt_x' }),
+      await api('GET', '/metrics'),
+    ];
+    expect(refused.map((r) => [r.status, r.headers.get('www-authenticate')])).toEqual(Array(3).fill([401, 'Bearer realm="Pictor"']));
+    // The scheme's name is case-insensitive (RFC 9110 §11.1): `bearer pk_…` was refused.
+    for (const scheme of ['bearer', 'BEARER']) {
+      expect((await api('GET', '/api/profile', undefined, { headers: { authorization: `${scheme} ${adminKey}` } })).status).toBe(200);
+    }
   });
 
   test('forgot → mail received → reset → old sessions dead', async () => {

@@ -50,13 +50,18 @@ type Invalidation = { kind: 'user' | 'key' | 'session'; id: string };
 
 const ALL_USER_SCOPES = SCOPES.filter((s) => s !== 'admin');
 
+/** The credential of `Authorization: Bearer <credential>`; the scheme's name is case-insensitive (RFC 9110 §11.1: `bearer` was refused). */
+export function bearerCredential(request: Request): string | null {
+  const m = /^bearer\s+(\S.*)$/i.exec(request.headers.get('authorization') ?? '');
+  return m ? (m[1] as string).trim() : null;
+}
+
 /** The API key in a request, if it carries one (either header). */
 export function extractApiKey(request: Request): string | null {
   const header = request.headers.get('x-api-key');
   if (header?.startsWith('pk_')) return header.trim();
-  const auth = request.headers.get('authorization');
-  if (auth?.startsWith('Bearer pk_')) return auth.slice(7).trim();
-  return null;
+  const bearer = bearerCredential(request);
+  return bearer?.startsWith('pk_') ? bearer : null;
 }
 
 /** A sentinel for "looked up, does not exist", so bad credentials are cached too. */
@@ -210,8 +215,8 @@ export function createCredentialResolver(deps: CoreDeps) {
       }
       const apiKey = extractApiKey(request);
       if (apiKey) return resolveApiKey(apiKey);
-      const auth = request.headers.get('authorization');
-      if (auth?.startsWith('Bearer ')) return resolveAccessToken(auth.slice(7).trim(), 'jwt');
+      const bearer = bearerCredential(request);
+      if (bearer) return resolveAccessToken(bearer, 'jwt');
       const cookie = readCookie(request, ACCESS_COOKIE);
       if (!cookie) return null;
       const principal = await resolveAccessToken(cookie, 'cookie');

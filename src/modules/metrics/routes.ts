@@ -12,6 +12,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AppDeps } from '../../deps';
 import { errorResponses, forbidden, unauthorized } from '../../errors';
 import { requireScope } from '../auth/guard';
+import { bearerCredential } from '../auth/credentials';
 import { onRequestDone, requestStartOf } from '../../http';
 import { setCounterTotal, type Metrics } from './registry';
 
@@ -70,9 +71,8 @@ export function metricsRoutes(deps: AppDeps) {
   });
   return new Elysia({ name: 'pictor.metrics' })
     .get('/metrics', async ({ request, set }) => {
-      const auth = request.headers.get('authorization') ?? '';
-      const bearer = auth.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() : '';
-      const byToken = deps.config.metricsToken !== undefined && bearer !== '' && tokenMatches(bearer, deps.config.metricsToken);
+      const bearer = bearerCredential(request);
+      const byToken = deps.config.metricsToken !== undefined && bearer !== null && tokenMatches(bearer, deps.config.metricsToken);
       if (!byToken) {
         const principal = await resolver.resolve(request);
         if (!principal) throw unauthorized('Send `Authorization: Bearer <METRICS_TOKEN>` or an admin credential.');
