@@ -5,6 +5,7 @@
  * link 404; a private file is shareable while `/i` keeps answering 404.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { startServer, type RunningServer } from '../helpers/server';
 import { createTestDatabase, DB_BACKENDS, requireRedis, TEST_REDIS_URL, type TestDatabase } from '../helpers/services';
@@ -139,6 +140,39 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     }));
     expect(statuses.filter((s) => s === 200).length).toBe(3);
     expect(statuses.filter((s) => s === 410).length).toBe(7);
+  });
+
+  test('a view is an answer that sends bytes: a 304 or a 416 leaves a 1-view link usable, the next 200 (or a 206) spends it', async () => {
+    const f = await upload();
+    const etag = `"${createHash('sha256').update(png).digest('hex')}"`;
+    // If-None-Match naming the file's ETag: 304, no bytes, no view.
+    const a = await share(f.id, { max_views: 1 });
+    const cached = await fetch(local(a.url), { headers: { 'if-none-match': etag } });
+    expect([cached.status, cached.headers.get('etag')]).toEqual([304, etag]);
+    await cached.arrayBuffer();
+    const listed = (await (await fetch(`${srv.url}/api/files/${f.id}/shares`, { headers: auth() })).json()) as { results: { id: string; views: number; status: string }[] };
+    expect(listed.results.find((l) => l.id === a.id)).toMatchObject({ views: 0, status: 'active' });
+    const first = await fetch(local(a.url));
+    expect(first.status).toBe(200);
+    expect(Buffer.from(await first.arrayBuffer()).equals(png)).toBe(true);
+    expect((await fetch(local(a.url))).status).toBe(410);
+
+    // A range past the end: 416, no view.
+    const b = await share(f.id, { max_views: 1 });
+    const past = await fetch(local(b.url), { headers: { range: 'bytes=999999-' } });
+    expect([past.status, past.headers.get('content-range')]).toEqual([416, `bytes */${png.length}`]);
+    await past.arrayBuffer();
+    const full = await fetch(local(b.url));
+    expect(full.status).toBe(200);
+    expect(Buffer.from(await full.arrayBuffer()).equals(png)).toBe(true);
+    expect((await fetch(local(b.url))).status).toBe(410);
+
+    // A satisfiable range sends bytes: 206, the view.
+    const c = await share(f.id, { max_views: 1 });
+    const part = await fetch(local(c.url), { headers: { range: 'bytes=0-9' } });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await part.arrayBuffer()).equals(png.subarray(0, 10))).toBe(true);
+    expect((await fetch(local(c.url))).status).toBe(410);
   });
 
   test('revoked → 404; unknown token → 404; a past expires_at → 400; another account cannot list or revoke', async () => {
@@ -347,6 +381,39 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     const forged = `${value.replace(/\d$/, (d) => String((Number(d) + 1) % 10))}.${sig}`;
     expect(await (await open(link.url, forged)).text()).toContain('name="password"');
     expect(await views(f.id, link.id)).toBe(2);
+  });
+
+  test('the password form, the Open button and the redirects are private, never stored and never indexed, as the file\'s page is', async () => {
+    const f = await upload();
+    const expectLinkHeaders = (res: Response) => {
+      const cacheControl = res.headers.get('cache-control') ?? '';
+      expect([cacheControl.includes('private'), cacheControl.includes('no-store'), res.headers.get('x-robots-tag')]).toEqual([true, true, 'noindex']);
+    };
+    const protectedLink = await share(f.id, { password: 'letmein' });
+    const form = await fetch(local(protectedLink.url), { headers: BROWSER });
+    expect([form.status, (await form.text()).includes('name="password"')]).toEqual([200, true]);
+    expectLinkHeaders(form);
+    const wrong = await post(protectedLink.url, 'password=wrong');
+    expect(wrong.res.status).toBe(303);
+    expectLinkHeaders(wrong.res);
+    const again = await fetch(srv.url + wrong.res.headers.get('location')!, { headers: BROWSER });
+    expect(again.status).toBe(401);
+    expectLinkHeaders(again);
+    const right = await post(protectedLink.url, 'password=letmein');
+    expect(right.res.status).toBe(303);
+    expectLinkHeaders(right.res);
+
+    const limited = await share(f.id, { max_views: 1 });
+    const button = await fetch(local(limited.url), { headers: BROWSER });
+    expect([button.status, (await button.text()).includes('>Open</button>')]).toEqual([200, true]);
+    expectLinkHeaders(button);
+    const opened = await post(limited.url);
+    expect(opened.res.status).toBe(303);
+    expectLinkHeaders(opened.res);
+    // The refusal page of the spent link too.
+    const dead = await fetch(local(limited.url), { headers: BROWSER });
+    expect(dead.status).toBe(410);
+    expectLinkHeaders(dead);
   });
 
   test('a browser is told the attempts it has left, and a lockout is a page it reaches by GET (a reload counts no attempt)', async () => {

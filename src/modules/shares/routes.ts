@@ -89,18 +89,37 @@ function wrongPasswordText(left: number | null): string {
   return `Wrong password. ${left} more ${left === 1 ? 'attempt' : 'attempts'} before a pause.`;
 }
 
-/** Counts a view and answers the file: inline, never cached (each delivery is a view). */
+/**
+ * Answers the file: inline, never cached. A view is an answer that sends the file's bytes (200
+ * or 206): a HEAD, a 304 and a 416 cost none. serveStoredFile decides 304/416 on a HEAD of the
+ * same request first (headers only, no bytes read), then the view is counted by countView's one
+ * conditional update (so racing GETs never exceed `max_views`), and only then are bytes sent.
+ */
 async function deliver(deps: AppDeps, request: Request, share: ShareLinkRow, set: HeaderSink): Promise<Response> {
   const f = await sharedFile(deps, share); // before counting: a link to a deleted file costs no view
+  const o = { attachment: false, cacheControl: 'private, no-store' };
+  let res: Response;
   // HEAD (answered by this GET route) sends no bytes: link checkers and unfurlers probing with it cost no view.
-  if (request.method !== 'HEAD') await countView(deps, share.token);
-  const res = await serveStoredFile(deps, request, f, { attachment: false, cacheControl: 'private, no-store' });
+  if (request.method === 'HEAD') res = await serveStoredFile(deps, request, f, o);
+  else {
+    // The same decision a GET gets (304, or 416 thrown), without reading the bytes.
+    const probe = await serveStoredFile(deps, new Request(request.url, { method: 'HEAD', headers: request.headers }), f, o);
+    if (probe.status === 304) res = probe;
+    else {
+      await countView(deps, share.token);
+      res = await serveStoredFile(deps, request, f, o);
+    }
+  }
   for (const [k, v] of Object.entries(set.headers)) if (typeof v === 'string' && !res.headers.has(k)) res.headers.set(k, v);
   res.headers.set('referrer-policy', 'no-referrer');
   return res;
 }
 
-const fileBody = { 200: binaryResponse('The shared file (counted as a view), or for a browser the file\'s page (HTML; the view).', ['*/*', 'text/html']), 206: binaryResponse('A byte range (counted as a view).', ['*/*']) };
+const fileBody = {
+  200: binaryResponse('The shared file (counted as a view), or for a browser the file\'s page (HTML; the view).', ['*/*', 'text/html']),
+  206: binaryResponse('A byte range (counted as a view: it sends bytes).', ['*/*']),
+  304: binaryResponse('Not modified (`If-None-Match` / `If-Modified-Since`): no bytes, no view.', []),
+};
 
 export function shareRoutes(deps: AppDeps) {
   acceptFormBody(deps, '/s/:token');
@@ -171,7 +190,8 @@ export function shareRoutes(deps: AppDeps) {
           + 'with a Download button, shown through signed URLs valid one to two hours (never past the link\'s expiry); that opening is the view, and the picture, the video\'s ranges '
           + 'and Download count none. A password link first shows a form, a link with `max_views` an Open button (so link previews in chat apps use no view); '
           + 'either POSTs to this URL. The opening sets a cookie (`pictor_share`, this link only, one hour) under which reloads show the page again without a view or a password. '
-          + 'Anything else gets the file itself (inline; each delivery is a view, a video player\'s range requests each count); HEAD costs no view. '
+          + 'Anything else gets the file itself (inline; each delivery is a view: an answer that sends the file\'s bytes, 200 or 206, so a video player\'s range requests each count); '
+          + 'HEAD, 304 (a cached copy still current) and 416 (a range past the end) send none and cost no view. '
           + 'Scripts send the password in `X-Share-Password` (missing or wrong → 401 in the error envelope). Password attempts count in the `share_password` bucket (429 past it). '
           + 'Unknown or revoked link → 404; expired or out of views (`max_views`) → 410.',
         parameters: [{ name: 'X-Share-Password', in: 'header', required: false, schema: { type: 'string' }, description: 'The link\'s password, for scripts.' }],
@@ -223,8 +243,21 @@ export function shareRoutes(deps: AppDeps) {
   return new Elysia({ name: 'pictor.shares' }).use(api).use(open);
 }
 
+/**
+ * A page of a share link (the password form, the Open button, a refusal) with the headers the
+ * file's page has (page.ts): private, never stored, never indexed. formPage's own `no-store`
+ * serves the other small pages (password reset…); the link's pages say `private` and `noindex` too.
+ */
+const LINK_CACHE_CONTROL = 'private, no-store';
+const linkPage = (res: Response): Response => {
+  res.headers.set('cache-control', LINK_CACHE_CONTROL);
+  res.headers.set('x-robots-tag', 'noindex');
+  return res;
+};
+
 /** A share-link refusal as a page. */
-const linkErrorPage = (err: AppError, headers: Record<string, string>): Response => {
+const linkErrorPage = (err: AppError, headers: Record<string, string>): Response => linkPage(refusalPage(err, headers));
+const refusalPage = (err: AppError, headers: Record<string, string>): Response => {
   if (err.status === 410) return errorPage('Link no longer available', err, headers);
   // A revoked link and a mistyped one look alike here (revoking deletes the link): the page names both.
   if (err.status !== 429) {
@@ -241,7 +274,7 @@ const stringHeaders = (set: HeaderSink) =>
   Object.fromEntries(Object.entries(set.headers).filter((e): e is [string, string] => typeof e[1] === 'string'));
 
 const seeOther = (location: string, headers: Record<string, string>): Response =>
-  new Response(null, { status: 303, headers: { ...headers, location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' } });
+  new Response(null, { status: 303, headers: { ...headers, location, 'cache-control': LINK_CACHE_CONTROL, 'x-robots-tag': 'noindex', 'referrer-policy': 'no-referrer' } });
 
 /** The Open button of a link with a view limit: a preview bot fetching the link uses no view. */
 function openForm(share: ShareLinkRow): string {
@@ -269,16 +302,16 @@ async function browserGet(deps: AppDeps, request: Request, share: ShareLinkRow, 
     const locked = Number(query.get('locked'));
     if (query.has('locked') && Number.isFinite(locked)) {
       const wait = Math.min(Math.max(Math.ceil(locked), 1), 86_400);
-      return errorPage('Too many attempts', new AppError('RATE_LIMITED', 429, 'Too many password attempts on this link from your network.', undefined, { 'Retry-After': String(wait) }),
-        stringHeaders(set), `<p><a href="/s/${escapeHtml(share.token)}">Try again</a> once the wait is over.</p>`);
+      return linkPage(errorPage('Too many attempts', new AppError('RATE_LIMITED', 429, 'Too many password attempts on this link from your network.', undefined, { 'Retry-After': String(wait) }),
+        stringHeaders(set), `<p><a href="/s/${escapeHtml(share.token)}">Try again</a> once the wait is over.</p>`));
     }
     const wrong = query.get('wrong');
     const left = wrong !== null && /^\d{1,6}$/.test(wrong) ? Number(wrong) : null;
-    return formPage('Protected file', passwordForm(share.token, wrong !== null ? wrongPasswordText(left) : undefined), wrong !== null ? 401 : 200, stringHeaders(set));
+    return linkPage(formPage('Protected file', passwordForm(share.token, wrong !== null ? wrongPasswordText(left) : undefined), wrong !== null ? 401 : 200, stringHeaders(set)));
   }
   if (share.maxViews !== null) {
     await sharedFile(deps, share);
-    return formPage('Open shared file', openForm(share), 200, stringHeaders(set));
+    return linkPage(formPage('Open shared file', openForm(share), 200, stringHeaders(set)));
   }
   return sharePage(deps, share, set, !isLinkPreview(request)); // a chat app's preview is not the view
 }
