@@ -159,6 +159,14 @@ describe('account settings and upload fields take effect', () => {
     expect(new URL(after.url).pathname).toBe(`/i/${file.id}.png`);
   }, 60_000);
 
+  test('public_url_base with a bare ? or # is refused (it was taken and every URL became https://cdn.example.com/?/i/…)', async () => {
+    for (const base of ['https://cdn.example.com/?', 'https://cdn.example.com/#', 'https://cdn.example.com/x?#']) {
+      const r = await api('/api/settings', { method: 'PATCH', ...json({ public_url_base: base }) });
+      const out = (await r.json()) as { error: string; details: { fields: { path: string }[] } };
+      expect({ base, status: r.status, error: out.error, path: out.details.fields[0]?.path }).toEqual({ base, status: 400, error: 'VALIDATION_ERROR', path: '/public_url_base' });
+    }
+  });
+
   test('default_is_public and default_expires_in apply when the upload does not say; explicit values win', async () => {
     await setSettings({ default_is_public: false, default_expires_in: 3600 });
     const expiresAround = (f: FileJson, seconds: number, from: number, to: number) => {

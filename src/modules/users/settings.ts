@@ -91,7 +91,8 @@ export async function updateSettings(db: DbOrTx, config: Config, userId: string,
     } catch {
       url = null;
     }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
+    // A bare `?` or `#` leaves search and hash empty but stays in the URL (every link became `…/?/i/<id>`).
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || /[?#]/.test(url.href) || url.username || url.password) {
       throw validationError('public_url_base must be an http(s) URL without query, fragment or credentials, or null.', [
         { path: '/public_url_base', message: 'must be an http(s) URL or null' },
       ]);
