@@ -137,6 +137,14 @@ describe('image and text layers over HTTP', () => {
     const moved = await get(`/t/l_wm:brand,lg_south_east,f_png/${base}`);
     expect(await pixel(moved, 3, 3)).toEqual([32, 80, 160]);
     expect((await get(`/t/l_wm:other,f_png/${base}`)).status).toBe(400);
+    // A `__proto__` name is refused by name; it was dropped unseen and the map replaced with {} (200).
+    for (const body of [`{"watermarks":{"__proto__":"l_${logo}"}}`, '{"watermarks":["l_x"]}', '{"watermarks":{"brand":5}}']) {
+      const refused = await get('/api/settings', { method: 'PATCH', headers: { ...owner, 'content-type': 'application/json' }, body });
+      const out = (await refused.json()) as { error: string; details: { fields: { path: string }[] } };
+      expect({ body, status: refused.status, error: out.error, path: out.details.fields[0]?.path.split('/')[1] }).toEqual({ body, status: 400, error: 'VALIDATION_ERROR', path: 'watermarks' });
+    }
+    const kept = (await (await get('/api/settings', { headers: owner })).json()) as { watermarks: Record<string, string> };
+    expect(Object.keys(kept.watermarks)).toEqual(['brand']);
   });
 
   test('a forced watermark marks every unsigned render at once; /i and /d are refused; signed URLs are not forced', async () => {

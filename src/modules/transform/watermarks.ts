@@ -86,16 +86,21 @@ export type WatermarkPatch = WatermarkSettings | undefined;
  * returns what to store; nothing is written, so a refusal elsewhere in the PATCH stores nothing.
  */
 export async function checkWatermarkPatch(
-  deps: AppDeps, userId: string, patch: { watermarks?: Record<string, string>; force_watermark?: string | null },
+  deps: AppDeps, userId: string, patch: { watermarks?: unknown; force_watermark?: string | null },
 ): Promise<WatermarkPatch> {
   if (patch.watermarks === undefined && patch.force_watermark === undefined) return undefined;
   const current = await getWatermarkSettings(deps, userId);
   let watermarks = current.watermarks;
   if (patch.watermarks !== undefined) {
-    const names = Object.keys(patch.watermarks);
-    if (names.length > MAX_WATERMARKS) throw fieldError('/watermarks', `holds at most ${MAX_WATERMARKS} watermarks`);
+    const sent = patch.watermarks;
+    if (typeof sent !== 'object' || sent === null || Array.isArray(sent)) throw fieldError('/watermarks', 'must be an object of name → layer spec');
+    const entries = Object.entries(sent as Record<string, unknown>);
+    if (entries.length > MAX_WATERMARKS) throw fieldError('/watermarks', `holds at most ${MAX_WATERMARKS} watermarks`);
     watermarks = {};
-    for (const name of names) watermarks[name] = await checkSpec(deps, userId, name, patch.watermarks[name] as string);
+    for (const [name, spec] of entries) {
+      if (typeof spec !== 'string' || spec === '' || spec.length > 256) throw fieldError(`/watermarks/${name.slice(0, 40)}`, 'must be a layer spec of 1 to 256 characters');
+      watermarks[name] = await checkSpec(deps, userId, name, spec);
+    }
   }
   const force = patch.force_watermark === undefined ? current.force_watermark : patch.force_watermark;
   if (force !== null && !Object.hasOwn(watermarks, force)) {
