@@ -13,7 +13,8 @@ import { and, asc, count, desc, eq, gt, inArray, isNull, lt, lte, or, sql, type 
 import { makeZip } from 'client-zip';
 import { collectGarbageNow } from '../../platform/memory';
 import type { AppDeps } from '../../deps';
-import { conflict, notFound, validationError } from '../../errors';
+import { conflict, notFound } from '../../errors';
+import { decodeTimeIdCursor, encodeTimeIdCursor } from '../../lib/cursors';
 import { enqueueJob } from '../queue/enqueue';
 import { getWatermarkSettings } from '../transform/watermarks';
 import { getSettings } from '../users/settings';
@@ -99,24 +100,13 @@ export async function getExport(deps: AppDeps, id: string, userId: string | null
   return e;
 }
 
-const encodeCursor = (e: AccountExportRow) => Buffer.from(`${e.createdAt.toISOString()}|${e.id}`).toString('base64url');
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(createdAt.getTime())) {
-    throw validationError('Invalid cursor: use the next_cursor of the previous page.', [{ path: '/cursor', message: 'is not a cursor this API returned' }]);
-  }
-  return { createdAt, id };
-}
-
 /** The account's exports, newest first, keyset-paginated on `(created_at, id)`; `count` covers all pages. */
 export async function listExports(deps: AppDeps, userId: string, q: { limit?: number; cursor?: string }) {
   const limit = q.limit ?? 50;
   const mine = eq(accountExports.userId, userId);
-  const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+  const after = q.cursor === undefined ? undefined : decodeTimeIdCursor(q.cursor);
   await settleOrphanedExports(deps.db, mine, new Date(deps.clock.now()));
-  const older = after && or(lt(accountExports.createdAt, after.createdAt), and(eq(accountExports.createdAt, after.createdAt), lt(accountExports.id, after.id)));
+  const older = after && or(lt(accountExports.createdAt, after.at), and(eq(accountExports.createdAt, after.at), lt(accountExports.id, after.id)));
   const [rows, [total]] = await Promise.all([
     deps.db.select().from(accountExports).where(and(mine, older))
       .orderBy(desc(accountExports.createdAt), desc(accountExports.id)).limit(limit + 1),
@@ -124,7 +114,7 @@ export async function listExports(deps: AppDeps, userId: string, q: { limit?: nu
   ]);
   const results = rows.slice(0, limit);
   const last = results.at(-1);
-  return { results, count: Number(total?.n ?? 0), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  return { results, count: Number(total?.n ?? 0), nextCursor: rows.length > limit && last ? encodeTimeIdCursor(last.createdAt, last.id) : null };
 }
 
 /** Live files of the account in (created_at, id) order, a page at a time. */

@@ -7,7 +7,8 @@
 import { and, desc, eq, ilike, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import type { AppDeps } from '../../deps';
-import { notFound, validationError } from '../../errors';
+import { notFound } from '../../errors';
+import { decodeTimeIdCursor, encodeTimeIdCursor } from '../../lib/cursors';
 import { forgetFiles } from '../files/invalidate';
 import { softDeleteFiles, toFileJson } from '../files/service';
 import { files, type FileRow } from '../files/table';
@@ -33,22 +34,8 @@ const toAdminFileJson = (deps: AppDeps, o: OwnedFile) => ({
 const ownedFiles = (db: DbOrTx) =>
   db.select({ file: files, ownerEmail: users.email, base: users.publicUrlBase }).from(files).innerJoin(users, eq(users.id, files.userId));
 
-/** Cursor = base64url of `<created_at ISO>|<id>` (the last row of the page). */
-const encodeCursor = (at: Date, id: string) => Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** `idPattern`: what a valid id of the paged table looks like (checked before it reaches SQL). */
-function decodeCursor(cursor: string, idPattern: RegExp): { at: string; id: string } {
-  const raw = Buffer.from(cursor, 'base64url').toString('utf8');
-  const cut = raw.lastIndexOf('|');
-  const at = raw.slice(0, cut);
-  const id = raw.slice(cut + 1);
-  if (cut < 0 || Number.isNaN(Date.parse(at)) || !idPattern.test(id)) {
-    throw validationError('cursor is not one this API returned.', [{ path: '/cursor', message: 'is invalid' }]);
-  }
-  return { at: new Date(at).toISOString(), id };
-}
+/** What a file id looks like (files' ids are text, not uuids): checked before it reaches SQL. */
+const FILE_ID = /^[\w-]{1,64}$/;
 
 export interface AdminFileQuery {
   user_id?: string;
@@ -64,8 +51,8 @@ export async function listAllFiles(deps: AppDeps, q: AdminFileQuery) {
   if (q.q) filters.push(ilike(files.name, `%${escapeLike(q.q)}%`));
   const limit = q.limit ?? 50;
   const page = q.cursor ? (() => {
-    const c = decodeCursor(q.cursor, /^[\w-]{1,64}$/);
-    return sql`(${files.createdAt}, ${files.id}) < (${c.at}::timestamptz, ${c.id})`;
+    const c = decodeTimeIdCursor(q.cursor, FILE_ID);
+    return sql`(${files.createdAt}, ${files.id}) < (${c.at.toISOString()}::timestamptz, ${c.id})`;
   })() : undefined;
   const [rows, [total]] = await Promise.all([
     ownedFiles(deps.db).where(and(...filters, page)).orderBy(desc(files.createdAt), desc(files.id)).limit(limit + 1),
@@ -77,7 +64,7 @@ export async function listAllFiles(deps: AppDeps, q: AdminFileQuery) {
   return {
     results: results.map((r) => toAdminFileJson(deps, r)),
     count: total?.n ?? 0,
-    next_cursor: more && last ? encodeCursor(last.file.createdAt, last.file.id) : null,
+    next_cursor: more && last ? encodeTimeIdCursor(last.file.createdAt, last.file.id) : null,
   };
 }
 
@@ -155,12 +142,12 @@ export async function listAudit(deps: AppDeps, q: AuditQuery) {
   if (q.action) filters.push(eq(adminAudit.action, q.action));
   const limit = q.limit ?? 50;
   if (q.cursor) {
-    const c = decodeCursor(q.cursor, UUID);
-    filters.push(sql`(${adminAudit.createdAt}, ${adminAudit.id}) < (${c.at}::timestamptz, ${c.id}::uuid)`);
+    const c = decodeTimeIdCursor(q.cursor);
+    filters.push(sql`(${adminAudit.createdAt}, ${adminAudit.id}) < (${c.at.toISOString()}::timestamptz, ${c.id}::uuid)`);
   }
   const rows = await deps.db.select().from(adminAudit).where(and(...filters)).orderBy(desc(adminAudit.createdAt), desc(adminAudit.id)).limit(limit + 1);
   const more = rows.length > limit;
   const results = rows.slice(0, limit);
   const last = results.at(-1);
-  return { results: results.map(toAuditJson), next_cursor: more && last ? encodeCursor(last.createdAt, last.id) : null };
+  return { results: results.map(toAuditJson), next_cursor: more && last ? encodeTimeIdCursor(last.createdAt, last.id) : null };
 }

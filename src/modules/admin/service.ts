@@ -1,7 +1,8 @@
 /** Administration (API.md §9): users with usage, ban/promote/role, invites, stats. */
 import { and, desc, eq, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
-import { conflict, notFound, validationError } from '../../errors';
+import { conflict, notFound } from '../../errors';
+import { decodeTimeIdCursor, encodeTimeIdCursor } from '../../lib/cursors';
 import { revokeAllSessions } from '../auth/sessions';
 import { toUserJson } from '../users/model';
 import { planOf } from '../users/settings';
@@ -13,17 +14,6 @@ export const toAdminUserJson = (u: UserRow) => ({
   usage: { storage_bytes: u.storageBytes, files_count: u.filesCount },
 });
 
-const encodeCursor = (u: UserRow) => Buffer.from(`${u.createdAt.toISOString()}|${u.id}`).toString('base64url');
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/i.test(id) || Number.isNaN(createdAt.getTime())) {
-    throw validationError('cursor is not one this API returned.', [{ path: '/cursor', message: 'is invalid' }]);
-  }
-  return { createdAt, id };
-}
-
 /** Escapes LIKE wildcards so `q` matches literally. */
 const likeLiteral = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -32,8 +22,8 @@ export async function listUsers(deps: AppDeps, o: { q?: string; limit: number; c
   const filter = o.q ? ilike(users.email, likeLiteral(o.q.toLowerCase())) : undefined;
   let page: SQL | undefined;
   if (o.cursor) {
-    const c = decodeCursor(o.cursor);
-    page = or(lt(users.createdAt, c.createdAt), and(eq(users.createdAt, c.createdAt), lt(users.id, c.id)));
+    const c = decodeTimeIdCursor(o.cursor);
+    page = or(lt(users.createdAt, c.at), and(eq(users.createdAt, c.at), lt(users.id, c.id)));
   }
   const [rows, [total]] = await Promise.all([
     deps.db.select().from(users).where(and(filter, page)).orderBy(desc(users.createdAt), desc(users.id)).limit(o.limit + 1),
@@ -42,7 +32,7 @@ export async function listUsers(deps: AppDeps, o: { q?: string; limit: number; c
   const more = rows.length > o.limit;
   const results = rows.slice(0, o.limit);
   const last = results.at(-1);
-  return { results: results.map(toAdminUserJson), count: total?.n ?? 0, next_cursor: more && last ? encodeCursor(last) : null };
+  return { results: results.map(toAdminUserJson), count: total?.n ?? 0, next_cursor: more && last ? encodeTimeIdCursor(last.createdAt, last.id) : null };
 }
 
 type Change = { isBanned: boolean } | { isPromoted: boolean } | { role: 'user' | 'admin' };

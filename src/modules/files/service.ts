@@ -11,6 +11,7 @@ import { closestName } from '../../lib/suggest';
 import { CONTENT_TYPES, contentTypeInfo } from '../reference/content-types';
 import { users } from '../users/table';
 import { ensureFolders } from '../folders/ancestors';
+import { cursorText, invalidCursor } from '../../lib/cursors';
 import { isStorableTime, parseFutureTime } from '../../lib/dates';
 import { normalizeFolder, sanitizeName } from './names';
 import { files, type FileRow } from './table';
@@ -124,23 +125,25 @@ export interface ListQuery {
 
 const SORT_COLUMNS = { created_at: files.createdAt, name: files.name, size: files.size } as const;
 
-const notThisSort = () => validationError('Invalid cursor: it was made for another sort; start again without cursor.', [{ path: '/cursor', message: 'not a cursor for this sort' }]);
+const notThisSort = () => invalidCursor('not a cursor for this sort', 'Invalid cursor: it was made for another sort; start again without cursor.');
 
 /**
  * A cursor is `[key value, id, sort]`: the sort it was made under is checked, since a cursor of
  * another sort read as this one's gave a wrong page without a word. Cursors made before they
- * carried it (`[value, id]`) are taken as they were.
+ * carried it (`[value, id]`) are taken as they were. JSON's `\u0000` decodes to a NUL that no
+ * stored name or id holds and Postgres refuses in text (a 500): refused here.
  */
 function decodeCursor(cursor: string, sort: string): [string | number, string] {
   let v: unknown;
   try {
-    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    v = JSON.parse(cursorText(cursor)) as unknown;
   } catch { /* refused below */ }
-  if (Array.isArray(v) && (v.length === 2 || v.length === 3) && (typeof v[0] === 'string' || typeof v[0] === 'number') && typeof v[1] === 'string') {
+  if (Array.isArray(v) && (v.length === 2 || v.length === 3) && (typeof v[0] === 'string' || typeof v[0] === 'number') && typeof v[1] === 'string'
+    && !(typeof v[0] === 'string' && v[0].includes('\0')) && !v[1].includes('\0')) {
     if (v.length === 3 && v[2] !== sort) throw notThisSort();
     return [v[0], v[1]];
   }
-  throw validationError('Invalid cursor.', [{ path: '/cursor', message: 'not a cursor from next_cursor' }]);
+  throw invalidCursor('not a cursor from next_cursor', 'Invalid cursor.');
 }
 
 const encodeCursor = (value: string | number, id: string, sort: string) => Buffer.from(JSON.stringify([value, id, sort])).toString('base64url');

@@ -5,7 +5,8 @@
  */
 import { and, count, desc, eq, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { AppError, conflict, notFound, validationError } from '../../errors';
+import { AppError, conflict, notFound } from '../../errors';
+import { decodeTimeIdCursor, encodeTimeIdCursor } from '../../lib/cursors';
 import { closestName } from '../../lib/suggest';
 import { appendEventsFrom, EVENTS_CHANNEL, JOB_COLUMNS, JOBS_CHANNEL, queryRows, toJobRow } from './sql';
 import { files } from '../files/table';
@@ -52,19 +53,6 @@ const scoped = (v: Viewer, system: boolean | undefined): SQL | undefined =>
   and(visibleTo(v), system === undefined ? undefined : system ? isNull(jobs.userId) : isNotNull(jobs.userId));
 const visibleSql = (v: Viewer): SQL => (v.all ? sql`true` : sql`user_id = ${v.userId}::uuid`);
 
-function encodeCursor(j: JobRow): string {
-  return Buffer.from(`${j.createdAt.toISOString()}|${j.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(at ?? '');
-  if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) {
-    throw validationError('Invalid cursor.', [{ path: '/cursor', message: 'is not a cursor this API returned' }]);
-  }
-  return { createdAt, id };
-}
-
 export interface ListQuery {
   status?: JobStatus;
   type?: string;
@@ -99,8 +87,8 @@ export async function listJobs(db: Db, viewer: Viewer, q: ListQuery) {
   const filter = and(scoped(viewer, q.system), q.status ? eq(jobs.status, q.status) : undefined, q.type ? eq(jobs.type, q.type) : undefined);
   let page = filter;
   if (q.cursor) {
-    const c = decodeCursor(q.cursor);
-    page = and(filter, or(lt(jobs.createdAt, c.createdAt), and(eq(jobs.createdAt, c.createdAt), lt(jobs.id, c.id))));
+    const c = decodeTimeIdCursor(q.cursor);
+    page = and(filter, or(lt(jobs.createdAt, c.at), and(eq(jobs.createdAt, c.at), lt(jobs.id, c.id))));
   }
   const [rows, [total]] = await Promise.all([
     // The file's name rides along for people reading the list (the primary key join costs a lookup per row).
@@ -114,7 +102,7 @@ export async function listJobs(db: Db, viewer: Viewer, q: ListQuery) {
   return {
     results: results.map((r) => ({ ...toJobJson(r.job), file_name: r.fileName })),
     count: total?.n ?? 0,
-    next_cursor: more && last ? encodeCursor(last) : null,
+    next_cursor: more && last ? encodeTimeIdCursor(last.createdAt, last.id) : null,
   };
 }
 

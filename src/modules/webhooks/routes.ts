@@ -9,6 +9,7 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { conflict, errorResponses, notFound, validationError } from '../../errors';
 import { noContent } from '../../http';
+import { cursorDate, cursorText, invalidCursor, UUID } from '../../lib/cursors';
 import { checkUrl, resolveChecked, SsrfError } from '../../lib/ssrf';
 import { authGuard } from '../auth/guard';
 import { enforceIpLimit } from '../limits/plugin';
@@ -72,11 +73,14 @@ const IdParams = t.Object({ id: t.String({ format: 'uuid' }) });
 const urlField = t.String({ minLength: 1, maxLength: 2048, description: 'An http(s) URL on a public address (private/loopback only when the server allows them).', examples: ['https://receiver.example/pictor-hooks'] });
 const eventsField = t.Array(EventName, { minItems: 1, uniqueItems: true, description: `Events to deliver: ${WEBHOOK_EVENTS.map((e) => `\`${e}\``).join(', ')}.` });
 
-/** A delivery-log cursor: the last row's time and id. */
+/**
+ * A delivery-log cursor, `d<ms>:<uuid>`: the last row's time and id. The time must be one a
+ * timestamptz stores and the id a real uuid (36 dashes passed the old pattern: a 500 in SQL).
+ */
 function decodeDeliveryCursor(cursor: string): { at: Date; id: string } {
-  const m = /^d(\d{1,15}):([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw validationError('Invalid cursor.', [{ path: '/cursor', message: 'is not a cursor this API returned' }]);
-  return { at: new Date(Number(m[1])), id: m[2]! };
+  const m = /^d(\d{1,15}):(.*)$/.exec(cursorText(cursor));
+  if (!m || !UUID.test(m[2]!)) throw invalidCursor();
+  return { at: cursorDate(Number(m[1])), id: m[2]! };
 }
 
 export function webhookRoutes(deps: AppDeps) {
