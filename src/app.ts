@@ -7,6 +7,7 @@ import { Elysia } from 'elysia';
 import type { AppDeps } from './deps';
 import { docs } from './docs';
 import { httpPlumbing, refuseInvalidHost, withDefaultHost, withHeadLength } from './http';
+import { authorizeFirst } from './modules/auth/guard';
 import { adminRoutes } from './modules/admin/routes';
 import { authPages } from './modules/auth/pages';
 import { deviceRoutes } from './modules/auth/devices-routes';
@@ -56,7 +57,7 @@ export function createApp(deps: AppDeps) {
   const metrics = metricsRoutes(deps);
   const logs = logRoutes(deps);
   return app
-    .use(httpPlumbing(deps, () => app.routes))
+    .use(httpPlumbing(deps, () => app.routes, authorizeFirst(deps)))
     .use(metrics)
     .use(logs)
     // Before the public limiter: its 429s carry the CORS headers too, and preflights are not counted.

@@ -178,13 +178,69 @@ function compileRoutes(routes: { method: string; path: string }[]): RouteInfo[] 
   });
 }
 
+/** Answers who calls (401/403 thrown) for a route with these hooks, when its guard asks; auth/guard.ts `authorizeFirst`. */
+export type AuthorizeFirst = (request: Request, routeHooks: unknown) => Promise<void>;
+
 /**
  * The global hooks. `routesOf` is read lazily (first 404, first query string or body) so that
  * it sees every route registered after this plugin.
  */
-export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
+export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], authorizeFirst: AuthorizeFirst = async () => {}) {
   let compiled: RouteInfo[] | null = null;
+  const hooks = deps.requests;
   const checkInputs = inputCheck(routesOf);
+  let routeHooks: Map<string, unknown> | null = null;
+  /**
+   * Throws `err`, the refusal of an input checked before the route's guard ran, once the guard's
+   * own question is answered: a caller who may not use the route gets its 401/403 instead.
+   */
+  const refuseInput = async (request: Request, route: string, err: unknown): Promise<never> => {
+    if (err instanceof AppError && route) {
+      routeHooks ??= new Map(routesOf().map((r) => [`${r.method.toUpperCase()} ${r.path}`, r.hooks]));
+      const hooksOf = routeHooks.get(`${request.method} ${route}`) ?? (request.method === 'HEAD' ? routeHooks.get(`GET ${route}`) : undefined);
+      if (hooksOf) await authorizeFirst(request, hooksOf);
+    }
+    throw err;
+  };
+
+  /** The JSON (or, where a route takes one, form) body, read under its cap and checked. */
+  const parseBody = async (request: Request, contentType: string | undefined, route: string): Promise<unknown> => {
+    // Every body these routes read is JSON, read with a hard cap (uploads opt out above). Any
+    // other type — text/plain, a form, no Content-Type at all — is refused (415) rather than
+    // guessed at: guessing answered 200 and changed nothing.
+    const mime = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+    const json = mime === 'application/json' || (mime.startsWith('application/') && mime.endsWith('+json'));
+    const form = mime === 'application/x-www-form-urlencoded' && hooks.formRoutes.has(route);
+    if (!json && !form && mime !== '') {
+      const takes = hooks.formRoutes.has(route) ? 'application/json or a form (application/x-www-form-urlencoded)' : 'application/json';
+      throw unsupportedMediaType(`This route takes ${takes}, not ${mime}.`, { detected: mime });
+    }
+    const text = await readTextLimited(request, deps.config.maxJsonBodyBytes);
+    if (text.trim() === '') return {};
+    if (mime === '') {
+      throw unsupportedMediaType('This route takes a JSON body: send it with Content-Type: application/json.', { detected: 'none' });
+    }
+    let parsed: unknown;
+    if (form) parsed = Object.fromEntries(new URLSearchParams(text));
+    else {
+      if (jsonNestsDeeper(text, MAX_JSON_DEPTH)) {
+        throw validationError(`The request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels; no field of this API does.`, [{ path: '/', message: `nested deeper than ${MAX_JSON_DEPTH} levels` }]);
+      }
+      try {
+        parsed = JSON.parse(text) as unknown;
+      } catch (err) {
+        throw validationError('The request body is not valid JSON.', [{ path: '/', message: (err as Error).message }]);
+      }
+      // Every JSON body this API takes is an object: `[]` passed an all-optional schema (PATCH answered 200, changing nothing).
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw validationError('The request body must be a JSON object.', [{ path: '/', message: `got ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : typeof parsed}` }]);
+      }
+    }
+    // A NUL can only come from a `\u0000` escape (JSON) or `%00` (form): scan only then.
+    if (text.includes(form ? '%00' : '\\u0000')) assertNoNulInBody(parsed);
+    return parsed;
+  };
+
   const allowedMethods = (path: string): string[] => {
     compiled ??= compileRoutes(routesOf());
     const methods = new Set(compiled.filter((r) => r.pattern.test(path)).map((r) => r.method));
@@ -208,7 +264,6 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
       );
     });
   }
-  const hooks = deps.requests;
   hooks.sealed = true;
 
   const app = new Elysia({ name: 'pictor.http' })
@@ -230,47 +285,18 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[]) {
     .onParse({ as: 'global' }, async ({ request, contentType, route }) => {
       // null (not undefined) marks the body as handled, so no later parser reads the stream either.
       if (hooks.streamingRoutes.has(route)) return null;
-      // Every body these routes read is JSON, read with a hard cap (uploads opt out above). Any
-      // other type — text/plain, a form, no Content-Type at all — is refused (415) rather than
-      // guessed at: guessing answered 200 and changed nothing.
-      const mime = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-      const json = mime === 'application/json' || (mime.startsWith('application/') && mime.endsWith('+json'));
-      const form = mime === 'application/x-www-form-urlencoded' && hooks.formRoutes.has(route);
-      if (!json && !form && mime !== '') {
-        const takes = hooks.formRoutes.has(route) ? 'application/json or a form (application/x-www-form-urlencoded)' : 'application/json';
-        throw unsupportedMediaType(`This route takes ${takes}, not ${mime}.`, { detected: mime });
-      }
-      const text = await readTextLimited(request, deps.config.maxJsonBodyBytes);
-      if (text.trim() === '') return {};
-      if (mime === '') {
-        throw unsupportedMediaType('This route takes a JSON body: send it with Content-Type: application/json.', { detected: 'none' });
-      }
-      let parsed: unknown;
-      if (form) parsed = Object.fromEntries(new URLSearchParams(text));
-      else {
-        if (jsonNestsDeeper(text, MAX_JSON_DEPTH)) {
-          throw validationError(`The request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels; no field of this API does.`, [{ path: '/', message: `nested deeper than ${MAX_JSON_DEPTH} levels` }]);
-        }
-        try {
-          parsed = JSON.parse(text) as unknown;
-        } catch (err) {
-          throw validationError('The request body is not valid JSON.', [{ path: '/', message: (err as Error).message }]);
-        }
-        // Every JSON body this API takes is an object: `[]` passed an all-optional schema (PATCH answered 200, changing nothing).
-        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-          throw validationError('The request body must be a JSON object.', [{ path: '/', message: `got ${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : typeof parsed}` }]);
-        }
-      }
-      // A NUL can only come from a `\u0000` escape (JSON) or `%00` (form): scan only then.
-      if (text.includes(form ? '%00' : '\\u0000')) assertNoNulInBody(parsed);
-      return parsed;
+      return parseBody(request, contentType, route).catch((err: unknown) => refuseInput(request, route, err));
     })
     // Unknown query parameters and body fields → 400 naming them (src/inputs.ts); before
     // validation, so a misspelt parameter is reported as such rather than as a missing one.
     // A NUL in the path or query (`%00`) → 400 here, before any handler could put it in a query.
-    .onTransform({ as: 'global' }, ({ request, route, body }) => {
+    .onTransform({ as: 'global' }, async ({ request, route, body }) => {
       assertNoNulInUrl(request.url);
-      checkInputs(request, route, body);
+      try {
+        checkInputs(request, route, body);
+      } catch (err) {
+        await refuseInput(request, route, err);
+      }
     })
     .onError({ as: 'global' }, ({ error, code, request, set, route }) => {
       const path = pathOf(request.url);

@@ -301,6 +301,22 @@ describe.each(MODES)('accounts on $name', (mode) => {
     expect([anonymous.status, anonymous.body.error]).toEqual([401, 'UNAUTHORIZED']);
     const filesAnonymous = await api('PATCH', '/api/files/xyz', { is_public: 'maybe' });
     expect([filesAnonymous.status, filesAnonymous.body.error]).toEqual([401, 'UNAUTHORIZED']);
+    // So for what is refused before validation: an unknown parameter or field, a parameter given
+    // twice, a body of another type or not JSON (each was a 400 or 415 naming the route's inputs).
+    const raw = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+      fetch(`${server.url}${path}`, { method, headers, body }).then(async (r) => [r.status, ((await r.json()) as { error: string }).error]);
+    const asUser = { authorization: `Bearer ${user.session.access_token}` };
+    for (const [who, expected] of [[{}, [401, 'UNAUTHORIZED']], [asUser, [403, 'FORBIDDEN']]] as const) {
+      expect(await raw('GET', '/api/admin/users?foo=1', who)).toEqual(expected);
+      expect(await raw('GET', '/api/admin/users?limit=1&limit=2', who)).toEqual(expected);
+      expect(await raw('POST', `/api/admin/users/${user.user.id}/invites`, { ...who, 'content-type': 'application/json' }, '{"zzz":1}')).toEqual(expected);
+      expect(await raw('POST', `/api/admin/users/${user.user.id}/invites`, { ...who, 'content-type': 'text/plain' }, 'x')).toEqual(expected);
+      expect(await raw('POST', `/api/admin/users/${user.user.id}/invites`, { ...who, 'content-type': 'application/json' }, '{bad')).toEqual(expected);
+    }
+    expect(await raw('PATCH', '/api/settings', { 'content-type': 'application/json' }, '{"zzz":1}')).toEqual([401, 'UNAUTHORIZED']);
+    // A caller who may use the route still learns what was wrong with the call.
+    expect(await raw('GET', '/api/admin/users?foo=1', { 'x-api-key': adminKey })).toEqual([400, 'VALIDATION_ERROR']);
+    expect(await raw('POST', '/api/folders', { ...asUser, 'content-type': 'text/plain' }, 'x')).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
 
     expect((await api('POST', `/api/admin/users/${user.user.id}/ban`, { banned: true }, { key: adminKey })).status).toBe(200);
     for (const auth of [{ key }, { bearer: user.session.access_token }]) {

@@ -70,31 +70,68 @@ const callers = new WeakMap<Request, Principal>();
 /** The principal the guard resolved for this request, if any (set before limits and scope checks). */
 export const principalOf = (request: Request): Principal | undefined => callers.get(request);
 
+/** Each guarded route's transform, with what it asks: how `guardOfRoute` knows a route from its hooks. */
+const guardTransforms = new WeakMap<object, AuthRequirement>();
+
 export function authGuard(deps: AppDeps) {
   const resolver = deps.credentials;
   return new Elysia({ name: 'pictor.auth.guard' }).macro({
-    auth: (requirement: AuthRequirement) => ({
-      detail: {
-        security: [{ bearerJwt: [] }, { bearerApiKey: [] }, { apiKeyHeader: [] }, { cookie: [] }],
-        ...(requirement === true ? {} : { 'x-required-scope': requirement }),
-      },
+    auth: (requirement: AuthRequirement) => {
       // Before validation (Elysia's transform stage): who calls, and whether they may, is answered
       // before what they sent is checked. A caller without credentials got the route's rules in a
       // 400, and a non-admin an admin route's, before the 401/403.
-      async transform({ request, path, set }) {
+      const transform = async ({ request, path, set }: { request: Request; path: string; set: { headers: Record<string, unknown> } }) => {
         const principal = await resolver.resolve(request);
         if (!principal) throw notAuthenticated(request);
         callers.set(request, principal);
         // Request logs read the client address after the response, when Bun no longer knows the peer.
         keepSocketAddress(request);
         await enforceApiLimit(deps, path, set, principal);
-        if (requirement === 'admin') requireAdmin(principal);
-        else if (requirement !== true) requireScope(principal, requirement);
-      },
-      resolve({ request }) {
-        // Set by transform above, which ran for this request or threw.
-        return { principal: callers.get(request) as Principal };
-      },
-    }),
+        authorize(principal, requirement);
+      };
+      guardTransforms.set(transform, requirement);
+      return {
+        detail: {
+          security: [{ bearerJwt: [] }, { bearerApiKey: [] }, { apiKeyHeader: [] }, { cookie: [] }],
+          ...(requirement === true ? {} : { 'x-required-scope': requirement }),
+        },
+        transform,
+        resolve({ request }: { request: Request }) {
+          // Set by transform above, which ran for this request or threw.
+          return { principal: callers.get(request) as Principal };
+        },
+      };
+    },
   });
+}
+
+function authorize(principal: Principal, requirement: AuthRequirement): void {
+  if (requirement === 'admin') requireAdmin(principal);
+  else if (requirement !== true) requireScope(principal, requirement);
+}
+
+/** What the guard asks of a route's callers, read from the route's hooks; null for a route it does not guard. */
+export function guardOfRoute(hooks: unknown): AuthRequirement | null {
+  const transforms = (hooks as { transform?: unknown } | undefined)?.transform;
+  for (const h of Array.isArray(transforms) ? transforms : []) {
+    const fn = typeof h === 'function' ? h : (h as { fn?: unknown } | null)?.fn;
+    const requirement = typeof fn === 'function' ? guardTransforms.get(fn) : undefined;
+    if (requirement !== undefined) return requirement;
+  }
+  return null;
+}
+
+/**
+ * For input refused before the guard runs (an unknown parameter or field, a body of the wrong
+ * type or not JSON): who calls, and whether they may, is answered first, as the guard does, so
+ * a caller without credentials, or a non-admin at an admin route, never reads the route's rules.
+ */
+export function authorizeFirst(deps: AppDeps) {
+  return async (request: Request, routeHooks: unknown): Promise<void> => {
+    const requirement = guardOfRoute(routeHooks);
+    if (requirement === null) return;
+    const principal = await deps.credentials.resolve(request);
+    if (!principal) throw notAuthenticated(request);
+    authorize(principal, requirement);
+  };
 }
