@@ -306,7 +306,8 @@ describe.each(MODES)('accounts on $name', (mode) => {
     const raw = (method: string, path: string, headers: Record<string, string>, body?: string) =>
       fetch(`${server.url}${path}`, { method, headers, body }).then(async (r) => [r.status, ((await r.json()) as { error: string }).error]);
     const asUser = { authorization: `Bearer ${user.session.access_token}` };
-    for (const [who, expected] of [[{}, [401, 'UNAUTHORIZED']], [asUser, [403, 'FORBIDDEN']]] as const) {
+    const callers: [Record<string, string>, (string | number)[]][] = [[{}, [401, 'UNAUTHORIZED']], [asUser, [403, 'FORBIDDEN']]];
+    for (const [who, expected] of callers) {
       expect(await raw('GET', '/api/admin/users?foo=1', who)).toEqual(expected);
       expect(await raw('GET', '/api/admin/users?limit=1&limit=2', who)).toEqual(expected);
       expect(await raw('POST', `/api/admin/users/${user.user.id}/invites`, { ...who, 'content-type': 'application/json' }, '{"zzz":1}')).toEqual(expected);

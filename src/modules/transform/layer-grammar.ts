@@ -119,7 +119,7 @@ export const layerParameters = (colour: (raw: string) => Rgba | undefined): Reco
 
 /** What each layer key does (grammar.ts `MEANINGS`). */
 export const LAYER_MEANINGS: Readonly<Record<string, string>> = {
-  l: 'image layer (watermark): another image of the same account, or `wm:<name>` from the account settings (its own placement, overridden by the keys written here); never another account\'s file',
+  l: 'image layer (watermark): another image of the same account (a public one on an unsigned URL; a signed URL may draw a private one), or `wm:<name>` from the account settings (its own placement, overridden by the keys written here); never another account\'s file',
   lg: 'image layer gravity (default `center`); `tile` repeats the layer over the whole image',
   lx: 'image layer: horizontal offset in CSS px from the gravity edge (towards the centre; right for `center`); the gap between tiles for `lg_tile`',
   ly: 'image layer: vertical offset in CSS px from the gravity edge; the gap between tiles for `lg_tile`',

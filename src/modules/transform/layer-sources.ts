@@ -3,8 +3,9 @@
  *
  * - `l_<id>` names a file of the **same account** as the base image. Anything else (another
  *   account's file, a deleted or expired one, a non-raster type) is the same 400, so a URL can
- *   neither pull someone else's image in nor learn whether an id exists. The layer file's own
- *   visibility does not matter: it is the owner's (a private logo is the usual case).
+ *   neither pull someone else's image in nor learn whether an id exists. On an unsigned URL,
+ *   which anyone can write, the layer must be public (a private one would be readable that
+ *   way); a signed URL or a named watermark may draw a private one (a private logo is usual).
  * - `l_wm:<name>` is a named watermark of the base's account settings (watermarks.ts): its spec
  *   gives the file and placement; placement keys written in the URL override the spec's.
  * - A forced watermark (`force_watermark` in the settings) is added to every render that is not
