@@ -156,7 +156,7 @@ interface ValidationLike {
   type: string;
   /** The value that failed (for a `property` error: the coerced query value). */
   value?: unknown;
-  all: { path?: string; message?: string; summary?: string; schema?: unknown }[];
+  all: { path?: string; message?: string; summary?: string; schema?: unknown; value?: unknown }[];
 }
 
 type NumberBranch = { type?: string; format?: string; minimum?: number; maximum?: number };
@@ -258,7 +258,11 @@ export function fromValidation(error: ValidationLike, query?: URLSearchParams): 
   }
   const fields = error.all.map((e) => ({
     path: e.path && e.path !== '' ? e.path : unnamed ?? '/',
-    message: ruleOf(e.schema, e.message ?? '') ?? e.summary ?? e.message ?? 'is invalid',
+    // A path segment whose percent-escapes do not decode (`/i/%ZZ`) reaches the schema as null;
+    // the validator's words were "Expected property 'id' to be string but found: null".
+    message: where === 'path' && e.value === null
+      ? 'is not valid percent-encoding (each % starts two hex digits)'
+      : ruleOf(e.schema, e.message ?? '') ?? e.summary ?? e.message ?? 'is invalid',
   }));
   const first = fields[0];
   const message = first ? `Invalid ${where}: ${first.path} ${first.message}` : `Invalid ${where}.`;

@@ -207,6 +207,16 @@ describe('hardening on Postgres + Redis', () => {
     expect(errorsLogged()).toEqual([]);
   });
 
+  test('a path segment whose percent-escapes do not decode is a 400 in the API\'s words (it was the validator\'s "Expected property \'id\' to be string but found: null")', async () => {
+    for (const path of ['/i/%ZZ', '/v/%ZZ', '/t/w_100/%ZZ', `/api/files/%E0%A4%A`]) {
+      const res = await fetch(`${server.url}${path}`, { headers: { 'x-api-key': key } });
+      const out = (await res.json()) as { error: string; message: string; details: { fields: { in: string; message: string }[] } };
+      expect({ path, status: res.status, error: out.error, field: out.details.fields[0] }).toEqual({
+        path, status: 400, error: 'VALIDATION_ERROR', field: expect.objectContaining({ in: 'path', message: 'is not valid percent-encoding (each % starts two hex digits)' }),
+      });
+    }
+  });
+
   test('a JSON body nested thousands deep is a 400 in the envelope (5 000 `[` in a field overflowed the validator\'s message: Bun\'s plain-text 500)', async () => {
     for (const levels of [5000, 100_000]) {
       const res = await fetch(`${server.url}/api/auth/login`, {

@@ -83,7 +83,7 @@ describe('remote sources', () => {
 
   const get = (source: string, tr = 'w_150,f_png', headers: Record<string, string> = {}) => fetch(`${srv.url}/t/${tr}/remote/${source}`, { headers });
   const expectError = async (res: Response, status: number, code: string) => {
-    const body = (await res.json()) as { error: string; message: string };
+    const body = (await res.json()) as { error: string; message: string; details?: Record<string, unknown> };
     expect({ status: res.status, error: body.error }).toEqual({ status, error: code });
     return body;
   };
@@ -135,6 +135,9 @@ describe('remote sources', () => {
   test('content is sniffed like an upload; a failing origin and a bad source are clear errors', async () => {
     await expectError(await get(enc(`${o}/lying.png`)), 415, 'UNSUPPORTED_MEDIA_TYPE');
     expect((await expectError(await get(enc(`${o}/broken`)), 502, 'REMOTE_SOURCE_UNAVAILABLE')).message).toContain('500');
+    // A closed port is told in the API's words (Bun's were "ECONNREFUSED: Unable to connect. Is the computer able to access the url?.").
+    const closed = await expectError(await get(enc('http://127.0.0.1:1/a.png')), 502, 'REMOTE_SOURCE_UNAVAILABLE');
+    expect([closed.message, closed.details?.reason]).toEqual(['The remote source could not be fetched: the connection was refused.', 'refused']);
     await expectError(await get(enc('ftp://127.0.0.1/x')), 400, 'VALIDATION_ERROR');
     await expectError(await get('not~a~url'), 400, 'VALIDATION_ERROR');
     // Keys that need an account's file are refused, not ignored.

@@ -45,7 +45,23 @@ export function refusalOf(err: unknown, what = 'remote source'): AppError {
       reason: err.reason, ...(err.address ? { address: err.address } : {}),
     });
   }
-  return new AppError('REMOTE_SOURCE_UNAVAILABLE', 502, `The ${what} could not be fetched: ${(err as Error).message ?? String(err)}.`);
+  const failure = connectionFailure(err);
+  return new AppError('REMOTE_SOURCE_UNAVAILABLE', 502, `The ${what} could not be fetched: ${failure.words}.`, { reason: failure.reason });
+}
+
+/**
+ * A failed connection in the API's words. The runtimes' own read "ECONNREFUSED: Unable to
+ * connect. Is the computer able to access the url?" (Bun) or held the OS error (Deno).
+ */
+export function connectionFailure(err: unknown): { reason: string; words: string } {
+  const code = String((err as { code?: unknown } | null)?.code ?? '');
+  const text = `${code} ${(err as Error | null)?.message ?? ''}`;
+  if (/ECONNREFUSED|ConnectionRefused|refused/i.test(text)) return { reason: 'refused', words: 'the connection was refused' };
+  if (/ETIMEDOUT|timed? ?out/i.test(text)) return { reason: 'timeout', words: 'the connection timed out' };
+  if (/ENOTFOUND|EAI_AGAIN|DNS|lookup|resolve/i.test(text)) return { reason: 'resolve', words: 'the host name does not resolve' };
+  if (/CERT|TLS|SSL|certificate/i.test(text)) return { reason: 'tls', words: 'its TLS certificate was not accepted' };
+  if (/ECONNRESET|ConnectionClosed|reset|closed/i.test(text)) return { reason: 'reset', words: 'the connection was closed before an answer' };
+  return { reason: 'connection', words: 'the connection failed' };
 }
 
 /**
