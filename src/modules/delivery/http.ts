@@ -17,7 +17,8 @@ export type RangeResult = { kind: 'full' } | { kind: 'partial'; start: number; e
  */
 export function parseRange(header: string | null, size: number): RangeResult {
   if (!header) return { kind: 'full' };
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  // The unit's name is case-insensitive (RFC 9110 §14.1), as Bun's own range handling reads it.
+  const m = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return { kind: 'full' };
   let start: number;
   let end: number;

@@ -77,9 +77,10 @@ export async function serveStoredFile(
   const status = partial ? 206 : 200;
   if (request.method === 'HEAD') return headResponse(request, status, headers, length);
   // A body of known length where the driver has one (the file itself on Bun), so the answer
-  // carries Content-Length instead of going out chunked. Not for a full answer to a request
-  // with a Range header (ignored above): Bun would cut a file body to that range itself.
-  const sized = deps.storage.getBody && (partial !== null || !request.headers.has('range'));
+  // carries Content-Length instead of going out chunked. Bun applies a Range itself to a 200
+  // with a file body, but only where this parser would too (it ignores malformed and multiple
+  // ranges, and any with If-Range), so a Range ignored above gets the whole file, sized.
+  const sized = deps.storage.getBody !== undefined;
   const body = f.size === 0 ? null : sized
     ? await deps.storage.getBody!(f.storageKey, partial ?? undefined)
     : await deps.storage.get(f.storageKey, partial ?? undefined);
