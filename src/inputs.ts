@@ -32,7 +32,12 @@ interface RouteInputs {
   repeatable: ReadonlySet<string>;
   /** Top-level JSON body fields that hold a number, with their schema (for the rule in words). */
   numbers: ReadonlyMap<string, unknown>;
+  /** Query parameters that hold a number, with their schema. */
+  queryNumbers: ReadonlyMap<string, unknown>;
 }
+
+/** A number as a person writes one in a URL: digits, an optional minus and decimal part. */
+const DECIMAL = /^-?\d+(\.\d+)?$/;
 
 type SchemaNode = { type?: string; format?: string; anyOf?: SchemaNode[] };
 
@@ -78,6 +83,7 @@ function inputsOf(route: RouteShape): RouteInputs {
   return {
     repeatable: arraysOf(query),
     numbers: numbersOf(route.hooks?.body),
+    queryNumbers: numbersOf(query),
     // No query schema: the route takes no query parameters at all.
     query: open ? null : query === undefined ? [] : namesOf(query),
     // No body schema: the route takes no body fields (an empty `{}` is still fine).
@@ -109,7 +115,8 @@ export function inputCheck(routesOf: () => RouteShape[]) {
     if (!inputs) return;
     if (hasQuery && inputs.query) {
       const known = inputs.query;
-      const names = [...new URLSearchParams(request.url.slice(q + 1)).keys()];
+      const params = new URLSearchParams(request.url.slice(q + 1));
+      const names = [...params.keys()];
       const unknown = [...new Set(names)].filter((n) => !known.includes(n));
       if (unknown.length) throw unknownInputs('query parameter', unknown, known);
       // Given twice, a one-value parameter kept its last value without a word (`status=failed&status=pending`).
@@ -118,6 +125,18 @@ export function inputCheck(routesOf: () => RouteShape[]) {
       const twice = names.find((n) => (seen.has(n) ? !inputs.repeatable.has(n) : (seen.add(n), false)));
       if (twice !== undefined) {
         throw validationError(`The query parameter ${twice} takes one value; it was given more than once.`, [{ path: `/${twice}`, message: 'given more than once' }]);
+      }
+    }
+    // A number in the query is written in decimal: the conversion took `0x10` as 16, `1e1` as 10, `+2` and ` 2` as 2.
+    if (hasQuery && inputs.queryNumbers.size > 0) {
+      const params = new URLSearchParams(request.url.slice(q + 1));
+      for (const [name, schema] of inputs.queryNumbers) {
+        const value = params.get(name);
+        if (value === null || value === '' || DECIMAL.test(value)) continue;
+        const rule = ruleOf(schema) ?? 'must be a number';
+        throw new AppError('VALIDATION_ERROR', 400, `Invalid query: /${name} ${rule}, written in decimal digits; got ${JSON.stringify(value.slice(0, 32))}`, {
+          fields: [{ path: `/${name}`, message: `${rule}, written in decimal digits`, in: 'query' }],
+        });
       }
     }
     if (hasBody && inputs.body) {

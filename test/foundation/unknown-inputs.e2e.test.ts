@@ -90,6 +90,16 @@ describe('unknown inputs are refused, never ignored', () => {
     expect((await api('/api/files?tag=a&tag=b')).status).toBe(200);
   });
 
+  test('a number in the query is written in decimal: 0x2, 0b1, 1e0, +2 and " 2" are a 400 naming it (they were read as numbers)', async () => {
+    for (const value of ['0x2', '0b1', '1e0', '+2', '%202', '0o7', 'Infinity']) {
+      const r = await api(`/api/files?limit=${value}`);
+      const j = (await r.json()) as ErrorJson;
+      expect({ value, status: r.status, path: j.details?.fields[0]?.path }).toEqual({ value, status: 400, path: '/limit' });
+    }
+    expect((await api('/api/files?limit=2')).status).toBe(200);
+    expect((await api('/api/usage/history?months=3')).status).toBe(200);
+  });
+
   test('a close misspelling gets a suggestion; a route without a query takes none', async () => {
     const r = await api('/api/files?limt=5');
     expect(r.status).toBe(400);

@@ -53,7 +53,7 @@ async function expectContentLength(server: RunningServer, id: string, png: Buffe
   }
   // A Range the answer ignores (If-Range names another version; malformed, or several ranges):
   // the whole file, not the range, and sized (it went out chunked, without Content-Length).
-  for (const headers of [{ range: 'bytes=0-9', 'if-range': '"other"' }, { range: 'bytes=5-2' }, { range: 'bytes=0-1,5-6' }, { range: 'bytes=abc' }, { range: 'items=0-1' }]) {
+  for (const headers of <Record<string, string>[]>[{ range: 'bytes=0-9', 'if-range': '"other"' }, { range: 'bytes=5-2' }, { range: 'bytes=0-1,5-6' }, { range: 'bytes=abc' }, { range: 'items=0-1' }]) {
     const whole = await expectSized(await fetch(`${server.url}/i/${id}`, { headers }), 200);
     expect(Buffer.from(whole).equals(png)).toBe(true);
   }
