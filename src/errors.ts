@@ -47,6 +47,8 @@ export class AppError extends Error {
 export interface FieldError {
   path: string;
   message: string;
+  /** Where the field was sent, when the thrower knows. */
+  in?: 'path' | 'query' | 'body' | 'header';
 }
 
 export const validationError = (message: string, fields: FieldError[] = []) =>

@@ -90,6 +90,23 @@ describe('unknown inputs are refused, never ignored', () => {
     expect((await api('/api/files?tag=a&tag=b')).status).toBe(200);
   });
 
+  test('a filter that names nothing is refused: tag= or tag=, listed every file, method=FOOBAR an empty page; a blank folder path was the root\'s 409', async () => {
+    const refused: [string, RequestInit, string][] = [
+      ['/api/files?tag=', {}, '/tag'],
+      ['/api/files?tag=,', {}, '/tag'],
+      ['/api/files?tag=a,', {}, '/tag'],
+      ['/api/logs?method=FOOBAR', {}, '/method'],
+      ['/api/folders', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: '   ' }) }, '/path'],
+    ];
+    for (const [path, init, field] of refused) {
+      const r = await api(path, init);
+      const j = (await r.json()) as ErrorJson;
+      expect({ path, status: r.status, error: j.error, field: j.details?.fields[0]?.path }).toEqual({ path, status: 400, error: 'VALIDATION_ERROR', field });
+    }
+    expect((await api('/api/logs?method=post')).status).toBe(200);
+    expect((await api('/api/files?tag=a,b')).status).toBe(200);
+  });
+
   test('a number in the query is written in decimal: 0x2, 0b1, 1e0, +2 and " 2" are a 400 naming it (they were read as numbers)', async () => {
     for (const value of ['0x2', '0b1', '1e0', '+2', '%202', '0o7', 'Infinity']) {
       const r = await api(`/api/files?limit=${value}`);

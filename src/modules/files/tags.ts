@@ -80,7 +80,10 @@ export function parseMetaField(raw: string, path = '/metadata'): Record<string, 
  */
 export function tagMetaFilters(tagValues: readonly string[], metaValues: readonly string[]): SQL | undefined {
   const conditions: SQL[] = [];
-  const tags = [...new Set(tagValues.flatMap((v) => v.split(',')).filter((v) => v.trim() !== '').map((v) => normalizeTag(v, '/tag')))];
+  const items = tagValues.flatMap((v) => v.split(','));
+  // `tag=` or `tag=,` filtered nothing: every file was listed, as if no tag had been asked for.
+  if (items.some((v) => v.trim() === '')) throw bad('/tag', 'each tag needs a name (`tag=holiday` or `tag=holiday,beach`)');
+  const tags = [...new Set(items.map((v) => normalizeTag(v, '/tag')))];
   if (tags.length) conditions.push(sql`${files.tags} @> ${`{${tags.map((t) => `"${t.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`}::text[]`);
   for (const m of metaValues) {
     const i = m.indexOf(':');

@@ -66,6 +66,8 @@ async function toJson(deps: AppDeps, userId: string, rows: { path: string; paren
 /** Creates a folder (and its missing ancestors); 409 when it already exists. */
 export async function createFolder(deps: AppDeps, userId: string, rawPath: string): Promise<FolderJson> {
   const path = normalizeFolder(rawPath, 'path', true);
+  // Only `/` itself names the root; blank text names no folder at all.
+  if (rawPath.trim() === '') throw validationError('The folder path is empty.', [{ path: '/path', message: 'must name a folder, such as /holidays/2026' }]);
   if (path === '/') throw conflict('The root folder always exists.');
   const created = await deps.db.transaction(async (tx) => {
     await ensureFolders(tx, userId, parentOf(path));

@@ -34,7 +34,7 @@ const LogList = t.Object({ results: t.Array(LogEntry), count: t.Integer(), next_
 
 const LogQuery = t.Object({
   status: t.Optional(t.String({ pattern: '^[1-5](\\d\\d|xx|XX)$', description: 'Exact status (`404`) or class (`4xx`).' })),
-  method: t.Optional(t.String({ pattern: '^[A-Za-z]{3,7}$', description: 'HTTP method, e.g. `POST`.' })),
+  method: t.Optional(t.String({ maxLength: 16, description: 'HTTP method: GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS (any case).' })),
   since: t.Optional(t.String({ format: 'date-time', description: 'Only entries at or after this time.' })),
   credential: t.Optional(t.String({
     pattern: '^(session|api_key|pk_[A-Za-z0-9]{9})$',

@@ -140,9 +140,18 @@ interface Filter {
   credential?: CredentialFilter;
 }
 
+/** The methods the API's routes answer (a request log holds nothing else). */
+export const LOGGED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
 function parseFilter(q: LogQuery): Filter {
   const f: Filter = {};
-  if (q.method) f.method = q.method.toUpperCase();
+  if (q.method) {
+    f.method = q.method.toUpperCase();
+    // A method no request has matches nothing: `FOOBAR` answered an empty page without a word.
+    if (!LOGGED_METHODS.includes(f.method)) {
+      throw validationError('Invalid method filter.', [{ path: '/method', message: `must be one of ${LOGGED_METHODS.join(', ')} (any case)`, in: 'query' }]);
+    }
+  }
   if (q.status) {
     const cls = /^([1-5])(?:xx|XX)$/.exec(q.status);
     if (cls) f.status = [Number(cls[1]) * 100, Number(cls[1]) * 100 + 99];
