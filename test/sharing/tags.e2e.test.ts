@@ -123,6 +123,9 @@ describe.each(DB_BACKENDS)('tags and custom metadata (%s)', (backend) => {
       const got = (await res.json()) as { error: string; details: { fields: { path: string }[] } };
       expect([JSON.stringify(body), res.status, got.error, got.details?.fields[0]!.path.split('/')[1]]).toEqual([JSON.stringify(body), 400, 'VALIDATION_ERROR', Object.keys(body)[0]]);
     }
+    // A bad item of the list is named by its index (it was `/tags`).
+    const item = (await (await patch({ tags: ['ok', 'bad!'] })).json()) as { details: { fields: { path: string }[] } };
+    expect(item.details.fields[0]!.path).toBe('/tags/1');
     const kept = (await (await fetch(`${srv.url}/api/files/${f.id}`, { headers: auth() })).json()) as FileJson & { name: string };
     expect([kept.tags, kept.custom_metadata]).toEqual([['keep'], { kept: 'yes' }]);
     expect((await patch({ name: 'ünïcode name (2).png' })).status).toBe(200);

@@ -40,7 +40,8 @@ export function normalizeTag(raw: string, path = '/tags'): string {
  */
 export function parseTags(values: readonly string[], path = '/tags', oneEach = false): string[] {
   const items = oneEach ? values : values.flatMap((v) => v.split(',')).filter((v) => v.trim() !== '');
-  const tags = [...new Set(items.map((v) => normalizeTag(v, path)))];
+  // A list's item is named by its index (`/tags/1`), as the schema's own errors name theirs.
+  const tags = [...new Set(items.map((v, i) => normalizeTag(v, oneEach ? `${path}/${i}` : path)))];
   if (tags.length > MAX_TAGS) throw bad(path, `at most ${MAX_TAGS} tags per file, got ${tags.length}`);
   return tags;
 }
