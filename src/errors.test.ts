@@ -75,6 +75,15 @@ describe('error envelope (API.md §1)', () => {
     expect(paths).toContain('/n');
   });
 
+  test('a missing field or one of the wrong kind is told without repeating the value (it read "Expected property \'pw\' to be string but found: 12345678", echoing a password)', async () => {
+    const wrong = await h.request('/__test/words', json('POST', { pw: 12345678, label: ['x'] }));
+    const out = (await wrong.json()) as { message: string; details: { fields: { path: string; message: string }[] } };
+    expect(out.details.fields.find((f) => f.path === '/pw')?.message).toBe('must be text');
+    expect(JSON.stringify(out)).not.toContain('12345678');
+    const missing = await h.request('/__test/echo', json('POST', { name: 'xy' }));
+    expect(((await missing.json()) as { details: { fields: { path: string; message: string; in?: string }[] } }).details.fields).toEqual([{ path: '/n', message: 'is required', in: 'body' }]);
+  });
+
   test('a number out of its rule is named with the rule (it read "should be one of: \'integer\', \'integer\'")', async () => {
     for (const [body, path, message] of [
       [{ count: 0 }, '/count', 'must be a whole number from 1 to 50'],

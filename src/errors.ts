@@ -245,6 +245,20 @@ export function ruleOf(schema: unknown, message = ''): string | null {
   return null;
 }
 
+const KINDS: Record<string, string> = { string: 'text', number: 'a number', integer: 'a whole number', boolean: 'true or false', array: 'a list', object: 'an object' };
+
+/**
+ * A missing field or one of the wrong kind, in words that do not repeat the value: Elysia's
+ * read "Expected property 'password' to be string but found: 12345678", echoing a password.
+ */
+function typeRule(schema: unknown, value: unknown): string | null {
+  const type = (schema as { type?: unknown } | undefined)?.type;
+  if (typeof type !== 'string' || !KINDS[type]) return null;
+  const kind = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+  const fits = kind === type || (kind === 'number' && type === 'integer' && Number.isInteger(value));
+  return fits ? null : `must be ${KINDS[type]}`;
+}
+
 /**
  * Builds the 400 envelope from an Elysia validation failure, listing every failing field.
  * `query`: the request's query, to name the parameter of a `property` failure (a query number
@@ -258,14 +272,16 @@ export function fromValidation(error: ValidationLike, query?: URLSearchParams): 
     if (named.length === 1) unnamed = `/${named[0]}`;
     where = 'query';
   }
-  const fields = error.all.map((e) => ({
+  const described = error.all.map((e) => ({
     path: e.path && e.path !== '' ? e.path : unnamed ?? '/',
     // A path segment whose percent-escapes do not decode (`/i/%ZZ`) reaches the schema as null;
     // the validator's words were "Expected property 'id' to be string but found: null".
     message: where === 'path' && e.value === null
       ? 'is not valid percent-encoding (each % starts two hex digits)'
-      : ruleOf(e.schema, e.message ?? '') ?? e.summary ?? e.message ?? 'is invalid',
+      : e.value === undefined && e.path ? 'is required' : ruleOf(e.schema, e.message ?? '') ?? typeRule(e.schema, e.value) ?? e.message ?? e.summary ?? 'is invalid',
   }));
+  // A union's branches fail alike (a number, or its text form): one line each.
+  const fields = described.filter((f, i) => described.findIndex((g) => g.path === f.path && g.message === f.message) === i);
   const first = fields[0];
   const message = first ? `Invalid ${where}: ${first.path} ${first.message}` : `Invalid ${where}.`;
   return new AppError('VALIDATION_ERROR', 400, message, { fields: fields.map((f) => ({ ...f, in: where })) });

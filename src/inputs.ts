@@ -132,7 +132,8 @@ export function inputCheck(routesOf: () => RouteShape[]) {
       const params = new URLSearchParams(request.url.slice(q + 1));
       for (const [name, schema] of inputs.queryNumbers) {
         const value = params.get(name);
-        if (value === null || value === '' || DECIMAL.test(value)) continue;
+        // Only text the conversion would take as a number; other text fails validation with every other bad field.
+        if (value === null || value.trim() === '' || DECIMAL.test(value) || !Number.isFinite(Number(value))) continue;
         const rule = ruleOf(schema) ?? 'must be a number';
         throw new AppError('VALIDATION_ERROR', 400, `Invalid query: /${name} ${rule}, written in decimal digits; got ${JSON.stringify(value.slice(0, 32))}`, {
           fields: [{ path: `/${name}`, message: `${rule}, written in decimal digits`, in: 'query' }],
