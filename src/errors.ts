@@ -121,7 +121,9 @@ export const quotaExceeded = (message: string, details: Record<string, unknown>)
   new AppError('QUOTA_EXCEEDED', 507, message, details);
 /** 408: an upload sent nothing for `UPLOAD_IDLE_TIMEOUT` and was aborted. */
 export const uploadTimedOut = (idleSeconds: number) =>
-  new AppError('REQUEST_TIMEOUT', 408, `No bytes arrived for ${idleSeconds} s: the upload was aborted and nothing was kept.`, { idle_timeout_s: idleSeconds });
+  new AppError('REQUEST_TIMEOUT', 408, `No bytes arrived for ${idleSeconds} s: the upload was aborted and nothing was kept.`, { idle_timeout_s: idleSeconds },
+    // The rest of the body may still come: read as a next request, it would be garbage (RFC 9110 §15.5.9).
+    { Connection: 'close' });
 /**
  * True for a write refused because the disk (or the process's quota on it) is full: ENOSPC and
  * EDQUOT from the file system, SQLSTATE 53100 (disk_full) from Postgres.
