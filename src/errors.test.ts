@@ -19,7 +19,7 @@ describe('error envelope (API.md §1)', () => {
           query: t.Object({ period: t.Optional(t.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'Calendar month `YYYY-MM`; default the current one.' })), since: t.Optional(t.String({ format: 'date-time' })) }),
         })
         .get('/__test/query', ({ query }) => query, {
-          query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 200 })), page: t.Optional(t.Integer({ minimum: 1 })), flag: t.Optional(t.Boolean()), sort: t.Optional(t.UnionEnum(['name', '-name'])) }),
+          query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 200 })), page: t.Optional(t.Integer({ minimum: 1 })), flag: t.Optional(t.Boolean()), sort: t.Optional(t.UnionEnum(['name', '-name'])), q: t.Optional(t.String()) }),
         })
         .get('/__test/boom', () => {
           throw new Error('secret SQL: select * from users');
@@ -115,6 +115,9 @@ describe('error envelope (API.md §1)', () => {
     // Two parameters with the failing value: no guess at which, but still the rule.
     const both = (await (await h.request('/__test/query?page=0&limit=0')).json()) as { details: { fields: { path: string; message: string }[] } };
     expect(both.details.fields[0]!.path).toBe('/');
+    // A text parameter holding the same digits is no candidate (`limit=999&q=999` named neither).
+    const text = (await (await h.request('/__test/query?limit=999&q=999')).json()) as { details: { fields: { path: string; message: string }[] } };
+    expect(text.details.fields[0]!.path).toBe('/limit');
   });
 
   test('choices, nullable numbers, formats, lengths and patterns in words (TypeBox said "should be one of: \'string\', \'string\'", "should be one of: \'undefined\', \'null\'", "should be uuid", a regular expression)', async () => {

@@ -266,11 +266,12 @@ function typeRule(schema: unknown, value: unknown): string | null {
  * `query`: the request's query, to name the parameter of a `property` failure (a query number
  * out of its range fails while being converted, where Elysia keeps no name: it said `/`).
  */
-export function fromValidation(error: ValidationLike, query?: URLSearchParams): AppError {
+export function fromValidation(error: ValidationLike, query?: URLSearchParams, isNumber: (name: string) => boolean = () => true): AppError {
   let where = error.type === 'body' ? 'body' : error.type === 'query' ? 'query' : error.type === 'params' ? 'path' : error.type;
   let unnamed: string | null = null;
   if (error.type === 'property' && query) {
-    const named = [...new Set([...query.entries()].filter(([, v]) => v !== '' && Number(v) === error.value).map(([k]) => k))];
+    // Only the route's number parameters can fail so (`limit=999&q=999` named neither: `/`).
+    const named = [...new Set([...query.entries()].filter(([k, v]) => v !== '' && Number(v) === error.value && isNumber(k)).map(([k]) => k))];
     if (named.length === 1) unnamed = `/${named[0]}`;
     where = 'query';
   }

@@ -323,7 +323,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
       let appError: AppError;
       if (error instanceof AppError) appError = error;
       else if (cause instanceof AppError) appError = cause;
-      else if (error instanceof ValidationError || code === 'VALIDATION') appError = describeValidation(error as ValidationError, request);
+      else if (error instanceof ValidationError || code === 'VALIDATION') appError = describeValidation(error as ValidationError, request, (name) => checkInputs.isQueryNumber(request.method, route, name));
       else if (code === 'PARSE') appError = validationError('The request body could not be parsed.', [{ path: '/', message: 'malformed body' }]);
       else if (isDiskFullError(error)) appError = insufficientStorage();
       else if (code === 'NOT_FOUND') {
@@ -357,9 +357,9 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
  * values cannot be printed (one that holds itself, or too deep for the stack): the mapper
  * throwing left the client Bun's plain-text 500, with no envelope and no request id.
  */
-function describeValidation(error: ValidationError, request: Request): AppError {
+function describeValidation(error: ValidationError, request: Request, isNumber: (name: string) => boolean): AppError {
   try {
-    return fromValidation(error, new URLSearchParams(queryOf(request.url)));
+    return fromValidation(error, new URLSearchParams(queryOf(request.url)), isNumber);
   } catch {
     const where = error.type === 'params' ? 'path' : error.type;
     return validationError(`Invalid ${where}: a value does not match its field's rule.`, [{ path: '/', message: 'is invalid' }]);

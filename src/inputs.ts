@@ -102,7 +102,12 @@ export function inputCheck(routesOf: () => RouteShape[]) {
     for (const r of routesOf()) m.set(`${r.method.toUpperCase()} ${r.path}`, inputsOf(r));
     return m;
   };
-  return (request: Request, route: string, body: unknown): void => {
+  /** Whether the route takes `name` as a number in its query (to name a failing one: errors.ts `fromValidation`). */
+  const isQueryNumber = (method: string, route: string, name: string): boolean => {
+    table ??= build();
+    return (table.get(`${method} ${route}`) ?? (method === 'HEAD' ? table.get(`GET ${route}`) : undefined))?.queryNumbers.has(name) ?? false;
+  };
+  return Object.assign((request: Request, route: string, body: unknown): void => {
     // A CORS preflight carries the query of the request it asks about, not its own.
     if (request.method === 'OPTIONS') return;
     const q = request.url.indexOf('?');
@@ -157,5 +162,5 @@ export function inputCheck(routesOf: () => RouteShape[]) {
         });
       }
     }
-  };
+  }, { isQueryNumber });
 }
