@@ -24,6 +24,8 @@ test('backoff grows exponentially with bounded jitter', () => {
   expect(backoffDelay(3, 100, 10_000, () => 0)).toBe(300);
   expect(backoffDelay(3, 100, 10_000, () => 1)).toBe(500);
   expect(backoffDelay(20, 100, 10_000, () => 0.5)).toBe(10_000);
+  // The cap holds after the jitter (WEBHOOK_RETRY_MAX_MS=1000 waited up to 1 125 ms).
+  expect(backoffDelay(20, 100, 10_000, () => 1)).toBe(10_000);
 });
 
 describe.each(DB_BACKENDS)('queue core on %s', (db) => {
@@ -147,6 +149,35 @@ describe.each(DB_BACKENDS)('queue core on %s', (db) => {
       await h.deps.queue.stop();
     }
     expect(new JobCancelledError().name).toBe('JobCancelledError');
+  });
+
+  test('an attempt that fails after a cancel was asked for ends the job cancelled, not retried (its retries ran: a webhook sent twice more)', async () => {
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let runs = 0;
+    h.deps.queue.register('test.cancel-fail', async () => {
+      runs++;
+      await held; // a handler without checkpoints (an outbound request that hangs, then fails)
+      throw new Error('the endpoint timed out');
+    }, { backoffBaseMs: 50 });
+    const job = await h.deps.queue.enqueue({ type: 'test.cancel-fail', maxAttempts: 5 });
+    await h.deps.queue.start();
+    try {
+      await waitFor('job to start', async () => (await h.deps.db.select().from(jobs).where(eq(jobs.id, job!.id)))[0]?.status === 'running');
+      await h.deps.db.update(jobs).set({ cancelRequested: true }).where(eq(jobs.id, job!.id));
+      release();
+      const row = await waitFor('job to end', async () => {
+        const [r] = await h.deps.db.select().from(jobs).where(eq(jobs.id, job!.id));
+        return r && r.status !== 'running' ? r : null;
+      });
+      expect([row.status, row.attempts, row.finishedAt !== null]).toEqual(['cancelled', 1, true]);
+      const events = await h.deps.db.select().from(jobEvents).where(eq(jobEvents.jobId, job!.id)).orderBy(jobEvents.id);
+      expect(events.map((e) => e.type)).toEqual(['job.created', 'job.started', 'job.cancelled']);
+      await waitFor('runner to let the job go', async () => h.deps.queue.inFlight() === 0);
+      expect(runs).toBe(1);
+    } finally {
+      await h.deps.queue.stop();
+    }
   });
 
   test('stop() releases a claimed job without counting the attempt', async () => {

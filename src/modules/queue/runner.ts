@@ -85,7 +85,8 @@ interface Running {
 /** Retry delay after `attempt` failed attempts: base·2^(attempt−1), capped, with ±25 % jitter. */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
   const exp = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exp * (0.75 + random() * 0.5));
+  // The jitter spreads retries; the cap holds after it (it went 25 % past WEBHOOK_RETRY_MAX_MS).
+  return Math.min(maxMs, Math.round(exp * (0.75 + random() * 0.5)));
 }
 
 export type Queue = ReturnType<typeof createQueue>;

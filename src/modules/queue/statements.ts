@@ -67,13 +67,15 @@ export async function failJob(db: DbOrTx, workerId: string, id: string, error: s
     db,
     sql`with j as (
         update jobs set
-          status = case when attempts >= max_attempts then 'failed' else 'pending' end,
-          run_at = case when attempts >= max_attempts then run_at else now() + (${Math.round(delayMs)}::int * interval '1 millisecond') end,
-          finished_at = case when attempts >= max_attempts then now() else null end,
+          -- A cancel asked for while the attempt ran ends the job here: it was retried, and its
+          -- retries ran (a webhook sent twice more) before the cancel took.
+          status = case when cancel_requested then 'cancelled' when attempts >= max_attempts then 'failed' else 'pending' end,
+          run_at = case when cancel_requested or attempts >= max_attempts then run_at else now() + (${Math.round(delayMs)}::int * interval '1 millisecond') end,
+          finished_at = case when cancel_requested or attempts >= max_attempts then now() else null end,
           last_error = ${error.slice(0, 2000)}, locked_by = null, locked_until = null
         where id = ${id} and locked_by = ${workerId} and status = 'running'
         returning ${JOB_COLUMNS}
-      ), e as (${appendEventsFrom('j', sql`case when c.status = 'failed' then 'job.failed' else 'job.retrying' end`)})
+      ), e as (${appendEventsFrom('j', sql`case when c.status = 'cancelled' then 'job.cancelled' when c.status = 'failed' then 'job.failed' else 'job.retrying' end`)})
       select j.*, pg_notify(${EVENTS_CHANNEL}, ''), pg_notify(${JOBS_CHANNEL}, '') from j`,
   );
   return rows[0] ? toJobRow(rows[0]) : null;
