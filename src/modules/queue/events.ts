@@ -44,6 +44,8 @@ export interface HubOptions {
 
 interface Client {
   viewer: EventViewer;
+  /** Whether the caller may still read the stream (a ban, a revoked key or a sign-out end it). */
+  allowed: () => Promise<boolean>;
   /** Position of the last event sent (or skipped as not visible). */
   cursor: Cursor;
   queue: QueueEvent[];
@@ -172,6 +174,9 @@ export function createEventHub(database: Database, log: Logger, options: Partial
   async function nextChunk(client: Client): Promise<Uint8Array | null> {
     for (;;) {
       if (client.closed) return null;
+      // Asked before anything is sent: a stream outlives the check made when it opened (a banned
+      // account's open stream went on sending its events).
+      if ((client.queue.length || client.lagging) && !(await client.allowed())) return null;
       if (client.queue.length) {
         const batch = client.queue.splice(0, 100);
         client.cursor = batch[batch.length - 1]!.cursor;
@@ -198,7 +203,7 @@ export function createEventHub(database: Database, log: Logger, options: Partial
         };
       });
       client.wake = null;
-      if (!woke) return encoder.encode(': heartbeat\n\n');
+      if (!woke) return (await client.allowed()) ? encoder.encode(': heartbeat\n\n') : null;
     }
   }
 
@@ -211,10 +216,11 @@ export function createEventHub(database: Database, log: Logger, options: Partial
      * Opens an SSE stream for the viewer. With `after` (from `Last-Event-ID`), first replays
      * every visible event after it; otherwise starts with what happens from now on.
      */
-    async subscribe(viewer: EventViewer, after: Cursor | null): Promise<ReadableStream<Uint8Array>> {
+    async subscribe(viewer: EventViewer, after: Cursor | null, allowed: () => Promise<boolean> = async () => true): Promise<ReadableStream<Uint8Array>> {
       await (starting ??= start());
       const client: Client = {
         viewer,
+        allowed,
         cursor: after ?? cursor!,
         queue: [],
         lagging: after !== null,
@@ -257,6 +263,16 @@ export function createEventHub(database: Database, log: Logger, options: Partial
         },
         { highWaterMark: 1 },
       );
+    },
+
+    /**
+     * Whether an event id may have been sent by some instance: every event sent is from a
+     * transaction older than the database's oldest running one. An id past that (kept from an
+     * earlier database, or made up) was taken, and the stream then waited for it, silent.
+     */
+    async wasSent(c: Cursor): Promise<boolean> {
+      const [row] = await queryRows<{ xmin: string | number }>(db, sql`select pg_snapshot_xmin(pg_current_snapshot())::text::bigint as xmin`);
+      return c.tx < Number(row?.xmin ?? 0);
     },
 
     /** Ends every stream and stops listening. */

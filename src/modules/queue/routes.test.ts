@@ -140,6 +140,33 @@ describe.each(DB_BACKENDS)('/api/queue on %s', (db) => {
     expect(new Set(data.map((d) => d.job_id))).toEqual(new Set(missedJobs));
     await again.close();
     expect((await h.request('/api/queue/events', as(aliceKey, { headers: { 'last-event-id': 'garbage' } }))).status).toBe(400);
+    // An id ahead of every event so far was never sent: taken, the stream waited for it, silent.
+    const ahead = await h.request('/api/queue/events', as(aliceKey, { headers: { 'last-event-id': '999999999-1' } }));
+    expect([ahead.status, ((await ahead.json()) as { details: { fields: { path: string }[] } }).details.fields[0]!.path]).toEqual([400, '/Last-Event-ID']);
+  });
+
+  test('SSE: a stream ends when its caller is banned, before sending another of their events (it went on sending them)', async () => {
+    const [bob] = await h.deps.db.insert(users).values({ email: `bob-${db}-${Date.now()}@example.test`, passwordHash: 'x' }).returning();
+    const bobKey = (await createApiKey(h.deps.db, bob!.id)).key;
+    const res = await h.request('/api/queue/events', as(bobKey));
+    const reader = res.body!.getReader();
+    let text = '';
+    const readUntil = async (pred: () => boolean) => {
+      while (!pred()) {
+        const r = await reader.read();
+        if (r.done) return true;
+        text += new TextDecoder().decode(r.value);
+      }
+      return false;
+    };
+    await readUntil(() => text.includes('connected'));
+    const banned = await h.request(`/api/admin/users/${bob!.id}/ban`, as(adminKey, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ banned: true }) }));
+    expect(banned.status).toBe(200);
+    await h.deps.queue.enqueue({ type: 'test.noop', userId: bob!.id });
+    await h.deps.queue.runPending();
+    // The stream ends (instead of the job's events); a hung stream fails the test by its timeout.
+    expect(await readUntil(() => false)).toBe(true);
+    expect(text).not.toContain('job.created');
   });
 
   test('SSE: a client that does not read is switched to replay (bounded buffer) and still gets everything in order', async () => {

@@ -89,14 +89,20 @@ export function queueRoutes(deps: AppDeps) {
       async ({ principal, request, query }) => {
         const raw = request.headers.get('last-event-id') ?? query.last_event_id ?? null;
         const after = raw === null || raw.trim() === '' ? null : parseCursor(raw);
-        if (raw !== null && raw.trim() !== '' && !after) {
-          throw validationError('Invalid Last-Event-ID.', [{ path: '/Last-Event-ID', message: 'is not an event id this server sent' }]);
+        if ((raw !== null && raw.trim() !== '' && !after) || (after && !(await deps.queue.events.wasSent(after)))) {
+          throw validationError('Invalid Last-Event-ID.', [{ path: '/Last-Event-ID', message: 'is not an event id this server sent', in: 'header' }]);
         }
         const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
         // HEAD runs this GET handler; a stream that never ends would hold the answer (and a
         // subscription) forever, since the runtime waits for the body's end to drop it.
         if (request.method === 'HEAD') return new Response(null, { headers });
-        const stream = await deps.queue.events.subscribe(viewerOf(principal), after);
+        // The caller as the guard saw it, asked again before each batch: still signed in, not banned.
+        const viewer = viewerOf(principal);
+        const allowed = async () => {
+          const now = await deps.credentials.resolve(request).catch(() => null);
+          return now !== null && now.userId === principal.userId && (!viewer.all || viewerOf(now).all);
+        };
+        const stream = await deps.queue.events.subscribe(viewer, after, allowed);
         return new Response(stream, { headers });
       },
       {
@@ -112,7 +118,9 @@ export function queueRoutes(deps: AppDeps) {
             'Events `job.created`, `job.started`, `job.progress`, `job.retrying`, `job.completed`, `job.failed`, `job.cancel_requested`, `job.cancelled`, `job.released`; ' +
             '`data` is JSON `{job_id, type, status, attempts, max_attempts, progress, file_id, user_id, last_error, run_at, event, at}` (`user_id` null for the server\'s own housekeeping). ' +
             'Every event has an `id:`; reconnect with `Last-Event-ID` (or `?last_event_id=`) to receive every missed event once, in order. ' +
-            'A `: heartbeat` comment is sent after 15 s without events. Events from every instance are included.',
+            'An id no event had yet (kept from another database, or made up) is a 400. '
+            + 'A `: heartbeat` comment is sent after 15 s without events. Events from every instance are included. '
+            + 'The caller is checked again before each batch and heartbeat: a ban, a revoked key or an expired token ends the stream (resume with `Last-Event-ID` once signed in again).',
         },
       },
     );
