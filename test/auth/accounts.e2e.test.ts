@@ -340,6 +340,18 @@ describe.each(MODES)('accounts on $name', (mode) => {
     expect(invites.status).toBe(201);
     expect(invites.body.results[0].code).toMatch(/^INV-[A-Za-z0-9]{16}$/);
     expect((await api('GET', '/api/invites', undefined, { key })).body.count).toBe(2);
+    // Pages: `count` is every usable code, and each comes once (the list stopped at 500, 550 made).
+    expect((await api('POST', `/api/admin/users/${user.user.id}/invites`, { count: 3 }, { key: adminKey })).status).toBe(201);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: { results: { code: string }[]; count: number; next_cursor: string | null } } =
+        await api('GET', `/api/invites?limit=2${cursor ? `&cursor=${cursor}` : ''}`, undefined, { key });
+      expect([page.status, page.body.count, page.body.results.length <= 2]).toEqual([200, 5, true]);
+      seen.push(...page.body.results.map((i) => i.code));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    expect([seen.length, new Set(seen).size]).toEqual([5, 5]);
     // Invites for an account that does not exist (or is deleted while they are made): 404, not the database's refusal as a 500.
     const nobody = await api('POST', `/api/admin/users/${crypto.randomUUID().toUpperCase()}/invites`, {}, { key: adminKey });
     expect([nobody.status, nobody.body.error]).toEqual([404, 'NOT_FOUND']);

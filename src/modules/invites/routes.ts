@@ -15,14 +15,25 @@ export function inviteRoutes(deps: AppDeps) {
     .use(authGuard(deps))
     .get(
       '/invites',
-      async ({ principal }) => {
-        const rows = await listUsableInvites(deps.db, principal.userId, new Date(deps.clock.now()));
-        return { results: rows.map(toInviteJson), count: rows.length, next_cursor: null };
+      async ({ principal, query }) => {
+        const page = await listUsableInvites(deps.db, principal.userId, new Date(deps.clock.now()), { limit: query.limit ?? 500, cursor: query.cursor });
+        return { results: page.rows.map(toInviteJson), count: page.count, next_cursor: page.next };
       },
       {
         auth: 'account:read',
-        response: { 200: t.Object({ results: t.Array(InviteSchema), count: t.Integer(), next_cursor: t.Null() }), ...errorResponses(401, 403, 429) },
-        detail: { summary: 'My unused invite codes' },
+        query: t.Object({
+          limit: t.Optional(t.Integer({ minimum: 1, maximum: 500, description: 'Codes per page (default 500).' })),
+          cursor: t.Optional(t.String({ maxLength: 200, description: 'The `next_cursor` of the previous page.' })),
+        }),
+        response: {
+          200: t.Object({
+            results: t.Array(InviteSchema),
+            count: t.Integer({ description: 'Usable codes in all, every page.' }),
+            next_cursor: t.Union([t.String(), t.Null()]),
+          }),
+          ...errorResponses(400, 401, 403, 429),
+        },
+        detail: { summary: 'My unused invite codes', description: 'Newest first, paged by `limit` and `cursor`.' },
       },
     );
 }
