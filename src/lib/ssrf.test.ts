@@ -21,6 +21,8 @@ describe('classifyAddress', () => {
     ['::ffff:127.0.0.1', 'loopback'], ['::ffff:7f00:1', 'loopback'], ['::ffff:169.254.169.254', 'metadata'],
     ['::ffff:10.0.0.1', 'private'], ['::ffff:8.8.8.8', 'public'], ['::127.0.0.1', 'loopback'],
     ['64:ff9b::a00:1', 'private'], ['2002:7f00:1::', 'loopback'], ['2002:a9fe:a9fe::1', 'metadata'],
+    // SIIT's IPv4-translated form (RFC 2765) was judged public.
+    ['::ffff:0:127.0.0.1', 'loopback'], ['::ffff:0:a9fe:a9fe', 'metadata'], ['::ffff:0:8.8.8.8', 'public'],
     ['not-an-ip', 'reserved'],
   ];
   test.each(cases)('%s → %s', (ip, cls) => expect(classifyAddress(ip)).toBe(cls as never));

@@ -144,7 +144,8 @@ export function classifyAddress(ip: string): AddressClass {
   if (n === 0n) return 'unspecified';
   if (n === 1n) return 'loopback';
   // Forms that carry an IPv4 address: judged by that address.
-  if (in6(n, '::ffff:0:0', 96) || in6(n, '::', 96) || in6(n, '64:ff9b::', 96)) {
+  // ::ffff:0:a.b.c.d is SIIT's IPv4-translated form (RFC 2765): it was judged public.
+  if (in6(n, '::ffff:0:0', 96) || in6(n, '::ffff:0:0:0', 96) || in6(n, '::', 96) || in6(n, '64:ff9b::', 96)) {
     const inner = v4Of(n, 0n);
     return classifyV4(inner, v4Text(inner));
   }
@@ -268,7 +269,7 @@ export async function resolveChecked(u: URL, policy: SsrfPolicy): Promise<string
   }
   for (const a of addresses) {
     const why = addressRefusal(a, policy);
-    if (why) throw new SsrfError('address', `${host === a ? a : `${host} resolves to ${a}, which`} is a ${why} address`, a);
+    if (why) throw new SsrfError('address', `${host === a ? a : `${host} resolves to ${a}, which`} is ${/^[aeiou]/.test(why) ? 'an' : 'a'} ${why} address`, a);
   }
   return addresses[0]!;
 }
