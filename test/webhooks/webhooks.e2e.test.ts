@@ -12,6 +12,7 @@ import { startServer, type RunningServer } from '../helpers/server';
 import { DB_BACKENDS } from '../helpers/services';
 import { verifyWebhook } from '../../src/modules/webhooks/sign';
 import { expireFiles } from '../../src/modules/files/purge';
+import { emitWebhookEvent } from '../../src/modules/webhooks/emit';
 
 interface Received { id: string; timestamp: number; signature: string; body: string; event: { type: string; data: Record<string, unknown> } }
 
@@ -192,6 +193,28 @@ describe('webhooks over real HTTP', () => {
     expect(done.attempts.at(-1)!.status).toBe(200);
     expect(done.attempts.length).toBeGreaterThanOrEqual(3);
   });
+
+  test('a PATCH or a test send racing a DELETE is a 200/202 or a 404, never a 500 (the PATCH read the row, checked the url, then updated nothing)', async () => {
+    const unexpected: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      for (const racer of ['PATCH', 'test'] as const) {
+        const made = await api('/api/webhooks', { method: 'POST', body: JSON.stringify({ url: rx.url(), events: ['file.deleted'] }) });
+        expect(made.status).toBe(201);
+        const { id } = (await made.json()) as { id: string };
+        const [raced, deleted] = await Promise.all([
+          racer === 'PATCH'
+            // A url with a name to resolve: the DNS lookup is the window the DELETE slipped into.
+            ? api(`/api/webhooks/${id}`, { method: 'PATCH', body: JSON.stringify({ url: rx.url().replace('127.0.0.1', 'localhost').replace('/hook', '/r2') }) })
+            : api(`/api/webhooks/${id}/test`, { method: 'POST' }),
+          api(`/api/webhooks/${id}`, { method: 'DELETE' }),
+        ]);
+        const body = await raced.text();
+        if (![racer === 'PATCH' ? 200 : 202, 404].includes(raced.status)) unexpected.push(`${racer} → ${raced.status} ${body}`);
+        if (deleted.status !== 204) unexpected.push(`DELETE → ${deleted.status} ${await deleted.text()}`);
+      }
+    }
+    expect(unexpected).toEqual([]);
+  });
 });
 
 describe.each(DB_BACKENDS)('webhooks in-process (%s)', (db) => {
@@ -242,5 +265,147 @@ describe.each(DB_BACKENDS)('webhooks in-process (%s)', (db) => {
     }, 200);
     for (const r of rx.got) expect(verifyWebhook(secret, r.id, r.timestamp, r.body, r.signature)).toBe(true);
     expect(rx.got.find((r) => r.event.type === 'job.failed')!.event.data).toMatchObject({ type: 'always_fails', last_error: 'boom' });
+  });
+});
+
+/**
+ * Deliveries and the queue: a delivery whose job was cancelled or deleted is settled, an endpoint
+ * turned off stops its queued retries, a delivery given up fails its job, and test sends count
+ * per account (not in the per-IP `sensitive` bucket that guards refresh). Retries are shortened.
+ */
+describe.each(DB_BACKENDS)('webhook deliveries and their jobs (%s)', (db) => {
+  let app: TestApp;
+  let healthy = true;
+  /** What the receiver got: the path and the event id of each POST. */
+  const hits: { path: string; id: string; type: string }[] = [];
+  const rx = Bun.serve({
+    port: 0, hostname: '127.0.0.1',
+    async fetch(req) {
+      const body = (await req.json()) as { type: string };
+      const path = new URL(req.url).pathname;
+      hits.push({ path, id: req.headers.get('webhook-id') ?? '', type: body.type });
+      const ok = path === '/ok' || (path === '/toggle' && healthy);
+      return new Response(ok ? 'ok' : 'down', { status: ok ? 200 : 500 });
+    },
+  });
+  const at = (path: string) => `http://127.0.0.1:${rx.port}${path}`;
+
+  beforeAll(async () => {
+    app = await makeTestApp({
+      db,
+      env: {
+        OUTBOUND_ALLOW_LOOPBACK: 'true', WEBHOOK_RETRY_BASE_MS: '300', WEBHOOK_RETRY_MAX_MS: '400', WEBHOOK_MAX_ATTEMPTS: '2',
+        DISABLE_RATE_LIMIT: 'true',
+      },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    rx.stop(true);
+  });
+
+  const call = (key: string, method: string, path: string, body?: unknown, on = app) => on.request(path, {
+    method, headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const ok = async <T>(res: Promise<Response>, status = 200): Promise<T> => {
+    const r = await res;
+    const text = await r.text();
+    expect({ status: r.status, text: r.status === status ? '' : text }).toEqual({ status, text: '' });
+    return (text ? JSON.parse(text) : null) as T;
+  };
+  type Delivery = { id: string; event_id: string; status: string; last_error: string | null; attempts: unknown[] };
+  type Job = { id: string; status: string; attempts: number; last_error: string | null; payload: { delivery_id?: string } };
+  const newHook = async (key: string, path: string, events = ['file.uploaded']) =>
+    ok<{ id: string }>(call(key, 'POST', '/api/webhooks', { url: at(path), events }), 201);
+  const delivery = async (key: string, hookId: string, id: string) =>
+    (await ok<{ results: Delivery[] }>(call(key, 'GET', `/api/webhooks/${hookId}/deliveries`))).results.find((d) => d.id === id);
+  const jobOf = async (key: string, deliveryId: string) =>
+    (await ok<{ results: Job[] }>(call(key, 'GET', '/api/queue/jobs?type=webhook_deliver&limit=200'))).results.find((j) => j.payload.delivery_id === deliveryId);
+
+  test('test sends count in the account\'s api bucket, not the per-IP sensitive one (30 of them locked everyone behind the IP out of refresh)', async () => {
+    const SENSITIVE_MAX = 2;
+    const limited = await makeTestApp({ db, env: { OUTBOUND_ALLOW_LOOPBACK: 'true', RATE_LIMIT_SENSITIVE: `${SENSITIVE_MAX}/15m` } });
+    try {
+      const user = await seedUser(limited.deps);
+      const made = await call(user.key, 'POST', '/api/webhooks', { url: at('/ok'), events: ['file.uploaded'] }, limited);
+      expect(made.status).toBe(201);
+      const hook = (await made.json()) as { id: string };
+      for (let i = 0; i <= SENSITIVE_MAX; i++) {
+        const res = await call(user.key, 'POST', `/api/webhooks/${hook.id}/test`, undefined, limited);
+        expect(res.status).toBe(202);
+        expect(res.headers.get('x-ratelimit-limit')).toBe(String(limited.deps.config.rateLimits.api.max));
+      }
+      // Anyone behind the same IP can still refresh a session (401 for this made-up token, not 429).
+      const refresh = await limited.request('/api/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh_token: 'not-a-token' }) });
+      expect(refresh.status).not.toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('description null means none, on create as on update', async () => {
+    const user = await seedUser(app.deps);
+    const made = await ok<{ id: string; description: string | null }>(call(user.key, 'POST', '/api/webhooks', { url: at('/ok'), events: ['file.uploaded'], description: null }), 201);
+    expect(made.description).toBeNull();
+    expect((await ok<{ description: string | null }>(call(user.key, 'PATCH', `/api/webhooks/${made.id}`, { description: 'ours' }))).description).toBe('ours');
+    expect((await ok<{ description: string | null }>(call(user.key, 'PATCH', `/api/webhooks/${made.id}`, { description: null }))).description).toBeNull();
+    expect((await ok<{ description: string | null }>(call(user.key, 'GET', `/api/webhooks/${made.id}`))).description).toBeNull();
+  });
+
+  test('a delivery whose job is cancelled or deleted is settled as cancelled, saying why; retrying the job sends it', async () => {
+    const user = await seedUser(app.deps);
+    const hook = await newHook(user.key, '/ok');
+    const first = await ok<Delivery>(call(user.key, 'POST', `/api/webhooks/${hook.id}/test`), 202);
+    const firstJob = (await jobOf(user.key, first.id))!;
+    expect(firstJob.status).toBe('pending');
+    await ok(call(user.key, 'POST', `/api/queue/jobs/${firstJob.id}/cancel`));
+    expect(await delivery(user.key, hook.id, first.id)).toMatchObject({ status: 'cancelled', last_error: expect.stringContaining('cancelled') });
+
+    const second = await ok<Delivery>(call(user.key, 'POST', `/api/webhooks/${hook.id}/test`), 202);
+    const secondJob = (await jobOf(user.key, second.id))!;
+    await ok(call(user.key, 'POST', `/api/queue/jobs/${secondJob.id}/cancel`));
+    await ok(call(user.key, 'DELETE', `/api/queue/jobs/${secondJob.id}`), 204);
+    expect(await delivery(user.key, hook.id, second.id)).toMatchObject({ status: 'cancelled', last_error: expect.stringContaining('deleted') });
+
+    // Nothing went out; a retried job sends its delivery after all.
+    await app.deps.queue.runPending();
+    expect(hits.filter((h) => h.id === first.event_id || h.id === second.event_id)).toEqual([]);
+    await ok(call(user.key, 'POST', `/api/queue/jobs/${firstJob.id}/retry`));
+    await eventually('the retried delivery', async () => (await app.deps.queue.runPending(), (await delivery(user.key, hook.id, first.id))?.status === 'succeeded'), 100);
+    expect(hits.filter((h) => h.id === first.event_id)).toHaveLength(1);
+  });
+
+  test('turning an endpoint off stops its queued retries: cancelled at the next attempt, saying why (a test event still goes)', async () => {
+    const user = await seedUser(app.deps);
+    healthy = false;
+    const hook = await newHook(user.key, '/toggle');
+    const [id] = await app.deps.db.transaction((tx) => emitWebhookEvent(tx, user.id, 'file.uploaded', { id: 'f1' }));
+    await app.deps.queue.runPending(); // the first attempt fails; the retry waits WEBHOOK_RETRY_BASE_MS
+    const failing = (await delivery(user.key, hook.id, id!))!;
+    expect(failing).toMatchObject({ status: 'pending', attempts: [expect.anything()] });
+
+    await ok(call(user.key, 'PATCH', `/api/webhooks/${hook.id}`, { enabled: false }));
+    healthy = true;
+    await eventually('the retry to settle', async () => (await app.deps.queue.runPending(), (await delivery(user.key, hook.id, id!))?.status !== 'pending'), 100);
+    const settled = (await delivery(user.key, hook.id, id!))!;
+    expect(settled).toMatchObject({ status: 'cancelled', last_error: expect.stringContaining('turned off'), attempts: [expect.anything()] });
+    expect(hits.filter((h) => h.id === failing.event_id)).toHaveLength(1); // the failed first attempt only
+    expect((await jobOf(user.key, id!))!.status).toBe('cancelled');
+
+    const test = await ok<Delivery>(call(user.key, 'POST', `/api/webhooks/${hook.id}/test`), 202);
+    await app.deps.queue.runPending();
+    expect((await delivery(user.key, hook.id, test.id))!.status).toBe('succeeded');
+  });
+
+  test('a delivery given up fails its job with the delivery\'s error (it was listed completed, last_error null), not retried beyond WEBHOOK_MAX_ATTEMPTS', async () => {
+    const user = await seedUser(app.deps);
+    const hook = await newHook(user.key, '/fail');
+    const d = await ok<Delivery>(call(user.key, 'POST', `/api/webhooks/${hook.id}/test`), 202);
+    await eventually('the delivery to fail', async () => (await app.deps.queue.runPending(), (await delivery(user.key, hook.id, d.id))?.status === 'failed'), 100);
+    await app.deps.queue.runPending();
+    expect(await jobOf(user.key, d.id)).toMatchObject({ status: 'failed', attempts: 2, last_error: 'the receiver answered 500' });
+    expect(hits.filter((h) => h.id === d.event_id)).toHaveLength(2);
+    const stats = await ok<{ by_type: Record<string, { failed: number; completed: number }> }>(call(user.key, 'GET', '/api/queue/stats'));
+    expect(stats.by_type.webhook_deliver).toMatchObject({ failed: 1 });
   });
 });

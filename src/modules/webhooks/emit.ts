@@ -28,10 +28,13 @@ export const newEventId = () => `evt_${randomUUID().replaceAll('-', '')}`;
 export async function emitWebhookEvent(
   tx: DbOrTx, userId: string, type: WebhookEvent, data: Record<string, unknown>, only?: string,
 ): Promise<string[]> {
+  // FOR KEY SHARE: an endpoint deleted at the same moment waits for this transaction (then takes
+  // its new deliveries with it) instead of failing the delivery rows' foreign key, which rolled
+  // back the whole change (an upload) with a 500. Edits (PATCH) are not held up.
   const targets = await tx.select({ id: webhooks.id }).from(webhooks).where(and(
     eq(webhooks.userId, userId),
     only ? eq(webhooks.id, only) : and(eq(webhooks.enabled, true), sql`${webhooks.events} ? ${type}`),
-  ));
+  )).for('key share');
   if (targets.length === 0) return [];
   const eventId = newEventId();
   const payload = { type, timestamp: new Date().toISOString(), data };

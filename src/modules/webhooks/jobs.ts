@@ -2,15 +2,22 @@
  * The `webhook_deliver` job: POSTs one delivery to its endpoint under the SSRF guard, signs it
  * (sign.ts), records the attempt (status code, error, duration) in the delivery log, and fails
  * the job (→ the queue retries with `WEBHOOK_RETRY_BASE_MS`·2ⁿ backoff) until a 2xx arrives or
- * `WEBHOOK_MAX_ATTEMPTS` are spent. A target the SSRF rules refuse is not retried.
+ * `WEBHOOK_MAX_ATTEMPTS` are spent. A target the SSRF rules refuse is not retried. A delivery
+ * given up ends its job `failed` with the delivery's error (not `completed`), without further
+ * queue retries. An endpoint turned off meanwhile gets nothing more: its delivery is marked
+ * `cancelled` at its next attempt (a `webhook.test` excepted, which is sent enabled or not),
+ * and the job ends `cancelled`. Retrying a failed or cancelled job (`/api/queue/jobs/:id/retry`)
+ * sends its delivery again. Deliveries whose job was cancelled or deleted: settle.ts.
  *
  * Registered with `job.failed` emission: a job of an account that fails for good becomes a
  * `job.failed` event (never for `webhook_deliver` jobs themselves, which would loop). Old
  * deliveries are a step of the queue's hourly `prune` (`pruneWebhookDeliveries`).
  */
-import { eq, lt, sql } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { guardedFetch, readBounded, SsrfError } from '../../lib/ssrf';
+import { JobCancelledError } from '../queue/runner';
+import { jobs, type JobRow } from '../queue/table';
 import { outboundPolicy } from '../remote/source';
 import { DELIVER_JOB, emitWebhookEvent } from './emit';
 import { signWebhook } from './sign';
@@ -53,6 +60,18 @@ async function trackEndpointHealth(deps: AppDeps, hook: WebhookRow, succeeded: b
 /** Thrown to make the queue retry a delivery (the message lands in the job's `last_error`). */
 class RetryDelivery extends Error {}
 
+/**
+ * Ends a delivery's job `failed` now, with `error` as its `last_error`. The job's `max_attempts`
+ * is only a ceiling (DELIVER_JOB_MAX_ATTEMPTS: the handler decides when to give up, by
+ * WEBHOOK_MAX_ATTEMPTS read when it runs), so it is lowered to the attempts made: the failure
+ * thrown next is the queue's last, recorded as `failed` rather than retried.
+ */
+async function giveUp(deps: AppDeps, job: JobRow, error: string): Promise<never> {
+  await deps.db.update(jobs).set({ maxAttempts: sql`${jobs.attempts}` })
+    .where(and(eq(jobs.id, job.id), eq(jobs.status, 'running'), job.lockedBy ? eq(jobs.lockedBy, job.lockedBy) : undefined));
+  throw new Error(error);
+}
+
 export function registerWebhookJobs(deps: AppDeps): void {
   const cfg = deps.config.webhooks;
   const policy = outboundPolicy(deps.config, { maxRedirects: 0 });
@@ -60,9 +79,21 @@ export function registerWebhookJobs(deps: AppDeps): void {
   deps.queue.register(DELIVER_JOB, async ({ job, signal }) => {
     const deliveryId = String(job.payload.delivery_id ?? '');
     const [d] = await deps.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId)).limit(1);
-    if (!d || d.status !== 'pending') return;
-    const [hook] = await deps.db.select().from(webhooks).where(eq(webhooks.id, d.webhookId)).limit(1);
-    if (!hook) return; // the endpoint was deleted (its deliveries went with it)
+    const [hook] = d ? await deps.db.select().from(webhooks).where(eq(webhooks.id, d.webhookId)).limit(1) : [];
+    // The endpoint was deleted (its deliveries went with it), or the log was pruned: nothing to send.
+    if (!d || !hook) throw new JobCancelledError();
+    // Settled already. A job retried through /api/queue starts again at attempt 1 and sends its
+    // failed or cancelled delivery again; any other run (a duplicate) leaves it be.
+    if (d.status !== 'pending' && (d.status === 'succeeded' || job.attempts !== 1)) return;
+    if (!hook.enabled && d.eventType !== 'webhook.test') {
+      // Turned off (by its owner, or for failing for days) after the event was queued: its
+      // retries stop here. A test event is sent whether the endpoint is on or not.
+      await deps.db.update(webhookDeliveries).set({
+        status: 'cancelled',
+        lastError: `Not sent: the endpoint was turned off before this delivery was made${d.attempts.length ? ` (after ${d.attempts.length} failed attempt${d.attempts.length === 1 ? '' : 's'})` : ''}.`,
+      }).where(eq(webhookDeliveries.id, d.id));
+      throw new JobCancelledError();
+    }
 
     const body = JSON.stringify(d.payload);
     const sentAt = new Date(deps.clock.now());
@@ -114,6 +145,7 @@ export function registerWebhookJobs(deps: AppDeps): void {
     }).where(eq(webhookDeliveries.id, d.id));
     if (!final) throw new RetryDelivery(error ?? 'failed');
     await trackEndpointHealth(deps, hook, done, error);
+    if (!done) await giveUp(deps, job, error ?? 'failed');
   }, { backoffBaseMs: cfg.retryBaseMs, backoffMaxMs: cfg.retryMaxMs });
 
   deps.queue.onFailed((job) => {

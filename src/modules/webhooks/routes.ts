@@ -12,12 +12,12 @@ import { noContent } from '../../http';
 import { cursorDate, cursorText, invalidCursor, UUID } from '../../lib/cursors';
 import { checkUrl, resolveChecked, SsrfError } from '../../lib/ssrf';
 import { authGuard } from '../auth/guard';
-import { enforceIpLimit } from '../limits/plugin';
 import { users } from '../users/table';
 import { outboundPolicy } from '../remote/source';
 import { emitWebhookEvent, WEBHOOK_EVENTS } from './emit';
+import { settleOrphanedDeliveries } from './settle';
 import { newWebhookSecret } from './sign';
-import { webhookDeliveries, webhooks, type WebhookDeliveryRow, type WebhookRow } from './table';
+import { DELIVERY_STATUSES, webhookDeliveries, webhooks, type WebhookDeliveryRow, type WebhookRow } from './table';
 
 const Timestamp = t.String({ format: 'date-time' });
 const EventName = t.UnionEnum([...WEBHOOK_EVENTS], { description: 'An event type.' });
@@ -46,7 +46,10 @@ const DeliverySchema = t.Object({
   id: t.String({ format: 'uuid' }),
   event_id: t.String({ description: 'Sent as `webhook-id`; the same on every retry.' }),
   event_type: t.String(),
-  status: t.UnionEnum(['pending', 'succeeded', 'failed'], { description: '`pending` includes waiting for a retry.' }),
+  status: t.UnionEnum([...DELIVERY_STATUSES], {
+    description: '`pending` includes waiting for a retry. `failed`: every attempt failed (or its queue job failed for good). '
+      + '`cancelled`: never to be sent, `last_error` says why: its queue job was cancelled or deleted, or the endpoint was turned off before it went out.',
+  }),
   response_status: t.Nullable(t.Integer({ description: 'Status of the last attempt.' })),
   last_error: t.Nullable(t.String()),
   attempts: t.Array(AttemptSchema),
@@ -72,6 +75,8 @@ const deliveryJson = (d: WebhookDeliveryRow) => ({
 const IdParams = t.Object({ id: t.String({ format: 'uuid' }) });
 const urlField = t.String({ minLength: 1, maxLength: 2048, description: 'An http(s) URL on a public address (private/loopback only when the server allows them).', examples: ['https://receiver.example/pictor-hooks'] });
 const eventsField = t.Array(EventName, { minItems: 1, uniqueItems: true, description: `Events to deliver: ${WEBHOOK_EVENTS.map((e) => `\`${e}\``).join(', ')}.` });
+/** The same on create and update: null (or leaving it out on create) means no description. */
+const descriptionField = t.Optional(t.Nullable(t.String({ maxLength: 200, description: 'A note for people; null for none.' })));
 
 /**
  * A delivery-log cursor, `d<ms>:<uuid>`: the last row's time and id. The time must be one a
@@ -134,7 +139,7 @@ export function webhookRoutes(deps: AppDeps) {
       body: t.Object({
         url: urlField,
         events: eventsField,
-        description: t.Optional(t.String({ maxLength: 200 })),
+        description: descriptionField,
         enabled: t.Optional(t.Boolean()),
       }),
       response: { 201: WebhookSchema, ...errorResponses(400, 401, 403, 409) },
@@ -154,6 +159,7 @@ export function webhookRoutes(deps: AppDeps) {
     .patch('/:id', async ({ principal, params, body }) => {
       await own(principal.userId, params.id);
       const url = body.url === undefined ? undefined : await checkTarget(body.url);
+      // The endpoint may have been deleted while the url was checked (a DNS lookup): 404, not a 500.
       const [row] = await deps.db.update(webhooks).set({
         ...(url !== undefined ? { url } : {}),
         ...(body.events !== undefined ? { events: body.events } : {}),
@@ -161,23 +167,28 @@ export function webhookRoutes(deps: AppDeps) {
         // Turned on (again): the failure streak and the reason it was turned off start afresh.
         ...(body.enabled !== undefined ? { enabled: body.enabled, ...(body.enabled ? { failingSince: null, disabledReason: null } : {}) } : {}),
         updatedAt: new Date(deps.clock.now()),
-      }).where(eq(webhooks.id, params.id)).returning();
-      return toJson(row as WebhookRow);
+      }).where(and(eq(webhooks.id, params.id), eq(webhooks.userId, principal.userId))).returning();
+      if (!row) throw notFound('Webhook');
+      return toJson(row);
     }, {
       auth: 'account:write',
       params: IdParams,
       body: t.Object({
         url: t.Optional(urlField),
         events: t.Optional(eventsField),
-        description: t.Optional(t.Nullable(t.String({ maxLength: 200 }))),
+        description: descriptionField,
         enabled: t.Optional(t.Boolean()),
       }),
       response: { 200: WebhookSchema, ...errorResponses(400, 401, 403, 404) },
-      detail: { summary: 'Update a webhook endpoint' },
+      detail: {
+        summary: 'Update a webhook endpoint',
+        description: 'Turning it off (`enabled: false`) also stops the deliveries already queued for it (retries included): each is marked `cancelled` at its next attempt instead of being sent (`webhook.test` events excepted).',
+      },
     })
     .delete('/:id', async ({ principal, params }) => {
-      await own(principal.userId, params.id);
-      await deps.db.delete(webhooks).where(eq(webhooks.id, params.id));
+      const gone = await deps.db.delete(webhooks).where(and(eq(webhooks.id, params.id), eq(webhooks.userId, principal.userId))).returning({ id: webhooks.id });
+      // One statement: of two deletes at once, the second finds nothing and is a 404.
+      if (gone.length === 0) throw notFound('Webhook');
       return noContent();
     }, {
       auth: 'account:write',
@@ -185,26 +196,36 @@ export function webhookRoutes(deps: AppDeps) {
       response: { 204: t.Void(), ...errorResponses(400, 401, 403, 404) },
       detail: { summary: 'Delete a webhook endpoint', description: 'Its delivery log goes with it; pending deliveries are dropped.' },
     })
-    .post('/:id/test', async ({ principal, params, set, request }) => {
-      // Each call is a signed POST to a URL of the caller's choosing: the `sensitive` bucket bounds them.
-      await enforceIpLimit(deps, request, set, 'sensitive');
-      const hook = await own(principal.userId, params.id);
-      const [id] = await deps.db.transaction((tx) => emitWebhookEvent(tx, principal.userId, 'webhook.test', { webhook_id: hook.id, message: 'A test event from Pictor.' }, hook.id));
+    .post('/:id/test', async ({ principal, params, set }) => {
+      // Rate: the per-account `api` bucket the guard has already counted this call in (README § Webhooks).
+      const row = await deps.db.transaction(async (tx) => {
+        // The endpoint's row is held (FOR KEY SHARE) until the delivery is written: a DELETE at the
+        // same moment waits, and one that came first makes this a 404 (it was a 500 either way).
+        const [hook] = await tx.select({ id: webhooks.id }).from(webhooks)
+          .where(and(eq(webhooks.id, params.id), eq(webhooks.userId, principal.userId))).for('key share');
+        if (!hook) throw notFound('Webhook');
+        const [id] = await emitWebhookEvent(tx, principal.userId, 'webhook.test', { webhook_id: hook.id, message: 'A test event from Pictor.' }, hook.id);
+        const [delivery] = id === undefined ? [] : await tx.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).limit(1);
+        if (!delivery) throw notFound('Webhook');
+        return delivery;
+      });
       deps.queue.wake();
-      const [row] = await deps.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id as string)).limit(1);
       set.status = 202;
-      return deliveryJson(row as WebhookDeliveryRow);
+      return deliveryJson(row);
     }, {
       auth: 'account:write',
       params: IdParams,
       response: { 202: DeliverySchema, ...errorResponses(400, 401, 403, 404, 429) },
       detail: {
         summary: 'Send a test event',
-        description: 'Queues a `webhook.test` event to this endpoint (enabled or not, whatever its `events`); follow it in the delivery log.',
+        description: 'Queues a `webhook.test` event to this endpoint (enabled or not, whatever its `events`); follow it in the delivery log. '
+          + 'Each call counts in the account\'s `api` rate-limit bucket (`RATE_LIMIT_API`), like any other call: 429 beyond.',
       },
     })
     .get('/:id/deliveries', async ({ principal, params, query }) => {
       await own(principal.userId, params.id);
+      // Deliveries whose queue job was cancelled, deleted or failed for good are settled first (settle.ts).
+      await settleOrphanedDeliveries(deps.db, eq(webhookDeliveries.webhookId, params.id));
       const limit = query.limit ?? 50;
       const after = query.cursor === undefined ? undefined : decodeDeliveryCursor(query.cursor);
       const mine = eq(webhookDeliveries.webhookId, params.id);
@@ -230,6 +251,6 @@ export function webhookRoutes(deps: AppDeps) {
         cursor: t.Optional(t.String({ maxLength: 200, description: '`next_cursor` of the previous page.' })),
       }),
       response: { 200: t.Object({ results: t.Array(DeliverySchema), count: t.Integer({ description: 'Every delivery of the endpoint, all pages.' }), next_cursor: t.Nullable(t.String()) }), ...errorResponses(400, 401, 403, 404) },
-      detail: { summary: 'Delivery log', description: 'Newest first, paged by `cursor`: each delivery with its attempts (time sent, receiver status code, error, duration).' },
+      detail: { summary: 'Delivery log', description: 'Newest first, paged by `cursor`: each delivery with its attempts (time sent, receiver status code, error, duration). A delivery whose queue job was cancelled or deleted (`/api/queue/jobs/:id`) shows as `cancelled`, one whose job failed for good as `failed`, each with the reason in `last_error`.' },
     });
 }

@@ -27,6 +27,8 @@ export const webhooks = pgTable(
 
 export type WebhookRow = typeof webhooks.$inferSelect;
 
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'cancelled'] as const;
+
 export interface DeliveryAttempt {
   at: string;
   /** The receiver's HTTP status, or null when none came (refused, unreachable, timed out). */
@@ -49,7 +51,11 @@ export const webhookDeliveries = pgTable(
     eventId: text('event_id').notNull(),
     eventType: text('event_type').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
-    status: text('status', { enum: ['pending', 'succeeded', 'failed'] }).notNull().default('pending'),
+    /**
+     * `cancelled`: never to be sent (its job was cancelled or deleted, or the endpoint was turned
+     * off first); `last_error` says which. Plain text in the database: no migration for a status.
+     */
+    status: text('status', { enum: DELIVERY_STATUSES }).notNull().default('pending'),
     attempts: jsonb('attempts').$type<DeliveryAttempt[]>().notNull().default([]),
     responseStatus: integer('response_status'),
     lastError: text('last_error'),
