@@ -35,7 +35,8 @@ const server = Bun.serve({
     const [row] = (await client.unsafe(s.text, s.names.map((n) => values[n]) as never[], { prepare: true }).values()) as unknown as Row[];
     if (!row) return new Response('no such user', { status: 404 });
     const [files, more, lastKey, lastId, count] = row;
-    const next = more ? Buffer.from(JSON.stringify([lastKey, lastId])).toString('base64url') : null;
+    // Pictor's cursor names its sort (files/service.ts `encodeCursor`), the default one here.
+    const next = more ? Buffer.from(JSON.stringify([lastKey, lastId, '-created_at'])).toString('base64url') : null;
     const text = `{"results":${files},"count":${count},"next_cursor":${next ? `"${next}"` : 'null'}}`;
     return inOneWrite(new Response(text, { headers: { 'content-type': 'application/json;charset=utf-8', 'content-length': String(Buffer.byteLength(text)) } }));
   },
