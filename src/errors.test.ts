@@ -21,6 +21,9 @@ describe('error envelope (API.md §1)', () => {
         .get('/__test/query', ({ query }) => query, {
           query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 200 })), page: t.Optional(t.Integer({ minimum: 1 })), flag: t.Optional(t.Boolean()), sort: t.Optional(t.UnionEnum(['name', '-name'])), q: t.Optional(t.String()) }),
         })
+        .post('/__test/list', ({ body }) => body, {
+          body: t.Object({ some: t.Optional(t.Array(t.String(), { minItems: 1, maxItems: 3, uniqueItems: true })), few: t.Optional(t.Array(t.String(), { maxItems: 1 })) }),
+        })
         .get('/__test/boom', () => {
           throw new Error('secret SQL: select * from users');
         }),
@@ -82,6 +85,20 @@ describe('error envelope (API.md §1)', () => {
     expect(JSON.stringify(out)).not.toContain('12345678');
     const missing = await h.request('/__test/echo', json('POST', { name: 'xy' }));
     expect(((await missing.json()) as { details: { fields: { path: string; message: string; in?: string }[] } }).details.fields).toEqual([{ path: '/n', message: 'is required', in: 'body' }]);
+  });
+
+  test('a list out of its rule is told in words (it read "Expected array length to be greater or equal to 1", "Expected array elements to be unique")', async () => {
+    for (const [body, path, message] of [
+      [{ some: [] }, '/some', 'must list 1 to 3 items'],
+      [{ some: ['a', 'b', 'c', 'd'] }, '/some', 'must list 1 to 3 items'],
+      [{ some: ['a', 'a'] }, '/some', 'must not list an item twice'],
+      [{ few: ['a', 'b'] }, '/few', 'must list at most 1 item'],
+    ] as const) {
+      const res = await h.request('/__test/list', json('POST', body));
+      expect(res.status).toBe(400);
+      const got = (await res.json()) as { message: string; details: { fields: { path: string; message: string; in: string }[] } };
+      expect([got.details.fields, got.message]).toEqual([[{ path, message, in: 'body' }], `Invalid body: ${path} ${message}`]);
+    }
   });
 
   test('a number out of its rule is named with the rule (it read "should be one of: \'integer\', \'integer\'")', async () => {

@@ -231,6 +231,7 @@ export function ruleOf(schema: unknown, message = ''): string | null {
     if (min !== undefined) return `must be text of at least ${min} character${min === 1 ? '' : 's'}, or null`;
     return 'must be text or null';
   }
+  if (s.type === 'array') return listRule(s as { minItems?: number; maxItems?: number }, message);
   if (s.type !== 'string') return null;
   if (s.format && FORMATS[s.format] && /format|should be/.test(message)) return FORMATS[s.format]!;
   if (/length/.test(message)) {
@@ -244,6 +245,18 @@ export function ruleOf(schema: unknown, message = ''): string | null {
     if (described) return `has the wrong form: expected ${described}`;
     if (s.examples?.length) return `has the wrong form: for example ${String(s.examples[0])}`;
   }
+  return null;
+}
+
+/** A list's length or repeats in words (TypeBox: "Expected array length to be greater or equal to 1", "Expected array elements to be unique"). */
+function listRule(s: { minItems?: number; maxItems?: number }, message: string): string | null {
+  const items = (n: number) => `${n} item${n === 1 ? '' : 's'}`;
+  if (/unique/.test(message)) return 'must not list an item twice';
+  if (!/length/.test(message)) return null;
+  const [min, max] = [s.minItems, s.maxItems];
+  if (min !== undefined && max !== undefined) return `must list ${min === max ? items(min) : `${min} to ${items(max)}`}`;
+  if (min !== undefined) return `must list at least ${items(min)}`;
+  if (max !== undefined) return `must list at most ${items(max)}`;
   return null;
 }
 

@@ -1,5 +1,6 @@
 /** Request and response schemas of the files API (API.md §4). */
 import { t } from 'elysia';
+import { uncheckedMap } from '../../lib/unchecked-map';
 import { META_RULE, TAG_RULE } from './tags';
 
 export const FileSchema = t.Object(
@@ -89,7 +90,7 @@ export const FilePatchSchema = t.Object({
   tags: t.Optional(t.Array(t.String(), { description: `Replaces the file's tags (${TAG_RULE}), one tag per item; \`[]\` removes them.`, maxItems: 256 })),
   // Checked by checkMeta on the value as sent: a TypeBox record took an array (`["a","b"]` was
   // stored as {"0":"a","1":"b"}) and dropped a `__proto__` key, wiping what was there.
-  custom_metadata: t.Optional(t.Unknown({ type: 'object', additionalProperties: { type: 'string' }, description: `Replaces the custom metadata (${META_RULE}); \`{}\` removes it.` })),
+  custom_metadata: t.Optional(uncheckedMap({ type: 'string' }, { description: `Replaces the custom metadata (${META_RULE}); \`{}\` removes it.` })),
   expires_at: t.Optional(t.Nullable(t.String({
     format: 'date-time', description: 'In the future and at most 100 years ahead (else 400); null = never expires.',
   }))),

@@ -64,7 +64,7 @@ async function checkSpec(deps: AppDeps, userId: string, name: string, spec: stri
   try {
     parsed = parseTransformation(spec, undefined, delivery.limits, new Map());
   } catch (err) {
-    throw fieldError(path, `is not a layer spec: ${err instanceof AppError ? err.message : 'malformed'}`);
+    throw fieldError(path, `is not a layer spec: ${err instanceof AppError ? err.message.replace(/\.$/, '') : 'malformed'}`);
   }
   const extra = parsed.keys.find((k) => !SPEC_KEYS.has(k));
   if (extra !== undefined) throw fieldError(path, `may only use l, lg, lx, ly, lw and lo (not ${extra})`);

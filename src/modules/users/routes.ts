@@ -2,6 +2,7 @@
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, unauthorized } from '../../errors';
+import { uncheckedMap } from '../../lib/unchecked-map';
 import type { CachedUser } from '../auth/credentials';
 import { authGuard } from '../auth/guard';
 import { strict } from '../auth/model';
@@ -39,12 +40,8 @@ const SettingsPatchBody = t.Object(
     default_is_public: t.Optional(t.Boolean()),
     default_expires_in: t.Optional(t.Union([t.Integer({ minimum: 60, maximum: 10 * 365 * 86400 }), t.Null()])),
     embeds_enabled: t.Optional(t.Boolean()),
-    // Checked by checkWatermarkPatch on the value as sent: a TypeBox record dropped a `__proto__`
-    // key, so `{"__proto__": …}` replaced the map with `{}` and answered 200.
-    watermarks: t.Optional(t.Unknown({
-      type: 'object', additionalProperties: { type: 'string', minLength: 1, maxLength: 256 }, maxProperties: MAX_WATERMARKS,
-      description: 'Replaces the whole map of named watermarks.',
-    })),
+    // Checked by checkWatermarkPatch on the value as sent.
+    watermarks: t.Optional(uncheckedMap({ type: 'string', minLength: 1, maxLength: 256 }, { maxProperties: MAX_WATERMARKS, description: 'Replaces the whole map of named watermarks.' })),
     force_watermark: t.Optional(t.Union([t.String({ maxLength: 32 }), t.Null()])),
   },
   // A body /docs can send as it is (generated from the properties it was a 400: a watermark named "additionalProperty").
