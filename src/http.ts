@@ -392,6 +392,8 @@ export function withHeadLength(request: Request, response: Response | Promise<Re
   const fix = (r: Response) => {
     const length = headLengths.get(request);
     if (length !== undefined) r.headers.set('content-length', String(length));
+    // The router's `Content-Length: 0` on a 304 is false (RFC 9110 §8.6: absent, or the 200's length).
+    else if (r.status === 304) r.headers.delete('content-length');
     return r;
   };
   return response instanceof Response ? fix(response) : response.then(fix);

@@ -10,6 +10,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { startMinio, type Minio } from '../helpers/minio';
+import { rawRequest } from '../helpers/raw-http';
 import { startServer, type RunningServer } from '../helpers/server';
 
 let minio: Minio | undefined;
@@ -250,6 +251,12 @@ describe.each(['fs', 's3'] as const)('uploads and delivery on %s', (driver) => {
 
     const etag = head.headers.get('etag')!;
     expect((await fetch(local(f.url), { headers: { 'if-none-match': etag } })).status).toBe(304);
+
+    // A HEAD's 304 had `Content-Length: 0` (RFC 9110 §8.6: absent, or the 200's length).
+    for (const path of [new URL(f.url).pathname, `/d/${f.id}`]) {
+      const notModified = await rawRequest(Number(new URL(srv.url).port), { method: 'HEAD', path, host: 'localhost', headers: { 'if-none-match': etag } });
+      expect([path, notModified.status, notModified.headers['content-length']]).toEqual([path, 304, undefined]);
+    }
 
     const part = await fetch(local(f.url), { headers: { range: 'bytes=10-19' } });
     expect(part.status).toBe(206);
