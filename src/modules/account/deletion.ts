@@ -58,8 +58,11 @@ export async function requestDeletion(deps: AppDeps, userId: string, requestedBy
     // A server without an administrator can no longer be managed (nobody can promote, ban or
     // invite). Every admin row is locked first, in one order, so two admins deleting themselves at
     // once cannot both pass (nor deadlock), and an admin already on the way out does not count.
-    const admins = await tx.select({ id: users.id, banned: users.isBanned }).from(users).where(eq(users.role, 'admin')).orderBy(users.id).for('update');
-    const [u] = await tx.select({ id: users.id, role: users.role }).from(users).where(eq(users.id, userId)).for('update');
+    // `no key update`: it still serialises with deletions and role changes, not with the key-share
+    // locks of rows that refer to these accounts. With `update`, an admin creating invites for the
+    // account (the insert's foreign keys lock it, then the admin) deadlocked with this (a 500).
+    const admins = await tx.select({ id: users.id, banned: users.isBanned }).from(users).where(eq(users.role, 'admin')).orderBy(users.id).for('no key update');
+    const [u] = await tx.select({ id: users.id, role: users.role }).from(users).where(eq(users.id, userId)).for('no key update');
     if (!u) throw notFound('Account');
     if (u.role === 'admin') {
       const leaving = await tx.select({ userId: accountDeletions.userId }).from(accountDeletions)

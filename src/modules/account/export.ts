@@ -62,8 +62,9 @@ const signExport = (deps: AppDeps, id: string, expires: number) => signPayload(d
 /** Records an export of `userId` (asked by `requestedBy`) and enqueues its job; one unfinished export per account at a time. */
 export async function requestExport(deps: AppDeps, userId: string, requestedBy: string): Promise<AccountExportRow> {
   const row = await deps.db.transaction(async (tx) => {
-    // The account row's lock serialises two requests of one account.
-    const [u] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
+    // The account row's lock serialises two requests of one account (`no key update`: not with
+    // inserts that refer to the account, see requestDeletion).
+    const [u] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('no key update');
     if (!u) throw notFound('Account');
     const [leaving] = await tx.select({ id: accountDeletions.id }).from(accountDeletions)
       .where(and(eq(accountDeletions.userId, userId), inArray(accountDeletions.status, ['pending', 'running'])));

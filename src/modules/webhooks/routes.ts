@@ -123,8 +123,9 @@ export function webhookRoutes(deps: AppDeps) {
     .post('', async ({ principal, body, set }) => {
       const url = await checkTarget(body.url);
       const row = await deps.db.transaction(async (tx) => {
-        // The account row's lock makes the count and the insert one step for concurrent creates.
-        await tx.select({ id: users.id }).from(users).where(eq(users.id, principal.userId)).for('update');
+        // The account row's lock makes the count and the insert one step for concurrent creates
+        // (`no key update`: not with inserts that refer to the account, see requestDeletion).
+        await tx.select({ id: users.id }).from(users).where(eq(users.id, principal.userId)).for('no key update');
         const [{ n }] = await tx.select({ n: count() }).from(webhooks).where(eq(webhooks.userId, principal.userId)) as [{ n: number }];
         if (n >= MAX_WEBHOOKS) throw conflict(`An account has at most ${MAX_WEBHOOKS} webhook endpoints; delete one first.`);
         const [created] = await tx.insert(webhooks).values({
