@@ -158,4 +158,23 @@ describe.each(DB_BACKENDS)('folders on %s', (db) => {
     // Nothing moved.
     expect((await list('/m')).results.map((f) => f.path)).toEqual(['/m/n']);
   });
+
+  test('two moves at once, each folder into the other: one nests in the other, under / (both went, and neither was reachable)', async () => {
+    const move = (path: string, to: string) => h.request(`/api/folders?path=${encodeURIComponent(path)}`, json('PATCH', { path: to }, auth()));
+    const tree = async (parent: string): Promise<string[]> =>
+      (await Promise.all((await list(parent)).results.map(async (f) => [f.path, ...(await tree(f.path))]))).flat();
+    for (let round = 0; round < 10; round++) {
+      const [a, b] = [`/ring${round}a`, `/ring${round}b`];
+      await upload(a);
+      await upload(b);
+      const statuses = (await Promise.all([move(a, `${b}${a}`), move(b, `${a}${b}`)])).map((r) => r.status);
+      // The second move finds its folder moved into its destination's place: it lands inside it, or finds itself gone.
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
+      const reachable = await tree('/');
+      // Both files are still in a folder that / leads to.
+      const listed = (await (await h.request(`/api/files?folder=/&recursive=true&limit=200`, { headers: auth() })).json()) as { results: { folder: string }[] };
+      const folders = listed.results.map((f) => f.folder).filter((f) => f.includes(`/ring${round}`));
+      expect([folders.length, folders.every((f) => reachable.includes(f))]).toEqual([2, true]);
+    }
+  }, 60_000);
 });

@@ -9,7 +9,7 @@ import { and, asc, eq, inArray, isNull, like, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { conflict, notFound, validationError } from '../../errors';
 import { forgetFiles } from '../files/invalidate';
-import { MAX_FOLDER_DEPTH, MAX_FOLDER_LENGTH, normalizeFolder, parentOf } from '../files/names';
+import { folderAncestors, MAX_FOLDER_DEPTH, MAX_FOLDER_LENGTH, normalizeFolder, parentOf } from '../files/names';
 import { softDeleteFiles } from '../files/service';
 import { files } from '../files/table';
 import { ensureFolders } from './ancestors';
@@ -136,9 +136,12 @@ export async function moveFolder(deps: AppDeps, userId: string, rawPath: string,
   if (to.startsWith(`${path}/`)) throw refuse('a folder cannot go inside itself');
   const moved = (p: string) => to + p.slice(path.length);
   const row = await deps.db.transaction(async (tx) => {
-    const [own] = await tx.select({ path: folders.path }).from(folders)
-      .where(and(eq(folders.userId, userId), eq(folders.path, path))).for('update');
-    if (!own) throw notFound('Folder');
+    // The folder and the destination's ancestors, locked in one order: two moves at once of /a
+    // into /b and of /b into /a both passed, each into the other, and neither was under / any more.
+    const locked = await tx.select({ path: folders.path }).from(folders)
+      .where(and(eq(folders.userId, userId), inArray(folders.path, [path, ...folderAncestors(parentOf(to))])))
+      .orderBy(asc(folders.path)).for('update');
+    if (!locked.some((f) => f.path === path)) throw notFound('Folder');
     const [taken] = await tx.select({ path: folders.path }).from(folders).where(and(eq(folders.userId, userId), eq(folders.path, to)));
     if (taken) throw conflict(`The folder ${to} already exists.`);
     // Every folder that has a live file has a row (ancestors.ts), so the deepest and longest moved paths are among the rows.
