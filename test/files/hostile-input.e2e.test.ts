@@ -300,7 +300,8 @@ describe('hostile input (issue #17)', () => {
   describe('point 13: durations out of range → 400 on every route that takes one', () => {
     test('upload expires_in, settings default_expires_in, presign, signed-url and invite expires_in', async () => {
       const before = await snapshot();
-      for (const v of ['1e20', '99999999999999999999', '-5', '3153600001', '1.5']) {
+      // Decimal only: `0x10`, `1e2`, ` 60` and `+60` were read as 16, 100 and 60 seconds.
+      for (const v of ['1e20', '99999999999999999999', '-5', '3153600001', '1.5', '0x10', '1e2', ' 60', '+60']) {
         await expectError(await upload(await png(), 'a.png', { expires_in: v }), 400, 'VALIDATION_ERROR');
         await expectError(
           await api(`/api/files?expires_in=${v}`, { method: 'POST', body: new Uint8Array(await png()), headers: { 'content-type': 'image/png' } }),

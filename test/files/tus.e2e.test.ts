@@ -452,6 +452,46 @@ describe('tus uploads obey the rules of every upload', () => {
     expect((await call('DELETE', up.path)).status).toBe(204);
   });
 
+  test('tus 1.0 where it was loose: HEAD without Tus-Resumable → 412, Upload-Concat → 400 (a partial upload became a file), a 405 carries Tus-Resumable', async () => {
+    const call = await account();
+    const up = await create(call, { 'upload-length': '10' });
+    const bare = (method: string, path: string, headers: Record<string, string> = {}) =>
+      fetch(`${srv.url}${path}`, { method, headers: { authorization: `Bearer ${call.token}`, ...headers } });
+    for (const version of [undefined, '0.2.2']) {
+      const head = await bare('HEAD', up.path, version ? { 'tus-resumable': version } : {});
+      expect([version, head.status, head.headers.get('tus-version')]).toEqual([version, 412, '1.0.0']);
+    }
+    for (const concat of ['partial', `final;${up.path}`]) {
+      const refused = await create(call, { 'upload-length': '10', 'upload-concat': concat });
+      expect([concat, refused.status, refused.body?.error]).toEqual([concat, 400, 'VALIDATION_ERROR']);
+    }
+    for (const [method, path] of [['GET', up.path], ['POST', up.path], ['GET', '/api/uploads/tus']]) {
+      const wrong = await bare(method as string, path as string, { 'tus-resumable': '1.0.0' });
+      expect([method, path, wrong.status, wrong.headers.get('tus-resumable')]).toEqual([method, path, 405, '1.0.0']);
+    }
+    expect((await call('DELETE', up.path)).status).toBe(204);
+  });
+
+  test('a PATCH refused because another holds the upload (423) does not set its deferred length (it did: offset past length, an upload that could never end)', async () => {
+    const call = await account();
+    const up = await create(call, { 'upload-defer-length': '1' });
+    const part = textBytes(100_000);
+    const { body, release: finish } = heldBody([part.subarray(0, 50_000), part.subarray(50_000)]);
+    const first = call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0', 'content-length': '100000' }, body);
+    await waitFor('the upload to be held', async () => {
+      const r = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, new Uint8Array(0));
+      return r.status === 423 ? r : undefined;
+    });
+    const refused = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0', 'upload-length': '1000' }, new Uint8Array(0));
+    expect(refused.status).toBe(423);
+    finish();
+    expect((await first).status).toBe(204);
+    const head = await call('HEAD', up.path);
+    expect([head.headers.get('upload-offset'), head.headers.get('upload-length'), head.headers.get('upload-defer-length')]).toEqual(['100000', null, '1']);
+    const last = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '100000', 'upload-length': '150000' }, textBytes(50_000));
+    expect([last.status, Boolean(last.headers.get('x-file-id'))]).toEqual([204, true]);
+  });
+
   test('Upload-Metadata: a NUL, bytes that are not UTF-8, a key given twice, or two names for one thing that differ are a 400 naming the key (a NUL was a 500)', async () => {
     const raw = (bytes: number[]) => Buffer.from(bytes).toString('base64');
     const cases: [string, string, string][] = [

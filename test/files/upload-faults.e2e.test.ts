@@ -145,6 +145,48 @@ describe('stalled uploads time out (#17.4)', () => {
     expect(ok.status).toBe(201);
   }, 90_000);
 
+  test('a tus creation whose first chunk stalls answers 408 with the Location to resume from (there was none: the upload could not be reached, holding its quota for an hour); one whose chunk is dropped leaves no upload', async () => {
+    const tusFiles = () => readdir(join(srv.dataDir, 'files', '.tus')).catch(() => [] as string[]);
+    const before = await tusFiles();
+    const headers = { authorization: `Bearer ${key}`, 'tus-resumable': '1.0.0', 'upload-length': String(1024 * 1024), 'content-type': 'application/offset+octet-stream', 'content-length': String(1024 * 1024) };
+    const kept = openUpload(srv.url, '/api/uploads/tus', headers);
+    await kept.write(text(4096));
+    const a = await within('a stalled creation', kept.answer);
+    kept.destroy();
+    expect([a.status, a.body.error, a.headers['upload-offset']]).toEqual([408, 'REQUEST_TIMEOUT', '4096']);
+    const location = String(a.headers.location);
+    expect(location).toMatch(/^\/api\/uploads\/tus\/[A-Za-z0-9]{32}$/);
+    const rest = text(1024 * 1024 - 4096);
+    const resumed = await fetch(`${srv.url}${location}`, { method: 'PATCH', headers: { authorization: `Bearer ${key}`, 'tus-resumable': '1.0.0', 'upload-offset': '4096', 'content-type': 'application/offset+octet-stream' }, body: rest });
+    expect(resumed.status).toBe(204);
+    const file = (await (await api(`/api/files/${resumed.headers.get('x-file-id')}`)).json()) as { sha256: string };
+    expect(file.sha256).toBe(sha(Buffer.concat([text(4096), rest])));
+    // With a checksum the stalled chunk cannot be verified and is dropped: nothing is left to resume, so no upload is kept.
+    const checked = openUpload(srv.url, '/api/uploads/tus', { ...headers, 'upload-checksum': `sha256 ${createHash('sha256').update(text(1024 * 1024)).digest('base64')}` });
+    await checked.write(text(4096));
+    const b = await within('a stalled creation with a checksum', checked.answer);
+    checked.destroy();
+    expect([b.status, b.headers.location]).toEqual([408, undefined]);
+    expect(await tusFiles()).toEqual(before);
+  }, 60_000);
+
+  test('a presigned tus creation that stalls keeps its URL spent while its upload can be resumed (it was given back: a second file could be stored with it)', async () => {
+    const presigned = (await (await api('/api/uploads/presign', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({}) })).json()) as { url: string };
+    const endpoint = `${new URL(presigned.url).pathname}/tus`;
+    const data = text(64 * 1024, 'p');
+    const up = openUpload(srv.url, endpoint, { 'tus-resumable': '1.0.0', 'upload-length': String(data.length), 'content-type': 'application/offset+octet-stream', 'content-length': String(data.length) });
+    await up.write(data.subarray(0, 1024));
+    const a = await within('a stalled presigned creation', up.answer);
+    up.destroy();
+    expect([a.status, a.headers['upload-offset']]).toEqual([408, '1024']);
+    for (const path of [new URL(presigned.url).pathname, endpoint]) {
+      const again = await fetch(`${srv.url}${path}`, { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': '10', 'content-type': 'text/plain' }, body: path === endpoint ? undefined : 'x' });
+      expect([path, again.status]).toEqual([path, 409]);
+    }
+    const rest = await fetch(`${srv.url}${String(a.headers.location)}`, { method: 'PATCH', headers: { 'tus-resumable': '1.0.0', 'upload-offset': '1024', 'content-type': 'application/offset+octet-stream' }, body: data.subarray(1024) });
+    expect([rest.status, Boolean(rest.headers.get('x-file-id'))]).toEqual([204, true]);
+  }, 60_000);
+
   test('a slow upload that keeps sending (a chunk every 300 ms, 4 s in all) is not cut off', async () => {
     const chunk = text(1024, 'b');
     const up = openUpload(srv.url, '/api/files', { authorization: `Bearer ${key}`, 'content-type': 'text/plain', 'content-length': String(chunk.length * 13) });

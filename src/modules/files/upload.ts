@@ -135,9 +135,10 @@ export function parseUploadAttrs(
     throw validationError('Send expires_in or expires_at, not both.', [{ path: '/expires_at', message: 'not together with expires_in' }]);
   }
   if (input.expires_in !== undefined && input.expires_in !== '') {
-    const s = Number(input.expires_in);
+    // Decimal digits only: Number() also read `0x10`, `1e2` and ` 5` as seconds.
+    const s = /^\d{1,10}$/.test(input.expires_in) ? Number(input.expires_in) : NaN;
     if (!Number.isInteger(s) || s < 0 || s > MAX_EXPIRES_IN_S) {
-      throw validationError('expires_in must be a whole number of seconds from 0 (never expires) to 315360000.', [{ path: '/expires_in', message: 'out of range' }]);
+      throw validationError('expires_in must be a whole number of seconds from 0 (never expires) to 315360000.', [{ path: '/expires_in', message: 'must be a whole number of seconds from 0 to 315360000' }]);
     }
     // 0 says "never", overriding the account's default_expires_in.
     expiresAt = s === 0 ? null : new Date(now + s * 1000);

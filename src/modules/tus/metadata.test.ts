@@ -15,7 +15,8 @@ test('keys named after Object members are plain keys, kept like any other', () =
 });
 
 test('malformed pairs are a 400 naming the pair', () => {
-  for (const raw of ['a b c', 'name !!', ' ']) {
+  // Base64 as tusd reads it: `Y`, `YQ=` and `=` decoded to something (or nothing) without a word.
+  for (const raw of ['a b c', 'name !!', ' ', 'name Y', 'name YQ=', 'name =', 'name YWJj=']) {
     let caught: unknown;
     try {
       parseMetadata(raw);
@@ -26,4 +27,5 @@ test('malformed pairs are a 400 naming the pair', () => {
     expect((caught as AppError).status).toBe(400);
   }
   expect(parseMetadata(null)).toEqual({});
+  expect(parseMetadata(`name ${b64('a')},type ${b64('ab')},x ${b64('abc')},empty`)).toEqual({ name: 'a', type: 'ab', x: 'abc', empty: '' });
 });

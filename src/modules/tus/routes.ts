@@ -11,8 +11,8 @@
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { AppError, errorResponse, errorResponses, notFound, unauthorized, validationError } from '../../errors';
-import { requestIdOf, streamRequestBody } from '../../http';
+import { AppError, errorResponse, errorResponses, methodNotAllowed, notFound, unauthorized, validationError } from '../../errors';
+import { onUnmatchedPath, requestIdOf, streamRequestBody } from '../../http';
 import { authGuard, requireScope } from '../auth/guard';
 import { claimUploadToken } from '../files/presign';
 import { guardIdleBody } from '../files/idle';
@@ -23,7 +23,7 @@ import { startUploadLimits } from '../limits/upload';
 import { prepareUpload } from '../files/upload';
 import { users } from '../users/table';
 import { eq } from 'drizzle-orm';
-import { appendChunk, chunkError, createUpload, getFinished, getUpload, removeUpload, setLength, terminateUpload, type ChunkResult } from './service';
+import { appendChunk, chunkError, createUpload, getFinished, getUpload, terminateUpload, type ChunkResult } from './service';
 import type { TusFinishedRow, TusUploadRow } from './table';
 
 export const TUS_VERSION = '1.0.0';
@@ -61,7 +61,20 @@ function checkVersion(request: Request): void {
   }
 }
 
+/** The methods of each tus URL, for the 405 of another one (tus: `Tus-Resumable` on every answer but OPTIONS). */
+const TUS_PATHS: [RegExp, string[]][] = [
+  [/^\/api\/uploads\/tus$/, ['OPTIONS', 'POST']],
+  [/^\/api\/uploads\/tus\/[^/]+$/, ['DELETE', 'HEAD', 'OPTIONS', 'PATCH']],
+  [/^\/api\/uploads\/[^/]+\/tus$/, ['OPTIONS', 'POST']],
+];
+
 export function tusRoutes(deps: AppDeps) {
+  onUnmatchedPath(deps, (request, path) => {
+    const allowed = TUS_PATHS.find(([pattern]) => pattern.test(path))?.[1];
+    if (!allowed || allowed.includes(request.method)) return undefined;
+    const refused = methodNotAllowed(request.method, allowed);
+    return new AppError(refused.code, refused.status, refused.message, refused.details, { ...refused.headers, 'tus-resumable': TUS_VERSION });
+  });
   streamRequestBody(deps, BASE);
   streamRequestBody(deps, `${BASE}/:id`);
   streamRequestBody(deps, '/api/uploads/:token/tus');
@@ -149,13 +162,13 @@ export function tusRoutes(deps: AppDeps) {
     const checksum = checksumOf(request);
     // A stale offset changes nothing (checked again under the lease, where a chunk too large for the upload removes it).
     if (offset !== row.offset) throw chunkError(409, `Upload-Offset ${offset} does not match the ${row.offset} bytes received.`);
+    // Set under the upload's lease (appendChunk): a PATCH refused there (423) or here (429) changes nothing.
     const length = numberHeader(request, 'upload-length');
-    if (length !== null) row = await setLength(deps, account, row, length);
     const declared = numberHeader(request, 'content-length');
     const slot = await acquireUploadSlot(deps, account);
     try {
       // A deferred length was not counted at creation: its bytes count as they arrive.
-      const onBytes = row.length === null
+      const onBytes = row.length === null && length === null
         ? async (n: number) => void (await enforceAccountLimits(deps, set, account, [{ bucket: 'upload_bytes', weight: n }]))
         : undefined;
       const body = request.body ? guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs, { owned: true }) : null;
@@ -167,7 +180,7 @@ export function tusRoutes(deps: AppDeps) {
       writing.set(row.id, here.add(entry));
       try {
         return await appendChunk(deps, store, account, row, {
-          offset, body, checksum, declared, onBytes: deps.config.disableRateLimit ? undefined : onBytes, interrupt: interrupt.signal,
+          offset, length, body, checksum, declared, onBytes: deps.config.disableRateLimit ? undefined : onBytes, interrupt: interrupt.signal,
         });
       } finally {
         here.delete(entry);
@@ -182,8 +195,15 @@ export function tusRoutes(deps: AppDeps) {
   const fileHeaders = (r: ChunkResult): Headers => (r.file ? { 'x-file-id': r.file.id } : {});
 
   /** Creation: checks, rate limits (count, declared bytes, a concurrency slot), then the optional first chunk. */
-  const create = async (request: Request, set: { status?: unknown; headers: Record<string, unknown> }, account: Account, policy: Parameters<typeof createUpload>[3]['policy'], token: string | null) => {
+  const create = async (
+    request: Request, set: { status?: unknown; headers: Record<string, unknown> }, account: Account, policy: Parameters<typeof createUpload>[3]['policy'], token: string | null,
+    progress: { created: boolean } = { created: false },
+  ) => {
     checkVersion(request);
+    // Not offered (Tus-Extension has no concatenation): a partial upload taken as a whole file was a file of one part.
+    if (request.headers.has('upload-concat')) {
+      throw validationError('Upload-Concat is not supported here (the concatenation extension is not offered): send the file as one upload.', [{ path: '/Upload-Concat', message: 'not supported' }]);
+    }
     const length = numberHeader(request, 'upload-length');
     const defer = request.headers.get('upload-defer-length');
     if ((length === null) === (defer === null) || (defer !== null && defer !== '1')) {
@@ -200,14 +220,35 @@ export function tusRoutes(deps: AppDeps) {
     const limits = await startUploadLimits(deps, limitHeadersOf(set), account, length);
     await limits.release();
     const row = await createUpload(deps, store, account, { length, metadata: request.headers.get('upload-metadata'), policy, token });
+    progress.created = true;
     const headers: Headers = { ...tusHeaders(row), location: `${BASE}/${row.id}` };
     let result: ChunkResult = { row, file: null };
     if (withBody) {
-      result = await patch(request, row, account, 0, set);
+      try {
+        result = await patch(request, row, account, 0, set);
+      } catch (err) {
+        throw await failedCreation(row, err);
+      }
       headers['upload-offset'] = String(result.row.offset);
     }
     set.status = 201;
     return new Response(null, { status: 201, headers: { ...headers, ...fileHeaders(result) } });
+  };
+
+  /**
+   * The first chunk of a creation failed. An upload that kept bytes is answered with its
+   * `Location` (and `Upload-Offset`), as tusd does, so a client can resume it; one with none, or
+   * whose client is gone (it never learned the URL), is removed: left, it held its length of the
+   * quota for an hour and its bytes for a day, out of everyone's reach.
+   */
+  const failedCreation = async (row: TusUploadRow, err: unknown): Promise<unknown> => {
+    const now = await getUpload(deps, row.id).catch(() => null);
+    if (!now) return err; // removed by the refusal itself (413, 415)
+    if (err instanceof AppError && now.offset > 0) {
+      return new AppError(err.code, err.status, err.message, err.details, { ...err.headers, location: `${BASE}/${row.id}`, 'upload-offset': String(now.offset), ...tusHeaders(now) });
+    }
+    await terminateUpload(deps, store, now).catch((e: unknown) => deps.log.warn({ err: e, upload_id: row.id }, 'a failed tus creation could not remove its upload'));
+    return err;
   };
 
   /** Tus-Max-Size: the caller's own limit when the request says who it is, else the largest plan's. */
@@ -239,7 +280,7 @@ export function tusRoutes(deps: AppDeps) {
     .post(BASE, ({ request, principal, set }) => tus(request, set, () => create(request, set, principal, {}, null)), {
       auth: 'files:write',
       parse: 'none',
-      response: { 201: t.Void(), ...errorResponses(400, 401, 403, 412, 413, 415, 429, 460, 507) },
+      response: { 201: t.Void(), ...errorResponses(400, 401, 403, 408, 412, 413, 415, 429, 460, 507) },
       detail: {
         summary: 'Create a resumable (tus) upload',
         description: `${tusHeaderDoc} \`Upload-Length\` (≤ your upload limit, else 413) or \`Upload-Defer-Length: 1\`; \`Upload-Metadata\` keys \`name\`/\`filename\`, \`type\`/\`filetype\` (checked against the sniffed type), \`folder\`, \`is_public\` or \`visibility\` (public|private), \`expires_in\` or \`expires_at\`, \`tags\`, \`metadata\` (JSON object), \`transformations\` (\`|\`-separated), checked as on \`POST /api/files\` (400); other keys are ignored, as tusd does. 201 with \`Location\` and \`Upload-Expires\` (unfinished uploads are removed then). With a body (\`Content-Type: application/offset+octet-stream\`) the first chunk is stored at once (creation-with-upload). Counts against \`upload_count\` and \`upload_bytes\` like any upload.`,
@@ -248,19 +289,23 @@ export function tusRoutes(deps: AppDeps) {
     .post('/api/uploads/:token/tus', ({ request, params, set }) => tus(request, set, async () => {
       checkVersion(request);
       const claim = await claimUploadToken(deps, params.token);
+      const progress = { created: false };
       try {
-        return await create(request, set, claim.owner, claim.policy, claim.tokenHash);
+        return await create(request, set, claim.owner, claim.policy, claim.tokenHash, progress);
       } catch (err) {
-        await claim.release();
+        // Once the upload exists it holds the token: removing it gives the token back, and one kept
+        // (resumable) keeps it. Given back here too, a second file could be stored with one URL.
+        if (!progress.created) await claim.release();
         throw err;
       }
     }), {
       parse: 'none',
       params: t.Object({ token: t.String({ maxLength: 128 }) }),
-      response: { 201: t.Void(), ...errorResponses(400, 404, 409, 410, 412, 413, 415, 429, 507) },
+      response: { 201: t.Void(), ...errorResponses(400, 404, 408, 409, 410, 412, 413, 415, 429, 460, 507) },
       detail: { summary: 'Create a resumable (tus) upload from a presigned URL', description: 'As `POST /api/uploads/tus`, without credentials: use `<presigned url>/tus` as the tus endpoint. The creation takes the token (the upload URL is then the credential; another use of the presigned URL meanwhile is a 409); an upload that ends without a file (refused, terminated or abandoned) gives it back, so the URL works again until it expires; a stored file spends it.' },
     })
     .head(`${BASE}/:id`, ({ request, params, path, set }) => tus(request, set, async () => {
+      checkVersion(request);
       // Finished: whole (offset = length), and which file it became, as tusd answers.
       const found = await liveOrFinished(request, path, set, params.id, (done) => new Response(null, { status: 200, headers: finishedHeaders(done) }));
       if (found instanceof Response) return found;

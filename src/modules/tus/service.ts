@@ -43,7 +43,8 @@ export function parseMetadata(raw: string | null): Record<string, string> {
   if (!raw) return out;
   for (const pair of raw.split(',')) {
     const [key, value, extra] = pair.trim().split(' ');
-    if (!key || extra !== undefined || (value !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(value))) {
+    // Strict base64 as tusd reads it (padded, whole quanta): `Y` or `YQ=` decoded to something, or nothing, without a word.
+    if (!key || extra !== undefined || (value !== undefined && !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value))) {
       throw validationError('Upload-Metadata must be comma-separated `key base64value` pairs.', [{ path: '/Upload-Metadata', message: `bad pair: ${pair.trim().slice(0, 64)}` }]);
     }
     const field = `/Upload-Metadata/${key.slice(0, 64)}`;
@@ -209,6 +210,8 @@ export async function setLength(deps: AppDeps, owner: UploadOwner, row: TusUploa
 
 export interface ChunkInput {
   offset: number;
+  /** `Upload-Length` sent with this PATCH (a deferred length being set), or null. */
+  length: number | null;
   body: ReadableStream<Uint8Array> | null;
   /** `Upload-Checksum: sha256 <base64>`, already parsed. */
   checksum: Buffer | null;
@@ -231,11 +234,12 @@ export type ChunkResult = { row: TusUploadRow; file: FileRow | null };
 export async function appendChunk(deps: AppDeps, store: TusStore, owner: UploadOwner, row0: TusUploadRow, input: ChunkInput): Promise<ChunkResult> {
   const lockId = randomString(16);
   const now = new Date(deps.clock.now());
-  const [row] = await deps.db.update(tusUploads)
+  const [locked] = await deps.db.update(tusUploads)
     .set({ lockId, lockedUntil: new Date(now.getTime() + LEASE_MS) })
     .where(and(eq(tusUploads.id, row0.id), or(isNull(tusUploads.lockId), lt(tusUploads.lockedUntil, now))))
     .returning();
-  if (!row) throw chunkError(423, 'Another request is writing to this upload; retry shortly.');
+  if (!locked) throw chunkError(423, 'Another request is writing to this upload; retry shortly.');
+  let row: TusUploadRow = locked;
   const renew = setInterval(() => {
     deps.db.update(tusUploads).set({ lockedUntil: new Date(deps.clock.now() + LEASE_MS) })
       .where(and(eq(tusUploads.id, row.id), eq(tusUploads.lockId, lockId)))
@@ -244,6 +248,7 @@ export async function appendChunk(deps: AppDeps, store: TusStore, owner: UploadO
   const lease = { id: lockId, released: false };
   try {
     if (input.offset !== row.offset) throw chunkError(409, `Upload-Offset ${input.offset} does not match the ${row.offset} bytes received.`);
+    if (input.length !== null) row = await setLength(deps, owner, row, input.length);
     const limit = row.length ?? row.maxBytes;
     if (input.declared !== null && row.offset + input.declared > limit) {
       // Over the length or the limit before a byte is read: the upload can never end well. Under the
