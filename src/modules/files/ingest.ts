@@ -7,6 +7,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
+import type { DbOrTx } from '../../db/client';
 import { invalidTransformation, notFound, quotaExceeded, type AppError } from '../../errors';
 import { users } from '../users/table';
 import { newFileId, sanitizeName } from './names';
@@ -91,14 +92,16 @@ export async function checkQuota(deps: AppDeps, owner: UploadOwner, incomingByte
  * The bytes one more upload may bring beside `pending` (Infinity for a promoted account), and
  * the 507 to answer past them: the bound of an upload whose length is not known yet.
  */
-export async function quotaRoom(deps: AppDeps, owner: UploadOwner, pending: { bytes: number; files: number }): Promise<{ bytes: number; refuse: (message: string) => AppError }> {
-  const u = await quotaUsage(deps, owner);
+export async function quotaRoom(
+  deps: AppDeps, owner: UploadOwner, pending: { bytes: number; files: number }, db: DbOrTx = deps.db,
+): Promise<{ bytes: number; refuse: (message: string) => AppError }> {
+  const u = await quotaUsage(deps, owner, db);
   const bytes = u.isPromoted ? Infinity : Math.max(0, deps.config.storageQuotaBytes - u.storageBytes - pending.bytes);
   return { bytes, refuse: (message) => quotaExceeded(message, quotaError(deps, u, pending).details ?? {}) };
 }
 
-async function quotaUsage(deps: AppDeps, owner: UploadOwner) {
-  const [u] = await deps.db
+async function quotaUsage(deps: AppDeps, owner: UploadOwner, db: DbOrTx = deps.db) {
+  const [u] = await db
     .select({ storageBytes: users.storageBytes, filesCount: users.filesCount, isPromoted: users.isPromoted })
     .from(users).where(eq(users.id, owner.userId));
   if (!u) throw notFound('Account');

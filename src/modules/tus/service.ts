@@ -22,6 +22,8 @@ import { truncationCheckFor } from '../files/truncation';
 import type { FileRow } from '../files/table';
 import { parseEagerTransformations, parseUploadAttrs, prepareUpload, type UploadPolicy } from '../files/upload';
 import { releaseUploadToken } from '../files/presign';
+import { users } from '../users/table';
+import type { DbOrTx } from '../../db/client';
 import { tusFinished, tusUploads, type TusFinishedRow, type TusUploadRow } from './table';
 import { chunksOf, type PendingChunk, type TusStore } from './store';
 
@@ -120,10 +122,12 @@ export interface CreateInput {
  * bytes they will bring (received so far for a deferred length). One left by a closed tab does
  * not hold the quota until it expires (a day by default): its own last byte is checked anyway.
  */
-async function openUploads(deps: AppDeps, userId: string, except?: string): Promise<{ bytes: number; files: number }> {
+async function openUploads(deps: AppDeps, userId: string, except?: string, db: DbOrTx = deps.db): Promise<{ bytes: number; files: number }> {
   const now = deps.clock.now();
-  const [row] = await deps.db.select({
-    bytes: sql<number>`coalesce(sum(coalesce(${tusUploads.length}, ${tusUploads.offset})), 0)::float8`,
+  // A deferred length being received counts what its PATCH reserved (see `reserveRoom`).
+  const receiving = gt(tusUploads.lockedUntil, new Date(now));
+  const [row] = await db.select({
+    bytes: sql<number>`coalesce(sum(coalesce(${tusUploads.length}, case when ${receiving} then greatest(${tusUploads.offset}, ${tusUploads.reserved}) else ${tusUploads.offset} end)), 0)::float8`,
     files: sql<number>`count(*)::int`,
   }).from(tusUploads).where(and(
     eq(tusUploads.userId, userId),
@@ -256,7 +260,7 @@ export async function appendChunk(deps: AppDeps, store: TusStore, owner: UploadO
       await removeUpload(deps, store, row);
       throw new AppError('FILE_TOO_LARGE', 413, `This chunk would take the upload past ${limit} bytes.`, { max_bytes: limit });
     }
-    return await receive(deps, store, owner, row, input, lease, row.length === null ? await quotaRoom(deps, owner, await openUploads(deps, owner.userId, row.id)) : null);
+    return await receive(deps, store, owner, row, input, lease, row.length === null ? await reserveRoom(deps, owner, row, input.declared) : null);
   } finally {
     clearInterval(renew);
     // Saving the offset already released it (one statement per PATCH fewer); otherwise here.
@@ -265,6 +269,23 @@ export async function appendChunk(deps: AppDeps, store: TusStore, owner: UploadO
         .where(and(eq(tusUploads.id, row.id), eq(tusUploads.lockId, lockId))).catch(() => {});
     }
   }
+}
+
+/**
+ * The bound of a deferred-length chunk: what the quota leaves beside the account's files and
+ * its other uploads under way, reserved for this PATCH (its offset plus the declared chunk, or
+ * all of that room when the size is not declared) while it holds the lease. Computed and
+ * written under the account row's lock, so two such PATCHes at once see each other: each took
+ * the same room, and three parked 9 MB under a 4 MiB quota.
+ */
+async function reserveRoom(deps: AppDeps, owner: UploadOwner, row: TusUploadRow, declared: number | null): Promise<Awaited<ReturnType<typeof quotaRoom>>> {
+  return deps.db.transaction(async (tx) => {
+    await tx.select({ id: users.id }).from(users).where(eq(users.id, owner.userId)).for('no key update');
+    const room = await quotaRoom(deps, owner, await openUploads(deps, owner.userId, row.id, tx), tx);
+    const reserved = Math.min(room.bytes, row.maxBytes, declared === null ? Infinity : row.offset + declared);
+    await tx.update(tusUploads).set({ reserved }).where(eq(tusUploads.id, row.id));
+    return { ...room, bytes: reserved };
+  });
 }
 
 /** This PATCH's hold on its upload (`lock_id`), and whether a statement has let it go. */

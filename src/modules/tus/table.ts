@@ -46,6 +46,13 @@ export const tusUploads = pgTable(
     tailSize: integer('tail_size').notNull().default(0),
     /** Presigned uploads: the upload URL is the credential; otherwise the owner must authenticate. */
     viaToken: boolean('via_token').notNull().default(false),
+    /**
+     * What the deferred-length PATCH holding the lease may bring in all (its offset plus its
+     * chunk, or what the quota left when the chunk's size was not declared): counted against the
+     * quota by the account's other uploads while the lease is live, so two PATCHes at once cannot
+     * each take the same room.
+     */
+    reserved: bigint('reserved', { mode: 'number' }).notNull().default(0),
     lockId: text('lock_id'),
     lockedUntil: timestamp('locked_until', { withTimezone: true, precision: 3 }),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),

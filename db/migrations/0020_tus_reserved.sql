@@ -1,0 +1,1 @@
+ALTER TABLE "tus_uploads" ADD COLUMN "reserved" bigint DEFAULT 0 NOT NULL;
