@@ -10,7 +10,7 @@ import { gone, notFound, validationError } from '../../errors';
 import { closestName } from '../../lib/suggest';
 import { CONTENT_TYPES, contentTypeInfo } from '../reference/content-types';
 import { users } from '../users/table';
-import { ensureFolders } from '../folders/ancestors';
+import { ensureFolders, lockFolderTree } from '../folders/ancestors';
 import { cursorText, invalidCursor } from '../../lib/cursors';
 import { isStorableTime, parseFutureTime } from '../../lib/dates';
 import { normalizeFolder, sanitizeName } from './names';
@@ -314,7 +314,10 @@ export async function patchFile(deps: AppDeps, userId: string, id: string, patch
     }
   }
   const updated = await deps.db.transaction(async (tx) => {
-    if (set.folder) await ensureFolders(tx, userId, set.folder);
+    if (set.folder) {
+      await lockFolderTree(tx, userId);
+      await ensureFolders(tx, userId, set.folder);
+    }
     const [row] = await tx.update(files).set(set).where(and(eq(files.id, id), eq(files.userId, userId), isNull(files.deletedAt))).returning();
     if (!row) throw notFound('File');
     return row;

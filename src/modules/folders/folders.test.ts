@@ -6,13 +6,15 @@
  * path, too deep).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import sharp from 'sharp';
 import { json, makeTestApp, type TestApp } from '../../../test/helpers/app';
 import { seedUser, type SeededUser } from '../../../test/helpers/seed';
 import { DB_BACKENDS } from '../../../test/helpers/services';
 import { jobs } from '../queue/table';
 import { users } from '../users/table';
+import { files } from '../files/table';
+import { folders } from './table';
 
 interface Folder { path: string; name: string; parent: string; files_count: number; folders_count: number; created_at: string }
 
@@ -158,6 +160,27 @@ describe.each(DB_BACKENDS)('folders on %s', (db) => {
     // Nothing moved.
     expect((await list('/m')).results.map((f) => f.path)).toEqual(['/m/n']);
   });
+
+  test('a file put in a folder while an ancestor is deleted keeps its folders (it stayed live with none: out of the tree\'s reach)', async () => {
+    for (let round = 0; round < 15; round++) {
+      const base = `/gone${round}`;
+      await upload(`${base}/x`);
+      const moved = await upload('/');
+      await Promise.all([
+        h.request(`/api/files?folder=${encodeURIComponent(`${base}/y/z`)}`, { method: 'POST', body: img, headers: { ...auth(), 'content-type': 'image/png' } }),
+        h.request(`/api/files/${moved}`, json('PATCH', { folder: `${base}/p/q` }, auth())),
+        create(`${base}/w`),
+        h.request(`/api/folders?path=${encodeURIComponent(base)}&recursive=true`, { method: 'DELETE', headers: auth() }),
+      ]);
+    }
+    const rows = await h.deps.db.select({ path: folders.path, parent: folders.parent }).from(folders).where(eq(folders.userId, u.id));
+    const paths = new Set(rows.map((r) => r.path));
+    const live = await h.deps.db.select({ folder: files.folder }).from(files).where(and(eq(files.userId, u.id), isNull(files.deletedAt)));
+    expect({
+      foldersWithoutParent: rows.filter((r) => r.parent !== '/' && !paths.has(r.parent)).map((r) => r.path),
+      filesWithoutFolder: live.filter((f) => f.folder !== '/' && !paths.has(f.folder)).map((f) => f.folder),
+    }).toEqual({ foldersWithoutParent: [], filesWithoutFolder: [] });
+  }, 60_000);
 
   test('two moves at once, each folder into the other: one nests in the other, under / (both went, and neither was reachable)', async () => {
     const move = (path: string, to: string) => h.request(`/api/folders?path=${encodeURIComponent(path)}`, json('PATCH', { path: to }, auth()));

@@ -9,10 +9,10 @@ import { and, asc, eq, inArray, isNull, like, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { conflict, notFound, validationError } from '../../errors';
 import { forgetFiles } from '../files/invalidate';
-import { folderAncestors, MAX_FOLDER_DEPTH, MAX_FOLDER_LENGTH, normalizeFolder, parentOf } from '../files/names';
+import { MAX_FOLDER_DEPTH, MAX_FOLDER_LENGTH, normalizeFolder, parentOf } from '../files/names';
 import { softDeleteFiles } from '../files/service';
 import { files } from '../files/table';
-import { ensureFolders } from './ancestors';
+import { ensureFolders, lockFolderTree } from './ancestors';
 import { folders } from './table';
 import { refuseWatermarkDeletes } from '../transform/watermarks';
 import { escapeLike } from '../../lib/sql-like';
@@ -70,6 +70,7 @@ export async function createFolder(deps: AppDeps, userId: string, rawPath: strin
   if (rawPath.trim() === '') throw validationError('The folder path is empty.', [{ path: '/path', message: 'must name a folder, such as /holidays/2026' }]);
   if (path === '/') throw conflict('The root folder always exists.');
   const created = await deps.db.transaction(async (tx) => {
+    await lockFolderTree(tx, userId);
     await ensureFolders(tx, userId, parentOf(path));
     const [row] = await tx.insert(folders).values({ userId, path, parent: parentOf(path) }).onConflictDoNothing().returning();
     return row;
@@ -97,6 +98,7 @@ export async function deleteFolder(deps: AppDeps, userId: string, rawPath: strin
   if (path === '/') throw validationError('The root folder cannot be deleted.', [{ path: '/path', message: 'root' }]);
   const now = new Date(deps.clock.now());
   const deleted = await deps.db.transaction(async (tx) => {
+    await lockFolderTree(tx, userId);
     const [own] = await tx.select({ path: folders.path }).from(folders)
       .where(and(eq(folders.userId, userId), eq(folders.path, path))).for('update');
     if (!own) throw notFound('Folder');
@@ -136,12 +138,9 @@ export async function moveFolder(deps: AppDeps, userId: string, rawPath: string,
   if (to.startsWith(`${path}/`)) throw refuse('a folder cannot go inside itself');
   const moved = (p: string) => to + p.slice(path.length);
   const row = await deps.db.transaction(async (tx) => {
-    // The folder and the destination's ancestors, locked in one order: two moves at once of /a
-    // into /b and of /b into /a both passed, each into the other, and neither was under / any more.
-    const locked = await tx.select({ path: folders.path }).from(folders)
-      .where(and(eq(folders.userId, userId), inArray(folders.path, [path, ...folderAncestors(parentOf(to))])))
-      .orderBy(asc(folders.path)).for('update');
-    if (!locked.some((f) => f.path === path)) throw notFound('Folder');
+    await lockFolderTree(tx, userId);
+    const [own] = await tx.select({ path: folders.path }).from(folders).where(and(eq(folders.userId, userId), eq(folders.path, path)));
+    if (!own) throw notFound('Folder');
     const [taken] = await tx.select({ path: folders.path }).from(folders).where(and(eq(folders.userId, userId), eq(folders.path, to)));
     if (taken) throw conflict(`The folder ${to} already exists.`);
     // Every folder that has a live file has a row (ancestors.ts), so the deepest and longest moved paths are among the rows.
