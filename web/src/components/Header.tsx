@@ -75,7 +75,7 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
     <header class="top">
       <a class="brand" href="/"><img src="/favicon.svg" alt="" width="22" height="22" />Pictor</a>
       {profile && usage && (
-        <div class="usage" title="Storage used this month">
+        <div class="usage" title="Storage your files take now, and how many there are">
           <span>
             {formatBytes(usage.storage_bytes)}
             {quota ? ` of ${formatBytes(quota)}` : ''} · {usage.files_count} {usage.files_count === 1 ? 'file' : 'files'}

@@ -26,12 +26,31 @@ function parseMetaText(text: string): Record<string, string> {
   return out;
 }
 
+/** A refused edit in the form's words: the API names its fields ("expires_at must be in the future."). */
+function editError(err: unknown): string {
+  if (err instanceof ApiError && err.code === 'VALIDATION_ERROR' && /^expires_at must be in the future/.test(err.message)) {
+    return 'The expiry must be in the future: choose a later date and time, or empty the field for never.';
+  }
+  return errorText(err);
+}
+
+/** A private file's signed original: inline for the preview, as an attachment for "Download" (valid an hour). */
+async function signOriginal(id: string): Promise<{ preview: string; download: { href: string; until: number } }> {
+  const s = await api<{ url: string; download_url?: string; expires_at: string }>('POST', `/api/files/${id}/signed-url`, { original: true, expires_in: 3600 });
+  return { preview: localPath(s.url), download: { href: localPath(s.download_url ?? s.url), until: Date.parse(s.expires_at) } };
+}
+
 const toLocalInput = (iso: string | null) => (iso ? new Date(new Date(iso).getTime() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16) : '');
 
 export function Details({ id, info, onChange }: { id: string; info: ServerInfo; onChange: () => void }) {
   const [file, setFile] = useState<FileItem | null>(null);
   const [meta, setMeta] = useState<Metadata | null>(null);
   const [preview, setPreview] = useState('');
+  /**
+   * Where "Download" points: a public file's `/d/<id>`; a private one's signed `/d/s--…` (its
+   * `/d/<id>` answers 404 to everyone, the owner too), with when that signature runs out.
+   */
+  const [download, setDownload] = useState<{ href: string; until: number } | null>(null);
   const [error, setError] = useState('');
   const [message, setMessage] = useState<Outcome>(null);
   const [edit, setEdit] = useState({ name: '', folder: '', isPublic: true, expires: '', tags: '', meta: '' });
@@ -47,13 +66,38 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   const show = (f: FileItem) => {
     setFile(f);
     setEdit({ name: f.name, folder: f.folder, isPublic: f.is_public, expires: toLocalInput(f.expires_at), tags: f.tags.join(', '), meta: metaText(f.custom_metadata) });
-    if (f.is_public) setPreview(localPath(f.url));
-    else {
-      // Private: a short-lived signed URL of the original, made by the same public API.
-      api<{ url: string }>('POST', `/api/files/${f.id}/signed-url`, { original: true, expires_in: 3600 })
-        .then((s) => setPreview(localPath(s.url)))
-        .catch(() => setPreview(''));
+    if (f.is_public) {
+      setPreview(localPath(f.url));
+      setDownload({ href: localPath(f.download_url), until: Infinity });
+    } else {
+      // Private: a short-lived signed URL of the original, made by the same public API; its
+      // `download_url` is the same signature served as an attachment.
+      setDownload(null);
+      signOriginal(f.id)
+        .then((s) => {
+          setPreview(s.preview);
+          setDownload(s.download);
+        })
+        .catch(() => {
+          setPreview('');
+          // The owner's own download, by the session cookie (a plain link sends it).
+          setDownload({ href: `/api/files/${encodeURIComponent(f.id)}/original`, until: Infinity });
+        });
     }
+  };
+  /** Follows a signed download link that has run out (the page was left open): signs again first. */
+  const onDownload = (e: MouseEvent) => {
+    if (!file || !download || download.until > Date.now() + 60_000) return;
+    e.preventDefault();
+    const name = file.name;
+    signOriginal(file.id).then((s) => {
+      setDownload(s.download);
+      // A detached link: clicking the page's own would run this handler again, with the old state.
+      const a = document.createElement('a');
+      a.href = s.download.href;
+      a.download = name;
+      a.click();
+    }, (err: unknown) => setMessage({ ok: false, text: errorText(err) }));
   };
   useEffect(() => {
     setError('');
@@ -98,7 +142,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
       setMessage({ ok: true, text: 'Changes saved.' });
     } catch (err) {
       if (isGone(err)) return gone();
-      setMessage({ ok: false, text: errorText(err) });
+      setMessage({ ok: false, text: editError(err) });
     }
   };
   const remove = async () => {
@@ -135,7 +179,8 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
           {preview && image && <img src={preview} alt={file.name} />}
           {video && <VideoView file={file} original={preview} />}
           {((!preview && !video) || (!image && !video)) && (
-            <p>No preview for this type. <a href={localPath(file.download_url)} download>Download {file.name}</a></p>
+            // `download` names the file: a bare attribute made Chromium suggest "true.json".
+            <p>No preview for this type. {download ? <a href={download.href} download={file.name} onClick={onDownload}>Download {file.name}</a> : <span class="muted">Preparing its download link…</span>}</p>
           )}
         </div>
         <section class="card facts-card" aria-labelledby="facts-title">
