@@ -50,9 +50,17 @@ export function describeError(status: number, body: Partial<ApiErrorBody> | null
     message = `This file${size} is larger than your upload limit of ${formatBytes(details.max_bytes)}.`;
   } else if (code === 'UNSUPPORTED_MEDIA_TYPE' && details.detected === 'application/x-empty') {
     message = 'This file is empty: there is nothing in it to upload.';
+  } else if (code === 'UNSUPPORTED_MEDIA_TYPE' && typeof details.declared === 'string' && typeof details.detected === 'string') {
+    // Accepted types both: the name (or the type the browser gave it) says one, the bytes another.
+    // It read "This type of file is not accepted (it looks like text/plain)" of a text file named
+    // .jpg, whose type is accepted, and then listed the types accepted.
+    message = `Its name says ${details.declared}, but its content is ${details.detected}: the name and the content do not match. Rename it with the right extension, or choose the right file.`;
+  } else if (code === 'UNSUPPORTED_MEDIA_TYPE' && typeof details.reason === 'string') {
+    message = `${message} The file may be damaged or cut short.`; // "The image cannot be decoded: …"
   } else if (code === 'UNSUPPORTED_MEDIA_TYPE') {
+    // Which types are accepted is the server's configuration (ALLOWED_CONTENT_TYPES): not listed here.
     const detected = typeof details.detected === 'string' ? ` (it looks like ${details.detected})` : '';
-    message = `This type of file is not accepted${detected}. Upload an image, a video, a PDF, text or a zip.`;
+    message = `This type of file is not accepted${detected}.`;
   } else if (code === 'QUOTA_EXCEEDED') {
     message = `Your storage is full: ${message} Delete files to make room.`;
   }

@@ -50,6 +50,7 @@ let nextKey = 1;
 let jobs: UploadJob[] = [];
 const listeners = new Set<(jobs: UploadJob[]) => void>();
 const uploadedListeners = new Set<(file: FileItem) => void>();
+const staleListeners = new Set<() => void>();
 
 const isActive = (j: UploadJob) => j.status === 'uploading' || j.status === 'queued';
 
@@ -92,6 +93,23 @@ function finished(key: number, file: FileItem): void {
     }, () => {}); // a notice, not the upload: its failure changes nothing
 }
 
+/** Asks a few times for a file a tus upload stored (a dropped connection is not the upload's failure). */
+async function fetchStored(id: string): Promise<FileItem> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await api<FileItem>('GET', `/api/files/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (attempt === 3) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
+/** A stored file could not be handed to the library: the lists shown may lack it, and load again. */
+function listStale(): void {
+  for (const l of staleListeners) l();
+}
+
 type Listed = Pick<FileItem, 'id' | 'name' | 'folder' | 'created_at'>;
 
 /**
@@ -123,6 +141,12 @@ export function useUploadJobs(): UploadJob[] {
 export function onFileUploaded(fn: (file: FileItem) => void): () => void {
   uploadedListeners.add(fn);
   return () => void uploadedListeners.delete(fn);
+}
+
+/** Calls `fn` when an upload stored a file this page could not fetch (reload the list to show it); returns the unsubscribe. */
+export function onListStale(fn: () => void): () => void {
+  staleListeners.add(fn);
+  return () => void staleListeners.delete(fn);
 }
 
 /** Queues files (finished ones leave the list); `refusal` marks one refused before sending (over the size limit). */
@@ -209,7 +233,9 @@ function startTus(job: UploadJob): void {
     onSuccess: ({ lastResponse }) => {
       const id = lastResponse.getHeader('x-file-id');
       update(job.key, { status: 'done', loaded: job.file.size, cancel: undefined, upload: undefined });
-      if (id) api<FileItem>('GET', `/api/files/${encodeURIComponent(id)}`).then((file) => finished(job.key, file), () => {});
+      // Its last response names the file only: the file itself is asked for. Swallowed, a failure
+      // here said "Uploaded" of a file that never joined the grid; now the library reloads instead.
+      if (id) fetchStored(id).then((file) => finished(job.key, file), () => listStale());
     },
     onError: (err) => {
       const status = statusOf(err);
