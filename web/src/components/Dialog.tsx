@@ -27,7 +27,12 @@ export function Dialog({ title, focusTitle, onClose, children }: {
     const opener = document.activeElement as HTMLElement | null;
     ref.current?.showModal();
     if (focusTitle) heading.current?.focus();
-    return () => (opener?.isConnected ? opener : document.getElementById('main'))?.focus();
+    return () => {
+      // Focus an action placed outside the dialog as it ended (its outcome) stays there.
+      const now = document.activeElement;
+      if (now && now !== document.body && !ref.current?.contains(now)) return;
+      (opener?.isConnected ? opener : document.getElementById('main'))?.focus();
+    };
   }, []);
   return (
     <dialog ref={ref} class="dialog" aria-labelledby={titleId} onClose={onClose}>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, errorText, type FileItem, type Folder, type Page } from '../api';
+import { api, ApiError, errorText, type FileItem, type Folder, type Page } from '../api';
 import { FormDialog } from './Dialog';
 
 const join = (parent: string, name: string) => `${parent === '/' ? '' : parent}/${name.replace(/^\/+|\/+$/g, '')}`;
@@ -12,8 +12,12 @@ function checkName(name: string, slashes: boolean): void {
   if (!slashes && name.includes('/')) throw new Error('A folder name cannot contain “/”.');
 }
 
-/** New, rename and delete for the current folder. */
-export function FolderActions({ folder, onChanged }: { folder: string; onChanged: (to?: string) => void }) {
+/**
+ * New, rename and delete for the current folder; `missing` (it does not exist) leaves out rename
+ * and delete, which could only answer "Folder not found.". `onChanged` gets the folder to show
+ * and whether it replaces the one shown in the history (renamed or deleted, the old one is gone).
+ */
+export function FolderActions({ folder, missing, onChanged }: { folder: string; missing?: boolean; onChanged: (to?: string, replace?: boolean) => void }) {
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [dialog, setDialog] = useState<'new' | 'rename' | 'delete' | null>(null);
   const current = folder.slice(folder.lastIndexOf('/') + 1);
@@ -22,6 +26,16 @@ export function FolderActions({ folder, onChanged }: { folder: string; onChanged
     setMessage(null);
     setName(which === 'rename' ? current : '');
     setDialog(which);
+  };
+
+  /**
+   * The folder went away under the page (another tab, a script): the dialog closes and the page
+   * looks again, and says so, instead of a dialog that stayed open on "Folder not found.".
+   */
+  const goneElsewhere = (err: unknown): undefined => {
+    if (!(err instanceof ApiError && err.status === 404)) throw err;
+    onChanged();
+    return undefined;
   };
 
   const create = async () => {
@@ -35,21 +49,22 @@ export function FolderActions({ folder, onChanged }: { folder: string; onChanged
     checkName(name, false);
     if (name.trim() === current) return;
     // One request: the server moves the subfolders and every file with it (PATCH /api/folders).
-    const moved = await api<{ path: string }>('PATCH', `/api/folders?path=${encodeURIComponent(folder)}`, { path: join(parentOf(folder), name.trim()) });
-    onChanged(moved.path);
+    const moved = await api<{ path: string }>('PATCH', `/api/folders?path=${encodeURIComponent(folder)}`, { path: join(parentOf(folder), name.trim()) }).catch(goneElsewhere);
+    if (!moved) return;
+    onChanged(moved.path, true);
     setMessage({ ok: true, text: `Renamed to ${moved.path}.` });
   };
 
   const remove = async (empty: boolean) => {
-    await api('DELETE', `/api/folders?path=${encodeURIComponent(folder)}&recursive=${!empty}`);
-    onChanged(parentOf(folder));
+    if ((await api('DELETE', `/api/folders?path=${encodeURIComponent(folder)}&recursive=${!empty}`).then(() => true, goneElsewhere)) === undefined) return;
+    onChanged(parentOf(folder), true);
     setMessage({ ok: true, text: `Deleted ${folder}.` });
   };
 
   return (
     <div class="folder-actions">
       <button type="button" onClick={() => open('new')}>New folder</button>
-      {folder !== '/' && (
+      {folder !== '/' && !missing && (
         <>
           <button type="button" onClick={() => open('rename')}>Rename</button>
           <button type="button" class="danger" onClick={() => open('delete')}>Delete folder</button>

@@ -3,7 +3,7 @@ import { api, type Folder, type Page } from '../api';
 import { FolderBrowser, FormDialog } from './Dialog';
 
 /** `a//b/` → `/a/b`, as the server normalises a folder (files/names.ts), for looking it up. */
-const normal = (path: string) => `/${path.split('/').map((p) => p.trim()).filter((p) => p && p !== '.').join('/')}`;
+export const normalFolder = (path: string) => `/${path.split('/').map((p) => p.trim()).filter((p) => p && p !== '.').join('/')}`;
 
 /**
  * What moving to `path` would do with the folders: nothing to say when it exists; otherwise it
@@ -13,7 +13,7 @@ const normal = (path: string) => `/${path.split('/').map((p) => p.trim()).filter
 function useDestination(path: string): string {
   const [note, setNote] = useState('');
   useEffect(() => {
-    const target = normal(path);
+    const target = normalFolder(path);
     setNote('');
     if (target === '/') return;
     const parent = target.slice(0, target.lastIndexOf('/')) || '/';

@@ -1,14 +1,14 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, errorText, type FileItem, type Page } from '../api';
+import { api, ApiError, errorText, type FileItem, type Folder, type Page } from '../api';
 import { FileGrid } from '../components/FileGrid';
 import { FolderActions } from '../components/FolderActions';
 import { FolderTree } from '../components/FolderTree';
 import { LinkBaseNotice } from '../components/LinkBaseNotice';
 import { Fold, useNarrow } from '../components/Fold';
 import { FormDialog } from '../components/Dialog';
-import { MoveDialog } from '../components/MoveDialog';
+import { MoveDialog, normalFolder } from '../components/MoveDialog';
 import { Uploader } from '../components/Uploader';
-import { onFileUploaded } from '../upload-queue';
+import { onFileUploaded, onListStale } from '../upload-queue';
 import { entryState, navigate, reachedByHistory, rememberInEntry, type Route } from '../router';
 
 const TYPES = [
@@ -24,6 +24,16 @@ const MAX_PAGE = 200;
 const BULK_DELETE_MAX = 100;
 /** PATCHes in flight at once for a bulk change (a browser opens about six connections per host anyway). */
 const PATCH_AT_ONCE = 6;
+const parentOf = (path: string) => path.slice(0, path.lastIndexOf('/')) || '/';
+/** What to change when the filters find nothing: the filters that are set, named. */
+function clearHint(f: { q: string; tag: string; type: string; visibility: string }): string {
+  const set = [f.q && 'the search', f.tag && 'the tags', f.type && 'the type', f.visibility && `“${f.visibility === 'private' ? 'Private only' : 'Public only'}”`].filter(Boolean) as string[];
+  if (set.length === 0) return '';
+  const list = set.length === 1 ? set[0]! : `${set.slice(0, -1).join(', ')} or ${set[set.length - 1]!}`;
+  return `Clear or change ${list}.`;
+}
+/** The tags box's text as the `tag` parameter: "a, b," → "a,b". */
+const tagList = (text: string) => text.split(',').map((t) => t.trim()).filter(Boolean).join(',');
 
 export function Library({ route, onChange }: { route: Route; onChange: () => void }) {
   const q = route.query;
@@ -55,15 +65,60 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   const [dragging, setDragging] = useState(false);
   const [search, setSearch] = useState(filters.q);
   const [tagInput, setTagInput] = useState(filters.tag);
+  /** The `q` and `tag` this page last put in the address from its boxes (the boxes already say them). */
+  const fromBoxes = useRef<{ q?: string; tag?: string }>({});
+  // The boxes follow the address when something else changes it (the Library tab, the logo, Back,
+  // a tag link): a box that kept "zzzz" over a list showing everything told of a search no longer
+  // applied. The address catching up with the typing is left alone: more may have been typed since.
+  useEffect(() => {
+    if (fromBoxes.current.q === filters.q) delete fromBoxes.current.q;
+    else {
+      delete fromBoxes.current.q;
+      setSearch(filters.q);
+    }
+  }, [filters.q]);
+  useEffect(() => {
+    if (fromBoxes.current.tag === filters.tag) delete fromBoxes.current.tag;
+    else {
+      delete fromBoxes.current.tag;
+      setTagInput(filters.tag);
+    }
+  }, [filters.tag]);
   const generation = useRef(0);
   // On a phone the folders, the filters and the upload options fold away, so the first screen shows files.
   const narrow = useNarrow();
+  /**
+   * Whether the folder shown exists, by its parent's listing (the file list answers a folder that
+   * does not exist, a stale bookmark or one deleted in another tab, as an empty one). Kept with
+   * the folder it is about: unknown for another until asked, and not blanked by a re-check.
+   */
+  const [existence, setExistence] = useState<{ folder: string; exists: boolean } | null>(null);
+  const exists = folder === '/' ? true : existence?.folder === folder ? existence.exists : null;
+  useEffect(() => {
+    if (folder === '/') return;
+    let live = true;
+    const target = normalFolder(folder);
+    api<Page<Folder>>('GET', `/api/folders?parent=${encodeURIComponent(parentOf(target))}`)
+      .then((p) => live && setExistence({ folder, exists: p.results.some((f) => f.path === target) }), () => undefined);
+    return () => {
+      live = false;
+    };
+  }, [folder, treeVersion]);
   // A message about the last bulk action belongs to the folder it was made in.
   useEffect(() => setOutcome(null), [folder]);
   // The bulk bar leaves with the selection: focus goes to what the action did, not to <body>.
+  // Once the dialog that asked is gone: while it is open the page behind it is inert and refuses
+  // the focus, and its closing handed the focus back to where it opened (<main> when the bulk bar
+  // has left), after the message had it.
+  const focusOutcome = useRef(false);
   useEffect(() => {
-    if (outcome) outcomeRef.current?.focus();
+    focusOutcome.current = outcome !== null;
   }, [outcome]);
+  useEffect(() => {
+    if (!focusOutcome.current || asking || !outcomeRef.current) return;
+    focusOutcome.current = false;
+    outcomeRef.current.focus();
+  });
   // The name search applies as you type, once typing pauses (Enter or leaving the box apply it at once).
   useEffect(() => {
     if (search === filters.q) return;
@@ -71,14 +126,22 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     return () => clearTimeout(timer);
   }, [search]);
 
-  const setParam = (patch: Record<string, string | null>) => {
+  /**
+   * Changes the address's filters. Another folder is a new history entry (Back returns to the
+   * folder before, as in a file manager; it left the library); a filter or the search as it is
+   * typed replaces the entry. `replace` forces either.
+   */
+  const setParam = (patch: Record<string, string | null>, replace?: boolean) => {
     const next = new URLSearchParams(q);
     for (const [k, v] of Object.entries(patch)) {
       if (v === null || v === '') next.delete(k);
       else next.set(k, v);
     }
+    if ('q' in patch) fromBoxes.current.q = next.get('q') ?? '';
+    if ('tag' in patch) fromBoxes.current.tag = next.get('tag') ?? '';
     const s = next.toString();
-    navigate(s ? `/?${s}` : '/', true);
+    const otherFolder = 'folder' in patch && (next.get('folder') ?? '/') !== folder;
+    navigate(s ? `/?${s}` : '/', replace ?? !otherFolder);
   };
 
   // A search looks in subfolders too, as a person searching a library expects.
@@ -178,6 +241,12 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     setTreeVersion((v) => v + 1);
   }), [folder, recursive]);
 
+  // One it could not fetch (upload-queue.ts): the list loads again, so it shows up all the same.
+  useEffect(() => onListStale(() => {
+    setTreeVersion((v) => v + 1);
+    reload();
+  }), [reload]);
+
   /** The tile a Shift-click extends from: the last one ticked or unticked. */
   const anchor = useRef<string | null>(null);
   const toggle = (id: string, range: boolean) => {
@@ -248,16 +317,24 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     });
   };
   /**
-   * Creating the destination first checks its path with the server (400 keeps the dialog open
-   * with the reason) and makes it exist even when every move then fails; 409 means it exists.
+   * A destination that is not in its parent's listing is created first: that checks its path
+   * with the server (400 keeps the dialog open with the reason) and makes it exist even when
+   * every move then fails. One that exists is not POSTed: the 409 was harmless but every move
+   * into an existing folder logged a failed request in the console.
    */
   const moveTo = async (to: string) => {
     let path = to.trim() || '/';
     if (path !== '/') {
-      try {
-        path = (await api<{ path: string }>('POST', '/api/folders', { path })).path;
-      } catch (err) {
-        if (!(err instanceof ApiError && err.code === 'CONFLICT')) throw err;
+      const target = normalFolder(path);
+      const listed = await api<Page<Folder>>('GET', `/api/folders?parent=${encodeURIComponent(parentOf(target))}`)
+        .then((p) => p.results.find((f) => f.path === target), () => undefined); // a path the server refuses: the POST says why
+      if (listed) path = listed.path;
+      else {
+        try {
+          path = (await api<{ path: string }>('POST', '/api/folders', { path })).path;
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 'CONFLICT')) throw err; // made meanwhile
+        }
       }
     }
     const chosen = items.filter((f) => selected.has(f.id));
@@ -282,9 +359,9 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
       <aside class="side">
         <Fold narrow={narrow} closeOn={folder} summary={folder === '/' ? 'Folders' : `Folders: ${folder}`}>
           <FolderTree current={folder} version={treeVersion} onPick={(p) => setParam({ folder: p === '/' ? null : p })} />
-          <FolderActions folder={folder} onChanged={(to) => {
+          <FolderActions folder={folder} missing={exists === false} onChanged={(to, replace) => {
             setTreeVersion((v) => v + 1);
-            if (to !== undefined) setParam({ folder: to === '/' ? null : to });
+            if (to !== undefined) setParam({ folder: to === '/' ? null : to }, replace);
             else reload();
           }} />
         </Fold>
@@ -294,7 +371,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
         <Uploader folder={folder} incoming={incoming} />
         <form class="toolbar" role="search" onSubmit={(e) => {
           e.preventDefault();
-          setParam({ q: search, tag: tagInput.split(',').map((t) => t.trim()).filter(Boolean).join(',') });
+          setParam({ q: search, tag: tagList(tagInput) });
         }}>
           <label class="grow">
             <span class="sr-only">Search by name</span>
@@ -304,7 +381,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
             <label>
               <span class="sr-only">Tags</span>
               <input type="search" placeholder="Tags (all of)" value={tagInput} onInput={(e) => setTagInput((e.currentTarget as HTMLInputElement).value)}
-                onChange={() => setParam({ tag: tagInput.split(',').map((t) => t.trim()).filter(Boolean).join(',') })} />
+                onChange={() => setParam({ tag: tagList(tagInput) })} />
             </label>
             <label>
               <span class="sr-only">Show files of type</span>
@@ -369,9 +446,14 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
         {error && <p class="error" role="alert">{error}</p>}
         {outcome && <p ref={outcomeRef} tabIndex={-1} class={`outcome ${outcome.ok ? 'notice' : 'error'}`} role={outcome.ok ? 'status' : 'alert'}>{outcome.text}</p>}
         <LinkBaseNotice url={items[0]?.url} />
-        {empty && (
+        {empty && exists === false ? (
+          <div class="empty missing-folder" role="alert">
+            <p>The folder {folder} does not exist: it may have been renamed or deleted.</p>
+            <p><a href={parentOf(folder) === '/' ? '/' : `/?${new URLSearchParams({ folder: parentOf(folder) })}`}>Go to {parentOf(folder) === '/' ? 'the top level' : parentOf(folder)}</a></p>
+          </div>
+        ) : empty && (
           <p class="empty">
-            {filtered ? 'No file matches these filters. Clear the search or choose another type.' : 'This folder is empty. Drop files here, paste an image or choose files above to upload.'}
+            {filtered ? `No file matches these filters. ${clearHint(filters)}` : 'This folder is empty. Drop files here, paste an image or choose files above to upload.'}
           </p>
         )}
         <FileGrid items={items} view={view} selected={selected} onToggle={toggle} hasMore={cursor !== null} onNearEnd={loadMore} />
