@@ -70,7 +70,7 @@ export function Admin({ profile, route }: { profile: Profile; route: Route }) {
       </nav>
       {tab === 'overview' && <Overview />}
       {tab === 'users' && <Users self={profile.user.id} />}
-      {tab === 'files' && <Files initialUser={route.query.get('user') ?? ''} />}
+      {tab === 'files' && <Files initialUser={route.query.get('user') ?? ''} email={route.query.get('email') ?? ''} />}
     </div>
   );
 }
@@ -312,7 +312,7 @@ function Users({ self }: { self: string }) {
                             Ban<span class="sr-only"> {u.email}</span>
                           </BusyButton>
                         ))}
-                        <a class="button small" href={`/admin?tab=files&user=${u.id}`}>Files<span class="sr-only"> of {u.email}</span></a>
+                        <a class="button small" href={`/admin?${new URLSearchParams({ tab: 'files', user: u.id, email: u.email })}`}>Files<span class="sr-only"> of {u.email}</span></a>
                       </td>
                     </tr>
                   );
@@ -426,8 +426,27 @@ function Invites({ self }: { self: string }) {
   );
 }
 
-function Files({ initialUser }: { initialUser: string }) {
+/**
+ * Every account's files, or one account's (`initialUser`, from a user's "Files"; `email` names
+ * it until a listed file does). Delete asks again in its row; the focus follows each step.
+ */
+function Files({ initialUser, email }: { initialUser: string; email: string }) {
   const [q, setQ] = useState('');
+  /** The account's address as its files name it (a link may not carry it). */
+  const [owner, setOwner] = useState(email);
+  useEffect(() => setOwner(email), [initialUser, email]);
+  /**
+   * The control to focus once the list has drawn: Delete swaps its button for "Delete for good"
+   * and "Keep", and a deletion takes the row away; the focus went to <body> each time.
+   */
+  const focusNext = useRef<string | null>(null);
+  useEffect(() => {
+    const el = focusNext.current ? document.getElementById(focusNext.current) : null;
+    if (el) {
+      focusNext.current = null;
+      el.focus();
+    }
+  });
   const [list, setList] = useState<AdminFile[] | null>(null);
   const [count, setCount] = useState(0);
   const [next, setNext] = useState<string | null>(null);
@@ -441,6 +460,7 @@ function Files({ initialUser }: { initialUser: string }) {
     if (cursor) params.set('cursor', cursor);
     try {
       const page = await api<{ results: AdminFile[]; count: number; next_cursor: string | null }>('GET', `/api/admin/files?${params}`);
+      if (initialUser && page.results[0]) setOwner(page.results[0].owner_email);
       setList((prev) => (cursor && prev ? [...prev, ...page.results] : page.results));
       setCount(page.count);
       setNext(page.next_cursor);
@@ -453,14 +473,28 @@ function Files({ initialUser }: { initialUser: string }) {
     return () => clearTimeout(t);
   }, [q, load]);
 
+  const ask = (f: AdminFile) => {
+    setConfirm(f.id);
+    focusNext.current = `keep-${f.id}`; // the safe answer first, as for a ban
+  };
+  const keep = (f: AdminFile) => {
+    setConfirm(null);
+    focusNext.current = `delete-${f.id}`;
+  };
   const remove = async (f: AdminFile) => {
     try {
       await api('DELETE', `/api/admin/files/${encodeURIComponent(f.id)}`);
+      // The next row's Delete takes the focus (the previous one's at the end), else the heading.
+      const rows = list ?? [];
+      const at = rows.findIndex((x) => x.id === f.id);
+      const then = rows[at + 1] ?? rows[at - 1];
+      focusNext.current = then ? `delete-${then.id}` : 'h-files';
       setList((prev) => prev?.filter((x) => x.id !== f.id) ?? prev);
       setCount((c) => c - 1);
       setMessage({ ok: true, text: `Deleted ${f.name} of ${f.owner_email}. The deletion is in the audit trail.` });
     } catch (err) {
       setMessage({ ok: false, text: errorText(err) });
+      focusNext.current = `delete-${f.id}`;
     } finally {
       setConfirm(null);
     }
@@ -469,14 +503,17 @@ function Files({ initialUser }: { initialUser: string }) {
   return (
     <section class="card" aria-labelledby="h-files">
       <div class="toolbar">
-        <h2 id="h-files" class="grow">Files of every account <span class="count">{n(count)}</span></h2>
-        {initialUser && <button type="button" class="small" onClick={() => navigate('/admin?tab=files')}>Show every account</button>}
+        {/* Of one account when its "Files" led here: the heading said "every account" over its files only. */}
+        <h2 id="h-files" class="grow" tabIndex={-1}>{initialUser ? `Files of ${owner || 'one account'}` : 'Files of every account'} <span class="count">{n(count)}</span></h2>
+        {initialUser && <button type="button" class="small" onClick={() => navigate('/admin?tab=files')}>Show every account’s files</button>}
         <label for="file-search" class="sr-only">Search files by name</label>
         <input id="file-search" type="search" placeholder="Search by name" value={q} onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
       </div>
       <p class="help">Deleting a file here is the owner's delete: their storage is released at once, and the action is audited.</p>
       {message && <p class={message.ok ? 'notice' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
-      {!list ? <p class="loading" role="status">Loading files…</p> : list.length === 0 ? <p class="empty">No files.</p> : (
+      {!list ? <p class="loading" role="status">Loading files…</p> : list.length === 0 ? (
+        <p class="empty">{q.trim() ? `No file name contains “${q.trim()}”${initialUser ? ` among the files of ${owner || 'this account'}` : ''}.` : initialUser ? `${owner || 'This account'} has no files.` : 'No account has any files.'}</p>
+      ) : (
         <div class="table-wrap">
           <table class="table card-rows">
             <caption class="sr-only">Files, newest first</caption>
@@ -492,11 +529,11 @@ function Files({ initialUser }: { initialUser: string }) {
                   <td class="row-actions">
                     {confirm === f.id ? (
                       <>
-                        <button type="button" class="small danger solid" onClick={() => remove(f)}>Delete for good<span class="sr-only"> {f.name}</span></button>
-                        <button type="button" class="small" onClick={() => setConfirm(null)}>Keep</button>
+                        <button id={`confirm-delete-${f.id}`} type="button" class="small danger solid" onClick={() => remove(f)}>Delete for good<span class="sr-only"> {f.name}</span></button>
+                        <button id={`keep-${f.id}`} type="button" class="small" onClick={() => keep(f)}>Keep<span class="sr-only"> {f.name}</span></button>
                       </>
                     ) : (
-                      <button type="button" class="small danger" onClick={() => setConfirm(f.id)}>Delete<span class="sr-only"> {f.name}</span></button>
+                      <button id={`delete-${f.id}`} type="button" class="small danger" onClick={() => ask(f)}>Delete<span class="sr-only"> {f.name}</span></button>
                     )}
                   </td>
                 </tr>

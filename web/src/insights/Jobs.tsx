@@ -57,6 +57,37 @@ function detail(j: Job): string {
   return `: ${p.ext.toUpperCase()}${typeof p.canonical === 'string' && p.canonical ? `, ${p.canonical}` : ''}`;
 }
 
+/** File names asked for by id, for the whole visit: null for one this account cannot see (an admin's view of others' jobs) or that is gone. */
+const nameCache = new Map<string, string | null>();
+const NAMES_AT_ONCE = 6;
+
+/**
+ * The names of these files, asked for once each (`GET /api/files/:id`, a few at a time, the ids
+ * of a burst of events together); a file not found keeps showing its id.
+ */
+function useFileNames(ids: string[]): Map<string, string | null> {
+  const [, setVersion] = useState(0);
+  // The page, not the effect: a later render may end the effect while its answers are on the way.
+  const mounted = useRef(true);
+  useEffect(() => () => void (mounted.current = false), []);
+  const wanted = [...new Set(ids)].filter((id) => !nameCache.has(id));
+  const key = wanted.join(',');
+  useEffect(() => {
+    if (!wanted.length) return;
+    const timer = setTimeout(async () => {
+      const todo = wanted.filter((id) => !nameCache.has(id));
+      for (const id of todo) nameCache.set(id, null); // asked: not again meanwhile
+      for (let i = 0; i < todo.length; i += NAMES_AT_ONCE) {
+        await Promise.all(todo.slice(i, i + NAMES_AT_ONCE).map((id) =>
+          api<{ name: string }>('GET', `/api/files/${encodeURIComponent(id)}`).then((f) => void nameCache.set(id, f.name), () => undefined)));
+      }
+      if (mounted.current) setVersion((v) => v + 1);
+    }, 50);
+    return () => clearTimeout(timer);
+  }, [key]);
+  return nameCache;
+}
+
 const time = (iso: string | null) => formatWhen(iso, '—', true); // to the second: jobs a second apart differ
 
 export function Jobs({ profile }: { profile: Profile }) {
@@ -171,11 +202,34 @@ export function Jobs({ profile }: { profile: Profile }) {
     };
   }, [filter, load, refreshStats]);
 
-  // File names come with the listed jobs; a job that arrived by the live feed borrows its file's from them.
-  const names = new Map((jobs ?? []).flatMap((j) => (j.file_id && j.file_name ? [[j.file_id, j.file_name] as const] : [])));
+  // File names come with the listed jobs; a job that arrived by the live feed borrows its file's
+  // from them, or asks for it (a new upload's file is in no listed job: its id showed).
+  const listedNames = new Map((jobs ?? []).flatMap((j) => (j.file_id && j.file_name ? [[j.file_id, j.file_name] as const] : [])));
+  const fetched = useFileNames((jobs ?? []).flatMap((j) => (j.file_id && !listedNames.has(j.file_id) ? [j.file_id] : [])));
+  const nameOf = (fileId: string) => listedNames.get(fileId) ?? fetched.get(fileId) ?? null;
+
+  /**
+   * Where the focus goes once the list has drawn after an action: a row's buttons change with
+   * its status (Retry → Cancel) and Delete takes the row away, which dropped the focus to <body>.
+   * The row's remaining button, else the next row's (the previous one's at the end), else the heading.
+   */
+  const refocus = useRef<{ row: string; then: string | null } | null>(null);
+  useEffect(() => {
+    const want = refocus.current;
+    if (!want) return;
+    refocus.current = null;
+    const lost = document.activeElement === null || document.activeElement === document.body;
+    if (!lost) return;
+    const control = (id: string | null) => (id ? document.querySelector<HTMLElement>(`tr[data-job="${CSS.escape(id)}"] :is(button, a[href])`) : null);
+    const target = control(want.row) ?? control(want.then) ?? document.getElementById('jobs-title');
+    target?.focus();
+  });
 
   const act = async (job: Job, action: 'retry' | 'cancel' | 'delete') => {
     setMessage(null);
+    const rows = jobs ?? [];
+    const at = rows.findIndex((j) => j.id === job.id);
+    refocus.current = { row: job.id, then: (rows[at + 1] ?? rows[at - 1])?.id ?? null };
     try {
       if (action === 'delete') {
         await api('DELETE', `/api/queue/jobs/${job.id}`);
@@ -195,7 +249,7 @@ export function Jobs({ profile }: { profile: Profile }) {
   return (
     <div class="page insights">
       <header class="page-head">
-        <h1>Jobs</h1>
+        <h1 id="jobs-title" tabIndex={-1}>Jobs</h1>
         <p class="lede">
           Background work {admin ? 'of every account (you are an administrator)' : 'for your files'}: thumbnails and metadata after an upload, video renditions, removal of deleted files.
           <span class={`live ${live}`} role="status">{live === 'live' ? 'Live' : live === 'connecting' ? 'Connecting…' : 'Reconnecting…'}</span>
@@ -254,7 +308,7 @@ export function Jobs({ profile }: { profile: Profile }) {
                     <progress max={100} value={j.status === 'pending' ? undefined : j.progress} aria-label={`Progress of job ${j.id.slice(0, 8)}`} />
                     <span class="muted">{j.status === 'pending' ? 'waiting' : `${j.progress}%`}</span>
                   </td>
-                  <td class="file-cell" data-label={j.file_id ? 'File' : undefined}>{j.file_id ? <a href={`/files/${encodeURIComponent(j.file_id)}`} class={names.get(j.file_id) ? undefined : 'mono'}>{names.get(j.file_id) ?? j.file_id}</a> : <span class="muted">—</span>}</td>
+                  <td class="file-cell" data-label={j.file_id ? 'File' : undefined}>{j.file_id ? <a href={`/files/${encodeURIComponent(j.file_id)}`} class={nameOf(j.file_id) ? undefined : 'mono'}>{nameOf(j.file_id) ?? j.file_id}</a> : <span class="muted">—</span>}</td>
                   <td class="nowrap" data-label="Created">{time(j.created_at)}</td>
                   <td class="row-actions">
                     {(j.status === 'failed' || j.status === 'cancelled') && <button type="button" class="small" onClick={() => act(j, 'retry')}>Retry</button>}
