@@ -297,6 +297,34 @@ describe('a transcode past VIDEO_TIMEOUT_MS', () => {
   }, 120_000);
 });
 
+describe('renditions and a small disk cache', () => {
+  let srv: RunningServer;
+  beforeAll(async () => {
+    // The disk tier keeps files up to an eighth of it: 2 KiB here, less than any rendition.
+    srv = await startServer({ env: { DISABLE_RATE_LIMIT: 'true', CACHE_DISK_BYTES: '16KiB' } });
+  }, 120_000);
+  afterAll(() => srv?.close());
+
+  test('a rendition over what the disk cache keeps fails its job naming CACHE_DISK_BYTES, and no file is left (it stayed on disk, never counted nor evicted)', async () => {
+    const res = await fetch(`${srv.url}/api/files`, {
+      method: 'POST', headers: { 'x-api-key': srv.bootstrap!.api_key, 'content-type': 'video/mp4' }, body: new Uint8Array(await h264Mp4()),
+    });
+    expect(res.status).toBe(201);
+    const id = ((await res.json()) as { file: FileJson }).file.id;
+    const url = `${srv.url}/t/w_160/${id}.mp4`;
+    let last: Response;
+    for (;;) {
+      last = await fetch(url);
+      if (last.status !== 202) break;
+      await Bun.sleep(250);
+    }
+    expect(last.status).toBe(422);
+    expect(((await last.json()) as { message: string }).message).toContain('CACHE_DISK_BYTES');
+    const cacheFiles = await filesUnder(join(srv.dataDir, 'cache'));
+    expect(cacheFiles.filter((p) => p.endsWith('.part') || p.endsWith('.mp4'))).toEqual([]);
+  }, 120_000);
+});
+
 describe('renditions are bounded: output size, the transform bucket, and what one account may have queued', () => {
   let srv: RunningServer;
   let id: string;

@@ -55,6 +55,8 @@ export function createDerivativeCache(opts: DerivativeCacheOptions) {
     /** Disk-only derivatives streamed from their file (video renditions): never held in memory. */
     files: {
       ready,
+      /** The largest file kept (`CACHE_DISK_BYTES` / 8; 0 with the disk tier off). */
+      largest: disk.largest,
       fileOf: (k: DerivativeKey) => disk.fileOf(k),
       tempPath: () => disk.tempPath(),
       /**

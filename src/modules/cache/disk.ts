@@ -94,6 +94,8 @@ export function createDiskTier(dir: string, maxBytes: number, log: Logger) {
       }
     },
     /** Writes atomically (temp file + rename); a failure only costs a future re-render. */
+    /** The largest file the tier keeps (an eighth of it; 0 when it is off). */
+    largest: Math.floor(maxBytes / 8),
     async set(k: DerivativeKey, body: Uint8Array): Promise<void> {
       if (body.byteLength > maxBytes / 8) return;
       const tmp = join(tmpDir, `${ownedTempName(randomString(16))}.part`);
@@ -127,6 +129,8 @@ export function createDiskTier(dir: string, maxBytes: number, log: Logger) {
     tempPath: (): string => join(tmpDir, `${ownedTempName(randomString(16))}.part`),
     /** Moves a finished file (written at `tempPath()`) into place and indexes it. */
     async adopt(k: DerivativeKey, tmp: string, size: number): Promise<void> {
+      // The index refuses an entry over its bound without a word: the file would stay on disk, never counted nor evicted.
+      if (size > maxBytes / 8) throw new Error(`a file of ${size} bytes is over the ${Math.floor(maxBytes / 8)} bytes the disk cache keeps (CACHE_DISK_BYTES / 8)`);
       await mkdir(join(dir, k.sha256.slice(0, 2), k.sha256), { recursive: true });
       await rename(tmp, pathOf(k.sha256, nameOf(k)));
       index.set(`${k.sha256}/${nameOf(k)}`, { size, mtimeMs: Date.now() });

@@ -66,10 +66,15 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
   const done = await delivery.cache.files.fileOf(key);
   if (done) return done.size; // made meanwhile by a twin job
   const v = deps.config.video;
+  // A rendition lives in the disk cache, which keeps files up to an eighth of its size.
+  const kept = delivery.cache.files.largest;
+  if (kept === 0) throw new Error('renditions are kept in the derivative disk cache, which is off (CACHE_DISK_BYTES=0)');
+  const cap = Math.min(v.maxOutputBytes, kept);
+  const capName = cap === v.maxOutputBytes ? 'VIDEO_MAX_OUTPUT_BYTES' : 'CACHE_DISK_BYTES / 8, the largest file the disk cache keeps';
   const tmp = delivery.cache.files.tempPath();
   try {
     const run = await withLocalSource(deps.storage, file.storageKey, (input) => {
-      const plan = renditionArgs(input, tmp, info, options, p.ext, v.maxOutputBytes);
+      const plan = renditionArgs(input, tmp, info, options, p.ext, cap);
       const onStdout = progressReader(plan.duration, (f) => onFraction?.(f));
       return runProcess(ffmpegPath(deps.config), plan.args, { timeoutMs: v.timeoutMs, maxStdoutBytes: 1024 * 1024, signal, onStdout });
     });
@@ -77,7 +82,7 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
     if (run.killed === 'aborted') throw new Error('the transcode was stopped (job cancelled or worker shutting down)');
     if (run.code !== 0) throw new Error(`ffmpeg could not transcode the video: ${lastLine(run.stderr) || `exit code ${run.code}`}`);
     const size = (await stat(tmp)).size;
-    if (size >= v.maxOutputBytes) throw new Error(`the rendition reached the maximum output size of ${v.maxOutputBytes} bytes (VIDEO_MAX_OUTPUT_BYTES)`);
+    if (size >= cap) throw new Error(`the rendition reached the maximum output size of ${cap} bytes (${capName})`);
     if (size === 0) throw new Error('ffmpeg wrote an empty rendition');
     if (!(await delivery.cache.files.adopt(key, tmp, size, epoch))) throw new Error('the video was deleted while its rendition was made');
     return size;
