@@ -48,6 +48,8 @@ export async function buildDeps(config: Config, log: Logger, opts: BuildOptions 
 export async function buildCore(config: Config, log: Logger, opts: BuildOptions = {}): Promise<CoreDeps> {
   // Checked first: the embedded database, the secrets file and local files all live there.
   await ensureWritableDir(config.dataDir, 'DATA_DIR');
+  // Renders and renditions are written there: one it cannot write started "ready" and logged a stack per render.
+  await ensureWritableDir(config.cacheDir, 'CACHE_DIR');
   const database = await openDatabase({
     url: config.databaseUrl,
     pool: config.databasePool,

@@ -4,7 +4,7 @@
  * Before each was refused, the server started and then misbehaved, or failed later with a
  * stack trace that did not name the variable.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { EMAIL_PATTERN, MAX_EMAIL, MAX_PASSWORD, MIN_PASSWORD } from './lib/account-rules';
 import { normaliseAllowEntry } from './lib/ssrf';
 import { closestName } from './lib/suggest';
@@ -12,6 +12,16 @@ import { parseTrustProxy } from './modules/limits/client-ip';
 import { CONTENT_TYPES } from './modules/reference/content-types';
 
 type Values = Record<string, unknown>;
+
+/** A file with an execute bit (read from its mode: Bun's access(X_OK) passed `/etc/hostname` for root). */
+function isExecutableFile(path: string): boolean {
+  try {
+    const st = statSync(path);
+    return st.isFile() && (st.mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
 type Env = Record<string, string | undefined>;
 
 /** The schemes each connection URL's client understands, with an example for the message. */
@@ -139,16 +149,19 @@ function names(values: Values): string[] {
     let ok = false;
     try {
       const u = new URL(values.PUBLIC_URL as string);
-      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.search === '' && u.hash === '' && u.username === '' && u.password === '';
+      ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.search === '' && u.hash === '' && u.username === '' && u.password === '' && u.port !== '0';
     } catch {
       ok = false;
     }
-    if (!ok) problems.push(`PUBLIC_URL must be an http(s) URL with no query, fragment or credentials, such as https://media.example.com; got ${JSON.stringify(values.PUBLIC_URL)}`);
+    if (!ok) problems.push(`PUBLIC_URL must be an http(s) URL with no query, fragment, credentials or port 0, such as https://media.example.com; got ${JSON.stringify(values.PUBLIC_URL)}`);
   }
-  // A missing binary started fine and failed every video upload with a 500.
+  // A missing binary started fine and failed every video upload with a 500; so did a directory
+  // or a file that cannot be run (`/tmp`, `/etc/hostname`).
   for (const name of ['FFMPEG_PATH', 'FFPROBE_PATH'] as const) {
     const path = values[name] as string | undefined;
-    if (path !== undefined && !existsSync(path)) problems.push(`${name} names no file: ${JSON.stringify(path)}`);
+    if (path === undefined) continue;
+    if (!existsSync(path)) problems.push(`${name} names no file: ${JSON.stringify(path)}`);
+    else if (!isExecutableFile(path)) problems.push(`${name} must name a program this server can run; ${JSON.stringify(path)} is ${statSync(path).isFile() ? 'a file without execute permission' : 'not a file'}`);
   }
   // Read here as the limiter reads it, so a bad one is a configuration error, not a stack trace
   // after the start had begun (`true` is neither a hop count nor an address).

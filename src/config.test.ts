@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { renderReadme } from '../scripts/gen-config-table';
 import { ConfigError, configSchema, loadConfig, mistypedSettings } from './config';
 import { parseBytes, parseDurationMs, parseRateRule } from './lib/units';
@@ -108,7 +109,16 @@ describe('config', () => {
     expect(refused({ MAX_UPLOAD_BYTES: '100KiB', PROMOTED_MAX_UPLOAD_BYTES: '50KiB' })).toContain('PROMOTED_MAX_UPLOAD_BYTES (50KiB) must be at least MAX_UPLOAD_BYTES');
     expect(refused({ WEBHOOK_RETRY_BASE_MS: '3600000', WEBHOOK_RETRY_MAX_MS: '1000' })).toContain('WEBHOOK_RETRY_BASE_MS must be at most WEBHOOK_RETRY_MAX_MS');
     expect(refused({ FFPROBE_PATH: '/nope/ffprobe' })).toContain('FFPROBE_PATH names no file: "/nope/ffprobe"');
-    for (const bad of ['https://exa mple.com', 'https://:99999', 'ftp://example.com', 'https://example.com/media?x=1#y']) expect([bad, refused({ PUBLIC_URL: bad })]).toEqual([bad, expect.stringContaining('PUBLIC_URL must be an http(s) URL')]);
+    // A directory or a file that cannot be run started fine, then every video upload was a 500.
+    expect(refused({ FFPROBE_PATH: '/tmp' })).toContain('FFPROBE_PATH must name a program this server can run; "/tmp" is not a file');
+    const plain = join(mkdtempSync(join(tmpdir(), 'pictor-config-')), 'not-a-program');
+    writeFileSync(plain, 'text', { mode: 0o644 });
+    expect(refused({ FFMPEG_PATH: plain })).toContain(`FFMPEG_PATH must name a program this server can run; ${JSON.stringify(plain)} is a file without execute permission`);
+    // Whole bytes: a fraction of a byte was cut to 0 (0 turns a cache off); whole fractions of a unit stay fine.
+    expect(refused({ CACHE_MEMORY_BYTES: '0.0001KB' })).toContain('CACHE_MEMORY_BYTES');
+    expect(loadConfig({ CACHE_MEMORY_BYTES: '1.5KiB' }).cacheMemoryBytes).toBe(1536);
+    expect(loadConfig({ CACHE_MEMORY_BYTES: '1.1MB' }).cacheMemoryBytes).toBe(1_100_000);
+    for (const bad of ['https://exa mple.com', 'https://:99999', 'ftp://example.com', 'https://example.com/media?x=1#y', 'https://example.com:0']) expect([bad, refused({ PUBLIC_URL: bad })]).toEqual([bad, expect.stringContaining('PUBLIC_URL must be an http(s) URL')]);
     expect(loadConfig({ PUBLIC_URL: 'HTTPS://media.example.com/' }).publicUrl).toBe('https://media.example.com');
     // As browsers send an origin: lower case, no trailing slash (the header matched no request).
     expect(loadConfig({ CORS_DELIVERY_ORIGIN: 'https://App.Example.com/' }).corsDeliveryOrigin).toBe('https://app.example.com');

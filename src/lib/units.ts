@@ -29,7 +29,10 @@ export function parseBytes(text: string): number | null {
   const unit = BYTE_UNITS[(m[2] ?? '').toLowerCase()];
   if (unit === undefined) return null;
   if (unit === 1 && m[1]!.includes('.')) return null;
-  const value = Math.floor(Number(m[1]) * unit);
+  // Whole bytes: `0.0001KB` was 0 (turning a cache off), `1.3B`-like fractions of a unit were cut.
+  const exact = Number(m[1]) * unit;
+  const value = Math.round(exact);
+  if (Math.abs(exact - value) > 1e-9 * Math.max(1, exact)) return null;
   return Number.isSafeInteger(value) ? value : null;
 }
 

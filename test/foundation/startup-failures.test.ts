@@ -167,6 +167,13 @@ for (const runtime of ['bun', 'deno'] as const) {
       expectOneClearLine(outcome, 'DATA_DIR', /not a writable directory/);
     }, 60_000);
 
+    test('CACHE_DIR not writable: one line naming CACHE_DIR (it started ready, the disk cache off, a stack per render)', async () => {
+      const file = join(await mkdtemp(join(scratch, 'cachedir-')), 'plain-file');
+      await writeFile(file, 'x');
+      const outcome = await runUntilExit(runtime, { DATA_DIR: await mkdtemp(join(scratch, 'cachedir-data-')), CACHE_DIR: join(file, 'cache') });
+      expectOneClearLine(outcome, 'CACHE_DIR', /not a writable directory/);
+    }, 60_000);
+
     test('S3 bucket missing: one line naming S3_BUCKET', async () => {
       const dataDir = await mkdtemp(join(scratch, 's3-'));
       const outcome = await runUntilExit(runtime, { DATA_DIR: dataDir, ...minio.env(`missing-${runtime}-${Date.now().toString(36)}`) });
