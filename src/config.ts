@@ -154,8 +154,8 @@ export const configSchema = {
   RATE_LIMIT_LOGIN: rate({ doc: 'Login attempts per IP and email.', default: '5/15m' }),
   RATE_LIMIT_LOGIN_IP: rate({ doc: 'Login attempts per IP, whatever the email (stops one address trying many accounts).', default: '50/15m' }),
   RATE_LIMIT_REGISTER: rate({ doc: 'Registrations per IP.', default: '3/1h' }),
-  RATE_LIMIT_PASSWORD_RESET: rate({ doc: 'Password-reset requests per IP.', default: '5/1h' }),
-  RATE_LIMIT_SENSITIVE: rate({ doc: 'Refresh, change-password and verify calls per IP.', default: '30/15m' }),
+  RATE_LIMIT_PASSWORD_RESET: rate({ doc: 'Password-reset links asked for per IP (`forgot-password`); using one counts in `RATE_LIMIT_SENSITIVE`.', default: '5/1h' }),
+  RATE_LIMIT_SENSITIVE: rate({ doc: 'Refresh, change-password, verify and reset-password calls per IP.', default: '30/15m' }),
   RATE_LIMIT_SHARE_PASSWORD: rate({ doc: 'Password attempts on one protected share link (`/s/<token>`) per client IP; right or wrong, each attempt counts.', default: '10/15m' }),
   DISABLE_RATE_LIMIT: bool({ doc: 'Turn every rate limit off.', default: 'false' }),
   TRUST_PROXY: str({

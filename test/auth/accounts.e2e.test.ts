@@ -136,6 +136,9 @@ describe.each(MODES)('accounts on $name', (mode) => {
       await api('GET', '/metrics'),
     ];
     expect(refused.map((r) => [r.status, r.headers.get('www-authenticate')])).toEqual(Array(3).fill([401, 'Bearer realm="Pictor"']));
+    // A wrong credential on /metrics is told as on every route (it read like none was sent).
+    const wrongMetrics = await api('GET', '/metrics', undefined, { bearer: 'garbage' });
+    expect([wrongMetrics.status, wrongMetrics.headers.get('www-authenticate')]).toEqual([401, 'Bearer realm="Pictor", error="invalid_token"']);
     // The scheme's name is case-insensitive (RFC 9110 §11.1): `bearer pk_…` was refused.
     for (const scheme of ['bearer', 'BEARER']) {
       expect((await api('GET', '/api/profile', undefined, { headers: { authorization: `${scheme} ${adminKey}` } })).status).toBe(200);

@@ -189,4 +189,42 @@ describe('mailed links open pages that complete the action', () => {
     // This server's own origin is always allowed.
     expect((await api('POST', '/api/auth/forgot-password', { email: address, redirect_to: `http://localhost:${server.port}/reset-password` })).status).toBe(202);
   });
+
+  test('a redirect_to with a fragment gets the token in its query, before the fragment (it landed inside the fragment)', async () => {
+    const address = email('fragment');
+    expect((await api('POST', '/api/auth/register', { email: address, password: 'old password 1' })).status).toBe(201);
+    expect((await api('POST', '/api/auth/forgot-password', { email: address, redirect_to: `${WEB_APP}/reset#top` })).status).toBe(202);
+    const mail = await smtp.waitFor(address, /reset/);
+    const text = mail.raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+    expect(text).toMatch(new RegExp(`${WEB_APP}/reset\\?token=[A-Za-z0-9_-]+#top`));
+  });
+});
+
+describe('reset links under a tight password_reset limit', () => {
+  let smtp: SmtpSink;
+  let server: RunningServer;
+  let api: ReturnType<typeof createClient>;
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    server = await startServer({
+      env: { SMTP_URL: smtp.url, ALLOWED_REDIRECT_ORIGINS: WEB_APP, RATE_LIMIT_REGISTER: '100/1h', RATE_LIMIT_PASSWORD_RESET: '2/1h', RATE_LIMIT_SENSITIVE: '100/15m' },
+    });
+    api = createClient(server.url);
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+    await smtp?.close();
+  });
+
+  test('asking for links spends password_reset; using one does not (the fresh link was a 429 for an hour)', async () => {
+    const address = email('limit');
+    expect((await api('POST', '/api/auth/register', { email: address, password: 'old password 1' })).status).toBe(201);
+    expect((await api('POST', '/api/auth/forgot-password', { email: address })).status).toBe(202);
+    expect((await api('POST', '/api/auth/forgot-password', { email: 'nobody@example.com' })).status).toBe(202);
+    const third = await api('POST', '/api/auth/forgot-password', { email: address });
+    expect([third.status, third.body.details?.bucket]).toEqual([429, 'password_reset']);
+    const token = linkFrom(await smtp.waitFor(address, /reset-password/), '/reset-password').searchParams.get('token')!;
+    expect((await api('POST', '/api/auth/reset-password', { token, new_password: 'new password 2' })).status).toBe(204);
+    expect((await api('POST', '/api/auth/login', { email: address, password: 'new password 2' })).status).toBe(200);
+  });
 });

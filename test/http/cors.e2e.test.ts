@@ -132,6 +132,19 @@ describe('CORS with CORS_API_ORIGINS set', () => {
     expect(head.headers.get('access-control-expose-headers')).toContain('upload-offset');
   });
 
+  test('a listed origin may send Range, If-Range, If-None-Match and Last-Event-ID, and read Content-Range (a resumable download or event stream was blocked)', async () => {
+    const res = await fetch(`${server.url}/api/files/${id}/original`, {
+      method: 'OPTIONS', headers: { origin: APP, 'access-control-request-method': 'GET', 'access-control-request-headers': 'range, if-range, if-none-match, last-event-id' },
+    });
+    expect(res.status).toBe(204);
+    const allowed = (res.headers.get('access-control-allow-headers') ?? '').split(',').map((h) => h.trim());
+    expect(['range', 'if-range', 'if-none-match', 'last-event-id'].filter((h) => !allowed.includes(h))).toEqual([]);
+    const part = await fetch(`${server.url}/api/files/${id}/original`, { headers: { 'x-api-key': server.bootstrap!.api_key, origin: APP, range: 'bytes=0-9' } });
+    expect(part.status).toBe(206);
+    const exposed = (part.headers.get('access-control-expose-headers') ?? '').split(',').map((h) => h.trim());
+    expect(['content-range', 'accept-ranges'].filter((h) => !exposed.includes(h))).toEqual([]);
+  });
+
   test('/api responses echo a listed origin only', async () => {
     const auth = { 'x-api-key': server.bootstrap!.api_key };
     const listed = await fetch(`${server.url}/api/profile`, { headers: { ...auth, origin: APP } });

@@ -56,7 +56,7 @@ export const carriesCredential = (request: Request): boolean =>
  * (an unknown, revoked or expired key or token read "Authentication required." like none), with
  * the `WWW-Authenticate` challenge a 401 must carry (RFC 9110 §11.6.1).
  */
-function notAuthenticated(request: Request): AppError {
+export function notAuthenticated(request: Request): AppError {
   return carriesCredential(request)
     ? new AppError('UNAUTHORIZED', 401, 'The credentials sent are not valid: the API key or token is unknown, revoked or expired (a session renews through POST /api/auth/refresh).',
       undefined, { 'WWW-Authenticate': 'Bearer realm="Pictor", error="invalid_token"' })

@@ -62,7 +62,7 @@ export function authPages(deps: AppDeps) {
           return formPage('Choose a new password', resetForm(body.token, 'The two passwords differ.'), 400);
         }
         try {
-          await enforceIpLimit(deps, request, set, 'password_reset');
+          await enforceIpLimit(deps, request, set, 'sensitive'); // as the API route: using a link is not asking for one
           await resetPassword(deps, body.token, body.new_password);
         } catch (err) {
           return failure(err, 'Password not changed', paragraph('Ask for a new link from the sign-in page if this one has expired or was used.'));

@@ -173,7 +173,8 @@ export function authRoutes(deps: AppDeps) {
     .post(
       '/reset-password',
       async ({ body, request, set }) => {
-        await enforceIpLimit(deps, request, set, 'password_reset');
+        // Using a link is not asking for one: the `sensitive` bucket (five requests for links spent the quota to use them).
+        await enforceIpLimit(deps, request, set, 'sensitive');
         await resetPassword(deps, body.token, body.new_password);
         return noContent();
       },

@@ -93,7 +93,12 @@ async function createMailToken(deps: AppDeps, userId: string, kind: 'verify' | '
 }
 
 /** Appends the token to a link base (the caller's `redirect_to`, or PUBLIC_URL + path). */
-const linkWith = (base: string, token: string) => `${base}${base.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+/** `base` with `token=` in its query, before any fragment (`/app#x?token=` put it in the fragment, where the server never sees it). */
+const linkWith = (base: string, token: string) => {
+  const hash = base.indexOf('#');
+  const [path, fragment] = hash === -1 ? [base, ''] : [base.slice(0, hash), base.slice(hash)];
+  return `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}${fragment}`;
+};
 
 export async function sendVerificationMail(deps: AppDeps, user: Pick<UserRow, 'id' | 'email'>): Promise<void> {
   const token = await createMailToken(deps, user.id, 'verify', VERIFY_TTL_MS);

@@ -29,9 +29,9 @@ import { isPublicDelivery } from '../limits/plugin';
 const PREFLIGHT_MAX_AGE_S = '600';
 const API_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
 // tus (modules/tus): its request headers, and the answers' offset, location and expiry.
-const API_HEADERS = 'authorization, content-type, x-api-key, x-csrf-token, x-request-id, x-file-name, tus-resumable, upload-length, upload-defer-length, upload-offset, upload-metadata, upload-checksum';
+const API_HEADERS = 'authorization, content-type, x-api-key, x-csrf-token, x-request-id, x-file-name, tus-resumable, upload-length, upload-defer-length, upload-offset, upload-metadata, upload-checksum, range, if-range, if-none-match, if-modified-since, last-event-id';
 /** Response headers a page may read besides the CORS-safelisted ones. */
-const API_EXPOSED = 'x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after, location, content-disposition, etag, tus-resumable, tus-version, tus-extension, tus-max-size, upload-offset, upload-length, upload-expires, upload-metadata, x-file-id';
+const API_EXPOSED = 'x-request-id, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset, retry-after, location, content-disposition, content-range, accept-ranges, etag, tus-resumable, tus-version, tus-extension, tus-max-size, upload-offset, upload-length, upload-expires, upload-metadata, x-file-id';
 const DELIVERY_EXPOSED = 'x-request-id, x-cache, etag, content-disposition, content-range, accept-ranges';
 
 /** The headers every public-delivery response carries (empty when `CORS_DELIVERY_ORIGIN=none`). */

@@ -11,7 +11,7 @@ import { Elysia, t } from 'elysia';
 import { timingSafeEqual } from 'node:crypto';
 import type { AppDeps } from '../../deps';
 import { errorResponses, forbidden, unauthorized } from '../../errors';
-import { requireScope } from '../auth/guard';
+import { carriesCredential, notAuthenticated, requireScope } from '../auth/guard';
 import { bearerCredential } from '../auth/credentials';
 import { onRequestDone, requestStartOf } from '../../http';
 import { setCounterTotal, type Metrics } from './registry';
@@ -75,7 +75,8 @@ export function metricsRoutes(deps: AppDeps) {
       const byToken = deps.config.metricsToken !== undefined && bearer !== null && tokenMatches(bearer, deps.config.metricsToken);
       if (!byToken) {
         const principal = await resolver.resolve(request);
-        if (!principal) throw unauthorized('Send `Authorization: Bearer <METRICS_TOKEN>` or an admin credential.');
+        // A wrong or expired credential is told as on every route (it read like none was sent).
+        if (!principal) throw carriesCredential(request) ? notAuthenticated(request) : unauthorized('Send `Authorization: Bearer <METRICS_TOKEN>` or an admin credential.');
         if (principal.role !== 'admin') throw forbidden('Metrics are for admins and the metrics token.');
         requireScope(principal, 'admin'); // an admin's key without the scope is told which scope it lacks
       }
