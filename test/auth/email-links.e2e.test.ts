@@ -207,7 +207,7 @@ describe('reset links under a tight password_reset limit', () => {
   beforeAll(async () => {
     smtp = await startSmtpSink();
     server = await startServer({
-      env: { SMTP_URL: smtp.url, ALLOWED_REDIRECT_ORIGINS: WEB_APP, RATE_LIMIT_REGISTER: '100/1h', RATE_LIMIT_PASSWORD_RESET: '2/1h', RATE_LIMIT_SENSITIVE: '100/15m' },
+      env: { SMTP_URL: smtp.url, ALLOWED_REDIRECT_ORIGINS: WEB_APP, RATE_LIMIT_REGISTER: '100/1h', RATE_LIMIT_PASSWORD_RESET: '2/1h', RATE_LIMIT_SENSITIVE: '3/15m' },
     });
     api = createClient(server.url);
   }, 60_000);
@@ -226,5 +226,21 @@ describe('reset links under a tight password_reset limit', () => {
     const token = linkFrom(await smtp.waitFor(address, /reset-password/), '/reset-password').searchParams.get('token')!;
     expect((await api('POST', '/api/auth/reset-password', { token, new_password: 'new password 2' })).status).toBe(204);
     expect((await api('POST', '/api/auth/login', { email: address, password: 'new password 2' })).status).toBe(200);
+  });
+
+  test('the forms answer the limiter with an HTML 429 that the OpenAPI document lists (it listed 200 and 400 only)', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`${server.url}/verify-email`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=not-a-token' });
+      await res.text();
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(res.headers.get('content-type')).toContain('text/html');
+        break;
+      }
+    }
+    expect(statuses.at(-1)).toBe(429);
+    const spec = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    for (const path of ['/verify-email', '/reset-password']) expect([path, Object.keys(spec.paths[path]!.post!.responses)]).toEqual([path, expect.arrayContaining(['429'])]);
   });
 });

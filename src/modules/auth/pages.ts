@@ -43,6 +43,8 @@ function failure(err: unknown, title: string, retry?: string): Response {
 const TokenQuery = t.Object({ token: t.Optional(t.String({ maxLength: 256, description: 'The token from the mailed link.' })) });
 // text/html, as sent (a `t.String` is documented as text/plain).
 const HTML = { 200: binaryResponse('HTML page', ['text/html']), 400: binaryResponse('HTML page naming the problem', ['text/html']) };
+/** A form's answers: its pages, and the limiter's (the `sensitive` bucket per IP, with `Retry-After`). */
+const FORM_HTML = { ...HTML, 429: binaryResponse('HTML page: too many attempts from this address; see `Retry-After`', ['text/html']) };
 
 export function authPages(deps: AppDeps) {
   // The forms post URL-encoded bodies; every other route keeps answering those 415.
@@ -75,7 +77,7 @@ export function authPages(deps: AppDeps) {
           new_password: t.String({ maxLength: MAX_PASSWORD }),
           confirm_password: t.Optional(t.String({ maxLength: MAX_PASSWORD })),
         })),
-        response: HTML,
+        response: FORM_HTML,
         detail: {
           summary: 'Password-reset form submission',
           description: 'Form-encoded (`token`, `new_password`, optional `confirm_password`); answers an HTML page. Same effect as `POST /api/auth/reset-password`.',
@@ -100,7 +102,7 @@ export function authPages(deps: AppDeps) {
       },
       {
         ...strict(t.Object({ token: t.String({ minLength: 1, maxLength: 256 }) })),
-        response: HTML,
+        response: FORM_HTML,
         detail: { summary: 'Email-confirmation form submission', description: 'Form-encoded `token`; answers an HTML page. Same effect as `POST /api/auth/verify-email`.' },
       },
     );
