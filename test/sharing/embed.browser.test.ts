@@ -89,6 +89,14 @@ describe('embed page /v/<id>', () => {
     // A URL on another host is not one this server gives out: 404, as oEmbed asks (it answered for any host).
     const elsewhere = f.view_url.replace(new URL(f.view_url).host, 'evil.example');
     expect((await fetch(`${srv.url}/api/oembed?url=${encodeURIComponent(elsewhere)}`)).status).toBe(404);
+    // Only the URLs it gives out: the ending alone matched, so another path, credentials or an extension not the file's were answered.
+    const view = new URL(f.view_url);
+    for (const other of [`${view.origin}/anything/else/v/${f.id}`, `${view.protocol}//user:pass@${view.host}/v/${f.id}`, `${view.origin}/i/${f.id}.exe`]) {
+      expect([other, (await fetch(`${srv.url}/api/oembed?url=${encodeURIComponent(other)}`)).status]).toEqual([other, 404]);
+    }
+    for (const given of [`${view.origin}/i/${f.id}`, `${f.view_url}/`]) {
+      expect([given, (await fetch(`${srv.url}/api/oembed?url=${encodeURIComponent(given)}`)).status]).toEqual([given, 200]);
+    }
 
     // The picture: responsive, and actually loaded under the page's CSP.
     const img = page.locator('main img');

@@ -38,7 +38,7 @@ const OEmbedSchema = t.Object({
 }, { title: 'OEmbed' });
 
 /** The host and file id of an embeddable URL (`…/v/<id>`, `…/i/<id>.<ext>`); its host is checked once the file's base is known. */
-function parseEmbedUrl(raw: string): { host: string; id: string } {
+function parseEmbedUrl(raw: string): { url: URL; id: string } {
   let url: URL;
   try {
     url = new URL(raw);
@@ -47,7 +47,29 @@ function parseEmbedUrl(raw: string): { host: string; id: string } {
   }
   const m = /\/(?:v|i)\/([A-Za-z0-9]{6,64})(?:\.[A-Za-z0-9]{1,8})?\/?$/.exec(url.pathname);
   if (!m) throw notFound('File');
-  return { host: url.host.toLowerCase(), id: m[1]! };
+  return { url, id: m[1]! };
+}
+
+/**
+ * Whether `target` is one of the URLs this server gives out for the file (oEmbed 1.0: 404 for
+ * a URL the provider does not serve): its embed page or its original (with its own extension or
+ * none), under the account's URL base, PUBLIC_URL or the host asked, without credentials. Only
+ * the ending was matched: `/anything/v/<id>`, `user:pass@…` and `/i/<id>.exe` were answered.
+ */
+function givenOut(target: URL, f: { id: string; base: string; ext: string }, publicUrl: string, host: string | null): boolean {
+  if (target.username || target.password) return false;
+  // Origins compare as URLs do (scheme and host in lower case); paths exactly (ids are case-sensitive).
+  const plain = (u: URL) => `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+  const bases = [f.base, publicUrl, ...(host ? [`${target.protocol}//${host}`] : [])].flatMap((b) => {
+    try {
+      return [plain(new URL(b))];
+    } catch {
+      return [];
+    }
+  });
+  const paths = [`/v/${f.id}`, `/i/${f.id}`, ...(f.ext ? [`/i/${f.id}.${f.ext}`] : [])];
+  const asked = plain(target);
+  return bases.some((b) => paths.some((p) => asked === `${b}${p}`));
 }
 
 const hostOf = (url: string): string | null => {
@@ -98,11 +120,8 @@ export function embedRoutes(deps: AppDeps) {
       if (query.format !== undefined && query.format !== 'json') throw validationError('Only format=json is available.', [{ path: '/format', message: 'must be json' }]);
       const target = parseEmbedUrl(query.url);
       const f = await getEmbedFile(deps, target.id);
-      // Only URLs this server gives out (oEmbed 1.0: 404 for a URL the provider does not serve): the
-      // account's URL base, PUBLIC_URL or the host asked. Any host was taken, so a page on another site
-      // could pass for this one.
-      const hosts = [hostOf(f.base), hostOf(deps.config.publicUrl), request.headers.get('host')?.toLowerCase() ?? null];
-      if (!hosts.includes(target.host)) throw notFound('File');
+      // Any host was taken, so a page on another site could pass for this one (see givenOut).
+      if (!givenOut(target.url, f, deps.config.publicUrl, request.headers.get('host')?.toLowerCase() ?? null)) throw notFound('File');
       const u = urlsOf(f);
       const maxW = query.maxwidth ?? PREVIEW_WIDTH;
       const maxH = query.maxheight ?? Infinity;
