@@ -39,7 +39,7 @@ const S3_SETTINGS = ['S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET', 'S3_ACCESS_KEY_ID'
  * (`REMOTE_ALLOW_HOSTS` entries as URLs carry hosts).
  */
 export function crossChecks(values: Values, env: Env): string[] {
-  return [...contradictions(values, env), ...connectionUrls(values), ...storage(values, env), ...bootstrapAdmin(values), ...secrets(values), ...names(values)];
+  return [...contradictions(values, env), ...connectionUrls(values), ...storage(values, env), ...withoutTheirSwitch(values, env), ...bootstrapAdmin(values), ...secrets(values), ...names(values)];
 }
 
 /** Shortest secret taken from the environment: the generated ones are 48 characters. */
@@ -116,6 +116,22 @@ function storage(values: Values, env: Env): string[] {
   if (given('S3_ACCESS_KEY_ID') !== given('S3_SECRET_ACCESS_KEY')) {
     problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither (then the AWS SDK finds credentials itself: AWS_* variables, instance roles)');
   }
+  return problems;
+}
+
+/**
+ * Settings of a feature or backend that is not in use: each was accepted and did nothing (as
+ * S3 settings without the S3 driver, refused in `storage`).
+ */
+function withoutTheirSwitch(values: Values, env: Env): string[] {
+  const set = (names: readonly string[]) => names.filter((n) => env[n] !== undefined && env[n]!.trim() !== '');
+  const problems: string[] = [];
+  const list = (names: string[]) => `${names.join(', ')} ${names.length > 1 ? 'are' : 'is'}`;
+  const remote = set(['REMOTE_ALLOW_HOSTS', 'REMOTE_SIGNED_ONLY', 'REMOTE_MAX_BYTES', 'REMOTE_TIMEOUT_MS', 'REMOTE_MAX_REDIRECTS', 'REMOTE_CACHE_TTL', 'REMOTE_CACHE_BYTES']);
+  if (values.REMOTE_SOURCES !== true && remote.length > 0) problems.push(`${list(remote)} set but REMOTE_SOURCES is off, so nothing is ever fetched: set REMOTE_SOURCES=true, or unset ${remote.length > 1 ? 'them' : 'it'}`);
+  if (set(['MAIL_FROM']).length > 0 && !values.SMTP_URL) problems.push('MAIL_FROM is set but SMTP_URL is not, so no mail is sent: set SMTP_URL, or unset MAIL_FROM');
+  if (set(['DATABASE_POOL']).length > 0 && !values.DATABASE_URL) problems.push('DATABASE_POOL is set but DATABASE_URL is not (the embedded PGlite has one connection): set DATABASE_URL, or unset DATABASE_POOL');
+  if (set(['PGLITE_SHARED_BUFFERS']).length > 0 && values.DATABASE_URL) problems.push('PGLITE_SHARED_BUFFERS is set but DATABASE_URL is too, so PGlite is not used: unset one of them');
   return problems;
 }
 

@@ -114,6 +114,12 @@ describe('config', () => {
     const plain = join(mkdtempSync(join(tmpdir(), 'pictor-config-')), 'not-a-program');
     writeFileSync(plain, 'text', { mode: 0o644 });
     expect(refused({ FFMPEG_PATH: plain })).toContain(`FFMPEG_PATH must name a program this server can run; ${JSON.stringify(plain)} is a file without execute permission`);
+    // A feature's settings while it is off, a backend's while another is used: accepted, and nothing happened.
+    expect(refused({ REMOTE_ALLOW_HOSTS: 'img.example.com', REMOTE_SIGNED_ONLY: 'true' })).toContain('REMOTE_ALLOW_HOSTS, REMOTE_SIGNED_ONLY are set but REMOTE_SOURCES is off');
+    expect(loadConfig({ REMOTE_SOURCES: 'true', REMOTE_ALLOW_HOSTS: 'img.example.com' }).remote.allowHosts).toEqual(['img.example.com']);
+    expect(refused({ MAIL_FROM: 'X <x@example.com>' })).toContain('MAIL_FROM is set but SMTP_URL is not');
+    expect(refused({ DATABASE_POOL: '50' })).toContain('DATABASE_POOL is set but DATABASE_URL is not');
+    expect(refused({ PGLITE_SHARED_BUFFERS: '16MiB', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' })).toContain('PGLITE_SHARED_BUFFERS is set but DATABASE_URL is too');
     // Whole bytes: a fraction of a byte was cut to 0 (0 turns a cache off); whole fractions of a unit stay fine.
     expect(refused({ CACHE_MEMORY_BYTES: '0.0001KB' })).toContain('CACHE_MEMORY_BYTES');
     expect(loadConfig({ CACHE_MEMORY_BYTES: '1.5KiB' }).cacheMemoryBytes).toBe(1536);
@@ -148,7 +154,7 @@ describe('config', () => {
     expect(refused({ JWT_SECRET: 'x' })).not.toContain('"x"');
     expect(refused({ SIGNING_SECRETS: `${'k'.repeat(32)},short` })).toContain('SIGNING_SECRETS: secret 2 must be at least 32 characters');
     expect(refused({ MAIL_FROM: 'bogus' })).toContain('MAIL_FROM must be an address');
-    for (const ok of ['Pictor <no-reply@example.com>', 'ops@example.com']) expect(loadConfig({ MAIL_FROM: ok }).mailFrom).toBe(ok);
+    for (const ok of ['Pictor <no-reply@example.com>', 'ops@example.com']) expect(loadConfig({ MAIL_FROM: ok, SMTP_URL: 'smtp://127.0.0.1:2525' }).mailFrom).toBe(ok);
     // Surrounding spaces became part of a token or path (a .env file's trailing space).
     expect(refused({ METRICS_TOKEN: 'tok ' })).toContain('METRICS_TOKEN begins or ends with a space or line break');
     expect(refused({ METRICS_TOKEN: 'tok ' })).not.toContain('tok');
@@ -176,7 +182,7 @@ describe('config', () => {
   });
 
   test('REMOTE_ALLOW_HOSTS entries are stored as URLs carry hosts; ones that could never match are refused', () => {
-    const c = loadConfig({ REMOTE_ALLOW_HOSTS: 'IMG.example.com., *.Bücher.de, https://cdn.example.com:443/pub, [::1], ::2' });
+    const c = loadConfig({ REMOTE_SOURCES: 'true', REMOTE_ALLOW_HOSTS: 'IMG.example.com., *.Bücher.de, https://cdn.example.com:443/pub, [::1], ::2' });
     expect(c.remote.allowHosts).toEqual(['img.example.com', '*.xn--bcher-kva.de', 'https://cdn.example.com/pub', '[::1]', '[::2]']);
     for (const [bad, why] of [
       ['img.example.com:8080', 'a port needs a URL prefix, such as http://img.example.com:8080/'],
@@ -186,7 +192,7 @@ describe('config', () => {
       ['https://', 'is not a URL'],
       ['ftp://files.example.com/', 'a URL prefix starts with http:// or https://'],
     ]) {
-      expect(() => loadConfig({ REMOTE_ALLOW_HOSTS: bad! })).toThrow(`REMOTE_ALLOW_HOSTS: ${JSON.stringify(bad)} could never match: ${why}`);
+      expect(() => loadConfig({ REMOTE_SOURCES: 'true', REMOTE_ALLOW_HOSTS: bad! })).toThrow(`REMOTE_ALLOW_HOSTS: ${JSON.stringify(bad)} could never match: ${why}`);
     }
   });
 
