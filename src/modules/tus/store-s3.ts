@@ -79,6 +79,9 @@ export function createS3TusStore(config: Config): TusStore {
         } else {
           started = sendLive(buffer, size, (Body, abortSignal) => client.send(new PutObjectCommand({ Bucket, Key: tailKey(s.id), Body, ContentLength: size }), { abortSignal }));
           tailSent = started.done.then(() => {});
+          // Awaited by `queue.settle`, or dropped with a body that ended early: a rejection left
+          // unhandled then (the request aborted, or S3 gone) took the whole process down.
+          tailSent.catch(() => {});
         }
         started.advance(filled);
         return started;
