@@ -12,7 +12,7 @@ export type ErrorCode =
   | 'EMAIL_NOT_VERIFIED' | 'FORBIDDEN' | 'MISSING_SCOPE' | 'CSRF_INVALID' | 'ACCOUNT_BANNED'
   | 'INVALID_SIGNATURE' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'CONFLICT' | 'GONE'
   | 'FILE_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RANGE_NOT_SATISFIABLE' | 'RATE_LIMITED'
-  | 'QUOTA_EXCEEDED' | 'REQUEST_TIMEOUT' | 'INSUFFICIENT_STORAGE' | 'OVERLOADED' | 'INTERNAL_ERROR'
+  | 'QUOTA_EXCEEDED' | 'REQUEST_TIMEOUT' | 'INSUFFICIENT_STORAGE' | 'OVERLOADED' | 'STORAGE_UNAVAILABLE' | 'INTERNAL_ERROR'
   | 'UNPROCESSABLE_IMAGE'
   // The tus protocol's own statuses (modules/tus): 460 checksum mismatch, 423 upload busy, 412 version.
   | 'CHECKSUM_MISMATCH' | 'LOCKED' | 'PRECONDITION_FAILED'
@@ -132,6 +132,23 @@ export function isDiskFullError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT' || code === '53100';
 }
+/** Connection failures as the AWS SDK reports them (Bun's fetch and Node's codes; the SDK's own timeout). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ConnectionRefused', 'ConnectionClosed', 'TimeoutError']);
+
+/**
+ * True for an S3 call that could not reach the storage, or that the storage answered with a 5xx
+ * (an error of the AWS SDK: it carries `$metadata`). Such requests were 500s, logged as bugs.
+ */
+export function isStorageUnavailable(err: unknown): boolean {
+  let e = err as { $metadata?: { httpStatusCode?: number }; code?: unknown; name?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; e && depth < 4; depth++, e = e.cause as typeof e) {
+    if (e.$metadata && (UNREACHABLE.has(String(e.code)) || UNREACHABLE.has(String(e.name)) || (e.$metadata.httpStatusCode ?? 0) >= 500)) return true;
+  }
+  return false;
+}
+/** 503: the storage (S3) cannot be reached or fails; the client did nothing wrong and may retry. */
+export const storageUnavailable = () =>
+  new AppError('STORAGE_UNAVAILABLE', 503, 'The file storage cannot be reached right now; retry in a few seconds.', { retry_after: 5 }, { 'Retry-After': '5' });
 /** 507: the server's storage is full (ENOSPC, EDQUOT), not the account's quota. */
 export const insufficientStorage = () =>
   new AppError('INSUFFICIENT_STORAGE', 507, 'The server has no storage space left for this upload; nothing was kept. Try again later.');
@@ -345,7 +362,7 @@ const STANDARD_ERRORS: Record<number, string> = {
   460: 'CHECKSUM_MISMATCH — the tus chunk did not match its `Upload-Checksum`; it was discarded.',
   500: 'INTERNAL_ERROR (`details.request_id`).',
   502: 'REMOTE_SOURCE_UNAVAILABLE — the remote source could not be fetched (connection, DNS, redirects, or a non-2xx answer in `details.status`).',
-  503: 'OVERLOADED — see `Retry-After`.',
+  503: 'OVERLOADED, or STORAGE_UNAVAILABLE (the file storage cannot be reached) — see `Retry-After`.',
   504: 'REMOTE_SOURCE_TIMEOUT — the remote source did not arrive within `REMOTE_TIMEOUT_MS`.',
   507: 'QUOTA_EXCEEDED (the account\'s quota) or INSUFFICIENT_STORAGE (the server\'s disk is full).',
 };

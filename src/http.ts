@@ -12,7 +12,7 @@ import { jsonNestsDeeper } from './lib/json-depth';
 import { pathOf, queryOf } from './lib/request-path';
 import { clientDisconnected, keepSocketAddressOf } from './platform/server';
 import {
-  AppError, errorResponse, fromValidation, insufficientStorage, internalError, isDiskFullError, methodNotAllowed, payloadTooLarge,
+  AppError, errorResponse, fromValidation, insufficientStorage, internalError, isDiskFullError, isStorageUnavailable, methodNotAllowed, payloadTooLarge, storageUnavailable,
   routeNotFound, unsupportedMediaType, validationError,
 } from './errors';
 
@@ -326,6 +326,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
       else if (error instanceof ValidationError || code === 'VALIDATION') appError = describeValidation(error as ValidationError, request, (name) => checkInputs.isQueryNumber(request.method, route, name));
       else if (code === 'PARSE') appError = validationError('The request body could not be parsed.', [{ path: '/', message: 'malformed body' }]);
       else if (isDiskFullError(error)) appError = insufficientStorage();
+      else if (isStorageUnavailable(error)) appError = storageUnavailable();
       else if (code === 'NOT_FOUND') {
         // A page of the web app (`/files/…`, `/library`): its shell, not a JSON 404 (src/modules/webapp).
         const page = hooks.unmatchedPage?.(request, path);

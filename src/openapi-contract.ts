@@ -9,7 +9,7 @@
  * - `nullable` (OAS 3.0) is dropped: the schemas already carry `type: [x, 'null']` / `anyOf`.
  * - Elysia's `error` keyword (custom validation messages) is not JSON Schema.
  * - Public operations get `security: []`; state-changing cookie access needs the CSRF header.
- * - Statuses every route of a kind can answer are listed (400 and 500 everywhere, 413/415 on JSON
+ * - Statuses every route of a kind can answer are listed (400, 500 and 503 everywhere, 413/415 on JSON
  *   bodies, 401/403/429 behind the auth guard, 429 on public delivery) with the error envelope.
  * - Binary responses declared with `binaryResponse` get their real media types.
  * - Upper-case error codes in descriptions are put in code spans, so Markdown does not read
@@ -202,6 +202,9 @@ function normalizeOperation(path: string, method: string, op: Operation): void {
   if (op.security.length) [401, 403, 429].forEach(add);
   if (delivery) add(429);
   add(500);
+  // Any route may need the file storage or the database (uploads, originals, renders, lists):
+  // one that cannot be reached is a 503 (STORAGE_UNAVAILABLE), not a 500.
+  add(503);
   for (const response of Object.values(responses)) {
     if (response.description) response.description = codeSpans(response.description);
     for (const media of Object.values(response.content ?? {})) media.schema = normalized(media.schema);
