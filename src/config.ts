@@ -113,7 +113,7 @@ export const configSchema = {
   MAX_UPLOAD_BYTES: bytes({ doc: 'Per-file upload limit of the default plan.', default: '750MiB', min: 1 }),
   PROMOTED_MAX_UPLOAD_BYTES: bytes({ doc: 'Per-file upload limit of promoted accounts.', default: '1GiB', min: 1 }),
   MAX_JSON_BODY_BYTES: bytes({ doc: 'Largest JSON request body; larger ones get 413 without being read.', default: '1MiB', min: 1024 }),
-  UPLOAD_IDLE_TIMEOUT: int({ doc: 'Seconds an upload may send nothing before it is aborted (408 `REQUEST_TIMEOUT`, nothing kept, its concurrency slot freed); slow uploads that keep sending continue.', default: '30', min: 1, max: 3600, unit: 'seconds' }),
+  UPLOAD_IDLE_TIMEOUT: int({ doc: 'Seconds an upload (or a JSON body) may send nothing before it is aborted (408 `REQUEST_TIMEOUT`, nothing kept, its concurrency slot freed); slow uploads that keep sending continue.', default: '30', min: 1, max: 3600, unit: 'seconds' }),
   ABANDONED_UPLOAD_AFTER: int({ doc: 'Seconds after which an unfinished upload left by a crash is removed, at start-up and hourly: S3 multipart uploads under the bucket (prefix), local temp files not owned by a live process of this host, and stored objects no file row references (an upload killed before its row was committed). Keep it above your longest upload.', default: '86400', min: 1, max: 31536000, unit: 'seconds' }),
   MIN_FREE_DISK: space({ doc: 'Free space below which `/health/ready` reports local storage (`DATA_DIR/files`) `degraded`: a share (`10%`) or a size (`5GiB`).', default: '10%', allowed: 'a percentage such as `10%` or a byte size such as `5GiB`' }),
   STORAGE_QUOTA_BYTES: bytes({ doc: 'Storage quota per account (promoted: unlimited).', default: '50GiB', min: 1 }),

@@ -124,6 +124,9 @@ export const uploadTimedOut = (idleSeconds: number) =>
   new AppError('REQUEST_TIMEOUT', 408, `No bytes arrived for ${idleSeconds} s: the upload was aborted and nothing was kept.`, { idle_timeout_s: idleSeconds },
     // The rest of the body may still come: read as a next request, it would be garbage (RFC 9110 §15.5.9).
     { Connection: 'close' });
+/** 408: a request body (not an upload) stopped arriving for `UPLOAD_IDLE_TIMEOUT`. */
+export const bodyTimedOut = (idleSeconds: number) =>
+  new AppError('REQUEST_TIMEOUT', 408, `No bytes of the request body arrived for ${idleSeconds} s: the request was not read.`, { idle_timeout_s: idleSeconds }, { Connection: 'close' });
 /**
  * True for a write refused because the disk (or the process's quota on it) is full: ENOSPC and
  * EDQUOT from the file system, SQLSTATE 53100 (disk_full) from Postgres.

@@ -12,7 +12,7 @@ import { jsonNestsDeeper } from './lib/json-depth';
 import { pathOf, queryOf } from './lib/request-path';
 import { clientDisconnected, keepSocketAddressOf } from './platform/server';
 import {
-  AppError, errorResponse, fromValidation, insufficientStorage, internalError, isDiskFullError, isStorageUnavailable, methodNotAllowed, payloadTooLarge, storageUnavailable,
+  AppError, bodyTimedOut, errorResponse, fromValidation, insufficientStorage, internalError, isDiskFullError, isStorageUnavailable, methodNotAllowed, payloadTooLarge, storageUnavailable,
   routeNotFound, unsupportedMediaType, validationError,
 } from './errors';
 
@@ -111,7 +111,7 @@ export const hasRequestObservers = (deps: Pick<AppDeps, 'requests'>): boolean =>
 export const noContent = (): Response => new Response(null, { status: 204 });
 
 /** Reads a body as text, refusing (413) by `Content-Length` before reading, or the moment it grows too big. */
-export async function readTextLimited(request: Request, maxBytes: number): Promise<string> {
+export async function readTextLimited(request: Request, maxBytes: number, idleMs?: number): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw payloadTooLarge(maxBytes);
   if (!request.body) return '';
@@ -119,7 +119,7 @@ export async function readTextLimited(request: Request, maxBytes: number): Promi
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = idleMs === undefined ? await reader.read() : await readWithin(reader, idleMs);
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
@@ -129,6 +129,32 @@ export async function readTextLimited(request: Request, maxBytes: number): Promi
     chunks.push(value);
   }
   return Buffer.concat(chunks, total).toString('utf8');
+}
+
+/**
+ * One read of a body, or a 408 when nothing arrives for `ms`: a client that sent part of a JSON
+ * body and stopped got no answer (Bun closed the connection after 60 s; Deno never did).
+ */
+async function readWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number): Promise<Awaited<ReturnType<typeof reader.read>>> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stalled = false;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => {
+      stalled = true;
+      resolve(null);
+    }, ms);
+  });
+  try {
+    const result = await Promise.race([reader.read(), timeout]);
+    // Cancelling ends the pending read as if the body had ended: decided by the flag, not by what the read says.
+    if (stalled || result === null) {
+      await reader.cancel().catch(() => {});
+      throw bodyTimedOut(Math.round(ms / 1000));
+    }
+    return result;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -215,7 +241,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
       const takes = hooks.formRoutes.has(route) ? 'application/json or a form (application/x-www-form-urlencoded)' : 'application/json';
       throw unsupportedMediaType(`This route takes ${takes}, not ${mime}.`, { detected: mime });
     }
-    const text = await readTextLimited(request, deps.config.maxJsonBodyBytes);
+    const text = await readTextLimited(request, deps.config.maxJsonBodyBytes, deps.config.uploadIdleTimeoutMs);
     if (text.trim() === '') return {};
     if (mime === '') {
       throw unsupportedMediaType('This route takes a JSON body: send it with Content-Type: application/json.', { detected: 'none' });

@@ -187,6 +187,14 @@ describe('stalled uploads time out (#17.4)', () => {
     expect([rest.status, Boolean(rest.headers.get('x-file-id'))]).toEqual([204, true]);
   }, 60_000);
 
+  test('a JSON body that stops arriving gets a 408 in the envelope (no answer: Bun closed the connection after 60 s, Deno never did)', async () => {
+    const req = openUpload(srv.url, '/api/auth/login', { 'content-type': 'application/json', 'content-length': '100' });
+    await req.write(Buffer.from('{"email":"a@b.c",'));
+    const a = await within('a stalled JSON body', req.answer);
+    req.destroy();
+    expect([a.status, a.body.error, a.headers.connection]).toEqual([408, 'REQUEST_TIMEOUT', 'close']);
+  }, 60_000);
+
   test('a slow upload that keeps sending (a chunk every 300 ms, 4 s in all) is not cut off', async () => {
     const chunk = text(1024, 'b');
     const up = openUpload(srv.url, '/api/files', { authorization: `Bearer ${key}`, 'content-type': 'text/plain', 'content-length': String(chunk.length * 13) });
