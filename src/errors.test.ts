@@ -54,7 +54,10 @@ describe('error envelope (API.md §1)', () => {
     const body = (await res.json()) as { error: string; message: string; details: { fields: unknown[] } };
     expect(body.error).toBe('VALIDATION_ERROR');
     expect(body.message).toContain('not valid JSON');
-    expect(body.details.fields).toHaveLength(1);
+    // Pictor's words, the same on every runtime (Bun's read "JSON Parse error: Unexpected EOF", Deno's "Unexpected end of JSON input").
+    expect(body.details.fields).toEqual([{ path: '/', message: 'ends before the JSON does' }]);
+    const broken = await h.request('/__test/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": "x",}' });
+    expect(((await broken.json()) as { details: { fields: unknown[] } }).details.fields).toEqual([{ path: '/', message: 'is not valid JSON (check quotes, commas and brackets)' }]);
   });
 
   test('a JSON body that is not an object → 400 (`[]` passed an all-optional schema: 200, nothing changed)', async () => {

@@ -255,7 +255,9 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
       try {
         parsed = JSON.parse(text) as unknown;
       } catch (err) {
-        throw validationError('The request body is not valid JSON.', [{ path: '/', message: (err as Error).message }]);
+        // In Pictor's words: the runtime's ("JSON Parse error: Unexpected EOF" on Bun, "Unexpected end of JSON input" on Deno) differed.
+        const early = /EOF|end of JSON/i.test((err as Error).message);
+        throw validationError('The request body is not valid JSON.', [{ path: '/', message: early ? 'ends before the JSON does' : 'is not valid JSON (check quotes, commas and brackets)' }]);
       }
       // Every JSON body this API takes is an object: `[]` passed an all-optional schema (PATCH answered 200, changing nothing).
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
