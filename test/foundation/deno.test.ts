@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { createHash, randomFillSync } from 'node:crypto';
 import sharp from 'sharp';
+import { rawRequest } from '../helpers/raw-http';
 import { startServer, type RunningServer } from '../helpers/server';
 
 let server: RunningServer;
@@ -112,6 +113,11 @@ test('Deno: 5 MiB and 50 MiB uploads, raw and multipart, come back byte for byte
   expect([meta.format, meta.width]).toEqual(['webp', 200]);
   expect(server.logs.filter((l) => l.level === 'error')).toEqual([]);
 }, 180_000);
+
+test('Deno: an upload with no body at all (no Content-Length) is the 400 it is on Bun (it was a 415 application/x-empty)', async () => {
+  const res = await rawRequest(server.port, { method: 'POST', path: '/api/files', host: 'localhost', headers: { 'x-api-key': server.bootstrap!.api_key, 'content-type': 'text/plain' } });
+  expect([res.status, (JSON.parse(res.body) as { message: string }).message]).toEqual([400, 'The request body is empty.']);
+});
 
 test('Deno: SIGTERM exits 0', async () => {
   expect(await server.stop('SIGTERM')).toBe(0);

@@ -106,8 +106,15 @@ function parseBoolField(v: string, name: string): boolean {
   throw validationError(`${name} must be true or false.`, [{ path: `/${name}`, message: `expected true or false, got ${JSON.stringify(v.slice(0, 32))}` }]);
 }
 
-/** `Content-Length: 0`: where Bun gives no body, Deno gives an empty stream (it answered 415 `application/x-empty` there). */
-const declaresNoBody = (request: Request): boolean => request.headers.get('content-length') === '0';
+/**
+ * No body: `Content-Length: 0`, or neither it nor `Transfer-Encoding` (RFC 9112 §6.3: a request
+ * without them has none). Where Bun gives no stream, Deno gives an empty one (it answered 415
+ * `application/x-empty` there).
+ */
+const declaresNoBody = (request: Request): boolean => {
+  const length = request.headers.get('content-length');
+  return length === '0' || (length === null && !request.headers.has('transfer-encoding'));
+};
 
 const fixedByPolicy = (field: string, message: string) => validationError(message, [{ path: `/${field}`, message: 'fixed by the presigned upload URL' }]);
 
