@@ -106,15 +106,14 @@ function parseBoolField(v: string, name: string): boolean {
   throw validationError(`${name} must be true or false.`, [{ path: `/${name}`, message: `expected true or false, got ${JSON.stringify(v.slice(0, 32))}` }]);
 }
 
-/**
- * No body: `Content-Length: 0`, or neither it nor `Transfer-Encoding` (RFC 9112 §6.3: a request
- * without them has none). Where Bun gives no stream, Deno gives an empty one (it answered 415
- * `application/x-empty` there).
- */
-const declaresNoBody = (request: Request): boolean => {
-  const length = request.headers.get('content-length');
-  return length === '0' || (length === null && !request.headers.has('transfer-encoding'));
-};
+/** `Content-Length: 0`: where Bun gives no body, Deno gives an empty stream (it answered 415 `application/x-empty` there). */
+const declaresNoBody = (request: Request): boolean => request.headers.get('content-length') === '0';
+
+/** A raw body that brought no byte is no file at all (400), as when it declares none: Deno gives an empty stream where Bun gives none. */
+const emptyBody = (err: unknown): unknown =>
+  err instanceof AppError && err.status === 415 && err.details?.detected === 'application/x-empty'
+    ? validationError('The request body is empty.', [{ path: '/', message: 'empty body' }])
+    : err;
 
 const fixedByPolicy = (field: string, message: string) => validationError(message, [{ path: `/${field}`, message: 'fixed by the presigned upload URL' }]);
 
@@ -245,6 +244,8 @@ export async function uploadRaw(
     allowedTypes: policy.allowedTypes,
     onBytes: policy.onBytes,
     name: decodeHeaderFileName(request.headers.get('x-file-name')),
+  }).catch((err: unknown) => {
+    throw emptyBody(err);
   });
   return commitFile(deps, owner, staged, attrs);
 }
