@@ -57,6 +57,12 @@ async function expectContentLength(server: RunningServer, id: string, png: Buffe
     const whole = await expectSized(await fetch(`${server.url}/i/${id}`, { headers }), 200);
     expect(Buffer.from(whole).equals(png)).toBe(true);
   }
+  // First position past the end and a last one before it: a 416 in the envelope (Bun answered it, empty and typed image/png).
+  for (const path of [`/i/${id}`, `/d/${id}`]) {
+    const past = await fetch(`${server.url}${path}`, { headers: { range: `bytes=${png.length + 10}-5` } });
+    expect([path, past.status, past.headers.get('content-type'), past.headers.get('content-range'), ((await past.json()) as { error: string }).error])
+      .toEqual([path, 416, 'application/json; charset=utf-8', `bytes */${png.length}`, 'RANGE_NOT_SATISFIABLE']);
+  }
   // The unit's name is case-insensitive (RFC 9110 §14.1).
   expect(Buffer.from(await expectSized(await fetch(`${server.url}/i/${id}`, { headers: { range: 'BYTES=0-9' } }), 206)).equals(png.subarray(0, 10))).toBe(true);
 }

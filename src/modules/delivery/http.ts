@@ -29,6 +29,9 @@ export function parseRange(header: string | null, size: number): RangeResult {
     end = size - 1;
   } else {
     start = Number(m[1]);
+    // Past the end, whatever the last position says: Bun answers such a range itself on a
+    // file body (an empty 416 typed as the file) when Pictor would have sent the whole file.
+    if (start >= size) return { kind: 'unsatisfiable' };
     end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
     if (m[2] !== '' && Number(m[2]) < start) return { kind: 'full' };
   }
