@@ -28,6 +28,16 @@ async function meanDiff(a: Buffer, b: Buffer): Promise<number> {
   return sum / ra.data.length;
 }
 
+/** The first answer to `url` that is not 202 (a rendition being prepared). */
+async function pastPreparing(url: string): Promise<Response> {
+  for (;;) {
+    const res = await fetch(url);
+    if (res.status !== 202) return res;
+    await res.arrayBuffer();
+    await Bun.sleep(250);
+  }
+}
+
 async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
@@ -278,12 +288,7 @@ describe('a transcode past VIDEO_TIMEOUT_MS', () => {
     const id = ((await res.json()) as { file: FileJson }).file.id;
     const url = `${srv.url}/t/w_64/${id}.mp4`;
     expect((await fetch(url)).status).toBe(202);
-    let last: Response;
-    for (;;) {
-      last = await fetch(url);
-      if (last.status !== 202) break;
-      await Bun.sleep(250);
-    }
+    const last = await pastPreparing(url);
     expect(last.status).toBe(422);
     const err = (await last.json()) as { error: string; message: string; details: { job_id: string } };
     expect(err.message).toContain('VIDEO_TIMEOUT_MS');
@@ -312,12 +317,7 @@ describe('renditions and a small disk cache', () => {
     expect(res.status).toBe(201);
     const id = ((await res.json()) as { file: FileJson }).file.id;
     const url = `${srv.url}/t/w_160/${id}.mp4`;
-    let last: Response;
-    for (;;) {
-      last = await fetch(url);
-      if (last.status !== 202) break;
-      await Bun.sleep(250);
-    }
+    const last = await pastPreparing(url);
     expect(last.status).toBe(422);
     expect(((await last.json()) as { message: string }).message).toContain('CACHE_DISK_BYTES');
     const cacheFiles = await filesUnder(join(srv.dataDir, 'cache'));

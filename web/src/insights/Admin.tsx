@@ -11,6 +11,19 @@ import { OutcomeLine, type Outcome } from '../components/Outcome';
 import type { Route } from '../router';
 import { navigate } from '../router';
 import { Chart } from './Chart';
+
+/** An element id to focus once the next render has drawn it (set it before the state change that swaps or removes the focused control). */
+function useFocusAfterDraw() {
+  const focusNext = useRef<string | null>(null);
+  useEffect(() => {
+    const el = focusNext.current ? document.getElementById(focusNext.current) : null;
+    if (el) {
+      focusNext.current = null;
+      el.focus();
+    }
+  });
+  return focusNext;
+}
 import './insights.css';
 
 interface AdminUser {
@@ -165,14 +178,7 @@ function Users({ self }: { self: string }) {
    * The id of the control to focus once the list shows the outcome: an action that replaces its
    * button (Confirm ban → Unban) hands the focus on instead of dropping it to <body>.
    */
-  const focusNext = useRef<string | null>(null);
-  useEffect(() => {
-    const el = focusNext.current ? document.getElementById(focusNext.current) : null;
-    if (el) {
-      focusNext.current = null;
-      el.focus();
-    }
-  });
+  const focusNext = useFocusAfterDraw();
 
   const load = useCallback(async (search: string, cursor?: string) => {
     const params = new URLSearchParams({ limit: '50' });
@@ -439,14 +445,7 @@ function Files({ initialUser, email }: { initialUser: string; email: string }) {
    * The control to focus once the list has drawn: Delete swaps its button for "Delete for good"
    * and "Keep", and a deletion takes the row away; the focus went to <body> each time.
    */
-  const focusNext = useRef<string | null>(null);
-  useEffect(() => {
-    const el = focusNext.current ? document.getElementById(focusNext.current) : null;
-    if (el) {
-      focusNext.current = null;
-      el.focus();
-    }
-  });
+  const focusNext = useFocusAfterDraw();
   const [list, setList] = useState<AdminFile[] | null>(null);
   const [count, setCount] = useState(0);
   const [next, setNext] = useState<string | null>(null);
