@@ -6,7 +6,7 @@
  */
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HOST_TAG, isProcessAlive, ownTag, parseOwnerTag } from '../platform/process-owner';
+import { HOST_TAG, isProcessAlive, killProcessesNaming, ownTag, parseOwnerTag } from '../platform/process-owner';
 
 /** A fresh temp file name owned by this process. */
 export const ownedTempName = (random: string): string => `${ownTag()}~${random}`;
@@ -15,7 +15,8 @@ export const ownedTempName = (random: string): string => `${ownTag()}~${random}`
  * Removes the entries of `dir` no live writer can own: those of this host's dead processes; at
  * start-up (`atStart`) also this pid's, which an earlier process with the same pid left (pid 1
  * in a restarted container); and, given `olderThan`, any other entry last modified before it
- * (another host's, a reused pid's, an older naming). Returns how many.
+ * (another host's, a reused pid's, an older naming), after killing the processes on this host
+ * whose command line names one. Returns how many.
  */
 export async function sweepOwnedTemp(dir: string, o: { atStart: boolean; olderThan?: Date }): Promise<number> {
   let names: string[];
@@ -25,7 +26,7 @@ export async function sweepOwnedTemp(dir: string, o: { atStart: boolean; olderTh
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw err;
   }
-  let removed = 0;
+  const abandonedPaths: string[] = [];
   for (const name of names) {
     const owner = parseOwnerTag(name.slice(0, name.lastIndexOf('~')));
     const ours = owner?.host === HOST_TAG;
@@ -35,9 +36,11 @@ export async function sweepOwnedTemp(dir: string, o: { atStart: boolean; olderTh
       const s = await stat(join(dir, name)).catch(() => null);
       abandoned = s !== null && s.mtimeMs < o.olderThan.getTime();
     }
-    if (!abandoned) continue;
-    await rm(join(dir, name), { recursive: true, force: true });
-    removed++;
+    if (abandoned) abandonedPaths.push(join(dir, name));
   }
-  return removed;
+  // A crashed writer's child (ffmpeg) may still be writing one: stopped first, or it would go on
+  // filling a file no directory lists.
+  await killProcessesNaming(abandonedPaths);
+  for (const path of abandonedPaths) await rm(path, { recursive: true, force: true });
+  return abandonedPaths.length;
 }

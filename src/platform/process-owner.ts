@@ -6,6 +6,7 @@
  * means something inside its own namespace.
  */
 import { readlinkSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
 function hostTag(): string {
@@ -44,4 +45,33 @@ export function isProcessAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code !== 'ESRCH';
   }
+}
+
+/**
+ * Kills (SIGKILL) the processes whose command line names one of `paths` or a file under it: the
+ * children (ffmpeg) a crashed process left writing its temp files. Nothing else stops them: ffmpeg
+ * ignores the closed pipes of a dead parent and would run a long transcode to its end, next to
+ * the retry of the same job. Linux only (`/proc`); elsewhere none are found. Returns how many.
+ */
+export async function killProcessesNaming(paths: readonly string[]): Promise<number> {
+  if (paths.length === 0) return 0;
+  let pids: string[];
+  try {
+    pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid);
+  } catch {
+    return 0;
+  }
+  let killed = 0;
+  for (const pid of pids) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const names = cmdline.split('\0').some((arg) => paths.some((p) => arg === p || arg.startsWith(`${p}/`)));
+    if (!names) continue;
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+      killed++;
+    } catch {
+      /* gone meanwhile, or another user's */
+    }
+  }
+  return killed;
 }

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -405,6 +406,9 @@ describe('a video deleted while its rendition is made', () => {
       const line = Bun.spawnSync(['ps', '-eo', 'pid,args']).stdout.toString().split('\n').find((l) => l.includes(srv.dataDir) && l.includes('ffmpeg') && l.includes('-progress'));
       return line ? Number(line.trim().split(/\s+/)[0]) : undefined;
     });
+    // Once its output exists it has opened the video (stopped before that, it found the file gone).
+    const output = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).at(-1)!;
+    await until('ffmpeg to create its output', async () => (existsSync(output) ? true : undefined));
     process.kill(pid, 'SIGSTOP');
     try {
       expect((await api(`/api/files/${id}`, { method: 'DELETE' })).status).toBe(204);

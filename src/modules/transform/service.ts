@@ -185,7 +185,7 @@ export function createDelivery(deps: CoreDeps): Delivery {
 
   /** A video's poster frame (modules/video/poster.ts) as the render's source image. */
   async function posterSource(r: ResolvedRequest, signal: AbortSignal): Promise<{ input: Buffer; probed: ProbedImage }> {
-    const input = await extractPoster(deps, r.file, r.parsed.options, signal);
+    const input = await extractPoster(deps, cache.files, r.file, r.parsed.options, signal);
     return { input, probed: await probeImage(input, probeLimits) };
   }
 

@@ -8,6 +8,7 @@
  * no file behind.
  */
 import { stat, unlink } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { AppDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { runProcess } from '../../platform/child-process';
@@ -37,6 +38,13 @@ function createLimiter(max: number) {
     }
   };
 }
+
+/**
+ * ffmpeg's own bound on its CPU time (`-timelimit`, seconds of CPU across its threads): never
+ * reached before `VIDEO_TIMEOUT_MS` of wall time on this many cores, it stops a transcode whose
+ * server died (SIGKILL) before a restart's sweep does (lib/owned-temp.ts).
+ */
+const cpuLimit = (timeoutMs: number): string[] => ['-timelimit', String(Math.ceil(timeoutMs / 1000) * availableParallelism())];
 
 const readPayload = (p: Record<string, unknown>): RenditionPayload => {
   const { file_id, sha256, canonical, ext, variant } = p;
@@ -73,10 +81,10 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
   const capName = cap === v.maxOutputBytes ? 'VIDEO_MAX_OUTPUT_BYTES' : 'CACHE_DISK_BYTES / 8, the largest file the disk cache keeps';
   const tmp = delivery.cache.files.tempPath();
   try {
-    const run = await withLocalSource(deps.storage, file.storageKey, (input) => {
+    const run = await withLocalSource(deps.storage, file.storageKey, delivery.cache.files, (input) => {
       const plan = renditionArgs(input, tmp, info, options, p.ext, cap);
       const onStdout = progressReader(plan.duration, (f) => onFraction?.(f));
-      return runProcess(ffmpegPath(deps.config), plan.args, { timeoutMs: v.timeoutMs, maxStdoutBytes: 1024 * 1024, signal, onStdout });
+      return runProcess(ffmpegPath(deps.config), [...cpuLimit(v.timeoutMs), ...plan.args], { timeoutMs: v.timeoutMs, maxStdoutBytes: 1024 * 1024, signal, onStdout });
     });
     if (run.killed === 'timeout') throw new Error(`the transcode took longer than ${v.timeoutMs} ms (VIDEO_TIMEOUT_MS) and was stopped`);
     if (run.killed === 'aborted') throw new Error('the transcode was stopped (job cancelled or worker shutting down)');

@@ -13,7 +13,7 @@ import type { TransformOptions } from '../transform/options';
 import { ffmpegPath } from './binaries';
 import { checkSourceLimits, videoInfo } from './info';
 import { lastLine } from './probe';
-import { withLocalSource } from './source';
+import { withLocalSource, type TempFiles } from './source';
 
 /** Where the default poster is taken: early, but past a fade-in from black. */
 export const defaultPosterOffset = (duration: number): number => Math.round(Math.min(1, duration * 0.1) * 1000) / 1000;
@@ -24,14 +24,14 @@ export const posterArgs = (input: string, at: number): string[] => [
   '-map', '0:v:0', '-frames:v', '1', '-an', '-sn', '-dn', '-f', 'image2pipe', '-c:v', 'png', 'pipe:1',
 ];
 
-export async function extractPoster(deps: CoreDeps, file: FileLookup, o: TransformOptions, signal?: AbortSignal): Promise<Buffer> {
+export async function extractPoster(deps: CoreDeps, temp: TempFiles, file: FileLookup, o: TransformOptions, signal?: AbortSignal): Promise<Buffer> {
   const info = await videoInfo(deps, file);
   checkSourceLimits(deps, info, false);
   const at = o.so ?? defaultPosterOffset(info.duration_s);
   if (at >= info.duration_s) throw invalidTransformation('so', `a time before the end of the video (under ${info.duration_s} s)`, String(at));
   // A PNG is never much larger than the raw RGBA frame.
   const maxBytes = info.width * info.height * 4 + 1024 * 1024;
-  const run = await withLocalSource(deps.storage, file.storageKey, (path) =>
+  const run = await withLocalSource(deps.storage, file.storageKey, temp, (path) =>
     runProcess(ffmpegPath(deps.config), posterArgs(path, at), { timeoutMs: deps.config.transformTimeoutMs, maxStdoutBytes: maxBytes, signal }));
   // A time the probe's duration allows but past the last frame (`so_3.99` of a 4 s clip at 25 fps):
   // ffmpeg succeeds with no frame. The time was wrong, not the video (a 422 blamed the video).

@@ -13,9 +13,9 @@ import { withLocalSource } from './source';
 
 export const isVideoType = (contentType: string): boolean => contentType.startsWith('video/');
 
-export async function probeUploadedVideo(deps: Pick<AppDeps, 'config' | 'storage'>, key: string, contentType: string): Promise<VideoInfo | null> {
+export async function probeUploadedVideo(deps: Pick<AppDeps, 'config' | 'storage' | 'delivery'>, key: string, contentType: string): Promise<VideoInfo | null> {
   if (!isVideoType(contentType)) return null;
-  const result = await withLocalSource(deps.storage, key, (path) => probeVideo(ffprobePath(deps.config), path, deps.config.video.probeTimeoutMs));
+  const result = await withLocalSource(deps.storage, key, deps.delivery.cache.files, (path) => probeVideo(ffprobePath(deps.config), path, deps.config.video.probeTimeoutMs));
   if (!result.ok) {
     throw unsupportedMediaType(`The video cannot be read: ${result.reason}.`, { detected: contentType, reason: result.reason });
   }
