@@ -70,7 +70,16 @@ export interface CommitAttrs {
   /** Validated tags and custom metadata (files/tags.ts). */
   tags?: string[];
   customMeta?: Record<string, string>;
+  /**
+   * Run first in the row's transaction: takes the staged bytes for this commit (a finished tus
+   * upload's row goes with it). False: another request committed them, so this one stops and
+   * leaves the bytes alone (they are that file's).
+   */
+  claim?: (tx: DbOrTx) => Promise<boolean>;
 }
+
+/** A commit whose `claim` found the staged bytes taken by another request's commit. */
+export class StagedClaimedElsewhere extends Error {}
 
 /** Raster images get a `derive` job; other types have no derivatives to prepare. */
 export const isDerivable = (contentType: string): boolean => contentType.startsWith('image/') && contentType !== 'image/svg+xml';
@@ -195,6 +204,7 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
       : [];
     let hooked = false;
     return await deps.db.transaction(async (tx) => {
+      if (attrs.claim && !(await attrs.claim(tx))) throw new StagedClaimedElsewhere('the staged bytes were committed by another request');
       // The counter update is the quota check: it matches only while the new totals fit,
       // and the row lock it takes serialises parallel uploads of one account.
       const updated = await tx
@@ -267,7 +277,7 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
       return row;
     });
   } catch (err) {
-    await discardStaged(deps, staged);
+    if (!(err instanceof StagedClaimedElsewhere)) await discardStaged(deps, staged);
     throw err;
   }
 }

@@ -23,7 +23,7 @@ import { startUploadLimits } from '../limits/upload';
 import { prepareUpload } from '../files/upload';
 import { users } from '../users/table';
 import { eq } from 'drizzle-orm';
-import { appendChunk, chunkError, createUpload, getFinished, getUpload, terminateUpload, type ChunkResult } from './service';
+import { appendChunk, chunkError, createUpload, finishSaved, getFinished, getUpload, terminateUpload, type ChunkResult } from './service';
 import type { TusFinishedRow, TusUploadRow } from './table';
 
 export const TUS_VERSION = '1.0.0';
@@ -309,7 +309,14 @@ export function tusRoutes(deps: AppDeps) {
       // Finished: whole (offset = length), and which file it became, as tusd answers.
       const found = await liveOrFinished(request, path, set, params.id, (done) => new Response(null, { status: 200, headers: finishedHeaders(done) }));
       if (found instanceof Response) return found;
-      const { row } = found;
+      const { row, account } = found;
+      // Whole but without its file (the request that brought the last byte died): finished now,
+      // so the client that asks where to resume learns the file (a client told "whole" and no
+      // file reported success, and no file ever came).
+      if (row.length !== null && row.offset === row.length && row.contentType !== null) {
+        const result = await finishSaved(deps, store, account, row);
+        return new Response(null, { status: 200, headers: { ...tusHeaders(result.row), 'upload-offset': String(row.offset), 'upload-length': String(row.length), 'cache-control': 'no-store', ...fileHeaders(result) } });
+      }
       return new Response(null, {
         status: 200,
         headers: {
@@ -318,7 +325,7 @@ export function tusRoutes(deps: AppDeps) {
           ...(row.metadata ? { 'upload-metadata': row.metadata } : {}),
         },
       });
-    }), { params: IdParams, response: { 200: t.Void(), ...errorResponses(400, 401, 403, 404, 410, 412, 429) }, detail: { summary: 'Offset of a tus upload', description: `${tusHeaderDoc} A finished upload answers 200 with \`Upload-Offset\` = \`Upload-Length\` and its file's id in \`X-File-Id\` until the upload URL would have expired (a client whose last answer was lost learns the upload is whole). 404 unknown (or another account's), 410 expired.` } })
+    }), { params: IdParams, response: { 200: t.Void(), ...errorResponses(400, 401, 403, 404, 410, 412, 415, 423, 429, 507) }, detail: { summary: 'Offset of a tus upload', description: `${tusHeaderDoc} A finished upload answers 200 with \`Upload-Offset\` = \`Upload-Length\` and its file's id in \`X-File-Id\` until the upload URL would have expired (a client whose last answer was lost learns the upload is whole). An upload whose bytes all arrived but whose file was never made (the server stopped in between) is finished by this request, with the checks of the last \`PATCH\` (415, 507: the upload is then removed; 423 while another request finishes it). 404 unknown (or another account's), 410 expired.` } })
     .patch(`${BASE}/:id`, ({ request, params, path, set }) => tus(request, set, async () => {
       checkVersion(request);
       const offset = numberHeader(request, 'upload-offset');

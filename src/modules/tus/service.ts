@@ -11,10 +11,10 @@
 import { createHash } from 'node:crypto';
 import { and, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
-import { AppError, fileTooLarge, gone, notFound, unsupportedMediaType, validationError } from '../../errors';
+import { AppError, fileTooLarge, gone, isStorageUnavailable, notFound, unsupportedMediaType, validationError } from '../../errors';
 import { randomString } from '../../lib/random';
 import { collectYoungGarbage } from '../../platform/memory';
-import { checkQuota, commitFile, finishStaged, quotaRoom, type UploadOwner } from '../files/ingest';
+import { checkQuota, commitFile, finishStaged, quotaRoom, StagedClaimedElsewhere, type UploadOwner } from '../files/ingest';
 import { decideType, PROBE_BYTES } from '../files/inspect';
 import { newFileId } from '../files/names';
 import { declaredTypeOf, SNIFF_BYTES } from '../files/sniff';
@@ -192,6 +192,8 @@ export async function terminateUpload(deps: AppDeps, store: TusStore, row0: TusU
 /** Removes an unfinished upload: its bytes (S3 multipart and tail too) and its row. */
 export async function removeUpload(deps: AppDeps, store: TusStore, row: TusUploadRow): Promise<void> {
   await store.discard(row);
+  // Whole, the store may have made it the object already (its file was never committed).
+  if (row.length !== null && row.offset === row.length) await deps.storage.delete(row.storageKey);
   await deps.db.delete(tusUploads).where(eq(tusUploads.id, row.id));
   // Refused, terminated or abandoned: the presigned URL that started it may be used again (until
   // it expires), as after a refused upload on the other routes; only a stored file spends it.
@@ -252,6 +254,13 @@ export async function appendChunk(deps: AppDeps, store: TusStore, owner: UploadO
   const lease = { id: lockId, released: false };
   try {
     if (input.offset !== row.offset) throw chunkError(409, `Upload-Offset ${input.offset} does not match the ${row.offset} bytes received.`);
+    // Whole already (its type decided when the last byte was saved): the request that brought that
+    // byte died before the file was committed, perhaps after the store made the object.
+    if (row.length !== null && row.offset === row.length && row.contentType !== null) {
+      if (input.length !== null && input.length !== row.length) throw chunkError(409, `Upload-Length is already ${row.length}.`);
+      if (input.body !== null && input.declared !== 0) throw chunkError(409, `All ${row.length} bytes of this upload arrived: send no body (Content-Length: 0) to finish it.`);
+      return { row, file: await finish(deps, store, owner, row, null, lease) };
+    }
     if (input.length !== null) row = await setLength(deps, owner, row, input.length);
     const limit = row.length ?? row.maxBytes;
     if (input.declared !== null && row.offset + input.declared > limit) {
@@ -383,7 +392,7 @@ async function receive(
   // The last chunk keeps its lease until the file is committed (and the row gone).
   const saved = await save(deps, row, pending, complete, { head, contentType }, complete ? null : lease);
   if (!complete) return { row: saved, file: null };
-  return { row: saved, file: await finish(deps, store, owner, saved, saved.hashState === 'rehash' ? null : pending.sha256) };
+  return { row: saved, file: await finish(deps, store, owner, saved, saved.hashState === 'rehash' ? null : pending.sha256, lease) };
 }
 
 /** A stalled chunk's 408 says what a tus client needs: whether the bytes were kept, and where to resume (the generic one said nothing was kept). */
@@ -422,11 +431,12 @@ async function save(
 /**
  * The upload is whole: make it the object, re-read it for what the streamed inspector would
  * have checked on the way (truncated image structure, the probe's head), then the row, jobs
- * and usage through `finishStaged` and `commitFile`, like every upload.
+ * and usage through `finishStaged` and `commitFile`, like every upload. The tus row goes in the
+ * file row's transaction, under this request's lease: a crash before it leaves the upload whole
+ * and unfinished, to be finished again (`finishSaved`), never an upload lost or a file twice.
  */
-async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, known: string | null): Promise<FileRow> {
+async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, known: string | null, lease: Lease): Promise<FileRow> {
   await store.complete(row);
-  await deps.db.delete(tusUploads).where(eq(tusUploads.id, row.id));
   const key = row.storageKey;
   const contentType = row.contentType as string;
   const size = row.offset;
@@ -456,17 +466,60 @@ async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: T
       expiresAt: row.attrs.expires_at ? new Date(row.attrs.expires_at) : null,
       ...(row.attrs.tags ? { tags: row.attrs.tags } : {}), ...(row.attrs.custom_meta ? { customMeta: row.attrs.custom_meta } : {}),
       ...(row.attrs.transformations ? { transformations: row.attrs.transformations } : {}),
+      claim: async (tx) => {
+        const [mine] = await tx.delete(tusUploads).where(and(eq(tusUploads.id, row.id), eq(tusUploads.lockId, lease.id))).returning({ id: tusUploads.id });
+        if (!mine) return false;
+        await tx.insert(tusFinished).values({ id: row.id, userId: row.userId, fileId: row.fileId, length: size, viaToken: row.viaToken, expiresAt: row.expiresAt })
+          .onConflictDoNothing();
+        return true;
+      },
     });
-    await deps.db.insert(tusFinished).values({ id: row.id, userId: row.userId, fileId: file.id, length: size, viaToken: row.viaToken, expiresAt: row.expiresAt })
-      .onConflictDoNothing()
-      .catch((err: unknown) => deps.log.warn({ err, upload_id: row.id }, 'finished upload not recorded; a HEAD on its URL will answer 404'));
+    lease.released = true;
     return file;
   } catch (err) {
+    // Its lease ran out and another request finished it: that file stands.
+    if (err instanceof StagedClaimedElsewhere) throw chunkError(423, 'Another request finished this upload meanwhile; HEAD tells its file.');
+    // The storage down (a 503): kept whole, to be finished once it is back (a restart after a
+    // crash may find S3 not up yet).
+    if (isStorageUnavailable(err)) throw err;
     await deps.storage.delete(key).catch(() => {});
+    await deps.db.delete(tusUploads).where(eq(tusUploads.id, row.id));
+    lease.released = true;
     // Refused at the end (quota, a cut image): no file, so a presigned URL that started it works again.
     if (row.attrs.upload_token) await releaseUploadToken(deps, row.attrs.upload_token).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * Finishes an upload whose bytes are all saved but which has no file: the request that brought
+ * the last byte died (a crash) before committing it. A HEAD, an empty PATCH or the sweep
+ * (`finishStranded`) asks for it; under the upload's lease, so only one request finishes it.
+ */
+export async function finishSaved(deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow): Promise<ChunkResult> {
+  return appendChunk(deps, store, owner, row, { offset: row.offset, length: null, body: null, checksum: null, declared: 0 });
+}
+
+/** Finishes what crashes left whole (`finishSaved`), for uploads whose client never asks again; returns how many. */
+export async function finishStranded(deps: AppDeps, store: TusStore, limit = 100): Promise<number> {
+  const now = new Date(deps.clock.now());
+  const rows = await deps.db.select().from(tusUploads).where(and(
+    eq(tusUploads.offset, sql`${tusUploads.length}`), gt(tusUploads.expiresAt, now),
+    or(isNull(tusUploads.lockId), lt(tusUploads.lockedUntil, now)),
+  )).limit(limit);
+  let n = 0;
+  for (const row of rows) {
+    const [u] = await deps.db.select({ isPromoted: users.isPromoted }).from(users).where(eq(users.id, row.userId));
+    if (!u) continue;
+    try {
+      await finishSaved(deps, store, { userId: row.userId, isPromoted: u.isPromoted }, row);
+      n++;
+    } catch (err) {
+      // Refused (and removed), or taken by a client's request meanwhile: nothing left to do here.
+      if (!(err instanceof AppError)) throw err;
+    }
+  }
+  return n;
 }
 
 /** A finished upload (its URL asked about again), or null: unknown, or past the upload URL's expiry. */

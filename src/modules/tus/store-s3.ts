@@ -7,7 +7,7 @@
  */
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
-  GetObjectCommand, PutObjectCommand, UploadPartCommand,
+  GetObjectCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { Config } from '../../config';
@@ -169,10 +169,17 @@ export function createS3TusStore(config: Config): TusStore {
     },
 
     async complete(s) {
-      await client.send(new CompleteMultipartUploadCommand({
-        Bucket, Key: s.storageKey, UploadId: s.s3UploadId as string,
-        MultipartUpload: { Parts: s.parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })) },
-      }));
+      try {
+        await client.send(new CompleteMultipartUploadCommand({
+          Bucket, Key: s.storageKey, UploadId: s.s3UploadId as string,
+          MultipartUpload: { Parts: s.parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })) },
+        }));
+      } catch (err) {
+        // Completed already (by a request that died before committing the file).
+        if ((err as { name?: string }).name !== 'NoSuchUpload') throw err;
+        const head = await client.send(new HeadObjectCommand({ Bucket, Key: s.storageKey })).catch(() => null);
+        if (head?.ContentLength !== s.offset) throw err;
+      }
       await client.send(new DeleteObjectCommand({ Bucket, Key: tailKey(s.id) })).catch(() => {});
     },
 

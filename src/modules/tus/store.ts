@@ -15,9 +15,10 @@
  * any, matched); `reject()` forgets them, so the offset stays where it was.
  */
 import { constants } from 'node:fs';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Config } from '../../config';
+import { gone } from '../../errors';
 import { createChunkSink, type ChunkSink } from '../../platform/file-sink';
 import { releaseChunk } from '../../platform/memory';
 import { chunksOf, collectWhileWaiting, type StoreState, type TusStore } from './store-shared';
@@ -47,8 +48,12 @@ function createFsTusStore(root: string): TusStore {
     },
     async write(s, body, hash) {
       const path = partPath(s.id);
-      // Not 'a' (O_APPEND): Linux then appends whatever position a write names.
-      let fh: FileHandle | null = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+      // Not 'a' (O_APPEND): Linux then appends whatever position a write names. Created by the
+      // first byte only: a part gone later (made the object) must never come back as zeros.
+      let fh: FileHandle | null = await open(path, constants.O_RDWR | (s.offset === 0 ? constants.O_CREAT : 0), 0o644).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        throw gone(`This upload's ${s.offset} stored bytes are missing; start a new upload.`);
+      });
       let bytes = 0;
       let error: unknown;
       let sha256: string | null = null;
@@ -110,7 +115,13 @@ function createFsTusStore(root: string): TusStore {
     async complete(s) {
       const finalPath = join(root, s.storageKey);
       await mkdir(dirname(finalPath), { recursive: true });
-      await rename(partPath(s.id), finalPath);
+      try {
+        await rename(partPath(s.id), finalPath);
+      } catch (err) {
+        // Made the object already (by a request that died before committing the file).
+        const made = (err as NodeJS.ErrnoException).code === 'ENOENT' && (await stat(finalPath).catch(() => null))?.size === s.offset;
+        if (!made) throw err;
+      }
     },
     async discard(s) {
       await rm(partPath(s.id), { force: true });
