@@ -115,7 +115,7 @@ async function spendExport(deps: AppDeps, row: AccountExportRow): Promise<void> 
     const taken = await deps.db.transaction(async (tx) => {
       const [won] = await tx.update(accountExports).set({ status: 'downloaded', downloadedAt: now })
         .where(and(eq(accountExports.id, row.id), eq(accountExports.status, 'ready'))).returning({ key: accountExports.storageKey });
-      if (won?.key) await enqueueBlobDelete(tx, deps.storage.kind, won.key, new Date(now.getTime() + 3_600_000));
+      if (won?.key) await enqueueBlobDelete(tx, deps.storage.kind, won.key, { runAt: new Date(now.getTime() + 3_600_000) });
       return won;
     });
     const key = taken?.key;

@@ -56,10 +56,15 @@ export interface Released {
 
 const blobJobKey = (backend: string, key: string) => `blob:${backend}:${key}`;
 
-/** The `blob_delete` job of a key no file references any more; enqueue in the releasing transaction. */
-export function enqueueBlobDelete(tx: DbOrTx, backend: string, key: string, runAt?: Date) {
+/**
+ * The `blob_delete` job of a key no file references any more; enqueue in the releasing
+ * transaction. With the bytes' `sha256`, the job also drops their derivatives on every instance:
+ * the purge that enqueued it tells the caches once committed, but a crash in between left them
+ * on disk for good.
+ */
+export function enqueueBlobDelete(tx: DbOrTx, backend: string, key: string, o: { runAt?: Date; sha256?: string } = {}) {
   return enqueueJob(tx, {
-    type: BLOB_DELETE_JOB, payload: { backend, key }, uniqueKey: blobJobKey(backend, key), maxAttempts: 100, priority: 1, runAt,
+    type: BLOB_DELETE_JOB, payload: { backend, key, ...(o.sha256 ? { sha256: o.sha256 } : {}) }, uniqueKey: blobJobKey(backend, key), maxAttempts: 100, priority: 1, runAt: o.runAt,
   });
 }
 
@@ -75,7 +80,7 @@ export async function releaseFileBlobs(
   for (const r of rows) for (const k of [r.storageKey, r.publicStorageKey]) if (k) uses.set(k, (uses.get(k) ?? 0) + 1);
   const keys = [...uses.keys()].sort();
   // Locked in sha256 order, the order uploads take them in (ingest.ts): no deadlock between the two.
-  const locked = await tx.select({ storageKey: blobs.storageKey, refcount: blobs.refcount }).from(blobs)
+  const locked = await tx.select({ storageKey: blobs.storageKey, refcount: blobs.refcount, sha256: blobs.sha256 }).from(blobs)
     .where(and(eq(blobs.backend, backend), inArray(blobs.storageKey, keys)))
     .orderBy(blobs.sha256).for('update');
   const counts = new Map(locked.map((b) => [b.storageKey, b.refcount]));
@@ -92,7 +97,8 @@ export async function releaseFileBlobs(
     if (left === 0) dead.push(key);
   }
   await tx.delete(files).where(inArray(files.id, rows.map((r) => r.id)));
-  for (const key of dead) await enqueueBlobDelete(tx, backend, key);
+  const shaOf = new Map(locked.map((b) => [b.storageKey, b.sha256]));
+  for (const key of dead) await enqueueBlobDelete(tx, backend, key, { sha256: shaOf.get(key) });
   const deadSet = new Set(dead);
   return { deadKeys: dead, originalDied: rows.some((r) => deadSet.has(r.storageKey)) };
 }

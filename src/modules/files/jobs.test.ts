@@ -19,6 +19,7 @@ import { jobs } from '../queue/table';
 import { users } from '../users/table';
 import { files } from './table';
 import { blobs } from './blob-table';
+import { releaseFileBlobs } from './blobs';
 
 /** Every stored object under the fs driver's root (not its temp dir). */
 async function storedObjects(dataDir: string): Promise<string[]> {
@@ -151,6 +152,20 @@ describe.each(DB_BACKENDS)('uploads, deletes and their jobs on %s', (db) => {
     // The second put failed (b.png): a and c are stored and counted.
     expect(after.bytes).toBe(before.bytes + parts[0][1].length + parts[2][1].length);
   });
+
+  test('a purge whose process died before telling the caches: the blob_delete job of the bytes drops their derivatives', async () => {
+    await h.deps.queue.start();
+    const r = await upload('rendered.png', await png('#08f'));
+    const { id } = ((await r.json()) as { file: { id: string } }).file;
+    const [row] = await h.deps.db.select().from(files).where(eq(files.id, id));
+    // Its derive job renders the eager presets into the disk cache, under the bytes' sha256.
+    const shaDir = join(h.deps.config.cacheDir, row!.sha256.slice(0, 2), row!.sha256);
+    await until(async () => (await readdir(shaDir).catch(() => [])).length > 0, 30_000);
+    // What a purge commits (purge.ts), and no message to the caches after it: its process died.
+    await h.deps.db.transaction((tx) => releaseFileBlobs(tx, h.deps.storage.kind, [row!]));
+    await until(async () => (await readdir(shaDir).catch(() => [])).length === 0, 30_000);
+    expect(await h.deps.storage.head(row!.storageKey)).toBeNull();
+  }, 60_000);
 });
 
 describe('an upload wakes its own queue worker', () => {

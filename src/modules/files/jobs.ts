@@ -5,7 +5,8 @@
  *   deletes its row (purge.ts, blobs.ts); when the last reference went, the bytes' `blob_delete`
  *   job (retried with backoff until storage confirms) and the derivatives go too. Enqueued by
  *   every soft delete (enqueue.ts).
- * - `blob_delete` (backend, key): the bytes of a key no file references any more.
+ * - `blob_delete` (backend, key, sha256): the bytes of a key no file references any more, and
+ *   the derivatives of those bytes on every instance.
  * - `expire` (every minute, once per minute cluster-wide): soft-deletes expired files and
  *   enqueues a `purge` for every deleted file that has none yet.
  *
@@ -48,9 +49,11 @@ export function registerFileJobs(deps: AppDeps): void {
   q.register(
     BLOB_DELETE_JOB,
     async ({ job }) => {
-      const { backend, key } = job.payload;
+      const { backend, key, sha256 } = job.payload;
       if (typeof backend !== 'string' || typeof key !== 'string') throw new Error('blob_delete job without backend and key');
-      await deleteBlobBytes(deps, backend, key);
+      if (!(await deleteBlobBytes(deps, backend, key))) return;
+      // Again if the purge told the caches already (it costs a directory rename): its process may have died first.
+      if (typeof sha256 === 'string') await publishFileChange(deps, { id: '', sha256, purge: true }); // no file: only the bytes' derivatives
     },
     { backoffBaseMs: 2000, backoffMaxMs: 15 * 60_000 },
   );
