@@ -135,18 +135,25 @@ export async function runDeletion(deps: AppDeps, ctx: JobContext): Promise<void>
   if (!d) return;
   const { userId } = d;
   const backend = deps.storage.kind;
-  const removed: Record<string, number> = { files: 0, objects: 0, exports: 0, jobs: 0, log_batches: 0 };
+  // Files and objects go in batches, each counted with its commit: a retry after a crash goes on
+  // from the counts so far (it restarted from zero, and reported only what it removed itself).
+  const removed: Record<string, number> = { exports: 0, jobs: 0, log_batches: 0, files: 0, objects: 0, ...(d.removed ? (JSON.parse(d.removed) as Record<string, number>) : {}) };
   try {
-    for (const e of await deps.db.select().from(accountExports).where(eq(accountExports.userId, userId))) {
-      if (e.storageKey) await deps.storage.delete(e.storageKey);
-      removed.exports = (removed.exports ?? 0) + 1;
-    }
+    const exportRows = await deps.db.select().from(accountExports).where(eq(accountExports.userId, userId));
+    for (const e of exportRows) if (e.storageKey) await deps.storage.delete(e.storageKey);
+    removed.exports = exportRows.length; // their rows stay until the account goes: a retry finds them all again
     for (;;) {
       await ctx.checkpoint();
-      const batch = await deps.db.transaction((tx) => releaseBatch(tx, backend, userId, BATCH));
+      const batch = await deps.db.transaction(async (tx) => {
+        const b = await releaseBatch(tx, backend, userId, BATCH);
+        if (b.rows.length === 0) return b;
+        const counted = { ...removed, files: (removed.files ?? 0) + b.rows.length, objects: (removed.objects ?? 0) + b.deadKeys.length };
+        await tx.update(accountDeletions).set({ removed: JSON.stringify(counted) }).where(eq(accountDeletions.id, id));
+        Object.assign(removed, counted);
+        return b;
+      });
       if (batch.rows.length === 0) break;
-      removed.files = (removed.files ?? 0) + batch.rows.length;
-      removed.objects = (removed.objects ?? 0) + await afterBatch(deps, batch);
+      await afterBatch(deps, batch);
     }
     // Unfinished tus uploads: their rows go with the account (cascade), and the expiry sweep works
     // from rows, so their bytes (partial file, S3 multipart parts and tail) are removed here.
