@@ -32,7 +32,7 @@ const URL_SCHEMES: Record<string, { schemes: string[]; example: string }> = {
   S3_ENDPOINT: { schemes: ['http', 'https'], example: 'http://minio:9000' },
 };
 
-const S3_SETTINGS = ['S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE'];
+const S3_SETTINGS = ['S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_FORCE_PATH_STYLE', 'S3_TIMEOUT_MS'];
 
 /**
  * Every problem found, as lines naming the variable. May replace a value by its normalised form

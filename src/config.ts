@@ -97,6 +97,7 @@ export const configSchema = {
   S3_ACCESS_KEY_ID: str({ doc: 'S3 access key id.', secret: true }),
   S3_SECRET_ACCESS_KEY: str({ doc: 'S3 secret access key.', secret: true }),
   S3_FORCE_PATH_STYLE: bool({ doc: 'Path-style bucket addressing (needed by MinIO).', default: 'false' }),
+  S3_TIMEOUT_MS: int({ doc: 'An S3 request that waits this long on the storage without progress (no answer once its body is sent, plus 4 s per MiB of a body sent from memory; or no byte of the answer) is abandoned; after the SDK\'s 3 attempts the request is a 503 `STORAGE_UNAVAILABLE`.', default: '15000', min: 1000, max: 600000 }),
   JWT_SECRET: str({ doc: 'Access-token signing key, at least 32 characters; unset → generated once into `DATA_DIR/secrets.json` (warns).', secret: true }),
   SIGNING_SECRETS: list({ doc: 'Comma list of signed-URL secrets of at least 32 characters each, the first signs, all verify; unset → generated once (warns).', secret: true }),
   ADMIN_EMAIL: str({ doc: 'Bootstrap admin email (first start only); unset → `admin@localhost`.' }),
@@ -213,7 +214,7 @@ export interface Config {
   pgliteSharedBuffers: number;
   redisUrl: string | undefined;
   storageDriver: 'fs' | 's3';
-  s3: { endpoint?: string; region: string; bucket?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean };
+  s3: { endpoint?: string; region: string; bucket?: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean; timeoutMs: number };
   jwtSecret: string | undefined;
   signingSecrets: string[] | undefined;
   adminEmail: string | undefined;
@@ -419,6 +420,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       accessKeyId: v.S3_ACCESS_KEY_ID,
       secretAccessKey: v.S3_SECRET_ACCESS_KEY,
       forcePathStyle: v.S3_FORCE_PATH_STYLE,
+      timeoutMs: v.S3_TIMEOUT_MS,
     },
     jwtSecret: v.JWT_SECRET,
     signingSecrets: v.SIGNING_SECRETS,

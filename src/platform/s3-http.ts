@@ -3,9 +3,96 @@
  * `fetch`, whose socket writes run on Bun's HTTP client thread: through node:http (the SDK's
  * default) the request thread paid ~0.5 s more CPU per GiB and raw uploads to S3 ran ~18 %
  * slower (docs/TUNING.md, "Storage"). Bun's `fetch` also takes the node `Readable` bodies of
- * parts streamed while they fill (storage/s3-parts.ts `sendLive`). Elsewhere: the SDK's default.
+ * parts streamed while they fill (storage/s3-parts.ts `sendLive`). Elsewhere: the SDK's default
+ * node:http handler, whose `requestTimeout` is the same idle bound (socket inactivity).
+ *
+ * Either way a request the storage stops answering (a frozen or partitioned S3) fails after
+ * `S3_TIMEOUT_MS` without progress, as a `TimeoutError` the SDK retries and Pictor answers 503.
+ * Bun's fetch has no such bound: such a request waited forever.
  */
 import { FetchHttpHandler } from '@smithy/fetch-http-handler';
+import type { HttpHandlerOptions } from '@smithy/types';
+import { Readable } from 'node:stream';
 import { isBun } from './runtime';
 
-export const s3RequestHandler = (): FetchHttpHandler | undefined => (isBun ? new FetchHttpHandler() : undefined);
+type Handled = Awaited<ReturnType<FetchHttpHandler['handle']>>;
+
+/** 256 KiB/s (2 Mbit/s): 4 s more per MiB of a request body held in memory. */
+const SLOWEST_UPLINK_BYTES_PER_MS = 256;
+
+class S3TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+/**
+ * Bun's handler with a stall bound: the timer runs while Pictor waits on the storage — for the
+ * answer once the request body is sent (a streamed part's body is paced by its own producer, the
+ * uploading client, so the timer starts at its end), then for each chunk of the answer's body
+ * while one is asked for (a slow downstream reader is not the storage's fault).
+ */
+class StallBoundHandler extends FetchHttpHandler {
+  constructor(private readonly timeoutMs: number) {
+    super();
+  }
+
+  override async handle(request: Parameters<FetchHttpHandler['handle']>[0], options: HttpHandlerOptions = {}): Promise<Handled> {
+    const abort = new AbortController();
+    const outer = options.abortSignal as AbortSignal | undefined;
+    const follow = () => abort.abort(outer?.reason);
+    if (outer?.aborted) follow();
+    else outer?.addEventListener('abort', follow, { once: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = () => clearTimeout(timer);
+    const arm = (extraMs = 0) => {
+      stop();
+      timer = setTimeout(() => abort.abort(new S3TimeoutError(`the storage did not answer within ${this.timeoutMs} ms (S3_TIMEOUT_MS)`)), this.timeoutMs + extraMs);
+    };
+    const body: unknown = request.body;
+    if (body instanceof Readable) body.once('end', () => arm());
+    // fetch tells nothing of a body's progress: a whole part gets the time a slow uplink needs to send it.
+    else arm(body instanceof Uint8Array ? Math.ceil(body.byteLength / SLOWEST_UPLINK_BYTES_PER_MS) : 0);
+    let out: Handled;
+    try {
+      out = await super.handle(request, { ...options, abortSignal: abort.signal });
+    } catch (err) {
+      stop();
+      outer?.removeEventListener('abort', follow);
+      throw abort.signal.reason instanceof S3TimeoutError ? abort.signal.reason : err;
+    }
+    stop();
+    const stream = out.response.body as unknown;
+    if (!(stream instanceof ReadableStream)) {
+      outer?.removeEventListener('abort', follow);
+      return out;
+    }
+    const reader = (stream as ReadableStream<Uint8Array>).getReader();
+    const done = () => {
+      stop();
+      outer?.removeEventListener('abort', follow);
+    };
+    out.response.body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        arm();
+        try {
+          const next = await reader.read();
+          stop();
+          if (next.done) {
+            done();
+            c.close();
+          } else c.enqueue(next.value);
+        } catch (err) {
+          done();
+          c.error(abort.signal.reason instanceof S3TimeoutError ? abort.signal.reason : err);
+        }
+      },
+      cancel(reason) {
+        done();
+        return reader.cancel(reason);
+      },
+    }, { highWaterMark: 0 });
+    return out;
+  }
+}
+
+export const s3RequestHandler = (timeoutMs: number): FetchHttpHandler | { requestTimeout: number; connectionTimeout: number } =>
+  isBun ? new StallBoundHandler(timeoutMs) : { requestTimeout: timeoutMs, connectionTimeout: timeoutMs };

@@ -13,6 +13,8 @@ export interface S3ClientOptions {
   accessKeyId?: string;
   secretAccessKey?: string;
   forcePathStyle: boolean;
+  /** `S3_TIMEOUT_MS`: how long a request may wait on the storage without progress. */
+  timeoutMs?: number;
 }
 
 /** The SDK client of the S3 driver and of tus's S3 store. */
@@ -26,8 +28,8 @@ export function createS3Client(o: S3ClientOptions): S3Client {
     // framing, which doubled the request thread's CPU per GiB (docs/TUNING.md, "Resumable (tus)
     // uploads"). A file's SHA-256 is Pictor's own, taken as it arrives.
     requestChecksumCalculation: 'WHEN_REQUIRED',
-    // Bun's native fetch where it runs (platform/s3-http.ts).
-    requestHandler: s3RequestHandler(),
+    // Bun's native fetch where it runs, and a bound on a storage that stops answering (platform/s3-http.ts).
+    requestHandler: s3RequestHandler(o.timeoutMs ?? 15_000),
   });
 }
 

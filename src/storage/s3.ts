@@ -21,6 +21,7 @@ export interface S3Options {
   accessKeyId?: string;
   secretAccessKey?: string;
   forcePathStyle: boolean;
+  timeoutMs?: number;
   /** Optional key prefix inside the bucket (tests share one bucket). */
   prefix?: string;
 }

@@ -39,3 +39,46 @@ describe('the storage unreachable', () => {
     expect(srv.logs.filter((l) => l.level === 'error' && l.msg === 'unhandled error')).toEqual([]);
   }, 60_000);
 });
+
+/**
+ * S3 that accepts connections but stops answering (a frozen process, a partition): requests
+ * waited on it without end (Bun's fetch has no time limit). Past `S3_TIMEOUT_MS` without
+ * progress each S3 call is abandoned, retried, and the request answered 503 like an outage.
+ */
+describe('the storage frozen', () => {
+  let minio: Minio | undefined;
+  let srv: RunningServer;
+  let frozen = 0;
+  beforeAll(async () => {
+    minio = await startMinio();
+    srv = await startServer({ env: { ...minio.env(await minio.createBucket()), DISABLE_RATE_LIMIT: 'true', CACHE_MEMORY_BYTES: '0', CACHE_DISK_BYTES: '0', S3_TIMEOUT_MS: '1000' } });
+  }, 120_000);
+  afterAll(async () => {
+    if (frozen) process.kill(frozen, 'SIGCONT');
+    await srv?.close();
+    await minio?.stop();
+  });
+
+  test('reads and uploads answer 503 STORAGE_UNAVAILABLE after S3_TIMEOUT_MS (they waited without end)', async () => {
+    const key = srv.bootstrap!.api_key;
+    const up = await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/plain' }, body: 'hello storage' });
+    expect(up.status).toBe(201);
+    const { file } = (await up.json()) as { file: { id: string } };
+    const port = new URL(minio!.endpoint).port;
+    const line = Bun.spawnSync(['ps', '-eo', 'pid,args']).stdout.toString().split('\n').find((l) => l.includes('minio') && l.includes(`127.0.0.1:${port}`));
+    frozen = Number(line!.trim().split(/\s+/)[0]);
+    process.kill(frozen, 'SIGSTOP');
+    const answers = await Promise.all([
+      fetch(`${srv.url}/api/files/${file.id}/original`, { headers: { authorization: `Bearer ${key}` } }),
+      fetch(`${srv.url}/api/files`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/plain' }, body: 'another' }),
+      fetch(`${srv.url}/api/files`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'text/plain' }, body: 'x'.repeat(20 * 1024 * 1024) }),
+    ]);
+    const got = await Promise.all(answers.map(async (r) => [r.status, ((await r.json()) as { error: string }).error]));
+    expect(got).toEqual(Array(3).fill([503, 'STORAGE_UNAVAILABLE']));
+    process.kill(frozen, 'SIGCONT');
+    frozen = 0;
+    // Back: the same requests work again.
+    const again = await fetch(`${srv.url}/api/files/${file.id}/original`, { headers: { authorization: `Bearer ${key}` } });
+    expect([again.status, await again.text()]).toEqual([200, 'hello storage']);
+  }, 90_000);
+});
