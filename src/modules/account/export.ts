@@ -255,13 +255,17 @@ export async function buildExport(deps: AppDeps, ctx: JobContext): Promise<void>
   }
 }
 
-/** Exports past their expiry lose their object (the hourly prune); returns how many. */
+/**
+ * Exports past their expiry lose their object (the hourly prune); returns how many. Every
+ * status: one still `running` then had its process die on its last attempt. The archive's key
+ * is derived, not read from the row: a job killed after storing it, before the row said so,
+ * left an archive the row did not name.
+ */
 export async function expireExports(deps: AppDeps): Promise<number> {
   const now = new Date(deps.clock.now());
-  const rows = await deps.db.select().from(accountExports)
-    .where(and(lt(accountExports.expiresAt, now), inArray(accountExports.status, ['ready', 'pending', 'failed', 'cancelled', 'downloaded']))).limit(500);
+  const rows = await deps.db.select().from(accountExports).where(lt(accountExports.expiresAt, now)).limit(500);
   for (const e of rows) {
-    if (e.storageKey) await deps.storage.delete(e.storageKey);
+    await deps.storage.delete(e.storageKey ?? exportKey(e.userId, e.id));
     await deps.db.delete(accountExports).where(eq(accountExports.id, e.id));
   }
   return rows.length;
