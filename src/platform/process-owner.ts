@@ -48,8 +48,8 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /**
- * Kills (SIGKILL) the processes whose command line names one of `paths` or a file under it: the
- * children (ffmpeg) a crashed process left writing its temp files. Nothing else stops them: ffmpeg
+ * Kills (SIGKILL) the ffmpeg/ffprobe processes whose command line names one of `paths` or a file
+ * under it: the children a crashed process left writing its temp files. Nothing else stops them: ffmpeg
  * ignores the closed pipes of a dead parent and would run a long transcode to its end, next to
  * the retry of the same job. Linux only (`/proc`); elsewhere none are found. Returns how many.
  */
@@ -63,9 +63,10 @@ export async function killProcessesNaming(paths: readonly string[]): Promise<num
   }
   let killed = 0;
   for (const pid of pids) {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    const names = cmdline.split('\0').some((arg) => paths.some((p) => arg === p || arg.startsWith(`${p}/`)));
-    if (!names) continue;
+    const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    // Only the programs Pictor starts: not an operator's `tail` of the same file.
+    if (!/ff(mpeg|probe)[^/]*$/.test(args[0] ?? '')) continue;
+    if (!args.some((arg) => paths.some((p) => arg === p || arg.startsWith(`${p}/`)))) continue;
     try {
       process.kill(Number(pid), 'SIGKILL');
       killed++;

@@ -82,15 +82,15 @@ describe.each([
     });
     await lockTaken;
     try {
-    const last = fetch(url(), { method: 'PATCH', headers: { ...auth, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: data })
-      .then((r) => r.status, () => 'cut');
-    await until('the commit to wait on the account row', async () => {
-      const [w] = await sql!`select count(*)::int as n from pg_stat_activity
-        where wait_event_type = 'Lock' and (query ilike 'update "users"%' or query ilike 'insert into "tus_finished"%')`;
-      return (w as { n: number }).n > 0 ? true : null;
-    }, 90_000);
-    await srv.stop('SIGKILL');
-    expect(await last).toBe('cut'); // never acknowledged as a file
+      const last = fetch(url(), { method: 'PATCH', headers: { ...auth, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: data })
+        .then((r) => r.status, () => 'cut');
+      await until('the commit to wait on the account row', async () => {
+        const [w] = await sql!`select count(*)::int as n from pg_stat_activity
+          where wait_event_type = 'Lock' and (query ilike 'update "users"%' or query ilike 'insert into "tus_finished"%')`;
+        return (w as { n: number }).n > 0 ? true : null;
+      }, 90_000);
+      await srv.stop('SIGKILL');
+      expect(await last).toBe('cut'); // never acknowledged as a file
     } finally {
       release();
       await holder;

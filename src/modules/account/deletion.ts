@@ -29,6 +29,7 @@ import { enqueueJob } from '../queue/enqueue';
 import type { JobContext } from '../queue/runner';
 import { jobEvents, jobs } from '../queue/table';
 import { users } from '../users/table';
+import { exportKey } from './export';
 import { accountDeletions, accountExports, type AccountDeletionRow } from './table';
 
 export const DELETE_JOB = 'account_delete';
@@ -140,7 +141,7 @@ export async function runDeletion(deps: AppDeps, ctx: JobContext): Promise<void>
   const removed: Record<string, number> = { exports: 0, jobs: 0, log_batches: 0, files: 0, objects: 0, ...(d.removed ? (JSON.parse(d.removed) as Record<string, number>) : {}) };
   try {
     const exportRows = await deps.db.select().from(accountExports).where(eq(accountExports.userId, userId));
-    for (const e of exportRows) if (e.storageKey) await deps.storage.delete(e.storageKey);
+    for (const e of exportRows) await deps.storage.delete(e.storageKey ?? exportKey(e.userId, e.id));
     removed.exports = exportRows.length; // their rows stay until the account goes: a retry finds them all again
     for (;;) {
       await ctx.checkpoint();

@@ -33,7 +33,8 @@ export const EXPORT_TTL_MS = 24 * 3_600_000;
 /** Files read per query while building (memory stays bounded whatever the account holds). */
 const PAGE = 200;
 
-const exportKey = (userId: string, id: string) => `exports/${userId}/${id}.zip`;
+/** Where an export's archive is stored (derived: a job killed before recording it left one no row named). */
+export const exportKey = (userId: string, id: string) => `exports/${userId}/${id}.zip`;
 
 /** The export's status object (API and tests). `download_url` only while it can be downloaded. */
 export function toExportJson(deps: AppDeps, e: AccountExportRow) {
@@ -257,9 +258,9 @@ export async function buildExport(deps: AppDeps, ctx: JobContext): Promise<void>
 
 /**
  * Exports past their expiry lose their object (the hourly prune); returns how many. Every
- * status: one still `running` then had its process die on its last attempt. The archive's key
- * is derived, not read from the row: a job killed after storing it, before the row said so,
- * left an archive the row did not name.
+ * status: one still `running` then had its process die on its last attempt. Without a recorded
+ * key, the derived one: a job killed after storing the archive, before the row said so, left an
+ * archive the row did not name.
  */
 export async function expireExports(deps: AppDeps): Promise<number> {
   const now = new Date(deps.clock.now());

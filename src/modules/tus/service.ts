@@ -256,7 +256,8 @@ export async function appendChunk(deps: AppDeps, store: TusStore, owner: UploadO
     if (input.offset !== row.offset) throw chunkError(409, `Upload-Offset ${input.offset} does not match the ${row.offset} bytes received.`);
     // Whole already (its type decided when the last byte was saved): the request that brought that
     // byte died before the file was committed, perhaps after the store made the object.
-    if (row.length !== null && row.offset === row.length && row.contentType !== null) {
+    // (Not with an S3 tail: only `receive` sends it as the last part.)
+    if (row.length !== null && row.offset === row.length && row.contentType !== null && row.tailSize === 0) {
       if (input.length !== null && input.length !== row.length) throw chunkError(409, `Upload-Length is already ${row.length}.`);
       if (input.body !== null && input.declared !== 0) throw chunkError(409, `All ${row.length} bytes of this upload arrived: send no body (Content-Length: 0) to finish it.`);
       return { row, file: await finish(deps, store, owner, row, null, lease) };
@@ -436,7 +437,16 @@ async function save(
  * and unfinished, to be finished again (`finishSaved`), never an upload lost or a file twice.
  */
 async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: TusUploadRow, known: string | null, lease: Lease): Promise<FileRow> {
-  await store.complete(row);
+  try {
+    await store.complete(row);
+  } catch (err) {
+    // Neither its part nor the object is there (a failed finish removed the bytes): it can never end.
+    if (err instanceof AppError && err.status === 410) {
+      await removeUpload(deps, store, row);
+      lease.released = true;
+    }
+    throw err;
+  }
   const key = row.storageKey;
   const contentType = row.contentType as string;
   const size = row.offset;
@@ -482,9 +492,10 @@ async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: T
     // The storage down (a 503): kept whole, to be finished once it is back (a restart after a
     // crash may find S3 not up yet).
     if (isStorageUnavailable(err)) throw err;
-    await deps.storage.delete(key).catch(() => {});
+    // The row first: if that fails (the database down), row and bytes stay together, to be finished again.
     await deps.db.delete(tusUploads).where(eq(tusUploads.id, row.id));
     lease.released = true;
+    await deps.storage.delete(key).catch(() => {});
     // Refused at the end (quota, a cut image): no file, so a presigned URL that started it works again.
     if (row.attrs.upload_token) await releaseUploadToken(deps, row.attrs.upload_token).catch(() => {});
     throw err;
@@ -516,7 +527,8 @@ export async function finishStranded(deps: AppDeps, store: TusStore, limit = 100
       n++;
     } catch (err) {
       // Refused (and removed), or taken by a client's request meanwhile: nothing left to do here.
-      if (!(err instanceof AppError)) throw err;
+      // Anything else (the storage or database down) is tried again at the next pass; the rest go on.
+      if (!(err instanceof AppError)) deps.log.warn({ err, upload_id: row.id }, 'could not finish a tus upload a crash left without its file');
     }
   }
   return n;

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { Config } from '../../config';
+import { gone } from '../../errors';
 import { createChunkSink } from '../../platform/file-sink';
 import { releaseChunk } from '../../platform/memory';
 import { createPartQueue, createS3Client, partPool, sendLive, type LiveSend } from '../../storage/s3-parts';
@@ -178,7 +179,7 @@ export function createS3TusStore(config: Config): TusStore {
         // Completed already (by a request that died before committing the file).
         if ((err as { name?: string }).name !== 'NoSuchUpload') throw err;
         const head = await client.send(new HeadObjectCommand({ Bucket, Key: s.storageKey })).catch(() => null);
-        if (head?.ContentLength !== s.offset) throw err;
+        if (head?.ContentLength !== s.offset) throw gone(`This upload's ${s.offset} stored bytes are missing; start a new upload.`);
       }
       await client.send(new DeleteObjectCommand({ Bucket, Key: tailKey(s.id) })).catch(() => {});
     },

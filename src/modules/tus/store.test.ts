@@ -2,10 +2,11 @@
  * The tus stores made safe to finish twice (on disk and on a real MinIO): a server killed after
  * the store made the object, before the file was committed, finishes it again after the restart.
  * The fs store then found its part gone: a write re-created it as zeros of the stored length,
- * and completing moved that over the object; completing again failed on S3.
+ * and completing moved that over the object; completing again failed on S3. With neither the
+ * part nor the object left, completing is a 410 (the upload can never end).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,15 +47,17 @@ describe.each(['fs', 's3'] as const)('the %s tus store', (driver) => {
     await store.complete(whole);
     if (driver === 'fs') {
       // A write after the part became the object is refused; it made a part of zeros.
-      const late = store.write(whole, bodyOf(new Uint8Array(0)), false, null);
-      expect(late).rejects.toMatchObject({ status: 410 });
-      await late.catch(() => {});
+      await expect(store.write(whole, bodyOf(new Uint8Array(0)), false, null)).rejects.toMatchObject({ status: 410 });
       await store.complete(whole);
     }
     const stored = driver === 'fs'
       ? new Uint8Array(await readFile(join(dataDir, 'files', storageKey)))
       : await (await minio!.client.send(new GetObjectCommand({ Bucket: config.s3.bucket!, Key: storageKey }))).Body!.transformToByteArray();
     expect(Buffer.from(stored).toString()).toBe(Buffer.from(bytes).toString());
+    // Part and object both gone (a failed finish removed the bytes): a 410 the upload is removed on, not a raw ENOENT or NoSuchUpload (a 500 at every HEAD).
+    if (driver === 'fs') await rm(join(dataDir, 'files', storageKey));
+    else await minio!.client.send(new DeleteObjectCommand({ Bucket: config.s3.bucket!, Key: storageKey }));
+    await expect(store.complete(whole)).rejects.toMatchObject({ status: 410 });
     await store.close();
   }, 60_000);
 });

@@ -119,8 +119,8 @@ function createFsTusStore(root: string): TusStore {
         await rename(partPath(s.id), finalPath);
       } catch (err) {
         // Made the object already (by a request that died before committing the file).
-        const made = (err as NodeJS.ErrnoException).code === 'ENOENT' && (await stat(finalPath).catch(() => null))?.size === s.offset;
-        if (!made) throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        if ((await stat(finalPath).catch(() => null))?.size !== s.offset) throw gone(`This upload's ${s.offset} stored bytes are missing; start a new upload.`);
       }
     },
     async discard(s) {

@@ -8,7 +8,8 @@
  * ffmpeg's HTTP range reads, but costs one request per seek and leaks the URL into process lists.
  */
 import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { StorageDriver } from '../../storage/types';
@@ -24,6 +25,7 @@ export async function withLocalSource<T>(storage: StorageDriver, key: string, te
   if (storage.localPath) return fn(storage.localPath(key));
   await temp.ready;
   const path = temp.tempPath();
+  await mkdir(dirname(path), { recursive: true }); // made at start, unless the cache could not open
   try {
     const body = await storage.get(key);
     if (!body) throw new Error(`stored object ${key} is missing`);
