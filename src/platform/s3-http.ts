@@ -17,7 +17,7 @@ import { isBun } from './runtime';
 
 type Handled = Awaited<ReturnType<FetchHttpHandler['handle']>>;
 
-/** 256 KiB/s (2 Mbit/s): 4 s more per MiB of a request body held in memory. */
+/** 256 kB/s (about 2 Mbit/s): 4 s more per MiB of a request body held in memory. */
 const SLOWEST_UPLINK_BYTES_PER_MS = 256;
 
 /** Carries `$metadata` as the SDK's own errors do, so it is told apart as the storage's failure (errors.ts). */
