@@ -24,15 +24,6 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 let minio: Minio | undefined;
 afterAll(() => minio?.stop());
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    if (e.isDirectory()) out.push(...(await filesUnder(join(dir, e.name))));
-    else out.push(join(dir, e.name));
-  }
-  return out;
-}
-
 describe.each([
   ['fs', 'a HEAD'],
   ['s3', 'the background sweep'],
@@ -124,7 +115,7 @@ describe.each([
     const list = (await (await fetch(`${srv.url}/api/files`, { headers: auth })).json()) as { count: number };
     expect(list.count).toBe(1);
     const objects = driver === 'fs'
-      ? (await filesUnder(join(dataDir, 'files'))).filter((p) => !p.includes('/.tmp/') && !p.includes('/.tus/')).length
+      ? (await readdir(join(dataDir, 'files'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile() && !/(^|\/)\.(tmp|tus)(\/|$)/.test(e.parentPath.slice(dataDir.length))).length
       : (await minio!.client.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount ?? 0;
     expect(objects).toBe(1);
     const [usage] = await sql<{ files_count: number; storage_bytes: string }[]>`select files_count, storage_bytes from users where id = ${user!.id}`;

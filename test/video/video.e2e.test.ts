@@ -64,15 +64,6 @@ describe.each(['fs', 's3'] as const)('video on %s', (driver) => {
     ? (await filesUnder(join(srv.dataDir, 'files'))).filter((p) => !p.includes('/.tmp/')).length
     : (await minio!.client.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount ?? 0);
   const count = async () => ((await (await api('/api/files?limit=1')).json()) as { count: number }).count;
-  /** GETs until the rendition is ready (the job runs in the server's queue). */
-  async function waitReady(url: string): Promise<Response> {
-    for (;;) {
-      const res = await fetch(url);
-      if (res.status !== 202) return res;
-      await res.arrayBuffer();
-      await Bun.sleep(250);
-    }
-  }
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -171,7 +162,7 @@ describe.each(['fs', 's3'] as const)('video on %s', (driver) => {
     expect(first.status).toBe(202);
     expect(Number(first.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await first.json()) as { status: string }).toMatchObject({ status: expect.stringMatching(/^(pending|running)$/) });
-    const ready = await waitReady(url);
+    const ready = await pastPreparing(url);
     expect(ready.status).toBe(200);
     expect(ready.headers.get('content-type')).toBe('video/mp4');
     expect(ready.headers.get('accept-ranges')).toBe('bytes');
@@ -208,7 +199,7 @@ describe.each(['fs', 's3'] as const)('video on %s', (driver) => {
     expect(signed.status).toBe(200);
     const { url } = (await signed.json()) as { url: string };
     expect(url).toEndWith(`/${id}.mp4`);
-    const ready = await waitReady(srv.url + new URL(url).pathname);
+    const ready = await pastPreparing(srv.url + new URL(url).pathname);
     expect(ready.status).toBe(200);
     expect(ready.headers.get('cache-control')).toStartWith('private');
     const v = (await ffprobeBytes(new Uint8Array(await ready.arrayBuffer()), 'mp4')).streams.find((s) => s.codec_type === 'video');
@@ -217,7 +208,7 @@ describe.each(['fs', 's3'] as const)('video on %s', (driver) => {
 
   test('a muted VP9 WebM rendition with an fps cap', async () => {
     const url = `${srv.url}/t/w_160,ac_none,fps_10/${mp4File.id}.webm`;
-    const ready = await waitReady(url);
+    const ready = await pastPreparing(url);
     expect(ready.status).toBe(200);
     expect(ready.headers.get('content-type')).toBe('video/webm');
     const probed = await ffprobeBytes(new Uint8Array(await ready.arrayBuffer()), 'webm');
