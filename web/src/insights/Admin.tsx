@@ -11,6 +11,7 @@ import { OutcomeLine, type Outcome } from '../components/Outcome';
 import type { Route } from '../router';
 import { navigate } from '../router';
 import { Chart } from './Chart';
+import './insights.css';
 
 /** An element id to focus once the next render has drawn it (set it before the state change that swaps or removes the focused control). */
 function useFocusAfterDraw() {
@@ -24,7 +25,6 @@ function useFocusAfterDraw() {
   });
   return focusNext;
 }
-import './insights.css';
 
 interface AdminUser {
   id: string;
