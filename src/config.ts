@@ -97,7 +97,7 @@ export const configSchema = {
   S3_ACCESS_KEY_ID: str({ doc: 'S3 access key id.', secret: true }),
   S3_SECRET_ACCESS_KEY: str({ doc: 'S3 secret access key.', secret: true }),
   S3_FORCE_PATH_STYLE: bool({ doc: 'Path-style bucket addressing (needed by MinIO).', default: 'false' }),
-  S3_TIMEOUT_MS: int({ doc: 'An S3 request that waits this long on the storage without progress (no answer once its body is sent, plus 4 s per MiB of a body sent from memory; or no byte of the answer) is abandoned; after the SDK\'s 3 attempts the request is a 503 `STORAGE_UNAVAILABLE`.', default: '15000', min: 1000, max: 600000 }),
+  S3_TIMEOUT_MS: int({ doc: 'An S3 request that waits this long on the storage without progress (a streamed body\'s waiting bytes not taken; no answer once its body is sent, plus 4 s per MiB of a body sent from memory; or no byte of the answer) is abandoned; after the SDK\'s 3 attempts the request is a 503 `STORAGE_UNAVAILABLE`.', default: '15000', min: 1000, max: 600000 }),
   JWT_SECRET: str({ doc: 'Access-token signing key, at least 32 characters; unset → generated once into `DATA_DIR/secrets.json` (warns).', secret: true }),
   SIGNING_SECRETS: list({ doc: 'Comma list of signed-URL secrets of at least 32 characters each, the first signs, all verify; unset → generated once (warns).', secret: true }),
   ADMIN_EMAIL: str({ doc: 'Bootstrap admin email (first start only); unset → `admin@localhost`.' }),

@@ -20,6 +20,26 @@ type Handled = Awaited<ReturnType<FetchHttpHandler['handle']>>;
 /** 256 kB/s (about 2 Mbit/s): 4 s more per MiB of a request body held in memory. */
 const SLOWEST_UPLINK_BYTES_PER_MS = 256;
 
+/**
+ * A request body pushed as its bytes arrive (storage/s3-parts.ts `sendLive`) that knows how much
+ * of it the request has taken, so that a storage that stops taking it mid-body is told apart from
+ * an uploading client that is slow to give it.
+ */
+export class PacedBody extends Readable {
+  private pushed = 0;
+  constructor() {
+    super({ read() {} });
+  }
+  override push(chunk: Uint8Array | null): boolean {
+    if (chunk) this.pushed += chunk.byteLength;
+    return super.push(chunk);
+  }
+  /** Bytes the request has read so far. */
+  get taken(): number {
+    return this.pushed - this.readableLength;
+  }
+}
+
 /** Carries `$metadata` as the SDK's own errors do, so it is told apart as the storage's failure (errors.ts). */
 class S3TimeoutError extends Error {
   override name = 'TimeoutError';
@@ -27,10 +47,11 @@ class S3TimeoutError extends Error {
 }
 
 /**
- * Bun's handler with a stall bound: the timer runs while Pictor waits on the storage — for the
- * answer once the request body is sent (a streamed part's body is paced by its own producer, the
- * uploading client, so the timer starts at its end), then for each chunk of the answer's body
- * while one is asked for (a slow downstream reader is not the storage's fault).
+ * Bun's handler with a stall bound: the timer runs while Pictor waits on the storage — while
+ * bytes of a streamed body wait and none is taken (the body is paced by its own producer, the
+ * uploading client: a body with nothing waiting is not the storage's fault), for the answer once
+ * the body is sent, then for each chunk of the answer's body while one is asked for (a slow
+ * downstream reader is not the storage's fault either).
  */
 class StallBoundHandler extends FetchHttpHandler {
   constructor(private readonly timeoutMs: number) {
@@ -50,7 +71,9 @@ class StallBoundHandler extends FetchHttpHandler {
       timer = setTimeout(() => abort.abort(new S3TimeoutError(`the storage did not answer within ${this.timeoutMs} ms (S3_TIMEOUT_MS)`)), this.timeoutMs + extraMs);
     };
     const body: unknown = request.body;
-    if (body instanceof Readable) body.once('end', () => arm());
+    let unwatch = () => {};
+    if (body instanceof PacedBody) unwatch = this.watchTaking(body, abort);
+    if (body instanceof Readable) body.once('end', () => (unwatch(), arm()));
     // fetch tells nothing of a body's progress: a whole part gets the time a slow uplink needs to send it.
     else arm(body instanceof Uint8Array ? Math.ceil(body.byteLength / SLOWEST_UPLINK_BYTES_PER_MS) : 0);
     let out: Handled;
@@ -58,10 +81,12 @@ class StallBoundHandler extends FetchHttpHandler {
       out = await super.handle(request, { ...options, abortSignal: abort.signal });
     } catch (err) {
       stop();
+      unwatch();
       outer?.removeEventListener('abort', follow);
       throw abort.signal.reason instanceof S3TimeoutError ? abort.signal.reason : err;
     }
     stop();
+    unwatch();
     const stream = out.response.body as unknown;
     if (!(stream instanceof ReadableStream)) {
       outer?.removeEventListener('abort', follow);
@@ -93,6 +118,27 @@ class StallBoundHandler extends FetchHttpHandler {
       },
     }, { highWaterMark: 0 });
     return out;
+  }
+
+  /** Aborts the request once `body` has had bytes waiting and none taken for the whole timeout. */
+  private watchTaking(body: PacedBody, abort: AbortController): () => void {
+    let taken = body.taken;
+    let stalledSince: number | null = null;
+    const every = Math.max(50, Math.min(1000, Math.floor(this.timeoutMs / 4)));
+    const tick = setInterval(() => {
+      const now = body.taken;
+      if (now !== taken || body.readableLength === 0) {
+        taken = now;
+        stalledSince = null;
+      } else if (stalledSince === null) {
+        stalledSince = performance.now();
+      } else if (performance.now() - stalledSince >= this.timeoutMs) {
+        clearInterval(tick);
+        abort.abort(new S3TimeoutError(`the storage took no byte of the request body within ${this.timeoutMs} ms (S3_TIMEOUT_MS)`));
+      }
+    }, every);
+    tick.unref?.();
+    return () => clearInterval(tick);
   }
 }
 

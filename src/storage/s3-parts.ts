@@ -5,7 +5,7 @@
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import { s3RequestHandler } from '../platform/s3-http';
+import { PacedBody, s3RequestHandler } from '../platform/s3-http';
 
 export interface S3ClientOptions {
   endpoint?: string;
@@ -82,7 +82,7 @@ const QUEUE_BYTES = 512 * 1024;
  */
 export function sendLive(buffer: Uint8Array, size: number, send: (body: Readable, abortSignal: AbortSignal) => Promise<unknown>): LiveSend {
   // Queued views sit in the stream until sent: at most `size` bytes of a buffer that exists anyway.
-  const stream = new Readable({ read() {} });
+  const stream = new PacedBody();
   const abort = new AbortController();
   let queued = 0;
   const done = send(stream, abort.signal);
