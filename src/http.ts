@@ -10,7 +10,7 @@ import { inputCheck, type RouteShape } from './inputs';
 import { isPublicDelivery } from './modules/limits/plugin';
 import { jsonNestsDeeper } from './lib/json-depth';
 import { pathOf, queryOf } from './lib/request-path';
-import { clientDisconnected, keepSocketAddressOf } from './platform/server';
+import { clientDisconnected, keepSocketAddress, keepSocketAddressOf } from './platform/server';
 import {
   AppError, bodyTimedOut, errorResponse, fromValidation, insufficientStorage, internalError, isDiskFullError, isStorageUnavailable, methodNotAllowed, payloadTooLarge, storageUnavailable,
   routeNotFound, unsupportedMediaType, validationError,
@@ -375,6 +375,9 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
         deps.log.warn({ request_id: requestIdOf(request), code: appError.code }, appError.message);
       }
       set.status = appError.status;
+      // Request logs attribute refusals made before the guard read the peer address, and read it
+      // after the response, when Bun no longer knows it.
+      if (hooks.observers.length > 0) keepSocketAddress(request);
       const answer = errorResponse(appError, headers);
       errorAnswers.set(request, answer);
       return answer;

@@ -9,6 +9,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { startServer, type RunningServer } from '../helpers/server';
+import { until } from '../helpers/until';
 
 interface Field { path: string; message: string; in: string; suggestion?: string }
 interface ErrorJson { error: string; message: string; details: { fields: Field[] } }
@@ -219,5 +220,20 @@ describe('unknown inputs are refused, never ignored', () => {
       expect((await r.arrayBuffer()).byteLength).toBeGreaterThan(0);
       expect((await fetch(`${srv.url}${path}`, { method: 'HEAD' })).status).toBe(200);
     }
+  });
+
+  test('a refusal before authentication is logged with the client address (it was "unknown")', async () => {
+    const marker = `m${Date.now()}`;
+    expect((await api(`/api/files?bogus=${marker}`)).status).toBe(400);
+    expect((await api(`/api/nowhere/${marker}`)).status).toBe(404);
+    const big = JSON.stringify({ default_visibility: 'x'.repeat(1024 * 1024) + marker });
+    expect((await api(`/api/settings?x=${marker}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: big })).status).toBe(413);
+    type Entry = { path: string; status_code: number; ip: string | null };
+    const logged = await until('the three refusals to be logged', async () => {
+      const { results } = (await (await api('/api/logs?limit=200&status=4xx')).json()) as { results: Entry[] };
+      const mine = results.filter((e) => e.path.includes(marker));
+      return mine.length === 3 ? mine : null;
+    }, 30_000);
+    expect(logged.map((e) => [e.status_code, e.ip]).sort()).toEqual([[400, '127.0.0.1'], [404, '127.0.0.1'], [413, '127.0.0.1']]);
   });
 });
