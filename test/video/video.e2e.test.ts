@@ -195,13 +195,16 @@ describe.each(['fs', 's3'] as const)('video on %s', (driver) => {
     expect(up.status).toBe(201);
     const id = ((await up.json()) as { file: FileJson }).file.id;
     expect((await fetch(`${srv.url}/t/w_160/${id}.mp4`)).status).toBe(404);
-    const signed = await api(`/api/files/${id}/signed-url`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ transformations: 'w_160.mp4' }) });
+    const signed = await api(`/api/files/${id}/signed-url`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ transformations: 'w_160.mp4', expires_in: 600 }) });
     expect(signed.status).toBe(200);
     const { url } = (await signed.json()) as { url: string };
     expect(url).toEndWith(`/${id}.mp4`);
     const ready = await pastPreparing(srv.url + new URL(url).pathname);
     expect(ready.status).toBe(200);
-    expect(ready.headers.get('cache-control')).toStartWith('private');
+    // Private and no longer than the URL lives (it was an hour, whatever `expires_in`).
+    const maxAge = Number(/^private, max-age=(\d+)$/.exec(ready.headers.get('cache-control') ?? '')?.[1]);
+    expect(maxAge).toBeGreaterThan(0);
+    expect(maxAge).toBeLessThanOrEqual(600);
     const v = (await ffprobeBytes(new Uint8Array(await ready.arrayBuffer()), 'mp4')).streams.find((s) => s.codec_type === 'video');
     expect(v).toMatchObject({ codec_name: 'h264', width: 160, height: 90 });
   }, 120_000);

@@ -17,7 +17,10 @@ export type XCache = 'HIT-MEMORY' | 'HIT-DISK' | 'MISS';
 /** Cache life of a `d_` default image standing in for a missing file (the file may appear, or become public). */
 export const FALLBACK_MAX_AGE_S = 300;
 
-/** Cache-Control: immutable for public files; private and bounded by `exp` for signed private ones. */
+/**
+ * Cache-Control: immutable for public files; private and bounded by `exp` for signed URLs (a
+ * capability that may be withdrawn, as signed originals are, whether the file is public or not).
+ */
 export function cacheControl(r: ResolvedRequest, nowMs: number): string {
   if (r.fallback) return `public, max-age=${FALLBACK_MAX_AGE_S}`;
   const until = Math.min(
@@ -25,7 +28,7 @@ export function cacheControl(r: ResolvedRequest, nowMs: number): string {
     r.file.expiresAt ?? Infinity,
   );
   const maxAge = Number.isFinite(until) ? Math.max(0, Math.floor((until - nowMs) / 1000)) : YEAR_S;
-  if (!r.file.isPublic) return `private, max-age=${Number.isFinite(until) ? maxAge : DEFAULT_SIGNED_TTL_S}`;
+  if (!r.file.isPublic || r.signed) return `private, max-age=${Number.isFinite(until) ? maxAge : DEFAULT_SIGNED_TTL_S}`;
   return Number.isFinite(until) ? `public, max-age=${maxAge}` : IMMUTABLE_CACHE_CONTROL;
 }
 

@@ -117,6 +117,10 @@ describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
     const ok = await h.request(path);
     expect(ok.status).toBe(200);
     expect(ok.headers.get('cache-control')).toMatch(/^private, max-age=(59\d|600)$/);
+    // A signed URL of a public file is as private and as short-lived (shared caches kept it as public).
+    const ofPublic = await h.request(`/api/files/${photo.id}/signed-url`, json('POST', { transformations: 'w_51', expires_in: 600 }, { 'x-api-key': owner.key }));
+    const publicSigned = await h.request(new URL(((await ofPublic.json()) as { url: string }).url).pathname);
+    expect([publicSigned.status, publicSigned.headers.get('cache-control')]).toEqual([200, expect.stringMatching(/^private, max-age=(59\d|600)$/)]);
 
     const sig = path.split('/')[2] as string;
     const flipped = sig.slice(0, 5) + (sig[5] === 'A' ? 'B' : 'A') + sig.slice(6);

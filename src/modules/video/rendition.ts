@@ -19,7 +19,8 @@ import { parseRange } from '../delivery/http';
 import { enqueueJob } from '../queue/enqueue';
 import { jobs } from '../queue/table';
 import type { Delivery, ResolvedRequest } from '../transform/service';
-import { IMMUTABLE_CACHE_CONTROL, matchesEtag } from '../../lib/http-cache';
+import { matchesEtag } from '../../lib/http-cache';
+import { cacheControl } from '../transform/headers';
 import { checkRenditionSize, checkSourceLimits, videoInfo } from './info';
 import { enforceIpLimit } from '../limits/plugin';
 import type { VideoInfo } from './probe';
@@ -71,7 +72,7 @@ export async function serveRendition(
   const head = request.method === 'HEAD';
   await delivery.cache.files.ready;
   const file = await delivery.cache.files.fileOf(r.key);
-  if (file) return serveFile(request, r, file, head);
+  if (file) return serveFile(request, r, file, head, deps.clock.now());
   const job = await latestJob(deps, r.key.variant);
   if (job?.status === 'failed') {
     throw new AppError('UNPROCESSABLE_IMAGE', 422, `This rendition cannot be made: ${job.lastError ?? 'the transcode failed'}.`, { job_id: job.id, reason: job.lastError });
@@ -97,14 +98,15 @@ export async function serveRendition(
   return pending('pending', created?.id ?? null, 0, false);
 }
 
-function serveFile(request: Request, r: ResolvedRequest, f: { path: string; size: number; mtimeMs: number }, head: boolean): Response {
+function serveFile(request: Request, r: ResolvedRequest, f: { path: string; size: number; mtimeMs: number }, head: boolean, nowMs: number): Response {
   const etag = `"${r.key.variant}"`;
   const headers: Record<string, string> = {
     'content-type': r.rendition === 'webm' ? 'video/webm' : 'video/mp4',
     etag,
     'last-modified': new Date(f.mtimeMs).toUTCString(),
     'accept-ranges': 'bytes',
-    'cache-control': r.file.isPublic && !r.signed ? IMMUTABLE_CACHE_CONTROL : 'private, max-age=3600',
+    // As an image derivative's: bounded by the URL's `exp` and the file's expiry (it was an hour past them).
+    'cache-control': cacheControl(r, nowMs),
     'x-content-type-options': 'nosniff',
     // A made rendition is a file of the disk tier (the 202 before it carries no X-Cache: nothing is served).
     'x-cache': 'HIT-DISK',
