@@ -78,26 +78,26 @@ export interface FileActor {
  */
 export async function getManagedFileOrThrow(deps: AppDeps, actor: FileActor, id: string) {
   const [row] = await deps.db
-    .select({ id: files.id, userId: files.userId, contentType: files.contentType, sha256: files.sha256, base: users.publicUrlBase })
+    .select({ id: files.id, userId: files.userId, contentType: files.contentType, sha256: files.sha256, expiresAt: files.expiresAt, base: users.publicUrlBase })
     .from(files)
     .innerJoin(users, eq(users.id, files.userId))
     .where(and(eq(files.id, id), isNull(files.deletedAt)))
     .limit(1);
   if (!row || (row.userId !== actor.userId && actor.role !== 'admin')) throw notFound('File');
-  return { id: row.id, userId: row.userId, contentType: row.contentType, sha256: row.sha256, urlBase: row.base ?? deps.config.publicUrl };
+  return { id: row.id, userId: row.userId, contentType: row.contentType, sha256: row.sha256, expiresAt: row.expiresAt, urlBase: row.base ?? deps.config.publicUrl };
 }
 
 /** `getManagedFileOrThrow` for several ids in one query: the ones the actor may manage (others are left out). */
 export async function getManagedFiles(deps: AppDeps, actor: FileActor, ids: readonly string[]) {
   if (ids.length === 0) return [];
   const rows = await deps.db
-    .select({ id: files.id, userId: files.userId, contentType: files.contentType, base: users.publicUrlBase })
+    .select({ id: files.id, userId: files.userId, contentType: files.contentType, expiresAt: files.expiresAt, base: users.publicUrlBase })
     .from(files)
     .innerJoin(users, eq(users.id, files.userId))
     .where(and(inArray(files.id, [...ids]), isNull(files.deletedAt)));
   return rows
     .filter((row) => row.userId === actor.userId || actor.role === 'admin')
-    .map((row) => ({ id: row.id, contentType: row.contentType, urlBase: row.base ?? deps.config.publicUrl }));
+    .map((row) => ({ id: row.id, contentType: row.contentType, expiresAt: row.expiresAt, urlBase: row.base ?? deps.config.publicUrl }));
 }
 
 /** A live file of this owner; 404 for missing, deleted or someone else's, 410 when expired. */

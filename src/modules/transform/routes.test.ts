@@ -178,6 +178,15 @@ describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
     expect(byAdmin.results).toHaveLength(1);
   });
 
+  test('an expired file is not signed: 410 alone, GONE in a batch (a URL that could only answer 410 was made)', async () => {
+    const old = await seedFile(h.deps, owner.id, await quadrants(20, 20).png().toBuffer(), { isPublic: false, expiresAt: new Date(Date.now() - 1000) });
+    const one = await h.request(`/api/files/${old.id}/signed-url`, json('POST', { transformations: 'w_10' }, { 'x-api-key': owner.key }));
+    expect([one.status, ((await one.json()) as { error: string }).error]).toEqual([410, 'GONE']);
+    const many = await h.request('/api/files/signed-urls', json('POST', { ids: [old.id, secret.id] }, { 'x-api-key': owner.key }));
+    const out = (await many.json()) as { results: { id: string }[]; errors: { id: string; error: string }[] };
+    expect([out.results.map((r) => r.id), out.errors.map((e) => [e.id, e.error])]).toEqual([[secret.id], [[old.id, 'GONE']]]);
+  });
+
   test('exp_ on an unsigned URL is refused (400), even when the derivative is cached', async () => {
     expect((await h.request(`/t/w_70,f_webp/${photo.id}`)).status).toBe(200);
     for (let i = 0; i < 2; i++) {

@@ -11,7 +11,7 @@ import { Elysia, t } from 'elysia';
 import { binaryResponse } from '../../openapi-contract';
 import { onUnmatchedPath } from '../../http';
 import type { AppDeps } from '../../deps';
-import { AppError, errorResponseAs, errorResponses, notFound } from '../../errors';
+import { AppError, errorResponseAs, errorResponses, gone, notFound } from '../../errors';
 import { authGuard } from '../auth/guard';
 import type { CachedDerivative } from '../cache/types';
 import { getManagedFileOrThrow, getManagedFiles } from '../files/service';
@@ -69,6 +69,7 @@ const signedUrlFields = {
 
 export function transformRoutes(deps: AppDeps) {
   const delivery = deps.delivery;
+  const expired = (f: { expiresAt: Date | null }) => f.expiresAt !== null && f.expiresAt.getTime() <= deps.clock.now();
   onUnmatchedPath(deps, chainPathProblem);
 
   async function handle(request: Request, set: { headers: Record<string, unknown> }, params: { transformations: string; file: string }, signature?: string) {
@@ -153,6 +154,8 @@ export function transformRoutes(deps: AppDeps) {
     .head('/authenticated/:signature/:transformations/:file', signedHandler, headOf(signedDoc))
     .post('/api/files/:id/signed-url', async ({ params, body, principal }) => {
       const file = await getManagedFileOrThrow(deps, principal, params.id);
+      // Its every URL answers 410: a signed one would too (it was made, a 200).
+      if (expired(file)) throw gone('This file has expired.');
       const signed = createSignedUrl(deps, delivery, file, body);
       if (file.userId !== principal.userId) await auditSignedFiles(deps, principal, [file.id]);
       return signed;
@@ -162,7 +165,7 @@ export function transformRoutes(deps: AppDeps) {
       body: t.Object(signFields),
       response: {
         200: t.Object(signedUrlFields),
-        ...errorResponses(400, 401, 403, 404),
+        ...errorResponses(400, 401, 403, 404, 410),
       },
       detail: {
         tags: ['transformations'],
@@ -184,6 +187,10 @@ export function transformRoutes(deps: AppDeps) {
           errors.push({ id, error: 'NOT_FOUND', message: 'File not found.' });
           continue;
         }
+        if (expired(file)) {
+          errors.push({ id, error: 'GONE', message: 'This file has expired.' });
+          continue;
+        }
         try {
           results.push({ id, ...createSignedUrl(deps, delivery, file, request) });
         } catch (err) {
@@ -200,7 +207,7 @@ export function transformRoutes(deps: AppDeps) {
         200: t.Object({
           results: t.Array(t.Object({ id: t.String(), ...signedUrlFields }), { description: 'One signed URL per file signed, in the order of `ids`.' }),
           errors: t.Array(t.Object({ id: t.String(), error: t.String(), message: t.String() }), {
-            description: 'Files not signed: `NOT_FOUND` (unknown, deleted, or not yours), or the transformation does not apply to that file (e.g. video keys on an image).',
+            description: 'Files not signed: `NOT_FOUND` (unknown, deleted, or not yours), `GONE` (expired), or the transformation does not apply to that file (e.g. video keys on an image).',
           }),
         }),
         ...errorResponses(400, 401, 403),
