@@ -54,7 +54,8 @@ export function docs(deps: AppDeps) {
   const limits = { maxDimension: deps.config.maxDimension, maxOutputPixels: deps.config.maxOutputPixels };
   const description =
     'Self-hosted media server: streamed uploads, public delivery, on-the-fly image transformations, ' +
-    'accounts and scoped API keys. Every error is `{error, message, details?}` (see the Error schema). ' +
+    'accounts and scoped API keys. Every error is `{error, message, details?}` (the `Error` schema; each operation lists its statuses). ' +
+    'A method a path does not take is a 405 `METHOD_NOT_ALLOWED` with an `Allow` header, and every `GET` also answers `HEAD` (its headers, no body). ' +
     'Nothing is silently ignored: a query parameter, JSON body field or multipart field a route does not list is a 400 ' +
     '`VALIDATION_ERROR` naming it (with the close known name, e.g. `isPublic` → `is_public`); a JSON route answers any ' +
     'other body type, or a body without `Content-Type`, with 415. A NUL byte (`%00` in the path or query, `\\u0000` in a JSON string) ' +
@@ -92,7 +93,8 @@ export function docs(deps: AppDeps) {
           // Read when the spec is rendered: without PUBLIC_URL it follows the listening port, known only after start.
           servers: [{ get url() { return deps.config.publicUrl; } }],
           tags: TAGS,
-          components: { securitySchemes: SECURITY_SCHEMES },
+          // The envelope of every error, named for generated clients (the responses carry it inline).
+          components: { securitySchemes: SECURITY_SCHEMES, schemas: { Error: ErrorSchema } },
         },
       }),
     )

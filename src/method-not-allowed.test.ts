@@ -43,3 +43,21 @@ test('every registered path answers a method it lacks with 405 + Allow, never "N
   }
   expect(checked).toBeGreaterThan(routes.length);
 }, 60_000);
+
+test('every GET route answers HEAD alike, without a body, and the OpenAPI document says so (and names the 405)', async () => {
+  const gets = h.app.routes.filter((r) => r.method === 'GET' && !r.path.includes('*'));
+  let checked = 0;
+  for (const route of gets) {
+    const path = route.path.replace(/:[^/]+/g, 'x').replace(/(.)\/$/, '$1');
+    const [get, head] = [await h.request(path), await h.request(path, { method: 'HEAD' })];
+    await get.arrayBuffer();
+    expect([path, head.status, (await head.arrayBuffer()).byteLength]).toEqual([path, get.status, 0]);
+    checked++;
+  }
+  expect(checked).toBeGreaterThan(40);
+  const spec = (await (await h.request('/openapi.json')).json()) as { info: { description: string }; components: { schemas: Record<string, { properties: Record<string, unknown> }> } };
+  expect(spec.info.description).toContain('405 `METHOD_NOT_ALLOWED`');
+  expect(spec.info.description).toContain('also answers `HEAD`');
+  // The envelope the description and /api/reference/for-agents point to (it was not in the document).
+  expect(Object.keys(spec.components.schemas.Error?.properties ?? {})).toEqual(['error', 'message', 'details']);
+});

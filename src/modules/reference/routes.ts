@@ -1,6 +1,6 @@
 import { Elysia, t } from 'elysia';
-import { RATE_BUCKETS } from '../../config';
 import type { AppDeps } from '../../deps';
+import { rateLimitsJson } from '../users/settings';
 import { loadPresets } from '../transform/presets';
 import { allowedContentTypes } from './content-types';
 
@@ -42,9 +42,8 @@ function forAgents(deps: AppDeps, presets: { name: string; transformation: strin
     ],
     limits: {
       max_upload_bytes: deps.config.maxUploadBytes,
-      rate_limits: deps.config.disableRateLimit
-        ? 'disabled'
-        : Object.fromEntries(RATE_BUCKETS.map((b) => [b, deps.config.rateLimits[b]])),
+      // As the account's plan gives them (`{max, windowMs}`, the config's own shape, was the one camelCase name here).
+      rate_limits: deps.config.disableRateLimit ? 'disabled' : rateLimitsJson(deps.config),
     },
     // What a sign-up form and a transformation builder (the web app at `/`) need to know.
     registration: { invite_only: deps.config.inviteOnly, email_verification_required: deps.config.requireEmailVerification },

@@ -26,14 +26,17 @@ export type SettingsPatch = Partial<Settings>;
 /** The per-file upload ceiling of the account's plan. */
 export const planUploadLimit = (config: Config, isPromoted: boolean) => (isPromoted ? config.promotedMaxUploadBytes : config.maxUploadBytes);
 
+/** Each bucket's rule as the API shows it: `{limit, window_seconds}` (null window: the rule has none). */
+export const rateLimitsJson = (config: Config) => Object.fromEntries(
+  RATE_BUCKETS.map((b: RateBucket) => {
+    const r = config.rateLimits[b];
+    return [b, r.windowMs === 0 ? { limit: r.max, window_seconds: null } : { limit: r.max, window_seconds: Math.round(r.windowMs / 1000) }];
+  }),
+);
+
 /** The plan of an account: limits that apply to it (null = unlimited). */
 export function planOf(config: Config, isPromoted: boolean) {
-  const rateLimits = Object.fromEntries(
-    RATE_BUCKETS.map((b: RateBucket) => {
-      const r = config.rateLimits[b];
-      return [b, r.windowMs === 0 ? { limit: r.max, window_seconds: null } : { limit: r.max, window_seconds: Math.round(r.windowMs / 1000) }];
-    }),
-  );
+  const rateLimits = rateLimitsJson(config);
   return {
     max_upload_size_bytes: planUploadLimit(config, isPromoted),
     storage_quota_bytes: isPromoted ? null : config.storageQuotaBytes,
