@@ -60,6 +60,9 @@ describe('blurhash on the file object', () => {
       const meta = (await (await fetch(`${srv.url}/api/files/${f.id}/metadata`, { headers: auth })).json()) as FileJson;
       expect(meta.blurhash).toBe(done.blurhash);
       expect(meta.dominant_color).toBe(done.dominant_color);
+      // And /info, whose palette is its own: its `dominant_color` was the fullest palette group's average.
+      const info = (await (await fetch(`${srv.url}/api/files/${f.id}/info`, { headers: auth })).json()) as FileJson;
+      expect([f.content_type, info.dominant_color]).toEqual([f.content_type, done.dominant_color]);
     }
 
     const page = await list();

@@ -114,8 +114,10 @@ export function fileInfoRoutes(deps: AppDeps) {
     .use(authGuard(deps))
     .get('/:id/info', async ({ principal, params }): Promise<Info> => {
       const f = await getOwnFileOrThrow(deps, principal.userId, params.id);
-      const meta = f.meta as { blurhash?: string | null } | null;
-      return { id: f.id, content_type: f.contentType, size: f.size, ...(await analyse(f)), blurhash: meta?.blurhash ?? null };
+      const meta = f.meta as { blurhash?: string | null; dominant_color?: string | null } | null;
+      const info = await analyse(f);
+      // The file object's colour once the derive job has computed it: one file, one dominant colour.
+      return { id: f.id, content_type: f.contentType, size: f.size, ...info, dominant_color: meta?.dominant_color ?? info.dominant_color, blurhash: meta?.blurhash ?? null };
     }, {
       auth: 'files:read',
       params: t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) }),
