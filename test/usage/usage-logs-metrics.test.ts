@@ -210,6 +210,10 @@ describe.each(DB_BACKENDS)('usage, logs and metrics on %s', (db) => {
     expect((await h.request('/metrics', { headers: { authorization: 'Bearer wrong-token' } })).status).toBe(401);
     expect((await as(alice, '/metrics')).status).toBe(403);
     expect((await as({ key: adminKey }, '/metrics')).status).toBe(200);
+    // An admin key in X-API-Key too, and the document lists that scheme (it listed the bearer ones only).
+    expect((await h.request('/metrics', { headers: { 'x-api-key': adminKey } })).status).toBe(200);
+    const spec = (await (await h.request('/openapi.json')).json()) as { paths: Record<string, Record<string, { security: Record<string, unknown>[] }>> };
+    expect(spec.paths['/metrics']!.get!.security.flatMap((s) => Object.keys(s))).toContain('apiKeyHeader');
 
     const before = await scrape();
     const labels = { method: 'GET', route: '/api/usage', status: '200' };

@@ -92,7 +92,8 @@ export function metricsRoutes(deps: AppDeps) {
           + 'transform durations and queue depth, rate-limit decisions and Redis fallbacks, upload bytes, job counts by state, '
           + 'DB connections, request-log drops, client disconnects (`pictor_http_client_aborts_total`; such requests are recorded with status 499). Per process: every series carries `worker="<n>"`, the index of the answering process under `WORKERS=N` (`0` for a single process), '
           + 'since the processes share one port and a scrape lands on any of them. `Authorization: Bearer <METRICS_TOKEN>` or an admin credential.',
-        security: [{ bearerJwt: [] }, { bearerApiKey: [] }],
+        // METRICS_TOKEN goes as a bearer token; an admin's credential in any form.
+        security: [{ bearerJwt: [] }, { bearerApiKey: [] }, { apiKeyHeader: [] }, { cookie: [] }],
       },
     });
 }
