@@ -129,6 +129,9 @@ describe.each(MODES)('moderation on $name', (mode) => {
       { action: 'file.delete', file_id: file.id, owner_id: alice.id, actor_email: adminEmail, details: { name: file.name, content_type: 'image/png' } },
       { action: 'file.view', file_id: file.id, owner_id: alice.id, actor_email: adminEmail },
     ]);
+    // Its count is over every page, as in every list (it had none).
+    const paged = await api('GET', `/api/admin/audit?file_id=${file.id}&limit=1`, undefined, admin);
+    expect([paged.body.results.length, paged.body.count, typeof paged.body.next_cursor]).toEqual([1, 2, 'string']);
     const all = await api('GET', '/api/admin/audit?action=file.delete&limit=200', undefined, admin);
     expect(all.body.results.map((e: { file_id: string }) => e.file_id)).toContain(file.id);
   });

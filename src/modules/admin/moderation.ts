@@ -141,13 +141,18 @@ export async function listAudit(deps: AppDeps, q: AuditQuery) {
   if (q.actor_id) filters.push(eq(adminAudit.actorId, q.actor_id));
   if (q.action) filters.push(eq(adminAudit.action, q.action));
   const limit = q.limit ?? 50;
+  const matching = and(...filters);
   if (q.cursor) {
     const c = decodeTimeIdCursor(q.cursor);
     filters.push(sql`(${adminAudit.createdAt}, ${adminAudit.id}) < (${c.at.toISOString()}::timestamptz, ${c.id}::uuid)`);
   }
-  const rows = await deps.db.select().from(adminAudit).where(and(...filters)).orderBy(desc(adminAudit.createdAt), desc(adminAudit.id)).limit(limit + 1);
+  const [rows, [total]] = await Promise.all([
+    deps.db.select().from(adminAudit).where(and(...filters)).orderBy(desc(adminAudit.createdAt), desc(adminAudit.id)).limit(limit + 1),
+    // Every entry the filters match, over all pages, as every list gives it (API.md §1).
+    deps.db.select({ n: sql<number>`count(*)::int` }).from(adminAudit).where(matching),
+  ]);
   const more = rows.length > limit;
   const results = rows.slice(0, limit);
   const last = results.at(-1);
-  return { results: results.map(toAuditJson), next_cursor: more && last ? encodeTimeIdCursor(last.createdAt, last.id) : null };
+  return { results: results.map(toAuditJson), count: Number(total?.n ?? 0), next_cursor: more && last ? encodeTimeIdCursor(last.createdAt, last.id) : null };
 }

@@ -219,7 +219,7 @@ export function adminRoutes(deps: AppDeps) {
           action: t.Optional(t.Union([t.Literal('file.view'), t.Literal('file.delete')])),
           ...PageQuery,
         }),
-        response: { 200: t.Object({ results: t.Array(AuditEntry), next_cursor: t.Union([t.String(), t.Null()]) }), ...errorResponses(400, 401, 403) },
+        response: { 200: t.Object({ results: t.Array(AuditEntry), count: t.Integer({ description: 'Entries the filters match, over all pages.' }), next_cursor: t.Union([t.String(), t.Null()]) }), ...errorResponses(400, 401, 403) },
         detail: { summary: 'The moderation audit trail', description: "Who viewed or deleted which account's file, and when; newest first." },
       },
     )
