@@ -64,7 +64,7 @@ export function toFileJson(f: FileView, base: string) {
 }
 export type FileJson = ReturnType<typeof toFileJson>;
 
-export const isExpired = (f: FileRow, now: number): boolean => f.expiresAt !== null && f.expiresAt.getTime() <= now;
+export const isExpired = (f: Pick<FileRow, 'expiresAt'>, now: number): boolean => f.expiresAt !== null && f.expiresAt.getTime() <= now;
 
 /** Who acts on a file: its owner, or an admin, who may act on anyone's. */
 export interface FileActor {

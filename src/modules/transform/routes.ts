@@ -14,7 +14,7 @@ import type { AppDeps } from '../../deps';
 import { AppError, errorResponseAs, errorResponses, gone, notFound } from '../../errors';
 import { authGuard } from '../auth/guard';
 import type { CachedDerivative } from '../cache/types';
-import { getManagedFileOrThrow, getManagedFiles } from '../files/service';
+import { getManagedFileOrThrow, getManagedFiles, isExpired } from '../files/service';
 import { enforceIpLimit } from '../limits/plugin';
 import { chainPathProblem, chainRoutes } from './chain-routes';
 import { rawSegments } from './raw-path';
@@ -69,7 +69,7 @@ const signedUrlFields = {
 
 export function transformRoutes(deps: AppDeps) {
   const delivery = deps.delivery;
-  const expired = (f: { expiresAt: Date | null }) => f.expiresAt !== null && f.expiresAt.getTime() <= deps.clock.now();
+  const expired = (f: { expiresAt: Date | null }) => isExpired(f, deps.clock.now());
   onUnmatchedPath(deps, chainPathProblem);
 
   async function handle(request: Request, set: { headers: Record<string, unknown> }, params: { transformations: string; file: string }, signature?: string) {
