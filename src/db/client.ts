@@ -37,8 +37,11 @@ export interface Database {
   kind: 'postgres' | 'pglite';
   /** A cheap round trip for readiness checks. */
   ping(): Promise<void>;
-  /** Subscribes to a NOTIFY channel; resolves to an unsubscribe function. */
-  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Subscribes to a NOTIFY channel; resolves to an unsubscribe function. `onRelisten` runs when
+   * the listening connection was lost and is back (notifications sent meanwhile are lost).
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onRelisten?: () => void): Promise<() => Promise<void>>;
   /** Sends a NOTIFY (delivered to every listening process, after commit). */
   notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
@@ -152,8 +155,13 @@ async function openPostgres(url: string, pool: number): Promise<Database> {
     ping: async () => {
       await client`select 1`;
     },
-    listen: async (channel, onMessage) => {
-      const sub = await client.listen(channel, onMessage);
+    listen: async (channel, onMessage, onRelisten) => {
+      // postgres.js calls `onlisten` for the first LISTEN and again for each one after a reconnect.
+      let first = true;
+      const sub = await client.listen(channel, onMessage, () => {
+        if (first) first = false;
+        else onRelisten?.();
+      });
       return () => sub.unlisten();
     },
     notify: async (channel, payload) => {

@@ -9,10 +9,18 @@ import type { Logger } from '../logger';
 
 export type BusHandler = (message: string) => void;
 
+/**
+ * What every handler is given when messages may have been lost: the connection to the bus
+ * dropped, and what was published meanwhile never arrives. Not JSON, so the caches' handlers
+ * forget everything (as they do for any message they cannot read) instead of serving, until
+ * their TTL, a file made private or a key revoked while they were not listening.
+ */
+export const MISSED = '*';
+
 export interface Bus {
   /** Delivers to every subscriber on every instance, this one included. */
   publish(topic: string, message: string): Promise<void>;
-  /** Subscribes on this instance; returns an unsubscribe function. */
+  /** Subscribes on this instance; returns an unsubscribe function. The handler also gets `MISSED`. */
   subscribe(topic: string, handler: BusHandler): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
@@ -20,28 +28,53 @@ export interface Bus {
 /** Channel names must be plain identifiers for NOTIFY and tidy keys for Redis. */
 const channel = (topic: string) => `pictor_${topic.replace(/[^a-z0-9_]/gi, '_')}`;
 
+/**
+ * Redis pub/sub channels are server-wide, not per database: deployments kept apart by the
+ * database of their `REDIS_URL` (`redis://host/3`) heard each other's purges. Database 0 keeps
+ * the plain name, so instances of an earlier version still hear the new ones.
+ */
+const redisChannel = (topic: string, db: number) => (db ? `pictor_db${db}_${channel(topic).slice('pictor_'.length)}` : channel(topic));
+
 export function createRedisBus(redis: Redis, log: Logger): Bus {
   // A subscribed ioredis connection can run nothing else, so pub/sub gets its own. Unlike the
   // command client (which fails fast so the limiter can fall back), it queues SUBSCRIBE until
   // connected: a subscription made before the first connect must wait, not fail for good.
   const sub = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
   const handlers = new Map<string, Set<BusHandler>>();
-  sub.on('message', (ch: string, message: string) => {
-    for (const h of handlers.get(ch) ?? []) {
-      try {
-        h(message);
-      } catch (err) {
-        log.error({ err, channel: ch }, 'bus handler failed');
-      }
+  const db = redis.options.db ?? 0;
+  const deliver = (ch: string, h: BusHandler, message: string) => {
+    try {
+      h(message);
+    } catch (err) {
+      log.error({ err, channel: ch }, 'bus handler failed');
     }
+  };
+  sub.on('message', (ch: string, message: string) => {
+    for (const h of handlers.get(ch) ?? []) deliver(ch, h, message);
   });
   sub.on('error', () => {}); // reconnects by itself; the main client logs connection trouble
+  // Lost once the connection closes, and again once it is back: entries cached while it was down
+  // may have missed their message too (ioredis subscribes the channels again before `ready`).
+  let listening = false;
+  const missed = () => {
+    for (const [ch, set] of handlers) for (const h of set) deliver(ch, h, MISSED);
+  };
+  sub.on('ready', () => {
+    if (listening) return;
+    listening = true;
+    missed();
+  });
+  sub.on('close', () => {
+    if (!listening) return;
+    listening = false;
+    missed();
+  });
   return {
     publish: async (topic, message) => {
-      await redis.publish(channel(topic), message);
+      await redis.publish(redisChannel(topic, db), message);
     },
     subscribe: async (topic, handler) => {
-      const ch = channel(topic);
+      const ch = redisChannel(topic, db);
       let set = handlers.get(ch);
       if (!set) {
         set = new Set();
@@ -70,7 +103,7 @@ export function createPostgresBus(database: Database): Bus {
   return {
     publish: (topic, message) => database.notify(channel(topic), message),
     subscribe: async (topic, handler) => {
-      const unlisten = await database.listen(channel(topic), handler);
+      const unlisten = await database.listen(channel(topic), handler, () => handler(MISSED));
       unsubs.add(unlisten);
       return async () => {
         unsubs.delete(unlisten);

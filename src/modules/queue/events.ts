@@ -104,7 +104,8 @@ export function createEventHub(database: Database, log: Logger, options: Partial
     const [row] = await queryRows<{ xmin: string | number }>(db, sql`select pg_snapshot_xmin(pg_current_snapshot())::text::bigint as xmin`);
     // Everything from transactions older than xmin is already final: start live after it.
     cursor = { tx: Number(row?.xmin ?? 1) - 1, id: Number.MAX_SAFE_INTEGER };
-    unlisten = await database.listen(EVENTS_CHANNEL, () => void fetchNew());
+    // Back from a lost connection: what was notified meanwhile is read now, not at the next poll.
+    unlisten = await database.listen(EVENTS_CHANNEL, () => void fetchNew(), () => void fetchNew());
     poll = setInterval(() => {
       if (clients.size) void fetchNew();
     }, opts.pollMs);

@@ -391,7 +391,7 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
       if (started || settings.concurrency <= 0) return;
       started = true;
       stopping = false;
-      unlisten = await database.listen(JOBS_CHANNEL, () => void tick());
+      unlisten = await database.listen(JOBS_CHANNEL, () => void tick(), () => void tick());
       const poll = setInterval(() => void tick(), settings.pollMs);
       const renew = setInterval(() => void renewAll(), Math.max(50, Math.floor(settings.leaseMs / 3)));
       const periodic = setInterval(() => void schedulePeriodic(), 60_000);
