@@ -14,6 +14,8 @@ import { Upload, type HttpResponse } from 'tus-js-client';
 import { startMinio, type Minio } from '../helpers/minio';
 import { startServer, type RunningServer } from '../helpers/server';
 import { createTestDatabase, type TestDatabase } from '../helpers/services';
+import { LEASE_MS } from '../../src/modules/tus/service';
+import { TUS_RETRY_DELAYS } from '../../web/src/upload-queue';
 
 const MiB = 1024 * 1024;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -448,6 +450,11 @@ describe('tus uploads obey the rules of every upload', () => {
     for (const u of ups) expect((await call('DELETE', u.path)).status).toBe(204);
   });
 
+  test('the web app\'s tus retries outlast the lease of a PATCH whose server died (they gave up at 19 s, the lease holds 30 s)', () => {
+    const total = TUS_RETRY_DELAYS.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(LEASE_MS + 5_000);
+  });
+
   test('a PATCH in progress holds its upload (423 to another), and frees it when its offset is saved', async () => {
     const call = await account();
     const up = await create(call, { 'upload-length': '300000' });
@@ -462,6 +469,10 @@ describe('tus uploads obey the rules of every upload', () => {
       return r.status === 423 ? r : undefined;
     });
     expect(busy.body?.error).toBe('LOCKED');
+    // Says how long the lease may still hold it (30 s at most: what a dead holder costs).
+    const wait = Number(busy.headers.get('retry-after'));
+    expect(wait).toBeGreaterThanOrEqual(1);
+    expect(wait).toBeLessThanOrEqual(LEASE_MS / 1000);
     finish();
     const done = await first;
     expect(done.status).toBe(204);

@@ -200,6 +200,13 @@ function start(job: UploadJob): void {
   });
 }
 
+/**
+ * Retries of a failed tus request, in ms. Together longer than the 30 s a PATCH holds its upload
+ * (`LEASE_MS`): after the server that received one dies, another answers 423 until then, and the
+ * upload failed with the 19 s these were.
+ */
+export const TUS_RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000];
+
 function startTus(job: UploadJob): void {
   let began = performance.now();
   let from = 0;
@@ -210,7 +217,7 @@ function startTus(job: UploadJob): void {
     uploadDataDuringCreation: true,
     // A drop within one visit resumes; across reloads a file might come back with other options.
     storeFingerprintForResuming: false,
-    retryDelays: [0, 1000, 3000, 5000, 10000],
+    retryDelays: TUS_RETRY_DELAYS,
     metadata: {
       filename: job.file.name || 'pasted-image.png',
       ...(job.file.type ? { filetype: job.file.type } : {}),

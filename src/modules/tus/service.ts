@@ -31,7 +31,7 @@ import { chunksOf, type PendingChunk, type TusStore } from './store';
  * How long one PATCH holds an upload without renewing it: a running PATCH renews every third
  * of it, so one whose process crashed frees the upload for the client's retry within this.
  */
-const LEASE_MS = 30_000;
+export const LEASE_MS = 30_000;
 /** A young-generation collection every this many bytes of a chunk (files/inspect.ts does the same). */
 const GC_EVERY_BYTES = 16 * 1024 * 1024;
 
@@ -244,7 +244,11 @@ export async function appendChunk(deps: AppDeps, store: TusStore, owner: UploadO
     .set({ lockId, lockedUntil: new Date(now.getTime() + LEASE_MS) })
     .where(and(eq(tusUploads.id, row0.id), or(isNull(tusUploads.lockId), lt(tusUploads.lockedUntil, now))))
     .returning();
-  if (!locked) throw chunkError(423, 'Another request is writing to this upload; retry shortly.');
+  if (!locked) {
+    // When the holder's lease ends: a request whose server died holds it that long.
+    const wait = Math.max(1, Math.ceil(((row0.lockedUntil?.getTime() ?? now.getTime()) - now.getTime()) / 1000));
+    throw new AppError('LOCKED', 423, `Another request is writing to this upload; retry within ${wait} s.`, { retry_after: wait }, { 'retry-after': String(wait) });
+  }
   let row: TusUploadRow = locked;
   const renew = setInterval(() => {
     deps.db.update(tusUploads).set({ lockedUntil: new Date(deps.clock.now() + LEASE_MS) })
