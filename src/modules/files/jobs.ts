@@ -21,7 +21,6 @@ import { BLOB_DELETE_JOB, deleteBlobBytes } from './blobs';
 import { enqueueMissingPurges, PURGE_JOB } from './enqueue';
 import { expireFiles, purgeFile } from './purge';
 import { files } from './table';
-import { renditionPrefix } from '../video/stored';
 
 export const EXPIRE_PERIOD_MS = 60_000;
 
@@ -53,11 +52,8 @@ export function registerFileJobs(deps: AppDeps): void {
       const { backend, key, sha256 } = job.payload;
       if (typeof backend !== 'string' || typeof key !== 'string') throw new Error('blob_delete job without backend and key');
       if (!(await deleteBlobBytes(deps, backend, key))) return;
-      if (typeof sha256 !== 'string') return;
-      // The bytes' stored video renditions go with them (video/stored.ts).
-      await deps.storage.deletePrefix(renditionPrefix(sha256));
       // Again if the purge told the caches already (it costs a directory rename): its process may have died first.
-      await publishFileChange(deps, { id: '', sha256, purge: true }); // no file: only the bytes' derivatives
+      if (typeof sha256 === 'string') await publishFileChange(deps, { id: '', sha256, purge: true }); // no file: only the bytes' derivatives
     },
     { backoffBaseMs: 2000, backoffMaxMs: 15 * 60_000 },
   );

@@ -21,7 +21,6 @@ import { lastLine } from './probe';
 import { progressReader, throttledPercent } from './progress';
 import { VIDEO_RENDER_JOB, type RenditionPayload } from './rendition';
 import { withLocalSource } from './source';
-import { renditionKey, storeRendition } from './stored';
 
 /** A counting semaphore: the per-process transcode limit. */
 function createLimiter(max: number) {
@@ -74,8 +73,6 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
   await delivery.cache.files.ready;
   const done = await delivery.cache.files.fileOf(key);
   if (done) return done.size; // made meanwhile by a twin job
-  const stored = await deps.storage.head(renditionKey(key));
-  if (stored) return stored.size; // made by another instance's worker: the asking one copies it (stored.ts)
   const v = deps.config.video;
   // A rendition lives in the disk cache, which keeps files up to an eighth of its size.
   const kept = delivery.cache.files.largest;
@@ -96,9 +93,6 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
     if (size >= cap) throw new Error(`the rendition reached the maximum output size of ${cap} bytes (${capName})`);
     if (size === 0) throw new Error('ffmpeg wrote an empty rendition');
     if (!(await delivery.cache.files.adopt(key, tmp, size, epoch))) throw new Error('the video was deleted while its rendition was made');
-    const made = await delivery.cache.files.fileOf(key);
-    // For the other instances (stored.ts). Not stored, it is still served here.
-    if (made) await storeRendition(deps, key, made.path, epoch).catch((err: unknown) => deps.log.warn({ err, sha256: p.sha256, variant: p.variant }, 'could not store a rendition for the other instances'));
     return size;
   } finally {
     await unlink(tmp).catch(() => {}); // gone already after a successful adopt

@@ -24,7 +24,6 @@ import { cacheControl } from '../transform/headers';
 import { checkRenditionSize, checkSourceLimits, videoInfo } from './info';
 import { enforceIpLimit } from '../limits/plugin';
 import type { VideoInfo } from './probe';
-import { fetchRendition } from './stored';
 
 export const VIDEO_RENDER_JOB = 'video_render';
 /** Seconds a client is told to wait before asking again. */
@@ -72,8 +71,7 @@ export async function serveRendition(
 ): Promise<Response> {
   const head = request.method === 'HEAD';
   await delivery.cache.files.ready;
-  // Made here, or by another instance's worker (then copied from the storage once).
-  const file = (await delivery.cache.files.fileOf(r.key)) ?? (await fetchRendition(deps, r.key));
+  const file = await delivery.cache.files.fileOf(r.key);
   if (file) return serveFile(request, r, file, head, deps.clock.now());
   const job = await latestJob(deps, r.key.variant);
   if (job?.status === 'failed') {
