@@ -19,6 +19,14 @@ type Handled = Awaited<ReturnType<FetchHttpHandler['handle']>>;
 
 /** 256 kB/s (about 2 Mbit/s): 4 s more per MiB of a request body held in memory. */
 const SLOWEST_UPLINK_BYTES_PER_MS = 256;
+/**
+ * Bun's fetch takes a streamed body about 2 MiB at a time, and may still hold up to ~9 MiB of it
+ * once it has taken the last byte (measured on loopback against a peer reading at 512 kB/s):
+ * the time those need at the slowest uplink is added, or a slow link read as a stalled storage.
+ */
+const TAKE_BYTES = 2 * 1024 * 1024;
+const HELD_BYTES = 9 * 1024 * 1024;
+const atSlowestUplink = (bytes: number) => Math.ceil(bytes / SLOWEST_UPLINK_BYTES_PER_MS);
 
 /**
  * A request body pushed as its bytes arrive (storage/s3-parts.ts `sendLive`) that knows how much
@@ -72,10 +80,22 @@ class StallBoundHandler extends FetchHttpHandler {
     };
     const body: unknown = request.body;
     let unwatch = () => {};
-    if (body instanceof PacedBody) unwatch = this.watchTaking(body, abort);
-    if (body instanceof Readable) body.once('end', () => (unwatch(), arm()));
-    // fetch tells nothing of a body's progress: a whole part gets the time a slow uplink needs to send it.
-    else arm(body instanceof Uint8Array ? Math.ceil(body.byteLength / SLOWEST_UPLINK_BYTES_PER_MS) : 0);
+    if (body instanceof PacedBody) {
+      const stopWatching = this.watchTaking(body, abort);
+      const length = Number(request.headers['content-length']) || HELD_BYTES;
+      const onEnd = () => {
+        stopWatching();
+        arm(atSlowestUplink(Math.min(length, HELD_BYTES)));
+      };
+      body.once('end', onEnd);
+      // Also when S3 answers before taking the whole body: a late 'end' must not arm a timer.
+      unwatch = () => (stopWatching(), body.off('end', onEnd));
+    } else if (body instanceof Readable) {
+      body.once('end', () => arm());
+    } else {
+      // fetch tells nothing of a body's progress: a whole part gets the time a slow uplink needs to send it.
+      arm(body instanceof Uint8Array ? atSlowestUplink(body.byteLength) : 0);
+    }
     let out: Handled;
     try {
       out = await super.handle(request, { ...options, abortSignal: abort.signal });
@@ -120,10 +140,14 @@ class StallBoundHandler extends FetchHttpHandler {
     return out;
   }
 
-  /** Aborts the request once `body` has had bytes waiting and none taken for the whole timeout. */
+  /**
+   * Aborts the request once `body` has had bytes waiting and none taken for the whole timeout,
+   * plus the time one take of Bun's needs at the slowest uplink.
+   */
   private watchTaking(body: PacedBody, abort: AbortController): () => void {
     let taken = body.taken;
     let stalledSince: number | null = null;
+    const limitMs = this.timeoutMs + atSlowestUplink(TAKE_BYTES);
     const every = Math.max(50, Math.min(1000, Math.floor(this.timeoutMs / 4)));
     const tick = setInterval(() => {
       const now = body.taken;
@@ -132,7 +156,7 @@ class StallBoundHandler extends FetchHttpHandler {
         stalledSince = null;
       } else if (stalledSince === null) {
         stalledSince = performance.now();
-      } else if (performance.now() - stalledSince >= this.timeoutMs) {
+      } else if (performance.now() - stalledSince >= limitMs) {
         clearInterval(tick);
         abort.abort(new S3TimeoutError(`the storage took no byte of the request body within ${this.timeoutMs} ms (S3_TIMEOUT_MS)`));
       }
