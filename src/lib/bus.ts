@@ -31,7 +31,8 @@ const channel = (topic: string) => `pictor_${topic.replace(/[^a-z0-9_]/gi, '_')}
 /**
  * Redis pub/sub channels are server-wide, not per database: deployments kept apart by the
  * database of their `REDIS_URL` (`redis://host/3`) heard each other's purges. Database 0 keeps
- * the plain name, so instances of an earlier version still hear the new ones.
+ * the plain name, so there instances of an earlier version still hear the new ones during an
+ * upgrade (on another database they do not: their caches then live out their TTL).
  */
 const redisChannel = (topic: string, db: number) => (db ? `pictor_db${db}_${channel(topic).slice('pictor_'.length)}` : channel(topic));
 
@@ -54,7 +55,8 @@ export function createRedisBus(redis: Redis, log: Logger): Bus {
   });
   sub.on('error', () => {}); // reconnects by itself; the main client logs connection trouble
   // Lost once the connection closes, and again once it is back: entries cached while it was down
-  // may have missed their message too (ioredis subscribes the channels again before `ready`).
+  // may have missed their message too. ioredis sends the channels' SUBSCRIBE again before
+  // `ready`, so what is published after one round trip from now is heard.
   let listening = false;
   const missed = () => {
     for (const [ch, set] of handlers) for (const h of set) deliver(ch, h, MISSED);
