@@ -158,7 +158,7 @@ class StallBoundHandler extends FetchHttpHandler {
         stalledSince = performance.now();
       } else if (performance.now() - stalledSince >= limitMs) {
         clearInterval(tick);
-        abort.abort(new S3TimeoutError(`the storage took no byte of the request body within ${this.timeoutMs} ms (S3_TIMEOUT_MS)`));
+        abort.abort(new S3TimeoutError(`the storage took no byte of the request body within ${limitMs} ms (S3_TIMEOUT_MS, plus what a 256 kB/s link needs for one take of the runtime's)`));
       }
     }, every);
     tick.unref?.();
