@@ -62,6 +62,25 @@ describe('bus', () => {
     expect([got14.filter((m) => m !== MISSED), got15.filter((m) => m !== MISSED)]).toEqual([['for 14'], ['for 15']]);
   }, 60_000);
 
+  test('Redis: a message the publishing instance could not send → MISSED to the others once it can again (they never knew)', async () => {
+    // As the server's client (lib/redis-client.ts): commands fail at once while disconnected.
+    const publisher = new Redis(TEST_REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    await publisher.connect();
+    const listener = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    const [busA, busB] = [createRedisBus(publisher, log), createRedisBus(listener, log)];
+    closers.push(async () => publisher.disconnect(), async () => listener.disconnect(), () => busA.close(), () => busB.close());
+    const got: string[] = [];
+    await busB.subscribe('t', (m) => got.push(m));
+    await delivered(busA, got, 'before');
+    got.length = 0;
+    publisher.disconnect();
+    expect(await busA.publish('t', 'lost').then(() => 'sent', () => 'refused')).toBe('refused');
+    await until('the publisher to be closed', async () => (publisher.status === 'end' ? true : null), 10_000);
+    await publisher.connect();
+    await until('MISSED from the publisher', async () => (got.includes(MISSED) ? true : null), 30_000);
+    expect(got).not.toContain('lost');
+  }, 60_000);
+
   test('Postgres: the LISTEN connection terminated → MISSED, then messages again', async () => {
     const tdb = await createTestDatabase();
     const database = await openDatabase({ url: tdb.url, pool: 2 });

@@ -71,9 +71,37 @@ export function createRedisBus(redis: Redis, log: Logger): Bus {
     listening = false;
     missed();
   });
+  // A message this instance could not send (its own link to Redis down, the others' fine) is a
+  // gap for everyone else: once Redis takes commands again, they are told MISSED on its channel.
+  const unsent = new Set<string>();
+  let retrying: ReturnType<typeof setInterval> | null = null;
+  const sendMissed = async () => {
+    for (const ch of unsent) {
+      try {
+        await redis.publish(ch, MISSED);
+        unsent.delete(ch);
+      } catch {
+        return; // still down: the next round
+      }
+    }
+    if (unsent.size === 0 && retrying) {
+      clearInterval(retrying);
+      retrying = null;
+    }
+  };
   return {
     publish: async (topic, message) => {
-      await redis.publish(redisChannel(topic, db), message);
+      const ch = redisChannel(topic, db);
+      try {
+        await redis.publish(ch, message);
+      } catch (err) {
+        unsent.add(ch);
+        if (!retrying) {
+          retrying = setInterval(() => void sendMissed(), 1000);
+          retrying.unref?.();
+        }
+        throw err;
+      }
     },
     subscribe: async (topic, handler) => {
       const ch = redisChannel(topic, db);
@@ -95,6 +123,7 @@ export function createRedisBus(redis: Redis, log: Logger): Bus {
       };
     },
     close: async () => {
+      if (retrying) clearInterval(retrying);
       sub.disconnect();
     },
   };
