@@ -136,6 +136,7 @@ export const configSchema = {
   VIDEO_MAX_PIXELS: int({ doc: 'Largest source video frame (width × height) that posters and renditions are made from; larger ones answer 400.', default: '8294400', min: 256, max: 1e9 }),
   VIDEO_MAX_OUTPUT_BYTES: bytes({ doc: 'Largest rendition file (renditions live in the disk cache, which keeps files up to `CACHE_DISK_BYTES` / 8: the lower bound applies); ffmpeg stops there and the job fails.', default: '512MiB', min: 1024 }),
   VIDEO_TIMEOUT_MS: int({ doc: 'A rendition job running longer is killed (ffmpeg too) and fails with a readable error.', default: '600000', min: 1000, max: 86400000 }),
+  VIDEO_STORED_BYTES: bytes({ doc: 'Video renditions also kept in the storage, for processes whose derivative cache lacks one (another host, an API process whose worker runs elsewhere); only those such a process asked for are stored, and past this total the least recently used go. 0 keeps none: each process then serves only renditions made in its own `CACHE_DIR`.', default: '5GiB' }),
   VIDEO_CONCURRENCY: int({ doc: 'Renditions transcoding at once per process (separate from `TRANSFORM_CONCURRENCY`).', default: '1', min: 1, max: 64 }),
   RASTERIZE_SVG: bool({ doc: 'Allow transforming SVG (rasterised by librsvg, no external references).', default: 'false' }),
   CACHE_MEMORY_BYTES: bytes({ doc: 'Memory tier of the derivative cache; 0 turns it off.', default: '256MiB' }),
@@ -257,6 +258,7 @@ export interface Config {
     maxDurationS: number;
     maxPixels: number;
     maxOutputBytes: number;
+    storedBytes: number;
     timeoutMs: number;
     concurrency: number;
   };
@@ -458,6 +460,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxDurationS: v.VIDEO_MAX_DURATION,
       maxPixels: v.VIDEO_MAX_PIXELS,
       maxOutputBytes: v.VIDEO_MAX_OUTPUT_BYTES,
+      storedBytes: v.VIDEO_STORED_BYTES,
       timeoutMs: v.VIDEO_TIMEOUT_MS,
       concurrency: v.VIDEO_CONCURRENCY,
     },

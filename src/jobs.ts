@@ -14,6 +14,7 @@ import { registerQueueJobs, type PruneStep } from './modules/queue/jobs';
 import { registerTransformJobs } from './modules/transform/jobs';
 import { registerTusJobs } from './modules/tus/jobs';
 import { registerVideoJobs } from './modules/video/jobs';
+import { sweepStoredRenditions } from './modules/video/stored';
 import { pruneWebhookDeliveries, registerWebhookJobs } from './modules/webhooks/jobs';
 
 export function registerJobs(deps: AppDeps): void {
@@ -30,6 +31,7 @@ export function registerJobs(deps: AppDeps): void {
     { name: 'account_exports', run: expireExports },
     { name: 'abandoned_uploads', run: sweepAbandonedUploads },
     { name: 'webhook_deliveries', run: pruneWebhookDeliveries },
+    { name: 'stored_renditions', run: sweepStoredRenditions },
   ];
   registerQueueJobs(deps, pruneSteps); // prune
 }

@@ -17,3 +17,4 @@ export * from '../modules/shares/table';
 export * from '../modules/files/blob-table';
 export * from '../modules/account/table';
 export * from '../modules/webhooks/table';
+export * from '../modules/video/table';

@@ -161,6 +161,8 @@ describe.each(['fs', 's3'] as const)('video on %s', (driver) => {
     const first = await fetch(url);
     expect(first.status).toBe(202);
     expect(Number(first.headers.get('retry-after'))).toBeGreaterThan(0);
+    // With its charset, as the API's errors (it was a bare `application/json`).
+    expect(first.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect((await first.json()) as { status: string }).toMatchObject({ status: expect.stringMatching(/^(pending|running)$/) });
     const ready = await pastPreparing(url);
     expect(ready.status).toBe(200);

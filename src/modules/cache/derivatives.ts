@@ -58,6 +58,8 @@ export function createDerivativeCache(opts: DerivativeCacheOptions) {
       /** The largest file kept (`CACHE_DISK_BYTES` / 8; 0 with the disk tier off). */
       largest: disk.largest,
       fileOf: (k: DerivativeKey) => disk.fileOf(k),
+      /** The id of the cache folder: processes sharing `CACHE_DIR` share it. */
+      identity: () => disk.identity(),
       tempPath: () => disk.tempPath(),
       /**
        * Moves a finished file into the tier, unless its original was purged since `epoch` (a video

@@ -10,7 +10,7 @@
  * bytes) is rebuilt from the directory at start, oldest modification first.
  */
 import { LRUCache } from 'lru-cache';
-import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ownedTempName, sweepOwnedTemp } from '../../lib/owned-temp';
 import { randomString } from '../../lib/random';
@@ -67,8 +67,38 @@ export function createDiskTier(dir: string, maxBytes: number, log: Logger) {
 
   const nameOf = (k: DerivativeKey) => `${k.variant}.${k.ext}`;
 
+  /**
+   * The folder's id, made by the first process that asks (linked into place: one winner among
+   * processes sharing the folder). Two processes with the same id see the same files.
+   */
+  async function makeIdentity(): Promise<string> {
+    const path = join(dir, 'cache-id');
+    const found = (await readFile(path, 'utf8').catch(() => '')).trim();
+    if (found) return found;
+    await mkdir(tmpDir, { recursive: true });
+    const tmp = join(tmpDir, `${ownedTempName(randomString(16))}.part`);
+    await writeFile(tmp, randomString(22));
+    try {
+      await link(tmp, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      await unlink(tmp).catch(() => {});
+    }
+    return (await readFile(path, 'utf8')).trim();
+  }
+  let identity: Promise<string> | undefined;
+
   return {
     open,
+    /** This cache folder's id (video/stored.ts); rejects when the folder cannot be written. */
+    identity(): Promise<string> {
+      identity ??= makeIdentity().catch((err: unknown) => {
+        identity = undefined; // asked again next time
+        throw err;
+      });
+      return identity;
+    },
     /** Reads a derivative, or undefined when it is not (or no longer) on disk. */
     async get(k: DerivativeKey): Promise<CachedDerivative | undefined> {
       const key = `${k.sha256}/${nameOf(k)}`;

@@ -6,6 +6,7 @@ import type { AppDeps } from '../../deps';
 import { errorResponses } from '../../errors';
 import { authGuard } from '../auth/guard';
 import { getManagedFileOrThrow } from '../files/service';
+import { deleteStoredRenditions } from '../video/stored';
 
 const TierStats = t.Object({
   items: t.Integer(), bytes: t.Integer(), max_bytes: t.Integer(), hits: t.Integer(), misses: t.Integer(),
@@ -18,6 +19,7 @@ export function cacheRoutes(deps: AppDeps) {
     .delete('/api/cache/:id', async ({ params, principal }) => {
       const row = await getManagedFileOrThrow(deps, principal, params.id);
       const invalidated = await delivery.cache.purgeOriginal(row.sha256);
+      await deleteStoredRenditions(deps, row.sha256); // video renditions kept for other cache folders (video/stored.ts)
       // Every other instance drops its copies (and this one its lookup entry) within a second.
       await delivery.lookup.invalidate({ id: row.id, sha256: row.sha256, purge: true });
       return { invalidated };

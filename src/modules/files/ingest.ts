@@ -19,7 +19,7 @@ import { files, type FileRow } from './table';
 import { contentTypeInfo } from '../reference/content-types';
 import { enqueueDerive } from '../transform/jobs';
 import { probeUploadedVideo, videoMeta } from '../video/upload';
-import { eagerRenditionJobs, splitRenditionSegment } from '../video/rendition';
+import { askedBy, eagerRenditionJobs, splitRenditionSegment } from '../video/rendition';
 import { enqueueJobs } from '../queue/enqueue';
 import { emitWebhookEvent, fileEventData } from '../webhooks/emit';
 import { acquireBlob } from './blobs';
@@ -199,8 +199,8 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
       if (splitRenditionSegment(t)) throw invalidTransformation('transformations', 'renditions (.mp4, .webm) only for video', t);
     }
     // A video's eager renditions: one `video_render` job each, committed with the row (validated first: 400, nothing kept).
-    const renditionJobs = video && staged.video
-      ? eagerRenditionJobs(deps, deps.delivery, { id: staged.id, userId: owner.userId, sha256: staged.sha256, contentType: video }, staged.video, attrs.transformations ?? [])
+    const renditionJobs = video && staged.video && attrs.transformations?.length
+      ? eagerRenditionJobs(deps, deps.delivery, { id: staged.id, userId: owner.userId, sha256: staged.sha256, contentType: video }, staged.video, attrs.transformations, await askedBy(deps))
       : [];
     let hooked = false;
     return await deps.db.transaction(async (tx) => {

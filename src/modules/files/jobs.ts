@@ -21,6 +21,7 @@ import { BLOB_DELETE_JOB, deleteBlobBytes } from './blobs';
 import { enqueueMissingPurges, PURGE_JOB } from './enqueue';
 import { expireFiles, purgeFile } from './purge';
 import { files } from './table';
+import { deleteStoredRenditions } from '../video/stored';
 
 export const EXPIRE_PERIOD_MS = 60_000;
 
@@ -52,8 +53,10 @@ export function registerFileJobs(deps: AppDeps): void {
       const { backend, key, sha256 } = job.payload;
       if (typeof backend !== 'string' || typeof key !== 'string') throw new Error('blob_delete job without backend and key');
       if (!(await deleteBlobBytes(deps, backend, key))) return;
+      if (typeof sha256 !== 'string') return;
+      await deleteStoredRenditions(deps, sha256); // the video renditions kept in the storage (video/stored.ts)
       // Again if the purge told the caches already (it costs a directory rename): its process may have died first.
-      if (typeof sha256 === 'string') await publishFileChange(deps, { id: '', sha256, purge: true }); // no file: only the bytes' derivatives
+      await publishFileChange(deps, { id: '', sha256, purge: true }); // no file: only the bytes' derivatives
     },
     { backoffBaseMs: 2000, backoffMaxMs: 15 * 60_000 },
   );

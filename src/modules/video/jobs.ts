@@ -21,6 +21,8 @@ import { lastLine } from './probe';
 import { progressReader, throttledPercent } from './progress';
 import { VIDEO_RENDER_JOB, type RenditionPayload } from './rendition';
 import { withLocalSource } from './source';
+import { storeRendition } from './stored';
+import type { DerivativeKey } from '../cache/types';
 
 /** A counting semaphore: the per-process transcode limit. */
 function createLimiter(max: number) {
@@ -47,11 +49,11 @@ function createLimiter(max: number) {
 const cpuLimit = (timeoutMs: number): string[] => ['-timelimit', String(Math.ceil(timeoutMs / 1000) * availableParallelism())];
 
 const readPayload = (p: Record<string, unknown>): RenditionPayload => {
-  const { file_id, sha256, canonical, ext, variant } = p;
+  const { file_id, sha256, canonical, ext, variant, asked_by } = p;
   if (typeof file_id !== 'string' || typeof sha256 !== 'string' || typeof canonical !== 'string' || typeof variant !== 'string' || (ext !== 'mp4' && ext !== 'webm')) {
     throw new Error('video_render job with a malformed payload');
   }
-  return { file_id, sha256, canonical, ext, variant };
+  return { file_id, sha256, canonical, ext, variant, asked_by: typeof asked_by === 'string' ? asked_by : undefined };
 };
 
 /** Transcodes one rendition; returns the output size. `onFraction` hears how far it got (0–1). Exported for the bench. */
@@ -72,7 +74,10 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
   const key = derivativeKey(p.sha256, p.canonical, p.ext);
   await delivery.cache.files.ready;
   const done = await delivery.cache.files.fileOf(key);
-  if (done) return done.size; // made meanwhile by a twin job
+  if (done) { // made meanwhile by a twin job, or before for a process with another cache
+    await shareIfAsked(deps, p, key, done.path, epoch);
+    return done.size;
+  }
   const v = deps.config.video;
   // A rendition lives in the disk cache, which keeps files up to an eighth of its size.
   const kept = delivery.cache.files.largest;
@@ -93,10 +98,24 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
     if (size >= cap) throw new Error(`the rendition reached the maximum output size of ${cap} bytes (${capName})`);
     if (size === 0) throw new Error('ffmpeg wrote an empty rendition');
     if (!(await delivery.cache.files.adopt(key, tmp, size, epoch))) throw new Error('the video was deleted while its rendition was made');
+    const made = await delivery.cache.files.fileOf(key);
+    if (made) await shareIfAsked(deps, p, key, made.path, epoch);
     return size;
   } finally {
     await unlink(tmp).catch(() => {}); // gone already after a successful adopt
   }
+}
+
+/**
+ * Stores the rendition for the process that asked when its cache folder is another (stored.ts).
+ * A failure is logged, not the job's: the rendition is made, and served here.
+ */
+async function shareIfAsked(deps: AppDeps, p: RenditionPayload, key: DerivativeKey, path: string, epoch: number): Promise<void> {
+  if (!p.asked_by || deps.config.video.storedBytes === 0) return;
+  const own = await deps.delivery.cache.files.identity().catch(() => undefined);
+  if (own === p.asked_by) return;
+  await storeRendition(deps, key, path, epoch)
+    .catch((err: unknown) => deps.log.warn({ err, sha256: p.sha256, variant: p.variant }, 'could not store a video rendition for the process that asked'));
 }
 
 export function registerVideoJobs(deps: AppDeps): void {

@@ -24,6 +24,7 @@ import { cacheControl } from '../transform/headers';
 import { checkRenditionSize, checkSourceLimits, videoInfo } from './info';
 import { enforceIpLimit } from '../limits/plugin';
 import type { VideoInfo } from './probe';
+import { fetchStoredRendition } from './stored';
 
 export const VIDEO_RENDER_JOB = 'video_render';
 /** Seconds a client is told to wait before asking again. */
@@ -35,6 +36,8 @@ export interface RenditionPayload {
   canonical: string;
   ext: 'mp4' | 'webm';
   variant: string;
+  /** The asking process's cache folder id: a worker with another stores the result (stored.ts). */
+  asked_by?: string;
 }
 
 async function latestJob(deps: AppDeps, variant: string) {
@@ -49,7 +52,7 @@ function pending(status: string, jobId: string | null, progress: number, head: b
   const body = { status, job_id: jobId, progress, retry_after: RETRY_AFTER_S, message: 'The rendition is being made; ask again after Retry-After seconds.' };
   return new Response(head ? null : JSON.stringify(body), {
     status: 202,
-    headers: { 'content-type': 'application/json', 'retry-after': String(RETRY_AFTER_S), 'cache-control': 'no-store' },
+    headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': String(RETRY_AFTER_S), 'cache-control': 'no-store' },
   });
 }
 
@@ -71,7 +74,8 @@ export async function serveRendition(
 ): Promise<Response> {
   const head = request.method === 'HEAD';
   await delivery.cache.files.ready;
-  const file = await delivery.cache.files.fileOf(r.key);
+  // Made here, or by a worker with another cache folder (then copied from the storage once).
+  const file = (await delivery.cache.files.fileOf(r.key)) ?? (await fetchStoredRendition(deps, r.key));
   if (file) return serveFile(request, r, file, head, deps.clock.now());
   const job = await latestJob(deps, r.key.variant);
   if (job?.status === 'failed') {
@@ -90,12 +94,23 @@ export async function serveRendition(
   if (await queuedRenditions(deps, r.file.userId) >= MAX_QUEUED_RENDITIONS) {
     throw overloaded(`At most ${MAX_QUEUED_RENDITIONS} renditions of this account's videos are made at a time; ask again later.`, 30);
   }
-  const payload: RenditionPayload = { file_id: r.file.id, sha256: r.file.sha256, canonical: r.parsed.canonical, ext: r.rendition ?? 'mp4', variant: r.key.variant };
+  const payload: RenditionPayload = {
+    file_id: r.file.id, sha256: r.file.sha256, canonical: r.parsed.canonical, ext: r.rendition ?? 'mp4', variant: r.key.variant,
+    asked_by: await askedBy(deps),
+  };
   const created = await enqueueJob(deps.db, {
     type: VIDEO_RENDER_JOB, fileId: r.file.id, userId: r.file.userId, payload: { ...payload }, maxAttempts: 1, priority: 1,
   });
   deps.queue.wake();
   return pending('pending', created?.id ?? null, 0, false);
+}
+
+/** This process's cache folder id, for the job (stored.ts); none when it cannot be known. */
+export async function askedBy(deps: Pick<AppDeps, 'delivery' | 'log'>): Promise<string | undefined> {
+  return deps.delivery.cache.files.identity().catch((err: unknown) => {
+    deps.log.warn({ err }, 'the derivative cache folder has no id: renditions made elsewhere will not be stored for this process');
+    return undefined;
+  });
 }
 
 function serveFile(request: Request, r: ResolvedRequest, f: { path: string; size: number; mtimeMs: number }, head: boolean, nowMs: number): Response {
@@ -139,7 +154,7 @@ export function splitRenditionSegment(segment: string): { segment: string; ext: 
  */
 export function eagerRenditionJobs(
   deps: Pick<AppDeps, 'config'>, delivery: Pick<Delivery, 'limits' | 'presets'>, file: { id: string; userId: string; sha256: string; contentType: string },
-  info: VideoInfo, segments: readonly string[],
+  info: VideoInfo, segments: readonly string[], askedBy?: string,
 ) {
   return segments.map((raw) => {
     const split = splitRenditionSegment(raw);
@@ -148,7 +163,7 @@ export function eagerRenditionJobs(
     checkVideoOptions(file.contentType, parsed.options, split.ext);
     checkRenditionSize(deps, delivery.limits, info, parsed.options, raw);
     const key = derivativeKey(file.sha256, parsed.canonical, split.ext);
-    const payload: RenditionPayload = { file_id: file.id, sha256: file.sha256, canonical: parsed.canonical, ext: split.ext, variant: key.variant };
+    const payload: RenditionPayload = { file_id: file.id, sha256: file.sha256, canonical: parsed.canonical, ext: split.ext, variant: key.variant, asked_by: askedBy };
     return { type: VIDEO_RENDER_JOB, fileId: file.id, userId: file.userId, payload: { ...payload }, maxAttempts: 1 };
   });
 }

@@ -1,0 +1,105 @@
+/**
+ * The store of video renditions for other cache folders (stored.ts): bounded by
+ * `VIDEO_STORED_BYTES` (least recently used go first), copied into a cache on demand, removed
+ * with their original, orphans swept. On the app's own PGlite and disk storage.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeTestApp, type TestApp } from '../../../test/helpers/app';
+import { DB_BACKENDS } from '../../../test/helpers/services';
+import { createLogger } from '../../logger';
+import { createDiskTier } from '../cache/disk';
+import { derivativeKey } from '../cache/derivatives';
+import type { DerivativeKey } from '../cache/types';
+import { deleteStoredRenditions, fetchStoredRendition, renditionKey, storeRendition, sweepStoredRenditions } from './stored';
+import { videoRenditions } from './table';
+
+let scratch = '';
+const sha = (n: number) => n.toString(16).padStart(64, 'a');
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'pictor-stored-'));
+});
+afterAll(async () => {
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+describe.each(DB_BACKENDS)('stored renditions on %s', (db) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await makeTestApp({ db, env: { VIDEO_STORED_BYTES: '2500' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** A 1000-byte "rendition" of original `n`, stored. */
+  async function store(n: number): Promise<DerivativeKey> {
+    const k = derivativeKey(sha(n), 'w_96', 'mp4');
+    const path = join(scratch, `${db}-${n}.mp4`);
+    await writeFile(path, new Uint8Array(1000).fill(n));
+    await storeRendition(t.deps, k, path, t.deps.delivery.cache.epochOf(k.sha256));
+    return k;
+  }
+  const objectPath = (k: DerivativeKey) => join(t.dataDir, 'files', renditionKey(k));
+  const storedKeys = async () => (await t.deps.db.select({ key: videoRenditions.key }).from(videoRenditions)).map((r) => r.key).sort();
+
+  test('past VIDEO_STORED_BYTES the least recently used go, object and row; a copy counts as a use', async () => {
+    const k1 = await store(1);
+    const k2 = await store(2);
+    expect(existsSync(objectPath(k1))).toBe(true);
+    const k3 = await store(3); // 3000 bytes > 2500: the oldest goes
+    expect(await storedKeys()).toEqual([renditionKey(k2), renditionKey(k3)].sort());
+    expect(existsSync(objectPath(k1))).toBe(false);
+
+    // Copied into this process's cache: the same bytes, and k2 is now the most recently used.
+    const copied = await fetchStoredRendition(t.deps, k2);
+    expect(copied?.size).toBe(1000);
+    expect(new Uint8Array(await Bun.file(copied!.path).arrayBuffer())).toEqual(new Uint8Array(1000).fill(2));
+    const k4 = await store(4);
+    expect(await storedKeys()).toEqual([renditionKey(k2), renditionKey(k4)].sort());
+    expect(existsSync(objectPath(k3))).toBe(false);
+  });
+
+  test('a rendition whose original went is removed, row and object; asking for it then finds nothing', async () => {
+    const k = await store(5);
+    await deleteStoredRenditions(t.deps, k.sha256);
+    expect(await storedKeys()).not.toContain(renditionKey(k));
+    expect(existsSync(objectPath(k))).toBe(false);
+    expect(await fetchStoredRendition(t.deps, k)).toBeUndefined();
+  });
+
+  test('a row whose object is gone is dropped when asked for', async () => {
+    const k = await store(6);
+    await rm(objectPath(k));
+    expect(await fetchStoredRendition(t.deps, k)).toBeUndefined();
+    expect(await storedKeys()).not.toContain(renditionKey(k));
+  });
+
+  test('the prune step removes an old object without a row (a crash between the two), and keeps the others', async () => {
+    const kept = await store(7);
+    const orphan = derivativeKey(sha(8), 'w_96', 'mp4');
+    const path = objectPath(orphan);
+    await t.deps.storage.put(renditionKey(orphan), new Blob([new Uint8Array(10)]).stream());
+    const old = new Date(Date.now() - t.deps.config.abandonedUploadAfterMs - 60_000);
+    await utimes(path, old, old);
+    await utimes(objectPath(kept), old, old);
+    expect(await sweepStoredRenditions(t.deps)).toBe(1);
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(objectPath(kept))).toBe(true);
+  });
+});
+
+test('processes sharing a cache folder share its id; another folder has another', async () => {
+  const log = createLogger('silent');
+  const [a, b] = [createDiskTier(join(scratch, 'one'), 1 << 20, log), createDiskTier(join(scratch, 'one'), 1 << 20, log)];
+  const c = createDiskTier(join(scratch, 'two'), 1 << 20, log);
+  await Promise.all([a.open(), b.open(), c.open()]);
+  const [ia, ib, ic] = await Promise.all([a.identity(), b.identity(), c.identity()]);
+  expect(ia.length).toBeGreaterThan(15);
+  expect(ib).toBe(ia);
+  expect(ic).not.toBe(ia);
+});
