@@ -10,6 +10,7 @@ import { jobs } from '../../src/modules/queue/table';
 import { makeTestApp, type TestApp } from '../helpers/app';
 import { DB_BACKENDS } from '../helpers/services';
 import { seedUser, type SeededUser } from '../helpers/seed';
+import { createApiKey } from '../../src/modules/keys/service';
 
 interface ExportJson { id: string; status: string; job_id: string; error: string | null; finished_at: string | null }
 
@@ -84,6 +85,17 @@ describe.each(DB_BACKENDS)('account exports on %s', (db) => {
       expect((await statusOf(u, first.id)).status).toBe('pending');
       expect((await h.request('/api/account/export', as(u, { method: 'POST' }))).status).toBe(409);
     });
+  });
+
+  test('another account\'s export: 404, also for an admin\'s key without the admin scope; an admin with it sees it', async () => {
+    const u = await seedUser(h.deps);
+    const theirs = await startExport(u);
+    const other = await seedUser(h.deps);
+    const admin = await seedUser(h.deps, { role: 'admin' });
+    // An `account:read` key of an admin read any export, with its download link (a ZIP of that whole account).
+    const narrow = { ...admin, key: (await createApiKey(h.deps.db, admin.id, { scopes: ['account:read'] })).key };
+    for (const who of [other, narrow]) expect((await h.request(`/api/account/exports/${theirs.id}`, as(who))).status).toBe(404);
+    expect((await statusOf(admin, theirs.id)).id).toBe(theirs.id);
   });
 
   test('the export list pages with limit and cursor; count covers every page', async () => {

@@ -11,7 +11,7 @@ import { errorResponses, unauthorized, validationError } from '../../errors';
 import { headResponse } from '../../http';
 import { binaryResponse } from '../../openapi-contract';
 import { verifyPassword } from '../../platform/password';
-import { authGuard } from '../auth/guard';
+import { actsAsAdmin, authGuard } from '../auth/guard';
 import { strict } from '../auth/model';
 import { sessions } from '../auth/table';
 import { enforceIpLimit } from '../limits/plugin';
@@ -161,11 +161,11 @@ export function accountLifeRoutes(deps: AppDeps) {
       },
       detail: { summary: 'The account\'s exports', description: 'Newest first; keyset pagination with `limit` (1–200, default 50) and `cursor`.' },
     })
-    .get('/account/exports/:id', async ({ principal, params }) => toExportJson(deps, await getExport(deps, params.id, principal.role === 'admin' ? null : principal.userId)), {
+    .get('/account/exports/:id', async ({ principal, params }) => toExportJson(deps, await getExport(deps, params.id, actsAsAdmin(principal) ? null : principal.userId)), {
       auth: 'account:read',
       params: Id,
       response: { 200: ExportSchema, ...errorResponses(401, 403, 404, 429) },
-      detail: { summary: 'Status of an export', description: 'Your own exports; admins see any.' },
+      detail: { summary: 'Status of an export', description: 'Your own exports; an admin calling with the `admin` scope sees any.' },
     })
     .delete('/account', async ({ principal, body, request, set }) => {
       // Each wrong password is a guess: limited as change-password is (a leaked API key with

@@ -33,6 +33,13 @@ export interface Principal {
 
 export type AuthRequirement = true | Scope;
 
+/**
+ * Whether the caller may act on other accounts' things (their files, exports, jobs): an admin
+ * calling with the `admin` scope. An admin's narrower key (`transform:sign`, `account:read`…)
+ * acts as a user: its own things only.
+ */
+export const actsAsAdmin = (p: Pick<Principal, 'role' | 'scopes'>): boolean => p.role === 'admin' && p.scopes.has('admin');
+
 /** Throws 403 MISSING_SCOPE unless the principal holds the scope. */
 export function requireScope(principal: Principal, scope: Scope): void {
   if (!principal.scopes.has(scope)) throw missingScope(scope);

@@ -22,6 +22,7 @@ import { refuseWatermarkDeletes } from '../transform/watermarks';
 import { checkMeta, parseTags, tagMetaFilters } from './tags';
 import { pageColumns, pageFrom, preparedList, type PageRow } from './list-query';
 import { escapeLike } from '../../lib/sql-like';
+import { actsAsAdmin, type Principal } from '../auth/guard';
 
 /**
  * The base of the URLs of one account's files: its `public_url_base` setting, else `PUBLIC_URL`
@@ -67,13 +68,10 @@ export type FileJson = ReturnType<typeof toFileJson>;
 export const isExpired = (f: Pick<FileRow, 'expiresAt'>, now: number): boolean => f.expiresAt !== null && f.expiresAt.getTime() <= now;
 
 /** Who acts on a file: its owner, or an admin, who may act on anyone's. */
-export interface FileActor {
-  userId: string;
-  role: string;
-}
+export type FileActor = Pick<Principal, 'userId' | 'role' | 'scopes'>;
 
 /**
- * A live file the actor may manage (its own; any for an admin), with its owner's URL base
+ * A live file the actor may manage (its own; any for an admin with the `admin` scope), with its owner's URL base
  * (`public_url_base`, else `PUBLIC_URL`); 404 for missing, deleted or someone else's.
  */
 export async function getManagedFileOrThrow(deps: AppDeps, actor: FileActor, id: string) {
@@ -83,7 +81,7 @@ export async function getManagedFileOrThrow(deps: AppDeps, actor: FileActor, id:
     .innerJoin(users, eq(users.id, files.userId))
     .where(and(eq(files.id, id), isNull(files.deletedAt)))
     .limit(1);
-  if (!row || (row.userId !== actor.userId && actor.role !== 'admin')) throw notFound('File');
+  if (!row || (row.userId !== actor.userId && !actsAsAdmin(actor))) throw notFound('File');
   return { id: row.id, userId: row.userId, contentType: row.contentType, sha256: row.sha256, expiresAt: row.expiresAt, urlBase: row.base ?? deps.config.publicUrl };
 }
 
@@ -96,7 +94,7 @@ export async function getManagedFiles(deps: AppDeps, actor: FileActor, ids: read
     .innerJoin(users, eq(users.id, files.userId))
     .where(and(inArray(files.id, [...ids]), isNull(files.deletedAt)));
   return rows
-    .filter((row) => row.userId === actor.userId || actor.role === 'admin')
+    .filter((row) => row.userId === actor.userId || actsAsAdmin(actor))
     .map((row) => ({ id: row.id, contentType: row.contentType, expiresAt: row.expiresAt, urlBase: row.base ?? deps.config.publicUrl }));
 }
 

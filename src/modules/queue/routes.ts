@@ -6,13 +6,13 @@ import { noContent } from '../../http';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { errorResponses, forbidden, validationError } from '../../errors';
-import { authGuard, type Principal } from '../auth/guard';
+import { actsAsAdmin, authGuard, type Principal } from '../auth/guard';
 import { parseCursor } from './events';
 import { EventsQuery, JobIdParams, JobList, JobListItem, JobListQuery, JobSchema, QueueStats, StatsQuery } from './model';
 import { cancelJob, checkJobType, deleteJob, getJob, getStats, listJobs, retryJob, type Viewer } from './service';
 
 /** What a principal may see: its own jobs, or all of them for admins. */
-export const viewerOf = (p: Principal): Viewer => ({ userId: p.userId, all: p.role === 'admin' && p.scopes.has('admin') });
+export const viewerOf = (p: Principal): Viewer => ({ userId: p.userId, all: actsAsAdmin(p) });
 
 /**
  * The viewer, refusing `system=true` to anyone but an admin: the server's own housekeeping jobs

@@ -14,6 +14,7 @@ import { files } from '../files/table';
 import { FILES_INVALIDATE_TOPIC, publishFileChange } from '../cache/lookup';
 import { ObjectTooLargeError } from '../../storage/types';
 import { signPayload } from './sign';
+import { createApiKey } from '../keys/service';
 
 /** Two signed-URL secrets (the first signs, both verify), as long as the configuration asks. */
 const FIRST_SECRET = 'first-signing-secret-0123456789abcdef';
@@ -176,6 +177,22 @@ describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
     expect((await sign({ ids: Array.from({ length: 101 }, (_, i) => `id${i}`) })).status).toBe(400);
     const byAdmin = (await (await sign({ ids: [theirs.id] }, admin.key)).json()) as { results: unknown[] };
     expect(byAdmin.results).toHaveLength(1);
+  });
+
+  test('an admin\'s key without the admin scope acts as a user: it signs and purges its own files only', async () => {
+    // It signed any account's private original (a `transform:sign` key handed to CI) and purged any file's derivatives.
+    const { key } = await createApiKey(h.deps.db, admin.id, { scopes: ['transform:sign', 'cache:write'] });
+    const mine = await seedFile(h.deps, admin.id, await quadrants(20, 20).png().toBuffer(), { isPublic: false });
+    const headers = { 'x-api-key': key };
+    const one = await h.request(`/api/files/${secret.id}/signed-url`, json('POST', { original: true }, headers));
+    expect([one.status, ((await one.json()) as { error: string }).error]).toEqual([404, 'NOT_FOUND']);
+    const many = await h.request('/api/files/signed-urls', json('POST', { ids: [secret.id, mine.id] }, headers));
+    const out = (await many.json()) as { results: { id: string }[]; errors: { id: string; error: string }[] };
+    expect([out.results.map((r) => r.id), out.errors.map((e) => [e.id, e.error])]).toEqual([[mine.id], [[secret.id, 'NOT_FOUND']]]);
+    expect((await h.request(`/api/cache/${secret.id}`, { method: 'DELETE', headers })).status).toBe(404);
+    expect((await h.request(`/api/cache/${mine.id}`, { method: 'DELETE', headers })).status).toBe(200);
+    // With the admin scope, the same admin may (and is audited: the batch test above).
+    expect((await h.request(`/api/files/${secret.id}/signed-url`, json('POST', { original: true }, { 'x-api-key': admin.key }))).status).toBe(200);
   });
 
   test('an expired file is not signed: 410 alone, GONE in a batch (a URL that could only answer 410 was made)', async () => {

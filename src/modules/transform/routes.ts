@@ -12,7 +12,7 @@ import { binaryResponse } from '../../openapi-contract';
 import { onUnmatchedPath } from '../../http';
 import type { AppDeps } from '../../deps';
 import { AppError, errorResponseAs, errorResponses, gone, notFound } from '../../errors';
-import { authGuard } from '../auth/guard';
+import { actsAsAdmin, authGuard } from '../auth/guard';
 import type { CachedDerivative } from '../cache/types';
 import { getManagedFileOrThrow, getManagedFiles, isExpired } from '../files/service';
 import { enforceIpLimit } from '../limits/plugin';
@@ -170,7 +170,7 @@ export function transformRoutes(deps: AppDeps) {
       detail: {
         tags: ['transformations'],
         summary: 'Create a signed URL',
-        description: 'For the file owner (or an admin, recorded in the audit trail as a `file.view` of another account\'s file): a signed transformation URL, or with `original: true` (the default for non-images) a signed URL of the original, any file type. '
+        description: 'For the file owner (or an admin calling with the `admin` scope, recorded in the audit trail as a `file.view` of another account\'s file): a signed transformation URL, or with `original: true` (the default for non-images) a signed URL of the original, any file type. '
           + 'Private files are reachable publicly only this way. Signed originals carry no GPS, like `/i`.',
       },
     })
@@ -198,7 +198,7 @@ export function transformRoutes(deps: AppDeps) {
           errors.push({ id, error: err.code, message: err.message });
         }
       }
-      if (principal.role === 'admin') await auditSignedFiles(deps, principal, results.map((r) => r.id));
+      if (actsAsAdmin(principal)) await auditSignedFiles(deps, principal, results.map((r) => r.id));
       return { results, errors };
     }, {
       auth: 'transform:sign',
