@@ -62,22 +62,37 @@ export async function publishFileChange(deps: Pick<AppDeps, 'bus'>, change: File
   await deps.bus.publish(FILES_INVALIDATE_TOPIC, JSON.stringify(change));
 }
 
-export function createFileLookup(deps: CoreDeps, onPurge: (sha256: string) => Promise<unknown>) {
+/** The file's row as delivery needs it, or null (missing or deleted). */
+async function loadFile(deps: CoreDeps, id: string): Promise<FileLookup | null> {
+  const [row] = await deps.db
+    .select({
+      id: files.id, userId: files.userId, sha256: files.sha256, storageKey: files.storageKey, contentType: files.contentType,
+      size: files.size, isPublic: files.isPublic, expiresAt: files.expiresAt, ownerBanned: users.isBanned,
+      name: files.name, createdAt: files.createdAt, publicStorageKey: files.publicStorageKey, publicSha256: files.publicSha256,
+    })
+    .from(files)
+    .innerJoin(users, eq(users.id, files.userId))
+    .where(and(eq(files.id, id), isNull(files.deletedAt)))
+    .limit(1);
+  return row ? { ...row, expiresAt: row.expiresAt?.getTime() ?? null } : null;
+}
+
+/** `load` reads a file (the database; a test may hold it back to race an invalidation). */
+export function createFileLookup(
+  deps: CoreDeps, onPurge: (sha256: string) => Promise<unknown>, load = (id: string) => loadFile(deps, id),
+) {
   const cache = countBoundedLru<string, { value: FileLookup | null }>(100_000, { ttl: TTL_MS });
   const loading = new Map<string, Promise<FileLookup | null>>();
+  /**
+   * Bumped by every change heard: a load begun before one may have read the row as it was, and
+   * is then answered but not kept (it was kept for the TTL: a file just made private served on).
+   */
+  let generation = 0;
 
-  async function load(id: string): Promise<FileLookup | null> {
-    const [row] = await deps.db
-      .select({
-        id: files.id, userId: files.userId, sha256: files.sha256, storageKey: files.storageKey, contentType: files.contentType,
-        size: files.size, isPublic: files.isPublic, expiresAt: files.expiresAt, ownerBanned: users.isBanned,
-        name: files.name, createdAt: files.createdAt, publicStorageKey: files.publicStorageKey, publicSha256: files.publicSha256,
-      })
-      .from(files)
-      .innerJoin(users, eq(users.id, files.userId))
-      .where(and(eq(files.id, id), isNull(files.deletedAt)))
-      .limit(1);
-    return row ? { ...row, expiresAt: row.expiresAt?.getTime() ?? null } : null;
+  /** A change: loads begun before it are not kept, and who asks next reads the row again. */
+  function changed(): void {
+    generation++;
+    loading.clear();
   }
 
   function apply(raw: string): void {
@@ -85,15 +100,18 @@ export function createFileLookup(deps: CoreDeps, onPurge: (sha256: string) => Pr
     try {
       msg = JSON.parse(raw) as typeof msg;
     } catch {
+      changed();
       cache.clear();
       return;
     }
     if (msg.kind === 'user') {
+      changed();
       for (const [id, entry] of cache.entries()) if (entry.value?.userId === msg.id) cache.delete(id);
       return;
     }
     if (msg.kind !== undefined) return; // key or session changes do not concern delivery
     if (typeof msg.id !== 'string') return;
+    changed();
     const sha = typeof msg.sha256 === 'string' ? msg.sha256 : cache.get(msg.id)?.value?.sha256;
     cache.delete(msg.id);
     if (msg.purge && sha) void onPurge(sha).catch((err: unknown) => deps.log.error({ err }, 'derivative purge failed'));
@@ -121,10 +139,14 @@ export function createFileLookup(deps: CoreDeps, onPurge: (sha256: string) => Pr
       if (hit) return hit.value;
       let p = loading.get(id);
       if (!p) {
-        p = load(id).finally(() => loading.delete(id));
+        const started = generation;
+        const mine: Promise<FileLookup | null> = load(id).finally(() => {
+          if (loading.get(id) === mine) loading.delete(id);
+        });
+        p = mine;
         loading.set(id, p);
         const value = await p;
-        cache.set(id, { value }, value ? {} : { ttl: NEGATIVE_TTL_MS });
+        if (generation === started) cache.set(id, { value }, value ? {} : { ttl: NEGATIVE_TTL_MS });
         return value;
       }
       return p;
