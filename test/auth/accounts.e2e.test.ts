@@ -476,6 +476,15 @@ describe.each(MODES)('accounts on $name', (mode) => {
       expect(Number(answers[20]!.headers.get('retry-after'))).toBeGreaterThan(0);
       // Another IP is not affected.
       expect((await s('POST', '/api/auth/login', { email: email('spray'), password: 'guess 123' }, from(randomIp()))).status).toBe(401);
+
+      // IPv6 counts per /64 (one subscriber's network): a host picking a new address per guess had unlimited guesses.
+      const net = () => Array.from({ length: 4 }, () => Math.floor(Math.random() * 0x10000).toString(16)).join(':');
+      const mine = net();
+      const v6 = [];
+      for (let i = 0; i < 21; i++) v6.push(await s('POST', '/api/auth/login', { email: email(`v6spray${i}`), password: 'guess 123' }, from(`${mine}:${net()}`)));
+      expect(v6.map((r) => r.status)).toEqual([...Array(20).fill(401), 429]);
+      expect(v6[20]!.body).toMatchObject({ error: 'RATE_LIMITED', details: { bucket: 'login_ip' } });
+      expect((await s('POST', '/api/auth/login', { email: email('v6spray'), password: 'guess 123' }, from(`${net()}:1`))).status).toBe(401);
     } finally {
       await limited.close();
     }

@@ -7,7 +7,7 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { noContent } from '../../http';
 import { csrfInvalid, errorResponses, forbidden, unauthorized, validationError } from '../../errors';
-import { clientIpOf, enforceIpLimit, enforceLimits } from '../limits/plugin';
+import { clientIpOf, clientLimitKeyOf, enforceIpLimit, enforceLimits } from '../limits/plugin';
 import { loginKey } from '../limits/service';
 import { toUserJson, UserSchema } from '../users/model';
 import { checkCsrf, clearedCookies, readCookie, REFRESH_COOKIE, sentFromReference, sessionCookies } from './cookies';
@@ -73,7 +73,7 @@ export function authRoutes(deps: AppDeps) {
       '/login',
       async ({ body, request, set }) => {
         // IP and email together (one account's guesses), and IP alone (one address trying many accounts).
-        const ip = clientIpOf(deps, request);
+        const ip = clientLimitKeyOf(deps, request);
         await enforceLimits(deps, set, [{ bucket: 'login', key: loginKey(ip, body.email) }, { bucket: 'login_ip', key: ip }]);
         const { user, session } = await login(deps, body, meta(request));
         signIn(request, set, session);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { clientIp, normalizeIp, parseTrustProxy } from './client-ip';
+import { clientIp, ipLimitKey, normalizeIp, parseTrustProxy } from './client-ip';
 
 describe('clientIp', () => {
   const xff = '6.6.6.6, 203.0.113.7, 10.0.0.2';
@@ -37,4 +37,14 @@ describe('clientIp', () => {
     expect(normalizeIp('::FFFF:1.2.3.4')).toBe('1.2.3.4');
     expect(normalizeIp('[2001:DB8::1]')).toBe('2001:db8::1');
   });
+});
+
+test('IP buckets count an IPv6 client by its /64, an IPv4 client by its address', () => {
+  expect(ipLimitKey('203.0.113.7')).toBe('203.0.113.7');
+  expect(ipLimitKey('2001:db8:1:2:aaaa:bbbb:cccc:dddd')).toBe('2001:db8:1:2::/64');
+  expect(ipLimitKey('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+  expect(ipLimitKey('2001:DB8:0001:0002::ffff')).toBe('2001:db8:1:2::/64');
+  expect(ipLimitKey('2001:db8:1:3::1')).not.toBe(ipLimitKey('2001:db8:1:2::1'));
+  expect(ipLimitKey('::1')).toBe('0:0:0:0::/64');
+  expect(ipLimitKey('unknown')).toBe('unknown');
 });

@@ -46,6 +46,20 @@ function toBytes(address: string): Uint8Array | null {
   return out;
 }
 
+/**
+ * The key of a client in IP buckets: an IPv4 address as is, an IPv6 address by its /64 (one
+ * subscriber's network: a host picks any of its 2^64 addresses at will, so per-address counts
+ * let one client make unlimited guesses).
+ */
+export function ipLimitKey(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const bytes = toBytes(ip);
+  if (!bytes) return ip;
+  const groups: string[] = [];
+  for (let i = 0; i < 8; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  return `${groups.join(':')}::/64`;
+}
+
 /** Normalises an address for use as a key: IPv4-mapped IPv6 becomes plain IPv4. */
 export function normalizeIp(address: string): string {
   const a = address.trim().replace(/^\[|\]$/g, '');

@@ -14,7 +14,7 @@
 import { Elysia } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { socketAddress } from '../../platform/server';
-import { clientIp } from './client-ip';
+import { clientIp, ipLimitKey } from './client-ip';
 import {
   checkAccountLimits, checkApiLimit, checkLimits, rateLimitHeaders, type Account, type LimitCheck, type WindowBucket,
 } from './service';
@@ -50,6 +50,9 @@ export function clientIpOf(deps: Pick<AppDeps, 'trustProxy'>, request: Request):
   return clientIp(deps.trustProxy, socketAddress(request), request.headers.get('x-forwarded-for'));
 }
 
+/** The key of this request's client in IP buckets (an IPv6 client by its /64: client-ip.ts). */
+export const clientLimitKeyOf = (deps: Pick<AppDeps, 'trustProxy'>, request: Request): string => ipLimitKey(clientIpOf(deps, request));
+
 /** `checkLimits`, with the headers set on the response. */
 export async function enforceLimits(deps: Pick<AppDeps, 'config' | 'limiter' | 'clock'>, set: HeaderSink, checks: LimitCheck[]): Promise<WindowDecision[]> {
   const decisions = await checkLimits(deps, checks);
@@ -67,7 +70,7 @@ export async function enforceLimit(
 
 /** Enforces an IP-keyed bucket for this request (`public`, `transform`, `register`, `password_reset`, `sensitive`). */
 export const enforceIpLimit = (deps: AppDeps, request: Request, set: HeaderSink, bucket: WindowBucket, weight = 1) =>
-  enforceLimit(deps, set, bucket, clientIpOf(deps, request), weight);
+  enforceLimit(deps, set, bucket, clientLimitKeyOf(deps, request), weight);
 
 /**
  * The allowed decision of an IP bucket when the limiter can make it without waiting (a local
@@ -75,7 +78,7 @@ export const enforceIpLimit = (deps: AppDeps, request: Request, set: HeaderSink,
  * when it needs a round trip or refuses (then `enforceIpLimit` decides, and answers the 429).
  */
 export function ipLimitNow(deps: AppDeps, request: Request, bucket: WindowBucket): WindowDecision | undefined {
-  const d = deps.limiter.consumeNow?.({ bucket, key: clientIpOf(deps, request), rule: deps.config.rateLimits[bucket], weight: 1 });
+  const d = deps.limiter.consumeNow?.({ bucket, key: clientLimitKeyOf(deps, request), rule: deps.config.rateLimits[bucket], weight: 1 });
   return d?.allowed ? d : undefined;
 }
 

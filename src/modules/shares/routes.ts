@@ -19,7 +19,7 @@ import { verifyPassword } from '../../platform/password';
 import { authGuard } from '../auth/guard';
 import { publicBytesOf, serveStoredFile } from '../delivery/routes';
 import { ensurePublicCopy } from '../files/public-copy';
-import { clientIpOf, enforceIpLimit, enforceLimit, type HeaderSink } from '../limits/plugin';
+import { clientLimitKeyOf, enforceIpLimit, enforceLimit, type HeaderSink } from '../limits/plugin';
 import { acceptsHtml, errorPage, escapeHtml, formPage, isPageRefusal } from '../../lib/form-page';
 import { isOpened, openedCookie, sharePage } from './page';
 import { isLinkPreview } from './previews';
@@ -78,7 +78,7 @@ async function passwordMatches(deps: AppDeps, request: Request, set: HeaderSink,
 
 /** The same, with the attempts this client has left on this link (null: no limit known). */
 async function checkPassword(deps: AppDeps, request: Request, set: HeaderSink, share: ShareLinkRow, password: string): Promise<{ ok: boolean; left: number | null }> {
-  const decision = await enforceLimit(deps, set, 'share_password', `${clientIpOf(deps, request)}|${share.token}`);
+  const decision = await enforceLimit(deps, set, 'share_password', `${clientLimitKeyOf(deps, request)}|${share.token}`);
   return { ok: await verifyPassword(password, share.passwordHash!), left: decision?.remaining ?? null };
 }
 
