@@ -275,6 +275,13 @@ describe.each(MODES)('accounts on $name', (mode) => {
     const manage = await api('POST', '/api/auth/api-keys', { name: 'x' }, { key });
     expect(manage.status).toBe(403);
     expect(manage.body.error).toBe('FORBIDDEN');
+    // Session-only routes refuse a key before reading what it sent (a 400 listed the route's fields).
+    for (const [method, path, body] of [
+      ['POST', '/api/auth/change-password', {}], ['POST', '/api/auth/api-keys', { scopes: 'all' }], ['PATCH', '/api/auth/api-keys/nope', { name: 7 }],
+    ] as const) {
+      const res = await api(method, path, body, { key });
+      expect({ path, status: res.status, error: res.body.error }).toEqual({ path, status: 403, error: 'FORBIDDEN' });
+    }
     const write = await api('POST', '/api/files', undefined, { key, headers: { 'content-type': 'image/png' } });
     expect(write.status).toBe(403);
     expect(write.body).toMatchObject({ error: 'MISSING_SCOPE', details: { required: 'files:write' } });

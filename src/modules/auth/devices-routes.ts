@@ -6,7 +6,6 @@ import { noContent } from '../../http';
 import { clearedCookies } from './cookies';
 import { endSession, listSessions } from './devices';
 import { authGuard } from './guard';
-import { requireSession } from './routes';
 
 const SessionInfoSchema = t.Object(
   {
@@ -29,13 +28,12 @@ export function deviceRoutes(deps: AppDeps) {
     .get(
       '/sessions',
       async ({ principal }) => {
-        requireSession(principal);
         const results = await listSessions(deps, principal.userId, principal.sessionId);
         // One page holds them all (at most 200); the list shape is every list's (API.md §1).
         return { results, count: results.length, next_cursor: null };
       },
       {
-        auth: true,
+        auth: 'session',
         response: { 200: t.Object({ results: t.Array(SessionInfoSchema), count: t.Integer(), next_cursor: t.Null({ description: 'Always null: one page holds every session.' }) }), ...errorResponses(401, 403) },
         detail: {
           summary: 'Signed-in sessions',
@@ -47,13 +45,12 @@ export function deviceRoutes(deps: AppDeps) {
     .delete(
       '/sessions/:id',
       async ({ principal, params, set }) => {
-        requireSession(principal);
         if (!(await endSession(deps, principal.userId, params.id))) throw notFound('Session');
         if (params.id === principal.sessionId) set.headers['set-cookie'] = clearedCookies(secure);
         return noContent();
       },
       {
-        auth: true,
+        auth: 'session',
         params: t.Object({ id: t.String({ format: 'uuid' }) }),
         response: { 204: t.Void(), ...errorResponses(400, 401, 403, 404) },
         detail: {

@@ -11,7 +11,7 @@
  */
 import { Elysia } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { AppError, missingScope } from '../../errors';
+import { AppError, forbidden, missingScope } from '../../errors';
 import { ACCESS_COOKIE, readCookie } from './cookies';
 import type { Scope } from '../keys/scopes';
 import { enforceApiLimit } from '../limits/plugin';
@@ -31,7 +31,13 @@ export interface Principal {
   sessionId?: string;
 }
 
-export type AuthRequirement = true | Scope;
+/** `true`: any caller; a scope: a caller holding it; `'session'`: a signed-in person (a token or the cookie), never an API key. */
+export type AuthRequirement = true | Scope | 'session';
+
+/** Session-only routes: an API key may not manage credentials (403 FORBIDDEN). */
+export function requireSession(principal: Principal): void {
+  if (principal.via === 'api_key') throw forbidden('API keys cannot do this; sign in with a session.');
+}
 
 /**
  * Whether the caller may act on other accounts' things (their files, exports, jobs): an admin
@@ -97,11 +103,14 @@ export function authGuard(deps: AppDeps) {
         authorize(principal, requirement);
       };
       guardTransforms.set(transform, requirement);
-      return {
-        detail: {
+      const detail: { security: Record<string, string[]>[]; 'x-required-scope'?: Scope } = requirement === 'session'
+        ? { security: [{ bearerJwt: [] }, { cookie: [] }] }
+        : {
           security: [{ bearerJwt: [] }, { bearerApiKey: [] }, { apiKeyHeader: [] }, { cookie: [] }],
           ...(requirement === true ? {} : { 'x-required-scope': requirement }),
-        },
+        };
+      return {
+        detail,
         transform,
         resolve({ request }: { request: Request }) {
           // Set by transform above, which ran for this request or threw.
@@ -114,6 +123,7 @@ export function authGuard(deps: AppDeps) {
 
 function authorize(principal: Principal, requirement: AuthRequirement): void {
   if (requirement === 'admin') requireAdmin(principal);
+  else if (requirement === 'session') requireSession(principal);
   else if (requirement !== true) requireScope(principal, requirement);
 }
 

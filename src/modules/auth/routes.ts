@@ -6,12 +6,12 @@
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { noContent } from '../../http';
-import { csrfInvalid, errorResponses, forbidden, unauthorized, validationError } from '../../errors';
+import { csrfInvalid, errorResponses, unauthorized, validationError } from '../../errors';
 import { clientIpOf, clientLimitKeyOf, enforceIpLimit, enforceLimits } from '../limits/plugin';
 import { loginKey } from '../limits/service';
 import { toUserJson, UserSchema } from '../users/model';
 import { checkCsrf, clearedCookies, readCookie, REFRESH_COOKIE, sentFromReference, sessionCookies } from './cookies';
-import { authGuard, type Principal } from './guard';
+import { authGuard, requireSession } from './guard';
 import {
   Accepted, AuthResult, ChangePasswordBody, ForgotPasswordBody, LoginBody, RefreshBody, RegisterBody, RegisterResult,
   ResetPasswordBody, SessionSchema, strict, VerifyEmailBody,
@@ -21,10 +21,6 @@ import { refreshSession, revokeAllSessions, revokeSession, sessionOfRefreshToken
 
 const SESSION_SECURITY: Record<string, string[]>[] = [{ bearerJwt: [] }, { cookie: [] }];
 
-/** Session-only routes: an API key may not manage credentials (403 FORBIDDEN). */
-export function requireSession(principal: Principal): void {
-  if (principal.via === 'api_key') throw forbidden('API keys cannot do this; sign in with a session.');
-}
 
 export function authRoutes(deps: AppDeps) {
   const secure = deps.config.publicUrl.startsWith('https://');
@@ -129,13 +125,12 @@ export function authRoutes(deps: AppDeps) {
     .post(
       '/logout-all',
       async ({ principal, set }) => {
-        requireSession(principal);
         await revokeAllSessions(deps, principal.userId);
         set.headers['set-cookie'] = clearedCookies(secure);
         return noContent();
       },
       {
-        auth: true,
+        auth: 'session',
         response: { 204: t.Void(), ...errorResponses(401, 403) },
         detail: { summary: 'Sign out everywhere', description: 'Revokes every session and invalidates live access tokens.', security: SESSION_SECURITY },
       },
@@ -143,14 +138,13 @@ export function authRoutes(deps: AppDeps) {
     .post(
       '/change-password',
       async ({ principal, body, request, set }) => {
-        requireSession(principal);
         await enforceIpLimit(deps, request, set, 'sensitive');
         const { user, session } = await changePassword(deps, principal.userId, body.current_password, body.new_password, meta(request));
         if (principal.via === 'cookie') withCookies(set, session);
         return { user: toUserJson(user), session: toSessionJson(session) };
       },
       {
-        auth: true,
+        auth: 'session',
         ...strict(ChangePasswordBody),
         response: { 200: AuthResult, ...errorResponses(400, 401, 403, 429) },
         detail: { summary: 'Change the password', description: 'Ends every session, this one included, and returns a new session. A new password equal to the current one is refused (400), and no session ends.', security: SESSION_SECURITY },

@@ -10,7 +10,6 @@ import { parseFutureTime } from '../../lib/dates';
 import { authGuard, type Principal } from '../auth/guard';
 import { noContent } from '../../http';
 import { ApiKeySchema, CreatedKeySchema, CreateKeyBody, strict, UpdateKeyBody } from '../auth/model';
-import { requireSession } from '../auth/routes';
 import { DEFAULT_KEY_SCOPES, type Scope } from './scopes';
 import { createApiKey, listApiKeys, revokeApiKey, toApiKeyJson, updateApiKey } from './service';
 
@@ -32,7 +31,6 @@ export function apiKeyRoutes(deps: AppDeps) {
     .post(
       '',
       async ({ principal, body, set }) => {
-        requireSession(principal);
         checkScopes(principal, body.scopes);
         const expiresAt = body.expires_at ? parseFutureTime(body.expires_at, 'expires_at', deps.clock.now()) : null;
         const { row, key } = await createApiKey(deps.db, principal.userId, {
@@ -43,7 +41,7 @@ export function apiKeyRoutes(deps: AppDeps) {
         return { ...shown, key };
       },
       {
-        auth: true,
+        auth: 'session',
         ...strict(CreateKeyBody),
         response: { 201: CreatedKeySchema, ...errorResponses(400, 401, 403) },
         detail: { summary: 'Create an API key', description: 'Without `scopes` the key gets every scope but `admin`. `key` is shown once.', security: SECURITY },
@@ -52,12 +50,11 @@ export function apiKeyRoutes(deps: AppDeps) {
     .get(
       '',
       async ({ principal }) => {
-        requireSession(principal);
         const rows = await listApiKeys(deps.db, principal.userId);
         return { results: rows.map(toApiKeyJson), count: rows.length, next_cursor: null };
       },
       {
-        auth: true,
+        auth: 'session',
         response: { 200: t.Object({ results: t.Array(ApiKeySchema), count: t.Integer(), next_cursor: t.Null() }), ...errorResponses(401, 403) },
         detail: { summary: 'List API keys', security: SECURITY },
       },
@@ -65,7 +62,6 @@ export function apiKeyRoutes(deps: AppDeps) {
     .patch(
       '/:id',
       async ({ principal, params, body }) => {
-        requireSession(principal);
         checkScopes(principal, body.scopes);
         const row = await updateApiKey(deps.db, principal.userId, params.id, {
           ...(body.name !== undefined ? { name: keyName(body.name) } : {}),
@@ -76,7 +72,7 @@ export function apiKeyRoutes(deps: AppDeps) {
         return toApiKeyJson(row);
       },
       {
-        auth: true,
+        auth: 'session',
         params: IdParams,
         ...strict(UpdateKeyBody),
         response: { 200: ApiKeySchema, ...errorResponses(400, 401, 403, 404) },
@@ -86,14 +82,13 @@ export function apiKeyRoutes(deps: AppDeps) {
     .delete(
       '/:id',
       async ({ principal, params }) => {
-        requireSession(principal);
         const row = await revokeApiKey(deps.db, principal.userId, params.id, new Date(deps.clock.now()));
         if (!row) throw notFound('API key');
         await resolver.invalidateKey(row.keyHash);
         return noContent();
       },
       {
-        auth: true,
+        auth: 'session',
         params: IdParams,
         response: { 204: t.Void(), ...errorResponses(400, 401, 403, 404) },
         detail: { summary: 'Revoke an API key', description: 'Refused on every instance within a second.', security: SECURITY },
