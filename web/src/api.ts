@@ -63,6 +63,9 @@ export function describeError(status: number, body: Partial<ApiErrorBody> | null
     message = `This type of file is not accepted${detected}.`;
   } else if (code === 'QUOTA_EXCEEDED') {
     message = `Your storage is full: ${message} Delete files to make room.`;
+  } else if (status >= 500 && typeof details.request_id === 'string') {
+    // The id an administrator finds the failure by in the server's log.
+    message = `${message} If it keeps happening, tell your administrator this reference: ${details.request_id}.`;
   }
   return new ApiError(status, code, message, details);
 }
@@ -84,7 +87,8 @@ export const formatWhen = (iso: string | null, none = 'never', seconds = false):
   iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: seconds ? 'medium' : 'short' }) : none;
 
 export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
+  // Whole bytes: a speed is a fraction (it read "254.23728813556534 B/s").
+  if (Math.round(n) < 1024) return `${Math.round(n)} B`;
   // Binary steps, so binary names: the server's own units (`750MiB`); 200 000 bytes read "195 KB".
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;

@@ -32,6 +32,8 @@ export interface UploadJob {
   upload?: Upload;
   /** Offline, waiting to resume by itself. */
   offline?: boolean;
+  /** A request failed and is being retried by itself: why, and which retry ("2 of 6"). */
+  retrying?: string;
   /** Done: the account's other files with the same bytes (`sha256=` of the list), when there are any. */
   copies?: Pick<FileItem, 'id' | 'name' | 'folder'>[];
   /** How many such files there are in all (`copies` holds the first three). */
@@ -190,7 +192,7 @@ function tusOffered(): Promise<boolean> {
 const statusOf = (err: Error | DetailedError): number => ('originalResponse' in err && err.originalResponse ? err.originalResponse.getStatus() : 0);
 
 function start(job: UploadJob): void {
-  update(job.key, { status: 'uploading', loaded: 0, error: undefined, offline: false });
+  update(job.key, { status: 'uploading', loaded: 0, error: undefined, offline: false, retrying: undefined });
   if (job.upload) return resumeTus(job, job.upload);
   // An empty file goes by XHR: tus-js-client reports an empty upload done without sending it.
   void (job.file.size > 0 ? tusOffered() : Promise.resolve(false)).then((tus) => {
@@ -206,6 +208,15 @@ function start(job: UploadJob): void {
  * upload failed with the 19 s these were.
  */
 export const TUS_RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000];
+
+/** Why a tus request is retried, for the upload's row. */
+function retryReason(status: number): string {
+  if (status === 0) return 'The connection dropped';
+  if (status === 423) return 'The server is finishing an interrupted request';
+  if (status === 409) return 'The server and this page disagreed on the offset';
+  if (status === 503) return 'The server is busy';
+  return `The server had an error (HTTP ${status})`;
+}
 
 function startTus(job: UploadJob): void {
   let began = performance.now();
@@ -228,18 +239,21 @@ function startTus(job: UploadJob): void {
     // The cookie session's CSRF token, read per request (a session refresh may have changed it).
     onBeforeRequest: (req) => req.setHeader('X-CSRF-Token', csrfToken()),
     // Offline: no retry now; the 'online' event resumes it (onError below).
-    onShouldRetry: (err) => {
+    onShouldRetry: (err, attempt) => {
       const status = statusOf(err);
-      return navigator.onLine && (status === 0 || status >= 500 || status === 409 || status === 423);
+      const retry = navigator.onLine && (status === 0 || status >= 500 || status === 409 || status === 423);
+      // Said on the row: its numbers stood still for up to 40 s, as if stuck.
+      if (retry) update(job.key, { retrying: `${retryReason(status)}; retrying (${attempt + 1} of ${TUS_RETRY_DELAYS.length})…` });
+      return retry;
     },
     onProgress: (sent) => {
       if (from < 0) from = sent;
       const secs = (performance.now() - began) / 1000;
-      update(job.key, { loaded: sent, speed: secs > 0 ? Math.max(0, sent - from) / secs : 0, offline: false });
+      update(job.key, { loaded: sent, speed: secs > 0 ? Math.max(0, sent - from) / secs : 0, offline: false, retrying: undefined });
     },
     onSuccess: ({ lastResponse }) => {
       const id = lastResponse.getHeader('x-file-id');
-      update(job.key, { status: 'done', loaded: job.file.size, cancel: undefined, upload: undefined });
+      update(job.key, { status: 'done', loaded: job.file.size, cancel: undefined, upload: undefined, retrying: undefined });
       // Its last response names the file only: the file itself is asked for. Swallowed, a failure
       // here said "Uploaded" of a file that never joined the grid; now the library reloads instead.
       if (id) fetchStored(id).then((file) => finished(job.key, file), () => listStale());

@@ -75,13 +75,17 @@ export async function serveRendition(
   const head = request.method === 'HEAD';
   await delivery.cache.files.ready;
   // Made here, or by a worker with another cache folder (then copied from the storage once).
-  const file = (await delivery.cache.files.fileOf(r.key)) ?? (await fetchStoredRendition(deps, r.key));
+  const made = async () => (await delivery.cache.files.fileOf(r.key)) ?? (await fetchStoredRendition(deps, r.key));
+  const file = await made();
   if (file) return serveFile(request, r, file, head, deps.clock.now());
   const job = await latestJob(deps, r.key.variant);
   if (job?.status === 'failed') {
     throw new AppError('UNPROCESSABLE_IMAGE', 422, `This rendition cannot be made: ${job.lastError ?? 'the transcode failed'}.`, { job_id: job.id, reason: job.lastError });
   }
   if (job && (job.status === 'pending' || job.status === 'running')) return pending(job.status, job.id, job.progress, head);
+  // Its job finished between the two looks: the rendition is there now (a poll then queued it again).
+  const justMade = job?.status === 'completed' ? await made() : undefined;
+  if (justMade) return serveFile(request, r, justMade, head, deps.clock.now());
   if (head) return pending('not_started', null, 0, true);
   // Checked now, so an over-limit source is a 400 at once rather than a failed job later.
   const info = await videoInfo(deps, r.file);

@@ -58,14 +58,16 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
     };
   }, [profile, path]);
 
+  // Uploads go on while another page is open (upload-queue.ts): said here, with the way back to their list.
+  const uploads = useUploadJobs();
+  const pending = uploads.filter((j) => j.status === 'uploading' || j.status === 'queued').length;
   const signOut = async () => {
+    // Signing out stops them: asked first, as leaving the page is (they stopped without a word).
+    if (pending > 0 && !confirm(`${pending === 1 ? '1 upload is' : `${pending} uploads are`} still in progress and will stop. Sign out anyway?`)) return;
     await api('POST', '/api/auth/logout').catch(() => undefined);
     onSignedOut();
     navigate('/login');
   };
-  // Uploads go on while another page is open (upload-queue.ts): said here, with the way back to their list.
-  const uploads = useUploadJobs();
-  const pending = uploads.filter((j) => j.status === 'uploading' || j.status === 'queued').length;
   const failed = uploads.filter((j) => j.status === 'failed').length;
   const onLibrary = path === '/' || path === '/library';
   const quota = profile?.plan.storage_quota_bytes ?? null;

@@ -3,6 +3,7 @@ import { api, ApiError, errorText, formatWhen, type FileItem, type Page, type Sh
 import { Ctl } from './Builder';
 import { CopyField } from './Copy';
 import { OutcomeLine, type Outcome } from './Outcome';
+import { BusyButton } from './BusyButton';
 
 const STATUS = { active: 'Active', expired: 'Expired', used_up: 'Out of views' } as const;
 
@@ -23,6 +24,8 @@ export function Shares({ file, onGone }: { file: FileItem; onGone: () => void })
   const [form, setForm] = useState({ password: '', maxViews: '', ttl: '' });
   const [message, setMessage] = useState<Outcome>(null);
   const [created, setCreated] = useState<string | null>(null);
+  /** A creation waiting for the server: the button says so, and a second click makes no second link. */
+  const [creating, setCreating] = useState(false);
 
   const load = () => api<Page<ShareLink>>('GET', `/api/files/${file.id}/shares`).then((p) => setLinks(p.results)).catch((err) => setMessage({ ok: false, text: errorText(err) }));
   useEffect(() => {
@@ -36,6 +39,7 @@ export function Shares({ file, onGone }: { file: FileItem; onGone: () => void })
     if (form.password) body.password = form.password;
     if (form.maxViews) body.max_views = Number(form.maxViews);
     if (form.ttl) body.expires_in = Number(form.ttl);
+    setCreating(true);
     try {
       const link = await api<ShareLink>('POST', `/api/files/${file.id}/shares`, body);
       setCreated(link.id);
@@ -47,6 +51,8 @@ export function Shares({ file, onGone }: { file: FileItem; onGone: () => void })
       // The file was deleted elsewhere: the page says so instead of offering links to nothing.
       if (err instanceof ApiError && err.status === 404) return onGone();
       setMessage({ ok: false, text: errorText(err) });
+    } finally {
+      setCreating(false);
     }
   };
   const revoke = async (link: ShareLink) => {
@@ -86,7 +92,7 @@ export function Shares({ file, onGone }: { file: FileItem; onGone: () => void })
             <option value="2592000">In 30 days</option>
           </select>
         </Ctl>
-        <button type="submit" class="primary">Create link</button>
+        <BusyButton type="submit" class="primary" busy={creating}>{creating ? 'Creating…' : 'Create link'}</BusyButton>
       </form>
       <OutcomeLine outcome={message} />
       {links.length > 0 && (

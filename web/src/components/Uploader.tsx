@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, describeError, formatBytes, formatSpan } from '../api';
 import { addUploads, cancelUpload, clearFinishedUploads, removeUpload, retryUpload, useUploadJobs, type UploadJob } from '../upload-queue';
 import { Fold, useNarrow } from './Fold';
+import { relativePathOf } from './dropped';
 
 interface Options {
   folder: string;
@@ -64,9 +65,9 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
     const base = opts.folder === '/' ? '' : opts.folder;
     const fields = uploadFields(opts);
     // A picked folder brings the system's own files along (.DS_Store, Thumbs.db): left out, as other uploaders do.
-    addUploads(files.filter((file) => !(file.webkitRelativePath && SYSTEM_FILE.test(file.name))).map((file) => {
+    addUploads(files.filter((file) => !(relativePathOf(file) && SYSTEM_FILE.test(file.name))).map((file) => {
       // A folder picked or dropped keeps its structure under the target folder.
-      const rel = file.webkitRelativePath?.split('/').slice(0, -1).join('/');
+      const rel = relativePathOf(file).split('/').slice(0, -1).join('/');
       // The server's own words for one over the limit (FILE_TOO_LARGE), without the wait and the bytes sent.
       const over = limit.current !== null && file.size > limit.current;
       return {
@@ -154,12 +155,13 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
         <ul class={folded ? 'jobs folded' : 'jobs'} aria-live="polite">
           {jobs.map((j) => (
             <li key={j.key} class={`job ${j.status}`} data-status={j.status} data-key={j.key} hidden={foldDone && j.status === 'done' && !j.copies}>
-              <span class="job-name">{j.file.webkitRelativePath || j.file.name || 'pasted image'}</span>
+              <span class="job-name">{relativePathOf(j.file) || j.file.name || 'pasted image'}</span>
               {/* A cancelled or failed upload shows an empty bar: a half-filled one looked paused. */}
               <progress max={j.file.size || 1} value={j.status === 'done' ? j.file.size : j.status === 'failed' || j.status === 'cancelled' ? 0 : j.loaded}
                 aria-label={`Upload of ${j.file.name}${j.status === 'cancelled' ? ', cancelled' : ''}`} />
               <span class="job-info" tabIndex={-1}>
-                {j.status === 'uploading' && !j.offline && `${formatBytes(j.loaded)} of ${formatBytes(j.file.size)} · ${formatBytes(j.speed)}/s`}
+                {j.status === 'uploading' && !j.offline && !j.retrying && `${formatBytes(j.loaded)} of ${formatBytes(j.file.size)} · ${formatBytes(j.speed)}/s`}
+                {j.status === 'uploading' && !j.offline && j.retrying && `${formatBytes(j.loaded)} of ${formatBytes(j.file.size)}. ${j.retrying}`}
                 {j.status === 'uploading' && j.offline && `Offline at ${formatBytes(j.loaded)} of ${formatBytes(j.file.size)}: resumes when the connection is back…`}
                 {j.status === 'queued' && 'Waiting…'}
                 {j.status === 'done' && `Uploaded · ${formatBytes(j.file.size)}`}

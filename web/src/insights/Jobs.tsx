@@ -88,6 +88,18 @@ function useFileNames(ids: string[]): Map<string, string | null> {
   return nameCache;
 }
 
+/**
+ * A job's file: its name, linking to its page; a file that is gone, said so without a link (its
+ * id linked to a "not found" page); one whose name could not be had (another account's, seen by
+ * an admin in the live feed), its id without a link.
+ */
+function FileCell({ id, name, gone }: { id: string | null; name: string | null; gone: boolean }) {
+  if (!id) return <span class="muted">—</span>;
+  if (name) return <a href={`/files/${encodeURIComponent(id)}`}>{name}</a>;
+  if (gone) return <span class="muted" title={`File ${id}`}>deleted file</span>;
+  return <span class="mono">{id}</span>;
+}
+
 const time = (iso: string | null) => formatWhen(iso, '—', true); // to the second: jobs a second apart differ
 
 export function Jobs({ profile }: { profile: Profile }) {
@@ -205,7 +217,8 @@ export function Jobs({ profile }: { profile: Profile }) {
   // File names come with the listed jobs; a job that arrived by the live feed borrows its file's
   // from them, or asks for it (a new upload's file is in no listed job: its id showed).
   const listedNames = new Map((jobs ?? []).flatMap((j) => (j.file_id && j.file_name ? [[j.file_id, j.file_name] as const] : [])));
-  const fetched = useFileNames((jobs ?? []).flatMap((j) => (j.file_id && !listedNames.has(j.file_id) ? [j.file_id] : [])));
+  // A listed job whose `file_name` is null is about a file that is gone: nothing to ask for (it was asked, a 404 each).
+  const fetched = useFileNames((jobs ?? []).flatMap((j) => (j.file_id && j.file_name === undefined && !listedNames.has(j.file_id) ? [j.file_id] : [])));
   const nameOf = (fileId: string) => listedNames.get(fileId) ?? fetched.get(fileId) ?? null;
 
   /**
@@ -308,7 +321,7 @@ export function Jobs({ profile }: { profile: Profile }) {
                     <progress max={100} value={j.status === 'pending' ? undefined : j.progress} aria-label={`Progress of job ${j.id.slice(0, 8)}`} />
                     <span class="muted">{j.status === 'pending' ? 'waiting' : `${j.progress}%`}</span>
                   </td>
-                  <td class="file-cell" data-label={j.file_id ? 'File' : undefined}>{j.file_id ? <a href={`/files/${encodeURIComponent(j.file_id)}`} class={nameOf(j.file_id) ? undefined : 'mono'}>{nameOf(j.file_id) ?? j.file_id}</a> : <span class="muted">—</span>}</td>
+                  <td class="file-cell" data-label={j.file_id ? 'File' : undefined}><FileCell id={j.file_id} name={j.file_id ? nameOf(j.file_id) : null} gone={j.file_name === null && !(j.file_id && nameOf(j.file_id))} /></td>
                   <td class="nowrap" data-label="Created">{time(j.created_at)}</td>
                   <td class="row-actions">
                     {(j.status === 'failed' || j.status === 'cancelled') && <button type="button" class="small" onClick={() => act(j, 'retry')}>Retry</button>}

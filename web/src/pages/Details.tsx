@@ -11,6 +11,7 @@ import { VideoBuilder } from '../components/VideoBuilder';
 import { VideoFacts, VideoView, type VideoMeta } from '../components/VideoView';
 import { Shares } from '../components/Shares';
 import { OutcomeLine, type Outcome } from '../components/Outcome';
+import { BusyButton } from '../components/BusyButton';
 
 type Metadata = Record<string, unknown> & { exif?: Record<string, unknown>; video?: VideoMeta };
 
@@ -58,6 +59,10 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   const [signTtl, setSignTtl] = useState('3600');
   const [signWith, setSignWith] = useState<'transform' | 'original'>('transform');
   const [signed, setSigned] = useState<{ url: string; expires_at: string } | null>(null);
+  /** The signed-URL section's own outcome: shown beside its button (it went to the Edit form's line, off-screen). */
+  const [signMessage, setSignMessage] = useState<Outcome>(null);
+  /** Which action is waiting for the server: its button says so and ignores repeat clicks. */
+  const [busy, setBusy] = useState<'save' | 'sign' | null>(null);
   useEffect(() => {
     if (file) setTitle(file.name);
     else if (error) setTitle('File not available');
@@ -128,6 +133,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   const save = async (e: Event) => {
     e.preventDefault();
     setMessage(null);
+    setBusy('save');
     try {
       const updated = await api<FileItem>('PATCH', `/api/files/${file.id}`, {
         name: edit.name,
@@ -143,6 +149,8 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
     } catch (err) {
       if (isGone(err)) return gone();
       setMessage({ ok: false, text: editError(err) });
+    } finally {
+      setBusy(null);
     }
   };
   const remove = async () => {
@@ -158,12 +166,16 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   };
   const sign = async () => {
     setSigned(null);
+    setSignMessage(null);
+    setBusy('sign');
     try {
       const body = signWith === 'original' || !isRaster(file) ? { original: true, expires_in: Number(signTtl) } : { transformations: tx, expires_in: Number(signTtl) };
       setSigned(await api('POST', `/api/files/${file.id}/signed-url`, body));
     } catch (err) {
       if (isGone(err)) return gone();
-      setMessage({ ok: false, text: errorText(err) });
+      setSignMessage({ ok: false, text: errorText(err) });
+    } finally {
+      setBusy(null);
     }
   };
 
@@ -244,8 +256,9 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
               <option value="2592000">30 days</option>
             </select>
           </Ctl>
-          <button type="button" class="primary" onClick={sign}>Create signed URL</button>
+          <BusyButton type="button" class="primary" busy={busy === 'sign'} onClick={sign}>{busy === 'sign' ? 'Signing…' : 'Create signed URL'}</BusyButton>
         </div>
+        <OutcomeLine outcome={signMessage} />
         {signed && <CopyField id="signed-url" label={`Signed URL (expires ${formatWhen(signed.expires_at)})`} value={signed.url} />}
       </section>
       <section class="card" aria-labelledby="edit-title">
@@ -268,7 +281,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
           <textarea id="f-meta" rows={3} value={edit.meta} placeholder="camera=x100v" onInput={(e) => setEdit({ ...edit, meta: (e.currentTarget as HTMLTextAreaElement).value })} />
           <OutcomeLine outcome={message} />
           <div class="actions">
-            <button type="submit" class="primary">Save changes</button>
+            <BusyButton type="submit" class="primary" busy={busy === 'save'}>{busy === 'save' ? 'Saving…' : 'Save changes'}</BusyButton>
             <button type="button" class="danger" onClick={remove}>Delete file</button>
           </div>
         </form>

@@ -8,6 +8,7 @@ import { Fold, useNarrow } from '../components/Fold';
 import { FormDialog } from '../components/Dialog';
 import { MoveDialog, normalFolder } from '../components/MoveDialog';
 import { Uploader } from '../components/Uploader';
+import { filesOfDrop } from '../components/dropped';
 import { onFileUploaded, onListStale } from '../upload-queue';
 import { entryState, navigate, reachedByHistory, rememberInEntry, type Route } from '../router';
 
@@ -54,6 +55,10 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   const [cursor, setCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState('');
+  /** The count and, with files selected, the sticky bar of actions (useStickyClearance). */
+  const statusLine = useRef<HTMLDivElement>(null);
+  /** What the failed load was, for its Retry: the page itself, or the next page of it. */
+  const [failed, setFailed] = useState<'reload' | 'more'>('reload');
   /** What the last bulk action did; kept apart from `error` (a failed load), which every reload clears. */
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null);
   const outcomeRef = useRef<HTMLParagraphElement>(null);
@@ -92,18 +97,30 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
    * does not exist, a stale bookmark or one deleted in another tab, as an empty one). Kept with
    * the folder it is about: unknown for another until asked, and not blanked by a re-check.
    */
-  const [existence, setExistence] = useState<{ folder: string; exists: boolean } | null>(null);
+  const [existence, setExistence] = useState<{ folder: string; exists: boolean; nearest: string } | null>(null);
   const exists = folder === '/' ? true : existence?.folder === folder ? existence.exists : null;
   useEffect(() => {
     if (folder === '/') return;
     let live = true;
     const target = normalFolder(folder);
-    api<Page<Folder>>('GET', `/api/folders?parent=${encodeURIComponent(parentOf(target))}`)
-      .then((p) => live && setExistence({ folder, exists: p.results.some((f) => f.path === target) }), () => undefined);
+    const found = (path: string) => path === '/' || api<Page<Folder>>('GET', `/api/folders?parent=${encodeURIComponent(parentOf(path))}`)
+      .then((p) => p.results.some((f) => f.path === path));
+    void (async () => {
+      const here = await found(target);
+      // A missing folder links to the deepest one above it that exists (its parent may be gone too).
+      let nearest = target;
+      for (let hops = 0; !here && hops < 20 && nearest !== '/';) {
+        nearest = parentOf(nearest);
+        if (await found(nearest)) break;
+        if (++hops === 20) nearest = '/';
+      }
+      if (live) setExistence({ folder, exists: here, nearest });
+    })().catch(() => undefined);
     return () => {
       live = false;
     };
   }, [folder, treeVersion]);
+  const nearest = existence?.folder === folder ? existence.nearest : parentOf(folder);
   // A message about the last bulk action belongs to the folder it was made in.
   useEffect(() => setOutcome(null), [folder]);
   // The bulk bar leaves with the selection: focus goes to what the action did, not to <body>.
@@ -193,7 +210,13 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
         setBelow(below);
         setCursor(next);
       })
-      .catch((err) => gen === generation.current && setError(errorText(err)))
+      .catch((err) => {
+        if (gen !== generation.current) return;
+        // Not another folder's files under this one's name, nor "0 files": the error, and Retry.
+        setItems([]);
+        setFailed('reload');
+        setError(errorText(err));
+      })
       .finally(() => gen === generation.current && setLoading(false));
   }, [route.query.toString()]);
   useEffect(() => {
@@ -211,7 +234,10 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
         setItems((xs) => [...xs, ...page.results]);
         setCursor(page.next_cursor);
       })
-      .catch((err) => setError(errorText(err)))
+      .catch((err) => {
+        setFailed('more');
+        setError(errorText(err));
+      })
       .finally(() => setLoading(false));
   };
 
@@ -228,8 +254,10 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setDragging(false);
-    const files = [...(e.dataTransfer?.files ?? [])];
-    if (files.length) setIncoming((x) => ({ files, seq: x.seq + 1 }));
+    // A dropped folder comes with what is inside it, keeping its structure (dropped.ts).
+    filesOfDrop(e.dataTransfer)
+      .then((files) => files.length && setIncoming((x) => ({ files, seq: x.seq + 1 })))
+      .catch((err) => setOutcome({ ok: false, text: `The dropped folder could not be read: ${errorText(err)}` }));
   };
 
   // A file this visit uploaded (upload-queue.ts; perhaps begun before this page opened) joins the grid it belongs to.
@@ -345,6 +373,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   };
 
   const empty = !loading && !error && items.length === 0;
+  useStickyClearance(statusLine, selected.size > 0);
   const filtered = filters.q || filters.type || filters.visibility || filters.tag;
   return (
     <div
@@ -418,8 +447,8 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
             </div>
           </Fold>
         </form>
-        <div class={selected.size > 0 ? 'status-line selecting' : 'status-line'}>
-          <span role="status">{loading && items.length === 0 ? 'Loading files…' : `${count} ${count === 1 ? 'file' : 'files'}${below ? ` here, ${below} more in subfolders` : ''}`}</span>
+        <div ref={statusLine} class={selected.size > 0 ? 'status-line selecting' : 'status-line'}>
+          <span role="status">{loading && items.length === 0 ? 'Loading files…' : error && items.length === 0 ? 'Files not loaded' : `${count} ${count === 1 ? 'file' : 'files'}${below ? ` here, ${below} more in subfolders` : ''}`}</span>
           {below ? <button type="button" class="link" onClick={() => setParam({ recursive: '1' })}>Show {below === 1 ? 'it' : 'them'} too</button> : null}
           {selected.size > 0 && (
             <div class="bulk" role="group" aria-label="Selected files">
@@ -443,17 +472,23 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
             </FormDialog>
           )}
         </div>
-        {error && <p class="error" role="alert">{error}</p>}
+        {error && (
+          <p class="error" role="alert">
+            {error}{' '}
+            <button type="button" onClick={() => (failed === 'more' ? (setError(''), loadMore()) : reload())}>Retry</button>
+          </p>
+        )}
         {outcome && <p ref={outcomeRef} tabIndex={-1} class={`outcome ${outcome.ok ? 'notice' : 'error'}`} role={outcome.ok ? 'status' : 'alert'}>{outcome.text}</p>}
         <LinkBaseNotice url={items[0]?.url} />
         {empty && exists === false ? (
           <div class="empty missing-folder" role="alert">
             <p>The folder {folder} does not exist: it may have been renamed or deleted.</p>
-            <p><a href={parentOf(folder) === '/' ? '/' : `/?${new URLSearchParams({ folder: parentOf(folder) })}`}>Go to {parentOf(folder) === '/' ? 'the top level' : parentOf(folder)}</a></p>
+            <p><a href={nearest === '/' ? '/' : `/?${new URLSearchParams({ folder: nearest })}`}>Go to {nearest === '/' ? 'the top level' : nearest}</a></p>
           </div>
         ) : empty && (
           <p class="empty">
-            {filtered ? `No file matches these filters. ${clearHint(filters)}` : 'This folder is empty. Drop files here, paste an image or choose files above to upload.'}
+            {filtered ? `No file matches these filters. ${clearHint(filters)}`
+              : narrow ? 'This folder is empty. Choose files above to upload.' : 'This folder is empty. Drop files here, paste an image or choose files above to upload.'}
           </p>
         )}
         <FileGrid items={items} view={view} selected={selected} onToggle={toggle} hasMore={cursor !== null} onNearEnd={loadMore} />
@@ -463,3 +498,30 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   );
 }
 
+/**
+ * While `on`, the page keeps the focused element clear of the sticky bar `ref`: the tile ticked
+ * as the bar appears is scrolled out from under it, and the next ones Tab reaches stop below it
+ * (its height, followed as it wraps). The bar covered the first row, the
+ * ticked checkbox and the focus ring with it (WCAG 2.4.11). A margin of the grid's elements
+ * (`--bar-clearance`, styles.css), not the page's scroll padding: that moved the page whenever
+ * the bar's own buttons took the focus.
+ */
+function useStickyClearance(ref: { current: HTMLElement | null }, on: boolean): void {
+  useEffect(() => {
+    const bar = ref.current;
+    if (!on || !bar) return;
+    const root = document.documentElement;
+    const fit = () => root.style.setProperty('--bar-clearance', `${bar.offsetHeight + 8}px`);
+    fit();
+    const focused = document.activeElement;
+    if (focused instanceof HTMLElement && !bar.contains(focused) && focused.getBoundingClientRect().top < bar.getBoundingClientRect().bottom) {
+      focused.scrollIntoView({ block: 'nearest' });
+    }
+    const observer = new ResizeObserver(fit);
+    observer.observe(bar);
+    return () => {
+      observer.disconnect();
+      root.style.removeProperty('--bar-clearance');
+    };
+  }, [on]);
+}
