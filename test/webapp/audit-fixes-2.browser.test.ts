@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { cookiesOf, createClient } from '../helpers/client';
+import type { Browser, Page } from 'playwright-core';
+import { createClient } from '../helpers/client';
 import { type RunningServer } from '../helpers/server';
-import { emailMaker, startAdminFixture } from './admin-fixture';
+import { emailMaker, signUpIn, startAdminFixture, type Account } from './admin-fixture';
 import { png, shot } from './browser';
 
 setDefaultTimeout(180_000);
@@ -40,32 +40,7 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-interface Account {
-  auth: Record<string, string>;
-  upload: (name: string, body: Buffer, query?: Record<string, string>) => Promise<{ id: string }>;
-  context: (viewport?: { width: number; height: number }) => Promise<BrowserContext>;
-}
-
-async function signUp(tag: string): Promise<Account> {
-  const inv = await api('POST', `/api/admin/users/${adminId}/invites`, { count: 1 }, { key: adminKey });
-  const res = await api('POST', '/api/auth/register', { email: email(tag), password: 'correct horse 1', invite_code: inv.body.results[0].code });
-  expect(res.status).toBe(201);
-  const { header, map } = cookiesOf(res.headers);
-  const auth = { cookie: header, 'x-csrf-token': map.pictor_csrf! };
-  return {
-    auth,
-    upload: async (name, body, query = {}) => {
-      const r = await fetch(`${base}/api/files?${new URLSearchParams(query)}`, { method: 'POST', headers: { ...auth, 'content-type': 'image/png', 'x-file-name': name }, body: new Uint8Array(body) });
-      expect(r.status).toBe(201);
-      return ((await r.json()) as { file: { id: string } }).file;
-    },
-    context: async (viewport = { width: 1280, height: 800 }) => {
-      const context = await browser.newContext({ viewport });
-      await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
-      return context;
-    },
-  };
-}
+const signUp = (tag: string): Promise<Account> => signUpIn({ server, browser, base, api, adminKey }, adminId, email(tag));
 
 /** The account's files, by folder and name. */
 async function filesOf(me: Account): Promise<string[]> {
@@ -139,7 +114,7 @@ describe('feedback', () => {
 
   test('a refused signed URL says why beside its button, with the server\'s reference', async () => {
     const me = await signUp('sign');
-    const file = await me.upload('a.png', (await png('a.png', 40, 40)).bytes);
+    const file = await me.upload('a.png', 'image/png', (await png('a.png', 40, 40)).bytes);
     const context = await me.context();
     const page = await context.newPage();
     await page.route('**/api/files/*/signed-url', (route) => route.fulfill(serverError));
@@ -154,7 +129,7 @@ describe('feedback', () => {
 
   test('"Create link" says it is working and makes one link for a double click', async () => {
     const me = await signUp('share');
-    const file = await me.upload('b.png', (await png('b.png', 40, 40)).bytes);
+    const file = await me.upload('b.png', 'image/png', (await png('b.png', 40, 40)).bytes);
     const context = await me.context();
     const page = await context.newPage();
     // A slow network: the creation is held until the button has been clicked twice.
@@ -177,7 +152,7 @@ describe('feedback', () => {
 
   test('a library that failed to load says so, without "0 files", and Retry loads it', async () => {
     const me = await signUp('lib500');
-    await me.upload('c.png', (await png('c.png', 40, 40)).bytes);
+    await me.upload('c.png', 'image/png', (await png('c.png', 40, 40)).bytes);
     const context = await me.context();
     const page = await context.newPage();
     await page.route('**/api/files?**', (route) => route.fulfill(serverError));
@@ -196,7 +171,7 @@ describe('feedback', () => {
 describe('places', () => {
   test('a missing folder links to the nearest one that exists', async () => {
     const me = await signUp('missing');
-    await me.upload('d.png', (await png('d.png', 20, 20)).bytes, { folder: '/trips' });
+    await me.upload('d.png', 'image/png', (await png('d.png', 20, 20)).bytes, { folder: '/trips' });
     const context = await me.context();
     const page = await context.newPage();
     await page.goto(`${base}/?${new URLSearchParams({ folder: '/trips/2019/june' })}`);
@@ -208,7 +183,7 @@ describe('places', () => {
 
   test('the Jobs page says "deleted file" for a file that is gone, with no link to a missing page', async () => {
     const me = await signUp('jobs');
-    const file = await me.upload('e.png', (await png('e.png', 20, 20)).bytes);
+    const file = await me.upload('e.png', 'image/png', (await png('e.png', 20, 20)).bytes);
     expect((await fetch(`${base}/api/files/${file.id}`, { method: 'DELETE', headers: me.auth })).status).toBe(204);
     // Purged (the row gone): the listed jobs about it carry no name any more.
     const deadline = Date.now() + WAIT.timeout;
@@ -232,7 +207,7 @@ describe('places', () => {
 
   test('with files selected, a tile the keyboard reaches is not hidden under the selection bar', async () => {
     const me = await signUp('sticky');
-    for (let i = 0; i < 24; i++) await me.upload(`f${String(i).padStart(2, '0')}.png`, (await png(`f${i}.png`, 20, 20)).bytes);
+    for (let i = 0; i < 24; i++) await me.upload(`f${String(i).padStart(2, '0')}.png`, 'image/png', (await png(`f${i}.png`, 20, 20)).bytes);
     const context = await me.context({ width: 1280, height: 600 });
     const page = await context.newPage();
     await page.goto(`${base}/?sort=name`);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { cookiesOf, createClient } from '../helpers/client';
 import { type RunningServer } from '../helpers/server';
-import { emailMaker, startAdminFixture } from './admin-fixture';
+import { emailMaker, signUpIn, startAdminFixture, type Account } from './admin-fixture';
 import { dropFiles, png, shot } from './browser';
 
 setDefaultTimeout(180_000);
@@ -35,46 +35,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-interface Account {
-  email: string;
-  id: string;
-  headers: Headers;
-  /** Stores a file through the API (raw body); `query` holds folder, is_public… */
-  upload: (name: string, type: string, body: string | Buffer, query?: Record<string, string>) => Promise<{ id: string; name: string }>;
-  folder: (path: string) => Promise<void>;
-  context: (viewport?: { width: number; height: number }) => Promise<BrowserContext>;
-}
-
-async function signUp(tag: string, role: 'user' | 'admin' = 'user'): Promise<Account> {
-  const inv = await api('POST', `/api/admin/users/${adminId}/invites`, { count: 1 }, { key: adminKey });
-  expect(inv.status).toBe(201);
-  const address = email(tag);
-  const res = await api('POST', '/api/auth/register', { email: address, password: 'correct horse 1', invite_code: inv.body.results[0].code });
-  expect(res.status).toBe(201);
-  const id = res.body.user.id as string;
-  if (role === 'admin') expect((await api('POST', `/api/admin/users/${id}/role`, { role: 'admin' }, { key: adminKey })).status).toBe(200);
-  const { header, map } = cookiesOf(res.headers);
-  const auth = { cookie: header, 'x-csrf-token': map.pictor_csrf! };
-  return {
-    email: address,
-    id,
-    headers: res.headers,
-    upload: async (name, type, body, query = {}) => {
-      const r = await fetch(`${base}/api/files?${new URLSearchParams(query)}`, { method: 'POST', headers: { ...auth, 'content-type': type, 'x-file-name': name }, body: typeof body === 'string' ? body : new Uint8Array(body) });
-      expect(r.status).toBe(201);
-      return ((await r.json()) as { file: { id: string; name: string } }).file;
-    },
-    folder: async (path) => {
-      const r = await fetch(`${base}/api/folders`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ path }) });
-      expect(r.status).toBe(201);
-    },
-    context: async (viewport = { width: 1280, height: 800 }) => {
-      const context = await browser.newContext(viewport.width < 500 ? { viewport, isMobile: true, hasTouch: true } : { viewport });
-      await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
-      return context;
-    },
-  };
-}
+const signUp = (tag: string, role: 'user' | 'admin' = 'user'): Promise<Account> => signUpIn({ server, browser, base, api, adminKey }, adminId, email(tag), role);
 
 /** A short description of the focused element: its tag, id, text. */
 const focused = (page: Page) => page.evaluate(() => {
