@@ -84,15 +84,24 @@ export function createFileLookup(
   const cache = countBoundedLru<string, { value: FileLookup | null }>(100_000, { ttl: TTL_MS });
   const loading = new Map<string, Promise<FileLookup | null>>();
   /**
-   * Bumped by every change heard: a load begun before one may have read the row as it was, and
-   * is then answered but not kept (it was kept for the TTL: a file just made private served on).
+   * A load begun before a change of its file may have read the row as it was: it is answered but
+   * not kept (it was kept for the TTL: a file just made private served on), and who asks next
+   * reads the row again. A change of one file marks that file's load; of an owner or of
+   * everything (`MISSED`), every load (`generation`).
    */
   let generation = 0;
+  const stale = new WeakSet<Promise<FileLookup | null>>();
 
-  /** A change: loads begun before it are not kept, and who asks next reads the row again. */
-  function changed(): void {
-    generation++;
-    loading.clear();
+  function changed(id?: string): void {
+    if (id === undefined) {
+      generation++;
+      loading.clear();
+      return;
+    }
+    const p = loading.get(id);
+    if (!p) return;
+    stale.add(p);
+    loading.delete(id);
   }
 
   function apply(raw: string): void {
@@ -111,7 +120,7 @@ export function createFileLookup(
     }
     if (msg.kind !== undefined) return; // key or session changes do not concern delivery
     if (typeof msg.id !== 'string') return;
-    changed();
+    changed(msg.id);
     const sha = typeof msg.sha256 === 'string' ? msg.sha256 : cache.get(msg.id)?.value?.sha256;
     cache.delete(msg.id);
     if (msg.purge && sha) void onPurge(sha).catch((err: unknown) => deps.log.error({ err }, 'derivative purge failed'));
@@ -146,7 +155,7 @@ export function createFileLookup(
         p = mine;
         loading.set(id, p);
         const value = await p;
-        if (generation === started) cache.set(id, { value }, value ? {} : { ttl: NEGATIVE_TTL_MS });
+        if (generation === started && !stale.has(mine)) cache.set(id, { value }, value ? {} : { ttl: NEGATIVE_TTL_MS });
         return value;
       }
       return p;

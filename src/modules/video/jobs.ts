@@ -49,11 +49,11 @@ function createLimiter(max: number) {
 const cpuLimit = (timeoutMs: number): string[] => ['-timelimit', String(Math.ceil(timeoutMs / 1000) * availableParallelism())];
 
 const readPayload = (p: Record<string, unknown>): RenditionPayload => {
-  const { file_id, sha256, canonical, ext, variant, asked_by } = p;
+  const { file_id, sha256, canonical, ext, variant, asked_by, store } = p;
   if (typeof file_id !== 'string' || typeof sha256 !== 'string' || typeof canonical !== 'string' || typeof variant !== 'string' || (ext !== 'mp4' && ext !== 'webm')) {
     throw new Error('video_render job with a malformed payload');
   }
-  return { file_id, sha256, canonical, ext, variant, asked_by: typeof asked_by === 'string' ? asked_by : undefined };
+  return { file_id, sha256, canonical, ext, variant, asked_by: typeof asked_by === 'string' ? asked_by : undefined, store: store === true };
 };
 
 /** Transcodes one rendition; returns the output size. `onFraction` hears how far it got (0–1). Exported for the bench. */
@@ -107,15 +107,17 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
 }
 
 /**
- * Stores the rendition for the process that asked when its cache folder is another (stored.ts).
- * A failure is logged, not the job's: the rendition is made, and served here.
+ * Stores the rendition for the process that asked when its cache folder is another, or when the
+ * job says `store` (stored.ts). A failure fails the job with its reason: the asker answers 422
+ * with it (it answered 202 at every poll, queueing the job again each time).
  */
 async function shareIfAsked(deps: AppDeps, p: RenditionPayload, key: DerivativeKey, path: string, epoch: number): Promise<void> {
-  if (!p.asked_by || deps.config.video.storedBytes === 0) return;
-  const own = await deps.delivery.cache.files.identity().catch(() => undefined);
-  if (own === p.asked_by) return;
-  await storeRendition(deps, key, path, epoch)
-    .catch((err: unknown) => deps.log.warn({ err, sha256: p.sha256, variant: p.variant }, 'could not store a video rendition for the process that asked'));
+  if (!p.store) {
+    if (!p.asked_by) return;
+    const own = await deps.delivery.cache.files.identity().catch(() => undefined);
+    if (own === p.asked_by) return;
+  }
+  await storeRendition(deps, key, path, epoch);
 }
 
 export function registerVideoJobs(deps: AppDeps): void {

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
-import { AppError, invalidTransformation, overloaded, rangeNotSatisfiable } from '../../errors';
+import { AppError, invalidTransformation, notFound, overloaded, rangeNotSatisfiable } from '../../errors';
 import { derivativeKey } from '../cache/derivatives';
 import { parseTransformation } from '../transform/parse';
 import { checkVideoOptions } from './grammar';
@@ -24,7 +24,7 @@ import { cacheControl } from '../transform/headers';
 import { checkRenditionSize, checkSourceLimits, videoInfo } from './info';
 import { enforceIpLimit } from '../limits/plugin';
 import type { VideoInfo } from './probe';
-import { fetchStoredRendition } from './stored';
+import { fetchStoredRendition, type StoredRendition } from './stored';
 
 export const VIDEO_RENDER_JOB = 'video_render';
 /** Seconds a client is told to wait before asking again. */
@@ -38,6 +38,8 @@ export interface RenditionPayload {
   variant: string;
   /** The asking process's cache folder id: a worker with another stores the result (stored.ts). */
   asked_by?: string;
+  /** Store the result whatever the ids say: asked again by a process that found a finished job's rendition nowhere. */
+  store?: boolean;
 }
 
 async function latestJob(deps: AppDeps, variant: string) {
@@ -77,7 +79,7 @@ export async function serveRendition(
   // Made here, or by a worker with another cache folder (then copied from the storage once).
   const made = async () => (await delivery.cache.files.fileOf(r.key)) ?? (await fetchStoredRendition(deps, r.key));
   const file = await made();
-  if (file) return serveFile(request, r, file, head, deps.clock.now());
+  if (file) return serveFile(deps, request, r, file, head);
   const job = await latestJob(deps, r.key.variant);
   if (job?.status === 'failed') {
     throw new AppError('UNPROCESSABLE_IMAGE', 422, `This rendition cannot be made: ${job.lastError ?? 'the transcode failed'}.`, { job_id: job.id, reason: job.lastError });
@@ -85,7 +87,7 @@ export async function serveRendition(
   if (job && (job.status === 'pending' || job.status === 'running')) return pending(job.status, job.id, job.progress, head);
   // Its job finished between the two looks: the rendition is there now (a poll then queued it again).
   const justMade = job?.status === 'completed' ? await made() : undefined;
-  if (justMade) return serveFile(request, r, justMade, head, deps.clock.now());
+  if (justMade) return serveFile(deps, request, r, justMade, head);
   if (head) return pending('not_started', null, 0, true);
   // Checked now, so an over-limit source is a 400 at once rather than a failed job later.
   const info = await videoInfo(deps, r.file);
@@ -101,6 +103,9 @@ export async function serveRendition(
   const payload: RenditionPayload = {
     file_id: r.file.id, sha256: r.file.sha256, canonical: r.parsed.canonical, ext: r.rendition ?? 'mp4', variant: r.key.variant,
     asked_by: await askedBy(deps),
+    // Made, but neither here nor stored (its worker took this cache for its own: a copied cache
+    // folder; or the store was trimmed): made available this time, or failed with the reason.
+    ...(job?.status === 'completed' ? { store: true } : {}),
   };
   const created = await enqueueJob(deps.db, {
     type: VIDEO_RENDER_JOB, fileId: r.file.id, userId: r.file.userId, payload: { ...payload }, maxAttempts: 1, priority: 1,
@@ -117,15 +122,18 @@ export async function askedBy(deps: Pick<AppDeps, 'delivery' | 'log'>): Promise<
   });
 }
 
-function serveFile(request: Request, r: ResolvedRequest, f: { path: string; size: number; mtimeMs: number }, head: boolean, nowMs: number): Response {
+/** A rendition's file in this process's disk cache, or (`key`) its copy in the storage (stored.ts). */
+type RenditionSource = { path: string; size: number; mtimeMs: number } | StoredRendition;
+
+async function serveFile(deps: AppDeps, request: Request, r: ResolvedRequest, f: RenditionSource, head: boolean): Promise<Response> {
   const etag = `"${r.key.variant}"`;
   const headers: Record<string, string> = {
     'content-type': r.rendition === 'webm' ? 'video/webm' : 'video/mp4',
     etag,
-    'last-modified': new Date(f.mtimeMs).toUTCString(),
+    ...(f.mtimeMs > 0 ? { 'last-modified': new Date(f.mtimeMs).toUTCString() } : {}),
     'accept-ranges': 'bytes',
     // As an image derivative's: bounded by the URL's `exp` and the file's expiry (it was an hour past them).
-    'cache-control': cacheControl(r, nowMs),
+    'cache-control': cacheControl(r, deps.clock.now()),
     'x-content-type-options': 'nosniff',
     // A made rendition is a file of the disk tier (the 202 before it carries no X-Cache: nothing is served).
     'x-cache': 'HIT-DISK',
@@ -140,6 +148,11 @@ function serveFile(request: Request, r: ResolvedRequest, f: { path: string; size
   if (range.kind === 'partial') headers['content-range'] = `bytes ${start}-${end}/${f.size}`;
   const status = range.kind === 'partial' ? 206 : 200;
   if (head) return headResponse(request, status, headers, end - start + 1);
+  if ('key' in f) {
+    const stored = await deps.storage.get(f.key, { start, end });
+    if (!stored) throw notFound('Rendition'); // removed since (its video deleted)
+    return new Response(stored, { status, headers });
+  }
   const body = fileSliceBody(f.path, start, end + 1)
     ?? (Readable.toWeb(createReadStream(f.path, { start, end })) as unknown as ReadableStream<Uint8Array>);
   return new Response(body, { status, headers });

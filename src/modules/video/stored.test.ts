@@ -57,11 +57,20 @@ describe.each(DB_BACKENDS)('stored renditions on %s', (db) => {
 
     // Copied into this process's cache: the same bytes, and k2 is now the most recently used.
     const copied = await fetchStoredRendition(t.deps, k2);
-    expect(copied?.size).toBe(1000);
-    expect(new Uint8Array(await Bun.file(copied!.path).arrayBuffer())).toEqual(new Uint8Array(1000).fill(2));
+    if (!copied || !('path' in copied)) throw new Error(`not copied into the cache: ${JSON.stringify(copied)}`);
+    expect(copied.size).toBe(1000);
+    expect(new Uint8Array(await Bun.file(copied.path).arrayBuffer())).toEqual(new Uint8Array(1000).fill(2));
     const k4 = await store(4);
     expect(await storedKeys()).toEqual([renditionKey(k2), renditionKey(k4)].sort());
     expect(existsSync(objectPath(k3))).toBe(false);
+  });
+
+  test('a rendition larger than VIDEO_STORED_BYTES is refused with the reason (stored, it would be trimmed at once)', async () => {
+    const k = derivativeKey(sha(9), 'w_96', 'mp4');
+    const path = join(scratch, `${db}-big.mp4`);
+    await writeFile(path, new Uint8Array(3000));
+    await expect(storeRendition(t.deps, k, path, 0)).rejects.toThrow('larger than VIDEO_STORED_BYTES');
+    expect(await storedKeys()).not.toContain(renditionKey(k));
   });
 
   test('a rendition whose original went is removed, row and object; asking for it then finds nothing', async () => {
@@ -102,4 +111,17 @@ test('processes sharing a cache folder share its id; another folder has another'
   expect(ia.length).toBeGreaterThan(15);
   expect(ib).toBe(ia);
   expect(ic).not.toBe(ia);
+});
+
+test('a stored rendition this cache cannot keep (over CACHE_DISK_BYTES / 8) is read from the storage', async () => {
+  const small = await makeTestApp({ env: { VIDEO_STORED_BYTES: '2500', CACHE_DISK_BYTES: '4000' } });
+  try {
+    const k = derivativeKey(sha(10), 'w_96', 'mp4');
+    const path = join(scratch, 'small-cache.mp4');
+    await writeFile(path, new Uint8Array(1000).fill(7));
+    await storeRendition(small.deps, k, path, 0);
+    expect(await fetchStoredRendition(small.deps, k)).toEqual({ key: renditionKey(k), size: 1000, mtimeMs: 0 });
+  } finally {
+    await small.close();
+  }
 });

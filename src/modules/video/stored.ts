@@ -6,8 +6,12 @@
  *
  * Only what such a process asked for is stored: the job carries the asking cache's id
  * (`asked_by`, the id file of its `CACHE_DIR`, shared by every process sharing the folder), and
- * a worker with another id stores the rendition after making it; the asker copies it into its
- * own cache once. One host on the default `DATA_DIR` stores nothing.
+ * a worker with another id stores the rendition after making it (or any worker, for a job that
+ * says `store`: queued again by a process that found a finished job's rendition nowhere); the
+ * asker copies it into its own cache once, or streams it from the storage when its cache cannot
+ * keep it. One host on the default `DATA_DIR` stores nothing. A rendition that cannot be stored
+ * (over `VIDEO_STORED_BYTES`, or 0) fails its job with that reason: the asker answers 422 with it
+ * rather than 202 for ever.
  *
  * Bounded: a row per object (table.ts) counts bytes; past `VIDEO_STORED_BYTES` the least
  * recently stored or copied go. Removed with their original's bytes (`blob_delete`) and with a
@@ -16,7 +20,7 @@
  * derivative.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
@@ -31,6 +35,10 @@ export const renditionPrefix = (sha256: string): string => `${PREFIX}${sha256}/`
 export const renditionKey = (k: DerivativeKey): string => `${renditionPrefix(k.sha256)}${k.variant}.${k.ext}`;
 
 type LocalFile = { path: string; size: number; mtimeMs: number };
+/** A stored rendition read from the storage itself (this process's cache cannot keep it). */
+export type StoredRendition = { key: string; size: number; mtimeMs: number };
+/** Keys per statement when many rows go at once (Postgres takes at most 65 535 parameters). */
+const BATCH = 500;
 type Deps = Pick<AppDeps, 'db' | 'storage' | 'config' | 'log' | 'delivery'>;
 
 /**
@@ -39,9 +47,13 @@ type Deps = Pick<AppDeps, 'db' | 'storage' | 'config' | 'log' | 'delivery'>;
  */
 export async function storeRendition(deps: Deps, k: DerivativeKey, path: string, epoch: number): Promise<void> {
   const cap = deps.config.video.storedBytes;
+  if (cap === 0) throw new Error('renditions are not shared with processes that have another cache folder (VIDEO_STORED_BYTES=0)');
+  const size = (await stat(path)).size;
+  // Stored, it would be trimmed at once, and asked for again at every poll.
+  if (size > cap) throw new Error(`the rendition (${size} bytes) is larger than VIDEO_STORED_BYTES (${cap} bytes), the most kept for processes with another cache folder`);
   const key = renditionKey(k);
   const [known] = await deps.db.select({ key: videoRenditions.key }).from(videoRenditions).where(eq(videoRenditions.key, key)).limit(1);
-  if (cap === 0 || known) return;
+  if (known) return;
   const body = Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>;
   // Object first, then its row: a row always names a whole object (a crash between leaves an orphan, swept).
   const stored = await deps.storage.put(key, body, { contentType: k.ext === 'webm' ? 'video/webm' : 'video/mp4' });
@@ -53,9 +65,11 @@ export async function storeRendition(deps: Deps, k: DerivativeKey, path: string,
 
 /** Removes the rows, then the objects (an object left by a failure is an orphan the sweep removes). */
 async function forget(deps: Deps, keys: string[]): Promise<void> {
-  if (keys.length === 0) return;
-  await deps.db.delete(videoRenditions).where(inArray(videoRenditions.key, keys));
-  for (const key of keys) await deps.storage.delete(key);
+  for (let i = 0; i < keys.length; i += BATCH) {
+    const batch = keys.slice(i, i + BATCH);
+    await deps.db.delete(videoRenditions).where(inArray(videoRenditions.key, batch));
+    for (const key of batch) await deps.storage.delete(key);
+  }
 }
 
 /** Drops the least recently used renditions past `cap` bytes in total. */
@@ -74,13 +88,14 @@ export async function deleteStoredRenditions(deps: Pick<AppDeps, 'db' | 'storage
   await deps.storage.deletePrefix(renditionPrefix(sha256));
 }
 
-const copying = new Map<string, Promise<LocalFile | undefined>>();
+const copying = new Map<string, Promise<LocalFile | StoredRendition | undefined>>();
 
 /**
- * The stored rendition, copied into this process's disk cache (once for concurrent askers);
- * undefined when none is stored or it cannot be kept here.
+ * The stored rendition, copied into this process's disk cache (once for concurrent askers), or,
+ * when this cache cannot keep it (too large, the disk tier off or failing), to be read from the
+ * storage; undefined when none is stored.
  */
-export function fetchStoredRendition(deps: Deps, k: DerivativeKey): Promise<LocalFile | undefined> {
+export function fetchStoredRendition(deps: Deps, k: DerivativeKey): Promise<LocalFile | StoredRendition | undefined> {
   if (deps.config.video.storedBytes === 0) return Promise.resolve(undefined);
   const key = renditionKey(k);
   let p = copying.get(key);
@@ -91,11 +106,13 @@ export function fetchStoredRendition(deps: Deps, k: DerivativeKey): Promise<Loca
   return p;
 }
 
-async function copy(deps: Deps, k: DerivativeKey, key: string): Promise<LocalFile | undefined> {
+async function copy(deps: Deps, k: DerivativeKey, key: string): Promise<LocalFile | StoredRendition | undefined> {
   const files = deps.delivery.cache.files;
   const [row] = await deps.db.update(videoRenditions).set({ usedAt: sql`clock_timestamp()` })
     .where(eq(videoRenditions.key, key)).returning({ bytes: videoRenditions.bytes });
-  if (!row || row.bytes > files.largest) return undefined;
+  if (!row) return undefined;
+  const fromStorage: StoredRendition = { key, size: row.bytes, mtimeMs: 0 };
+  if (row.bytes > files.largest) return fromStorage;
   const epoch = deps.delivery.cache.epochOf(k.sha256);
   const body = await deps.storage.get(key);
   if (!body) {
@@ -107,7 +124,11 @@ async function copy(deps: Deps, k: DerivativeKey, key: string): Promise<LocalFil
   try {
     await pipeline(Readable.fromWeb(body as unknown as NodeReadableStream<Uint8Array>), createWriteStream(tmp));
     if (!(await files.adopt(k, tmp, row.bytes, epoch))) return undefined;
-    return await files.fileOf(k);
+    return (await files.fileOf(k)) ?? fromStorage;
+  } catch (err) {
+    // This cache could not take it (a full or read-only disk): served from the storage instead.
+    deps.log.warn({ err, key }, 'could not copy a stored rendition into the disk cache; serving it from the storage');
+    return fromStorage;
   } finally {
     await rm(tmp, { force: true }); // gone already after a successful adopt
   }
@@ -133,7 +154,7 @@ export async function sweepStoredRenditions(deps: Deps): Promise<number> {
   };
   for await (const { key } of deps.storage.listOlderThan(PREFIX, before)) {
     batch.push(key);
-    if (batch.length >= 500) await flush();
+    if (batch.length >= BATCH) await flush();
   }
   if (batch.length) await flush();
   await trim(deps, deps.config.video.storedBytes); // after a lowered VIDEO_STORED_BYTES

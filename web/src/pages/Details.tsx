@@ -61,8 +61,9 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   const [signed, setSigned] = useState<{ url: string; expires_at: string } | null>(null);
   /** The signed-URL section's own outcome: shown beside its button (it went to the Edit form's line, off-screen). */
   const [signMessage, setSignMessage] = useState<Outcome>(null);
-  /** Which action is waiting for the server: its button says so and ignores repeat clicks. */
-  const [busy, setBusy] = useState<'save' | 'sign' | null>(null);
+  /** Actions waiting for the server: each button says so and ignores repeat clicks. */
+  const [saving, setSaving] = useState(false);
+  const [signing, setSigning] = useState(false);
   useEffect(() => {
     if (file) setTitle(file.name);
     else if (error) setTitle('File not available');
@@ -133,7 +134,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   const save = async (e: Event) => {
     e.preventDefault();
     setMessage(null);
-    setBusy('save');
+    setSaving(true);
     try {
       const updated = await api<FileItem>('PATCH', `/api/files/${file.id}`, {
         name: edit.name,
@@ -150,7 +151,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
       if (isGone(err)) return gone();
       setMessage({ ok: false, text: editError(err) });
     } finally {
-      setBusy(null);
+      setSaving(false);
     }
   };
   const remove = async () => {
@@ -167,7 +168,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   const sign = async () => {
     setSigned(null);
     setSignMessage(null);
-    setBusy('sign');
+    setSigning(true);
     try {
       const body = signWith === 'original' || !isRaster(file) ? { original: true, expires_in: Number(signTtl) } : { transformations: tx, expires_in: Number(signTtl) };
       setSigned(await api('POST', `/api/files/${file.id}/signed-url`, body));
@@ -175,7 +176,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
       if (isGone(err)) return gone();
       setSignMessage({ ok: false, text: errorText(err) });
     } finally {
-      setBusy(null);
+      setSigning(false);
     }
   };
 
@@ -256,7 +257,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
               <option value="2592000">30 days</option>
             </select>
           </Ctl>
-          <BusyButton type="button" class="primary" busy={busy === 'sign'} onClick={sign}>{busy === 'sign' ? 'Signing…' : 'Create signed URL'}</BusyButton>
+          <BusyButton type="button" class="primary" busy={signing} onClick={sign}>{signing ? 'Signing…' : 'Create signed URL'}</BusyButton>
         </div>
         <OutcomeLine outcome={signMessage} />
         {signed && <CopyField id="signed-url" label={`Signed URL (expires ${formatWhen(signed.expires_at)})`} value={signed.url} />}
@@ -281,7 +282,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
           <textarea id="f-meta" rows={3} value={edit.meta} placeholder="camera=x100v" onInput={(e) => setEdit({ ...edit, meta: (e.currentTarget as HTMLTextAreaElement).value })} />
           <OutcomeLine outcome={message} />
           <div class="actions">
-            <BusyButton type="submit" class="primary" busy={busy === 'save'}>{busy === 'save' ? 'Saving…' : 'Save changes'}</BusyButton>
+            <BusyButton type="submit" class="primary" busy={saving}>{saving ? 'Saving…' : 'Save changes'}</BusyButton>
             <button type="button" class="danger" onClick={remove}>Delete file</button>
           </div>
         </form>

@@ -214,6 +214,9 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
         if (gen !== generation.current) return;
         // Not another folder's files under this one's name, nor "0 files": the error, and Retry.
         setItems([]);
+        setCursor(null);
+        setCount(0);
+        setBelow(0);
         setFailed('reload');
         setError(errorText(err));
       })
@@ -235,10 +238,11 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
         setCursor(page.next_cursor);
       })
       .catch((err) => {
+        if (gen !== generation.current) return; // another folder's page by now
         setFailed('more');
         setError(errorText(err));
       })
-      .finally(() => setLoading(false));
+      .finally(() => gen === generation.current && setLoading(false));
   };
 
   // Paste an image (or any file) from the clipboard.
@@ -255,9 +259,10 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     e.preventDefault();
     setDragging(false);
     // A dropped folder comes with what is inside it, keeping its structure (dropped.ts).
-    filesOfDrop(e.dataTransfer)
-      .then((files) => files.length && setIncoming((x) => ({ files, seq: x.seq + 1 })))
-      .catch((err) => setOutcome({ ok: false, text: `The dropped folder could not be read: ${errorText(err)}` }));
+    void filesOfDrop(e.dataTransfer).then(({ files, unreadable }) => {
+      if (files.length) setIncoming((x) => ({ files, seq: x.seq + 1 }));
+      if (unreadable) setOutcome({ ok: false, text: `${unreadable === 1 ? '1 item' : `${unreadable} items`} of the drop could not be read (a broken link, or a file moved meanwhile) and ${unreadable === 1 ? 'was' : 'were'} left out.` });
+    });
   };
 
   // A file this visit uploaded (upload-queue.ts; perhaps begun before this page opened) joins the grid it belongs to.
@@ -499,29 +504,37 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
 }
 
 /**
- * While `on`, the page keeps the focused element clear of the sticky bar `ref`: the tile ticked
- * as the bar appears is scrolled out from under it, and the next ones Tab reaches stop below it
- * (its height, followed as it wraps). The bar covered the first row, the
- * ticked checkbox and the focus ring with it (WCAG 2.4.11). A margin of the grid's elements
- * (`--bar-clearance`, styles.css), not the page's scroll padding: that moved the page whenever
- * the bar's own buttons took the focus.
+ * While `on`, the page keeps the focused element clear of the selection's bar (`ref`, sticky at
+ * the top; on a phone its actions are fixed at the bottom): the tile ticked as the bar appears is
+ * scrolled out from under it, and the next ones Tab reaches stop beside it (its height, followed
+ * as it wraps). The bar covered the first row, the ticked checkbox and the focus ring with it
+ * (WCAG 2.4.11). Margins of the grid's elements (`--bar-clearance[-bottom]`, styles.css), not
+ * the page's scroll padding: that moved the page whenever the bar's own buttons took the focus.
  */
 function useStickyClearance(ref: { current: HTMLElement | null }, on: boolean): void {
   useEffect(() => {
     const bar = ref.current;
     if (!on || !bar) return;
     const root = document.documentElement;
-    const fit = () => root.style.setProperty('--bar-clearance', `${bar.offsetHeight + 8}px`);
+    // On a phone the actions sit in a bar fixed at the bottom (styles.css): tiles stop above it.
+    const fit = () => {
+      const bottom = bar.querySelector<HTMLElement>('.bulk');
+      const fixed = bottom !== null && getComputedStyle(bottom).position === 'fixed';
+      root.style.setProperty('--bar-clearance', fixed ? '0px' : `${bar.offsetHeight + 8}px`);
+      root.style.setProperty('--bar-clearance-bottom', fixed ? `${bottom.offsetHeight + 8}px` : '0px');
+    };
     fit();
+    // The tile just ticked, out from under the bar that came with it ('nearest', with the margins above: only when covered).
     const focused = document.activeElement;
-    if (focused instanceof HTMLElement && !bar.contains(focused) && focused.getBoundingClientRect().top < bar.getBoundingClientRect().bottom) {
-      focused.scrollIntoView({ block: 'nearest' });
-    }
+    if (focused instanceof HTMLElement && focused.closest('.files')) focused.scrollIntoView({ block: 'nearest' });
     const observer = new ResizeObserver(fit);
     observer.observe(bar);
+    const actions = bar.querySelector('.bulk');
+    if (actions) observer.observe(actions);
     return () => {
       observer.disconnect();
       root.style.removeProperty('--bar-clearance');
+      root.style.removeProperty('--bar-clearance-bottom');
     };
   }, [on]);
 }
