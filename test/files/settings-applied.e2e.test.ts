@@ -311,6 +311,32 @@ describe('account settings and upload fields take effect', () => {
     await invalid(await api('/api/files', { method: 'POST', body: multipart([['file', { bytes: await png(), filename: 'x.png' }], ['transformations', 'w_-5']]) }));
     // A type that has no derivatives cannot take them.
     await invalid(await api('/api/files?transformations=w_10', { method: 'POST', body: '%PDF-1.4\n%%EOF\n', headers: { 'content-type': 'application/pdf' } }));
+    // Nor a BMP, an accepted image the pipeline does not read (it was taken, and its jobs failed).
+    await invalid(await api('/api/files?transformations=w_10', { method: 'POST', body: bmp1x1(), headers: { 'content-type': 'image/bmp' } }));
     expect({ files: await count(), objects: await objects() }).toEqual(before);
+
+    // Stored as a file, with no derive job to fail three times.
+    const stored = await api('/api/files', { method: 'POST', body: bmp1x1(), headers: { 'content-type': 'image/bmp' } });
+    expect(stored.status).toBe(201);
+    const bmp = ((await stored.json()) as { file: FileJson }).file;
+    const jobs = (await (await api('/api/queue/jobs?type=derive&limit=200')).json()) as { results: { file_id: string | null }[] };
+    expect(jobs.results.filter((j) => j.file_id === bmp.id)).toEqual([]);
   }, 90_000);
 });
+
+/** A 1×1 24-bit BMP: a 14-byte file header, a 40-byte info header, one padded pixel row. */
+function bmp1x1(): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(58);
+  const v = new DataView(b.buffer);
+  b.set([0x42, 0x4d], 0); // "BM"
+  v.setUint32(2, 58, true);
+  v.setUint32(10, 54, true);
+  v.setUint32(14, 40, true);
+  v.setInt32(18, 1, true);
+  v.setInt32(22, 1, true);
+  v.setUint16(26, 1, true);
+  v.setUint16(28, 24, true);
+  v.setUint32(34, 4, true);
+  b.set([0x20, 0x40, 0x80], 54);
+  return b;
+}

@@ -24,6 +24,7 @@ import { enqueueJobs } from '../queue/enqueue';
 import { emitWebhookEvent, fileEventData } from '../webhooks/emit';
 import { acquireBlob } from './blobs';
 import type { VideoInfo } from '../video/probe';
+import { isDerivable } from './derivable'; // raster images get a `derive` job; other types have no derivatives to prepare
 
 export interface UploadOwner {
   userId: string;
@@ -80,9 +81,6 @@ export interface CommitAttrs {
 
 /** A commit whose `claim` found the staged bytes taken by another request's commit. */
 export class StagedClaimedElsewhere extends Error {}
-
-/** Raster images get a `derive` job; other types have no derivatives to prepare. */
-export const isDerivable = (contentType: string): boolean => contentType.startsWith('image/') && contentType !== 'image/svg+xml';
 
 /**
  * Refuses (507) before any byte is read when the account is already at its quota. `pending`:

@@ -9,6 +9,7 @@ import { eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import type { AppDeps } from '../../deps';
 import { notFound } from '../../errors';
+import { isDerivable } from './derivable';
 import { dominantColor } from './dominant';
 import type { FileMetadata } from './model';
 import { files, type FileRow } from './table';
@@ -50,7 +51,8 @@ async function computeMeta(deps: AppDeps, f: FileRow): Promise<Meta> {
     format: null, width: f.width, height: f.height, pages: null, has_alpha: null, orientation: null,
     color_space: null, icc: null, exif: {}, blurhash: null, dominant_color: null,
   };
-  if (!f.contentType.startsWith('image/') || f.size > MAX_ANALYSE_BYTES) return empty;
+  // Images sharp reads (SVG too): a BMP's analysis failed with a warning at every upload.
+  if (!(isDerivable(f.contentType) || f.contentType === 'image/svg+xml') || f.size > MAX_ANALYSE_BYTES) return empty;
   const read = await deps.storage.read(f.storageKey, MAX_ANALYSE_BYTES);
   if (!read) throw notFound('File');
   const bytes = Buffer.from(read.buffer, read.byteOffset, read.byteLength);

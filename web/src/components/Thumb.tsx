@@ -12,7 +12,9 @@ export const localPath = (url: string): string => {
   }
 };
 
-export const isRaster = (f: FileItem) => f.content_type.startsWith('image/') && f.content_type !== 'image/svg+xml';
+/** What `/t` renders (the server's files/derivable.ts): a BMP asked for a thumbnail got a 400, a broken image. */
+const RASTER_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/heif', 'image/heic', 'image/tiff']);
+export const isRaster = (f: FileItem) => RASTER_TYPES.has(f.content_type);
 
 const KINDS: Record<string, string> = {
   'application/pdf': 'PDF', 'application/zip': 'ZIP', 'application/json': 'JSON', 'text/csv': 'CSV', 'text/markdown': 'Markdown',
