@@ -239,7 +239,7 @@ function normalizeOperation(path: string, method: string, op: Operation): void {
     (op.parameters ??= []).push({
       name: 'X-File-Name',
       in: 'header',
-      description: "File name of a raw-body upload; a non-ASCII name percent-encoded or as RFC 5987 `UTF-8''%E2%82%AC.png`.",
+      description: "File name of a raw-body upload: a non-ASCII name percent-encoded, as RFC 5987 `UTF-8''%E2%82%AC.png`, or as raw UTF-8; over 1024 characters is a 400. A stored name is cut to 255 characters, its extension kept.",
       schema: { type: 'string', maxLength: 1024 },
     });
   }

@@ -151,6 +151,16 @@ describe.each(['fs', 's3'] as const)('uploads and delivery on %s', (driver) => {
     expect(served.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect(served.headers.get('x-content-type-options')).toBe('nosniff');
     expect(Buffer.from(await served.arrayBuffer()).equals(b)).toBe(true);
+
+    // Raw UTF-8 in the header, as many scripted clients send it (it was stored as "hÃ©llo wÃ¶rld æ¥æ¬.txt").
+    const utf8 = await rawRequest(Number(new URL(srv.url).port), {
+      method: 'POST', path: '/api/files', host: 'localhost', body: 'hello\n',
+      headers: { ...auth(), 'content-type': 'text/plain', 'x-file-name': 'héllo wörld 日本.txt' },
+    });
+    expect([utf8.status, (JSON.parse(utf8.body) as { file: FileJson }).file.name]).toEqual([201, 'héllo wörld 日本.txt']);
+    // Over the 1024 characters the OpenAPI document allows: 400 (it was taken, and cut to 255).
+    const long = await api('/api/files', { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain', 'x-file-name': `${'a'.repeat(1025)}.txt` } });
+    expect([long.status, ((await long.json()) as { error: string }).error]).toEqual([400, 'VALIDATION_ERROR']);
   });
 
   test('client aborts halfway (raw and multipart): nothing left, no row, counters unchanged', async () => {

@@ -74,11 +74,33 @@ export function folderAncestors(folder: string): string[] {
 
 export const parentOf = (folder: string): string => (folder === '/' ? '' : folder.slice(0, folder.lastIndexOf('/')) || '/');
 
-/** Decodes `X-File-Name`: RFC 5987 (`UTF-8''%E2%82%AC.png`) or percent-encoding, else as sent. */
+/** The longest `X-File-Name` taken (the OpenAPI document's `maxLength`); names are then cut to 255 characters, extension kept. */
+export const MAX_HEADER_NAME_LENGTH = 1024;
+
+/**
+ * A header's raw UTF-8 bytes, which arrive one character per byte (`é` as `Ã©`), read as UTF-8;
+ * a value that is no UTF-8 is taken as sent (ISO-8859-1, HTTP's own reading).
+ */
+function rawUtf8(value: string): string {
+  if (!/[\u0080-\u00ff]/.test(value) || /[^\u0000-\u00ff]/.test(value)) return value;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(value, (c) => c.charCodeAt(0)));
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * Decodes `X-File-Name`: RFC 5987 (`UTF-8''%E2%82%AC.png`), percent-encoding, or raw UTF-8 (many
+ * scripted clients send it so: it was garbled beyond repair), else as sent; 400 over 1024 characters.
+ */
 export function decodeHeaderFileName(value: string | null): string | undefined {
   if (!value) return undefined;
+  if (value.length > MAX_HEADER_NAME_LENGTH) {
+    throw validationError(`X-File-Name: at most ${MAX_HEADER_NAME_LENGTH} characters.`, [{ path: 'X-File-Name', message: `at most ${MAX_HEADER_NAME_LENGTH} characters`, in: 'header' }]);
+  }
   const ext = /^utf-8''(.*)$/i.exec(value.trim());
-  const text = ext ? ext[1]! : value;
+  const text = ext ? ext[1]! : rawUtf8(value);
   try {
     return decodeURIComponent(text);
   } catch {
