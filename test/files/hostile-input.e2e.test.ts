@@ -153,6 +153,16 @@ describe('hostile input (issue #17)', () => {
       expect(await snapshot()).toEqual(before);
     });
 
+    test('a part without a name, file or field: said in words (it was a TypeError\'s)', async () => {
+      const before = await snapshot();
+      for (const headers of [['Content-Disposition: form-data; filename="a.txt"'], ['Content-Disposition: form-data']]) {
+        const res = await expectError(await postForm(Buffer.concat([part(headers, 'hello'), closing])), 400, 'VALIDATION_ERROR');
+        expect(res.message).toMatch(/has no name/);
+        expect(res.message).not.toMatch(/undefined|evaluating/);
+      }
+      expect(await snapshot()).toEqual(before);
+    });
+
     test('a file part without the closing boundary (body ends mid-form)', async () => {
       const before = await snapshot();
       const res = await expectError(await postForm(filePart(await png())), 400, 'VALIDATION_ERROR');

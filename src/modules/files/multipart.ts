@@ -136,8 +136,14 @@ export function parseMultipart(body: ReadableStream<Uint8Array>, o: MultipartOpt
     fail = reject;
     // Busboy goes on parsing the chunk it holds after `destroy`, so parts and fields may still
     // arrive once the request was stopped: they are not handed on (a late part would never end).
+    // A part without `name=` reached the code below as `undefined` (a TypeError's words in the 400).
+    const unnamed = () => stop(validationError(
+      'A multipart part has no name: each needs `Content-Disposition: form-data; name="…"` (`file` or `image` for files).',
+      [{ path: '/', message: 'part without a name' }],
+    ));
     bb.on('field', (name, value, info) => {
       if (stopped) return;
+      if (typeof name !== 'string') return unnamed();
       if (info.nameTruncated || info.valueTruncated) {
         return stop(validationError(`A text field is longer than ${MAX_FIELD_BYTES} bytes.`, [{ path: `/${name.slice(0, 64)}`, message: 'too long' }]));
       }
@@ -161,6 +167,10 @@ export function parseMultipart(body: ReadableStream<Uint8Array>, o: MultipartOpt
     )));
     bb.on('file', (field, file, info) => {
       if (stopped) return void file.resume();
+      if (typeof field !== 'string') {
+        file.resume();
+        return unnamed();
+      }
       o.onFile({ field, filename: info.filename, mimeType: info.mimeType, stream: partStream(file, live) });
     });
     bb.once('close', () => resolve(fields));
