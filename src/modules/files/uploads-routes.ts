@@ -15,7 +15,7 @@ import { UploadedMany, UploadedOne, UploadQuery } from './model';
 import { disableIdleTimeout } from '../../platform/server';
 import { storedBytes, uploadResponse } from './routes';
 import { runUpload } from './upload';
-import { UPLOAD_REQUEST_BODY } from './upload-doc';
+import { PRESIGNED_UPLOAD_REQUEST_BODY } from './upload-doc';
 
 const PresignBody = t.Object({
   folder: t.Optional(t.String({ maxLength: 4096, description: 'Every file goes here (created when missing); the uploader cannot change it.' })),
@@ -90,7 +90,7 @@ export function uploadRoutes(deps: AppDeps) {
         response: { 201: t.Union([UploadedOne, UploadedMany]), 207: UploadedMany, ...errorResponses(400, 403, 404, 408, 409, 410, 413, 415, 429, 507) },
         detail: {
           summary: 'Upload to a presigned URL',
-          requestBody: UPLOAD_REQUEST_BODY,
+          requestBody: PRESIGNED_UPLOAD_REQUEST_BODY,
           description: 'No credential: the token in the path is one. Folder, visibility, size and types come from the presign policy: a `folder` or `is_public` other than the policy\'s is a 400 (the same value, or none, is fine). 404 unknown, 410 expired, 409 already used.',
         },
       },
