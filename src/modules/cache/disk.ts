@@ -77,15 +77,22 @@ export function createDiskTier(dir: string, maxBytes: number, log: Logger) {
     if (found) return found;
     await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, `${ownedTempName(randomString(16))}.part`);
-    await writeFile(tmp, randomString(22));
+    const id = randomString(22);
+    await writeFile(tmp, id);
     try {
       await link(tmp, path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      // A file system without hard links (vfat, some network mounts): renamed into place, the last
+      // writer wins; an empty id file (a crash mid-write elsewhere) is replaced.
+      const noLinks = code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP';
+      const empty = code === 'EEXIST' && !(await readFile(path, 'utf8').catch(() => '')).trim();
+      if (noLinks || empty) await rename(tmp, path);
+      else if (code !== 'EEXIST') throw err;
     } finally {
       await unlink(tmp).catch(() => {});
     }
-    return (await readFile(path, 'utf8')).trim();
+    return (await readFile(path, 'utf8')).trim() || id;
   }
   let identity: Promise<string> | undefined;
 

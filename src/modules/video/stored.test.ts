@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTestApp, type TestApp } from '../../../test/helpers/app';
@@ -111,6 +111,14 @@ test('processes sharing a cache folder share its id; another folder has another'
   expect(ia.length).toBeGreaterThan(15);
   expect(ib).toBe(ia);
   expect(ic).not.toBe(ia);
+  // An empty id file (a crash mid-write) is replaced, not taken as the id ''.
+  await mkdir(join(scratch, 'three'), { recursive: true });
+  await writeFile(join(scratch, 'three', 'cache-id'), '');
+  const d = createDiskTier(join(scratch, 'three'), 1 << 20, log);
+  await d.open();
+  const id = await d.identity();
+  expect(id.length).toBeGreaterThan(15);
+  expect(await Bun.file(join(scratch, 'three', 'cache-id')).text()).toBe(id);
 });
 
 test('a stored rendition this cache cannot keep (over CACHE_DISK_BYTES / 8) is read from the storage', async () => {
