@@ -159,8 +159,11 @@ describe('hostile input (issue #17)', () => {
         const res = await expectError(await postForm(Buffer.concat([part(headers, 'hello'), closing])), 400, 'VALIDATION_ERROR');
         expect(res.message).toMatch(/has no name/);
         expect(res.message).not.toMatch(/undefined|evaluating/);
+        // The refused part's stream was destroyed with no one listening: the process ended.
+        expect((await fetch(`${srv.url}/health`)).status).toBe(200);
       }
       expect(await snapshot()).toEqual(before);
+      expect(srv.proc.exitCode).toBeNull();
     });
 
     test('a file part without the closing boundary (body ends mid-form)', async () => {

@@ -168,6 +168,8 @@ export function parseMultipart(body: ReadableStream<Uint8Array>, o: MultipartOpt
     bb.on('file', (field, file, info) => {
       if (stopped) return void file.resume();
       if (typeof field !== 'string') {
+        // Destroyed with the request by `stop`: an 'error' nobody listens to would end the process.
+        file.on('error', () => {});
         file.resume();
         return unnamed();
       }

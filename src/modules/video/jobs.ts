@@ -75,7 +75,7 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
   await delivery.cache.files.ready;
   const done = await delivery.cache.files.fileOf(key);
   if (done) { // made meanwhile by a twin job, or before for a process with another cache
-    await shareIfAsked(deps, p, key, done.path, epoch);
+    await shareIfAsked(deps, p, key, done.path, epoch, true);
     return done.size;
   }
   const v = deps.config.video;
@@ -99,7 +99,7 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
     if (size === 0) throw new Error('ffmpeg wrote an empty rendition');
     if (!(await delivery.cache.files.adopt(key, tmp, size, epoch))) throw new Error('the video was deleted while its rendition was made');
     const made = await delivery.cache.files.fileOf(key);
-    if (made) await shareIfAsked(deps, p, key, made.path, epoch);
+    if (made) await shareIfAsked(deps, p, key, made.path, epoch, false);
     return size;
   } finally {
     await unlink(tmp).catch(() => {}); // gone already after a successful adopt
@@ -107,16 +107,17 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
 }
 
 /**
- * Stores the rendition for the process that asked when its cache folder is another, or when the
- * job says `store` (stored.ts). A failure fails the job with its reason: the asker answers 422
- * with it (it answered 202 at every poll, queueing the job again each time).
+ * Stores the rendition for the process that asked when its cache folder is another (stored.ts).
+ * A job that says `store` came from a process with this folder's id that found the rendition
+ * nowhere: when this folder had it (`wasHere`) the two folders are not one (a copy of it, id
+ * included), so it is stored; when it had to be made again, it was evicted from the one folder
+ * they share, and is not. A failure fails the job with its reason: the asker answers 422 with it
+ * (it answered 202 at every poll, queueing the job again each time).
  */
-async function shareIfAsked(deps: AppDeps, p: RenditionPayload, key: DerivativeKey, path: string, epoch: number): Promise<void> {
-  if (!p.store) {
-    if (!p.asked_by) return;
-    const own = await deps.delivery.cache.files.identity().catch(() => undefined);
-    if (own === p.asked_by) return;
-  }
+async function shareIfAsked(deps: AppDeps, p: RenditionPayload, key: DerivativeKey, path: string, epoch: number, wasHere: boolean): Promise<void> {
+  if (!p.asked_by && !p.store) return;
+  const own = await deps.delivery.cache.files.identity().catch(() => undefined);
+  if (own === p.asked_by && !(p.store && wasHere)) return;
   await storeRendition(deps, key, path, epoch);
 }
 

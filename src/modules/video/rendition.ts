@@ -103,8 +103,8 @@ export async function serveRendition(
   const payload: RenditionPayload = {
     file_id: r.file.id, sha256: r.file.sha256, canonical: r.parsed.canonical, ext: r.rendition ?? 'mp4', variant: r.key.variant,
     asked_by: await askedBy(deps),
-    // Made, but neither here nor stored (its worker took this cache for its own: a copied cache
-    // folder; or the store was trimmed): made available this time, or failed with the reason.
+    // Made, but neither here nor stored: evicted from the folder its worker shares with this
+    // process, or made in a copy of this folder (its id too), which the worker tells apart (jobs.ts).
     ...(job?.status === 'completed' ? { store: true } : {}),
   };
   const created = await enqueueJob(deps.db, {
@@ -135,7 +135,8 @@ async function serveFile(deps: AppDeps, request: Request, r: ResolvedRequest, f:
     // As an image derivative's: bounded by the URL's `exp` and the file's expiry (it was an hour past them).
     'cache-control': cacheControl(r, deps.clock.now()),
     'x-content-type-options': 'nosniff',
-    // A made rendition is a file of the disk tier (the 202 before it carries no X-Cache: nothing is served).
+    // A made rendition is a file of the disk tier, here or in the storage's store for other
+    // folders (the 202 before it carries no X-Cache: nothing is served).
     'x-cache': 'HIT-DISK',
   };
   if (matchesEtag(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
