@@ -97,7 +97,7 @@ function rawUtf8(value: string): string {
 export function decodeHeaderFileName(value: string | null): string | undefined {
   if (!value) return undefined;
   if (value.length > MAX_HEADER_NAME_LENGTH) {
-    throw validationError(`X-File-Name: at most ${MAX_HEADER_NAME_LENGTH} characters.`, [{ path: 'X-File-Name', message: `at most ${MAX_HEADER_NAME_LENGTH} characters`, in: 'header' }]);
+    throw validationError(`X-File-Name: at most ${MAX_HEADER_NAME_LENGTH} characters.`, [{ path: '/X-File-Name', message: `at most ${MAX_HEADER_NAME_LENGTH} characters`, in: 'header' }]);
   }
   const ext = /^utf-8''(.*)$/i.exec(value.trim());
   const text = ext ? ext[1]! : rawUtf8(value);
