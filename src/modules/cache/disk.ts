@@ -148,18 +148,21 @@ export function createDiskTier(dir: string, maxBytes: number, log: Logger) {
       }
     },
     /**
-     * The path of a derivative on disk and its size (video renditions are streamed from it). Not
-     * indexed yet, the file is looked for: a worker process sharing `CACHE_DIR` may have made it.
+     * The path of a derivative on disk and its size (video renditions are streamed from it). Always
+     * looked for, indexed or not: a process sharing `CACHE_DIR` may have made it, or evicted it (a
+     * stream opened on a missing path fails after its 200 went out).
      */
     async fileOf(k: DerivativeKey): Promise<{ path: string; size: number; mtimeMs: number } | undefined> {
       const key = `${k.sha256}/${nameOf(k)}`;
       const path = pathOf(k.sha256, nameOf(k));
-      let entry = index.get(key);
-      if (!entry) {
-        const st = await stat(path).catch(() => null);
-        if (!st?.isFile()) return undefined;
-        index.set(key, (entry = { size: st.size, mtimeMs: st.mtimeMs }));
+      const st = await stat(path).catch(() => null);
+      if (!st?.isFile()) {
+        index.delete(key);
+        return undefined;
       }
+      let entry = index.get(key);
+      // Not indexed yet, or written again by another process since.
+      if (entry?.size !== st.size) index.set(key, (entry = { size: st.size, mtimeMs: st.mtimeMs }));
       return { path, size: entry.size, mtimeMs: entry.mtimeMs };
     },
     /** A temp path in this tier's temp folder (removed at start if left by a crash). */
