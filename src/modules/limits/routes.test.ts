@@ -88,6 +88,22 @@ describe.each(DB_BACKENDS)('rate limits over HTTP (%s)', (db) => {
     }
   });
 
+  test('GET /api/profile: the plan lists the buckets that count the account (an admin is not shown api and upload_*, which do not count it)', async () => {
+    now = T0 + 200_000;
+    const [user] = await h.deps.db.insert(users).values({ email: 'reader@example.com', passwordHash: 'x' }).returning();
+    const readerKey = (await createApiKey(h.deps.db, user!.id, { scopes: ['account:read'] })).key;
+    const bucketsOf = async (key: string) => {
+      const res = await h.request('/api/profile', { headers: { 'x-api-key': key } });
+      expect(res.status).toBe(200);
+      return Object.keys(((await res.json()) as { plan: { rate_limits: Record<string, unknown> } }).plan.rate_limits).sort();
+    };
+    const mine = await bucketsOf(readerKey);
+    expect(mine).toEqual(expect.arrayContaining(['api', 'public', 'upload_bytes', 'upload_concurrency', 'upload_count']));
+    const admins = await bucketsOf(adminKey);
+    expect(admins).toEqual(mine.filter((b) => !['api', 'upload_bytes', 'upload_concurrency', 'upload_count'].includes(b)));
+    expect(admins).toContain('public'); // counted per address, admins too
+  });
+
   test('upload_bytes refuses the upload that crosses; upload_concurrency holds one slot', async () => {
     now = T0 + 200_000; // api window of the previous test has passed
     const up = (bytes: number, hold = false) =>

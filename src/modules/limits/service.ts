@@ -95,6 +95,9 @@ export interface Account {
   isPromoted: boolean;
 }
 
+/** The buckets counted per account, which admins and promoted accounts are exempt from (API.md §7). */
+export const ACCOUNT_BUCKETS: readonly RateBucket[] = ['api', 'upload_count', 'upload_bytes', 'upload_concurrency'];
+
 /** Admins and promoted accounts are exempt from account buckets (API.md §7). */
 export const isExempt = (a: Account) => a.role === 'admin' || a.isPromoted;
 

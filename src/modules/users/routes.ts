@@ -15,7 +15,7 @@ const PlanSchema = t.Object({
   max_upload_size_bytes: t.Integer(),
   storage_quota_bytes: t.Union([t.Integer(), t.Null()], { description: 'null = unlimited' }),
   max_files: t.Union([t.Integer(), t.Null()], { description: 'null = unlimited' }),
-  rate_limits: t.Record(t.String(), RateRuleSchema, { description: 'Per bucket (API.md §7); empty when limits are disabled.' }),
+  rate_limits: t.Record(t.String(), RateRuleSchema, { description: 'The buckets that count this account, each with its rule; empty when limits are disabled. Admins and promoted accounts are exempt from the per-account ones (`api`, `upload_count`, `upload_bytes`, `upload_concurrency`), so theirs are not listed.' }),
 });
 const SettingsSchema = t.Object(
   {
@@ -50,14 +50,14 @@ const SettingsPatchBody = t.Object(
 
 export function accountRoutes(deps: AppDeps) {
   const resolver = deps.credentials;
-  // Two possible plans, computed once: the profile is the hot path of the auth benchmark.
-  const plans = { false: planOf(deps.config, false), true: planOf(deps.config, true) };
+  // The possible plans, computed once: the profile is the hot path of the auth benchmark.
+  const plans = { user: planOf(deps.config, false), admin: planOf(deps.config, false, true), promoted: planOf(deps.config, true) };
   // The body per cached user entry: a new entry (any change to the user) gets a new body.
   const bodies = new WeakMap<CachedUser, string>();
   const profileBody = (user: CachedUser) => {
     let body = bodies.get(user);
     if (body === undefined) {
-      body = JSON.stringify({ user: toUserJson(user), plan: plans[`${user.isPromoted}`] });
+      body = JSON.stringify({ user: toUserJson(user), plan: plans[user.isPromoted ? 'promoted' : user.role === 'admin' ? 'admin' : 'user'] });
       bodies.set(user, body);
     }
     return body;

@@ -10,6 +10,7 @@ import type { Config, RateBucket } from '../../config';
 import { RATE_BUCKETS } from '../../config';
 import type { DbOrTx } from '../../db/client';
 import { validationError } from '../../errors';
+import { ACCOUNT_BUCKETS } from '../limits/service';
 import { users } from './table';
 
 export interface Settings {
@@ -34,14 +35,17 @@ export const rateLimitsJson = (config: Config) => Object.fromEntries(
   }),
 );
 
-/** The plan of an account: limits that apply to it (null = unlimited). */
-export function planOf(config: Config, isPromoted: boolean) {
-  const rateLimits = rateLimitsJson(config);
+/**
+ * The plan of an account: limits that apply to it (null = unlimited). An exempt account (admin or
+ * promoted) is not shown the per-account buckets, which do not count it.
+ */
+export function planOf(config: Config, isPromoted: boolean, exempt = isPromoted) {
+  const rateLimits = Object.entries(rateLimitsJson(config)).filter(([b]) => !exempt || !ACCOUNT_BUCKETS.includes(b as RateBucket));
   return {
     max_upload_size_bytes: planUploadLimit(config, isPromoted),
     storage_quota_bytes: isPromoted ? null : config.storageQuotaBytes,
     max_files: isPromoted ? null : config.maxFiles,
-    rate_limits: config.disableRateLimit ? {} : rateLimits,
+    rate_limits: config.disableRateLimit ? {} : Object.fromEntries(rateLimits),
   };
 }
 
