@@ -35,3 +35,23 @@ test('unread streams hold no descriptor; a fully read one releases its own', asy
   await reader.cancel();
   expect(await openFds()).toBe(before);
 });
+
+test('a delete removes the folders it leaves empty (not the root); a put racing it into the same folder still lands', async () => {
+  await storage.put('renditions/ab/w_96.mp4', new Blob(['x']).stream());
+  await storage.delete('renditions/ab/w_96.mp4');
+  expect(await readdir(dir)).not.toContain('renditions');
+  expect(await readdir(dir)).toContain('a'); // not empty: kept
+
+  // Each round, the folder's last objects go while others are renamed into it (without the retry
+  // in renameIntoPlace, about 7 puts in 300 rounds failed with ENOENT here).
+  for (let i = 0; i < 300; i++) {
+    await storage.put(`race/${i}/old`, new Blob(['old']).stream());
+    await Promise.all([
+      storage.put(`race/${i}/n1`, new Blob(['n1']).stream()), storage.delete(`race/${i}/old`),
+      storage.put(`race/${i}/n2`, new Blob(['n2']).stream()), storage.delete(`race/${i}/n1`),
+    ]);
+    expect(await storage.head(`race/${i}/n2`)).not.toBeNull();
+  }
+  for (let i = 0; i < 300; i++) for (const name of ['n1', 'n2']) await storage.delete(`race/${i}/${name}`); // n1 stays when its delete ran first
+  expect((await readdir(dir)).sort()).toEqual(['.tmp', 'a']);
+}, 120_000);

@@ -8,7 +8,7 @@
  * hosts on a shared volume, unknown names) go by age (`sweepAbandoned`).
  */
 import { constants } from 'node:fs';
-import { access, mkdir, open, opendir, readdir, rename, rm, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, opendir, readdir, rename, rm, rmdir, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ownedTempName, sweepOwnedTemp } from '../lib/owned-temp';
 import { randomString } from '../lib/random';
@@ -144,10 +144,27 @@ async function* walkOlderThan(root: string, prefix: string, before: Date): Async
   }
 }
 
+/**
+ * Renames a written file to its key's path. Its folder may be removed between the `mkdir` and the
+ * `rename` by a `delete` of the last object beside it (which removes empty folders): made again.
+ * ENOENT after the retries: the file to rename is missing.
+ */
+export async function renameIntoPlace(tmpPath: string, finalPath: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await mkdir(dirname(finalPath), { recursive: true });
+    try {
+      return await rename(tmpPath, finalPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 5) throw err;
+    }
+  }
+}
+
 export async function createFsStorage(root: string): Promise<StorageDriver> {
   const tmpDir = join(root, '.tmp');
   await mkdir(tmpDir, { recursive: true });
   await sweepOwnedTemp(tmpDir, { atStart: true });
+  const base = join(root, '/'); // ends with one '/': the folders under the root start with it, the root does not
   const pathOf = (key: string) => {
     assertValidKey(key);
     return join(root, key);
@@ -166,8 +183,7 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
         await fh.sync();
         await fh.close();
         done = true;
-        await mkdir(dirname(finalPath), { recursive: true });
-        await rename(tmpPath, finalPath);
+        await renameIntoPlace(tmpPath, finalPath);
         return stored;
       } catch (err) {
         if (!done) await fh.close().catch(() => {});
@@ -204,7 +220,12 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
     localPath: (key) => pathOf(key),
 
     async delete(key) {
-      await rm(pathOf(key), { force: true });
+      const path = pathOf(key);
+      await rm(path, { force: true });
+      // Its folders, once empty (one per account, per video's stored renditions), go with it.
+      for (let dir = dirname(path); dir.startsWith(base); dir = dirname(dir)) {
+        if (!(await rmdir(dir).then(() => true, () => false))) break; // not empty (or gone): the ones above are not either
+      }
     },
 
     async deletePrefix(prefix) {

@@ -15,12 +15,13 @@
  * any, matched); `reject()` forgets them, so the offset stays where it was.
  */
 import { constants } from 'node:fs';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Config } from '../../config';
 import { gone } from '../../errors';
 import { createChunkSink, type ChunkSink } from '../../platform/file-sink';
 import { releaseChunk } from '../../platform/memory';
+import { renameIntoPlace } from '../../storage/fs';
 import { chunksOf, collectWhileWaiting, type StoreState, type TusStore } from './store-shared';
 
 export { chunksOf, type PendingChunk, type StoreState, type TusStore } from './store-shared';
@@ -114,9 +115,8 @@ function createFsTusStore(root: string): TusStore {
     },
     async complete(s) {
       const finalPath = join(root, s.storageKey);
-      await mkdir(dirname(finalPath), { recursive: true });
       try {
-        await rename(partPath(s.id), finalPath);
+        await renameIntoPlace(partPath(s.id), finalPath);
       } catch (err) {
         // Made the object already (by a request that died before committing the file).
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
