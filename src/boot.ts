@@ -17,6 +17,7 @@ import type { CoreDeps } from './deps';
 import { StartupError } from './lib/startup';
 import { createLogger, type Logger } from './logger';
 import { bootstrapAdmin } from './modules/admin/bootstrap';
+import { loadPresets } from './modules/transform/presets';
 import { largestRequestBytes } from './modules/files/upload';
 import { assertCanListen, listenFailure } from './platform/listen';
 import { serve, type HttpServer } from './platform/server';
@@ -35,6 +36,9 @@ export async function start(): Promise<void> {
   }
   const opened: Opened = {};
   try {
+    // Read before anything is made on disk: a bad PRESETS stopped the start after the database and
+    // secrets were created (and, with WORKERS=N, after the primary migrated).
+    loadPresets(config.presets, { maxDimension: config.maxDimension, maxOutputPixels: config.maxOutputPixels });
     if (config.workers > 1 && workerIndex === undefined) return await runPrimary(config, log, opened);
     await runServer(config, log, opened);
   } catch (err) {

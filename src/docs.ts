@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import type { AppDeps } from './deps';
 import { ErrorSchema } from './errors';
 import { grammarMarkdown } from './modules/transform/grammar';
-import { loadPresets } from './modules/transform/presets';
 import { CSRF_COOKIE, readCookie } from './modules/auth/cookies';
 import { normalizeSpec } from './openapi-contract';
 
@@ -51,7 +50,6 @@ export const SESSION_ONLY = [{ bearerJwt: [] }, { cookie: [] }];
 
 export function docs(deps: AppDeps) {
   let bundle: Promise<Buffer> | null = null;
-  const limits = { maxDimension: deps.config.maxDimension, maxOutputPixels: deps.config.maxOutputPixels };
   const description =
     'Self-hosted media server: streamed uploads, public delivery, on-the-fly image transformations, ' +
     'accounts and scoped API keys. Every error is `{error, message, details?}` (the `Error` schema; each operation lists its statuses). ' +
@@ -64,7 +62,7 @@ export function docs(deps: AppDeps) {
     '`Retry-After` and `X-RateLimit-*`; they are sliding windows shared through Redis, where the `public` and `api` ' +
     'buckets (and `transform` when its limit is 128 or more) count in per-process slices of 1/64 of the limit: a client ' +
     'gets at most `limit + processes × slice` in a window; login, registration, password and upload buckets count exactly.\n\n' +
-    grammarMarkdown(limits, loadPresets(deps.config.presets, limits));
+    grammarMarkdown(deps.delivery.limits, deps.delivery.presets);
   const plugin: Elysia = new Elysia({ name: 'pictor.docs' });
   return plugin
     .onAfterHandle(({ path, responseValue }) => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -147,10 +147,12 @@ for (const runtime of ['bun', 'deno'] as const) {
       expectOneClearLine(index, 'REDIS_URL', /DB index is out of range/);
     }, 60_000);
 
-    test('PRESETS not valid JSON, or a file that is not there: one line naming PRESETS (it was a fatal with a stack)', async () => {
+    test('PRESETS not valid JSON, or a file that is not there: one line naming PRESETS (it was a fatal with a stack), and nothing made in DATA_DIR', async () => {
       for (const [presets, said] of [['{bad json', /PRESETS is not valid JSON/], [join(scratch, 'no-such-presets.json'), /PRESETS is neither JSON nor a file.*ENOENT/]] as const) {
         const dataDir = await mkdtemp(join(scratch, 'presets-'));
         expectOneClearLine(await runUntilExit(runtime, { DATA_DIR: dataDir, PRESETS: presets }), 'PRESETS', said);
+        // It was found after the embedded database and secrets.json were created.
+        expect(await readdir(dataDir)).toEqual([]);
       }
     }, 60_000);
 

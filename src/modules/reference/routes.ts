@@ -1,7 +1,6 @@
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { rateLimitsJson } from '../users/settings';
-import { loadPresets } from '../transform/presets';
 import { allowedContentTypes } from './content-types';
 
 const ContentTypeList = t.Object({
@@ -57,8 +56,7 @@ function forAgents(deps: AppDeps, presets: { name: string; transformation: strin
 
 export function referenceRoutes(deps: AppDeps) {
   const types = allowedContentTypes(deps.config.allowedTypes).map(({ mime, extensions, category }) => ({ mime, extensions, category }));
-  const limits = { maxDimension: deps.config.maxDimension, maxOutputPixels: deps.config.maxOutputPixels };
-  const presets = [...loadPresets(deps.config.presets, limits).values()].map((p) => ({ name: p.name, transformation: p.transformation }));
+  const presets = [...deps.delivery.presets.values()].map((p) => ({ name: p.name, transformation: p.transformation }));
   return new Elysia({ name: 'pictor.reference', prefix: '/api/reference', detail: { tags: ['reference'] } })
     .get('/allowed-content-types', () => ({ results: types, count: types.length }), {
       response: { 200: ContentTypeList },
