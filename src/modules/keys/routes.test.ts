@@ -1,13 +1,17 @@
 /**
- * PATCH /api/auth/api-keys/:id with nothing to change (found by the fuzz test, issue #17): an
- * empty body built an UPDATE without a SET and answered 500. It answers the key unchanged,
- * and 404 for a key that is not the caller's, like any other patch.
+ * `/api/auth/api-keys`: PATCH with nothing to change (found by the fuzz test, issue #17: an empty
+ * body built an UPDATE without a SET and answered 500) answers the key unchanged, and 404 for a
+ * key that is not the caller's; names; the cap on live keys that keeps the list one page.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { eq } from 'drizzle-orm';
 import { json, makeTestApp, type TestApp } from '../../../test/helpers/app';
 import { DB_BACKENDS } from '../../../test/helpers/services';
+import { users } from '../users/table';
+import { generateApiKey, MAX_LIVE_KEYS } from './service';
+import { apiKeys } from './table';
 
-describe.each(DB_BACKENDS)('PATCH /api/auth/api-keys/:id on %s', (db) => {
+describe.each(DB_BACKENDS)('API keys on %s', (db) => {
   let h: TestApp;
   let bearer: Record<string, string>;
   beforeAll(async () => {
@@ -42,4 +46,31 @@ describe.each(DB_BACKENDS)('PATCH /api/auth/api-keys/:id on %s', (db) => {
     expect(long.status).toBe(400);
     expect(((await long.json()) as { details: { fields: { path: string; message: string; in: string }[] } }).details.fields[0]).toEqual({ path: '/name', message: 'must be text of at most 100 characters, or null', in: 'body' });
   });
+
+  test(`an account holds at most ${MAX_LIVE_KEYS} live keys: the next is a 409 (the list stopped at 1000 and hid the oldest); a revoke makes room`, async () => {
+    const email = 'many-keys@example.com';
+    const res = await h.request('/api/auth/register', json('POST', { email, password: 'password 123' }));
+    const auth = { authorization: `Bearer ${((await res.json()) as { session: { access_token: string } }).session.access_token}` };
+    const [user] = await h.deps.db.select({ id: users.id }).from(users).where(eq(users.email, email));
+    // All but one made directly (a revoked one does not count).
+    const rows = await Promise.all(Array.from({ length: MAX_LIVE_KEYS }, async (_, i) => {
+      const g = await generateApiKey();
+      return { userId: user!.id, name: `k${i}`, keyHash: g.hash, keyPrefix: g.prefix, scopes: ['files:read'], revokedAt: i === 0 ? new Date() : null };
+    }));
+    await h.deps.db.insert(apiKeys).values(rows);
+    const last = await h.request('/api/auth/api-keys', json('POST', { name: 'last' }, auth));
+    expect(last.status).toBe(201);
+    // Two at once for no place left: neither is made.
+    const over = await Promise.all([1, 2].map(() => h.request('/api/auth/api-keys', json('POST', { name: 'over' }, auth))));
+    for (const r of over) {
+      expect(r.status).toBe(409);
+      expect(((await r.json()) as { error: string; message: string })).toMatchObject({ error: 'CONFLICT', message: expect.stringContaining('revoke some first') });
+    }
+    const listed = (await (await h.request('/api/auth/api-keys', { headers: auth })).json()) as { results: { id: string; name: string }[]; count: number };
+    expect(listed.count).toBe(MAX_LIVE_KEYS);
+    expect(listed.results.length).toBe(MAX_LIVE_KEYS);
+    expect(listed.results.some((k) => k.name === 'k1')).toBe(true); // the oldest live one is listed
+    expect((await h.request(`/api/auth/api-keys/${listed.results[0]!.id}`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    expect((await h.request('/api/auth/api-keys', json('POST', { name: 'again' }, auth))).status).toBe(201);
+  }, 60_000);
 });

@@ -11,7 +11,7 @@ import { authGuard, type Principal } from '../auth/guard';
 import { noContent } from '../../http';
 import { ApiKeySchema, CreatedKeySchema, CreateKeyBody, strict, UpdateKeyBody } from '../auth/model';
 import { DEFAULT_KEY_SCOPES, type Scope } from './scopes';
-import { createApiKey, listApiKeys, revokeApiKey, toApiKeyJson, updateApiKey } from './service';
+import { createOwnApiKey, listApiKeys, MAX_LIVE_KEYS, revokeApiKey, toApiKeyJson, updateApiKey } from './service';
 
 const SECURITY: Record<string, string[]>[] = [{ bearerJwt: [] }, { cookie: [] }];
 const IdParams = t.Object({ id: t.String({ format: 'uuid', error: 'must be a key id' }) });
@@ -33,7 +33,7 @@ export function apiKeyRoutes(deps: AppDeps) {
       async ({ principal, body, set }) => {
         checkScopes(principal, body.scopes);
         const expiresAt = body.expires_at ? parseFutureTime(body.expires_at, 'expires_at', deps.clock.now()) : null;
-        const { row, key } = await createApiKey(deps.db, principal.userId, {
+        const { row, key } = await createOwnApiKey(deps.db, principal.userId, {
           name: keyName(body.name), scopes: body.scopes ?? DEFAULT_KEY_SCOPES, expiresAt,
         });
         set.status = 201;
@@ -43,8 +43,12 @@ export function apiKeyRoutes(deps: AppDeps) {
       {
         auth: 'session',
         ...strict(CreateKeyBody),
-        response: { 201: CreatedKeySchema, ...errorResponses(400, 401, 403) },
-        detail: { summary: 'Create an API key', description: 'Without `scopes` the key gets every scope but `admin`. `key` is shown once.', security: SECURITY },
+        response: { 201: CreatedKeySchema, ...errorResponses(400, 401, 403, 409) },
+        detail: {
+          summary: 'Create an API key',
+          description: `Without \`scopes\` the key gets every scope but \`admin\`. \`key\` is shown once. An account holds at most ${MAX_LIVE_KEYS} keys until revoked (expired ones included): 409 \`CONFLICT\` past it.`,
+          security: SECURITY,
+        },
       },
     )
     .get(
@@ -55,8 +59,11 @@ export function apiKeyRoutes(deps: AppDeps) {
       },
       {
         auth: 'session',
-        response: { 200: t.Object({ results: t.Array(ApiKeySchema), count: t.Integer(), next_cursor: t.Null() }), ...errorResponses(401, 403) },
-        detail: { summary: 'List API keys', security: SECURITY },
+        response: {
+          200: t.Object({ results: t.Array(ApiKeySchema), count: t.Integer({ description: 'Keys listed: all of them.' }), next_cursor: t.Null({ description: 'Always null: one page holds every key.' }) }),
+          ...errorResponses(401, 403),
+        },
+        detail: { summary: 'List API keys', description: `Every key not revoked (expired ones too), newest first, in one page: an account holds at most ${MAX_LIVE_KEYS}.`, security: SECURITY },
       },
     )
     .patch(

@@ -1,6 +1,8 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, count, desc, eq, isNull } from 'drizzle-orm';
 import { apiKeys, type ApiKeyRow } from './table';
-import type { DbOrTx } from '../../db/client';
+import type { Db, DbOrTx } from '../../db/client';
+import { conflict } from '../../errors';
+import { users } from '../users/table';
 import { randomString, sha256Hex } from '../../lib/random';
 import { DEFAULT_KEY_SCOPES, type Scope } from './scopes';
 
@@ -42,14 +44,32 @@ export async function createApiKey(
   return { row, key: generated.key };
 }
 
+/**
+ * Keys one account may hold unrevoked (expired ones too, until revoked): the list is one page,
+ * and a session that makes keys in a loop stops here rather than growing the table for ever.
+ */
+export const MAX_LIVE_KEYS = 500;
+
+const liveKeysOf = (userId: string) => and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt));
+
+/** `createApiKey` under `MAX_LIVE_KEYS` (409 past it); the account's row is locked, so two creates cannot both take the last place. */
+export async function createOwnApiKey(db: Db, userId: string, opts: Parameters<typeof createApiKey>[2]): ReturnType<typeof createApiKey> {
+  return db.transaction(async (tx) => {
+    await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
+    const [{ n } = { n: 0 }] = await tx.select({ n: count() }).from(apiKeys).where(liveKeysOf(userId));
+    if (n >= MAX_LIVE_KEYS) throw conflict(`An account can have at most ${MAX_LIVE_KEYS} API keys; revoke some first (expired ones count until revoked).`);
+    return createApiKey(tx, userId, opts);
+  });
+}
+
 /** The user's live (unrevoked) keys, newest first. */
 export async function listApiKeys(db: DbOrTx, userId: string): Promise<ApiKeyRow[]> {
   return db
     .select()
     .from(apiKeys)
-    .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+    .where(liveKeysOf(userId))
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-    .limit(1000);
+    .limit(MAX_LIVE_KEYS);
 }
 
 /** Renames or re-scopes one of the user's keys; null when it is not theirs or is revoked. */
