@@ -1,13 +1,19 @@
 /**
  * Names, folders and ids (API.md §4): file names lose path separators, control characters and
- * `..`; folders become normalised absolute paths (`/a/b`, ≤ 16 levels of ≤ 255 chars, ≤ 1024 chars).
+ * `..`; folders become normalised absolute paths (`/a/b`, ≤ 16 levels of ≤ 255 bytes, ≤ 1024 bytes of UTF-8).
  */
 import { validationError } from '../../errors';
 import { randomString } from '../../lib/random';
 
 export const MAX_FOLDER_DEPTH = 16;
-export const MAX_FOLDER_LENGTH = 1024;
+/** Bytes of UTF-8, as S3 keys and file names on disk count (characters let 1024 of Chinese, 3 KB, past the index's row limit: a 500). */
+export const MAX_FOLDER_BYTES = 1024;
+const MAX_FOLDER_NAME_BYTES = 255;
+/** A file name's characters (UTF-16 units): 255 of them fit any index row. */
 const MAX_NAME_LENGTH = 255;
+export const utf8Bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+/** How the refusals say it. */
+const BYTES_NOTE = 'of UTF-8: a letter a–z is one byte, most Chinese characters three, an emoji four';
 
 /** A public file id: 12 base62 characters (≈ 71 bits), never sequential. */
 export const newFileId = (): string => randomString(12);
@@ -48,8 +54,9 @@ export function sanitizeName(raw: string | undefined | null, fallback: string): 
 
 /**
  * `a//b/` → `/a/b`; refuses `..`, control or bidi/zero-width characters, too deep or too long
- * (400). `naming`: the path names a folder to write to (an upload, a move, a new folder), whose
- * every name must also fit in 255 characters; reads take older, longer names as they are.
+ * (400). `naming`: the path names a folder to write to (an upload, a move, a new folder), which
+ * must fit in 1024 bytes, each name in 255; reads take older paths as they are (up to 1024
+ * characters, the rule they were made under).
  */
 export function normalizeFolder(raw: string | undefined | null, field = 'folder', naming = false): string {
   if (raw === undefined || raw === null || raw.trim() === '') return '/';
@@ -60,9 +67,11 @@ export function normalizeFolder(raw: string | undefined | null, field = 'folder'
   }
   if (parts.length > MAX_FOLDER_DEPTH) throw bad(`at most ${MAX_FOLDER_DEPTH} levels`);
   // As file systems do: a 300-letter folder name was accepted whole, and no page could show it.
-  if (naming && parts.some((p) => p.length > MAX_NAME_LENGTH)) throw bad(`each folder name at most ${MAX_NAME_LENGTH} characters`);
+  if (naming && parts.some((p) => utf8Bytes(p) > MAX_FOLDER_NAME_BYTES)) throw bad(`each folder name at most ${MAX_FOLDER_NAME_BYTES} bytes ${BYTES_NOTE}`);
   const path = `/${parts.join('/')}`;
-  if (path.length > MAX_FOLDER_LENGTH) throw bad(`at most ${MAX_FOLDER_LENGTH} characters`);
+  if (naming && utf8Bytes(path) > MAX_FOLDER_BYTES) throw bad(`at most ${MAX_FOLDER_BYTES} bytes in all, ${BYTES_NOTE}`);
+  // A read takes a path made under the earlier rule (1024 characters) as it is.
+  if (path.length > MAX_FOLDER_BYTES) throw bad(`at most ${MAX_FOLDER_BYTES} characters`);
   return path;
 }
 

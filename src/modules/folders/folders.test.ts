@@ -1,6 +1,6 @@
 /**
  * Folders API (API.md §4) through the real routes in process, on PGlite and Postgres: create
- * (201/409, normalised, ancestors), limits (16 levels, 1024 chars), list by parent with file
+ * (201/409, normalised, ancestors), limits (16 levels, 1024 bytes), list by parent with file
  * counts, delete (empty, non-empty → 409, recursive → files soft-deleted with purge jobs), move
  * (the subtree and its files in one step; refusals for the root, itself, inside itself, a taken
  * path, too deep).
@@ -53,7 +53,7 @@ describe.each(DB_BACKENDS)('folders on %s', (db) => {
     expect((await create('/')).status).toBe(409);
   });
 
-  test('limits: more than 16 levels, a name over 255 characters, more than 1024 in all, `..` → 400', async () => {
+  test('limits: more than 16 levels, a name over 255 bytes, more than 1024 bytes in all (UTF-8), `..` → 400', async () => {
     const deep = `/${Array.from({ length: 17 }, (_, i) => `d${i}`).join('/')}`;
     expect((await create(deep)).status).toBe(400);
     expect((await create(`/${Array.from({ length: 16 }, (_, i) => `d${i}`).join('/')}`)).status).toBe(201);
@@ -62,7 +62,24 @@ describe.each(DB_BACKENDS)('folders on %s', (db) => {
     expect((await create(longest)).status).toBe(201);
     const long = await create(`/${'x'.repeat(256)}`);
     expect(long.status).toBe(400);
-    expect(((await long.json()) as { message: string }).message).toContain('each folder name at most 255 characters');
+    expect(((await long.json()) as { message: string }).message).toContain('each folder name at most 255 bytes');
+    // Counted in UTF-8 bytes: 1005 Chinese characters (3015 bytes) were taken as 1005 and passed
+    // the index's row limit, a 500; on upload and on a move too.
+    const han = (n: number, from: number) => Array.from({ length: n }, (_, i) => String.fromCodePoint(0x4e00 + ((from + i * 7919) % 20000))).join('');
+    const wide = `/${Array.from({ length: 12 }, (_, i) => han(83, i * 83)).join('/')}`; // 12 × (1 + 249) bytes
+    expect(wide.length).toBe(1008);
+    for (const refused of [await create(wide), await h.request(`/api/files?folder=${encodeURIComponent(wide)}`, { method: 'POST', body: img, headers: { ...auth(), 'content-type': 'image/png' } })]) {
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { message: string }).message).toContain('at most 1024 bytes in all');
+    }
+    expect((await create(`/${han(85, 1)}`)).status).toBe(201); // 255 bytes
+    expect((await create(`/${han(86, 2)}`)).status).toBe(400);
+    const four = `/${Array.from({ length: 4 }, (_, i) => han(80, 500 + i * 80)).join('/')}`; // 964 bytes
+    expect((await create(four)).status).toBe(201);
+    const top = four.slice(0, four.indexOf('/', 1)); // its deepest folder moved under it would be 1086 bytes
+    const moved = await h.request(`/api/folders?path=${encodeURIComponent(top)}`, json('PATCH', { path: `/${han(40, 900)}${top}` }, auth()));
+    expect(moved.status).toBe(400);
+    expect(((await moved.json()) as { message: string }).message).toContain('longer than 1024 bytes');
     const dots = await create('/a/../etc');
     expect(dots.status).toBe(400);
     expect(((await dots.json()) as { error: string }).error).toBe('VALIDATION_ERROR');

@@ -16,7 +16,7 @@ export const FolderSchema = t.Object(
 export const FolderList = t.Object({ results: t.Array(FolderSchema), count: t.Integer() });
 
 export const CreateFolderBody = t.Object({
-  path: t.String({ minLength: 1, maxLength: 4096, description: 'Absolute path, e.g. `/a/b`; missing ancestors are created (≤ 16 levels of ≤ 255 characters each, ≤ 1024 characters in all).', examples: ['/holidays/2026'] }),
+  path: t.String({ minLength: 1, maxLength: 4096, description: 'Absolute path, e.g. `/a/b`; missing ancestors are created (≤ 16 levels of ≤ 255 bytes each, ≤ 1024 bytes in all, counted in UTF-8: a letter a–z is one byte, most Chinese characters three, an emoji four).', examples: ['/holidays/2026'] }),
 });
 
 export const ListFoldersQuery = t.Object({

@@ -40,7 +40,7 @@ export function folderRoutes(deps: AppDeps) {
         description: 'Moves the folder at `?path=` to the body\'s `path`, with its subfolders and every file below it, in one step: '
           + 'a listing sees the old tree or the new one, never half of each. '
           + '404 when the folder does not exist, 409 when the new path does (nothing is merged), 400 for the root, the same path, '
-          + 'a path inside the folder itself, or one that would make a moved path deeper than 16 levels or longer than 1024 characters.',
+          + 'a path inside the folder itself, or one that would make a moved path deeper than 16 levels or longer than 1024 bytes (UTF-8).',
       },
     })
     .delete(

@@ -9,7 +9,7 @@ import { and, asc, eq, inArray, isNull, like, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { conflict, notFound, validationError } from '../../errors';
 import { forgetFiles } from '../files/invalidate';
-import { MAX_FOLDER_DEPTH, MAX_FOLDER_LENGTH, normalizeFolder, parentOf } from '../files/names';
+import { MAX_FOLDER_BYTES, MAX_FOLDER_DEPTH, normalizeFolder, parentOf, utf8Bytes } from '../files/names';
 import { softDeleteFiles } from '../files/service';
 import { files } from '../files/table';
 import { ensureFolders, lockFolderTree } from './ancestors';
@@ -148,7 +148,7 @@ export async function moveFolder(deps: AppDeps, userId: string, rawPath: string,
     for (const { path: p } of tree) {
       const next = moved(p);
       if (next.split('/').length - 1 > MAX_FOLDER_DEPTH) throw refuse(`${next} would be more than ${MAX_FOLDER_DEPTH} levels deep`);
-      if (next.length > MAX_FOLDER_LENGTH) throw refuse(`${next.slice(0, 60)}… would be longer than ${MAX_FOLDER_LENGTH} characters`);
+      if (utf8Bytes(next) > MAX_FOLDER_BYTES) throw refuse(`${next.slice(0, 60)}… would be longer than ${MAX_FOLDER_BYTES} bytes (UTF-8)`);
     }
     await ensureFolders(tx, userId, parentOf(to));
     // The rest after the old prefix, counted in characters by the database (JavaScript's length counts an emoji as two).
