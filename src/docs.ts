@@ -72,7 +72,7 @@ export function docs(deps: AppDeps) {
       fixVoidResponses(responseValue);
       // The app's routes, not only this plugin's (`routes`); the method is protected in the types only.
       const routes = (plugin as unknown as { getGlobalRoutes(): RouteLike[] }).getGlobalRoutes();
-      fillJsonBodies(responseValue, routes);
+      fillJsonBodies(responseValue, routes, deps.requests.formRoutes);
       addOptionsOperations(responseValue, routes);
       normalizeSpec(responseValue);
     })
@@ -157,13 +157,18 @@ function addOptionsOperations(spec: unknown, routes: RouteLike[]): void {
   }
 }
 
-function fillJsonBodies(spec: unknown, routes: RouteLike[]): void {
+function fillJsonBodies(spec: unknown, routes: RouteLike[], formRoutes: ReadonlySet<string>): void {
   const paths = (spec as SpecLike)?.paths ?? {};
   for (const route of routes) {
     if (!route.hooks?.body) continue;
     const op = paths[route.path.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
     if (op?.requestBody && Object.keys(op.requestBody.content ?? {}).length === 0) {
       op.requestBody.content = { 'application/json': { schema: route.hooks.body } };
+    }
+    // A route an HTML form posts to takes its fields form-encoded too (http.ts `acceptFormBody`).
+    const content = op?.requestBody?.content;
+    if (content?.['application/json'] && formRoutes.has(route.path) && !content['application/x-www-form-urlencoded']) {
+      content['application/x-www-form-urlencoded'] = { schema: (content['application/json'] as { schema?: unknown }).schema };
     }
   }
   for (const ops of Object.values((spec as SpecLike)?.paths ?? {})) {

@@ -110,6 +110,11 @@ interface Operation {
   'x-required-scope'?: string;
   /** Path parameter names as the document shows them (`renamePathParams`): the router's are positional. */
   'x-path-names'?: Record<string, string>;
+  /**
+   * Parameters the route reads itself (a header beside its query schema): the plugin replaces a
+   * route's `parameters` with those of its schemas, so they come in under this name and are added.
+   */
+  'x-headers'?: { name: string; in: string; required?: boolean; schema?: unknown; description?: string }[];
 }
 
 interface Document {
@@ -227,6 +232,10 @@ function normalizeOperation(path: string, method: string, op: Operation): void {
   if (op.requestBody && Object.keys(body).length === 1 && isObj(json) && json.type === 'object' && !(Array.isArray(json.required) && json.required.length > 0)) {
     op.requestBody.required = false;
   }
+  for (const extra of op['x-headers'] ?? []) {
+    if (!(op.parameters ?? []).some((p) => p.in === extra.in && p.name.toLowerCase() === extra.name.toLowerCase())) (op.parameters ??= []).push(extra);
+  }
+  delete op['x-headers'];
   for (const p of op.parameters ?? []) {
     p.schema = normalized(p.schema);
     // The route schemas describe a parameter on its schema; tools (Scalar, generated clients) show the parameter's own.

@@ -105,6 +105,20 @@ test('a JSON body whose fields are all optional is not required (an admin invite
   expect(required('/api/auth/login', 'post')).toBe(true);
 });
 
+test('headers a route reads beside its schemas are parameters (X-Share-Password, Last-Event-ID were in prose only); a form route takes a form; the event stream is text/event-stream', () => {
+  type Op = { parameters?: { name: string; in: string }[]; responses: Record<string, { content?: Record<string, unknown> }> };
+  const op = (path: string, method: string) => spec.paths[path]?.[method] as Op | undefined;
+  const headersOf = (path: string, method: string) => (op(path, method)?.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
+  expect(headersOf('/s/{token}', 'get')).toEqual(['X-Share-Password']);
+  expect(headersOf('/s/{token}', 'post')).toEqual(['X-Share-Password']);
+  // The password form posts form-encoded, as the description said; the document had JSON only.
+  const body = (spec.paths['/s/{token}']?.post as { requestBody?: { content?: Record<string, unknown> } }).requestBody?.content ?? {};
+  expect(Object.keys(body).sort()).toEqual(['application/json', 'application/x-www-form-urlencoded']);
+  expect(headersOf('/api/queue/events', 'get')).toEqual(['Last-Event-ID']);
+  expect(Object.keys(op('/api/queue/events', 'get')?.responses['200']?.content ?? {})).toEqual(['text/event-stream']);
+  expect(Object.keys(op('/api/queue/events', 'get')?.responses ?? {})).toContain('429');
+});
+
 test('delivery paths name what each segment holds, list HEAD, and their 400/403 say the codes they answer', () => {
   const paths = Object.keys(spec.paths);
   // The router's positional names ({file} was a chain's second step, {id} a signature) are not the document's.

@@ -110,6 +110,22 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     expect(Buffer.from(await right.arrayBuffer()).equals(png)).toBe(true);
   });
 
+  test('POST /s/:token takes X-Share-Password as its GET does (ignored, an empty password was checked and counted); sending none is a 401 that counts nothing', async () => {
+    const f = await upload();
+    const link = await share(f.id, { password: 'hunter22' });
+    const post = (headers: Record<string, string>) => fetch(local(link.url), { method: 'POST', headers });
+    const none = await post({});
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as { message: string }).message).toContain('needs its password');
+    const right = await post({ 'x-share-password': 'hunter22' });
+    expect(right.status).toBe(200);
+    expect(Buffer.from(await right.arrayBuffer()).equals(png)).toBe(true);
+    const wrong = await post({ 'x-share-password': 'nope' });
+    expect(wrong.status).toBe(401);
+    // Two attempts counted (the right one and this), not the one that sent nothing.
+    expect(Number(wrong.headers.get('x-ratelimit-limit')) - Number(wrong.headers.get('x-ratelimit-remaining'))).toBe(2);
+  });
+
   test('max_views=2: two deliveries, the third is 410; the counter and status say so', async () => {
     const f = await upload();
     const link = await share(f.id, { max_views: 2 });

@@ -66,12 +66,17 @@ export function parseCursor(s: string | null | undefined): Cursor | null {
 
 const visible = (v: EventViewer, e: QueueEvent) => v.all || e.userId === v.userId;
 
+/** A time as the API writes it (`…T12:00:00.000Z`); `jsonb_build_object` wrote Postgres's `+00:00` form. */
+const apiTime = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : v);
+
 function toEvent(r: Record<string, unknown>): QueueEvent {
+  const data = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as Record<string, unknown>;
+  if ('run_at' in data) data.run_at = apiTime(data.run_at);
   return {
     cursor: { tx: Number(r.tx), id: Number(r.id) },
     type: String(r.type),
     userId: (r.user_id as string | null) ?? null,
-    data: (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as Record<string, unknown>,
+    data,
     createdAt: new Date(String(r.created_at)).toISOString(),
   };
 }
@@ -208,17 +213,29 @@ export function createEventHub(database: Database, log: Logger, options: Partial
     }
   }
 
+  /** Streams one account holds open here (each is a socket and a buffer until it ends). */
+  const streamsOf = (userId: string) => {
+    let n = 0;
+    for (const c of clients) if (c.viewer.userId === userId) n++;
+    return n;
+  };
+
   return {
     options: opts,
     /** Number of connected clients. */
     clientCount: () => clients.size,
+    streamsOf,
 
     /**
      * Opens an SSE stream for the viewer. With `after` (from `Last-Event-ID`), first replays
      * every visible event after it; otherwise starts with what happens from now on.
      */
-    async subscribe(viewer: EventViewer, after: Cursor | null, allowed: () => Promise<boolean> = async () => true): Promise<ReadableStream<Uint8Array>> {
+    async subscribe(
+      viewer: EventViewer, after: Cursor | null, allowed: () => Promise<boolean> = async () => true, maxPerAccount = Infinity,
+    ): Promise<ReadableStream<Uint8Array> | null> {
       await (starting ??= start());
+      // Counted after the await, with nothing awaited before the add: two at once cannot both take the last place.
+      if (streamsOf(viewer.userId) >= maxPerAccount) return null;
       const client: Client = {
         viewer,
         allowed,

@@ -3,9 +3,11 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { makeTestApp, type TestApp } from '../../../test/helpers/app';
 import { DB_BACKENDS } from '../../../test/helpers/services';
 import { readSse } from '../../../test/helpers/sse';
+import { until } from '../../../test/helpers/until';
 import { createApiKey } from '../keys/service';
 import { users } from '../users/table';
 import { formatCursor } from './events';
+import { MAX_STREAMS_PER_ACCOUNT } from './routes';
 import { jobEvents, jobs } from './table';
 
 describe.each(DB_BACKENDS)('/api/queue on %s', (db) => {
@@ -143,6 +145,51 @@ describe.each(DB_BACKENDS)('/api/queue on %s', (db) => {
     // An id ahead of every event so far was never sent: taken, the stream waited for it, silent.
     const ahead = await h.request('/api/queue/events', as(aliceKey, { headers: { 'last-event-id': '999999999-1' } }));
     expect([ahead.status, ((await ahead.json()) as { details: { fields: { path: string }[] } }).details.fields[0]!.path]).toEqual([400, '/Last-Event-ID']);
+  });
+
+  test('SSE: a bad last_event_id beside a good header is a 400 naming it (it was dropped unread), two that differ are a 400; times as the API writes them', async () => {
+    const res = await h.request('/api/queue/events', as(aliceKey));
+    const s = readSse(res.body!);
+    await s.until((_, c) => c.includes('connected'));
+    await h.deps.queue.enqueue({ type: 'test.noop', userId: alice });
+    await h.deps.queue.runPending();
+    await s.until((ev) => ev.some((e) => e.event === 'job.completed'));
+    await s.close();
+    const [first, last] = [s.events[0]!, s.events.at(-1)!];
+    // run_at came as Postgres wrote it (`2026-12-07T01:27:30.929+00:00`, or without milliseconds).
+    for (const e of s.events) expect((JSON.parse(e.data) as { run_at: string }).run_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const ask = (query: string, header?: string) => h.request(`/api/queue/events${query}`, as(aliceKey, { headers: header ? { 'last-event-id': header } : {} }));
+    const bad = await ask('?last_event_id=abc', last.id!);
+    expect([bad.status, ((await bad.json()) as { details: { fields: unknown[] } }).details.fields]).toEqual([400, [{ path: '/last_event_id', message: 'is not an event id this server sent', in: 'query' }]]);
+    const differ = await ask(`?last_event_id=${first.id}`, last.id!);
+    expect([differ.status, ((await differ.json()) as { message: string }).message]).toEqual([400, 'Last-Event-ID and last_event_id name different events; send one.']);
+    const same = await ask(`?last_event_id=${last.id}`, last.id!);
+    expect(same.status).toBe(200);
+    await same.body!.cancel();
+  });
+
+  test(`SSE: an account holds at most ${MAX_STREAMS_PER_ACCOUNT} streams on one process, the next is a 429 until one closes (they grew without bound)`, async () => {
+    const hub = h.deps.queue.events;
+    const open = await Promise.all(Array.from({ length: MAX_STREAMS_PER_ACCOUNT }, async () => {
+      const res = await h.request('/api/queue/events', as(aliceReadOnly));
+      expect(res.status).toBe(200);
+      return res.body!;
+    }));
+    expect(hub.streamsOf(alice)).toBe(MAX_STREAMS_PER_ACCOUNT);
+    const refused = await h.request('/api/queue/events', as(aliceKey));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(((await refused.json()) as { details: { bucket: string; limit: number } }).details).toMatchObject({ bucket: 'event_streams', limit: MAX_STREAMS_PER_ACCOUNT });
+    // Another account is not counted with this one.
+    const other = await h.request('/api/queue/events', as(adminKey));
+    expect(other.status).toBe(200);
+    await other.body!.cancel();
+    await open[0]!.cancel();
+    await until('a closed stream to be let go', async () => (hub.streamsOf(alice) < MAX_STREAMS_PER_ACCOUNT ? true : null));
+    const again = await h.request('/api/queue/events', as(aliceKey));
+    expect(again.status).toBe(200);
+    await Promise.all([again.body!.cancel(), ...open.slice(1).map((b) => b.cancel())]);
+    await until('every stream to be let go', async () => (hub.streamsOf(alice) === 0 ? true : null));
   });
 
   test('SSE: a stream ends when its caller is banned, before sending another of their events (it went on sending them)', async () => {

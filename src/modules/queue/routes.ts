@@ -5,13 +5,20 @@
 import { noContent } from '../../http';
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { errorResponses, forbidden, validationError } from '../../errors';
+import { errorResponses, forbidden, rateLimited, validationError } from '../../errors';
+import { binaryResponse } from '../../openapi-contract';
 import { actsAsAdmin, authGuard, type Principal } from '../auth/guard';
 import { parseCursor } from './events';
 import { EventsQuery, JobIdParams, JobList, JobListItem, JobListQuery, JobSchema, QueueStats, StatsQuery } from './model';
 import { cancelJob, checkJobType, deleteJob, getJob, getStats, listJobs, retryJob, type Viewer } from './service';
 
 /** What a principal may see: its own jobs, or all of them for admins. */
+/**
+ * Event streams one account may hold open on one server process: each is a socket and a buffer
+ * for as long as it lasts, which the `api` bucket (counting only opens) did not bound.
+ */
+export const MAX_STREAMS_PER_ACCOUNT = 20;
+
 export const viewerOf = (p: Principal): Viewer => ({ userId: p.userId, all: actsAsAdmin(p) });
 
 /**
@@ -87,10 +94,20 @@ export function queueRoutes(deps: AppDeps) {
     .get(
       '/events',
       async ({ principal, request, query }) => {
-        const raw = request.headers.get('last-event-id') ?? query.last_event_id ?? null;
-        const after = raw === null || raw.trim() === '' ? null : parseCursor(raw);
-        if ((raw !== null && raw.trim() !== '' && !after) || (after && !(await deps.queue.events.wasSent(after)))) {
-          throw validationError('Invalid Last-Event-ID.', [{ path: '/Last-Event-ID', message: 'is not an event id this server sent', in: 'header' }]);
+        // Each one sent is checked (a bad query value beside a header was dropped unread), and two must agree.
+        const sent = [
+          { raw: request.headers.get('last-event-id')?.trim(), path: '/Last-Event-ID', in: 'header' as const },
+          { raw: query.last_event_id?.trim(), path: '/last_event_id', in: 'query' as const },
+        ].filter((s): s is { raw: string; path: string; in: 'header' | 'query' } => !!s.raw);
+        let after: ReturnType<typeof parseCursor> = null;
+        for (const s of sent) {
+          after = parseCursor(s.raw);
+          if (!after || !(await deps.queue.events.wasSent(after))) {
+            throw validationError('Invalid Last-Event-ID.', [{ path: s.path, message: 'is not an event id this server sent', in: s.in }]);
+          }
+        }
+        if (sent.length === 2 && sent[0]!.raw !== sent[1]!.raw) {
+          throw validationError('Last-Event-ID and last_event_id name different events; send one.', sent.map((s) => ({ path: s.path, message: 'differs from the other', in: s.in })));
         }
         const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
         // HEAD runs this GET handler; a stream that never ends would hold the answer (and a
@@ -102,15 +119,21 @@ export function queueRoutes(deps: AppDeps) {
           const now = await deps.credentials.resolve(request).catch(() => null);
           return now !== null && now.userId === principal.userId && (!viewer.all || viewerOf(now).all);
         };
-        const stream = await deps.queue.events.subscribe(viewer, after, allowed);
+        const stream = await deps.queue.events.subscribe(viewer, after, allowed, MAX_STREAMS_PER_ACCOUNT);
+        if (!stream) {
+          throw rateLimited(
+            { bucket: 'event_streams', limit: MAX_STREAMS_PER_ACCOUNT, remaining: 0, retry_after: 5, window_seconds: 0 },
+            { 'x-ratelimit-limit': String(MAX_STREAMS_PER_ACCOUNT), 'x-ratelimit-remaining': '0' },
+          );
+        }
         return new Response(stream, { headers });
       },
       {
         auth: 'queue:read',
         query: EventsQuery,
         response: {
-          200: t.String({ description: 'text/event-stream', contentMediaType: 'text/event-stream' }),
-          ...errorResponses(400, 401, 403),
+          200: binaryResponse('The event stream.', ['text/event-stream']),
+          ...errorResponses(400, 401, 403, 429),
         },
         detail: {
           summary: 'Live job events (Server-Sent Events)',
@@ -120,7 +143,9 @@ export function queueRoutes(deps: AppDeps) {
             'Every event has an `id:`; reconnect with `Last-Event-ID` (or `?last_event_id=`) to receive every missed event once, in order. ' +
             'An id no event had yet (kept from another database, or made up) is a 400. '
             + 'A `: heartbeat` comment is sent after 15 s without events. Events from every instance are included. '
-            + 'The caller is checked again before each batch and heartbeat: a ban, a revoked key or an expired token ends the stream (resume with `Last-Event-ID` once signed in again).',
+            + 'The caller is checked again before each batch and heartbeat: a ban, a revoked key or an expired token ends the stream (resume with `Last-Event-ID` once signed in again). '
+            + `An account holds at most ${MAX_STREAMS_PER_ACCOUNT} streams open on one server process: the next is a 429 \`RATE_LIMITED\` (\`bucket: event_streams\`) until one closes.`,
+          'x-headers': [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' }, description: 'The `id:` of the last event received, to resume after it (what browsers send on reconnecting).' }],
         },
       },
     );

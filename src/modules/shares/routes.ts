@@ -194,7 +194,7 @@ export function shareRoutes(deps: AppDeps) {
           + 'HEAD, 304 (a cached copy still current) and 416 (a range past the end) send none and cost no view. '
           + 'Scripts send the password in `X-Share-Password` (missing or wrong → 401 in the error envelope). Password attempts count in the `share_password` bucket (429 past it). '
           + 'Unknown or revoked link → 404; expired or out of views (`max_views`) → 410.',
-        parameters: [{ name: 'X-Share-Password', in: 'header', required: false, schema: { type: 'string' }, description: 'The link\'s password, for scripts.' }],
+        'x-headers': [{ name: 'X-Share-Password', in: 'header', required: false, schema: { type: 'string' }, description: 'The link\'s password, for scripts.' }],
       },
     })
     .post('/s/:token', async ({ params, request, body, set }) => {
@@ -203,7 +203,13 @@ export function shareRoutes(deps: AppDeps) {
         await enforceIpLimit(deps, request, set, 'public');
         const share = await getShare(deps, params.token);
         if (share.passwordHash) {
-          const checked = await checkPassword(deps, request, set, share, body.password ?? '').catch((err: unknown) => {
+          // The header as its GET takes it (it was ignored here, and the empty password counted an attempt).
+          const password = body.password ?? request.headers.get('x-share-password') ?? undefined;
+          if (password === undefined && !browser) {
+            await sharedFile(deps, share); // a deleted file's link is 404 first, as by GET
+            throw unauthorized('This share link needs its password: send it in X-Share-Password, or POST it (form or JSON field password).');
+          }
+          const checked = await checkPassword(deps, request, set, share, password ?? '').catch((err: unknown) => {
             // Locked out: a browser goes to the page saying so by GET too (a reload must not count another attempt).
             if (browser && err instanceof AppError && err.status === 429) return { locked: Number(err.headers?.['Retry-After'] ?? 60) };
             throw err;
@@ -235,8 +241,9 @@ export function shareRoutes(deps: AppDeps) {
         ...errorResponsesOrPage(404, 410, 429),
       },
       detail: {
+        'x-headers': [{ name: 'X-Share-Password', in: 'header', required: false, schema: { type: 'string' }, description: 'The link\'s password, for scripts (a body `password` wins).' }],
         summary: 'Open a share link from its page',
-        description: 'Form-encoded (or JSON) `password`, required for a protected link, none for the Open button of a link with `max_views`. '
+        description: 'Form-encoded (or JSON) `password`, or the `X-Share-Password` header, required for a protected link (a script that sends neither gets 401, no attempt counted); none for the Open button of a link with `max_views`. '
           + 'A browser\'s form is sent on (303); a script gets the file itself (a view). A wrong password, a dead link or too many attempts: an HTML page naming the problem for a browser, the JSON envelope for a script.',
       },
     });
