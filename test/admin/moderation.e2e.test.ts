@@ -107,6 +107,9 @@ describe.each(MODES)('moderation on $name', (mode) => {
     for (const path of ['/api/admin/files?q=a%00b', '/api/admin/files/a%00b', '/api/admin/audit?file_id=a%00b', '/api/admin/files?user_id=nope']) {
       expect((await api('GET', path, undefined, admin)).status).toBe(400);
     }
+    // An id that is no file's is a 404, as on /api/files/:id (a 400 quoted the pattern's regular expression).
+    const odd = await api('GET', '/api/admin/files/a.b', undefined, admin);
+    expect([odd.status, odd.body.error]).toEqual([404, 'NOT_FOUND']);
 
     const viewed = await api('GET', `/api/admin/files/${file.id}`, undefined, admin);
     expect(viewed.status).toBe(200);

@@ -126,4 +126,15 @@ describe.each(MODES)('crafted cursors on $name', (mode) => {
     }
     expect((await get('/api/account/exports?limit=1', user)).status).toBe(200);
   });
+
+  test('an empty cursor= is the first page on every list (three lists answered 400, the others the first page)', async () => {
+    const lists: { path: string; auth: Auth }[] = [
+      { path: '/api/admin/users', auth: admin }, { path: '/api/admin/audit', auth: admin }, { path: '/api/admin/files', auth: admin },
+      { path: '/api/queue/jobs', auth: user }, { path: '/api/files', auth: user }, { path: '/api/logs', auth: user },
+      { path: '/api/account/exports', auth: user }, { path: '/api/invites', auth: user }, { path: `/api/webhooks/${hookId}/deliveries`, auth: user },
+    ];
+    const got = [];
+    for (const list of lists) got.push([list.path, (await get(`${list.path}?cursor=`, list.auth)).status]);
+    expect(got).toEqual(lists.map((l) => [l.path, 200]));
+  });
 });

@@ -61,6 +61,11 @@ describe('usage history', () => {
     expect(april.months[1]).toMatchObject({ uploads: 1, upload_bytes: 100, image_ops: 5, origin_reads: 1, bytes_served: 40, storage_bytes: 100 });
     expect(april.months[2]).toMatchObject({ uploads: 1, upload_bytes: 150, image_ops: 0, storage_bytes: 260 });
 
+    // Months to come: no days yet, and the storage held now (they said 0, where GET /api/usage says now).
+    const ahead = await history('?period=2026-06&months=3');
+    expect(ahead.days).toEqual([]);
+    expect(ahead.months.map((m) => [m.period, m.uploads, m.storage_bytes])).toEqual([['2026-04', 1, 260], ['2026-05', 0, 260], ['2026-06', 0, 260]]);
+
     const march = await history('?period=2026-03&months=1');
     expect(march.days).toHaveLength(31);
     expect(march.days[28]).toMatchObject({ day: '2026-03-29', image_ops: 0, storage_bytes: 0 });

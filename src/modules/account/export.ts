@@ -106,7 +106,7 @@ export async function getExport(deps: AppDeps, id: string, userId: string | null
 export async function listExports(deps: AppDeps, userId: string, q: { limit?: number; cursor?: string }) {
   const limit = q.limit ?? 50;
   const mine = eq(accountExports.userId, userId);
-  const after = q.cursor === undefined ? undefined : decodeTimeIdCursor(q.cursor);
+  const after = q.cursor ? decodeTimeIdCursor(q.cursor) : undefined; // `cursor=` is the first page, as on every list
   await settleOrphanedExports(deps.db, mine, new Date(deps.clock.now()));
   const older = after && or(lt(accountExports.createdAt, after.at), and(eq(accountExports.createdAt, after.at), lt(accountExports.id, after.id)));
   const [rows, [total]] = await Promise.all([

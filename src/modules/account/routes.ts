@@ -50,7 +50,7 @@ const DeletionSchema = t.Object(
     status: t.Union([t.Literal('pending'), t.Literal('running'), t.Literal('completed'), t.Literal('failed')]),
     job_id: t.Union([t.String({ format: 'uuid' }), t.Null()]),
     error: t.Union([t.String(), t.Null()]),
-    removed: t.Union([t.Record(t.String(), t.Integer()), t.Null()], { description: 'What was removed, by kind, once completed.' }),
+    removed: t.Union([t.Record(t.String(), t.Integer()), t.Null()], { description: 'What was removed so far, by kind (counts grow while `running`; final once `completed`).' }),
     created_at: Iso,
     finished_at: t.Union([Iso, t.Null()]),
   },

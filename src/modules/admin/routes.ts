@@ -25,8 +25,8 @@ const AdminUser = t.Composite([UserSchema, t.Object({ is_banned: t.Boolean(), us
 const IdParams = t.Object({ id: t.String({ format: 'uuid', error: 'must be a user id' }) });
 const obj = <T extends Parameters<typeof t.Object>[0]>(p: T) => t.Object(p, { additionalProperties: false });
 const AdminFile = t.Composite([FileSchema, t.Object({ user_id: t.String({ format: 'uuid' }), owner_email: t.String() })], { title: 'AdminFile' });
-/** File ids are base62; the pattern also keeps NUL bytes (which Postgres refuses) away from queries. */
-const FileId = t.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', error: 'must be a file id' });
+/** As `/api/files/:id` takes them: an id that is no file's is a 404 (its pattern answered a 400 quoting the regular expression). NUL bytes are refused before routing (hardening.ts). */
+const FileId = t.String({ minLength: 1, maxLength: 64, error: 'must be a file id' });
 const FileIdParams = t.Object({ id: FileId });
 const NoNul = '^[^\\u0000]*$';
 const AuditEntry = t.Object(
@@ -131,7 +131,8 @@ export function adminRoutes(deps: AppDeps) {
       ...changeOptions, ...strict(obj({ banned: t.Boolean() })), detail: { summary: 'Ban or unban a user', description: 'Banned: 403 ACCOUNT_BANNED on every call, everywhere, at once. A ban also ends every session of the account, so an unban does not bring them back (the user signs in again); API keys stay, refused while banned.' },
     })
     .post('/users/:id/promote', ({ principal, params, body }) => apply(principal, params.id, { isPromoted: body.promoted }), {
-      ...changeOptions, ...strict(obj({ promoted: t.Boolean() })), detail: { summary: 'Promote or demote a user (plan)' },
+      // No 409: promoting oneself, or the last admin, changes no one's access.
+      ...changeOptions, response: { 200: AdminUser, ...errorResponses(400, 401, 403, 404) }, ...strict(obj({ promoted: t.Boolean() })), detail: { summary: 'Promote or demote a user (plan)' },
     })
     .post('/users/:id/role', ({ principal, params, body }) => apply(principal, params.id, { role: body.role }), {
       ...changeOptions, ...strict(obj({ role: t.Union([t.Literal('user'), t.Literal('admin')]) })), detail: { summary: "Set a user's role" },

@@ -35,7 +35,7 @@ export async function listUsableInvites(
   db: DbOrTx, ownerId: string, now: Date, page: { limit: number; cursor?: string },
 ): Promise<{ rows: InviteRow[]; count: number; next: string | null }> {
   const usable = and(eq(invites.ownerId, ownerId), isNull(invites.usedAt), or(isNull(invites.expiresAt), gt(invites.expiresAt, now)));
-  const after = page.cursor === undefined ? undefined : decodeTimeIdCursor(page.cursor, INVITE_CODE);
+  const after = page.cursor ? decodeTimeIdCursor(page.cursor, INVITE_CODE) : undefined; // `cursor=` is the first page, as on every list
   const [rows, [total]] = await Promise.all([
     db.select().from(invites)
       .where(after ? and(usable, sql`(${invites.createdAt}, ${invites.code}) < (${after.at.toISOString()}::timestamptz, ${after.id})`) : usable)

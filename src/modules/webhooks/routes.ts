@@ -228,7 +228,7 @@ export function webhookRoutes(deps: AppDeps) {
       // Deliveries whose queue job was cancelled, deleted or failed for good are settled first (settle.ts).
       await settleOrphanedDeliveries(deps.db, eq(webhookDeliveries.webhookId, params.id));
       const limit = query.limit ?? 50;
-      const after = query.cursor === undefined ? undefined : decodeDeliveryCursor(query.cursor);
+      const after = query.cursor ? decodeDeliveryCursor(query.cursor) : undefined; // `cursor=` is the first page, as on every list
       const mine = eq(webhookDeliveries.webhookId, params.id);
       // Keyset pagination, as every list of the API (API.md §1): the log beyond one page was unreachable.
       const older = after && sql`(${webhookDeliveries.createdAt}, ${webhookDeliveries.id}) < (${after.at.toISOString()}::timestamptz, ${after.id}::uuid)`;
