@@ -55,7 +55,7 @@ const liveKeysOf = (userId: string) => and(eq(apiKeys.userId, userId), isNull(ap
 /** `createApiKey` under `MAX_LIVE_KEYS` (409 past it); the account's row is locked, so two creates cannot both take the last place. */
 export async function createOwnApiKey(db: Db, userId: string, opts: Parameters<typeof createApiKey>[2]): ReturnType<typeof createApiKey> {
   return db.transaction(async (tx) => {
-    await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
+    await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('no key update'); // not with inserts that refer to the account (account/deletion.ts)
     const [{ n } = { n: 0 }] = await tx.select({ n: count() }).from(apiKeys).where(liveKeysOf(userId));
     if (n >= MAX_LIVE_KEYS) throw conflict(`An account can have at most ${MAX_LIVE_KEYS} API keys; revoke some first (expired ones count until revoked).`);
     return createApiKey(tx, userId, opts);
