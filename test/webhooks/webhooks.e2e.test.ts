@@ -93,6 +93,7 @@ describe('webhooks over real HTTP', () => {
     const listed = (await (await api('/api/webhooks')).json()) as { results: Record<string, unknown>[] };
     expect(listed.results.length).toBeGreaterThan(0);
     for (const w of listed.results) expect('secret' in w).toBe(false);
+    expect((listed as { next_cursor?: unknown }).next_cursor).toBeNull();
     expect('secret' in ((await (await api(`/api/webhooks/${hook.id}`)).json()) as Record<string, unknown>)).toBe(false);
     const made: string[] = [];
     for (let i = listed.results.length; i < 10; i++) {
@@ -100,6 +101,10 @@ describe('webhooks over real HTTP', () => {
       expect(res.status).toBe(201);
       made.push(((await res.json()) as { id: string }).id);
     }
+    // Newest first, as every list (they came oldest first).
+    const all = (await (await api('/api/webhooks')).json()) as { results: { id: string; created_at: string }[] };
+    expect(all.results[0]!.id).toBe(made.at(-1)!);
+    expect(all.results.map((w) => w.created_at)).toEqual(all.results.map((w) => w.created_at).sort().reverse());
     const over = await api('/api/webhooks', { method: 'POST', body: JSON.stringify({ url: rx.url(), events: ['file.deleted'] }) });
     expect(over.status).toBe(409);
     expect(((await over.json()) as { error: string }).error).toBe('CONFLICT');
@@ -135,6 +140,46 @@ describe('webhooks over real HTTP', () => {
       const row = log.results.find((x) => x.id === d.id);
       return row?.status === 'succeeded' && row.response_status === 200;
     });
+  });
+
+  test('rotating the secret: the new one is shown once, deliveries carry both signatures until the old one expires; with 0 only the new one signs', async () => {
+    const made = await api('/api/webhooks', { method: 'POST', body: JSON.stringify({ url: rx.url(), events: ['file.deleted'] }) });
+    const { id, secret: first } = (await made.json()) as { id: string; secret: string };
+    const sendTest = async () => {
+      const d = (await (await api(`/api/webhooks/${id}/test`, { method: 'POST' })).json()) as { event_id: string };
+      await eventually('the test event', () => rx.got.some((r) => r.id === d.event_id));
+      return rx.got.find((r) => r.id === d.event_id)!;
+    };
+    const verifies = (secret: string, r: Received) => verifyWebhook(secret, r.id, r.timestamp, r.body, r.signature);
+    try {
+      const before = Date.now();
+      const rotated = await api(`/api/webhooks/${id}/rotate-secret`, { method: 'POST' });
+      expect(rotated.status).toBe(200);
+      const hook1 = (await rotated.json()) as { secret: string; previous_secret_expires_at: string };
+      expect(hook1.secret).toStartWith('whsec_');
+      expect(hook1.secret).not.toBe(first);
+      const until = Date.parse(hook1.previous_secret_expires_at) - before;
+      expect(until).toBeGreaterThan(86_000_000);
+      expect(until).toBeLessThan(86_400_000 + 60_000);
+      expect('secret' in ((await (await api(`/api/webhooks/${id}`)).json()) as Record<string, unknown>)).toBe(false);
+
+      const both = await sendTest();
+      expect(both.signature.split(' ')).toHaveLength(2);
+      expect([verifies(first, both), verifies(hook1.secret, both)]).toEqual([true, true]);
+
+      // A secret that leaked: replaced at once, the old one signs nothing more.
+      const now = (await (await api(`/api/webhooks/${id}/rotate-secret`, { method: 'POST', body: JSON.stringify({ previous_secret_valid_for: 0 }) })).json()) as { secret: string; previous_secret_expires_at: string | null };
+      expect(now.previous_secret_expires_at).toBeNull();
+      const only = await sendTest();
+      expect(only.signature.split(' ')).toHaveLength(1);
+      expect([verifies(hook1.secret, only), verifies(first, only), verifies(now.secret, only)]).toEqual([false, false, true]);
+
+      const bad = await api(`/api/webhooks/${id}/rotate-secret`, { method: 'POST', body: JSON.stringify({ previous_secret_valid_for: 8 * 86_400 }) });
+      expect(bad.status).toBe(400);
+      expect((await api('/api/webhooks/00000000-0000-4000-8000-000000000000/rotate-secret', { method: 'POST' })).status).toBe(404);
+    } finally {
+      await api(`/api/webhooks/${id}`, { method: 'DELETE' });
+    }
   });
 
   test('the delivery log pages by cursor and counts them all (a page of 3 said count 3 of 34, and the rest was unreachable)', async () => {
@@ -387,6 +432,31 @@ describe.each(DB_BACKENDS)('webhook deliveries and their jobs (%s)', (db) => {
     expect(hits.filter((h) => h.id === first.event_id)).toHaveLength(1);
   });
 
+  test('a delivery cancelled after failed attempts says it was given up after them (it said "before the delivery was made"); deleting the endpoint cancels a waiting retry\'s job saying so (it kept the attempt\'s error)', async () => {
+    const user = await seedUser(app.deps);
+    healthy = false;
+    try {
+      const hook = await newHook(user.key, '/toggle');
+      const [id] = await app.deps.db.transaction((tx) => emitWebhookEvent(tx, user.id, 'file.uploaded', { id: 'f2' }));
+      await app.deps.queue.runPending(); // the first attempt fails; the retry waits
+      const job = (await jobOf(user.key, id!))!;
+      expect(job.status).toBe('pending');
+      await ok(call(user.key, 'POST', `/api/queue/jobs/${job.id}/cancel`));
+      expect(await delivery(user.key, hook.id, id!)).toMatchObject({ status: 'cancelled', last_error: 'Given up: its queue job was cancelled after 1 failed attempt.' });
+      await ok(call(user.key, 'DELETE', `/api/webhooks/${hook.id}`), 204);
+
+      const other = await newHook(user.key, '/toggle');
+      const [id2] = await app.deps.db.transaction((tx) => emitWebhookEvent(tx, user.id, 'file.uploaded', { id: 'f3' }));
+      await app.deps.queue.runPending();
+      expect((await jobOf(user.key, id2!))).toMatchObject({ status: 'pending', last_error: expect.stringContaining('500') });
+      await ok(call(user.key, 'DELETE', `/api/webhooks/${other.id}`), 204);
+      await eventually('the retry to run', async () => (await app.deps.queue.runPending(), (await jobOf(user.key, id2!))?.status === 'cancelled'), 100);
+      expect((await jobOf(user.key, id2!))!.last_error).toBe('Not sent: its endpoint was deleted (or the delivery pruned from the log).');
+    } finally {
+      healthy = true;
+    }
+  });
+
   test('turning an endpoint off stops its queued retries: cancelled at the next attempt, saying why (a test event still goes)', async () => {
     const user = await seedUser(app.deps);
     healthy = false;
@@ -402,7 +472,7 @@ describe.each(DB_BACKENDS)('webhook deliveries and their jobs (%s)', (db) => {
     const settled = (await delivery(user.key, hook.id, id!))!;
     expect(settled).toMatchObject({ status: 'cancelled', last_error: expect.stringContaining('turned off'), attempts: [expect.anything()] });
     expect(hits.filter((h) => h.id === failing.event_id)).toHaveLength(1); // the failed first attempt only
-    expect((await jobOf(user.key, id!))!.status).toBe('cancelled');
+    expect((await jobOf(user.key, id!))).toMatchObject({ status: 'cancelled', last_error: expect.stringContaining('turned off') });
 
     const test = await ok<Delivery>(call(user.key, 'POST', `/api/webhooks/${hook.id}/test`), 202);
     await app.deps.queue.runPending();

@@ -26,8 +26,9 @@ import type { JobRow } from './table';
 
 /** Thrown by `ctx.checkpoint()` (or by a handler itself) to end a job as `cancelled`. */
 export class JobCancelledError extends Error {
-  constructor() {
-    super('The job was cancelled.');
+  /** `reason`: why the handler gave up, kept as the job's `last_error` (else the last failed attempt's stays). */
+  constructor(readonly reason?: string) {
+    super(reason ?? 'The job was cancelled.');
     this.name = 'JobCancelledError';
   }
 }
@@ -200,7 +201,7 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
       } else if (reason === 'shutdown') {
         // stop() hands the job back to the queue.
       } else if (reason === 'cancel' || error instanceof JobCancelledError) {
-        await markCancelled(db, workerId, job.id);
+        await markCancelled(db, workerId, job.id, error instanceof JobCancelledError ? error.reason : undefined);
       } else {
         const opts = entry?.opts ?? {};
         const delay = backoffDelay(job.attempts, opts.backoffBaseMs ?? 1000, opts.backoffMaxMs ?? 3_600_000);

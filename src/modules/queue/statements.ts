@@ -82,11 +82,12 @@ export async function failJob(db: DbOrTx, workerId: string, id: string, error: s
 }
 
 /** A running job whose handler honoured a cancel request ends `cancelled`. */
-export async function markCancelled(db: DbOrTx, workerId: string, id: string): Promise<boolean> {
+export async function markCancelled(db: DbOrTx, workerId: string, id: string, reason?: string): Promise<boolean> {
   const rows = await queryRows(
     db,
     sql`with j as (
-        update jobs set status = 'cancelled', finished_at = now(), locked_by = null, locked_until = null
+        update jobs set status = 'cancelled', finished_at = now(), locked_by = null, locked_until = null,
+          last_error = coalesce(${reason ?? null}::text, last_error)
         where id = ${id} and locked_by = ${workerId} and status = 'running'
         returning ${JOB_COLUMNS}
       ), e as (${appendEventsFrom('j', 'job.cancelled')})

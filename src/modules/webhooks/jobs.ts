@@ -20,7 +20,7 @@ import { JobCancelledError } from '../queue/runner';
 import { jobs, type JobRow } from '../queue/table';
 import { outboundPolicy } from '../remote/source';
 import { DELIVER_JOB, emitWebhookEvent } from './emit';
-import { signWebhook } from './sign';
+import { signatures } from './sign';
 import { webhookDeliveries, webhooks, type DeliveryAttempt, type WebhookRow } from './table';
 
 /** The hourly `prune` step (src/jobs.ts): the delivery log is kept as long as finished jobs (QUEUE_RETENTION_DAYS). */
@@ -81,18 +81,16 @@ export function registerWebhookJobs(deps: AppDeps): void {
     const [d] = await deps.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId)).limit(1);
     const [hook] = d ? await deps.db.select().from(webhooks).where(eq(webhooks.id, d.webhookId)).limit(1) : [];
     // The endpoint was deleted (its deliveries went with it), or the log was pruned: nothing to send.
-    if (!d || !hook) throw new JobCancelledError();
+    if (!d || !hook) throw new JobCancelledError('Not sent: its endpoint was deleted (or the delivery pruned from the log).');
     // Settled already. A job retried through /api/queue starts again at attempt 1 and sends its
     // failed or cancelled delivery again; any other run (a duplicate) leaves it be.
     if (d.status !== 'pending' && (d.status === 'succeeded' || job.attempts !== 1)) return;
     if (!hook.enabled && d.eventType !== 'webhook.test') {
       // Turned off (by its owner, or for failing for days) after the event was queued: its
       // retries stop here. A test event is sent whether the endpoint is on or not.
-      await deps.db.update(webhookDeliveries).set({
-        status: 'cancelled',
-        lastError: `Not sent: the endpoint was turned off before this delivery was made${d.attempts.length ? ` (after ${d.attempts.length} failed attempt${d.attempts.length === 1 ? '' : 's'})` : ''}.`,
-      }).where(eq(webhookDeliveries.id, d.id));
-      throw new JobCancelledError();
+      const reason = `Not sent: the endpoint was turned off before this delivery was made${d.attempts.length ? ` (after ${d.attempts.length} failed attempt${d.attempts.length === 1 ? '' : 's'})` : ''}.`;
+      await deps.db.update(webhookDeliveries).set({ status: 'cancelled', lastError: reason }).where(eq(webhookDeliveries.id, d.id));
+      throw new JobCancelledError(reason);
     }
 
     const body = JSON.stringify(d.payload);
@@ -113,7 +111,7 @@ export function registerWebhookJobs(deps: AppDeps): void {
           'user-agent': 'Pictor-Webhooks/1',
           'webhook-id': d.eventId,
           'webhook-timestamp': String(timestamp),
-          'webhook-signature': signWebhook(hook.secret, d.eventId, timestamp, body),
+          'webhook-signature': signatures(hook, d.eventId, timestamp, body, sentAt),
         },
       });
       status = response.status;

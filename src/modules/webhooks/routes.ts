@@ -30,7 +30,8 @@ const WebhookSchema = t.Object({
   enabled: t.Boolean(),
   failing_since: t.Nullable(t.String({ format: 'date-time', description: 'Since when every delivery has failed for good (none succeeded since); null while deliveries succeed. After `WEBHOOK_DISABLE_AFTER_DAYS` (default 3) of this the server turns the endpoint off.' })),
   disabled_reason: t.Nullable(t.String({ description: 'Why the server turned the endpoint off (every delivery failed for days); null when it did not. Turning it on again clears it.' })),
-  secret: t.Optional(t.String({ description: 'Signing secret (`whsec_<base64>`, Standard Webhooks): verify `webhook-signature` with it. Only in the answer that creates the endpoint (as API keys are shown once): a key that may only read the account must not be able to forge its events.' })),
+  secret: t.Optional(t.String({ description: 'Signing secret (`whsec_<base64>`, Standard Webhooks): verify `webhook-signature` with it. Only in the answer that creates the endpoint or rotates its secret (as API keys are shown once): a key that may only read the account must not be able to forge its events.' })),
+  previous_secret_expires_at: t.Nullable(t.String({ format: 'date-time', description: 'After a rotation: until when deliveries also carry a signature by the previous secret (`webhook-signature` lists both), so receivers can switch without missing an event; null when there is none.' })),
   created_at: Timestamp,
   updated_at: Timestamp,
 }, { title: 'Webhook' });
@@ -61,8 +62,12 @@ const DeliverySchema = t.Object({
 const toJson = (w: WebhookRow, withSecret = false) => ({
   id: w.id, url: w.url, events: w.events as (typeof WEBHOOK_EVENTS)[number][], description: w.description, enabled: w.enabled,
   failing_since: w.failingSince?.toISOString() ?? null, disabled_reason: w.disabledReason,
-  ...(withSecret ? { secret: w.secret } : {}), created_at: w.createdAt.toISOString(), updated_at: w.updatedAt.toISOString(),
+  ...(withSecret ? { secret: w.secret } : {}), previous_secret_expires_at: w.previousSecret ? w.previousSecretUntil?.toISOString() ?? null : null, created_at: w.createdAt.toISOString(), updated_at: w.updatedAt.toISOString(),
 });
+
+/** How long a rotated-out secret keeps signing by default (a day), and at most (a week). */
+const DEFAULT_PREVIOUS_SECRET_S = 86_400;
+const MAX_PREVIOUS_SECRET_S = 7 * 86_400;
 
 /** Endpoints per account: each event fans out to all of them inside the emitting transaction. */
 export const MAX_WEBHOOKS = 10;
@@ -113,12 +118,13 @@ export function webhookRoutes(deps: AppDeps) {
   return new Elysia({ name: 'pictor.webhooks', prefix: '/api/webhooks', detail: { tags: ['webhooks'] } })
     .use(authGuard(deps))
     .get('', async ({ principal }) => {
-      const rows = await deps.db.select().from(webhooks).where(eq(webhooks.userId, principal.userId)).orderBy(webhooks.createdAt);
-      return { results: rows.map((w) => toJson(w)), count: rows.length };
+      // Newest first, as every list (API.md §1): one page, an account has at most MAX_WEBHOOKS.
+      const rows = await deps.db.select().from(webhooks).where(eq(webhooks.userId, principal.userId)).orderBy(desc(webhooks.createdAt), desc(webhooks.id));
+      return { results: rows.map((w) => toJson(w)), count: rows.length, next_cursor: null };
     }, {
       auth: 'account:read',
-      response: { 200: t.Object({ results: t.Array(WebhookSchema), count: t.Integer() }), ...errorResponses(401, 403) },
-      detail: { summary: 'List webhook endpoints' },
+      response: { 200: t.Object({ results: t.Array(WebhookSchema), count: t.Integer(), next_cursor: t.Null({ description: 'Always null: one page holds every endpoint.' }) }), ...errorResponses(401, 403) },
+      detail: { summary: 'List webhook endpoints', description: `Newest first, in one page: an account has at most ${MAX_WEBHOOKS}.` },
     })
     .post('', async ({ principal, body, set }) => {
       const url = await checkTarget(body.url);
@@ -196,6 +202,34 @@ export function webhookRoutes(deps: AppDeps) {
       params: IdParams,
       response: { 204: t.Void(), ...errorResponses(400, 401, 403, 404) },
       detail: { summary: 'Delete a webhook endpoint', description: 'Its delivery log goes with it; pending deliveries are dropped.' },
+    })
+    .post('/:id/rotate-secret', async ({ principal, params, body }) => {
+      const keepS = body.previous_secret_valid_for ?? DEFAULT_PREVIOUS_SECRET_S;
+      const now = deps.clock.now();
+      // One statement: the secret replaced is the one the row holds at that moment (two rotations at once chain).
+      const [row] = await deps.db.update(webhooks).set({
+        secret: newWebhookSecret(),
+        previousSecret: keepS > 0 ? sql`${webhooks.secret}` : null,
+        previousSecretUntil: keepS > 0 ? new Date(now + keepS * 1000) : null,
+        updatedAt: new Date(now),
+      }).where(and(eq(webhooks.id, params.id), eq(webhooks.userId, principal.userId))).returning();
+      if (!row) throw notFound('Webhook');
+      return toJson(row, true);
+    }, {
+      auth: 'account:write',
+      params: IdParams,
+      body: t.Object({
+        previous_secret_valid_for: t.Optional(t.Integer({
+          minimum: 0, maximum: MAX_PREVIOUS_SECRET_S,
+          description: `Seconds the old secret keeps signing beside the new one (default ${DEFAULT_PREVIOUS_SECRET_S}, one day; at most ${MAX_PREVIOUS_SECRET_S}, a week). 0: at once, for a secret that leaked.`,
+        })),
+      }, { additionalProperties: false }),
+      response: { 200: WebhookSchema, ...errorResponses(400, 401, 403, 404) },
+      detail: {
+        summary: 'Rotate a webhook endpoint\'s secret',
+        description: 'A new `secret`, shown this once. Until `previous_secret_expires_at` each delivery is signed with both (two space-separated `v1,…` in `webhook-signature`; '
+          + 'a Standard Webhooks receiver accepts either), so the receiver can take the new secret without missing an event.',
+      },
     })
     .post('/:id/test', async ({ principal, params, set }) => {
       // Rate: the per-account `api` bucket the guard has already counted this call in (README § Webhooks).

@@ -16,6 +16,9 @@ import { webhookDeliveries } from './table';
 const jobOf = sql`j.unique_key = 'webhook:' || ${webhookDeliveries.id}::text`;
 const jobStatus = sql`(select j.status from jobs j where ${jobOf})`;
 const jobError = sql`(select j.last_error from jobs j where ${jobOf})`;
+/** ` after N failed attempts` when some were made (a cancel after them said "before the delivery was made"). */
+const afterAttempts = sql`case jsonb_array_length(${webhookDeliveries.attempts}) when 0 then '' when 1 then ' after 1 failed attempt'
+  else ' after ' || jsonb_array_length(${webhookDeliveries.attempts}) || ' failed attempts' end`;
 
 /**
  * Settles the pending deliveries matching `scope` whose job can no longer send them; returns
@@ -25,8 +28,10 @@ export async function settleOrphanedDeliveries(db: DbOrTx, scope: SQL): Promise<
   const settled = await db.update(webhookDeliveries).set({
     status: sql`case when ${jobStatus} = 'failed' then 'failed' else 'cancelled' end`,
     lastError: sql`case coalesce(${jobStatus}, 'deleted')
-      when 'deleted' then 'Not sent: its queue job was deleted before the delivery was made.'
-      when 'cancelled' then 'Not sent: its queue job was cancelled before the delivery was made.'
+      when 'deleted' then case when jsonb_array_length(${webhookDeliveries.attempts}) = 0 then 'Not sent: its queue job was deleted before the delivery was made.'
+        else 'Given up: its queue job was deleted' || ${afterAttempts} || '.' end
+      when 'cancelled' then case when jsonb_array_length(${webhookDeliveries.attempts}) = 0 then 'Not sent: its queue job was cancelled before the delivery was made.'
+        else 'Given up: its queue job was cancelled' || ${afterAttempts} || '.' end
       when 'failed' then 'Its queue job failed: ' || coalesce(${jobError}, 'no reason recorded')
       else 'Not sent: its queue job ended without making the delivery.' end`,
   }).where(and(

@@ -14,6 +14,9 @@ export const webhooks = pgTable(
     description: text('description'),
     /** `whsec_<base64 key>` (Standard Webhooks). */
     secret: text('secret').notNull(),
+    /** The secret before the last rotation, still signing beside the new one until `previousSecretUntil`. */
+    previousSecret: text('previous_secret'),
+    previousSecretUntil: timestamp('previous_secret_until', { withTimezone: true, precision: 3 }),
     enabled: boolean('enabled').notNull().default(true),
     /** Since when every delivery failed for good (none succeeded since); null while one succeeds. */
     failingSince: timestamp('failing_since', { withTimezone: true, precision: 3 }),
