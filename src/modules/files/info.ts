@@ -16,6 +16,7 @@ import { AppError, errorResponses, notFound, unprocessableImage } from '../../er
 import { authGuard } from '../auth/guard';
 import { getOwnFileOrThrow } from './service';
 import type { FileRow } from './table';
+import { readableImage } from '../transform/heic';
 
 /** Larger originals are not read for a palette (sizes come from the row then). */
 const MAX_READ_BYTES = 64 * 1024 * 1024;
@@ -94,7 +95,8 @@ export function fileInfoRoutes(deps: AppDeps) {
       const turned = (m.orientation ?? 1) >= 5;
       const width = turned ? frameHeight : (m.width ?? 0);
       const height = turned ? (m.width ?? 0) : frameHeight;
-      const small = await sharp(bytes, limit).autoOrient().resize(64, 64, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      const pixels = await readableImage(bytes, { maxPixels: deps.config.maxInputPixels, timeoutMs: deps.config.transformTimeoutMs });
+      const small = await sharp(pixels, limit).autoOrient().resize(64, 64, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
       const palette = paletteOf(small.data, small.info.channels);
       const out: Analysed = {
         format: m.format ?? null, width, height, aspect_ratio: height ? Math.round((width / height) * 10000) / 10000 : null,

@@ -13,6 +13,7 @@ import { isDerivable } from './derivable';
 import { dominantColor } from './dominant';
 import type { FileMetadata } from './model';
 import { files, type FileRow } from './table';
+import { readableImage } from '../transform/heic';
 
 /** Images larger than this are described without blurhash/colour (a full read would be needed). */
 const MAX_ANALYSE_BYTES = 64 * 1024 * 1024;
@@ -60,7 +61,8 @@ async function computeMeta(deps: AppDeps, f: FileRow): Promise<Meta> {
     const img = sharp(bytes, { limitInputPixels: deps.config.maxInputPixels });
     const m = await img.metadata();
     const { exif, gps } = selectExif(m.exif);
-    const small = await sharp(bytes, { limitInputPixels: deps.config.maxInputPixels }).rotate().resize(32, 32, { fit: 'inside' })
+    const pixels = await readableImage(bytes, { maxPixels: deps.config.maxInputPixels, timeoutMs: deps.config.transformTimeoutMs });
+    const small = await sharp(pixels, { limitInputPixels: deps.config.maxInputPixels }).rotate().resize(32, 32, { fit: 'inside' })
       .ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     return {
       format: m.format ?? null,

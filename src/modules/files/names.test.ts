@@ -35,9 +35,10 @@ describe('normalizeFolder', () => {
     expect(normalizeFolder('/holidays/صورة/👨\u200D👩')).toBe('/holidays/صورة/👨\u200D👩');
   });
 
-  test('a folder name is at most 255 characters, as on a file system (300 were accepted)', () => {
+  test('a folder name is at most 255 bytes of UTF-8, as on a file system (300 were accepted)', () => {
     expect(normalizeFolder(`/a/${'x'.repeat(255)}`, 'folder', true)).toBe(`/a/${'x'.repeat(255)}`);
-    expect(() => normalizeFolder(`/a/${'x'.repeat(256)}`, 'folder', true)).toThrow(/each folder name at most 255 characters/);
+    expect(() => normalizeFolder(`/a/${'x'.repeat(256)}`, 'folder', true)).toThrow(/each folder name at most 255 bytes/);
+    expect(() => normalizeFolder(`/a/${'é'.repeat(128)}`, 'folder', true)).toThrow(/each folder name at most 255 bytes/); // 256 bytes
     // Reads still reach a folder made before the limit.
     expect(normalizeFolder(`/a/${'x'.repeat(256)}`)).toBe(`/a/${'x'.repeat(256)}`);
   });

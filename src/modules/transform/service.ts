@@ -23,6 +23,7 @@ import { parseTransformation } from './parse';
 import { renderTransformation } from './chain';
 import { applyHints, hintHeaders, usesHints, type ClientHints } from './hints';
 import { createTransformPool, type TransformPool } from './pool';
+import { readableImage } from './heic';
 import { loadPresets } from './presets';
 import { probeImage, type ProbedImage } from './probe';
 import { applySharpSettings } from './sharp-settings';
@@ -174,10 +175,12 @@ export function createDelivery(deps: CoreDeps): Delivery {
     if (kept) return kept;
     const known = unreadable.get(file.sha256);
     if (known) throw known;
-    const input = await readOriginal(file);
-    const probed = await probeImage(input, probeLimits).catch((err: unknown) => {
+    const remember = (err: unknown): never => {
       throw err instanceof AppError && err.code === 'UNPROCESSABLE_IMAGE' ? unreadable.remember(file.sha256, err) : err;
-    });
+    };
+    // An HEVC-coded HEIC is decoded once, here, into bytes every later render reads (heic.ts).
+    const input = await readableImage(await readOriginal(file), { maxPixels: c.maxInputPixels, timeoutMs: c.transformTimeoutMs }).catch(remember);
+    const probed = await probeImage(input, probeLimits).catch(remember);
     factsCache.set(file.sha256, { hasAlpha: probed.hasAlpha, animated: probed.animated });
     if (sources && input.byteLength <= c.sourceCacheBytes / 4) sources.set(file.sha256, { input, probed });
     return { input, probed };
