@@ -41,6 +41,15 @@ async function signOriginal(id: string): Promise<{ preview: string; download: { 
   return { preview: localPath(s.url), download: { href: localPath(s.download_url ?? s.url), until: Date.parse(s.expires_at) } };
 }
 
+/** Images a browser shows as they are; the other raster ones (HEIC, TIFF) are previewed as the server renders them. */
+const SHOWN_AS_IS: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif', 'image/svg+xml', 'image/bmp']);
+
+/** A rendering for the preview (a phone's HEIC was a broken image in every browser but Safari), signed: whatever the file's visibility and the server's policy. */
+async function signRendering(id: string): Promise<string> {
+  const s = await api<{ url: string }>('POST', `/api/files/${id}/signed-url`, { transformations: 'w_2048,c_limit,f_auto', expires_in: 3600 });
+  return localPath(s.url);
+}
+
 const toLocalInput = (iso: string | null) => (iso ? new Date(new Date(iso).getTime() - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16) : '');
 
 export function Details({ id, info, onChange }: { id: string; info: ServerInfo; onChange: () => void }) {
@@ -72,8 +81,13 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   const show = (f: FileItem) => {
     setFile(f);
     setEdit({ name: f.name, folder: f.folder, isPublic: f.is_public, expires: toLocalInput(f.expires_at), tags: f.tags.join(', '), meta: metaText(f.custom_metadata) });
+    const rendered = isRaster(f) && !SHOWN_AS_IS.has(f.content_type);
+    if (rendered) {
+      setPreview('');
+      signRendering(f.id).then(setPreview).catch(() => setPreview(''));
+    }
     if (f.is_public) {
-      setPreview(localPath(f.url));
+      if (!rendered) setPreview(localPath(f.url));
       setDownload({ href: localPath(f.download_url), until: Infinity });
     } else {
       // Private: a short-lived signed URL of the original, made by the same public API; its
@@ -81,11 +95,11 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
       setDownload(null);
       signOriginal(f.id)
         .then((s) => {
-          setPreview(s.preview);
+          if (!rendered) setPreview(s.preview);
           setDownload(s.download);
         })
         .catch(() => {
-          setPreview('');
+          if (!rendered) setPreview('');
           // The owner's own download, by the session cookie (a plain link sends it).
           setDownload({ href: `/api/files/${encodeURIComponent(f.id)}/original`, until: Infinity });
         });
