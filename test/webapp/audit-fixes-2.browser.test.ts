@@ -5,7 +5,8 @@
  * "0 files" with no way to try again; automatic upload retries left the row looking stuck; a
  * server error lost its reference; signing out stopped uploads without asking; the Jobs page
  * linked deleted files to a "not found" page; a missing folder's link led to another missing one;
- * the selection bar hid the tile the keyboard had just reached.
+ * the selection bar hid the tile the keyboard had just reached. And a phone's HEIC photo, which
+ * Chromium cannot show: its page previewed the original, a broken image.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createClient } from '../helpers/client';
 import { type RunningServer } from '../helpers/server';
 import { emailMaker, signUpIn, startAdminFixture, type Account } from './admin-fixture';
+import { hevcHeic } from '../helpers/heic';
 import { png, shot } from './browser';
 
 setDefaultTimeout(180_000);
@@ -230,6 +232,35 @@ describe('places', () => {
       await clear(`tab stop ${i + 1}`);
     }
     await shot(page, 'audit2-sticky-focus');
+    await context.close();
+  });
+});
+
+/** Width and height the browser decoded for the first image matching `selector`, once it has. */
+async function shown(page: Page, selector: string): Promise<[number, number]> {
+  const img = page.locator(selector).first();
+  await img.waitFor(WAIT);
+  await page.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0, await img.elementHandle(), WAIT);
+  return img.evaluate((i: HTMLImageElement) => [i.naturalWidth, i.naturalHeight]);
+}
+
+describe('phone photos', () => {
+  test('an HEIC photo has a thumbnail in the library and a preview on its page, public or private', async () => {
+    const me = await signUp('heic');
+    const heic = await hevcHeic({ width: 320, height: 240, rgb: 0x3080c0 });
+    const open = await me.upload('IMG_0001.HEIC', 'image/heic', heic);
+    const hidden = await me.upload('IMG_0002.HEIC', 'image/heic', heic, { is_public: 'false' });
+    const context = await me.context();
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    expect((await shown(page, '.thumb img:not(.placeholder)'))[0]).toBeGreaterThan(0);
+    for (const file of [open, hidden]) {
+      await page.goto(`${base}/files/${file.id}`);
+      // The rendering (at most 2048 wide: the photo's own 320 × 240), not the original the browser cannot decode.
+      expect(await shown(page, '.preview img')).toEqual([320, 240]);
+      expect(await page.locator('.preview img').getAttribute('src')).toContain('/authenticated/');
+    }
+    await shot(page, 'heic-details');
     await context.close();
   });
 });
