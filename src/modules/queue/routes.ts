@@ -12,13 +12,13 @@ import { parseCursor } from './events';
 import { EventsQuery, JobIdParams, JobList, JobListItem, JobListQuery, JobSchema, QueueStats, StatsQuery } from './model';
 import { cancelJob, checkJobType, deleteJob, getJob, getStats, listJobs, retryJob, type Viewer } from './service';
 
-/** What a principal may see: its own jobs, or all of them for admins. */
 /**
  * Event streams one account may hold open on one server process: each is a socket and a buffer
  * for as long as it lasts, which the `api` bucket (counting only opens) did not bound.
  */
 export const MAX_STREAMS_PER_ACCOUNT = 20;
 
+/** What a principal may see: its own jobs, or all of them for admins. */
 export const viewerOf = (p: Principal): Viewer => ({ userId: p.userId, all: actsAsAdmin(p) });
 
 /**
