@@ -94,21 +94,21 @@ export function queueRoutes(deps: AppDeps) {
     .get(
       '/events',
       async ({ principal, request, query }) => {
-        // Each one sent is checked (a bad query value beside a header was dropped unread), and two must agree.
+        // Each one sent is checked. With both, the header wins: an EventSource reconnecting to a URL
+        // with `?last_event_id=` sends the newer id in the header.
         const sent = [
           { raw: request.headers.get('last-event-id')?.trim(), path: '/Last-Event-ID', in: 'header' as const },
           { raw: query.last_event_id?.trim(), path: '/last_event_id', in: 'query' as const },
         ].filter((s): s is { raw: string; path: string; in: 'header' | 'query' } => !!s.raw);
-        let after: ReturnType<typeof parseCursor> = null;
+        const cursors = [];
         for (const s of sent) {
-          after = parseCursor(s.raw);
-          if (!after || !(await deps.queue.events.wasSent(after))) {
+          const c = parseCursor(s.raw);
+          if (!c || !(await deps.queue.events.wasSent(c))) {
             throw validationError('Invalid Last-Event-ID.', [{ path: s.path, message: 'is not an event id this server sent', in: s.in }]);
           }
+          cursors.push(c);
         }
-        if (sent.length === 2 && sent[0]!.raw !== sent[1]!.raw) {
-          throw validationError('Last-Event-ID and last_event_id name different events; send one.', sent.map((s) => ({ path: s.path, message: 'differs from the other', in: s.in })));
-        }
+        const after = cursors[0] ?? null;
         const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
         // HEAD runs this GET handler; a stream that never ends would hold the answer (and a
         // subscription) forever, since the runtime waits for the body's end to drop it.
@@ -140,7 +140,7 @@ export function queueRoutes(deps: AppDeps) {
           description:
             'Events `job.created`, `job.started`, `job.progress`, `job.retrying`, `job.completed`, `job.failed`, `job.cancel_requested`, `job.cancelled`, `job.released`; ' +
             '`data` is JSON `{job_id, type, status, attempts, max_attempts, progress, file_id, user_id, last_error, run_at, event, at}` (`user_id` null for the server\'s own housekeeping). ' +
-            'Every event has an `id:`; reconnect with `Last-Event-ID` (or `?last_event_id=`) to receive every missed event once, in order. ' +
+            'Every event has an `id:`; reconnect with `Last-Event-ID` (or `?last_event_id=`; with both, the header wins) to receive every missed event once, in order. ' +
             'An id no event had yet (kept from another database, or made up) is a 400. '
             + 'A `: heartbeat` comment is sent after 15 s without events. Events from every instance are included. '
             + 'The caller is checked again before each batch and heartbeat: a ban, a revoked key or an expired token ends the stream (resume with `Last-Event-ID` once signed in again). '
