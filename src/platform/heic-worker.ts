@@ -9,6 +9,9 @@ interface Job {
   input: Uint8Array;
 }
 
+// libheif prints what it cannot parse; the reason comes back with the error instead.
+console.log = () => {};
+
 const post = (msg: unknown, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
 
 self.onmessage = async (e: MessageEvent<Job>) => {

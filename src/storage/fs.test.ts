@@ -54,4 +54,9 @@ test('a delete removes the folders it leaves empty (not the root); a put racing 
   }
   for (let i = 0; i < 300; i++) for (const name of ['n1', 'n2']) await storage.delete(`race/${i}/${name}`); // n1 stays when its delete ran first
   expect((await readdir(dir)).sort()).toEqual(['.tmp', 'a']);
+
+  // A prefix removed whole (a video's stored renditions) leaves no folder either.
+  for (const name of ['w_96.mp4', 'deep/w_200.webm']) await storage.put(`renditions/cd/${name}`, new Blob(['x']).stream());
+  expect(await storage.deletePrefix('renditions/cd/')).toBe(2);
+  expect((await readdir(dir)).sort()).toEqual(['.tmp', 'a']);
 }, 120_000);

@@ -165,6 +165,16 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
   await mkdir(tmpDir, { recursive: true });
   await sweepOwnedTemp(tmpDir, { atStart: true });
   const base = join(root, '/'); // ends with one '/': the folders under the root start with it, the root does not
+  const tusDir = join(root, '.tus');
+  /**
+   * `dir` and then its parents while they are empty (one folder per account, one per video's
+   * stored renditions), never the root, the temp folder or tus's.
+   */
+  const removeEmptyFolders = async (dir: string): Promise<void> => {
+    for (; dir.startsWith(base) && !dir.startsWith(tmpDir) && !dir.startsWith(tusDir); dir = dirname(dir)) {
+      if (!(await rmdir(dir).then(() => true, () => false))) return; // not empty, a file or gone: the ones above are not emptied either
+    }
+  };
   const pathOf = (key: string) => {
     assertValidKey(key);
     return join(root, key);
@@ -222,10 +232,7 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
     async delete(key) {
       const path = pathOf(key);
       await rm(path, { force: true });
-      // Its folders, once empty (one per account, per video's stored renditions), go with it.
-      for (let dir = dirname(path); dir.startsWith(base); dir = dirname(dir)) {
-        if (!(await rmdir(dir).then(() => true, () => false))) break; // not empty (or gone): the ones above are not either
-      }
+      await removeEmptyFolders(dirname(path));
     },
 
     async deletePrefix(prefix) {
@@ -241,6 +248,7 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
         throw err;
       }
       let count = 0;
+      const folders: string[] = [];
       for (const rel of entries) {
         const full = join(dir, rel);
         if (!rel.startsWith(namePrefix) || full.startsWith(tmpDir)) continue;
@@ -248,8 +256,11 @@ export async function createFsStorage(root: string): Promise<StorageDriver> {
         if (s?.isFile()) {
           await rm(full, { force: true });
           count++;
-        }
+        } else if (s?.isDirectory()) folders.push(full);
       }
+      // The deepest first: a folder emptied here goes, then its parents once empty.
+      for (const folder of folders.sort((a, b) => b.length - a.length)) await removeEmptyFolders(folder);
+      await removeEmptyFolders(dir);
       return count;
     },
 

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import type { Readable } from 'node:stream';
+import { isStorageUnavailable } from '../errors';
 import { createPartQueue, partPool, sendLive } from './s3-parts';
 
 /** A promise settled from outside. */
@@ -73,6 +74,19 @@ describe('sendLive', () => {
     const got = await body!;
     expect(got.bytes.equals(Buffer.from(buffer))).toBe(true);
     expect(got.writes).toBeLessThanOrEqual(3); // 512 KiB at a time, not one per 64 KiB
+  });
+
+  test('a part the storage drops fails as a storage call the error mapper knows (the SDK threw a streamed part\'s fetch error bare: a 500)', async () => {
+    // What the SDK throws for a request with a streamed body that lost its connection: no `$metadata`.
+    const reset = Object.assign(new TypeError('The socket connection was closed unexpectedly'), { code: 'ECONNRESET' });
+    const live = sendLive(new Uint8Array(8), 8, () => Promise.reject(reset));
+    const err = await live.done.catch((e: unknown) => e);
+    expect(err).toBe(reset);
+    expect(isStorageUnavailable(err)).toBe(true);
+    // The body failing on the client's side is no outage of the storage.
+    const dropped = sendLive(new Uint8Array(8), 8, (_b, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))));
+    dropped.drop();
+    expect(isStorageUnavailable(await dropped.done.catch((e: unknown) => e))).toBe(false);
   });
 
   test('drop aborts the request', async () => {

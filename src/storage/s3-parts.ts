@@ -30,7 +30,22 @@ export function createS3Client(o: S3ClientOptions): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     // Bun's native fetch where it runs, and a bound on a storage that stops answering (platform/s3-http.ts).
     requestHandler: s3RequestHandler(o.timeoutMs ?? 15_000),
+    // The SDK's own words went to stdout as plain text (a failed streamed part: "An error was
+    // encountered…"), among the JSON logs; the caller logs the failure, with its request.
+    logger: QUIET,
   });
+}
+
+const QUIET = { trace: () => {}, debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+/**
+ * A streamed part's failure as the SDK reports its other calls' (`$metadata`): it does not retry
+ * a request with a streamed body and threw its fetch error bare, which errors.ts could not tell
+ * from a bug (a 500 instead of a 503 when the storage went away mid-part).
+ */
+function asStorageCallError(err: unknown): unknown {
+  if (err !== null && typeof err === 'object' && !('$metadata' in err)) Object.defineProperty(err, '$metadata', { value: {}, enumerable: false });
+  return err;
 }
 
 export interface PartPool {
@@ -85,7 +100,9 @@ export function sendLive(buffer: Uint8Array, size: number, send: (body: Readable
   const stream = new PacedBody();
   const abort = new AbortController();
   let queued = 0;
-  const done = send(stream, abort.signal);
+  const done = send(stream, abort.signal).catch((err: unknown) => {
+    throw asStorageCallError(err);
+  });
   done.catch(() => {}); // handled by the caller, or dropped with the body
   return {
     size,

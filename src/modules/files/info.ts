@@ -106,6 +106,7 @@ export function fileInfoRoutes(deps: AppDeps) {
       analysed.set(f.sha256, out);
       return out;
     } catch (err) {
+      if (err instanceof AppError && err.code === 'OVERLOADED') throw err; // the HEIC decoder busy: not the file's verdict
       const refused = unprocessableImage((err as Error).message.split('\n')[0] ?? 'unreadable');
       analysed.set(f.sha256, refused);
       throw refused;

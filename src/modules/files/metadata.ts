@@ -8,7 +8,7 @@ import exifReader from 'exif-reader';
 import { eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import type { AppDeps } from '../../deps';
-import { notFound } from '../../errors';
+import { AppError, notFound } from '../../errors';
 import { isDerivable } from './derivable';
 import { dominantColor } from './dominant';
 import type { FileMetadata } from './model';
@@ -80,6 +80,8 @@ async function computeMeta(deps: AppDeps, f: FileRow): Promise<Meta> {
       dominant_color: dominantColor(small.data, small.info.channels),
     };
   } catch (err) {
+    // The decoder busy (an HEIC): the job that asked is retried, and nothing is stored for good.
+    if (err instanceof AppError && err.code === 'OVERLOADED') throw err;
     deps.log.warn({ err, file_id: f.id }, 'metadata extraction failed');
     return empty;
   }

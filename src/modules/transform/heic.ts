@@ -8,8 +8,8 @@
  */
 import sharp from 'sharp';
 import { crc32, deflateSync } from 'node:zlib';
-import { unprocessableImage } from '../../errors';
-import { decodeHeic, HeicTimeoutError } from '../../platform/heic';
+import { overloaded, unprocessableImage } from '../../errors';
+import { decodeHeic, HeicDecodeError } from '../../platform/heic';
 
 /** A libvips built with libde265 reads HEVC itself: then nothing is done here. */
 const NATIVE_HEVC = ((sharp.format.heif?.input as { fileSuffix?: string[] } | undefined)?.fileSuffix ?? []).includes('.heic');
@@ -26,8 +26,10 @@ export async function readableImage(input: Buffer, o: { maxPixels: number; timeo
   const meta = await sharp(input).metadata().catch(() => null);
   if (meta?.compression !== 'hevc' || !meta.width || !meta.height || meta.width * meta.height > o.maxPixels) return input;
   const { width, height, pixels } = await decodeHeic(input, o.timeoutMs).catch((err: unknown) => {
-    // Corrupt inside its data (the header read): the photo's fault, a 422, not the server's.
-    throw err instanceof HeicTimeoutError || !(err instanceof Error) ? err : unprocessableImage(`HEIC: ${err.message}`);
+    // Corrupt inside its data (the header read): the photo's fault, a 422 that is remembered. Out
+    // of time or a failed thread: the server's state, a 503 to ask again (never remembered).
+    if (err instanceof HeicDecodeError) throw unprocessableImage(`HEIC: ${err.message}`);
+    throw overloaded('This HEIC photo could not be decoded now; ask again in a moment.', 5);
   });
   const img = sharp(pixels, { raw: { width, height, channels: 4 } });
   if (meta.hasAlpha) {

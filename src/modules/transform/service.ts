@@ -167,6 +167,9 @@ export function createDelivery(deps: CoreDeps): Delivery {
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
+  /** Originals being read and probed, by SHA-256. */
+  const loading = new Map<string, Promise<{ input: Buffer; probed: ProbedImage }>>();
+
   async function probeSource(file: FileLookup): Promise<{ input: Buffer; probed: ProbedImage }> {
     if (!file.contentType.startsWith('image/') || (file.contentType === 'image/svg+xml' && !c.rasterizeSvg)) {
       throw invalidTransformation('file', 'a raster image (JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF)', `not a raster image (${file.contentType})`);
@@ -175,6 +178,16 @@ export function createDelivery(deps: CoreDeps): Delivery {
     if (kept) return kept;
     const known = unreadable.get(file.sha256);
     if (known) throw known;
+    // The sizes of a `srcset` arrive together: one read (and one HEIC decode) serves them all.
+    let load = loading.get(file.sha256);
+    if (!load) {
+      load = loadSource(file).finally(() => loading.delete(file.sha256));
+      loading.set(file.sha256, load);
+    }
+    return load;
+  }
+
+  async function loadSource(file: FileLookup): Promise<{ input: Buffer; probed: ProbedImage }> {
     const remember = (err: unknown): never => {
       throw err instanceof AppError && err.code === 'UNPROCESSABLE_IMAGE' ? unreadable.remember(file.sha256, err) : err;
     };
