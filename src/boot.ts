@@ -36,8 +36,7 @@ export async function start(): Promise<void> {
   }
   const opened: Opened = {};
   try {
-    // Read before anything is made on disk: a bad PRESETS stopped the start after the database and
-    // secrets were created (and, with WORKERS=N, after the primary migrated).
+    // Read before anything is made on disk or migrated: a setting to fix leaves nothing behind.
     loadPresets(config.presets, { maxDimension: config.maxDimension, maxOutputPixels: config.maxOutputPixels });
     if (config.workers > 1 && workerIndex === undefined) return await runPrimary(config, log, opened);
     await runServer(config, log, opened);

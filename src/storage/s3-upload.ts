@@ -118,7 +118,9 @@ export async function putObjectStream(t: PutTarget, body: ReadableStream<Uint8Ar
     // Settled before the buffers are reused: no request may still be reading one.
     await Promise.allSettled([live?.done, queue.settle()]);
     const id = await uploadId?.catch(() => null);
-    if (id) await client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: id })).catch(() => {});
+    // Not waited for: against a storage that stopped answering it took 3 × S3_TIMEOUT_MS more
+    // before the client heard (91–153 s in all); one that fails is removed by the abandoned-upload sweep.
+    if (id) void client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: id })).catch(() => {});
     await reader.cancel(err).catch(() => {});
     throw err;
   } finally {

@@ -25,7 +25,7 @@ const AdminUser = t.Composite([UserSchema, t.Object({ is_banned: t.Boolean(), us
 const IdParams = t.Object({ id: t.String({ format: 'uuid', error: 'must be a user id' }) });
 const obj = <T extends Parameters<typeof t.Object>[0]>(p: T) => t.Object(p, { additionalProperties: false });
 const AdminFile = t.Composite([FileSchema, t.Object({ user_id: t.String({ format: 'uuid' }), owner_email: t.String() })], { title: 'AdminFile' });
-/** As `/api/files/:id` takes them: an id that is no file's is a 404 (its pattern answered a 400 quoting the regular expression). NUL bytes are refused before routing (hardening.ts). */
+/** As `/api/files/:id` takes them: an id that is no file's is a 404, whatever its characters. NUL bytes are refused before routing (hardening.ts). */
 const FileId = t.String({ minLength: 1, maxLength: 64, error: 'must be a file id' });
 const FileIdParams = t.Object({ id: FileId });
 const NoNul = '^[^\\u0000]*$';

@@ -161,8 +161,8 @@ export function createDiskTier(dir: string, maxBytes: number, log: Logger) {
         return undefined;
       }
       let entry = index.get(key);
-      // Not indexed yet, or written again by another process since.
-      if (entry?.size !== st.size) index.set(key, (entry = { size: st.size, mtimeMs: st.mtimeMs }));
+      // Not indexed yet, or written again by another process since (Last-Modified and If-Range follow the file).
+      if (entry?.size !== st.size || entry.mtimeMs !== st.mtimeMs) index.set(key, (entry = { size: st.size, mtimeMs: st.mtimeMs }));
       return { path, size: entry.size, mtimeMs: entry.mtimeMs };
     },
     /** A temp path in this tier's temp folder (removed at start if left by a crash). */

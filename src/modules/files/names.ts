@@ -6,7 +6,7 @@ import { validationError } from '../../errors';
 import { randomString } from '../../lib/random';
 
 export const MAX_FOLDER_DEPTH = 16;
-/** Bytes of UTF-8, as S3 keys and file names on disk count (characters let 1024 of Chinese, 3 KB, past the index's row limit: a 500). */
+/** Bytes of UTF-8, as S3 keys and file names on disk count; it also keeps a path inside the index's row limit (about 2.7 KB). */
 export const MAX_FOLDER_BYTES = 1024;
 const MAX_FOLDER_NAME_BYTES = 255;
 /** A file name's characters (UTF-16 units): 255 of them fit any index row. */

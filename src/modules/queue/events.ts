@@ -66,7 +66,7 @@ export function parseCursor(s: string | null | undefined): Cursor | null {
 
 const visible = (v: EventViewer, e: QueueEvent) => v.all || e.userId === v.userId;
 
-/** A time as the API writes it (`…T12:00:00.000Z`); `jsonb_build_object` wrote Postgres's `+00:00` form. */
+/** A time as the API writes it (`…T12:00:00.000Z`), not as `jsonb_build_object` stores it (Postgres's `+00:00` form). */
 const apiTime = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : v);
 
 function toEvent(r: Record<string, unknown>): QueueEvent {

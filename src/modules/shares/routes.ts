@@ -203,7 +203,7 @@ export function shareRoutes(deps: AppDeps) {
         await enforceIpLimit(deps, request, set, 'public');
         const share = await getShare(deps, params.token);
         if (share.passwordHash) {
-          // The header as its GET takes it (it was ignored here, and the empty password counted an attempt).
+          // The header as its GET takes it; sending neither is no attempt.
           const password = body.password ?? request.headers.get('x-share-password') ?? undefined;
           if (password === undefined && !browser) {
             await sharedFile(deps, share); // a deleted file's link is 404 first, as by GET

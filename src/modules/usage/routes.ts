@@ -121,7 +121,7 @@ export async function getUsageHistory(deps: AppDeps, userId: string, period: str
   let storage = { bytes: before?.storageBytes ?? 0, files: before?.filesCount ?? 0 };
   for (let month = new Date(first); month < m.end; month = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1))) {
     const key = month.toISOString().slice(0, 7);
-    // A month to come holds what the account holds now, as `GET /api/usage` of it says (it read 0).
+    // A month with no day yet carries the storage held at the last day before it (today's, for months to come).
     const total = { period: key, ...zero(), storage_bytes: storage.bytes, files_count: storage.files };
     const end = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1));
     for (let d = new Date(month); d < end; d = new Date(d.getTime() + 86_400_000)) {

@@ -59,10 +59,10 @@ const DeliverySchema = t.Object({
   delivered_at: t.Nullable(Timestamp),
 }, { title: 'WebhookDelivery' });
 
-const toJson = (w: WebhookRow, withSecret = false) => ({
+const toJson = (w: WebhookRow, now: number, withSecret = false) => ({
   id: w.id, url: w.url, events: w.events as (typeof WEBHOOK_EVENTS)[number][], description: w.description, enabled: w.enabled,
   failing_since: w.failingSince?.toISOString() ?? null, disabled_reason: w.disabledReason,
-  ...(withSecret ? { secret: w.secret } : {}), previous_secret_expires_at: w.previousSecret ? w.previousSecretUntil?.toISOString() ?? null : null, created_at: w.createdAt.toISOString(), updated_at: w.updatedAt.toISOString(),
+  ...(withSecret ? { secret: w.secret } : {}), previous_secret_expires_at: w.previousSecret && w.previousSecretUntil && w.previousSecretUntil.getTime() > now ? w.previousSecretUntil.toISOString() : null, created_at: w.createdAt.toISOString(), updated_at: w.updatedAt.toISOString(),
 });
 
 /** How long a rotated-out secret keeps signing by default (a day), and at most (a week). */
@@ -120,7 +120,7 @@ export function webhookRoutes(deps: AppDeps) {
     .get('', async ({ principal }) => {
       // Newest first, as every list (API.md §1): one page, an account has at most MAX_WEBHOOKS.
       const rows = await deps.db.select().from(webhooks).where(eq(webhooks.userId, principal.userId)).orderBy(desc(webhooks.createdAt), desc(webhooks.id));
-      return { results: rows.map((w) => toJson(w)), count: rows.length, next_cursor: null };
+      return { results: rows.map((w) => toJson(w, deps.clock.now())), count: rows.length, next_cursor: null };
     }, {
       auth: 'account:read',
       response: { 200: t.Object({ results: t.Array(WebhookSchema), count: t.Integer(), next_cursor: t.Null({ description: 'Always null: one page holds every endpoint.' }) }), ...errorResponses(401, 403) },
@@ -140,7 +140,7 @@ export function webhookRoutes(deps: AppDeps) {
         return created as WebhookRow;
       });
       set.status = 201;
-      return toJson(row, true);
+      return toJson(row, deps.clock.now(), true);
     }, {
       auth: 'account:write',
       body: t.Object({
@@ -157,7 +157,7 @@ export function webhookRoutes(deps: AppDeps) {
           + 'The answer carries `secret`, shown this once. At most 10 endpoints per account (409 beyond).',
       },
     })
-    .get('/:id', async ({ principal, params }) => toJson(await own(principal.userId, params.id)), {
+    .get('/:id', async ({ principal, params }) => toJson(await own(principal.userId, params.id), deps.clock.now()), {
       auth: 'account:read',
       params: IdParams,
       response: { 200: WebhookSchema, ...errorResponses(400, 401, 403, 404) },
@@ -176,7 +176,7 @@ export function webhookRoutes(deps: AppDeps) {
         updatedAt: new Date(deps.clock.now()),
       }).where(and(eq(webhooks.id, params.id), eq(webhooks.userId, principal.userId))).returning();
       if (!row) throw notFound('Webhook');
-      return toJson(row);
+      return toJson(row, deps.clock.now());
     }, {
       auth: 'account:write',
       params: IdParams,
@@ -214,7 +214,7 @@ export function webhookRoutes(deps: AppDeps) {
         updatedAt: new Date(now),
       }).where(and(eq(webhooks.id, params.id), eq(webhooks.userId, principal.userId))).returning();
       if (!row) throw notFound('Webhook');
-      return toJson(row, true);
+      return toJson(row, deps.clock.now(), true);
     }, {
       auth: 'account:write',
       params: IdParams,

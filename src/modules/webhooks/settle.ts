@@ -16,7 +16,7 @@ import { webhookDeliveries } from './table';
 const jobOf = sql`j.unique_key = 'webhook:' || ${webhookDeliveries.id}::text`;
 const jobStatus = sql`(select j.status from jobs j where ${jobOf})`;
 const jobError = sql`(select j.last_error from jobs j where ${jobOf})`;
-/** ` after N failed attempts` when some were made (a cancel after them said "before the delivery was made"). */
+/** ` after N failed attempts` when some were made: a delivery given up after them was not "not sent". */
 const afterAttempts = sql`case jsonb_array_length(${webhookDeliveries.attempts}) when 0 then '' when 1 then ' after 1 failed attempt'
   else ' after ' || jsonb_array_length(${webhookDeliveries.attempts}) || ' failed attempts' end`;
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, errorText, formatBytes, formatWhen, type FileItem, type ServerInfo } from '../api';
 import { Builder, Ctl } from '../components/Builder';
 import { CopyField } from '../components/Copy';
@@ -78,13 +78,18 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
     else if (error) setTitle('File not available');
   }, [file?.name, error]);
 
+  /** The file shown: a signed preview that arrives after the page moved on to another is dropped. */
+  const shownId = useRef('');
   const show = (f: FileItem) => {
+    shownId.current = f.id;
     setFile(f);
     setEdit({ name: f.name, folder: f.folder, isPublic: f.is_public, expires: toLocalInput(f.expires_at), tags: f.tags.join(', '), meta: metaText(f.custom_metadata) });
     const rendered = isRaster(f) && !SHOWN_AS_IS.has(f.content_type);
     if (rendered) {
       setPreview('');
-      signRendering(f.id).then(setPreview).catch(() => setPreview(''));
+      signRendering(f.id)
+        .then((url) => shownId.current === f.id && setPreview(url))
+        .catch(() => shownId.current === f.id && setPreview(''));
     }
     if (f.is_public) {
       if (!rendered) setPreview(localPath(f.url));
