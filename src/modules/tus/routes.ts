@@ -11,7 +11,7 @@
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { AppError, errorResponse, errorResponses, methodNotAllowed, notFound, unauthorized, validationError } from '../../errors';
+import { AppError, errorResponse, errorResponses, insufficientStorage, isDiskFullError, isStorageUnavailable, methodNotAllowed, notFound, storageUnavailable, unauthorized, validationError } from '../../errors';
 import { onUnmatchedPath, requestIdOf, streamRequestBody } from '../../http';
 import { authGuard, requireScope } from '../auth/guard';
 import { claimUploadToken } from '../files/presign';
@@ -89,12 +89,17 @@ export function tusRoutes(deps: AppDeps) {
     ...(row ? { 'upload-expires': row.expiresAt.toUTCString() } : {}),
   });
 
-  /** Runs a tus handler: AppErrors become the envelope with the tus headers kept. */
+  /**
+   * Runs a tus handler: AppErrors, and the storage's outages (a 503, a 507), become the envelope
+   * with the tus headers kept (tus wants `Tus-Resumable` on every answer; the global mapper has none).
+   */
   const tus = async (request: Request, set: { status?: unknown; headers: Record<string, unknown> }, fn: () => Promise<Response>): Promise<Response> => {
     try {
       return await fn();
-    } catch (err) {
-      if (!(err instanceof AppError)) throw err;
+    } catch (caught) {
+      const err = caught instanceof AppError ? caught : isDiskFullError(caught) ? insufficientStorage() : isStorageUnavailable(caught) ? storageUnavailable() : null;
+      if (!err) throw caught;
+      if (err !== caught) deps.log.warn({ request_id: requestIdOf(request), code: err.code }, err.message);
       const headers: Headers = { 'tus-resumable': TUS_VERSION, 'x-request-id': requestIdOf(request) };
       for (const [k, v] of Object.entries(set.headers)) if (k.startsWith('x-ratelimit-') && typeof v === 'string') headers[k] = v;
       set.status = err.status;
