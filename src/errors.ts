@@ -138,20 +138,40 @@ export function isDiskFullError(err: unknown): boolean {
 /** Connection failures as the AWS SDK reports them (Bun's fetch and Node's codes; the SDK's own timeout). */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ConnectionRefused', 'ConnectionClosed', 'TimeoutError']);
 
+/** A bucket deleted, or keys revoked, while the server runs: the same 503, with its cause in the log. */
+const MISCONFIGURED = new Set(['NoSuchBucket', 'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AllAccessDisabled', 'AccountProblem']);
+
 /**
- * True for an S3 call that could not reach the storage, or that the storage answered with a 5xx
- * (an error of the AWS SDK: it carries `$metadata`). Such requests were 500s, logged as bugs.
+ * True for an S3 call that could not reach the storage, that the storage answered with a 5xx, or
+ * that it refused for its setup (no such bucket, keys not taken): an error of the AWS SDK (it
+ * carries `$metadata`). Such requests were 500s logged as bugs, and a missing bucket read as a
+ * missing file (404). None is the client's doing; the operator's fix is in `/health/ready`.
  */
 export function isStorageUnavailable(err: unknown): boolean {
   let e = err as { $metadata?: { httpStatusCode?: number }; code?: unknown; name?: unknown; cause?: unknown } | null | undefined;
   for (let depth = 0; e && depth < 4; depth++, e = e.cause as typeof e) {
-    if (e.$metadata && (UNREACHABLE.has(String(e.code)) || UNREACHABLE.has(String(e.name)) || (e.$metadata.httpStatusCode ?? 0) >= 500)) return true;
+    if (!e.$metadata) continue;
+    const status = e.$metadata.httpStatusCode ?? 0;
+    if (UNREACHABLE.has(String(e.code)) || UNREACHABLE.has(String(e.name)) || status >= 500 || status === 401 || status === 403 || MISCONFIGURED.has(String(e.name))) return true;
   }
   return false;
 }
-/** 503: the storage (S3) cannot be reached or fails; the client did nothing wrong and may retry. */
-export const storageUnavailable = () =>
-  new AppError('STORAGE_UNAVAILABLE', 503, 'The file storage cannot be reached right now; retry in a few seconds.', { retry_after: 5 }, { 'Retry-After': '5' });
+/**
+ * 503: the storage (S3) cannot be reached, fails, or refuses its setup; the client did nothing
+ * wrong and may retry. `cause`, the storage's error, is kept for the log line (`storageCause`).
+ */
+export const storageUnavailable = (cause?: unknown) => {
+  const err = new AppError('STORAGE_UNAVAILABLE', 503, 'The file storage cannot be reached right now; retry in a few seconds.', { retry_after: 5 }, { 'Retry-After': '5' });
+  if (cause !== undefined) err.cause = cause;
+  return err;
+};
+/** The storage's own word behind a 503 (`NoSuchBucket`, `InvalidAccessKeyId`, `ECONNREFUSED`), for the operator's log. */
+export function storageCause(err: AppError): string | undefined {
+  const e = err.cause as { code?: unknown; name?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
+  if (!e) return undefined;
+  const named = [e.code, e.name].find((v): v is string => typeof v === 'string' && v !== '' && v !== 'Error');
+  return named ?? (e.$metadata?.httpStatusCode ? `HTTP ${e.$metadata.httpStatusCode}` : undefined);
+}
 /** 507: the server's storage is full (ENOSPC, EDQUOT), not the account's quota. */
 export const insufficientStorage = () =>
   new AppError('INSUFFICIENT_STORAGE', 507, 'The server has no storage space left for this upload; nothing was kept. Try again later.');

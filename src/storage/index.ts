@@ -1,10 +1,11 @@
 /** Builds the storage driver the config asks for. */
 import { join } from 'node:path';
 import type { Config } from '../config';
-import { errorCode, errorSummary, StartupError } from '../lib/startup';
+import { StartupError } from '../lib/startup';
 import { startFileWriterThread } from '../platform/file-sink';
 import { startHashThread } from '../platform/sha256';
 import { createFsStorage } from './fs';
+import { describeS3Problem, S3SetupError } from './s3-problem';
 import type { StorageDriver } from './types';
 
 export type { StorageDriver } from './types';
@@ -35,12 +36,7 @@ async function checkBucket(storage: StorageDriver, bucket: string, endpoint: str
     await storage.health();
   } catch (err) {
     await storage.close();
-    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    const where = `at ${endpoint ?? 'AWS S3 (S3_REGION)'}`;
-    const [problem, variable] = status === 404 ? [`does not exist ${where}: create it, or set S3_BUCKET to an existing bucket`, 'S3_BUCKET']
-      : status === 403 || status === 401 ? [`refused access ${where}: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY to keys allowed to use it`, 'S3_ACCESS_KEY_ID']
-      : status ? [`answered HTTP ${status} ${where}: check S3_ENDPOINT, S3_REGION and S3_BUCKET`, 'S3_ENDPOINT']
-      : [`is unreachable ${where} (${errorSummary(err)}): set S3_ENDPOINT to a reachable S3 service`, 'S3_ENDPOINT'];
-    throw new StartupError(`S3 bucket "${bucket}" ${problem}`, variable, errorCode(err) ?? (status ? String(status) : undefined));
+    const { message, variable, code } = err instanceof S3SetupError ? err.problem : describeS3Problem(err, bucket, endpoint);
+    throw new StartupError(message, variable, code);
   }
 }

@@ -11,6 +11,7 @@ import {
 import { collectGarbageNow } from '../platform/memory';
 import { createStreamHasher } from '../platform/sha256';
 import { createS3Client } from './s3-parts';
+import { describeS3Problem, S3SetupError } from './s3-problem';
 import { putObjectStream } from './s3-upload';
 import { assertValidKey, collectCapped, ObjectTooLargeError, type ByteRange, type ListedObject, type ObjectInfo, type StorageDriver } from './types';
 
@@ -34,9 +35,10 @@ export interface S3Options {
  */
 const GC_EVERY_BYTES = 128 * 1024 * 1024;
 
+/** A missing object; not a missing bucket (NoSuchBucket, also a 404), which is the storage's fault. */
 const isNotFound = (err: unknown) => {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
+  return e.name !== 'NoSuchBucket' && (e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404);
 };
 
 export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(): Promise<number> } {
@@ -113,8 +115,13 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
         const res = await client.send(new HeadObjectCommand({ Bucket, Key: keyOf(key) }));
         return { size: res.ContentLength ?? 0 };
       } catch (err) {
-        if (isNotFound(err)) return null;
-        throw err;
+        if (!isNotFound(err)) throw err;
+        // A HEAD's 404 has no body to say whether the key or the bucket is missing: the bucket
+        // is asked (a missing object is rare: heads follow rows).
+        await client.send(new HeadBucketCommand({ Bucket })).catch((bucketErr: unknown) => {
+          throw isNotFound(bucketErr) ? Object.assign(new Error(`The bucket ${Bucket} does not exist`), { name: 'NoSuchBucket', $metadata: { httpStatusCode: 404 } }) : bucketErr;
+        });
+        return null;
       }
     },
 
@@ -150,7 +157,11 @@ export function createS3Storage(o: S3Options): StorageDriver & { pendingUploads(
     },
 
     async health() {
-      await client.send(new HeadBucketCommand({ Bucket }));
+      try {
+        await client.send(new HeadBucketCommand({ Bucket }));
+      } catch (err) {
+        throw new S3SetupError(describeS3Problem(err, Bucket, o.endpoint), err);
+      }
     },
 
     /**

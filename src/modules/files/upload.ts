@@ -189,7 +189,7 @@ export function parseEagerTransformations(deps: AppDeps, values: readonly string
 function toFailure(deps: AppDeps, request: Request, name: string, err: unknown): UploadFailure {
   if (err instanceof AppError) return { name, error: err.code, message: err.message, cause: err };
   if (isDiskFullError(err)) return toFailure(deps, request, name, insufficientStorage());
-  if (isStorageUnavailable(err)) return toFailure(deps, request, name, storageUnavailable());
+  if (isStorageUnavailable(err)) return toFailure(deps, request, name, storageUnavailable(err));
   const requestId = requestIdOf(request);
   deps.log.error({ err, request_id: requestId, name }, 'upload of one file failed');
   const cause = internalError(requestId);

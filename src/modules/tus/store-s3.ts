@@ -176,9 +176,15 @@ export function createS3TusStore(config: Config): TusStore {
           MultipartUpload: { Parts: s.parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })) },
         }));
       } catch (err) {
-        // Completed already (by a request that died before committing the file).
-        if ((err as { name?: string }).name !== 'NoSuchUpload') throw err;
-        const head = await client.send(new HeadObjectCommand({ Bucket, Key: s.storageKey })).catch(() => null);
+        // NoSuchUpload: completed already (by a request that died before committing the file),
+        // or aborted. InvalidPart: the storage no longer holds a part it acknowledged (seen with
+        // MinIO after a Complete that stalled). Either way the object tells: whole, or never again.
+        const name = (err as { name?: string }).name;
+        if (name !== 'NoSuchUpload' && name !== 'InvalidPart') throw err;
+        const head = await client.send(new HeadObjectCommand({ Bucket, Key: s.storageKey })).catch((headErr: unknown) => {
+          if ((headErr as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
+          throw headErr; // the storage down meanwhile: a 503, the upload kept
+        });
         if (head?.ContentLength !== s.offset) throw gone(`This upload's ${s.offset} stored bytes are missing; start a new upload.`);
       }
       await client.send(new DeleteObjectCommand({ Bucket, Key: tailKey(s.id) })).catch(() => {});
