@@ -8,6 +8,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMinio, type Minio } from '../../test/helpers/minio';
+import { until } from '../../test/helpers/until';
 import { createFsStorage } from './fs';
 import { createS3Storage } from './s3';
 import { ObjectTooLargeError, type StorageDriver } from './types';
@@ -76,6 +77,8 @@ describe.each(['fs', 's3'] as const)('StorageDriver contract: %s', (kind) => {
     h = await drivers[kind]();
   }, 30_000);
   afterAll(() => h.close());
+  /** S3's abort of a failed multipart upload is sent, not awaited, as the put fails (s3-upload.ts). */
+  const noLeftovers = () => until('the failed puts to leave nothing pending', async () => ((await h.leftovers()) === 0 ? true : null));
 
   test('put of unknown length reports size and SHA-256 of the stored bytes, then get byte-exact and head', async () => {
     const src = byteStream(3 * 1024 * 1024 + 17);
@@ -133,7 +136,7 @@ describe.each(['fs', 's3'] as const)('StorageDriver contract: %s', (kind) => {
     const src = byteStream(20 * 1024 * 1024, 256 * 1024, 10 * 1024 * 1024);
     await expect(h.driver.put('u1/broken', src.stream)).rejects.toThrow();
     expect(await h.driver.head('u1/broken')).toBeNull();
-    expect(await h.leftovers()).toBe(0);
+    await noLeftovers();
   }, 30_000);
 
   test('a known size streams exactly: whole parts, a short last part, empty; a body off its size fails and leaves nothing', async () => {
@@ -152,7 +155,7 @@ describe.each(['fs', 's3'] as const)('StorageDriver contract: %s', (kind) => {
       await expect(h.driver.put('k/long', byteStream(6 * 1024 * 1024).stream, { size: 5 * 1024 * 1024 })).rejects.toThrow('longer than');
     }
     for (const key of ['k/failing', 'k/short', 'k/long']) expect({ key, head: await h.driver.head(key) }).toEqual({ key, head: null });
-    expect(await h.leftovers()).toBe(0);
+    await noLeftovers();
   }, 60_000);
 
   test('an overwrite replaces the object atomically', async () => {

@@ -194,19 +194,28 @@ describe('stalled uploads time out (#17.4)', () => {
     req.destroy();
     expect([a.status, a.body.error, a.headers.connection]).toEqual([408, 'REQUEST_TIMEOUT', 'close']);
   }, 60_000);
+});
 
-  test('a slow upload that keeps sending (a chunk every 300 ms, 4 s in all) is not cut off', async () => {
+describe('a slow upload that keeps sending (#17.4)', () => {
+  let srv: RunningServer;
+  beforeAll(async () => {
+    // An idle timeout far above the gaps between chunks: a loaded machine must not turn a gap into a stall.
+    srv = await startServer({ env: { UPLOAD_IDLE_TIMEOUT: '3', DISABLE_RATE_LIMIT: 'true' } });
+  }, 60_000);
+  afterAll(() => srv?.close());
+
+  test('a chunk every 250 ms, 4 s in all (longer than UPLOAD_IDLE_TIMEOUT), is not cut off', async () => {
     const chunk = text(1024, 'b');
-    const up = openUpload(srv.url, '/api/files', { authorization: `Bearer ${key}`, 'content-type': 'text/plain', 'content-length': String(chunk.length * 13) });
-    for (let i = 0; i < 12; i++) {
+    const up = openUpload(srv.url, '/api/files', { authorization: `Bearer ${srv.bootstrap!.api_key}`, 'content-type': 'text/plain', 'content-length': String(chunk.length * 17) });
+    for (let i = 0; i < 16; i++) {
       await up.write(chunk);
-      await Bun.sleep(300);
+      await Bun.sleep(250);
     }
     await up.end(chunk);
     const a = await within('slow upload', up.answer);
     expect(a.status).toBe(201);
-    expect(a.body.file?.size).toBe(chunk.length * 13);
-    expect(a.body.file?.sha256).toBe(sha(Buffer.concat(Array.from({ length: 13 }, () => chunk))));
+    expect(a.body.file?.size).toBe(chunk.length * 17);
+    expect(a.body.file?.sha256).toBe(sha(Buffer.concat(Array.from({ length: 17 }, () => chunk))));
   }, 60_000);
 });
 
@@ -317,7 +326,8 @@ describe('two processes on one DATA_DIR (#17.6)', () => {
   });
 
   test('a second process starting mid-upload keeps the first one\'s temp file; it removes only a dead process\'s', async () => {
-    const env = { DATABASE_URL: db.url, MAX_UPLOAD_BYTES: '64MiB', DISABLE_RATE_LIMIT: 'true' };
+    // The upload waits, silent, while the second server starts (up to 90 s on a loaded machine): not a stall.
+    const env = { DATABASE_URL: db.url, MAX_UPLOAD_BYTES: '64MiB', DISABLE_RATE_LIMIT: 'true', UPLOAD_IDLE_TIMEOUT: '3600' };
     const first = await startServer({ env, dataDir });
     servers.push(first);
     const key = first.bootstrap!.api_key;

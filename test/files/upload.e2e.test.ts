@@ -10,6 +10,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { startMinio, type Minio } from '../helpers/minio';
+import { parsePrometheus, sampleSum } from '../helpers/prometheus';
 import { rawRequest } from '../helpers/raw-http';
 import { startServer, type RunningServer } from '../helpers/server';
 
@@ -77,7 +78,7 @@ function abortedUpload(url: string, path: string, headers: Record<string, string
  * Polls until `check` holds: clean-up after an aborted upload and expiry happen on the
  * server's own time, which a loaded machine stretches (a fixed sleep made these flaky).
  */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -100,6 +101,8 @@ describe.each(['fs', 's3'] as const)('uploads and delivery on %s', (driver) => {
   /** The server's own address for a URL built from PUBLIC_URL. */
   const local = (u: string) => srv.url + new URL(u).pathname;
   const leftovers = async () => (driver === 'fs' ? tempFiles(srv.dataDir) : minio!.pendingUploads(bucket));
+  /** Uploads the server saw cut off by their client (499): until it has, "nothing left" proves nothing. */
+  const aborts = async () => sampleSum(parsePrometheus(await (await api('/metrics')).text()), 'pictor_http_client_aborts_total', { route: '/api/files/' });
   /** Objects in storage: an aborted upload must not leave one behind (completed, but with no row). */
   const objects = async () => (driver === 'fs'
     ? storedFiles(srv.dataDir)
@@ -166,16 +169,21 @@ describe.each(['fs', 's3'] as const)('uploads and delivery on %s', (driver) => {
   test('client aborts halfway (raw and multipart): nothing left, no row, counters unchanged', async () => {
     const before = await usage();
     const stored = await objects();
+    const cut = await aborts();
     const big = new Uint8Array(3 * 1024 * 1024);
     big.set(await png(), 0);
-    await abortedUpload(srv.url, '/api/files', { ...auth(), 'content-type': 'image/png', 'content-length': String(big.length * 2) }, big);
+    // Declared within MAX_UPLOAD_BYTES (4 MiB), so that the server reads them: declared over it, both
+    // were refused unread (413) and nothing here was ever cut off.
+    const declared = String(big.length + 512 * 1024);
+    await abortedUpload(srv.url, '/api/files', { ...auth(), 'content-type': 'image/png', 'content-length': declared }, big);
     const boundary = 'xBOUNDARYx';
     const head = Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="a.png"\r\ncontent-type: image/png\r\n\r\n`);
-    await abortedUpload(srv.url, '/api/files', { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(10_000_000) }, Buffer.concat([head, big]));
+    await abortedUpload(srv.url, '/api/files', { ...auth(), 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': declared }, Buffer.concat([head, big]));
+    await eventually('the server to see both uploads cut off', async () => (await aborts()) === cut + 2);
     await eventually('the aborted uploads to be cleaned up', async () => (await leftovers()) === 0);
     expect(await objects()).toBe(stored);
     expect(await usage()).toEqual(before);
-  }, 20_000);
+  }, 90_000);
 
   test('a big upload aborted after several parts were stored (S3: a multipart upload open): nothing left', async () => {
     // Promoted for 64 MiB, so 20 MiB stream in: on S3 that is two 8 MiB parts already sent.
@@ -185,16 +193,18 @@ describe.each(['fs', 's3'] as const)('uploads and delivery on %s', (driver) => {
     try {
       const before = await usage();
       const stored = await objects();
+      const cut = await aborts();
       const big = new Uint8Array(20 * 1024 * 1024);
       big.set(await png(), 0);
       await abortedUpload(srv.url, '/api/files', { ...auth(), 'content-type': 'image/png', 'content-length': String(40 * 1024 * 1024) }, big);
+      await eventually('the server to see the upload cut off', async () => (await aborts()) === cut + 1);
       await eventually('the aborted upload to be cleaned up', async () => (await leftovers()) === 0);
       expect(await objects()).toBe(stored);
       expect(await usage()).toEqual(before);
     } finally {
       expect((await promote(false)).status).toBe(200);
     }
-  }, 30_000);
+  }, 90_000);
 
   test('over-limit stream without Content-Length → 413 and nothing left; over-limit Content-Length → 413 unread', async () => {
     const before = await usage();

@@ -11,15 +11,20 @@ import { startServer, type RunningServer } from '../helpers/server';
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startServer({ runtime: 'deno', timeoutMs: 60_000, env: { UPLOAD_IDLE_TIMEOUT: '1', SHUTDOWN_TIMEOUT_MS: '20000', DISABLE_RATE_LIMIT: 'true' } });
+  server = await startServer({ runtime: 'deno', timeoutMs: 60_000, env: { UPLOAD_IDLE_TIMEOUT: '5', SHUTDOWN_TIMEOUT_MS: '20000', DISABLE_RATE_LIMIT: 'true' } });
 }, 120_000);
 afterAll(() => server?.close());
 
-/** A raw upload sent like a slow phone: the first piece now, the rest on `finish()`. */
+/**
+ * A raw upload sent like a slow phone: the first piece now, a byte every 100 ms (so that the
+ * idle timeout never ends it, however long the steps between take), the rest on `finish()`.
+ */
 function slowUpload(first: string, rest: string) {
   let handled!: () => void;
   const handling = new Promise<void>((r) => (handled = r));
   let finish!: () => void;
+  let sent = first.length + rest.length;
+  let trickle: ReturnType<typeof setInterval> | undefined;
   const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = request(`${server.url}/api/files`, {
       method: 'POST',
@@ -31,11 +36,20 @@ function slowUpload(first: string, rest: string) {
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
     });
     req.on('error', reject);
-    req.on('continue', () => req.write(first, () => handled()));
-    finish = () => req.end(rest);
+    req.on('continue', () => req.write(first, () => {
+      trickle = setInterval(() => {
+        req.write('.');
+        sent++;
+      }, 100);
+      handled();
+    }));
+    finish = () => {
+      clearInterval(trickle);
+      req.end(rest);
+    };
     req.flushHeaders();
   });
-  return { handling, finish, response };
+  return { handling, finish, response, size: () => sent };
 }
 
 /** A GET past the suite's OpenAPI check of `fetch` (that check reads /openapi.json, which a stopping server answers 503). */
@@ -90,7 +104,7 @@ test('Deno: SIGTERM mid-upload: the upload is stored, new requests meanwhile get
   upload.finish();
   const res = await upload.response;
   expect(res.status).toBe(201);
-  expect((JSON.parse(res.text) as { file: { size: number } }).file.size).toBe(first.length + rest.length);
+  expect((JSON.parse(res.text) as { file: { size: number } }).file.size).toBe(upload.size());
   expect(await exit).toBe(0);
   stalled.destroy();
   expect(server.logs.filter((l) => l.msg === 'in-flight requests did not finish in time' || l.status === 499)).toEqual([]);

@@ -38,7 +38,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     mails,
-    async waitFor(to, match, timeoutMs = 10_000) {
+    async waitFor(to, match, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const found = mails.find((m) => m.to.includes(to.toLowerCase()) && (!match || match.test(m.raw)));

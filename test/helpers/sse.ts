@@ -43,7 +43,7 @@ export function readSse(body: ReadableStream<Uint8Array>): SseReader {
   return {
     events,
     comments,
-    async until(pred, timeoutMs = 10_000) {
+    async until(pred, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (!pred(events, comments)) {
         const left = deadline - Date.now();

@@ -13,11 +13,14 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { connect } from 'node:net';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { startMinio, type Minio } from '../helpers/minio';
 import { parsePrometheus, sampleSum } from '../helpers/prometheus';
 import { startServer, type RunningServer } from '../helpers/server';
 import { createTestDatabase, requireRedis, TEST_REDIS_URL, type TestDatabase } from '../helpers/services';
+import { until } from '../helpers/until';
 
 setDefaultTimeout(60_000);
 
@@ -77,11 +80,16 @@ async function expectQuietDisconnect(server: RunningServer, png: Buffer): Promis
   const head = `POST /api/files HTTP/1.1\r\nHost: localhost\r\nX-API-Key: ${key}\r\n`
     + `Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: 10000000\r\n\r\n`;
   const part = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.png"\r\nContent-Type: image/png\r\n\r\n`;
+  const tmp = join(server.dataDir, 'files', '.tmp');
+  const before = new Set(await readdir(tmp).catch(() => [] as string[]));
   await new Promise<void>((resolve, reject) => {
     const socket = connect(server.port, '127.0.0.1', () => {
       socket.write(head + part);
-      // Then part of the bytes, and the client goes away once the server is reading them.
-      socket.write(png.subarray(0, 200_000), () => setTimeout(() => socket.destroy(), 200));
+      // Then part of the bytes, and the client goes away once the server is writing them (its temp file is there).
+      socket.write(png.subarray(0, 200_000), () => {
+        until('the server to be writing the upload', async () => ((await readdir(tmp).catch(() => [] as string[])).some((n) => !before.has(n)) ? true : null))
+          .then(() => socket.destroy(), reject);
+      });
     });
     socket.on('close', () => resolve());
     socket.on('error', reject);
@@ -92,23 +100,22 @@ async function expectQuietDisconnect(server: RunningServer, png: Buffer): Promis
   };
   // Wait until the cut-off upload is counted (uploads in beforeAll were counted already).
   const uploads = (f: Awaited<ReturnType<typeof metrics>>) => sampleSum(f, 'pictor_http_requests_total', { route: '/api/files/', method: 'POST' });
-  let families = await metrics();
-  for (let i = 0; i < 100 && uploads(families) < 2; i++) {
-    await Bun.sleep(100);
-    families = await metrics();
-  }
+  const families = await until('the cut-off upload to be counted', async () => {
+    const f = await metrics();
+    return uploads(f) >= 2 ? f : null;
+  });
   expect(sampleSum(families, 'pictor_http_requests_total', { status: '500' })).toBe(0);
   expect(sampleSum(families, 'pictor_http_requests_total', { route: '/api/files/', method: 'POST', status: '499' })).toBe(1);
   expect(sampleSum(families, 'pictor_http_client_aborts_total', { route: '/api/files/' })).toBe(1);
-  expect(server.logs.some((l) => l.level === 'debug' && l.msg === 'client closed the request')).toBe(true);
+  // Written by the logger's own stream, read from the server's stdout: waited for.
+  await until('the debug line on the closed request', async () => (server.logs.some((l) => l.level === 'debug' && l.msg === 'client closed the request') ? true : null));
   expect(server.logs.filter((l) => l.level === 'error')).toEqual([]);
   // The request log (batched) records it as 499 too.
-  let logged: { status_code: number; method: string }[] = [];
-  for (let i = 0; i < 100 && logged.length === 0; i++) {
+  const logged = await until('the request log to record the 499', async () => {
     const res = await fetch(`${server.url}/api/logs?status=4xx&method=POST`, { headers: { 'x-api-key': key } });
-    logged = ((await res.json()) as { results: { status_code: number; method: string }[] }).results.filter((r) => r.status_code === 499);
-    if (logged.length === 0) await Bun.sleep(100);
-  }
+    const found = ((await res.json()) as { results: { status_code: number; method: string }[] }).results.filter((r) => r.status_code === 499);
+    return found.length > 0 ? found : null;
+  });
   expect(logged.length).toBe(1);
 }
 

@@ -99,7 +99,7 @@ describe('queue with two worker processes on postgres', () => {
     const attempts = await h.deps.db.select({ n: sql<number>`count(*)::int` }).from(jobs).where(sql`${jobs.type} = 'test.count' and ${jobs.attempts} <> 1`);
     expect(attempts[0]!.n).toBe(0);
     // Every completion, produced by the worker processes, reached this process's SSE client once.
-    await sse.until((ev) => ev.filter((e) => e.event === 'job.completed').length >= 1000, 20_000);
+    await sse.until((ev) => ev.filter((e) => e.event === 'job.completed').length >= 1000);
     const completed = sse.events.filter((e) => e.event === 'job.completed').map((e) => (JSON.parse(e.data) as { job_id: string }).job_id);
     expect(completed).toHaveLength(1000);
     expect(new Set(completed).size).toBe(1000);

@@ -20,6 +20,7 @@ interface PoolStats { in_flight: number; timed_out: number }
 describe('render limits and the render deadline', () => {
   let srv: RunningServer;
   let id: string;
+  let smallId: string;
   const stats = async (): Promise<PoolStats> => {
     const res = await fetch(`${srv.url}/api/cache/stats`, { headers: { 'x-api-key': srv.bootstrap?.api_key ?? '' } });
     expect(res.status).toBe(200);
@@ -46,6 +47,14 @@ describe('render limits and the render deadline', () => {
     });
     expect(res.status).toBe(201);
     id = ((await res.json()) as { file: { id: string } }).file.id;
+    // A tiny one for the cheap render: milliseconds, far below the 1 s deadline even on a loaded machine.
+    const small = await fetch(`${srv.url}/api/files`, {
+      method: 'POST',
+      headers: { 'x-api-key': srv.bootstrap?.api_key ?? '', 'content-type': 'image/jpeg' },
+      body: new Uint8Array(await noiseJpeg(32, 32)),
+    });
+    expect(small.status).toBe(201);
+    smallId = ((await small.json()) as { file: { id: string } }).file.id;
   }, 60_000);
   afterAll(() => srv?.close());
 
@@ -73,7 +82,7 @@ describe('render limits and the render deadline', () => {
     await idle();
     expect((await stats()).timed_out).toBe(2);
     // The one slot is free: a cheap render is served.
-    const cheap = await fetch(`${srv.url}/t/w_100,f_webp/${id}`);
+    const cheap = await fetch(`${srv.url}/t/w_16,f_webp/${smallId}`);
     expect(cheap.status).toBe(200);
     expect(cheap.headers.get('content-type')).toBe('image/webp');
     expect((await cheap.arrayBuffer()).byteLength).toBeGreaterThan(0);

@@ -351,7 +351,9 @@ describe.each(DB_BACKENDS)('webhook deliveries and their jobs (%s)', (db) => {
     app = await makeTestApp({
       db,
       env: {
-        OUTBOUND_ALLOW_LOOPBACK: 'true', WEBHOOK_RETRY_BASE_MS: '300', WEBHOOK_RETRY_MAX_MS: '400', WEBHOOK_MAX_ATTEMPTS: '2',
+        // A retry 1.5–2.5 s after a failure: a `runPending` pass that makes the first attempt must
+        // not reach the retry too, however slow the machine (at 300 ms one could).
+        OUTBOUND_ALLOW_LOOPBACK: 'true', WEBHOOK_RETRY_BASE_MS: '2000', WEBHOOK_RETRY_MAX_MS: '2500', WEBHOOK_MAX_ATTEMPTS: '2',
         DISABLE_RATE_LIMIT: 'true',
       },
     });
@@ -428,7 +430,7 @@ describe.each(DB_BACKENDS)('webhook deliveries and their jobs (%s)', (db) => {
     await app.deps.queue.runPending();
     expect(hits.filter((h) => h.id === first.event_id || h.id === second.event_id)).toEqual([]);
     await ok(call(user.key, 'POST', `/api/queue/jobs/${firstJob.id}/retry`));
-    await eventually('the retried delivery', async () => (await app.deps.queue.runPending(), (await delivery(user.key, hook.id, first.id))?.status === 'succeeded'), 100);
+    await eventually('the retried delivery', async () => (await app.deps.queue.runPending(), (await delivery(user.key, hook.id, first.id))?.status === 'succeeded'));
     expect(hits.filter((h) => h.id === first.event_id)).toHaveLength(1);
   });
 
@@ -450,7 +452,7 @@ describe.each(DB_BACKENDS)('webhook deliveries and their jobs (%s)', (db) => {
       await app.deps.queue.runPending();
       expect((await jobOf(user.key, id2!))).toMatchObject({ status: 'pending', last_error: expect.stringContaining('500') });
       await ok(call(user.key, 'DELETE', `/api/webhooks/${other.id}`), 204);
-      await eventually('the retry to run', async () => (await app.deps.queue.runPending(), (await jobOf(user.key, id2!))?.status === 'cancelled'), 100);
+      await eventually('the retry to run', async () => (await app.deps.queue.runPending(), (await jobOf(user.key, id2!))?.status === 'cancelled'));
       expect((await jobOf(user.key, id2!))!.last_error).toBe('Not sent: its endpoint was deleted (or the delivery pruned from the log).');
     } finally {
       healthy = true;
@@ -468,7 +470,7 @@ describe.each(DB_BACKENDS)('webhook deliveries and their jobs (%s)', (db) => {
 
     await ok(call(user.key, 'PATCH', `/api/webhooks/${hook.id}`, { enabled: false }));
     healthy = true;
-    await eventually('the retry to settle', async () => (await app.deps.queue.runPending(), (await delivery(user.key, hook.id, id!))?.status !== 'pending'), 100);
+    await eventually('the retry to settle', async () => (await app.deps.queue.runPending(), (await delivery(user.key, hook.id, id!))?.status !== 'pending'));
     const settled = (await delivery(user.key, hook.id, id!))!;
     expect(settled).toMatchObject({ status: 'cancelled', last_error: expect.stringContaining('turned off'), attempts: [expect.anything()] });
     expect(hits.filter((h) => h.id === failing.event_id)).toHaveLength(1); // the failed first attempt only
@@ -483,7 +485,7 @@ describe.each(DB_BACKENDS)('webhook deliveries and their jobs (%s)', (db) => {
     const user = await seedUser(app.deps);
     const hook = await newHook(user.key, '/fail');
     const d = await ok<Delivery>(call(user.key, 'POST', `/api/webhooks/${hook.id}/test`), 202);
-    await eventually('the delivery to fail', async () => (await app.deps.queue.runPending(), (await delivery(user.key, hook.id, d.id))?.status === 'failed'), 100);
+    await eventually('the delivery to fail', async () => (await app.deps.queue.runPending(), (await delivery(user.key, hook.id, d.id))?.status === 'failed'));
     await app.deps.queue.runPending();
     expect(await jobOf(user.key, d.id)).toMatchObject({ status: 'failed', attempts: 2, last_error: 'the receiver answered 500' });
     expect(hits.filter((h) => h.id === d.event_id)).toHaveLength(2);

@@ -224,6 +224,8 @@ export function createEventHub(database: Database, log: Logger, options: Partial
     options: opts,
     /** Number of connected clients. */
     clientCount: () => clients.size,
+    /** Clients switched from the live feed to replay from the table (too slow to read). */
+    laggingCount: () => [...clients].filter((c) => c.lagging).length,
     streamsOf,
 
     /**

@@ -21,8 +21,8 @@ const FIRST_SECRET = 'first-signing-secret-0123456789abcdef';
 const SECOND_SECRET = 'second-signing-secret-0123456789abcdef';
 const AVIF_ACCEPT = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
 
-/** Waits until `check` passes (bus messages arrive asynchronously), at most `ms`. */
-async function eventually(check: () => Promise<boolean>, ms = 1000): Promise<void> {
+/** Waits until `check` passes (bus messages arrive asynchronously; a loaded machine may take seconds). */
+async function eventually(check: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const until = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > until) throw new Error('condition not met in time');
