@@ -104,6 +104,10 @@ function decodeNow(input: Uint8Array, deadline: number): Promise<DecodedImage> {
   });
 }
 
+let decodes = 0;
+/** Decodes asked for since the process started (a photo's later readers should not add to it). */
+export const heicDecodeCount = (): number => decodes;
+
 /**
  * Decodes one HEVC-coded HEIC/HEIF image (its first top-level image, as libheif displays it:
  * rotation applied) within `timeoutMs` of this call. Rejects with `HeicDecodeError` for a photo
@@ -113,6 +117,7 @@ export function decodeHeic(input: Uint8Array, timeoutMs: number): Promise<Decode
   if (inLine >= MAX_WAITING) return Promise.reject(new HeicUnavailableError(`${MAX_WAITING} HEIC photos are being decoded already`));
   const deadline = Date.now() + timeoutMs;
   inLine++;
+  decodes++;
   const run = line.then(() => decodeNow(input, deadline)).finally(() => inLine--);
   line = run.catch(() => {});
   return run;

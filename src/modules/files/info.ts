@@ -95,7 +95,7 @@ export function fileInfoRoutes(deps: AppDeps) {
       const turned = (m.orientation ?? 1) >= 5;
       const width = turned ? frameHeight : (m.width ?? 0);
       const height = turned ? (m.width ?? 0) : frameHeight;
-      const pixels = await readableImage(bytes, { maxPixels: deps.config.maxInputPixels, timeoutMs: deps.config.transformTimeoutMs });
+      const pixels = await readableImage(bytes, { maxPixels: deps.config.maxInputPixels, timeoutMs: deps.config.transformTimeoutMs, sha256: f.sha256 });
       const small = await sharp(pixels, limit).autoOrient().resize(64, 64, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
       const palette = paletteOf(small.data, small.info.channels);
       const out: Analysed = {

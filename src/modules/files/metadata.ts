@@ -61,7 +61,7 @@ async function computeMeta(deps: AppDeps, f: FileRow): Promise<Meta> {
     const img = sharp(bytes, { limitInputPixels: deps.config.maxInputPixels });
     const m = await img.metadata();
     const { exif, gps } = selectExif(m.exif);
-    const pixels = await readableImage(bytes, { maxPixels: deps.config.maxInputPixels, timeoutMs: deps.config.transformTimeoutMs });
+    const pixels = await readableImage(bytes, { maxPixels: deps.config.maxInputPixels, timeoutMs: deps.config.transformTimeoutMs, sha256: f.sha256 });
     const small = await sharp(pixels, { limitInputPixels: deps.config.maxInputPixels }).rotate().resize(32, 32, { fit: 'inside' })
       .ensureAlpha().raw().toBuffer({ resolveWithObject: true });
     return {

@@ -4,7 +4,9 @@
  */
 import { expect, test } from 'bun:test';
 import sharp from 'sharp';
-import { jpegWithProfile, pngWithProfile } from './heic';
+import { hevcHeic } from '../../../test/helpers/heic';
+import { heicDecodeCount } from '../../platform/heic';
+import { jpegWithProfile, pngWithProfile, readableImage } from './heic';
 
 const p3 = async () => (await sharp(await sharp({ create: { width: 2, height: 2, channels: 3, background: '#000' } }).withIccProfile('p3').png().toBuffer()).metadata()).icc!;
 /** One pixel of Display P3 (200, 100, 50), as numbers with no profile yet. */
@@ -23,3 +25,17 @@ test('the JPEG and the PNG carry the profile whole, and read in its colours', as
   }
   expect((await sharp(png).metadata()).hasAlpha).toBe(true);
 });
+
+test('a photo\'s readers one after another (metadata, renders, info) share one decode, given its SHA-256', async () => {
+  const heic = await hevcHeic({ width: 64, height: 48, rgb: 0x3060c0 });
+  const o = { maxPixels: 1e8, timeoutMs: 60_000 };
+  const before = heicDecodeCount();
+  const [a, b] = await Promise.all([readableImage(heic, { ...o, sha256: 'a'.repeat(64) }), readableImage(heic, { ...o, sha256: 'a'.repeat(64) })]);
+  const c = await readableImage(heic, { ...o, sha256: 'a'.repeat(64) });
+  expect(heicDecodeCount() - before).toBe(1);
+  expect([a === b, b === c, (await sharp(c).metadata()).format]).toEqual([true, true, 'jpeg']);
+  // Without its hash (nothing to know it by), each call decodes.
+  await readableImage(heic, o);
+  await readableImage(heic, o);
+  expect(heicDecodeCount() - before).toBe(3);
+}, 60_000);

@@ -192,7 +192,7 @@ export function createDelivery(deps: CoreDeps): Delivery {
       throw err instanceof AppError && err.code === 'UNPROCESSABLE_IMAGE' ? unreadable.remember(file.sha256, err) : err;
     };
     // An HEVC-coded HEIC is decoded once, here, into bytes every later render reads (heic.ts).
-    const input = await readableImage(await readOriginal(file), { maxPixels: c.maxInputPixels, timeoutMs: c.transformTimeoutMs }).catch(remember);
+    const input = await readableImage(await readOriginal(file), { maxPixels: c.maxInputPixels, timeoutMs: c.transformTimeoutMs, sha256: file.sha256 }).catch(remember);
     const probed = await probeImage(input, probeLimits).catch(remember);
     factsCache.set(file.sha256, { hasAlpha: probed.hasAlpha, animated: probed.animated });
     if (sources && input.byteLength <= c.sourceCacheBytes / 4) sources.set(file.sha256, { input, probed });
