@@ -6,6 +6,8 @@ COPY package.json package-lock.json ./
 # and builds the embedded database's template into node_modules/.cache (src/db/pglite-template.ts).
 COPY scripts/build-web.sh scripts/pglite-template.ts ./scripts/
 COPY src/db/pglite-template.ts ./src/db/
+# npm's postinstall applies patches/ (patch-package): a fix to postgres.js (see the patch).
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # The web app (web/ → web/dist), built with the dev dependencies it needs (Vite, Preact).
@@ -14,6 +16,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts/build-web.sh scripts/pglite-template.ts ./scripts/
 COPY src/db/pglite-template.ts ./src/db/
+COPY patches ./patches
 COPY web ./web
 RUN npm ci --no-audit --no-fund
 

@@ -126,7 +126,9 @@ async function runPrimary(config: Config, log: Logger, opened: Opened): Promise<
     for (const child of children.values()) child.kill(signal);
     if (children.size === 0) process.exit(exitCode);
   };
-  const launch = (index: number) => {
+  /** Failed starts in a row of each relaunched worker (its next try waits longer). */
+  const failedRelaunches = new Map<number, number>();
+  const launch = (index: number, relaunch = false) => {
     const child = spawn(process.execPath, process.argv.slice(1), {
       env: { ...process.env, [WORKER_ENV]: String(index) },
       stdio: 'inherit',
@@ -138,13 +140,25 @@ async function runPrimary(config: Config, log: Logger, opened: Opened): Promise<
         if (children.size === 0) process.exit(exitCode);
         return;
       }
-      if (code === WORKER_START_FAILED) {
+      if (code === WORKER_START_FAILED && !relaunch) {
         // It printed why (one fatal line); restarting would fail the same way every second.
         stop('SIGTERM', 1);
         return;
       }
+      if (code === WORKER_START_FAILED) {
+        // A worker that ran before cannot start again: its settings were good, so what it needs
+        // is away (the database in an outage). Tried again, less often, until it is back; giving
+        // up here stopped the whole service for good over an outage of seconds.
+        const failed = (failedRelaunches.get(index) ?? 0) + 1;
+        failedRelaunches.set(index, failed);
+        const waitS = Math.min(30, 2 ** (failed - 1));
+        log.error({ worker: index, attempts: failed }, `worker could not start again; retrying in ${waitS} s`);
+        setTimeout(() => launch(index, true), waitS * 1000);
+        return;
+      }
+      failedRelaunches.delete(index);
       log.error({ worker: index, code, signal }, 'worker exited; restarting in 1 s');
-      setTimeout(() => launch(index), 1000);
+      setTimeout(() => launch(index, true), 1000);
     });
   };
   for (let i = 0; i < config.workers; i++) launch(i);

@@ -12,7 +12,7 @@ export type ErrorCode =
   | 'EMAIL_NOT_VERIFIED' | 'FORBIDDEN' | 'MISSING_SCOPE' | 'CSRF_INVALID' | 'ACCOUNT_BANNED'
   | 'INVALID_SIGNATURE' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'CONFLICT' | 'GONE'
   | 'FILE_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RANGE_NOT_SATISFIABLE' | 'RATE_LIMITED'
-  | 'QUOTA_EXCEEDED' | 'REQUEST_TIMEOUT' | 'INSUFFICIENT_STORAGE' | 'OVERLOADED' | 'STORAGE_UNAVAILABLE' | 'INTERNAL_ERROR'
+  | 'QUOTA_EXCEEDED' | 'REQUEST_TIMEOUT' | 'INSUFFICIENT_STORAGE' | 'OVERLOADED' | 'STORAGE_UNAVAILABLE' | 'DATABASE_UNAVAILABLE' | 'INTERNAL_ERROR'
   | 'UNPROCESSABLE_IMAGE'
   // The tus protocol's own statuses (modules/tus): 460 checksum mismatch, 423 upload busy, 412 version.
   | 'CHECKSUM_MISMATCH' | 'LOCKED' | 'PRECONDITION_FAILED'
@@ -158,19 +158,56 @@ export function isStorageUnavailable(err: unknown): boolean {
 }
 /**
  * 503: the storage (S3) cannot be reached, fails, or refuses its setup; the client did nothing
- * wrong and may retry. `cause`, the storage's error, is kept for the log line (`storageCause`).
+ * wrong and may retry. `cause`, the storage's error, is kept for the log line (`outageCause`).
  */
 export const storageUnavailable = (cause?: unknown) => {
   const err = new AppError('STORAGE_UNAVAILABLE', 503, 'The file storage cannot be reached right now; retry in a few seconds.', { retry_after: 5 }, { 'Retry-After': '5' });
   if (cause !== undefined) err.cause = cause;
   return err;
 };
-/** The storage's own word behind a 503 (`NoSuchBucket`, `InvalidAccessKeyId`, `ECONNREFUSED`), for the operator's log. */
-export function storageCause(err: AppError): string | undefined {
-  const e = err.cause as { code?: unknown; name?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
-  if (!e) return undefined;
-  const named = [e.code, e.name].find((v): v is string => typeof v === 'string' && v !== '' && v !== 'Error');
-  return named ?? (e.$metadata?.httpStatusCode ? `HTTP ${e.$metadata.httpStatusCode}` : undefined);
+/**
+ * How Postgres (through postgres.js, wrapped by Drizzle in `cause`) says it cannot answer now:
+ * the connection refused, lost or timed out, the server shutting down or starting, out of
+ * connections, or a statement or lock wait past its timeout. Nothing the client did: a 503.
+ */
+const DATABASE_DOWN = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'ConnectionRefused', 'ConnectionClosed',
+  '57P01', '57P02', '57P03', '53300', '57014', '55P03',
+]);
+
+/** True when `err` (or what caused it) is the database being unreachable or unable to answer now. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  let e = err as { code?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++, e = e.cause as typeof e) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    // SQLSTATE class 08: connection exceptions.
+    if (DATABASE_DOWN.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true;
+    if ((e as { $metadata?: unknown }).$metadata) return false; // an S3 error: isStorageUnavailable's
+  }
+  return false;
+}
+/** 503: the database cannot answer now; `cause` is kept for the log line (`outageCause`), never its SQL. */
+export const databaseUnavailable = (cause?: unknown) => {
+  const err = new AppError('DATABASE_UNAVAILABLE', 503, 'The database cannot be reached right now; retry in a few seconds.', { retry_after: 5 }, { 'Retry-After': '5' });
+  if (cause !== undefined) err.cause = cause;
+  return err;
+};
+/** A dependency's outage as its 503 (the storage or the database), or null for any other error. */
+export function outageOf(err: unknown): AppError | null {
+  if (isStorageUnavailable(err)) return storageUnavailable(err);
+  if (isDatabaseUnavailable(err)) return databaseUnavailable(err);
+  return null;
+}
+/** The dependency's own word behind a 503 (`NoSuchBucket`, `InvalidAccessKeyId`, `ECONNREFUSED`, `57P01`), for the operator's log. */
+export function outageCause(err: AppError): string | undefined {
+  let e = err.cause as { code?: unknown; name?: unknown; cause?: unknown; $metadata?: { httpStatusCode?: number } } | undefined;
+  for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++, e = e.cause as typeof e) {
+    const named = [e.code, e.name].find((v): v is string => typeof v === 'string' && v !== '' && v !== 'Error' && v !== 'DrizzleQueryError');
+    if (named) return named;
+    if (e.$metadata?.httpStatusCode) return `HTTP ${e.$metadata.httpStatusCode}`;
+  }
+  return undefined;
 }
 /** 507: the server's storage is full (ENOSPC, EDQUOT), not the account's quota. */
 export const insufficientStorage = () =>
@@ -385,7 +422,7 @@ const STANDARD_ERRORS: Record<number, string> = {
   460: 'CHECKSUM_MISMATCH — the tus chunk did not match its `Upload-Checksum`; it was discarded.',
   500: 'INTERNAL_ERROR (`details.request_id`).',
   502: 'REMOTE_SOURCE_UNAVAILABLE — the remote source could not be fetched (connection, DNS, redirects, or a non-2xx answer in `details.status`).',
-  503: 'OVERLOADED, or STORAGE_UNAVAILABLE (the file storage cannot be reached) — see `Retry-After`.',
+  503: 'OVERLOADED, STORAGE_UNAVAILABLE (the file storage cannot be reached) or DATABASE_UNAVAILABLE (the database cannot answer) — see `Retry-After`.',
   504: 'REMOTE_SOURCE_TIMEOUT — the remote source did not arrive within `REMOTE_TIMEOUT_MS`.',
   507: 'QUOTA_EXCEEDED (the account\'s quota) or INSUFFICIENT_STORAGE (the server\'s disk is full).',
 };

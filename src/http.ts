@@ -12,7 +12,7 @@ import { jsonNestsDeeper } from './lib/json-depth';
 import { pathOf, queryOf } from './lib/request-path';
 import { clientDisconnected, keepSocketAddress, keepSocketAddressOf } from './platform/server';
 import {
-  AppError, bodyTimedOut, errorResponse, fromValidation, insufficientStorage, internalError, isDiskFullError, isStorageUnavailable, methodNotAllowed, payloadTooLarge, storageCause, storageUnavailable,
+  AppError, bodyTimedOut, errorResponse, fromValidation, insufficientStorage, internalError, isDiskFullError, methodNotAllowed, outageCause, outageOf, payloadTooLarge,
   routeNotFound, unsupportedMediaType, validationError,
 } from './errors';
 
@@ -354,7 +354,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
       else if (error instanceof ValidationError || code === 'VALIDATION') appError = describeValidation(error as ValidationError, request, (name) => checkInputs.isQueryNumber(request.method, route, name));
       else if (code === 'PARSE') appError = validationError('The request body could not be parsed.', [{ path: '/', message: 'malformed body' }]);
       else if (isDiskFullError(error)) appError = insufficientStorage();
-      else if (isStorageUnavailable(error)) appError = storageUnavailable(error);
+      else if (outageOf(error)) appError = outageOf(error) as AppError;
       else if (code === 'NOT_FOUND') {
         // A page of the web app (`/files/…`, `/library`): its shell, not a JSON 404 (src/modules/webapp).
         const page = hooks.unmatchedPage?.(request, path);
@@ -372,7 +372,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
         deps.log.error({ err: error, request_id: requestIdOf(request), method: request.method, url: request.url }, 'unhandled error');
       }
       if (appError.status >= 500 && appError.code !== 'INTERNAL_ERROR') {
-        deps.log.warn({ request_id: requestIdOf(request), code: appError.code, cause: storageCause(appError) }, appError.message);
+        deps.log.warn({ request_id: requestIdOf(request), code: appError.code, cause: outageCause(appError) }, appError.message);
       }
       set.status = appError.status;
       // Request logs attribute refusals made before the guard read the peer address, and read it

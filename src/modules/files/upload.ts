@@ -6,7 +6,7 @@
  */
 import type { AppDeps } from '../../deps';
 import type { Config } from '../../config';
-import { AppError, fileTooLarge, insufficientStorage, internalError, isDiskFullError, isStorageUnavailable, storageUnavailable, unknownInputs, validationError } from '../../errors';
+import { AppError, fileTooLarge, insufficientStorage, internalError, isDiskFullError, outageOf, unknownInputs, validationError } from '../../errors';
 import { requestIdOf } from '../../http';
 import { parseFutureTime } from '../../lib/dates';
 import { queryOf } from '../../lib/request-path';
@@ -189,7 +189,8 @@ export function parseEagerTransformations(deps: AppDeps, values: readonly string
 function toFailure(deps: AppDeps, request: Request, name: string, err: unknown): UploadFailure {
   if (err instanceof AppError) return { name, error: err.code, message: err.message, cause: err };
   if (isDiskFullError(err)) return toFailure(deps, request, name, insufficientStorage());
-  if (isStorageUnavailable(err)) return toFailure(deps, request, name, storageUnavailable(err));
+  const outage = outageOf(err);
+  if (outage) return toFailure(deps, request, name, outage);
   const requestId = requestIdOf(request);
   deps.log.error({ err, request_id: requestId, name }, 'upload of one file failed');
   const cause = internalError(requestId);

@@ -14,6 +14,7 @@
  * transaction, and callers must enqueue with their transaction handle, never `deps.db`.
  */
 import { hostname } from 'node:os';
+import { isDatabaseUnavailable } from '../../errors';
 import type { Database, Db } from '../../db/client';
 import type { Logger } from '../../logger';
 import { enqueueJob, type EnqueueOptions } from './enqueue';
@@ -214,7 +215,8 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
         else if (row) wakeAfter(delay);
       }
     } catch (err) {
-      ctx.log.error({ err }, 'could not record the job outcome; its lease will expire and it will be retried');
+      // The database down is an outage, not a bug: a warning (its lines would bury real errors).
+      ctx.log[isDatabaseUnavailable(err) ? 'warn' : 'error']({ err }, 'could not record the job outcome; its lease will expire and it will be retried');
     } finally {
       freeSlot(job.id);
     }

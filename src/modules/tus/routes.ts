@@ -11,7 +11,7 @@
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { AppError, errorResponse, errorResponses, insufficientStorage, isDiskFullError, isStorageUnavailable, methodNotAllowed, notFound, storageCause, storageUnavailable, unauthorized, validationError } from '../../errors';
+import { AppError, errorResponse, errorResponses, insufficientStorage, isDiskFullError, methodNotAllowed, notFound, outageCause, outageOf, unauthorized, validationError } from '../../errors';
 import { onUnmatchedPath, requestIdOf, streamRequestBody } from '../../http';
 import { authGuard, requireScope } from '../auth/guard';
 import { claimUploadToken } from '../files/presign';
@@ -97,9 +97,9 @@ export function tusRoutes(deps: AppDeps) {
     try {
       return await fn();
     } catch (caught) {
-      const err = caught instanceof AppError ? caught : isDiskFullError(caught) ? insufficientStorage() : isStorageUnavailable(caught) ? storageUnavailable(caught) : null;
+      const err = caught instanceof AppError ? caught : isDiskFullError(caught) ? insufficientStorage() : outageOf(caught);
       if (!err) throw caught;
-      if (err !== caught) deps.log.warn({ request_id: requestIdOf(request), code: err.code, cause: storageCause(err) }, err.message);
+      if (err !== caught) deps.log.warn({ request_id: requestIdOf(request), code: err.code, cause: outageCause(err) }, err.message);
       const headers: Headers = { 'tus-resumable': TUS_VERSION, 'x-request-id': requestIdOf(request) };
       for (const [k, v] of Object.entries(set.headers)) if (k.startsWith('x-ratelimit-') && typeof v === 'string') headers[k] = v;
       set.status = err.status;

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
-import { AppError, fileTooLarge, gone, isStorageUnavailable, notFound, unsupportedMediaType, validationError } from '../../errors';
+import { AppError, fileTooLarge, gone, isDatabaseUnavailable, isStorageUnavailable, notFound, unsupportedMediaType, validationError } from '../../errors';
 import { randomString } from '../../lib/random';
 import { collectYoungGarbage } from '../../platform/memory';
 import { checkQuota, commitFile, finishStaged, quotaRoom, StagedClaimedElsewhere, type UploadOwner } from '../files/ingest';
@@ -493,9 +493,10 @@ async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: T
   } catch (err) {
     // Its lease ran out and another request finished it: that file stands.
     if (err instanceof StagedClaimedElsewhere) throw chunkError(423, 'Another request finished this upload meanwhile; HEAD tells its file.');
-    // The storage down (a 503): kept whole, to be finished once it is back (a restart after a
-    // crash may find S3 not up yet).
-    if (isStorageUnavailable(err)) throw err;
+    // The storage or the database down (a 503): kept whole, to be finished once it is back (a
+    // restart after a crash may find S3 not up yet; a COMMIT whose answer was lost may have
+    // landed, and then the file holds these bytes).
+    if (isStorageUnavailable(err) || isDatabaseUnavailable(err)) throw err;
     // The row first: if that fails (the database down), row and bytes stay together, to be finished again.
     await deps.db.delete(tusUploads).where(eq(tusUploads.id, row.id));
     lease.released = true;

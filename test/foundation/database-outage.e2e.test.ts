@@ -1,0 +1,156 @@
+/**
+ * Postgres going away under a running server. A connection lost inside a transaction took the
+ * whole process down (postgres.js wrote the ROLLBACK on a closed socket from a timer: an uncaught
+ * TypeError); an unreachable database answered every request 500, logged as a bug with its SQL
+ * and parameters. Now that request is a 503 `DATABASE_UNAVAILABLE` with `Retry-After`, the server
+ * lives on, and it answers again once the database is back.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { createHash } from 'node:crypto';
+import postgres from 'postgres';
+import sharp from 'sharp';
+import { freePort } from '../helpers/ports';
+import { startServer, type RunningServer } from '../helpers/server';
+import { createTestDatabase, type TestDatabase } from '../helpers/services';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
+import { until } from '../helpers/until';
+
+const png = (seed: number) => sharp({ create: { width: 16, height: 16, channels: 3, background: { r: seed % 256, g: 40, b: 90 } } }).png().toBuffer();
+
+describe('a connection lost inside a transaction', () => {
+  let db: TestDatabase;
+  let srv: RunningServer;
+  let sql: postgres.Sql;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    srv = await startServer({ env: { DATABASE_URL: db.url, DISABLE_RATE_LIMIT: 'true' } });
+    sql = postgres(db.url, { max: 2, onnotice: () => {} });
+  }, 120_000);
+  afterAll(async () => {
+    await srv?.close();
+    await sql?.end({ timeout: 1 });
+    await db?.drop();
+  });
+
+  test('fails that upload with a 503 (it killed the process); the server goes on and stores the next', async () => {
+    const key = srv.bootstrap!.api_key;
+    const upload = async (seed: number) => fetch(`${srv.url}/api/files`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'image/png' }, body: new Uint8Array(await png(seed)) });
+    const name = new URL(db.url).pathname.slice(1);
+    // The account's row held: the upload's commit waits on it, inside its transaction.
+    const holder = await sql.reserve();
+    await holder`begin`;
+    await holder`select id from users where email = ${srv.bootstrap!.email} for update`;
+    const answer = upload(1);
+    const waiting = await until('the upload to wait on the lock', async () => {
+      const [row] = await sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = ${name} and wait_event_type = 'Lock'`;
+      return row?.pid ?? null;
+    });
+    await sql`select pg_terminate_backend(${waiting})`;
+    const res = await answer;
+    expect([res.status, res.headers.get('retry-after'), ((await res.json()) as { error: string }).error]).toEqual([503, '5', 'DATABASE_UNAVAILABLE']);
+    await holder`rollback`;
+    holder.release();
+
+    expect((await fetch(`${srv.url}/health`)).status).toBe(200);
+    expect((await upload(2)).status).toBe(201);
+    expect(srv.logs.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
+  }, 120_000);
+});
+
+describe('the database unreachable', () => {
+  let db: TestDatabase;
+  let srv: RunningServer;
+  let proxy: TcpProxy;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const direct = new URL(db.url);
+    proxy = await startTcpProxy(direct.hostname, Number(direct.port || 5432));
+    const through = new URL(db.url);
+    through.port = String(proxy.port);
+    srv = await startServer({ env: { DATABASE_URL: through.toString(), DISABLE_RATE_LIMIT: 'true', CACHE_MEMORY_BYTES: '0' } });
+  }, 120_000);
+  afterAll(async () => {
+    await srv?.close();
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  test('the API answers 503 DATABASE_UNAVAILABLE with Retry-After (tus with Tus-Resumable), logged without SQL; back, it answers again', async () => {
+    const auth = { 'x-api-key': srv.bootstrap!.api_key };
+    expect((await fetch(`${srv.url}/api/files`, { headers: auth })).status).toBe(200);
+    proxy.cut();
+    const answers = [
+      await fetch(`${srv.url}/api/files?limit=3`, { headers: auth }),
+      await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { ...auth, 'content-type': 'image/png' }, body: new Uint8Array(await png(3)) }),
+      await fetch(`${srv.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: srv.bootstrap!.email, password: srv.bootstrap!.initial_password }) }),
+      await fetch(`${srv.url}/api/uploads/tus`, { method: 'POST', headers: { ...auth, 'tus-resumable': '1.0.0', 'upload-length': '10' } }),
+    ];
+    const got = await Promise.all(answers.map(async (r) => [r.status, r.headers.get('retry-after'), ((await r.json()) as { error: string }).error]));
+    expect(got).toEqual(Array(4).fill([503, '5', 'DATABASE_UNAVAILABLE']));
+    expect(answers[3]!.headers.get('tus-resumable')).toBe('1.0.0');
+    const warned = srv.logs.filter((l) => l.code === 'DATABASE_UNAVAILABLE');
+    expect(warned.length).toBeGreaterThan(0);
+    // Its cause, never its statement or parameters (they held e-mails and key hashes).
+    expect(JSON.stringify(warned)).not.toContain('select');
+    expect(srv.logs.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
+
+    proxy.restore();
+    await until('the API to answer again', async () => ((await fetch(`${srv.url}/api/files`, { headers: auth })).status === 200 ? true : null));
+    const up = await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { ...auth, 'content-type': 'image/png' }, body: new Uint8Array(await png(4)) });
+    expect(up.status).toBe(201);
+  }, 180_000);
+
+  test('an upload whose COMMIT landed but whose answer was lost keeps its bytes (they were deleted: a listed file that 404ed)', async () => {
+    const auth = { 'x-api-key': srv.bootstrap!.api_key };
+    const bytes = await png(5);
+    // Postgres's CommandComplete "COMMIT": the upload's transaction is the next to end.
+    proxy.loseNextReply(Buffer.concat([Buffer.from([0x43, 0, 0, 0, 11]), Buffer.from('COMMIT\0', 'latin1')]));
+    const res = await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { ...auth, 'content-type': 'image/png' }, body: new Uint8Array(bytes) });
+    expect([res.status, ((await res.json()) as { error: string }).error]).toEqual([503, 'DATABASE_UNAVAILABLE']);
+    // The row is there (the commit landed) ...
+    const listed = await until('the list to answer', async () => {
+      const r = await fetch(`${srv.url}/api/files?limit=1`, { headers: auth });
+      return r.status === 200 ? ((await r.json()) as { results: { id: string; sha256: string }[] }).results : null;
+    });
+    expect(listed[0]!.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    // ... and so are its bytes.
+    const original = await fetch(`${srv.url}/api/files/${listed[0]!.id}/original`, { headers: auth });
+    expect(original.status).toBe(200);
+    expect(Buffer.compare(Buffer.from(await original.arrayBuffer()), bytes)).toBe(0);
+  }, 120_000);
+});
+
+describe('WORKERS=2 with the database away', () => {
+  let db: TestDatabase;
+  let srv: RunningServer;
+  let proxy: TcpProxy;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const direct = new URL(db.url);
+    proxy = await startTcpProxy(direct.hostname, Number(direct.port || 5432));
+    const through = new URL(db.url);
+    through.port = String(proxy.port);
+    // One port both workers share (PORT=0 would give each its own).
+    srv = await startServer({ env: { DATABASE_URL: through.toString(), WORKERS: '2', PORT: String(await freePort()), DISABLE_RATE_LIMIT: 'true' } });
+  }, 120_000);
+  afterAll(async () => {
+    await srv?.close();
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  test('a worker that dies meanwhile is started again once it is back (the primary stopped the whole service for good)', async () => {
+    const listening = () => srv.logs.filter((l) => l.msg === 'listening');
+    await until('both workers to listen', async () => (listening().length >= 2 ? true : null));
+    proxy.cut();
+    process.kill(listening()[0]!.pid as number, 'SIGKILL');
+    const alive = () => {
+      if (srv.proc.exitCode !== null || srv.proc.signalCode !== null) throw new Error(`the primary exited (${srv.proc.exitCode ?? srv.proc.signalCode})`);
+    };
+    // Its start waits DATABASE_WAIT_MS (10 s) for the database, then fails: tried again, not the end.
+    await until('a failed start to be retried', async () => (alive(), srv.logs.some((l) => l.msg?.startsWith('worker could not start again')) ? true : null));
+    proxy.restore();
+    await until('the worker to listen again', async () => (alive(), listening().length >= 3 ? true : null));
+    expect((await fetch(`${srv.url}/api/files`, { headers: { 'x-api-key': srv.bootstrap!.api_key } })).status).toBe(200);
+  }, 180_000);
+});
