@@ -53,6 +53,7 @@ export async function buildCore(config: Config, log: Logger, opts: BuildOptions 
   const database = await openDatabase({
     url: config.databaseUrl,
     pool: config.databasePool,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
     pgliteDir: opts.pgliteDir ?? join(config.dataDir, 'pg'),
     pgliteSharedBuffers: config.pgliteSharedBuffers,
     pgliteTemplate: pgliteTemplateDir(),

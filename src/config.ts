@@ -85,6 +85,7 @@ export const configSchema = {
   DATA_DIR: str({ doc: 'Embedded database, local files and the disk cache live here.', default: './data' }),
   DATABASE_URL: url({ doc: 'Postgres connection string; unset → embedded PGlite in `DATA_DIR/pg`.', secret: true }),
   DATABASE_POOL: int({ doc: 'Postgres connections per process.', default: '10', min: 1, max: 500 }),
+  DATABASE_STATEMENT_TIMEOUT_MS: int({ doc: 'A Postgres statement that runs, or waits for a lock, longer than this is cancelled and its request answers 503 `DATABASE_UNAVAILABLE` (it waited without end on a locked table); a transaction left idle for 4 × this is ended. `0`: no limit. Not for PGlite.', default: '30000', min: 0, max: 3600000, unit: 'ms' }),
   PGLITE_SHARED_BUFFERS: bytes({
     doc: 'Embedded PGlite\'s buffer cache (`shared_buffers`); all of it is resident from the start. Pages beyond it are read from the OS page cache.',
     default: '16MiB', min: 1024 * 1024, max: 1024 * 1024 * 1024,
@@ -212,6 +213,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   databasePool: number;
+  /** `DATABASE_STATEMENT_TIMEOUT_MS`; 0: none. */
+  databaseStatementTimeoutMs: number;
   pgliteSharedBuffers: number;
   redisUrl: string | undefined;
   storageDriver: 'fs' | 's3';
@@ -412,6 +415,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     databaseUrl: v.DATABASE_URL,
     databasePool: v.DATABASE_POOL,
+    databaseStatementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
     pgliteSharedBuffers: v.PGLITE_SHARED_BUFFERS,
     redisUrl: v.REDIS_URL,
     storageDriver: v.STORAGE_DRIVER,

@@ -208,7 +208,7 @@ function normalizeOperation(path: string, method: string, op: Operation): void {
   if (delivery) add(429);
   add(500);
   // Any route may need the file storage or the database (uploads, originals, renders, lists):
-  // one that cannot be reached is a 503 (STORAGE_UNAVAILABLE), not a 500.
+  // one that cannot be reached is a 503 (STORAGE_UNAVAILABLE, DATABASE_UNAVAILABLE), not a 500.
   add(503);
   for (const response of Object.values(responses)) {
     if (response.description) response.description = codeSpans(response.description);

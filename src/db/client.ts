@@ -51,6 +51,8 @@ export interface DatabaseOptions {
   /** Postgres URL; unset → PGlite. */
   url?: string;
   pool?: number;
+  /** Postgres `statement_timeout` (and 4 × it idle in a transaction); 0 or unset: none. */
+  statementTimeoutMs?: number;
   /** PGlite directory, or `memory://` for a throwaway in-memory database (tests). */
   pgliteDir?: string;
   /** PGlite's `shared_buffers` in bytes (PGlite's own default when unset: 128 MiB). */
@@ -66,7 +68,7 @@ const MIGRATION_LOCK = 7_270_001;
 
 /** Opens the database and applies pending migrations before returning it. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  return opts.url ? openPostgres(opts.url, opts.pool ?? 10) : openPglite(opts.pgliteDir ?? 'memory://', opts.pgliteSharedBuffers, opts.pgliteTemplate);
+  return opts.url ? openPostgres(opts.url, opts.pool ?? 10, opts.statementTimeoutMs ?? 0) : openPglite(opts.pgliteDir ?? 'memory://', opts.pgliteSharedBuffers, opts.pgliteTemplate);
 }
 
 /**
@@ -137,7 +139,7 @@ export async function waitForPostgres(url: string, waitMs = DATABASE_WAIT_MS): P
   }
 }
 
-async function openPostgres(url: string, pool: number): Promise<Database> {
+async function openPostgres(url: string, pool: number, statementTimeoutMs: number): Promise<Database> {
   await waitForPostgres(url);
   await migratePostgresLocked(url);
   const { postgres, drizzlePostgres } = await postgresModules();
@@ -145,8 +147,16 @@ async function openPostgres(url: string, pool: number): Promise<Database> {
     max: pool,
     idle_timeout: 30,
     connect_timeout: 5,
+    // Reconnects at most 2 s apart: postgres.js's own backoff grows to 20 s, so a database back
+    // after a minute's outage was used again only up to 20 s later.
+    backoff: (attempts: number) => Math.min(0.05 * 2 ** attempts, 2),
     onnotice: () => {},
-    connection: { application_name: 'pictor' },
+    connection: {
+      application_name: 'pictor',
+      // A statement stuck on a lock (or a runaway one) ends, and its request answers 503; a
+      // transaction abandoned mid-way frees its locks.
+      ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: statementTimeoutMs * 4 } : {}),
+    },
   });
   const db = drizzlePostgres({ client, schema }) as unknown as Db;
   return {

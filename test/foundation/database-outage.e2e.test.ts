@@ -23,7 +23,7 @@ describe('a connection lost inside a transaction', () => {
   let sql: postgres.Sql;
   beforeAll(async () => {
     db = await createTestDatabase();
-    srv = await startServer({ env: { DATABASE_URL: db.url, DISABLE_RATE_LIMIT: 'true' } });
+    srv = await startServer({ env: { DATABASE_URL: db.url, DISABLE_RATE_LIMIT: 'true', DATABASE_STATEMENT_TIMEOUT_MS: '2000' } });
     sql = postgres(db.url, { max: 2, onnotice: () => {} });
   }, 120_000);
   afterAll(async () => {
@@ -54,6 +54,23 @@ describe('a connection lost inside a transaction', () => {
     expect((await fetch(`${srv.url}/health`)).status).toBe(200);
     expect((await upload(2)).status).toBe(201);
     expect(srv.logs.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
+  }, 120_000);
+
+  test('a table held locked: the list answers 503 after DATABASE_STATEMENT_TIMEOUT_MS (it waited as long as the lock)', async () => {
+    const auth = { 'x-api-key': srv.bootstrap!.api_key };
+    const holder = await sql.reserve();
+    await holder`begin`;
+    await holder`lock table files in access exclusive mode`;
+    try {
+      // The bound is the server's; this one only keeps a hang from holding the suite.
+      const res = await fetch(`${srv.url}/api/files`, { headers: auth, signal: AbortSignal.timeout(60_000) });
+      expect([res.status, ((await res.json()) as { error: string }).error]).toEqual([503, 'DATABASE_UNAVAILABLE']);
+      expect(srv.logs.some((l) => l.code === 'DATABASE_UNAVAILABLE' && l.cause === '57014')).toBe(true);
+    } finally {
+      await holder`rollback`;
+      holder.release();
+    }
+    expect((await fetch(`${srv.url}/api/files`, { headers: auth })).status).toBe(200);
   }, 120_000);
 });
 
