@@ -34,6 +34,14 @@ export async function start(): Promise<void> {
   if (workerIndex === undefined) {
     for (const { name, meant } of mistypedSettings()) log.warn({ variable: name, did_you_mean: meant }, `${name} is not a Pictor setting and has no effect; did you mean ${meant}?`);
   }
+  // What escapes every handler still ends the process, as the runtime would, but says so in the
+  // log's own format (a bare stack on stderr was all an operator had) before a supervisor restarts it.
+  const die = (kind: string) => (err: unknown) => {
+    log.fatal({ err }, `${kind}: the process exits`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', die('uncaught exception'));
+  process.on('unhandledRejection', die('unhandled rejection'));
   const opened: Opened = {};
   try {
     // Read before anything is made on disk or migrated: a setting to fix leaves nothing behind.
