@@ -3,8 +3,10 @@
  * single writer takes up to `batchSize` entries at a time and inserts them with one statement.
  * When the database is slow or down the array fills up to `capacity`, and further entries are
  * dropped and counted (never awaited, never unbounded): losing a log line is better than
- * slowing every authenticated request. A failed batch is dropped and counted too (retrying
- * would compete with the fresh entries for the same bounded space).
+ * slowing every authenticated request. A batch that failed because the database is away
+ * (`retryable`) goes back to the front while there is room, and is tried again at the next
+ * tick: an outage of seconds loses none of its requests' lines, the 503s people look up
+ * included. Any other failure, or one while flushing, drops the batch and counts it.
  */
 
 export interface LogBufferOptions<T> {
@@ -14,6 +16,8 @@ export interface LogBufferOptions<T> {
   /** Idle flush delay: a lone entry is written at most this late. */
   intervalMs?: number;
   write(batch: T[]): Promise<void>;
+  /** Whether a failed write is worth trying again later (the database away). */
+  retryable?(err: unknown): boolean;
   onDrop?(n: number): void;
   onWritten?(n: number): void;
   onError?(err: unknown, n: number): void;
@@ -36,7 +40,7 @@ export function createLogBuffer<T>(o: LogBufferOptions<T>) {
    * cost). `all` (timer, flush) also writes the partial batch that was queued when it
    * started, but not what arrives after.
    */
-  async function drain(all: boolean): Promise<void> {
+  async function drain(all: boolean, final: boolean): Promise<void> {
     let owed = all ? entries.length : 0;
     while (entries.length >= batchSize || (owed > 0 && entries.length > 0)) {
       const batch = entries.length <= batchSize ? entries : entries.slice(0, batchSize);
@@ -46,6 +50,10 @@ export function createLogBuffer<T>(o: LogBufferOptions<T>) {
         await o.write(batch);
         o.onWritten?.(batch.length);
       } catch (err) {
+        if (!final && o.retryable?.(err) && entries.length + batch.length <= o.capacity) {
+          entries = batch.concat(entries);
+          break; // the timer tries again; the loop would spin against a database that is away
+        }
         dropped += batch.length;
         o.onDrop?.(batch.length);
         o.onError?.(err, batch.length);
@@ -60,12 +68,12 @@ export function createLogBuffer<T>(o: LogBufferOptions<T>) {
   }
 
   /** Starts the writer unless it is running; when it stops, a partial batch left over waits for the timer. */
-  function kick(all: boolean): Promise<void> {
+  function kick(all: boolean, final = false): Promise<void> {
     if (timer) {
       clearTimeout(timer);
       timer = null;
     }
-    writing ??= drain(all).finally(() => {
+    writing ??= drain(all, final).finally(() => {
       writing = null;
       schedule();
     });
@@ -86,9 +94,9 @@ export function createLogBuffer<T>(o: LogBufferOptions<T>) {
       else schedule();
       return true;
     },
-    /** Writes everything queued so far (and waits for a write in progress). */
+    /** Writes everything queued so far (and waits for a write in progress); what fails now is dropped. */
     async flush(): Promise<void> {
-      while (writing || entries.length) await (writing ?? kick(true));
+      while (writing || entries.length) await (writing ?? kick(true, true));
     },
     /** Flushes and refuses further entries (the shutdown step). */
     async close(): Promise<void> {

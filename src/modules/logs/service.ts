@@ -8,7 +8,7 @@
  */
 import { and, desc, eq, gte, lte, not, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { validationError } from '../../errors';
+import { isDatabaseUnavailable, validationError } from '../../errors';
 import { cursorText, invalidCursor } from '../../lib/cursors';
 import { parseTimeFilter } from '../../lib/dates';
 import type { CoreDeps } from '../../deps';
@@ -294,6 +294,7 @@ export function createRequestLogBuffer(deps: Pick<CoreDeps, 'config' | 'db' | 'l
     capacity: deps.config.requestLogs.bufferSize,
     batchSize: WRITE_BATCH_ENTRIES,
     write: (rows) => insertLogs(deps.db, rows),
+    retryable: isDatabaseUnavailable,
     onDrop: (n) => m.requestLogsDropped.inc(n),
     onWritten: (n) => m.requestLogsWritten.inc(n),
     onError: (err, n) => deps.log.warn({ err: (err as Error).message, entries: n }, 'request-log batch failed; entries dropped'),

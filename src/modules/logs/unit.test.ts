@@ -1,6 +1,7 @@
 /** Pure unit tests: URL sanitising, the bounded log buffer, and the test Prometheus parser itself. */
 import { describe, expect, test } from 'bun:test';
 import { parsePrometheus } from '../../../test/helpers/prometheus';
+import { until } from '../../../test/helpers/until';
 import { createLogBuffer } from './buffer';
 import { REDACTED, sanitizeUrl } from './sanitize';
 
@@ -31,6 +32,35 @@ describe('sanitizeUrl', () => {
 });
 
 describe('log buffer', () => {
+  test('a batch the database could not take (away) is tried again at the next tick, none lost; a flush then drops it rather than wait', async () => {
+    const away = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    let down = true;
+    let tries = 0;
+    const written: number[] = [];
+    const buf = createLogBuffer<number>({
+      capacity: 100,
+      batchSize: 4,
+      intervalMs: 5,
+      retryable: (err) => err === away,
+      write: async (batch) => {
+        tries++;
+        if (down) throw away;
+        written.push(...batch);
+      },
+    });
+    for (let i = 0; i < 10; i++) buf.push(i);
+    await until('two failed tries', async () => (tries >= 2 ? true : null));
+    expect([buf.dropped(), buf.size()]).toEqual([0, 10]);
+    down = false;
+    await until('everything written', async () => (written.length === 10 ? true : null));
+    expect(written).toEqual([...Array(10).keys()]);
+
+    down = true;
+    buf.push(10);
+    await buf.flush(); // ends: what fails while flushing is dropped, not retried for ever
+    expect([buf.dropped(), buf.size()]).toEqual([1, 0]);
+  });
+
   test('drops and counts beyond capacity while the writer is stalled, never blocks, then writes the rest', async () => {
     let release!: () => void;
     const stalled = new Promise<void>((r) => (release = r));
