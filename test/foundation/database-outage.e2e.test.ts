@@ -17,7 +17,7 @@ import { until } from '../helpers/until';
 
 const png = (seed: number) => sharp({ create: { width: 16, height: 16, channels: 3, background: { r: seed % 256, g: 40, b: 90 } } }).png().toBuffer();
 
-describe('a connection lost inside a transaction', () => {
+describe('the database failing under a running server', () => {
   let db: TestDatabase;
   let srv: RunningServer;
   let sql: postgres.Sql;
@@ -32,7 +32,7 @@ describe('a connection lost inside a transaction', () => {
     await db?.drop();
   });
 
-  test('fails that upload with a 503 (it killed the process); the server goes on and stores the next', async () => {
+  test('a connection lost inside a transaction fails that upload with a 503 (it killed the process); the server goes on and stores the next', async () => {
     const key = srv.bootstrap!.api_key;
     const upload = async (seed: number) => fetch(`${srv.url}/api/files`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'image/png' }, body: new Uint8Array(await png(seed)) });
     const name = new URL(db.url).pathname.slice(1);
@@ -72,6 +72,18 @@ describe('a connection lost inside a transaction', () => {
     }
     expect((await fetch(`${srv.url}/api/files`, { headers: auth })).status).toBe(200);
   }, 120_000);
+
+  test('a tus request that fails for a reason nobody foresaw is a 500 that still carries Tus-Resumable (the global mapper\'s had none)', async () => {
+    // Not an outage: a statement the database refuses (its table gone), as a bug would be.
+    await sql`alter table tus_uploads rename to tus_uploads_away`;
+    try {
+      const res = await fetch(`${srv.url}/api/uploads/tus`, { method: 'POST', headers: { 'x-api-key': srv.bootstrap!.api_key, 'tus-resumable': '1.0.0', 'upload-length': '10' } });
+      expect([res.status, res.headers.get('tus-resumable'), ((await res.json()) as { error: string }).error]).toEqual([500, '1.0.0', 'INTERNAL_ERROR']);
+      expect(srv.logs.some((l) => l.level === 'error' && l.msg === 'unhandled error')).toBe(true);
+    } finally {
+      await sql`alter table tus_uploads_away rename to tus_uploads`;
+    }
+  }, 60_000);
 });
 
 describe('the database unreachable', () => {

@@ -11,8 +11,9 @@
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { AppError, errorResponse, errorResponses, insufficientStorage, isDiskFullError, methodNotAllowed, notFound, outageCause, outageOf, unauthorized, validationError } from '../../errors';
+import { AppError, errorResponse, errorResponses, insufficientStorage, internalError, isDiskFullError, methodNotAllowed, notFound, outageCause, outageOf, unauthorized, validationError } from '../../errors';
 import { onUnmatchedPath, requestIdOf, streamRequestBody } from '../../http';
+import { clientDisconnected } from '../../platform/server';
 import { authGuard, requireScope } from '../auth/guard';
 import { claimUploadToken } from '../files/presign';
 import { guardIdleBody } from '../files/idle';
@@ -90,16 +91,20 @@ export function tusRoutes(deps: AppDeps) {
   });
 
   /**
-   * Runs a tus handler: AppErrors, and the storage's outages (a 503, a 507), become the envelope
-   * with the tus headers kept (tus wants `Tus-Resumable` on every answer; the global mapper has none).
+   * Runs a tus handler: every error but a client's disconnect (the global mapper's 499) becomes
+   * the envelope with the tus headers kept (tus wants `Tus-Resumable` on every answer; the global
+   * mapper's have none): AppErrors, outages (503, 507), and a bug's 500, logged as the mapper does.
    */
   const tus = async (request: Request, set: { status?: unknown; headers: Record<string, unknown> }, fn: () => Promise<Response>): Promise<Response> => {
     try {
       return await fn();
     } catch (caught) {
-      const err = caught instanceof AppError ? caught : isDiskFullError(caught) ? insufficientStorage() : outageOf(caught);
-      if (!err) throw caught;
-      if (err !== caught) deps.log.warn({ request_id: requestIdOf(request), code: err.code, cause: outageCause(err) }, err.message);
+      if (clientDisconnected(request, caught)) throw caught;
+      let err = caught instanceof AppError ? caught : isDiskFullError(caught) ? insufficientStorage() : outageOf(caught);
+      if (!err) {
+        err = internalError(requestIdOf(request));
+        deps.log.error({ err: caught, request_id: requestIdOf(request), method: request.method, url: request.url }, 'unhandled error');
+      } else if (err !== caught) deps.log.warn({ request_id: requestIdOf(request), code: err.code, cause: outageCause(err) }, err.message);
       const headers: Headers = { 'tus-resumable': TUS_VERSION, 'x-request-id': requestIdOf(request) };
       for (const [k, v] of Object.entries(set.headers)) if (k.startsWith('x-ratelimit-') && typeof v === 'string') headers[k] = v;
       set.status = err.status;
