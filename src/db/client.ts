@@ -139,6 +139,34 @@ export async function waitForPostgres(url: string, waitMs = DATABASE_WAIT_MS): P
   }
 }
 
+/** The readiness probe's wait on the pool, then on one fresh connection (within /health/ready's 1.5 s). */
+const PING_MS = 900;
+const CONNECT_PROBE_MS = 500;
+
+/** `promise`, or a CONNECT_TIMEOUT error after `ms`. */
+function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  promise.catch(() => {}); // handled: raced below, and may reject after the timer won
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'CONNECT_TIMEOUT' })), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** What a fresh connection to `url` meets, in a few words (`ECONNREFUSED: …`), or that it works. */
+async function connectFailure(url: string): Promise<string> {
+  const { postgres } = await postgresModules();
+  const conn = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 1 });
+  try {
+    await withinMs(conn`select 1`, CONNECT_PROBE_MS);
+    return 'a new connection works; the pool\'s do not answer';
+  } catch (err) {
+    return errorSummary(err);
+  } finally {
+    void conn.end({ timeout: 0 }).catch(() => {});
+  }
+}
+
 async function openPostgres(url: string, pool: number, statementTimeoutMs: number): Promise<Database> {
   await waitForPostgres(url);
   await migratePostgresLocked(url);
@@ -163,7 +191,12 @@ async function openPostgres(url: string, pool: number, statementTimeoutMs: numbe
     db,
     kind: 'postgres',
     ping: async () => {
-      await client`select 1`;
+      try {
+        await withinMs(client`select 1`, PING_MS);
+      } catch (err) {
+        // The pool only says it waited (between reconnects): one fresh connection says why.
+        throw new Error(`Database at ${describeUrl(url)} cannot be reached (${await connectFailure(url)}): check that it runs and that DATABASE_URL points at it`, { cause: err });
+      }
     },
     listen: async (channel, onMessage, onRelisten) => {
       // postgres.js calls `onlisten` for the first LISTEN and again for each one after a reconnect.

@@ -122,6 +122,11 @@ describe('the database unreachable', () => {
     // Its cause, never its statement or parameters (they held e-mails and key hashes).
     expect(JSON.stringify(warned)).not.toContain('select');
     expect(srv.logs.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
+    // Readiness says what is wrong and what to check (it said "no answer within 1500 ms").
+    const ready = await fetch(`${srv.url}/health/ready`);
+    const database = ((await ready.json()) as { checks: { database: { status: string; error?: string } } }).checks.database;
+    expect([ready.status, database.status]).toEqual([503, 'down']);
+    expect(database.error).toMatch(/^Database at 127\.0\.0\.1:\d+\/pictor_t_\w+ cannot be reached \(.+\): check that it runs and that DATABASE_URL points at it$/);
 
     proxy.restore();
     await until('the API to answer again', async () => ((await fetch(`${srv.url}/api/files`, { headers: auth })).status === 200 ? true : null));
