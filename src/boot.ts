@@ -35,7 +35,7 @@ export async function start(): Promise<void> {
     for (const { name, meant } of mistypedSettings()) log.warn({ variable: name, did_you_mean: meant }, `${name} is not a Pictor setting and has no effect; did you mean ${meant}?`);
   }
   // What escapes every handler still ends the process, as the runtime would, but says so in the
-  // log's own format (a bare stack on stderr was all an operator had) before a supervisor restarts it.
+  // log's own format, which the operator's tools read, before a supervisor restarts it.
   const die = (kind: string) => (err: unknown) => {
     log.fatal({ err }, `${kind}: the process exits`);
     process.exit(1);
@@ -137,6 +137,7 @@ async function runPrimary(config: Config, log: Logger, opened: Opened): Promise<
   /** Failed starts in a row of each relaunched worker (its next try waits longer). */
   const failedRelaunches = new Map<number, number>();
   const launch = (index: number, relaunch = false) => {
+    if (stopping) return; // a relaunch timer that fired during shutdown
     const child = spawn(process.execPath, process.argv.slice(1), {
       env: { ...process.env, [WORKER_ENV]: String(index) },
       stdio: 'inherit',
@@ -155,8 +156,8 @@ async function runPrimary(config: Config, log: Logger, opened: Opened): Promise<
       }
       if (code === WORKER_START_FAILED) {
         // A worker that ran before cannot start again: its settings were good, so what it needs
-        // is away (the database in an outage). Tried again, less often, until it is back; giving
-        // up here stopped the whole service for good over an outage of seconds.
+        // is away (the database in an outage). Tried again, less often, until it is back: an
+        // outage of seconds must not end the service.
         const failed = (failedRelaunches.get(index) ?? 0) + 1;
         failedRelaunches.set(index, failed);
         const waitS = Math.min(30, 2 ** (failed - 1));

@@ -85,7 +85,7 @@ export const configSchema = {
   DATA_DIR: str({ doc: 'Embedded database, local files and the disk cache live here.', default: './data' }),
   DATABASE_URL: url({ doc: 'Postgres connection string; unset → embedded PGlite in `DATA_DIR/pg`.', secret: true }),
   DATABASE_POOL: int({ doc: 'Postgres connections per process.', default: '10', min: 1, max: 500 }),
-  DATABASE_STATEMENT_TIMEOUT_MS: int({ doc: 'A Postgres statement that runs, or waits for a lock, longer than this is cancelled and its request answers 503 `DATABASE_UNAVAILABLE` (it waited without end on a locked table); a transaction left idle for 4 × this is ended. `0`: no limit. Not for PGlite.', default: '30000', min: 0, max: 3600000, unit: 'ms' }),
+  DATABASE_STATEMENT_TIMEOUT_MS: int({ doc: 'When set, a Postgres statement that runs, or waits for a lock, longer than this is cancelled and its request answers 503 `DATABASE_UNAVAILABLE`, and a transaction left idle for 4 × this is ended. It applies to every statement, the nightly prune\'s and an account deletion\'s too: set it above the longest of those. Sent as connection parameters, which PgBouncer refuses unless listed in its `ignore_startup_parameters` (there, set `statement_timeout` on the role instead). `0`: no limit. Not for PGlite.', default: '0', min: 0, max: 3600000, unit: 'ms' }),
   PGLITE_SHARED_BUFFERS: bytes({
     doc: 'Embedded PGlite\'s buffer cache (`shared_buffers`); all of it is resident from the start. Pages beyond it are read from the OS page cache.',
     default: '16MiB', min: 1024 * 1024, max: 1024 * 1024 * 1024,

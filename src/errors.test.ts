@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { Elysia, t } from 'elysia';
 import { json, makeTestApp, type TestApp } from '../test/helpers/app';
+import { databaseUnavailable, errorText, isConnectionLost, isDatabaseUnavailable } from './errors';
 
 describe('error envelope (API.md §1)', () => {
   let h: TestApp;
@@ -266,3 +267,21 @@ describe('logs carry the request id', () => {
   });
 });
 
+
+test('a database outage is told by where the error came from, not by its code alone', () => {
+  const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+  // A query's error (postgres.js gives it its `query`), Drizzle's wrapping, a transaction's lost connection.
+  const fromQuery = Object.assign(reset(), { query: 'select 1' });
+  const wrapped = Object.assign(new Error('Failed query: select 1'), { name: 'DrizzleQueryError', query: 'select 1', params: [], cause: reset() });
+  const closed = Object.assign(new Error('write CONNECTION_CLOSED 127.0.0.1:5432'), { code: 'CONNECTION_CLOSED' });
+  const shutdown = Object.assign(new Error('terminating connection due to administrator command'), { name: 'PostgresError', code: '57P01' });
+  const timeout = Object.assign(new Error('canceling statement due to statement timeout'), { name: 'PostgresError', code: '57014' });
+  const missing = Object.assign(new Error('relation "x" does not exist'), { name: 'PostgresError', code: '42P01' });
+  expect([fromQuery, wrapped, closed, shutdown, timeout].map(isDatabaseUnavailable)).toEqual([true, true, true, true, true]);
+  // An S3 body cut off, or a bug's SQL error: not the database being away.
+  expect([reset(), missing].map(isDatabaseUnavailable)).toEqual([false, false]);
+  // Only a lost connection leaves a COMMIT's fate unknown (its bytes are kept); a timeout or a refusal does not.
+  expect([wrapped, closed, shutdown, timeout, Object.assign(new Error('x'), { code: 'ECONNREFUSED', query: 'begin' })].map(isConnectionLost)).toEqual([true, true, true, false, false]);
+  expect(databaseUnavailable(timeout).message).toContain('DATABASE_STATEMENT_TIMEOUT_MS');
+  expect(errorText(wrapped)).toBe('read ECONNRESET');
+});

@@ -144,8 +144,8 @@ const MISCONFIGURED = new Set(['NoSuchBucket', 'AccessDenied', 'InvalidAccessKey
 /**
  * True for an S3 call that could not reach the storage, that the storage answered with a 5xx, or
  * that it refused for its setup (no such bucket, keys not taken): an error of the AWS SDK (it
- * carries `$metadata`). Such requests were 500s logged as bugs, and a missing bucket read as a
- * missing file (404). None is the client's doing; the operator's fix is in `/health/ready`.
+ * carries `$metadata`). None is the client's doing, nor a bug; the operator's fix is in
+ * `/health/ready`.
  */
 export function isStorageUnavailable(err: unknown): boolean {
   let e = err as { $metadata?: { httpStatusCode?: number }; code?: unknown; name?: unknown; cause?: unknown } | null | undefined;
@@ -175,24 +175,65 @@ const DATABASE_DOWN = new Set([
   'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'ConnectionRefused', 'ConnectionClosed',
   '57P01', '57P02', '57P03', '53300', '57014', '55P03',
 ]);
+/** A connection lost with a statement on it: whether a COMMIT sent on it landed is unknown. */
+const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'ConnectionClosed', '57P01', '57P02']);
+
+type ErrorLink = { code?: unknown; name?: unknown; cause?: unknown; query?: unknown } | null | undefined;
+
+/** postgres.js's own connection errors (its `Errors.connection`): nothing else uses these codes. */
+const POSTGRES_JS_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT']);
+
+/**
+ * The code of the database error in `err`'s cause chain (`57P01`, `ECONNREFUSED`), or null when
+ * nothing in the chain came from the database: postgres.js marks each error of a query with its
+ * `query` and names the server's `PostgresError`, Drizzle wraps them in a `DrizzleQueryError`,
+ * and a transaction's lost connection is postgres.js's `CONNECTION_CLOSED`. A bare `ECONNRESET`
+ * (an S3 body cut off) is not the database's.
+ */
+function databaseCode(err: unknown): string | null {
+  let fromDatabase = false;
+  let code: string | null = null;
+  let e = err as ErrorLink;
+  for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++, e = e.cause as ErrorLink) {
+    const own = typeof e.code === 'string' && e.code ? e.code : null;
+    if ('query' in e || e.name === 'PostgresError' || e.name === 'DrizzleQueryError' || (own !== null && POSTGRES_JS_CODES.has(own))) fromDatabase = true;
+    if (code === null && own !== null) code = own;
+  }
+  return fromDatabase ? code : null;
+}
 
 /** True when `err` (or what caused it) is the database being unreachable or unable to answer now. */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  let e = err as { code?: unknown; cause?: unknown } | null | undefined;
-  for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++, e = e.cause as typeof e) {
-    const code = typeof e.code === 'string' ? e.code : '';
-    // SQLSTATE class 08: connection exceptions.
-    if (DATABASE_DOWN.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true;
-    if ((e as { $metadata?: unknown }).$metadata) return false; // an S3 error: isStorageUnavailable's
-  }
-  return false;
+  const code = databaseCode(err);
+  // SQLSTATE class 08: connection exceptions.
+  return code !== null && (DATABASE_DOWN.has(code) || /^08[0-9A-Z]{3}$/.test(code));
+}
+/** True when the database connection was lost under a statement: its transaction may have committed. */
+export function isConnectionLost(err: unknown): boolean {
+  const code = databaseCode(err);
+  return code !== null && (CONNECTION_LOST.has(code) || /^08[0-9A-Z]{3}$/.test(code));
 }
 /** 503: the database cannot answer now; `cause` is kept for the log line (`outageCause`), never its SQL. */
 export const databaseUnavailable = (cause?: unknown) => {
-  const err = new AppError('DATABASE_UNAVAILABLE', 503, 'The database cannot be reached right now; retry in a few seconds.', { retry_after: 5 }, { 'Retry-After': '5' });
+  const timedOut = databaseCode(cause) === '57014';
+  const err = new AppError(
+    'DATABASE_UNAVAILABLE', 503,
+    timedOut ? 'The database took longer than DATABASE_STATEMENT_TIMEOUT_MS to answer; retry in a few seconds.' : 'The database cannot be reached right now; retry in a few seconds.',
+    { retry_after: 5 }, { 'Retry-After': '5' },
+  );
   if (cause !== undefined) err.cause = cause;
   return err;
 };
+/** What a failed query said, without its statement's parameters: Drizzle's message repeats them. */
+export function errorText(err: unknown): string {
+  let e = err as (ErrorLink & { message?: unknown }) | undefined;
+  for (let depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
+    if (e.name !== 'DrizzleQueryError') return typeof e.message === 'string' ? e.message : String(err);
+    e = e.cause as typeof e;
+  }
+  if ((err as { name?: unknown } | null)?.name === 'DrizzleQueryError') return 'a database query failed';
+  return err instanceof Error ? err.message : String(err);
+}
 /** A dependency's outage as its 503 (the storage or the database), or null for any other error. */
 export function outageOf(err: unknown): AppError | null {
   if (isStorageUnavailable(err)) return storageUnavailable(err);

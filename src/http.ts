@@ -349,12 +349,13 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
       // Elysia wraps whatever a parser throws in a ParseError; our parser throws AppErrors.
       const cause = code === 'PARSE' ? (error as Error).cause : undefined;
       let appError: AppError;
+      let outage: AppError | null;
       if (error instanceof AppError) appError = error;
       else if (cause instanceof AppError) appError = cause;
       else if (error instanceof ValidationError || code === 'VALIDATION') appError = describeValidation(error as ValidationError, request, (name) => checkInputs.isQueryNumber(request.method, route, name));
       else if (code === 'PARSE') appError = validationError('The request body could not be parsed.', [{ path: '/', message: 'malformed body' }]);
       else if (isDiskFullError(error)) appError = insufficientStorage();
-      else if (outageOf(error)) appError = outageOf(error) as AppError;
+      else if ((outage = outageOf(error))) appError = outage;
       else if (code === 'NOT_FOUND') {
         // A page of the web app (`/files/…`, `/library`): its shell, not a JSON 404 (src/modules/webapp).
         const page = hooks.unmatchedPage?.(request, path);

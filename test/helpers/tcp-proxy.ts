@@ -11,17 +11,18 @@ export interface TcpProxy {
   cut(): void;
   restore(): void;
   /**
-   * The next time the service's answer holds `reply` (e.g. Postgres's CommandComplete `COMMIT`),
-   * that connection is cut instead of passing it on: the work is done, its client never hears so.
+   * On the next connection whose client sends `after` (e.g. an `insert into "files"`), the first
+   * answer that holds `reply` (Postgres's CommandComplete `COMMIT`) is not passed on: the
+   * connection is cut instead. The work is done; its client never hears so.
    */
-  loseNextReply(reply: Buffer): void;
+  loseReply(after: Buffer, reply: Buffer): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const open = new Set<Socket>();
   let refusing = false;
-  let lose: Buffer | null = null;
+  let lose: { after: Buffer; reply: Buffer; on: Socket | null } | null = null;
   const server = createServer((client) => {
     if (refusing) return void client.destroy();
     const upstream = connect(targetPort, targetHost);
@@ -30,9 +31,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       s.on('close', () => open.delete(s));
       s.on('error', () => {});
     }
-    client.pipe(upstream);
+    client.on('data', (data: Buffer) => {
+      if (lose && !lose.on && data.includes(lose.after)) lose.on = client;
+      upstream.write(data);
+    });
     upstream.on('data', (data: Buffer) => {
-      if (lose && data.includes(lose)) {
+      if (lose?.on === client && data.includes(lose.reply)) {
         lose = null;
         client.destroy();
         upstream.destroy();
@@ -54,8 +58,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     restore() {
       refusing = false;
     },
-    loseNextReply(reply) {
-      lose = reply;
+    loseReply(after, reply) {
+      lose = { after, reply, on: null };
     },
     close: () => new Promise<void>((resolve) => {
       for (const s of open) s.destroy();

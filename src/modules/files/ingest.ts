@@ -8,7 +8,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import type { DbOrTx } from '../../db/client';
-import { invalidTransformation, isDatabaseUnavailable, notFound, quotaExceeded, type AppError } from '../../errors';
+import { invalidTransformation, isConnectionLost, notFound, quotaExceeded, type AppError } from '../../errors';
 import { users } from '../users/table';
 import { newFileId, sanitizeName } from './names';
 import { createInspector, type Inspection } from './inspect';
@@ -275,10 +275,10 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
       return row;
     });
   } catch (err) {
-    // The database lost mid-transaction: whether its COMMIT landed is unknown, so the bytes stay
-    // (a committed row without them was a file that 404s); if none holds them, the orphan sweep
+    // The connection lost mid-transaction: whether its COMMIT landed is unknown, so the bytes stay
+    // (a committed row without them is a file that 404s); if none holds them, the orphan sweep
     // removes them after ABANDONED_UPLOAD_AFTER.
-    if (!(err instanceof StagedClaimedElsewhere) && !isDatabaseUnavailable(err)) await discardStaged(deps, staged);
+    if (!(err instanceof StagedClaimedElsewhere) && !isConnectionLost(err)) await discardStaged(deps, staged);
     throw err;
   }
 }

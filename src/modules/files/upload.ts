@@ -182,9 +182,9 @@ export function parseEagerTransformations(deps: AppDeps, values: readonly string
 }
 
 /**
- * A per-file failure for the response. An unexpected error (storage or database down) becomes
- * that file's INTERNAL_ERROR, logged, so the other files of the request are still committed
- * or discarded normally and nothing is left orphaned.
+ * A per-file failure for the response: a full disk its 507, the storage or database down its
+ * 503, anything else that file's INTERNAL_ERROR, logged; the other files of the request are
+ * still committed or discarded normally and nothing is left orphaned.
  */
 function toFailure(deps: AppDeps, request: Request, name: string, err: unknown): UploadFailure {
   if (err instanceof AppError) return { name, error: err.code, message: err.message, cause: err };

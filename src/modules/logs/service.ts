@@ -8,7 +8,7 @@
  */
 import { and, desc, eq, gte, lte, not, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { isDatabaseUnavailable, validationError } from '../../errors';
+import { errorText, isDatabaseUnavailable, validationError } from '../../errors';
 import { cursorText, invalidCursor } from '../../lib/cursors';
 import { parseTimeFilter } from '../../lib/dates';
 import type { CoreDeps } from '../../deps';
@@ -297,7 +297,7 @@ export function createRequestLogBuffer(deps: Pick<CoreDeps, 'config' | 'db' | 'l
     retryable: isDatabaseUnavailable,
     onDrop: (n) => m.requestLogsDropped.inc(n),
     onWritten: (n) => m.requestLogsWritten.inc(n),
-    onError: (err, n) => deps.log.warn({ err: (err as Error).message, entries: n }, 'request-log batch failed; entries dropped'),
+    onError: (err, n) => deps.log.warn({ err: errorText(err), entries: n }, 'request-log batch failed; entries dropped'),
   });
   m.addCollector(() => m.requestLogsBuffered.set(buffer.size()));
   deps.onShutdown(() => buffer.close());

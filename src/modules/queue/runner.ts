@@ -14,7 +14,7 @@
  * transaction, and callers must enqueue with their transaction handle, never `deps.db`.
  */
 import { hostname } from 'node:os';
-import { isDatabaseUnavailable } from '../../errors';
+import { errorText, isDatabaseUnavailable } from '../../errors';
 import type { Database, Db } from '../../db/client';
 import type { Logger } from '../../logger';
 import { enqueueJob, type EnqueueOptions } from './enqueue';
@@ -206,7 +206,8 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
       } else {
         const opts = entry?.opts ?? {};
         const delay = backoffDelay(job.attempts, opts.backoffBaseMs ?? 1000, opts.backoffMaxMs ?? 3_600_000);
-        const message = error instanceof Error ? error.message : String(error);
+        // Shown to the job's owner (`last_error`): never a failed query's parameters.
+        const message = errorText(error);
         const row = await failJob(db, workerId, job.id, message, delay);
         if (row?.status === 'failed') {
           ctx.log.warn({ attempts: row.attempts, err: message }, 'job failed for good');

@@ -7,11 +7,11 @@
  */
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
-  GetObjectCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand,
+  GetObjectCommand, HeadObjectCommand, ListPartsCommand, PutObjectCommand, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { Config } from '../../config';
-import { gone } from '../../errors';
+import { gone, storageUnavailable } from '../../errors';
 import { createChunkSink } from '../../platform/file-sink';
 import { releaseChunk } from '../../platform/memory';
 import { createPartQueue, createS3Client, partPool, sendLive, type LiveSend } from '../../storage/s3-parts';
@@ -36,6 +36,32 @@ export function createS3TusStore(config: Config): TusStore {
     if (bytes.byteLength !== s.tailSize) throw new Error(`tus tail of ${s.id} holds ${bytes.byteLength} bytes, expected ${s.tailSize}`);
     into.set(bytes, 0);
     return bytes.byteLength;
+  }
+
+  /** Whether the upload's object is there, whole. */
+  async function isWhole(s: StoreState): Promise<boolean> {
+    const head = await client.send(new HeadObjectCommand({ Bucket, Key: s.storageKey })).catch((err: unknown) => {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
+      throw err; // the storage down meanwhile: a 503, the upload kept
+    });
+    return head?.ContentLength === s.offset;
+  }
+
+  /** Whether the multipart upload still holds every acknowledged part, each with its ETag. */
+  async function partsHeld(s: StoreState): Promise<boolean> {
+    const held = new Map<number, string>();
+    let PartNumberMarker: string | undefined;
+    try {
+      do {
+        const page = await client.send(new ListPartsCommand({ Bucket, Key: s.storageKey, UploadId: s.s3UploadId as string, PartNumberMarker }));
+        for (const p of page.Parts ?? []) if (p.PartNumber && p.ETag) held.set(p.PartNumber, p.ETag);
+        PartNumberMarker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+      } while (PartNumberMarker);
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NoSuchUpload') return false;
+      throw err;
+    }
+    return s.parts.every((p) => held.get(p.n) === p.etag);
   }
 
   return {
@@ -177,15 +203,15 @@ export function createS3TusStore(config: Config): TusStore {
         }));
       } catch (err) {
         // NoSuchUpload: completed already (by a request that died before committing the file),
-        // or aborted. InvalidPart: the storage no longer holds a part it acknowledged (seen with
-        // MinIO after a Complete that stalled). Either way the object tells: whole, or never again.
+        // or aborted. InvalidPart: a part is not the one acknowledged (seen with MinIO after a
+        // Complete that stalled), or an earlier Complete is still assembling them.
         const name = (err as { name?: string }).name;
         if (name !== 'NoSuchUpload' && name !== 'InvalidPart') throw err;
-        const head = await client.send(new HeadObjectCommand({ Bucket, Key: s.storageKey })).catch((headErr: unknown) => {
-          if ((headErr as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return null;
-          throw headErr; // the storage down meanwhile: a 503, the upload kept
-        });
-        if (head?.ContentLength !== s.offset) throw gone(`This upload's ${s.offset} stored bytes are missing; start a new upload.`);
+        if (!(await isWhole(s))) {
+          // Every part still the acknowledged one: not lost; asked again later, the upload kept.
+          if (name === 'InvalidPart' && (await partsHeld(s))) throw storageUnavailable(err);
+          if (!(await isWhole(s))) throw gone(`This upload's ${s.offset} stored bytes are missing; start a new upload.`);
+        }
       }
       await client.send(new DeleteObjectCommand({ Bucket, Key: tailKey(s.id) })).catch(() => {});
     },

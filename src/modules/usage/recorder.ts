@@ -11,6 +11,7 @@
  * and rendered (transform/), uploads (files/ingest.ts).
  */
 import { sql } from 'drizzle-orm';
+import { errorText } from '../../errors';
 import type { Db } from '../../db/client';
 import type { Logger } from '../../logger';
 
@@ -152,7 +153,7 @@ export function createUsageRecorder(o: UsageRecorderOptions) {
         });
       } catch (err) {
         o.onFlushError?.();
-        o.log.warn({ err: (err as Error).message, accounts: part.length }, 'usage flush failed; will retry with the next batch');
+        o.log.warn({ err: errorText(err), accounts: part.length }, 'usage flush failed; will retry with the next batch');
         for (const p of part) add(p.userId, p.day, p);
       }
     }
