@@ -98,17 +98,23 @@ describe('the database failing under a running server', () => {
   }, 60_000);
 });
 
+/** A server on a fresh database reached through a proxy the test can cut. */
+async function behindProxy(env: Record<string, string>): Promise<{ db: TestDatabase; proxy: TcpProxy; srv: RunningServer }> {
+  const db = await createTestDatabase();
+  const direct = new URL(db.url);
+  const proxy = await startTcpProxy(direct.hostname, Number(direct.port || 5432));
+  const through = new URL(db.url);
+  through.port = String(proxy.port);
+  const srv = await startServer({ env: { DATABASE_URL: through.toString(), DISABLE_RATE_LIMIT: 'true', ...env } });
+  return { db, proxy, srv };
+}
+
 describe('the database unreachable', () => {
   let db: TestDatabase;
   let srv: RunningServer;
   let proxy: TcpProxy;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const direct = new URL(db.url);
-    proxy = await startTcpProxy(direct.hostname, Number(direct.port || 5432));
-    const through = new URL(db.url);
-    through.port = String(proxy.port);
-    srv = await startServer({ env: { DATABASE_URL: through.toString(), DISABLE_RATE_LIMIT: 'true', CACHE_MEMORY_BYTES: '0' } });
+    ({ db, proxy, srv } = await behindProxy({ CACHE_MEMORY_BYTES: '0' }));
   }, 120_000);
   afterAll(async () => {
     await srv?.close();
@@ -169,13 +175,8 @@ describe('WORKERS=2 with the database away', () => {
   let srv: RunningServer;
   let proxy: TcpProxy;
   beforeAll(async () => {
-    db = await createTestDatabase();
-    const direct = new URL(db.url);
-    proxy = await startTcpProxy(direct.hostname, Number(direct.port || 5432));
-    const through = new URL(db.url);
-    through.port = String(proxy.port);
     // One port both workers share (PORT=0 would give each its own).
-    srv = await startServer({ env: { DATABASE_URL: through.toString(), WORKERS: '2', PORT: String(await freePort()), DISABLE_RATE_LIMIT: 'true' } });
+    ({ db, proxy, srv } = await behindProxy({ WORKERS: '2', PORT: String(await freePort()) }));
   }, 120_000);
   afterAll(async () => {
     await srv?.close();
