@@ -9,6 +9,8 @@ export interface TcpProxy {
   port: number;
   /** Drops every open connection and refuses new ones. */
   cut(): void;
+  /** Connections refused while cut, so far. */
+  refused(): number;
   restore(): void;
   /**
    * On the next connection whose client sends `after` (e.g. an `insert into "files"`), the first
@@ -22,9 +24,13 @@ export interface TcpProxy {
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const open = new Set<Socket>();
   let refusing = false;
+  let refusals = 0;
   let lose: { after: Buffer; reply: Buffer; on: Socket | null } | null = null;
   const server = createServer((client) => {
-    if (refusing) return void client.destroy();
+    if (refusing) {
+      refusals++;
+      return void client.destroy();
+    }
     const upstream = connect(targetPort, targetHost);
     for (const s of [client, upstream]) {
       open.add(s);
@@ -55,6 +61,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       refusing = true;
       for (const s of open) s.destroy();
     },
+    refused: () => refusals,
     restore() {
       refusing = false;
     },

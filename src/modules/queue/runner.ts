@@ -191,6 +191,22 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
       error = err;
     }
     const reason = controller.signal.aborted ? String(controller.signal.reason) : null;
+    const started = Date.now();
+    /**
+     * Writes the outcome, again while the database is away, as long as the job's lease (renewed
+     * last when it ran) surely holds: given up at once, a job done during a short outage ran again
+     * after its lease and spent an attempt (a flapping database could fail it for good).
+     */
+    const persist = async <T>(write: () => Promise<T>): Promise<T> => {
+      for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
+        try {
+          return await write();
+        } catch (err) {
+          if (!isDatabaseUnavailable(err) || stopping || Date.now() + wait - started > settings.leaseMs / 2) throw err;
+          await new Promise((r) => setTimeout(r, wait));
+        }
+      }
+    };
     try {
       if (reason === 'lease lost') {
         // Another worker owns the job now; its outcome is theirs to record.
@@ -198,17 +214,17 @@ export function createQueue(database: Database, log: Logger, settings: QueueSett
         // Work that finished counts even if a cancel or shutdown arrived meanwhile. The slot is
         // free already: the next claim overlaps this (batched) completion.
         freeSlot(job.id);
-        await complete(job.id);
+        await persist(() => complete(job.id));
       } else if (reason === 'shutdown') {
         // stop() hands the job back to the queue.
       } else if (reason === 'cancel' || error instanceof JobCancelledError) {
-        await markCancelled(db, workerId, job.id, error instanceof JobCancelledError ? error.reason : undefined);
+        await persist(() => markCancelled(db, workerId, job.id, error instanceof JobCancelledError ? error.reason : undefined));
       } else {
         const opts = entry?.opts ?? {};
         const delay = backoffDelay(job.attempts, opts.backoffBaseMs ?? 1000, opts.backoffMaxMs ?? 3_600_000);
         // Shown to the job's owner (`last_error`): never a failed query's parameters.
         const message = errorText(error);
-        const row = await failJob(db, workerId, job.id, message, delay);
+        const row = await persist(() => failJob(db, workerId, job.id, message, delay));
         if (row?.status === 'failed') {
           ctx.log.warn({ attempts: row.attempts, err: message }, 'job failed for good');
           for (const listener of failedListeners) listener(row);
