@@ -175,9 +175,9 @@ async function openPostgres(url: string, pool: number, statementTimeoutMs: numbe
     max: pool,
     idle_timeout: 30,
     connect_timeout: 5,
-    // Reconnects at most 2 s apart: postgres.js's own backoff grows to 20 s, so a database back
-    // after a minute's outage was used again only up to 20 s later.
-    // Jittered, so that the connections of every process do not all knock at the same moment.
+    // Reconnects at most 2 s apart (postgres.js's own backoff grows to 20 s: a database back
+    // after a minute's outage would wait that long to be used), jittered so that the connections
+    // of every process do not all knock at the same moment.
     backoff: (attempts: number) => Math.min(0.05 * 2 ** attempts, 2) * (0.5 + Math.random() / 2),
     onnotice: () => {},
     connection: {

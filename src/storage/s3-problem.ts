@@ -1,7 +1,7 @@
 /**
  * What an S3 error says about the storage's setup, in an operator's words and with the variable
- * to fix: said by start-up (refusing to start), `/health/ready` (a bucket deleted or keys revoked
- * while running) and the log line of a request answered 503 for it.
+ * to fix: said by start-up (refusing to start) and by `/health/ready` (a bucket deleted or keys
+ * revoked while running).
  */
 import { errorCode, errorSummary } from '../lib/startup';
 
