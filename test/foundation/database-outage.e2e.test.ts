@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { freePort } from '../helpers/ports';
 import { startServer, type RunningServer } from '../helpers/server';
 import { createTestDatabase, type TestDatabase } from '../helpers/services';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
+import { proxiedDatabase, type TcpProxy } from '../helpers/tcp-proxy';
 import { until } from '../helpers/until';
 
 const png = (seed: number) => sharp({ create: { width: 16, height: 16, channels: 3, background: { r: seed % 256, g: 40, b: 90 } } }).png().toBuffer();
@@ -100,12 +100,8 @@ describe('the database failing under a running server', () => {
 
 /** A server on a fresh database reached through a proxy the test can cut. */
 async function behindProxy(env: Record<string, string>): Promise<{ db: TestDatabase; proxy: TcpProxy; srv: RunningServer }> {
-  const db = await createTestDatabase();
-  const direct = new URL(db.url);
-  const proxy = await startTcpProxy(direct.hostname, Number(direct.port || 5432));
-  const through = new URL(db.url);
-  through.port = String(proxy.port);
-  const srv = await startServer({ env: { DATABASE_URL: through.toString(), DISABLE_RATE_LIMIT: 'true', ...env } });
+  const { db, proxy, url } = await proxiedDatabase();
+  const srv = await startServer({ env: { DATABASE_URL: url, DISABLE_RATE_LIMIT: 'true', ...env } });
   return { db, proxy, srv };
 }
 

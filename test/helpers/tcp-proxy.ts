@@ -4,6 +4,7 @@
  * touching the service other suites share.
  */
 import { connect, createServer, type Socket } from 'node:net';
+import { createTestDatabase, type TestDatabase } from './services';
 
 export interface TcpProxy {
   port: number;
@@ -73,4 +74,13 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       server.close(() => resolve());
     }),
   };
+}
+
+/** A fresh test database and a proxy in front of it: `url` reaches the database through the proxy. */
+export async function proxiedDatabase(): Promise<{ db: TestDatabase; proxy: TcpProxy; url: string }> {
+  const db = await createTestDatabase();
+  const direct = new URL(db.url);
+  const proxy = await startTcpProxy(direct.hostname, Number(direct.port || 5432));
+  direct.port = String(proxy.port);
+  return { db, proxy, url: direct.toString() };
 }

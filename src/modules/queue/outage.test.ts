@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { eq } from 'drizzle-orm';
 import { makeTestApp, type TestApp } from '../../../test/helpers/app';
-import { createTestDatabase, type TestDatabase } from '../../../test/helpers/services';
-import { startTcpProxy, type TcpProxy } from '../../../test/helpers/tcp-proxy';
+import type { TestDatabase } from '../../../test/helpers/services';
+import { proxiedDatabase, type TcpProxy } from '../../../test/helpers/tcp-proxy';
 import { until } from '../../../test/helpers/until';
 import { jobs } from './table';
 
@@ -15,12 +15,9 @@ let db: TestDatabase;
 let proxy: TcpProxy;
 let h: TestApp;
 beforeAll(async () => {
-  db = await createTestDatabase();
-  const direct = new URL(db.url);
-  proxy = await startTcpProxy(direct.hostname, Number(direct.port || 5432));
-  const through = new URL(db.url);
-  through.port = String(proxy.port);
-  h = await makeTestApp({ env: { DATABASE_URL: through.toString(), QUEUE_CONCURRENCY: '1', QUEUE_POLL_MS: '50' } });
+  let url: string;
+  ({ db, proxy, url } = await proxiedDatabase());
+  h = await makeTestApp({ env: { DATABASE_URL: url, QUEUE_CONCURRENCY: '1', QUEUE_POLL_MS: '50' } });
 }, 60_000);
 afterAll(async () => {
   proxy?.restore();
