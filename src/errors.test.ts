@@ -277,7 +277,11 @@ test('a database outage is told by where the error came from, not by its code al
   const shutdown = Object.assign(new Error('terminating connection due to administrator command'), { name: 'PostgresError', code: '57P01' });
   const timeout = Object.assign(new Error('canceling statement due to statement timeout'), { name: 'PostgresError', code: '57014' });
   const missing = Object.assign(new Error('relation "x" does not exist'), { name: 'PostgresError', code: '42P01' });
-  expect([fromQuery, wrapped, closed, shutdown, timeout].map(isDatabaseUnavailable)).toEqual([true, true, true, true, true]);
+  // A database silent past the deadline (our postgres.js patch's code): its COMMIT may have landed.
+  const silent = Object.assign(new Error('write ANSWER_TIMEOUT 127.0.0.1:5432'), { code: 'ANSWER_TIMEOUT' });
+  expect([fromQuery, wrapped, closed, shutdown, timeout, silent].map(isDatabaseUnavailable)).toEqual([true, true, true, true, true, true]);
+  expect(isConnectionLost(silent)).toBe(true);
+  expect(databaseUnavailable(silent).message).toContain('DATABASE_STATEMENT_TIMEOUT_MS');
   // An S3 body cut off, or a bug's SQL error: not the database being away.
   expect([reset(), missing].map(isDatabaseUnavailable)).toEqual([false, false]);
   // Only a lost connection leaves a COMMIT's fate unknown (its bytes are kept); a timeout or a refusal does not.

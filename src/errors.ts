@@ -172,16 +172,16 @@ export const storageUnavailable = (cause?: unknown) => {
  */
 const DATABASE_DOWN = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
-  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'ConnectionRefused', 'ConnectionClosed',
+  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'ANSWER_TIMEOUT', 'ConnectionRefused', 'ConnectionClosed',
   '57P01', '57P02', '57P03', '53300', '57014', '55P03',
 ]);
 /** A connection lost with a statement on it: whether a COMMIT sent on it landed is unknown. */
-const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'ConnectionClosed', '57P01', '57P02']);
+const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'ANSWER_TIMEOUT', 'ConnectionClosed', '57P01', '57P02']);
 
 type ErrorLink = { code?: unknown; name?: unknown; cause?: unknown; query?: unknown } | null | undefined;
 
-/** postgres.js's own connection errors (its `Errors.connection`): nothing else uses these codes. */
-const POSTGRES_JS_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT']);
+/** postgres.js's own connection errors (its `Errors.connection`; ANSWER_TIMEOUT is our patch's): nothing else uses these codes. */
+const POSTGRES_JS_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT', 'ANSWER_TIMEOUT']);
 
 /**
  * The code of the database error in `err`'s cause chain (`57P01`, `ECONNREFUSED`), or null when
@@ -215,7 +215,8 @@ export function isConnectionLost(err: unknown): boolean {
 }
 /** 503: the database cannot answer now; `cause` is kept for the log line (`outageCause`), never its SQL. */
 export const databaseUnavailable = (cause?: unknown) => {
-  const timedOut = databaseCode(cause) === '57014';
+  const code = databaseCode(cause);
+  const timedOut = code === '57014' || code === 'ANSWER_TIMEOUT';
   const err = new AppError(
     'DATABASE_UNAVAILABLE', 503,
     timedOut ? 'The database took longer than DATABASE_STATEMENT_TIMEOUT_MS to answer; retry in a few seconds.' : 'The database cannot be reached right now; retry in a few seconds.',

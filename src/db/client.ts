@@ -139,6 +139,9 @@ export async function waitForPostgres(url: string, waitMs = DATABASE_WAIT_MS): P
   }
 }
 
+/** How long past `DATABASE_STATEMENT_TIMEOUT_MS` a silent database is waited for. */
+export const ANSWER_MARGIN_MS = 5000;
+
 /** The readiness probe's wait on the pool, then on one fresh connection (within /health/ready's 1.5 s). */
 const PING_MS = 900;
 const CONNECT_PROBE_MS = 500;
@@ -186,6 +189,11 @@ async function openPostgres(url: string, pool: number, statementTimeoutMs: numbe
       // transaction abandoned mid-way frees its locks.
       ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: statementTimeoutMs * 4 } : {}),
     },
+    // A database that sends nothing while a statement is outstanding, ANSWER_MARGIN_MS past the
+    // time its own statement_timeout would have answered, is paused or cut off by a network that
+    // drops packets (TCP then waits ~15 min): the connection is closed and its requests answer 503.
+    // An option of postgres.js as patched here (patches/postgres+3.4.9.patch).
+    answer_timeout: statementTimeoutMs > 0 ? (statementTimeoutMs + ANSWER_MARGIN_MS) / 1000 : null,
   });
   const db = drizzlePostgres({ client, schema }) as unknown as Db;
   return {

@@ -166,6 +166,48 @@ describe('the database unreachable', () => {
   }, 120_000);
 });
 
+describe('the database paused (it answers nothing, the connections stay open)', () => {
+  let db: TestDatabase;
+  let srv: RunningServer;
+  let proxy: TcpProxy;
+  beforeAll(async () => {
+    ({ db, proxy, srv } = await behindProxy({ DATABASE_STATEMENT_TIMEOUT_MS: '1000' }));
+  }, 120_000);
+  afterAll(async () => {
+    await srv?.close();
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  test('with DATABASE_STATEMENT_TIMEOUT_MS, requests answer 503 a few seconds past it (they waited as long as the pause); resumed, it answers again', async () => {
+    const auth = { 'x-api-key': srv.bootstrap!.api_key };
+    expect((await fetch(`${srv.url}/api/files`, { headers: auth })).status).toBe(200);
+    proxy.freeze();
+    try {
+      // The bound is the server's (1 s + its margin); the signal only keeps a hang from holding the suite.
+      const signal = AbortSignal.timeout(60_000);
+      const answers = await Promise.all([
+        fetch(`${srv.url}/api/files?limit=3`, { headers: auth, signal }),
+        fetch(`${srv.url}/api/files`, { method: 'POST', headers: { ...auth, 'content-type': 'image/png' }, body: new Uint8Array(await png(6)), signal }),
+      ]);
+      const got = await Promise.all(answers.map(async (r) => [r.status, r.headers.get('retry-after'), ((await r.json()) as { error: string; message: string })]));
+      expect(got.map(([status, retry, body]) => [status, retry, (body as { error: string }).error])).toEqual(Array(2).fill([503, '5', 'DATABASE_UNAVAILABLE']));
+      expect((got[0]![2] as { message: string }).message).toContain('DATABASE_STATEMENT_TIMEOUT_MS');
+      await until('the log line naming the silence', async () => (srv.logs.some((l) => l.code === 'DATABASE_UNAVAILABLE' && l.cause === 'ANSWER_TIMEOUT') ? true : null));
+      expect(srv.logs.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
+    } finally {
+      proxy.thaw();
+    }
+    await until('the API to answer again', async () => ((await fetch(`${srv.url}/api/files`, { headers: auth })).status === 200 ? true : null));
+    const up = await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { ...auth, 'content-type': 'image/png' }, body: new Uint8Array(await png(7)) });
+    expect(up.status).toBe(201);
+    // The paused upload's COMMIT may have landed on resume: if its row is listed, its bytes are there.
+    const listed = ((await (await fetch(`${srv.url}/api/files`, { headers: auth })).json()) as { results: { id: string }[] }).results;
+    const originals = await Promise.all(listed.map(async (f) => (await fetch(`${srv.url}/api/files/${f.id}/original`, { headers: auth })).status));
+    expect(originals).toEqual(listed.map(() => 200));
+  }, 180_000);
+});
+
 describe('WORKERS=2 with the database away', () => {
   let db: TestDatabase;
   let srv: RunningServer;

@@ -14,6 +14,12 @@ export interface TcpProxy {
   refused(): number;
   restore(): void;
   /**
+   * Passes nothing on, either way, and leaves every connection open, new ones too (as a paused
+   * database or a network that drops packets looks to its clients); `thaw` delivers what waited.
+   */
+  freeze(): void;
+  thaw(): void;
+  /**
    * On the next connection whose client sends `after` (e.g. an `insert into "files"`), the first
    * answer that holds `reply` (Postgres's CommandComplete `COMMIT`) is not passed on: the
    * connection is cut instead. The work is done; its client never hears so.
@@ -25,6 +31,7 @@ export interface TcpProxy {
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const open = new Set<Socket>();
   let refusing = false;
+  let frozen = false;
   let refusals = 0;
   let lose: { after: Buffer; reply: Buffer; on: Socket | null } | null = null;
   const server = createServer((client) => {
@@ -34,6 +41,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     }
     const upstream = connect(targetPort, targetHost);
     for (const s of [client, upstream]) {
+      if (frozen) s.pause();
       open.add(s);
       s.on('close', () => open.delete(s));
       s.on('error', () => {});
@@ -65,6 +73,14 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     refused: () => refusals,
     restore() {
       refusing = false;
+    },
+    freeze() {
+      frozen = true;
+      for (const s of open) s.pause();
+    },
+    thaw() {
+      frozen = false;
+      for (const s of open) s.resume();
     },
     loseReply(after, reply) {
       lose = { after, reply, on: null };
