@@ -11,6 +11,7 @@
  * Bun's fetch has no such bound: such a request waited forever.
  */
 import { FetchHttpHandler } from '@smithy/fetch-http-handler';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { HttpHandlerOptions } from '@smithy/types';
 import { Readable } from 'node:stream';
 import { isBun } from './runtime';
@@ -52,6 +53,16 @@ export class PacedBody extends Readable {
 class S3TimeoutError extends Error {
   override name = 'TimeoutError';
   readonly $metadata = {};
+}
+
+/**
+ * An answer's body cut off after its headers came (a connection reset mid-read) fails outside
+ * the SDK, which marks only the errors of its own steps with `$metadata`: marked here the same
+ * way, it reads as the storage's (`isStorageUnavailable`: a 503, not a bug's 500).
+ */
+function fromStorage(err: unknown): unknown {
+  if (err && typeof err === 'object' && !('$metadata' in err)) Object.assign(err, { $metadata: {} });
+  return err;
 }
 
 /**
@@ -129,7 +140,7 @@ class StallBoundHandler extends FetchHttpHandler {
           } else c.enqueue(next.value);
         } catch (err) {
           done();
-          c.error(abort.signal.reason instanceof S3TimeoutError ? abort.signal.reason : err);
+          c.error(abort.signal.reason instanceof S3TimeoutError ? abort.signal.reason : fromStorage(err));
         }
       },
       cancel(reason) {
@@ -166,5 +177,16 @@ class StallBoundHandler extends FetchHttpHandler {
   }
 }
 
-export const s3RequestHandler = (timeoutMs: number): FetchHttpHandler | { requestTimeout: number; connectionTimeout: number } =>
-  isBun ? new StallBoundHandler(timeoutMs) : { requestTimeout: timeoutMs, connectionTimeout: timeoutMs };
+/** Elsewhere, node:http's handler; its answers' body errors are marked as the storage's too. */
+class MarkingNodeHandler extends NodeHttpHandler {
+  override async handle(...args: Parameters<NodeHttpHandler['handle']>): ReturnType<NodeHttpHandler['handle']> {
+    const out = await super.handle(...args);
+    const body = out.response.body as unknown;
+    // First of its listeners, so that every other one sees the mark.
+    if (body instanceof Readable) body.prependListener('error', fromStorage);
+    return out;
+  }
+}
+
+export const s3RequestHandler = (timeoutMs: number): FetchHttpHandler | NodeHttpHandler =>
+  isBun ? new StallBoundHandler(timeoutMs) : new MarkingNodeHandler({ requestTimeout: timeoutMs, connectionTimeout: timeoutMs });

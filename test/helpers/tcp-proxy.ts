@@ -25,6 +25,11 @@ export interface TcpProxy {
    * connection is cut instead. The work is done; its client never hears so.
    */
   loseReply(after: Buffer, reply: Buffer): void;
+  /**
+   * On the next connection whose client sends `after` (e.g. a GET of one S3 key), only the first
+   * `bytes` of the answer are passed on, then the connection is cut: a body cut off mid-read.
+   */
+  cutAnswer(after: Buffer, bytes: number): void;
   close(): Promise<void>;
 }
 
@@ -34,6 +39,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   let frozen = false;
   let refusals = 0;
   let lose: { after: Buffer; reply: Buffer; on: Socket | null } | null = null;
+  let cutting: { after: Buffer; left: number; on: Socket | null } | null = null;
   const server = createServer((client) => {
     if (refusing) {
       refusals++;
@@ -48,6 +54,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     }
     client.on('data', (data: Buffer) => {
       if (lose && !lose.on && data.includes(lose.after)) lose.on = client;
+      if (cutting && !cutting.on && data.includes(cutting.after)) cutting.on = client;
       upstream.write(data);
     });
     upstream.on('data', (data: Buffer) => {
@@ -57,6 +64,14 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         upstream.destroy();
         return;
       }
+      if (cutting?.on === client && data.length >= cutting.left) {
+        const last = data.subarray(0, cutting.left);
+        cutting = null;
+        upstream.pause();
+        client.end(last, () => upstream.destroy()); // those bytes delivered, then the cut
+        return;
+      }
+      if (cutting?.on === client) cutting.left -= data.length;
       client.write(data);
     });
     client.on('close', () => upstream.destroy());
@@ -84,6 +99,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     loseReply(after, reply) {
       lose = { after, reply, on: null };
+    },
+    cutAnswer(after, bytes) {
+      cutting = { after, left: bytes, on: null };
     },
     close: () => new Promise<void>((resolve) => {
       for (const s of open) s.destroy();
