@@ -226,4 +226,19 @@ for (const runtime of ['bun', 'deno'] as const) describe(`the storage failing mi
     expect((await fetch(`${srv.url}/t/w_64/${file.id}`)).status).toBe(200);
     expect(srv.logs.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
   }, 120_000);
+
+  test('an upload whose derive job meets the storage failing gets its blurhash once the job is tried again (it stayed null)', async () => {
+    const auth = { authorization: `Bearer ${srv.bootstrap!.api_key}` };
+    const png = await sharp(randomFillSync(new Uint8Array(512 * 512 * 3)), { raw: { width: 512, height: 512, channels: 3 } }).png().toBuffer();
+    // The upload reads ranges of what it stored; the derive job reads the whole object.
+    proxy.cutAnswer((sent) => sent.includes('?x-id=GetObject') && !/^range:/im.test(sent.toString('latin1')), 64 * 1024);
+    const up = await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { ...auth, 'content-type': 'image/png' }, body: new Uint8Array(png) });
+    expect(up.status).toBe(201);
+    const { file } = (await up.json()) as { file: { id: string } };
+    const blurhash = await until('the blurhash', async () => {
+      const r = await fetch(`${srv.url}/api/files/${file.id}`, { headers: auth });
+      return ((await r.json()) as { blurhash: string | null }).blurhash;
+    });
+    expect(blurhash.length).toBeGreaterThan(5);
+  }, 120_000);
 });

@@ -26,10 +26,11 @@ export interface TcpProxy {
    */
   loseReply(after: Buffer, reply: Buffer): void;
   /**
-   * On the next connection whose client sends `after` (e.g. a GET of one S3 key), only the first
-   * `bytes` of the answer are passed on, then the connection is cut: a body cut off mid-read.
+   * On the next connection whose client sends `after` (e.g. a GET of one S3 key), or data it
+   * matches, only the first `bytes` of the answer are passed on, then the connection is cut: a
+   * body cut off mid-read.
    */
-  cutAnswer(after: Buffer, bytes: number): void;
+  cutAnswer(after: Buffer | ((sent: Buffer) => boolean), bytes: number): void;
   close(): Promise<void>;
 }
 
@@ -39,7 +40,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   let frozen = false;
   let refusals = 0;
   let lose: { after: Buffer; reply: Buffer; on: Socket | null } | null = null;
-  let cutting: { after: Buffer; left: number; on: Socket | null } | null = null;
+  let cutting: { matches: (sent: Buffer) => boolean; left: number; on: Socket | null } | null = null;
   const server = createServer((client) => {
     if (refusing) {
       refusals++;
@@ -54,7 +55,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     }
     client.on('data', (data: Buffer) => {
       if (lose && !lose.on && data.includes(lose.after)) lose.on = client;
-      if (cutting && !cutting.on && data.includes(cutting.after)) cutting.on = client;
+      if (cutting && !cutting.on && cutting.matches(data)) cutting.on = client;
       upstream.write(data);
     });
     upstream.on('data', (data: Buffer) => {
@@ -101,7 +102,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       lose = { after, reply, on: null };
     },
     cutAnswer(after, bytes) {
-      cutting = { after, left: bytes, on: null };
+      cutting = { matches: Buffer.isBuffer(after) ? (sent) => sent.includes(after) : after, left: bytes, on: null };
     },
     close: () => new Promise<void>((resolve) => {
       for (const s of open) s.destroy();

@@ -7,6 +7,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client';
 import type { AppDeps } from '../../deps';
+import { outageOf } from '../../errors';
 import { ensureFileMetadata } from '../files/metadata';
 import { files } from '../files/table';
 import { enqueueJob } from '../queue/enqueue';
@@ -32,10 +33,16 @@ export function registerTransformJobs(deps: AppDeps): void {
     if (!id) throw new Error('derive job without file_id');
     await setProgress(10);
     // Metadata first (blurhash, dominant colour): the file object carries them from then on, so
-    // a library can paint placeholders without a request per tile. A failure here is logged, not
-    // retried: GET /api/files/:id/metadata computes it again on demand.
+    // a library can paint placeholders without a request per tile. The storage or the database
+    // away fails the job, to be tried again; any other failure (a file its decoder refuses) is
+    // logged, not retried: GET /api/files/:id/metadata computes it again on demand.
     const [row] = await deps.db.select().from(files).where(and(eq(files.id, id), isNull(files.deletedAt))).limit(1);
-    if (row && !row.meta) await ensureFileMetadata(deps, row).catch((err: unknown) => log.warn({ err, file_id: id }, 'metadata at upload failed'));
+    if (row && !row.meta) {
+      await ensureFileMetadata(deps, row).catch((err: unknown) => {
+        if (outageOf(err)) throw err;
+        log.warn({ err, file_id: id }, 'metadata at upload failed');
+      });
+    }
     await deps.delivery.deriveEager(id, transformationsOf(job.payload));
   }, { background: true }); // a request renders what is not ready yet; uploads come first (QUEUE_DEFER_MS)
 }
