@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { startMinio, type Minio } from '../test/helpers/minio';
 import { createTestDatabase, type TestDatabase } from '../test/helpers/services';
+import { startTcpProxy, type TcpProxy } from '../test/helpers/tcp-proxy';
 import { sendRaw } from '../test/helpers/fuzz/wire';
 import { leftovers, lostUploads, noisePng, privateRedis, smallDisk, streamUpload, total, type Leftovers, type UploadResult } from './lib/faults-kit';
 import { startPictor, type Pictor } from './lib/pictor';
@@ -34,10 +35,20 @@ class Setup {
   key = '';
   acked: { id: string; sha: string }[] = [];
   statuses: number[] = [];
+  /** With `proxied`: the server reaches its database through this proxy, which a case can cut or freeze. */
+  proxy?: TcpProxy;
+  private serverDbUrl = '';
   private ownDir = true;
-  constructor(private env: Record<string, string>) {}
+  constructor(private env: Record<string, string>, private opts: { proxied?: boolean } = {}) {}
   async start(dataDir?: string) {
     this.db = await createTestDatabase();
+    this.serverDbUrl = this.db.url;
+    if (this.opts.proxied) {
+      const direct = new URL(this.db.url);
+      this.proxy = await startTcpProxy(direct.hostname, Number(direct.port || 5432));
+      direct.port = String(this.proxy.port);
+      this.serverDbUrl = direct.toString();
+    }
     this.dataDir = dataDir ?? (await mkdtemp(join(tmpdir(), 'pictor-faults-')));
     this.ownDir = !dataDir;
     await this.boot();
@@ -45,7 +56,7 @@ class Setup {
   }
   async boot() {
     // ABANDONED_UPLOAD_AFTER=5: what a crash leaves is swept at the restart, 5 s later, not a day.
-    this.srv = await startPictor({ DATABASE_URL: this.db.url, DATA_DIR: this.dataDir, ABANDONED_UPLOAD_AFTER: '5', ...this.env });
+    this.srv = await startPictor({ DATABASE_URL: this.serverDbUrl, DATA_DIR: this.dataDir, ABANDONED_UPLOAD_AFTER: '5', ...this.env });
   }
   /** SIGKILL of the server and every process under it. */
   async kill() {
@@ -72,6 +83,7 @@ class Setup {
   }
   async close() {
     await this.srv?.stop();
+    await this.proxy?.close();
     await this.db?.drop();
     if (this.ownDir) await rm(this.dataDir, { recursive: true, force: true });
   }
@@ -133,6 +145,42 @@ async function redisCase(mode: 'stop' | 'pause'): Promise<Row> {
   } finally {
     await s.close();
     await redis.close();
+  }
+}
+
+/**
+ * Postgres away 10 s under the same load, through a proxy: `cut` drops every connection and
+ * refuses new ones (the host gone); `freeze` passes no byte either way and keeps connections open
+ * (a paused database or a partition). 503 `DATABASE_UNAVAILABLE` is the expected answer meanwhile
+ * for what needs the database: counted apart from other 5xx. DATABASE_STATEMENT_TIMEOUT_MS=2000
+ * bounds the freeze's wait (7 s). Leftovers are counted after a restart (see below).
+ */
+async function postgresCase(mode: 'cut' | 'freeze'): Promise<Row> {
+  const s = new Setup({ DATABASE_STATEMENT_TIMEOUT_MS: '2000' }, { proxied: true });
+  try {
+    await s.start();
+    const ids = await seedPublic(s, 3);
+    const stop = load(s, 6, ids);
+    await Bun.sleep(6000);
+    if (mode === 'cut') s.proxy!.cut();
+    else s.proxy!.freeze();
+    await Bun.sleep(10_000);
+    if (mode === 'cut') s.proxy!.restore();
+    else s.proxy!.thaw();
+    await Bun.sleep(8000);
+    await stop();
+    // An upload whose connection was lost under its transaction keeps its object (its COMMIT may
+    // have landed); the sweep of objects without a row removes those it did not, at start-up and
+    // hourly: a restart shows that sweep.
+    const kept = (await leftovers(s.db.url, s.dataDir)).orphanObjects;
+    await s.srv.stop();
+    await s.boot();
+    const unavailable = s.statuses.filter((x) => x === 503).length;
+    const other5xx = s.statuses.filter((x) => x >= 500 && x !== 503).length;
+    const fault = mode === 'cut' ? 'Postgres unreachable 10 s under load (connections cut, new ones refused; 6 clients)' : 'Postgres answering nothing 10 s under load (every byte held, connections open: a pause or a partition; 6 clients)';
+    return await s.finish(fault, `${unavailable}× 503 while it was away; ${kept} objects of uploads answered 503 kept until the restart's sweep`, undefined, { e5xx: other5xx });
+  } finally {
+    await s.close();
   }
 }
 
@@ -276,6 +324,8 @@ let minio: Minio | undefined;
 const cases: [string, () => Promise<Row>][] = [
   ['redis-stop', () => redisCase('stop')],
   ['redis-pause', () => redisCase('pause')],
+  ['postgres-cut', () => postgresCase('cut')],
+  ['postgres-freeze', () => postgresCase('freeze')],
   ['kill-upload-fs', () => killDuringUploads('fs')],
   ['kill-upload-s3', async () => killDuringUploads('s3', (minio ??= await startMinio()))],
   ['kill-jobs', killDuringJobs],
