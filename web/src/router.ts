@@ -40,7 +40,17 @@ window.addEventListener('popstate', () => {
   popped = true;
 }, { capture: true });
 
-export function navigate(to: string, replace = false): void {
+let message: string | null = null;
+/** The line `navigate` was given for the page it led to (what the page left did), once. */
+export function takeMessage(): string | null {
+  const m = message;
+  message = null;
+  return m;
+}
+
+/** `said`: a line for the next page to show (a file deleted from its own page: the library says so). */
+export function navigate(to: string, replace = false, said?: string): void {
+  message = said ?? null;
   clearTimeout(saveTimer);
   if (replace) history.replaceState(null, '', to);
   else {

@@ -106,7 +106,10 @@ export function Builder({ file, info, onChange }: { file: FileItem; info: Server
             src={localPath(url)}
             alt={`Preview of ${file.name} with ${tx}`}
             onLoad={(e) => report(tx, { size: `${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px` })}
-            onError={() => void checkError(tx, url)}
+            onError={(e) => {
+              (e.currentTarget as HTMLImageElement).hidden = true; // a broken-image icon above the error said nothing more
+              void checkError(tx, url);
+            }}
           />
           <figcaption><span role="status">{shown?.error ? <span class="error">{shown.error}</span> : shown ? `Preview: ${shown.size}` : 'Loading preview…'}</span></figcaption>
         </figure>

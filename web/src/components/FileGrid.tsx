@@ -46,8 +46,11 @@ export function FileGrid({ items, view, selected, onToggle, hasMore, onNearEnd }
       setRange((r) => (r[0] === first && r[1] === last ? r : [first, last]));
     };
     measure();
+    // The page's size too: content above the grid that folds away (an upload list once done)
+    // moves the grid without resizing it, and the rows in view were worked out where it was.
     const ro = new ResizeObserver(measure);
     ro.observe(el);
+    ro.observe(document.body);
     window.addEventListener('scroll', measure, { passive: true });
     window.addEventListener('resize', measure);
     return () => {
@@ -55,7 +58,7 @@ export function FileGrid({ items, view, selected, onToggle, hasMore, onNearEnd }
       window.removeEventListener('scroll', measure);
       window.removeEventListener('resize', measure);
     };
-  }, [rowH]);
+  }, [rowH, items.length]);
 
   const [first, last] = range;
   const end = Math.min(rows, last);

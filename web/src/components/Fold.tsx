@@ -4,17 +4,25 @@ import { useEffect, useState } from 'preact/hooks';
 /** The width under which the app lays out for a phone (styles.css uses the same). */
 const PHONE = '(max-width: 720px)';
 
-/** Whether the window is phone-wide now; follows rotation and resizing. */
-export function useNarrow(): boolean {
-  const [narrow, setNarrow] = useState(() => matchMedia(PHONE).matches);
+/** A touch screen's finger, whatever its width (a tablet): styles.css uses the same. */
+const COARSE = '(pointer: coarse)';
+
+/** Whether `media` matches now; follows rotation, resizing and a mouse plugged in. */
+function useMedia(media: string): boolean {
+  const [matches, setMatches] = useState(() => matchMedia(media).matches);
   useEffect(() => {
-    const query = matchMedia(PHONE);
-    const onChange = () => setNarrow(query.matches);
+    const query = matchMedia(media);
+    const onChange = () => setMatches(query.matches);
     query.addEventListener('change', onChange);
     return () => query.removeEventListener('change', onChange);
-  }, []);
-  return narrow;
+  }, [media]);
+  return matches;
 }
+
+/** Whether the window is phone-wide now. */
+export const useNarrow = (): boolean => useMedia(PHONE);
+/** Whether the main pointer is a finger: nothing to drop from, and targets need a thumb's size. */
+export const useTouch = (): boolean => useMedia(COARSE);
 
 /**
  * Its children as they are on a wide screen; on a phone folded under `summary` (closed at
@@ -30,7 +38,9 @@ export function Fold({ narrow, summary, class: cls, closeOn, children }: {
   return (
     <details class={`fold${cls ? ` ${cls}` : ''}`} open={open} onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
       <summary>{summary}</summary>
-      {children}
+      {/* A box of its own: Chromium lays a <details>'s children out in its own slot, so a flex
+          <details> placed none of them (the folded filters ran into each other). */}
+      <div class="fold-body">{children}</div>
     </details>
   );
 }

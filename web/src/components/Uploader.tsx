@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, describeError, formatBytes, formatSpan } from '../api';
 import { addUploads, cancelUpload, clearFinishedUploads, removeUpload, retryUpload, useUploadJobs, type UploadJob } from '../upload-queue';
-import { Fold, useNarrow } from './Fold';
+import { Fold, useNarrow, useTouch } from './Fold';
 import { relativePathOf } from './dropped';
 
 interface Options {
@@ -45,6 +45,7 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
   /** The account's per-file limit (Settings), once read: a larger file is refused at once, not after its turn in the queue. */
   const limit = useRef<number | null>(null);
   const narrow = useNarrow();
+  const touch = useTouch();
   const input = useRef<HTMLInputElement>(null);
   const dirInput = useRef<HTMLInputElement>(null);
 
@@ -111,8 +112,8 @@ export function Uploader({ folder, incoming }: { folder: string; incoming: { fil
   return (
     <section class="uploader card" aria-label="Upload">
       <div class="drop">
-        {narrow ? (
-          // A phone has nothing to drop or paste from: the two pickers, as buttons a thumb can hit.
+        {narrow || touch ? (
+          // A phone or a tablet has nothing to drop or paste from: the two pickers, as buttons a thumb can hit.
           <p class="pickers">
             <button type="button" class="primary" onClick={() => input.current?.click()}>Choose files to upload</button>
             <button type="button" onClick={() => dirInput.current?.click()}>or a folder</button>

@@ -298,8 +298,7 @@ function Users({ self }: { self: string }) {
                               e.preventDefault();
                               cancelBan(u);
                             }}>
-                            <BusyButton id={`confirm-ban-${u.id}`} type="button" class="small danger solid" busy={busy === u.id}
-                              title="Their sessions and keys are refused at once and their files are hidden until unbanned"
+                            <BusyButton id={`confirm-ban-${u.id}`} type="button" class="small danger solid" busy={busy === u.id} aria-describedby={`ban-effect-${u.id}`}
                               onClick={async () => {
                                 if (!(await change(u, 'ban', { banned: true }, 'banned; their sessions and keys are refused and their files are hidden'))) return;
                                 setConfirmBan(null);
@@ -308,6 +307,7 @@ function Users({ self }: { self: string }) {
                               Confirm ban<span class="sr-only"> {u.email}</span>
                             </BusyButton>
                             <button id={`cancel-ban-${u.id}`} type="button" class="small" onClick={() => cancelBan(u)}>Cancel</button>
+                            <span id={`ban-effect-${u.id}`} class="help ban-effect">Their sessions and keys are refused at once; their files are hidden until unbanned.</span>
                           </span>
                         ) : (
                           <BusyButton id={`ban-${u.id}`} type="button" class="small danger" busy={busy === u.id}

@@ -178,7 +178,8 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
     try {
       await api('DELETE', `/api/files/${file.id}`);
       onChange();
-      navigate(`/?${new URLSearchParams(file.folder === '/' ? {} : { folder: file.folder })}`);
+      // In place of the deleted file's page: Back led to "File not available".
+      navigate(file.folder === '/' ? '/' : `/?${new URLSearchParams({ folder: file.folder })}`, true, `Deleted ${file.name}.`);
     } catch (err) {
       if (isGone(err)) return gone();
       setMessage({ ok: false, text: errorText(err) });

@@ -10,7 +10,7 @@ import { MoveDialog, normalFolder } from '../components/MoveDialog';
 import { Uploader } from '../components/Uploader';
 import { filesOfDrop } from '../components/dropped';
 import { onFileUploaded, onListStale } from '../upload-queue';
-import { entryState, navigate, reachedByHistory, rememberInEntry, type Route } from '../router';
+import { entryState, navigate, reachedByHistory, rememberInEntry, takeMessage, type Route } from '../router';
 
 const TYPES = [
   ['', 'All types'],
@@ -121,8 +121,12 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     };
   }, [folder, treeVersion]);
   const nearest = existence?.folder === folder ? existence.nearest : parentOf(folder);
-  // A message about the last bulk action belongs to the folder it was made in.
-  useEffect(() => setOutcome(null), [folder]);
+  // A message about the last bulk action belongs to the folder it was made in; one the page left
+  // sent along (a file deleted on its own page) is shown on arrival.
+  useEffect(() => {
+    const said = takeMessage();
+    setOutcome(said ? { ok: true, text: said } : null);
+  }, [folder]);
   // The bulk bar leaves with the selection: focus goes to what the action did, not to <body>.
   // Once the dialog that asked is gone: while it is open the page behind it is inert and refuses
   // the focus, and its closing handed the focus back to where it opened (<main> when the bulk bar

@@ -129,9 +129,9 @@ export function Settings({ profile }: { profile: Profile }) {
           <h2 id="settings-title">Uploads and links</h2>
 
           <label for="public-url-base">Public URL base</label>
-          <input id="public-url-base" type="url" inputMode="url" placeholder={location.origin} value={draft.public_url_base ?? ''} aria-describedby="public-url-base-help"
+          <input id="public-url-base" type="url" inputMode="url" placeholder="https://images.example.com" value={draft.public_url_base ?? ''} aria-describedby="public-url-base-help"
             onInput={(e) => set('public_url_base', (e.currentTarget as HTMLInputElement).value)} />
-          <p id="public-url-base-help" class="help">Every link the API gives for your files starts with this, e.g. a CDN in front of Pictor. Empty: this server’s address.</p>
+          <p id="public-url-base-help" class="help">Every link the API gives for your files starts with this, e.g. a CDN in front of Pictor. Empty: the address the server was set up with (its <code>PUBLIC_URL</code>).</p>
 
           <fieldset class="radios">
             <legend>Default visibility of new uploads</legend>
