@@ -178,7 +178,7 @@ async function postgresCase(mode: 'cut' | 'freeze'): Promise<Row> {
     const unavailable = s.statuses.filter((x) => x === 503).length;
     const other5xx = s.statuses.filter((x) => x >= 500 && x !== 503).length;
     const fault = mode === 'cut' ? 'Postgres unreachable 10 s under load (connections cut, new ones refused; 6 clients)' : 'Postgres answering nothing 10 s under load (every byte held, connections open: a pause or a partition; 6 clients)';
-    return await s.finish(fault, `${unavailable}× 503 while it was away; ${kept} objects of uploads answered 503 kept until the restart's sweep`, undefined, { e5xx: other5xx });
+    return await s.finish(fault, `${unavailable}× 503 during the run; ${kept} objects of uploads answered 503 kept until the restart's sweep`, undefined, { e5xx: other5xx });
   } finally {
     await s.close();
   }

@@ -61,7 +61,8 @@ class S3TimeoutError extends Error {
  * way, it reads as the storage's (`isStorageUnavailable`: a 503, not a bug's 500).
  */
 function fromStorage(err: unknown): unknown {
-  if (err && typeof err === 'object' && !('$metadata' in err)) Object.assign(err, { $metadata: {} });
+  // Not an abort: that is the caller going away, or a body it cancelled.
+  if (err && typeof err === 'object' && !('$metadata' in err) && (err as { name?: unknown }).name !== 'AbortError') Object.assign(err, { $metadata: {} });
   return err;
 }
 
@@ -140,7 +141,7 @@ class StallBoundHandler extends FetchHttpHandler {
           } else c.enqueue(next.value);
         } catch (err) {
           done();
-          c.error(abort.signal.reason instanceof S3TimeoutError ? abort.signal.reason : fromStorage(err));
+          c.error(abort.signal.reason instanceof S3TimeoutError ? abort.signal.reason : abort.signal.aborted ? err : fromStorage(err));
         }
       },
       cancel(reason) {

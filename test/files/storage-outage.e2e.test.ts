@@ -17,7 +17,7 @@ describe('the storage unreachable', () => {
   let key = '';
   beforeAll(async () => {
     minio = await startMinio();
-    srv = await startServer({ env: { ...minio.env(await minio.createBucket()), DISABLE_RATE_LIMIT: 'true', CACHE_MEMORY_BYTES: '0', CACHE_DISK_BYTES: '0' } });
+    srv = await startServer({ env: { ...minio.env(await minio.createBucket()), DISABLE_RATE_LIMIT: 'true', CACHE_MEMORY_BYTES: '0', CACHE_DISK_BYTES: '0', SOURCE_CACHE_BYTES: '0' } });
     key = srv.bootstrap!.api_key;
   }, 120_000);
   afterAll(async () => {
@@ -151,7 +151,7 @@ for (const runtime of ['bun', 'deno'] as const) describe(`the storage failing mi
     const bucket = await minio.createBucket();
     const direct = new URL(minio.endpoint);
     proxy = await startTcpProxy(direct.hostname, Number(direct.port));
-    srv = await startServer({ runtime, env: { ...minio.env(bucket), S3_ENDPOINT: `http://127.0.0.1:${proxy.port}`, DISABLE_RATE_LIMIT: 'true' } });
+    srv = await startServer({ runtime, env: { ...minio.env(bucket), S3_ENDPOINT: `http://127.0.0.1:${proxy.port}`, DISABLE_RATE_LIMIT: 'true', CACHE_MEMORY_BYTES: '0', CACHE_DISK_BYTES: '0', SOURCE_CACHE_BYTES: '0' } });
   }, 120_000);
   afterAll(async () => {
     await srv?.close();
@@ -177,6 +177,7 @@ for (const runtime of ['bun', 'deno'] as const) describe(`the storage failing mi
     // (Bun's fetch failed the read with a bare ECONNRESET: a 500 logged as a bug).
     proxy.cutAnswer(Buffer.from('.tail?x-id=GetObject'), 64 * 1024);
     const cutRead = await patch(10 * MiB, source.subarray(10 * MiB, 17 * MiB));
+    expect(proxy.answersCut()).toBe(1);
     expect([cutRead.status, cutRead.headers.get('tus-resumable'), ((await cutRead.json()) as { error: string }).error]).toEqual([503, '1.0.0', 'STORAGE_UNAVAILABLE']);
 
     // The next chunk: the storage goes away 3 MiB into it (the part holding 8–16 MiB is streaming).
@@ -220,8 +221,12 @@ for (const runtime of ['bun', 'deno'] as const) describe(`the storage failing mi
     const up = await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { ...auth, 'content-type': 'image/png' }, body: new Uint8Array(png) });
     expect(up.status).toBe(201);
     const { file } = (await up.json()) as { file: { id: string } };
+    // Its derive job reads the whole original too: done first, so the cut is the transformation's.
+    await until('the derive job', async () => ((await (await fetch(`${srv.url}/api/files/${file.id}`, { headers: auth })).json()) as { blurhash: string | null }).blurhash);
+    const cuts = proxy.answersCut();
     proxy.cutAnswer(Buffer.from(`${file.id}?x-id=GetObject`), 64 * 1024);
     const cut = await fetch(`${srv.url}/t/w_64/${file.id}`);
+    expect(proxy.answersCut()).toBe(cuts + 1);
     expect([cut.status, ((await cut.json()) as { error: string }).error]).toEqual([503, 'STORAGE_UNAVAILABLE']);
     expect((await fetch(`${srv.url}/t/w_64/${file.id}`)).status).toBe(200);
     expect(srv.logs.filter((l) => l.level === 'error' || l.level === 'fatal')).toEqual([]);
@@ -235,10 +240,12 @@ for (const runtime of ['bun', 'deno'] as const) describe(`the storage failing mi
     const up = await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { ...auth, 'content-type': 'image/png' }, body: new Uint8Array(png) });
     expect(up.status).toBe(201);
     const { file } = (await up.json()) as { file: { id: string } };
+    const cuts = proxy.answersCut();
     const blurhash = await until('the blurhash', async () => {
       const r = await fetch(`${srv.url}/api/files/${file.id}`, { headers: auth });
       return ((await r.json()) as { blurhash: string | null }).blurhash;
     });
     expect(blurhash.length).toBeGreaterThan(5);
+    expect(proxy.answersCut()).toBe(cuts + 1); // the job's read was cut, and the job tried again
   }, 120_000);
 });

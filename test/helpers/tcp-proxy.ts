@@ -31,6 +31,8 @@ export interface TcpProxy {
    * body cut off mid-read.
    */
   cutAnswer(after: Buffer | ((sent: Buffer) => boolean), bytes: number): void;
+  /** Answers cut so far by `cutAnswer`. */
+  answersCut(): number;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   let refusals = 0;
   let lose: { after: Buffer; reply: Buffer; on: Socket | null } | null = null;
   let cutting: { matches: (sent: Buffer) => boolean; left: number; on: Socket | null } | null = null;
+  let cuts = 0;
   const server = createServer((client) => {
     if (refusing) {
       refusals++;
@@ -68,6 +71,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       if (cutting?.on === client && data.length >= cutting.left) {
         const last = data.subarray(0, cutting.left);
         cutting = null;
+        cuts++;
         upstream.pause();
         client.end(last, () => upstream.destroy()); // those bytes delivered, then the cut
         return;
@@ -101,6 +105,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     loseReply(after, reply) {
       lose = { after, reply, on: null };
     },
+    answersCut: () => cuts,
     cutAnswer(after, bytes) {
       cutting = { matches: Buffer.isBuffer(after) ? (sent) => sent.includes(after) : after, left: bytes, on: null };
     },

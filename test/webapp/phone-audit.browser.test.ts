@@ -100,8 +100,11 @@ describe('the web app on a phone', () => {
     await page.locator('#files .pick').nth(1).tap();
     const bar = page.locator('.bulk');
     await bar.waitFor(WAIT);
-    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
-    await page.waitForFunction(() => innerHeight + scrollY >= document.documentElement.scrollHeight - 1, undefined, WAIT);
+    // Scrolled again while waiting: the bar's clearance below the grid may grow after a paint.
+    await page.waitForFunction(() => {
+      window.scrollTo(0, document.documentElement.scrollHeight);
+      return innerHeight + scrollY >= document.documentElement.scrollHeight - 1;
+    }, undefined, WAIT);
     const names = await page.locator('#files .cell .name').all();
     const lastName = await names[names.length - 1]!.boundingBox();
     const barBox = await bar.boundingBox();
@@ -124,6 +127,21 @@ describe('the web app on a phone', () => {
     await page.goBack();
     await page.locator(`#files a[href="/files/${kept.id}"]`).waitFor(WAIT);
     expect(new URL(page.url()).pathname).toBe('/');
+    await page.context().close();
+  });
+
+  test('a library that failed to load offline loads by itself once the connection is back (it waited for Retry)', async () => {
+    const me = await signUp('offline');
+    await me.folder('/later');
+    await me.upload('there.png', 'image/png', (await png('there.png', 30, 30)).bytes, { folder: '/later' });
+    const page = await phonePage(me, '/');
+    await page.getByText('Folders').first().waitFor(WAIT);
+    await page.context().setOffline(true);
+    await page.evaluate(() => history.pushState(null, '', '/?folder=%2Flater'));
+    await page.evaluate(() => dispatchEvent(new PopStateEvent('popstate')));
+    await page.getByRole('button', { name: 'Retry' }).waitFor(WAIT);
+    await page.context().setOffline(false);
+    await page.locator('#files .cell', { hasText: 'there.png' }).waitFor(WAIT);
     await page.context().close();
   });
 

@@ -105,7 +105,11 @@ export function Builder({ file, info, onChange }: { file: FileItem; info: Server
             key={tx}
             src={localPath(url)}
             alt={`Preview of ${file.name} with ${tx}`}
-            onLoad={(e) => report(tx, { size: `${(e.currentTarget as HTMLImageElement).naturalWidth} × ${(e.currentTarget as HTMLImageElement).naturalHeight} px` })}
+            onLoad={(e) => {
+              const img = e.currentTarget as HTMLImageElement;
+              img.hidden = false; // the same transformation's URL may have failed before (another file link base)
+              report(tx, { size: `${img.naturalWidth} × ${img.naturalHeight} px` });
+            }}
             onError={(e) => {
               (e.currentTarget as HTMLImageElement).hidden = true; // a broken-image icon above the error said nothing more
               void checkError(tx, url);

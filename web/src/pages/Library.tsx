@@ -231,6 +231,15 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     setSelected(new Set());
   }, [reload]);
 
+  // A load that failed offline is tried again once the browser is back online (it waited for a
+  // tap on Retry).
+  useEffect(() => {
+    if (!error) return;
+    const again = () => (failed === 'more' ? (setError(''), loadMore()) : reload());
+    window.addEventListener('online', again);
+    return () => window.removeEventListener('online', again);
+  });
+
   const loadMore = () => {
     if (loading || !cursor) return;
     const gen = generation.current;

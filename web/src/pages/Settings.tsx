@@ -29,7 +29,7 @@ const expiryText = (s: number | null) => EXPIRIES.find(([v]) => v === s)?.[1] ??
 const humanise = (key: string) => key.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 
 const LABELS: Record<string, (v: Value) => string> = {
-  public_url_base: (v) => (v ? String(v) : 'this server’s address'),
+  public_url_base: (v) => (v ? String(v) : 'the server’s own (PUBLIC_URL)'),
   default_is_public: (v) => (v ? 'public' : 'private'),
   default_expires_in: (v) => expiryText(v as number | null).toLowerCase(),
   max_upload_size_bytes: (v) => formatBytes(v as number),
