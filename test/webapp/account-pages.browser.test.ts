@@ -169,7 +169,7 @@ describe('settings page', () => {
     expect(changes.sort()).toEqual([
       'Default expiry: never → after 7 days',
       'Default visibility: public → private',
-      'Public URL base: this server’s address → https://cdn.example.com',
+      'Public URL base: the server’s own (PUBLIC_URL) → https://cdn.example.com',
       `Upload limit per file: ${formatBytes(plan.max_upload_size_bytes)} → 2.0 MiB`,
     ].sort());
     await shot(page, 'settings');
