@@ -221,8 +221,13 @@ for (const runtime of ['bun', 'deno'] as const) describe(`the storage failing mi
     const up = await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { ...auth, 'content-type': 'image/png' }, body: new Uint8Array(png) });
     expect(up.status).toBe(201);
     const { file } = (await up.json()) as { file: { id: string } };
-    // Its derive job reads the whole original too: done first, so the cut is the transformation's.
-    await until('the derive job', async () => ((await (await fetch(`${srv.url}/api/files/${file.id}`, { headers: auth })).json()) as { blurhash: string | null }).blurhash);
+    // Its derive job reads the original too (metadata, then its eager renders, which a request for
+    // the same original joins): completed first, so the cut falls on the transformation's own read.
+    await until('the derive job to complete', async () => {
+      const r = await fetch(`${srv.url}/api/queue/jobs?type=derive`, { headers: auth });
+      const jobs = ((await r.json()) as { results: { file_id: string | null; status: string }[] }).results.filter((j) => j.file_id === file.id);
+      return jobs.length > 0 && jobs.every((j) => j.status === 'completed') ? true : null;
+    });
     const cuts = proxy.answersCut();
     proxy.cutAnswer(Buffer.from(`${file.id}?x-id=GetObject`), 64 * 1024);
     const cut = await fetch(`${srv.url}/t/w_64/${file.id}`);

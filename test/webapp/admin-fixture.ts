@@ -34,7 +34,8 @@ export interface Account {
   /** Stores a file through the API (raw body); `query` holds folder, is_public… */
   upload: (name: string, type: string, body: string | Buffer, query?: Record<string, string>) => Promise<{ id: string; name: string }>;
   folder: (path: string) => Promise<void>;
-  context: (viewport?: { width: number; height: number }) => Promise<BrowserContext>;
+  /** A signed-in browser context; under 500 px wide, or with `touch`, a touch screen's. */
+  context: (viewport?: { width: number; height: number }, touch?: boolean) => Promise<BrowserContext>;
 }
 
 /** A new account on the fixture's invite-only server (an admin when `role` says so), with the session's cookies. */
@@ -62,8 +63,8 @@ export async function signUpIn(fx: AdminFixture, adminId: string, address: strin
       const r = await fetch(`${base}/api/folders`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ path }) });
       expect(r.status).toBe(201);
     },
-    context: async (viewport = { width: 1280, height: 800 }) => {
-      const context = await browser.newContext(viewport.width < 500 ? { viewport, isMobile: true, hasTouch: true } : { viewport });
+    context: async (viewport = { width: 1280, height: 800 }, touch = viewport.width < 500) => {
+      const context = await browser.newContext(touch ? { viewport, isMobile: true, hasTouch: true } : { viewport });
       await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
       return context;
     },

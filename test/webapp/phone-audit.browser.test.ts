@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import type { Browser, Page } from 'playwright-core';
-import { cookiesOf, createClient } from '../helpers/client';
+import { createClient } from '../helpers/client';
 import { type RunningServer } from '../helpers/server';
 import { emailMaker, signUpIn, startAdminFixture, type Account } from './admin-fixture';
 import { png, shot } from './browser';
@@ -185,9 +185,7 @@ describe('the web app on a touch tablet', () => {
   test('upload buttons a thumb can hit, 32 px tile checkboxes, a file\'s links wide enough to read', async () => {
     const me = await signUp('tablet');
     const file = await me.upload('wide.png', 'image/png', (await png('wide.png', 80, 40)).bytes, { is_public: 'true' });
-    const context = await browser.newContext({ viewport: { width: 768, height: 1024 }, hasTouch: true, isMobile: true });
-    const { map } = cookiesOf(me.headers);
-    await context.addCookies(Object.entries(map).map(([name, value]) => ({ name, value, url: name === 'pictor_refresh' ? `${base}/api/auth` : base })));
+    const context = await me.context({ width: 768, height: 1024 }, true);
     const page = await context.newPage();
     await page.goto(`${base}/`);
     const choose = page.getByRole('button', { name: 'Choose files to upload' });
