@@ -221,9 +221,15 @@ describe('places', () => {
     await page.keyboard.press('Space');
     const bar = page.locator('.status-line.selecting');
     await bar.waitFor(WAIT);
+    // Waited for: the page scrolls the focused tile out from under the bar once the bar is laid out.
     const clear = async (what: string) => {
-      const [el, under] = await Promise.all([page.locator(':focus').boundingBox(), bar.boundingBox()]);
-      expect({ what, clear: el!.y >= under!.y + under!.height - 1 }).toEqual({ what, clear: true });
+      const isClear = async () => {
+        const [el, under] = await Promise.all([page.locator(':focus').boundingBox(), bar.boundingBox()]);
+        return el !== null && under !== null && el.y >= under.y + under.height - 1;
+      };
+      const deadline = Date.now() + WAIT.timeout;
+      while (!(await isClear()) && Date.now() < deadline) await page.waitForTimeout(100);
+      expect({ what, clear: await isClear() }).toEqual({ what, clear: true });
     };
     await clear('the checkbox just ticked');
     // Tab on through the row: each stop stays below the bar.
