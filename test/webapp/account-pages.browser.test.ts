@@ -518,11 +518,13 @@ test('Where you are signed in: the account\'s browsers and apps, one signed out 
   expect([await onPhone.getByText(/^You were signed out/).count(), unauthorised]).toEqual([0, []]);
 
   // Everywhere asks first: declined, nothing happens; accepted, this browser is signed out too.
-  mine.once('dialog', (d) => void d.dismiss());
+  const asked = mine.getByRole('dialog', { name: 'Sign out everywhere?' });
   await mine.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await asked.getByRole('button', { name: 'Cancel' }).click();
+  await asked.waitFor({ ...WAIT, state: 'detached' });
   expect((await api('GET', '/api/profile', undefined, { cookie: cookiesOf(reg.headers).header })).status).toBe(200);
-  mine.once('dialog', (d) => void d.accept());
   await mine.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await asked.getByRole('button', { name: 'Sign out everywhere' }).click();
   await mine.getByRole('heading', { name: 'Sign in to Pictor' }).waitFor(WAIT);
   expect((await api('GET', '/api/profile', undefined, { cookie: cookiesOf(reg.headers).header })).status).toBe(401);
   await desk.close();

@@ -103,13 +103,11 @@ describe('feedback', () => {
     const row = page.locator('.job', { hasText: 'busy.png' });
     await row.getByText(/The server is busy; retrying \(\d of 6\)…/).waitFor(WAIT);
     await shot(page, 'audit2-upload-retrying');
-    const asked: string[] = [];
-    page.on('dialog', (d) => {
-      asked.push(d.message());
-      void d.dismiss();
-    });
     await page.getByRole('button', { name: 'Sign out' }).click();
-    expect(asked).toEqual(['1 upload is still in progress and will stop. Sign out anyway?']);
+    const asked = page.getByRole('dialog', { name: 'Sign out?' });
+    await asked.getByText('1 upload is still in progress and will stop.').waitFor(WAIT);
+    await asked.getByRole('button', { name: 'Cancel' }).click();
+    await asked.waitFor({ ...WAIT, state: 'detached' });
     expect(new URL(page.url()).pathname).toBe('/');
     await context.close();
   });

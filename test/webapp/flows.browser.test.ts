@@ -420,7 +420,6 @@ describe('web app flows', () => {
   test('folders: create, rename and delete from the tree; account: change password, sign out everywhere', async () => {
     const { context, cookie, csrf } = await signedInContext();
     const page = await context.newPage();
-    page.on('dialog', (d) => void d.accept()); // Sign out everywhere's confirm
     /** Fills the folder dialog's name and submits it. */
     const nameDialog = async (title: string, name: string, submit: string) => {
       const dialog = page.getByRole('dialog', { name: title });
@@ -513,6 +512,7 @@ describe('web app flows', () => {
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByText('Your password was changed.').waitFor(WAIT);
     await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await page.getByRole('dialog', { name: 'Sign out everywhere?' }).getByRole('button', { name: 'Sign out everywhere' }).click();
     await page.getByRole('heading', { name: 'Sign in to Pictor' }).waitFor(WAIT);
     // The session the test held outside the browser is over too.
     expect((await fetch(`${server.url}/api/profile`, { headers: { cookie } })).status).toBe(401);

@@ -119,8 +119,8 @@ describe('the web app on a phone', () => {
     const page = await phonePage(me, '/');
     await page.locator(`#files a[href="/files/${kept.id}"]`).waitFor(WAIT);
     await page.goto(`${base}/files/${gone.id}`);
-    page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Delete file' }).click();
+    await page.getByRole('dialog', { name: 'Delete gone.png?' }).getByRole('button', { name: 'Delete' }).click();
     await page.getByText('Deleted gone.png.').waitFor(WAIT);
     expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/');
     // The deleted file's page was replaced: Back is the library this test opened first.

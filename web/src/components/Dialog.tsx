@@ -10,13 +10,15 @@ let ids = 0;
  * behind it inert. Focus goes back to whatever had it when the dialog opened, or to the page's
  * main region when that is gone (a bulk action's buttons leave with the selection).
  */
-export function Dialog({ title, focusTitle, onClose, children }: {
+export function Dialog({ title, focusTitle, returnTo = 'main', onClose, children }: {
   title: string;
   /**
    * Open with the focus on the title instead of the first field: on a phone a focused text field
    * raises the on-screen keyboard over what the dialog shows (the move dialog's folder list).
    */
   focusTitle?: boolean;
+  /** The id of what takes the focus when the control that opened the dialog has gone. */
+  returnTo?: string;
   onClose: () => void;
   children: ComponentChildren;
 }) {
@@ -31,7 +33,7 @@ export function Dialog({ title, focusTitle, onClose, children }: {
       // Focus an action placed outside the dialog as it ended (its outcome) stays there.
       const now = document.activeElement;
       if (now && now !== document.body && !ref.current?.contains(now)) return;
-      (opener?.isConnected ? opener : document.getElementById('main'))?.focus();
+      (opener?.isConnected ? opener : document.getElementById(returnTo))?.focus();
     };
   }, []);
   return (
@@ -45,10 +47,13 @@ export function Dialog({ title, focusTitle, onClose, children }: {
 /**
  * A form in a dialog: `onSubmit` runs with the field's value; the dialog closes when it
  * resolves and stays open with the server's words when it throws, so a bad name can be fixed.
+ * Without fields it is the app's confirmation: the browser's `confirm()` is a bare box that
+ * blocks the page, cannot say why an action failed, and can be silenced for the whole site.
  */
-export function FormDialog({ title, focusTitle, submit, danger, ready = true, onClose, onSubmit, children }: {
+export function FormDialog({ title, focusTitle, returnTo, submit, danger, ready = true, onClose, onSubmit, children }: {
   title: string;
   focusTitle?: boolean;
+  returnTo?: string;
   submit: string;
   /** The action destroys something: its button says so in red. */
   danger?: boolean;
@@ -61,7 +66,7 @@ export function FormDialog({ title, focusTitle, submit, danger, ready = true, on
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   return (
-    <Dialog title={title} focusTitle={focusTitle} onClose={onClose}>
+    <Dialog title={title} focusTitle={focusTitle} returnTo={returnTo} onClose={onClose}>
       <form onSubmit={(e) => {
         e.preventDefault();
         if (busy) return;

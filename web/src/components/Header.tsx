@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, formatBytes, type Profile, type Usage } from '../api';
 import { navigate, useRoute } from '../router';
 import { useUploadJobs } from '../upload-queue';
+import { FormDialog } from './Dialog';
 
 /** The app's sections, in the order the header shows them; `admin` ones only for admins. */
 const SECTIONS: { href: string; label: string; admin?: boolean }[] = [
@@ -61,13 +62,14 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
   // Uploads go on while another page is open (upload-queue.ts): said here, with the way back to their list.
   const uploads = useUploadJobs();
   const pending = uploads.filter((j) => j.status === 'uploading' || j.status === 'queued').length;
-  const signOut = async () => {
-    // Signing out stops them: asked first, as leaving the page is (they stopped without a word).
-    if (pending > 0 && !confirm(`${pending === 1 ? '1 upload is' : `${pending} uploads are`} still in progress and will stop. Sign out anyway?`)) return;
+  const [asking, setAsking] = useState(false);
+  const leave = async () => {
     await api('POST', '/api/auth/logout').catch(() => undefined);
     onSignedOut();
     navigate('/login');
   };
+  // Signing out stops them: asked first, as leaving the page is (they stopped without a word).
+  const signOut = () => (pending > 0 ? setAsking(true) : void leave());
   const failed = uploads.filter((j) => j.status === 'failed').length;
   const onLibrary = path === '/' || path === '/library';
   const quota = profile?.plan.storage_quota_bytes ?? null;
@@ -111,6 +113,11 @@ export function Header({ profile, usageTick, onSignedOut }: { profile: Profile |
             <a key={s.href} href={s.href} aria-current={isCurrent(s.href, path) ? 'page' : undefined}>{s.label}</a>
           ))}
         </nav>
+      )}
+      {asking && (
+        <FormDialog title="Sign out?" submit="Sign out" danger onClose={() => setAsking(false)} onSubmit={leave}>
+          <p>{pending === 0 ? 'Your uploads have finished.' : `${pending === 1 ? '1 upload is' : `${pending} uploads are`} still in progress and will stop.`}</p>
+        </FormDialog>
       )}
     </header>
   );

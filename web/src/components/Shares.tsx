@@ -4,6 +4,7 @@ import { Ctl } from './Builder';
 import { CopyField } from './Copy';
 import { OutcomeLine, type Outcome } from './Outcome';
 import { BusyButton } from './BusyButton';
+import { FormDialog } from './Dialog';
 
 const STATUS = { active: 'Active', expired: 'Expired', used_up: 'Out of views' } as const;
 
@@ -55,19 +56,14 @@ export function Shares({ file, onGone }: { file: FileItem; onGone: () => void })
       setCreating(false);
     }
   };
+  const [revoking, setRevoking] = useState<ShareLink | null>(null);
+  /** Runs from the dialog, which shows why when it fails; the pressed button leaves with its row, so the dialog hands the focus to the section's heading. */
   const revoke = async (link: ShareLink) => {
-    if (!confirm('Revoke this link? It stops working at once. A page someone already opened keeps showing the file until its addresses expire, within two hours.')) return;
-    try {
-      await api('DELETE', `/api/files/${file.id}/shares/${link.id}`);
-      // Gone from the list in the same render as the message (the reload then brings the counters up to date).
-      setLinks((all) => all.filter((l) => l.id !== link.id));
-      setMessage({ ok: true, text: 'Link revoked.' });
-      // The pressed button left with its row: the section's heading takes the focus (it fell to <body>).
-      document.getElementById('shares-title')?.focus();
-      await load();
-    } catch (err) {
-      setMessage({ ok: false, text: errorText(err) });
-    }
+    await api('DELETE', `/api/files/${file.id}/shares/${link.id}`);
+    // Gone from the list in the same render as the message (the reload then brings the counters up to date).
+    setLinks((all) => all.filter((l) => l.id !== link.id));
+    setMessage({ ok: true, text: 'Link revoked.' });
+    void load();
   };
 
   return (
@@ -104,11 +100,16 @@ export function Shares({ file, onGone }: { file: FileItem; onGone: () => void })
                 <span>{STATUS[l.status]}</span>
                 {' · '}<span>{l.views}{l.max_views !== null ? ` of ${l.max_views}` : ''} {l.views === 1 && l.max_views === null ? 'view' : 'views'}</span>
                 {' · '}<span>{linkEnd(l, file)}</span>
-                {' '}<button type="button" class="danger" onClick={() => void revoke(l)} aria-label={`Revoke link ${l.url}`}>Revoke</button>
+                {' '}<button type="button" class="danger" onClick={() => setRevoking(l)} aria-label={`Revoke link ${l.url}`}>Revoke</button>
               </p>
             </li>
           ))}
         </ul>
+      )}
+      {revoking && (
+        <FormDialog title="Revoke this link?" submit="Revoke link" danger returnTo="shares-title" onClose={() => setRevoking(null)} onSubmit={() => revoke(revoking)}>
+          <p>It stops working at once. A page someone already opened keeps showing the file until its addresses expire, within two hours.</p>
+        </FormDialog>
       )}
     </section>
   );

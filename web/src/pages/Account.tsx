@@ -4,6 +4,7 @@ import { describeAgent } from '../components/agent';
 import { navigate } from '../router';
 import { BusyButton } from '../components/BusyButton';
 import { OutcomeLine, type Outcome } from '../components/Outcome';
+import { FormDialog } from '../components/Dialog';
 
 interface SessionInfo {
   id: string;
@@ -96,15 +97,12 @@ function Sessions({ onSignedOut }: { onSignedOut: () => void }) {
       setMessage({ ok: false, text: errorText(err) });
     }
   };
+  const [asking, setAsking] = useState(false);
+  /** Runs from the dialog, which shows why when it fails. */
   const everywhere = async () => {
-    if (!confirm('Sign out every browser and app signed in to your account, this one included? API keys keep working.')) return;
-    try {
-      await api('POST', '/api/auth/logout-all');
-      onSignedOut();
-      navigate('/login');
-    } catch (err) {
-      setMessage({ ok: false, text: errorText(err) });
-    }
+    await api('POST', '/api/auth/logout-all');
+    onSignedOut();
+    navigate('/login');
   };
   return (
     <section class="card" aria-labelledby="sessions-title">
@@ -133,7 +131,12 @@ function Sessions({ onSignedOut }: { onSignedOut: () => void }) {
         </ul>
       )}
       <OutcomeLine outcome={message} />
-      <button type="button" class="danger" onClick={everywhere}>Sign out everywhere</button>
+      <button type="button" class="danger" onClick={() => setAsking(true)}>Sign out everywhere</button>
+      {asking && (
+        <FormDialog title="Sign out everywhere?" submit="Sign out everywhere" danger onClose={() => setAsking(false)} onSubmit={everywhere}>
+          <p>Every browser and app signed in to your account is signed out, this one included. API keys keep working.</p>
+        </FormDialog>
+      )}
     </section>
   );
 }

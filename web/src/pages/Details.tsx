@@ -12,6 +12,7 @@ import { VideoFacts, VideoView, type VideoMeta } from '../components/VideoView';
 import { Shares } from '../components/Shares';
 import { OutcomeLine, type Outcome } from '../components/Outcome';
 import { BusyButton } from '../components/BusyButton';
+import { FormDialog } from '../components/Dialog';
 
 type Metadata = Record<string, unknown> & { exif?: Record<string, unknown>; video?: VideoMeta };
 
@@ -63,6 +64,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   const [download, setDownload] = useState<{ href: string; until: number } | null>(null);
   const [error, setError] = useState('');
   const [message, setMessage] = useState<Outcome>(null);
+  const [deleting, setDeleting] = useState(false);
   const [edit, setEdit] = useState({ name: '', folder: '', isPublic: true, expires: '', tags: '', meta: '' });
   const [tx, setTx] = useState('f_auto');
   const [signTtl, setSignTtl] = useState('3600');
@@ -173,17 +175,17 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
       setSaving(false);
     }
   };
+  /** Runs from the dialog, which shows why when it fails. */
   const remove = async () => {
-    if (!confirm(`Delete ${file.name}? This cannot be undone.`)) return;
     try {
       await api('DELETE', `/api/files/${file.id}`);
-      onChange();
-      // In place of the deleted file's page: Back led to "File not available".
-      navigate(file.folder === '/' ? '/' : `/?${new URLSearchParams({ folder: file.folder })}`, true, `Deleted ${file.name}.`);
     } catch (err) {
       if (isGone(err)) return gone();
-      setMessage({ ok: false, text: errorText(err) });
+      throw err;
     }
+    onChange();
+    // In place of the deleted file's page: Back led to "File not available".
+    navigate(file.folder === '/' ? '/' : `/?${new URLSearchParams({ folder: file.folder })}`, true, `Deleted ${file.name}.`);
   };
   const sign = async () => {
     setSigned(null);
@@ -303,9 +305,14 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
           <OutcomeLine outcome={message} />
           <div class="actions">
             <BusyButton type="submit" class="primary" busy={saving}>{saving ? 'Saving…' : 'Save changes'}</BusyButton>
-            <button type="button" class="danger" onClick={remove}>Delete file</button>
+            <button type="button" class="danger" onClick={() => setDeleting(true)}>Delete file</button>
           </div>
         </form>
+        {deleting && (
+          <FormDialog title={`Delete ${file.name}?`} submit="Delete" danger onClose={() => setDeleting(false)} onSubmit={remove}>
+            <p>Its links and share links stop working. This cannot be undone.</p>
+          </FormDialog>
+        )}
       </section>
     </div>
   );
