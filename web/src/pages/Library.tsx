@@ -231,15 +231,6 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     setSelected(new Set());
   }, [reload]);
 
-  // A load that failed offline is tried again once the browser is back online (it waited for a
-  // tap on Retry).
-  useEffect(() => {
-    if (!error) return;
-    const again = () => (failed === 'more' ? (setError(''), loadMore()) : reload());
-    window.addEventListener('online', again);
-    return () => window.removeEventListener('online', again);
-  });
-
   const loadMore = () => {
     if (loading || !cursor) return;
     const gen = generation.current;
@@ -257,6 +248,15 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
       })
       .finally(() => gen === generation.current && setLoading(false));
   };
+  /** The failed load again: the page itself, or its next page. */
+  const retry = () => (failed === 'more' ? (setError(''), loadMore()) : reload());
+  // A load that failed offline is tried again once the browser is back online (it waited for a
+  // tap on Retry).
+  useEffect(() => {
+    if (!error) return;
+    window.addEventListener('online', retry);
+    return () => window.removeEventListener('online', retry);
+  });
 
   // Paste an image (or any file) from the clipboard.
   useEffect(() => {
@@ -493,7 +493,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
         {error && (
           <p class="error" role="alert">
             {error}{' '}
-            <button type="button" onClick={() => (failed === 'more' ? (setError(''), loadMore()) : reload())}>Retry</button>
+            <button type="button" onClick={retry}>Retry</button>
           </p>
         )}
         {outcome && <p ref={outcomeRef} tabIndex={-1} class={`outcome ${outcome.ok ? 'notice' : 'error'}`} role={outcome.ok ? 'status' : 'alert'}>{outcome.text}</p>}
