@@ -7,7 +7,8 @@
  * a file deleted from its own page left without a word, and Back led to "File not available";
  * an invalid transformation showed a broken-image icon above its error. And on a touch tablet
  * (768×1024): uploading was two 23 px links under "Drop files here", tiles' checkboxes 24 px, and
- * a file's links were 15-character fields beside its preview.
+ * a file's links were 15-character fields beside its preview; why Gravity or "Subfolders too" was
+ * disabled was only in a hover title.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import type { Browser, Page } from 'playwright-core';
@@ -200,5 +201,34 @@ describe('the web app on a touch tablet', () => {
     expect(Math.min(...widths)).toBeGreaterThan(300);
     await shot(page, 'tablet-details');
     await context.close();
+  });
+
+  test('why a control is disabled is said on the page (a hover title never shows on touch)', async () => {
+    const me = await signUp('disabled');
+    const file = await me.upload('why.png', 'image/png', (await png('why.png', 60, 40)).bytes, { is_public: 'true' });
+    const page = await (await me.context({ width: 768, height: 1024 }, true)).newPage();
+    await page.goto(`${base}/files/${file.id}`);
+    const gravity = page.getByLabel('Gravity');
+    await gravity.waitFor(WAIT);
+    expect(await gravity.isDisabled()).toBe(true);
+    const why = page.locator('#tx-g-note');
+    expect([await why.isVisible(), await gravity.getAttribute('aria-describedby')]).toEqual([true, 'tx-g-note']);
+    expect(await why.textContent()).toContain('fill, lfill, pad or thumb and a width or height');
+    await why.scrollIntoViewIfNeeded();
+    await shot(page, 'tablet-gravity-note');
+    await page.getByLabel('Crop mode').selectOption('fill');
+    await page.getByLabel('Width').fill('40');
+    await why.waitFor({ ...WAIT, state: 'detached' });
+    expect(await gravity.isDisabled()).toBe(false);
+
+    await page.goto(`${base}/`); // at this width the filters are unfolded
+    const subfolders = page.getByRole('checkbox', { name: /^Subfolders too/ });
+    await subfolders.waitFor(WAIT);
+    await page.getByPlaceholder('Search by name').fill('why');
+    await page.getByText('(a search always looks in them)').waitFor(WAIT);
+    // Ticked while disabled: a search does look in subfolders (it showed unticked).
+    expect([await subfolders.isDisabled(), await subfolders.isChecked()]).toEqual([true, true]);
+    await shot(page, 'tablet-search-subfolders');
+    await page.context().close();
   });
 });

@@ -85,10 +85,12 @@ export function Builder({ file, info, onChange }: { file: FileItem; info: Server
         <Ctl id="tx-w" label="Width"><input id="tx-w" type="number" min={1} max={8192} inputMode="numeric" value={o.w} onInput={(e) => set({ w: val(e) })} /></Ctl>
         <Ctl id="tx-h" label="Height"><input id="tx-h" type="number" min={1} max={8192} inputMode="numeric" value={o.h} onInput={(e) => set({ h: val(e) })} /></Ctl>
         <Ctl id="tx-c" label="Crop mode"><select id="tx-c" value={o.c} onChange={(e) => set({ c: val(e) })}>{MODES.map((m) => <option key={m} value={m}>{m}</option>)}</select></Ctl>
-        <Ctl id="tx-g" label="Gravity"><select id="tx-g" value={o.g} disabled={!gravityApplies(o)} title={gravityApplies(o) ? undefined : 'Gravity places the image with fill, lfill, pad or thumb and a width or height'} onChange={(e) => set({ g: val(e) })}>{GRAVITY.map((m) => <option key={m} value={m}>{m}</option>)}</select></Ctl>
+        <Ctl id="tx-g" label="Gravity"><select id="tx-g" value={o.g} disabled={!gravityApplies(o)} aria-describedby={gravityApplies(o) ? undefined : 'tx-g-note'} onChange={(e) => set({ g: val(e) })}>{GRAVITY.map((m) => <option key={m} value={m}>{m}</option>)}</select></Ctl>
         <Ctl id="tx-f" label="Format"><select id="tx-f" value={o.f} onChange={(e) => set({ f: val(e) })}>{FORMATS.map((m) => <option key={m} value={m}>{m}</option>)}</select></Ctl>
         <Ctl id="tx-q" label="Quality"><input id="tx-q" type="number" min={1} max={100} placeholder={o.f === 'gif' ? 'n/a for GIF' : 'auto'} disabled={o.f === 'gif'} value={o.q} onInput={(e) => set({ q: val(e) })} /></Ctl>
       </div>
+      {/* On the page, not in a hover title: a touch screen never shows one. */}
+      {!gravityApplies(o) && <p id="tx-g-note" class="help">Gravity applies with crop mode fill, lfill, pad or thumb and a width or height.</p>}
       <fieldset class="effects">
         <legend>Effects</legend>
         {EFFECTS.map((fx) => (

@@ -456,8 +456,8 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
               </select>
             </label>
             <label class="check">
-              <input type="checkbox" checked={recursive} disabled={searching} title={searching ? 'A search always looks in subfolders too' : undefined}
-                onChange={(e) => setParam({ recursive: (e.currentTarget as HTMLInputElement).checked ? '1' : null })} /> Subfolders too
+              <input type="checkbox" checked={recursive || searching} disabled={searching}
+                onChange={(e) => setParam({ recursive: (e.currentTarget as HTMLInputElement).checked ? '1' : null })} /> Subfolders too{searching && <span class="muted"> (a search always looks in them)</span>}
             </label>
             <div class="seg" role="group" aria-label="View">
               <button type="button" aria-pressed={view === 'grid'} onClick={() => setParam({ view: null })}>Grid</button>
