@@ -322,6 +322,42 @@ describe('account settings and upload fields take effect', () => {
     const jobs = (await (await api('/api/queue/jobs?type=derive&limit=200')).json()) as { results: { file_id: string | null }[] };
     expect(jobs.results.filter((j) => j.file_id === bmp.id)).toEqual([]);
   }, 90_000);
+
+  test('a multipart upload takes its attributes from the query too (they were dropped: ?is_public=false stored a public file)', async () => {
+    const file = async () => multipart([['file', { bytes: await png(30, 20), filename: 'q.png' }]]);
+    const query = '?folder=/from-query&is_public=false&expires_in=3600&tags=beach&tags=2026&metadata={"camera":"x100v"}&transformations=w_8,f_webp';
+    const res = await api(`/api/files${query}`, { method: 'POST', body: await file() });
+    expect(res.status).toBe(201);
+    const f = ((await res.json()) as { file: FileJson & { folder: string; tags: string[]; custom_metadata: Record<string, string> } }).file;
+    expect([f.folder, f.is_public, f.tags, f.custom_metadata]).toEqual(['/from-query', false, ['beach', '2026'], { camera: 'x100v' }]);
+    expect(Date.parse(f.expires_at!) - Date.now()).toBeGreaterThan(3000 * 1000);
+    expect((await fetch(`${srv.url}/i/${f.id}`)).status).toBe(404); // private: not served without a signature
+    const jobs = (await (await api('/api/queue/jobs?type=derive&limit=200')).json()) as { results: { file_id: string | null }[] };
+    expect(jobs.results.some((j) => j.file_id === f.id)).toBe(true);
+
+    // An empty field (a form that sends every field) leaves the query's value.
+    const empty = await api('/api/files?folder=/from-query', { method: 'POST', body: multipart([['folder', ''], ['file', { bytes: await png(31, 20), filename: 'e.png' }]]) });
+    expect(empty.status).toBe(201);
+    expect(((await empty.json()) as { file: { folder: string } }).file.folder).toBe('/from-query');
+
+    // One attribute in both places: 400 naming it, nothing stored.
+    const before = { files: await count(), objects: await objects() };
+    for (const [q, field] of [['is_public=false', ['is_public', 'true']], ['tags=a', ['tags', 'b']], ['transformations=w_5', ['transformations', 'w_6']]] as const) {
+      const both = await api(`/api/files?${q}`, { method: 'POST', body: multipart([[field[0], field[1]], ['file', { bytes: await png(32, 20), filename: 'b.png' }]]) });
+      expect(both.status).toBe(400);
+      const body = (await both.json()) as ErrorJson;
+      expect([body.error, body.message]).toEqual(['VALIDATION_ERROR', `${field[0]} is given both in the query and as a form field; send it in one place.`]);
+    }
+    // A bad value in the query is refused as it is on a raw upload.
+    const bad = await api('/api/files?transformations=zz_1', { method: 'POST', body: await file() });
+    expect([bad.status, ((await bad.json()) as ErrorJson).error]).toEqual([400, 'INVALID_TRANSFORMATION']);
+    // A presigned URL's folder is fixed: another one in its query is refused, not dropped.
+    const at = new URL(local(await presignedUrl({ folder: '/fixed' })));
+    at.searchParams.set('folder', '/other');
+    const presigned = await fetch(at, { method: 'POST', body: await file() });
+    expect([presigned.status, ((await presigned.json()) as ErrorJson).message]).toEqual([400, 'This upload URL stores files in /fixed; leave out folder (or send that value).']);
+    expect({ files: await count(), objects: await objects() }).toEqual(before);
+  }, 60_000);
 });
 
 /** A 1×1 24-bit BMP: a 14-byte file header, a 40-byte info header, one padded pixel row. */

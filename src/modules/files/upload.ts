@@ -221,7 +221,7 @@ export async function runUpload(
   if (!type.toLowerCase().startsWith('multipart/form-data')) {
     return { files: [await uploadRaw(deps, owner, request, query, ctx, policy)], errors: [], urlBase: ctx.urlBase };
   }
-  return { ...(await uploadMultipart(deps, owner, request, ctx, policy)), urlBase: ctx.urlBase };
+  return { ...(await uploadMultipart(deps, owner, request, query, ctx, policy)), urlBase: ctx.urlBase };
 }
 
 /** Raw body upload (`Content-Type: <mime>`, `X-File-Name`, attributes in the query). */
@@ -251,6 +251,15 @@ export async function uploadRaw(
   return commitFile(deps, owner, staged, attrs);
 }
 
+/** The attributes a multipart upload takes as form fields or as query parameters. */
+const QUERY_ATTRS = ['folder', 'is_public', 'expires_in', 'expires_at', 'metadata', 'transformations', 'tags'] as const;
+type QueryAttr = (typeof QUERY_ATTRS)[number];
+
+const givenTwice = (name: string) => validationError(
+  `${name} is given both in the query and as a form field; send it in one place.`,
+  [{ path: `/${name}`, message: 'given both in the query and as a form field' }],
+);
+
 const isFileField = (field: string) => (UPLOAD_FILE_FIELDS as readonly string[]).includes(field);
 
 /** Refuses a multipart text field the upload does not understand (400 naming it, with the close known name). */
@@ -270,9 +279,16 @@ function checkTextField(name: string): void {
  * its part's own filename.
  */
 export async function uploadMultipart(
-  deps: AppDeps, owner: UploadOwner, request: Request, ctx: UploadContext, policy: UploadPolicy = {},
+  deps: AppDeps, owner: UploadOwner, request: Request, query: Record<string, string | undefined>, ctx: UploadContext, policy: UploadPolicy = {},
 ): Promise<UploadOutcome> {
   const { maxBytes } = ctx;
+  // Attributes in the query apply to every file, as on a raw upload (they were dropped without a
+  // word: `?is_public=false` stored a public file). One given both there and as a field is refused.
+  const params = new URLSearchParams(queryOf(request.url));
+  const inQuery = new Set(QUERY_ATTRS.filter((k) => params.has(k)));
+  const queryTransformations = parseEagerTransformations(deps, params.getAll('transformations')); // refused before any byte
+  if (inQuery.has('tags')) parseTags(params.getAll('tags'));
+  if (query.metadata) parseMetaField(query.metadata);
   // A multipart body carries up to MAX_FILES_PER_REQUEST files, so only a length beyond all of them is refused unread;
   // `max_bytes` stays the per-file limit (it was this request bound, so its value depended on the body's size).
   const length = declaredLength(request);
@@ -294,6 +310,7 @@ export async function uploadMultipart(
     // A bad transformation sent before the files stops the request before any byte is stored.
     onField(name, value) {
       checkTextField(name); // an unknown field fails the request: 400 naming it, nothing kept
+      if (value !== '' && inQuery.has(name as QueryAttr)) throw givenTwice(name);
       if (name === 'transformations') parseEagerTransformations(deps, [value]);
       if (name === 'tags') parseTags([value]);
       if (name === 'metadata' && value !== '') parseMetaField(value); // empty = not given (Scalar's 'Try it' form sends every field)
@@ -333,14 +350,19 @@ export async function uploadMultipart(
     const one = (k: string) => {
       const v = fields[k];
       if (v && v.length > 1) throw validationError(`The form field ${k} takes one value; it was given ${v.length} times.`, [{ path: `/${k}`, message: 'given more than once' }]);
-      return v?.[0];
+      // Empty is not given (Scalar's 'Try it' form sends every field): the query's value, if any.
+      return v?.[0] || query[k];
     };
     attrs = parseUploadAttrs(
       { folder: one('folder'), is_public: one('is_public'), expires_in: one('expires_in'), expires_at: one('expires_at'), metadata: one('metadata') },
       deps.clock.now(), policy, ctx.defaults,
     );
-    attrs.transformations = parseEagerTransformations(deps, fields.transformations ?? []);
-    if (fields.tags) attrs.tags = parseTags(fields.tags); // `tags` may repeat
+    // These may repeat; fields that are all empty are not given either.
+    const sent = (k: 'transformations' | 'tags') => (fields[k]?.some((v) => v !== '') ? fields[k] : undefined);
+    const fieldTransformations = sent('transformations');
+    attrs.transformations = fieldTransformations ? parseEagerTransformations(deps, fieldTransformations) : queryTransformations;
+    const tags = sent('tags') ?? (inQuery.has('tags') ? params.getAll('tags') : fields.tags);
+    if (tags) attrs.tags = parseTags(tags);
     if (names.length > 0 && names.length !== pending.length) {
       throw validationError(`Send one \`name\` field per file part, in the same order (${pending.length} files, ${names.length} names), or none.`, [
         { path: '/name', message: `expected ${pending.length} values, got ${names.length}` },
