@@ -311,7 +311,7 @@ describe('hostile input (issue #17)', () => {
   });
 
   describe('point 13: durations out of range → 400 on every route that takes one', () => {
-    test('upload expires_in, settings default_expires_in, presign, signed-url and invite expires_in', async () => {
+    test('upload expires_in, settings default_expires_in, presign, signed-url and invite expires_in; presign max_size', async () => {
       const before = await snapshot();
       // Decimal only: `0x10`, `1e2`, ` 60` and `+60` were read as 16, 100 and 60 seconds.
       for (const v of ['1e20', '99999999999999999999', '-5', '3153600001', '1.5', '0x10', '1e2', ' 60', '+60']) {
@@ -337,6 +337,13 @@ describe('hostile input (issue #17)', () => {
           expect(((await r.json()) as ErrorJson).error).toBe('VALIDATION_ERROR');
         }
       }
+      // A presign's max_size beyond what a bigint and a double both hold exactly was a 500.
+      for (const n of [1e308, 1e19, 2 ** 63, 2 ** 53, 0, -1, 1.5]) {
+        const r = await api('/api/uploads/presign', json('POST', { max_size: n }));
+        expect({ n, status: r.status }).toEqual({ n, status: 400 });
+        expect(((await r.json()) as ErrorJson).error).toBe('VALIDATION_ERROR');
+      }
+      expect((await api('/api/uploads/presign', json('POST', { max_size: 2 ** 53 - 1 }))).status).toBe(201);
     });
   });
 

@@ -19,7 +19,8 @@ import { PRESIGNED_UPLOAD_REQUEST_BODY } from './upload-doc';
 
 const PresignBody = t.Object({
   folder: t.Optional(t.String({ maxLength: 4096, description: 'Every file goes here (created when missing); the uploader cannot change it.' })),
-  max_size: t.Optional(t.Integer({ minimum: 1, description: 'Bytes per file; the account limit (setting `max_upload_size_bytes`, capped by the plan) applies too.' })),
+  // The bound keeps a value the database's bigint and JSON's doubles both hold exactly (1e19 was a 500).
+  max_size: t.Optional(t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Bytes per file, at most 9007199254740991; the account limit (setting `max_upload_size_bytes`, capped by the plan) applies too.' })),
   content_types: t.Optional(t.Array(t.String({ minLength: 3, maxLength: 127 }), {
     minItems: 1, maxItems: 50, description: 'Allowed types, e.g. `image/*`, `application/pdf` (within the server allow-list).',
   })),
