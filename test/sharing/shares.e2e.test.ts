@@ -367,10 +367,13 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     const link = await share(f.id, { password: 'pass word' });
     const path = new URL(link.url).pathname;
     const wrong = await post(link.url, 'password=guess');
-    expect([wrong.res.status, wrong.res.headers.get('location')]).toEqual([303, `${path}?wrong=${ATTEMPTS - 1}`]);
-    const again = await fetch(local(link.url) + `?wrong=${ATTEMPTS - 1}`, { headers: BROWSER });
+    expect([wrong.res.status, wrong.res.headers.get('location'), wrong.cookie]).toEqual([303, path, `pictor_share_note=wrong.${ATTEMPTS - 1}`]);
+    expect(wrong.res.headers.get('set-cookie')).toBe(`pictor_share_note=wrong.${ATTEMPTS - 1}; Path=${path}; Max-Age=60; SameSite=Lax; HttpOnly`);
+    const again = await open(link.url, wrong.cookie);
     const form = await again.text();
     expect([again.status, form.includes('Wrong password.')]).toEqual([401, true]);
+    // Said once: the note's cookie is cleared, so a reload is the plain form.
+    expect(again.headers.get('set-cookie')).toStartWith(`pictor_share_note=; Path=${path}; Max-Age=0;`);
     // The refusal is tied to the autofocused field and is an alert, so a screen reader says it on arrival.
     expect(form).toContain('<p class="error" id="pw-error" role="alert">');
     expect(form).toContain('aria-invalid="true" aria-describedby="pw-error"');
@@ -412,7 +415,7 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     const wrong = await post(protectedLink.url, 'password=wrong');
     expect(wrong.res.status).toBe(303);
     expectLinkHeaders(wrong.res);
-    const again = await fetch(srv.url + wrong.res.headers.get('location')!, { headers: BROWSER });
+    const again = await fetch(srv.url + wrong.res.headers.get('location')!, { headers: { ...BROWSER, cookie: wrong.cookie } });
     expect(again.status).toBe(401);
     expectLinkHeaders(again);
     const right = await post(protectedLink.url, 'password=letmein');
@@ -438,23 +441,39 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     const path = new URL(link.url).pathname;
     const texts: string[] = [];
     for (let i = 1; i <= ATTEMPTS; i++) {
-      const { res } = await post(link.url, 'password=nope');
-      expect(res.headers.get('location')).toBe(`${path}?wrong=${ATTEMPTS - i}`);
-      const form = await fetch(local(link.url) + `?wrong=${ATTEMPTS - i}`, { headers: BROWSER });
+      const { res, cookie } = await post(link.url, 'password=nope');
+      expect([res.headers.get('location'), cookie]).toEqual([path, `pictor_share_note=wrong.${ATTEMPTS - i}`]);
+      const form = await open(link.url, cookie);
       texts.push(/<p class="error"[^>]*>([^<]*)<\/p>/.exec(await form.text())![1]!);
     }
     expect(texts).toEqual(['Wrong password. 2 more attempts before a pause.', 'Wrong password. 1 more attempt before a pause.', 'Wrong password. That was the last attempt for now: the next one waits.']);
     // Even the right password waits now; the browser is sent to a page saying for how long.
     const locked = await post(link.url, 'password=right+one');
-    const to = locked.res.headers.get('location')!;
-    expect(locked.res.status).toBe(303);
-    expect(to).toMatch(new RegExp(`^${path}\\?locked=\\d+$`));
-    const page = await fetch(local(link.url) + to.slice(path.length), { headers: BROWSER });
+    expect([locked.res.status, locked.res.headers.get('location')]).toEqual([303, path]);
+    expect(locked.cookie).toMatch(/^pictor_share_note=locked\.\d+$/);
+    const page = await open(link.url, locked.cookie);
     const html = await page.text();
-    expect([page.status, page.headers.get('retry-after')]).toEqual([429, to.split('=')[1]!]);
+    expect([page.status, page.headers.get('retry-after')]).toEqual([429, locked.cookie.split('.')[1]!]);
     expect(html).toContain('Too many password attempts on this link from your network.');
     expect(html).toMatch(/Try again in about \d+ (seconds|minutes)\./);
     expect(await views(f.id, link.id)).toBe(0);
+  });
+
+  test('a crafted link cannot show a lockout or a wrong password that did not happen (the redirect\'s query carried them)', async () => {
+    const f = await upload();
+    const link = await share(f.id, { password: 'right one' });
+    for (const query of ['?locked=86400', '?wrong=1', '?wrong=']) {
+      const page = await fetch(local(link.url) + query, { headers: BROWSER });
+      const html = await page.text();
+      expect({ query, status: page.status, retry: page.headers.get('retry-after'), said: /Wrong password|Too many/.test(html) }).toEqual({ query, status: 200, retry: null, said: false });
+      expect(html).toContain('This file is protected by a password.');
+    }
+    // Nor a cookie of another value than the server writes.
+    const forged = await open(link.url, 'pictor_share_note=locked.86400x');
+    expect(forged.status).toBe(200);
+    await forged.arrayBuffer();
+    const right = await post(link.url, 'password=right+one');
+    expect([right.res.status, right.res.headers.get('location')]).toEqual([303, new URL(link.url).pathname]);
   });
 
   test('expiry: once expires_in has passed the link answers 410 and lists as expired', async () => {

@@ -103,6 +103,30 @@ export function openedCookie(deps: AppDeps, share: ShareLinkRow): string {
   });
 }
 
+const NOTE_COOKIE = 'pictor_share_note';
+/** What a browser's password POST came to, for the form or page its redirect leads to. */
+export type PasswordNote = { wrong: number | null } | { locked: number };
+
+/**
+ * The note as a cookie of this link for a minute, or (null) its removal. A cookie, not the
+ * redirect's query: anyone could send a link with `?locked=86400` showing a lockout that is not
+ * there, and a cookie only this server sets.
+ */
+export function noteCookie(deps: AppDeps, share: ShareLinkRow, note: PasswordNote | null): string {
+  const value = note === null ? '' : 'locked' in note ? `locked.${note.locked}` : `wrong.${note.wrong ?? ''}`;
+  return serializeCookie(NOTE_COOKIE, value, {
+    maxAge: note === null ? 0 : 60, path: `/s/${share.token}`, httpOnly: true, secure: deps.config.publicUrl.startsWith('https://'),
+  });
+}
+
+/** The note the request carries, if any. */
+export function readNote(request: Request): PasswordNote | null {
+  const m = /^(wrong|locked)\.(\d{0,6})$/.exec(readCookie(request, NOTE_COOKIE) ?? '');
+  if (!m) return null;
+  if (m[1] === 'locked') return { locked: Math.min(Math.max(Number(m[2]) || 1, 1), 86_400) };
+  return { wrong: m[2] === '' ? null : Number(m[2]) };
+}
+
 /** Whether the request carries a live opened cookie of this link. */
 export function isOpened(deps: AppDeps, request: Request, share: ShareLinkRow): boolean {
   const m = /^(\d{1,12})\.([A-Za-z0-9_-]{1,64})$/.exec(readCookie(request, OPENED_COOKIE) ?? '');

@@ -13,7 +13,6 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { AppError, errorResponses, notFound, gone, unauthorized } from '../../errors';
 import { acceptFormBody, noContent } from '../../http';
-import { queryOf } from '../../lib/request-path';
 import { binaryResponse, errorResponsesOrPage } from '../../openapi-contract';
 import { verifyPassword } from '../../platform/password';
 import { authGuard } from '../auth/guard';
@@ -21,7 +20,7 @@ import { publicBytesOf, serveStoredFile } from '../delivery/routes';
 import { ensurePublicCopy } from '../files/public-copy';
 import { clientLimitKeyOf, enforceIpLimit, enforceLimit, type HeaderSink } from '../limits/plugin';
 import { acceptsHtml, errorPage, escapeHtml, formPage, isPageRefusal } from '../../lib/form-page';
-import { isOpened, openedCookie, sharePage } from './page';
+import { isOpened, noteCookie, openedCookie, readNote, sharePage } from './page';
 import { isLinkPreview } from './previews';
 import { countView, createShare, findShare, getShare, listShares, refuseIfSpent, revokeShare, shareStatus } from './service';
 import type { ShareLinkRow } from './table';
@@ -211,12 +210,12 @@ export function shareRoutes(deps: AppDeps) {
           }
           const checked = await checkPassword(deps, request, set, share, password ?? '').catch((err: unknown) => {
             // Locked out: a browser goes to the page saying so by GET too (a reload must not count another attempt).
-            if (browser && err instanceof AppError && err.status === 429) return { locked: Number(err.headers?.['Retry-After'] ?? 60) };
+            if (browser && err instanceof AppError && err.status === 429) return { locked: Math.ceil(Number(err.headers?.['Retry-After'] ?? 60)) };
             throw err;
           });
-          if ('locked' in checked) return seeOther(`/s/${share.token}?locked=${checked.locked}`, {});
+          if ('locked' in checked) return seeOther(`/s/${share.token}`, { 'set-cookie': noteCookie(deps, share, checked) });
           // A browser goes back to the form by GET, so its Back button never offers to resend a password.
-          if (!checked.ok && browser) return seeOther(`/s/${share.token}?wrong=${checked.left ?? ''}`, stringHeaders(set));
+          if (!checked.ok && browser) return seeOther(`/s/${share.token}`, { ...stringHeaders(set), 'set-cookie': noteCookie(deps, share, { wrong: checked.left }) });
           // A script gets the envelope, as its GET with X-Share-Password does (it got the HTML form).
           if (!checked.ok) throw unauthorized('Wrong password for this share link.');
         }
@@ -236,7 +235,7 @@ export function shareRoutes(deps: AppDeps) {
       response: {
         200: binaryResponse('The shared file (counted as a view).', ['*/*']),
         303: binaryResponse('A browser (`Accept` naming `text/html`): to `GET /s/{token}`. After the right password or Open, the opening is counted as the view and '
-          + 'the `pictor_share` cookie (this link only, one hour) set; after a wrong password, back to the form (`?wrong=1`).', []),
+          + 'the `pictor_share` cookie (this link only, one hour) set; after a wrong password, back to the form, which says so.', []),
         ...errorResponses(401),
         ...errorResponsesOrPage(404, 410, 429),
       },
@@ -304,17 +303,14 @@ async function browserGet(deps: AppDeps, request: Request, share: ShareLinkRow, 
   refuseIfSpent(deps, share);
   if (share.passwordHash) {
     await sharedFile(deps, share); // a deleted file's link is 404 before anyone types a password
-    // What the form's POST said, carried by its redirect: a wrong password (and the attempts left), or a lockout.
-    const query = new URLSearchParams(queryOf(request.url));
-    const locked = Number(query.get('locked'));
-    if (query.has('locked') && Number.isFinite(locked)) {
-      const wait = Math.min(Math.max(Math.ceil(locked), 1), 86_400);
-      return linkPage(errorPage('Too many attempts', new AppError('RATE_LIMITED', 429, 'Too many password attempts on this link from your network.', undefined, { 'Retry-After': String(wait) }),
-        stringHeaders(set), `<p><a href="/s/${escapeHtml(share.token)}">Try again</a> once the wait is over.</p>`));
+    // What the form's POST said, carried to this GET by a cookie (said once): a wrong password (and the attempts left), or a lockout.
+    const note = readNote(request);
+    const headers = note ? { ...stringHeaders(set), 'set-cookie': noteCookie(deps, share, null) } : stringHeaders(set);
+    if (note && 'locked' in note) {
+      return linkPage(errorPage('Too many attempts', new AppError('RATE_LIMITED', 429, 'Too many password attempts on this link from your network.', undefined, { 'Retry-After': String(note.locked) }),
+        headers, `<p><a href="/s/${escapeHtml(share.token)}">Try again</a> once the wait is over.</p>`));
     }
-    const wrong = query.get('wrong');
-    const left = wrong !== null && /^\d{1,6}$/.test(wrong) ? Number(wrong) : null;
-    return linkPage(formPage('Protected file', passwordForm(share.token, wrong !== null ? wrongPasswordText(left) : undefined), wrong !== null ? 401 : 200, stringHeaders(set)));
+    return linkPage(formPage('Protected file', passwordForm(share.token, note ? wrongPasswordText(note.wrong) : undefined), note ? 401 : 200, headers));
   }
   if (share.maxViews !== null) {
     await sharedFile(deps, share);
