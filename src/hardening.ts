@@ -2,7 +2,7 @@
  * Input and response hardening shared by the request plumbing (http.ts): the refusal of NUL
  * bytes anywhere in a request's text, and the security headers every routed answer carries.
  */
-import { nulByte } from './errors';
+import { nulByte, validationError } from './errors';
 
 /**
  * Headers of every routed answer outside public delivery (JSON, errors, `/docs`, the HTML
@@ -44,18 +44,41 @@ export function assertNoNulInUrl(url: string): void {
  * stack. Callers run it only when the body text can hold one (`\u0000`, `%00`).
  */
 export function assertNoNulInBody(body: unknown): void {
+  const at = stringWhere(body, (s) => s.includes('\0'));
+  if (at !== null) throw nulByte('body', at);
+}
+
+/** A lone UTF-16 surrogate: with the `u` flag, a paired one is one code point and does not match. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * Refuses a parsed JSON body whose strings hold a lone surrogate (`"\ud800"`), which no text
+ * encoding can store: it was kept as U+FFFD without a word. Callers run it only when the body
+ * text holds a `\u` escape.
+ */
+export function assertWellFormedBody(body: unknown): void {
+  const at = stringWhere(body, (s) => LONE_SURROGATE.test(s));
+  if (at !== null) throw validationError('The request body holds a \\u escape of half a character (a lone surrogate), which is not text.', [{ in: 'body', path: at, message: 'lone surrogate' }]);
+}
+
+/**
+ * The JSON pointer of a string (a value or a key, at any depth) that `bad` is true of, or null.
+ * Iterative: a deeply nested body cannot overflow the stack.
+ */
+function stringWhere(body: unknown, bad: (s: string) => boolean): string | null {
   const stack: [unknown, string][] = [[body, '']];
   while (stack.length) {
     const [value, at] = stack.pop()!;
     if (typeof value === 'string') {
-      if (value.includes('\0')) throw nulByte('body', at || '/');
+      if (bad(value)) return at || '/';
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
     for (const [key, child] of Object.entries(value)) {
       const here = `${at}/${key.replaceAll('~', '~0').replaceAll('/', '~1').replaceAll('\0', '\\0').slice(0, 64)}`;
-      if (key.includes('\0')) throw nulByte('body', here);
+      if (bad(key)) return here;
       stack.push([child, here]);
     }
   }
+  return null;
 }

@@ -5,7 +5,7 @@
  */
 import { Elysia, ValidationError } from 'elysia';
 import type { AppDeps } from './deps';
-import { API_SECURITY_HEADERS, assertNoNulInBody, assertNoNulInUrl } from './hardening';
+import { API_SECURITY_HEADERS, assertNoNulInBody, assertNoNulInUrl, assertWellFormedBody } from './hardening';
 import { inputCheck, type RouteShape } from './inputs';
 import { isPublicDelivery } from './modules/limits/plugin';
 import { jsonNestsDeeper } from './lib/json-depth';
@@ -128,8 +128,16 @@ export async function readTextLimited(request: Request, maxBytes: number, idleMs
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks, total).toString('utf8');
+  try {
+    // Fatal: bytes that are not UTF-8 were read as U+FFFD and stored so. `ignoreBOM` keeps a BOM in
+    // the text, where JSON.parse refuses it as before.
+    return UTF8.decode(Buffer.concat(chunks, total));
+  } catch {
+    throw validationError('The request body is not valid UTF-8.', [{ in: 'body', path: '/', message: 'not valid UTF-8' }]);
+  }
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * One read of a body, or a 408 when nothing arrives for `ms`: a client that sent part of a JSON
@@ -241,6 +249,12 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
       const takes = hooks.formRoutes.has(route) ? 'application/json or a form (application/x-www-form-urlencoded)' : 'application/json';
       throw unsupportedMediaType(`This route takes ${takes}, not ${mime}.`, { detected: mime });
     }
+    // JSON is UTF-8 (RFC 8259); a body declared in another charset was read as UTF-8 all the same.
+    // (Elysia's `contentType` is the type alone: the parameter is read from the header.)
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers.get('content-type') ?? '')?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      throw unsupportedMediaType(`This route reads UTF-8, not ${charset.slice(0, 40)}: send the body in UTF-8 (or leave out charset).`, { detected: `${mime}; charset=${charset.slice(0, 40)}` });
+    }
     const text = await readTextLimited(request, deps.config.maxJsonBodyBytes, deps.config.uploadIdleTimeoutMs);
     if (text.trim() === '') return {};
     if (mime === '') {
@@ -266,6 +280,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
     }
     // A NUL can only come from a `\u0000` escape (JSON) or `%00` (form): scan only then.
     if (text.includes(form ? '%00' : '\\u0000')) assertNoNulInBody(parsed);
+    if (!form && text.includes('\\u')) assertWellFormedBody(parsed);
     return parsed;
   };
 

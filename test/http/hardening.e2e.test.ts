@@ -224,6 +224,28 @@ describe('hardening on Postgres + Redis', () => {
     expect(errorsLogged()).toEqual([]);
   });
 
+  test('a JSON body that is not UTF-8, declares another charset, or escapes half a character: 400/415, not stored as U+FFFD', async () => {
+    const { file } = (await (await fetch(`${server.url}/api/files`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'image/png', 'x-file-name': 'utf.png' }, body: new Uint8Array(await sharp({ create: { width: 4, height: 4, channels: 3, background: '#123456' } }).png().toBuffer()) })).json()) as { file: { id: string; name: string } };
+    const patch = (body: Uint8Array | string, type = 'application/json') =>
+      fetch(`${server.url}/api/files/${file.id}`, { method: 'PATCH', headers: { 'x-api-key': key, 'content-type': type }, body });
+    const refused = async (res: Response, status: number, error: string, field?: { in: string; path: string; message: string }) => {
+      const out = (await res.json()) as { error: string; details: { fields?: unknown[] } };
+      expect({ status: res.status, error: out.error }).toEqual({ status, error });
+      if (field) expect(out.details.fields?.[0]).toEqual(field);
+    };
+    const bytes = (...parts: (string | number[])[]) => new Uint8Array(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))));
+    await refused(await patch(bytes('{"name":"', [0xff, 0xfe], '.png"}')), 400, 'VALIDATION_ERROR', { in: 'body', path: '/', message: 'not valid UTF-8' });
+    await refused(await patch(bytes('{"name":"', [0xc0, 0xaf], '.png"}')), 400, 'VALIDATION_ERROR', { in: 'body', path: '/', message: 'not valid UTF-8' });
+    await refused(await patch('{"name":"a\\ud800.png"}'), 400, 'VALIDATION_ERROR', { in: 'body', path: '/name', message: 'lone surrogate' });
+    await refused(await patch('{"custom_metadata":{"k\\udc00":"v"}}'), 400, 'VALIDATION_ERROR', { in: 'body', path: '/custom_metadata/k\udc00', message: 'lone surrogate' });
+    await refused(await patch('{"name":"b.png"}', 'application/json; charset=latin1'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(((await (await fetch(`${server.url}/api/files/${file.id}`, { headers: { 'x-api-key': key } })).json()) as { name: string }).name).toBe('utf.png');
+    // A pair of escapes is one character, and UTF-8 in any case is UTF-8.
+    const ok = await patch('{"name":"\\ud83d\\udcf7 caf\u00e9.png"}', 'application/json; charset="UTF-8"');
+    expect([ok.status, ((await ok.json()) as { name: string }).name]).toEqual([200, '📷 café.png']);
+    expect(errorsLogged()).toEqual([]);
+  });
+
   test('a path segment whose percent-escapes do not decode is a 400 in the API\'s words (it was the validator\'s "Expected property \'id\' to be string but found: null")', async () => {
     for (const path of ['/i/%ZZ', '/v/%ZZ', '/t/w_100/%ZZ', `/api/files/%E0%A4%A`]) {
       const res = await fetch(`${server.url}${path}`, { headers: { 'x-api-key': key } });
