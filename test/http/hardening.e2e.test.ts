@@ -226,7 +226,7 @@ describe('hardening on Postgres + Redis', () => {
 
   test('a JSON body that is not UTF-8, declares another charset, or escapes half a character: 400/415, not stored as U+FFFD', async () => {
     const { file } = (await (await fetch(`${server.url}/api/files`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'image/png', 'x-file-name': 'utf.png' }, body: new Uint8Array(await sharp({ create: { width: 4, height: 4, channels: 3, background: '#123456' } }).png().toBuffer()) })).json()) as { file: { id: string; name: string } };
-    const patch = (body: Uint8Array | string, type = 'application/json') =>
+    const patch = (body: Uint8Array<ArrayBuffer> | string, type = 'application/json') =>
       fetch(`${server.url}/api/files/${file.id}`, { method: 'PATCH', headers: { 'x-api-key': key, 'content-type': type }, body });
     const refused = async (res: Response, status: number, error: string, field?: { in: string; path: string; message: string }) => {
       const out = (await res.json()) as { error: string; details: { fields?: unknown[] } };

@@ -125,8 +125,8 @@ describe('sharing in the web app', () => {
     const after = page.locator('.share-item').first();
     await after.getByText('1 of 1 views').waitFor(WAIT);
     await after.getByText('Out of views').waitFor(WAIT);
-    page.once('dialog', (d) => void d.accept());
     await after.getByRole('button', { name: /Revoke/ }).click();
+    await page.getByRole('dialog', { name: 'Revoke this link?' }).getByRole('button', { name: 'Revoke link' }).click();
     await page.getByText('Link revoked.').waitFor(WAIT);
     expect(await page.locator('.share-item').count()).toBe(0);
     expect((await page.request.get(`${base}${new URL(url).pathname}`)).status()).toBe(404);

@@ -30,7 +30,8 @@ function signedUntil(share: ShareLinkRow, nowMs: number): number {
 }
 
 function signedUrls(deps: AppDeps, f: EmbedFile, share: ShareLinkRow): PageUrls {
-  const expires_in = Math.max(1, signedUntil(share, deps.clock.now()) - Math.floor(deps.clock.now() / 1000));
+  // The second createSignedUrl counts from (rounded up): the URLs end at signedUntil, not after.
+  const expires_in = Math.max(1, signedUntil(share, deps.clock.now()) - Math.ceil(deps.clock.now() / 1000));
   const file = { id: f.id, contentType: f.contentType, urlBase: f.base };
   const original = createSignedUrl(deps, deps.delivery, file, { original: true, expires_in });
   const render = (transformations: string) => createSignedUrl(deps, deps.delivery, file, { transformations, expires_in }).url;

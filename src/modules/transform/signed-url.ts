@@ -62,7 +62,8 @@ export function createSignedUrl(
   refuseContradiction(req); // the grammar is checked by the one parse below
   const base = file.urlBase;
   if (req.original ?? (req.transformations === undefined && !isRenderable(file.contentType))) {
-    const expiresAt = Math.floor(deps.clock.now() / 1000) + (req.expires_in ?? DEFAULT_SIGNED_TTL_S);
+    // Rounded up, so a URL is good for at least expires_in (down, `expires_in: 1` lasted 0.65 s).
+    const expiresAt = Math.ceil(deps.clock.now() / 1000) + (req.expires_in ?? DEFAULT_SIGNED_TTL_S);
     const ext = contentTypeInfo(file.contentType)?.extensions[0];
     const signed = signOriginal(deps.secrets.signingSecrets[0] as string, ext ? `${file.id}.${ext}` : file.id, expiresAt);
     return { url: base + signed.path, download_url: base + signed.downloadPath, expires_at: new Date(expiresAt * 1000).toISOString() };
@@ -73,7 +74,7 @@ export function createSignedUrl(
   refuseOwnExpiry(parsed);
   if (rendition) checkVideoOptions(file.contentType, parsed.options, rendition.ext);
   const id = rendition ? `${file.id}.${rendition.ext}` : file.id;
-  const expiresAt = Math.floor(deps.clock.now() / 1000) + (req.expires_in ?? DEFAULT_SIGNED_TTL_S);
+  const expiresAt = Math.ceil(deps.clock.now() / 1000) + (req.expires_in ?? DEFAULT_SIGNED_TTL_S);
   // A chain (`a/b/c`) keeps its steps; `exp_` joins the last one.
   const steps = parsed.canonical.split('/');
   const last = [...(steps.pop() || '').split(',').filter(Boolean), `exp_${expiresAt}`].sort().join(',');
