@@ -139,6 +139,18 @@ export async function readTextLimited(request: Request, maxBytes: number, idleMs
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/** A form body's fields; one sent twice is refused, as in a JSON body's schema (the last one won without a word). */
+function formFields(text: string): Record<string, string> {
+  const fields = new Map<string, string>();
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (fields.has(name)) {
+      throw validationError(`The form field ${name.slice(0, 64)} takes one value; it was given more than once.`, [{ in: 'body', path: `/${name.slice(0, 64)}`, message: 'given more than once' }]);
+    }
+    fields.set(name, value);
+  }
+  return Object.fromEntries(fields); // own keys, `__proto__` too, for the schema to refuse
+}
+
 /**
  * One read of a body, or a 408 when nothing arrives for `ms`: a client that sent part of a JSON
  * body and stopped got no answer (Bun closed the connection after 60 s; Deno never did).
@@ -261,7 +273,7 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
       throw unsupportedMediaType('This route takes a JSON body: send it with Content-Type: application/json.', { detected: 'none' });
     }
     let parsed: unknown;
-    if (form) parsed = Object.fromEntries(new URLSearchParams(text));
+    if (form) parsed = formFields(text);
     else {
       if (jsonNestsDeeper(text, MAX_JSON_DEPTH)) {
         throw validationError(`The request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels; no field of this API does.`, [{ path: '/', message: `nested deeper than ${MAX_JSON_DEPTH} levels` }]);

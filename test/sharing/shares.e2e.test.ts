@@ -126,6 +126,26 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     expect(Number(wrong.headers.get('x-ratelimit-limit')) - Number(wrong.headers.get('x-ratelimit-remaining'))).toBe(2);
   });
 
+  test('a password sent twice in a form, or an X-Share-Password longer than a password can be: 400, no attempt counted', async () => {
+    const f = await upload();
+    const link = await share(f.id, { password: 'hunter22' });
+    const form = (body: string) => fetch(local(link.url), { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    // The last one won: a wrong password followed by the right one opened the link.
+    const twice = await form('password=nope&password=hunter22');
+    const out = (await twice.json()) as { error: string; details: { fields: { in: string; path: string }[] } };
+    expect([twice.status, out.error, out.details.fields[0]]).toEqual([400, 'VALIDATION_ERROR', { in: 'body', path: '/password', message: 'given more than once' }]);
+    for (const method of ['GET', 'POST']) {
+      const long = await fetch(local(link.url), { method, headers: { 'x-share-password': 'x'.repeat(257) } });
+      const body = (await long.json()) as { error: string; details: { fields: { in: string }[] } };
+      expect({ method, status: long.status, error: body.error, in: body.details.fields[0]!.in }).toEqual({ method, status: 400, error: 'VALIDATION_ERROR', in: 'header' });
+    }
+    // None of them was an attempt: all of the bucket is left.
+    const right = await form('password=hunter22');
+    expect(right.status).toBe(200);
+    await right.arrayBuffer();
+    expect(Number(right.headers.get('x-ratelimit-limit')) - Number(right.headers.get('x-ratelimit-remaining'))).toBe(1);
+  });
+
   test('max_views=2: two deliveries, the third is 410; the counter and status say so', async () => {
     const f = await upload();
     const link = await share(f.id, { max_views: 2 });

@@ -11,7 +11,7 @@
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { AppError, errorResponses, notFound, gone, unauthorized } from '../../errors';
+import { AppError, errorResponses, notFound, gone, unauthorized, validationError } from '../../errors';
 import { acceptFormBody, noContent } from '../../http';
 import { binaryResponse, errorResponsesOrPage } from '../../openapi-contract';
 import { verifyPassword } from '../../platform/password';
@@ -79,6 +79,15 @@ async function passwordMatches(deps: AppDeps, request: Request, set: HeaderSink,
 async function checkPassword(deps: AppDeps, request: Request, set: HeaderSink, share: ShareLinkRow, password: string): Promise<{ ok: boolean; left: number | null }> {
   const decision = await enforceLimit(deps, set, 'share_password', `${clientLimitKeyOf(deps, request)}|${share.token}`);
   return { ok: await verifyPassword(password, share.passwordHash!), left: decision?.remaining ?? null };
+}
+
+/** `X-Share-Password`, held to the body field's 256 characters (a longer one went to argon2 as an attempt). */
+function passwordHeader(request: Request): string | null {
+  const sent = request.headers.get('x-share-password');
+  if (sent !== null && sent.length > 256) {
+    throw validationError('X-Share-Password is at most 256 characters, as a link\'s password is.', [{ in: 'header', path: '/x-share-password', message: 'longer than 256 characters' }]);
+  }
+  return sent;
 }
 
 /** "Wrong password." and, when few remain, how many attempts are left before a pause. */
@@ -164,7 +173,7 @@ export function shareRoutes(deps: AppDeps) {
         if (request.method === 'GET' && (acceptsHtml(request) || isLinkPreview(request))) return await browserGet(deps, request, share, set);
         refuseIfSpent(deps, share);
         if (share.passwordHash) {
-          const sent = request.headers.get('x-share-password');
+          const sent = passwordHeader(request);
           if (sent !== null) {
             if (!(await passwordMatches(deps, request, set, share, sent))) throw unauthorized('Wrong password for this share link.');
           } else if (!isOpened(deps, request, share)) {
@@ -203,7 +212,7 @@ export function shareRoutes(deps: AppDeps) {
         const share = await getShare(deps, params.token);
         if (share.passwordHash) {
           // The header as its GET takes it; sending neither is no attempt.
-          const password = body.password ?? request.headers.get('x-share-password') ?? undefined;
+          const password = body.password ?? passwordHeader(request) ?? undefined;
           if (password === undefined && !browser) {
             await sharedFile(deps, share); // a deleted file's link is 404 first, as by GET
             throw unauthorized('This share link needs its password: send it in X-Share-Password, or POST it (form or JSON field password).');
