@@ -29,15 +29,30 @@ function distance(a: string, b: string, max: number): number {
 }
 
 /**
- * The known name closest to `name`: an exact match after folding case and separators, else the
- * nearest within 1 edit (names up to 4 characters) or 2 edits (longer names); ties go to the
- * first in `known`.
+ * What other APIs call the parameters Pictor names otherwise (folded): `?order=desc` was met with
+ * "did you mean folder?", one edit away, where `sort` was meant.
+ */
+const SYNONYMS: Readonly<Record<string, readonly string[]>> = {
+  sort: ['order', 'orderby', 'sortby', 'sortorder', 'direction'],
+  limit: ['perpage', 'pagesize'],
+  cursor: ['page', 'offset', 'after', 'pagetoken', 'nextcursor', 'starting_after'],
+  is_public: ['public', 'visibility'],
+  q: ['search', 'query'],
+  content_type: ['mime', 'mimetype'],
+};
+
+/**
+ * The known name closest to `name`: an exact match after folding case and separators, else a
+ * known name other APIs spell `name` (SYNONYMS), else the nearest within 1 edit (names up to 4
+ * characters) or 2 edits (longer names); ties go to the first in `known`.
  */
 export function closestName(name: string, known: readonly string[]): string | undefined {
   const folded = fold(name);
   if (folded === '') return undefined;
   const same = known.find((k) => fold(k) === folded);
   if (same !== undefined) return same;
+  const synonym = known.find((k) => SYNONYMS[k]?.some((other) => fold(other) === folded));
+  if (synonym !== undefined) return synonym;
   const max = folded.length <= 4 ? 1 : 2;
   let best: string | undefined;
   let bestD = max + 1;
