@@ -132,7 +132,7 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     const form = (body: string) => fetch(local(link.url), { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     // The last one won: a wrong password followed by the right one opened the link.
     const twice = await form('password=nope&password=hunter22');
-    const out = (await twice.json()) as { error: string; details: { fields: { in: string; path: string }[] } };
+    const out = (await twice.json()) as { error: string; details: { fields: { in: string; path: string; message: string }[] } };
     expect([twice.status, out.error, out.details.fields[0]]).toEqual([400, 'VALIDATION_ERROR', { in: 'body', path: '/password', message: 'given more than once' }]);
     for (const method of ['GET', 'POST']) {
       const long = await fetch(local(link.url), { method, headers: { 'x-share-password': 'x'.repeat(257) } });
