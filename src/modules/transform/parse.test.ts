@@ -97,6 +97,8 @@ describe('transformation parser (TRANSFORMS.md grammar)', () => {
     expect(parse('w_10,f_png', 'webp').options.f).toBe('png');
     expect(parse('w_10,f_auto', 'webp').options.f).toBeUndefined();
     expectInvalid('w_10', 'ext', 'exe');
+    // A video's renditions are named too (`.mkv` was told only the image formats).
+    expect(() => parse('w_10', 'mkv')).toThrow('webp, avif, jpg, jpeg, png, gif (a video\'s renditions: mp4, webm)');
   });
 
   test('an extension named after an Object property is a 400 and leaves Object.prototype alone', () => {

@@ -409,7 +409,8 @@ function parseStep(
     const lower = ext.toLowerCase();
     // Own keys only: `.__proto__` must not find Object.prototype (which deepFreeze below would then freeze for the whole process).
     const format = Object.hasOwn(EXTENSIONS, lower) ? EXTENSIONS[lower] : undefined;
-    if (!format) throw invalidTransformation('ext', Object.keys(EXTENSIONS).join(', '), ext);
+    // The video renditions' two are named too: `.mkv` on a video was told only the image formats.
+    if (!format) throw invalidTransformation('ext', `${Object.keys(EXTENSIONS).join(', ')} (a video's renditions: mp4, webm)`, ext);
     options.f ??= format as OutputFormat;
   }
   const ownFormat = own.f as Format | undefined;
