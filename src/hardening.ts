@@ -1,6 +1,7 @@
 /**
  * Input and response hardening shared by the request plumbing (http.ts): the refusal of NUL
- * bytes anywhere in a request's text, and the security headers every routed answer carries.
+ * bytes anywhere in a request's text and of lone surrogates in a JSON body, and the security
+ * headers every routed answer carries.
  */
 import { nulByte, validationError } from './errors';
 

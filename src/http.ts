@@ -261,10 +261,11 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
       const takes = hooks.formRoutes.has(route) ? 'application/json or a form (application/x-www-form-urlencoded)' : 'application/json';
       throw unsupportedMediaType(`This route takes ${takes}, not ${mime}.`, { detected: mime });
     }
-    // JSON is UTF-8 (RFC 8259); a body declared in another charset was read as UTF-8 all the same.
-    // (Elysia's `contentType` is the type alone: the parameter is read from the header.)
+    // JSON is UTF-8 (RFC 8259): a body declared in another charset was read as UTF-8 all the same.
+    // Asked before reading, so its bytes are not called invalid UTF-8 first; Elysia's
+    // `contentType` is the type alone, so the parameter comes from the header.
     const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers.get('content-type') ?? '')?.[1]?.toLowerCase();
-    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    if (charset !== undefined && !['utf-8', 'utf8', 'us-ascii'].includes(charset)) {
       throw unsupportedMediaType(`This route reads UTF-8, not ${charset.slice(0, 40)}: send the body in UTF-8 (or leave out charset).`, { detected: `${mime}; charset=${charset.slice(0, 40)}` });
     }
     const text = await readTextLimited(request, deps.config.maxJsonBodyBytes, deps.config.uploadIdleTimeoutMs);

@@ -29,17 +29,17 @@ function distance(a: string, b: string, max: number): number {
 }
 
 /**
- * What other APIs call the parameters Pictor names otherwise (folded): `?order=desc` was met with
+ * What other APIs call the parameters Pictor names otherwise: `?order=desc` was met with
  * "did you mean folder?", one edit away, where `sort` was meant.
  */
-const SYNONYMS: Readonly<Record<string, readonly string[]>> = {
+const SYNONYMS: ReadonlyMap<string, readonly string[]> = new Map(Object.entries({
   sort: ['order', 'orderby', 'sortby', 'sortorder', 'direction'],
   limit: ['perpage', 'pagesize'],
   cursor: ['page', 'offset', 'after', 'pagetoken', 'nextcursor', 'starting_after'],
   is_public: ['public', 'visibility'],
   q: ['search', 'query'],
   content_type: ['mime', 'mimetype'],
-};
+}));
 
 /**
  * The known name closest to `name`: an exact match after folding case and separators, else a
@@ -51,7 +51,7 @@ export function closestName(name: string, known: readonly string[]): string | un
   if (folded === '') return undefined;
   const same = known.find((k) => fold(k) === folded);
   if (same !== undefined) return same;
-  const synonym = known.find((k) => SYNONYMS[k]?.some((other) => fold(other) === folded));
+  const synonym = known.find((k) => SYNONYMS.get(k)?.some((other) => fold(other) === folded));
   if (synonym !== undefined) return synonym;
   const max = folded.length <= 4 ? 1 : 2;
   let best: string | undefined;

@@ -332,13 +332,17 @@ describe('account settings and upload fields take effect', () => {
     expect([f.folder, f.is_public, f.tags, f.custom_metadata]).toEqual(['/from-query', false, ['beach', '2026'], { camera: 'x100v' }]);
     expect(Date.parse(f.expires_at!) - Date.now()).toBeGreaterThan(3000 * 1000);
     expect((await fetch(`${srv.url}/i/${f.id}`)).status).toBe(404); // private: not served without a signature
-    const jobs = (await (await api('/api/queue/jobs?type=derive&limit=200')).json()) as { results: { file_id: string | null }[] };
-    expect(jobs.results.some((j) => j.file_id === f.id)).toBe(true);
+    // Every image gets a derive job: the query's transformation is in its payload.
+    const jobs = (await (await api('/api/queue/jobs?type=derive&limit=200')).json()) as { results: { file_id: string | null; payload: Record<string, unknown> }[] };
+    expect(jobs.results.find((j) => j.file_id === f.id)?.payload.transformations).toEqual(['w_8,f_webp']);
 
-    // An empty field (a form that sends every field) leaves the query's value.
+    // Empty is not given (a form that sends every field or parameter): the other place's value counts.
     const empty = await api('/api/files?folder=/from-query', { method: 'POST', body: multipart([['folder', ''], ['file', { bytes: await png(31, 20), filename: 'e.png' }]]) });
     expect(empty.status).toBe(201);
     expect(((await empty.json()) as { file: { folder: string } }).file.folder).toBe('/from-query');
+    const emptyQuery = await api('/api/files?folder=&tags=', { method: 'POST', body: multipart([['folder', '/from-field'], ['tags', 'x'], ['file', { bytes: await png(33, 20), filename: 'f.png' }]]) });
+    expect(emptyQuery.status).toBe(201);
+    expect(((await emptyQuery.json()) as { file: { folder: string; tags: string[] } }).file).toMatchObject({ folder: '/from-field', tags: ['x'] });
 
     // One attribute in both places: 400 naming it, nothing stored.
     const before = { files: await count(), objects: await objects() };

@@ -278,7 +278,18 @@ describe('jobs and administration', () => {
 
     const done = page.locator('tr[data-status="completed"]').first();
     await done.waitFor(WAIT);
+    // The list redraws for a live event while the Delete runs (that render spent where the focus
+    // was to go, with the button still focused, and the deleted row then dropped it to <body>).
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/queue/jobs/*', async (route) => {
+      if (route.request().method() === 'DELETE') await held;
+      await route.continue();
+    });
     await done.getByRole('button', { name: /^Delete job/ }).click();
+    const other = await me.upload('dusk.png', 'image/png', (await png('dusk.png', 48, 64)).bytes);
+    await page.locator(`tr[data-job] a[href="/files/${other.id}"]`).first().waitFor(WAIT);
+    release();
     await page.getByText('Job deleted.').waitFor(WAIT);
     await focusIs(page, (d) => !d.startsWith('body'));
     expect(await focused(page)).not.toMatch(/^body/);

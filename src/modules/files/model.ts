@@ -47,13 +47,13 @@ export const UploadQuery = t.Object({
   expires_at: t.Optional(t.String({ description: 'ISO-8601 expiry time, in the future and at most 100 years ahead (else 400).' })),
   transformations: t.Optional(t.String({
     'x-repeatable': true,
-    description: 'Derivatives to render eagerly (or, in multipart, a `transformations` field; not both): `|`-separated, the parameter may repeat. '
+    description: 'Derivatives to render eagerly (a query parameter or a multipart field, not both): `|`-separated, and it may repeat. '
       + 'They are rendered by the queue once this server has had no upload for 250 ms, or at most `QUEUE_DEFER_MS` later. '
       + 'For a video, renditions written `<transformations>.mp4` or `.webm` (`w_640.mp4|w_320,ac_none.webm`), each a `video_render` job.',
     examples: ['w_400,f_webp|t_thumb'],
   })),
-  tags: t.Optional(t.String({ 'x-repeatable': true, description: `Comma-separated tags (the parameter may repeat; or, in multipart, a \`tags\` field; not both). ${TAG_RULE}.`, examples: ['holiday,beach'] })),
-  metadata: t.Optional(t.String({ description: `Custom key/value metadata as JSON (or, in multipart, a \`metadata\` field; not both): ${META_RULE}.`, examples: ['{"camera":"x100v"}'] })),
+  tags: t.Optional(t.String({ 'x-repeatable': true, description: `Comma-separated tags (a query parameter or a multipart field, not both; it may repeat). ${TAG_RULE}.`, examples: ['holiday,beach'] })),
+  metadata: t.Optional(t.String({ description: `Custom key/value metadata as JSON (a query parameter or a multipart field, not both): ${META_RULE}.`, examples: ['{"camera":"x100v"}'] })),
 });
 
 export const ListQuerySchema = t.Object({

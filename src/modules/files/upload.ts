@@ -253,7 +253,6 @@ export async function uploadRaw(
 
 /** The attributes a multipart upload takes as form fields or as query parameters. */
 const QUERY_ATTRS = ['folder', 'is_public', 'expires_in', 'expires_at', 'metadata', 'transformations', 'tags'] as const;
-type QueryAttr = (typeof QUERY_ATTRS)[number];
 
 const givenTwice = (name: string) => validationError(
   `${name} is given both in the query and as a form field; send it in one place.`,
@@ -285,7 +284,8 @@ export async function uploadMultipart(
   // Attributes in the query apply to every file, as on a raw upload (they were dropped without a
   // word: `?is_public=false` stored a public file). One given both there and as a field is refused.
   const params = new URLSearchParams(queryOf(request.url));
-  const inQuery = new Set(QUERY_ATTRS.filter((k) => params.has(k)));
+  // Empty is not given, in the query as in a field (a form that sends every parameter).
+  const inQuery = new Set<string>(QUERY_ATTRS.filter((k) => params.getAll(k).some((v) => v !== '')));
   const queryTransformations = parseEagerTransformations(deps, params.getAll('transformations')); // refused before any byte
   if (inQuery.has('tags')) parseTags(params.getAll('tags'));
   if (query.metadata) parseMetaField(query.metadata);
@@ -310,7 +310,7 @@ export async function uploadMultipart(
     // A bad transformation sent before the files stops the request before any byte is stored.
     onField(name, value) {
       checkTextField(name); // an unknown field fails the request: 400 naming it, nothing kept
-      if (value !== '' && inQuery.has(name as QueryAttr)) throw givenTwice(name);
+      if (value !== '' && inQuery.has(name)) throw givenTwice(name);
       if (name === 'transformations') parseEagerTransformations(deps, [value]);
       if (name === 'tags') parseTags([value]);
       if (name === 'metadata' && value !== '') parseMetaField(value); // empty = not given (Scalar's 'Try it' form sends every field)

@@ -30,6 +30,7 @@ import { parseTransformation } from '../transform/parse';
 import { remoteChain } from '../transform/chain-routes';
 import { ACCEPT_CH, applyHints, hintHeaders, readHints, usesHints } from '../transform/hints';
 import { signPayload, verifySignature } from '../transform/sign';
+import { expirySecond } from '../transform/signed-url';
 import { refusalOf } from './source';
 import { rawSegments } from '../transform/raw-path';
 
@@ -209,7 +210,7 @@ export function remoteRoutes(deps: AppDeps) {
       if (parsed.exp !== undefined) {
         throw validationError('transformations may not carry exp_: the signed URL\'s expiry comes from expires_in (seconds).', [{ path: '/transformations', message: 'without exp_; send expires_in instead' }]);
       }
-      const expiresAt = Math.floor(deps.clock.now() / 1000) + (body.expires_in ?? DEFAULT_SIGNED_TTL_S);
+      const expiresAt = expirySecond(deps.clock.now(), body.expires_in);
       const segment = [...(parsed.canonical ? parsed.canonical.split(',') : []), `exp_${expiresAt}`].sort().join(',');
       const source = Buffer.from(url).toString('base64url');
       const signature = signPayload(deps.secrets.signingSecrets[0] as string, `${segment}/remote/${source}`);

@@ -40,8 +40,11 @@ const ShareSchema = t.Object({
 
 const ShareList = t.Object({ results: t.Array(ShareSchema), count: t.Integer(), next_cursor: t.Null() });
 
+/** The longest password a link takes, in the body, the form or X-Share-Password. */
+const MAX_PASSWORD = 256;
+
 const ShareBody = t.Object({
-  password: t.Optional(t.String({ minLength: 1, maxLength: 256, description: 'Asked before the file is shown; stored as an argon2id hash.' })),
+  password: t.Optional(t.String({ minLength: 1, maxLength: MAX_PASSWORD, description: 'Asked before the file is shown; stored as an argon2id hash.' })),
   max_views: t.Optional(t.Integer({ minimum: 1, maximum: 1_000_000, description: 'Deliveries allowed; the next one answers 410.' })),
   expires_in: t.Optional(t.Integer({ minimum: 1, maximum: 10 * 365 * 86400, description: 'Seconds until the link expires (410).' })),
   expires_at: t.Optional(t.String({ format: 'date-time', description: 'Or an ISO-8601 time (future, ≤ 100 years ahead).' })),
@@ -58,7 +61,7 @@ function passwordForm(token: string, error?: string): string {
   return (error ? `<p class="error" id="pw-error" role="alert">${escapeHtml(error)}</p>` : '')
     + '<p>This file is protected by a password.</p>'
     + `<form method="post" action="/s/${escapeHtml(token)}">`
-    + `<label for="pw">Password</label><input id="pw" type="password" name="password" maxlength="256" autocomplete="off" autofocus required${error ? ' aria-invalid="true" aria-describedby="pw-error"' : ''}>`
+    + `<label for="pw">Password</label><input id="pw" type="password" name="password" maxlength="${MAX_PASSWORD}" autocomplete="off" autofocus required${error ? ' aria-invalid="true" aria-describedby="pw-error"' : ''}>`
     + '<button type="submit">Open</button></form>';
 }
 
@@ -81,11 +84,11 @@ async function checkPassword(deps: AppDeps, request: Request, set: HeaderSink, s
   return { ok: await verifyPassword(password, share.passwordHash!), left: decision?.remaining ?? null };
 }
 
-/** `X-Share-Password`, held to the body field's 256 characters (a longer one went to argon2 as an attempt). */
+/** `X-Share-Password`, held to the body field's length (a longer one went to argon2 as an attempt). */
 function passwordHeader(request: Request): string | null {
   const sent = request.headers.get('x-share-password');
-  if (sent !== null && sent.length > 256) {
-    throw validationError('X-Share-Password is at most 256 characters, as a link\'s password is.', [{ in: 'header', path: '/x-share-password', message: 'longer than 256 characters' }]);
+  if (sent !== null && sent.length > MAX_PASSWORD) {
+    throw validationError(`X-Share-Password is at most ${MAX_PASSWORD} characters, as a link's password is.`, [{ in: 'header', path: '/x-share-password', message: `longer than ${MAX_PASSWORD} characters` }]);
   }
   return sent;
 }
@@ -202,7 +205,7 @@ export function shareRoutes(deps: AppDeps) {
           + 'HEAD, 304 (a cached copy still current) and 416 (a range past the end) send none and cost no view. '
           + 'Scripts send the password in `X-Share-Password` (missing or wrong → 401 in the error envelope). Password attempts count in the `share_password` bucket (429 past it). '
           + 'Unknown or revoked link → 404; expired or out of views (`max_views`) → 410.',
-        'x-headers': [{ name: 'X-Share-Password', in: 'header', required: false, schema: { type: 'string' }, description: 'The link\'s password, for scripts.' }],
+        'x-headers': [{ name: 'X-Share-Password', in: 'header', required: false, schema: { type: 'string', maxLength: MAX_PASSWORD }, description: 'The link\'s password, for scripts.' }],
       },
     })
     .post('/s/:token', async ({ params, request, body, set }) => {
@@ -240,7 +243,7 @@ export function shareRoutes(deps: AppDeps) {
       }
     }, {
       params: TokenParams,
-      body: t.Object({ password: t.Optional(t.String({ maxLength: 256 })) }, { additionalProperties: false }),
+      body: t.Object({ password: t.Optional(t.String({ maxLength: MAX_PASSWORD })) }, { additionalProperties: false }),
       response: {
         200: binaryResponse('The shared file (counted as a view).', ['*/*']),
         303: binaryResponse('A browser (`Accept` naming `text/html`): to `GET /s/{token}`. After the right password or Open, the opening is counted as the view and '
@@ -249,7 +252,7 @@ export function shareRoutes(deps: AppDeps) {
         ...errorResponsesOrPage(404, 410, 429),
       },
       detail: {
-        'x-headers': [{ name: 'X-Share-Password', in: 'header', required: false, schema: { type: 'string' }, description: 'The link\'s password, for scripts (a body `password` wins).' }],
+        'x-headers': [{ name: 'X-Share-Password', in: 'header', required: false, schema: { type: 'string', maxLength: MAX_PASSWORD }, description: 'The link\'s password, for scripts (a body `password` wins).' }],
         summary: 'Open a share link from its page',
         description: 'Form-encoded (or JSON) `password`, or the `X-Share-Password` header, required for a protected link (a script that sends neither gets 401, no attempt counted); none for the Open button of a link with `max_views`. '
           + 'A browser\'s form is sent on (303); a script gets the file itself (a view). A wrong password, a dead link or too many attempts: an HTML page naming the problem for a browser, the JSON envelope for a script.',

@@ -14,6 +14,12 @@ import type { ParseLimits, Preset } from './options';
 import { parseTransformation } from './parse';
 import { signPayload, signedPayload } from './sign';
 
+/**
+ * The `exp_` second of a URL signed at `nowMs` for `expiresIn` seconds: rounded up, so the URL is
+ * good for at least that long (rounded down, `expires_in: 1` lasted 0.65 s).
+ */
+export const expirySecond = (nowMs: number, expiresIn = DEFAULT_SIGNED_TTL_S): number => Math.ceil(nowMs / 1000) + expiresIn;
+
 /** Files `/t` can render; anything else is signed as its original by default. */
 const isRenderable = (contentType: string) => contentType.startsWith('image/') && contentType !== 'image/svg+xml';
 
@@ -62,8 +68,7 @@ export function createSignedUrl(
   refuseContradiction(req); // the grammar is checked by the one parse below
   const base = file.urlBase;
   if (req.original ?? (req.transformations === undefined && !isRenderable(file.contentType))) {
-    // Rounded up, so a URL is good for at least expires_in (down, `expires_in: 1` lasted 0.65 s).
-    const expiresAt = Math.ceil(deps.clock.now() / 1000) + (req.expires_in ?? DEFAULT_SIGNED_TTL_S);
+    const expiresAt = expirySecond(deps.clock.now(), req.expires_in);
     const ext = contentTypeInfo(file.contentType)?.extensions[0];
     const signed = signOriginal(deps.secrets.signingSecrets[0] as string, ext ? `${file.id}.${ext}` : file.id, expiresAt);
     return { url: base + signed.path, download_url: base + signed.downloadPath, expires_at: new Date(expiresAt * 1000).toISOString() };
@@ -74,7 +79,7 @@ export function createSignedUrl(
   refuseOwnExpiry(parsed);
   if (rendition) checkVideoOptions(file.contentType, parsed.options, rendition.ext);
   const id = rendition ? `${file.id}.${rendition.ext}` : file.id;
-  const expiresAt = Math.ceil(deps.clock.now() / 1000) + (req.expires_in ?? DEFAULT_SIGNED_TTL_S);
+  const expiresAt = expirySecond(deps.clock.now(), req.expires_in);
   // A chain (`a/b/c`) keeps its steps; `exp_` joins the last one.
   const steps = parsed.canonical.split('/');
   const last = [...(steps.pop() || '').split(',').filter(Boolean), `exp_${expiresAt}`].sort().join(',');

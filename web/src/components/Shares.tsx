@@ -59,10 +59,14 @@ export function Shares({ file, onGone }: { file: FileItem; onGone: () => void })
   const [revoking, setRevoking] = useState<ShareLink | null>(null);
   /** Runs from the dialog, which shows why when it fails; the pressed button leaves with its row, so the dialog hands the focus to the section's heading. */
   const revoke = async (link: ShareLink) => {
-    await api('DELETE', `/api/files/${file.id}/shares/${link.id}`);
+    // A 404: revoked elsewhere already, which is what was asked (the dialog stayed open on it).
+    const already = await api('DELETE', `/api/files/${file.id}/shares/${link.id}`).then(() => false, (err: unknown) => {
+      if (err instanceof ApiError && err.status === 404) return true;
+      throw err;
+    });
     // Gone from the list in the same render as the message (the reload then brings the counters up to date).
     setLinks((all) => all.filter((l) => l.id !== link.id));
-    setMessage({ ok: true, text: 'Link revoked.' });
+    setMessage({ ok: true, text: already ? 'That link had already been revoked.' : 'Link revoked.' });
     void load();
   };
 

@@ -242,14 +242,18 @@ export function Jobs({ profile }: { profile: Profile }) {
     setMessage(null);
     const rows = jobs ?? [];
     const at = rows.findIndex((j) => j.id === job.id);
-    refocus.current = { row: job.id, then: (rows[at + 1] ?? rows[at - 1])?.id ?? null };
+    // Armed with the change it follows: armed before the request, a render while it ran (a live
+    // event) spent it with the focus still on the button, and the deleted row then dropped it.
+    const want = { row: job.id, then: (rows[at + 1] ?? rows[at - 1])?.id ?? null };
     try {
       if (action === 'delete') {
         await api('DELETE', `/api/queue/jobs/${job.id}`);
+        refocus.current = want;
         setJobs((prev) => prev?.filter((j) => j.id !== job.id) ?? prev);
         setMessage({ ok: true, text: 'Job deleted.' });
       } else {
         const updated = await api<Job>('POST', `/api/queue/jobs/${job.id}/${action}`);
+        refocus.current = want;
         setJobs((prev) => prev?.map((j) => (j.id === job.id ? { ...j, ...updated } : j)) ?? prev);
         setMessage({ ok: true, text: action === 'retry' ? 'Job queued again.' : updated.status === 'cancelled' ? 'Job cancelled.' : 'Cancel requested; the job stops at its next check.' });
       }
