@@ -111,21 +111,26 @@ export type PasswordNote = { wrong: number | null } | { locked: number };
 /**
  * The note as a cookie of this link for a minute, or (null) its removal. A cookie, not the
  * redirect's query: anyone could send a link with `?locked=86400` showing a lockout that is not
- * there, and a cookie only this server sets.
+ * there. Signed for this link, so a cookie set for a parent domain by a sibling site cannot
+ * either.
  */
 export function noteCookie(deps: AppDeps, share: ShareLinkRow, note: PasswordNote | null): string {
-  const value = note === null ? '' : 'locked' in note ? `locked.${note.locked}` : `wrong.${note.wrong ?? ''}`;
+  const said = note === null ? '' : 'locked' in note ? `locked.${note.locked}` : `wrong.${note.wrong ?? ''}`;
+  const value = note === null ? '' : `${said}.${signPayload(noteSecret(deps.secrets.signingSecrets[0] as string), notePayload(share.token, said))}`;
   return serializeCookie(NOTE_COOKIE, value, {
     maxAge: note === null ? 0 : 60, path: `/s/${share.token}`, httpOnly: true, secure: deps.config.publicUrl.startsWith('https://'),
   });
 }
 
-/** The note the request carries, if any. */
-export function readNote(request: Request): PasswordNote | null {
-  const m = /^(wrong|locked)\.(\d{0,6})$/.exec(readCookie(request, NOTE_COOKIE) ?? '');
-  if (!m) return null;
-  if (m[1] === 'locked') return { locked: Math.min(Math.max(Number(m[2]) || 1, 1), 86_400) };
-  return { wrong: m[2] === '' ? null : Number(m[2]) };
+const noteSecret = (secret: string) => `${secret}\u0000share-note`;
+const notePayload = (token: string, said: string) => `${token}/${said}`;
+
+/** The note the request carries for this link, if any (and signed for it). */
+export function readNote(deps: AppDeps, request: Request, share: ShareLinkRow): PasswordNote | null {
+  const m = /^((wrong|locked)\.(\d{0,6}))\.([A-Za-z0-9_-]{1,64})$/.exec(readCookie(request, NOTE_COOKIE) ?? '');
+  if (!m || !verifySignature(deps.secrets.signingSecrets.map(noteSecret), notePayload(share.token, m[1]!), m[4]!)) return null;
+  if (m[2] === 'locked') return { locked: Math.min(Math.max(Number(m[3]) || 1, 1), 86_400) };
+  return { wrong: m[3] === '' ? null : Number(m[3]) };
 }
 
 /** Whether the request carries a live opened cookie of this link. */

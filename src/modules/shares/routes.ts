@@ -316,7 +316,7 @@ async function browserGet(deps: AppDeps, request: Request, share: ShareLinkRow, 
   if (share.passwordHash) {
     await sharedFile(deps, share); // a deleted file's link is 404 before anyone types a password
     // What the form's POST said, carried to this GET by a cookie (said once): a wrong password (and the attempts left), or a lockout.
-    const note = readNote(request);
+    const note = readNote(deps, request, share);
     const headers = note ? { ...stringHeaders(set), 'set-cookie': noteCookie(deps, share, null) } : stringHeaders(set);
     if (note && 'locked' in note) {
       return linkPage(errorPage('Too many attempts', new AppError('RATE_LIMITED', 429, 'Too many password attempts on this link from your network.', undefined, { 'Retry-After': String(note.locked) }),
