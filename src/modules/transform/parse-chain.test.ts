@@ -157,6 +157,8 @@ describe('chains', () => {
     expectInvalid(Array.from({ length: MAX_CHAIN_STEPS + 1 }, () => 'w_10').join('/'), 'transformations');
     expectInvalid('w_10//w_20', 'transformations');
     expectInvalid('w_10/', 'transformations');
+    // Said as such: it was told "1 to 1024 characters".
+    expect(() => parse('w_100//h_5')).toThrow('steps joined by one "/", none empty');
     expectInvalid('w_10%2Fe_negate', 'transformations');
   });
 

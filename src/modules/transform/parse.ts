@@ -350,6 +350,8 @@ export function parseTransformation(
   if (!segment.includes('/')) return parseStep(segment, ext, limits, presets);
   const parts = segment.split('/');
   if (parts.length > MAX_CHAIN_STEPS) throw invalidTransformation('transformations', `a chain of at most ${MAX_CHAIN_STEPS} steps joined by "/"`, `${parts.length} steps`);
+  // Named for what it is (`w_100//h_5` was told "1 to 1024 characters").
+  if (parts.includes('')) throw invalidTransformation('transformations', 'steps joined by one "/", none empty', segment);
   const parsed = parts.map((part, i) => parseStep(part, i === parts.length - 1 ? ext : undefined, limits, presets));
   parsed.slice(0, -1).forEach((step, i) => {
     const misplaced = LAST_STEP_ONLY.find((k) => step.options[k] !== undefined) ?? (step.exp !== undefined ? 'exp' : undefined);
