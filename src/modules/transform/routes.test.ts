@@ -224,6 +224,18 @@ describe.each(DB_BACKENDS)('transform routes (%s)', (db) => {
     expect((await h.request(`/t/w_70/${photo.id}.png`)).status).toBe(200);
   });
 
+  test('a trailing slash is the same URL, signed or not (the file id was read as a transformation: "unknown key")', async () => {
+    const plain = await h.request(`/t/w_71/${photo.id}`);
+    expect(plain.status).toBe(200);
+    const slashed = await h.request(`/t/w_71/${photo.id}/`);
+    expect([slashed.status, slashed.headers.get('etag')]).toEqual([200, plain.headers.get('etag')]);
+    const created = await h.request(`/api/files/${secret.id}/signed-url`, json('POST', { transformations: 'w_52', expires_in: 600 }, { 'x-api-key': owner.key }));
+    const { url } = (await created.json()) as { url: string };
+    const path = new URL(url).pathname;
+    expect((await h.request(path)).status).toBe(200);
+    expect((await h.request(`${path}/`)).status).toBe(200);
+  });
+
   test('visibility change and ban are honoured at once; expired files answer 410', async () => {
     const file = await seedFile(h.deps, owner.id, await quadrants(60, 60).png().toBuffer());
     expect((await h.request(`/t/w_30/${file.id}`)).status).toBe(200);

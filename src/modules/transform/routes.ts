@@ -74,7 +74,9 @@ export function transformRoutes(deps: AppDeps) {
 
   async function handle(request: Request, set: { headers: Record<string, unknown> }, params: { transformations: string; file: string }, signature?: string) {
     // `/t/<steps…>/<file>` or `/authenticated/s--<sig>/<steps…>/<file>`: the steps as sent (raw-path.ts).
-    const transformations = rawSegments(request.url).slice(signature === undefined ? 1 : 2, -1).join('/');
+    const segments = rawSegments(request.url);
+    if (segments.at(-1) === '') segments.pop(); // a trailing slash: the same URL (the router ignores it; the id was read as a step)
+    const transformations = segments.slice(signature === undefined ? 1 : 2, -1).join('/');
     const r = await delivery.resolve({ file: params.file, transformations, signature, accept: request.headers.get('accept') ?? '', hints: readHints((n) => request.headers.get(n)) });
     // Video renditions are files made by a queue job (202 until ready), not in-memory derivatives.
     if (r.rendition) return serveRendition(deps, delivery, request, r, set);
