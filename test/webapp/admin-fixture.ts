@@ -1,5 +1,5 @@
 /** The server and browser the admin pages' browser tests share: invite-only, with room for many sign-ins. */
-import { expect } from 'bun:test';
+import { afterAll, beforeAll, expect } from 'bun:test';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { cookiesOf, createClient } from '../helpers/client';
 import { startServer, type RunningServer } from '../helpers/server';
@@ -17,6 +17,31 @@ export interface AdminFixture {
 export async function startAdminFixture(): Promise<AdminFixture> {
   const server = await startServer({ env: { INVITE_ONLY: 'true', RATE_LIMIT_REGISTER: '100/1h', RATE_LIMIT_LOGIN: '100/15m', RATE_LIMIT_SENSITIVE: '100/15m' } });
   return { server, browser: await launch(), base: `http://localhost:${server.port}`, api: createClient(server.url), adminKey: server.bootstrap!.api_key };
+}
+
+/** The fixture of one test file, with the bootstrap admin's id and a way to sign up accounts on it. */
+export interface FileFixture extends AdminFixture {
+  adminId: string;
+  signUp(tag: string, role?: 'user' | 'admin'): Promise<Account>;
+}
+
+/**
+ * Starts the fixture before the file's tests and closes it after them (the setup each browser
+ * test file wrote out). Its fields are set once `beforeAll` has run: read them inside tests.
+ */
+export function useAdminFixture(): FileFixture {
+  const email = emailMaker();
+  const fx = {} as FileFixture;
+  beforeAll(async () => {
+    Object.assign(fx, await startAdminFixture());
+    fx.adminId = (await fx.api('GET', '/api/profile', undefined, { key: fx.adminKey })).body.user.id;
+    fx.signUp = (tag, role = 'user') => signUpIn(fx, fx.adminId, email(tag), role);
+  }, 120_000);
+  afterAll(async () => {
+    await fx.browser?.close();
+    await fx.server?.close();
+  });
+  return fx;
 }
 
 /** Addresses unique within the run: `tag-<time>-<n>@example.com`. */

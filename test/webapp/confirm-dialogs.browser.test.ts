@@ -4,34 +4,14 @@
  * signing out with uploads running used the browser's `confirm()`, a bare box that blocks the
  * page, cannot say why the action failed, and can be silenced for the whole site.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import type { Browser, Page } from 'playwright-core';
-import { createClient } from '../helpers/client';
-import { type RunningServer } from '../helpers/server';
-import { emailMaker, signUpIn, startAdminFixture, type Account } from './admin-fixture';
+import { describe, expect, setDefaultTimeout, test } from 'bun:test';
+import type { Page } from 'playwright-core';
+import { useAdminFixture, type Account } from './admin-fixture';
 import { png, shot } from './browser';
 
 setDefaultTimeout(180_000);
 const WAIT = { timeout: 30_000 };
-
-let server: RunningServer;
-let browser: Browser;
-let base: string;
-let api: ReturnType<typeof createClient>;
-let adminKey: string;
-let adminId: string;
-const email = emailMaker();
-
-beforeAll(async () => {
-  ({ server, browser, base, api, adminKey } = await startAdminFixture());
-  adminId = (await api('GET', '/api/profile', undefined, { key: adminKey })).body.user.id;
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const signUp = (tag: string): Promise<Account> => signUpIn({ server, browser, base, api, adminKey }, adminId, email(tag));
+const fx = useAdminFixture();
 
 /** A signed-in page that fails the test on any native dialog (it is dismissed, and recorded). */
 async function pageOf(me: Account, path: string): Promise<{ page: Page; native: string[] }> {
@@ -41,7 +21,7 @@ async function pageOf(me: Account, path: string): Promise<{ page: Page; native: 
     native.push(`${d.type()}: ${d.message()}`);
     void d.dismiss();
   });
-  await page.goto(`${base}${path}`);
+  await page.goto(`${fx.base}${path}`);
   return { page, native };
 }
 
@@ -58,11 +38,11 @@ const focusBecomes = (page: Page, want: string) => page.waitForFunction((w) => {
   throw new Error(`the focus is on ${await focused(page)}, not ${want}`);
 });
 
-const status = async (me: Account, path: string) => (await fetch(`${base}${path}`, { headers: me.auth })).status;
+const status = async (me: Account, path: string) => (await fetch(`${fx.base}${path}`, { headers: me.auth })).status;
 
 describe('confirmations are the app\'s own dialogs', () => {
   test('deleting a file from its page: Cancel keeps it, a refusal is said in the dialog, Delete deletes', async () => {
-    const me = await signUp('delete');
+    const me = await fx.signUp('delete');
     const file = await me.upload('keep-me.png', 'image/png', (await png('keep-me.png', 40, 30)).bytes);
     const { page, native } = await pageOf(me, `/files/${file.id}`);
     const asked = page.getByRole('dialog', { name: 'Delete keep-me.png?' });
@@ -93,9 +73,9 @@ describe('confirmations are the app\'s own dialogs', () => {
   });
 
   test('revoking a share link: Cancel keeps it and returns the focus; Revoke revokes and hands the focus to the section', async () => {
-    const me = await signUp('share');
+    const me = await fx.signUp('share');
     const file = await me.upload('shared.png', 'image/png', (await png('shared.png', 40, 30)).bytes);
-    const made = await fetch(`${base}/api/files/${file.id}/shares`, { method: 'POST', headers: { ...me.auth, 'content-type': 'application/json' }, body: '{}' });
+    const made = await fetch(`${fx.base}/api/files/${file.id}/shares`, { method: 'POST', headers: { ...me.auth, 'content-type': 'application/json' }, body: '{}' });
     expect(made.status).toBe(201);
     const link = (await made.json()) as { id: string; url: string };
     const { page, native } = await pageOf(me, `/files/${file.id}`);
@@ -118,10 +98,10 @@ describe('confirmations are the app\'s own dialogs', () => {
     expect((await fetch(link.url)).status).toBe(404); // revoked
 
     // One revoked in another tab: revoking it here is done, not an error the dialog cannot leave.
-    const second = (await (await fetch(`${base}/api/files/${file.id}/shares`, { method: 'POST', headers: { ...me.auth, 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string; url: string };
+    const second = (await (await fetch(`${fx.base}/api/files/${file.id}/shares`, { method: 'POST', headers: { ...me.auth, 'content-type': 'application/json' }, body: '{}' })).json()) as { id: string; url: string };
     await page.reload();
     await page.getByRole('button', { name: `Revoke link ${second.url}` }).waitFor(WAIT);
-    expect((await fetch(`${base}/api/files/${file.id}/shares/${second.id}`, { method: 'DELETE', headers: me.auth })).status).toBe(204);
+    expect((await fetch(`${fx.base}/api/files/${file.id}/shares/${second.id}`, { method: 'DELETE', headers: me.auth })).status).toBe(204);
     await page.getByRole('button', { name: `Revoke link ${second.url}` }).click();
     await asked.getByRole('button', { name: 'Revoke link' }).click();
     await page.getByText('That link had already been revoked.').waitFor(WAIT);

@@ -10,39 +10,20 @@
  * a file's links were 15-character fields beside its preview; why Gravity or "Subfolders too" was
  * disabled was only in a hover title.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import type { Browser, Page } from 'playwright-core';
-import { createClient } from '../helpers/client';
-import { type RunningServer } from '../helpers/server';
-import { emailMaker, signUpIn, startAdminFixture, type Account } from './admin-fixture';
+import { describe, expect, setDefaultTimeout, test } from 'bun:test';
+import type { Page } from 'playwright-core';
+import { useAdminFixture, type Account } from './admin-fixture';
 import { png, shot } from './browser';
 
 setDefaultTimeout(180_000);
 const WAIT = { timeout: 30_000 };
 const PHONE = { width: 390, height: 844 };
-
-let server: RunningServer;
-let browser: Browser;
-let base: string;
-let api: ReturnType<typeof createClient>;
-let adminKey: string;
-let adminId: string;
-const email = emailMaker();
-
-beforeAll(async () => {
-  ({ server, browser, base, api, adminKey } = await startAdminFixture());
-  adminId = (await api('GET', '/api/profile', undefined, { key: adminKey })).body.user.id;
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const signUp = (tag: string, role: 'user' | 'admin' = 'user'): Promise<Account> => signUpIn({ server, browser, base, api, adminKey }, adminId, email(tag), role);
+const fx = useAdminFixture();
+const signUp = (tag: string, role: 'user' | 'admin' = 'user'): Promise<Account> => fx.signUp(tag, role);
 
 async function phonePage(me: Account, path: string): Promise<Page> {
   const page = await (await me.context(PHONE)).newPage();
-  await page.goto(`${base}${path}`);
+  await page.goto(`${fx.base}${path}`);
   return page;
 }
 
@@ -119,7 +100,7 @@ describe('the web app on a phone', () => {
     const gone = await me.upload('gone.png', 'image/png', (await png('gone.png', 31, 30)).bytes);
     const page = await phonePage(me, '/');
     await page.locator(`#files a[href="/files/${kept.id}"]`).waitFor(WAIT);
-    await page.goto(`${base}/files/${gone.id}`);
+    await page.goto(`${fx.base}/files/${gone.id}`);
     await page.getByRole('button', { name: 'Delete file' }).click();
     await page.getByRole('dialog', { name: 'Delete gone.png?' }).getByRole('button', { name: 'Delete' }).click();
     await page.getByText('Deleted gone.png.').waitFor(WAIT);
@@ -167,7 +148,7 @@ describe('the web app on a phone', () => {
     await page.locator('#h-files').waitFor(WAIT);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - innerWidth)).toBeLessThanOrEqual(0);
 
-    await page.goto(`${base}/admin?tab=users&q=${encodeURIComponent(target.email)}`);
+    await page.goto(`${fx.base}/admin?tab=users&q=${encodeURIComponent(target.email)}`);
     await page.locator(`#ban-${target.id}`).tap();
     await page.locator(`#confirm-ban-${target.id}`).waitFor(WAIT);
     const effect = page.locator(`#ban-effect-${target.id}`);
@@ -188,14 +169,14 @@ describe('the web app on a touch tablet', () => {
     const file = await me.upload('wide.png', 'image/png', (await png('wide.png', 80, 40)).bytes, { is_public: 'true' });
     const context = await me.context({ width: 768, height: 1024 }, true);
     const page = await context.newPage();
-    await page.goto(`${base}/`);
+    await page.goto(`${fx.base}/`);
     const choose = page.getByRole('button', { name: 'Choose files to upload' });
     await choose.waitFor(WAIT);
     expect((await choose.boundingBox())!.height).toBeGreaterThanOrEqual(36);
     const pick = await page.locator('#files .pick').first().boundingBox();
     expect([pick!.width, pick!.height]).toEqual([32, 32]);
 
-    await page.goto(`${base}/files/${file.id}`);
+    await page.goto(`${fx.base}/files/${file.id}`);
     await page.locator('.copy-row input').first().waitFor(WAIT);
     const widths = await page.locator('.copy-row input').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width));
     expect(Math.min(...widths)).toBeGreaterThan(300);
@@ -207,7 +188,7 @@ describe('the web app on a touch tablet', () => {
     const me = await signUp('disabled');
     const file = await me.upload('why.png', 'image/png', (await png('why.png', 60, 40)).bytes, { is_public: 'true' });
     const page = await (await me.context({ width: 768, height: 1024 }, true)).newPage();
-    await page.goto(`${base}/files/${file.id}`);
+    await page.goto(`${fx.base}/files/${file.id}`);
     const gravity = page.getByLabel('Gravity');
     await gravity.waitFor(WAIT);
     expect(await gravity.isDisabled()).toBe(true);
@@ -221,7 +202,7 @@ describe('the web app on a touch tablet', () => {
     await why.waitFor({ ...WAIT, state: 'detached' });
     expect(await gravity.isDisabled()).toBe(false);
 
-    await page.goto(`${base}/`); // at this width the filters are unfolded
+    await page.goto(`${fx.base}/`); // at this width the filters are unfolded
     const subfolders = page.getByRole('checkbox', { name: /^Subfolders too/ });
     await subfolders.waitFor(WAIT);
     await page.getByPlaceholder('Search by name').fill('why');
