@@ -256,7 +256,7 @@ const QUERY_ATTRS = ['folder', 'is_public', 'expires_in', 'expires_at', 'metadat
 
 const givenTwice = (name: string) => validationError(
   `${name} is given both in the query and as a form field; send it in one place.`,
-  [{ path: `/${name}`, message: 'given both in the query and as a form field' }],
+  [{ in: 'body', path: `/${name}`, message: 'given both in the query and as a form field' }],
 );
 
 const isFileField = (field: string) => (UPLOAD_FILE_FIELDS as readonly string[]).includes(field);
