@@ -1,6 +1,6 @@
 /** Name sanitising and folder checks (API.md §4; issue #17 point 14: bidi and invisible characters). */
 import { describe, expect, test } from 'bun:test';
-import { normalizeFolder, sanitizeName } from './names';
+import { decodeHeaderFileName, normalizeFolder, sanitizeName } from './names';
 
 describe('sanitizeName', () => {
   test('bidi embeddings, overrides, isolates and marks are removed', () => {
@@ -41,5 +41,14 @@ describe('normalizeFolder', () => {
     expect(() => normalizeFolder(`/a/${'é'.repeat(128)}`, 'folder', true)).toThrow(/each folder name at most 255 bytes/); // 256 bytes
     // Reads still reach a folder made before the limit.
     expect(normalizeFolder(`/a/${'x'.repeat(256)}`)).toBe(`/a/${'x'.repeat(256)}`);
+  });
+});
+
+describe('decodeHeaderFileName', () => {
+  test('the UTF-8\'\' form is percent-decoded, and refused when it does not decode (it was stored as typed)', () => {
+    expect(decodeHeaderFileName(`UTF-8''${encodeURIComponent('café 100%.png')}`)).toBe('café 100%.png');
+    for (const bad of ["UTF-8''%ZZ.png", "utf-8''%E9t%C3.png", "UTF-8''a%FFb.png"]) expect(() => decodeHeaderFileName(bad)).toThrow('percent-encoded UTF-8');
+    // A plain name keeps a % of its own.
+    expect(decodeHeaderFileName('100%.png')).toBe('100%.png');
   });
 });

@@ -113,6 +113,9 @@ export function decodeHeaderFileName(value: string | null): string | undefined {
   try {
     return decodeURIComponent(text);
   } catch {
+    // Declared percent-encoded (RFC 8187) and not: refused, where it was stored as typed (`%ZZ.png`).
+    // A plain name may hold a `%` of its own (`100%.png`).
+    if (ext) throw validationError('X-File-Name: a UTF-8\'\' value is percent-encoded UTF-8, and this one is not.', [{ path: '/X-File-Name', message: 'not valid percent-encoded UTF-8', in: 'header' }]);
     return text;
   }
 }
