@@ -412,7 +412,7 @@ export function fromValidation(error: ValidationLike, query?: URLSearchParams, i
     // A path segment whose percent-escapes do not decode (`/i/%ZZ`) reaches the schema as null;
     // the validator's words were "Expected property 'id' to be string but found: null".
     message: where === 'path' && e.value === null
-      ? 'is not valid percent-encoding (each % starts two hex digits)'
+      ? 'is not valid percent-encoding (each % starts two hex digits, and together they spell UTF-8)'
       : e.value === undefined && e.path ? 'is required' : ruleOf(e.schema, e.message ?? '') ?? typeRule(e.schema, e.value) ?? e.message ?? e.summary ?? 'is invalid',
   }));
   // A union's branches fail alike (a number, or its text form): one line each.

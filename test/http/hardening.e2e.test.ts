@@ -247,11 +247,12 @@ describe('hardening on Postgres + Redis', () => {
   });
 
   test('a path segment whose percent-escapes do not decode is a 400 in the API\'s words (it was the validator\'s "Expected property \'id\' to be string but found: null")', async () => {
-    for (const path of ['/i/%ZZ', '/v/%ZZ', '/t/w_100/%ZZ', `/api/files/%E0%A4%A`]) {
+    // `%FF` has its two hex digits: the message names UTF-8 too (it spoke of the digits only).
+    for (const path of ['/i/%ZZ', '/v/%ZZ', '/t/w_100/%ZZ', `/api/files/%E0%A4%A`, '/i/%FF', '/api/files/a%C0%AFb']) {
       const res = await fetch(`${server.url}${path}`, { headers: { 'x-api-key': key } });
       const out = (await res.json()) as { error: string; message: string; details: { fields: { in: string; message: string }[] } };
       expect({ path, status: res.status, error: out.error, field: out.details.fields[0] }).toEqual({
-        path, status: 400, error: 'VALIDATION_ERROR', field: expect.objectContaining({ in: 'path', message: 'is not valid percent-encoding (each % starts two hex digits)' }),
+        path, status: 400, error: 'VALIDATION_ERROR', field: expect.objectContaining({ in: 'path', message: 'is not valid percent-encoding (each % starts two hex digits, and together they spell UTF-8)' }),
       });
     }
   });
