@@ -243,6 +243,9 @@ describe('hardening on Postgres + Redis', () => {
     // A pair of escapes is one character, and UTF-8 in any case is UTF-8.
     const ok = await patch('{"name":"\\ud83d\\udcf7 caf\u00e9.png"}', 'application/json; charset="UTF-8"');
     expect([ok.status, ((await ok.json()) as { name: string }).name]).toEqual([200, '📷 café.png']);
+    // US-ASCII is UTF-8's first half: taken, and it takes effect.
+    const ascii = await patch('{"name":"plain.png"}', 'application/json; charset=US-ASCII');
+    expect([ascii.status, ((await ascii.json()) as { name: string }).name]).toEqual([200, 'plain.png']);
     expect(errorsLogged()).toEqual([]);
   });
 
