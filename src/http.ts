@@ -139,10 +139,27 @@ export async function readTextLimited(request: Request, maxBytes: number, idleMs
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** A form body's fields; one sent twice is refused, as in a JSON body's schema (the last one won without a word). */
+/** One name or value of a form body: `+` is a space, and its %-escapes spell UTF-8. */
+function formDecoded(part: string): string {
+  try {
+    return decodeURIComponent(part.replaceAll('+', ' '));
+  } catch {
+    throw validationError('The form body holds a %-escape that is not percent-encoded UTF-8 (each % starts two hex digits, and together they spell UTF-8).', [{ in: 'body', path: '/', message: 'not valid percent-encoding' }]);
+  }
+}
+
+/**
+ * A form body's fields; one sent twice is refused, as in a JSON body's schema (the last one won
+ * without a word). Split and decoded here rather than by URLSearchParams, which reads an escape
+ * that is not UTF-8 (`%FF`) as U+FFFD: a password was checked as another one.
+ */
 function formFields(text: string): Record<string, string> {
   const fields = new Map<string, string>();
-  for (const [name, value] of new URLSearchParams(text)) {
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = formDecoded(eq < 0 ? pair : pair.slice(0, eq));
+    const value = eq < 0 ? '' : formDecoded(pair.slice(eq + 1));
     if (fields.has(name)) {
       throw validationError(`The form field ${name.slice(0, 64)} takes one value; it was given more than once.`, [{ in: 'body', path: `/${name.slice(0, 64)}`, message: 'given more than once' }]);
     }

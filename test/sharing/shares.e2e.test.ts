@@ -126,7 +126,7 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
     expect(Number(wrong.headers.get('x-ratelimit-limit')) - Number(wrong.headers.get('x-ratelimit-remaining'))).toBe(2);
   });
 
-  test('a password sent twice in a form, or an X-Share-Password longer than a password can be: 400, no attempt counted', async () => {
+  test('a password sent twice in a form, one whose escapes are not UTF-8, or an X-Share-Password longer than a password can be: 400, no attempt counted', async () => {
     const f = await upload();
     const link = await share(f.id, { password: 'hunter22' });
     const form = (body: string) => fetch(local(link.url), { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
@@ -138,6 +138,12 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
       const long = await fetch(local(link.url), { method, headers: { 'x-share-password': 'x'.repeat(257) } });
       const body = (await long.json()) as { error: string; details: { fields: { in: string }[] } };
       expect({ method, status: long.status, error: body.error, in: body.details.fields[0]!.in }).toEqual({ method, status: 400, error: 'VALIDATION_ERROR', in: 'header' });
+    }
+    // An escape that is not UTF-8 was read as U+FFFD and checked (and counted) as a password.
+    for (const body of ['password=%FF%FE', 'password=hunter%2']) {
+      const bad = await form(body);
+      const out = (await bad.json()) as { error: string; details: { fields: { in: string; path: string; message: string }[] } };
+      expect({ body, status: bad.status, error: out.error, field: out.details.fields[0] }).toEqual({ body, status: 400, error: 'VALIDATION_ERROR', field: { in: 'body', path: '/', message: 'not valid percent-encoding' } });
     }
     // None of them was an attempt: all of the bucket is left.
     const right = await form('password=hunter22');
