@@ -8,6 +8,7 @@ import type { AppDeps } from './deps';
 import { API_SECURITY_HEADERS, assertNoNulInBody, assertNoNulInUrl, assertWellFormedBody } from './hardening';
 import { inputCheck, type RouteShape } from './inputs';
 import { isPublicDelivery } from './modules/limits/plugin';
+import { acceptsHtml, errorPage } from './lib/form-page';
 import { jsonNestsDeeper } from './lib/json-depth';
 import { pathOf, queryOf } from './lib/request-path';
 import { clientDisconnected, keepSocketAddress, keepSocketAddressOf } from './platform/server';
@@ -69,13 +70,15 @@ export interface RequestHooks {
   streamingRoutes: Set<string>;
   /** Routes that also take an `application/x-www-form-urlencoded` body (a server-rendered HTML form). */
   formRoutes: Set<string>;
+  /** Routes of server-rendered pages whose refusals are pages too: a title, and whether only a browser's request gets one. */
+  errorPages: Map<string, { title: string; browserOnly: boolean }>;
   unmatchedPage: UnmatchedPage | null;
   /** Modules that can say why a path of theirs matched no route (a 400 instead of the bare 404). */
   unmatchedReasons: UnmatchedReason[];
 }
 
 export function createRequestHooks(): RequestHooks {
-  return { observers: [], sealed: false, streamingRoutes: new Set(), formRoutes: new Set(), unmatchedPage: null, unmatchedReasons: [] };
+  return { observers: [], sealed: false, streamingRoutes: new Set(), formRoutes: new Set(), errorPages: new Map(), unmatchedPage: null, unmatchedReasons: [] };
 }
 
 /**
@@ -205,6 +208,15 @@ export function streamRequestBody(deps: Pick<AppDeps, 'requests'>, route: string
 /** Lets a route read a URL-encoded form body (capped like JSON) besides JSON; every other route answers it 415. */
 export function acceptFormBody(deps: Pick<AppDeps, 'requests'>, route: string): void {
   deps.requests.formRoutes.add(route);
+}
+
+/**
+ * Makes a route's refusals (its body's validation too, made before its handler runs) an HTML
+ * page titled `title` rather than the JSON envelope: always, for a route that answers pages only,
+ * or with `browserOnly`, when the request is a browser's (its `Accept` names `text/html`).
+ */
+export function answerErrorsAsPage(deps: Pick<AppDeps, 'requests'>, route: string, title: string, browserOnly = false): void {
+  deps.requests.errorPages.set(route, { title, browserOnly });
 }
 
 /** Answers a request no route matched, or returns undefined for the usual 404/405. */
@@ -424,7 +436,8 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
       // Request logs attribute refusals made before the guard read the peer address, and read it
       // after the response, when Bun no longer knows it.
       if (hooks.observers.length > 0) keepSocketAddress(request);
-      const answer = errorResponse(appError, headers);
+      const page = hooks.errorPages.get(route);
+      const answer = page && (!page.browserOnly || acceptsHtml(request)) ? errorPage(page.title, appError, headers) : errorResponse(appError, headers);
       errorAnswers.set(request, answer);
       return answer;
     });

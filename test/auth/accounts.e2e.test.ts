@@ -86,6 +86,12 @@ describe.each(MODES)('accounts on $name', (mode) => {
     expect((await api('POST', '/api/auth/refresh', { refresh_token: s2.refresh_token })).status).toBe(401);
     // The registration session is a different one and lives on.
     expect((await api('GET', '/api/profile', undefined, { bearer: session.access_token })).status).toBe(200);
+    // Another account's refresh token named in the body: refused, and neither session ends (this
+    // one ended and the named one lived, under a 204).
+    const stranger = await signUp('stranger');
+    const named = await api('POST', '/api/auth/logout', { refresh_token: stranger.session.refresh_token }, { bearer: session.access_token });
+    expect([named.status, named.body.details?.fields]).toEqual([400, [{ in: 'body', path: '/refresh_token', message: 'is of another account' }]]);
+    for (const s of [session, stranger.session]) expect((await api('GET', '/api/profile', undefined, { bearer: s.access_token })).status).toBe(200);
 
     const wrong = await api('POST', '/api/auth/login', { email: address, password: 'wrong password' });
     const unknown = await api('POST', '/api/auth/login', { email: email('nobody'), password: 'wrong password' });
@@ -172,6 +178,10 @@ describe.each(MODES)('accounts on $name', (mode) => {
     expect((await api('GET', '/api/profile', undefined, { bearer: other.access_token })).status).toBe(200);
     const changed = await api('POST', '/api/auth/change-password', { current_password: password, new_password: 'next password 9' }, { bearer: session.access_token });
     expect(changed.status).toBe(200);
+    // The account as it is now (its updated_at was the one from before the change).
+    const now = await api('GET', '/api/profile', undefined, { bearer: changed.body.session.access_token });
+    expect(changed.body.user.updated_at).toBe(now.body.user.updated_at);
+    expect(changed.body.user.updated_at).not.toBe(changed.body.user.created_at);
     for (const s of [session, other]) expect((await api('GET', '/api/profile', undefined, { bearer: s.access_token })).status).toBe(401);
     const fresh = changed.body.session;
     expect((await api('GET', '/api/profile', undefined, { bearer: fresh.access_token })).status).toBe(200);
@@ -405,6 +415,10 @@ describe.each(MODES)('accounts on $name', (mode) => {
       expect(ok.body.message).toContain('Check your email');
       const used = await s('POST', '/api/auth/register', { email: email('second'), password: 'password 123', invite_code: code });
       expect(used.status).toBe(400);
+      // A taken address with no valid code: the code's refusal, as for any address (a 409 told
+      // anyone without an invite which addresses have accounts).
+      const taken = await s('POST', '/api/auth/register', { email: address, password: 'password 123', invite_code: 'INV-0000000000000000' });
+      expect([taken.status, taken.body.details?.fields?.[0]?.path]).toEqual([400, '/invite_code']);
 
       const early = await s('POST', '/api/auth/login', { email: address, password: 'password 123' });
       expect(early.status).toBe(403);
@@ -455,11 +469,13 @@ describe.each(MODES)('accounts on $name', (mode) => {
     expect(((await huge.json()) as { error: string }).error).toBe('FILE_TOO_LARGE');
   });
 
-  test('login attempts past the login bucket are refused (429)', async () => {
-    const address = email('brute');
+  test('login attempts past the login bucket are refused (429), however the address is spelt', async () => {
+    const address = email('brut\u00e9');
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await api('POST', '/api/auth/login', { email: address, password: `guess ${i}` })).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    // The same account typed with a combining accent and in capitals: the same bucket (it had one of its own).
+    expect((await api('POST', '/api/auth/login', { email: address.normalize('NFD').toUpperCase(), password: 'guess' })).status).toBe(429);
     const limited = await api('POST', '/api/auth/login', { email: address, password: 'guess' });
     expect(limited.body).toMatchObject({ error: 'RATE_LIMITED', details: { bucket: 'login' } });
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);

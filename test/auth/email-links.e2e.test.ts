@@ -128,6 +128,13 @@ describe('mailed links open pages that complete the action', () => {
     expect(await short.text()).toContain('at least 8 characters');
     const mismatch = await submit(form.action, { ...form.hidden, new_password: 'new password 2', confirm_password: 'new password 3' });
     expect(mismatch.status).toBe(400);
+    // A form the route's schema refuses (a field it does not take) is a page too: it was JSON.
+    const extra = await submit(form.action, { ...form.hidden, new_password: 'new password 2', confirm_password: 'new password 2', remember: 'on' });
+    const extraHtml = await extra.text();
+    expect(extra.status).toBe(400);
+    expectSafePage(extra, extraHtml);
+    expect(extraHtml).toContain('Password not changed');
+    expect(extraHtml).toContain('remember');
 
     const done = await submit(form.action, { ...form.hidden, new_password: 'new password 2', confirm_password: 'new password 2' });
     const doneHtml = await done.text();

@@ -145,6 +145,9 @@ describe.each(DB_BACKENDS)('share links (%s)', (backend) => {
       const out = (await bad.json()) as { error: string; details: { fields: { in: string; path: string; message: string }[] } };
       expect({ body, status: bad.status, error: out.error, field: out.details.fields[0] }).toEqual({ body, status: 400, error: 'VALIDATION_ERROR', field: { in: 'body', path: '/', message: 'not valid percent-encoding' } });
     }
+    // A browser's form post gets the refusal as a page (it got the JSON envelope).
+    const page = await fetch(local(link.url), { method: 'POST', body: 'password=nope&password=hunter22', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' } });
+    expect([page.status, page.headers.get('content-type'), (await page.text()).includes('it was given more than once')]).toEqual([400, 'text/html; charset=utf-8', true]);
     // None of them was an attempt: all of the bucket is left.
     const right = await form('password=hunter22');
     expect(right.status).toBe(200);

@@ -53,25 +53,33 @@ export function toDeletionJson(d: AccountDeletionRow) {
   };
 }
 
+/**
+ * Whether an administrator other than `userId` stays (not banned, not being deleted): a server
+ * without one can no longer be managed (nobody can promote, ban or invite). Every admin row is
+ * locked first, in one order, so two admins removing each other at once (deleting, demoting,
+ * banning) cannot both pass, nor deadlock: call it before locking the account itself. `no key
+ * update`: it still serialises with deletions and role changes, not with the key-share locks of
+ * rows that refer to these accounts. With `update`, an admin creating invites for the account
+ * (the insert's foreign keys lock it, then the admin) deadlocked with a deletion (a 500).
+ */
+export async function anotherAdminStays(tx: DbOrTx, userId: string): Promise<boolean> {
+  const admins = await tx.select({ id: users.id, banned: users.isBanned }).from(users).where(eq(users.role, 'admin')).orderBy(users.id).for('no key update');
+  const others = admins.filter((a) => a.id !== userId && !a.banned);
+  if (others.length === 0) return false;
+  const leaving = await tx.select({ userId: accountDeletions.userId }).from(accountDeletions)
+    .where(and(inArray(accountDeletions.userId, others.map((a) => a.id)), inArray(accountDeletions.status, ['pending', 'running'])));
+  const gone = new Set(leaving.map((l) => l.userId));
+  return others.some((a) => !gone.has(a.id));
+}
+
 /** Records the deletion of `userId` and enqueues its job (an unfinished one is returned instead); sessions and keys end now. */
 export async function requestDeletion(deps: AppDeps, userId: string, requestedBy: string): Promise<AccountDeletionRow> {
   const row = await deps.db.transaction(async (tx) => {
-    // A server without an administrator can no longer be managed (nobody can promote, ban or
-    // invite). Every admin row is locked first, in one order, so two admins deleting themselves at
-    // once cannot both pass (nor deadlock), and an admin already on the way out does not count.
-    // `no key update`: it still serialises with deletions and role changes, not with the key-share
-    // locks of rows that refer to these accounts. With `update`, an admin creating invites for the
-    // account (the insert's foreign keys lock it, then the admin) deadlocked with this (a 500).
-    const admins = await tx.select({ id: users.id, banned: users.isBanned }).from(users).where(eq(users.role, 'admin')).orderBy(users.id).for('no key update');
+    const adminStays = await anotherAdminStays(tx, userId); // its locks come first
     const [u] = await tx.select({ id: users.id, role: users.role }).from(users).where(eq(users.id, userId)).for('no key update');
     if (!u) throw notFound('Account');
-    if (u.role === 'admin') {
-      const leaving = await tx.select({ userId: accountDeletions.userId }).from(accountDeletions)
-        .where(and(inArray(accountDeletions.userId, admins.map((a) => a.id)), inArray(accountDeletions.status, ['pending', 'running'])));
-      const gone = new Set(leaving.map((l) => l.userId));
-      if (!admins.some((a) => a.id !== userId && !a.banned && !gone.has(a.id))) {
-        throw conflict('The last administrator cannot be deleted; give another account the admin role first (POST /api/admin/users/:id/role).');
-      }
+    if (u.role === 'admin' && !adminStays) {
+      throw conflict('The last administrator cannot be deleted; give another account the admin role first (POST /api/admin/users/:id/role).');
     }
     const [open] = await tx.select().from(accountDeletions)
       .where(and(eq(accountDeletions.userId, userId), inArray(accountDeletions.status, ['pending', 'running'])));

@@ -3,7 +3,9 @@ import { and, desc, eq, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { conflict, notFound } from '../../errors';
 import { decodeTimeIdCursor, encodeTimeIdCursor } from '../../lib/cursors';
+import { anotherAdminStays } from '../account/deletion';
 import { revokeAllSessions } from '../auth/sessions';
+import { dropAdminScope } from '../keys/service';
 import { toUserJson } from '../users/model';
 import { planOf } from '../users/settings';
 import { users, type UserRow } from '../users/table';
@@ -40,21 +42,27 @@ type Change = { isBanned: boolean } | { isPromoted: boolean } | { role: 'user' |
 /**
  * Applies a ban, promotion or role change and drops the user from every instance's credential
  * cache, so the change bites on the next request everywhere. An admin cannot ban or demote
- * themselves (that is how installs lose their last admin).
+ * themselves, nor the last other administrator (two admins demoting each other at once left none).
  */
 export async function changeUser(deps: AppDeps, actorId: string, userId: string, change: Change): Promise<UserRow> {
-  if (userId === actorId && (('isBanned' in change && change.isBanned) || ('role' in change && change.role !== 'admin'))) {
-    throw conflict('You cannot ban or demote yourself.');
-  }
-  const [row] = await deps.db
-    .update(users)
-    .set({ ...change, updatedAt: new Date(deps.clock.now()) })
-    .where(eq(users.id, userId))
-    .returning();
-  if (!row) throw notFound('User');
+  const banned = 'isBanned' in change && change.isBanned;
+  const demoted = 'role' in change && change.role !== 'admin';
+  if (userId === actorId && (banned || demoted)) throw conflict('You cannot ban or demote yourself.');
+  const now = new Date(deps.clock.now());
+  const { row, keys } = await deps.db.transaction(async (tx) => {
+    const adminStays = banned || demoted ? await anotherAdminStays(tx, userId) : true; // its locks come first
+    const [before] = await tx.select({ role: users.role }).from(users).where(eq(users.id, userId)).for('no key update');
+    if (!before) throw notFound('User');
+    if (before.role === 'admin' && !adminStays) {
+      throw conflict(`The last administrator cannot be ${banned ? 'banned' : 'demoted'}; give another account the admin role first.`);
+    }
+    const [row] = await tx.update(users).set({ ...change, updatedAt: now }).where(eq(users.id, userId)).returning();
+    return { row: row as UserRow, keys: demoted && before.role === 'admin' ? await dropAdminScope(tx, userId, now) : [] };
+  });
+  for (const hash of keys) await deps.credentials.invalidateKey(hash);
   // A ban also signs the account out everywhere, so an unban does not bring back a session
   // someone else had taken over (the usual reason for a ban). API keys stay, refused while banned.
-  if ('isBanned' in change && change.isBanned) await revokeAllSessions(deps, userId);
+  if (banned) await revokeAllSessions(deps, userId);
   else await deps.credentials.invalidateUser(userId);
   return row;
 }

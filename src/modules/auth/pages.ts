@@ -9,7 +9,7 @@ import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { AppError } from '../../errors';
 import { escapeHtml, formPage } from '../../lib/form-page';
-import { acceptFormBody } from '../../http';
+import { acceptFormBody, answerErrorsAsPage } from '../../http';
 import { binaryResponse } from '../../openapi-contract';
 import { enforceIpLimit } from '../limits/plugin';
 import { MAX_PASSWORD, strict } from './model';
@@ -50,6 +50,9 @@ export function authPages(deps: AppDeps) {
   // The forms post URL-encoded bodies; every other route keeps answering those 415.
   acceptFormBody(deps, '/reset-password');
   acceptFormBody(deps, '/verify-email');
+  // A refused form (a field too many, a body that is not a form) was answered in JSON.
+  answerErrorsAsPage(deps, '/reset-password', 'Password not changed');
+  answerErrorsAsPage(deps, '/verify-email', 'Email address not confirmed');
   return new Elysia({ name: 'pictor.auth.pages', detail: { tags: ['auth'] } })
     .get('/reset-password', ({ query }) => (query.token ? formPage('Choose a new password', resetForm(query.token)) : missingToken()), {
       query: TokenQuery,

@@ -110,6 +110,10 @@ export function authRoutes(deps: AppDeps) {
         if (principal) requireSession(principal);
         const presented = presentedRefresh(request, body?.refresh_token);
         const owned = presented ? await sessionOfRefreshToken(deps, presented.token) : null;
+        // Another account's token named in the body: that session stayed and this one ended, under a 204.
+        if (owned && principal && owned.userId !== principal.userId && !presented?.viaCookie) {
+          throw validationError('This refresh_token is of another account: sign that session out with its own credentials.', [{ in: 'body', path: '/refresh_token', message: 'is of another account' }]);
+        }
         const sessionId = owned && (!principal || owned.userId === principal.userId) ? owned.sessionId : principal?.sessionId;
         if (!sessionId) throw unauthorized();
         await revokeSession(deps, sessionId);
@@ -118,8 +122,8 @@ export function authRoutes(deps: AppDeps) {
       },
       {
         ...strict(RefreshBody),
-        response: { 204: t.Void(), ...errorResponses(401, 403) },
-        detail: { summary: 'Sign out this session', description: 'Revokes this session (by access token, `refresh_token` or cookie) and clears the cookies.', security: SESSION_SECURITY },
+        response: { 204: t.Void(), ...errorResponses(400, 401, 403) },
+        detail: { summary: 'Sign out this session', description: 'Revokes this session (by access token, `refresh_token` or cookie) and clears the cookies. A `refresh_token` of another account than the access token\'s is a 400.', security: SESSION_SECURITY },
       },
     )
     .post(

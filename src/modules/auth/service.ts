@@ -8,7 +8,7 @@ import type { AppDeps } from '../../deps';
 import { accountBanned, conflict, emailNotVerified, unauthorized, validationError } from '../../errors';
 import { sha256Hex } from '../../lib/random';
 import { hashPassword, verifyPassword } from '../../platform/password';
-import { claimInvite } from '../invites/service';
+import { claimInvite, inviteUsable } from '../invites/service';
 import { normalizeEmail } from '../users/model';
 import { users, type UserRow } from '../users/table';
 import { sendInBackground } from './mail';
@@ -31,6 +31,11 @@ export async function register(deps: AppDeps, input: RegisterInput, meta: Client
   if (config.inviteOnly && !input.inviteCode) {
     throw validationError('Registration is by invitation: send invite_code.', [{ path: '/invite_code', message: 'is required' }]);
   }
+  // A code is checked before anything else: a taken email answered 409 to anyone, invited or
+  // not (which addresses have accounts), after the password's hash had been paid for.
+  const code = input.inviteCode === undefined || input.inviteCode === '' ? undefined : input.inviteCode;
+  const badCode = () => validationError('This invite code is invalid, used or expired.', [{ path: '/invite_code', message: 'is invalid, used or expired' }]);
+  if (code !== undefined && !(await inviteUsable(deps.db, code, new Date(deps.clock.now())))) throw badCode();
   const email = normalizeEmail(input.email);
   const passwordHash = await hashPassword(input.password);
   let user: UserRow;
@@ -41,13 +46,11 @@ export async function register(deps: AppDeps, input: RegisterInput, meta: Client
         .values({ email, passwordHash, emailVerified: !config.requireEmailVerification })
         .returning();
       if (!created) throw new Error('user insert returned no row');
-      // Claimed in the same transaction: a taken email gives the code back, a bad code creates no user.
-      // A code sent while registration is open is checked and used up too: it was dropped unread,
-      // so a mistyped one said nothing and its inviter's list kept showing it as unused.
-      const code = input.inviteCode === undefined || input.inviteCode === '' ? undefined : input.inviteCode;
-      if ((config.inviteOnly || code !== undefined) && !(await claimInvite(tx, code as string, created.id, new Date(deps.clock.now())))) {
-        throw validationError('This invite code is invalid, used or expired.', [{ path: '/invite_code', message: 'is invalid, used or expired' }]);
-      }
+      // Claimed in the same transaction: a taken email gives the code back, a code claimed since
+      // it was checked creates no user. A code sent while registration is open is checked and used
+      // up too: it was dropped unread, so a mistyped one said nothing and its inviter's list kept
+      // showing it as unused.
+      if (code !== undefined && !(await claimInvite(tx, code, created.id, new Date(deps.clock.now())))) throw badCode();
       return created;
     });
   } catch (err) {
@@ -81,7 +84,10 @@ export async function changePassword(deps: AppDeps, userId: string, current: str
   // Said rather than done: "changed" would be untrue, and every session would end for nothing.
   if (next === current) throw validationError('The new password is the current one: choose another.', [{ path: '/new_password', message: 'must differ from the current password' }]);
   const tokenVersion = await revokeAllSessions(deps, userId, { passwordHash: await hashPassword(next) });
-  return { user, session: await createSession(deps, { id: userId, tokenVersion }, meta) };
+  // Read again: the row read first answered with the `updated_at` from before the change.
+  const [changed] = await deps.db.select().from(users).where(eq(users.id, userId)).limit(1);
+  if (!changed) throw unauthorized();
+  return { user: changed, session: await createSession(deps, { id: userId, tokenVersion }, meta) };
 }
 
 async function createMailToken(deps: AppDeps, userId: string, kind: 'verify' | 'reset', ttlMs: number): Promise<string> {

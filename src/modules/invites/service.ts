@@ -17,6 +17,16 @@ export async function claimInvite(tx: DbOrTx, code: string, userId: string, now:
   return Boolean(row);
 }
 
+/** Whether `code` could be claimed now (`claimInvite` decides; this answers before any work is done). */
+export async function inviteUsable(db: DbOrTx, code: string, now: Date): Promise<boolean> {
+  const [row] = await db
+    .select({ code: invites.code })
+    .from(invites)
+    .where(and(eq(invites.code, code.trim()), isNull(invites.usedAt), or(isNull(invites.expiresAt), gt(invites.expiresAt, now))))
+    .limit(1);
+  return Boolean(row);
+}
+
 /** Creates `count` codes owned by `ownerId`. */
 export async function createInvites(db: DbOrTx, o: { ownerId: string; createdBy: string; count: number; expiresAt: Date | null }): Promise<InviteRow[]> {
   const values = Array.from({ length: o.count }, () => ({ code: generateInviteCode(), ownerId: o.ownerId, createdBy: o.createdBy, expiresAt: o.expiresAt }));

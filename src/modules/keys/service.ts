@@ -1,4 +1,4 @@
-import { and, count, desc, eq, isNull } from 'drizzle-orm';
+import { and, count, desc, eq, isNull, sql } from 'drizzle-orm';
 import { apiKeys, type ApiKeyRow } from './table';
 import type { Db, DbOrTx } from '../../db/client';
 import { conflict } from '../../errors';
@@ -104,3 +104,18 @@ export const toApiKeyJson = (k: ApiKeyRow) => ({
   last_used_at: k.lastUsedAt?.toISOString() ?? null,
   expires_at: k.expiresAt?.toISOString() ?? null,
 });
+
+/**
+ * The account's keys lose the `admin` scope when its role is taken away (they were refused it
+ * already, but kept it, listed, and had it again on a later promotion); a key left with no scope
+ * ends. Returns the changed keys' hashes, for the credential caches.
+ */
+export async function dropAdminScope(db: DbOrTx, userId: string, now: Date): Promise<string[]> {
+  const left = sql`array_remove(${apiKeys.scopes}, 'admin')`;
+  const rows = await db
+    .update(apiKeys)
+    .set({ scopes: left, revokedAt: sql`case when cardinality(${left}) = 0 then coalesce(${apiKeys.revokedAt}, ${now.toISOString()}::timestamptz) else ${apiKeys.revokedAt} end` })
+    .where(and(eq(apiKeys.userId, userId), sql`'admin' = any(${apiKeys.scopes})`))
+    .returning({ keyHash: apiKeys.keyHash });
+  return rows.map((r) => r.keyHash);
+}

@@ -11,6 +11,7 @@ import type { Config, RateBucket } from '../../config';
 import type { AppDeps, Clock } from '../../deps';
 import { rateLimited } from '../../errors';
 import type { Logger } from '../../logger';
+import { normalizeEmail } from '../users/model';
 import { coalesceConsumes } from './coalesce';
 import { createFailoverLimiter } from './failover';
 import { createMemoryLimiter } from './memory';
@@ -107,8 +108,11 @@ export async function checkAccountLimits(deps: AppDeps, account: Account, checks
   return checkLimits(deps, checks.map((c) => ({ ...c, key: account.userId })));
 }
 
-/** `login` is keyed by IP and email together, so one IP cannot lock out an account and vice versa. */
-export const loginKey = (ip: string, email: string) => `${ip}|${email.trim().toLowerCase()}`;
+/**
+ * `login` is keyed by IP and email together, so one IP cannot lock out an account and vice versa;
+ * the email as accounts are found by it (NFC too: `josé` typed with a combining accent had a bucket of its own).
+ */
+export const loginKey = (ip: string, email: string) => `${ip}|${normalizeEmail(email)}`;
 
 /**
  * The `api` bucket: every authenticated `/api` call, per account (called by the auth guard with

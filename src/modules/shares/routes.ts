@@ -12,7 +12,7 @@
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
 import { AppError, errorResponses, notFound, gone, unauthorized, validationError } from '../../errors';
-import { acceptFormBody, noContent } from '../../http';
+import { acceptFormBody, answerErrorsAsPage, noContent } from '../../http';
 import { binaryResponse, errorResponsesOrPage } from '../../openapi-contract';
 import { verifyPassword } from '../../platform/password';
 import { authGuard } from '../auth/guard';
@@ -134,6 +134,7 @@ const fileBody = {
 
 export function shareRoutes(deps: AppDeps) {
   acceptFormBody(deps, '/s/:token');
+  answerErrorsAsPage(deps, '/s/:token', 'Link not opened', true); // a browser's form post that was refused read as JSON
   const html = (d: string) => binaryResponse(d, ['text/html']);
   const api = new Elysia({ name: 'pictor.shares.routes', prefix: '/api/files', detail: { tags: ['sharing'] } })
     .use(authGuard(deps))
@@ -193,7 +194,7 @@ export function shareRoutes(deps: AppDeps) {
       }
     }, {
       params: TokenParams,
-      response: { ...fileBody, ...errorResponses(401, 416), ...errorResponsesOrPage(404, 410, 429) },
+      response: { ...fileBody, ...errorResponses(401, 416), ...errorResponsesOrPage(400, 404, 410, 429) },
       detail: {
         summary: 'Open a share link',
         description: 'A browser (`Accept` naming `text/html`) gets pages, and so does a chat app\'s link preview (Slackbot, Discordbot, WhatsApp, Twitterbot, '
@@ -249,7 +250,7 @@ export function shareRoutes(deps: AppDeps) {
         303: binaryResponse('A browser (`Accept` naming `text/html`): to `GET /s/{token}`. After the right password or Open, the opening is counted as the view and '
           + 'the `pictor_share` cookie (this link only, one hour) set; after a wrong password, back to the form, which says so.', []),
         ...errorResponses(401),
-        ...errorResponsesOrPage(404, 410, 429),
+        ...errorResponsesOrPage(400, 404, 410, 429),
       },
       detail: {
         'x-headers': [{ name: 'X-Share-Password', in: 'header', required: false, schema: { type: 'string', maxLength: MAX_PASSWORD }, description: 'The link\'s password, for scripts (a body `password` wins).' }],
