@@ -158,7 +158,8 @@ export const configSchema = {
   RATE_LIMIT_LOGIN_IP: rate({ doc: 'Login attempts per IP, whatever the email (stops one address trying many accounts).', default: '50/15m' }),
   RATE_LIMIT_REGISTER: rate({ doc: 'Registrations per IP.', default: '3/1h' }),
   RATE_LIMIT_PASSWORD_RESET: rate({ doc: 'Password-reset links asked for per IP (`forgot-password`); using one counts in `RATE_LIMIT_SENSITIVE`.', default: '5/1h' }),
-  RATE_LIMIT_SENSITIVE: rate({ doc: 'Refresh, change-password, verify and reset-password calls per IP.', default: '30/15m' }),
+  RATE_LIMIT_SENSITIVE: rate({ doc: 'Change-password, verify, reset-password and password-confirmed account deletion calls per IP.', default: '30/15m' }),
+  RATE_LIMIT_REFRESH: rate({ doc: 'Session refreshes per IP: each open tab of the web app refreshes about every 15 minutes, so an office behind one address needs room; a refresh token cannot be guessed, so this bounds work, not guessing.', default: '600/15m' }),
   RATE_LIMIT_SHARE_PASSWORD: rate({ doc: 'Password attempts on one protected share link (`/s/<token>`) per client IP; right or wrong, each attempt counts.', default: '10/15m' }),
   DISABLE_RATE_LIMIT: bool({ doc: 'Turn every rate limit off.', default: 'false' }),
   TRUST_PROXY: str({
@@ -302,7 +303,7 @@ export interface Config {
 
 export const RATE_BUCKETS = [
   'public', 'transform', 'api', 'upload_count', 'upload_bytes', 'upload_concurrency',
-  'login', 'login_ip', 'register', 'password_reset', 'sensitive', 'share_password',
+  'login', 'login_ip', 'register', 'password_reset', 'sensitive', 'refresh', 'share_password',
 ] as const;
 export type RateBucket = (typeof RATE_BUCKETS)[number];
 

@@ -328,7 +328,7 @@ describe.each(DB_BACKENDS)('webhooks in-process (%s)', (db) => {
 /**
  * Deliveries and the queue: a delivery whose job was cancelled or deleted is settled, an endpoint
  * turned off stops its queued retries, a delivery given up fails its job, and test sends count
- * per account (not in the per-IP `sensitive` bucket that guards refresh). Retries are shortened.
+ * per account (not in the per-IP `sensitive` bucket, which password guesses spend). Retries are shortened.
  */
 describe.each(DB_BACKENDS)('webhook deliveries and their jobs (%s)', (db) => {
   let app: TestApp;

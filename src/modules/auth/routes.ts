@@ -85,7 +85,9 @@ export function authRoutes(deps: AppDeps) {
     .post(
       '/refresh',
       async ({ body, request, set }) => {
-        await enforceIpLimit(deps, request, set, 'sensitive');
+        // Its own bucket: in `sensitive` with password guesses, an office's tabs behind one address
+        // spent it and were signed out (and one guesser there signed everyone out).
+        await enforceIpLimit(deps, request, set, 'refresh');
         const presented = presentedRefresh(request, body?.refresh_token);
         if (!presented) throw unauthorized('Send refresh_token or the pictor_refresh cookie.');
         const session = await refreshSession(deps, presented.token);

@@ -26,6 +26,7 @@ const BUCKETS: Record<string, string> = {
   register: 'Registrations per address',
   password_reset: 'Password-reset mails',
   sensitive: 'Sensitive account actions',
+  refresh: 'Session refreshes per address',
   share_password: 'Share-link password tries',
 };
 
