@@ -1,7 +1,7 @@
 /**
  * HEVC-coded HEIC (the photos phones take) decoded to RGBA pixels. sharp's prebuilt libvips reads
  * AVIF but has no HEVC decoder (libde265 is left out of it), so such a photo could be stored but
- * never shown smaller. libheif's WebAssembly build with libde265 (heic-decode, a library rather
+ * never shown smaller. libheif's WebAssembly build with libde265 (libheif-js, a library rather
  * than a decoder of our own) decodes it on the thread that calls it, for about a second per
  * 12 MP photo: so in a worker thread, one photo at a time (a decode holds 4 bytes per pixel).
  * A WebAssembly memory never shrinks, so the thread keeps its largest decode's size only while it

@@ -53,11 +53,16 @@ const u16 = (v: number) => { const b = Buffer.alloc(2); b.writeUInt16BE(v); retu
 const box = (type: string, ...parts: Buffer[]) => { const body = Buffer.concat(parts); return Buffer.concat([u32(8 + body.length), Buffer.from(type, 'latin1'), body]); };
 const fullBox = (type: string, version: number, ...parts: Buffer[]) => box(type, u32(version << 24), ...parts);
 
-/**
- * An HEVC-coded HEIC of one colour (or of the picture at `from`, at x265's `crf`: 28 by default,
- * about 20 for a phone's file size); `icc`: a colour profile it carries (`colr`, type `prof`).
- */
-export async function hevcHeic(o: { width: number; height: number; rgb: number; icc?: Buffer; from?: string; crf?: number }): Promise<Buffer> {
+interface Picture {
+  width: number;
+  height: number;
+  rgb: number;
+  from?: string;
+  crf?: number;
+}
+
+/** One picture as an `hvc1` item's parts: its HEVC data (length-prefixed NAL units) and properties. */
+async function hvc1Item(o: Picture & { icc?: Buffer }): Promise<{ data: Buffer; properties: Buffer[] }> {
   const nals = nalUnits(await hevcFrame(o.width, o.height, o.rgb, o.from, o.crf));
   const [vps, sps, pps] = [32, 33, 34].map((t) => nals.find((n) => nalType(n) === t)!);
   const slices = nals.filter((n) => nalType(n) < 32);
@@ -67,15 +72,41 @@ export async function hevcHeic(o: { width: number; height: number; rgb: number; 
     ...[vps!, sps!, pps!].map((n) => Buffer.concat([Buffer.from([0x80 | nalType(n)]), u16(1), u16(n.length), n])),
   ]);
   const data = Buffer.concat(slices.flatMap((n) => [u32(n.length), n]));
-  const properties = [box('hvcC', hvcC), fullBox('ispe', 0, u32(o.width), u32(o.height)), ...(o.icc ? [box('colr', Buffer.from('prof', 'latin1'), o.icc)] : [])];
-  const meta = (offset: number) => fullBox('meta', 0,
-    fullBox('hdlr', 0, u32(0), Buffer.from('pict', 'latin1'), Buffer.alloc(13)),
-    fullBox('pitm', 0, u16(1)),
-    fullBox('iinf', 0, u16(1), fullBox('infe', 2, u16(1), u16(0), Buffer.from('hvc1\0', 'latin1'))),
-    fullBox('iloc', 0, Buffer.from([0x44, 0x00]), u16(1), u16(1), u16(0), u16(1), u32(offset), u32(data.length)),
-    box('iprp', box('ipco', ...properties), fullBox('ipma', 0, u32(1), u16(1), Buffer.from([properties.length, ...properties.map((_, i) => (i === 0 ? 0x80 : 0) | (i + 1))]))),
-  );
+  return { data, properties: [box('hvcC', hvcC), fullBox('ispe', 0, u32(o.width), u32(o.height)), ...(o.icc ? [box('colr', Buffer.from('prof', 'latin1'), o.icc)] : [])] };
+}
+
+/**
+ * An HEVC-coded HEIC of one colour (or of the picture at `from`, at x265's `crf`: 28 by default,
+ * about 20 for a phone's file size); `icc`: a colour profile it carries (`colr`, type `prof`).
+ * `before`: another picture stored ahead of it, as item 1, while the photo (item 2) stays the
+ * primary one (`pitm`), as in a file whose first image is not the photo.
+ */
+export async function hevcHeic(o: Picture & { icc?: Buffer; before?: Picture }): Promise<Buffer> {
+  const items = [...(o.before ? [await hvc1Item(o.before)] : []), await hvc1Item(o)];
+  const ids = items.map((_, i) => i + 1);
+  const properties = items.flatMap((item) => item.properties);
+  let first = 1; // each item's properties, numbered from 1 across the items
+  const associations = items.map((item, i) => {
+    const at = first;
+    first += item.properties.length;
+    return Buffer.concat([u16(ids[i]!), Buffer.from([item.properties.length, ...item.properties.map((_, k) => (k === 0 ? 0x80 : 0) | (at + k))])]);
+  });
+  const meta = (offset: number) => {
+    let next = offset;
+    const extents = items.map((item, i) => {
+      const extent = Buffer.concat([u16(ids[i]!), u16(0), u16(1), u32(next), u32(item.data.length)]);
+      next += item.data.length;
+      return extent;
+    });
+    return fullBox('meta', 0,
+      fullBox('hdlr', 0, u32(0), Buffer.from('pict', 'latin1'), Buffer.alloc(13)),
+      fullBox('pitm', 0, u16(ids.at(-1)!)),
+      fullBox('iinf', 0, u16(items.length), ...ids.map((id) => fullBox('infe', 2, u16(id), u16(0), Buffer.from('hvc1\0', 'latin1')))),
+      fullBox('iloc', 0, Buffer.from([0x44, 0x00]), u16(items.length), ...extents),
+      box('iprp', box('ipco', ...properties), fullBox('ipma', 0, u32(items.length), ...associations)),
+    );
+  };
   const ftyp = box('ftyp', Buffer.from('heic', 'latin1'), u32(0), Buffer.from('mif1heic', 'latin1'));
   const offset = ftyp.length + meta(0).length + 8;
-  return Buffer.concat([ftyp, meta(offset), box('mdat', data)]);
+  return Buffer.concat([ftyp, meta(offset), box('mdat', ...items.map((item) => item.data))]);
 }

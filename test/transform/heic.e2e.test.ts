@@ -72,3 +72,16 @@ test('an HEIC whose HEVC data is corrupt is a 422 naming the decoder\'s words, n
     expect(body.message).toContain('HEIC');
   }
 }, 60_000);
+
+test('an HEIC whose first image is not its primary one shows the primary one (the photo), at its size', async () => {
+  // Item 1 a red 64×64 picture, item 2 (the primary, `pitm`) a green 80×60 photo.
+  const two = await hevcHeic({ width: 80, height: 60, rgb: 0x30b040, before: { width: 64, height: 64, rgb: 0xd02020 } });
+  expect(await sharp(two).metadata()).toMatchObject({ width: 80, height: 60, compression: 'hevc' });
+  const id = await upload(two, 'image/heic', 'IMG_0002.HEIC');
+  const res = await h.request(`/t/w_40,f_png/${id}`);
+  expect(res.status).toBe(200);
+  const out = Buffer.from(await res.arrayBuffer());
+  expect(await sharp(out).metadata()).toMatchObject({ width: 40, height: 30 });
+  const [r, g, b] = await centre(out);
+  expect(g! > 150 && r! < 100 && b! < 100).toBe(true); // green, not the first image's red
+}, 120_000);
