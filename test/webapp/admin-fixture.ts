@@ -14,8 +14,9 @@ export interface AdminFixture {
   adminKey: string;
 }
 
-export async function startAdminFixture(): Promise<AdminFixture> {
-  const server = await startServer({ env: { INVITE_ONLY: 'true', RATE_LIMIT_REGISTER: '100/1h', RATE_LIMIT_LOGIN: '100/15m', RATE_LIMIT_SENSITIVE: '100/15m' } });
+/** `env` adds to (or overrides) the server's settings. */
+export async function startAdminFixture(env: Record<string, string> = {}): Promise<AdminFixture> {
+  const server = await startServer({ env: { INVITE_ONLY: 'true', RATE_LIMIT_REGISTER: '100/1h', RATE_LIMIT_LOGIN: '100/15m', RATE_LIMIT_SENSITIVE: '100/15m', ...env } });
   return { server, browser: await launch(), base: `http://localhost:${server.port}`, api: createClient(server.url), adminKey: server.bootstrap!.api_key };
 }
 
@@ -29,11 +30,11 @@ export interface FileFixture extends AdminFixture {
  * Starts the fixture before the file's tests and closes it after them (the setup each browser
  * test file wrote out). Its fields are set once `beforeAll` has run: read them inside tests.
  */
-export function useAdminFixture(): FileFixture {
+export function useAdminFixture(env: Record<string, string> = {}): FileFixture {
   const email = emailMaker();
   const fx = {} as FileFixture;
   beforeAll(async () => {
-    Object.assign(fx, await startAdminFixture());
+    Object.assign(fx, await startAdminFixture(env));
     fx.adminId = (await fx.api('GET', '/api/profile', undefined, { key: fx.adminKey })).body.user.id;
     fx.signUp = (tag, role = 'user') => signUpIn(fx, fx.adminId, email(tag), role);
   }, 120_000);

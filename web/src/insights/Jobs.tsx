@@ -146,6 +146,14 @@ export function Jobs({ profile }: { profile: Profile }) {
   }, [filter, type, hideHousekeeping, refreshStats]);
   useEffect(() => void load(), [load]);
 
+  /**
+   * Where the focus goes once the list has drawn after an action or a live event: a row's buttons
+   * change with its status (Retry → Cancel) and Delete takes the row away, which dropped the focus
+   * to <body>. The row's remaining button (or link), else the next row's (the previous one's at
+   * the end), else the heading.
+   */
+  const refocus = useRef<{ row: string; then: string | null } | null>(null);
+
   // The live feed: each event updates its job in place (or brings a new one to the top).
   useEffect(() => {
     let source: EventSource | null = null;
@@ -155,6 +163,8 @@ export function Jobs({ profile }: { profile: Profile }) {
       if (e.lastEventId) lastId.current = e.lastEventId;
       const ev = JSON.parse(e.data) as JobEvent;
       if (!shown(ev.type, ev.user_id)) return;
+      // A status change swaps the row's buttons (Cancel → Retry and Delete): the row keeps the focus it held.
+      if (document.activeElement?.closest('tr[data-job]')?.getAttribute('data-job') === ev.job_id) refocus.current = { row: ev.job_id, then: null };
       const was = statusOf.current.get(ev.job_id);
       if (was !== ev.status && (was || ev.event === 'job.created')) {
         statusOf.current.set(ev.job_id, ev.status);
@@ -221,19 +231,17 @@ export function Jobs({ profile }: { profile: Profile }) {
   const fetched = useFileNames((jobs ?? []).flatMap((j) => (j.file_id && j.file_name === undefined && !listedNames.has(j.file_id) ? [j.file_id] : [])));
   const nameOf = (fileId: string) => listedNames.get(fileId) ?? fetched.get(fileId) ?? null;
 
-  /**
-   * Where the focus goes once the list has drawn after an action: a row's buttons change with
-   * its status (Retry → Cancel) and Delete takes the row away, which dropped the focus to <body>.
-   * The row's remaining button, else the next row's (the previous one's at the end), else the heading.
-   */
-  const refocus = useRef<{ row: string; then: string | null } | null>(null);
   useEffect(() => {
     const want = refocus.current;
     if (!want) return;
     refocus.current = null;
     const lost = document.activeElement === null || document.activeElement === document.body;
     if (!lost) return;
-    const control = (id: string | null) => (id ? document.querySelector<HTMLElement>(`tr[data-job="${CSS.escape(id)}"] :is(button, a[href])`) : null);
+    // Its action buttons first (the file's link comes before them in the row).
+    const control = (id: string | null) => {
+      const row = id ? document.querySelector(`tr[data-job="${CSS.escape(id)}"]`) : null;
+      return row?.querySelector<HTMLElement>('.row-actions button') ?? row?.querySelector<HTMLElement>('a[href]') ?? null;
+    };
     const target = control(want.row) ?? control(want.then) ?? document.getElementById('jobs-title');
     target?.focus();
   });
