@@ -146,6 +146,18 @@ describe('mailed links open pages that complete the action', () => {
     expect((await api('POST', '/api/auth/login', { email: address, password: 'old password 1' })).status).toBe(401);
   });
 
+  test('one account has at most 3 open reset links, however many addresses ask; the others are answered alike and mail nothing', async () => {
+    const address = email('flood');
+    const made = await api('POST', '/api/auth/register', { email: address, password: 'old password 1' });
+    expect(made.status).toBe(201);
+    const id = made.body.user.id as string;
+    for (let i = 0; i < 5; i++) expect((await api('POST', '/api/auth/forgot-password', { email: address })).status).toBe(202);
+    // The fourth and fifth are passed over (the lookup runs after the answer): then the count is final.
+    await until('two requests passed over', async () => (server.logs.filter((l) => l.msg?.toString().startsWith('password reset mail not sent') && l.user_id === id).length === 2 ? true : null));
+    await until('three reset mails', async () => (smtp.mails.filter((m) => m.to.includes(address) && /reset-password/.test(m.raw)).length >= 3 ? true : null));
+    expect(smtp.mails.filter((m) => m.to.includes(address) && /reset-password/.test(m.raw)).length).toBe(3);
+  });
+
   test('a new password cancels every other open reset link (an older mail could take the account back)', async () => {
     const address = email('resets');
     expect((await api('POST', '/api/auth/register', { email: address, password: 'old password 1' })).status).toBe(201);

@@ -167,7 +167,7 @@ export function authRoutes(deps: AppDeps) {
       {
         ...strict(ForgotPasswordBody),
         response: { 202: Accepted, ...errorResponses(400, 429) },
-        detail: { summary: 'Mail a password-reset link', description: 'Always 202, whether or not the account exists. The link is valid one hour, once.' },
+        detail: { summary: 'Mail a password-reset link', description: 'Always 202, whether or not the account exists. The link is valid one hour, once. An account has at most 3 open links (using one, or a new password, ends them all): past that, nothing is mailed.' },
       },
     )
     .post(

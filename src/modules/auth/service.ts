@@ -2,8 +2,9 @@
  * Account flows of API.md §2: register, login, change/forgot/reset password, email
  * verification. Plain functions of `deps`; the routes translate HTTP to and from them.
  */
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, count, eq, gt, isNull } from 'drizzle-orm';
 import { isUniqueViolation } from '../../db/errors';
+import type { DbOrTx } from '../../db/client';
 import type { AppDeps } from '../../deps';
 import { accountBanned, conflict, emailNotVerified, unauthorized, validationError } from '../../errors';
 import { sha256Hex } from '../../lib/random';
@@ -17,6 +18,8 @@ import { emailTokens } from './table';
 import { generateMailToken } from './tokens';
 
 const RESET_TTL_MS = 3600_000;
+/** Open reset links (unused, within their hour) an account can have: more requests mail nothing, however many addresses ask. */
+const OPEN_RESET_LINKS = 3;
 const VERIFY_TTL_MS = 48 * 3600_000;
 
 export interface RegisterInput {
@@ -90,9 +93,9 @@ export async function changePassword(deps: AppDeps, userId: string, current: str
   return { user: changed, session: await createSession(deps, { id: userId, tokenVersion }, meta) };
 }
 
-async function createMailToken(deps: AppDeps, userId: string, kind: 'verify' | 'reset', ttlMs: number): Promise<string> {
+async function createMailToken(deps: AppDeps, userId: string, kind: 'verify' | 'reset', ttlMs: number, db: DbOrTx = deps.db): Promise<string> {
   const token = generateMailToken();
-  await deps.db.insert(emailTokens).values({
+  await db.insert(emailTokens).values({
     userId, kind, tokenHash: await sha256Hex(token), expiresAt: new Date(deps.clock.now() + ttlMs),
   });
   return token;
@@ -124,7 +127,21 @@ export function requestPasswordReset(deps: AppDeps, email: string, redirectTo: s
   void (async () => {
     const [user] = await deps.db.select().from(users).where(eq(users.email, normalizeEmail(email))).limit(1);
     if (!user || user.isBanned) return;
-    const token = await createMailToken(deps, user.id, 'reset', RESET_TTL_MS);
+    // Per account, whatever the addresses asking: the per-IP bucket alone let many addresses fill
+    // one inbox. With its open links at the cap (a link lasts an hour), the request is answered
+    // alike and no mail goes; the links sent still work, and using one (or a new password) ends
+    // them all, so the next request is mailed again. Under the account row's lock, so that
+    // requests at once cannot all count the same links.
+    const token = await deps.db.transaction(async (tx) => {
+      await tx.select({ id: users.id }).from(users).where(eq(users.id, user.id)).for('no key update');
+      const [open] = await tx.select({ n: count() }).from(emailTokens)
+        .where(and(eq(emailTokens.userId, user.id), eq(emailTokens.kind, 'reset'), isNull(emailTokens.usedAt), gt(emailTokens.expiresAt, new Date(deps.clock.now()))));
+      return (open?.n ?? 0) >= OPEN_RESET_LINKS ? null : createMailToken(deps, user.id, 'reset', RESET_TTL_MS, tx);
+    });
+    if (!token) {
+      deps.log.info({ user_id: user.id }, 'password reset mail not sent: this account has its number of open reset links');
+      return;
+    }
     const link = linkWith(redirectTo ?? `${deps.config.publicUrl}/reset-password`, token);
     sendInBackground(deps, {
       to: user.email,
