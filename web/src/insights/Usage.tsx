@@ -24,7 +24,7 @@ const BUCKETS: Record<string, string> = {
   login: 'Sign-in attempts per account',
   login_ip: 'Sign-in attempts per address',
   register: 'Registrations per address',
-  password_reset: 'Password-reset mails',
+  password_reset: 'Password-reset requests per address',
   sensitive: 'Sensitive account actions',
   refresh: 'Session refreshes per address',
   share_password: 'Share-link password tries',
