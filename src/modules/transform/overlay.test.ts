@@ -167,6 +167,15 @@ describe('golden images: image layers', () => {
     expect(Math.abs((got.data[i + 2] as number) - (baseRaw[i + 2] as number))).toBeGreaterThan(30);
   });
 
+  test('a layer without alpha (a JPEG logo) at 50 % opacity is blended, not a 500', async () => {
+    const base = await png(baseRaw, W, H);
+    const flat = rawPattern(LW, LH, () => [20, 60, 220, 255]);
+    const jpeg = await sharp(flat, { raw: { width: LW, height: LH, channels: 4 } }).removeAlpha().jpeg({ quality: 100 }).toBuffer();
+    expect((await sharp(jpeg).metadata()).hasAlpha).toBe(false);
+    const out = await render(base, 'f_png,l_abcdef1,lg_north_west,lo_50', [layerOf(jpeg, { gravity: 'north_west', opacity: 50 })]);
+    expect(meanDiff((await rgba(out.body)).data, reference(0, 0, 0.5, flat))).toBeLessThan(2);
+  });
+
   test('lw_ scales the layer relative to the base width (WebP output)', async () => {
     const base = await png(baseRaw, W, H);
     // A flat layer resamples to the same flat colour: the reference needs no resampler.

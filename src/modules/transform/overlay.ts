@@ -60,7 +60,7 @@ export function placeLayer(g: LayerGravity, base: Size, layer: Size, x: number, 
 /** Decodes one image layer to raw RGBA at its drawn size (≤ the base), with its opacity applied. */
 async function imageLayer(layer: ImageLayer, base: Size, dpr: number, limits: LayerLimits, timeout: number): Promise<OverlayOptions> {
   const width = layer.w !== undefined ? Math.max(1, Math.round(layer.w * base.width)) : undefined;
-  let img = sharp(layer.input, { failOn: FAIL_ON, limitInputPixels: limits.maxInputPixels, animated: false })
+  const img = sharp(layer.input, { failOn: FAIL_ON, limitInputPixels: limits.maxInputPixels, animated: false })
     .timeout({ seconds: timeout })
     .autoOrient()
     .resize(width !== undefined
@@ -68,9 +68,11 @@ async function imageLayer(layer: ImageLayer, base: Size, dpr: number, limits: La
       : { width: base.width, height: base.height, fit: 'inside', withoutEnlargement: true })
     .toColourspace('srgb')
     .ensureAlpha();
-  if (layer.opacity < 100) img = img.linear([1, 1, 1, layer.opacity / 100], [0, 0, 0, 0]);
-  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+  let { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
   const raw = { width: info.width, height: info.height, channels: info.channels as 4 };
+  // On the decoded RGBA: in the same pipeline libvips ran `linear` before `ensureAlpha`, and a
+  // layer without alpha (a JPEG logo) was a 500 ("band expansion using linear is unsupported").
+  if (layer.opacity < 100) ({ data, info } = await sharp(data, { raw }).linear([1, 1, 1, layer.opacity / 100], [0, 0, 0, 0]).raw().toBuffer({ resolveWithObject: true }));
   if (layer.gravity === 'tile') {
     // The gap goes right of and below each tile: one tile = layer + gap, repeated by libvips.
     const gapX = Math.max(0, Math.round(layer.x * dpr));
