@@ -10,7 +10,7 @@
 import sharp from 'sharp';
 import { secondsLeft } from './deadline';
 import { placeByGravity, type Size } from './geometry';
-import type { Rgba } from './options';
+import type { OutputFormat, Rgba } from './options';
 import { materialise, type Ctx } from './render-context';
 import { refuseAnimated } from './adjust';
 
@@ -19,6 +19,20 @@ const BLUR_SIGMA_AT_FULL_SIZE = 10;
 const TRANSPARENT: Rgba = { r: 0, g: 0, b: 0, alpha: 0 };
 const WHITE: Rgba = { r: 255, g: 255, b: 255, alpha: 255 };
 const sharpColour = (c: Rgba) => ({ r: c.r, g: c.g, b: c.b, alpha: c.alpha / 255 });
+
+/**
+ * The colour painted behind an image (pad bars, `pd`, a rotation's corners, the flattening):
+ * `b` as given where the format holds alpha (transparent by default), else `b` laid over white
+ * (white by default). A transparent `b` on a JPEG painted black bars: JPEG dropped the alpha of
+ * the bars, which sharp had filled before its flatten step could reach them.
+ */
+export function backgroundOf(b: Rgba | undefined, format: OutputFormat): Rgba {
+  if (format !== 'jpeg') return b ?? TRANSPARENT;
+  if (!b) return WHITE;
+  const a = b.alpha / 255;
+  const over = (v: number) => Math.round(v * a + 255 * (1 - a));
+  return { r: over(b.r), g: over(b.g), b: over(b.b), alpha: 255 };
+}
 
 /** Padding in device pixels: top, right, bottom, left. */
 export function paddingPx(pd: readonly number[] | undefined, dpr = 1): [number, number, number, number] {
@@ -39,8 +53,7 @@ export async function padding(ctx: Ctx): Promise<void> {
   } else {
     // `c_lpad` already spent this pipeline's extend on its bars.
     if (plan.mode === 'lpad') await materialise(ctx);
-    const fallback = ctx.format === 'jpeg' ? WHITE : TRANSPARENT;
-    ctx.img = ctx.img.extend({ top, right, bottom, left, background: sharpColour(o.b ?? fallback) });
+    ctx.img = ctx.img.extend({ top, right, bottom, left, background: sharpColour(backgroundOf(o.b, ctx.format)) });
     if (ctx.size) ctx.size = { width: ctx.size.width + left + right, height: ctx.size.height + top + bottom };
   }
   // A rotation or flip must turn the padded frame, not be run by sharp before the extend.

@@ -223,6 +223,17 @@ describe('formats and animation', () => {
     expect(await pixelAt((await render(transparent, 'f_jpeg')).buffer, 5, 5)).toEqual([255, 255, 255, 255]);
   });
 
+  test('a transparent or half-transparent b_ on JPEG output is laid over white (the bars and corners came out black)', async () => {
+    const near = (got: number[], want: number[]) => expect(got.slice(0, 3).map((v, i) => Math.abs(v - want[i]!) <= 6)).toEqual([true, true, true]);
+    for (const segment of ['c_pad,w_200,h_200,b_transparent', 'c_lpad,w_600,h_600,b_transparent', 'pd_20,w_200,b_transparent', 'a_45,w_200,b_transparent']) {
+      near(await pixelAt((await render(src, `${segment},f_jpg`)).buffer, 1, 1), [255, 255, 255]);
+    }
+    // Green at half alpha over white, as a PNG of the same bars would look on a white page.
+    near(await pixelAt((await render(src, 'c_pad,w_200,h_200,b_rgb:00ff0080,f_jpg')).buffer, 100, 5), [127, 255, 127]);
+    // Where the format holds alpha, the colour stays as given.
+    expect((await pixelAt((await render(src, 'c_pad,w_200,h_200,b_transparent,f_png')).buffer, 100, 5))[3]).toBe(0);
+  });
+
   test('animated GIF and WebP stay animated; a still format takes the first frame', async () => {
     for (const format of ['gif', 'webp'] as const) {
       const input = await animation(format, 6);

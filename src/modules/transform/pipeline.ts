@@ -18,7 +18,7 @@ import type { OutputFormat, Rgba, TransformOptions } from './options';
 import type { ProbedImage } from './probe';
 import { ENCODERS, FAIL_ON, type EncoderSettings } from './sharp-settings';
 import { adjust, opacity, refuseAnimated } from './adjust';
-import { blurredPad, border, padding } from './frame';
+import { backgroundOf, blurredPad, border, padding } from './frame';
 import { layers, type ImageLayer } from './overlay';
 import { fromRaw, materialise, rawOf, type Ctx, type RenderLimits } from './render-context';
 
@@ -26,8 +26,6 @@ export type { Ctx, RenderLimits } from './render-context';
 
 type Step = (ctx: Ctx) => void | Promise<void>;
 
-const TRANSPARENT: Rgba = { r: 0, g: 0, b: 0, alpha: 0 };
-const WHITE: Rgba = { r: 255, g: 255, b: 255, alpha: 255 };
 const toSharpColour = (c: Rgba) => ({ r: c.r, g: c.g, b: c.b, alpha: c.alpha / 255 });
 const supportsAlpha = (f: OutputFormat) => f !== 'jpeg';
 
@@ -96,7 +94,7 @@ const resize: Step = async (ctx) => {
   const { width, height } = plan.box;
   if (plan.mode === 'crop' || (width === undefined && height === undefined)) return;
   const position = SHARP_GRAVITY[plan.gravity] ?? 'centre';
-  const background = toSharpColour(o.b ?? (supportsAlpha(ctx.format) ? TRANSPARENT : WHITE));
+  const background = toSharpColour(backgroundOf(o.b, ctx.format));
   switch (plan.mode) {
     case 'fill': case 'thumb': case 'lfill':
       if (ctx.animated && typeof position === 'number' && width !== undefined && height !== undefined) {
@@ -152,7 +150,7 @@ const rotate: Step = async (ctx) => {
   // one it turns the resized frame (≤ the checked output size) in a pipeline of its own.
   const quarter = o.a === 90 || o.a === 270;
   if (quarter && !ctx.animated && (plan.box.width !== undefined || plan.box.height !== undefined || plan.extract)) await materialise(ctx);
-  ctx.img = ctx.img.rotate(o.a, { background: toSharpColour(o.b ?? (supportsAlpha(ctx.format) ? TRANSPARENT : WHITE)) });
+  ctx.img = ctx.img.rotate(o.a, { background: toSharpColour(backgroundOf(o.b, ctx.format)) });
   // A known size turns with the frame (exactly for quarter turns; other angles are measured again).
   if (ctx.size) ctx.size = quarter ? { width: ctx.size.height, height: ctx.size.width } : undefined;
 };
@@ -203,7 +201,7 @@ const roundCorners: Step = async (ctx) => {
 const background: Step = (ctx) => {
   const b = ctx.o.b;
   // JPEG cannot carry alpha: flatten onto the background (white unless b_ says otherwise).
-  if (!supportsAlpha(ctx.format)) ctx.img = ctx.img.flatten({ background: toSharpColour(b && b.alpha > 0 ? b : WHITE) });
+  if (!supportsAlpha(ctx.format)) ctx.img = ctx.img.flatten({ background: toSharpColour(backgroundOf(b, ctx.format)) });
   else if (b && b.alpha === 255 && ctx.plan.mode !== 'pad' && ctx.plan.mode !== 'lpad') ctx.img = ctx.img.flatten({ background: toSharpColour(b) });
 };
 
