@@ -17,7 +17,7 @@ export const MEANINGS: Readonly<Record<string, string>> = {
   c: 'resize mode (default `limit`): `fill` crops to the exact size, `lfill` is fill that never enlarges, `fit` fits inside, '
     + '`limit` is fit that never enlarges, `mfit` covers the box, `pad` fits and pads to the exact size with `b`, `lpad` is pad '
     + 'that never enlarges, `scale` stretches, `crop` extracts the `w`×`h` region at `x`,`y` of the original (placed by `g` without `x`/`y`; clipped to the image where it runs past an edge, as Cloudinary and imgproxy do, so the output may be smaller), `thumb` is fill with `g_auto`',
-  g: 'gravity for fill, crop and pad (default `center`; `auto` is libvips attention, `face` an alias of `auto`; on an animation `auto`/`entropy` pick the crop on the first frame, and every frame is cut there)',
+  g: 'gravity for fill, crop and pad (default `center`; `auto` is libvips attention, `face` an alias of `auto`, both and `entropy` with `c_fill`, `c_lfill` and `c_thumb` only, since `c_crop`, `c_pad` and `c_lpad` cut nothing by resizing; on an animation `auto`/`entropy` pick the crop on the first frame, and every frame is cut there)',
   x: 'left offset of the `c_crop` region (inside the image, else 400)',
   y: 'top offset of the `c_crop` region (inside the image, else 400)',
   ar: 'aspect ratio (width / height) of the box: with only `w` or `h` it sets the other side; alone, the largest box of that ratio inside the source. It shapes the box, not the image: with the default `c_limit` the image fits inside the box and keeps its own shape; add `c_fill` (or `c_crop`, `c_pad`) to get that ratio',

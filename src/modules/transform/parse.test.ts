@@ -38,8 +38,9 @@ const CASES: Record<string, { valid: [string, string][]; invalid: string[] }> = 
   },
   g: {
     valid: [['c_fill,g_north', 'c_fill,g_north'], ['c_pad,g_south_east', 'c_pad,g_south_east'], ['c_fill,g_center', 'c_fill'], ['c_fill,g_face', 'c_fill,g_auto'],
-      ['c_lfill,g_entropy', 'c_lfill,g_entropy'], ['c_crop,w_5,g_auto', 'c_crop,g_auto,w_5'], ['g_center', '']],
-    invalid: ['g_up', 'g_northeast'],
+      ['c_lfill,g_entropy', 'c_lfill,g_entropy'], ['c_thumb,g_auto', 'c_thumb,g_auto'], ['c_crop,w_5,g_north', 'c_crop,g_north,w_5'], ['g_center', '']],
+    // The content-aware gravities with a mode that cuts nothing by resizing: they were accepted, and the image centred.
+    invalid: ['g_up', 'g_northeast', 'c_crop,w_5,g_auto', 'c_crop,w_5,g_face', 'c_pad,w_5,h_5,g_entropy', 'c_lpad,w_5,h_5,g_auto'],
   },
   x: { valid: [['x_10,c_crop,w_5', 'c_crop,w_5,x_10'], ['x_0', '']], invalid: ['x_-1', 'x_1.5', 'x_9999999'] },
   y: { valid: [['c_crop,h_5,y_7', 'c_crop,h_5,y_7']], invalid: ['y_-3', 'y_z'] },

@@ -476,6 +476,11 @@ function checkIdleKeys(o: Options, written: readonly string[]): void {
   if (written.includes('g') && o.g !== undefined && !(o.c !== undefined && GRAVITY_MODES.has(o.c) && !(o.c === 'crop' && (o.x !== undefined || o.y !== undefined)))) {
     throw invalidTransformation('g', 'g with c_fill, c_lfill, c_thumb, c_pad, c_lpad or c_crop (without x/y): the other modes keep the whole image', o.g);
   }
+  // The content-aware gravities choose what a resize cuts away; c_crop, c_pad and c_lpad cut
+  // nothing by resizing (they were accepted and the image centred).
+  if (written.includes('g') && (o.g === 'auto' || o.g === 'entropy') && o.c !== 'fill' && o.c !== 'lfill' && o.c !== 'thumb') {
+    throw invalidTransformation('g', 'g_auto, g_face and g_entropy with c_fill, c_lfill or c_thumb (c_crop, c_pad and c_lpad take a compass gravity such as g_north_west)', o.g);
+  }
   if (written.includes('q') && o.q !== undefined && o.f === 'gif') {
     throw invalidTransformation('q', 'q with f_jpg, f_webp, f_avif or f_png (GIF has no quality setting)', String(o.q));
   }

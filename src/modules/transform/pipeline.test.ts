@@ -110,6 +110,11 @@ describe('resize modes and gravity (golden)', () => {
     await expectGolden('c_pad,w_100,h_100,b_white', [100, 100], await padded.png().toBuffer());
     const lpadded = sharp(src).extend({ top: 300, bottom: 300, left: 200, right: 200, background: { r: 0, g: 0, b: 0 } });
     await expectGolden('c_lpad,w_800,h_800,b_black', [800, 800], await lpadded.png().toBuffer());
+    // Placed by g, as c_pad places it (the bars were split evenly whatever g said).
+    const corner = sharp(src).extend({ top: 0, bottom: 600, left: 0, right: 400, background: { r: 0, g: 0, b: 0 } });
+    await expectGolden('c_lpad,w_800,h_800,b_black,g_north_west', [800, 800], await corner.png().toBuffer());
+    const south = sharp(src).extend({ top: 600, bottom: 0, left: 200, right: 200, background: { r: 0, g: 0, b: 0 } });
+    await expectGolden('c_lpad,w_800,h_800,b_black,g_south', [800, 800], await south.png().toBuffer());
   });
 
   test('c_crop extracts a region; ar and dpr size the box', async () => {

@@ -13,7 +13,7 @@ import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { invalidTransformation } from '../../errors';
 import { collectYoungGarbage } from '../../platform/memory';
 import { isSharpTimeout, renderTimedOut, secondsLeft, type RenderDeadline } from './deadline';
-import { checkStepSize, planGeometry, planResize, type GeometryLimits, type GeometryPlan, type Size } from './geometry';
+import { checkStepSize, placeByGravity, planGeometry, planResize, type GeometryLimits, type GeometryPlan, type Size } from './geometry';
 import type { OutputFormat, Rgba, TransformOptions } from './options';
 import type { ProbedImage } from './probe';
 import { ENCODERS, FAIL_ON, type EncoderSettings } from './sharp-settings';
@@ -124,9 +124,11 @@ const resize: Step = async (ctx) => {
       const padX = Math.max(0, plan.output.width - inner.width);
       const padY = Math.max(0, plan.output.height - inner.height);
       if ((padX || padY) && !blurredPad(ctx)) {
-        ctx.img = ctx.img.extend({
-          left: Math.floor(padX / 2), right: Math.ceil(padX / 2), top: Math.floor(padY / 2), bottom: Math.ceil(padY / 2), background,
-        });
+        // Placed by `g` as c_pad places it (the bars were always split evenly, whatever `g` said).
+        const at = placeByGravity(plan.output, inner, plan.gravity === 'auto' || plan.gravity === 'entropy' ? 'center' : plan.gravity);
+        const left = Math.min(padX, Math.max(0, at.left));
+        const top = Math.min(padY, Math.max(0, at.top));
+        ctx.img = ctx.img.extend({ left, right: padX - left, top, bottom: padY - top, background });
       }
     }
   }
