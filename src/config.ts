@@ -128,7 +128,7 @@ export const configSchema = {
   MAX_DIMENSION: int({ doc: 'Largest output width or height. Below 2048 the built-in presets that exceed it (`large` is `w_2048`) must be replaced in `PRESETS`, or the start stops naming them.', default: '8192', min: 16, max: 65535 }),
   MAX_OUTPUT_PIXELS: int({ doc: 'Largest output area in pixels.', default: '40000000', min: 256, max: 1e10 }),
   MAX_INPUT_PIXELS: int({ doc: 'Largest source area in pixels (frames summed), checked before decoding.', default: '100000000', min: 256, max: 1e10 }),
-  MAX_ANIMATION_FRAMES: int({ doc: 'Most frames of an animated source that are kept.', default: '300', min: 1, max: 100000 }),
+  MAX_ANIMATION_FRAMES: int({ doc: 'Most frames an animated source may have to be transformed; one with more answers 400 (read from its header, not decoded).', default: '300', min: 1, max: 100000 }),
   AUTO_AVIF: bool({ doc: '`f_auto` may pick AVIF when the client accepts it.', default: 'true' }),
   FFMPEG_PATH: str({ doc: 'ffmpeg binary for video posters and renditions.', defaultText: 'the one bundled by `@ffmpeg-installer/ffmpeg`' }),
   FFPROBE_PATH: str({ doc: 'ffprobe binary for probing uploaded video.', defaultText: 'the one bundled by `@ffprobe-installer/ffprobe`' }),

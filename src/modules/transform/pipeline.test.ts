@@ -122,6 +122,9 @@ describe('resize modes and gravity (golden)', () => {
     await expectGolden('c_crop,w_100,h_100,g_south_east', [100, 100], await flat(100, 100, YELLOW).png().toBuffer());
     await expectGolden('c_fill,w_100,ar_1:1', [100, 100], await q(100, 100, [RED, GREEN, BLUE, YELLOW]));
     await expectGolden('w_50,dpr_2', [100, 50], await q(100, 50, [RED, GREEN, BLUE, YELLOW]));
+    // An offset past the 400×200 source names itself (y was reported as x, with both values).
+    await expect(render(src, 'c_crop,w_10,h_10,y_900')).rejects.toMatchObject({ code: 'INVALID_TRANSFORMATION', details: { parameter: 'y', value: '900' } });
+    await expect(render(src, 'c_crop,w_10,h_10,x_400')).rejects.toMatchObject({ code: 'INVALID_TRANSFORMATION', details: { parameter: 'x', value: '400' } });
   });
 
   test('outputs over the limits are refused before rendering', async () => {
