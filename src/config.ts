@@ -159,7 +159,7 @@ export const configSchema = {
   RATE_LIMIT_REGISTER: rate({ doc: 'Registrations per IP.', default: '3/1h' }),
   RATE_LIMIT_PASSWORD_RESET: rate({ doc: 'Password-reset links asked for per IP (`forgot-password`); using one counts in `RATE_LIMIT_SENSITIVE`.', default: '5/1h' }),
   RATE_LIMIT_SENSITIVE: rate({ doc: 'Change-password, verify, reset-password and password-confirmed account deletion calls per IP.', default: '30/15m' }),
-  RATE_LIMIT_REFRESH: rate({ doc: 'Session refreshes per IP: each open tab of the web app refreshes about every 15 minutes, so an office behind one address needs room; a refresh token cannot be guessed, so this bounds work, not guessing.', default: '600/15m' }),
+  RATE_LIMIT_REFRESH: rate({ doc: 'Session refreshes per IP: each signed-in browser or app refreshes about every 15 minutes (its access token\'s life), so an office behind one address needs room; a refresh token cannot be guessed, so this bounds work, not guessing.', default: '600/15m' }),
   RATE_LIMIT_SHARE_PASSWORD: rate({ doc: 'Password attempts on one protected share link (`/s/<token>`) per client IP; right or wrong, each attempt counts.', default: '10/15m' }),
   DISABLE_RATE_LIMIT: bool({ doc: 'Turn every rate limit off.', default: 'false' }),
   TRUST_PROXY: str({

@@ -52,7 +52,7 @@ export function docs(deps: AppDeps) {
   let bundle: Promise<Buffer> | null = null;
   const description =
     'Self-hosted media server: streamed uploads, public delivery, on-the-fly image transformations, ' +
-    'accounts and scoped API keys. Every error is `{error, message, details?}` (the `Error` schema; each operation lists its statuses). ' +
+    'accounts and scoped API keys. Every error is `{error, message, details?}` (the `Error` schema; each operation lists its statuses), except on the server-rendered pages (`/reset-password`, `/verify-email`, a share link opened by a browser), which answer pages. ' +
     'A method a path does not take is a 405 `METHOD_NOT_ALLOWED` with an `Allow` header, and every `GET` also answers `HEAD` (its headers, no body). ' +
     'Nothing is silently ignored: a query parameter, JSON body field or multipart field a route does not list is a 400 ' +
     '`VALIDATION_ERROR` naming it (with the close known name, e.g. `isPublic` → `is_public`); a JSON route answers any ' +
@@ -61,7 +61,7 @@ export function docs(deps: AppDeps) {
     'ignores query strings, so cache-busters such as `?v=123` work. Rate limits answer 429 `RATE_LIMITED` with ' +
     '`Retry-After` and `X-RateLimit-*`; they are sliding windows shared through Redis, where the `public` and `api` ' +
     'buckets (and `transform` when its limit is 128 or more) count in per-process slices of 1/64 of the limit: a client ' +
-    'gets at most `limit + processes × slice` in a window; login, registration, password and upload buckets count exactly.\n\n' +
+    'gets at most `limit + processes × slice` in a window; login, registration, password, refresh and upload buckets count exactly.\n\n' +
     grammarMarkdown(deps.delivery.limits, deps.delivery.presets);
   const plugin: Elysia = new Elysia({ name: 'pictor.docs' });
   return plugin
@@ -75,6 +75,7 @@ export function docs(deps: AppDeps) {
       fillJsonBodies(responseValue, routes, deps.requests.formRoutes);
       addOptionsOperations(responseValue, routes);
       normalizeSpec(responseValue);
+      pageErrors(responseValue, deps.requests.errorPages);
     })
     .use(
       openapi({
@@ -154,6 +155,23 @@ function addOptionsOperations(spec: unknown, routes: RouteLike[]): void {
         403: { description: 'FORBIDDEN — a CORS preflight from an origin that may not call the API (`CORS_API_ORIGINS`).', content: { 'application/json': { schema: ErrorSchema } } },
       },
     };
+  }
+}
+
+/**
+ * The routes whose refusals are pages (http.ts `answerErrorsAsPage`): every error answer of theirs
+ * is `text/html`, or also `text/html` for a browser's request, the statuses added for every route too.
+ */
+function pageErrors(spec: unknown, pages: ReadonlyMap<string, { browserOnly: boolean }>): void {
+  const paths = (spec as SpecLike)?.paths ?? {};
+  for (const [route, page] of pages) {
+    for (const op of Object.values(paths[route.replace(/:(\w+)/g, '{$1}')] ?? {})) {
+      for (const [status, response] of Object.entries(op.responses ?? {})) {
+        if (Number(status) < 400 || !response.content?.['application/json']) continue;
+        const html = { schema: { type: 'string' } };
+        response.content = page.browserOnly ? { ...response.content, 'text/html': html } : { 'text/html': html };
+      }
+    }
   }
 }
 

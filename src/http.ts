@@ -142,19 +142,23 @@ export async function readTextLimited(request: Request, maxBytes: number, idleMs
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** One name or value of a form body: `+` is a space, and its %-escapes spell UTF-8. */
+/**
+ * One name or value of a form body, as WHATWG's form decoding reads it (`+` is a space, a `%`
+ * without two hex digits is itself), except that escapes must spell UTF-8: it reads them as U+FFFD.
+ */
 function formDecoded(part: string): string {
-  try {
-    return decodeURIComponent(part.replaceAll('+', ' '));
-  } catch {
-    throw validationError('The form body holds a %-escape that is not percent-encoded UTF-8 (each % starts two hex digits, and together they spell UTF-8).', [{ in: 'body', path: '/', message: 'not valid percent-encoding' }]);
-  }
+  return part.replaceAll('+', ' ').replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return UTF8.decode(Buffer.from(run.replaceAll('%', ''), 'hex'));
+    } catch {
+      throw validationError('The form body holds %-escapes that do not spell UTF-8.', [{ in: 'body', path: '/', message: 'not valid percent-encoded UTF-8' }]);
+    }
+  });
 }
 
 /**
- * A form body's fields; one sent twice is refused, as in a JSON body's schema (the last one won
- * without a word). Split and decoded here rather than by URLSearchParams, which reads an escape
- * that is not UTF-8 (`%FF`) as U+FFFD: a password was checked as another one.
+ * A form body's fields; one sent twice is refused, as in a JSON body's schema. Split and decoded
+ * here rather than by URLSearchParams, which reads escapes that are not UTF-8 (`%FF`) as U+FFFD.
  */
 function formFields(text: string): Record<string, string> {
   const fields = new Map<string, string>();

@@ -18,10 +18,12 @@ const post = (msg: unknown, transfer: Transferable[] = []) => (self as unknown a
 
 async function decodePrimary(input: Uint8Array): Promise<{ width: number; height: number; pixels: Uint8Array }> {
   const decoder = new libheif.HeifDecoder();
-  const images = decoder.decode(input);
+  let images: ReturnType<typeof decoder.decode> = [];
   try {
-    const image = images.find((i) => i.is_primary()) ?? images[0];
-    if (!image) throw new Error('HEIF image not found');
+    images = decoder.decode(input);
+    // Never another image in its place: libheif leaves out a top-level image it cannot read.
+    const image = images.find((i) => i.is_primary());
+    if (!image) throw new Error(images.length ? 'the primary image could not be read' : 'HEIF image not found');
     const width = image.get_width();
     const height = image.get_height();
     const data = await new Promise<Uint8ClampedArray>((resolve, reject) => {

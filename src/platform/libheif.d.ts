@@ -1,4 +1,4 @@
-/** The part of libheif-js's embind API the HEIC thread uses (the package ships no types for it). */
+/** The part of libheif-js's `HeifDecoder` wrapper the HEIC thread uses (the package types only the raw bindings). */
 declare module 'libheif-js/wasm-bundle.js' {
   interface HeifImage {
     get_width(): number;
@@ -11,7 +11,7 @@ declare module 'libheif-js/wasm-bundle.js' {
   class HeifDecoder {
     /** The file's top-level images in file order; empty when it does not parse. */
     decode(input: Uint8Array): HeifImage[];
-    decoder?: { delete(): void };
+    decoder: { delete(): void } | null;
   }
   const libheif: { HeifDecoder: typeof HeifDecoder };
   export default libheif;

@@ -59,7 +59,7 @@ export async function changeUser(deps: AppDeps, actorId: string, userId: string,
     const [row] = await tx.update(users).set({ ...change, updatedAt: now }).where(eq(users.id, userId)).returning();
     return { row: row as UserRow, keys: demoted && before.role === 'admin' ? await dropAdminScope(tx, userId, now) : [] };
   });
-  for (const hash of keys) await deps.credentials.invalidateKey(hash);
+  await Promise.all(keys.map((hash) => deps.credentials.invalidateKey(hash)));
   // A ban also signs the account out everywhere, so an unban does not bring back a session
   // someone else had taken over (the usual reason for a ban). API keys stay, refused while banned.
   if (banned) await revokeAllSessions(deps, userId);

@@ -50,7 +50,7 @@ export function authPages(deps: AppDeps) {
   // The forms post URL-encoded bodies; every other route keeps answering those 415.
   acceptFormBody(deps, '/reset-password');
   acceptFormBody(deps, '/verify-email');
-  // A refused form (a field too many, a body that is not a form) was answered in JSON.
+  // Pages only: a refused form (a field too many, a body that is not a form) is a page too.
   answerErrorsAsPage(deps, '/reset-password', 'Password not changed');
   answerErrorsAsPage(deps, '/verify-email', 'Email address not confirmed');
   return new Elysia({ name: 'pictor.auth.pages', detail: { tags: ['auth'] } })

@@ -1,7 +1,7 @@
 /**
  * `/api/auth/*` (API.md §2): registration, login, refresh, logout, passwords, verification.
  * API-key routes live in `keys/routes.ts`. Rate limits: `register`, `login` (IP + email), `login_ip`,
- * `password_reset` and `sensitive` buckets through the limiter of `limits/`.
+ * `password_reset`, `sensitive` and `refresh` buckets through the limiter of `limits/`.
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
@@ -85,8 +85,8 @@ export function authRoutes(deps: AppDeps) {
     .post(
       '/refresh',
       async ({ body, request, set }) => {
-        // Its own bucket: in `sensitive` with password guesses, an office's tabs behind one address
-        // spent it and were signed out (and one guesser there signed everyone out).
+        // Its own bucket, apart from password guesses (`sensitive`): guesses from an address must not
+        // sign out the other people behind it.
         await enforceIpLimit(deps, request, set, 'refresh');
         const presented = presentedRefresh(request, body?.refresh_token);
         if (!presented) throw unauthorized('Send refresh_token or the pictor_refresh cookie.');
@@ -112,7 +112,7 @@ export function authRoutes(deps: AppDeps) {
         if (principal) requireSession(principal);
         const presented = presentedRefresh(request, body?.refresh_token);
         const owned = presented ? await sessionOfRefreshToken(deps, presented.token) : null;
-        // Another account's token named in the body: that session stayed and this one ended, under a 204.
+        // Only a token of the signed-in account ends a session here: another's ends nothing (400).
         if (owned && principal && owned.userId !== principal.userId && !presented?.viaCookie) {
           throw validationError('This refresh_token is of another account: sign that session out with its own credentials.', [{ in: 'body', path: '/refresh_token', message: 'is of another account' }]);
         }

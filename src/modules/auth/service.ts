@@ -133,13 +133,14 @@ export function requestPasswordReset(deps: AppDeps, email: string, redirectTo: s
     // them all, so the next request is mailed again. Under the account row's lock, so that
     // requests at once cannot all count the same links.
     const token = await deps.db.transaction(async (tx) => {
-      await tx.select({ id: users.id }).from(users).where(eq(users.id, user.id)).for('no key update');
+      const [locked] = await tx.select({ id: users.id }).from(users).where(eq(users.id, user.id)).for('no key update');
+      if (!locked) return null; // deleted meanwhile
       const [open] = await tx.select({ n: count() }).from(emailTokens)
         .where(and(eq(emailTokens.userId, user.id), eq(emailTokens.kind, 'reset'), isNull(emailTokens.usedAt), gt(emailTokens.expiresAt, new Date(deps.clock.now()))));
       return (open?.n ?? 0) >= OPEN_RESET_LINKS ? null : createMailToken(deps, user.id, 'reset', RESET_TTL_MS, tx);
     });
     if (!token) {
-      deps.log.info({ user_id: user.id }, 'password reset mail not sent: this account has its number of open reset links');
+      deps.log.info({ user_id: user.id }, `password reset mail not sent: the account already has ${OPEN_RESET_LINKS} open reset links, or is gone`);
       return;
     }
     const link = linkWith(redirectTo ?? `${deps.config.publicUrl}/reset-password`, token);

@@ -11,7 +11,7 @@ import { createMemoryTier, memoryKey } from './memory';
 import { CONTENT_TYPES, type CachedDerivative, type CacheTier, type DerivativeKey, type TierStats } from './types';
 
 /** Bump when the pipeline's output changes for the same options, so old derivatives are not served. */
-export const PIPELINE_VERSION = 1;
+export const PIPELINE_VERSION = 2;
 
 /** Computes the content-addressed key of a derivative. */
 export function derivativeKey(sha256: string, canonical: string, ext: string): DerivativeKey {

@@ -134,7 +134,7 @@ const fileBody = {
 
 export function shareRoutes(deps: AppDeps) {
   acceptFormBody(deps, '/s/:token');
-  answerErrorsAsPage(deps, '/s/:token', 'Link not opened', true); // a browser's form post that was refused read as JSON
+  answerErrorsAsPage(deps, '/s/:token', 'Link not opened', true); // a browser reads every refusal as a page
   const html = (d: string) => binaryResponse(d, ['text/html']);
   const api = new Elysia({ name: 'pictor.shares.routes', prefix: '/api/files', detail: { tags: ['sharing'] } })
     .use(authGuard(deps))

@@ -188,7 +188,7 @@ export function planResize(source: Size, o: TransformOptions, limits: GeometryLi
     const at = o.x !== undefined || o.y !== undefined
       ? { left: o.x ?? 0, top: o.y ?? 0 }
       : placeByGravity(source, { width, height }, gravity === 'auto' || gravity === 'entropy' ? 'center' : gravity);
-    // The offset that falls outside is the one named (a `y` past the bottom was reported as `x`).
+    // Each offset that falls outside names itself.
     if (at.left >= source.width) throw invalidTransformation('x', `an offset inside the ${source.width}×${source.height} image (x below ${source.width})`, String(at.left));
     if (at.top >= source.height) throw invalidTransformation('y', `an offset inside the ${source.width}×${source.height} image (y below ${source.height})`, String(at.top));
     extract = { left: at.left, top: at.top, width: Math.min(width, source.width - at.left), height: Math.min(height, source.height - at.top) };

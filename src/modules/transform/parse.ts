@@ -477,7 +477,7 @@ function checkIdleKeys(o: Options, written: readonly string[]): void {
     throw invalidTransformation('g', 'g with c_fill, c_lfill, c_thumb, c_pad, c_lpad or c_crop (without x/y): the other modes keep the whole image', o.g);
   }
   // The content-aware gravities choose what a resize cuts away; c_crop, c_pad and c_lpad cut
-  // nothing by resizing (they were accepted and the image centred).
+  // nothing by resizing, so they have nothing to choose.
   if (written.includes('g') && (o.g === 'auto' || o.g === 'entropy') && o.c !== 'fill' && o.c !== 'lfill' && o.c !== 'thumb') {
     throw invalidTransformation('g', 'g_auto, g_face and g_entropy with c_fill, c_lfill or c_thumb (c_crop, c_pad and c_lpad take a compass gravity such as g_north_west)', o.g);
   }

@@ -124,7 +124,7 @@ const resize: Step = async (ctx) => {
       const padX = Math.max(0, plan.output.width - inner.width);
       const padY = Math.max(0, plan.output.height - inner.height);
       if ((padX || padY) && !blurredPad(ctx)) {
-        // Placed by `g` as c_pad places it (the bars were always split evenly, whatever `g` said).
+        // Placed by `g`, as c_pad places it.
         const at = placeByGravity(plan.output, inner, plan.gravity === 'auto' || plan.gravity === 'entropy' ? 'center' : plan.gravity);
         const left = Math.min(padX, Math.max(0, at.left));
         const top = Math.min(padY, Math.max(0, at.top));
