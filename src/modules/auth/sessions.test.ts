@@ -145,13 +145,18 @@ describe.each(DB_BACKENDS)('sessions and keys on %s', (db) => {
     expect(promoted.body.user.is_promoted).toBe(true);
     expect(promoted.body.plan.storage_quota_bytes).toBeNull();
 
-    // An admin's admin-scoped key stops working on admin routes the moment they are demoted.
+    // An admin's admin-scoped keys stop working on admin routes the moment they are demoted,
+    // cached as they are: the scope is gone, and a key that had only it is revoked.
     await call('POST', `/api/admin/users/${u.user.id}/role`, { role: 'admin' }, { 'x-api-key': adminKey });
     const fresh = await call('POST', '/api/auth/login', { email: u.email, password: 'password 123' });
-    const adminScoped = { 'x-api-key': (await call('POST', '/api/auth/api-keys', { scopes: ['admin'] }, { authorization: `Bearer ${fresh.body.session.access_token}` })).body.key as string };
-    expect((await call('GET', '/api/admin/stats', undefined, adminScoped)).status).toBe(200);
+    const keyOf = async (scopes: string[]) => ({ 'x-api-key': (await call('POST', '/api/auth/api-keys', { scopes }, { authorization: `Bearer ${fresh.body.session.access_token}` })).body.key as string });
+    const adminOnly = await keyOf(['admin']);
+    const mixed = await keyOf(['admin', 'files:read']);
+    for (const k of [adminOnly, mixed]) expect((await call('GET', '/api/admin/stats', undefined, k)).status).toBe(200);
     await call('POST', `/api/admin/users/${u.user.id}/role`, { role: 'user' }, { 'x-api-key': adminKey });
-    expect((await call('GET', '/api/admin/stats', undefined, adminScoped)).status).toBe(403);
+    expect((await call('GET', '/api/admin/stats', undefined, mixed)).status).toBe(403);
+    expect((await call('GET', '/api/files', undefined, mixed)).status).toBe(200);
+    expect((await call('GET', '/api/admin/stats', undefined, adminOnly)).status).toBe(401);
   });
 
   test('settings: validation against the plan and URL rules', async () => {
