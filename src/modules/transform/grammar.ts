@@ -20,7 +20,7 @@ export const MEANINGS: Readonly<Record<string, string>> = {
   g: 'gravity for fill, crop and pad (default `center`; `auto` is libvips attention, `face` an alias of `auto`, both and `entropy` with `c_fill`, `c_lfill` and `c_thumb` only, since `c_crop`, `c_pad` and `c_lpad` cut nothing by resizing; on an animation `auto`/`entropy` pick the crop on the first frame, and every frame is cut there)',
   x: 'left offset of the `c_crop` region (inside the image, else 400)',
   y: 'top offset of the `c_crop` region (inside the image, else 400)',
-  ar: 'aspect ratio (width / height) of the box: with only `w` or `h` it sets the other side; alone, the largest box of that ratio inside the source. It shapes the box, not the image: with the default `c_limit` the image fits inside the box and keeps its own shape; add `c_fill` (or `c_crop`, `c_pad`) to get that ratio',
+  ar: 'aspect ratio (width / height) of the box: with only `w` or `h` it sets the other side; alone, the largest box of that ratio inside the source; with both `w` and `h`, a 400 (they already shape the box). It shapes the box, not the image: with the default `c_limit` the image fits inside the box and keeps its own shape; add `c_fill` (or `c_crop`, `c_pad`) to get that ratio',
   q: 'quality (`auto`, the default, is each format\'s own default)',
   f: 'output format; `auto` (the default) negotiates from `Accept`: AVIF (with `AUTO_AVIF`, not for animations), else WebP, '
     + 'else GIF for animations, PNG for transparency, `r` or `o`, else JPEG; such answers carry `Vary: Accept`',
