@@ -197,6 +197,13 @@ describe('effects (golden)', () => {
     expect([out.width, out.height]).toEqual([100, 100]);
   });
 
+  test('trim then resize takes a source wider than the output limit, as the resize alone does', async () => {
+    const wide = await flat(9000, 40, [255, 255, 255]).composite([{ input: await flat(8500, 20, YELLOW).png().toBuffer(), left: 250, top: 10 }]).png().toBuffer();
+    expect((await render(wide, 'w_850')).width).toBe(850);
+    const out = await render(wide, 'e_trim,w_850');
+    expect([out.width, out.height]).toEqual([850, 2]);
+  });
+
   test('rounded corners: r_20 and r_max are transparent outside the curve', async () => {
     const square = await flat(100, 100, RED).png().toBuffer();
     for (const r of ['r_20', 'r_max']) {

@@ -13,7 +13,7 @@ import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { invalidTransformation } from '../../errors';
 import { collectYoungGarbage } from '../../platform/memory';
 import { isSharpTimeout, renderTimedOut, secondsLeft, type RenderDeadline } from './deadline';
-import { checkStepSize, placeByGravity, planGeometry, planResize, type GeometryLimits, type GeometryPlan, type Size } from './geometry';
+import { placeByGravity, planGeometry, planResize, type GeometryLimits, type GeometryPlan, type Size } from './geometry';
 import type { OutputFormat, Rgba, TransformOptions } from './options';
 import type { ProbedImage } from './probe';
 import { ENCODERS, FAIL_ON, type EncoderSettings } from './sharp-settings';
@@ -316,7 +316,7 @@ async function trimFirst(
     throw invalidTransformation('e', 'trim on an image with content to keep', (err as Error).message);
   }
   const size = { width: trimmed.info.width, height: trimmed.info.height };
+  // The trimmed frame is smaller than the source checked above; the plan checks what is made of it.
   const plan = planGeometry(size, o, limits, 1, true);
-  checkStepSize('e_trim', 'e', size, limits);
   return { img: sharp(trimmed.data, { raw: rawOf(trimmed.info) }).timeout({ seconds: secondsLeft(deadline) }), input: size, plan, trimmed: true };
 }
