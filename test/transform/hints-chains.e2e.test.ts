@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import sharp from 'sharp';
-import { quadrants } from '../helpers/images';
+import { animation, quadrants } from '../helpers/images';
 import { startServer, type RunningServer } from '../helpers/server';
 import { createTestDatabase, type TestDatabase } from '../helpers/services';
 
@@ -119,6 +119,19 @@ describe('chains', () => {
     }
     // Another prefix: still the usual 404.
     expect((await fetch(`${srv.url}/x/w_1/w_2/w_3/w_4/w_5/w_6/${id}`)).status).toBe(404);
+  }, 60_000);
+
+  test('a chain on an animation makes a still image, and f_auto picks a still format for it (it picked GIF, or WebP over AVIF)', async () => {
+    const gif = await upload(await animation('gif', 4, 80, 60), 'image/gif');
+    // Without WebP or AVIF in Accept, an animation's f_auto is a GIF; a chain's first frame is a
+    // still image, and one that may be transparent (a GIF has alpha) is a PNG.
+    const plain = await get(`/t/w_40/e_negate/${gif}`, { accept: 'image/png,image/*;q=0.8' });
+    expect([plain.status, plain.res.headers.get('content-type'), plain.meta?.pages ?? 1]).toEqual([200, 'image/png', 1]);
+    const avif = await get(`/t/w_40/e_negate/${gif}`, { accept: 'image/avif,image/webp,*/*' });
+    expect([avif.status, avif.res.headers.get('content-type')]).toEqual([200, 'image/avif']);
+    // One step keeps the animation, and the format that carries it.
+    const single = await get(`/t/w_40/${gif}`, { accept: 'image/png,image/*;q=0.8' });
+    expect([single.status, single.res.headers.get('content-type'), single.meta?.pages]).toEqual([200, 'image/gif', 4]);
   }, 60_000);
 
   test('a signed chain covers every step: the URL from signed-url works, changing a step is 403', async () => {

@@ -260,11 +260,13 @@ export function createDelivery(deps: CoreDeps): Delivery {
       if (parsed.steps) throw invalidTransformation('transformations', 'a single step for a video rendition (.mp4, .webm)', req.transformations);
       return { file, parsed, format: 'jpeg', key: derivativeKey(file.sha256, parsed.canonical, rendition), negotiated: false, signed, rendition };
     }
-    const facts = { ...factsFromContentType(file.contentType), ...factsCache.get(file.sha256) };
+    // A chain renders an animation's first frame (chain.ts): its output is a still image.
+    const still = parsed.steps ? { animated: false } : {};
+    const facts = { ...factsFromContentType(file.contentType), ...factsCache.get(file.sha256), ...still };
     let format = chooseFormat(parsed.options, req.accept, c.autoAvif, facts);
     if (!format) {
       const { probed } = (yield () => probeSource(file)) as { probed: ProbedImage };
-      format = chooseFormat(parsed.options, req.accept, c.autoAvif, { hasAlpha: probed.hasAlpha, animated: probed.animated }) as OutputFormat;
+      format = chooseFormat(parsed.options, req.accept, c.autoAvif, { hasAlpha: probed.hasAlpha, animated: probed.animated, ...still }) as OutputFormat;
     }
     // No `l_` and no forced watermark (known without waiting): no layers to look up.
     const noLayers = parsed.options.l === undefined && (!forced || accounts.peek(file.userId)?.force === null);
