@@ -55,7 +55,7 @@ export function notModifiedHeaders(r: ResolvedRequest, nowMs: number): Record<st
 }
 
 /** `Vary`: `Accept` for a negotiated format, the Client Hint headers `w_auto`/`dpr_auto` read (with `Accept-CH` asking for them). */
-function varyHeaders(r: ResolvedRequest, headers: Record<string, string>): void {
+export function varyHeaders(r: Pick<ResolvedRequest, 'negotiated' | 'hints'>, headers: Record<string, string>): void {
   const vary = [...(r.negotiated ? ['Accept'] : []), ...(r.hints ?? [])];
   if (vary.length) headers.vary = vary.join(', ');
   if (r.hints?.length) headers['accept-ch'] = ACCEPT_CH;

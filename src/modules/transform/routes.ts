@@ -125,7 +125,7 @@ export function transformRoutes(deps: AppDeps) {
         description: 'Derivative of a public image (TRANSFORMS.md). `X-Cache` says HIT-MEMORY, HIT-DISK or MISS; `If-None-Match` → 304. HEAD answers the same headers. '
           + 'Of a video: without an extension (or with an image one) a poster frame at `so_` through the image pipeline; with `.mp4`/`.webm` a rendition '
           + '(w, h, c fill/lfill/fit/limit/scale/pad, q, so, eo, ac_none, fps, br) made by a `video_render` job: 202 with `Retry-After` until it is ready, '
-          + 'then the file with `Range` (206); HEAD answers 200 when ready, else 202 without starting a job; a failed job answers 422 with its error. '
+          + 'then the file with `Range` (206); HEAD answers 200 when ready, else 202 without starting a job (or the 400 a GET would give); a failed job answers 422 with its error for an hour, or until the limits it failed under change, then the next request tries again. '
           + 'Limits: VIDEO_MAX_DURATION, VIDEO_MAX_PIXELS for the source and the output frame (400), VIDEO_MAX_OUTPUT_BYTES and VIDEO_TIMEOUT_MS (the job fails); '
           + 'each new rendition spends the caller\'s `transform` bucket (429), and at most 16 of one account\'s videos wait at once (503 OVERLOADED with `Retry-After`).',
     },

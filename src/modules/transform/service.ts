@@ -258,7 +258,10 @@ export function createDelivery(deps: CoreDeps): Delivery {
     if (rendition) {
       // A rendition is one ffmpeg job over the video: a chain of image steps cannot apply to it.
       if (parsed.steps) throw invalidTransformation('transformations', 'a single step for a video rendition (.mp4, .webm)', req.transformations);
-      return { file, parsed, format: 'jpeg', key: derivativeKey(file.sha256, parsed.canonical, rendition), negotiated: false, signed, rendition };
+      return {
+        file, parsed, format: 'jpeg', key: derivativeKey(file.sha256, parsed.canonical, rendition), negotiated: false, signed, rendition,
+        ...(usesHints(written) ? { hints: hintHeaders(written) } : {}),
+      };
     }
     // A chain renders an animation's first frame (chain.ts): its output is a still image.
     const still = parsed.steps ? { animated: false } : {};

@@ -24,7 +24,7 @@ export async function videoInfo(deps: CoreDeps, file: { id: string; sha256: stri
 }
 
 /** Sources over `VIDEO_MAX_PIXELS` (and, for renditions, `VIDEO_MAX_DURATION`) answer 400. */
-export function checkSourceLimits(deps: CoreDeps, info: VideoInfo, transcode: boolean): void {
+export function checkSourceLimits(deps: Pick<CoreDeps, 'config'>, info: VideoInfo, transcode: boolean): void {
   const v = deps.config.video;
   if (info.width * info.height > v.maxPixels) {
     throw invalidTransformation('file', `a video of at most ${v.maxPixels} pixels per frame (VIDEO_MAX_PIXELS)`, `${info.width}x${info.height}`);
@@ -46,4 +46,17 @@ export function checkRenditionSize(
   if (problem) {
     throw invalidTransformation('w', `a rendition of at most ${maxPixels} pixels per frame (VIDEO_MAX_PIXELS) and ${limits.maxDimension} per side; this one would be ${problem}`, canonical);
   }
+}
+
+/**
+ * Everything a rendition is refused for (400) before a job is made, for a URL and for an eager
+ * rendition at upload alike: the source limits, the output frame, and a start time past the end.
+ */
+export function checkRendition(
+  deps: Pick<CoreDeps, 'config'>, limits: { maxDimension: number; maxOutputPixels: number }, info: VideoInfo, options: TransformOptions, canonical: string,
+): void {
+  checkSourceLimits(deps, info, true);
+  checkRenditionSize(deps, limits, info, options, canonical);
+  const start = options.so ?? 0;
+  if (start >= info.duration_s) throw invalidTransformation('so', `a time before the end of the video (under ${info.duration_s} s)`, String(start));
 }

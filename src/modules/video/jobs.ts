@@ -3,9 +3,9 @@
  * stored video into the derivative cache's temp folder, then moved into place. Bounded every way
  * a hostile file could push: source duration and frame size (checked before ffmpeg starts),
  * output size (`-fs` plus a check), wall time (`VIDEO_TIMEOUT_MS`, then SIGKILL), and at most
- * `VIDEO_CONCURRENCY` transcodes per process, apart from the image pool. A failure is final
- * (one attempt: the same bytes fail the same way) with ffmpeg's own last error line, and leaves
- * no file behind.
+ * `VIDEO_CONCURRENCY` transcodes per process, apart from the image pool. A job makes one
+ * attempt (the same bytes mostly fail the same way; rendition.ts asks again after a while, or
+ * under other settings), fails with ffmpeg's own last error line, and leaves no file behind.
  */
 import { stat, unlink } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -16,7 +16,7 @@ import { derivativeKey } from '../cache/derivatives';
 import { parseTransformation } from '../transform/parse';
 import { ffmpegPath } from './binaries';
 import { renditionArgs } from './geometry';
-import { checkRenditionSize, checkSourceLimits, videoInfo } from './info';
+import { checkRendition, videoInfo } from './info';
 import { lastLine } from './probe';
 import { progressReader, throttledPercent } from './progress';
 import { VIDEO_RENDER_JOB, type RenditionPayload } from './rendition';
@@ -66,8 +66,7 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
   const info = await videoInfo(deps, file);
   const options = parseTransformation(p.canonical || 'so_0', undefined, delivery.limits, delivery.presets).options;
   try {
-    checkSourceLimits(deps, info, true);
-    checkRenditionSize(deps, delivery.limits, info, options, p.canonical); // a job queued before the check existed
+    checkRendition(deps, delivery.limits, info, options, p.canonical); // a job queued before the checks existed
   } catch (err) {
     throw new Error(err instanceof AppError ? err.message : String(err));
   }
@@ -85,10 +84,11 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
   const cap = Math.min(v.maxOutputBytes, kept);
   const capName = cap === v.maxOutputBytes ? 'VIDEO_MAX_OUTPUT_BYTES' : 'CACHE_DISK_BYTES / 8, the largest file the disk cache keeps';
   const tmp = delivery.cache.files.tempPath();
+  let frames: number | undefined;
   try {
     const run = await withLocalSource(deps.storage, file.storageKey, delivery.cache.files, (input) => {
       const plan = renditionArgs(input, tmp, info, options, p.ext, cap);
-      const onStdout = progressReader(plan.duration, (f) => onFraction?.(f));
+      const onStdout = progressReader(plan.duration, (f) => onFraction?.(f), (n) => { frames = n; });
       return runProcess(ffmpegPath(deps.config), [...cpuLimit(v.timeoutMs), ...plan.args], { timeoutMs: v.timeoutMs, maxStdoutBytes: 1024 * 1024, signal, onStdout });
     });
     if (run.killed === 'timeout') throw new Error(`the transcode took longer than ${v.timeoutMs} ms (VIDEO_TIMEOUT_MS) and was stopped`);
@@ -97,6 +97,8 @@ export async function transcode(deps: AppDeps, p: RenditionPayload, signal?: Abo
     const size = (await stat(tmp)).size;
     if (size >= cap) throw new Error(`the rendition reached the maximum output size of ${cap} bytes (${capName})`);
     if (size === 0) throw new Error('ffmpeg wrote an empty rendition');
+    // ffmpeg succeeds with no picture when `so` falls after the last frame (`so_2.99` of a 3 s clip).
+    if (frames === 0) throw new Error(`the video has no frame from ${options.so ?? 0} s on, so the rendition would have no picture`);
     if (!(await delivery.cache.files.adopt(key, tmp, size, epoch))) throw new Error('the video was deleted while its rendition was made');
     const made = await delivery.cache.files.fileOf(key);
     if (made) await shareIfAsked(deps, p, key, made.path, epoch, false);

@@ -31,8 +31,14 @@ export async function extractPoster(deps: CoreDeps, temp: TempFiles, file: FileL
   if (at >= info.duration_s) throw invalidTransformation('so', `a time before the end of the video (under ${info.duration_s} s)`, String(at));
   // A PNG is never much larger than the raw RGBA frame.
   const maxBytes = info.width * info.height * 4 + 1024 * 1024;
-  const run = await withLocalSource(deps.storage, file.storageKey, temp, (path) =>
-    runProcess(ffmpegPath(deps.config), posterArgs(path, at), { timeoutMs: deps.config.transformTimeoutMs, maxStdoutBytes: maxBytes, signal }));
+  const frameAt = (path: string, time: number) =>
+    runProcess(ffmpegPath(deps.config), posterArgs(path, time), { timeoutMs: deps.config.transformTimeoutMs, maxStdoutBytes: maxBytes, signal });
+  const run = await withLocalSource(deps.storage, file.storageKey, temp, async (path) => {
+    const first = await frameAt(path, at);
+    // The default time can fall after the only frame of a very short clip (one frame at 0): its first frame then.
+    const none = first.code === 0 && first.stdout.byteLength === 0 && first.killed === undefined;
+    return none && o.so === undefined && at > 0 ? frameAt(path, 0) : first;
+  });
   // A time the probe's duration allows but past the last frame (`so_3.99` of a 4 s clip at 25 fps):
   // ffmpeg succeeds with no frame. The time was wrong, not the video (a 422 blamed the video).
   if (run.code === 0 && run.stdout.byteLength === 0 && o.so !== undefined && run.killed === undefined) {

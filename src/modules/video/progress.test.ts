@@ -11,6 +11,14 @@ test('progressReader: the last out_time of each complete block, across split chu
   expect(seen).toEqual([0.2, 0.4, 1]);
 });
 
+test('progressReader: the frames written so far, also for a duration of 0 (a rendition with no picture writes frame=0)', () => {
+  const frames: number[] = [];
+  const read = progressReader(0, () => { throw new Error('no fraction of nothing'); }, (n) => frames.push(n));
+  read(Buffer.from('frame=0\nout_time_us=0\nprogress=continue\nfra'));
+  read(Buffer.from('me=0\nprogress=end\n'));
+  expect(frames).toEqual([0, 0]);
+});
+
 test('throttledPercent: maps into its range, only upward, at most once per interval', () => {
   let clock = 0;
   const sent: number[] = [];

@@ -3,7 +3,8 @@
  * cache's disk tier is streamed from its file (`Range` → 206); otherwise GET starts (or finds)
  * its `video_render` job and answers 202 with the job's status and `Retry-After`, as Openinary
  * and Cloudinary's eager/async video do. HEAD only tells: 200 ready, 202 not yet (no job started).
- * A job that failed answers 422 with its readable error.
+ * A job that failed answers 422 with its readable error, for an hour and under the same settings;
+ * after that the next request tries again.
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -20,8 +21,8 @@ import { enqueueJob } from '../queue/enqueue';
 import { jobs } from '../queue/table';
 import type { Delivery, ResolvedRequest } from '../transform/service';
 import { matchesEtag } from '../../lib/http-cache';
-import { cacheControl } from '../transform/headers';
-import { checkRenditionSize, checkSourceLimits, videoInfo } from './info';
+import { cacheControl, varyHeaders } from '../transform/headers';
+import { checkRendition, videoInfo } from './info';
 import { enforceIpLimit } from '../limits/plugin';
 import type { VideoInfo } from './probe';
 import { fetchStoredRendition, type StoredRendition } from './stored';
@@ -40,10 +41,34 @@ export interface RenditionPayload {
   asked_by?: string;
   /** Store the result whatever the ids say: asked again by a process that found a finished job's rendition nowhere. */
   store?: boolean;
+  /** `renditionSettings` of the asker when it asked: a failure stands only under the same. */
+  settings?: string;
+}
+
+/**
+ * How long a failed rendition answers 422 with its error before the next request tries again:
+ * a failure may not recur (a timeout on a loaded machine). One under other settings (a limit
+ * raised since) is tried again at once.
+ */
+export const FAILURE_KEPT_S = 3600;
+
+/**
+ * The settings a rendition can fail by (its limits, the largest file the disk cache keeps), as
+ * one string kept in the job: a failure under other values says nothing about these.
+ */
+export function renditionSettings(deps: Pick<AppDeps, 'config' | 'delivery'>): string {
+  const v = deps.config.video;
+  const l = deps.delivery.limits;
+  return [v.maxPixels, v.maxDurationS, v.maxOutputBytes, v.timeoutMs, v.storedBytes, l.maxOutputPixels, l.maxDimension, deps.delivery.cache.files.largest].join(',');
 }
 
 async function latestJob(deps: AppDeps, variant: string) {
-  const [job] = await deps.db.select({ id: jobs.id, status: jobs.status, progress: jobs.progress, lastError: jobs.lastError })
+  const [job] = await deps.db.select({
+    id: jobs.id, status: jobs.status, progress: jobs.progress, lastError: jobs.lastError,
+    settings: sql<string | null>`${jobs.payload}->>'settings'`,
+    // The database's clock, the one that wrote finished_at.
+    recent: sql<boolean>`coalesce(${jobs.finishedAt} > now() - ${FAILURE_KEPT_S}::int * interval '1 second', false)`,
+  })
     .from(jobs)
     .where(and(eq(jobs.type, VIDEO_RENDER_JOB), sql`${jobs.payload}->>'variant' = ${variant}`))
     .orderBy(desc(jobs.createdAt)).limit(1);
@@ -81,20 +106,18 @@ export async function serveRendition(
   const file = await made();
   if (file) return serveFile(deps, request, r, file, head);
   const job = await latestJob(deps, r.key.variant);
-  if (job?.status === 'failed') {
-    throw new AppError('UNPROCESSABLE_IMAGE', 422, `This rendition cannot be made: ${job.lastError ?? 'the transcode failed'}.`, { job_id: job.id, reason: job.lastError });
+  const settings = renditionSettings(deps);
+  if (job?.status === 'failed' && job.recent && job.settings === settings) {
+    const reason = (job.lastError ?? 'the transcode failed').replace(/\.$/, '');
+    throw new AppError('UNPROCESSABLE_IMAGE', 422, `This rendition cannot be made: ${reason}.`, { job_id: job.id, reason: job.lastError });
   }
   if (job && (job.status === 'pending' || job.status === 'running')) return pending(job.status, job.id, job.progress, head);
   // Its job finished between the two looks: the rendition is there now (a poll then queued it again).
   const justMade = job?.status === 'completed' ? await made() : undefined;
   if (justMade) return serveFile(deps, request, r, justMade, head);
+  // Checked now (HEAD too), so an over-limit source is a 400 at once rather than a failed job later.
+  checkRendition(deps, delivery.limits, await videoInfo(deps, r.file), r.parsed.options, r.parsed.canonical);
   if (head) return pending('not_started', null, 0, true);
-  // Checked now, so an over-limit source is a 400 at once rather than a failed job later.
-  const info = await videoInfo(deps, r.file);
-  checkSourceLimits(deps, info, true);
-  checkRenditionSize(deps, delivery.limits, info, r.parsed.options, r.parsed.canonical);
-  const start = r.parsed.options.so ?? 0;
-  if (start >= info.duration_s) throw invalidTransformation('so', `a time before the end of the video (under ${info.duration_s} s)`, String(start));
   // A new rendition is a cache miss like an image render: the caller's `transform` bucket pays.
   if (!deps.config.disableRateLimit) await enforceIpLimit(deps, request, set, 'transform');
   if (await queuedRenditions(deps, r.file.userId) >= MAX_QUEUED_RENDITIONS) {
@@ -102,7 +125,7 @@ export async function serveRendition(
   }
   const payload: RenditionPayload = {
     file_id: r.file.id, sha256: r.file.sha256, canonical: r.parsed.canonical, ext: r.rendition ?? 'mp4', variant: r.key.variant,
-    asked_by: await askedBy(deps),
+    asked_by: await askedBy(deps), settings,
     // Made, but neither here nor stored: evicted from the folder its worker shares with this
     // process, or made in a copy of this folder (its id too), which the worker tells apart (jobs.ts).
     ...(job?.status === 'completed' ? { store: true } : {}),
@@ -139,6 +162,8 @@ async function serveFile(deps: AppDeps, request: Request, r: ResolvedRequest, f:
     // folders (the 202 before it carries no X-Cache: nothing is served).
     'x-cache': 'HIT-DISK',
   };
+  varyHeaders(r, headers); // `w_auto`/`dpr_auto` follow the Client Hints
+
   if (matchesEtag(request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
   const ifRange = request.headers.get('if-range');
   const range = ifRange && ifRange !== etag ? { kind: 'full' as const } : parseRange(request.headers.get('range'), f.size);
@@ -171,7 +196,7 @@ export function splitRenditionSegment(segment: string): { segment: string; ext: 
  * rendition cannot take.
  */
 export function eagerRenditionJobs(
-  deps: Pick<AppDeps, 'config'>, delivery: Pick<Delivery, 'limits' | 'presets'>, file: { id: string; userId: string; sha256: string; contentType: string },
+  deps: Pick<AppDeps, 'config' | 'delivery'>, delivery: Pick<Delivery, 'limits' | 'presets'>, file: { id: string; userId: string; sha256: string; contentType: string },
   info: VideoInfo, segments: readonly string[], askedBy?: string,
 ) {
   return segments.map((raw) => {
@@ -179,9 +204,11 @@ export function eagerRenditionJobs(
     if (!split) throw invalidTransformation('transformations', 'for a video: renditions written <transformations>.mp4 or .webm', raw);
     const parsed = parseTransformation(split.segment, undefined, delivery.limits, delivery.presets);
     checkVideoOptions(file.contentType, parsed.options, split.ext);
-    checkRenditionSize(deps, delivery.limits, info, parsed.options, raw);
+    checkRendition(deps, delivery.limits, info, parsed.options, raw);
     const key = derivativeKey(file.sha256, parsed.canonical, split.ext);
-    const payload: RenditionPayload = { file_id: file.id, sha256: file.sha256, canonical: parsed.canonical, ext: split.ext, variant: key.variant, asked_by: askedBy };
+    const payload: RenditionPayload = {
+      file_id: file.id, sha256: file.sha256, canonical: parsed.canonical, ext: split.ext, variant: key.variant, asked_by: askedBy, settings: renditionSettings(deps),
+    };
     return { type: VIDEO_RENDER_JOB, fileId: file.id, userId: file.userId, payload: { ...payload }, maxAttempts: 1 };
   });
 }
