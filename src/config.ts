@@ -152,7 +152,7 @@ export const configSchema = {
   RATE_LIMIT_TRANSFORM: rate({ doc: 'Derivative cache misses per client IP.', default: '120/60s' }),
   RATE_LIMIT_API: rate({ doc: 'Authenticated `/api` calls per account.', default: '1200/60s' }),
   RATE_LIMIT_UPLOAD_COUNT: rate({ doc: 'Uploads per account.', default: '600/10m' }),
-  RATE_LIMIT_UPLOAD_BYTES: byteRate({ doc: 'Uploaded bytes per account.', default: '10GiB/1h' }),
+  RATE_LIMIT_UPLOAD_BYTES: byteRate({ doc: 'Uploaded bytes per account, counted as they arrive; a declared length that does not fit what is left is refused (429) before a byte is read.', default: '10GiB/1h' }),
   RATE_LIMIT_UPLOAD_CONCURRENCY: concurrency({ doc: 'Uploads in progress at once per account.', default: '8' }),
   RATE_LIMIT_LOGIN: rate({ doc: 'Login attempts per IP and email.', default: '5/15m' }),
   RATE_LIMIT_LOGIN_IP: rate({ doc: 'Login attempts per IP, whatever the email (stops one address trying many accounts).', default: '50/15m' }),

@@ -69,7 +69,7 @@ export function uploadResponse(out: UploadRun) {
   };
 }
 
-/** Bytes an upload stored (charged to `upload_bytes` when the length was not declared). */
+/** Bytes an upload stored (what was not charged to `upload_bytes` as it arrived is, at the end). */
 export const storedBytes = (out: UploadRun) => out.files.reduce((n, f) => n + f.size, 0);
 
 const ownerOf = (p: Principal): UploadOwner => ({ userId: p.userId, isPromoted: p.isPromoted });
@@ -81,7 +81,7 @@ export function fileRoutes(deps: AppDeps) {
     .post(
       '/',
       async ({ principal, request, query, set }) => {
-        // upload_count, upload_bytes (by Content-Length) and an upload_concurrency lease (API.md §7).
+        // upload_count, upload_bytes (Content-Length must fit; bytes count as they arrive) and an upload_concurrency lease (API.md §7).
         const limits = await startUploadLimits(deps, limitHeadersOf(set), principal, contentLengthOf(request));
         try {
           disableIdleTimeout(request);

@@ -70,7 +70,7 @@ export interface UploadPolicy {
   allowedTypes?: readonly string[];
   folder?: string;
   isPublic?: boolean;
-  /** Streamed-byte accounting for the `upload_bytes` rate limit (chunked uploads): may throw 429 mid-stream. */
+  /** Streamed-byte accounting for the `upload_bytes` rate limit: may throw 429 mid-stream. */
   onBytes?: (bytes: number) => Promise<void>;
   /** File parts a multipart body may carry (default MAX_FILES_PER_REQUEST; a presigned URL: 1). */
   maxFiles?: number;

@@ -109,6 +109,18 @@ export async function checkAccountLimits(deps: AppDeps, account: Account, checks
 }
 
 /**
+ * Whether `weight` would fit an account bucket now, without counting it; throws 429 when it
+ * would not (an upload's declared length: refused before a byte is read, charged as it arrives).
+ */
+export async function peekAccountLimit(deps: AppDeps, account: Account, bucket: WindowBucket, weight: number): Promise<WindowDecision[]> {
+  if (deps.config.disableRateLimit || isExempt(account)) return [];
+  const rule = deps.config.rateLimits[bucket];
+  const d = await deps.limiter.peek({ bucket, key: account.userId, rule, weight });
+  if (!d.allowed) deny(bucket, d, rule.windowMs, deps.clock.now());
+  return [d];
+}
+
+/**
  * `login` is keyed by IP and email together, so one IP cannot lock out an account and vice versa;
  * the email as accounts are found by it (NFC too: `josé` typed with a combining accent had a bucket of its own).
  */

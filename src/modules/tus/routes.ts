@@ -18,9 +18,9 @@ import { authGuard, requireScope } from '../auth/guard';
 import { claimUploadToken } from '../files/presign';
 import { guardIdleBody } from '../files/idle';
 import { acquireUploadSlot } from '../limits/lease';
-import { enforceAccountLimits, enforceApiLimit, limitHeadersOf } from '../limits/plugin';
+import { enforceApiLimit, limitHeadersOf } from '../limits/plugin';
 import type { Account } from '../limits/service';
-import { startUploadLimits } from '../limits/upload';
+import { chargeUploadBytes, startUploadLimits } from '../limits/upload';
 import { prepareUpload } from '../files/upload';
 import { users } from '../users/table';
 import { eq } from 'drizzle-orm';
@@ -177,10 +177,8 @@ export function tusRoutes(deps: AppDeps) {
     const declared = numberHeader(request, 'content-length');
     const slot = await acquireUploadSlot(deps, account);
     try {
-      // A deferred length was not counted at creation: its bytes count as they arrive.
-      const onBytes = row.length === null && length === null
-        ? async (n: number) => void (await enforceAccountLimits(deps, set, account, [{ bucket: 'upload_bytes', weight: n }]))
-        : undefined;
+      // `upload_bytes` counts the bytes as they arrive (creation only checked that the length fits).
+      const charge = chargeUploadBytes(deps, limitHeadersOf(set), account);
       const body = request.body ? guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs, { owned: true }) : null;
       const interrupt = new AbortController();
       let ended = () => {};
@@ -189,9 +187,11 @@ export function tusRoutes(deps: AppDeps) {
       const here = writing.get(row.id) ?? new Set();
       writing.set(row.id, here.add(entry));
       try {
-        return await appendChunk(deps, store, account, row, {
-          offset, length, body, checksum, declared, onBytes: deps.config.disableRateLimit ? undefined : onBytes, interrupt: interrupt.signal,
+        const result = await appendChunk(deps, store, account, row, {
+          offset, length, body, checksum, declared, onBytes: charge.chargeBytes, interrupt: interrupt.signal,
         });
+        await charge.finish();
+        return result;
       } finally {
         here.delete(entry);
         if (here.size === 0 && writing.get(row.id) === here) writing.delete(row.id);

@@ -223,7 +223,7 @@ export interface ChunkInput {
   checksum: Buffer | null;
   /** The body's `Content-Length`, when sent. */
   declared: number | null;
-  /** Told each chunk's size (the `upload_bytes` rate limit of a deferred-length upload); may throw 429. */
+  /** Told each chunk's size (the `upload_bytes` rate limit counts bytes as they arrive); may throw 429. */
   onBytes?: (bytes: number) => Promise<void>;
   /** Aborted by a termination (DELETE) of this upload: the chunk stops being read and is dropped. */
   interrupt?: AbortSignal;
