@@ -8,7 +8,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import type { DbOrTx } from '../../db/client';
-import { invalidTransformation, isConnectionLost, notFound, quotaExceeded, type AppError } from '../../errors';
+import { invalidTransformation, isConnectionLost, notFound, quotaExceeded, validationError, type AppError } from '../../errors';
 import { users } from '../users/table';
 import { newFileId, sanitizeName } from './names';
 import { createInspector, type Inspection } from './inspect';
@@ -66,6 +66,8 @@ export interface CommitAttrs {
   folder: string;
   isPublic: boolean;
   expiresAt: Date | null;
+  /** Seconds from the commit, when the expiry was asked as `expires_in` (a long upload would eat it): wins over `expiresAt`. */
+  expiresIn?: number;
   /** Validated transformation segments to render eagerly (the `derive` job), besides the eager presets. */
   transformations?: readonly string[];
   /** Validated tags and custom metadata (files/tags.ts). */
@@ -181,6 +183,19 @@ export async function discardStaged(deps: AppDeps, staged: { key: string; public
   }
 }
 
+/**
+ * The file's expiry as it is stored: `expires_in` counts from now, not from the request's start;
+ * an `expires_at` passed while the bytes arrived is a 400 (a 201 for a file already gone, 410).
+ */
+function expiryAtCommit(now: number, attrs: CommitAttrs): Date | null {
+  if (attrs.expiresIn !== undefined) return new Date(now + attrs.expiresIn * 1000);
+  if (attrs.expiresAt && attrs.expiresAt.getTime() <= now) {
+    throw validationError(`expires_at (${attrs.expiresAt.toISOString()}) passed while the file was uploading: nothing was kept. Send a later time, or expires_in (it counts from when the file is stored).`,
+      [{ path: '/expires_at', message: 'passed during the upload' }]);
+  }
+  return attrs.expiresAt;
+}
+
 /** Writes the row, folders and counters atomically; 507 (and the object removed) when over quota. */
 export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: StagedFile, attrs: CommitAttrs): Promise<FileRow> {
   const { config } = deps;
@@ -189,6 +204,7 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
   const name = sanitizeName(attrs.name ?? staged.name, `${staged.id}.${ext}`);
   const derivable = isDerivable(inspection.contentType);
   try {
+    const expiresAt = expiryAtCommit(deps.clock.now(), attrs);
     const video = staged.video ? inspection.contentType : null;
     if (attrs.transformations?.length && !derivable && !video) {
       throw invalidTransformation('transformations', 'only on raster images (JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF) and video', inspection.contentType);
@@ -250,7 +266,7 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
         publicStorageKey,
         // Set for every new row: the copy's digest, or the original's when there is nothing to hide (public-copy.ts).
         publicSha256: staged.publicCopy?.sha256 ?? staged.sha256,
-        expiresAt: attrs.expiresAt,
+        expiresAt,
         tags: attrs.tags ?? [],
         customMeta: attrs.customMeta ?? {},
         ...(staged.video ? { meta: videoMeta(staged.video) } : {}),

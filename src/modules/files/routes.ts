@@ -29,7 +29,7 @@ const IdParams = t.Object({ id: t.String({ minLength: 1, maxLength: 64 }) });
 const UPLOAD_DESCRIPTION = [
   'Two styles, both streamed to storage: `multipart/form-data` with one or more parts named `file` or `image`',
   '(text fields `folder`, `name`, `is_public`, `expires_in`, `expires_at`, `transformations`, `tags`, `metadata` before or after the files;',
-  'each once, except `name`, `transformations` and `tags`, which may repeat (another field sent twice → 400); `expires_in` or `expires_at`, not both;',
+  'each once, except `name`, `transformations` and `tags`, which may repeat (another field sent twice → 400); `expires_in` (counted from when the file is stored) or `expires_at`, not both;',
   'all but `name` may go in the query instead, for every file, and one given both as a field and in the query → 400),',
   'or a raw body with `Content-Type` and optional `X-File-Name` (attributes in the query). The type is sniffed from the bytes;',
   'a declared type that disagrees is refused with 415. One file → 201 `{file, message}`; several →',

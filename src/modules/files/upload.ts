@@ -135,6 +135,8 @@ export function parseUploadAttrs(
   }
   const folder = policy.folder ?? sentFolder ?? '/';
   const isPublic = policy.isPublic ?? sentPublic ?? defaults.isPublic;
+  // Relative expiries count from when the file is stored (ingest.ts); `expiresAt` is their value now.
+  let expiresIn: number | undefined = defaults.expiresIn ?? undefined;
   let expiresAt: Date | null = defaults.expiresIn === null ? null : new Date(now + defaults.expiresIn * 1000);
   if (input.expires_in !== undefined && input.expires_in !== '' && input.expires_at !== undefined && input.expires_at !== '') {
     // Two expiries: one of them would be dropped without a word (expires_in won).
@@ -148,10 +150,12 @@ export function parseUploadAttrs(
     }
     // 0 says "never", overriding the account's default_expires_in.
     expiresAt = s === 0 ? null : new Date(now + s * 1000);
+    expiresIn = s === 0 ? undefined : s;
   } else if (input.expires_at) {
     expiresAt = parseFutureTime(input.expires_at, 'expires_at', now); // ≤ 100 years ahead (#17.13)
+    expiresIn = undefined;
   }
-  const attrs: CommitAttrs = { folder, isPublic, expiresAt, name: input.name };
+  const attrs: CommitAttrs = { folder, isPublic, expiresAt, name: input.name, ...(expiresIn !== undefined ? { expiresIn } : {}) };
   if (input.tags !== undefined) attrs.tags = parseTags([input.tags]);
   if (input.metadata !== undefined && input.metadata !== '') attrs.customMeta = parseMetaField(input.metadata);
   return attrs;

@@ -103,7 +103,7 @@ function attrsOf(deps: AppDeps, meta: Record<string, string>, policy: UploadPoli
   const declared = declaredTypeOf(meta.type ?? meta.filetype);
   return {
     name: meta.name ?? meta.filename, folder: attrs.folder, is_public: attrs.isPublic,
-    expires_at: attrs.expiresAt?.toISOString() ?? null, declared, allowed_types: policy.allowedTypes ? [...policy.allowedTypes] : undefined,
+    expires_at: attrs.expiresAt?.toISOString() ?? null, ...(attrs.expiresIn !== undefined ? { expires_in: attrs.expiresIn } : {}), declared, allowed_types: policy.allowedTypes ? [...policy.allowedTypes] : undefined,
     ...(attrs.tags ? { tags: attrs.tags } : {}), ...(attrs.customMeta ? { custom_meta: attrs.customMeta } : {}),
     ...(transformations.length ? { transformations } : {}),
   };
@@ -478,6 +478,7 @@ async function finish(deps: AppDeps, store: TusStore, owner: UploadOwner, row: T
     const file = await commitFile(deps, owner, staged, {
       name: row.attrs.name, folder: row.attrs.folder, isPublic: row.attrs.is_public,
       expiresAt: row.attrs.expires_at ? new Date(row.attrs.expires_at) : null,
+      ...(row.attrs.expires_in !== undefined ? { expiresIn: row.attrs.expires_in } : {}),
       ...(row.attrs.tags ? { tags: row.attrs.tags } : {}), ...(row.attrs.custom_meta ? { customMeta: row.attrs.custom_meta } : {}),
       ...(row.attrs.transformations ? { transformations: row.attrs.transformations } : {}),
       claim: async (tx) => {

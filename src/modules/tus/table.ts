@@ -33,6 +33,8 @@ export const tusUploads = pgTable(
     metadata: text('metadata'),
     attrs: jsonb('attrs').$type<{
       name?: string; folder: string; is_public: boolean; expires_at: string | null; declared?: string; allowed_types?: string[];
+      /** `expires_in` as asked: it counts from when the file is stored, not from the creation. */
+      expires_in?: number;
       tags?: string[]; custom_meta?: Record<string, string>; transformations?: string[];
       /** Started from a presigned URL: its token's digest, given back when the upload ends without a file. */
       upload_token?: string;
