@@ -319,6 +319,17 @@ describe('tus uploads obey the rules of every upload', () => {
     expect(await tusFiles()).toEqual([]);
   });
 
+  test('eager transformations the type cannot take are a 400 at the first chunk, with nothing left (it took every chunk, then refused the last and dropped them all)', async () => {
+    const call = await account();
+    const up = await create(call, { 'upload-length': String(64 * 1024), 'upload-metadata': `filename ${b64('doc.pdf')},transformations ${b64('w_100')}` });
+    expect(up.status).toBe(201);
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(16 * 1024 - 9, 0x20)]);
+    const res = await call('PATCH', up.path, { ...OCTETS, 'upload-offset': '0' }, pdf);
+    expect([res.status, res.body?.error, (res.body?.details as { parameter?: string } | undefined)?.parameter]).toEqual([400, 'INVALID_TRANSFORMATION', 'transformations']);
+    expect((await call('HEAD', up.path)).status).toBe(404);
+    expect(await tusFiles()).toEqual([]);
+  });
+
   test('a checksum mismatch answers 460 and discards the chunk; metadata sets name, folder, visibility and expiry', async () => {
     const call = await account();
     const data = textBytes(300 * 1024);

@@ -184,6 +184,21 @@ export async function discardStaged(deps: AppDeps, staged: { key: string; public
 }
 
 /**
+ * Eager transformations the file's type can take: image steps on raster images, renditions on
+ * video (their segments are checked against the video when it is committed). Exported for tus,
+ * which knows the type from the first chunk (it refused them at the last byte, then dropped every byte).
+ */
+export function checkEagerKinds(video: boolean, derivable: boolean, contentType: string, transformations: readonly string[] | undefined): void {
+  if (!transformations?.length) return;
+  if (!derivable && !video) {
+    throw invalidTransformation('transformations', 'only on raster images (JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF) and video', contentType);
+  }
+  if (!video) for (const t of transformations) {
+    if (splitRenditionSegment(t)) throw invalidTransformation('transformations', 'renditions (.mp4, .webm) only for video', t);
+  }
+}
+
+/**
  * The file's expiry as it is stored: `expires_in` counts from now, not from the request's start;
  * an `expires_at` passed while the bytes arrived is a 400 (a 201 for a file already gone, 410).
  */
@@ -206,12 +221,7 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
   try {
     const expiresAt = expiryAtCommit(deps.clock.now(), attrs);
     const video = staged.video ? inspection.contentType : null;
-    if (attrs.transformations?.length && !derivable && !video) {
-      throw invalidTransformation('transformations', 'only on raster images (JPEG, PNG, WebP, GIF, AVIF, HEIF, TIFF) and video', inspection.contentType);
-    }
-    if (!video) for (const t of attrs.transformations ?? []) {
-      if (splitRenditionSegment(t)) throw invalidTransformation('transformations', 'renditions (.mp4, .webm) only for video', t);
-    }
+    checkEagerKinds(video !== null, derivable, inspection.contentType, attrs.transformations);
     // A video's eager renditions: one `video_render` job each, committed with the row (validated first: 400, nothing kept).
     const renditionJobs = video && staged.video && attrs.transformations?.length
       ? eagerRenditionJobs(deps, deps.delivery, { id: staged.id, userId: owner.userId, sha256: staged.sha256, contentType: video }, staged.video, attrs.transformations, await askedBy(deps))

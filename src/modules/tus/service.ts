@@ -14,7 +14,8 @@ import type { AppDeps } from '../../deps';
 import { AppError, fileTooLarge, gone, isDatabaseUnavailable, isStorageUnavailable, notFound, unsupportedMediaType, validationError } from '../../errors';
 import { randomString } from '../../lib/random';
 import { collectYoungGarbage } from '../../platform/memory';
-import { checkQuota, commitFile, finishStaged, quotaRoom, StagedClaimedElsewhere, type UploadOwner } from '../files/ingest';
+import { checkEagerKinds, checkQuota, commitFile, finishStaged, quotaRoom, StagedClaimedElsewhere, type UploadOwner } from '../files/ingest';
+import { isDerivable } from '../files/derivable';
 import { decideType, PROBE_BYTES } from '../files/inspect';
 import { newFileId } from '../files/names';
 import { declaredTypeOf, SNIFF_BYTES } from '../files/sniff';
@@ -356,7 +357,10 @@ async function receive(
   }, { highWaterMark: 0 });
   const decide = async (bytes: Uint8Array, complete: boolean) => {
     try {
-      return await decideType(bytes, complete, typeOptions);
+      const type = await decideType(bytes, complete, typeOptions);
+      // Eager transformations the type cannot take: refused now, not after the last byte.
+      checkEagerKinds(type.startsWith('video/'), isDerivable(type), type, row.attrs.transformations);
+      return type;
     } catch (err) {
       if (err instanceof AppError) terminal = err;
       throw err;
