@@ -276,6 +276,19 @@ function checkTextField(name: string): void {
   throw unknownInputs('form field', [name], UPLOAD_TEXT_FIELDS);
 }
 
+/** `body`, counted: past `limit` bytes it fails with `tooLarge()`; each chunk is told to `onBytes` (which may throw 429). */
+function meteredBody(body: ReadableStream<Uint8Array>, limit: number, tooLarge: () => AppError, onBytes?: (bytes: number) => Promise<void>): ReadableStream<Uint8Array> {
+  let total = 0;
+  return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    async transform(chunk, c) {
+      total += chunk.byteLength;
+      if (total > limit) throw tooLarge();
+      await onBytes?.(chunk.byteLength);
+      c.enqueue(chunk);
+    },
+  }));
+}
+
 /**
  * Multipart upload: every `file`/`image` part is staged as it streams, then all are committed.
  * Each file is named by the n-th `name` field when the form has one per file part, else by
@@ -298,16 +311,18 @@ export async function uploadMultipart(
   const length = declaredLength(request);
   const maxFiles = policy.maxFiles ?? MAX_FILES_PER_REQUEST;
   const bound = maxBytes * maxFiles + MULTIPART_OVERHEAD;
-  if (length !== undefined && length > bound) {
-    throw new AppError('FILE_TOO_LARGE', 413,
-      `The request declares ${length} bytes, more than ${maxFiles === 1 ? 'one file' : `${maxFiles} files`} at your upload limit of ${maxBytes} bytes ${maxFiles === 1 ? '' : 'each '}can fill.`,
-      { max_bytes: maxBytes, max_files: maxFiles, max_request_bytes: bound });
-  }
+  const overBound = (what: string) => new AppError('FILE_TOO_LARGE', 413,
+    `The request ${what}, more than ${maxFiles === 1 ? 'one file' : `${maxFiles} files`} at your upload limit of ${maxBytes} bytes ${maxFiles === 1 ? '' : 'each '}can fill.`,
+    { max_bytes: maxBytes, max_files: maxFiles, max_request_bytes: bound });
+  if (length !== undefined && length > bound) throw overBound(`declares ${length} bytes`);
   await checkQuota(deps, owner);
   if (!request.body || declaresNoBody(request)) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
 
   const pending: { name: string; staged: Promise<StagedFile> }[] = [];
-  const parser = parseMultipart(guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs), {
+  // The whole body counts, not only its files: against the bound while it streams (a chunked
+  // body, or junk around the parts, was read without end) and against `upload_bytes`.
+  const body = meteredBody(guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs), bound, () => overBound(`body runs past ${bound} bytes`), policy.onBytes);
+  const parser = parseMultipart(body, {
     contentType: request.headers.get('content-type') ?? '',
     maxPartBytes: maxBytes + 1,
     maxFiles,
@@ -325,8 +340,7 @@ export async function uploadMultipart(
         return parser.stop(unknownInputs('form field', [part.field], UPLOAD_FILE_FIELDS));
       }
       const staged = stageFile(deps, owner, part.stream, {
-        maxBytes, declared: declaredTypeOf(part.mimeType), name: part.filename, allowedTypes: policy.allowedTypes, onBytes: policy.onBytes,
-        sizeHint: length,
+        maxBytes, declared: declaredTypeOf(part.mimeType), name: part.filename, allowedTypes: policy.allowedTypes, sizeHint: length,
       });
       // Crossing the byte limit or the upload_bytes budget stops reading the whole request at once (API.md §4, §7).
       staged.catch((err: unknown) => {
