@@ -426,6 +426,19 @@ describe('tus uploads obey the rules of every upload', () => {
     expect((await create(call, { 'upload-length': String(4 * MiB) })).status).toBe(201);
   });
 
+  test('uploads under way count toward the quota of raw and multipart uploads too (one was stored, and the tus upload then failed at its last byte)', async () => {
+    const call = await account();
+    const first = await create(call, { 'upload-length': String(4 * MiB) });
+    expect(first.status).toBe(201);
+    const bytes = Buffer.alloc(4 * MiB, 0x20);
+    const raw = await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { authorization: `Bearer ${call.token}`, 'content-type': 'text/plain' }, body: bytes });
+    expect([raw.status, ((await raw.json()) as { error: string }).error]).toEqual([507, 'QUOTA_EXCEEDED']);
+    const form = new FormData();
+    form.append('file', new Blob([bytes], { type: 'text/plain' }), 'a.txt');
+    const multi = await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { authorization: `Bearer ${call.token}` }, body: form });
+    expect([multi.status, ((await multi.json()) as { error: string }).error]).toEqual([507, 'QUOTA_EXCEEDED']);
+  });
+
   test('a deferred length is bound by the quota while receiving and when set: two such uploads could park past it until they expired', async () => {
     const call = await account();
     const first = await create(call, { 'upload-defer-length': '1' });

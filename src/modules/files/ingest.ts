@@ -7,6 +7,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
+import { openUploads } from '../tus/reserved';
 import type { DbOrTx } from '../../db/client';
 import { invalidTransformation, isConnectionLost, notFound, quotaExceeded, validationError, type AppError } from '../../errors';
 import { users } from '../users/table';
@@ -70,6 +71,11 @@ export interface CommitAttrs {
   expiresIn?: number;
   /** Validated transformation segments to render eagerly (the `derive` job), besides the eager presets. */
   transformations?: readonly string[];
+  /**
+   * Count the account's resumable uploads under way against its quota (every route but tus's own
+   * last byte): one stored past them made a tus upload fail at its last byte, all its bytes sent.
+   */
+  besideOpenUploads?: boolean;
   /** Validated tags and custom metadata (files/tags.ts). */
   tags?: string[];
   customMeta?: Record<string, string>;
@@ -227,6 +233,7 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
       ? eagerRenditionJobs(deps, deps.delivery, { id: staged.id, userId: owner.userId, sha256: staged.sha256, contentType: video }, staged.video, attrs.transformations, await askedBy(deps))
       : [];
     let hooked = false;
+    const held = attrs.besideOpenUploads ? await openUploads(deps, owner.userId) : { bytes: 0, files: 0 };
     return await deps.db.transaction(async (tx) => {
       if (attrs.claim && !(await attrs.claim(tx))) throw new StagedClaimedElsewhere('the staged bytes were committed by another request');
       // The counter update is the quota check: it matches only while the new totals fit,
@@ -239,13 +246,13 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
         })
         .where(and(
           eq(users.id, owner.userId),
-          sql`(${users.isPromoted} or (${users.storageBytes} + ${inspection.size} <= ${config.storageQuotaBytes} and ${users.filesCount} + 1 <= ${config.maxFiles}))`,
+          sql`(${users.isPromoted} or (${users.storageBytes} + ${inspection.size + held.bytes} <= ${config.storageQuotaBytes} and ${users.filesCount} + ${1 + held.files} <= ${config.maxFiles}))`,
         ))
         .returning({ id: users.id });
       if (updated.length === 0) {
         const [u] = await tx.select({ storageBytes: users.storageBytes, filesCount: users.filesCount }).from(users).where(eq(users.id, owner.userId));
         if (!u) throw notFound('Account');
-        throw quotaError(deps, u);
+        throw quotaError(deps, u, held);
       }
       // De-duplication (blobs.ts): the row holds the key of the one stored copy of these bytes,
       // this upload's own when it is the first; sha256 order, the order purges lock them in.

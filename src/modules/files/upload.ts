@@ -12,6 +12,7 @@ import { parseFutureTime } from '../../lib/dates';
 import { queryOf } from '../../lib/request-path';
 import { getSettings, uploadLimitOf } from '../users/settings';
 import { parseTransformation } from '../transform/parse';
+import { openUploads } from '../tus/reserved';
 import { splitRenditionSegment } from '../video/rendition';
 import { guardIdleBody } from './idle';
 import { parseMultipart } from './multipart';
@@ -240,7 +241,7 @@ export async function uploadRaw(
   const params = new URLSearchParams(queryOf(request.url));
   attrs.transformations = parseEagerTransformations(deps, params.getAll('transformations'));
   if (params.has('tags')) attrs.tags = parseTags(params.getAll('tags')); // may repeat, like `transformations`
-  await checkQuota(deps, owner, size ?? 0);
+  await checkQuota(deps, owner, size ?? 0, await openUploads(deps, owner.userId));
   if (!request.body || declaresNoBody(request)) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
   const staged = await stageFile(deps, owner, guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs, { owned: true }), {
     maxBytes,
@@ -252,7 +253,7 @@ export async function uploadRaw(
   }).catch((err: unknown) => {
     throw emptyBody(err);
   });
-  return commitFile(deps, owner, staged, attrs);
+  return commitFile(deps, owner, staged, { ...attrs, besideOpenUploads: true });
 }
 
 /** The attributes a multipart upload takes as form fields or as query parameters. */
@@ -315,7 +316,7 @@ export async function uploadMultipart(
     `The request ${what}, more than ${maxFiles === 1 ? 'one file' : `${maxFiles} files`} at your upload limit of ${maxBytes} bytes ${maxFiles === 1 ? '' : 'each '}can fill.`,
     { max_bytes: maxBytes, max_files: maxFiles, max_request_bytes: bound });
   if (length !== undefined && length > bound) throw overBound(`declares ${length} bytes`);
-  await checkQuota(deps, owner);
+  await checkQuota(deps, owner, 0, await openUploads(deps, owner.userId));
   if (!request.body || declaresNoBody(request)) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
 
   const pending: { name: string; staged: Promise<StagedFile> }[] = [];
@@ -399,7 +400,7 @@ export async function uploadMultipart(
     }
     try {
       // The i-th `name` field names the i-th file part; without them each keeps its part's filename.
-      out.files.push(await commitFile(deps, owner, result.value, { ...attrs, name: names[i] })); // removes its object itself on failure
+      out.files.push(await commitFile(deps, owner, result.value, { ...attrs, name: names[i], besideOpenUploads: true })); // removes its object itself on failure
     } catch (err) {
       out.errors.push(toFailure(deps, request, name, err));
     }

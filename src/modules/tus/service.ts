@@ -26,6 +26,7 @@ import { releaseUploadToken } from '../files/presign';
 import { users } from '../users/table';
 import type { DbOrTx } from '../../db/client';
 import { tusFinished, tusUploads, type TusFinishedRow, type TusUploadRow } from './table';
+import { openUploads } from './reserved';
 import { chunksOf, type PendingChunk, type TusStore } from './store';
 
 /**
@@ -118,29 +119,7 @@ export interface CreateInput {
   token: string | null;
 }
 
-/**
- * The account's resumable uploads under way: begun in the last hour or receiving now, with the
- * bytes they will bring (received so far for a deferred length). One left by a closed tab does
- * not hold the quota until it expires (a day by default): its own last byte is checked anyway.
- */
-async function openUploads(deps: AppDeps, userId: string, except?: string, db: DbOrTx = deps.db): Promise<{ bytes: number; files: number }> {
-  const now = deps.clock.now();
-  // A deferred length being received counts what its PATCH reserved (see `reserveRoom`).
-  const receiving = gt(tusUploads.lockedUntil, new Date(now));
-  const [row] = await db.select({
-    bytes: sql<number>`coalesce(sum(coalesce(${tusUploads.length}, case when ${receiving} then greatest(${tusUploads.offset}, ${tusUploads.reserved}) else ${tusUploads.offset} end)), 0)::float8`,
-    files: sql<number>`count(*)::int`,
-  }).from(tusUploads).where(and(
-    eq(tusUploads.userId, userId),
-    except === undefined ? undefined : ne(tusUploads.id, except),
-    gt(tusUploads.expiresAt, new Date(now)),
-    or(gt(tusUploads.createdAt, new Date(now - RESERVED_FOR_MS)), gt(tusUploads.lockedUntil, new Date(now))),
-  ));
-  return { bytes: Number(row?.bytes ?? 0), files: row?.files ?? 0 };
-}
 
-/** How long a new resumable upload holds its length of the quota without sending a byte. */
-const RESERVED_FOR_MS = 3_600_000;
 
 /** Creates an upload after the same checks as any upload (limit, quota); the caller counted the rate limits. */
 export async function createUpload(deps: AppDeps, store: TusStore, owner: UploadOwner, input: CreateInput): Promise<TusUploadRow> {
