@@ -230,6 +230,29 @@ describe('webhooks over real HTTP', () => {
     }
   });
 
+  test('a 3xx without a Location (300, 304) fails at once too, as the README says (it was retried)', async () => {
+    for (const code of [300, 304]) {
+      let hits = 0;
+      const odd = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => (hits++, new Response(null, { status: code })) });
+      try {
+        const made = await api('/api/webhooks', { method: 'POST', body: JSON.stringify({ url: `http://127.0.0.1:${odd.port}/`, events: ['file.uploaded'] }) });
+        const other = (await made.json()) as { id: string };
+        const sent = (await (await api(`/api/webhooks/${other.id}/test`, { method: 'POST' })).json()) as { id: string };
+        type Row = { id: string; status: string; last_error: string | null; attempts: unknown[] };
+        let row: Row | undefined;
+        await eventually(`the ${code} delivery to fail`, async () => {
+          row = ((await (await api(`/api/webhooks/${other.id}/deliveries`)).json()) as { results: Row[] }).results.find((x) => x.id === sent.id);
+          return row?.status === 'failed';
+        });
+        expect([code, row!.attempts.length, hits]).toEqual([code, 1, 1]);
+        expect(row!.last_error).toContain('redirect');
+        expect((await api(`/api/webhooks/${other.id}`, { method: 'DELETE' })).status).toBe(204);
+      } finally {
+        odd.stop(true);
+      }
+    }
+  });
+
   test('while the receiver is down the delivery is retried, and arrives once it is back', async () => {
     rx.stop();
     const res = await api(`/api/webhooks/${hook.id}/test`, { method: 'POST' });

@@ -117,7 +117,11 @@ export function registerWebhookJobs(deps: AppDeps): void {
       status = response.status;
       // A little of the answer is read so the connection can be reused; nothing of it is kept.
       await readBounded(response, 64 * 1024, timeout).catch(() => response.body?.cancel().catch(() => {}));
-      if (status < 200 || status > 299) error = `the receiver answered ${status}`;
+      if (status >= 300 && status <= 399) {
+        // Any 3xx, with a Location or not (300, 304): the same answer next time, as a redirect's would be.
+        error = `the receiver answered ${status} (a redirect status); deliveries do not follow redirects (give the final URL)`;
+        permanent = true;
+      } else if (status < 200 || status > 299) error = `the receiver answered ${status}`;
     } catch (err) {
       if (err instanceof SsrfError) {
         if (err.reason === 'redirects') status = err.status ?? null; // the log keeps the 3xx the receiver gave
