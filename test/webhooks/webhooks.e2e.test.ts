@@ -167,12 +167,19 @@ describe('webhooks over real HTTP', () => {
       expect(both.signature.split(' ')).toHaveLength(2);
       expect([verifies(first, both), verifies(hook1.secret, both)]).toEqual([true, true]);
 
+      // Rotated again within the day: the first secret keeps the day its rotation promised (it stopped signing at once).
+      const again = (await (await api(`/api/webhooks/${id}/rotate-secret`, { method: 'POST', body: JSON.stringify({ previous_secret_valid_for: 60 }) })).json()) as { secret: string; previous_secret_expires_at: string };
+      expect(Date.parse(again.previous_secret_expires_at)).toBe(Date.parse(hook1.previous_secret_expires_at));
+      const three = await sendTest();
+      expect(three.signature.split(' ')).toHaveLength(3);
+      expect([verifies(first, three), verifies(hook1.secret, three), verifies(again.secret, three)]).toEqual([true, true, true]);
+
       // A secret that leaked: replaced at once, the old one signs nothing more.
       const now = (await (await api(`/api/webhooks/${id}/rotate-secret`, { method: 'POST', body: JSON.stringify({ previous_secret_valid_for: 0 }) })).json()) as { secret: string; previous_secret_expires_at: string | null };
       expect(now.previous_secret_expires_at).toBeNull();
       const only = await sendTest();
       expect(only.signature.split(' ')).toHaveLength(1);
-      expect([verifies(hook1.secret, only), verifies(first, only), verifies(now.secret, only)]).toEqual([false, false, true]);
+      expect([verifies(hook1.secret, only), verifies(first, only), verifies(again.secret, only), verifies(now.secret, only)]).toEqual([false, false, false, true]);
 
       const bad = await api(`/api/webhooks/${id}/rotate-secret`, { method: 'POST', body: JSON.stringify({ previous_secret_valid_for: 8 * 86_400 }) });
       expect(bad.status).toBe(400);

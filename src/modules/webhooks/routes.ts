@@ -68,6 +68,8 @@ const toJson = (w: WebhookRow, now: number, withSecret = false) => ({
 /** How long a rotated-out secret keeps signing by default (a day), and at most (a week). */
 const DEFAULT_PREVIOUS_SECRET_S = 86_400;
 const MAX_PREVIOUS_SECRET_S = 7 * 86_400;
+/** Old secrets signing at once after rotations in a row (each is one more HMAC per delivery). */
+const MAX_PREVIOUS_SECRETS = 3;
 
 /** Endpoints per account: each event fans out to all of them inside the emitting transaction. */
 export const MAX_WEBHOOKS = 10;
@@ -91,6 +93,19 @@ function decodeDeliveryCursor(cursor: string): { at: Date; id: string } {
   const m = /^d(\d{1,15}):(.*)$/.exec(cursorText(cursor));
   if (!m || !UUID.test(m[2]!)) throw invalidCursor();
   return { at: cursorDate(Number(m[1])), id: m[2]! };
+}
+
+/**
+ * The secrets that keep signing after a rotation: the one rotated away from, and those an earlier
+ * rotation still lets sign (a second rotation within the day dropped the first's old secret,
+ * which its answer had promised for a day), newest first, at most `MAX_PREVIOUS_SECRETS`; until
+ * the later of their times.
+ */
+function rotatedAway(old: WebhookRow, now: number, keepS: number): { secrets: string; until: Date } {
+  const stillSigning = old.previousSecret && old.previousSecretUntil && old.previousSecretUntil.getTime() > now;
+  const earlier = stillSigning ? (old.previousSecret as string).split(' ') : [];
+  const until = Math.max(now + keepS * 1000, stillSigning ? (old.previousSecretUntil as Date).getTime() : 0);
+  return { secrets: [old.secret, ...earlier].slice(0, MAX_PREVIOUS_SECRETS).join(' '), until: new Date(until) };
 }
 
 export function webhookRoutes(deps: AppDeps) {
@@ -206,13 +221,16 @@ export function webhookRoutes(deps: AppDeps) {
     .post('/:id/rotate-secret', async ({ principal, params, body }) => {
       const keepS = body.previous_secret_valid_for ?? DEFAULT_PREVIOUS_SECRET_S;
       const now = deps.clock.now();
-      // One statement: the secret replaced is the one the row holds at that moment (two rotations at once chain).
-      const [row] = await deps.db.update(webhooks).set({
-        secret: newWebhookSecret(),
-        previousSecret: keepS > 0 ? sql`${webhooks.secret}` : null,
-        previousSecretUntil: keepS > 0 ? new Date(now + keepS * 1000) : null,
-        updatedAt: new Date(now),
-      }).where(and(eq(webhooks.id, params.id), eq(webhooks.userId, principal.userId))).returning();
+      // Under the row's lock: the secret replaced is the one the row holds then (two rotations at once chain).
+      const row = await deps.db.transaction(async (tx) => {
+        const [old] = await tx.select().from(webhooks).where(and(eq(webhooks.id, params.id), eq(webhooks.userId, principal.userId))).for('update');
+        if (!old) return undefined;
+        const kept = keepS > 0 ? rotatedAway(old, now, keepS) : null;
+        const [updated] = await tx.update(webhooks).set({
+          secret: newWebhookSecret(), previousSecret: kept?.secrets ?? null, previousSecretUntil: kept?.until ?? null, updatedAt: new Date(now),
+        }).where(eq(webhooks.id, old.id)).returning();
+        return updated;
+      });
       if (!row) throw notFound('Webhook');
       return toJson(row, deps.clock.now(), true);
     }, {
@@ -221,7 +239,7 @@ export function webhookRoutes(deps: AppDeps) {
       body: t.Object({
         previous_secret_valid_for: t.Optional(t.Integer({
           minimum: 0, maximum: MAX_PREVIOUS_SECRET_S,
-          description: `Seconds the old secret keeps signing beside the new one (default ${DEFAULT_PREVIOUS_SECRET_S}, one day; at most ${MAX_PREVIOUS_SECRET_S}, a week). 0: at once, for a secret that leaked.`,
+          description: `Seconds the old secret keeps signing beside the new one (default ${DEFAULT_PREVIOUS_SECRET_S}, one day; at most ${MAX_PREVIOUS_SECRET_S}, a week). 0: at once, for a secret that leaked (with every older one still signing). Rotating again within that time keeps the older ones signing too (at most ${MAX_PREVIOUS_SECRETS}), until the later of their times.`,
         })),
       }, { additionalProperties: false }),
       response: { 200: WebhookSchema, ...errorResponses(400, 401, 403, 404) },

@@ -19,12 +19,15 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
   return `v1,${createHmac('sha256', keyOf(secret)).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
-/** The `webhook-signature` of one attempt: by the secret, and by the previous one while it still signs (a rotation). */
+/**
+ * The `webhook-signature` of one attempt: by the secret, and by the previous ones while they still
+ * sign (after rotations; `previousSecret` holds them space-separated, newest first).
+ */
 export function signatures(
   hook: { secret: string; previousSecret: string | null; previousSecretUntil: Date | null }, id: string, timestamp: number, body: string, at: Date,
 ): string {
-  const previous = hook.previousSecret && hook.previousSecretUntil && hook.previousSecretUntil > at ? hook.previousSecret : null;
-  return [hook.secret, ...(previous ? [previous] : [])].map((s) => signWebhook(s, id, timestamp, body)).join(' ');
+  const previous = hook.previousSecret && hook.previousSecretUntil && hook.previousSecretUntil > at ? hook.previousSecret.split(' ') : [];
+  return [hook.secret, ...previous].map((s) => signWebhook(s, id, timestamp, body)).join(' ');
 }
 
 /** True when one of the header's signatures matches (what a receiver does; used by the tests too). */

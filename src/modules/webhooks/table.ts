@@ -14,7 +14,7 @@ export const webhooks = pgTable(
     description: text('description'),
     /** `whsec_<base64 key>` (Standard Webhooks). */
     secret: text('secret').notNull(),
-    /** The secret before the last rotation, still signing beside the new one until `previousSecretUntil`. */
+    /** The secrets before the last rotations (space-separated, newest first), still signing beside the new one until `previousSecretUntil`. */
     previousSecret: text('previous_secret'),
     previousSecretUntil: timestamp('previous_secret_until', { withTimezone: true, precision: 3 }),
     enabled: boolean('enabled').notNull().default(true),
