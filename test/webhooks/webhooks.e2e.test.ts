@@ -120,6 +120,8 @@ describe('webhooks over real HTTP', () => {
     const uploaded = rx.got.find((r) => r.event.type === 'file.uploaded')!;
     expect(valid(uploaded)).toBe(true);
     expect(uploaded.event.data).toMatchObject({ id: file.id, content_type: 'image/png', size: png.length });
+    // The body's keys in the documented order (the stored JSON sent data, type, timestamp).
+    expect(Object.keys(JSON.parse(uploaded.body) as object)).toEqual(['type', 'timestamp', 'data']);
     // A tampered body or another secret does not verify.
     expect(verifyWebhook(hook.secret, uploaded.id, uploaded.timestamp, uploaded.body.replace('image/png', 'image/gif'), uploaded.signature)).toBe(false);
     expect(verifyWebhook('whsec_b3RoZXI=', uploaded.id, uploaded.timestamp, uploaded.body, uploaded.signature)).toBe(false);

@@ -93,7 +93,9 @@ export function registerWebhookJobs(deps: AppDeps): void {
       throw new JobCancelledError(reason);
     }
 
-    const body = JSON.stringify(d.payload);
+    // In the documented order (jsonb keeps its keys sorted its own way: data, type, timestamp).
+    const { type, timestamp: at, data, ...rest } = d.payload as Record<string, unknown>;
+    const body = JSON.stringify({ type, timestamp: at, data, ...rest });
     const sentAt = new Date(deps.clock.now());
     const timestamp = Math.floor(sentAt.getTime() / 1000);
     const started = performance.now();
