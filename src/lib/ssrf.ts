@@ -245,6 +245,7 @@ export function checkUrl(input: string | URL, policy: SsrfPolicy): URL {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new SsrfError('scheme', `scheme ${u.protocol} is not allowed (http and https only)`);
   if (u.username || u.password) throw new SsrfError('credentials', 'URLs with credentials are not allowed');
+  if (u.port === '0') throw new SsrfError('scheme', 'port 0 is not a port anything can be reached on');
   if (!isAllowListed(u, policy.allowList)) throw new SsrfError('not-allowed', `host ${u.hostname} is not on the allow-list`);
   return u;
 }

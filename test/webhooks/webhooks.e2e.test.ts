@@ -326,13 +326,24 @@ describe.each(DB_BACKENDS)('webhooks in-process (%s)', (db) => {
 
   test('a target on 127.0.0.1 (or another private or metadata address) is refused unless allowed', async () => {
     const u = await seedUser(strict.deps);
-    for (const url of ['http://127.0.0.1:9/hook', 'http://[::1]:9/hook', 'http://localhost:9/hook', 'http://10.0.0.1/hook', 'http://169.254.169.254/latest']) {
+    // Each refusal names the setting that allows it, and only where there is one (all named both).
+    const hints: Record<string, string> = {
+      'http://127.0.0.1:9/hook': 'OUTBOUND_ALLOW_LOOPBACK allows it', 'http://[::1]:9/hook': 'OUTBOUND_ALLOW_LOOPBACK allows it',
+      'http://localhost:9/hook': 'OUTBOUND_ALLOW_LOOPBACK allows it', 'http://10.0.0.1/hook': 'OUTBOUND_ALLOW_PRIVATE allows it',
+      'http://169.254.169.254/latest': 'no setting allows it',
+    };
+    for (const [url, hint] of Object.entries(hints)) {
       const res = await create(strict, u.key, url);
       const body = (await res.json()) as { error: string; message: string };
       expect({ url, status: res.status, error: body.error }).toEqual({ url, status: 400, error: 'VALIDATION_ERROR' });
       expect(body.message).toContain('refused');
+      expect(body.message).toContain(hint);
     }
     expect((await create(app, user.key, 'http://127.0.0.1:9/hook')).status).toBe(201);
+    // Port 0 reaches nothing: refused even where loopback is allowed (it was accepted).
+    const zero = await create(app, user.key, 'http://127.0.0.1:0/hook');
+    expect(zero.status).toBe(400);
+    expect(((await zero.json()) as { message: string }).message).toContain('port 0');
   });
 
   test('file.expired and job.failed are delivered', async () => {

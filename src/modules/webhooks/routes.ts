@@ -10,7 +10,7 @@ import type { AppDeps } from '../../deps';
 import { conflict, errorResponses, notFound, validationError } from '../../errors';
 import { noContent } from '../../http';
 import { cursorDate, cursorText, invalidCursor, UUID } from '../../lib/cursors';
-import { checkUrl, resolveChecked, SsrfError } from '../../lib/ssrf';
+import { checkUrl, classifyAddress, resolveChecked, SsrfError } from '../../lib/ssrf';
 import { authGuard } from '../auth/guard';
 import { users } from '../users/table';
 import { outboundPolicy } from '../remote/source';
@@ -119,7 +119,9 @@ export function webhookRoutes(deps: AppDeps) {
       return u.href;
     } catch (err) {
       if (!(err instanceof SsrfError)) throw err;
-      const hint = err.reason === 'address' ? ' (see OUTBOUND_ALLOW_PRIVATE / OUTBOUND_ALLOW_LOOPBACK)' : '';
+      // Only private and loopback addresses have a setting that allows them.
+      const cls = err.reason === 'address' && err.address ? classifyAddress(err.address) : null;
+      const hint = cls === 'private' ? ' (OUTBOUND_ALLOW_PRIVATE allows it)' : cls === 'loopback' ? ' (OUTBOUND_ALLOW_LOOPBACK allows it)' : cls ? ' (no setting allows it)' : '';
       throw validationError(`Webhook url refused: ${err.message}${hint}.`, [{ path: '/url', message: err.message }]);
     }
   }
@@ -168,7 +170,7 @@ export function webhookRoutes(deps: AppDeps) {
       detail: {
         summary: 'Create a webhook endpoint',
         description: 'Events are POSTed as JSON `{type, timestamp, data}` with Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). '
-          + 'A url whose host is or resolves to a private, loopback, link-local or metadata address → 400 (unless OUTBOUND_ALLOW_PRIVATE / OUTBOUND_ALLOW_LOOPBACK). '
+          + 'A url whose host is or resolves to a private, loopback, link-local or metadata address → 400 (private ones allowed by OUTBOUND_ALLOW_PRIVATE, loopback by OUTBOUND_ALLOW_LOOPBACK, the others never), and so is port 0. '
           + 'The answer carries `secret`, shown this once. At most 10 endpoints per account (409 beyond).',
       },
     })
