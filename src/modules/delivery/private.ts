@@ -11,6 +11,7 @@
 import { Elysia, t } from 'elysia';
 import { binaryResponse } from '../../openapi-contract';
 import type { AppDeps } from '../../deps';
+import { answerErrorsAsPage } from '../../http';
 import { errorResponseAs, errorResponses, gone, invalidSignature, notFound, validationError } from '../../errors';
 import { authGuard } from '../auth/guard';
 import { getOwnFileOrThrow } from '../files/service';
@@ -86,6 +87,7 @@ export function privateDeliveryRoutes(deps: AppDeps) {
     const f = await getOwnFileOrThrow(deps, principal.userId, params.id);
     return serveStoredFile(deps, request, f, { attachment: true, cacheControl: 'private, no-cache' });
   };
+  for (const route of ['/i/:id/:params/:file', '/d/:id/:params/:file']) answerErrorsAsPage(deps, route, 'File not available', true);
   return new Elysia({ name: 'pictor.delivery.private' })
     .use(authGuard(deps))
     .get('/i/:id/:params/:file', signed(false), signedDoc(false))

@@ -9,7 +9,7 @@ import { binaryResponse } from '../../openapi-contract';
 import type { AppDeps } from '../../deps';
 import { IMMUTABLE_CACHE_CONTROL, YEAR_S } from '../../lib/http-cache';
 import { errorResponses, gone, notFound, rangeNotSatisfiable } from '../../errors';
-import { headResponse } from '../../http';
+import { answerErrorsAsPage, headResponse } from '../../http';
 import { unmarkedRefused } from '../transform/service';
 import { ensurePublicCopy } from '../files/public-copy';
 import { isNotModified, parseRange, safetyHeaders } from './http';
@@ -120,6 +120,8 @@ export function deliveryRoutes(deps: AppDeps) {
     response: { ...binary, ...errorResponses(403, 404, 410, 416, 429) },
     detail: { summary: 'Original (download)', description: 'The same bytes with `Content-Disposition: attachment`.' },
   };
+  // A link pasted into a browser gets a page, not the JSON envelope (an <img> asks for images).
+  for (const route of ['/i/:id', '/d/:id']) answerErrorsAsPage(deps, route, 'File not available', true);
   return new Elysia({ name: 'pictor.delivery.routes', detail: { tags: ['delivery'] } })
     .get('/i/:id', original(false), inline)
     .head('/i/:id', original(false), { ...inline, detail: { ...inline.detail, summary: 'Original headers (inline)' } })

@@ -9,7 +9,7 @@
  */
 import { Elysia, t } from 'elysia';
 import { binaryResponse } from '../../openapi-contract';
-import { onUnmatchedPath } from '../../http';
+import { answerErrorsAsPage, onUnmatchedPath } from '../../http';
 import type { AppDeps } from '../../deps';
 import { AppError, errorResponseAs, errorResponses, gone, notFound } from '../../errors';
 import { actsAsAdmin, authGuard } from '../auth/guard';
@@ -147,6 +147,7 @@ export function transformRoutes(deps: AppDeps) {
   };
   const headOf = <T extends { detail: { summary: string } }>(doc: T): T => ({ ...doc, detail: { ...doc.detail, summary: `${doc.detail.summary} (headers)` } });
 
+  for (const route of ['/t/:transformations/:file', '/authenticated/:signature/:transformations/:file']) answerErrorsAsPage(deps, route, 'Image not available', true);
   return new Elysia({ name: 'pictor.transform' })
     .use(authGuard(deps))
     .use(chainRoutes(handle, deliveryResponse))
