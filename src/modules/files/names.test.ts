@@ -20,6 +20,14 @@ describe('sanitizeName', () => {
     expect(sanitizeName('👨\u200D👩\u200D👧.png', 'x')).toBe('👨\u200D👩\u200D👧.png');
   });
 
+  test('a name cut to its limit is cut between characters, never inside an emoji (it kept half of one: U+FFFD once stored)', () => {
+    const name = sanitizeName(`${'a'.repeat(254)}😀😀`, 'x');
+    expect(name).toBe('a'.repeat(254));
+    expect(Buffer.from(name, 'utf8').toString('utf8')).toBe(name);
+    const withExt = sanitizeName(`${'b'.repeat(250)}😀😀.jpg`, 'x');
+    expect(withExt).toBe(`${'b'.repeat(250)}.jpg`);
+  });
+
   test('ordinary names, accents and right-to-left scripts are kept', () => {
     expect(sanitizeName('Résumé 2026.pdf', 'x')).toBe('Résumé 2026.pdf');
     expect(sanitizeName('صورة.png', 'x')).toBe('صورة.png');
