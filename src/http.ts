@@ -403,9 +403,10 @@ export function httpPlumbing(deps: AppDeps, routesOf: () => RouteShape[], author
         'x-request-id': requestIdOf(request),
       };
       // Rate-limit headers set before the failure stay on error responses too (API.md §7), and so
-      // do CORS headers (a browser must be able to read why a presigned upload was refused).
+      // do CORS headers (a browser must be able to read why a presigned upload was refused) and
+      // tus's `Tus-Resumable` (on every tus answer).
       for (const [k, v] of Object.entries(set.headers)) {
-        if ((k.startsWith('x-ratelimit-') || k.startsWith('access-control-') || k === 'vary') && typeof v === 'string') headers[k] = v;
+        if ((k.startsWith('x-ratelimit-') || k.startsWith('access-control-') || k === 'vary' || k === 'tus-resumable') && typeof v === 'string') headers[k] = v;
       }
       // Elysia wraps whatever a parser throws in a ParseError; our parser throws AppErrors.
       const cause = code === 'PARSE' ? (error as Error).cause : undefined;

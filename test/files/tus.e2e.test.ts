@@ -525,6 +525,15 @@ describe('tus uploads obey the rules of every upload', () => {
       const wrong = await bare(method as string, path as string, { 'tus-resumable': '1.0.0' });
       expect([method, path, wrong.status, wrong.headers.get('tus-resumable')]).toEqual([method, path, 405, '1.0.0']);
     }
+    // A 401 carries Tus-Resumable too (the creation's had none), and tells a bad key from none
+    // (an upload URL's said "Authentication required." to a revoked key).
+    for (const [method, path] of [['POST', '/api/uploads/tus'], ['HEAD', up.path], ['PATCH', up.path], ['DELETE', up.path]] as const) {
+      for (const auth of [{}, { authorization: 'Bearer pk_notakey' }] as Record<string, string>[]) {
+        const res = await fetch(`${srv.url}${path}`, { method, headers: { 'tus-resumable': '1.0.0', 'upload-length': '10', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream', ...auth } });
+        const challenge = res.headers.get('www-authenticate') ?? '';
+        expect([method, res.status, res.headers.get('tus-resumable'), challenge.includes('invalid_token')]).toEqual([method, 401, '1.0.0', 'authorization' in auth]);
+      }
+    }
     expect((await call('DELETE', up.path)).status).toBe(204);
   });
 

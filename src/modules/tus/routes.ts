@@ -11,10 +11,10 @@
  */
 import { Elysia, t } from 'elysia';
 import type { AppDeps } from '../../deps';
-import { AppError, errorResponse, errorResponses, insufficientStorage, internalError, isDiskFullError, methodNotAllowed, notFound, outageCause, outageOf, unauthorized, validationError } from '../../errors';
+import { AppError, errorResponse, errorResponses, insufficientStorage, internalError, isDiskFullError, methodNotAllowed, notFound, outageCause, outageOf, validationError } from '../../errors';
 import { onUnmatchedPath, requestIdOf, streamRequestBody } from '../../http';
 import { clientDisconnected } from '../../platform/server';
-import { authGuard, requireScope } from '../auth/guard';
+import { authGuard, notAuthenticated, requireScope } from '../auth/guard';
 import { claimUploadToken } from '../files/presign';
 import { guardIdleBody } from '../files/idle';
 import { acquireUploadSlot } from '../limits/lease';
@@ -125,7 +125,7 @@ export function tusRoutes(deps: AppDeps) {
     if (account.isBanned) throw new AppError('ACCOUNT_BANNED', 403, 'This account is banned.');
     if (!row.viaToken) {
       const principal = await resolver.resolve(request);
-      if (!principal) throw unauthorized();
+      if (!principal) throw notAuthenticated(request);
       await enforceApiLimit(deps, path, set, principal);
       requireScope(principal, 'files:write');
       if (principal.userId !== row.userId) throw notFound('Upload');
@@ -142,7 +142,7 @@ export function tusRoutes(deps: AppDeps) {
     if (!done) throw notFoundError;
     if (!done.viaToken) {
       const principal = await resolver.resolve(request);
-      if (!principal) throw unauthorized();
+      if (!principal) throw notAuthenticated(request);
       await enforceApiLimit(deps, path, set, principal);
       requireScope(principal, 'files:write');
       if (principal.userId !== done.userId) throw notFoundError;
@@ -279,6 +279,10 @@ export function tusRoutes(deps: AppDeps) {
   const tusHeaderDoc = 'tus 1.0.0 headers (`Tus-Resumable`, `Upload-Offset`, `Upload-Length`, …) as in https://tus.io/protocols/resumable-upload.';
   const IdParams = t.Object({ id: t.String({ maxLength: 64 }) });
   return new Elysia({ name: 'pictor.tus.routes', detail: { tags: ['files'] } })
+    // Before the guard: its 401 (and any refusal made before `tus()` runs) carries it too, as tus asks of every answer.
+    .onTransform(({ set }) => {
+      set.headers['tus-resumable'] = TUS_VERSION;
+    })
     .use(authGuard(deps))
     .options(BASE, ({ request }) => discovery(request), { response: { 204: t.Void() }, detail: { summary: 'tus discovery', description: `Tus-Version, Tus-Extension (${TUS_EXTENSIONS}), Tus-Max-Size (with credentials your own per-file limit, without them the largest plan's), Tus-Checksum-Algorithm: sha256.` } })
     .options(`${BASE}/:id`, ({ request }) => discovery(request), { params: IdParams, response: { 204: t.Void() }, detail: { summary: 'tus discovery (upload URL)' } })
