@@ -149,6 +149,12 @@ describe('the database unreachable', () => {
   test('an upload whose COMMIT landed but whose answer was lost keeps its bytes (they were deleted: a listed file that 404ed)', async () => {
     const auth = { 'x-api-key': srv.bootstrap!.api_key };
     const bytes = await png(5);
+    // Connections the last test's outage cut fail once each when next used: every pooled one is
+    // used at once until all answer, so this upload's 503 can only be the lost COMMIT.
+    await until('every pooled connection to answer', async () => {
+      const answers = await Promise.all(Array.from({ length: 12 }, () => fetch(`${srv.url}/api/files?limit=1`, { headers: auth })));
+      return answers.every((r) => r.status === 200) ? true : null;
+    });
     // Postgres's CommandComplete "COMMIT", on the connection that inserted the file's row.
     proxy.loseReply(Buffer.from('insert into "files"'), Buffer.concat([Buffer.from([0x43, 0, 0, 0, 11]), Buffer.from('COMMIT\0', 'latin1')]));
     const res = await fetch(`${srv.url}/api/files`, { method: 'POST', headers: { ...auth, 'content-type': 'image/png' }, body: new Uint8Array(bytes) });
