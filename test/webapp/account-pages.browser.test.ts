@@ -113,6 +113,10 @@ describe('API keys page', () => {
     await expect(shown.count()).resolves.toBe(0);
     await page.getByRole('button', { name: 'Create key' }).click();
     await page.getByRole('alert').filter({ hasText: 'Give the key a name' }).waitFor(WAIT);
+    // At the field: marked, described and focused (it was a line under the form, the focus on the button).
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('key-name');
+    expect(await page.locator('#key-name').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#key-name').getAttribute('aria-describedby')).toBe('key-name-error');
     expect(await keyItem('Unnamed key').count()).toBe(0);
     await keyItem('backup script').getByRole('button', { name: 'Revoke backup script' }).click();
     await page.getByText('Every program using it is refused at once').waitFor(WAIT);
@@ -195,6 +199,10 @@ describe('settings page', () => {
       await page.getByLabel('Public URL base').fill(base);
       await page.getByRole('button', { name: 'Save settings' }).click();
       await page.getByRole('alert').filter({ hasText: 'The public URL base must be a whole address starting with https:// or http://' }).waitFor(WAIT);
+      // Under its field, which is marked and has the focus (it was a line under the form).
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('public-url-base');
+      expect(await page.getByLabel('Public URL base').getAttribute('aria-invalid')).toBe('true');
+      expect(await page.getByLabel('Public URL base').getAttribute('aria-describedby')).toContain('settings-error');
     }
     expect((await api('GET', '/api/settings', undefined, session)).body).toMatchObject({ max_upload_size_bytes: 2 * 1024 * 1024, public_url_base: 'https://cdn.example.com' });
 

@@ -84,7 +84,7 @@ function App() {
   else if (path === '/integrations/browser-upload') page = <BrowserUpload />;
   else if (path === '/usage') page = <Usage profile={profile} />;
   else if (path === '/jobs') page = <Jobs profile={profile} />;
-  else if (path === '/admin') page = <Admin profile={profile} route={route} />;
+  else if (path === '/admin') page = <Admin profile={profile} route={route} info={info} />;
   else if (path.startsWith('/files/')) {
     page = <Details id={decodeURIComponent(path.slice(7))} info={info} onChange={() => setUsageTick((n) => n + 1)} />;
   } else if (path === '/' || path === '/library') page = <Library route={route} onChange={() => setUsageTick((n) => n + 1)} />;

@@ -74,7 +74,7 @@ export function Builder({ file, info, onChange }: { file: FileItem; info: Server
   return (
     <section class="card builder" aria-labelledby="builder-title">
       <h2 id="builder-title">Transformation builder</h2>
-      {!file.is_public && <p class="warning">This file is private: the preview URL below works only once the file is public. Use a signed URL to share it privately.</p>}
+      {!file.is_public && <p class="warning">This file is private: the preview URL below works only once the file is public. To share it privately, make a share link or a signed URL.</p>}
       <div class="controls">
         <Ctl id="tx-preset" label="Preset">
           <select id="tx-preset" value={o.preset} onChange={(e) => set({ preset: val(e) })}>
@@ -89,6 +89,9 @@ export function Builder({ file, info, onChange }: { file: FileItem; info: Server
         <Ctl id="tx-f" label="Format"><select id="tx-f" value={o.f} onChange={(e) => set({ f: val(e) })}>{FORMATS.map((m) => <option key={m} value={m}>{m}</option>)}</select></Ctl>
         <Ctl id="tx-q" label="Quality"><input id="tx-q" type="number" min={1} max={100} placeholder={o.f === 'gif' ? 'n/a for GIF' : 'auto'} disabled={o.f === 'gif'} value={o.q} onInput={(e) => set({ q: val(e) })} /></Ctl>
       </div>
+      {o.preset && (o.w || o.h || o.q || o.effects.length > 0 || (o.f !== '' && o.f !== 'auto')) && (
+        <p class="help" role="status">The fields set here are written after <code>t_{o.preset}</code> and override its own values: the result is <code>{tx}</code>, not the preset alone.</p>
+      )}
       {/* On the page, not in a hover title: a touch screen never shows one. */}
       {!gravityApplies(o) && <p id="tx-g-note" class="help">Gravity applies with crop mode fill, lfill, pad or thumb and a width or height.</p>}
       <fieldset class="effects">

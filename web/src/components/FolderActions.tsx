@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, errorText, type FileItem, type Folder, type Page } from '../api';
 import { FormDialog } from './Dialog';
 
@@ -19,6 +19,16 @@ function checkName(name: string, slashes: boolean): void {
  */
 export function FolderActions({ folder, missing, onChanged }: { folder: string; missing?: boolean; onChanged: (to?: string, replace?: boolean) => void }) {
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  // A success belongs to the folder its action went to: anywhere else it goes (it stayed in the
+  // sidebar through other folders and searches).
+  const messageFor = useRef<string | null>(null);
+  const say = (to: string, text: string) => {
+    messageFor.current = to;
+    setMessage({ ok: true, text });
+  };
+  useEffect(() => {
+    if (folder !== messageFor.current) setMessage(null);
+  }, [folder]);
   const [dialog, setDialog] = useState<'new' | 'rename' | 'delete' | null>(null);
   const current = folder.slice(folder.lastIndexOf('/') + 1);
   const [name, setName] = useState('');
@@ -41,8 +51,8 @@ export function FolderActions({ folder, missing, onChanged }: { folder: string; 
   const create = async () => {
     checkName(name, true);
     const created = await api<{ path: string }>('POST', '/api/folders', { path: join(folder, name) });
+    say(created.path, `Created ${created.path}.`);
     onChanged(created.path);
-    setMessage({ ok: true, text: `Created ${created.path}.` });
   };
 
   const rename = async () => {
@@ -51,14 +61,14 @@ export function FolderActions({ folder, missing, onChanged }: { folder: string; 
     // One request: the server moves the subfolders and every file with it (PATCH /api/folders).
     const moved = await api<{ path: string }>('PATCH', `/api/folders?path=${encodeURIComponent(folder)}`, { path: join(parentOf(folder), name.trim()) }).catch(goneElsewhere);
     if (!moved) return;
+    say(moved.path, `Renamed to ${moved.path}.`);
     onChanged(moved.path, true);
-    setMessage({ ok: true, text: `Renamed to ${moved.path}.` });
   };
 
   const remove = async (empty: boolean) => {
     if ((await api('DELETE', `/api/folders?path=${encodeURIComponent(folder)}&recursive=${!empty}`).then(() => true, goneElsewhere)) === undefined) return;
+    say(parentOf(folder), `Deleted ${folder}.`);
     onChanged(parentOf(folder), true);
-    setMessage({ ok: true, text: `Deleted ${folder}.` });
   };
 
   return (

@@ -77,7 +77,7 @@ export function VideoBuilder({ file }: { file: FileItem }) {
   return (
     <section class="card builder" aria-labelledby="vbuilder-title">
       <h2 id="vbuilder-title">Transformation builder</h2>
-      {!file.is_public && <p class="notice">This file is private: the preview URL below works only once the file is public. Use a signed URL to share it privately.</p>}
+      {!file.is_public && <p class="notice">This file is private: the preview URL below works only once the file is public. To share it privately, make a share link or a signed URL.</p>}
       <fieldset class="effects">
         <legend>Make</legend>
         <label class="check"><input type="radio" name="vmode" checked={o.mode === 'poster'} onChange={() => set({ mode: 'poster' })} />a poster frame (image)</label>

@@ -4,7 +4,7 @@
  * hits, users with search and ban/promote/role actions, invite codes, and any account's files.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, errorText, formatBytes, type Profile } from '../api';
+import { api, errorText, formatBytes, type Profile, type ServerInfo } from '../api';
 import { BusyButton } from '../components/BusyButton';
 import { CopyField } from '../components/Copy';
 import { OutcomeLine, type Outcome } from '../components/Outcome';
@@ -57,7 +57,7 @@ type Tab = (typeof TABS)[number]['id'];
 const date = (iso: string) => new Date(iso).toLocaleDateString(undefined, { dateStyle: 'medium' }); // the browser's locale, as everywhere in the app
 const n = (v: number) => v.toLocaleString('en');
 
-export function Admin({ profile, route }: { profile: Profile; route: Route }) {
+export function Admin({ profile, route, info }: { profile: Profile; route: Route; info: ServerInfo }) {
   if (profile.user.role !== 'admin') {
     return (
       <div class="page narrow">
@@ -82,7 +82,7 @@ export function Admin({ profile, route }: { profile: Profile; route: Route }) {
         ))}
       </nav>
       {tab === 'overview' && <Overview />}
-      {tab === 'users' && <Users self={profile.user.id} />}
+      {tab === 'users' && <Users self={profile.user.id} inviteOnly={info.registration?.invite_only === true} />}
       {tab === 'files' && <Files initialUser={route.query.get('user') ?? ''} email={route.query.get('email') ?? ''} />}
     </div>
   );
@@ -163,7 +163,7 @@ function planText(p: PlanFacts | undefined): string {
   ].join(' · ');
 }
 
-function Users({ self }: { self: string }) {
+function Users({ self, inviteOnly }: { self: string; inviteOnly: boolean }) {
   const plans = usePlans();
   const [q, setQ] = useState('');
   const [list, setList] = useState<AdminUser[] | null>(null);
@@ -233,7 +233,7 @@ function Users({ self }: { self: string }) {
 
   return (
     <>
-      <Invites self={self} />
+      <Invites self={self} inviteOnly={inviteOnly} />
       <section class="card" aria-labelledby="h-users">
         <div class="toolbar">
           <h2 id="h-users" class="grow">Users <span class="count">{n(count)}</span></h2>
@@ -373,7 +373,10 @@ function RoleChoice({ user, draft, busy, onChoose, onApply, onCancel }: {
 /** A whole number from 1 to 50, as typed (the number field turned "-5" into 5 and "abc" into 0). */
 const inviteCount = (text: string): number | null => (/^\s*\d+\s*$/.test(text) && Number(text) >= 1 && Number(text) <= 50 ? Number(text) : null);
 
-function Invites({ self }: { self: string }) {
+/** Where a new code is used: the sign-up page with the code filled in. */
+const signUpLink = (code: string) => `${location.origin}/register?invite=${encodeURIComponent(code)}`;
+
+function Invites({ self, inviteOnly }: { self: string; inviteOnly: boolean }) {
   const [count, setCount] = useState('1');
   const [countError, setCountError] = useState('');
   const countRef = useRef<HTMLInputElement>(null);
@@ -400,7 +403,9 @@ function Invites({ self }: { self: string }) {
   return (
     <section class="card" aria-labelledby="h-invites">
       <h2 id="h-invites">Invite people</h2>
-      <p class="help">Each code registers one account (required when the server is invite-only).</p>
+      <p class="help">{inviteOnly
+        ? 'Registration on this server needs an invite: each code registers one account. Send its sign-up link, which fills the code in.'
+        : 'Registration on this server is open: anyone can create an account without a code (a code sent with a sign-up is still checked). Codes are needed once the server runs with INVITE_ONLY=true.'}</p>
       <form class="toolbar invite-form" onSubmit={create} noValidate>
         <div class="ctl">
           <label for="invite-count">How many <span class="muted">(1 to 50)</span></label>
@@ -425,7 +430,12 @@ function Invites({ self }: { self: string }) {
       {codes.length > 0 && (
         <div class="done invite-codes" role="status">
           <p>{codes.length === 1 ? 'One new code' : `${codes.length} new codes`}{codes[0]?.expires_at ? `, valid until ${new Date(codes[0].expires_at).toLocaleString('en', { dateStyle: 'medium', timeStyle: 'short' })}` : ', without expiry'}:</p>
-          {codes.map((c, i) => <CopyField key={c.code} id={`invite-${i}`} label={`Invite code ${i + 1}`} value={c.code} />)}
+          {codes.map((c, i) => (
+            <div key={c.code} class="invite-code">
+              <CopyField id={`invite-${i}`} label={`Invite code ${i + 1}`} value={c.code} />
+              <CopyField id={`invite-link-${i}`} label={`Sign-up link ${i + 1}`} value={signUpLink(c.code)} />
+            </div>
+          ))}
         </div>
       )}
     </section>

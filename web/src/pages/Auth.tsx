@@ -79,7 +79,9 @@ export function Register({ info, onDone }: { info: ServerInfo; onDone: Done }) {
   const f = useForm();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [invite, setInvite] = useState('');
+  // A sign-up link from an admin carries its code (`/register?invite=INV-…`).
+  const [linked] = useState(() => new URLSearchParams(location.search).get('invite') ?? '');
+  const [invite, setInvite] = useState(linked);
   const inviteOnly = info.registration?.invite_only === true;
   const submit = (e: Event) => {
     e.preventDefault();
@@ -100,10 +102,10 @@ export function Register({ info, onDone }: { info: ServerInfo; onDone: Done }) {
         <input id="email" type="email" autocomplete="email" required value={email} onInput={(e) => setEmail(field(e))} />
         <label for="password">Password (at least 8 characters)</label>
         <input id="password" type="password" autocomplete="new-password" minLength={8} required value={password} onInput={(e) => setPassword(field(e))} />
-        {inviteOnly && (
+        {(inviteOnly || linked !== '') && (
           <>
             <label for="invite">Invite code</label>
-            <input id="invite" required placeholder="INV-…" value={invite} onInput={(e) => setInvite(field(e))} />
+            <input id="invite" required={inviteOnly} placeholder="INV-…" value={invite} onInput={(e) => setInvite(field(e))} />
           </>
         )}
         <Messages error={f.error} notice={f.notice} />

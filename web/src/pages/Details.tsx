@@ -11,6 +11,7 @@ import { VideoBuilder } from '../components/VideoBuilder';
 import { VideoFacts, VideoView, type VideoMeta } from '../components/VideoView';
 import { Shares } from '../components/Shares';
 import { OutcomeLine, type Outcome } from '../components/Outcome';
+import { libraryViewOf } from '../library-return';
 import { BusyButton } from '../components/BusyButton';
 import { FormDialog } from '../components/Dialog';
 
@@ -207,7 +208,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
   const exif = meta?.exif && Object.keys(meta.exif).length ? meta.exif : null;
   return (
     <div class="details">
-      <p class="crumbs"><a href={`/?${new URLSearchParams(file.folder === '/' ? {} : { folder: file.folder })}`}>← {file.folder === '/' ? 'Library' : file.folder}</a></p>
+      <p class="crumbs"><a href={libraryViewOf(file.folder)}>← {file.folder === '/' ? 'Library' : file.folder}</a></p>
       <h1 class="file-title">{file.name}</h1>
       <div class="details-grid">
         <div class="preview card">
@@ -250,7 +251,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
             </>
           ) : (
             // A private file's own URLs answer 404 to everyone, so none is offered to copy.
-            <p class="help">Private: its addresses work for no one. To give it to someone, make a share link or a signed URL below, or make it public.</p>
+            <p class="help">Private: its ordinary links open for no one. To give it to someone, make a share link or a signed URL below, or make it public.</p>
           )}
         </section>
       </div>
@@ -294,7 +295,7 @@ export function Details({ id, info, onChange }: { id: string; info: ServerInfo; 
           <label for="f-vis">Visibility</label>
           <select id="f-vis" value={edit.isPublic ? 'public' : 'private'} onChange={(e) => setEdit({ ...edit, isPublic: (e.currentTarget as HTMLSelectElement).value === 'public' })}>
             <option value="public">Public: anyone with the URL</option>
-            <option value="private">Private: signed URLs only</option>
+            <option value="private">Private: only you, share links and signed URLs</option>
           </select>
           <label for="f-exp">Expires (empty: never)</label>
           <input id="f-exp" type="datetime-local" value={edit.expires} onInput={(e) => setEdit({ ...edit, expires: (e.currentTarget as HTMLInputElement).value })} />

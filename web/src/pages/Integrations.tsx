@@ -57,7 +57,7 @@ export function Integrations() {
           </div>
           <label class="check"><input type="checkbox" checked={isPublic} onChange={(e) => setIsPublic((e.currentTarget as HTMLInputElement).checked)} /> Public links (anyone with the link can open the upload)</label>
         </div>
-        {!isPublic && <p class="help">Private uploads’ links open only for you (signed in) or through a signed URL.</p>}
+        {!isPublic && <p class="help">Private uploads open only for you (signed in), and through the share links and signed URLs you make.</p>}
       </section>
 
       {error && <p class="error" role="alert">{error}</p>}

@@ -140,6 +140,7 @@ export function Keys({ profile }: { profile: Profile }) {
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
   const [error, setError] = useState('');
   const [name, setName] = useState('');
+  const [nameError, setNameError] = useState('');
   const [scopes, setScopes] = useState<string[]>(['files:read', 'files:write']);
   const [expires, setExpires] = useState('');
   const [created, setCreated] = useState<CreatedKey | null>(null);
@@ -166,7 +167,12 @@ export function Keys({ profile }: { profile: Profile }) {
     setMsg(null);
     // A key shown once must not be pushed off the page by the next one before it is saved.
     if (created) return setMsg({ ok: false, text: 'First copy the new key shown above and press “I have saved it”: it cannot be shown again.' });
-    if (!name.trim()) return setMsg({ ok: false, text: 'Give the key a name, so you can tell later what uses it (and what stops working when you revoke it).' });
+    if (!name.trim()) {
+      // At the field, marked and focused: below the form it was far from what to fix.
+      setNameError('Give the key a name, so you can tell later what uses it (and what stops working when you revoke it).');
+      document.getElementById('key-name')?.focus();
+      return;
+    }
     if (scopes.length === 0) return setMsg({ ok: false, text: 'Choose at least one scope: a key without any can do nothing.' });
     // A half-typed date reads as '' (no expiry): it made a key that never expires, without a word.
     const date = document.getElementById('key-expires') as HTMLInputElement | null;
@@ -218,7 +224,9 @@ export function Keys({ profile }: { profile: Profile }) {
           <h2 id="create-title">Create a key</h2>
           <form class="stack" onSubmit={create} noValidate>
             <label for="key-name">Name <span class="muted">(what uses it, e.g. “backup script”)</span></label>
-            <input id="key-name" value={name} maxLength={100} aria-required="true" onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
+            <input id="key-name" value={name} maxLength={100} aria-required="true" aria-invalid={nameError ? true : undefined} aria-describedby={nameError ? 'key-name-error' : undefined}
+              onInput={(e) => { setName((e.currentTarget as HTMLInputElement).value); setNameError(''); }} />
+            {nameError && <p id="key-name-error" class="error" role="alert">{nameError}</p>}
             <ScopePicker idPrefix="new" value={scopes} onChange={setScopes} isAdmin={isAdmin} />
             <label for="key-expires">Expires on <span class="muted">(optional; empty = never)</span></label>
             <input id="key-expires" type="date" min={today()} value={expires} onInput={(e) => setExpires((e.currentTarget as HTMLInputElement).value)} />

@@ -11,6 +11,7 @@ import { Uploader } from '../components/Uploader';
 import { filesOfDrop } from '../components/dropped';
 import { onFileUploaded, onListStale } from '../upload-queue';
 import { entryState, navigate, reachedByHistory, rememberInEntry, takeMessage, type Route } from '../router';
+import { rememberLibraryView } from '../library-return';
 
 const TYPES = [
   ['', 'All types'],
@@ -127,6 +128,16 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     const said = takeMessage();
     setOutcome(said ? { ok: true, text: said } : null);
   }, [folder]);
+  // The file page's link back returns to this view (library-return.ts).
+  useEffect(rememberLibraryView, [route.query.toString()]);
+  // So does it to the view it was made in: a search or another filter shows other files (it stayed).
+  const filterKey = [filters.q, filters.tag, filters.type, filters.visibility, filters.sort, filters.recursive].join('\n');
+  const shownFilters = useRef(filterKey);
+  useEffect(() => {
+    if (filterKey === shownFilters.current) return;
+    shownFilters.current = filterKey;
+    setOutcome(null);
+  }, [filterKey]);
   // The bulk bar leaves with the selection: focus goes to what the action did, not to <body>.
   // Once the dialog that asked is gone: while it is open the page behind it is inert and refuses
   // the focus, and its closing handed the focus back to where it opened (<main> when the bulk bar
@@ -146,6 +157,12 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     const timer = setTimeout(() => setParam({ q: search }), 350);
     return () => clearTimeout(timer);
   }, [search]);
+  // And so do the tags (they waited for Enter, while the name search beside them did not).
+  useEffect(() => {
+    if (tagList(tagInput) === filters.tag) return;
+    const timer = setTimeout(() => setParam({ tag: tagList(tagInput) }), 350);
+    return () => clearTimeout(timer);
+  }, [tagInput]);
 
   /**
    * Changes the address's filters. Another folder is a new history entry (Back returns to the

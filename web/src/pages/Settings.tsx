@@ -42,6 +42,9 @@ const NAMES: Record<string, string> = {
 };
 const show = (k: string, v: Value) => (LABELS[k] ? LABELS[k](v) : typeof v === 'boolean' ? (v ? 'on' : 'off') : String(v));
 
+/** The fields a refusal can point at. */
+type FieldId = 'public-url-base' | 'upload-limit';
+
 export function Settings({ profile }: { profile: Profile }) {
   const plan = profile.plan;
   const [saved, setSaved] = useState<SettingsDoc | null>(null);
@@ -49,6 +52,7 @@ export function Settings({ profile }: { profile: Profile }) {
   const [limitMb, setLimitMb] = useState('');
   const [extraHelp, setExtraHelp] = useState<Record<string, string>>({});
   const [error, setError] = useState('');
+  const [errorField, setErrorField] = useState<FieldId | null>(null);
   const [changes, setChanges] = useState<string[] | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -82,22 +86,35 @@ export function Settings({ profile }: { profile: Profile }) {
   const set = (k: string, v: Value) => setDraft({ ...draft, [k]: v });
   const planMb = plan.max_upload_size_bytes / MiB;
   const extras = Object.keys(saved).filter((k) => !KNOWN.has(k) && typeof saved[k] === 'boolean');
+  /** A field's help, and its error when it is the one refused. */
+  const fieldState = (id: FieldId) => ({
+    'aria-describedby': errorField === id ? `settings-error ${id}-help` : `${id}-help`,
+    'aria-invalid': errorField === id ? true : undefined,
+  });
+
+  /** A refusal of one field: shown under it, the field marked and focused (a line under the form was far from it). */
+  const refuseField = (id: FieldId, text: string) => {
+    setError(text);
+    setErrorField(id);
+    document.getElementById(id)?.focus();
+  };
 
   const save = async (e: Event) => {
     e.preventDefault();
     if (busy) return;
     setError('');
+    setErrorField(null);
     setChanges(null);
     const mb = Number(limitMb);
-    if (!Number.isFinite(mb) || mb <= 0) return setError('The upload limit must be a positive number of MiB (mebibytes, 1 MiB = 1,048,576 bytes).');
+    if (!Number.isFinite(mb) || mb <= 0) return refuseField('upload-limit', 'The upload limit must be a positive number of MiB (mebibytes, 1 MiB = 1,048,576 bytes).');
     // The field shows 0.1 MiB steps: the plan's own value rounded up is still the plan's.
     const bytes = Math.abs(mb * MiB - plan.max_upload_size_bytes) < MiB / 20 ? plan.max_upload_size_bytes : Math.round(mb * MiB);
-    if (bytes > plan.max_upload_size_bytes) return setError(`The upload limit can be at most your plan’s ${formatBytes(plan.max_upload_size_bytes)}.`);
+    if (bytes > plan.max_upload_size_bytes) return refuseField('upload-limit', `The upload limit can be at most your plan’s ${formatBytes(plan.max_upload_size_bytes)}.`);
     const next: SettingsDoc = { ...draft, max_upload_size_bytes: bytes };
     const base = typeof next.public_url_base === 'string' ? next.public_url_base.trim() : '';
     next.public_url_base = base === '' ? null : base;
     if (base !== '' && !isUrlBase(base)) {
-      return setError('The public URL base must be a whole address starting with https:// or http://, such as https://cdn.example.com, without ?, # or a user name.');
+      return refuseField('public-url-base', 'The public URL base must be a whole address starting with https:// or http://, such as https://cdn.example.com, without ?, # or a user name.');
     }
     const patch: Record<string, Value> = {};
     for (const k of Object.keys(next)) if (next[k] !== saved[k] && (KNOWN.has(k) || extras.includes(k))) patch[k] = next[k]!;
@@ -129,14 +146,15 @@ export function Settings({ profile }: { profile: Profile }) {
           <h2 id="settings-title">Uploads and links</h2>
 
           <label for="public-url-base">Public URL base</label>
-          <input id="public-url-base" type="url" inputMode="url" placeholder="https://images.example.com" value={draft.public_url_base ?? ''} aria-describedby="public-url-base-help"
+          <input id="public-url-base" type="url" inputMode="url" placeholder="https://images.example.com" value={draft.public_url_base ?? ''} {...fieldState('public-url-base')}
             onInput={(e) => set('public_url_base', (e.currentTarget as HTMLInputElement).value)} />
+          {errorField === 'public-url-base' && <p id="settings-error" class="error" role="alert">{error}</p>}
           <p id="public-url-base-help" class="help">Every link the API gives for your files starts with this, e.g. a CDN in front of Pictor. Empty: the address the server was set up with (its <code>PUBLIC_URL</code>).</p>
 
           <fieldset class="radios">
             <legend>Default visibility of new uploads</legend>
             <label class="check"><input type="radio" name="visibility" checked={draft.default_is_public} onChange={() => set('default_is_public', true)} /> Public — anyone with the link can open it</label>
-            <label class="check"><input type="radio" name="visibility" checked={!draft.default_is_public} onChange={() => set('default_is_public', false)} /> Private — only you, or a signed link</label>
+            <label class="check"><input type="radio" name="visibility" checked={!draft.default_is_public} onChange={() => set('default_is_public', false)} /> Private — only you, plus the share links and signed URLs you make</label>
           </fieldset>
 
           <label for="default-expiry">Default expiry of new uploads</label>
@@ -147,8 +165,9 @@ export function Settings({ profile }: { profile: Profile }) {
           <p id="default-expiry-help" class="help">Expired files answer 410 Gone and are deleted soon after.</p>
 
           <label for="upload-limit">Upload limit per file (MiB)</label>
-          <input id="upload-limit" type="number" min={0.1} step={0.1} max={Math.floor(planMb * 10) / 10} value={limitMb} aria-describedby="upload-limit-help"
+          <input id="upload-limit" type="number" min={0.1} step={0.1} max={Math.floor(planMb * 10) / 10} value={limitMb} {...fieldState('upload-limit')}
             onInput={(e) => setLimitMb((e.currentTarget as HTMLInputElement).value)} />
+          {errorField === 'upload-limit' && <p id="settings-error" class="error" role="alert">{error}</p>}
           <p id="upload-limit-help" class="help">At most your plan’s {formatBytes(plan.max_upload_size_bytes)}. A lower limit guards against uploading something huge by mistake.</p>
 
           {extras.length > 0 && (
@@ -166,7 +185,7 @@ export function Settings({ profile }: { profile: Profile }) {
             </fieldset>
           )}
 
-          {error && <p class="error" role="alert">{error}</p>}
+          {error && !errorField && <p class="error" role="alert">{error}</p>}
           <div role="status" class="saved">
             {changes && changes.length === 0 && <p class="muted">Nothing changed.</p>}
             {changes && changes.length > 0 && (
