@@ -59,6 +59,29 @@ test('uploads refused for their size, type or metadata spend none of upload_byte
   expect(await left()).toBe(base - 2 * png.byteLength);
 }, 60_000);
 
+test('a tus PATCH cut off midway keeps what arrived, and counts it (a chunk under a batch was kept uncounted)', async () => {
+  const before = await left();
+  const photo = await sharp({ create: { width: 80, height: 80, channels: 3, background: '#36c' } }).png({ compressionLevel: 0 }).toBuffer();
+  const created = await tus('POST', '/api/uploads/tus', { 'upload-length': String(photo.byteLength) });
+  expect(created.status).toBe(201);
+  const at = new URL(created.headers.get('location')!, 'http://test.local').pathname;
+  let sent = false;
+  const dropped = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (sent) return c.error(new Error('the client went away'));
+      sent = true;
+      c.enqueue(new Uint8Array(photo.subarray(0, 5000)));
+    },
+  });
+  const res = await h.request(at, {
+    method: 'PATCH', headers: { 'x-api-key': key, 'tus-resumable': '1.0.0', 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' }, body: dropped, duplex: 'half',
+  } as RequestInit);
+  await res.arrayBuffer().catch(() => {});
+  const head = await tus('HEAD', at, {});
+  expect(head.headers.get('upload-offset')).toBe('5000');
+  expect(before - (await left())).toBe(5000);
+}, 60_000);
+
 test('a declared length that does not fit what is left is still refused before a byte is read, and spends nothing', async () => {
   const before = await left();
   await h.deps.limiter.consume({ bucket: 'upload_bytes', key: userId, rule: h.deps.config.rateLimits.upload_bytes, weight: before - 10_000 });

@@ -137,6 +137,7 @@ describe('transformation parser (TRANSFORMS.md grammar)', () => {
     expectInvalid('w_400,f_webp,fl_progressive', 'fl');
     expectInvalid('w_300,h_200,ar_16:9', 'ar');
     expectInvalid('c_fill,w_300,h_200,ar_1.5', 'ar');
+    expectInvalid('c_fill,w_auto,h_200,ar_1.5', 'ar');
     expect(parse('c_fill,w_300,ar_1.5').options.ar).toBe(1.5);
     // What they are for still works; a preset's idle key is not the caller's doing.
     expect(parse('c_crop,w_10,h_10,x_5,y_5').canonical).toBe('c_crop,h_10,w_10,x_5,y_5');

@@ -473,7 +473,7 @@ function checkIdleKeys(o: Options, written: readonly string[]): void {
   for (const k of ['x', 'y'] as const) {
     if (written.includes(k) && o[k] !== undefined && o.c !== 'crop') throw invalidTransformation(k, `${k} only with c_crop (the region's offset)`, String(o[k]));
   }
-  if (written.includes('ar') && o.ar !== undefined && o.w !== undefined && o.h !== undefined) {
+  if (written.includes('ar') && o.ar !== undefined && (o.w !== undefined || o.wauto !== undefined) && o.h !== undefined) {
     throw invalidTransformation('ar', 'ar with only one of w and h, or alone (w and h together already give the box its shape)', String(o.ar));
   }
   if (written.includes('g') && o.g !== undefined && !(o.c !== undefined && GRAVITY_MODES.has(o.c) && !(o.c === 'crop' && (o.x !== undefined || o.y !== undefined)))) {

@@ -187,12 +187,12 @@ export function tusRoutes(deps: AppDeps) {
       const here = writing.get(row.id) ?? new Set();
       writing.set(row.id, here.add(entry));
       try {
-        const result = await appendChunk(deps, store, account, row, {
+        return await appendChunk(deps, store, account, row, {
           offset, length, body, checksum, declared, onBytes: charge.chargeBytes, interrupt: interrupt.signal,
         });
-        await charge.finish();
-        return result;
       } finally {
+        // Also when the PATCH fails: a dropped or idle client's bytes are kept, and count.
+        await charge.finish().catch((err: unknown) => deps.log.warn({ err }, 'upload_bytes not counted for a tus chunk'));
         here.delete(entry);
         if (here.size === 0 && writing.get(row.id) === here) writing.delete(row.id);
         ended();
