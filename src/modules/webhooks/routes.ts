@@ -16,7 +16,7 @@ import { users } from '../users/table';
 import { outboundPolicy } from '../remote/source';
 import { emitWebhookEvent, WEBHOOK_EVENTS } from './emit';
 import { settleOrphanedDeliveries } from './settle';
-import { newWebhookSecret } from './sign';
+import { newWebhookSecret, previousSecrets } from './sign';
 import { DELIVERY_STATUSES, webhookDeliveries, webhooks, type WebhookDeliveryRow, type WebhookRow } from './table';
 
 const Timestamp = t.String({ format: 'date-time' });
@@ -96,16 +96,15 @@ function decodeDeliveryCursor(cursor: string): { at: Date; id: string } {
 }
 
 /**
- * The secrets that keep signing after a rotation: the one rotated away from, and those an earlier
- * rotation still lets sign (a second rotation within the day dropped the first's old secret,
- * which its answer had promised for a day), newest first, at most `MAX_PREVIOUS_SECRETS`; until
- * the later of their times.
+ * The secrets that keep signing after a rotation, each until its own time: the one rotated away
+ * from for `keepS`, and those an earlier rotation still lets sign, for what it promised them;
+ * newest first, at most `MAX_PREVIOUS_SECRETS`. Stored as `secret@untilMs`, space-separated
+ * (sign.ts reads them); `previousSecretUntil` is the latest of the times.
  */
 function rotatedAway(old: WebhookRow, now: number, keepS: number): { secrets: string; until: Date } {
-  const stillSigning = old.previousSecret && old.previousSecretUntil && old.previousSecretUntil.getTime() > now;
-  const earlier = stillSigning ? (old.previousSecret as string).split(' ') : [];
-  const until = Math.max(now + keepS * 1000, stillSigning ? (old.previousSecretUntil as Date).getTime() : 0);
-  return { secrets: [old.secret, ...earlier].slice(0, MAX_PREVIOUS_SECRETS).join(' '), until: new Date(until) };
+  const earlier = previousSecrets(old).filter((p) => p.until > now);
+  const kept = [{ secret: old.secret, until: now + keepS * 1000 }, ...earlier].slice(0, MAX_PREVIOUS_SECRETS);
+  return { secrets: kept.map((p) => `${p.secret}@${p.until}`).join(' '), until: new Date(Math.max(...kept.map((p) => p.until))) };
 }
 
 export function webhookRoutes(deps: AppDeps) {
@@ -241,7 +240,7 @@ export function webhookRoutes(deps: AppDeps) {
       body: t.Object({
         previous_secret_valid_for: t.Optional(t.Integer({
           minimum: 0, maximum: MAX_PREVIOUS_SECRET_S,
-          description: `Seconds the old secret keeps signing beside the new one (default ${DEFAULT_PREVIOUS_SECRET_S}, one day; at most ${MAX_PREVIOUS_SECRET_S}, a week). 0: at once, for a secret that leaked (with every older one still signing). Rotating again within that time keeps the older ones signing too (at most ${MAX_PREVIOUS_SECRETS}), until the later of their times.`,
+          description: `Seconds the old secret keeps signing beside the new one (default ${DEFAULT_PREVIOUS_SECRET_S}, one day; at most ${MAX_PREVIOUS_SECRET_S}, a week). 0: at once, for a secret that leaked (every older one stops too). Rotating again within that time keeps the older ones signing too (at most ${MAX_PREVIOUS_SECRETS}), each until the time its own rotation gave it.`,
         })),
       }, { additionalProperties: false }),
       response: { 200: WebhookSchema, ...errorResponses(400, 401, 403, 404) },

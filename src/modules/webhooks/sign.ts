@@ -19,14 +19,25 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
   return `v1,${createHmac('sha256', keyOf(secret)).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
+type Rotated = { previousSecret: string | null; previousSecretUntil: Date | null };
+
 /**
- * The `webhook-signature` of one attempt: by the secret, and by the previous ones while they still
- * sign (after rotations; `previousSecret` holds them space-separated, newest first).
+ * The secrets rotations left signing, each with its own end (ms): `previousSecret` holds them as
+ * `secret@untilMs`, space-separated, newest first; one without `@` (a single rotation's, as
+ * stored before) ends at `previousSecretUntil`.
  */
-export function signatures(
-  hook: { secret: string; previousSecret: string | null; previousSecretUntil: Date | null }, id: string, timestamp: number, body: string, at: Date,
-): string {
-  const previous = hook.previousSecret && hook.previousSecretUntil && hook.previousSecretUntil > at ? hook.previousSecret.split(' ') : [];
+export function previousSecrets(hook: Rotated): { secret: string; until: number }[] {
+  if (!hook.previousSecret || !hook.previousSecretUntil) return [];
+  const latest = hook.previousSecretUntil.getTime();
+  return hook.previousSecret.split(' ').map((entry) => {
+    const at = entry.lastIndexOf('@');
+    return at < 0 ? { secret: entry, until: latest } : { secret: entry.slice(0, at), until: Number(entry.slice(at + 1)) };
+  });
+}
+
+/** The `webhook-signature` of one attempt: by the secret, and by each previous one until its end. */
+export function signatures(hook: { secret: string } & Rotated, id: string, timestamp: number, body: string, at: Date): string {
+  const previous = previousSecrets(hook).filter((p) => p.until > at.getTime()).map((p) => p.secret);
   return [hook.secret, ...previous].map((s) => signWebhook(s, id, timestamp, body)).join(' ');
 }
 

@@ -14,8 +14,9 @@ export const webhooks = pgTable(
     description: text('description'),
     /** `whsec_<base64 key>` (Standard Webhooks). */
     secret: text('secret').notNull(),
-    /** The secrets before the last rotations (space-separated, newest first), still signing beside the new one until `previousSecretUntil`. */
+    /** The secrets before the last rotations, still signing beside the new one: `secret@untilMs`, space-separated, newest first (sign.ts). */
     previousSecret: text('previous_secret'),
+    /** The latest of their ends. */
     previousSecretUntil: timestamp('previous_secret_until', { withTimezone: true, precision: 3 }),
     enabled: boolean('enabled').notNull().default(true),
     /** Since when every delivery failed for good (none succeeded since); null while one succeeds. */
