@@ -73,9 +73,9 @@ export interface CommitAttrs {
   transformations?: readonly string[];
   /**
    * Count the account's resumable uploads under way against its quota (every route but tus's own
-   * last byte): one stored past them made a tus upload fail at its last byte, all its bytes sent.
+   * last byte): what they will bring is promised to them, and the last byte is no time to refuse.
    */
-  besideOpenUploads?: boolean;
+  countOpenUploads?: boolean;
   /** Validated tags and custom metadata (files/tags.ts). */
   tags?: string[];
   customMeta?: Record<string, string>;
@@ -233,7 +233,7 @@ export async function commitFile(deps: AppDeps, owner: UploadOwner, staged: Stag
       ? eagerRenditionJobs(deps, deps.delivery, { id: staged.id, userId: owner.userId, sha256: staged.sha256, contentType: video }, staged.video, attrs.transformations, await askedBy(deps))
       : [];
     let hooked = false;
-    const held = attrs.besideOpenUploads ? await openUploads(deps, owner.userId) : { bytes: 0, files: 0 };
+    const held = attrs.countOpenUploads && !owner.isPromoted ? await openUploads(deps, owner.userId) : { bytes: 0, files: 0 };
     return await deps.db.transaction(async (tx) => {
       if (attrs.claim && !(await attrs.claim(tx))) throw new StagedClaimedElsewhere('the staged bytes were committed by another request');
       // The counter update is the quota check: it matches only while the new totals fit,

@@ -47,7 +47,7 @@ export function sanitizeName(raw: string | undefined | null, fallback: string): 
   if (name.length > MAX_NAME_LENGTH) {
     const dot = name.lastIndexOf('.');
     const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : '';
-    // Cut between characters: a cut inside a surrogate pair (an emoji) stored a U+FFFD.
+    // Cut between characters: half a surrogate pair (an emoji) is not text.
     let keep = MAX_NAME_LENGTH - ext.length;
     if (/[\uD800-\uDBFF]/.test(name[keep - 1] ?? '')) keep--;
     name = name.slice(0, keep) + ext;

@@ -253,7 +253,7 @@ export async function uploadRaw(
   }).catch((err: unknown) => {
     throw emptyBody(err);
   });
-  return commitFile(deps, owner, staged, { ...attrs, besideOpenUploads: true });
+  return commitFile(deps, owner, staged, { ...attrs, countOpenUploads: true });
 }
 
 /** The attributes a multipart upload takes as form fields or as query parameters. */
@@ -400,7 +400,7 @@ export async function uploadMultipart(
     }
     try {
       // The i-th `name` field names the i-th file part; without them each keeps its part's filename.
-      out.files.push(await commitFile(deps, owner, result.value, { ...attrs, name: names[i], besideOpenUploads: true })); // removes its object itself on failure
+      out.files.push(await commitFile(deps, owner, result.value, { ...attrs, name: names[i], countOpenUploads: true })); // removes its object itself on failure
     } catch (err) {
       out.errors.push(toFailure(deps, request, name, err));
     }

@@ -8,9 +8,10 @@
  * must fit what is left of `upload_bytes`, so an upload that would cross it is refused before a
  * byte is read — but it is only looked at, not counted: `upload_bytes` counts the bytes that
  * arrive, in batches, and the batch that crosses throws 429 mid-stream (the caller discards what
- * it staged). An upload refused for its size, type, quota or metadata so spends none of it (one
- * refused at its declared 5 GiB spent the hour's budget). Then an `upload_concurrency` lease is
- * taken for the duration. Admins and promoted accounts are exempt. Each decision goes to
+ * it staged). An upload refused before its body is read (its declared size, its metadata, the
+ * quota) so spends none of it, and one refused later what was read. The look is no reservation:
+ * uploads at once may each pass it, and the one whose bytes cross the budget is refused
+ * mid-stream. Then an `upload_concurrency` lease is taken for the duration. Admins and promoted accounts are exempt. Each decision goes to
  * `report` (the route sets the response's `X-RateLimit-*` headers from it).
  */
 import type { AppDeps } from '../../deps';

@@ -1,7 +1,6 @@
 /**
- * What resumable uploads under way hold of an account's quota, for every upload route: a raw or
- * multipart upload let in past them made the tus upload fail at its last byte, after all of its
- * bytes were sent.
+ * What resumable uploads under way hold of an account's quota, for every upload route: what they
+ * will bring is promised to them, and their last byte is no time to refuse them.
  */
 import { and, eq, gt, ne, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';

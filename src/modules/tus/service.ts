@@ -9,7 +9,7 @@
  * the first chunk, or hash as bytes pass).
  */
 import { createHash } from 'node:crypto';
-import { and, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { AppDeps } from '../../deps';
 import { AppError, fileTooLarge, gone, isDatabaseUnavailable, isStorageUnavailable, notFound, unsupportedMediaType, validationError } from '../../errors';
 import { randomString } from '../../lib/random';
@@ -24,7 +24,6 @@ import type { FileRow } from '../files/table';
 import { parseEagerTransformations, parseUploadAttrs, prepareUpload, type UploadPolicy } from '../files/upload';
 import { releaseUploadToken } from '../files/presign';
 import { users } from '../users/table';
-import type { DbOrTx } from '../../db/client';
 import { tusFinished, tusUploads, type TusFinishedRow, type TusUploadRow } from './table';
 import { openUploads } from './reserved';
 import { chunksOf, type PendingChunk, type TusStore } from './store';
@@ -118,8 +117,6 @@ export interface CreateInput {
   /** From a presigned URL: its token's digest (the upload URL is then the credential). */
   token: string | null;
 }
-
-
 
 /** Creates an upload after the same checks as any upload (limit, quota); the caller counted the rate limits. */
 export async function createUpload(deps: AppDeps, store: TusStore, owner: UploadOwner, input: CreateInput): Promise<TusUploadRow> {

@@ -19,8 +19,8 @@ function checkName(name: string, slashes: boolean): void {
  */
 export function FolderActions({ folder, missing, onChanged }: { folder: string; missing?: boolean; onChanged: (to?: string, replace?: boolean) => void }) {
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
-  // A success belongs to the folder its action went to: anywhere else it goes (it stayed in the
-  // sidebar through other folders and searches).
+  // A success belongs to the folder its action went to: shown anywhere else, it would speak of
+  // something that is not on the page.
   const messageFor = useRef<string | null>(null);
   const say = (to: string, text: string) => {
     messageFor.current = to;

@@ -168,7 +168,7 @@ export function Keys({ profile }: { profile: Profile }) {
     // A key shown once must not be pushed off the page by the next one before it is saved.
     if (created) return setMsg({ ok: false, text: 'First copy the new key shown above and press “I have saved it”: it cannot be shown again.' });
     if (!name.trim()) {
-      // At the field, marked and focused: below the form it was far from what to fix.
+      // At the field, marked and focused: where the thing to fix is.
       setNameError('Give the key a name, so you can tell later what uses it (and what stops working when you revoke it).');
       document.getElementById('key-name')?.focus();
       return;

@@ -130,7 +130,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
   }, [folder]);
   // The file page's link back returns to this view (library-return.ts).
   useEffect(rememberLibraryView, [route.query.toString()]);
-  // So does it to the view it was made in: a search or another filter shows other files (it stayed).
+  // So does it to the view it was made in: a search or another filter shows other files.
   const filterKey = [filters.q, filters.tag, filters.type, filters.visibility, filters.sort, filters.recursive].join('\n');
   const shownFilters = useRef(filterKey);
   useEffect(() => {
@@ -157,7 +157,7 @@ export function Library({ route, onChange }: { route: Route; onChange: () => voi
     const timer = setTimeout(() => setParam({ q: search }), 350);
     return () => clearTimeout(timer);
   }, [search]);
-  // And so do the tags (they waited for Enter, while the name search beside them did not).
+  // And so do the tags, as the name search beside them does.
   useEffect(() => {
     if (tagList(tagInput) === filters.tag) return;
     const timer = setTimeout(() => setParam({ tag: tagList(tagInput) }), 350);
