@@ -78,3 +78,21 @@ test('a tus upload finished after its expires_in is stored with expires_in from 
   expect(new Date((file.file ?? file).expires_at as string).getTime()).toBe(now + 3000);
   expect((await h.request(`/i/${id}`)).status).toBe(200);
 });
+
+test('a tus upload whose expires_at passes before its next chunk is refused at that chunk, not after its last byte', async () => {
+  now = T0 + 300_000;
+  const tus = (method: string, path: string, headers: Record<string, string>, body?: Uint8Array<ArrayBuffer>) =>
+    h.request(path, { method, headers: { 'x-api-key': key, 'tus-resumable': '1.0.0', ...headers }, ...(body ? { body } : {}) });
+  const at = new Date(now + 10_000).toISOString();
+  const created = await tus('POST', '/api/uploads/tus', { 'upload-length': String(png.byteLength), 'upload-metadata': `expires_at ${Buffer.from(at).toString('base64')}` });
+  expect(created.status).toBe(201);
+  const path = new URL(created.headers.get('location')!, 'http://test.local').pathname;
+  const half = Math.floor(png.byteLength / 2);
+  const chunk = (from: number, to: number) => tus('PATCH', path, { 'content-type': 'application/offset+octet-stream', 'upload-offset': String(from) }, new Uint8Array(png.subarray(from, to)));
+  expect((await chunk(0, half)).status).toBe(204);
+  now += 60_000;
+  const late = await chunk(half, half + 1);
+  expect(late.status).toBe(400);
+  expect(((await late.json()) as { details: { fields: { path: string }[] } }).details.fields[0]?.path).toBe('/Upload-Metadata/expires_at');
+  expect((await tus('HEAD', path, {})).status).toBe(404);
+});

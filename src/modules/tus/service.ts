@@ -243,6 +243,14 @@ export async function appendChunk(deps: AppDeps, store: TusStore, owner: UploadO
       if (input.body !== null && input.declared !== 0) throw chunkError(409, `All ${row.length} bytes of this upload arrived: send no body (Content-Length: 0) to finish it.`);
       return { row, file: await finish(deps, store, owner, row, null, lease) };
     }
+    // An `expires_at` passed since the creation: the file could never be stored, so the upload
+    // ends now, not at its last byte. Under the lease, as below.
+    const expiresAt = row.attrs.expires_in === undefined && row.attrs.expires_at ? Date.parse(row.attrs.expires_at) : null;
+    if (expiresAt !== null && expiresAt <= now.getTime()) {
+      await removeUpload(deps, store, row);
+      throw validationError(`The upload's expires_at (${row.attrs.expires_at}) has passed: its file could never be stored, and the upload was removed. Upload again with a later time, or with expires_in (it counts from when the file is stored).`,
+        [{ path: '/Upload-Metadata/expires_at', message: 'passed during the upload' }]);
+    }
     if (input.length !== null) row = await setLength(deps, owner, row, input.length);
     const limit = row.length ?? row.maxBytes;
     if (input.declared !== null && row.offset + input.declared > limit) {
