@@ -107,3 +107,27 @@ test('a preset with fields set says the fields override it (the preset label sto
   await shot(page, 'builder-preset-override');
   await context.close();
 });
+
+test('a job created while the Jobs page is still loading its list shows (the feed\'s event was dropped, and the list had been read before it)', async () => {
+  const me = await fx.signUp('early');
+  const context = await me.context();
+  const page = await context.newPage();
+  // The list is read at once but answers only once the job exists: the order a slow list gives.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/queue/jobs?*', async (route) => {
+    if (route.request().method() !== 'GET') return route.continue();
+    const response = await route.fetch();
+    await held;
+    await route.fulfill({ response });
+  });
+  await page.goto(`${fx.base}/jobs`);
+  await page.locator('.live.live').waitFor(WAIT);
+  const file = await me.upload('early.png', 'image/png', (await png('early.png', 40, 30)).bytes);
+  await page.locator(`tr[data-job] a[href="/files/${file.id}"]`).first().waitFor(WAIT);
+  release();
+  await page.getByRole('heading', { name: 'Jobs' }).waitFor(WAIT);
+  await page.waitForFunction(() => !document.querySelector('.loading'), undefined, WAIT);
+  await page.locator(`tr[data-job] a[href="/files/${file.id}"]`).first().waitFor(WAIT);
+  await context.close();
+});

@@ -123,11 +123,20 @@ describe('web app serving', () => {
   });
 
   test('API, delivery, docs, health and metrics keep their routes', async () => {
-    for (const path of ['/api/nope', '/api/files/zz/nope', '/i/nope', '/d/nope', '/docs/nope', '/assets/old-build-123.js']) {
+    for (const path of ['/api/nope', '/api/files/zz/nope', '/docs/nope', '/assets/old-build-123.js']) {
       const res = await get(path, HTML);
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toContain('application/json');
       expect((await res.json()).error).toBe('NOT_FOUND');
+    }
+    // A file link a browser opens gets the delivery's own page saying so, not the app's shell.
+    for (const path of ['/i/nope', '/d/nope']) {
+      const res = await get(path, HTML);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toContain('text/html');
+      const html = await res.text();
+      expect(html).toContain('File not available');
+      expect(html).not.toContain('id="app"');
     }
     expect((await get('/health', HTML)).headers.get('content-type')).toContain('application/json');
     expect((await get('/openapi.json', HTML)).headers.get('content-type')).toContain('application/json');

@@ -114,6 +114,12 @@ export function Jobs({ profile }: { profile: Profile }) {
   const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const lastId = useRef<string | null>(null);
+  /**
+   * Jobs the live feed brought in since the list was last asked for: a list that answers after
+   * them may have been read before they existed, and must not drop them (a job created while the
+   * page loaded never showed).
+   */
+  const cameLive = useRef(new Set<string>());
   /** Each known job's status, so an event moves the counts at once (the stats call confirms them later). */
   const statusOf = useRef(new Map<string, Status>());
   const admin = profile.user.role === 'admin';
@@ -135,10 +141,16 @@ export function Jobs({ profile }: { profile: Profile }) {
     if (type) q.set('type', type);
     if (hideHousekeeping) q.set('system', 'false');
     if (cursor) q.set('cursor', cursor);
+    if (!cursor) cameLive.current = new Set();
     try {
       const [page] = await Promise.all([api<{ results: Job[]; next_cursor: string | null }>('GET', `/api/queue/jobs?${q}`), refreshStats()]);
       for (const j of page.results) statusOf.current.set(j.id, j.status);
-      setJobs((prev) => (cursor && prev ? [...prev, ...page.results] : page.results));
+      setJobs((prev) => {
+        if (cursor && prev) return [...prev, ...page.results];
+        const listed = new Set(page.results.map((j) => j.id));
+        const newer = (prev ?? []).filter((j) => cameLive.current.has(j.id) && !listed.has(j.id));
+        return [...newer, ...page.results];
+      });
       setNext(page.next_cursor);
     } catch (err) {
       setMessage({ ok: false, text: errorText(err) });
@@ -171,15 +183,16 @@ export function Jobs({ profile }: { profile: Profile }) {
         setCounts((c) => c && { ...c, ...(was ? { [was]: Math.max(0, c[was] - 1) } : {}), [ev.status]: c[ev.status] + 1 });
       }
       setJobs((prev) => {
-        if (!prev) return prev;
-        const i = prev.findIndex((j) => j.id === ev.job_id);
-        if (i < 0) {
+        const i = prev ? prev.findIndex((j) => j.id === ev.job_id) : -1;
+        if (!prev || i < 0) {
+          // Before the list has answered too: it keeps what the feed brought (`cameLive`).
           if (ev.event !== 'job.created' || (filter && filter !== ev.status)) return prev;
           const job: Job = {
             id: ev.job_id, type: ev.type, status: ev.status, attempts: ev.attempts, max_attempts: ev.max_attempts, progress: ev.progress,
             file_id: ev.file_id, user_id: null, last_error: ev.last_error, cancel_requested: false, created_at: ev.at, started_at: null, finished_at: null,
           };
-          return [job, ...prev];
+          cameLive.current.add(job.id);
+          return [job, ...(prev ?? [])];
         }
         const old = prev[i]!;
         const done = ev.status === 'completed' || ev.status === 'failed' || ev.status === 'cancelled';
