@@ -63,7 +63,7 @@ describe('sharing in the web app', () => {
     expect(await page.locator('.facts dt', { hasText: 'camera' }).count()).toBe(1);
     // A private file offers none of its own URLs to copy (they answer 404 to everyone) and says what works instead.
     expect(await page.getByLabel('Original URL').count()).toBe(0);
-    await page.getByText('Private: its addresses work for no one.').waitFor(WAIT);
+    await page.getByText('Private: its ordinary links open for no one.').waitFor(WAIT);
     // On a phone a long metadata key wraps in its column; the values keep their width (one letter per line before).
     await page.setViewportSize({ width: 375, height: 740 });
     const value = await page.locator('.facts dd', { hasText: 'x100v' }).boundingBox();
