@@ -241,7 +241,7 @@ export async function uploadRaw(
   const params = new URLSearchParams(queryOf(request.url));
   attrs.transformations = parseEagerTransformations(deps, params.getAll('transformations'));
   if (params.has('tags')) attrs.tags = parseTags(params.getAll('tags')); // may repeat, like `transformations`
-  await checkQuota(deps, owner, size ?? 0, await openUploads(deps, owner.userId));
+  await checkQuota(deps, owner, size ?? 0, owner.isPromoted ? undefined : await openUploads(deps, owner.userId));
   if (!request.body || declaresNoBody(request)) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
   const staged = await stageFile(deps, owner, guardIdleBody(request.body, deps.config.uploadIdleTimeoutMs, { owned: true }), {
     maxBytes,
@@ -316,7 +316,7 @@ export async function uploadMultipart(
     `The request ${what}, more than ${maxFiles === 1 ? 'one file' : `${maxFiles} files`} at your upload limit of ${maxBytes} bytes ${maxFiles === 1 ? '' : 'each '}can fill.`,
     { max_bytes: maxBytes, max_files: maxFiles, max_request_bytes: bound });
   if (length !== undefined && length > bound) throw overBound(`declares ${length} bytes`);
-  await checkQuota(deps, owner, 0, await openUploads(deps, owner.userId));
+  await checkQuota(deps, owner, 0, owner.isPromoted ? undefined : await openUploads(deps, owner.userId));
   if (!request.body || declaresNoBody(request)) throw validationError('The request body is empty.', [{ path: '/', message: 'empty body' }]);
 
   const pending: { name: string; staged: Promise<StagedFile> }[] = [];
